@@ -1,0 +1,11 @@
+"""cgroupfs: a stdlib-only library for cgroup v1, hybrid and v2 hierarchies.
+
+Import the submodules you need; this package imports nothing itself, because the
+per-container monitor imports `cgroupfs.events` and must stay lean:
+
+- `cgroupfs.layout`: which hierarchies are mounted where (`detect()`), feature probes.
+- `cgroupfs.cgroup`: `Cgroup` (create, remove, add_pid, kill, freeze, ...).
+- `cgroupfs.events`: inotify/eventfd/pidfd waits (`EmptyWatch`, `open_oom_watch`).
+- `cgroupfs.parse`: pure parsers of the kernel's file formats.
+- `cgroupfs.errors`: the exceptions.
+"""
