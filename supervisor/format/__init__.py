@@ -1,0 +1,81 @@
+"""`--format` for ps, images and inspect, as Docker and Podman users write it.
+
+`gotemplate` is a subset of Go's text/template with docker's functions; `table` is docker's
+table formatter (header row, Go's tabwriter).  Stdlib only; the submodules load on first
+use so that `import supervisor.format` costs nothing on a CLI path that never formats.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from supervisor.format.gotemplate import (
+        Template,
+        TemplateError,
+        compile,
+        go_json,
+        render,
+    )
+    from supervisor.format.table import (
+        format_items,
+        format_table,
+        prepare,
+        tabwrite,
+        tabwrite_text,
+    )
+
+__all__ = [
+    "Template",
+    "TemplateError",
+    "compile",
+    "format_inspect",
+    "format_items",
+    "format_table",
+    "go_json",
+    "prepare",
+    "render",
+    "tabwrite",
+    "tabwrite_text",
+]
+
+_WHERE = {
+    "Template": "gotemplate",
+    "TemplateError": "gotemplate",
+    "compile": "gotemplate",
+    "go_json": "gotemplate",
+    "render": "gotemplate",
+    "format_items": "table",
+    "format_table": "table",
+    "prepare": "table",
+    "tabwrite": "table",
+    "tabwrite_text": "table",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'supervisor.format' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"supervisor.format.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def format_inspect(fmt: str, items: Sequence[object]) -> str:
+    """`inspect --format`: the template once per item (no `table`, no `\\t` rewriting).
+
+    Like docker, `json` prints one compact JSON array; an empty format is left to the caller
+    (indented JSON).  No items still prints an empty line, as docker does.
+    """
+    from supervisor.format.gotemplate import compile as compile_template
+    from supervisor.format.gotemplate import go_json
+
+    if fmt == "json":
+        return go_json(list(items)) + "\n"
+    tmpl = compile_template(fmt)
+    out = "".join(tmpl.execute(item) + "\n" for item in items)
+    return out or "\n"
