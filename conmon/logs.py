@@ -1,0 +1,164 @@
+"""Log drivers: k8s-file (CRI lines, rotation), journald (native protocol), none.
+
+A failed write is never silent: it is counted in ``errors`` (the exit record's ``log_errors``)
+and reported on the monitor's stderr, which the engine points at ``<rundir>/monitor.log``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from conmon.record import rfc3339nano
+from units.journald import (
+    PRIORITY_STDERR,
+    PRIORITY_STDOUT,
+    JournalWriter,
+    container_fields,
+    encode_entry,
+    encode_log_record,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Clock = Callable[[], int]
+
+
+def report(message: str) -> None:
+    """One line on the monitor's stderr; the monitor must not die because stderr is gone."""
+    try:  # noqa: SIM105 - contextlib costs the monitor memory
+        os.write(2, (message + "\n").encode("utf-8", "replace"))
+    except OSError:
+        pass
+
+
+def _should_report(count: int) -> bool:
+    # Powers of two: the first failures in full, then ever rarer, so ENOSPC cannot flood
+    # monitor.log (itself on a tmpfs).
+    return count & (count - 1) == 0
+
+
+def format_cri_line(ts_ns: int, stream: str, data: bytes, partial: bool) -> bytes:
+    """``<RFC3339Nano> <stream> <F|P> <data>\\n`` as Kubernetes' CRI log format."""
+    head = "%s %s %s " % (rfc3339nano(ts_ns), stream, "P" if partial else "F")  # noqa: UP031
+    return head.encode() + data + b"\n"
+
+
+def rotation_renames(path: str, max_file: int) -> list[tuple[str, str]]:
+    """Renames that shift ``path`` -> ``path.1`` -> ... keeping ``max_file`` files in all.
+
+    Oldest first, so no rename overwrites a file that still has to move. With ``max_file``
+    == 1 the result is empty: the caller unlinks ``path`` instead (never truncates in place).
+    """
+    renames = []
+    for n in range(max_file - 1, 1, -1):
+        renames.append((f"{path}.{n - 1}", f"{path}.{n}"))
+    if max_file > 1:
+        renames.append((path, f"{path}.1"))
+    return renames
+
+
+class NoneLog:
+    """``--log-driver=none``: output goes to attach clients only."""
+
+    errors = 0
+
+    def write(self, stream: str, data: bytes, partial: bool) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class K8sFileLog:
+    """CRI log file with rotation when a write would exceed ``max_size`` (0 = unlimited)."""
+
+    __slots__ = ("_clock", "_fd", "_size", "errors", "max_file", "max_size", "path")
+
+    def __init__(
+        self, path: str, max_size: int = 0, max_file: int = 1, clock: Clock = time.time_ns
+    ) -> None:
+        self.path = path
+        self.max_size = max_size
+        self.max_file = max(1, max_file)
+        self.errors = 0
+        self._clock = clock
+        self._fd = -1
+        self._size = 0
+        self._open()
+
+    def _open(self) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        self._fd = os.open(self.path, flags, 0o640)
+        self._size = os.fstat(self._fd).st_size
+
+    def write(self, stream: str, data: bytes, partial: bool) -> None:
+        line = format_cri_line(self._clock(), stream, data, partial)
+        if self.max_size and self._size and self._size + len(line) > self.max_size:
+            self._rotate()
+        if self._fd < 0:
+            self._fail("log file is not open", None)
+            return
+        view = memoryview(line)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                self._size += n
+                view = view[n:]
+        except OSError as exc:
+            self._fail(f"writing {self.path!r}", exc)
+
+    def _rotate(self) -> None:
+        try:
+            for src, dst in rotation_renames(self.path, self.max_file):
+                try:  # noqa: SIM105
+                    os.rename(src, dst)
+                except FileNotFoundError:
+                    pass  # fewer old files than max_file so far
+            if self.max_file == 1:
+                os.unlink(self.path)
+        except OSError as exc:
+            # Keep appending to the current file: an oversize log beats a lost line.
+            self._fail(f"rotating {self.path!r}", exc)
+            return
+        os.close(self._fd)
+        self._fd = -1
+        try:
+            self._open()
+        except OSError as exc:
+            self._fail(f"reopening {self.path!r}", exc)
+
+    def _fail(self, what: str, exc: OSError | None) -> None:
+        self.errors += 1
+        if _should_report(self.errors):
+            report(f"conmon: log error #{self.errors}: {what}: {exc}")
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class JournaldLog:
+    """journald native protocol via :mod:`units.journald`."""
+
+    __slots__ = ("_static", "_writer", "errors")
+
+    def __init__(self, cid: str, name: str, tag: str, socket_path: str | None = None) -> None:
+        self._writer = JournalWriter(socket_path) if socket_path else JournalWriter()
+        self._static = encode_entry(container_fields(cid, name, tag))
+        self.errors = 0
+
+    def write(self, stream: str, data: bytes, partial: bool) -> None:
+        prio = PRIORITY_STDERR if stream == "stderr" else PRIORITY_STDOUT
+        try:
+            self._writer.send(encode_log_record(self._static, data, prio, partial))
+        except OSError as exc:
+            self.errors += 1
+            if _should_report(self.errors):
+                report(f"conmon: journald error #{self.errors}: {exc}")
+
+    def close(self) -> None:
+        self._writer.close()

@@ -1,0 +1,611 @@
+"""The monitor's I/O driver, from the start fd's EOF to the exit command.
+
+Protocol: ARCHITECTURE.md, "The monitor protocol" (steps 1-2 are in :mod:`conmon.main`).
+
+Control decisions live in the pure :mod:`conmon.state`; line framing in :mod:`conmon.framing`.
+Import budget: this process lives as long as the container, so only cheap modules are used
+(``_signal``/``_socket`` instead of ``signal``/``socket``, which pull in ``enum``).
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import select
+import time
+
+from conmon import state as S
+from conmon.args import Options
+from conmon.framing import LineFramer
+from conmon.logs import JournaldLog, K8sFileLog, NoneLog, report
+from conmon.record import decode_wait_status, format_exit_record, json_string, write_atomic
+
+TYPE_CHECKING = False  # `typing` is too heavy to import; mypy knows this name
+if TYPE_CHECKING:
+    import signal as _signal
+    from collections.abc import Callable
+
+    from cgroupfs.events import OomWatch
+    from conmon.framing import Record
+
+    LogSink = K8sFileLog | JournaldLog | NoneLog
+    Handler = Callable[[int, int], None]  # (fd, epoll event mask)
+else:
+    import _signal  # `signal` would import `enum` (~0.7 MiB for the container's life)
+
+STDOUT_ID = 2
+STDERR_ID = 3
+READ_SIZE = 32 * 1024
+CLIENT_MAX_BEHIND = 4 * 1024 * 1024  # queued output after which a slow client is dropped
+GO = b"1"  # the engine's start signal on the start fd
+EXIT_FRAME = 4  # attach frame carrying the exit record (2 = stdout, 3 = stderr)
+STDIN_MAX_QUEUED = 1024 * 1024  # stop reading clients while the container lags this much
+DRAIN_TIMEOUT = 2.0  # seconds to wait for pipe EOF after the container's init exited
+FINAL_FLUSH_TIMEOUT = 1.0  # seconds to hand queued output to clients before closing them
+
+_IN = select.EPOLLIN
+_OUT = select.EPOLLOUT
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class Client:
+    """One attach connection."""
+
+    __slots__ = ("eof", "mask", "out", "queued", "reading", "sock")
+
+    def __init__(self, sock: _socket.socket) -> None:
+        self.sock = sock
+        self.out: list[bytes] = []
+        self.queued = 0
+        self.reading = True  # False while stdin is backlogged, or after the client's EOF
+        self.eof = False
+        self.mask = _IN
+
+
+class Monitor:
+    """Runs one container from ``runtime create`` to the exit command."""
+
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.state: S.State = S.CREATING
+        self.epoll = select.epoll()
+        self.handlers: dict[int, Handler] = {}
+        self.clients: dict[int, Client] = {}
+        self.listener: _socket.socket | None = None
+        self.framers: dict[int, LineFramer] = {}
+        self.stdin_fd = -1
+        self.stdin_buf = bytearray()
+        self.stdin_close_requested = False
+        self.pid = -1
+        self.status: int | None = None
+        self.finished_ns = 0
+        self.oom_killed = False
+        self.oom_watch: OomWatch | None = None
+        self.deadline: float | None = None
+        self.slow_clients = 0
+        self.error = ""
+        self.log: LogSink = NoneLog()
+        self.events: list[S.Event] = []
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Steps 2-7 of the protocol; the caller already chdir'd to the run dir."""
+        opts = self.opts
+        # The engine moves us into our scope meanwhile, then writes the go byte. EOF without
+        # it means the engine died or gave up before recording us: create nothing.
+        received = b""
+        while chunk := os.read(opts.start_fd, 4096):
+            received += chunk
+        os.close(opts.start_fd)
+        if GO not in received:
+            report("conmon: the engine went away before the start; nothing was created")
+            return 4
+        self._listen()
+        self._watch_sigchld()
+        out_r, err_r = self._create()
+        if self.error:
+            self.fire(S.CREATE_FAILED)
+        else:
+            self.log = self._open_log()
+            self._add_output(out_r, "stdout")
+            self._add_output(err_r, "stderr")
+            self._watch_oom()
+            self.fire(S.CREATED)
+        self._loop()
+        return 1 if self.error else 0
+
+    def _sync(self, line: bytes) -> None:
+        try:
+            _write_all(self.opts.sync_fd, line)
+        except OSError as exc:
+            # The engine went away; the container still needs its monitor.
+            report(f"conmon: writing to the sync fd: {exc}")
+
+    def _listen(self) -> None:
+        try:  # noqa: SIM105 - contextlib costs the monitor memory
+            os.unlink("attach")
+        except FileNotFoundError:
+            pass
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
+        sock.bind("attach")  # relative: we are in the run dir, so sun_path stays short
+        sock.listen(16)
+        sock.setblocking(False)
+        self.listener = sock
+        self._register(sock.fileno(), _IN, self._on_accept)
+
+    def _watch_sigchld(self) -> None:
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)
+        _signal.signal(_signal.SIGCHLD, _noop_handler)
+        _signal.set_wakeup_fd(w)
+        self._register(r, _IN, self._on_sigchld)
+
+    def _create(self) -> tuple[int, int]:
+        """Run ``runtime create`` with stdio on our pipes; return the output read ends."""
+        opts = self.opts
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        if opts.stdin:
+            in_r, in_w = os.pipe()
+            os.set_blocking(in_w, False)
+            self.stdin_fd = in_w
+        else:
+            in_r = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+        argv = [
+            opts.runtime,
+            *opts.runtime_args,
+            "--log=" + os.path.join(opts.rundir, "runtime.log"),
+            "--log-format=json",
+            "create",
+            "--bundle",
+            opts.bundle,
+            "--pid-file",
+            os.path.join(opts.rundir, "pidfile"),
+            opts.cid,
+        ]
+        actions = [
+            (os.POSIX_SPAWN_DUP2, in_r, 0),
+            (os.POSIX_SPAWN_DUP2, out_w, 1),
+            (os.POSIX_SPAWN_DUP2, err_w, 2),
+        ]
+        # Python ignores SIGPIPE and SIGXFSZ; the container must get the defaults back.
+        sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD)
+        spawn = os.posix_spawn if "/" in opts.runtime else os.posix_spawnp
+        try:
+            rpid = spawn(opts.runtime, argv, os.environ, file_actions=actions, setsigdef=sigdef)
+        except OSError as exc:
+            self.error = f"cannot run runtime {opts.runtime!r}: {exc.strerror}"
+            rpid = -1
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        if rpid > 0:
+            _, status = os.waitpid(rpid, 0)
+            code, _sig = decode_wait_status(status)
+            if code != 0:
+                self.error = _runtime_error(code, err_r)
+            else:
+                self._read_pidfile()
+        return out_r, err_r
+
+    def _read_pidfile(self) -> None:
+        try:
+            with open("pidfile") as f:
+                self.pid = int(f.read().strip())
+        except (OSError, ValueError) as exc:
+            self.error = f"runtime create succeeded but its pid file is unusable: {exc}"
+
+    def _open_log(self) -> LogSink:
+        opts = self.opts
+        try:
+            if opts.log_driver == "k8s-file":
+                return K8sFileLog(opts.log_path, opts.log_max_size, opts.log_max_file)
+            if opts.log_driver == "journald":
+                return JournaldLog(opts.cid, opts.name, opts.log_tag)
+        except OSError as exc:
+            # The container runs anyway; every line it writes will count as a log error.
+            report(f"conmon: cannot open the {opts.log_driver} log: {exc}")
+            return _CountingLog()
+        return NoneLog()
+
+    def _add_output(self, fd: int, stream: str) -> None:
+        os.set_blocking(fd, False)
+        self.framers[fd] = LineFramer(stream)
+        self._register(fd, _IN, self._on_output)
+
+    def _watch_oom(self) -> None:
+        try:
+            from cgroupfs.events import open_oom_watch
+        except ImportError:
+            report("conmon: cgroupfs.events is not available; oom_killed will be false")
+            return
+        try:
+            watch = open_oom_watch(self.pid)
+        except (OSError, ValueError) as exc:
+            report(f"conmon: cannot watch for OOM kills: {exc}")
+            return
+        if watch is None:
+            return
+        self.oom_watch = watch
+        self._register(watch.fileno(), _IN, self._on_oom)
+
+    # -- the event loop -------------------------------------------------------------------
+
+    def _register(self, fd: int, mask: int, handler: Handler) -> None:
+        self.handlers[fd] = handler
+        self.epoll.register(fd, mask)
+
+    def _unregister(self, fd: int) -> None:
+        del self.handlers[fd]
+        self.epoll.unregister(fd)
+
+    def _loop(self) -> None:
+        while self.state != S.DONE:
+            timeout = -1.0
+            if self.deadline is not None:
+                timeout = max(0.0, self.deadline - time.monotonic())
+            ready = self.epoll.poll(timeout)
+            if not ready and self.deadline is not None and time.monotonic() >= self.deadline:
+                self.deadline = None
+                self.fire(S.DRAIN_TIMEOUT)
+            for fd, mask in ready:
+                handler = self.handlers.get(fd)
+                if handler is not None:  # an earlier handler in this batch may have closed it
+                    handler(fd, mask)
+
+    def fire(self, event: S.Event) -> None:
+        """Feed an event to the state machine and perform its actions, in order."""
+        self.events.append(event)
+        if len(self.events) > 1:
+            return  # an action fired this event; the outer call will get to it
+        while self.events:
+            self.state, actions = S.step(self.state, self.events[0])
+            for action in actions:
+                self._act(action)
+            del self.events[0]
+
+    def _act(self, action: S.Action) -> None:
+        if action == S.REPORT_PID:
+            self._sync(b'{"pid": %d}\n' % self.pid)
+            os.close(self.opts.sync_fd)
+        elif action == S.REPORT_ERROR:
+            self._sync(('{"error": %s}\n' % json_string(self.error)).encode())  # noqa: UP031
+            os.close(self.opts.sync_fd)
+            self._close_clients()
+        elif action == S.MARK_OOM:
+            self.oom_killed = True
+        elif action == S.ARM_DRAIN_TIMER:
+            self.deadline = time.monotonic() + DRAIN_TIMEOUT
+        elif action == S.FLUSH_LOGS:
+            self._flush_logs()
+        elif action == S.WRITE_EXIT_RECORD:
+            self._write_exit_record()
+        elif action == S.CLOSE_CLIENTS:
+            self._close_clients()
+        elif action == S.RUN_EXIT_COMMAND:
+            self._run_exit_command()
+            self.fire(S.EXIT_COMMAND_DONE)
+
+    # -- handlers -------------------------------------------------------------------------
+
+    def _on_sigchld(self, fd: int, mask: int) -> None:
+        try:
+            while os.read(fd, 512):
+                pass
+        except BlockingIOError:
+            pass
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.pid and self.status is None:
+                self.status = status
+                self.finished_ns = time.time_ns()
+                self.fire(S.CHILD_EXITED)
+
+    def _on_output(self, fd: int, mask: int) -> None:
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        framer = self.framers[fd]
+        if data:
+            self._emit(framer.feed(data))
+            self._broadcast(STDOUT_ID if framer.stream == "stdout" else STDERR_ID, data)
+            return
+        self._emit(framer.finish())
+        del self.framers[fd]
+        self._unregister(fd)
+        os.close(fd)
+        if not self.framers:
+            self.fire(S.STDIO_EOF)
+
+    def _emit(self, records: list[Record]) -> None:
+        log = self.log
+        for stream, data, partial in records:
+            log.write(stream, data, partial)
+
+    def _on_oom(self, fd: int, mask: int) -> None:
+        watch = self.oom_watch
+        if watch is not None and watch.consume():
+            self.fire(S.OOM)
+
+    def _on_accept(self, fd: int, mask: int) -> None:
+        assert self.listener is not None
+        while True:
+            try:
+                sock, _addr = self.listener._accept()  # type: ignore[attr-defined]
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                report(f"conmon: accept on the attach socket: {exc}")
+                return
+            conn = _socket.socket(fileno=sock)
+            conn.setblocking(False)
+            client = Client(conn)
+            client.reading = not self._stdin_backlogged()
+            client.mask = _IN if client.reading else 0
+            self.clients[conn.fileno()] = client
+            self._register(conn.fileno(), client.mask, self._on_client)
+
+    def _on_client(self, fd: int, mask: int) -> None:
+        client = self.clients[fd]
+        if mask & _OUT:
+            self._client_flush(client)
+            if fd not in self.clients:
+                return
+        hung_up = False
+        while client.reading:
+            try:
+                data = client.sock.recv(65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                hung_up = True
+                break
+            if not data:
+                # EOF: SHUT_WR (stdin ends) unless the client is gone altogether (detach).
+                hung_up = self._peer_gone(client)
+                if not hung_up:
+                    self._stdin_eof()
+                    client.eof = True
+                    client.reading = False
+                    self._set_mask(client)
+                break
+            self._stdin_write(data)
+            if self._stdin_backlogged():
+                self._pause_clients(True)
+                break
+        if hung_up or (not client.reading and self._peer_gone(client)):
+            self._drop(client)
+
+    def _peer_gone(self, client: Client) -> bool:
+        # A full close sets EPOLLHUP on our end; a shutdown(SHUT_WR) only EPOLLRDHUP.
+        p = select.poll()
+        p.register(client.sock.fileno(), 0)
+        return any(ev & select.POLLHUP for _fd, ev in p.poll(0))
+
+    # -- attach clients -------------------------------------------------------------------
+
+    def _broadcast(self, stream_id: int, data: bytes) -> None:
+        if not self.clients:
+            return
+        frame = bytes((stream_id,)) + data
+        for client in list(self.clients.values()):
+            if client.out:
+                self._queue(client, frame)
+                continue
+            try:
+                client.sock.send(frame)
+            except BlockingIOError:
+                self._queue(client, frame)
+            except OSError:
+                self._drop(client)
+
+    def _queue(self, client: Client, frame: bytes) -> None:
+        client.out.append(frame)
+        client.queued += len(frame)
+        if client.queued > CLIENT_MAX_BEHIND:
+            self.slow_clients += 1
+            report(
+                f"conmon: dropped attach client #{self.slow_clients}: more than "
+                f"{CLIENT_MAX_BEHIND} bytes behind"
+            )
+            self._drop(client)
+        else:
+            self._set_mask(client)
+
+    def _client_flush(self, client: Client) -> None:
+        while client.out:
+            try:
+                client.sock.send(client.out[0])
+            except BlockingIOError:
+                return
+            except OSError:
+                self._drop(client)
+                return
+            client.queued -= len(client.out.pop(0))
+        self._set_mask(client)
+
+    def _set_mask(self, client: Client) -> None:
+        mask = (_IN if client.reading else 0) | (_OUT if client.out else 0)
+        if mask != client.mask:
+            client.mask = mask
+            self.epoll.modify(client.sock.fileno(), mask)
+
+    def _drop(self, client: Client) -> None:
+        fd = client.sock.fileno()
+        if self.clients.pop(fd, None) is not None:
+            self._unregister(fd)
+            client.sock.close()
+
+    def _close_clients(self) -> None:
+        end = time.monotonic() + FINAL_FLUSH_TIMEOUT
+        for client in list(self.clients.values()):
+            sock = client.sock
+            try:
+                for frame in client.out:
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        break
+                    sock.settimeout(left)
+                    sock.send(frame)
+            except OSError:
+                pass  # a client that cannot keep up even now loses the tail
+            self._drop(client)
+        if self.listener is not None:
+            self._unregister(self.listener.fileno())
+            self.listener.close()
+            self.listener = None
+            try:  # noqa: SIM105
+                os.unlink("attach")
+            except OSError:
+                pass
+
+    # -- stdin ----------------------------------------------------------------------------
+
+    def _stdin_backlogged(self) -> bool:
+        return len(self.stdin_buf) >= STDIN_MAX_QUEUED
+
+    def _pause_clients(self, paused: bool) -> None:
+        for client in self.clients.values():
+            if client.reading == paused and not client.eof:
+                client.reading = not paused
+                self._set_mask(client)
+
+    def _stdin_write(self, data: bytes) -> None:
+        if self.stdin_fd < 0:
+            return  # no --stdin (or the container closed it): input has nowhere to go
+        was_empty = not self.stdin_buf
+        self.stdin_buf += data
+        if was_empty:
+            self._stdin_flush()
+
+    def _stdin_flush(self) -> None:
+        fd = self.stdin_fd
+        try:
+            while self.stdin_buf:
+                del self.stdin_buf[: os.write(fd, self.stdin_buf)]
+        except BlockingIOError:
+            if fd not in self.handlers:
+                self._register(fd, _OUT, self._on_stdin_writable)
+            return
+        except OSError:
+            self.stdin_buf.clear()  # EPIPE: the container closed its stdin
+            self.stdin_close_requested = True
+        if fd in self.handlers:
+            self._unregister(fd)
+        self._pause_clients(False)
+        if self.stdin_close_requested:
+            os.close(fd)
+            self.stdin_fd = -1
+
+    def _on_stdin_writable(self, fd: int, mask: int) -> None:
+        self._stdin_flush()  # also on EPOLLERR: the write then fails with EPIPE
+
+    def _stdin_eof(self) -> None:
+        if self.stdin_fd < 0:
+            return
+        self.stdin_close_requested = True
+        if not self.stdin_buf:
+            self._stdin_flush()
+
+    # -- the end --------------------------------------------------------------------------
+
+    def _flush_logs(self) -> None:
+        for fd in list(self.framers):
+            try:
+                while data := os.read(fd, READ_SIZE):
+                    self._emit(self.framers[fd].feed(data))
+            except BlockingIOError:
+                pass  # something outside the container still holds the pipe: stop here
+            self._emit(self.framers.pop(fd).finish())
+            self._unregister(fd)
+            os.close(fd)
+        self.log.close()
+
+    def _write_exit_record(self) -> None:
+        assert self.status is not None
+        watch = self.oom_watch
+        if watch is not None:
+            if watch.oom_killed_so_far():
+                self.oom_killed = True
+            self._unregister(watch.fileno())
+            watch.close()
+            self.oom_watch = None
+        code, sig = decode_wait_status(self.status)
+        record = format_exit_record(code, sig, self.oom_killed, self.finished_ns, self.log.errors)
+        try:
+            write_atomic(self.opts.exit_file, record)
+        except OSError as exc:
+            report(f"conmon: cannot write the exit record {self.opts.exit_file!r}: {exc}")
+        # Attached clients get the record in-band: with --rm the file is gone soon after.
+        self._broadcast(EXIT_FRAME, record)
+        if self.slow_clients:
+            report(f"conmon: {self.slow_clients} slow attach client(s) were dropped")
+
+    def _run_exit_command(self) -> None:
+        if self.stdin_fd >= 0:
+            os.close(self.stdin_fd)
+            self.stdin_fd = -1
+        argv = self.opts.exit_command
+        if not argv:
+            return
+        spawn = os.posix_spawn if "/" in argv[0] else os.posix_spawnp
+        sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD)
+        try:
+            pid = spawn(argv[0], argv, os.environ, setsigdef=sigdef)
+            _, status = os.waitpid(pid, 0)
+        except OSError as exc:
+            report(f"conmon: exit command {argv[0]!r} failed to run: {exc}")
+            return
+        code, _sig = decode_wait_status(status)
+        if code:
+            report(f"conmon: exit command {argv[0]!r} exited with {code}")
+
+
+class _CountingLog(NoneLog):
+    """Stands in for a log that could not be opened: each line is a counted error."""
+
+    def __init__(self) -> None:
+        self.errors = 1
+
+    def write(self, stream: str, data: bytes, partial: bool) -> None:
+        self.errors += 1
+
+
+def _noop_handler(signum: int, frame: object) -> None:
+    """SIGCHLD needs a Python-level handler for set_wakeup_fd to fire."""
+
+
+def _runtime_error(code: int, err_fd: int) -> str:
+    """The runtime's own error message: the last error in its JSON log, else its stderr."""
+    try:
+        with open("runtime.log", "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    import json  # error path only: the monitor exits right after
+
+    for raw in reversed(lines):
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("error", "fatal"):
+            return str(entry.get("msg", ""))
+    os.set_blocking(err_fd, False)
+    try:
+        tail = os.read(err_fd, 4096).decode("utf-8", "replace").strip()
+    except OSError:
+        tail = ""
+    return tail or f"runtime create exited with code {code}"
