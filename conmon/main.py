@@ -7,6 +7,7 @@ imported while the engine moves us into our scope, before we block on the start 
 
 from __future__ import annotations
 
+import _socket
 import posix
 import sys
 
@@ -51,11 +52,25 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[posix.write(fd, view) :]
 
 
-def announce(opts: Options) -> None:
-    """Run dir, ``monitor.pid`` and the first sync line (the engine waits for it)."""
+def bind_attach() -> _socket.socket:
+    """The listening attach socket, bound relative to the run dir (a short sun_path)."""
+    try:  # noqa: SIM105 - contextlib costs the monitor memory
+        posix.unlink("attach")
+    except FileNotFoundError:
+        pass
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
+    sock.bind("attach")
+    sock.listen(16)
+    return sock
+
+
+def announce(opts: Options) -> _socket.socket:
+    """Run dir, attach socket, ``monitor.pid`` and the first sync line (the engine waits for
+    it, then may connect to ``attach`` at once)."""
     posix.set_inheritable(opts.sync_fd, False)  # runtime and container must not hold it
     posix.set_inheritable(opts.start_fd, False)
     posix.chdir(opts.rundir)
+    listener = bind_attach()
     me = posix.getpid()
     fd = posix.open("monitor.pid.tmp", posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o644)
     try:
@@ -67,6 +82,7 @@ def announce(opts: Options) -> None:
         _write_all(opts.sync_fd, b'{"monitor_pid": %d}\n' % me)
     except OSError as exc:
         _report(f"conmon: writing to the sync fd: {exc}")  # engine gone; go on anyway
+    return listener
 
 
 def main() -> None:
@@ -87,10 +103,10 @@ def main() -> None:
     except OSError as exc:
         _report(f"conmon: {exc}; the container's exit status may be lost")
     try:
-        announce(opts)
+        listener = announce(opts)
         from conmon.monitor import Monitor
 
-        code = Monitor(opts).run()
+        code = Monitor(opts, listener).run()
     except BaseException as exc:
         _report(f"conmon: fatal: {exc!r}")
         posix._exit(3)

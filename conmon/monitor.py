@@ -70,8 +70,9 @@ class Client:
 class Monitor:
     """Runs one container from ``runtime create`` to the exit command."""
 
-    def __init__(self, opts: Options) -> None:
+    def __init__(self, opts: Options, listener: _socket.socket | None = None) -> None:
         self.opts = opts
+        self._bound = listener
         self.state: S.State = S.CREATING
         self.epoll = select.epoll()
         self.handlers: dict[int, Handler] = {}
@@ -97,6 +98,8 @@ class Monitor:
     def run(self) -> int:
         """Steps 2-7 of the protocol; the caller already chdir'd to the run dir."""
         opts = self.opts
+        # Listening first lets a foreground `run` attach before anything can be written.
+        self._listen()
         # The engine moves us into our scope meanwhile, then writes the go byte. EOF without
         # it means the engine died or gave up before recording us: create nothing.
         received = b""
@@ -106,9 +109,12 @@ class Monitor:
         if GO not in received:
             report("conmon: the engine went away before the start; nothing was created")
             return 4
-        self._listen()
         self._watch_sigchld()
         out_r, err_r = self._create()
+        if not self.error:
+            # We start it too: an engine killed between create and start must not leave a
+            # container that is created but never started.
+            self._start()
         if self.error:
             self.fire(S.CREATE_FAILED)
         else:
@@ -128,13 +134,11 @@ class Monitor:
             report(f"conmon: writing to the sync fd: {exc}")
 
     def _listen(self) -> None:
-        try:  # noqa: SIM105 - contextlib costs the monitor memory
-            os.unlink("attach")
-        except FileNotFoundError:
-            pass
-        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
-        sock.bind("attach")  # relative: we are in the run dir, so sun_path stays short
-        sock.listen(16)
+        if self._bound is None:
+            from conmon.main import bind_attach
+
+            self._bound = bind_attach()
+        sock = self._bound
         sock.setblocking(False)
         self.listener = sock
         self._register(sock.fileno(), _IN, self._on_accept)
@@ -193,6 +197,30 @@ class Monitor:
             else:
                 self._read_pidfile()
         return out_r, err_r
+
+    def _start(self) -> None:
+        opts = self.opts
+        argv = [opts.runtime, *opts.runtime_args,
+                "--log=" + os.path.join(opts.rundir, "runtime.log"), "--log-format=json",
+                "start", opts.cid]
+        spawn = os.posix_spawn if "/" in opts.runtime else os.posix_spawnp
+        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        actions = [(os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1)]
+        try:
+            rpid = spawn(opts.runtime, argv, os.environ, file_actions=actions)
+        except OSError as exc:
+            self.error = f"cannot run runtime {opts.runtime!r}: {exc.strerror}"
+            return
+        finally:
+            os.close(null)
+        _, status = os.waitpid(rpid, 0)
+        code, _sig = decode_wait_status(status)
+        if code != 0:
+            self.error = _runtime_error(code, -1, "start")
+            try:  # noqa: SIM105 (no contextlib in the monitor: it stays lean)
+                os.kill(self.pid, _signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def _read_pidfile(self) -> None:
         try:
@@ -587,7 +615,7 @@ def _noop_handler(signum: int, frame: object) -> None:
     """SIGCHLD needs a Python-level handler for set_wakeup_fd to fire."""
 
 
-def _runtime_error(code: int, err_fd: int) -> str:
+def _runtime_error(code: int, err_fd: int, verb: str = "create") -> str:
     """The runtime's own error message: the last error in its JSON log, else its stderr."""
     try:
         with open("runtime.log", "rb") as f:
@@ -603,9 +631,11 @@ def _runtime_error(code: int, err_fd: int) -> str:
             continue
         if isinstance(entry, dict) and entry.get("level") in ("error", "fatal"):
             return str(entry.get("msg", ""))
-    os.set_blocking(err_fd, False)
-    try:
-        tail = os.read(err_fd, 4096).decode("utf-8", "replace").strip()
-    except OSError:
-        tail = ""
-    return tail or f"runtime create exited with code {code}"
+    tail = ""
+    if err_fd >= 0:
+        os.set_blocking(err_fd, False)
+        try:  # noqa: SIM105
+            tail = os.read(err_fd, 4096).decode("utf-8", "replace").strip()
+        except OSError:
+            pass
+    return tail or f"runtime {verb} exited with code {code}"

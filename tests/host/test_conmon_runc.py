@@ -129,6 +129,7 @@ class Harness:
         self.monitor_pid = 0
         self.sync_r = -1
         self.start_w = -1
+        self.pre_attached: socket.socket | None = None
         for d in (self.bundle / "rootfs" / "bin", self.rundir, self.runc_root):
             d.mkdir(parents=True)
         shutil.copy2(BUSYBOX, self.bundle / "rootfs" / "bin" / "busybox")
@@ -145,9 +146,15 @@ class Harness:
         )
 
     def start_monitor(
-        self, args: list[str], *extra: str, memory_limit: int = 0, pid_ns: bool = True
+        self,
+        args: list[str],
+        *extra: str,
+        memory_limit: int = 0,
+        pid_ns: bool = True,
+        attach: bool = False,
     ) -> dict[str, object]:
-        """Write the bundle, start the monitor, let it create; return its second sync line."""
+        """Write the bundle, start the monitor, let it create and start the container; return
+        its second sync line. `attach`: connect before the go byte, as a foreground run does."""
         config = oci_config(args, self.cid)
         linux = config["linux"]
         assert isinstance(linux, dict)
@@ -177,12 +184,19 @@ class Harness:
         first = read_json_line(sync_r)
         self.monitor_pid = int(first["monitor_pid"])  # type: ignore[call-overload]
         assert (self.rundir / "monitor.pid").read_text().strip() == str(self.monitor_pid)
+        if attach:
+            self.pre_attached = self._connect()
         os.write(start_w, b"1")  # "you are in your scope now": go
         os.close(start_w)
         self.start_w = -1
         return read_json_line(sync_r)
 
     def attach(self) -> socket.socket:
+        """The socket connected before the go byte, if any, else a new connection."""
+        sock, self.pre_attached = self.pre_attached, None
+        return sock if sock is not None else self._connect()
+
+    def _connect(self) -> socket.socket:
         dirfd = os.open(self.rundir, os.O_RDONLY | os.O_DIRECTORY)
         try:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -270,11 +284,10 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
 
 
 def run_attached(h: Harness, args: list[str], *extra: str) -> Result:
-    reply = h.start_monitor(args, *extra)
+    reply = h.start_monitor(args, *extra, attach=True)
     assert "pid" in reply, reply
     sock = h.attach()
     with sock:
-        h.runc("start", h.cid)
         frames = collect_frames(sock)
     # The record is written before clients are closed, so it exists once we saw EOF.
     result = Result(sync=[reply], frames=frames, record=h.record())
@@ -312,10 +325,9 @@ def test_exit_code(harness: Harness, script: str, code: int) -> None:
 
 
 def test_killed_by_signal_gives_128_plus_signal(harness: Harness) -> None:
-    reply = harness.start_monitor(["sleep", "100"])
+    reply = harness.start_monitor(["sleep", "100"], attach=True)
     sock = harness.attach()
     with sock:
-        harness.runc("start", harness.cid)
         harness.runc("kill", harness.cid, "9")
         frames = collect_all_frames(sock)
     record = harness.record()
@@ -327,10 +339,9 @@ def test_killed_by_signal_gives_128_plus_signal(harness: Harness) -> None:
 
 
 def test_stdin_reaches_cat(harness: Harness) -> None:
-    harness.start_monitor(["cat"], "--stdin")
+    harness.start_monitor(["cat"], "--stdin", attach=True)
     sock = harness.attach()
     with sock:
-        harness.runc("start", harness.cid)
         sock.send(b"hello\n")
         sock.send(b"world")
         sock.shutdown(socket.SHUT_WR)  # closes the container's stdin: cat exits
@@ -361,7 +372,6 @@ def test_killed_attach_client_does_not_hurt(harness: Harness) -> None:
         [sys.executable, "-c", client_code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     try:
-        harness.runc("start", harness.cid)
         assert client.stdout is not None
         assert client.stdout.readline() == b"got\n"  # mid-stream: it has output, more follows
         client.kill()
@@ -376,10 +386,9 @@ def test_killed_attach_client_does_not_hurt(harness: Harness) -> None:
 
 
 def test_slow_client_is_dropped_and_counted(harness: Harness) -> None:
-    harness.start_monitor(["sh", "-c", "head -c 12000000 /dev/zero | tr '\\0' x"])
+    harness.start_monitor(["sh", "-c", "head -c 12000000 /dev/zero | tr '\\0' x"], attach=True)
     sock = harness.attach()  # never reads: the monitor must not block on it
     with sock:
-        harness.runc("start", harness.cid)
         harness.wait_monitor_exit()
     assert harness.record()["exit_code"] == 0
     assert "dropped attach client #1" in harness.monitor_log()
@@ -400,7 +409,6 @@ def test_exit_command_runs_after_the_record(harness: Harness) -> None:
 def test_oom_kill_is_recorded(harness: Harness) -> None:
     # The shell doubles a string until the 16 MiB memory cgroup limit kills it.
     harness.start_monitor(["sh", "-c", "x=a; while :; do x=$x$x; done"], memory_limit=16 << 20)
-    harness.runc("start", harness.cid)
     harness.wait_monitor_exit()
     record = harness.record()
     assert record["oom_killed"] is True
@@ -409,7 +417,6 @@ def test_oom_kill_is_recorded(harness: Harness) -> None:
 
 def test_no_oom_without_memory_pressure(harness: Harness) -> None:
     harness.start_monitor(["true"], memory_limit=16 << 20)
-    harness.runc("start", harness.cid)
     harness.wait_monitor_exit()
     assert harness.record()["oom_killed"] is False
 
@@ -417,9 +424,8 @@ def test_no_oom_without_memory_pressure(harness: Harness) -> None:
 def test_pipe_held_outside_the_container_does_not_delay_forever(harness: Harness) -> None:
     # Without a pid namespace the background `sleep` outlives the container's init and keeps
     # stdout open: the monitor must give up draining and still write the record.
-    harness.start_monitor(["sh", "-c", "sleep 30 & echo started"], pid_ns=False)
     t0 = time.monotonic()
-    harness.runc("start", harness.cid)
+    harness.start_monitor(["sh", "-c", "sleep 30 & echo started"], pid_ns=False)
     harness.wait_monitor_exit(timeout=10)
     assert time.monotonic() - t0 < 10
     assert harness.record()["exit_code"] == 0
@@ -427,9 +433,8 @@ def test_pipe_held_outside_the_container_does_not_delay_forever(harness: Harness
 
 
 def test_detach_keeps_stdin_open_and_shut_wr_closes_it(harness: Harness) -> None:
-    harness.start_monitor(["cat"], "--stdin")
+    harness.start_monitor(["cat"], "--stdin", attach=True)
     first = harness.attach()
-    harness.runc("start", harness.cid)
     first.send(b"one\n")
     first.close()  # a detach: the container's stdin stays open
     second = harness.attach()
