@@ -1,0 +1,180 @@
+"""scopebox vs podman (and bare runc), same machine, same run.
+
+    python bench/compare.py [--runs 20] [--containers 50]
+
+Prints: median/p90 latency of `run --rm --network none busybox true`, and the private (USS)
+and proportional (PSS) memory of the per-container monitors with N idle containers running
+(scopebox's Python monitor vs podman's conmon). Run it as root; inside the systemd test bed
+(`python tests/testbed.py run -- .venv/bin/python bench/compare.py`) both engines use systemd.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCOPEBOX = [sys.executable, "-m", "supervisor"]
+PODMAN = ["podman", "--runtime", "runc", "--events-backend", "file"]
+PODMAN_RUN = [*PODMAN, "run", "--rm", "--network", "none", "--ulimit", "host"]
+
+
+def sh(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO, **kw)  # type: ignore[call-overload]
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    fn()  # warm caches
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def smaps(pid: int) -> tuple[int, int]:
+    """(USS, PSS) in KiB from /proc/PID/smaps_rollup."""
+    uss = pss = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("Private_Clean", "Private_Dirty"):
+            uss += int(rest.split()[0])
+        elif key == "Pss":
+            pss = int(rest.split()[0])
+    return uss, pss
+
+
+def prepare_images(tar: str) -> None:
+    if subprocess.run([*SCOPEBOX, "image", "inspect", "busybox"], capture_output=True).returncode:
+        sh([*SCOPEBOX, "import", "--change", 'CMD ["sh"]', tar, "busybox"])
+    if shutil.which("podman"):
+        sh([*PODMAN, "import", tar, "localhost/busybox-bench"])
+
+
+def latency(runs: int, rootfs: str) -> dict[str, list[float]]:
+    res = {
+        "scopebox": timed(
+            lambda: sh([*SCOPEBOX, "run", "--rm", "--network", "none", "busybox", "true"]), runs
+        )
+    }
+    if shutil.which("podman"):
+        res["podman"] = timed(lambda: sh([*PODMAN_RUN, "localhost/busybox-bench", "true"]), runs)
+    res["runc (bare)"] = timed(lambda: bare_runc(rootfs), runs)
+    return res
+
+
+def bare_runc(rootfs: str) -> None:
+    bundle = Path(rootfs).parent
+    cid = f"bench-{os.getpid()}"
+    sh(
+        ["runc", "--root", str(bundle / "state"), "run", "--bundle", str(bundle), cid],
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def make_bundle(tar: str) -> str:
+    bundle = Path(tempfile.mkdtemp(prefix="bench-runc-"))
+    rootfs = bundle / "rootfs"
+    rootfs.mkdir()
+    sh(["tar", "-C", str(rootfs), "-xf", tar])
+    sh(["runc", "spec", "--bundle", str(bundle)])
+    spec = json.loads((bundle / "config.json").read_text())
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = ["true"]
+    limit = os.sysconf("SC_OPEN_MAX")
+    spec["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": limit, "soft": limit}]
+    (bundle / "config.json").write_text(json.dumps(spec))
+    return str(rootfs)
+
+
+def monitors(n: int) -> dict[str, list[tuple[int, int]]]:
+    res: dict[str, list[tuple[int, int]]] = {}
+    names = [f"bench-mem-{i}" for i in range(n)]
+    try:
+        for name in names:
+            sh([*SCOPEBOX, "run", "-d", "--name", name, "busybox", "sleep", "100000"])
+        pids = [
+            int(sh([*SCOPEBOX, "inspect", "-f", "{{.State.ConmonPid}}", name]).stdout)
+            for name in names
+        ]
+        res["scopebox monitor"] = [smaps(p) for p in pids]
+    finally:
+        subprocess.run([*SCOPEBOX, "rm", "-f", *names], capture_output=True)
+    if shutil.which("podman"):
+        try:
+            for name in names:
+                sh(
+                    [
+                        *PODMAN,
+                        "run",
+                        "-d",
+                        "--network",
+                        "none",
+                        "--ulimit",
+                        "host",
+                        "--name",
+                        name,
+                        "localhost/busybox-bench",
+                        "sleep",
+                        "100000",
+                    ]
+                )
+            pids = [
+                int(sh([*PODMAN, "inspect", "-f", "{{.State.ConmonPid}}", name]).stdout)
+                for name in names
+            ]
+            res["podman conmon"] = [smaps(p) for p in pids]
+        finally:
+            subprocess.run([*PODMAN, "rm", "-f", "-t", "0", *names], capture_output=True)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--containers", type=int, default=50)
+    ns = ap.parse_args()
+    systemd = os.path.exists("/run/systemd/system")
+    print(
+        f"# scopebox bench: {'with systemd' if systemd else 'no systemd (cgroupfs)'}, "
+        f"{os.cpu_count()} cpus, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    tar = tempfile.mktemp(suffix=".tar")
+    sh(["sh", "packaging/busybox-rootfs.sh", tar])
+    rootfs = make_bundle(tar)
+    try:
+        prepare_images(tar)
+        print(f"\n## run --rm --network none busybox true ({ns.runs} runs)")
+        print(f"{'engine':<16}{'median ms':>10}{'p90 ms':>10}{'min ms':>10}")
+        for name, times in latency(ns.runs, rootfs).items():
+            ms = sorted(t * 1000 for t in times)
+            p90 = ms[int(len(ms) * 0.9) - 1]
+            print(f"{name:<16}{statistics.median(ms):>10.1f}{p90:>10.1f}{ms[0]:>10.1f}")
+        print(f"\n## per-container monitor memory, {ns.containers} idle containers")
+        print(f"{'monitor':<18}{'USS KiB median':>15}{'PSS KiB median':>15}{'USS total MiB':>15}")
+        for name, values in monitors(ns.containers).items():
+            uss = [u for u, _ in values]
+            pss = [p for _, p in values]
+            print(
+                f"{name:<18}{statistics.median(uss):>15.0f}{statistics.median(pss):>15.0f}"
+                f"{sum(uss) / 1024:>15.1f}"
+            )
+    finally:
+        os.unlink(tar)
+        shutil.rmtree(Path(rootfs).parent, ignore_errors=True)
+        if shutil.which("podman"):
+            subprocess.run([*PODMAN, "rmi", "-f", "localhost/busybox-bench"], capture_output=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Install scopebox and everything it and its tests need on Debian 12, as root, then run a
+# container. Idempotent: safe to run again.
+set -eu
+cd "$(dirname "$0")/.."
+here=$(pwd)
+
+export DEBIAN_FRONTEND=noninteractive
+if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v lock)" ] \
+   || ! command -v runc >/dev/null; then
+    apt-get update -q
+fi
+# runtime: runc (crun where the cgroup layout allows), busybox for the local image,
+# libsystemd-dev/pkg-config/gcc to build systemd-python; tests: the OCI runtime-spec schema;
+# benchmarks: podman and conmon as the reference.
+apt-get install -y -q --no-install-recommends \
+    runc crun busybox-static uidmap libsystemd-dev pkg-config gcc python3-venv \
+    systemd dbus util-linux iproute2 golang-github-opencontainers-specs-dev \
+    podman conmon >/dev/null
+
+# journald must not rate-limit container output (see the file for why this is host-wide).
+install -D -m 0644 packaging/journald.conf.d/50-scopebox.conf \
+    /etc/systemd/journald.conf.d/50-scopebox.conf
+if [ -d /run/systemd/system ]; then systemctl restart systemd-journald || true; fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+ln -sf "$here/.venv/bin/scopebox" /usr/local/bin/scopebox
+
+if ! scopebox image inspect busybox >/dev/null 2>&1; then
+    tar=$(mktemp --suffix=.tar)
+    sh packaging/busybox-rootfs.sh "$tar"
+    scopebox import --change 'CMD ["sh"]' "$tar" busybox >/dev/null
+    rm -f "$tar"
+fi
+scopebox run --rm busybox echo hello from scopebox

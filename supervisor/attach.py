@@ -1,0 +1,103 @@
+"""The client end of a monitor's attach socket (SOCK_SEQPACKET, one byte of stream id a frame)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import selectors
+import socket
+
+from supervisor.errors import RuntimeFailed
+from supervisor.state import ExitRecord
+
+STDOUT, STDERR, EXIT = 2, 3, 4
+_MAX_FRAME = 1 << 17
+
+
+class AttachClient:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.exit_record: ExitRecord | None = None
+
+    @classmethod
+    def connect(cls, rundir: str) -> AttachClient:
+        # Through /proc/self/fd so a long run dir still fits in sun_path's 108 bytes.
+        dirfd = os.open(rundir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+        try:
+            sock.connect(f"/proc/self/fd/{dirfd}/attach")
+        except OSError as exc:
+            sock.close()
+            raise RuntimeFailed(f"cannot attach to the container: {exc.strerror}") from exc
+        finally:
+            os.close(dirfd)
+        return cls(sock)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def pump(self, stdin_fd: int | None, out_fd: int = 1, err_fd: int = 2) -> ExitRecord | None:
+        """Copy output to out/err and stdin to the container until the monitor hangs up."""
+        sel = selectors.DefaultSelector()
+        sel.register(self.sock, selectors.EVENT_READ)
+        if stdin_fd is not None:
+            os.set_blocking(stdin_fd, True)
+            sel.register(stdin_fd, selectors.EVENT_READ)
+        try:
+            while True:
+                for key, _ in sel.select():
+                    if key.fileobj is self.sock:
+                        if not self._on_frame(out_fd, err_fd):
+                            return self.exit_record
+                    elif not self._on_stdin(stdin_fd):
+                        sel.unregister(key.fileobj)
+        finally:
+            sel.close()
+            self.sock.close()
+
+    def _on_frame(self, out_fd: int, err_fd: int) -> bool:
+        try:
+            frame = self.sock.recv(_MAX_FRAME)
+        except ConnectionResetError:
+            return False
+        if not frame:
+            return False
+        kind, data = frame[0], frame[1:]
+        if kind == EXIT:
+            d = json.loads(data)
+            self.exit_record = ExitRecord(
+                int(d["exit_code"]),
+                d.get("signal"),
+                bool(d.get("oom_killed")),
+                str(d.get("finished_at", "")),
+            )
+        else:
+            _write_all(out_fd if kind == STDOUT else err_fd, data)
+        return True
+
+    def _on_stdin(self, stdin_fd: int | None) -> bool:
+        assert stdin_fd is not None
+        data = os.read(stdin_fd, 65536)
+        if not data:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_WR)
+            return False
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            return False
+        return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                return
+            raise
+        view = view[n:]

@@ -1,0 +1,164 @@
+"""Pieces shared by the verb modules: the engine, the create/run flags, --format output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from supervisor.engine import Engine
+from supervisor.errors import UsageError
+from supervisor.options import CreateOptions
+
+
+@contextmanager
+def engine() -> Iterator[Engine]:
+    eng = Engine()
+    try:
+        yield eng
+    finally:
+        eng.close()
+
+
+class _NotSupported(argparse.Action):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        ns: argparse.Namespace,
+        values: Any,
+        option: str | None = None,
+    ) -> None:
+        raise UsageError(f"{option} is not supported by scopebox yet")
+
+
+def add_create_flags(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--name", help="assign a name to the container")
+    a("-e", "--env", action="append", default=[], help="set environment variables")
+    a("--env-file", action="append", default=[], help="read environment variables from a file")
+    a("-w", "--workdir", help="working directory inside the container")
+    a("-u", "--user", help="user[:group] to run as")
+    a("--entrypoint", help="overwrite the image's entrypoint")
+    a("-h", "--hostname", help="container host name")
+    a("-v", "--volume", action="append", default=[], help="bind mount host:ctr[:ro]")
+    a("--tmpfs", action="append", default=[], help="mount a tmpfs: /path[:options]")
+    a("--read-only", action="store_true", help="mount the container's root read-only")
+    a("-l", "--label", action="append", default=[], help="set metadata: key=value")
+    a("-i", "--interactive", action="store_true", help="keep stdin open")
+    a("--log-driver", choices=None, help="journald, k8s-file or none")
+    a("--log-opt", action="append", default=[], help="path=, max-size=, max-file=, tag=")
+    a("--stop-signal", help="signal to stop the container (default SIGTERM)")
+    a("--stop-timeout", type=int, help="seconds to wait before killing (default 10)")
+    a("--rootfs", action="store_true", help="the first argument is a root directory, not an image")
+    a("--ulimit", action="append", default=[], help="name=soft[:hard]")
+    a("--network", "--net", default="none", help="none (default: loopback only) or host")
+    a("--rm", action="store_true", help="remove the container when it exits")
+    a("--help", action="help", help="show this help")
+    for flag in (
+        "-t",
+        "--tty",
+        "-p",
+        "--publish",
+        "-P",
+        "--publish-all",
+        "--privileged",
+        "--pod",
+        "--restart",
+        "--memory",
+        "-m",
+        "--cpus",
+        "--pids-limit",
+    ):
+        nargs = 0 if flag in ("-t", "--tty", "-P", "--publish-all", "--privileged") else None
+        a(flag, action=_NotSupported, nargs=nargs, help=argparse.SUPPRESS)
+    a("image", help="image (or directory with --rootfs)")
+    a("command", nargs=argparse.REMAINDER, help="command and arguments")
+
+
+def create_options(ns: argparse.Namespace) -> CreateOptions:
+    labels = {}
+    for item in ns.label:
+        key, _, value = item.partition("=")
+        if not key:
+            raise UsageError(f"invalid label {item!r}")
+        labels[key] = value
+    log_opts = {}
+    for item in ns.log_opt:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"invalid --log-opt {item!r}: expected key=value")
+        log_opts[key] = value
+    entrypoint = None
+    if ns.entrypoint is not None:
+        entrypoint = (
+            json.loads(ns.entrypoint)
+            if ns.entrypoint.startswith("[")
+            else ([ns.entrypoint] if ns.entrypoint else [])
+        )
+    return CreateOptions(
+        image=ns.image,
+        command=list(ns.command),
+        name=ns.name,
+        entrypoint=entrypoint,
+        env=ns.env,
+        env_files=ns.env_file,
+        workdir=ns.workdir,
+        user=ns.user,
+        hostname=ns.hostname,
+        volumes=ns.volume,
+        tmpfs=ns.tmpfs,
+        read_only=ns.read_only,
+        labels=labels,
+        interactive=ns.interactive,
+        log_driver=ns.log_driver,
+        log_opts=log_opts,
+        stop_signal=ns.stop_signal,
+        stop_timeout=ns.stop_timeout,
+        rootfs=ns.rootfs,
+        ulimits=ns.ulimit,
+        network=ns.network,
+        auto_remove=ns.rm,
+    )
+
+
+def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:
+    from supervisor.cli.main import Parser
+
+    return Parser(prog=f"scopebox {verb}", description=description, add_help=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=4) + "\n")
+
+
+def render_each(template: str, items: list[Any]) -> None:
+    """inspect/info --format: one rendering per item."""
+    from supervisor import format as fmt
+
+    try:
+        sys.stdout.write(fmt.format_inspect(template, items))
+    except fmt.TemplateError as exc:
+        raise UsageError(f"template parsing error: {exc}") from exc
+
+
+def print_table(
+    template: str | None,
+    default: str,
+    header: dict[str, str],
+    items: list[dict[str, Any]],
+    json_items: list[Any] | None = None,
+) -> None:
+    """--format: none -> the default table, `json` (Podman's array), `table ...`, a template."""
+    from supervisor import format as fmt
+
+    if template == "json":
+        print_json(json_items if json_items is not None else items)
+        return
+    chosen = default if template is None or template.strip() in ("", "table") else template
+    try:
+        sys.stdout.write(fmt.format_items(chosen, items, header))
+    except fmt.TemplateError as exc:
+        raise UsageError(f"template parsing error: {exc}") from exc

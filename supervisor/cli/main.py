@@ -1,0 +1,133 @@
+"""Entry point: global options, then the verb's own module (only that parser is built)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import NoReturn
+
+from supervisor.errors import ScopeboxError, UsageError
+
+VERBS = {
+    "create": "create",
+    "start": "start",
+    "run": "run",
+    "ps": "ps",
+    "list": "ps",
+    "ls": "ps",
+    "logs": "logs",
+    "inspect": "inspect",
+    "stop": "stop",
+    "kill": "kill",
+    "rm": "rm",
+    "wait": "wait",
+    "restart": "restart",
+    "rename": "rename",
+    "import": "import_",
+    "images": "images",
+    "rmi": "rmi",
+    "version": "version",
+    "info": "info",
+    "cleanup": "cleanup",
+}
+GROUPS = {
+    "container": {"ls": "ps", "list": "ps", "rm": "rm"},
+    "image": {"ls": "images", "list": "images", "rm": "rmi"},
+}
+GLOBAL_HELP = """\
+usage: scopebox [--root DIR] [--runroot DIR] [--runtime PATH] [--cgroup-manager M]
+                COMMAND [ARGS...]
+
+Daemonless containers, supervised by systemd.
+
+Commands:
+  run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
+  ps, logs, inspect                                             look at containers
+  import, images, rmi                                           images
+  info, version                                                 this host
+  container VERB, image VERB                                    the same, grouped
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """Bad flags are engine errors (exit 125, one line), as in Docker and Podman."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def new_parser(verb: str, description: str) -> Parser:
+    return Parser(prog=f"scopebox {verb}", description=description)
+
+
+def _split_globals(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Global options come before the verb."""
+    flags = {
+        "--root": "SCOPEBOX_ROOT",
+        "--runroot": "SCOPEBOX_RUNROOT",
+        "--runtime": "SCOPEBOX_RUNTIME",
+        "--cgroup-manager": "SCOPEBOX_CGROUP_MANAGER",
+    }
+    i = 0
+    while i < len(argv) and argv[i].startswith("--"):
+        key, eq, value = argv[i].partition("=")
+        if key not in flags:
+            break
+        if not eq:
+            if i + 1 >= len(argv):
+                raise UsageError(f"{key} needs a value")
+            i += 1
+            value = argv[i]
+        if key == "--cgroup-manager" and value not in ("systemd", "cgroupfs"):
+            raise UsageError("--cgroup-manager must be systemd or cgroupfs")
+        os.environ[flags[key]] = value
+        i += 1
+    return argv[:i], argv[i:]
+
+
+def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
+    if not rest or rest[0] in ("-h", "--help", "help"):
+        sys.stdout.write(GLOBAL_HELP)
+        raise SystemExit(0)
+    verb, args = rest[0], rest[1:]
+    if verb in ("-v", "--version"):
+        return "version", []
+    if verb in GROUPS:
+        if not args:
+            raise UsageError(f"scopebox {verb}: a subcommand is required")
+        sub, args = args[0], args[1:]
+        module = GROUPS[verb].get(sub) or VERBS.get(sub)
+        if module is None:
+            raise UsageError(f"unknown command: scopebox {verb} {sub}")
+        return module, args
+    if verb not in VERBS or verb == "cleanup":
+        raise UsageError(f"unknown command {verb!r} (see 'scopebox --help')")
+    return VERBS[verb], args
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        _, rest = _split_globals(argv)
+        module_name, args = _resolve_verb(rest)
+        module = importlib.import_module(f"supervisor.cli.{module_name}")
+        code: int = module.main(args)
+    except ScopeboxError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    sys.stdout.flush()
+    return code
+
+
+def entry() -> None:
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,18 @@
+"""scopebox restart [-t SECONDS] CONTAINER..."""
+
+from __future__ import annotations
+
+from supervisor.cli.common import engine
+from supervisor.cli.main import new_parser
+
+
+def main(argv: list[str]) -> int:
+    p = new_parser("restart", "Restart containers.")
+    p.add_argument("-t", "--time", "--timeout", type=int, dest="timeout")
+    p.add_argument("containers", nargs="+")
+    ns = p.parse_args(argv)
+    with engine() as eng:
+        for ref in ns.containers:
+            eng.restart(ref, ns.timeout)
+            print(ref)
+    return 0

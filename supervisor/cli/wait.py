@@ -1,0 +1,16 @@
+"""scopebox wait CONTAINER...: print each container's exit code when it exits."""
+
+from __future__ import annotations
+
+from supervisor.cli.common import engine
+from supervisor.cli.main import new_parser
+
+
+def main(argv: list[str]) -> int:
+    p = new_parser("wait", "Block until containers exit, then print their exit codes.")
+    p.add_argument("containers", nargs="+")
+    ns = p.parse_args(argv)
+    with engine() as eng:
+        for ref in ns.containers:
+            print(eng.wait(ref), flush=True)
+    return 0

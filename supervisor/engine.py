@@ -1,0 +1,532 @@
+"""The container engine: create, start, stop, kill, remove, wait, reconcile.
+
+There is no daemon: every CLI process opens the store, does its work under the container's
+lock and exits. Truth about running containers comes from the kernel (pids with their start
+times) and from the monitor's exit record; the store is brought in line on every read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from supervisor import images
+from supervisor.errors import (
+    CommandCannotRun,
+    CommandNotFound,
+    NotFoundError,
+    RuntimeFailed,
+    ScopeboxError,
+    StateError,
+    UsageError,
+)
+from supervisor.mount import is_mountpoint, mount_overlay, umount
+from supervisor.names import generate_name, validate_name
+from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
+from supervisor.paths import Paths
+from supervisor.procs import alive, boot_id, pidfd_open, start_time
+from supervisor.signals import parse_signal
+from supervisor.state import ExitRecord, Facts, Status, can_kill, can_start, reconcile
+from supervisor.store import ContainerLock, ContainerRow, Store
+from supervisor.timefmt import now_rfc3339
+from supervisor.views import resolve_args
+
+if TYPE_CHECKING:
+    from supervisor.attach import AttachClient
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MONITOR_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); from conmon.main import main; main()"
+)
+DEFAULT_STOP_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class Started:
+    row: ContainerRow
+    attach: AttachClient | None = None
+
+
+def read_exit_record(path: str) -> ExitRecord | None:
+    try:
+        with open(path, "rb") as f:
+            d = json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+    return ExitRecord(
+        exit_code=int(d["exit_code"]),
+        signal=d.get("signal"),
+        oom_killed=bool(d.get("oom_killed", False)),
+        finished_at=str(d.get("finished_at", "")),
+        log_errors=int(d.get("log_errors", 0)),
+    )
+
+
+class Engine:
+    def __init__(self, paths: Paths | None = None) -> None:
+        self.paths = paths or Paths.from_env()
+        os.makedirs(self.paths.runroot, mode=0o700, exist_ok=True)
+        self.store = Store(self.paths)
+        self.boot_id = boot_id()
+        self._systemd: Any = None
+        self._systemd_checked = False
+        self._runtime: Any = None
+
+    def close(self) -> None:
+        if self._systemd is not None:
+            self._systemd.close()
+        self.store.close()
+
+    # environment --------------------------------------------------------------------------
+
+    def systemd(self) -> Any:
+        """A units.systemd.Systemd connection, or None when systemd is not PID 1."""
+        if not self._systemd_checked:
+            self._systemd_checked = True
+            if os.environ.get("SCOPEBOX_CGROUP_MANAGER") != "cgroupfs":
+                from units.systemd import connect
+
+                self._systemd = connect()
+        return self._systemd
+
+    def runtime(self) -> Any:
+        if self._runtime is None:
+            from supervisor.runtime import detect_runtime
+
+            self._runtime = detect_runtime(os.environ.get("SCOPEBOX_RUNTIME"))
+        return self._runtime
+
+    def runtime_argv(self, row: ContainerRow) -> list[str]:
+        argv = [row.config["runtime"], f"--root={self.paths.runtime_root}"]
+        if row.config["cgroup_manager"] == "systemd":
+            argv.append("--systemd-cgroup")
+        return argv
+
+    def run_runtime(self, row: ContainerRow, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.runtime_argv(row), *args], capture_output=True, text=True, check=False
+        )
+
+    # lookup and reconciliation ------------------------------------------------------------
+
+    def find(self, ref: str) -> ContainerRow:
+        return self.refresh(self.store.find_container(ref))
+
+    def list(self) -> list[ContainerRow]:
+        return [self.refresh(row) for row in self.store.list_containers()]
+
+    def refresh(self, row: ContainerRow, *, locked: bool = False) -> ContainerRow:
+        """Bring the stored state in line with the kernel and the exit record.
+
+        `locked`: the caller holds the container's lock and does its own teardown.
+        """
+        if not row.status.is_active:
+            return row
+        pid, pid_start = row.pid, row.pid_start
+        if pid == 0:
+            pid, pid_start = self._pid_from_pidfile(row)
+        facts = Facts(
+            status=row.status,
+            same_boot=row.boot_id == self.boot_id,
+            exit_record=read_exit_record(self.paths.exit_file(row.id)),
+            container_alive=alive(pid, pid_start),
+            monitor_alive=alive(row.monitor_pid, row.monitor_start),
+        )
+        verdict = reconcile(facts)
+        if not verdict.changed:
+            if pid != row.pid:
+                row = self.store.update_container(row.id, pid=pid, pid_start=pid_start)
+            return row
+        rec = verdict.exit_record
+        assert rec is not None
+        row = self.store.update_container(
+            row.id,
+            status=verdict.status,
+            exit_code=rec.exit_code,
+            oom_killed=rec.oom_killed,
+            finished_at=rec.finished_at or now_rfc3339(),
+            error=verdict.error,
+        )
+        if not facts.monitor_alive and not locked:
+            # Nobody else will clean up after a dead monitor.
+            self.cleanup(row.id)
+            row = self.store.get_container(row.id) or row
+        return row
+
+    def _pid_from_pidfile(self, row: ContainerRow) -> tuple[int, str]:
+        try:
+            with open(os.path.join(self.paths.container_rundir(row.id), "pidfile")) as f:
+                pid = int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return 0, ""
+        return pid, start_time(pid)
+
+    # create ------------------------------------------------------------------------------
+
+    def create(self, opts: CreateOptions) -> ContainerRow:
+        config = self._container_config(opts)
+        name = opts.name or generate_name(self.store.container_names())
+        validate_name(name)
+        if opts.rootfs:
+            image_id, image_name = "", opts.image
+        else:
+            img = images.resolve(self.store, opts.image)
+            image_id, image_name = img.id, (img.names[0] if img.names else img.id)
+            if not resolve_args(config["options"], img.config.get("config") or {}):
+                raise UsageError("no command specified: give one after the image name")
+        cid = secrets.token_hex(32)
+        with ContainerLock(self.paths, cid) as lock:
+            cdir = self.paths.container_dir(cid)
+            try:
+                for sub in ("upper", "work", "merged"):
+                    os.makedirs(os.path.join(cdir, sub), mode=0o700)
+                self._write_etc_files(cid, config)
+                row = ContainerRow(
+                    id=cid,
+                    name=name,
+                    image_id=image_id,
+                    image_name=image_name,
+                    created=now_rfc3339(),
+                    status=Status.CREATED,
+                    config=config,
+                )
+                self.store.add_container(row)
+            except BaseException:
+                shutil.rmtree(cdir, ignore_errors=True)
+                lock.discard()
+                raise
+        return row
+
+    def _container_config(self, opts: CreateOptions) -> dict[str, Any]:
+        """Validate every option before anything is created; return what the store keeps."""
+        from supervisor import spec
+
+        systemd = self.systemd()
+        log_driver = opts.log_driver or ("journald" if systemd else "k8s-file")
+        if log_driver not in LOG_DRIVERS:
+            raise UsageError(
+                f"unsupported log driver {log_driver!r} (use {', '.join(LOG_DRIVERS)})"
+            )
+        if log_driver == "journald" and not systemd:
+            raise UsageError("the journald log driver needs systemd, which is not running here")
+        if opts.network not in NETWORK_MODES:
+            raise UsageError(
+                f"network mode {opts.network!r} is not supported yet"
+                f" (use {', '.join(NETWORK_MODES)})"
+            )
+        log_opts = _parse_log_opts(opts.log_opts)
+        stop_signal = parse_signal(opts.stop_signal or "SIGTERM")
+        if opts.stop_timeout is not None and opts.stop_timeout < 0:
+            raise UsageError("--stop-timeout must not be negative")
+        ulimits = [spec.parse_ulimit(u) for u in opts.ulimits]
+        spec.check_ulimits(ulimits)
+        mounts = [spec.parse_mount_volume(v) for v in opts.volumes]
+        mounts += [spec.parse_tmpfs(t) for t in opts.tmpfs]
+        env = _read_env_files(opts.env_files) + [_expand_env(e) for e in opts.env]
+        if opts.rootfs and not os.path.isdir(opts.image):
+            raise UsageError(f"--rootfs {opts.image!r} is not a directory")
+        if opts.hostname is not None:
+            validate_hostname(opts.hostname)
+        return {
+            "options": asdict(opts),
+            "runtime": self.runtime().path,
+            "cgroup_manager": "systemd" if systemd else "cgroupfs",
+            "log_driver": log_driver,
+            "log_opts": log_opts,
+            "stop_signal": stop_signal,
+            "stop_timeout": opts.stop_timeout
+            if opts.stop_timeout is not None
+            else DEFAULT_STOP_TIMEOUT,
+            "env": env,
+            "mounts": [asdict(m) for m in mounts],
+            "ulimits": [list(u) for u in ulimits],
+        }
+
+    def _write_etc_files(self, cid: str, config: dict[str, Any]) -> None:
+        opts = config["options"]
+        cdir = self.paths.container_dir(cid)
+        hostname = opts["hostname"] or cid[:12]
+        if opts["network"] == "host":
+            hostname = opts["hostname"] or os.uname().nodename
+        with open(os.path.join(cdir, "hostname"), "w") as f:
+            f.write(hostname + "\n")
+        with open(os.path.join(cdir, "hosts"), "w") as f:
+            f.write(
+                "127.0.0.1\tlocalhost localhost.localdomain\n"
+                "::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n"
+                f"127.0.1.1\t{hostname}\n"
+            )
+        try:
+            shutil.copyfile("/etc/resolv.conf", os.path.join(cdir, "resolv.conf"))
+        except OSError:
+            open(os.path.join(cdir, "resolv.conf"), "w").close()
+
+    # start -------------------------------------------------------------------------------
+
+    def start(self, ref: str, attach: bool = False) -> Started:
+        row = self.store.find_container(ref)
+        with ContainerLock(self.paths, row.id):
+            row = self.refresh(self.store.get_container(row.id) or row, locked=True)
+            if row.status.is_active:
+                return Started(row)
+            if not can_start(row.status):
+                raise StateError(
+                    f"container {row.name!r} cannot be started from state {row.status.value}"
+                )
+            if not row.cleaned:
+                self._teardown(row)
+            return self._start_locked(row, attach)
+
+    def _start_locked(self, row: ContainerRow, attach: bool) -> Started:
+        from supervisor.launch import launch
+
+        return launch(self, row, attach)
+
+    # stop, kill, wait --------------------------------------------------------------------
+
+    def kill(self, ref: str, sig: str = "SIGKILL") -> ContainerRow:
+        signum = parse_signal(sig)
+        row = self.find(ref)
+        if not can_kill(row.status):
+            raise StateError(f"container {row.name!r} is not running")
+        self._signal(row, signum, all_processes=False)
+        return row
+
+    def _signal(self, row: ContainerRow, signum: int, all_processes: bool) -> None:
+        args = ["kill", *(["--all"] if all_processes else []), row.id, str(signum)]
+        res = self.run_runtime(row, *args)
+        if res.returncode != 0 and alive(row.pid, row.pid_start):
+            # The runtime's state may be gone (monitor killed mid-way); the pid is still ours.
+            os.kill(row.pid, signum)
+
+    def stop(self, ref: str, timeout: int | None = None) -> ContainerRow:
+        row = self.find(ref)
+        if not row.status.is_active:
+            return row
+        grace = row.config["stop_timeout"] if timeout is None else timeout
+        self._signal(row, row.config["stop_signal"], all_processes=False)
+        if not self.wait_container_gone(row, grace):
+            self._signal(row, signal.SIGKILL, all_processes=True)
+            self.wait_container_gone(row, 30)
+        self.wait_monitor_gone(row, 30)
+        return self.refresh(self.store.get_container(row.id) or row)
+
+    def wait_container_gone(self, row: ContainerRow, timeout: float) -> bool:
+        return _wait_pid_gone(row.pid, row.pid_start, timeout)
+
+    def wait_monitor_gone(self, row: ContainerRow, timeout: float) -> bool:
+        return _wait_pid_gone(row.monitor_pid, row.monitor_start, timeout)
+
+    def wait(self, ref: str) -> int:
+        row = self.find(ref)
+        while row.status.is_active:
+            if row.pid:
+                self.wait_container_gone(row, 3600 * 24 * 365)
+            self.wait_monitor_gone(row, 60)
+            fresh = self.store.get_container(row.id)
+            if fresh is None:  # removed by --rm
+                rec = read_exit_record(self.paths.exit_file(row.id))
+                return rec.exit_code if rec else row.exit_code
+            row = self.refresh(fresh)
+        return row.exit_code
+
+    # remove ------------------------------------------------------------------------------
+
+    def remove(self, ref: str, force: bool = False) -> ContainerRow:
+        row = self.find(ref)
+        if row.status.is_active:
+            if not force:
+                raise StateError(
+                    f"cannot remove container {row.name!r} as it is running:"
+                    " stop it first or use -f"
+                )
+            self._signal(row, signal.SIGKILL, all_processes=True)
+            self.wait_container_gone(row, 30)
+            self.wait_monitor_gone(row, 30)
+        with ContainerLock(self.paths, row.id) as lock:
+            fresh = self.store.get_container(row.id)
+            if fresh is None:
+                return row
+            fresh = self.refresh(fresh, locked=True)
+            if fresh.status.is_active:
+                raise StateError(f"container {row.name!r} is still running")
+            self._remove_locked(fresh)
+            lock.discard()
+        return row
+
+    def _remove_locked(self, row: ContainerRow) -> None:
+        self._teardown(row)
+        self.store.delete_container(row.id)
+        shutil.rmtree(self.paths.container_dir(row.id), ignore_errors=True)
+
+    def cleanup(self, cid: str) -> None:
+        """The monitor's exit command (and reconciliation's): record, tear down, --rm."""
+        with ContainerLock(self.paths, cid) as lock:
+            row = self.store.get_container(cid)
+            if row is None:
+                return
+            row = self.refresh(row, locked=True)
+            if row.status.is_active:
+                return
+            if row.config["options"]["auto_remove"]:
+                self._remove_locked(row)
+                lock.discard()
+            elif not row.cleaned:
+                self._teardown(row)
+
+    def _teardown(self, row: ContainerRow) -> None:
+        """Undo what start did: runtime state, rootfs mount, run dir. Idempotent."""
+        self.run_runtime(row, "delete", "--force", row.id)
+        if not row.config["options"]["rootfs"]:
+            rootfs = self.paths.rootfs(row.id)
+            while is_mountpoint(rootfs):
+                umount(rootfs, detach=True)
+        shutil.rmtree(self.paths.container_rundir(row.id), ignore_errors=True)
+        if self.store.get_container(row.id) is not None:
+            self.store.update_container(row.id, cleaned=True)
+
+    # other verbs -------------------------------------------------------------------------
+
+    def rename(self, ref: str, new_name: str) -> None:
+        validate_name(new_name)
+        row = self.store.find_container(ref)
+        self.store.rename_container(row.id, new_name)
+
+    def restart(self, ref: str, timeout: int | None = None) -> ContainerRow:
+        row = self.stop(ref, timeout)
+        return self.start(row.id).row
+
+    def mount_rootfs(self, row: ContainerRow) -> str:
+        if row.config["options"]["rootfs"]:
+            return os.path.abspath(row.image_name)
+        target = self.paths.rootfs(row.id)
+        if not is_mountpoint(target):
+            img = self.store.get_image(row.image_id)
+            if img is None:
+                raise NotFoundError("image", row.image_name)
+            cdir = self.paths.container_dir(row.id)
+            mount_overlay(
+                images.layer_dirs(self.paths, img),
+                os.path.join(cdir, "upper"),
+                os.path.join(cdir, "work"),
+                target,
+            )
+        return target
+
+
+def _wait_pid_gone(pid: int, started: str, timeout: float) -> bool:
+    if not alive(pid, started):
+        return True
+    fd = pidfd_open(pid)
+    if fd is None:
+        return True
+    try:
+        if not alive(pid, started):  # the pid was reused between the check and the open
+            return True
+        return bool(select.select([fd], [], [], max(timeout, 0))[0])
+    finally:
+        os.close(fd)
+
+
+def _parse_log_opts(opts: dict[str, str]) -> dict[str, Any]:
+    from supervisor.sizes import parse_size
+
+    out: dict[str, Any] = {"max_size": 0, "max_file": 1, "path": "", "tag": ""}
+    for key, value in opts.items():
+        if key == "max-size":
+            out["max_size"] = parse_size(value)
+        elif key == "max-file":
+            if not value.isdigit() or int(value) < 1:
+                raise UsageError(f"--log-opt max-file={value!r}: expected a whole number >= 1")
+            out["max_file"] = int(value)
+        elif key == "path":
+            if not os.path.isabs(value):
+                raise UsageError(f"--log-opt path={value!r}: expected an absolute path")
+            out["path"] = value
+        elif key == "tag":
+            out["tag"] = value
+        else:
+            raise UsageError(f"unsupported --log-opt {key!r} (path, max-size, max-file, tag)")
+    return out
+
+
+def _expand_env(item: str) -> str:
+    """`-e NAME` takes NAME from the caller's environment, as Docker does."""
+    if "=" in item:
+        if item.startswith("="):
+            raise UsageError(f"invalid environment variable {item!r}")
+        return item
+    value = os.environ.get(item)
+    if value is None:
+        raise UsageError(f"environment variable {item!r} is not set here (use {item}=VALUE)")
+    return f"{item}={value}"
+
+
+def _read_env_files(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for path in paths:
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()
+        except OSError as exc:
+            raise UsageError(f"cannot read --env-file {path!r}: {exc.strerror}") from exc
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                out.append(_expand_env(line))
+    return out
+
+
+def validate_hostname(name: str) -> None:
+    ok = 0 < len(name) <= 64 and all(c.isalnum() or c in "-." for c in name)
+    if not ok:
+        raise UsageError(f"invalid hostname {name!r}")
+
+
+def exit_error(message: str) -> ScopeboxError:
+    """Map the runtime's create error to Docker's exit codes (127 not found, 126 cannot run)."""
+    low = message.lower()
+    if "executable file not found" in low or "no such file or directory" in low:
+        return CommandNotFound(message)
+    if "permission denied" in low or "exec format error" in low or "is a directory" in low:
+        return CommandCannotRun(message)
+    return RuntimeFailed(message)
+
+
+def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> list[str]:
+    cfg = row.config
+    lo = cfg["log_opts"]
+    argv = [
+        sys.executable,
+        "-I",
+        "-S",
+        "-c",
+        MONITOR_BOOT,
+        PACKAGE_ROOT,
+        f"--cid={row.id}",
+        f"--name={row.name}",
+        f"--bundle={paths.container_dir(row.id)}",
+        f"--rundir={paths.container_rundir(row.id)}",
+        f"--exit-file={paths.exit_file(row.id)}",
+        f"--runtime={runtime_argv[0]}",
+        *(f"--runtime-arg={a}" for a in runtime_argv[1:]),
+        f"--log-driver={cfg['log_driver']}",
+        f"--log-path={lo['path'] or paths.log_file(row.id)}",
+        f"--log-max-size={lo['max_size']}",
+        f"--log-max-file={lo['max_file']}",
+    ]
+    if lo["tag"]:
+        argv.append(f"--log-tag={lo['tag']}")
+    if cfg["options"]["interactive"]:
+        argv.append("--stdin")
+    exit_cmd = [sys.executable, "-m", "supervisor", "container", "cleanup", row.id]
+    argv += [f"--exit-command={a}" for a in exit_cmd]
+    return argv

@@ -1,0 +1,183 @@
+"""Starting a container: rootfs, OCI config, monitor, systemd scope, runtime start.
+
+Ordering matters for crash safety: the store says "running" (with the monitor's pid) before the
+monitor is told to go, so a CLI killed at any point leaves either a container that was never
+started (the monitor sees the start pipe close without the go byte and exits) or one the store
+knows about.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+from supervisor.engine import Started, exit_error, monitor_argv
+from supervisor.errors import RuntimeFailed, ScopeboxError
+from supervisor.procs import start_time
+from supervisor.state import Status
+from supervisor.store import ContainerRow
+from supervisor.timefmt import now_rfc3339
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+GO = b"1"
+
+
+def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
+    paths = engine.paths
+    rundir = paths.container_rundir(row.id)
+    os.makedirs(rundir, mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(paths.exit_file(row.id))
+    engine.store.update_container(row.id, cleaned=False)
+    try:
+        rootfs = engine.mount_rootfs(row)
+        write_bundle_config(engine, row, rootfs)
+        monitor = Monitor.spawn(engine, row)
+    except BaseException:
+        engine._teardown(row)
+        raise
+    try:
+        return _run_monitor(engine, row, monitor, attach)
+    except BaseException:
+        monitor.abort()
+        engine._teardown(row)
+        raise
+
+
+def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bool) -> Started:
+    if row.config["cgroup_manager"] == "systemd":
+        engine.systemd().start_transient_scope(
+            f"scopebox-conmon-{row.id}.scope",
+            [monitor.pid],
+            description=f"scopebox monitor of {row.name}",
+        )
+    row = engine.store.update_container(
+        row.id,
+        status=Status.RUNNING,
+        monitor_pid=monitor.pid,
+        monitor_start=monitor.started,
+        pid=0,
+        pid_start="",
+        boot_id=engine.boot_id,
+        started_at=now_rfc3339(),
+        finished_at="",
+        exit_code=0,
+        oom_killed=False,
+        error="",
+    )
+    client = None
+    if attach:
+        from supervisor.attach import AttachClient
+
+        # Before the go byte: the monitor listens already, and nothing has been written yet.
+        client = AttachClient.connect(engine.paths.container_rundir(row.id))
+    try:
+        pid = monitor.go()  # the monitor creates and starts the container
+    except ScopeboxError:
+        if client is not None:
+            client.close()
+        engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
+        monitor.wait_gone()
+        raise
+    row = engine.store.update_container(row.id, pid=pid, pid_start=start_time(pid))
+    return Started(row, client)
+
+
+class Monitor:
+    """The engine's end of the monitor protocol (docs/ARCHITECTURE.md)."""
+
+    def __init__(self, pid: int, started: str, sync: Any, start_w: int) -> None:
+        self.pid = pid
+        self.started = started
+        self._sync = sync
+        self._start_w = start_w
+
+    @classmethod
+    def spawn(cls, engine: Engine, row: ContainerRow) -> Monitor:
+        paths = engine.paths
+        rundir = paths.container_rundir(row.id)
+        sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
+        start_r, start_w = os.pipe2(os.O_CLOEXEC)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("SCOPEBOX_") or k in ("PATH", "LANG", "LC_ALL")
+        }
+        argv = monitor_argv(paths, row, engine.runtime_argv(row))
+        argv += [f"--sync-fd={sync_w}", f"--start-fd={start_r}"]
+        with open(os.path.join(rundir, "monitor.log"), "ab") as log:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                pass_fds=(sync_w, start_r),
+                start_new_session=True,
+                env=env,
+                cwd="/",
+            )
+        os.close(sync_w)
+        os.close(start_r)
+        sync = os.fdopen(sync_r, "rb")
+        try:
+            proc.wait()  # the first process forks the real monitor and exits at once
+            msg = _read_msg(sync)
+            pid = int(msg["monitor_pid"])
+        except BaseException:
+            sync.close()
+            os.close(start_w)
+            raise
+        return cls(pid, start_time(pid), sync, start_w)
+
+    def go(self) -> int:
+        """Tell the monitor to create the container; return the container's pid."""
+        try:
+            os.write(self._start_w, GO)
+        finally:
+            os.close(self._start_w)
+            self._start_w = -1
+        try:
+            msg = _read_msg(self._sync)
+        finally:
+            self._sync.close()
+        if "error" in msg:
+            raise exit_error(str(msg["error"]))
+        return int(msg["pid"])
+
+    def abort(self) -> None:
+        if self._start_w >= 0:
+            os.close(self._start_w)  # EOF without the go byte: the monitor exits
+            self._start_w = -1
+        if not self._sync.closed:
+            self._sync.close()
+
+    def wait_gone(self) -> None:
+        from supervisor.engine import _wait_pid_gone
+
+        _wait_pid_gone(self.pid, self.started, 30)
+
+
+def _read_msg(sync: Any) -> dict[str, Any]:
+    line = sync.readline()
+    if not line:
+        raise RuntimeFailed("the container monitor exited before reporting (see monitor.log)")
+    msg = json.loads(line)
+    if not isinstance(msg, dict):
+        raise RuntimeFailed(f"unexpected message from the monitor: {line!r}")
+    return msg
+
+
+def write_bundle_config(engine: Engine, row: ContainerRow, rootfs: str) -> None:
+    from supervisor.specgen import spec_for
+
+    spec = spec_for(engine, row, rootfs)
+    path = os.path.join(engine.paths.container_dir(row.id), "config.json")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(spec, f, indent=1)
+    os.replace(tmp, path)

@@ -1,0 +1,207 @@
+"""`scopebox logs`: read a container's output back from k8s-file or journald."""
+
+from __future__ import annotations
+
+import os
+import select
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from supervisor.errors import UsageError
+from supervisor.store import ContainerRow
+from supervisor.timefmt import parse_rfc3339, rfc3339_ns
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    timestamp: str  # RFC 3339 nano, UTC
+    stream: str  # "stdout" | "stderr"
+    data: bytes  # with its newline when the line is complete
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    follow: bool = False
+    tail: int | None = None
+    since: float | None = None
+    timestamps: bool = False
+
+
+def parse_cri_line(line: bytes) -> LogRecord | None:
+    """`<RFC3339Nano> <stream> <F|P> <text>`; None for a malformed line."""
+    parts = line.rstrip(b"\n").split(b" ", 3)
+    if len(parts) < 3 or parts[1] not in (b"stdout", b"stderr") or parts[2] not in (b"F", b"P"):
+        return None
+    text = parts[3] if len(parts) == 4 else b""
+    partial = parts[2] == b"P"
+    return LogRecord(
+        parts[0].decode(), parts[1].decode(), text if partial else text + b"\n", partial
+    )
+
+
+def k8s_files(path: str) -> list[str]:
+    """Rotated files oldest first, then the current one."""
+    rotated = []
+    n = 1
+    while os.path.exists(f"{path}.{n}"):
+        rotated.append(f"{path}.{n}")
+        n += 1
+    return [*reversed(rotated), path]
+
+
+def _read_k8s(path: str) -> Iterator[LogRecord]:
+    for name in k8s_files(path):
+        try:
+            with open(name, "rb") as f:
+                for line in f:
+                    rec = parse_cri_line(line)
+                    if rec is not None:
+                        yield rec
+        except FileNotFoundError:
+            continue
+
+
+def _filtered(records: Iterator[LogRecord], q: LogQuery) -> Iterator[LogRecord]:
+    if q.since is not None:
+        since = q.since
+        records = (r for r in records if (parse_rfc3339(r.timestamp) or 0) >= since)
+    if q.tail is not None:
+        return iter(_tail_lines(records, q.tail))
+    return records
+
+
+def _tail_lines(records: Iterator[LogRecord], n: int) -> list[LogRecord]:
+    """The records making up the last n lines (a line may span several partial records)."""
+    lines: deque[list[LogRecord]] = deque(maxlen=n) if n > 0 else deque(maxlen=1)
+    current: list[LogRecord] = []
+    for rec in records:
+        current.append(rec)
+        if not rec.partial:
+            lines.append(current)
+            current = []
+    if current:
+        lines.append(current)
+    return [] if n <= 0 else [r for line in lines for r in line]
+
+
+def read_logs(
+    row: ContainerRow,
+    log_path: str,
+    q: LogQuery,
+    still_running: Callable[[], bool],
+    monitor_pid: int,
+) -> Iterator[LogRecord]:
+    driver = row.config["log_driver"]
+    if driver == "none":
+        raise UsageError(f"container {row.name!r} uses the 'none' log driver: no logs are kept")
+    if driver == "journald":
+        yield from _journald(row, q, still_running, monitor_pid)
+        return
+    yield from _filtered(_read_k8s(log_path), q)
+    if q.follow:
+        yield from _follow_k8s(log_path, still_running, monitor_pid)
+
+
+IN_MODIFY, IN_CREATE, IN_MOVED_TO = 0x2, 0x100, 0x80
+
+
+def _follow_k8s(
+    path: str, still_running: Callable[[], bool], monitor_pid: int
+) -> Iterator[LogRecord]:
+    """New lines until the container's monitor exits (it flushes the log before it does).
+
+    Woken by inotify on the log's directory (writes, and the new file after a rotation) and by
+    the monitor's pidfd, never by a timer.
+    """
+    from cgroupfs.events import InotifyWatch
+
+    watch = InotifyWatch()
+    watch.add_watch(os.path.dirname(path), IN_MODIFY | IN_CREATE | IN_MOVED_TO)
+    f = open(path, "rb")  # noqa: SIM115 (reopened on rotation)
+    f.seek(0, os.SEEK_END)
+    pidfd = _pidfd(monitor_pid) if still_running() else None
+    try:
+        while True:
+            yield from _drain(f)
+            if _rotated(f, path):
+                f.close()
+                f = open(path, "rb")  # noqa: SIM115
+                continue
+            if pidfd is None:
+                return
+            ready = select.select([pidfd, watch.fileno()], [], [])[0]
+            watch.read_events()
+            if pidfd in ready:
+                yield from _drain(f)
+                return
+    finally:
+        f.close()
+        watch.close()
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _drain(f: object) -> Iterator[LogRecord]:
+    for line in f:  # type: ignore[attr-defined]
+        if not line.endswith(b"\n"):
+            f.seek(-len(line), os.SEEK_CUR)  # type: ignore[attr-defined]
+            return
+        rec = parse_cri_line(line)
+        if rec is not None:
+            yield rec
+
+
+def _rotated(f: object, path: str) -> bool:
+    try:
+        return os.stat(path).st_ino != os.fstat(f.fileno()).st_ino  # type: ignore[attr-defined]
+    except FileNotFoundError:
+        return False
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid) if pid > 0 else None
+    except ProcessLookupError:
+        return None
+
+
+def _journald(
+    row: ContainerRow, q: LogQuery, still_running: Callable[[], bool], monitor_pid: int
+) -> Iterator[LogRecord]:
+    from units import journal_reader
+
+    match = {"CONTAINER_ID_FULL": row.id}
+    running = still_running()
+    if not running:
+        _sync_journal()
+    if q.follow and running:
+        pidfd = _pidfd(monitor_pid)
+        wake = (pidfd,) if pidfd is not None else ()
+        try:
+            entries = journal_reader.follow(
+                match, since=q.since, tail=q.tail, stop=lambda: not still_running(), wake_fds=wake
+            )
+            yield from _journal_records(entries)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
+        return
+    yield from _journal_records(journal_reader.read_entries(match, since=q.since, tail=q.tail))
+
+
+def _journal_records(entries: Iterator[Any]) -> Iterator[LogRecord]:
+    for e in entries:
+        stream = "stderr" if e.priority == 3 else "stdout"
+        data = e.message if e.partial else e.message + b"\n"
+        yield LogRecord(rfc3339_ns(e.realtime_ns), stream, data, e.partial)
+
+
+def _sync_journal() -> None:
+    """journald files entries asynchronously: make the last lines of an exited container
+    visible before reading (`journalctl --sync` asks journald and waits for it)."""
+    import subprocess
+
+    subprocess.run(["journalctl", "--sync"], capture_output=True, check=False)

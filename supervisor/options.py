@@ -1,0 +1,34 @@
+"""What a user asks for when creating a container, as parsed by the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LOG_DRIVERS = ("journald", "k8s-file", "none")
+NETWORK_MODES = ("none", "host")
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    image: str
+    command: list[str] = field(default_factory=list)
+    name: str | None = None
+    entrypoint: list[str] | None = None
+    env: list[str] = field(default_factory=list)
+    env_files: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    user: str | None = None
+    hostname: str | None = None
+    volumes: list[str] = field(default_factory=list)
+    tmpfs: list[str] = field(default_factory=list)
+    read_only: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    interactive: bool = False
+    log_driver: str | None = None
+    log_opts: dict[str, str] = field(default_factory=dict)
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    rootfs: bool = False
+    ulimits: list[str] = field(default_factory=list)
+    network: str = "none"
+    auto_remove: bool = False

@@ -1,0 +1,52 @@
+"""Where scopebox keeps things: persistent state under ROOT, runtime files under RUNROOT."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: str
+    runroot: str
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        return cls(
+            root=os.environ.get("SCOPEBOX_ROOT", "/var/lib/scopebox"),
+            runroot=os.environ.get("SCOPEBOX_RUNROOT", "/run/scopebox"),
+        )
+
+    @property
+    def db(self) -> str:
+        return os.path.join(self.root, "state.db")
+
+    @property
+    def runtime_root(self) -> str:
+        return os.path.join(self.runroot, "runc")
+
+    @property
+    def locks(self) -> str:
+        return os.path.join(self.runroot, "locks")
+
+    def layer_dir(self, diff_hex: str) -> str:
+        return os.path.join(self.root, "layers", diff_hex)
+
+    def image_dir(self, image_hex: str) -> str:
+        return os.path.join(self.root, "images", image_hex)
+
+    def container_dir(self, cid: str) -> str:
+        return os.path.join(self.root, "containers", cid)
+
+    def container_rundir(self, cid: str) -> str:
+        return os.path.join(self.runroot, "containers", cid)
+
+    def rootfs(self, cid: str) -> str:
+        return os.path.join(self.container_dir(cid), "merged")
+
+    def exit_file(self, cid: str) -> str:
+        return os.path.join(self.container_dir(cid), "exit")
+
+    def log_file(self, cid: str) -> str:
+        return os.path.join(self.container_dir(cid), "ctr.log")

@@ -1,0 +1,31 @@
+"""Sizes as Docker users write them: 10m, 1g, 512k, 1024."""
+
+from __future__ import annotations
+
+from supervisor.errors import UsageError
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(value: str) -> int:
+    text = value.strip().lower()
+    if text.endswith("ib") or (text.endswith("b") and len(text) > 1 and text[-2] in "kmgt"):
+        text = text[:-2] if text.endswith("ib") else text[:-1]
+    num = text.rstrip("bkmgt")
+    unit = text[len(num) :]
+    try:
+        n = float(num)
+    except ValueError:
+        n = -1.0
+    if n < 0 or unit not in _UNITS:
+        raise UsageError(f"invalid size {value!r} (examples: 512k, 10m, 1g)")
+    return int(n * _UNITS[unit])
+
+
+def human_size(n: float) -> str:
+    """Docker's HumanSize: 3 significant digits, decimal units."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.4g}{unit}" if unit != "B" else f"{int(n)}B"
+        n /= 1000
+    return f"{n}"

@@ -1,0 +1,78 @@
+"""From a stored container to the OCI runtime config its next start uses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from supervisor import spec
+from supervisor.store import ContainerRow
+from supervisor.users import resolve_user
+from supervisor.views import container_args
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+def merge_env(*layers: list[str]) -> list[str]:
+    """Later layers win, order of first appearance kept (Docker's merge)."""
+    merged: dict[str, str] = {}
+    for layer in layers:
+        for item in layer:
+            key, _, value = item.partition("=")
+            merged[key] = value
+    return [f"{k}={v}" for k, v in merged.items()]
+
+
+def cgroups_path(row: ContainerRow) -> str:
+    if row.config["cgroup_manager"] == "systemd":
+        return f"machine.slice:scopebox:{row.id}"
+    return f"/scopebox/{row.id}"
+
+
+def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
+    opts = row.config["options"]
+    img = engine.store.get_image(row.image_id) if row.image_id else None
+    img_cfg: dict[str, Any] = (img.config.get("config") or {}) if img else {}
+    user = resolve_user(rootfs, opts["user"] or img_cfg.get("User", ""))
+    hostname = _read(engine.paths.container_dir(row.id) + "/hostname").strip()
+    env = merge_env(
+        ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        list(img_cfg.get("Env") or []),
+        [f"HOME={user.home}", f"HOSTNAME={hostname}", "container=scopebox"],
+        list(row.config["env"]),
+    )
+    cdir = engine.paths.container_dir(row.id)
+    mounts = [
+        spec.Mount(m["destination"], m["source"], m["type"], tuple(m["options"]))
+        for m in row.config["mounts"]
+    ]
+    return spec.build_spec(
+        spec.SpecOptions(
+            args=container_args(row, img),
+            rootfs=rootfs,
+            cgroups_path=cgroups_path(row),
+            env=env,
+            cwd=opts["workdir"] or img_cfg.get("WorkingDir") or "/",
+            uid=user.uid,
+            gid=user.gid,
+            additional_gids=user.additional_gids,
+            hostname=hostname if opts["network"] != "host" else "",
+            readonly_rootfs=opts["read_only"],
+            mounts=mounts,
+            etc_files={f"/etc/{n}": f"{cdir}/{n}" for n in ("hosts", "hostname", "resolv.conf")},
+            network=opts["network"],
+            systemd_cgroup=row.config["cgroup_manager"] == "systemd",
+            ulimits=[spec.Ulimit(*u) for u in row.config["ulimits"]],
+            hard_limits=spec.caller_hard_limits(),
+            stop_timeout=row.config["stop_timeout"],
+            annotations={f"io.scopebox.label.{k}": v for k, v in opts["labels"].items()},
+        )
+    )
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""

@@ -1,0 +1,92 @@
+"""Container states and the reconciliation rule, with no I/O.
+
+The store says what the last CLI process saw; the kernel and the monitor's exit record say what
+is true now. `reconcile` decides, from facts gathered by the caller, what the store must become.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    EXITED = "exited"
+    REMOVING = "removing"
+
+    @property
+    def is_active(self) -> bool:
+        """A container process may exist."""
+        return self in (Status.RUNNING, Status.PAUSED, Status.STOPPING)
+
+
+def can_start(status: Status) -> bool:
+    return status in (Status.CREATED, Status.EXITED)
+
+
+def can_kill(status: Status) -> bool:
+    return status in (Status.RUNNING, Status.PAUSED, Status.STOPPING)
+
+
+def can_remove(status: Status, force: bool) -> bool:
+    return force or not status.is_active
+
+
+@dataclass(frozen=True)
+class ExitRecord:
+    exit_code: int
+    signal: int | None
+    oom_killed: bool
+    finished_at: str
+    log_errors: int = 0
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the caller observed just now about one container."""
+
+    status: Status
+    same_boot: bool
+    exit_record: ExitRecord | None
+    container_alive: bool
+    monitor_alive: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    exit_record: ExitRecord | None = None
+    error: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.exit_record is not None or self.error != ""
+
+
+UNKNOWN_EXIT = -1
+
+
+def reconcile(facts: Facts) -> Verdict:
+    """Return the status the store should hold, and the exit to record if one is new."""
+    if not facts.status.is_active:
+        return Verdict(facts.status)
+    if facts.exit_record is not None:
+        return Verdict(Status.EXITED, facts.exit_record)
+    if not facts.same_boot:
+        return Verdict(
+            Status.EXITED,
+            ExitRecord(UNKNOWN_EXIT, None, False, ""),
+            "the system rebooted while the container was running",
+        )
+    if facts.container_alive or facts.monitor_alive:
+        # A live monitor that has not written the record yet is about to.
+        return Verdict(facts.status)
+    return Verdict(
+        Status.EXITED,
+        ExitRecord(UNKNOWN_EXIT, None, False, ""),
+        "the container's monitor died; its exit status is unknown",
+    )

@@ -1,0 +1,309 @@
+"""The state store: SQLite in WAL mode, shared by every concurrent CLI process.
+
+Every read-modify-write runs in `BEGIN IMMEDIATE` (a deferred transaction's read->write upgrade
+fails with SQLITE_BUSY without waiting). Long lifecycle operations take a per-container flock
+instead of holding a database transaction open.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from supervisor.errors import ConflictError, NotFoundError, UsageError
+from supervisor.paths import Paths
+from supervisor.state import Status
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    image_name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    pid INTEGER NOT NULL DEFAULT 0,
+    pid_start TEXT NOT NULL DEFAULT '',
+    monitor_pid INTEGER NOT NULL DEFAULT 0,
+    monitor_start TEXT NOT NULL DEFAULT '',
+    boot_id TEXT NOT NULL DEFAULT '',
+    started_at TEXT NOT NULL DEFAULT '',
+    finished_at TEXT NOT NULL DEFAULT '',
+    exit_code INTEGER NOT NULL DEFAULT 0,
+    oom_killed INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    cleaned INTEGER NOT NULL DEFAULT 1,
+    restart_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    names TEXT NOT NULL,
+    created TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    layers TEXT NOT NULL,
+    config TEXT NOT NULL
+);
+"""
+
+
+@dataclass
+class ContainerRow:
+    id: str
+    name: str
+    image_id: str
+    image_name: str
+    created: str
+    status: Status
+    config: dict[str, Any]
+    pid: int = 0
+    pid_start: str = ""
+    monitor_pid: int = 0
+    monitor_start: str = ""
+    boot_id: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    exit_code: int = 0
+    oom_killed: bool = False
+    error: str = ""
+    cleaned: bool = True
+    restart_count: int = 0
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+@dataclass
+class ImageRow:
+    id: str
+    names: list[str]
+    created: str
+    size: int
+    layers: list[str]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+_CONTAINER_COLS = [f.name for f in fields(ContainerRow)]
+
+
+def _container_from_row(row: sqlite3.Row) -> ContainerRow:
+    d = dict(row)
+    d["status"] = Status(d["status"])
+    d["config"] = json.loads(d["config"])
+    d["oom_killed"] = bool(d["oom_killed"])
+    d["cleaned"] = bool(d["cleaned"])
+    return ContainerRow(**d)
+
+
+def _container_to_params(c: ContainerRow) -> dict[str, Any]:
+    d = {name: getattr(c, name) for name in _CONTAINER_COLS}
+    d["status"] = c.status.value
+    d["config"] = json.dumps(c.config, sort_keys=True)
+    d["oom_killed"] = int(c.oom_killed)
+    d["cleaned"] = int(c.cleaned)
+    return d
+
+
+def _image_from_row(row: sqlite3.Row) -> ImageRow:
+    return ImageRow(
+        id=row["id"],
+        names=json.loads(row["names"]),
+        created=row["created"],
+        size=row["size"],
+        layers=json.loads(row["layers"]),
+        config=json.loads(row["config"]),
+    )
+
+
+class Store:
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        os.makedirs(paths.root, mode=0o700, exist_ok=True)
+        self._db = sqlite3.connect(paths.db, timeout=60.0, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout = 60000")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = FULL")
+        with self.transaction():
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    self._db.execute(stmt)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # containers ---------------------------------------------------------------------------
+
+    def add_container(self, c: ContainerRow) -> None:
+        cols = ", ".join(_CONTAINER_COLS)
+        marks = ", ".join(f":{n}" for n in _CONTAINER_COLS)
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM containers WHERE name = ?", (c.name,)).fetchone():
+                raise name_conflict(c.name)
+            db.execute(f"INSERT INTO containers ({cols}) VALUES ({marks})", _container_to_params(c))
+
+    def put_container(self, c: ContainerRow) -> None:
+        sets = ", ".join(f"{n} = :{n}" for n in _CONTAINER_COLS if n != "id")
+        with self.transaction() as db:
+            cur = db.execute(
+                f"UPDATE containers SET {sets} WHERE id = :id", _container_to_params(c)
+            )
+            if cur.rowcount != 1:
+                raise NotFoundError("container", c.id)
+
+    def update_container(self, cid: str, **changes: Any) -> ContainerRow:
+        """Read-modify-write of some fields in one transaction; returns the new row."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
+            if row is None:
+                raise NotFoundError("container", cid)
+            new = replace(_container_from_row(row), **changes)
+            params = _container_to_params(new)
+            sets = ", ".join(f"{k} = :{k}" for k in changes)
+            db.execute(f"UPDATE containers SET {sets} WHERE id = :id", params)
+            return new
+
+    def rename_container(self, cid: str, new_name: str) -> None:
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM containers WHERE name = ?", (new_name,)).fetchone():
+                raise name_conflict(new_name)
+            db.execute("UPDATE containers SET name = ? WHERE id = ?", (new_name, cid))
+
+    def delete_container(self, cid: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM containers WHERE id = ?", (cid,))
+
+    def get_container(self, cid: str) -> ContainerRow | None:
+        row = self._db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
+        return None if row is None else _container_from_row(row)
+
+    def list_containers(self) -> list[ContainerRow]:
+        rows = self._db.execute("SELECT * FROM containers ORDER BY created DESC").fetchall()
+        return [_container_from_row(r) for r in rows]
+
+    def find_container(self, ref: str) -> ContainerRow:
+        """By full id, unique id prefix, or name (Docker's lookup order)."""
+        if not ref:
+            raise UsageError("a container name or id is required")
+        db = self._db
+        row = db.execute("SELECT * FROM containers WHERE id = ?", (ref,)).fetchone()
+        if row is None:
+            row = db.execute("SELECT * FROM containers WHERE name = ?", (ref,)).fetchone()
+        if row is None and all(ch in "0123456789abcdef" for ch in ref):
+            rows = db.execute("SELECT * FROM containers WHERE id LIKE ? || '%'", (ref,)).fetchall()
+            if len(rows) > 1:
+                raise UsageError(f"container id prefix {ref!r} is ambiguous")
+            row = rows[0] if rows else None
+        if row is None:
+            raise NotFoundError("container", ref)
+        return _container_from_row(row)
+
+    def container_names(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT name FROM containers")}
+
+    # images -------------------------------------------------------------------------------
+
+    def add_image(self, img: ImageRow) -> ImageRow:
+        """Insert, or merge names into an existing image with the same id. Names move."""
+        with self.transaction() as db:
+            self._untag(db, img.names, keep=img.id)
+            row = db.execute("SELECT * FROM images WHERE id = ?", (img.id,)).fetchone()
+            if row is not None:
+                old = _image_from_row(row)
+                names = old.names + [n for n in img.names if n not in old.names]
+                db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(names), img.id))
+                return replace(old, names=names)
+            db.execute(
+                "INSERT INTO images (id, names, created, size, layers, config)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    img.id,
+                    json.dumps(img.names),
+                    img.created,
+                    img.size,
+                    json.dumps(img.layers),
+                    json.dumps(img.config),
+                ),
+            )
+            return img
+
+    def _untag(self, db: sqlite3.Connection, names: list[str], keep: str) -> None:
+        for row in db.execute("SELECT * FROM images WHERE id != ?", (keep,)).fetchall():
+            old = _image_from_row(row)
+            left = [n for n in old.names if n not in names]
+            if left != old.names:
+                db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(left), old.id))
+
+    def list_images(self) -> list[ImageRow]:
+        rows = self._db.execute("SELECT * FROM images ORDER BY created DESC").fetchall()
+        return [_image_from_row(r) for r in rows]
+
+    def get_image(self, image_id: str) -> ImageRow | None:
+        row = self._db.execute("SELECT * FROM images WHERE id = ?", (image_id,)).fetchone()
+        return None if row is None else _image_from_row(row)
+
+    def delete_image(self, image_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM images WHERE id = ?", (image_id,))
+
+    def set_image_names(self, image_id: str, names: list[str]) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(names), image_id))
+
+    def containers_using_image(self, image_id: str) -> list[str]:
+        rows = self._db.execute("SELECT name FROM containers WHERE image_id = ?", (image_id,))
+        return [r[0] for r in rows]
+
+    def layer_in_use(self, layer: str) -> bool:
+        return any(layer in img.layers for img in self.list_images())
+
+
+def name_conflict(name: str) -> ConflictError:
+    return ConflictError(
+        f"the container name {name!r} is already in use; remove that container or choose"
+        " another name"
+    )
+
+
+class ContainerLock:
+    """An exclusive flock per container; released by the kernel if the holder dies."""
+
+    def __init__(self, paths: Paths, cid: str) -> None:
+        os.makedirs(paths.locks, mode=0o700, exist_ok=True)
+        self._path = os.path.join(paths.locks, f"{cid}.lock")
+        self._fd = -1
+
+    def __enter__(self) -> ContainerLock:
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)
+        self._fd = -1
+
+    def discard(self) -> None:
+        """Remove the lock file while holding it (the container is gone)."""
+        with suppress(FileNotFoundError):
+            os.unlink(self._path)

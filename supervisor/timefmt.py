@@ -1,0 +1,90 @@
+"""Timestamps as Docker and Podman print them."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def now_rfc3339() -> str:
+    """RFC 3339 with nanoseconds, UTC: 2026-11-23T05:14:24.123456789Z."""
+    return rfc3339_ns(time.time_ns())
+
+
+def rfc3339_ns(ns: int) -> str:
+    secs, frac = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+
+
+def parse_rfc3339(value: str) -> float | None:
+    """Seconds since the epoch, or None for an empty/zero value."""
+    if not value or value.startswith("0001-"):
+        return None
+    head, _, frac = value.rstrip("Z").partition(".")
+    base = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
+    return base + (float("0." + frac) if frac else 0.0)
+
+
+def human_duration(seconds: float) -> str:
+    """Docker's go-units HumanDuration."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    m = s // 60
+    if m == 1:
+        return "About a minute"
+    if m < 60:
+        return f"{m} minutes"
+    h = round(s / 3600)
+    if h == 1:
+        return "About an hour"
+    if h < 48:
+        return f"{h} hours"
+    if h < 24 * 7 * 2:
+        return f"{h // 24} days"
+    if h < 24 * 30 * 2:
+        return f"{h // 24 // 7} weeks"
+    if h < 24 * 365 * 2:
+        return f"{h // 24 // 30} months"
+    return f"{h // 24 // 365} years"
+
+
+def ago(value: str) -> str:
+    t = parse_rfc3339(value)
+    return "" if t is None else f"{human_duration(time.time() - t)} ago"
+
+
+def parse_since(value: str) -> float:
+    """`--since`: RFC 3339 / date, or a relative duration like 10m, 1h30m, 45s."""
+    from supervisor.errors import UsageError
+
+    units = {"s": 1, "m": 60, "h": 3600}
+    total, num = 0.0, ""
+    try:
+        for ch in value:
+            if ch.isdigit() or ch == ".":
+                num += ch
+            elif ch in units and num:
+                total, num = total + float(num) * units[ch], ""
+            else:
+                raise ValueError
+        if not num and total:
+            return time.time() - total
+    except ValueError:
+        pass
+    for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            head = value.rstrip("Z").partition(".")[0]
+            return datetime.strptime(head, fmt).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+    try:
+        return float(value)
+    except ValueError:
+        raise UsageError(
+            f"invalid --since value {value!r} (use 10m, 1h, or an RFC 3339 time)"
+        ) from None

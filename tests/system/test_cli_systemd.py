@@ -1,0 +1,170 @@
+"""The CLI under a real systemd: transient scopes over D-Bus, journald logs, the same cases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import cases
+from tests.clihelp import Scopebox, leftovers, wait_for
+
+pytestmark = pytest.mark.systemd
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Scopebox]:
+    box = Scopebox({})
+    box.ensure_busybox()
+    yield box
+    box("rm", "-a", "-f")
+
+
+def journal(*match: str) -> list[dict[str, str]]:
+    subprocess.run(["journalctl", "--sync"], check=False)
+    out = subprocess.run(
+        ["journalctl", "-o", "json", "--no-pager", *match],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def unit_state(unit: str) -> str:
+    return subprocess.run(
+        ["systemctl", "is-active", unit], capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_info_says_systemd(sb: Scopebox) -> None:
+    info = json.loads(sb("info", "--format", "json").stdout)["host"]
+    assert info["cgroupManager"] == "systemd" and info["systemd"] is True
+    assert info["logDriver"] == "journald"
+
+
+def test_lifecycle_scopes_and_journal(sb: Scopebox) -> None:
+    name = cases.unique("web")
+    cid = sb(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "busybox",
+        "sh",
+        "-c",
+        "echo hello-journal; echo oops >&2; exec sleep 1000",
+    ).stdout.strip()
+    assert f"{name} Up" in sb("ps", "--format", "{{.Names}} {{.Status}}").stdout
+    wait_for(lambda: len(journal(f"CONTAINER_NAME={name}")) >= 2, what="journal entries")
+    entries = {e["MESSAGE"]: e for e in journal(f"CONTAINER_NAME={name}")}
+    out, err = entries["hello-journal"], entries["oops"]
+    assert out["CONTAINER_ID"] == cid[:12] and out["CONTAINER_ID_FULL"] == cid
+    assert out["PRIORITY"] == "6" and err["PRIORITY"] == "3"
+    assert out["SYSLOG_IDENTIFIER"] == name
+    logs = sb("logs", name)
+    assert logs.stdout == "hello-journal\n" and logs.stderr == "oops\n", logs
+    for unit in (f"scopebox-{cid}.scope", f"scopebox-conmon-{cid}.scope"):
+        assert unit_state(unit) == "active", unit
+        status = subprocess.run(
+            ["systemctl", "status", "--no-pager", unit], capture_output=True, text=True
+        ).stdout
+        assert "machine.slice" in status or "CGroup" in status, status
+    sleep_pid = sb.state(name)["Pid"]
+    cgroup = Path(f"/proc/{sleep_pid}/cgroup").read_text()
+    assert f"machine.slice/scopebox-{cid}.scope" in cgroup, cgroup
+    sb("stop", "-t", "1", name)
+    state = sb.state(name)
+    assert state["Status"] == "exited" and state["ExitCode"] == 137
+    assert f"{name} Exited (137)" in sb("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
+    sb("rm", name)
+    assert leftovers(sb, cid) == []
+
+
+def test_systemctl_stop_records_exit(sb: Scopebox) -> None:
+    name = cases.unique("sysstop")
+    cid = sb(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 3' TERM; while :; do sleep 0.1; done",
+    ).stdout.strip()
+    subprocess.run(["systemctl", "stop", f"scopebox-{cid}.scope"], check=True, timeout=60)
+    assert sb("wait", name, timeout=60).stdout.strip() == "3"
+    assert sb.state(name)["ExitCode"] == 3
+    sb("rm", name)
+    assert leftovers(sb, cid) == []
+
+
+def test_no_line_dropped_by_journald(sb: Scopebox) -> None:
+    """journald's default limit is 10000 messages in 30 s per unit, scaled up with free space
+    (about x4 here): 60000 lines in a few seconds exceed it unless packaging lifted it."""
+    name = cases.unique("flood")
+    n = 60000
+    sb("run", "--name", name, "busybox", "sh", "-c", f"seq 1 {n}", timeout=300)
+    wait_for(
+        lambda: sb("logs", "--tail", "1", name).stdout == f"{n}\n",
+        timeout=60,
+        what="the last line in the journal",
+    )
+    lines = sb("logs", name).stdout.splitlines()
+    assert lines == [str(i) for i in range(1, n + 1)]
+    sb("rm", name)
+
+
+def test_partial_line_flag(sb: Scopebox) -> None:
+    name = cases.unique("partial")
+    sb("run", "--name", name, "busybox", "printf", "no-newline")
+    entries = journal(f"CONTAINER_NAME={name}")
+    assert [e["MESSAGE"] for e in entries] == ["no-newline"]
+    assert entries[0].get("CONTAINER_PARTIAL_MESSAGE") == "true"
+    assert sb("logs", name).stdout == "no-newline"
+    sb("rm", name)
+
+
+def test_k8s_file_driver_under_systemd(sb: Scopebox) -> None:
+    name = cases.unique("k8s")
+    sb("run", "--name", name, "--log-driver", "k8s-file", "busybox", "echo", "in-a-file")
+    path = sb.inspect(name)["LogPath"]
+    assert isinstance(path, str) and Path(path).read_text().endswith(" stdout F in-a-file\n")
+    assert sb("logs", name).stdout == "in-a-file\n"
+    sb("rm", name)
+
+
+def test_exit_codes(sb: Scopebox) -> None:
+    cases.exit_codes(sb)
+
+
+def test_exit_137_after_kill9(sb: Scopebox) -> None:
+    cases.exit_137_after_kill9(sb)
+
+
+def test_foreground_streams(sb: Scopebox) -> None:
+    cases.foreground_streams(sb)
+
+
+def test_interactive_stdin(sb: Scopebox) -> None:
+    cases.interactive_stdin(sb)
+
+
+def test_cli_killed_during_foreground(sb: Scopebox, tmp_path: Path) -> None:
+    cases.cli_killed_during_foreground(sb, tmp_path)
+
+
+def test_monitor_killed(sb: Scopebox) -> None:
+    cases.monitor_killed(sb)
+
+
+def test_parallel_run_rm(sb: Scopebox) -> None:
+    cases.parallel_run_rm(sb)
+
+
+def test_bad_input(sb: Scopebox) -> None:
+    cases.bad_input(sb)
