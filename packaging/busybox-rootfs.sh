@@ -11,6 +11,7 @@ cp "$bb" "$dir/bin/busybox"
 for applet in $("$bb" --list); do
     [ "$applet" = busybox ] || ln -s busybox "$dir/bin/$applet"
 done
+chmod 755 "$dir"
 chmod 1777 "$dir/tmp"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$dir/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$dir/etc/group"

@@ -7,6 +7,7 @@ times) and from the monitor's exit record; the store is brought in line on every
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -15,13 +16,15 @@ import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from supervisor import images
 from supervisor.errors import (
     CommandCannotRun,
     CommandNotFound,
+    ConflictError,
     NotFoundError,
     RuntimeFailed,
     ScopeboxError,
@@ -35,7 +38,7 @@ from supervisor.paths import Paths
 from supervisor.procs import alive, boot_id, pidfd_open, start_time
 from supervisor.signals import parse_signal
 from supervisor.state import ExitRecord, Facts, Status, can_kill, can_start, reconcile
-from supervisor.store import ContainerLock, ContainerRow, Store
+from supervisor.store import ContainerLock, ContainerRow, ImagesLock, Store
 from supervisor.timefmt import now_rfc3339
 from supervisor.views import resolve_args
 
@@ -120,6 +123,22 @@ class Engine:
     def find(self, ref: str) -> ContainerRow:
         return self.refresh(self.store.find_container(ref))
 
+    def settled(self, ref: str) -> ContainerRow:
+        """The container's state once no other CLI is in the middle of starting it.
+
+        Taking the lock waits out a concurrent start (which holds it until the pid is known).
+        The lock is released again: waiting for an exit must not hold it, because the
+        monitor's exit command needs it.
+        """
+        row = self.store.find_container(ref)
+        with ContainerLock(self.paths, row.id) as lock:
+            fresh = self.store.get_container(row.id)
+            if fresh is None:
+                lock.discard()
+                raise NotFoundError("container", ref)
+            row = self.refresh(fresh, locked=True)
+        return self.refresh(row) if not row.status.is_active and not row.cleaned else row
+
     def list(self) -> list[ContainerRow]:
         return [self.refresh(row) for row in self.store.list_containers()]
 
@@ -129,6 +148,10 @@ class Engine:
         `locked`: the caller holds the container's lock and does its own teardown.
         """
         if not row.status.is_active:
+            if not row.cleaned and not locked and not alive(row.monitor_pid, row.monitor_start):
+                # A cleanup (the monitor's exit command) died half-way: finish it.
+                self.cleanup(row.id)
+                return self.store.get_container(row.id) or row
             return row
         pid, pid_start = row.pid, row.pid_start
         if pid == 0:
@@ -153,7 +176,7 @@ class Engine:
             exit_code=rec.exit_code,
             oom_killed=rec.oom_killed,
             finished_at=rec.finished_at or now_rfc3339(),
-            error=verdict.error,
+            error=verdict.error or log_error_text(rec, self.paths.container_dir(row.id)),
         )
         if not facts.monitor_alive and not locked:
             # Nobody else will clean up after a dead monitor.
@@ -172,38 +195,73 @@ class Engine:
     # create ------------------------------------------------------------------------------
 
     def create(self, opts: CreateOptions) -> ContainerRow:
-        config = self._container_config(opts)
-        name = opts.name or generate_name(self.store.container_names())
-        validate_name(name)
         if opts.rootfs:
-            image_id, image_name = "", opts.image
-        else:
-            img = images.resolve(self.store, opts.image)
-            image_id, image_name = img.id, (img.names[0] if img.names else img.id)
-            if not resolve_args(config["options"], img.config.get("config") or {}):
-                raise UsageError("no command specified: give one after the image name")
-        cid = secrets.token_hex(32)
-        with ContainerLock(self.paths, cid) as lock:
-            cdir = self.paths.container_dir(cid)
+            opts = replace(opts, image=os.path.abspath(opts.image))
+        if opts.name is not None:
+            return self._create(opts, opts.name)
+        for _ in range(20):  # generated names: another CLI may pick the same one meanwhile
             try:
-                for sub in ("upper", "work", "merged"):
-                    os.makedirs(os.path.join(cdir, sub), mode=0o700)
-                self._write_etc_files(cid, config)
-                row = ContainerRow(
-                    id=cid,
-                    name=name,
-                    image_id=image_id,
-                    image_name=image_name,
-                    created=now_rfc3339(),
-                    status=Status.CREATED,
-                    config=config,
-                )
-                self.store.add_container(row)
-            except BaseException:
-                shutil.rmtree(cdir, ignore_errors=True)
-                lock.discard()
-                raise
+                return self._create(opts, generate_name(self.store.container_names()))
+            except ConflictError:
+                continue
+        raise ConflictError("could not find a free container name; use --name")
+
+    def _create(self, opts: CreateOptions, name: str) -> ContainerRow:
+        config = self._container_config(opts)
+        validate_name(name)
+        self._prune_orphans()
+        with ImagesLock(self.paths):  # the image cannot be removed under us
+            if opts.rootfs:
+                image_id, image_name = "", opts.image
+            else:
+                img = images.resolve(self.store, opts.image)
+                image_id, image_name = img.id, (img.names[0] if img.names else img.id)
+                if not resolve_args(config["options"], img.config.get("config") or {}):
+                    raise UsageError("no command specified: give one after the image name")
+            cid = secrets.token_hex(32)
+            with ContainerLock(self.paths, cid) as lock:
+                cdir = self.paths.container_dir(cid)
+                try:
+                    os.makedirs(cdir, mode=0o700)
+                    # The overlay's root takes the upper dir's mode: it is the container's "/".
+                    for sub, mode in (("upper", 0o755), ("work", 0o700), ("merged", 0o755)):
+                        os.mkdir(os.path.join(cdir, sub))
+                        os.chmod(os.path.join(cdir, sub), mode)
+                    self._write_etc_files(cid, config)
+                    row = ContainerRow(
+                        id=cid,
+                        name=name,
+                        image_id=image_id,
+                        image_name=image_name,
+                        created=now_rfc3339(),
+                        status=Status.CREATED,
+                        config=config,
+                    )
+                    self.store.add_container(row)
+                except BaseException:
+                    shutil.rmtree(cdir, ignore_errors=True)
+                    lock.discard()
+                    raise
         return row
+
+    def _prune_orphans(self) -> None:
+        """Container dirs with no row: a create killed half-way. A create in progress holds
+        its container's lock, so only unlocked ones go."""
+        base = os.path.join(self.paths.root, "containers")
+        if not os.path.isdir(base):
+            return
+        known = {row.id for row in self.store.list_containers()}
+        for cid in os.listdir(base):
+            if cid in known:
+                continue
+            lock = ContainerLock(self.paths, cid)
+            if lock.try_acquire():
+                try:
+                    if self.store.get_container(cid) is None:
+                        shutil.rmtree(os.path.join(base, cid), ignore_errors=True)
+                        lock.discard()
+                finally:
+                    lock.release()
 
     def _container_config(self, opts: CreateOptions) -> dict[str, Any]:
         """Validate every option before anything is created; return what the store keeps."""
@@ -229,8 +287,11 @@ class Engine:
         ulimits = [spec.parse_ulimit(u) for u in opts.ulimits]
         spec.check_ulimits(ulimits)
         mounts = [spec.parse_mount_volume(v) for v in opts.volumes]
+        for m in mounts:
+            if not os.path.exists(m.source):
+                raise UsageError(f"bind mount source {m.source!r} does not exist")
         mounts += [spec.parse_tmpfs(t) for t in opts.tmpfs]
-        env = _read_env_files(opts.env_files) + [_expand_env(e) for e in opts.env]
+        env = _read_env_files(opts.env_files) + [e for e in map(_expand_env, opts.env) if e]
         if opts.rootfs and not os.path.isdir(opts.image):
             raise UsageError(f"--rootfs {opts.image!r} is not a directory")
         if opts.hostname is not None:
@@ -294,7 +355,7 @@ class Engine:
 
     def kill(self, ref: str, sig: str = "SIGKILL") -> ContainerRow:
         signum = parse_signal(sig)
-        row = self.find(ref)
+        row = self.settled(ref)
         if not can_kill(row.status):
             raise StateError(f"container {row.name!r} is not running")
         self._signal(row, signum, all_processes=False)
@@ -308,7 +369,7 @@ class Engine:
             os.kill(row.pid, signum)
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRow:
-        row = self.find(ref)
+        row = self.settled(ref)
         if not row.status.is_active:
             return row
         grace = row.config["stop_timeout"] if timeout is None else timeout
@@ -317,7 +378,11 @@ class Engine:
             self._signal(row, signal.SIGKILL, all_processes=True)
             self.wait_container_gone(row, 30)
         self.wait_monitor_gone(row, 30)
-        return self.refresh(self.store.get_container(row.id) or row)
+        fresh = self.store.get_container(row.id)
+        if fresh is None:  # --rm: its cleanup removed it
+            code = self.removed_exit_code(row.id)
+            return replace(row, status=Status.EXITED, exit_code=-1 if code is None else code)
+        return self.refresh(fresh)
 
     def wait_container_gone(self, row: ContainerRow, timeout: float) -> bool:
         return _wait_pid_gone(row.pid, row.pid_start, timeout)
@@ -332,16 +397,41 @@ class Engine:
                 self.wait_container_gone(row, 3600 * 24 * 365)
             self.wait_monitor_gone(row, 60)
             fresh = self.store.get_container(row.id)
-            if fresh is None:  # removed by --rm
-                rec = read_exit_record(self.paths.exit_file(row.id))
-                return rec.exit_code if rec else row.exit_code
+            if fresh is None:  # removed by --rm: its cleanup kept the exit code for us
+                code = self.removed_exit_code(row.id)
+                if code is None:
+                    raise NotFoundError("container", ref)
+                return code
             row = self.refresh(fresh)
         return row.exit_code
+
+    def removed_exit_code(self, cid: str) -> int | None:
+        try:
+            with open(os.path.join(self.paths.runroot, "exits", cid)) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _keep_exit_code(self, row: ContainerRow) -> None:
+        """An --rm container's exit code outlives it, for `wait` and `stop` (as Podman's
+        exits dir). Files older than an hour are pruned; /run is a tmpfs anyway."""
+        exits = os.path.join(self.paths.runroot, "exits")
+        os.makedirs(exits, mode=0o700, exist_ok=True)
+        cutoff = time.time() - 3600
+        for name in os.listdir(exits):
+            path = os.path.join(exits, name)
+            with contextlib.suppress(OSError):
+                if os.stat(path).st_mtime < cutoff:
+                    os.unlink(path)
+        tmp = os.path.join(exits, f".{row.id}.tmp")
+        with open(tmp, "w") as f:
+            f.write(f"{row.exit_code}\n")
+        os.replace(tmp, os.path.join(exits, row.id))
 
     # remove ------------------------------------------------------------------------------
 
     def remove(self, ref: str, force: bool = False) -> ContainerRow:
-        row = self.find(ref)
+        row = self.settled(ref)
         if row.status.is_active:
             if not force:
                 raise StateError(
@@ -353,7 +443,8 @@ class Engine:
             self.wait_monitor_gone(row, 30)
         with ContainerLock(self.paths, row.id) as lock:
             fresh = self.store.get_container(row.id)
-            if fresh is None:
+            if fresh is None:  # removed meanwhile (another rm, or --rm)
+                lock.discard()
                 return row
             fresh = self.refresh(fresh, locked=True)
             if fresh.status.is_active:
@@ -372,11 +463,13 @@ class Engine:
         with ContainerLock(self.paths, cid) as lock:
             row = self.store.get_container(cid)
             if row is None:
+                lock.discard()
                 return
             row = self.refresh(row, locked=True)
             if row.status.is_active:
                 return
             if row.config["options"]["auto_remove"]:
+                self._keep_exit_code(row)
                 self._remove_locked(row)
                 lock.discard()
             elif not row.cleaned:
@@ -422,6 +515,12 @@ class Engine:
         return target
 
 
+def log_error_text(rec: ExitRecord, cdir: str) -> str:
+    if not rec.log_errors:
+        return ""
+    return f"{rec.log_errors} log write(s) failed; see {os.path.join(cdir, 'monitor.log')}"
+
+
 def _wait_pid_gone(pid: int, started: str, timeout: float) -> bool:
     if not alive(pid, started):
         return True
@@ -458,16 +557,14 @@ def _parse_log_opts(opts: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def _expand_env(item: str) -> str:
-    """`-e NAME` takes NAME from the caller's environment, as Docker does."""
+def _expand_env(item: str) -> str | None:
+    """`-e NAME` takes NAME from the caller's environment, or leaves it out, as Docker does."""
     if "=" in item:
         if item.startswith("="):
             raise UsageError(f"invalid environment variable {item!r}")
         return item
     value = os.environ.get(item)
-    if value is None:
-        raise UsageError(f"environment variable {item!r} is not set here (use {item}=VALUE)")
-    return f"{item}={value}"
+    return None if value is None else f"{item}={value}"
 
 
 def _read_env_files(paths: list[str]) -> list[str]:
@@ -480,8 +577,9 @@ def _read_env_files(paths: list[str]) -> list[str]:
             raise UsageError(f"cannot read --env-file {path!r}: {exc.strerror}") from exc
         for line in lines:
             line = line.strip()
-            if line and not line.startswith("#"):
-                out.append(_expand_env(line))
+            item = _expand_env(line) if line and not line.startswith("#") else None
+            if item:
+                out.append(item)
     return out
 
 
@@ -494,6 +592,10 @@ def validate_hostname(name: str) -> None:
 def exit_error(message: str) -> ScopeboxError:
     """Map the runtime's create error to Docker's exit codes (127 not found, 126 cannot run)."""
     low = message.lower()
+    # runc: `exec: "x": executable file not found in $PATH`, `exec: "/etc": permission denied`;
+    # crun: "executable file `x` not found in $PATH", "open executable: Permission denied".
+    if "exec:" not in low and "executable" not in low:
+        return RuntimeFailed(message)  # a mount, cgroup or namespace failure: the engine's
     if "executable file not found" in low or "no such file or directory" in low:
         return CommandNotFound(message)
     if "permission denied" in low or "exec format error" in low or "is a directory" in low:

@@ -11,13 +11,14 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import zlib
 from dataclasses import dataclass, field
 
 from supervisor.errors import ConflictError, NotFoundError, UsageError
 from supervisor.layers import unpack_layer
 from supervisor.paths import Paths
-from supervisor.store import ImageRow, Store
+from supervisor.store import ImageRow, ImagesLock, Store
 from supervisor.timefmt import now_rfc3339
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -118,24 +119,47 @@ def import_tarball(store: Store, opts: ImportOptions) -> ImageRow:
     if opts.source != "-" and not os.path.isfile(opts.source):
         raise UsageError(f"cannot import {opts.source!r}: no such file")
     name = normalize_name(opts.reference) if opts.reference else None
+    container_config: dict[str, object] = {"Env": [DEFAULT_PATH]}
+    _apply_changes(container_config, opts.changes)  # bad input fails before any work
     layers_root = os.path.join(paths.root, "layers")
     os.makedirs(layers_root, mode=0o700, exist_ok=True)
+    _prune_stale_imports(layers_root)
     tmp = tempfile.mkdtemp(prefix=".import-", dir=layers_root)
+    os.chmod(tmp, 0o755)  # the rootfs's "/" unless the archive says otherwise
     try:
         try:
             digest, size = unpack_layer(opts.source, tmp)
         except zlib.error as exc:
             raise UsageError(f"cannot import {opts.source!r}: {exc}") from exc
-        final = paths.layer_dir(digest)
-        try:
-            os.rename(tmp, final)
-        except OSError:  # the same layer is already stored (or being stored): keep that one
-            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    container_config: dict[str, object] = {"Env": [DEFAULT_PATH]}
-    _apply_changes(container_config, opts.changes)
+    with ImagesLock(paths):
+        final = paths.layer_dir(digest)
+        try:
+            os.rename(tmp, final)
+        except OSError:  # the same layer is already stored: keep that one
+            shutil.rmtree(tmp, ignore_errors=True)
+        return _record_image(store, paths, digest, size, name, opts, container_config)
+
+
+def _prune_stale_imports(layers_root: str, age: float = 3600.0) -> None:
+    """Temporary dirs of imports killed half-way (a live import's dir is younger)."""
+    cutoff = time.time() - age
+    for entry in os.scandir(layers_root):
+        if entry.name.startswith(".import-") and entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _record_image(
+    store: Store,
+    paths: Paths,
+    digest: str,
+    size: int,
+    name: str | None,
+    opts: ImportOptions,
+    container_config: dict[str, object],
+) -> ImageRow:
     config = {
         "created": now_rfc3339(),
         "architecture": "amd64",
@@ -171,25 +195,33 @@ def layer_dirs(paths: Paths, img: ImageRow) -> list[str]:
 
 def remove_image(store: Store, ref: str, force: bool = False) -> list[str]:
     """Untag a name, or delete the image when it has no name left. Returns what was done."""
-    img = resolve(store, ref)
-    try:
-        name = normalize_name(ref)
-    except UsageError:
-        name = ""
-    if name in img.names and len(img.names) > 1:
-        store.set_image_names(img.id, [n for n in img.names if n != name])
-        return [f"Untagged: {name}"]
-    users = store.containers_using_image(img.id)
-    if users and not force:
-        raise ConflictError(
-            f"image {ref!r} is in use by container(s) {', '.join(users)};"
-            " remove them first or use -f"
-        )
-    if users:
-        raise ConflictError(f"image {ref!r} is in use by container(s) {', '.join(users)}")
-    store.delete_image(img.id)
-    shutil.rmtree(store.paths.image_dir(img.id), ignore_errors=True)
-    for layer in img.layers:
-        if not store.layer_in_use(layer):
-            shutil.rmtree(store.paths.layer_dir(layer), ignore_errors=True)
+    with ImagesLock(store.paths):
+        img = resolve(store, ref)
+        matched = [n for n in img.names if n == _normalized(ref) or _short_match(ref, n)]
+        if matched and len(img.names) > 1:
+            store.set_image_names(img.id, [n for n in img.names if n != matched[0]])
+            return [f"Untagged: {matched[0]}"]
+        if len(img.names) > 1 and not force:
+            raise ConflictError(
+                f"image {ref!r} is referenced by several names ({', '.join(img.names)});"
+                " remove them by name or use -f"
+            )
+        users = store.containers_using_image(img.id)
+        if users:
+            raise ConflictError(
+                f"image {ref!r} is in use by container(s) {', '.join(users)};"
+                " remove them first or use -f"
+            )
+        store.delete_image(img.id)
+        shutil.rmtree(store.paths.image_dir(img.id), ignore_errors=True)
+        for layer in img.layers:
+            if not store.layer_in_use(layer):
+                shutil.rmtree(store.paths.layer_dir(layer), ignore_errors=True)
     return [*(f"Untagged: {n}" for n in img.names), f"Deleted: {img.id}"]
+
+
+def _normalized(ref: str) -> str:
+    try:
+        return normalize_name(ref)
+    except UsageError:
+        return ""

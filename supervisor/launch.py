@@ -71,12 +71,12 @@ def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bo
         error="",
     )
     client = None
-    if attach:
-        from supervisor.attach import AttachClient
-
-        # Before the go byte: the monitor listens already, and nothing has been written yet.
-        client = AttachClient.connect(engine.paths.container_rundir(row.id))
     try:
+        if attach:
+            from supervisor.attach import AttachClient
+
+            # Before the go byte: the monitor listens already, and nothing is written yet.
+            client = AttachClient.connect(engine.paths.container_rundir(row.id))
         pid = monitor.go()  # the monitor creates and starts the container
     except ScopeboxError:
         if client is not None:
@@ -100,7 +100,6 @@ class Monitor:
     @classmethod
     def spawn(cls, engine: Engine, row: ContainerRow) -> Monitor:
         paths = engine.paths
-        rundir = paths.container_rundir(row.id)
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
         start_r, start_w = os.pipe2(os.O_CLOEXEC)
         env = {
@@ -110,7 +109,8 @@ class Monitor:
         }
         argv = monitor_argv(paths, row, engine.runtime_argv(row))
         argv += [f"--sync-fd={sync_w}", f"--start-fd={start_r}"]
-        with open(os.path.join(rundir, "monitor.log"), "ab") as log:
+        # In the persistent dir: what the monitor reports must outlive the run dir.
+        with open(os.path.join(paths.container_dir(row.id), "monitor.log"), "ab") as log:
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,

@@ -42,6 +42,9 @@ def _entry_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
     if ".." in parts:
         raise tarfile.FilterError(f"refusing entry with '..': {member.name!r}")
     if not parts:
+        # The archive's own "./": its mode is the layer root's (we are chrooted into it).
+        if member.isdir():
+            os.chmod("/", member.mode & 0o7777)
         return None
     member = member.replace(name="/".join(parts), deep=False)
     if member.islnk():

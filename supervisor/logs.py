@@ -7,7 +7,7 @@ import select
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from supervisor.errors import UsageError
 from supervisor.store import ContainerRow
@@ -118,45 +118,60 @@ def _follow_k8s(
     """
     from cgroupfs.events import InotifyWatch
 
+    pidfd = _pidfd(monitor_pid) if still_running() else None
+    if pidfd is None:
+        return  # nothing more will be written
     watch = InotifyWatch()
     watch.add_watch(os.path.dirname(path), IN_MODIFY | IN_CREATE | IN_MOVED_TO)
-    f = open(path, "rb")  # noqa: SIM115 (reopened on rotation)
-    f.seek(0, os.SEEK_END)
-    pidfd = _pidfd(monitor_pid) if still_running() else None
+    f = _open_at_end(path)
     try:
         while True:
-            yield from _drain(f)
-            if _rotated(f, path):
-                f.close()
-                f = open(path, "rb")  # noqa: SIM115
-                continue
-            if pidfd is None:
-                return
+            if f is None:
+                f = _open_at_end(path, at_end=False)
+            if f is not None:
+                yield from _drain(f)
+                if _rotated(f, path):
+                    yield from _drain(f)  # what was written to it before the rename
+                    f.close()
+                    f = None
+                    continue
             ready = select.select([pidfd, watch.fileno()], [], [])[0]
             watch.read_events()
             if pidfd in ready:
-                yield from _drain(f)
+                f = f or _open_at_end(path, at_end=False)
+                if f is not None:
+                    yield from _drain(f)
                 return
     finally:
-        f.close()
+        if f is not None:
+            f.close()
         watch.close()
-        if pidfd is not None:
-            os.close(pidfd)
+        os.close(pidfd)
 
 
-def _drain(f: object) -> Iterator[LogRecord]:
-    for line in f:  # type: ignore[attr-defined]
+def _open_at_end(path: str, at_end: bool = True) -> BinaryIO | None:
+    try:
+        f = open(path, "rb")  # noqa: SIM115 (reopened on rotation)
+    except FileNotFoundError:
+        return None
+    if at_end:
+        f.seek(0, os.SEEK_END)
+    return f
+
+
+def _drain(f: BinaryIO) -> Iterator[LogRecord]:
+    for line in f:
         if not line.endswith(b"\n"):
-            f.seek(-len(line), os.SEEK_CUR)  # type: ignore[attr-defined]
+            f.seek(-len(line), os.SEEK_CUR)  # the rest of the line is still being written
             return
         rec = parse_cri_line(line)
         if rec is not None:
             yield rec
 
 
-def _rotated(f: object, path: str) -> bool:
+def _rotated(f: BinaryIO, path: str) -> bool:
     try:
-        return os.stat(path).st_ino != os.fstat(f.fileno()).st_ino  # type: ignore[attr-defined]
+        return os.stat(path).st_ino != os.fstat(f.fileno()).st_ino
     except FileNotFoundError:
         return False
 

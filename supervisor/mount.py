@@ -31,11 +31,27 @@ def umount(target: str, detach: bool = False) -> bool:
 
 
 def is_mountpoint(path: str) -> bool:
+    path = os.path.realpath(path)
     try:
         with open("/proc/self/mountinfo") as f:
-            return any(line.split()[4] == path for line in f)
+            return any(_unescape(line.split()[4]) == path for line in f)
     except OSError:
         return False
+
+
+def _unescape(field: str) -> str:
+    """mountinfo writes space, tab, newline and backslash as octal escapes (\\040)."""
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1 : i + 4].isdigit():
+            out.append(chr(int(field[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
 
 
 def mount_overlay(lowers: list[str], upper: str, work: str, target: str) -> None:

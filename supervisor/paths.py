@@ -13,9 +13,10 @@ class Paths:
 
     @classmethod
     def from_env(cls) -> Paths:
+        # Canonical paths: runc refuses symlinks, and mountinfo lists resolved paths.
         return cls(
-            root=os.environ.get("SCOPEBOX_ROOT", "/var/lib/scopebox"),
-            runroot=os.environ.get("SCOPEBOX_RUNROOT", "/run/scopebox"),
+            root=os.path.realpath(os.environ.get("SCOPEBOX_ROOT", "/var/lib/scopebox")),
+            runroot=os.path.realpath(os.environ.get("SCOPEBOX_RUNROOT", "/run/scopebox")),
         )
 
     @property

@@ -275,6 +275,10 @@ class Store:
         rows = self._db.execute("SELECT name FROM containers WHERE image_id = ?", (image_id,))
         return [r[0] for r in rows]
 
+    def containers_using_image_ids(self, image_id: str) -> list[str]:
+        rows = self._db.execute("SELECT id FROM containers WHERE image_id = ?", (image_id,))
+        return [r[0] for r in rows]
+
     def layer_in_use(self, layer: str) -> bool:
         return any(layer in img.layers for img in self.list_images())
 
@@ -284,6 +288,25 @@ def name_conflict(name: str) -> ConflictError:
         f"the container name {name!r} is already in use; remove that container or choose"
         " another name"
     )
+
+
+class ImagesLock:
+    """One exclusive flock for changes to images and layers (import, rmi, create's lookup),
+    so that a layer being reused is never deleted under it."""
+
+    def __init__(self, paths: Paths) -> None:
+        os.makedirs(paths.locks, mode=0o700, exist_ok=True)
+        self._path = os.path.join(paths.locks, "images.lock")
+        self._fd = -1
+
+    def __enter__(self) -> ImagesLock:
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)
+        self._fd = -1
 
 
 class ContainerLock:
@@ -302,6 +325,20 @@ class ContainerLock:
     def __exit__(self, *exc: object) -> None:
         os.close(self._fd)
         self._fd = -1
+
+    def try_acquire(self) -> bool:
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def discard(self) -> None:
         """Remove the lock file while holding it (the container is gone)."""

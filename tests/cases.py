@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -196,3 +199,183 @@ def foreground_streams(sb: Scopebox) -> None:
 
 def run_subprocess(cmd: list[str]) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+
+
+def run_flags(sb: Scopebox, tmp: Path) -> None:
+    envf = tmp / "env"
+    envf.write_text("FROM_FILE=1\n# a comment\n\n")
+    vol = tmp / "vol"
+    vol.mkdir()
+    (vol / "f").write_text("data\n")
+    script = (
+        "echo $A $FROM_FILE; pwd; id -u; hostname; cat /data/f;"
+        " touch /data/x 2>/dev/null || echo data-ro; touch /scratch/x && echo tmpfs-rw;"
+        " touch /y 2>/dev/null || echo root-ro"
+    )
+    out = sb(
+        "run",
+        "--rm",
+        "-e",
+        "A=b",
+        "--env-file",
+        str(envf),
+        "-w",
+        "/tmp",
+        "-u",
+        "nobody",
+        "--hostname",
+        "box1",
+        "-v",
+        f"{vol}:/data:ro",
+        "--tmpfs",
+        "/scratch",
+        "--read-only",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ).stdout
+    assert out.splitlines() == [
+        "b 1",
+        "/tmp",
+        "65534",
+        "box1",
+        "data",
+        "data-ro",
+        "tmpfs-rw",
+        "root-ro",
+    ], out
+    assert not (vol / "x").exists()
+    assert sb("run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint").stdout == (
+        "via entrypoint\n"
+    )
+    res = sb("run", "--rm", "-u", "nosuchuser", "busybox", "true", check=False)
+    assert res.returncode == 125 and "nosuchuser" in res.stderr, res
+
+
+def create_start_restart_rename(sb: Scopebox) -> None:
+    name = unique("cr")
+    cid = sb("create", "--name", name, "busybox", "sh", "-c", "echo ran").stdout.strip()
+    assert sb("ps", "-a", "--filter", f"name={name}", "--format", "{{.Status}}").stdout == (
+        "Created\n"
+    )
+    sb("start", name)
+    assert sb("wait", name).stdout == "0\n"
+    sb("start", name)
+    assert sb("wait", name).stdout == "0\n"
+    assert sb("logs", name).stdout == "ran\nran\n"
+    new = unique("renamed")
+    sb("rename", name, new)
+    assert sb.inspect(new)["Id"] == cid
+    assert sb("inspect", name, check=False).returncode == 125
+    svc = unique("svc")
+    sb("run", "-d", "--name", svc, "busybox", "sh", "-c", "echo up; exec sleep 1000")
+    first = sb.state(svc)["StartedAt"]
+    sb("restart", "-t", "0", svc)
+    state = sb.state(svc)
+    assert state["Status"] == "running" and state["StartedAt"] != first, state
+    wait_for(lambda: sb("logs", svc).stdout == "up\nup\n", what="two runs in the log")
+    sb("rm", "-f", svc, new)
+
+
+def labels_and_formats(sb: Scopebox) -> None:
+    name = unique("lab")
+    cid = sb("run", "-d", "--name", name, "-l", "app=web", "busybox", "sleep", "1000").stdout
+    cid = cid.strip()
+    assert sb("ps", "-q", "--filter", "label=app=web", "--no-trunc").stdout.split() == [cid]
+    assert sb("ps", "-q", "--filter", "label=app=db").stdout == ""
+    ps = [c for c in json.loads(sb("ps", "--format", "json").stdout) if c["Id"] == cid]
+    assert ps and ps[0]["Names"] == [name] and ps[0]["State"] == "running"
+    assert ps[0]["Labels"] == {"app": "web"}
+    info = sb.inspect(name)
+    for key in ("Id", "Name", "Created", "Config", "HostConfig", "State", "Image"):
+        assert key in info, key
+    state = info["State"]
+    assert isinstance(state, dict)
+    for key in ("Status", "Running", "Pid", "ExitCode", "OOMKilled", "StartedAt", "FinishedAt"):
+        assert key in state, key
+    assert sb("inspect", "-f", "{{.Config.Labels.app}} {{.State.Running}}", name).stdout == (
+        "web true\n"
+    )
+    table = sb("ps", "--format", "table {{.Names}}\t{{.State}}").stdout.splitlines()
+    assert table[0].split() == ["NAMES", "STATE"] and f"{name}" in table[1] + "".join(table)
+    res = sb("rmi", "busybox", check=False)
+    assert res.returncode == 125 and "in use" in res.stderr, res
+    sb("rm", "-f", name)
+
+
+def reboot_marks_exited(sb: Scopebox) -> None:
+    """A real reboot cannot happen here: the processes die (as at a reboot) and the store's
+    recorded boot id is rewritten to another boot's."""
+    name = unique("boot")
+    cid = sb("run", "-d", "--name", name, "busybox", "sleep", "1000").stdout.strip()
+    state = sb.state(name)
+    for pid in (state["Pid"], state["ConmonPid"]):
+        os.kill(int(pid), signal.SIGKILL)  # type: ignore[call-overload]
+    db = sqlite3.connect(f"{sb.root}/state.db")
+    with db:
+        db.execute("UPDATE containers SET boot_id = 'another-boot' WHERE id = ?", (cid,))
+    db.close()
+    state = sb.state(name)
+    assert state["Status"] == "exited" and "reboot" in str(state["Error"]), state
+    assert f"{name} Exited" in sb("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
+    sb("rm", name)
+    assert leftovers(sb, cid) == []
+
+
+def logs_options(sb: Scopebox) -> None:
+    name = unique("lo")
+    sb("run", "--name", name, "busybox", "sh", "-c", "echo one; echo two; echo three")
+    assert sb("logs", "--tail", "2", name).stdout == "two\nthree\n"
+    stamped = sb("logs", "-t", name).stdout.splitlines()
+    pattern = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (one|two|three)"
+    assert len(stamped) == 3 and all(re.fullmatch(pattern, line) for line in stamped), stamped
+    assert sb("logs", "--since", "2099-01-01", name).stdout == ""
+    assert sb("logs", "--since", "10m", name).stdout == "one\ntwo\nthree\n"
+    res = sb("logs", "--tail", "x", name, check=False)
+    assert res.returncode == 125 and "--tail" in res.stderr
+    sb("rm", name)
+
+
+def rm_containers(sb: Scopebox) -> None:
+    """--rm containers: stop and wait still answer, and the name is free at once."""
+    cid = sb("run", "-d", "--rm", "busybox", "sleep", "100").stdout.strip()
+    assert sb("stop", "-t", "1", cid).returncode == 0
+    assert leftovers(sb, cid) == []
+    cid = sb("run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.3; exit 3").stdout.strip()
+    assert sb("wait", cid).stdout == "3\n"
+    name = unique("again")
+    for _ in range(5):
+        sb("run", "--rm", "--name", name, "busybox", "true")
+
+
+def multi_container_verbs_carry_on(sb: Scopebox) -> None:
+    name = unique("multi")
+    sb("run", "-d", "--name", name, "busybox", "sleep", "1000")
+    res = sb("stop", "-t", "0", "no-such-container", name, check=False)
+    assert res.returncode == 125 and "no-such-container" in res.stderr
+    assert res.stdout.split() == [name]
+    assert sb.state(name)["Status"] == "exited"
+    sb("rm", name)
+
+
+def bad_input_more(sb: Scopebox, tmp: Path) -> None:
+    def count() -> int:
+        return len(os.listdir(f"{sb.root}/containers"))
+
+    before = count()
+    res = sb("run", "--rm", "-v", f"{tmp}/nonexistent:/x", "busybox", "true", check=False)
+    assert res.returncode == 125 and "does not exist" in res.stderr, res
+    res = sb("run", "--rm", "--entrypoint", "[x", "busybox", check=False)
+    assert res.returncode == 125 and "--entrypoint" in res.stderr, res
+    res = sb("run", "--rm", "--entrypoint", '["echo", 1]', "busybox", check=False)
+    assert res.returncode == 125 and "strings" in res.stderr, res
+    assert count() == before
+    # Docker leaves an unset `-e NAME` out rather than failing.
+    out = sb("run", "--rm", "-e", "SCOPEBOX_SURELY_UNSET", "busybox", "env").stdout
+    assert "SCOPEBOX_SURELY_UNSET" not in out
+    name = unique("never")
+    sb("create", "--name", name, "busybox", "true")
+    res = sb("logs", "-f", name, timeout=10)
+    assert res.stdout == "" and res.returncode == 0
+    sb("rm", name)

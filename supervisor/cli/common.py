@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from supervisor.engine import Engine
-from supervisor.errors import UsageError
+from supervisor.errors import ScopeboxError, UsageError
 from supervisor.options import CreateOptions
 
 
@@ -93,11 +93,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         log_opts[key] = value
     entrypoint = None
     if ns.entrypoint is not None:
-        entrypoint = (
-            json.loads(ns.entrypoint)
-            if ns.entrypoint.startswith("[")
-            else ([ns.entrypoint] if ns.entrypoint else [])
-        )
+        entrypoint = _entrypoint(ns.entrypoint)
     return CreateOptions(
         image=ns.image,
         command=list(ns.command),
@@ -122,6 +118,35 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         network=ns.network,
         auto_remove=ns.rm,
     )
+
+
+def _entrypoint(value: str) -> list[str]:
+    """`--entrypoint cmd`, `--entrypoint ""` (clear it) or a JSON array of strings."""
+    if not value.startswith("["):
+        return [value] if value else []
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"invalid --entrypoint {value!r}: {exc.msg}") from exc
+    if not isinstance(parsed, list) or not all(isinstance(a, str) for a in parsed):
+        raise UsageError(f"invalid --entrypoint {value!r}: expected a JSON array of strings")
+    return parsed
+
+
+def for_each(refs: list[str], action: Callable[[str], object], echo: bool = True) -> int:
+    """Run an action per container, as Docker does: report each failure and carry on;
+    the exit code is the last failure's (0 when all succeeded)."""
+    code = 0
+    for ref in refs:
+        try:
+            result = action(ref)
+        except ScopeboxError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            code = exc.exit_code
+            continue
+        if echo:
+            print(ref if result is None else result, flush=True)
+    return code
 
 
 def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:

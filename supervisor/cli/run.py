@@ -42,13 +42,17 @@ def main(argv: list[str]) -> int:
         if ns.detach:
             print(row.id)
             return 0
-        return _foreground(
+        code = _foreground(
             eng,
             started.row.id,
             started.row.pid,
             started.attach,
             sys.stdin.fileno() if opts.interactive else None,
         )
+        if opts.auto_remove:
+            # Docker returns once the container is gone: its name is free again.
+            eng.wait_monitor_gone(started.row, 60)
+        return code
 
 
 def _foreground(

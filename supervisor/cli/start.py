@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from supervisor.cli.common import engine
+from supervisor.cli.common import engine, for_each
 from supervisor.cli.main import new_parser
 
 
@@ -21,7 +21,4 @@ def main(argv: list[str]) -> int:
                 return eng.wait(started.row.id)
             rec = started.attach.pump(sys.stdin.fileno() if ns.interactive else None)
             return rec.exit_code if rec else eng.wait(started.row.id)
-        for ref in ns.containers:
-            eng.start(ref)
-            print(ref)
-    return 0
+        return for_each(ns.containers, lambda ref: eng.start(ref) and None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import engine
+from supervisor.cli.common import engine, for_each
 from supervisor.cli.main import new_parser
 
 
@@ -14,7 +14,4 @@ def main(argv: list[str]) -> int:
     p.add_argument("containers", nargs="+")
     ns = p.parse_args(argv)
     with engine() as eng:
-        for ref in ns.containers:
-            eng.stop(ref, ns.timeout)
-            print(ref)
-    return 0
+        return for_each(ns.containers, lambda ref: eng.stop(ref, ns.timeout) and None)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import cases
-from tests.clihelp import Scopebox
+from tests.clihelp import REPO, SCOPEBOX, Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.host
 
@@ -72,3 +76,135 @@ def test_parallel_run_rm(sb: Scopebox) -> None:
 
 def test_bad_input(sb: Scopebox) -> None:
     cases.bad_input(sb)
+
+
+def test_run_flags(sb: Scopebox, tmp_path: Path) -> None:
+    cases.run_flags(sb, tmp_path)
+
+
+def test_create_start_restart_rename(sb: Scopebox) -> None:
+    cases.create_start_restart_rename(sb)
+
+
+def test_labels_and_formats(sb: Scopebox) -> None:
+    cases.labels_and_formats(sb)
+
+
+def test_reboot_marks_exited(sb: Scopebox) -> None:
+    cases.reboot_marks_exited(sb)
+
+
+def test_full_disk_is_reported_not_hidden(sb: Scopebox, tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(tiny)], check=True)
+    try:
+        name = cases.unique("full")
+        res = sb(
+            "run",
+            "--name",
+            name,
+            "--log-opt",
+            f"path={tiny}/ctr.log",
+            "busybox",
+            "sh",
+            "-c",
+            "seq 1 200000; echo done",
+        )
+        assert res.stdout.endswith("200000\ndone\n")  # attached output is not lost
+        state = sb.state(name)
+        assert state["ExitCode"] == 0
+        assert "log write(s) failed" in str(state["Error"]), state
+        sb("rm", name)
+    finally:
+        subprocess.run(["umount", str(tiny)], check=True)
+
+
+def test_logs_options(sb: Scopebox) -> None:
+    cases.logs_options(sb)
+
+
+def test_rm_containers(sb: Scopebox) -> None:
+    cases.rm_containers(sb)
+
+
+def test_multi_container_verbs_carry_on(sb: Scopebox) -> None:
+    cases.multi_container_verbs_carry_on(sb)
+
+
+def test_bad_input_more(sb: Scopebox, tmp_path: Path) -> None:
+    cases.bad_input_more(sb, tmp_path)
+
+
+def test_killed_cleanup_is_finished_by_the_next_reader(sb: Scopebox, tmp_path: Path) -> None:
+    """The monitor's exit command (cleanup) dies half-way; the next `ps` finishes its work."""
+    cid = sb(
+        "run",
+        "-d",
+        "--rm",
+        "-v",
+        f"{tmp_path}:/shared",
+        "busybox",
+        "sh",
+        "-c",
+        "while [ ! -e /shared/go ]; do sleep 0.05; done; exit 5",
+    ).stdout.strip()
+    lock = os.open(f"{sb.runroot}/locks/{cid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the cleanup will block on this
+    marker = f"container cleanup {cid}"
+
+    def cleanup_pids() -> list[int]:
+        out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    try:
+        (tmp_path / "go").touch()
+        wait_for(lambda: bool(cleanup_pids()), what="the cleanup to start")
+        # A reader records the exit while the monitor still lives (no cleanup from it)...
+        assert sb("inspect", "-f", "{{.State.Status}}", cid).stdout == "exited\n"
+        # ...then the cleanup dies before it could tear anything down.
+        for pid in cleanup_pids():
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        os.close(lock)
+    wait_for(lambda: cid not in sb("ps", "-aq", "--no-trunc").stdout, what="ps to finish it")
+    assert leftovers(sb, cid) == []
+
+
+def test_symlinked_root(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    box = Scopebox(
+        {"SCOPEBOX_ROOT": str(tmp_path / "link"), "SCOPEBOX_RUNROOT": str(tmp_path / "run")}
+    )
+    box.ensure_busybox()
+    cid = box("run", "-d", "busybox", "sleep", "100").stdout.strip()
+    box("rm", "-f", cid)
+    with open("/proc/self/mountinfo") as f:
+        assert [line for line in f if str(real) in line] == []
+
+
+def test_relative_rootfs(sb: Scopebox, tmp_path: Path) -> None:
+    rootfs = tmp_path / "rfs"
+    rootfs.mkdir()
+    subprocess.run(
+        ["tar", "-C", str(rootfs), "-xf", "-"],
+        check=True,
+        input=subprocess.run(
+            ["sh", str(REPO / "packaging/busybox-rootfs.sh"), "/dev/stdout"], capture_output=True
+        ).stdout,
+    )
+    res = subprocess.run(
+        [*SCOPEBOX, "create", "--rootfs", "rfs", "echo", "from-dir"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=sb.environ(),
+    )
+    cid = res.stdout.strip()
+    assert res.returncode == 0, res
+    sb("start", cid)  # from another directory
+    assert sb("wait", cid).stdout == "0\n"
+    assert sb("logs", cid).stdout == "from-dir\n"
+    sb("rm", cid)

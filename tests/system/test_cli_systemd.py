@@ -168,3 +168,23 @@ def test_parallel_run_rm(sb: Scopebox) -> None:
 
 def test_bad_input(sb: Scopebox) -> None:
     cases.bad_input(sb)
+
+
+def test_run_flags(sb: Scopebox, tmp_path: Path) -> None:
+    cases.run_flags(sb, tmp_path)
+
+
+def test_create_start_restart_rename(sb: Scopebox) -> None:
+    cases.create_start_restart_rename(sb)
+
+
+def test_labels_and_formats(sb: Scopebox) -> None:
+    cases.labels_and_formats(sb)
+
+
+def test_reboot_marks_exited(sb: Scopebox) -> None:
+    cases.reboot_marks_exited(sb)
+
+
+def test_logs_options(sb: Scopebox) -> None:
+    cases.logs_options(sb)
