@@ -24,7 +24,9 @@ install -D -m 0644 packaging/journald.conf.d/50-scopebox.conf \
 if [ -d /run/systemd/system ]; then systemctl restart systemd-journald || true; fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+# compat: a .pth path entry instead of an import hook, ~20 ms less at every CLI start.
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]' \
+    --config-settings editable_mode=compat
 ln -sf "$here/.venv/bin/scopebox" /usr/local/bin/scopebox
 
 if ! scopebox image inspect busybox >/dev/null 2>&1; then

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import select
 import shutil
 import signal
@@ -20,7 +19,6 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from supervisor import images
 from supervisor.errors import (
     CommandCannotRun,
     CommandNotFound,
@@ -48,6 +46,10 @@ if TYPE_CHECKING:
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MONITOR_BOOT = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); from conmon.main import main; main()"
+)
+CLEANUP_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1));"
+    " from supervisor.cli.cleanup import main; raise SystemExit(main(sys.argv[1:]))"
 )
 DEFAULT_STOP_TIMEOUT = 10
 
@@ -94,7 +96,9 @@ class Engine:
         """A units.systemd.Systemd connection, or None when systemd is not PID 1."""
         if not self._systemd_checked:
             self._systemd_checked = True
-            if os.environ.get("SCOPEBOX_CGROUP_MANAGER") != "cgroupfs":
+            # Checked before importing the D-Bus code: hosts without systemd pay nothing.
+            wanted = os.environ.get("SCOPEBOX_CGROUP_MANAGER") != "cgroupfs"
+            if wanted and os.path.exists("/run/systemd/system"):
                 from units.systemd import connect
 
                 self._systemd = connect()
@@ -214,11 +218,13 @@ class Engine:
             if opts.rootfs:
                 image_id, image_name = "", opts.image
             else:
+                from supervisor import images
+
                 img = images.resolve(self.store, opts.image)
                 image_id, image_name = img.id, (img.names[0] if img.names else img.id)
                 if not resolve_args(config["options"], img.config.get("config") or {}):
                     raise UsageError("no command specified: give one after the image name")
-            cid = secrets.token_hex(32)
+            cid = os.urandom(32).hex()
             with ContainerLock(self.paths, cid) as lock:
                 cdir = self.paths.container_dir(cid)
                 try:
@@ -500,6 +506,8 @@ class Engine:
     def mount_rootfs(self, row: ContainerRow) -> str:
         if row.config["options"]["rootfs"]:
             return os.path.abspath(row.image_name)
+        from supervisor import images
+
         target = self.paths.rootfs(row.id)
         if not is_mountpoint(target):
             img = self.store.get_image(row.image_id)
@@ -629,6 +637,7 @@ def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> li
         argv.append(f"--log-tag={lo['tag']}")
     if cfg["options"]["interactive"]:
         argv.append("--stdin")
-    exit_cmd = [sys.executable, "-m", "supervisor", "container", "cleanup", row.id]
+    # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
+    exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
     argv += [f"--exit-command={a}" for a in exit_cmd]
     return argv

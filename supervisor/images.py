@@ -18,35 +18,12 @@ from dataclasses import dataclass, field
 from supervisor.errors import ConflictError, NotFoundError, UsageError
 from supervisor.layers import unpack_layer
 from supervisor.paths import Paths
+from supervisor.refs import _short_match, normalize_name
 from supervisor.store import ImageRow, ImagesLock, Store
 from supervisor.timefmt import now_rfc3339
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _HEX = set("0123456789abcdef")
-
-
-def normalize_name(ref: str) -> str:
-    """`busybox` -> `localhost/busybox:latest`, as Podman names local images."""
-    ref = ref.strip()
-    if not ref or any(c.isspace() or c.isupper() for c in ref) or "@" in ref:
-        raise UsageError(f"invalid image reference {ref!r}")
-    first, _, rest = ref.partition("/")
-    if not rest or not ("." in first or ":" in first or first == "localhost"):
-        ref = f"localhost/{ref}"
-    last = ref.rsplit("/", 1)[1]
-    if ":" not in last:
-        ref += ":latest"
-    return ref
-
-
-def split_name(name: str) -> tuple[str, str]:
-    repo, _, tag = name.rpartition(":")
-    return repo, tag
-
-
-def _short_match(ref: str, name: str) -> bool:
-    want = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
-    return name.endswith("/" + want) and name.removesuffix("/" + want).count("/") <= 1
 
 
 def resolve(store: Store, ref: str) -> ImageRow:

@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
+from functools import cache
+from typing import Any
 
 from supervisor.errors import SystemError_
 
 MNT_DETACH = 2
-_libc = ctypes.CDLL(None, use_errno=True)
+
+
+@cache
+def _libc() -> Any:
+    import ctypes  # only when mounting: the read paths never pay for it
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
 
 
 def mount(source: str, target: str, fstype: str, flags: int = 0, data: str = "") -> None:
-    rc = _libc.mount(source.encode(), target.encode(), fstype.encode(), flags, data.encode())
+    rc = _libc().mount(source.encode(), target.encode(), fstype.encode(), flags, data.encode())
     if rc != 0:
-        err = ctypes.get_errno()
+        err = _errno()
         raise SystemError_(f"cannot mount {fstype} on {target!r}: {os.strerror(err)}")
 
 
 def umount(target: str, detach: bool = False) -> bool:
     """Unmount; False if nothing was mounted there."""
-    rc = _libc.umount2(target.encode(), MNT_DETACH if detach else 0)
+    rc = _libc().umount2(target.encode(), MNT_DETACH if detach else 0)
     if rc == 0:
         return True
-    err = ctypes.get_errno()
+    err = _errno()
     if err in (errno.EINVAL, errno.ENOENT):
         return False
     raise SystemError_(f"cannot unmount {target!r}: {os.strerror(err)}")

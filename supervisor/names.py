@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
+import os
+from collections.abc import Sequence
+from typing import TypeVar
 
 from supervisor.errors import UsageError
 
@@ -58,6 +60,9 @@ _NOUNS = [
 ]
 
 
+T = TypeVar("T")
+
+
 def validate_name(name: str) -> None:
     """Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*"""
     ok = (
@@ -74,9 +79,13 @@ def validate_name(name: str) -> None:
 
 def generate_name(taken: set[str]) -> str:
     while True:
-        name = f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NOUNS)}"
+        name = f"{_choice(_ADJECTIVES)}_{_choice(_NOUNS)}"
         if name not in taken:
             return name
-        name += f"{secrets.randbelow(100)}"
+        name += f"{_choice(range(100))}"
         if name not in taken:
             return name
+
+
+def _choice(seq: Sequence[T]) -> T:
+    return seq[int.from_bytes(os.urandom(4), "little") % len(seq)]

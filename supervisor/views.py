@@ -6,8 +6,8 @@ import shlex
 import time
 from typing import Any
 
-from supervisor.images import split_name
 from supervisor.paths import Paths
+from supervisor.refs import split_name
 from supervisor.sizes import human_size
 from supervisor.state import Status
 from supervisor.store import ContainerRow, ImageRow

@@ -50,8 +50,10 @@ def main(argv: list[str]) -> int:
             sys.stdin.fileno() if opts.interactive else None,
         )
         if opts.auto_remove:
-            # Docker returns once the container is gone: its name is free again.
-            eng.wait_monitor_gone(started.row, 60)
+            # Docker returns once the container is gone (its name is free again). Removing
+            # it here is quicker than waiting for the monitor's own cleanup, which then
+            # finds nothing left to do (both take the container's lock).
+            eng.cleanup(started.row.id)
         return code
 
 

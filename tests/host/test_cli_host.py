@@ -151,7 +151,7 @@ def test_killed_cleanup_is_finished_by_the_next_reader(sb: Scopebox, tmp_path: P
     ).stdout.strip()
     lock = os.open(f"{sb.runroot}/locks/{cid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)  # the cleanup will block on this
-    marker = f"container cleanup {cid}"
+    marker = f"supervisor.cli.cleanup.*{cid}"  # the monitor's exit command
 
     def cleanup_pids() -> list[int]:
         out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)

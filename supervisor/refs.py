@@ -1,0 +1,29 @@
+"""Image references as users type them, and as Podman names local images (pure, cheap)."""
+
+from __future__ import annotations
+
+from supervisor.errors import UsageError
+
+
+def normalize_name(ref: str) -> str:
+    """`busybox` -> `localhost/busybox:latest`, as Podman names local images."""
+    ref = ref.strip()
+    if not ref or any(c.isspace() or c.isupper() for c in ref) or "@" in ref:
+        raise UsageError(f"invalid image reference {ref!r}")
+    first, _, rest = ref.partition("/")
+    if not rest or not ("." in first or ":" in first or first == "localhost"):
+        ref = f"localhost/{ref}"
+    last = ref.rsplit("/", 1)[1]
+    if ":" not in last:
+        ref += ":latest"
+    return ref
+
+
+def split_name(name: str) -> tuple[str, str]:
+    repo, _, tag = name.rpartition(":")
+    return repo, tag
+
+
+def _short_match(ref: str, name: str) -> bool:
+    want = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
+    return name.endswith("/" + want) and name.removesuffix("/" + want).count("/") <= 1
