@@ -35,17 +35,20 @@ ULIMITS = ["--ulimit", f"nofile={_NOFILE}:{_NOFILE}", "--ulimit", "nproc=4096:40
 PODMAN_RUN = [*PODMAN, "run", "--rm", "--network", "none", *ULIMITS]
 
 
-def sh(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO, **kw)  # type: ignore[call-overload]
+def sh(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO, env=env)
 
 
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
-    fn()  # warm caches
-    out = []
+def interleaved(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
+    """Each run times every engine once, in turn, so drift in machine load hits all alike."""
+    for fn in fns.values():
+        fn()  # warm caches
+    out: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            out[name].append(time.perf_counter() - t0)
     return out
 
 
@@ -61,6 +64,13 @@ def smaps(pid: int) -> tuple[int, int]:
     return uss, pss
 
 
+def podman_storage_for_testbed() -> None:
+    """Inside tests/testbed.py `/` is an overlay: podman's overlay driver needs a real upper."""
+    if os.environ.get("SCOPEBOX_TESTBED") == "1" and not os.path.ismount("/var/lib/containers"):
+        os.makedirs("/var/lib/containers", exist_ok=True)
+        sh(["mount", "-t", "tmpfs", "tmpfs", "/var/lib/containers"])
+
+
 def prepare_images(tar: str) -> None:
     if subprocess.run([*SCOPEBOX, "image", "inspect", "busybox"], capture_output=True).returncode:
         sh([*SCOPEBOX, "import", "--change", 'CMD ["sh"]', tar, "busybox"])
@@ -69,24 +79,23 @@ def prepare_images(tar: str) -> None:
 
 
 def latency(runs: int, rootfs: str) -> dict[str, list[float]]:
-    res = {
-        "scopebox": timed(
-            lambda: sh([*SCOPEBOX, "run", "--rm", "--network", "none", "busybox", "true"]), runs
-        )
-    }
+    run = [*SCOPEBOX, "run", "--rm", "--network", "none", "busybox", "true"]
+    fns: dict[str, Callable[[], object]] = {"scopebox": lambda: sh(run)}
+    runtime = sh([*SCOPEBOX, "info", "--format", "{{.host.ociRuntime.name}}"]).stdout.strip()
+    if runtime != "runc":  # podman runs runc here: compare like with like too
+        fns[f"scopebox ({runtime})"] = fns.pop("scopebox")
+        fns["scopebox (runc)"] = lambda: sh(run, env={**os.environ, "SCOPEBOX_RUNTIME": "runc"})
     if shutil.which("podman"):
-        res["podman"] = timed(lambda: sh([*PODMAN_RUN, "localhost/busybox-bench", "true"]), runs)
-    res["runc (bare)"] = timed(lambda: bare_runc(rootfs), runs)
-    return res
+        fns["podman (runc)"] = lambda: sh([*PODMAN_RUN, "localhost/busybox-bench", "true"])
+    fns["runc (bare)"] = lambda: bare_runc(rootfs)
+    return interleaved(fns, runs)
 
 
 def bare_runc(rootfs: str) -> None:
     bundle = Path(rootfs).parent
     cid = f"bench-{os.getpid()}"
-    sh(
-        ["runc", "--root", str(bundle / "state"), "run", "--bundle", str(bundle), cid],
-        stdin=subprocess.DEVNULL,
-    )
+    argv = ["runc", "--root", str(bundle / "state"), "run", "--bundle", str(bundle), cid]
+    subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=True)
 
 
 def make_bundle(tar: str) -> str:
@@ -120,8 +129,21 @@ def monitors(n: int) -> dict[str, list[tuple[int, int]]]:
     if shutil.which("podman"):
         try:
             for name in names:
-                sh([*PODMAN, "run", "-d", "--network", "none", *ULIMITS, "--name", name,
-                    "localhost/busybox-bench", "sleep", "100000"])
+                sh(
+                    [
+                        *PODMAN,
+                        "run",
+                        "-d",
+                        "--network",
+                        "none",
+                        *ULIMITS,
+                        "--name",
+                        name,
+                        "localhost/busybox-bench",
+                        "sleep",
+                        "100000",
+                    ]
+                )
             pids = [
                 int(sh([*PODMAN, "inspect", "-f", "{{.State.ConmonPid}}", name]).stdout)
                 for name in names
@@ -146,13 +168,14 @@ def main() -> None:
     sh(["sh", "packaging/busybox-rootfs.sh", tar])
     rootfs = make_bundle(tar)
     try:
+        podman_storage_for_testbed()
         prepare_images(tar)
         print(f"\n## run --rm --network none busybox true ({ns.runs} runs)")
-        print(f"{'engine':<16}{'median ms':>10}{'p90 ms':>10}{'min ms':>10}")
+        print(f"{'engine':<18}{'median ms':>10}{'p90 ms':>10}{'min ms':>10}")
         for name, times in latency(ns.runs, rootfs).items():
             ms = sorted(t * 1000 for t in times)
             p90 = ms[int(len(ms) * 0.9) - 1]
-            print(f"{name:<16}{statistics.median(ms):>10.1f}{p90:>10.1f}{ms[0]:>10.1f}")
+            print(f"{name:<18}{statistics.median(ms):>10.1f}{p90:>10.1f}{ms[0]:>10.1f}")
         print(f"\n## per-container monitor memory, {ns.containers} idle containers")
         print(f"{'monitor':<18}{'USS KiB median':>15}{'PSS KiB median':>15}{'USS total MiB':>15}")
         for name, values in monitors(ns.containers).items():

@@ -54,6 +54,7 @@ def startup_samples(n: int) -> list[float]:
             os.close(start_r)
             read_json_line(sync_r)
             samples.append(time.perf_counter() - t0)
+            os.write(start_w, b"1")  # go
             os.close(start_w)
             read_json_line(sync_r)  # the create error: /bin/false is no runtime
             proc.wait()
@@ -78,7 +79,6 @@ def main() -> None:
             h = Harness(Path(tempfile.mkdtemp(prefix="conmon-bench-")))
             harnesses.append(h)
             h.start_monitor(["sleep", "1000"])
-            h.runc("start", h.cid)
         time.sleep(0.3)  # let start-up garbage settle; this is a measurement, not a wait
         for h in harnesses:
             print(f"monitor {h.monitor_pid}: USS {uss_kib(h.monitor_pid)} KiB")

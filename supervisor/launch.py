@@ -34,11 +34,15 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(paths.exit_file(row.id))
     engine.store.update_container(row.id, cleaned=False)
+    # The monitor's interpreter boots while we mount and write the config: it reads the
+    # bundle only after the go byte.
+    pending = PendingMonitor.spawn(engine, row)
     try:
         rootfs = engine.mount_rootfs(row)
         write_bundle_config(engine, row, rootfs)
-        monitor = Monitor.spawn(engine, row)
+        monitor = pending.announced()
     except BaseException:
+        pending.abort()
         engine._teardown(row)
         raise
     try:
@@ -88,17 +92,16 @@ def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bo
     return Started(row, client)
 
 
-class Monitor:
-    """The engine's end of the monitor protocol (docs/ARCHITECTURE.md)."""
+class PendingMonitor:
+    """A monitor spawned but not yet heard from."""
 
-    def __init__(self, pid: int, started: str, sync: Any, start_w: int) -> None:
-        self.pid = pid
-        self.started = started
+    def __init__(self, proc: subprocess.Popen[bytes], sync: Any, start_w: int) -> None:
+        self._proc = proc
         self._sync = sync
         self._start_w = start_w
 
     @classmethod
-    def spawn(cls, engine: Engine, row: ContainerRow) -> Monitor:
+    def spawn(cls, engine: Engine, row: ContainerRow) -> PendingMonitor:
         paths = engine.paths
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
         start_r, start_w = os.pipe2(os.O_CLOEXEC)
@@ -109,30 +112,57 @@ class Monitor:
         }
         argv = monitor_argv(paths, row, engine.runtime_argv(row))
         argv += [f"--sync-fd={sync_w}", f"--start-fd={start_r}"]
-        # In the persistent dir: what the monitor reports must outlive the run dir.
-        with open(os.path.join(paths.container_dir(row.id), "monitor.log"), "ab") as log:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                pass_fds=(sync_w, start_r),
-                start_new_session=True,
-                env=env,
-                cwd="/",
-            )
-        os.close(sync_w)
-        os.close(start_r)
-        sync = os.fdopen(sync_r, "rb")
         try:
-            proc.wait()  # the first process forks the real monitor and exits at once
-            msg = _read_msg(sync)
-            pid = int(msg["monitor_pid"])
+            # In the persistent dir: what the monitor reports must outlive the run dir.
+            with open(os.path.join(paths.container_dir(row.id), "monitor.log"), "ab") as log:
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    pass_fds=(sync_w, start_r),
+                    start_new_session=True,
+                    env=env,
+                    cwd="/",
+                )
         except BaseException:
-            sync.close()
-            os.close(start_w)
+            for fd in (sync_r, start_w):
+                os.close(fd)
             raise
-        return cls(pid, start_time(pid), sync, start_w)
+        finally:
+            os.close(sync_w)
+            os.close(start_r)
+        return cls(proc, os.fdopen(sync_r, "rb"), start_w)
+
+    def announced(self) -> Monitor:
+        """Wait for the monitor's pid (its first sync line)."""
+        try:
+            self._proc.wait()  # the first process forks the real monitor and exits at once
+            pid = int(_read_msg(self._sync)["monitor_pid"])
+        except BaseException:
+            self.abort()
+            raise
+        return Monitor(pid, start_time(pid), self._sync, self._start_w)
+
+    def abort(self) -> None:
+        """EOF on the start pipe without the go byte: the monitor exits, creating nothing."""
+        if self._start_w >= 0:
+            os.close(self._start_w)
+            self._start_w = -1
+        if not self._sync.closed:
+            self._sync.close()
+        self._proc.wait()
+
+
+class Monitor:
+    """The engine's end of the monitor protocol (docs/ARCHITECTURE.md)."""
+
+    def __init__(self, pid: int, started: str, sync: Any, start_w: int) -> None:
+        self.pid = pid
+        self.started = started
+        self._sync = sync
+        self._start_w = start_w
+
 
     def go(self) -> int:
         """Tell the monitor to create the container; return the container's pid."""
