@@ -6,7 +6,7 @@ and reported on the monitor's stderr, which the engine points at ``<rundir>/moni
 
 from __future__ import annotations
 
-import os
+import posix
 import time
 
 from conmon.record import rfc3339nano
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def report(message: str) -> None:
     """One line on the monitor's stderr; the monitor must not die because stderr is gone."""
     try:  # noqa: SIM105 - contextlib costs the monitor memory
-        os.write(2, (message + "\n").encode("utf-8", "replace"))
+        posix.write(2, (message + "\n").encode("utf-8", "replace"))
     except OSError:
         pass
 
@@ -90,9 +90,9 @@ class K8sFileLog:
         self._open()
 
     def _open(self) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-        self._fd = os.open(self.path, flags, 0o640)
-        self._size = os.fstat(self._fd).st_size
+        flags = posix.O_WRONLY | posix.O_CREAT | posix.O_APPEND | posix.O_CLOEXEC
+        self._fd = posix.open(self.path, flags, 0o640)
+        self._size = posix.fstat(self._fd).st_size
 
     def write(self, stream: str, data: bytes, partial: bool) -> None:
         line = format_cri_line(self._clock(), stream, data, partial)
@@ -104,7 +104,7 @@ class K8sFileLog:
         view = memoryview(line)
         try:
             while view:
-                n = os.write(self._fd, view)
+                n = posix.write(self._fd, view)
                 self._size += n
                 view = view[n:]
         except OSError as exc:
@@ -114,16 +114,16 @@ class K8sFileLog:
         try:
             for src, dst in rotation_renames(self.path, self.max_file):
                 try:  # noqa: SIM105
-                    os.rename(src, dst)
+                    posix.rename(src, dst)
                 except FileNotFoundError:
                     pass  # fewer old files than max_file so far
             if self.max_file == 1:
-                os.unlink(self.path)
+                posix.unlink(self.path)
         except OSError as exc:
             # Keep appending to the current file: an oversize log beats a lost line.
             self._fail(f"rotating {self.path!r}", exc)
             return
-        os.close(self._fd)
+        posix.close(self._fd)
         self._fd = -1
         try:
             self._open()
@@ -137,7 +137,7 @@ class K8sFileLog:
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.close(self._fd)
+            posix.close(self._fd)
             self._fd = -1
 
 

@@ -10,7 +10,7 @@ Import budget: this process lives as long as the container, so only cheap module
 from __future__ import annotations
 
 import _socket
-import os
+import posix
 import select
 import time
 
@@ -47,10 +47,15 @@ _IN = select.EPOLLIN
 _OUT = select.EPOLLOUT
 
 
+def _join(directory: str, name: str) -> str:
+    """``os.path.join(directory, name)`` for a relative ``name`` (``posixpath`` stays unloaded)."""
+    return directory + name if not directory or directory.endswith("/") else directory + "/" + name
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view) :]
+        view = view[posix.write(fd, view) :]
 
 
 class Client:
@@ -103,9 +108,9 @@ class Monitor:
         # The engine moves us into our scope meanwhile, then writes the go byte. EOF without
         # it means the engine died or gave up before recording us: create nothing.
         received = b""
-        while chunk := os.read(opts.start_fd, 4096):
+        while chunk := posix.read(opts.start_fd, 4096):
             received += chunk
-        os.close(opts.start_fd)
+        posix.close(opts.start_fd)
         if GO not in received:
             report("conmon: the engine went away before the start; nothing was created")
             return 4
@@ -144,9 +149,9 @@ class Monitor:
         self._register(sock.fileno(), _IN, self._on_accept)
 
     def _watch_sigchld(self) -> None:
-        r, w = os.pipe()
-        os.set_blocking(r, False)
-        os.set_blocking(w, False)
+        r, w = posix.pipe()
+        posix.set_blocking(r, False)
+        posix.set_blocking(w, False)
         _signal.signal(_signal.SIGCHLD, _noop_handler)
         _signal.set_wakeup_fd(w)
         self._register(r, _IN, self._on_sigchld)
@@ -154,43 +159,43 @@ class Monitor:
     def _create(self) -> tuple[int, int]:
         """Run ``runtime create`` with stdio on our pipes; return the output read ends."""
         opts = self.opts
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
+        out_r, out_w = posix.pipe()
+        err_r, err_w = posix.pipe()
         if opts.stdin:
-            in_r, in_w = os.pipe()
-            os.set_blocking(in_w, False)
+            in_r, in_w = posix.pipe()
+            posix.set_blocking(in_w, False)
             self.stdin_fd = in_w
         else:
-            in_r = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+            in_r = posix.open("/dev/null", posix.O_RDONLY | posix.O_CLOEXEC)
         argv = [
             opts.runtime,
             *opts.runtime_args,
-            "--log=" + os.path.join(opts.rundir, "runtime.log"),
+            "--log=" + _join(opts.rundir, "runtime.log"),
             "--log-format=json",
             "create",
             "--bundle",
             opts.bundle,
             "--pid-file",
-            os.path.join(opts.rundir, "pidfile"),
+            _join(opts.rundir, "pidfile"),
             opts.cid,
         ]
         actions = [
-            (os.POSIX_SPAWN_DUP2, in_r, 0),
-            (os.POSIX_SPAWN_DUP2, out_w, 1),
-            (os.POSIX_SPAWN_DUP2, err_w, 2),
+            (posix.POSIX_SPAWN_DUP2, in_r, 0),
+            (posix.POSIX_SPAWN_DUP2, out_w, 1),
+            (posix.POSIX_SPAWN_DUP2, err_w, 2),
         ]
         # Python ignores SIGPIPE and SIGXFSZ; the container must get the defaults back.
         sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD)
-        spawn = os.posix_spawn if "/" in opts.runtime else os.posix_spawnp
+        spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
         try:
-            rpid = spawn(opts.runtime, argv, os.environ, file_actions=actions, setsigdef=sigdef)
+            rpid = spawn(opts.runtime, argv, posix.environ, file_actions=actions, setsigdef=sigdef)
         except OSError as exc:
             self.error = f"cannot run runtime {opts.runtime!r}: {exc.strerror}"
             rpid = -1
         for fd in (in_r, out_w, err_w):
-            os.close(fd)
+            posix.close(fd)
         if rpid > 0:
-            _, status = os.waitpid(rpid, 0)
+            _, status = posix.waitpid(rpid, 0)
             code, _sig = decode_wait_status(status)
             if code != 0:
                 self.error = _runtime_error(code, err_r)
@@ -201,24 +206,24 @@ class Monitor:
     def _start(self) -> None:
         opts = self.opts
         argv = [opts.runtime, *opts.runtime_args,
-                "--log=" + os.path.join(opts.rundir, "runtime.log"), "--log-format=json",
+                "--log=" + _join(opts.rundir, "runtime.log"), "--log-format=json",
                 "start", opts.cid]
-        spawn = os.posix_spawn if "/" in opts.runtime else os.posix_spawnp
-        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
-        actions = [(os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1)]
+        spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
+        null = posix.open("/dev/null", posix.O_RDWR | posix.O_CLOEXEC)
+        actions = [(posix.POSIX_SPAWN_DUP2, null, 0), (posix.POSIX_SPAWN_DUP2, null, 1)]
         try:
-            rpid = spawn(opts.runtime, argv, os.environ, file_actions=actions)
+            rpid = spawn(opts.runtime, argv, posix.environ, file_actions=actions)
         except OSError as exc:
             self.error = f"cannot run runtime {opts.runtime!r}: {exc.strerror}"
             return
         finally:
-            os.close(null)
-        _, status = os.waitpid(rpid, 0)
+            posix.close(null)
+        _, status = posix.waitpid(rpid, 0)
         code, _sig = decode_wait_status(status)
         if code != 0:
             self.error = _runtime_error(code, -1, "start")
             try:  # noqa: SIM105 (no contextlib in the monitor: it stays lean)
-                os.kill(self.pid, _signal.SIGKILL)
+                posix.kill(self.pid, _signal.SIGKILL)
             except ProcessLookupError:
                 pass
 
@@ -243,7 +248,7 @@ class Monitor:
         return NoneLog()
 
     def _add_output(self, fd: int, stream: str) -> None:
-        os.set_blocking(fd, False)
+        posix.set_blocking(fd, False)
         self.framers[fd] = LineFramer(stream)
         self._register(fd, _IN, self._on_output)
 
@@ -301,10 +306,10 @@ class Monitor:
     def _act(self, action: S.Action) -> None:
         if action == S.REPORT_PID:
             self._sync(b'{"pid": %d}\n' % self.pid)
-            os.close(self.opts.sync_fd)
+            posix.close(self.opts.sync_fd)
         elif action == S.REPORT_ERROR:
             self._sync(('{"error": %s}\n' % json_string(self.error)).encode())  # noqa: UP031
-            os.close(self.opts.sync_fd)
+            posix.close(self.opts.sync_fd)
             self._close_clients()
         elif action == S.MARK_OOM:
             self.oom_killed = True
@@ -324,13 +329,13 @@ class Monitor:
 
     def _on_sigchld(self, fd: int, mask: int) -> None:
         try:
-            while os.read(fd, 512):
+            while posix.read(fd, 512):
                 pass
         except BlockingIOError:
             pass
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status = posix.waitpid(-1, posix.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
@@ -342,7 +347,7 @@ class Monitor:
 
     def _on_output(self, fd: int, mask: int) -> None:
         try:
-            data = os.read(fd, READ_SIZE)
+            data = posix.read(fd, READ_SIZE)
         except BlockingIOError:
             return
         framer = self.framers[fd]
@@ -353,7 +358,7 @@ class Monitor:
         self._emit(framer.finish())
         del self.framers[fd]
         self._unregister(fd)
-        os.close(fd)
+        posix.close(fd)
         if not self.framers:
             self.fire(S.STDIO_EOF)
 
@@ -495,7 +500,7 @@ class Monitor:
             self.listener.close()
             self.listener = None
             try:  # noqa: SIM105
-                os.unlink("attach")
+                posix.unlink("attach")
             except OSError:
                 pass
 
@@ -522,7 +527,7 @@ class Monitor:
         fd = self.stdin_fd
         try:
             while self.stdin_buf:
-                del self.stdin_buf[: os.write(fd, self.stdin_buf)]
+                del self.stdin_buf[: posix.write(fd, self.stdin_buf)]
         except BlockingIOError:
             if fd not in self.handlers:
                 self._register(fd, _OUT, self._on_stdin_writable)
@@ -534,7 +539,7 @@ class Monitor:
             self._unregister(fd)
         self._pause_clients(False)
         if self.stdin_close_requested:
-            os.close(fd)
+            posix.close(fd)
             self.stdin_fd = -1
 
     def _on_stdin_writable(self, fd: int, mask: int) -> None:
@@ -552,13 +557,13 @@ class Monitor:
     def _flush_logs(self) -> None:
         for fd in list(self.framers):
             try:
-                while data := os.read(fd, READ_SIZE):
+                while data := posix.read(fd, READ_SIZE):
                     self._emit(self.framers[fd].feed(data))
             except BlockingIOError:
                 pass  # something outside the container still holds the pipe: stop here
             self._emit(self.framers.pop(fd).finish())
             self._unregister(fd)
-            os.close(fd)
+            posix.close(fd)
         self.log.close()
 
     def _write_exit_record(self) -> None:
@@ -583,16 +588,16 @@ class Monitor:
 
     def _run_exit_command(self) -> None:
         if self.stdin_fd >= 0:
-            os.close(self.stdin_fd)
+            posix.close(self.stdin_fd)
             self.stdin_fd = -1
         argv = self.opts.exit_command
         if not argv:
             return
-        spawn = os.posix_spawn if "/" in argv[0] else os.posix_spawnp
+        spawn = posix.posix_spawn if "/" in argv[0] else posix.posix_spawnp
         sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD)
         try:
-            pid = spawn(argv[0], argv, os.environ, setsigdef=sigdef)
-            _, status = os.waitpid(pid, 0)
+            pid = spawn(argv[0], argv, posix.environ, setsigdef=sigdef)
+            _, status = posix.waitpid(pid, 0)
         except OSError as exc:
             report(f"conmon: exit command {argv[0]!r} failed to run: {exc}")
             return
@@ -633,9 +638,9 @@ def _runtime_error(code: int, err_fd: int, verb: str = "create") -> str:
             return str(entry.get("msg", ""))
     tail = ""
     if err_fd >= 0:
-        os.set_blocking(err_fd, False)
+        posix.set_blocking(err_fd, False)
         try:  # noqa: SIM105
-            tail = os.read(err_fd, 4096).decode("utf-8", "replace").strip()
+            tail = posix.read(err_fd, 4096).decode("utf-8", "replace").strip()
         except OSError:
             pass
     return tail or f"runtime {verb} exited with code {code}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import posix
 import time
 
 
@@ -23,11 +23,11 @@ def rfc3339nano(ns: int) -> str:
 
 def decode_wait_status(status: int) -> tuple[int, int]:
     """``(exit_code, signal)`` from a waitpid status: WEXITSTATUS, or 128+signal."""
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
+    if posix.WIFSIGNALED(status):
+        sig = posix.WTERMSIG(status)
         return 128 + sig, sig
-    if os.WIFEXITED(status):
-        return os.WEXITSTATUS(status), 0
+    if posix.WIFEXITED(status):
+        return posix.WEXITSTATUS(status), 0
     raise ValueError(f"wait status {status:#x} is neither an exit nor a signal")
 
 
@@ -48,24 +48,32 @@ def format_exit_record(
     ).encode()
 
 
+def _dirname(path: str) -> str:
+    """``os.path.dirname`` without importing ``os`` (``posixpath`` costs the monitor memory)."""
+    head = path[: path.rfind("/") + 1]
+    if head and head != "/" * len(head):
+        head = head.rstrip("/")
+    return head
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """tmp + fsync + rename + fsync(dir): after a crash the file is either absent or whole."""
-    directory = os.path.dirname(path) or "."
+    directory = _dirname(path) or "."
     tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC | posix.O_CLOEXEC, 0o644)
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+            view = view[posix.write(fd, view) :]
+        posix.fsync(fd)
     finally:
-        os.close(fd)
-    os.rename(tmp, path)
-    dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        posix.close(fd)
+    posix.rename(tmp, path)
+    dfd = posix.open(directory, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
     try:
-        os.fsync(dfd)
+        posix.fsync(dfd)
     finally:
-        os.close(dfd)
+        posix.close(dfd)
 
 
 def json_string(text: str) -> str:

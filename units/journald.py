@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import _socket
 import errno
-import os
+import posix
 import struct
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
@@ -100,11 +100,11 @@ class JournalWriter:
     def _send_memfd(self, payload: bytes) -> None:
         import fcntl  # only for the rare huge entry
 
-        fd = os.memfd_create("journal-entry", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        fd = posix.memfd_create("journal-entry", posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
         try:
             view = memoryview(payload)
             while view:
-                view = view[os.write(fd, view) :]
+                view = view[posix.write(fd, view) :]
             # journald accepts a memfd only when sealed against further change.
             fcntl.fcntl(
                 fd,
@@ -114,7 +114,7 @@ class JournalWriter:
             anc = [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("i", fd))]
             self._sock.sendmsg([], anc, 0, self._path)
         finally:
-            os.close(fd)
+            posix.close(fd)
 
     def fileno(self) -> int:
         return self._sock.fileno()
