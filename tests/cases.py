@@ -379,3 +379,28 @@ def bad_input_more(sb: Scopebox, tmp: Path) -> None:
     res = sb("logs", "-f", name, timeout=10)
     assert res.stdout == "" and res.returncode == 0
     sb("rm", name)
+
+
+def logs_follow(sb: Scopebox, shared: Path) -> None:
+    """`logs -f` streams lines as they come and ends when the container exits."""
+    name = unique("follow")
+    sb(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "-v",
+        f"{shared}:/shared",
+        "busybox",
+        "sh",
+        "-c",
+        "echo first; while [ ! -e /shared/go ]; do sleep 0.05; done; echo second; echo err >&2",
+    )
+    proc = sb.popen("logs", "-f", name)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "first\n"  # before the container has finished
+    (shared / "go").touch()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert out == "second\n" and err == "err\n", (out, err)
+    sb("rm", name)

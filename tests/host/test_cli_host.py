@@ -208,3 +208,7 @@ def test_relative_rootfs(sb: Scopebox, tmp_path: Path) -> None:
     assert sb("wait", cid).stdout == "0\n"
     assert sb("logs", cid).stdout == "from-dir\n"
     sb("rm", cid)
+
+
+def test_logs_follow(sb: Scopebox, tmp_path: Path) -> None:
+    cases.logs_follow(sb, tmp_path)

@@ -188,3 +188,7 @@ def test_reboot_marks_exited(sb: Scopebox) -> None:
 
 def test_logs_options(sb: Scopebox) -> None:
     cases.logs_options(sb)
+
+
+def test_logs_follow(sb: Scopebox, tmp_path: Path) -> None:
+    cases.logs_follow(sb, tmp_path)
