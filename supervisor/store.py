@@ -290,41 +290,21 @@ def name_conflict(name: str) -> ConflictError:
     )
 
 
-class ImagesLock:
-    """One exclusive flock for changes to images and layers (import, rmi, create's lookup),
-    so that a layer being reused is never deleted under it."""
+class FileLock:
+    """An exclusive flock on a file; the kernel releases it if the holder dies."""
 
-    def __init__(self, paths: Paths) -> None:
+    def __init__(self, paths: Paths, name: str) -> None:
         os.makedirs(paths.locks, mode=0o700, exist_ok=True)
-        self._path = os.path.join(paths.locks, "images.lock")
+        self._path = os.path.join(paths.locks, name)
         self._fd = -1
 
-    def __enter__(self) -> ImagesLock:
+    def __enter__(self) -> FileLock:
         self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        os.close(self._fd)
-        self._fd = -1
-
-
-class ContainerLock:
-    """An exclusive flock per container; released by the kernel if the holder dies."""
-
-    def __init__(self, paths: Paths, cid: str) -> None:
-        os.makedirs(paths.locks, mode=0o700, exist_ok=True)
-        self._path = os.path.join(paths.locks, f"{cid}.lock")
-        self._fd = -1
-
-    def __enter__(self) -> ContainerLock:
-        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self._fd)
-        self._fd = -1
+        self.release()
 
     def try_acquire(self) -> bool:
         self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -341,6 +321,21 @@ class ContainerLock:
             self._fd = -1
 
     def discard(self) -> None:
-        """Remove the lock file while holding it (the container is gone)."""
+        """Remove the lock file while holding it (what it guarded is gone)."""
         with suppress(FileNotFoundError):
             os.unlink(self._path)
+
+
+class ImagesLock(FileLock):
+    """Changes to images and layers (import, rmi, create's lookup): a layer being reused is
+    never deleted under it."""
+
+    def __init__(self, paths: Paths) -> None:
+        super().__init__(paths, "images.lock")
+
+
+class ContainerLock(FileLock):
+    """One container's lifecycle operations."""
+
+    def __init__(self, paths: Paths, cid: str) -> None:
+        super().__init__(paths, f"{cid}.lock")

@@ -1,4 +1,8 @@
-"""End-to-end cases through the CLI, shared by the bare-host tier and the systemd tier."""
+"""End-to-end tests through the CLI, run by both tiers.
+
+Not collected here (the file name is not test_*): tests/host/test_cli_host.py and
+tests/system/test_cli_systemd.py import them and supply the `sb` fixture and their marker.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ def running(sb: Scopebox, name: str) -> bool:
     return sb.state(name)["Status"] == "running"
 
 
-def exit_codes(sb: Scopebox) -> None:
+def test_exit_codes(sb: Scopebox) -> None:
     for cmd, code in (
         (["true"], 0),
         (["sh", "-c", "exit 42"], 42),
@@ -36,7 +40,7 @@ def exit_codes(sb: Scopebox) -> None:
     assert res.stderr.count("\n") == 1 and "nosuchcmd" in res.stderr, res.stderr
 
 
-def exit_137_after_kill9(sb: Scopebox) -> None:
+def test_exit_137_after_kill9(sb: Scopebox) -> None:
     name = unique("k9")
     proc = sb.popen("run", "--rm", "--name", name, "busybox", "sleep", "1000")
     try:
@@ -56,7 +60,7 @@ def exit_137_after_kill9(sb: Scopebox) -> None:
     )
 
 
-def detached_lifecycle(sb: Scopebox) -> str:
+def test_detached_lifecycle(sb: Scopebox) -> None:
     name = unique("web")
     cid = sb(
         "run",
@@ -82,10 +86,10 @@ def detached_lifecycle(sb: Scopebox) -> str:
     assert f"{name} Exited (137)" in ps_a, ps_a
     sb("rm", name)
     assert leftovers(sb, cid) == []
-    return cid
 
 
-def cli_killed_during_foreground(sb: Scopebox, shared: Path) -> None:
+def test_cli_killed_during_foreground(sb: Scopebox, tmp_path: Path) -> None:
+    shared = tmp_path
     name = unique("fg")
     go = shared / "go"
     proc = sb.popen(
@@ -113,7 +117,7 @@ def cli_killed_during_foreground(sb: Scopebox, shared: Path) -> None:
     sb("rm", name)
 
 
-def monitor_killed(sb: Scopebox) -> None:
+def test_monitor_killed(sb: Scopebox) -> None:
     for finish in ("stop", "rm-f"):
         name = unique("mon")
         cid = sb("run", "-d", "--name", name, "busybox", "sleep", "1000").stdout.strip()
@@ -140,7 +144,7 @@ def monitor_killed(sb: Scopebox) -> None:
         assert leftovers(sb, cid) == []
 
 
-def parallel_run_rm(sb: Scopebox, n: int = 20) -> None:
+def test_parallel_run_rm(sb: Scopebox, n: int = 20) -> None:
     names = [unique("par") for _ in range(n)]
 
     def run(name: str) -> str:
@@ -157,7 +161,7 @@ def parallel_run_rm(sb: Scopebox, n: int = 20) -> None:
         assert leftovers(sb, cid) == [], cid
 
 
-def bad_input(sb: Scopebox) -> None:
+def test_bad_input(sb: Scopebox) -> None:
     def count() -> int:
         return (
             len(os.listdir(f"{sb.root}/containers"))
@@ -187,12 +191,12 @@ def bad_input(sb: Scopebox) -> None:
     assert leftovers(sb, cid) == []
 
 
-def interactive_stdin(sb: Scopebox) -> None:
+def test_interactive_stdin(sb: Scopebox) -> None:
     res = sb("run", "--rm", "-i", "busybox", "sh", "-c", "tr a-z A-Z", input="hello\n")
     assert res.stdout == "HELLO\n", res
 
 
-def foreground_streams(sb: Scopebox) -> None:
+def test_foreground_streams(sb: Scopebox) -> None:
     res = sb("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; printf partial")
     assert res.stdout == "out\npartial" and res.stderr == "err\n", res
 
@@ -201,7 +205,8 @@ def run_subprocess(cmd: list[str]) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
 
 
-def run_flags(sb: Scopebox, tmp: Path) -> None:
+def test_run_flags(sb: Scopebox, tmp_path: Path) -> None:
+    tmp = tmp_path
     envf = tmp / "env"
     envf.write_text("FROM_FILE=1\n# a comment\n\n")
     vol = tmp / "vol"
@@ -253,7 +258,7 @@ def run_flags(sb: Scopebox, tmp: Path) -> None:
     assert res.returncode == 125 and "nosuchuser" in res.stderr, res
 
 
-def create_start_restart_rename(sb: Scopebox) -> None:
+def test_create_start_restart_rename(sb: Scopebox) -> None:
     name = unique("cr")
     cid = sb("create", "--name", name, "busybox", "sh", "-c", "echo ran").stdout.strip()
     assert sb("ps", "-a", "--filter", f"name={name}", "--format", "{{.Status}}").stdout == (
@@ -278,7 +283,7 @@ def create_start_restart_rename(sb: Scopebox) -> None:
     sb("rm", "-f", svc, new)
 
 
-def labels_and_formats(sb: Scopebox) -> None:
+def test_labels_and_formats(sb: Scopebox) -> None:
     name = unique("lab")
     cid = sb("run", "-d", "--name", name, "-l", "app=web", "busybox", "sleep", "1000").stdout
     cid = cid.strip()
@@ -304,7 +309,7 @@ def labels_and_formats(sb: Scopebox) -> None:
     sb("rm", "-f", name)
 
 
-def reboot_marks_exited(sb: Scopebox) -> None:
+def test_reboot_marks_exited(sb: Scopebox) -> None:
     """A real reboot cannot happen here: the processes die (as at a reboot) and the store's
     recorded boot id is rewritten to another boot's."""
     name = unique("boot")
@@ -323,7 +328,7 @@ def reboot_marks_exited(sb: Scopebox) -> None:
     assert leftovers(sb, cid) == []
 
 
-def logs_options(sb: Scopebox) -> None:
+def test_logs_options(sb: Scopebox) -> None:
     name = unique("lo")
     sb("run", "--name", name, "busybox", "sh", "-c", "echo one; echo two; echo three")
     assert sb("logs", "--tail", "2", name).stdout == "two\nthree\n"
@@ -337,7 +342,7 @@ def logs_options(sb: Scopebox) -> None:
     sb("rm", name)
 
 
-def rm_containers(sb: Scopebox) -> None:
+def test_rm_containers(sb: Scopebox) -> None:
     """--rm containers: stop and wait still answer, and the name is free at once."""
     cid = sb("run", "-d", "--rm", "busybox", "sleep", "100").stdout.strip()
     assert sb("stop", "-t", "1", cid).returncode == 0
@@ -349,7 +354,7 @@ def rm_containers(sb: Scopebox) -> None:
         sb("run", "--rm", "--name", name, "busybox", "true")
 
 
-def multi_container_verbs_carry_on(sb: Scopebox) -> None:
+def test_multi_container_verbs_carry_on(sb: Scopebox) -> None:
     name = unique("multi")
     sb("run", "-d", "--name", name, "busybox", "sleep", "1000")
     res = sb("stop", "-t", "0", "no-such-container", name, check=False)
@@ -359,7 +364,9 @@ def multi_container_verbs_carry_on(sb: Scopebox) -> None:
     sb("rm", name)
 
 
-def bad_input_more(sb: Scopebox, tmp: Path) -> None:
+def test_bad_input_more(sb: Scopebox, tmp_path: Path) -> None:
+    tmp = tmp_path
+
     def count() -> int:
         return len(os.listdir(f"{sb.root}/containers"))
 
@@ -381,7 +388,8 @@ def bad_input_more(sb: Scopebox, tmp: Path) -> None:
     sb("rm", name)
 
 
-def logs_follow(sb: Scopebox, shared: Path) -> None:
+def test_logs_follow(sb: Scopebox, tmp_path: Path) -> None:
+    shared = tmp_path
     """`logs -f` streams lines as they come and ends when the container exits."""
     name = unique("follow")
     sb(

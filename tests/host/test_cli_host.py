@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,26 @@ from pathlib import Path
 import pytest
 
 from tests import cases
+from tests.cases import (  # noqa: F401 (collected by pytest in this module)
+    test_bad_input,
+    test_bad_input_more,
+    test_cli_killed_during_foreground,
+    test_create_start_restart_rename,
+    test_detached_lifecycle,
+    test_exit_137_after_kill9,
+    test_exit_codes,
+    test_foreground_streams,
+    test_interactive_stdin,
+    test_labels_and_formats,
+    test_logs_follow,
+    test_logs_options,
+    test_monitor_killed,
+    test_multi_container_verbs_carry_on,
+    test_parallel_run_rm,
+    test_reboot_marks_exited,
+    test_rm_containers,
+    test_run_flags,
+)
 from tests.clihelp import REPO, SCOPEBOX, Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.host
@@ -42,58 +63,6 @@ def test_hello(sb: Scopebox) -> None:
     )
 
 
-def test_exit_codes(sb: Scopebox) -> None:
-    cases.exit_codes(sb)
-
-
-def test_exit_137_after_kill9(sb: Scopebox) -> None:
-    cases.exit_137_after_kill9(sb)
-
-
-def test_detached_lifecycle(sb: Scopebox) -> None:
-    cases.detached_lifecycle(sb)
-
-
-def test_foreground_streams(sb: Scopebox) -> None:
-    cases.foreground_streams(sb)
-
-
-def test_interactive_stdin(sb: Scopebox) -> None:
-    cases.interactive_stdin(sb)
-
-
-def test_cli_killed_during_foreground(sb: Scopebox, tmp_path: Path) -> None:
-    cases.cli_killed_during_foreground(sb, tmp_path)
-
-
-def test_monitor_killed(sb: Scopebox) -> None:
-    cases.monitor_killed(sb)
-
-
-def test_parallel_run_rm(sb: Scopebox) -> None:
-    cases.parallel_run_rm(sb)
-
-
-def test_bad_input(sb: Scopebox) -> None:
-    cases.bad_input(sb)
-
-
-def test_run_flags(sb: Scopebox, tmp_path: Path) -> None:
-    cases.run_flags(sb, tmp_path)
-
-
-def test_create_start_restart_rename(sb: Scopebox) -> None:
-    cases.create_start_restart_rename(sb)
-
-
-def test_labels_and_formats(sb: Scopebox) -> None:
-    cases.labels_and_formats(sb)
-
-
-def test_reboot_marks_exited(sb: Scopebox) -> None:
-    cases.reboot_marks_exited(sb)
-
-
 def test_full_disk_is_reported_not_hidden(sb: Scopebox, tmp_path: Path) -> None:
     tiny = tmp_path / "tiny"
     tiny.mkdir()
@@ -118,22 +87,6 @@ def test_full_disk_is_reported_not_hidden(sb: Scopebox, tmp_path: Path) -> None:
         sb("rm", name)
     finally:
         subprocess.run(["umount", str(tiny)], check=True)
-
-
-def test_logs_options(sb: Scopebox) -> None:
-    cases.logs_options(sb)
-
-
-def test_rm_containers(sb: Scopebox) -> None:
-    cases.rm_containers(sb)
-
-
-def test_multi_container_verbs_carry_on(sb: Scopebox) -> None:
-    cases.multi_container_verbs_carry_on(sb)
-
-
-def test_bad_input_more(sb: Scopebox, tmp_path: Path) -> None:
-    cases.bad_input_more(sb, tmp_path)
 
 
 def test_killed_cleanup_is_finished_by_the_next_reader(sb: Scopebox, tmp_path: Path) -> None:
@@ -210,5 +163,55 @@ def test_relative_rootfs(sb: Scopebox, tmp_path: Path) -> None:
     sb("rm", cid)
 
 
-def test_logs_follow(sb: Scopebox, tmp_path: Path) -> None:
-    cases.logs_follow(sb, tmp_path)
+def test_real_container_config_validates_against_the_oci_schema(sb: Scopebox) -> None:
+    from tests.unit.test_spec_schema import make_validator
+
+    name = cases.unique("schema")
+    cid = sb(
+        "create",
+        "--name",
+        name,
+        "-e",
+        "A=1",
+        "-v",
+        "/etc:/hostetc:ro",
+        "--tmpfs",
+        "/t",
+        "--ulimit",
+        "nofile=100:200",
+        "-u",
+        "nobody",
+        "busybox",
+        "true",
+    ).stdout.strip()
+    sb("start", name)
+    sb("wait", name)
+    config = json.loads((Path(sb.root) / "containers" / cid / "config.json").read_text())
+    errors = [e.message for e in make_validator().iter_errors(config)]
+    assert errors == []
+    assert config["process"]["user"]["uid"] == 65534
+    sb("rm", name)
+
+
+def test_network_host_and_stop_signal(sb: Scopebox) -> None:
+    host_links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    out = sb("run", "--rm", "--network", "host", "busybox", "ip", "-o", "link").stdout
+    assert len(out.splitlines()) == len(host_links.splitlines()) > 1
+    none = sb("run", "--rm", "busybox", "ip", "-o", "link").stdout
+    assert [line.split(":")[1].strip() for line in none.splitlines()] == ["lo"]
+    name = cases.unique("sig")
+    sb(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--stop-signal",
+        "SIGUSR1",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 11' USR1; while :; do sleep 0.1; done",
+    )
+    sb("stop", "-t", "5", name)
+    assert sb.state(name)["ExitCode"] == 11
+    sb("rm", name)

@@ -10,6 +10,26 @@ from pathlib import Path
 import pytest
 
 from tests import cases
+from tests.cases import (  # noqa: F401 (collected by pytest in this module)
+    test_bad_input,
+    test_bad_input_more,
+    test_cli_killed_during_foreground,
+    test_create_start_restart_rename,
+    test_detached_lifecycle,
+    test_exit_137_after_kill9,
+    test_exit_codes,
+    test_foreground_streams,
+    test_interactive_stdin,
+    test_labels_and_formats,
+    test_logs_follow,
+    test_logs_options,
+    test_monitor_killed,
+    test_multi_container_verbs_carry_on,
+    test_parallel_run_rm,
+    test_reboot_marks_exited,
+    test_rm_containers,
+    test_run_flags,
+)
 from tests.clihelp import Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.systemd
@@ -136,59 +156,3 @@ def test_k8s_file_driver_under_systemd(sb: Scopebox) -> None:
     assert isinstance(path, str) and Path(path).read_text().endswith(" stdout F in-a-file\n")
     assert sb("logs", name).stdout == "in-a-file\n"
     sb("rm", name)
-
-
-def test_exit_codes(sb: Scopebox) -> None:
-    cases.exit_codes(sb)
-
-
-def test_exit_137_after_kill9(sb: Scopebox) -> None:
-    cases.exit_137_after_kill9(sb)
-
-
-def test_foreground_streams(sb: Scopebox) -> None:
-    cases.foreground_streams(sb)
-
-
-def test_interactive_stdin(sb: Scopebox) -> None:
-    cases.interactive_stdin(sb)
-
-
-def test_cli_killed_during_foreground(sb: Scopebox, tmp_path: Path) -> None:
-    cases.cli_killed_during_foreground(sb, tmp_path)
-
-
-def test_monitor_killed(sb: Scopebox) -> None:
-    cases.monitor_killed(sb)
-
-
-def test_parallel_run_rm(sb: Scopebox) -> None:
-    cases.parallel_run_rm(sb)
-
-
-def test_bad_input(sb: Scopebox) -> None:
-    cases.bad_input(sb)
-
-
-def test_run_flags(sb: Scopebox, tmp_path: Path) -> None:
-    cases.run_flags(sb, tmp_path)
-
-
-def test_create_start_restart_rename(sb: Scopebox) -> None:
-    cases.create_start_restart_rename(sb)
-
-
-def test_labels_and_formats(sb: Scopebox) -> None:
-    cases.labels_and_formats(sb)
-
-
-def test_reboot_marks_exited(sb: Scopebox) -> None:
-    cases.reboot_marks_exited(sb)
-
-
-def test_logs_options(sb: Scopebox) -> None:
-    cases.logs_options(sb)
-
-
-def test_logs_follow(sb: Scopebox, tmp_path: Path) -> None:
-    cases.logs_follow(sb, tmp_path)

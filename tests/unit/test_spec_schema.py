@@ -30,6 +30,11 @@ referencing = pytest.importorskip("referencing", reason="referencing is not inst
 
 @pytest.fixture(scope="module")
 def validator() -> Any:
+    return make_validator()
+
+
+def make_validator() -> Any:
+    """Draft-4 validator for the runtime-spec config schema from Debian's package."""
     if not os.path.isfile(os.path.join(SCHEMA_DIR, "config-schema.json")):
         pytest.skip(
             f"OCI runtime-spec schema missing at {SCHEMA_DIR}: "
