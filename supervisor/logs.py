@@ -52,8 +52,11 @@ def k8s_files(path: str) -> list[str]:
     return [*reversed(rotated), path]
 
 
-def _read_k8s(path: str) -> Iterator[LogRecord]:
-    for name in k8s_files(path):
+def _read_k8s(path: str, current: BinaryIO | None = None) -> Iterator[LogRecord]:
+    names = k8s_files(path)
+    if current is not None:
+        names = names[:-1]
+    for name in names:
         try:
             with open(name, "rb") as f:
                 for line in f:
@@ -62,6 +65,8 @@ def _read_k8s(path: str) -> Iterator[LogRecord]:
                         yield rec
         except FileNotFoundError:
             continue
+    if current is not None:
+        yield from _drain(current)
 
 
 def _filtered(records: Iterator[LogRecord], q: LogQuery) -> Iterator[LogRecord]:
@@ -100,16 +105,19 @@ def read_logs(
     if driver == "journald":
         yield from _journald(row, q, still_running, monitor_pid)
         return
-    yield from _filtered(_read_k8s(log_path), q)
+    # Following reads the backlog through the same open file it then follows: no line
+    # written in between can fall into a gap.
+    current = _open_log(log_path) if q.follow else None
+    yield from _filtered(_read_k8s(log_path, current), q)
     if q.follow:
-        yield from _follow_k8s(log_path, still_running, monitor_pid)
+        yield from _follow_k8s(log_path, still_running, monitor_pid, current)
 
 
 IN_MODIFY, IN_CREATE, IN_MOVED_TO = 0x2, 0x100, 0x80
 
 
 def _follow_k8s(
-    path: str, still_running: Callable[[], bool], monitor_pid: int
+    path: str, still_running: Callable[[], bool], monitor_pid: int, f: BinaryIO | None
 ) -> Iterator[LogRecord]:
     """New lines until the container's monitor exits (it flushes the log before it does).
 
@@ -120,14 +128,15 @@ def _follow_k8s(
 
     pidfd = _pidfd(monitor_pid) if still_running() else None
     if pidfd is None:
+        if f is not None:
+            f.close()
         return  # nothing more will be written
     watch = InotifyWatch()
     watch.add_watch(os.path.dirname(path), IN_MODIFY | IN_CREATE | IN_MOVED_TO)
-    f = _open_at_end(path)
     try:
         while True:
             if f is None:
-                f = _open_at_end(path, at_end=False)
+                f = _open_log(path)
             if f is not None:
                 yield from _drain(f)
                 if _rotated(f, path):
@@ -138,7 +147,7 @@ def _follow_k8s(
             ready = select.select([pidfd, watch.fileno()], [], [])[0]
             watch.read_events()
             if pidfd in ready:
-                f = f or _open_at_end(path, at_end=False)
+                f = f or _open_log(path)
                 if f is not None:
                     yield from _drain(f)
                 return
@@ -149,14 +158,11 @@ def _follow_k8s(
         os.close(pidfd)
 
 
-def _open_at_end(path: str, at_end: bool = True) -> BinaryIO | None:
+def _open_log(path: str) -> BinaryIO | None:
     try:
-        f = open(path, "rb")  # noqa: SIM115 (reopened on rotation)
+        return open(path, "rb")  # the caller closes it (or reopens it on rotation)
     except FileNotFoundError:
         return None
-    if at_end:
-        f.seek(0, os.SEEK_END)
-    return f
 
 
 def _drain(f: BinaryIO) -> Iterator[LogRecord]:

@@ -412,3 +412,14 @@ def test_logs_follow(sb: Scopebox, tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert out == "second\n" and err == "err\n", (out, err)
     sb("rm", name)
+
+
+def test_logs_follow_has_no_gap(sb: Scopebox) -> None:
+    """Follow under load: every line once, in order."""
+    name = unique("nogap")
+    n = 20000
+    sb("run", "-d", "--name", name, "busybox", "seq", "1", str(n))
+    out = sb("logs", "-f", name, timeout=120).stdout
+    lines = out.splitlines()
+    assert len(lines) == n and lines == [str(i) for i in range(1, n + 1)], len(lines)
+    sb("rm", name)

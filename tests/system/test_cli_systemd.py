@@ -22,6 +22,7 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_interactive_stdin,
     test_labels_and_formats,
     test_logs_follow,
+    test_logs_follow_has_no_gap,
     test_logs_options,
     test_monitor_killed,
     test_multi_container_verbs_carry_on,
