@@ -303,6 +303,9 @@ class Engine:
             raise UsageError(f"--rootfs {opts.image!r} is not a directory")
         if opts.hostname is not None:
             validate_hostname(opts.hostname)
+        from supervisor.resources import host_cpus, host_mems, oci_resources
+
+        resources = oci_resources(opts.resources, host_cpus(), host_mems())
         return {
             "options": asdict(opts),
             "runtime": self.runtime().path,
@@ -316,6 +319,7 @@ class Engine:
             "env": env,
             "mounts": [asdict(m) for m in mounts],
             "ulimits": [list(u) for u in ulimits],
+            "resources": resources,
         }
 
     def _write_etc_files(self, cid: str, config: dict[str, Any]) -> None:
@@ -368,7 +372,30 @@ class Engine:
         self._signal(row, signum, all_processes=False)
         return row
 
+    def pause(self, ref: str) -> ContainerRow:
+        row = self.settled(ref)
+        if row.status is not Status.RUNNING:
+            raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
+        self._runtime_or_fail(row, "pause")
+        return self.store.update_container(row.id, status=Status.PAUSED)
+
+    def unpause(self, ref: str) -> ContainerRow:
+        row = self.settled(ref)
+        if row.status is not Status.PAUSED:
+            raise StateError(f"container {row.name!r} is not paused (it is {row.status.value})")
+        self._runtime_or_fail(row, "resume")
+        return self.store.update_container(row.id, status=Status.RUNNING)
+
+    def _runtime_or_fail(self, row: ContainerRow, verb: str) -> None:
+        res = self.run_runtime(row, verb, row.id)
+        if res.returncode != 0:
+            raise RuntimeFailed(runtime_message(res.stderr) or f"the OCI runtime's {verb} failed")
+
     def _signal(self, row: ContainerRow, signum: int, all_processes: bool) -> None:
+        if row.status is Status.PAUSED:
+            # Frozen tasks do not die (cgroup v1 freezer) and hold signals: thaw first.
+            self.run_runtime(row, "resume", row.id)
+            self.store.update_container(row.id, status=Status.RUNNING)
         args = ["kill", *(["--all"] if all_processes else []), row.id, str(signum)]
         res = self.run_runtime(row, *args)
         if res.returncode != 0 and alive(row.pid, row.pid_start):
@@ -522,6 +549,18 @@ class Engine:
                 target,
             )
         return target
+
+
+def runtime_message(stderr: str) -> str:
+    """The runtime's last error line, without its JSON log framing."""
+    for line in reversed(stderr.strip().splitlines()):
+        try:
+            msg = json.loads(line).get("msg", "")
+        except (ValueError, AttributeError):
+            msg = line
+        if msg:
+            return str(msg).strip()
+    return ""
 
 
 def log_error_text(rec: ExitRecord, cdir: str) -> str:

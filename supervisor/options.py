@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from supervisor.resources import ResourceOptions
+
 LOG_DRIVERS = ("journald", "k8s-file", "none")
 NETWORK_MODES = ("none", "host")
 
@@ -32,3 +34,4 @@ class CreateOptions:
     ulimits: list[str] = field(default_factory=list)
     network: str = "none"
     auto_remove: bool = False
+    resources: ResourceOptions = field(default_factory=ResourceOptions)

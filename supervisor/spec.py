@@ -153,6 +153,8 @@ class SpecOptions:
     annotations: Mapping[str, str] = field(default_factory=dict)
     terminal: bool = False
     pids_limit: int | None = DEFAULT_PIDS_LIMIT  # None or <= 0: unlimited (Docker's -1)
+    # linux.resources besides devices and pids (memory, cpu, blockIO), already validated.
+    resources: Mapping[str, Any] = field(default_factory=dict)
     cgroup_ns: bool = False  # private cgroup namespace: only on pure cgroup v2
     rootless_sysfs: bool = False  # bind the host's /sys even in a new netns (rootless)
 
@@ -311,6 +313,7 @@ def _linux(opts: SpecOptions) -> dict[str, Any]:
     resources: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
     if opts.pids_limit is not None and opts.pids_limit > 0:
         resources["pids"] = {"limit": opts.pids_limit}
+    resources.update({k: v for k, v in opts.resources.items() if k not in ("devices", "pids")})
     return {
         "cgroupsPath": opts.cgroups_path,
         "resources": resources,

@@ -66,6 +66,8 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             hard_limits=spec.caller_hard_limits(),
             stop_timeout=row.config["stop_timeout"],
             annotations={f"io.scopebox.label.{k}": v for k, v in opts["labels"].items()},
+        pids_limit=(row.config.get("resources") or {}).get("pids", {}).get("limit"),
+        resources=row.config.get("resources") or {},
         )
     )
 

@@ -12,11 +12,17 @@ import re
 import signal
 import sqlite3
 import subprocess
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.clihelp import Scopebox, leftovers, wait_for
+
+
+def container_dirs(sb: Scopebox) -> list[str]:
+    path = f"{sb.root}/containers"
+    return sorted(os.listdir(path)) if os.path.isdir(path) else []
 
 
 def unique(prefix: str) -> str:
@@ -163,11 +169,7 @@ def test_parallel_run_rm(sb: Scopebox, n: int = 20) -> None:
 
 def test_bad_input(sb: Scopebox) -> None:
     def count() -> int:
-        return (
-            len(os.listdir(f"{sb.root}/containers"))
-            if os.path.isdir(f"{sb.root}/containers")
-            else 0
-        )
+        return len(container_dirs(sb))
 
     before = count()
     res = sb("run", "--rm", "no-such-image-xyz", "true", check=False)
@@ -368,7 +370,7 @@ def test_bad_input_more(sb: Scopebox, tmp_path: Path) -> None:
     tmp = tmp_path
 
     def count() -> int:
-        return len(os.listdir(f"{sb.root}/containers"))
+        return len(container_dirs(sb))
 
     before = count()
     res = sb("run", "--rm", "-v", f"{tmp}/nonexistent:/x", "busybox", "true", check=False)
@@ -422,4 +424,131 @@ def test_logs_follow_has_no_gap(sb: Scopebox) -> None:
     out = sb("logs", "-f", name, timeout=120).stdout
     lines = out.splitlines()
     assert len(lines) == n and lines == [str(i) for i in range(1, n + 1)], len(lines)
+    sb("rm", name)
+
+
+def cgroup_file(pid: int, controller: str, name: str) -> str:
+    """A file of the container's cgroup, read from the kernel (v1 path from /proc/PID/cgroup)."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return Path(f"/sys/fs/cgroup/{controllers}{path}/{name}").read_text().strip()
+    raise AssertionError(f"no {controller} cgroup for pid {pid}")
+
+
+def test_resource_limits_reach_the_kernel(sb: Scopebox) -> None:
+    name = unique("lim")
+    sb(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--memory",
+        "64m",
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        "64",
+        "--cpu-shares",
+        "512",
+        "busybox",
+        "sleep",
+        "1000",
+    )
+    pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
+    assert cgroup_file(pid, "memory", "memory.limit_in_bytes") == str(64 << 20)
+    assert cgroup_file(pid, "pids", "pids.max") == "64"
+    assert cgroup_file(pid, "cpu", "cpu.cfs_quota_us") == "50000"
+    assert cgroup_file(pid, "cpu", "cpu.cfs_period_us") == "100000"
+    assert cgroup_file(pid, "cpu", "cpu.shares") == "512"
+    sb("rm", "-f", name)
+    name = unique("deflim")
+    sb("run", "-d", "--name", name, "busybox", "sleep", "1000")
+    pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
+    assert cgroup_file(pid, "pids", "pids.max") == "2048"  # Podman's default
+    sb("rm", "-f", name)
+
+
+def test_oom_killed(sb: Scopebox) -> None:
+    # The kernel kills `tail` (not the container's init): still OOMKilled, as users expect.
+    name = unique("oom")
+    res = sb(
+        "run",
+        "--name",
+        name,
+        "--memory",
+        "32m",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 100m /dev/zero | tail",
+        check=False,
+    )
+    assert res.returncode == 137
+    state = sb.state(name)
+    assert state["OOMKilled"] is True and state["ExitCode"] == 137, state
+    sb("rm", name)
+    name = unique("nooom")
+    sb(
+        "run",
+        "--name",
+        name,
+        "--memory",
+        "32m",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 8m /dev/zero | tail > /dev/null",
+    )
+    state = sb.state(name)
+    assert state["OOMKilled"] is False and state["ExitCode"] == 0, state
+    sb("rm", name)
+
+
+def test_bad_resource_values_create_nothing(sb: Scopebox) -> None:
+    before = container_dirs(sb)
+    for flags in (
+        ["--memory", "10x"],
+        ["--cpus", "-1"],
+        ["--cpuset-cpus", "999"],
+        ["--memory", "1m"],
+        ["--memory-swap", "1g"],
+        ["--blkio-weight", "5"],
+    ):
+        res = sb("run", "--rm", *flags, "busybox", "true", check=False)
+        assert res.returncode == 125 and res.stderr.count("\n") == 1, (flags, res.stderr)
+        assert flags[0] in res.stderr, (flags, res.stderr)
+    assert container_dirs(sb) == before
+
+
+def test_pause_unpause(sb: Scopebox, tmp_path: Path) -> None:
+    name = unique("pause")
+    counter = tmp_path / "c"
+    sb(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "-v",
+        f"{tmp_path}:/shared",
+        "busybox",
+        "sh",
+        "-c",
+        "i=0; while :; do i=$((i+1)); echo $i > /shared/c; sleep 0.02; done",
+    )
+    wait_for(lambda: counter.exists() and counter.read_text().strip() != "", what="a count")
+    sb("pause", name)
+    assert sb.state(name)["Status"] == "paused"
+    assert f"{name} Up" in sb("ps", "--format", "{{.Names}} {{.Status}}").stdout
+    frozen = counter.read_text()
+    deadline = time.monotonic() + 0.5  # a frozen counter must not move in this window
+    while time.monotonic() < deadline:
+        assert counter.read_text() == frozen
+    sb("unpause", name)
+    wait_for(lambda: counter.read_text() not in ("", frozen), what="the counter to move on")
+    res = sb("unpause", name, check=False)
+    assert res.returncode == 125 and "not paused" in res.stderr
+    sb("pause", name)
+    sb("stop", "-t", "1", name)  # a paused container can be stopped
+    assert sb.state(name)["Status"] == "exited"
     sb("rm", name)

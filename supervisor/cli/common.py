@@ -12,6 +12,7 @@ from typing import Any
 from supervisor.engine import Engine
 from supervisor.errors import ScopeboxError, UsageError
 from supervisor.options import CreateOptions
+from supervisor.resources import ResourceOptions
 
 
 @contextmanager
@@ -57,6 +58,17 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--network", "--net", default="none", help="none (default: loopback only) or host")
     a("--rm", action="store_true", help="remove the container when it exits")
     a("--help", action="help", help="show this help")
+    a("-m", "--memory", help="memory limit, e.g. 512m")
+    a("--memory-swap", help="memory plus swap limit, or -1 for unlimited swap")
+    a("--memory-reservation", help="memory soft limit")
+    a("--cpus", help="number of CPUs, e.g. 0.5")
+    a("--cpu-shares", "-c", type=int, help="relative CPU weight")
+    a("--cpu-quota", type=int, help="CFS quota in µs per period")
+    a("--cpu-period", type=int, help="CFS period in µs")
+    a("--cpuset-cpus", help="CPUs to run on, e.g. 0-1")
+    a("--cpuset-mems", help="memory nodes to use, e.g. 0")
+    a("--pids-limit", type=int, help="process limit (default 2048, -1 for unlimited)")
+    a("--blkio-weight", type=int, help="block I/O weight, 10 to 1000")
     for flag in (
         "-t",
         "--tty",
@@ -67,10 +79,6 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
         "--privileged",
         "--pod",
         "--restart",
-        "--memory",
-        "-m",
-        "--cpus",
-        "--pids-limit",
     ):
         nargs = 0 if flag in ("-t", "--tty", "-P", "--publish-all", "--privileged") else None
         a(flag, action=_NotSupported, nargs=nargs, help=argparse.SUPPRESS)
@@ -114,6 +122,19 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         stop_signal=ns.stop_signal,
         stop_timeout=ns.stop_timeout,
         rootfs=ns.rootfs,
+        resources=ResourceOptions(
+            memory=ns.memory,
+            memory_swap=ns.memory_swap,
+            memory_reservation=ns.memory_reservation,
+            cpus=ns.cpus,
+            cpu_shares=ns.cpu_shares,
+            cpu_quota=ns.cpu_quota,
+            cpu_period=ns.cpu_period,
+            cpuset_cpus=ns.cpuset_cpus,
+            cpuset_mems=ns.cpuset_mems,
+            pids_limit=ns.pids_limit,
+            blkio_weight=ns.blkio_weight,
+        ),
         ulimits=ns.ulimit,
         network=ns.network,
         auto_remove=ns.rm,

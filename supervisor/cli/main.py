@@ -31,6 +31,8 @@ VERBS = {
     "version": "version",
     "info": "info",
     "cleanup": "cleanup",
+    "pause": "pause",
+    "unpause": "unpause",
 }
 GROUPS = {
     "container": {"ls": "ps", "list": "ps", "rm": "rm"},
@@ -44,6 +46,7 @@ Daemonless containers, supervised by systemd.
 
 Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
+  pause, unpause                                                freeze and thaw
   ps, logs, inspect                                             look at containers
   import, images, rmi                                           images
   info, version                                                 this host

@@ -16,6 +16,7 @@ from tests import cases
 from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_bad_input,
     test_bad_input_more,
+    test_bad_resource_values_create_nothing,
     test_cli_killed_during_foreground,
     test_create_start_restart_rename,
     test_detached_lifecycle,
@@ -29,8 +30,11 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_logs_options,
     test_monitor_killed,
     test_multi_container_verbs_carry_on,
+    test_oom_killed,
     test_parallel_run_rm,
+    test_pause_unpause,
     test_reboot_marks_exited,
+    test_resource_limits_reach_the_kernel,
     test_rm_containers,
     test_run_flags,
 )
