@@ -552,3 +552,49 @@ def test_pause_unpause(sb: Scopebox, tmp_path: Path) -> None:
     sb("stop", "-t", "1", name)  # a paused container can be stopped
     assert sb.state(name)["Status"] == "exited"
     sb("rm", name)
+
+
+def test_fork_bomb_is_contained(sb: Scopebox) -> None:
+    name = unique("bomb")
+    sb(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--pids-limit",
+        "64",
+        "busybox",
+        "sh",
+        "-c",
+        "bomb() { bomb | bomb & }; bomb; sleep 1000",
+    )
+    pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
+    wait_for(
+        lambda: int(cgroup_file(pid, "pids", "pids.current")) >= 60,
+        timeout=30,
+        what="the bomb to fill its pids budget",
+    )
+    assert int(cgroup_file(pid, "pids", "pids.current")) <= 64
+    assert cgroup_file(pid, "pids", "pids.max") == "64"
+    # The host (and the engine) stay usable meanwhile.
+    assert sb("run", "--rm", "busybox", "echo", "still-fine").stdout == "still-fine\n"
+    cid = sb.inspect(name)["Id"]
+    sb("rm", "-f", name)
+    assert isinstance(cid, str) and leftovers(sb, cid) == []
+
+
+def test_cpus_limit_holds_a_busy_loop_near_half_a_cpu(sb: Scopebox) -> None:
+    name = unique("cpu")
+    sb("run", "-d", "--name", name, "--cpus", "0.5", "busybox", "sh", "-c", "while :; do :; done")
+    pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
+
+    def used_ns() -> int:
+        return int(cgroup_file(pid, "cpuacct", "cpuacct.usage"))
+
+    start_ns, t0 = used_ns(), time.monotonic()
+    deadline = t0 + 2.0  # the measuring window (a rate needs a duration)
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+    share = (used_ns() - start_ns) / ((time.monotonic() - t0) * 1e9)
+    assert 0.35 <= share <= 0.6, share
+    sb("rm", "-f", name)
