@@ -155,6 +155,7 @@ class SpecOptions:
     pids_limit: int | None = DEFAULT_PIDS_LIMIT  # None or <= 0: unlimited (Docker's -1)
     # linux.resources besides devices and pids (memory, cpu, blockIO), already validated.
     resources: Mapping[str, Any] = field(default_factory=dict)
+    unified: bool = False  # pure cgroup v2: systemd's property names differ (MemoryMax, ...)
     cgroup_ns: bool = False  # private cgroup namespace: only on pure cgroup v2
     rootless_sysfs: bool = False  # bind the host's /sys even in a new netns (rootless)
 
@@ -333,7 +334,36 @@ def _annotations(opts: SpecOptions) -> dict[str, str]:
         annotations.setdefault(SYSTEMD_TIMEOUT_STOP, f"uint64 {usec}")
         # Let a failed scope be garbage-collected instead of lingering as "failed".
         annotations.setdefault(SYSTEMD_COLLECT_MODE, "'inactive-or-failed'")
+        for name, value in systemd_limits(opts).items():
+            annotations.setdefault(f"org.systemd.property.{name}", value)
     return annotations
+
+
+def systemd_limits(opts: SpecOptions) -> dict[str, str]:
+    """The limits as properties of the container's scope, so that `systemctl show` tells the
+    truth and systemd never resets them (crun writes only the cgroup files otherwise)."""
+    res = dict(opts.resources)
+    if opts.pids_limit is not None and opts.pids_limit > 0:
+        res["pids"] = {"limit": opts.pids_limit}
+    out: dict[str, str] = {}
+    memory = res.get("memory", {}).get("limit")
+    if memory:
+        out["MemoryMax" if opts.unified else "MemoryLimit"] = f"uint64 {memory}"
+    cpu = res.get("cpu", {})
+    if cpu.get("quota", -1) > 0:
+        per_sec = cpu["quota"] * 1_000_000 // cpu.get("period", 100_000)
+        out["CPUQuotaPerSecUSec"] = f"uint64 {per_sec}"
+    if cpu.get("shares"):
+        if opts.unified:  # systemd's (and runc's) conversion of shares to a weight
+            out["CPUWeight"] = f"uint64 {1 + ((cpu['shares'] - 2) * 9999) // 262142}"
+        else:
+            out["CPUShares"] = f"uint64 {cpu['shares']}"
+    if "pids" in res:
+        out["TasksMax"] = f"uint64 {res['pids']['limit']}"
+    weight = res.get("blockIO", {}).get("weight")
+    if weight:
+        out["IOWeight" if opts.unified else "BlockIOWeight"] = f"uint64 {weight}"
+    return out
 
 
 # --- parsers of the CLI's -v, --tmpfs and --ulimit values -------------------------------------

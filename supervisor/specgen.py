@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from supervisor import spec
@@ -27,6 +28,11 @@ def cgroups_path(row: ContainerRow) -> str:
     if row.config["cgroup_manager"] == "systemd":
         return f"machine.slice:scopebox:{row.id}"
     return f"/scopebox/{row.id}"
+
+
+def cgroup_unified() -> bool:
+    """Pure cgroup v2 (no v1 hierarchies): a cheap look instead of a full layout detection."""
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
 def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
@@ -68,6 +74,7 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             annotations={f"io.scopebox.label.{k}": v for k, v in opts["labels"].items()},
         pids_limit=(row.config.get("resources") or {}).get("pids", {}).get("limit"),
         resources=row.config.get("resources") or {},
+        unified=cgroup_unified(),
         )
     )
 

@@ -163,3 +163,50 @@ def test_k8s_file_driver_under_systemd(sb: Scopebox) -> None:
     assert isinstance(path, str) and Path(path).read_text().endswith(" stdout F in-a-file\n")
     assert sb("logs", name).stdout == "in-a-file\n"
     sb("rm", name)
+
+
+@pytest.mark.parametrize("runtime", ["crun", "runc"])
+def test_limits_are_unit_properties(sb: Scopebox, runtime: str) -> None:
+    """`systemctl show` tells the truth whichever runtime made the scope (crun alone would
+    write only the cgroup files, which systemd may later reset)."""
+    box = Scopebox({"SCOPEBOX_RUNTIME": runtime})
+    cid = box(
+        "run",
+        "-d",
+        "--memory",
+        "64m",
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        "64",
+        "--cpu-shares",
+        "512",
+        "busybox",
+        "sleep",
+        "1000",
+    ).stdout.strip()
+    out = subprocess.run(
+        [
+            "systemctl",
+            "show",
+            "-p",
+            "MemoryLimit",
+            "-p",
+            "CPUQuotaPerSecUSec",
+            "-p",
+            "TasksMax",
+            "-p",
+            "CPUShares",
+            f"scopebox-{cid}.scope",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert sorted(out) == [
+        "CPUQuotaPerSecUSec=500ms",
+        "CPUShares=512",
+        f"MemoryLimit={64 << 20}",
+        "TasksMax=64",
+    ]
+    box("rm", "-f", cid)

@@ -196,3 +196,32 @@ def test_systemd_cgroups_path_shape() -> None:
         _opts(systemd_cgroup=True, cgroups_path="/scopebox/x")
     ok = build_spec(_opts(systemd_cgroup=True, cgroups_path="machine.slice:scopebox:x"))
     assert ok["linux"]["cgroupsPath"] == "machine.slice:scopebox:x"
+
+
+def test_limits_become_systemd_properties_named_for_the_layout() -> None:
+    from supervisor.spec import SpecOptions, systemd_limits
+
+    res = {
+        "memory": {"limit": 1 << 26},
+        "cpu": {"quota": 50000, "period": 100000, "shares": 1024},
+        "blockIO": {"weight": 500},
+    }
+    base = {
+        "args": ["true"],
+        "rootfs": "/r",
+        "cgroups_path": "machine.slice:scopebox:x",
+        "systemd_cgroup": True,
+        "resources": res,
+        "pids_limit": 64,
+    }
+    v1 = systemd_limits(SpecOptions(**base))  # type: ignore[arg-type]
+    assert v1 == {
+        "MemoryLimit": "uint64 67108864",
+        "CPUQuotaPerSecUSec": "uint64 500000",
+        "CPUShares": "uint64 1024",
+        "TasksMax": "uint64 64",
+        "BlockIOWeight": "uint64 500",
+    }
+    v2 = systemd_limits(SpecOptions(**base, unified=True))  # type: ignore[arg-type]
+    assert v2["MemoryMax"] == "uint64 67108864" and v2["IOWeight"] == "uint64 500"
+    assert v2["CPUWeight"] == "uint64 39"  # 1 + (1024-2)*9999/262142, as systemd converts
