@@ -33,6 +33,9 @@ VERBS = {
     "cleanup": "cleanup",
     "pause": "pause",
     "unpause": "unpause",
+    "stats": "stats",
+    "top": "top",
+    "update": "update",
 }
 GROUPS = {
     "container": {"ls": "ps", "list": "ps", "rm": "rm"},
@@ -46,8 +49,8 @@ Daemonless containers, supervised by systemd.
 
 Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
-  pause, unpause                                                freeze and thaw
-  ps, logs, inspect                                             look at containers
+  pause, unpause, update                                        freeze, thaw, change limits
+  ps, logs, inspect, stats, top                                 look at containers
   import, images, rmi                                           images
   info, version                                                 this host
   container VERB, image VERB                                    the same, grouped

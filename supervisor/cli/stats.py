@@ -1,0 +1,134 @@
+"""scopebox stats [-a] [--no-stream] [--format F] [CONTAINER...]"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from supervisor.cli.common import engine, print_table
+from supervisor.cli.main import new_parser
+from supervisor.engine import Engine
+from supervisor.sizes import human_size
+from supervisor.stats import Stats, container_stats
+from supervisor.store import ContainerRow
+
+DEFAULT = (
+    "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}"
+    "\t{{.BlockIO}}\t{{.PIDs}}"
+)
+HEADER = {
+    "ID": "CONTAINER ID",
+    "Container": "CONTAINER",
+    "Name": "NAME",
+    "CPUPerc": "CPU %",
+    "AVGCPU": "AVG CPU %",
+    "CPU": "CPU TIME",
+    "MemUsage": "MEM USAGE / LIMIT",
+    "MemPerc": "MEM %",
+    "NetIO": "NET I/O",
+    "BlockIO": "BLOCK I/O",
+    "PIDs": "PIDS",
+}
+INTERVAL = 1.0  # seconds between readings, as Docker's
+CLEAR = "\033[2J\033[H"
+
+
+def bytes_size(n: float) -> str:
+    """Docker's go-units BytesSize: 4 significant digits, binary units."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.4g}{unit}"
+        n /= 1024
+    return f"{n}"
+
+
+def go_duration(ns: int) -> str:
+    """CPU time as Podman prints it (Go's time.Duration, rounded to microseconds)."""
+    secs = ns / 1e9
+    if secs < 1:
+        return f"{ns / 1e6:.6g}ms" if ns else "0s"
+    minutes, rest = divmod(secs, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    text = f"{rest:.6f}".rstrip("0").rstrip(".") + "s"
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + text
+
+
+def stats_item(s: Stats, trunc: bool = True) -> dict[str, Any]:
+    return {
+        "ID": s.id[:12] if trunc else s.id,
+        "Container": s.name,
+        "Name": s.name,
+        "CPUPerc": f"{s.cpu_percent:.2f}%",
+        "AVGCPU": f"{s.avg_cpu_percent:.2f}%",
+        "CPU": go_duration(s.cpu_ns),
+        "CPUNano": s.cpu_ns,
+        "MemUsage": f"{bytes_size(s.mem_usage)} / {bytes_size(s.mem_limit)}",
+        "MemUsageBytes": f"{human_size(s.mem_usage)} / {human_size(s.mem_limit)}",
+        "MemLimit": s.mem_limit,
+        "MemPerc": f"{s.mem_percent:.2f}%",
+        "NetIO": "--",
+        "BlockIO": f"{human_size(s.block_read)} / {human_size(s.block_write)}",
+        "BlockInput": s.block_read,
+        "BlockOutput": s.block_write,
+        "PIDs": str(s.pids),
+    }
+
+
+def stats_json(item: dict[str, Any], s: Stats) -> dict[str, Any]:
+    """Podman's `stats --format json` object (strings as the table shows them)."""
+    return {
+        "id": item["ID"],
+        "name": s.name,
+        "cpu_time": item["CPU"],
+        "cpu_percent": item["CPUPerc"],
+        "avg_cpu": item["AVGCPU"],
+        "mem_usage": item["MemUsageBytes"],
+        "mem_percent": item["MemPerc"],
+        "net_io": item["NetIO"],
+        "block_io": item["BlockIO"],
+        "pids": item["PIDs"],
+    }
+
+
+def _rows(eng: Engine, refs: list[str], all_: bool) -> list[ContainerRow]:
+    if refs:
+        return [eng.find(ref) for ref in refs]
+    return [r for r in eng.list() if all_ or r.status.is_active]
+
+
+def _sample(
+    eng: Engine, refs: list[str], all_: bool, previous: dict[str, Stats]
+) -> dict[str, Stats]:
+    return {r.id: container_stats(r, previous.get(r.id)) for r in _rows(eng, refs, all_)}
+
+
+def _show(template: str | None, readings: dict[str, Stats], no_trunc: bool) -> None:
+    items = [stats_item(s, not no_trunc) for s in readings.values()]
+    json_items = [stats_json(i, s) for i, s in zip(items, readings.values(), strict=True)]
+    print_table(template, DEFAULT, HEADER, items, json_items)
+
+
+def main(argv: list[str]) -> int:
+    p = new_parser("stats", "Display a live stream of containers' resource usage.")
+    p.add_argument("-a", "--all", action="store_true", help="all containers (default: running)")
+    p.add_argument("--no-stream", action="store_true", help="print one reading and exit")
+    p.add_argument("--no-trunc", action="store_true", help="full container ids")
+    p.add_argument("--format", help="table (default), json or a Go template")
+    p.add_argument("containers", nargs="*", metavar="CONTAINER")
+    ns = p.parse_args(argv)
+    # Docker streams forever; into a pipe or file a single reading is what anyone wants.
+    stream = not ns.no_stream and sys.stdout.isatty()
+    with engine() as eng:
+        readings = _sample(eng, ns.containers, ns.all, {})
+        time.sleep(INTERVAL)  # CPU % needs a second reading: the interval is the measure
+        readings = _sample(eng, ns.containers, ns.all, readings)
+        if not stream:
+            _show(ns.format, readings, ns.no_trunc)
+            return 0
+        while True:
+            sys.stdout.write(CLEAR)
+            _show(ns.format, readings, ns.no_trunc)
+            sys.stdout.flush()
+            time.sleep(INTERVAL)
+            readings = _sample(eng, ns.containers, ns.all, readings)
