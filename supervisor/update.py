@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from dataclasses import asdict, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -131,7 +130,7 @@ def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
             old = row.config.get("resources") or {}
             try:
                 _apply(eng, row, runtime_resources(oci, old, cpus, mems))
-                _set_unit_properties(row, old, oci)
+                _set_unit_properties(eng, row, old, oci)
             except RuntimeFailed:
                 # The runtime may have written some limits before failing on another.
                 _apply(eng, row, runtime_resources(old, oci, cpus, mems), best_effort=True)
@@ -159,21 +158,21 @@ def _apply(
         raise RuntimeFailed(f"cannot update container {row.name!r}: {message}")
 
 
-# What systemctl set-property takes to drop a limit again.
-_UNIT_RESETS = {"MemoryLimit": "infinity", "MemoryMax": "infinity", "TasksMax": "infinity"}
+# systemd's "no limit" for every property systemd_limits sets (CGROUP_LIMIT_MAX, USEC_INFINITY,
+# and the "invalid" weight and shares): all UINT64_MAX.
+UNSET = 2**64 - 1
 
 
-def unit_properties(old: dict[str, Any], new: dict[str, Any], unified: bool) -> list[str]:
-    """`systemctl set-property` assignments that turn the scope's limits (set from the
-    spec's annotations at create, see `spec.systemd_limits`) from `old` into `new`."""
+def unit_properties(
+    old: dict[str, Any], new: dict[str, Any], unified: bool
+) -> dict[str, tuple[str, int]]:
+    """SetUnitProperties values that turn the scope's limits (set from the spec's
+    annotations at create, see `spec.systemd_limits`) from `old` into `new`."""
     before, after = _unit_limits(old, unified), _unit_limits(new, unified)
-    out = []
-    for name in sorted(before.keys() | after.keys()):
-        value = after[name].removeprefix("uint64 ") if name in after else None
-        if name == "CPUQuotaPerSecUSec":
-            name, value = "CPUQuota", "" if value is None else f"{int(value) / 10_000:g}%"
-        out.append(f"{name}={_UNIT_RESETS.get(name, '') if value is None else value}")
-    return out
+    return {
+        name: ("t", int(after[name].split()[1]) if name in after else UNSET)
+        for name in sorted(before.keys() | after.keys())
+    }
 
 
 def _unit_limits(oci: dict[str, Any], unified: bool) -> dict[str, str]:
@@ -184,7 +183,9 @@ def _unit_limits(oci: dict[str, Any], unified: bool) -> dict[str, str]:
     return systemd_limits(replace(opts, unified=unified))
 
 
-def _set_unit_properties(row: ContainerRow, old: dict[str, Any], new: dict[str, Any]) -> None:
+def _set_unit_properties(
+    eng: Engine, row: ContainerRow, old: dict[str, Any], new: dict[str, Any]
+) -> None:
     """crun's systemd driver writes memory and pids limits only into the cgroup it made
     inside the scope (`<scope>/container`), and maps only CPU shares to a unit property:
     the scope's own MemoryLimit=/TasksMax= would stay the old ones and keep binding when a
@@ -192,17 +193,14 @@ def _set_unit_properties(row: ContainerRow, old: dict[str, Any], new: dict[str, 
     if row.config["cgroup_manager"] != "systemd":
         return
     from supervisor.specgen import cgroup_unified
+    from units.errors import UnitsError
 
-    assignments = unit_properties(old, new, cgroup_unified())
-    if not assignments:
+    properties = unit_properties(old, new, cgroup_unified())
+    systemd = eng.systemd()
+    if not properties or systemd is None:
         return
     unit = f"scopebox-{row.id}.scope"
-    res = subprocess.run(
-        ["systemctl", "set-property", "--runtime", unit, *assignments],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if res.returncode != 0:
-        message = res.stderr.strip().splitlines()[-1:] or ["systemctl set-property failed"]
-        raise RuntimeFailed(f"cannot update the limits of {unit}: {message[0]}")
+    try:
+        systemd.set_unit_properties(unit, properties)
+    except UnitsError as exc:
+        raise RuntimeFailed(f"cannot update the limits of {unit}: {exc}") from exc

@@ -102,6 +102,12 @@ def start_transient_unit(
     return new_method_call(MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", body)
 
 
+def set_unit_properties(name: str, runtime: bool, properties: Sequence[Property]) -> Message:
+    """Manager.SetUnitProperties(name, runtime, properties): change a live unit."""
+    body = (check_unit_name(name), runtime, list(properties))
+    return new_method_call(MANAGER, "SetUnitProperties", "sba(sv)", body)
+
+
 def stop_unit(name: str, mode: str = "replace") -> Message:
     return new_method_call(MANAGER, "StopUnit", "ss", (check_unit_name(name), _check_mode(mode)))
 

@@ -245,6 +245,13 @@ class Systemd:
     def kill_unit(self, name: str, who: str = "all", signal: int = 15) -> None:
         self._conn.call(dbus.kill_unit(name, who, signal), self.call_timeout)
 
+    def set_unit_properties(
+        self, name: str, properties: dict[str, tuple[str, Any]], *, runtime: bool = True
+    ) -> None:
+        """Change properties of a loaded unit (runtime: until the next boot only)."""
+        msg = dbus.set_unit_properties(name, runtime, dbus.properties_from(properties))
+        self._conn.call(msg, self.call_timeout)
+
     def reset_failed_unit(self, name: str) -> None:
         self._conn.call(dbus.reset_failed_unit(name), self.call_timeout)
 

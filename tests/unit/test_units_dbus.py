@@ -224,3 +224,18 @@ def test_invalid_modes_and_kill_targets() -> None:
         dbus.stop_unit("a.scope", "now")
     with pytest.raises(ValueError, match="KillUnit"):
         dbus.kill_unit("a.scope", "everyone")
+
+
+def test_set_unit_properties_message() -> None:
+    from jeepney.low_level import Parser
+
+    from units import dbus as ud
+
+    msg = ud.set_unit_properties("scopebox-x.scope", True, [("TasksMax", ("t", 64))])
+    parser = Parser()
+    parser.add_data(msg.serialise(serial=1))
+    back = parser.get_next_message()
+    assert back is not None
+    assert back.header.fields[HeaderFields.member] == "SetUnitProperties"
+    assert back.header.fields[HeaderFields.signature] == "sba(sv)"
+    assert back.body == ("scopebox-x.scope", True, [("TasksMax", ("t", 64))])

@@ -12,6 +12,7 @@ from supervisor.resources import ResourceOptions
 from supervisor.state import Status
 from supervisor.store import ContainerRow
 from supervisor.update import (
+    UNSET,
     merge,
     runtime_resources,
     stored_options,
@@ -133,17 +134,17 @@ def test_stored_options_read_from_the_row() -> None:
 def test_unit_properties_follow_the_new_limits() -> None:
     old = {"memory": {"limit": 64 << 20, "swap": 128 << 20}, "pids": {"limit": 2048}}
     new = {"memory": {"limit": 128 << 20}, "cpu": {"quota": 50000, "period": 100000}}
-    assert unit_properties(old, new, unified=False) == [
-        "CPUQuota=50%",
-        f"MemoryLimit={128 << 20}",
-        "TasksMax=infinity",  # dropped (--pids-limit -1): the scope's old limit must go too
-    ]
-    assert unit_properties(new, old, unified=True) == [
-        "CPUQuota=",
-        f"MemoryMax={64 << 20}",
-        "TasksMax=2048",
-    ]
-    assert unit_properties(old, old, unified=False) == [
-        f"MemoryLimit={64 << 20}",
-        "TasksMax=2048",
-    ]
+    assert unit_properties(old, new, unified=False) == {
+        "CPUQuotaPerSecUSec": ("t", 500_000),
+        "MemoryLimit": ("t", 128 << 20),
+        "TasksMax": ("t", UNSET),  # dropped (--pids-limit -1): the scope's old limit goes too
+    }
+    assert unit_properties(new, old, unified=True) == {
+        "CPUQuotaPerSecUSec": ("t", UNSET),
+        "MemoryMax": ("t", 64 << 20),
+        "TasksMax": ("t", 2048),
+    }
+    assert unit_properties(old, old, unified=False) == {
+        "MemoryLimit": ("t", 64 << 20),
+        "TasksMax": ("t", 2048),
+    }
