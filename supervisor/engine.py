@@ -306,6 +306,8 @@ class Engine:
         from supervisor.resources import host_cpus, host_mems, oci_resources
 
         resources = oci_resources(opts.resources, host_cpus(), host_mems())
+        if opts.cgroup_conf:
+            resources["unified"] = _cgroup_conf(opts.cgroup_conf)
         return {
             "options": asdict(opts),
             "runtime": self.runtime().path,
@@ -320,6 +322,7 @@ class Engine:
             "mounts": [asdict(m) for m in mounts],
             "ulimits": [list(u) for u in ulimits],
             "resources": resources,
+            "cgroup_parent": _cgroup_parent(opts.cgroup_parent, systemd is not None),
         }
 
     def _write_etc_files(self, cid: str, config: dict[str, Any]) -> None:
@@ -549,6 +552,44 @@ class Engine:
                 target,
             )
         return target
+
+
+def _cgroup_parent(value: str | None, systemd: bool) -> str:
+    """A slice with the systemd manager (`machine.slice` by default), a path with cgroupfs."""
+    if systemd:
+        if value is None:
+            return "machine.slice"
+        name_ok = all(c.isalnum() or c in "-_.:" for c in value[: -len(".slice")])
+        if not value.endswith(".slice") or value == ".slice" or not name_ok or "/" in value:
+            raise UsageError(
+                f"invalid --cgroup-parent {value!r}: with the systemd cgroup manager it is a"
+                " slice, like myapp.slice"
+            )
+        return value
+    if value is None:
+        return "/scopebox"
+    parts = [p for p in value.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        raise UsageError(f"invalid --cgroup-parent {value!r}: a cgroup path like /myapp")
+    return "/" + "/".join(parts)
+
+
+def _cgroup_conf(items: list[str]) -> dict[str, str]:
+    """`--cgroup-conf memory.high=1g`: raw cgroup v2 files (OCI linux.resources.unified)."""
+    from supervisor.specgen import cgroup_unified
+
+    if not cgroup_unified():
+        raise UsageError("--cgroup-conf sets cgroup v2 files: this host is not pure cgroup v2")
+    out: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        controller, dot, _ = key.partition(".")
+        if not eq or not dot or not controller or "/" in key or key.startswith("."):
+            raise UsageError(
+                f"invalid --cgroup-conf {item!r}: expected FILE=VALUE, like memory.high=1g"
+            )
+        out[key] = value
+    return out
 
 
 def runtime_message(stderr: str) -> str:

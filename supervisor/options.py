@@ -35,3 +35,5 @@ class CreateOptions:
     network: str = "none"
     auto_remove: bool = False
     resources: ResourceOptions = field(default_factory=ResourceOptions)
+    cgroup_parent: str | None = None
+    cgroup_conf: list[str] = field(default_factory=list)

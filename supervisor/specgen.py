@@ -25,9 +25,11 @@ def merge_env(*layers: list[str]) -> list[str]:
 
 
 def cgroups_path(row: ContainerRow) -> str:
-    if row.config["cgroup_manager"] == "systemd":
-        return f"machine.slice:scopebox:{row.id}"
-    return f"/scopebox/{row.id}"
+    systemd = row.config["cgroup_manager"] == "systemd"
+    parent = row.config.get("cgroup_parent") or ("machine.slice" if systemd else "/scopebox")
+    if systemd:
+        return f"{parent}:scopebox:{row.id}"
+    return f"{parent}/{row.id}"
 
 
 def cgroup_unified() -> bool:

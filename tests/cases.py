@@ -598,3 +598,23 @@ def test_cpus_limit_holds_a_busy_loop_near_half_a_cpu(sb: Scopebox) -> None:
     share = (used_ns() - start_ns) / ((time.monotonic() - t0) * 1e9)
     assert 0.35 <= share <= 0.6, share
     sb("rm", "-f", name)
+
+
+def test_cgroup_conf_needs_pure_v2(sb: Scopebox) -> None:
+    pure_v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    res = sb(
+        "run",
+        "--rm",
+        "--cgroup-conf",
+        "memory.high=64m",
+        "busybox",
+        "cat",
+        "/proc/self/cgroup",
+        check=False,
+    )
+    if pure_v2:  # the VM lane (issue 6)
+        assert res.returncode == 0, res
+    else:
+        assert res.returncode == 125 and "cgroup v2" in res.stderr, res
+    res = sb("run", "--rm", "--cgroup-conf", "../x=1", "busybox", "true", check=False)
+    assert res.returncode == 125, res

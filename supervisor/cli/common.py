@@ -69,6 +69,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--cpuset-mems", help="memory nodes to use, e.g. 0")
     a("--pids-limit", type=int, help="process limit (default 2048, -1 for unlimited)")
     a("--blkio-weight", type=int, help="block I/O weight, 10 to 1000")
+    a("--cgroup-parent", help="parent cgroup: a slice (systemd) or a path (cgroupfs)")
+    a("--cgroup-conf", action="append", default=[], help="cgroup v2 file=value")
     for flag in (
         "-t",
         "--tty",
@@ -122,6 +124,8 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         stop_signal=ns.stop_signal,
         stop_timeout=ns.stop_timeout,
         rootfs=ns.rootfs,
+        cgroup_parent=ns.cgroup_parent,
+        cgroup_conf=ns.cgroup_conf,
         resources=ResourceOptions(
             memory=ns.memory,
             memory_swap=ns.memory_swap,

@@ -17,6 +17,7 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_bad_input,
     test_bad_input_more,
     test_bad_resource_values_create_nothing,
+    test_cgroup_conf_needs_pure_v2,
     test_cli_killed_during_foreground,
     test_cpus_limit_holds_a_busy_loop_near_half_a_cpu,
     test_create_start_restart_rename,
@@ -222,3 +223,21 @@ def test_network_host_and_stop_signal(sb: Scopebox) -> None:
     sb("stop", "-t", "5", name)
     assert sb.state(name)["ExitCode"] == 11
     sb("rm", name)
+
+
+def test_cgroup_parent_is_a_path_with_cgroupfs(sb: Scopebox) -> None:
+    parent = f"/{cases.unique('sbx-parent')}"
+    try:
+        cid = sb("run", "-d", "--cgroup-parent", parent, "busybox", "sleep", "1000")
+        cid = cid.stdout.strip()
+        pid = sb.state(cid)["Pid"]
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        assert any(line.endswith(f":{parent}/{cid}") for line in lines if ":memory:" in line)
+        sb("rm", "-f", cid)
+        assert not Path(f"/sys/fs/cgroup/memory{parent}/{cid}").exists()
+        res = sb("run", "--rm", "--cgroup-parent", "a/../b", "busybox", "true", check=False)
+        assert res.returncode == 125 and "--cgroup-parent" in res.stderr
+    finally:
+        for hierarchy in Path("/sys/fs/cgroup").iterdir():
+            if (hierarchy / parent.lstrip("/")).is_dir():
+                (hierarchy / parent.lstrip("/")).rmdir()

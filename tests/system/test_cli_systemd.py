@@ -14,6 +14,7 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_bad_input,
     test_bad_input_more,
     test_bad_resource_values_create_nothing,
+    test_cgroup_conf_needs_pure_v2,
     test_cli_killed_during_foreground,
     test_cpus_limit_holds_a_busy_loop_near_half_a_cpu,
     test_create_start_restart_rename,
@@ -210,3 +211,17 @@ def test_limits_are_unit_properties(sb: Scopebox, runtime: str) -> None:
         "TasksMax=64",
     ]
     box("rm", "-f", cid)
+
+
+def test_cgroup_parent_is_a_slice_with_systemd(sb: Scopebox) -> None:
+    cid = sb(
+        "run", "-d", "--cgroup-parent", "scopebox-test.slice", "busybox", "sleep", "1000"
+    ).stdout.strip()
+    for unit in (f"scopebox-{cid}.scope", f"scopebox-conmon-{cid}.scope"):
+        out = subprocess.run(
+            ["systemctl", "show", "-p", "Slice", unit], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        assert out == "Slice=scopebox-test.slice", (unit, out)
+    sb("rm", "-f", cid)
+    res = sb("run", "--rm", "--cgroup-parent", "/not/a/slice", "busybox", "true", check=False)
+    assert res.returncode == 125 and "slice" in res.stderr
