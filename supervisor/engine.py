@@ -114,7 +114,9 @@ class Engine:
 
     def runtime_argv(self, row: ContainerRow) -> list[str]:
         argv = [row.config["runtime"], f"--root={self.paths.runtime_root}"]
-        if row.config["cgroup_manager"] == "systemd":
+        if row.config.get("cgroups") == "disabled":
+            argv.append("--cgroup-manager=disabled")  # crun's
+        elif row.config["cgroup_manager"] == "systemd":
             argv.append("--systemd-cgroup")
         return argv
 
@@ -306,6 +308,8 @@ class Engine:
         from supervisor.resources import host_cpus, host_mems, oci_resources
 
         resources = oci_resources(opts.resources, host_cpus(), host_mems())
+        if opts.cgroups != "enabled":
+            resources = self._no_cgroups(opts)
         if opts.cgroup_conf:
             resources["unified"] = _cgroup_conf(opts.cgroup_conf)
         return {
@@ -323,7 +327,20 @@ class Engine:
             "ulimits": [list(u) for u in ulimits],
             "resources": resources,
             "cgroup_parent": _cgroup_parent(opts.cgroup_parent, systemd is not None),
+            "cgroups": opts.cgroups,
         }
+
+    def _no_cgroups(self, opts: CreateOptions) -> dict[str, Any]:
+        """--cgroups=disabled: the container stays in its monitor's cgroup (crun only)."""
+        if opts.cgroups == "split":
+            raise UsageError("--cgroups=split is not supported yet (enabled, disabled)")
+        if opts.cgroups != "disabled":
+            raise UsageError(f"invalid --cgroups {opts.cgroups!r} (enabled, disabled)")
+        if self.runtime().name != "crun":
+            raise UsageError("--cgroups=disabled needs crun: runc always makes a cgroup")
+        if opts.resources != type(opts.resources)() or opts.cgroup_conf or opts.cgroup_parent:
+            raise UsageError("--cgroups=disabled cannot take resource limits or cgroup options")
+        return {}
 
     def _write_etc_files(self, cid: str, config: dict[str, Any]) -> None:
         opts = config["options"]
@@ -399,7 +416,10 @@ class Engine:
             # Frozen tasks do not die (cgroup v1 freezer) and hold signals: thaw first.
             self.run_runtime(row, "resume", row.id)
             self.store.update_container(row.id, status=Status.RUNNING)
-        args = ["kill", *(["--all"] if all_processes else []), row.id, str(signum)]
+        # --all needs the container's own cgroup; without one, killing init is enough (its
+        # pid namespace takes every other process with it).
+        every = all_processes and row.config.get("cgroups") != "disabled"
+        args = ["kill", *(["--all"] if every else []), row.id, str(signum)]
         res = self.run_runtime(row, *args)
         if res.returncode != 0 and alive(row.pid, row.pid_start):
             # The runtime's state may be gone (monitor killed mid-way); the pid is still ours.
@@ -412,14 +432,22 @@ class Engine:
         grace = row.config["stop_timeout"] if timeout is None else timeout
         self._signal(row, row.config["stop_signal"], all_processes=False)
         if not self.wait_container_gone(row, grace):
-            self._signal(row, signal.SIGKILL, all_processes=True)
-            self.wait_container_gone(row, 30)
+            self._kill_for_good(row)
         self.wait_monitor_gone(row, 30)
         fresh = self.store.get_container(row.id)
         if fresh is None:  # --rm: its cleanup removed it
             code = self.removed_exit_code(row.id)
             return replace(row, status=Status.EXITED, exit_code=-1 if code is None else code)
         return self.refresh(fresh)
+
+    def _kill_for_good(self, row: ContainerRow) -> None:
+        """SIGKILL through the runtime; if its init is still there after a while (a runtime
+        whose kill did not reach it), SIGKILL the pid itself: its pid namespace follows."""
+        self._signal(row, signal.SIGKILL, all_processes=True)
+        if not self.wait_container_gone(row, 5) and alive(row.pid, row.pid_start):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(row.pid, signal.SIGKILL)
+            self.wait_container_gone(row, 25)
 
     def wait_container_gone(self, row: ContainerRow, timeout: float) -> bool:
         return _wait_pid_gone(row.pid, row.pid_start, timeout)
@@ -475,8 +503,7 @@ class Engine:
                     f"cannot remove container {row.name!r} as it is running:"
                     " stop it first or use -f"
                 )
-            self._signal(row, signal.SIGKILL, all_processes=True)
-            self.wait_container_gone(row, 30)
+            self._kill_for_good(row)
             self.wait_monitor_gone(row, 30)
         with ContainerLock(self.paths, row.id) as lock:
             fresh = self.store.get_container(row.id)

@@ -37,3 +37,4 @@ class CreateOptions:
     resources: ResourceOptions = field(default_factory=ResourceOptions)
     cgroup_parent: str | None = None
     cgroup_conf: list[str] = field(default_factory=list)
+    cgroups: str = "enabled"  # enabled | disabled (crun only); split: not yet

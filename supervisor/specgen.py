@@ -25,6 +25,8 @@ def merge_env(*layers: list[str]) -> list[str]:
 
 
 def cgroups_path(row: ContainerRow) -> str:
+    if row.config.get("cgroups") == "disabled":
+        return ""  # the runtime makes no cgroup (crun --cgroup-manager=disabled)
     systemd = row.config["cgroup_manager"] == "systemd"
     parent = row.config.get("cgroup_parent") or ("machine.slice" if systemd else "/scopebox")
     if systemd:
@@ -50,6 +52,7 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         list(row.config["env"]),
     )
     cdir = engine.paths.container_dir(row.id)
+    no_cgroup = row.config.get("cgroups") == "disabled"
     mounts = [
         spec.Mount(m["destination"], m["source"], m["type"], tuple(m["options"]))
         for m in row.config["mounts"]
@@ -69,14 +72,14 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             mounts=mounts,
             etc_files={f"/etc/{n}": f"{cdir}/{n}" for n in ("hosts", "hostname", "resolv.conf")},
             network=opts["network"],
-            systemd_cgroup=row.config["cgroup_manager"] == "systemd",
+            systemd_cgroup=row.config["cgroup_manager"] == "systemd" and not no_cgroup,
             ulimits=[spec.Ulimit(*u) for u in row.config["ulimits"]],
             hard_limits=spec.caller_hard_limits(),
             stop_timeout=row.config["stop_timeout"],
             annotations={f"io.scopebox.label.{k}": v for k, v in opts["labels"].items()},
-        pids_limit=(row.config.get("resources") or {}).get("pids", {}).get("limit"),
-        resources=row.config.get("resources") or {},
-        unified=cgroup_unified(),
+            pids_limit=(row.config.get("resources") or {}).get("pids", {}).get("limit"),
+            resources=row.config.get("resources") or {},
+            unified=cgroup_unified(),
         )
     )
 

@@ -124,6 +124,8 @@ def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
         row = eng.refresh(fresh, locked=True)
         if row.status in (Status.STOPPING, Status.REMOVING):
             raise StateError(f"container {row.name!r} is {row.status.value}: cannot update it")
+        if row.config.get("cgroups") == "disabled":
+            raise StateError(f"container {row.name!r} has no cgroup (--cgroups=disabled)")
         cpus, mems = host_cpus(), host_mems()
         merged, oci = validate(stored_options(row), overrides, cpus, mems)
         if row.status.is_active:

@@ -20,6 +20,15 @@ from pathlib import Path
 from tests.clihelp import Scopebox, leftovers, wait_for
 
 
+def process_gone(pid: int) -> bool:
+    """Exited: no /proc entry, or a zombie nobody has reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
 def container_dirs(sb: Scopebox) -> list[str]:
     path = f"{sb.root}/containers"
     return sorted(os.listdir(path)) if os.path.isdir(path) else []
@@ -130,13 +139,7 @@ def test_monitor_killed(sb: Scopebox) -> None:
         state = sb.state(name)
         monitor = int(state["ConmonPid"])  # type: ignore[call-overload]
         os.kill(monitor, signal.SIGKILL)
-        wait_for(
-            lambda monitor=monitor: (
-                not os.path.exists(f"/proc/{monitor}/stat")
-                or "Z" in Path(f"/proc/{monitor}/stat").read_text().split(")")[-1][:3]
-            ),
-            what="the monitor to die",
-        )
+        wait_for(lambda monitor=monitor: process_gone(monitor), what="the monitor to die")
         # The container outlives its monitor, and ps says so.
         assert f"{name} running" in sb("ps", "--format", "{{.Names}} {{.State}}").stdout
         if finish == "stop":

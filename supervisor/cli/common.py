@@ -71,6 +71,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--blkio-weight", type=int, help="block I/O weight, 10 to 1000")
     a("--cgroup-parent", help="parent cgroup: a slice (systemd) or a path (cgroupfs)")
     a("--cgroup-conf", action="append", default=[], help="cgroup v2 file=value")
+    a("--cgroups", default="enabled", help="enabled, or disabled (crun): no cgroup of its own")
     for flag in (
         "-t",
         "--tty",
@@ -126,6 +127,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         rootfs=ns.rootfs,
         cgroup_parent=ns.cgroup_parent,
         cgroup_conf=ns.cgroup_conf,
+        cgroups=ns.cgroups,
         resources=ResourceOptions(
             memory=ns.memory,
             memory_swap=ns.memory_swap,

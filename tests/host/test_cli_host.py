@@ -241,3 +241,12 @@ def test_cgroup_parent_is_a_path_with_cgroupfs(sb: Scopebox) -> None:
         for hierarchy in Path("/sys/fs/cgroup").iterdir():
             if (hierarchy / parent.lstrip("/")).is_dir():
                 (hierarchy / parent.lstrip("/")).rmdir()
+
+
+def test_cgroups_disabled_needs_crun(sb: Scopebox) -> None:
+    before = cases.container_dirs(sb)
+    res = sb("run", "--rm", "--cgroups", "disabled", "busybox", "true", check=False)
+    assert res.returncode == 125 and "crun" in res.stderr, res  # this host runs runc
+    res = sb("run", "--rm", "--cgroups", "split", "busybox", "true", check=False)
+    assert res.returncode == 125 and "split" in res.stderr, res
+    assert cases.container_dirs(sb) == before

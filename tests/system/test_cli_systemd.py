@@ -225,3 +225,21 @@ def test_cgroup_parent_is_a_slice_with_systemd(sb: Scopebox) -> None:
     sb("rm", "-f", cid)
     res = sb("run", "--rm", "--cgroup-parent", "/not/a/slice", "busybox", "true", check=False)
     assert res.returncode == 125 and "slice" in res.stderr
+
+
+def test_cgroups_disabled_with_crun(sb: Scopebox) -> None:
+    """No cgroup of its own: the container stays in its monitor's scope."""
+    box = Scopebox({"SCOPEBOX_RUNTIME": "crun"})
+    cid = box("run", "-d", "--cgroups", "disabled", "busybox", "sleep", "1000").stdout.strip()
+    pid = box.state(cid)["Pid"]
+    lines = Path(f"/proc/{pid}/cgroup").read_text()
+    assert f"scopebox-conmon-{cid}.scope" in lines and f"scopebox-{cid}.scope" not in lines
+    assert unit_state(f"scopebox-{cid}.scope") in ("inactive", "")
+    res = box("update", "--memory", "64m", cid, check=False)
+    assert res.returncode == 125 and "no cgroup" in res.stderr
+    res = box(
+        "run", "--rm", "--cgroups", "disabled", "--memory", "64m", "busybox", "true", check=False
+    )
+    assert res.returncode == 125 and "--cgroups=disabled" in res.stderr
+    box("rm", "-f", cid)
+    assert leftovers(box, cid) == []
