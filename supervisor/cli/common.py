@@ -58,17 +58,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--network", "--net", default="none", help="none (default: loopback only) or host")
     a("--rm", action="store_true", help="remove the container when it exits")
     a("--help", action="help", help="show this help")
-    a("-m", "--memory", help="memory limit, e.g. 512m")
-    a("--memory-swap", help="memory plus swap limit, or -1 for unlimited swap")
-    a("--memory-reservation", help="memory soft limit")
-    a("--cpus", help="number of CPUs, e.g. 0.5")
-    a("--cpu-shares", "-c", type=int, help="relative CPU weight")
-    a("--cpu-quota", type=int, help="CFS quota in µs per period")
-    a("--cpu-period", type=int, help="CFS period in µs")
-    a("--cpuset-cpus", help="CPUs to run on, e.g. 0-1")
-    a("--cpuset-mems", help="memory nodes to use, e.g. 0")
-    a("--pids-limit", type=int, help="process limit (default 2048, -1 for unlimited)")
-    a("--blkio-weight", type=int, help="block I/O weight, 10 to 1000")
+    add_resource_flags(p, "process limit (default 2048, -1 for unlimited)")
     a("--cgroup-parent", help="parent cgroup: a slice (systemd) or a path (cgroupfs)")
     a("--cgroup-conf", action="append", default=[], help="cgroup v2 file=value")
     a("--cgroups", default="enabled", help="enabled, or disabled (crun): no cgroup of its own")
@@ -87,6 +77,38 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
         a(flag, action=_NotSupported, nargs=nargs, help=argparse.SUPPRESS)
     a("image", help="image (or directory with --rootfs)")
     a("command", nargs=argparse.REMAINDER, help="command and arguments")
+
+
+def add_resource_flags(p: argparse.ArgumentParser, pids_help: str) -> None:
+    """The limit flags `run`/`create` and `update` share."""
+    a = p.add_argument
+    a("-m", "--memory", help="memory limit, e.g. 512m")
+    a("--memory-swap", help="memory plus swap limit, or -1 for unlimited swap")
+    a("--memory-reservation", help="memory soft limit")
+    a("--cpus", help="number of CPUs, e.g. 0.5")
+    a("--cpu-shares", "-c", type=int, help="relative CPU weight")
+    a("--cpu-quota", type=int, help="CFS quota in µs per period")
+    a("--cpu-period", type=int, help="CFS period in µs")
+    a("--cpuset-cpus", help="CPUs to run on, e.g. 0-1")
+    a("--cpuset-mems", help="memory nodes to use, e.g. 0")
+    a("--pids-limit", type=int, help=pids_help)
+    a("--blkio-weight", type=int, help="block I/O weight, 10 to 1000")
+
+
+def resource_options(ns: argparse.Namespace) -> ResourceOptions:
+    return ResourceOptions(
+        memory=ns.memory,
+        memory_swap=ns.memory_swap,
+        memory_reservation=ns.memory_reservation,
+        cpus=ns.cpus,
+        cpu_shares=ns.cpu_shares,
+        cpu_quota=ns.cpu_quota,
+        cpu_period=ns.cpu_period,
+        cpuset_cpus=ns.cpuset_cpus,
+        cpuset_mems=ns.cpuset_mems,
+        pids_limit=ns.pids_limit,
+        blkio_weight=ns.blkio_weight,
+    )
 
 
 def create_options(ns: argparse.Namespace) -> CreateOptions:
@@ -128,19 +150,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         cgroup_parent=ns.cgroup_parent,
         cgroup_conf=ns.cgroup_conf,
         cgroups=ns.cgroups,
-        resources=ResourceOptions(
-            memory=ns.memory,
-            memory_swap=ns.memory_swap,
-            memory_reservation=ns.memory_reservation,
-            cpus=ns.cpus,
-            cpu_shares=ns.cpu_shares,
-            cpu_quota=ns.cpu_quota,
-            cpu_period=ns.cpu_period,
-            cpuset_cpus=ns.cpuset_cpus,
-            cpuset_mems=ns.cpuset_mems,
-            pids_limit=ns.pids_limit,
-            blkio_weight=ns.blkio_weight,
-        ),
+        resources=resource_options(ns),
         ulimits=ns.ulimit,
         network=ns.network,
         auto_remove=ns.rm,
