@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -114,7 +115,7 @@ class Engine:
 
     def runtime_argv(self, row: ContainerRow) -> list[str]:
         argv = [row.config["runtime"], f"--root={self.paths.runtime_root}"]
-        if row.config.get("cgroups") == "disabled":
+        if row.config["cgroups"] == "disabled":
             argv.append("--cgroup-manager=disabled")  # crun's
         elif row.config["cgroup_manager"] == "systemd":
             argv.append("--systemd-cgroup")
@@ -137,14 +138,20 @@ class Engine:
         The lock is released again: waiting for an exit must not hold it, because the
         monitor's exit command needs it.
         """
+        with self.locked_row(ref) as row:
+            pass
+        return self.refresh(row) if not row.status.is_active and not row.cleaned else row
+
+    @contextlib.contextmanager
+    def locked_row(self, ref: str) -> Iterator[ContainerRow]:
+        """The container's reconciled row, with its lock held for the block's duration."""
         row = self.store.find_container(ref)
         with ContainerLock(self.paths, row.id) as lock:
             fresh = self.store.get_container(row.id)
-            if fresh is None:
+            if fresh is None:  # removed while we waited for the lock
                 lock.discard()
                 raise NotFoundError("container", ref)
-            row = self.refresh(fresh, locked=True)
-        return self.refresh(row) if not row.status.is_active and not row.cleaned else row
+            yield self.refresh(fresh, locked=True)
 
     def list(self) -> list[ContainerRow]:
         return [self.refresh(row) for row in self.store.list_containers()]
@@ -418,7 +425,7 @@ class Engine:
             self.store.update_container(row.id, status=Status.RUNNING)
         # --all needs the container's own cgroup; without one, killing init is enough (its
         # pid namespace takes every other process with it).
-        every = all_processes and row.config.get("cgroups") != "disabled"
+        every = all_processes and row.config["cgroups"] != "disabled"
         args = ["kill", *(["--all"] if every else []), row.id, str(signum)]
         res = self.run_runtime(row, *args)
         if res.returncode != 0 and alive(row.pid, row.pid_start):

@@ -58,7 +58,7 @@ def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bo
         engine.systemd().start_transient_scope(
             f"scopebox-conmon-{row.id}.scope",
             [monitor.pid],
-            slice=row.config.get("cgroup_parent") or "machine.slice",
+            slice=row.config["cgroup_parent"],
             description=f"scopebox monitor of {row.name}",
         )
     row = engine.store.update_container(

@@ -25,10 +25,10 @@ def merge_env(*layers: list[str]) -> list[str]:
 
 
 def cgroups_path(row: ContainerRow) -> str:
-    if row.config.get("cgroups") == "disabled":
+    if row.config["cgroups"] == "disabled":
         return ""  # the runtime makes no cgroup (crun --cgroup-manager=disabled)
     systemd = row.config["cgroup_manager"] == "systemd"
-    parent = row.config.get("cgroup_parent") or ("machine.slice" if systemd else "/scopebox")
+    parent = row.config["cgroup_parent"]
     if systemd:
         return f"{parent}:scopebox:{row.id}"
     return f"{parent}/{row.id}"
@@ -52,7 +52,8 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         list(row.config["env"]),
     )
     cdir = engine.paths.container_dir(row.id)
-    no_cgroup = row.config.get("cgroups") == "disabled"
+    no_cgroup = row.config["cgroups"] == "disabled"
+    resources = row.config["resources"]
     mounts = [
         spec.Mount(m["destination"], m["source"], m["type"], tuple(m["options"]))
         for m in row.config["mounts"]
@@ -77,8 +78,8 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             hard_limits=spec.caller_hard_limits(),
             stop_timeout=row.config["stop_timeout"],
             annotations={f"io.scopebox.label.{k}": v for k, v in opts["labels"].items()},
-            pids_limit=(row.config.get("resources") or {}).get("pids", {}).get("limit"),
-            resources=row.config.get("resources") or {},
+            pids_limit=resources.get("pids", {}).get("limit"),
+            resources=resources,
             unified=cgroup_unified(),
         )
     )

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import asdict, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from supervisor.errors import NotFoundError, RuntimeFailed, StateError, UsageError
+from supervisor.errors import RuntimeFailed, StateError, UsageError
 from supervisor.resources import (
     CPU_PERIOD,
     ResourceOptions,
@@ -25,7 +25,7 @@ from supervisor.resources import (
     oci_resources,
 )
 from supervisor.state import Status
-from supervisor.store import ContainerLock, ContainerRow
+from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
     from supervisor.engine import Engine
@@ -115,21 +115,15 @@ def stored_options(row: ContainerRow) -> ResourceOptions:
 
 def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
     """Validate, apply to the running container (if it runs), store; returns the new row."""
-    row = eng.store.find_container(ref)
-    with ContainerLock(eng.paths, row.id) as lock:
-        fresh = eng.store.get_container(row.id)
-        if fresh is None:
-            lock.discard()
-            raise NotFoundError("container", ref)
-        row = eng.refresh(fresh, locked=True)
+    with eng.locked_row(ref) as row:
         if row.status in (Status.STOPPING, Status.REMOVING):
             raise StateError(f"container {row.name!r} is {row.status.value}: cannot update it")
-        if row.config.get("cgroups") == "disabled":
+        if row.config["cgroups"] == "disabled":
             raise StateError(f"container {row.name!r} has no cgroup (--cgroups=disabled)")
         cpus, mems = host_cpus(), host_mems()
         merged, oci = validate(stored_options(row), overrides, cpus, mems)
         if row.status.is_active:
-            old = row.config.get("resources") or {}
+            old = row.config["resources"]
             try:
                 _apply(eng, row, runtime_resources(oci, old, cpus, mems))
                 _set_unit_properties(eng, row, old, oci)
