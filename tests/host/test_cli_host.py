@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,18 +43,6 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
 from tests.clihelp import REPO, SCOPEBOX, Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.host
-
-
-@pytest.fixture(scope="module")
-def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scopebox]:
-    base = tmp_path_factory.mktemp("scopebox")
-    box = Scopebox({"SCOPEBOX_ROOT": str(base / "root"), "SCOPEBOX_RUNROOT": str(base / "run")})
-    box.ensure_busybox()
-    yield box
-    box("rm", "-a", "-f")
-    with open("/proc/self/mountinfo") as f:
-        mounts = [line.split()[4] for line in f if str(base) in line]
-    assert mounts == [], f"mounts left behind: {mounts}"
 
 
 def test_info_says_no_systemd(sb: Scopebox) -> None:

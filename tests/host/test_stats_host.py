@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,18 +12,6 @@ from tests.clihelp import Scopebox, wait_for
 pytestmark = pytest.mark.host
 
 _DECIMAL = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
-
-
-@pytest.fixture(scope="module")
-def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scopebox]:
-    base = tmp_path_factory.mktemp("scopebox")
-    box = Scopebox({"SCOPEBOX_ROOT": str(base / "root"), "SCOPEBOX_RUNROOT": str(base / "run")})
-    box.ensure_busybox()
-    yield box
-    box("rm", "-a", "-f")
-    with open("/proc/self/mountinfo") as f:
-        mounts = [line.split()[4] for line in f if str(base) in line]
-    assert mounts == [], f"mounts left behind: {mounts}"
 
 
 def _size(text: str) -> float:

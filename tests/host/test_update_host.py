@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.cases import cgroup_file, unique
@@ -14,16 +12,6 @@ pytestmark = pytest.mark.host
 MEMORY = ("memory", "memory.limit_in_bytes")
 PIDS = ("pids", "pids.max")
 CPUSET = ("cpuset", "cpuset.cpus")
-
-
-@pytest.fixture(scope="module")
-def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scopebox]:
-    base = tmp_path_factory.mktemp("scopebox-update")
-    box = Scopebox({"SCOPEBOX_ROOT": str(base / "root"), "SCOPEBOX_RUNROOT": str(base / "run")})
-    box.ensure_busybox()
-    yield box
-    box("rm", "-a", "-f")
-    assert box("ps", "-aq").stdout == ""
 
 
 def kernel(sb: Scopebox, name: str, what: tuple[str, str]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,14 +40,6 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
 from tests.clihelp import Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.systemd
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Scopebox]:
-    box = Scopebox({})
-    box.ensure_busybox()
-    yield box
-    box("rm", "-a", "-f")
 
 
 def journal(*match: str) -> list[dict[str, str]]:

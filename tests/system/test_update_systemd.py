@@ -9,7 +9,6 @@ files, the effective (hierarchical) memory limit, and what `systemctl show` says
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,14 +16,6 @@ from tests.cases import cgroup_file, unique
 from tests.clihelp import Scopebox
 
 pytestmark = pytest.mark.systemd
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Scopebox]:
-    box = Scopebox({})
-    box.ensure_busybox()
-    yield box
-    box("rm", "-a", "-f")
 
 
 def unit_show(cid: str, *props: str) -> dict[str, str]:
