@@ -120,8 +120,33 @@ class InotifyEvent:
         return f"InotifyEvent(wd={self.wd}, mask={self.mask:#x}, name={self.name!r})"
 
 
-class InotifyWatch:
+class _OwnedFd:
+    """A kernel fd this object owns: `fileno()`, an idempotent `close()`, `with`."""
+
+    _fd: int
+    _kind = "watch"  # for the closed-fd error message
+
+    def fileno(self) -> int:
+        if self._fd < 0:
+            raise ValueError(f"I/O operation on a closed {self._kind}")
+        return self._fd
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            posix.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class InotifyWatch(_OwnedFd):
     """An inotify instance (non-blocking, close-on-exec)."""
+
+    _kind = "InotifyWatch"
 
     def __init__(self) -> None:
         fd = _get_libc().inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
@@ -135,11 +160,6 @@ class InotifyWatch:
         if wd < 0:
             _raise_errno("inotify_add_watch", path)
         return int(wd)
-
-    def fileno(self) -> int:
-        if self._fd < 0:
-            raise ValueError("I/O operation on a closed InotifyWatch")
-        return self._fd
 
     def read_events(self) -> list[InotifyEvent]:
         """Every event queued so far; never blocks (empty list if none)."""
@@ -156,17 +176,6 @@ class InotifyWatch:
                 raw = data[offset : offset + length].rstrip(b"\0")
                 offset += length
                 events.append(InotifyEvent(wd, mask, cookie, _fsdecode(raw)))
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            posix.close(self._fd)
-            self._fd = -1
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def read_flat_keyed(path: str) -> dict[str, int] | None:
@@ -261,13 +270,15 @@ def wait_pids_exit(pids: Iterable[int], timeout: float) -> bool:
     return True
 
 
-class OomWatch:
+class OomWatch(_OwnedFd):
     """OOM kills in one memory cgroup. `fileno()` becomes readable on an OOM event.
 
     `consume()` never blocks and tells whether an OOM kill happened since the previous call;
     `oom_killed_so_far()` compares the kernel's `oom_kill` counter with its value when the
     watch was opened: the final check when the container has exited.
     """
+
+    _kind = "OomWatch"
 
     def __init__(self, cgroup_dir: str, counter_file: str, fd: int) -> None:
         self.cgroup_dir = cgroup_dir
@@ -276,11 +287,6 @@ class OomWatch:
         counters = read_flat_keyed(self.counter_path)
         self._baseline = 0 if counters is None else counters.get("oom_kill", 0)
         self._last = self._baseline
-
-    def fileno(self) -> int:
-        if self._fd < 0:
-            raise ValueError("I/O operation on a closed OomWatch")
-        return self._fd
 
     def _drain(self) -> bool:
         """Consume the fd's pending notification; True if there was one."""
@@ -302,17 +308,6 @@ class OomWatch:
     def oom_killed_so_far(self) -> bool:
         self._note(read_flat_keyed(self.counter_path))
         return self._last > self._baseline
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            posix.close(self._fd)
-            self._fd = -1
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 class V1OomWatch(OomWatch):
