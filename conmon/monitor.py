@@ -91,6 +91,7 @@ class Monitor:
         self.status: int | None = None
         self.finished_ns = 0
         self.oom_killed = False
+        self.oom_seen_ns = 0
         self.oom_watch: OomWatch | None = None
         self.deadline: float | None = None
         self.slow_clients = 0
@@ -370,6 +371,8 @@ class Monitor:
     def _on_oom(self, fd: int, mask: int) -> None:
         watch = self.oom_watch
         if watch is not None and watch.consume():
+            if not self.oom_seen_ns:
+                self.oom_seen_ns = time.monotonic_ns()
             self.fire(S.OOM)
 
     def _on_accept(self, fd: int, mask: int) -> None:
@@ -576,7 +579,9 @@ class Monitor:
             watch.close()
             self.oom_watch = None
         code, sig = decode_wait_status(self.status)
-        record = format_exit_record(code, sig, self.oom_killed, self.finished_ns, self.log.errors)
+        record = format_exit_record(
+            code, sig, self.oom_killed, self.finished_ns, self.log.errors, self.oom_seen_ns
+        )
         try:
             write_atomic(self.opts.exit_file, record)
         except OSError as exc:

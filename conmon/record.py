@@ -32,18 +32,28 @@ def decode_wait_status(status: int) -> tuple[int, int]:
 
 
 def format_exit_record(
-    exit_code: int, signal: int, oom_killed: bool, finished_at_ns: int, log_errors: int
+    exit_code: int,
+    signal: int,
+    oom_killed: bool,
+    finished_at_ns: int,
+    log_errors: int,
+    oom_seen_monotonic_ns: int = 0,
 ) -> bytes:
-    """The exit record: one JSON object and a newline."""
+    """The exit record: one JSON object and a newline.
+
+    `oom_seen_monotonic_ns` is CLOCK_MONOTONIC when the OOM event reached the monitor (0: no
+    event; an OOM found only by the counter at exit), comparable with the kernel log's stamps.
+    """
     return (
         '{"exit_code": %d, "signal": %d, "oom_killed": %s, "finished_at": "%s", '  # noqa: UP031
-        '"log_errors": %d}\n'
+        '"log_errors": %d, "oom_seen_monotonic_ns": %d}\n'
         % (
             exit_code,
             signal,
             "true" if oom_killed else "false",
             rfc3339nano(finished_at_ns),
             log_errors,
+            oom_seen_monotonic_ns,
         )
     ).encode()
 

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.clihelp import Scopebox, leftovers, wait_for
+from tests.testbed import HOST_KMSG
 
 
 def process_gone(pid: int) -> bool:
@@ -505,6 +506,50 @@ def test_oom_killed(sb: Scopebox) -> None:
     )
     state = sb.state(name)
     assert state["OOMKilled"] is False and state["ExitCode"] == 0, state
+    sb("rm", name)
+
+
+def kernel_oom_kills(needle: str) -> list[int]:
+    """Stamps (ns since boot, the kernel log's clock) of OOM kills whose line names `needle`."""
+    # The test bed masks /dev/kmsg (its journald must not read the host's log).
+    path = HOST_KMSG if os.path.exists(HOST_KMSG) else "/dev/kmsg"
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    stamps = []
+    try:
+        while True:
+            try:
+                rec = os.read(fd, 8192).decode(errors="replace")
+            except BlockingIOError:
+                break
+            except BrokenPipeError:  # overwritten while we read: carry on from the next one
+                continue
+            if not rec:
+                raise AssertionError(f"{path} reads as empty: not the kernel log")
+            prefix, _, text = rec.partition(";")
+            if text.startswith("oom-kill:") and needle in text:
+                stamps.append(int(prefix.split(",")[2]) * 1000)
+    finally:
+        os.close(fd)
+    return stamps
+
+
+def test_oom_event_seen_within_1s(sb: Scopebox) -> None:
+    # The container lives on 2 s after its `tail` is OOM-killed, so an event that is seen at
+    # all within 1 s of the kernel's kill was seen as it happened, not found at exit.
+    name = unique("oomseen")
+    sb("run", "-d", "--name", name, "--memory", "32m", "busybox",
+       "sh", "-c", "head -c 100m /dev/zero | tail; sleep 2")  # fmt: skip
+    cid = str(sb.inspect(name)["Id"])
+    code = sb("wait", name).stdout.strip()
+    assert code == "0", (code, sb("logs", name).stdout)
+    record = json.loads(Path(sb.root, "containers", cid, "exit").read_text())
+    kills = kernel_oom_kills(cid)
+    assert record["oom_killed"] is True and len(kills) == 1, (record, kills)
+    # The two clocks agree to a few ms here; 50 ms of slack for that.
+    delay = record["oom_seen_monotonic_ns"] - kills[0]
+    assert -50_000_000 < delay < 1_000_000_000, delay
+    print(f"oom event seen {delay / 1e6:.1f} ms after the kill")
+    assert sb.state(name)["OOMKilled"] is True
     sb("rm", name)
 
 

@@ -36,6 +36,8 @@ BOOT_TIMEOUT_S = 60.0
 POWEROFF_TIMEOUT_S = 20.0
 CGROUP_MOUNT = Path("/sys/fs/cgroup")
 SYSTEMD = "/lib/systemd/system"
+# The host's kernel log inside the bed (its /dev/kmsg is masked): a bind of the real device.
+HOST_KMSG = "/var/lib/scopebox-testbed/host-kmsg"
 SCRATCH = Path("/mnt")  # tmpfs mounted here in the bed's private mount namespace only
 # Units that would make every bed slow, noisy or reach outside it.
 MASKED_UNITS = (
@@ -241,6 +243,11 @@ def _build_root(spec: BedSpec, root: Path) -> None:
     # The kernel log is the host's: journald in the bed neither reads it (ReadKMsg=no) nor
     # writes its own messages into it.
     _mount("/dev/null", str(root / "dev/kmsg"), None, MS_BIND)
+    # Tests that compare the monitor's clock with the kernel's (OOM kills) read it here.
+    host_kmsg = root / HOST_KMSG.lstrip("/")
+    host_kmsg.parent.mkdir(parents=True, exist_ok=True)
+    host_kmsg.touch()
+    _mount("/dev/kmsg", str(host_kmsg), None, MS_BIND)
     _mount("proc", str(root / "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # Kernel-wide sysctls (kernel.pid_max, fs.protected_*) are the host's: read-only, as in
     # systemd-nspawn, which also keeps systemd-sysctl from running. The netns's own stay writable.

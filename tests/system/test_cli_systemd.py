@@ -29,6 +29,7 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_logs_options,
     test_monitor_killed,
     test_multi_container_verbs_carry_on,
+    test_oom_event_seen_within_1s,
     test_oom_killed,
     test_parallel_run_rm,
     test_pause_unpause,

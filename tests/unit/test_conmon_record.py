@@ -55,7 +55,7 @@ def test_decode_wait_status_from_real_children() -> None:
 
 
 def test_exit_record_is_the_documented_json() -> None:
-    rec = format_exit_record(137, 9, True, 1_795_411_464 * 10**9 + 5, 3)
+    rec = format_exit_record(137, 9, True, 1_795_411_464 * 10**9 + 5, 3, 42)
     assert rec.endswith(b"\n")
     assert json.loads(rec) == {
         "exit_code": 137,
@@ -63,6 +63,7 @@ def test_exit_record_is_the_documented_json() -> None:
         "oom_killed": True,
         "finished_at": "2026-11-23T05:24:24.000000005Z",
         "log_errors": 3,
+        "oom_seen_monotonic_ns": 42,
     }
 
 
