@@ -1,29 +1,49 @@
-"""Local images: import of a rootfs tarball, naming, lookup, removal.
+"""Local images: storing an image from blobs, import, naming, lookup, removal.
 
-An image is an OCI image config plus an ordered list of layers (diff ids), each unpacked once
-under `layers/<hex>/` (content-addressed), so several images share a layer's files.
+An image is a manifest, an OCI image config and its layer archives in the blob store
+(`blobs/sha256/`), plus its layers unpacked once under `layers/<diff id hex>/` (overlay lower
+dirs shared by every image using them). `commit_image` (pull, load, import) and `image_blobs`
+(push, save) are the contract with the registry code: /work/helpers/CONTRACT-images.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import gzip
 import hashlib
 import json
 import os
 import shutil
-import tempfile
-import time
-import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO, cast
 
+from supervisor.blobs import BlobStore, parse_digest
 from supervisor.errors import ConflictError, NotFoundError, UsageError
-from supervisor.layers import unpack_layer
+from supervisor.layers import compression_of, sniff_compression, unpack_layer, write_tar
+from supervisor.manifests import (
+    CONFIG_LIMIT,
+    MANIFEST_LIMIT,
+    MEDIA_TAR,
+    MEDIA_TAR_GZIP,
+    MEDIA_TAR_ZSTD,
+    OCI_CONFIG,
+    Descriptor,
+    build_manifest,
+    config_bytes,
+    diff_ids,
+    digest_of,
+    parse_config,
+    parse_manifest,
+)
 from supervisor.paths import Paths
 from supervisor.refs import _short_match, normalize_name
-from supervisor.store import ImageRow, ImagesLock, Store
+from supervisor.store import FileLock, ImageRow, ImagesLock, LayerBlob, Store
 from supervisor.timefmt import now_rfc3339
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _HEX = set("0123456789abcdef")
+_CHUNK = 1 << 20
 
 
 def resolve(store: Store, ref: str) -> ImageRow:
@@ -91,78 +111,266 @@ def _apply_changes(config: dict[str, object], changes: list[str]) -> None:
             )
 
 
+# --- blobs -> a stored image (pull, load, import all end here) --------------------------
+
+
+@dataclass(frozen=True)
+class ImageBlobs:
+    image_id: str  # hex
+    manifest_media_type: str
+    manifest_bytes: bytes
+    config: Descriptor
+    layers: list[Descriptor]  # base first
+
+
+def _prune_tmp(paths: Paths) -> None:
+    """Unpack dirs of processes killed half-way (their per-blob lock is free again), and
+    layers whose removal was interrupted."""
+    root = os.path.join(paths.root, "layers")
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith((".del-", ".import-")):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        elif entry.name.startswith(".tmp-"):
+            lock = FileLock(paths, f"layer-{entry.name[5:]}.lock")
+            if lock.try_acquire():
+                shutil.rmtree(entry.path, ignore_errors=True)
+                lock.release()
+
+
+def ensure_layer(store: Store, blob: Descriptor, expected: str | None) -> tuple[str, int]:
+    """Unpack a layer blob into `layers/<diff id>` unless that layer is already there.
+
+    One process per blob does the work (a per-blob flock; the others wait and find it done).
+    The layer appears only complete (unpacked beside it, then renamed)."""
+    paths = store.paths
+    blob_hex = parse_digest(blob.digest)
+    compression = compression_of(blob.media_type)
+    with FileLock(paths, f"layer-{blob_hex}.lock"):
+        known = store.layer_blob(blob.digest)
+        diff = expected or (known.diff_id if known else None)
+        if diff and os.path.isdir(paths.layer_dir(diff)):
+            size = store.layer_size(diff)
+            if size is not None:
+                if known is None or known.diff_id != diff:
+                    store.add_layer(
+                        diff, size, LayerBlob(blob.digest, diff, blob.media_type, blob.size)
+                    )
+                return diff, size
+        blobs = BlobStore(paths)
+        if not blobs.has(blob.digest):
+            raise UsageError(f"layer blob {blob.digest} is missing from the blob store")
+        tmp = os.path.join(paths.root, "layers", f".tmp-{blob_hex}")
+        shutil.rmtree(tmp, ignore_errors=True)  # a killed predecessor's (we hold its lock)
+        os.makedirs(tmp, mode=0o755)
+        try:
+            got = unpack_layer(blobs.path(blob.digest), tmp, compression)
+            if expected and got.diff_id != expected:
+                raise UsageError(
+                    f"layer {blob.digest} unpacks to sha256:{got.diff_id}, but the image config"
+                    f" says sha256:{expected}"
+                )
+            try:
+                os.rename(tmp, paths.layer_dir(got.diff_id))
+            except OSError as exc:  # the same layer from another archive is already there
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        lb = LayerBlob(blob.digest, got.diff_id, blob.media_type, blob.size)
+        store.add_layer(got.diff_id, got.size, lb)
+        return got.diff_id, got.size
+
+
+def commit_image(
+    store: Store,
+    manifest_digest: str,
+    manifest_bytes: bytes,
+    config_bytes: bytes,
+    names: list[str],
+    repo_digest: str | None,
+) -> ImageRow:
+    """Blobs already in the BlobStore -> a stored image (see /docs: the images contract)."""
+    paths = store.paths
+    if digest_of(manifest_bytes) != manifest_digest:
+        raise UsageError(f"manifest content does not match its digest {manifest_digest}")
+    manifest = parse_manifest(manifest_bytes)
+    if digest_of(config_bytes) != manifest.config.digest:
+        raise UsageError(f"image config does not match its digest {manifest.config.digest}")
+    config = parse_config(config_bytes, len(manifest.layers))
+    diffs = diff_ids(config)
+    blobs = BlobStore(paths)
+    for data, digest in ((manifest_bytes, manifest_digest), (config_bytes, manifest.config.digest)):
+        if not blobs.has(digest):
+            blobs.put_bytes(data, digest)
+    missing = [d.digest for d in manifest.layers if not blobs.has(d.digest)]
+    if missing:
+        raise UsageError(f"layer blob {missing[0]} is missing from the blob store")
+    os.makedirs(os.path.join(paths.root, "layers"), mode=0o700, exist_ok=True)
+    _prune_tmp(paths)
+    image_id = parse_digest(manifest.config.digest)
+    held = [manifest_digest, manifest.config.digest, *(d.digest for d in manifest.layers)]
+    for _ in range(5):
+        sizes = [
+            ensure_layer(store, d, want)[1] for d, want in zip(manifest.layers, diffs, strict=True)
+        ]
+        with ImagesLock(paths):  # rmi frees layers and blobs under this lock
+            if not all(os.path.isdir(paths.layer_dir(d)) for d in diffs):
+                continue  # a layer was freed by a concurrent rmi: unpack it again
+            gone = [d for d in held if not blobs.has(d)]
+            if gone:
+                raise UsageError(f"blob {gone[0]} was removed while storing the image; retry")
+            created = config.get("created")
+            return store.add_image(
+                ImageRow(
+                    id=image_id,
+                    names=list(names),
+                    created=created if isinstance(created, str) and created else now_rfc3339(),
+                    size=sum(sizes),
+                    layers=diffs,
+                    config=config,
+                    digest=manifest_digest,
+                    repo_digests=[repo_digest] if repo_digest else [],
+                    blobs=held,
+                )
+            )
+    raise ConflictError("layers kept being removed while storing the image; retry")
+
+
+def image_blobs(store: Store, ref: str) -> ImageBlobs:
+    """The manifest, config and layer blobs of an image, for push and save."""
+    img = resolve(store, ref)
+    blobs = BlobStore(store.paths)
+    if not (img.digest and all(blobs.has(b) for b in img.blobs)):
+        with ImagesLock(store.paths):
+            _rebuild_blobs(store, img)
+        img = resolve(store, img.id)
+    data = blobs.read_bytes(img.digest, MANIFEST_LIMIT)
+    m = parse_manifest(data)
+    return ImageBlobs(img.id, m.media_type, data, m.config, m.layers)
+
+
+def _rebuild_blobs(store: Store, img: ImageRow) -> None:
+    """An image stored before blobs were kept (or whose blobs were lost): config from the
+    image dir or the row, layers re-packed (gzip) from their dirs. A re-packed layer whose
+    diff id differs from the config's (different tar bytes, same files) gets a new config."""
+    blobs = BlobStore(store.paths)
+    layers: list[Descriptor] = []
+    new_diffs: list[str] = []
+    for diff in img.layers:
+        known = [b for b in store.blobs_of_layer(diff) if blobs.has(b.digest)]
+        if known:
+            layers.append(Descriptor(known[0].media_type, known[0].digest, known[0].size))
+            new_diffs.append(diff)
+            continue
+        desc, got = pack_layer(store, diff)
+        layers.append(desc)
+        new_diffs.append(got)
+    legacy = os.path.join(store.paths.image_dir(img.id), "config.json")
+    if blobs.has(f"sha256:{img.id}"):
+        cfg = blobs.read_bytes(f"sha256:{img.id}", CONFIG_LIMIT)
+    elif os.path.isfile(legacy):
+        with open(legacy, "rb") as f:
+            cfg = f.read()
+    else:
+        cfg = config_bytes(img.config)
+    if new_diffs != img.layers:
+        obj = json.loads(cfg)
+        obj["rootfs"]["diff_ids"] = [f"sha256:{d}" for d in new_diffs]
+        cfg = config_bytes(obj)
+    cfg_digest = blobs.put_bytes(cfg)
+    manifest = build_manifest(Descriptor(OCI_CONFIG, cfg_digest, len(cfg)), layers)
+    digest = blobs.put_bytes(manifest)
+    store.set_image_manifest(img.id, digest, [digest, cfg_digest, *(d.digest for d in layers)])
+
+
+class _Tee:
+    """Hashes the uncompressed stream (the diff id) on its way into gzip."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        self.size += len(data)
+        return self.out.write(data)
+
+
+def pack_layer(store: Store, diff: str) -> tuple[Descriptor, str]:
+    """A gzip'd layer blob made from `layers/<diff>`; returns it and the tar's diff id."""
+    blobs = BlobStore(store.paths)
+    with blobs.writer() as w:
+        gz = gzip.GzipFile(fileobj=cast(BinaryIO, w), mode="wb", compresslevel=5, mtime=0)
+        tee = _Tee(cast(BinaryIO, gz))
+        write_tar(store.paths.layer_dir(diff), cast(BinaryIO, tee), layer=True)
+        gz.close()
+        size = w.written
+        digest = w.commit()
+    got = tee.sha.hexdigest()
+    store.add_layer_blob(LayerBlob(digest, got, MEDIA_TAR_GZIP, size))
+    return Descriptor(MEDIA_TAR_GZIP, digest, size), got
+
+
+# --- import --------------------------------------------------------------------------------
+
+
 def import_tarball(store: Store, opts: ImportOptions) -> ImageRow:
     paths = store.paths
     if opts.source != "-" and not os.path.isfile(opts.source):
         raise UsageError(f"cannot import {opts.source!r}: no such file")
-    name = normalize_name(opts.reference) if opts.reference else None
+    names = [normalize_name(opts.reference)] if opts.reference else []
     container_config: dict[str, object] = {"Env": [DEFAULT_PATH]}
     _apply_changes(container_config, opts.changes)  # bad input fails before any work
-    layers_root = os.path.join(paths.root, "layers")
-    os.makedirs(layers_root, mode=0o700, exist_ok=True)
-    _prune_stale_imports(layers_root)
-    tmp = tempfile.mkdtemp(prefix=".import-", dir=layers_root)
-    os.chmod(tmp, 0o755)  # the rootfs's "/" unless the archive says otherwise
+    blobs = BlobStore(paths)
+    blob = _store_source(blobs, opts.source)
     try:
-        try:
-            digest, size = unpack_layer(opts.source, tmp)
-        except zlib.error as exc:
-            raise UsageError(f"cannot import {opts.source!r}: {exc}") from exc
+        diff, _ = ensure_layer(store, blob, None)
+        now = now_rfc3339()
+        config = {
+            "created": now,
+            "architecture": "amd64",
+            "os": "linux",
+            "config": container_config,
+            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff}"]},
+            "history": [{"created": now, "created_by": "scopebox import", "comment": opts.message}],
+        }
+        cfg = config_bytes(config)
+        cfg_digest = blobs.put_bytes(cfg)
+        manifest = build_manifest(Descriptor(OCI_CONFIG, cfg_digest, len(cfg)), [blob])
+        digest = blobs.put_bytes(manifest)
+        return commit_image(store, digest, manifest, cfg, names, None)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with ImagesLock(paths):
+            if not store.blob_in_use(blob.digest):
+                blobs.remove(blob.digest)
         raise
-    with ImagesLock(paths):
-        final = paths.layer_dir(digest)
-        try:
-            os.rename(tmp, final)
-        except OSError:  # the same layer is already stored: keep that one
-            shutil.rmtree(tmp, ignore_errors=True)
-        return _record_image(store, paths, digest, size, name, opts, container_config)
 
 
-def _prune_stale_imports(layers_root: str, age: float = 3600.0) -> None:
-    """Temporary dirs of imports killed half-way (a live import's dir is younger)."""
-    cutoff = time.time() - age
-    for entry in os.scandir(layers_root):
-        if entry.name.startswith(".import-") and entry.stat().st_mtime < cutoff:
-            shutil.rmtree(entry.path, ignore_errors=True)
+_MEDIA = {"gzip": MEDIA_TAR_GZIP, "zstd": MEDIA_TAR_ZSTD, "none": MEDIA_TAR}
 
 
-def _record_image(
-    store: Store,
-    paths: Paths,
-    digest: str,
-    size: int,
-    name: str | None,
-    opts: ImportOptions,
-    container_config: dict[str, object],
-) -> ImageRow:
-    config = {
-        "created": now_rfc3339(),
-        "architecture": "amd64",
-        "os": "linux",
-        "config": container_config,
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest}"]},
-        "history": [
-            {"created": now_rfc3339(), "created_by": "scopebox import", "comment": opts.message}
-        ],
-    }
-    blob = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
-    image_id = hashlib.sha256(blob).hexdigest()
-    img_dir = paths.image_dir(image_id)
-    os.makedirs(img_dir, mode=0o700, exist_ok=True)
-    with open(os.path.join(img_dir, "config.json"), "wb") as f:
-        f.write(blob)
-    return store.add_image(
-        ImageRow(
-            id=image_id,
-            names=[name] if name else [],
-            created=str(config["created"]),
-            size=size,
-            layers=[digest],
-            config=config,
-        )
-    )
+def _store_source(blobs: BlobStore, source: str) -> Descriptor:
+    """The archive, as given, becomes the layer's blob (so push and save need no re-pack)."""
+    fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC) if source != "-" else os.dup(0)
+    with os.fdopen(fd, "rb") as f, blobs.writer() as w:
+        head = f.read(_CHUNK)
+        kind = sniff_compression(head)
+        while head:
+            w.write(head)
+            head = f.read(_CHUNK)
+        size = w.written
+        digest = w.commit()
+    return Descriptor(_MEDIA[kind], digest, size)
+
+
+# --- removal and reference counts ------------------------------------------------------------
 
 
 def layer_dirs(paths: Paths, img: ImageRow) -> list[str]:
@@ -189,12 +397,59 @@ def remove_image(store: Store, ref: str, force: bool = False) -> list[str]:
                 f"image {ref!r} is in use by container(s) {', '.join(users)};"
                 " remove them first or use -f"
             )
-        store.delete_image(img.id)
-        shutil.rmtree(store.paths.image_dir(img.id), ignore_errors=True)
-        for layer in img.layers:
-            if not store.layer_in_use(layer):
-                shutil.rmtree(store.paths.layer_dir(layer), ignore_errors=True)
+        _delete_locked(store, img)
     return [*(f"Untagged: {n}" for n in img.names), f"Deleted: {img.id}"]
+
+
+def _delete_locked(store: Store, img: ImageRow) -> None:
+    """Drop the row, then free what no other image uses (the caller holds ImagesLock).
+
+    A layer is renamed aside before it is deleted, so a crash mid-way never leaves a partial
+    layer where a later image would reuse it."""
+    paths = store.paths
+    store.delete_image(img.id)
+    shutil.rmtree(paths.image_dir(img.id), ignore_errors=True)
+    rest = store.list_images()
+    used_layers = {d for i in rest for d in i.layers}
+    used_blobs = {b for i in rest for b in i.blobs}
+    blobs = BlobStore(paths)
+    for diff in img.layers:
+        if diff in used_layers:
+            continue
+        aside = os.path.join(paths.root, "layers", f".del-{diff}-{os.getpid()}")
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(paths.layer_dir(diff), aside)
+        store.delete_layer(diff)
+        shutil.rmtree(aside, ignore_errors=True)
+        for lb in store.blobs_of_layer(diff):
+            if lb.digest not in used_blobs:
+                blobs.remove(lb.digest)
+                store.delete_layer_blob(lb.digest)
+    for digest in img.blobs:
+        if digest not in used_blobs:
+            blobs.remove(digest)
+            store.delete_layer_blob(digest)
+
+
+def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
+    names = [normalize_name(n) for n in new_names]
+    with ImagesLock(store.paths):
+        img = resolve(store, ref)
+        return store.add_image(replace(img, names=names, repo_digests=[], blobs=[]))
+
+
+def prune(store: Store, all_unused: bool) -> list[str]:
+    """Dangling images (no name), or with `all_unused` every image no container uses.
+    Returns the removed ids."""
+    removed: list[str] = []
+    with ImagesLock(store.paths):
+        used = {c.image_id for c in store.list_containers()}
+        for img in store.list_images():
+            if img.id in used or (img.names and not all_unused):
+                continue
+            _delete_locked(store, img)
+            removed.append(img.id)
+    return removed
 
 
 def _normalized(ref: str) -> str:

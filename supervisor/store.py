@@ -48,9 +48,28 @@ CREATE TABLE IF NOT EXISTS images (
     created TEXT NOT NULL,
     size INTEGER NOT NULL,
     layers TEXT NOT NULL,
-    config TEXT NOT NULL
+    config TEXT NOT NULL,
+    digest TEXT NOT NULL DEFAULT '',
+    repo_digests TEXT NOT NULL DEFAULT '[]',
+    blobs TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS layers (
+    diff_id TEXT PRIMARY KEY,
+    size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS layer_blobs (
+    digest TEXT PRIMARY KEY,
+    diff_id TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL
 );
 """
+# Columns added after the first release: (table, column, declaration) for older databases.
+MIGRATIONS = [
+    ("images", "digest", "TEXT NOT NULL DEFAULT ''"),
+    ("images", "repo_digests", "TEXT NOT NULL DEFAULT '[]'"),
+    ("images", "blobs", "TEXT NOT NULL DEFAULT '[]'"),
+]
 
 
 @dataclass
@@ -82,12 +101,19 @@ class ContainerRow:
 
 @dataclass
 class ImageRow:
+    """`layers`: diff id hexes, base first. `digest`: the manifest's digest ("" for an image
+    stored before manifests were kept). `blobs`: every blob digest the image holds on to
+    (manifest, config, compressed layers): they are freed with the last image using them."""
+
     id: str
     names: list[str]
     created: str
     size: int
     layers: list[str]
     config: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""
+    repo_digests: list[str] = field(default_factory=list)
+    blobs: list[str] = field(default_factory=list)
 
     @property
     def short_id(self) -> str:
@@ -123,7 +149,20 @@ def _image_from_row(row: sqlite3.Row) -> ImageRow:
         size=row["size"],
         layers=json.loads(row["layers"]),
         config=json.loads(row["config"]),
+        digest=row["digest"],
+        repo_digests=json.loads(row["repo_digests"]),
+        blobs=json.loads(row["blobs"]),
     )
+
+
+@dataclass(frozen=True)
+class LayerBlob:
+    """A compressed (or plain) archive in the blob store and the layer it unpacks to."""
+
+    digest: str
+    diff_id: str
+    media_type: str
+    size: int
 
 
 class Store:
@@ -139,6 +178,10 @@ class Store:
             for stmt in SCHEMA.split(";"):
                 if stmt.strip():
                     self._db.execute(stmt)
+            for table, column, decl in MIGRATIONS:
+                cols = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in cols:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         self._db.close()
@@ -225,18 +268,36 @@ class Store:
     # images -------------------------------------------------------------------------------
 
     def add_image(self, img: ImageRow) -> ImageRow:
-        """Insert, or merge names into an existing image with the same id. Names move."""
+        """Insert, or merge names, repo digests and blobs into an existing image with the same
+        id (its manifest is adopted if it had none). Names move from other images."""
         with self.transaction() as db:
             self._untag(db, img.names, keep=img.id)
             row = db.execute("SELECT * FROM images WHERE id = ?", (img.id,)).fetchone()
             if row is not None:
                 old = _image_from_row(row)
-                names = old.names + [n for n in img.names if n not in old.names]
-                db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(names), img.id))
-                return replace(old, names=names)
+                new = replace(
+                    old,
+                    names=old.names + [n for n in img.names if n not in old.names],
+                    repo_digests=old.repo_digests
+                    + [d for d in img.repo_digests if d not in old.repo_digests],
+                    blobs=old.blobs + [b for b in img.blobs if b not in old.blobs],
+                    digest=old.digest or img.digest,
+                )
+                db.execute(
+                    "UPDATE images SET names = ?, repo_digests = ?, blobs = ?, digest = ?"
+                    " WHERE id = ?",
+                    (
+                        json.dumps(new.names),
+                        json.dumps(new.repo_digests),
+                        json.dumps(new.blobs),
+                        new.digest,
+                        img.id,
+                    ),
+                )
+                return new
             db.execute(
-                "INSERT INTO images (id, names, created, size, layers, config)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO images (id, names, created, size, layers, config, digest,"
+                " repo_digests, blobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     img.id,
                     json.dumps(img.names),
@@ -244,9 +305,64 @@ class Store:
                     img.size,
                     json.dumps(img.layers),
                     json.dumps(img.config),
+                    img.digest,
+                    json.dumps(img.repo_digests),
+                    json.dumps(img.blobs),
                 ),
             )
             return img
+
+    def set_image_manifest(self, image_id: str, digest: str, blobs: list[str]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE images SET digest = ?, blobs = ? WHERE id = ?",
+                (digest, json.dumps(blobs), image_id),
+            )
+
+    # layers and their archives ------------------------------------------------------------
+
+    def add_layer(self, diff_id: str, size: int, blob: LayerBlob | None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO layers (diff_id, size) VALUES (?, ?)", (diff_id, size)
+            )
+            if blob is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO layer_blobs (digest, diff_id, media_type, size)"
+                    " VALUES (?, ?, ?, ?)",
+                    (blob.digest, blob.diff_id, blob.media_type, blob.size),
+                )
+
+    def add_layer_blob(self, blob: LayerBlob) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO layer_blobs (digest, diff_id, media_type, size)"
+                " VALUES (?, ?, ?, ?)",
+                (blob.digest, blob.diff_id, blob.media_type, blob.size),
+            )
+
+    def layer_size(self, diff_id: str) -> int | None:
+        row = self._db.execute("SELECT size FROM layers WHERE diff_id = ?", (diff_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def layer_blob(self, digest: str) -> LayerBlob | None:
+        row = self._db.execute("SELECT * FROM layer_blobs WHERE digest = ?", (digest,)).fetchone()
+        return None if row is None else LayerBlob(**dict(row))
+
+    def blobs_of_layer(self, diff_id: str) -> list[LayerBlob]:
+        rows = self._db.execute("SELECT * FROM layer_blobs WHERE diff_id = ?", (diff_id,))
+        return [LayerBlob(**dict(r)) for r in rows]
+
+    def delete_layer(self, diff_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM layers WHERE diff_id = ?", (diff_id,))
+
+    def delete_layer_blob(self, digest: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM layer_blobs WHERE digest = ?", (digest,))
+
+    def blob_in_use(self, digest: str) -> bool:
+        return any(digest in img.blobs for img in self.list_images())
 
     def _untag(self, db: sqlite3.Connection, names: list[str], keep: str) -> None:
         for row in db.execute("SELECT * FROM images WHERE id != ?", (keep,)).fetchall():

@@ -14,7 +14,7 @@ ALLOWED = {
     "cgroupfs": {"cgroupfs"},
     "units": {"units", "cgroupfs", "jeepney", "systemd"},
     "conmon": {"conmon", "cgroupfs", "units.journald"},
-    "supervisor": OURS | {"jeepney", "systemd"},
+    "supervisor": OURS | {"jeepney", "systemd", "zstandard"},
 }
 
 
