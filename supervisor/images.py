@@ -28,7 +28,6 @@ from supervisor.manifests import (
     MEDIA_TAR_GZIP,
     MEDIA_TAR_ZSTD,
     OCI_CONFIG,
-    Descriptor,
     build_manifest,
     config_bytes,
     diff_ids,
@@ -36,6 +35,7 @@ from supervisor.manifests import (
     parse_config,
     parse_manifest,
 )
+from supervisor.manifests import Descriptor as Descriptor  # re-exported: the contract's name
 from supervisor.paths import Paths
 from supervisor.refs import _short_match, normalize_name
 from supervisor.store import FileLock, ImageRow, ImagesLock, LayerBlob, Store
