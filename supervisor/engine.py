@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from supervisor.errors import (
     CommandCannotRun,
@@ -30,7 +30,7 @@ from supervisor.errors import (
     StateError,
     UsageError,
 )
-from supervisor.mount import is_mountpoint, mount_overlay, umount
+from supervisor.mount import is_mountpoint, umount
 from supervisor.names import generate_name, validate_name
 from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
 from supervisor.paths import Paths
@@ -568,23 +568,33 @@ class Engine:
         row = self.stop(ref, timeout)
         return self.start(row.id).row
 
+    def export(self, ref: str, out: BinaryIO) -> None:
+        """The container's filesystem as a tar; a stopped one is mounted for the while."""
+        from supervisor.layers import write_tar
+
+        row = self.find(ref)
+        with ContainerLock(self.paths, row.id):  # no start/cleanup mounts or unmounts meanwhile
+            target = self.paths.rootfs(row.id)
+            was_mounted = row.config["options"]["rootfs"] or is_mountpoint(target)
+            target = self.mount_rootfs(row)
+            try:
+                write_tar(target, out, layer=False)
+            finally:
+                if not was_mounted:
+                    umount(target, detach=True)
+
     def mount_rootfs(self, row: ContainerRow) -> str:
         if row.config["options"]["rootfs"]:
             return os.path.abspath(row.image_name)
-        from supervisor import images
+        from supervisor import images, rootfs
 
         target = self.paths.rootfs(row.id)
         if not is_mountpoint(target):
             img = self.store.get_image(row.image_id)
             if img is None:
                 raise NotFoundError("image", row.image_name)
-            cdir = self.paths.container_dir(row.id)
-            mount_overlay(
-                images.layer_dirs(self.paths, img),
-                os.path.join(cdir, "upper"),
-                os.path.join(cdir, "work"),
-                target,
-            )
+            lowers = images.layer_dirs(self.paths, img)
+            rootfs.mount_layers(lowers, self.paths.container_dir(row.id), target)
         return target
 
 

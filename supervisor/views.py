@@ -179,7 +179,18 @@ def truncated_command(command: str, width: int = 20) -> str:
     return f'"{text}"'
 
 
-def image_items(img: ImageRow) -> list[dict[str, Any]]:
+def repo_digests(img: ImageRow) -> list[str]:
+    """Podman's RepoDigests: the pulled ones, and each name's repository at the manifest."""
+    out = list(img.repo_digests)
+    if img.digest:
+        for name in img.names:
+            d = f"{split_name(name)[0]}@{img.digest}"
+            if d not in out:
+                out.append(d)
+    return out
+
+
+def image_items(img: ImageRow, containers: int = 0) -> list[dict[str, Any]]:
     """One row per name (Docker lists an image once per tag), or one <none> row."""
     names = img.names or ["<none>:<none>"]
     out = []
@@ -191,27 +202,118 @@ def image_items(img: ImageRow) -> list[dict[str, Any]]:
                 "Tag": tag,
                 "ID": img.short_id,
                 "Id": img.id,
-                "Digest": "",
+                "Digest": img.digest or "<none>",
                 "CreatedSince": ago(img.created),
                 "CreatedAt": img.created,
                 "Created": int(parse_rfc3339(img.created) or 0),
                 "Size": human_size(img.size),
                 "VirtualSize": img.size,
                 "Names": img.names,
-                "Labels": None,
+                "Labels": (img.config.get("config") or {}).get("Labels") or None,
+                "Containers": containers,
+                "Dangling": not img.names,
             }
         )
     return out
 
 
-def inspect_image(img: ImageRow) -> dict[str, Any]:
+def image_json(img: ImageRow, containers: int = 0) -> dict[str, Any]:
+    """Podman's `images --format json` object (one per image, not per name)."""
     return {
         "Id": img.id,
-        "RepoTags": img.names,
-        "Created": img.created,
+        "ParentId": "",
+        "RepoTags": img.names or None,
+        "RepoDigests": repo_digests(img),
         "Size": img.size,
-        "Config": img.config.get("config", {}),
-        "Architecture": img.config.get("architecture"),
-        "Os": img.config.get("os"),
-        "RootFS": {"Type": "layers", "Layers": [f"sha256:{d}" for d in img.layers]},
+        "SharedSize": 0,
+        "VirtualSize": img.size,
+        "Labels": (img.config.get("config") or {}).get("Labels") or None,
+        "Containers": containers,
+        "Names": img.names or None,
+        "Digest": img.digest,
+        "History": img.names or None,
+        "Created": int(parse_rfc3339(img.created) or 0),
+        "CreatedAt": img.created,
     }
+
+
+def inspect_image(img: ImageRow, paths: Paths | None = None) -> dict[str, Any]:
+    """Podman's `image inspect` object."""
+    cfg = img.config
+    history = cfg.get("history") or []
+    comment = next((h.get("comment", "") for h in history if isinstance(h, dict)), "")
+    lowers = [paths.layer_dir(d) for d in reversed(img.layers)] if paths else []
+    return {
+        "Id": img.id,
+        "Digest": img.digest,
+        "RepoTags": img.names,
+        "RepoDigests": repo_digests(img),
+        "Parent": "",
+        "Comment": comment or cfg.get("comment", ""),
+        "Created": img.created,
+        "Config": cfg.get("config") or {},
+        "Version": cfg.get("docker_version", ""),
+        "Author": cfg.get("author", ""),
+        "Architecture": cfg.get("architecture"),
+        "Os": cfg.get("os"),
+        "Size": img.size,
+        "VirtualSize": img.size,
+        "GraphDriver": {
+            "Name": "overlay",
+            "Data": {
+                "UpperDir": lowers[0],
+                **({"LowerDir": ":".join(lowers[1:])} if lowers[1:] else {}),
+            }
+            if lowers
+            else {},
+        },
+        "RootFS": {"Type": "layers", "Layers": [f"sha256:{d}" for d in img.layers]},
+        "Labels": (cfg.get("config") or {}).get("Labels") or None,
+        "Annotations": {},
+        "ManifestType": _manifest_type(paths, img),
+        "User": (cfg.get("config") or {}).get("User", ""),
+        "History": history,
+        "NamesHistory": img.names,
+    }
+
+
+def _manifest_type(paths: Paths | None, img: ImageRow) -> str:
+    if paths is None or not img.digest:
+        return ""
+    import json
+
+    from supervisor.blobs import BlobStore
+
+    try:
+        data = BlobStore(paths).read_bytes(img.digest, 4 << 20)
+        return str(json.loads(data).get("mediaType", "application/vnd.oci.image.manifest.v1+json"))
+    except (OSError, ValueError):
+        return ""
+
+
+def history_items(img: ImageRow, sizes: list[int]) -> list[dict[str, Any]]:
+    """`history`: newest first; each non-empty entry takes the next layer's size."""
+    entries = [h for h in (img.config.get("history") or []) if isinstance(h, dict)]
+    out = []
+    layer = 0
+    for h in entries:
+        empty = bool(h.get("empty_layer"))
+        size = 0 if empty or layer >= len(sizes) else sizes[layer]
+        layer += 0 if empty else 1
+        out.append((h, size))
+    items = []
+    for i, (h, size) in enumerate(reversed(out)):
+        created = str(h.get("created", ""))
+        items.append(
+            {
+                "ID": img.short_id if i == 0 else "<missing>",
+                "Id": img.id if i == 0 else "<missing>",
+                "Created": created,
+                "CreatedSince": ago(created) if created else "",
+                "CreatedBy": str(h.get("created_by", "")),
+                "Size": human_size(size),
+                "RawSize": size,
+                "Comment": str(h.get("comment", "")),
+            }
+        )
+    return items

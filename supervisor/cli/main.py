@@ -36,10 +36,22 @@ VERBS = {
     "stats": "stats",
     "top": "top",
     "update": "update",
+    "tag": "tag",
+    "save": "save",
+    "load": "load",
+    "export": "export",
+    "history": "history",
 }
 GROUPS = {
     "container": {"ls": "ps", "list": "ps", "rm": "rm"},
-    "image": {"ls": "images", "list": "images", "rm": "rmi"},
+    "image": {
+        "ls": "images",
+        "list": "images",
+        "rm": "rmi",
+        "inspect": "image_inspect",
+        "prune": "image_prune",
+    },
+    "system": {"df": "system_df", "info": "info"},
 }
 GLOBAL_HELP = """\
 usage: scopebox [--root DIR] [--runroot DIR] [--runtime PATH] [--cgroup-manager M]
@@ -51,9 +63,10 @@ Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
   pause, unpause, update                                        freeze, thaw, change limits
   ps, logs, inspect, stats, top                                 look at containers
-  import, images, rmi                                           images
-  info, version                                                 this host
-  container VERB, image VERB                                    the same, grouped
+  images, image inspect, tag, rmi, image prune, history        images
+  import, export, save, load                                    archives
+  info, version, system df                                      this host
+  container VERB, image VERB, system VERB                       the same, grouped
 """
 
 

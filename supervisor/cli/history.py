@@ -1,0 +1,52 @@
+"""scopebox history [-H] [-q] [--no-trunc] [--format F] IMAGE"""
+
+from __future__ import annotations
+
+from supervisor import images
+from supervisor.cli.common import engine, print_table
+from supervisor.cli.main import new_parser
+from supervisor.views import history_items
+
+DEFAULT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+HEADER = {
+    "ID": "ID",
+    "CreatedSince": "CREATED",
+    "Created": "CREATED AT",
+    "CreatedBy": "CREATED BY",
+    "Size": "SIZE",
+    "Comment": "COMMENT",
+}
+
+
+def main(argv: list[str]) -> int:
+    p = new_parser("history", "Show the history of an image.")
+    p.add_argument("-H", "--human", action="store_true", default=True)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("--format")
+    p.add_argument("image")
+    ns = p.parse_args(argv)
+    with engine() as eng:
+        img = images.resolve(eng.store, ns.image)
+        sizes = [eng.store.layer_size(d) or 0 for d in img.layers]
+    items = history_items(img, sizes)
+    if ns.quiet:
+        for i in items:
+            print(i["Id"] if ns.no_trunc else i["ID"])
+        return 0
+    if not ns.no_trunc:
+        for i in items:
+            if len(i["CreatedBy"]) > 45:
+                i["CreatedBy"] = i["CreatedBy"][:42] + "..."
+    json_items = [
+        {
+            "id": i["Id"],
+            "created": i["Created"],
+            "CreatedBy": i["CreatedBy"],
+            "size": i["RawSize"],
+            "comment": i["Comment"],
+        }
+        for i in items
+    ]
+    print_table(ns.format, DEFAULT, HEADER, items, json_items)
+    return 0

@@ -1,0 +1,28 @@
+"""scopebox image prune [-a] [-f]"""
+
+from __future__ import annotations
+
+import sys
+
+from supervisor import images
+from supervisor.cli.common import engine
+from supervisor.cli.main import new_parser
+
+
+def main(argv: list[str]) -> int:
+    p = new_parser("image prune", "Remove dangling images (no name), or with -a all unused.")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-f", "--force", action="store_true", help="do not ask for confirmation")
+    ns = p.parse_args(argv)
+    if not ns.force:
+        what = "all images without at least one container" if ns.all else "all dangling images"
+        sys.stdout.write(
+            f"WARNING! This command removes {what}.\nAre you sure you want to continue? [y/N] "
+        )
+        sys.stdout.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            return 0
+    with engine() as eng:
+        for image_id in images.prune(eng.store, ns.all):
+            print(image_id)
+    return 0

@@ -1,0 +1,44 @@
+"""scopebox system df [--format F]"""
+
+from __future__ import annotations
+
+from supervisor import images
+from supervisor.cli.common import engine, print_table
+from supervisor.cli.main import new_parser
+from supervisor.sizes import human_size
+
+DEFAULT = "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+HEADER = {
+    "Type": "TYPE",
+    "Total": "TOTAL",
+    "Active": "ACTIVE",
+    "Size": "SIZE",
+    "Reclaimable": "RECLAIMABLE",
+}
+
+
+def main(argv: list[str]) -> int:
+    p = new_parser("system df", "Show disk usage of images, containers and volumes.")
+    p.add_argument("--format")
+    p.add_argument("-v", "--verbose", action="store_true")
+    ns = p.parse_args(argv)
+    with engine() as eng:
+        rows = images.disk_usage(eng.store)
+    items = [
+        {
+            "Type": r.kind,
+            "Total": r.total,
+            "Active": r.active,
+            "Size": human_size(r.size),
+            "Reclaimable": f"{human_size(r.reclaimable)} ({_pct(r.reclaimable, r.size)}%)",
+            "RawSize": r.size,
+            "RawReclaimable": r.reclaimable,
+        }
+        for r in rows
+    ]
+    print_table(ns.format, DEFAULT, HEADER, items)
+    return 0
+
+
+def _pct(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
