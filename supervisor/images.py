@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from supervisor.blobs import BlobStore, parse_digest
 from supervisor.errors import ConflictError, NotFoundError, UsageError
@@ -28,6 +28,7 @@ from supervisor.manifests import (
     MEDIA_TAR_GZIP,
     MEDIA_TAR_ZSTD,
     OCI_CONFIG,
+    Manifest,
     build_manifest,
     config_bytes,
     diff_ids,
@@ -213,8 +214,33 @@ def commit_image(
         raise UsageError(f"layer blob {missing[0]} is missing from the blob store")
     os.makedirs(os.path.join(paths.root, "layers"), mode=0o700, exist_ok=True)
     _prune_tmp(paths)
-    image_id = parse_digest(manifest.config.digest)
     held = [manifest_digest, manifest.config.digest, *(d.digest for d in manifest.layers)]
+    try:
+        return _commit_layers(store, manifest, config, diffs, names, repo_digest, held)
+    except BaseException:
+        # Layers unpacked for this image and used by no other: not left behind. (A concurrent
+        # commit that needs one again finds it gone under ImagesLock and unpacks it anew.)
+        with ImagesLock(paths):
+            used = {d for i in store.list_images() for d in i.layers}
+            for diff in diffs:
+                if diff not in used:
+                    _free_layer(store, diff)
+        raise
+
+
+def _commit_layers(
+    store: Store,
+    manifest: Manifest,
+    config: dict[str, Any],
+    diffs: list[str],
+    names: list[str],
+    repo_digest: str | None,
+    held: list[str],
+) -> ImageRow:
+    paths = store.paths
+    blobs = BlobStore(paths)
+    image_id = parse_digest(manifest.config.digest)
+    manifest_digest = held[0]
     for _ in range(5):
         sizes = [
             ensure_layer(store, d, want)[1] for d, want in zip(manifest.layers, diffs, strict=True)
@@ -416,11 +442,7 @@ def _delete_locked(store: Store, img: ImageRow) -> None:
     for diff in img.layers:
         if diff in used_layers:
             continue
-        aside = os.path.join(paths.root, "layers", f".del-{diff}-{os.getpid()}")
-        with contextlib.suppress(FileNotFoundError):
-            os.rename(paths.layer_dir(diff), aside)
-        store.delete_layer(diff)
-        shutil.rmtree(aside, ignore_errors=True)
+        _free_layer(store, diff)
         for lb in store.blobs_of_layer(diff):
             if lb.digest not in used_blobs:
                 blobs.remove(lb.digest)
@@ -429,6 +451,17 @@ def _delete_locked(store: Store, img: ImageRow) -> None:
         if digest not in used_blobs:
             blobs.remove(digest)
             store.delete_layer_blob(digest)
+
+
+def _free_layer(store: Store, diff: str) -> None:
+    """Renamed aside first: a crash mid-way never leaves a partial layer where a later image
+    would reuse it (the aside dir is removed by the next commit)."""
+    paths = store.paths
+    aside = os.path.join(paths.root, "layers", f".del-{diff}-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        os.rename(paths.layer_dir(diff), aside)
+    store.delete_layer(diff)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
@@ -440,7 +473,8 @@ def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
 
 def prune(store: Store, all_unused: bool) -> list[str]:
     """Dangling images (no name), or with `all_unused` every image no container uses.
-    Returns the removed ids."""
+    Returns the removed ids. Layers no image uses (left by a process killed between unpacking
+    and recording its image) go too."""
     removed: list[str] = []
     with ImagesLock(store.paths):
         used = {c.image_id for c in store.list_containers()}
@@ -449,6 +483,12 @@ def prune(store: Store, all_unused: bool) -> list[str]:
                 continue
             _delete_locked(store, img)
             removed.append(img.id)
+        in_use = {d for i in store.list_images() for d in i.layers}
+        root = os.path.join(store.paths.root, "layers")
+        for name in os.listdir(root) if os.path.isdir(root) else []:
+            if not name.startswith(".") and name not in in_use:
+                _free_layer(store, name)
+    _prune_tmp(store.paths)
     return removed
 
 

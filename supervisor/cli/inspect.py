@@ -42,4 +42,4 @@ def _one(eng: Any, ref: str, kind: str) -> dict[str, Any]:
         except NotFoundError:
             if kind == "container":
                 raise
-    return inspect_image(images.resolve(eng.store, ref))
+    return inspect_image(images.resolve(eng.store, ref), eng.paths)

@@ -505,6 +505,27 @@ def test_bad_archives_are_refused_and_leave_nothing(
             ),
             "through the symlink",
         ),
+        "second layer hostile": (
+            _archive_with(
+                tmp_path / "i.tar",
+                {
+                    "manifest.json": json.dumps(
+                        [{**entry, "Layers": ["ok.tar", "l.tar"]}]
+                    ).encode(),
+                    "c.json": json.dumps(
+                        {
+                            "rootfs": {
+                                "type": "layers",
+                                "diff_ids": [f"sha256:{sha(good_layer)}", f"sha256:{sha(hostile)}"],
+                            }
+                        }
+                    ).encode(),
+                    "ok.tar": good_layer,
+                    "l.tar": hostile,
+                },
+            ),
+            "through the symlink",
+        ),
         "huge manifest": (
             _archive_with(tmp_path / "f.tar", {"manifest.json": b" " * ((4 << 20) + 1)}),
             "larger than",
@@ -585,3 +606,11 @@ def test_killed_mid_unpack_leaves_nothing_and_the_next_attempt_completes(
     assert not [p for p in os.listdir(layers) if p.startswith(".")]
     assert len(os.listdir(layers / sha(big.read_bytes()) / "d")) == 400
     sb("rmi", "localhost/big:1")
+
+
+def test_prune_removes_layers_no_image_uses(sb: Scopebox, clean: None) -> None:
+    """What a process killed between unpacking a layer and recording its image leaves."""
+    orphan = Path(sb.root, "layers", "f" * 64)
+    (orphan / "etc").mkdir(parents=True)
+    assert sb("image", "prune", "-f").stdout == ""
+    assert not orphan.exists()
