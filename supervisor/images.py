@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, cast
 
@@ -488,8 +489,24 @@ def prune(store: Store, all_unused: bool) -> list[str]:
         for name in os.listdir(root) if os.path.isdir(root) else []:
             if not name.startswith(".") and name not in in_use:
                 _free_layer(store, name)
+        _prune_blobs(store)
     _prune_tmp(store.paths)
     return removed
+
+
+def _prune_blobs(store: Store, age: float = 3600.0) -> None:
+    """Blobs no image lists and older than `age`: left by a killed import or load. (A younger
+    one may belong to a pull about to record its image.)"""
+    blobs = BlobStore(store.paths)
+    blobs.prune_tmp(age)
+    held = {b for i in store.list_images() for b in i.blobs}
+    top = os.path.join(blobs.base, "sha256")
+    cutoff = time.time() - age
+    for entry in os.scandir(top) if os.path.isdir(top) else []:
+        digest = f"sha256:{entry.name}"
+        if digest not in held and entry.stat().st_mtime < cutoff:
+            blobs.remove(digest)
+            store.delete_layer_blob(digest)
 
 
 def _normalized(ref: str) -> str:

@@ -612,5 +612,13 @@ def test_prune_removes_layers_no_image_uses(sb: Scopebox, clean: None) -> None:
     """What a process killed between unpacking a layer and recording its image leaves."""
     orphan = Path(sb.root, "layers", "f" * 64)
     (orphan / "etc").mkdir(parents=True)
+    old_blob, young_blob = (
+        Path(sb.root, "blobs", "sha256", "e" * 64),
+        Path(sb.root, "blobs", "sha256", "d" * 64),
+    )
+    old_blob.write_bytes(b"left by a killed load")
+    young_blob.write_bytes(b"maybe a pull about to record its image")
+    os.utime(old_blob, (0, 0))
     assert sb("image", "prune", "-f").stdout == ""
-    assert not orphan.exists()
+    assert not orphan.exists() and not old_blob.exists() and young_blob.exists()
+    young_blob.unlink()
