@@ -363,22 +363,52 @@ def _load_oci(
     for desc in descs:
         if not isinstance(desc, dict) or not isinstance(desc.get("digest"), str):
             raise UsageError("malformed index.json in the archive: manifest without digest")
-        if desc.get("mediaType") == OCI_INDEX:
-            raise UsageError("multi-platform OCI archives are not supported yet")
         annotations = desc.get("annotations") or {}
         name = annotations.get(CONTAINERD_NAME) or annotations.get(REF_NAME)
-        manifest = blob_bytes(desc["digest"], MANIFEST_LIMIT)
+        manifest_digest = desc["digest"]
+        if desc.get("mediaType") in (OCI_INDEX, DOCKER_LIST):
+            index_bytes = blob_bytes(manifest_digest, MANIFEST_LIMIT)
+            manifest_digest = pick_platform(index_bytes)
+        manifest = blob_bytes(manifest_digest, MANIFEST_LIMIT)
         m = parse_manifest(manifest)
         cfg = blob_bytes(m.config.digest, CONFIG_LIMIT)
         for d in m.layers:
             path = f"blobs/sha256/{parse_digest(d.digest)}"
             if not blobs.has(d.digest):
                 _store_blob(blobs, _member(tar, members, path), d.digest, d.size)
-        blobs.put_bytes(manifest, desc["digest"])
+        blobs.put_bytes(manifest, manifest_digest)
         names = [_oci_name(name)] if isinstance(name, str) and name else []
-        img = images.commit_image(store, desc["digest"], manifest, cfg, names, None)
+        img = images.commit_image(store, manifest_digest, manifest, cfg, names, None)
         out.append(Loaded(img, names))
     return out
+
+
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+_ARCH = {
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
+
+
+def pick_platform(index_bytes: bytes) -> str:
+    """The digest of this host's image (linux, its architecture) in an image index."""
+    try:
+        index = json.loads(index_bytes)
+        entries = index["manifests"]
+    except (ValueError, KeyError, TypeError):
+        raise UsageError("malformed image index in the archive") from None
+    arch = _ARCH.get(os.uname().machine, os.uname().machine)
+    for entry in entries if isinstance(entries, list) else []:
+        platform = entry.get("platform") or {} if isinstance(entry, dict) else {}
+        if platform.get("os") == "linux" and platform.get("architecture") == arch:
+            digest = entry.get("digest")
+            if isinstance(digest, str):
+                return digest
+    raise UsageError(f"the archive's image index has no image for linux/{arch}")
 
 
 def _oci_name(name: str) -> str:

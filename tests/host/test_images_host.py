@@ -622,3 +622,76 @@ def test_prune_removes_layers_no_image_uses(sb: Scopebox, clean: None) -> None:
     assert sb("image", "prune", "-f").stdout == ""
     assert not orphan.exists() and not old_blob.exists() and young_blob.exists()
     young_blob.unlink()
+
+
+def test_load_oci_archive_with_an_image_index(
+    sb: Scopebox, tmp_path: Path, busybox_layer: bytes, clean: None
+) -> None:
+    """A multi-platform OCI archive: this host's image is picked from the nested index."""
+    blobs: dict[str, bytes] = {}
+
+    def put(data: bytes) -> dict[str, object]:
+        blobs[sha(data)] = data
+        return {"digest": f"sha256:{sha(data)}", "size": len(data)}
+
+    def image(layer: bytes, arch: str) -> dict[str, object]:
+        cfg = json.dumps(
+            {
+                "architecture": arch,
+                "os": "linux",
+                "config": {"Cmd": ["sh"]},
+                "rootfs": {"type": "layers", "diff_ids": [f"sha256:{sha(layer)}"]},
+            }
+        ).encode()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **put(cfg)},
+                "layers": [
+                    {
+                        "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                        **put(gzip.compress(layer, mtime=0)),
+                    }
+                ],
+            }
+        ).encode()
+        return {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            **put(manifest),
+            "platform": {"os": "linux", "architecture": arch},
+        }
+
+    other = tar_bytes(lambda t: add_file(t, "wrong-arch", b"arm"))
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [image(other, "arm64"), image(busybox_layer, "amd64")],
+        }
+    ).encode()
+    top = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                **put(index),
+                "annotations": {"org.opencontainers.image.ref.name": "localhost/multiarch:1"},
+            }
+        ],
+    }
+    files = {
+        "oci-layout": b'{"imageLayoutVersion":"1.0.0"}',
+        "index.json": json.dumps(top).encode(),
+        **{f"blobs/sha256/{k}": v for k, v in blobs.items()},
+    }
+    archive = _archive_with(tmp_path / "ma.tar", files)
+    assert sb("load", "-i", str(archive)).stdout == "Loaded image: localhost/multiarch:1\n"
+    assert (
+        sb("run", "--rm", "localhost/multiarch:1", "ls", "/wrong-arch", check=False).returncode == 1
+    )
+    assert (
+        sb("image", "inspect", "-f", "{{.Architecture}}", "localhost/multiarch:1").stdout
+        == "amd64\n"
+    )
+    sb("rmi", "localhost/multiarch:1")

@@ -216,3 +216,19 @@ def test_old_database_is_migrated(tmp_path: Path) -> None:
 
 def test_descriptor_json() -> None:
     assert Descriptor("m", D1, 3).to_json() == {"mediaType": "m", "digest": D1, "size": 3}
+
+
+def test_pick_platform() -> None:
+    from supervisor.archive import pick_platform
+
+    index = {
+        "manifests": [
+            {"digest": D1, "platform": {"os": "linux", "architecture": "arm64"}},
+            {"digest": D2, "platform": {"os": "linux", "architecture": "amd64"}},
+        ]
+    }
+    assert pick_platform(json.dumps(index).encode()) == D2
+    with pytest.raises(UsageError, match="no image for linux/amd64"):
+        pick_platform(json.dumps({"manifests": index["manifests"][:1]}).encode())
+    with pytest.raises(UsageError, match="malformed image index"):
+        pick_platform(b"{}")
