@@ -374,11 +374,13 @@ def test_system_df(sb: Scopebox, tmp_path: Path, busybox_layer: bytes, clean: No
     try:
         rows = json.loads(sb("system", "df", "--format", "json").stdout)
         by = {r["Type"]: r for r in rows}
-        other = sum(len(x) for x in (busybox_layer, shared))  # each layer counted once
-        img_total = sb("images", "-q").stdout.count("\n")
-        assert by["Images"]["Total"] == img_total and by["Images"]["Active"] == 1
-        assert by["Images"]["RawSize"] >= other
-        # d1's layers are in use; d2's only layer is shared with d1: nothing of them reclaimable
+        # each layer counted once: busybox's (the fixture's import), d1's two, d2's shared one
+        bb = int(sb("image", "inspect", "-f", "{{.Size}}", "busybox").stdout)
+        assert sb("images", "-q").stdout.count("\n") == 3 == by["Images"]["Total"]
+        assert by["Images"]["Active"] == 1
+        assert by["Images"]["RawSize"] == bb + len(busybox_layer) + len(shared)
+        # d1's layers are in use and d2's only layer is d1's too: only busybox is reclaimable
+        assert by["Images"]["RawReclaimable"] == bb
         assert by["Containers"]["Total"] == 1 and by["Containers"]["Active"] == 0
         assert by["Containers"]["RawSize"] == 300000 == by["Containers"]["RawReclaimable"]
         table = sb("system", "df").stdout.splitlines()
