@@ -20,6 +20,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import stat
 import tarfile
 import zlib
@@ -30,6 +31,7 @@ from typing import IO, Any, cast
 from supervisor.errors import UsageError
 
 _CHUNK = 1 << 20
+_PR_SET_PDEATHSIG = 1
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
 OPAQUE_XATTR = "trusted.overlay.opaque"
@@ -331,18 +333,31 @@ def unpack_layer(
     `source` is a path or "-" (stdin). The caller removes `layer_dir` on error.
     """
     limits = limits or Limits.from_env()
+    import ctypes  # before the fork: the child only calls prctl
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
     fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC) if source != "-" else os.dup(0)
     try:
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
+            # Dies with us: an orphan would keep writing (and holding our layer lock).
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:
+                os._exit(1)
             os.close(r)
             _extract_child(fd, layer_dir, compression, limits, w)
         os.close(w)
     finally:
         os.close(fd)
-    with os.fdopen(r, "rb") as f:
-        out = f.read()
+    try:
+        with os.fdopen(r, "rb") as f:
+            out = f.read()
+    except BaseException:  # Ctrl-C: stop the child before the caller removes its dir
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     _, status = os.waitpid(pid, 0)
     try:
         msg = json.loads(out)

@@ -592,15 +592,31 @@ def test_killed_mid_unpack_leaves_nothing_and_the_next_attempt_completes(
     with tarfile.open(big, "w") as tar:
         for i in range(400):
             add_file(tar, f"d/f{i}", os.urandom(256 * 1024))
-    proc = sb.popen("import", str(big), "localhost/big:1", start_new_session=True)
+    proc = sb.popen("import", str(big), "localhost/big:1")
     layers = Path(sb.root, "layers")
-    wait_for(
-        lambda: any(p.name.startswith(".tmp-") for p in layers.iterdir()),
-        timeout=60,
-        what="the unpack to start",
-    )
-    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its unpacking child
-    proc.communicate()
+
+    def unpacking() -> bool:  # the child has begun writing files (so it is past its setup)
+        return any(p.name.startswith(".tmp-") and (p / "d").exists() for p in layers.iterdir())
+
+    wait_for(unpacking, timeout=60, what="the unpack to start")
+    (child,) = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    # Stopped, the unpacker cannot finish on its own: only dying with the CLI removes it.
+    os.kill(int(child), signal.SIGSTOP)
+    os.kill(proc.pid, signal.SIGKILL)  # the CLI only
+    proc.wait()
+
+    def gone() -> bool:
+        try:
+            return Path(f"/proc/{child}/stat").read_text().split(") ")[1][0] in "ZX"
+        except FileNotFoundError:
+            return True
+
+    try:
+        wait_for(gone, timeout=5, what="the unpacker to die with the CLI")
+    finally:
+        if not gone():
+            os.kill(int(child), signal.SIGKILL)
+        proc.communicate()  # its pipes close once both are gone
     assert "localhost/big" not in sb("images").stdout
     assert not (layers / sha(big.read_bytes())).exists()
     res = sb("import", str(big), "localhost/big:1")
