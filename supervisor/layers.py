@@ -13,6 +13,7 @@ and `SCOPEBOX_MAX_LAYER_ENTRIES` entries (default 2,000,000).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import hashlib
@@ -333,6 +334,10 @@ def unpack_layer(
     `source` is a path or "-" (stdin). The caller removes `layer_dir` on error.
     """
     limits = limits or Limits.from_env()
+    if compression in ("zstd", "auto"):
+        # Imported here: after its chroot the child can import nothing.
+        with contextlib.suppress(ImportError):
+            import zstandard  # noqa: F401
     import ctypes  # before the fork: the child only calls prctl
 
     libc = ctypes.CDLL(None, use_errno=True)

@@ -713,3 +713,18 @@ def test_load_oci_archive_with_an_image_index(
         == "amd64\n"
     )
     sb("rmi", "localhost/multiarch:1")
+
+
+def test_import_of_a_zstd_tarball(
+    sb: Scopebox, tmp_path: Path, busybox_layer: bytes, clean: None
+) -> None:
+    """The CLI process has not imported zstandard before it forks and chroots the unpacker."""
+    if shutil.which("zstd") is None:
+        pytest.skip("zstd is not installed")
+    (tmp_path / "bb.tar").write_bytes(busybox_layer)
+    subprocess.run(["zstd", "-q", str(tmp_path / "bb.tar")], check=True)
+    sb("import", "--change", 'CMD ["sh"]', str(tmp_path / "bb.tar.zst"), "localhost/zst:1")
+    assert sb("run", "--rm", "localhost/zst:1", "echo", "zstd").stdout == "zstd\n"
+    (ins,) = json.loads(sb("image", "inspect", "localhost/zst:1").stdout)
+    assert ins["RootFS"]["Layers"] == [f"sha256:{sha(busybox_layer)}"]
+    sb("rmi", "localhost/zst:1")
