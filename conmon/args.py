@@ -23,11 +23,19 @@ class Options:
         "log_path",
         "log_tag",
         "name",
+        "notify_socket",
+        "restart",
+        "restart_max",
+        "restarts_file",
         "rundir",
         "runtime",
         "runtime_args",
+        "service",
         "start_fd",
         "stdin",
+        "stop_signal",
+        "stop_timeout",
+        "stopped_file",
         "sync_fd",
     )
 
@@ -48,6 +56,15 @@ class Options:
         self.sync_fd = -1
         self.start_fd = -1
         self.exit_command: list[str] = []
+        # Service mode: the main process of scopebox-<id>.service (no engine on the other end).
+        self.service = False
+        self.notify_socket = ""  # --sdnotify=container: the runtime passes it to the container
+        self.restart = "no"
+        self.restart_max = 0
+        self.restarts_file = ""
+        self.stopped_file = ""
+        self.stop_signal = 15
+        self.stop_timeout = 10
 
 
 _STR = {
@@ -60,12 +77,19 @@ _STR = {
     "--log-driver": "log_driver",
     "--log-path": "log_path",
     "--log-tag": "log_tag",
+    "--restart": "restart",
+    "--notify-socket": "notify_socket",
+    "--restarts-file": "restarts_file",
+    "--stopped-file": "stopped_file",
 }
 _INT = {
     "--log-max-size": "log_max_size",
     "--log-max-file": "log_max_file",
     "--sync-fd": "sync_fd",
     "--start-fd": "start_fd",
+    "--restart-max": "restart_max",
+    "--stop-signal": "stop_signal",
+    "--stop-timeout": "stop_timeout",
 }
 _LIST = {"--runtime-arg": "runtime_args", "--exit-command": "exit_command"}
 _REQUIRED = ("cid", "bundle", "rundir", "exit_file", "runtime")
@@ -77,6 +101,9 @@ def parse_args(argv: list[str]) -> Options:
     for arg in argv:
         if arg == "--stdin":
             opts.stdin = True
+            continue
+        if arg == "--service":
+            opts.service = True
             continue
         key, eq, value = arg.partition("=")
         if not eq:
@@ -108,5 +135,12 @@ def _validate(opts: Options) -> None:
         raise UsageError("--log-driver=k8s-file needs --log-path")
     if opts.log_max_size < 0 or opts.log_max_file < 1:
         raise UsageError("--log-max-size must be >= 0 and --log-max-file >= 1")
-    if opts.sync_fd < 0 or opts.start_fd < 0:
+    if opts.service:
+        if opts.restart not in ("no", "on-failure", "always", "unless-stopped"):
+            raise UsageError(f"unknown --restart policy {opts.restart!r}")
+        if not opts.restarts_file or not opts.stopped_file:
+            raise UsageError("--service needs --restarts-file and --stopped-file")
+        if opts.restart_max < 0 or opts.stop_timeout < 0:
+            raise UsageError("--restart-max and --stop-timeout must be >= 0")
+    elif opts.sync_fd < 0 or opts.start_fd < 0:
         raise UsageError("--sync-fd and --start-fd are required")

@@ -67,8 +67,13 @@ def bind_attach() -> _socket.socket:
 def announce(opts: Options) -> _socket.socket:
     """Run dir, attach socket, ``monitor.pid`` and the first sync line (the engine waits for
     it, then may connect to ``attach`` at once)."""
-    posix.set_inheritable(opts.sync_fd, False)  # runtime and container must not hold it
-    posix.set_inheritable(opts.start_fd, False)
+    if not opts.service:
+        posix.set_inheritable(opts.sync_fd, False)  # runtime and container must not hold it
+        posix.set_inheritable(opts.start_fd, False)
+    try:  # noqa: SIM105 - contextlib costs the monitor memory
+        posix.mkdir(opts.rundir, 0o700)  # a restarted service finds it; after a reboot not
+    except FileExistsError:
+        pass
     posix.chdir(opts.rundir)
     listener = bind_attach()
     me = posix.getpid()
@@ -78,6 +83,8 @@ def announce(opts: Options) -> _socket.socket:
     finally:
         posix.close(fd)
     posix.rename("monitor.pid.tmp", "monitor.pid")
+    if opts.service:
+        return listener  # no engine on the other end: systemd started us
     try:
         _write_all(opts.sync_fd, b'{"monitor_pid": %d}\n' % me)
     except OSError as exc:
@@ -92,12 +99,14 @@ def main() -> None:
     except UsageError as exc:
         _report(f"conmon: {exc}")
         posix._exit(2)
-    if posix.fork():
-        posix._exit(0)  # the engine reaps the intermediate process
-    try:  # noqa: SIM105
-        posix.setsid()
-    except OSError:
-        pass  # already a session leader
+    # Under systemd (--service) we are the unit's main process: no fork, systemd made our session.
+    if not opts.service:
+        if posix.fork():
+            posix._exit(0)  # the engine reaps the intermediate process
+        try:  # noqa: SIM105
+            posix.setsid()
+        except OSError:
+            pass  # already a session leader
     try:
         set_child_subreaper()
     except OSError as exc:

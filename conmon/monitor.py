@@ -19,6 +19,7 @@ from conmon.args import Options
 from conmon.framing import LineFramer
 from conmon.logs import JournaldLog, K8sFileLog, NoneLog, report
 from conmon.record import decode_wait_status, format_exit_record, json_string, write_atomic
+from conmon.restart import EXIT_DONE, EXIT_RESTART
 
 TYPE_CHECKING = False  # `typing` is too heavy to import; mypy knows this name
 if TYPE_CHECKING:
@@ -98,11 +99,18 @@ class Monitor:
         self.error = ""
         self.log: LogSink = NoneLog()
         self.events: list[S.Event] = []
+        self.env = _runtime_env(opts.notify_socket)
+        self.stop_requested = False  # SIGTERM: stop the container (systemctl stop)
+        self.kill_deadline: float | None = None
+        self.restart_next = False  # service mode: exit so that systemd restarts us
+        self.restarts = 0
 
     # -- start-up -------------------------------------------------------------------------
 
     def run(self) -> int:
         """Steps 2-7 of the protocol; the caller already chdir'd to the run dir."""
+        if self.opts.service:
+            return self.run_service()
         opts = self.opts
         # Listening first lets a foreground `run` attach before anything can be written.
         self._listen()
@@ -132,6 +140,78 @@ class Monitor:
         self._loop()
         return 1 if self.error else 0
 
+    def run_service(self) -> int:
+        """The unit's main process: (re)create the container with no engine around.
+
+        The engine prepared rootfs, bundle and run dir before it started the unit; they stay
+        across restarts because cleanup (the exit command) runs only on the last exit.
+        Exit status: EXIT_RESTART asks systemd for another run, EXIT_DONE ends the unit.
+        """
+        from conmon import restart as R
+
+        opts = self.opts
+        self.restarts = R.read_count(opts.restarts_file)
+        if self.restarts:
+            time.sleep(R.extra_sleep(self.restarts))  # Docker's back-off (see conmon.restart)
+        if R.exists(opts.stopped_file):  # stopped while a restart was pending
+            self._run_exit_command()
+            return EXIT_DONE
+        self._listen()
+        self._watch_sigchld()
+        if self.restarts:
+            self._delete_previous()
+        out_r, err_r = self._create()
+        if not self.error:
+            self._start()
+        if self.error:
+            self.fire(S.CREATE_FAILED)
+            if self.restarts:
+                self._run_exit_command()  # the engine is not waiting: clean up ourselves
+            return EXIT_DONE
+        self.log = self._open_log()
+        self._add_output(out_r, "stdout")
+        self._add_output(err_r, "stderr")
+        self._watch_oom()
+        self.fire(S.CREATED)
+        self._loop()
+        return EXIT_RESTART if self.restart_next else EXIT_DONE
+
+    def _delete_previous(self) -> None:
+        """The previous run's runtime state and exit record go before the same id is reused."""
+        opts = self.opts
+        argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
+        spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
+        null = posix.open("/dev/null", posix.O_RDWR | posix.O_CLOEXEC)
+        actions = [(posix.POSIX_SPAWN_DUP2, null, n) for n in (0, 1, 2)]
+        try:
+            pid = spawn(opts.runtime, argv, self.env, file_actions=actions)
+            posix.waitpid(pid, 0)
+        except OSError as exc:
+            report(f"conmon: runtime delete: {exc}")
+        finally:
+            posix.close(null)
+        try:  # noqa: SIM105
+            posix.unlink(opts.exit_file)
+        except OSError:
+            pass
+
+    def _ready(self) -> None:
+        """Service mode: READY=1 to systemd (Type=notify) once the container runs."""
+        from units.notify import sd_notify
+
+        address = posix.environ.get(b"NOTIFY_SOCKET", b"").decode("utf-8", "surrogateescape")
+        try:
+            sd_notify(f"READY=1\nSTATUS=container running (restarts: {self.restarts})", address)
+        except OSError as exc:
+            report(f"conmon: sd_notify: {exc}")
+
+    def _start_error(self) -> None:
+        """Service mode: the engine reads the runtime's message from here."""
+        try:
+            write_atomic(_join(self.opts.rundir, "start-error"), self.error.encode())
+        except OSError as exc:
+            report(f"conmon: cannot write start-error: {exc}")
+
     def _sync(self, line: bytes) -> None:
         try:
             _write_all(self.opts.sync_fd, line)
@@ -154,6 +234,8 @@ class Monitor:
         posix.set_blocking(r, False)
         posix.set_blocking(w, False)
         _signal.signal(_signal.SIGCHLD, _noop_handler)
+        # SIGTERM (systemctl stop of our unit) stops the container; the wakeup byte says which.
+        _signal.signal(_signal.SIGTERM, _noop_handler)
         _signal.set_wakeup_fd(w)
         self._register(r, _IN, self._on_sigchld)
 
@@ -186,10 +268,10 @@ class Monitor:
             (posix.POSIX_SPAWN_DUP2, err_w, 2),
         ]
         # Python ignores SIGPIPE and SIGXFSZ; the container must get the defaults back.
-        sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD)
+        sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD, _signal.SIGTERM)
         spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
         try:
-            rpid = spawn(opts.runtime, argv, posix.environ, file_actions=actions, setsigdef=sigdef)
+            rpid = spawn(opts.runtime, argv, self.env, file_actions=actions, setsigdef=sigdef)
         except OSError as exc:
             self.error = f"cannot run runtime {opts.runtime!r}: {exc.strerror}"
             rpid = -1
@@ -213,7 +295,7 @@ class Monitor:
         null = posix.open("/dev/null", posix.O_RDWR | posix.O_CLOEXEC)
         actions = [(posix.POSIX_SPAWN_DUP2, null, 0), (posix.POSIX_SPAWN_DUP2, null, 1)]
         try:
-            rpid = spawn(opts.runtime, argv, posix.environ, file_actions=actions)
+            rpid = spawn(opts.runtime, argv, self.env, file_actions=actions)
         except OSError as exc:
             self.error = f"cannot run runtime {opts.runtime!r}: {exc.strerror}"
             return
@@ -284,6 +366,12 @@ class Monitor:
             timeout = -1.0
             if self.deadline is not None:
                 timeout = max(0.0, self.deadline - time.monotonic())
+            if self.kill_deadline is not None:
+                left = max(0.0, self.kill_deadline - time.monotonic())
+                timeout = left if timeout < 0 else min(timeout, left)
+                if left == 0.0:
+                    self.kill_deadline = None
+                    self._signal_container(_signal.SIGKILL)
             ready = self.epoll.poll(timeout)
             if not ready and self.deadline is not None and time.monotonic() >= self.deadline:
                 self.deadline = None
@@ -306,11 +394,19 @@ class Monitor:
 
     def _act(self, action: S.Action) -> None:
         if action == S.REPORT_PID:
-            self._sync(b'{"pid": %d}\n' % self.pid)
-            posix.close(self.opts.sync_fd)
+            if self.opts.service:
+                self._ready()
+            else:
+                self._sync(b'{"pid": %d}\n' % self.pid)
+                posix.close(self.opts.sync_fd)
+            if self.stop_requested:
+                self._stop_container()
         elif action == S.REPORT_ERROR:
-            self._sync(('{"error": %s}\n' % json_string(self.error)).encode())  # noqa: UP031
-            posix.close(self.opts.sync_fd)
+            if self.opts.service:
+                self._start_error()
+            else:
+                self._sync(('{"error": %s}\n' % json_string(self.error)).encode())  # noqa: UP031
+                posix.close(self.opts.sync_fd)
             self._close_clients()
         elif action == S.MARK_OOM:
             self.oom_killed = True
@@ -323,17 +419,21 @@ class Monitor:
         elif action == S.CLOSE_CLIENTS:
             self._close_clients()
         elif action == S.RUN_EXIT_COMMAND:
-            self._run_exit_command()
+            if not self.restart_next:  # cleanup only after the last run
+                self._run_exit_command()
             self.fire(S.EXIT_COMMAND_DONE)
 
     # -- handlers -------------------------------------------------------------------------
 
     def _on_sigchld(self, fd: int, mask: int) -> None:
+        got = b""
         try:
-            while posix.read(fd, 512):
-                pass
+            while chunk := posix.read(fd, 512):
+                got += chunk
         except BlockingIOError:
             pass
+        if _signal.SIGTERM in got and not self.stop_requested:
+            self._on_stop_request()
         while True:
             try:
                 pid, status = posix.waitpid(-1, posix.WNOHANG)
@@ -582,6 +682,8 @@ class Monitor:
         record = format_exit_record(
             code, sig, self.oom_killed, self.finished_ns, self.log.errors, self.oom_seen_ns
         )
+        if self.opts.service:
+            record = self._decide_restart(code, record)
         try:
             write_atomic(self.opts.exit_file, record)
         except OSError as exc:
@@ -599,9 +701,9 @@ class Monitor:
         if not argv:
             return
         spawn = posix.posix_spawn if "/" in argv[0] else posix.posix_spawnp
-        sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD)
+        sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD, _signal.SIGTERM)
         try:
-            pid = spawn(argv[0], argv, posix.environ, setsigdef=sigdef)
+            pid = spawn(argv[0], argv, self.env, setsigdef=sigdef)
             _, status = posix.waitpid(pid, 0)
         except OSError as exc:
             report(f"conmon: exit command {argv[0]!r} failed to run: {exc}")
@@ -609,6 +711,64 @@ class Monitor:
         code, _sig = decode_wait_status(status)
         if code:
             report(f"conmon: exit command {argv[0]!r} exited with {code}")
+
+
+    # -- stop and restart ------------------------------------------------------------------
+
+    def _on_stop_request(self) -> None:
+        """SIGTERM: a user stop (systemctl stop, KillMode=mixed). Never restart after it."""
+        self.stop_requested = True
+        if self.opts.service:
+            _touch(self.opts.stopped_file)  # unless-stopped stays down across reboots too
+        if self.pid > 0 and self.status is None and self.state != S.CREATING:
+            self._stop_container()
+
+    def _stop_container(self) -> None:
+        self._signal_container(self.opts.stop_signal)
+        self.kill_deadline = time.monotonic() + self.opts.stop_timeout
+
+    def _signal_container(self, signum: int) -> None:
+        if self.pid <= 0 or self.status is not None:
+            return
+        try:  # noqa: SIM105
+            posix.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def _decide_restart(self, code: int, record: bytes) -> bytes:
+        """Service mode: restart or not (pure rule in conmon.restart); the count is written
+        before the record so that a crash in between cannot lose a restart."""
+        from conmon import restart as R
+
+        opts = self.opts
+        stopped = self.stop_requested or R.exists(opts.stopped_file)
+        self.restart_next = R.wants_restart(opts.restart, opts.restart_max, self.restarts,
+                                            code, stopped)
+        if self.restart_next:
+            try:
+                write_atomic(opts.restarts_file, b"%d\n" % (self.restarts + 1))
+            except OSError as exc:
+                report(f"conmon: cannot write the restart count: {exc}; not restarting")
+                self.restart_next = False
+        flag = b', "restart": true}\n' if self.restart_next else b', "restart": false}\n'
+        return record.rstrip()[:-1] + flag
+
+
+def _touch(path: str) -> None:
+    try:
+        posix.close(posix.open(path, posix.O_WRONLY | posix.O_CREAT | posix.O_CLOEXEC, 0o644))
+    except OSError as exc:
+        report(f"conmon: cannot create {path!r}: {exc}")
+
+
+def _runtime_env(notify_socket: str) -> dict[bytes, bytes]:
+    """Our environment for the runtime and the exit command, without our own NOTIFY_SOCKET
+    (runc would proxy it into the container and make `start` wait for READY): only the one
+    --sdnotify=container asks for."""
+    env = {k: v for k, v in posix.environ.items() if k != b"NOTIFY_SOCKET"}
+    if notify_socket:
+        env[b"NOTIFY_SOCKET"] = notify_socket.encode()
+    return env
 
 
 class _CountingLog(NoneLog):

@@ -35,6 +35,7 @@ from supervisor.names import generate_name, validate_name
 from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
 from supervisor.paths import Paths
 from supervisor.procs import alive, boot_id, pidfd_open, start_time
+from supervisor.restarts import is_service
 from supervisor.signals import parse_signal
 from supervisor.state import ExitRecord, Facts, Status, can_kill, can_start, reconcile
 from supervisor.store import ContainerLock, ContainerRow, ImagesLock, Store
@@ -54,6 +55,7 @@ CLEANUP_BOOT = (
 )
 MONITOR_FLAGS = ("-I", "-S")  # isolated, no site-packages: the monitor needs the stdlib only
 DEFAULT_STOP_TIMEOUT = 10
+SDNOTIFY_MODES = ("container", "conmon", "ignore")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def read_exit_record(path: str) -> ExitRecord | None:
         oom_killed=bool(d.get("oom_killed", False)),
         finished_at=str(d.get("finished_at", "")),
         log_errors=int(d.get("log_errors", 0)),
+        restart=bool(d.get("restart", False)),
     )
 
 
@@ -153,6 +156,50 @@ class Engine:
                 raise NotFoundError("container", ref)
             yield self.refresh(fresh, locked=True)
 
+    def _refresh_service(
+        self, row: ContainerRow, rec: ExitRecord | None
+    ) -> tuple[ContainerRow, ExitRecord | None]:
+        """A monitor run by systemd changes pid at each restart: take the current monitor and
+        container from the run dir, the count from the monitor's file. While a restart is
+        pending (the record says so) and the unit still lives, the container counts as
+        running: the previous run's record is not the final one."""
+        from supervisor import restarts as R
+
+        rundir = self.paths.container_rundir(row.id)
+        mpid = R.read_pid(os.path.join(rundir, "monitor.pid"))
+        mstart = start_time(mpid) if mpid else ""
+        pid, pid_start = self._pid_from_pidfile(row)
+        if not alive(pid, pid_start):
+            pid, pid_start = row.pid, row.pid_start
+        count = R.read_restarts(self.paths, row.id)
+        changes: dict[str, Any] = {}
+        if mstart and (mpid, mstart) != (row.monitor_pid, row.monitor_start):
+            changes.update(monitor_pid=mpid, monitor_start=mstart)
+        if (pid, pid_start) != (row.pid, row.pid_start):
+            changes.update(pid=pid, pid_start=pid_start)
+        if count != row.restart_count:
+            changes["restart_count"] = count
+        if changes:
+            row = self.store.update_container(row.id, **changes)
+        if rec is None or not rec.restart:
+            return row, rec
+        if alive(row.monitor_pid, row.monitor_start) or self._unit_alive(R.unit_name(row.id)):
+            return row, None  # between two runs
+        return row, rec
+
+    def _unit_alive(self, unit: str) -> bool:
+        sd = self.systemd()
+        if sd is None:
+            return False
+        return sd.get_unit_state(unit) in ("active", "activating", "reloading", "deactivating")
+
+    def restarting(self, row: ContainerRow) -> bool:
+        """Between two runs of a restart policy (inspect's State.Restarting)."""
+        if not is_service(row) or not row.status.is_active:
+            return False
+        rec = read_exit_record(self.paths.exit_file(row.id))
+        return rec is not None and rec.restart and not alive(row.pid, row.pid_start)
+
     def list(self) -> list[ContainerRow]:
         return [self.refresh(row) for row in self.store.list_containers()]
 
@@ -170,10 +217,14 @@ class Engine:
         pid, pid_start = row.pid, row.pid_start
         if pid == 0:
             pid, pid_start = self._pid_from_pidfile(row)
+        exit_record = read_exit_record(self.paths.exit_file(row.id))
+        if is_service(row) and row.boot_id == self.boot_id:
+            row, exit_record = self._refresh_service(row, exit_record)
+            pid, pid_start = row.pid, row.pid_start
         facts = Facts(
             status=row.status,
             same_boot=row.boot_id == self.boot_id,
-            exit_record=read_exit_record(self.paths.exit_file(row.id)),
+            exit_record=exit_record,
             container_alive=alive(pid, pid_start),
             monitor_alive=alive(row.monitor_pid, row.monitor_start),
         )
@@ -315,14 +366,28 @@ class Engine:
         from supervisor.resources import host_cpus, host_mems, oci_resources
 
         resources = oci_resources(opts.resources, host_cpus(), host_mems())
-        if opts.cgroups != "enabled":
+        if opts.cgroups not in ("enabled", "split"):
             resources = self._no_cgroups(opts)
         if opts.cgroup_conf:
             resources["unified"] = _cgroup_conf(opts.cgroup_conf)
+        policy = self._restart_policy(opts, systemd is not None)
+        if opts.sdnotify not in SDNOTIFY_MODES:
+            raise UsageError(
+                f"invalid --sdnotify {opts.sdnotify!r} (use {', '.join(SDNOTIFY_MODES)})"
+            )
+        manager = "systemd" if systemd else "cgroupfs"
+        if opts.cgroups == "split":
+            # The monitor stays in the caller's cgroup; the container gets a child of it,
+            # made by the runtime's cgroupfs driver in the caller's delegated subtree.
+            if opts.cgroup_parent:
+                raise UsageError("--cgroups=split and --cgroup-parent cannot be combined")
+            manager, parent = "cgroupfs", _caller_cgroup()
+        else:
+            parent = _cgroup_parent(opts.cgroup_parent, systemd is not None)
         return {
             "options": asdict(opts),
             "runtime": self.runtime().path,
-            "cgroup_manager": "systemd" if systemd else "cgroupfs",
+            "cgroup_manager": manager,
             "log_driver": log_driver,
             "log_opts": log_opts,
             "stop_signal": stop_signal,
@@ -333,16 +398,34 @@ class Engine:
             "mounts": [asdict(m) for m in mounts],
             "ulimits": [list(u) for u in ulimits],
             "resources": resources,
-            "cgroup_parent": _cgroup_parent(opts.cgroup_parent, systemd is not None),
+            "cgroup_parent": parent,
             "cgroups": opts.cgroups,
+            "restart": policy.as_config(),
+            "sdnotify": opts.sdnotify,
         }
+
+    def _restart_policy(self, opts: CreateOptions, systemd: bool) -> Any:
+        from supervisor.restarts import parse_policy
+
+        policy = parse_policy(opts.restart)
+        if policy.name == "no":
+            return policy
+        if opts.auto_remove:
+            raise UsageError("conflicting options: --restart and --rm")
+        if not systemd:
+            raise UsageError(
+                f"--restart={opts.restart} needs systemd (the cgroupfs manager has no"
+                " supervisor to restart containers); only --restart=no works here"
+            )
+        if opts.cgroups == "split":
+            raise UsageError("--restart and --cgroups=split cannot be combined: the caller's"
+                             " unit supervises a split container (use its Restart=)")
+        return policy
 
     def _no_cgroups(self, opts: CreateOptions) -> dict[str, Any]:
         """--cgroups=disabled: the container stays in its monitor's cgroup (crun only)."""
-        if opts.cgroups == "split":
-            raise UsageError("--cgroups=split is not supported yet (enabled, disabled)")
         if opts.cgroups != "disabled":
-            raise UsageError(f"invalid --cgroups {opts.cgroups!r} (enabled, disabled)")
+            raise UsageError(f"invalid --cgroups {opts.cgroups!r} (enabled, disabled, split)")
         if self.runtime().name != "crun":
             raise UsageError("--cgroups=disabled needs crun: runc always makes a cgroup")
         if opts.resources != type(opts.resources)() or opts.cgroup_conf or opts.cgroup_parent:
@@ -382,12 +465,42 @@ class Engine:
                 )
             if not row.cleaned:
                 self._teardown(row)
-            return self._start_locked(row, attach)
+            started = self._start_locked(row, attach)
+        self._notify_caller(started.row)
+        return started
+
+    def _notify_caller(self, row: ContainerRow) -> None:
+        """--sdnotify for a CLI run by a Type=notify unit (Podman's semantics): the unit's
+        main pid becomes the monitor's; with `conmon` the container is ready now, with
+        `container` the container sends READY=1 itself (through the runtime's proxy)."""
+        mode = row.config.get("sdnotify", "container")
+        if mode == "ignore" or not os.environ.get("NOTIFY_SOCKET"):
+            return
+        from units.notify import sd_notify
+
+        lines = [] if is_service(row) else [f"MAINPID={row.monitor_pid}"]
+        if mode == "conmon":
+            lines.append("READY=1")
+        if lines:
+            # The container runs either way; a unit that cannot hear us times out on its own.
+            with contextlib.suppress(OSError):
+                sd_notify("\n".join(lines))
 
     def _start_locked(self, row: ContainerRow, attach: bool) -> Started:
-        from supervisor.launch import launch
+        from supervisor.launch import launch, launch_service
 
+        if is_service(row):
+            return launch_service(self, row, attach)
         return launch(self, row, attach)
+
+    def replace(self, name: str) -> None:
+        """run/create --replace: a container of that name goes first, as by `rm -f`."""
+        try:
+            self.store.find_container(name)
+        except NotFoundError:
+            return
+        with contextlib.suppress(NotFoundError):
+            self.remove(name, force=True)
 
     # stop, kill, wait --------------------------------------------------------------------
 
@@ -434,18 +547,52 @@ class Engine:
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRow:
         row = self.settled(ref)
+        service = self._mark_stopped(row)
         if not row.status.is_active:
             return row
         grace = row.config["stop_timeout"] if timeout is None else timeout
-        self._signal(row, row.config["stop_signal"], all_processes=False)
-        if not self.wait_container_gone(row, grace):
-            self._kill_for_good(row)
+        if alive(row.pid, row.pid_start):
+            self._signal(row, row.config["stop_signal"], all_processes=False)
+            if not self.wait_container_gone(row, grace):
+                self._kill_for_good(row)
+        if service:
+            self._stop_service(row)
         self.wait_monitor_gone(row, 30)
         fresh = self.store.get_container(row.id)
         if fresh is None:  # --rm: its cleanup removed it
             code = self.removed_exit_code(row.id)
             return replace(row, status=Status.EXITED, exit_code=-1 if code is None else code)
         return self.refresh(fresh)
+
+    def _mark_stopped(self, row: ContainerRow) -> bool:
+        """A user's stop: a service's monitor must not restart the container (and an
+        unless-stopped one stays down at boot). True if the container runs as a service."""
+        from supervisor.restarts import stopped_file
+
+        if not is_service(row):
+            return False
+        with open(stopped_file(self.paths, row.id), "w"):
+            pass
+        return True
+
+    def _stop_service(self, row: ContainerRow) -> None:
+        """Stop scopebox-<id>.service and wait: a pending restart is cancelled, and the
+        monitor (SIGTERM) ends the container and cleans up. A unit already gone is fine."""
+        from supervisor.restarts import unit_name
+        from units.errors import NoSuchUnitError, UnitsError
+
+        sd = self.systemd()
+        if sd is None:
+            return
+        unit = unit_name(row.id)
+        try:
+            sd.stop_unit(unit, wait=True, timeout=float(row.config["stop_timeout"]) + 40)
+        except NoSuchUnitError:
+            return
+        except UnitsError as exc:
+            raise RuntimeFailed(f"cannot stop unit {unit}: {exc}") from exc
+        with contextlib.suppress(UnitsError):
+            sd.reset_failed_unit(unit)
 
     def _kill_for_good(self, row: ContainerRow) -> None:
         """SIGKILL through the runtime; if its init is still there after a while (a runtime
@@ -510,8 +657,13 @@ class Engine:
                     f"cannot remove container {row.name!r} as it is running:"
                     " stop it first or use -f"
                 )
-            self._kill_for_good(row)
+            self._mark_stopped(row)
+            if alive(row.pid, row.pid_start):
+                self._kill_for_good(row)
             self.wait_monitor_gone(row, 30)
+        if is_service(row):
+            self._mark_stopped(row)
+            self._stop_service(row)
         with ContainerLock(self.paths, row.id) as lock:
             fresh = self.store.get_container(row.id)
             if fresh is None:  # removed meanwhile (another rm, or --rm)
@@ -596,6 +748,20 @@ class Engine:
             lowers = images.layer_dirs(self.paths, img)
             rootfs.mount_layers(lowers, self.paths.container_dir(row.id), target)
         return target
+
+
+def _caller_cgroup() -> str:
+    """Our own cgroup (the unified hierarchy's, or the first v1 one's name=systemd path)."""
+    with open("/proc/self/cgroup") as f:
+        lines = f.read().splitlines()
+    paths: dict[str, str] = {}
+    for line in lines:
+        _, controllers, where = line.split(":", 2)
+        paths[controllers] = where
+    path = paths.get("") or paths.get("name=systemd") or ""
+    if not path or path == "/":
+        raise UsageError("--cgroups=split needs to run inside a cgroup of its own (a unit)")
+    return path.rstrip("/")
 
 
 def _cgroup_parent(value: str | None, systemd: bool) -> str:
@@ -776,6 +942,9 @@ def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> li
         argv.append(f"--log-tag={lo['tag']}")
     if cfg["options"]["interactive"]:
         argv.append("--stdin")
+    notify = os.environ.get("NOTIFY_SOCKET", "")
+    if cfg.get("sdnotify", "container") == "container" and notify.startswith("/"):
+        argv.append(f"--notify-socket={notify}")  # the runtime proxies it into the container
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
     exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
     argv += [f"--exit-command={a}" for a in exit_cmd]

@@ -212,3 +212,95 @@ def write_bundle_config(engine: Engine, row: ContainerRow, rootfs: str) -> None:
     with open(tmp, "w") as f:
         json.dump(spec, f, indent=1)
     os.replace(tmp, path)
+
+
+def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
+    """Start a container whose monitor is the main process of scopebox-<id>.service.
+
+    systemd starts the monitor (and restarts it, see supervisor.restarts); the start job
+    ends when the monitor sent READY=1 (the container runs) or when it exited before that
+    (its runtime's error is in the run dir's start-error).
+    """
+    from supervisor import restarts as R
+    from units.errors import UnitsError
+
+    paths = engine.paths
+    rundir = paths.container_rundir(row.id)
+    os.makedirs(rundir, mode=0o700, exist_ok=True)
+    for path in (paths.exit_file(row.id), R.stopped_file(paths, row.id),
+                 R.start_error_file(paths, row.id)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    with open(R.restarts_file(paths, row.id), "w") as f:
+        f.write("0\n")  # a start by the user begins a new count, as Docker's
+    engine.store.update_container(row.id, cleaned=False, restart_count=0)
+    try:
+        rootfs = engine.mount_rootfs(row)
+        write_bundle_config(engine, row, rootfs)
+    except BaseException:
+        engine._teardown(row)
+        raise
+    argv = monitor_argv(paths, row, engine.runtime_argv(row)) + R.monitor_service_args(paths, row)
+    env = [
+        f"{k}={v}"
+        for k, v in os.environ.items()
+        if k.startswith("SCOPEBOX_") or k in ("PATH", "LANG", "LC_ALL")
+    ]
+    # Recorded before the unit exists: a CLI killed from here on leaves a unit the next
+    # reader finds through the run dir's pid files.
+    row = engine.store.update_container(
+        row.id,
+        status=Status.RUNNING,
+        monitor_pid=0,
+        monitor_start="",
+        pid=0,
+        pid_start="",
+        boot_id=engine.boot_id,
+        started_at=now_rfc3339(),
+        finished_at="",
+        exit_code=0,
+        oom_killed=False,
+        error="",
+    )
+    unit = R.unit_name(row.id)
+    sd = engine.systemd()
+    try:
+        sd.start_transient_unit(
+            unit, R.service_properties(row, argv, env), timeout=R.START_TIMEOUT_S + 10
+        )
+    except UnitsError as exc:
+        message = _read_text(R.start_error_file(paths, row.id)) or (
+            f"the monitor's unit {unit} failed ({exc}); see journalctl -u {unit}"
+        )
+        with contextlib.suppress(UnitsError):
+            sd.stop_unit(unit)
+        with contextlib.suppress(UnitsError):
+            sd.reset_failed_unit(unit)
+        engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
+        engine._teardown(row)
+        raise exit_error(message) from None
+    mpid = R.read_pid(os.path.join(rundir, "monitor.pid"))
+    pid = R.read_pid(os.path.join(rundir, "pidfile"))
+    row = engine.store.update_container(
+        row.id,
+        monitor_pid=mpid,
+        monitor_start=start_time(mpid),
+        pid=pid,
+        pid_start=start_time(pid),
+    )
+    client = None
+    if attach:
+        from supervisor.attach import AttachClient
+
+        # The container runs already: output before this point is in the log only.
+        with contextlib.suppress(OSError, ScopeboxError):
+            client = AttachClient.connect(rundir)
+    return Started(row, client)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return ""

@@ -37,4 +37,6 @@ class CreateOptions:
     resources: ResourceOptions = field(default_factory=ResourceOptions)
     cgroup_parent: str | None = None
     cgroup_conf: list[str] = field(default_factory=list)
-    cgroups: str = "enabled"  # enabled | disabled (crun only); split: not yet
+    cgroups: str = "enabled"  # enabled | disabled (crun only) | split
+    restart: str = "no"  # no | on-failure[:N] | always | unless-stopped
+    sdnotify: str = "container"  # conmon | container | ignore (Podman's default: container)

@@ -43,6 +43,7 @@ class ExitRecord:
     oom_killed: bool
     finished_at: str
     log_errors: int = 0
+    restart: bool = False  # the monitor exits to be restarted by systemd (a service)
 
 
 @dataclass(frozen=True)

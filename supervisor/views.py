@@ -42,7 +42,9 @@ def status_text(row: ContainerRow) -> str:
     return row.status.value.capitalize()
 
 
-def inspect_container(paths: Paths, row: ContainerRow, image: ImageRow | None) -> dict[str, Any]:
+def inspect_container(
+    paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
+) -> dict[str, Any]:
     opts = row.config["options"]
     args = container_args(row, image)
     img_cfg = (image.config.get("config") or {}) if image else {}
@@ -59,7 +61,7 @@ def inspect_container(paths: Paths, row: ContainerRow, image: ImageRow | None) -
             "Status": row.status.value,
             "Running": row.status is Status.RUNNING,
             "Paused": row.status is Status.PAUSED,
-            "Restarting": False,
+            "Restarting": restarting,
             "OOMKilled": row.oom_killed,
             "Dead": False,
             "Pid": row.pid if running else 0,
@@ -103,7 +105,9 @@ def inspect_container(paths: Paths, row: ContainerRow, image: ImageRow | None) -
                 "Type": row.config["log_driver"],
                 "Config": {k: str(v) for k, v in lo.items() if v},
             },
-            "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+            "RestartPolicy": dict(
+                row.config.get("restart") or {"Name": "no", "MaximumRetryCount": 0}
+            ),
             "Ulimits": [{"Name": n, "Soft": s, "Hard": h} for n, s, h in row.config["ulimits"]],
             "CgroupManager": row.config["cgroup_manager"],
         },

@@ -232,6 +232,14 @@ class Systemd:
         msg = dbus.start_transient_unit(name, "fail", props)
         self._run_job(msg, name, timeout)
 
+    def start_transient_unit(
+        self, name: str, properties: PropertyArg, *, timeout: float = 10.0
+    ) -> None:
+        """Create and start transient unit `name` (a service, say) and wait for its job: for
+        Type=notify until the main process sent READY=1. JobFailedError if it did not."""
+        msg = dbus.start_transient_unit(name, "fail", dbus.properties_from(properties))
+        self._run_job(msg, name, timeout)
+
     def stop_unit(
         self, name: str, mode: str = "replace", wait: bool = True, timeout: float = STOP_TIMEOUT
     ) -> None:

@@ -61,7 +61,14 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     add_resource_flags(p, "process limit (default 2048, -1 for unlimited)")
     a("--cgroup-parent", help="parent cgroup: a slice (systemd) or a path (cgroupfs)")
     a("--cgroup-conf", action="append", default=[], help="cgroup v2 file=value")
-    a("--cgroups", default="enabled", help="enabled, or disabled (crun): no cgroup of its own")
+    a("--cgroups", default="enabled",
+      help="enabled; disabled (crun): no cgroup of its own; split: the monitor stays in the"
+      " caller's cgroup, the container goes below it")
+    a("--restart", default="no", help="no, on-failure[:N], always or unless-stopped (systemd)")
+    a("--sdnotify", default="container",
+      help="conmon: READY once started; container: the container sends it; ignore")
+    a("--cidfile", help="write the container's id to this file (must not exist)")
+    a("--replace", action="store_true", help="remove a container of the same --name first")
     for flag in (
         "-t",
         "--tty",
@@ -71,7 +78,6 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
         "--publish-all",
         "--privileged",
         "--pod",
-        "--restart",
     ):
         nargs = 0 if flag in ("-t", "--tty", "-P", "--publish-all", "--privileged") else None
         a(flag, action=_NotSupported, nargs=nargs, help=argparse.SUPPRESS)
@@ -154,7 +160,59 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         ulimits=ns.ulimit,
         network=ns.network,
         auto_remove=ns.rm,
+        restart=ns.restart,
+        sdnotify=ns.sdnotify,
     )
+
+
+def create_container(eng: Engine, ns: argparse.Namespace, opts: CreateOptions) -> Any:
+    """create/run: --replace and --cidfile around Engine.create (Podman's behaviour)."""
+    import os
+
+    if ns.cidfile and os.path.lexists(ns.cidfile):
+        raise UsageError(
+            f"container id file {ns.cidfile!r} exists: is another container using it?"
+            " remove it first"
+        )
+    if ns.replace and opts.name:
+        eng.replace(opts.name)
+    row = eng.create(opts)
+    if ns.cidfile:
+        try:
+            fd = os.open(ns.cidfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            with os.fdopen(fd, "w") as f:
+                f.write(row.id)
+        except OSError as exc:
+            eng.remove(row.id, force=True)
+            raise UsageError(f"cannot write --cidfile {ns.cidfile!r}: {exc.strerror}") from exc
+    return row
+
+
+def remove_cidfile(ns: argparse.Namespace) -> None:
+    import contextlib
+    import os
+
+    if getattr(ns, "cidfile", None):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(ns.cidfile)
+
+
+def read_cidfiles(paths: list[str], ignore: bool) -> list[str]:
+    """`rm/stop --cidfile`: the ids in these files (missing files are skipped with -i)."""
+    refs = []
+    for path in paths:
+        try:
+            with open(path) as f:
+                cid = f.read().strip()
+        except FileNotFoundError:
+            if ignore:
+                continue
+            raise UsageError(f"cannot read --cidfile {path!r}: no such file") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read --cidfile {path!r}: {exc.strerror}") from exc
+        if cid:
+            refs.append(cid)
+    return refs
 
 
 def _entrypoint(value: str) -> list[str]:

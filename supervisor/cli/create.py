@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import add_create_flags, create_options, engine, new_create_parser
+from supervisor.cli.common import (
+    add_create_flags,
+    create_container,
+    create_options,
+    engine,
+    new_create_parser,
+)
 
 
 def main(argv: list[str]) -> int:
@@ -10,6 +16,6 @@ def main(argv: list[str]) -> int:
     add_create_flags(p)
     ns = p.parse_args(argv)
     with engine() as eng:
-        row = eng.create(create_options(ns))
+        row = create_container(eng, ns, create_options(ns))
     print(row.id)
     return 0

@@ -38,7 +38,9 @@ def _one(eng: Any, ref: str, kind: str) -> dict[str, Any]:
     if kind in ("container", "all"):
         try:
             row = eng.find(ref)
-            return inspect_container(eng.paths, row, eng.store.get_image(row.image_id))
+            return inspect_container(
+                eng.paths, row, eng.store.get_image(row.image_id), eng.restarting(row)
+            )
         except NotFoundError:
             if kind == "container":
                 raise

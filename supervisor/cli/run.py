@@ -9,7 +9,14 @@ import sys
 from types import FrameType
 
 from supervisor.attach import AttachClient
-from supervisor.cli.common import add_create_flags, create_options, engine, new_create_parser
+from supervisor.cli.common import (
+    add_create_flags,
+    create_container,
+    create_options,
+    engine,
+    new_create_parser,
+    remove_cidfile,
+)
 from supervisor.engine import Engine
 from supervisor.errors import ScopeboxError
 
@@ -32,12 +39,13 @@ def main(argv: list[str]) -> int:
     ns = p.parse_args(argv)
     opts = create_options(ns)
     with engine() as eng:
-        row = eng.create(opts)
+        row = create_container(eng, ns, opts)
         try:
             started = eng.start(row.id, attach=not ns.detach)
         except ScopeboxError:
             if opts.auto_remove:
                 _remove_quietly(eng, row.id)
+                remove_cidfile(ns)
             raise
         if ns.detach:
             print(row.id)

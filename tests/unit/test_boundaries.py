@@ -13,7 +13,7 @@ OURS = {"supervisor", "conmon", "cgroupfs", "units"}
 ALLOWED = {
     "cgroupfs": {"cgroupfs"},
     "units": {"units", "cgroupfs", "jeepney", "systemd"},
-    "conmon": {"conmon", "cgroupfs", "units.journald"},
+    "conmon": {"conmon", "cgroupfs", "units.journald", "units.notify"},
     "supervisor": OURS | {"jeepney", "systemd", "zstandard"},
 }
 

@@ -1,0 +1,135 @@
+"""Restart policies: parsing, and the engine's side of a monitor that runs as a systemd service.
+
+With a restart policy other than `no` (and the systemd cgroup manager) the monitor is the
+main process of the transient `scopebox-<id>.service`; systemd restarts it, and the monitor
+decides by its exit status whether it wants that (`conmon.restart`). Files the two share, in
+the container's persistent dir:
+
+    restarts   the restart count (the monitor writes it before each restart; start resets it)
+    stopped    a user stopped the container: no restart, and unless-stopped stays down at boot
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from conmon.restart import EXIT_DONE, POLICIES, SYSTEMD_RESTART_SEC
+from supervisor.errors import UsageError
+from supervisor.paths import Paths
+from supervisor.store import ContainerRow
+
+START_TIMEOUT_S = 90  # the longest back-off (60 s) plus create and start
+USEC = 1_000_000
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    name: str = "no"
+    max_retries: int = 0
+
+    def as_config(self) -> dict[str, Any]:
+        """Docker's HostConfig.RestartPolicy shape (also what the store keeps)."""
+        return {"Name": self.name, "MaximumRetryCount": self.max_retries}
+
+
+def parse_policy(value: str) -> RestartPolicy:
+    """`no`, `on-failure[:N]`, `always`, `unless-stopped` (Docker's syntax)."""
+    name, colon, count = value.partition(":")
+    if name not in POLICIES:
+        raise UsageError(
+            f"invalid --restart {value!r}: use no, on-failure[:N], always or unless-stopped"
+        )
+    if not colon:
+        return RestartPolicy(name)
+    if name != "on-failure":
+        raise UsageError(f"invalid --restart {value!r}: only on-failure takes a retry count")
+    if not count.isdigit():
+        raise UsageError(f"invalid --restart {value!r}: the retry count is a whole number >= 0")
+    return RestartPolicy(name, int(count))
+
+
+def policy_of(row: ContainerRow) -> RestartPolicy:
+    d = row.config.get("restart") or {}
+    return RestartPolicy(str(d.get("Name", "no")), int(d.get("MaximumRetryCount", 0)))
+
+
+def is_service(row: ContainerRow) -> bool:
+    """The monitor runs as scopebox-<id>.service (else: a scope, or no systemd at all)."""
+    return policy_of(row).name != "no" and row.config["cgroup_manager"] == "systemd"
+
+
+def unit_name(cid: str) -> str:
+    return f"scopebox-{cid}.service"
+
+
+def restarts_file(paths: Paths, cid: str) -> str:
+    return os.path.join(paths.container_dir(cid), "restarts")
+
+
+def stopped_file(paths: Paths, cid: str) -> str:
+    return os.path.join(paths.container_dir(cid), "stopped")
+
+
+def start_error_file(paths: Paths, cid: str) -> str:
+    return os.path.join(paths.container_rundir(cid), "start-error")
+
+
+def read_restarts(paths: Paths, cid: str) -> int:
+    try:
+        with open(restarts_file(paths, cid)) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def read_pid(path: str) -> int:
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+def monitor_service_args(paths: Paths, row: ContainerRow) -> list[str]:
+    """What the monitor needs beyond the scope protocol's arguments to run as the unit."""
+    policy = policy_of(row)
+    return [
+        "--service",
+        f"--restart={policy.name}",
+        f"--restart-max={policy.max_retries}",
+        f"--restarts-file={restarts_file(paths, row.id)}",
+        f"--stopped-file={stopped_file(paths, row.id)}",
+        f"--stop-signal={row.config['stop_signal']}",
+        f"--stop-timeout={row.config['stop_timeout']}",
+    ]
+
+
+def service_properties(row: ContainerRow, argv: list[str], env: list[str]) -> list[Any]:
+    """StartTransientUnit properties of scopebox-<id>.service.
+
+    Restart= maps the policy; the exact count and the back-off live in the monitor (its
+    exit status EXIT_DONE is in RestartPreventExitStatus=), so no StartLimit is needed.
+    """
+    policy = policy_of(row)
+    restart = "on-failure" if policy.name == "on-failure" else "always"
+    done: tuple[list[int], list[int]] = ([EXIT_DONE], [])
+    return [
+        ("Description", ("s", f"scopebox container {row.name}")),
+        ("Slice", ("s", row.config["cgroup_parent"])),
+        ("Type", ("s", "notify")),
+        ("NotifyAccess", ("s", "main")),
+        ("ExecStart", ("a(sasb)", [(argv[0], argv, False)])),
+        ("Environment", ("as", env)),
+        ("Restart", ("s", restart)),
+        ("RestartUSec", ("t", int(SYSTEMD_RESTART_SEC * USEC))),
+        ("RestartPreventExitStatus", ("(aiai)", done)),
+        ("SuccessExitStatus", ("(aiai)", done)),
+        ("KillMode", ("s", "mixed")),
+        ("Delegate", ("b", True)),
+        ("TimeoutStartUSec", ("t", START_TIMEOUT_S * USEC)),
+        ("TimeoutStopUSec", ("t", (int(row.config["stop_timeout"]) + 30) * USEC)),
+        ("StartLimitIntervalUSec", ("t", 0)),
+        ("CollectMode", ("s", "inactive-or-failed")),
+    ]
