@@ -150,9 +150,12 @@ class Monitor:
         from conmon import restart as R
 
         opts = self.opts
-        self.restarts = R.read_count(opts.restarts_file)
+        self.restarts, exited_ns = R.read_count(opts.restarts_file)
         if self.restarts:
-            time.sleep(R.extra_sleep(self.restarts))  # Docker's back-off (see conmon.restart)
+            # Docker's back-off (see conmon.restart); the same boot: CLOCK_MONOTONIC holds.
+            delay = R.sleep_left(self.restarts, exited_ns, time.monotonic_ns())
+            report(f"conmon: restart {self.restarts}: back-off {R.backoff(self.restarts):.1f} s")
+            time.sleep(delay)
         if R.exists(opts.stopped_file):  # stopped while a restart was pending
             self._run_exit_command()
             return EXIT_DONE
@@ -716,10 +719,10 @@ class Monitor:
     # -- stop and restart ------------------------------------------------------------------
 
     def _on_stop_request(self) -> None:
-        """SIGTERM: a user stop (systemctl stop, KillMode=mixed). Never restart after it."""
+        """SIGTERM (systemctl stop, shutdown; KillMode=mixed): stop the container, no restart.
+        Not a user's `stop` for unless-stopped (only the engine's stop marks that): at
+        shutdown systemd stops every unit, and those containers must come back at boot."""
         self.stop_requested = True
-        if self.opts.service:
-            _touch(self.opts.stopped_file)  # unless-stopped stays down across reboots too
         if self.pid > 0 and self.status is None and self.state != S.CREATING:
             self._stop_container()
 
@@ -746,19 +749,13 @@ class Monitor:
                                             code, stopped)
         if self.restart_next:
             try:
-                write_atomic(opts.restarts_file, b"%d\n" % (self.restarts + 1))
+                record_ns = time.monotonic_ns()
+                write_atomic(opts.restarts_file, R.format_count(self.restarts + 1, record_ns))
             except OSError as exc:
                 report(f"conmon: cannot write the restart count: {exc}; not restarting")
                 self.restart_next = False
         flag = b', "restart": true}\n' if self.restart_next else b', "restart": false}\n'
         return record.rstrip()[:-1] + flag
-
-
-def _touch(path: str) -> None:
-    try:
-        posix.close(posix.open(path, posix.O_WRONLY | posix.O_CREAT | posix.O_CLOEXEC, 0o644))
-    except OSError as exc:
-        report(f"conmon: cannot create {path!r}: {exc}")
 
 
 def _runtime_env(notify_socket: str) -> dict[bytes, bytes]:

@@ -29,6 +29,17 @@ if [ -d /run/systemd/system ]; then systemctl restart systemd-journald || true; 
     --config-settings editable_mode=compat
 ln -sf "$here/.venv/bin/scopebox" /usr/local/bin/scopebox
 
+# Containers with --restart=always / unless-stopped come back at boot.
+install -D -m 0644 packaging/systemd/scopebox-restart.service \
+    /etc/systemd/system/scopebox-restart.service
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload && systemctl enable scopebox-restart.service
+else  # no systemd running now: enable it the way systemctl would
+    mkdir -p /etc/systemd/system/default.target.wants
+    ln -sf /etc/systemd/system/scopebox-restart.service \
+        /etc/systemd/system/default.target.wants/scopebox-restart.service
+fi
+
 if ! scopebox image inspect busybox >/dev/null 2>&1; then
     tar=$(mktemp --suffix=.tar)
     sh packaging/busybox-rootfs.sh "$tar"

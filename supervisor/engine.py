@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -492,6 +492,21 @@ class Engine:
         if is_service(row):
             return launch_service(self, row, attach)
         return launch(self, row, attach)
+
+    def startable(self, policies: Sequence[str]) -> Sequence[ContainerRow]:
+        """`start --all [--filter restart-policy=P]`: containers not running whose policy is
+        one of `policies` (any if empty); unless-stopped ones only if no user stopped them."""
+        from supervisor.restarts import policy_of, stopped_file
+
+        out = []
+        for row in self.list():
+            name = policy_of(row).name
+            if row.status.is_active or (policies and name not in policies):
+                continue
+            if name == "unless-stopped" and os.path.exists(stopped_file(self.paths, row.id)):
+                continue
+            out.append(row)
+        return out
 
     def replace(self, name: str) -> None:
         """run/create --replace: a container of that name goes first, as by `rm -f`."""

@@ -232,7 +232,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
     with open(R.restarts_file(paths, row.id), "w") as f:
-        f.write("0\n")  # a start by the user begins a new count, as Docker's
+        f.write("0 0\n")  # a start by the user begins a new count, as Docker's
     engine.store.update_container(row.id, cleaned=False, restart_count=0)
     try:
         rootfs = engine.mount_rootfs(row)

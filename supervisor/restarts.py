@@ -79,7 +79,7 @@ def start_error_file(paths: Paths, cid: str) -> str:
 def read_restarts(paths: Paths, cid: str) -> int:
     try:
         with open(restarts_file(paths, cid)) as f:
-            return int(f.read().strip() or 0)
+            return int((f.read().split() or ["0"])[0])
     except (OSError, ValueError):
         return 0
 
