@@ -156,6 +156,23 @@ class Engine:
                 raise NotFoundError("container", ref)
             yield self.refresh(fresh, locked=True)
 
+    def _facts(self, row: ContainerRow) -> tuple[ContainerRow, int, str, Facts]:
+        pid, pid_start = row.pid, row.pid_start
+        if pid == 0:
+            pid, pid_start = self._pid_from_pidfile(row)
+        exit_record = read_exit_record(self.paths.exit_file(row.id))
+        if is_service(row) and row.boot_id == self.boot_id:
+            row, exit_record = self._refresh_service(row, exit_record)
+            pid, pid_start = row.pid, row.pid_start
+        facts = Facts(
+            status=row.status,
+            same_boot=row.boot_id == self.boot_id,
+            exit_record=exit_record,
+            container_alive=alive(pid, pid_start),
+            monitor_alive=alive(row.monitor_pid, row.monitor_start),
+        )
+        return row, pid, pid_start, facts
+
     def _refresh_service(
         self, row: ContainerRow, rec: ExitRecord | None
     ) -> tuple[ContainerRow, ExitRecord | None]:
@@ -185,6 +202,12 @@ class Engine:
             return row, rec
         if alive(row.monitor_pid, row.monitor_start) or self._unit_alive(R.unit_name(row.id)):
             return row, None  # between two runs
+        # The unit is gone, so what it left is final; it may have run to the end since the
+        # first look: read again.
+        rec = read_exit_record(self.paths.exit_file(row.id))
+        count = R.read_restarts(self.paths, row.id)
+        if count != row.restart_count:
+            row = self.store.update_container(row.id, restart_count=count)
         return row, rec
 
     def _unit_alive(self, unit: str) -> bool:
@@ -214,20 +237,11 @@ class Engine:
                 self.cleanup(row.id)
                 return self.store.get_container(row.id) or row
             return row
-        pid, pid_start = row.pid, row.pid_start
-        if pid == 0:
-            pid, pid_start = self._pid_from_pidfile(row)
-        exit_record = read_exit_record(self.paths.exit_file(row.id))
-        if is_service(row) and row.boot_id == self.boot_id:
-            row, exit_record = self._refresh_service(row, exit_record)
-            pid, pid_start = row.pid, row.pid_start
-        facts = Facts(
-            status=row.status,
-            same_boot=row.boot_id == self.boot_id,
-            exit_record=exit_record,
-            container_alive=alive(pid, pid_start),
-            monitor_alive=alive(row.monitor_pid, row.monitor_start),
-        )
+        row, pid, pid_start, facts = self._facts(row)
+        if facts.exit_record is None and not facts.monitor_alive and not facts.container_alive:
+            # The monitor may have written its record and exited after our first look:
+            # look once more before calling it dead.
+            row, pid, pid_start, facts = self._facts(row)
         verdict = reconcile(facts)
         if not verdict.changed:
             if pid != row.pid:
