@@ -38,6 +38,7 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_rm_containers,
     test_run_flags,
 )
+from tests.cases_units import test_cidfile_replace_and_ignore  # noqa: F401
 from tests.clihelp import Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.systemd
