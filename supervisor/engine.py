@@ -650,7 +650,12 @@ class Engine:
                 if code is None:
                     raise NotFoundError("container", ref)
                 return code
+            before = (row.pid, row.monitor_pid)
             row = self.refresh(fresh)
+            if row.status.is_active and (row.pid, row.monitor_pid) == before:
+                # A restart policy between two runs: systemd has not started the next
+                # monitor yet (RestartSec=), so there is no process to wait on for a moment.
+                time.sleep(0.05)
         return row.exit_code
 
     def removed_exit_code(self, cid: str) -> int | None:
