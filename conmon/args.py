@@ -37,6 +37,7 @@ class Options:
         "stop_timeout",
         "stopped_file",
         "sync_fd",
+        "wait_attach",
     )
 
     def __init__(self) -> None:
@@ -65,6 +66,7 @@ class Options:
         self.stopped_file = ""
         self.stop_signal = 15
         self.stop_timeout = 10
+        self.wait_attach = 0  # service mode, first run: seconds to wait for an attach client
 
 
 _STR = {
@@ -90,6 +92,7 @@ _INT = {
     "--restart-max": "restart_max",
     "--stop-signal": "stop_signal",
     "--stop-timeout": "stop_timeout",
+    "--wait-attach": "wait_attach",
 }
 _LIST = {"--runtime-arg": "runtime_args", "--exit-command": "exit_command"}
 _REQUIRED = ("cid", "bundle", "rundir", "exit_file", "runtime")

@@ -160,6 +160,8 @@ class Monitor:
             self._run_exit_command()
             return EXIT_DONE
         self._listen()
+        if opts.wait_attach and not self.restarts:
+            self._wait_for_attach(opts.wait_attach)
         self._watch_sigchld()
         if self.restarts:
             self._delete_previous()
@@ -178,6 +180,14 @@ class Monitor:
         self.fire(S.CREATED)
         self._loop()
         return EXIT_RESTART if self.restart_next else EXIT_DONE
+
+    def _wait_for_attach(self, seconds: int) -> None:
+        """A foreground `run` connects before the container exists, so it misses nothing; if
+        it does not come (the CLI died), the container runs all the same."""
+        listener = self.listener
+        assert listener is not None
+        if select.select([listener.fileno()], [], [], seconds)[0]:
+            self._on_accept(listener.fileno(), _IN)
 
     def _delete_previous(self) -> None:
         """The previous run's runtime state and exit record go before the same id is reused."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import subprocess
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from supervisor.engine import Engine
 
 GO = b"1"
+ATTACH_WAIT_S = 10  # service mode: how long the first run waits for a foreground `run`
 
 
 def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
@@ -264,11 +266,26 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     )
     unit = R.unit_name(row.id)
     sd = engine.systemd()
+    client = None
+    if attach:
+        argv.append(f"--wait-attach={ATTACH_WAIT_S}")
     try:
-        sd.start_transient_unit(
-            unit, R.service_properties(row, argv, env), timeout=R.START_TIMEOUT_S + 10
-        )
-    except UnitsError as exc:
+        props = R.service_properties(row, argv, env)
+        job = sd.start_transient_unit(unit, props, timeout=R.START_TIMEOUT_S, wait=False)
+        if attach:
+            # The first run waits for us (or ATTACH_WAIT_S) before it creates the container,
+            # so a foreground `run` misses no output.
+            client = _connect_when_bound(rundir, ATTACH_WAIT_S)
+        sd.wait_job(job, unit, timeout=R.START_TIMEOUT_S + 10)
+    except BaseException as exc:
+        if client is not None:
+            client.close()
+        if not isinstance(exc, UnitsError):
+            with contextlib.suppress(UnitsError):
+                sd.stop_unit(unit)
+            engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
+            engine._teardown(row)
+            raise
         message = _read_text(R.start_error_file(paths, row.id)) or (
             f"the monitor's unit {unit} failed ({exc}); see journalctl -u {unit}"
         )
@@ -288,14 +305,29 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         pid=pid,
         pid_start=start_time(pid),
     )
-    client = None
-    if attach:
-        from supervisor.attach import AttachClient
-
-        # The container runs already: output before this point is in the log only.
-        with contextlib.suppress(OSError, ScopeboxError):
-            client = AttachClient.connect(rundir)
     return Started(row, client)
+
+
+def _connect_when_bound(rundir: str, timeout: float) -> Any:
+    """Connect to the monitor's attach socket as soon as it is bound (inotify on the run
+    dir, no polling); None if it did not appear in time (the container runs unattached)."""
+    import time
+
+    from cgroupfs.events import InotifyWatch
+    from supervisor.attach import AttachClient
+
+    in_create, in_moved_to = 0x100, 0x80
+    deadline = time.monotonic() + timeout
+    with InotifyWatch() as watch:
+        watch.add_watch(rundir, in_create | in_moved_to)
+        while True:
+            if os.path.exists(os.path.join(rundir, "attach")):
+                with contextlib.suppress(ScopeboxError):
+                    return AttachClient.connect(rundir)
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([watch.fileno()], [], [], left)[0]:
+                return None
+            watch.read_events()
 
 
 def _read_text(path: str) -> str:

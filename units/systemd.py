@@ -233,12 +233,26 @@ class Systemd:
         self._run_job(msg, name, timeout)
 
     def start_transient_unit(
-        self, name: str, properties: PropertyArg, *, timeout: float = 10.0
-    ) -> None:
+        self, name: str, properties: PropertyArg, *, timeout: float = 10.0, wait: bool = True
+    ) -> str:
         """Create and start transient unit `name` (a service, say) and wait for its job: for
-        Type=notify until the main process sent READY=1. JobFailedError if it did not."""
+        Type=notify until the main process sent READY=1. JobFailedError if it did not.
+
+        With `wait=False` return the job's path at once; `wait_job` waits for it later.
+        """
         msg = dbus.start_transient_unit(name, "fail", dbus.properties_from(properties))
-        self._run_job(msg, name, timeout)
+        if wait:
+            self._run_job(msg, name, timeout)
+            return ""
+        self._conn.watch_jobs(timeout)  # before the call: a fast job must not finish unseen
+        return str(self._conn.call(msg, timeout).body[0])
+
+    def wait_job(self, job: str, unit: str, *, timeout: float = 10.0) -> None:
+        """Wait for JobRemoved of `job` (from start_transient_unit(wait=False))."""
+        deadline = time.monotonic() + timeout
+        removed = self._conn.wait_job_removed(job, deadline, f"the job of {unit!r}")
+        if removed.result != "done":
+            raise JobFailedError(unit, job, removed.result)
 
     def stop_unit(
         self, name: str, mode: str = "replace", wait: bool = True, timeout: float = STOP_TIMEOUT

@@ -252,3 +252,18 @@ def test_boot_unit_brings_back_always_and_unless_stopped(sb: Scopebox) -> None:
     for name, cid in ids.items():
         sb("rm", "-f", name)
         assert leftovers(sb, cid) == []
+
+
+def test_foreground_run_under_a_policy_sees_the_first_run(sb: Scopebox) -> None:
+    """The first run waits for the foreground CLI's attach: no output is lost; the CLI
+    returns the first run's exit code (as Docker) while systemd goes on restarting."""
+    name = unique("fg")
+    res = sb("run", "--name", name, "--restart", "on-failure:1", "busybox",
+             "sh", "-c", "echo out; echo err >&2; exit 3", check=False)  # fmt: skip
+    assert (res.returncode, res.stdout, res.stderr) == (3, "out\n", "err\n"), res
+    assert sb("wait", name).stdout == "3\n"
+    assert sb.inspect(name)["RestartCount"] == 1
+    assert sb("logs", name).stdout == "out\nout\n"
+    cid = str(sb.inspect(name)["Id"])
+    sb("rm", name)
+    assert leftovers(sb, cid) == []
