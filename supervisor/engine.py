@@ -161,21 +161,23 @@ class Engine:
         if pid == 0:
             pid, pid_start = self._pid_from_pidfile(row)
         exit_record = read_exit_record(self.paths.exit_file(row.id))
+        between_runs = False
         if is_service(row) and row.boot_id == self.boot_id:
-            row, exit_record = self._refresh_service(row, exit_record)
+            row, exit_record, between_runs = self._refresh_service(row, exit_record)
             pid, pid_start = row.pid, row.pid_start
         facts = Facts(
             status=row.status,
             same_boot=row.boot_id == self.boot_id,
             exit_record=exit_record,
             container_alive=alive(pid, pid_start),
-            monitor_alive=alive(row.monitor_pid, row.monitor_start),
+            # Between two runs the unit stands for the monitor systemd is about to start.
+            monitor_alive=between_runs or alive(row.monitor_pid, row.monitor_start),
         )
         return row, pid, pid_start, facts
 
     def _refresh_service(
         self, row: ContainerRow, rec: ExitRecord | None
-    ) -> tuple[ContainerRow, ExitRecord | None]:
+    ) -> tuple[ContainerRow, ExitRecord | None, bool]:
         """A monitor run by systemd changes pid at each restart: take the current monitor and
         container from the run dir, the count from the monitor's file. While a restart is
         pending (the record says so) and the unit still lives, the container counts as
@@ -199,16 +201,16 @@ class Engine:
         if changes:
             row = self.store.update_container(row.id, **changes)
         if rec is None or not rec.restart:
-            return row, rec
+            return row, rec, False
         if alive(row.monitor_pid, row.monitor_start) or self._unit_alive(R.unit_name(row.id)):
-            return row, None  # between two runs
+            return row, None, True  # between two runs
         # The unit is gone, so what it left is final; it may have run to the end since the
         # first look: read again.
         rec = read_exit_record(self.paths.exit_file(row.id))
         count = R.read_restarts(self.paths, row.id)
         if count != row.restart_count:
             row = self.store.update_container(row.id, restart_count=count)
-        return row, rec
+        return row, rec, False
 
     def _unit_alive(self, unit: str) -> bool:
         sd = self.systemd()
