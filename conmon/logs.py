@@ -146,9 +146,17 @@ class JournaldLog:
 
     __slots__ = ("_static", "_writer", "errors")
 
-    def __init__(self, cid: str, name: str, tag: str, socket_path: str | None = None) -> None:
+    def __init__(
+        self, cid: str, name: str, tag: str, socket_path: str | None = None, unit: str = ""
+    ) -> None:
         self._writer = JournalWriter(socket_path) if socket_path else JournalWriter()
-        self._static = encode_entry(container_fields(cid, name, tag))
+        fields = container_fields(cid, name, tag)
+        if unit:
+            # `journalctl -u UNIT` also matches root's entries carrying OBJECT_SYSTEMD_UNIT:
+            # a line sent just before the monitor exits reaches journald after the process
+            # is gone, too late for journald to find its _SYSTEMD_UNIT.
+            fields.append(("OBJECT_SYSTEMD_UNIT", unit.encode()))
+        self._static = encode_entry(fields)
         self.errors = 0
 
     def write(self, stream: str, data: bytes, partial: bool) -> None:

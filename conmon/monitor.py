@@ -336,7 +336,8 @@ class Monitor:
             if opts.log_driver == "k8s-file":
                 return K8sFileLog(opts.log_path, opts.log_max_size, opts.log_max_file)
             if opts.log_driver == "journald":
-                return JournaldLog(opts.cid, opts.name, opts.log_tag)
+                unit = f"scopebox-{opts.cid}.service" if opts.service else ""
+                return JournaldLog(opts.cid, opts.name, opts.log_tag, unit=unit)
         except OSError as exc:
             # The container runs anyway; every line it writes will count as a log error.
             report(f"conmon: cannot open the {opts.log_driver} log: {exc}")
