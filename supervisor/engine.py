@@ -540,6 +540,11 @@ class Engine:
         row = self.settled(ref)
         if not can_kill(row.status):
             raise StateError(f"container {row.name!r} is not running")
+        if signum in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT,
+                      row.config["stop_signal"]):
+            # Docker: a fatal signal from `kill` disables the restart policy until the next
+            # start (a non-fatal one, e.g. SIGUSR1 or SIGHUP, leaves it in place).
+            self._mark_stopped(row)
         self._signal(row, signum, all_processes=False)
         return row
 

@@ -267,3 +267,20 @@ def test_foreground_run_under_a_policy_sees_the_first_run(sb: Scopebox) -> None:
     cid = str(sb.inspect(name)["Id"])
     sb("rm", name)
     assert leftovers(sb, cid) == []
+
+
+def test_kill_disables_the_policy_until_the_next_start(sb: Scopebox) -> None:
+    name = unique("killed")
+    cid = sb("run", "-d", "--name", name, "--restart", "always", "busybox",
+             "sh", "-c", "trap 'echo usr1' USR1; while :; do sleep 0.1; done").stdout.strip()
+    sb("kill", "-s", "USR1", name)  # non-fatal: the container goes on, the policy stays
+    wait_for(lambda: "usr1" in sb("logs", name).stdout, what="the trap's output")
+    sb("kill", name)
+    wait_for(lambda: sb.state(name)["Status"] == "exited", what="the kill")
+    time.sleep(1)
+    st = sb.state(name)
+    assert st["Status"] == "exited" and st["ExitCode"] == 137, st
+    assert sb.inspect(name)["RestartCount"] == 0
+    assert not unit_loaded(f"scopebox-{cid}.service")
+    sb("rm", name)
+    assert leftovers(sb, cid) == []
