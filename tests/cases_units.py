@@ -20,10 +20,13 @@ def test_cidfile_replace_and_ignore(sb: Scopebox, tmp_path: Path) -> None:
              "sleep", "100").stdout.strip()  # fmt: skip
     assert cidfile.read_text() == cid
     # An existing id file is refused before anything is made.
-    res = sb("run", "-d", "--name", unique("cid2"), "--cidfile", str(cidfile), "busybox",
+    before = sb("ps", "-aq", "--no-trunc").stdout.split()
+    refused = unique("cid2")
+    res = sb("run", "-d", "--name", refused, "--cidfile", str(cidfile), "busybox",
              "true", check=False)  # fmt: skip
     assert res.returncode == 125 and "exists" in res.stderr and res.stderr.count("\n") == 1
-    assert sb("ps", "-aq", "--no-trunc").stdout.split() == [cid]
+    assert sb("ps", "-aq", "--no-trunc").stdout.split() == before and cid in before
+    assert cidfile.read_text() == cid
     # --replace: the same name again removes the old one first; without --replace: conflict.
     assert sb("run", "-d", "--name", name, "busybox", "true", check=False).returncode == 125
     new = sb("run", "-d", "--name", name, "--replace", "busybox", "sleep", "100").stdout.strip()
