@@ -9,6 +9,7 @@ from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
 from supervisor.logs import LogQuery, read_logs
 from supervisor.procs import alive
+from supervisor.restarts import is_service
 from supervisor.timefmt import parse_since
 
 
@@ -35,11 +36,21 @@ def main(argv: list[str]) -> int:
         row = eng.find(ns.container)
         log_path = row.config["log_opts"]["path"] or eng.paths.log_file(row.id)
 
+        monitor_pid = row.monitor_pid
+
         def running() -> bool:
             return alive(row.monitor_pid, row.monitor_start)
 
+        if is_service(row):
+            # A restart policy: monitors come and go; follow until the last run is over.
+            monitor_pid = 0  # no pidfd to wake on: the journal reader checks periodically
+
+            def running() -> bool:
+                fresh = eng.store.get_container(row.id)
+                return fresh is not None and eng.refresh(fresh).status.is_active
+
         at_line_start = True
-        for rec in read_logs(row, log_path, q, running, row.monitor_pid):
+        for rec in read_logs(row, log_path, q, running, monitor_pid):
             data = rec.data
             if q.timestamps and at_line_start:
                 data = rec.timestamp.encode() + b" " + data

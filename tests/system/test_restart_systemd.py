@@ -284,3 +284,16 @@ def test_kill_disables_the_policy_until_the_next_start(sb: Scopebox) -> None:
     assert not unit_loaded(f"scopebox-{cid}.service")
     sb("rm", name)
     assert leftovers(sb, cid) == []
+
+
+def test_logs_follow_spans_every_run(sb: Scopebox) -> None:
+    name = unique("follow")
+    cid = sb("run", "-d", "--name", name, "--restart", "on-failure:2", "busybox",
+             "sh", "-c", "sleep 0.3; echo line; exit 1").stdout.strip()  # fmt: skip
+    res = sb("logs", "-f", name, timeout=60)
+    assert res.stdout == "line\nline\nline\n", res
+    st = sb.state(name)
+    assert st["Status"] == "exited" and st["ExitCode"] == 1, st
+    assert sb.inspect(name)["RestartCount"] == 2
+    sb("rm", name)
+    assert leftovers(sb, cid) == []
