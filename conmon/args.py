@@ -23,7 +23,6 @@ class Options:
         "log_path",
         "log_tag",
         "name",
-        "notify_socket",
         "restart",
         "restart_max",
         "restarts_file",
@@ -59,7 +58,6 @@ class Options:
         self.exit_command: list[str] = []
         # Service mode: the main process of scopebox-<id>.service (no engine on the other end).
         self.service = False
-        self.notify_socket = ""  # --sdnotify=container: the runtime passes it to the container
         self.restart = "no"
         self.restart_max = 0
         self.restarts_file = ""
@@ -80,7 +78,6 @@ _STR = {
     "--log-path": "log_path",
     "--log-tag": "log_tag",
     "--restart": "restart",
-    "--notify-socket": "notify_socket",
     "--restarts-file": "restarts_file",
     "--stopped-file": "stopped_file",
 }

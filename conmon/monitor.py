@@ -99,7 +99,7 @@ class Monitor:
         self.error = ""
         self.log: LogSink = NoneLog()
         self.events: list[S.Event] = []
-        self.env = _runtime_env(opts.notify_socket)
+        self.env = _runtime_env()
         self.stop_requested = False  # SIGTERM: stop the container (systemctl stop)
         self.kill_deadline: float | None = None
         self.restart_next = False  # service mode: exit so that systemd restarts us
@@ -769,14 +769,11 @@ class Monitor:
         return record.rstrip()[:-1] + flag
 
 
-def _runtime_env(notify_socket: str) -> dict[bytes, bytes]:
-    """Our environment for the runtime and the exit command, without our own NOTIFY_SOCKET
-    (runc would proxy it into the container and make `start` wait for READY): only the one
-    --sdnotify=container asks for."""
-    env = {k: v for k, v in posix.environ.items() if k != b"NOTIFY_SOCKET"}
-    if notify_socket:
-        env[b"NOTIFY_SOCKET"] = notify_socket.encode()
-    return env
+def _runtime_env() -> dict[bytes, bytes]:
+    """Our environment for the runtime and the exit command, without NOTIFY_SOCKET: that one
+    is systemd's for us (service mode), and a runtime that sees it proxies it into the
+    container and makes `start` wait for READY (--sdnotify=container is done in the spec)."""
+    return {k: v for k, v in posix.environ.items() if k != b"NOTIFY_SOCKET"}
 
 
 class _CountingLog(NoneLog):

@@ -983,9 +983,6 @@ def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> li
         argv.append(f"--log-tag={lo['tag']}")
     if cfg["options"]["interactive"]:
         argv.append("--stdin")
-    notify = os.environ.get("NOTIFY_SOCKET", "")
-    if cfg.get("sdnotify", "container") == "container" and notify.startswith("/"):
-        argv.append(f"--notify-socket={notify}")  # the runtime proxies it into the container
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
     exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
     argv += [f"--exit-command={a}" for a in exit_cmd]

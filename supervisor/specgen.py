@@ -24,6 +24,9 @@ def merge_env(*layers: list[str]) -> list[str]:
     return [f"{k}={v}" for k, v in merged.items()]
 
 
+CONTAINER_NOTIFY_SOCKET = "/run/notify/notify.sock"  # where Podman puts it too
+
+
 def cgroups_path(row: ContainerRow) -> str:
     if row.config["cgroups"] == "disabled":
         return ""  # the runtime makes no cgroup (crun --cgroup-manager=disabled)
@@ -58,6 +61,11 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         spec.Mount(m["destination"], m["source"], m["type"], tuple(m["options"]))
         for m in row.config["mounts"]
     ]
+    notify = os.environ.get("NOTIFY_SOCKET", "")
+    if row.config.get("sdnotify", "container") == "container" and notify.startswith("/"):
+        # --sdnotify=container: the caller's unit hears the container's own READY=1.
+        mounts.append(spec.Mount(CONTAINER_NOTIFY_SOCKET, notify, "bind", ("bind",)))
+        env = merge_env(env, [f"NOTIFY_SOCKET={CONTAINER_NOTIFY_SOCKET}"])
     return spec.build_spec(
         spec.SpecOptions(
             args=container_args(row, img),

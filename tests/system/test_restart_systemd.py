@@ -297,3 +297,25 @@ def test_logs_follow_spans_every_run(sb: Scopebox) -> None:
     assert sb.inspect(name)["RestartCount"] == 2
     sb("rm", name)
     assert leftovers(sb, cid) == []
+
+
+def test_sdnotify_container_passes_the_socket_to_the_container(sb: Scopebox) -> None:
+    """--sdnotify=container: the unit is started only when the container itself says READY=1
+    (the host's systemd-notify, bound in read-only, does it); its main pid is the monitor."""
+    name = unique("ntfy")
+    unit = f"{name}.service"
+    started = time.monotonic()
+    _run_in_unit(unit, "run", "-d", "--name", name, "--cgroups=split", "--sdnotify=container",
+                 "-v", "/usr:/usr:ro", "-v", "/usr/lib:/lib:ro", "-v", "/usr/lib64:/lib64:ro",
+                 "busybox", "sh", "-c", "echo $NOTIFY_SOCKET; sleep 2;"
+                 " /usr/bin/systemd-notify --ready; echo sent $?; exec sleep 100")  # fmt: skip
+    assert time.monotonic() - started >= 2.0  # systemd-run waited for the container's READY
+    props = show(unit, "ActiveState", "MainPID")
+    st = sb.state(name)
+    assert props["ActiveState"] == "active" and int(props["MainPID"]) == st["ConmonPid"], props
+    wait_for(lambda: "sent 0" in sb("logs", name).stdout, what="the container's notify")
+    assert sb("logs", name).stdout == "/run/notify/notify.sock\nsent 0\n"
+    subprocess.run(["systemctl", "stop", unit], check=True, timeout=60)
+    cid = str(sb.inspect(name)["Id"])
+    sb("rm", "-f", name)
+    assert leftovers(sb, cid) == []
