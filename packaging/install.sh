@@ -40,6 +40,20 @@ else  # no systemd running now: enable it the way systemctl would
         /etc/systemd/system/default.target.wants/scopebox-restart.service
 fi
 
+# Quadlet: the systemd generator turns /etc/containers/systemd/*.container into services. It runs
+# at boot and on every daemon-reload, so it uses the system's Python when it is new enough
+# (standard library only), else the virtualenv's.
+py=/usr/bin/python3
+"$py" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || py="$here/.venv/bin/python"
+for dir in system user; do
+    gen=/usr/lib/systemd/$dir-generators/scopebox-quadlet-$( [ $dir = user ] && echo user- )generator
+    install -d "$(dirname "$gen")"
+    sed -e "s|@PYTHON@|$py|" -e "s|@CHECKOUT@|'$here'|" -e "s|@SCOPEBOX@|/usr/local/bin/scopebox|" \
+        packaging/systemd/scopebox-quadlet-generator.in >"$gen.tmp"
+    chmod 0755 "$gen.tmp" && mv "$gen.tmp" "$gen"
+done
+if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+
 if ! scopebox image inspect busybox >/dev/null 2>&1; then
     tar=$(mktemp --suffix=.tar)
     sh packaging/busybox-rootfs.sh "$tar"

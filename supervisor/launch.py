@@ -166,7 +166,6 @@ class Monitor:
         self._sync = sync
         self._start_w = start_w
 
-
     def go(self) -> int:
         """Tell the monitor to create the container; return the container's pid."""
         try:

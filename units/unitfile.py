@@ -21,8 +21,9 @@ while the system boots.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+TYPE_CHECKING = False  # not typing's: the generator imports this at boot, every ms counts
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 WHITESPACE = " \t\n\r"
 # Characters a word may contain unquoted (besides letters and digits) without systemd reading
@@ -60,10 +61,18 @@ def _check_text(text: str, what: str) -> None:
         raise UnitSyntaxError(f"{what} is not valid UTF-8: {text!r}") from exc
 
 
+class Specified(str):
+    """A word whose `%` specifiers systemd is meant to expand (`%t/%n.ctr-id`): written by
+    scopebox itself, never built from a user's value."""
+
+    __slots__ = ()
+
+
 def quote_word(word: str, expand_dollar: bool = True) -> str:
-    """One argument, written so that systemd reads back exactly `word`."""
+    """One argument, written so that systemd reads back exactly `word` (for a `Specified`
+    word: `word` with its specifiers expanded)."""
     _check_text(word, "argument")
-    body = word.replace("%", "%%")
+    body = word if isinstance(word, Specified) else word.replace("%", "%%")
     if expand_dollar:
         body = body.replace("$", "$$")
     if body and all(c.isascii() and (c.isalnum() or c in _SAFE) for c in body.replace("%", "")):
@@ -117,18 +126,25 @@ def check_section(name: str) -> None:
         raise UnitSyntaxError(f"invalid section name {name!r}")
 
 
-@dataclass(frozen=True)
 class Entry:
-    key: str
-    value: str  # as written in the file (already escaped when the writer made it)
-    line: int = 0  # 1-based line in the source file; 0 for entries made in memory
+    """One `Key=Value`: the value as written in the file (escaped when the writer made it),
+    the 1-based line of the source file (0 for entries made in memory)."""
+
+    __slots__ = ("key", "line", "value")
+
+    def __init__(self, key: str, value: str, line: int = 0) -> None:
+        self.key, self.value, self.line = key, value, line
+
+    def __repr__(self) -> str:
+        return f"Entry({self.key!r}, {self.value!r}, {self.line})"
 
 
-@dataclass
 class Section:
-    name: str
-    entries: list[Entry] = field(default_factory=list)
-    line: int = 0
+    __slots__ = ("entries", "line", "name")
+
+    def __init__(self, name: str, entries: list[Entry] | None = None, line: int = 0) -> None:
+        self.name, self.line = name, line
+        self.entries: list[Entry] = entries if entries is not None else []
 
     def add(self, key: str, value: str) -> None:
         check_key(key)
@@ -144,10 +160,14 @@ class Section:
         return vals[-1] if vals else None
 
 
-@dataclass
 class UnitFile:
-    sections: list[Section] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)  # written before the first section
+    __slots__ = ("comments", "sections")
+
+    def __init__(
+        self, sections: list[Section] | None = None, comments: list[str] | None = None
+    ) -> None:
+        self.sections: list[Section] = sections if sections is not None else []
+        self.comments: list[str] = comments if comments is not None else []  # before [sections]
 
     def section(self, name: str) -> Section | None:
         for s in self.sections:

@@ -41,6 +41,9 @@ VERBS = {
     "load": "load",
     "export": "export",
     "history": "history",
+
+    "generate": "generate",
+    "quadlet": "quadlet",
 }
 GROUPS = {
     "container": {"ls": "ps", "list": "ps", "rm": "rm"},
@@ -66,6 +69,7 @@ Commands:
   images, image inspect, tag, rmi, image prune, history        images
   import, export, save, load                                    archives
   info, version, system df                                      this host
+  generate systemd, quadlet                                     units for systemd
   container VERB, image VERB, system VERB                       the same, grouped
 """
 

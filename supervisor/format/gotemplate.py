@@ -479,7 +479,7 @@ class _Parser:
             if self.action_line and self.action_line != tok.line:
                 extra = f" in action started at :{self.action_line}"
                 if tok.val.endswith(" action"):
-                    extra = extra[len(" in action"):]
+                    extra = extra[len(" in action") :]
             return self.fail(tok.val + extra, tok)
         return self.fail(f"unexpected {tok.describe()} in {context}", tok)
 
@@ -577,8 +577,19 @@ class _Parser:
                 if not pipe.cmds:
                     raise self.fail(f"missing value for {context}", t)
                 break
-            if t.kind in (_BOOL, _CHARCONST, _DOT, _FIELD, _IDENT, _NUMBER, _NIL, _RAW,
-                          _STRING, _VAR, _LPAREN):
+            if t.kind in (
+                _BOOL,
+                _CHARCONST,
+                _DOT,
+                _FIELD,
+                _IDENT,
+                _NUMBER,
+                _NIL,
+                _RAW,
+                _STRING,
+                _VAR,
+                _LPAREN,
+            ):
                 self.backup()
                 pipe.cmds.append(self.command())
             else:
@@ -707,8 +718,16 @@ class _Parser:
 
 
 _ESCAPES: Final = {
-    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-    "\\": "\\", "'": "'", '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
 }
 
 
@@ -980,7 +999,7 @@ def _pad(s: str, flags: str, width: str, verb: str, arg: object) -> str:
     numeric = isinstance(arg, int | float) and not isinstance(arg, bool)
     if "0" in flags and numeric and verb in "dfegxXvob":
         sign = s[0] if s[:1] in "+-" else ""
-        return sign + s[len(sign):].rjust(w - len(sign), "0")
+        return sign + s[len(sign) :].rjust(w - len(sign), "0")
     return s.rjust(w)
 
 
@@ -1009,7 +1028,7 @@ def _fmt_one(verb: str, flags: str, prec: str | None, arg: object) -> str:
         if isinstance(arg, str):
             return _go_quote(arg)
         if isinstance(arg, int) and not isinstance(arg, bool):
-            return "'" + _go_quote(chr(arg))[1:-1].replace("\\\"", '"') + "'"
+            return "'" + _go_quote(chr(arg))[1:-1].replace('\\"', '"') + "'"
         return _bad_verb(verb, arg)
     if verb == "T":
         return _go_type(arg)
@@ -1061,7 +1080,10 @@ class _Func:
     __slots__ = ("call", "lazy", "params", "variadic")
 
     def __init__(
-        self, call: Callable[..., object], params: tuple[str, ...], variadic: bool = False,
+        self,
+        call: Callable[..., object],
+        params: tuple[str, ...],
+        variadic: bool = False,
         lazy: bool = False,
     ) -> None:
         self.call, self.params, self.variadic, self.lazy = call, params, variadic, lazy
@@ -1189,8 +1211,9 @@ def _slice(item: object, *idx: object) -> object:
     lo = bounds[0] if bounds else 0
     hi = bounds[1] if len(bounds) > 1 else len(item)
     if not 0 <= lo <= hi <= len(item):
-        raise _CallError(f"invalid slice index: {lo} > {hi}" if lo > hi else
-                         f"index out of range: {hi}")
+        raise _CallError(
+            f"invalid slice index: {lo} > {hi}" if lo > hi else f"index out of range: {hi}"
+        )
     return item[lo:hi]
 
 
@@ -1334,8 +1357,10 @@ BUILTINS_SORTED_JSON: Final = {**BUILTINS, "json": _Func(_json_sorted_fn, ("any"
 # docker/cli templates.HeaderFunctions: a table header keeps the column names intact.
 HEADER_FUNCS: Final[dict[str, _Func]] = {
     **BUILTINS,
-    **{name: _Func(_identity, BUILTINS[name].params) for name in
-       ("json", "split", "join", "title", "lower", "upper", "truncate")},
+    **{
+        name: _Func(_identity, BUILTINS[name].params)
+        for name in ("json", "split", "join", "title", "lower", "upper", "truncate")
+    },
 }
 HEADER_FUNCS["json"] = _Func(_identity, ("string",))
 HEADER_FUNCS["join"] = _Func(_identity, ("string", "string"))
@@ -1501,13 +1526,18 @@ class _Exec:
             raise self.fail(f"can't give argument to non-function {args[0]}")
 
     def field_chain(
-        self, recv: object, idents: list[str], args: list[_Node], final: object,
+        self,
+        recv: object,
+        idents: list[str],
+        args: list[_Node],
+        final: object,
         typed: bool = False,
     ) -> object:
         for i, name in enumerate(idents):
             last = i == len(idents) - 1
-            recv = self.field(recv, name, last and (len(args) > 1 or final is not _NOFINAL),
-                              typed and i == 0)
+            recv = self.field(
+                recv, name, last and (len(args) > 1 or final is not _NOFINAL), typed and i == 0
+            )
         return recv
 
     def field(self, recv: object, name: str, has_args: bool, top: bool) -> object:
@@ -1559,8 +1589,9 @@ class _Exec:
         n_in = len(argn) + (final is not _NOFINAL)
         n_params = len(fn.params)
         if fn.variadic and n_in < n_params - 1:
-            raise self.fail(f"wrong number of args for {name}: want at least "
-                            f"{n_params - 1} got {n_in}")
+            raise self.fail(
+                f"wrong number of args for {name}: want at least {n_params - 1} got {n_in}"
+            )
         if not fn.variadic and n_in != n_params:
             raise self.fail(f"wrong number of args for {name}: want {n_params} got {n_in}")
         if fn.lazy:
@@ -1615,8 +1646,11 @@ class _Exec:
         ok = (
             (want == "string" and isinstance(v, str))
             or (want == "int" and isinstance(v, int) and not isinstance(v, bool))
-            or (want == "[]string" and isinstance(v, list | tuple)
-                and all(isinstance(e, str) for e in v))
+            or (
+                want == "[]string"
+                and isinstance(v, list | tuple)
+                and all(isinstance(e, str) for e in v)
+            )
         )
         if not ok:
             raise self.fail(f"wrong type for value; expected {want}; got {_go_type(v)}")
@@ -1629,7 +1663,10 @@ class Template:
     __slots__ = ("funcs", "missing_key_error", "nodes", "source")
 
     def __init__(
-        self, source: str, *, missing_key_error: bool = False,
+        self,
+        source: str,
+        *,
+        missing_key_error: bool = False,
         funcs: dict[str, _Func] | None = None,
     ) -> None:
         self.source = source

@@ -153,7 +153,7 @@ class Prepared:
 def prepare(fmt: str) -> Prepared:
     """docker/cli Context.preFormat: `table` prefix, `json` keyword, spaces, `\\t` `\\n`."""
     is_table = fmt.startswith(TABLE_KEY)
-    body = fmt[len(TABLE_KEY):] if is_table else (JSON_FORMAT if fmt == "json" else fmt)
+    body = fmt[len(TABLE_KEY) :] if is_table else (JSON_FORMAT if fmt == "json" else fmt)
     body = body.strip(" ").replace("\\t", "\t").replace("\\n", "\n")
     return Prepared(is_table, body)
 
@@ -177,8 +177,7 @@ def _header_data(tmpl: gotemplate.Template, header: Mapping[str, str]) -> dict[s
     return data
 
 
-def format_table(template_body: str, header: Mapping[str, str],
-                 items: Sequence[object]) -> str:
+def format_table(template_body: str, header: Mapping[str, str], items: Sequence[object]) -> str:
     """Header row plus one row per item, tab-aligned; `template_body` has no `table` prefix."""
     tmpl = gotemplate.compile(template_body, sort_json_keys=True)
     parts = [tmpl.execute_header(_header_data(tmpl, header)), "\n"]
@@ -188,8 +187,7 @@ def format_table(template_body: str, header: Mapping[str, str],
     return tabwrite_text("".join(parts))
 
 
-def format_items(fmt: str, items: Sequence[object],
-                 header: Mapping[str, str] | None = None) -> str:
+def format_items(fmt: str, items: Sequence[object], header: Mapping[str, str] | None = None) -> str:
     """`ps`/`images` --format: a table, `json`, or a template printed once per item.
 
     docker's rows are Go maps, so `{{json .}}` prints their keys sorted.

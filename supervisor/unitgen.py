@@ -1,0 +1,233 @@
+"""`generate systemd`: a service unit that runs an existing container (Podman 4.3's shape).
+
+Pure: the CLI hands in what the store knows of the container; this module returns the unit's
+name and text. Without `--new` the unit starts and stops the existing container
+(`Type=forking`, the monitor's pid file as `PIDFile=`: the monitor is re-parented to systemd, so
+systemd sees it exit). With `--new` each start creates a fresh container from the stored create
+options (`run --cidfile=%t/%n.ctr-id --cgroups=split --rm --sdnotify=conmon -d --replace ...`)
+and each stop removes it (`Type=notify`, the monitor reports READY and becomes the main pid).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from supervisor.errors import UsageError
+from supervisor.options import CreateOptions
+from supervisor.resources import ResourceOptions
+from units import unitfile
+
+RESTART_POLICIES = (
+    *("no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"),
+)
+MIN_TIMEOUT_STOP_S = 60  # Podman: added to the stop timeout, then systemd kills what is left
+CIDFILE = unitfile.Specified("%t/%n.ctr-id")
+CIDFILE_FLAG = unitfile.Specified("--cidfile=%t/%n.ctr-id")
+# Global options as environment variables (see supervisor/cli/main.py); carried into ExecStart=.
+GLOBALS = (
+    ("--root", "SCOPEBOX_ROOT"),
+    ("--runroot", "SCOPEBOX_RUNROOT"),
+    ("--runtime", "SCOPEBOX_RUNTIME"),
+    ("--cgroup-manager", "SCOPEBOX_CGROUP_MANAGER"),
+)
+# Create options whose flag is not the field's name, or that `--new` drops or sets itself.
+_FLAG = {
+    "env": "--env",
+    "env_files": "--env-file",
+    "volumes": "--volume",
+    "labels": "--label",
+    "log_opts": "--log-opt",
+    "ulimits": "--ulimit",
+}
+_DROPPED = {"image", "command", "entrypoint", "rootfs", "auto_remove", "resources", "cgroups"}
+_DROPPED |= {"cidfile", "replace", "restart", "sdnotify", "detach"}
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    new: bool = False
+    use_name: bool = False
+    restart_policy: str | None = None  # None: on-failure, or the container's own with --new
+    restart_sec: int | None = None
+    stop_timeout: int | None = None  # None: the container's
+    container_prefix: str = "container"
+    separator: str = "-"
+    no_header: bool = False
+
+
+@dataclass(frozen=True)
+class Container:
+    """What the store knows of one container (ContainerRow's fields this module reads)."""
+
+    id: str
+    name: str
+    config: dict[str, Any]
+    runroot: str
+    globals: list[str] = field(default_factory=list)  # e.g. ["--root", "/srv/sb"]
+
+
+def scopebox_binary() -> str:
+    """The absolute path of the `scopebox` command the unit runs."""
+    found = os.environ.get("SCOPEBOX_BINARY")
+    if not found and os.path.basename(sys.argv[0]) == "scopebox":
+        found = os.path.abspath(sys.argv[0])
+    found = found or shutil.which("scopebox")
+    if not found or not os.path.isabs(found):
+        raise UsageError("cannot find the scopebox command: set SCOPEBOX_BINARY to its path")
+    return found
+
+
+def global_flags(environ: dict[str, str]) -> list[str]:
+    out: list[str] = []
+    for flag, var in GLOBALS:
+        if environ.get(var):
+            out += [flag, environ[var]]
+    return out
+
+
+def service_name(ctr: Container, opts: GenerateOptions) -> str:
+    base = ctr.name if opts.use_name else ctr.id
+    name = f"{opts.container_prefix}{opts.separator}{base}" if opts.container_prefix else base
+    if "/" in name or not name.isprintable() or name.startswith("."):
+        raise UsageError(f"invalid unit name {name!r}")
+    return name
+
+
+def _restart(opts: GenerateOptions, ctr: Container) -> tuple[str, str | None]:
+    """(Restart=, StartLimitBurst=): the flag's policy, else the container's own (--new)."""
+    if opts.restart_policy is not None:
+        if opts.restart_policy not in RESTART_POLICIES:
+            raise UsageError(f"{opts.restart_policy} is not a valid restart policy")
+        return opts.restart_policy, None
+    # "no" is also the default: a container created without --restart gets on-failure
+    own = str(ctr.config["options"].get("restart") or "") if opts.new else ""
+    own = "" if own == "no" else own
+    if own.startswith("on-failure:"):
+        return "on-failure", own.split(":", 1)[1]
+    if own == "unless-stopped":
+        return "always", None
+    return own or "on-failure", None
+
+
+def _flag_args(key: str, value: Any) -> list[str]:
+    flag = _FLAG.get(key, "--" + key.replace("_", "-"))
+    if isinstance(value, bool):
+        return [flag] if value else []
+    if isinstance(value, dict):
+        return [f"{flag}={k}={v}" for k, v in value.items()]
+    if isinstance(value, list):
+        return [f"{flag}={v}" for v in value]
+    return [f"{flag}={value}"]
+
+
+def run_args(options: dict[str, Any], env: list[str]) -> list[str]:
+    """`run` flags that recreate a container from its stored create options; flags are named
+    after the option (Docker's names), so options added later map without a table entry."""
+    defaults = {f.name: f.default for f in fields(CreateOptions) if f.name != "resources"}
+    defaults |= {"env": [], "env_files": [], "volumes": [], "tmpfs": [], "labels": {}}
+    defaults |= {"log_opts": {}, "ulimits": [], "cgroup_conf": [], "command": []}
+    args: list[str] = []
+    for key, value in options.items():
+        if key in _DROPPED or value in (None, [], {}) or value == defaults.get(key):
+            continue
+        if key == "env":
+            value = [_resolved_env(e, env) for e in value]
+        args += _flag_args(key, value)
+    resources = options.get("resources") or {}
+    base = ResourceOptions()
+    for key, value in resources.items():
+        if value is not None and value != getattr(base, key, None):
+            args += _flag_args(key, value)
+    entry = options.get("entrypoint")
+    if entry is not None:
+        args.append("--entrypoint=" + (json.dumps(entry) if entry else ""))
+    if options.get("rootfs"):
+        args.append("--rootfs")
+    return [*args, options["image"], *options.get("command", [])]
+
+
+def _resolved_env(item: str, env: list[str]) -> str:
+    """`-e NAME` took NAME's value from the creator's environment: keep that value."""
+    if "=" in item:
+        return item
+    for e in env:
+        if e.startswith(item + "="):
+            return e
+    return item
+
+
+def _exec(argv: list[str], prefix: str = "") -> str:
+    return unitfile.exec_value(argv, prefix)
+
+
+def render(ctr: Container, opts: GenerateOptions, binary: str, version: str) -> tuple[str, str]:
+    """(service name, unit text)."""
+    name = service_name(ctr, opts)
+    ref = ctr.name if opts.use_name else ctr.id
+    stop_timeout = (
+        opts.stop_timeout if opts.stop_timeout is not None else int(ctr.config["stop_timeout"])
+    )
+    if stop_timeout < 0:
+        raise UsageError("--stop-timeout must not be negative")
+    if opts.restart_sec is not None and opts.restart_sec < 0:
+        raise UsageError("--restart-sec must not be negative")
+    restart, burst = _restart(opts, ctr)
+    sb = [binary, *ctr.globals]
+    unit = unitfile.UnitFile()
+    unit.comments.append(f"{name}.service")
+    if not opts.no_header:
+        unit.comments.append(f"autogenerated by scopebox {version}")
+    u = unit.ensure("Unit")
+    u.add("Description", unitfile.plain_value(f"scopebox {name}.service"))
+    u.add("Documentation", "man:podman-generate-systemd(1)")
+    u.add("Wants", "network-online.target")
+    u.add("After", "network-online.target")
+    u.add("RequiresMountsFor", unitfile.plain_value(ctr.runroot))
+    s = unit.ensure("Service")
+    s.add("Environment", "PODMAN_SYSTEMD_UNIT=%n")
+    s.add("Restart", restart)
+    if burst:
+        s.add("StartLimitBurst", unitfile.plain_value(burst))
+    if opts.restart_sec is not None:
+        s.add("RestartSec", str(opts.restart_sec))
+    s.add("TimeoutStopSec", str(MIN_TIMEOUT_STOP_S + stop_timeout))
+    if opts.new:
+        options = ctr.config["options"]
+        flags = [CIDFILE_FLAG, "--cgroups=split", "--rm"]
+        flags.append(f"--sdnotify={_sdnotify(options)}")
+        flags.append("-d")
+        if options.get("name"):
+            flags.append("--replace")
+        args = run_args(options, ctr.config.get("env", []))
+        run = [*sb, "run", *flags, *args]
+        s.add("ExecStartPre", _exec(["/bin/rm", "-f", CIDFILE]))
+        s.add("ExecStart", _exec(run))
+        stop = [*sb, "stop", "--ignore", "-t", str(stop_timeout), CIDFILE_FLAG]
+        s.add("ExecStop", _exec(stop))
+        rm = [*sb, "rm", "-f", "--ignore", CIDFILE_FLAG]
+        s.add("ExecStopPost", _exec(rm, "-"))
+        s.add("Type", "notify")
+        s.add("NotifyAccess", "all")
+        s.add("Delegate", "yes")
+        s.add("KillMode", "mixed")
+    else:
+        s.add("ExecStart", _exec([*sb, "start", ref]))
+        stop = [*sb, "stop", "-t", str(stop_timeout), ref]
+        s.add("ExecStop", _exec(stop))
+        s.add("ExecStopPost", _exec(stop, "-"))
+        pidfile = os.path.join(ctr.runroot, "containers", ctr.id, "monitor.pid")
+        s.add("PIDFile", unitfile.plain_value(pidfile))
+        s.add("Type", "forking")
+    unit.ensure("Install").add("WantedBy", "default.target")
+    return name, unit.render()
+
+
+def _sdnotify(options: dict[str, Any]) -> str:
+    """Podman keeps the container's own mode but forces conmon for `ignore`; scopebox stores
+    the default (`container`) like a chosen one, so only `healthy` is kept."""
+    return "healthy" if options.get("sdnotify") == "healthy" else "conmon"
