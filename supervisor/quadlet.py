@@ -27,6 +27,7 @@ from units.unitfile import Section, Specified, UnitFile, UnitSyntaxError
 TYPE_CHECKING = False  # not typing's (nor dataclasses): the generator runs at boot
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from typing import Any
 
 SYSTEM_DIRS = (
     "/run/containers/systemd",
@@ -428,23 +429,48 @@ def write(services: list[Service], out_dir: str, log: Callable[[str], None]) -> 
 
 
 class _Log:
-    """Generators have no journal yet: /dev/kmsg like Quadlet, else stderr."""
+    """Generators run before and alongside journald: the journal when it listens (so
+    `journalctl -t scopebox-quadlet-generator` shows the problems), else /dev/kmsg as Quadlet
+    does (journald reads it later), else stderr."""
 
-    def __init__(self, use_kmsg: bool) -> None:
-        self.fd = -1
-        if use_kmsg:
-            try:
-                self.fd = os.open("/dev/kmsg", os.O_WRONLY | os.O_CLOEXEC)
-            except OSError:
-                self.fd = -1
+    IDENT = "scopebox-quadlet-generator"
+
+    def __init__(self, use_system_logs: bool) -> None:
+        self.journal: Any = None
+        self.kmsg = -1
+        if not use_system_logs:
+            return
+        from units import journald
+
+        self.journal = journald.JournalWriter()
+        try:
+            self.kmsg = os.open("/dev/kmsg", os.O_WRONLY | os.O_CLOEXEC)
+        except OSError:
+            self.kmsg = -1
 
     def __call__(self, message: str) -> None:
-        line = f"scopebox-quadlet-generator[{os.getpid()}]: {message}\n"
-        if self.fd >= 0:
+        if self.journal is not None:
+            from units import journald
+
+            entry = journald.encode_entry(
+                [
+                    ("MESSAGE", message.encode()),
+                    ("PRIORITY", b"3"),
+                    ("SYSLOG_IDENTIFIER", self.IDENT.encode()),
+                ]
+            )
             try:
-                os.write(self.fd, line.encode())
+                self.journal.send(entry)
+                return
             except OSError:
-                self.fd = -1
+                pass
+        line = f"{self.IDENT}[{os.getpid()}]: {message}\n"
+        if self.kmsg >= 0:
+            try:
+                os.write(self.kmsg, line.encode())
+                return
+            except OSError:
+                self.kmsg = -1
         sys.stderr.write(line)
         sys.stderr.flush()
 
@@ -467,7 +493,7 @@ def generator_main(argv: list[str]) -> int:
             kmsg_off = True
         else:
             rest.append(a)
-    log = _Log(use_kmsg=not (dryrun or kmsg_off))
+    log = _Log(use_system_logs=not (dryrun or kmsg_off))
     if not dryrun and not rest:
         log("missing output directory argument")
         return 1

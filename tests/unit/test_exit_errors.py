@@ -7,14 +7,23 @@ import pytest
 from supervisor.engine import exit_error
 
 CASES = [
-    ('runc create failed: unable to start container process: exec: "nosuchcmd": executable'
-     " file not found in $PATH", 127),
-    ('runc create failed: unable to start container process: exec: "/etc/passwd": permission'
-     " denied", 126),
+    (
+        'runc create failed: unable to start container process: exec: "nosuchcmd": executable'
+        " file not found in $PATH",
+        127,
+    ),
+    (
+        'runc create failed: unable to start container process: exec: "/etc/passwd": permission'
+        " denied",
+        126,
+    ),
     ("executable file `nosuchcmd` not found in $PATH: No such file or directory", 127),
     ("open executable: Permission denied", 126),
-    ("runc create failed: unable to start container process: error during container init:"
-     ' error mounting "/nonexistent" to rootfs at "/x": no such file or directory', 125),
+    (
+        "runc create failed: unable to start container process: error during container init:"
+        ' error mounting "/nonexistent" to rootfs at "/x": no such file or directory',
+        125,
+    ),
     ("crun: cannot set limits: Invalid argument", 125),
 ]
 

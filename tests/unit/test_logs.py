@@ -38,4 +38,3 @@ def test_tail_counts_lines_not_partial_records(tmp_path: Path) -> None:
     path.write_bytes(cri("a") + cri("b1", flag="P") + cri("b2") + cri("c"))
     recs = list(read_logs(row(), str(path), LogQuery(tail=2), lambda: False, 0))
     assert b"".join(r.data for r in recs) == b"b1b2\nc\n"
-

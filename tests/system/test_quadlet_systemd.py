@@ -1,0 +1,255 @@
+"""Units for users under the real systemd: `generate systemd` output installed and driven with
+systemctl, and the shipped Quadlet generator turning /etc/containers/systemd/*.container into
+services that run (and only run) what the file says."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import cases
+from tests.clihelp import Scopebox, leftovers, wait_for
+from tests.unit.test_quadlet import render_generator
+from units import unitfile
+
+pytestmark = pytest.mark.systemd
+
+SCOPEBOX_BIN = str(Path(sys.executable).parent / "scopebox")
+QUADLET_DIR = Path("/etc/containers/systemd")
+UNIT_DIR = Path("/etc/systemd/system")
+GENERATOR = Path("/run/systemd/system-generators/scopebox-quadlet-generator")
+
+
+def systemctl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["systemctl", *args], capture_output=True, text=True, check=check, timeout=120
+    )
+
+
+def show(unit: str, prop: str) -> str:
+    return systemctl("show", "-P", prop, unit).stdout.strip()
+
+
+def journal_messages(unit: str) -> list[str]:
+    subprocess.run(["journalctl", "--sync"], check=False)
+    out = subprocess.run(
+        ["journalctl", "-u", unit, "-o", "json", "--no-pager"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [str(json.loads(line).get("MESSAGE")) for line in out.splitlines() if line.strip()]
+
+
+def unit_flags_missing() -> str | None:
+    """`--new` units and Quadlet services need run --cidfile/--replace/--cgroups=split/--sdnotify
+    and rm -i --cidfile (branch `restart`, /work/helpers/CONTRACT-units.md)."""
+    run = subprocess.run([SCOPEBOX_BIN, "run", "--help"], capture_output=True, text=True).stdout
+    rm = subprocess.run([SCOPEBOX_BIN, "rm", "--help"], capture_output=True, text=True).stdout
+    missing = [f for f in ("--cidfile", "--replace", "--sdnotify") if f not in run]
+    missing += [f"rm {f}" for f in ("--cidfile", "--ignore") if f not in rm]
+    return f"scopebox lacks {', '.join(missing)} (CONTRACT-units.md)" if missing else None
+
+
+@pytest.fixture
+def env_binary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCOPEBOX_BINARY", SCOPEBOX_BIN)
+
+
+@pytest.fixture
+def generator() -> Iterator[Path]:
+    GENERATOR.parent.mkdir(parents=True, exist_ok=True)
+    render_generator(GENERATOR, SCOPEBOX_BIN)
+    QUADLET_DIR.mkdir(parents=True, exist_ok=True)
+    yield QUADLET_DIR
+    GENERATOR.unlink()
+    systemctl("daemon-reload")
+
+
+@contextlib.contextmanager
+def installed(path: Path, text: str) -> Iterator[None]:
+    path.write_text(text)
+    try:
+        yield
+    finally:
+        path.unlink()
+        systemctl("daemon-reload")
+
+
+def test_generate_systemd_starts_and_stops_the_existing_container(
+    sb: Scopebox, env_binary: None
+) -> None:
+    name = cases.unique("gen")
+    cid = sb("create", "--name", name, "busybox", "sleep", "1000").stdout.strip()
+    res = sb("generate", "systemd", "--name", "--no-header", "--stop-timeout", "2", name)
+    assert res.stdout.startswith(f"# container-{name}.service\n\n[Unit]\n")
+    unit = f"container-{name}.service"
+    with installed(UNIT_DIR / unit, res.stdout):
+        verify = subprocess.run(
+            ["systemd-analyze", "verify", str(UNIT_DIR / unit)], capture_output=True, text=True
+        )
+        assert name not in verify.stderr, verify.stderr
+        systemctl("daemon-reload")
+        systemctl("start", unit)
+        assert sb.state(name)["Status"] == "running"
+        monitor_pid = (Path(sb.runroot) / "containers" / cid / "monitor.pid").read_text()
+        assert show(unit, "MainPID") == monitor_pid.strip()
+        systemctl("stop", unit)
+        assert sb.state(name)["Status"] == "exited"
+        assert show(unit, "ActiveState") == "inactive"
+        # The monitor is the unit's main process: the container's end ends the unit.
+        systemctl("start", unit)
+        sb("kill", name)
+        wait_for(lambda: show(unit, "ActiveState") != "active", what="unit to notice the exit")
+    sb("rm", "-f", name)
+    assert leftovers(sb, cid) == []
+
+
+def test_generate_systemd_refuses_bad_values(sb: Scopebox, env_binary: None) -> None:
+    name = cases.unique("gen")
+    sb("create", "--name", name, "busybox", "true")
+    res = sb("generate", "systemd", "--restart-policy", "sometimes", name, check=False)
+    assert res.returncode == 125
+    assert res.stderr == "Error: sometimes is not a valid restart policy\n"
+    res = sb("generate", "systemd", "--separator", "/", name, check=False)
+    assert res.returncode == 125 and "invalid unit name" in res.stderr
+    res = sb("generate", "systemd", "nosuchcontainer", check=False)
+    assert res.returncode == 125
+    res = sb("generate", "kube", name, check=False)
+    assert res.returncode == 125 and "only generator is 'systemd'" in res.stderr
+    sb("rm", name)
+
+
+def test_generate_systemd_new_runs_a_fresh_container(sb: Scopebox, env_binary: None) -> None:
+    if (why := unit_flags_missing()) is not None:
+        pytest.skip(why)
+    name = cases.unique("gennew")
+    tag = uuid.uuid4().hex[:8]
+    hostile = f"a b;%n $HOME \"q\" 'q' \\ é {tag}"
+    old = sb(
+        "create", "--name", name, "-e", f"H={hostile}", "busybox",
+        "sh", "-c", 'echo "out:$H"; exec sleep 1000',
+    ).stdout.strip()  # fmt: skip
+    res = sb("generate", "systemd", "--new", "--name", "--stop-timeout", "2", name)
+    unit = f"container-{name}.service"
+    sb("rm", name)
+    with installed(UNIT_DIR / unit, res.stdout):
+        systemctl("daemon-reload")
+        systemctl("start", unit)
+        new = sb.inspect(name)
+        assert new["Id"] != old and sb.state(name)["Status"] == "running"
+        assert Path(f"/run/{unit}.ctr-id").read_text().strip() == new["Id"]
+        wait_for(lambda: f"out:{hostile}" in journal_messages(unit), what="output in the journal")
+        systemctl("stop", unit)
+        assert name not in sb("ps", "-a", "--format", "{{.Names}}").stdout
+        assert not Path(f"/run/{unit}.ctr-id").exists()
+        assert leftovers(sb, str(new["Id"])) == []
+
+
+def test_quadlet_container_runs_under_systemctl(sb: Scopebox, generator: Path) -> None:
+    if (why := unit_flags_missing()) is not None:
+        pytest.skip(why)
+    name = cases.unique("quad")
+    tag = uuid.uuid4().hex[:8]
+    text = (
+        "[Unit]\nDescription=quadlet test\n\n[Container]\nImage=busybox\n"
+        f"ContainerName={name}\nExec=sh -c 'echo quadlet-hello-{tag}; exec sleep 1000'\n"
+    )
+    unit = f"{name}.service"
+    with installed(generator / f"{name}.container", text):
+        systemctl("daemon-reload")
+        assert show(unit, "SourcePath") == str(generator / f"{name}.container")
+        systemctl("start", unit)
+        cid = str(sb.inspect(name)["Id"])
+        assert f"{name} Up" in sb("ps", "--format", "{{.Names}} {{.Status}}").stdout
+        wait_for(
+            lambda: f"quadlet-hello-{tag}" in journal_messages(unit), what="output in the journal"
+        )
+        systemctl("stop", unit)
+        assert name not in sb("ps", "-a", "--format", "{{.Names}}").stdout
+        assert show(unit, "ActiveState") == "inactive"
+        assert leftovers(sb, cid) == []
+
+
+def test_malicious_container_file_is_inert(sb: Scopebox, generator: Path, tmp_path: Path) -> None:
+    """Values built to break out (new lines, new keys, specifiers, variables, extra arguments)
+    reach the container as exactly the literal text."""
+    if (why := unit_flags_missing()) is not None:
+        pytest.skip(why)
+    name = cases.unique("evil")
+    out = tmp_path / "out"
+    out.mkdir()
+    pwned = tmp_path / "pwned"
+    args = [
+        "%n",
+        "%%",
+        "$HOME",
+        "${HOME}",
+        ";",
+        f"; touch {pwned}",
+        '"',
+        "'",
+        "\\",
+        "x\nExecStartPre=/bin/touch " + str(pwned),
+        "--privileged",
+        "é☃",
+        "",
+    ]
+    env = 'x %n $HOME; "--rm" \\ \n y'
+
+    def systemd_words(words: list[str]) -> str:
+        return unitfile.words_value(words).replace("%%", "%")  # % is not special in .container
+
+    script = 'for a in "$@"; do printf "%s\\0" "$a"; done > /out/argv; printf "%s" "$E" > /out/env'
+    text = (
+        "[Container]\nImage=busybox\n"
+        f"ContainerName={name}\n"
+        f"Volume={out}:/out\n"
+        f"Environment={systemd_words(['E=' + env])}\n"
+        f"Label={systemd_words(['evil=' + env])}\n"
+        f"Exec={systemd_words(['sh', '-c', script, 'sh', *args])}\n"
+        "[Service]\nType=oneshot\n"
+    )
+    unit = f"{name}.service"
+    with installed(generator / f"{name}.container", text):
+        systemctl("daemon-reload")
+        assert show(unit, "ExecStartPre") == ""
+        res = systemctl("start", unit, check=False)
+        assert res.returncode == 0, res.stderr + "\n".join(journal_messages(unit))
+        assert (out / "argv").read_bytes().decode().split("\0")[:-1] == args
+        assert (out / "env").read_text() == env
+        assert not pwned.exists()
+    assert name not in sb("ps", "-a", "--format", "{{.Names}}").stdout
+
+
+def test_generator_reports_unknown_keys_with_file_and_line(
+    sb: Scopebox, generator: Path, env_binary: None
+) -> None:
+    name = cases.unique("bad")
+    path = generator / f"{name}.container"
+    text = "[Container]\nImage=busybox\nFrobnicate=yes\nPublishPort=80:80\n"
+    with installed(path, text):
+        res = sb("quadlet", "--dryrun", check=False)
+        assert res.returncode == 125
+        assert f"{path}:3: unknown key Frobnicate= in [Container] (skipped)" in res.stderr
+        assert f"{path}:4: PublishPort=80:80: scopebox does not publish ports yet" in res.stderr
+        assert f"---{name}.service---" not in res.stdout
+        systemctl("daemon-reload")
+        assert show(f"{name}.service", "LoadState") == "not-found"
+        res = systemctl("start", f"{name}.service", check=False)
+        assert res.returncode != 0 and "not found" in res.stderr
+        # systemd ran the generator, which said why in the journal
+        subprocess.run(["journalctl", "--sync"], check=False)
+        log = subprocess.run(
+            ["journalctl", "-b", "--no-pager", "-t", "scopebox-quadlet-generator"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert f"{path}:3: unknown key Frobnicate= in [Container] (skipped)" in log
