@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import cases
-from tests.clihelp import Scopebox, leftovers, wait_for
+from tests.clihelp import REPO, SCOPEBOX, Scopebox, leftovers, wait_for
 from tests.unit.test_quadlet import render_generator
 from units import unitfile
 
@@ -253,3 +253,24 @@ def test_generator_reports_unknown_keys_with_file_and_line(
             text=True,
         ).stdout
         assert f"{path}:3: unknown key Frobnicate= in [Container] (skipped)" in log
+
+
+def test_generate_systemd_files_writes_the_unit_here(
+    sb: Scopebox, env_binary: None, tmp_path: Path
+) -> None:
+    name = cases.unique("files")
+    sb("create", "--name", name, "busybox", "true")
+    res = subprocess.run(
+        [*SCOPEBOX, "generate", "systemd", "--files", "--name", "--container-prefix", "", name],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**sb.environ(), "PYTHONPATH": str(REPO)},
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"{tmp_path}/{name}.service\n"
+    expected = sb("generate", "systemd", "--name", "--container-prefix", "", name).stdout
+    text = (tmp_path / f"{name}.service").read_text()
+    # the header's version line aside, the file is what stdout would have shown
+    assert text.splitlines()[2:] == expected.splitlines()[2:]
+    sb("rm", name)
