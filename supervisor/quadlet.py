@@ -359,10 +359,10 @@ def _volumes(r: _Reader, unit_sec: Section) -> list[str]:
         if ":" not in e.value or not source.startswith("/"):
             r.fail(e.line, f"Volume={e.value}: only bind mounts (/host/path:/ctr/path) work")
             continue
-        try:
-            unit_sec.add("RequiresMountsFor", unitfile.quote_word(source, expand_dollar=False))
-        except UnitSyntaxError as exc:
-            r.fail(e.line, f"Volume={e.value}: {exc}")
+        # only paths systemd reads back as written: RequiresMountsFor= does no C unescaping
+        plain = source.replace("%", "%%")
+        if "\0" not in source and unitfile.quote_word(source, expand_dollar=False) == plain:
+            unit_sec.add("RequiresMountsFor", plain)
         out.append(f"--volume={e.value}")
     return out
 

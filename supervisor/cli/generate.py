@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from supervisor.cli.common import engine
@@ -54,6 +55,14 @@ def _systemd(argv: list[str]) -> int:
             config=row.config,
             runroot=eng.paths.runroot,
             globals=unitgen.global_flags(dict(os.environ)),
+        )
+    policy = row.config["options"].get("restart") or "no"
+    if not ns.new and policy != "no":
+        # Podman's warning (#15284): two supervisors of one container fight at shutdown
+        print(
+            f"Warning: container {row.name} has restart policy {policy!r}: recreate it without"
+            " one and let systemd restart it (Restart= in the unit)",
+            file=sys.stderr,
         )
     try:
         ver = version("scopebox")
