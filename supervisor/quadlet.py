@@ -189,7 +189,12 @@ class _Reader:
         self.problems.append(Problem(self.path, line, message))
 
     def all(self, key: str) -> list[unitfile.Entry]:
-        return [e for e in self.section.entries if e.key == key]
+        """Every value of a list key; an empty assignment resets the list (systemd's rule)."""
+        found: list[unitfile.Entry] = []
+        for e in self.section.entries:
+            if e.key == key:
+                found = [*found, e] if e.value else []
+        return found
 
     def last(self, key: str) -> unitfile.Entry | None:
         found = self.all(key)

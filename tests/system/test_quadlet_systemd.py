@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -274,3 +276,35 @@ def test_generate_systemd_files_writes_the_unit_here(
     # the header's version line aside, the file is what stdout would have shown
     assert text.splitlines()[2:] == expected.splitlines()[2:]
     sb("rm", name)
+
+
+def test_quadlet_service_restart_brings_a_killed_container_back(
+    sb: Scopebox, generator: Path
+) -> None:
+    """systemd, not a daemon, keeps it alive: `Restart=always` in the file's [Service]."""
+    if (why := unit_flags_missing()) is not None:
+        pytest.skip(why)
+    name = cases.unique("quadrs")
+    text = (
+        f"[Container]\nImage=busybox\nContainerName={name}\nExec=sleep 1000\n"
+        "[Service]\nRestart=always\nRestartSec=1\n"
+    )
+    unit = f"{name}.service"
+    with installed(generator / f"{name}.container", text):
+        systemctl("daemon-reload")
+        systemctl("start", unit)
+        first = sb.inspect(name)
+        os.kill(int(sb.state(name)["Pid"]), signal.SIGKILL)  # type: ignore[call-overload]
+
+        def replaced() -> bool:
+            res = sb("inspect", "--type", "container", name, check=False)
+            if res.returncode != 0 or first["Id"] in res.stdout:
+                return False
+            return show(unit, "ActiveState") == "active" and sb.state(name)["Status"] == "running"
+
+        wait_for(replaced, timeout=30, what="systemd to restart the service")
+        assert show(unit, "NRestarts") == "1"
+        second = str(sb.inspect(name)["Id"])
+        assert Path(f"/run/{name}.cid").read_text().strip() == second
+        systemctl("stop", unit)
+        assert leftovers(sb, str(first["Id"])) == [] and leftovers(sb, second) == []

@@ -186,6 +186,13 @@ def test_other_kinds_are_reported_unsupported(tmp_path: Path, ext: str) -> None:
     assert "files are not supported" in problems(tmp_path, "[X]\n", "a" + ext)[0]
 
 
+def test_an_empty_value_resets_a_list(tmp_path: Path) -> None:
+    svc = convert(
+        tmp_path, "[Container]\nImage=b\nLabel=a=1\nLabel=\nLabel=b=2\nTmpfs=/x\nTmpfs=\n"
+    )
+    assert exec_start(svc)[len(FIXED) :] == ["--label=b=2", "b"]
+
+
 def test_oneshot_runs_attached(tmp_path: Path) -> None:
     svc = convert(tmp_path, "[Container]\nImage=b\n[Service]\nType=oneshot\n")
     words = exec_start(svc)
