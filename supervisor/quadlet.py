@@ -279,6 +279,9 @@ def _check_service(r: _Reader, source: UnitFile, svc: Section) -> None:
         r.fail(_line(own, "KillMode"), f"KillMode={kill_mode} (only mixed or control-group work)")
     if kill_mode is None:
         svc.add("KillMode", "mixed")
+    for e in own.entries if own else []:
+        if e.key == "ExecStart":
+            r.fail(e.line, "ExecStart= in [Service]: the container is the service's command")
     svc_type = own.last("Type") if own else None
     if svc_type not in (None, "notify", "oneshot"):
         r.fail(_line(own, "Type"), f"Type={svc_type} (only notify or oneshot work)")

@@ -168,6 +168,11 @@ def test_quadlet_container_runs_under_systemctl(sb: Scopebox, generator: Path) -
     with installed(generator / f"{name}.container", text):
         systemctl("daemon-reload")
         assert show(unit, "SourcePath") == str(generator / f"{name}.container")
+        generated = f"/run/systemd/generator/{unit}"
+        verify = subprocess.run(
+            ["systemd-analyze", "verify", generated], capture_output=True, text=True
+        )
+        assert name not in verify.stderr, verify.stderr
         systemctl("start", unit)
         cid = str(sb.inspect(name)["Id"])
         assert f"{name} Up" in sb("ps", "--format", "{{.Names}} {{.Status}}").stdout

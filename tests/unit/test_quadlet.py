@@ -173,6 +173,10 @@ def test_unknown_and_unsupported_keys_are_reported_with_their_line(tmp_path: Pat
             "web.container:4: Type=forking (only notify or oneshot work)",
         ),
         ("[Container]\nImage=b\nExec=sh -c 'open\n", "web.container:3: Exec: unbalanced quote"),
+        (
+            "[Container]\nImage=b\n[Service]\nExecStart=/bin/true\n",
+            "web.container:4: ExecStart= in [Service]",
+        ),
         ("[Container]\nImage\n", "web.container:2: missing '='"),
         ("[Container]\nImage=b\nEnvironment=NOEQUALS\n", "web.container:3: Environment: expected"),
     ],
@@ -292,3 +296,25 @@ def test_generator_without_output_dir_fails(tmp_path: Path) -> None:
     gen = render_generator(tmp_path / "g")
     res = subprocess.run([str(gen), "--no-kmsg-log"], capture_output=True, text=True)
     assert res.returncode == 1 and "missing output directory" in res.stderr
+
+
+def test_quadlet_verb_dryrun_and_output_dir(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "web.container").write_text("[Container]\nImage=busybox\n")
+    (src / "db.pod").write_text("[Pod]\n")
+    env = {**os.environ, quadlet.DIRS_ENV: str(src), "SCOPEBOX_BINARY": SB}
+    cmd = [sys.executable, "-m", "supervisor", "quadlet"]
+    res = subprocess.run([*cmd, "--dryrun"], env=env, capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 125
+    assert res.stdout.startswith("---web.service---\n# Automatically generated")
+    assert f"ExecStart={SB} run " in res.stdout
+    assert (
+        res.stderr
+        == f"{src}/db.pod: .pod files are not supported: scopebox has no pods (skipped)\n"
+    )
+    out = tmp_path / "out"
+    res = subprocess.run([*cmd, str(out)], env=env, capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 125 and os.listdir(out) == ["web.service"]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 125 and "an output directory is required" in res.stderr
