@@ -318,3 +318,13 @@ def test_quadlet_verb_dryrun_and_output_dir(tmp_path: Path) -> None:
     assert res.returncode == 125 and os.listdir(out) == ["web.service"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
     assert res.returncode == 125 and "an output directory is required" in res.stderr
+
+
+def test_user_generator_reads_the_users_directory(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".config/containers/systemd").mkdir(parents=True)
+    (home / ".config/containers/systemd/mine.container").write_text("[Container]\nImage=b\n")
+    gen = render_generator(tmp_path / "scopebox-quadlet-user-generator")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+    res = subprocess.run([str(gen), "--dryrun"], env=env, capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.startswith("---mine.service---\n"), res.stderr
