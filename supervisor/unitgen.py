@@ -206,7 +206,7 @@ def render(ctr: Container, opts: GenerateOptions, binary: str, version: str) -> 
         args = run_args(options, ctr.config.get("env", []))
         run = [*sb, "run", *flags, *args]
         s.add("ExecStartPre", _exec(["/bin/rm", "-f", CIDFILE]))
-        s.add("ExecStart", _exec(run))
+        s.add("ExecStart", unitfile.exec_value(run, wrap=True))
         stop = [*sb, "stop", "--ignore", "-t", str(stop_timeout), CIDFILE_FLAG]
         s.add("ExecStop", _exec(stop))
         rm = [*sb, "rm", "-f", "--ignore", CIDFILE_FLAG]

@@ -88,15 +88,23 @@ def quote_word(word: str, expand_dollar: bool = True) -> str:
     return '"' + "".join(out) + '"'
 
 
-def exec_value(argv: Sequence[str], prefix: str = "") -> str:
-    """ExecStart=-style value: `prefix` (systemd's `-`, `@`, `+`, ...) then the quoted argv."""
+CONTINUATION = " \\\n\t"  # a line ending in a backslash goes on, the backslash read as a blank
+
+
+def exec_value(argv: Sequence[str], prefix: str = "", wrap: bool = False) -> str:
+    """ExecStart=-style value: `prefix` (systemd's `-`, `@`, `+`, ...) then the quoted argv;
+    with `wrap`, each option after the first two words starts a continuation line (Podman's
+    layout, easier to read)."""
     if not argv:
         raise UnitSyntaxError("a command line needs at least the program")
     if not argv[0].startswith("/"):
         raise UnitSyntaxError(f"the program must be an absolute path: {argv[0]!r}")
     if any(c not in "-@:+!" for c in prefix):
         raise UnitSyntaxError(f"invalid command prefix {prefix!r}")
-    return prefix + " ".join(quote_word(w) for w in argv)
+    out = prefix + quote_word(argv[0])
+    for i, w in enumerate(argv[1:], 1):
+        out += (CONTINUATION if wrap and i > 1 and w.startswith("-") else " ") + quote_word(w)
+    return out
 
 
 def words_value(words: Iterable[str]) -> str:
@@ -148,7 +156,7 @@ class Section:
 
     def add(self, key: str, value: str) -> None:
         check_key(key)
-        if "\n" in value or "\r" in value:
+        if "\r" in value or "\n" in value.replace(CONTINUATION, " "):
             raise UnitSyntaxError(f"{key}= value spans lines: {value!r}")
         self.entries.append(Entry(key, value))
 
@@ -193,6 +201,11 @@ class UnitFile:
         return "\n".join(out) + "\n"
 
 
+def _continues(line: str) -> bool:
+    """An odd run of backslashes at the end: the last one is not escaped, the line goes on."""
+    return (len(line) - len(line.rstrip("\\"))) % 2 == 1
+
+
 def parse(text: str) -> UnitFile:
     """A unit file's sections and entries with their line numbers (systemd's reading rules:
     `#`/`;` comments, a trailing backslash joins the next line with a space, comment lines
@@ -208,13 +221,13 @@ def parse(text: str) -> UnitFile:
         stripped = raw.strip(WHITESPACE)
         if not stripped or stripped[0] in "#;":
             continue
-        while raw.endswith("\\") and i < len(lines):
+        while _continues(raw) and i < len(lines):
             nxt = lines[i].rstrip("\r")
             i += 1
             if nxt.lstrip(WHITESPACE)[:1] in ("#", ";"):
                 continue
             raw = raw[:-1] + " " + nxt
-        if raw.endswith("\\"):
+        if _continues(raw):
             raw = raw[:-1]
         stripped = raw.strip(WHITESPACE)
         if stripped.startswith("["):

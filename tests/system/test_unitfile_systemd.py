@@ -45,14 +45,15 @@ HOSTILE = [
 ]
 
 
-def _write_unit(name: str, argv: list[str], env: str, out: Path) -> Path:
+def _write_unit(name: str, argv: list[str], env: str, out: Path, wrap: bool) -> Path:
     unit = unitfile.UnitFile(comments=["written by test_unitfile_systemd"])
     u = unit.ensure("Unit")
     u.add("Description", unitfile.plain_value(f"argv test {env[:20]!r} 100%".replace("\n", " ")))
     s = unit.ensure("Service")
     s.add("Type", "oneshot")
     s.add("Environment", unitfile.words_value([f"V={env}"]))
-    s.add("ExecStart", unitfile.exec_value([sys.executable, "-I", "-c", DUMP, str(out), *argv]))
+    argv = [sys.executable, "-I", "-c", DUMP, str(out), *argv]
+    s.add("ExecStart", unitfile.exec_value(argv, wrap=wrap))
     path = UNIT_DIR / name
     path.write_text(unit.render())
     return path
@@ -64,7 +65,7 @@ def _run_batch(cases: list[tuple[list[str], str]], tmp: Path) -> None:
     for i, (argv, env) in enumerate(cases):
         name = f"sbq-argv-{tag}-{i}.service"
         out = tmp / f"{name}.json"
-        paths.append(_write_unit(name, argv, env, out))
+        paths.append(_write_unit(name, argv, env, out, wrap=i % 2 == 1))
         names.append(name)
         outs.append(out)
     try:

@@ -32,14 +32,14 @@ def test_exec_value_reads_back_as_the_same_argv(argv: list[str]) -> None:
     assert unitfile.read_exec_value(value) == argv
 
 
-@given(ARGV)
-def test_an_exec_line_stays_one_entry_in_a_parsed_file(argv: list[str]) -> None:
+@given(ARGV, st.booleans())
+def test_an_exec_line_stays_one_entry_in_a_parsed_file(argv: list[str], wrap: bool) -> None:
     unit = unitfile.UnitFile()
-    unit.ensure("Service").add("ExecStart", unitfile.exec_value(argv))
+    unit.ensure("Service").add("ExecStart", unitfile.exec_value(argv, wrap=wrap))
     unit.ensure("Service").add("Type", "oneshot")
     parsed = unitfile.parse(unit.render())
     entries = [(e.key, e.line) for s in parsed.sections for e in s.entries]
-    assert entries == [("ExecStart", 2), ("Type", 3)]
+    assert [k for k, _ in entries] == ["ExecStart", "Type"] and entries[0][1] == 2
     assert unitfile.read_exec_value(parsed.sections[0].entries[0].value) == argv
 
 
@@ -108,6 +108,14 @@ def test_parse_follows_systemd_rules() -> None:
     ]
     assert unitfile.split_words(c.entries[1].value) == ["sh", "-c", "echo hi"]
     assert unit.sections[1].entries[0].line == 10
+
+
+def test_an_escaped_trailing_backslash_does_not_continue() -> None:
+    unit = unitfile.parse("[C]\nA=x\\\\\nB=y\\\\\\\nz\n")
+    assert [(e.key, e.value, e.line) for e in unit.sections[0].entries] == [
+        ("A", "x\\\\", 2),
+        ("B", "y\\\\ z", 3),
+    ]
 
 
 @pytest.mark.parametrize(
