@@ -162,7 +162,7 @@ def unit_dirs(user: bool, environ: dict[str, str]) -> list[str]:
     return dirs
 
 
-def find_sources(dirs: Iterable[str]) -> list[str]:
+def find_sources(dirs: Iterable[str], log: Callable[[str], None] = print) -> list[str]:
     """Quadlet files by name, the first directory that has a name wins (earlier dirs override
     later ones, as /run over /etc over /usr/share)."""
     seen: dict[str, str] = {}
@@ -170,6 +170,9 @@ def find_sources(dirs: Iterable[str]) -> list[str]:
         try:
             names = sorted(os.listdir(d))
         except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            log(f"{d}: cannot read: {exc.strerror}")
             continue
         for n in names:
             if n.endswith(EXTENSIONS) and not n.startswith(".") and n not in seen:
@@ -408,7 +411,7 @@ def convert_all(
     dirs: Iterable[str], binary: list[str], log: Callable[[str], None]
 ) -> list[Service]:
     services = []
-    for path in find_sources(dirs):
+    for path in find_sources(dirs, log):
         try:
             services.append(convert_file(path, binary))
         except QuadletError as exc:
