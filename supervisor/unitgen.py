@@ -108,7 +108,8 @@ def _restart(opts: GenerateOptions, ctr: Container) -> tuple[str, str | None]:
     own = str(ctr.config["options"].get("restart") or "") if opts.new else ""
     own = "" if own == "no" else own
     if own.startswith("on-failure:"):
-        return "on-failure", own.split(":", 1)[1]
+        tries = own.split(":", 1)[1]
+        return "on-failure", (None if tries in ("", "0") else tries)  # 0: unlimited
     if own == "unless-stopped":
         return "always", None
     return own or "on-failure", None

@@ -146,6 +146,7 @@ def test_global_options_are_carried() -> None:
         ("always", None, "always", None),
         ("unless-stopped", None, "always", None),
         ("on-failure:3", None, "on-failure", "3"),
+        ("on-failure:0", None, "on-failure", None),
         ("on-failure:3", "no", "no", None),
     ],
 )
