@@ -41,9 +41,12 @@ VERBS = {
     "load": "load",
     "export": "export",
     "history": "history",
-
     "generate": "generate",
     "quadlet": "quadlet",
+    "pull": "pull",
+    "push": "push",
+    "login": "login",
+    "logout": "logout",
 }
 GROUPS = {
     "container": {"ls": "ps", "list": "ps", "rm": "rm"},
@@ -68,6 +71,7 @@ Commands:
   ps, logs, inspect, stats, top                                 look at containers
   images, image inspect, tag, rmi, image prune, history        images
   import, export, save, load                                    archives
+  pull, push, login, logout                                     registries
   info, version, system df                                      this host
   generate systemd, quadlet                                     units for systemd
   container VERB, image VERB, system VERB                       the same, grouped
