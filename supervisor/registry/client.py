@@ -9,8 +9,11 @@ registries are tried over HTTPS without verification first, then over plain HTTP
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import os
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,7 +77,7 @@ class Session:
         self._lock = threading.Lock()
         limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
         self._http = httpx.Client(
-            verify=not insecure,
+            verify=False if insecure else tls_context(domain),
             timeout=httpx.Timeout(timeout, connect=15.0),
             limits=limits,
             follow_redirects=True,
@@ -103,8 +106,19 @@ class Session:
                     self._challenge(resp, scope=None)
                 return base
             last = RegistryError(f"{self.domain}: /v2/ answered {resp.status_code}")
-        hint = "" if self.insecure else " (for a plain-HTTP registry use --tls-verify=false)"
-        raise RegistryError(f"cannot reach registry {self.domain}: {_reason(last)}{hint}")
+        reason = _reason(last)
+        hint = ""
+        if "CERTIFICATE_VERIFY_FAILED" in reason:
+            hint = f" (put its CA in /etc/containers/certs.d/{self.domain}/ca.crt)"
+        elif not self.insecure:
+            hint = " (for a plain-HTTP registry use --tls-verify=false)"
+        raise RegistryError(f"cannot reach registry {self.domain}: {reason}{hint}")
+
+    def verify_login(self) -> None:
+        """`GET /v2/` with the credentials (a scope-less token for Bearer registries)."""
+        with self.request("GET", "/v2/", scope="") as resp:
+            if resp.status_code != 200:
+                raise api_error(resp, f"logging into {self.domain}")
 
     # -- authentication --------------------------------------------------------------------
 
@@ -205,6 +219,24 @@ class Session:
             finally:
                 resp.close()
             return
+
+
+def certs_dirs() -> list[str]:
+    """Podman's per-registry CA directories (`$SCOPEBOX_CERTS_D` first, for tests)."""
+    env = os.environ.get("SCOPEBOX_CERTS_D")
+    return [env] if env else ["/etc/containers/certs.d", "/etc/docker/certs.d"]
+
+
+def tls_context(domain: str) -> ssl.SSLContext:
+    """The system's trust store plus `certs.d/<host[:port]>/*.crt`."""
+    ctx = ssl.create_default_context()
+    for base in certs_dirs():
+        for crt in sorted(glob.glob(os.path.join(base, domain, "*.crt"))):
+            try:
+                ctx.load_verify_locations(cafile=crt)
+            except (OSError, ssl.SSLError) as exc:
+                raise RegistryError(f"cannot load CA certificate {crt!r}: {exc}") from exc
+    return ctx
 
 
 def _basic_header(creds: Credentials) -> str:
