@@ -8,6 +8,7 @@ from supervisor.resources import ResourceOptions
 
 LOG_DRIVERS = ("journald", "k8s-file", "none")
 NETWORK_MODES = ("none", "host")
+PULL_POLICIES = ("missing", "always", "newer", "never")
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,8 @@ class CreateOptions:
     cgroups: str = "enabled"  # enabled | disabled (crun only) | split
     restart: str = "no"  # no | on-failure[:N] | always | unless-stopped
     sdnotify: str = "container"  # conmon | container | ignore (Podman's default: container)
+    pull: str = "missing"  # missing | always | newer | never: when to pull the image
+    pull_platform: str | None = None
+    tls_verify: bool | None = None
+    authfile: str | None = None
+    creds: str | None = None

@@ -69,6 +69,9 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
       help="conmon: READY once started; container: the container sends it; ignore")
     a("--cidfile", help="write the container's id to this file (must not exist)")
     a("--replace", action="store_true", help="remove a container of the same --name first")
+    a("--pull", default="missing", help="pull the image: missing (default), always, never")
+    a("--platform", help="os/arch[/variant] of the image to pull")
+    registry_flags(p)
     for flag in (
         "-t",
         "--tty",
@@ -162,6 +165,11 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         auto_remove=ns.rm,
         restart=ns.restart,
         sdnotify=ns.sdnotify,
+        pull=ns.pull,
+        pull_platform=ns.platform,
+        tls_verify=ns.tls_verify,
+        authfile=ns.authfile,
+        creds=ns.creds,
     )
 
 
