@@ -193,12 +193,13 @@ class Session:
         """A request with auth; retried once after answering a 401 challenge."""
         import httpx
 
-        url = path_or_url if "://" in path_or_url else self.base + path_or_url
+        url = httpx.URL(path_or_url if "://" in path_or_url else self.base + path_or_url)
+        if params:
+            # Upload locations carry their own state in the query: add to it, never replace.
+            url = url.copy_merge_params(params)
         for attempt in (0, 1):
             hdrs = {**(headers or {}), **self._headers(scope)}
-            req = self._http.build_request(
-                method, url, headers=hdrs, content=content, params=params
-            )
+            req = self._http.build_request(method, url, headers=hdrs, content=content)
             try:
                 resp = self._http.send(req, stream=stream)
             except httpx.HTTPError as exc:
