@@ -39,8 +39,10 @@ def auth_file(explicit: str | None = None) -> str:
     env = os.environ.get("REGISTRY_AUTH_FILE")
     if env:
         return env
-    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/containers/{os.getuid()}"
-    return os.path.join(runtime, "containers", "auth.json")
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return os.path.join(runtime, "containers", "auth.json")
+    return f"/run/containers/{os.getuid()}/auth.json"
 
 
 def docker_config() -> str:
