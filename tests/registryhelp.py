@@ -145,8 +145,14 @@ def make_ca(d: Path) -> tuple[str, str, str]:
 
 
 def start_registry(
-    base: Path, *, tls: bool = False, auth: tuple[str, str] | None = None
+    base: Path,
+    *,
+    tls: bool = False,
+    auth: tuple[str, str] | None = None,
+    token: tuple[str, str] | None = None,
 ) -> Registry:
+    """`auth`: htpasswd user and password; `token`: (realm, signing certificate) of a token
+    server (the registry then wants bearer tokens, see tests/tokenserver.py)."""
     base.mkdir(parents=True, exist_ok=True)
     port = free_port()
     lines = [
@@ -175,6 +181,17 @@ def start_registry(
             "  htpasswd:",
             "    realm: scopebox-test",
             f"    path: {base / 'htpasswd'}",
+        ]
+    if token:
+        from tests.tokenserver import ISSUER, SERVICE
+
+        lines += [
+            "auth:",
+            "  token:",
+            f"    realm: {token[0]}",
+            f"    service: {SERVICE}",
+            f"    issuer: {ISSUER}",
+            f"    rootcertbundle: {token[1]}",
         ]
     (base / "config.yml").write_text("\n".join(lines) + "\n")
     log = base / "registry.log"

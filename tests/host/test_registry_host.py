@@ -17,6 +17,7 @@ import pytest
 from tests import registryhelp as rh
 from tests.brokenregistry import BrokenRegistry, Sabotage
 from tests.clihelp import Scopebox
+from tests.tokenserver import TokenServer
 
 pytestmark = pytest.mark.host
 
@@ -215,6 +216,43 @@ def test_tls_and_htpasswd_auth(rsb: Scopebox, treg: rh.Registry, tmp_path: Path)
     rsb("pull", ref)
     res = rsb("logout", treg.host, check=False)
     assert res.returncode == 125 and "docker logout" in res.stderr
+
+
+def test_bearer_token_auth(rsb: Scopebox, images: Path, tmp_path: Path) -> None:
+    """The registry wants tokens from a realm: anonymous pull, authenticated push with a
+    cross-repository mount (a token for both repositories), bad passwords refused."""
+    tok = TokenServer(tmp_path / "token")
+    try:
+        with rh.registry(tmp_path / "breg", token=(tok.realm, str(tok.cert))) as breg:
+            breg.user, breg.password = "alice", "s3cret"  # skopeo's credentials
+            rh.skopeo_push(images, "v1", breg, "team/bb:v1")
+            ref = f"{breg.host}/team/bb:v1"
+            rsb("pull", "-q", "--tls-verify=false", ref)  # anonymous: pull only
+            assert rsb("run", "--rm", ref, "cat", "/etc/arch").stdout == "amd64\n"
+            res = rsb("pull", "--tls-verify=false", "--creds", "alice:bad", ref, check=False)
+            assert res.returncode == 125
+            assert (
+                res.stderr
+                == f"Error: {breg.host}: authentication failed: invalid username or password\n"
+            )
+            copy = f"{breg.host}/team/copy:v1"
+            res = rsb("push", "--tls-verify=false", ref, copy, check=False)
+            assert res.returncode == 125 and f"scopebox login {breg.host}" in res.stderr
+            assert len(res.stderr.splitlines()) == 1
+            res = rsb(
+                "login", "--tls-verify=false", "-u", "alice", "-p", "bad", breg.host, check=False
+            )
+            assert res.returncode == 125 and "invalid username or password" in res.stderr
+            rsb("login", "--tls-verify=false", "-u", "alice", "-p", "s3cret", breg.host)
+            digest_file = tmp_path / "digest"
+            rsb("push", "--tls-verify=false", ref, copy, "--digestfile", str(digest_file))
+            seen = rh.skopeo_inspect(breg, "team/copy:v1")
+            assert seen.returncode == 0, seen.stderr
+            assert json.loads(seen.stdout)["Digest"] == digest_file.read_text()
+            both = sorted(["repository:team/copy:pull,push", "repository:team/bb:pull"])
+            assert any(sorted(q.get("scope", [])) == both for q in tok.requests)
+    finally:
+        tok.close()
 
 
 # -- push ------------------------------------------------------------------------------------
