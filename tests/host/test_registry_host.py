@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 
 from tests import registryhelp as rh
 from tests.brokenregistry import BrokenRegistry, Sabotage
-from tests.clihelp import Scopebox
+from tests.clihelp import REPO, SCOPEBOX, Scopebox
 from tests.tokenserver import TokenServer
 
 pytestmark = pytest.mark.host
@@ -122,6 +123,43 @@ def test_pull_of_a_skopeo_pushed_image_runs(rsb: Scopebox, reg: rh.Registry) -> 
     mark = reg.log.stat().st_size if reg.log else 0
     assert rsb("pull", "--tls-verify=false", f"{reg.host}/test/bb:v1").stdout.strip() == image_id
     assert "/blobs/" not in reg.log.read_text()[mark:] if reg.log else True
+
+
+def test_progress_on_a_terminal_only(rsb: Scopebox, reg: rh.Registry) -> None:
+    """stderr on a terminal: a line per layer with sizes and status; stdout stays the id."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*SCOPEBOX, "pull", "--tls-verify=false", f"{reg.host}/test/bb:v1"],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        stdin=subprocess.DEVNULL,
+        env=rsb.environ(),
+        cwd=REPO,
+        text=True,
+    )
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    tty = b"".join(chunks).decode()
+    assert proc.returncode == 0 and len(out.strip()) == 64
+    assert f"Trying to pull {reg.host}/test/bb:v1..." in tty
+    for digest in layer_digests(reg, "test/bb:v1"):
+        assert re.search(
+            rf"Copying blob {digest[7:19]}  [0-9.]+(?:B|KiB|MiB) / [0-9.]+(?:B|KiB|MiB)  done", tty
+        )
+    res = rsb("pull", "--tls-verify=false", f"{reg.host}/test/bb:v1")  # not a terminal
+    assert res.stderr == ""
 
 
 @pytest.mark.xfail(
