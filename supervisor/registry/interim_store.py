@@ -43,6 +43,31 @@ def _diff_ids(config: dict[str, object]) -> list[str]:
     return [str(d) for d in ids]
 
 
+def ensure_layer(store: Store, blob: Descriptor, expected: str | None) -> tuple[str, int]:
+    """Unpack a layer blob into `layers/<diff id>` unless there (size 0 if it was)."""
+    paths = store.paths
+    assert expected is not None
+    final = paths.layer_dir(parse_digest(expected))
+    if os.path.isdir(final):
+        return expected, 0
+    root = os.path.join(paths.root, "layers")
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".import-", dir=root)
+    os.chmod(tmp, 0o755)
+    try:
+        got, n = unpack_layer(BlobStore(paths).path(blob.digest), tmp)
+        if f"sha256:{got}" != expected:
+            raise UsageError(f"layer {blob.digest} unpacks to sha256:{got}, config says {expected}")
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return expected, n
+
+
 def commit_image(
     store: Store,
     manifest_digest: str,
@@ -52,36 +77,16 @@ def commit_image(
     repo_digest: str | None,
 ) -> ImageRow:
     paths = store.paths
-    blobs = BlobStore(paths)
     manifest = json.loads(manifest_bytes)
     config = json.loads(config_bytes)
     diff_ids = _diff_ids(config)
     layers = manifest.get("layers", [])
     if len(layers) != len(diff_ids):
         raise UsageError("manifest and config disagree on the number of layers")
-    root = os.path.join(paths.root, "layers")
-    os.makedirs(root, mode=0o700, exist_ok=True)
     size = 0
     for desc, diff in zip(layers, diff_ids, strict=True):
-        final = paths.layer_dir(parse_digest(diff))
-        if os.path.isdir(final):
-            continue
-        tmp = tempfile.mkdtemp(prefix=".import-", dir=root)
-        os.chmod(tmp, 0o755)
-        try:
-            got, n = unpack_layer(blobs.path(desc["digest"]), tmp)
-            if f"sha256:{got}" != diff:
-                raise UsageError(
-                    f"layer {desc['digest']} unpacks to sha256:{got}, config says {diff}"
-                )
-            size += n
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                shutil.rmtree(tmp, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        d = Descriptor(desc.get("mediaType", ""), desc["digest"], int(desc["size"]))
+        size += ensure_layer(store, d, diff)[1]
     image_id = parse_digest(_sha(config_bytes))
     with ImagesLock(paths):
         img_dir = paths.image_dir(image_id)

@@ -7,6 +7,7 @@ digest and size match, and the image exists only once `commit_image` records it.
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def _pull_endpoint(
         for m in {top.digest: top, manifest.digest: manifest}.values():
             blobs.put_bytes(m.data, m.digest)
         config = _fetch_config(repo, blobs, config_desc)
-        _fetch_layers(repo, blobs, store, layers, progress)
+        _fetch_layers(repo, blobs, store, _diff_ids(config, layers), layers, progress)
     finally:
         session.close()
     names = [name.name] if name.tag and not name.digest else []
@@ -165,15 +166,39 @@ def _fetch_config(repo: Repository, blobs: BlobStore, d: _Desc) -> bytes:
     return data
 
 
+def _diff_ids(config: bytes, layers: list[_Desc]) -> dict[str, str]:
+    """Blob digest -> the diff id the config declares for it (empty if they disagree: the
+    store then refuses the image with its own message)."""
+    try:
+        doc = json.loads(config)
+        ids = doc["rootfs"]["diff_ids"]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(ids, list) or len(ids) != len(layers):
+        return {}
+    return {d.digest: str(i) for d, i in zip(layers, ids, strict=True)}
+
+
 def _fetch_layers(
-    repo: Repository, blobs: BlobStore, store: Store, layers: list[_Desc], progress: Progress
+    repo: Repository,
+    blobs: BlobStore,
+    store: Store,
+    diff_ids: dict[str, str],
+    layers: list[_Desc],
+    progress: Progress,
 ) -> None:
+    """Download the missing blobs, each unpacked as soon as it is complete: unpacking (a forked
+    child per layer) overlaps the other downloads and uses every core."""
     unique = list({d.digest: d for d in layers}.values())
     cancel = threading.Event()
 
     def one(d: _Desc) -> None:
         try:
-            _fetch_blob(repo, blobs, store, d, progress, cancel)
+            fetched = _fetch_blob(repo, blobs, store, d, progress, cancel)
+            if cancel.is_set():
+                raise _Cancelled
+            if diff_ids:
+                _unpack(store, d, diff_ids[d.digest], progress if fetched else Progress())
         except BaseException:
             cancel.set()
             raise
@@ -186,6 +211,16 @@ def _fetch_layers(
         raise (real or errors)[0]  # type: ignore[misc]
 
 
+def _unpack(store: Store, d: _Desc, diff_id: str, progress: Progress) -> None:
+    progress.finish(d.digest, "unpacking")
+    own = Store(store.paths)  # an SQLite connection belongs to the thread that opened it
+    try:
+        store_api.ensure_layer(own, store_api.Descriptor(d.media_type, d.digest, d.size), diff_id)
+    finally:
+        own.close()
+    progress.finish(d.digest, "done")
+
+
 def _fetch_blob(
     repo: Repository,
     blobs: BlobStore,
@@ -193,19 +228,20 @@ def _fetch_blob(
     d: _Desc,
     progress: Progress,
     cancel: threading.Event,
-) -> None:
+) -> bool:
+    """Download into the BlobStore unless there; True if this call downloaded it."""
     key = d.digest
     label = f"Copying blob {parse_digest(d.digest)[:12]}"
     if blobs.has(d.digest):
         progress.begin(key, label, d.size)
         progress.finish(key, "already exists")
-        return
+        return False
     # One download per blob across processes: the second waits, then finds it stored.
     with FileLock(store.paths, f"blob-{parse_digest(d.digest)}.lock"):
         if blobs.has(d.digest):
             progress.begin(key, label, d.size)
             progress.finish(key, "already exists")
-            return
+            return False
         if cancel.is_set():
             raise _Cancelled
         progress.begin(key, label, d.size)
@@ -219,4 +255,4 @@ def _fetch_blob(
 
             repo.stream_blob(d.digest, d.size, sink)
             w.commit()
-        progress.finish(key, "done")
+        return True
