@@ -12,11 +12,12 @@ if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/nul
 fi
 # runtime: runc (crun where the cgroup layout allows), busybox for the local image,
 # libsystemd-dev/pkg-config/gcc to build systemd-python; tests: the OCI runtime-spec schema;
-# benchmarks: podman and conmon as the reference.
+# benchmarks: podman and conmon as the reference; registry tests: docker-registry (the CNCF
+# distribution registry), skopeo, htpasswd, openssl.
 apt-get install -y -q --no-install-recommends \
     runc crun busybox-static uidmap libsystemd-dev pkg-config gcc python3-venv \
     systemd dbus util-linux iproute2 golang-github-opencontainers-specs-dev \
-    podman conmon >/dev/null
+    podman conmon docker-registry skopeo apache2-utils openssl >/dev/null
 
 # journald must not rate-limit container output (see the file for why this is host-wide).
 install -D -m 0644 packaging/journald.conf.d/50-scopebox.conf \
