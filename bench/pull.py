@@ -53,6 +53,12 @@ def build_image(mib: int) -> rh.Image:
     return rh.Image([rh.busybox_layer(), *(data_layer(i, per) for i in range(4))])
 
 
+def sh(cmd: list[str], **kw: object) -> None:
+    res = subprocess.run(cmd, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    if res.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {res.returncode}: {res.stderr.strip()}")
+
+
 def umount_under(path: Path) -> None:
     """containers-storage leaves its overlay home bind-mounted: undo the mounts we caused."""
     with open("/proc/self/mountinfo") as f:
@@ -111,17 +117,11 @@ def run(work: Path, runs: int, mib: int) -> int:
                 "SCOPEBOX_RUNROOT": str(d / "run"),
                 "SCOPEBOX_REGISTRIES_CONF": str(conf),
             }
-            subprocess.run(
-                [*SCOPEBOX, "pull", "-q", "--tls-verify=false", ref],
-                check=True,
-                env=env,
-                cwd=REPO,
-                capture_output=True,
-            )
+            sh([*SCOPEBOX, "pull", "-q", "--tls-verify=false", ref], env=env, cwd=REPO)
 
         def skopeo_oci() -> None:
             d = fresh()
-            subprocess.run(
+            sh(
                 [
                     "skopeo",
                     "copy",
@@ -129,23 +129,17 @@ def run(work: Path, runs: int, mib: int) -> int:
                     "--src-tls-verify=false",
                     f"docker://{ref}",
                     f"oci:{d}/oci:big",
-                ],
-                check=True,
-                capture_output=True,
+                ]
             )
 
         def skopeo_storage() -> None:
             d = fresh()
             dest = f"containers-storage:[overlay@{d}/root+{d}/run]{ref}"
-            subprocess.run(
-                ["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", dest],
-                check=True,
-                capture_output=True,
-            )
+            sh(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{ref}", dest])
 
         def podman() -> None:
             d = fresh()
-            subprocess.run(
+            sh(
                 [
                     *PODMAN,
                     "--root",
@@ -156,9 +150,7 @@ def run(work: Path, runs: int, mib: int) -> int:
                     "-q",
                     "--tls-verify=false",
                     ref,
-                ],
-                check=True,
-                capture_output=True,
+                ]
             )
 
         fns: dict[str, Callable[[], None]] = {

@@ -16,6 +16,9 @@ class Sabotage:
     truncate_times: int = 1
     corrupt_blob: str | None = None  # digest: same length, wrong bytes
     huge_manifest: bool = False  # a manifest body over the 4 MiB cap
+    stall_blob: str | None = None  # digest: send half, then hang until `release` is set
+    stalled: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     hits: list[str] = field(default_factory=list)
 
 
@@ -43,6 +46,7 @@ class BrokenRegistry:
         self._thread.start()
 
     def close(self) -> None:
+        self.sabotage.release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -71,6 +75,16 @@ class BrokenRegistry:
             h.end_headers()
             h.wfile.write(body[: len(body) // 2])
             h.wfile.flush()
+            h.close_connection = True
+            return
+        if s.stall_blob and h.path.endswith(s.stall_blob):
+            h.send_response(200)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body[: len(body) // 2])
+            h.wfile.flush()
+            s.stalled.set()
+            s.release.wait(60)
             h.close_connection = True
             return
         if s.corrupt_blob and h.path.endswith(s.corrupt_blob):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from supervisor.blobs import BlobStore, DigestMismatch, parse_digest
-from supervisor.errors import RegistryError, ScopeboxError
+from supervisor.errors import RegistryError, ScopeboxError, UsageError
 from supervisor.registry import auth, conf
 from supervisor.registry import interim_store as store_api  # INTERIM: supervisor.images
 from supervisor.registry.auth import Credentials
@@ -40,6 +40,7 @@ LAYER_TYPES = (
     "application/vnd.docker.image.rootfs.diff.tar.gzip",
     "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
     "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd",  # the store says if it can unpack it
 )
 MAX_PARALLEL = 4
 
@@ -79,7 +80,13 @@ def pull(store: Store, opts: PullOptions, progress: Progress | None = None) -> P
     for cand in cfg.candidates(parse(opts.reference)):
         for ep in cfg.endpoints(cand, opts.tls_verify):
             try:
-                return _pull_endpoint(store, opts, cand, ep.ref, ep.insecure, want, progress)
+                try:
+                    return _pull_endpoint(store, opts, cand, ep.ref, ep.insecure, want, progress)
+                except UsageError as exc:
+                    # A concurrent rmi freed a blob between download and commit: once more.
+                    if not str(exc).endswith("; retry"):
+                        raise
+                    return _pull_endpoint(store, opts, cand, ep.ref, ep.insecure, want, progress)
             except (RegistryError, DigestMismatch) as exc:
                 errors.append(str(exc))
                 last = exc

@@ -421,6 +421,26 @@ def test_connection_closed_midway_then_next_pull_completes(
     assert rsb("run", "--rm", ref, "cat", "/data/a").stdout == "hardlinked content\n"
 
 
+def test_pull_killed_midway_then_next_pull_completes(
+    rsb: Scopebox, reg: rh.Registry, broken: tuple[BrokenRegistry, Sabotage]
+) -> None:
+    """SIGKILL while a layer streams: no image, no partial blob visible, the lock is free."""
+    proxy, sab = broken
+    big = layer_digests(reg, "test/bb:v1")[0]
+    sab.stall_blob = big
+    ref = f"{proxy.host}/test/bb:v1"
+    proc = rsb.popen("pull", "--tls-verify=false", ref)
+    assert sab.stalled.wait(60)
+    proc.kill()
+    proc.wait()
+    sab.release.set()
+    assert rsb("images", "-q").stdout == ""  # a killed writer's .tmp file may stay: pruned by age
+    assert big.removeprefix("sha256:") not in blob_files(rsb)
+    sab.stall_blob = None
+    rsb("pull", "--tls-verify=false", ref)
+    assert rsb("run", "--rm", ref, "cat", "/data/a").stdout == "hardlinked content\n"
+
+
 def test_wrong_content_or_huge_manifest_stores_nothing(
     rsb: Scopebox, reg: rh.Registry, broken: tuple[BrokenRegistry, Sabotage]
 ) -> None:
@@ -473,3 +493,9 @@ def test_run_pull_policies(rsb: Scopebox, reg: rh.Registry, images: Path) -> Non
     assert out.stdout == "second\n"
     res = rsb("run", "--rm", "no-such-image-xyz", "true", check=False)
     assert res.returncode == 125 and "no such image" in res.stderr
+    res = rsb("create", "--pull=sometimes", ref, check=False)
+    assert (res.returncode, res.stderr) == (
+        125,
+        "Error: invalid --pull 'sometimes': expected missing, always, newer, never\n",
+    )
+    assert rsb("ps", "-aq").stdout == ""
