@@ -46,8 +46,8 @@ def _diff_ids(config: dict[str, object]) -> list[str]:
 def ensure_layer(store: Store, blob: Descriptor, expected: str | None) -> tuple[str, int]:
     """Unpack a layer blob into `layers/<diff id>` unless there (size 0 if it was)."""
     paths = store.paths
-    assert expected is not None
-    final = paths.layer_dir(parse_digest(expected))
+    assert expected is not None  # hex, as in the imgstore branch
+    final = paths.layer_dir(expected)
     if os.path.isdir(final):
         return expected, 0
     root = os.path.join(paths.root, "layers")
@@ -56,7 +56,7 @@ def ensure_layer(store: Store, blob: Descriptor, expected: str | None) -> tuple[
     os.chmod(tmp, 0o755)
     try:
         got, n = unpack_layer(BlobStore(paths).path(blob.digest), tmp)
-        if f"sha256:{got}" != expected:
+        if got != expected:
             raise UsageError(f"layer {blob.digest} unpacks to sha256:{got}, config says {expected}")
         try:
             os.rename(tmp, final)
@@ -86,7 +86,7 @@ def commit_image(
     size = 0
     for desc, diff in zip(layers, diff_ids, strict=True):
         d = Descriptor(desc.get("mediaType", ""), desc["digest"], int(desc["size"]))
-        size += ensure_layer(store, d, diff)[1]
+        size += ensure_layer(store, d, parse_digest(diff))[1]
     image_id = parse_digest(_sha(config_bytes))
     with ImagesLock(paths):
         img_dir = paths.image_dir(image_id)

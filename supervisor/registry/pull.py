@@ -174,8 +174,8 @@ def _fetch_config(repo: Repository, blobs: BlobStore, d: _Desc) -> bytes:
 
 
 def _diff_ids(config: bytes, layers: list[_Desc]) -> dict[str, str]:
-    """Blob digest -> the diff id the config declares for it (empty if they disagree: the
-    store then refuses the image with its own message)."""
+    """Blob digest -> the hex diff id the config declares for it (empty if they disagree:
+    the store then refuses the image with its own message)."""
     try:
         doc = json.loads(config)
         ids = doc["rootfs"]["diff_ids"]
@@ -183,7 +183,10 @@ def _diff_ids(config: bytes, layers: list[_Desc]) -> dict[str, str]:
         return {}
     if not isinstance(ids, list) or len(ids) != len(layers):
         return {}
-    return {d.digest: str(i) for d, i in zip(layers, ids, strict=True)}
+    try:
+        return {d.digest: parse_digest(str(i)) for d, i in zip(layers, ids, strict=True)}
+    except ScopeboxError:
+        return {}
 
 
 def _fetch_layers(
