@@ -366,12 +366,16 @@ class OciLayout:
         return {"mediaType": OCI_INDEX, **self.blob(data.encode())}
 
 
-def skopeo_push(layout: Path, tag: str, reg: Registry, repo: str, all_: bool = False) -> None:
+def skopeo_push(
+    layout: Path, tag: str, reg: Registry, repo: str, all_: bool = False, docker: bool = False
+) -> None:
+    """`docker`: converted to a Docker schema 2 manifest (and gzip layers) on the way."""
     cmd = [
         "skopeo",
         "copy",
         "-q",
         *(["--all"] if all_ else []),
+        *(["--format", "v2s2"] if docker else []),
         *reg.skopeo_dest(),
         f"oci:{layout}:{tag}",
         f"docker://{reg.host}/{repo}",

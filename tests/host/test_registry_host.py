@@ -51,6 +51,7 @@ def reg(tmp_path_factory: pytest.TempPathFactory, images: Path) -> Iterator[rh.R
     with rh.registry(tmp_path_factory.mktemp("reg")) as r:
         rh.skopeo_push(images, "v1", r, "test/bb:v1")
         rh.skopeo_push(images, "multi", r, "test/multi:latest", all_=True)
+        rh.skopeo_push(images, "v1", r, "test/docker:v1", docker=True)
         yield r
 
 
@@ -160,6 +161,23 @@ def test_progress_on_a_terminal_only(rsb: Scopebox, reg: rh.Registry) -> None:
         )
     res = rsb("pull", "--tls-verify=false", f"{reg.host}/test/bb:v1")  # not a terminal
     assert res.stderr == ""
+
+
+def test_docker_schema2_and_pull_by_digest(rsb: Scopebox, reg: rh.Registry) -> None:
+    raw = json.loads(rh.skopeo_inspect(reg, "test/docker:v1", raw=True).stdout)
+    assert raw["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    ref = f"{reg.host}/test/docker:v1"
+    image_id = rsb("pull", "--tls-verify=false", ref).stdout.strip()
+    assert rsb("run", "--rm", ref, "cat", "/data/b").stdout == "hardlinked content\n"
+    digest = json.loads(rh.skopeo_inspect(reg, "test/docker:v1").stdout)["Digest"]
+    rsb("rmi", ref)
+    by_digest = f"{reg.host}/test/docker@{digest}"
+    assert rsb("pull", "--tls-verify=false", by_digest).stdout.strip() == image_id
+    assert rsb("run", "--rm", image_id, "cat", "/etc/arch").stdout == "amd64\n"
+    res = rsb(
+        "pull", "--tls-verify=false", f"{reg.host}/test/docker@sha256:{'0' * 64}", check=False
+    )
+    assert res.returncode == 125 and "manifest unknown" in res.stderr
 
 
 @pytest.mark.xfail(
