@@ -8,8 +8,9 @@ digest and size match, and the image exists only once `commit_image` records it.
 from __future__ import annotations
 
 import json
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,28 +198,39 @@ def _fetch_layers(
     layers: list[_Desc],
     progress: Progress,
 ) -> None:
-    """Download the missing blobs, each unpacked as soon as it is complete: unpacking (a forked
-    child per layer) overlaps the other downloads and uses every core."""
+    """Download the missing blobs (up to MAX_PARALLEL at once) and hand each, once verified,
+    to a separate pool that unpacks it (a forked child per layer, one per core): unpacking
+    never holds up a download."""
     unique = list({d.digest: d for d in layers}.values())
     cancel = threading.Event()
+    unpackers = ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, len(unique))))
+    unpacks: list[Future[None]] = []
 
-    def one(d: _Desc) -> None:
+    def unpack(d: _Desc, shown: Progress) -> None:
+        if cancel.is_set():
+            raise _Cancelled
         try:
-            fetched = _fetch_blob(repo, blobs, store, d, progress, cancel)
-            if cancel.is_set():
-                raise _Cancelled
-            if diff_ids:
-                _unpack(store, d, diff_ids[d.digest], progress if fetched else Progress())
+            _unpack(store, d, diff_ids[d.digest], shown)
         except BaseException:
             cancel.set()
             raise
 
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL, len(unique)))) as pool:
-        futures = [pool.submit(one, d) for d in unique]
-    errors = [f.exception() for f in futures if f.exception() is not None]
+    def fetch(d: _Desc) -> None:
+        try:
+            fetched = _fetch_blob(repo, blobs, store, d, progress, cancel)
+        except BaseException:
+            cancel.set()
+            raise
+        if diff_ids:
+            unpacks.append(unpackers.submit(unpack, d, progress if fetched else Progress()))
+
+    downloads = ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL, len(unique))))
+    with unpackers, downloads:  # leaves `downloads` first: every unpack is submitted by then
+        fetches = [downloads.submit(fetch, d) for d in unique]
+    errors = [e for f in (*fetches, *unpacks) if (e := f.exception()) is not None]
     real = [e for e in errors if not isinstance(e, _Cancelled)]
-    if real or errors:
-        raise (real or errors)[0]  # type: ignore[misc]
+    if errors:
+        raise (real or errors)[0]
 
 
 def _unpack(store: Store, d: _Desc, diff_id: str, progress: Progress) -> None:
