@@ -333,6 +333,15 @@ def test_push_is_read_back_by_skopeo(rsb: Scopebox, reg: rh.Registry, tmp_path: 
     # The layers were mounted from test/bb (same registry), not uploaded again.
     log = reg.log.read_text()[mark:] if reg.log else ""
     assert log.count("mount=sha256") == 3 and "PATCH" not in log
+    # Without a destination the image goes back under its own name: every blob is there.
+    mark = reg.log.stat().st_size if reg.log else 0
+    rsb("push", "--tls-verify=false", src)
+    log = reg.log.read_text()[mark:] if reg.log else ""
+    assert log.count('"HEAD /v2/test/bb/blobs/') == 3 and "uploads" not in log
+    res = rsb("push", src, "just-a-name", check=False)
+    assert res.returncode == 125 and "does not name a registry" in res.stderr
+    res = rsb("push", "no-such-local-image", f"{reg.host}/x/y", check=False)
+    assert (res.returncode, res.stderr) == (125, "Error: no such image: 'no-such-local-image'\n")
     # skopeo copies it out again, verifying every blob.
     out = tmp_path / "out"
     res = subprocess.run(
