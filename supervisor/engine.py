@@ -433,7 +433,8 @@ class Engine:
         else:
             parent = _cgroup_parent(opts.cgroup_parent, systemd is not None)
         return {
-            "options": asdict(opts),
+            # Registry credentials are for the pull only: never stored.
+            "options": asdict(replace(opts, creds=None)),
             "runtime": self.runtime().path,
             "cgroup_manager": manager,
             "log_driver": log_driver,

@@ -46,6 +46,8 @@ _FLAG = {
 }
 _DROPPED = {"image", "command", "entrypoint", "rootfs", "auto_remove", "resources", "cgroups"}
 _DROPPED |= {"cidfile", "replace", "restart", "sdnotify", "detach"}
+# The image is local by then; credentials are never stored.
+_DROPPED |= {"pull", "pull_platform", "tls_verify", "authfile", "creds"}
 
 
 @dataclass(frozen=True)

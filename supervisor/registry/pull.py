@@ -14,10 +14,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from supervisor import images as store_api
 from supervisor.blobs import BlobStore, DigestMismatch, parse_digest
 from supervisor.errors import RegistryError, ScopeboxError, UsageError
 from supervisor.registry import auth, conf
-from supervisor.registry import interim_store as store_api  # INTERIM: supervisor.images
 from supervisor.registry.auth import Credentials
 from supervisor.registry.client import (
     DOCKER_LIST,

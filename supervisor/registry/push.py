@@ -12,10 +12,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from supervisor import images as store_api
 from supervisor.blobs import BlobStore, parse_digest
 from supervisor.errors import UsageError
 from supervisor.registry import auth, conf
-from supervisor.registry import interim_store as store_api  # INTERIM: supervisor.images
 from supervisor.registry.auth import Credentials
 from supervisor.registry.client import Repository, Session
 from supervisor.registry.progress import Progress

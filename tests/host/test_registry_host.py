@@ -180,9 +180,6 @@ def test_docker_schema2_and_pull_by_digest(rsb: Scopebox, reg: rh.Registry) -> N
     assert res.returncode == 125 and "manifest unknown" in res.stderr
 
 
-@pytest.mark.xfail(
-    strict=True, reason="interim store (registry branch): whiteouts are the imgstore side's"
-)
 def test_pulled_layers_apply_whiteouts(rsb: Scopebox, reg: rh.Registry) -> None:
     rsb("pull", "-q", "--tls-verify=false", f"{reg.host}/test/bb:v1")
     assert rsb("run", "--rm", f"{reg.host}/test/bb:v1", "ls", "-a", "/old").stdout.split() == [
@@ -525,4 +522,10 @@ def test_run_pull_policies(rsb: Scopebox, reg: rh.Registry, images: Path) -> Non
         125,
         "Error: invalid --pull 'sometimes': expected missing, always, newer, never\n",
     )
+    # Credentials serve the pull only: neither inspect nor the state database keeps them.
+    rsb("create", "--name", "credcheck", "--creds", "u:s3cret-token", ref)
+    assert "s3cret-token" not in rsb("inspect", "credcheck").stdout
+    rsb("rm", "credcheck")
+    db = Path(rsb.root, "state.db")
+    assert all(b"s3cret-token" not in p.read_bytes() for p in db.parent.glob("state.db*"))
     assert rsb("ps", "-aq").stdout == ""
