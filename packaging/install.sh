@@ -13,11 +13,13 @@ fi
 # runtime: runc (crun where the cgroup layout allows), busybox for the local image,
 # libsystemd-dev/pkg-config/gcc to build systemd-python; tests: the OCI runtime-spec schema;
 # benchmarks: podman and conmon as the reference; registry tests: docker-registry (the CNCF
-# distribution registry), skopeo, htpasswd, openssl.
+# distribution registry), skopeo, htpasswd, openssl; the cgroup v2 lane (tests/vm/lane.py):
+# qemu, debootstrap and cpio to build and boot its VM.
 apt-get install -y -q --no-install-recommends \
     runc crun busybox-static uidmap libsystemd-dev pkg-config gcc python3-venv \
     systemd dbus util-linux iproute2 golang-github-opencontainers-specs-dev \
-    podman conmon docker-registry skopeo apache2-utils openssl >/dev/null
+    podman conmon docker-registry skopeo apache2-utils openssl \
+    qemu-system-x86 debootstrap cpio >/dev/null
 
 # journald must not rate-limit container output (see the file for why this is host-wide).
 install -D -m 0644 packaging/journald.conf.d/50-scopebox.conf \

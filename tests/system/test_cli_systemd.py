@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from supervisor.timefmt import parse_rfc3339
 from tests import cases
 from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_bad_input,
@@ -179,30 +182,23 @@ def test_limits_are_unit_properties(sb: Scopebox, runtime: str) -> None:
         "sleep",
         "1000",
     ).stdout.strip()
+    # Pure v2 has systemd's v2 names: MemoryMax=, and CPUWeight= (512 shares as runc's weight).
+    memory, cpu = ("MemoryMax", "CPUWeight") if cases.PURE_V2 else ("MemoryLimit", "CPUShares")
+    props = (memory, "CPUQuotaPerSecUSec", "TasksMax", cpu)
     out = subprocess.run(
-        [
-            "systemctl",
-            "show",
-            "-p",
-            "MemoryLimit",
-            "-p",
-            "CPUQuotaPerSecUSec",
-            "-p",
-            "TasksMax",
-            "-p",
-            "CPUShares",
-            f"scopebox-{cid}.scope",
-        ],
+        ["systemctl", "show", *(f"-p{p}" for p in props), f"scopebox-{cid}.scope"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    assert sorted(out) == [
-        "CPUQuotaPerSecUSec=500ms",
-        "CPUShares=512",
-        f"MemoryLimit={64 << 20}",
-        "TasksMax=64",
-    ]
+    assert sorted(out) == sorted(
+        [
+            "CPUQuotaPerSecUSec=500ms",
+            "CPUWeight=20" if cases.PURE_V2 else "CPUShares=512",
+            f"{memory}={64 << 20}",
+            "TasksMax=64",
+        ]
+    )
     box("rm", "-f", cid)
 
 
@@ -236,3 +232,50 @@ def test_cgroups_disabled_with_crun(sb: Scopebox) -> None:
     assert res.returncode == 125 and "--cgroups=disabled" in res.stderr
     box("rm", "-f", cid)
     assert leftovers(box, cid) == []
+
+
+def kernel_oom_kills() -> list[tuple[float, str]]:
+    """(CLOCK_MONOTONIC seconds, message) of each OOM kill in the kernel's log (/dev/kmsg:
+    "prio,seq,usec,flags;text", stamped by the kernel as it kills)."""
+    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+    kills = []
+    try:
+        while True:
+            try:
+                record = os.read(fd, 8192).decode(errors="replace")
+            except BlockingIOError:
+                break
+            except BrokenPipeError:  # a record overwritten while reading: skip it
+                continue
+            head, _, text = record.partition(";")
+            if text.startswith("oom-kill:"):
+                kills.append((int(head.split(",")[2]) / 1e6, text.strip()))
+    finally:
+        os.close(fd)
+    return kills
+
+
+@pytest.mark.cgroup_v2
+def test_oom_reported_within_a_second(sb: Scopebox) -> None:
+    """The exit record says OOMKilled within 1 s of the kernel's kill, measured from the
+    kernel's own timestamp of the kill (only the v2 lane's VM has /dev/kmsg to itself)."""
+    name = cases.unique("oom1s")
+    res = sb(
+        "run", "--name", name, "--memory", "32m", "busybox", "sh", "-c",
+        "head -c 100m /dev/zero | tail", check=False,
+    )  # fmt: skip
+    assert res.returncode == 137, res
+    info = sb.inspect(name)
+    cid, state = info["Id"], info["State"]
+    assert isinstance(cid, str) and isinstance(state, dict)
+    assert state["OOMKilled"] is True and state["ExitCode"] == 137, state
+    kills = [(t, text) for t, text in kernel_oom_kills() if f"scopebox-{cid}.scope" in text]
+    assert len(kills) == 1, kills
+    realtime_offset = time.time() - time.monotonic()
+    killed_at = kills[0][0] + realtime_offset
+    finished = state["FinishedAt"]
+    assert isinstance(finished, str)
+    finished_at = parse_rfc3339(finished)
+    assert finished_at is not None
+    assert 0 <= finished_at - killed_at < 1.0, (finished_at - killed_at, kills[0][1])
+    sb("rm", name)
