@@ -31,6 +31,11 @@ if [ -n "${LANE_SH:-}" ]; then
     bash -c "$(echo "$LANE_SH" | base64 -d)" </dev/null 2>&1 || fail "the --sh command"
 fi
 
+# First, as the tests may take long: real files of a container's cgroup, for the parser tests.
+if [ -n "${LANE_RECORD:-}" ]; then
+    python3 tests/vm/record.py || fail "recording cgroup files"
+fi
+
 # tier: host (cgroupfs manager) or systemd; $1 runtime; the rest: pytest arguments.
 tier() {
     name=$1 runtime=$2
@@ -39,9 +44,9 @@ tier() {
     echo "== $name tier, $runtime: $*"
     if [ "$name" = host ]; then
         SCOPEBOX_RUNTIME=$runtime SCOPEBOX_CGROUP_MANAGER=cgroupfs \
-            python3 -m pytest -p no:cacheprovider --color=no -v --durations=0 -m host "$@" </dev/null 2>&1
+            python3 -m pytest -p no:cacheprovider --color=no -v --durations=0 -rA -m host "$@" </dev/null 2>&1
     else
-        SCOPEBOX_RUNTIME=$runtime python3 -m pytest -p no:cacheprovider --color=no -v --durations=0 -m systemd "$@" \
+        SCOPEBOX_RUNTIME=$runtime python3 -m pytest -p no:cacheprovider --color=no -v --durations=0 -rA -m systemd "$@" \
             </dev/null 2>&1
     fi
     rc=$?
@@ -61,8 +66,5 @@ else
             tier "$name" "$runtime" $(python3 tests/vm/selection.py "$name" "$runtime")
         done
     done
-fi
-if [ -n "${LANE_RECORD:-}" ]; then
-    python3 tests/vm/record.py || fail "recording cgroup files"
 fi
 echo "LANE-EXIT $status"

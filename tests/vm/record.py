@@ -48,7 +48,7 @@ def state(name: str) -> dict[str, object]:
     return dict(json.loads(sb("inspect", "--type", "container", name))[0]["State"])
 
 
-def wait(cond: object, what: str, timeout: float = 60) -> None:
+def wait(cond: object, what: str, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not cond():  # type: ignore[operator]
         if time.monotonic() > deadline:
