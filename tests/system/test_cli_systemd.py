@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from supervisor.timefmt import parse_rfc3339
 from tests import cases
 from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_bad_input,
@@ -233,57 +230,3 @@ def test_cgroups_disabled_with_crun(sb: Scopebox) -> None:
     box("rm", "-f", cid)
     assert leftovers(box, cid) == []
 
-
-def kernel_oom_kills() -> list[tuple[float, str]]:
-    """(CLOCK_MONOTONIC seconds, message) of each OOM kill in the kernel's log (/dev/kmsg:
-    "prio,seq,usec,flags;text", stamped by the kernel as it kills)."""
-    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-    kills = []
-    try:
-        while True:
-            try:
-                record = os.read(fd, 8192).decode(errors="replace")
-            except BlockingIOError:
-                break
-            except BrokenPipeError:  # a record overwritten while reading: skip it
-                continue
-            head, _, text = record.partition(";")
-            if text.startswith("oom-kill:"):
-                kills.append((int(head.split(",")[2]) / 1e6, text.strip()))
-    finally:
-        os.close(fd)
-    return kills
-
-
-# The issue asks for 1 s. Under software emulation on a shared host the container's shell alone
-# needs seconds to notice its child died (2.3 s measured with qemu at a third of a core), so
-# the bound here only proves the report comes from the event, not from a later reconciliation.
-OOM_REPORT_BOUND_S = 5.0
-
-
-@pytest.mark.cgroup_v2
-def test_oom_reported_soon_after_the_kill(sb: Scopebox) -> None:
-    """The exit record says OOMKilled soon after the kernel's kill, measured from the
-    kernel's own timestamp of the kill (only the v2 lane's VM has /dev/kmsg to itself)."""
-    name = cases.unique("oom1s")
-    res = sb(
-        "run", "--name", name, "--memory", "32m", "busybox", "sh", "-c",
-        "head -c 100m /dev/zero | tail", check=False,
-    )  # fmt: skip
-    assert res.returncode == 137, res
-    info = sb.inspect(name)
-    cid, state = info["Id"], info["State"]
-    assert isinstance(cid, str) and isinstance(state, dict)
-    assert state["OOMKilled"] is True and state["ExitCode"] == 137, state
-    kills = [(t, text) for t, text in kernel_oom_kills() if f"scopebox-{cid}.scope" in text]
-    assert len(kills) == 1, kills
-    realtime_offset = time.time() - time.monotonic()
-    killed_at = kills[0][0] + realtime_offset
-    finished = state["FinishedAt"]
-    assert isinstance(finished, str)
-    finished_at = parse_rfc3339(finished)
-    assert finished_at is not None
-    delay = finished_at - killed_at
-    print(f"OOM kill to exit record: {delay:.3f} s")  # the lane's log shows it (-rA)
-    assert 0 <= delay < OOM_REPORT_BOUND_S, (delay, kills[0][1])
-    sb("rm", name)
