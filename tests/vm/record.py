@@ -57,6 +57,10 @@ def wait(cond: object, what: str, timeout: float = 600) -> None:
 
 
 def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.clihelp import Scopebox
+
+    Scopebox({}).ensure_busybox()  # the lane's default store, which the systemd tier shares
     disk = os.stat("/var/lib/scopebox").st_dev  # /dev/vda, mounted by guest.sh
     device = f"{os.major(disk)}:{os.minor(disk)}"
     # Load: a busy loop held to half a CPU, 40 MB held in a shell variable, 16 MiB written
