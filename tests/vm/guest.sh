@@ -5,7 +5,7 @@
 set -u
 stty -F /dev/ttyS1 raw -echo 2>/dev/null || true
 cd /opt/scopebox
-export SCOPEBOX_VM=1 CI=true PYTHONUNBUFFERED=1 HOME=/root
+export SCOPEBOX_VM=1 CI=true PYTHONUNBUFFERED=1 HOME=/root SCOPEBOX_TIMEOUT_SCALE=10
 status=0
 fail() { echo "LANE FAILED: $*"; status=1; }
 now() { cut -d' ' -f1 /proc/uptime; }

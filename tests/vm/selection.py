@@ -20,7 +20,6 @@ SPINE = (  # tests/cases.py: run, exit codes, stop, kill, rm, logs (systemd tier
     "test_exit_137_after_kill9",
     "test_detached_lifecycle",
     "test_monitor_killed",
-    "test_rm_containers",
 )
 CGROUP_CASES = (  # tests/cases.py: what cgroup v2 with controllers changes (both tiers)
     "test_resource_limits_reach_the_kernel",
