@@ -57,7 +57,7 @@ tier() {
 if [ -n "${LANE_PYTEST_ARGS:-}" ]; then
     for runtime in $LANE_RUNTIMES; do
         # shellcheck disable=SC2086
-        tier systemd "$runtime" $LANE_PYTEST_ARGS
+        tier "${LANE_TIER:-systemd}" "$runtime" $LANE_PYTEST_ARGS
     done
 else
     for runtime in $LANE_RUNTIMES; do

@@ -359,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--timeout", type=float, default=1800.0, help="for the whole VM (s)")
     run_p.add_argument("--runtimes", default="crun runc", help="in the order they run")
     run_p.add_argument("--record", type=Path, help="bring cgroup recordings back into DIR")
+    run_p.add_argument("--tier", default="systemd", help="for pytest_args: systemd or host")
     run_p.add_argument("--sh", default="", help="a shell command to run first (debugging)")
     run_p.add_argument("pytest_args", nargs="*", help="instead of the lane's selection")
     sub.add_parser("shell")
@@ -378,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         "LANE_RUNTIMES": args.runtimes,
         "LANE_RECORD": "1" if args.record else "",
         "LANE_PYTEST_ARGS": " ".join(args.pytest_args),
+        "LANE_TIER": args.tier,
         "LANE_SH": base64.b64encode(args.sh.encode()).decode(),
     }
     status = boot(image, env, args.timeout, args.record, interactive=False)
