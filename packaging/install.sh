@@ -49,7 +49,10 @@ fi
 py=/usr/bin/python3
 "$py" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || py="$here/.venv/bin/python"
 for dir in system user; do
-    gen=/usr/lib/systemd/$dir-generators/scopebox-quadlet-$( [ $dir = user ] && echo user- )generator
+    case $dir in
+        user) gen=/usr/lib/systemd/user-generators/scopebox-quadlet-user-generator ;;
+        *) gen=/usr/lib/systemd/system-generators/scopebox-quadlet-generator ;;
+    esac
     install -d "$(dirname "$gen")"
     sed -e "s|@PYTHON@|$py|" -e "s|@CHECKOUT@|'$here'|" -e "s|@SCOPEBOX@|/usr/local/bin/scopebox|" \
         packaging/systemd/scopebox-quadlet-generator.in >"$gen.tmp"
