@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A real systemd booted as PID 1 in private namespaces: the test bed of scopebox's system tier.
 
-    python tests/testbed.py run [--keep-going] -- CMD ARGS...   boot, run CMD inside, power off
+    python tests/testbed.py run [--keep-going] [--state-dir DIR] -- CMD ARGS...
+                                                                boot, run CMD inside, power off
     python tests/testbed.py shell                               an interactive shell inside
 
 The recipe is the one in MACHINE.md ("A real systemd boots as PID 1 in new namespaces"). Its point
@@ -9,6 +10,11 @@ is isolation: systemd booted on the bare host would wipe /tmp and take over /sys
 every mount happens in a private mount namespace over an overlay of the host's root, the bed lives
 in its own cgroups (named after the runner's pid so that beds can run side by side) and teardown
 always powers off, kills stragglers and removes those cgroups.
+
+Each bed is one boot: a fresh /run, its own boot id, systemd's default target (what a real boot
+reaches, so units the host enabled for default.target run). With --state-dir, /var/lib/scopebox
+is a host directory instead of a tmpfs: a second bed on the same directory is the machine after a
+reboot.
 
 Standard library only: it must run before anything is installed.
 """
@@ -28,6 +34,7 @@ import sys
 import threading
 import time
 import types
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,6 +57,11 @@ MASKED_UNITS = (
     "apt-daily.timer",
     "apt-daily-upgrade.timer",
     "man-db.timer",
+    # podman's boot units (WantedBy=default.target): they would start the host's podman
+    # containers, or pull images, in every bed.
+    "podman.service",
+    "podman-restart.service",
+    "podman-auto-update.service",
 )
 JOURNALD_DROPIN = """\
 # Written by tests/testbed.py. Rate limits stay journald's defaults (or whatever the host's
@@ -59,7 +71,9 @@ Storage=volatile
 ReadKMsg=no
 """
 # The bed's own writable places: overlayfs cannot be the upper dir of the overlays scopebox makes.
-BED_TMPFS = (("run", "mode=755"), ("tmp", "mode=1777"), ("var/lib/scopebox", "mode=700"))
+STATE = "var/lib/scopebox"  # scopebox's default root: a tmpfs, or the bed's --state-dir
+BED_TMPFS = (("run", "mode=755"), ("tmp", "mode=1777"), (STATE, "mode=700"))
+BOOT_ID = "proc/sys/kernel/random/boot_id"
 
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
@@ -107,6 +121,7 @@ class BedSpec:
     checkout: str
     console: str
     hierarchies: tuple[tuple[str, str, str], ...]  # (path under /sys/fs/cgroup, fstype, options)
+    state_dir: str = ""  # a host directory bound on /var/lib/scopebox ("": a tmpfs)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -115,7 +130,12 @@ class BedSpec:
     def from_json(cls, text: str) -> BedSpec:
         raw = json.loads(text)
         hier = tuple((str(a), str(b), str(c)) for a, b, c in raw["hierarchies"])
-        return cls(checkout=raw["checkout"], console=raw["console"], hierarchies=hier)
+        return cls(
+            checkout=raw["checkout"],
+            console=raw["console"],
+            hierarchies=hier,
+            state_dir=str(raw.get("state_dir", "")),
+        )
 
 
 def log(message: str) -> None:
@@ -255,9 +275,17 @@ def _build_root(spec: BedSpec, root: Path) -> None:
     _mount(str(root / "proc/sys"), str(root / "proc/sys"), None, MS_BIND)
     _mount(str(root / "proc/sys/net"), str(root / "proc/sys/net"), None, MS_BIND)
     _mount(None, str(root / "proc/sys"), None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+    # One kernel for every bed, but each bed is a boot of its own: a reboot is told by the boot
+    # id (systemd, journald and scopebox read this file), so each bed gets a fresh one.
+    boot_id = SCRATCH / "boot_id"
+    boot_id.write_text(f"{uuid.uuid4()}\n")
+    boot_id.chmod(0o444)
+    _mount(str(boot_id), str(root / BOOT_ID), None, MS_BIND)
     _mount("sysfs", str(root / "sys"), "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     _mount_cgroups(spec, root / "sys/fs/cgroup")
     for rel, opts in BED_TMPFS:
+        if rel == STATE and spec.state_dir:
+            continue  # bound by init_stage
         (root / rel).mkdir(parents=True, exist_ok=True)
         _mount("tmpfs", str(root / rel), "tmpfs", MS_NOSUID | MS_NODEV, opts)
 
@@ -285,11 +313,25 @@ def _configure_systemd(root: Path) -> None:
     (root / "etc/hostname").write_text("scopebox-testbed\n")  # the UTS namespace is the bed's
 
 
+def _link_scopebox(root: Path, checkout: str) -> None:
+    """The bed's /usr/local/bin/scopebox (what the shipped units run, e.g. the boot unit) is
+    the checkout's, as packaging/install.sh run from it links it: the host's link may point
+    into another checkout."""
+    own = Path(checkout) / ".venv/bin/scopebox"
+    if not own.exists():
+        return
+    link = root / "usr/local/bin/scopebox"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to(own)
+
+
 def init_stage(spec: BedSpec) -> None:
     """PID 1 of fresh pid/mount/net/uts/ipc/cgroup namespaces: build the root, exec systemd."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing below may propagate to the host
     # Held open across the scratch mount, in case the checkout lies below SCRATCH.
     checkout_fd = os.open(spec.checkout, os.O_PATH | os.O_DIRECTORY)
+    state_fd = os.open(spec.state_dir, os.O_PATH | os.O_DIRECTORY) if spec.state_dir else -1
     _mount("tmpfs", str(SCRATCH), "tmpfs", 0, "mode=700")
     for sub in ("upper", "work", "root"):
         (SCRATCH / sub).mkdir()
@@ -301,13 +343,20 @@ def init_stage(spec: BedSpec) -> None:
     target.mkdir(parents=True, exist_ok=True)
     _mount(f"/proc/self/fd/{checkout_fd}", str(target), None, MS_BIND | MS_REC)
     os.close(checkout_fd)
+    if state_fd >= 0:
+        (root / STATE).mkdir(parents=True, exist_ok=True)
+        _mount(f"/proc/self/fd/{state_fd}", str(root / STATE), None, MS_BIND)
+        os.close(state_fd)
     _configure_systemd(root)
+    _link_scopebox(root, spec.checkout)
     os.chdir(root)
     _check(_libc.syscall(SYS_PIVOT_ROOT, b".", b"."), "pivot_root")
     _check(_libc.umount2(b".", MNT_DETACH), "umount old root")
     os.chdir("/")
     env = {"container": "scopebox-testbed", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    argv = ["/lib/systemd/systemd", "--system", "--unit=multi-user.target"]
+    # default.target, as a real boot: units enabled WantedBy=default.target (scopebox's boot
+    # unit) are pulled in only there when default.target is graphical.target (Debian's).
+    argv = ["/lib/systemd/systemd", "--system", "--unit=default.target"]
     os.execve(argv[0], argv, env)
 
 
@@ -378,9 +427,10 @@ class TestBed:
 
     __test__ = False  # not a pytest test class despite the name
 
-    def __init__(self, checkout: Path) -> None:
+    def __init__(self, checkout: Path, state_dir: Path | None = None) -> None:
         self.name = f"scopebox-testbed-{os.getpid()}"
         self.checkout = checkout
+        self.state_dir = state_dir
         self.hierarchies = host_hierarchies()
         self.cgroups: list[Path] = []
         self.console: _Console | None = None
@@ -402,6 +452,7 @@ class TestBed:
         spec = BedSpec(
             checkout=str(self.checkout),
             console=self.console.path,
+            state_dir=str(self.state_dir.resolve()) if self.state_dir else "",
             hierarchies=tuple(
                 (_rel_to_cgroup_mount(h.mountpoint), h.fstype, h.options)
                 for h in self.hierarchies
@@ -554,12 +605,18 @@ class TestBed:
 
 @contextlib.contextmanager
 def booted(
-    checkout: Path | None = None, keep_going: bool = False, quiet: bool = False
+    checkout: Path | None = None,
+    keep_going: bool = False,
+    quiet: bool = False,
+    state_dir: Path | None = None,
 ) -> Iterator[TestBed]:
-    """Boot a bed, yield it once systemd runs, always tear it down."""
+    """Boot a bed, yield it once systemd runs, always tear it down. `state_dir`: a host
+    directory that is the bed's /var/lib/scopebox (kept from one bed to the next)."""
     if os.geteuid() != 0:
         raise TestBedError("the test bed needs root")
-    bed = TestBed(checkout or find_checkout())
+    if state_dir is not None and not state_dir.is_dir():
+        raise TestBedError(f"state dir {state_dir} is not a directory")
+    bed = TestBed(checkout or find_checkout(), state_dir)
     try:
         started = time.monotonic()
         bed.start()
@@ -601,7 +658,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not cmd:
         log("nothing to run: testbed.py run -- CMD ARGS...")
         return 2
-    with booted(keep_going=args.keep_going) as bed:
+    with booted(keep_going=args.keep_going, state_dir=args.state_dir) as bed:
         return bed.run(cmd)
 
 
@@ -621,6 +678,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = sub.add_parser("run", help="boot, run CMD inside, power off; exits with CMD's code")
     run.add_argument(
         "--keep-going", action="store_true", help="run CMD even if the boot did not finish"
+    )
+    run.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="HOSTDIR",
+        help="bind HOSTDIR on /var/lib/scopebox instead of a tmpfs (kept for the next bed)",
     )
     run.add_argument("cmd", nargs=argparse.REMAINDER)
     sub.add_parser("shell", help="an interactive shell inside a bed")

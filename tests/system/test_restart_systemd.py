@@ -211,49 +211,6 @@ def test_split_cgroups_in_a_notify_unit(sb: Scopebox, tmp_path: Path) -> None:
     assert sb("rm", "-f", "-i", "--cidfile", cidfile).returncode == 0
 
 
-def test_boot_unit_brings_back_always_and_unless_stopped(sb: Scopebox) -> None:
-    """A reboot as far as the bed allows: systemd stops every unit as at shutdown, the run
-    dir (a tmpfs) is lost, the boot id changes; then the shipped boot unit runs."""
-    names = {p: unique(p) for p in ("always", "unless-stopped", "no")}
-    for policy, name in names.items():
-        sb("run", "-d", "--name", name, "--restart", policy, "busybox", "sleep", "1000")
-    user_stopped = unique("stopped")
-    sb("run", "-d", "--name", user_stopped, "--restart", "unless-stopped", "busybox", "sleep",
-       "1000")  # fmt: skip
-    sb("stop", "-t", "0", user_stopped)
-    ids = {n: str(sb.inspect(n)["Id"]) for n in [*names.values(), user_stopped]}
-    # Shutdown: every scopebox unit stops (monitors get SIGTERM and stop their containers).
-    units = [u for cid in ids.values() for u in (f"scopebox-{cid}.service",
-                                                  f"scopebox-conmon-{cid}.scope")]
-    loaded = [u for u in units if unit_loaded(u)]
-    assert len(loaded) == 3, loaded  # two services and one scope; the user-stopped one is gone
-    subprocess.run(["systemctl", "stop", *loaded], check=True, timeout=60)
-    import sqlite3
-
-    db = sqlite3.connect(f"{sb.root}/state.db")
-    with db:
-        db.execute("UPDATE containers SET boot_id = 'another-boot'")
-    db.close()
-    unit_file = (REPO / "packaging/systemd/scopebox-restart.service").read_text()
-    exec_line = " ".join(SCOPEBOX)
-    unit_file = unit_file.replace("/usr/local/bin/scopebox", exec_line)
-    unit_file = unit_file.replace("[Service]", f"[Service]\nWorkingDirectory={REPO}")
-    Path("/run/systemd/system/scopebox-restart.service").write_text(unit_file)
-    subprocess.run(["systemctl", "daemon-reload"], check=True)
-    subprocess.run(["systemctl", "start", "scopebox-restart.service"], check=True, timeout=90)
-    assert sb.state(names["always"])["Status"] == "running"
-    assert sb.state(names["unless-stopped"])["Status"] == "running"
-    assert sb.state(names["no"])["Status"] == "exited"
-    assert sb.state(user_stopped)["Status"] == "exited"
-    ps = sb("ps", "--format", "{{.Names}}").stdout.split()
-    assert sorted(ps) == sorted([names["always"], names["unless-stopped"]]), ps
-    Path("/run/systemd/system/scopebox-restart.service").unlink()
-    subprocess.run(["systemctl", "daemon-reload"], check=True)
-    for name, cid in ids.items():
-        sb("rm", "-f", name)
-        assert leftovers(sb, cid) == []
-
-
 def test_foreground_run_under_a_policy_sees_the_first_run(sb: Scopebox) -> None:
     """The first run waits for the foreground CLI's attach: no output is lost; the CLI
     returns the first run's exit code (as Docker) while systemd goes on restarting."""
