@@ -638,7 +638,7 @@ def test_fork_bomb_is_contained(sb: Scopebox) -> None:
         "busybox",
         "sh",
         "-c",
-        "bomb() { bomb | bomb & }; bomb; sleep 1000",
+        "bomb() { bomb | bomb & }; bomb; exec sleep 1000",  # exec: no fork for the init
     )
     pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
     wait_for(
