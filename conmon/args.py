@@ -17,6 +17,15 @@ class Options:
         "cid",
         "exit_command",
         "exit_file",
+        "health_events",
+        "health_file",
+        "health_interval_ns",
+        "health_notify_ready",
+        "health_on_failure",
+        "health_process",
+        "health_retries",
+        "health_start_period_ns",
+        "health_timeout_ns",
         "log_driver",
         "log_max_file",
         "log_max_size",
@@ -28,6 +37,8 @@ class Options:
         "runtime_args",
         "start_fd",
         "stdin",
+        "stop_signal",
+        "stop_timeout",
         "sync_fd",
     )
 
@@ -48,6 +59,18 @@ class Options:
         self.sync_fd = -1
         self.start_fd = -1
         self.exit_command: list[str] = []
+        # Healthcheck (conmon.health); no --health-process: no checks.
+        self.health_process = ""
+        self.health_file = ""
+        self.health_interval_ns = 30_000_000_000
+        self.health_timeout_ns = 30_000_000_000
+        self.health_start_period_ns = 0
+        self.health_retries = 3
+        self.health_on_failure = "none"
+        self.health_events = "none"
+        self.health_notify_ready = False
+        self.stop_signal = 15
+        self.stop_timeout = 10
 
 
 _STR = {
@@ -60,12 +83,22 @@ _STR = {
     "--log-driver": "log_driver",
     "--log-path": "log_path",
     "--log-tag": "log_tag",
+    "--health-process": "health_process",
+    "--health-file": "health_file",
+    "--health-on-failure": "health_on_failure",
+    "--health-events": "health_events",
 }
 _INT = {
     "--log-max-size": "log_max_size",
     "--log-max-file": "log_max_file",
     "--sync-fd": "sync_fd",
     "--start-fd": "start_fd",
+    "--health-interval-ns": "health_interval_ns",
+    "--health-timeout-ns": "health_timeout_ns",
+    "--health-start-period-ns": "health_start_period_ns",
+    "--health-retries": "health_retries",
+    "--stop-signal": "stop_signal",
+    "--stop-timeout": "stop_timeout",
 }
 _LIST = {"--runtime-arg": "runtime_args", "--exit-command": "exit_command"}
 _REQUIRED = ("cid", "bundle", "rundir", "exit_file", "runtime")
@@ -77,6 +110,9 @@ def parse_args(argv: list[str]) -> Options:
     for arg in argv:
         if arg == "--stdin":
             opts.stdin = True
+            continue
+        if arg == "--health-notify-ready":
+            opts.health_notify_ready = True
             continue
         key, eq, value = arg.partition("=")
         if not eq:
@@ -110,3 +146,16 @@ def _validate(opts: Options) -> None:
         raise UsageError("--log-max-size must be >= 0 and --log-max-file >= 1")
     if opts.sync_fd < 0 or opts.start_fd < 0:
         raise UsageError("--sync-fd and --start-fd are required")
+    if opts.health_process:
+        _validate_health(opts)
+
+
+def _validate_health(opts: Options) -> None:
+    if not opts.health_file:
+        raise UsageError("--health-process needs --health-file")
+    if min(opts.health_interval_ns, opts.health_timeout_ns, opts.health_retries) <= 0:
+        raise UsageError("--health-interval-ns, --health-timeout-ns, --health-retries must be > 0")
+    if opts.health_on_failure not in ("none", "kill", "restart", "stop"):
+        raise UsageError("--health-on-failure must be none, kill, restart or stop")
+    if opts.health_events not in ("none", "journald"):
+        raise UsageError("--health-events must be none or journald")

@@ -170,6 +170,9 @@ class Engine:
         pid, pid_start = row.pid, row.pid_start
         if pid == 0:
             pid, pid_start = self._pid_from_pidfile(row)
+        elif row.config.get("healthcheck") and not alive(pid, pid_start):
+            row = self._adopt_health_restart(row)
+            pid, pid_start = row.pid, row.pid_start
         facts = Facts(
             status=row.status,
             same_boot=row.boot_id == self.boot_id,
@@ -198,6 +201,26 @@ class Engine:
             row = self.store.get_container(row.id) or row
         return row
 
+    def _adopt_health_restart(self, row: ContainerRow) -> ContainerRow:
+        """--health-on-failure=restart: the monitor re-created the container in place (same
+        id, bundle and log); take its new pid and start time. Each adoption counts one
+        restart (several restarts between two CLI calls count as one)."""
+        pid, pid_start = self._pid_from_pidfile(row)
+        if pid in (0, row.pid) or not alive(pid, pid_start):
+            return row
+        try:
+            with open(os.path.join(self.paths.container_rundir(row.id), "restarted")) as f:
+                started_at = f.read().split()[1]
+        except (OSError, IndexError):
+            started_at = now_rfc3339()
+        return self.store.update_container(
+            row.id,
+            pid=pid,
+            pid_start=pid_start,
+            started_at=started_at,
+            restart_count=row.restart_count + 1,
+        )
+
     def _pid_from_pidfile(self, row: ContainerRow) -> tuple[int, str]:
         try:
             with open(os.path.join(self.paths.container_rundir(row.id), "pidfile")) as f:
@@ -225,6 +248,7 @@ class Engine:
         validate_name(name)
         self._prune_orphans()
         with ImagesLock(self.paths):  # the image cannot be removed under us
+            img_cfg: dict[str, Any] = {}
             if opts.rootfs:
                 image_id, image_name = "", opts.image
             else:
@@ -232,8 +256,10 @@ class Engine:
 
                 img = images.resolve(self.store, opts.image)
                 image_id, image_name = img.id, (img.names[0] if img.names else img.id)
-                if not resolve_args(config["options"], img.config.get("config") or {}):
+                img_cfg = img.config.get("config") or {}
+                if not resolve_args(config["options"], img_cfg):
                     raise UsageError("no command specified: give one after the image name")
+            config["healthcheck"] = _healthcheck(opts, img_cfg)
             cid = os.urandom(32).hex()
             with ContainerLock(self.paths, cid) as lock:
                 cdir = self.paths.container_dir(cid)
@@ -588,6 +614,13 @@ class Engine:
         return target
 
 
+def _healthcheck(opts: CreateOptions, img_cfg: dict[str, Any]) -> dict[str, Any] | None:
+    """Flags over the image's HEALTHCHECK (Docker's merge); None: no checks."""
+    from supervisor.health import resolve
+
+    return resolve(opts.health, img_cfg.get("Healthcheck"))
+
+
 def _cgroup_parent(value: str | None, systemd: bool) -> str:
     """A slice with the systemd manager (`machine.slice` by default), a path with cgroupfs."""
     if systemd:
@@ -741,6 +774,27 @@ def monitor_python() -> str:
     return sys.executable
 
 
+def health_args(paths: Paths, row: ContainerRow) -> list[str]:
+    """The monitor's healthcheck arguments (it runs the checks on its own loop)."""
+    hc = row.config["healthcheck"]
+    cdir = paths.container_dir(row.id)
+    argv = [
+        f"--health-process={os.path.join(paths.container_rundir(row.id), 'health-process.json')}",
+        f"--health-file={os.path.join(cdir, 'health.json')}",
+        f"--health-interval-ns={hc['Interval']}",
+        f"--health-timeout-ns={hc['Timeout']}",
+        f"--health-start-period-ns={hc['StartPeriod']}",
+        f"--health-retries={hc['Retries']}",
+        f"--health-on-failure={hc['OnFailure']}",
+        f"--health-events={'journald' if row.config['cgroup_manager'] == 'systemd' else 'none'}",
+        f"--stop-signal={row.config['stop_signal']}",
+        f"--stop-timeout={row.config['stop_timeout']}",
+    ]
+    if row.config.get("sdnotify") == "healthy":
+        argv.append("--health-notify-ready")
+    return argv
+
+
 def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> list[str]:
     cfg = row.config
     lo = cfg["log_opts"]
@@ -766,6 +820,8 @@ def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> li
         argv.append(f"--log-tag={lo['tag']}")
     if cfg["options"]["interactive"]:
         argv.append("--stdin")
+    if cfg.get("healthcheck"):
+        argv += health_args(paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
     exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
     argv += [f"--exit-command={a}" for a in exit_cmd]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from supervisor.health import HealthFlags
 from supervisor.resources import ResourceOptions
 
 LOG_DRIVERS = ("journald", "k8s-file", "none")
@@ -38,3 +39,4 @@ class CreateOptions:
     cgroup_parent: str | None = None
     cgroup_conf: list[str] = field(default_factory=list)
     cgroups: str = "enabled"  # enabled | disabled (crun only); split: not yet
+    health: HealthFlags = field(default_factory=HealthFlags)

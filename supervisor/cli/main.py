@@ -36,6 +36,8 @@ VERBS = {
     "stats": "stats",
     "top": "top",
     "update": "update",
+    "exec": "exec_",
+    "healthcheck": "healthcheck",
 }
 GROUPS = {
     "container": {"ls": "ps", "list": "ps", "rm": "rm"},
@@ -49,6 +51,7 @@ Daemonless containers, supervised by systemd.
 
 Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
+  exec, healthcheck run                                         run in a running container
   pause, unpause, update                                        freeze, thaw, change limits
   ps, logs, inspect, stats, top                                 look at containers
   import, images, rmi                                           images
