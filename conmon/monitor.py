@@ -512,6 +512,8 @@ class Monitor:
         from the same bundle. False if that failed (its exit is then recorded as usual)."""
         self.restart_pending = False
         self.kill_at = None
+        if _exists("stopping"):
+            return False  # the engine is stopping or killing it: no restart
         opts = self.opts
         argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
         spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
@@ -738,6 +740,14 @@ class _CountingLog(NoneLog):
 
     def write(self, stream: str, data: bytes, partial: bool) -> None:
         self.errors += 1
+
+
+def _exists(path: str) -> bool:
+    try:
+        posix.stat(path)
+    except OSError:
+        return False
+    return True
 
 
 def _noop_handler(signum: int, frame: object) -> None:

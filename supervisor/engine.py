@@ -203,23 +203,28 @@ class Engine:
 
     def _adopt_health_restart(self, row: ContainerRow) -> ContainerRow:
         """--health-on-failure=restart: the monitor re-created the container in place (same
-        id, bundle and log); take its new pid and start time. Each adoption counts one
-        restart (several restarts between two CLI calls count as one)."""
+        id, bundle and log); take its new pid, start time and the restarts not counted yet
+        (the monitor's `restarted` says how many it made, `restarted.counted` how many the
+        store has)."""
         pid, pid_start = self._pid_from_pidfile(row)
         if pid in (0, row.pid) or not alive(pid, pid_start):
             return row
-        try:
-            with open(os.path.join(self.paths.container_rundir(row.id), "restarted")) as f:
-                started_at = f.read().split()[1]
-        except (OSError, IndexError):
-            started_at = now_rfc3339()
-        return self.store.update_container(
+        rundir = self.paths.container_rundir(row.id)
+        made, started_at = _read_words(os.path.join(rundir, "restarted"), "0", now_rfc3339())
+        counted, _ = _read_words(os.path.join(rundir, "restarted.counted"), "0", "")
+        new = max(int(made) - int(counted), 1) if made.isdigit() and counted.isdigit() else 1
+        row = self.store.update_container(
             row.id,
             pid=pid,
             pid_start=pid_start,
             started_at=started_at,
-            restart_count=row.restart_count + 1,
+            restart_count=row.restart_count + new,
         )
+        counted_file = os.path.join(rundir, "restarted.counted")
+        with open(counted_file + ".tmp", "w") as f:
+            f.write(made + "\n")
+        os.replace(counted_file + ".tmp", counted_file)
+        return row
 
     def _pid_from_pidfile(self, row: ContainerRow) -> tuple[int, str]:
         try:
@@ -419,7 +424,7 @@ class Engine:
 
     def kill(self, ref: str, sig: str = "SIGKILL") -> ContainerRow:
         signum = parse_signal(sig)
-        row = self.settled(ref)
+        row = self._hold_health_restarts(self.settled(ref))
         if not can_kill(row.status):
             raise StateError(f"container {row.name!r} is not running")
         self._signal(row, signum, all_processes=False)
@@ -459,7 +464,7 @@ class Engine:
             os.kill(row.pid, signum)
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRow:
-        row = self.settled(ref)
+        row = self._hold_health_restarts(self.settled(ref))
         if not row.status.is_active:
             return row
         grace = row.config["stop_timeout"] if timeout is None else timeout
@@ -472,6 +477,18 @@ class Engine:
             code = self.removed_exit_code(row.id)
             return replace(row, status=Status.EXITED, exit_code=-1 if code is None else code)
         return self.refresh(fresh)
+
+    def _hold_health_restarts(self, row: ContainerRow) -> ContainerRow:
+        """Before a stop or kill: the monitor must not re-create the container for
+        --health-on-failure=restart any more (it looks for `stopping` in the run dir first).
+        Re-read afterwards: a restart finished just before has a new pid."""
+        hc = row.config.get("healthcheck")
+        if not row.status.is_active or not hc or hc["OnFailure"] != "restart":
+            return row
+        marker = os.path.join(self.paths.container_rundir(row.id), "stopping")
+        with contextlib.suppress(FileNotFoundError), open(marker, "w"):
+            pass
+        return self.refresh(row)
 
     def _kill_for_good(self, row: ContainerRow) -> None:
         """SIGKILL through the runtime; if its init is still there after a while (a runtime
@@ -536,6 +553,7 @@ class Engine:
                     f"cannot remove container {row.name!r} as it is running:"
                     " stop it first or use -f"
                 )
+            row = self._hold_health_restarts(row)
             self._kill_for_good(row)
             self.wait_monitor_gone(row, 30)
         with ContainerLock(self.paths, row.id) as lock:
@@ -619,6 +637,16 @@ def _healthcheck(opts: CreateOptions, img_cfg: dict[str, Any]) -> dict[str, Any]
     from supervisor.health import resolve
 
     return resolve(opts.health, img_cfg.get("Healthcheck"))
+
+
+def _read_words(path: str, *defaults: str) -> list[str]:
+    """The whitespace-separated words of a small file, padded with the defaults."""
+    try:
+        with open(path) as f:
+            words = f.read().split()
+    except OSError:
+        words = []
+    return words + list(defaults[len(words) :])
 
 
 def _cgroup_parent(value: str | None, systemd: bool) -> str:

@@ -138,7 +138,7 @@ def _positive(flag: str, value: str | None) -> int | None:
     return ns
 
 
-def test_argv(test: list[str]) -> list[str]:
+def check_argv(test: list[str]) -> list[str]:
     """The process arguments of a check."""
     if test[0] == "CMD-SHELL":
         return ["/bin/sh", "-c", test[1]]

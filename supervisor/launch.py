@@ -219,9 +219,9 @@ def write_bundle_config(engine: Engine, row: ContainerRow, rootfs: str) -> dict[
 def write_health_process(engine: Engine, row: ContainerRow, spec: dict[str, Any]) -> None:
     """The check's process for `runtime exec --process`: the container's own (user, env, cwd,
     capabilities, rlimits) running the check's command."""
-    from supervisor.health import test_argv
+    from supervisor.health import check_argv
 
-    process = dict(spec["process"], args=test_argv(row.config["healthcheck"]["Test"]))
+    process = dict(spec["process"], args=check_argv(row.config["healthcheck"]["Test"]))
     process["terminal"] = False
     _write_json(os.path.join(engine.paths.container_rundir(row.id), "health-process.json"), process)
 
