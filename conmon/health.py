@@ -47,6 +47,7 @@ NS = 1_000_000_000
 SOCKET_NAME = "health"
 PID_FILE = "health.pid"
 ACTIONS = ("none", "kill", "restart", "stop")
+RUNTIME_GRACE = 5.0  # seconds a runtime may take to start, or end after, a timed-out check
 
 
 class HealthRunner:
@@ -65,6 +66,8 @@ class HealthRunner:
         self.check_start_ns = 0
         self.check_deadline = 0.0
         self.timed_out = False
+        self.overdue_since = 0.0
+        self.inner_killed = False
         self.waiters: list[_socket.socket] = []
         self.listener: _socket.socket | None = None
         self.journal: object | None = None
@@ -105,9 +108,8 @@ class HealthRunner:
 
     def tick(self, now: float) -> None:
         if self.check_pid > 0:
-            if now >= self.check_deadline and not self.timed_out:
-                self.timed_out = True
-                self._kill_check()
+            if now >= self.check_deadline:
+                self._overdue(now)
         elif self.next_due is not None and now >= self.next_due:
             self._launch()
 
@@ -138,6 +140,7 @@ class HealthRunner:
         self.check_start_ns = time.time_ns()
         self.check_out = bytearray()
         self.timed_out = False
+        self.inner_killed = False
         try:
             # Its own process group: a timed-out check is killed with everything it started.
             pid = spawn(opts.runtime, argv, posix.environ, file_actions=actions,
@@ -179,19 +182,30 @@ class HealthRunner:
             posix.close(self.check_fd)
             self.check_fd = -1
 
+    def _overdue(self, now: float) -> None:
+        """The check exceeded its timeout: SIGKILL its process group (the runtime makes the
+        check a session leader; what it started in the background goes too). The runtime
+        then exits by itself. Until the runtime has written the check's pid there is
+        nothing to kill but the runtime, which would orphan a check about to start: look
+        again shortly, and kill the runtime only if it is stuck (RUNTIME_GRACE)."""
+        if not self.timed_out:
+            self.timed_out = True
+            self.overdue_since = now
+        inner = 0 if self.inner_killed else _read_pid(PID_FILE)
+        if inner > 0:
+            _kill(*_group_of(inner), inner, -self.check_pid)
+            self.inner_killed = True
+            self.check_deadline = now + RUNTIME_GRACE
+        elif now - self.overdue_since >= RUNTIME_GRACE:
+            self._kill_check()
+            self.check_deadline = now + RUNTIME_GRACE
+        else:
+            self.check_deadline = now + 0.05
+
     def _kill_check(self) -> None:
-        """SIGKILL the check's process group and the runtime's (the check may have left the
-        runtime's group: the runtime makes it a session leader)."""
-        try:
-            with open(PID_FILE) as f:
-                inner = int(f.read().strip() or 0)
-        except (OSError, ValueError):
-            inner = 0
-        for target in ((-inner, inner) if inner > 0 else ()) + (-self.check_pid,):
-            try:  # noqa: SIM105
-                posix.kill(target, _signal.SIGKILL)
-            except OSError:
-                pass
+        """SIGKILL the check's process group, if known, and the runtime's."""
+        inner = _read_pid(PID_FILE)
+        _kill(*((*_group_of(inner), inner) if inner > 0 else ()), -self.check_pid)
 
     def _finish(self, status: int) -> None:
         if self.check_fd >= 0:
@@ -324,6 +338,33 @@ def sd_notify_ready() -> None:
         report(f"conmon: sd_notify READY=1: {exc}")
     finally:
         sock.close()
+
+
+def _read_pid(path: str) -> int:
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _group_of(pid: int) -> tuple[int, ...]:
+    """``(-pgid,)`` of the check's process group: the runtime puts the check in a new session
+    (runc: led by the check; crun: by an intermediate process that is gone by then). Never
+    our own group."""
+    try:
+        group = posix.getpgid(pid)
+    except OSError:
+        return ()
+    return (-group,) if group > 1 and group != posix.getpgrp() else ()
+
+
+def _kill(*targets: int) -> None:
+    for target in targets:
+        try:  # noqa: SIM105
+            posix.kill(target, _signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def _replace(path: str, data: bytes) -> None:
