@@ -29,7 +29,7 @@ from conmon.health_state import (
     truncate_output,
 )
 from conmon.logs import report
-from conmon.record import decode_wait_status, write_atomic
+from conmon.record import decode_wait_status, rfc3339nano, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from conmon.args import Options
+    from conmon.monitor import Monitor
 
     Register = Callable[[int, int, Callable[[int, int], None]], None]
     Unregister = Callable[[int], None]
@@ -322,6 +323,114 @@ class HealthRunner:
                 pass  # the asker gave up
             sock.close()
         self.waiters = []
+
+
+# -- the monitor's side (conmon.monitor calls these only when the container has checks) ---
+
+
+def attach(mon: Monitor) -> None:
+    """Start checking the monitor's container; on the change to unhealthy, act."""
+    runner = HealthRunner(mon.opts, mon._register, mon._unregister)
+    runner.on_unhealthy = lambda action: on_unhealthy(mon, action)
+    if mon.opts.health_notify_ready:
+        runner.on_first_healthy = sd_notify_ready
+    mon.health = runner
+    runner.start()
+
+
+def loop_timeout(mon: Monitor, timeout: float) -> float:
+    """The event loop's poll timeout (-1: none) shortened to our next deadline."""
+    assert mon.health is not None
+    now = time.monotonic()
+    for when in (mon.health.deadline(), mon.kill_at):
+        if when is not None:
+            left = max(0.0, when - now)
+            timeout = left if timeout < 0 else min(timeout, left)
+    return timeout
+
+
+def tick(mon: Monitor) -> None:
+    assert mon.health is not None
+    now = time.monotonic()
+    if mon.kill_at is not None and now >= mon.kill_at:
+        mon.kill_at = None
+        signal_container(mon, _signal.SIGKILL)
+    if mon.status is None:
+        mon.health.tick(now)
+
+
+def on_unhealthy(mon: Monitor, action: str) -> None:
+    """--health-on-failure: kill, stop (stop signal, SIGKILL after the stop timeout), or
+    restart (a stop, then the same container is created and started again: :func:`recreate`)."""
+    if mon.status is not None or mon.kill_at is not None:
+        return  # already exiting, or a stop is under way
+    report(f"conmon: the container is unhealthy: {action}")
+    if action == "kill":
+        signal_container(mon, _signal.SIGKILL)
+        return
+    if action == "restart":
+        mon.restart_pending = True
+        assert mon.health is not None
+        mon.health.next_due = None  # no checks while it goes down
+    signal_container(mon, mon.opts.stop_signal)
+    mon.kill_at = time.monotonic() + mon.opts.stop_timeout
+
+
+def signal_container(mon: Monitor, signum: int) -> None:
+    try:  # noqa: SIM105 - the pid is our child (subreaper): it cannot be reused unseen
+        posix.kill(mon.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def recreate(mon: Monitor) -> bool:
+    """The container exited for a health restart: delete it, create and start it again from
+    the same bundle, rootfs and log. False if the engine is stopping it (``stopping`` in the
+    run dir) or that failed: its exit is then recorded as usual. The engine adopts the new
+    pid from the pid file and counts the restarts written to ``restarted``."""
+    mon.restart_pending = False
+    mon.kill_at = None
+    try:
+        posix.stat("stopping")
+        return False
+    except OSError:
+        pass
+    opts = mon.opts
+    argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
+    spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
+    try:
+        posix.waitpid(spawn(opts.runtime, argv, posix.environ), 0)
+    except OSError as exc:
+        report(f"conmon: runtime delete before the restart: {exc}")
+    if mon.stdin_fd >= 0:
+        posix.close(mon.stdin_fd)
+        mon.stdin_fd = -1
+    old_pid = mon.pid
+    out_r, err_r = mon._create()
+    if not mon.error:
+        mon._start()
+    if mon.error:
+        report(f"conmon: restarting the unhealthy container failed: {mon.error}")
+        posix.close(out_r)
+        posix.close(err_r)
+        mon.pid = old_pid
+        return False
+    mon._add_output(out_r, "stdout")
+    mon._add_output(err_r, "stderr")
+    if mon.oom_watch is not None:
+        mon._unregister(mon.oom_watch.fileno())
+        mon.oom_watch.close()
+        mon.oom_watch = None
+    mon._watch_oom()
+    mon.restarts += 1
+    try:
+        stamp = rfc3339nano(time.time_ns()).encode()
+        write_atomic("restarted", b"%d %s\n" % (mon.restarts, stamp))
+    except OSError as exc:
+        report(f"conmon: cannot record the restart: {exc}")
+    assert mon.health is not None
+    mon.health.start()
+    return True
 
 
 def sd_notify_ready() -> None:

@@ -18,13 +18,7 @@ from conmon import state as S
 from conmon.args import Options
 from conmon.framing import LineFramer
 from conmon.logs import JournaldLog, K8sFileLog, NoneLog, report
-from conmon.record import (
-    decode_wait_status,
-    format_exit_record,
-    json_string,
-    rfc3339nano,
-    write_atomic,
-)
+from conmon.record import decode_wait_status, format_exit_record, json_string, write_atomic
 
 TYPE_CHECKING = False  # `typing` is too heavy to import; mypy knows this name
 if TYPE_CHECKING:
@@ -453,103 +447,29 @@ class Monitor:
         p.register(client.sock.fileno(), 0)
         return any(ev & select.POLLHUP for _fd, ev in p.poll(0))
 
-    # -- healthchecks (conmon.health) -----------------------------------------------------
+    # -- healthchecks (conmon.health; the code lives there: monitors without checks do
+    # not load it) --------------------------------------------------------------------------
 
     def _start_health(self) -> None:
-        if not self.opts.health_process:
-            return
-        from conmon.health import HealthRunner, sd_notify_ready
+        if self.opts.health_process:
+            from conmon.health import attach
 
-        runner = HealthRunner(self.opts, self._register, self._unregister)
-        runner.on_unhealthy = self._on_unhealthy
-        if self.opts.health_notify_ready:
-            runner.on_first_healthy = sd_notify_ready
-        self.health = runner
-        runner.start()
+            attach(self)
 
     def _health_timeout(self, timeout: float) -> float:
-        assert self.health is not None
-        now = time.monotonic()
-        for when in (self.health.deadline(), self.kill_at):
-            if when is not None:
-                left = max(0.0, when - now)
-                timeout = left if timeout < 0 else min(timeout, left)
-        return timeout
+        from conmon.health import loop_timeout
+
+        return loop_timeout(self, timeout)
 
     def _health_tick(self) -> None:
-        assert self.health is not None
-        now = time.monotonic()
-        if self.kill_at is not None and now >= self.kill_at:
-            self.kill_at = None
-            self._signal_container(_signal.SIGKILL)
-        if self.status is None:
-            self.health.tick(now)
+        from conmon.health import tick
 
-    def _on_unhealthy(self, action: str) -> None:
-        """--health-on-failure: kill, stop (stop signal, SIGKILL after the stop timeout), or
-        restart (a stop, then the same container is created and started again here)."""
-        if self.status is not None or self.kill_at is not None:
-            return  # already exiting, or a stop is under way
-        report(f"conmon: the container is unhealthy: {action}")
-        if action == "kill":
-            self._signal_container(_signal.SIGKILL)
-            return
-        if action == "restart":
-            self.restart_pending = True
-            assert self.health is not None
-            self.health.next_due = None  # no checks while it goes down
-        self._signal_container(self.opts.stop_signal)
-        self.kill_at = time.monotonic() + self.opts.stop_timeout
-
-    def _signal_container(self, signum: int) -> None:
-        try:  # noqa: SIM105 - the pid is our child (subreaper): it cannot be reused unseen
-            posix.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
+        tick(self)
 
     def _recreate(self) -> bool:
-        """The container exited for a health restart: delete it, create and start it again
-        from the same bundle. False if that failed (its exit is then recorded as usual)."""
-        self.restart_pending = False
-        self.kill_at = None
-        if _exists("stopping"):
-            return False  # the engine is stopping or killing it: no restart
-        opts = self.opts
-        argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
-        spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
-        try:
-            posix.waitpid(spawn(opts.runtime, argv, posix.environ), 0)
-        except OSError as exc:
-            report(f"conmon: runtime delete before the restart: {exc}")
-        if self.stdin_fd >= 0:
-            posix.close(self.stdin_fd)
-            self.stdin_fd = -1
-        old_pid = self.pid
-        out_r, err_r = self._create()
-        if not self.error:
-            self._start()
-        if self.error:
-            report(f"conmon: restarting the unhealthy container failed: {self.error}")
-            posix.close(out_r)
-            posix.close(err_r)
-            self.pid = old_pid
-            return False
-        self._add_output(out_r, "stdout")
-        self._add_output(err_r, "stderr")
-        if self.oom_watch is not None:
-            self._unregister(self.oom_watch.fileno())
-            self.oom_watch.close()
-            self.oom_watch = None
-        self._watch_oom()
-        self.restarts += 1
-        try:
-            stamp = rfc3339nano(time.time_ns()).encode()
-            write_atomic("restarted", b"%d %s\n" % (self.restarts, stamp))
-        except OSError as exc:
-            report(f"conmon: cannot record the restart: {exc}")
-        assert self.health is not None
-        self.health.start()
-        return True
+        from conmon.health import recreate
+
+        return recreate(self)
 
     # -- attach clients -------------------------------------------------------------------
 
@@ -740,14 +660,6 @@ class _CountingLog(NoneLog):
 
     def write(self, stream: str, data: bytes, partial: bool) -> None:
         self.errors += 1
-
-
-def _exists(path: str) -> bool:
-    try:
-        posix.stat(path)
-    except OSError:
-        return False
-    return True
 
 
 def _noop_handler(signum: int, frame: object) -> None:
