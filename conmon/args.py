@@ -20,7 +20,7 @@ class Options:
         "health_events",
         "health_file",
         "health_interval_ns",
-        "health_notify_ready",
+        "health_notify_socket",
         "health_on_failure",
         "health_process",
         "health_retries",
@@ -68,7 +68,7 @@ class Options:
         self.health_retries = 3
         self.health_on_failure = "none"
         self.health_events = "none"
-        self.health_notify_ready = False
+        self.health_notify_socket = ""  # --sdnotify=healthy: READY=1 here after a pass
         self.stop_signal = 15
         self.stop_timeout = 10
 
@@ -87,6 +87,7 @@ _STR = {
     "--health-file": "health_file",
     "--health-on-failure": "health_on_failure",
     "--health-events": "health_events",
+    "--health-notify-socket": "health_notify_socket",
 }
 _INT = {
     "--log-max-size": "log_max_size",
@@ -110,9 +111,6 @@ def parse_args(argv: list[str]) -> Options:
     for arg in argv:
         if arg == "--stdin":
             opts.stdin = True
-            continue
-        if arg == "--health-notify-ready":
-            opts.health_notify_ready = True
             continue
         key, eq, value = arg.partition("=")
         if not eq:

@@ -332,8 +332,9 @@ def attach(mon: Monitor) -> None:
     """Start checking the monitor's container; on the change to unhealthy, act."""
     runner = HealthRunner(mon.opts, mon._register, mon._unregister)
     runner.on_unhealthy = lambda action: on_unhealthy(mon, action)
-    if mon.opts.health_notify_ready:
-        runner.on_first_healthy = sd_notify_ready
+    if mon.opts.health_notify_socket:
+        address = mon.opts.health_notify_socket
+        runner.on_first_healthy = lambda: sd_notify_ready(address)
     mon.health = runner
     runner.start()
 
@@ -433,12 +434,11 @@ def recreate(mon: Monitor) -> bool:
     return True
 
 
-def sd_notify_ready() -> None:
-    """``READY=1`` to ``$NOTIFY_SOCKET`` (``--sdnotify=healthy``: after the first pass)."""
-    address = posix.environ.get(b"NOTIFY_SOCKET", b"")
-    if not address:
-        return
-    if address[:1] == b"@":
+def sd_notify_ready(socket_path: str) -> None:
+    """``READY=1`` to the service manager's notify socket (``--sdnotify=healthy``: after the
+    first passing check). The call the notify path makes; a failure is reported, not fatal."""
+    address = socket_path.encode()
+    if address[:1] == b"@":  # abstract namespace
         address = b"\0" + address[1:]
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
     try:

@@ -818,8 +818,9 @@ def health_args(paths: Paths, row: ContainerRow) -> list[str]:
         f"--stop-signal={row.config['stop_signal']}",
         f"--stop-timeout={row.config['stop_timeout']}",
     ]
-    if row.config.get("sdnotify") == "healthy":
-        argv.append("--health-notify-ready")
+    notify = os.environ.get("NOTIFY_SOCKET", "")
+    if row.config.get("sdnotify") == "healthy" and notify:
+        argv.append(f"--health-notify-socket={notify}")
     return argv
 
 
