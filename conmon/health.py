@@ -126,6 +126,11 @@ class HealthRunner:
 
     def _launch(self) -> None:
         opts = self.opts
+        if _exists("paused"):  # the engine froze the container: skip, do not count
+            self._reply(b"-1 paused\n")
+            if self.next_due is not None:
+                self.next_due = time.monotonic() + opts.health_interval_ns / NS
+            return
         _unlink(PID_FILE)
         r, w = posix.pipe()
         null = posix.open("/dev/null", posix.O_RDONLY | posix.O_CLOEXEC)
@@ -391,11 +396,8 @@ def recreate(mon: Monitor) -> bool:
     pid from the pid file and counts the restarts written to ``restarted``."""
     mon.restart_pending = False
     mon.kill_at = None
-    try:
-        posix.stat("stopping")
+    if _exists("stopping"):
         return False
-    except OSError:
-        pass
     opts = mon.opts
     argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
     spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
@@ -447,6 +449,14 @@ def sd_notify_ready(socket_path: str) -> None:
         report(f"conmon: sd_notify READY=1: {exc}")
     finally:
         sock.close()
+
+
+def _exists(path: str) -> bool:
+    try:
+        posix.stat(path)
+    except OSError:
+        return False
+    return True
 
 
 def _read_pid(path: str) -> int:

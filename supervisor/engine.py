@@ -434,7 +434,12 @@ class Engine:
         row = self.settled(ref)
         if row.status is not Status.RUNNING:
             raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
-        self._runtime_or_fail(row, "pause")
+        self._mark_paused(row, True)
+        try:
+            self._runtime_or_fail(row, "pause")
+        except ScopeboxError:
+            self._mark_paused(row, False)
+            raise
         return self.store.update_container(row.id, status=Status.PAUSED)
 
     def unpause(self, ref: str) -> ContainerRow:
@@ -442,7 +447,21 @@ class Engine:
         if row.status is not Status.PAUSED:
             raise StateError(f"container {row.name!r} is not paused (it is {row.status.value})")
         self._runtime_or_fail(row, "resume")
+        self._mark_paused(row, False)
         return self.store.update_container(row.id, status=Status.RUNNING)
+
+    def _mark_paused(self, row: ContainerRow, paused: bool) -> None:
+        """`paused` in the run dir: the monitor skips healthchecks (an exec cannot run in a
+        frozen container; its failure must not count)."""
+        if not row.config.get("healthcheck"):
+            return
+        path = os.path.join(self.paths.container_rundir(row.id), "paused")
+        if paused:
+            with contextlib.suppress(FileNotFoundError), open(path, "w"):
+                pass
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
     def _runtime_or_fail(self, row: ContainerRow, verb: str) -> None:
         res = self.run_runtime(row, verb, row.id)
@@ -453,6 +472,7 @@ class Engine:
         if row.status is Status.PAUSED:
             # Frozen tasks do not die (cgroup v1 freezer) and hold signals: thaw first.
             self.run_runtime(row, "resume", row.id)
+            self._mark_paused(row, False)
             self.store.update_container(row.id, status=Status.RUNNING)
         # --all needs the container's own cgroup; without one, killing init is enough (its
         # pid namespace takes every other process with it).

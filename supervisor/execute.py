@@ -138,6 +138,8 @@ def healthcheck_run(engine: Engine, ref: str) -> tuple[int, str]:
         sock.close()
         os.close(dirfd)
     code, _, status = reply.strip().partition(" ")
+    if status == "paused":
+        raise StateError(f"container {row.name!r} is paused")
     if status == "stopped" or not status:
         raise StateError(f"container {row.name!r} stopped during the check")
     return int(code), status
