@@ -37,9 +37,9 @@ def health_of(paths: Paths, row: ContainerRow) -> dict[str, Any] | None:
     from supervisor.health import read_status, status_file
 
     found = read_status(status_file(paths.container_dir(row.id)))
-    if found is None:  # started, the monitor has not written it yet; or never started
+    if found is None and row.status.is_active:  # the monitor has not written it yet
         return {"Status": "starting", "FailingStreak": 0, "Log": []}
-    return found
+    return found  # None: never started (Docker shows no Health before the first start)
 
 
 def health_status(paths: Paths, row: ContainerRow) -> str:

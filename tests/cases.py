@@ -60,10 +60,8 @@ def test_exit_137_after_kill9(sb: Scopebox) -> None:
     name = unique("k9")
     proc = sb.popen("run", "--rm", "--name", name, "busybox", "sleep", "1000")
     try:
-        wait_for(
-            lambda: sb("ps", "-q", "--filter", f"name={name}").stdout.strip() != "",
-            what="the container to run",
-        )
+        # Its pid, not just its row: os.kill(0, ...) would kill this test's process group.
+        wait_for(lambda: sb.state(name).get("Pid", 0) != 0, what="the container to run")
         pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
         os.kill(pid, signal.SIGKILL)
         assert proc.wait(timeout=30) == 137
