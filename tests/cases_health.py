@@ -101,6 +101,17 @@ def test_health_on_failure_kill(sb: Scopebox) -> None:
     assert leftovers(sb, cid) == []
 
 
+def test_health_on_failure_stop(sb: Scopebox) -> None:
+    """stop sends the stop signal (the container's trap makes it exit 7), not SIGKILL."""
+    name = unique("hstop")
+    sb("run", "-d", "--name", name, "--health-cmd", "exit 1", *FAST, "--health-retries", "1",
+       "--health-on-failure", "stop", "busybox",
+       "sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.1; done")  # fmt: skip
+    assert sb("wait", name, timeout=60).stdout.strip() == "7"
+    assert health(sb, name)["Status"] == "unhealthy"
+    sb("rm", name)
+
+
 def test_health_on_failure_restart(sb: Scopebox) -> None:
     """The first run is unhealthy (one line in /runs); the re-created one (same rootfs) is
     healthy. --stop-timeout 1: sleep as PID 1 ignores SIGTERM, the SIGKILL follows."""

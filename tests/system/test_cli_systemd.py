@@ -42,6 +42,7 @@ from tests.cases_health import (  # noqa: F401 (collected by pytest in this modu
     test_exec,
     test_health_on_failure_kill,
     test_health_on_failure_restart,
+    test_health_on_failure_stop,
     test_health_restart_loop_stops_for_good,
     test_health_timeout_kills_the_check_and_what_it_started,
     test_healthcheck_healthy_unhealthy_starting,
