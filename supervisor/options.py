@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from supervisor.health import HealthFlags
 from supervisor.resources import ResourceOptions
 
 LOG_DRIVERS = ("journald", "k8s-file", "none")
@@ -40,3 +41,4 @@ class CreateOptions:
     cgroups: str = "enabled"  # enabled | disabled (crun only) | split
     restart: str = "no"  # no | on-failure[:N] | always | unless-stopped
     sdnotify: str = "container"  # conmon | container | ignore (Podman's default: container)
+    health: HealthFlags = field(default_factory=HealthFlags)

@@ -41,9 +41,10 @@ VERBS = {
     "load": "load",
     "export": "export",
     "history": "history",
-
     "generate": "generate",
     "quadlet": "quadlet",
+    "exec": "exec_",
+    "healthcheck": "healthcheck",
 }
 GROUPS = {
     "container": {"ls": "ps", "list": "ps", "rm": "rm"},
@@ -64,6 +65,7 @@ Daemonless containers, supervised by systemd.
 
 Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
+  exec, healthcheck run                                         run in a running container
   pause, unpause, update                                        freeze, thaw, change limits
   ps, logs, inspect, stats, top                                 look at containers
   images, image inspect, tag, rmi, image prune, history        images
