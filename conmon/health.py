@@ -389,12 +389,13 @@ def on_unhealthy(mon: Monitor, action: str) -> None:
 
 def recreate(mon: Monitor) -> bool:
     """The container exited for a health restart: delete it, create and start it again from
-    the same bundle, rootfs and log. False if a user stopped it (the engine's ``stopped``)
-    or that failed: its exit is then recorded as usual. The engine adopts the new pid from
-    the pid file and counts the restarts written to ``restarted``."""
+    the same bundle, rootfs and log. False if it was stopped meanwhile (the engine's
+    ``stopped``, or SIGTERM to the monitor) or that failed: its exit is then recorded as usual.
+    The engine adopts the new pid from the pid file and counts the restarts written to
+    ``restarted``."""
     mon.restart_pending = False
     mon.kill_deadline = None
-    if mon.opts.stopped_file and _exists(mon.opts.stopped_file):
+    if mon.stop_requested or (mon.opts.stopped_file and _exists(mon.opts.stopped_file)):
         return False
     opts = mon.opts
     argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
