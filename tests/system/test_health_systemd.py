@@ -78,14 +78,19 @@ def test_health_restart_under_a_restart_policy_is_the_policy_s_restart(sb: Scope
     process) stops the container, which exits 0 on SIGTERM, and still asks systemd for another
     run: counted in RestartCount, a new monitor, the same rootfs. stop ends it for good."""
     name = cases.unique("hpolicy")
+    # Healthy until /fail exists, and again once it runs a second time.
     cid = sb("run", "-d", "--name", name, "--restart", "on-failure", "--stop-timeout", "5",
-             "--health-cmd", 'test "$(wc -l < /runs)" -ge 2', "--health-interval", "300ms",
-             "--health-retries", "1", "--health-on-failure", "restart", "busybox", "sh", "-c",
+             "--health-cmd", 'test ! -e /fail -o "$(wc -l < /runs)" -ge 2',
+             "--health-interval", "300ms", "--health-retries", "1",
+             "--health-on-failure", "restart", "busybox", "sh", "-c",
              "echo run >> /runs; trap 'exit 0' TERM; while :; do sleep 0.1; done",
              ).stdout.strip()  # fmt: skip
     unit = f"scopebox-{cid}.service"
+    wait_for(lambda: health(sb, name)["Status"] == "healthy", timeout=40, what="first healthy")
     first = sb.state(name)
-    wait_for(lambda: health(sb, name)["Status"] == "healthy", timeout=40, what="the restart")
+    sb("exec", name, "touch", "/fail")
+    wait_for(lambda: sb.inspect(name)["RestartCount"] == 1, timeout=40, what="the restart")
+    wait_for(lambda: health(sb, name)["Status"] == "healthy", timeout=40, what="healthy again")
     info = sb.inspect(name)
     state = info["State"]
     assert isinstance(state, dict)
