@@ -12,11 +12,14 @@ if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/nul
 fi
 # runtime: runc (crun where the cgroup layout allows), busybox for the local image,
 # libsystemd-dev/pkg-config/gcc to build systemd-python; tests: the OCI runtime-spec schema;
-# benchmarks: podman and conmon as the reference.
+# benchmarks: podman and conmon as the reference; registry tests: docker-registry (the CNCF
+# distribution registry), skopeo, htpasswd, openssl; the cgroup v2 lane (tests/vm/lane.py):
+# qemu, debootstrap and cpio to build and boot its VM.
 apt-get install -y -q --no-install-recommends \
     runc crun busybox-static uidmap libsystemd-dev pkg-config gcc python3-venv \
     systemd dbus util-linux iproute2 golang-github-opencontainers-specs-dev \
-    podman conmon >/dev/null
+    podman conmon docker-registry skopeo apache2-utils openssl \
+    qemu-system-x86 debootstrap cpio >/dev/null
 
 # journald must not rate-limit container output (see the file for why this is host-wide).
 install -D -m 0644 packaging/journald.conf.d/50-scopebox.conf \
@@ -46,7 +49,10 @@ fi
 py=/usr/bin/python3
 "$py" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || py="$here/.venv/bin/python"
 for dir in system user; do
-    gen=/usr/lib/systemd/$dir-generators/scopebox-quadlet-$( [ $dir = user ] && echo user- )generator
+    case $dir in
+        user) gen=/usr/lib/systemd/user-generators/scopebox-quadlet-user-generator ;;
+        *) gen=/usr/lib/systemd/system-generators/scopebox-quadlet-generator ;;
+    esac
     install -d "$(dirname "$gen")"
     sed -e "s|@PYTHON@|$py|" -e "s|@CHECKOUT@|'$here'|" -e "s|@SCOPEBOX@|/usr/local/bin/scopebox|" \
         packaging/systemd/scopebox-quadlet-generator.in >"$gen.tmp"

@@ -25,6 +25,7 @@ from supervisor.errors import (
     CommandNotFound,
     ConflictError,
     NotFoundError,
+    RegistryError,
     RuntimeFailed,
     ScopeboxError,
     StateError,
@@ -32,7 +33,7 @@ from supervisor.errors import (
 )
 from supervisor.mount import is_mountpoint, umount
 from supervisor.names import generate_name, validate_name
-from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
+from supervisor.options import LOG_DRIVERS, NETWORK_MODES, PULL_POLICIES, CreateOptions
 from supervisor.paths import Paths
 from supervisor.procs import alive, boot_id, pidfd_open, start_time
 from supervisor.restarts import is_service, stopped_file
@@ -316,10 +317,41 @@ class Engine:
                 continue
         raise ConflictError("could not find a free container name; use --name")
 
+    def _pull_for_create(self, opts: CreateOptions) -> CreateOptions:
+        """`--pull`: fetch the image when asked to (or when missing); returns options naming
+        the image by id so the lookup below finds exactly what was pulled."""
+        from supervisor import images
+
+        if opts.pull not in PULL_POLICIES:
+            raise UsageError(f"invalid --pull {opts.pull!r}: expected {', '.join(PULL_POLICIES)}")
+        if opts.pull != "always" and opts.pull != "newer":
+            try:
+                images.resolve(self.store, opts.image)
+                return opts
+            except NotFoundError:
+                if opts.pull == "never":
+                    raise
+        from supervisor.registry.auth import Credentials
+        from supervisor.registry.pull import PullOptions, pull
+
+        creds = Credentials.parse(opts.creds) if opts.creds else None
+        popts = PullOptions(opts.image, opts.pull_platform, opts.tls_verify, creds, opts.authfile)
+        try:
+            result = pull(self.store, popts)
+        except (RegistryError, UsageError) as exc:
+            if opts.pull != "missing":
+                raise
+            raise RegistryError(
+                f"no such image {opts.image!r} here; pulling it failed: {exc}"
+            ) from exc
+        return replace(opts, image=result.image.id)
+
     def _create(self, opts: CreateOptions, name: str) -> ContainerRow:
         config = self._container_config(opts)
         validate_name(name)
         self._prune_orphans()
+        if not opts.rootfs:
+            opts = self._pull_for_create(opts)
         with ImagesLock(self.paths):  # the image cannot be removed under us
             img_cfg: dict[str, Any] = {}
             if opts.rootfs:
@@ -437,7 +469,8 @@ class Engine:
         else:
             parent = _cgroup_parent(opts.cgroup_parent, systemd is not None)
         return {
-            "options": asdict(opts),
+            # Registry credentials are for the pull only: never stored.
+            "options": asdict(replace(opts, creds=None)),
             "runtime": self.runtime().path,
             "cgroup_manager": manager,
             "log_driver": log_driver,

@@ -52,3 +52,11 @@ class CommandCannotRun(ScopeboxError):
 
 class SystemError_(ScopeboxError):
     """The system refused something we needed (mount, cgroup, systemd)."""
+
+
+class RegistryError(ScopeboxError):
+    """A registry refused a request, failed, or sent something wrong (network, protocol)."""
+
+
+class AuthError(RegistryError):
+    """The registry rejected the credentials, or wants some and none were given."""

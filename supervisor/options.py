@@ -9,6 +9,7 @@ from supervisor.resources import ResourceOptions
 
 LOG_DRIVERS = ("journald", "k8s-file", "none")
 NETWORK_MODES = ("none", "host")
+PULL_POLICIES = ("missing", "always", "newer", "never")
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,8 @@ class CreateOptions:
     restart: str = "no"  # no | on-failure[:N] | always | unless-stopped
     sdnotify: str = "container"  # conmon | container | ignore (Podman's default: container)
     health: HealthFlags = field(default_factory=HealthFlags)
+    pull: str = "missing"  # missing | always | newer | never: when to pull the image
+    pull_platform: str | None = None
+    tls_verify: bool | None = None
+    authfile: str | None = None
+    creds: str | None = None

@@ -47,6 +47,8 @@ _FLAG = {
 }
 _DROPPED = {"image", "command", "entrypoint", "rootfs", "auto_remove", "resources", "cgroups"}
 _DROPPED |= {"cidfile", "replace", "restart", "sdnotify", "detach", "health"}
+# The image is local by then; credentials are never stored.
+_DROPPED |= {"pull", "pull_platform", "tls_verify", "authfile", "creds"}
 # The health flags (CreateOptions.health, a HealthFlags).
 _HEALTH_FLAG = {
     "cmd": "--health-cmd",

@@ -434,13 +434,28 @@ def test_logs_follow_has_no_gap(sb: Scopebox) -> None:
     sb("rm", name)
 
 
+# Pure cgroup v2 (the VM lane, tests/vm/lane.py): one hierarchy, v2 file names.
+PURE_V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
 def cgroup_file(pid: int, controller: str, name: str) -> str:
-    """A file of the container's cgroup, read from the kernel (v1 path from /proc/PID/cgroup)."""
+    """A file of the container's cgroup, read from the kernel: on v1 the `controller`
+    hierarchy's, on pure v2 the one hierarchy's (path from /proc/PID/cgroup)."""
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
+        hid, controllers, path = line.split(":", 2)
+        if PURE_V2 and hid == "0":
+            return Path(f"/sys/fs/cgroup{path}/{name}").read_text().strip()
         if controller in controllers.split(","):
             return Path(f"/sys/fs/cgroup/{controllers}{path}/{name}").read_text().strip()
     raise AssertionError(f"no {controller} cgroup for pid {pid}")
+
+
+def cpu_usage_ns(pid: int) -> int:
+    """The cgroup's own CPU time counter (v1 cpuacct.usage, v2 cpu.stat usage_usec)."""
+    if PURE_V2:
+        stat = dict(line.split() for line in cgroup_file(pid, "cpu", "cpu.stat").splitlines())
+        return int(stat["usage_usec"]) * 1000
+    return int(cgroup_file(pid, "cpuacct", "cpuacct.usage"))
 
 
 def test_resource_limits_reach_the_kernel(sb: Scopebox) -> None:
@@ -463,11 +478,18 @@ def test_resource_limits_reach_the_kernel(sb: Scopebox) -> None:
         "1000",
     )
     pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
-    assert cgroup_file(pid, "memory", "memory.limit_in_bytes") == str(64 << 20)
-    assert cgroup_file(pid, "pids", "pids.max") == "64"
-    assert cgroup_file(pid, "cpu", "cpu.cfs_quota_us") == "50000"
-    assert cgroup_file(pid, "cpu", "cpu.cfs_period_us") == "100000"
-    assert cgroup_file(pid, "cpu", "cpu.shares") == "512"
+    if PURE_V2:
+        assert cgroup_file(pid, "memory", "memory.max") == str(64 << 20)
+        assert cgroup_file(pid, "pids", "pids.max") == "64"
+        assert cgroup_file(pid, "cpu", "cpu.max") == "50000 100000"
+        # --cpu-shares 512 as a v2 weight: runc's and crun's 1 + (shares - 2) * 9999 / 262142
+        assert cgroup_file(pid, "cpu", "cpu.weight") == "20"
+    else:
+        assert cgroup_file(pid, "memory", "memory.limit_in_bytes") == str(64 << 20)
+        assert cgroup_file(pid, "pids", "pids.max") == "64"
+        assert cgroup_file(pid, "cpu", "cpu.cfs_quota_us") == "50000"
+        assert cgroup_file(pid, "cpu", "cpu.cfs_period_us") == "100000"
+        assert cgroup_file(pid, "cpu", "cpu.shares") == "512"
     sb("rm", "-f", name)
     name = unique("deflim")
     sb("run", "-d", "--name", name, "busybox", "sleep", "1000")
@@ -642,7 +664,7 @@ def test_cpus_limit_holds_a_busy_loop_near_half_a_cpu(sb: Scopebox) -> None:
     pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
 
     def used_ns() -> int:
-        return int(cgroup_file(pid, "cpuacct", "cpuacct.usage"))
+        return cpu_usage_ns(pid)
 
     start_ns, t0 = used_ns(), time.monotonic()
     deadline = t0 + 2.0  # the measuring window (a rate needs a duration)

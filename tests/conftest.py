@@ -16,6 +16,10 @@ import pytest
 
 TIER_MARKERS = ("systemd", "host")
 IN_TESTBED = os.environ.get("SCOPEBOX_TESTBED") == "1"
+# The pure cgroup v2 lane (tests/vm/lane.py): a VM with systemd as PID 1. There the host tier
+# runs with the cgroupfs manager, the systemd tier with systemd's, and every skip fails.
+IN_VM = os.environ.get("SCOPEBOX_VM") == "1"
+VM_CGROUPFS = IN_VM and os.environ.get("SCOPEBOX_CGROUP_MANAGER") == "cgroupfs"
 RUN_IN_BED = "python tests/testbed.py run -- .venv/bin/pytest -m systemd"
 
 _tiered: set[str] = set()  # node ids of tests carrying a tier marker
@@ -23,12 +27,15 @@ _skipped: dict[str, str] = {}  # node id -> skip reason, for tiered tests only
 
 
 def strict() -> bool:
-    return os.environ.get("CI", "").lower() == "true" or os.environ.get("SCOPEBOX_STRICT") == "1"
+    ci = os.environ.get("CI", "").lower() == "true"
+    return IN_VM or ci or os.environ.get("SCOPEBOX_STRICT") == "1"
 
 
 def _host_tier_missing() -> str | None:
     if IN_TESTBED:
         return "host tier: runs on the bare host, not inside the systemd test bed"
+    if IN_VM and not VM_CGROUPFS:
+        return "host tier: in the v2 lane's VM it needs SCOPEBOX_CGROUP_MANAGER=cgroupfs"
     if os.geteuid() != 0:
         return "host tier: needs root on the bare host"
     if shutil.which("runc") is None:
@@ -37,12 +44,24 @@ def _host_tier_missing() -> str | None:
 
 
 def _systemd_tier_missing() -> str | None:
-    if not IN_TESTBED:
+    if IN_VM and VM_CGROUPFS:
+        return "systemd tier: not with SCOPEBOX_CGROUP_MANAGER=cgroupfs"
+    if not (IN_TESTBED or IN_VM):
         return f"systemd tier: needs the real systemd test bed; run it with `{RUN_IN_BED}`"
     return None
 
 
+def pure_v2() -> bool:
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not pure_v2():
+        # Tests of what only a pure v2 host has: the v2 lane runs them (tests/vm/lane.py).
+        v2_only = [item for item in items if item.get_closest_marker("cgroup_v2")]
+        if v2_only:
+            config.hook.pytest_deselected(items=v2_only)
+            items[:] = [item for item in items if item.get_closest_marker("cgroup_v2") is None]
     missing = {"host": _host_tier_missing(), "systemd": _systemd_tier_missing()}
     for item in items:
         for marker in TIER_MARKERS:
@@ -56,7 +75,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     # Skips from a marker show up in setup, pytest.skip() calls in call; xfail is no skip here.
-    if report.skipped and report.nodeid in _tiered and not hasattr(report, "wasxfail"):
+    # In the v2 lane every test was chosen to run there: any skip counts.
+    counted = report.nodeid in _tiered or IN_VM
+    if report.skipped and counted and not hasattr(report, "wasxfail"):
         longrepr = report.longrepr
         reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
         reason = reason.removeprefix("Skipped: ")

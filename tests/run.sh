@@ -1,6 +1,7 @@
 #!/bin/sh
-# The whole test suite: lint and types, pure tests, real-runc tests on the bare host, then the
-# system tests inside a real systemd booted in isolation (tests/testbed.py).
+# The whole test suite: lint and types, pure tests, real-runc tests on the bare host, the
+# system tests inside a real systemd booted in isolation (tests/testbed.py), then (opt-in) the
+# pure cgroup v2 lane in a VM (tests/vm/lane.py).
 set -eu
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || sh packaging/install.sh
@@ -10,3 +11,11 @@ export SCOPEBOX_STRICT=1
 # Each tier by its marker: the bed runs every systemd-marked test wherever it lives.
 .venv/bin/pytest -q -m "not systemd" tests
 .venv/bin/python tests/testbed.py run -- .venv/bin/pytest -q -m systemd tests
+# The lane caches its root file system in /var/cache/scopebox-vm (the first run builds it).
+# Opt-in for now: on a shared 2-core machine it took over 40 minutes (issue 6 has the figures);
+# it joins the default run once it fits CI's time on an idle machine.
+if [ "${SCOPEBOX_V2_LANE:-}" = 1 ]; then
+    .venv/bin/python tests/vm/lane.py run
+else
+    echo "run.sh: the cgroup v2 lane did not run (SCOPEBOX_V2_LANE=1 runs it)" >&2
+fi

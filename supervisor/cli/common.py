@@ -71,6 +71,9 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--cidfile", help="write the container's id to this file (must not exist)")
     a("--replace", action="store_true", help="remove a container of the same --name first")
     add_health_flags(p)
+    a("--pull", default="missing", help="pull the image: missing (default), always, never")
+    a("--platform", help="os/arch[/variant] of the image to pull")
+    registry_flags(p)
     for flag in (
         "-t",
         "--tty",
@@ -188,6 +191,11 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         restart=ns.restart,
         sdnotify=ns.sdnotify,
         health=health_flags(ns),
+        pull=ns.pull,
+        pull_platform=ns.platform,
+        tls_verify=ns.tls_verify,
+        authfile=ns.authfile,
+        creds=ns.creds,
     )
 
 
@@ -308,3 +316,33 @@ def print_table(
         sys.stdout.write(fmt.format_items(chosen, items, header))
     except fmt.TemplateError as exc:
         raise UsageError(f"template parsing error: {exc}") from exc
+
+
+def _bool_flag(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {value!r}")
+
+
+def registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
+    """--tls-verify, --creds and --authfile, shared by pull, push, login and run's pull."""
+    p.add_argument(
+        "--tls-verify",
+        type=_bool_flag,
+        nargs="?",
+        const=True,
+        default=None,
+        help="require HTTPS and verify certificates (default: true unless marked insecure)",
+    )
+    if creds:
+        p.add_argument("--creds", help="user[:password] for the registry")
+    p.add_argument("--authfile", help="credentials file (default: $XDG_RUNTIME_DIR/...)")
+
+
+def registry_options(ns: argparse.Namespace) -> tuple[bool | None, Any]:
+    from supervisor.registry.auth import Credentials
+
+    creds = Credentials.parse(ns.creds) if getattr(ns, "creds", None) else None
+    return ns.tls_verify, creds

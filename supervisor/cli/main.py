@@ -45,6 +45,10 @@ VERBS = {
     "quadlet": "quadlet",
     "exec": "exec_",
     "healthcheck": "healthcheck",
+    "pull": "pull",
+    "push": "push",
+    "login": "login",
+    "logout": "logout",
 }
 GROUPS = {
     "container": {"ls": "ps", "list": "ps", "rm": "rm"},
@@ -70,6 +74,7 @@ Commands:
   ps, logs, inspect, stats, top                                 look at containers
   images, image inspect, tag, rmi, image prune, history        images
   import, export, save, load                                    archives
+  pull, push, login, logout                                     registries
   info, version, system df                                      this host
   generate systemd, quadlet                                     units for systemd
   container VERB, image VERB, system VERB                       the same, grouped

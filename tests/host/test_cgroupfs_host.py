@@ -18,7 +18,7 @@ import pytest
 
 from cgroupfs.cgroup import Cgroup
 from cgroupfs.errors import CgroupTimeoutError
-from cgroupfs.events import V1OomWatch, open_oom_watch, wait_readable
+from cgroupfs.events import V1OomWatch, V2OomWatch, open_oom_watch, wait_readable
 from cgroupfs.layout import Layout, Mode, cgroup_path, detect
 
 pytestmark = pytest.mark.host
@@ -355,3 +355,33 @@ def test_oom_watch_stays_quiet_without_oom(
 def test_open_oom_watch_of_a_missing_process() -> None:
     with pytest.raises(ProcessLookupError):
         open_oom_watch(2**22 + 1)  # above the largest pid_max
+
+
+@pytest.mark.cgroup_v2
+def test_v2_oom_kill_is_reported(layout: Layout, cgroups: MakeCgroup, spawn: Spawn) -> None:
+    assert layout.mode is Mode.V2
+    cg = cgroups()
+    assert os.path.exists(cg.file("memory.max")), "memory controller not enabled for children"
+    cg.write("memory.max", str(16 << 20))
+    if os.path.exists(cg.file("memory.swap.max")):
+        cg.write("memory.swap.max", "0")  # no escape into swap
+    proc = spawn(
+        [sys.executable, "-I", "-S", "-c", ALLOCATE_64M],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    cg.add_pid(proc.pid)
+    watch = open_oom_watch(proc.pid)
+    assert isinstance(watch, V2OomWatch)
+    with watch:
+        assert watch.cgroup_dir == cg.dir_of("memory")
+        assert not wait_readable(watch.fileno(), 0)
+        assert not watch.consume()
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+        assert wait_readable(watch.fileno(), 30.0)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+        assert watch.oom_killed_so_far()
+    events = cg.read_flat_keyed("memory.events")
+    assert events["oom_kill"] == 1 and events["oom"] >= 1, events

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cases import cgroup_file, unique
+from tests.cases import PURE_V2, cgroup_file, unique
 from tests.clihelp import Scopebox, wait_for
 
 pytestmark = pytest.mark.host
 
-MEMORY = ("memory", "memory.limit_in_bytes")
+MEMORY = ("memory", "memory.max" if PURE_V2 else "memory.limit_in_bytes")
 PIDS = ("pids", "pids.max")
 CPUSET = ("cpuset", "cpuset.cpus")
 

@@ -190,30 +190,23 @@ def test_limits_are_unit_properties(sb: Scopebox, runtime: str) -> None:
         "sleep",
         "1000",
     ).stdout.strip()
+    # Pure v2 has systemd's v2 names: MemoryMax=, and CPUWeight= (512 shares as runc's weight).
+    memory, cpu = ("MemoryMax", "CPUWeight") if cases.PURE_V2 else ("MemoryLimit", "CPUShares")
+    props = (memory, "CPUQuotaPerSecUSec", "TasksMax", cpu)
     out = subprocess.run(
-        [
-            "systemctl",
-            "show",
-            "-p",
-            "MemoryLimit",
-            "-p",
-            "CPUQuotaPerSecUSec",
-            "-p",
-            "TasksMax",
-            "-p",
-            "CPUShares",
-            f"scopebox-{cid}.scope",
-        ],
+        ["systemctl", "show", *(f"-p{p}" for p in props), f"scopebox-{cid}.scope"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    assert sorted(out) == [
-        "CPUQuotaPerSecUSec=500ms",
-        "CPUShares=512",
-        f"MemoryLimit={64 << 20}",
-        "TasksMax=64",
-    ]
+    assert sorted(out) == sorted(
+        [
+            "CPUQuotaPerSecUSec=500ms",
+            "CPUWeight=20" if cases.PURE_V2 else "CPUShares=512",
+            f"{memory}={64 << 20}",
+            "TasksMax=64",
+        ]
+    )
     box("rm", "-f", cid)
 
 
@@ -247,3 +240,4 @@ def test_cgroups_disabled_with_crun(sb: Scopebox) -> None:
     assert res.returncode == 125 and "--cgroups=disabled" in res.stderr
     box("rm", "-f", cid)
     assert leftovers(box, cid) == []
+

@@ -14,7 +14,7 @@ ALLOWED = {
     "cgroupfs": {"cgroupfs"},
     "units": {"units", "cgroupfs", "jeepney", "systemd"},
     "conmon": {"conmon", "cgroupfs", "units.journald", "units.notify"},
-    "supervisor": OURS | {"jeepney", "systemd", "zstandard"},
+    "supervisor": OURS | {"jeepney", "systemd", "zstandard", "httpx"},
 }
 
 

@@ -1,4 +1,5 @@
-"""Pure parser tests on recorded (tests/data/cgroupfs/hybrid) and hand-written samples."""
+"""Pure parser tests on files recorded on the hybrid host (tests/data/cgroupfs/hybrid), on a
+pure v2 host (tests/data/cgroupfs/v2, the v2 lane's VM) and on hand-written v1 samples."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ from cgroupfs.parse import (
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cgroupfs"
 RECORDED = DATA / "hybrid"
+V2 = DATA / "v2"
 HAND = DATA / "handwritten"
+CONTAINER = (  # the recorded container's scope
+    "/machine.slice/scopebox-5df187a14aeb91aeeb68f19466fb3f8b036462bc2481ea3ab8ed4d4309c5627f.scope"
+)
 
 
 def text(path: Path) -> str:
@@ -50,15 +55,19 @@ def test_recorded_hybrid_mountinfo_gives_hybrid_layout() -> None:
     }  # fmt: skip
 
 
-def test_hand_written_v2_mountinfo() -> None:
-    layout = layout_from_mountinfo(
-        text(HAND / "mountinfo.v2"), v2_controllers=frozenset({"memory"})
-    )
+def test_recorded_v2_mountinfo_gives_v2_layout() -> None:
+    controllers = frozenset(text(V2 / "cgroup.controllers").split())
+    assert controllers == {"cpuset", "cpu", "io", "memory", "hugetlb", "pids"}
+    layout = layout_from_mountinfo(text(V2 / "mountinfo"), v2_controllers=controllers)
     assert layout.mode is Mode.V2
     assert layout.v1 == ()
     assert layout.unified is not None and layout.unified.mount_point == "/sys/fs/cgroup"
-    assert layout.controllers() == {"memory": "/sys/fs/cgroup"}
+    assert layout.controllers() == {c: "/sys/fs/cgroup" for c in controllers}
     assert layout.hierarchy_of("memory") is layout.unified
+    # Its other mounts parse too: the container's overlay, the ext4 store, rootfs at /.
+    fstypes = {m.mount_point: m.fstype for m in parse_mountinfo(text(V2 / "mountinfo"))}
+    assert fstypes["/var/lib/scopebox"] == "ext4" and fstypes["/"] == "rootfs"
+    assert sum(fs == "overlay" for fs in fstypes.values()) == 1
 
 
 def test_hand_written_v1_mountinfo_with_co_mounted_controllers() -> None:
@@ -137,8 +146,11 @@ def test_hand_written_proc_cgroup() -> None:
     assert v1["net_cls"] == "/"
     assert v1["name=systemd"] == "/machine.slice/libpod-abc.scope:with:colons"
     assert "" not in v1
-    v2 = parse_proc_cgroup(text(HAND / "proc_pid_cgroup.v2"))
-    assert v2 == {"": "/user.slice/user-1000.slice/user@1000.service/app.slice/podman-12345.scope"}
+
+
+
+def test_recorded_v2_proc_cgroup() -> None:
+    assert parse_proc_cgroup(text(V2 / "proc_pid_cgroup")) == {"": CONTAINER + "/container"}
 
 
 def test_proc_cgroup_malformed() -> None:
@@ -163,21 +175,48 @@ def test_recorded_v1_oom_control() -> None:
     assert after["oom_kill"] == 1
 
 
-def test_cgroup_events_recorded_and_hand_written() -> None:
+def test_recorded_cgroup_events() -> None:
     assert parse_flat_keyed(text(RECORDED / "v2_cgroup.events")) == {"populated": 0, "frozen": 0}
-    assert parse_flat_keyed(text(HAND / "v2_cgroup.events")) == {"populated": 1, "frozen": 1}
+    assert parse_flat_keyed(text(V2 / "cgroup.events")) == {"populated": 1, "frozen": 0}
+    assert parse_flat_keyed(text(V2 / "cgroup.events.frozen")) == {"populated": 1, "frozen": 1}
+    assert parse_max(text(V2 / "cgroup.freeze")) == 0
+    assert parse_max(text(V2 / "cgroup.freeze.frozen")) == 1
 
 
-def test_hand_written_v2_memory_files() -> None:
-    events = parse_flat_keyed(text(HAND / "v2_memory.events"))
-    assert events["oom_kill"] == 2 and events["oom"] == 3 and events["max"] == 1542
-    stat = parse_flat_keyed(text(HAND / "v2_memory.stat"))
-    assert stat["anon"] == 4546560 and stat["pgmajfault"] == 9
+def test_recorded_v2_memory_files() -> None:
+    before = parse_flat_keyed(text(V2 / "memory.events"))
+    assert set(before) == {"low", "high", "max", "oom", "oom_kill", "oom_group_kill"}
+    assert set(before.values()) == {0}
+    # The kill hit the scope's limit (the parent's): here only oom_kill counts, never `oom`.
+    after = parse_flat_keyed(text(V2 / "memory.events.after_oom"))
+    assert after["oom_kill"] == 1 and after["oom"] == 0
+    assert parse_flat_keyed(text(V2 / "memory.events.local.after_oom"))["oom_kill"] == 1
+    stat = parse_flat_keyed(text(V2 / "memory.stat"))
+    assert stat["anon"] >= 40_000_000  # the shell variable
+    assert stat["file"] >= 16 << 20 and stat["inactive_file"] == 16 << 20  # the written file
+    current, peak = parse_max(text(V2 / "memory.current")), parse_max(text(V2 / "memory.peak"))
+    assert current is not None and peak is not None and current <= peak
+    assert parse_max(text(V2 / "memory.max")) == 128 << 20
+    assert parse_max(text(V2 / "memory.high")) is None
+    # Docker's --memory without --memory-swap: as much swap again as memory.
+    assert parse_max(text(V2 / "memory.swap.max")) == 128 << 20
 
 
 def test_recorded_cgroup_stat_and_cpu_stat() -> None:
     assert parse_flat_keyed(text(RECORDED / "v2_cgroup.stat"))["nr_descendants"] == 0
     assert set(parse_flat_keyed(text(RECORDED / "v2_cpu.stat"))) >= {"usage_usec", "user_usec"}
+    assert parse_flat_keyed(text(V2 / "cgroup.stat")) == {
+        "nr_descendants": 0,
+        "nr_dying_descendants": 0,
+    }
+    cpu = parse_flat_keyed(text(V2 / "cpu.stat"))
+    assert abs(cpu["usage_usec"] - cpu["user_usec"] - cpu["system_usec"]) <= 1  # each rounded
+    assert 0 < cpu["nr_throttled"] <= cpu["nr_periods"]  # the busy loop under --cpus 0.5
+    assert text(V2 / "cpu.max").split() == ["50000", "100000"]
+    assert parse_max(text(V2 / "cpu.weight")) == 20  # --cpu-shares 512
+    assert parse_max(text(V2 / "pids.max")) == 64
+    assert parse_max(text(V2 / "pids.current")) == 4
+    assert parse_flat_keyed(text(V2 / "pids.events")) == {"max": 0}
 
 
 @pytest.mark.parametrize("bad", ["populated\n", "populated one\n"])
@@ -192,20 +231,25 @@ def test_flat_keyed_round_trip(values: dict[str, int]) -> None:
     assert parse_flat_keyed(rendered) == values
 
 
-def test_hand_written_io_stat() -> None:
-    stat = parse_io_stat(text(HAND / "v2_io.stat"))
-    assert stat["8:16"]["wbytes"] == 314773504
-    assert stat["8:0"]["dios"] == 3021
-    assert set(stat) == {"8:16", "8:0"}
+def test_recorded_io_stat() -> None:
+    stat = parse_io_stat(text(V2 / "io.stat"))
+    assert stat == {
+        "254:0": {
+            "rbytes": 0, "wbytes": 16 << 20, "rios": 0, "wios": 19, "dbytes": 0, "dios": 0,
+        }
+    }  # fmt: skip
 
 
 def test_nested_keyed_keeps_max_and_floats() -> None:
-    io_max = parse_nested_keyed(text(HAND / "v2_io.max"))
-    assert io_max == {"8:16": {"rbps": "2097152", "wbps": "max", "riops": "max", "wiops": "120"}}
-    pressure = parse_nested_keyed(text(RECORDED / "v2_cpu.pressure"))
-    assert set(pressure) == {"some", "full"}
-    assert float(pressure["some"]["avg10"]) >= 0.0
-    assert int(pressure["full"]["total"]) >= 0
+    io_max = parse_nested_keyed(text(V2 / "io.max"))
+    assert io_max == {"254:0": {"rbps": "2097152", "wbps": "max", "riops": "max", "wiops": "120"}}
+    assert parse_flat_keyed(text(V2 / "io.weight")) == {"default": 100}
+    for pressure_file in (RECORDED / "v2_cpu.pressure", V2 / "cpu.pressure", V2 / "io.pressure"):
+        pressure = parse_nested_keyed(text(pressure_file))
+        assert set(pressure) == {"some", "full"}
+        assert float(pressure["some"]["avg10"]) >= 0.0
+        assert int(pressure["full"]["total"]) >= 0
+    assert float(parse_nested_keyed(text(V2 / "cpu.pressure"))["some"]["avg10"]) > 0  # throttled
 
 
 def test_nested_keyed_malformed() -> None:

@@ -74,8 +74,8 @@ def test_effective_limit() -> None:
 def test_mem_usage_subtracts_inactive_file_cache() -> None:
     v1 = parse_flat_keyed((DATA / "hybrid" / "v1_memory.stat").read_text())
     assert stats.mem_usage_without_cache(9 * MIB, v1, v2=False) == 9 * MIB  # none recorded
-    v2 = parse_flat_keyed((DATA / "handwritten" / "v2_memory.stat").read_text())
-    assert stats.mem_usage_without_cache(6_000_000, v2, v2=True) == 6_000_000 - 1081344
+    v2 = parse_flat_keyed((DATA / "v2" / "memory.stat").read_text())  # 16 MiB inactive file
+    assert stats.mem_usage_without_cache(57970688, v2, v2=True) == 57970688 - (16 << 20)
     # The v1 key is total_inactive_file (hierarchical), never the local inactive_file.
     assert stats.mem_usage_without_cache(100, {"inactive_file": 40}, v2=False) == 100
     assert stats.mem_usage_without_cache(100, {"total_inactive_file": 40}, v2=False) == 60
@@ -85,8 +85,10 @@ def test_mem_usage_subtracts_inactive_file_cache() -> None:
 def test_block_io_v1_and_v2() -> None:
     assert stats.parse_blkio_v1(V1_BLKIO) == (4096 + 1228800, 1048576)
     assert stats.parse_blkio_v1("Total 0\n") is None  # no device: try the next file
-    io = (DATA / "handwritten" / "v2_io.stat").read_text()
-    assert stats.io_stat_totals(io) == (1459200 + 90430464, 314773504 + 299008000)
+    io = (DATA / "v2" / "io.stat").read_text()
+    assert stats.io_stat_totals(io) == (0, 16 << 20)
+    two_devices = io + "8:0 rbytes=4096 wbytes=512 rios=1 wios=1 dbytes=0 dios=0\n"
+    assert stats.io_stat_totals(two_devices) == (4096, (16 << 20) + 512)
 
 
 def test_meminfo_total() -> None:
@@ -135,11 +137,11 @@ def test_read_counters_v2(tmp_path: Path) -> None:
         tmp_path,
         {
             "c/cpu.stat": "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n",
-            "c/memory.current": "6000000\n",
+            "c/memory.current": (DATA / "v2" / "memory.current").read_text(),  # 57970688
             "c/memory.max": "max\n",
-            "c/memory.stat": (DATA / "handwritten" / "v2_memory.stat").read_text(),
+            "c/memory.stat": (DATA / "v2" / "memory.stat").read_text(),
             "c/pids.current": "2\n",
-            "c/io.stat": (DATA / "handwritten" / "v2_io.stat").read_text(),
+            "c/io.stat": (DATA / "v2" / "io.stat").read_text(),
             "c/cgroup.procs": "",
         },
     )
@@ -147,8 +149,8 @@ def test_read_counters_v2(tmp_path: Path) -> None:
     with open("/proc/meminfo") as f:
         host = stats.parse_meminfo_total(f.read())
     assert got.cpu_ns == 2_500_000_000
-    assert (got.mem_usage, got.mem_limit, got.mem_peak) == (6000000 - 1081344, host, None)
-    assert (got.pids, got.block_read, got.block_write) == (2, 91889664, 613781504)
+    assert (got.mem_usage, got.mem_limit, got.mem_peak) == (57970688 - (16 << 20), host, None)
+    assert (got.pids, got.block_read, got.block_write) == (2, 0, 16 << 20)
 
 
 def test_recorded_v2_cpu_stat_parses() -> None:

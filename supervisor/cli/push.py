@@ -1,0 +1,39 @@
+"""scopebox push [-q] [--tls-verify=BOOL] [--creds U:P] [--authfile F] IMAGE [DESTINATION]"""
+
+from __future__ import annotations
+
+import sys
+
+from supervisor.cli.common import engine, registry_flags, registry_options
+from supervisor.cli.main import new_parser
+
+
+def main(argv: list[str]) -> int:
+    p = new_parser("push", "Push an image to a registry.")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("--digestfile", help="write the pushed manifest's digest to this file")
+    registry_flags(p)
+    p.add_argument("image")
+    p.add_argument("destination", nargs="?")
+    ns = p.parse_args(argv)
+    from supervisor.registry.progress import Progress, TerminalProgress
+    from supervisor.registry.push import PushOptions, push
+
+    tls_verify, creds = registry_options(ns)
+    tty = not ns.quiet and sys.stderr.isatty()
+    progress = TerminalProgress(sys.stderr) if tty else Progress()
+    with engine() as eng:
+        try:
+            digest = push(
+                eng.store,
+                PushOptions(ns.image, ns.destination, tls_verify, creds, ns.authfile),
+                progress,
+            )
+        finally:
+            progress.close()
+    if ns.digestfile:
+        with open(ns.digestfile, "w") as f:
+            f.write(digest)
+    if tty:
+        print(f"Pushed {digest}", file=sys.stderr)
+    return 0

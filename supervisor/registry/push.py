@@ -1,0 +1,128 @@
+"""`push`: send an image's blobs and manifest to a registry.
+
+Each blob is skipped when the registry has it (`HEAD`), mounted from another repository of the
+same registry when the image came from there, else uploaded (one monolithic `PUT`, or `PATCH`
+chunks then a closing `PUT` for blobs over `chunk_size`). The manifest goes last, unchanged, so
+its digest is the one the image was pulled by.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from supervisor import images as store_api
+from supervisor.blobs import BlobStore, parse_digest
+from supervisor.errors import UsageError
+from supervisor.registry import auth, conf
+from supervisor.registry.auth import Credentials
+from supervisor.registry.client import Repository, Session
+from supervisor.registry.progress import Progress
+from supervisor.registry.reference import Reference, parse
+from supervisor.store import Store
+
+MAX_PARALLEL = 4
+CHUNK_OVER = 256 << 20
+
+
+@dataclass(frozen=True)
+class PushOptions:
+    source: str
+    destination: str | None = None
+    tls_verify: bool | None = None
+    creds: Credentials | None = None
+    authfile: str | None = None
+    chunk_size: int | None = None  # None: chunked only for blobs over CHUNK_OVER
+
+
+def destination(store: Store, opts: PushOptions) -> Reference:
+    from supervisor.images import resolve
+
+    text = opts.destination
+    if text is None:
+        img = resolve(store, opts.source)
+        wanted = [n for n in img.names if n == opts.source or n.endswith("/" + opts.source)]
+        text = wanted[0] if wanted else opts.source
+    parsed = parse(text.removeprefix("docker://"))
+    if parsed.domain is None:
+        raise UsageError(
+            f"push: {text!r} does not name a registry; give a destination such as"
+            f" registry.example.com/{parsed.path}"
+        )
+    return parsed.qualify(parsed.domain)
+
+
+def push(store: Store, opts: PushOptions, progress: Progress | None = None) -> str:
+    """Returns the manifest digest the registry stored."""
+    progress = progress or Progress()
+    blobs_of = store_api.image_blobs(store, opts.source)
+    dest = destination(store, opts)
+    ep = conf.load().endpoints(dest, opts.tls_verify)[-1]  # the primary location, never a mirror
+    creds = opts.creds or auth.lookup(ep.ref.repository, opts.authfile)
+    session = Session(ep.ref.domain, ep.insecure, creds)
+    try:
+        repo = Repository(session, ep.ref.path)
+        sources = _mount_sources(store, opts.source, ep.ref)
+        blobs = BlobStore(store.paths)
+        todo = [*blobs_of.layers, blobs_of.config]
+        failed = threading.Event()
+
+        def one(d: store_api.Descriptor) -> None:
+            try:
+                _push_blob(repo, blobs, d.digest, d.size, sources, progress, opts.chunk_size)
+            except BaseException:
+                failed.set()
+                raise
+
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+            futures = [pool.submit(one, d) for d in {d.digest: d for d in todo}.values()]
+        for f in futures:
+            exc = f.exception()
+            if exc is not None:
+                raise exc
+        return repo.put_manifest(
+            ep.ref.tag or ep.ref.manifest_ref, blobs_of.manifest_media_type, blobs_of.manifest_bytes
+        )
+    finally:
+        session.close()
+
+
+def _mount_sources(store: Store, source: str, dest: Reference) -> list[str]:
+    """Other repositories of the destination registry this image has names in."""
+    from supervisor.images import resolve
+
+    out = []
+    for name in resolve(store, source).names:
+        p = parse(name)
+        if p.domain == dest.domain and p.path != dest.path:
+            out.append(p.path)
+    return out
+
+
+def _push_blob(
+    repo: Repository,
+    blobs: BlobStore,
+    digest: str,
+    size: int,
+    sources: list[str],
+    progress: Progress,
+    chunk_size: int | None,
+) -> None:
+    key = digest
+    progress.begin(key, f"Copying blob {parse_digest(digest)[:12]}", size)
+    if repo.has_blob(digest):
+        progress.finish(key, "already exists")
+        return
+    location = None
+    for src in sources:
+        location = repo.mount_blob(digest, src)
+        if location is None:
+            progress.finish(key, f"mounted from {src}")
+            return
+    if location is None:
+        location = repo.start_upload()
+    chunk = chunk_size if chunk_size is not None else (CHUNK_OVER if size > CHUNK_OVER else None)
+    with open(blobs.path(digest), "rb") as f:
+        repo.upload(location, digest, size, f.read, lambda n: progress.advance(key, n), chunk)
+    progress.finish(key, "done")
