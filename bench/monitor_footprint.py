@@ -1,16 +1,19 @@
 """Footprint of the per-container monitor: private memory (USS) when idle, and start-up time.
 
-    sudo .venv/bin/python bench/monitor_footprint.py [N]
+    sudo .venv/bin/python bench/monitor_footprint.py [N] [--health]
 
 Starts N monitors (default 3) around `sleep` containers with real runc, as the engine would,
 and reads Private_Clean + Private_Dirty from /proc/<pid>/smaps_rollup. With N >= 2 the
 interpreter's and libraries' pages are shared between monitors, as on a host running many
 containers; with N = 1 they count as private. Start-up is spawn -> `{"monitor_pid": N}` on the
 sync fd (the interpreter start, imports, fork, setsid, subreaper), against a bare interpreter.
+With --health each monitor also runs a healthcheck (`true` via `runc exec`) every second, and
+USS is read after a few checks have run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -71,15 +74,37 @@ def bare_samples(n: int) -> list[float]:
     return samples
 
 
+def health_args(h: Harness) -> list[str]:
+    """Monitor arguments for a check running `true` every second (the bundle exists later:
+    the process file is written from the harness' own spec by the caller)."""
+    return [f"--health-process={h.base}/health-process.json",
+            f"--health-file={h.base}/health.json", "--health-interval-ns=1000000000"]  # fmt: skip
+
+
+def write_health_process(h: Harness) -> None:
+    process = json.loads((h.bundle / "config.json").read_text())["process"]
+    process["args"] = ["true"]
+    (h.base / "health-process.json").write_text(json.dumps(process))
+
+
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    args = [a for a in sys.argv[1:] if a != "--health"]
+    health = "--health" in sys.argv
+    count = int(args[0]) if args else 3
     harnesses: list[Harness] = []
     try:
         for _ in range(count):
             h = Harness(Path(tempfile.mkdtemp(prefix="conmon-bench-")))
             harnesses.append(h)
-            h.start_monitor(["sleep", "1000"])
-        time.sleep(0.3)  # let start-up garbage settle; this is a measurement, not a wait
+            h.start_monitor(["sleep", "1000"], *(health_args(h) if health else []))
+            if health:
+                write_health_process(h)
+        # Let start-up garbage settle (and, with --health, three checks run): a measurement,
+        # not a wait.
+        time.sleep(3.5 if health else 0.3)
+        if health:
+            for h in harnesses:
+                print(f"monitor {h.monitor_pid}: {(h.base / 'health.json').read_text()[:60]}")
         for h in harnesses:
             print(f"monitor {h.monitor_pid}: USS {uss_kib(h.monitor_pid)} KiB")
     finally:

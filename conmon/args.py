@@ -17,6 +17,15 @@ class Options:
         "cid",
         "exit_command",
         "exit_file",
+        "health_events",
+        "health_file",
+        "health_interval_ns",
+        "health_notify_socket",
+        "health_on_failure",
+        "health_process",
+        "health_retries",
+        "health_start_period_ns",
+        "health_timeout_ns",
         "log_driver",
         "log_max_file",
         "log_max_size",
@@ -61,10 +70,24 @@ class Options:
         self.restart = "no"
         self.restart_max = 0
         self.restarts_file = ""
+        self.wait_attach = 0  # service mode, first run: seconds to wait for an attach client
+        # Stopping the container from here (systemctl stop, --health-on-failure=stop|restart):
+        # the stop signal, SIGKILL after the timeout. `stopped` (written by the engine's stop,
+        # kill, rm -f): a user stopped it, so neither a restart policy nor a health restart
+        # brings it back.
         self.stopped_file = ""
         self.stop_signal = 15
         self.stop_timeout = 10
-        self.wait_attach = 0  # service mode, first run: seconds to wait for an attach client
+        # Healthcheck (conmon.health); no --health-process: no checks.
+        self.health_process = ""
+        self.health_file = ""
+        self.health_interval_ns = 30_000_000_000
+        self.health_timeout_ns = 30_000_000_000
+        self.health_start_period_ns = 0
+        self.health_retries = 3
+        self.health_on_failure = "none"
+        self.health_events = "none"
+        self.health_notify_socket = ""  # --sdnotify=healthy: READY=1 here after a pass
 
 
 _STR = {
@@ -80,6 +103,11 @@ _STR = {
     "--restart": "restart",
     "--restarts-file": "restarts_file",
     "--stopped-file": "stopped_file",
+    "--health-process": "health_process",
+    "--health-file": "health_file",
+    "--health-on-failure": "health_on_failure",
+    "--health-events": "health_events",
+    "--health-notify-socket": "health_notify_socket",
 }
 _INT = {
     "--log-max-size": "log_max_size",
@@ -90,6 +118,10 @@ _INT = {
     "--stop-signal": "stop_signal",
     "--stop-timeout": "stop_timeout",
     "--wait-attach": "wait_attach",
+    "--health-interval-ns": "health_interval_ns",
+    "--health-timeout-ns": "health_timeout_ns",
+    "--health-start-period-ns": "health_start_period_ns",
+    "--health-retries": "health_retries",
 }
 _LIST = {"--runtime-arg": "runtime_args", "--exit-command": "exit_command"}
 _REQUIRED = ("cid", "bundle", "rundir", "exit_file", "runtime")
@@ -144,3 +176,16 @@ def _validate(opts: Options) -> None:
             raise UsageError("--restart-max and --stop-timeout must be >= 0")
     elif opts.sync_fd < 0 or opts.start_fd < 0:
         raise UsageError("--sync-fd and --start-fd are required")
+    if opts.health_process:
+        _validate_health(opts)
+
+
+def _validate_health(opts: Options) -> None:
+    if not opts.health_file:
+        raise UsageError("--health-process needs --health-file")
+    if min(opts.health_interval_ns, opts.health_timeout_ns, opts.health_retries) <= 0:
+        raise UsageError("--health-interval-ns, --health-timeout-ns, --health-retries must be > 0")
+    if opts.health_on_failure not in ("none", "kill", "restart", "stop"):
+        raise UsageError("--health-on-failure must be none, kill, restart or stop")
+    if opts.health_events not in ("none", "journald"):
+        raise UsageError("--health-events must be none or journald")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from cgroupfs.events import OomWatch
     from conmon.framing import Record
+    from conmon.health import HealthRunner
 
     LogSink = K8sFileLog | JournaldLog | NoneLog
     Handler = Callable[[int, int], None]  # (fd, epoll event mask)
@@ -103,6 +104,10 @@ class Monitor:
         self.stop_requested = False  # SIGTERM: stop the container (systemctl stop)
         self.kill_deadline: float | None = None
         self.restart_next = False  # service mode: exit so that systemd restarts us
+        # Healthchecks (conmon.health): only with --health-process.
+        self.health: HealthRunner | None = None
+        self.restart_pending = False  # --health-on-failure=restart: re-create on exit
+        self.health_restart = False  # the same in service mode: exit for systemd to restart
         self.restarts = 0
 
     # -- start-up -------------------------------------------------------------------------
@@ -137,6 +142,7 @@ class Monitor:
             self._add_output(err_r, "stderr")
             self._watch_oom()
             self.fire(S.CREATED)
+            self._start_health()
         self._loop()
         return 1 if self.error else 0
 
@@ -178,6 +184,7 @@ class Monitor:
         self._add_output(err_r, "stderr")
         self._watch_oom()
         self.fire(S.CREATED)
+        self._start_health()
         self._loop()
         return EXIT_RESTART if self.restart_next else EXIT_DONE
 
@@ -386,6 +393,8 @@ class Monitor:
                 if left == 0.0:
                     self.kill_deadline = None
                     self._signal_container(_signal.SIGKILL)
+            if self.health is not None:
+                timeout = self._health_timeout(timeout)
             ready = self.epoll.poll(timeout)
             if not ready and self.deadline is not None and time.monotonic() >= self.deadline:
                 self.deadline = None
@@ -394,6 +403,8 @@ class Monitor:
                 handler = self.handlers.get(fd)
                 if handler is not None:  # an earlier handler in this batch may have closed it
                     handler(fd, mask)
+            if self.health is not None:
+                self._health_tick()
 
     def fire(self, event: S.Event) -> None:
         """Feed an event to the state machine and perform its actions, in order."""
@@ -456,9 +467,15 @@ class Monitor:
             if pid == 0:
                 return
             if pid == self.pid and self.status is None:
+                if self.restart_pending and self._recreate():
+                    continue
                 self.status = status
                 self.finished_ns = time.time_ns()
+                if self.health is not None:
+                    self.health.stop()
                 self.fire(S.CHILD_EXITED)
+            elif self.health is not None:
+                self.health.reaped(pid, status)
 
     def _on_output(self, fd: int, mask: int) -> None:
         try:
@@ -474,7 +491,7 @@ class Monitor:
         del self.framers[fd]
         self._unregister(fd)
         posix.close(fd)
-        if not self.framers:
+        if not self.framers and not self.restart_pending:
             self.fire(S.STDIO_EOF)
 
     def _emit(self, records: list[Record]) -> None:
@@ -543,6 +560,30 @@ class Monitor:
         p = select.poll()
         p.register(client.sock.fileno(), 0)
         return any(ev & select.POLLHUP for _fd, ev in p.poll(0))
+
+    # -- healthchecks (conmon.health; the code lives there: monitors without checks do
+    # not load it) --------------------------------------------------------------------------
+
+    def _start_health(self) -> None:
+        if self.opts.health_process:
+            from conmon.health import attach
+
+            attach(self)
+
+    def _health_timeout(self, timeout: float) -> float:
+        from conmon.health import loop_timeout
+
+        return loop_timeout(self, timeout)
+
+    def _health_tick(self) -> None:
+        from conmon.health import tick
+
+        tick(self)
+
+    def _recreate(self) -> bool:
+        from conmon.health import recreate
+
+        return recreate(self)
 
     # -- attach clients -------------------------------------------------------------------
 
@@ -756,8 +797,8 @@ class Monitor:
 
         opts = self.opts
         stopped = self.stop_requested or R.exists(opts.stopped_file)
-        self.restart_next = R.wants_restart(opts.restart, opts.restart_max, self.restarts,
-                                            code, stopped)
+        self.restart_next = (self.health_restart and not stopped) or R.wants_restart(
+            opts.restart, opts.restart_max, self.restarts, code, stopped)
         if self.restart_next:
             try:
                 record_ns = time.monotonic_ns()

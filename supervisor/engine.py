@@ -36,7 +36,7 @@ from supervisor.names import generate_name, validate_name
 from supervisor.options import LOG_DRIVERS, NETWORK_MODES, PULL_POLICIES, CreateOptions
 from supervisor.paths import Paths
 from supervisor.procs import alive, boot_id, pidfd_open, start_time
-from supervisor.restarts import is_service
+from supervisor.restarts import is_service, stopped_file
 from supervisor.signals import parse_signal
 from supervisor.state import ExitRecord, Facts, Status, can_kill, can_start, reconcile
 from supervisor.store import ContainerLock, ContainerRow, ImagesLock, Store
@@ -56,7 +56,7 @@ CLEANUP_BOOT = (
 )
 MONITOR_FLAGS = ("-I", "-S")  # isolated, no site-packages: the monitor needs the stdlib only
 DEFAULT_STOP_TIMEOUT = 10
-SDNOTIFY_MODES = ("container", "conmon", "ignore")
+SDNOTIFY_MODES = ("container", "conmon", "healthy", "ignore")
 
 
 @dataclass(frozen=True)
@@ -159,11 +159,15 @@ class Engine:
 
     def _facts(self, row: ContainerRow) -> tuple[ContainerRow, int, str, Facts]:
         pid, pid_start = row.pid, row.pid_start
+        service = is_service(row)
         if pid == 0:
             pid, pid_start = self._pid_from_pidfile(row)
+        elif not service and _health_restarts(row) and not alive(pid, pid_start):
+            row = self._adopt_health_restart(row)
+            pid, pid_start = row.pid, row.pid_start
         exit_record = read_exit_record(self.paths.exit_file(row.id))
         between_runs = False
-        if is_service(row) and row.boot_id == self.boot_id:
+        if service and row.boot_id == self.boot_id:
             row, exit_record, between_runs = self._refresh_service(row, exit_record)
             pid, pid_start = row.pid, row.pid_start
         facts = Facts(
@@ -266,6 +270,31 @@ class Engine:
             row = self.store.get_container(row.id) or row
         return row
 
+    def _adopt_health_restart(self, row: ContainerRow) -> ContainerRow:
+        """--health-on-failure=restart: the monitor re-created the container in place (same
+        id, bundle and log); take its new pid, start time and the restarts not counted yet
+        (the monitor's `restarted` says how many it made, `restarted.counted` how many the
+        store has)."""
+        pid, pid_start = self._pid_from_pidfile(row)
+        if pid in (0, row.pid) or not alive(pid, pid_start):
+            return row
+        rundir = self.paths.container_rundir(row.id)
+        made, started_at = _read_words(os.path.join(rundir, "restarted"), "0", now_rfc3339())
+        counted, _ = _read_words(os.path.join(rundir, "restarted.counted"), "0", "")
+        new = max(int(made) - int(counted), 1) if made.isdigit() and counted.isdigit() else 1
+        row = self.store.update_container(
+            row.id,
+            pid=pid,
+            pid_start=pid_start,
+            started_at=started_at,
+            restart_count=row.restart_count + new,
+        )
+        counted_file = os.path.join(rundir, "restarted.counted")
+        with open(counted_file + ".tmp", "w") as f:
+            f.write(made + "\n")
+        os.replace(counted_file + ".tmp", counted_file)
+        return row
+
     def _pid_from_pidfile(self, row: ContainerRow) -> tuple[int, str]:
         try:
             with open(os.path.join(self.paths.container_rundir(row.id), "pidfile")) as f:
@@ -324,6 +353,7 @@ class Engine:
         if not opts.rootfs:
             opts = self._pull_for_create(opts)
         with ImagesLock(self.paths):  # the image cannot be removed under us
+            img_cfg: dict[str, Any] = {}
             if opts.rootfs:
                 image_id, image_name = "", opts.image
             else:
@@ -331,8 +361,14 @@ class Engine:
 
                 img = images.resolve(self.store, opts.image)
                 image_id, image_name = img.id, (img.names[0] if img.names else img.id)
-                if not resolve_args(config["options"], img.config.get("config") or {}):
+                img_cfg = img.config.get("config") or {}
+                if not resolve_args(config["options"], img_cfg):
                     raise UsageError("no command specified: give one after the image name")
+            config["healthcheck"] = _healthcheck(opts, img_cfg)
+            if opts.sdnotify == "healthy" and not config["healthcheck"]:
+                # READY=1 would never come: the unit would time out instead.
+                raise UsageError("--sdnotify=healthy needs a healthcheck (--health-cmd or the"
+                                 " image's HEALTHCHECK)")
             cid = os.urandom(32).hex()
             with ContainerLock(self.paths, cid) as lock:
                 cdir = self.paths.container_dir(cid)
@@ -545,7 +581,7 @@ class Engine:
     def startable(self, policies: Sequence[str]) -> Sequence[ContainerRow]:
         """`start --all [--filter restart-policy=P]`: containers not running whose policy is
         one of `policies` (any if empty); unless-stopped ones only if no user stopped them."""
-        from supervisor.restarts import policy_of, stopped_file
+        from supervisor.restarts import policy_of
 
         out = []
         for row in self.list():
@@ -576,8 +612,9 @@ class Engine:
         if signum in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT,
                       row.config["stop_signal"]):
             # Docker: a fatal signal from `kill` disables the restart policy until the next
-            # start (a non-fatal one, e.g. SIGUSR1 or SIGHUP, leaves it in place).
-            self._mark_stopped(row)
+            # start (a non-fatal one, e.g. SIGUSR1 or SIGHUP, leaves it in place); the same
+            # for --health-on-failure=restart.
+            row = self._mark_stopped(row)
         self._signal(row, signum, all_processes=False)
         return row
 
@@ -585,7 +622,12 @@ class Engine:
         row = self.settled(ref)
         if row.status is not Status.RUNNING:
             raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
-        self._runtime_or_fail(row, "pause")
+        self._mark_paused(row, True)
+        try:
+            self._runtime_or_fail(row, "pause")
+        except ScopeboxError:
+            self._mark_paused(row, False)
+            raise
         return self.store.update_container(row.id, status=Status.PAUSED)
 
     def unpause(self, ref: str) -> ContainerRow:
@@ -593,7 +635,21 @@ class Engine:
         if row.status is not Status.PAUSED:
             raise StateError(f"container {row.name!r} is not paused (it is {row.status.value})")
         self._runtime_or_fail(row, "resume")
+        self._mark_paused(row, False)
         return self.store.update_container(row.id, status=Status.RUNNING)
+
+    def _mark_paused(self, row: ContainerRow, paused: bool) -> None:
+        """`paused` in the run dir: the monitor skips healthchecks (an exec cannot run in a
+        frozen container; its failure must not count)."""
+        if not row.config.get("healthcheck"):
+            return
+        path = os.path.join(self.paths.container_rundir(row.id), "paused")
+        if paused:
+            with contextlib.suppress(FileNotFoundError), open(path, "w"):
+                pass
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
     def _runtime_or_fail(self, row: ContainerRow, verb: str) -> None:
         res = self.run_runtime(row, verb, row.id)
@@ -604,6 +660,7 @@ class Engine:
         if row.status is Status.PAUSED:
             # Frozen tasks do not die (cgroup v1 freezer) and hold signals: thaw first.
             self.run_runtime(row, "resume", row.id)
+            self._mark_paused(row, False)
             self.store.update_container(row.id, status=Status.RUNNING)
         # --all needs the container's own cgroup; without one, killing init is enough (its
         # pid namespace takes every other process with it).
@@ -615,8 +672,8 @@ class Engine:
             os.kill(row.pid, signum)
 
     def stop(self, ref: str, timeout: int | None = None) -> ContainerRow:
-        row = self.settled(ref)
-        service = self._mark_stopped(row)
+        row = self._mark_stopped(self.settled(ref))
+        service = is_service(row)
         if not row.status.is_active:
             return row
         grace = row.config["stop_timeout"] if timeout is None else timeout
@@ -633,16 +690,18 @@ class Engine:
             return replace(row, status=Status.EXITED, exit_code=-1 if code is None else code)
         return self.refresh(fresh)
 
-    def _mark_stopped(self, row: ContainerRow) -> bool:
-        """A user's stop: a service's monitor must not restart the container (and an
-        unless-stopped one stays down at boot). True if the container runs as a service."""
-        from supervisor.restarts import stopped_file
-
-        if not is_service(row):
-            return False
+    def _mark_stopped(self, row: ContainerRow) -> ContainerRow:
+        """A user's stop, kill or rm -f: `stopped` in the container's dir. Neither a
+        service's monitor (restart policy) nor --health-on-failure=restart brings the
+        container back after it (both look for it first), and an unless-stopped one stays
+        down at boot. Re-read after it: an in-place health restart that finished just before
+        has a new pid."""
+        service, health = is_service(row), _health_restarts(row)
+        if not (service or health):
+            return row
         with open(stopped_file(self.paths, row.id), "w"):
             pass
-        return True
+        return self.refresh(row) if health and not service and row.status.is_active else row
 
     def _stop_service(self, row: ContainerRow) -> None:
         """Stop scopebox-<id>.service and wait: a pending restart is cancelled, and the
@@ -731,7 +790,7 @@ class Engine:
                     f"cannot remove container {row.name!r} as it is running:"
                     " stop it first or use -f"
                 )
-            self._mark_stopped(row)
+            row = self._mark_stopped(row)
             if alive(row.pid, row.pid_start):
                 self._kill_for_good(row)
             self.wait_monitor_gone(row, 30)
@@ -836,6 +895,29 @@ def _caller_cgroup() -> str:
     if not path or path == "/":
         raise UsageError("--cgroups=split needs to run inside a cgroup of its own (a unit)")
     return path.rstrip("/")
+
+
+def _health_restarts(row: ContainerRow) -> bool:
+    """--health-on-failure=restart: the monitor may start the container again by itself."""
+    hc = row.config.get("healthcheck")
+    return hc is not None and hc["OnFailure"] == "restart"
+
+
+def _healthcheck(opts: CreateOptions, img_cfg: dict[str, Any]) -> dict[str, Any] | None:
+    """Flags over the image's HEALTHCHECK (Docker's merge); None: no checks."""
+    from supervisor.health import resolve
+
+    return resolve(opts.health, img_cfg.get("Healthcheck"))
+
+
+def _read_words(path: str, *defaults: str) -> list[str]:
+    """The whitespace-separated words of a small file, padded with the defaults."""
+    try:
+        with open(path) as f:
+            words = f.read().split()
+    except OSError:
+        words = []
+    return words + list(defaults[len(words) :])
 
 
 def _cgroup_parent(value: str | None, systemd: bool) -> str:
@@ -991,6 +1073,26 @@ def monitor_python() -> str:
     return sys.executable
 
 
+def health_args(paths: Paths, row: ContainerRow) -> list[str]:
+    """The monitor's healthcheck arguments (it runs the checks on its own loop)."""
+    hc = row.config["healthcheck"]
+    cdir = paths.container_dir(row.id)
+    argv = [
+        f"--health-process={os.path.join(paths.container_rundir(row.id), 'health-process.json')}",
+        f"--health-file={os.path.join(cdir, 'health.json')}",
+        f"--health-interval-ns={hc['Interval']}",
+        f"--health-timeout-ns={hc['Timeout']}",
+        f"--health-start-period-ns={hc['StartPeriod']}",
+        f"--health-retries={hc['Retries']}",
+        f"--health-on-failure={hc['OnFailure']}",
+        f"--health-events={'journald' if row.config['cgroup_manager'] == 'systemd' else 'none'}",
+    ]
+    notify = os.environ.get("NOTIFY_SOCKET", "")
+    if row.config.get("sdnotify") == "healthy" and notify:
+        argv.append(f"--health-notify-socket={notify}")
+    return argv
+
+
 def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> list[str]:
     cfg = row.config
     lo = cfg["log_opts"]
@@ -1011,11 +1113,18 @@ def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> li
         f"--log-path={lo['path'] or paths.log_file(row.id)}",
         f"--log-max-size={lo['max_size']}",
         f"--log-max-file={lo['max_file']}",
+        # How the monitor itself stops the container (systemctl stop of its unit,
+        # --health-on-failure), and the engine's mark that a user stopped it.
+        f"--stop-signal={cfg['stop_signal']}",
+        f"--stop-timeout={cfg['stop_timeout']}",
+        f"--stopped-file={stopped_file(paths, row.id)}",
     ]
     if lo["tag"]:
         argv.append(f"--log-tag={lo['tag']}")
     if cfg["options"]["interactive"]:
         argv.append("--stdin")
+    if cfg.get("healthcheck"):
+        argv += health_args(paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
     exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
     argv += [f"--exit-command={a}" for a in exit_cmd]

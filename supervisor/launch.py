@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor.engine import Started, exit_error, monitor_argv
 from supervisor.errors import RuntimeFailed, ScopeboxError
 from supervisor.procs import start_time
+from supervisor.restarts import stopped_file
 from supervisor.state import Status
 from supervisor.store import ContainerRow
 from supervisor.timefmt import now_rfc3339
@@ -33,15 +34,19 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     paths = engine.paths
     rundir = paths.container_rundir(row.id)
     os.makedirs(rundir, mode=0o700, exist_ok=True)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(paths.exit_file(row.id))
+    health_file = os.path.join(paths.container_dir(row.id), "health.json")
+    for stale in (paths.exit_file(row.id), health_file, stopped_file(paths, row.id)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stale)
     engine.store.update_container(row.id, cleaned=False)
     # The monitor's interpreter boots while we mount and write the config: it reads the
     # bundle only after the go byte.
     pending = PendingMonitor.spawn(engine, row)
     try:
         rootfs = engine.mount_rootfs(row)
-        write_bundle_config(engine, row, rootfs)
+        spec = write_bundle_config(engine, row, rootfs)
+        if row.config.get("healthcheck"):
+            write_health_process(engine, row, spec)
         monitor = pending.announced()
     except BaseException:
         pending.abort()
@@ -204,14 +209,29 @@ def _read_msg(sync: Any) -> dict[str, Any]:
     return msg
 
 
-def write_bundle_config(engine: Engine, row: ContainerRow, rootfs: str) -> None:
+def write_bundle_config(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor.specgen import spec_for
 
     spec = spec_for(engine, row, rootfs)
     path = os.path.join(engine.paths.container_dir(row.id), "config.json")
+    _write_json(path, spec)
+    return spec
+
+
+def write_health_process(engine: Engine, row: ContainerRow, spec: dict[str, Any]) -> None:
+    """The check's process for `runtime exec --process`: the container's own (user, env, cwd,
+    capabilities, rlimits) running the check's command."""
+    from supervisor.health import check_argv
+
+    process = dict(spec["process"], args=check_argv(row.config["healthcheck"]["Test"]))
+    process["terminal"] = False
+    _write_json(os.path.join(engine.paths.container_rundir(row.id), "health-process.json"), process)
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(spec, f, indent=1)
+        json.dump(data, f, indent=1)
     os.replace(tmp, path)
 
 
@@ -229,7 +249,8 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     rundir = paths.container_rundir(row.id)
     os.makedirs(rundir, mode=0o700, exist_ok=True)
     for path in (paths.exit_file(row.id), R.stopped_file(paths, row.id),
-                 R.start_error_file(paths, row.id)):
+                 R.start_error_file(paths, row.id),
+                 os.path.join(paths.container_dir(row.id), "health.json")):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
     with open(R.restarts_file(paths, row.id), "w") as f:
@@ -237,7 +258,9 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     engine.store.update_container(row.id, cleaned=False, restart_count=0)
     try:
         rootfs = engine.mount_rootfs(row)
-        write_bundle_config(engine, row, rootfs)
+        spec = write_bundle_config(engine, row, rootfs)
+        if row.config.get("healthcheck"):
+            write_health_process(engine, row, spec)
     except BaseException:
         engine._teardown(row)
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from supervisor.health import HealthFlags
 from supervisor.resources import ResourceOptions
 
 LOG_DRIVERS = ("journald", "k8s-file", "none")
@@ -41,6 +42,7 @@ class CreateOptions:
     cgroups: str = "enabled"  # enabled | disabled (crun only) | split
     restart: str = "no"  # no | on-failure[:N] | always | unless-stopped
     sdnotify: str = "container"  # conmon | container | ignore (Podman's default: container)
+    health: HealthFlags = field(default_factory=HealthFlags)
     pull: str = "missing"  # missing | always | newer | never: when to pull the image
     pull_platform: str | None = None
     tls_verify: bool | None = None

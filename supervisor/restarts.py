@@ -93,16 +93,14 @@ def read_pid(path: str) -> int:
 
 
 def monitor_service_args(paths: Paths, row: ContainerRow) -> list[str]:
-    """What the monitor needs beyond the scope protocol's arguments to run as the unit."""
+    """What the monitor needs beyond the scope protocol's arguments to run as the unit
+    (stop signal, timeout and `stopped` are in every monitor's arguments)."""
     policy = policy_of(row)
     return [
         "--service",
         f"--restart={policy.name}",
         f"--restart-max={policy.max_retries}",
         f"--restarts-file={restarts_file(paths, row.id)}",
-        f"--stopped-file={stopped_file(paths, row.id)}",
-        f"--stop-signal={row.config['stop_signal']}",
-        f"--stop-timeout={row.config['stop_timeout']}",
     ]
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from supervisor.errors import UsageError
+from supervisor.health import HealthFlags
 from supervisor.options import CreateOptions
 from supervisor.resources import ResourceOptions
 from units import unitfile
@@ -45,9 +46,19 @@ _FLAG = {
     "ulimits": "--ulimit",
 }
 _DROPPED = {"image", "command", "entrypoint", "rootfs", "auto_remove", "resources", "cgroups"}
-_DROPPED |= {"cidfile", "replace", "restart", "sdnotify", "detach"}
+_DROPPED |= {"cidfile", "replace", "restart", "sdnotify", "detach", "health"}
 # The image is local by then; credentials are never stored.
 _DROPPED |= {"pull", "pull_platform", "tls_verify", "authfile", "creds"}
+# The health flags (CreateOptions.health, a HealthFlags).
+_HEALTH_FLAG = {
+    "cmd": "--health-cmd",
+    "interval": "--health-interval",
+    "timeout": "--health-timeout",
+    "start_period": "--health-start-period",
+    "retries": "--health-retries",
+    "on_failure": "--health-on-failure",
+    "disabled": "--no-healthcheck",
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,13 @@ def _flag_args(key: str, value: Any) -> list[str]:
     return [f"{flag}={value}"]
 
 
+def _health_args(key: str, value: Any) -> list[str]:
+    flag = _HEALTH_FLAG[key]
+    if isinstance(value, bool):
+        return [flag] if value else []
+    return [f"{flag}={value}"]
+
+
 def run_args(options: dict[str, Any], env: list[str]) -> list[str]:
     """`run` flags that recreate a container from its stored create options; flags are named
     after the option (Docker's names), so options added later map without a table entry."""
@@ -146,6 +164,11 @@ def run_args(options: dict[str, Any], env: list[str]) -> list[str]:
     for key, value in resources.items():
         if value is not None and value != getattr(base, key, None):
             args += _flag_args(key, value)
+    health = options.get("health") or {}
+    base_health = HealthFlags()
+    for key, value in health.items():
+        if value is not None and value != getattr(base_health, key, None):
+            args += _health_args(key, value)
     entry = options.get("entrypoint")
     if entry is not None:
         args.append("--entrypoint=" + (json.dumps(entry) if entry else ""))

@@ -30,12 +30,33 @@ def resolve_args(opts: dict[str, Any], img_cfg: dict[str, Any]) -> list[str]:
     return [*entry, *cmd]
 
 
-def status_text(row: ContainerRow) -> str:
+def health_of(paths: Paths, row: ContainerRow) -> dict[str, Any] | None:
+    """Docker's ``State.Health`` from the monitor's status file; None without a healthcheck."""
+    if not row.config.get("healthcheck"):
+        return None
+    from supervisor.health import read_status, status_file
+
+    found = read_status(status_file(paths.container_dir(row.id)))
+    if found is None and row.status.is_active:  # the monitor has not written it yet
+        return {"Status": "starting", "FailingStreak": 0, "Log": []}
+    return found  # None: never started (Docker shows no Health before the first start)
+
+
+def health_status(paths: Paths, row: ContainerRow) -> str:
+    """``ps --filter health=``: starting, healthy, unhealthy, or none."""
+    health = health_of(paths, row)
+    return "none" if health is None else str(health["Status"])
+
+
+def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
     now = time.time()
     if row.status in (Status.RUNNING, Status.PAUSED, Status.STOPPING):
         started = parse_rfc3339(row.started_at) or now
         text = f"Up {human_duration(now - started)}"
-        return text + (" (Paused)" if row.status is Status.PAUSED else "")
+        if row.status is Status.PAUSED:
+            return text + " (Paused)"
+        health = health_of(paths, row) if paths is not None else None
+        return text + (f" ({health['Status']})" if health is not None else "")
     if row.status is Status.EXITED:
         finished = parse_rfc3339(row.finished_at) or now
         return f"Exited ({row.exit_code}) {human_duration(now - finished)} ago"
@@ -70,6 +91,7 @@ def inspect_container(
             "Error": row.error,
             "StartedAt": row.started_at or ZERO_TIME,
             "FinishedAt": row.finished_at or ZERO_TIME,
+            **_health_state(paths, row),
         },
         "Image": f"sha256:{row.image_id}" if row.image_id else "",
         "ImageName": row.image_name,
@@ -94,6 +116,7 @@ def inspect_container(
             "StopTimeout": row.config["stop_timeout"],
             "OpenStdin": opts["interactive"],
             "Tty": False,
+            **_health_config(row),
         },
         "HostConfig": {
             "Binds": list(opts["volumes"]),
@@ -123,7 +146,25 @@ def inspect_container(
     }
 
 
-def ps_item(row: ContainerRow, image: ImageRow | None) -> dict[str, Any]:
+def _health_state(paths: Paths, row: ContainerRow) -> dict[str, Any]:
+    health = health_of(paths, row)
+    return {} if health is None else {"Health": health}
+
+
+def _health_config(row: ContainerRow) -> dict[str, Any]:
+    hc = row.config.get("healthcheck")
+    if not hc:
+        return {}
+    keys = ("Test", "Interval", "Timeout", "StartPeriod", "Retries")
+    return {
+        "Healthcheck": {k: hc[k] for k in keys},
+        "HealthcheckOnFailureAction": hc["OnFailure"],  # Podman's name
+    }
+
+
+def ps_item(
+    row: ContainerRow, image: ImageRow | None, paths: Paths | None = None
+) -> dict[str, Any]:
     """Fields for `ps --format` (Docker's names) and `ps --format json` (Podman's)."""
     args = container_args(row, image)
     command = shlex.join(args)
@@ -139,7 +180,7 @@ def ps_item(row: ContainerRow, image: ImageRow | None) -> dict[str, Any]:
         "RunningFor": ago(row.created),
         "Ports": "",
         "State": row.status.value,
-        "Status": status_text(row),
+        "Status": status_text(row, paths),
         "Names": row.name,
         "Labels": labels,
         "ExitCode": row.exit_code,

@@ -43,6 +43,12 @@ def running(sb: Scopebox, name: str) -> bool:
     return sb.state(name)["Status"] == "running"
 
 
+def pid_of(sb: Scopebox, name: str) -> int:
+    """The container's pid; 0 while it has no row or no pid yet."""
+    res = sb("inspect", "--type", "container", "-f", "{{.State.Pid}}", name, check=False)
+    return int(res.stdout.strip() or 0) if res.returncode == 0 else 0
+
+
 def test_exit_codes(sb: Scopebox) -> None:
     for cmd, code in (
         (["true"], 0),
@@ -60,12 +66,9 @@ def test_exit_137_after_kill9(sb: Scopebox) -> None:
     name = unique("k9")
     proc = sb.popen("run", "--rm", "--name", name, "busybox", "sleep", "1000")
     try:
-        wait_for(
-            lambda: sb("ps", "-q", "--filter", f"name={name}").stdout.strip() != "",
-            what="the container to run",
-        )
-        pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
-        os.kill(pid, signal.SIGKILL)
+        # Its pid, not just its row: os.kill(0, ...) would kill this test's process group.
+        wait_for(lambda: pid_of(sb, name) != 0, what="the container to run")
+        os.kill(pid_of(sb, name), signal.SIGKILL)
         assert proc.wait(timeout=30) == 137
     finally:
         proc.kill()

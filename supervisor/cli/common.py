@@ -11,6 +11,7 @@ from typing import Any
 
 from supervisor.engine import Engine
 from supervisor.errors import ScopeboxError, UsageError
+from supervisor.health import HealthFlags
 from supervisor.options import CreateOptions
 from supervisor.resources import ResourceOptions
 
@@ -69,6 +70,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
       help="conmon: READY once started; container: the container sends it; ignore")
     a("--cidfile", help="write the container's id to this file (must not exist)")
     a("--replace", action="store_true", help="remove a container of the same --name first")
+    add_health_flags(p)
     a("--pull", default="missing", help="pull the image: missing (default), always, never")
     a("--platform", help="os/arch[/variant] of the image to pull")
     registry_flags(p)
@@ -86,6 +88,29 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
         a(flag, action=_NotSupported, nargs=nargs, help=argparse.SUPPRESS)
     a("image", help="image (or directory with --rootfs)")
     a("command", nargs=argparse.REMAINDER, help="command and arguments")
+
+
+def add_health_flags(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--health-cmd", help="check command: a shell string or a JSON array; none disables")
+    a("--health-interval", help="time between checks (default 30s)")
+    a("--health-timeout", help="time a check may take (default 30s)")
+    a("--health-retries", type=int, help="failures in a row that make it unhealthy (3)")
+    a("--health-start-period", help="time failures do not count while starting (0s)")
+    a("--health-on-failure", default="none", help="when unhealthy: none, kill, restart, stop")
+    a("--no-healthcheck", action="store_true", help="disable the image's healthcheck")
+
+
+def health_flags(ns: argparse.Namespace) -> HealthFlags:
+    return HealthFlags(
+        cmd=ns.health_cmd,
+        interval=ns.health_interval,
+        timeout=ns.health_timeout,
+        start_period=ns.health_start_period,
+        retries=ns.health_retries,
+        on_failure=ns.health_on_failure,
+        disabled=ns.no_healthcheck,
+    )
 
 
 def add_resource_flags(p: argparse.ArgumentParser, pids_help: str) -> None:
@@ -165,6 +190,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         auto_remove=ns.rm,
         restart=ns.restart,
         sdnotify=ns.sdnotify,
+        health=health_flags(ns),
         pull=ns.pull,
         pull_platform=ns.platform,
         tls_verify=ns.tls_verify,

@@ -43,6 +43,8 @@ VERBS = {
     "history": "history",
     "generate": "generate",
     "quadlet": "quadlet",
+    "exec": "exec_",
+    "healthcheck": "healthcheck",
     "pull": "pull",
     "push": "push",
     "login": "login",
@@ -67,6 +69,7 @@ Daemonless containers, supervised by systemd.
 
 Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
+  exec, healthcheck run                                         run in a running container
   pause, unpause, update                                        freeze, thaw, change limits
   ps, logs, inspect, stats, top                                 look at containers
   images, image inspect, tag, rmi, image prune, history        images

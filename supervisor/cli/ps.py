@@ -7,9 +7,11 @@ from typing import Any
 from supervisor.cli.common import engine, print_table
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
+from supervisor.health import STATUSES
+from supervisor.paths import Paths
 from supervisor.state import Status
 from supervisor.store import ContainerRow
-from supervisor.views import ps_item, ps_json, truncated_command
+from supervisor.views import health_status, ps_item, ps_json, truncated_command
 
 DEFAULT = (
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -33,15 +35,19 @@ HEADER = {
 }
 
 
-def matches(row: ContainerRow, filters: list[tuple[str, str]]) -> bool:
+def matches(row: ContainerRow, filters: list[tuple[str, str]], paths: Paths | None = None) -> bool:
     """Docker's rule: the same key ORs, different keys AND."""
     by_key: dict[str, list[str]] = {}
     for key, value in filters:
         by_key.setdefault(key, []).append(value)
-    return all(any(_match_one(row, key, v) for v in values) for key, values in by_key.items())
+    return all(
+        any(_match_one(row, key, v, paths) for v in values) for key, values in by_key.items()
+    )
 
 
-def _match_one(row: ContainerRow, key: str, value: str) -> bool:
+def _match_one(row: ContainerRow, key: str, value: str, paths: Paths | None) -> bool:
+    if key == "health":
+        return paths is not None and health_status(paths, row) == value
     if key == "name":
         return value in row.name
     if key == "id":
@@ -54,7 +60,7 @@ def _match_one(row: ContainerRow, key: str, value: str) -> bool:
         return k in labels and (not eq or labels[k] == v)
     if key == "ancestor":
         return value in (row.image_name, row.image_id, row.image_name.rsplit("/", 1)[-1])
-    raise UsageError(f"unsupported filter {key!r} (name, id, status, label, ancestor)")
+    raise UsageError(f"unsupported filter {key!r} (name, id, status, label, ancestor, health)")
 
 
 def parse_filters(items: list[str]) -> list[tuple[str, str]]:
@@ -65,6 +71,8 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             raise UsageError(f"invalid filter {item!r}: expected key=value")
         if key == "status" and value not in {s.value for s in Status}:
             raise UsageError(f"invalid status filter {value!r}")
+        if key == "health" and value not in STATUSES:
+            raise UsageError(f"invalid health filter {value!r} ({', '.join(STATUSES)})")
         out.append((key, value))
     return out
 
@@ -86,11 +94,11 @@ def main(argv: list[str]) -> int:
             for r in eng.list()
             if ns.all or r.status.is_active or any(k == "status" for k, _ in filters)
         ]
-        rows = [r for r in rows if matches(r, filters)]
+        rows = [r for r in rows if matches(r, filters, eng.paths)]
         items: list[dict[str, Any]] = []
         json_items = []
         for row in rows:
-            item = ps_item(row, eng.store.get_image(row.image_id))
+            item = ps_item(row, eng.store.get_image(row.image_id), eng.paths)
             json_items.append(ps_json(item, row))
             if ns.no_trunc:
                 item["ID"] = row.id

@@ -38,6 +38,17 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_rm_containers,
     test_run_flags,
 )
+from tests.cases_health import (  # noqa: F401 (collected by pytest in this module)
+    test_exec,
+    test_health_on_failure_kill,
+    test_health_on_failure_restart,
+    test_health_on_failure_stop,
+    test_health_restart_loop_stops_for_good,
+    test_health_timeout_kills_the_check_and_what_it_started,
+    test_healthcheck_healthy_unhealthy_starting,
+    test_healthcheck_run_exit_codes,
+    test_image_healthcheck_is_honoured,
+)
 from tests.cases_units import test_cidfile_replace_and_ignore  # noqa: F401
 from tests.clihelp import Scopebox, leftovers, wait_for
 

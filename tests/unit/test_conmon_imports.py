@@ -44,3 +44,10 @@ def test_oom_watch_module_stays_lean() -> None:
     mods = loaded_modules("import conmon.monitor, cgroupfs.events")
     assert "cgroupfs.events" in mods
     assert not {m.split(".")[0] for m in mods} & FORBIDDEN
+
+
+def test_health_modules_stay_lean() -> None:
+    # Imported by the monitor of a container with a healthcheck, for the container's life.
+    mods = loaded_modules("import conmon.monitor, conmon.health")
+    assert "conmon.health_state" in mods
+    assert not {m.split(".")[0] for m in mods} & FORBIDDEN

@@ -194,3 +194,24 @@ def test_every_create_option_maps_to_a_run_flag() -> None:
     names += list(asdict(ResourceOptions()))
     flags = {unitgen._flag_args(n, "x")[0].split("=")[0] for n in names}
     assert flags - accepted == set()
+
+
+def test_health_flags_are_carried_and_accepted_by_run() -> None:
+    """The health options (a nested HealthFlags) come back as run's own --health-* flags."""
+    import argparse
+
+    from supervisor.cli.common import add_create_flags, health_flags
+    from supervisor.health import HealthFlags
+
+    flags = HealthFlags(cmd="test -e /ok", interval="2s", timeout="1s", start_period="5s",
+                        retries=4, on_failure="restart")  # fmt: skip
+    opts = CreateOptions(image="busybox", health=flags, command=["sleep", "9"])
+    args = unitgen.run_args(asdict(opts), [])
+    assert args == ["--health-cmd=test -e /ok", "--health-interval=2s", "--health-timeout=1s",
+                    "--health-start-period=5s", "--health-retries=4",
+                    "--health-on-failure=restart", "busybox", "sleep", "9"]  # fmt: skip
+    p = argparse.ArgumentParser(add_help=False)
+    add_create_flags(p)
+    assert health_flags(p.parse_args(args)) == flags
+    off = unitgen.run_args(asdict(CreateOptions(image="b", health=HealthFlags(disabled=True))), [])
+    assert off == ["--no-healthcheck", "b"]

@@ -1,0 +1,21 @@
+"""scopebox healthcheck run CONTAINER: run the check now; exit 0 healthy, 1 otherwise."""
+
+from __future__ import annotations
+
+from supervisor.cli.common import engine
+from supervisor.cli.main import new_parser
+
+
+def main(argv: list[str]) -> int:
+    from supervisor.execute import healthcheck_run
+
+    p = new_parser("healthcheck", "Run a container's healthcheck now.")
+    p.add_argument("action", choices=("run",))
+    p.add_argument("container")
+    ns = p.parse_args(argv)
+    with engine() as eng:
+        code, status = healthcheck_run(eng, ns.container)
+    if code == 0:
+        return 0
+    print(status)  # as Podman: "unhealthy", or "starting" inside the start period
+    return 1
