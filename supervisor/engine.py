@@ -29,6 +29,7 @@ from supervisor.errors import (
     RuntimeFailed,
     ScopeboxError,
     StateError,
+    SystemError_,
     UsageError,
 )
 from supervisor.mount import is_mountpoint, umount
@@ -894,7 +895,41 @@ def _caller_cgroup() -> str:
     path = paths.get("") or paths.get("name=systemd") or ""
     if not path or path == "/":
         raise UsageError("--cgroups=split needs to run inside a cgroup of its own (a unit)")
-    return path.rstrip("/")
+    path = path.rstrip("/")
+    if "" in paths and path.endswith("/" + SPLIT_SUPERVISOR):
+        path = path[: -len(SPLIT_SUPERVISOR) - 1]  # a second split run in the same unit
+    return path
+
+
+SPLIT_SUPERVISOR = "supervisor"  # Podman's name for the same sub-cgroup
+
+
+def enter_split_supervisor(parent: str) -> None:
+    """--cgroups=split on pure cgroup v2: empty the unit's own cgroup into <unit>/supervisor.
+
+    The kernel enables controllers for the container's <unit>/<id> only in a cgroup that holds
+    no process itself (the no-internal-process rule), so the caller, and the monitor it spawns,
+    move one level down, as Podman's conmon does. Hybrid and v1 hosts have no such rule.
+    """
+    from supervisor.specgen import cgroup_unified
+
+    if not cgroup_unified():
+        return
+    base = "/sys/fs/cgroup" + parent
+    target = os.path.join(base, SPLIT_SUPERVISOR, "cgroup.procs")
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        for _ in range(100):  # a process may fork while we move the others
+            with open(os.path.join(base, "cgroup.procs")) as f:
+                pids = f.read().split()
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError), open(target, "w") as w:
+                    w.write(pid)
+    except OSError as exc:
+        raise SystemError_(f"--cgroups=split: cannot move the caller into {target}: {exc}") from exc
+    raise SystemError_(f"--cgroups=split: processes keep appearing in {base}")
 
 
 def _health_restarts(row: ContainerRow) -> bool:

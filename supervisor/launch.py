@@ -15,7 +15,7 @@ import select
 import subprocess
 from typing import TYPE_CHECKING, Any
 
-from supervisor.engine import Started, exit_error, monitor_argv
+from supervisor.engine import Started, enter_split_supervisor, exit_error, monitor_argv
 from supervisor.errors import RuntimeFailed, ScopeboxError
 from supervisor.procs import start_time
 from supervisor.restarts import stopped_file
@@ -39,6 +39,12 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(stale)
     engine.store.update_container(row.id, cleaned=False)
+    if row.config["cgroups"] == "split":
+        try:
+            enter_split_supervisor(row.config["cgroup_parent"])
+        except BaseException:
+            engine._teardown(row)
+            raise
     # The monitor's interpreter boots while we mount and write the config: it reads the
     # bundle only after the go byte.
     pending = PendingMonitor.spawn(engine, row)
