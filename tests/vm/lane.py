@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("build")
     run_p = sub.add_parser("run")
-    run_p.add_argument("--timeout", type=float, default=1800.0, help="for the whole VM (s)")
+    run_p.add_argument("--timeout", type=float, default=2700.0, help="for the whole VM (s)")
     run_p.add_argument("--runtimes", default="crun runc", help="in the order they run")
     run_p.add_argument("--record", type=Path, help="bring cgroup recordings back into DIR")
     run_p.add_argument("--tier", default="systemd", help="for pytest_args: systemd or host")
