@@ -137,12 +137,7 @@ class Monitor:
         if self.error:
             self.fire(S.CREATE_FAILED)
         else:
-            self.log = self._open_log()
-            self._add_output(out_r, "stdout")
-            self._add_output(err_r, "stderr")
-            self._watch_oom()
-            self.fire(S.CREATED)
-            self._start_health()
+            self._watch_created(out_r, err_r)
         self._loop()
         return 1 if self.error else 0
 
@@ -179,14 +174,18 @@ class Monitor:
             if self.restarts:
                 self._run_exit_command()  # the engine is not waiting: clean up ourselves
             return EXIT_DONE
+        self._watch_created(out_r, err_r)
+        self._loop()
+        return EXIT_RESTART if self.restart_next else EXIT_DONE
+
+    def _watch_created(self, out_r: int, err_r: int) -> None:
+        """The container exists: its output, OOM kills and health checks are ours to watch."""
         self.log = self._open_log()
         self._add_output(out_r, "stdout")
         self._add_output(err_r, "stderr")
         self._watch_oom()
         self.fire(S.CREATED)
         self._start_health()
-        self._loop()
-        return EXIT_RESTART if self.restart_next else EXIT_DONE
 
     def _wait_for_attach(self, seconds: int) -> None:
         """A foreground `run` connects before the container exists, so it misses nothing; if

@@ -74,20 +74,7 @@ def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bo
             slice=row.config["cgroup_parent"],
             description=f"scopebox monitor of {row.name}",
         )
-    row = engine.store.update_container(
-        row.id,
-        status=Status.RUNNING,
-        monitor_pid=monitor.pid,
-        monitor_start=monitor.started,
-        pid=0,
-        pid_start="",
-        boot_id=engine.boot_id,
-        started_at=now_rfc3339(),
-        finished_at="",
-        exit_code=0,
-        oom_killed=False,
-        error="",
-    )
+    row = _mark_running(engine, row, monitor.pid, monitor.started)
     client = None
     try:
         if attach:
@@ -104,6 +91,26 @@ def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bo
         raise
     row = engine.store.update_container(row.id, pid=pid, pid_start=start_time(pid))
     return Started(row, client)
+
+
+def _mark_running(
+    engine: Engine, row: ContainerRow, monitor_pid: int, started: str
+) -> ContainerRow:
+    """A new run: "running" with the last run's exit facts cleared; pid comes with the go."""
+    return engine.store.update_container(
+        row.id,
+        status=Status.RUNNING,
+        monitor_pid=monitor_pid,
+        monitor_start=started,
+        pid=0,
+        pid_start="",
+        boot_id=engine.boot_id,
+        started_at=now_rfc3339(),
+        finished_at="",
+        exit_code=0,
+        oom_killed=False,
+        error="",
+    )
 
 
 class PendingMonitor:
@@ -278,20 +285,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     ]
     # Recorded before the unit exists: a CLI killed from here on leaves a unit the next
     # reader finds through the run dir's pid files.
-    row = engine.store.update_container(
-        row.id,
-        status=Status.RUNNING,
-        monitor_pid=0,
-        monitor_start="",
-        pid=0,
-        pid_start="",
-        boot_id=engine.boot_id,
-        started_at=now_rfc3339(),
-        finished_at="",
-        exit_code=0,
-        oom_killed=False,
-        error="",
-    )
+    row = _mark_running(engine, row, 0, "")
     unit = R.unit_name(row.id)
     sd = engine.systemd()
     client = None
