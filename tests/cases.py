@@ -561,17 +561,19 @@ def kernel_oom_kills(needle: str) -> list[int]:
 def test_oom_event_seen_within_1s(sb: Scopebox) -> None:
     # The container lives on 2 s after its `tail` is OOM-killed, so an event that is seen at
     # all within 1 s of the kernel's kill was seen as it happened, not found at exit. `tail`
-    # offers itself as the victim: under load a second OOM could otherwise pick `sh`.
+    # offers itself as the victim, and so does `head`: a second OOM can come before the
+    # first victim's pages are uncharged (seen here: head's pipe pages), and it must not pick
+    # the init `sh`, whose exit code the test reads.
     name = unique("oomseen")
-    victim = "echo 1000 > /proc/self/oom_score_adj; exec tail"
-    sb("run", "-d", "--name", name, "--memory", "32m", "busybox",
-       "sh", "-c", f"head -c 100m /dev/zero | sh -c '{victim}'; sleep 2")  # fmt: skip
+    victim = "echo 1000 > /proc/self/oom_score_adj; exec"
+    sb("run", "-d", "--name", name, "--memory", "32m", "busybox", "sh", "-c",
+       f"sh -c '{victim} head -c 100m /dev/zero' | sh -c '{victim} tail'; sleep 2")  # fmt: skip
     cid = str(sb.inspect(name)["Id"])
     code = sb("wait", name).stdout.strip()
     assert code == "0", (code, sb("logs", name).stdout)
     record = json.loads(Path(sb.root, "containers", cid, "exit").read_text())
     kills = kernel_oom_kills(cid)
-    assert record["oom_killed"] is True and len(kills) == 1, (record, kills)
+    assert record["oom_killed"] is True and 1 <= len(kills) <= 2, (record, kills)
     # The two clocks agree to a few ms here; 50 ms of slack for that.
     delay = record["oom_seen_monotonic_ns"] - kills[0]
     assert -50_000_000 < delay < 1_000_000_000, delay
