@@ -17,6 +17,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from cgroupfs.parse import parse_flat_keyed
 from tests.clihelp import Scopebox, leftovers, wait_for
 from tests.testbed import HOST_KMSG
 
@@ -453,8 +454,7 @@ def cgroup_file(pid: int, controller: str, name: str) -> str:
 def cpu_usage_ns(pid: int) -> int:
     """The cgroup's own CPU time counter (v1 cpuacct.usage, v2 cpu.stat usage_usec)."""
     if PURE_V2:
-        stat = dict(line.split() for line in cgroup_file(pid, "cpu", "cpu.stat").splitlines())
-        return int(stat["usage_usec"]) * 1000
+        return parse_flat_keyed(cgroup_file(pid, "cpu", "cpu.stat"))["usage_usec"] * 1000
     return int(cgroup_file(pid, "cpuacct", "cpuacct.usage"))
 
 
@@ -650,8 +650,7 @@ def test_fork_bomb_is_contained(sb: Scopebox) -> None:
     pid = int(sb.state(name)["Pid"])  # type: ignore[call-overload]
 
     def refused_forks() -> int:  # the kernel's count of forks refused at pids.max
-        lines = cgroup_file(pid, "pids", "pids.events").splitlines()
-        return dict((k, int(v)) for k, v in (ln.split() for ln in lines))["max"]
+        return parse_flat_keyed(cgroup_file(pid, "pids", "pids.events"))["max"]
 
     wait_for(lambda: refused_forks() > 0, timeout=30, what="the bomb to hit its pids budget")
     assert int(cgroup_file(pid, "pids", "pids.current")) <= 64
