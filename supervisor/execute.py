@@ -92,7 +92,7 @@ def exec_in(engine: Engine, ref: str, opts: ExecOptions) -> int:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
     if failure:
-        from supervisor.engine import exit_error
+        from supervisor.monitor import exit_error
 
         err = exit_error(failure)
         if not opts.detach:

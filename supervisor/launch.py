@@ -15,8 +15,9 @@ import select
 import subprocess
 from typing import TYPE_CHECKING, Any
 
-from supervisor.engine import Started, enter_split_supervisor, exit_error, monitor_argv
+from supervisor.engine import Started, enter_split_supervisor
 from supervisor.errors import RuntimeFailed, ScopeboxError
+from supervisor.monitor import exit_error, monitor_argv
 from supervisor.procs import start_time
 from supervisor.restarts import stopped_file
 from supervisor.state import Status

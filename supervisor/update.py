@@ -140,7 +140,7 @@ def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
 def _apply(
     eng: Engine, row: ContainerRow, resources: dict[str, Any], best_effort: bool = False
 ) -> None:
-    from supervisor.engine import runtime_message
+    from supervisor.monitor import runtime_message
 
     rundir = eng.paths.container_rundir(row.id)
     with tempfile.NamedTemporaryFile(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supervisor.engine import exit_error
+from supervisor.monitor import exit_error
 
 CASES = [
     (
