@@ -1,6 +1,9 @@
 """scopebox vs podman (and bare runc), same machine, same run.
 
-    python bench/compare.py [--runs 20] [--containers 50]
+    python bench/compare.py [--runs 20] [--containers 50] [--baseline REV]
+
+`--baseline REV` adds scopebox as of git revision REV (unpacked to a temp dir, its own store) to
+the interleaved latency runs: before/after figures of a change, measured in one pass.
 
 Prints: median/p90 latency of `run --rm --network none busybox true`, and the private (USS)
 and proportional (PSS) memory of the per-container monitors with N idle containers running
@@ -78,9 +81,33 @@ def prepare_images(tar: str) -> None:
         sh([*PODMAN, "import", tar, "localhost/busybox-bench"])
 
 
-def latency(runs: int, rootfs: str) -> dict[str, list[float]]:
+def baseline_engine(rev: str, tar: str) -> tuple[Path, dict[str, str]]:
+    """scopebox as of `rev`, unpacked from git, with a private store holding busybox."""
+    work = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    code = work / "code"
+    code.mkdir()
+    archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
+    env = {**os.environ, "SCOPEBOX_ROOT": str(work / "root"), "SCOPEBOX_RUNROOT": str(work / "run")}
+    subprocess.run(
+        [*SCOPEBOX, "import", "--change", 'CMD ["sh"]', tar, "busybox"],
+        cwd=code, env=env, capture_output=True, check=True,
+    )
+    return code, env
+
+
+def latency(
+    runs: int, rootfs: str, baseline: tuple[str, Path, dict[str, str]] | None = None
+) -> dict[str, list[float]]:
     run = [*SCOPEBOX, "run", "--rm", "--network", "none", "busybox", "true"]
     fns: dict[str, Callable[[], object]] = {"scopebox": lambda: sh(run)}
+    if baseline is not None:
+        rev, code, env = baseline
+
+        def old() -> None:
+            subprocess.run(run, cwd=code, env=env, capture_output=True, check=True)
+
+        fns[f"scopebox@{rev[:10]}"] = old
     runtime = sh([*SCOPEBOX, "info", "--format", "{{.host.ociRuntime.name}}"]).stdout.strip()
     if runtime != "runc":  # podman runs runc here: compare like with like too
         fns[f"scopebox ({runtime})"] = fns.pop("scopebox")
@@ -158,6 +185,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--containers", type=int, default=50)
+    ap.add_argument("--baseline", help="also time scopebox as of this git revision")
     ns = ap.parse_args()
     systemd = os.path.exists("/run/systemd/system")
     print(
@@ -167,15 +195,19 @@ def main() -> None:
     tar = tempfile.mktemp(suffix=".tar")
     sh(["sh", "packaging/busybox-rootfs.sh", tar])
     rootfs = make_bundle(tar)
+    base = None
     try:
         podman_storage_for_testbed()
         prepare_images(tar)
+        if ns.baseline:
+            code, env = baseline_engine(ns.baseline, tar)
+            base = (ns.baseline, code, env)
         print(f"\n## run --rm --network none busybox true ({ns.runs} runs)")
-        print(f"{'engine':<18}{'median ms':>10}{'p90 ms':>10}{'min ms':>10}")
-        for name, times in latency(ns.runs, rootfs).items():
+        print(f"{'engine':<22}{'median ms':>10}{'p90 ms':>10}{'min ms':>10}")
+        for name, times in latency(ns.runs, rootfs, base).items():
             ms = sorted(t * 1000 for t in times)
             p90 = ms[int(len(ms) * 0.9) - 1]
-            print(f"{name:<18}{statistics.median(ms):>10.1f}{p90:>10.1f}{ms[0]:>10.1f}")
+            print(f"{name:<22}{statistics.median(ms):>10.1f}{p90:>10.1f}{ms[0]:>10.1f}")
         print(f"\n## per-container monitor memory, {ns.containers} idle containers")
         print(f"{'monitor':<18}{'USS KiB median':>15}{'PSS KiB median':>15}{'USS total MiB':>15}")
         for name, values in monitors(ns.containers).items():
@@ -190,6 +222,8 @@ def main() -> None:
         shutil.rmtree(Path(rootfs).parent, ignore_errors=True)
         if shutil.which("podman"):
             subprocess.run([*PODMAN, "rmi", "-f", "localhost/busybox-bench"], capture_output=True)
+        if base is not None:
+            shutil.rmtree(base[1].parent, ignore_errors=True)
 
 
 if __name__ == "__main__":
