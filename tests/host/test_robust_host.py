@@ -4,11 +4,14 @@ bare host, as a user types it."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from supervisor.registry.platform import Platform
 from tests import cases
-from tests.clihelp import Scopebox
+from tests.clihelp import Scopebox, leftovers
 
 pytestmark = pytest.mark.host
 
@@ -53,3 +56,51 @@ def test_local_image_of_another_platform_is_not_run(sb: Scopebox) -> None:
     # The matching platform runs the local image without a pull.
     out = sb("run", "--rm", "--platform", host, "--pull=never", "busybox", "echo", "ok")
     assert out.stdout == "ok\n"
+
+
+def _private_store(tmp_path: Path) -> Scopebox:
+    box = Scopebox(
+        {"SCOPEBOX_ROOT": str(tmp_path / "root"), "SCOPEBOX_RUNROOT": str(tmp_path / "run")}
+    )
+    box.ensure_busybox()
+    return box
+
+
+def _refuses_in_one_line(box: Scopebox, db: Path, what: str) -> None:
+    for verb in (["ps", "-a"], ["run", "--rm", "busybox", "true"], ["rm", "-f", "x"]):
+        res = box(*verb, check=False)
+        assert res.returncode == 125, (verb, res)
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith("Error: "), res.stderr
+        assert what in res.stderr and str(db) in res.stderr and "mv " in res.stderr, res.stderr
+
+
+def test_truncated_state_db_is_not_taken_for_a_new_store(tmp_path: Path) -> None:
+    box = _private_store(tmp_path)
+    cid = box("run", "-d", "busybox", "sleep", "600").stdout.strip()
+    db = Path(box.root) / "state.db"
+    saved = db.read_bytes()
+    try:
+        db.write_bytes(b"")
+        _refuses_in_one_line(box, db, "empty (0 bytes)")
+        assert db.stat().st_size == 0  # nothing was written over it
+    finally:
+        db.write_bytes(saved)
+    box("rm", "-f", cid)
+    assert leftovers(box, cid) == []
+
+
+def test_corrupt_state_db_says_what_to_do(tmp_path: Path) -> None:
+    box = _private_store(tmp_path)
+    cid = box("run", "-d", "busybox", "sleep", "600").stdout.strip()
+    db = Path(box.root) / "state.db"
+    saved = db.read_bytes()
+    try:
+        db.write_bytes(os.urandom(len(saved)))  # not a database at all
+        _refuses_in_one_line(box, db, "unreadable")
+        # A valid header with garbage pages behind it: "database disk image is malformed".
+        db.write_bytes(saved[:4096] + os.urandom(len(saved) - 4096))
+        _refuses_in_one_line(box, db, "unreadable")
+    finally:
+        db.write_bytes(saved)
+    box("rm", "-f", cid)
+    assert leftovers(box, cid) == []
