@@ -969,9 +969,11 @@ def _wait_pid_gone(pid: int, started: str, timeout: float) -> bool:
 
 
 def _parse_log_opts(opts: dict[str, str]) -> dict[str, Any]:
-    from supervisor.sizes import parse_size
+    from supervisor.sizes import DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, parse_size
 
-    out: dict[str, Any] = {"max_size": 0, "max_file": 1, "path": "", "tag": ""}
+    out: dict[str, Any] = {
+        "max_size": DEFAULT_LOG_MAX_SIZE, "max_file": DEFAULT_LOG_MAX_FILE, "path": "", "tag": ""
+    }
     for key, value in opts.items():
         if key == "max-size":
             out["max_size"] = parse_size(value)

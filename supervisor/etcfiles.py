@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import os
 
+from supervisor.errors import SystemError_
+
 HOST_RESOLV_CONF = "/etc/resolv.conf"
 
 
 def write_etc_files(cdir: str, cid: str, opts: dict[str, object]) -> None:
     """`opts`: the container's stored create options (hostname, network)."""
+    try:
+        _write_all(cdir, cid, opts)
+    except OSError as exc:
+        raise SystemError_(
+            f"cannot write the container's /etc files in {cdir!r}: {exc.strerror}"
+        ) from exc
+
+
+def _write_all(cdir: str, cid: str, opts: dict[str, object]) -> None:
     hostname = str(opts["hostname"] or "") or cid[:12]
     if opts["network"] == "host":
         hostname = str(opts["hostname"] or "") or os.uname().nodename

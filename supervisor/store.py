@@ -279,6 +279,8 @@ class Store:
         check_not_truncated(paths)
         # Read-only without the WAL index: what a full disk leaves us (see _open_readonly).
         self.read_only = False
+        # Container changes a full disk kept from being saved, applied to every read.
+        self.unsaved: dict[str, dict[str, Any]] = {}
         try:
             self._db = self._connect(paths.db)
             self._init_schema()
@@ -329,14 +331,21 @@ class Store:
     def _writable(self, reserve: bool) -> None:
         """Before a write: on a nearly full disk, stop/rm (`reserve`) may use the reserve
         file's space; other writes (create, pull) fail there instead of taking it."""
-        low = _free_bytes(self.paths.root) < LOW_SPACE
-        if low and reserve:
+        if reserve and self.disk_full():
             release_reserve(self.paths.root)
-        if self.read_only:
-            self._db.close()
+        if not self.read_only:
+            return
+        self._db.close()
+        try:
             self._db = self._connect(self.paths.db)
             self._pragmas()
-            self.read_only = False
+        except StoreError:
+            self._db = self._open_readonly()  # reads keep working
+            raise
+        self.read_only = False
+
+    def disk_full(self) -> bool:
+        return _free_bytes(self.paths.root) < LOW_SPACE
 
     def close(self) -> None:
         self._db.close()
@@ -373,7 +382,27 @@ class Store:
                 raise NotFoundError("container", c.id)
 
     def update_container(self, cid: str, **changes: Any) -> ContainerRow:
-        """Read-modify-write of some fields in one transaction; returns the new row."""
+        """Read-modify-write of some fields in one transaction; returns the new row.
+
+        On a full disk, recording that a container ended (what every reader derives again
+        from the kernel and the exit record) is kept in memory only: stop and kill work."""
+        try:
+            return self._update_container(cid, **changes)
+        except StoreError:
+            if not (self.disk_full() and _rederivable(changes)):
+                raise
+        self.unsaved.setdefault(cid, {}).update(changes)
+        row = self.get_container(cid)
+        if row is None:
+            raise NotFoundError("container", cid)
+        return row
+
+    def _container(self, row: sqlite3.Row) -> ContainerRow:
+        c = _container_from_row(row)
+        changes = self.unsaved.get(c.id)
+        return replace(c, **changes) if changes else c
+
+    def _update_container(self, cid: str, **changes: Any) -> ContainerRow:
         with self.transaction(reserve=True) as db:
             row = db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
             if row is None:
@@ -391,16 +420,27 @@ class Store:
             db.execute("UPDATE containers SET name = ? WHERE id = ?", (new_name, cid))
 
     def delete_container(self, cid: str) -> None:
+        try:
+            self._delete_container(cid)
+        except StoreError:
+            if not self.disk_full():
+                raise
+            # Its log goes with it anyway, and is likely what filled the disk.
+            drop_logs(self.paths.container_dir(cid))
+            self._delete_container(cid)
+
+    def _delete_container(self, cid: str) -> None:
         with self.transaction(reserve=True) as db:
             db.execute("DELETE FROM containers WHERE id = ?", (cid,))
+        self.unsaved.pop(cid, None)
 
     def get_container(self, cid: str) -> ContainerRow | None:
         row = self._db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
-        return None if row is None else _container_from_row(row)
+        return None if row is None else self._container(row)
 
     def list_containers(self) -> list[ContainerRow]:
         rows = self._db.execute("SELECT * FROM containers ORDER BY created DESC").fetchall()
-        return [_container_from_row(r) for r in rows]
+        return [self._container(r) for r in rows]
 
     def find_container(self, ref: str) -> ContainerRow:
         """By full id, unique id prefix, or name (Docker's lookup order)."""
@@ -417,7 +457,7 @@ class Store:
             row = rows[0] if rows else None
         if row is None:
             raise NotFoundError("container", ref)
-        return _container_from_row(row)
+        return self._container(row)
 
     def container_names(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT name FROM containers")}
@@ -556,6 +596,28 @@ class Store:
         return any(layer in img.layers for img in self.list_images())
 
 
+# Read again from the run dir (pidfile, monitor.pid, restarts) by every reader.
+_FROM_RUNDIR = {"pid", "pid_start", "monitor_pid", "monitor_start", "restart_count"}
+
+
+def _rederivable(changes: dict[str, Any]) -> bool:
+    """An exit being recorded, a teardown done, pids taken from the run dir: facts a later
+    reader finds again."""
+    status = changes.get("status")
+    if status is not None:
+        return not status.is_active
+    return changes == {"cleaned": True} or set(changes) <= _FROM_RUNDIR
+
+
+def drop_logs(cdir: str) -> None:
+    """Empty the k8s-file logs (current and rotated) of a container about to be removed."""
+    with suppress(OSError), os.scandir(cdir) as it:
+        for entry in it:
+            if entry.name.startswith("ctr.log"):
+                with suppress(OSError):
+                    os.truncate(entry.path, 0)
+
+
 def keep_reserve(root: str) -> None:
     """(Re)make the reserve file while there is room for it and more: a full disk can then
     still stop and remove containers (see Store._writable). Costs a stat when it exists."""
@@ -573,6 +635,16 @@ def keep_reserve(root: str) -> None:
     except OSError:
         with suppress(OSError):
             os.unlink(tmp)
+
+
+def reserve_exit_record(exit_file: str) -> None:
+    """Before a start: the monitor's exit record gets its disk space now, so a log that fills
+    the disk meanwhile cannot cost the exit code (conmon.record.write_atomic writes into it).
+    A disk already full fails the start elsewhere: nothing to report here."""
+    from conmon.record import preallocate
+
+    with suppress(OSError):
+        preallocate(exit_file)
 
 
 def release_reserve(root: str) -> None:

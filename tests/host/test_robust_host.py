@@ -5,13 +5,15 @@ bare host, as a user types it."""
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from supervisor.registry.platform import Platform
 from tests import cases
-from tests.clihelp import Scopebox, leftovers
+from tests.clihelp import Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.host
 
@@ -85,7 +87,7 @@ def test_truncated_state_db_is_not_taken_for_a_new_store(tmp_path: Path) -> None
         assert db.stat().st_size == 0  # nothing was written over it
     finally:
         db.write_bytes(saved)
-    box("rm", "-f", cid)
+        box("rm", "-f", cid)
     assert leftovers(box, cid) == []
 
 
@@ -102,5 +104,87 @@ def test_corrupt_state_db_says_what_to_do(tmp_path: Path) -> None:
         _refuses_in_one_line(box, db, "unreadable")
     finally:
         db.write_bytes(saved)
-    box("rm", "-f", cid)
+        box("rm", "-f", cid)
     assert leftovers(box, cid) == []
+
+
+CHATTY = "while :; do echo 0123456789012345678901234567890123456789012345678901234567890; done"
+
+
+def _free(path: str) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+@pytest.fixture
+def full_store(tmp_path: Path) -> Iterator[Scopebox]:
+    """A store on an 8 MiB tmpfs (the runroot stays on the host's /tmp)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(root)], check=True)
+    box = Scopebox({"SCOPEBOX_ROOT": str(root), "SCOPEBOX_RUNROOT": str(tmp_path / "run")})
+    try:
+        box.ensure_busybox()
+        yield box
+    finally:
+        box("rm", "-a", "-f", check=False)
+        subprocess.run(["umount", "-l", str(root)], check=True)
+
+
+def test_full_disk_still_lets_the_user_stop_and_remove(full_store: Scopebox) -> None:
+    sb = full_store
+    a, b = cases.unique("chatty"), cases.unique("chatty")
+    gate = Path(sb.root).parent / "gate"
+    gate.mkdir()
+    wait_go = "while [ ! -e /gate/go ]; do sleep 0.05; done; "
+    for name in (a, b):  # max-size=0: unlimited, as a user may ask
+        sb("run", "-d", "--name", name, "--log-opt", "max-size=0", "-v", f"{gate}:/gate",
+           "busybox", "sh", "-c", wait_go + CHATTY)  # fmt: skip
+    (gate / "go").touch()
+    wait_for(lambda: _free(sb.root) < 64 << 10, timeout=60, what="the logs to fill the disk")
+    dirs = cases.container_dirs(sb)
+    listed = sb("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
+    assert f"{a} Up" in listed and f"{b} Up" in listed, listed
+    assert sb.state(a)["Status"] == "running"
+    # A new container cannot be made: one line, no row, no dir.
+    res = sb("run", "-d", "--name", "late", "busybox", "true", check=False)
+    assert res.returncode == 125 and res.stderr.startswith("Error: "), res
+    assert res.stderr.count("\n") == 1 and "No space left" in res.stderr, res.stderr
+    assert "late" not in sb("ps", "-a", "--format", "{{.Names}}").stdout
+    assert cases.container_dirs(sb) == dirs
+    # kill and stop work while the other container keeps the disk full, and the exit codes
+    # are not lost (the monitor's exit record had its space before the disk filled up).
+    sb("kill", a)
+    sb("wait", a)
+    assert sb.state(a)["ExitCode"] == 137
+    sb("stop", "-t", "1", b)
+    assert sb.state(b)["ExitCode"] == 137
+    ids = [str(sb.inspect(n)["Id"]) for n in (a, b)]
+    sb("rm", "-f", a, b)
+    for cid in ids:
+        assert leftovers(sb, cid) == []
+
+
+def test_rm_f_of_a_running_container_on_a_full_disk(full_store: Scopebox) -> None:
+    sb = full_store
+    name = cases.unique("chatty")
+    cid = sb(
+        "run", "-d", "--name", name, "--log-opt", "max-size=0", "busybox", "sh", "-c", CHATTY
+    ).stdout.strip()
+    wait_for(lambda: _free(sb.root) < 64 << 10, timeout=60, what="the log to fill the disk")
+    sb("rm", "-f", name)
+    assert leftovers(sb, cid) == []
+
+
+def test_default_log_size_limit_rotates(sb: Scopebox) -> None:
+    name = cases.unique("chatty")
+    sb("run", "-d", "--name", name, "busybox", "sh", "-c", "yes 0123456789012345678901234567890")
+    try:
+        config = sb.inspect(name)["HostConfig"]
+        assert isinstance(config, dict)
+        assert config["LogConfig"]["Config"]["max_size"] == str(10 << 20), config
+        log = Path(sb.root) / "containers" / str(sb.inspect(name)["Id"]) / "ctr.log"
+        wait_for(lambda: Path(f"{log}.1").exists(), timeout=120, what="a rotation at 10 MiB")
+        assert Path(f"{log}.1").stat().st_size <= 10 << 20
+    finally:
+        sb("rm", "-f", name)
