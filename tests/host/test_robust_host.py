@@ -188,3 +188,27 @@ def test_default_log_size_limit_rotates(sb: Scopebox) -> None:
         assert Path(f"{log}.1").stat().st_size <= 10 << 20
     finally:
         sb("rm", "-f", name)
+
+
+def test_store_on_overlayfs_falls_back_to_copies(sb: Scopebox, tmp_path: Path) -> None:
+    """As inside a container: overlayfs cannot take upper/work dirs on an overlayfs."""
+    for sub in ("lower", "upper", "work", "merged"):
+        (tmp_path / sub).mkdir()
+    opts = f"lowerdir={tmp_path}/lower,upperdir={tmp_path}/upper,workdir={tmp_path}/work"
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", opts, f"{tmp_path}/merged"],
+                   check=True)  # fmt: skip
+    box = Scopebox({"SCOPEBOX_ROOT": f"{tmp_path}/merged/root",
+                    "SCOPEBOX_RUNROOT": f"{tmp_path}/run"})  # fmt: skip
+    try:
+        box.ensure_busybox()
+        res = box("run", "--rm", "busybox", "sh", "-c", "echo hi > /x && cat /x")
+        assert res.stdout == "hi\n"
+        notice = [line for line in res.stderr.splitlines() if line]
+        assert len(notice) == 1 and "overlayfs" in notice[0], res.stderr
+        assert f"{tmp_path}/merged/root" in notice[0] and "SCOPEBOX_ROOT" in notice[0]
+        # Said as chosen, it is no notice.
+        quiet = Scopebox({**box.env, "SCOPEBOX_STORAGE_DRIVER": "vfs"})
+        assert quiet("run", "--rm", "busybox", "true").stderr == ""
+    finally:
+        box("rm", "-a", "-f", check=False)
+        subprocess.run(["umount", "-l", f"{tmp_path}/merged"], check=True)
