@@ -223,11 +223,15 @@ def store_error(db: str, exc: sqlite3.Error) -> StoreError:
         return corrupt_error(db, str(exc))
     root = os.path.dirname(db)
     if name.startswith("SQLITE_FULL") or _free_bytes(root) < LOW_SPACE:
-        return StoreError(
-            f"the filesystem of {root!r} is full ({exc}): free space there (a container's"
-            " log, unused images) and try again"
-        )
+        return full_error(root, str(exc))
     return StoreError(f"state database {db!r}: {exc}")
+
+
+def full_error(root: str, why: str) -> StoreError:
+    return StoreError(
+        f"the filesystem of {root!r} is full ({why}): free space there (a container's log,"
+        " unused images) and try again"
+    )
 
 
 def corrupt_error(db: str, why: str) -> StoreError:
@@ -365,6 +369,10 @@ class Store:
     # containers ---------------------------------------------------------------------------
 
     def add_container(self, c: ContainerRow) -> None:
+        if self.disk_full():
+            # Its start would need more (config, exit record, writes to its upper dir), and
+            # the last free space belongs to stop and rm: refuse while nothing is made yet.
+            raise full_error(self.paths.root, f"less than {LOW_SPACE >> 10} KiB free")
         cols = ", ".join(_CONTAINER_COLS)
         marks = ", ".join(f":{n}" for n in _CONTAINER_COLS)
         with self.transaction() as db:
