@@ -181,19 +181,26 @@ _CORRUPT = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 
 
 class _Cursor(sqlite3.Cursor):
-    """Rows are read lazily: a malformed page shows up here, not in execute."""
+    """Rows are read lazily: a malformed page shows up here, not in execute. (try/except,
+    not a context manager: this is on every query's path.)"""
 
     def fetchone(self) -> Any:
-        with _mapped(self.connection):
+        try:
             return super().fetchone()
+        except sqlite3.Error as exc:
+            raise _mapped(self.connection, exc) from exc
 
     def fetchall(self) -> list[Any]:
-        with _mapped(self.connection):
+        try:
             return super().fetchall()
+        except sqlite3.Error as exc:
+            raise _mapped(self.connection, exc) from exc
 
     def __next__(self) -> Any:
-        with _mapped(self.connection):
+        try:
             return super().__next__()
+        except sqlite3.Error as exc:
+            raise _mapped(self.connection, exc) from exc
 
 
 class _Connection(sqlite3.Connection):
@@ -205,16 +212,14 @@ class _Connection(sqlite3.Connection):
         return super().cursor(factory)
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        with _mapped(self):
+        try:
             return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise _mapped(self, exc) from exc
 
 
-@contextmanager
-def _mapped(conn: sqlite3.Connection) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise store_error(getattr(conn, "db_path", "state.db"), exc) from exc
+def _mapped(conn: sqlite3.Connection, exc: sqlite3.Error) -> StoreError:
+    return store_error(getattr(conn, "db_path", "state.db"), exc)
 
 
 def store_error(db: str, exc: sqlite3.Error) -> StoreError:
