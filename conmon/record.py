@@ -70,11 +70,14 @@ def write_atomic(path: str, data: bytes) -> None:
     """tmp + fsync + rename + fsync(dir): after a crash the file is either absent or whole."""
     directory = _dirname(path) or "."
     tmp = path + ".tmp"
-    fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC | posix.O_CLOEXEC, 0o644)
+    # No O_TRUNC: a tmp file made beforehand (`preallocate`) keeps its blocks, so the record
+    # is written into space already held, even on a full disk.
+    fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_CLOEXEC, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[posix.write(fd, view) :]
+        posix.ftruncate(fd, len(data))
         posix.fsync(fd)
     finally:
         posix.close(fd)
@@ -84,6 +87,15 @@ def write_atomic(path: str, data: bytes) -> None:
         posix.fsync(dfd)
     finally:
         posix.close(dfd)
+
+
+def preallocate(path: str, size: int = 4096) -> None:
+    """Hold `size` bytes of disk for a later `write_atomic(path, ...)` (its tmp file)."""
+    fd = posix.open(path + ".tmp", posix.O_WRONLY | posix.O_CREAT | posix.O_CLOEXEC, 0o644)
+    try:
+        posix.write(fd, b"\n" * size)
+    finally:
+        posix.close(fd)
 
 
 def json_string(text: str) -> str:

@@ -298,13 +298,15 @@ class Engine:
 
         if opts.pull not in PULL_POLICIES:
             raise UsageError(f"invalid --pull {opts.pull!r}: expected {', '.join(PULL_POLICIES)}")
+        missing = f"no such image {opts.image!r} here"
         if opts.pull != "always" and opts.pull != "newer":
             try:
-                images.resolve(self.store, opts.image)
+                images.resolve_platform(self.store, opts.image, opts.pull_platform)
                 return opts
-            except NotFoundError:
+            except NotFoundError as exc:
                 if opts.pull == "never":
                     raise
+                missing = str(exc) if isinstance(exc, images.WrongPlatform) else missing
         from supervisor.registry.auth import Credentials
         from supervisor.registry.pull import PullOptions, pull
 
@@ -315,9 +317,7 @@ class Engine:
         except (RegistryError, UsageError) as exc:
             if opts.pull != "missing":
                 raise
-            raise RegistryError(
-                f"no such image {opts.image!r} here; pulling it failed: {exc}"
-            ) from exc
+            raise RegistryError(f"{missing}; pulling it failed: {exc}") from exc
         return replace(opts, image=result.image.id)
 
     def _create(self, opts: CreateOptions, name: str) -> ContainerRow:
@@ -333,7 +333,7 @@ class Engine:
             else:
                 from supervisor import images
 
-                img = images.resolve(self.store, opts.image)
+                img = images.resolve_platform(self.store, opts.image, opts.pull_platform)
                 image_id, image_name = img.id, (img.names[0] if img.names else img.id)
                 img_cfg = img.config.get("config") or {}
                 if not resolve_args(config["options"], img_cfg):
@@ -492,23 +492,9 @@ class Engine:
         return {}
 
     def _write_etc_files(self, cid: str, config: dict[str, Any]) -> None:
-        opts = config["options"]
-        cdir = self.paths.container_dir(cid)
-        hostname = opts["hostname"] or cid[:12]
-        if opts["network"] == "host":
-            hostname = opts["hostname"] or os.uname().nodename
-        with open(os.path.join(cdir, "hostname"), "w") as f:
-            f.write(hostname + "\n")
-        with open(os.path.join(cdir, "hosts"), "w") as f:
-            f.write(
-                "127.0.0.1\tlocalhost localhost.localdomain\n"
-                "::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n"
-                f"127.0.1.1\t{hostname}\n"
-            )
-        try:
-            shutil.copyfile("/etc/resolv.conf", os.path.join(cdir, "resolv.conf"))
-        except OSError:
-            open(os.path.join(cdir, "resolv.conf"), "w").close()
+        from supervisor.etcfiles import write_etc_files
+
+        write_etc_files(self.paths.container_dir(cid), cid, config["options"])
 
     # start -------------------------------------------------------------------------------
 
@@ -983,9 +969,11 @@ def _wait_pid_gone(pid: int, started: str, timeout: float) -> bool:
 
 
 def _parse_log_opts(opts: dict[str, str]) -> dict[str, Any]:
-    from supervisor.sizes import parse_size
+    from supervisor.sizes import DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, parse_size
 
-    out: dict[str, Any] = {"max_size": 0, "max_file": 1, "path": "", "tag": ""}
+    out: dict[str, Any] = {
+        "max_size": DEFAULT_LOG_MAX_SIZE, "max_file": DEFAULT_LOG_MAX_FILE, "path": "", "tag": ""
+    }
     for key, value in opts.items():
         if key == "max-size":
             out["max_size"] = parse_size(value)

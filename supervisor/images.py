@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, cast
 
 from supervisor.blobs import BlobStore, parse_digest
-from supervisor.errors import ConflictError, NotFoundError, UsageError
+from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, UsageError
 from supervisor.layers import compression_of, sniff_compression, unpack_layer, write_tar
 from supervisor.manifests import (
     CONFIG_LIMIT,
@@ -72,6 +72,47 @@ def resolve(store: Store, ref: str) -> ImageRow:
         if len(hits) == 1:
             return hits[0]
     raise NotFoundError("image", ref)
+
+
+class WrongPlatform(NotFoundError):
+    """A local image exists by that name, but for another os/arch than `--platform` asks for:
+    as Podman does, it counts as missing (a pull may bring the right one)."""
+
+    def __init__(self, ref: str, have: str, want: str) -> None:
+        super().__init__("image", ref)
+        self.have, self.want = have, want
+        ScopeboxError.__init__(
+            self, f"image {ref!r} here is {have}, not the requested platform {want}"
+        )
+
+
+def _host_arch() -> str:
+    from supervisor.registry.platform import Platform
+
+    return Platform.host().arch
+
+
+def image_platform(img: ImageRow) -> str:
+    """os/arch[/variant] from the image's config ("" parts if it says nothing)."""
+    cfg = img.config
+    text = f"{cfg.get('os', '')}/{cfg.get('architecture', '')}"
+    return text + (f"/{cfg['variant']}" if cfg.get("variant") else "")
+
+
+def resolve_platform(store: Store, ref: str, platform: str | None) -> ImageRow:
+    """`resolve`, and with `platform` (`--platform os/arch[/variant]`) the image must be for
+    it: else WrongPlatform. A variant is only compared when both name one."""
+    img = resolve(store, ref)
+    if platform is None:
+        return img
+    from supervisor.registry.platform import Platform
+
+    want, cfg = Platform.parse(platform), img.config
+    same = cfg.get("os") == want.os and cfg.get("architecture") == want.arch
+    variant = str(cfg.get("variant") or "")
+    if not same or (want.variant and variant and variant != want.variant):
+        raise WrongPlatform(ref, image_platform(img), str(want))
+    return img
 
 
 @dataclass(frozen=True)
@@ -362,7 +403,8 @@ def import_tarball(store: Store, opts: ImportOptions) -> ImageRow:
         now = now_rfc3339()
         config = {
             "created": now,
-            "architecture": "amd64",
+            # The host's: what import is given is taken to run here (as Podman's import).
+            "architecture": _host_arch(),
             "os": "linux",
             "config": container_config,
             "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff}"]},

@@ -21,7 +21,7 @@ from supervisor.monitor import exit_error, monitor_argv
 from supervisor.procs import start_time
 from supervisor.restarts import stopped_file
 from supervisor.state import Status
-from supervisor.store import ContainerRow
+from supervisor.store import ContainerRow, reserve_exit_record
 from supervisor.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     for stale in (paths.exit_file(row.id), health_file, stopped_file(paths, row.id)):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(stale)
+    reserve_exit_record(paths.exit_file(row.id))
     engine.store.update_container(row.id, cleaned=False)
     if row.config["cgroups"] == "split":
         try:
@@ -267,6 +268,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
                  os.path.join(paths.container_dir(row.id), "health.json")):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+    reserve_exit_record(paths.exit_file(row.id))
     with open(R.restarts_file(paths, row.id), "w") as f:
         f.write("0 0\n")  # a start by the user begins a new count, as Docker's
     engine.store.update_container(row.id, cleaned=False, restart_count=0)

@@ -67,6 +67,19 @@ def _unescape(field: str) -> str:
     return "".join(out)
 
 
+OVERLAYFS_SUPER_MAGIC = 0x794C7630
+
+
+def fs_type(path: str) -> int:
+    """statfs(2)'s f_type (the filesystem's magic number), 0 if it cannot be read."""
+    import ctypes
+
+    buf = ctypes.create_string_buffer(256)  # struct statfs: 120 bytes on 64-bit Linux
+    if _libc().statfs(path.encode(), buf) != 0:
+        return 0
+    return ctypes.c_ulong.from_buffer(buf).value & 0xFFFFFFFF
+
+
 def mount_overlay(lowers: list[str], upper: str, work: str, target: str) -> None:
     """lowers: top-most first, as overlayfs wants them."""
     opts = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"

@@ -8,28 +8,54 @@ import contextlib
 import os
 import shutil
 import stat
+import sys
 
 from supervisor.layers import OPAQUE_XATTR
-from supervisor.mount import mount, mount_overlay
+from supervisor.mount import OVERLAYFS_SUPER_MAGIC, fs_type, mount, mount_overlay
 
 MS_BIND = 0x1000
 _COPIED = ".vfs-complete"
 
 
-def overlay_supported() -> bool:
+def overlay_supported(store_dir: str | None = None) -> bool:
+    """`store_dir`: where the upper and work dirs would be; overlayfs refuses an overlayfs
+    there (EINVAL), as when the store is inside a container or on the test bed's root."""
     if os.environ.get("SCOPEBOX_STORAGE_DRIVER", "overlay") == "vfs":
         return False
     try:
         with open("/proc/filesystems") as f:
-            return any(line.split()[-1:] == ["overlay"] for line in f)
+            if not any(line.split()[-1:] == ["overlay"] for line in f):
+                return False
     except OSError:
         return False
+    if store_dir is not None and fs_type(store_dir) == OVERLAYFS_SUPER_MAGIC:
+        # containers/<id> under the store's root: name the root, which the user chose.
+        _notice_overlay_on_overlay(os.path.dirname(os.path.dirname(store_dir)))
+        return False
+    return True
+
+
+_noticed: set[str] = set()
+
+
+def _notice_overlay_on_overlay(store_dir: str) -> None:
+    """Podman refuses here ("'overlay' is not supported over overlayfs, a mount_program is
+    required"); we fall back to copying, which works everywhere, and say so once. The one
+    line on stderr is the notice the issue asks for (no error: the container runs)."""
+    if store_dir in _noticed:
+        return
+    _noticed.add(store_dir)
+    sys.stderr.write(
+        f"Notice: {store_dir!r} is on overlayfs, which overlayfs cannot write to: copying"
+        " the image's layers for each container instead (slower); put SCOPEBOX_ROOT on"
+        " another filesystem, or set SCOPEBOX_STORAGE_DRIVER=vfs to silence this\n"
+    )
 
 
 def mount_layers(lowers: list[str], cdir: str, target: str) -> None:
     """`lowers`: top-most first. The container's writable layer is `cdir/upper`."""
     upper = os.path.join(cdir, "upper")
-    if overlay_supported():
+    if overlay_supported(cdir):
         mount_overlay(lowers, upper, os.path.join(cdir, "work"), target)
         return
     marker = os.path.join(cdir, _COPIED)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from supervisor.errors import UsageError
 
+# A container's k8s-file log by default: at most 5 files of 10 MiB (kubelet's
+# containerLogMaxSize/containerLogMaxFiles), so a chatty container cannot fill the disk.
+# Podman's log_size_max and Docker's json-file max-size are unlimited by default; `--log-opt
+# max-size=0` asks for that here.
+DEFAULT_LOG_MAX_SIZE = 10 << 20
+DEFAULT_LOG_MAX_FILE = 5
+
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 

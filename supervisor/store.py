@@ -16,7 +16,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from supervisor.errors import ConflictError, NotFoundError, UsageError
+from supervisor.errors import ConflictError, NotFoundError, SystemError_, UsageError
 from supervisor.paths import Paths
 from supervisor.state import Status
 
@@ -165,15 +165,160 @@ class LayerBlob:
     size: int
 
 
+class StoreError(SystemError_):
+    """The state database cannot be used: corrupt, truncated, or its filesystem is full."""
+
+
+RESERVE_FILE = ".reserve"
+RESERVE_SIZE = 1 << 20
+# What a stop or rm needs of a full disk: the WAL index (32 KiB), a few WAL pages, an exit
+# record. Below this much free space the reserve is released for them.
+LOW_SPACE = 256 << 10
+# Entries that exist only once the store was used: a state.db of 0 bytes beside them was
+# truncated, not just created.
+_USED_MARKS = ("containers", "layers", "blobs", "images")
+_CORRUPT = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+class _Cursor(sqlite3.Cursor):
+    """Rows are read lazily: a malformed page shows up here, not in execute. (try/except,
+    not a context manager: this is on every query's path.)"""
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.Error as exc:
+            raise _mapped(self.connection, exc) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.Error as exc:
+            raise _mapped(self.connection, exc) from exc
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.Error as exc:
+            raise _mapped(self.connection, exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    """Every sqlite error becomes a StoreError that says what to do (no traceback)."""
+
+    db_path = ""
+
+    def cursor(self, factory: Any = _Cursor) -> Any:
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise _mapped(self, exc) from exc
+
+
+def _mapped(conn: sqlite3.Connection, exc: sqlite3.Error) -> StoreError:
+    return store_error(getattr(conn, "db_path", "state.db"), exc)
+
+
+def store_error(db: str, exc: sqlite3.Error) -> StoreError:
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(_CORRUPT):
+        return corrupt_error(db, str(exc))
+    root = os.path.dirname(db)
+    if name.startswith("SQLITE_FULL") or _free_bytes(root) < LOW_SPACE:
+        return full_error(root, str(exc))
+    return StoreError(f"state database {db!r}: {exc}")
+
+
+def full_error(root: str, why: str) -> StoreError:
+    return StoreError(
+        f"the filesystem of {root!r} is full ({why}): free space there (a container's log,"
+        " unused images) and try again"
+    )
+
+
+def corrupt_error(db: str, why: str) -> StoreError:
+    return StoreError(
+        f"the state database {db!r} is unreadable ({why}): restore it from a backup, or"
+        f" move it aside (mv {db} {db}.broken) to start with an empty store (containers it"
+        " knew of are then forgotten)"
+    )
+
+
+def _free_bytes(path: str) -> int:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return 1 << 62
+    return st.f_bavail * st.f_frsize
+
+
+def check_not_truncated(paths: Paths) -> None:
+    """SQLite takes a 0-byte file for a new database: refuse that where the store was used."""
+    try:
+        if os.stat(paths.db).st_size != 0:
+            return
+    except FileNotFoundError:
+        return
+    used = [m for m in _USED_MARKS if _nonempty_dir(os.path.join(paths.root, m))]
+    if used:
+        db = paths.db
+        raise StoreError(
+            f"the state database {db!r} is empty (0 bytes) but {paths.root!r} holds"
+            f" {' and '.join(used)}: it was truncated; restore it from a backup, or move it"
+            f" aside (mv {db} {db}.empty) to start with an empty store (containers it knew of"
+            " are then forgotten)"
+        )
+
+
+def _nonempty_dir(path: str) -> bool:
+    try:
+        with os.scandir(path) as it:
+            return any(True for _ in it)
+    except OSError:
+        return False
+
+
 class Store:
     def __init__(self, paths: Paths) -> None:
         self.paths = paths
         os.makedirs(paths.root, mode=0o700, exist_ok=True)
-        self._db = sqlite3.connect(paths.db, timeout=60.0, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
+        check_not_truncated(paths)
+        # Read-only without the WAL index: what a full disk leaves us (see _open_readonly).
+        self.read_only = False
+        # Container changes a full disk kept from being saved, applied to every read.
+        self.unsaved: dict[str, dict[str, Any]] = {}
+        try:
+            self._db = self._connect(paths.db)
+            self._init_schema()
+        except StoreError:
+            if _free_bytes(paths.root) >= LOW_SPACE or not os.path.exists(paths.db):
+                raise
+            self._db = self._open_readonly()
+        else:
+            keep_reserve(paths.root)
+
+    def _connect(self, target: str, uri: bool = False) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(
+                target, timeout=60.0, isolation_level=None, factory=_Connection, uri=uri
+            )
+        except sqlite3.Error as exc:
+            raise store_error(self.paths.db, exc) from exc
+        assert isinstance(db, _Connection)
+        db.db_path = self.paths.db
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _pragmas(self) -> None:
         self._db.execute("PRAGMA busy_timeout = 60000")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = FULL")
+
+    def _init_schema(self) -> None:
+        self._pragmas()
         with self.transaction():
             for stmt in SCHEMA.split(";"):
                 if stmt.strip():
@@ -183,22 +328,56 @@ class Store:
                 if column not in cols:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
+    def _open_readonly(self) -> sqlite3.Connection:
+        """A full disk: WAL mode cannot make its index file, so read the database file as it
+        is (what the last writer checkpointed). Reads work; the first write reopens it."""
+        from urllib.parse import quote
+
+        db = self._connect(f"file:{quote(self.paths.db)}?mode=ro&immutable=1", uri=True)
+        self.read_only = True
+        return db
+
+    def _writable(self, reserve: bool) -> None:
+        """Before a write: on a nearly full disk, stop/rm (`reserve`) may use the reserve
+        file's space; other writes (create, pull) fail there instead of taking it."""
+        if reserve and self.disk_full():
+            release_reserve(self.paths.root)
+        if not self.read_only:
+            return
+        self._db.close()
+        try:
+            self._db = self._connect(self.paths.db)
+            self._pragmas()
+        except StoreError:
+            self._db = self._open_readonly()  # reads keep working
+            raise
+        self.read_only = False
+
+    def disk_full(self) -> bool:
+        return _free_bytes(self.paths.root) < LOW_SPACE
+
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, reserve: bool = False) -> Iterator[sqlite3.Connection]:
+        self._writable(reserve)
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            with suppress(sqlite3.Error, StoreError):
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
     # containers ---------------------------------------------------------------------------
 
     def add_container(self, c: ContainerRow) -> None:
+        if self.disk_full():
+            # Its start would need more (config, exit record, writes to its upper dir), and
+            # the last free space belongs to stop and rm: refuse while nothing is made yet.
+            raise full_error(self.paths.root, f"less than {LOW_SPACE >> 10} KiB free")
         cols = ", ".join(_CONTAINER_COLS)
         marks = ", ".join(f":{n}" for n in _CONTAINER_COLS)
         with self.transaction() as db:
@@ -216,8 +395,28 @@ class Store:
                 raise NotFoundError("container", c.id)
 
     def update_container(self, cid: str, **changes: Any) -> ContainerRow:
-        """Read-modify-write of some fields in one transaction; returns the new row."""
-        with self.transaction() as db:
+        """Read-modify-write of some fields in one transaction; returns the new row.
+
+        On a full disk, recording that a container ended (what every reader derives again
+        from the kernel and the exit record) is kept in memory only: stop and kill work."""
+        try:
+            return self._update_container(cid, **changes)
+        except StoreError:
+            if not (self.disk_full() and _rederivable(changes)):
+                raise
+        self.unsaved.setdefault(cid, {}).update(changes)
+        row = self.get_container(cid)
+        if row is None:
+            raise NotFoundError("container", cid)
+        return row
+
+    def _container(self, row: sqlite3.Row) -> ContainerRow:
+        c = _container_from_row(row)
+        changes = self.unsaved.get(c.id)
+        return replace(c, **changes) if changes else c
+
+    def _update_container(self, cid: str, **changes: Any) -> ContainerRow:
+        with self.transaction(reserve=True) as db:
             row = db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
             if row is None:
                 raise NotFoundError("container", cid)
@@ -234,16 +433,27 @@ class Store:
             db.execute("UPDATE containers SET name = ? WHERE id = ?", (new_name, cid))
 
     def delete_container(self, cid: str) -> None:
-        with self.transaction() as db:
+        try:
+            self._delete_container(cid)
+        except StoreError:
+            if not self.disk_full():
+                raise
+            # Its log goes with it anyway, and is likely what filled the disk.
+            drop_logs(self.paths.container_dir(cid))
+            self._delete_container(cid)
+
+    def _delete_container(self, cid: str) -> None:
+        with self.transaction(reserve=True) as db:
             db.execute("DELETE FROM containers WHERE id = ?", (cid,))
+        self.unsaved.pop(cid, None)
 
     def get_container(self, cid: str) -> ContainerRow | None:
         row = self._db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
-        return None if row is None else _container_from_row(row)
+        return None if row is None else self._container(row)
 
     def list_containers(self) -> list[ContainerRow]:
         rows = self._db.execute("SELECT * FROM containers ORDER BY created DESC").fetchall()
-        return [_container_from_row(r) for r in rows]
+        return [self._container(r) for r in rows]
 
     def find_container(self, ref: str) -> ContainerRow:
         """By full id, unique id prefix, or name (Docker's lookup order)."""
@@ -260,7 +470,7 @@ class Store:
             row = rows[0] if rows else None
         if row is None:
             raise NotFoundError("container", ref)
-        return _container_from_row(row)
+        return self._container(row)
 
     def container_names(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT name FROM containers")}
@@ -354,11 +564,11 @@ class Store:
         return [LayerBlob(**dict(r)) for r in rows]
 
     def delete_layer(self, diff_id: str) -> None:
-        with self.transaction() as db:
+        with self.transaction(reserve=True) as db:
             db.execute("DELETE FROM layers WHERE diff_id = ?", (diff_id,))
 
     def delete_layer_blob(self, digest: str) -> None:
-        with self.transaction() as db:
+        with self.transaction(reserve=True) as db:
             db.execute("DELETE FROM layer_blobs WHERE digest = ?", (digest,))
 
     def blob_in_use(self, digest: str) -> bool:
@@ -380,11 +590,11 @@ class Store:
         return None if row is None else _image_from_row(row)
 
     def delete_image(self, image_id: str) -> None:
-        with self.transaction() as db:
+        with self.transaction(reserve=True) as db:
             db.execute("DELETE FROM images WHERE id = ?", (image_id,))
 
     def set_image_names(self, image_id: str, names: list[str]) -> None:
-        with self.transaction() as db:
+        with self.transaction(reserve=True) as db:
             db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(names), image_id))
 
     def containers_using_image(self, image_id: str) -> list[str]:
@@ -397,6 +607,62 @@ class Store:
 
     def layer_in_use(self, layer: str) -> bool:
         return any(layer in img.layers for img in self.list_images())
+
+
+# Read again from the run dir (pidfile, monitor.pid, restarts) by every reader.
+_FROM_RUNDIR = {"pid", "pid_start", "monitor_pid", "monitor_start", "restart_count"}
+
+
+def _rederivable(changes: dict[str, Any]) -> bool:
+    """An exit being recorded, a teardown done, pids taken from the run dir: facts a later
+    reader finds again."""
+    status = changes.get("status")
+    if status is not None:
+        return not status.is_active
+    return changes == {"cleaned": True} or set(changes) <= _FROM_RUNDIR
+
+
+def drop_logs(cdir: str) -> None:
+    """Empty the k8s-file logs (current and rotated) of a container about to be removed."""
+    with suppress(OSError), os.scandir(cdir) as it:
+        for entry in it:
+            if entry.name.startswith("ctr.log"):
+                with suppress(OSError):
+                    os.truncate(entry.path, 0)
+
+
+def keep_reserve(root: str) -> None:
+    """(Re)make the reserve file while there is room for it and more: a full disk can then
+    still stop and remove containers (see Store._writable). Costs a stat when it exists."""
+    path = os.path.join(root, RESERVE_FILE)
+    if os.path.exists(path) or _free_bytes(root) < 2 * RESERVE_SIZE:
+        return
+    tmp = path + ".tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, RESERVE_SIZE)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        with suppress(OSError):
+            os.unlink(tmp)
+
+
+def reserve_exit_record(exit_file: str) -> None:
+    """Before a start: the monitor's exit record gets its disk space now, so a log that fills
+    the disk meanwhile cannot cost the exit code (conmon.record.write_atomic writes into it).
+    A disk already full fails the start elsewhere: nothing to report here."""
+    from conmon.record import preallocate
+
+    with suppress(OSError):
+        preallocate(exit_file)
+
+
+def release_reserve(root: str) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(os.path.join(root, RESERVE_FILE))
 
 
 def name_conflict(name: str) -> ConflictError:

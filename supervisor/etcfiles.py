@@ -1,0 +1,67 @@
+"""The /etc files a container gets at create: hostname, hosts, resolv.conf.
+
+They live in the container's dir and are bind-mounted over the image's (see spec.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+from supervisor.errors import SystemError_
+
+HOST_RESOLV_CONF = "/etc/resolv.conf"
+
+
+def write_etc_files(cdir: str, cid: str, opts: dict[str, object]) -> None:
+    """`opts`: the container's stored create options (hostname, network)."""
+    try:
+        _write_all(cdir, cid, opts)
+    except OSError as exc:
+        raise SystemError_(
+            f"cannot write the container's /etc files in {cdir!r}: {exc.strerror}"
+        ) from exc
+
+
+def _write_all(cdir: str, cid: str, opts: dict[str, object]) -> None:
+    hostname = str(opts["hostname"] or "") or cid[:12]
+    if opts["network"] == "host":
+        hostname = str(opts["hostname"] or "") or os.uname().nodename
+    _write(os.path.join(cdir, "hostname"), hostname + "\n")
+    _write(
+        os.path.join(cdir, "hosts"),
+        "127.0.0.1\tlocalhost localhost.localdomain\n"
+        "::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n"
+        f"127.0.1.1\t{hostname}\n",
+    )
+    _write(
+        os.path.join(cdir, "resolv.conf"), resolv_conf(_read_host_resolv(), str(opts["network"]))
+    )
+
+
+def resolv_conf(host: str, network: str) -> str:
+    """The host's file with `--network host` (same stack, same servers). With `none` there is
+    only a loopback device: a host's nameserver cannot be reached, so a lookup would wait out
+    its timeouts (5 s x attempts) instead of failing at once. Keep `search`/`options`, drop
+    the servers (Podman 4.3 mounts no resolv.conf at all there)."""
+    if network == "host":
+        return host
+    kept = [
+        line
+        for line in host.splitlines()
+        if line.split()[:1] in (["search"], ["domain"], ["options"])
+    ]
+    head = "# scopebox: --network none has no route to a nameserver\n"
+    return head + "".join(line + "\n" for line in kept)
+
+
+def _read_host_resolv() -> str:
+    try:
+        with open(HOST_RESOLV_CONF) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
