@@ -125,7 +125,15 @@ def test_wheel_runs_a_container_monitored_by_the_system_python(product: Path, sb
         pid = sb.inspect(cid)["State"]["ConmonPid"]  # type: ignore[index]
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
         assert argv[:3] == [SYSTEM_PYTHON, "-I", "-S"], argv
-        assert str(site_packages(product / "venv")) in argv, argv
+        root = str(site_packages(product / "venv"))
+        assert root in argv, argv
+        # The monitor's exit command runs from the wheel too; on a running container a no-op.
+        exit_cmd = [a.removeprefix("--exit-command=") for a in argv if "--exit-command=" in a]
+        assert exit_cmd[:3] == [str(product / "venv/bin/python3"), "-I", "-S"], exit_cmd
+        assert root in exit_cmd
+        res = run(*exit_cmd, env=env)
+        assert res.returncode == 0, res.stderr
+        assert sb.state(cid)["Running"] is True
     finally:
         sb("rm", "-f", cid)
 
