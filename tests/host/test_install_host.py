@@ -113,6 +113,13 @@ def test_wheel_ships_units_for_the_installed_package(product: Path) -> None:
     assert launcher.startswith(f"#!{venv}/bin/python3 -IS\n")
 
 
+def test_wheel_environment_shadows_no_standard_module(product: Path) -> None:
+    """The monitor and the generator put site-packages FIRST on sys.path (python -I -S): a
+    dependency's top-level `enum` or `json` there would replace the standard library's."""
+    names = {p.name.split(".")[0] for p in site_packages(product / "venv").iterdir()}
+    assert names & sys.stdlib_module_names == set()
+
+
 def test_wheel_runs_a_container_monitored_by_the_system_python(product: Path, sb: Scopebox) -> None:
     command = product / f"root{LAUNCHER}"
     env = sb.environ()
