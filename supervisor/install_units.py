@@ -2,8 +2,8 @@
 installed package itself (supervisor/data/), so that a wheel installed anywhere has one command
 for it; packaging/install.sh runs the same command.
 
-- /etc/systemd/system/scopebox-restart.service, enabled for default.target: at boot it starts
-  the containers whose restart policy is `always` or `unless-stopped`;
+- /etc/systemd/system/scopebox-restart.service, enabled for default.target when first installed:
+  at boot it starts the containers whose restart policy is `always` or `unless-stopped`;
 - the Quadlet generators, system and user (/usr/lib/systemd/*-generators/);
 - /etc/systemd/journald.conf.d/50-scopebox.conf: no journald rate limit on container output;
 - with --launcher PATH, the `scopebox` command at PATH (see LAUNCHER).
@@ -111,8 +111,10 @@ def install(destdir: str, scopebox: str, launcher: str | None) -> None:
     if launcher is not None:
         write(under(launcher), render_launcher(), 0o755)
     write(under(JOURNALD_DROPIN), render("journald-50-scopebox.conf", {}), 0o644)
+    first = not os.path.exists(under(UNIT_FILE))
     write(under(UNIT_FILE), render_restart_unit(scopebox), 0o644)
-    link(under(WANTS_LINK), f"/{UNIT_FILE}")  # what `systemctl enable` makes of WantedBy=
+    if first:  # enabled once; an administrator's `systemctl disable` holds across updates
+        link(under(WANTS_LINK), f"/{UNIT_FILE}")  # what `systemctl enable` makes of WantedBy=
     for generator in GENERATORS:
         write(under(generator), render_generator(scopebox), 0o755)
 

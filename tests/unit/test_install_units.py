@@ -52,6 +52,14 @@ def test_launcher_runs_the_cli_of_this_environment(tmp_path: Path) -> None:
     assert res.stdout.startswith("Version:")
 
 
+def test_boot_unit_is_enabled_once_a_disable_holds(tmp_path: Path) -> None:
+    assert install(tmp_path).returncode == 0
+    (tmp_path / install_units.WANTS_LINK).unlink()  # `systemctl disable`
+    assert install(tmp_path).returncode == 0
+    assert not (tmp_path / install_units.WANTS_LINK).exists()
+    assert (tmp_path / install_units.UNIT_FILE).is_file()
+
+
 def test_units_default_to_the_scopebox_beside_this_python(tmp_path: Path) -> None:
     assert install(tmp_path).returncode == 0
     unit = (tmp_path / install_units.UNIT_FILE).read_text()
