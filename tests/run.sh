@@ -1,10 +1,12 @@
 #!/bin/sh
 # The whole test suite: lint and types, pure tests, real-runc tests on the bare host, the
 # system tests inside a real systemd booted in isolation (tests/testbed.py), then the
-# pure cgroup v2 lane in a VM (tests/vm/lane.py).
+# pure cgroup v2 lane in a VM (tests/vm/lane.py). As root; installs what the tests need first
+# (and the product, packaging/install.sh, when it is not installed: its tests check it).
 set -eu
 cd "$(dirname "$0")/.."
-[ -x .venv/bin/python ] || sh packaging/install.sh
+[ -x /usr/lib/scopebox/bin/scopebox-install-units ] || sh packaging/install.sh
+sh tests/install-deps.sh
 export SCOPEBOX_STRICT=1
 .venv/bin/ruff check .
 .venv/bin/mypy

@@ -315,8 +315,8 @@ def _configure_systemd(root: Path) -> None:
 
 def _link_scopebox(root: Path, checkout: str) -> None:
     """The bed's /usr/local/bin/scopebox (what the shipped units run, e.g. the boot unit) is
-    the checkout's, as packaging/install.sh run from it links it: the host's link may point
-    into another checkout."""
+    the checkout's dev virtualenv's: the host's is the installed product (packaging/install.sh),
+    maybe from another checkout, and the tests test this working tree."""
     own = Path(checkout) / ".venv/bin/scopebox"
     if not own.exists():
         return

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supervisor import quadlet
+from supervisor import install_units, quadlet
 from tests.unit.test_units_unitfile import WORD
 from units import unitfile
 
@@ -261,11 +261,10 @@ def test_directories_first_one_wins(tmp_path: Path) -> None:
 
 
 def render_generator(dest: Path, scopebox: str = SB) -> Path:
-    """The shipped generator script, filled in as packaging/install.sh does."""
-    text = (REPO / "packaging/systemd/scopebox-quadlet-generator.in").read_text()
+    """The shipped generator script, filled in as scopebox-install-units does, for this
+    checkout's code."""
     py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-    text = text.replace("@PYTHON@", py).replace("@CHECKOUT@", f"'{REPO}'")
-    dest.write_text(text.replace("@SCOPEBOX@", scopebox))
+    dest.write_text(install_units.render_generator(scopebox, py, str(REPO)))
     dest.chmod(0o755)
     return dest
 

@@ -184,7 +184,7 @@ def _configure(root: Path) -> None:
         link.symlink_to("/dev/null")
     dropin = etc / "systemd/journald.conf.d"
     dropin.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "packaging/journald.conf.d/50-scopebox.conf", dropin)
+    shutil.copy(REPO / "supervisor/data/journald-50-scopebox.conf", dropin / "50-scopebox.conf")
     (dropin / "60-vm.conf").write_text("[Journal]\nStorage=volatile\n")
     for junk in ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale"):
         shutil.rmtree(root / junk, ignore_errors=True)

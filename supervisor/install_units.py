@@ -1,0 +1,162 @@
+"""`scopebox-install-units`: put in place, as root, what scopebox ships for systemd, from the
+installed package itself (supervisor/data/), so that a wheel installed anywhere has one command
+for it; packaging/install.sh runs the same command.
+
+- /etc/systemd/system/scopebox-restart.service, enabled for default.target when first installed:
+  at boot it starts the containers whose restart policy is `always` or `unless-stopped`;
+- the Quadlet generators, system and user (/usr/lib/systemd/*-generators/);
+- /etc/systemd/journald.conf.d/50-scopebox.conf: no journald rate limit on container output;
+- with --launcher PATH, the `scopebox` command at PATH (see LAUNCHER).
+
+Idempotent. With --destdir DIR it writes below DIR and leaves the running systemd alone (for
+packagers and tests). Standard library and `units` only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from units.unitfile import UnitSyntaxError, quote_word
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "data")
+PACKAGE_ROOT = os.path.dirname(HERE)  # the directory holding `supervisor` (site-packages)
+RESTART_UNIT = "scopebox-restart.service"
+UNIT_FILE = f"etc/systemd/system/{RESTART_UNIT}"
+WANTS_LINK = f"etc/systemd/system/default.target.wants/{RESTART_UNIT}"
+JOURNALD_DROPIN = "etc/systemd/journald.conf.d/50-scopebox.conf"
+GENERATORS = (
+    "usr/lib/systemd/system-generators/scopebox-quadlet-generator",
+    "usr/lib/systemd/user-generators/scopebox-quadlet-user-generator",
+)
+SYSTEM_PYTHON = "/usr/bin/python3"
+# pip's console script imports `re` and runs site (every .pth file, Debian's sitecustomize):
+# ~1.5 ms of each start, measured here. Isolated (-I) and without site (-S), nothing from the
+# caller's environment changes or slows the command, and only this environment is on sys.path.
+LAUNCHER = """#!{python} -IS
+# scopebox's command, written by scopebox-install-units.
+import sys
+sys.path.append({root!r})
+from supervisor.launcher import main
+main()
+"""
+
+
+class InstallError(Exception):
+    pass
+
+
+def generator_python() -> str:
+    """The generator runs at boot and on every daemon-reload, standard library only: the
+    system's Python when it is the same minor version as ours (Debian's static build starts
+    fastest, and any user's generator can run it), else ours."""
+    ours = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if os.path.basename(os.path.realpath(SYSTEM_PYTHON)) == ours:
+        return SYSTEM_PYTHON
+    return sys.executable
+
+
+def render(name: str, values: dict[str, str]) -> str:
+    with open(os.path.join(DATA, name), encoding="utf-8") as f:
+        text = f.read()
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    return text
+
+
+def render_generator(scopebox: str, python: str = "", root: str = PACKAGE_ROOT) -> str:
+    """The generator script: `python -I -S` with `root` (holding `supervisor`) on sys.path."""
+    values = {"PYTHON": python or generator_python(), "PACKAGE_ROOT": root, "SCOPEBOX": scopebox}
+    return render("scopebox-quadlet-generator.in", {k: shlex.quote(v) for k, v in values.items()})
+
+
+def render_restart_unit(scopebox: str) -> str:
+    return render(f"{RESTART_UNIT}.in", {"SCOPEBOX": quote_word(scopebox)})
+
+
+def render_launcher(python: str = "", root: str = PACKAGE_ROOT) -> str:
+    python = python or sys.executable
+    if not os.path.isabs(python) or any(c.isspace() for c in python):
+        raise InstallError(f"cannot start a script with {python!r}: needs a path without spaces")
+    return LAUNCHER.format(python=python, root=root)
+
+
+def write(path: str, text: str, mode: int) -> None:
+    """Replace `path` whole (a reader never sees half a file), readable by every user."""
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def link(path: str, target: str) -> None:
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    tmp = f"{path}.tmp"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+
+
+def install(destdir: str, scopebox: str, launcher: str | None) -> None:
+    def under(path: str) -> str:
+        return os.path.join(destdir, path.lstrip("/"))
+
+    if launcher is not None:
+        write(under(launcher), render_launcher(), 0o755)
+    write(under(JOURNALD_DROPIN), render("journald-50-scopebox.conf", {}), 0o644)
+    first = not os.path.exists(under(UNIT_FILE))
+    write(under(UNIT_FILE), render_restart_unit(scopebox), 0o644)
+    if first:  # enabled once; an administrator's `systemctl disable` holds across updates
+        link(under(WANTS_LINK), f"/{UNIT_FILE}")  # what `systemctl enable` makes of WantedBy=
+    for generator in GENERATORS:
+        write(under(generator), render_generator(scopebox), 0o755)
+
+
+def reload_systemd() -> None:
+    """A running systemd learns of the unit, reruns the generators, rereads journald.conf.d."""
+    if not os.path.isdir("/run/systemd/system"):
+        return
+    for argv in (["systemctl", "daemon-reload"], ["systemctl", "restart", "systemd-journald"]):
+        res = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            print(f"Warning: {' '.join(argv)}: {res.stderr.strip()}", file=sys.stderr)
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="scopebox-install-units",
+        allow_abbrev=False,
+        description="Install scopebox's boot unit, Quadlet generators and journald drop-in.",
+    )
+    p.add_argument("--scopebox", metavar="PATH", help="the command the units run (default: "
+                   "--launcher, else the scopebox beside this Python)")  # fmt: skip
+    p.add_argument("--launcher", metavar="PATH", help="also write the scopebox command here")
+    p.add_argument("--destdir", metavar="DIR", default="/", help="install below DIR")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    beside = os.path.join(os.path.dirname(sys.executable), "scopebox")
+    scopebox = args.scopebox or args.launcher or beside
+    try:
+        if not os.path.isabs(scopebox):
+            raise InstallError(f"--scopebox {scopebox!r}: needs an absolute path")
+        install(args.destdir, scopebox, args.launcher)
+    except (OSError, InstallError, UnitSyntaxError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 125
+    if os.path.realpath(args.destdir) == "/":
+        reload_systemd()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,27 @@
+#!/bin/sh
+# What the tests need beyond the product (packaging/install.sh), as root. Idempotent, and quick
+# when all is there. Debian packages: the OCI runtime-spec schema; podman and conmon, the
+# reference for benchmarks and interop tests; docker-registry (the CNCF distribution registry),
+# skopeo, htpasswd and openssl for the registry tests; qemu, debootstrap and cpio to build and
+# boot the cgroup v2 lane's VM (tests/vm/lane.py); what the dev virtualenv builds systemd-python
+# with. Then the checkout's own virtualenv .venv: an editable install with the test extras, so
+# that the tests test this working tree.
+set -eu
+umask 022
+cd "$(dirname "$0")/.."
+
+. packaging/apt.sh
+apt_install golang-github-opencontainers-specs-dev podman conmon docker-registry skopeo \
+    apache2-utils openssl qemu-system-x86 debootstrap cpio \
+    uidmap util-linux iproute2 runc crun busybox-static libsystemd-dev pkg-config gcc python3-venv
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+# Refreshed when pyproject.toml changed (new dependencies or commands); a .venv that is a link
+# to another checkout's virtualenv is that checkout's to refresh.
+stamp=.venv/.scopebox-dev-install
+if [ ! -L .venv ] && { [ ! -e "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; }; then
+    # compat: a .pth path entry instead of an import hook, ~20 ms less at every CLI start.
+    .venv/bin/pip install -q --disable-pip-version-check -e '.[test]' \
+        --config-settings editable_mode=compat
+    touch "$stamp"
+fi

@@ -1,0 +1,97 @@
+"""scopebox-install-units into a scratch --destdir: the files a real install writes, the boot
+unit systemd would read, the generators and the launcher run as real processes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from supervisor import install_units
+from units import unitfile
+
+REPO = Path(__file__).resolve().parents[2]
+LAUNCHER = "/usr/local/bin/scopebox"
+
+
+def install(dest: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "supervisor.install_units", "--destdir", str(dest), *args],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+
+
+def test_installs_unit_generators_dropin_and_launcher(tmp_path: Path) -> None:
+    for _ in range(2):  # idempotent
+        res = install(tmp_path, "--launcher", LAUNCHER)
+        assert (res.returncode, res.stderr) == (0, "")
+    unit = unitfile.parse((tmp_path / install_units.UNIT_FILE).read_text())
+    service = next(s for s in unit.sections if s.name == "Service")
+    exec_start = next(e.value for e in service.entries if e.key == "ExecStart")
+    assert unitfile.read_exec_value(exec_start)[:3] == [LAUNCHER, "start", "--all"]
+    wants = tmp_path / install_units.WANTS_LINK
+    assert os.readlink(wants) == "/etc/systemd/system/scopebox-restart.service"
+    dropin = (tmp_path / install_units.JOURNALD_DROPIN).read_text()
+    assert "\nRateLimitIntervalSec=0\n" in dropin
+    for gen in install_units.GENERATORS:
+        text = (tmp_path / gen).read_text()
+        assert f"{install_units.PACKAGE_ROOT} --scopebox={LAUNCHER}" in text, text
+        assert stat.S_IMODE((tmp_path / gen).stat().st_mode) == 0o755
+    assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == []
+
+
+def test_launcher_runs_the_cli_of_this_environment(tmp_path: Path) -> None:
+    assert install(tmp_path, "--launcher", "/bin/scopebox").returncode == 0
+    launcher = tmp_path / "bin/scopebox"
+    first = launcher.read_text().splitlines()[0]
+    assert first == f"#!{sys.executable} -IS"
+    res = subprocess.run([str(launcher), "version"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("Version:")
+
+
+def test_boot_unit_is_enabled_once_a_disable_holds(tmp_path: Path) -> None:
+    assert install(tmp_path).returncode == 0
+    (tmp_path / install_units.WANTS_LINK).unlink()  # `systemctl disable`
+    assert install(tmp_path).returncode == 0
+    assert not (tmp_path / install_units.WANTS_LINK).exists()
+    assert (tmp_path / install_units.UNIT_FILE).is_file()
+
+
+def test_units_default_to_the_scopebox_beside_this_python(tmp_path: Path) -> None:
+    assert install(tmp_path).returncode == 0
+    unit = (tmp_path / install_units.UNIT_FILE).read_text()
+    beside = os.path.join(os.path.dirname(sys.executable), "scopebox")
+    assert f"\nExecStart={beside} start --all " in unit
+    assert not (tmp_path / "usr/local/bin/scopebox").exists()
+
+
+def test_user_generator_runs_as_user_generator(tmp_path: Path) -> None:
+    """Both scripts are one text; systemd's name for it says which: --user for the user one."""
+    assert install(tmp_path, "--launcher", LAUNCHER).returncode == 0
+    config, out = tmp_path / "config", tmp_path / "out"
+    (config / "containers/systemd").mkdir(parents=True)
+    (config / "containers/systemd/web.container").write_text("[Container]\nImage=busybox\n")
+    env = {"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(config)}  # a user's unit dir
+    gen = tmp_path / install_units.GENERATORS[1]
+    res = subprocess.run([str(gen), "--no-kmsg-log", str(out)], env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert f"ExecStart={LAUNCHER} run " in (out / "web.service").read_text()
+
+
+def test_relative_scopebox_is_refused_in_one_line(tmp_path: Path) -> None:
+    res = install(tmp_path, "--scopebox", "scopebox")
+    assert res.returncode == 125
+    assert res.stderr == "Error: --scopebox 'scopebox': needs an absolute path\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_destination_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "etc").write_text("a file where a directory must be")
+    res = install(tmp_path)
+    assert res.returncode == 125
+    assert res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1
+    assert "Traceback" not in res.stderr
