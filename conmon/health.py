@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     import signal as _signal
     from collections.abc import Callable
 
-    from conmon.args import Options
     from conmon.monitor import Monitor
+    from conmon.protocol import Options
 
     Register = Callable[[int, int, Callable[[int, int], None]], None]
     Unregister = Callable[[int], None]

@@ -14,11 +14,12 @@ import posix
 import select
 import time
 
+from conmon import protocol as P
 from conmon import state as S
-from conmon.args import Options
 from conmon.framing import LineFramer
 from conmon.logs import JournaldLog, K8sFileLog, NoneLog, report
-from conmon.record import decode_wait_status, format_exit_record, json_string, write_atomic
+from conmon.protocol import Options
+from conmon.record import decode_wait_status, rfc3339nano, write_atomic
 from conmon.restart import EXIT_DONE, EXIT_RESTART
 
 TYPE_CHECKING = False  # `typing` is too heavy to import; mypy knows this name
@@ -35,12 +36,8 @@ if TYPE_CHECKING:
 else:
     import _signal  # `signal` would import `enum` (~0.7 MiB for the container's life)
 
-STDOUT_ID = 2
-STDERR_ID = 3
 READ_SIZE = 32 * 1024
 CLIENT_MAX_BEHIND = 4 * 1024 * 1024  # queued output after which a slow client is dropped
-GO = b"1"  # the engine's start signal on the start fd
-EXIT_FRAME = 4  # attach frame carrying the exit record (2 = stdout, 3 = stderr)
 STDIN_MAX_QUEUED = 1024 * 1024  # stop reading clients while the container lags this much
 DRAIN_TIMEOUT = 2.0  # seconds to wait for pipe EOF after the container's init exited
 FINAL_FLUSH_TIMEOUT = 1.0  # seconds to hand queued output to clients before closing them
@@ -125,7 +122,7 @@ class Monitor:
         while chunk := posix.read(opts.start_fd, 4096):
             received += chunk
         posix.close(opts.start_fd)
-        if GO not in received:
+        if P.GO not in received:
             report("conmon: the engine went away before the start; nothing was created")
             return 4
         self._watch_sigchld()
@@ -148,9 +145,21 @@ class Monitor:
         across restarts because cleanup (the exit command) runs only on the last exit.
         Exit status: EXIT_RESTART asks systemd for another run, EXIT_DONE ends the unit.
         """
+        from conmon import adopt as A
         from conmon import restart as R
 
         opts = self.opts
+        stored = A.listen_fds()
+        if not R.exists(opts.exit_file):
+            # No record since the last start: the previous monitor died (kill -9, OOM).
+            pid, pidfd = A.find_previous()
+            if pid and self._take_over(pid, pidfd, stored):
+                return EXIT_RESTART if self.restart_next else EXIT_DONE
+            if pid and not self.restart_next:
+                return self._done_without_run()
+        for fd in stored.values():
+            posix.close(fd)
+        A.remove_fds(tuple(stored))
         self.restarts, exited_ns = R.read_count(opts.restarts_file)
         if self.restarts:
             # Docker's back-off (see conmon.restart); the same boot: CLOCK_MONOTONIC holds.
@@ -158,13 +167,12 @@ class Monitor:
             report(f"conmon: restart {self.restarts}: back-off {R.backoff(self.restarts):.1f} s")
             time.sleep(delay)
         if R.exists(opts.stopped_file):  # stopped while a restart was pending
-            self._run_exit_command()
-            return EXIT_DONE
+            return self._done_without_run()
         self._listen()
         if opts.wait_attach and not self.restarts:
             self._wait_for_attach(opts.wait_attach)
         self._watch_sigchld()
-        if self.restarts:
+        if self.restarts or R.exists(P.PIDFILE):
             self._delete_previous()
         out_r, err_r = self._create()
         if not self.error:
@@ -174,9 +182,72 @@ class Monitor:
             if self.restarts:
                 self._run_exit_command()  # the engine is not waiting: clean up ourselves
             return EXIT_DONE
+        A.record_started(self.pid)
+        A.store_fds({"stdout": out_r, "stderr": err_r})
         self._watch_created(out_r, err_r)
         self._loop()
         return EXIT_RESTART if self.restart_next else EXIT_DONE
+
+    def _take_over(self, pid: int, pidfd: int, stored: dict[str, int]) -> bool:
+        """The previous monitor died. Its container still runs: adopt it and watch it to its
+        end (True). It is gone too, or cannot be adopted (killed, then): its exit status is
+        lost; record that, counted by the policy as a failure (False; `restart_next` says
+        whether to run it again)."""
+        from conmon import adopt as A
+
+        self.restarts = self._count()
+        if pidfd >= 0:
+            seized = A.seize(pid)
+            if not seized:
+                _signal.pidfd_send_signal(pidfd, _signal.SIGKILL)
+                select.select([pidfd], [], [])  # readable once it has exited
+            posix.close(pidfd)
+            if seized:
+                self._adopt(pid, stored)
+                return True
+            why = "its monitor died and it could not be adopted, so it was killed"
+        else:
+            why = "its monitor died, and it exited meanwhile"
+        report(f"conmon: the container's exit status is unknown: {why}")
+        A.forget_started()
+        record = P.ExitRecord(P.UNKNOWN_EXIT, finished_at=rfc3339nano(time.time_ns()),
+                              error=f"exit status unknown: {why}")
+        record.restart = self._decide_restart(record.exit_code)
+        try:
+            write_atomic(self.opts.exit_file, record.encode())
+        except OSError as exc:
+            report(f"conmon: cannot write the exit record {self.opts.exit_file!r}: {exc}")
+        return False
+
+    def _count(self) -> int:
+        from conmon import restart as R
+
+        return R.read_count(self.opts.restarts_file)[0]
+
+    def _adopt(self, pid: int, stored: dict[str, int]) -> None:
+        """Watch a running container we did not start: its pipes from the fd store, its exit
+        status through ptrace (conmon.adopt). Not a restart: the count stays."""
+        report(f"conmon: adopted the running container {pid} (its monitor died)")
+        self.pid = pid
+        self._listen()
+        self._watch_sigchld()
+        from conmon import adopt as A
+
+        out_r, err_r = (stored.pop(name, -1) for name in A.STDIO)
+        for fd in stored.values():
+            posix.close(fd)
+        # No fd store (it was full, or the unit was made without one): the container's own
+        # pipes, reopened through /proc (what it wrote meanwhile may have failed with EPIPE).
+        self._watch_created(out_r if out_r >= 0 else A.reopen_output(pid, 1),
+                            err_r if err_r >= 0 else A.reopen_output(pid, 2))  # fmt: skip
+        self._loop()
+
+    def _done_without_run(self) -> int:
+        """Nothing to run (a user stopped it; the policy gave up after a lost exit): clean
+        up and end the unit. READY=1 first: an exit before it would be a 'protocol' failure."""
+        self._ready()
+        self._run_exit_command()
+        return EXIT_DONE
 
     def _watch_created(self, out_r: int, err_r: int) -> None:
         """The container exists: its output, OOM kills and health checks are ours to watch."""
@@ -209,6 +280,9 @@ class Monitor:
             report(f"conmon: runtime delete: {exc}")
         finally:
             posix.close(null)
+        from conmon.adopt import forget_started
+
+        forget_started()  # first: a monitor killed from here on finds no container to adopt
         try:  # noqa: SIM105
             posix.unlink(opts.exit_file)
         except OSError:
@@ -227,7 +301,7 @@ class Monitor:
     def _start_error(self) -> None:
         """Service mode: the engine reads the runtime's message from here."""
         try:
-            write_atomic(_join(self.opts.rundir, "start-error"), self.error.encode())
+            write_atomic(_join(self.opts.rundir, P.START_ERROR), self.error.encode())
         except OSError as exc:
             report(f"conmon: cannot write start-error: {exc}")
 
@@ -272,13 +346,13 @@ class Monitor:
         argv = [
             opts.runtime,
             *opts.runtime_args,
-            "--log=" + _join(opts.rundir, "runtime.log"),
+            "--log=" + _join(opts.rundir, P.RUNTIME_LOG),
             "--log-format=json",
             "create",
             "--bundle",
             opts.bundle,
             "--pid-file",
-            _join(opts.rundir, "pidfile"),
+            _join(opts.rundir, P.PIDFILE),
             opts.cid,
         ]
         actions = [
@@ -308,7 +382,7 @@ class Monitor:
     def _start(self) -> None:
         opts = self.opts
         argv = [opts.runtime, *opts.runtime_args,
-                "--log=" + _join(opts.rundir, "runtime.log"), "--log-format=json",
+                "--log=" + _join(opts.rundir, P.RUNTIME_LOG), "--log-format=json",
                 "start", opts.cid]
         spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
         null = posix.open("/dev/null", posix.O_RDWR | posix.O_CLOEXEC)
@@ -331,7 +405,7 @@ class Monitor:
 
     def _read_pidfile(self) -> None:
         try:
-            with open("pidfile") as f:
+            with open(P.PIDFILE) as f:
                 self.pid = int(f.read().strip())
         except (OSError, ValueError) as exc:
             self.error = f"runtime create succeeded but its pid file is unusable: {exc}"
@@ -421,7 +495,7 @@ class Monitor:
             if self.opts.service:
                 self._ready()
             else:
-                self._sync(b'{"pid": %d}\n' % self.pid)
+                self._sync(P.sync_pid(self.pid))
                 posix.close(self.opts.sync_fd)
             if self.stop_requested:
                 self._stop_container()
@@ -429,7 +503,7 @@ class Monitor:
             if self.opts.service:
                 self._start_error()
             else:
-                self._sync(('{"error": %s}\n' % json_string(self.error)).encode())  # noqa: UP031
+                self._sync(P.sync_error(self.error))
                 posix.close(self.opts.sync_fd)
             self._close_clients()
         elif action == S.MARK_OOM:
@@ -465,6 +539,9 @@ class Monitor:
                 return
             if pid == 0:
                 return
+            if posix.WIFSTOPPED(status):
+                self._traced_stop(pid, status)
+                continue
             if pid == self.pid and self.status is None:
                 if self.restart_pending and self._recreate():
                     continue
@@ -476,6 +553,12 @@ class Monitor:
             elif self.health is not None:
                 self.health.reaped(pid, status)
 
+    def _traced_stop(self, pid: int, status: int) -> None:
+        """Only an adopted container is traced (conmon.adopt): a signal or group stop."""
+        from conmon.adopt import resume
+
+        resume(pid, status)
+
     def _on_output(self, fd: int, mask: int) -> None:
         try:
             data = posix.read(fd, READ_SIZE)
@@ -484,7 +567,7 @@ class Monitor:
         framer = self.framers[fd]
         if data:
             self._emit(framer.feed(data))
-            self._broadcast(STDOUT_ID if framer.stream == "stdout" else STDERR_ID, data)
+            self._broadcast(P.STDOUT if framer.stream == "stdout" else P.STDERR, data)
             return
         self._emit(framer.finish())
         del self.framers[fd]
@@ -589,7 +672,7 @@ class Monitor:
     def _broadcast(self, stream_id: int, data: bytes) -> None:
         if not self.clients:
             return
-        frame = bytes((stream_id,)) + data
+        frame = P.frame(stream_id, data)
         for client in list(self.clients.values()):
             if client.out:
                 self._queue(client, frame)
@@ -657,7 +740,7 @@ class Monitor:
             self.listener.close()
             self.listener = None
             try:  # noqa: SIM105
-                posix.unlink("attach")
+                posix.unlink(P.ATTACH)
             except OSError:
                 pass
 
@@ -733,17 +816,17 @@ class Monitor:
             watch.close()
             self.oom_watch = None
         code, sig = decode_wait_status(self.status)
-        record = format_exit_record(
-            code, sig, self.oom_killed, self.finished_ns, self.log.errors, self.oom_seen_ns
-        )
+        record = P.ExitRecord(code, sig, self.oom_killed, rfc3339nano(self.finished_ns),
+                              self.log.errors, self.oom_seen_ns)  # fmt: skip
         if self.opts.service:
-            record = self._decide_restart(code, record)
+            record.restart = self._decide_restart(code)
+        data = record.encode()
         try:
-            write_atomic(self.opts.exit_file, record)
+            write_atomic(self.opts.exit_file, data)
         except OSError as exc:
             report(f"conmon: cannot write the exit record {self.opts.exit_file!r}: {exc}")
         # Attached clients get the record in-band: with --rm the file is gone soon after.
-        self._broadcast(EXIT_FRAME, record)
+        self._broadcast(P.EXIT, data)
         if self.slow_clients:
             report(f"conmon: {self.slow_clients} slow attach client(s) were dropped")
 
@@ -789,7 +872,7 @@ class Monitor:
         except ProcessLookupError:
             pass
 
-    def _decide_restart(self, code: int, record: bytes) -> bytes:
+    def _decide_restart(self, code: int) -> bool:
         """Service mode: restart or not (pure rule in conmon.restart); the count is written
         before the record so that a crash in between cannot lose a restart."""
         from conmon import restart as R
@@ -805,8 +888,7 @@ class Monitor:
             except OSError as exc:
                 report(f"conmon: cannot write the restart count: {exc}; not restarting")
                 self.restart_next = False
-        flag = b', "restart": true}\n' if self.restart_next else b', "restart": false}\n'
-        return record.rstrip()[:-1] + flag
+        return self.restart_next
 
 
 def _runtime_env() -> dict[bytes, bytes]:
@@ -833,7 +915,7 @@ def _noop_handler(signum: int, frame: object) -> None:
 def _runtime_error(code: int, err_fd: int, verb: str = "create") -> str:
     """The runtime's own error message: the last error in its JSON log, else its stderr."""
     try:
-        with open("runtime.log", "rb") as f:
+        with open(P.RUNTIME_LOG, "rb") as f:
             lines = f.read().splitlines()
     except OSError:
         lines = []
