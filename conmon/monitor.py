@@ -74,9 +74,9 @@ class Client:
 class Monitor:
     """Runs one container from ``runtime create`` to the exit command."""
 
-    def __init__(self, opts: Options, listener: _socket.socket | None = None) -> None:
+    def __init__(self, opts: Options, listener: _socket.socket) -> None:
         self.opts = opts
-        self._bound = listener
+        self._bound = listener  # bound by conmon.main before the engine learns our pid
         self.state: S.State = S.CREATING
         self.epoll = select.epoll()
         self.handlers: dict[int, Handler] = {}
@@ -313,10 +313,6 @@ class Monitor:
             report(f"conmon: writing to the sync fd: {exc}")
 
     def _listen(self) -> None:
-        if self._bound is None:
-            from conmon.main import bind_attach
-
-            self._bound = bind_attach()
         sock = self._bound
         sock.setblocking(False)
         self.listener = sock
