@@ -98,13 +98,11 @@ class Monitor:
         self.log: LogSink = NoneLog()
         self.events: list[S.Event] = []
         self.env = _runtime_env()
-        self.stop_requested = False  # SIGTERM: stop the container (systemctl stop)
+        # Stopping and restarting: the pure table S.CONTROL; only the SIGKILL timer is ours.
+        self.control: S.State = S.C_RUNNING
         self.kill_deadline: float | None = None
-        self.restart_next = False  # service mode: exit so that systemd restarts us
         # Healthchecks (conmon.health): only with --health-process.
         self.health: HealthRunner | None = None
-        self.restart_pending = False  # --health-on-failure=restart: re-create on exit
-        self.health_restart = False  # the same in service mode: exit for systemd to restart
         self.restarts = 0
 
     # -- start-up -------------------------------------------------------------------------
@@ -154,8 +152,8 @@ class Monitor:
             # No record since the last start: the previous monitor died (kill -9, OOM).
             pid, pidfd = A.find_previous()
             if pid and self._take_over(pid, pidfd, stored):
-                return EXIT_RESTART if self.restart_next else EXIT_DONE
-            if pid and not self.restart_next:
+                return EXIT_RESTART if self._restart_next() else EXIT_DONE
+            if pid and not self._restart_next():
                 return self._done_without_run()
         for fd in stored.values():
             posix.close(fd)
@@ -182,16 +180,22 @@ class Monitor:
             if self.restarts:
                 self._run_exit_command()  # the engine is not waiting: clean up ourselves
             return EXIT_DONE
+        if self.control == S.AUTO_RESTART:  # the lost run's restart (_take_over) is this one
+            self.control_fire(S.RECREATED)
         A.record_started(self.pid)
         A.store_fds({"stdout": out_r, "stderr": err_r})
         self._watch_created(out_r, err_r)
         self._loop()
-        return EXIT_RESTART if self.restart_next else EXIT_DONE
+        return EXIT_RESTART if self._restart_next() else EXIT_DONE
+
+    def _restart_next(self) -> bool:
+        """Service mode: exit for systemd to run us again (the policy's or a health restart)."""
+        return self.control == S.AUTO_RESTART
 
     def _take_over(self, pid: int, pidfd: int, stored: dict[str, int]) -> bool:
         """The previous monitor died. Its container still runs: adopt it and watch it to its
         end (True). It is gone too, or cannot be adopted (killed, then): its exit status is
-        lost; record that, counted by the policy as a failure (False; `restart_next` says
+        lost; record that, counted by the policy as a failure (False; the control state says
         whether to run it again)."""
         from conmon import adopt as A
 
@@ -210,6 +214,7 @@ class Monitor:
             why = "its monitor died, and it exited meanwhile"
         report(f"conmon: the container's exit status is unknown: {why}")
         A.forget_started()
+        self.control_fire(S.CONTAINER_EXITED)
         record = P.ExitRecord(P.UNKNOWN_EXIT, finished_at=rfc3339nano(time.time_ns()),
                               error=f"exit status unknown: {why}")
         record.restart = self._decide_restart(record.exit_code)
@@ -461,7 +466,7 @@ class Monitor:
                 timeout = left if timeout < 0 else min(timeout, left)
                 if left == 0.0:
                     self.kill_deadline = None
-                    self._signal_container(_signal.SIGKILL)
+                    self.control_fire(S.KILL_TIMEOUT)
             if self.health is not None:
                 timeout = self._health_timeout(timeout)
             ready = self.epoll.poll(timeout)
@@ -493,8 +498,6 @@ class Monitor:
             else:
                 self._sync(P.sync_pid(self.pid))
                 posix.close(self.opts.sync_fd)
-            if self.stop_requested:
-                self._stop_container()
         elif action == S.REPORT_ERROR:
             if self.opts.service:
                 self._start_error()
@@ -513,7 +516,7 @@ class Monitor:
         elif action == S.CLOSE_CLIENTS:
             self._close_clients()
         elif action == S.RUN_EXIT_COMMAND:
-            if not self.restart_next:  # cleanup only after the last run
+            if not self._restart_next():  # cleanup only after the last run
                 self._run_exit_command()
             self.fire(S.EXIT_COMMAND_DONE)
 
@@ -526,7 +529,7 @@ class Monitor:
                 got += chunk
         except BlockingIOError:
             pass
-        if _signal.SIGTERM in got and not self.stop_requested:
+        if _signal.SIGTERM in got:
             self._on_stop_request()
         while True:
             try:
@@ -539,7 +542,8 @@ class Monitor:
                 self._traced_stop(pid, status)
                 continue
             if pid == self.pid and self.status is None:
-                if self.restart_pending and self._recreate():
+                self.control_fire(S.CONTAINER_EXITED)  # a health restart may recreate it
+                if self.control == S.C_RUNNING:
                     continue
                 self.status = status
                 self.finished_ns = time.time_ns()
@@ -569,7 +573,8 @@ class Monitor:
         del self.framers[fd]
         self._unregister(fd)
         posix.close(fd)
-        if not self.framers and not self.restart_pending:
+        if not self.framers and not (S.is_restarting(self.control) and not self.opts.service):
+            # (a health restart in place brings new pipes)
             self.fire(S.STDIO_EOF)
 
     def _emit(self, records: list[Record]) -> None:
@@ -658,10 +663,10 @@ class Monitor:
 
         tick(self)
 
-    def _recreate(self) -> bool:
+    def _recreate(self) -> None:
         from conmon.health import recreate
 
-        return recreate(self)
+        self.control_fire(S.RECREATED if recreate(self) else S.NO_RESTART)
 
     # -- attach clients -------------------------------------------------------------------
 
@@ -852,13 +857,26 @@ class Monitor:
         """SIGTERM (systemctl stop, shutdown; KillMode=mixed): stop the container, no restart.
         Not a user's `stop` for unless-stopped (only the engine's stop marks that): at
         shutdown systemd stops every unit, and those containers must come back at boot."""
-        self.stop_requested = True
-        if self.pid > 0 and self.status is None and self.state != S.CREATING:
-            self._stop_container()
+        self.control_fire(S.STOP)
 
-    def _stop_container(self) -> None:
-        self._signal_container(self.opts.stop_signal)
-        self.kill_deadline = time.monotonic() + self.opts.stop_timeout
+    def control_fire(self, event: S.Event) -> None:
+        """Feed the stop/restart table (S.CONTROL) and perform its actions, in order."""
+        self.control, actions = S.control(self.control, event)
+        for action in actions:
+            if action == S.SIGNAL_STOP:
+                self._signal_container(self.opts.stop_signal)
+            elif action == S.SIGNAL_KILL:
+                self._signal_container(_signal.SIGKILL)
+            elif action == S.ARM_KILL_TIMER:
+                self.kill_deadline = time.monotonic() + self.opts.stop_timeout
+            elif action == S.DISARM_KILL_TIMER:
+                self.kill_deadline = None
+            elif action == S.PAUSE_CHECKS and self.health is not None:
+                self.health.next_due = None
+            elif action == S.RESUME_CHECKS and self.health is not None:
+                self.health.start()
+            elif action == S.RECREATE and not self.opts.service:
+                self._recreate()  # service mode: the exit record asks systemd for the run
 
     def _signal_container(self, signum: int) -> None:
         if self.pid <= 0 or self.status is not None:
@@ -874,17 +892,21 @@ class Monitor:
         from conmon import restart as R
 
         opts = self.opts
-        stopped = self.stop_requested or R.exists(opts.stopped_file)
-        self.restart_next = (self.health_restart and not stopped) or R.wants_restart(
-            opts.restart, opts.restart_max, self.restarts, code, stopped)
-        if self.restart_next:
-            try:
-                record_ns = time.monotonic_ns()
-                write_atomic(opts.restarts_file, R.format_count(self.restarts + 1, record_ns))
-            except OSError as exc:
-                report(f"conmon: cannot write the restart count: {exc}; not restarting")
-                self.restart_next = False
-        return self.restart_next
+        stopped = S.is_stopped(self.control) or R.exists(opts.stopped_file)
+        forced = self.control == S.AUTO_RESTART  # a health restart
+        if stopped or not (forced or R.wants_restart(
+                opts.restart, opts.restart_max, self.restarts, code, stopped)):  # fmt: skip
+            self.control_fire(S.NO_RESTART)
+            return False
+        try:
+            record_ns = time.monotonic_ns()
+            write_atomic(opts.restarts_file, R.format_count(self.restarts + 1, record_ns))
+        except OSError as exc:
+            report(f"conmon: cannot write the restart count: {exc}; not restarting")
+            self.control_fire(S.NO_RESTART)
+            return False
+        self.control_fire(S.RESTART_WANTED)
+        return True
 
 
 def _runtime_env() -> dict[bytes, bytes]:
