@@ -16,10 +16,23 @@ from __future__ import annotations
 
 import _socket
 import posix
+import select
 import sys
+import time
 
+from conmon import protocol as P
+from conmon import state as S
 from conmon.logs import report
 from conmon.protocol import STARTED
+from conmon.record import rfc3339nano, write_atomic
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal as _signal
+
+    from conmon.monitor import Monitor
+else:
+    import _signal
 
 STDIO = ("stdout", "stderr")  # fd store names of the output pipes' read ends
 PTRACE_CONT = 7
@@ -27,6 +40,56 @@ PTRACE_SEIZE = 0x4206
 PTRACE_LISTEN = 0x4208
 PTRACE_EVENT_STOP = 128
 SD_LISTEN_FDS_START = 3
+
+
+def take_over(mon: Monitor, pid: int, pidfd: int, stored: dict[str, int]) -> bool:
+    """The previous monitor died. Its container still runs: adopt it and watch it to its
+    end (True). It is gone too, or cannot be adopted (killed, then): its exit status is
+    lost; record that, counted by the policy as a failure (False; the monitor's control
+    state says whether to run it again)."""
+    from conmon.restart import read_count
+
+    mon.restarts = read_count(mon.opts.restarts_file)[0]
+    if pidfd >= 0:
+        seized = seize(pid)
+        if not seized:
+            _signal.pidfd_send_signal(pidfd, _signal.SIGKILL)
+            select.select([pidfd], [], [])  # readable once it has exited
+        posix.close(pidfd)
+        if seized:
+            adopt(mon, pid, stored)
+            return True
+        why = "its monitor died and it could not be adopted, so it was killed"
+    else:
+        why = "its monitor died, and it exited meanwhile"
+    report(f"conmon: the container's exit status is unknown: {why}")
+    forget_started()
+    mon.control_fire(S.CONTAINER_EXITED)
+    record = P.ExitRecord(P.UNKNOWN_EXIT, finished_at=rfc3339nano(time.time_ns()),
+                          error=f"exit status unknown: {why}")  # fmt: skip
+    record.restart = mon._decide_restart(record.exit_code)
+    try:
+        write_atomic(mon.opts.exit_file, record.encode())
+    except OSError as exc:
+        report(f"conmon: cannot write the exit record {mon.opts.exit_file!r}: {exc}")
+    return False
+
+
+def adopt(mon: Monitor, pid: int, stored: dict[str, int]) -> None:
+    """Watch a running container we did not start: its pipes from the fd store, its exit
+    status through ptrace. Not a restart: the count stays."""
+    report(f"conmon: adopted the running container {pid} (its monitor died)")
+    mon.pid = pid
+    mon._listen()
+    mon._watch_sigchld()
+    out_r, err_r = (stored.pop(name, -1) for name in STDIO)
+    for fd in stored.values():
+        posix.close(fd)
+    # No fd store (it was full, or the unit was made without one): the container's own
+    # pipes, reopened through /proc (what it wrote meanwhile may have failed with EPIPE).
+    mon._watch_created(out_r if out_r >= 0 else reopen_output(pid, 1),
+                       err_r if err_r >= 0 else reopen_output(pid, 2))  # fmt: skip
+    mon._loop()
 
 
 def start_ticks(pid: int) -> int:

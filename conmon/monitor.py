@@ -151,7 +151,7 @@ class Monitor:
         if not R.exists(opts.exit_file):
             # No record since the last start: the previous monitor died (kill -9, OOM).
             pid, pidfd = A.find_previous()
-            if pid and self._take_over(pid, pidfd, stored):
+            if pid and A.take_over(self, pid, pidfd, stored):
                 return EXIT_RESTART if self._restart_next() else EXIT_DONE
             if pid and not self._restart_next():
                 return self._done_without_run()
@@ -191,61 +191,6 @@ class Monitor:
     def _restart_next(self) -> bool:
         """Service mode: exit for systemd to run us again (the policy's or a health restart)."""
         return self.control == S.AUTO_RESTART
-
-    def _take_over(self, pid: int, pidfd: int, stored: dict[str, int]) -> bool:
-        """The previous monitor died. Its container still runs: adopt it and watch it to its
-        end (True). It is gone too, or cannot be adopted (killed, then): its exit status is
-        lost; record that, counted by the policy as a failure (False; the control state says
-        whether to run it again)."""
-        from conmon import adopt as A
-
-        self.restarts = self._count()
-        if pidfd >= 0:
-            seized = A.seize(pid)
-            if not seized:
-                _signal.pidfd_send_signal(pidfd, _signal.SIGKILL)
-                select.select([pidfd], [], [])  # readable once it has exited
-            posix.close(pidfd)
-            if seized:
-                self._adopt(pid, stored)
-                return True
-            why = "its monitor died and it could not be adopted, so it was killed"
-        else:
-            why = "its monitor died, and it exited meanwhile"
-        report(f"conmon: the container's exit status is unknown: {why}")
-        A.forget_started()
-        self.control_fire(S.CONTAINER_EXITED)
-        record = P.ExitRecord(P.UNKNOWN_EXIT, finished_at=rfc3339nano(time.time_ns()),
-                              error=f"exit status unknown: {why}")
-        record.restart = self._decide_restart(record.exit_code)
-        try:
-            write_atomic(self.opts.exit_file, record.encode())
-        except OSError as exc:
-            report(f"conmon: cannot write the exit record {self.opts.exit_file!r}: {exc}")
-        return False
-
-    def _count(self) -> int:
-        from conmon import restart as R
-
-        return R.read_count(self.opts.restarts_file)[0]
-
-    def _adopt(self, pid: int, stored: dict[str, int]) -> None:
-        """Watch a running container we did not start: its pipes from the fd store, its exit
-        status through ptrace (conmon.adopt). Not a restart: the count stays."""
-        report(f"conmon: adopted the running container {pid} (its monitor died)")
-        self.pid = pid
-        self._listen()
-        self._watch_sigchld()
-        from conmon import adopt as A
-
-        out_r, err_r = (stored.pop(name, -1) for name in A.STDIO)
-        for fd in stored.values():
-            posix.close(fd)
-        # No fd store (it was full, or the unit was made without one): the container's own
-        # pipes, reopened through /proc (what it wrote meanwhile may have failed with EPIPE).
-        self._watch_created(out_r if out_r >= 0 else A.reopen_output(pid, 1),
-                            err_r if err_r >= 0 else A.reopen_output(pid, 2))  # fmt: skip
-        self._loop()
 
     def _done_without_run(self) -> int:
         """Nothing to run (a user stopped it; the policy gave up after a lost exit): clean
