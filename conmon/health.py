@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     import signal as _signal
     from collections.abc import Callable
 
-    from conmon.args import Options
     from conmon.monitor import Monitor
+    from conmon.protocol import Options
 
     Register = Callable[[int, int, Callable[[int, int], None]], None]
     Unregister = Callable[[int], None]
@@ -370,21 +370,13 @@ def on_unhealthy(mon: Monitor, action: str) -> None:
       whatever the policy says (a user's ``stopped`` still wins): one restart mechanism, the
       policy's count and back-off;
     - otherwise the same container is created and started again in place: :func:`recreate`.
+
+    The monitor's table (conmon.state.CONTROL) ignores it once the container is going down.
     """
-    if mon.status is not None or mon.kill_deadline is not None:
-        return  # already exiting, or a stop is under way
+    from conmon import state as S
+
     report(f"conmon: the container is unhealthy: {action}")
-    if action == "kill":
-        mon._signal_container(_signal.SIGKILL)
-        return
-    if action == "restart":
-        if mon.opts.service:
-            mon.health_restart = True
-        else:
-            mon.restart_pending = True
-        assert mon.health is not None
-        mon.health.next_due = None  # no checks while it goes down
-    mon._stop_container()
+    mon.control_fire(S.UNHEALTHY[action])
 
 
 def recreate(mon: Monitor) -> bool:
@@ -393,9 +385,7 @@ def recreate(mon: Monitor) -> bool:
     ``stopped``, or SIGTERM to the monitor) or that failed: its exit is then recorded as usual.
     The engine adopts the new pid from the pid file and counts the restarts written to
     ``restarted``."""
-    mon.restart_pending = False
-    mon.kill_deadline = None
-    if mon.stop_requested or (mon.opts.stopped_file and _exists(mon.opts.stopped_file)):
+    if mon.opts.stopped_file and _exists(mon.opts.stopped_file):
         return False
     opts = mon.opts
     argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
@@ -430,8 +420,6 @@ def recreate(mon: Monitor) -> bool:
         write_atomic("restarted", b"%d %s\n" % (mon.restarts, stamp))
     except OSError as exc:
         report(f"conmon: cannot record the restart: {exc}")
-    assert mon.health is not None
-    mon.health.start()
     return True
 
 

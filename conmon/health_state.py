@@ -83,7 +83,8 @@ def truncate_output(data: bytes) -> str:
 
 def format_health(health: Health) -> bytes:
     """Docker's ``State.Health`` as one JSON object (hand-formatted: no ``json`` here)."""
-    from conmon.record import json_string, rfc3339nano
+    from conmon.protocol import json_string
+    from conmon.record import rfc3339nano
 
     entries = [
         '{"Start": "%s", "End": "%s", "ExitCode": %d, "Output": %s}'  # noqa: UP031

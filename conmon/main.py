@@ -11,7 +11,7 @@ import _socket
 import posix
 import sys
 
-from conmon.args import Options, UsageError, parse_args
+from conmon.protocol import ATTACH, MONITOR_PID, Options, UsageError, parse_args, sync_monitor_pid
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -55,11 +55,11 @@ def _write_all(fd: int, data: bytes) -> None:
 def bind_attach() -> _socket.socket:
     """The listening attach socket, bound relative to the run dir (a short sun_path)."""
     try:  # noqa: SIM105 - contextlib costs the monitor memory
-        posix.unlink("attach")
+        posix.unlink(ATTACH)
     except FileNotFoundError:
         pass
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
-    sock.bind("attach")
+    sock.bind(ATTACH)
     sock.listen(16)
     return sock
 
@@ -77,16 +77,16 @@ def announce(opts: Options) -> _socket.socket:
     posix.chdir(opts.rundir)
     listener = bind_attach()
     me = posix.getpid()
-    fd = posix.open("monitor.pid.tmp", posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o644)
+    fd = posix.open(MONITOR_PID + ".tmp", posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o644)
     try:
         _write_all(fd, b"%d\n" % me)
     finally:
         posix.close(fd)
-    posix.rename("monitor.pid.tmp", "monitor.pid")
+    posix.rename(MONITOR_PID + ".tmp", MONITOR_PID)
     if opts.service:
         return listener  # no engine on the other end: systemd started us
     try:
-        _write_all(opts.sync_fd, b'{"monitor_pid": %d}\n' % me)
+        _write_all(opts.sync_fd, sync_monitor_pid(me))
     except OSError as exc:
         _report(f"conmon: writing to the sync fd: {exc}")  # engine gone; go on anyway
     return listener

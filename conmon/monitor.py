@@ -14,11 +14,12 @@ import posix
 import select
 import time
 
+from conmon import protocol as P
 from conmon import state as S
-from conmon.args import Options
 from conmon.framing import LineFramer
 from conmon.logs import JournaldLog, K8sFileLog, NoneLog, report
-from conmon.record import decode_wait_status, format_exit_record, json_string, write_atomic
+from conmon.protocol import Options
+from conmon.record import decode_wait_status, rfc3339nano, write_atomic
 from conmon.restart import EXIT_DONE, EXIT_RESTART
 
 TYPE_CHECKING = False  # `typing` is too heavy to import; mypy knows this name
@@ -35,12 +36,8 @@ if TYPE_CHECKING:
 else:
     import _signal  # `signal` would import `enum` (~0.7 MiB for the container's life)
 
-STDOUT_ID = 2
-STDERR_ID = 3
 READ_SIZE = 32 * 1024
 CLIENT_MAX_BEHIND = 4 * 1024 * 1024  # queued output after which a slow client is dropped
-GO = b"1"  # the engine's start signal on the start fd
-EXIT_FRAME = 4  # attach frame carrying the exit record (2 = stdout, 3 = stderr)
 STDIN_MAX_QUEUED = 1024 * 1024  # stop reading clients while the container lags this much
 DRAIN_TIMEOUT = 2.0  # seconds to wait for pipe EOF after the container's init exited
 FINAL_FLUSH_TIMEOUT = 1.0  # seconds to hand queued output to clients before closing them
@@ -77,9 +74,9 @@ class Client:
 class Monitor:
     """Runs one container from ``runtime create`` to the exit command."""
 
-    def __init__(self, opts: Options, listener: _socket.socket | None = None) -> None:
+    def __init__(self, opts: Options, listener: _socket.socket) -> None:
         self.opts = opts
-        self._bound = listener
+        self._bound = listener  # bound by conmon.main before the engine learns our pid
         self.state: S.State = S.CREATING
         self.epoll = select.epoll()
         self.handlers: dict[int, Handler] = {}
@@ -101,13 +98,11 @@ class Monitor:
         self.log: LogSink = NoneLog()
         self.events: list[S.Event] = []
         self.env = _runtime_env()
-        self.stop_requested = False  # SIGTERM: stop the container (systemctl stop)
+        # Stopping and restarting: the pure table S.CONTROL; only the SIGKILL timer is ours.
+        self.control: S.State = S.C_RUNNING
         self.kill_deadline: float | None = None
-        self.restart_next = False  # service mode: exit so that systemd restarts us
         # Healthchecks (conmon.health): only with --health-process.
         self.health: HealthRunner | None = None
-        self.restart_pending = False  # --health-on-failure=restart: re-create on exit
-        self.health_restart = False  # the same in service mode: exit for systemd to restart
         self.restarts = 0
 
     # -- start-up -------------------------------------------------------------------------
@@ -125,7 +120,7 @@ class Monitor:
         while chunk := posix.read(opts.start_fd, 4096):
             received += chunk
         posix.close(opts.start_fd)
-        if GO not in received:
+        if P.GO not in received:
             report("conmon: the engine went away before the start; nothing was created")
             return 4
         self._watch_sigchld()
@@ -148,9 +143,21 @@ class Monitor:
         across restarts because cleanup (the exit command) runs only on the last exit.
         Exit status: EXIT_RESTART asks systemd for another run, EXIT_DONE ends the unit.
         """
+        from conmon import adopt as A
         from conmon import restart as R
 
         opts = self.opts
+        stored = A.listen_fds()
+        if not R.exists(opts.exit_file):
+            # No record since the last start: the previous monitor died (kill -9, OOM).
+            pid, pidfd = A.find_previous()
+            if pid and A.take_over(self, pid, pidfd, stored):
+                return EXIT_RESTART if self._restart_next() else EXIT_DONE
+            if pid and not self._restart_next():
+                return self._done_without_run()
+        for fd in stored.values():
+            posix.close(fd)
+        A.remove_fds(tuple(stored))
         self.restarts, exited_ns = R.read_count(opts.restarts_file)
         if self.restarts:
             # Docker's back-off (see conmon.restart); the same boot: CLOCK_MONOTONIC holds.
@@ -158,13 +165,12 @@ class Monitor:
             report(f"conmon: restart {self.restarts}: back-off {R.backoff(self.restarts):.1f} s")
             time.sleep(delay)
         if R.exists(opts.stopped_file):  # stopped while a restart was pending
-            self._run_exit_command()
-            return EXIT_DONE
+            return self._done_without_run()
         self._listen()
         if opts.wait_attach and not self.restarts:
             self._wait_for_attach(opts.wait_attach)
         self._watch_sigchld()
-        if self.restarts:
+        if self.restarts or R.exists(P.PIDFILE):
             self._delete_previous()
         out_r, err_r = self._create()
         if not self.error:
@@ -174,9 +180,24 @@ class Monitor:
             if self.restarts:
                 self._run_exit_command()  # the engine is not waiting: clean up ourselves
             return EXIT_DONE
+        if self.control == S.AUTO_RESTART:  # the lost run's restart (_take_over) is this one
+            self.control_fire(S.RECREATED)
+        A.record_started(self.pid)
+        A.store_fds({"stdout": out_r, "stderr": err_r})
         self._watch_created(out_r, err_r)
         self._loop()
-        return EXIT_RESTART if self.restart_next else EXIT_DONE
+        return EXIT_RESTART if self._restart_next() else EXIT_DONE
+
+    def _restart_next(self) -> bool:
+        """Service mode: exit for systemd to run us again (the policy's or a health restart)."""
+        return self.control == S.AUTO_RESTART
+
+    def _done_without_run(self) -> int:
+        """Nothing to run (a user stopped it; the policy gave up after a lost exit): clean
+        up and end the unit. READY=1 first: an exit before it would be a 'protocol' failure."""
+        self._ready()
+        self._run_exit_command()
+        return EXIT_DONE
 
     def _watch_created(self, out_r: int, err_r: int) -> None:
         """The container exists: its output, OOM kills and health checks are ours to watch."""
@@ -209,6 +230,9 @@ class Monitor:
             report(f"conmon: runtime delete: {exc}")
         finally:
             posix.close(null)
+        from conmon.adopt import forget_started
+
+        forget_started()  # first: a monitor killed from here on finds no container to adopt
         try:  # noqa: SIM105
             posix.unlink(opts.exit_file)
         except OSError:
@@ -227,7 +251,7 @@ class Monitor:
     def _start_error(self) -> None:
         """Service mode: the engine reads the runtime's message from here."""
         try:
-            write_atomic(_join(self.opts.rundir, "start-error"), self.error.encode())
+            write_atomic(_join(self.opts.rundir, P.START_ERROR), self.error.encode())
         except OSError as exc:
             report(f"conmon: cannot write start-error: {exc}")
 
@@ -239,10 +263,6 @@ class Monitor:
             report(f"conmon: writing to the sync fd: {exc}")
 
     def _listen(self) -> None:
-        if self._bound is None:
-            from conmon.main import bind_attach
-
-            self._bound = bind_attach()
         sock = self._bound
         sock.setblocking(False)
         self.listener = sock
@@ -272,13 +292,13 @@ class Monitor:
         argv = [
             opts.runtime,
             *opts.runtime_args,
-            "--log=" + _join(opts.rundir, "runtime.log"),
+            "--log=" + _join(opts.rundir, P.RUNTIME_LOG),
             "--log-format=json",
             "create",
             "--bundle",
             opts.bundle,
             "--pid-file",
-            _join(opts.rundir, "pidfile"),
+            _join(opts.rundir, P.PIDFILE),
             opts.cid,
         ]
         actions = [
@@ -308,7 +328,7 @@ class Monitor:
     def _start(self) -> None:
         opts = self.opts
         argv = [opts.runtime, *opts.runtime_args,
-                "--log=" + _join(opts.rundir, "runtime.log"), "--log-format=json",
+                "--log=" + _join(opts.rundir, P.RUNTIME_LOG), "--log-format=json",
                 "start", opts.cid]
         spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
         null = posix.open("/dev/null", posix.O_RDWR | posix.O_CLOEXEC)
@@ -331,7 +351,7 @@ class Monitor:
 
     def _read_pidfile(self) -> None:
         try:
-            with open("pidfile") as f:
+            with open(P.PIDFILE) as f:
                 self.pid = int(f.read().strip())
         except (OSError, ValueError) as exc:
             self.error = f"runtime create succeeded but its pid file is unusable: {exc}"
@@ -391,7 +411,7 @@ class Monitor:
                 timeout = left if timeout < 0 else min(timeout, left)
                 if left == 0.0:
                     self.kill_deadline = None
-                    self._signal_container(_signal.SIGKILL)
+                    self.control_fire(S.KILL_TIMEOUT)
             if self.health is not None:
                 timeout = self._health_timeout(timeout)
             ready = self.epoll.poll(timeout)
@@ -421,15 +441,13 @@ class Monitor:
             if self.opts.service:
                 self._ready()
             else:
-                self._sync(b'{"pid": %d}\n' % self.pid)
+                self._sync(P.sync_pid(self.pid))
                 posix.close(self.opts.sync_fd)
-            if self.stop_requested:
-                self._stop_container()
         elif action == S.REPORT_ERROR:
             if self.opts.service:
                 self._start_error()
             else:
-                self._sync(('{"error": %s}\n' % json_string(self.error)).encode())  # noqa: UP031
+                self._sync(P.sync_error(self.error))
                 posix.close(self.opts.sync_fd)
             self._close_clients()
         elif action == S.MARK_OOM:
@@ -443,7 +461,7 @@ class Monitor:
         elif action == S.CLOSE_CLIENTS:
             self._close_clients()
         elif action == S.RUN_EXIT_COMMAND:
-            if not self.restart_next:  # cleanup only after the last run
+            if not self._restart_next():  # cleanup only after the last run
                 self._run_exit_command()
             self.fire(S.EXIT_COMMAND_DONE)
 
@@ -456,7 +474,7 @@ class Monitor:
                 got += chunk
         except BlockingIOError:
             pass
-        if _signal.SIGTERM in got and not self.stop_requested:
+        if _signal.SIGTERM in got:
             self._on_stop_request()
         while True:
             try:
@@ -465,8 +483,12 @@ class Monitor:
                 return
             if pid == 0:
                 return
+            if posix.WIFSTOPPED(status):
+                self._traced_stop(pid, status)
+                continue
             if pid == self.pid and self.status is None:
-                if self.restart_pending and self._recreate():
+                self.control_fire(S.CONTAINER_EXITED)  # a health restart may recreate it
+                if self.control == S.C_RUNNING:
                     continue
                 self.status = status
                 self.finished_ns = time.time_ns()
@@ -476,6 +498,12 @@ class Monitor:
             elif self.health is not None:
                 self.health.reaped(pid, status)
 
+    def _traced_stop(self, pid: int, status: int) -> None:
+        """Only an adopted container is traced (conmon.adopt): a signal or group stop."""
+        from conmon.adopt import resume
+
+        resume(pid, status)
+
     def _on_output(self, fd: int, mask: int) -> None:
         try:
             data = posix.read(fd, READ_SIZE)
@@ -484,13 +512,14 @@ class Monitor:
         framer = self.framers[fd]
         if data:
             self._emit(framer.feed(data))
-            self._broadcast(STDOUT_ID if framer.stream == "stdout" else STDERR_ID, data)
+            self._broadcast(P.STDOUT if framer.stream == "stdout" else P.STDERR, data)
             return
         self._emit(framer.finish())
         del self.framers[fd]
         self._unregister(fd)
         posix.close(fd)
-        if not self.framers and not self.restart_pending:
+        if not self.framers and not (S.is_restarting(self.control) and not self.opts.service):
+            # (a health restart in place brings new pipes)
             self.fire(S.STDIO_EOF)
 
     def _emit(self, records: list[Record]) -> None:
@@ -579,17 +608,17 @@ class Monitor:
 
         tick(self)
 
-    def _recreate(self) -> bool:
+    def _recreate(self) -> None:
         from conmon.health import recreate
 
-        return recreate(self)
+        self.control_fire(S.RECREATED if recreate(self) else S.NO_RESTART)
 
     # -- attach clients -------------------------------------------------------------------
 
     def _broadcast(self, stream_id: int, data: bytes) -> None:
         if not self.clients:
             return
-        frame = bytes((stream_id,)) + data
+        frame = P.frame(stream_id, data)
         for client in list(self.clients.values()):
             if client.out:
                 self._queue(client, frame)
@@ -657,7 +686,7 @@ class Monitor:
             self.listener.close()
             self.listener = None
             try:  # noqa: SIM105
-                posix.unlink("attach")
+                posix.unlink(P.ATTACH)
             except OSError:
                 pass
 
@@ -733,17 +762,17 @@ class Monitor:
             watch.close()
             self.oom_watch = None
         code, sig = decode_wait_status(self.status)
-        record = format_exit_record(
-            code, sig, self.oom_killed, self.finished_ns, self.log.errors, self.oom_seen_ns
-        )
+        record = P.ExitRecord(code, sig, self.oom_killed, rfc3339nano(self.finished_ns),
+                              self.log.errors, self.oom_seen_ns)  # fmt: skip
         if self.opts.service:
-            record = self._decide_restart(code, record)
+            record.restart = self._decide_restart(code)
+        data = record.encode()
         try:
-            write_atomic(self.opts.exit_file, record)
+            write_atomic(self.opts.exit_file, data)
         except OSError as exc:
             report(f"conmon: cannot write the exit record {self.opts.exit_file!r}: {exc}")
         # Attached clients get the record in-band: with --rm the file is gone soon after.
-        self._broadcast(EXIT_FRAME, record)
+        self._broadcast(P.EXIT, data)
         if self.slow_clients:
             report(f"conmon: {self.slow_clients} slow attach client(s) were dropped")
 
@@ -773,13 +802,26 @@ class Monitor:
         """SIGTERM (systemctl stop, shutdown; KillMode=mixed): stop the container, no restart.
         Not a user's `stop` for unless-stopped (only the engine's stop marks that): at
         shutdown systemd stops every unit, and those containers must come back at boot."""
-        self.stop_requested = True
-        if self.pid > 0 and self.status is None and self.state != S.CREATING:
-            self._stop_container()
+        self.control_fire(S.STOP)
 
-    def _stop_container(self) -> None:
-        self._signal_container(self.opts.stop_signal)
-        self.kill_deadline = time.monotonic() + self.opts.stop_timeout
+    def control_fire(self, event: S.Event) -> None:
+        """Feed the stop/restart table (S.CONTROL) and perform its actions, in order."""
+        self.control, actions = S.control(self.control, event)
+        for action in actions:
+            if action == S.SIGNAL_STOP:
+                self._signal_container(self.opts.stop_signal)
+            elif action == S.SIGNAL_KILL:
+                self._signal_container(_signal.SIGKILL)
+            elif action == S.ARM_KILL_TIMER:
+                self.kill_deadline = time.monotonic() + self.opts.stop_timeout
+            elif action == S.DISARM_KILL_TIMER:
+                self.kill_deadline = None
+            elif action == S.PAUSE_CHECKS and self.health is not None:
+                self.health.next_due = None
+            elif action == S.RESUME_CHECKS and self.health is not None:
+                self.health.start()
+            elif action == S.RECREATE and not self.opts.service:
+                self._recreate()  # service mode: the exit record asks systemd for the run
 
     def _signal_container(self, signum: int) -> None:
         if self.pid <= 0 or self.status is not None:
@@ -789,24 +831,27 @@ class Monitor:
         except ProcessLookupError:
             pass
 
-    def _decide_restart(self, code: int, record: bytes) -> bytes:
+    def _decide_restart(self, code: int) -> bool:
         """Service mode: restart or not (pure rule in conmon.restart); the count is written
         before the record so that a crash in between cannot lose a restart."""
         from conmon import restart as R
 
         opts = self.opts
-        stopped = self.stop_requested or R.exists(opts.stopped_file)
-        self.restart_next = (self.health_restart and not stopped) or R.wants_restart(
-            opts.restart, opts.restart_max, self.restarts, code, stopped)
-        if self.restart_next:
-            try:
-                record_ns = time.monotonic_ns()
-                write_atomic(opts.restarts_file, R.format_count(self.restarts + 1, record_ns))
-            except OSError as exc:
-                report(f"conmon: cannot write the restart count: {exc}; not restarting")
-                self.restart_next = False
-        flag = b', "restart": true}\n' if self.restart_next else b', "restart": false}\n'
-        return record.rstrip()[:-1] + flag
+        stopped = S.is_stopped(self.control) or R.exists(opts.stopped_file)
+        forced = self.control == S.AUTO_RESTART  # a health restart
+        if stopped or not (forced or R.wants_restart(
+                opts.restart, opts.restart_max, self.restarts, code, stopped)):  # fmt: skip
+            self.control_fire(S.NO_RESTART)
+            return False
+        try:
+            record_ns = time.monotonic_ns()
+            write_atomic(opts.restarts_file, R.format_count(self.restarts + 1, record_ns))
+        except OSError as exc:
+            report(f"conmon: cannot write the restart count: {exc}; not restarting")
+            self.control_fire(S.NO_RESTART)
+            return False
+        self.control_fire(S.RESTART_WANTED)
+        return True
 
 
 def _runtime_env() -> dict[bytes, bytes]:
@@ -833,7 +878,7 @@ def _noop_handler(signum: int, frame: object) -> None:
 def _runtime_error(code: int, err_fd: int, verb: str = "create") -> str:
     """The runtime's own error message: the last error in its JSON log, else its stderr."""
     try:
-        with open("runtime.log", "rb") as f:
+        with open(P.RUNTIME_LOG, "rb") as f:
             lines = f.read().splitlines()
     except OSError:
         lines = []

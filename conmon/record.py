@@ -1,4 +1,5 @@
-"""Exit record and timestamps, formatted by hand (``json``/``datetime`` are too heavy here)."""
+"""Timestamps, wait statuses and atomic writes by hand (``json``/``datetime``/``os`` are too heavy
+here); the exit record itself is :class:`conmon.protocol.ExitRecord`."""
 
 from __future__ import annotations
 
@@ -29,33 +30,6 @@ def decode_wait_status(status: int) -> tuple[int, int]:
     if posix.WIFEXITED(status):
         return posix.WEXITSTATUS(status), 0
     raise ValueError(f"wait status {status:#x} is neither an exit nor a signal")
-
-
-def format_exit_record(
-    exit_code: int,
-    signal: int,
-    oom_killed: bool,
-    finished_at_ns: int,
-    log_errors: int,
-    oom_seen_monotonic_ns: int = 0,
-) -> bytes:
-    """The exit record: one JSON object and a newline.
-
-    `oom_seen_monotonic_ns` is CLOCK_MONOTONIC when the OOM event reached the monitor (0: no
-    event; an OOM found only by the counter at exit), comparable with the kernel log's stamps.
-    """
-    return (
-        '{"exit_code": %d, "signal": %d, "oom_killed": %s, "finished_at": "%s", '  # noqa: UP031
-        '"log_errors": %d, "oom_seen_monotonic_ns": %d}\n'
-        % (
-            exit_code,
-            signal,
-            "true" if oom_killed else "false",
-            rfc3339nano(finished_at_ns),
-            log_errors,
-            oom_seen_monotonic_ns,
-        )
-    ).encode()
 
 
 def _dirname(path: str) -> str:
@@ -97,17 +71,3 @@ def preallocate(path: str, size: int = 4096) -> None:
     finally:
         posix.close(fd)
 
-
-def json_string(text: str) -> str:
-    """A JSON string literal (quotes included) without importing ``json``."""
-    out = ['"']
-    for ch in text:
-        o = ord(ch)
-        if ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif o < 0x20 or o == 0x7F:
-            out.append("\\u%04x" % o)  # noqa: UP031
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import selectors
 import socket
 
+from conmon import protocol as P
 from supervisor.errors import RuntimeFailed
+from supervisor.monitor import exit_record
 from supervisor.state import ExitRecord
-
-STDOUT, STDERR, EXIT = 2, 3, 4
-_MAX_FRAME = 1 << 17
 
 
 class AttachClient:
@@ -27,7 +25,7 @@ class AttachClient:
         dirfd = os.open(rundir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
         try:
-            sock.connect(f"/proc/self/fd/{dirfd}/attach")
+            sock.connect(f"/proc/self/fd/{dirfd}/{P.ATTACH}")
         except OSError as exc:
             sock.close()
             raise RuntimeFailed(f"cannot attach to the container: {exc.strerror}") from exc
@@ -59,22 +57,16 @@ class AttachClient:
 
     def _on_frame(self, out_fd: int, err_fd: int) -> bool:
         try:
-            frame = self.sock.recv(_MAX_FRAME)
+            frame = self.sock.recv(P.MAX_FRAME)
         except ConnectionResetError:
             return False
         if not frame:
             return False
         kind, data = frame[0], frame[1:]
-        if kind == EXIT:
-            d = json.loads(data)
-            self.exit_record = ExitRecord(
-                int(d["exit_code"]),
-                d.get("signal"),
-                bool(d.get("oom_killed")),
-                str(d.get("finished_at", "")),
-            )
+        if kind == P.EXIT:
+            self.exit_record = exit_record(P.decode_exit(data))
         else:
-            _write_all(out_fd if kind == STDOUT else err_fd, data)
+            _write_all(out_fd if kind == P.STDOUT else err_fd, data)
         return True
 
     def _on_stdin(self, stdin_fd: int | None) -> bool:

@@ -179,8 +179,10 @@ class Engine:
             changes["restart_count"] = count
         if changes:
             row = self.store.update_container(row.id, **changes)
-        if rec is None or not rec.restart:
+        if rec is not None and not rec.restart:
             return row, rec, False
+        # No record: the monitor runs, or died and systemd is starting the next one, which
+        # adopts the container or records its lost exit (conmon.adopt).
         if alive(row.monitor_pid, row.monitor_start) or self._unit_alive(R.unit_name(row.id)):
             return row, None, True  # between two runs
         # The unit is gone, so what it left is final; it may have run to the end since the

@@ -15,9 +15,10 @@ import select
 import subprocess
 from typing import TYPE_CHECKING, Any
 
+from conmon.protocol import GO, SyncMessage, decode_sync
 from supervisor.engine import Started, enter_split_supervisor
 from supervisor.errors import RuntimeFailed, ScopeboxError
-from supervisor.monitor import exit_error, monitor_argv
+from supervisor.monitor import exit_error, monitor_command, monitor_options, service_options
 from supervisor.procs import start_time
 from supervisor.restarts import stopped_file
 from supervisor.state import Status
@@ -27,7 +28,6 @@ from supervisor.timefmt import now_rfc3339
 if TYPE_CHECKING:
     from supervisor.engine import Engine
 
-GO = b"1"
 ATTACH_WAIT_S = 10  # service mode: how long the first run waits for a foreground `run`
 
 
@@ -133,8 +133,9 @@ class PendingMonitor:
             for k, v in os.environ.items()
             if k.startswith("SCOPEBOX_") or k in ("PATH", "LANG", "LC_ALL")
         }
-        argv = monitor_argv(paths, row, engine.runtime_argv(row))
-        argv += [f"--sync-fd={sync_w}", f"--start-fd={start_r}"]
+        opts = monitor_options(paths, row, engine.runtime_argv(row))
+        opts.sync_fd, opts.start_fd = sync_w, start_r
+        argv = monitor_command(opts)
         try:
             # In the persistent dir: what the monitor reports must outlive the run dir.
             with open(os.path.join(paths.container_dir(row.id), "monitor.log"), "ab") as log:
@@ -161,7 +162,7 @@ class PendingMonitor:
         """Wait for the monitor's pid (its first sync line)."""
         try:
             self._proc.wait()  # the first process forks the real monitor and exits at once
-            pid = int(_read_msg(self._sync)["monitor_pid"])
+            pid = _read_msg(self._sync).monitor_pid
         except BaseException:
             self.abort()
             raise
@@ -197,9 +198,9 @@ class Monitor:
             msg = _read_msg(self._sync)
         finally:
             self._sync.close()
-        if "error" in msg:
-            raise exit_error(str(msg["error"]))
-        return int(msg["pid"])
+        if msg.error is not None:
+            raise exit_error(msg.error)
+        return msg.pid
 
     def abort(self) -> None:
         if self._start_w >= 0:
@@ -214,14 +215,14 @@ class Monitor:
         _wait_pid_gone(self.pid, self.started, 30)
 
 
-def _read_msg(sync: Any) -> dict[str, Any]:
+def _read_msg(sync: Any) -> SyncMessage:
     line = sync.readline()
     if not line:
         raise RuntimeFailed("the container monitor exited before reporting (see monitor.log)")
-    msg = json.loads(line)
-    if not isinstance(msg, dict):
-        raise RuntimeFailed(f"unexpected message from the monitor: {line!r}")
-    return msg
+    try:
+        return decode_sync(line)
+    except ValueError:
+        raise RuntimeFailed(f"unexpected message from the monitor: {line!r}") from None
 
 
 def write_bundle_config(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
@@ -280,7 +281,11 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     except BaseException:
         engine._teardown(row)
         raise
-    argv = monitor_argv(paths, row, engine.runtime_argv(row)) + R.monitor_service_args(paths, row)
+    opts = monitor_options(paths, row, engine.runtime_argv(row))
+    service_options(opts, paths, row)
+    if attach:
+        opts.wait_attach = ATTACH_WAIT_S
+    argv = monitor_command(opts)
     env = [
         f"{k}={v}"
         for k, v in os.environ.items()
@@ -292,8 +297,6 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     unit = R.unit_name(row.id)
     sd = engine.systemd()
     client = None
-    if attach:
-        argv.append(f"--wait-attach={ATTACH_WAIT_S}")
     try:
         props = R.service_properties(row, argv, env)
         job = sd.start_transient_unit(unit, props, timeout=R.START_TIMEOUT_S, wait=False)

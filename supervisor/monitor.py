@@ -7,9 +7,10 @@ import json
 import os
 import sys
 
+from conmon import protocol
 from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed, ScopeboxError
 from supervisor.paths import Paths
-from supervisor.restarts import stopped_file
+from supervisor.restarts import policy_of, restarts_file, stopped_file
 from supervisor.state import ExitRecord
 from supervisor.store import ContainerRow
 
@@ -24,20 +25,25 @@ CLEANUP_BOOT = (
 MONITOR_FLAGS = ("-I", "-S")  # isolated, no site-packages: the monitor needs the stdlib only
 
 
+def exit_record(rec: protocol.ExitRecord) -> ExitRecord:
+    """The engine's view of the monitor's exit record."""
+    return ExitRecord(
+        exit_code=rec.exit_code,
+        signal=rec.signal,
+        oom_killed=rec.oom_killed,
+        finished_at=rec.finished_at,
+        log_errors=rec.log_errors,
+        restart=bool(rec.restart),
+        error=rec.error,
+    )
+
+
 def read_exit_record(path: str) -> ExitRecord | None:
     try:
         with open(path, "rb") as f:
-            d = json.loads(f.read())
+            return exit_record(protocol.decode_exit(f.read()))
     except (OSError, ValueError):
         return None
-    return ExitRecord(
-        exit_code=int(d["exit_code"]),
-        signal=d.get("signal"),
-        oom_killed=bool(d.get("oom_killed", False)),
-        finished_at=str(d.get("finished_at", "")),
-        log_errors=int(d.get("log_errors", 0)),
-        restart=bool(d.get("restart", False)),
-    )
 
 
 def runtime_message(stderr: str) -> str:
@@ -53,6 +59,9 @@ def runtime_message(stderr: str) -> str:
 
 
 def log_error_text(rec: ExitRecord, cdir: str) -> str:
+    """State.Error of an exit: why its status is unknown, or the monitor's log failures."""
+    if rec.error:
+        return rec.error
     if not rec.log_errors:
         return ""
     return f"{rec.log_errors} log write(s) failed; see {os.path.join(cdir, 'monitor.log')}"
@@ -87,59 +96,60 @@ def monitor_python() -> str:
     return sys.executable
 
 
-def health_args(paths: Paths, row: ContainerRow) -> list[str]:
+def _health_options(opts: protocol.Options, paths: Paths, row: ContainerRow) -> None:
     """The monitor's healthcheck arguments (it runs the checks on its own loop)."""
     hc = row.config["healthcheck"]
-    cdir = paths.container_dir(row.id)
-    argv = [
-        f"--health-process={os.path.join(paths.container_rundir(row.id), 'health-process.json')}",
-        f"--health-file={os.path.join(cdir, 'health.json')}",
-        f"--health-interval-ns={hc['Interval']}",
-        f"--health-timeout-ns={hc['Timeout']}",
-        f"--health-start-period-ns={hc['StartPeriod']}",
-        f"--health-retries={hc['Retries']}",
-        f"--health-on-failure={hc['OnFailure']}",
-        f"--health-events={'journald' if row.config['cgroup_manager'] == 'systemd' else 'none'}",
-    ]
+    opts.health_process = os.path.join(paths.container_rundir(row.id), "health-process.json")
+    opts.health_file = os.path.join(paths.container_dir(row.id), "health.json")
+    opts.health_interval_ns = int(hc["Interval"])
+    opts.health_timeout_ns = int(hc["Timeout"])
+    opts.health_start_period_ns = int(hc["StartPeriod"])
+    opts.health_retries = int(hc["Retries"])
+    opts.health_on_failure = str(hc["OnFailure"])
+    opts.health_events = "journald" if row.config["cgroup_manager"] == "systemd" else "none"
     notify = os.environ.get("NOTIFY_SOCKET", "")
     if row.config.get("sdnotify") == "healthy" and notify:
-        argv.append(f"--health-notify-socket={notify}")
-    return argv
+        opts.health_notify_socket = notify
 
 
-def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> list[str]:
+def monitor_options(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> protocol.Options:
+    """The monitor's arguments for this container (the caller adds the fds or service mode)."""
     cfg = row.config
     lo = cfg["log_opts"]
-    argv = [
-        monitor_python(),
-        *MONITOR_FLAGS,
-        "-c",
-        MONITOR_BOOT,
-        PACKAGE_ROOT,
-        f"--cid={row.id}",
-        f"--name={row.name}",
-        f"--bundle={paths.container_dir(row.id)}",
-        f"--rundir={paths.container_rundir(row.id)}",
-        f"--exit-file={paths.exit_file(row.id)}",
-        f"--runtime={runtime_argv[0]}",
-        *(f"--runtime-arg={a}" for a in runtime_argv[1:]),
-        f"--log-driver={cfg['log_driver']}",
-        f"--log-path={lo['path'] or paths.log_file(row.id)}",
-        f"--log-max-size={lo['max_size']}",
-        f"--log-max-file={lo['max_file']}",
-        # How the monitor itself stops the container (systemctl stop of its unit,
-        # --health-on-failure), and the engine's mark that a user stopped it.
-        f"--stop-signal={cfg['stop_signal']}",
-        f"--stop-timeout={cfg['stop_timeout']}",
-        f"--stopped-file={stopped_file(paths, row.id)}",
-    ]
-    if lo["tag"]:
-        argv.append(f"--log-tag={lo['tag']}")
-    if cfg["options"]["interactive"]:
-        argv.append("--stdin")
+    opts = protocol.Options()
+    opts.cid = row.id
+    opts.name = row.name
+    opts.bundle = paths.container_dir(row.id)
+    opts.rundir = paths.container_rundir(row.id)
+    opts.exit_file = paths.exit_file(row.id)
+    opts.runtime, *opts.runtime_args = runtime_argv
+    opts.log_driver = cfg["log_driver"]
+    opts.log_path = lo["path"] or paths.log_file(row.id)
+    opts.log_max_size = int(lo["max_size"])
+    opts.log_max_file = int(lo["max_file"])
+    opts.log_tag = lo["tag"] or ""
+    # How the monitor itself stops the container (systemctl stop of its unit,
+    # --health-on-failure), and the engine's mark that a user stopped it.
+    opts.stop_signal = int(cfg["stop_signal"])
+    opts.stop_timeout = int(cfg["stop_timeout"])
+    opts.stopped_file = stopped_file(paths, row.id)
+    opts.stdin = bool(cfg["options"]["interactive"])
     if cfg.get("healthcheck"):
-        argv += health_args(paths, row)
+        _health_options(opts, paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
-    exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
-    argv += [f"--exit-command={a}" for a in exit_cmd]
-    return argv
+    opts.exit_command = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
+    return opts
+
+
+def service_options(opts: protocol.Options, paths: Paths, row: ContainerRow) -> None:
+    """Service mode (a restart policy): the monitor is scopebox-<id>.service's main process."""
+    policy = policy_of(row)
+    opts.service = True
+    opts.restart = policy.name
+    opts.restart_max = policy.max_retries
+    opts.restarts_file = restarts_file(paths, row.id)
+
+
+def monitor_command(opts: protocol.Options) -> list[str]:
+    return [monitor_python(), *MONITOR_FLAGS, "-c", MONITOR_BOOT, PACKAGE_ROOT,
+            *protocol.format_args(opts)]  # fmt: skip

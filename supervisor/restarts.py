@@ -92,18 +92,6 @@ def read_pid(path: str) -> int:
         return 0
 
 
-def monitor_service_args(paths: Paths, row: ContainerRow) -> list[str]:
-    """What the monitor needs beyond the scope protocol's arguments to run as the unit
-    (stop signal, timeout and `stopped` are in every monitor's arguments)."""
-    policy = policy_of(row)
-    return [
-        "--service",
-        f"--restart={policy.name}",
-        f"--restart-max={policy.max_retries}",
-        f"--restarts-file={restarts_file(paths, row.id)}",
-    ]
-
-
 def service_properties(row: ContainerRow, argv: list[str], env: list[str]) -> list[Any]:
     """StartTransientUnit properties of scopebox-<id>.service.
 
@@ -125,6 +113,8 @@ def service_properties(row: ContainerRow, argv: list[str], env: list[str]) -> li
         ("RestartPreventExitStatus", ("(aiai)", done)),
         ("SuccessExitStatus", ("(aiai)", done)),
         ("KillMode", ("s", "mixed")),
+        # The container's output pipes outlive a monitor killed by a signal (conmon.adopt).
+        ("FileDescriptorStoreMax", ("u", 4)),
         ("Delegate", ("b", True)),
         ("TimeoutStartUSec", ("t", START_TIMEOUT_S * USEC)),
         ("TimeoutStopUSec", ("t", (int(row.config["stop_timeout"]) + 30) * USEC)),

@@ -44,6 +44,7 @@ class ExitRecord:
     finished_at: str
     log_errors: int = 0
     restart: bool = False  # the monitor exits to be restarted by systemd (a service)
+    error: str = ""  # why the exit status is unknown (the monitor's record says)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def test_entry_point_needs_only_builtins_before_the_first_sync_line() -> None:
     before = loaded_modules("pass")
     mods = loaded_modules("import conmon.main")
     # _socket too: the attach socket must be listening before the engine learns our pid.
-    assert mods - before == {"conmon", "conmon.main", "conmon.args", "__future__", "_socket"}
+    assert mods - before == {"conmon", "conmon.main", "conmon.protocol", "__future__", "_socket"}
 
 
 def test_monitor_imports_stay_lean() -> None:

@@ -1,4 +1,4 @@
-"""conmon.record and conmon.args: exit record, timestamps, argument parsing."""
+"""conmon.record and conmon.protocol: exit record, timestamps, argument parsing."""
 
 from __future__ import annotations
 
@@ -12,14 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conmon.args import UsageError, parse_args
-from conmon.record import (
-    decode_wait_status,
-    format_exit_record,
-    json_string,
-    rfc3339nano,
-    write_atomic,
-)
+from conmon.protocol import ExitRecord, UsageError, json_string, parse_args
+from conmon.record import decode_wait_status, rfc3339nano, write_atomic
 
 CID = "0123456789abcdef" * 4
 
@@ -55,7 +49,7 @@ def test_decode_wait_status_from_real_children() -> None:
 
 
 def test_exit_record_is_the_documented_json() -> None:
-    rec = format_exit_record(137, 9, True, 1_795_411_464 * 10**9 + 5, 3, 42)
+    rec = ExitRecord(137, 9, True, rfc3339nano(1_795_411_464 * 10**9 + 5), 3, 42).encode()
     assert rec.endswith(b"\n")
     assert json.loads(rec) == {
         "exit_code": 137,

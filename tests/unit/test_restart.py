@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conmon import restart as R
-from conmon.args import UsageError as ArgsError
-from conmon.args import parse_args
+from conmon.protocol import UsageError as ArgsError
+from conmon.protocol import parse_args
 from supervisor.errors import UsageError
 from supervisor.restarts import RestartPolicy, parse_policy
 
