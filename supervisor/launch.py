@@ -132,7 +132,9 @@ class PendingMonitor:
             for k, v in os.environ.items()
             if k.startswith("SCOPEBOX_") or k in ("PATH", "LANG", "LC_ALL")
         }
-        argv = monitor_argv(paths, row, engine.runtime_argv(row))
+        argv = monitor_argv(
+            paths, row, engine.runtime_argv(row), engine.settings.global_flags(paths=False)
+        )
         argv += [f"--sync-fd={sync_w}", f"--start-fd={start_r}"]
         try:
             # In the persistent dir: what the monitor reports must outlive the run dir.
@@ -278,7 +280,9 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     except BaseException:
         engine._teardown(row)
         raise
-    argv = monitor_argv(paths, row, engine.runtime_argv(row)) + R.monitor_service_args(paths, row)
+    globals = engine.settings.global_flags(paths=False)
+    argv = monitor_argv(paths, row, engine.runtime_argv(row), globals)
+    argv += R.monitor_service_args(paths, row)
     env = [
         f"{k}={v}"
         for k, v in os.environ.items()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 
 from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed, ScopeboxError
 from supervisor.paths import Paths
@@ -107,7 +108,11 @@ def health_args(paths: Paths, row: ContainerRow) -> list[str]:
     return argv
 
 
-def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> list[str]:
+def monitor_argv(
+    paths: Paths, row: ContainerRow, runtime_argv: list[str], globals: Sequence[str] = ()
+) -> list[str]:
+    """`globals`: the engine's other global flags (--runtime, --cgroup-manager) for the exit
+    command, which runs isolated (-I -S) and must see the same store and manager."""
     cfg = row.config
     lo = cfg["log_opts"]
     argv = [
@@ -140,6 +145,7 @@ def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> li
     if cfg.get("healthcheck"):
         argv += health_args(paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
-    exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
+    settings = ["--root", paths.root, "--runroot", paths.runroot, *globals]
+    exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, *settings, row.id]
     argv += [f"--exit-command={a}" for a in exit_cmd]
     return argv

@@ -7,6 +7,7 @@ import argparse
 from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
+from supervisor.settings import Settings
 
 
 class _NoTty(argparse.Action):
@@ -14,7 +15,7 @@ class _NoTty(argparse.Action):
         raise UsageError("-t/--tty is not supported by scopebox yet")
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     from supervisor.execute import ExecOptions, exec_in
 
     p = new_parser("exec", "Run a command in a running container.")
@@ -28,5 +29,5 @@ def main(argv: list[str]) -> int:
     p.add_argument("command", nargs=argparse.REMAINDER)
     ns = p.parse_args(argv)
     opts = ExecOptions(ns.command, ns.env, ns.user, ns.workdir, ns.interactive, ns.detach)
-    with engine() as eng:
+    with engine(settings) as eng:
         return exec_in(eng, ns.container, opts)

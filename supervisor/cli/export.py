@@ -9,16 +9,17 @@ import tempfile
 from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("export", "Write a container's filesystem to a tar archive.")
     p.add_argument("-o", "--output")
     p.add_argument("container")
     ns = p.parse_args(argv)
     if ns.output is None and sys.stdout.isatty():
         raise UsageError("refusing to write an archive to a terminal: use -o or redirect")
-    with engine() as eng:
+    with engine(settings) as eng:
         if ns.output is None:
             with os.fdopen(os.dup(1), "wb") as out:
                 eng.export(ns.container, out)

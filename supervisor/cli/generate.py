@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
-from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
-from units.unitfile import UnitSyntaxError
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     if not argv or argv[0] != "systemd":
         if argv and argv[0] in ("-h", "--help"):
             print("usage: scopebox generate systemd [OPTIONS] CONTAINER")
             return 0
         raise UsageError("scopebox generate: the only generator is 'systemd'")
-    return _systemd(argv[1:])
+    return _systemd(argv[1:], settings)
 
 
-def _systemd(argv: list[str]) -> int:
+def _systemd(argv: list[str], settings: Settings) -> int:
     from supervisor import unitgen
 
     p = new_parser("generate systemd", "Print a systemd unit that runs a container.")
@@ -47,36 +45,16 @@ def _systemd(argv: list[str]) -> int:
         separator=ns.separator,
         no_header=ns.no_header,
     )
-    with engine() as eng:
-        row = eng.find(ns.container)
-        ctr = unitgen.Container(
-            id=row.id,
-            name=row.name,
-            config=row.config,
-            runroot=eng.paths.runroot,
-            globals=unitgen.global_flags(dict(os.environ)),
-        )
-    policy = row.config["options"].get("restart") or "no"
-    if not ns.new and policy != "no":
-        # Podman's warning (#15284): two supervisors of one container fight at shutdown
-        print(
-            f"Warning: container {row.name} has restart policy {policy!r}: recreate it without"
-            " one and let systemd restart it (Restart= in the unit)",
-            file=sys.stderr,
-        )
-    try:
-        ver = version("scopebox")
-    except PackageNotFoundError:
-        ver = "unknown"
-    try:
-        name, text = unitgen.render(ctr, opts, unitgen.scopebox_binary(), ver)
-    except UnitSyntaxError as exc:
-        raise UsageError(f"cannot write the unit: {exc}") from exc
+    from supervisor.api import units
+
+    unit = units.generate_systemd(settings, ns.container, opts)
+    if unit.warning:
+        print(f"Warning: {unit.warning}", file=sys.stderr)
     if not ns.files:
-        print(text, end="")
+        print(unit.text, end="")
         return 0
-    path = os.path.abspath(f"{name}.service")
+    path = os.path.abspath(f"{unit.name}.service")
     with open(path, "w") as f:
-        f.write(text)
+        f.write(unit.text)
     print(path)
     return 0

@@ -9,17 +9,18 @@ from supervisor import images
 from supervisor.cli.common import engine, print_json, render_each
 from supervisor.cli.main import new_parser
 from supervisor.errors import NotFoundError
+from supervisor.settings import Settings
 from supervisor.views import inspect_image
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("image inspect", "Show an image's configuration and layers.")
     p.add_argument("-f", "--format")
     p.add_argument("images", nargs="+")
     ns = p.parse_args(argv)
     out: list[dict[str, Any]] = []
     code = 0
-    with engine() as eng:
+    with engine(settings) as eng:
         for ref in ns.images:
             try:
                 out.append(inspect_image(images.resolve(eng.store, ref), eng.paths))

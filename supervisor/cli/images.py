@@ -6,6 +6,7 @@ from collections import Counter
 
 from supervisor.cli.common import engine, print_table
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 from supervisor.views import image_items, image_json
 
 DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
@@ -21,7 +22,7 @@ HEADER = {
 }
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("images", "List images.")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("-a", "--all", action="store_true", help="also intermediate images (none here)")
@@ -30,7 +31,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("reference", nargs="?")
     ns = p.parse_args(argv)
-    with engine() as eng:
+    with engine(settings) as eng:
         imgs = eng.store.list_images()
         used = Counter(c.image_id for c in eng.store.list_containers())
     if ns.reference:

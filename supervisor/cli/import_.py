@@ -5,9 +5,10 @@ from __future__ import annotations
 from supervisor import images
 from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("import", "Create an image from a root filesystem tarball.")
     p.add_argument(
         "-c",
@@ -21,7 +22,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("source")
     p.add_argument("reference", nargs="?")
     ns = p.parse_args(argv)
-    with engine() as eng:
+    with engine(settings) as eng:
         img = images.import_tarball(
             eng.store, images.ImportOptions(ns.source, ns.reference, ns.change, ns.message)
         )

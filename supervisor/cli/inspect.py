@@ -9,10 +9,11 @@ from supervisor import images
 from supervisor.cli.common import engine, print_json, render_each
 from supervisor.cli.main import new_parser
 from supervisor.errors import NotFoundError
+from supervisor.settings import Settings
 from supervisor.views import inspect_container, inspect_image
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("inspect", "Show low-level information on containers or images.")
     p.add_argument("-f", "--format")
     p.add_argument("--type", choices=("container", "image", "all"), default="all")
@@ -20,7 +21,7 @@ def main(argv: list[str]) -> int:
     ns = p.parse_args(argv)
     out: list[dict[str, Any]] = []
     code = 0
-    with engine() as eng:
+    with engine(settings) as eng:
         for ref in ns.names:
             try:
                 out.append(_one(eng, ref, ns.type))

@@ -11,9 +11,10 @@ from supervisor.cli.common import registry_flags
 from supervisor.cli.main import new_parser
 from supervisor.errors import AuthError, UsageError
 from supervisor.registry.auth import Credentials
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("login", "Log in to a registry; credentials go to the auth file.")
     p.add_argument("-u", "--username")
     p.add_argument("-p", "--password")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from supervisor.cli.main import new_parser
 from supervisor.errors import AuthError, UsageError
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("logout", "Remove stored registry credentials.")
     p.add_argument("-a", "--all", action="store_true", help="remove all credentials")
     p.add_argument("--authfile", help="credentials file (default: $XDG_RUNTIME_DIR/...)")

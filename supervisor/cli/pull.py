@@ -7,9 +7,10 @@ import sys
 
 from supervisor.cli.common import engine, registry_flags, registry_options
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("pull", "Pull an image from a registry.")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.add_argument("--platform", help="os/arch[/variant] to pick from a manifest list")
@@ -22,7 +23,7 @@ def main(argv: list[str]) -> int:
     tls_verify, creds = registry_options(ns)
     tty = not ns.quiet and sys.stderr.isatty()
     progress = TerminalProgress(sys.stderr) if tty else Progress()
-    with engine() as eng:
+    with engine(settings) as eng:
         if tty:
             print(f"Trying to pull {ns.image}...", file=sys.stderr, flush=True)
         try:

@@ -7,9 +7,10 @@ import os
 import sys
 
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     from supervisor import quadlet, unitgen
 
     p = new_parser("quadlet", "Convert Quadlet files into systemd services.")

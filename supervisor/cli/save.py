@@ -10,9 +10,10 @@ from supervisor import archive
 from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("save", "Write images to an archive (docker-archive or oci-archive).")
     p.add_argument("-o", "--output")
     p.add_argument("--format", default="docker-archive", choices=archive.FORMATS)
@@ -24,7 +25,7 @@ def main(argv: list[str]) -> int:
     ns = p.parse_args(argv)
     if ns.output is None and sys.stdout.isatty():
         raise UsageError("refusing to write an archive to a terminal: use -o or redirect")
-    with engine() as eng:
+    with engine(settings) as eng:
         if ns.output is None:
             sys.stdout.flush()
             with os.fdopen(os.dup(1), "wb") as out:

@@ -9,6 +9,7 @@ from typing import Any
 from supervisor.cli.common import engine, print_table
 from supervisor.cli.main import new_parser
 from supervisor.engine import Engine
+from supervisor.settings import Settings
 from supervisor.sizes import human_size
 from supervisor.stats import Stats, container_stats
 from supervisor.store import ContainerRow
@@ -109,7 +110,7 @@ def _show(template: str | None, readings: dict[str, Stats], no_trunc: bool) -> N
     print_table(template, DEFAULT, HEADER, items, json_items)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("stats", "Display a live stream of containers' resource usage.")
     p.add_argument("-a", "--all", action="store_true", help="all containers (default: running)")
     p.add_argument("--no-stream", action="store_true", help="print one reading and exit")
@@ -119,7 +120,7 @@ def main(argv: list[str]) -> int:
     ns = p.parse_args(argv)
     # Docker streams forever; into a pipe or file a single reading is what anyone wants.
     stream = not ns.no_stream and sys.stdout.isatty()
-    with engine() as eng:
+    with engine(settings) as eng:
         readings = _sample(eng, ns.containers, ns.all, {})
         time.sleep(INTERVAL)  # CPU % needs a second reading: the interval is the measure
         readings = _sample(eng, ns.containers, ns.all, readings)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from supervisor.cli.common import engine, print_table
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
+from supervisor.settings import Settings
 from supervisor.stats import Process, clock_ticks, container_processes, cpu_time_text, uptime_ticks
 
 DEFAULT_DESCRIPTORS = ["pid", "user", "time", "args"]
@@ -68,13 +69,13 @@ def _known() -> str:
     return ", ".join(COLUMNS)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("top", "Display the running processes of a container.")
     p.add_argument("container", metavar="CONTAINER")
     p.add_argument("descriptors", nargs="*", metavar="DESCRIPTOR")
     ns, extra = p.parse_known_args(argv)
     columns = parse_descriptors([*ns.descriptors, *extra])
-    with engine() as eng:
+    with engine(settings) as eng:
         procs = container_processes(eng.find(ns.container))
     hz = clock_ticks()
     clock = Clock(hz, uptime_ticks(hz), os.sysconf("SC_PAGE_SIZE") // 1024)
