@@ -10,7 +10,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from supervisor.api import Report, session
 from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
@@ -452,3 +452,74 @@ def update(settings: Settings, refs: list[str], overrides: ResourceOptions) -> l
 
     with session(settings) as eng:
         return _each(eng, refs, lambda ref: update_one(eng, ref, overrides))
+
+
+# inspect, export, exec ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    raw_input: str
+    data: dict[str, Any] | None = None
+    err: ScopeboxError | None = None
+
+
+def inspect(settings: Settings, refs: list[str], kind: str = "all") -> list[InspectReport]:
+    """`inspect --type container|image|all`: Docker's objects, a container first."""
+    out = []
+    with session(settings) as eng:
+        for ref in refs:
+            try:
+                with mapped():
+                    out.append(InspectReport(ref, _inspect_one(eng, ref, kind)))
+            except NotFoundError:
+                out.append(InspectReport(ref, err=NotFoundError("object", ref)))
+    return out
+
+
+def _inspect_one(eng: Engine, ref: str, kind: str) -> dict[str, Any]:
+    from supervisor import images
+    from supervisor.views import inspect_container, inspect_image
+
+    if kind in ("container", "all"):
+        try:
+            row = eng.find(ref)
+            return inspect_container(
+                eng.paths, row, eng.store.get_image(row.image_id), eng.restarting(row)
+            )
+        except NotFoundError:
+            if kind == "container":
+                raise
+    return inspect_image(images.resolve(eng.store, ref), eng.paths)
+
+
+def export(settings: Settings, ref: str, out: BinaryIO) -> None:
+    with session(settings) as eng:
+        eng.export(ref, out)
+
+
+@dataclass(frozen=True)
+class ExecRequest:
+    command: list[str]
+    env: list[str] = field(default_factory=list)
+    user: str | None = None
+    workdir: str | None = None
+    interactive: bool = False
+    detach: bool = False
+
+
+def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
+    """`exec`: the command's exit code (0 when detached)."""
+    from supervisor.execute import ExecOptions, exec_in
+
+    opts = ExecOptions(req.command, req.env, req.user, req.workdir, req.interactive, req.detach)
+    with session(settings) as eng:
+        return exec_in(eng, ref, opts)
+
+
+def healthcheck_run(settings: Settings, ref: str) -> tuple[int, str]:
+    """`healthcheck run`: (0, "healthy") or (1, "unhealthy"/"starting")."""
+    from supervisor.execute import healthcheck_run as run_check
+
+    with session(settings) as eng:
+        return run_check(eng, ref)

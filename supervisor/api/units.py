@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from supervisor.api import session
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
-if TYPE_CHECKING:
-    from supervisor.unitgen import GenerateOptions
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """`generate systemd`'s options (Podman's `GenerateSystemdOptions`)."""
+
+    new: bool = False  # create a fresh container at each start
+    use_name: bool = False  # name the unit after the container's name, not its id
+    restart_policy: str | None = None  # None: on-failure, or the container's own with --new
+    restart_sec: int | None = None
+    stop_timeout: int | None = None  # None: the container's
+    container_prefix: str = "container"
+    separator: str = "-"
+    no_header: bool = False
 
 
 @dataclass(frozen=True)
@@ -20,11 +30,14 @@ class GeneratedUnit:
     warning: str = ""
 
 
-def generate_systemd(settings: Settings, ref: str, opts: GenerateOptions) -> GeneratedUnit:
+def generate_systemd(settings: Settings, ref: str, req: GenerateRequest) -> GeneratedUnit:
+    from dataclasses import asdict
+
     from supervisor import unitgen
     from supervisor.api.system import package_version
     from units.unitfile import UnitSyntaxError
 
+    opts = unitgen.GenerateOptions(**asdict(req))
     with session(settings) as eng:
         row = eng.find(ref)
         ctr = unitgen.Container(
@@ -54,3 +67,25 @@ def _restart_policy(config: dict[str, object]) -> str:
     options = config["options"]
     assert isinstance(options, dict)
     return str(options.get("restart") or "no")
+
+
+@dataclass(frozen=True)
+class QuadletReport:
+    units: list[tuple[str, str]]  # (file name, content) of each unit made
+    problems: list[str]  # FILE:LINE: MESSAGE
+
+
+def quadlet(user: bool, output: str | None) -> QuadletReport:
+    """What the systemd generator makes of the Quadlet files; written to `output` unless
+    None (a dry run)."""
+    import os
+
+    from supervisor import quadlet as q
+    from supervisor import unitgen
+
+    problems: list[str] = []
+    dirs = q.unit_dirs(user, dict(os.environ))
+    services = q.convert_all(dirs, [unitgen.scopebox_binary()], problems.append)
+    if output is not None:
+        q.write(services, output, problems.append)
+    return QuadletReport([(s.name, s.unit.render()) for s in services], problems)

@@ -5,25 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
 from supervisor.options import CreateOptions
 from supervisor.resources import ResourceOptions
-from supervisor.settings import Settings
 
 if TYPE_CHECKING:
     from supervisor.api import Report
     from supervisor.api.containers import CreateRequest
-    from supervisor.engine import Engine
-
-
-def engine(settings: Settings) -> AbstractContextManager[Engine]:
-    from supervisor.api import session
-
-    return session(settings)
+    from supervisor.api.registry import RegistryOptions
+    from supervisor.registry.progress import Progress
 
 
 class _NotSupported(argparse.Action):
@@ -238,6 +233,24 @@ def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:
     return Parser(prog=f"scopebox {verb}", description=description, add_help=False)
 
 
+@contextmanager
+def archive_file(path: str, prefix: str) -> Iterator[BinaryIO]:
+    """An archive written beside its target and renamed: a failure leaves no partial file."""
+    import os
+    import tempfile
+
+    target = os.path.abspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=prefix)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=4) + "\n")
 
@@ -295,8 +308,15 @@ def registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
     p.add_argument("--authfile", help="credentials file (default: $XDG_RUNTIME_DIR/...)")
 
 
-def registry_options(ns: argparse.Namespace) -> tuple[bool | None, Any]:
-    from supervisor.registry.auth import Credentials
+def registry_options(ns: argparse.Namespace) -> RegistryOptions:
+    from supervisor.api import registry
 
-    creds = Credentials.parse(ns.creds) if getattr(ns, "creds", None) else None
-    return ns.tls_verify, creds
+    creds = registry.credentials(ns.creds) if getattr(ns, "creds", None) else None
+    return registry.RegistryOptions(ns.tls_verify, creds, ns.authfile)
+
+
+def progress_sink(quiet: bool) -> Progress:
+    """Progress bars on a terminal's stderr, nothing otherwise."""
+    from supervisor.registry.progress import Progress, TerminalProgress
+
+    return TerminalProgress(sys.stderr) if not quiet and sys.stderr.isatty() else Progress()

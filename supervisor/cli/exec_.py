@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
@@ -16,7 +15,7 @@ class _NoTty(argparse.Action):
 
 
 def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.execute import ExecOptions, exec_in
+    from supervisor.api import containers as api
 
     p = new_parser("exec", "Run a command in a running container.")
     p.add_argument("-i", "--interactive", action="store_true", help="keep stdin open")
@@ -28,6 +27,5 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)
     ns = p.parse_args(argv)
-    opts = ExecOptions(ns.command, ns.env, ns.user, ns.workdir, ns.interactive, ns.detach)
-    with engine(settings) as eng:
-        return exec_in(eng, ns.container, opts)
+    req = api.ExecRequest(ns.command, ns.env, ns.user, ns.workdir, ns.interactive, ns.detach)
+    return api.exec_(settings, ns.container, req)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from supervisor import images
-from supervisor.cli.common import engine, print_json, render_each
+from supervisor.cli.common import print_json, render_each
 from supervisor.cli.main import new_parser
-from supervisor.errors import NotFoundError
 from supervisor.settings import Settings
-from supervisor.views import inspect_image
 
 
 def main(argv: list[str], settings: Settings) -> int:
@@ -18,15 +15,16 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-f", "--format")
     p.add_argument("images", nargs="+")
     ns = p.parse_args(argv)
+    from supervisor.api import images as api
+
     out: list[dict[str, Any]] = []
     code = 0
-    with engine(settings) as eng:
-        for ref in ns.images:
-            try:
-                out.append(inspect_image(images.resolve(eng.store, ref), eng.paths))
-            except NotFoundError:
-                print(f"Error: no such image: {ref!r}", file=sys.stderr)
-                code = 125
+    for report in api.inspect(settings, ns.images):
+        if report.err is not None:
+            print(f"Error: {report.err}", file=sys.stderr)
+            code = report.err.exit_code
+        elif report.data is not None:
+            out.append(report.data)
     if ns.format and ns.format != "json":
         render_each(ns.format, out)
     else:

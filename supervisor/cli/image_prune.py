@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from supervisor import images
-from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
 from supervisor.settings import Settings
 
@@ -23,7 +21,8 @@ def main(argv: list[str], settings: Settings) -> int:
         sys.stdout.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    with engine(settings) as eng:
-        for image_id in images.prune(eng.store, ns.all):
-            print(image_id)
+    from supervisor.api import images as api
+
+    for image_id in api.prune(settings, ns.all):
+        print(image_id)
     return 0

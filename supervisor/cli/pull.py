@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from supervisor.cli.common import engine, registry_flags, registry_options
+from supervisor.cli.common import progress_sink, registry_flags, registry_options
 from supervisor.cli.main import new_parser
 from supervisor.settings import Settings
 
@@ -17,22 +17,15 @@ def main(argv: list[str], settings: Settings) -> int:
     registry_flags(p)
     p.add_argument("image")
     ns = p.parse_args(argv)
-    from supervisor.registry.progress import Progress, TerminalProgress
-    from supervisor.registry.pull import PullOptions, pull
+    from supervisor.api import registry
 
-    tls_verify, creds = registry_options(ns)
     tty = not ns.quiet and sys.stderr.isatty()
-    progress = TerminalProgress(sys.stderr) if tty else Progress()
-    with engine(settings) as eng:
-        if tty:
-            print(f"Trying to pull {ns.image}...", file=sys.stderr, flush=True)
-        try:
-            result = pull(
-                eng.store,
-                PullOptions(ns.image, ns.platform, tls_verify, creds, ns.authfile),
-                progress,
-            )
-        finally:
-            progress.close()
-    print(result.image.id)
+    progress = progress_sink(ns.quiet)
+    if tty:
+        print(f"Trying to pull {ns.image}...", file=sys.stderr, flush=True)
+    try:
+        image_id = registry.pull(settings, ns.image, ns.platform, registry_options(ns), progress)
+    finally:
+        progress.close()
+    print(image_id)
     return 0

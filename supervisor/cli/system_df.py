@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from supervisor import images
-from supervisor.cli.common import engine, print_table
+from supervisor.cli.common import print_table
 from supervisor.cli.main import new_parser
 from supervisor.settings import Settings
 from supervisor.sizes import human_size
@@ -23,8 +22,9 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--format")
     p.add_argument("-v", "--verbose", action="store_true")
     ns = p.parse_args(argv)
-    with engine(settings) as eng:
-        rows = images.disk_usage(eng.store)
+    from supervisor.api import images as api
+
+    rows = api.disk_usage(settings)
     items = [
         {
             "Type": r.kind,
