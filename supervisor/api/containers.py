@@ -258,7 +258,7 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
 
     with session(settings) as eng:
         by_status = any(k == "status" for k, _ in opts.filters)
-        rows = [r for r in _current_rows(eng) if opts.all or by_status or r.status.is_active]
+        rows = [r for r in current_rows(eng) if opts.all or by_status or r.status.is_active]
         match = _Matcher(eng, opts.filters)
         out = []
         for row in rows:
@@ -268,7 +268,7 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
         return out
 
 
-def _current_rows(eng: Engine) -> Iterator[ContainerRow]:
+def current_rows(eng: Engine) -> Iterator[ContainerRow]:
     """Every container brought up to date; one removed under us (another `rm`, an --rm
     cleanup) is skipped: a listing never fails because a row vanished."""
     for row in eng.store.list_containers():

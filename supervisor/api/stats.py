@@ -38,9 +38,11 @@ def stream(
 
 
 def _rows(eng: Engine, refs: list[str], all_: bool) -> list[ContainerRow]:
+    from supervisor.api.containers import current_rows
+
     if refs:
         return [eng.find(ref) for ref in refs]
-    return [r for r in eng.list() if all_ or r.status.is_active]
+    return [r for r in current_rows(eng) if all_ or r.status.is_active]
 
 
 @dataclass(frozen=True)
