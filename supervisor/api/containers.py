@@ -287,21 +287,20 @@ class _Matcher:
         self.by_key: dict[str, list[str]] = {}
         for key, value in filters:
             self.by_key.setdefault(key, []).append(value)
-        self.ancestors = [_ancestor_ids(eng, v) for v in self.by_key.get("ancestor", [])]
+        # Resolved once: the image each ancestor names (none if it names no image here).
+        self.ancestors = {v: _ancestor_ids(eng, v) for v in self.by_key.get("ancestor", [])}
 
     def __call__(self, row: ContainerRow, item: dict[str, Any]) -> bool:
         return all(
             any(self._one(row, item, key, v) for v in values)
             for key, values in self.by_key.items()
-            if key != "ancestor"
-        ) and ("ancestor" not in self.by_key or any(
-            _ancestor_match(row, value, ids)
-            for value, ids in zip(self.by_key["ancestor"], self.ancestors, strict=True)
-        ))
+        )
 
     def _one(self, row: ContainerRow, item: dict[str, Any], key: str, value: str) -> bool:
         from supervisor.views import health_status
 
+        if key == "ancestor":
+            return _ancestor_match(row, value, self.ancestors[value])
         if key == "health":
             return health_status(self.eng.paths, row) == value
         if key == "name":
