@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from supervisor.errors import ScopeboxError, SystemError_, mapped
 from supervisor.settings import Settings
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
     from supervisor.engine import Engine
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """What happened to one item of a multi-item request (Podman's `StopReport{Id, RawInput,
     Err}`): the verb does what it can and the face reports each item."""
 

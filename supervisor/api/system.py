@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from supervisor.api import session
 from supervisor.settings import Settings
@@ -14,8 +13,7 @@ from supervisor.settings import Settings
 _GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
 
 
-@dataclass(frozen=True)
-class VersionInfo:
+class VersionInfo(NamedTuple):
     """Podman's `version` keys (`define.Version`); GoVersion holds the Python version."""
 
     APIVersion: str
@@ -28,15 +26,14 @@ class VersionInfo:
     Os: str
 
 
-@dataclass(frozen=True)
-class VersionReport:
+class VersionReport(NamedTuple):
     client: VersionInfo
     server: VersionInfo | None  # the local engine, when this user may use it (root)
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"Client": asdict(self.client)}
+        out: dict[str, Any] = {"Client": self.client._asdict()}
         if self.server is not None:
-            out["Server"] = asdict(self.server)
+            out["Server"] = self.server._asdict()
         return out
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import print_table
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_table
 from supervisor.settings import Settings
 
 DEFAULT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from supervisor.cli.common import print_json, render_each
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_json, render_each
 from supervisor.settings import Settings
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from supervisor.cli.common import print_table
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_table
 from supervisor.settings import Settings
 from supervisor.sizes import human_size
 

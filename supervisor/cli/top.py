@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from supervisor.api.stats import parse_descriptors as parse_descriptors  # moved there
-from supervisor.cli.common import print_table
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_table
 from supervisor.settings import Settings
 
 
