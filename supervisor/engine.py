@@ -27,6 +27,7 @@ from supervisor.errors import (
     StateError,
     SystemError_,
     UsageError,
+    os_error_text,
 )
 from supervisor.monitor import log_error_text, read_exit_record, runtime_message
 from supervisor.mount import is_mountpoint, umount
@@ -35,6 +36,7 @@ from supervisor.options import LOG_DRIVERS, NETWORK_MODES, PULL_POLICIES, Create
 from supervisor.paths import Paths
 from supervisor.procs import alive, boot_id, pidfd_open, start_time
 from supervisor.restarts import is_service, stopped_file
+from supervisor.settings import Settings
 from supervisor.signals import parse_signal
 from supervisor.state import ExitRecord, Facts, Status, can_kill, can_start, reconcile
 from supervisor.store import ContainerLock, ContainerRow, ImagesLock, Store
@@ -56,9 +58,13 @@ class Started:
 
 
 class Engine:
-    def __init__(self, paths: Paths | None = None) -> None:
-        self.paths = paths or Paths.from_env()
-        os.makedirs(self.paths.runroot, mode=0o700, exist_ok=True)
+    def __init__(self, paths: Paths | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.paths = paths or self.settings.paths
+        try:
+            os.makedirs(self.paths.runroot, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise SystemError_(os_error_text(exc, "cannot create the run root")) from exc
         self.store = Store(self.paths)
         self.boot_id = boot_id()
         self._systemd: Any = None
@@ -77,7 +83,7 @@ class Engine:
         if not self._systemd_checked:
             self._systemd_checked = True
             # Checked before importing the D-Bus code: hosts without systemd pay nothing.
-            wanted = os.environ.get("SCOPEBOX_CGROUP_MANAGER") != "cgroupfs"
+            wanted = self.settings.cgroup_manager != "cgroupfs"
             if wanted and os.path.exists("/run/systemd/system"):
                 from units.systemd import connect
 
@@ -88,7 +94,7 @@ class Engine:
         if self._runtime is None:
             from supervisor.runtime import detect_runtime
 
-            self._runtime = detect_runtime(os.environ.get("SCOPEBOX_RUNTIME"))
+            self._runtime = detect_runtime(self.settings.runtime, env={})
         return self._runtime
 
     def runtime_argv(self, row: ContainerRow) -> list[str]:

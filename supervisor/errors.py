@@ -60,3 +60,67 @@ class RegistryError(ScopeboxError):
 
 class AuthError(RegistryError):
     """The registry rejected the credentials, or wants some and none were given."""
+
+
+# The one mapping point ------------------------------------------------------------------------
+# Errors of the layers below (D-Bus, cgroups, the OS, sqlite, layers, templates) become the
+# engine's own here and nowhere else; the API applies it at its boundary (`mapped()`), the CLI
+# once more around the verb for whatever has no API yet. Types are recognised by module name so
+# that nothing (sqlite3, units, cgroupfs) is imported just to check.
+
+
+def translate(exc: BaseException) -> ScopeboxError | None:
+    """The engine error a lower layer's exception means, or None for a bug (unexpected)."""
+    if isinstance(exc, ScopeboxError):
+        return exc
+    modules = {cls.__module__ for cls in type(exc).__mro__}
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "units.errors" in modules:
+        return SystemError_(f"systemd: {exc}")
+    if "cgroupfs.errors" in modules:
+        return SystemError_(f"cgroup: {exc}")
+    if "sqlite3" in modules:
+        return _sqlite_error(exc)
+    if "LayerError" in names:
+        return UsageError(f"invalid layer: {exc}")
+    if "TemplateError" in names:
+        return UsageError(f"template parsing error: {exc}")
+    if "QuadletError" in names or "UnitSyntaxError" in names:
+        return UsageError(str(exc))
+    if isinstance(exc, OSError):
+        return SystemError_(os_error_text(exc))
+    return None
+
+
+def os_error_text(exc: OSError, doing: str = "") -> str:
+    what = exc.strerror or str(exc)
+    where = " ".join(repr(f) for f in (exc.filename, exc.filename2) if f is not None)
+    text = f"{what}: {where}" if where else what
+    return f"{doing}: {text}" if doing else text
+
+
+def _sqlite_error(exc: BaseException) -> ScopeboxError:
+    text = str(exc)
+    if "disk is full" in text:
+        return SystemError_("the state database cannot be written: the disk is full")
+    if "unable to open" in text:
+        return SystemError_(f"cannot open the state database: {text}")
+    return SystemError_(f"the state database failed: {text}")
+
+
+class _Mapped:
+    """`with mapped():` lower layers' errors leave as the engine's (see `translate`)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None or not isinstance(exc, Exception) or isinstance(exc, ScopeboxError):
+            return
+        err = translate(exc)
+        if err is not None:
+            raise err from exc
+
+
+def mapped() -> _Mapped:
+    return _Mapped()

@@ -133,7 +133,9 @@ class PendingMonitor:
             for k, v in os.environ.items()
             if k.startswith("SCOPEBOX_") or k in ("PATH", "LANG", "LC_ALL")
         }
-        opts = monitor_options(paths, row, engine.runtime_argv(row))
+        opts = monitor_options(
+            paths, row, engine.runtime_argv(row), engine.settings.global_flags(paths=False)
+        )
         opts.sync_fd, opts.start_fd = sync_w, start_r
         argv = monitor_command(opts)
         try:
@@ -281,7 +283,8 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     except BaseException:
         engine._teardown(row)
         raise
-    opts = monitor_options(paths, row, engine.runtime_argv(row))
+    globals = engine.settings.global_flags(paths=False)
+    opts = monitor_options(paths, row, engine.runtime_argv(row), globals)
     service_options(opts, paths, row)
     if attach:
         opts.wait_attach = ATTACH_WAIT_S

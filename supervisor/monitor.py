@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 
 from conmon import protocol
 from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed, ScopeboxError
@@ -112,8 +113,12 @@ def _health_options(opts: protocol.Options, paths: Paths, row: ContainerRow) -> 
         opts.health_notify_socket = notify
 
 
-def monitor_options(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> protocol.Options:
-    """The monitor's arguments for this container (the caller adds the fds or service mode)."""
+def monitor_options(
+    paths: Paths, row: ContainerRow, runtime_argv: list[str], globals: Sequence[str] = ()
+) -> protocol.Options:
+    """The monitor's arguments for this container (the caller adds the fds or service mode).
+    `globals`: the engine's other global flags (--runtime, --cgroup-manager) for the exit
+    command, which runs isolated (-I -S) and must see the same store and manager."""
     cfg = row.config
     lo = cfg["log_opts"]
     opts = protocol.Options()
@@ -137,7 +142,10 @@ def monitor_options(paths: Paths, row: ContainerRow, runtime_argv: list[str]) ->
     if cfg.get("healthcheck"):
         _health_options(opts, paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
-    opts.exit_command = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]
+    settings = ["--root", paths.root, "--runroot", paths.runroot, *globals]
+    opts.exit_command = [
+        sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, *settings, row.id
+    ]  # fmt: skip
     return opts
 
 

@@ -5,24 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from supervisor.engine import Engine
-from supervisor.errors import ScopeboxError, UsageError
+from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
 from supervisor.options import CreateOptions
 from supervisor.resources import ResourceOptions
 
-
-@contextmanager
-def engine() -> Iterator[Engine]:
-    eng = Engine()
-    try:
-        yield eng
-    finally:
-        eng.close()
+if TYPE_CHECKING:
+    from supervisor.api import Report
+    from supervisor.api.containers import CreateRequest
+    from supervisor.api.registry import RegistryOptions
+    from supervisor.registry.progress import Progress
 
 
 class _NotSupported(argparse.Action):
@@ -199,54 +195,10 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
     )
 
 
-def create_container(eng: Engine, ns: argparse.Namespace, opts: CreateOptions) -> Any:
-    """create/run: --replace and --cidfile around Engine.create (Podman's behaviour)."""
-    import os
+def create_request(ns: argparse.Namespace) -> CreateRequest:
+    from supervisor.api.containers import CreateRequest
 
-    if ns.cidfile and os.path.lexists(ns.cidfile):
-        raise UsageError(
-            f"container id file {ns.cidfile!r} exists: is another container using it?"
-            " remove it first"
-        )
-    if ns.replace and opts.name:
-        eng.replace(opts.name)
-    row = eng.create(opts)
-    if ns.cidfile:
-        try:
-            fd = os.open(ns.cidfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-            with os.fdopen(fd, "w") as f:
-                f.write(row.id)
-        except OSError as exc:
-            eng.remove(row.id, force=True)
-            raise UsageError(f"cannot write --cidfile {ns.cidfile!r}: {exc.strerror}") from exc
-    return row
-
-
-def remove_cidfile(ns: argparse.Namespace) -> None:
-    import contextlib
-    import os
-
-    if getattr(ns, "cidfile", None):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(ns.cidfile)
-
-
-def read_cidfiles(paths: list[str], ignore: bool) -> list[str]:
-    """`rm/stop --cidfile`: the ids in these files (missing files are skipped with -i)."""
-    refs = []
-    for path in paths:
-        try:
-            with open(path) as f:
-                cid = f.read().strip()
-        except FileNotFoundError:
-            if ignore:
-                continue
-            raise UsageError(f"cannot read --cidfile {path!r}: no such file") from None
-        except OSError as exc:
-            raise UsageError(f"cannot read --cidfile {path!r}: {exc.strerror}") from exc
-        if cid:
-            refs.append(cid)
-    return refs
+    return CreateRequest(create_options(ns), ns.cidfile, ns.replace)
 
 
 def _entrypoint(value: str) -> list[str]:
@@ -262,19 +214,16 @@ def _entrypoint(value: str) -> list[str]:
     return parsed
 
 
-def for_each(refs: list[str], action: Callable[[str], object], echo: bool = True) -> int:
-    """Run an action per container, as Docker does: report each failure and carry on;
+def print_reports(reports: list[Report]) -> int:
+    """Each item's outcome, as Docker does: what was done on stdout, each failure on stderr;
     the exit code is the last failure's (0 when all succeeded)."""
     code = 0
-    for ref in refs:
-        try:
-            result = action(ref)
-        except ScopeboxError as exc:
-            print(f"Error: {exc}", file=sys.stderr)
-            code = exc.exit_code
-            continue
-        if echo:
-            print(ref if result is None else result, flush=True)
+    for report in reports:
+        if report.err is not None:
+            print(f"Error: {report.err}", file=sys.stderr)
+            code = report.err.exit_code
+        else:
+            print(report.raw_input, flush=True)
     return code
 
 
@@ -284,38 +233,22 @@ def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:
     return Parser(prog=f"scopebox {verb}", description=description, add_help=False)
 
 
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=4) + "\n")
+@contextmanager
+def archive_file(path: str, prefix: str) -> Iterator[BinaryIO]:
+    """An archive written beside its target and renamed: a failure leaves no partial file."""
+    import os
+    import tempfile
 
-
-def render_each(template: str, items: list[Any]) -> None:
-    """inspect/info --format: one rendering per item."""
-    from supervisor import format as fmt
-
+    target = os.path.abspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=prefix)
     try:
-        sys.stdout.write(fmt.format_inspect(template, items))
-    except fmt.TemplateError as exc:
-        raise UsageError(f"template parsing error: {exc}") from exc
-
-
-def print_table(
-    template: str | None,
-    default: str,
-    header: dict[str, str],
-    items: list[dict[str, Any]],
-    json_items: list[Any] | None = None,
-) -> None:
-    """--format: none -> the default table, `json` (Podman's array), `table ...`, a template."""
-    from supervisor import format as fmt
-
-    if template == "json":
-        print_json(json_items if json_items is not None else items)
-        return
-    chosen = default if template is None or template.strip() in ("", "table") else template
-    try:
-        sys.stdout.write(fmt.format_items(chosen, items, header))
-    except fmt.TemplateError as exc:
-        raise UsageError(f"template parsing error: {exc}") from exc
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def _bool_flag(value: str) -> bool:
@@ -341,8 +274,15 @@ def registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
     p.add_argument("--authfile", help="credentials file (default: $XDG_RUNTIME_DIR/...)")
 
 
-def registry_options(ns: argparse.Namespace) -> tuple[bool | None, Any]:
-    from supervisor.registry.auth import Credentials
+def registry_options(ns: argparse.Namespace) -> RegistryOptions:
+    from supervisor.api import registry
 
-    creds = Credentials.parse(ns.creds) if getattr(ns, "creds", None) else None
-    return ns.tls_verify, creds
+    creds = registry.credentials(ns.creds) if getattr(ns, "creds", None) else None
+    return registry.RegistryOptions(ns.tls_verify, creds, ns.authfile)
+
+
+def progress_sink(quiet: bool) -> Progress:
+    """Progress bars on a terminal's stderr, nothing otherwise."""
+    from supervisor.registry.progress import Progress, TerminalProgress
+
+    return TerminalProgress(sys.stderr) if not quiet and sys.stderr.isatty() else Progress()

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import (
-    add_create_flags,
-    create_container,
-    create_options,
-    engine,
-    new_create_parser,
-)
+from supervisor.cli.common import add_create_flags, create_request, new_create_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+
     p = new_create_parser("create", "Create a container without starting it.")
     add_create_flags(p)
     ns = p.parse_args(argv)
-    with engine() as eng:
-        row = create_container(eng, ns, create_options(ns))
-    print(row.id)
+    print(api.create(settings, create_request(ns)))
     return 0

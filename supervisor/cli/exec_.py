@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
+from supervisor.settings import Settings
 
 
 class _NoTty(argparse.Action):
@@ -14,8 +14,8 @@ class _NoTty(argparse.Action):
         raise UsageError("-t/--tty is not supported by scopebox yet")
 
 
-def main(argv: list[str]) -> int:
-    from supervisor.execute import ExecOptions, exec_in
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
 
     p = new_parser("exec", "Run a command in a running container.")
     p.add_argument("-i", "--interactive", action="store_true", help="keep stdin open")
@@ -27,6 +27,5 @@ def main(argv: list[str]) -> int:
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)
     ns = p.parse_args(argv)
-    opts = ExecOptions(ns.command, ns.env, ns.user, ns.workdir, ns.interactive, ns.detach)
-    with engine() as eng:
-        return exec_in(eng, ns.container, opts)
+    req = api.ExecRequest(ns.command, ns.env, ns.user, ns.workdir, ns.interactive, ns.detach)
+    return api.exec_(settings, ns.container, req)

@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
-from supervisor.cli.common import engine
+from supervisor.cli.common import archive_file
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("export", "Write a container's filesystem to a tar archive.")
     p.add_argument("-o", "--output")
     p.add_argument("container")
     ns = p.parse_args(argv)
     if ns.output is None and sys.stdout.isatty():
         raise UsageError("refusing to write an archive to a terminal: use -o or redirect")
-    with engine() as eng:
-        if ns.output is None:
-            with os.fdopen(os.dup(1), "wb") as out:
-                eng.export(ns.container, out)
-            return 0
-        target = os.path.abspath(ns.output)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".scopebox-export-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                eng.export(ns.container, out)
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+    from supervisor.api import containers as api
+
+    if ns.output is None:
+        with os.fdopen(os.dup(1), "wb") as out:
+            api.export(settings, ns.container, out)
+        return 0
+    with archive_file(ns.output, ".scopebox-export-") as out:
+        api.export(settings, ns.container, out)
     return 0

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
-    from supervisor.execute import healthcheck_run
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
 
     p = new_parser("healthcheck", "Run a container's healthcheck now.")
     p.add_argument("action", choices=("run",))
     p.add_argument("container")
     ns = p.parse_args(argv)
-    with engine() as eng:
-        code, status = healthcheck_run(eng, ns.container)
+    code, status = api.healthcheck_run(settings, ns.container)
     if code == 0:
         return 0
     print(status)  # as Podman: "unhealthy", or "starting" inside the start period

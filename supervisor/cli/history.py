@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from supervisor import images
-from supervisor.cli.common import engine, print_table
 from supervisor.cli.main import new_parser
-from supervisor.views import history_items
+from supervisor.cli.output import print_table
+from supervisor.settings import Settings
 
 DEFAULT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 HEADER = {
@@ -18,7 +17,7 @@ HEADER = {
 }
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("history", "Show the history of an image.")
     p.add_argument("-H", "--human", action="store_true", default=True)
     p.add_argument("-q", "--quiet", action="store_true")
@@ -26,10 +25,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--format")
     p.add_argument("image")
     ns = p.parse_args(argv)
-    with engine() as eng:
-        img = images.resolve(eng.store, ns.image)
-        sizes = [eng.store.layer_size(d) or 0 for d in img.layers]
-    items = history_items(img, sizes)
+    from supervisor.api import images as api
+
+    items = api.history(settings, ns.image)
     if ns.quiet:
         for i in items:
             print(i["Id"] if ns.no_trunc else i["ID"])

@@ -5,27 +5,26 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from supervisor import images
-from supervisor.cli.common import engine, print_json, render_each
 from supervisor.cli.main import new_parser
-from supervisor.errors import NotFoundError
-from supervisor.views import inspect_image
+from supervisor.cli.output import print_json, render_each
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("image inspect", "Show an image's configuration and layers.")
     p.add_argument("-f", "--format")
     p.add_argument("images", nargs="+")
     ns = p.parse_args(argv)
+    from supervisor.api import images as api
+
     out: list[dict[str, Any]] = []
     code = 0
-    with engine() as eng:
-        for ref in ns.images:
-            try:
-                out.append(inspect_image(images.resolve(eng.store, ref), eng.paths))
-            except NotFoundError:
-                print(f"Error: no such image: {ref!r}", file=sys.stderr)
-                code = 125
+    for report in api.inspect(settings, ns.images):
+        if report.err is not None:
+            print(f"Error: {report.err}", file=sys.stderr)
+            code = report.err.exit_code
+        elif report.data is not None:
+            out.append(report.data)
     if ns.format and ns.format != "json":
         render_each(ns.format, out)
     else:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from supervisor import images
-from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("image prune", "Remove dangling images (no name), or with -a all unused.")
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("-f", "--force", action="store_true", help="do not ask for confirmation")
@@ -22,7 +21,8 @@ def main(argv: list[str]) -> int:
         sys.stdout.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    with engine() as eng:
-        for image_id in images.prune(eng.store, ns.all):
-            print(image_id)
+    from supervisor.api import images as api
+
+    for image_id in api.prune(settings, ns.all):
+        print(image_id)
     return 0

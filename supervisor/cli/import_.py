@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from supervisor import images
-from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import images as api
+
     p = new_parser("import", "Create an image from a root filesystem tarball.")
     p.add_argument(
         "-c",
@@ -21,9 +22,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("source")
     p.add_argument("reference", nargs="?")
     ns = p.parse_args(argv)
-    with engine() as eng:
-        img = images.import_tarball(
-            eng.store, images.ImportOptions(ns.source, ns.reference, ns.change, ns.message)
-        )
-    print(f"sha256:{img.id}" if not ns.quiet else img.id)
+    image_id = api.import_(
+        settings, api.ImportOptions(ns.source, ns.reference, ns.change, ns.message)
+    )
+    print(f"sha256:{image_id}" if not ns.quiet else image_id)
     return 0

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
-from supervisor.cli.common import engine, print_json, render_each
 from supervisor.cli.main import new_parser
-
-
-def gather() -> dict[str, Any]:
-    from cgroupfs.layout import detect
-
-    with engine() as eng:
-        systemd = eng.systemd() is not None
-        rt = eng.runtime()
-        try:
-            rt_version = subprocess.run(
-                [rt.path, "--version"], capture_output=True, text=True, check=False
-            ).stdout.splitlines()[0]
-        except (OSError, IndexError):
-            rt_version = ""
-        return {
-            "host": {
-                "cgroupLayout": detect().mode.value,
-                "cgroupManager": "systemd" if systemd else "cgroupfs",
-                "systemd": systemd,
-                "logDriver": "journald" if systemd else "k8s-file",
-                "ociRuntime": {"name": rt.name, "path": rt.path, "version": rt_version},
-            },
-            "store": {
-                "graphRoot": eng.paths.root,
-                "runRoot": eng.paths.runroot,
-                "containers": len(eng.store.list_containers()),
-                "images": len(eng.store.list_images()),
-            },
-        }
+from supervisor.cli.output import print_json, render_each
+from supervisor.settings import Settings
 
 
 def _yaml(data: dict[str, Any], indent: str = "") -> str:
@@ -49,11 +20,13 @@ def _yaml(data: dict[str, Any], indent: str = "") -> str:
     return "".join(out)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("info", "Show how this host runs containers.")
     p.add_argument("-f", "--format")
     ns = p.parse_args(argv)
-    data = gather()
+    from supervisor.api import system
+
+    data = system.info(settings)
     if ns.format == "json":
         print_json(data)
     elif ns.format:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import engine, for_each
+from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+
     p = new_parser("kill", "Send a signal (default SIGKILL) to containers.")
     p.add_argument("-s", "--signal", default="SIGKILL")
     p.add_argument("containers", nargs="+")
     ns = p.parse_args(argv)
-    with engine() as eng:
-        return for_each(ns.containers, lambda ref: eng.kill(ref, ns.signal) and None)
+    return print_reports(api.kill(settings, ns.containers, ns.signal))

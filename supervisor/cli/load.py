@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from supervisor import archive
-from supervisor.cli.common import engine
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import images as api
+
     p = new_parser("load", "Load images from a docker-archive or oci-archive.")
     p.add_argument("-i", "--input", default="-")
     p.add_argument("-q", "--quiet", action="store_true")
     ns = p.parse_args(argv)
-    with engine() as eng:
-        loaded = archive.load(eng.store, ns.input)
-    for item in loaded:
-        for name in item.names or [f"sha256:{item.image.id}"]:
-            print(f"Loaded image: {name}")
+    for name in api.load(settings, ns.input):
+        print(f"Loaded image: {name}")
     return 0

@@ -6,14 +6,18 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from supervisor.cli.common import registry_flags
 from supervisor.cli.main import new_parser
-from supervisor.errors import AuthError, UsageError
-from supervisor.registry.auth import Credentials
+from supervisor.errors import UsageError
+from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    from supervisor.api.registry import Credentials
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("login", "Log in to a registry; credentials go to the auth file.")
     p.add_argument("-u", "--username")
     p.add_argument("-p", "--password")
@@ -23,25 +27,15 @@ def main(argv: list[str]) -> int:
     registry_flags(p, creds=False)
     p.add_argument("registry")
     ns = p.parse_args(argv)
-    from supervisor.registry import auth, conf
-    from supervisor.registry.client import Session
+    from supervisor.api import registry
 
-    key = auth.normalize_key(ns.registry)
     if ns.get_login:
-        found = auth.lookup(key, ns.authfile)
-        if found is None:
-            raise AuthError(f"not logged into {key}")
-        print(found.username)
+        print(registry.stored_login(ns.registry, ns.authfile))
         return 0
+    registry.login_key(ns.registry)  # a malformed name fails before any prompt
     creds = _credentials(ns)
-    domain = key.split("/", 1)[0]
-    insecure = conf.load().insecure(domain) if ns.tls_verify is None else not ns.tls_verify
-    session = Session(domain, insecure, creds)
-    try:
-        session.verify_login()
-    finally:
-        session.close()
-    path = auth.store(key, creds, ns.authfile)
+    opts = registry.RegistryOptions(ns.tls_verify, None, ns.authfile)
+    path = registry.login(ns.registry, creds, opts)
     if ns.verbose:
         print(f"Used: {path}")
     print("Login Succeeded!")
@@ -67,4 +61,6 @@ def _credentials(ns: argparse.Namespace) -> Credentials:
         password = getpass.getpass("Password: ")
     if not user:
         raise UsageError("the username must not be empty")
-    return Credentials(user, password)
+    from supervisor.api import registry
+
+    return registry.new_credentials(user, password)

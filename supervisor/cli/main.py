@@ -6,9 +6,10 @@ import argparse
 import importlib
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from supervisor.errors import ScopeboxError, UsageError
+from supervisor.errors import UsageError, translate
+from supervisor.settings import Settings
 
 VERBS = {
     "create": "create",
@@ -82,7 +83,12 @@ Commands:
 
 
 class Parser(argparse.ArgumentParser):
-    """Bad flags are engine errors (exit 125, one line), as in Docker and Podman."""
+    """Bad flags are engine errors (exit 125, one line), as in Docker and Podman. No
+    abbreviations: `--pid` must not silently mean `--pids-limit`."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw["allow_abbrev"] = False
+        super().__init__(*args, **kw)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
@@ -92,29 +98,24 @@ def new_parser(verb: str, description: str) -> Parser:
     return Parser(prog=f"scopebox {verb}", description=description)
 
 
-def _split_globals(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Global options come before the verb."""
-    flags = {
-        "--root": "SCOPEBOX_ROOT",
-        "--runroot": "SCOPEBOX_RUNROOT",
-        "--runtime": "SCOPEBOX_RUNTIME",
-        "--cgroup-manager": "SCOPEBOX_CGROUP_MANAGER",
-    }
+def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
+    """Global options come before the verb; they win over the environment."""
+    from supervisor.settings import FLAGS
+
+    flags: dict[str, str] = {}
     i = 0
     while i < len(argv) and argv[i].startswith("--"):
         key, eq, value = argv[i].partition("=")
-        if key not in flags:
+        if key not in FLAGS:
             break
         if not eq:
             if i + 1 >= len(argv):
                 raise UsageError(f"{key} needs a value")
             i += 1
             value = argv[i]
-        if key == "--cgroup-manager" and value not in ("systemd", "cgroupfs"):
-            raise UsageError("--cgroup-manager must be systemd or cgroupfs")
-        os.environ[flags[key]] = value
+        flags[key] = value
         i += 1
-    return argv[:i], argv[i:]
+    return Settings.from_env().with_flags(flags), argv[i:]
 
 
 def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
@@ -139,20 +140,38 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    debug = os.environ.get("SCOPEBOX_DEBUG", "") not in ("", "0", "false")
     try:
-        _, rest = _split_globals(argv)
+        settings, rest = _split_globals(argv)
         module_name, args = _resolve_verb(rest)
         module = importlib.import_module(f"supervisor.cli.{module_name}")
-        code: int = module.main(args)
-    except ScopeboxError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        code: int = module.main(args, settings)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        return _report(exc, debug)
     sys.stdout.flush()
     return code
+
+
+def _report(exc: Exception, debug: bool) -> int:
+    """One line on stderr and the exit code; a bug says how to see its traceback."""
+    err = translate(exc)
+    if err is not None:
+        print(f"Error: {err}", file=sys.stderr)
+        return err.exit_code
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    print(
+        f"Error: unexpected {type(exc).__name__}: {exc} (a bug in scopebox;"
+        " set SCOPEBOX_DEBUG=1 to see the traceback)",
+        file=sys.stderr,
+    )
+    return 125
 
 
 def entry() -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from supervisor.cli.common import engine, registry_flags, registry_options
+from supervisor.cli.common import progress_sink, registry_flags, registry_options
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("push", "Push an image to a registry.")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.add_argument("--digestfile", help="write the pushed manifest's digest to this file")
@@ -16,21 +17,16 @@ def main(argv: list[str]) -> int:
     p.add_argument("image")
     p.add_argument("destination", nargs="?")
     ns = p.parse_args(argv)
-    from supervisor.registry.progress import Progress, TerminalProgress
-    from supervisor.registry.push import PushOptions, push
+    from supervisor.api import registry
 
-    tls_verify, creds = registry_options(ns)
     tty = not ns.quiet and sys.stderr.isatty()
-    progress = TerminalProgress(sys.stderr) if tty else Progress()
-    with engine() as eng:
-        try:
-            digest = push(
-                eng.store,
-                PushOptions(ns.image, ns.destination, tls_verify, creds, ns.authfile),
-                progress,
-            )
-        finally:
-            progress.close()
+    progress = progress_sink(ns.quiet)
+    try:
+        digest = registry.push(
+            settings, ns.image, ns.destination, registry_options(ns), progress
+        )
+    finally:
+        progress.close()
     if ns.digestfile:
         with open(ns.digestfile, "w") as f:
             f.write(digest)

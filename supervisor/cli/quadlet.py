@@ -3,14 +3,14 @@ Quadlet files (`.container`, ...), with every problem as FILE:LINE: MESSAGE on s
 
 from __future__ import annotations
 
-import os
 import sys
 
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
-    from supervisor import quadlet, unitgen
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import units
 
     p = new_parser("quadlet", "Convert Quadlet files into systemd services.")
     p.add_argument("--dryrun", action="store_true", help="print the units instead of writing")
@@ -19,14 +19,10 @@ def main(argv: list[str]) -> int:
     ns = p.parse_args(argv)
     if not ns.dryrun and not ns.output:
         p.error("an output directory is required without --dryrun")
-    problems: list[str] = []
-    dirs = quadlet.unit_dirs(ns.user, dict(os.environ))
-    services = quadlet.convert_all(dirs, [unitgen.scopebox_binary()], problems.append)
+    report = units.quadlet(ns.user, None if ns.dryrun else ns.output)
     if ns.dryrun:
-        for s in services:
-            sys.stdout.write(f"---{s.name}---\n{s.unit.render()}\n")
-    else:
-        quadlet.write(services, ns.output, problems.append)
-    for line in problems:
+        for name, text in report.units:
+            sys.stdout.write(f"---{name}---\n{text}\n")
+    for line in report.problems:
         print(line, file=sys.stderr)
-    return 125 if problems else 0
+    return 125 if report.problems else 0

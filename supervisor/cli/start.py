@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from supervisor.cli.common import engine, for_each
+from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("start", "Start one or more containers.")
     p.add_argument("-a", "--attach", action="store_true", help="attach to the output")
     p.add_argument("-i", "--interactive", action="store_true", help="attach stdin")
@@ -27,15 +28,11 @@ def main(argv: list[str]) -> int:
         if key != "restart-policy" or not eq:
             raise UsageError(f"unsupported --filter {item!r} (restart-policy=POLICY)")
         policies.append(value)
-    with engine() as eng:
-        if ns.all:
-            # unless-stopped: not those a user stopped (Docker's rule, also at boot).
-            refs = [row.id for row in eng.startable(policies)]
-            return for_each(refs, lambda ref: eng.start(ref) and None)
-        if ns.attach:
-            started = eng.start(ns.containers[0], attach=True)
-            if started.attach is None:  # it was running already
-                return eng.wait(started.row.id)
-            rec = started.attach.pump(sys.stdin.fileno() if ns.interactive else None)
-            return rec.exit_code if rec else eng.wait(started.row.id)
-        return for_each(ns.containers, lambda ref: eng.start(ref) and None)
+    from supervisor.api import containers as api
+
+    if ns.all:
+        return print_reports(api.start_all(settings, policies))
+    if ns.attach:
+        stdin_fd = sys.stdin.fileno() if ns.interactive else None
+        return api.start_attach(settings, ns.containers[0], stdin_fd)
+    return print_reports(api.start(settings, ns.containers))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from supervisor.cli.common import engine, print_table
 from supervisor.cli.main import new_parser
-from supervisor.engine import Engine
+from supervisor.cli.output import print_table
+from supervisor.settings import Settings
 from supervisor.sizes import human_size
-from supervisor.stats import Stats, container_stats
-from supervisor.store import ContainerRow
+
+if TYPE_CHECKING:
+    from supervisor.api.stats import Stats
 
 DEFAULT = (
     "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}"
@@ -91,25 +91,13 @@ def stats_json(item: dict[str, Any], s: Stats) -> dict[str, Any]:
     }
 
 
-def _rows(eng: Engine, refs: list[str], all_: bool) -> list[ContainerRow]:
-    if refs:
-        return [eng.find(ref) for ref in refs]
-    return [r for r in eng.list() if all_ or r.status.is_active]
-
-
-def _sample(
-    eng: Engine, refs: list[str], all_: bool, previous: dict[str, Stats]
-) -> dict[str, Stats]:
-    return {r.id: container_stats(r, previous.get(r.id)) for r in _rows(eng, refs, all_)}
-
-
-def _show(template: str | None, readings: dict[str, Stats], no_trunc: bool) -> None:
-    items = [stats_item(s, not no_trunc) for s in readings.values()]
-    json_items = [stats_json(i, s) for i, s in zip(items, readings.values(), strict=True)]
+def _show(template: str | None, readings: list[Stats], no_trunc: bool) -> None:
+    items = [stats_item(s, not no_trunc) for s in readings]
+    json_items = [stats_json(i, s) for i, s in zip(items, readings, strict=True)]
     print_table(template, DEFAULT, HEADER, items, json_items)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("stats", "Display a live stream of containers' resource usage.")
     p.add_argument("-a", "--all", action="store_true", help="all containers (default: running)")
     p.add_argument("--no-stream", action="store_true", help="print one reading and exit")
@@ -119,16 +107,13 @@ def main(argv: list[str]) -> int:
     ns = p.parse_args(argv)
     # Docker streams forever; into a pipe or file a single reading is what anyone wants.
     stream = not ns.no_stream and sys.stdout.isatty()
-    with engine() as eng:
-        readings = _sample(eng, ns.containers, ns.all, {})
-        time.sleep(INTERVAL)  # CPU % needs a second reading: the interval is the measure
-        readings = _sample(eng, ns.containers, ns.all, readings)
+    from supervisor.api import stats as api
+
+    for readings in api.stream(settings, ns.containers, ns.all, INTERVAL):
         if not stream:
             _show(ns.format, readings, ns.no_trunc)
             return 0
-        while True:
-            sys.stdout.write(CLEAR)
-            _show(ns.format, readings, ns.no_trunc)
-            sys.stdout.flush()
-            time.sleep(INTERVAL)
-            readings = _sample(eng, ns.containers, ns.all, readings)
+        sys.stdout.write(CLEAR)
+        _show(ns.format, readings, ns.no_trunc)
+        sys.stdout.flush()
+    return 0

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
-from supervisor.cli.common import engine, for_each, read_cidfiles
+from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
-from supervisor.errors import NotFoundError, ScopeboxError
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+
     p = new_parser("stop", "Stop containers: the stop signal, then SIGKILL after the timeout.")
     p.add_argument(
         "-t", "--time", "--timeout", type=int, dest="timeout", help="seconds to wait before killing"
@@ -18,20 +18,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--cidfile", action="append", default=[], help="read the id from this file")
     p.add_argument("containers", nargs="*")
     ns = p.parse_args(argv)
-    try:
-        refs = [*ns.containers, *read_cidfiles(ns.cidfile, ns.ignore)]
-    except ScopeboxError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    if not refs and not ns.cidfile:
+    if not ns.containers and not ns.cidfile:
         p.error("at least one container is required")
-    with engine() as eng:
-
-        def stop(ref: str) -> None:
-            try:
-                eng.stop(ref, ns.timeout)
-            except NotFoundError:
-                if not ns.ignore:
-                    raise
-
-        return for_each(refs, stop)
+    opts = api.StopOptions(ns.containers, ns.timeout, ns.ignore, ns.cidfile)
+    return print_reports(api.stop(settings, opts))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from supervisor import images
-from supervisor.cli.common import engine, print_table
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_table
+from supervisor.settings import Settings
 from supervisor.sizes import human_size
 
 DEFAULT = "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
@@ -17,13 +17,14 @@ HEADER = {
 }
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("system df", "Show disk usage of images, containers and volumes.")
     p.add_argument("--format")
     p.add_argument("-v", "--verbose", action="store_true")
     ns = p.parse_args(argv)
-    with engine() as eng:
-        rows = images.disk_usage(eng.store)
+    from supervisor.api import images as api
+
+    rows = api.disk_usage(settings)
     items = [
         {
             "Type": r.kind,

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import add_resource_flags, engine, for_each, resource_options
+from supervisor.cli.common import add_resource_flags, print_reports, resource_options
 from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("update", "Change the resource limits of created or running containers.")
     add_resource_flags(p, "process limit (-1 for unlimited)")
     p.add_argument("containers", nargs="+")
     ns = p.parse_args(argv)
     overrides = resource_options(ns)
-    from supervisor.update import update
+    from supervisor.api import containers as api
 
-    with engine() as eng:
-        return for_each(ns.containers, lambda ref: update(eng, ref, overrides) and None)
+    return print_reports(api.update(settings, ns.containers, overrides))

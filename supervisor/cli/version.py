@@ -1,19 +1,28 @@
-"""scopebox version"""
+"""scopebox version [--format F]"""
 
 from __future__ import annotations
 
-import platform
-import sys
-from importlib.metadata import PackageNotFoundError, version
+from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_json, render_each
+from supervisor.settings import Settings
 
 
-def main(argv: list[str]) -> int:
-    try:
-        ver = version("scopebox")
-    except PackageNotFoundError:
-        ver = "unknown"
-    print(
-        f"Version:      {ver}\nPython:       {sys.version.split()[0]}\n"
-        f"OS/Arch:      linux/{platform.machine()}"
-    )
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import system
+
+    p = new_parser("version", "Show the version of scopebox.")
+    p.add_argument("-f", "--format", help="json, or a Go template over Client and Server")
+    ns = p.parse_args(argv)
+    report = system.version()
+    if ns.format == "json":
+        print_json(report.as_dict())
+    elif ns.format:
+        render_each(ns.format, [report.as_dict()])
+    else:
+        c = report.client
+        print(
+            f"Version:      {c.Version}\nAPI Version:  {c.APIVersion}\n"
+            f"Python:       {c.GoVersion.removeprefix('python')}\nBuilt:        {c.BuiltTime}\n"
+            f"OS/Arch:      {c.OsArch}"
+        )
     return 0

@@ -57,3 +57,69 @@ def test_nothing_imports_supervisor() -> None:
         if name.split(".")[0] == "supervisor"
     ]
     assert bad == []
+
+
+# The CLI is a face over supervisor.api: it parses, calls and prints. It may import the API,
+# the errors, the settings, the output formats, the standard library and pure request types
+# and parsers (stdlib-only, no state): never the store, the engine, the runtime, cgroups,
+# systemd units or any other engine internal.
+CLI_MAY_IMPORT = {
+    "supervisor.api",
+    "supervisor.cli",
+    "supervisor.errors",
+    "supervisor.format",
+    "supervisor.settings",
+    # pure request types and parsers
+    "supervisor.options",  # CreateOptions
+    "supervisor.health",  # HealthFlags (parsing only)
+    "supervisor.resources",  # ResourceOptions
+    "supervisor.timefmt",  # --since
+    "supervisor.sizes",  # human sizes
+    "supervisor.registry.progress",  # progress bars on a terminal (output, like format)
+}
+# Every verb is behind the API: nothing may come back.
+CLI_PENDING: dict[str, set[str]] = {}
+
+
+def _cli_imports(path: Path) -> set[str]:
+    """Our modules a CLI file imports (`from supervisor import images`: supervisor.images)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            package = REPO / node.module.replace(".", "/") / "__init__.py"
+            if package.exists():  # `from supervisor.registry import auth`: the module
+                names |= {f"{node.module}.{a.name}" for a in node.names}
+            else:
+                names.add(node.module)
+    return {n for n in names if n.split(".")[0] in OURS}
+
+
+def _cli_may(name: str) -> bool:
+    return any(name == a or name.startswith(a + ".") for a in CLI_MAY_IMPORT)
+
+
+def test_cli_only_faces_the_api() -> None:
+    found = {}
+    for path in sorted((REPO / "supervisor/cli").glob("*.py")):
+        bad = {n for n in _cli_imports(path) if not _cli_may(n)}
+        if bad:
+            found[str(path.relative_to(REPO))] = bad
+    assert found == CLI_PENDING
+
+
+def test_the_api_and_settings_start_light() -> None:
+    """`version` and the CLI's entry import none of the engine: the cold start stays short."""
+    import subprocess
+
+    code = (
+        "import sys, supervisor.cli.main, supervisor.api, supervisor.api.system,"
+        " supervisor.api.containers, supervisor.settings;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('sqlite3', 'units', 'cgroupfs') or m in ('supervisor.engine', 'supervisor.store')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout
+    assert out.strip() == "[]"

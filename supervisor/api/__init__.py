@@ -1,0 +1,51 @@
+"""The engine's API: typed options in, typed reports out, one module per concept.
+
+`supervisor.cli` is one face over it (parse flags, call, print); a REST server will be another.
+Every call runs under `errors.mapped()`, so only the engine's own errors (`supervisor.errors`)
+leave it. Modules import the engine lazily, inside the calls: the CLI's cold start pays only
+for the verb it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NamedTuple
+
+from supervisor.errors import ScopeboxError, SystemError_, mapped
+from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+class Report(NamedTuple):
+    """What happened to one item of a multi-item request (Podman's `StopReport{Id, RawInput,
+    Err}`): the verb does what it can and the face reports each item."""
+
+    id: str  # the container's (or image's) id, or the input when it was not found
+    raw_input: str  # what the user gave
+    err: ScopeboxError | None = None
+
+
+def require_root() -> None:
+    """Until rootless mode exists every verb that touches the store needs root."""
+    if os.geteuid() != 0:
+        raise SystemError_(
+            "scopebox needs root for now (rootless mode is not supported yet): run it as root"
+        )
+
+
+@contextmanager
+def session(settings: Settings) -> Iterator[Engine]:
+    """An engine for one request, errors mapped, closed afterwards."""
+    with mapped():
+        require_root()
+        from supervisor.engine import Engine
+
+        eng = Engine(settings=settings)
+        try:
+            yield eng
+        finally:
+            eng.close()

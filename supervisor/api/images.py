@@ -1,0 +1,170 @@
+"""Images: options in, reports out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from supervisor.api import session
+from supervisor.errors import NotFoundError, ScopeboxError, mapped
+from supervisor.settings import Settings
+
+
+@dataclass(frozen=True)
+class RemoveReport:
+    """Podman's `ImageRemoveReport`: what one input untagged and deleted, or why not."""
+
+    raw_input: str
+    lines: list[str] = field(default_factory=list)  # "Untagged: ...", "Deleted: ..."
+    err: ScopeboxError | None = None
+
+
+def remove(settings: Settings, refs: list[str], force: bool = False) -> list[RemoveReport]:
+    """`rmi`; Podman's -f: the containers using the image go first."""
+    from supervisor import images
+
+    out = []
+    with session(settings) as eng:
+        for ref in refs:
+            try:
+                with mapped():
+                    if force:
+                        img = images.resolve(eng.store, ref)
+                        for cid in eng.store.containers_using_image_ids(img.id):
+                            eng.remove(cid, force=True)
+                    out.append(RemoveReport(ref, images.remove_image(eng.store, ref, force)))
+            except ScopeboxError as exc:
+                out.append(RemoveReport(ref, err=exc))
+    return out
+
+
+@dataclass(frozen=True)
+class ImageListEntry:
+    id: str
+    items: list[dict[str, Any]]  # one per name: Docker's template fields
+    json: dict[str, Any]  # Podman's object
+
+
+def list_images(settings: Settings, reference: str | None = None) -> list[ImageListEntry]:
+    """`images [REFERENCE]`: by repository, its last component, or the full name."""
+    from collections import Counter
+
+    from supervisor.views import image_items, image_json
+
+    with session(settings) as eng:
+        imgs = eng.store.list_images()
+        used = Counter(c.image_id for c in eng.store.list_containers())
+    if reference:
+        imgs = [i for i in imgs if any(_names_match(reference, n) for n in i.names)]
+    return [
+        ImageListEntry(img.id, image_items(img, used[img.id]), image_json(img, used[img.id]))
+        for img in imgs
+    ]
+
+
+def _names_match(ref: str, name: str) -> bool:
+    repo = name.rsplit(":", 1)[0]
+    return ref in (repo, repo.rsplit("/", 1)[-1], name) or name.endswith("/" + ref)
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    raw_input: str
+    data: dict[str, Any] | None = None
+    err: ScopeboxError | None = None
+
+
+def inspect(settings: Settings, refs: list[str]) -> list[InspectReport]:
+    from supervisor import images
+    from supervisor.views import inspect_image
+
+    out = []
+    with session(settings) as eng:
+        for ref in refs:
+            try:
+                with mapped():
+                    out.append(InspectReport(ref, inspect_image(images.resolve(eng.store, ref),
+                                                                eng.paths)))
+            except NotFoundError:
+                out.append(InspectReport(ref, err=NotFoundError("image", ref)))
+    return out
+
+
+def history(settings: Settings, ref: str) -> list[dict[str, Any]]:
+    from supervisor import images
+    from supervisor.views import history_items
+
+    with session(settings) as eng:
+        img = images.resolve(eng.store, ref)
+        sizes = [eng.store.layer_size(d) or 0 for d in img.layers]
+    return history_items(img, sizes)
+
+
+def prune(settings: Settings, all_unused: bool) -> list[str]:
+    """The ids of the images removed: dangling ones, or with `all_unused` every unused one."""
+    from supervisor import images
+
+    with session(settings) as eng:
+        return images.prune(eng.store, all_unused)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    source: str  # a file, or - for stdin
+    reference: str | None = None
+    changes: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+def import_(settings: Settings, opts: ImportOptions) -> str:
+    """`import`: the new image's id."""
+    from supervisor import images
+
+    with session(settings) as eng:
+        img = images.import_tarball(
+            eng.store, images.ImportOptions(opts.source, opts.reference, opts.changes, opts.message)
+        )
+    return img.id
+
+
+def tag(settings: Settings, ref: str, names: list[str]) -> None:
+    from supervisor import images
+
+    with session(settings) as eng:
+        images.tag(eng.store, ref, names)
+
+
+ARCHIVE_FORMATS = ("docker-archive", "oci-archive")
+
+
+def save(settings: Settings, refs: list[str], out: BinaryIO, fmt: str) -> None:
+    from supervisor import archive
+
+    with session(settings) as eng:
+        archive.save(eng.store, refs, out, fmt)
+
+
+def load(settings: Settings, source: str) -> list[str]:
+    """`load`: the names (or ids) of the images loaded."""
+    from supervisor import archive
+
+    with session(settings) as eng:
+        loaded = archive.load(eng.store, source)
+    return [name for item in loaded for name in item.names or [f"sha256:{item.image.id}"]]
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    kind: str  # Images, Containers, Local Volumes
+    total: int
+    active: int
+    size: int
+    reclaimable: int
+
+
+def disk_usage(settings: Settings) -> list[DiskUsage]:
+    from supervisor import images
+
+    with session(settings) as eng:
+        rows = images.disk_usage(eng.store)
+    return [DiskUsage(r.kind, r.total, r.active, r.size, r.reclaimable) for r in rows]

@@ -1,0 +1,110 @@
+"""Registries: pull, push, login, logout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from supervisor.api import session
+from supervisor.errors import AuthError
+from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    from supervisor.registry.auth import Credentials as Credentials  # a request's part
+    from supervisor.registry.progress import Progress
+
+
+@dataclass(frozen=True)
+class RegistryOptions:
+    tls_verify: bool | None = None  # None: HTTPS unless registries.conf marks it insecure
+    creds: Credentials | None = None
+    authfile: str | None = None
+
+
+def credentials(text: str) -> Credentials:
+    """`--creds user[:password]`."""
+    from supervisor.registry.auth import Credentials
+
+    return Credentials.parse(text)
+
+
+def new_credentials(username: str, password: str) -> Credentials:
+    from supervisor.registry.auth import Credentials
+
+    return Credentials(username, password)
+
+
+def pull(
+    settings: Settings, ref: str, platform: str | None, opts: RegistryOptions, progress: Progress
+) -> str:
+    """The pulled image's id."""
+    from supervisor.registry.pull import PullOptions
+    from supervisor.registry.pull import pull as pull_image
+
+    popts = PullOptions(ref, platform, opts.tls_verify, opts.creds, opts.authfile)
+    with session(settings) as eng:
+        return pull_image(eng.store, popts, progress).image.id
+
+
+def push(
+    settings: Settings, ref: str, destination: str | None, opts: RegistryOptions,
+    progress: Progress,
+) -> str:
+    """The pushed manifest's digest."""
+    from supervisor.registry.push import PushOptions
+    from supervisor.registry.push import push as push_image
+
+    popts = PushOptions(ref, destination, opts.tls_verify, opts.creds, opts.authfile)
+    with session(settings) as eng:
+        return push_image(eng.store, popts, progress)
+
+
+def login_key(registry: str) -> str:
+    from supervisor.registry import auth
+
+    return auth.normalize_key(registry)
+
+
+def stored_login(registry: str, authfile: str | None) -> str:
+    """`login --get-login`: the user name stored for the registry."""
+    from supervisor.registry import auth
+
+    key = auth.normalize_key(registry)
+    found = auth.lookup(key, authfile)
+    if found is None:
+        raise AuthError(f"not logged into {key}")
+    return found.username
+
+
+def login(registry: str, creds: Credentials, opts: RegistryOptions) -> str:
+    """Check the credentials with the registry and store them; the auth file's path."""
+    from supervisor.registry import auth, conf
+    from supervisor.registry.client import Session
+
+    key = auth.normalize_key(registry)
+    domain = key.split("/", 1)[0]
+    insecure = conf.load().insecure(domain) if opts.tls_verify is None else not opts.tls_verify
+    client = Session(domain, insecure, creds)
+    try:
+        client.verify_login()
+    finally:
+        client.close()
+    return auth.store(key, creds, opts.authfile)
+
+
+def logout(registry: str | None, authfile: str | None) -> str:
+    """Remove the stored credentials of one registry (None: of all); what was removed."""
+    from supervisor.registry import auth
+
+    if registry is None:
+        auth.remove(None, authfile)
+        return "all registries"
+    key = auth.normalize_key(registry)
+    if not auth.remove(key, authfile):
+        if auth.in_docker_config_only(key, authfile):
+            raise AuthError(
+                f"not logged into {key} with scopebox; the credentials in"
+                f" {auth.docker_config()} were made by docker login: use docker logout"
+            )
+        raise AuthError(f"not logged into {key}")
+    return key

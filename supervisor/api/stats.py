@@ -1,0 +1,129 @@
+"""Looking at running containers: resource usage (`stats`) and processes (`top`)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from supervisor.api import session
+from supervisor.errors import UsageError
+from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+    from supervisor.stats import Process
+    from supervisor.stats import Stats as Stats  # the report type of `stats`
+    from supervisor.store import ContainerRow
+
+
+def stream(
+    settings: Settings, refs: list[str], all_: bool, interval: float
+) -> Iterator[list[Stats]]:
+    """Readings of the containers named (or the running ones, or with `all_` every one), one
+    list per `interval`; the first comes after one interval: CPU % needs two readings."""
+    from supervisor.stats import container_stats
+
+    with session(settings) as eng:
+        readings: dict[str, Stats] = {}
+        while True:
+            previous = readings
+            rows = _rows(eng, refs, all_)
+            readings = {r.id: container_stats(r, previous.get(r.id)) for r in rows}
+            if previous or not readings:
+                yield list(readings.values())
+            time.sleep(interval)
+
+
+def _rows(eng: Engine, refs: list[str], all_: bool) -> list[ContainerRow]:
+    from supervisor.api.containers import current_rows
+
+    if refs:
+        return [eng.find(ref) for ref in refs]
+    return [r for r in current_rows(eng) if all_ or r.status.is_active]
+
+
+@dataclass(frozen=True)
+class TopReport:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def top(settings: Settings, ref: str, descriptors: list[str]) -> TopReport:
+    """`top`: the container's processes, one column per descriptor (Podman's)."""
+    from supervisor.stats import clock_ticks, container_processes, uptime_ticks
+
+    columns = parse_descriptors(descriptors)
+    with session(settings) as eng:
+        procs = container_processes(eng.find(ref))
+    hz = clock_ticks()
+    clock = Clock(hz, uptime_ticks(hz), os.sysconf("SC_PAGE_SIZE") // 1024)
+    return TopReport(
+        [COLUMNS[c][0] for c in columns],
+        [[COLUMNS[c][1](proc, clock) for c in columns] for proc in procs],
+    )
+
+
+DEFAULT_DESCRIPTORS = ["pid", "user", "time", "args"]
+
+
+@dataclass(frozen=True)
+class Clock:
+    hz: int  # clock ticks per second
+    up: int  # ticks since boot, now
+    page_kib: int
+
+
+# descriptor -> (header, value); headers as `podman top` prints them.
+Column = tuple[str, Callable[["Process", Clock], str]]
+COLUMNS: dict[str, Column] = {
+    "pid": ("PID", lambda p, c: str(p.stat.pid)),
+    "ppid": ("PPID", lambda p, c: str(p.stat.ppid)),
+    "user": ("USER", lambda p, c: p.user),
+    "uid": ("UID", lambda p, c: str(p.uid)),
+    "group": ("GROUP", lambda p, c: p.group),
+    "gid": ("GID", lambda p, c: str(p.gid)),
+    "comm": ("COMMAND", lambda p, c: p.stat.comm),
+    "args": ("COMMAND", lambda p, c: " ".join(p.args) or f"[{p.stat.comm}]"),
+    "time": ("TIME", lambda p, c: _cpu_time(p.stat.utime + p.stat.stime, c.hz)),
+    "etime": ("ELAPSED", lambda p, c: _cpu_time(c.up - p.stat.starttime, c.hz)),
+    "pcpu": ("%CPU", lambda p, c: _pcpu(p, c.up)),
+    "state": ("STATE", lambda p, c: p.stat.state),
+    "vsz": ("VSZ", lambda p, c: str(p.stat.vsize // 1024)),
+    "rss": ("RSS", lambda p, c: str(p.stat.rss * c.page_kib)),
+}
+_PS_LIST_OPTIONS = ("-o", "-eo", "-ef", "-e", "-f", "-A")  # Docker-style, ps(1) spelling
+
+
+def _cpu_time(ticks: int, hz: int) -> str:
+    from supervisor.stats import cpu_time_text
+
+    return cpu_time_text(ticks, hz)
+
+
+def _pcpu(p: Process, up: int) -> str:
+    elapsed = up - p.stat.starttime
+    used = p.stat.utime + p.stat.stime
+    return f"{used / elapsed * 100:.3f}" if elapsed > 0 else "0.000"
+
+
+def parse_descriptors(args: list[str]) -> list[str]:
+    """Podman's AIX-style descriptors (`pid user args`, or `pid,user,args`); `-o`/`-eo`
+    lists as ps(1) takes them; `-ef`/`-e`/`-A` alone mean the default columns."""
+    out: list[str] = []
+    for arg in args:
+        if arg.startswith("-"):
+            if arg not in _PS_LIST_OPTIONS:
+                raise UsageError(f"unsupported ps option {arg!r} (use descriptors: {_known()})")
+            continue
+        for name in filter(None, arg.split(",")):
+            if name not in COLUMNS:
+                raise UsageError(f"unknown descriptor {name!r} (known: {_known()})")
+            out.append(name)
+    return out or DEFAULT_DESCRIPTORS
+
+
+def _known() -> str:
+    return ", ".join(COLUMNS)
