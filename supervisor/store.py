@@ -281,6 +281,20 @@ def _nonempty_dir(path: str) -> bool:
         return False
 
 
+@contextmanager
+def _dir_lock(path: str) -> Iterator[None]:
+    """Serialise opening the store: switching a new database to WAL needs an exclusive lock,
+    and SQLite answers a second process doing the same at that moment with an immediate
+    'database is locked' (no busy wait). flock on the directory: SQLite's own POSIX locks on
+    the database file would be dropped by any other descriptor of that file being closed."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class Store:
     def __init__(self, paths: Paths) -> None:
         self.paths = paths
@@ -292,7 +306,8 @@ class Store:
         self.unsaved: dict[str, dict[str, Any]] = {}
         try:
             self._db = self._connect(paths.db)
-            self._init_schema()
+            with _dir_lock(paths.root):
+                self._init_schema()
         except StoreError:
             if _free_bytes(paths.root) >= LOW_SPACE or not os.path.exists(paths.db):
                 raise
