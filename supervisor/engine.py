@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from supervisor.errors import (
@@ -28,10 +28,20 @@ from supervisor.errors import (
     SystemError_,
     UsageError,
 )
+from supervisor.model import (
+    CgroupManager,
+    CgroupsMode,
+    ContainerConfig,
+    HostFacts,
+    NetworkMode,
+    SdNotify,
+    validate,
+    with_image,
+)
 from supervisor.monitor import log_error_text, read_exit_record, runtime_message
 from supervisor.mount import is_mountpoint, umount
 from supervisor.names import generate_name, validate_name
-from supervisor.options import LOG_DRIVERS, NETWORK_MODES, PULL_POLICIES, CreateOptions
+from supervisor.options import PULL_POLICIES, CreateOptions
 from supervisor.paths import Paths
 from supervisor.procs import alive, boot_id, pidfd_open, start_time
 from supervisor.restarts import is_service, stopped_file
@@ -44,8 +54,6 @@ from supervisor.views import resolve_args
 if TYPE_CHECKING:
     from supervisor.attach import AttachClient
 
-DEFAULT_STOP_TIMEOUT = 10
-SDNOTIFY_MODES = ("container", "conmon", "healthy", "ignore")
 
 
 @dataclass(frozen=True)
@@ -92,10 +100,11 @@ class Engine:
         return self._runtime
 
     def runtime_argv(self, row: ContainerRow) -> list[str]:
-        argv = [row.config["runtime"], f"--root={self.paths.runtime_root}"]
-        if row.config["cgroups"] == "disabled":
+        cfg = row.config
+        argv = [cfg.runtime, f"--root={self.paths.runtime_root}"]
+        if cfg.cgroups is CgroupsMode.DISABLED:
             argv.append("--cgroup-manager=disabled")  # crun's
-        elif row.config["cgroup_manager"] == "systemd":
+        elif cfg.cgroup_manager is CgroupManager.SYSTEMD:
             argv.append("--systemd-cgroup")
         return argv
 
@@ -136,7 +145,7 @@ class Engine:
         service = is_service(row)
         if pid == 0:
             pid, pid_start = self._pid_from_pidfile(row)
-        elif not service and _health_restarts(row) and not alive(pid, pid_start):
+        elif not service and row.config.health_restarts and not alive(pid, pid_start):
             row = self._adopt_health_restart(row)
             pid, pid_start = row.pid, row.pid_start
         exit_record = read_exit_record(self.paths.exit_file(row.id))
@@ -336,13 +345,9 @@ class Engine:
                 img = images.resolve(self.store, opts.image)
                 image_id, image_name = img.id, (img.names[0] if img.names else img.id)
                 img_cfg = img.config.get("config") or {}
-                if not resolve_args(config["options"], img_cfg):
+                if not resolve_args(config.options, img_cfg):
                     raise UsageError("no command specified: give one after the image name")
-            config["healthcheck"] = _healthcheck(opts, img_cfg)
-            if opts.sdnotify == "healthy" and not config["healthcheck"]:
-                # READY=1 would never come: the unit would time out instead.
-                raise UsageError("--sdnotify=healthy needs a healthcheck (--health-cmd or the"
-                                 " image's HEALTHCHECK)")
+            config = with_image(config, img_cfg)
             cid = os.urandom(32).hex()
             with ContainerLock(self.paths, cid) as lock:
                 cdir = self.paths.container_dir(cid)
@@ -388,115 +393,42 @@ class Engine:
                 finally:
                     lock.release()
 
-    def _container_config(self, opts: CreateOptions) -> dict[str, Any]:
+    def _container_config(self, opts: CreateOptions) -> ContainerConfig:
         """Validate every option before anything is created; return what the store keeps."""
+        return validate(opts, self._host_facts(opts))
+
+    def _host_facts(self, opts: CreateOptions) -> HostFacts:
+        """What validation needs from the host (and only what these options need)."""
         from supervisor import spec
+        from supervisor.resources import host_cpus, host_mems
+        from supervisor.specgen import cgroup_unified
 
-        systemd = self.systemd()
-        log_driver = opts.log_driver or ("journald" if systemd else "k8s-file")
-        if log_driver not in LOG_DRIVERS:
-            raise UsageError(
-                f"unsupported log driver {log_driver!r} (use {', '.join(LOG_DRIVERS)})"
-            )
-        if log_driver == "journald" and not systemd:
-            raise UsageError("the journald log driver needs systemd, which is not running here")
-        if opts.network not in NETWORK_MODES:
-            raise UsageError(
-                f"network mode {opts.network!r} is not supported yet"
-                f" (use {', '.join(NETWORK_MODES)})"
-            )
-        log_opts = _parse_log_opts(opts.log_opts)
-        stop_signal = parse_signal(opts.stop_signal or "SIGTERM")
-        if opts.stop_timeout is not None and opts.stop_timeout < 0:
-            raise UsageError("--stop-timeout must not be negative")
-        ulimits = [spec.parse_ulimit(u) for u in opts.ulimits]
-        spec.check_ulimits(ulimits)
-        mounts = [spec.parse_mount_volume(v) for v in opts.volumes]
-        for m in mounts:
-            if not os.path.exists(m.source):
-                raise UsageError(f"bind mount source {m.source!r} does not exist")
-        mounts += [spec.parse_tmpfs(t) for t in opts.tmpfs]
-        env = _read_env_files(opts.env_files) + [e for e in map(_expand_env, opts.env) if e]
-        if opts.rootfs and not os.path.isdir(opts.image):
-            raise UsageError(f"--rootfs {opts.image!r} is not a directory")
-        if opts.hostname is not None:
-            validate_hostname(opts.hostname)
-        from supervisor.resources import host_cpus, host_mems, oci_resources
+        runtime = self.runtime()
+        sources = set()
+        for v in opts.volumes:
+            source = spec.parse_mount_volume(v).source
+            if os.path.exists(source):
+                sources.add(source)
+        rootfs_dir = opts.rootfs and os.path.isdir(opts.image)
+        return HostFacts(
+            systemd=self.systemd() is not None,
+            runtime_name=runtime.name,
+            runtime_path=runtime.path,
+            host_cpus=frozenset(host_cpus()),
+            host_mems=frozenset(host_mems()),
+            unified=cgroup_unified() if opts.cgroup_conf else False,
+            environ=dict(os.environ),
+            env_files={p: _read_lines(p) for p in opts.env_files},
+            existing=frozenset(sources),
+            directories=frozenset([opts.image] if rootfs_dir else []),
+            caller_cgroup=_caller_cgroup() if opts.cgroups == "split" else "",
+        )
 
-        resources = oci_resources(opts.resources, host_cpus(), host_mems())
-        if opts.cgroups not in ("enabled", "split"):
-            resources = self._no_cgroups(opts)
-        if opts.cgroup_conf:
-            resources["unified"] = _cgroup_conf(opts.cgroup_conf)
-        policy = self._restart_policy(opts, systemd is not None)
-        if opts.sdnotify not in SDNOTIFY_MODES:
-            raise UsageError(
-                f"invalid --sdnotify {opts.sdnotify!r} (use {', '.join(SDNOTIFY_MODES)})"
-            )
-        manager = "systemd" if systemd else "cgroupfs"
-        if opts.cgroups == "split":
-            # The monitor stays in the caller's cgroup; the container gets a child of it,
-            # made by the runtime's cgroupfs driver in the caller's delegated subtree.
-            if opts.cgroup_parent:
-                raise UsageError("--cgroups=split and --cgroup-parent cannot be combined")
-            manager, parent = "cgroupfs", _caller_cgroup()
-        else:
-            parent = _cgroup_parent(opts.cgroup_parent, systemd is not None)
-        return {
-            # Registry credentials are for the pull only: never stored.
-            "options": asdict(replace(opts, creds=None)),
-            "runtime": self.runtime().path,
-            "cgroup_manager": manager,
-            "log_driver": log_driver,
-            "log_opts": log_opts,
-            "stop_signal": stop_signal,
-            "stop_timeout": opts.stop_timeout
-            if opts.stop_timeout is not None
-            else DEFAULT_STOP_TIMEOUT,
-            "env": env,
-            "mounts": [asdict(m) for m in mounts],
-            "ulimits": [list(u) for u in ulimits],
-            "resources": resources,
-            "cgroup_parent": parent,
-            "cgroups": opts.cgroups,
-            "restart": policy.as_config(),
-            "sdnotify": opts.sdnotify,
-        }
-
-    def _restart_policy(self, opts: CreateOptions, systemd: bool) -> Any:
-        from supervisor.restarts import parse_policy
-
-        policy = parse_policy(opts.restart)
-        if policy.name == "no":
-            return policy
-        if opts.auto_remove:
-            raise UsageError("conflicting options: --restart and --rm")
-        if not systemd:
-            raise UsageError(
-                f"--restart={opts.restart} needs systemd (the cgroupfs manager has no"
-                " supervisor to restart containers); only --restart=no works here"
-            )
-        if opts.cgroups == "split":
-            raise UsageError("--restart and --cgroups=split cannot be combined: the caller's"
-                             " unit supervises a split container (use its Restart=)")
-        return policy
-
-    def _no_cgroups(self, opts: CreateOptions) -> dict[str, Any]:
-        """--cgroups=disabled: the container stays in its monitor's cgroup (crun only)."""
-        if opts.cgroups != "disabled":
-            raise UsageError(f"invalid --cgroups {opts.cgroups!r} (enabled, disabled, split)")
-        if self.runtime().name != "crun":
-            raise UsageError("--cgroups=disabled needs crun: runc always makes a cgroup")
-        if opts.resources != type(opts.resources)() or opts.cgroup_conf or opts.cgroup_parent:
-            raise UsageError("--cgroups=disabled cannot take resource limits or cgroup options")
-        return {}
-
-    def _write_etc_files(self, cid: str, config: dict[str, Any]) -> None:
-        opts = config["options"]
+    def _write_etc_files(self, cid: str, config: ContainerConfig) -> None:
         cdir = self.paths.container_dir(cid)
-        hostname = opts["hostname"] or cid[:12]
-        if opts["network"] == "host":
-            hostname = opts["hostname"] or os.uname().nodename
+        hostname = config.options.hostname or cid[:12]
+        if config.network is NetworkMode.HOST:
+            hostname = config.options.hostname or os.uname().nodename
         with open(os.path.join(cdir, "hostname"), "w") as f:
             f.write(hostname + "\n")
         with open(os.path.join(cdir, "hosts"), "w") as f:
@@ -532,13 +464,13 @@ class Engine:
         """--sdnotify for a CLI run by a Type=notify unit (Podman's semantics): the unit's
         main pid becomes the monitor's; with `conmon` the container is ready now, with
         `container` the container sends READY=1 itself (through the runtime's proxy)."""
-        mode = row.config.get("sdnotify", "container")
-        if mode == "ignore" or not os.environ.get("NOTIFY_SOCKET"):
+        mode = row.config.sdnotify
+        if mode is SdNotify.IGNORE or not os.environ.get("NOTIFY_SOCKET"):
             return
         from units.notify import sd_notify
 
         lines = [] if is_service(row) else [f"MAINPID={row.monitor_pid}"]
-        if mode == "conmon":
+        if mode is SdNotify.CONMON:
             lines.append("READY=1")
         if lines:
             # The container runs either way; a unit that cannot hear us times out on its own.
@@ -584,7 +516,7 @@ class Engine:
         if not can_kill(row.status):
             raise StateError(f"container {row.name!r} is not running")
         if signum in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT,
-                      row.config["stop_signal"]):
+                      row.config.stop_signal):
             # Docker: a fatal signal from `kill` disables the restart policy until the next
             # start (a non-fatal one, e.g. SIGUSR1 or SIGHUP, leaves it in place); the same
             # for --health-on-failure=restart.
@@ -615,7 +547,7 @@ class Engine:
     def _mark_paused(self, row: ContainerRow, paused: bool) -> None:
         """`paused` in the run dir: the monitor skips healthchecks (an exec cannot run in a
         frozen container; its failure must not count)."""
-        if not row.config.get("healthcheck"):
+        if row.config.healthcheck is None:
             return
         path = os.path.join(self.paths.container_rundir(row.id), "paused")
         if paused:
@@ -638,7 +570,7 @@ class Engine:
             self.store.update_container(row.id, status=Status.RUNNING)
         # --all needs the container's own cgroup; without one, killing init is enough (its
         # pid namespace takes every other process with it).
-        every = all_processes and row.config["cgroups"] != "disabled"
+        every = all_processes and row.config.cgroups is not CgroupsMode.DISABLED
         args = ["kill", *(["--all"] if every else []), row.id, str(signum)]
         res = self.run_runtime(row, *args)
         if res.returncode != 0 and alive(row.pid, row.pid_start):
@@ -650,9 +582,9 @@ class Engine:
         service = is_service(row)
         if not row.status.is_active:
             return row
-        grace = row.config["stop_timeout"] if timeout is None else timeout
+        grace = row.config.stop_timeout if timeout is None else timeout
         if alive(row.pid, row.pid_start):
-            self._signal(row, row.config["stop_signal"], all_processes=False)
+            self._signal(row, row.config.stop_signal, all_processes=False)
             if not self.wait_container_gone(row, grace):
                 self._kill_for_good(row)
         if service:
@@ -670,7 +602,7 @@ class Engine:
         container back after it (both look for it first), and an unless-stopped one stays
         down at boot. Re-read after it: an in-place health restart that finished just before
         has a new pid."""
-        service, health = is_service(row), _health_restarts(row)
+        service, health = is_service(row), row.config.health_restarts
         if not (service or health):
             return row
         with open(stopped_file(self.paths, row.id), "w"):
@@ -688,7 +620,7 @@ class Engine:
             return
         unit = unit_name(row.id)
         try:
-            sd.stop_unit(unit, wait=True, timeout=float(row.config["stop_timeout"]) + 40)
+            sd.stop_unit(unit, wait=True, timeout=float(row.config.stop_timeout) + 40)
         except NoSuchUnitError:
             return
         except UnitsError as exc:
@@ -798,7 +730,7 @@ class Engine:
             row = self.refresh(row, locked=True)
             if row.status.is_active:
                 return
-            if row.config["options"]["auto_remove"]:
+            if row.config.auto_remove:
                 self._keep_exit_code(row)
                 self._remove_locked(row)
                 lock.discard()
@@ -808,7 +740,7 @@ class Engine:
     def _teardown(self, row: ContainerRow) -> None:
         """Undo what start did: runtime state, rootfs mount, run dir. Idempotent."""
         self.run_runtime(row, "delete", "--force", row.id)
-        if not row.config["options"]["rootfs"]:
+        if not row.config.rootfs:
             rootfs = self.paths.rootfs(row.id)
             while is_mountpoint(rootfs):
                 umount(rootfs, detach=True)
@@ -834,7 +766,7 @@ class Engine:
         row = self.find(ref)
         with ContainerLock(self.paths, row.id):  # no start/cleanup mounts or unmounts meanwhile
             target = self.paths.rootfs(row.id)
-            was_mounted = row.config["options"]["rootfs"] or is_mountpoint(target)
+            was_mounted = row.config.rootfs or is_mountpoint(target)
             target = self.mount_rootfs(row)
             try:
                 write_tar(target, out, layer=False)
@@ -843,7 +775,7 @@ class Engine:
                     umount(target, detach=True)
 
     def mount_rootfs(self, row: ContainerRow) -> str:
-        if row.config["options"]["rootfs"]:
+        if row.config.rootfs:
             return os.path.abspath(row.image_name)
         from supervisor import images, rootfs
 
@@ -867,7 +799,7 @@ def _caller_cgroup() -> str:
         paths[controllers] = where
     path = paths.get("") or paths.get("name=systemd") or ""
     if not path or path == "/":
-        raise UsageError("--cgroups=split needs to run inside a cgroup of its own (a unit)")
+        return ""  # validation says why that will not do
     path = path.rstrip("/")
     if "" in paths and path.endswith("/" + SPLIT_SUPERVISOR):
         path = path[: -len(SPLIT_SUPERVISOR) - 1]  # a second split run in the same unit
@@ -905,19 +837,6 @@ def enter_split_supervisor(parent: str) -> None:
     raise SystemError_(f"--cgroups=split: processes keep appearing in {base}")
 
 
-def _health_restarts(row: ContainerRow) -> bool:
-    """--health-on-failure=restart: the monitor may start the container again by itself."""
-    hc = row.config.get("healthcheck")
-    return hc is not None and hc["OnFailure"] == "restart"
-
-
-def _healthcheck(opts: CreateOptions, img_cfg: dict[str, Any]) -> dict[str, Any] | None:
-    """Flags over the image's HEALTHCHECK (Docker's merge); None: no checks."""
-    from supervisor.health import resolve
-
-    return resolve(opts.health, img_cfg.get("Healthcheck"))
-
-
 def _read_words(path: str, *defaults: str) -> list[str]:
     """The whitespace-separated words of a small file, padded with the defaults."""
     try:
@@ -926,46 +845,6 @@ def _read_words(path: str, *defaults: str) -> list[str]:
     except OSError:
         words = []
     return words + list(defaults[len(words) :])
-
-
-def _cgroup_parent(value: str | None, systemd: bool) -> str:
-    """A slice with the systemd manager (`machine.slice` by default), a path with cgroupfs."""
-    if systemd:
-        if value is None:
-            return "machine.slice"
-        name_ok = all(c.isalnum() or c in "-_.:" for c in value[: -len(".slice")])
-        if not value.endswith(".slice") or value == ".slice" or not name_ok or "/" in value:
-            raise UsageError(
-                f"invalid --cgroup-parent {value!r}: with the systemd cgroup manager it is a"
-                " slice, like myapp.slice"
-            )
-        return value
-    if value is None:
-        return "/scopebox"
-    parts = [p for p in value.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        raise UsageError(f"invalid --cgroup-parent {value!r}: a cgroup path like /myapp")
-    return "/" + "/".join(parts)
-
-
-def _cgroup_conf(items: list[str]) -> dict[str, str]:
-    """`--cgroup-conf memory.high=1g`: raw cgroup v2 files (OCI linux.resources.unified)."""
-    from supervisor.specgen import cgroup_unified
-
-    if not cgroup_unified():
-        raise UsageError("--cgroup-conf sets cgroup v2 files: this host is not pure cgroup v2")
-    out: dict[str, str] = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        controller, dot, _ = key.partition(".")
-        if not eq or not dot or not controller or "/" in key or key.startswith("."):
-            raise UsageError(
-                f"invalid --cgroup-conf {item!r}: expected FILE=VALUE, like memory.high=1g"
-            )
-        out[key] = value
-    return out
-
-
 
 
 def _wait_pid_gone(pid: int, started: str, timeout: float) -> bool:
@@ -982,55 +861,10 @@ def _wait_pid_gone(pid: int, started: str, timeout: float) -> bool:
         os.close(fd)
 
 
-def _parse_log_opts(opts: dict[str, str]) -> dict[str, Any]:
-    from supervisor.sizes import parse_size
-
-    out: dict[str, Any] = {"max_size": 0, "max_file": 1, "path": "", "tag": ""}
-    for key, value in opts.items():
-        if key == "max-size":
-            out["max_size"] = parse_size(value)
-        elif key == "max-file":
-            if not value.isdigit() or int(value) < 1:
-                raise UsageError(f"--log-opt max-file={value!r}: expected a whole number >= 1")
-            out["max_file"] = int(value)
-        elif key == "path":
-            if not os.path.isabs(value):
-                raise UsageError(f"--log-opt path={value!r}: expected an absolute path")
-            out["path"] = value
-        elif key == "tag":
-            out["tag"] = value
-        else:
-            raise UsageError(f"unsupported --log-opt {key!r} (path, max-size, max-file, tag)")
-    return out
-
-
-def _expand_env(item: str) -> str | None:
-    """`-e NAME` takes NAME from the caller's environment, or leaves it out, as Docker does."""
-    if "=" in item:
-        if item.startswith("="):
-            raise UsageError(f"invalid environment variable {item!r}")
-        return item
-    value = os.environ.get(item)
-    return None if value is None else f"{item}={value}"
-
-
-def _read_env_files(paths: list[str]) -> list[str]:
-    out: list[str] = []
-    for path in paths:
-        try:
-            with open(path) as f:
-                lines = f.read().splitlines()
-        except OSError as exc:
-            raise UsageError(f"cannot read --env-file {path!r}: {exc.strerror}") from exc
-        for line in lines:
-            line = line.strip()
-            item = _expand_env(line) if line and not line.startswith("#") else None
-            if item:
-                out.append(item)
-    return out
-
-
-def validate_hostname(name: str) -> None:
-    ok = 0 < len(name) <= 64 and all(c.isalnum() or c in "-." for c in name)
-    if not ok:
-        raise UsageError(f"invalid hostname {name!r}")
+def _read_lines(path: str) -> tuple[str, ...] | str:
+    """An --env-file's lines, or why it cannot be read."""
+    try:
+        with open(path) as f:
+            return tuple(f.read().splitlines())
+    except OSError as exc:
+        return str(exc.strerror)

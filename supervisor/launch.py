@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor.engine import Started, enter_split_supervisor
 from supervisor.errors import RuntimeFailed, ScopeboxError
+from supervisor.model import CgroupManager, CgroupsMode
 from supervisor.monitor import exit_error, monitor_argv
 from supervisor.procs import start_time
 from supervisor.restarts import stopped_file
@@ -40,9 +41,9 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(stale)
     engine.store.update_container(row.id, cleaned=False)
-    if row.config["cgroups"] == "split":
+    if row.config.cgroups is CgroupsMode.SPLIT:
         try:
-            enter_split_supervisor(row.config["cgroup_parent"])
+            enter_split_supervisor(row.config.cgroup_parent)
         except BaseException:
             engine._teardown(row)
             raise
@@ -52,7 +53,7 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     try:
         rootfs = engine.mount_rootfs(row)
         spec = write_bundle_config(engine, row, rootfs)
-        if row.config.get("healthcheck"):
+        if row.config.healthcheck is not None:
             write_health_process(engine, row, spec)
         monitor = pending.announced()
     except BaseException:
@@ -68,11 +69,11 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
 
 
 def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bool) -> Started:
-    if row.config["cgroup_manager"] == "systemd":
+    if row.config.cgroup_manager is CgroupManager.SYSTEMD:
         engine.systemd().start_transient_scope(
             f"scopebox-conmon-{row.id}.scope",
             [monitor.pid],
-            slice=row.config["cgroup_parent"],
+            slice=row.config.cgroup_parent,
             description=f"scopebox monitor of {row.name}",
         )
     row = _mark_running(engine, row, monitor.pid, monitor.started)
@@ -237,7 +238,9 @@ def write_health_process(engine: Engine, row: ContainerRow, spec: dict[str, Any]
     capabilities, rlimits) running the check's command."""
     from supervisor.health import check_argv
 
-    process = dict(spec["process"], args=check_argv(row.config["healthcheck"]["Test"]))
+    hc = row.config.healthcheck
+    assert hc is not None
+    process = dict(spec["process"], args=check_argv(list(hc.test)))
     process["terminal"] = False
     _write_json(os.path.join(engine.paths.container_rundir(row.id), "health-process.json"), process)
 
@@ -273,7 +276,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     try:
         rootfs = engine.mount_rootfs(row)
         spec = write_bundle_config(engine, row, rootfs)
-        if row.config.get("healthcheck"):
+        if row.config.healthcheck is not None:
             write_health_process(engine, row, spec)
     except BaseException:
         engine._teardown(row)

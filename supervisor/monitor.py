@@ -89,27 +89,28 @@ def monitor_python() -> str:
 
 def health_args(paths: Paths, row: ContainerRow) -> list[str]:
     """The monitor's healthcheck arguments (it runs the checks on its own loop)."""
-    hc = row.config["healthcheck"]
+    hc = row.config.healthcheck
+    assert hc is not None
     cdir = paths.container_dir(row.id)
     argv = [
         f"--health-process={os.path.join(paths.container_rundir(row.id), 'health-process.json')}",
         f"--health-file={os.path.join(cdir, 'health.json')}",
-        f"--health-interval-ns={hc['Interval']}",
-        f"--health-timeout-ns={hc['Timeout']}",
-        f"--health-start-period-ns={hc['StartPeriod']}",
-        f"--health-retries={hc['Retries']}",
-        f"--health-on-failure={hc['OnFailure']}",
-        f"--health-events={'journald' if row.config['cgroup_manager'] == 'systemd' else 'none'}",
+        f"--health-interval-ns={hc.interval}",
+        f"--health-timeout-ns={hc.timeout}",
+        f"--health-start-period-ns={hc.start_period}",
+        f"--health-retries={hc.retries}",
+        f"--health-on-failure={hc.on_failure.value}",
+        f"--health-events={'journald' if row.config.cgroup_manager == 'systemd' else 'none'}",
     ]
     notify = os.environ.get("NOTIFY_SOCKET", "")
-    if row.config.get("sdnotify") == "healthy" and notify:
+    if row.config.sdnotify == "healthy" and notify:
         argv.append(f"--health-notify-socket={notify}")
     return argv
 
 
 def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> list[str]:
     cfg = row.config
-    lo = cfg["log_opts"]
+    lo = cfg.log
     argv = [
         monitor_python(),
         *MONITOR_FLAGS,
@@ -123,21 +124,21 @@ def monitor_argv(paths: Paths, row: ContainerRow, runtime_argv: list[str]) -> li
         f"--exit-file={paths.exit_file(row.id)}",
         f"--runtime={runtime_argv[0]}",
         *(f"--runtime-arg={a}" for a in runtime_argv[1:]),
-        f"--log-driver={cfg['log_driver']}",
-        f"--log-path={lo['path'] or paths.log_file(row.id)}",
-        f"--log-max-size={lo['max_size']}",
-        f"--log-max-file={lo['max_file']}",
+        f"--log-driver={lo.driver.value}",
+        f"--log-path={lo.path or paths.log_file(row.id)}",
+        f"--log-max-size={lo.max_size}",
+        f"--log-max-file={lo.max_file}",
         # How the monitor itself stops the container (systemctl stop of its unit,
         # --health-on-failure), and the engine's mark that a user stopped it.
-        f"--stop-signal={cfg['stop_signal']}",
-        f"--stop-timeout={cfg['stop_timeout']}",
+        f"--stop-signal={cfg.stop_signal}",
+        f"--stop-timeout={cfg.stop_timeout}",
         f"--stopped-file={stopped_file(paths, row.id)}",
     ]
-    if lo["tag"]:
-        argv.append(f"--log-tag={lo['tag']}")
-    if cfg["options"]["interactive"]:
+    if lo.tag:
+        argv.append(f"--log-tag={lo.tag}")
+    if cfg.options.interactive:
         argv.append("--stdin")
-    if cfg.get("healthcheck"):
+    if cfg.healthcheck is not None:
         argv += health_args(paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
     exit_cmd = [sys.executable, "-I", "-S", "-c", CLEANUP_BOOT, PACKAGE_ROOT, row.id]

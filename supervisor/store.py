@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from supervisor.errors import ConflictError, NotFoundError, UsageError
+from supervisor.model import ContainerConfig, dump_config, load_config
 from supervisor.paths import Paths
 from supervisor.state import Status
 
@@ -80,7 +81,7 @@ class ContainerRow:
     image_name: str
     created: str
     status: Status
-    config: dict[str, Any]
+    config: ContainerConfig
     pid: int = 0
     pid_start: str = ""
     monitor_pid: int = 0
@@ -126,7 +127,7 @@ _CONTAINER_COLS = [f.name for f in fields(ContainerRow)]
 def _container_from_row(row: sqlite3.Row) -> ContainerRow:
     d = dict(row)
     d["status"] = Status(d["status"])
-    d["config"] = json.loads(d["config"])
+    d["config"] = load_config(json.loads(d["config"]))
     d["oom_killed"] = bool(d["oom_killed"])
     d["cleaned"] = bool(d["cleaned"])
     return ContainerRow(**d)
@@ -135,7 +136,7 @@ def _container_from_row(row: sqlite3.Row) -> ContainerRow:
 def _container_to_params(c: ContainerRow) -> dict[str, Any]:
     d = {name: getattr(c, name) for name in _CONTAINER_COLS}
     d["status"] = c.status.value
-    d["config"] = json.dumps(c.config, sort_keys=True)
+    d["config"] = json.dumps(dump_config(c.config), sort_keys=True)
     d["oom_killed"] = int(c.oom_killed)
     d["cleaned"] = int(c.cleaned)
     return d
@@ -205,15 +206,6 @@ class Store:
             if db.execute("SELECT 1 FROM containers WHERE name = ?", (c.name,)).fetchone():
                 raise name_conflict(c.name)
             db.execute(f"INSERT INTO containers ({cols}) VALUES ({marks})", _container_to_params(c))
-
-    def put_container(self, c: ContainerRow) -> None:
-        sets = ", ".join(f"{n} = :{n}" for n in _CONTAINER_COLS if n != "id")
-        with self.transaction() as db:
-            cur = db.execute(
-                f"UPDATE containers SET {sets} WHERE id = :id", _container_to_params(c)
-            )
-            if cur.rowcount != 1:
-                raise NotFoundError("container", c.id)
 
     def update_container(self, cid: str, **changes: Any) -> ContainerRow:
         """Read-modify-write of some fields in one transaction; returns the new row."""
@@ -394,9 +386,6 @@ class Store:
     def containers_using_image_ids(self, image_id: str) -> list[str]:
         rows = self._db.execute("SELECT id FROM containers WHERE image_id = ?", (image_id,))
         return [r[0] for r in rows]
-
-    def layer_in_use(self, layer: str) -> bool:
-        return any(layer in img.layers for img in self.list_images())
 
 
 def name_conflict(name: str) -> ConflictError:

@@ -56,7 +56,7 @@ def _systemd(argv: list[str]) -> int:
             runroot=eng.paths.runroot,
             globals=unitgen.global_flags(dict(os.environ)),
         )
-    policy = row.config["options"].get("restart") or "no"
+    policy = row.config.options.restart or "no"
     if not ns.new and policy != "no":
         # Podman's warning (#15284): two supervisors of one container fight at shutdown
         print(

@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
     )
     with engine() as eng:
         row = eng.find(ns.container)
-        log_path = row.config["log_opts"]["path"] or eng.paths.log_file(row.id)
+        log_path = row.config.log.path or eng.paths.log_file(row.id)
 
         monitor_pid = row.monitor_pid
 

@@ -56,7 +56,7 @@ def _match_one(row: ContainerRow, key: str, value: str, paths: Paths | None) -> 
         return row.status.value == value
     if key == "label":
         k, eq, v = value.partition("=")
-        labels = row.config["options"]["labels"]
+        labels = row.config.options.labels
         return k in labels and (not eq or labels[k] == v)
     if key == "ancestor":
         return value in (row.image_name, row.image_id, row.image_name.rsplit("/", 1)[-1])
