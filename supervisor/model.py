@@ -29,6 +29,7 @@ from supervisor.spec import Mount, Ulimit
 SCHEMA = 2
 DEFAULT_STOP_TIMEOUT = 10
 SIGTERM = 15
+SPLIT_SUPERVISOR = "supervisor"  # --cgroups=split: the caller's sub-cgroup (Podman's name)
 
 ContainerId = NewType("ContainerId", str)
 CgroupParent = NewType("CgroupParent", str)  # a slice (systemd manager) or a cgroup path

@@ -13,11 +13,13 @@ import json
 import os
 import select
 import subprocess
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from supervisor.engine import Started, enter_split_supervisor
-from supervisor.errors import RuntimeFailed, ScopeboxError
-from supervisor.model import CgroupManager, CgroupsMode
+from supervisor.container.teardown import teardown
+from supervisor.container.wait import wait_pid_gone
+from supervisor.errors import RuntimeFailed, ScopeboxError, SystemError_
+from supervisor.model import SPLIT_SUPERVISOR, CgroupManager, CgroupsMode
 from supervisor.monitor import exit_error, monitor_argv
 from supervisor.procs import start_time
 from supervisor.restarts import stopped_file
@@ -26,10 +28,18 @@ from supervisor.store import ContainerRow
 from supervisor.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
+    from supervisor.attach import AttachClient
     from supervisor.engine import Engine
 
 GO = b"1"
 ATTACH_WAIT_S = 10  # service mode: how long the first run waits for a foreground `run`
+
+
+
+@dataclass(frozen=True)
+class Started:
+    row: ContainerRow
+    attach: AttachClient | None = None
 
 
 def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
@@ -45,7 +55,7 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         try:
             enter_split_supervisor(row.config.cgroup_parent)
         except BaseException:
-            engine._teardown(row)
+            teardown(engine, row)
             raise
     # The monitor's interpreter boots while we mount and write the config: it reads the
     # bundle only after the go byte.
@@ -58,13 +68,13 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         monitor = pending.announced()
     except BaseException:
         pending.abort()
-        engine._teardown(row)
+        teardown(engine, row)
         raise
     try:
         return _run_monitor(engine, row, monitor, attach)
     except BaseException:
         monitor.abort()
-        engine._teardown(row)
+        teardown(engine, row)
         raise
 
 
@@ -209,9 +219,7 @@ class Monitor:
             self._sync.close()
 
     def wait_gone(self) -> None:
-        from supervisor.engine import _wait_pid_gone
-
-        _wait_pid_gone(self.pid, self.started, 30)
+        wait_pid_gone(self.pid, self.started, 30)
 
 
 def _read_msg(sync: Any) -> dict[str, Any]:
@@ -279,7 +287,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         if row.config.healthcheck is not None:
             write_health_process(engine, row, spec)
     except BaseException:
-        engine._teardown(row)
+        teardown(engine, row)
         raise
     argv = monitor_argv(paths, row, engine.runtime_argv(row)) + R.monitor_service_args(paths, row)
     env = [
@@ -310,7 +318,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
             with contextlib.suppress(UnitsError):
                 sd.stop_unit(unit)
             engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
-            engine._teardown(row)
+            teardown(engine, row)
             raise
         message = _read_text(R.start_error_file(paths, row.id)) or (
             f"the monitor's unit {unit} failed ({exc}); see journalctl -u {unit}"
@@ -320,7 +328,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         with contextlib.suppress(UnitsError):
             sd.reset_failed_unit(unit)
         engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
-        engine._teardown(row)
+        teardown(engine, row)
         raise exit_error(message) from None
     mpid = R.read_pid(os.path.join(rundir, "monitor.pid"))
     pid = R.read_pid(os.path.join(rundir, "pidfile"))
@@ -362,3 +370,31 @@ def _read_text(path: str) -> str:
             return f.read().strip()
     except OSError:
         return ""
+
+
+def enter_split_supervisor(parent: str) -> None:
+    """--cgroups=split on pure cgroup v2: empty the unit's own cgroup into <unit>/supervisor.
+
+    The kernel enables controllers for the container's <unit>/<id> only in a cgroup that holds
+    no process itself (the no-internal-process rule), so the caller, and the monitor it spawns,
+    move one level down, as Podman's conmon does. Hybrid and v1 hosts have no such rule.
+    """
+    from supervisor.specgen import cgroup_unified
+
+    if not cgroup_unified():
+        return
+    base = "/sys/fs/cgroup" + parent
+    target = os.path.join(base, SPLIT_SUPERVISOR, "cgroup.procs")
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        for _ in range(100):  # a process may fork while we move the others
+            with open(os.path.join(base, "cgroup.procs")) as f:
+                pids = f.read().split()
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError), open(target, "w") as w:
+                    w.write(pid)
+    except OSError as exc:
+        raise SystemError_(f"--cgroups=split: cannot move the caller into {target}: {exc}") from exc
+    raise SystemError_(f"--cgroups=split: processes keep appearing in {base}")
