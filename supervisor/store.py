@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS containers (
     oom_killed INTEGER NOT NULL DEFAULT 0,
     error TEXT NOT NULL DEFAULT '',
     cleaned INTEGER NOT NULL DEFAULT 1,
-    restart_count INTEGER NOT NULL DEFAULT 0
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    resources TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
@@ -70,6 +71,7 @@ MIGRATIONS = [
     ("images", "digest", "TEXT NOT NULL DEFAULT ''"),
     ("images", "repo_digests", "TEXT NOT NULL DEFAULT '[]'"),
     ("images", "blobs", "TEXT NOT NULL DEFAULT '[]'"),
+    ("containers", "resources", "TEXT NOT NULL DEFAULT '[]'"),
 ]
 
 
@@ -94,6 +96,9 @@ class ContainerRow:
     error: str = ""
     cleaned: bool = True
     restart_count: int = 0
+    # Names of the resources of the current run, recorded before they are made
+    # (supervisor.container.resources): what a teardown must undo.
+    resources: tuple[str, ...] = ()
 
     @property
     def short_id(self) -> str:
@@ -130,6 +135,7 @@ def _container_from_row(row: sqlite3.Row) -> ContainerRow:
     d["config"] = load_config(json.loads(d["config"]))
     d["oom_killed"] = bool(d["oom_killed"])
     d["cleaned"] = bool(d["cleaned"])
+    d["resources"] = tuple(json.loads(d["resources"]))
     return ContainerRow(**d)
 
 
@@ -139,6 +145,7 @@ def _container_to_params(c: ContainerRow) -> dict[str, Any]:
     d["config"] = json.dumps(dump_config(c.config), sort_keys=True)
     d["oom_killed"] = int(c.oom_killed)
     d["cleaned"] = int(c.cleaned)
+    d["resources"] = json.dumps(list(c.resources))
     return d
 
 

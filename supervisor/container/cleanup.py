@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from supervisor.container.remove import keep_exit_code, remove_locked
-from supervisor.container.teardown import teardown
+from supervisor.container.resources import teardown
 from supervisor.store import ContainerLock
 
 if TYPE_CHECKING:

@@ -16,10 +16,11 @@ import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from supervisor.container.teardown import teardown
+from supervisor.container import resources as R_
+from supervisor.container.resources import teardown
 from supervisor.container.wait import wait_pid_gone
-from supervisor.errors import RuntimeFailed, ScopeboxError, SystemError_
-from supervisor.model import SPLIT_SUPERVISOR, CgroupManager, CgroupsMode
+from supervisor.errors import RuntimeFailed, ScopeboxError
+from supervisor.model import CgroupManager
 from supervisor.monitor import exit_error, monitor_argv
 from supervisor.procs import start_time
 from supervisor.restarts import stopped_file
@@ -44,25 +45,27 @@ class Started:
 
 def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     paths = engine.paths
-    rundir = paths.container_rundir(row.id)
-    os.makedirs(rundir, mode=0o700, exist_ok=True)
     health_file = os.path.join(paths.container_dir(row.id), "health.json")
     for stale in (paths.exit_file(row.id), health_file, stopped_file(paths, row.id)):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(stale)
-    engine.store.update_container(row.id, cleaned=False)
-    if row.config.cgroups is CgroupsMode.SPLIT:
-        try:
-            enter_split_supervisor(row.config.cgroup_parent)
-        except BaseException:
-            teardown(engine, row)
-            raise
-    # The monitor's interpreter boots while we mount and write the config: it reads the
-    # bundle only after the go byte.
+    resources = R_.record(engine, row)
+    # The run dir and the split placement come before the monitor (it binds its socket in
+    # the one and starts in the other's cgroup); its interpreter boots while the rest is
+    # made: it reads the bundle only after the go byte.
+    early = [r for r in resources if r in (R_.RUN_DIR, R_.SPLIT_CGROUP)]
+    try:
+        for resource in early:
+            resource.setup(engine, row)
+    except BaseException:
+        teardown(engine, row)
+        raise
     pending = PendingMonitor.spawn(engine, row)
     try:
-        rootfs = engine.mount_rootfs(row)
-        spec = write_bundle_config(engine, row, rootfs)
+        for later in resources:
+            if later not in early:
+                later.setup(engine, row)
+        spec = write_bundle_config(engine, row, engine.mount_rootfs(row))
         if row.config.healthcheck is not None:
             write_health_process(engine, row, spec)
         monitor = pending.announced()
@@ -272,7 +275,6 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
 
     paths = engine.paths
     rundir = paths.container_rundir(row.id)
-    os.makedirs(rundir, mode=0o700, exist_ok=True)
     for path in (paths.exit_file(row.id), R.stopped_file(paths, row.id),
                  R.start_error_file(paths, row.id),
                  os.path.join(paths.container_dir(row.id), "health.json")):
@@ -280,10 +282,11 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
             os.unlink(path)
     with open(R.restarts_file(paths, row.id), "w") as f:
         f.write("0 0\n")  # a start by the user begins a new count, as Docker's
-    engine.store.update_container(row.id, cleaned=False, restart_count=0)
+    resources = R_.record(engine, row, restart_count=0)
     try:
-        rootfs = engine.mount_rootfs(row)
-        spec = write_bundle_config(engine, row, rootfs)
+        for resource in resources:
+            resource.setup(engine, row)
+        spec = write_bundle_config(engine, row, engine.mount_rootfs(row))
         if row.config.healthcheck is not None:
             write_health_process(engine, row, spec)
     except BaseException:
@@ -370,31 +373,3 @@ def _read_text(path: str) -> str:
             return f.read().strip()
     except OSError:
         return ""
-
-
-def enter_split_supervisor(parent: str) -> None:
-    """--cgroups=split on pure cgroup v2: empty the unit's own cgroup into <unit>/supervisor.
-
-    The kernel enables controllers for the container's <unit>/<id> only in a cgroup that holds
-    no process itself (the no-internal-process rule), so the caller, and the monitor it spawns,
-    move one level down, as Podman's conmon does. Hybrid and v1 hosts have no such rule.
-    """
-    from supervisor.specgen import cgroup_unified
-
-    if not cgroup_unified():
-        return
-    base = "/sys/fs/cgroup" + parent
-    target = os.path.join(base, SPLIT_SUPERVISOR, "cgroup.procs")
-    try:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        for _ in range(100):  # a process may fork while we move the others
-            with open(os.path.join(base, "cgroup.procs")) as f:
-                pids = f.read().split()
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError), open(target, "w") as w:
-                    w.write(pid)
-    except OSError as exc:
-        raise SystemError_(f"--cgroups=split: cannot move the caller into {target}: {exc}") from exc
-    raise SystemError_(f"--cgroups=split: processes keep appearing in {base}")

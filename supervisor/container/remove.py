@@ -10,8 +10,8 @@ import time
 from typing import TYPE_CHECKING
 
 from supervisor.container.kill import kill_for_good, mark_stopped
+from supervisor.container.resources import teardown
 from supervisor.container.stop import stop_service
-from supervisor.container.teardown import teardown
 from supervisor.errors import (
     StateError,
 )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from supervisor.container.launch import Started, launch, launch_service
-from supervisor.container.teardown import teardown
+from supervisor.container.resources import teardown
 from supervisor.errors import (
     StateError,
 )
