@@ -24,7 +24,7 @@ from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
 from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
 from supervisor.resources import ResourceOptions
-from supervisor.spec import Mount, Ulimit
+from supervisor.spec import Mount, NetworkMode, Ulimit
 
 SCHEMA = 2
 DEFAULT_STOP_TIMEOUT = 10
@@ -50,11 +50,6 @@ class CgroupsMode(enum.StrEnum):
 class CgroupManager(enum.StrEnum):
     SYSTEMD = "systemd"
     CGROUPFS = "cgroupfs"
-
-
-class NetworkMode(enum.StrEnum):
-    NONE = "none"
-    HOST = "host"
 
 
 class SdNotify(enum.StrEnum):
@@ -511,6 +506,7 @@ __all__ = [
     "CreateOptions",
     "HealthFlags",
     "HostFacts",
+    "NetworkMode",
     "dump_config",
     "load_config",
     "validate",

@@ -6,7 +6,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from supervisor import spec
-from supervisor.model import CgroupManager, CgroupsMode, NetworkMode, SdNotify
+from supervisor.model import CgroupManager, CgroupsMode, SdNotify
+from supervisor.spec import NetworkMode
 from supervisor.store import ContainerRow
 from supervisor.users import resolve_user
 from supervisor.views import container_args
@@ -79,7 +80,7 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             readonly_rootfs=opts.read_only,
             mounts=mounts,
             etc_files={f"/etc/{n}": f"{cdir}/{n}" for n in ("hosts", "hostname", "resolv.conf")},
-            network=spec.NetworkMode(cfg.network.value),
+            network=cfg.network,
             systemd_cgroup=cfg.cgroup_manager is CgroupManager.SYSTEMD and not no_cgroup,
             ulimits=list(cfg.ulimits),
             hard_limits=spec.caller_hard_limits(),

@@ -24,7 +24,6 @@ from supervisor.resources import (
     host_mems,
     oci_resources,
 )
-from supervisor.state import Status
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
@@ -114,8 +113,6 @@ def stored_options(row: ContainerRow) -> ResourceOptions:
 def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
     """Validate, apply to the running container (if it runs), store; returns the new row."""
     with eng.locked_row(ref) as row:
-        if row.status in (Status.STOPPING, Status.REMOVING):
-            raise StateError(f"container {row.name!r} is {row.status.value}: cannot update it")
         if row.config.cgroups == "disabled":
             raise StateError(f"container {row.name!r} has no cgroup (--cgroups=disabled)")
         cpus, mems = host_cpus(), host_mems()

@@ -50,7 +50,7 @@ def health_status(paths: Paths, row: ContainerRow) -> str:
 
 def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
     now = time.time()
-    if row.status in (Status.RUNNING, Status.PAUSED, Status.STOPPING):
+    if row.status.is_active:
         started = parse_rfc3339(row.started_at) or now
         text = f"Up {human_duration(now - started)}"
         if row.status is Status.PAUSED:
@@ -72,7 +72,7 @@ def inspect_container(
     img_cfg = (image.config.get("config") or {}) if image else {}
     env = list(img_cfg.get("Env") or []) + list(cfg.env)
     log_path = cfg.log.path or paths.log_file(row.id)
-    running = row.status in (Status.RUNNING, Status.PAUSED, Status.STOPPING)
+    running = row.status.is_active
     return {
         "Id": row.id,
         "Created": row.created,
