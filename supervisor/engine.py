@@ -1,7 +1,8 @@
 """The engine's context: paths, the store, the boot id, systemd and the OCI runtime.
 
 Each operation lives in its own module of `supervisor.container` and takes this object as its
-context (`ctx`); the methods below are one-line delegations kept for the CLI and the API.
+context (`ctx`); the methods below only delegate (a lazy import and a call: a verb loads
+just its own module), kept for the CLI and the API.
 Modules there call each other's public operations through the context (`ctx.refresh`,
 `ctx.cleanup`), so none of them imports another's operation module in a circle.
 """
