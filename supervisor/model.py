@@ -481,12 +481,13 @@ def _decode(tp: Any, value: Any) -> Any:
         hints = _HINTS.get(tp)
         if hints is None:
             hints = _HINTS[tp] = typing.get_type_hints(tp)
-        names = {f.name for f in dataclasses.fields(tp) if f.init}
-        return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in names})
+        return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in hints})
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp(value)
     if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
-        hints = typing.get_type_hints(tp)
+        hints = _HINTS.get(tp)
+        if hints is None:
+            hints = _HINTS[tp] = typing.get_type_hints(tp)
         return tp(*(_decode(hints[n], v) for n, v in zip(tp._fields, value, strict=True)))
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):

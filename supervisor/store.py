@@ -14,12 +14,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import ConflictError, NotFoundError, UsageError
-from supervisor.model import ContainerConfig, dump_config, load_config
 from supervisor.paths import Paths
 from supervisor.state import Status
+
+if TYPE_CHECKING:
+    from supervisor.model import ContainerConfig
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS containers (
@@ -130,6 +132,8 @@ _CONTAINER_COLS = [f.name for f in fields(ContainerRow)]
 
 
 def _container_from_row(row: sqlite3.Row) -> ContainerRow:
+    from supervisor.model import load_config  # not for a verb that reads no container
+
     d = dict(row)
     d["status"] = Status(d["status"])
     d["config"] = load_config(json.loads(d["config"]))
@@ -140,6 +144,8 @@ def _container_from_row(row: sqlite3.Row) -> ContainerRow:
 
 
 def _container_to_params(c: ContainerRow) -> dict[str, Any]:
+    from supervisor.model import dump_config
+
     d = {name: getattr(c, name) for name in _CONTAINER_COLS}
     d["status"] = c.status.value
     d["config"] = json.dumps(dump_config(c.config), sort_keys=True)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import shlex
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from supervisor.model import LogConfig, LogDriver
-from supervisor.options import CreateOptions
 from supervisor.paths import Paths
 from supervisor.refs import split_name
 from supervisor.sizes import human_size
 from supervisor.state import Status
 from supervisor.store import ContainerRow, ImageRow
 from supervisor.timefmt import ago, human_duration, parse_rfc3339
+
+if TYPE_CHECKING:
+    from supervisor.model import LogConfig
+    from supervisor.options import CreateOptions
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -99,7 +101,7 @@ def inspect_container(
         "Name": row.name,
         "RestartCount": row.restart_count,
         "Driver": "overlay",
-        "LogPath": log_path if cfg.log.driver is LogDriver.K8S_FILE else "",
+        "LogPath": log_path if cfg.log.driver == "k8s-file" else "",
         "OCIRuntime": cfg.runtime,
         "Config": {
             "Hostname": opts.hostname or row.id[:12],
