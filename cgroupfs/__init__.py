@@ -4,7 +4,8 @@ Import the submodules you need; this package imports nothing itself, because the
 per-container monitor imports `cgroupfs.events` and must stay lean:
 
 - `cgroupfs.layout`: which hierarchies are mounted where (`detect()`), feature probes.
-- `cgroupfs.cgroup`: `Cgroup` (create, remove, add_pid, kill, freeze, ...).
+- `cgroupfs.cgroup`: `Cgroup` (where a cgroup is, its files, its processes: read only; the
+  runtime and systemd make and change cgroups, tests use tests/cgroupwrite.py).
 - `cgroupfs.events`: inotify/eventfd/pidfd waits (`EmptyWatch`, `open_oom_watch`).
 - `cgroupfs.parse`: pure parsers of the kernel's file formats.
 - `cgroupfs.errors`: the exceptions.

@@ -12,20 +12,19 @@ from supervisor.errors import SystemError_
 HOST_RESOLV_CONF = "/etc/resolv.conf"
 
 
-def write_etc_files(cdir: str, cid: str, opts: dict[str, object]) -> None:
-    """`opts`: the container's stored create options (hostname, network)."""
+def write_etc_files(cdir: str, cid: str, hostname: str | None, network: str) -> None:
+    """`hostname`: --hostname (None: the short id, or the host's name with --network host);
+    `network`: the container's network mode."""
     try:
-        _write_all(cdir, cid, opts)
+        _write_all(cdir, cid, hostname, network)
     except OSError as exc:
         raise SystemError_(
             f"cannot write the container's /etc files in {cdir!r}: {exc.strerror}"
         ) from exc
 
 
-def _write_all(cdir: str, cid: str, opts: dict[str, object]) -> None:
-    hostname = str(opts["hostname"] or "") or cid[:12]
-    if opts["network"] == "host":
-        hostname = str(opts["hostname"] or "") or os.uname().nodename
+def _write_all(cdir: str, cid: str, name: str | None, network: str) -> None:
+    hostname = name or (os.uname().nodename if network == "host" else cid[:12])
     _write(os.path.join(cdir, "hostname"), hostname + "\n")
     _write(
         os.path.join(cdir, "hosts"),
@@ -33,9 +32,7 @@ def _write_all(cdir: str, cid: str, opts: dict[str, object]) -> None:
         "::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n"
         f"127.0.1.1\t{hostname}\n",
     )
-    _write(
-        os.path.join(cdir, "resolv.conf"), resolv_conf(_read_host_resolv(), str(opts["network"]))
-    )
+    _write(os.path.join(cdir, "resolv.conf"), resolv_conf(_read_host_resolv(), network))
 
 
 def resolv_conf(host: str, network: str) -> str:

@@ -34,7 +34,7 @@ def exec_process(
 ) -> dict[str, Any]:
     """The container's own process (env, user, cwd, capabilities, rlimits) with the exec's
     command and overrides, as Docker derives an exec's from its container."""
-    from supervisor.engine import _expand_env
+    from supervisor.model import expand_env
     from supervisor.specgen import merge_env
 
     process = dict(base, args=list(opts.command), terminal=False)
@@ -42,14 +42,14 @@ def exec_process(
     if opts.user is not None:
         from supervisor.users import resolve_user
 
-        rootfs = row.image_name if row.config["options"]["rootfs"] else engine.paths.rootfs(row.id)
+        rootfs = row.image_name if row.config.rootfs else engine.paths.rootfs(row.id)
         user = resolve_user(rootfs, opts.user)
         process["user"] = dict(
             base.get("user") or {}, uid=user.uid, gid=user.gid,
             additionalGids=list(user.additional_gids),
         )  # fmt: skip
         env = merge_env(env, [f"HOME={user.home}"])
-    process["env"] = merge_env(env, [e for e in map(_expand_env, opts.env) if e])
+    process["env"] = merge_env(env, [e for e in (expand_env(i, os.environ) for i in opts.env) if e])
     if opts.workdir is not None:
         if not opts.workdir.startswith("/"):
             raise UsageError(f"the working directory {opts.workdir!r} must be an absolute path")
@@ -120,8 +120,8 @@ def healthcheck_run(engine: Engine, ref: str) -> tuple[int, str]:
     """Ask the container's monitor to run its check now: (the check's exit code, the status
     after it). The monitor keeps the status, so the periodic checks see this one too."""
     row = engine.settled(ref)
-    hc = row.config.get("healthcheck")
-    if not hc:
+    hc = row.config.healthcheck
+    if hc is None:
         raise UsageError(f"container {row.name!r} has no defined healthcheck")
     if row.status is not Status.RUNNING:
         raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
@@ -130,7 +130,7 @@ def healthcheck_run(engine: Engine, ref: str) -> tuple[int, str]:
     try:
         # Through /proc/self/fd so a long run dir still fits in sun_path.
         sock.connect(f"/proc/self/fd/{dirfd}/health")
-        sock.settimeout(hc["Timeout"] / 1e9 + 30)
+        sock.settimeout(hc.timeout / 1e9 + 30)
         reply = sock.recv(256).decode()
     except OSError as exc:
         raise RuntimeFailed(f"cannot reach the container's monitor: {exc}") from exc

@@ -99,7 +99,7 @@ def read_logs(
     still_running: Callable[[], bool],
     monitor_pid: int,
 ) -> Iterator[LogRecord]:
-    driver = row.config["log_driver"]
+    driver = row.config.log.driver.value
     if driver == "none":
         raise UsageError(f"container {row.name!r} uses the 'none' log driver: no logs are kept")
     if driver == "journald":

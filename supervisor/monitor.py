@@ -99,17 +99,18 @@ def monitor_python() -> str:
 
 def _health_options(opts: protocol.Options, paths: Paths, row: ContainerRow) -> None:
     """The monitor's healthcheck arguments (it runs the checks on its own loop)."""
-    hc = row.config["healthcheck"]
+    hc = row.config.healthcheck
+    assert hc is not None
     opts.health_process = os.path.join(paths.container_rundir(row.id), "health-process.json")
     opts.health_file = os.path.join(paths.container_dir(row.id), "health.json")
-    opts.health_interval_ns = int(hc["Interval"])
-    opts.health_timeout_ns = int(hc["Timeout"])
-    opts.health_start_period_ns = int(hc["StartPeriod"])
-    opts.health_retries = int(hc["Retries"])
-    opts.health_on_failure = str(hc["OnFailure"])
-    opts.health_events = "journald" if row.config["cgroup_manager"] == "systemd" else "none"
+    opts.health_interval_ns = int(hc.interval)
+    opts.health_timeout_ns = int(hc.timeout)
+    opts.health_start_period_ns = int(hc.start_period)
+    opts.health_retries = int(hc.retries)
+    opts.health_on_failure = str(hc.on_failure.value)
+    opts.health_events = "journald" if row.config.cgroup_manager == "systemd" else "none"
     notify = os.environ.get("NOTIFY_SOCKET", "")
-    if row.config.get("sdnotify") == "healthy" and notify:
+    if row.config.sdnotify == "healthy" and notify:
         opts.health_notify_socket = notify
 
 
@@ -120,7 +121,7 @@ def monitor_options(
     `globals`: the engine's other global flags (--runtime, --cgroup-manager) for the exit
     command, which runs isolated (-I -S) and must see the same store and manager."""
     cfg = row.config
-    lo = cfg["log_opts"]
+    lo = cfg.log
     opts = protocol.Options()
     opts.cid = row.id
     opts.name = row.name
@@ -128,18 +129,18 @@ def monitor_options(
     opts.rundir = paths.container_rundir(row.id)
     opts.exit_file = paths.exit_file(row.id)
     opts.runtime, *opts.runtime_args = runtime_argv
-    opts.log_driver = cfg["log_driver"]
-    opts.log_path = lo["path"] or paths.log_file(row.id)
-    opts.log_max_size = int(lo["max_size"])
-    opts.log_max_file = int(lo["max_file"])
-    opts.log_tag = lo["tag"] or ""
+    opts.log_driver = lo.driver.value
+    opts.log_path = lo.path or paths.log_file(row.id)
+    opts.log_max_size = int(lo.max_size)
+    opts.log_max_file = int(lo.max_file)
+    opts.log_tag = lo.tag or ""
     # How the monitor itself stops the container (systemctl stop of its unit,
     # --health-on-failure), and the engine's mark that a user stopped it.
-    opts.stop_signal = int(cfg["stop_signal"])
-    opts.stop_timeout = int(cfg["stop_timeout"])
+    opts.stop_signal = int(cfg.stop_signal)
+    opts.stop_timeout = int(cfg.stop_timeout)
     opts.stopped_file = stopped_file(paths, row.id)
-    opts.stdin = bool(cfg["options"]["interactive"])
-    if cfg.get("healthcheck"):
+    opts.stdin = bool(cfg.options.interactive)
+    if cfg.healthcheck is not None:
         _health_options(opts, paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.
     settings = ["--root", paths.root, "--runroot", paths.runroot, *globals]

@@ -12,11 +12,10 @@ the container's persistent dir:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
-from conmon.restart import EXIT_DONE, POLICIES, SYSTEMD_RESTART_SEC
-from supervisor.errors import UsageError
+from conmon.restart import EXIT_DONE, SYSTEMD_RESTART_SEC
+from supervisor.model import RestartPolicy
 from supervisor.paths import Paths
 from supervisor.store import ContainerRow
 
@@ -24,40 +23,13 @@ START_TIMEOUT_S = 90  # the longest back-off (60 s) plus create and start
 USEC = 1_000_000
 
 
-@dataclass(frozen=True)
-class RestartPolicy:
-    name: str = "no"
-    max_retries: int = 0
-
-    def as_config(self) -> dict[str, Any]:
-        """Docker's HostConfig.RestartPolicy shape (also what the store keeps)."""
-        return {"Name": self.name, "MaximumRetryCount": self.max_retries}
-
-
-def parse_policy(value: str) -> RestartPolicy:
-    """`no`, `on-failure[:N]`, `always`, `unless-stopped` (Docker's syntax)."""
-    name, colon, count = value.partition(":")
-    if name not in POLICIES:
-        raise UsageError(
-            f"invalid --restart {value!r}: use no, on-failure[:N], always or unless-stopped"
-        )
-    if not colon:
-        return RestartPolicy(name)
-    if name != "on-failure":
-        raise UsageError(f"invalid --restart {value!r}: only on-failure takes a retry count")
-    if not count.isdigit():
-        raise UsageError(f"invalid --restart {value!r}: the retry count is a whole number >= 0")
-    return RestartPolicy(name, int(count))
-
-
 def policy_of(row: ContainerRow) -> RestartPolicy:
-    d = row.config.get("restart") or {}
-    return RestartPolicy(str(d.get("Name", "no")), int(d.get("MaximumRetryCount", 0)))
+    return row.config.restart
 
 
 def is_service(row: ContainerRow) -> bool:
     """The monitor runs as scopebox-<id>.service (else: a scope, or no systemd at all)."""
-    return policy_of(row).name != "no" and row.config["cgroup_manager"] == "systemd"
+    return policy_of(row).name != "no" and row.config.cgroup_manager == "systemd"
 
 
 def unit_name(cid: str) -> str:
@@ -103,7 +75,7 @@ def service_properties(row: ContainerRow, argv: list[str], env: list[str]) -> li
     done: tuple[list[int], list[int]] = ([EXIT_DONE], [])
     return [
         ("Description", ("s", f"scopebox container {row.name}")),
-        ("Slice", ("s", row.config["cgroup_parent"])),
+        ("Slice", ("s", row.config.cgroup_parent)),
         ("Type", ("s", "notify")),
         ("NotifyAccess", ("s", "main")),
         ("ExecStart", ("a(sasb)", [(argv[0], argv, False)])),
@@ -117,7 +89,7 @@ def service_properties(row: ContainerRow, argv: list[str], env: list[str]) -> li
         ("FileDescriptorStoreMax", ("u", 4)),
         ("Delegate", ("b", True)),
         ("TimeoutStartUSec", ("t", START_TIMEOUT_S * USEC)),
-        ("TimeoutStopUSec", ("t", (int(row.config["stop_timeout"]) + 30) * USEC)),
+        ("TimeoutStopUSec", ("t", (row.config.stop_timeout + 30) * USEC)),
         ("StartLimitIntervalUSec", ("t", 0)),
         ("CollectMode", ("s", "inactive-or-failed")),
     ]

@@ -144,20 +144,16 @@ class SpecOptions:
     # Container path -> host path, e.g. {"/etc/hosts": "$ROOT/containers/<id>/hosts"}.
     etc_files: Mapping[str, str] = field(default_factory=dict)
     network: NetworkMode = NetworkMode.NONE
-    netns_path: str | None = None  # join this namespace instead of a new one (bridge mode)
     systemd_cgroup: bool = False
     ulimits: Sequence[Ulimit] = ()
     # The caller's hard limits by RLIMIT_* name (see `caller_hard_limits`); absent = unlimited.
     hard_limits: Mapping[str, int] = field(default_factory=dict)
     stop_timeout: int = DEFAULT_STOP_TIMEOUT
     annotations: Mapping[str, str] = field(default_factory=dict)
-    terminal: bool = False
     pids_limit: int | None = DEFAULT_PIDS_LIMIT  # None or <= 0: unlimited (Docker's -1)
     # linux.resources besides devices and pids (memory, cpu, blockIO), already validated.
     resources: Mapping[str, Any] = field(default_factory=dict)
     unified: bool = False  # pure cgroup v2: systemd's property names differ (MemoryMax, ...)
-    cgroup_ns: bool = False  # private cgroup namespace: only on pure cgroup v2
-    rootless_sysfs: bool = False  # bind the host's /sys even in a new netns (rootless)
 
     def __post_init__(self) -> None:
         # Accept the plain strings a stored config holds ("none"), refuse unknown modes early.
@@ -211,7 +207,7 @@ def _process(opts: SpecOptions) -> dict[str, Any]:
         user["additionalGids"] = list(opts.additional_gids)
     caps = list(DEFAULT_CAPABILITIES)
     return {
-        "terminal": opts.terminal,
+        "terminal": False,  # stdio are the monitor's pipes
         "user": user,
         "args": list(opts.args),
         "env": list(opts.env),
@@ -272,7 +268,7 @@ def _default_mounts(opts: SpecOptions) -> list[Mount]:
             "/dev/shm", "shm", "tmpfs", ("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")
         ),
     ]
-    if opts.network is NetworkMode.HOST or opts.rootless_sysfs:
+    if opts.network is NetworkMode.HOST:
         # Like Podman: a bind of the host's /sys where a fresh sysfs may not be mountable (a
         # netns we do not own). "rro" makes the host's sub-mounts of /sys read-only too.
         mounts.append(
@@ -300,12 +296,8 @@ def _mounts(opts: SpecOptions) -> list[Mount]:
 
 def _namespaces(opts: SpecOptions) -> list[dict[str, str]]:
     namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
-    if opts.netns_path is not None:
-        namespaces.append({"type": "network", "path": opts.netns_path})
-    elif opts.network is NetworkMode.NONE:
+    if opts.network is NetworkMode.NONE:
         namespaces.append({"type": "network"})
-    if opts.cgroup_ns:
-        namespaces.append({"type": "cgroup"})
     return namespaces
 
 

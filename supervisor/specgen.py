@@ -6,6 +6,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from supervisor import spec
+from supervisor.model import CgroupManager, CgroupsMode, SdNotify
+from supervisor.spec import NetworkMode
 from supervisor.store import ContainerRow
 from supervisor.users import resolve_user
 from supervisor.views import container_args
@@ -28,11 +30,11 @@ CONTAINER_NOTIFY_SOCKET = "/run/notify/notify.sock"  # where Podman puts it too
 
 
 def cgroups_path(row: ContainerRow) -> str:
-    if row.config["cgroups"] == "disabled":
+    cfg = row.config
+    if cfg.cgroups is CgroupsMode.DISABLED:
         return ""  # the runtime makes no cgroup (crun --cgroup-manager=disabled)
-    systemd = row.config["cgroup_manager"] == "systemd"
-    parent = row.config["cgroup_parent"]
-    if systemd:
+    parent = cfg.cgroup_parent
+    if cfg.cgroup_manager is CgroupManager.SYSTEMD:
         return f"{parent}:scopebox:{row.id}"
     return f"{parent}/{row.id}"
 
@@ -43,26 +45,24 @@ def cgroup_unified() -> bool:
 
 
 def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
-    opts = row.config["options"]
+    cfg = row.config
+    opts = cfg.options
     img = engine.store.get_image(row.image_id) if row.image_id else None
     img_cfg: dict[str, Any] = (img.config.get("config") or {}) if img else {}
-    user = resolve_user(rootfs, opts["user"] or img_cfg.get("User", ""))
+    user = resolve_user(rootfs, opts.user or img_cfg.get("User", ""))
     hostname = _read(engine.paths.container_dir(row.id) + "/hostname").strip()
     env = merge_env(
         ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
         list(img_cfg.get("Env") or []),
         [f"HOME={user.home}", f"HOSTNAME={hostname}", "container=scopebox"],
-        list(row.config["env"]),
+        list(cfg.env),
     )
     cdir = engine.paths.container_dir(row.id)
-    no_cgroup = row.config["cgroups"] == "disabled"
-    resources = row.config["resources"]
-    mounts = [
-        spec.Mount(m["destination"], m["source"], m["type"], tuple(m["options"]))
-        for m in row.config["mounts"]
-    ]
+    no_cgroup = cfg.cgroups is CgroupsMode.DISABLED
+    resources = cfg.resources
+    mounts = list(cfg.mounts)
     notify = os.environ.get("NOTIFY_SOCKET", "")
-    if row.config.get("sdnotify", "container") == "container" and notify.startswith("/"):
+    if cfg.sdnotify is SdNotify.CONTAINER and notify.startswith("/"):
         # --sdnotify=container: the caller's unit hears the container's own READY=1.
         mounts.append(spec.Mount(CONTAINER_NOTIFY_SOCKET, notify, "bind", ("bind",)))
         env = merge_env(env, [f"NOTIFY_SOCKET={CONTAINER_NOTIFY_SOCKET}"])
@@ -72,20 +72,20 @@ def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             rootfs=rootfs,
             cgroups_path=cgroups_path(row),
             env=env,
-            cwd=opts["workdir"] or img_cfg.get("WorkingDir") or "/",
+            cwd=opts.workdir or img_cfg.get("WorkingDir") or "/",
             uid=user.uid,
             gid=user.gid,
             additional_gids=user.additional_gids,
-            hostname=hostname if opts["network"] != "host" else "",
-            readonly_rootfs=opts["read_only"],
+            hostname=hostname if cfg.network is not NetworkMode.HOST else "",
+            readonly_rootfs=opts.read_only,
             mounts=mounts,
             etc_files={f"/etc/{n}": f"{cdir}/{n}" for n in ("hosts", "hostname", "resolv.conf")},
-            network=opts["network"],
-            systemd_cgroup=row.config["cgroup_manager"] == "systemd" and not no_cgroup,
-            ulimits=[spec.Ulimit(*u) for u in row.config["ulimits"]],
+            network=cfg.network,
+            systemd_cgroup=cfg.cgroup_manager is CgroupManager.SYSTEMD and not no_cgroup,
+            ulimits=list(cfg.ulimits),
             hard_limits=spec.caller_hard_limits(),
-            stop_timeout=row.config["stop_timeout"],
-            annotations={f"io.scopebox.label.{k}": v for k, v in opts["labels"].items()},
+            stop_timeout=cfg.stop_timeout,
+            annotations={f"io.scopebox.label.{k}": v for k, v in opts.labels.items()},
             pids_limit=resources.get("pids", {}).get("limit"),
             resources=resources,
             unified=cgroup_unified(),

@@ -14,14 +14,12 @@ class Status(StrEnum):
     CREATED = "created"
     RUNNING = "running"
     PAUSED = "paused"
-    STOPPING = "stopping"
     EXITED = "exited"
-    REMOVING = "removing"
 
     @property
     def is_active(self) -> bool:
         """A container process may exist."""
-        return self in (Status.RUNNING, Status.PAUSED, Status.STOPPING)
+        return self in (Status.RUNNING, Status.PAUSED)
 
 
 def can_start(status: Status) -> bool:
@@ -29,11 +27,7 @@ def can_start(status: Status) -> bool:
 
 
 def can_kill(status: Status) -> bool:
-    return status in (Status.RUNNING, Status.PAUSED, Status.STOPPING)
-
-
-def can_remove(status: Status, force: bool) -> bool:
-    return force or not status.is_active
+    return status in (Status.RUNNING, Status.PAUSED)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import ConflictError, NotFoundError, SystemError_, UsageError
 from supervisor.paths import Paths
 from supervisor.state import Status
+
+if TYPE_CHECKING:
+    from supervisor.model import ContainerConfig
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS containers (
@@ -40,7 +43,8 @@ CREATE TABLE IF NOT EXISTS containers (
     oom_killed INTEGER NOT NULL DEFAULT 0,
     error TEXT NOT NULL DEFAULT '',
     cleaned INTEGER NOT NULL DEFAULT 1,
-    restart_count INTEGER NOT NULL DEFAULT 0
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    resources TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
@@ -69,6 +73,7 @@ MIGRATIONS = [
     ("images", "digest", "TEXT NOT NULL DEFAULT ''"),
     ("images", "repo_digests", "TEXT NOT NULL DEFAULT '[]'"),
     ("images", "blobs", "TEXT NOT NULL DEFAULT '[]'"),
+    ("containers", "resources", "TEXT NOT NULL DEFAULT '[]'"),
 ]
 
 
@@ -80,7 +85,7 @@ class ContainerRow:
     image_name: str
     created: str
     status: Status
-    config: dict[str, Any]
+    config: ContainerConfig
     pid: int = 0
     pid_start: str = ""
     monitor_pid: int = 0
@@ -93,6 +98,9 @@ class ContainerRow:
     error: str = ""
     cleaned: bool = True
     restart_count: int = 0
+    # Names of the resources of the current run, recorded before they are made
+    # (supervisor.container.resources): what a teardown must undo.
+    resources: tuple[str, ...] = ()
 
     @property
     def short_id(self) -> str:
@@ -124,20 +132,26 @@ _CONTAINER_COLS = [f.name for f in fields(ContainerRow)]
 
 
 def _container_from_row(row: sqlite3.Row) -> ContainerRow:
+    from supervisor.model import load_config  # not for a verb that reads no container
+
     d = dict(row)
     d["status"] = Status(d["status"])
-    d["config"] = json.loads(d["config"])
+    d["config"] = load_config(json.loads(d["config"]))
     d["oom_killed"] = bool(d["oom_killed"])
     d["cleaned"] = bool(d["cleaned"])
+    d["resources"] = tuple(json.loads(d["resources"]))
     return ContainerRow(**d)
 
 
 def _container_to_params(c: ContainerRow) -> dict[str, Any]:
+    from supervisor.model import dump_config
+
     d = {name: getattr(c, name) for name in _CONTAINER_COLS}
     d["status"] = c.status.value
-    d["config"] = json.dumps(c.config, sort_keys=True)
+    d["config"] = json.dumps(dump_config(c.config), sort_keys=True)
     d["oom_killed"] = int(c.oom_killed)
     d["cleaned"] = int(c.cleaned)
+    d["resources"] = json.dumps(list(c.resources))
     return d
 
 
@@ -400,15 +414,6 @@ class Store:
                 raise name_conflict(c.name)
             db.execute(f"INSERT INTO containers ({cols}) VALUES ({marks})", _container_to_params(c))
 
-    def put_container(self, c: ContainerRow) -> None:
-        sets = ", ".join(f"{n} = :{n}" for n in _CONTAINER_COLS if n != "id")
-        with self.transaction() as db:
-            cur = db.execute(
-                f"UPDATE containers SET {sets} WHERE id = :id", _container_to_params(c)
-            )
-            if cur.rowcount != 1:
-                raise NotFoundError("container", c.id)
-
     def update_container(self, cid: str, **changes: Any) -> ContainerRow:
         """Read-modify-write of some fields in one transaction; returns the new row.
 
@@ -619,9 +624,6 @@ class Store:
     def containers_using_image_ids(self, image_id: str) -> list[str]:
         rows = self._db.execute("SELECT id FROM containers WHERE image_id = ?", (image_id,))
         return [r[0] for r in rows]
-
-    def layer_in_use(self, layer: str) -> bool:
-        return any(layer in img.layers for img in self.list_images())
 
 
 # Read again from the run dir (pidfile, monitor.pid, restarts) by every reader.

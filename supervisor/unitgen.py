@@ -14,11 +14,12 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
+from supervisor.model import ContainerConfig
 from supervisor.options import CreateOptions
 from supervisor.resources import ResourceOptions
 from units import unitfile
@@ -79,7 +80,7 @@ class Container:
 
     id: str
     name: str
-    config: dict[str, Any]
+    config: ContainerConfig
     runroot: str
     globals: list[str] = field(default_factory=list)  # e.g. ["--root", "/srv/sb"]
 
@@ -118,7 +119,7 @@ def _restart(opts: GenerateOptions, ctr: Container) -> tuple[str, str | None]:
             raise UsageError(f"{opts.restart_policy} is not a valid restart policy")
         return opts.restart_policy, None
     # "no" is also the default: a container created without --restart gets on-failure
-    own = str(ctr.config["options"].get("restart") or "") if opts.new else ""
+    own = (ctr.config.options.restart or "") if opts.new else ""
     own = "" if own == "no" else own
     if own.startswith("on-failure:"):
         tries = own.split(":", 1)[1]
@@ -196,7 +197,7 @@ def render(ctr: Container, opts: GenerateOptions, binary: str, version: str) -> 
     name = service_name(ctr, opts)
     ref = ctr.name if opts.use_name else ctr.id
     stop_timeout = (
-        opts.stop_timeout if opts.stop_timeout is not None else int(ctr.config["stop_timeout"])
+        opts.stop_timeout if opts.stop_timeout is not None else ctr.config.stop_timeout
     )
     if stop_timeout < 0:
         raise UsageError("--stop-timeout must not be negative")
@@ -223,13 +224,13 @@ def render(ctr: Container, opts: GenerateOptions, binary: str, version: str) -> 
         s.add("RestartSec", str(opts.restart_sec))
     s.add("TimeoutStopSec", str(MIN_TIMEOUT_STOP_S + stop_timeout))
     if opts.new:
-        options = ctr.config["options"]
+        options = asdict(ctr.config.options)
         flags = [CIDFILE_FLAG, "--cgroups=split", "--rm"]
         flags.append(f"--sdnotify={_sdnotify(options)}")
         flags.append("-d")
         if options.get("name"):
             flags.append("--replace")
-        args = run_args(options, ctr.config.get("env", []))
+        args = run_args(options, list(ctr.config.env))
         run = [*sb, "run", *flags, *args]
         s.add("ExecStartPre", _exec(["/bin/rm", "-f", CIDFILE]))
         s.add("ExecStart", unitfile.exec_value(run, wrap=True))

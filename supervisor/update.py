@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, fields, replace
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import RuntimeFailed, StateError, UsageError
@@ -24,7 +24,6 @@ from supervisor.resources import (
     host_mems,
     oci_resources,
 )
-from supervisor.state import Status
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
@@ -108,22 +107,18 @@ def _cpu_list(ids: set[int]) -> str:
 
 
 def stored_options(row: ContainerRow) -> ResourceOptions:
-    saved = row.config["options"].get("resources") or {}
-    known = {f.name for f in fields(ResourceOptions)}
-    return ResourceOptions(**{k: v for k, v in saved.items() if k in known})
+    return row.config.options.resources
 
 
 def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
     """Validate, apply to the running container (if it runs), store; returns the new row."""
     with eng.locked_row(ref) as row:
-        if row.status in (Status.STOPPING, Status.REMOVING):
-            raise StateError(f"container {row.name!r} is {row.status.value}: cannot update it")
-        if row.config["cgroups"] == "disabled":
+        if row.config.cgroups == "disabled":
             raise StateError(f"container {row.name!r} has no cgroup (--cgroups=disabled)")
         cpus, mems = host_cpus(), host_mems()
         merged, oci = validate(stored_options(row), overrides, cpus, mems)
         if row.status.is_active:
-            old = row.config["resources"]
+            old = dict(row.config.resources)
             try:
                 _apply(eng, row, runtime_resources(oci, old, cpus, mems))
                 _set_unit_properties(eng, row, old, oci)
@@ -131,9 +126,8 @@ def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
                 # The runtime may have written some limits before failing on another.
                 _apply(eng, row, runtime_resources(old, oci, cpus, mems), best_effort=True)
                 raise
-        config = dict(row.config)
-        config["options"] = {**row.config["options"], "resources": asdict(merged)}
-        config["resources"] = oci
+        options = replace(row.config.options, resources=merged)
+        config = replace(row.config, options=options, resources=oci)
         return eng.store.update_container(row.id, config=config)
 
 
@@ -186,7 +180,7 @@ def _set_unit_properties(
     inside the scope (`<scope>/container`), and maps only CPU shares to a unit property:
     the scope's own MemoryLimit=/TasksMax= would stay the old ones and keep binding when a
     limit is raised. So the engine updates the properties it set at create itself."""
-    if row.config["cgroup_manager"] != "systemd":
+    if row.config.cgroup_manager != "systemd":
         return
     from supervisor.specgen import cgroup_unified
     from units.errors import UnitsError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor.paths import Paths
 from supervisor.refs import split_name
@@ -13,26 +13,28 @@ from supervisor.state import Status
 from supervisor.store import ContainerRow, ImageRow
 from supervisor.timefmt import ago, human_duration, parse_rfc3339
 
+if TYPE_CHECKING:
+    from supervisor.model import LogConfig
+    from supervisor.options import CreateOptions
+
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 def container_args(row: ContainerRow, image: ImageRow | None) -> list[str]:
     img_cfg = (image.config.get("config") or {}) if image else {}
-    return resolve_args(row.config["options"], img_cfg)
+    return resolve_args(row.config.options, img_cfg)
 
 
-def resolve_args(opts: dict[str, Any], img_cfg: dict[str, Any]) -> list[str]:
+def resolve_args(opts: CreateOptions, img_cfg: dict[str, Any]) -> list[str]:
     """Entrypoint + command after applying the image's defaults (Docker's rules)."""
-    entry = (
-        opts["entrypoint"] if opts["entrypoint"] is not None else (img_cfg.get("Entrypoint") or [])
-    )
-    cmd = opts["command"] or ([] if opts["entrypoint"] is not None else (img_cfg.get("Cmd") or []))
+    entry = opts.entrypoint if opts.entrypoint is not None else (img_cfg.get("Entrypoint") or [])
+    cmd = opts.command or ([] if opts.entrypoint is not None else (img_cfg.get("Cmd") or []))
     return [*entry, *cmd]
 
 
 def health_of(paths: Paths, row: ContainerRow) -> dict[str, Any] | None:
     """Docker's ``State.Health`` from the monitor's status file; None without a healthcheck."""
-    if not row.config.get("healthcheck"):
+    if row.config.healthcheck is None:
         return None
     from supervisor.health import read_status, status_file
 
@@ -50,7 +52,7 @@ def health_status(paths: Paths, row: ContainerRow) -> str:
 
 def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
     now = time.time()
-    if row.status in (Status.RUNNING, Status.PAUSED, Status.STOPPING):
+    if row.status.is_active:
         started = parse_rfc3339(row.started_at) or now
         text = f"Up {human_duration(now - started)}"
         if row.status is Status.PAUSED:
@@ -66,13 +68,13 @@ def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
 def inspect_container(
     paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
 ) -> dict[str, Any]:
-    opts = row.config["options"]
+    cfg = row.config
+    opts = cfg.options
     args = container_args(row, image)
     img_cfg = (image.config.get("config") or {}) if image else {}
-    env = list(img_cfg.get("Env") or []) + list(row.config["env"])
-    lo = row.config["log_opts"]
-    log_path = lo["path"] or paths.log_file(row.id)
-    running = row.status in (Status.RUNNING, Status.PAUSED, Status.STOPPING)
+    env = list(img_cfg.get("Env") or []) + list(cfg.env)
+    log_path = cfg.log.path or paths.log_file(row.id)
+    running = row.status.is_active
     return {
         "Id": row.id,
         "Created": row.created,
@@ -95,55 +97,58 @@ def inspect_container(
         },
         "Image": f"sha256:{row.image_id}" if row.image_id else "",
         "ImageName": row.image_name,
-        "Rootfs": row.image_name if opts["rootfs"] else "",
+        "Rootfs": row.image_name if opts.rootfs else "",
         "Name": row.name,
         "RestartCount": row.restart_count,
         "Driver": "overlay",
-        "LogPath": log_path if row.config["log_driver"] == "k8s-file" else "",
-        "OCIRuntime": row.config["runtime"],
+        "LogPath": log_path if cfg.log.driver == "k8s-file" else "",
+        "OCIRuntime": cfg.runtime,
         "Config": {
-            "Hostname": opts["hostname"] or row.id[:12],
-            "User": opts["user"] or img_cfg.get("User", ""),
+            "Hostname": opts.hostname or row.id[:12],
+            "User": opts.user or img_cfg.get("User", ""),
             "Env": env,
-            "Cmd": opts["command"] or img_cfg.get("Cmd"),
-            "Entrypoint": opts["entrypoint"]
-            if opts["entrypoint"] is not None
+            "Cmd": opts.command or img_cfg.get("Cmd"),
+            "Entrypoint": opts.entrypoint
+            if opts.entrypoint is not None
             else img_cfg.get("Entrypoint"),
             "Image": row.image_name,
-            "WorkingDir": opts["workdir"] or img_cfg.get("WorkingDir") or "/",
-            "Labels": {**(img_cfg.get("Labels") or {}), **opts["labels"]},
-            "StopSignal": row.config["stop_signal"],
-            "StopTimeout": row.config["stop_timeout"],
-            "OpenStdin": opts["interactive"],
+            "WorkingDir": opts.workdir or img_cfg.get("WorkingDir") or "/",
+            "Labels": {**(img_cfg.get("Labels") or {}), **opts.labels},
+            "StopSignal": cfg.stop_signal,
+            "StopTimeout": cfg.stop_timeout,
+            "OpenStdin": opts.interactive,
             "Tty": False,
             **_health_config(row),
         },
         "HostConfig": {
-            "Binds": list(opts["volumes"]),
-            "Tmpfs": {t.split(":", 1)[0]: ([*t.split(":", 1), ""])[1] for t in opts["tmpfs"]},
-            "NetworkMode": opts["network"],
-            "AutoRemove": opts["auto_remove"],
-            "ReadonlyRootfs": opts["read_only"],
+            "Binds": list(opts.volumes),
+            "Tmpfs": {t.split(":", 1)[0]: ([*t.split(":", 1), ""])[1] for t in opts.tmpfs},
+            "NetworkMode": cfg.network.value,
+            "AutoRemove": opts.auto_remove,
+            "ReadonlyRootfs": opts.read_only,
             "LogConfig": {
-                "Type": row.config["log_driver"],
-                "Config": {k: str(v) for k, v in lo.items() if v},
+                "Type": cfg.log.driver.value,
+                "Config": {k: str(v) for k, v in _log_opts(cfg.log).items() if v},
             },
-            "RestartPolicy": dict(
-                row.config.get("restart") or {"Name": "no", "MaximumRetryCount": 0}
-            ),
-            "Ulimits": [{"Name": n, "Soft": s, "Hard": h} for n, s, h in row.config["ulimits"]],
-            "CgroupManager": row.config["cgroup_manager"],
+            "RestartPolicy": cfg.restart.docker(),
+            "Ulimits": [{"Name": n, "Soft": s, "Hard": h} for n, s, h in cfg.ulimits],
+            "CgroupManager": cfg.cgroup_manager.value,
         },
         "Mounts": [
             {
-                "Type": m["type"],
-                "Source": m["source"],
-                "Destination": m["destination"],
-                "RW": "ro" not in m["options"],
+                "Type": m.type,
+                "Source": m.source,
+                "Destination": m.destination,
+                "RW": "ro" not in m.options,
             }
-            for m in row.config["mounts"]
+            for m in cfg.mounts
         ],
     }
+
+
+def _log_opts(log: LogConfig) -> dict[str, Any]:
+    """The --log-opt values (Docker's LogConfig.Config), in the stored order."""
+    return {"max_size": log.max_size, "max_file": log.max_file, "path": log.path, "tag": log.tag}
 
 
 def _health_state(paths: Paths, row: ContainerRow) -> dict[str, Any]:
@@ -152,13 +157,12 @@ def _health_state(paths: Paths, row: ContainerRow) -> dict[str, Any]:
 
 
 def _health_config(row: ContainerRow) -> dict[str, Any]:
-    hc = row.config.get("healthcheck")
-    if not hc:
+    hc = row.config.healthcheck
+    if hc is None:
         return {}
-    keys = ("Test", "Interval", "Timeout", "StartPeriod", "Retries")
     return {
-        "Healthcheck": {k: hc[k] for k in keys},
-        "HealthcheckOnFailureAction": hc["OnFailure"],  # Podman's name
+        "Healthcheck": hc.docker(),
+        "HealthcheckOnFailureAction": hc.on_failure.value,  # Podman's name
     }
 
 
@@ -168,7 +172,7 @@ def ps_item(
     """Fields for `ps --format` (Docker's names) and `ps --format json` (Podman's)."""
     args = container_args(row, image)
     command = shlex.join(args)
-    labels = row.config["options"]["labels"]
+    labels = row.config.options.labels
     return {
         "ID": row.short_id,
         "Id": row.id,
@@ -186,9 +190,9 @@ def ps_item(
         "ExitCode": row.exit_code,
         "Exited": row.status is Status.EXITED,
         "Pid": row.pid if row.status.is_active else 0,
-        "Mounts": [m["destination"] for m in row.config["mounts"]],
+        "Mounts": [m.destination for m in row.config.mounts],
         "Networks": [],
-        "AutoRemove": row.config["options"]["auto_remove"],
+        "AutoRemove": row.config.auto_remove,
     }
 
 

@@ -17,7 +17,8 @@ from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
 from supervisor.settings import Settings
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine, Started
+    from supervisor.container.launch import Started
+    from supervisor.engine import Engine
     from supervisor.logs import LogRecord
     from supervisor.options import CreateOptions
     from supervisor.resources import ResourceOptions
@@ -364,8 +365,7 @@ def logs(settings: Settings, ref: str, opts: LogsOptions) -> Iterator[LogRecord]
 
 
 def _log_path(eng: Engine, row: ContainerRow) -> str:
-    path: str = row.config["log_opts"]["path"]
-    return path or eng.paths.log_file(row.id)
+    return row.config.log.path or eng.paths.log_file(row.id)
 
 
 def _follow_rule(eng: Engine, row: ContainerRow) -> tuple[Callable[[], bool], int]:

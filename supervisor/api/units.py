@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from supervisor.api import session
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    from supervisor.model import ContainerConfig
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,8 @@ def generate_systemd(settings: Settings, ref: str, req: GenerateRequest) -> Gene
     return GeneratedUnit(name, text, warning)
 
 
-def _restart_policy(config: dict[str, object]) -> str:
-    options = config["options"]
-    assert isinstance(options, dict)
-    return str(options.get("restart") or "no")
+def _restart_policy(config: ContainerConfig) -> str:
+    return config.options.restart or "no"
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,6 @@ class Reference:
         was given is not invented: pull by digest gives no name, as in Podman)."""
         return f"{self.repository}:{self.tag}" if self.tag else self.repository
 
-    def with_domain(self, domain: str, path: str | None = None) -> Reference:
-        return Reference(domain, path if path is not None else self.path, self.tag, self.digest)
-
     def __str__(self) -> str:
         out = self.repository
         if self.tag:

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from cgroupfs.cgroup import Cgroup
 from cgroupfs.errors import CgroupTimeoutError
 from cgroupfs.events import V1OomWatch, V2OomWatch, open_oom_watch, wait_readable
 from cgroupfs.layout import Layout, Mode, cgroup_path, detect
+from tests.cgroupwrite import WritableCgroup as Cgroup
 
 pytestmark = pytest.mark.host
 

@@ -13,6 +13,7 @@ from cgroupfs.cgroup import Cgroup
 from cgroupfs.errors import CgroupUnsupportedError
 from cgroupfs.events import IN_MODIFY, EventsFileWatch, InotifyWatch, wait_readable
 from cgroupfs.layout import CgroupPath, Mode, cgroup_path, layout_from_mountinfo
+from tests.cgroupwrite import WritableCgroup
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cgroupfs"
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def test_restricted_layout_and_child() -> None:
     with pytest.raises(ValueError):
         Cgroup(cg.layout, CgroupPath("relative"))
     with pytest.raises(ValueError):
-        Cgroup(cg.layout, cgroup_path("/")).remove()
+        WritableCgroup(cg.layout, cgroup_path("/")).remove()
 
 
 def test_inotify_watch_reports_modification(tmp_path: Path) -> None:

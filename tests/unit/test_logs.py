@@ -7,6 +7,7 @@ from pathlib import Path
 from supervisor.logs import LogQuery, parse_cri_line, read_logs
 from supervisor.state import Status
 from supervisor.store import ContainerRow
+from tests.unit.configs import config
 
 
 def cri(text: str, stream: str = "stdout", flag: str = "F") -> bytes:
@@ -21,7 +22,7 @@ def row() -> ContainerRow:
         image_name="",
         created="",
         status=Status.RUNNING,
-        config={"log_driver": "k8s-file"},
+        config=config(),
     )
 
 

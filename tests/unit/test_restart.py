@@ -10,7 +10,7 @@ from conmon import restart as R
 from conmon.protocol import UsageError as ArgsError
 from conmon.protocol import parse_args
 from supervisor.errors import UsageError
-from supervisor.restarts import RestartPolicy, parse_policy
+from supervisor.model import RestartPolicy, parse_policy
 
 
 @pytest.mark.parametrize(

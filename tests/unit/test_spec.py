@@ -111,14 +111,6 @@ def test_namespaces_by_network_mode() -> None:
     assert {"rbind", "rro"} <= set(sys_mount["options"])
 
 
-def test_joined_netns_and_cgroup_ns() -> None:
-    spec = build_spec(_opts(netns_path="/run/netns/x", cgroup_ns=True))
-    namespaces = spec["linux"]["namespaces"]
-    assert {"type": "network", "path": "/run/netns/x"} in namespaces
-    assert {"type": "cgroup"} in namespaces
-    assert {"type": "cgroup"} not in build_spec(_opts())["linux"]["namespaces"]
-
-
 def test_resources_devices_and_pids() -> None:
     resources = build_spec(_opts())["linux"]["resources"]
     assert resources["devices"] == [{"allow": False, "access": "rwm"}]
@@ -158,10 +150,9 @@ def test_user_mounts_replace_defaults_at_the_same_destination() -> None:
         build_spec(_opts(mounts=[Mount("rel", "/x", "bind")]))
 
 
-def test_readonly_rootfs_and_terminal() -> None:
-    spec = build_spec(_opts(readonly_rootfs=True, terminal=True))
+def test_readonly_rootfs() -> None:
+    spec = build_spec(_opts(readonly_rootfs=True))
     assert spec["root"]["readonly"] is True
-    assert spec["process"]["terminal"] is True
 
 
 def test_systemd_annotations() -> None:

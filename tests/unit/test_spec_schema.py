@@ -75,7 +75,6 @@ def _full_options(network: NetworkMode) -> SpecOptions:
         ulimits=[Ulimit("core", 0, 0)],
         hard_limits=caller_hard_limits(),
         annotations={"io.scopebox.name": "x"},
-        cgroup_ns=True,
     )
 
 

@@ -10,7 +10,6 @@ from supervisor.state import (
     Facts,
     Status,
     can_kill,
-    can_remove,
     can_start,
     reconcile,
 )
@@ -69,5 +68,3 @@ def test_predicates() -> None:
     assert can_start(Status.CREATED) and can_start(Status.EXITED)
     assert not can_start(Status.RUNNING)
     assert can_kill(Status.RUNNING) and not can_kill(Status.EXITED)
-    assert not can_remove(Status.RUNNING, force=False) and can_remove(Status.RUNNING, force=True)
-    assert can_remove(Status.EXITED, force=False)

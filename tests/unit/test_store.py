@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from supervisor.errors import ConflictError, NotFoundError
+from supervisor.options import CreateOptions
 from supervisor.paths import Paths
 from supervisor.state import Status
 from supervisor.store import ContainerRow, Store
+from tests.unit.configs import config
 
 
 def row(cid: str, name: str) -> ContainerRow:
@@ -21,7 +23,7 @@ def row(cid: str, name: str) -> ContainerRow:
         image_name="img",
         created="t",
         status=Status.CREATED,
-        config={"k": [1, 2]},
+        config=config(CreateOptions(image="img", labels={"k": "1 2"})),
     )
 
 
@@ -29,7 +31,8 @@ def test_roundtrip_and_lookup(tmp_path: Path) -> None:
     store = Store(Paths(str(tmp_path / "root"), str(tmp_path / "run")))
     store.add_container(row("a" * 64, "web"))
     got = store.find_container("web")
-    assert got.id == "a" * 64 and got.config == {"k": [1, 2]} and got.status is Status.CREATED
+    assert got.id == "a" * 64 and got.status is Status.CREATED
+    assert got.config.options.labels == {"k": "1 2"}
     assert store.find_container("aaaa").name == "web"
     with pytest.raises(ConflictError, match="already in use"):
         store.add_container(row("b" * 64, "web"))

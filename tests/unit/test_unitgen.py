@@ -12,6 +12,7 @@ from supervisor import unitgen
 from supervisor.errors import UsageError
 from supervisor.options import CreateOptions
 from supervisor.resources import ResourceOptions
+from tests.unit.configs import config
 from tests.unit.test_units_unitfile import WORD
 from units import unitfile
 
@@ -20,8 +21,8 @@ SB = "/usr/bin/scopebox"
 
 
 def container(opts: CreateOptions, env: list[str] | None = None, **kw: Any) -> unitgen.Container:
-    config = {"options": asdict(opts), "stop_timeout": 10, "env": env or []}
-    return unitgen.Container(id=CID, name="web", config=config, runroot="/run/scopebox", **kw)
+    cfg = config(opts, env=tuple(env or []))
+    return unitgen.Container(id=CID, name="web", config=cfg, runroot="/run/scopebox", **kw)
 
 
 def render(opts: CreateOptions, **gen: Any) -> str:
@@ -151,8 +152,8 @@ def test_global_options_are_carried() -> None:
     ],
 )
 def test_restart_policy(own: str, policy: str | None, restart: str, burst: str | None) -> None:
-    opts = asdict(CreateOptions(image="b")) | {"restart": own}
-    ctr = unitgen.Container(CID, "web", {"options": opts, "stop_timeout": 10}, "/run/scopebox")
+    opts = CreateOptions(image="b", restart=own)
+    ctr = unitgen.Container(CID, "web", config(opts), "/run/scopebox")
     gen = unitgen.GenerateOptions(new=True, restart_policy=policy, restart_sec=5)
     text = unitgen.render(ctr, gen, SB, "1")[1]
     assert f"\nRestart={restart}\n" in text and "\nRestartSec=5\n" in text

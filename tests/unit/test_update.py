@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from supervisor.errors import UsageError
+from supervisor.model import load_config
 from supervisor.resources import ResourceOptions
 from supervisor.state import Status
 from supervisor.store import ContainerRow
@@ -21,6 +22,8 @@ from supervisor.update import (
 )
 
 CPUS, MEMS = {0, 1}, {0}
+# The smallest config the release (schema 1) stored.
+V1 = {"runtime": "runc", "cgroup_manager": "cgroupfs", "cgroup_parent": "/x", "log_driver": "none"}
 
 
 def check(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +122,7 @@ def test_runtime_gets_no_defaults_it_does_not_need() -> None:
 
 
 def test_stored_options_read_from_the_row() -> None:
+    saved = {"memory": "64m", "pids_limit": 10}
     row = ContainerRow(
         id="c" * 64,
         name="x",
@@ -126,7 +130,9 @@ def test_stored_options_read_from_the_row() -> None:
         image_name="",
         created="",
         status=Status.CREATED,
-        config={"options": {"resources": {"memory": "64m", "pids_limit": 10, "gone": 1}}},
+        config=load_config(
+            {**V1, "options": {"image": "x", "resources": {**saved, "gone": 1}}}
+        ),
     )
     assert stored_options(row) == ResourceOptions(memory="64m", pids_limit=10)
 

@@ -13,11 +13,15 @@ import json
 import os
 import select
 import subprocess
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from conmon.protocol import GO, SyncMessage, decode_sync
-from supervisor.engine import Started, enter_split_supervisor
+from supervisor.container import resources as R_
+from supervisor.container.resources import teardown
+from supervisor.container.wait import wait_pid_gone
 from supervisor.errors import RuntimeFailed, ScopeboxError
+from supervisor.model import CgroupManager
 from supervisor.monitor import exit_error, monitor_command, monitor_options, service_options
 from supervisor.procs import start_time
 from supervisor.restarts import stopped_file
@@ -26,54 +30,64 @@ from supervisor.store import ContainerRow, reserve_exit_record
 from supervisor.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
+    from supervisor.attach import AttachClient
     from supervisor.engine import Engine
 
 ATTACH_WAIT_S = 10  # service mode: how long the first run waits for a foreground `run`
 
 
+
+@dataclass(frozen=True)
+class Started:
+    row: ContainerRow
+    attach: AttachClient | None = None
+
+
 def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     paths = engine.paths
-    rundir = paths.container_rundir(row.id)
-    os.makedirs(rundir, mode=0o700, exist_ok=True)
     health_file = os.path.join(paths.container_dir(row.id), "health.json")
     for stale in (paths.exit_file(row.id), health_file, stopped_file(paths, row.id)):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(stale)
     reserve_exit_record(paths.exit_file(row.id))
-    engine.store.update_container(row.id, cleaned=False)
-    if row.config["cgroups"] == "split":
-        try:
-            enter_split_supervisor(row.config["cgroup_parent"])
-        except BaseException:
-            engine._teardown(row)
-            raise
-    # The monitor's interpreter boots while we mount and write the config: it reads the
-    # bundle only after the go byte.
+    resources = R_.record(engine, row)
+    # The run dir and the split placement come before the monitor (it binds its socket in
+    # the one and starts in the other's cgroup); its interpreter boots while the rest is
+    # made: it reads the bundle only after the go byte.
+    early = [r for r in resources if r in (R_.RUN_DIR, R_.SPLIT_CGROUP)]
+    try:
+        for resource in early:
+            resource.setup(engine, row)
+    except BaseException:
+        teardown(engine, row)
+        raise
     pending = PendingMonitor.spawn(engine, row)
     try:
-        rootfs = engine.mount_rootfs(row)
-        spec = write_bundle_config(engine, row, rootfs)
-        if row.config.get("healthcheck"):
+        for later in resources:
+            if later not in early:
+                later.setup(engine, row)
+        spec = write_bundle_config(engine, row, engine.mount_rootfs(row))
+        if row.config.healthcheck is not None:
             write_health_process(engine, row, spec)
         monitor = pending.announced()
     except BaseException:
         pending.abort()
-        engine._teardown(row)
+        teardown(engine, row)
         raise
     try:
         return _run_monitor(engine, row, monitor, attach)
     except BaseException:
         monitor.abort()
-        engine._teardown(row)
+        teardown(engine, row)
         raise
 
 
 def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bool) -> Started:
-    if row.config["cgroup_manager"] == "systemd":
+    if row.config.cgroup_manager is CgroupManager.SYSTEMD:
         engine.systemd().start_transient_scope(
             f"scopebox-conmon-{row.id}.scope",
             [monitor.pid],
-            slice=row.config["cgroup_parent"],
+            slice=row.config.cgroup_parent,
             description=f"scopebox monitor of {row.name}",
         )
     row = _mark_running(engine, row, monitor.pid, monitor.started)
@@ -212,9 +226,7 @@ class Monitor:
             self._sync.close()
 
     def wait_gone(self) -> None:
-        from supervisor.engine import _wait_pid_gone
-
-        _wait_pid_gone(self.pid, self.started, 30)
+        wait_pid_gone(self.pid, self.started, 30)
 
 
 def _read_msg(sync: Any) -> SyncMessage:
@@ -241,7 +253,9 @@ def write_health_process(engine: Engine, row: ContainerRow, spec: dict[str, Any]
     capabilities, rlimits) running the check's command."""
     from supervisor.health import check_argv
 
-    process = dict(spec["process"], args=check_argv(row.config["healthcheck"]["Test"]))
+    hc = row.config.healthcheck
+    assert hc is not None
+    process = dict(spec["process"], args=check_argv(list(hc.test)))
     process["terminal"] = False
     _write_json(os.path.join(engine.paths.container_rundir(row.id), "health-process.json"), process)
 
@@ -265,7 +279,6 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
 
     paths = engine.paths
     rundir = paths.container_rundir(row.id)
-    os.makedirs(rundir, mode=0o700, exist_ok=True)
     for path in (paths.exit_file(row.id), R.stopped_file(paths, row.id),
                  R.start_error_file(paths, row.id),
                  os.path.join(paths.container_dir(row.id), "health.json")):
@@ -274,14 +287,15 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
     reserve_exit_record(paths.exit_file(row.id))
     with open(R.restarts_file(paths, row.id), "w") as f:
         f.write("0 0\n")  # a start by the user begins a new count, as Docker's
-    engine.store.update_container(row.id, cleaned=False, restart_count=0)
+    resources = R_.record(engine, row, restart_count=0)
     try:
-        rootfs = engine.mount_rootfs(row)
-        spec = write_bundle_config(engine, row, rootfs)
-        if row.config.get("healthcheck"):
+        for resource in resources:
+            resource.setup(engine, row)
+        spec = write_bundle_config(engine, row, engine.mount_rootfs(row))
+        if row.config.healthcheck is not None:
             write_health_process(engine, row, spec)
     except BaseException:
-        engine._teardown(row)
+        teardown(engine, row)
         raise
     globals = engine.settings.global_flags(paths=False)
     opts = monitor_options(paths, row, engine.runtime_argv(row), globals)
@@ -315,7 +329,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
             with contextlib.suppress(UnitsError):
                 sd.stop_unit(unit)
             engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
-            engine._teardown(row)
+            teardown(engine, row)
             raise
         message = _read_text(R.start_error_file(paths, row.id)) or (
             f"the monitor's unit {unit} failed ({exc}); see journalctl -u {unit}"
@@ -325,7 +339,7 @@ def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         with contextlib.suppress(UnitsError):
             sd.reset_failed_unit(unit)
         engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
-        engine._teardown(row)
+        teardown(engine, row)
         raise exit_error(message) from None
     mpid = R.read_pid(os.path.join(rundir, "monitor.pid"))
     pid = R.read_pid(os.path.join(rundir, "pidfile"))

@@ -1,0 +1,80 @@
+"""`kill`, and the signalling that stop and rm -f share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from typing import TYPE_CHECKING
+
+from supervisor.container.pause import mark_paused
+from supervisor.errors import (
+    StateError,
+)
+from supervisor.model import (
+    CgroupsMode,
+)
+from supervisor.procs import alive
+from supervisor.restarts import is_service, stopped_file
+from supervisor.signals import parse_signal
+from supervisor.state import Status, can_kill
+from supervisor.store import ContainerRow
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+def kill(ctx: Engine, ref: str, sig: str = "SIGKILL") -> ContainerRow:
+    signum = parse_signal(sig)
+    row = ctx.settled(ref)
+    if not can_kill(row.status):
+        raise StateError(f"container {row.name!r} is not running")
+    if signum in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT,
+                  row.config.stop_signal):
+        # Docker: a fatal signal from `kill` disables the restart policy until the next
+        # start (a non-fatal one, e.g. SIGUSR1 or SIGHUP, leaves it in place); the same
+        # for --health-on-failure=restart.
+        row = mark_stopped(ctx, row)
+    signal_container(ctx, row, signum, all_processes=False)
+    return row
+
+
+def signal_container(ctx: Engine, row: ContainerRow, signum: int, all_processes: bool) -> None:
+    if row.status is Status.PAUSED:
+        # Frozen tasks do not die (cgroup v1 freezer) and hold signals: thaw first.
+        ctx.run_runtime(row, "resume", row.id)
+        mark_paused(ctx, row, False)
+        ctx.store.update_container(row.id, status=Status.RUNNING)
+    # --all needs the container's own cgroup; without one, killing init is enough (its
+    # pid namespace takes every other process with it).
+    every = all_processes and row.config.cgroups is not CgroupsMode.DISABLED
+    args = ["kill", *(["--all"] if every else []), row.id, str(signum)]
+    res = ctx.run_runtime(row, *args)
+    if res.returncode != 0 and alive(row.pid, row.pid_start):
+        # The runtime's state may be gone (monitor killed mid-way); the pid is still ours.
+        os.kill(row.pid, signum)
+
+
+def mark_stopped(ctx: Engine, row: ContainerRow) -> ContainerRow:
+    """A user's stop, kill or rm -f: `stopped` in the container's dir. Neither a
+    service's monitor (restart policy) nor --health-on-failure=restart brings the
+    container back after it (both look for it first), and an unless-stopped one stays
+    down at boot. Re-read after it: an in-place health restart that finished just before
+    has a new pid."""
+    service, health = is_service(row), row.config.health_restarts
+    if not (service or health):
+        return row
+    with open(stopped_file(ctx.paths, row.id), "w"):
+        pass
+    return ctx.refresh(row) if health and not service and row.status.is_active else row
+
+
+def kill_for_good(ctx: Engine, row: ContainerRow) -> None:
+    """SIGKILL through the runtime; if its init is still there after a while (a runtime
+    whose kill did not reach it), SIGKILL the pid itself: its pid namespace follows."""
+    signal_container(ctx, row, signal.SIGKILL, all_processes=True)
+    if not ctx.wait_container_gone(row, 5) and alive(row.pid, row.pid_start):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(row.pid, signal.SIGKILL)
+        ctx.wait_container_gone(row, 25)

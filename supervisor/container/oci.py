@@ -1,0 +1,42 @@
+"""The OCI runtime's command line for one container (runc or crun, its state root, cgroup driver).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import TYPE_CHECKING
+
+from supervisor.errors import (
+    RuntimeFailed,
+)
+from supervisor.model import (
+    CgroupManager,
+    CgroupsMode,
+)
+from supervisor.monitor import runtime_message
+from supervisor.store import ContainerRow
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+def runtime_argv(ctx: Engine, row: ContainerRow) -> list[str]:
+    cfg = row.config
+    argv = [cfg.runtime, f"--root={ctx.paths.runtime_root}"]
+    if cfg.cgroups is CgroupsMode.DISABLED:
+        argv.append("--cgroup-manager=disabled")  # crun's
+    elif cfg.cgroup_manager is CgroupManager.SYSTEMD:
+        argv.append("--systemd-cgroup")
+    return argv
+
+
+def run_runtime(ctx: Engine, row: ContainerRow, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ctx.runtime_argv(row), *args], capture_output=True, text=True, check=False
+    )
+
+
+def runtime_or_fail(ctx: Engine, row: ContainerRow, verb: str) -> None:
+    res = ctx.run_runtime(row, verb, row.id)
+    if res.returncode != 0:
+        raise RuntimeFailed(runtime_message(res.stderr) or f"the OCI runtime's {verb} failed")

@@ -1,0 +1,55 @@
+"""`pause` and `unpause` (the cgroup freezer, through the runtime).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+from supervisor.container.oci import runtime_or_fail
+from supervisor.errors import (
+    ScopeboxError,
+    StateError,
+)
+from supervisor.state import Status
+from supervisor.store import ContainerRow
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+def pause(ctx: Engine, ref: str) -> ContainerRow:
+    row = ctx.settled(ref)
+    if row.status is not Status.RUNNING:
+        raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
+    mark_paused(ctx, row, True)
+    try:
+        runtime_or_fail(ctx, row, "pause")
+    except ScopeboxError:
+        mark_paused(ctx, row, False)
+        raise
+    return ctx.store.update_container(row.id, status=Status.PAUSED)
+
+
+def unpause(ctx: Engine, ref: str) -> ContainerRow:
+    row = ctx.settled(ref)
+    if row.status is not Status.PAUSED:
+        raise StateError(f"container {row.name!r} is not paused (it is {row.status.value})")
+    runtime_or_fail(ctx, row, "resume")
+    mark_paused(ctx, row, False)
+    return ctx.store.update_container(row.id, status=Status.RUNNING)
+
+
+def mark_paused(ctx: Engine, row: ContainerRow, paused: bool) -> None:
+    """`paused` in the run dir: the monitor skips healthchecks (an exec cannot run in a
+    frozen container; its failure must not count)."""
+    if row.config.healthcheck is None:
+        return
+    path = os.path.join(ctx.paths.container_rundir(row.id), "paused")
+    if paused:
+        with contextlib.suppress(FileNotFoundError), open(path, "w"):
+            pass
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

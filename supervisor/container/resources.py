@@ -1,0 +1,164 @@
+"""The per-container resource seam: what a run of a container makes, and how it is undone.
+
+Each resource is an object with `setup(ctx, row)` and an idempotent `teardown(ctx, row)`.
+`start` records the names of the resources of the run in the container's row (the `resources`
+column) in one write BEFORE it makes any of them, then sets them up in order; teardown undoes
+the recorded ones in reverse order and clears the record. A CLI or monitor killed (even with
+SIGKILL) at any point leaves a record that lists at least what exists, so whoever tears down
+next (the monitor's exit command, `stop`, `rm`, reconciliation after a dead monitor, the next
+`start`) finishes the job; tearing down something never made is a no-op.
+
+Teardown runs in the monitor's exit command under `python3 -I -S`: this module and everything
+a teardown needs import the standard library only (a test checks it).
+
+Today's run resources, in setup order: the run dir, the --cgroups=split placement, the rootfs
+mount, the OCI runtime's state (made by the monitor's `runtime create`). The /etc files
+(hosts, hostname, resolv.conf) are the container's for its whole life: written by `create`
+(whose crash safety is the orphan-dir prune), removed with the container dir by `rm`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from supervisor.errors import SystemError_
+from supervisor.model import SPLIT_SUPERVISOR, CgroupsMode, ContainerConfig
+from supervisor.mount import is_mountpoint, umount
+from supervisor.store import ContainerRow
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+class Resource(Protocol):
+    name: ClassVar[str]  # what the store records: never rename one (old rows name it)
+
+    def setup(self, ctx: Engine, row: ContainerRow) -> None: ...
+
+    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+        """Undo setup; must succeed whether setup ran fully, partly or not at all."""
+
+
+class RunDir:
+    """$RUNROOT/containers/<id>: the monitor's sockets, pid files, runtime log."""
+
+    name: ClassVar[str] = "rundir"
+
+    def setup(self, ctx: Engine, row: ContainerRow) -> None:
+        os.makedirs(ctx.paths.container_rundir(row.id), mode=0o700, exist_ok=True)
+
+    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+        shutil.rmtree(ctx.paths.container_rundir(row.id), ignore_errors=True)
+
+
+class SplitCgroup:
+    """--cgroups=split: the caller moves into <its cgroup>/supervisor (pure v2); the runtime
+    makes <its cgroup>/<id> for the container and removes it on delete. Teardown removes
+    that cgroup if a killed runtime left it (rmdir: only an empty one goes)."""
+
+    name: ClassVar[str] = "split-cgroup"
+
+    def setup(self, ctx: Engine, row: ContainerRow) -> None:
+        enter_split_supervisor(row.config.cgroup_parent)
+
+    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+        base = "/sys/fs/cgroup"
+        with contextlib.suppress(OSError):
+            hierarchies = [base] + [os.path.join(base, h) for h in os.listdir(base)]
+            for hierarchy in hierarchies:
+                path = f"{hierarchy}{row.config.cgroup_parent}/{row.id}"
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)
+
+
+class RootfsMount:
+    """The overlay of the image's layers at $ROOT/containers/<id>/merged."""
+
+    name: ClassVar[str] = "rootfs"
+
+    def setup(self, ctx: Engine, row: ContainerRow) -> None:
+        ctx.mount_rootfs(row)
+
+    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+        rootfs = ctx.paths.rootfs(row.id)
+        while is_mountpoint(rootfs):
+            umount(rootfs, detach=True)
+
+
+class RuntimeState:
+    """The OCI runtime's state of the container (made by the monitor's `runtime create`)."""
+
+    name: ClassVar[str] = "runtime"
+
+    def setup(self, ctx: Engine, row: ContainerRow) -> None:
+        pass  # the monitor creates it after the go byte
+
+    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+        ctx.run_runtime(row, "delete", "--force", row.id)
+
+
+RUN_DIR, SPLIT_CGROUP, ROOTFS, RUNTIME = RunDir(), SplitCgroup(), RootfsMount(), RuntimeState()
+ALL: tuple[Resource, ...] = (RUN_DIR, SPLIT_CGROUP, ROOTFS, RUNTIME)
+BY_NAME = {r.name: r for r in ALL}
+
+
+def for_run(config: ContainerConfig) -> list[Resource]:
+    """The resources one run of a container with this config makes, in setup order."""
+    out: list[Resource] = [RUN_DIR]
+    if config.cgroups is CgroupsMode.SPLIT:
+        out.append(SPLIT_CGROUP)
+    if not config.rootfs:
+        out.append(ROOTFS)
+    out.append(RUNTIME)
+    return out
+
+
+def record(ctx: Engine, row: ContainerRow, **changes: object) -> list[Resource]:
+    """Before any is made: the run's resources go into the row (with other changes).
+    Returns them, in setup order."""
+    resources = for_run(row.config)
+    names = tuple(r.name for r in resources)
+    ctx.store.update_container(row.id, resources=names, cleaned=False, **changes)
+    return resources
+
+
+def teardown(ctx: Engine, row: ContainerRow) -> None:
+    """Undo every recorded resource, last made first; then clear the record. Idempotent."""
+    names = row.resources
+    if not names:  # a row from before the record existed (or nothing recorded): all of them
+        names = tuple(r.name for r in for_run(row.config))
+    for name in reversed(names):
+        resource = BY_NAME.get(name)
+        if resource is not None:
+            resource.teardown(ctx, row)
+    if ctx.store.get_container(row.id) is not None:
+        ctx.store.update_container(row.id, resources=(), cleaned=True)
+
+
+def enter_split_supervisor(parent: str) -> None:
+    """--cgroups=split on pure cgroup v2: empty the unit's own cgroup into <unit>/supervisor.
+
+    The kernel enables controllers for the container's <unit>/<id> only in a cgroup that holds
+    no process itself (the no-internal-process rule), so the caller, and the monitor it spawns,
+    move one level down, as Podman's conmon does. Hybrid and v1 hosts have no such rule.
+    """
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):  # not pure v2
+        return
+    base = "/sys/fs/cgroup" + parent
+    target = os.path.join(base, SPLIT_SUPERVISOR, "cgroup.procs")
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        for _ in range(100):  # a process may fork while we move the others
+            with open(os.path.join(base, "cgroup.procs")) as f:
+                pids = f.read().split()
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError), open(target, "w") as w:
+                    w.write(pid)
+    except OSError as exc:
+        raise SystemError_(f"--cgroups=split: cannot move the caller into {target}: {exc}") from exc
+    raise SystemError_(f"--cgroups=split: processes keep appearing in {base}")

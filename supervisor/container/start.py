@@ -1,0 +1,81 @@
+"""start (see supervisor/container/launch.py for the monitor and runtime sequence).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from supervisor.container.launch import Started, launch, launch_service
+from supervisor.container.resources import teardown
+from supervisor.errors import (
+    StateError,
+)
+from supervisor.model import (
+    SdNotify,
+)
+from supervisor.restarts import is_service, stopped_file
+from supervisor.state import can_start
+from supervisor.store import ContainerLock, ContainerRow
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+def start(ctx: Engine, ref: str, attach: bool = False) -> Started:
+    row = ctx.store.find_container(ref)
+    with ContainerLock(ctx.paths, row.id):
+        row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
+        if row.status.is_active:
+            return Started(row)
+        if not can_start(row.status):
+            raise StateError(
+                f"container {row.name!r} cannot be started from state {row.status.value}"
+            )
+        if not row.cleaned:
+            teardown(ctx, row)
+        started = _start_locked(ctx, row, attach)
+    _notify_caller(ctx, started.row)
+    return started
+
+
+def _notify_caller(ctx: Engine, row: ContainerRow) -> None:
+    """--sdnotify for a CLI run by a Type=notify unit (Podman's semantics): the unit's
+    main pid becomes the monitor's; with `conmon` the container is ready now, with
+    `container` the container sends READY=1 itself (through the runtime's proxy)."""
+    mode = row.config.sdnotify
+    if mode is SdNotify.IGNORE or not os.environ.get("NOTIFY_SOCKET"):
+        return
+    from units.notify import sd_notify
+
+    lines = [] if is_service(row) else [f"MAINPID={row.monitor_pid}"]
+    if mode is SdNotify.CONMON:
+        lines.append("READY=1")
+    if lines:
+        # The container runs either way; a unit that cannot hear us times out on its own.
+        with contextlib.suppress(OSError):
+            sd_notify("\n".join(lines))
+
+
+def _start_locked(ctx: Engine, row: ContainerRow, attach: bool) -> Started:
+    if is_service(row):
+        return launch_service(ctx, row, attach)
+    return launch(ctx, row, attach)
+
+
+def startable(ctx: Engine, policies: Sequence[str]) -> Sequence[ContainerRow]:
+    """`start --all [--filter restart-policy=P]`: containers not running whose policy is
+    one of `policies` (any if empty); unless-stopped ones only if no user stopped them."""
+    from supervisor.restarts import policy_of
+
+    out = []
+    for row in ctx.list():
+        name = policy_of(row).name
+        if row.status.is_active or (policies and name not in policies):
+            continue
+        if name == "unless-stopped" and os.path.exists(stopped_file(ctx.paths, row.id)):
+            continue
+        out.append(row)
+    return out

@@ -1,0 +1,60 @@
+"""`stop`: the stop signal, the grace period, SIGKILL, and a service unit's stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from supervisor.container.kill import kill_for_good, mark_stopped, signal_container
+from supervisor.errors import (
+    RuntimeFailed,
+)
+from supervisor.procs import alive
+from supervisor.restarts import is_service
+from supervisor.state import Status
+from supervisor.store import ContainerRow
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+def stop(ctx: Engine, ref: str, timeout: int | None = None) -> ContainerRow:
+    row = mark_stopped(ctx, ctx.settled(ref))
+    service = is_service(row)
+    if not row.status.is_active:
+        return row
+    grace = row.config.stop_timeout if timeout is None else timeout
+    if alive(row.pid, row.pid_start):
+        signal_container(ctx, row, row.config.stop_signal, all_processes=False)
+        if not ctx.wait_container_gone(row, grace):
+            kill_for_good(ctx, row)
+    if service:
+        stop_service(ctx, row)
+    ctx.wait_monitor_gone(row, 30)
+    fresh = ctx.store.get_container(row.id)
+    if fresh is None:  # --rm: its cleanup removed it
+        code = ctx.removed_exit_code(row.id)
+        return replace(row, status=Status.EXITED, exit_code=-1 if code is None else code)
+    return ctx.refresh(fresh)
+
+
+def stop_service(ctx: Engine, row: ContainerRow) -> None:
+    """Stop scopebox-<id>.service and wait: a pending restart is cancelled, and the
+    monitor (SIGTERM) ends the container and cleans up. A unit already gone is fine."""
+    from supervisor.restarts import unit_name
+    from units.errors import NoSuchUnitError, UnitsError
+
+    sd = ctx.systemd()
+    if sd is None:
+        return
+    unit = unit_name(row.id)
+    try:
+        sd.stop_unit(unit, wait=True, timeout=float(row.config.stop_timeout) + 40)
+    except NoSuchUnitError:
+        return
+    except UnitsError as exc:
+        raise RuntimeFailed(f"cannot stop unit {unit}: {exc}") from exc
+    with contextlib.suppress(UnitsError):
+        sd.reset_failed_unit(unit)

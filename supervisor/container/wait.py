@@ -1,0 +1,69 @@
+"""`wait`, and waiting for a container's or monitor's pid to go (pidfd, no polling).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from typing import TYPE_CHECKING
+
+from supervisor.errors import (
+    NotFoundError,
+)
+from supervisor.procs import alive, pidfd_open
+from supervisor.store import ContainerRow
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+
+
+def wait_container_gone(ctx: Engine, row: ContainerRow, timeout: float) -> bool:
+    return wait_pid_gone(row.pid, row.pid_start, timeout)
+
+
+def wait_monitor_gone(ctx: Engine, row: ContainerRow, timeout: float) -> bool:
+    return wait_pid_gone(row.monitor_pid, row.monitor_start, timeout)
+
+
+def wait(ctx: Engine, ref: str) -> int:
+    row = ctx.find(ref)
+    while row.status.is_active:
+        if row.pid:
+            ctx.wait_container_gone(row, 3600 * 24 * 365)
+        ctx.wait_monitor_gone(row, 60)
+        fresh = ctx.store.get_container(row.id)
+        if fresh is None:  # removed by --rm: its cleanup kept the exit code for us
+            code = ctx.removed_exit_code(row.id)
+            if code is None:
+                raise NotFoundError("container", ref)
+            return code
+        before = (row.pid, row.monitor_pid)
+        row = ctx.refresh(fresh)
+        if row.status.is_active and (row.pid, row.monitor_pid) == before:
+            # A restart policy between two runs: systemd has not started the next
+            # monitor yet (RestartSec=), so there is no process to wait on for a moment.
+            time.sleep(0.05)
+    return row.exit_code
+
+
+def removed_exit_code(ctx: Engine, cid: str) -> int | None:
+    try:
+        with open(os.path.join(ctx.paths.runroot, "exits", cid)) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def wait_pid_gone(pid: int, started: str, timeout: float) -> bool:
+    if not alive(pid, started):
+        return True
+    fd = pidfd_open(pid)
+    if fd is None:
+        return True
+    try:
+        if not alive(pid, started):  # the pid was reused between the check and the open
+            return True
+        return bool(select.select([fd], [], [], max(timeout, 0))[0])
+    finally:
+        os.close(fd)

@@ -1,0 +1,517 @@
+"""The container model: what a user asked for, validated into a typed, versioned config.
+
+    CreateOptions (the CLI's parse)  --validate(options, HostFacts)-->  ContainerConfig
+                                     --with_image(config, image's config)-->  ContainerConfig
+
+`validate` and `with_image` are pure: what they need from the host (systemd, the runtime,
+the CPUs, environment variables, files the options name) is gathered beforehand by the caller
+(`supervisor.container.create.host_facts`). The store keeps a `ContainerConfig` as JSON with a
+schema version; `load_config` reads every version ever written (1: the release's dict, before
+this module; 2: `dump_config`'s).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, NewType
+
+from supervisor.errors import UsageError
+from supervisor.health import HealthFlags
+from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
+from supervisor.resources import ResourceOptions
+from supervisor.spec import Mount, NetworkMode, Ulimit
+
+SCHEMA = 2
+DEFAULT_STOP_TIMEOUT = 10
+SIGTERM = 15
+SPLIT_SUPERVISOR = "supervisor"  # --cgroups=split: the caller's sub-cgroup (Podman's name)
+
+ContainerId = NewType("ContainerId", str)
+CgroupParent = NewType("CgroupParent", str)  # a slice (systemd manager) or a cgroup path
+
+
+class LogDriver(enum.StrEnum):
+    JOURNALD = "journald"
+    K8S_FILE = "k8s-file"
+    NONE = "none"
+
+
+class CgroupsMode(enum.StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"  # crun only: the container stays in its monitor's cgroup
+    SPLIT = "split"  # a child of the caller's own cgroup (a unit running scopebox)
+
+
+class CgroupManager(enum.StrEnum):
+    SYSTEMD = "systemd"
+    CGROUPFS = "cgroupfs"
+
+
+class SdNotify(enum.StrEnum):
+    CONTAINER = "container"
+    CONMON = "conmon"
+    HEALTHY = "healthy"
+    IGNORE = "ignore"
+
+
+class RestartName(enum.StrEnum):
+    NO = "no"
+    ON_FAILURE = "on-failure"
+    ALWAYS = "always"
+    UNLESS_STOPPED = "unless-stopped"
+
+
+class OnFailure(enum.StrEnum):
+    NONE = "none"
+    KILL = "kill"
+    RESTART = "restart"
+    STOP = "stop"
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What validation needs to know about the host, gathered by the caller."""
+
+    systemd: bool
+    runtime_name: str
+    runtime_path: str
+    host_cpus: frozenset[int]
+    host_mems: frozenset[int]
+    unified: bool  # pure cgroup v2
+    environ: Mapping[str, str] = field(default_factory=dict)  # for `-e NAME`
+    env_files: Mapping[str, tuple[str, ...] | str] = field(default_factory=dict)  # lines or error
+    existing: frozenset[str] = frozenset()  # bind sources that exist
+    directories: frozenset[str] = frozenset()  # --rootfs candidates that are directories
+    caller_cgroup: str = ""  # --cgroups=split: our own cgroup ("" if we have none)
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    driver: LogDriver
+    max_size: int = 0
+    max_file: int = 1
+    path: str = ""  # "" : ctr.log in the container's dir
+    tag: str = ""
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    name: RestartName = RestartName.NO
+    max_retries: int = 0
+
+    def docker(self) -> dict[str, Any]:
+        """Docker's HostConfig.RestartPolicy shape."""
+        return {"Name": self.name.value, "MaximumRetryCount": self.max_retries}
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """The check the monitor runs; durations in nanoseconds (Docker's units)."""
+
+    test: tuple[str, ...]
+    interval: int
+    timeout: int
+    start_period: int
+    retries: int
+    on_failure: OnFailure = OnFailure.NONE
+
+    def docker(self) -> dict[str, Any]:
+        """Docker's Config.Healthcheck keys."""
+        return {
+            "Test": list(self.test),
+            "Interval": self.interval,
+            "Timeout": self.timeout,
+            "StartPeriod": self.start_period,
+            "Retries": self.retries,
+        }
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    """Everything `create` decided; read by start, stop, inspect, ps, update, generate."""
+
+    options: CreateOptions  # what was asked for (registry credentials dropped)
+    runtime: str  # the OCI runtime's path
+    cgroup_manager: CgroupManager
+    cgroups: CgroupsMode
+    cgroup_parent: CgroupParent
+    network: NetworkMode
+    log: LogConfig
+    stop_signal: int = SIGTERM
+    stop_timeout: int = DEFAULT_STOP_TIMEOUT
+    env: tuple[str, ...] = ()  # -e and --env-file, expanded; the image's come at start
+    mounts: tuple[Mount, ...] = ()  # -v then --tmpfs
+    ulimits: tuple[Ulimit, ...] = ()
+    resources: Mapping[str, Any] = field(default_factory=dict)  # OCI linux.resources
+    restart: RestartPolicy = RestartPolicy()
+    sdnotify: SdNotify = SdNotify.CONTAINER
+    healthcheck: Healthcheck | None = None
+
+    @property
+    def auto_remove(self) -> bool:
+        return self.options.auto_remove
+
+    @property
+    def rootfs(self) -> bool:
+        """The image is a directory given with --rootfs (nothing to mount)."""
+        return self.options.rootfs
+
+    @property
+    def health_restarts(self) -> bool:
+        """--health-on-failure=restart: the monitor may start the container again itself."""
+        return self.healthcheck is not None and self.healthcheck.on_failure is OnFailure.RESTART
+
+
+# validation ----------------------------------------------------------------------------------
+
+
+def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
+    """Check every option before anything is made; the image's part comes in `with_image`."""
+    from supervisor import spec
+    from supervisor.resources import oci_resources
+    from supervisor.signals import parse_signal
+
+    log = _log_config(opts, host)
+    network = _choice(NetworkMode, opts.network, f"network mode {opts.network!r} is not"
+                      f" supported yet (use {', '.join(NETWORK_MODES)})")
+    stop_signal = parse_signal(opts.stop_signal or "SIGTERM")
+    if opts.stop_timeout is not None and opts.stop_timeout < 0:
+        raise UsageError("--stop-timeout must not be negative")
+    ulimits = tuple(spec.parse_ulimit(u) for u in opts.ulimits)
+    spec.check_ulimits(ulimits)
+    mounts = [spec.parse_mount_volume(v) for v in opts.volumes]
+    for m in mounts:
+        if m.source not in host.existing:
+            raise UsageError(f"bind mount source {m.source!r} does not exist")
+    mounts += [spec.parse_tmpfs(t) for t in opts.tmpfs]
+    env = _env_files(opts.env_files, host) + [
+        e for e in (expand_env(i, host.environ) for i in opts.env) if e
+    ]
+    if opts.rootfs and opts.image not in host.directories:
+        raise UsageError(f"--rootfs {opts.image!r} is not a directory")
+    if opts.hostname is not None:
+        validate_hostname(opts.hostname)
+    resources = oci_resources(opts.resources, set(host.host_cpus), set(host.host_mems))
+    cgroups = _choice(CgroupsMode, opts.cgroups,
+                      f"invalid --cgroups {opts.cgroups!r} (enabled, disabled, split)")
+    if cgroups is CgroupsMode.DISABLED:
+        resources = _no_cgroups(opts, host)
+    if opts.cgroup_conf:
+        resources["unified"] = _cgroup_conf(opts.cgroup_conf, host.unified)
+    policy = _restart_policy(opts, host.systemd)
+    sdnotify = _choice(SdNotify, opts.sdnotify, f"invalid --sdnotify {opts.sdnotify!r}"
+                       f" (use {', '.join(m.value for m in SdNotify)})")
+    manager, parent = _cgroup_placement(opts, cgroups, host)
+    return ContainerConfig(
+        options=replace(opts, creds=None),  # registry credentials are for the pull only
+        runtime=host.runtime_path,
+        cgroup_manager=manager,
+        cgroups=cgroups,
+        cgroup_parent=parent,
+        network=network,
+        log=log,
+        stop_signal=stop_signal,
+        stop_timeout=DEFAULT_STOP_TIMEOUT if opts.stop_timeout is None else opts.stop_timeout,
+        env=tuple(env),
+        mounts=tuple(mounts),
+        ulimits=ulimits,
+        resources=resources,
+        restart=policy,
+        sdnotify=sdnotify,
+    )
+
+
+def with_image(config: ContainerConfig, image_config: Mapping[str, Any]) -> ContainerConfig:
+    """The image's part: its HEALTHCHECK under the flags' (Docker's merge)."""
+    from supervisor.health import resolve
+
+    hc = resolve(config.options.health, image_config.get("Healthcheck"))
+    if config.sdnotify is SdNotify.HEALTHY and not hc:
+        # READY=1 would never come: the unit would time out instead.
+        raise UsageError("--sdnotify=healthy needs a healthcheck (--health-cmd or the"
+                         " image's HEALTHCHECK)")
+    return replace(config, healthcheck=_healthcheck(hc))
+
+
+def _healthcheck(hc: Mapping[str, Any] | None) -> Healthcheck | None:
+    if not hc:
+        return None
+    return Healthcheck(
+        test=tuple(hc["Test"]),
+        interval=int(hc["Interval"]),
+        timeout=int(hc["Timeout"]),
+        start_period=int(hc["StartPeriod"]),
+        retries=int(hc["Retries"]),
+        on_failure=OnFailure(hc.get("OnFailure", "none")),
+    )
+
+
+E = typing.TypeVar("E", bound=enum.Enum)
+
+
+def _choice(kind: type[E], value: str, error: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise UsageError(error) from None
+
+
+def _log_config(opts: CreateOptions, host: HostFacts) -> LogConfig:
+    name = opts.log_driver or ("journald" if host.systemd else "k8s-file")
+    driver = _choice(LogDriver, name,
+                     f"unsupported log driver {name!r} (use {', '.join(LOG_DRIVERS)})")
+    if driver is LogDriver.JOURNALD and not host.systemd:
+        raise UsageError("the journald log driver needs systemd, which is not running here")
+    return _parse_log_opts(driver, opts.log_opts)
+
+
+def _parse_log_opts(driver: LogDriver, opts: Mapping[str, str]) -> LogConfig:
+    from supervisor.sizes import DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, parse_size
+
+    # A new container's log is bounded unless asked otherwise (rows stored before this
+    # default carry their own values).
+    out = LogConfig(driver, max_size=DEFAULT_LOG_MAX_SIZE, max_file=DEFAULT_LOG_MAX_FILE)
+    for key, value in opts.items():
+        if key == "max-size":
+            out = replace(out, max_size=parse_size(value))
+        elif key == "max-file":
+            if not value.isdigit() or int(value) < 1:
+                raise UsageError(f"--log-opt max-file={value!r}: expected a whole number >= 1")
+            out = replace(out, max_file=int(value))
+        elif key == "path":
+            if not value.startswith("/"):
+                raise UsageError(f"--log-opt path={value!r}: expected an absolute path")
+            out = replace(out, path=value)
+        elif key == "tag":
+            out = replace(out, tag=value)
+        else:
+            raise UsageError(f"unsupported --log-opt {key!r} (path, max-size, max-file, tag)")
+    return out
+
+
+def expand_env(item: str, environ: Mapping[str, str]) -> str | None:
+    """`-e NAME` takes NAME from the caller's environment, or leaves it out, as Docker does."""
+    if "=" in item:
+        if item.startswith("="):
+            raise UsageError(f"invalid environment variable {item!r}")
+        return item
+    value = environ.get(item)
+    return None if value is None else f"{item}={value}"
+
+
+def _env_files(paths: list[str], host: HostFacts) -> list[str]:
+    out: list[str] = []
+    for path in paths:
+        lines = host.env_files.get(path, "not read")
+        if isinstance(lines, str):
+            raise UsageError(f"cannot read --env-file {path!r}: {lines}")
+        for line in lines:
+            line = line.strip()
+            item = expand_env(line, host.environ) if line and not line.startswith("#") else None
+            if item:
+                out.append(item)
+    return out
+
+
+def validate_hostname(name: str) -> None:
+    ok = 0 < len(name) <= 64 and all(c.isalnum() or c in "-." for c in name)
+    if not ok:
+        raise UsageError(f"invalid hostname {name!r}")
+
+
+def parse_policy(value: str) -> RestartPolicy:
+    """`no`, `on-failure[:N]`, `always`, `unless-stopped` (Docker's syntax)."""
+    text, colon, count = value.partition(":")
+    name = _choice(RestartName, text, f"invalid --restart {value!r}: use no, on-failure[:N],"
+                   " always or unless-stopped")
+    if not colon:
+        return RestartPolicy(name)
+    if name is not RestartName.ON_FAILURE:
+        raise UsageError(f"invalid --restart {value!r}: only on-failure takes a retry count")
+    if not count.isdigit():
+        raise UsageError(f"invalid --restart {value!r}: the retry count is a whole number >= 0")
+    return RestartPolicy(name, int(count))
+
+
+def _restart_policy(opts: CreateOptions, systemd: bool) -> RestartPolicy:
+    policy = parse_policy(opts.restart)
+    if policy.name is RestartName.NO:
+        return policy
+    if opts.auto_remove:
+        raise UsageError("conflicting options: --restart and --rm")
+    if not systemd:
+        raise UsageError(
+            f"--restart={opts.restart} needs systemd (the cgroupfs manager has no"
+            " supervisor to restart containers); only --restart=no works here"
+        )
+    if opts.cgroups == "split":
+        raise UsageError("--restart and --cgroups=split cannot be combined: the caller's"
+                         " unit supervises a split container (use its Restart=)")
+    return policy
+
+
+def _no_cgroups(opts: CreateOptions, host: HostFacts) -> dict[str, Any]:
+    """--cgroups=disabled: the container stays in its monitor's cgroup (crun only)."""
+    if host.runtime_name != "crun":
+        raise UsageError("--cgroups=disabled needs crun: runc always makes a cgroup")
+    if opts.resources != ResourceOptions() or opts.cgroup_conf or opts.cgroup_parent:
+        raise UsageError("--cgroups=disabled cannot take resource limits or cgroup options")
+    return {}
+
+
+def _cgroup_conf(items: list[str], unified: bool) -> dict[str, str]:
+    """`--cgroup-conf memory.high=1g`: raw cgroup v2 files (OCI linux.resources.unified)."""
+    if not unified:
+        raise UsageError("--cgroup-conf sets cgroup v2 files: this host is not pure cgroup v2")
+    out: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        controller, dot, _ = key.partition(".")
+        if not eq or not dot or not controller or "/" in key or key.startswith("."):
+            raise UsageError(
+                f"invalid --cgroup-conf {item!r}: expected FILE=VALUE, like memory.high=1g"
+            )
+        out[key] = value
+    return out
+
+
+def _cgroup_placement(
+    opts: CreateOptions, cgroups: CgroupsMode, host: HostFacts
+) -> tuple[CgroupManager, CgroupParent]:
+    manager = CgroupManager.SYSTEMD if host.systemd else CgroupManager.CGROUPFS
+    if cgroups is not CgroupsMode.SPLIT:
+        return manager, CgroupParent(cgroup_parent(opts.cgroup_parent, host.systemd))
+    # The monitor stays in the caller's cgroup; the container gets a child of it, made by
+    # the runtime's cgroupfs driver in the caller's delegated subtree.
+    if opts.cgroup_parent:
+        raise UsageError("--cgroups=split and --cgroup-parent cannot be combined")
+    if not host.caller_cgroup:
+        raise UsageError("--cgroups=split needs to run inside a cgroup of its own (a unit)")
+    return CgroupManager.CGROUPFS, CgroupParent(host.caller_cgroup)
+
+
+def cgroup_parent(value: str | None, systemd: bool) -> str:
+    """A slice with the systemd manager (`machine.slice` by default), a path with cgroupfs."""
+    if systemd:
+        if value is None:
+            return "machine.slice"
+        name_ok = all(c.isalnum() or c in "-_.:" for c in value[: -len(".slice")])
+        if not value.endswith(".slice") or value == ".slice" or not name_ok or "/" in value:
+            raise UsageError(
+                f"invalid --cgroup-parent {value!r}: with the systemd cgroup manager it is a"
+                " slice, like myapp.slice"
+            )
+        return value
+    if value is None:
+        return "/scopebox"
+    parts = [p for p in value.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        raise UsageError(f"invalid --cgroup-parent {value!r}: a cgroup path like /myapp")
+    return "/" + "/".join(parts)
+
+
+# the stored form ------------------------------------------------------------------------------
+
+
+def dump_config(config: ContainerConfig) -> dict[str, Any]:
+    """The JSON the store keeps (enums as their values, tuples as lists)."""
+    return {"schema": SCHEMA, **asdict(config)}
+
+
+def load_config(data: Mapping[str, Any]) -> ContainerConfig:
+    """Any stored version, migrated to today's type."""
+    version = data.get("schema", 1)
+    if version == 1:
+        data = _from_v1(data)
+    elif version != SCHEMA:
+        raise UsageError(
+            f"a container's config has schema {version!r}, newer than this scopebox ({SCHEMA}):"
+            " use the scopebox that made it"
+        )
+    out = _decode(ContainerConfig, {k: v for k, v in data.items() if k != "schema"})
+    assert isinstance(out, ContainerConfig)
+    return out
+
+
+def _from_v1(d: Mapping[str, Any]) -> dict[str, Any]:
+    """The release's dict (12b1814 and before): flat keys, Docker-shaped policy and check."""
+    opts = d.get("options") or {}
+    restart = d.get("restart") or {}
+    hc = d.get("healthcheck")
+    lo = d.get("log_opts") or {}
+    return {
+        "options": opts,
+        "runtime": d["runtime"],
+        "cgroup_manager": d["cgroup_manager"],
+        "cgroups": d.get("cgroups", "enabled"),
+        "cgroup_parent": d["cgroup_parent"],
+        "network": opts.get("network", "none"),
+        "log": {"driver": d["log_driver"], **lo},
+        "stop_signal": d.get("stop_signal", SIGTERM),
+        "stop_timeout": d.get("stop_timeout", DEFAULT_STOP_TIMEOUT),
+        "env": d.get("env", []),
+        "mounts": d.get("mounts", []),
+        "ulimits": d.get("ulimits", []),
+        "resources": d.get("resources", {}),
+        "restart": {
+            "name": restart.get("Name", "no"),
+            "max_retries": restart.get("MaximumRetryCount", 0),
+        },
+        "sdnotify": d.get("sdnotify", "container"),
+        "healthcheck": None if not hc else asdict(_healthcheck(hc) or _NO_CHECK),
+    }
+
+
+_NO_CHECK = Healthcheck((), 0, 0, 0, 0)
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    """A JSON value as the annotated type: dataclasses (unknown keys dropped, missing ones
+    defaulted), enums, NewTypes, named tuples, tuples, lists, dicts and optionals."""
+    if value is None:
+        return None
+    supertype = getattr(tp, "__supertype__", None)
+    if supertype is not None:  # a NewType
+        return _decode(supertype, value)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = _HINTS.get(tp)
+        if hints is None:
+            hints = _HINTS[tp] = typing.get_type_hints(tp)
+        return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in hints})
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)
+    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
+        hints = _HINTS.get(tp)
+        if hints is None:
+            hints = _HINTS[tp] = typing.get_type_hints(tp)
+        return tp(*(_decode(hints[n], v) for n, v in zip(tp._fields, value, strict=True)))
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [a for a in args if a is not type(None)]
+        return _decode(inner, value)
+    if origin is tuple:
+        return tuple(_decode(args[0], v) for v in value)
+    if origin is list:
+        return [_decode(args[0], v) for v in value]
+    if origin in (dict, Mapping) or (origin is not None and issubclass(origin, Mapping)):
+        return {k: _decode(args[1], v) for k, v in value.items()}
+    return value
+
+
+__all__ = [
+    "ContainerConfig",
+    "CreateOptions",
+    "HealthFlags",
+    "HostFacts",
+    "NetworkMode",
+    "dump_config",
+    "load_config",
+    "validate",
+    "with_image",
+]
