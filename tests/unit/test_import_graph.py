@@ -11,8 +11,7 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
-# TODO(lead): add "conmon" once its monitor <-> health <-> main cycle is gone (monitor helper).
-PACKAGES = ("supervisor", "units", "cgroupfs")
+PACKAGES = ("supervisor", "units", "cgroupfs", "conmon")
 
 
 def module_name(path: Path) -> str:
