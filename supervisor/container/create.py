@@ -131,7 +131,7 @@ def _prune_orphans(ctx: Engine) -> None:
         return
     known = {row.id for row in ctx.store.list_containers()}
     for cid in os.listdir(base):
-        if cid in known:
+        if cid in known or _ever_started(os.path.join(base, cid)):
             continue
         lock = ContainerLock(ctx.paths, cid)
         if lock.try_acquire():
@@ -141,6 +141,17 @@ def _prune_orphans(ctx: Engine) -> None:
                     lock.discard()
             finally:
                 lock.release()
+
+
+def _ever_started(cdir: str) -> bool:
+    """A dir with a bundle config or a mounted root is no half-made create: its row is
+    missing for another reason (a state database moved aside), and removing it would delete
+    a running container's files through its mount. Left for the user to deal with."""
+    from supervisor.mount import is_mountpoint
+
+    return os.path.exists(os.path.join(cdir, "config.json")) or is_mountpoint(
+        os.path.join(cdir, "merged")
+    )
 
 
 def container_config(ctx: Engine, opts: CreateOptions) -> ContainerConfig:

@@ -91,6 +91,30 @@ def test_truncated_state_db_is_not_taken_for_a_new_store(tmp_path: Path) -> None
     assert leftovers(box, cid) == []
 
 
+def test_database_moved_aside_does_not_delete_running_containers(tmp_path: Path) -> None:
+    """The one-line message for a broken database offers to move it aside and start empty;
+    the next create must not take a running container's dir for a half-made create and
+    delete its files through its mounted root."""
+    box = _private_store(tmp_path)
+    cid = box("run", "-d", "busybox", "sh", "-c", "echo hi > /marker; sleep 600").stdout.strip()
+    cdir = Path(box.root, "containers", cid)
+    wait_for(lambda: (cdir / "merged" / "marker").exists())
+    db = Path(box.root) / "state.db"
+    db.rename(db.with_suffix(".aside"))
+    rootfs = tmp_path / "rootfs"  # the images were in the database too
+    rootfs.mkdir()
+    try:
+        box("create", "--rootfs", str(rootfs), "true")
+        assert (cdir / "merged" / "marker").read_text() == "hi\n"
+        assert (cdir / "config.json").exists()
+    finally:
+        for name in ("state.db", "state.db-wal", "state.db-shm"):
+            Path(box.root, name).unlink(missing_ok=True)
+        db.with_suffix(".aside").rename(db)
+        box("rm", "-f", "-a")
+    assert leftovers(box, cid) == []
+
+
 def test_corrupt_state_db_says_what_to_do(tmp_path: Path) -> None:
     box = _private_store(tmp_path)
     cid = box("run", "-d", "busybox", "sleep", "600").stdout.strip()
