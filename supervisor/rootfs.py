@@ -8,7 +8,6 @@ import contextlib
 import os
 import shutil
 import stat
-import sys
 
 from supervisor.layers import OPAQUE_XATTR
 from supervisor.mount import OVERLAYFS_SUPER_MAGIC, fs_type, mount, mount_overlay
@@ -35,20 +34,16 @@ def overlay_supported(store_dir: str | None = None) -> bool:
     return True
 
 
-_noticed: set[str] = set()
-
-
 def _notice_overlay_on_overlay(store_dir: str) -> None:
     """Podman refuses here ("'overlay' is not supported over overlayfs, a mount_program is
-    required"); we fall back to copying, which works everywhere, and say so once. The one
-    line on stderr is the notice the issue asks for (no error: the container runs)."""
-    if store_dir in _noticed:
-        return
-    _noticed.add(store_dir)
-    sys.stderr.write(
-        f"Notice: {store_dir!r} is on overlayfs, which overlayfs cannot write to: copying"
+    required"); we fall back to copying, which works everywhere, and say so (a notice, not an
+    error: the container runs)."""
+    from supervisor.notices import notice
+
+    notice(
+        f"{store_dir!r} is on overlayfs, which overlayfs cannot write to: copying"
         " the image's layers for each container instead (slower); put SCOPEBOX_ROOT on"
-        " another filesystem, or set SCOPEBOX_STORAGE_DRIVER=vfs to silence this\n"
+        " another filesystem, or set SCOPEBOX_STORAGE_DRIVER=vfs to silence this"
     )
 
 

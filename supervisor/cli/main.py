@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
+from supervisor import notices
 from supervisor.errors import UsageError, translate
 from supervisor.settings import Settings
 
@@ -141,6 +142,7 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = os.environ.get("SCOPEBOX_DEBUG", "") not in ("", "0", "false")
+    notices.listen(lambda message: print(f"Notice: {message}", file=sys.stderr, flush=True))
     try:
         settings, rest = _split_globals(argv)
         module_name, args = _resolve_verb(rest)

@@ -69,6 +69,7 @@ CLI_MAY_IMPORT = {
     "supervisor.errors",
     "supervisor.format",
     "supervisor.settings",
+    "supervisor.notices",  # where library notices go (the face decides)
     # pure request types and parsers
     "supervisor.options",  # CreateOptions
     "supervisor.health",  # HealthFlags (parsing only)

@@ -1,0 +1,31 @@
+"""Notices: what a user should know that is no error (a fallback taken, a change a full disk
+kept from being saved). Library code calls `notice()` and never prints; the face running it
+chooses where notices go (`listen`): the CLI writes each at once as one `Notice:` line on
+stderr, a REST face would return them with the response. Unheard ones stay in `pending`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+pending: list[str] = []
+_sink: Callable[[str], None] | None = None
+_said: set[str] = set()
+
+
+def listen(sink: Callable[[str], None]) -> None:
+    """Send every notice to `sink` from now on (and those already pending)."""
+    global _sink
+    _sink = sink
+    while pending:
+        sink(pending.pop(0))
+
+
+def notice(message: str) -> None:
+    """Tell the user once per process (the same fallback taken twice is one notice)."""
+    if message in _said:
+        return
+    _said.add(message)
+    if _sink is None:
+        pending.append(message)
+    else:
+        _sink(message)
