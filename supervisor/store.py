@@ -636,7 +636,8 @@ def _rederivable(changes: dict[str, Any]) -> bool:
     status = changes.get("status")
     if status is not None:
         return not status.is_active
-    return changes == {"cleaned": True} or set(changes) <= _FROM_RUNDIR
+    done = changes.get("cleaned") is True and not changes.get("resources", ())
+    return (done and set(changes) <= {"cleaned", "resources"}) or set(changes) <= _FROM_RUNDIR
 
 
 def drop_logs(cdir: str) -> None:
