@@ -8,8 +8,13 @@ from supervisor.errors import UsageError
 def normalize_name(ref: str) -> str:
     """`busybox` -> `localhost/busybox:latest`, as Podman names local images."""
     ref = ref.strip()
-    if not ref or any(c.isspace() or c.isupper() for c in ref) or "@" in ref:
+    if not ref or any(c.isspace() for c in ref) or "@" in ref:
         raise UsageError(f"invalid image reference {ref!r}")
+    # The repository must be lowercase; a tag may hold capitals (`app:V1`, as in Podman).
+    head, _, last = ref.rpartition("/")
+    repo = f"{head}/{last.partition(':')[0]}"
+    if any(c.isupper() for c in repo):
+        raise UsageError(f"invalid image reference {ref!r}: repository name must be lowercase")
     first, _, rest = ref.partition("/")
     if not rest or not ("." in first or ":" in first or first == "localhost"):
         ref = f"localhost/{ref}"
