@@ -176,6 +176,24 @@ class CreateRequest:
     replace: bool = False  # remove a container of the same name first
 
 
+def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
+    """What the user left unset, from the settings (containers.conf, the environment)."""
+    from dataclasses import replace
+
+    if settings.log_driver and opts.log_driver is None:
+        opts = replace(opts, log_driver=settings.log_driver)
+    if settings.stop_timeout is not None and opts.stop_timeout is None:
+        opts = replace(opts, stop_timeout=settings.stop_timeout)
+    if settings.pids_limit is not None and opts.resources.pids_limit is None:
+        # containers.conf's 0 (and -1) mean unlimited; --pids-limit says -1
+        limit = -1 if settings.pids_limit <= 0 else settings.pids_limit
+        opts = replace(opts, resources=replace(opts.resources, pids_limit=limit))
+    if settings.log_size_max is not None and "max-size" not in opts.log_opts:
+        size = max(settings.log_size_max, 0)  # -1: unlimited, max-size=0 here
+        opts = replace(opts, log_opts={**opts.log_opts, "max-size": str(size)})
+    return opts
+
+
 def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
     """create/run: --replace and --cidfile around Engine.create (Podman's behaviour)."""
     if req.cidfile and os.path.lexists(req.cidfile):
@@ -183,11 +201,7 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
             f"container id file {req.cidfile!r} exists: is another container using it?"
             " remove it first"
         )
-    opts = req.options
-    if eng.settings.log_driver and opts.log_driver is None:
-        from dataclasses import replace
-
-        opts = replace(opts, log_driver=eng.settings.log_driver)
+    opts = with_defaults(req.options, eng.settings)
     if req.replace and opts.name:
         eng.replace(opts.name)
     row = eng.create(opts)
@@ -263,8 +277,6 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             raise UsageError(f"invalid health filter {value!r} ({', '.join(STATUSES)})")
         if key == "exited" and not value.lstrip("-").isdigit():
             raise UsageError(f"exited code filter {value!r} must be an integer")
-        if key in ("name", "id"):
-            _regex(value)
         out.append((key, value))
     return out
 
@@ -343,10 +355,12 @@ class _Matcher:
 
 
 def _regex(value: str) -> re.Pattern[str]:
+    """A filter's regular expression; one that does not compile matches itself literally
+    (Podman matches nothing rather than failing)."""
     try:
         return re.compile(value)
-    except re.error as exc:
-        raise UsageError(f"invalid filter regular expression {value!r}: {exc}") from None
+    except re.error:
+        return re.compile(re.escape(value))
 
 
 def _created(row: ContainerRow) -> float:

@@ -227,6 +227,8 @@ def _other_globals(settings: Settings, other: dict[str, str]) -> Settings:
     backend = other.get("--events-backend")
     if backend is not None and backend not in EVENTS_BACKENDS:
         raise UsageError(f"--events-backend must be one of {', '.join(EVENTS_BACKENDS)}")
+    if backend is not None:
+        settings = settings._replace(events_logger=backend)
     driver = other.get("--storage-driver")
     in_use = os.environ.get("SCOPEBOX_STORAGE_DRIVER") or "overlay"
     if driver is not None and driver != in_use:

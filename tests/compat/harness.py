@@ -70,7 +70,7 @@ def podman(base: Path) -> Engine:
     """podman as bench/compare.py runs it on this host: runc, cgroupfs unless systemd runs,
     file events, ulimits within the sandbox's hard limits, no network (scopebox's default)."""
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    conf = base / "containers.conf"
+    conf = base.parent / "containers.conf"  # scopebox reads the same file (tests/compat)
     conf.write_text(
         "[containers]\n"
         f'default_ulimits = ["nofile={hard}:{hard}", "nproc=4096:4096"]\n'
@@ -85,7 +85,9 @@ def podman(base: Path) -> Engine:
 
 
 def scopebox(base: Path) -> Engine:
+    """The same containers.conf as podman's (written by `podman()`: it runs first)."""
     env = {"SCOPEBOX_ROOT": str(base / "root"), "SCOPEBOX_RUNROOT": str(base / "run")}
+    env["CONTAINERS_CONF"] = str(base.parent / "containers.conf")
     return Engine("scopebox", [sys.executable, "-m", "supervisor"], env)
 
 
