@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from supervisor.errors import UsageError
+
+_TAG = re.compile(r"[\w][\w.-]{0,127}")  # the distribution spec's tag grammar
 
 
 def normalize_name(ref: str) -> str:
@@ -12,9 +16,11 @@ def normalize_name(ref: str) -> str:
         raise UsageError(f"invalid image reference {ref!r}")
     # The repository must be lowercase; a tag may hold capitals (`app:V1`, as in Podman).
     head, _, last = ref.rpartition("/")
-    repo = f"{head}/{last.partition(':')[0]}"
-    if any(c.isupper() for c in repo):
+    name, colon, tag = last.partition(":")
+    if any(c.isupper() for c in f"{head}/{name}"):
         raise UsageError(f"invalid image reference {ref!r}: repository name must be lowercase")
+    if colon and not _TAG.fullmatch(tag):
+        raise UsageError(f"invalid image reference {ref!r}: invalid tag {tag!r}")
     first, _, rest = ref.partition("/")
     if not rest or not ("." in first or ":" in first or first == "localhost"):
         ref = f"localhost/{ref}"

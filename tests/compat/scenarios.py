@@ -165,6 +165,11 @@ INFO = [
     Case("version --format json", json=("Client.Version", "Client.APIVersion", "Client.OsArch",
                                         "Client.Os", "Client.Built")),
     Case("version --format {{.Client.Os}}"),
+    Case("version", "rc"),
+    Case("version --format {{.Server.Version}}", diff="version-number", want=(0, "0.")),
+    Case("version --format {{.Client.Version}}", diff="version-number", want=(0, "0.")),
+    Case("--version", "rc"),
+    Case("-v", "rc"),
     Case("version --format {{.Client.OsArch}}"),
 ]
 
@@ -224,8 +229,65 @@ MUTATING = [
     Case("tag busybox localhost/{u}:V1"),
 ]
 
+# Podman's global flags scopebox refuses, each with the reason (no remote API, no hooks...).
+REFUSED_GLOBALS = ("--conmon /usr/bin/conmon", "--hooks-dir /nonexistent", "--namespace ns1",
+                   "--network-config-dir /tmp", "--runtime-flag debug", "--storage-opt x=y",
+                   "--volumepath /tmp", "--network-cmd-path /bin/true")
+REFUSED = [Case(f"{flag} ps -q --filter name=^web$", "rc", diff="refused-global",
+                want=(125, f"Error: {flag.split()[0]}: ")) for flag in REFUSED_GLOBALS]
+
+MORE = [
+    Case("stop done"),
+    Case("stop -t 0 nosuch", "rc tail"),
+    Case("pause done", "rc"),
+    Case("unpause web", "rc"),
+    Case("kill -s BOGUS web", "rc"),
+    Case("exec web echo hi"),
+    Case("exec web sh -c 'exit 5'"),
+    Case("exec web nosuchcmd", "rc"),
+    Case("exec done true", "rc", diff="exec-stopped", want=(125, "")),
+    Case("exec -e A=1 web sh -c 'echo $A'"),
+    Case("exec -w /tmp web pwd"),
+    Case("ps -a --filter id=^zzz --format {{.Names}}"),
+    Case("ps -a --filter name=web --filter name=done --format {{.Names}} --sort names"),
+    Case("ps -a --filter status=paused --format {{.Names}}"),
+    Case("ps -a --filter label=nosuch --format {{.Names}}"),
+    Case("ps -a --filter name=[ --format {{.Names}}", "rc"),
+    Case("ps -a --filter exited=x --format {{.Names}}", "rc"),
+    Case("ps -a --filter since=nosuch --format {{.Names}}", "rc"),
+    Case("ps -a --filter name=^web$ --format {{.Names}} --sort bogus", "rc"),
+    Case("ps -a --filter name=^web$ --format 'table {{.Names}}'"),
+    Case("ps -a --filter name=^web$ --format {{.Names}} --no-trunc"),
+    Case("images --format {{.Tag}} busybox"),
+    Case("images --noheading --format {{.Repository}} busybox"),
+    Case("images -q localhost/extra:v1", "rc"),
+    Case("images --filter reference=localhost/extra --format {{.Repository}}:{{.Tag}}"),
+    Case("images --filter bogus=1", "rc"),
+    Case("images --sort bogus", "rc"),
+    Case("image inspect --format {{.Config.Cmd}} busybox"),
+    Case("inspect --type image --format {{.Os}} busybox"),
+    Case("inspect --type container busybox", "rc"),
+    Case("logs --timestamps done", "rc out"),
+    Case("logs --tail 1 done"),
+    Case("logs -n 1 done", diff="logs-n", want=(0, "err")),
+    Case("logs --tail=0 done"),
+    Case("logs --since 2999-01-01T00:00:00+00:00 done"),
+    Case("logs --until 2999-01-01T00:00:00Z done"),
+    Case("logs --until bogus done", "rc"),
+    Case("tag busybox localhost/{u}:v1 localhost/{u}:V1"),
+    Case("tag busybox localhost/{u}:bad:tag", "rc"),
+    Case("wait nosuch done", "rc"),
+    Case("rm -i nosuch web", "rc"),
+    Case("container exists --bogus web", "rc"),
+    Case("image exists", "rc"),
+    Case("generate systemd --new=false --name web", "rc"),
+    Case("generate systemd --name=true --no-header web", "rc"),
+    Case("port web"),
+    Case("port -a"),
+]
+
 # Last, as it removes the shared containers: the usual clean-up line of Podman's scripts.
 FINAL = [Case("rm --time 0 --force --all --ignore nosuch", "rc")]
 
 ALL: list[Case] = [*NO_SUCH, *EXIT_CODES, *PS, *IMAGES, *INSPECT, *INFO, *GLOBALS, *LOGS,
-                   *GENERATE, *MUTATING, *FINAL]
+                   *GENERATE, *MUTATING, *REFUSED, *MORE, *FINAL]

@@ -39,6 +39,8 @@ def _view(case: Case, res: Result) -> dict[str, object]:
         view["out"] = res.out
     if "err" in case.compare:
         view["err"] = res.err
+    if "labels" in case.compare:  # the layout of `Label:  value` lines, not the values
+        view["labels"] = [line.split(":")[0] for line in res.out.splitlines()]
     if "tail" in case.compare:
         view["tail"] = res.err.rsplit(": ", 1)[-1]
     return view
