@@ -42,7 +42,12 @@ class AttachClient:
         sel.register(self.sock, selectors.EVENT_READ)
         if stdin_fd is not None:
             os.set_blocking(stdin_fd, True)
-            sel.register(stdin_fd, selectors.EVENT_READ)
+            try:
+                sel.register(stdin_fd, selectors.EVENT_READ)
+            except PermissionError:
+                # epoll refuses regular files and /dev/null (always readable): feed them
+                # from a thread, so a big file never blocks the output.
+                self._feed_in_thread(stdin_fd)
         try:
             while True:
                 for key, _ in sel.select():
@@ -68,6 +73,16 @@ class AttachClient:
         else:
             _write_all(out_fd if kind == P.STDOUT else err_fd, data)
         return True
+
+    def _feed_in_thread(self, stdin_fd: int) -> None:
+        import threading
+
+        def feed() -> None:
+            with contextlib.suppress(OSError):
+                while self._on_stdin(stdin_fd):
+                    pass
+
+        threading.Thread(target=feed, daemon=True).start()
 
     def _on_stdin(self, stdin_fd: int | None) -> bool:
         assert stdin_fd is not None

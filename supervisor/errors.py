@@ -23,7 +23,15 @@ class NotFoundError(ScopeboxError):
     def __init__(self, kind: str, ref: str) -> None:
         self.kind = kind
         self.ref = ref
-        super().__init__(f"no such {kind}: {ref!r}")
+        super().__init__(_NOT_FOUND.get(kind, "no such {kind}: {ref!r}").format(kind=kind, ref=ref))
+
+
+# Podman's own wording where scripts match on it (`grep "no such container"`).
+_NOT_FOUND = {
+    "container": 'no container with name or ID "{ref}" found: no such container',
+    "object": 'inspecting object: no such object: "{ref}"',
+    "container object": "inspecting object: no such container {ref}",
+}
 
 
 class ConflictError(ScopeboxError):

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from supervisor.errors import UsageError
+
+_TAG = re.compile(r"[\w][\w.-]{0,127}")  # the distribution spec's tag grammar
 
 
 def normalize_name(ref: str) -> str:
     """`busybox` -> `localhost/busybox:latest`, as Podman names local images."""
     ref = ref.strip()
-    if not ref or any(c.isspace() or c.isupper() for c in ref) or "@" in ref:
+    if not ref or any(c.isspace() for c in ref) or "@" in ref:
         raise UsageError(f"invalid image reference {ref!r}")
+    # The repository must be lowercase; a tag may hold capitals (`app:V1`, as in Podman).
+    head, _, last = ref.rpartition("/")
+    name, colon, tag = last.partition(":")
+    if any(c.isupper() for c in f"{head}/{name}"):
+        raise UsageError(f"invalid image reference {ref!r}: repository name must be lowercase")
+    if colon and not _TAG.fullmatch(tag):
+        raise UsageError(f"invalid image reference {ref!r}: invalid tag {tag!r}")
     first, _, rest = ref.partition("/")
     if not rest or not ("." in first or ":" in first or first == "localhost"):
         ref = f"localhost/{ref}"

@@ -1,7 +1,8 @@
 """The engine's settings: one typed, frozen object built once per process.
 
 Global flags (`--root --runroot --runtime --cgroup-manager`) win over the
-environment (`SCOPEBOX_ROOT`, ...), which wins over the defaults. Nothing writes `os.environ`:
+environment (`SCOPEBOX_ROOT`, ...), which wins over Podman's `containers.conf` files (the
+keys scopebox honours, see `CONF_KEYS`), which win over the defaults. Nothing writes `os.environ`:
 child processes that need the same settings (the monitor's exit command, generated units) get
 them as command-line flags from `global_flags()`.
 
@@ -11,6 +12,7 @@ Standard library only, no heavy imports: the CLI builds this before it knows the
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -30,6 +32,22 @@ FLAGS: dict[str, tuple[str, str]] = {
     "--cgroup-manager": ("cgroup_manager", "SCOPEBOX_CGROUP_MANAGER"),
 }
 ENV_ONLY: dict[str, str] = {"log_driver": "SCOPEBOX_LOG_DRIVER"}  # containers.conf's log_driver
+EVENTS_LOGGERS = ("file", "journald", "none")
+
+# containers.conf (Podman's precedence: the files < the environment < flags): (table, key) ->
+# (field, type). Other keys are ignored, as Podman ignores keys it does not know.
+CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
+    ("engine", "runtime"): ("runtime", str),
+    ("engine", "cgroup_manager"): ("cgroup_manager", str),
+    ("engine", "events_logger"): ("events_logger", str),
+    ("engine", "stop_timeout"): ("stop_timeout", int),
+    ("containers", "log_driver"): ("log_driver", str),
+    ("containers", "pids_limit"): ("pids_limit", int),
+    ("containers", "log_size_max"): ("log_size_max", int),
+}
+# Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed.
+_KEYS = "|".join(key for _, key in CONF_KEYS)
+_MENTIONS = re.compile(rf"^[ \t]*({_KEYS})[ \t]*=", re.MULTILINE)
 
 
 class Settings(NamedTuple):
@@ -42,11 +60,15 @@ class Settings(NamedTuple):
     cgroup_manager: str | None = None  # None: systemd when it runs here, else cgroupfs
     log_driver: str | None = None  # None: journald with systemd, else k8s-file
     debug: bool = False  # SCOPEBOX_DEBUG: unexpected errors show their traceback
+    events_logger: str | None = None  # accepted and checked; scopebox records no events yet
+    stop_timeout: int | None = None  # create's default --stop-timeout (containers.conf)
+    pids_limit: int | None = None  # create's default --pids-limit (containers.conf)
+    log_size_max: int | None = None  # create's default --log-opt max-size; -1: unlimited
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        values: dict[str, str] = {}
+        values: dict[str, Any] = read_containers_conf(env)
         for name, var in [*FLAGS.values(), *ENV_ONLY.items()]:
             if env.get(var):
                 values[name] = env[var]
@@ -65,7 +87,11 @@ class Settings(NamedTuple):
         if self.cgroup_manager is not None and self.cgroup_manager not in CGROUP_MANAGERS:
             raise UsageError("--cgroup-manager must be systemd or cgroupfs")
         if self.log_driver is not None and self.log_driver not in LOG_DRIVERS:
-            raise UsageError(f"SCOPEBOX_LOG_DRIVER must be one of {', '.join(LOG_DRIVERS)}")
+            raise UsageError(
+                f"SCOPEBOX_LOG_DRIVER (or log_driver) must be one of {', '.join(LOG_DRIVERS)}"
+            )
+        if self.events_logger is not None and self.events_logger not in EVENTS_LOGGERS:
+            raise UsageError(f"events logger must be one of {', '.join(EVENTS_LOGGERS)}")
         for name in ("root", "runroot"):
             if not getattr(self, name):
                 raise UsageError(f"--{name} must not be empty")
@@ -98,3 +124,54 @@ class Settings(NamedTuple):
             for name, var in [*FLAGS.values(), *ENV_ONLY.items()]
             if getattr(self, name) is not None
         }
+
+
+def containers_conf_files(env: Mapping[str, str]) -> list[str]:
+    """Podman's files, lowest precedence first; CONTAINERS_CONF names the only one."""
+    if env.get("CONTAINERS_CONF"):
+        return [env["CONTAINERS_CONF"]]
+    files = ["/usr/share/containers/containers.conf", "/etc/containers/containers.conf"]
+    drop_ins = "/etc/containers/containers.conf.d"
+    try:
+        names = sorted(n for n in os.listdir(drop_ins) if n.endswith(".conf"))
+    except OSError:
+        names = []
+    return files + [os.path.join(drop_ins, n) for n in names]
+
+
+def read_containers_conf(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for path in containers_conf_files(env):
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except FileNotFoundError:
+            if path == env.get("CONTAINERS_CONF"):
+                raise UsageError(f"CONTAINERS_CONF: {path!r} does not exist") from None
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {path!r}: {exc}") from None
+        if _MENTIONS.search(text):
+            values.update(_conf_values(path, text))
+    return values
+
+
+def _conf_values(path: str, text: str) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    out: dict[str, Any] = {}
+    for (table, key), (name, kind) in CONF_KEYS.items():
+        section = doc.get(table)
+        if not isinstance(section, dict) or key not in section:
+            continue
+        value = section[key]
+        lowest = 0 if name == "stop_timeout" else -1
+        if type(value) is not kind or (isinstance(value, int) and value < lowest):
+            want = f"an integer >= {lowest}" if kind is int else "a string"
+            raise UsageError(f"{path}: [{table}] {key} must be {want}, not {value!r}")
+        out[name] = value
+    return out

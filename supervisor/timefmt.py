@@ -58,8 +58,23 @@ def ago(value: str) -> str:
     return "" if t is None else f"{human_duration(time.time() - t)} ago"
 
 
-def parse_since(value: str) -> float:
-    """`--since`: RFC 3339 / date, or a relative duration like 10m, 1h30m, 45s."""
+def _iso_time(value: str) -> float | None:
+    """RFC 3339 with or without an offset (`Z`, `+00:00`), fractions up to nanoseconds, or a
+    date; a time without an offset is UTC."""
+    import re
+
+    value = re.sub(r"(\.\d{6})\d+", r"\1", value.strip())  # Python reads microseconds
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def parse_since(value: str, flag: str = "--since") -> float:
+    """`--since`/`--until`: RFC 3339 / date, or a relative duration like 10m, 1h30m, 45s."""
     from supervisor.errors import UsageError
 
     units = {"s": 1, "m": 60, "h": 3600}
@@ -76,15 +91,12 @@ def parse_since(value: str) -> float:
             return time.time() - total
     except ValueError:
         pass
-    for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
-        try:
-            head = value.rstrip("Z").partition(".")[0]
-            return datetime.strptime(head, fmt).replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            continue
+    when = _iso_time(value)
+    if when is not None:
+        return when
     try:
         return float(value)
     except ValueError:
         raise UsageError(
-            f"invalid --since value {value!r} (use 10m, 1h, or an RFC 3339 time)"
+            f"invalid {flag} value {value!r} (use 10m, 1h, or an RFC 3339 time)"
         ) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from supervisor.resources import ResourceOptions
     from supervisor.store import ContainerRow, ImageRow
 
-FILTER_KEYS = ("name", "id", "status", "label", "ancestor", "health")
+FILTER_KEYS = ("name", "id", "status", "label", "ancestor", "health", "exited", "since", "before")
 
 
 # per-item verbs ---------------------------------------------------------------------------
@@ -71,6 +72,7 @@ class RemoveOptions:
     all: bool = False
     ignore: bool = False
     cidfiles: list[str] = field(default_factory=list)
+    timeout: int | None = None  # with force: seconds to stop gracefully first (Podman's -t)
 
 
 def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
@@ -78,12 +80,22 @@ def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
     from_files = read_cidfiles(opts.cidfiles, opts.ignore)
     with session(settings) as eng:
         refs = [r.id for r in eng.store.list_containers()] if opts.all else opts.refs
-        reports = _each(eng, [*refs, *from_files], lambda r: eng.remove(r, opts.force), opts.ignore)
+        # Podman: --force also ignores containers that do not exist.
+        ignore = opts.ignore or opts.force
+        reports = _each(eng, [*refs, *from_files], lambda r: _remove_one(eng, r, opts), ignore)
     if all(r.err is None for r in reports):
         for path in opts.cidfiles:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
     return reports
+
+
+def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
+    if opts.force and opts.timeout:
+        row = eng.settled(ref)
+        if row.status.is_active:
+            eng.stop(ref, opts.timeout)
+    return eng.remove(ref, opts.force)
 
 
 def kill(settings: Settings, refs: list[str], signal: str = "SIGKILL") -> list[Report]:
@@ -165,6 +177,24 @@ class CreateRequest:
     replace: bool = False  # remove a container of the same name first
 
 
+def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
+    """What the user left unset, from the settings (containers.conf, the environment)."""
+    from dataclasses import replace
+
+    if settings.log_driver and opts.log_driver is None:
+        opts = replace(opts, log_driver=settings.log_driver)
+    if settings.stop_timeout is not None and opts.stop_timeout is None:
+        opts = replace(opts, stop_timeout=settings.stop_timeout)
+    if settings.pids_limit is not None and opts.resources.pids_limit is None:
+        # containers.conf's 0 (and -1) mean unlimited; --pids-limit says -1
+        limit = -1 if settings.pids_limit <= 0 else settings.pids_limit
+        opts = replace(opts, resources=replace(opts.resources, pids_limit=limit))
+    if settings.log_size_max is not None and "max-size" not in opts.log_opts:
+        size = max(settings.log_size_max, 0)  # -1: unlimited, max-size=0 here
+        opts = replace(opts, log_opts={**opts.log_opts, "max-size": str(size)})
+    return opts
+
+
 def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
     """create/run: --replace and --cidfile around Engine.create (Podman's behaviour)."""
     if req.cidfile and os.path.lexists(req.cidfile):
@@ -172,11 +202,7 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
             f"container id file {req.cidfile!r} exists: is another container using it?"
             " remove it first"
         )
-    opts = req.options
-    if eng.settings.log_driver and opts.log_driver is None:
-        from dataclasses import replace
-
-        opts = replace(opts, log_driver=eng.settings.log_driver)
+    opts = with_defaults(req.options, eng.settings)
     if req.replace and opts.name:
         eng.replace(opts.name)
     row = eng.create(opts)
@@ -250,6 +276,8 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             raise UsageError(f"invalid status filter {value!r}")
         if key == "health" and value not in STATUSES:
             raise UsageError(f"invalid health filter {value!r} ({', '.join(STATUSES)})")
+        if key == "exited" and not value.lstrip("-").isdigit():
+            raise UsageError(f"exited code filter {value!r} must be an integer")
         out.append((key, value))
     return out
 
@@ -281,19 +309,24 @@ def current_rows(eng: Engine) -> Iterator[ContainerRow]:
 
 
 class _Matcher:
-    """Docker's rule: the same key ORs, different keys AND."""
+    """Docker's rule: the same key ORs (label= ANDs, as in Podman), different keys AND."""
 
     def __init__(self, eng: Engine, filters: list[tuple[str, str]]) -> None:
         self.eng = eng
         self.by_key: dict[str, list[str]] = {}
         for key, value in filters:
             self.by_key.setdefault(key, []).append(value)
-        # Resolved once: the image each ancestor names (none if it names no image here).
+        # Resolved once: the image each ancestor names (none if it names no image here), the
+        # creation time of each container since=/before= name.
         self.ancestors = {v: _ancestor_ids(eng, v) for v in self.by_key.get("ancestor", [])}
+        self.created = {
+            v: _created(eng.find(v)) for k in ("since", "before") for v in self.by_key.get(k, [])
+        }
 
     def __call__(self, row: ContainerRow, item: dict[str, Any]) -> bool:
+        # Podman's exception: every label= filter must match.
         return all(
-            any(self._one(row, item, key, v) for v in values)
+            (all if key == "label" else any)(self._one(row, item, key, v) for v in values)
             for key, values in self.by_key.items()
         )
 
@@ -304,15 +337,37 @@ class _Matcher:
             return _ancestor_match(row, value, self.ancestors[value])
         if key == "health":
             return health_status(self.eng.paths, row) == value
+        # Podman's name= and id= are regular expressions, searched (`^web$` is exact).
         if key == "name":
-            return value in row.name
+            return _regex(value).search(row.name) is not None
         if key == "id":
-            return row.id.startswith(value)
+            return _regex(value).search(row.id) is not None
         if key == "status":
             return bool(row.status.value == value)
+        if key == "exited":
+            return row.status.value == "exited" and row.exit_code == int(value)
+        if key == "since":
+            return _created(row) > self.created[value]
+        if key == "before":
+            return _created(row) < self.created[value]
         k, eq, v = value.partition("=")  # label
         labels = item["Labels"]
         return k in labels and (not eq or labels[k] == v)
+
+
+def _regex(value: str) -> re.Pattern[str]:
+    """A filter's regular expression; one that does not compile matches itself literally
+    (Podman matches nothing rather than failing)."""
+    try:
+        return re.compile(value)
+    except re.error:
+        return re.compile(re.escape(value))
+
+
+def _created(row: ContainerRow) -> float:
+    from supervisor.timefmt import parse_rfc3339
+
+    return parse_rfc3339(row.created) or 0.0
 
 
 def _ancestor_ids(eng: Engine, ref: str) -> set[str]:
@@ -343,6 +398,7 @@ class LogsOptions:
     tail: int | None = None  # the last N lines; None: all
     since: float | None = None  # seconds since the epoch
     timestamps: bool = False
+    until: float | None = None  # seconds since the epoch: records up to this time
 
 
 def parse_tail(value: str) -> int | None:
@@ -361,7 +417,16 @@ def logs(settings: Settings, ref: str, opts: LogsOptions) -> Iterator[LogRecord]
     with session(settings) as eng:
         row = eng.find(ref)
         running, monitor_pid = _follow_rule(eng, row)
-        yield from read_logs(row, _log_path(eng, row), q, running, monitor_pid)
+        records = read_logs(row, _log_path(eng, row), q, running, monitor_pid)
+        if opts.until is None:
+            yield from records
+            return
+        from supervisor.timefmt import parse_rfc3339
+
+        for rec in records:
+            if (parse_rfc3339(rec.timestamp) or 0.0) > opts.until:
+                return
+            yield rec
 
 
 def _log_path(eng: Engine, row: ContainerRow) -> str:
@@ -472,7 +537,8 @@ def inspect(settings: Settings, refs: list[str], kind: str = "all") -> list[Insp
                 with mapped():
                     out.append(InspectReport(ref, _inspect_one(eng, ref, kind)))
             except NotFoundError:
-                out.append(InspectReport(ref, err=NotFoundError("object", ref)))
+                what = "container object" if kind == "container" else "object"
+                out.append(InspectReport(ref, err=NotFoundError(what, ref)))
     return out
 
 
@@ -522,3 +588,20 @@ def healthcheck_run(settings: Settings, ref: str) -> tuple[int, str]:
 
     with session(settings) as eng:
         return run_check(eng, ref)
+
+
+def port(settings: Settings, ref: str) -> list[str]:
+    """`port`: the container's published ports; none can be published yet."""
+    with session(settings) as eng:
+        eng.find(ref)
+    return []
+
+
+def exists(settings: Settings, ref: str) -> bool:
+    """`container exists`: by name, id or id prefix, in any state."""
+    with session(settings) as eng:
+        try:
+            eng.find(ref)
+        except NotFoundError:
+            return False
+        return True

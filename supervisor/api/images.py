@@ -19,20 +19,31 @@ class RemoveReport:
     err: ScopeboxError | None = None
 
 
-def remove(settings: Settings, refs: list[str], force: bool = False) -> list[RemoveReport]:
-    """`rmi`; Podman's -f: the containers using the image go first."""
+def remove(
+    settings: Settings, refs: list[str], force: bool = False, all: bool = False,
+    ignore: bool = False,
+) -> list[RemoveReport]:
+    """`rmi`; Podman's -f: the containers using the image go first; -a: every image; -i: a
+    missing image is no error."""
     from supervisor import images
 
     out = []
     with session(settings) as eng:
+        if all:
+            refs = [*refs, *(img.id for img in eng.store.list_images())]
         for ref in refs:
             try:
                 with mapped():
-                    if force:
-                        img = images.resolve(eng.store, ref)
+                    img = images.resolve(eng.store, ref)
+                    # -f removes the image's containers only when the image itself goes: one
+                    # name of several is just untagged (Podman), its containers stay.
+                    if force and (len(img.names) <= 1 or img.id.startswith(ref)):
                         for cid in eng.store.containers_using_image_ids(img.id):
                             eng.remove(cid, force=True)
                     out.append(RemoveReport(ref, images.remove_image(eng.store, ref, force)))
+            except NotFoundError as exc:
+                if not ignore:
+                    out.append(RemoveReport(ref, err=exc))
             except ScopeboxError as exc:
                 out.append(RemoveReport(ref, err=exc))
     return out
@@ -56,6 +67,7 @@ def list_images(settings: Settings, reference: str | None = None) -> list[ImageL
         used = Counter(c.image_id for c in eng.store.list_containers())
     if reference:
         imgs = [i for i in imgs if any(_names_match(reference, n) for n in i.names)]
+    # Podman lists every name of the images the reference matches (its 4.3 does, measured).
     return [
         ImageListEntry(img.id, image_items(img, used[img.id]), image_json(img, used[img.id]))
         for img in imgs
@@ -168,3 +180,15 @@ def disk_usage(settings: Settings) -> list[DiskUsage]:
     with session(settings) as eng:
         rows = images.disk_usage(eng.store)
     return [DiskUsage(r.kind, r.total, r.active, r.size, r.reclaimable) for r in rows]
+
+
+def exists(settings: Settings, ref: str) -> bool:
+    """`image exists`: resolved as every verb resolves an image reference."""
+    from supervisor import images
+
+    with session(settings) as eng:
+        try:
+            images.resolve(eng.store, ref)
+        except NotFoundError:
+            return False
+        return True

@@ -8,7 +8,7 @@ import sys
 from typing import Any, NamedTuple
 
 from supervisor.api import session
-from supervisor.settings import Settings
+from supervisor.settings import LOG_DRIVERS, Settings
 
 _GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
 
@@ -67,32 +67,117 @@ def version() -> VersionReport:
 
 
 def info(settings: Settings) -> dict[str, Any]:
-    """`info`: how this host runs containers (Podman's host/store sections, trimmed)."""
-    import subprocess
-
+    """`info`: Podman's structure and JSON keys (`host`, `store`, `registries`, `plugins`,
+    `version`) for what scopebox has; `host.systemd` and `host.cgroupLayout` are its own."""
     from cgroupfs.layout import detect
 
     with session(settings) as eng:
         systemd = eng.systemd() is not None
         rt = eng.runtime()
-        try:
-            rt_version = subprocess.run(
-                [rt.path, "--version"], capture_output=True, text=True, check=False
-            ).stdout.splitlines()[0]
-        except (OSError, IndexError):
-            rt_version = ""
-        return {
-            "host": {
-                "cgroupLayout": detect().mode.value,
-                "cgroupManager": "systemd" if systemd else "cgroupfs",
-                "systemd": systemd,
-                "logDriver": settings.log_driver or ("journald" if systemd else "k8s-file"),
-                "ociRuntime": {"name": rt.name, "path": rt.path, "version": rt_version},
-            },
-            "store": {
-                "graphRoot": eng.paths.root,
-                "runRoot": eng.paths.runroot,
-                "containers": len(eng.store.list_containers()),
-                "images": len(eng.store.list_images()),
-            },
-        }
+        containers = [row.status.value for row in eng.store.list_containers()]
+        images = len(eng.store.list_images())
+        paths = eng.paths
+    layout = detect().mode.value
+    host = {
+        "arch": _GOARCH.get(platform.machine(), platform.machine()),
+        "cgroupManager": "systemd" if systemd else "cgroupfs",
+        "cgroupVersion": "v2" if layout == "unified" else "v1",
+        "cgroupLayout": layout,
+        "cpus": os.cpu_count() or 1,
+        "distribution": _distribution(),
+        "eventLogger": "none",  # scopebox records no events yet
+        "hostname": platform.node(),
+        "kernel": platform.release(),
+        "logDriver": settings.log_driver or ("journald" if systemd else "k8s-file"),
+        **_memory(),
+        "networkBackend": "none",  # loopback or the host's network only, yet
+        "ociRuntime": {"name": rt.name, "package": "", "path": rt.path,
+                       "version": _runtime_version(rt.path)},
+        "os": "linux",
+        "serviceIsRemote": False,
+        "systemd": systemd,
+        "uptime": _uptime(),
+    }
+    store = {
+        "configFile": "",
+        "containerStore": {
+            "number": len(containers),
+            "paused": containers.count("paused"),
+            "running": containers.count("running"),
+            "stopped": len(containers) - containers.count("running") - containers.count("paused"),
+        },
+        "graphDriverName": os.environ.get("SCOPEBOX_STORAGE_DRIVER") or "overlay",
+        "graphRoot": paths.root,
+        "imageStore": {"number": images},
+        "runRoot": paths.runroot,
+        "volumePath": "",
+    }
+    plugins = {"log": list(LOG_DRIVERS), "network": [], "volume": [], "authorization": None}
+    return {"host": host, "store": store, "registries": {}, "plugins": plugins,
+            "version": version().client._asdict()}
+
+
+# Podman's template names (Go struct fields) where they are not the JSON key capitalised.
+GO_NAMES = {"ociRuntime": "OCIRuntime", "cgroupVersion": "CgroupsVersion", "cpus": "CPUs",
+            "os": "OS", "APIVersion": "APIVersion"}
+
+
+def go_fields(data: Any) -> Any:
+    """The same document under Podman's template names (`{{.Host.OCIRuntime.Name}}`); the
+    JSON keys stay usable too (`{{.host.ociRuntime.name}}`)."""
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        value = go_fields(value)
+        out[key] = value
+        out[GO_NAMES.get(key, key[:1].upper() + key[1:])] = value
+    return out
+
+
+def _runtime_version(path: str) -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+    except OSError:
+        return ""
+
+
+def _distribution() -> dict[str, str]:
+    fields = {}
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                fields[key] = value.strip('"')
+    except OSError:
+        pass
+    return {"distribution": fields.get("ID", ""), "version": fields.get("VERSION_ID", ""),
+            "codename": fields.get("VERSION_CODENAME", "")}
+
+
+def _memory() -> dict[str, int]:
+    info = {}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                info[key] = int(rest.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"memFree": info.get("MemAvailable", 0), "memTotal": info.get("MemTotal", 0),
+            "swapFree": info.get("SwapFree", 0), "swapTotal": info.get("SwapTotal", 0)}
+
+
+def _uptime() -> str:
+    """Podman's form: `3h 46m 53.00s (Approximately 0.12 days)`."""
+    try:
+        with open("/proc/uptime") as f:
+            secs = float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return ""
+    h, rest = divmod(secs, 3600)
+    m, s = divmod(rest, 60)
+    return f"{int(h)}h {int(m)}m {s:.2f}s (Approximately {secs / 86400:.2f} days)"

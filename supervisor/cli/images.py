@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
 DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
@@ -26,12 +30,17 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--digests", action="store_true")
     p.add_argument("--format")
     p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-f", "--filter", action="append", default=[], help="reference=REF")
+    p.add_argument("--sort", choices=SORT_KEYS, default="created")
+    p.add_argument("-n", "--noheading", action="store_true", help="no header line")
     p.add_argument("reference", nargs="?")
     ns = p.parse_args(argv)
     from supervisor.api import images as api
 
-    entries = api.list_images(settings, ns.reference)
+    reference = _reference(ns.reference, ns.filter)
+    entries = api.list_images(settings, reference)
     items = [item for entry in entries for item in entry.items]
+    items.sort(key=SORT_KEYS[ns.sort], reverse=ns.sort in ("created", "size"))
     if ns.no_trunc:
         for i in items:
             i["ID"] = f"sha256:{i['Id']}"
@@ -40,5 +49,30 @@ def main(argv: list[str], settings: Settings) -> int:
             print(i)
         return 0
     json_items = [entry.json for entry in entries]
-    print_table(ns.format, DIGESTS if ns.digests else DEFAULT, HEADER, items, json_items)
+    fmt = ns.format or (DIGESTS if ns.digests else DEFAULT)
+    if ns.noheading:
+        fmt = fmt.removeprefix("table").lstrip()
+    print_table(fmt, DIGESTS if ns.digests else DEFAULT, HEADER, items, json_items)
     return 0
+
+
+# Podman's sort keys; newest first for created, biggest first for size.
+SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "created": lambda i: i["Created"],
+    "id": lambda i: i["Id"],
+    "repository": lambda i: (i["Repository"], i["Tag"]),
+    "size": lambda i: i["VirtualSize"],
+    "tag": lambda i: i["Tag"],
+}
+
+
+def _reference(positional: str | None, filters: list[str]) -> str | None:
+    refs = [positional] if positional else []
+    for item in filters:
+        key, eq, value = item.partition("=")
+        if key != "reference" or not eq:
+            raise UsageError(f"unsupported image filter {item!r} (reference=REF only, yet)")
+        refs.append(value)
+    if len(set(refs)) > 1:
+        raise UsageError("only one image reference (or reference= filter) is supported")
+    return refs[0] if refs else None

@@ -13,9 +13,14 @@ def _yaml(data: dict[str, Any], indent: str = "") -> str:
     out = []
     for key, value in data.items():
         if isinstance(value, dict):
-            out.append(f"{indent}{key}:\n{_yaml(value, indent + '  ')}")
+            out.append(f"{indent}{key}:\n{_yaml(value, indent + '  ')}" if value else
+                       f"{indent}{key}: {{}}\n")
+        elif isinstance(value, list):
+            out.append(f"{indent}{key}:\n" + "".join(f"{indent}- {v}\n" for v in value))
         else:
             text = str(value).lower() if isinstance(value, bool) else str(value)
+            if "\n" in text:  # YAML's block scalar, as Podman prints the runtime's version
+                text = "|-\n" + "\n".join(f"{indent}  {line}" for line in text.splitlines())
             out.append(f"{indent}{key}: {text}\n")
     return "".join(out)
 
@@ -30,7 +35,7 @@ def main(argv: list[str], settings: Settings) -> int:
     if ns.format == "json":
         print_json(data)
     elif ns.format:
-        render_each(ns.format, [data])
+        render_each(ns.format, [system.go_fields(data)])
     else:
         print(_yaml(data), end="")
     return 0

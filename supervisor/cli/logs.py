@@ -1,4 +1,4 @@
-"""scopebox logs [-f] [--tail N] [--since T] [-t] CONTAINER"""
+"""scopebox logs [-f] [--tail N] [--since T] [--until T] [-t] CONTAINER"""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-f", "--follow", action="store_true")
     p.add_argument("-n", "--tail", default="all")
     p.add_argument("--since")
+    p.add_argument("--until")
     p.add_argument("-t", "--timestamps", action="store_true")
     p.add_argument("container")
     ns = p.parse_args(argv)
@@ -24,6 +25,7 @@ def main(argv: list[str], settings: Settings) -> int:
         tail=api.parse_tail(ns.tail),
         since=parse_since(ns.since) if ns.since else None,
         timestamps=ns.timestamps,
+        until=parse_since(ns.until, "--until") if ns.until else None,
     )
     at_line_start = True
     for rec in api.logs(settings, ns.container, opts):

@@ -46,6 +46,7 @@ VERBS = {
     "generate": "generate",
     "quadlet": "quadlet",
     "exec": "exec_",
+    "port": "port",
     "healthcheck": "healthcheck",
     "pull": "pull",
     "push": "push",
@@ -53,19 +54,25 @@ VERBS = {
     "logout": "logout",
 }
 GROUPS = {
-    "container": {"ls": "ps", "list": "ps", "rm": "rm"},
+    "container": {
+        "ls": "ps",
+        "list": "ps",
+        "rm": "rm",
+        "exists": "container_exists",
+        "inspect": "container_inspect",
+    },
     "image": {
         "ls": "images",
         "list": "images",
         "rm": "rmi",
         "inspect": "image_inspect",
         "prune": "image_prune",
+        "exists": "image_exists",
     },
     "system": {"df": "system_df", "info": "info"},
 }
 GLOBAL_HELP = """\
-usage: scopebox [--root DIR] [--runroot DIR] [--runtime PATH] [--cgroup-manager M]
-                COMMAND [ARGS...]
+usage: scopebox [options] COMMAND [ARGS...]
 
 Daemonless containers, supervised by systemd.
 
@@ -80,6 +87,24 @@ Commands:
   info, version, system df                                      this host
   generate systemd, quadlet                                     units for systemd
   container VERB, image VERB, system VERB                       the same, grouped
+  container exists, image exists                                exit 0 if it exists, else 1
+
+Options:
+      --cgroup-manager string   Cgroup manager to use ("cgroupfs"|"systemd")
+      --events-backend string   Events backend ("file"|"journald"|"none"; scopebox records none yet)
+      --help                    Help for scopebox
+      --log-level string        Log messages above specified level (debug, trace: tracebacks)
+      --noout                   do not output to stdout
+      --root string             Path to the root directory in which data is stored
+      --runroot string          Path to the 'run directory' where all state information is stored
+      --runtime string          Path to the OCI-compatible binary used to run containers
+      --storage-driver string   The store's driver (overlay; vfs: SCOPEBOX_STORAGE_DRIVER)
+      --syslog                  Accepted for Podman's scripts (scopebox logs to the journal)
+      --tmpdir string           Accepted for Podman's scripts (state lives under --runroot)
+  -v, --version                 version for scopebox
+  Refused with a reason: --url, -r/--remote, -c/--connection, --identity, --ssh (no remote API
+  yet), --conmon, --hooks-dir, --namespace, --network-cmd-path, --network-config-dir,
+  --runtime-flag, --storage-opt, --volumepath.
 """
 
 
@@ -94,9 +119,78 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if args is not None:
+            args = go_bools(self, list(args))
+        return super().parse_known_args(args, namespace)
+
+
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def go_bools(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
+    """Go's boolean flag syntax, which Podman's scripts use: `--new=false`, `--rm=true`.
+    Where a command line ends in the container's own arguments (run, exec), only the part
+    before the first positional is ours."""
+    flags = {
+        opt
+        for action in parser._actions
+        if isinstance(action, argparse._StoreTrueAction)
+        for opt in action.option_strings
+    }
+    remainder = any(a.nargs == argparse.REMAINDER for a in parser._actions)
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--" or (remainder and not arg.startswith("-") and not _is_value(args, i, flags)):
+            return out + args[i:]
+        head, eq, value = arg.partition("=")
+        if not eq or head not in flags:
+            out.append(arg)
+        elif value in GO_TRUE:
+            out.append(head)
+        elif value not in GO_FALSE:
+            raise UsageError(
+                f'invalid argument "{value}" for "{head}" flag: strconv.ParseBool:'
+                f' parsing "{value}": invalid syntax'
+            )
+    return out
+
+
+def _is_value(args: list[str], i: int, flags: set[str]) -> bool:
+    """Whether args[i] is the value of the option before it (`--name web`): an option takes
+    a value unless it is a boolean (or a cluster of short ones, `-it`)."""
+    prev = args[i - 1] if i > 0 else ""
+    if not prev.startswith("-") or "=" in prev or prev in flags:
+        return False
+    return prev.startswith("--") or not all(f"-{c}" in flags for c in prev[1:])
+
 
 def new_parser(verb: str, description: str) -> Parser:
     return Parser(prog=f"scopebox {verb}", description=description)
+
+
+LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
+EVENTS_BACKENDS = ("file", "journald", "none")
+# Podman 4.3's other global flags: those scopebox accepts (True: takes a value) ...
+ACCEPTED = {"--log-level": True, "--events-backend": True, "--noout": False, "--syslog": False,
+            "--storage-driver": True, "--tmpdir": True}
+# ... and those it refuses, with why.
+NO_REMOTE = "scopebox has no remote API yet: it runs containers on this host only"
+REFUSED = {
+    "--url": NO_REMOTE, "--remote": NO_REMOTE, "-r": NO_REMOTE, "--connection": NO_REMOTE,
+    "-c": NO_REMOTE, "--identity": NO_REMOTE, "--ssh": NO_REMOTE,
+    "--conmon": "scopebox runs its own monitor, not conmon",
+    "--hooks-dir": "OCI hooks are not supported yet",
+    "--namespace": "libpod namespaces are not supported",
+    "--network-cmd-path": "scopebox has no network backend yet",
+    "--network-config-dir": "scopebox has no network backend yet",
+    "--runtime-flag": "extra OCI runtime flags are not supported yet",
+    "--storage-opt": "storage options are not supported yet",
+    "--volumepath": "named volumes are not supported yet",
+}
 
 
 def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
@@ -104,19 +198,54 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
     from supervisor.settings import FLAGS
 
     flags: dict[str, str] = {}
+    other: dict[str, str] = {}
     i = 0
-    while i < len(argv) and argv[i].startswith("--"):
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-h", "--help", "-v"):
         key, eq, value = argv[i].partition("=")
-        if key not in FLAGS:
+        if key == "--version":
             break
-        if not eq:
+        if key in REFUSED:
+            raise UsageError(f"{key}: {REFUSED[key]}")
+        if key not in FLAGS and key not in ACCEPTED:
+            raise UsageError(f"unknown flag: {key} (see 'scopebox --help')")
+        if not eq and (key in FLAGS or ACCEPTED[key]):
             if i + 1 >= len(argv):
                 raise UsageError(f"{key} needs a value")
             i += 1
             value = argv[i]
-        flags[key] = value
+        (flags if key in FLAGS else other)[key] = value or "true"
         i += 1
-    return Settings.from_env().with_flags(flags), argv[i:]
+    settings = Settings.from_env().with_flags(flags)
+    return _other_globals(settings, other), argv[i:]
+
+
+def _other_globals(settings: Settings, other: dict[str, str]) -> Settings:
+    level = other.get("--log-level")
+    if level is not None and level not in LOG_LEVELS:
+        err = UsageError(f'"{level}" is not a valid log level ({", ".join(LOG_LEVELS)})')
+        err.exit_code = 1  # Podman's
+        raise err
+    backend = other.get("--events-backend")
+    if backend is not None and backend not in EVENTS_BACKENDS:
+        raise UsageError(f"--events-backend must be one of {', '.join(EVENTS_BACKENDS)}")
+    if backend is not None:
+        settings = settings._replace(events_logger=backend)
+    driver = other.get("--storage-driver")
+    in_use = os.environ.get("SCOPEBOX_STORAGE_DRIVER") or "overlay"
+    if driver is not None and driver != in_use:
+        raise UsageError(f"--storage-driver {driver}: this store uses {in_use}"
+                         " (SCOPEBOX_STORAGE_DRIVER chooses it)")
+    for key in ("--noout", "--syslog"):
+        if other.get(key, "false") not in ("true", "false"):
+            raise UsageError(f"{key} takes no value (or =true, =false)")
+    if other.get("--noout") == "true":
+        # Podman's --noout: nothing on stdout (errors still on stderr).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    if level in ("debug", "trace"):
+        settings = settings._replace(debug=True)
+    return settings
 
 
 def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
@@ -145,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     notices.listen(lambda message: print(f"Notice: {message}", file=sys.stderr, flush=True))
     try:
         settings, rest = _split_globals(argv)
+        debug = debug or settings.debug
         module_name, args = _resolve_verb(rest)
         module = importlib.import_module(f"supervisor.cli.{module_name}")
         code: int = module.main(args, settings)

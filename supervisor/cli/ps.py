@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
+from supervisor.timefmt import parse_rfc3339
+
+if TYPE_CHECKING:
+    from supervisor.api.containers import ListEntry
 
 DEFAULT = (
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -43,20 +52,64 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-f", "--filter", action="append", default=[])
     p.add_argument("--format")
     p.add_argument("--no-trunc", action="store_true")
+    # No containers made by other tools (buildah) and no pods exist here: nothing more to show.
+    p.add_argument("--external", action="store_true", help="also containers of other tools")
+    p.add_argument("--pod", action="store_true", help="show the pod (none yet)")
+    p.add_argument("-s", "--size", action="store_true", help="(accepted; no size column yet)")
+    p.add_argument("--sort", choices=SORT_KEYS, default="created")
+    p.add_argument("-n", "--last", type=int, default=-1, help="the N newest containers")
+    p.add_argument("-l", "--latest", action="store_true", help="the newest container")
+    p.add_argument("--noheading", action="store_true", help="no header line")
+    p.add_argument("--sync", action="store_true", help="(state is always in sync here)")
+    p.add_argument("--ns", action="store_true", help="show namespaces")
+    p.add_argument("-w", "--watch", type=int, help=argparse.SUPPRESS)
     ns = p.parse_args(argv)
-    opts = api.ListOptions(all=ns.all, filters=api.parse_filters(ns.filter))
-    entries = api.list_containers(settings, opts)
+    if ns.watch is not None:
+        raise UsageError("--watch is not supported yet: run `watch scopebox ps` instead")
+    # -l and -n choose among all containers, as Podman's do.
+    every = ns.all or ns.latest or ns.last >= 0
+    opts = api.ListOptions(all=every, filters=api.parse_filters(ns.filter))
+    entries = _chosen(api.list_containers(settings, opts), ns)
     items = []
     for entry in entries:
         item = dict(entry.fields)
+        args = entry.json.get("Command")
+        if isinstance(args, list):  # Podman joins the arguments with spaces, unquoted
+            item["Command"] = " ".join(str(a) for a in args)
         if ns.no_trunc:
             item["ID"] = entry.id
-        elif ns.format is None or ns.format.startswith("table"):
+        else:
             item["Command"] = truncated_command(item["Command"])
         items.append(item)
     if ns.quiet:
         for item in items:
             print(item["ID"])
         return 0
-    print_table(ns.format, DEFAULT, HEADER, items, [e.json for e in entries])
+    fmt = ns.format or (NS_TABLE if ns.ns else DEFAULT)
+    if ns.noheading:
+        fmt = fmt.removeprefix("table").lstrip()
+    print_table(fmt, DEFAULT, HEADER, items, [e.json for e in entries])
     return 0
+
+
+NS_TABLE = "table {{.ID}}\t{{.Names}}\t{{.Pid}}"
+# Podman's sort keys (`names`: by name; `created`: oldest first; `runningfor`: newest first).
+SORT_KEYS: dict[str, Callable[[ListEntry], Any]] = {
+    "command": lambda e: e.fields["Command"],
+    "created": lambda e: parse_rfc3339(e.fields["CreatedAt"]) or 0,
+    "id": lambda e: e.id,
+    "image": lambda e: e.fields["Image"],
+    "names": lambda e: e.fields["Names"],
+    "runningfor": lambda e: -(parse_rfc3339(e.fields["CreatedAt"]) or 0),
+    "size": lambda e: e.fields.get("Size", ""),
+    "status": lambda e: e.fields["Status"],
+}
+
+
+def _chosen(entries: list[ListEntry], ns: argparse.Namespace) -> list[ListEntry]:
+    """Sorted (stable: same-second creations keep their listing order), then -n/-l."""
+    newest_first = sorted(entries, key=SORT_KEYS["runningfor"])
+    last = 1 if ns.latest else ns.last
+    if last >= 0:
+        entries = newest_first[:last]
+    return sorted(entries, key=SORT_KEYS[ns.sort])

@@ -20,9 +20,10 @@ def main(argv: list[str], settings: Settings) -> int:
         render_each(ns.format, [report.as_dict()])
     else:
         c = report.client
+        # Podman's layout and labels (scripts read `Version:`); Go Version holds Python's.
         print(
-            f"Version:      {c.Version}\nAPI Version:  {c.APIVersion}\n"
-            f"Python:       {c.GoVersion.removeprefix('python')}\nBuilt:        {c.BuiltTime}\n"
-            f"OS/Arch:      {c.OsArch}"
+            f"Version:      {c.Version}\n"
+            f"API Version:  {c.APIVersion}\nGo Version:   {c.GoVersion}\n"
+            f"Built:        {c.BuiltTime}\nOS/Arch:      {c.OsArch}"
         )
     return 0

@@ -1,0 +1,22 @@
+"""scopebox port [-a] [CONTAINER] [PRIVATE_PORT[/PROTO]]: the published ports (none yet)."""
+
+from __future__ import annotations
+
+from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+
+    p = new_parser("port", "List a container's port mappings.")
+    p.add_argument("-a", "--all", action="store_true", help="every container's")
+    p.add_argument("-l", "--latest", action="store_true", help="the newest container's")
+    p.add_argument("container", nargs="?")
+    p.add_argument("port", nargs="?")
+    ns = p.parse_args(argv)
+    if not ns.container and not ns.all and not ns.latest:
+        p.error("a container name or id is required (or --all)")
+    for line in [] if ns.all or ns.latest else api.port(settings, ns.container):
+        print(line)
+    return 0

@@ -1,0 +1,60 @@
+"""Fixtures of the differential tier: one podman and one scopebox, each with private storage,
+holding the same image and the same shared containers for the read-only scenarios."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.compat.harness import REPO, Engine, podman, scopebox
+
+# Shared by the read-only scenarios: a running one, an exited one (code 3), a created one.
+SHARED = (
+    "run -d --name web --label app=web --label tier=front busybox sleep 1000",
+    "run --name done --label app=batch busybox sh -c 'echo out; echo err >&2; exit 3'",
+    "create --name fresh busybox true",
+    "tag busybox localhost/extra:v1",
+)
+
+
+NO_PODMAN = "compat tier: needs podman (apt-get install podman)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("podman") is None:
+        for item in items:
+            if item.get_closest_marker("compat"):
+                item.add_marker(pytest.mark.skip(reason=NO_PODMAN))
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
+    import shlex
+
+    base = tmp_path_factory.mktemp("compat")
+    tar = base / "busybox.tar"
+    subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
+                   capture_output=True)
+    pair: dict[str, Engine] = {}
+    for make in (podman, scopebox):
+        (base / make.__name__).mkdir()
+        eng = make(base / make.__name__)
+        res = eng("import", "--change", 'CMD ["sh"]', str(tar), "busybox")
+        assert res.rc == 0, (eng.name, res)
+        for line in SHARED:
+            assert eng(*shlex.split(line)).rc in (0, 3), (eng.name, line)
+        pair[eng.name] = eng
+    yield pair
+    for eng in pair.values():
+        eng("rm", "-a", "-f", "-t", "0")
+        eng("rmi", "-a", "-f")
+    assert not _mounts_under(base), _mounts_under(base)
+
+
+def _mounts_under(base: Path) -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if str(base) in line]

@@ -1,0 +1,126 @@
+"""The differential tier's harness: the same CLI calls against podman and scopebox.
+
+Each engine gets private storage (podman: --root/--runroot/--tmpdir and a private
+containers.conf; scopebox: SCOPEBOX_ROOT/RUNROOT), so nothing touches the user's. A call's
+result is what a script reads: the exit code, stdout with ids, times and sizes normalised and
+columns re-spaced, and the first line of stderr with ids normalised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+_HEX = re.compile(r"\b(sha256:)?[0-9a-f]{64}\b|\b[0-9a-f]{12}\b")
+_AGO = re.compile(
+    r"(\d+|About an?|Less than a) (seconds?|minutes?|hours?|days?|weeks?|months?|years?)( ago)?"
+)
+_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( ?[+-]\d\d:?\d\d| ?Z)?( [A-Z]+)?")
+_SIZE = re.compile(r"\b\d+(\.\d+)? ?[kKMG]?B\b")
+_COLUMNS = re.compile(r"[ \t]{2,}")
+
+
+def normalise(text: str) -> str:
+    text = _HEX.sub("<ID>", text)
+    text = _TIME.sub("<TIME>", text)
+    text = _AGO.sub("<AGO>", text)
+    text = _SIZE.sub("<SIZE>", text)
+    return "\n".join(_COLUMNS.sub("  ", line).rstrip() for line in text.splitlines())
+
+
+@dataclass(frozen=True)
+class Result:
+    rc: int
+    out: str  # normalised
+    err: str  # normalised first line
+    raw_out: str
+
+
+@dataclass
+class Engine:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        res = subprocess.run(
+            [*self.argv, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **self.env},
+            timeout=60,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            cwd=REPO,
+        )
+        first = res.stderr.strip().splitlines()[-1:] if res.stderr.strip() else []
+        return Result(res.returncode, normalise(res.stdout), normalise("".join(first)), res.stdout)
+
+
+def podman(base: Path) -> Engine:
+    """podman as bench/compare.py runs it on this host: runc, cgroupfs unless systemd runs,
+    file events, ulimits within the sandbox's hard limits, no network (scopebox's default)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    conf = base.parent / "containers.conf"  # scopebox reads the same file (tests/compat)
+    conf.write_text(
+        "[containers]\n"
+        f'default_ulimits = ["nofile={hard}:{hard}", "nproc=4096:4096"]\n'
+        'netns = "none"\n'
+    )
+    argv = ["podman", "--root", str(base / "root"), "--runroot", str(base / "run")]
+    argv += ["--tmpdir", str(base / "tmp"), "--storage-driver", "vfs", "--runtime", "runc"]
+    argv += ["--events-backend", "file"]
+    if not os.path.exists("/run/systemd/system"):
+        argv += ["--cgroup-manager", "cgroupfs"]
+    return Engine("podman", argv, {"CONTAINERS_CONF": str(conf)})
+
+
+def scopebox(base: Path) -> Engine:
+    """The same containers.conf as podman's (written by `podman()`: it runs first)."""
+    env = {"SCOPEBOX_ROOT": str(base / "root"), "SCOPEBOX_RUNROOT": str(base / "run")}
+    env["CONTAINERS_CONF"] = str(base.parent / "containers.conf")
+    return Engine("scopebox", [sys.executable, "-m", "supervisor"], env)
+
+
+def shape(value: Any) -> Any:
+    """JSON keys and types, not values: what a script's parser depends on."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    if isinstance(value, bool) or value is None:
+        return type(value).__name__
+    return "number" if isinstance(value, int | float) else type(value).__name__
+
+
+def lookup(doc: Any, path: str) -> Any:
+    """`Host.OCIRuntime.Name` in a JSON document whose keys are any case (Podman's JSON is
+    camelCase, its templates PascalCase); KeyError when absent."""
+    for part in path.split("."):
+        if isinstance(doc, list):
+            doc = doc[0]
+        keys = {k.lower(): k for k in doc} if isinstance(doc, dict) else {}
+        if part.lower() not in keys:
+            raise KeyError(path)
+        doc = doc[keys[part.lower()]]
+    return doc
+
+
+def json_shape_at(raw: str, paths: tuple[str, ...]) -> dict[str, Any]:
+    doc = json.loads(raw)
+    out: dict[str, Any] = {}
+    for path in paths:
+        try:
+            out[path] = shape(lookup(doc, path))
+        except (KeyError, IndexError):
+            out[path] = "<absent>"
+    return out

@@ -1,0 +1,63 @@
+"""Podman 4.3 as the oracle: each scenario runs on both engines and what a script would read
+must agree, or differ exactly as docs/DIFFERENCES.md says."""
+
+from __future__ import annotations
+
+import shlex
+import uuid
+
+import pytest
+
+from tests.compat.harness import Engine, Result, json_shape_at
+from tests.compat.scenarios import ALL, Case
+
+pytestmark = [pytest.mark.host, pytest.mark.compat]
+
+
+def _run(eng: Engine, case: Case, name: str) -> Result:
+    for line in case.setup:
+        res = eng(*shlex.split(line.replace("{u}", name)))
+        assert res.rc == 0, (eng.name, line, res)
+    try:
+        return eng(*shlex.split(case.argv.replace("{u}", name)))
+    finally:
+        if "{u}" in case.argv or any("{u}" in s for s in case.setup):
+            # One name per call: Podman 4.3 removes nothing when one of several is missing.
+            eng("rm", "-f", "-t", "0", name)
+            eng("rm", "-f", "-t", "0", f"{name}-b")
+            eng("rmi", "-f", "-i", f"localhost/{name}:v1", f"localhost/{name}:V1",
+                f"localhost/{name}:UPPER_Case")
+            left = eng("ps", "-a", "--filter", f"name={name}", "--format", "{{.Names}}").out
+            assert left == "", (eng.name, "left behind", left)
+
+
+def _view(case: Case, res: Result) -> dict[str, object]:
+    view: dict[str, object] = {"rc": res.rc}
+    if case.json and res.rc == 0:
+        view["json"] = json_shape_at(res.raw_out, case.json)
+    elif "out" in case.compare:
+        view["out"] = res.out
+    if "err" in case.compare:
+        view["err"] = res.err
+    if "labels" in case.compare:  # the layout of `Label:  value` lines, not the values
+        view["labels"] = [line.split(":")[0] for line in res.out.splitlines()]
+    if "tail" in case.compare:
+        view["tail"] = res.err.rsplit(": ", 1)[-1]
+    return view
+
+
+@pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])
+def test_scenario(engines: dict[str, Engine], case: Case) -> None:
+    name = f"c{uuid.uuid4().hex[:8]}"
+    mine = _run(engines["scopebox"], case, name)
+    if case.diff is not None:
+        assert case.want is not None
+        rc, text = case.want
+        text = text.replace("{u}", name)
+        seen = mine.raw_out == text[1:] if text.startswith("=") else text in mine.raw_out + mine.err
+        assert (mine.rc, seen) == (rc, True), (case.diff, mine)
+        return
+    theirs = _run(engines["podman"], case, name)
+    ours, podmans = _view(case, mine), _view(case, theirs)
+    assert ours == podmans, f"\nscopebox: {ours}\npodman:   {podmans}"
+

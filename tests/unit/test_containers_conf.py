@@ -1,0 +1,96 @@
+"""containers.conf: the keys scopebox honours, Podman's precedence (file < environment <
+flag), unknown keys ignored, a bad value one clear line. A private file via CONTAINERS_CONF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supervisor.cli.main import _split_globals
+from supervisor.errors import UsageError
+from supervisor.settings import Settings, containers_conf_files
+
+CONF = """
+[containers]
+log_driver = "k8s-file"
+pids_limit = 100
+log_size_max = -1
+default_capabilities = ["CHOWN"]   # a key scopebox does not honour: ignored
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+stop_timeout = 3
+some_future_key = { a = 1 }
+[network]
+network_backend = "netavark"
+"""
+
+
+def conf(tmp_path: Path, text: str) -> dict[str, str]:
+    path = tmp_path / "containers.conf"
+    path.write_text(text)
+    return {"CONTAINERS_CONF": str(path)}
+
+
+def test_the_file_sets_what_nothing_else_sets(tmp_path: Path) -> None:
+    s = Settings.from_env(conf(tmp_path, CONF))
+    assert (s.runtime, s.cgroup_manager, s.log_driver, s.events_logger) == (
+        "runc", "cgroupfs", "k8s-file", "file"
+    )
+    assert (s.stop_timeout, s.pids_limit, s.log_size_max) == (3, 100, -1)
+
+
+def test_environment_beats_the_file_and_flags_beat_both(tmp_path: Path) -> None:
+    env = {**conf(tmp_path, CONF), "SCOPEBOX_RUNTIME": "crun", "SCOPEBOX_LOG_DRIVER": "none"}
+    s = Settings.from_env(env)
+    assert (s.runtime, s.log_driver) == ("crun", "none")
+    assert s.with_flags({"--runtime": "/usr/sbin/runc"}).runtime == "/usr/sbin/runc"
+
+
+def test_global_flag_beats_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in conf(tmp_path, CONF).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SCOPEBOX_RUNTIME", raising=False)
+    monkeypatch.delenv("SCOPEBOX_CGROUP_MANAGER", raising=False)
+    settings, rest = _split_globals(["--runtime", "crun", "--events-backend", "none", "ps"])
+    assert (settings.runtime, settings.events_logger, settings.cgroup_manager, rest) == (
+        "crun", "none", "cgroupfs", ["ps"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[engine]\nstop_timeout = "ten"\n', "stop_timeout must be an integer >= 0, not 'ten'"),
+        ("[engine]\nstop_timeout = -5\n", "[engine] stop_timeout must be an integer >= 0, not -5"),
+        ("[containers]\npids_limit = true\n", "[containers] pids_limit must be an integer"),
+        ("[engine]\nruntime = 3\n", "[engine] runtime must be a string, not 3"),
+        ("[engine]\ncgroup_manager = \"bogus\"\n", "--cgroup-manager must be systemd or cgroupfs"),
+        ("[engine]\nevents_logger = \"bogus\"\n", "events logger must be one of file, journald"),
+        ("[containers]\nlog_driver = \"syslog\"\n", "log_driver) must be one of journald"),
+        ("[engine]\nruntime = \n", "not valid TOML"),
+    ],
+)
+def test_a_bad_value_is_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UsageError) as err:
+        Settings.from_env(conf(tmp_path, text))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unknown_keys_and_tables_are_ignored(tmp_path: Path) -> None:
+    text = "[containers]\nfoo = 1\n[engine]\nbar = \"x\"\n[machine]\ncpus = 2\n"
+    assert Settings.from_env(conf(tmp_path, text)) == Settings()
+
+
+def test_a_missing_containers_conf_named_by_the_environment(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="CONTAINERS_CONF"):
+        Settings.from_env({"CONTAINERS_CONF": str(tmp_path / "nope.conf")})
+
+
+def test_system_files_and_drop_ins_in_podman_order() -> None:
+    files = containers_conf_files({})
+    assert files[:2] == ["/usr/share/containers/containers.conf", "/etc/containers/containers.conf"]
+    assert all(f.startswith("/etc/containers/containers.conf.d/") for f in files[2:])
+    assert containers_conf_files({"CONTAINERS_CONF": "/x.conf"}) == ["/x.conf"]
