@@ -141,12 +141,14 @@ class NetworkDB:
             return False
         return True
 
-    def create(self, spec: CreateSpec, host_routes: list[ipam.Net]) -> Network:
+    def create(self, spec: CreateSpec, host_routes: list[ipam.Net],
+               taken_bridges: Iterable[str] = ()) -> Network:
+        """`taken_bridges`: the host's interface names (Podman's own podmanN among them)."""
         _check_spec(spec)
         with self.store.transaction() as db:
             nets = [Network.from_json(json.loads(r[0]))
                     for r in db.execute("SELECT data FROM networks")]
-            bridge = _free_bridge({n.network_interface for n in nets})
+            bridge = _free_bridge({n.network_interface for n in nets} | set(taken_bridges))
             name = spec.name or bridge
             if any(n.name == name for n in nets) or name == DOCKER_ALIAS:
                 raise ConflictError(f"network name {name} already used: network already exists")
@@ -165,6 +167,11 @@ class NetworkDB:
             if users:
                 raise ConflictError(f"network {name} is being used by containers")
             db.execute("DELETE FROM networks WHERE name = ?", (name,))
+
+    def release_all(self, network: str) -> None:
+        with self.store.transaction(reserve=True) as db:
+            db.execute("DELETE FROM net_ports WHERE network = ?", (network,))
+            db.execute("DELETE FROM net_leases WHERE network = ?", (network,))
 
     def users(self, name: str) -> list[str]:
         rows = self._read("SELECT DISTINCT container FROM net_leases WHERE network = ?", (name,))

@@ -62,6 +62,8 @@ def parse_addr(text: str, flag: str) -> Addr:
 
 def make_subnet(net: Net, gateway: str | None = None, ip_range: str | None = None) -> Subnet:
     """Podman's checks: the gateway and the range lie in the subnet; room for one lease."""
+    if net.is_loopback or net.is_multicast or net.is_link_local or net.is_unspecified:
+        raise UsageError(f"subnet {net} is a loopback, multicast or link-local range")
     if net.num_addresses < (4 if net.version == 4 else 2) or net.prefixlen >= net.max_prefixlen:
         raise UsageError(f"subnet {net} is too small for containers")
     gw = parse_addr(gateway, "--gateway") if gateway else net[1]
