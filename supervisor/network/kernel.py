@@ -30,6 +30,24 @@ class Plan(NamedTuple):
     attachments: tuple[netlink.Attachment, ...]
     forwards: tuple[nft.Forward, ...]
 
+    def encode(self) -> list[object]:
+        """Plain lists for the resource record (json): what teardown reads back."""
+        return [self.netns, [list(n) for n in self.networks],
+                [list(a) for a in self.attachments], [list(f) for f in self.forwards]]
+
+    @classmethod
+    def decode(cls, data: list[object]) -> Plan:
+        netns, nets, atts, fwds = data
+        assert isinstance(netns, str) and isinstance(nets, list)
+        assert isinstance(atts, list) and isinstance(fwds, list)
+        return cls(
+            netns,
+            tuple(nft.NetRules(n[0], tuple(n[1]), n[2], tuple(n[3])) for n in nets),
+            tuple(netlink.Attachment(a[0], a[1], a[2], a[3], tuple(a[4]), tuple(a[5]), a[6])
+                  for a in atts),
+            tuple(nft.Forward(*f) for f in fwds),
+        )
+
 
 @contextmanager
 def nft_lock(locks_dir: str) -> Iterator[None]:
@@ -55,8 +73,9 @@ def forward_of(c: PortClaim) -> nft.Forward:
 def setup(plan: Plan, locks_dir: str, host: str | None = None) -> None:
     """Bridges (made once), the namespace, veths and addresses, then one nft transaction:
     the skeleton and the networks' chains (idempotent) and the container's map elements."""
-    for n, a in zip(plan.networks, plan.attachments, strict=True):
-        netlink.ensure_bridge(n.bridge, n.gateways, a.mtu, host)
+    with nft_lock(locks_dir):  # one process makes a missing bridge, the others wait
+        for n, a in zip(plan.networks, plan.attachments, strict=True):
+            netlink.ensure_bridge(n.bridge, n.gateways, a.mtu, host)
     if not os.path.exists(plan.netns):
         netlink.create_netns(plan.netns)
     for a in plan.attachments:

@@ -156,3 +156,35 @@ def test_nft_apply_time(host: str) -> None:
                              host) for i in range(20))
     print(f"\nnft apply (incl. nsenter): median {times[10] * 1000:.1f} ms")
     assert len(map_elements(host, "pf4_any")) == 20
+
+
+def cid(n: int) -> str:
+    return f"{n:02x}" * 32
+
+
+def test_parallel_setups_leave_nothing(host: str, ndb: NetworkDB, tmp_path: Path) -> None:
+    """20 containers set up and torn down concurrently: no veth, namespace file, map element,
+    lease or port claim is left."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    locks = str(tmp_path / "locks")
+    paths = Paths(str(tmp_path / "root"), str(tmp_path / "run"))
+
+    def one(i: int) -> None:
+        store = Store(paths)
+        db = NetworkDB(store)
+        plan = kernel.make_plan(db, cid(i), str(tmp_path / "ns" / str(i)), ["podman"],
+                                [PortSpec(80, "tcp", 10000 + i), PortSpec(53, "udp")])
+        kernel.setup(plan, locks, host)
+        kernel.teardown(plan, locks, host)
+        db.release(cid(i))
+        store.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one, range(20)))
+    assert not [n for n in links(host) if n.startswith("sb")]
+    assert not list((tmp_path / "ns").iterdir())
+    assert map_elements(host, "pf4_any") == []
+    assert ndb.leases() == [] and ndb.port_claims() == []
+    kernel.remove_network(ndb.get("podman"), locks, host)
+    assert "podman0" not in links(host)

@@ -176,3 +176,37 @@ def test_renderer_shapes() -> None:
     full = nft.full([], [fwd])
     assert full.startswith("add table inet scopebox\ndelete table inet scopebox\n")
     assert full.count("add rule") == sum(len(r) for r in nft.BASE_RULES.values())
+
+
+def test_plan_round_trips_through_json(ndb: NetworkDB, tmp_path: Path) -> None:
+    from supervisor.network import kernel
+
+    cid = "d" * 64
+    ndb.create(CreateSpec(name="back", subnets=["10.66.0.0/24"], internal=True), [])
+    plan = kernel.make_plan(ndb, cid, str(tmp_path / "ns"), ["podman", "back"],
+                            [PortSpec(80, "tcp", 8080)], [None, "10.66.0.9"])
+    again = kernel.Plan.decode(json.loads(json.dumps(plan.encode())))
+    assert again == plan
+    assert [a.iface for a in plan.attachments] == ["eth0", "eth1"]
+    assert plan.attachments[1].addresses == ("10.66.0.9/24",)
+    assert plan.attachments[1].gateways == ()  # internal, and not the first network
+    assert len({a.host_iface for a in plan.attachments}) == 2
+    assert all(len(a.host_iface) <= 15 for a in plan.attachments)
+    assert plan.forwards == (nft.Forward("tcp", 8080, "", "10.88.0.2", 80),)
+
+
+def test_teardown_imports_stdlib_only() -> None:
+    """The monitor's exit command runs teardown as `python3 -I -S`: no sqlite, no pyroute2."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    code = (
+        f"import sys; sys.path.insert(0, {str(repo)!r}); import supervisor.network.kernel;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('sqlite3', 'pyroute2', 'supervisor') and not m.startswith('supervisor.network')"
+        " and m != 'supervisor'))"
+    )
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
