@@ -17,7 +17,8 @@ bin=/usr/local/bin/scopebox
 
 . packaging/apt.sh
 # systemd and dbus: the supervisor, when it runs (scopebox works without a running systemd too).
-apt_install runc crun busybox-static systemd dbus \
+# nftables, iproute2 and util-linux (unshare): bridge networks and published ports.
+apt_install runc crun busybox-static systemd dbus nftables iproute2 util-linux \
     python3 python3-venv python3-dev libsystemd-dev pkg-config gcc
 
 [ -x "$prefix/bin/python3" ] || /usr/bin/python3 -m venv "$prefix"

@@ -70,6 +70,17 @@ GROUPS = {
         "exists": "image_exists",
     },
     "system": {"df": "system_df", "info": "info"},
+    "network": {
+        "create": "network_create",
+        "ls": "network_ls",
+        "list": "network_ls",
+        "inspect": "network_inspect",
+        "rm": "network_rm",
+        "remove": "network_rm",
+        "prune": "network_prune",
+        "exists": "network_exists",
+        "reload": "network_reload",
+    },
 }
 GLOBAL_HELP = """\
 usage: scopebox [options] COMMAND [ARGS...]
@@ -86,6 +97,7 @@ Commands:
   pull, push, login, logout                                     registries
   info, version, system df                                      this host
   generate systemd, quadlet                                     units for systemd
+  network create|ls|inspect|rm|prune|exists|reload              bridge networks
   container VERB, image VERB, system VERB                       the same, grouped
   container exists, image exists                                exit 0 if it exists, else 1
 
@@ -259,7 +271,8 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
         if not args:
             raise UsageError(f"scopebox {verb}: a subcommand is required")
         sub, args = args[0], args[1:]
-        module = GROUPS[verb].get(sub) or VERBS.get(sub)
+        # `network` has only its own subcommands (`network run` must not run a container)
+        module = GROUPS[verb].get(sub) or (VERBS.get(sub) if verb != "network" else None)
         if module is None:
             raise UsageError(f"unknown command: scopebox {verb} {sub}")
         return module, args

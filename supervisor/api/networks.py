@@ -1,0 +1,201 @@
+"""Networks: options in, reports out (`network create/ls/inspect/rm/prune/exists/reload`).
+
+Definitions, leases and port claims live in the store (`supervisor.network.db`); a network
+makes nothing in the kernel until a container joins it (Podman's behaviour too), and `rm`
+removes what its containers left made (bridge, chains).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from supervisor.api import Report, session
+from supervisor.errors import NotFoundError, ScopeboxError, StateError, UsageError, mapped
+from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
+    from supervisor.network.db import NetworkDB
+    from supervisor.network.definition import Network
+
+FILTER_KEYS = ("name", "id", "driver", "label", "label!", "dangling")
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    """Podman's `network create` flags (repeatable ones as lists, in order)."""
+
+    name: str = ""
+    driver: str = "bridge"
+    subnets: list[str] = field(default_factory=list)
+    gateways: list[str] = field(default_factory=list)
+    ip_ranges: list[str] = field(default_factory=list)
+    internal: bool = False
+    disable_dns: bool = False
+    ipv6: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def _db(eng: Engine) -> NetworkDB:
+    from supervisor.network.db import NetworkDB
+
+    return NetworkDB(eng.store)
+
+
+def create(settings: Settings, opts: CreateOptions) -> dict[str, Any]:
+    """The new network (Podman's JSON); nothing is made in the kernel yet."""
+    from supervisor.network import ipam
+    from supervisor.network.db import CreateSpec
+
+    spec = CreateSpec(
+        name=opts.name, subnets=list(opts.subnets), gateways=list(opts.gateways),
+        ip_ranges=list(opts.ip_ranges), internal=opts.internal, dns=not opts.disable_dns,
+        ipv6=opts.ipv6, labels=dict(opts.labels), options=dict(opts.options),
+        driver=opts.driver,
+    )
+    with session(settings) as eng:
+        db = _db(eng)
+        # Our own bridges' routes are not the host's: their overlap is checked in the store.
+        ours = {n.network_interface for n in db.all()}
+        routes = ipam.host_routes(ignore_devices=ours)
+        taken = set(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else set()
+        return db.create(spec, routes, taken_bridges=taken - ours).to_json()
+
+
+def list_networks(settings: Settings, filters: dict[str, list[str]] | None = None,
+                  ) -> list[dict[str, Any]]:
+    """Podman's JSON objects, by name; `filters` as `ls --filter` (AND across keys, OR within)."""
+    with session(settings) as eng:
+        db = _db(eng)
+        nets = db.all()
+        used = {lease.network for lease in db.leases()}
+    return [n.to_json() for n in nets if _matches(n, filters or {}, n.name in used)]
+
+
+def _matches(n: Network, filters: dict[str, list[str]], in_use: bool) -> bool:
+    checks: dict[str, Callable[[str], bool]] = {
+        "name": lambda v: re.search(v, n.name) is not None,
+        "id": lambda v: n.id.startswith(v),
+        "driver": lambda v: n.driver == v,
+        "label": lambda v: _label(n.labels, v),
+        "label!": lambda v: not _label(n.labels, v),
+        "dangling": lambda v: (v in ("true", "1")) != in_use,
+    }
+    for key, values in filters.items():
+        if key not in checks:
+            raise UsageError(f"invalid filter {key!r} (one of {', '.join(FILTER_KEYS)})")
+        if not any(checks[key](v) for v in values):
+            return False
+    return True
+
+
+def _label(labels: dict[str, str], want: str) -> bool:
+    key, eq, value = want.partition("=")
+    return key in labels and (not eq or labels[key] == value)
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    raw_input: str
+    data: dict[str, Any] | None = None
+    err: ScopeboxError | None = None
+
+
+def inspect(settings: Settings, refs: list[str]) -> list[InspectReport]:
+    out = []
+    with session(settings) as eng:
+        db = _db(eng)
+        for ref in refs:
+            try:
+                with mapped():
+                    out.append(InspectReport(ref, db.get(ref).to_json()))
+            except ScopeboxError as exc:
+                out.append(InspectReport(ref, err=exc))
+    return out
+
+
+def exists(settings: Settings, ref: str) -> bool:
+    with session(settings) as eng:
+        return _db(eng).exists(ref)
+
+
+def remove(settings: Settings, refs: list[str], force: bool = False) -> list[Report]:
+    """`network rm`: -f removes the containers using it first (Podman)."""
+    reports = []
+    with session(settings) as eng:
+        db = _db(eng)
+        for ref in refs:
+            try:
+                with mapped():
+                    reports.append(Report(_remove_one(eng, db, ref, force), ref))
+            except ScopeboxError as exc:
+                reports.append(Report(ref, ref, exc))
+    return reports
+
+
+def _remove_one(eng: Engine, db: NetworkDB, ref: str, force: bool) -> str:
+    from supervisor.network.definition import DEFAULT_NAME
+
+    n = db.get(ref)
+    if n.name == DEFAULT_NAME:
+        raise StateError(f"default network {DEFAULT_NAME} cannot be removed")
+    users = db.users(n.name)
+    if users and not force:
+        raise StateError(f"network {n.name} is being used by {len(users)} container(s):"
+                         " remove them first, or use -f")
+    for cid in users:
+        eng.remove(cid, force=True)
+    db.release_all(n.name)  # what a container removed without its teardown left
+    db.remove(n.name)
+    _unmake(eng, n)
+    return n.name
+
+
+def _unmake(eng: Engine, n: Network) -> None:
+    """The network's chains and bridge, if a container made them: they are made together
+    with the bridge, and a reboot takes both (nothing of the host's is touched otherwise)."""
+    from supervisor.network import kernel
+
+    if os.path.exists(f"/sys/class/net/{n.network_interface}"):
+        kernel.remove_network(n, eng.paths.locks)
+
+
+def prune(settings: Settings, filters: dict[str, list[str]] | None = None) -> list[str]:
+    """The names of the networks removed: every one no container uses (not the default)."""
+    from supervisor.network.definition import DEFAULT_NAME
+
+    out = []
+    with session(settings) as eng:
+        db = _db(eng)
+        used = {lease.network for lease in db.leases()}
+        for n in db.all():
+            if n.name == DEFAULT_NAME or n.name in used or not _matches(n, filters or {}, False):
+                continue
+            try:
+                db.remove(n.name)
+            except ScopeboxError:
+                continue  # a container joined meanwhile
+            _unmake(eng, n)
+            out.append(n.name)
+    return out
+
+
+def reload(settings: Settings) -> list[str]:
+    """Rebuild bridges and the nftables table from the store (after `nft flush ruleset`, a
+    firewall reload, a reboot). Returns the ids of the containers whose state was restored."""
+    from supervisor.network import kernel
+
+    with session(settings) as eng:
+        db = _db(eng)
+        kernel.reload(db, eng.paths.locks)
+        return sorted({lease.container for lease in db.leases()})
+
+
+def not_found_exit(err: ScopeboxError) -> int:
+    """Podman's `network rm`/`inspect` exit 1 for a network that does not exist."""
+    return 1 if isinstance(err, NotFoundError) else err.exit_code

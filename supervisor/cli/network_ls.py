@@ -1,0 +1,67 @@
+"""scopebox network ls [-q] [--no-trunc] [--format F] [--filter K=V]..."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_table
+from supervisor.errors import UsageError
+from supervisor.settings import Settings
+
+DEFAULT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}"
+HEADER = {
+    "ID": "NETWORK ID",
+    "Name": "NAME",
+    "Driver": "DRIVER",
+    "Labels": "LABELS",
+    "Created": "CREATED",
+    "NetworkInterface": "NETWORK INTERFACE",
+    "Internal": "INTERNAL",
+    "IPv6Enabled": "IPV6",
+    "DNSEnabled": "DNS",
+}
+
+
+def parse_filters(items: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"invalid filter {item!r}: must be KEY=VALUE")
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def item(n: dict[str, Any], no_trunc: bool) -> dict[str, Any]:
+    """Podman's `network ls` template fields."""
+    labels = n.get("labels") or {}
+    return {
+        "ID": n["id"] if no_trunc else n["id"][:12],
+        "Name": n["name"],
+        "Driver": n["driver"],
+        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
+        "Created": n["created"],
+        "NetworkInterface": n["network_interface"],
+        "Internal": n["internal"],
+        "IPv6Enabled": n["ipv6_enabled"],
+        "DNSEnabled": n["dns_enabled"],
+    }
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    p = new_parser("network ls", "List networks.")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("--format")
+    p.add_argument("-f", "--filter", action="append", default=[])
+    ns = p.parse_args(argv)
+    from supervisor.api import networks as api
+
+    nets = api.list_networks(settings, parse_filters(ns.filter))
+    if ns.quiet:
+        for n in nets:
+            print(n["name"])
+        return 0
+    print_table(ns.format, DEFAULT, HEADER, [item(n, ns.no_trunc) for n in nets], nets)
+    return 0

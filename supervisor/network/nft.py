@@ -1,0 +1,190 @@
+"""The nftables ruleset, rendered (pure) and applied (`nft -f -`).
+
+One table of our own, `inet scopebox` (never another program's tables or chains):
+
+- base chains: `prerouting` and `output` (nat, dstnat) jump to `portfwd` for local destinations
+  (`fib daddr type local`); `portfwd` DNATs through two maps, so a published port is one map
+  element, not a rule: `pf4_addr` (host address . proto . port) and `pf4_any` (proto . port,
+  every host address). `forward` accepts DNATed and established traffic and hands the rest to
+  the network's chain by input bridge (`fwd_in` verdict map). `postrouting` masquerades DNATed
+  traffic from 127.0.0.0/8 (with `route_localnet` on the bridge: localhost works) and sends
+  traffic coming from a bridge to its network's nat chain (`nat_in` verdict map).
+- per network, made once (`add` + `flush` + rules: idempotent): `nw_<bridge>` (forward: its
+  own bridge yes, other scopebox bridges no, `--internal` nothing else) and `nwnat_<bridge>`
+  (hairpin: DNATed traffic back into its own bridge is masqueraded; outbound masquerade unless
+  internal).
+
+Netavark marks packets (0x2000) and masquerades marked ones; `ct status dnat` says the same
+without taking a mark bit another program (a VPN, a firewall) may use.
+
+Element removal is written as `add` then `delete` in one transaction: the pair succeeds whether
+or not the element was there, so teardown is idempotent on nft 1.0.6 (no `destroy` yet).
+Values come from the store, already validated (addresses by `ipaddress`, bridge names ours,
+ports ints): nothing a user typed reaches this text unchecked.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+TABLE = "inet scopebox"
+
+
+class NetRules(NamedTuple):
+    """What the ruleset needs of one network."""
+
+    bridge: str
+    subnets: tuple[str, ...]  # CIDRs
+    internal: bool = False
+    gateways: tuple[str, ...] = ()  # the bridge's addresses: "10.88.0.1/16"
+
+
+class Forward(NamedTuple):
+    """One published port: host side -> container side (IPv4)."""
+
+    proto: str
+    host_port: int
+    host_ip: str  # "" = every local address
+    container_ip: str
+    container_port: int
+
+
+# Declared in block form (as idempotent as `add`). Verdict maps are keyed by bridge name, not
+# by subnet: nft 1.0.6 refuses, in one transaction, an interval-map element that jumps to a
+# chain made in that transaction.
+DECLARATIONS = """table inet scopebox {
+    map pf4_addr { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+    map pf4_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
+    set bridges { type ifname; }
+    map fwd_in { type ifname : verdict; }
+    map nat_in { type ifname : verdict; }
+    chain portfwd { }
+    chain prerouting { type nat hook prerouting priority dstnat; policy accept; }
+    chain output { type nat hook output priority -100; policy accept; }
+    chain forward { type filter hook forward priority filter; policy accept; }
+    chain postrouting { type nat hook postrouting priority srcnat; policy accept; }
+}
+"""
+BASE_RULES = {
+    "portfwd": [
+        "dnat ip to ip daddr . meta l4proto . th dport map @pf4_addr",
+        "dnat ip to meta l4proto . th dport map @pf4_any",
+    ],
+    "prerouting": ["fib daddr type local jump portfwd"],
+    "output": ["fib daddr type local jump portfwd"],
+    "forward": [
+        "ct state established,related accept",
+        "ct status dnat accept",
+        "iifname vmap @fwd_in",
+    ],
+    "postrouting": [
+        "ct status dnat ip saddr 127.0.0.0/8 masquerade",
+        "iifname vmap @nat_in",
+    ],
+}
+
+
+def skeleton() -> str:
+    """The table, its maps and base chains; re-running it replaces the base chains' rules."""
+    lines = [DECLARATIONS]
+    for chain, rules in BASE_RULES.items():
+        lines += _chain(chain, rules)[1:]
+    return "\n".join(lines) + "\n"
+
+
+def _chain(name: str, rules: Sequence[str]) -> list[str]:
+    return [f"add chain {TABLE} {name}", f"flush chain {TABLE} {name}",
+            *(f"add rule {TABLE} {name} {rule}" for rule in rules)]
+
+
+def network_add(n: NetRules) -> str:
+    br = n.bridge
+    fwd = [f'oifname "{br}" accept', "oifname @bridges drop"]
+    # hairpin: DNATed traffic back into its own bridge; then the way out (not internal)
+    nat = [f'ct status dnat oifname "{br}" masquerade']
+    if n.internal:
+        fwd.append("drop")
+    else:
+        nat.append(f'oifname != "{br}" masquerade')
+    lines = [*_chain(f"nw_{br}", fwd), *_chain(f"nwnat_{br}", nat),
+             f'add element {TABLE} bridges {{ "{br}" }}',
+             f'add element {TABLE} fwd_in {{ "{br}" : jump nw_{br} }}',
+             f'add element {TABLE} nat_in {{ "{br}" : jump nwnat_{br} }}']
+    return "\n".join(lines) + "\n"
+
+
+def network_remove(n: NetRules) -> str:
+    br = n.bridge
+    elems = [("bridges", f'"{br}"'), ("fwd_in", f'"{br}" : jump nw_{br}'),
+             ("nat_in", f'"{br}" : jump nwnat_{br}')]
+    chains = (f"nw_{br}", f"nwnat_{br}")
+    lines = [f"add chain {TABLE} {chain}" for chain in chains]  # the elements jump to them
+    lines += _remove_elements(elems)
+    lines += [f"delete chain {TABLE} {chain}" for chain in chains]
+    return "\n".join(lines) + "\n"
+
+
+def _element(f: Forward) -> tuple[str, str]:
+    value = f"{f.container_ip} . {f.container_port}"
+    if f.host_ip:
+        return "pf4_addr", f"{f.host_ip} . {f.proto} . {f.host_port} : {value}"
+    return "pf4_any", f"{f.proto} . {f.host_port} : {value}"
+
+
+def forwards_add(forwards: Iterable[Forward]) -> str:
+    return "".join(f"add element {TABLE} {m} {{ {e} }}\n" for m, e in map(_element, forwards))
+
+
+def forwards_remove(forwards: Iterable[Forward]) -> str:
+    return "\n".join(_remove_elements([_element(f) for f in forwards])) + "\n"
+
+
+def _remove_elements(elems: Iterable[tuple[str, str]]) -> list[str]:
+    out = []
+    for m, e in elems:
+        key = e.split(" : ")[0]
+        out += [f"add element {TABLE} {m} {{ {e} }}", f"delete element {TABLE} {m} {{ {key} }}"]
+    return out
+
+
+def full(networks: Iterable[NetRules], forwards: Iterable[Forward]) -> str:
+    """The whole table from the store, replacing whatever is there (one transaction)."""
+    head = f"add table {TABLE}\ndelete table {TABLE}\n"
+    return head + skeleton() + "".join(network_add(n) for n in networks) + forwards_add(forwards)
+
+
+def delete_table() -> str:
+    return f"add table {TABLE}\ndelete table {TABLE}\n"
+
+
+# Applying -------------------------------------------------------------------------------------
+
+
+class NftError(Exception):
+    pass
+
+
+def apply(text: str, netns: str | None = None) -> float:
+    """One atomic transaction through `nft -f -`; returns the seconds it took."""
+    argv = ["nft", "-f", "-"]
+    if netns:
+        argv = ["nsenter", f"--net={netns}", *argv]
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(argv, input=text, capture_output=True, text=True)
+    except FileNotFoundError as exc:
+        raise NftError("nft is not installed (Debian: apt-get install nftables)") from exc
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["failed"])[0]
+        raise NftError(f"nftables refused the ruleset: {first}")
+    return time.monotonic() - t0
+
+
+def table_exists(netns: str | None = None) -> bool:
+    argv = ["nft", "list", "table", "inet", "scopebox"]
+    if netns:
+        argv = ["nsenter", f"--net={netns}", *argv]
+    return subprocess.run(argv, capture_output=True).returncode == 0
