@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from supervisor.errors import ScopeboxError, SystemError_, mapped
 from supervisor.settings import Settings
@@ -26,6 +26,14 @@ class Report(NamedTuple):
 
     id: str  # the container's (or image's) id, or the input when it was not found
     raw_input: str  # what the user gave
+    err: ScopeboxError | None = None
+
+
+class InspectReport(NamedTuple):
+    """One `inspect` argument: its JSON document, or why there is none."""
+
+    raw_input: str
+    data: dict[str, Any] | None = None
     err: ScopeboxError | None = None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from supervisor.api import Report, session
+from supervisor.api import InspectReport, Report, session
 from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
 from supervisor.settings import Settings
 
@@ -521,11 +521,6 @@ def update(settings: Settings, refs: list[str], overrides: ResourceOptions) -> l
 # inspect, export, exec ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InspectReport:
-    raw_input: str
-    data: dict[str, Any] | None = None
-    err: ScopeboxError | None = None
 
 
 def inspect(settings: Settings, refs: list[str], kind: str = "all") -> list[InspectReport]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from supervisor.api import session
+from supervisor.api import InspectReport, session
 from supervisor.errors import NotFoundError, ScopeboxError, mapped
 from supervisor.settings import Settings
 
@@ -79,11 +79,6 @@ def _names_match(ref: str, name: str) -> bool:
     return ref in (repo, repo.rsplit("/", 1)[-1], name) or name.endswith("/" + ref)
 
 
-@dataclass(frozen=True)
-class InspectReport:
-    raw_input: str
-    data: dict[str, Any] | None = None
-    err: ScopeboxError | None = None
 
 
 def inspect(settings: Settings, refs: list[str]) -> list[InspectReport]:

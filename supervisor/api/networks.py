@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from supervisor.api import Report, session
+from supervisor.api import InspectReport, Report, session
 from supervisor.errors import NotFoundError, ScopeboxError, StateError, UsageError, mapped
 from supervisor.settings import Settings
 
@@ -99,11 +99,6 @@ def _label(labels: dict[str, str], want: str) -> bool:
     return key in labels and (not eq or labels[key] == value)
 
 
-@dataclass(frozen=True)
-class InspectReport:
-    raw_input: str
-    data: dict[str, Any] | None = None
-    err: ScopeboxError | None = None
 
 
 def inspect(settings: Settings, refs: list[str]) -> list[InspectReport]:
