@@ -358,8 +358,18 @@ def test_image_prune(sb: Scopebox, tmp_path: Path, busybox_layer: bytes, clean: 
 def test_system_df(sb: Scopebox, tmp_path: Path, busybox_layer: bytes, clean: None) -> None:
     archive = tmp_path / "df.tar"
     shared = tar_bytes(layer1)
+
+    # d1's base must differ from the fixture's busybox layer: the rootfs script stamps the
+    # second it ran, so a layer made in the same second as the fixture's would be shared
+    def base(tar: tarfile.TarFile) -> None:
+        with tarfile.open(fileobj=io.BytesIO(busybox_layer)) as src:
+            for m in src:
+                tar.addfile(m, src.extractfile(m) if m.isfile() else None)
+        add_file(tar, "df-marker", b"d1\n")
+
+    d1_base = tar_bytes(base)
     docker_archive(
-        archive, [(["localhost/d1:1"], [busybox_layer, shared]), (["localhost/d2:1"], [shared])]
+        archive, [(["localhost/d1:1"], [d1_base, shared]), (["localhost/d2:1"], [shared])]
     )
     sb("load", "-i", str(archive))
     sb(
@@ -378,7 +388,7 @@ def test_system_df(sb: Scopebox, tmp_path: Path, busybox_layer: bytes, clean: No
         bb = int(sb("image", "inspect", "-f", "{{.Size}}", "busybox").stdout)
         assert sb("images", "-q").stdout.count("\n") == 3 == by["Images"]["Total"]
         assert by["Images"]["Active"] == 1
-        assert by["Images"]["RawSize"] == bb + len(busybox_layer) + len(shared)
+        assert by["Images"]["RawSize"] == bb + len(d1_base) + len(shared)
         # d1's layers are in use and d2's only layer is d1's too: only busybox is reclaimable
         assert by["Images"]["RawReclaimable"] == bb
         assert by["Containers"]["Total"] == 1 and by["Containers"]["Active"] == 0
