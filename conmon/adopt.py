@@ -29,8 +29,24 @@ from conmon.record import rfc3339nano, write_atomic
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal as _signal
+    from typing import Protocol
 
-    from conmon.monitor import Monitor
+    from conmon.protocol import Options
+
+    class Monitor(Protocol):
+        """What adoption uses of `conmon.monitor.Monitor` (which imports this module: a
+        Protocol here, so that no import goes back to it)."""
+
+        opts: Options
+        pid: int
+        restarts: int
+
+        def control_fire(self, event: S.Event) -> None: ...
+        def _decide_restart(self, code: int) -> bool: ...
+        def _listen(self) -> None: ...
+        def _loop(self) -> None: ...
+        def _watch_created(self, out_r: int, err_r: int) -> None: ...
+        def _watch_sigchld(self) -> None: ...
 else:
     import _signal
 

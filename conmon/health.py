@@ -35,12 +35,36 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal as _signal
     from collections.abc import Callable
+    from typing import Protocol
 
-    from conmon.monitor import Monitor
+    from cgroupfs.events import OomWatch
+    from conmon import state as S
     from conmon.protocol import Options
 
     Register = Callable[[int, int, Callable[[int, int], None]], None]
     Unregister = Callable[[int], None]
+
+    class Monitor(Protocol):
+        """What health checks use of `conmon.monitor.Monitor` (which imports this module: a
+        Protocol here, so that no import goes back to it)."""
+
+        opts: Options
+        pid: int
+        status: int | None
+        error: str
+        env: dict[bytes, bytes]
+        stdin_fd: int
+        restarts: int
+        health: HealthRunner | None
+        oom_watch: OomWatch | None
+
+        def control_fire(self, event: S.Event) -> None: ...
+        def _add_output(self, fd: int, stream: str) -> None: ...
+        def _create(self) -> tuple[int, int]: ...
+        def _register(self, fd: int, mask: int, handler: Callable[[int, int], None]) -> None: ...
+        def _start(self) -> None: ...
+        def _unregister(self, fd: int) -> None: ...
+        def _watch_oom(self) -> None: ...
 else:
     import _signal
 

@@ -13,7 +13,7 @@ from supervisor.users import resolve_user
 from supervisor.views import container_args
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
 def merge_env(*layers: list[str]) -> list[str]:
@@ -44,7 +44,7 @@ def cgroup_unified() -> bool:
     return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
-def spec_for(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
+def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     cfg = row.config
     opts = cfg.options
     img = engine.store.get_image(row.image_id) if row.image_id else None

@@ -12,10 +12,10 @@ from supervisor.container.resources import teardown
 from supervisor.store import ContainerLock
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def cleanup(ctx: Engine, cid: str) -> None:
+def cleanup(ctx: Context, cid: str) -> None:
     """The monitor's exit command (and reconciliation's): record, tear down, --rm."""
     with ContainerLock(ctx.paths, cid) as lock:
         row = ctx.store.get_container(cid)

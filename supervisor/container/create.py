@@ -31,10 +31,10 @@ from supervisor.timefmt import now_rfc3339
 from supervisor.views import resolve_args
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def create(ctx: Engine, opts: CreateOptions) -> ContainerRow:
+def create(ctx: Context, opts: CreateOptions) -> ContainerRow:
     if opts.rootfs:
         opts = replace(opts, image=os.path.abspath(opts.image))
     if opts.name is not None:
@@ -47,7 +47,7 @@ def create(ctx: Engine, opts: CreateOptions) -> ContainerRow:
     raise ConflictError("could not find a free container name; use --name")
 
 
-def _pull_for_create(ctx: Engine, opts: CreateOptions) -> CreateOptions:
+def _pull_for_create(ctx: Context, opts: CreateOptions) -> CreateOptions:
     """`--pull`: fetch the image when asked to (or when missing); returns options naming
     the image by id so the lookup below finds exactly what was pulled."""
     from supervisor import images
@@ -77,7 +77,7 @@ def _pull_for_create(ctx: Engine, opts: CreateOptions) -> CreateOptions:
     return replace(opts, image=result.image.id)
 
 
-def _create(ctx: Engine, opts: CreateOptions, name: str) -> ContainerRow:
+def _create(ctx: Context, opts: CreateOptions, name: str) -> ContainerRow:
     config = container_config(ctx, opts)
     validate_name(name)
     _prune_orphans(ctx)
@@ -123,7 +123,7 @@ def _create(ctx: Engine, opts: CreateOptions, name: str) -> ContainerRow:
     return row
 
 
-def _prune_orphans(ctx: Engine) -> None:
+def _prune_orphans(ctx: Context) -> None:
     """Container dirs with no row: a create killed half-way. A create in progress holds
     its container's lock, so only unlocked ones go."""
     base = os.path.join(ctx.paths.root, "containers")
@@ -154,12 +154,12 @@ def _ever_started(cdir: str) -> bool:
     )
 
 
-def container_config(ctx: Engine, opts: CreateOptions) -> ContainerConfig:
+def container_config(ctx: Context, opts: CreateOptions) -> ContainerConfig:
     """Validate every option before anything is created; return what the store keeps."""
     return validate(opts, host_facts(ctx, opts))
 
 
-def host_facts(ctx: Engine, opts: CreateOptions) -> HostFacts:
+def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
     """What validation needs from the host (and only what these options need)."""
     from supervisor import spec
     from supervisor.resources import host_cpus, host_mems
@@ -187,14 +187,14 @@ def host_facts(ctx: Engine, opts: CreateOptions) -> HostFacts:
     )
 
 
-def write_etc_files(ctx: Engine, cid: str, config: ContainerConfig) -> None:
+def write_etc_files(ctx: Context, cid: str, config: ContainerConfig) -> None:
     from supervisor import etcfiles
 
     cdir = ctx.paths.container_dir(cid)
     etcfiles.write_etc_files(cdir, cid, config.options.hostname, config.network.value)
 
 
-def replace_named(ctx: Engine, name: str) -> None:
+def replace_named(ctx: Context, name: str) -> None:
     """run/create --replace: a container of that name goes first, as by `rm -f`."""
     try:
         ctx.store.find_container(name)

@@ -9,10 +9,10 @@ from supervisor.mount import is_mountpoint, umount
 from supervisor.store import ContainerLock
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def export(ctx: Engine, ref: str, out: BinaryIO) -> None:
+def export(ctx: Context, ref: str, out: BinaryIO) -> None:
     """The container's filesystem as a tar; a stopped one is mounted for the while."""
     from supervisor.layers import write_tar
 

@@ -22,10 +22,10 @@ from supervisor.state import Status, can_kill
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def kill(ctx: Engine, ref: str, sig: str = "SIGKILL") -> ContainerRow:
+def kill(ctx: Context, ref: str, sig: str = "SIGKILL") -> ContainerRow:
     signum = parse_signal(sig)
     row = ctx.settled(ref)
     if not can_kill(row.status):
@@ -40,7 +40,7 @@ def kill(ctx: Engine, ref: str, sig: str = "SIGKILL") -> ContainerRow:
     return row
 
 
-def signal_container(ctx: Engine, row: ContainerRow, signum: int, all_processes: bool) -> None:
+def signal_container(ctx: Context, row: ContainerRow, signum: int, all_processes: bool) -> None:
     if row.status is Status.PAUSED:
         # Frozen tasks do not die (cgroup v1 freezer) and hold signals: thaw first.
         ctx.run_runtime(row, "resume", row.id)
@@ -56,7 +56,7 @@ def signal_container(ctx: Engine, row: ContainerRow, signum: int, all_processes:
         os.kill(row.pid, signum)
 
 
-def mark_stopped(ctx: Engine, row: ContainerRow) -> ContainerRow:
+def mark_stopped(ctx: Context, row: ContainerRow) -> ContainerRow:
     """A user's stop, kill or rm -f: `stopped` in the container's dir. Neither a
     service's monitor (restart policy) nor --health-on-failure=restart brings the
     container back after it (both look for it first), and an unless-stopped one stays
@@ -70,7 +70,7 @@ def mark_stopped(ctx: Engine, row: ContainerRow) -> ContainerRow:
     return ctx.refresh(row) if health and not service and row.status.is_active else row
 
 
-def kill_for_good(ctx: Engine, row: ContainerRow) -> None:
+def kill_for_good(ctx: Context, row: ContainerRow) -> None:
     """SIGKILL through the runtime; if its init is still there after a while (a runtime
     whose kill did not reach it), SIGKILL the pid itself: its pid namespace follows."""
     signal_container(ctx, row, signal.SIGKILL, all_processes=True)

@@ -31,7 +31,7 @@ from supervisor.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
     from supervisor.attach import AttachClient
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 ATTACH_WAIT_S = 10  # service mode: how long the first run waits for a foreground `run`
 
@@ -43,7 +43,7 @@ class Started:
     attach: AttachClient | None = None
 
 
-def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
+def launch(engine: Context, row: ContainerRow, attach: bool) -> Started:
     paths = engine.paths
     health_file = os.path.join(paths.container_dir(row.id), "health.json")
     for stale in (paths.exit_file(row.id), health_file, stopped_file(paths, row.id)):
@@ -82,7 +82,7 @@ def launch(engine: Engine, row: ContainerRow, attach: bool) -> Started:
         raise
 
 
-def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bool) -> Started:
+def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: bool) -> Started:
     if row.config.cgroup_manager is CgroupManager.SYSTEMD:
         engine.systemd().start_transient_scope(
             f"scopebox-conmon-{row.id}.scope",
@@ -110,7 +110,7 @@ def _run_monitor(engine: Engine, row: ContainerRow, monitor: Monitor, attach: bo
 
 
 def _mark_running(
-    engine: Engine, row: ContainerRow, monitor_pid: int, started: str
+    engine: Context, row: ContainerRow, monitor_pid: int, started: str
 ) -> ContainerRow:
     """A new run: "running" with the last run's exit facts cleared; pid comes with the go."""
     return engine.store.update_container(
@@ -138,7 +138,7 @@ class PendingMonitor:
         self._start_w = start_w
 
     @classmethod
-    def spawn(cls, engine: Engine, row: ContainerRow) -> PendingMonitor:
+    def spawn(cls, engine: Context, row: ContainerRow) -> PendingMonitor:
         paths = engine.paths
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
         start_r, start_w = os.pipe2(os.O_CLOEXEC)
@@ -239,7 +239,7 @@ def _read_msg(sync: Any) -> SyncMessage:
         raise RuntimeFailed(f"unexpected message from the monitor: {line!r}") from None
 
 
-def write_bundle_config(engine: Engine, row: ContainerRow, rootfs: str) -> dict[str, Any]:
+def write_bundle_config(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor.specgen import spec_for
 
     spec = spec_for(engine, row, rootfs)
@@ -248,7 +248,7 @@ def write_bundle_config(engine: Engine, row: ContainerRow, rootfs: str) -> dict[
     return spec
 
 
-def write_health_process(engine: Engine, row: ContainerRow, spec: dict[str, Any]) -> None:
+def write_health_process(engine: Context, row: ContainerRow, spec: dict[str, Any]) -> None:
     """The check's process for `runtime exec --process`: the container's own (user, env, cwd,
     capabilities, rlimits) running the check's command."""
     from supervisor.health import check_argv
@@ -267,7 +267,7 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def launch_service(engine: Engine, row: ContainerRow, attach: bool) -> Started:
+def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
     """Start a container whose monitor is the main process of scopebox-<id>.service.
 
     systemd starts the monitor (and restarts it, see supervisor.restarts); the start job

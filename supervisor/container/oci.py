@@ -17,10 +17,10 @@ from supervisor.monitor import runtime_message
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def runtime_argv(ctx: Engine, row: ContainerRow) -> list[str]:
+def runtime_argv(ctx: Context, row: ContainerRow) -> list[str]:
     cfg = row.config
     argv = [cfg.runtime, f"--root={ctx.paths.runtime_root}"]
     if cfg.cgroups is CgroupsMode.DISABLED:
@@ -30,13 +30,13 @@ def runtime_argv(ctx: Engine, row: ContainerRow) -> list[str]:
     return argv
 
 
-def run_runtime(ctx: Engine, row: ContainerRow, *args: str) -> subprocess.CompletedProcess[str]:
+def run_runtime(ctx: Context, row: ContainerRow, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*ctx.runtime_argv(row), *args], capture_output=True, text=True, check=False
     )
 
 
-def runtime_or_fail(ctx: Engine, row: ContainerRow, verb: str) -> None:
+def runtime_or_fail(ctx: Context, row: ContainerRow, verb: str) -> None:
     res = ctx.run_runtime(row, verb, row.id)
     if res.returncode != 0:
         raise RuntimeFailed(runtime_message(res.stderr) or f"the OCI runtime's {verb} failed")

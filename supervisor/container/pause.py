@@ -16,10 +16,10 @@ from supervisor.state import Status
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def pause(ctx: Engine, ref: str) -> ContainerRow:
+def pause(ctx: Context, ref: str) -> ContainerRow:
     row = ctx.settled(ref)
     if row.status is not Status.RUNNING:
         raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
@@ -32,7 +32,7 @@ def pause(ctx: Engine, ref: str) -> ContainerRow:
     return ctx.store.update_container(row.id, status=Status.PAUSED)
 
 
-def unpause(ctx: Engine, ref: str) -> ContainerRow:
+def unpause(ctx: Context, ref: str) -> ContainerRow:
     row = ctx.settled(ref)
     if row.status is not Status.PAUSED:
         raise StateError(f"container {row.name!r} is not paused (it is {row.status.value})")
@@ -41,7 +41,7 @@ def unpause(ctx: Engine, ref: str) -> ContainerRow:
     return ctx.store.update_container(row.id, status=Status.RUNNING)
 
 
-def mark_paused(ctx: Engine, row: ContainerRow, paused: bool) -> None:
+def mark_paused(ctx: Context, row: ContainerRow, paused: bool) -> None:
     """`paused` in the run dir: the monitor skips healthchecks (an exec cannot run in a
     frozen container; its failure must not count)."""
     if row.config.healthcheck is None:

@@ -22,14 +22,14 @@ from supervisor.store import ContainerLock, ContainerRow
 from supervisor.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def find(ctx: Engine, ref: str) -> ContainerRow:
+def find(ctx: Context, ref: str) -> ContainerRow:
     return ctx.refresh(ctx.store.find_container(ref))
 
 
-def settled(ctx: Engine, ref: str) -> ContainerRow:
+def settled(ctx: Context, ref: str) -> ContainerRow:
     """The container's state once no other CLI is in the middle of starting it.
 
     Taking the lock waits out a concurrent start (which holds it until the pid is known).
@@ -42,7 +42,7 @@ def settled(ctx: Engine, ref: str) -> ContainerRow:
 
 
 @contextlib.contextmanager
-def locked_row(ctx: Engine, ref: str) -> Iterator[ContainerRow]:
+def locked_row(ctx: Context, ref: str) -> Iterator[ContainerRow]:
     """The container's reconciled row, with its lock held for the block's duration."""
     row = ctx.store.find_container(ref)
     with ContainerLock(ctx.paths, row.id) as lock:
@@ -53,7 +53,7 @@ def locked_row(ctx: Engine, ref: str) -> Iterator[ContainerRow]:
         yield ctx.refresh(fresh, locked=True)
 
 
-def gather_facts(ctx: Engine, row: ContainerRow) -> tuple[ContainerRow, int, str, Facts]:
+def gather_facts(ctx: Context, row: ContainerRow) -> tuple[ContainerRow, int, str, Facts]:
     pid, pid_start = row.pid, row.pid_start
     service = is_service(row)
     if pid == 0:
@@ -77,7 +77,7 @@ def gather_facts(ctx: Engine, row: ContainerRow) -> tuple[ContainerRow, int, str
     return row, pid, pid_start, facts
 
 
-def _refresh_service(ctx: Engine, row: ContainerRow, rec: ExitRecord | None
+def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
 ) -> tuple[ContainerRow, ExitRecord | None, bool]:
     """A monitor run by systemd changes pid at each restart: take the current monitor and
     container from the run dir, the count from the monitor's file. While a restart is
@@ -116,14 +116,14 @@ def _refresh_service(ctx: Engine, row: ContainerRow, rec: ExitRecord | None
     return row, rec, False
 
 
-def _unit_alive(ctx: Engine, unit: str) -> bool:
+def _unit_alive(ctx: Context, unit: str) -> bool:
     sd = ctx.systemd()
     if sd is None:
         return False
     return sd.get_unit_state(unit) in ("active", "activating", "reloading", "deactivating")
 
 
-def restarting(ctx: Engine, row: ContainerRow) -> bool:
+def restarting(ctx: Context, row: ContainerRow) -> bool:
     """Between two runs of a restart policy (inspect's State.Restarting)."""
     if not is_service(row) or not row.status.is_active:
         return False
@@ -131,11 +131,11 @@ def restarting(ctx: Engine, row: ContainerRow) -> bool:
     return rec is not None and rec.restart and not alive(row.pid, row.pid_start)
 
 
-def list_containers(ctx: Engine) -> list[ContainerRow]:
+def list_containers(ctx: Context) -> list[ContainerRow]:
     return [ctx.refresh(row) for row in ctx.store.list_containers()]
 
 
-def refresh(ctx: Engine, row: ContainerRow, *, locked: bool = False) -> ContainerRow:
+def refresh(ctx: Context, row: ContainerRow, *, locked: bool = False) -> ContainerRow:
     """Bring the stored state in line with the kernel and the exit record.
 
     `locked`: the caller holds the container's lock and does its own teardown.
@@ -173,7 +173,7 @@ def refresh(ctx: Engine, row: ContainerRow, *, locked: bool = False) -> Containe
     return row
 
 
-def _adopt_health_restart(ctx: Engine, row: ContainerRow) -> ContainerRow:
+def _adopt_health_restart(ctx: Context, row: ContainerRow) -> ContainerRow:
     """--health-on-failure=restart: the monitor re-created the container in place (same
     id, bundle and log); take its new pid, start time and the restarts not counted yet
     (the monitor's `restarted` says how many it made, `restarted.counted` how many the
@@ -199,7 +199,7 @@ def _adopt_health_restart(ctx: Engine, row: ContainerRow) -> ContainerRow:
     return row
 
 
-def pid_from_pidfile(ctx: Engine, row: ContainerRow) -> tuple[int, str]:
+def pid_from_pidfile(ctx: Context, row: ContainerRow) -> tuple[int, str]:
     try:
         with open(os.path.join(ctx.paths.container_rundir(row.id), "pidfile")) as f:
             pid = int(f.read().strip() or 0)

@@ -20,10 +20,10 @@ from supervisor.restarts import is_service
 from supervisor.store import ContainerLock, ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def keep_exit_code(ctx: Engine, row: ContainerRow) -> None:
+def keep_exit_code(ctx: Context, row: ContainerRow) -> None:
     """An --rm container's exit code outlives it, for `wait` and `stop` (as Podman's
     exits dir). Files older than an hour are pruned; /run is a tmpfs anyway."""
     exits = os.path.join(ctx.paths.runroot, "exits")
@@ -40,7 +40,7 @@ def keep_exit_code(ctx: Engine, row: ContainerRow) -> None:
     os.replace(tmp, os.path.join(exits, row.id))
 
 
-def remove(ctx: Engine, ref: str, force: bool = False) -> ContainerRow:
+def remove(ctx: Context, ref: str, force: bool = False) -> ContainerRow:
     row = ctx.settled(ref)
     if row.status.is_active:
         if not force:
@@ -68,7 +68,7 @@ def remove(ctx: Engine, ref: str, force: bool = False) -> ContainerRow:
     return row
 
 
-def remove_locked(ctx: Engine, row: ContainerRow) -> None:
+def remove_locked(ctx: Context, row: ContainerRow) -> None:
     teardown(ctx, row)
     ctx.store.delete_container(row.id)
     shutil.rmtree(ctx.paths.container_dir(row.id), ignore_errors=True)

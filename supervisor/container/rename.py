@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from supervisor.names import validate_name
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def rename(ctx: Engine, ref: str, new_name: str) -> None:
+def rename(ctx: Context, ref: str, new_name: str) -> None:
     validate_name(new_name)
     row = ctx.store.find_container(ref)
     ctx.store.rename_container(row.id, new_name)

@@ -30,15 +30,15 @@ from supervisor.mount import is_mountpoint, umount
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
 class Resource(Protocol):
     name: ClassVar[str]  # what the store records: never rename one (old rows name it)
 
-    def setup(self, ctx: Engine, row: ContainerRow) -> None: ...
+    def setup(self, ctx: Context, row: ContainerRow) -> None: ...
 
-    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+    def teardown(self, ctx: Context, row: ContainerRow) -> None:
         """Undo setup; must succeed whether setup ran fully, partly or not at all."""
 
 
@@ -47,10 +47,10 @@ class RunDir:
 
     name: ClassVar[str] = "rundir"
 
-    def setup(self, ctx: Engine, row: ContainerRow) -> None:
+    def setup(self, ctx: Context, row: ContainerRow) -> None:
         os.makedirs(ctx.paths.container_rundir(row.id), mode=0o700, exist_ok=True)
 
-    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+    def teardown(self, ctx: Context, row: ContainerRow) -> None:
         shutil.rmtree(ctx.paths.container_rundir(row.id), ignore_errors=True)
 
 
@@ -61,10 +61,10 @@ class SplitCgroup:
 
     name: ClassVar[str] = "split-cgroup"
 
-    def setup(self, ctx: Engine, row: ContainerRow) -> None:
+    def setup(self, ctx: Context, row: ContainerRow) -> None:
         enter_split_supervisor(row.config.cgroup_parent)
 
-    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+    def teardown(self, ctx: Context, row: ContainerRow) -> None:
         base = "/sys/fs/cgroup"
         with contextlib.suppress(OSError):
             hierarchies = [base] + [os.path.join(base, h) for h in os.listdir(base)]
@@ -79,10 +79,10 @@ class RootfsMount:
 
     name: ClassVar[str] = "rootfs"
 
-    def setup(self, ctx: Engine, row: ContainerRow) -> None:
+    def setup(self, ctx: Context, row: ContainerRow) -> None:
         ctx.mount_rootfs(row)
 
-    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+    def teardown(self, ctx: Context, row: ContainerRow) -> None:
         rootfs = ctx.paths.rootfs(row.id)
         while is_mountpoint(rootfs):
             umount(rootfs, detach=True)
@@ -93,10 +93,10 @@ class RuntimeState:
 
     name: ClassVar[str] = "runtime"
 
-    def setup(self, ctx: Engine, row: ContainerRow) -> None:
+    def setup(self, ctx: Context, row: ContainerRow) -> None:
         pass  # the monitor creates it after the go byte
 
-    def teardown(self, ctx: Engine, row: ContainerRow) -> None:
+    def teardown(self, ctx: Context, row: ContainerRow) -> None:
         ctx.run_runtime(row, "delete", "--force", row.id)
 
 
@@ -116,7 +116,7 @@ def for_run(config: ContainerConfig) -> list[Resource]:
     return out
 
 
-def record(ctx: Engine, row: ContainerRow, **changes: object) -> list[Resource]:
+def record(ctx: Context, row: ContainerRow, **changes: object) -> list[Resource]:
     """Before any is made: the run's resources go into the row (with other changes).
     Returns them, in setup order."""
     resources = for_run(row.config)
@@ -125,7 +125,7 @@ def record(ctx: Engine, row: ContainerRow, **changes: object) -> list[Resource]:
     return resources
 
 
-def teardown(ctx: Engine, row: ContainerRow) -> None:
+def teardown(ctx: Context, row: ContainerRow) -> None:
     """Undo every recorded resource, last made first; then clear the record. Idempotent."""
     names = row.resources
     if not names:  # a row from before the record existed (or nothing recorded): all of them

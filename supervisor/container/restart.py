@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def restart(ctx: Engine, ref: str, timeout: int | None = None) -> ContainerRow:
+def restart(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
     row = ctx.stop(ref, timeout)
     return ctx.start(row.id).row

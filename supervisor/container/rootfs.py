@@ -13,10 +13,10 @@ from supervisor.mount import is_mountpoint
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def mount_rootfs(ctx: Engine, row: ContainerRow) -> str:
+def mount_rootfs(ctx: Context, row: ContainerRow) -> str:
     if row.config.rootfs:
         return os.path.abspath(row.image_name)
     from supervisor import images, rootfs

@@ -21,10 +21,10 @@ from supervisor.state import can_start
 from supervisor.store import ContainerLock, ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def start(ctx: Engine, ref: str, attach: bool = False) -> Started:
+def start(ctx: Context, ref: str, attach: bool = False) -> Started:
     row = ctx.store.find_container(ref)
     with ContainerLock(ctx.paths, row.id):
         row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
@@ -41,7 +41,7 @@ def start(ctx: Engine, ref: str, attach: bool = False) -> Started:
     return started
 
 
-def _notify_caller(ctx: Engine, row: ContainerRow) -> None:
+def _notify_caller(ctx: Context, row: ContainerRow) -> None:
     """--sdnotify for a CLI run by a Type=notify unit (Podman's semantics): the unit's
     main pid becomes the monitor's; with `conmon` the container is ready now, with
     `container` the container sends READY=1 itself (through the runtime's proxy)."""
@@ -59,13 +59,13 @@ def _notify_caller(ctx: Engine, row: ContainerRow) -> None:
             sd_notify("\n".join(lines))
 
 
-def _start_locked(ctx: Engine, row: ContainerRow, attach: bool) -> Started:
+def _start_locked(ctx: Context, row: ContainerRow, attach: bool) -> Started:
     if is_service(row):
         return launch_service(ctx, row, attach)
     return launch(ctx, row, attach)
 
 
-def startable(ctx: Engine, policies: Sequence[str]) -> Sequence[ContainerRow]:
+def startable(ctx: Context, policies: Sequence[str]) -> Sequence[ContainerRow]:
     """`start --all [--filter restart-policy=P]`: containers not running whose policy is
     one of `policies` (any if empty); unless-stopped ones only if no user stopped them."""
     from supervisor.restarts import policy_of

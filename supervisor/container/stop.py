@@ -17,10 +17,10 @@ from supervisor.state import Status
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def stop(ctx: Engine, ref: str, timeout: int | None = None) -> ContainerRow:
+def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
     row = mark_stopped(ctx, ctx.settled(ref))
     service = is_service(row)
     if not row.status.is_active:
@@ -40,7 +40,7 @@ def stop(ctx: Engine, ref: str, timeout: int | None = None) -> ContainerRow:
     return ctx.refresh(fresh)
 
 
-def stop_service(ctx: Engine, row: ContainerRow) -> None:
+def stop_service(ctx: Context, row: ContainerRow) -> None:
     """Stop scopebox-<id>.service and wait: a pending restart is cancelled, and the
     monitor (SIGTERM) ends the container and cleans up. A unit already gone is fine."""
     from supervisor.restarts import unit_name

@@ -15,18 +15,18 @@ from supervisor.procs import alive, pidfd_open
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 
-def wait_container_gone(ctx: Engine, row: ContainerRow, timeout: float) -> bool:
+def wait_container_gone(ctx: Context, row: ContainerRow, timeout: float) -> bool:
     return wait_pid_gone(row.pid, row.pid_start, timeout)
 
 
-def wait_monitor_gone(ctx: Engine, row: ContainerRow, timeout: float) -> bool:
+def wait_monitor_gone(ctx: Context, row: ContainerRow, timeout: float) -> bool:
     return wait_pid_gone(row.monitor_pid, row.monitor_start, timeout)
 
 
-def wait(ctx: Engine, ref: str) -> int:
+def wait(ctx: Context, ref: str) -> int:
     row = ctx.find(ref)
     while row.status.is_active:
         if row.pid:
@@ -47,7 +47,7 @@ def wait(ctx: Engine, ref: str) -> int:
     return row.exit_code
 
 
-def removed_exit_code(ctx: Engine, cid: str) -> int | None:
+def removed_exit_code(ctx: Context, cid: str) -> int | None:
     try:
         with open(os.path.join(ctx.paths.runroot, "exits", cid)) as f:
             return int(f.read().strip())

@@ -1,8 +1,10 @@
 """No import cycle in the product: each package can be read, tested and replaced bottom-up.
 
 The graph is built from the source with `ast`: imports at module level and inside functions
-both count (a lazy import still ties the two modules together); imports under
-`if TYPE_CHECKING:` do not (they never run).
+and imports under `if TYPE_CHECKING:` all count: a lazy import still ties the two modules
+together, and a type-only one ties their meaning (neither can be read or replaced alone). An
+operation module names the engine through `supervisor.container.context.Context`, the
+monitor's helpers name it through a Protocol of their own.
 """
 
 from __future__ import annotations
@@ -21,13 +23,6 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _type_checking_only(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST, here: str, is_package: bool, modules: set[str]) -> set[str]:
     """The product modules `here` imports (a `from pkg import name` counts as pkg.name when
     that is a module, else as pkg)."""
@@ -35,9 +30,6 @@ def _imports(tree: ast.AST, here: str, is_package: bool, modules: set[str]) -> s
     todo: list[ast.AST] = [tree]
     while todo:
         node = todo.pop()
-        if isinstance(node, ast.If) and _type_checking_only(node):
-            todo.extend(node.orelse)
-            continue
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -91,10 +83,11 @@ def test_the_finder_sees_a_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
-def test_the_graph_sees_lazy_imports_but_not_type_checking_ones() -> None:
+def test_the_graph_sees_lazy_and_type_checking_imports() -> None:
     graph = import_graph()
     assert "supervisor.store" in graph["supervisor.engine"]
     assert "units.systemd" in graph["supervisor.engine"]  # imported inside a method
+    assert "supervisor.container.launch" in graph["supervisor.engine"]  # under TYPE_CHECKING
 
 
 def test_no_import_cycle_in_the_product() -> None:
