@@ -5,9 +5,11 @@
 `--baseline REV` adds scopebox as of git revision REV (unpacked to a temp dir, its own store) to
 the interleaved latency runs: before/after figures of a change, measured in one pass.
 
-Prints: median/p90 latency of `run --rm --network none busybox true`, and the private (USS)
-and proportional (PSS) memory of the per-container monitors with N idle containers running
-(scopebox's Python monitor vs podman's conmon). Run it as root; inside the systemd test bed
+Prints: median/p90 latency of `run --rm --network none busybox true`; the read verbs' cold
+start on an empty store (bench/read_verbs.py: median, min, p90 and the load average); and the
+private (USS) and proportional (PSS) memory of the per-container monitors with N idle
+containers running, plain and with a tty (scopebox's Python monitor vs podman's conmon).
+Run it as root; inside the systemd test bed
 (`python tests/testbed.py run -- .venv/bin/python bench/compare.py`) both engines use systemd.
 """
 
@@ -27,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # bench.read_verbs
 SCOPEBOX = [sys.executable, "-m", "supervisor"]
 PODMAN = ["podman", "--runtime", "runc", "--events-backend", "file"]
 if not os.path.exists("/run/systemd/system"):
@@ -140,12 +143,14 @@ def make_bundle(tar: str) -> str:
     return str(rootfs)
 
 
-def monitors(n: int) -> dict[str, list[tuple[int, int]]]:
+def monitors(n: int, tty: bool = False) -> dict[str, list[tuple[int, int]]]:
+    """USS/PSS of each monitor with `n` idle containers; `tty`: `run -dt` (performance)."""
     res: dict[str, list[tuple[int, int]]] = {}
     names = [f"bench-mem-{i}" for i in range(n)]
+    flags = ["-dt"] if tty else ["-d"]
     try:
         for name in names:
-            sh([*SCOPEBOX, "run", "-d", "--name", name, "busybox", "sleep", "100000"])
+            sh([*SCOPEBOX, "run", *flags, "--name", name, "busybox", "sleep", "100000"])
         pids = [
             int(sh([*SCOPEBOX, "inspect", "-f", "{{.State.ConmonPid}}", name]).stdout)
             for name in names
@@ -160,7 +165,7 @@ def monitors(n: int) -> dict[str, list[tuple[int, int]]]:
                     [
                         *PODMAN,
                         "run",
-                        "-d",
+                        *flags,
                         "--network",
                         "none",
                         *ULIMITS,
@@ -186,6 +191,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--containers", type=int, default=50)
     ap.add_argument("--baseline", help="also time scopebox as of this git revision")
+    ap.add_argument("--read-runs", type=int, default=20, help="runs of each read verb")
     ns = ap.parse_args()
     systemd = os.path.exists("/run/systemd/system")
     print(
@@ -208,15 +214,24 @@ def main() -> None:
             ms = sorted(t * 1000 for t in times)
             p90 = ms[int(len(ms) * 0.9) - 1]
             print(f"{name:<22}{statistics.median(ms):>10.1f}{p90:>10.1f}{ms[0]:>10.1f}")
-        print(f"\n## per-container monitor memory, {ns.containers} idle containers")
-        print(f"{'monitor':<18}{'USS KiB median':>15}{'PSS KiB median':>15}{'USS total MiB':>15}")
-        for name, values in monitors(ns.containers).items():
-            uss = [u for u, _ in values]
-            pss = [p for _, p in values]
-            print(
-                f"{name:<18}{statistics.median(uss):>15.0f}{statistics.median(pss):>15.0f}"
-                f"{sum(uss) / 1024:>15.1f}"
-            )
+        # performance (issue 16): the read verbs' cold start, empty store, beside podman
+        from bench.read_verbs import measure
+
+        print("\n## read verbs (a launcher of this checkout shaped like the installed one)")
+        print("\n".join(measure([], ns.read_runs, 0)))
+        for tty in (False, True):
+            kind = "run -dt" if tty else "run -d"
+            print(f"\n## per-container monitor memory, {ns.containers} idle containers ({kind});"
+                  f" load average {Path('/proc/loadavg').read_text().split()[0]}")  # fmt: skip
+            print(f"{'monitor':<18}{'USS KiB median':>15}{'PSS KiB median':>15}"
+                  f"{'USS total MiB':>15}")  # fmt: skip
+            for name, values in monitors(ns.containers, tty).items():
+                uss = [u for u, _ in values]
+                pss = [p for _, p in values]
+                print(
+                    f"{name:<18}{statistics.median(uss):>15.0f}{statistics.median(pss):>15.0f}"
+                    f"{sum(uss) / 1024:>15.1f}"
+                )
     finally:
         os.unlink(tar)
         shutil.rmtree(Path(rootfs).parent, ignore_errors=True)

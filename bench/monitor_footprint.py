@@ -1,6 +1,6 @@
 """Footprint of the per-container monitor: private memory (USS) when idle, and start-up time.
 
-    sudo .venv/bin/python bench/monitor_footprint.py [N] [--health]
+    sudo .venv/bin/python bench/monitor_footprint.py [N] [--health] [--events]
 
 Starts N monitors (default 3) around `sleep` containers with real runc, as the engine would,
 and reads Private_Clean + Private_Dirty from /proc/<pid>/smaps_rollup. With N >= 2 the
@@ -8,7 +8,8 @@ interpreter's and libraries' pages are shared between monitors, as on a host run
 containers; with N = 1 they count as private. Start-up is spawn -> `{"monitor_pid": N}` on the
 sync fd (the interpreter start, imports, fork, setsid, subreaper), against a bare interpreter.
 With --health each monitor also runs a healthcheck (`true` via `runc exec`) every second, and
-USS is read after a few checks have run.
+USS is read after a few checks have run. With --events the monitor writes its events
+(health_status, died) to a file, as `events_logger = "file"` makes it.
 """
 
 from __future__ import annotations
@@ -87,16 +88,28 @@ def write_health_process(h: Harness) -> None:
     (h.base / "health-process.json").write_text(json.dumps(process))
 
 
+def events_args(h: Harness) -> list[str]:
+    """events (issue 14): the monitor writes init, start, health_status and died to a file
+    (the pieces the engine renders: supervisor.events.write.monitor_options)."""
+    return ["--events-backend=file", f"--events-file={h.base}/events/events.log",
+            '--events-head="ID":"' + "a" * 64 + '","Image":"localhost/busybox:latest"',
+            '--events-tail="Attributes":{"app":"bench"}',
+            "--events-message=" + "a" * 64 + " (image=localhost/busybox:latest, name=, app=bench)"]
+
+
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a != "--health"]
+    args = [a for a in sys.argv[1:] if a not in ("--health", "--events")]
     health = "--health" in sys.argv
+    events = "--events" in sys.argv  # events (issue 14)
     count = int(args[0]) if args else 3
     harnesses: list[Harness] = []
     try:
         for _ in range(count):
             h = Harness(Path(tempfile.mkdtemp(prefix="conmon-bench-")))
             harnesses.append(h)
-            h.start_monitor(["sleep", "1000"], *(health_args(h) if health else []))
+            (h.base / "events").mkdir()
+            h.start_monitor(["sleep", "1000"], *(health_args(h) if health else []),
+                            *(events_args(h) if events else []))
             if health:
                 write_health_process(h)
         # Let start-up garbage settle (and, with --health, three checks run): a measurement,
@@ -105,6 +118,9 @@ def main() -> None:
         if health:
             for h in harnesses:
                 print(f"monitor {h.monitor_pid}: {(h.base / 'health.json').read_text()[:60]}")
+        if events:
+            for h in harnesses:
+                print(f"events: {(h.base / 'events' / 'events.log').read_text()[:100]}")
         for h in harnesses:
             print(f"monitor {h.monitor_pid}: USS {uss_kib(h.monitor_pid)} KiB")
     finally:

@@ -98,6 +98,9 @@ def adopt(mon: Monitor, pid: int, stored: dict[str, int]) -> None:
     mon.pid = pid
     mon._listen()
     mon._watch_sigchld()
+    # The container may have stopped for a signal (a child's SIGCHLD, say) between the seize
+    # and our handler: that notice is gone and it waits for us. Look now, as if told.
+    posix.kill(posix.getpid(), _signal.SIGCHLD)
     out_r, err_r = (stored.pop(name, -1) for name in STDIO)
     for fd in stored.values():
         posix.close(fd)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Protocol
 
-    from cgroupfs.events import OomWatch
+    from cgroupfs.oom import OomWatch
     from conmon import state as S
     from conmon.protocol import Options
 
@@ -290,12 +290,27 @@ class HealthRunner:
         except OSError as exc:
             report(f"conmon: cannot write the health status {path!r}: {exc}")
 
+    def _events_entry(self, status: str) -> bool:
+        """events (issue 14): the `health_status` event to the events backend; with journald
+        it is the one journal entry of the change (with the old entry's container fields).
+        Whether nothing else needs writing."""
+        from conmon.record import record_events
+
+        opts = self.opts
+        extra = [("CONTAINER_ID", opts.cid[:12].encode()), ("CONTAINER_NAME", opts.name.encode())]
+        failed = record_events(opts, "health_status", health=status, extra=extra)
+        if failed:
+            report(f"conmon: cannot write the health_status event: {failed}")
+        return opts.events_backend == "journald"
+
     def _event(self, status: str) -> None:
         """One journal entry per status change (Podman's ``health_status`` event)."""
         opts = self.opts
         cid = opts.cid
         message = "container health_status %s (name=%s, health_status=%s)" % (  # noqa: UP031
             cid, opts.name, status)  # fmt: skip
+        if opts.events_backend != "none" and self._events_entry(status):  # events (issue 14)
+            return
         if opts.health_events != "journald":
             report("conmon: " + message)
             return

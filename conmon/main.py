@@ -11,7 +11,15 @@ import _socket
 import posix
 import sys
 
-from conmon.protocol import ATTACH, MONITOR_PID, Options, UsageError, parse_args, sync_monitor_pid
+from conmon.protocol import (
+    ATTACH,
+    CTL,
+    MONITOR_PID,
+    Options,
+    UsageError,
+    parse_args,
+    sync_monitor_pid,
+)
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -75,6 +83,11 @@ def announce(opts: Options) -> _socket.socket:
     except FileExistsError:
         pass
     posix.chdir(opts.rundir)
+    if opts.terminal:  # terminals: the resize FIFO exists before any client can connect
+        try:  # noqa: SIM105
+            posix.mkfifo(CTL, 0o600)
+        except FileExistsError:
+            pass
     listener = bind_attach()
     me = posix.getpid()
     fd = posix.open(MONITOR_PID + ".tmp", posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o644)

@@ -19,17 +19,17 @@ from conmon import state as S
 from conmon.framing import LineFramer
 from conmon.logs import JournaldLog, K8sFileLog, NoneLog, report
 from conmon.protocol import Options
-from conmon.record import decode_wait_status, rfc3339nano, write_atomic
-from conmon.restart import EXIT_DONE, EXIT_RESTART
+from conmon.record import decode_wait_status, record_events, rfc3339nano, write_atomic
 
 TYPE_CHECKING = False  # `typing` is too heavy to import; mypy knows this name
 if TYPE_CHECKING:
     import signal as _signal
     from collections.abc import Callable
 
-    from cgroupfs.events import OomWatch
+    from cgroupfs.oom import OomWatch
     from conmon.framing import Record
     from conmon.health import HealthRunner
+    from conmon.terminal import Terminal
 
     LogSink = K8sFileLog | JournaldLog | NoneLog
     Handler = Callable[[int, int], None]  # (fd, epoll event mask)
@@ -37,7 +37,8 @@ else:
     import _signal  # `signal` would import `enum` (~0.7 MiB for the container's life)
 
 READ_SIZE = 32 * 1024
-CLIENT_MAX_BEHIND = 4 * 1024 * 1024  # queued output after which a slow client is dropped
+CLIENT_MAX_BEHIND = 4 * 1024 * 1024  # queued output that pauses reading the container's
+CLIENT_STALL_TIMEOUT = 5.0  # seconds a paused client may go without reading before it is dropped
 STDIN_MAX_QUEUED = 1024 * 1024  # stop reading clients while the container lags this much
 DRAIN_TIMEOUT = 2.0  # seconds to wait for pipe EOF after the container's init exited
 FINAL_FLUSH_TIMEOUT = 1.0  # seconds to hand queued output to clients before closing them
@@ -94,6 +95,8 @@ class Monitor:
         self.oom_watch: OomWatch | None = None
         self.deadline: float | None = None
         self.slow_clients = 0
+        self.output_paused = False  # terminals: a client lags (see _queue)
+        self.stall_deadline: float | None = None
         self.error = ""
         self.log: LogSink = NoneLog()
         self.events: list[S.Event] = []
@@ -101,9 +104,11 @@ class Monitor:
         # Stopping and restarting: the pure table S.CONTROL; only the SIGKILL timer is ours.
         self.control: S.State = S.C_RUNNING
         self.kill_deadline: float | None = None
+        self.run_deadline: float | None = None  # `run --timeout`
         # Healthchecks (conmon.health): only with --health-process.
         self.health: HealthRunner | None = None
         self.restarts = 0
+        self.terminal: Terminal | None = None  # terminals: --terminal (conmon.terminal)
 
     # -- start-up -------------------------------------------------------------------------
 
@@ -152,7 +157,7 @@ class Monitor:
             # No record since the last start: the previous monitor died (kill -9, OOM).
             pid, pidfd = A.find_previous()
             if pid and A.take_over(self, pid, pidfd, stored):
-                return EXIT_RESTART if self._restart_next() else EXIT_DONE
+                return R.EXIT_RESTART if self._restart_next() else R.EXIT_DONE
             if pid and not self._restart_next():
                 return self._done_without_run()
         for fd in stored.values():
@@ -179,14 +184,14 @@ class Monitor:
             self.fire(S.CREATE_FAILED)
             if self.restarts:
                 self._run_exit_command()  # the engine is not waiting: clean up ourselves
-            return EXIT_DONE
+            return R.EXIT_DONE
         if self.control == S.AUTO_RESTART:  # the lost run's restart (_take_over) is this one
             self.control_fire(S.RECREATED)
         A.record_started(self.pid)
         A.store_fds({"stdout": out_r, "stderr": err_r})
         self._watch_created(out_r, err_r)
         self._loop()
-        return EXIT_RESTART if self._restart_next() else EXIT_DONE
+        return R.EXIT_RESTART if self._restart_next() else R.EXIT_DONE
 
     def _restart_next(self) -> bool:
         """Service mode: exit for systemd to run us again (the policy's or a health restart)."""
@@ -195,6 +200,8 @@ class Monitor:
     def _done_without_run(self) -> int:
         """Nothing to run (a user stopped it; the policy gave up after a lost exit): clean
         up and end the unit. READY=1 first: an exit before it would be a 'protocol' failure."""
+        from conmon.restart import EXIT_DONE  # service mode only: not in every monitor
+
         self._ready()
         self._run_exit_command()
         return EXIT_DONE
@@ -267,6 +274,15 @@ class Monitor:
         sock.setblocking(False)
         self.listener = sock
         self._register(sock.fileno(), _IN, self._on_accept)
+        if self.opts.terminal and self.terminal is None:  # terminals: resizes, even early ones
+            from conmon.terminal import Terminal
+
+            self.terminal = Terminal()
+            self._register(self.terminal.ctl, _IN, self._on_ctl)
+
+    def _on_ctl(self, fd: int, mask: int) -> None:
+        assert self.terminal is not None
+        self.terminal.on_ctl()
 
     def _watch_sigchld(self) -> None:
         r, w = posix.pipe()
@@ -283,7 +299,13 @@ class Monitor:
         opts = self.opts
         out_r, out_w = posix.pipe()
         err_r, err_w = posix.pipe()
-        if opts.stdin:
+        console = None
+        if opts.terminal:  # terminals: the runtime's pty replaces these stdio in the container
+            from conmon.terminal import listen_console
+
+            console = listen_console()
+            in_r = posix.open("/dev/null", posix.O_RDONLY | posix.O_CLOEXEC)
+        elif opts.stdin:
             in_r, in_w = posix.pipe()
             posix.set_blocking(in_w, False)
             self.stdin_fd = in_w
@@ -295,10 +317,12 @@ class Monitor:
             "--log=" + _join(opts.rundir, P.RUNTIME_LOG),
             "--log-format=json",
             "create",
+            *(["--preserve-fds", str(opts.preserve_fds)] if opts.preserve_fds else []),
             "--bundle",
             opts.bundle,
             "--pid-file",
             _join(opts.rundir, P.PIDFILE),
+            *([] if console is None else ["--console-socket", _console_path()]),
             opts.cid,
         ]
         actions = [
@@ -316,6 +340,13 @@ class Monitor:
             rpid = -1
         for fd in (in_r, out_w, err_w):
             posix.close(fd)
+        # --preserve-fds: the container holds them now; a later create (a restart) gets none
+        for fd in range(3, 3 + opts.preserve_fds):
+            try:  # noqa: SIM105
+                posix.close(fd)
+            except OSError:
+                pass
+        opts.preserve_fds = 0
         if rpid > 0:
             _, status = posix.waitpid(rpid, 0)
             code, _sig = decode_wait_status(status)
@@ -323,7 +354,29 @@ class Monitor:
                 self.error = _runtime_error(code, err_r)
             else:
                 self._read_pidfile()
+        if console is not None:
+            return self._take_terminal(console, out_r, err_r)
         return out_r, err_r
+
+    def _take_terminal(self, console: _socket.socket, out_r: int, err_r: int) -> tuple[int, int]:
+        """terminals: the master replaces the stdout pipe (the container never held that)."""
+        from conmon.terminal import receive_master
+
+        if self.error:
+            console.close()
+            return out_r, err_r
+        try:
+            master = receive_master(console)
+        except OSError as exc:
+            self.error = f"receiving the container's terminal: {exc}"
+            return out_r, err_r
+        assert self.terminal is not None
+        self.terminal.set_master(master)
+        if self.opts.stdin:
+            self.stdin_fd = posix.dup(master)
+            posix.set_blocking(self.stdin_fd, False)
+        posix.close(out_r)
+        return posix.dup(master), err_r
 
     def _start(self) -> None:
         opts = self.opts
@@ -348,6 +401,8 @@ class Monitor:
                 posix.kill(self.pid, _signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        else:  # events (issue 14): the runtime made and started it: Podman's init, start,
+            self._event(*self._start_events())  # and attach for a client already there
 
     def _read_pidfile(self) -> None:
         try:
@@ -377,9 +432,9 @@ class Monitor:
 
     def _watch_oom(self) -> None:
         try:
-            from cgroupfs.events import open_oom_watch
+            from cgroupfs.oom import open_oom_watch
         except ImportError:
-            report("conmon: cgroupfs.events is not available; oom_killed will be false")
+            report("conmon: cgroupfs.oom is not available; oom_killed will be false")
             return
         try:
             watch = open_oom_watch(self.pid)
@@ -412,6 +467,17 @@ class Monitor:
                 if left == 0.0:
                     self.kill_deadline = None
                     self.control_fire(S.KILL_TIMEOUT)
+            if self.run_deadline is not None:
+                left = max(0.0, self.run_deadline - time.monotonic())
+                timeout = left if timeout < 0 else min(timeout, left)
+                if left == 0.0:
+                    self.run_deadline = None
+                    self.control_fire(S.TIMEOUT)
+            if self.stall_deadline is not None:  # terminals: a paused client reads nothing
+                left = max(0.0, self.stall_deadline - time.monotonic())
+                timeout = left if timeout < 0 else min(timeout, left)
+                if left == 0.0:
+                    self._drop_stalled()
             if self.health is not None:
                 timeout = self._health_timeout(timeout)
             ready = self.epoll.poll(timeout)
@@ -438,6 +504,8 @@ class Monitor:
 
     def _act(self, action: S.Action) -> None:
         if action == S.REPORT_PID:
+            if self.opts.run_timeout > 0:
+                self.run_deadline = time.monotonic() + self.opts.run_timeout
             if self.opts.service:
                 self._ready()
             else:
@@ -509,6 +577,8 @@ class Monitor:
             data = posix.read(fd, READ_SIZE)
         except BlockingIOError:
             return
+        except OSError:
+            data = b""  # EIO: a terminal's last holder in the container closed it
         framer = self.framers[fd]
         if data:
             self._emit(framer.feed(data))
@@ -608,6 +678,13 @@ class Monitor:
 
         tick(self)
 
+    def _start_events(self) -> tuple[str, ...]:  # events (issue 14)
+        if self.opts.events_backend == "none":
+            return ("init", "start")
+        if self.listener is not None:  # a foreground run / start -a connected before the go
+            self._on_accept(self.listener.fileno(), _IN)
+        return ("init", "start", "attach") if self.clients else ("init", "start")
+
     def _recreate(self) -> None:
         from conmon.health import recreate
 
@@ -633,15 +710,38 @@ class Monitor:
     def _queue(self, client: Client, frame: bytes) -> None:
         client.out.append(frame)
         client.queued += len(frame)
-        if client.queued > CLIENT_MAX_BEHIND:
-            self.slow_clients += 1
-            report(
-                f"conmon: dropped attach client #{self.slow_clients}: more than "
-                f"{CLIENT_MAX_BEHIND} bytes behind"
-            )
-            self._drop(client)
-        else:
-            self._set_mask(client)
+        if client.queued > CLIENT_MAX_BEHIND and not self.output_paused:
+            # As conmon's blocking writes: the container waits for its slowest attached
+            # client (its writes block), no output is lost and the queue stays bounded; a
+            # client that reads nothing for CLIENT_STALL_TIMEOUT is dropped (conmon would
+            # wait for ever).
+            self._pause_output(True)
+        self._set_mask(client)
+
+    def _drop_stalled(self) -> None:
+        for client in list(self.clients.values()):
+            if client.queued > CLIENT_MAX_BEHIND // 2:
+                self.slow_clients += 1
+                report(f"conmon: dropped attach client #{self.slow_clients}: no progress for "
+                       f"{CLIENT_STALL_TIMEOUT:g} s")  # fmt: skip
+                self._drop(client)
+        if self.output_paused:
+            self._pause_output(False)
+
+    def _pause_output(self, paused: bool) -> None:
+        """terminals: stop (or resume) reading the container's output while a client lags."""
+        self.output_paused = paused
+        self.stall_deadline = time.monotonic() + CLIENT_STALL_TIMEOUT if paused else None
+        for fd in list(self.framers):
+            if paused and fd in self.handlers:
+                self._unregister(fd)
+            elif not paused and fd not in self.handlers:
+                self._register(fd, _IN, self._on_output)
+
+    def _maybe_resume_output(self) -> None:
+        if self.output_paused and all(c.queued <= CLIENT_MAX_BEHIND // 2
+                                      for c in self.clients.values()):  # fmt: skip
+            self._pause_output(False)
 
     def _client_flush(self, client: Client) -> None:
         while client.out:
@@ -653,7 +753,10 @@ class Monitor:
                 self._drop(client)
                 return
             client.queued -= len(client.out.pop(0))
+            if self.output_paused:  # progress: it is slow, not stuck
+                self.stall_deadline = time.monotonic() + CLIENT_STALL_TIMEOUT
         self._set_mask(client)
+        self._maybe_resume_output()
 
     def _set_mask(self, client: Client) -> None:
         mask = (_IN if client.reading else 0) | (_OUT if client.out else 0)
@@ -666,6 +769,7 @@ class Monitor:
         if self.clients.pop(fd, None) is not None:
             self._unregister(fd)
             client.sock.close()
+            self._maybe_resume_output()
 
     def _close_clients(self) -> None:
         end = time.monotonic() + FINAL_FLUSH_TIMEOUT
@@ -732,8 +836,8 @@ class Monitor:
         self._stdin_flush()  # also on EPOLLERR: the write then fails with EPIPE
 
     def _stdin_eof(self) -> None:
-        if self.stdin_fd < 0:
-            return
+        if self.stdin_fd < 0 or self.terminal is not None:
+            return  # a terminal stays open for the next client (ctrl-d is a byte there)
         self.stdin_close_requested = True
         if not self.stdin_buf:
             self._stdin_flush()
@@ -747,8 +851,11 @@ class Monitor:
                     self._emit(self.framers[fd].feed(data))
             except BlockingIOError:
                 pass  # something outside the container still holds the pipe: stop here
+            except OSError:
+                pass  # EIO: a terminal nobody holds any more
             self._emit(self.framers.pop(fd).finish())
-            self._unregister(fd)
+            if fd in self.handlers:  # (not while output is paused for a slow client)
+                self._unregister(fd)
             posix.close(fd)
         self.log.close()
 
@@ -767,6 +874,8 @@ class Monitor:
         if self.opts.service:
             record.restart = self._decide_restart(code)
         data = record.encode()
+        # events (issue 14): Podman's `died`, before the record (who saw the exit finds it)
+        self._event("died", code=code, fork=False)  # the monitor exits after its record
         try:
             write_atomic(self.opts.exit_file, data)
         except OSError as exc:
@@ -775,6 +884,11 @@ class Monitor:
         self._broadcast(P.EXIT, data)
         if self.slow_clients:
             report(f"conmon: {self.slow_clients} slow attach client(s) were dropped")
+
+    def _event(self, *statuses: str, code: int = 0, fork: bool = True) -> None:  # events
+        failed = record_events(self.opts, *statuses, code=code, fork=fork)
+        if failed:
+            report(f"conmon: cannot write the {statuses[0]} event: {failed}")
 
     def _run_exit_command(self) -> None:
         if self.stdin_fd >= 0:
@@ -852,6 +966,11 @@ class Monitor:
             return False
         self.control_fire(S.RESTART_WANTED)
         return True
+
+
+def _console_path() -> str:
+    """terminals: runc chdirs to the bundle; this path is short whatever the run dir's."""
+    return f"/proc/{posix.getpid()}/cwd/{P.CONSOLE_SOCKET}"
 
 
 def _runtime_env() -> dict[bytes, bytes]:

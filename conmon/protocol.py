@@ -30,6 +30,12 @@ class Options:
     __slots__ = (
         "bundle",
         "cid",
+        "events_backend",
+        "events_fields",
+        "events_file",
+        "events_head",
+        "events_message",
+        "events_tail",
         "exit_command",
         "exit_file",
         "health_events",
@@ -47,9 +53,11 @@ class Options:
         "log_path",
         "log_tag",
         "name",
+        "preserve_fds",
         "restart",
         "restart_max",
         "restarts_file",
+        "run_timeout",
         "rundir",
         "runtime",
         "runtime_args",
@@ -60,6 +68,7 @@ class Options:
         "stop_timeout",
         "stopped_file",
         "sync_fd",
+        "terminal",
         "wait_attach",
     )
 
@@ -77,6 +86,7 @@ class Options:
         self.log_max_file = 1
         self.log_tag = ""
         self.stdin = False
+        self.terminal = False  # terminals: -t, the runtime's pty (conmon.terminal)
         self.sync_fd = -1
         self.start_fd = -1
         self.exit_command: list[str] = []
@@ -103,6 +113,19 @@ class Options:
         self.health_on_failure = "none"
         self.health_events = "none"
         self.health_notify_socket = ""  # --sdnotify=healthy: READY=1 here after a pass
+        # `run --timeout`: SIGKILL this many seconds after the start, stopped for good (0: none)
+        self.run_timeout = 0
+        # `run --preserve-fds N`: our fds 3..3+N-1 go to the container (first create only)
+        self.preserve_fds = 0
+        # events (issue 14): where init, start, died and health_status go (conmon.events),
+        # and what the engine rendered of them: the JSON line's head and tail, the human text
+        # after the status, the static journal fields (KEY=value)
+        self.events_backend = "none"
+        self.events_file = ""
+        self.events_head = ""
+        self.events_tail = '"Attributes":{}'
+        self.events_message = ""
+        self.events_fields: list[str] = []
 
 
 _STR = {
@@ -123,6 +146,11 @@ _STR = {
     "--health-on-failure": "health_on_failure",
     "--health-events": "health_events",
     "--health-notify-socket": "health_notify_socket",
+    "--events-backend": "events_backend",  # events (issue 14)
+    "--events-file": "events_file",
+    "--events-head": "events_head",
+    "--events-tail": "events_tail",
+    "--events-message": "events_message",
 }
 _INT = {
     "--log-max-size": "log_max_size",
@@ -137,8 +165,11 @@ _INT = {
     "--health-timeout-ns": "health_timeout_ns",
     "--health-start-period-ns": "health_start_period_ns",
     "--health-retries": "health_retries",
+    "--timeout": "run_timeout",
+    "--preserve-fds": "preserve_fds",
 }
-_LIST = {"--runtime-arg": "runtime_args", "--exit-command": "exit_command"}
+_LIST = {"--runtime-arg": "runtime_args", "--exit-command": "exit_command",
+         "--events-field": "events_fields"}  # events (issue 14)
 _REQUIRED = ("cid", "bundle", "rundir", "exit_file", "runtime")
 
 
@@ -151,6 +182,9 @@ def parse_args(argv: list[str]) -> Options:
             continue
         if arg == "--service":
             opts.service = True
+            continue
+        if arg == "--terminal":  # terminals
+            opts.terminal = True
             continue
         key, eq, value = arg.partition("=")
         if not eq:
@@ -180,6 +214,10 @@ def _validate(opts: Options) -> None:
         raise UsageError(f"--log-driver must be one of {', '.join(LOG_DRIVERS)}")
     if opts.log_driver == "k8s-file" and not opts.log_path:
         raise UsageError("--log-driver=k8s-file needs --log-path")
+    if opts.run_timeout < 0:
+        raise UsageError("--timeout must be >= 0")
+    if opts.preserve_fds < 0 or (opts.preserve_fds and opts.service):
+        raise UsageError("--preserve-fds must be >= 0, and is not for --service")
     if opts.log_max_size < 0 or opts.log_max_file < 1:
         raise UsageError("--log-max-size must be >= 0 and --log-max-file >= 1")
     if opts.service:
@@ -193,6 +231,11 @@ def _validate(opts: Options) -> None:
         raise UsageError("--sync-fd and --start-fd are required")
     if opts.health_process:
         _validate_health(opts)
+    if opts.events_backend not in ("none", "file", "journald"):  # events (issue 14)
+        raise UsageError("--events-backend must be none, file or journald")
+    if opts.events_backend != "none" and not (opts.events_head and (
+            opts.events_file or opts.events_backend == "journald")):
+        raise UsageError("--events-backend needs --events-head (and --events-file for file)")
 
 
 def _validate_health(opts: Options) -> None:
@@ -218,7 +261,8 @@ def format_args(opts: Options) -> list[str]:
                 argv.append(f"{key}={value}")
     for key, attr in _LIST.items():
         argv += [f"{key}={value}" for value in getattr(opts, attr)]
-    argv += [flag for flag, on in (("--stdin", opts.stdin), ("--service", opts.service)) if on]
+    argv += [flag for flag, on in (("--stdin", opts.stdin), ("--service", opts.service),
+                                   ("--terminal", opts.terminal)) if on]  # fmt: skip
     return argv
 
 
@@ -234,6 +278,11 @@ HEALTH_SOCKET = "health"  # `healthcheck run` asks the monitor for a check here
 HEALTH_PID = "health.pid"  # the running check's pid (written by the runtime's exec)
 RESTARTED = "restarted"  # "<count> <time>": health restarts made by this monitor
 PAUSED = "paused"  # the engine froze the container: checks are skipped
+# terminals (--terminal): the runtime sends the pty's master to CONSOLE_SOCKET during create;
+# clients write `1 ROWS COLS` lines to the CTL FIFO (conmon's resize line)
+CONSOLE_SOCKET = "console.sock"
+CTL = "ctl"
+RESIZE = b"1"
 
 # -- attach frames ------------------------------------------------------------------------
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 import posix
 import time
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from conmon.protocol import Options
+
 
 def rfc3339nano(ns: int) -> str:
     """UTC timestamp with 9 fraction digits, e.g. ``2026-11-23T05:14:24.123456789Z``."""
@@ -71,3 +75,31 @@ def preallocate(path: str, size: int = 4096) -> None:
     finally:
         posix.close(fd)
 
+
+
+def record_events(opts: Options, *statuses: str, code: int = 0, health: str = "",
+                  extra: list[tuple[str, bytes]] | None = None, fork: bool = True) -> str:
+    """events (issue 14): write them (conmon.events) in a forked child that exits at once,
+    so the monitor itself never loads the writer for the container's life (`fork=False` at
+    the exit, where memory no longer matters). "" or the reason they were not written."""
+    if opts.events_backend == "none":
+        return ""
+    pid = posix.fork() if fork else 0
+    if pid == 0:
+        try:
+            from conmon import events
+
+            events.write(opts, *statuses, code=code, health=health, extra=extra)
+        except OSError as exc:
+            if not fork:
+                return str(exc)
+            posix._exit(1)
+        except BaseException:
+            if fork:
+                posix._exit(2)
+            raise
+        if fork:
+            posix._exit(0)
+        return ""
+    _, status = posix.waitpid(pid, 0)
+    return "" if status == 0 else "the writer failed (status %#x)" % status  # noqa: UP031

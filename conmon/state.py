@@ -120,6 +120,7 @@ DEAD = "dead"  # gone for good: the record is final
 
 # Control events.
 STOP = "stop"  # SIGTERM to the monitor
+TIMEOUT = "timeout"  # `run --timeout` expired: SIGKILL, stopped for good (Podman's conmon)
 UNHEALTHY_KILL = "unhealthy-kill"
 UNHEALTHY_STOP = "unhealthy-stop"
 UNHEALTHY_RESTART = "unhealthy-restart"
@@ -143,6 +144,7 @@ _GONE = (DISARM_KILL_TIMER,)
 
 CONTROL: dict[tuple[State, Event], tuple[State, tuple[Action, ...]]] = {
     (C_RUNNING, STOP): (STOP_SIGTERM, _STOP),
+    (C_RUNNING, TIMEOUT): (STOP_SIGKILL, (SIGNAL_KILL,)),
     (C_RUNNING, UNHEALTHY_KILL): (UNHEALTHY_SIGKILL, (SIGNAL_KILL,)),
     (C_RUNNING, UNHEALTHY_STOP): (UNHEALTHY_SIGTERM, _STOP),
     (C_RUNNING, UNHEALTHY_RESTART): (RESTART_SIGTERM, (PAUSE_CHECKS, *_STOP)),
@@ -189,6 +191,7 @@ CONTROL_IGNORED: frozenset[tuple[State, Event]] = frozenset(
                                                           UNHEALTHY_RESTART)}
     | {(s, KILL_TIMEOUT) for s in (C_RUNNING, STOP_SIGKILL, UNHEALTHY_SIGKILL, RESTART_SIGKILL,
                                    *_GONE_STATES)}
+    | {(s, TIMEOUT) for s in (*_GOING, *_GONE_STATES)}
 )  # fmt: skip
 
 UNHEALTHY = {"kill": UNHEALTHY_KILL, "stop": UNHEALTHY_STOP, "restart": UNHEALTHY_RESTART}

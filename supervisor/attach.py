@@ -12,12 +12,15 @@ from conmon import protocol as P
 from supervisor.errors import RuntimeFailed
 from supervisor.monitor import exit_record
 from supervisor.state import ExitRecord
+from supervisor.terminal.detach import DetachMatcher
 
 
 class AttachClient:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.exit_record: ExitRecord | None = None
+        self.detached = False  # terminals: the detach keys came on a non-tty stdin
+        self._matcher: DetachMatcher | None = None
 
     @classmethod
     def connect(cls, rundir: str) -> AttachClient:
@@ -36,8 +39,11 @@ class AttachClient:
     def close(self) -> None:
         self.sock.close()
 
-    def pump(self, stdin_fd: int | None, out_fd: int = 1, err_fd: int = 2) -> ExitRecord | None:
-        """Copy output to out/err and stdin to the container until the monitor hangs up."""
+    def pump(self, stdin_fd: int | None, out_fd: int = 1, err_fd: int = 2,
+             keys: bytes = b"") -> ExitRecord | None:  # fmt: skip
+        """Copy output to out/err and stdin to the container until the monitor hangs up, or
+        until `keys` (detach keys) come on stdin (`detached`; the container runs on)."""
+        self._matcher = DetachMatcher(keys) if keys else None
         sel = selectors.DefaultSelector()
         sel.register(self.sock, selectors.EVENT_READ)
         if stdin_fd is not None:
@@ -55,10 +61,16 @@ class AttachClient:
                         if not self._on_frame(out_fd, err_fd):
                             return self.exit_record
                     elif not self._on_stdin(stdin_fd):
+                        if self.detached:
+                            return None
                         sel.unregister(key.fileobj)
         finally:
             sel.close()
             self.sock.close()
+
+    def on_frame(self, out_fd: int, err_fd: int) -> bool:
+        """One frame from the monitor to our fds; False once it hung up."""
+        return self._on_frame(out_fd, err_fd)
 
     def _on_frame(self, out_fd: int, err_fd: int) -> bool:
         try:
@@ -91,9 +103,21 @@ class AttachClient:
             with contextlib.suppress(OSError):
                 self.sock.shutdown(socket.SHUT_WR)
             return False
+        detach = False
+        if self._matcher is not None:  # terminals: detach keys, as Podman's for -i
+            data, detach = self._matcher.feed(data)
         try:
-            self.sock.sendall(data)
+            if data:
+                self.sock.sendall(data)
         except OSError:
+            return False
+        if detach:
+            self.detached = True
+            # Wakes the output loop when stdin is read by the thread. The container's stdin
+            # stays open (Podman's conmon closes it: telling the monitor needs a message
+            # the attach protocol does not have yet).
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RD)
             return False
         return True
 

@@ -82,9 +82,8 @@ class Engine:
     # lookup and reconciliation ------------------------------------------------------------
 
     def find(self, ref: str) -> ContainerRow:
-        from supervisor.container import reconcile
-
-        return reconcile.find(self, ref)
+        # performance: a name that matches nothing fails before reconcile's imports
+        return self.refresh(self.store.find_container(ref))
 
     def settled(self, ref: str) -> ContainerRow:
         from supervisor.container import reconcile
@@ -125,10 +124,10 @@ class Engine:
 
         create.replace_named(self, name)
 
-    def start(self, ref: str, attach: bool = False) -> Started:
+    def start(self, ref: str, attach: bool = False, preserve_fds: int = 0) -> Started:
         from supervisor.container import start
 
-        return start.start(self, ref, attach)
+        return start.start(self, ref, attach, preserve_fds)
 
     def startable(self, policies: Sequence[str]) -> Sequence[ContainerRow]:
         from supervisor.container import start
@@ -189,10 +188,10 @@ class Engine:
 
     # remove and the rest ------------------------------------------------------------------
 
-    def remove(self, ref: str, force: bool = False) -> ContainerRow:
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> ContainerRow:
         from supervisor.container import remove
 
-        return remove.remove(self, ref, force)
+        return remove.remove(self, ref, force, volumes)
 
     def cleanup(self, cid: str) -> None:
         from supervisor.container import cleanup

@@ -31,6 +31,8 @@ _NOT_FOUND = {
     "container": 'no container with name or ID "{ref}" found: no such container',
     "object": 'inspecting object: no such object: "{ref}"',
     "container object": "inspecting object: no such container {ref}",
+    "volume": "inspecting object: no such volume {ref}",  # volumes (issue 14)
+    "image to remove": "{ref}: image not known",  # rmi's (helper "flags")
 }
 
 

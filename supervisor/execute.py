@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from supervisor.errors import RuntimeFailed, StateError, UsageError
 from supervisor.state import Status
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
     from supervisor.store import ContainerRow
 
 
@@ -27,17 +28,26 @@ class ExecOptions:
     workdir: str | None = None
     interactive: bool = False
     detach: bool = False
+    # terminals: -t, a pty of the runtime's (runc exec proxies it to our stdio in the
+    # foreground: raw mode, window size and SIGWINCH are its own)
+    tty: bool = False
+    preserve_fds: int = 0  # helper "flags": our fds 3.. to the process, at the same numbers
+    env_files: list[str] = field(default_factory=list)  # helper "flags": under -e
+    privileged: bool = False  # helper "flags": the caller's bounding set, for root
+    # terminals: -t's detach keys (parsed); `announce` gets a detached exec's session id
+    detach_keys: bytes = b"\x10\x11"
+    announce: Callable[[str], None] | None = None
 
 
 def exec_process(
-    engine: Engine, row: ContainerRow, base: dict[str, Any], opts: ExecOptions
+    engine: Context, row: ContainerRow, base: dict[str, Any], opts: ExecOptions
 ) -> dict[str, Any]:
     """The container's own process (env, user, cwd, capabilities, rlimits) with the exec's
     command and overrides, as Docker derives an exec's from its container."""
     from supervisor.model import expand_env
     from supervisor.specgen import merge_env
 
-    process = dict(base, args=list(opts.command), terminal=False)
+    process = dict(base, args=list(opts.command), terminal=opts.tty)
     env = list(base.get("env") or [])
     if opts.user is not None:
         from supervisor.users import resolve_user
@@ -49,7 +59,17 @@ def exec_process(
             additionalGids=list(user.additional_gids),
         )  # fmt: skip
         env = merge_env(env, [f"HOME={user.home}"])
-    process["env"] = merge_env(env, [e for e in (expand_env(i, os.environ) for i in opts.env) if e])
+    if opts.tty:  # terminals: Podman's TERM for -t, below the user's -e
+        env = env if any(e.startswith("TERM=") for e in env) else [*env, "TERM=xterm"]
+    given = [*_env_file_items(opts.env_files), *opts.env]  # helper "flags": files, then -e
+    process["env"] = merge_env(env, [e for e in (expand_env(i, os.environ) for i in given) if e])
+    if opts.privileged:  # helper "flags": Podman's exec --privileged
+        from supervisor.security.caps import is_root_user, own_bounding, process_caps
+
+        every = own_bounding()
+        root = is_root_user(opts.user or "") if opts.user is not None else (
+            int((process.get("user") or {}).get("uid", 0)) == 0)
+        process["capabilities"] = process_caps(every, [], root, every).to_oci()
     if opts.workdir is not None:
         if not opts.workdir.startswith("/"):
             raise UsageError(f"the working directory {opts.workdir!r} must be an absolute path")
@@ -57,7 +77,20 @@ def exec_process(
     return process
 
 
-def exec_in(engine: Engine, ref: str, opts: ExecOptions) -> int:
+def _env_file_items(paths: list[str]) -> list[str]:
+    """helper "flags": exec --env-file, read as run reads its files."""
+    out = []
+    for path in paths:
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()
+        except OSError as exc:
+            raise UsageError(f"cannot read --env-file {path!r}: {exc.strerror}") from None
+        out += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return out
+
+
+def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
     """Run the command in the container; its exit code (125/126/127 when it cannot run)."""
     if not opts.command:
         raise UsageError("exec needs a command to run")
@@ -68,16 +101,28 @@ def exec_in(engine: Engine, ref: str, opts: ExecOptions) -> int:
         base = json.load(f)["process"]
     process = exec_process(engine, row, base, opts)
     rundir = engine.paths.container_rundir(row.id)
-    tag = os.urandom(6).hex()
+    tag = os.urandom(32).hex()  # terminals: the exec session's id, as Podman's (64 hex)
     proc_file = os.path.join(rundir, f"exec-{tag}.json")
     log_file = os.path.join(rundir, f"exec-{tag}.log")
     fd = os.open(proc_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(process, f)
     runtime = engine.runtime_argv(row)
+    if opts.tty:  # terminals: the pty's master is ours (supervisor/terminal/execpty.py)
+        argv = [*runtime[:1], f"--log={log_file}", "--log-format=json", *runtime[1:], "exec",
+                "--process", proc_file, "--detach", f"--console-socket=exec-{tag}.sock",
+                f"--pid-file=exec-{tag}.pid",
+                *([f"--preserve-fds={opts.preserve_fds}"] if opts.preserve_fds else []),
+                row.id]  # fmt: skip
+        return _exec_tty(rundir, tag, argv, opts)
     argv = [*runtime[:1], f"--log={log_file}", "--log-format=json", *runtime[1:], "exec",
-            "--process", proc_file, *(["--detach"] if opts.detach else []), row.id]  # fmt: skip
+            "--process", proc_file, *(["--detach"] if opts.detach else []),
+            *([f"--preserve-fds={opts.preserve_fds}"] if opts.preserve_fds else []),
+            row.id]  # fmt: skip
     quiet = subprocess.DEVNULL if opts.detach else None
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    event(engine, row, "exec")
     try:
         res = subprocess.run(
             argv,
@@ -85,6 +130,7 @@ def exec_in(engine: Engine, ref: str, opts: ExecOptions) -> int:
             stdout=quiet,
             stderr=quiet,
             check=False,
+            pass_fds=range(3, 3 + opts.preserve_fds),  # helper "flags"
         )
         failure = _runtime_failure(log_file)
     finally:
@@ -97,8 +143,53 @@ def exec_in(engine: Engine, ref: str, opts: ExecOptions) -> int:
         err = exit_error(failure)
         if not opts.detach:
             return err.exit_code  # the runtime printed its one line on stderr already
-        raise err
+        raise RuntimeFailed(str(err))  # terminals: exec -d's start failures are 125, as Podman's
+    if not opts.detach:  # events (issue 14): the CLI waited for it (a detached one: no event)
+        event(engine, row, "exec_died", exit_code=res.returncode)
+    if opts.announce is not None and opts.detach:  # terminals: the session id, as Podman's
+        opts.announce(tag)
     return res.returncode
+
+
+def _exec_tty(rundir: str, tag: str, argv: list[str], opts: ExecOptions) -> int:
+    """terminals: exec -t through a console socket; the exit code (0 when detached)."""
+    from supervisor.terminal import execpty
+
+    files = [os.path.join(rundir, f"exec-{tag}.{ext}") for ext in ("json", "log", "sock", "pid")]
+    pid = -1
+    try:
+        listener = execpty.listen_console(rundir, f"exec-{tag}.sock")
+        with listener:
+            if not opts.detach:
+                execpty.become_subreaper()
+            subprocess.run(argv, cwd=rundir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False,
+                           pass_fds=range(3, 3 + opts.preserve_fds))  # fmt: skip
+            master = execpty.receive_master(listener)
+        failure = _runtime_failure(files[1])
+        with contextlib.suppress(OSError, ValueError), open(files[3]) as f:
+            pid = int(f.read().strip())
+    finally:
+        for path in files:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+    if failure or master < 0 or pid <= 0:
+        if master >= 0:
+            os.close(master)
+        from supervisor.monitor import exit_error
+
+        err = exit_error(failure or "the OCI runtime sent no terminal for the exec")
+        raise RuntimeFailed(str(err)) if opts.detach else err
+    if opts.detach:
+        execpty.hand_off(master)
+        if opts.announce is not None:
+            opts.announce(tag)
+        return 0
+    stdin_fd = 0 if opts.interactive else None
+    code = execpty.pump(master, pid, stdin_fd, opts.detach_keys)
+    if code is None:
+        raise execpty.ExecDetached()
+    return code
 
 
 def _runtime_failure(log_file: str) -> str:
@@ -116,7 +207,7 @@ def _runtime_failure(log_file: str) -> str:
     return ""
 
 
-def healthcheck_run(engine: Engine, ref: str) -> tuple[int, str]:
+def healthcheck_run(engine: Context, ref: str) -> tuple[int, str]:
     """Ask the container's monitor to run its check now: (the check's exit code, the status
     after it). The monitor keeps the status, so the periodic checks see this one too."""
     row = engine.settled(ref)

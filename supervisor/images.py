@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, cast
 
 from supervisor.blobs import BlobStore, parse_digest
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, UsageError
+from supervisor.imageref import resolve as resolve  # performance: re-exported, lookups are light
 from supervisor.layers import compression_of, sniff_compression, unpack_layer, write_tar
 from supervisor.manifests import (
     CONFIG_LIMIT,
@@ -44,34 +45,7 @@ from supervisor.store import FileLock, ImageRow, ImagesLock, LayerBlob, Store
 from supervisor.timefmt import now_rfc3339
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_HEX = set("0123456789abcdef")
 _CHUNK = 1 << 20
-
-
-def resolve(store: Store, ref: str) -> ImageRow:
-    """By name (full or short), id or unique id prefix."""
-    images = store.list_images()
-    bare = ref.removeprefix("sha256:")
-    for img in images:
-        if img.id == bare:
-            return img
-    try:
-        full = normalize_name(ref)
-    except UsageError:
-        full = ""
-    for img in images:
-        if full in img.names:
-            return img
-    short = [img for img in images if any(_short_match(ref, n) for n in img.names)]
-    if len(short) == 1:
-        return short[0]
-    if len(short) > 1:
-        raise UsageError(f"short name {ref!r} matches several images; give the full name")
-    if len(bare) >= 3 and set(bare) <= _HEX:
-        hits = [img for img in images if img.id.startswith(bare)]
-        if len(hits) == 1:
-            return hits[0]
-    raise NotFoundError("image", ref)
 
 
 class WrongPlatform(NotFoundError):
@@ -148,9 +122,16 @@ def _apply_changes(config: dict[str, object], changes: list[str]) -> None:
         elif verb == "LABEL":
             key, _, val = arg.partition("=")
             config.setdefault("Labels", {})[key] = val.strip('"')  # type: ignore[index]
+        elif verb == "VOLUME":  # volumes (issue 14)
+            try:
+                paths = json.loads(arg) if arg.startswith("[") else arg.split()
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"bad --change {change!r}: {exc.msg}") from exc
+            config.setdefault("Volumes", {}).update({p: {} for p in paths})  # type: ignore[attr-defined]
         else:
             raise UsageError(
-                f"--change {verb} is not supported (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL)"
+                f"--change {verb} is not supported (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL,"
+                " VOLUME)"
             )
 
 
@@ -447,27 +428,42 @@ def layer_dirs(paths: Paths, img: ImageRow) -> list[str]:
     return [paths.layer_dir(d) for d in reversed(img.layers)]
 
 
-def remove_image(store: Store, ref: str, force: bool = False) -> list[str]:
-    """Untag a name, or delete the image when it has no name left. Returns what was done."""
+def remove_image(store: Store, ref: str, force: bool = False, all: bool = False) -> list[str]:
+    """Untag a name, or delete the image when it has no name left. Returns what was done.
+
+    Podman's rules and words (libimage): a name of several is only untagged; the image itself
+    goes only by its last name, by id with -f (or -a), and never while a container uses it."""
     with ImagesLock(store.paths):
         img = resolve(store, ref)
-        matched = [n for n in img.names if n == _normalized(ref) or _short_match(ref, n)]
-        if matched and len(img.names) > 1:
+        matched = named_by(img, ref)
+        if matched and len(img.names) > 1 and not all:
             store.set_image_names(img.id, [n for n in img.names if n != matched[0]])
             return [f"Untagged: {matched[0]}"]
-        if len(img.names) > 1 and not force:
-            raise ConflictError(
-                f"image {ref!r} is referenced by several names ({', '.join(img.names)});"
-                " remove them by name or use -f"
+        if len(img.names) > 1 and not force and not all:
+            by = "digest" if ref.startswith("sha256:") else "ID"
+            raise UsageError(
+                f'unable to delete image "{img.id}" by {by} with more than one tag'
+                f" ([{' '.join(img.names)}]): please force removal"
             )
-        users = store.containers_using_image(img.id)
+        users = store.containers_using_image_ids(img.id)
         if users:
             raise ConflictError(
-                f"image {ref!r} is in use by container(s) {', '.join(users)};"
-                " remove them first or use -f"
+                f"image used by {users[0]}: image is in use by a container: consider listing"
+                " external containers and force-removing image"
             )
         _delete_locked(store, img)
     return [*(f"Untagged: {n}" for n in img.names), f"Deleted: {img.id}"]
+
+
+def named_by(img: ImageRow, ref: str) -> list[str]:
+    """The image's names `ref` spells (empty when `ref` is its id)."""
+    return [n for n in img.names if n == _normalized(ref) or _short_match(ref, n)]
+
+
+def deletes(img: ImageRow, ref: str, all: bool = False) -> bool:
+    """Whether `rmi REF` removes the image itself (not just one of its names): then `-f`
+    removes the containers using it first, as Podman does."""
+    return all or len(img.names) <= 1 or not named_by(img, ref)
 
 
 def _delete_locked(store: Store, img: ImageRow) -> None:
@@ -590,8 +586,14 @@ def disk_usage(store: Store) -> list[Usage]:
             sum(ctr_sizes.values()),
             sum(s for cid, s in ctr_sizes.items() if cid not in running),
         ),
-        Usage("Local Volumes", 0, 0, 0, 0),
+        Usage("Local Volumes", *_volume_usage(store)),  # volumes (issue 14)
     ]
+
+
+def _volume_usage(store: Store) -> tuple[int, int, int, int]:  # volumes (issue 14)
+    from supervisor.volumes.local import usage
+
+    return usage(store)
 
 
 def _tree_size(top: str) -> int:

@@ -6,6 +6,8 @@ for it; packaging/install.sh runs the same command.
   at boot it starts the containers whose restart policy is `always` or `unless-stopped`;
 - the Quadlet generators, system and user (/usr/lib/systemd/*-generators/);
 - /etc/systemd/journald.conf.d/50-scopebox.conf: no journald rate limit on container output;
+- /etc/systemd/system/scopebox-kube@.service (not enabled): plays the Kubernetes YAML file its
+  instance names (`systemd-escape PATH`), `kube down` when stopped;
 - with --launcher PATH, the `scopebox` command at PATH (see LAUNCHER).
 
 Idempotent. With --destdir DIR it writes below DIR and leaves the running systemd alone (for
@@ -29,6 +31,9 @@ RESTART_UNIT = "scopebox-restart.service"
 UNIT_FILE = f"etc/systemd/system/{RESTART_UNIT}"
 WANTS_LINK = f"etc/systemd/system/default.target.wants/{RESTART_UNIT}"
 JOURNALD_DROPIN = "etc/systemd/journald.conf.d/50-scopebox.conf"
+# kube (issue 15): the template that plays a Kubernetes YAML file (not enabled)
+KUBE_UNIT = "scopebox-kube@.service"
+KUBE_FILE = f"etc/systemd/system/{KUBE_UNIT}"
 GENERATORS = (
     "usr/lib/systemd/system-generators/scopebox-quadlet-generator",
     "usr/lib/systemd/user-generators/scopebox-quadlet-user-generator",
@@ -78,6 +83,10 @@ def render_restart_unit(scopebox: str) -> str:
     return render(f"{RESTART_UNIT}.in", {"SCOPEBOX": quote_word(scopebox)})
 
 
+def render_kube_unit(scopebox: str) -> str:  # kube (issue 15)
+    return render(f"{KUBE_UNIT}.in", {"SCOPEBOX": quote_word(scopebox)})
+
+
 def render_launcher(python: str = "", root: str = PACKAGE_ROOT) -> str:
     python = python or sys.executable
     if not os.path.isabs(python) or any(c.isspace() for c in python):
@@ -117,6 +126,7 @@ def install(destdir: str, scopebox: str, launcher: str | None) -> None:
         link(under(WANTS_LINK), f"/{UNIT_FILE}")  # what `systemctl enable` makes of WantedBy=
     for generator in GENERATORS:
         write(under(generator), render_generator(scopebox), 0o755)
+    write(under(KUBE_FILE), render_kube_unit(scopebox), 0o644)  # kube (issue 15)
 
 
 def reload_systemd() -> None:

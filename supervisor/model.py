@@ -22,9 +22,13 @@ from typing import Any, NewType
 
 from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
+from supervisor.network.request import NetConfig  # networking (issue 13)
 from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
 from supervisor.resources import ResourceOptions
+from supervisor.runflags import RunFlagFacts, RunFlags  # helper "runflags"
+from supervisor.security.config import SecurityConfig, SecurityFacts
 from supervisor.spec import Mount, NetworkMode, Ulimit
+from supervisor.volumes.mounts import VolumeMount  # volumes (issue 14)
 
 SCHEMA = 2
 DEFAULT_STOP_TIMEOUT = 10
@@ -88,6 +92,9 @@ class HostFacts:
     existing: frozenset[str] = frozenset()  # bind sources that exist
     directories: frozenset[str] = frozenset()  # --rootfs candidates that are directories
     caller_cgroup: str = ""  # --cgroups=split: our own cgroup ("" if we have none)
+    runflags: RunFlagFacts = field(default_factory=RunFlagFacts)  # helper "runflags"
+    security: SecurityFacts = field(default_factory=SecurityFacts)  # supervisor/security
+    default_network: str = "none"  # networking: containers.conf netns (bridge as root)
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,11 @@ class ContainerConfig:
     restart: RestartPolicy = RestartPolicy()
     sdnotify: SdNotify = SdNotify.CONTAINER
     healthcheck: Healthcheck | None = None
+    runflags: RunFlags = field(default_factory=RunFlags)  # helper "runflags"
+    security: SecurityConfig = field(default_factory=SecurityConfig)  # supervisor/security
+    volumes: tuple[VolumeMount, ...] = ()  # volumes (issue 14): named and anonymous
+    net: NetConfig = field(default_factory=NetConfig)  # networking (issue 13)
+    requires: tuple[str, ...] = ()  # helper "flags": --requires, as ids (supervisor/depends.py)
 
     @property
     def auto_remove(self) -> bool:
@@ -177,18 +189,30 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     from supervisor.signals import parse_signal
 
     log = _log_config(opts, host)
-    network = _choice(NetworkMode, opts.network, f"network mode {opts.network!r} is not"
+    # networking (issue 13)
+    from supervisor.network.request import build
+
+    net = build(opts.network, opts.net, host.default_network)
+    network = _choice(NetworkMode, net.mode, f"network mode {net.mode!r} is not"
                       f" supported yet (use {', '.join(NETWORK_MODES)})")
     stop_signal = parse_signal(opts.stop_signal or "SIGTERM")
     if opts.stop_timeout is not None and opts.stop_timeout < 0:
         raise UsageError("--stop-timeout must not be negative")
     ulimits = tuple(spec.parse_ulimit(u) for u in opts.ulimits)
     spec.check_ulimits(ulimits)
-    mounts = [spec.parse_mount_volume(v) for v in opts.volumes]
+    # volumes (issue 14): -v and --mount give binds, tmpfs, devpts and volumes
+    from supervisor.volumes import mounts as vm
+
+    mounts, volumes = vm.split([vm.parse_volume(v) for v in opts.volumes]
+                               + [vm.parse_mount(m) for m in opts.mounts])
     for m in mounts:
-        if m.source not in host.existing:
+        if m.type == "bind" and m.source not in host.existing:
             raise UsageError(f"bind mount source {m.source!r} does not exist")
     mounts += [spec.parse_tmpfs(t) for t in opts.tmpfs]
+    vm.check_unique([m.destination for m in mounts] + [v.destination for v in volumes])
+    for ref in opts.volumes_from:
+        vm.parse_volumes_from(ref)
+    # end volumes
     env = _env_files(opts.env_files, host) + [
         e for e in (expand_env(i, host.environ) for i in opts.env) if e
     ]
@@ -207,6 +231,11 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     sdnotify = _choice(SdNotify, opts.sdnotify, f"invalid --sdnotify {opts.sdnotify!r}"
                        f" (use {', '.join(m.value for m in SdNotify)})")
     manager, parent = _cgroup_placement(opts, cgroups, host)
+    # helper "runflags"
+    from supervisor import runflags
+
+    flags = runflags.validate(opts.runflags, host.runflags, network is NetworkMode.HOST)
+    security = _security(opts, host)
     return ContainerConfig(
         options=replace(opts, creds=None),  # registry credentials are for the pull only
         runtime=host.runtime_path,
@@ -223,6 +252,27 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         resources=resources,
         restart=policy,
         sdnotify=sdnotify,
+        runflags=flags,
+        security=security,
+        volumes=tuple(volumes),  # volumes (issue 14)
+        net=net,
+    )
+
+
+def _security(opts: CreateOptions, host: HostFacts) -> SecurityConfig:
+    """The security flags (supervisor/security), checked against the host's facts."""
+    from supervisor.security import config
+
+    return config.validate(
+        cap_add=opts.cap_add,
+        cap_drop=opts.cap_drop,
+        privileged=opts.privileged,
+        devices=opts.devices,
+        device_cgroup_rules=opts.device_cgroup_rules,
+        security_opt=opts.security_opt,
+        default_caps=opts.default_capabilities,
+        seccomp_profile=opts.seccomp_profile,
+        facts=host.security,
     )
 
 
@@ -235,6 +285,13 @@ def with_image(config: ContainerConfig, image_config: Mapping[str, Any]) -> Cont
         # READY=1 would never come: the unit would time out instead.
         raise UsageError("--sdnotify=healthy needs a healthcheck (--health-cmd or the"
                          " image's HEALTHCHECK)")
+    # volumes (issue 14): the image's VOLUMEs not covered by a mount become anonymous volumes
+    from supervisor.volumes.mounts import image_volumes
+
+    taken = {m.destination for m in config.mounts} | {v.destination for v in config.volumes}
+    anonymous = image_volumes(image_config.get("Volumes"), taken)
+    config = replace(config, volumes=config.volumes + tuple(anonymous))
+    # end volumes
     return replace(config, healthcheck=_healthcheck(hc))
 
 

@@ -138,8 +138,10 @@ def monitor_options(
     # --health-on-failure), and the engine's mark that a user stopped it.
     opts.stop_signal = int(cfg.stop_signal)
     opts.stop_timeout = int(cfg.stop_timeout)
+    opts.run_timeout = int(cfg.runflags.timeout)  # helper "runflags": run --timeout
     opts.stopped_file = stopped_file(paths, row.id)
     opts.stdin = bool(cfg.options.interactive)
+    opts.terminal = bool(cfg.options.tty)  # terminals: the monitor owns the pty
     if cfg.healthcheck is not None:
         _health_options(opts, paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.

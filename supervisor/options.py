@@ -5,11 +5,46 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from supervisor.health import HealthFlags
+from supervisor.network.request import NetFlags  # networking (issue 13)
 from supervisor.resources import ResourceOptions
 
 LOG_DRIVERS = ("journald", "k8s-file", "none")
-NETWORK_MODES = ("none", "host")
+NETWORK_MODES = ("bridge", "none", "host", "NAME[,NAME...]", "container:ID", "ns:PATH")
 PULL_POLICIES = ("missing", "always", "newer", "never")
+
+
+# --- run/create process and namespace flags (helper "runflags"; validated in
+# supervisor/runflags.py) ---
+@dataclass(frozen=True)
+class RunFlagOptions:
+    init: bool = False
+    init_path: str | None = None
+    sysctls: list[str] = field(default_factory=list)
+    pid: str | None = None
+    ipc: str | None = None
+    uts: str | None = None
+    cgroupns: str | None = None
+    shm_size: str | None = None
+    group_add: list[str] = field(default_factory=list)
+    oom_score_adj: int | None = None
+    oom_kill_disable: bool = False
+    annotations: list[str] = field(default_factory=list)
+    env_host: bool = False
+    tz: str | None = None
+    timeout: int = 0
+    rmi: bool = False
+    default_sysctls: list[str] = field(default_factory=list)  # containers.conf's
+
+
+# --- end runflags ---
+
+
+# helper "flags": /etc/passwd and /etc/group entries (supervisor/passwd.py)
+@dataclass(frozen=True)
+class UserFlags:
+    passwd: bool = True  # run --passwd (Podman's default: true)
+    passwd_entry: str = ""  # --passwd-entry TEMPLATE
+    hostusers: tuple[str, ...] = ()  # --hostuser NAME|UID
 
 
 @dataclass(frozen=True)
@@ -28,6 +63,7 @@ class CreateOptions:
     read_only: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     interactive: bool = False
+    tty: bool = False  # terminals: -t (the monitor owns the pty; supervisor/terminal)
     log_driver: str | None = None
     log_opts: dict[str, str] = field(default_factory=dict)
     stop_signal: str | None = None
@@ -48,3 +84,25 @@ class CreateOptions:
     tls_verify: bool | None = None
     authfile: str | None = None
     creds: str | None = None
+    runflags: RunFlagOptions = field(default_factory=RunFlagOptions)  # helper "runflags"
+    # security (supervisor/security): --cap-add/--cap-drop/--privileged/--device/
+    # --device-cgroup-rule/--security-opt, and containers.conf's defaults (api.with_defaults)
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    devices: list[str] = field(default_factory=list)
+    device_cgroup_rules: list[str] = field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)
+    default_capabilities: list[str] | None = None
+    seccomp_profile: str | None = None
+    # volumes (issue 14)
+    mounts: list[str] = field(default_factory=list)  # --mount
+    volumes_from: list[str] = field(default_factory=list)  # --volumes-from CTR[:ro|rw]
+    # end volumes
+    # fidelity: the command line that made it (inspect's Config.CreateCommand)
+    create_command: list[str] = field(default_factory=list)
+    # networking (issue 13): -p, -P, --expose, --ip, --dns, --add-host, ... (network above;
+    # "" there means the default mode: containers.conf netns, else bridge as root)
+    net: NetFlags = field(default_factory=NetFlags)
+    users: UserFlags = field(default_factory=UserFlags)  # helper "flags": --passwd, --hostuser
+    requires: list[str] = field(default_factory=list)  # helper "flags": --requires CTR,...

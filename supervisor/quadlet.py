@@ -8,9 +8,11 @@ Differences from Podman's Quadlet, on purpose:
   so that no value can change the unit's meaning. `[Unit]`, `[Service]`, `[Install]` and other
   sections are the admin's own unit syntax and pass through unchanged.
 - Errors name the file and line (`web.container:7: ...`); a file with an error produces no unit.
-- `.volume`, `.network`, `.pod` and `.kube` files are reported as unsupported: scopebox has no
-  named volumes, bridge networks or pods yet. Keys scopebox cannot honour are refused, never
-  dropped.
+- `.kube` files become `NAME.service` oneshots running `kube play --replace` / `kube down`;
+  `.pod` files and `Pod=` are in the pods block below. Keys scopebox cannot honour are
+  refused, never dropped. `.volume` files become `NAME-volume.service` oneshots running
+  `scopebox volume create --ignore`, `.network` files `NAME-network.service` oneshots running
+  `scopebox network create --ignore` (Podman's Quadlet does the same).
 
 Standard library and `units.unitfile` only: the systemd generator runs this module under
 `python3 -I -S` at boot and on every `daemon-reload` (see `generator_main`).
@@ -26,7 +28,7 @@ from units.unitfile import Section, Specified, UnitFile, UnitSyntaxError
 
 TYPE_CHECKING = False  # not typing's (nor dataclasses): the generator runs at boot
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
     from typing import Any
 
 SYSTEM_DIRS = (
@@ -36,12 +38,7 @@ SYSTEM_DIRS = (
 )
 DIRS_ENV = "SCOPEBOX_QUADLET_UNIT_DIRS"  # colon-separated; replaces the defaults (tests)
 EXTENSIONS = (".container", ".volume", ".network", ".pod", ".kube")
-UNSUPPORTED_KINDS = {
-    ".volume": "scopebox has no named volumes yet",
-    ".network": "scopebox has no networks but none and host yet",
-    ".pod": "scopebox has no pods",
-    ".kube": "scopebox does not run Kubernetes YAML",
-}
+UNSUPPORTED_KINDS: dict[str, str] = {}  # every kind of EXTENSIONS is converted now
 CIDFILE = "%t/%N.cid"
 VOLATILE_TMP = "/tmp:rw,size=512M,mode=1777"
 
@@ -64,23 +61,27 @@ RAW_FLAGS = {
     "HealthOnFailure": "--health-on-failure",
 }
 MULTI_FLAGS = {"Tmpfs": "--tmpfs", "Ulimit": "--ulimit", "LogOpt": "--log-opt"}
+# networking (issue 13): Quadlet's network keys, one flag per value
+MULTI_FLAGS |= {"PublishPort": "--publish", "ExposeHostPort": "--expose", "DNS": "--dns",
+                "DNSSearch": "--dns-search", "DNSOption": "--dns-option",
+                "AddHost": "--add-host", "NetworkAlias": "--network-alias"}
+RAW_FLAGS |= {"IP": "--ip"}
+RAW_FLAGS |= {"IP6": "--ip6"}  # net6
 HANDLED = {"Image", "Rootfs", "Exec", "Environment", "EnvironmentFile", "Volume", "Network"}
 HANDLED |= {"User", "Group", "Label", "Notify", "ReadOnly", "VolatileTmp", "PodmanArgs"}
 HANDLED |= {"ScopeboxArgs", "PublishPort"}
+# security (supervisor/security)
+HANDLED |= {"AddCapability", "DropCapability", "AddDevice", "Mask", "Unmask", "NoNewPrivileges"}
+HANDLED |= {"SeccompProfile", "SecurityLabelDisable"}
+HANDLED |= {"ScopeboxArgs", "PublishPort", "Mount"}  # Mount: volumes (issue 14)
+HANDLED |= {"Pod"}  # pods (helper podsx)
 SUPPORTED = HANDLED | set(RAW_FLAGS) | set(MULTI_FLAGS)
 # Quadlet keys scopebox cannot honour (yet): refused with the reason, never silently dropped.
 NOT_SUPPORTED = {
-    "AddCapability": "capabilities are not configurable yet",
-    "DropCapability": "capabilities are not configurable yet",
-    "AddDevice": "devices are not supported",
     "Annotation": "annotations are not supported",
     "AutoUpdate": "auto-update is not supported",
     "ContainersConfModule": "containers.conf is not read",
-    "DNS": "DNS options are not supported",
-    "DNSOption": "DNS options are not supported",
-    "DNSSearch": "DNS options are not supported",
     "EnvironmentHost": "--env-host is not supported",
-    "ExposeHostPort": "ports are not supported",
     "GIDMap": "user namespaces are not supported",
     "UIDMap": "user namespaces are not supported",
     "SubGIDMap": "user namespaces are not supported",
@@ -96,19 +97,10 @@ NOT_SUPPORTED = {
     "HealthStartupRetries": "startup healthchecks are not supported",
     "HealthStartupSuccess": "startup healthchecks are not supported",
     "HealthStartupTimeout": "startup healthchecks are not supported",
-    "IP": "networks are not supported",
-    "IP6": "networks are not supported",
-    "Mask": "masked paths are not configurable",
-    "Unmask": "masked paths are not configurable",
-    "Mount": "--mount is not supported (use Volume= or Tmpfs=)",
-    "NoNewPrivileges": "security options are not supported",
-    "SeccompProfile": "security options are not supported",
-    "SecurityLabelDisable": "SELinux labels are not supported",
     "SecurityLabelFileType": "SELinux labels are not supported",
     "SecurityLabelLevel": "SELinux labels are not supported",
     "SecurityLabelNested": "SELinux labels are not supported",
     "SecurityLabelType": "SELinux labels are not supported",
-    "Pod": "pods are not supported",
     "Pull": "pulling is not supported by run",
     "ReadOnlyTmpfs": "--read-only-tmpfs is not supported",
     "RunInit": "--init is not supported",
@@ -117,6 +109,24 @@ NOT_SUPPORTED = {
     "Sysctl": "sysctls are not supported",
     "Timezone": "--tz is not supported",
 }
+
+
+def _security_flags(r: _Reader) -> list[str]:
+    """AddCapability=, DropCapability= (space-separated), AddDevice=, NoNewPrivileges=,
+    SeccompProfile=, SecurityLabelDisable=, Mask=, Unmask= (supervisor/security)."""
+    flags: list[str] = []
+    for key, flag in (("AddCapability", "--cap-add"), ("DropCapability", "--cap-drop")):
+        flags += [f"{flag}={cap}" for e in r.all(key) for cap in e.value.split()]
+    flags += [f"--device={e.value}" for e in r.all("AddDevice")]
+    if r.boolean("NoNewPrivileges"):
+        flags.append("--security-opt=no-new-privileges")
+    if (e := r.last("SeccompProfile")) is not None:
+        flags.append(f"--security-opt=seccomp={e.value}")
+    if r.boolean("SecurityLabelDisable"):
+        flags.append("--security-opt=label=disable")
+    for key, opt in (("Mask", "mask"), ("Unmask", "unmask")):
+        flags += [f"--security-opt={opt}={e.value}" for e in r.all(key)]
+    return flags
 
 
 class Problem:
@@ -235,16 +245,8 @@ class _Reader:
 
 def convert_container(path: str, unit: UnitFile, binary: list[str]) -> Service:
     """One parsed `.container` file -> its service (raises QuadletError listing every problem)."""
-    sec = unit.section("Container")
-    name = os.path.basename(path)[: -len(".container")] + ".service"
-    if sec is None:
-        raise QuadletError([Problem(path, 0, "no [Container] section")])
-    r = _Reader(path, sec)
-    for e in sec.entries:
-        if e.key in NOT_SUPPORTED:
-            r.fail(e.line, f"{e.key}= is not supported by scopebox: {NOT_SUPPORTED[e.key]}")
-        elif e.key not in SUPPORTED:
-            r.fail(e.line, f"unknown key {e.key}= in [Container]")
+    r, base = _section_reader(path, unit, "Container", SUPPORTED, NOT_SUPPORTED)
+    name = base + ".service"
     service = UnitFile(comments=[f"Automatically generated by scopebox-quadlet from {path}"])
     service.ensure("Unit")
     for s in unit.sections:
@@ -334,6 +336,7 @@ def _run_flags(r: _Reader, unit_sec: Section, oneshot: bool) -> list[str]:
         flags += [f"{flag}={e.value}" for e in r.all(key)]
     if r.boolean("ReadOnly"):
         flags.append("--read-only")
+    flags += _security_flags(r)
     if r.boolean("VolatileTmp"):
         flags.append(f"--tmpfs={VOLATILE_TMP}")
     user, group = r.last("User"), r.last("Group")
@@ -344,11 +347,20 @@ def _run_flags(r: _Reader, unit_sec: Section, oneshot: bool) -> list[str]:
     flags += _env_files(r)
     flags += _volumes(r, unit_sec)
     for e in r.all("Network"):
-        if e.value.endswith(".network"):
-            r.fail(e.line, f"Network={e.value}: .network units are not supported")
+        # networking (issue 13): NAME.network units, as Volume=NAME.volume
+        source, colon, rest = e.value.partition(":")
+        if source.endswith(".network"):
+            net = network_unit_name(r, e, source)
+            if net:
+                service = source[: -len(".network")] + "-network.service"
+                unit_sec.add("Requires", service)
+                unit_sec.add("After", service)
+                flags.append(f"--network={net}{colon}{rest}")
+            continue
+        # end networking
         flags.append(f"--network={e.value}")
-    for e in r.all("PublishPort"):
-        r.fail(e.line, f"PublishPort={e.value}: scopebox does not publish ports yet")
+    flags += [f"--mount={e.value}" for e in r.all("Mount")]  # volumes (issue 14)
+    flags += container_pod_flags(r, unit_sec)  # pods (helper podsx)
     for key in ("PodmanArgs", "ScopeboxArgs"):
         for e in r.all(key):
             flags += r.words(e)
@@ -366,10 +378,25 @@ def _env_files(r: _Reader) -> list[str]:
 def _volumes(r: _Reader, unit_sec: Section) -> list[str]:
     out = []
     for e in r.all("Volume"):
-        source = e.value.split(":", 1)[0]
-        if ":" not in e.value or not source.startswith("/"):
-            r.fail(e.line, f"Volume={e.value}: only bind mounts (/host/path:/ctr/path) work")
+        source, _, rest = e.value.partition(":")
+        # volumes (issue 14): NAME.volume units, named and anonymous volumes
+        if source.endswith(".volume") and rest:
+            name = volume_unit_name(r, e, source)
+            if name:
+                service = source[: -len(".volume")] + "-volume.service"
+                unit_sec.add("Requires", service)
+                unit_sec.add("After", service)
+                out.append(f"--volume={name}:{rest}")
             continue
+        named = bool(rest) and not source.startswith("/") and _VOLUME_NAME.fullmatch(source)
+        if named or (source.startswith("/") and not rest):  # NAME:/d, or /d (anonymous)
+            out.append(f"--volume={e.value}")
+            continue
+        if not rest or not source.startswith("/"):
+            r.fail(e.line, f"Volume={e.value}: expected /host/path:/ctr/path,"
+                   " NAME:/ctr/path, NAME.volume:/ctr/path or /ctr/path")
+            continue
+        # end volumes
         # only paths systemd reads back as written: RequiresMountsFor= does no C unescaping
         plain = source.replace("%", "%%")
         if "\0" not in source and unitfile.quote_word(source, expand_dollar=False) == plain:
@@ -390,6 +417,353 @@ def _links(unit: UnitFile, service: str) -> list[str]:
     return links
 
 
+# kube (issue 15): `.kube` files -------------------------------------------------------------
+
+KUBE_KEYS = {"Yaml", "ConfigMap", "LogDriver", "Network", "PodmanArgs", "ScopeboxArgs"}
+KUBE_NOT_SUPPORTED = {
+    "GlobalArgs": "use [Service] Environment=SCOPEBOX_ROOT=... instead",
+    "ContainersConfModule": "containers.conf modules are not read",
+    "PublishPort": "publish ports with hostPort in the YAML",
+    "UserNS": "user namespaces are not supported yet",
+    "AutoUpdate": "auto-update is not supported",
+}
+
+
+def _kube_path(r: _Reader, e: unitfile.Entry, path: str) -> str:
+    """Yaml= and ConfigMap=: a path, relative ones to the .kube file's directory."""
+    value = e.value
+    if not value or "\n" in value or "\0" in value:
+        r.fail(e.line, f"{e.key}= needs a file path")
+    return value if os.path.isabs(value) else os.path.join(os.path.dirname(path), value)
+
+
+def convert_kube(path: str, unit: UnitFile, binary: list[str]) -> Service:
+    """One `NAME.kube` file -> `NAME.service`: a oneshot that stays active, running
+    `kube play --replace` of the YAML at start and `kube down` of it at stop."""
+    r, base = _section_reader(path, unit, "Kube", KUBE_KEYS, KUBE_NOT_SUPPORTED)
+    yaml_entry = r.last("Yaml")
+    if yaml_entry is None:
+        r.fail(0, "no Yaml= in [Kube]")
+        yaml = ""
+    else:
+        yaml = _kube_path(r, yaml_entry, path)
+    args = ["kube", "play", "--replace"]
+    args += [f"--configmap={_kube_path(r, e, path)}" for e in r.all("ConfigMap")]
+    for key, flag in (("Network", "--network"), ("LogDriver", "--log-driver")):
+        entry = r.last(key)
+        if entry is not None:
+            args.append(f"{flag}={entry.value}")
+    for key in ("PodmanArgs", "ScopeboxArgs"):
+        for e in r.all(key):
+            args += r.words(e)
+    if r.problems:
+        raise QuadletError(sorted(r.problems, key=lambda p: p.line))
+    service = UnitFile(comments=[f"Automatically generated by scopebox-quadlet from {path}"])
+    u = service.ensure("Unit")
+    for s in unit.sections:
+        copy_sec = service.ensure("X-Kube" if s.name == "Kube" else s.name)
+        copy_sec.entries += [unitfile.Entry(e.key, e.value) for e in s.entries]
+    try:
+        u.add("SourcePath", unitfile.plain_value(path))
+        u.add("RequiresMountsFor", "%t/scopebox")
+        svc = service.ensure("Service")
+        svc.add("Type", "oneshot")
+        svc.add("RemainAfterExit", "yes")
+        svc.add("SyslogIdentifier", "%N")
+        svc.add("ExecStart", unitfile.exec_value([*binary, *args, yaml]))
+        svc.add("ExecStop", unitfile.exec_value([*binary, "kube", "down", yaml]))
+    except UnitSyntaxError as exc:
+        raise QuadletError([Problem(path, exc.line, str(exc))]) from exc
+    unit_name = base + ".service"
+    return Service(unit_name, service, path, _links(unit, unit_name))
+
+
+# end kube
+
+
+# volumes (issue 14): `.volume` files ------------------------------------------------------
+
+_VOLUME_NAME_RE = "[a-zA-Z0-9][a-zA-Z0-9_.-]*"  # Podman's rule (supervisor.volumes.mounts)
+
+
+class _NameRule:
+    """A tiny fullmatch without importing `re` at boot for files that never need it."""
+
+    def fullmatch(self, name: str) -> bool:
+        import re
+
+        return re.fullmatch(_VOLUME_NAME_RE, name) is not None
+
+
+_VOLUME_NAME = _NameRule()
+VOLUME_KEYS = {"VolumeName", "Driver", "Label", "Device", "Type", "Options", "Copy", "User",
+               "Group", "PodmanArgs", "ScopeboxArgs"}
+VOLUME_NOT_SUPPORTED = {
+    "Image": "image volumes are not supported",
+    "GlobalArgs": "use [Service] Environment=SCOPEBOX_ROOT=... instead",
+    "ContainersConfModule": "containers.conf is not read",
+}
+
+
+def _made_name(path: str, kind: str) -> str:
+    """The object a `.volume` or `.network` file makes (kind "Volume", "Network"): its
+    VolumeName= or NetworkName=, else systemd-<file's base>."""
+    default = "systemd-" + os.path.basename(path)[: -len(kind) - 1]
+    try:
+        with open(path, encoding="utf-8") as f:
+            sec = unitfile.parse(f.read()).section(kind)
+    except (OSError, UnicodeDecodeError, UnitSyntaxError):
+        return default
+    name = sec.last(kind + "Name") if sec is not None else None
+    return name or default
+
+
+def _volume_name_of(path: str) -> str:
+    return _made_name(path, "Volume")
+
+
+def volume_unit_name(r: _Reader, e: unitfile.Entry, source: str) -> str:
+    """`Volume=data.volume:/d` in a .container: the volume data.volume (beside it) makes."""
+    name = _volume_name_of(os.path.join(os.path.dirname(r.path), source))
+    if "/" in source or not _VOLUME_NAME.fullmatch(name):
+        r.fail(e.line, f"Volume={e.value}: invalid volume name {name!r}"
+               f" (names must match {_VOLUME_NAME_RE})")
+        return ""
+    return name
+
+
+def convert_volume(path: str, unit: UnitFile, binary: list[str]) -> Service:
+    """One `.volume` file -> `NAME-volume.service`, a oneshot running `volume create --ignore`."""
+    r, base, name = _object_file(path, unit, "Volume", VOLUME_KEYS, VOLUME_NOT_SUPPORTED,
+                                 _VOLUME_NAME.fullmatch)
+    args = ["volume", "create", "--ignore"]
+    driver = r.last("Driver")
+    if driver is not None and driver.value != "local":
+        r.fail(driver.line, f"Driver={driver.value}: only the local driver exists")
+    args += [f"--label={kv}" for kv in r.key_values("Label")]
+    for key, opt in (("Type", "type"), ("Device", "device"), ("Options", "o"),
+                     ("User", "uid"), ("Group", "gid")):
+        if (found := r.last(key)) is not None:
+            if key in ("User", "Group") and not found.value.isdigit():
+                r.fail(found.line, f"{key}={found.value}: a numeric id")
+            args.append(f"--opt={opt}={found.value}")
+    copy = r.boolean("Copy")
+    if copy is False:
+        args.append("--opt=nocopy")
+    return _oneshot(r, unit, path, "Volume", [*binary, *args, name], base)
+
+
+# end volumes
+
+
+# networking (issue 13): `.network` files ---------------------------------------------------
+
+_NETWORK_NAME_MAX = 200  # supervisor.network.ipam.NAME_MAX (its rule is the volumes' rule)
+NETWORK_KEYS = {"NetworkName", "Driver", "Subnet", "Gateway", "IPRange", "Internal",
+                "DisableDNS", "IPv6", "IPAMDriver", "Label", "Options", "PodmanArgs",
+                "ScopeboxArgs"}
+NETWORK_NOT_SUPPORTED = {
+    "GlobalArgs": "use [Service] Environment=SCOPEBOX_ROOT=... instead",
+    "ContainersConfModule": "containers.conf is not read",
+    "DNS": "a network's own DNS servers are not supported (use DNS= in the .container)",
+}
+
+
+def _network_name_ok(name: str) -> bool:
+    return _VOLUME_NAME.fullmatch(name) and len(name) <= _NETWORK_NAME_MAX
+
+
+def _network_name_of(path: str) -> str:
+    return _made_name(path, "Network")
+
+
+def network_unit_name(r: _Reader, e: unitfile.Entry, source: str) -> str:
+    """`Network=back.network` in a .container: the network back.network (beside it) makes."""
+    name = _network_name_of(os.path.join(os.path.dirname(r.path), source))
+    if "/" in source or not _network_name_ok(name):
+        r.fail(e.line, f"Network={e.value}: invalid network name {name!r}"
+               f" (names must match {_VOLUME_NAME_RE})")
+        return ""
+    return name
+
+
+def convert_network(path: str, unit: UnitFile, binary: list[str]) -> Service:
+    """One `.network` file -> `NAME-network.service`, a oneshot running `network create
+    --ignore` (Podman's Quadlet does the same)."""
+    r, base, name = _object_file(path, unit, "Network", NETWORK_KEYS, NETWORK_NOT_SUPPORTED,
+                                 _network_name_ok)
+    args = ["network", "create", "--ignore"]
+    driver = r.last("Driver")
+    if driver is not None and driver.value != "bridge":
+        r.fail(driver.line, f"Driver={driver.value}: only the bridge driver exists")
+    ipam_driver = r.last("IPAMDriver")
+    if ipam_driver is not None and ipam_driver.value != "host-local":
+        r.fail(ipam_driver.line, f"IPAMDriver={ipam_driver.value}: only host-local exists")
+    for key, flag in (("Subnet", "--subnet"), ("Gateway", "--gateway"),
+                      ("IPRange", "--ip-range")):
+        args += [f"{flag}={e.value}" for e in r.all(key)]
+    for key, flag in (("Internal", "--internal"), ("DisableDNS", "--disable-dns"),
+                      ("IPv6", "--ipv6")):
+        if r.boolean(key):
+            args.append(flag)
+    args += [f"--label={kv}" for kv in r.key_values("Label")]
+    for e in r.all("Options"):
+        if "=" not in e.value:
+            r.fail(e.line, f"Options={e.value}: expected KEY=VALUE (mtu=N, isolate=B)")
+        args.append(f"--opt={e.value}")
+    return _oneshot(r, unit, path, "Network", [*binary, *args, name], base)
+
+
+# end networking
+
+
+# pods (helper podsx): `.pod` files and `Pod=` in a `.container` (Podman's Quadlet,
+# podman-systemd.unit(5) [Pod]). `web.pod` becomes `web-pod.service`, which makes a fresh pod
+# at each start (`pod create --infra-conmon-pidfile %t/%N.pid --pod-id-file %t/%N.pod-id
+# --exit-policy=stop --replace`), follows its infra's monitor (`Type=forking`, `PIDFile=`) and
+# removes the pod at stop. A `.container` with `Pod=web.pod` runs with
+# `--pod-id-file=%t/web-pod.pod-id`, `BindsTo=` and `After=` the pod's service, and the pod's
+# service `Wants=` and is `Before=` its containers (see docs/PODS.md).
+
+POD_KEYS = {"PodName", "Network", "PublishPort", "AddHost", "DNS", "PodmanArgs",
+            "ScopeboxArgs"}
+POD_NOT_SUPPORTED = {
+    "ContainersConfModule": "containers.conf is not read",
+    "GlobalArgs": "use [Service] Environment=SCOPEBOX_ROOT=... instead",
+    "DNSOption": "pod create has no --dns-option here (give DNSOption= in the .container)",
+    "DNSSearch": "pod create has no --dns-search here (give DNSSearch= in the .container)",
+    "IP": "a pod's static address is not supported",
+    "IP6": "a pod's static address is not supported",
+    "NetworkAlias": "a pod's network aliases are not supported",
+    "ServiceName": "the service is always NAME-pod.service",
+    "Volume": "pod-level volumes are not supported (give Volume= in each .container)",
+    "GIDMap": "user namespaces are not supported",
+    "UIDMap": "user namespaces are not supported",
+    "SubGIDMap": "user namespaces are not supported",
+    "SubUIDMap": "user namespaces are not supported",
+    "UserNS": "user namespaces are not supported",
+}
+POD_ID_FILE = "%t/%N.pod-id"
+PID_FILE = "%t/%N.pid"
+
+
+def pod_service_of(source: str) -> str:
+    """`web.pod` -> `web-pod` (the unit's name without .service)."""
+    return source[: -len(".pod")] + "-pod"
+
+
+def _pod_name_ok(name: str) -> bool:
+    import re
+
+    return re.fullmatch(_VOLUME_NAME_RE, name) is not None and len(name) <= 253
+
+
+def convert_pod(path: str, unit: UnitFile, binary: list[str]) -> Service:
+    r, base, name = _object_file(path, unit, "Pod", POD_KEYS, POD_NOT_SUPPORTED,
+                                 _pod_name_ok)
+    service = UnitFile(comments=[f"Automatically generated by scopebox-quadlet from {path}"])
+    u = service.ensure("Unit")
+    for s in unit.sections:
+        copy = service.ensure("X-Pod" if s.name == "Pod" else s.name)
+        copy.entries += [unitfile.Entry(e.key, e.value) for e in s.entries]
+    own = unit.section("Service")
+    for e in own.entries if own else []:
+        if e.key in ("ExecStart", "Type", "PIDFile"):
+            r.fail(e.line, f"{e.key}= in [Service]: the pod's unit sets it")
+    args = _pod_create_flags(r, u)
+    if r.problems:
+        raise QuadletError(sorted(r.problems, key=lambda p: p.line))
+    id_file, pid_file = Specified(POD_ID_FILE), Specified(PID_FILE)
+    try:
+        u.add("SourcePath", unitfile.plain_value(path))
+        u.add("RequiresMountsFor", "%t/scopebox")
+        u.add("Wants", "network-online.target")
+        u.add("After", "network-online.target")
+        svc = service.ensure("Service")
+        svc.add("SyslogIdentifier", "%N")
+        svc.add("Environment", "PODMAN_SYSTEMD_UNIT=%n")
+        svc.add("Type", "forking")
+        if own is None or own.last("Restart") is None:
+            svc.add("Restart", "on-failure")
+        svc.add("PIDFile", pid_file)
+        svc.add("ExecStartPre", unitfile.exec_value(["/bin/rm", "-f", pid_file, id_file]))
+        create = [*binary, "pod", "create", Specified(f"--infra-conmon-pidfile={PID_FILE}"),
+                  Specified(f"--pod-id-file={POD_ID_FILE}"), "--exit-policy=stop", "--replace",
+                  f"--name={name}", *args]
+        svc.add("ExecStartPre", unitfile.exec_value(create))
+        svc.add("ExecStart", unitfile.exec_value(
+            [*binary, "pod", "start", Specified(f"--pod-id-file={POD_ID_FILE}")]))
+        svc.add("ExecStop", unitfile.exec_value(
+            [*binary, "pod", "stop", Specified(f"--pod-id-file={POD_ID_FILE}"), "--ignore",
+             "--time=10"]))
+        svc.add("ExecStopPost", unitfile.exec_value(
+            [*binary, "pod", "rm", Specified(f"--pod-id-file={POD_ID_FILE}"), "--ignore",
+             "--force"], "-"))
+    except UnitSyntaxError as exc:
+        raise QuadletError([Problem(path, exc.line, str(exc))]) from exc
+    unit_name = base + "-pod.service"
+    return Service(unit_name, service, path, _links(unit, unit_name))
+
+
+def _pod_create_flags(r: _Reader, unit_sec: Section) -> list[str]:
+    flags: list[str] = []
+    for e in r.all("Network"):
+        source, colon, rest = e.value.partition(":")
+        if source.endswith(".network"):  # NAME.network beside it, as in a .container
+            net = network_unit_name(r, e, source)
+            if net:
+                svc = source[: -len(".network")] + "-network.service"
+                unit_sec.add("Requires", svc)
+                unit_sec.add("After", svc)
+                flags.append(f"--network={net}{colon}{rest}")
+            continue
+        flags.append(f"--network={e.value}")
+    for key, flag in (("PublishPort", "--publish"), ("AddHost", "--add-host"),
+                      ("DNS", "--dns")):
+        flags += [f"{flag}={e.value}" for e in r.all(key)]
+    for key in ("PodmanArgs", "ScopeboxArgs"):
+        for e in r.all(key):
+            flags += r.words(e)
+    return flags
+
+
+def container_pod_flags(r: _Reader, unit_sec: Section) -> list[str]:
+    """`Pod=web.pod` in a `.container`: join the pod that web-pod.service made."""
+    e = r.last("Pod")
+    if e is None:
+        return []
+    if not e.value.endswith(".pod") or "/" in e.value or e.value == ".pod":
+        r.fail(e.line, f"Pod={e.value}: expected the name of a .pod file (web.pod)")
+        return []
+    for key in ("Network", "PublishPort", "ExposeHostPort", "IP", "IP6", "NetworkAlias"):
+        if (other := r.last(key)) is not None:
+            r.fail(other.line, f"{key}= cannot be set in a container joining a pod "
+                   "(the pod's .pod file sets the network)")
+    pod = pod_service_of(e.value)
+    unit_sec.add("BindsTo", f"{pod}.service")
+    unit_sec.add("After", f"{pod}.service")
+    return [Specified(f"--pod-id-file=%t/{pod}.pod-id")]
+
+
+def link_pod_members(services: Iterable[Service]) -> None:
+    """The pod's service `Wants=` and is `Before=` each container bound to it."""
+    made = list(services)
+    pods = {s.name: s for s in made if s.source.endswith(".pod")}
+    for s in made:
+        if not s.source.endswith(".container"):
+            continue
+        u = s.unit.section("Unit")
+        for target in u.values("BindsTo") if u else []:
+            pod = pods.get(target)
+            if pod is not None:
+                pu = pod.unit.ensure("Unit")
+                pu.add("Wants", s.name)
+                pu.add("Before", s.name)
+
+
+# end pods
+
+
 def convert_file(path: str, binary: list[str]) -> Service:
     ext = os.path.splitext(path)[1]
     if ext in UNSUPPORTED_KINDS:
@@ -404,6 +778,14 @@ def convert_file(path: str, binary: list[str]) -> Service:
         raise QuadletError([Problem(path, exc.line, str(exc))]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise QuadletError([Problem(path, 0, f"cannot read: {exc}")]) from exc
+    if ext == ".volume":  # volumes (issue 14)
+        return convert_volume(path, unit, binary)
+    if ext == ".network":  # networking (issue 13)
+        return convert_network(path, unit, binary)
+    if ext == ".kube":  # kube (issue 15)
+        return convert_kube(path, unit, binary)
+    if ext == ".pod":  # pods (helper podsx)
+        return convert_pod(path, unit, binary)
     return convert_container(path, unit, binary)
 
 
@@ -417,6 +799,7 @@ def convert_all(
         except QuadletError as exc:
             for p in exc.problems:
                 log(f"{p} (skipped)")
+    link_pod_members(services)  # pods (helper podsx)
     return services
 
 
@@ -519,3 +902,63 @@ def generator_main(argv: list[str]) -> int:
         log(f"cannot write units to {rest[0]}: {exc}")
         return 1
     return 0
+
+
+def _oneshot(r: _Reader, unit: UnitFile, path: str, kind: str, argv: list[str], base: str
+             ) -> Service:
+    """The service of a `.volume` or `.network` file: a oneshot that makes the object
+    (`argv` gets the file's PodmanArgs/ScopeboxArgs before its last word, the name)."""
+    for key in ("PodmanArgs", "ScopeboxArgs"):
+        for e in r.all(key):
+            argv[-1:-1] = r.words(e)
+    if r.problems:
+        raise QuadletError(sorted(r.problems, key=lambda p: p.line))
+    service = UnitFile(comments=[f"Automatically generated by scopebox-quadlet from {path}"])
+    u = service.ensure("Unit")
+    for s in unit.sections:
+        copy_sec = service.ensure(f"X-{kind}" if s.name == kind else s.name)
+        copy_sec.entries += [unitfile.Entry(e.key, e.value) for e in s.entries]
+    try:
+        u.add("SourcePath", unitfile.plain_value(path))
+        u.add("RequiresMountsFor", "%t/scopebox")
+        svc = service.ensure("Service")
+        svc.add("Type", "oneshot")
+        svc.add("RemainAfterExit", "yes")
+        svc.add("SyslogIdentifier", "%N")
+        svc.add("ExecStart", unitfile.exec_value(argv))
+    except UnitSyntaxError as exc:
+        raise QuadletError([Problem(path, exc.line, str(exc))]) from exc
+    unit_name = f"{base}-{kind.lower()}.service"
+    return Service(unit_name, service, path, _links(unit, unit_name))
+
+
+def _section_reader(path: str, unit: UnitFile, kind: str, keys: Iterable[str],
+                    not_supported: Mapping[str, str]) -> tuple[_Reader, str]:
+    """The [Kind] section of a `.kind` file, its keys checked (each problem recorded in the
+    reader, none raised but a missing section), and the file's base name."""
+    sec = unit.section(kind)
+    base = os.path.basename(path)[: -len(kind) - 1]
+    if sec is None:
+        raise QuadletError([Problem(path, 0, f"no [{kind}] section")])
+    r = _Reader(path, sec)
+    for e in sec.entries:
+        if e.key in not_supported:
+            r.fail(e.line, f"{e.key}= is not supported by scopebox: {not_supported[e.key]}")
+        elif e.key not in keys:
+            r.fail(e.line, f"unknown key {e.key}= in [{kind}]")
+    return r, base
+
+
+def _object_file(path: str, unit: UnitFile, kind: str, keys: Iterable[str],
+                 not_supported: Mapping[str, str], name_ok: Callable[[str], object]
+                 ) -> tuple[_Reader, str, str]:
+    """The [Volume], [Network] or [Pod] section of a `.volume`/`.network`/`.pod` file read:
+    its reader (keys checked), the file's base name, and the object's name (KindName=, else
+    systemd-<base>), checked by `name_ok`."""
+    r, base = _section_reader(path, unit, kind, keys, not_supported)
+    name_entry = r.last(kind + "Name")
+    name = name_entry.value if name_entry else "systemd-" + base
+    if not name_ok(name):
+        r.fail(name_entry.line if name_entry else 0,
+               f"invalid {kind.lower()} name {name!r} (names must match {_VOLUME_NAME_RE})")
+    return r, base, name

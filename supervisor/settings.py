@@ -31,7 +31,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     "--runtime": ("runtime", "SCOPEBOX_RUNTIME"),
     "--cgroup-manager": ("cgroup_manager", "SCOPEBOX_CGROUP_MANAGER"),
 }
-ENV_ONLY: dict[str, str] = {"log_driver": "SCOPEBOX_LOG_DRIVER"}  # containers.conf's log_driver
+ENV_ONLY: dict[str, str] = {"log_driver": "SCOPEBOX_LOG_DRIVER",  # containers.conf's log_driver
+                            "netns": "SCOPEBOX_NETNS"}  # networking: containers.conf's netns
 EVENTS_LOGGERS = ("file", "journald", "none")
 
 # containers.conf (Podman's precedence: the files < the environment < flags): (table, key) ->
@@ -44,6 +45,10 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("containers", "log_driver"): ("log_driver", str),
     ("containers", "pids_limit"): ("pids_limit", int),
     ("containers", "log_size_max"): ("log_size_max", int),
+    ("engine", "detach_keys"): ("detach_keys", str),  # terminals
+    # helper "runflags"
+    ("containers", "tz"): ("tz", str),
+    ("containers", "netns"): ("netns", str),  # networking: the default --network
 }
 # Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed.
 _KEYS = "|".join(key for _, key in CONF_KEYS)
@@ -60,15 +65,19 @@ class Settings(NamedTuple):
     cgroup_manager: str | None = None  # None: systemd when it runs here, else cgroupfs
     log_driver: str | None = None  # None: journald with systemd, else k8s-file
     debug: bool = False  # SCOPEBOX_DEBUG: unexpected errors show their traceback
-    events_logger: str | None = None  # accepted and checked; scopebox records no events yet
+    events_logger: str | None = None  # events: file, journald, none; None: journald if it runs
     stop_timeout: int | None = None  # create's default --stop-timeout (containers.conf)
     pids_limit: int | None = None  # create's default --pids-limit (containers.conf)
     log_size_max: int | None = None  # create's default --log-opt max-size; -1: unlimited
+    detach_keys: str | None = None  # terminals: attach's default --detach-keys
+    tz: str | None = None  # helper "runflags": create's default --tz
+    netns: str | None = None  # create's default --network (containers.conf); None: bridge as root
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = read_containers_conf(env)
+        values.update(read_storage_conf(env))  # fidelity
         for name, var in [*FLAGS.values(), *ENV_ONLY.items()]:
             if env.get(var):
                 values[name] = env[var]
@@ -131,12 +140,98 @@ def containers_conf_files(env: Mapping[str, str]) -> list[str]:
     if env.get("CONTAINERS_CONF"):
         return [env["CONTAINERS_CONF"]]
     files = ["/usr/share/containers/containers.conf", "/etc/containers/containers.conf"]
-    drop_ins = "/etc/containers/containers.conf.d"
+    files += _drop_ins("/etc/containers/containers.conf.d")
+    user = user_config_dir(env)
+    if user is not None:  # fidelity: as Podman, the user's files only when not root
+        files += [os.path.join(user, "containers.conf")]
+        files += _drop_ins(os.path.join(user, "containers.conf.d"))
+    return files
+
+
+def _drop_ins(directory: str) -> list[str]:
     try:
-        names = sorted(n for n in os.listdir(drop_ins) if n.endswith(".conf"))
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".conf"))
     except OSError:
         names = []
-    return files + [os.path.join(drop_ins, n) for n in names]
+    return [os.path.join(directory, n) for n in names]
+
+
+def user_config_dir(env: Mapping[str, str]) -> str | None:
+    """`$XDG_CONFIG_HOME/containers` (else `~/.config/containers`) for a user who is not root:
+    Podman reads the user's containers.conf and storage.conf only when rootless
+    (containers.conf(5), FILES)."""
+    if os.geteuid() == 0:
+        return None
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or "/", ".config")
+    return os.path.join(base, "containers")
+
+
+# fidelity: storage.conf ([storage] graphroot, runroot, driver), below containers.conf's
+# neighbours in precedence: the file < SCOPEBOX_ROOT/SCOPEBOX_RUNROOT < --root/--runroot.
+STORAGE_KEYS = {"graphroot": "root", "runroot": "runroot"}
+STORAGE_DRIVERS = ("overlay", "vfs")
+
+
+def storage_conf_file(env: Mapping[str, str]) -> str | None:
+    """CONTAINERS_STORAGE_CONF, else the user's (not root), else /etc's. Not the distribution's
+    /usr/share/containers/storage.conf: it restates Podman's own defaults (its graphroot is
+    Podman's store), where scopebox's defaults are its own (/var/lib/scopebox)."""
+    if env.get("CONTAINERS_STORAGE_CONF"):
+        return env["CONTAINERS_STORAGE_CONF"]
+    user = user_config_dir(env)
+    candidates = [os.path.join(user, "storage.conf")] if user else []
+    candidates += ["/etc/containers/storage.conf"]
+    return next((c for c in candidates if os.path.exists(c)), None)
+
+
+def read_storage_conf(env: Mapping[str, str]) -> dict[str, Any]:
+    path = storage_conf_file(env)
+    if path is None:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise UsageError(f"CONTAINERS_STORAGE_CONF: {path!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path!r}: {exc}") from None
+    if not re.search(r"^[ \t]*(graphroot|runroot|driver)[ \t]*=", text, re.MULTILINE):
+        return {}
+    import tomllib
+
+    try:
+        section = tomllib.loads(text).get("storage")
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    if not isinstance(section, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key, name in STORAGE_KEYS.items():
+        value = section.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.startswith("/"):
+            raise UsageError(f"{path}: [storage] {key} must be an absolute path, not {value!r}")
+        out[name] = value
+    _check_driver(path, section.get("driver"), env)
+    return out
+
+
+def _check_driver(path: str, driver: Any, env: Mapping[str, str]) -> None:
+    """The driver is the store's (SCOPEBOX_STORAGE_DRIVER chooses vfs): a storage.conf naming
+    another one is refused, not silently ignored."""
+    if driver in (None, ""):
+        return
+    if driver not in STORAGE_DRIVERS:
+        raise UsageError(
+            f"{path}: [storage] driver {driver!r} is not supported (overlay or vfs)"
+        )
+    in_use = env.get("SCOPEBOX_STORAGE_DRIVER") or "overlay"
+    if driver != in_use:
+        raise UsageError(
+            f"{path}: [storage] driver {driver!r}, but this store uses {in_use}"
+            f" (set SCOPEBOX_STORAGE_DRIVER={driver})"
+        )
 
 
 def read_containers_conf(env: Mapping[str, str]) -> dict[str, Any]:
@@ -175,3 +270,34 @@ def _conf_values(path: str, text: str) -> dict[str, Any]:
             raise UsageError(f"{path}: [{table}] {key} must be {want}, not {value!r}")
         out[name] = value
     return out
+
+
+# helper "runflags" --------------------------------------------------------------------------
+
+
+def default_sysctls(env: Mapping[str, str]) -> list[str]:
+    """containers.conf's [containers] default_sysctls (the last file naming it wins), read
+    only by create: Podman's shipped file sets it, and parsing TOML at every CLI start would
+    cost each verb ~20 ms."""
+    found: list[str] = []
+    mention = re.compile(r"^[ \t]*default_sysctls[ \t]*=", re.MULTILINE)
+    for path in containers_conf_files(env):
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            continue  # read_containers_conf already refused what cannot be read
+        if not mention.search(text):
+            continue
+        import tomllib
+
+        try:
+            value = tomllib.loads(text).get("containers", {}).get("default_sysctls")
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"{path}: not valid TOML: {exc}") from None
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{path}: [containers] default_sysctls must be an array of strings")
+        found = value
+    return found

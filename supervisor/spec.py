@@ -17,48 +17,20 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from supervisor.errors import UsageError
+from supervisor.security.caps import DEFAULT as DEFAULT_CAPS
+from supervisor.security.config import MASKED_PATHS as _MASKED
+from supervisor.security.config import READONLY_PATHS as _READONLY
+from supervisor.security.config import SpecSecurity
 
 OCI_VERSION = "1.0.2"
 
 # OCI rlimits are uint64; the kernel's RLIM_INFINITY is all ones.
 RLIM_INFINITY = 2**64 - 1
 
-DEFAULT_CAPABILITIES: tuple[str, ...] = (
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SETFCAP",
-    "CAP_SETGID",
-    "CAP_SETPCAP",
-    "CAP_SETUID",
-    "CAP_SYS_CHROOT",
-)
-
-MASKED_PATHS: tuple[str, ...] = (
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/fs/selinux",
-    "/sys/dev/block",
-)
-
-READONLY_PATHS: tuple[str, ...] = (
-    "/proc/asound",
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-)
+# Podman's defaults, kept with the security model (one list each).
+DEFAULT_CAPABILITIES = DEFAULT_CAPS
+MASKED_PATHS = _MASKED
+READONLY_PATHS = _READONLY
 
 DEFAULT_PIDS_LIMIT = 2048
 DEFAULT_STOP_TIMEOUT = 10
@@ -98,6 +70,10 @@ class SpecError(UsageError):
 class NetworkMode(StrEnum):
     NONE = "none"  # a new network namespace holding only loopback
     HOST = "host"  # the host's network namespace
+    # networking (issue 13): a namespace made by scopebox (bridge) or joined (container:, ns:)
+    BRIDGE = "bridge"
+    CONTAINER = "container"
+    NS = "ns"
 
 
 @dataclass(frozen=True)
@@ -154,6 +130,9 @@ class SpecOptions:
     # linux.resources besides devices and pids (memory, cpu, blockIO), already validated.
     resources: Mapping[str, Any] = field(default_factory=dict)
     unified: bool = False  # pure cgroup v2: systemd's property names differ (MemoryMax, ...)
+    # capabilities, seccomp, devices, masked paths (supervisor/security)
+    security: SpecSecurity = field(default_factory=SpecSecurity)
+    netns_path: str = ""  # networking: the network namespace to join (bridge, container:, ns:)
 
     def __post_init__(self) -> None:
         # Accept the plain strings a stored config holds ("none"), refuse unknown modes early.
@@ -205,17 +184,22 @@ def _process(opts: SpecOptions) -> dict[str, Any]:
     user: dict[str, Any] = {"uid": opts.uid, "gid": opts.gid, "umask": DEFAULT_UMASK}
     if opts.additional_gids:
         user["additionalGids"] = list(opts.additional_gids)
-    caps = list(DEFAULT_CAPABILITIES)
-    return {
+    process: dict[str, Any] = {
         "terminal": False,  # stdio are the monitor's pipes
         "user": user,
         "args": list(opts.args),
         "env": list(opts.env),
         "cwd": opts.cwd,
-        # Podman leaves inheritable and ambient empty: exec'd non-root programs get nothing.
-        "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+        # Podman leaves inheritable and ambient empty for root (supervisor/security/caps.py).
+        "capabilities": {k: list(v) for k, v in opts.security.capabilities.items()},
         "rlimits": _rlimits(opts),
     }
+    # security (supervisor/security)
+    if opts.security.no_new_privileges:
+        process["noNewPrivileges"] = True
+    if opts.security.apparmor:
+        process["apparmorProfile"] = opts.security.apparmor
+    return process
 
 
 def _rlimits(opts: SpecOptions) -> list[dict[str, Any]]:
@@ -254,8 +238,9 @@ def _fmt_limit(value: int) -> str:
 
 
 def _default_mounts(opts: SpecOptions) -> list[Mount]:
+    sec = opts.security  # --privileged: /sys read-write; proc-opts= (supervisor/security)
     mounts = [
-        Mount("/proc", "proc", "proc", ("nosuid", "noexec", "nodev")),
+        Mount("/proc", "proc", "proc", ("nosuid", "noexec", "nodev", *sec.proc_opts)),
         Mount("/dev", "tmpfs", "tmpfs", ("nosuid", "strictatime", "mode=755", "size=65536k")),
         Mount(
             "/dev/pts",
@@ -271,13 +256,15 @@ def _default_mounts(opts: SpecOptions) -> list[Mount]:
     if opts.network is NetworkMode.HOST:
         # Like Podman: a bind of the host's /sys where a fresh sysfs may not be mountable (a
         # netns we do not own). "rro" makes the host's sub-mounts of /sys read-only too.
+        ro = "rw" if sec.writable_sys else "rro"
         mounts.append(
-            Mount("/sys", "/sys", "bind", ("rbind", "rro", "nosuid", "noexec", "nodev", "rprivate"))
+            Mount("/sys", "/sys", "bind", ("rbind", ro, "nosuid", "noexec", "nodev", "rprivate"))
         )
     else:
-        mounts.append(Mount("/sys", "sysfs", "sysfs", ("nosuid", "noexec", "nodev", "ro")))
+        ro = "rw" if sec.writable_sys else "ro"
+        mounts.append(Mount("/sys", "sysfs", "sysfs", ("nosuid", "noexec", "nodev", ro)))
     mounts.append(
-        Mount("/sys/fs/cgroup", "cgroup", "cgroup", ("nosuid", "noexec", "nodev", "relatime", "ro"))
+        Mount("/sys/fs/cgroup", "cgroup", "cgroup", ("nosuid", "noexec", "nodev", "relatime", ro))
     )
     for dest, source in sorted(opts.etc_files.items()):
         mounts.append(Mount(dest, source, "bind", ("rbind", "rprivate")))
@@ -291,29 +278,45 @@ def _mounts(opts: SpecOptions) -> list[Mount]:
     # A user mount replaces a default at the same place (e.g. --tmpfs /dev/shm).
     overridden = {posixpath.normpath(m.destination) for m in opts.mounts}
     defaults = [m for m in _default_mounts(opts) if m.destination not in overridden]
-    return defaults + list(opts.mounts)
+    # volumes (issue 14): parents before children, as Podman sorts them (a volume on /etc
+    # must not hide the /etc/hosts bind); a stable sort keeps the order otherwise
+    return sorted(defaults + list(opts.mounts), key=lambda m: m.destination.count("/"))
 
 
 def _namespaces(opts: SpecOptions) -> list[dict[str, str]]:
     namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
     if opts.network is NetworkMode.NONE:
         namespaces.append({"type": "network"})
+    elif opts.network is not NetworkMode.HOST:  # networking: join a namespace file
+        namespaces.append({"type": "network", "path": opts.netns_path})
     return namespaces
 
 
 def _linux(opts: SpecOptions) -> dict[str, Any]:
     # Deny all devices; runc and crun add their default allow-list (null, zero, tty, ...).
     resources: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
+    sec = opts.security  # --device, --device-cgroup-rule, --privileged (supervisor/security)
+    if sec.allow_all_devices:
+        resources["devices"] = [{"allow": True, "access": "rwm"}]
+    else:
+        resources["devices"] += [dict(rule) for rule in sec.device_rules]
     if opts.pids_limit is not None and opts.pids_limit > 0:
         resources["pids"] = {"limit": opts.pids_limit}
     resources.update({k: v for k, v in opts.resources.items() if k not in ("devices", "pids")})
-    return {
+    linux: dict[str, Any] = {
         "cgroupsPath": opts.cgroups_path,
         "resources": resources,
         "namespaces": _namespaces(opts),
-        "maskedPaths": list(MASKED_PATHS),
-        "readonlyPaths": list(READONLY_PATHS),
     }
+    if sec.masked:
+        linux["maskedPaths"] = list(sec.masked)
+    if sec.readonly:
+        linux["readonlyPaths"] = list(sec.readonly)
+    if sec.devices:
+        linux["devices"] = [dict(d) for d in sec.devices]
+    if sec.seccomp is not None:
+        linux["seccomp"] = dict(sec.seccomp)
+    return linux
 
 
 def _annotations(opts: SpecOptions) -> dict[str, str]:
@@ -429,10 +432,11 @@ parse_volume = parse_mount_volume  # the name the engine uses
 
 
 def parse_tmpfs(value: str) -> Mount:
-    """Docker's `--tmpfs /run[:size=64m,mode=1777,...]` (defaults rw,noexec,nosuid,nodev)."""
+    """Docker's `--tmpfs /run[:size=64m,mode=1777,...]` (defaults rw,nosuid,nodev: Podman 4.3
+    mounts it without noexec, whatever its man page says)."""
     dest, _, opt_text = value.partition(":")
     dest = _container_path(dest, "tmpfs", value)
-    chosen: dict[str, str] = {"rw": "rw", "exec": "noexec", "suid": "nosuid", "dev": "nodev"}
+    chosen: dict[str, str] = {"rw": "rw", "suid": "nosuid", "dev": "nodev"}  # exec, as Podman
     extra: list[str] = []
     for opt in opt_text.split(",") if opt_text else []:
         key, eq, arg = opt.partition("=")

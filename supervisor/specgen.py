@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from supervisor import spec
+from supervisor.errors import NotFoundError  # helper "runflags"
 from supervisor.model import CgroupManager, CgroupsMode, SdNotify
 from supervisor.spec import NetworkMode
 from supervisor.store import ContainerRow
@@ -14,6 +15,8 @@ from supervisor.views import container_args
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
+    from supervisor.passwd import Result as PasswdResult  # helper "flags"
+    from supervisor.security.config import SpecSecurity
 
 
 def merge_env(*layers: list[str]) -> list[str]:
@@ -49,24 +52,38 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     opts = cfg.options
     img = engine.store.get_image(row.image_id) if row.image_id else None
     img_cfg: dict[str, Any] = (img.config.get("config") or {}) if img else {}
-    user = resolve_user(rootfs, opts.user or img_cfg.get("User", ""))
+    user = resolve_user(rootfs, opts.user or img_cfg.get("User", ""), cfg.runflags.group_add)
+    # helper "flags": after the user's groups are read, as Podman orders it
+    etc_users = _passwd_entries(engine, row, rootfs, img_cfg)
     hostname = _read(engine.paths.container_dir(row.id) + "/hostname").strip()
     env = merge_env(
         ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        list(cfg.runflags.host_env),  # helper "runflags": --env-host, under the image's
         list(img_cfg.get("Env") or []),
-        [f"HOME={user.home}", f"HOSTNAME={hostname}", "container=scopebox"],
+        [f"HOME={etc_users.host_home or etc_users.user_home or user.home}",
+         f"HOSTNAME={hostname}", "container=scopebox"],
         list(cfg.env),
     )
-    cdir = engine.paths.container_dir(row.id)
     no_cgroup = cfg.cgroups is CgroupsMode.DISABLED
     resources = cfg.resources
     mounts = list(cfg.mounts)
+    mounts += [spec.Mount(dest, src, "bind", ("rbind", "ro")) for dest, src in
+               sorted(etc_users.binds.items())]  # helper "flags": a read-only root's passwd
+    # volumes (issue 14): each volume's data dir (filled from the image when new, :U chowned)
+    from supervisor.volumes.use import run_mounts
+
+    mounts += run_mounts(engine, row, rootfs, user.uid, user.gid)
+    if any(m.type in ("overlay", "image") for m in mounts):  # :O, type=image (volumes/overlay.py)
+        from supervisor.volumes.overlay_run import run_mounts as overlay_mounts
+
+        mounts = overlay_mounts(engine, row.id, mounts)
+    # end volumes
     notify = os.environ.get("NOTIFY_SOCKET", "")
     if cfg.sdnotify is SdNotify.CONTAINER and notify.startswith("/"):
         # --sdnotify=container: the caller's unit hears the container's own READY=1.
         mounts.append(spec.Mount(CONTAINER_NOTIFY_SOCKET, notify, "bind", ("bind",)))
         env = merge_env(env, [f"NOTIFY_SOCKET={CONTAINER_NOTIFY_SOCKET}"])
-    return spec.build_spec(
+    out = spec.build_spec(
         spec.SpecOptions(
             args=container_args(row, img),
             rootfs=rootfs,
@@ -75,11 +92,16 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             cwd=opts.workdir or img_cfg.get("WorkingDir") or "/",
             uid=user.uid,
             gid=user.gid,
-            additional_gids=user.additional_gids,
+            # helper "flags": with a user given, Podman lists its group first (`id -G`)
+            additional_gids=tuple(dict.fromkeys(
+                ((user.gid,) if opts.user or img_cfg.get("User") else ()) + user.additional_gids
+            )),
             hostname=hostname if cfg.network is not NetworkMode.HOST else "",
             readonly_rootfs=opts.read_only,
             mounts=mounts,
-            etc_files={f"/etc/{n}": f"{cdir}/{n}" for n in ("hosts", "hostname", "resolv.conf")},
+            etc_files={f"/etc/{n}": etc_source(engine, row, n)  # networking: container:X
+                       for n in ("hosts", "hostname", "resolv.conf")
+                       if not (n == "hosts" and cfg.net.no_hosts)},  # networking: --no-hosts
             network=cfg.network,
             systemd_cgroup=cfg.cgroup_manager is CgroupManager.SYSTEMD and not no_cgroup,
             ulimits=list(cfg.ulimits),
@@ -89,8 +111,91 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             pids_limit=resources.get("pids", {}).get("limit"),
             resources=resources,
             unified=cgroup_unified(),
+            security=spec_security(row, opts.user or img_cfg.get("User", "")),
+            netns_path=_netns_path(engine, row),  # networking (issue 13)
         )
     )
+    # helper "runflags": namespaces, sysctls, init, /dev/shm, time zone, oom, annotations
+    from supervisor.runflags import apply
+
+    apply(out, cfg.runflags, lambda mode, kind: _ns_path(engine, mode.target, kind))
+    if opts.tty:  # terminals: the runtime's pty, and Podman's TERM (image and -e win)
+        out["process"]["terminal"] = True
+        out["process"]["env"] = merge_env(["TERM=xterm"], out["process"]["env"])
+    return out
+
+
+def _passwd_entries(
+    engine: Context, row: ContainerRow, rootfs: str, img_cfg: dict[str, Any]
+) -> PasswdResult:
+    """helper "flags": Podman's /etc/passwd and /etc/group entries (--passwd, --hostuser,
+    --passwd-entry); HOME of a host user only when neither the image nor -e sets one."""
+    from supervisor import passwd
+
+    cfg = row.config
+    opts = cfg.options
+    mounted = [m.destination for m in cfg.mounts] + [v.destination for v in cfg.volumes]
+    out = passwd.apply(
+        rootfs, engine.paths.container_dir(row.id), row.id, opts.users,
+        opts.user or img_cfg.get("User", ""), opts.workdir or img_cfg.get("WorkingDir") or "/",
+        opts.read_only, mounted,
+    )  # fmt: skip
+    env_home = any(e.startswith("HOME=") for e in [*(img_cfg.get("Env") or []), *cfg.env])
+    return passwd.Result(out.binds, "" if env_home else out.host_home, out.user_home)
+
+
+def _ns_path(engine: Context, cid: str, kind: str) -> str:
+    """helper "runflags": another container's namespace file; it must be running."""
+    from supervisor.errors import CommandCannotRun
+    from supervisor.state import Status
+
+    try:
+        other = engine.refresh(engine.find(cid))
+    except NotFoundError:
+        raise CommandCannotRun(f"the container {cid} whose {kind} namespace is to be joined"
+                               " no longer exists") from None
+    if other.status is not Status.RUNNING or not other.pid:
+        raise CommandCannotRun(f"cannot get namespace path unless container {other.id} is"
+                               " running: container is stopped")
+    return f"/proc/{other.pid}/ns/{kind}"
+
+
+# security (supervisor/security) ----------------------------------------------------------------
+
+
+def spec_security(row: ContainerRow, user: str) -> SpecSecurity:
+    """Capabilities for this user, the seccomp filter rendered for this host's architecture
+    and the container's bounding set, the host's devices for --privileged."""
+    from supervisor.security import config, host, seccomp
+
+    sec = row.config.security
+    profile = None
+    if config.wants_seccomp(sec):
+        source = sec.seccomp_profile if sec.seccomp_profile is not None else None
+        if source is None:
+            source = seccomp.default_profile()
+        profile = seccomp.render(source, sec.bounding())
+    return config.spec_security(
+        sec,
+        user,
+        profile,
+        host_devices=host.host_devices() if sec.privileged else (),
+        apparmor_enabled=bool(sec.apparmor) and host.apparmor_enabled(),
+    )
+
+
+def _netns_path(engine: Context, row: ContainerRow) -> str:
+    """networking (issue 13): the namespace a bridge, container: or ns: mode joins."""
+    from supervisor.network.joined import netns_of
+
+    return netns_of(engine, row)
+
+
+def etc_source(engine: Context, row: ContainerRow, name: str) -> str:
+    """networking (net6): /etc/hosts and resolv.conf of `--network container:X` are X's."""
+    from supervisor.network.joined import etc_source as source
+
+    return source(engine, row, name)
 
 
 def _read(path: str) -> str:

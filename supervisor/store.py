@@ -382,6 +382,11 @@ class Store:
             raise
         self.read_only = False
 
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """A plain read (no write lock: works on a read-only store, a full disk) of another
+        module's tables (networking: supervisor/network/db.py)."""
+        return list(self._db.execute(sql, params).fetchall())
+
     def disk_full(self) -> bool:
         return _free_bytes(self.paths.root) < LOW_SPACE
 

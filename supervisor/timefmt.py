@@ -21,8 +21,29 @@ def parse_rfc3339(value: str) -> float | None:
     if not value or value.startswith("0001-"):
         return None
     head, _, frac = value.rstrip("Z").partition(".")
-    base = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
+    base = _utc_seconds(head)
     return base + (float("0." + frac) if frac else 0.0)
+
+
+def _utc_seconds(head: str) -> float:
+    """`strptime(head, "%Y-%m-%dT%H:%M:%S")` as UTC seconds. performance (issue 16): the
+    layout scopebox writes is read directly; `_strptime` (~5 ms of imports and regex
+    compilation at every `ps`) only for anything else."""
+    if (
+        len(head) == 19
+        and head.isascii()
+        and head[4] == head[7] == "-"
+        and head[10] == "T"
+        and head[13] == head[16] == ":"
+    ):
+        parts = (head[0:4], head[5:7], head[8:10], head[11:13], head[14:16], head[17:19])
+        if all(p.isdigit() for p in parts):
+            y, mo, d, h, mi, s = map(int, parts)
+            try:
+                return datetime(y, mo, d, h, mi, s, tzinfo=UTC).timestamp()
+            except ValueError:
+                pass  # out of range: strptime's own error
+    return datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
 
 
 def human_duration(seconds: float) -> str:

@@ -27,7 +27,7 @@ from supervisor.resources import (
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
-    from supervisor.engine import Engine
+    from supervisor.container.context import Context
 
 DEFAULT_CPU_SHARES = 1024  # the kernel's cpu.shares
 
@@ -110,7 +110,7 @@ def stored_options(row: ContainerRow) -> ResourceOptions:
     return row.config.options.resources
 
 
-def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
+def update(eng: Context, ref: str, overrides: ResourceOptions) -> ContainerRow:
     """Validate, apply to the running container (if it runs), store; returns the new row."""
     with eng.locked_row(ref) as row:
         if row.config.cgroups == "disabled":
@@ -132,7 +132,7 @@ def update(eng: Engine, ref: str, overrides: ResourceOptions) -> ContainerRow:
 
 
 def _apply(
-    eng: Engine, row: ContainerRow, resources: dict[str, Any], best_effort: bool = False
+    eng: Context, row: ContainerRow, resources: dict[str, Any], best_effort: bool = False
 ) -> None:
     from supervisor.monitor import runtime_message
 
@@ -174,7 +174,7 @@ def _unit_limits(oci: dict[str, Any], unified: bool) -> dict[str, str]:
 
 
 def _set_unit_properties(
-    eng: Engine, row: ContainerRow, old: dict[str, Any], new: dict[str, Any]
+    eng: Context, row: ContainerRow, old: dict[str, Any], new: dict[str, Any]
 ) -> None:
     """crun's systemd driver writes memory and pids limits only into the cgroup it made
     inside the scope (`<scope>/container`), and maps only CPU shares to a unit property:

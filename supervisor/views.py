@@ -14,7 +14,7 @@ from supervisor.store import ContainerRow, ImageRow
 from supervisor.timefmt import ago, human_duration, parse_rfc3339
 
 if TYPE_CHECKING:
-    from supervisor.model import LogConfig
+    from supervisor.model import ContainerConfig, LogConfig
     from supervisor.options import CreateOptions
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -68,6 +68,8 @@ def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
 def inspect_container(
     paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
 ) -> dict[str, Any]:
+    from supervisor import runflags  # helper "runflags" (performance: here, not for ps)
+
     cfg = row.config
     opts = cfg.options
     args = container_args(row, image)
@@ -75,7 +77,7 @@ def inspect_container(
     env = list(img_cfg.get("Env") or []) + list(cfg.env)
     log_path = cfg.log.path or paths.log_file(row.id)
     running = row.status.is_active
-    return {
+    doc: dict[str, Any] = {
         "Id": row.id,
         "Created": row.created,
         "Path": args[0] if args else "",
@@ -117,11 +119,12 @@ def inspect_container(
             "StopSignal": cfg.stop_signal,
             "StopTimeout": cfg.stop_timeout,
             "OpenStdin": opts.interactive,
-            "Tty": False,
+            "Tty": opts.tty,  # terminals
             **_health_config(row),
+            **runflags.config(cfg.runflags),  # helper "runflags"
         },
         "HostConfig": {
-            "Binds": list(opts.volumes),
+            "Binds": _volume_views().binds(cfg),  # volumes (issue 14)
             "Tmpfs": {t.split(":", 1)[0]: ([*t.split(":", 1), ""])[1] for t in opts.tmpfs},
             "NetworkMode": cfg.network.value,
             "AutoRemove": opts.auto_remove,
@@ -133,17 +136,31 @@ def inspect_container(
             "RestartPolicy": cfg.restart.docker(),
             "Ulimits": [{"Name": n, "Soft": s, "Hard": h} for n, s, h in cfg.ulimits],
             "CgroupManager": cfg.cgroup_manager.value,
+            **runflags.host_config(cfg.runflags),  # helper "runflags"
         },
-        "Mounts": [
-            {
-                "Type": m.type,
-                "Source": m.source,
-                "Destination": m.destination,
-                "RW": "ro" not in m.options,
-            }
-            for m in cfg.mounts
-        ],
+        "Mounts": _volume_views().mounts(paths.root, cfg),  # volumes (issue 14)
     }
+    _security_view(doc, cfg, opts.user or img_cfg.get("User", ""))
+    from supervisor.views_podman import complete_container  # fidelity: Podman's other keys
+
+    return complete_container(doc, paths, row, image)
+
+
+def _security_view(doc: dict[str, Any], cfg: ContainerConfig, user: str) -> None:
+    """EffectiveCaps, BoundingCaps and HostConfig's CapAdd/CapDrop/Privileged/SecurityOpt/
+    Devices as Podman shows them (supervisor/security)."""
+    from supervisor.security.config import inspect_fields
+
+    fields = inspect_fields(cfg.security, user)
+    host = fields.pop("HostConfig")
+    doc.update(fields)
+    doc["HostConfig"].update(host)
+
+
+def _volume_views() -> Any:  # volumes (issue 14)
+    from supervisor.volumes import views
+
+    return views
 
 
 def _log_opts(log: LogConfig) -> dict[str, Any]:
@@ -190,7 +207,8 @@ def ps_item(
         "ExitCode": row.exit_code,
         "Exited": row.status is Status.EXITED,
         "Pid": row.pid if row.status.is_active else 0,
-        "Mounts": [m.destination for m in row.config.mounts],
+        "Mounts": [m.destination for m in row.config.mounts]
+        + [v.destination for v in row.config.volumes],  # volumes (issue 14)
         "Networks": [],
         "AutoRemove": row.config.auto_remove,
     }

@@ -23,6 +23,7 @@ TIMEOUT_SCALE = float(os.environ.get("SCOPEBOX_TIMEOUT_SCALE", "1"))
 @dataclass
 class Scopebox:
     env: dict[str, str] = field(default_factory=dict)
+    wrap: list[str] = field(default_factory=list)  # e.g. nsenter --net=NS (network tests)
 
     @property
     def root(self) -> str:
@@ -39,7 +40,7 @@ class Scopebox:
         self, *args: str, check: bool = True, timeout: float = 120, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         res = subprocess.run(
-            [*SCOPEBOX, *args],
+            [*self.wrap, *SCOPEBOX, *args],
             capture_output=True,
             text=True,
             env=self.environ(),
@@ -57,7 +58,7 @@ class Scopebox:
 
     def popen(self, *args: str, **kw: object) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [*SCOPEBOX, *args],
+            [*self.wrap, *SCOPEBOX, *args],
             env=self.environ(),
             text=True,
             cwd=REPO,

@@ -13,6 +13,12 @@ import os
 import shutil
 
 import pytest
+from hypothesis import settings
+
+# Timings belong in bench/: a loaded machine must not fail a property test for being slow
+# (hypothesis' default deadline is 200 ms per example).
+settings.register_profile("scopebox", deadline=None)
+settings.load_profile("scopebox")
 
 TIER_MARKERS = ("systemd", "host")
 IN_TESTBED = os.environ.get("SCOPEBOX_TESTBED") == "1"
@@ -21,6 +27,24 @@ IN_TESTBED = os.environ.get("SCOPEBOX_TESTBED") == "1"
 IN_VM = os.environ.get("SCOPEBOX_VM") == "1"
 VM_CGROUPFS = IN_VM and os.environ.get("SCOPEBOX_CGROUP_MANAGER") == "cgroupfs"
 RUN_IN_BED = "python tests/testbed.py run -- .venv/bin/pytest -m systemd"
+
+
+PROC_NET_INIT_INO = 0xEFFFFFF9  # the kernel's fixed inode of the initial network namespace
+
+
+def _in_initial_netns() -> bool:
+    try:
+        return os.stat("/proc/self/ns/net").st_ino == PROC_NET_INIT_INO
+    except OSError:
+        return True
+
+
+# networking (issue 13): new containers default to the bridge network as root, as Podman's
+# do; tests never change this machine's own network namespace, so in it they default to
+# `none` (containers.conf's netns). Under `unshare -n` (a private netns) the whole host tier
+# runs with the default bridge network.
+if _in_initial_netns() and not IN_TESTBED:
+    os.environ.setdefault("SCOPEBOX_NETNS", "none")
 
 _tiered: set[str] = set()  # node ids of tests carrying a tier marker
 _skipped: dict[str, str] = {}  # node id -> skip reason, for tiered tests only

@@ -11,7 +11,7 @@ export SCOPEBOX_STRICT=1
 .venv/bin/ruff check .
 .venv/bin/mypy
 # Each tier by its marker: the bed runs every systemd-marked test wherever it lives.
-.venv/bin/pytest -q -m "not systemd" tests
+.venv/bin/pytest -q --durations=25 -m "not systemd" tests
 .venv/bin/python tests/testbed.py run -- .venv/bin/pytest -q -m systemd tests
 # The lane caches its root file system in /var/cache/scopebox-vm (the first run builds it).
 # SCOPEBOX_V2_LANE=0 leaves it out (a quick local run; CI always runs it).

@@ -18,6 +18,7 @@ from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
 from supervisor.settings import Settings
 
 if TYPE_CHECKING:
+    from supervisor.attach import AttachClient  # terminals
     from supervisor.container.launch import Started
     from supervisor.engine import Engine
     from supervisor.logs import LogRecord
@@ -25,7 +26,11 @@ if TYPE_CHECKING:
     from supervisor.resources import ResourceOptions
     from supervisor.store import ContainerRow, ImageRow
 
-FILTER_KEYS = ("name", "id", "status", "label", "ancestor", "health", "exited", "since", "before")
+FILTER_KEYS: tuple[str, ...] = (
+    "name", "id", "status", "label", "ancestor", "health", "exited", "since", "before"
+)
+# fidelity: Podman 4.3's other ps filters (no pods exist here: pod= matches nothing)
+FILTER_KEYS += ("until", "volume", "network", "pod", "restart-policy")
 
 
 # per-item verbs ---------------------------------------------------------------------------
@@ -73,13 +78,21 @@ class RemoveOptions:
     ignore: bool = False
     cidfiles: list[str] = field(default_factory=list)
     timeout: int | None = None  # with force: seconds to stop gracefully first (Podman's -t)
+    volumes: bool = False  # volumes (issue 14): -v, the anonymous volumes go too
+    depend: bool = False  # helper "flags": rm --depend, the dependents go first
 
 
 def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
     """`rm`: each container that can go goes; the id files go when all went (Podman)."""
+    from supervisor.depends import removal_order  # helper "flags"
+
     from_files = read_cidfiles(opts.cidfiles, opts.ignore)
     with session(settings) as eng:
         refs = [r.id for r in eng.store.list_containers()] if opts.all else opts.refs
+        if opts.all:  # helper "flags": dependents before what they depend on
+            refs = removal_order(eng, refs, False)
+        elif opts.depend:
+            refs = _with_dependents(eng, refs)
         # Podman: --force also ignores containers that do not exist.
         ignore = opts.ignore or opts.force
         reports = _each(eng, [*refs, *from_files], lambda r: _remove_one(eng, r, opts), ignore)
@@ -90,12 +103,27 @@ def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
     return reports
 
 
+def _with_dependents(eng: Engine, refs: list[str]) -> list[str]:
+    """helper "flags": rm --depend: each container's dependents first (by id), then it."""
+    from supervisor.depends import removal_order
+
+    out: list[str] = []
+    for ref in refs:
+        try:
+            cid = eng.find(ref).id
+        except NotFoundError:
+            out.append(ref)  # reported as missing, in its turn
+            continue
+        out += [c for c in removal_order(eng, [cid], True) if c not in out]
+    return out
+
+
 def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
     if opts.force and opts.timeout:
         row = eng.settled(ref)
         if row.status.is_active:
             eng.stop(ref, opts.timeout)
-    return eng.remove(ref, opts.force)
+    return eng.remove(ref, opts.force, opts.volumes)
 
 
 def kill(settings: Settings, refs: list[str], signal: str = "SIGKILL") -> list[Report]:
@@ -175,6 +203,7 @@ class CreateRequest:
     options: CreateOptions
     cidfile: str | None = None  # write the new id here (must not exist)
     replace: bool = False  # remove a container of the same name first
+    pod: str = ""  # pods (issue 15): --pod NAME|new:NAME
 
 
 def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
@@ -192,6 +221,23 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     if settings.log_size_max is not None and "max-size" not in opts.log_opts:
         size = max(settings.log_size_max, 0)  # -1: unlimited, max-size=0 here
         opts = replace(opts, log_opts={**opts.log_opts, "max-size": str(size)})
+    # helper "runflags": containers.conf's default_sysctls and tz
+    from supervisor.settings import default_sysctls
+
+    flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ))
+    if settings.tz and flags.tz is None:
+        flags = replace(flags, tz=settings.tz)
+    opts = replace(opts, runflags=flags)
+    # security (supervisor/security): containers.conf's default_capabilities, seccomp_profile
+    # (read here, for create only: the system's file names default_capabilities, and parsing
+    # it for every verb would cost the CLI's cold start)
+    from supervisor.security.host import conf_defaults
+
+    caps, profile = conf_defaults(os.environ)
+    if caps is not None and opts.default_capabilities is None:
+        opts = replace(opts, default_capabilities=list(caps))
+    if profile and opts.seccomp_profile is None:
+        opts = replace(opts, seccomp_profile=profile)
     return opts
 
 
@@ -205,7 +251,19 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
     opts = with_defaults(req.options, eng.settings)
     if req.replace and opts.name:
         eng.replace(opts.name)
+    # pods (issue 15): join the pod's namespaces (new:NAME makes it); membership recorded
+    pod = None
+    if req.pod:
+        from supervisor.pods import ops as pod_ops
+
+        pod, opts = pod_ops.join(eng, req.pod, opts, lambda o: create_in(eng, CreateRequest(o)))
     row = eng.create(opts)
+    if pod is not None:
+        pod_ops.record_member(eng, pod, row.id)
+    # end pods
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    event(eng, row, "create")
     if req.cidfile:
         try:
             fd = os.open(req.cidfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
@@ -250,6 +308,7 @@ def start_all(settings: Settings, policies: list[str]) -> list[Report]:
 class ListOptions:
     all: bool = False
     filters: list[tuple[str, str]] = field(default_factory=list)
+    size: bool = False  # fidelity: ps --size (walks each writable layer)
 
 
 @dataclass(frozen=True)
@@ -262,7 +321,6 @@ class ListEntry:
 
 
 def parse_filters(items: list[str]) -> list[tuple[str, str]]:
-    from supervisor.health import STATUSES
     from supervisor.state import Status
 
     out = []
@@ -272,14 +330,24 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             raise UsageError(f"invalid filter {item!r}: expected key=value")
         if key not in FILTER_KEYS:
             raise UsageError(f"unsupported filter {key!r} ({', '.join(FILTER_KEYS)})")
-        if key == "status" and value not in {s.value for s in Status}:
+        if key == "status" and value not in {s.value for s in Status} | {"removing"}:
             raise UsageError(f"invalid status filter {value!r}")
-        if key == "health" and value not in STATUSES:
-            raise UsageError(f"invalid health filter {value!r} ({', '.join(STATUSES)})")
+        if key == "health" and value not in _health_statuses():
+            raise UsageError(f"invalid health filter {value!r} ({', '.join(_health_statuses())})")
         if key == "exited" and not value.lstrip("-").isdigit():
             raise UsageError(f"exited code filter {value!r} must be an integer")
+        if key == "until":
+            from supervisor.timefmt import parse_since
+
+            parse_since(value, "until filter")
         out.append((key, value))
     return out
+
+
+def _health_statuses() -> tuple[str, ...]:
+    from supervisor.health import STATUSES  # performance: not for every `ps`
+
+    return tuple(STATUSES)
 
 
 def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
@@ -289,12 +357,32 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
         by_status = any(k == "status" for k, _ in opts.filters)
         rows = [r for r in current_rows(eng) if opts.all or by_status or r.status.is_active]
         match = _Matcher(eng, opts.filters)
+        pods: dict[str, tuple[str, str]] = {}
+        if rows:  # performance: no pod code for an empty listing
+            from supervisor.pods.ops import pod_of_containers  # pods (issue 15)
+
+            pods = pod_of_containers(eng)
         out = []
         for row in rows:
             item = ps_item(row, eng.store.get_image(row.image_id), eng.paths)
+            ports_json = _network_ps(eng, row, item)  # networking (issue 13)
+            _pod_ps(eng, row, item, pods)  # pods (issue 15)
             if match(row, item):
-                out.append(ListEntry(row.id, item, ps_json(item, row)))
+                doc = ps_json(item, row)
+                if ports_json:  # networking (net6): Podman's PortMapping objects
+                    doc["Ports"] = ports_json
+                _complete_ps(eng, row, item, doc, opts.size)  # fidelity
+                out.append(ListEntry(row.id, item, doc))
         return out
+
+
+def _complete_ps(
+    eng: Engine, row: ContainerRow, item: dict[str, Any], doc: dict[str, Any], size: bool
+) -> None:
+    from supervisor.views_podman import complete_ps, size_fields
+
+    sizes = size_fields(eng.paths, row, eng.store.get_image(row.image_id)) if size else None
+    complete_ps(item, doc, row, sizes)
 
 
 def current_rows(eng: Engine) -> Iterator[ContainerRow]:
@@ -350,9 +438,29 @@ class _Matcher:
             return _created(row) > self.created[value]
         if key == "before":
             return _created(row) < self.created[value]
+        if key == "pod":  # pods (issue 15)
+            return _pod_match(item, value)
+        if key in FILTER_KEYS[9:]:
+            return _more_filters(row, key, value)
         k, eq, v = value.partition("=")  # label
         labels = item["Labels"]
         return k in labels and (not eq or labels[k] == v)
+
+
+def _more_filters(row: ContainerRow, key: str, value: str) -> bool:
+    """fidelity: until=, volume=, network=, pod=, restart-policy=, as Podman's."""
+    from supervisor.timefmt import parse_since
+
+    cfg = row.config
+    if key == "until":
+        return _created(row) < parse_since(value, "until filter")
+    if key == "volume":
+        return any(value in (m.source, f"{m.source}:{m.destination}") for m in cfg.mounts)
+    if key == "network":  # a network's name: the modes none and host are none
+        return value not in ("none", "host", "private") and bool(cfg.network.value == value)
+    if key == "restart-policy":
+        return bool(cfg.restart.name.value == value)
+    return False  # pod=: no pods
 
 
 def _regex(value: str) -> re.Pattern[str]:
@@ -411,11 +519,13 @@ def parse_tail(value: str) -> int | None:
 
 def logs(settings: Settings, ref: str, opts: LogsOptions) -> Iterator[LogRecord]:
     """The container's log records; with `follow`, until its last run is over."""
-    from supervisor.logs import LogQuery, read_logs
-
-    q = LogQuery(follow=opts.follow, tail=opts.tail, since=opts.since, timestamps=opts.timestamps)
     with session(settings) as eng:
         row = eng.find(ref)
+        from supervisor.logs import LogQuery, read_logs  # performance: after the lookup
+
+        q = LogQuery(
+            follow=opts.follow, tail=opts.tail, since=opts.since, timestamps=opts.timestamps
+        )
         running, monitor_pid = _follow_rule(eng, row)
         records = read_logs(row, _log_path(eng, row), q, running, monitor_pid)
         if opts.until is None:
@@ -459,13 +569,18 @@ class RunReport:
     exit_code: int | None = None  # None: detached
 
 
-def run(settings: Settings, req: CreateRequest, detach: bool, stdin_fd: int | None) -> RunReport:
+def run(settings: Settings, req: CreateRequest, detach: bool, stdin_fd: int | None,
+        detach_keys: str | None = None, sig_proxy: bool = True,
+        preserve_fds: int = 0, streams: Streams | None = None) -> RunReport:  # fmt: skip
     """create + start; in the foreground, attached (output to our fds, signals proxied) and
-    until the container exits."""
+    until the container exits (exit code 0 when the user detached from its terminal, or
+    with the detach keys on a non-tty -i). `preserve_fds`: our descriptors 3.. passed to the
+    container. `streams`: run -a (the output streams not named go nowhere)."""
+    keys = _tty_keys(settings, True, detach_keys)  # terminals: checked first
     with session(settings) as eng:
         row = create_in(eng, req)
         try:
-            started = eng.start(row.id, attach=not detach)
+            started = eng.start(row.id, attach=not detach, preserve_fds=preserve_fds)
         except ScopeboxError:
             if req.options.auto_remove:
                 with contextlib.suppress(ScopeboxError):
@@ -474,39 +589,108 @@ def run(settings: Settings, req: CreateRequest, detach: bool, stdin_fd: int | No
             raise
         if detach:
             return RunReport(row.id)
-        code = _foreground(eng, started, stdin_fd)
-        if req.options.auto_remove:
-            # Docker returns once the container is gone (its name is free again). Removing
-            # it here is quicker than waiting for the monitor's own cleanup, which then
-            # finds nothing left to do (both take the container's lock).
-            eng.cleanup(started.row.id)
+        if streams is not None and streams.announce is not None:  # terminals: run -a stdin
+            streams.announce(row.id)
+        code = _foreground(eng, started, stdin_fd, keys, sig_proxy, streams)
+        if code is None:  # terminals: detached; the container runs on with its terminal
+            return RunReport(row.id, 0)
+        # Docker returns once the container is gone (--rm: its name is free again), or
+        # once its exit is recorded and its run's resources (its network too) are undone:
+        # quicker than waiting for the monitor's own cleanup, which then finds nothing left
+        # to do (both take the container's lock).
+        eng.cleanup(started.row.id)
         return RunReport(row.id, code)
 
 
-def _foreground(eng: Engine, started: Started, stdin_fd: int | None) -> int:
-    import signal
+def _attach_event(eng: Engine, row: ContainerRow) -> None:  # events (issue 14)
+    from supervisor.events.write import container as event
 
-    pid = started.row.pid
+    event(eng, row, "attach")
 
-    def forward(signum: int, frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
 
-    for name in PROXIED:
-        signal.signal(getattr(signal, name), forward)
-    record = started.attach.pump(stdin_fd) if started.attach is not None else None
+def _foreground(eng: Engine, started: Started, stdin_fd: int | None, keys: bytes = b"",
+                sig_proxy: bool = True, streams: Streams | None = None) -> int | None:  # fmt: skip
+    with _output_fds(streams) as (out_fd, err_fd):  # terminals: run -a
+        if started.attach is not None and started.row.config.options.tty:  # terminals
+            # Podman's --sig-proxy is for non-tty containers: keys are bytes on a terminal
+            return _pump_tty(eng, started.row, started.attach, stdin_fd, keys, out_fd)
+        if sig_proxy:  # run --sig-proxy=false leaves our signals to us
+            _proxy_signals(started.row.pid)
+        record = None
+        if started.attach is not None:
+            record = started.attach.pump(stdin_fd, out_fd, err_fd,
+                                          keys if stdin_fd is not None else b"")
+            if started.attach.detached:  # terminals: the detach keys on a non-tty -i
+                return None
     if record is not None:
         return record.exit_code
     return eng.wait(started.row.id)
 
 
-def start_attach(settings: Settings, ref: str, stdin_fd: int | None) -> int:
-    """`start -a`: the container's output here until it exits; its exit code."""
+# terminals: the tty side of run, start -a and attach (supervisor/terminal/session.py)
+
+
+def _tty_keys(settings: Settings, tty: bool, flag: str | None) -> bytes:
+    from supervisor.terminal.detach import resolve_detach_keys
+
+    keys = resolve_detach_keys(flag, settings.detach_keys)
+    return keys if tty else b""
+
+
+def _pump_tty(eng: Engine, row: ContainerRow, client: AttachClient, stdin_fd: int | None,
+              keys: bytes, out_fd: int = 1) -> int | None:  # fmt: skip
+    """The container's exit code, or None when the user detached (it runs on)."""
+    from supervisor.terminal.session import pump_tty
+
+    out = pump_tty(client, eng.paths.container_rundir(row.id), stdin_fd, keys, out_fd)
+    if out.detached:
+        return None
+    return out.record.exit_code if out.record is not None else eng.wait(row.id)
+
+
+@dataclass(frozen=True)
+class Streams:
+    """run -a/--attach: the output streams shown here (the others go nowhere); `announce`
+    is called with the container's id once started when neither is (Podman prints it)."""
+
+    stdout: bool = True
+    stderr: bool = True
+    announce: Callable[[str], None] | None = None
+
+
+@contextlib.contextmanager
+def _output_fds(streams: Streams | None) -> Iterator[tuple[int, int]]:
+    if streams is None or (streams.stdout and streams.stderr):
+        yield 1, 2
+        return
+    null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        yield (1 if streams.stdout else null), (2 if streams.stderr else null)
+    finally:
+        os.close(null)
+
+
+# end terminals
+
+
+def start_attach(settings: Settings, ref: str, stdin_fd: int | None,
+                 detach_keys: str | None = None, sig_proxy: bool = True) -> int:  # fmt: skip
+    """`start -a`: the container's output here until it exits; its exit code (0 when the
+    user detached from its terminal). `sig_proxy`: the signals we receive go to the
+    container's process (Podman's default when attached)."""
     with session(settings) as eng:
+        keys = _tty_keys(settings, True, detach_keys)  # terminals
         started = eng.start(ref, attach=True)
         if started.attach is None:  # it was running already
             return eng.wait(started.row.id)
-        rec = started.attach.pump(stdin_fd)
+        if started.row.config.options.tty:  # terminals
+            code = _pump_tty(eng, started.row, started.attach, stdin_fd, keys)
+            return 0 if code is None else code
+        if sig_proxy:  # helper "flags"
+            _proxy_signals(started.row.pid)
+        rec = started.attach.pump(stdin_fd, keys=keys if stdin_fd is not None else b"")
+        if started.attach.detached:  # terminals: the detach keys on a non-tty -i
+            return 0
         return rec.exit_code if rec else eng.wait(started.row.id)
 
 
@@ -523,34 +707,58 @@ def update(settings: Settings, refs: list[str], overrides: ResourceOptions) -> l
 
 
 
-def inspect(settings: Settings, refs: list[str], kind: str = "all") -> list[InspectReport]:
-    """`inspect --type container|image|all`: Docker's objects, a container first."""
+def inspect(
+    settings: Settings, refs: list[str], kind: str = "all", size: bool = False
+) -> list[InspectReport]:
+    """`inspect --type container|image|all`: Docker's objects, a container first; `size`:
+    with a container's SizeRw and SizeRootFs (Podman's `--size`)."""
     out = []
     with session(settings) as eng:
         for ref in refs:
             try:
                 with mapped():
-                    out.append(InspectReport(ref, _inspect_one(eng, ref, kind)))
+                    data = _inspect_one(eng, ref, kind)
+                    if size and "SizeRw" not in data and "State" in data:  # fidelity
+                        data.update(_sizes(eng, data["Id"]))
+                    out.append(InspectReport(ref, data))
             except NotFoundError:
                 what = "container object" if kind == "container" else "object"
                 out.append(InspectReport(ref, err=NotFoundError(what, ref)))
     return out
 
 
+def _sizes(eng: Engine, cid: str) -> dict[str, int]:
+    from supervisor.views_podman import size_fields
+
+    row = eng.find(cid)
+    return size_fields(eng.paths, row, eng.store.get_image(row.image_id))
+
+
+def latest_container(settings: Settings) -> str:
+    """`-l/--latest`: the id of the container created last (NotFoundError when none)."""
+    with session(settings) as eng, mapped():
+        rows = eng.store.list_containers()
+        if not rows:
+            raise NotFoundError("container", "latest")
+        return max(rows, key=lambda r: r.created).id
+
+
 def _inspect_one(eng: Engine, ref: str, kind: str) -> dict[str, Any]:
-    from supervisor import images
+    from supervisor.imageref import resolve  # performance: not supervisor.images
     from supervisor.views import inspect_container, inspect_image
 
     if kind in ("container", "all"):
         try:
             row = eng.find(ref)
-            return inspect_container(
+            out = inspect_container(
                 eng.paths, row, eng.store.get_image(row.image_id), eng.restarting(row)
             )
+            _network_inspect(eng, row, out)  # networking (issue 13)
+            return out
         except NotFoundError:
             if kind == "container":
                 raise
-    return inspect_image(images.resolve(eng.store, ref), eng.paths)
+    return inspect_image(resolve(eng.store, ref), eng.paths)
 
 
 def export(settings: Settings, ref: str, out: BinaryIO) -> None:
@@ -566,13 +774,25 @@ class ExecRequest:
     workdir: str | None = None
     interactive: bool = False
     detach: bool = False
+    tty: bool = False  # terminals: exec -t
+    preserve_fds: int = 0  # helper "flags": exec --preserve-fds
+    env_files: list[str] = field(default_factory=list)  # helper "flags": exec --env-file
+    privileged: bool = False  # helper "flags": exec --privileged
+    # terminals: --detach-keys (None: containers.conf's, else ctrl-p,ctrl-q); `announce`
+    # gets a detached exec's session id (Podman prints it)
+    detach_keys: str | None = None
+    announce: Callable[[str], None] | None = None
 
 
 def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
     """`exec`: the command's exit code (0 when detached)."""
     from supervisor.execute import ExecOptions, exec_in
 
-    opts = ExecOptions(req.command, req.env, req.user, req.workdir, req.interactive, req.detach)
+    keys = _tty_keys(settings, req.tty and req.interactive, req.detach_keys)  # terminals
+    opts = ExecOptions(req.command, req.env, req.user, req.workdir, req.interactive, req.detach,
+                       req.tty, preserve_fds=req.preserve_fds, env_files=req.env_files,
+                       privileged=req.privileged, detach_keys=keys,
+                       announce=req.announce)  # fmt: skip
     with session(settings) as eng:
         return exec_in(eng, ref, opts)
 
@@ -585,11 +805,65 @@ def healthcheck_run(settings: Settings, ref: str) -> tuple[int, str]:
         return run_check(eng, ref)
 
 
-def port(settings: Settings, ref: str) -> list[str]:
-    """`port`: the container's published ports; none can be published yet."""
+def port(settings: Settings, ref: str | None, want: str = "", latest: bool = False,
+         ) -> list[str]:
+    """`port`: the container's published ports (Podman's lines); `ref` None: every running
+    container's, each line after its short id (`--all`)."""
+    from supervisor.network.views import port_lines, state_of
+
     with session(settings) as eng:
-        eng.find(ref)
-    return []
+        if latest:
+            rows = sorted(eng.list(), key=lambda r: r.created)[-1:]
+            if not rows:
+                raise NotFoundError("container", "latest")
+            ref = rows[0].id
+        if ref is not None:
+            row = eng.find(ref)
+            return port_lines(row, state_of(eng, row), want)
+        return [line for row in current_rows(eng) if row.status.is_active
+                for line in port_lines(row, state_of(eng, row), want, row.id[:12] + "\t")]
+
+
+# pods (issue 15): a member's pod in ps (Pod, PodName) and --filter pod=
+
+
+def _pod_ps(eng: Engine, row: ContainerRow, item: dict[str, Any],
+            pods: dict[str, tuple[str, str]]) -> None:
+    pod_id, pod_name = pods.get(row.id, ("", ""))
+    item["Pod"] = pod_id[:12]
+    item["PodName"] = pod_name
+    item["IsInfra"] = bool(pod_id) and "io.scopebox.pod" in row.config.options.labels
+
+
+def _pod_match(item: dict[str, Any], value: str) -> bool:
+    """pods (issue 15): --filter pod= names a pod or gives its id (a prefix of it)."""
+    short = str(item.get("Pod", ""))
+    return bool(short) and (value == item.get("PodName") or short.startswith(value[:12]))
+
+
+# networking (issue 13): the network parts of ps and inspect (supervisor/network/views.py)
+
+
+def _network_ps(eng: Engine, row: ContainerRow, item: dict[str, Any]
+                ) -> list[dict[str, Any]] | None:
+    """`ps`'s PORTS and NETWORKS; returns the JSON form's Ports."""
+    from supervisor.network.views import ps_ports, ps_ports_json, state_of
+
+    if not row.config.net.bridged:
+        return None
+    st = state_of(eng, row)
+    item["Ports"] = ps_ports(row, st)
+    item["Networks"] = [a.network for a in row.config.net.networks]
+    return ps_ports_json(row, st)
+
+
+def _network_inspect(eng: Engine, row: ContainerRow, out: dict[str, Any]) -> None:
+    from supervisor.network import views
+
+    st = views.state_of(eng, row)
+    out["NetworkSettings"] = views.network_settings(row, st)
+    out["HostConfig"]["NetworkMode"] = views.network_mode(row)
+    out["HostConfig"]["PortBindings"] = views.port_bindings(row, st)
 
 
 def exists(settings: Settings, ref: str) -> bool:
@@ -600,3 +874,51 @@ def exists(settings: Settings, ref: str) -> bool:
         except NotFoundError:
             return False
         return True
+
+
+# terminals: attach --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachRequest:
+    no_stdin: bool = False
+    sig_proxy: bool = True
+    detach_keys: str | None = None  # None: containers.conf's detach_keys, else ctrl-p,ctrl-q
+
+
+def attach(settings: Settings, ref: str, req: AttachRequest, stdin_fd: int | None) -> int:
+    """`attach`: the running container's output here (and our stdin to it when it was
+    created with -i) until it exits; its exit code."""
+    from supervisor.attach import AttachClient
+    from supervisor.errors import StateError
+    from supervisor.state import Status
+    from supervisor.terminal.detach import resolve_detach_keys
+
+    keys = resolve_detach_keys(req.detach_keys, settings.detach_keys)  # checked first, as Podman
+    with session(settings) as eng:
+        row = eng.settled(ref)
+        if row.status is not Status.RUNNING:
+            raise StateError("you can only attach to running containers")
+        client = AttachClient.connect(eng.paths.container_rundir(row.id))
+        _attach_event(eng, row)  # events (issue 14)
+        if req.sig_proxy and not row.config.options.tty:  # terminals: non-tty only, as Podman
+            _proxy_signals(row.pid)
+        wants_stdin = row.config.options.interactive and not req.no_stdin
+        if row.config.options.tty:
+            code = _pump_tty(eng, row, client, stdin_fd if wants_stdin else None, keys)
+            return 0 if code is None else code
+        record = client.pump(stdin_fd if wants_stdin else None, keys=keys if wants_stdin else b"")
+        if client.detached:  # the detach keys on a non-tty stdin, as Podman's
+            return 0
+        return record.exit_code if record is not None else eng.wait(row.id)
+
+
+def _proxy_signals(pid: int) -> None:
+    import signal
+
+    def forward(signum: int, frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+    for name in PROXIED:
+        signal.signal(getattr(signal, name), forward)

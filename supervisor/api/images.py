@@ -37,16 +37,37 @@ def remove(
                     img = images.resolve(eng.store, ref)
                     # -f removes the image's containers only when the image itself goes: one
                     # name of several is just untagged (Podman), its containers stay.
-                    if force and (len(img.names) <= 1 or img.id.startswith(ref)):
+                    if force and images.deletes(img, ref, all):
                         for cid in eng.store.containers_using_image_ids(img.id):
                             eng.remove(cid, force=True)
-                    out.append(RemoveReport(ref, images.remove_image(eng.store, ref, force)))
+                    lines = images.remove_image(eng.store, ref, force, all and ref == img.id)
+                    _rmi_events(eng, img.id, ref, lines)  # events (issue 14)
+                    out.append(RemoveReport(ref, lines))
             except NotFoundError as exc:
-                if not ignore:
-                    out.append(RemoveReport(ref, err=exc))
+                if not ignore:  # Podman's words for rmi: "X: image not known"
+                    err = NotFoundError("image to remove", ref) if exc.kind == "image" else exc
+                    out.append(RemoveReport(ref, err=err))
             except ScopeboxError as exc:
                 out.append(RemoveReport(ref, err=exc))
     return out
+
+
+def _rmi_events(eng: Any, image_id: str, ref: str, lines: list[str]) -> None:
+    """events (issue 14): Podman's `untag` per name, then `remove` named as asked (Podman
+    4.3 writes it for a name untagged from an image that stays, too)."""
+    from supervisor.events.write import other
+
+    for line in lines:
+        kind, _, value = line.partition(": ")
+        if kind == "Untagged":
+            other(eng.settings, eng.paths, "image", "untag", id=image_id, name=value)
+    other(eng.settings, eng.paths, "image", "remove", id=image_id, name=ref)
+
+
+def _image_event(eng: Any, status: str, image_id: str, name: str) -> None:  # events (issue 14)
+    from supervisor.events.write import other
+
+    other(eng.settings, eng.paths, "image", status, id=image_id, name=name)
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,14 @@ class ImageListEntry:
     id: str
     items: list[dict[str, Any]]  # one per name: Docker's template fields
     json: dict[str, Any]  # Podman's object
+
+
+def _completed(
+    items: list[dict[str, Any]], doc: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from supervisor.views_podman import complete_image_items  # fidelity
+
+    return complete_image_items(items, doc), doc
 
 
 def list_images(settings: Settings, reference: str | None = None) -> list[ImageListEntry]:
@@ -69,7 +98,10 @@ def list_images(settings: Settings, reference: str | None = None) -> list[ImageL
         imgs = [i for i in imgs if any(_names_match(reference, n) for n in i.names)]
     # Podman lists every name of the images the reference matches (its 4.3 does, measured).
     return [
-        ImageListEntry(img.id, image_items(img, used[img.id]), image_json(img, used[img.id]))
+        ImageListEntry(
+            img.id,
+            *_completed(image_items(img, used[img.id]), image_json(img, used[img.id])),
+        )
         for img in imgs
     ]
 
@@ -112,7 +144,10 @@ def prune(settings: Settings, all_unused: bool) -> list[str]:
     from supervisor import images
 
     with session(settings) as eng:
-        return images.prune(eng.store, all_unused)
+        removed = images.prune(eng.store, all_unused)
+        for image_id in removed:  # events (issue 14): as Podman's prune, no name
+            _image_event(eng, "remove", image_id, "")
+        return removed
 
 
 @dataclass(frozen=True)
@@ -131,6 +166,7 @@ def import_(settings: Settings, opts: ImportOptions) -> str:
         img = images.import_tarball(
             eng.store, images.ImportOptions(opts.source, opts.reference, opts.changes, opts.message)
         )
+        _image_event(eng, "import", img.id, opts.source)  # events (issue 14)
     return img.id
 
 
@@ -138,7 +174,11 @@ def tag(settings: Settings, ref: str, names: list[str]) -> None:
     from supervisor import images
 
     with session(settings) as eng:
-        images.tag(eng.store, ref, names)
+        img = images.tag(eng.store, ref, names)
+        for name in names:  # events (issue 14)
+            from supervisor.refs import normalize_name
+
+            _image_event(eng, "tag", img.id, normalize_name(name))
 
 
 ARCHIVE_FORMATS = ("docker-archive", "oci-archive")
@@ -149,6 +189,10 @@ def save(settings: Settings, refs: list[str], out: BinaryIO, fmt: str) -> None:
 
     with session(settings) as eng:
         archive.save(eng.store, refs, out, fmt)
+        from supervisor import images  # events (issue 14)
+
+        for ref in refs:
+            _image_event(eng, "save", images.resolve(eng.store, ref).id, ref)
 
 
 def load(settings: Settings, source: str) -> list[str]:
@@ -157,6 +201,8 @@ def load(settings: Settings, source: str) -> list[str]:
 
     with session(settings) as eng:
         loaded = archive.load(eng.store, source)
+        for _ in loaded:  # events (issue 14): Podman 4.3's status, no id, the archive's path
+            _image_event(eng, "loadfromarchive", "", source)
     return [name for item in loaded for name in item.names or [f"sha256:{item.image.id}"]]
 
 

@@ -39,6 +39,7 @@ class CreateOptions:
     ipv6: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
+    ignore: bool = False  # quadlet (issue 13): an existing network of that name is no error
 
 
 def _db(eng: Engine) -> NetworkDB:
@@ -56,7 +57,7 @@ def create(settings: Settings, opts: CreateOptions) -> dict[str, Any]:
         name=opts.name, subnets=list(opts.subnets), gateways=list(opts.gateways),
         ip_ranges=list(opts.ip_ranges), internal=opts.internal, dns=not opts.disable_dns,
         ipv6=opts.ipv6, labels=dict(opts.labels), options=dict(opts.options),
-        driver=opts.driver,
+        driver=opts.driver, ignore=opts.ignore,
     )
     with session(settings) as eng:
         db = _db(eng)
@@ -154,9 +155,10 @@ def _remove_one(eng: Engine, db: NetworkDB, ref: str, force: bool) -> str:
 def _unmake(eng: Engine, n: Network) -> None:
     """The network's chains and bridge, if a container made them: they are made together
     with the bridge, and a reboot takes both (nothing of the host's is touched otherwise)."""
-    from supervisor.network import kernel
+    from supervisor.network import dns, kernel, netlink
 
-    if os.path.exists(f"/sys/class/net/{n.network_interface}"):
+    dns.release(eng.paths, n.name)  # network DNS: its responder or socket unit goes first
+    if netlink.link_exists(n.network_interface):  # this netns's (not /sys's: unshare -n)
         kernel.remove_network(n, eng.paths.locks)
 
 
@@ -194,3 +196,43 @@ def reload(settings: Settings) -> list[str]:
 def not_found_exit(err: ScopeboxError) -> int:
     """Podman's `network rm`/`inspect` exit 1 for a network that does not exist."""
     return 1 if isinstance(err, NotFoundError) else err.exit_code
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """`network connect`: --alias (repeatable), --ip, --mac-address."""
+
+    aliases: list[str] = field(default_factory=list)
+    ip: str = ""
+    mac: str = ""
+    ip6: str = ""  # net6
+
+
+def connect(settings: Settings, network: str, container: str, opts: ConnectOptions) -> None:
+    """A container (running or not) joins a network; a running one at once."""
+    from supervisor.network.connect import connect as connect_
+    from supervisor.network.request import NetFlags, build
+
+    flags = NetFlags(ip=opts.ip, mac=opts.mac, aliases=tuple(opts.aliases), ip6=opts.ip6)
+    if ":" in network or "," in network:
+        raise UsageError(f"invalid network name {network!r}")
+    (att,) = build(network, flags, "bridge").networks
+    with session(settings) as eng, mapped():
+        connect_(eng, container, att)
+        _network_event(eng, "connect", container, network)  # events (issue 14)
+
+
+def _network_event(eng: Any, status: str, ref: str, network: str) -> None:  # events (issue 14)
+    """Podman 4.3's: type network, the container's id and name, the network's name."""
+    from supervisor.events.write import other
+
+    row = eng.find(ref)
+    other(eng.settings, eng.paths, "network", status, id=row.id, name=row.name, network=network)
+
+
+def disconnect(settings: Settings, network: str, container: str) -> None:
+    from supervisor.network.connect import disconnect as disconnect_
+
+    with session(settings) as eng, mapped():
+        disconnect_(eng, container, network)
+        _network_event(eng, "disconnect", container, network)  # events (issue 14)

@@ -43,7 +43,11 @@ def pull(
 
     popts = PullOptions(ref, platform, opts.tls_verify, opts.creds, opts.authfile)
     with session(settings) as eng:
-        return pull_image(eng.store, popts, progress).image.id
+        image_id = pull_image(eng.store, popts, progress).image.id
+        from supervisor.events.write import other  # events (issue 14)
+
+        other(settings, eng.paths, "image", "pull", id=image_id, name=ref)
+        return image_id
 
 
 def push(
@@ -56,7 +60,11 @@ def push(
 
     popts = PushOptions(ref, destination, opts.tls_verify, opts.creds, opts.authfile)
     with session(settings) as eng:
-        return push_image(eng.store, popts, progress)
+        digest = push_image(eng.store, popts, progress)
+        from supervisor.events.write import other  # events (issue 14)
+
+        other(settings, eng.paths, "image", "push", name=destination or ref)
+        return digest
 
 
 def login_key(registry: str) -> str:

@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from supervisor.cli.runflags import add_run_flags, run_flag_options  # helper "runflags"
+from supervisor.cli.userflags import add_user_flags, user_flags  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
+from supervisor.network.request import NetFlags  # networking (issue 13)
 from supervisor.options import CreateOptions
 from supervisor.resources import ResourceOptions
 
@@ -19,17 +22,6 @@ if TYPE_CHECKING:
     from supervisor.api.containers import CreateRequest
     from supervisor.api.registry import RegistryOptions
     from supervisor.registry.progress import Progress
-
-
-class _NotSupported(argparse.Action):
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        ns: argparse.Namespace,
-        values: Any,
-        option: str | None = None,
-    ) -> None:
-        raise UsageError(f"{option} is not supported by scopebox yet")
 
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:
@@ -41,7 +33,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("-u", "--user", help="user[:group] to run as")
     a("--entrypoint", help="overwrite the image's entrypoint")
     a("-h", "--hostname", help="container host name")
-    a("-v", "--volume", action="append", default=[], help="bind mount host:ctr[:ro]")
+    a("-v", "--volume", action="append", default=[],
+      help="SOURCE:DEST[:OPTIONS]: a bind (/host), a volume (NAME) or DEST alone")
     a("--tmpfs", action="append", default=[], help="mount a tmpfs: /path[:options]")
     a("--read-only", action="store_true", help="mount the container's root read-only")
     a("-l", "--label", action="append", default=[], help="set metadata: key=value")
@@ -52,7 +45,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--stop-timeout", type=int, help="seconds to wait before killing (default 10)")
     a("--rootfs", action="store_true", help="the first argument is a root directory, not an image")
     a("--ulimit", action="append", default=[], help="name=soft[:hard]")
-    a("--network", "--net", default="none", help="none (default: loopback only) or host")
+    add_network_flags(p)  # networking (issue 13)
     a("--rm", action="store_true", help="remove the container when it exits")
     a("--help", action="help", help="show this help")
     add_resource_flags(p, "process limit (default 2048, -1 for unlimited)")
@@ -66,24 +59,83 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
       help="conmon: READY once started; container: the container sends it; ignore")
     a("--cidfile", help="write the container's id to this file (must not exist)")
     a("--replace", action="store_true", help="remove a container of the same --name first")
+    a("--pod", default="", help="join this pod (new:NAME makes it)")  # pods (issue 15)
+    a("--pod-id-file", default="", help="join the pod whose id is in this file")  # podsx
     add_health_flags(p)
+    add_run_flags(p)  # helper "runflags"
     a("--pull", default="missing", help="pull the image: missing (default), always, never")
     a("--platform", help="os/arch[/variant] of the image to pull")
     registry_flags(p)
-    for flag in (
-        "-t",
-        "--tty",
-        "-p",
-        "--publish",
-        "-P",
-        "--publish-all",
-        "--privileged",
-        "--pod",
-    ):
-        nargs = 0 if flag in ("-t", "--tty", "-P", "--publish-all", "--privileged") else None
-        a(flag, action=_NotSupported, nargs=nargs, help=argparse.SUPPRESS)
+    add_security_flags(p)
+    # volumes (issue 14): --mount and --volumes-from (parsed in supervisor/volumes/mounts.py)
+    a("--mount", action="append", default=[],
+      help="type=bind|volume|tmpfs|devpts,source=...,destination=...[,ro]")
+    a("--volumes-from", action="append", default=[], help="CONTAINER[:ro|rw]: its volumes too")
+    # end volumes
+    # terminals (supervisor/terminal): -t, the pty owned by the container's monitor
+    a("-t", "--tty", action="store_true", help="allocate a pseudo-terminal")
+    # end terminals
+    add_user_flags(p)  # helper "flags": --passwd-entry, --hostuser
     a("image", help="image (or directory with --rootfs)")
     a("command", nargs=argparse.REMAINDER, help="command and arguments")
+
+
+# security (supervisor/security) ------------------------------------------------------------
+
+
+def add_security_flags(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--cap-add", action="append", default=[], help="add capabilities (NAME, CAP_NAME or all)")
+    a("--cap-drop", action="append", default=[], help="drop capabilities (NAME or all)")
+    a("--privileged", action="store_true",
+      help="all capabilities and devices, no seccomp filter, no masked paths")
+    a("--device", action="append", default=[], help="add a host device: HOST[:CTR][:rwm]")
+    a("--device-cgroup-rule", action="append", default=[],
+      help="allow devices in the cgroup: 'c|b|a MAJOR:MINOR rwm'")
+    a("--security-opt", action="append", default=[],
+      help="no-new-privileges, seccomp=FILE|unconfined, label=..., apparmor=..., mask=PATHS,"
+      " unmask=ALL|PATHS, systempaths=unconfined, proc-opts=OPTS")
+
+
+def security_fields(ns: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "cap_add": ns.cap_add,
+        "cap_drop": ns.cap_drop,
+        "privileged": ns.privileged,
+        "devices": ns.device,
+        "device_cgroup_rules": ns.device_cgroup_rule,
+        "security_opt": ns.security_opt,
+    }
+# networking (issue 13) ------------------------------------------------------------------------
+
+
+def add_network_flags(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--network", "--net", default="",
+      help="bridge (default as root), none, host, NAME[,NAME...] (NAME:ip=,alias=,mac=),"
+      " container:ID or ns:PATH")
+    a("-p", "--publish", action="append", default=[],
+      help="[hostIP:][hostPort:]containerPort[/tcp|udp|sctp], ranges too")
+    a("-P", "--publish-all", action="store_true", help="publish every exposed port")
+    a("--expose", action="append", default=[], help="expose a port or range (for -P)")
+    a("--ip", default="", help="the container's IPv4 address on its network")
+    a("--ip6", default="", help="the container's IPv6 address on its network")  # net6
+    a("--mac-address", default="", help="the container's MAC address on its network")
+    a("--network-alias", action="append", default=[], help="another name on the network")
+    a("--dns", action="append", default=[], help="a nameserver for /etc/resolv.conf")
+    a("--dns-search", action="append", default=[], help="a search domain")
+    a("--dns-option", "--dns-opt", action="append", default=[], help="a resolver option")
+    a("--add-host", action="append", default=[], help="name:ip in /etc/hosts")
+    a("--no-hosts", action="store_true", help="keep the image's /etc/hosts")
+
+
+def network_flags(ns: argparse.Namespace) -> NetFlags:
+    return NetFlags(
+        publish=tuple(ns.publish), publish_all=ns.publish_all, expose=tuple(ns.expose),
+        ip=ns.ip, mac=ns.mac_address, aliases=tuple(ns.network_alias), dns=tuple(ns.dns),
+        dns_search=tuple(ns.dns_search), dns_options=tuple(ns.dns_option),
+        add_hosts=tuple(ns.add_host), no_hosts=ns.no_hosts, ip6=ns.ip6,
+    )
 
 
 def add_health_flags(p: argparse.ArgumentParser) -> None:
@@ -172,6 +224,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         read_only=ns.read_only,
         labels=labels,
         interactive=ns.interactive,
+        tty=ns.tty,  # terminals
         log_driver=ns.log_driver,
         log_opts=log_opts,
         stop_signal=ns.stop_signal,
@@ -183,7 +236,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         resources=resource_options(ns),
         ulimits=ns.ulimit,
         network=ns.network,
-        auto_remove=ns.rm,
+        auto_remove=ns.rm or getattr(ns, "rmi", False),  # runflags: --rmi implies --rm
         restart=ns.restart,
         sdnotify=ns.sdnotify,
         health=health_flags(ns),
@@ -192,13 +245,60 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         tls_verify=ns.tls_verify,
         authfile=ns.authfile,
         creds=ns.creds,
+        runflags=run_flag_options(ns),  # helper "runflags"
+        **security_fields(ns),
+        mounts=ns.mount,  # volumes (issue 14)
+        volumes_from=ns.volumes_from,  # volumes (issue 14)
+        create_command=_command_line(),  # fidelity
+        net=network_flags(ns),  # networking (issue 13)
+        users=user_flags(ns),  # helper "flags"
+        requires=[r for item in ns.requires for r in item.split(",") if r],  # helper "flags"
     )
+
+
+def _command_line() -> list[str]:
+    """As the user typed it (Podman's CreateCommand); `python -m supervisor` reads as scopebox."""
+    prog = sys.argv[0].rsplit("/", 1)[-1] if sys.argv else ""
+    return ["scopebox" if not prog or prog.endswith(".py") else prog, *_no_secrets(sys.argv[1:])]
+
+
+def _no_secrets(argv: list[str]) -> list[str]:
+    """`--creds USER:PASSWORD` is kept as `--creds *****` (DIFFERENCES.md `create-command-creds`):
+    inspect and the state database must not keep a registry password."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if i and argv[i - 1] == "--creds" and (not out or out[-1] == "--creds"):
+            out.append("*****")
+        elif arg.startswith("--creds="):
+            out.append("--creds=*****")
+        else:
+            out.append(arg)
+    return out
 
 
 def create_request(ns: argparse.Namespace) -> CreateRequest:
     from supervisor.api.containers import CreateRequest
 
-    return CreateRequest(create_options(ns), ns.cidfile, ns.replace)
+    return CreateRequest(create_options(ns), ns.cidfile, ns.replace,
+                         pod=_pod_ref(ns))  # pods (issue 15)
+
+
+def _pod_ref(ns: argparse.Namespace) -> str:
+    """pods (issue 15, helper podsx): --pod, or the id in --pod-id-file (generated units)."""
+    pod, path = getattr(ns, "pod", ""), getattr(ns, "pod_id_file", "")
+    if pod and path:
+        raise UsageError("cannot specify both --pod and --pod-id-file")
+    if not path:
+        return str(pod)
+    try:
+        with open(path) as f:
+            ref = f.read().strip()
+    except OSError as exc:
+        raise UsageError(f"reading pod ID file: open {path}: "
+                         f"{(exc.strerror or '').lower()}") from exc
+    if not ref:
+        raise UsageError(f"no pod ID in file {path!r}")
+    return ref
 
 
 def _entrypoint(value: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from supervisor.cli.common import add_create_flags, create_request, new_create_parser
+from supervisor.cli.streamflags import add_stream_flags  # terminals: -a
 from supervisor.settings import Settings
 
 
@@ -11,6 +12,7 @@ def main(argv: list[str], settings: Settings) -> int:
 
     p = new_create_parser("create", "Create a container without starting it.")
     add_create_flags(p)
+    add_stream_flags(p)  # terminals: -a, accepted unchecked as Podman's (it matters to run)
     ns = p.parse_args(argv)
     print(api.create(settings, create_request(ns)))
     return 0

@@ -58,7 +58,7 @@ def main(argv: list[str], settings: Settings) -> int:
 
 # Podman's sort keys; newest first for created, biggest first for size.
 SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "created": lambda i: i["Created"],
+    "created": lambda i: i["CreatedAt"],  # Go's layout in UTC: sorts as the time
     "id": lambda i: i["Id"],
     "repository": lambda i: (i["Repository"], i["Tag"]),
     "size": lambda i: i["VirtualSize"],

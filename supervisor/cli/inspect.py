@@ -7,6 +7,7 @@ from typing import Any
 
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_json, render_each
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
 
@@ -14,13 +15,22 @@ def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("inspect", "Show low-level information on containers or images.")
     p.add_argument("-f", "--format")
     p.add_argument("--type", choices=("container", "image", "all"), default="all")
-    p.add_argument("names", nargs="+")
+    p.add_argument("-s", "--size", action="store_true", help="with the containers' sizes")
+    p.add_argument("-l", "--latest", action="store_true", help="the newest container")
+    p.add_argument("names", nargs="*")
     ns = p.parse_args(argv)
     from supervisor.api import containers as api
 
+    if ns.latest and ns.names:
+        raise UsageError("--latest and arguments cannot be used together")
+    if ns.latest:
+        ns.names = [api.latest_container(settings)]
+    if not ns.names:
+        raise UsageError("no names or ids specified")
+
     out: list[dict[str, Any]] = []
     code = 0
-    for report in api.inspect(settings, ns.names, ns.type):
+    for report in api.inspect(settings, ns.names, ns.type, ns.size):
         if report.err is not None:
             print(f"Error: {report.err}", file=sys.stderr)
             code = report.err.exit_code

@@ -1,17 +1,21 @@
-"""scopebox kill [-s SIGNAL] CONTAINER..."""
+"""scopebox kill [-s SIGNAL] [-a] [-l] [--cidfile FILE] CONTAINER..."""
 
 from __future__ import annotations
 
 from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
+from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.settings import Settings
 
 
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import containers as api
+    from supervisor.api.targets import resolve
 
     p = new_parser("kill", "Send a signal (default SIGKILL) to containers.")
     p.add_argument("-s", "--signal", default="SIGKILL")
-    p.add_argument("containers", nargs="+")
+    add_target_flags(p, all="signal all running and paused containers", cidfile=True)
+    p.add_argument("containers", nargs="*")
     ns = p.parse_args(argv)
-    return print_reports(api.kill(settings, ns.containers, ns.signal))
+    refs = resolve(settings, targets(ns, ns.containers), "active")
+    return print_reports(api.kill(settings, refs, ns.signal))

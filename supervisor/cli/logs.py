@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 
 from supervisor.cli.main import new_parser
+from supervisor.cli.targets import add_target_flags, one  # helper "flags"
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
+
+COLOR, RESET = b"\033[37m", b"\033[0m"  # helper "flags": Podman's colour of the first container
 
 
 def main(argv: list[str], settings: Settings) -> int:
@@ -18,8 +22,16 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--since")
     p.add_argument("--until")
     p.add_argument("-t", "--timestamps", action="store_true")
-    p.add_argument("container")
+    # helper "flags": --latest; --names prefixes lines only when several containers are shown
+    # (Podman), and scopebox's logs shows one; --color: Podman's colour for the first one
+    add_target_flags(p)
+    p.add_argument("--names", action="store_true", help="(one container: no prefix needed)")
+    p.add_argument("--color", action="store_true", help="colour the output")
+    p.add_argument("container", nargs="?")
     ns = p.parse_args(argv)
+    if ns.latest and ns.container:
+        raise UsageError("--latest and containers cannot be used together")
+    ns.container, _ = one(settings, ns, ns.container, [])
     opts = api.LogsOptions(
         follow=ns.follow,
         tail=api.parse_tail(ns.tail),
@@ -33,5 +45,7 @@ def main(argv: list[str], settings: Settings) -> int:
         if opts.timestamps and at_line_start:
             data = rec.timestamp.encode() + b" " + data
         at_line_start = not rec.partial
+        if ns.color:  # helper "flags"
+            data = COLOR + data.rstrip(b"\n") + RESET + data[len(data.rstrip(b"\n")):]
         os.write(1 if rec.stream == "stdout" else 2, data)
     return 0

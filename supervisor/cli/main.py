@@ -46,12 +46,24 @@ VERBS = {
     "generate": "generate",
     "quadlet": "quadlet",
     "exec": "exec_",
+    "attach": "attach",  # terminals
     "port": "port",
     "healthcheck": "healthcheck",
+    "events": "events",  # events (issue 14)
     "pull": "pull",
     "push": "push",
     "login": "login",
     "logout": "logout",
+    # cp, diff, mount, commit (supervisor/copy/)
+    "cp": "cp",
+    "diff": "diff",
+    "mount": "mount",
+    "umount": "umount",
+    "unmount": "umount",
+    "commit": "commit",
+    # kube (issue 15): kube play|generate|down, play kube (generate kube: cli/generate.py)
+    "kube": "kube",
+    "play": "play",
 }
 GROUPS = {
     "container": {
@@ -60,6 +72,13 @@ GROUPS = {
         "rm": "rm",
         "exists": "container_exists",
         "inspect": "container_inspect",
+        # cp, diff, mount, commit (supervisor/copy/)
+        "cp": "cp",
+        "diff": "container_diff",
+        "mount": "mount",
+        "umount": "umount",
+        "unmount": "umount",
+        "commit": "commit",
     },
     "image": {
         "ls": "images",
@@ -69,7 +88,8 @@ GROUPS = {
         "prune": "image_prune",
         "exists": "image_exists",
     },
-    "system": {"df": "system_df", "info": "info"},
+    "system": {"df": "system_df", "info": "info",
+               "events": "events"},  # events (issue 14)
     "network": {
         "create": "network_create",
         "ls": "network_ls",
@@ -80,6 +100,44 @@ GROUPS = {
         "prune": "network_prune",
         "exists": "network_exists",
         "reload": "network_reload",
+        "connect": "network_connect",  # networking (issue 13)
+        "disconnect": "network_disconnect",
+    },
+    # volumes (issue 14)
+    "volume": {
+        "create": "volume_create",
+        "ls": "volume_ls",
+        "list": "volume_ls",
+        "inspect": "volume_inspect",
+        "rm": "volume_rm",
+        "remove": "volume_rm",
+        "prune": "volume_prune",
+        "exists": "volume_exists",
+        "export": "volume_export",
+        "import": "volume_import",
+    },
+    # pods (issue 15)
+    "pod": {
+        "create": "pod_create",
+        "start": "pod_start",
+        "stop": "pod_stop",
+        "kill": "pod_kill",
+        "restart": "pod_restart",
+        "pause": "pod_pause",
+        "unpause": "pod_unpause",
+        "rm": "pod_rm",
+        "remove": "pod_rm",
+        "ps": "pod_ps",
+        "ls": "pod_ps",
+        "list": "pod_ps",
+        "inspect": "pod_inspect",
+        "exists": "pod_exists",
+        "prune": "pod_prune",
+        # pods (issue 15, helper podsx): looking into a pod
+        "top": "pod_top",
+        "logs": "pod_logs",
+        "stats": "pod_stats",
+        "clone": "pod_clone",
     },
 }
 GLOBAL_HELP = """\
@@ -94,16 +152,21 @@ Commands:
   ps, logs, inspect, stats, top                                 look at containers
   images, image inspect, tag, rmi, image prune, history        images
   import, export, save, load                                    archives
+  cp, diff, mount, umount, commit                               a container's files
   pull, push, login, logout                                     registries
   info, version, system df                                      this host
+  pod create|start|stop|kill|restart|pause|unpause|rm          pods
+  pod ps|inspect|exists|prune|top|logs|stats|clone             pods
   generate systemd, quadlet                                     units for systemd
+  kube play|generate|down, play kube, generate kube            Kubernetes YAML
   network create|ls|inspect|rm|prune|exists|reload              bridge networks
+  volume create|ls|inspect|rm|prune|exists|export|import        volumes
   container VERB, image VERB, system VERB                       the same, grouped
   container exists, image exists                                exit 0 if it exists, else 1
 
 Options:
       --cgroup-manager string   Cgroup manager to use ("cgroupfs"|"systemd")
-      --events-backend string   Events backend ("file"|"journald"|"none"; scopebox records none yet)
+      --events-backend string   Events backend ("file"|"journald"|"none")
       --help                    Help for scopebox
       --log-level string        Log messages above specified level (debug, trace: tracebacks)
       --noout                   do not output to stdout
@@ -120,6 +183,31 @@ Options:
 """
 
 
+# performance (issue 16): argparse looks each message up with gettext on every parser (which
+# imports locale and searches for catalogs; Python ships none for argparse) and makes a
+# HelpFormatter for every add_argument, each importing shutil (bz2, lzma) for the width.
+argparse._ = lambda message: message  # type: ignore[attr-defined]
+argparse.ngettext = lambda singular, plural, n: singular if n == 1 else plural  # type: ignore[attr-defined]
+_columns: list[int] = []
+
+
+def terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns` (COLUMNS, else stdout's terminal, else 80), once."""
+    if not _columns:
+        try:
+            columns = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            columns = 0
+        if columns <= 0:
+            try:
+                stdout = sys.__stdout__
+                columns = (os.get_terminal_size(stdout.fileno()).columns if stdout else 0) or 80
+            except (ValueError, OSError):
+                columns = 80
+        _columns.append(columns)
+    return _columns[0]
+
+
 class Parser(argparse.ArgumentParser):
     """Bad flags are engine errors (exit 125, one line), as in Docker and Podman. No
     abbreviations: `--pid` must not silently mean `--pids-limit`."""
@@ -129,7 +217,17 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kw)
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            _podmans_flag(self.prog, message)
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return self.formatter_class(prog=self.prog, width=terminal_columns() - 2)  # type: ignore[call-arg]
+
+    def format_help(self) -> str:  # fidelity: Podman's layout
+        from supervisor.cli.helpfmt import podman_help
+
+        return podman_help(self)
 
     def parse_known_args(  # type: ignore[override]
         self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
@@ -137,6 +235,18 @@ class Parser(argparse.ArgumentParser):
         if args is not None:
             args = go_bools(self, list(args))
         return super().parse_known_args(args, namespace)
+
+
+def _podmans_flag(prog: str, message: str) -> None:
+    """A flag Podman 4.3 has for this verb but scopebox does not: say so, not 'unrecognized'."""
+    from supervisor.cli.podman_flags import NOT_IMPLEMENTED
+
+    verb = prog.partition(" ")[2]
+    for word in message.split()[2:]:
+        flag = word.partition("=")[0]
+        if flag in NOT_IMPLEMENTED.get(verb, ()):
+            raise UsageError(f"{prog}: {flag} is a Podman 4.3 flag that scopebox does not"
+                             " implement yet (docs/COMPAT.md lists them)")
 
 
 GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -163,6 +273,8 @@ def go_bools(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
             out.append(arg)
         elif value in GO_TRUE:
             out.append(head)
+        elif value in GO_FALSE and f"{head}=false" in parser._option_string_actions:
+            out.append(f"{head}=false")  # helper "flags": a flag true by default (--passwd)
         elif value not in GO_FALSE:
             raise UsageError(
                 f'invalid argument "{value}" for "{head}" flag: strconv.ParseBool:'
@@ -272,7 +384,8 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
             raise UsageError(f"scopebox {verb}: a subcommand is required")
         sub, args = args[0], args[1:]
         # `network` has only its own subcommands (`network run` must not run a container)
-        module = GROUPS[verb].get(sub) or (VERBS.get(sub) if verb != "network" else None)
+        own_only = verb in ("network", "volume", "pod")  # volumes (issue 14), pods (issue 15)
+        module = GROUPS[verb].get(sub) or (VERBS.get(sub) if not own_only else None)
         if module is None:
             raise UsageError(f"unknown command: scopebox {verb} {sub}")
         return module, args

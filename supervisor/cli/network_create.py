@@ -1,5 +1,5 @@
 """scopebox network create [--subnet S] [--gateway G] [--ip-range R] [--internal]
-[--disable-dns] [--ipv6] [--label K=V] [-d bridge] [-o mtu=N|isolate=B] [NAME]"""
+[--disable-dns] [--ipv6] [--label K=V] [-d bridge] [-o mtu=N|isolate=B] [--ignore] [NAME]"""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--label", action="append", default=[])
     p.add_argument("-o", "--opt", action="append", default=[])
     p.add_argument("--ipam-driver", choices=["host-local"], default="host-local")
+    p.add_argument("--ignore", action="store_true",  # quadlet (issue 13); Podman 4.4's flag
+                   help="an existing network of that name is no error")
     p.add_argument("name", nargs="?", default="")
     ns = p.parse_args(argv)
     from supervisor.api import networks as api
@@ -38,6 +40,7 @@ def main(argv: list[str], settings: Settings) -> int:
         name=ns.name, driver=ns.driver, subnets=ns.subnet, gateways=ns.gateway,
         ip_ranges=ns.ip_range, internal=ns.internal, disable_dns=ns.disable_dns, ipv6=ns.ipv6,
         labels=key_values(ns.label, "--label"), options=key_values(ns.opt, "--opt", True),
+        ignore=ns.ignore,
     )
     print(api.create(settings, opts)["name"])
     return 0

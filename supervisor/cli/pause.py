@@ -1,16 +1,20 @@
-"""scopebox pause CONTAINER..."""
+"""scopebox pause [-a] [-l] [--filter F] [--cidfile FILE] CONTAINER..."""
 
 from __future__ import annotations
 
 from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
+from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.settings import Settings
 
 
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import containers as api
+    from supervisor.api.targets import resolve
 
     p = new_parser("pause", "Freeze every process of containers.")
-    p.add_argument("containers", nargs="+")
+    add_target_flags(p, all="pause all running containers", filter=True, cidfile=True)
+    p.add_argument("containers", nargs="*")
     ns = p.parse_args(argv)
-    return print_reports(api.pause(settings, ns.containers))
+    refs = resolve(settings, targets(ns, ns.containers), "running")
+    return print_reports(api.pause(settings, refs))

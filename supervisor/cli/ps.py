@@ -34,6 +34,10 @@ HEADER = {
     "ExitCode": "EXIT CODE",
     "Pid": "PID",
     "Size": "SIZE",
+    "Pod": "POD ID",  # pods (issue 15)
+    "PodName": "PODNAME",
+    # fidelity: the --ns columns
+    **{c: c for c in ("CGROUPNS", "IPC", "MNT", "NET", "PIDNS", "USERNS", "UTS")},
 }
 
 
@@ -54,8 +58,8 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--no-trunc", action="store_true")
     # No containers made by other tools (buildah) and no pods exist here: nothing more to show.
     p.add_argument("--external", action="store_true", help="also containers of other tools")
-    p.add_argument("--pod", action="store_true", help="show the pod (none yet)")
-    p.add_argument("-s", "--size", action="store_true", help="(accepted; no size column yet)")
+    p.add_argument("--pod", action="store_true", help="show the pod")  # pods (issue 15)
+    p.add_argument("-s", "--size", action="store_true", help="display the total file sizes")
     p.add_argument("--sort", choices=SORT_KEYS, default="created")
     p.add_argument("-n", "--last", type=int, default=-1, help="the N newest containers")
     p.add_argument("-l", "--latest", action="store_true", help="the newest container")
@@ -68,7 +72,7 @@ def main(argv: list[str], settings: Settings) -> int:
         raise UsageError("--watch is not supported yet: run `watch scopebox ps` instead")
     # -l and -n choose among all containers, as Podman's do.
     every = ns.all or ns.latest or ns.last >= 0
-    opts = api.ListOptions(all=every, filters=api.parse_filters(ns.filter))
+    opts = api.ListOptions(all=every, filters=api.parse_filters(ns.filter), size=ns.size)
     entries = _chosen(api.list_containers(settings, opts), ns)
     items = []
     for entry in entries:
@@ -85,14 +89,21 @@ def main(argv: list[str], settings: Settings) -> int:
         for item in items:
             print(item["ID"])
         return 0
-    fmt = ns.format or (NS_TABLE if ns.ns else DEFAULT)
+    fmt = ns.format or (NS_TABLE if ns.ns else SIZE_TABLE if ns.size else DEFAULT)
+    if ns.pod and not ns.format:  # pods (issue 15): Podman's two more columns
+        fmt += "\t{{.Pod}}\t{{.PodName}}"
     if ns.noheading:
         fmt = fmt.removeprefix("table").lstrip()
     print_table(fmt, DEFAULT, HEADER, items, [e.json for e in entries])
     return 0
 
 
-NS_TABLE = "table {{.ID}}\t{{.Names}}\t{{.Pid}}"
+# fidelity: Podman's --ns and --size tables
+NS_TABLE = (
+    "table {{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.CGROUPNS}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}"
+    "\t{{.PIDNS}}\t{{.USERNS}}\t{{.UTS}}"
+)
+SIZE_TABLE = DEFAULT + "\t{{.Size}}"
 # Podman's sort keys (`names`: by name; `created`: oldest first; `runningfor`: newest first).
 SORT_KEYS: dict[str, Callable[[ListEntry], Any]] = {
     "command": lambda e: e.fields["Command"],

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from supervisor.cli.main import new_parser
+from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
@@ -23,17 +24,23 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-i", "--ignore", action="store_true", help="no such container is no error")
     p.add_argument("--cidfile", action="append", default=[], help="read the id from this file")
     p.add_argument("-t", "--time", type=int, help="with -f: seconds to stop gracefully first")
-    # No anonymous volumes and no dependencies between containers exist in scopebox yet:
-    # both are accepted, and there is nothing more to remove.
-    p.add_argument("-v", "--volumes", action="store_true", help="(no anonymous volumes yet)")
-    p.add_argument("--depend", action="store_true", help="(no dependent containers yet)")
+    p.add_argument("-v", "--volumes", action="store_true", help="remove anonymous volumes too")
+    p.add_argument("--depend", action="store_true",
+                   help="remove the containers that depend on it first")
+    add_target_flags(p, filter=True, short_filter=False)  # helper "flags": --latest, --filter
     p.add_argument("containers", nargs="*")
     ns = p.parse_args(argv)
-    if not ns.containers and not ns.all and not ns.cidfile:
+    if not ns.containers and not ns.all and not ns.cidfile and not ns.latest and not ns.filter:
         p.error("at least one container is required")
     if ns.all and ns.containers:
         raise UsageError("--all and containers cannot be used together")
-    opts = api.RemoveOptions(ns.containers, ns.force, ns.all, ns.ignore, ns.cidfile, ns.time)
+    refs = ns.containers
+    if ns.latest or ns.filter:  # helper "flags"
+        from supervisor.api.targets import resolve
+
+        refs = resolve(settings, targets(ns, ns.containers, ns.ignore))
+    opts = api.RemoveOptions(refs, ns.force, ns.all, ns.ignore, ns.cidfile, ns.time,
+                             volumes=ns.volumes, depend=ns.depend)
     reports = api.remove(settings, opts)
     # Podman prints the ids of what --depend removed, else the names as given.
     return exit_code(reports, show=(lambda r: r.id) if ns.depend else None)

@@ -1,25 +1,48 @@
-"""scopebox rmi [-f] [-a] [-i] IMAGE..."""
+"""scopebox rmi [-f] [-a] [-i] [--no-prune] IMAGE..."""
 
 from __future__ import annotations
 
-from supervisor.api import Report
+import sys
+
 from supervisor.cli.main import new_parser
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
 
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import images as api
-    from supervisor.cli.rm import exit_code
 
     p = new_parser("rmi", "Remove images.")
     p.add_argument("-f", "--force", action="store_true", help="remove the containers using it too")
     p.add_argument("-a", "--all", action="store_true", help="remove all images")
     p.add_argument("-i", "--ignore", action="store_true", help="no such image is no error")
+    # Podman's --no-prune keeps dangling parent images: scopebox's images have no parents.
+    p.add_argument("--no-prune", action="store_true", help="(images here have no parents)")
     p.add_argument("images", nargs="*")
     ns = p.parse_args(argv)
     if not ns.images and not ns.all:
-        p.error("at least one image name or id is required")
+        raise UsageError("image name or ID must be specified")
+    if ns.images and ns.all:
+        raise UsageError("when using the --all switch, you may not pass any images names or IDs")
     reports = api.remove(settings, ns.images, ns.force, ns.all, ns.ignore)
-    # Each report's lines ("Untagged: ...", "Deleted: ...") are what it did.
-    items = [Report("\n".join(r.lines), r.raw_input, r.err) for r in reports]
-    return exit_code(items, show=lambda r: r.id)
+    for report in reports:
+        if report.err is None:  # what it did: "Untagged: ...", "Deleted: ..."
+            print("\n".join(report.lines), flush=True)
+    return _errors([r.err for r in reports if r.err is not None])
+
+
+def _errors(errs: list[Exception]) -> int:
+    """Podman's rmi: one error as one line, several as Go's multierror list; exit 1 when an
+    image did not exist, 2 when one is in use, 125 for anything else."""
+    from supervisor.errors import ConflictError, NotFoundError, ScopeboxError
+
+    if len(errs) == 1:
+        print(f"Error: {errs[0]}", file=sys.stderr)
+    elif errs:
+        points = "\n\t".join(f"* {e}" for e in errs)
+        print(f"Error: {len(errs)} errors occurred:\n\t{points}\n", file=sys.stderr)
+    codes = {1 if isinstance(e, NotFoundError) else 2 if isinstance(e, ConflictError)
+             else e.exit_code if isinstance(e, ScopeboxError) else 125 for e in errs}
+    if codes - {1, 2}:
+        return 125
+    return 1 if 1 in codes else max(codes, default=0)

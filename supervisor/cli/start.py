@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from supervisor.cli.attachflags import add_attach_flags, check_detach_keys  # helper "flags"
 from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
+from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
@@ -19,7 +21,18 @@ def main(argv: list[str], settings: Settings) -> int:
         "--filter", action="append", default=[], help="with --all: restart-policy=POLICY"
     )
     p.add_argument("containers", nargs="*")
+    # helper "flags": --latest, --sig-proxy (with -a), --detach-keys (checked, as attach's)
+    add_target_flags(p)
+    add_attach_flags(p)
     ns = p.parse_args(argv)
+    if ns.attach:
+        check_detach_keys(ns.detach_keys)
+    if ns.latest:
+        from supervisor.api.targets import resolve
+
+        ns.containers = resolve(settings, targets(ns, ns.containers))
+    if ns.sig_proxy and not ns.attach:
+        raise UsageError("you cannot use sig-proxy without --attach: invalid argument")
     if ns.all == bool(ns.containers):
         p.error("give container names or --all, not both" if ns.all else "at least one container")
     policies = []
@@ -34,5 +47,6 @@ def main(argv: list[str], settings: Settings) -> int:
         return print_reports(api.start_all(settings, policies))
     if ns.attach:
         stdin_fd = sys.stdin.fileno() if ns.interactive else None
-        return api.start_attach(settings, ns.containers[0], stdin_fd)
+        return api.start_attach(settings, ns.containers[0], stdin_fd, ns.detach_keys,
+                                sig_proxy=ns.sig_proxy is not False)
     return print_reports(api.start(settings, ns.containers))

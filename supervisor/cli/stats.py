@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
+from supervisor.cli.runflags import _uint
+from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
 from supervisor.sizes import human_size
 
@@ -104,16 +107,28 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--no-trunc", action="store_true", help="full container ids")
     p.add_argument("--format", help="table (default), json or a Go template")
     p.add_argument("containers", nargs="*", metavar="CONTAINER")
+    # helper "flags": --latest, --interval (seconds between readings), --no-reset
+    add_target_flags(p)
+    p.add_argument("-i", "--interval", type=_uint("--interval"), default=INTERVAL,
+                   help="seconds between readings (default 1, as Docker)")
+    p.add_argument("--no-reset", action="store_true", help="do not clear the screen in between")
     ns = p.parse_args(argv)
+    if ns.latest:
+        from supervisor.api.targets import resolve
+
+        ns.containers = resolve(settings, targets(ns, ns.containers))
+    if ns.interval < 1:
+        raise UsageError("invalid interval, must be a positive number greater zero")
     # Docker streams forever; into a pipe or file a single reading is what anyone wants.
     stream = not ns.no_stream and sys.stdout.isatty()
     from supervisor.api import stats as api
 
-    for readings in api.stream(settings, ns.containers, ns.all, INTERVAL):
+    for readings in api.stream(settings, ns.containers, ns.all, ns.interval):
         if not stream:
             _show(ns.format, readings, ns.no_trunc)
             return 0
-        sys.stdout.write(CLEAR)
+        if not ns.no_reset:
+            sys.stdout.write(CLEAR)
         _show(ns.format, readings, ns.no_trunc)
         sys.stdout.flush()
     return 0

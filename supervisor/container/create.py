@@ -14,6 +14,7 @@ from supervisor.errors import (
     ConflictError,
     NotFoundError,
     RegistryError,
+    SystemError_,
     UsageError,
 )
 from supervisor.model import (
@@ -25,6 +26,7 @@ from supervisor.model import (
 )
 from supervisor.names import generate_name, validate_name
 from supervisor.options import PULL_POLICIES, CreateOptions
+from supervisor.runflags import RunFlagFacts  # helper "runflags"
 from supervisor.state import Status
 from supervisor.store import ContainerLock, ContainerRow, ImagesLock
 from supervisor.timefmt import now_rfc3339
@@ -32,11 +34,17 @@ from supervisor.views import resolve_args
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
+    from supervisor.security.config import SecurityFacts
 
 
 def create(ctx: Context, opts: CreateOptions) -> ContainerRow:
     if opts.rootfs:
         opts = replace(opts, image=os.path.abspath(opts.image))
+    # volumes (issue 14): `-v ./dir:/d` is relative to the caller's directory
+    from supervisor.volumes.mounts import absolute_source
+
+    opts = replace(opts, volumes=[absolute_source(v, os.getcwd()) for v in opts.volumes])
+    # end volumes
     if opts.name is not None:
         return _create(ctx, opts, opts.name)
     for _ in range(20):  # generated names: another CLI may pick the same one meanwhile
@@ -74,11 +82,15 @@ def _pull_for_create(ctx: Context, opts: CreateOptions) -> CreateOptions:
         if opts.pull != "missing":
             raise
         raise RegistryError(f"{missing}; pulling it failed: {exc}") from exc
+    from supervisor.events.write import other  # events (issue 14): a pull by run/create
+
+    other(ctx.settings, ctx.paths, "image", "pull", id=result.image.id, name=opts.image)
     return replace(opts, image=result.image.id)
 
 
 def _create(ctx: Context, opts: CreateOptions, name: str) -> ContainerRow:
     config = container_config(ctx, opts)
+    config = replace(config, requires=_requires(ctx, opts.requires))  # helper "flags"
     validate_name(name)
     _prune_orphans(ctx)
     if not opts.rootfs:
@@ -96,6 +108,12 @@ def _create(ctx: Context, opts: CreateOptions, name: str) -> ContainerRow:
             if not resolve_args(config.options, img_cfg):
                 raise UsageError("no command specified: give one after the image name")
         config = with_image(config, img_cfg)
+        # volumes (issue 14): --volumes-from, names for anonymous volumes
+        from supervisor.volumes import use as volumes_use
+
+        config = volumes_use.prepare(ctx, config)
+        # end volumes
+        config = _network_checked(ctx, config, img_cfg)  # networking (issue 13)
         cid = os.urandom(32).hex()
         with ContainerLock(ctx.paths, cid) as lock:
             cdir = ctx.paths.container_dir(cid)
@@ -115,12 +133,33 @@ def _create(ctx: Context, opts: CreateOptions, name: str) -> ContainerRow:
                     status=Status.CREATED,
                     config=config,
                 )
-                ctx.store.add_container(row)
+                made = volumes_use.make_volumes(ctx, config)  # volumes (issue 14)
+                try:
+                    ctx.store.add_container(row)
+                except BaseException:
+                    volumes_use.discard(ctx, made)  # volumes (issue 14)
+                    raise
+                from supervisor.events.write import other  # events (issue 14)
+
+                for volume in made:
+                    other(ctx.settings, ctx.paths, "volume", "create", name=volume)
             except BaseException:
                 shutil.rmtree(cdir, ignore_errors=True)
                 lock.discard()
                 raise
     return row
+
+
+def _requires(ctx: Context, refs: list[str]) -> tuple[str, ...]:
+    """helper "flags": --requires, each an existing container (Podman's words)."""
+    out = []
+    for ref in refs:
+        try:
+            out.append(ctx.find(ref).id)
+        except NotFoundError as exc:
+            raise UsageError(f'"{ref}" is not a valid container, cannot be used as a'
+                             f" dependency: {exc}") from None
+    return tuple(dict.fromkeys(out))
 
 
 def _prune_orphans(ctx: Context) -> None:
@@ -161,14 +200,15 @@ def container_config(ctx: Context, opts: CreateOptions) -> ContainerConfig:
 
 def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
     """What validation needs from the host (and only what these options need)."""
-    from supervisor import spec
     from supervisor.resources import host_cpus, host_mems
     from supervisor.specgen import cgroup_unified
 
     runtime = ctx.runtime()
     sources = set()
-    for v in opts.volumes:
-        source = spec.parse_mount_volume(v).source
+    # volumes (issue 14): the bind sources of -v and --mount
+    from supervisor.volumes.mounts import bind_sources
+
+    for source in bind_sources(opts.volumes, opts.mounts):
         if os.path.exists(source):
             sources.add(source)
     rootfs_dir = opts.rootfs and os.path.isdir(opts.image)
@@ -184,7 +224,30 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
         existing=frozenset(sources),
         directories=frozenset([opts.image] if rootfs_dir else []),
         caller_cgroup=_caller_cgroup() if opts.cgroups == "split" else "",
+        runflags=_runflag_facts(ctx, opts),  # helper "runflags"
+        security=_security_facts(opts),
+        default_network=_default_network(ctx),  # networking (issue 13)
     )
+
+
+def _runflag_facts(ctx: Context, opts: CreateOptions) -> RunFlagFacts:
+    """helper "runflags": the paths its flags name, the containers `container:` names."""
+    from supervisor.runflags import gather_facts
+
+    return gather_facts(opts.runflags, lambda ref: ctx.find(ref).id, os.environ)
+
+
+def _security_facts(opts: CreateOptions) -> SecurityFacts:
+    """Device nodes, seccomp profiles, our own capabilities (supervisor/security)."""
+    from supervisor.security import host
+
+    return host.gather(opts.devices, opts.security_opt, opts.seccomp_profile)
+
+
+def _default_network(ctx: Context) -> str:
+    from supervisor.network.request import default_mode
+
+    return default_mode(ctx.settings.netns, os.geteuid() == 0)
 
 
 def write_etc_files(ctx: Context, cid: str, config: ContainerConfig) -> None:
@@ -192,6 +255,21 @@ def write_etc_files(ctx: Context, cid: str, config: ContainerConfig) -> None:
 
     cdir = ctx.paths.container_dir(cid)
     etcfiles.write_etc_files(cdir, cid, config.options.hostname, config.network.value)
+    from supervisor.network import etc  # networking (issue 13): --add-host, --dns*
+
+    try:
+        etc.write_static(cdir, config)
+    except OSError as exc:
+        raise SystemError_(f"cannot write the container's /etc files in {cdir!r}: "
+                           f"{exc.strerror}") from exc
+
+
+def _network_checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any],
+                     ) -> ContainerConfig:
+    """networking (issue 13): the networks exist; the image's ExposedPorts join --expose."""
+    from supervisor.network.create import checked
+
+    return checked(ctx, config, img_cfg)
 
 
 def replace_named(ctx: Context, name: str) -> None:

@@ -37,6 +37,9 @@ def kill(ctx: Context, ref: str, sig: str = "SIGKILL") -> ContainerRow:
         # for --health-on-failure=restart.
         row = mark_stopped(ctx, row)
     signal_container(ctx, row, signum, all_processes=False)
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    event(ctx, row, "kill")
     return row
 
 

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import select
+import signal
 import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -43,7 +44,7 @@ class Started:
     attach: AttachClient | None = None
 
 
-def launch(engine: Context, row: ContainerRow, attach: bool) -> Started:
+def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int = 0) -> Started:
     paths = engine.paths
     health_file = os.path.join(paths.container_dir(row.id), "health.json")
     for stale in (paths.exit_file(row.id), health_file, stopped_file(paths, row.id)):
@@ -61,7 +62,7 @@ def launch(engine: Context, row: ContainerRow, attach: bool) -> Started:
     except BaseException:
         teardown(engine, row)
         raise
-    pending = PendingMonitor.spawn(engine, row)
+    pending = PendingMonitor.spawn(engine, row, preserve_fds)
     try:
         for later in resources:
             if later not in early:
@@ -84,12 +85,7 @@ def launch(engine: Context, row: ContainerRow, attach: bool) -> Started:
 
 def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: bool) -> Started:
     if row.config.cgroup_manager is CgroupManager.SYSTEMD:
-        engine.systemd().start_transient_scope(
-            f"scopebox-conmon-{row.id}.scope",
-            [monitor.pid],
-            slice=row.config.cgroup_parent,
-            description=f"scopebox monitor of {row.name}",
-        )
+        _monitor_scope(engine, row, monitor.pid)
     row = _mark_running(engine, row, monitor.pid, monitor.started)
     client = None
     try:
@@ -107,6 +103,33 @@ def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: b
         raise
     row = engine.store.update_container(row.id, pid=pid, pid_start=start_time(pid))
     return Started(row, client)
+
+
+def _monitor_scope(engine: Context, row: ContainerRow, pid: int) -> None:
+    from units.errors import BusError, UnitExistsError
+
+    name = f"scopebox-conmon-{row.id}.scope"
+    sd = engine.systemd()
+    for last in (False, True):
+        try:
+            sd.start_transient_scope(name, [pid], slice=row.config.cgroup_parent,
+                                     description=f"scopebox monitor of {row.name}")
+            return
+        except UnitExistsError:
+            if last:
+                raise
+        # The last run's scope is still loaded: its monitor recorded the exit and cleaned up
+        # (we hold the container's lock and the row is not active), so whatever is left in
+        # it is on its way out, or systemd has not seen the cgroup empty yet (seen in the bed
+        # for over 10 s). End it ourselves rather than wait: kill what is left, stop it, and
+        # wait for systemd to unload it.
+        with contextlib.suppress(BusError):
+            sd.kill_unit(name, "all", signal.SIGKILL)
+        with contextlib.suppress(BusError):
+            sd.stop_unit(name, timeout=10)
+        with contextlib.suppress(BusError):
+            sd.reset_failed_unit(name)
+        sd.wait_unit_gone(name, timeout=10)
 
 
 def _mark_running(
@@ -138,7 +161,9 @@ class PendingMonitor:
         self._start_w = start_w
 
     @classmethod
-    def spawn(cls, engine: Context, row: ContainerRow) -> PendingMonitor:
+    def spawn(cls, engine: Context, row: ContainerRow, preserve_fds: int = 0) -> PendingMonitor:
+        """`preserve_fds` (run --preserve-fds): our descriptors 3.. go to the monitor at the
+        same numbers, and from it to the runtime's first create."""
         paths = engine.paths
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
         start_r, start_w = os.pipe2(os.O_CLOEXEC)
@@ -151,6 +176,10 @@ class PendingMonitor:
             paths, row, engine.runtime_argv(row), engine.settings.global_flags(paths=False)
         )
         opts.sync_fd, opts.start_fd = sync_w, start_r
+        from supervisor.events.write import monitor_options as events_options  # events
+
+        events_options(engine, row, opts)
+        opts.preserve_fds = preserve_fds  # helper "flags"
         argv = monitor_command(opts)
         try:
             # In the persistent dir: what the monitor reports must outlive the run dir.
@@ -160,7 +189,7 @@ class PendingMonitor:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
-                    pass_fds=(sync_w, start_r),
+                    pass_fds=(sync_w, start_r, *range(3, 3 + preserve_fds)),
                     start_new_session=True,
                     env=env,
                     cwd="/",
@@ -300,6 +329,9 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
     globals = engine.settings.global_flags(paths=False)
     opts = monitor_options(paths, row, engine.runtime_argv(row), globals)
     service_options(opts, paths, row)
+    from supervisor.events.write import monitor_options as events_options  # events (issue 14)
+
+    events_options(engine, row, opts)
     if attach:
         opts.wait_attach = ATTACH_WAIT_S
     argv = monitor_command(opts)

@@ -29,6 +29,9 @@ def pause(ctx: Context, ref: str) -> ContainerRow:
     except ScopeboxError:
         mark_paused(ctx, row, False)
         raise
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    event(ctx, row, "pause")
     return ctx.store.update_container(row.id, status=Status.PAUSED)
 
 
@@ -38,6 +41,9 @@ def unpause(ctx: Context, ref: str) -> ContainerRow:
         raise StateError(f"container {row.name!r} is not paused (it is {row.status.value})")
     runtime_or_fail(ctx, row, "resume")
     mark_paused(ctx, row, False)
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    event(ctx, row, "unpause")
     return ctx.store.update_container(row.id, status=Status.RUNNING)
 
 

@@ -40,8 +40,11 @@ def keep_exit_code(ctx: Context, row: ContainerRow) -> None:
     os.replace(tmp, os.path.join(exits, row.id))
 
 
-def remove(ctx: Context, ref: str, force: bool = False) -> ContainerRow:
+def remove(ctx: Context, ref: str, force: bool = False, volumes: bool = False) -> ContainerRow:
     row = ctx.settled(ref)
+    from supervisor.depends import check_removable  # helper "flags"
+
+    check_removable(ctx, row)
     if row.status.is_active:
         if not force:
             raise StateError(
@@ -63,12 +66,26 @@ def remove(ctx: Context, ref: str, force: bool = False) -> ContainerRow:
         fresh = ctx.refresh(fresh, locked=True)
         if fresh.status.is_active:
             raise StateError(f"container {row.name!r} is still running")
-        remove_locked(ctx, fresh)
+        remove_locked(ctx, fresh, volumes)
         lock.discard()
     return row
 
 
-def remove_locked(ctx: Context, row: ContainerRow) -> None:
+def remove_locked(ctx: Context, row: ContainerRow, volumes: bool = False) -> None:
     teardown(ctx, row)
+    # mount (supervisor/copy/mounts.py): a root the user mounted goes with the container
+    from supervisor.mount import is_mountpoint, umount
+
+    while not row.config.rootfs and is_mountpoint(ctx.paths.rootfs(row.id)):
+        umount(ctx.paths.rootfs(row.id), detach=True)
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    event(ctx, row, "remove")  # before the row goes: its pod membership is read from the store
     ctx.store.delete_container(row.id)
     shutil.rmtree(ctx.paths.container_dir(row.id), ignore_errors=True)
+    # volumes (issue 14): `rm -v` and `--rm` take the anonymous volumes along
+    if volumes or row.config.auto_remove:
+        from supervisor.volumes.resource import release_anonymous
+
+        release_anonymous(ctx, row)
+    # end volumes

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 from supervisor.errors import SystemError_
 from supervisor.model import SPLIT_SUPERVISOR, CgroupsMode, ContainerConfig
 from supervisor.mount import is_mountpoint, umount
+from supervisor.network.joined import JoinedHostsResource  # networking (net6)
+from supervisor.network.resource import NetworkResource  # networking (issue 13)
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
@@ -84,6 +86,9 @@ class RootfsMount:
 
     def teardown(self, ctx: Context, row: ContainerRow) -> None:
         rootfs = ctx.paths.rootfs(row.id)
+        # mount (supervisor/copy/mounts.py): a user's `mount` keeps the root mounted
+        if os.path.exists(os.path.join(ctx.paths.container_dir(row.id), "mounts")):
+            return
         while is_mountpoint(rootfs):
             umount(rootfs, detach=True)
 
@@ -101,7 +106,15 @@ class RuntimeState:
 
 
 RUN_DIR, SPLIT_CGROUP, ROOTFS, RUNTIME = RunDir(), SplitCgroup(), RootfsMount(), RuntimeState()
-ALL: tuple[Resource, ...] = (RUN_DIR, SPLIT_CGROUP, ROOTFS, RUNTIME)
+NETWORK = NetworkResource()  # networking (issue 13): netns, veths, leases, port forwards
+JOINED_HOSTS = JoinedHostsResource()  # networking (net6): container:X names it in X's hosts
+ALL: tuple[Resource, ...] = (RUN_DIR, SPLIT_CGROUP, ROOTFS, RUNTIME, NETWORK)
+# volumes (issue 14): the file systems of `--opt type=` volumes, mounted while used
+from supervisor.volumes.resource import VOLUMES  # noqa: E402
+
+ALL += (VOLUMES,)
+# end volumes
+ALL += (JOINED_HOSTS,)  # networking (net6)
 BY_NAME = {r.name: r for r in ALL}
 
 
@@ -112,6 +125,12 @@ def for_run(config: ContainerConfig) -> list[Resource]:
         out.append(SPLIT_CGROUP)
     if not config.rootfs:
         out.append(ROOTFS)
+    if config.volumes:  # volumes (issue 14)
+        out.append(VOLUMES)
+    if config.net.bridged:  # networking: before the runtime (the spec names the netns)
+        out.append(NETWORK)
+    if config.net.mode == "container":  # networking (net6)
+        out.append(JOINED_HOSTS)
     out.append(RUNTIME)
     return out
 
@@ -136,6 +155,10 @@ def teardown(ctx: Context, row: ContainerRow) -> None:
             resource.teardown(ctx, row)
     if ctx.store.get_container(row.id) is not None:
         ctx.store.update_container(row.id, resources=(), cleaned=True)
+    if row.resources or not row.cleaned:  # events (issue 14): a run was undone
+        from supervisor.events.write import container as event
+
+        event(ctx, row, "cleanup")
 
 
 def enter_split_supervisor(parent: str) -> None:

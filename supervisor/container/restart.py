@@ -13,4 +13,7 @@ if TYPE_CHECKING:
 
 def restart(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
     row = ctx.stop(ref, timeout)
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    event(ctx, row, "restart")
     return ctx.start(row.id).row

@@ -12,6 +12,7 @@ from supervisor.container.launch import Started, launch, launch_service
 from supervisor.container.resources import teardown
 from supervisor.errors import (
     StateError,
+    UsageError,  # helper "flags"
 )
 from supervisor.model import (
     SdNotify,
@@ -24,8 +25,16 @@ if TYPE_CHECKING:
     from supervisor.container.context import Context
 
 
-def start(ctx: Context, ref: str, attach: bool = False) -> Started:
+def start(ctx: Context, ref: str, attach: bool = False, preserve_fds: int = 0) -> Started:
     row = ctx.store.find_container(ref)
+    # pods (issue 15): a pod's member needs its infra container (the namespaces) running
+    from supervisor.pods.join import before_start
+
+    before_start(ctx, row)
+
+    from supervisor.depends import start_dependencies  # helper "flags"
+
+    start_dependencies(ctx, row)
     with ContainerLock(ctx.paths, row.id):
         row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
         if row.status.is_active:
@@ -36,7 +45,7 @@ def start(ctx: Context, ref: str, attach: bool = False) -> Started:
             )
         if not row.cleaned:
             teardown(ctx, row)
-        started = _start_locked(ctx, row, attach)
+        started = _start_locked(ctx, row, attach, preserve_fds)
     _notify_caller(ctx, started.row)
     return started
 
@@ -59,10 +68,14 @@ def _notify_caller(ctx: Context, row: ContainerRow) -> None:
             sd_notify("\n".join(lines))
 
 
-def _start_locked(ctx: Context, row: ContainerRow, attach: bool) -> Started:
+def _start_locked(ctx: Context, row: ContainerRow, attach: bool, preserve_fds: int) -> Started:
     if is_service(row):
+        if preserve_fds:  # helper "flags"
+            raise UsageError("--preserve-fds cannot be used with a restart policy under"
+                             " systemd: systemd starts the container's monitor, and the"
+                             " descriptors cannot be handed over to it")
         return launch_service(ctx, row, attach)
-    return launch(ctx, row, attach)
+    return launch(ctx, row, attach, preserve_fds)
 
 
 def startable(ctx: Context, policies: Sequence[str]) -> Sequence[ContainerRow]:

@@ -30,6 +30,9 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         signal_container(ctx, row, row.config.stop_signal, all_processes=False)
         if not ctx.wait_container_gone(row, grace):
             kill_for_good(ctx, row)
+        from supervisor.events.write import container as event  # events (issue 14)
+
+        event(ctx, row, "stop")
     if service:
         stop_service(ctx, row)
     ctx.wait_monitor_gone(row, 30)

@@ -15,7 +15,7 @@ import random
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from supervisor.errors import ConflictError, NotFoundError, UsageError
 from supervisor.network import ipam
@@ -90,6 +90,7 @@ class CreateSpec:
     labels: dict[str, str] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
     driver: str = "bridge"
+    ignore: bool = False  # quadlet (issue 13): an existing network of that name is returned
 
 
 class PortSpec(NamedTuple):
@@ -106,15 +107,22 @@ def now() -> str:
 
 
 class NetworkDB:
+    _ready: ClassVar[set[str]] = set()  # databases this process made the tables in already
+
     def __init__(self, store: Store) -> None:
         self.store = store
+        key = store.paths.db
+        if key in NetworkDB._ready or self._made():
+            NetworkDB._ready.add(key)
+            return
         with store.transaction() as db:
             for stmt in SCHEMA.split(";"):
                 if stmt.strip():
                     db.execute(stmt)
             if db.execute("SELECT 1 FROM networks WHERE name = ?", (DEFAULT_NAME,)).fetchone() \
                     is None:
-                _insert(db, default_network(now()))
+                _insert(db, default_network(now(), _default_subnet()))
+        NetworkDB._ready.add(key)
 
     # definitions -------------------------------------------------------------------------
 
@@ -149,7 +157,11 @@ class NetworkDB:
             nets = [Network.from_json(json.loads(r[0]))
                     for r in db.execute("SELECT data FROM networks")]
             bridge = _free_bridge({n.network_interface for n in nets} | set(taken_bridges))
-            name = spec.name or bridge
+            name = spec.name or bridge.replace("scopebox", "podman", 1)  # Podman's podmanN
+            # quadlet (issue 13): `--ignore` returns the existing network, made by nothing
+            existing = [n for n in nets if n.name == name]
+            if existing and spec.ignore:
+                return existing[0]
             if any(n.name == name for n in nets) or name == DOCKER_ALIAS:
                 raise ConflictError(f"network name {name} already used: network already exists")
             used = [s.net for n in nets for s in n.subnets] + list(host_routes)
@@ -181,34 +193,62 @@ class NetworkDB:
 
     def lease(self, network: str, container: str, host_iface: str,
               requested: str | None = None) -> Lease:
-        """One address of the network's first subnet for the container (idempotent)."""
+        """The container's address on the network's first subnet (see `leases_for`)."""
+        return self.leases_for(network, container, host_iface, requested)[0]
+
+    def leases_for(self, network: str, container: str, host_iface: str,
+                   requested: str | None = None, requested6: str | None = None) -> list[Lease]:
+        """One address of each of the network's subnets (in their order: IPv4 first as
+        Podman makes them), idempotent. `requested`/`requested6`: --ip/--ip6 (ip=/ip6=)."""
         with self.store.transaction() as db:
-            old = db.execute("SELECT * FROM net_leases WHERE network = ? AND container = ?",
-                             (network, container)).fetchone()
-            if old is not None:
-                return Lease(*old)
             row = db.execute("SELECT data FROM networks WHERE name = ?", (network,)).fetchone()
             if row is None:
                 raise NotFoundError("network", network)
-            sub = Network.from_json(json.loads(row[0])).subnets[0]
+            n = Network.from_json(json.loads(row[0]))
+            old = [Lease(*r) for r in db.execute(
+                "SELECT * FROM net_leases WHERE network = ? AND container = ?",
+                (network, container))]
             taken = {ipaddress.ip_address(r[0]) for r in db.execute(
                 "SELECT address FROM net_leases WHERE network = ?", (network,))}
-            lease = Lease(network, str(ipam.allocate(sub, taken, requested)), container,
-                          host_iface)
-            db.execute("INSERT INTO net_leases VALUES (?, ?, ?, ?)", lease)
-        return lease
+            wanted = [ipam.parse_addr(w, flag) for w, flag in
+                      ((requested, "--ip"), (requested6, "--ip6")) if w]
+            for w in wanted:
+                if not any(w in sub.net for sub in n.subnets):
+                    raise UsageError(f"requested static ip {w} not in any subnet on network "
+                                     f"{network}")
+            out: list[Lease] = []
+            for sub in n.subnets:
+                mine = [lease for lease in old if ipaddress.ip_address(lease.address) in sub.net]
+                if mine:
+                    out.append(mine[0])
+                    continue
+                want = next((str(w) for w in wanted if w in sub.net), None)
+                lease = Lease(network, str(ipam.allocate(sub, taken, want)), container,
+                              host_iface)
+                wanted = [w for w in wanted if str(w) != want]
+                taken.add(ipaddress.ip_address(lease.address))
+                db.execute("INSERT INTO net_leases VALUES (?, ?, ?, ?)", lease)
+                out.append(lease)
+        return out
 
     def claim_ports(self, container: str, network: str, container_ip: str,
-                    ports: Iterable[PortSpec]) -> list[PortClaim]:
-        """All or nothing: a taken port refuses the whole request."""
+                    ports: Iterable[PortSpec], container_ip6: str = "") -> list[PortClaim]:
+        """All or nothing: a taken port refuses the whole request. A port on an IPv6 host
+        address (net6) goes to `container_ip6`, one on an IPv4 one to an IPv4 address."""
         out = []
         with self.store.transaction() as db:
             for p in ports:
+                target = container_ip6 if ":" in p.host_ip else container_ip
+                if p.host_ip and (not target or (":" in p.host_ip) != (":" in target)):
+                    family = "IPv6" if ":" in p.host_ip else "IPv4"
+                    raise UsageError(f"cannot publish on {family} host address {p.host_ip}: "
+                                     f"network {network} gives the container no {family} "
+                                     "address")
                 port = p.host_port or _random_port(db, p.proto, p.host_ip)
                 if _port_taken(db, p.proto, port, p.host_ip):
                     shown = f"{p.host_ip or '0.0.0.0'}:{port}/{p.proto}"
                     raise ConflictError(f"host port {shown} is already claimed by a container")
-                claim = PortClaim(p.proto, port, p.host_ip, container, network, container_ip,
+                claim = PortClaim(p.proto, port, p.host_ip, container, network, target,
                                   p.container_port)
                 db.execute("INSERT INTO net_ports VALUES (?, ?, ?, ?, ?, ?, ?)", claim)
                 out.append(claim)
@@ -219,6 +259,14 @@ class NetworkDB:
         with self.store.transaction(reserve=True) as db:
             db.execute("DELETE FROM net_ports WHERE container = ?", (container,))
             db.execute("DELETE FROM net_leases WHERE container = ?", (container,))
+
+    def release_network(self, container: str, network: str) -> None:
+        """The container's lease and port claims on one network (`network disconnect`)."""
+        with self.store.transaction(reserve=True) as db:
+            db.execute("DELETE FROM net_ports WHERE container = ? AND network = ?",
+                       (container, network))
+            db.execute("DELETE FROM net_leases WHERE container = ? AND network = ?",
+                       (container, network))
 
     def leases(self, container: str | None = None) -> list[Lease]:
         if container is None:
@@ -232,10 +280,24 @@ class NetworkDB:
         rows = self._read("SELECT * FROM net_ports WHERE container = ?", (container,))
         return [PortClaim(*r) for r in rows]
 
+    def _made(self) -> bool:
+        """The tables and the default network exist: nothing to write (a read-only store on a
+        full disk still answers `ps` and `inspect`)."""
+        from supervisor.store import StoreError
+
+        try:
+            tables = {r[0] for r in self.store.query(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"networks", "net_leases", "net_ports"} <= tables:
+                return False
+            return bool(self.store.query("SELECT 1 FROM networks WHERE name = ?",
+                                         (DEFAULT_NAME,)))
+        except (sqlite3.Error, StoreError):
+            return False
+
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        # The store's connection is only reached through its transactions (one snapshot).
-        with self.store.transaction() as db:
-            return list(db.execute(sql, params).fetchall())
+        # One statement is one snapshot; no write lock (reads work on a full disk).
+        return self.store.query(sql, params)
 
 
 def _insert(db: sqlite3.Connection, n: Network) -> None:
@@ -244,10 +306,25 @@ def _insert(db: sqlite3.Connection, n: Network) -> None:
 
 
 def _free_bridge(used: set[str]) -> str:
-    i = 0
-    while f"podman{i}" in used:
+    """scopeboxN, not Podman's podmanN: a real Podman on this host makes those."""
+    i = 1
+    while f"scopebox{i}" in used:
         i += 1
-    return f"podman{i}"
+    return f"scopebox{i}"
+
+
+def _default_subnet() -> str:
+    """Podman's 10.88.0.0/16, unless a device not ours routes into it (a real Podman's
+    podman0 on this host): then the first free subnet of the pool, so both keep working."""
+    from supervisor.network.definition import DEFAULT_BRIDGE, DEFAULT_SUBNET
+
+    try:
+        routes = ipam.host_routes(ignore_devices={DEFAULT_BRIDGE})
+    except OSError:
+        return DEFAULT_SUBNET
+    if ipam.overlapping(ipam.parse_net(DEFAULT_SUBNET), routes) is None:
+        return DEFAULT_SUBNET
+    return str(ipam.free_subnet(routes))
 
 
 def _check_spec(spec: CreateSpec) -> None:
@@ -262,6 +339,16 @@ def _check_spec(spec: CreateSpec) -> None:
             raise UsageError(f"mtu {value!r} is not a number between 68 and 65535")
     if len(spec.gateways) > len(spec.subnets) or len(spec.ip_ranges) > len(spec.subnets):
         raise UsageError("cannot set more gateways or ranges than subnets")
+    if (spec.ipv6 or any(":" in s for s in spec.subnets)) and not ipv6_available():
+        raise UsageError("IPv6 is disabled in this kernel (ipv6.disable=1 or no IPv6 module): "
+                         "cannot create an IPv6 network")
+
+
+def ipv6_available() -> bool:
+    """net6: the kernel has IPv6 (a network namespace gets it unless it is off at boot)."""
+    import os
+
+    return os.path.exists("/proc/net/if_inet6")
 
 
 def _subnets(spec: CreateSpec, used: list[ipam.Net]) -> tuple[ipam.Subnet, ...]:
@@ -285,7 +372,7 @@ def _subnets(spec: CreateSpec, used: list[ipam.Net]) -> tuple[ipam.Subnet, ...]:
 def _free_ula(used: list[ipam.Net]) -> ipam.Net:
     """Podman's pool for --ipv6 without an IPv6 --subnet: fd00::/8 as /64s, picked at random."""
     while True:
-        prefix = random.getrandbits(56) << 8
+        prefix = random.getrandbits(56)  # fd + 40 bits of global id + 16 of subnet id
         net = ipaddress.IPv6Network(((0xFD << 120) | (prefix << 64), 64))
         if ipam.overlapping(net, used) is None:
             return net

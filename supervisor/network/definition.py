@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
 from dataclasses import dataclass, field
@@ -15,7 +14,8 @@ DOCKER_ALIAS = "bridge"  # Docker's name for the default network
 # The default network's id in every Podman 4 installation: scripts that hard-code it work.
 DEFAULT_ID = "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9"
 DEFAULT_SUBNET = "10.88.0.0/16"
-DEFAULT_BRIDGE = "podman0"
+# Not Podman's podman0: a real Podman on the same host owns that bridge (docs/DIFFERENCES.md).
+DEFAULT_BRIDGE = "scopebox0"
 OPTIONS = ("mtu", "isolate")
 
 
@@ -92,11 +92,15 @@ def _subnet_json(s: Subnet) -> dict[str, Any]:
 
 
 def new_id() -> str:
+    import hashlib  # performance: OpenSSL's load only when a network is made, not at every ps
+
     return hashlib.sha256(os.urandom(32)).hexdigest()
 
 
-def default_network(created: str) -> Network:
+def default_network(created: str, subnet: str = DEFAULT_SUBNET) -> Network:
+    """`subnet`: Podman's 10.88.0.0/16 unless another program (a real Podman's podman0)
+    routes it here already (then a free one: see `db.NetworkDB`)."""
     return Network(
         name=DEFAULT_NAME, id=DEFAULT_ID, network_interface=DEFAULT_BRIDGE, created=created,
-        subnets=(make_subnet(parse_net(DEFAULT_SUBNET)),), dns_enabled=False,
+        subnets=(make_subnet(parse_net(subnet)),), dns_enabled=False,
     )

@@ -11,6 +11,7 @@ network namespace file to act in (the tests' private "host").
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from collections.abc import Sequence
 from contextlib import suppress
@@ -31,6 +32,7 @@ class Attachment(NamedTuple):
     addresses: tuple[str, ...]  # CIDRs: "10.88.0.2/16"
     gateways: tuple[str, ...]  # default routes (first network only); empty: none
     mtu: int = 0
+    mac: str = ""  # the container end's address ("": the kernel's random one)
 
 
 def _prefix(host: str | None) -> list[str]:
@@ -51,8 +53,12 @@ def batch(lines: Sequence[str], host: str | None = None, force: bool = False) ->
 
 
 def link_exists(name: str, host: str | None = None) -> bool:
-    if host is None:
-        return os.path.exists(f"/sys/class/net/{name}")
+    if host is None:  # this netns (/sys/class/net may show another one's: unshare -n)
+        try:
+            socket.if_nametoindex(name)
+        except OSError:
+            return False
+        return True
     argv = [*_prefix(host), "ip", "link", "show", "dev", name]
     return subprocess.run(argv, capture_output=True).returncode == 0
 
@@ -62,14 +68,32 @@ def ensure_bridge(name: str, addresses: Sequence[str], mtu: int = 0,
     """The network's bridge with its gateway addresses, up; nothing done when it exists.
     `route_localnet` lets a DNATed 127.0.0.1 leave through it (published ports on localhost)."""
     if not link_exists(name, host):
-        lines = [f"link add {name} type bridge" + (f" mtu {mtu}" if mtu else "")]
-        lines += [f"addr add {a} dev {name}" for a in addresses]
+        # (netdns) a MAC of its own: a bridge without one takes its lowest port's, which
+        # changes as containers join, and every running container's ARP entry for the
+        # gateway goes stale (DNS and the way out stall for seconds).
+        lines = [f"link add {name} address {bridge_mac()} type bridge"
+                 + (f" mtu {mtu}" if mtu else "")]
+        lines += [addr_add(a, name) for a in addresses]
         lines.append(f"link set {name} up")
         batch(lines, host)
     sysctls = {f"net/ipv4/conf/{name}/route_localnet": "1", "net/ipv4/ip_forward": "1"}
     if any(":" in a for a in addresses):
         sysctls["net/ipv6/conf/all/forwarding"] = "1"
     write_sysctls(sysctls, host)
+
+
+def addr_add(cidr: str, dev: str) -> str:
+    """IPv6 (net6) without duplicate address detection (netavark's IFA_F_NODAD): the address
+    is usable at once, not "tentative" for a second or two (the DNS responder binds the
+    gateway's, a container's first packets leave from its own)."""
+    return f"addr add {cidr} dev {dev}" + (" nodad" if ":" in cidr else "")
+
+
+def bridge_mac() -> str:
+    """Random, locally administered, unicast (as moby gives its bridges)."""
+    b = bytearray(os.urandom(6))
+    b[0] = (b[0] & 0xFE) | 0x02
+    return ":".join(f"{x:02x}" for x in b)
 
 
 def remove_bridge(name: str, host: str | None = None) -> None:
@@ -88,18 +112,71 @@ def write_sysctls(values: dict[str, str], host: str | None = None) -> None:
         raise NetlinkError(f"cannot set {', '.join(values)}")
 
 
+def _inside(a: Attachment, host_ref: str) -> list[str]:
+    """The container's side, run in its namespace: the veth made there with its peer sent
+    to the host's namespace (`host_ref`: a namespace file), addresses, routes."""
+    mtu = f" mtu {a.mtu}" if a.mtu else ""
+    mac = f" address {a.mac}" if a.mac else ""
+    lines = [f"link add {a.iface}{mtu}{mac} type veth peer name {a.host_iface}{mtu}"
+             f" netns {host_ref}"]
+    lines += [addr_add(addr, a.iface) for addr in a.addresses]
+    lines.append(f"link set {a.iface} up")
+    lines += [f"route add default via {gw} dev {a.iface}" for gw in a.gateways]
+    return lines
+
+
+def _host_side(a: Attachment) -> list[str]:
+    return [f"link set {a.host_iface} master {a.bridge} up",
+            # hairpin: a container reaching itself through a published port (netavark too)
+            f"link set {a.host_iface} type bridge_slave hairpin on"]
+
+
+def create_attached(path: str, atts: Sequence[Attachment], host: str | None = None) -> None:
+    """The namespace file and every veth in one process pair (`unshare --net=PATH ip -batch`,
+    ~3 processes fewer than namespace, veth and addresses apart), then the host's ends on
+    their bridges."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    with open(path, "a"):
+        pass
+    host_ref = host or f"/proc/{os.getpid()}/ns/net"
+    stale = [a.host_iface for a in atts if link_exists(a.host_iface, host)]
+    if stale:  # a previous run's, still being deleted (see `detach_later`)
+        batch([f"link del {name}" for name in stale], host, force=True)
+    lines = ["link set lo up"] + [line for a in atts for line in _inside(a, host_ref)]
+    argv = [*_prefix(host), "unshare", f"--net={path}", "ip", "-batch", "-"]
+    proc = subprocess.run(argv, input="\n".join(lines) + "\n", capture_output=True, text=True)
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["failed"])[0]
+        raise NetlinkError(f"cannot make the network namespace at {path!r}: {first}")
+    if atts:
+        batch([line for a in atts for line in _host_side(a)], host)
+
+
 def attach(a: Attachment, host: str | None = None) -> None:
     """The veth pair (host end on the bridge, the other moved into the container's namespace
     and named there), its addresses, loopback and the default route."""
     mtu = f" mtu {a.mtu}" if a.mtu else ""
+    mac = f" address {a.mac}" if a.mac else ""
     batch([
-        f"link add {a.host_iface}{mtu} type veth peer name {a.iface}{mtu} netns {a.netns}",
+        f"link add {a.host_iface}{mtu} type veth peer name {a.iface}{mtu}{mac} netns {a.netns}",
         f"link set {a.host_iface} master {a.bridge} up",
+        # hairpin: a container reaching itself through a published port (netavark does too)
+        f"link set {a.host_iface} type bridge_slave hairpin on",
     ], host)
-    inside = [f"addr add {addr} dev {a.iface}" for addr in a.addresses]
+    inside = [addr_add(addr, a.iface) for addr in a.addresses]
     inside += [f"link set {a.iface} up", "link set lo up"]
     inside += [f"route add default via {gw} dev {a.iface}" for gw in a.gateways]
     batch(inside, a.netns)
+
+
+def detach_later(host_iface: str, host: str | None = None) -> None:
+    """Teardown's: deleting a veth waits out an RCU grace period (~25 ms here), and the kernel
+    deletes the pair anyway when the namespace goes; a process of its own (not waited for)
+    makes sure of it even if another container still holds the namespace (container:ID)."""
+    with suppress(OSError):
+        subprocess.Popen([*_prefix(host), "ip", "link", "del", host_iface],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def detach(host_iface: str, host: str | None = None) -> None:
@@ -127,6 +204,15 @@ def remove_netns(path: str) -> None:
     ends inside it, with its last user) and removes it."""
     if not os.path.exists(path):
         return
-    subprocess.run(["umount", path], capture_output=True)
+    _umount(path)
     with suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def _umount(path: str) -> None:
+    """umount2(2) through ctypes (stdlib): one process less than umount(8) per teardown."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.umount2(path.encode(), 0) != 0 and ctypes.get_errno() not in (22, 2):  # EINVAL
+        subprocess.run(["umount", path], capture_output=True)  # say why, or try harder

@@ -43,7 +43,7 @@ class NetRules(NamedTuple):
 
 
 class Forward(NamedTuple):
-    """One published port: host side -> container side (IPv4)."""
+    """One published port: host side -> container side (IPv4 or IPv6, by container_ip)."""
 
     proto: str
     host_port: int
@@ -61,6 +61,10 @@ DECLARATIONS = """table inet scopebox {
     set bridges { type ifname; }
     map fwd_in { type ifname : verdict; }
     map nat_in { type ifname : verdict; }
+    map nat_src { type ipv4_addr : verdict; }
+    map pf6_addr { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
+    map pf6_any { type inet_proto . inet_service : ipv6_addr . inet_service; }
+    map nat_src6 { type ipv6_addr : verdict; }
     chain portfwd { }
     chain prerouting { type nat hook prerouting priority dstnat; policy accept; }
     chain output { type nat hook output priority -100; policy accept; }
@@ -72,6 +76,10 @@ BASE_RULES = {
     "portfwd": [
         "dnat ip to ip daddr . meta l4proto . th dport map @pf4_addr",
         "dnat ip to meta l4proto . th dport map @pf4_any",
+        # IPv6 (net6): the same maps for containers' IPv6 addresses (no ::1: the kernel
+        # never routes a loopback source out, and IPv6 has no route_localnet)
+        "dnat ip6 to ip6 daddr . meta l4proto . th dport map @pf6_addr",
+        "dnat ip6 to meta l4proto . th dport map @pf6_any",
     ],
     "prerouting": ["fib daddr type local jump portfwd"],
     "output": ["fib daddr type local jump portfwd"],
@@ -82,7 +90,10 @@ BASE_RULES = {
     ],
     "postrouting": [
         "ct status dnat ip saddr 127.0.0.0/8 masquerade",
-        "iifname vmap @nat_in",
+        # The input device is unknown in postrouting: a container's address names its
+        # network (one element per container, like its forwards; `nat_in` stays unused).
+        "ip saddr vmap @nat_src",
+        "ip6 saddr vmap @nat_src6",
     ],
 }
 
@@ -129,9 +140,32 @@ def network_remove(n: NetRules) -> str:
 
 def _element(f: Forward) -> tuple[str, str]:
     value = f"{f.container_ip} . {f.container_port}"
+    family = "pf6" if ":" in f.container_ip else "pf4"
     if f.host_ip:
-        return "pf4_addr", f"{f.host_ip} . {f.proto} . {f.host_port} : {value}"
-    return "pf4_any", f"{f.proto} . {f.host_port} : {value}"
+        return f"{family}_addr", f"{f.host_ip} . {f.proto} . {f.host_port} : {value}"
+    return f"{family}_any", f"{f.proto} . {f.host_port} : {value}"
+
+
+class Source(NamedTuple):
+    """A container's address on a network: its traffic goes to the network's nat chain."""
+
+    address: str
+    bridge: str
+
+
+def _source(s: Source) -> tuple[str, str]:
+    return "nat_src6" if ":" in s.address else "nat_src", f"{s.address} : jump nwnat_{s.bridge}"
+
+
+def sources_add(sources: Iterable[Source]) -> str:
+    return "".join(f"add element {TABLE} {m} {{ {e} }}\n" for m, e in map(_source, sources))
+
+
+def sources_remove(sources: Iterable[Source]) -> str:
+    """Idempotent, like `forwards_remove` (the chain is added first: the element jumps to it)."""
+    sources = list(sources)
+    lines = [f"add chain {TABLE} nwnat_{b}" for b in dict.fromkeys(s.bridge for s in sources)]
+    return "\n".join(lines + _remove_elements([_source(s) for s in sources])) + "\n"
 
 
 def forwards_add(forwards: Iterable[Forward]) -> str:
@@ -150,10 +184,12 @@ def _remove_elements(elems: Iterable[tuple[str, str]]) -> list[str]:
     return out
 
 
-def full(networks: Iterable[NetRules], forwards: Iterable[Forward]) -> str:
+def full(networks: Iterable[NetRules], forwards: Iterable[Forward],
+         sources: Iterable[Source] = ()) -> str:
     """The whole table from the store, replacing whatever is there (one transaction)."""
     head = f"add table {TABLE}\ndelete table {TABLE}\n"
-    return head + skeleton() + "".join(network_add(n) for n in networks) + forwards_add(forwards)
+    return (head + skeleton() + "".join(network_add(n) for n in networks)
+            + forwards_add(forwards) + sources_add(sources))
 
 
 def delete_table() -> str:
@@ -187,4 +223,7 @@ def table_exists(netns: str | None = None) -> bool:
     argv = ["nft", "list", "table", "inet", "scopebox"]
     if netns:
         argv = ["nsenter", f"--net={netns}", *argv]
-    return subprocess.run(argv, capture_output=True).returncode == 0
+    try:
+        return subprocess.run(argv, capture_output=True).returncode == 0
+    except FileNotFoundError:  # no nft: no table of ours can exist (a teardown has nothing to do)
+        return False

@@ -14,7 +14,8 @@ from tests.compat.harness import REPO, Engine, podman, scopebox
 
 # Shared by the read-only scenarios: a running one, an exited one (code 3), a created one.
 SHARED = (
-    "run -d --name web --label app=web --label tier=front busybox sleep 1000",
+    # (sleep 100000: it outlives a slow run of the tier)
+    "run -d --name web --label app=web --label tier=front busybox sleep 100000",
     "run --name done --label app=batch busybox sh -c 'echo out; echo err >&2; exit 3'",
     "create --name fresh busybox true",
     "tag busybox localhost/extra:v1",
@@ -58,3 +59,18 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engi
 def _mounts_under(base: Path) -> list[str]:
     with open("/proc/self/mountinfo") as f:
         return [line.split()[4] for line in f if str(base) in line]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The tier's size, as issue 19 asks: scenarios run, and the differences kept on purpose."""
+    from tests.compat.scenarios import ALL
+
+    ran = [r for r in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
+        "failed", []) if "test_scenario[" in r.nodeid]
+    if not ran:
+        return
+    diffs = {c.diff for c in ALL if c.diff}
+    terminalreporter.write_line(
+        f"compat tier: {len(ALL)} scenarios ({len(ran)} run), "
+        f"{len(diffs)} intended differences (docs/DIFFERENCES.md)"
+    )

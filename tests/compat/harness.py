@@ -124,3 +124,37 @@ def json_shape_at(raw: str, paths: tuple[str, ...]) -> dict[str, Any]:
         except (KeyError, IndexError):
             out[path] = "<absent>"
     return out
+
+
+def flat_types(value: Any, prefix: str = "") -> dict[str, str]:
+    """Every key path of a JSON document with its value's type (a list: its first item's keys),
+    for comparing key sets: `HostConfig.Memory -> number`."""
+    out: dict[str, str] = {}
+    if isinstance(value, dict):
+        out[prefix] = "dict"
+        for k, v in value.items():
+            out.update(flat_types(v, f"{prefix}.{k}" if prefix else k))
+    elif isinstance(value, list):
+        out[prefix] = "list"
+        if value and isinstance(value[0], dict):
+            out.update(flat_types(value[0], prefix + "[]"))
+    else:
+        out[prefix] = shape(value)
+    return out
+
+
+def missing_keys(podmans: dict[str, str], ours: dict[str, str],
+                 skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """Podman's keys scopebox lacks or types differently; Podman's null (an unset value)
+    matches any type, as a script reading it must cope with null anyway."""
+    out = {}
+    for key, kind in podmans.items():
+        bare = key.removeprefix("[].")  # an array of objects: each object's keys
+        if any(bare == s or bare.startswith(s + ".") or bare.startswith(s + "[") for s in skip):
+            continue
+        if any(key == s or key.startswith(s + ".") or key.startswith(s + "[") for s in skip):
+            continue
+        mine = ours.get(key, "<absent>")
+        if mine != kind and not (kind == "NoneType" and mine != "<absent>"):
+            out[key] = f"podman {kind}, scopebox {mine}"
+    return out

@@ -3,13 +3,14 @@ must agree, or differ exactly as docs/DIFFERENCES.md says."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import uuid
 
 import pytest
 
-from tests.compat.harness import Engine, Result, json_shape_at
-from tests.compat.scenarios import ALL, Case
+from tests.compat.harness import Engine, Result, flat_types, json_shape_at, missing_keys
+from tests.compat.scenarios import ALL, KEY_SKIP, Case
 
 pytestmark = [pytest.mark.host, pytest.mark.compat]
 
@@ -23,8 +24,11 @@ def _run(eng: Engine, case: Case, name: str) -> Result:
     finally:
         if "{u}" in case.argv or any("{u}" in s for s in case.setup):
             # One name per call: Podman 4.3 removes nothing when one of several is missing.
+            eng("pod", "rm", "-f", "-i", "-t", "0", name)  # pods (issue 15): members too
+            eng("pod", "rm", "-f", "-i", "-t", "0", f"{name}-b")  # helper podsx: pod clone
             eng("rm", "-f", "-t", "0", name)
             eng("rm", "-f", "-t", "0", f"{name}-b")
+            eng("volume", "rm", "-f", name)  # volumes (issue 14)
             eng("rmi", "-f", "-i", f"localhost/{name}:v1", f"localhost/{name}:V1",
                 f"localhost/{name}:UPPER_Case")
             left = eng("ps", "-a", "--filter", f"name={name}", "--format", "{{.Names}}").out
@@ -58,6 +62,11 @@ def test_scenario(engines: dict[str, Engine], case: Case) -> None:
         assert (mine.rc, seen) == (rc, True), (case.diff, mine)
         return
     theirs = _run(engines["podman"], case, name)
+    if "keys" in case.compare:  # every key Podman shows, with its type (netrun: networks)
+        assert (mine.rc, theirs.rc) == (0, 0), (mine, theirs)
+        ours_t = flat_types(json.loads(mine.raw_out))
+        assert missing_keys(flat_types(json.loads(theirs.raw_out)), ours_t, KEY_SKIP) == {}
+        return
     ours, podmans = _view(case, mine), _view(case, theirs)
     assert ours == podmans, f"\nscopebox: {ours}\npodman:   {podmans}"
 

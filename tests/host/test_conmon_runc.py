@@ -152,6 +152,7 @@ class Harness:
         memory_limit: int = 0,
         pid_ns: bool = True,
         attach: bool = False,
+        python_flags: tuple[str, ...] = (),
     ) -> dict[str, object]:
         """Write the bundle, start the monitor, let it create and start the container; return
         its second sync line. `attach`: connect before the go byte, as a foreground run does."""
@@ -167,7 +168,7 @@ class Harness:
         start_r, start_w = os.pipe()
         self.sync_r, self.start_w = sync_r, start_w
         argv = [
-            sys.executable, "-I", "-S", "-c", BOOTSTRAP,
+            sys.executable, "-I", "-S", *python_flags, "-c", BOOTSTRAP,
             f"--cid={self.cid}", "--name=conmon-test", f"--bundle={self.bundle}",
             f"--rundir={self.rundir}", f"--exit-file={self.exit_file}", f"--runtime={RUNC}",
             f"--runtime-arg=--root={self.runc_root}", f"--log-driver={self.log_driver}",
@@ -385,9 +386,28 @@ def test_killed_attach_client_does_not_hurt(harness: Harness) -> None:
     assert [d for _s, _f, d in lines] == [str(i).encode() for i in range(1, 20001)]
 
 
-def test_slow_client_is_dropped_and_counted(harness: Harness) -> None:
+def test_slow_client_gets_everything(harness: Harness) -> None:
+    """As conmon's: the container waits for a client that lags (more than 4 MiB behind for
+    2 s here) instead of losing its output."""
     harness.start_monitor(["sh", "-c", "head -c 12000000 /dev/zero | tr '\\0' x"], attach=True)
-    sock = harness.attach()  # never reads: the monitor must not block on it
+    sock = harness.attach()
+    with sock:
+        time.sleep(2)  # behind, but less than the stall timeout (5 s)
+        got, record = 0, b""
+        while frame := sock.recv(1 << 17):
+            if frame[0] == 4:  # the exit record
+                record = frame[1:]
+            else:
+                got += len(frame) - 1
+    assert (got, json.loads(record)["exit_code"]) == (12_000_000, 0)
+    harness.wait_monitor_exit()
+    log = harness.rundir / "monitor.log"
+    assert not log.exists() or "dropped" not in log.read_text()
+
+
+def test_stuck_client_is_dropped_and_counted(harness: Harness) -> None:
+    harness.start_monitor(["sh", "-c", "head -c 12000000 /dev/zero | tr '\\0' x"], attach=True)
+    sock = harness.attach()  # never reads: the container waits 5 s for it, then goes on
     with sock:
         harness.wait_monitor_exit()
     assert harness.record()["exit_code"] == 0

@@ -326,11 +326,23 @@ def test_rmi_of_an_image_in_use_and_force(
     sb("load", "-i", str(tmp_path / "u.tar"))
     sb("tag", "localhost/used:1", "localhost/used:2")
     assert sb("rmi", "localhost/used:2").stdout == "Untagged: localhost/used:2\n"
-    sb("create", "--name", "uses-it", "localhost/used:1", "true")
+    cid = sb("create", "--name", "uses-it", "localhost/used:1", "true").stdout.strip()
     res = sb("rmi", "localhost/used:1", check=False)
-    assert res.returncode == 2 and "in use by container(s) uses-it" in res.stderr, res
-    assert res.stderr.count("\n") == 1
-    assert "Deleted: " in sb("rmi", "-f", "localhost/used:1").stdout
+    # Podman's words and code (scripts match on "image is in use")
+    assert (res.returncode, res.stderr) == (2, f"Error: image used by {cid}: image is in use by"
+                                            " a container: consider listing external containers"
+                                            " and force-removing image\n"), res
+    # by id, with two names: only with -f (Podman's message names the id and the names)
+    image_id = sb("images", "-q", "--no-trunc", "localhost/used:1").stdout.strip()[7:]
+    sb("tag", "localhost/used:1", "localhost/used:2")
+    res = sb("rmi", image_id[:12], check=False)
+    assert (res.returncode, res.stderr) == (125, f'Error: unable to delete image "{image_id}" by'
+                                            " ID with more than one tag ([localhost/used:1"
+                                            " localhost/used:2]): please force removal\n"), res
+    assert sb("ps", "-a", "-q", "--no-trunc").stdout == f"{cid}\n"
+    # -f by id: the container goes, then every name and the image
+    out = sb("rmi", "-f", f"sha256:{image_id}").stdout
+    assert out == f"Untagged: localhost/used:1\nUntagged: localhost/used:2\nDeleted: {image_id}\n"
     assert "uses-it" not in sb("ps", "-a").stdout
 
 

@@ -29,7 +29,7 @@ def test_create_inspect_ls_rm(sb: Scopebox) -> None:
     (net,) = json.loads(sb("network", "inspect", "front").stdout)
     assert net["subnets"] == [{"subnet": "10.199.0.0/24", "gateway": "10.199.0.1"}]
     assert (net["labels"], net["options"]) == ({"app": "web"}, {"mtu": "1400"})
-    assert net["network_interface"].startswith("podman")
+    assert net["network_interface"].startswith("scopebox")  # not podmanN: DIFFERENCES.md
     assert sb("network", "ls", "-q", "--filter", "label=app=web").stdout == "front\n"
     assert sb("network", "ls", "--format", "{{.Name}} {{.Labels}}").stdout.splitlines() == [
         "front app=web", "podman "]
@@ -86,6 +86,21 @@ def test_prune_keeps_the_default(sb: Scopebox) -> None:
     assert sb("network", "prune", "-f", "--filter", "label!=keep").stdout == "a1\n"
     assert sb("network", "prune", "-f").stdout == "a2\n"
     assert sb("network", "ls", "-q").stdout == "podman\n"
+
+
+def test_create_ignore_keeps_the_existing_network(sb: Scopebox) -> None:
+    """quadlet (issue 13): `--ignore` (Podman 4.4's flag; Quadlet's `.network` units run it on
+    every start): an existing network of that name is no error and is left as it is."""
+    first = sb("network", "create", "--ignore", "--subnet", "10.194.0.0/24", "q1")
+    again = sb("network", "create", "--ignore", "--subnet", "10.193.0.0/24", "q1")
+    assert (first.stdout, again.stdout, again.stderr) == ("q1\n", "q1\n", "")
+    assert sb("network", "ls", "-q").stdout.splitlines() == ["podman", "q1"]
+    (net,) = json.loads(sb("network", "inspect", "q1").stdout)
+    assert net["subnets"] == [{"subnet": "10.194.0.0/24", "gateway": "10.194.0.1"}]
+    res = sb("network", "create", "q1", check=False)  # without it: still an error
+    assert res.returncode == 125 and "already exists" in res.stderr
+    res = sb("network", "create", "--ignore", "a;b", check=False)  # bad names stay bad
+    assert res.returncode == 125 and "names must match" in res.stderr
 
 
 @pytest.mark.skipif(shutil.which("podman") is None, reason="podman is the reference here")

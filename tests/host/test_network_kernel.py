@@ -105,9 +105,9 @@ def test_setup_publish_teardown(host: str, ctr: str, ndb: NetworkDB, tmp_path: P
     setup_s = time.monotonic() - t0
 
     hl = links(host)
-    assert hl["podman1"]["operstate"] == "UP" or "UP" in hl["podman1"]["flags"]  # type: ignore
+    assert hl["scopebox1"]["operstate"] == "UP" or "UP" in hl["scopebox1"]["flags"]  # type: ignore
     veth = kernel.host_iface(CID, 0)
-    assert hl[veth]["master"] == "podman1"
+    assert hl[veth]["master"] == "scopebox1"
     inside = links(ctr)
     addrs = [a["local"] for a in inside["eth0"]["addr_info"] if a["family"] == "inet"]  # type: ignore
     assert addrs == ["10.77.0.2"]
@@ -123,6 +123,10 @@ def test_setup_publish_teardown(host: str, ctr: str, ndb: NetworkDB, tmp_path: P
     t0 = time.monotonic()
     kernel.teardown(plan, locks, host)
     teardown_s = time.monotonic() - t0
+    # the kernel deletes the pair with the namespace, a few ms later (kernel.teardown)
+    deadline = time.monotonic() + 5
+    while veth in links(host) and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert veth not in links(host)
     assert not Path(ctr).exists()
     assert map_elements(host, "pf4_any") == []
@@ -136,7 +140,7 @@ def test_reload_after_flush(host: str, ctr: str, ndb: NetworkDB, tmp_path: Path)
     kernel.setup(plan, locks, host)
     sh(host, "nft", "flush", "ruleset")
     assert table(host) is None
-    assert kernel.reload(ndb, locks, host) == ["podman0"]
+    assert kernel.reload(ndb, locks, host) == ["scopebox0"]
     assert map_elements(host, "pf4_any") == [
         [{"concat": ["tcp", 8081]}, {"concat": ["10.88.0.2", 80]}]]
     server = serve_once(ctr, 80, "again")
@@ -146,7 +150,7 @@ def test_reload_after_flush(host: str, ctr: str, ndb: NetworkDB, tmp_path: Path)
     ndb.release(CID)
     assert kernel.reload(ndb, locks, host) == []
     kernel.remove_network(ndb.get("podman"), locks, host)
-    assert "podman0" not in links(host)
+    assert "scopebox0" not in links(host)
 
 
 def test_nft_apply_time(host: str) -> None:
@@ -187,4 +191,4 @@ def test_parallel_setups_leave_nothing(host: str, ndb: NetworkDB, tmp_path: Path
     assert map_elements(host, "pf4_any") == []
     assert ndb.leases() == [] and ndb.port_claims() == []
     kernel.remove_network(ndb.get("podman"), locks, host)
-    assert "podman0" not in links(host)
+    assert "scopebox0" not in links(host)

@@ -515,6 +515,10 @@ def test_run_pull_policies(rsb: Scopebox, reg: rh.Registry, images: Path) -> Non
     assert rsb("run", "--rm", ref, "cat", "/etc/arch").stdout == "amd64\n"  # missing: kept
     out = rsb("run", "--rm", "--pull=always", "--tls-verify=false", ref, "cat", "/etc/arch")
     assert out.stdout == "second\n"
+    # events (issue 14): each pull by run is an `image pull` event naming what was asked for
+    pulls = rsb("events", "--stream=false", "--filter", "event=pull", "--format",
+                "{{.Type}} {{.Name}}").stdout.splitlines()  # fmt: skip
+    assert pulls[-2:] == [f"image {ref}", f"image {ref}"]
     res = rsb("run", "--rm", "no-such-image-xyz", "true", check=False)
     assert res.returncode == 125 and "no such image" in res.stderr
     res = rsb("create", "--pull=sometimes", ref, check=False)

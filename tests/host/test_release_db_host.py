@@ -8,10 +8,12 @@ the container dirs its `create` made, and what its `ps` and `inspect` printed.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,10 @@ def _same(old: Any, new: Any, where: str) -> None:
         for key, value in old.items():
             assert key in new, f"{where}.{key} is gone"
             _same(value, new[key], f"{where}.{key}")
+    elif isinstance(old, list) and old and isinstance(old[0], dict):  # e.g. Mounts
+        assert isinstance(new, list) and len(new) == len(old), f"{where}: {old!r} vs {new!r}"
+        for i, (o, n) in enumerate(zip(old, new, strict=True)):
+            _same(o, n, f"{where}[{i}]")
     else:
         assert new == old, f"{where}: release said {old!r}, now {new!r}"
 
@@ -69,6 +75,21 @@ def test_inspect_shows_what_the_release_showed(old: Scopebox, release: dict[str,
     text = json.dumps(release["inspect"]).replace(release["root"], old.root)
     for before in json.loads(text):
         now = old.inspect(before["Id"])
+        # volumes (issue 14): Binds are now Podman's SOURCE:DEST:MODE,PROPAGATION,... (the
+        # release printed the -v text): the same mounts with the same modes, options spelled out
+        binds = before["HostConfig"].pop("Binds")
+        new_binds = now["HostConfig"]["Binds"]  # type: ignore[index]
+        assert len(new_binds) == len(binds)
+        for was, is_ in zip(binds, new_binds, strict=True):
+            src, dst, *mode = was.split(":")
+            assert is_.split(":")[:2] == [src, dst]
+            assert is_.split(":")[2].split(",")[0] == (mode[0] if mode else "rw")
+        # runflags (issue 19): HostConfig.Ulimits lists the rlimits the container gets, as
+        # Podman's does (the release printed an empty list for the defaults)
+        if before["HostConfig"].get("Ulimits") == []:
+            before["HostConfig"].pop("Ulimits")
+        # fidelity (issue 19): OCIRuntime is the runtime's name, as Podman shows it
+        assert now["OCIRuntime"] == os.path.basename(before.pop("OCIRuntime"))
         _same(before, now, before["Name"])
 
 
@@ -109,4 +130,9 @@ def test_release_running_container_stops(old: Scopebox) -> None:
 def test_release_auto_remove_container_goes(old: Scopebox) -> None:
     old("start", "autorm")
     old("wait", "autorm", check=False)
-    assert "autorm" not in old("ps", "-a", "--format", "{{.Names}}").stdout.split()
+    # wait returns at the exit; the removal follows from the monitor's cleanup (Podman's
+    # conmon runs `container cleanup --rm` the same way): give it a few seconds, no more
+    deadline = time.monotonic() + 10
+    while "autorm" in old("ps", "-a", "--format", "{{.Names}}").stdout.split():
+        assert time.monotonic() < deadline, "autorm was not removed 10 s after it exited"
+        time.sleep(0.2)

@@ -26,7 +26,7 @@ def mounted(path: str) -> bool:
 
 
 def test_run_records_its_resources_and_stop_clears_them(sb: Scopebox) -> None:
-    cid = sb("run", "-d", "busybox", "sleep", "1000").stdout.strip()
+    cid = sb("run", "-d", "--network", "none", "busybox", "sleep", "1000").stdout.strip()
     assert recorded(sb, cid) == ["rundir", "rootfs", "runtime"]
     assert mounted(os.path.join(sb.root, "containers", cid, "merged"))
     sb("stop", "-t", "0", cid)

@@ -14,7 +14,8 @@ ALLOWED = {
     "cgroupfs": {"cgroupfs"},
     "units": {"units", "cgroupfs", "jeepney", "systemd"},
     "conmon": {"conmon", "cgroupfs", "units.journald", "units.notify"},
-    "supervisor": OURS | {"jeepney", "systemd", "zstandard", "httpx"},
+    "supervisor": OURS | {"jeepney", "systemd", "zstandard", "httpx", "anyio",  # anyio: DNS
+                          "yaml"},  # kube (issue 15)
 }
 
 
@@ -77,6 +78,7 @@ CLI_MAY_IMPORT = {
     "supervisor.timefmt",  # --since
     "supervisor.sizes",  # human sizes
     "supervisor.registry.progress",  # progress bars on a terminal (output, like format)
+    "supervisor.network.request",  # NetFlags (networking: pure parsing, no state)
 }
 # Every verb is behind the API: nothing may come back.
 CLI_PENDING: dict[str, set[str]] = {}

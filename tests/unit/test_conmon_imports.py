@@ -35,14 +35,25 @@ def test_entry_point_needs_only_builtins_before_the_first_sync_line() -> None:
 
 def test_monitor_imports_stay_lean() -> None:
     mods = loaded_modules("import conmon.main, conmon.monitor")
-    assert "conmon.monitor" in mods and "units.journald" in mods
+    assert "conmon.monitor" in mods
+    assert not {m.split(".")[0] for m in mods} & FORBIDDEN
+    # performance (issue 16): the journald writer (and struct) only for --log-driver=journald
+    assert not mods & {"units.journald", "struct", "_struct"}
+
+
+def test_journald_log_stays_lean() -> None:
+    mods = loaded_modules("import conmon.monitor; from conmon.logs import JournaldLog as J;"
+                          " J('a' * 64, 'n', 't', socket_path='/nonexistent')")  # fmt: skip
+    assert "units.journald" in mods
     assert not {m.split(".")[0] for m in mods} & FORBIDDEN
 
 
 def test_oom_watch_module_stays_lean() -> None:
-    # Imported by the monitor after `create` (cgroupfs.events, owned elsewhere).
+    # Imported by the monitor after `create` (cgroupfs.oom; cgroupfs.events for v2's inotify).
+    mods = loaded_modules("import conmon.monitor, cgroupfs.oom")
+    assert "cgroupfs.oom" in mods and "cgroupfs.events" not in mods
+    assert not {m.split(".")[0] for m in mods} & FORBIDDEN
     mods = loaded_modules("import conmon.monitor, cgroupfs.events")
-    assert "cgroupfs.events" in mods
     assert not {m.split(".")[0] for m in mods} & FORBIDDEN
 
 
@@ -51,3 +62,10 @@ def test_health_modules_stay_lean() -> None:
     mods = loaded_modules("import conmon.monitor, conmon.health")
     assert "conmon.health_state" in mods
     assert not {m.split(".")[0] for m in mods} & FORBIDDEN
+
+
+def test_terminal_module_stays_lean() -> None:
+    # terminals: imported by the monitor of a tty container, for the container's life
+    mods = loaded_modules("import conmon.monitor, conmon.terminal, fcntl")
+    assert "conmon.terminal" in mods
+    assert not {m.split(".")[0] for m in mods} & (FORBIDDEN | {"termios", "array", "tty"})

@@ -40,6 +40,13 @@ def test_installs_unit_generators_dropin_and_launcher(tmp_path: Path) -> None:
         assert f"{install_units.PACKAGE_ROOT} --scopebox={LAUNCHER}" in text, text
         assert stat.S_IMODE((tmp_path / gen).stat().st_mode) == 0o755
     assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == []
+    # kube (issue 15): the template, not enabled
+    kube = unitfile.parse((tmp_path / install_units.KUBE_FILE).read_text())
+    service = next(s for s in kube.sections if s.name == "Service")
+    values = {e.key: e.value for e in service.entries}
+    assert values["ExecStart"] == f"{LAUNCHER} kube play --replace %f"  # %f: the file's path
+    assert values["ExecStop"] == f"{LAUNCHER} kube down %f"
+    assert not list(tmp_path.rglob("*.wants/scopebox-kube@*"))
 
 
 def test_launcher_runs_the_cli_of_this_environment(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from supervisor.model import (
     validate,
     with_image,
 )
+from supervisor.network.request import NetFlags
 from supervisor.options import CreateOptions
 from supervisor.spec import Ulimit
 
@@ -65,7 +66,9 @@ def test_validate_types_what_the_user_asked_for() -> None:
     ("opts", "message"),
     [
         (CreateOptions(image="b", log_driver="journald"), "needs systemd"),
-        (CreateOptions(image="b", network="bridge"), "not supported yet"),
+        (CreateOptions(image="b", network="slirp4netns"), "not supported by scopebox"),
+        (CreateOptions(image="b", network="none", net=NetFlags(publish=("80",))), "cannot publish"),
+        (CreateOptions(image="b", network="a;b"), "not a network name"),
         (CreateOptions(image="b", volumes=["/nowhere:/x"]), "does not exist"),
         (CreateOptions(image="b", env_files=["/nowhere"]), "cannot read --env-file"),
         (CreateOptions(image="b", restart="always"), "needs systemd"),

@@ -81,7 +81,7 @@ def ndb(tmp_path: Path) -> NetworkDB:
 
 def test_default_network_and_bridge_alias(ndb: NetworkDB) -> None:
     d = ndb.get("bridge")
-    assert (d.name, d.id, d.network_interface) == ("podman", DEFAULT_ID, "podman0")
+    assert (d.name, d.id, d.network_interface) == ("podman", DEFAULT_ID, "scopebox0")
     assert d.to_json()["subnets"] == [{"subnet": "10.88.0.0/16", "gateway": "10.88.0.1"}]
     assert ndb.get(DEFAULT_ID[:12]).name == "podman"
 
@@ -94,7 +94,7 @@ def test_create_checks_and_json_round_trip(ndb: NetworkDB) -> None:
     assert list(j) == ["name", "id", "driver", "network_interface", "created", "subnets",
                        "ipv6_enabled", "internal", "dns_enabled", "labels", "options",
                        "ipam_options"]
-    assert j["network_interface"] == "podman1" and j["internal"] is True
+    assert j["network_interface"] == "scopebox1" and j["internal"] is True
     assert j["subnets"][0]["lease_range"] == {"start_ip": "10.98.0.129", "end_ip": "10.98.0.254"}
     assert Network.from_json(json.loads(json.dumps(j))) == n
     with pytest.raises(ConflictError, match="already used on the host or by another config"):

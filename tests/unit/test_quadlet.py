@@ -148,13 +148,14 @@ def test_supported_keys_become_flags(tmp_path: Path) -> None:
 def test_unknown_and_unsupported_keys_are_reported_with_their_line(tmp_path: Path) -> None:
     text = (
         "[Unit]\nDescription=x\n\n[Container]\nImage=busybox\nFoo=bar\n"
-        "PublishPort=8080:80\nTimezone=UTC\nVolume=data.volume:/data\nNotify=maybe\n"
+        "RunInit=yes\nTimezone=UTC\nVolume=x;y:/data\nNotify=maybe\n"
     )
     assert problems(tmp_path, text) == [
         "web.container:6: unknown key Foo= in [Container]",
-        "web.container:7: PublishPort=8080:80: scopebox does not publish ports yet",
+        "web.container:7: RunInit= is not supported by scopebox: --init is not supported",
         "web.container:8: Timezone= is not supported by scopebox: --tz is not supported",
-        "web.container:9: Volume=data.volume:/data: only bind mounts (/host/path:/ctr/path) work",
+        "web.container:9: Volume=x;y:/data: expected /host/path:/ctr/path, NAME:/ctr/path,"
+        " NAME.volume:/ctr/path or /ctr/path",
         "web.container:10: Notify: not a boolean: 'maybe'",
     ]
 
@@ -183,11 +184,6 @@ def test_unknown_and_unsupported_keys_are_reported_with_their_line(tmp_path: Pat
 )
 def test_bad_files(tmp_path: Path, text: str, message: str) -> None:
     assert problems(tmp_path, text)[0].startswith(message)
-
-
-@pytest.mark.parametrize("ext", [".volume", ".network", ".pod", ".kube"])
-def test_other_kinds_are_reported_unsupported(tmp_path: Path, ext: str) -> None:
-    assert "files are not supported" in problems(tmp_path, "[X]\n", "a" + ext)[0]
 
 
 def test_an_empty_value_resets_a_list(tmp_path: Path) -> None:
@@ -301,7 +297,7 @@ def test_quadlet_verb_dryrun_and_output_dir(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     (src / "web.container").write_text("[Container]\nImage=busybox\n")
-    (src / "db.pod").write_text("[Pod]\n")
+    (src / "db.pod").write_text("[Pod]\nFoo=1\n")  # pods (helper podsx): a bad one
     env = {**os.environ, quadlet.DIRS_ENV: str(src), "SCOPEBOX_BINARY": SB}
     cmd = [sys.executable, "-m", "supervisor", "quadlet"]
     res = subprocess.run([*cmd, "--dryrun"], env=env, capture_output=True, text=True, cwd=REPO)
@@ -310,7 +306,7 @@ def test_quadlet_verb_dryrun_and_output_dir(tmp_path: Path) -> None:
     assert f"ExecStart={SB} run " in res.stdout
     assert (
         res.stderr
-        == f"{src}/db.pod: .pod files are not supported: scopebox has no pods (skipped)\n"
+        == f"{src}/db.pod:2: unknown key Foo= in [Pod] (skipped)\n"
     )
     out = tmp_path / "out"
     res = subprocess.run([*cmd, str(out)], env=env, capture_output=True, text=True, cwd=REPO)
@@ -327,3 +323,171 @@ def test_user_generator_reads_the_users_directory(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
     res = subprocess.run([str(gen), "--dryrun"], env=env, capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.startswith("---mine.service---\n"), res.stderr
+
+
+def test_security_keys_become_flags(tmp_path: Path) -> None:
+    """AddCapability=, NoNewPrivileges=, ... (supervisor/security) are run flags, not refused."""
+    svc = convert(tmp_path, (
+        "[Container]\nImage=busybox\nAddCapability=CAP_NET_RAW SYS_ADMIN\nDropCapability=CHOWN\n"
+        "AddDevice=/dev/null:/dev/x:rw\nNoNewPrivileges=true\nSeccompProfile=/p.json\n"
+        "SecurityLabelDisable=true\nMask=/proc/cpuinfo\nUnmask=ALL\n"
+    ))  # fmt: skip
+    words = exec_start(svc)
+    for flag in ("--cap-add=CAP_NET_RAW", "--cap-add=SYS_ADMIN", "--cap-drop=CHOWN",
+                 "--device=/dev/null:/dev/x:rw", "--security-opt=no-new-privileges",
+                 "--security-opt=seccomp=/p.json", "--security-opt=label=disable",
+                 "--security-opt=mask=/proc/cpuinfo", "--security-opt=unmask=ALL"):
+        assert flag in words, flag
+
+
+# volumes (issue 14): .volume files and Volume=NAME.volume ---------------------------------
+
+
+def test_volume_file_becomes_a_oneshot_creating_the_volume(tmp_path: Path) -> None:
+    svc = convert(tmp_path, "[Volume]\nLabel=app=db\nType=tmpfs\nDevice=tmpfs\n"
+                  "Options=size=1m\nUser=1000\nCopy=false\n", "data.volume")
+    assert svc.name == "data-volume.service"
+    words = exec_start(svc)
+    assert words == [SB, "volume", "create", "--ignore", "--label=app=db", "--opt=type=tmpfs",
+                     "--opt=device=tmpfs", "--opt=o=size=1m", "--opt=uid=1000", "--opt=nocopy",
+                     "systemd-data"]
+    s = svc.unit.section("Service")
+    assert s is not None and s.values("Type") == ["oneshot"]
+    assert s.values("RemainAfterExit") == ["yes"]
+
+
+def test_volume_name_and_bad_volume_files(tmp_path: Path) -> None:
+    svc = convert(tmp_path, "[Volume]\nVolumeName=pgdata\n", "db.volume")
+    assert exec_start(svc)[-1] == "pgdata"
+    assert problems(tmp_path, "[Volume]\nVolumeName=a b\nFoo=1\nImage=x\nDriver=nfs\n",
+                    "v.volume") == [
+        "v.volume:2: invalid volume name 'a b' (names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+        "v.volume:3: unknown key Foo= in [Volume]",
+        "v.volume:4: Image= is not supported by scopebox: image volumes are not supported",
+        "v.volume:5: Driver=nfs: only the local driver exists",
+    ]
+    assert problems(tmp_path, "[Volume]\nVolumeName=x;rm -rf\n", "w.volume")[0].startswith(
+        "w.volume:2: invalid volume name")
+    assert problems(tmp_path, "[X]\n", "a.volume") == ["a.volume: no [Volume] section"]
+
+
+def test_container_uses_a_volume_unit(tmp_path: Path) -> None:
+    (tmp_path / "data.volume").write_text("[Volume]\nVolumeName=appdata\n")
+    svc = convert(tmp_path, "[Container]\nImage=b\nVolume=data.volume:/d:ro\n"
+                  "Volume=named:/n\nVolume=/anon\nMount=type=tmpfs,dst=/t\n")
+    assert exec_start(svc)[len(FIXED):] == [
+        "--volume=appdata:/d:ro", "--volume=named:/n", "--volume=/anon",
+        "--mount=type=tmpfs,dst=/t", "b"]
+    unit = svc.unit.section("Unit")
+    assert unit is not None
+    assert unit.values("Requires") == ["data-volume.service"]
+    assert unit.values("After") == ["data-volume.service"]
+    # without the .volume file beside it: Podman's default name
+    svc = convert(tmp_path, "[Container]\nImage=b\nVolume=other.volume:/d\n", "x.container")
+    assert exec_start(svc)[len(FIXED):] == ["--volume=systemd-other:/d", "b"]
+
+
+def test_network_keys_become_run_flags(tmp_path: Path) -> None:
+    """networking (issue 13): Quadlet's network keys, one flag per value."""
+    svc = convert(
+        tmp_path,
+        "[Container]\nImage=busybox\nNetwork=back\nPublishPort=8080:80\n"
+        "PublishPort=127.0.0.1::53/udp\nExposeHostPort=90\nIP=10.89.0.5\nIP6=fd00::5\n"
+        "DNS=9.9.9.9\n"
+        "DNSSearch=example.com\nDNSOption=ndots:2\nAddHost=db:10.0.0.2\nNetworkAlias=web\n",
+    )
+    words = exec_start(svc)
+    for flag in ("--network=back", "--publish=8080:80", "--publish=127.0.0.1::53/udp",
+                 "--expose=90", "--ip=10.89.0.5", "--ip6=fd00::5", "--dns=9.9.9.9",
+                 "--dns-search=example.com",
+                 "--dns-option=ndots:2", "--add-host=db:10.0.0.2", "--network-alias=web"):
+        assert flag in words, flag
+
+
+# networking (issue 13): .network files and Network=NAME.network -----------------------------
+
+
+def test_network_file_becomes_a_oneshot_creating_the_network(tmp_path: Path) -> None:
+    svc = convert(tmp_path, "[Network]\nDriver=bridge\nSubnet=10.91.0.0/24\nGateway=10.91.0.1\n"
+                  "IPRange=10.91.0.128/25\nInternal=yes\nDisableDNS=true\nIPv6=1\n"
+                  "IPAMDriver=host-local\nLabel=app=web tier=front\nOptions=mtu=1400\n"
+                  "ScopeboxArgs=--label x=y\n[Install]\nWantedBy=multi-user.target\n",
+                  "back.network")
+    assert svc.name == "back-network.service"
+    assert exec_start(svc) == [
+        SB, "network", "create", "--ignore", "--subnet=10.91.0.0/24", "--gateway=10.91.0.1",
+        "--ip-range=10.91.0.128/25", "--internal", "--disable-dns", "--ipv6",
+        "--label=app=web", "--label=tier=front", "--opt=mtu=1400", "--label", "x=y",
+        "systemd-back"]
+    s = svc.unit.section("Service")
+    assert s is not None and s.values("Type") == ["oneshot"]
+    assert s.values("RemainAfterExit") == ["yes"]
+    assert svc.links == ["multi-user.target.wants/back-network.service"]
+    assert exec_start(convert(tmp_path, "[Network]\nInternal=no\n", "n.network")) == [
+        SB, "network", "create", "--ignore", "systemd-n"]
+
+
+def test_network_name_and_bad_network_files(tmp_path: Path) -> None:
+    svc = convert(tmp_path, "[Network]\nNetworkName=front\n", "f.network")
+    assert exec_start(svc)[-1] == "front"
+    assert problems(tmp_path, "[Network]\nNetworkName=a b\nFoo=1\nGlobalArgs=--x\n"
+                    "Driver=macvlan\nIPAMDriver=dhcp\nOptions=isolate\n", "v.network") == [
+        "v.network:2: invalid network name 'a b' (names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+        "v.network:3: unknown key Foo= in [Network]",
+        "v.network:4: GlobalArgs= is not supported by scopebox: use [Service]"
+        " Environment=SCOPEBOX_ROOT=... instead",
+        "v.network:5: Driver=macvlan: only the bridge driver exists",
+        "v.network:6: IPAMDriver=dhcp: only host-local exists",
+        "v.network:7: Options=isolate: expected KEY=VALUE (mtu=N, isolate=B)",
+    ]
+    assert problems(tmp_path, "[Network]\nNetworkName=x;rm -rf\n", "w.network")[0].startswith(
+        "w.network:2: invalid network name")
+    assert problems(tmp_path, "[Network]\nNetworkName=" + "a" * 201 + "\n", "l.network")[
+        0].startswith("l.network:2: invalid network name")
+    assert problems(tmp_path, "[X]\n", "a.network") == ["a.network: no [Network] section"]
+
+
+def test_container_uses_a_network_unit(tmp_path: Path) -> None:
+    (tmp_path / "back.network").write_text("[Network]\nNetworkName=backend\n")
+    svc = convert(tmp_path, "[Container]\nImage=b\nNetwork=back.network\nNetwork=other\n")
+    assert exec_start(svc)[len(FIXED):] == ["--network=backend", "--network=other", "b"]
+    unit = svc.unit.section("Unit")
+    assert unit is not None
+    assert unit.values("Requires") == ["back-network.service"]
+    assert unit.values("After") == ["back-network.service"]
+    # without the .network file beside it: Podman's default name
+    svc = convert(tmp_path, "[Container]\nImage=b\nNetwork=other.network\n", "x.container")
+    assert exec_start(svc)[len(FIXED):] == ["--network=systemd-other", "b"]
+    (tmp_path / "bad.network").write_text("[Network]\nNetworkName=a/b\n")
+    assert problems(tmp_path, "[Container]\nImage=b\nNetwork=bad.network\n", "y.container") == [
+        "y.container:3: Network=bad.network: invalid network name 'a/b'"
+        " (names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*)"]
+
+
+# kube (issue 15): `.kube` files
+
+
+def test_kube_file_becomes_a_oneshot_playing_the_yaml(tmp_path: Path) -> None:
+    svc = convert(tmp_path, "[Kube]\nYaml=web.yaml\nConfigMap=/etc/cm.yaml\nNetwork=none\n"
+                  "LogDriver=journald\nScopeboxArgs=--start=false\n[Install]\n"
+                  "WantedBy=default.target\n", "web.kube")
+    assert svc.name == "web.service"
+    yaml = f"{tmp_path}/web.yaml"
+    assert exec_start(svc) == [SB, "kube", "play", "--replace", "--configmap=/etc/cm.yaml",
+                               "--network=none", "--log-driver=journald", "--start=false", yaml]
+    s = svc.unit.section("Service")
+    assert s is not None and s.values("Type") == ["oneshot"]
+    assert s.values("RemainAfterExit") == ["yes"]
+    assert unitfile.read_exec_value(s.values("ExecStop")[0]) == [SB, "kube", "down", yaml]
+    assert svc.links == ["default.target.wants/web.service"]
+
+
+def test_bad_kube_files(tmp_path: Path) -> None:
+    assert problems(tmp_path, "[Kube]\nPublishPort=80\nFoo=1\nUserNS=auto\n", "k.kube") == [
+        "k.kube: no Yaml= in [Kube]",
+        "k.kube:2: PublishPort= is not supported by scopebox: publish ports with hostPort in"
+        " the YAML",
+        "k.kube:3: unknown key Foo= in [Kube]",
+        "k.kube:4: UserNS= is not supported by scopebox: user namespaces are not supported yet",
+    ]
+    assert problems(tmp_path, "[X]\n", "a.kube") == ["a.kube: no [Kube] section"]

@@ -43,5 +43,6 @@ def test_run_resources_in_setup_order() -> None:
 
 
 def test_every_resource_is_known_by_its_recorded_name() -> None:
-    assert set(resources.BY_NAME) == {"rundir", "split-cgroup", "rootfs", "runtime"}
+    assert set(resources.BY_NAME) == {"rundir", "split-cgroup", "rootfs", "runtime", "volumes",
+                                      "network", "net-joined-hosts"}
     assert all(resources.BY_NAME[r.name] is r for r in resources.ALL)

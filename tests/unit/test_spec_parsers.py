@@ -50,10 +50,10 @@ def test_volume_errors(value: str, message: str) -> None:
 
 def test_tmpfs_defaults_and_options() -> None:
     assert parse_tmpfs("/run") == Mount(
-        "/run", "tmpfs", "tmpfs", ("rw", "noexec", "nosuid", "nodev")
+        "/run", "tmpfs", "tmpfs", ("rw", "nosuid", "nodev")
     )
-    mount = parse_tmpfs("/run:size=64m,mode=1777,exec,ro,uid=1000")
-    assert mount.options == ("ro", "exec", "nosuid", "nodev", "size=64m", "mode=1777", "uid=1000")
+    mount = parse_tmpfs("/run:size=64m,mode=1777,noexec,ro,uid=1000")
+    assert mount.options == ("ro", "nosuid", "nodev", "noexec", "size=64m", "mode=1777", "uid=1000")
 
 
 @pytest.mark.parametrize(

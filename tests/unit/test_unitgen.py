@@ -216,3 +216,24 @@ def test_health_flags_are_carried_and_accepted_by_run() -> None:
     assert health_flags(p.parse_args(args)) == flags
     off = unitgen.run_args(asdict(CreateOptions(image="b", health=HealthFlags(disabled=True))), [])
     assert off == ["--no-healthcheck", "b"]
+
+
+def test_network_flags_are_carried_and_accepted_by_run() -> None:
+    """networking (issue 13): `generate systemd --new` keeps networks, ports, dns, hosts."""
+    import argparse
+
+    from supervisor.cli.common import add_create_flags, network_flags
+    from supervisor.network.request import NetFlags
+
+    flags = NetFlags(publish=("8080:80", "127.0.0.1::53/udp"), publish_all=True,
+                     expose=("90",), ip="10.89.0.5", mac="02:42:0a:59:00:05",
+                     aliases=("web",), dns=("9.9.9.9",), dns_search=("example.com",),
+                     dns_options=("ndots:2",), add_hosts=("db:10.0.0.2",), no_hosts=True,
+                     ip6="fd00::5")  # net6
+    opts = CreateOptions(image="busybox", network="back", net=flags)
+    args = unitgen.run_args(asdict(opts), [])
+    assert "--network=back" in args and args[-1] == "busybox"
+    p = argparse.ArgumentParser(add_help=False)
+    add_create_flags(p)
+    ns = p.parse_args(args)
+    assert network_flags(ns) == flags and ns.network == "back"

@@ -44,6 +44,7 @@ BUILDER_VERSION = "1"  # bump when the build steps change in a way the package l
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
 PACKAGES = (
     "systemd", "systemd-sysv", "dbus", "kmod", "procps", "util-linux", "iproute2",
+    "nftables",  # the default bridge network (packaging/install.sh installs it too)
     "busybox-static", "e2fsprogs", "runc", "crun",
     "python3", "python3-jeepney", "python3-systemd", "python3-pytest", "python3-hypothesis",
 )  # fmt: skip

@@ -1,0 +1,103 @@
+"""Pods beside Podman: `pod create` + 3 containers (`run -d --pod`) + `pod rm -f`, wall time
+per round, and the infra cost per pod (the namespaces' holder and its monitor: private memory
+from /proc/PID/smaps_rollup). Both use `--network none` (nothing touches this host's network)
+and the same busybox root directory (`--rootfs`), so no image differs.
+
+    python bench/pods.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCOPEBOX = [sys.executable, "-m", "supervisor"]
+PODMAN = ["podman", "--runtime", "runc"]
+
+
+def sh(argv: list[str], env: dict[str, str]) -> str:
+    res = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=REPO)
+    if res.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {res.returncode}: {res.stderr}")
+    return res.stdout.strip()
+
+
+def private_kib(pid: int) -> int:
+    total = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+    return total
+
+
+def round_trip(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str],
+               name: str) -> float:
+    start = time.perf_counter()
+    sh([*cli, "pod", "create", "--name", name, "--network", "none"], env)
+    for i in range(3):
+        sh([*cli, "run", "-d", *extra, "--pod", name, "--name", f"{name}-{i}", "--rootfs",
+            rootfs, "sleep", "300"], env)
+    sh([*cli, "pod", "rm", "-f", "-t", "0", name], env)
+    return time.perf_counter() - start
+
+
+def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str],
+               monitor_key: str) -> tuple[int, int]:
+    """KiB private: the pause process and its monitor (conmon / scopebox's monitor)."""
+    sh([*cli, "pod", "create", "--name", "cost", "--network", "none"], env)
+    try:
+        sh([*cli, "run", "-d", *extra, "--pod", "cost", "--rootfs", rootfs, "sleep", "300"],
+           env)
+        infra = json.loads(sh([*cli, "pod", "inspect", "cost"], env))["InfraContainerID"]
+        doc = json.loads(sh([*cli, "inspect", infra], env))[0]
+        pause = private_kib(int(doc["State"]["Pid"]))
+        monitor = private_kib(int(doc["State"][monitor_key]))
+        return pause, monitor
+    finally:
+        sh([*cli, "pod", "rm", "-f", "-t", "0", "cost"], env)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(allow_abbrev=False)
+    p.add_argument("--runs", type=int, default=5)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tar = f"{tmp}/bb.tar"
+        subprocess.run(["sh", f"{REPO}/packaging/busybox-rootfs.sh", tar], check=True,
+                       stdout=subprocess.DEVNULL)
+        rootfs = f"{tmp}/rootfs"
+        with tarfile.open(tar) as t:
+            t.extractall(rootfs)  # our own archive
+        # podman's infra asks for RLIMIT_NOFILE 1048576, above this sandbox's hard limit
+        with open(f"{tmp}/containers.conf", "w") as f:
+            f.write('[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n')
+        env = {**os.environ, "CONTAINERS_CONF": f"{tmp}/containers.conf",
+               "SCOPEBOX_ROOT": f"{tmp}/root", "SCOPEBOX_RUNROOT": f"{tmp}/run",
+               "SCOPEBOX_NETNS": "none"}
+        sides = {
+            "scopebox": (SCOPEBOX, [], "ConmonPid"),
+            "podman": (PODMAN, ["--ulimit", "host"], "ConmonPid"),
+        }
+        times: dict[str, list[float]] = {k: [] for k in sides}
+        for i in range(args.runs):
+            for label, (cli, extra, _) in sides.items():
+                times[label].append(round_trip(cli, rootfs, env, extra, f"bench{i}"))
+        for label, (cli, extra, key) in sides.items():
+            pause, monitor = infra_cost(cli, rootfs, env, extra, key)
+            t = times[label]
+            print(f"{label:<9} pod create + 3 run -d + pod rm -f: median "
+                  f"{statistics.median(t):5.2f} s  min {min(t):5.2f} s ({args.runs} runs); "
+                  f"infra: pause {pause} KiB + monitor {monitor} KiB private")
+
+
+if __name__ == "__main__":
+    main()

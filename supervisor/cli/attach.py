@@ -1,0 +1,29 @@
+"""scopebox attach [--no-stdin] [--sig-proxy=BOOL] [--detach-keys KEYS] CONTAINER"""
+
+from __future__ import annotations
+
+import sys
+
+from supervisor.cli.main import new_parser
+from supervisor.errors import UsageError
+from supervisor.settings import Settings
+
+
+def _bool(value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise UsageError(f"--sig-proxy: invalid boolean {value!r}")
+    return value.lower() == "true"
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+
+    p = new_parser("attach", "Attach to a running container.")
+    p.add_argument("--no-stdin", action="store_true", help="do not attach stdin")
+    p.add_argument("--sig-proxy", type=_bool, default=True, nargs="?", const=True,
+                   help="forward received signals to the container (default true)")  # fmt: skip
+    p.add_argument("--detach-keys", help="key sequence to detach (default ctrl-p,ctrl-q)")
+    p.add_argument("container")
+    ns = p.parse_args(argv)
+    req = api.AttachRequest(ns.no_stdin, ns.sig_proxy, ns.detach_keys)
+    return api.attach(settings, ns.container, req, sys.stdin.fileno())

@@ -1,0 +1,25 @@
+"""helper "flags": `--preserve-fds N` of run and exec: descriptors 3 .. 3+N-1 of the caller
+go to the container's process, at the same numbers (the runtime's --preserve-fds)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from supervisor.cli.runflags import _uint
+from supervisor.errors import UsageError
+
+
+def add_preserve_fds(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preserve-fds", type=_uint("--preserve-fds"), default=0,
+                   help="pass a number of additional file descriptors into the container")
+
+
+def check_preserved(count: int) -> None:
+    """Podman's check (and words): every one of them must be open in the caller."""
+    for fd in range(3, 3 + count):
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise UsageError(f"file descriptor {fd} is not available - the preserve-fds option"
+                             " requires that file descriptors must be passed") from None

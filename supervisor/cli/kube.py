@@ -1,0 +1,119 @@
+"""scopebox kube play|generate|down, play kube, generate kube (issue 15): parse, call
+`supervisor.api.kube`, print as Podman 4.3 prints."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from supervisor.cli.main import new_parser
+from supervisor.errors import UsageError
+from supervisor.settings import Settings
+
+USAGE = "usage: scopebox kube {play|generate|down} [OPTIONS] ..."
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    """`scopebox kube VERB ...`"""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    verb, rest = argv[0], argv[1:]
+    if verb == "play":
+        return play(rest, settings)
+    if verb == "generate":
+        return generate(rest, settings)
+    if verb == "down":
+        return play(["--down", *rest], settings, prog="kube down")
+    raise UsageError(f"unknown command: scopebox kube {verb}")
+
+
+def _read(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise UsageError(f"cannot read kube file {path!r}: {reason}") from None
+
+
+def play(argv: list[str], settings: Settings, prog: str = "kube play") -> int:
+    from supervisor.api import kube
+
+    p = new_parser(prog, "Create pods, containers and volumes from Kubernetes YAML.")
+    a = p.add_argument
+    a("--down", action="store_true", help="stop and remove the pods the file made")
+    a("--replace", action="store_true", help="remove the file's pods first, then make them")
+    a("--start", action="store_true", default=True, help="start the pods (default true)")
+    a("--start=false", dest="start", action="store_false", help=argparse.SUPPRESS)
+    a("--network", "--net", default="", help="the pods' network")
+    a("--configmap", action="append", default=[], help="YAML file(s) of ConfigMaps")
+    a("--log-driver", default=None, help="the containers' log driver")
+    a("-q", "--quiet", action="store_true", help="accepted (nothing is pulled noisily)")
+    a("file", help="the YAML file, or - for standard input")
+    ns = p.parse_args(argv)
+    text = _read(ns.file)
+    if ns.down:
+        report = kube.down(settings, text)
+        print("Pods stopped:")
+        for pid in report.stopped:
+            print(pid)
+        print("Pods removed:")
+        for pid in report.removed:
+            print(pid)
+        return 0
+    maps = tuple(_read(path) for item in ns.configmap for path in item.split(",") if path)
+    opts = kube.PlayOptions(start=ns.start, replace=ns.replace, network=ns.network,
+                            configmaps=maps, log_driver=ns.log_driver)
+    result = kube.play(settings, text, opts)
+    for warning in result.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    _print_play(result)
+    return 0
+
+
+def _print_play(result: object) -> None:
+    from supervisor.api.kube import PlayReport
+
+    assert isinstance(result, PlayReport)
+    if result.volumes:
+        print("Volumes:")  # Podman's heading, one volume or more
+        for name in result.volumes:
+            print(name)
+    for pod in result.pods:
+        print("Pod:")
+        print(pod.id)
+        if pod.containers:
+            print("Container:" if len(pod.containers) == 1 else "Containers:")
+            for cid in pod.containers:
+                print(cid)
+        print()
+
+
+def generate(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import kube
+
+    p = new_parser("kube generate", "Generate Kubernetes YAML from containers or pods.")
+    a = p.add_argument
+    a("-f", "--filename", default="", help="write the YAML here")
+    a("-s", "--service", action="store_true", help="add a Service for the published ports")
+    a("-t", "--type", default="pod", help="pod (default) or deployment")
+    a("refs", nargs="+", metavar="CONTAINER|POD")
+    ns = p.parse_args(argv)
+    report = kube.generate(settings, ns.refs, kube.GenerateOptions(ns.service, ns.type))
+    for warning in report.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    if not ns.filename:
+        sys.stdout.write(report.text)
+        return 0
+    if os.path.lexists(ns.filename):  # Podman's rule and message
+        raise UsageError(f'cannot write to "{ns.filename}"; file exists')
+    try:
+        with open(ns.filename, "x", encoding="utf-8") as f:
+            f.write(report.text)
+    except OSError as exc:
+        raise UsageError(f'cannot write to "{ns.filename}": {exc.strerror}') from None
+    return 0

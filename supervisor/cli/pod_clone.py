@@ -1,0 +1,51 @@
+"""scopebox pod clone [--name N] [--destroy] [--start] [options] POD [NAME]"""
+
+from __future__ import annotations
+
+import os
+
+from supervisor.cli.main import new_parser
+from supervisor.errors import UsageError
+from supervisor.settings import Settings
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    p = new_parser("pod clone", "Create an exact copy of a pod and the containers within it.")
+    a = p.add_argument
+    a("-n", "--name", default="", help="name the new pod (default NAME-clone)")
+    a("--destroy", action="store_true", help="destroy the original pod")
+    a("--start", action="store_true", help="start the new pod")
+    a("--hostname", default=None, help="the new pod's host name")
+    a("-l", "--label", action="append", default=[], help="key=value, added to the pod's")
+    a("--cpus", default="", help="CPUs of the new pod")
+    a("-m", "--memory", default="", help="memory limit of the new pod")
+    a("--cgroup-parent", default=None, help="parent of the new pod's cgroup")
+    a("--infra-name", default="", help="the new infra container's name")
+    a("--infra-command", default="", help="the new infra container's command")
+    a("--infra-conmon-pidfile", default="", help="write the infra's monitor pid here")
+    a("pod", metavar="POD", nargs="?")
+    a("new_name", metavar="NAME", nargs="?")
+    ns = p.parse_args(argv)
+    from supervisor.api import podtools
+    from supervisor.sizes import parse_size
+
+    if not ns.pod:
+        raise UsageError("accepts between 1 and 2 arg(s), received 0")
+    if ns.name and ns.new_name:
+        raise UsageError("cannot specify --name and a name argument: give one")
+    labels = {}
+    for item in ns.label:
+        key, _, value = item.partition("=")
+        labels[key] = value
+    req = podtools.PodCloneRequest(
+        name=ns.name or ns.new_name or "", destroy=ns.destroy, start=ns.start,
+        hostname=ns.hostname, labels=labels,
+        cpus=podtools.parse_cpus(ns.cpus) if ns.cpus else None,
+        memory=parse_size(ns.memory) if ns.memory else None,
+        cgroup_parent=ns.cgroup_parent, infra_name=ns.infra_name,
+        infra_command=tuple(ns.infra_command.split()),
+        infra_conmon_pidfile=os.path.abspath(ns.infra_conmon_pidfile)
+        if ns.infra_conmon_pidfile else "",
+    )
+    print(podtools.clone(settings, ns.pod, req))
+    return 0

@@ -1,0 +1,98 @@
+"""scopebox pod create [--name N] [-p ...] [--network N] [--share ...] [--infra=BOOL] ..."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from supervisor.cli.main import new_parser
+from supervisor.errors import UsageError
+from supervisor.settings import Settings
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise UsageError(f"invalid boolean {value!r}")
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    p = new_parser("pod create", "Create a new empty pod.")
+    a = p.add_argument
+    a("-n", "--name", default="", help="the pod's name")
+    a("-p", "--publish", action="append", default=[], help="publish a port of the pod")
+    a("--network", "--net", default="", help="the pod's network (bridge, none, host, NAME)")
+    a("--share", default=None, help="namespaces to share: cgroup, ipc, net, pid, uts or none")
+    a("--infra", default="true", help="make an infra container (default true)")
+    a("--infra-image", default="", help="image of the infra container (default: catatonit)")
+    a("--infra-command", default="", help="the infra container's command")
+    a("--infra-name", default="", help="the infra container's name")
+    a("--hostname", default="", help="the pod's host name")
+    a("--add-host", action="append", default=[], help="HOST:IP in /etc/hosts")
+    a("--dns", action="append", default=[], help="a nameserver for the pod")
+    a("-l", "--label", action="append", default=[], help="key=value")
+    a("--exit-policy", default="continue", help="continue or stop")
+    a("--replace", action="store_true", help="remove a pod of the same name first")
+    a("--pod-id-file", default="", help="write the pod's id to this file")
+    # the pod's cgroup (helper podsx): limits on the slice or cgroup holding its containers
+    a("--cpus", default="", help="CPUs the pod's containers may use together (like 1.5)")
+    a("-m", "--memory", default="", help="memory limit of the pod's containers together")
+    a("--cgroup-parent", default="", help="parent of the pod's cgroup (a slice with systemd)")
+    a("--infra-conmon-pidfile", default="", help="write the infra's monitor pid here")
+    a("--share-parent", action="store_true", default=True,
+      help="the pod's cgroup is its containers' parent (default true)")
+    a("--share-parent=false", dest="share_parent", action="store_false",
+      help=argparse_suppress())
+    a("name_arg", nargs="?", default="", help=argparse_suppress())
+    ns = p.parse_args(argv)
+    from supervisor.api import pods as api
+    from supervisor.cli.common import _command_line
+
+    labels = {}
+    for item in ns.label:
+        key, _, value = item.partition("=")
+        labels[key] = value
+    if ns.name and ns.name_arg:
+        raise UsageError("cannot specify --name and a name argument: give one")
+    command = tuple(ns.infra_command.split()) if ns.infra_command else ()
+    req = api.PodCreateRequest(
+        name=ns.name or ns.name_arg, publish=tuple(ns.publish), network=ns.network,
+        share=ns.share, infra=_bool(ns.infra), infra_image=ns.infra_image,
+        infra_command=command, infra_name=ns.infra_name, hostname=ns.hostname,
+        add_hosts=tuple(ns.add_host), dns=tuple(ns.dns), labels=labels,
+        exit_policy=ns.exit_policy, replace=ns.replace,
+        create_command=tuple(_command_line()),
+        **_limits(ns.cpus, ns.memory, ns.cgroup_parent),
+        share_parent=ns.share_parent,
+        infra_conmon_pidfile=os.path.abspath(ns.infra_conmon_pidfile)
+        if ns.infra_conmon_pidfile else "",
+    )
+    pod_id = api.create(settings, req)
+    if ns.pod_id_file:
+        with open(ns.pod_id_file, "w") as f:
+            f.write(pod_id)
+    print(pod_id)
+    return 0
+
+
+def _limits(cpus: str, memory: str, parent: str) -> dict[str, Any]:
+    """helper podsx: --cpus, --memory, --cgroup-parent as the request's fields."""
+    from supervisor.api.podtools import parse_cpus
+    from supervisor.sizes import parse_size
+
+    out: dict[str, Any] = {"cgroup_parent": parent}
+    if cpus:
+        out["cpus"] = parse_cpus(cpus)
+    if memory:
+        out["memory"] = parse_size(memory)
+        if out["memory"] < 6 * 1024 * 1024:
+            raise UsageError("minimum memory limit allowed is 6MB")
+    return out
+
+
+def argparse_suppress() -> str:
+    import argparse
+
+    return argparse.SUPPRESS

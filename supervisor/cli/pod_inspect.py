@@ -1,0 +1,47 @@
+"""scopebox pod inspect [--format F] POD..."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_json, render_each
+from supervisor.settings import Settings
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    p = new_parser("pod inspect", "Show details of one or more pods.")
+    p.add_argument("-f", "--format")
+    p.add_argument("-l", "--latest", action="store_true", help="the newest pod")
+    p.add_argument("pods", nargs="*")
+    ns = p.parse_args(argv)
+    from supervisor.api import pods as api
+    from supervisor.errors import UsageError
+
+    refs = [api.latest(settings)] if ns.latest else ns.pods
+    if not refs:
+        raise UsageError("you must provide at least one pod name or id")
+    out: list[dict[str, Any]] = []
+    code = 0
+    errors = []
+    for report in api.inspect(settings, refs):
+        if report.err is not None:
+            errors.append(f"Error: inspecting object: no such pod {report.raw_input}"
+                          if "no such pod" in str(report.err) else f"Error: {report.err}")
+            code = 125
+        elif report.data is not None:
+            out.append(report.data)
+    if ns.format and ns.format != "json":
+        # helper podsx: Podman's Go field names of the keys its JSON spells in snake case
+        go = {"cpu_period": "CPUPeriod", "cpu_quota": "CPUQuota", "memory_limit": "MemoryLimit",
+              "memory_swap": "MemorySwap"}
+        fields = [{**d, **{g: d.get(k, 0) for k, g in go.items()}} for d in out]
+        render_each(ns.format, fields)
+    elif len(refs) == 1 and out:
+        print_json(out[0])  # Podman 4.3 prints one pod as an object
+    else:
+        print_json(out)
+    for line in errors:
+        print(line, file=sys.stderr)
+    return code

@@ -1,0 +1,82 @@
+"""scopebox pod stats [-a] [--no-stream] [--format F] [-l] [POD...]"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_table
+from supervisor.errors import UsageError
+from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    from supervisor.api.podtools import PodStats
+
+DEFAULT = ("table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}"
+           "\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDS}}")
+HEADER = {
+    "Pod": "POD", "CID": "CID", "Name": "NAME", "CPU": "CPU %",
+    "MemUsage": "MEM USAGE/ LIMIT", "MemUsageBytes": "MEM USAGE/ LIMIT", "Mem": "MEM %",
+    "NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDS": "PIDS",
+}
+INTERVAL = 1.0
+CLEAR = "\033[2J\033[H"
+
+
+def item(reading: PodStats) -> dict[str, Any]:
+    """Podman 4.3's pod stats fields (the JSON has the same keys, strings as shown)."""
+    from supervisor.cli.stats import bytes_size
+    from supervisor.sizes import human_size
+
+    s = reading.stats
+    out: dict[str, Any] = {
+        "CPU": "--", "MemUsage": "-- / --", "MemUsageBytes": "-- / --", "Mem": "--",
+        "NetIO": "-- / --", "BlockIO": "-- / --", "PIDS": "--",
+        "Pod": reading.pod_id[:12], "CID": s.id[:12], "Name": s.name,
+    }
+    if s.running:
+        out.update({
+            "CPU": f"{s.cpu_percent:.2f}%",
+            "MemUsage": f"{human_size(s.mem_usage)} / {human_size(s.mem_limit)}",
+            "MemUsageBytes": f"{bytes_size(s.mem_usage)} / {bytes_size(s.mem_limit)}",
+            "Mem": f"{s.mem_percent:.2f}%",
+            "BlockIO": f"{human_size(s.block_read)} / {human_size(s.block_write)}",
+            "PIDS": str(s.pids),
+        })
+    return out
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    p = new_parser("pod stats", "Display a live stream of resource usage statistics for the "
+                   "containers in one or more pods.")
+    a = p.add_argument
+    a("-a", "--all", action="store_true", help="all pods (default: those running)")
+    a("--format", help="table (default), json or a Go template")
+    a("-l", "--latest", action="store_true", help="the newest pod")
+    a("--no-reset", action="store_true", help="do not clear the screen in between")
+    a("--no-stream", action="store_true", help="print one reading and exit")
+    a("pods", nargs="*", metavar="POD")
+    ns = p.parse_args(argv)
+    from supervisor.api import pods as api
+    from supervisor.api import podtools
+
+    refs = list(ns.pods)
+    if sum((bool(refs), ns.all, ns.latest)) > 1:
+        raise UsageError("--all, --latest and arguments cannot be used together")
+    if ns.latest:
+        refs = [api.latest(settings)]
+    # as `stats`: into a pipe or file a single reading is what anyone wants
+    stream = not ns.no_stream and sys.stdout.isatty()
+    template = ns.format
+    if template and template != "json" and not template.startswith("table"):
+        template = "table " + template  # Podman 4.3's pod stats always prints its header
+    for readings in podtools.stats(settings, refs, ns.all, INTERVAL):
+        items = [item(r) for r in readings]
+        if stream and not ns.no_reset:
+            sys.stdout.write(CLEAR)
+        print_table(template, DEFAULT, HEADER, items)
+        sys.stdout.flush()
+        if not stream:
+            return 0
+    return 0

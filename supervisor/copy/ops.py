@@ -1,0 +1,160 @@
+"""`cp` against containers: reach the container's root, then let `stream` do the copy.
+
+A running (or paused) container is reached through `/proc/<pid>/root`: its own mount
+namespace, so its volumes and bind-mounted /etc files are what is copied, as Podman's. A
+stopped one has its root mounted for the copy under its lock, and unmounted after unless it
+was mounted already (`mount`, a start meanwhile is held off by the lock). Copying into a
+running container freezes it meanwhile (the runtime's pause: the cgroup freezer), so it cannot
+swap a directory for a symlink under the copy, and thaws it after, unless it was paused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from supervisor.copy.place import HOST, Endpoint, PlaceError, container_path
+from supervisor.errors import ScopeboxError, UsageError
+
+if TYPE_CHECKING:
+    from supervisor.container.context import Context
+    from supervisor.copy.stream import PackJob, UnpackJob
+    from supervisor.store import ContainerRow
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    archive: bool = True  # Podman's default: chown to the receiving side's user
+    overwrite: bool = False
+
+
+class NoSuchContainer(ScopeboxError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f'container "{ref}" does not exist')  # Podman's cp wording
+
+
+def copy(ctx: Context, src: Endpoint, dest: Endpoint, opts: CopyOptions) -> None:
+    from supervisor.copy import stream
+
+    _check(src, dest)
+    with contextlib.ExitStack() as stack:
+        src_job = dst_job = None
+        if not src.is_stream:
+            src_job = _pack_job(ctx, stack, src, dest, opts)
+        if not dest.is_stream:
+            dst_job = _unpack_job(ctx, stack, dest, opts)
+        try:
+            stream.copy(src_job, dst_job)
+        except (stream.CopyError, PlaceError) as exc:
+            raise ScopeboxError(str(exc)) from None
+
+
+def _check(src: Endpoint, dest: Endpoint) -> None:
+    if src.container is None and dest.container is None:
+        raise UsageError("name or ID cannot be empty")  # Podman's words: no container named
+    if not src.path or not dest.path:
+        raise UsageError(f'invalid arguments "{_show(src)}", "{_show(dest)}": you must'
+                         " specify paths")
+
+
+def _show(end: Endpoint) -> str:
+    return end.path if end.container is None else f"{end.container}:{end.path}"
+
+
+def _pack_job(ctx: Context, stack: contextlib.ExitStack, src: Endpoint, dest: Endpoint,
+              opts: CopyOptions) -> PackJob:
+    from supervisor.copy.stream import PackJob
+
+    if src.container is None:
+        if not os.path.lexists(src.path.rstrip("/") or "/"):
+            raise PlaceError(f'"{src.path}" could not be found on the host: no such file or'
+                             " directory")
+        return PackJob(None, src.path, HOST)
+    row = _find(ctx, src.container)
+    root = stack.enter_context(container_root(ctx, row, freeze=False))
+    # out to the host (a file or stdout): owned by the caller, no setuid from a container
+    owner = (os.geteuid(), os.getegid()) if opts.archive and dest.container is None else None
+    return PackJob(root, container_path(src.path), row.name, owner, drop_setid=True)
+
+
+def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
+                opts: CopyOptions) -> UnpackJob:
+    from supervisor.copy.stream import UnpackJob
+
+    if dest.container is None:
+        owner = (os.geteuid(), os.getegid()) if opts.archive else None
+        return UnpackJob(None, dest.path, HOST, owner=owner, overwrite=opts.overwrite,
+                         follow=False)
+    row = _find(ctx, dest.container)
+    root = stack.enter_context(container_root(ctx, row, freeze=True))
+    owner = container_user(ctx, row, root) if opts.archive else None
+    return UnpackJob(root, container_path(dest.path), row.name, owner=owner,
+                     overwrite=opts.overwrite, follow=True)
+
+
+def _find(ctx: Context, ref: str) -> ContainerRow:
+    from supervisor.errors import NotFoundError
+
+    try:
+        return ctx.find(ref)
+    except NotFoundError:
+        raise NoSuchContainer(ref) from None
+
+
+def container_user(ctx: Context, row: ContainerRow, root: str) -> tuple[int, int]:
+    """The uid and gid of the container's user (`--user`, else the image's USER)."""
+    from supervisor.users import resolve_user
+
+    img = ctx.store.get_image(row.image_id) if row.image_id else None
+    img_cfg = (img.config.get("config") or {}) if img else {}
+    user = resolve_user(root, row.config.options.user or img_cfg.get("User", ""))
+    return user.uid, user.gid
+
+
+@contextlib.contextmanager
+def container_root(ctx: Context, row: ContainerRow, freeze: bool) -> Iterator[str]:
+    """A path to the container's root for the copy's children to chroot into."""
+    from supervisor.procs import alive
+    from supervisor.state import Status
+
+    row = ctx.refresh(row)
+    if row.status in (Status.RUNNING, Status.PAUSED) and alive(row.pid, row.pid_start):
+        with _frozen(ctx, row, freeze and row.status is Status.RUNNING):
+            yield f"/proc/{row.pid}/root"
+        return
+    with mounted(ctx, row) as root:
+        yield root
+
+
+@contextlib.contextmanager
+def _frozen(ctx: Context, row: ContainerRow, freeze: bool) -> Iterator[None]:
+    from supervisor.container.oci import runtime_or_fail
+
+    if not freeze:
+        yield
+        return
+    runtime_or_fail(ctx, row, "pause")
+    try:
+        yield
+    finally:
+        runtime_or_fail(ctx, row, "resume")
+
+
+@contextlib.contextmanager
+def mounted(ctx: Context, row: ContainerRow) -> Iterator[str]:
+    """A stopped container's root, mounted for the while under its lock (as `export`)."""
+    from supervisor.mount import is_mountpoint, umount
+    from supervisor.store import ContainerLock
+
+    with ContainerLock(ctx.paths, row.id):
+        target = ctx.paths.rootfs(row.id)
+        was_mounted = bool(row.config.rootfs) or is_mountpoint(target)
+        target = ctx.mount_rootfs(row)
+        try:
+            yield target
+        finally:
+            if not was_mounted:
+                umount(target, detach=True)

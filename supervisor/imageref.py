@@ -1,0 +1,43 @@
+"""performance (issue 16): finding a stored image by reference, for the read verbs.
+
+`supervisor.images` (which re-exports this) imports hashlib, gzip, tarfile and the layer code
+for pull, import and save; `inspect` and lookups need none of it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from supervisor.errors import NotFoundError, UsageError
+from supervisor.refs import _short_match, normalize_name
+
+if TYPE_CHECKING:
+    from supervisor.store import ImageRow, Store
+
+_HEX = set("0123456789abcdef")
+
+
+def resolve(store: Store, ref: str) -> ImageRow:
+    """By name (full or short), id or unique id prefix."""
+    images = store.list_images()
+    bare = ref.removeprefix("sha256:")
+    for img in images:
+        if img.id == bare:
+            return img
+    try:
+        full = normalize_name(ref)
+    except UsageError:
+        full = ""
+    for img in images:
+        if full in img.names:
+            return img
+    short = [img for img in images if any(_short_match(ref, n) for n in img.names)]
+    if len(short) == 1:
+        return short[0]
+    if len(short) > 1:
+        raise UsageError(f"short name {ref!r} matches several images; give the full name")
+    if len(bare) >= 3 and set(bare) <= _HEX:
+        hits = [img for img in images if img.id.startswith(bare)]
+        if len(hits) == 1:
+            return hits[0]
+    raise NotFoundError("image", ref)

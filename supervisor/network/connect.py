@@ -1,0 +1,126 @@
+"""`network connect` / `disconnect`: a container joins or leaves a network, running or not.
+
+The config's network list changes under the container's lock. A running container gets (or
+loses) one veth at once: the lease is recorded first (the run's `network` resource is already
+recorded, and its teardown removes whatever the store lists), then the veth, addresses and
+the source element; /etc/hosts is rewritten in place (it is bind-mounted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from supervisor.errors import ConflictError, NotFoundError, StateError, UsageError
+
+if TYPE_CHECKING:
+    from supervisor.container.context import Context
+    from supervisor.network.db import NetworkDB
+    from supervisor.network.request import Attach
+    from supervisor.store import ContainerRow
+
+
+def connect(ctx: Context, ref: str, att: Attach) -> None:
+    from supervisor.network.db import NetworkDB
+    from supervisor.store import ContainerLock
+
+    row = ctx.store.find_container(ref)
+    with ContainerLock(ctx.paths, row.id):
+        row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
+        net = row.config.net
+        if not net.bridged:
+            raise StateError(f"container {row.name!r} has --network {net.mode}: only a "
+                             "container on bridge networks can join another")
+        ndb = NetworkDB(ctx.store)
+        n = ndb.get(att.network)
+        att = replace(att, network=n.name)
+        if any(a.network == n.name for a in net.networks):
+            raise ConflictError(f"container {row.name} is already connected to network "
+                                f"{n.name}")
+        if row.status.is_active:
+            _attach_live(ctx, ndb, row, att)
+        cfg = replace(row.config, net=replace(net, networks=(*net.networks, att)))
+        row = ctx.store.update_container(row.id, config=cfg)
+        if row.status.is_active:
+            _rewrite_etc(ctx, ndb, row)
+
+
+def disconnect(ctx: Context, ref: str, network: str) -> None:
+    from supervisor.network.db import NetworkDB
+    from supervisor.store import ContainerLock
+
+    row = ctx.store.find_container(ref)
+    with ContainerLock(ctx.paths, row.id):
+        row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
+        net = row.config.net
+        ndb = NetworkDB(ctx.store)
+        try:
+            name = ndb.get(network).name
+        except NotFoundError:
+            name = network
+        if not net.bridged or all(a.network != name for a in net.networks):
+            raise UsageError(f"container {row.name} is not connected to network {network}")
+        if row.status.is_active:
+            _detach_live(ctx, ndb, row, name)
+        cfg = replace(row.config, net=replace(
+            net, networks=tuple(a for a in net.networks if a.network != name)))
+        row = ctx.store.update_container(row.id, config=cfg)
+        if row.status.is_active:
+            _rewrite_etc(ctx, ndb, row)
+
+
+def _attach_live(ctx: Context, ndb: NetworkDB, row: ContainerRow, att: Attach) -> None:
+    from supervisor.network import kernel, netlink, nft
+    from supervisor.network.resource import netns_path
+
+    n = ndb.get(att.network)
+    used = {lease.host_iface for lease in ndb.leases(row.id)}
+    index = next(i for i in range(16) if kernel.host_iface(row.id, i) not in used)
+    leases = ndb.leases_for(n.name, row.id, kernel.host_iface(row.id, index), att.ip or None,
+                       att.ip6 or None)
+    path = netns_path(ctx.paths, row.id)
+    plan = kernel.Plan(path, (kernel.rules_of(n),), (kernel.attachment_of(
+        n, leases, path, f"eth{index}", first=False, mac=att.mac),), (),
+        tuple(nft.Source(lease.address, n.network_interface) for lease in leases))
+    try:
+        kernel.setup(plan, ctx.paths.locks)
+    except (netlink.NetlinkError, nft.NftError) as exc:
+        _undo(ctx, ndb, row, n.name)
+        raise StateError(f"cannot connect {row.name} to {n.name}: {exc}") from exc
+
+
+def _detach_live(ctx: Context, ndb: NetworkDB, row: ContainerRow, name: str) -> None:
+    _undo(ctx, ndb, row, name)
+
+
+def _undo(ctx: Context, ndb: NetworkDB, row: ContainerRow, name: str) -> None:
+    """One network's part of a running container: forwards, source element, veth, lease."""
+    from supervisor.network import kernel, netlink, nft
+
+    leases = [lease for lease in ndb.leases(row.id) if lease.network == name]
+    bridge = ndb.get(name).network_interface
+    plan = kernel.Plan(
+        "", (), tuple(netlink.Attachment("", "", iface, "", (), ())
+                      for iface in dict.fromkeys(lease.host_iface for lease in leases)),
+        tuple(kernel.forwards_of([c for c in ndb.port_claims(row.id) if c.network == name],
+                                 leases)),
+        tuple(nft.Source(lease.address, bridge) for lease in leases))
+    kernel.teardown(plan, ctx.paths.locks)
+    ndb.release_network(row.id, name)
+
+
+def _rewrite_etc(ctx: Context, ndb: NetworkDB, row: ContainerRow) -> None:
+    from supervisor.network import etc
+    from supervisor.network.resource import dns_servers
+
+    by_net: dict[str, list[str]] = {}
+    for lease in ndb.leases(row.id):
+        by_net.setdefault(lease.network, []).append(lease.address)
+    names = [a.network for a in row.config.net.networks]
+    addresses = [addr for n in names for addr in by_net.get(n, [])]
+    gateway = ""
+    if names and names[0] in by_net:
+        first = ndb.get(names[0])
+        gateway = "" if first.internal else str(first.subnets[0].gateway)
+    etc.write_for_run(ctx.paths.container_dir(row.id), row, addresses, gateway,
+                      dns_servers(ctx, row))

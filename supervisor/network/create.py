@@ -1,0 +1,47 @@
+"""A new container's network part, checked against the store at create (its networks exist,
+the image's ExposedPorts join --expose, container: names a container)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from supervisor.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from supervisor.container.context import Context
+    from supervisor.model import ContainerConfig
+
+
+def checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any]) -> ContainerConfig:
+    from supervisor.network.request import parse_expose
+
+    net = config.net
+    if net.bridged:
+        from supervisor.network.db import NetworkDB
+
+        ndb = NetworkDB(ctx.store)
+        for att in net.networks:
+            try:
+                ndb.get(att.network)
+            except NotFoundError:
+                raise UsageError(f"unable to find network with name or ID {att.network}: "
+                                 "network not found") from None
+        if net.networks:  # net6: a host address of a family the first network lacks
+            versions = {s.version for s in ndb.get(net.networks[0].network).subnets}
+            for p in net.ports:
+                if p.host_ip and (6 if ":" in p.host_ip else 4) not in versions:
+                    raise UsageError(f"cannot publish on host address {p.host_ip}: network "
+                                     f"{net.networks[0].network} has no IPv"
+                                     f"{6 if ':' in p.host_ip else 4} subnet")
+    if net.mode == "container":
+        ctx.store.find_container(net.target)
+    image_ports = [k for k in sorted(img_cfg.get("ExposedPorts") or {})]
+    extra = []
+    for key in image_ports:
+        try:
+            extra += parse_expose(key)
+        except UsageError:
+            continue  # an image's odd key is not the user's error
+    expose = tuple(dict.fromkeys(net.expose + tuple(extra)))
+    return replace(config, net=replace(net, expose=expose))

@@ -1,0 +1,121 @@
+"""A container's /etc/hosts and resolv.conf as its network options make them.
+
+`write_static` runs at create for every mode (`--add-host`, `--dns*`); `write_for_run` at
+each start of a bridged container, once its addresses are leased. Pure text builders plus a
+small writer; standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from supervisor.model import ContainerConfig
+    from supervisor.network.kernel import Plan
+    from supervisor.network.request import NetConfig
+    from supervisor.store import ContainerRow
+
+HOST_ALIAS = "host.containers.internal"
+LOCALHOST = ("127.0.0.1\tlocalhost localhost.localdomain\n"
+             "::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n")
+FALLBACK_DNS = ("8.8.8.8", "8.8.4.4")  # Podman's, when the host has only local servers
+
+
+def hosts_text(names: Sequence[str], addresses: Sequence[str], gateway: str,
+               add_hosts: Sequence[str]) -> str:
+    """`names`: hostname first, then the container's name and aliases."""
+    lines = [LOCALHOST]
+    for addr in addresses or ["127.0.1.1"]:
+        lines.append(f"{addr}\t{' '.join(dict.fromkeys(names))}\n")
+    if gateway:
+        lines.append(f"{gateway}\t{HOST_ALIAS}\n")
+    return "".join(lines) + add_host_lines(add_hosts, gateway)
+
+
+def add_host_lines(add_hosts: Sequence[str], gateway: str) -> str:
+    """"name:addr" items (a name has no colon; an IPv6 address may)."""
+    out = []
+    for item in add_hosts:
+        name, _, addr = item.partition(":")
+        if addr == "host-gateway":
+            addr = gateway or "127.0.0.1"
+        out.append(f"{addr}\t{name}\n")
+    return "".join(out)
+
+
+def resolv_text(host_resolv: str, net: NetConfig, nameservers: Sequence[str]) -> str:
+    """--dns wins; else `nameservers` (the networks' DNS responders) or the host's servers
+    that a container can reach (loopback ones cannot be: Podman's fallback then)."""
+    search, options, servers = [], [], []
+    for line in host_resolv.splitlines():
+        words = line.split()
+        if words[:1] in (["search"], ["domain"]):
+            search += words[1:]
+        elif words[:1] == ["options"]:
+            options += words[1:]
+        elif words[:1] == ["nameserver"] and len(words) > 1:
+            servers.append(words[1])
+    if net.dns:
+        servers = list(net.dns)
+    elif nameservers:
+        servers = list(nameservers)
+        search = ["dns.podman", *(d for d in search if d != "dns.podman")]  # as aardvark's
+    else:
+        servers = [s for s in servers if not s.startswith("127.") and s != "::1"] \
+            or list(FALLBACK_DNS)
+    if net.dns_search:
+        search = [] if net.dns_search == (".",) else list(net.dns_search)
+    if net.dns_options:
+        options = list(net.dns_options)
+    out = [f"search {' '.join(search)}\n"] if search else []
+    out += [f"nameserver {s}\n" for s in servers]
+    out += [f"options {' '.join(options)}\n"] if options else []
+    return "".join(out)
+
+
+def write_static(cdir: str, config: ContainerConfig) -> None:
+    """At create: --add-host and --dns* for the modes without a run-time network part."""
+    net = config.net
+    if net.add_hosts and not net.bridged:
+        with open(os.path.join(cdir, "hosts"), "a") as f:
+            f.write(add_host_lines(net.add_hosts, ""))
+    if (net.dns or net.dns_search or net.dns_options) and net.mode in ("none", "ns"):
+        _write(os.path.join(cdir, "resolv.conf"), resolv_text(_host_resolv(), net, ()))
+
+
+def addresses_of(plan: Plan) -> tuple[list[str], str]:
+    """The container's addresses and its first network's gateway."""
+    addresses = [cidr.split("/")[0] for a in plan.attachments for cidr in a.addresses]
+    gateway = plan.networks[0].gateways[0].split("/")[0] if plan.networks and \
+        plan.networks[0].gateways else ""
+    return addresses, gateway
+
+
+def write_for_run(cdir: str, row: ContainerRow, addresses: Sequence[str], gateway: str,
+                  dns_servers: Sequence[str]) -> None:
+    net = row.config.net
+    hostname = _read(os.path.join(cdir, "hostname")).strip() or row.id[:12]
+    aliases = [a for att in net.networks for a in att.aliases]
+    _write(os.path.join(cdir, "hosts"),
+           hosts_text([hostname, row.name, *aliases], addresses, gateway, net.add_hosts))
+    _write(os.path.join(cdir, "resolv.conf"), resolv_text(_host_resolv(), net, dns_servers))
+
+
+def _host_resolv() -> str:
+    return _read("/etc/resolv.conf")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _write(path: str, text: str) -> None:
+    """In place: a running container has the file bind-mounted (`network connect`)."""
+    with open(path, "w") as f:
+        f.write(text)

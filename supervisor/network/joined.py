@@ -1,0 +1,96 @@
+"""Which network namespace a container joins: its own (bridge), another container's
+(`container:ID`, which must be running) or a file (`ns:PATH`)."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, ClassVar
+
+from supervisor.errors import StateError, UsageError
+
+if TYPE_CHECKING:
+    from supervisor.container.context import Context
+    from supervisor.store import ContainerRow
+
+
+def netns_of(engine: Context, row: ContainerRow) -> str:
+    net = row.config.net
+    if net.mode == "bridge":
+        from supervisor.network.resource import netns_path
+
+        return netns_path(engine.paths, row.id)
+    if net.mode == "ns":
+        if not os.path.exists(net.target):
+            raise UsageError(f"--network ns:{net.target}: no such file")
+        return net.target
+    if net.mode == "container":
+        other = engine.refresh(engine.store.find_container(net.target))
+        if not other.status.is_active or not other.pid:
+            raise StateError(f"cannot join the network of container {other.name!r}: "
+                             "it is not running")
+        return f"/proc/{other.pid}/ns/net"
+    return ""
+
+
+def etc_source(engine: Context, row: ContainerRow, name: str) -> str:
+    """The host file bind-mounted on /etc/NAME: the container's own, or (net6) with
+    `--network container:X` X's /etc/hosts and /etc/resolv.conf, as Podman shares them (one
+    network, one view of it: X's address, names and DNS servers)."""
+    net = row.config.net
+    if net.mode == "container" and name in ("hosts", "resolv.conf"):
+        other = engine.store.find_container(net.target)
+        return os.path.join(engine.paths.container_dir(other.id), name)
+    return os.path.join(engine.paths.container_dir(row.id), name)
+
+
+class JoinedHostsResource:
+    """`--network container:X` (net6): while the container runs, X's /etc/hosts (which it
+    shares) names it too, `127.0.0.1 <short id> <name>` as Podman 4.3 adds; the line goes at
+    teardown. The file is bind-mounted in running containers: edited in place under a
+    flock. Standard library only (the monitor's exit command runs the teardown)."""
+
+    name: ClassVar[str] = "net-joined-hosts"
+
+    def setup(self, ctx: Context, row: ContainerRow) -> None:
+        path = _target_hosts(ctx, row)
+        if path:
+            _edit(path, _line(row), add=True)
+
+    def teardown(self, ctx: Context, row: ContainerRow) -> None:
+        path = _target_hosts(ctx, row)
+        if path:
+            _edit(path, _line(row), add=False)
+
+
+def _line(row: ContainerRow) -> str:
+    return f"127.0.0.1\t{row.id[:12]} {row.name}\n"
+
+
+def _target_hosts(ctx: Context, row: ContainerRow) -> str:
+    net = row.config.net
+    if net.mode != "container" or net.no_hosts:
+        return ""
+    from supervisor.errors import NotFoundError
+
+    try:
+        other = ctx.store.find_container(net.target)
+    except NotFoundError:
+        return ""  # gone: its file with it
+    path = os.path.join(ctx.paths.container_dir(other.id), "hosts")
+    return path if os.path.exists(path) else ""
+
+
+def _edit(path: str, line: str, add: bool) -> None:
+    import fcntl
+
+    try:
+        with open(path, "r+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            lines = [x for x in f.readlines() if x != line]
+            if add:
+                lines.append(line)
+            f.seek(0)
+            f.write("".join(lines))
+            f.truncate()
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,6 @@
+"""Pods (issue 15): groups of containers sharing an infra container's namespaces.
+
+`status` is the pure rule for a pod's status from its containers'; `db` the pods' tables
+beside the store's; `infra` the namespaces' holder (catatonit from a local rootfs); `ops`
+the verbs over the engine. See docs/PODS.md.
+"""

@@ -1,0 +1,51 @@
+"""The namespaces' holder: an infra container running catatonit (`catatonit -P`, what
+Podman's pause image runs) from a minimal root directory made here, so a pod needs no image
+to pull. `--infra-image` uses an image instead. See docs/PODS.md for the cost per pod."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from supervisor.errors import UsageError
+
+CATATONIT = "/usr/bin/catatonit"
+INFRA_COMMAND = ("/catatonit", "-P")
+
+
+def rootfs_dir(root: str) -> str:
+    return os.path.join(root, "pods", "infra-rootfs")
+
+
+def ensure_rootfs(root: str) -> str:
+    """Made once, atomically (a temporary dir renamed into place): a static catatonit,
+    the mount points and /etc files the runtime binds over."""
+    target = rootfs_dir(root)
+    if os.path.exists(os.path.join(target, "catatonit")):
+        return target
+    if not os.access(CATATONIT, os.X_OK):
+        raise UsageError(f"{CATATONIT} is missing: install catatonit, or give --infra-image"
+                         " or --infra=false")
+    parent = os.path.dirname(target)
+    os.makedirs(parent, mode=0o700, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".infra-", dir=parent)
+    try:
+        os.chmod(tmp, 0o755)
+        shutil.copy2(CATATONIT, os.path.join(tmp, "catatonit"))
+        for d in ("dev", "proc", "sys", "etc", "tmp", "run"):
+            os.mkdir(os.path.join(tmp, d), 0o755)
+        for f, text in (("hosts", ""), ("hostname", ""), ("resolv.conf", ""),
+                        ("passwd", "root:x:0:0:root:/:/catatonit\n"),
+                        ("group", "root:x:0:\n")):
+            with open(os.path.join(tmp, "etc", f), "w") as out:
+                out.write(text)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process made it first
+            if not os.path.exists(os.path.join(target, "catatonit")):
+                raise
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target

@@ -1,0 +1,361 @@
+"""The pod verbs over the engine: a pod is a row in `pods`, an infra container holding the
+shared namespaces and member containers that join them (`container:INFRA` modes)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
+from supervisor.pods.cgroup import pod_cgroup
+from supervisor.pods.db import PodConfig, PodDB, PodRow
+from supervisor.pods.status import PodStatus, pod_status
+
+if TYPE_CHECKING:
+    from supervisor.container.context import Context
+    from supervisor.engine import Engine
+    from supervisor.options import CreateOptions
+    from supervisor.store import ContainerRow
+
+SHAREABLE = ("cgroup", "ipc", "net", "pid", "uts")
+DEFAULT_SHARE = ("uts", "ipc", "net")
+
+
+@dataclass(frozen=True)
+class PodCreateRequest:
+    name: str = ""
+    publish: tuple[str, ...] = ()
+    network: str = ""
+    share: str | None = None  # None: Podman's default (ipc, net, uts)
+    infra: bool = True
+    infra_image: str = ""
+    infra_command: tuple[str, ...] = ()
+    infra_name: str = ""
+    hostname: str = ""
+    add_hosts: tuple[str, ...] = ()
+    dns: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    exit_policy: str = "continue"
+    replace: bool = False
+    create_command: tuple[str, ...] = ()
+    # the pod's cgroup (helper podsx): 0 for no limit; "" for the default parent
+    cpus: float = 0.0
+    memory: int = 0
+    cgroup_parent: str = ""
+    infra_conmon_pidfile: str = ""  # helper podsx: written at each start of the infra
+    share_parent: bool = True  # helper podsx: members under the pod's cgroup
+
+
+def parse_share(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_SHARE
+    items = [s.strip() for s in value.split(",") if s.strip()]
+    if items == ["none"]:
+        return ()
+    for item in items:
+        if item == "mnt":  # Podman's own line for it
+            raise UsageError("mount sharing functionality not supported on pod level")
+        if item not in SHAREABLE:
+            raise UsageError(f"invalid kernel namespace to share: {item}. Options are: "
+                             "cgroup, ipc, net, pid, uts or none")
+    return tuple(items)
+
+
+def _check(req: PodCreateRequest, share: tuple[str, ...]) -> None:
+    if req.exit_policy not in ("continue", "stop"):
+        raise UsageError(f'invalid pod exit policy: "{req.exit_policy}"')
+    if not req.infra:
+        if req.publish:
+            raise UsageError("you must have an infra container to publish port bindings "
+                             "to the host")
+        if req.infra_image or req.infra_command or req.infra_name:
+            raise UsageError("cannot set infra options (--infra-image, --infra-command, "
+                             "--infra-name) with --infra=false")
+        if share:
+            # Podman: without infra nothing holds the namespaces (its own wording differs)
+            raise UsageError("--share needs an infra container: use --infra=true or "
+                             "--share none")
+    if "net" not in share and (req.publish or req.network):
+        raise UsageError("cannot set network options for a pod that does not share its "
+                         "network namespace (--share without net)")
+
+
+def create(eng: Engine, req: PodCreateRequest,
+           make: Callable[[CreateOptions], ContainerRow]) -> PodRow:
+    """Records the pod, then makes its infra container with `make` (the API's create,
+    containers.conf's defaults applied); a failure removes the pod again."""
+    from supervisor.names import generate_name, validate_name
+    from supervisor.timefmt import now_rfc3339
+
+    share = parse_share(req.share if req.infra else (req.share or "none"))
+    _check(req, share)
+    pods = PodDB(eng.store)
+    name = req.name or generate_name({p.name for p in pods.list()})
+    validate_name(name)
+    if req.replace:
+        with contextlib.suppress(NotFoundError):
+            remove(eng, name, force=True)
+    config = PodConfig(
+        share=share, infra=req.infra, infra_image=req.infra_image,
+        infra_command=req.infra_command, infra_name=req.infra_name, hostname=req.hostname,
+        labels=dict(req.labels), network=req.network, ports=req.publish,
+        add_hosts=req.add_hosts, dns=req.dns, exit_policy=req.exit_policy,
+        create_command=req.create_command,
+        cpus=req.cpus, memory=req.memory, cgroup_parent=req.cgroup_parent,
+        infra_conmon_pidfile=req.infra_conmon_pidfile, share_parent=req.share_parent,
+    )
+    # its own cgroup (helper podsx), named after its id: a bad --cgroup-parent makes nothing
+    import secrets
+
+    pod_id = secrets.token_hex(32)
+    config = replace(config, cgroup=pod_cgroup(pod_id, req.cgroup_parent,
+                                               eng.systemd() is not None))
+    pod = pods.add(name, now_rfc3339(), config, pod_id)
+    if not req.infra:
+        return pod
+    try:
+        infra = make(_infra_options(eng, pod))
+        pods.add_member(pod.id, infra.id)
+        pods.set_infra(pod.id, infra.id)
+    except BaseException:
+        pods.delete(pod.id)
+        raise
+    return replace(pod, infra_id=infra.id)
+
+
+def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
+    from supervisor.network.request import NetFlags
+    from supervisor.options import CreateOptions
+    from supervisor.pods.infra import INFRA_COMMAND, ensure_rootfs
+
+    cfg = pod.config
+    if cfg.infra_image:
+        image, rootfs, command = cfg.infra_image, False, list(cfg.infra_command)
+    else:
+        image, rootfs = ensure_rootfs(eng.paths.root), True
+        command = list(cfg.infra_command or INFRA_COMMAND)
+    return CreateOptions(
+        image=image,
+        rootfs=rootfs,
+        command=command,
+        name=cfg.infra_name or f"{pod.short_id}-infra",
+        hostname=cfg.hostname or pod.name,
+        network=cfg.network if "net" in cfg.share else "none",
+        net=NetFlags(publish=cfg.ports, add_hosts=cfg.add_hosts, dns=cfg.dns),
+        log_driver="none",  # catatonit says nothing
+        labels={"io.scopebox.pod": pod.id},
+        stop_timeout=10,
+        cgroup_parent=cfg.cgroup or None,  # helper podsx: the pod's cgroup
+    )
+
+
+# joining -----------------------------------------------------------------------------------
+
+
+def join(eng: Engine, ref: str, opts: CreateOptions,
+         make: Callable[[CreateOptions], ContainerRow]) -> tuple[PodRow, CreateOptions]:
+    """`--pod NAME|new:NAME`: the pod (made for new:) and the options that join its
+    namespaces. Ports and networks belong to the pod (Podman refuses them here)."""
+    if ref.startswith("new:"):
+        pod = create(eng, PodCreateRequest(name=ref[4:]), make)
+    else:
+        pod = PodDB(eng.store).find(ref)
+    cfg = pod.config
+    # helper podsx: under the pod's cgroup (a split container stays below its unit's)
+    if cfg.cgroup and cfg.share_parent and opts.cgroup_parent is None \
+            and opts.cgroups == "enabled":
+        opts = replace(opts, cgroup_parent=cfg.cgroup)
+    if not pod.infra_id:
+        return pod, opts
+    infra = pod.infra_id
+    net = opts.net
+    if "net" in cfg.share:
+        if net.publish or net.publish_all or net.ip or net.mac or opts.network:
+            raise UsageError("invalid config provided: published or exposed ports must be "
+                             "defined when the pod is created: network cannot be configured "
+                             "when it is shared with a pod")
+        opts = replace(opts, network=f"container:{infra}")
+    flags = opts.runflags
+    joined = f"container:{infra}"
+    if "ipc" in cfg.share and flags.ipc is None:
+        flags = replace(flags, ipc=joined)
+    if "uts" in cfg.share and flags.uts is None:
+        flags = replace(flags, uts=joined)
+    if "pid" in cfg.share and flags.pid is None:
+        flags = replace(flags, pid=joined)
+    if "uts" in cfg.share and opts.hostname:
+        raise UsageError("invalid config provided: cannot set hostname when joining the "
+                         "pod UTS namespace")
+    return pod, replace(opts, runflags=flags)
+
+
+def record_member(eng: Engine, pod: PodRow, cid: str) -> None:
+    PodDB(eng.store).add_member(pod.id, cid)
+
+
+# reading -----------------------------------------------------------------------------------
+
+
+def containers(eng: Engine | Context, pod: PodRow) -> list[ContainerRow]:
+    """The pod's containers brought up to date, infra first, then in creation order; one
+    removed meanwhile is skipped."""
+    out = []
+    for cid in PodDB(eng.store).members(pod.id):
+        row = eng.store.get_container(cid)
+        if row is None:
+            continue
+        try:
+            out.append(eng.refresh(row))
+        except NotFoundError:
+            continue
+    out.sort(key=lambda r: (r.id != pod.infra_id, r.created))
+    return out
+
+
+def status_of(rows: list[ContainerRow]) -> PodStatus:
+    return pod_status(r.status for r in rows)
+
+
+def find(eng: Engine, ref: str) -> PodRow:
+    return PodDB(eng.store).find(ref)
+
+
+def list_pods(eng: Engine) -> list[tuple[PodRow, list[ContainerRow]]]:
+    return [(p, containers(eng, p)) for p in PodDB(eng.store).list()]
+
+
+# acting ------------------------------------------------------------------------------------
+
+
+def _act(rows: list[ContainerRow], action: Callable[[ContainerRow], Any]) -> list[str]:
+    """Each container; the errors of those that failed (Podman's pod errors list them)."""
+    errors = []
+    for row in rows:
+        try:
+            action(row)
+        except ScopeboxError as exc:
+            errors.append(f"{row.id[:12]}: {exc}")
+    return errors
+
+
+def _raise(pod: PodRow, verb: str, errors: list[str]) -> None:
+    if errors:
+        raise StateError(f"{verb} pod {pod.id}: " + "; ".join(errors))
+
+
+def start(eng: Engine, ref: str) -> PodRow:
+    pod = find(eng, ref)
+    rows = containers(eng, pod)
+    _raise(pod, "starting", _act([r for r in rows if not r.status.is_active],
+                                 lambda r: eng.start(r.id)))
+    from supervisor.pods.join import infra_started  # helper podsx: --infra-conmon-pidfile
+
+    infra_started(eng, pod)
+    return pod
+
+
+def stop(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:
+    pod = find(eng, ref)
+    rows = containers(eng, pod)[::-1]  # members first, the namespaces' holder last
+    _raise(pod, "stopping", _act([r for r in rows if r.status.is_active],
+                                 lambda r: eng.stop(r.id, timeout)))
+    return pod
+
+
+def restart(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:
+    stop(eng, ref, timeout)
+    return start(eng, ref)
+
+
+def kill(eng: Engine, ref: str, signal: str) -> PodRow:
+    pod = find(eng, ref)
+    rows = [r for r in containers(eng, pod) if r.status.is_active]
+    if not rows:
+        raise StateError(f"pod {pod.id} has no running containers: container state improper")
+    _raise(pod, "killing", _act(rows[::-1], lambda r: eng.kill(r.id, signal)))
+    return pod
+
+
+def pause(eng: Engine, ref: str) -> PodRow:
+    pod = find(eng, ref)
+    rows = [r for r in containers(eng, pod) if r.status.value == "running"]
+    _raise(pod, "pausing", _act(rows, lambda r: eng.pause(r.id)))
+    return pod
+
+
+def unpause(eng: Engine, ref: str) -> PodRow:
+    pod = find(eng, ref)
+    rows = [r for r in containers(eng, pod) if r.status.value == "paused"]
+    _raise(pod, "unpausing", _act(rows, lambda r: eng.unpause(r.id)))
+    return pod
+
+
+def remove(eng: Engine, ref: str, force: bool = False, timeout: int | None = None) -> PodRow:
+    """Members first, the infra last, then the rows: nothing of the pod is left. Without
+    force a running container refuses the whole removal (nothing is removed)."""
+    pod = find(eng, ref)
+    rows = containers(eng, pod)
+    running = [r for r in rows if r.status.is_active]
+    if running and not force:
+        raise ConflictError(
+            f"pod {pod.id} has containers that are not ready to be removed: cannot remove "
+            f"container {running[-1].id} as it is running - running or paused containers "
+            "cannot be removed without force: container state improper")
+    active = [r for r in rows[::-1] if r.status.is_active]
+    if force and timeout:
+        _act(active, lambda r: eng.stop(r.id, timeout))
+    elif force:
+        # every member's SIGKILL first, so they die together rather than one after another
+        _act(active, lambda r: _sigkill(eng, r))
+    errors = _act(rows[::-1], lambda r: eng.remove(r.id, force=force))
+    _raise(pod, "removing", errors)
+    from supervisor.pods import cgroup  # helper podsx: its slice or cgroup goes too
+
+    cgroup.remove(eng.systemd() if cgroup.is_slice(pod.config.cgroup) else None, pod.config)
+    PodDB(eng.store).delete(pod.id)
+    return pod
+
+
+def _sigkill(eng: Engine, row: ContainerRow) -> None:
+    """helper podsx (bench/pods.py): a running container without a restart policy gets its
+    SIGKILL straight from kill(2), as `runc kill` would send it, without a runtime process
+    per member; `rm -f` then finishes it. Others (paused, restart policies) as `kill`."""
+    import os
+    import signal
+
+    from supervisor.procs import alive
+    from supervisor.restarts import is_service
+
+    if row.status.value == "running" and not is_service(row) and alive(row.pid, row.pid_start):
+        try:
+            os.kill(row.pid, signal.SIGKILL)
+            return
+        except ProcessLookupError:
+            return
+    eng.kill(row.id, "SIGKILL")
+
+
+def prune(eng: Engine) -> list[PodRow]:
+    """Stopped and exited pods, as Podman 4.3's (a created pod, never started, is kept)."""
+    out = []
+    for pod, rows in list_pods(eng):
+        if status_of(rows) in (PodStatus.EXITED, PodStatus.STOPPED):
+            remove(eng, pod.id, force=True)
+            out.append(pod)
+    return out
+
+
+def is_infra(eng: Engine | Context, row: ContainerRow) -> PodRow | None:
+    pods = PodDB(eng.store)
+    pod_id = pods.pod_of(row.id)
+    pod = pods.get(pod_id) if pod_id else None
+    return pod if pod is not None and pod.infra_id == row.id else None
+
+
+def pod_of_containers(eng: Engine) -> dict[str, tuple[str, str]]:
+    """Container id -> (pod id, pod name), for `ps --pod` and `--filter pod=`."""
+    db = PodDB(eng.store)
+    pods = {p.id: p.name for p in db.list()}
+    return {c: (p, pods[p]) for c, p in db.all_members().items() if p in pods}

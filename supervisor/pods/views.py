@@ -1,0 +1,147 @@
+"""What `pod ps` and `pod inspect` show (Podman 4.3's fields and JSON keys)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from supervisor.pods.ops import status_of
+
+if TYPE_CHECKING:
+    from supervisor.pods.db import PodConfig, PodRow
+    from supervisor.store import ContainerRow
+
+
+def _networks(pod: PodRow, infra: ContainerRow | None) -> list[str]:
+    if infra is None or "net" not in pod.config.share:
+        return []
+    return [a.network for a in infra.config.net.networks]
+
+
+def _infra(pod: PodRow, rows: list[ContainerRow]) -> ContainerRow | None:
+    return next((r for r in rows if r.id == pod.infra_id), None)
+
+
+def _cgroup(infra: ContainerRow | None, pod: PodRow | None = None) -> str:
+    if pod is not None and pod.config.cgroup:  # helper podsx: the pod's own cgroup's parent
+        return str(_pod_cgroup(pod.config)["CgroupParent"])
+    return str(infra.config.cgroup_parent) if infra is not None else ""
+
+
+def ps_json(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
+    infra = _infra(pod, rows)
+    return {
+        "Cgroup": _cgroup(infra, pod),
+        "Containers": [{"Id": r.id, "Names": r.name, "Status": r.status.value} for r in rows],
+        "Created": pod.created,
+        "Id": pod.id,
+        "InfraId": pod.infra_id,
+        "Name": pod.name,
+        "Namespace": "",
+        "Networks": _networks(pod, infra),
+        "Status": status_of(rows).value,
+        "Labels": dict(pod.config.labels),
+    }
+
+
+def ps_item(pod: PodRow, rows: list[ContainerRow], no_trunc: bool) -> dict[str, Any]:
+    """The template fields of `pod ps` (`{{.ID}}`, `{{.Status}}`, `{{.NumberOfContainers}}`...)."""
+    from supervisor.timefmt import ago
+
+    def cut(s: str) -> str:
+        return s if no_trunc else s[:12]
+
+    infra = _infra(pod, rows)
+    return {
+        "ID": cut(pod.id),
+        "Id": cut(pod.id),
+        "Name": pod.name,
+        "Status": status_of(rows).value,
+        "Created": ago(pod.created),
+        "InfraID": cut(pod.infra_id),
+        "InfraId": cut(pod.infra_id),
+        "NumberOfContainers": len(rows),
+        "Cgroup": _cgroup(infra, pod),
+        "Namespace": "",
+        "Networks": ",".join(_networks(pod, infra)),
+        "Labels": pod.config.labels,
+        "ContainerNames": ",".join(r.name for r in rows),
+        "ContainerIds": ",".join(cut(r.id) for r in rows),
+        "ContainerStatuses": ",".join(r.status.value for r in rows),
+    }
+
+
+def inspect(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
+    cfg = pod.config
+    infra = _infra(pod, rows)
+    parent = _cgroup(infra)
+    ports: dict[str, list[dict[str, str]]] = {}
+    if infra is not None:
+        for p in infra.config.net.ports:
+            ports.setdefault(f"{p.container_port}/{p.proto}", []).append(
+                {"HostIp": p.host_ip, "HostPort": str(p.host_port)})
+    infra_cfg: dict[str, Any] | None = None
+    if infra is not None:
+        net = infra.config.net
+        infra_cfg = {
+            "PortBindings": ports,
+            "HostNetwork": net.mode == "host",
+            "StaticIP": "", "StaticMAC": "",
+            "NoManageResolvConf": False,
+            "DNSServer": list(net.dns) or None,
+            "DNSSearch": list(net.dns_search) or None,
+            "DNSOption": list(net.dns_options) or None,
+            "NoManageHosts": net.no_hosts,
+            "HostAdd": list(net.add_hosts) or None,
+            "Networks": _networks(pod, infra),
+            "NetworkOptions": None,
+            "pid_ns": "private",
+            "userns": "host",
+            "uts_ns": "private",
+        }
+    out: dict[str, Any] = {
+        "Id": pod.id,
+        "Name": pod.name,
+        "Created": pod.created,
+        "CreateCommand": list(cfg.create_command),
+        "ExitPolicy": cfg.exit_policy,
+        "State": status_of(rows).value,
+        "Hostname": cfg.hostname,
+        "Labels": dict(cfg.labels) or None,
+        "CreateCgroup": True,
+        "CgroupParent": parent,
+        "CgroupPath": f"{parent}/{infra.id}" if infra is not None else "",
+        **_pod_cgroup(cfg),  # helper podsx: the pod's own cgroup, when it has one
+        "CreateInfra": cfg.infra,
+    }
+    if infra is not None and infra_cfg is not None:
+        infra_cfg.update(_cpu(cfg))
+        out["InfraContainerID"] = infra.id
+        out["InfraConfig"] = infra_cfg
+    out["SharedNamespaces"] = list(cfg.share)
+    out["NumContainers"] = len(rows)
+    out["Containers"] = [{"Id": r.id, "Name": r.name, "State": r.status.value} for r in rows]
+    out.update(_cpu(cfg))
+    if cfg.memory:
+        out["memory_limit"] = cfg.memory
+        out["memory_swap"] = 2 * cfg.memory  # Podman's default swap: as much again
+    if out["Labels"] is None:
+        del out["Labels"]
+    return out
+
+
+def _pod_cgroup(cfg: PodConfig) -> dict[str, Any]:
+    """Podman's CgroupParent (where the pod's cgroup is) and CgroupPath (the pod's own)."""
+    import posixpath
+
+    if not cfg.cgroup:
+        return {}
+    if cfg.cgroup.endswith(".slice"):
+        parent = cfg.cgroup_parent or "machine.slice"
+        return {"CgroupParent": parent, "CgroupPath": f"{parent}/{cfg.cgroup}"}
+    return {"CgroupParent": posixpath.dirname(cfg.cgroup), "CgroupPath": cfg.cgroup}
+
+
+def _cpu(cfg: PodConfig) -> dict[str, Any]:
+    from supervisor.pods.cgroup import CPU_PERIOD, quota
+
+    return {"cpu_period": CPU_PERIOD, "cpu_quota": quota(cfg.cpus)} if cfg.cpus else {}

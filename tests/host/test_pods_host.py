@@ -1,0 +1,95 @@
+"""Pods with real containers: shared namespaces, status, the verbs, removal leaving nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from tests.clihelp import Scopebox
+
+
+def _ns(sb: Scopebox, ref: str, kind: str) -> str:
+    pid = sb.state(ref)["Pid"]
+    return os.readlink(f"/proc/{pid}/ns/{kind}")
+
+
+def test_pod_lifecycle(sb: Scopebox) -> None:
+    pod_id = sb("pod", "create", "--name", "web", "--label", "tier=front").stdout.strip()
+    assert len(pod_id) == 64
+    assert sb("pod", "exists", "web").returncode == 0
+    ps = json.loads(sb("pod", "ps", "--format", "json").stdout)
+    assert [p["Name"] for p in ps] == ["web"] and ps[0]["Status"] == "Created"
+    assert ps[0]["Labels"] == {"tier": "front"}
+    sb("run", "-d", "--pod", "web", "--name", "w1", "busybox", "sleep", "300")
+    sb("run", "-d", "--pod", "web", "--name", "w2", "busybox", "sleep", "300")
+    doc = json.loads(sb("pod", "inspect", "web").stdout)
+    infra = doc["InfraContainerID"]
+    assert doc["State"] == "Running" and doc["NumContainers"] == 3
+    assert doc["SharedNamespaces"] == ["uts", "ipc", "net"]
+    # the kernel's namespaces: net, ipc, uts are the infra's; pid and mnt are not
+    for kind in ("net", "ipc", "uts"):
+        assert _ns(sb, "w1", kind) == _ns(sb, infra, kind) == _ns(sb, "w2", kind)
+    for kind in ("pid", "mnt"):
+        assert _ns(sb, "w1", kind) != _ns(sb, infra, kind)
+    assert sb("exec", "w1", "hostname").stdout.strip() == "web"
+    # the infra runs catatonit, the pause process
+    with open(f"/proc/{sb.state(infra)['Pid']}/cmdline") as f:
+        assert f.read().split("\0")[0] == "/catatonit"
+    assert "w1" in sb("ps", "--filter", "pod=web", "--format", "{{.Names}}").stdout
+    assert sb("ps", "--filter", "pod=nosuch", "-q").stdout == ""
+    # one member exits: Degraded
+    sb("stop", "-t", "0", "w2")
+    assert json.loads(sb("pod", "inspect", "web").stdout)["State"] == "Degraded"
+    # rm without -f refuses and removes nothing
+    res = sb("pod", "rm", "web", check=False)
+    assert res.returncode == 125 and "cannot be removed without force" in res.stderr
+    assert sb("pod", "exists", "web").returncode == 0
+    sb("pod", "stop", "-t", "0", "web")
+    assert json.loads(sb("pod", "inspect", "web").stdout)["State"] == "Exited"
+    sb("pod", "start", "web")
+    assert json.loads(sb("pod", "inspect", "web").stdout)["State"] == "Running"
+    sb("pod", "pause", "web")
+    assert json.loads(sb("pod", "inspect", "web").stdout)["State"] == "Paused"
+    sb("pod", "unpause", "web")
+    out = sb("pod", "rm", "-f", "-t", "0", "web").stdout.strip()
+    assert out == pod_id
+    assert sb("ps", "-aq").stdout == ""
+    assert sb("pod", "ps", "-q").stdout == ""
+    assert not os.listdir(os.path.join(sb.runroot, "containers"))
+
+
+def test_member_starts_the_infra_and_new_pod(sb: Scopebox) -> None:
+    sb("create", "--pod", "new:lazy", "--name", "l1", "busybox", "sleep", "300")
+    doc = json.loads(sb("pod", "inspect", "lazy").stdout)
+    assert doc["State"] == "Created"
+    sb("start", "l1")  # its infra starts first: the namespaces must exist
+    doc = json.loads(sb("pod", "inspect", "lazy").stdout)
+    assert [c["State"] for c in doc["Containers"]] == ["running", "running"]
+    sb("pod", "rm", "-f", "-t", "0", "lazy")
+    assert sb("ps", "-aq").stdout == ""
+
+
+def test_errors(sb: Scopebox) -> None:
+    res = sb("pod", "rm", "nosuch", check=False)
+    assert res.returncode == 1
+    assert res.stderr == "Error: no pod with name or ID nosuch found: no such pod\n"
+    assert sb("pod", "rm", "--ignore", "nosuch", check=False).returncode == 0
+    assert sb("pod", "exists", "nosuch", check=False).returncode == 1
+    res = sb("pod", "inspect", "nosuch", check=False)
+    assert res.returncode == 125 and "no such pod nosuch" in res.stderr
+    res = sb("pod", "create", "--share", "mnt", check=False)
+    assert res.returncode == 125 and res.stderr.count("\n") == 1
+    sb("pod", "create", "--name", "dup")
+    res = sb("pod", "create", "--name", "dup", check=False)
+    assert res.returncode == 125 and "already in use" in res.stderr
+    res = sb("run", "--pod", "dup", "-p", "8080:80", "busybox", "true", check=False)
+    assert res.returncode == 125 and "must be defined when the pod is created" in res.stderr
+    res = sb("run", "--pod", "nosuch", "busybox", "true", check=False)
+    assert res.returncode == 125 and "no such pod" in res.stderr
+    sb("pod", "create", "--name", "dup", "--replace")
+    assert len(sb("pod", "ps", "-q").stdout.split()) == 1
+    assert sb("pod", "prune", "-f").stdout == ""  # a created pod is kept, as Podman's
+    sb("pod", "start", "dup")
+    sb("pod", "stop", "-t", "0", "dup")  # exited: pruned
+    assert sb("pod", "prune", "-f").stdout.strip() != ""
+    assert sb("pod", "ps", "-q").stdout == "" and sb("ps", "-aq").stdout == ""

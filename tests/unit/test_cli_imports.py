@@ -1,0 +1,95 @@
+"""performance (issue 16): what the read verbs import on an empty store.
+
+Every module is paid for at every call (`ps` in a watch loop, `inspect` in scripts), so the
+set each read verb loads is pinned here: a new import on these paths fails this test and has
+to be made lazy (or added here, with its cost measured: bench/read_verbs.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+# What no read verb needs: each costs milliseconds at every call (or pulls in what does).
+HEAVY = {
+    "supervisor.images", "supervisor.model", "supervisor.options", "supervisor.runflags",
+    "supervisor.network.request", "supervisor.container.reconcile", "supervisor.monitor",
+    "supervisor.health", "supervisor.layers", "supervisor.blobs", "supervisor.spec",
+    "ipaddress", "hashlib", "_hashlib", "secrets", "shutil", "subprocess", "tarfile", "gzip",
+    "importlib.metadata", "platform", "locale", "email", "pathlib", "tempfile", "asyncio",
+    "threading", "socket", "bz2", "lzma",
+}  # fmt: skip
+PS = {
+    "supervisor", "supervisor.api", "supervisor.api.containers", "supervisor.cli",
+    "supervisor.cli.main", "supervisor.cli.output", "supervisor.cli.ps", "supervisor.engine",
+    "supervisor.errors", "supervisor.format", "supervisor.format.gotemplate",
+    "supervisor.format.table", "supervisor.notices", "supervisor.paths", "supervisor.procs",
+    "supervisor.refs", "supervisor.settings", "supervisor.sizes", "supervisor.state",
+    "supervisor.store", "supervisor.timefmt", "supervisor.views",
+}  # fmt: skip
+INSPECT = {
+    "supervisor", "supervisor.api", "supervisor.api.containers", "supervisor.cli",
+    "supervisor.cli.inspect", "supervisor.cli.main", "supervisor.cli.output",
+    "supervisor.engine", "supervisor.errors", "supervisor.imageref", "supervisor.notices",
+    "supervisor.paths", "supervisor.procs", "supervisor.refs", "supervisor.settings",
+    "supervisor.sizes", "supervisor.state", "supervisor.store", "supervisor.timefmt",
+    "supervisor.views",
+}  # fmt: skip
+
+
+SITE = [p for p in sys.path if p.endswith("site-packages")]
+
+
+def loaded(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
+    """The verb's exit code and every module loaded, in a fresh `python3 -I -S` as the
+    installed launcher runs it (site-packages appended), on an empty private store."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(CHECKOUT)!r}); sys.path += {SITE!r}\n"
+        "from supervisor.cli.main import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "sys.stdout.flush()\n"
+        "sys.stderr.write('\\nMODULES ' + ' '.join(sys.modules) + '\\n')\n"
+        "raise SystemExit(rc)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "SCOPEBOX_ROOT": f"{tmp_path}/root",
+           "SCOPEBOX_RUNROOT": f"{tmp_path}/run"}  # fmt: skip
+    res = subprocess.run([sys.executable, "-I", "-S", "-c", code, *argv],
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    line = res.stderr.rsplit("MODULES ", 1)[-1]
+    return res.returncode, set(line.split())
+
+
+def ours(mods: set[str]) -> set[str]:
+    return {m for m in mods if m == "supervisor" or m.startswith("supervisor.")}
+
+
+def test_ps_loads_only_what_it_uses(tmp_path: Path) -> None:
+    rc, mods = loaded(tmp_path, "ps")
+    assert rc == 0
+    assert not mods & HEAVY
+    assert ours(mods) == PS
+
+
+def test_inspect_loads_only_what_it_uses(tmp_path: Path) -> None:
+    rc, mods = loaded(tmp_path, "inspect", "nosuch")
+    assert rc == 125  # no such object: Podman's code
+    assert not mods & HEAVY
+    assert ours(mods) == INSPECT
+
+
+@pytest.mark.parametrize(
+    "argv", [("ps", "-a", "--format", "json"), ("images",), ("logs", "--tail", "1", "nosuch")]
+)
+def test_read_verbs_stay_light(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    _, mods = loaded(tmp_path, *argv)
+    assert not mods & HEAVY
+
+
+def test_version_needs_no_store(tmp_path: Path) -> None:
+    rc, mods = loaded(tmp_path, "version")
+    assert rc == 0
+    assert not mods & HEAVY
+    assert not mods & {"sqlite3", "dataclasses", "supervisor.store", "supervisor.engine"}
