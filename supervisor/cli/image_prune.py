@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import confirm
 from supervisor.settings import Settings
 
 
@@ -15,11 +14,7 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     if not ns.force:
         what = "all images without at least one container" if ns.all else "all dangling images"
-        sys.stdout.write(
-            f"WARNING! This command removes {what}.\nAre you sure you want to continue? [y/N] "
-        )
-        sys.stdout.flush()
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        if not confirm(f"WARNING! This command removes {what}.\n"):
             return 0
     from supervisor.api import images as api
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from supervisor.cli.main import new_parser
-from supervisor.cli.output import print_json, render_each
+from supervisor.cli.output import print_inspected
 from supervisor.settings import Settings
 
 
@@ -17,19 +16,8 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     from supervisor.api import networks as api
 
-    out: list[dict[str, Any]] = []
-    code = 0
-    for report in api.inspect(settings, ns.networks):
-        if report.err is not None:
-            print(f"Error: {report.err}", file=sys.stderr)
-            code = api.not_found_exit(report.err)
-        elif report.data is not None:
-            out.append(report.data)
-    if ns.format and ns.format != "json":
-        render_each(ns.format, [_template_view(n) for n in out])
-    else:
-        print_json(out)
-    return code
+    return print_inspected(api.inspect(settings, ns.networks), ns.format,
+                           exit_code=api.not_found_exit, view=_template_view)
 
 
 def _template_view(n: dict[str, Any]) -> dict[str, Any]:

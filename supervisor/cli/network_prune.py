@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 from supervisor.cli.main import new_parser
 from supervisor.cli.network_ls import parse_filters
+from supervisor.cli.output import confirm
 from supervisor.settings import Settings
 
 
@@ -14,14 +13,10 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-f", "--force", action="store_true", help="do not ask for confirmation")
     p.add_argument("--filter", action="append", default=[])
     ns = p.parse_args(argv)
-    if not ns.force:
-        sys.stdout.write(
-            "WARNING! This will remove all networks not used by at least one container.\n"
-            "Are you sure you want to continue? [y/N] "
-        )
-        sys.stdout.flush()
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-            return 0
+    if not ns.force and not confirm(
+        "WARNING! This will remove all networks not used by at least one container.\n"
+    ):
+        return 0
     from supervisor.api import networks as api
 
     for name in api.prune(settings, parse_filters(ns.filter)):

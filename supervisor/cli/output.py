@@ -4,9 +4,14 @@ it, and nothing here needs the engine."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import UsageError
+
+if TYPE_CHECKING:
+    from supervisor.api import InspectReport
+    from supervisor.errors import ScopeboxError
 
 
 def print_json(data: Any) -> None:
@@ -23,6 +28,37 @@ def render_each(template: str, items: list[Any]) -> None:
         sys.stdout.write(fmt.format_inspect(template, items))
     except fmt.TemplateError as exc:
         raise UsageError(f"template parsing error: {exc}") from exc
+
+
+def print_inspected(
+    reports: Iterable[InspectReport],
+    template: str | None,
+    exit_code: Callable[[ScopeboxError], int] | None = None,
+    view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> int:
+    """The inspect verbs' output: the documents found as one JSON array (or each through
+    --format, seen through `view`), each miss as an error line; the exit code is the last
+    miss's (the verb's own mapping when `exit_code` is given), 0 when all were found."""
+    out: list[dict[str, Any]] = []
+    code = 0
+    for report in reports:
+        if report.err is not None:
+            print(f"Error: {report.err}", file=sys.stderr)
+            code = exit_code(report.err) if exit_code else report.err.exit_code
+        elif report.data is not None:
+            out.append(report.data)
+    if template and template != "json":
+        render_each(template, [view(d) for d in out] if view else out)
+    else:
+        print_json(out)
+    return code
+
+
+def confirm(warning: str) -> bool:
+    """A prune's question on stdout (Podman asks there too); true for y or yes."""
+    sys.stdout.write(warning + "Are you sure you want to continue? [y/N] ")
+    sys.stdout.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def print_table(

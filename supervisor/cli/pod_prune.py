@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import confirm
 from supervisor.settings import Settings
 
 
@@ -12,11 +13,8 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     from supervisor.api import pods as api
 
-    if not ns.force:
-        answer = input("WARNING! This will remove all stopped/exited pods..\n"
-                       "Are you sure you want to continue? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            return 0
+    if not ns.force and not confirm("WARNING! This will remove all stopped/exited pods..\n"):
+        return 0
     for pod_id in api.prune(settings):
         print(pod_id)
     return 0
