@@ -175,6 +175,9 @@ def run_args(options: dict[str, Any], env: list[str]) -> list[str]:
     defaults |= {"log_opts": {}, "ulimits": [], "cgroup_conf": [], "command": []}
     args: list[str] = []
     for key, value in options.items():
+        if key == "network":  # "" is the default mode, decided at run; "none" is a choice
+            args += [f"--network={value}"] if value else []
+            continue
         if key in _DROPPED or value in (None, [], {}) or value == defaults.get(key):
             continue
         if key == "env":

@@ -74,6 +74,7 @@ def test_names_prefix_separator_and_header() -> None:
 def test_new_recreates_the_container_from_its_options() -> None:
     opts = CreateOptions(
         image="busybox",
+        network="",  # as the CLI stores it without --network: the default mode
         command=["sh", "-c", "echo $A"],
         name="web",
         env=["A=1 2", "FROM_HOST"],
@@ -177,7 +178,8 @@ def test_refused(gen: dict[str, Any], message: str) -> None:
 
 @given(WORD, WORD)
 def test_hostile_options_round_trip(env: str, arg: str) -> None:
-    text = render(CreateOptions(image="b", env=[f"E={env}"], command=[arg]), new=True)
+    text = render(CreateOptions(image="b", network="", env=[f"E={env}"], command=[arg]),
+                  new=True)
     words = [unitfile.unescape_specifiers(w).replace("$$", "$") for w in exec_words(text)[7:]]
     assert words == [f"--env=E={env}", "b", arg]
 
@@ -206,7 +208,7 @@ def test_health_flags_are_carried_and_accepted_by_run() -> None:
 
     flags = HealthFlags(cmd="test -e /ok", interval="2s", timeout="1s", start_period="5s",
                         retries=4, on_failure="restart")  # fmt: skip
-    opts = CreateOptions(image="busybox", health=flags, command=["sleep", "9"])
+    opts = CreateOptions(image="busybox", network="", health=flags, command=["sleep", "9"])
     args = unitgen.run_args(asdict(opts), [])
     assert args == ["--health-cmd=test -e /ok", "--health-interval=2s", "--health-timeout=1s",
                     "--health-start-period=5s", "--health-retries=4",
@@ -214,7 +216,8 @@ def test_health_flags_are_carried_and_accepted_by_run() -> None:
     p = argparse.ArgumentParser(add_help=False)
     add_create_flags(p)
     assert health_flags(p.parse_args(args)) == flags
-    off = unitgen.run_args(asdict(CreateOptions(image="b", health=HealthFlags(disabled=True))), [])
+    off = unitgen.run_args(
+        asdict(CreateOptions(image="b", network="", health=HealthFlags(disabled=True))), [])
     assert off == ["--no-healthcheck", "b"]
 
 
@@ -237,3 +240,12 @@ def test_network_flags_are_carried_and_accepted_by_run() -> None:
     add_create_flags(p)
     ns = p.parse_args(args)
     assert network_flags(ns) == flags and ns.network == "back"
+
+
+def test_default_network_is_not_spelled_out() -> None:
+    """A container made without --network stores "" (the default mode, decided at run): the
+    unit's `run` line has no `--network=` (Podman's neither), an explicit one is kept."""
+    plain = unitgen.run_args(asdict(CreateOptions(image="busybox", network="")), [])
+    assert not [a for a in plain if a.startswith("--network")], plain
+    none = unitgen.run_args(asdict(CreateOptions(image="busybox", network="none")), [])
+    assert "--network=none" in none
