@@ -8,7 +8,7 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from supervisor.errors import UsageError
@@ -332,8 +332,6 @@ def discard_unsupported(
 ) -> ResourceOptions:
     """Podman drops a weight the kernel has no file for, with a warning, rather than let the
     runtime fail on it at start; a weight device is checked first (format, device)."""
-    from dataclasses import replace
-
     if opts.blkio_weight is not None and not support.weight:
         notice(NO_WEIGHT)
         opts = replace(opts, blkio_weight=None)

@@ -33,6 +33,7 @@ from supervisor.resources import (
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
+    from cgroupfs.cgroup import Cgroup
     from supervisor.container.context import Context
 
 DEFAULT_CPU_SHARES = 1024  # the kernel's cpu.shares
@@ -261,7 +262,7 @@ def write_block_io(row: ContainerRow, oci: dict[str, Any], best_effort: bool = F
             ) from exc
 
 
-def _v1_blkio(cg: Any) -> bool:
+def _v1_blkio(cg: Cgroup) -> bool:
     hierarchy = cg.layout.hierarchy_of("blkio")
     return hierarchy is not None and hierarchy.version == 1
 

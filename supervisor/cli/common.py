@@ -178,11 +178,11 @@ def add_resource_flags(p: argparse.ArgumentParser, pids_help: str) -> None:
     # blkio (issue 19): Podman's `strings` flags split at commas, --blkio-weight-device not
     a("--blkio-weight-device", action="append", default=[], metavar="DEVICE_NAME:WEIGHT",
       help="block I/O weight of a device, e.g. /dev/sda:200")
-    for verb, what, example in (("read", "from", "1mb"), ("write", "to", "1mb")):
+    for verb, done in (("read", "read from"), ("write", "written to")):
         a(f"--device-{verb}-bps", action="append", default=[], metavar="PATH:RATE",
-          help=f"limit the bytes per second {verb} {what} a device, e.g. /dev/sda:{example}")
+          help=f"limit the bytes per second {done} a device, e.g. /dev/sda:1mb")
         a(f"--device-{verb}-iops", action="append", default=[], metavar="PATH:RATE",
-          help=f"limit the I/O operations per second {verb} {what} a device, e.g. /dev/sda:1000")
+          help=f"limit the I/O operations per second {done} a device, e.g. /dev/sda:1000")
 
 
 def resource_options(ns: argparse.Namespace) -> ResourceOptions:
