@@ -8,5 +8,6 @@ per-container monitor imports `cgroupfs.events` and must stay lean:
   runtime and systemd make and change cgroups, tests use tests/cgroupwrite.py).
 - `cgroupfs.events`: inotify/eventfd/pidfd waits (`EmptyWatch`, `open_oom_watch`).
 - `cgroupfs.parse`: pure parsers of the kernel's file formats.
+- `cgroupfs.blkio`: block I/O limit files (names, formats, the rules `update` writes).
 - `cgroupfs.errors`: the exceptions.
 """

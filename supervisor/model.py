@@ -24,7 +24,7 @@ from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
 from supervisor.network.request import NetConfig  # networking (issue 13)
 from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
-from supervisor.resources import ResourceOptions
+from supervisor.resources import BlkioSupport, ResourceOptions
 from supervisor.runflags import RunFlagFacts, RunFlags  # helper "runflags"
 from supervisor.security.config import SecurityConfig, SecurityFacts
 from supervisor.spec import Mount, NetworkMode, Ulimit
@@ -95,6 +95,10 @@ class HostFacts:
     runflags: RunFlagFacts = field(default_factory=RunFlagFacts)  # helper "runflags"
     security: SecurityFacts = field(default_factory=SecurityFacts)  # supervisor/security
     default_network: str = "none"  # networking: containers.conf netns (bridge as root)
+    # blkio (issue 19): the numbers of the devices the blkio flags name, and the kernel's
+    # proportional weight files (supervisor.resources.BlkioSupport)
+    block_devices: Mapping[str, tuple[int, int] | str] = field(default_factory=dict)
+    blkio: BlkioSupport = field(default_factory=lambda: BlkioSupport(True, True))
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,7 @@ class ContainerConfig:
 def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     """Check every option before anything is made; the image's part comes in `with_image`."""
     from supervisor import spec
-    from supervisor.resources import oci_resources
+    from supervisor.resources import discard_unsupported, oci_resources
     from supervisor.signals import parse_signal
 
     log = _log_config(opts, host)
@@ -220,7 +224,11 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         raise UsageError(f"--rootfs {opts.image!r} is not a directory")
     if opts.hostname is not None:
         validate_hostname(opts.hostname)
-    resources = oci_resources(opts.resources, set(host.host_cpus), set(host.host_mems))
+    asked = discard_unsupported(opts.resources, host.blkio, host.block_devices)  # blkio
+    if asked != opts.resources:
+        opts = replace(opts, resources=asked)
+    resources = oci_resources(asked, set(host.host_cpus), set(host.host_mems),
+                              host.block_devices)
     cgroups = _choice(CgroupsMode, opts.cgroups,
                       f"invalid --cgroups {opts.cgroups!r} (enabled, disabled, split)")
     if cgroups is CgroupsMode.DISABLED:

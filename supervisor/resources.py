@@ -4,10 +4,15 @@ in (see `host_cpus`, `host_mems`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from supervisor.errors import UsageError
+from supervisor.notices import notice
 from supervisor.sizes import parse_size
 
 MIN_MEMORY = 6 * 1024 * 1024  # Docker's minimum
@@ -28,10 +33,20 @@ class ResourceOptions:
     cpuset_mems: str | None = None
     pids_limit: int | None = None
     blkio_weight: int | None = None
+    # blkio (issue 19): PATH:WEIGHT and PATH:RATE as typed (named after their flags, which
+    # `generate systemd --new` renders back from the field names)
+    blkio_weight_device: tuple[str, ...] = ()
+    device_read_bps: tuple[str, ...] = ()
+    device_write_bps: tuple[str, ...] = ()
+    device_read_iops: tuple[str, ...] = ()
+    device_write_iops: tuple[str, ...] = ()
 
 
-def oci_resources(opts: ResourceOptions, cpus: set[int], mems: set[int]) -> dict[str, Any]:
-    """linux.resources without devices; raises UsageError with one line for bad values."""
+def oci_resources(
+    opts: ResourceOptions, cpus: set[int], mems: set[int], devices: DeviceNumbers | None = None
+) -> dict[str, Any]:
+    """linux.resources without devices; raises UsageError with one line for bad values.
+    `devices`: the numbers of the block devices the blkio flags name (`device_numbers`)."""
     out: dict[str, Any] = {}
     memory = _memory(opts)
     if memory:
@@ -48,6 +63,9 @@ def oci_resources(opts: ResourceOptions, cpus: set[int], mems: set[int]) -> dict
         if not 10 <= opts.blkio_weight <= 1000:
             raise UsageError(f"invalid --blkio-weight {opts.blkio_weight}: from 10 to 1000")
         out["blockIO"] = {"weight": opts.blkio_weight}
+    block_io = _block_io_devices(opts, devices or {})
+    if block_io:
+        out["blockIO"] = {**out.get("blockIO", {}), **block_io}
     return out
 
 
@@ -158,3 +176,186 @@ def host_cpus() -> set[int]:
 
 def host_mems() -> set[int]:
     return _read_list("/sys/devices/system/node/online", {0})
+
+
+# blkio (issue 19) ---------------------------------------------------------------------------
+
+# OCI linux.resources.blockIO's throttle lists, by option (in the order Podman checks them)
+THROTTLE_KEYS = {
+    "device_read_bps": "throttleReadBpsDevice",
+    "device_write_bps": "throttleWriteBpsDevice",
+    "device_read_iops": "throttleReadIOPSDevice",
+    "device_write_iops": "throttleWriteIOPSDevice",
+}
+DEVICE_FIELDS = ("blkio_weight_device", *THROTTLE_KEYS)
+# path -> (major, minor) of a block device, or why it is none (a lower-case strerror, or
+# NOT_BLOCK), for the paths `device_paths` lists
+DeviceNumbers = Mapping[str, tuple[int, int] | str]
+NOT_BLOCK = "not a block device"
+# go-units' RAMInBytes, which Podman uses: binary units, a fraction, one optional space
+_RATE = re.compile(r"(\d+(?:\.\d+)*) ?([kmgtp])?i?b?", re.IGNORECASE)
+_MULT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+_INT64_MAX = 2**63 - 1
+_UINT64_MAX = 2**64 - 1
+
+
+def _split_device(item: str) -> tuple[str, str]:
+    path, colon, value = item.partition(":")
+    if not colon:
+        raise UsageError(f"bad format: {item}")
+    if not path.startswith("/dev/"):
+        raise UsageError(f"bad format for device path: {item}")
+    return path, value
+
+
+def parse_weight_device(item: str) -> tuple[str, int]:
+    """`--blkio-weight-device PATH:WEIGHT`: 10 to 1000, or 0 (none), as Podman checks it."""
+    path, value = _split_device(item)
+    weight = int(value) if value.isascii() and value.isdigit() else -1
+    if weight < 0 or (weight > 0 and not 10 <= weight <= 1000):
+        raise UsageError(f"invalid weight for device: {item}")
+    return path, weight
+
+
+def parse_device_rate(field_name: str, item: str) -> tuple[str, int]:
+    """`--device-read-bps PATH:RATE` (bytes, with kb/mb/gb/... units) and the iops flags
+    (a plain count), with Podman's messages."""
+    path, value = _split_device(item)
+    if field_name.endswith("_iops"):
+        rate = int(value) if value.isascii() and value.isdigit() else -1
+        if not 0 <= rate <= _UINT64_MAX:
+            raise UsageError(
+                f"invalid rate for device: {item}. The correct format is <device-path>:<number>."
+                " Number must be a positive integer"
+            )
+        return path, rate
+    rate = _bytes(value)
+    if rate < 0:
+        raise UsageError(
+            f"invalid rate for device: {item}. The correct format is"
+            " <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is"
+            " optional and can be kb, mb, or gb"
+        )
+    return path, rate
+
+
+def _bytes(value: str) -> int:
+    """RAMInBytes's number, or -1."""
+    found = _RATE.fullmatch(value) if value.isascii() else None
+    if found is None:
+        return -1
+    try:
+        number = float(found.group(1))
+    except ValueError:  # 1.2.3
+        return -1
+    size = int(number * _MULT[(found.group(2) or "").lower()])
+    return size if size <= _INT64_MAX else -1
+
+
+def parsed_devices(opts: ResourceOptions) -> dict[str, dict[str, int]]:
+    """Each blkio device option as {path: value}; the last one given for a path wins."""
+    out: dict[str, dict[str, int]] = {}
+    for item in opts.blkio_weight_device:
+        path, weight = parse_weight_device(item)
+        out.setdefault("blkio_weight_device", {})[path] = weight
+    for name in THROTTLE_KEYS:
+        for item in getattr(opts, name):
+            path, rate = parse_device_rate(name, item)
+            out.setdefault(name, {})[path] = rate
+    return out
+
+
+def device_paths(opts: ResourceOptions) -> set[str]:
+    """The device paths the blkio options name (after checking their format)."""
+    return {path for values in parsed_devices(opts).values() for path in values}
+
+
+def device_numbers(paths: set[str]) -> dict[str, tuple[int, int] | str]:
+    """The host's numbers of these block devices (symlinks followed, as Podman does)."""
+    out: dict[str, tuple[int, int] | str] = {}
+    for path in sorted(paths):
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            reason = os.strerror(exc.errno or 0)
+            out[path] = reason[:1].lower() + reason[1:]
+            continue
+        if not stat.S_ISBLK(st.st_mode):
+            out[path] = NOT_BLOCK
+        else:
+            out[path] = (os.major(st.st_rdev), os.minor(st.st_rdev))
+    return out
+
+
+def _numbers(path: str, name: str, devices: DeviceNumbers) -> tuple[int, int]:
+    found = devices.get(path, "no such file or directory")
+    if isinstance(found, tuple):
+        return found
+    if name == "blkio_weight_device":
+        raise UsageError(f"failed to inspect '{path}' in --blkio-weight-device: {found}")
+    raise UsageError(f"could not parse throttle device at {path}: {found}")
+
+
+def _block_io_devices(opts: ResourceOptions, devices: DeviceNumbers) -> dict[str, Any]:
+    """blockIO's weightDevice and throttle lists (inspect shows the paths from the options)."""
+    out: dict[str, Any] = {}
+    for name, values in parsed_devices(opts).items():
+        entries = []
+        for path, value in values.items():
+            major, minor = _numbers(path, name, devices)
+            key = "weight" if name == "blkio_weight_device" else "rate"
+            entries.append({"major": major, "minor": minor, key: value})
+        out["weightDevice" if name == "blkio_weight_device" else THROTTLE_KEYS[name]] = entries
+    return out
+
+
+@dataclass(frozen=True)
+class BlkioSupport:
+    """Whether the kernel offers proportional block I/O weights (CFQ's or BFQ's files)."""
+
+    weight: bool
+    weight_device: bool
+
+
+# Podman's words when it drops a weight the kernel cannot apply (its sysinfo checks)
+NO_WEIGHT = (
+    "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+)
+NO_WEIGHT_DEVICE = (
+    "Your kernel does not support Block I/O weight_device or the cgroup is not mounted."
+    " Weight-device discarded."
+)
+
+
+def discard_unsupported(
+    opts: ResourceOptions, support: BlkioSupport, devices: DeviceNumbers
+) -> ResourceOptions:
+    """Podman drops a weight the kernel has no file for, with a warning, rather than let the
+    runtime fail on it at start; a weight device is checked first (format, device)."""
+    if opts.blkio_weight is not None and not support.weight:
+        notice(NO_WEIGHT)
+        opts = replace(opts, blkio_weight=None)
+    if opts.blkio_weight_device and not support.weight_device:
+        for item in opts.blkio_weight_device:
+            _numbers(parse_weight_device(item)[0], "blkio_weight_device", devices)
+        notice(NO_WEIGHT_DEVICE)
+        opts = replace(opts, blkio_weight_device=())
+    return opts
+
+
+def blkio_support() -> BlkioSupport:
+    """Probe the kernel's weight files: v1 at the blkio hierarchy's root; v2 offers the
+    weights with its `io` controller."""
+    from cgroupfs import blkio
+    from cgroupfs.layout import detect
+
+    layout = detect()
+    hierarchy = layout.hierarchy_of("blkio")
+    if hierarchy is not None and hierarchy.version == 1:
+        root = hierarchy.mount_point
+        return BlkioSupport(
+            blkio.weight_file(root, blkio.V1_WEIGHT_FILES) is not None,
+            blkio.weight_file(root, blkio.V1_WEIGHT_DEVICE_FILES) is not None,
+        )
+    unified = layout.hierarchy_of("io")
+    return BlkioSupport(unified is not None, unified is not None)

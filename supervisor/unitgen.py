@@ -155,7 +155,7 @@ def _flag_args(key: str, value: Any) -> list[str]:
         return [flag] if value else []
     if isinstance(value, dict):
         return [f"{flag}={k}={v}" for k, v in value.items()]
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):  # a tuple: asdict keeps the options' tuples
         return [f"{flag}={v}" for v in value]
     return [f"{flag}={value}"]
 

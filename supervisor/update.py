@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from supervisor.errors import RuntimeFailed, StateError, UsageError
 from supervisor.resources import (
     CPU_PERIOD,
+    DEVICE_FIELDS,
+    DeviceNumbers,
     ResourceOptions,
+    blkio_support,
+    device_numbers,
+    device_paths,
+    discard_unsupported,
     host_cpus,
     host_mems,
     oci_resources,
@@ -27,6 +33,7 @@ from supervisor.resources import (
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
+    from cgroupfs.cgroup import Cgroup
     from supervisor.container.context import Context
 
 DEFAULT_CPU_SHARES = 1024  # the kernel's cpu.shares
@@ -40,24 +47,37 @@ _EXCLUSIVE = {
 
 
 def merge(stored: ResourceOptions, overrides: ResourceOptions) -> ResourceOptions:
-    """The stored options with the overrides (fields not None) on top."""
+    """The stored options with the overrides (fields not None, lists not empty) on top; a
+    blkio device list replaces only the entries of the devices it names."""
     changes = {f.name: getattr(overrides, f.name) for f in fields(overrides)}
-    changes = {k: v for k, v in changes.items() if v is not None}
+    changes = {k: v for k, v in changes.items() if v not in (None, ())}
     if not changes:
         raise UsageError("nothing to update: give at least one flag, e.g. --memory 512m")
+    for name in DEVICE_FIELDS:
+        if name in changes:
+            changes[name] = _merge_devices(getattr(stored, name), changes[name])
     cleared = {old: None for new in changes for old in _EXCLUSIVE.get(new, ())}
     return replace(stored, **{**cleared, **changes})
 
 
+def _merge_devices(stored: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
+    named = {item.partition(":")[0] for item in new}
+    return (*(item for item in stored if item.partition(":")[0] not in named), *new)
+
+
 def validate(
-    stored: ResourceOptions, overrides: ResourceOptions, cpus: set[int], mems: set[int]
+    stored: ResourceOptions,
+    overrides: ResourceOptions,
+    cpus: set[int],
+    mems: set[int],
+    devices: DeviceNumbers | None = None,
 ) -> tuple[ResourceOptions, dict[str, Any]]:
     """The merged options and their OCI `linux.resources`; UsageError (one line) if bad."""
     merged = merge(stored, overrides)
     if overrides.memory and not overrides.memory_swap and stored.memory_swap not in (None, "-1"):
         # Docker's rule: a kept swap limit must still hold the new memory limit.
         _check_kept_swap(merged)
-    return merged, oci_resources(merged, cpus, mems)
+    return merged, oci_resources(merged, cpus, mems, devices)
 
 
 def _check_kept_swap(merged: ResourceOptions) -> None:
@@ -116,19 +136,33 @@ def update(eng: Context, ref: str, overrides: ResourceOptions) -> ContainerRow:
         if row.config.cgroups == "disabled":
             raise StateError(f"container {row.name!r} has no cgroup (--cgroups=disabled)")
         cpus, mems = host_cpus(), host_mems()
-        merged, oci = validate(stored_options(row), overrides, cpus, mems)
+        kept = _blkio_kept(overrides, device_numbers(device_paths(overrides)))
+        if kept == ResourceOptions() != overrides:
+            return row  # only weights the kernel cannot apply: dropped, with Podman's warning
+        # blkio (issue 19): the stored devices too (a node may have gone or changed since)
+        devices = device_numbers(device_paths(merge(stored_options(row), kept)))
+        merged, oci = validate(stored_options(row), kept, cpus, mems, devices)
         if row.status.is_active:
             old = dict(row.config.resources)
             try:
                 _apply(eng, row, runtime_resources(oci, old, cpus, mems))
                 _set_unit_properties(eng, row, old, oci)
+                write_block_io(row, oci)
             except RuntimeFailed:
                 # The runtime may have written some limits before failing on another.
                 _apply(eng, row, runtime_resources(old, oci, cpus, mems), best_effort=True)
+                write_block_io(row, old, best_effort=True)
                 raise
         options = replace(row.config.options, resources=merged)
         config = replace(row.config, options=options, resources=oci)
         return eng.store.update_container(row.id, config=config)
+
+
+def _blkio_kept(overrides: ResourceOptions, devices: DeviceNumbers) -> ResourceOptions:
+    """blkio (issue 19): the overrides without the weights the kernel cannot apply."""
+    if overrides.blkio_weight is not None or overrides.blkio_weight_device:
+        return discard_unsupported(overrides, blkio_support(), devices)
+    return overrides
 
 
 def _apply(
@@ -194,3 +228,114 @@ def _set_unit_properties(
         systemd.set_unit_properties(unit, properties)
     except UnitsError as exc:
         raise RuntimeFailed(f"cannot update the limits of {unit}: {exc}") from exc
+
+
+# blkio (issue 19) ---------------------------------------------------------------------------
+
+
+def write_block_io(row: ContainerRow, oci: dict[str, Any], best_effort: bool = False) -> None:
+    """Set a running container's per-device block I/O limits to `oci`'s. OCI runtimes'
+    `update` does not: runc 1.1 reads only blockIO's weight from `--resources`, and rewrites
+    the throttles it was created with (from its state.json) on every update. So this comes
+    after the runtime's update, and writes the kernel's files itself: each wanted rule, and
+    "no limit" for a device that has a rule the container should no longer have."""
+    from cgroupfs.errors import CgroupError
+    from supervisor.stats import container_cgroup
+
+    try:
+        cg = container_cgroup(row)
+        blkio_dir = cg.dir_of("blkio") if _v1_blkio(cg) else None
+        io_dir = None if blkio_dir else cg.dir_of("io")
+    except (CgroupError, StateError):
+        if best_effort or not (oci.get("blockIO") or {}).keys() - {"weight"}:
+            return
+        raise RuntimeFailed(f"cannot update container {row.name!r}: no block I/O cgroup") from None
+    try:
+        if blkio_dir is not None:
+            _write_v1(blkio_dir, oci.get("blockIO") or {})
+        elif io_dir is not None:
+            _write_v2(io_dir, oci.get("blockIO") or {})
+    except OSError as exc:
+        if not best_effort:
+            raise RuntimeFailed(
+                f"cannot update container {row.name!r}: {exc.filename}: {exc.strerror}"
+            ) from exc
+
+
+def _v1_blkio(cg: Cgroup) -> bool:
+    hierarchy = cg.layout.hierarchy_of("blkio")
+    return hierarchy is not None and hierarchy.version == 1
+
+
+def _wanted(block_io: dict[str, Any]) -> dict[str, dict[tuple[int, int], int]]:
+    """{io.max key: {device: rate}} and "weight": {device: weight} from OCI's blockIO."""
+    from cgroupfs.blkio import IO_MAX_KEYS
+    from supervisor.resources import THROTTLE_KEYS
+
+    out = {
+        key: {(e["major"], e["minor"]): int(e["rate"]) for e in block_io.get(oci_key) or []}
+        for key, oci_key in zip(IO_MAX_KEYS, THROTTLE_KEYS.values(), strict=True)
+    }
+    out["weight"] = {
+        (e["major"], e["minor"]): int(e["weight"]) for e in block_io.get("weightDevice") or []
+    }
+    return out
+
+
+def _write_rules(path: str, lines: list[str]) -> None:
+    for line in lines:  # the kernel takes one rule per write
+        with open(path, "w") as f:
+            f.write(line)
+
+
+def _read_text(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def rules(current: str, wanted: dict[tuple[int, int], int], remove: str = "0") -> list[str]:
+    """The writes that turn a per-device file (v1 `blkio.*_device`, v2 `io.weight`) holding
+    `current` into `wanted`: "no rule" (`remove`) for the devices it drops, then each rule."""
+    from cgroupfs import blkio
+
+    held = blkio.parse_v1_device_values(current)
+    lines = [f"{a}:{b} {remove}" for a, b in sorted(held.keys() - wanted.keys())]
+    return lines + [blkio.v1_line(dev, value) for dev, value in sorted(wanted.items())]
+
+
+def io_max_rules(current: str, block_io: dict[str, Any]) -> list[str]:
+    """The writes that turn v2 `io.max` holding `current` into `block_io`'s throttles."""
+    from cgroupfs import blkio
+
+    wanted = _wanted(block_io)
+    devices = set(blkio.parse_io_max(current)).union(
+        *(wanted[key].keys() for key in blkio.IO_MAX_KEYS)
+    )
+    return [
+        blkio.io_max_line(dev, {k: wanted[k][dev] for k in blkio.IO_MAX_KEYS if dev in wanted[k]})
+        for dev in sorted(devices)
+    ]
+
+
+def _write_v1(directory: str, block_io: dict[str, Any]) -> None:
+    from cgroupfs import blkio
+
+    wanted = _wanted(block_io)
+    files = dict(blkio.V1_THROTTLE_FILES)
+    weight_file = blkio.weight_file(directory, blkio.V1_WEIGHT_DEVICE_FILES)
+    if weight_file is not None:
+        files["weight"] = weight_file
+    for key, name in files.items():
+        path = os.path.join(directory, name)
+        _write_rules(path, rules(_read_text(path), wanted[key]))
+
+
+def _write_v2(directory: str, block_io: dict[str, Any]) -> None:
+    from cgroupfs import blkio
+
+    path = os.path.join(directory, blkio.V2_IO_MAX)
+    _write_rules(path, io_max_rules(_read_text(path), block_io))
+    weight_file = blkio.weight_file(directory, blkio.V2_WEIGHT_FILES)
+    if weight_file is not None:
+        path = os.path.join(directory, weight_file)
+        _write_rules(path, rules(_read_text(path), _wanted(block_io)["weight"], "default"))

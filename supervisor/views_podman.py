@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from supervisor.paths import Paths
+    from supervisor.resources import ResourceOptions
     from supervisor.store import ContainerRow, ImageRow
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -180,9 +181,31 @@ def _host_config(row: ContainerRow, cdir: str) -> dict[str, Any]:
         "CpusetMems": str(cpu.get("mems") or ""),
         "PidsLimit": int(pids),
         "BlkioWeight": int((res.get("blockIO") or {}).get("weight") or 0),
+        **_blkio_devices(asked),  # blkio (issue 19)
         "CgroupParent": str(cfg.options.cgroup_parent or ""),
         "Cgroups": _CGROUPS_MODE.get(cfg.cgroups.value, cfg.cgroups.value),
     }
+
+
+_BLKIO_KEYS = {
+    "blkio_weight_device": ("BlkioWeightDevice", "Weight"),
+    "device_read_bps": ("BlkioDeviceReadBps", "Rate"),
+    "device_write_bps": ("BlkioDeviceWriteBps", "Rate"),
+    "device_read_iops": ("BlkioDeviceReadIOps", "Rate"),
+    "device_write_iops": ("BlkioDeviceWriteIOps", "Rate"),
+}
+
+
+def _blkio_devices(asked: ResourceOptions) -> dict[str, Any]:
+    """Podman's Path + Weight/Rate lists (null when none), the path as the user gave it."""
+    from supervisor.resources import parsed_devices
+
+    parsed = parsed_devices(asked)
+    out: dict[str, Any] = {}
+    for name, (key, value_key) in _BLKIO_KEYS.items():
+        values = parsed.get(name)
+        out[key] = [{"Path": p, value_key: v} for p, v in values.items()] if values else None
+    return out
 
 
 def _zero_host_config() -> dict[str, Any]:

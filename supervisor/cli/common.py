@@ -174,7 +174,15 @@ def add_resource_flags(p: argparse.ArgumentParser, pids_help: str) -> None:
     a("--cpuset-cpus", help="CPUs to run on, e.g. 0-1")
     a("--cpuset-mems", help="memory nodes to use, e.g. 0")
     a("--pids-limit", type=int, help=pids_help)
-    a("--blkio-weight", type=int, help="block I/O weight, 10 to 1000")
+    a("--blkio-weight", help="block I/O weight, 10 to 1000")
+    # blkio (issue 19): Podman's `strings` flags split at commas, --blkio-weight-device not
+    a("--blkio-weight-device", action="append", default=[], metavar="DEVICE_NAME:WEIGHT",
+      help="block I/O weight of a device, e.g. /dev/sda:200")
+    for verb, done in (("read", "read from"), ("write", "written to")):
+        a(f"--device-{verb}-bps", action="append", default=[], metavar="PATH:RATE",
+          help=f"limit the bytes per second {done} a device, e.g. /dev/sda:1mb")
+        a(f"--device-{verb}-iops", action="append", default=[], metavar="PATH:RATE",
+          help=f"limit the I/O operations per second {done} a device, e.g. /dev/sda:1000")
 
 
 def resource_options(ns: argparse.Namespace) -> ResourceOptions:
@@ -189,8 +197,38 @@ def resource_options(ns: argparse.Namespace) -> ResourceOptions:
         cpuset_cpus=ns.cpuset_cpus,
         cpuset_mems=ns.cpuset_mems,
         pids_limit=ns.pids_limit,
-        blkio_weight=ns.blkio_weight,
+        blkio_weight=_blkio_weight(ns.blkio_weight),
+        blkio_weight_device=tuple(ns.blkio_weight_device),
+        device_read_bps=_split_csv(ns.device_read_bps),
+        device_write_bps=_split_csv(ns.device_write_bps),
+        device_read_iops=_split_csv(ns.device_read_iops),
+        device_write_iops=_split_csv(ns.device_write_iops),
     )
+
+
+def _blkio_weight(value: str | None) -> int | None:
+    """Podman parses it as an unsigned number, with Go's words for a bad one."""
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) >= 2**64:
+        what = "value out of range" if value.isdigit() else "invalid syntax"
+        raise UsageError(
+            f'invalid value for blkio-weight: strconv.ParseUint: parsing "{value}": {what}'
+        )
+    return int(value)
+
+
+def _split_csv(values: list[str]) -> tuple[str, ...]:
+    """A `strings` flag of Podman's (pflag's StringSlice): each value is a CSV record."""
+    import csv
+
+    out: list[str] = []
+    for value in values:
+        try:
+            out += next(csv.reader([value]), [])
+        except csv.Error as exc:
+            raise UsageError(f"invalid argument {value!r}: {exc}") from None
+    return tuple(out)
 
 
 def create_options(ns: argparse.Namespace) -> CreateOptions:

@@ -227,7 +227,22 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
         runflags=_runflag_facts(ctx, opts),  # helper "runflags"
         security=_security_facts(opts),
         default_network=_default_network(ctx),  # networking (issue 13)
+        **_blkio_facts(opts),  # blkio (issue 19)
     )
+
+
+def _blkio_facts(opts: CreateOptions) -> dict[str, Any]:
+    """The devices the blkio flags name and the kernel's weight files, when they are used."""
+    from supervisor.resources import blkio_support, device_numbers, device_paths
+
+    res = opts.resources
+    facts: dict[str, Any] = {}
+    if res.blkio_weight is not None or res.blkio_weight_device:
+        facts["blkio"] = blkio_support()
+    paths = device_paths(res)
+    if paths:
+        facts["block_devices"] = device_numbers(paths)
+    return facts
 
 
 def _runflag_facts(ctx: Context, opts: CreateOptions) -> RunFlagFacts:

@@ -494,3 +494,8 @@ ALL = [*ALL[: -len(FINAL)], *FLAGS, *FINAL]
 from tests.compat.scenarios_events import EVENTS  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *EVENTS, *FINAL]
+
+# blkio (issue 19): the per-device block I/O flags, before FINAL
+from tests.compat.scenarios_blkio import BLKIO  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *BLKIO, *FINAL]
