@@ -209,7 +209,7 @@ def test_generate_new_renders_each_device_as_a_flag_run_accepts() -> None:
     """The options' tuples come back as one flag each (not a Python tuple's text)."""
     res = ResourceOptions(device_read_bps=(f"{LOOP}:1mb", "/dev/sdb:2k"),
                           device_write_iops=(f"{LOOP}:5",), blkio_weight_device=(f"{LOOP}:300",))
-    args = unitgen.run_args(asdict(CreateOptions(image="busybox", resources=res)), [])
+    args = unitgen.run_args(asdict(CreateOptions(image="busybox", network="", resources=res)), [])
     assert args == [f"--blkio-weight-device={LOOP}:300", f"--device-read-bps={LOOP}:1mb",
                     "--device-read-bps=/dev/sdb:2k", f"--device-write-iops={LOOP}:5", "busybox"]
     assert parse(args[:-1]) == res
