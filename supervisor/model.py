@@ -99,6 +99,7 @@ class HostFacts:
     # proportional weight files (supervisor.resources.BlkioSupport)
     block_devices: Mapping[str, tuple[int, int] | str] = field(default_factory=dict)
     blkio: BlkioSupport = field(default_factory=lambda: BlkioSupport(True, True))
+    swappiness: bool = True  # misc (issue 19): the memory controller has memory.swappiness
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class ContainerConfig:
     volumes: tuple[VolumeMount, ...] = ()  # volumes (issue 14): named and anonymous
     net: NetConfig = field(default_factory=NetConfig)  # networking (issue 13)
     requires: tuple[str, ...] = ()  # helper "flags": --requires, as ids (supervisor/depends.py)
+    proxy_env: tuple[str, ...] = ()  # misc (issue 19): --http-proxy, the caller's at create
 
     @property
     def auto_remove(self) -> bool:
@@ -189,7 +191,7 @@ class ContainerConfig:
 def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     """Check every option before anything is made; the image's part comes in `with_image`."""
     from supervisor import spec
-    from supervisor.resources import discard_unsupported, oci_resources
+    from supervisor.resources import discard_swappiness, discard_unsupported, oci_resources
     from supervisor.signals import parse_signal
 
     log = _log_config(opts, host)
@@ -225,6 +227,7 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     if opts.hostname is not None:
         validate_hostname(opts.hostname)
     asked = discard_unsupported(opts.resources, host.blkio, host.block_devices)  # blkio
+    asked = discard_swappiness(asked, host.swappiness)  # misc (issue 19)
     if asked != opts.resources:
         opts = replace(opts, resources=asked)
     resources = oci_resources(asked, set(host.host_cpus), set(host.host_mems),
@@ -264,7 +267,21 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         security=security,
         volumes=tuple(volumes),  # volumes (issue 14)
         net=net,
+        proxy_env=proxy_env(opts, host.environ),  # misc (issue 19)
     )
+
+
+# misc (issue 19): Podman's (containers/common GetDefaultEnvEx) proxy variables, both cases
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy",
+              "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY")
+
+
+def proxy_env(opts: CreateOptions, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """--http-proxy (the default): the caller's proxy variables, under the image's and the
+    user's own; --env-host passes them with everything else already."""
+    if not opts.http_proxy or opts.runflags.env_host:
+        return ()
+    return tuple(f"{name}={environ[name]}" for name in PROXY_VARS if name in environ)
 
 
 def _security(opts: CreateOptions, host: HostFacts) -> SecurityConfig:

@@ -106,3 +106,7 @@ class CreateOptions:
     net: NetFlags = field(default_factory=NetFlags)
     users: UserFlags = field(default_factory=UserFlags)  # helper "flags": --passwd, --hostuser
     requires: list[str] = field(default_factory=list)  # helper "flags": --requires CTR,...
+    # misc (issue 19): --read-only-tmpfs (with --read-only: tmpfs on /run, /tmp, /var/tmp) and
+    # --http-proxy (the caller's proxy variables passed in), both true by default as Podman's
+    read_only_tmpfs: bool = True
+    http_proxy: bool = True

@@ -40,6 +40,8 @@ class ResourceOptions:
     device_write_bps: tuple[str, ...] = ()
     device_read_iops: tuple[str, ...] = ()
     device_write_iops: tuple[str, ...] = ()
+    # misc (issue 19): 0 to 100; negative: the kernel's (the parent cgroup's) value
+    memory_swappiness: int | None = None
 
 
 def oci_resources(
@@ -97,6 +99,11 @@ def _memory(opts: ResourceOptions) -> dict[str, int]:
         if limit and reservation > limit:
             raise UsageError("--memory-reservation must not be above --memory")
         out["reservation"] = reservation
+    swappiness = opts.memory_swappiness  # misc (issue 19): Podman's check and words
+    if swappiness is not None and swappiness > 100:
+        raise UsageError(f"invalid value: {swappiness}, valid memory swappiness range is 0-100")
+    if swappiness is not None and swappiness >= 0:
+        out["swappiness"] = swappiness
     return out
 
 
@@ -327,6 +334,11 @@ NO_WEIGHT_DEVICE = (
 )
 
 
+# misc (issue 19): Podman's words when cgroup v2 has no memory.swappiness
+NO_SWAPPINESS = ("Your kernel does not support memory swappiness capabilities or the cgroup is"
+                 " not mounted. Memory swappiness discarded.")
+
+
 def discard_unsupported(
     opts: ResourceOptions, support: BlkioSupport, devices: DeviceNumbers
 ) -> ResourceOptions:
@@ -341,6 +353,25 @@ def discard_unsupported(
         notice(NO_WEIGHT_DEVICE)
         opts = replace(opts, blkio_weight_device=())
     return opts
+
+
+def discard_swappiness(opts: ResourceOptions, supported: bool) -> ResourceOptions:
+    """misc (issue 19): as a weight, a swappiness the memory controller has no
+    memory.swappiness for (cgroup v2) is dropped with Podman's warning; a bad one refused."""
+    if opts.memory_swappiness is None or opts.memory_swappiness < 0 or supported:
+        return opts
+    _memory(opts)
+    notice(NO_SWAPPINESS)
+    return replace(opts, memory_swappiness=None)
+
+
+def swappiness_support() -> bool:
+    """misc (issue 19): a v1 memory hierarchy with memory.swappiness (v2 has none)."""
+    from cgroupfs.layout import detect
+
+    hierarchy = detect().hierarchy_of("memory")
+    return (hierarchy is not None and hierarchy.version == 1
+            and os.path.exists(os.path.join(hierarchy.mount_point, "memory.swappiness")))
 
 
 def blkio_support() -> BlkioSupport:

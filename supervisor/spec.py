@@ -116,6 +116,7 @@ class SpecOptions:
     additional_gids: Sequence[int] = ()
     hostname: str = ""
     readonly_rootfs: bool = False
+    readonly_tmpfs: bool = True  # misc (issue 19): --read-only-tmpfs (with readonly_rootfs)
     mounts: Sequence[Mount] = ()  # -v and --tmpfs, after the defaults (they win on conflicts)
     # Container path -> host path, e.g. {"/etc/hosts": "$ROOT/containers/<id>/hosts"}.
     etc_files: Mapping[str, str] = field(default_factory=dict)
@@ -237,6 +238,12 @@ def _fmt_limit(value: int) -> str:
     return "unlimited" if value == RLIM_INFINITY else str(value)
 
 
+# misc (issue 19): --read-only with --read-only-tmpfs (the default), as Podman 4.3 mounts them:
+# writable scratch places on a read-only root, keeping what the image has there (tmpcopyup).
+READONLY_TMPFS = ("/run", "/tmp", "/var/tmp")
+READONLY_TMPFS_OPTIONS = ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup")
+
+
 def _default_mounts(opts: SpecOptions) -> list[Mount]:
     sec = opts.security  # --privileged: /sys read-write; proc-opts= (supervisor/security)
     mounts = [
@@ -266,8 +273,13 @@ def _default_mounts(opts: SpecOptions) -> list[Mount]:
     mounts.append(
         Mount("/sys/fs/cgroup", "cgroup", "cgroup", ("nosuid", "noexec", "nodev", "relatime", ro))
     )
+    # misc (issue 19): on a read-only root, Podman's /etc files are read-only too
+    etc_ro = ("ro", "nosuid", "noexec", "nodev") if opts.readonly_rootfs else ()
     for dest, source in sorted(opts.etc_files.items()):
-        mounts.append(Mount(dest, source, "bind", ("rbind", "rprivate")))
+        mounts.append(Mount(dest, source, "bind", ("rbind", "rprivate", *etc_ro)))
+    if opts.readonly_rootfs and opts.readonly_tmpfs:
+        mounts += [Mount(dest, "tmpfs", "tmpfs", READONLY_TMPFS_OPTIONS)
+                   for dest in READONLY_TMPFS]
     return mounts
 
 

@@ -59,6 +59,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     env = merge_env(
         ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
         list(cfg.runflags.host_env),  # helper "runflags": --env-host, under the image's
+        list(cfg.proxy_env),  # misc (issue 19): --http-proxy, under the image's
         list(img_cfg.get("Env") or []),
         [f"HOME={etc_users.host_home or etc_users.user_home or user.home}",
          f"HOSTNAME={hostname}", "container=scopebox"],
@@ -98,6 +99,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             )),
             hostname=hostname if cfg.network is not NetworkMode.HOST else "",
             readonly_rootfs=opts.read_only,
+            readonly_tmpfs=opts.read_only_tmpfs,  # misc (issue 19)
             mounts=mounts,
             etc_files={f"/etc/{n}": etc_source(engine, row, n)  # networking: container:X
                        for n in ("hosts", "hostname", "resolv.conf")

@@ -151,8 +151,8 @@ def _restart(opts: GenerateOptions, ctr: Container) -> tuple[str, str | None]:
 
 def _flag_args(key: str, value: Any) -> list[str]:
     flag = _FLAG.get(key, "--" + key.replace("_", "-"))
-    if isinstance(value, bool):
-        return [flag] if value else []
+    if isinstance(value, bool):  # false only reaches here for a flag true by default (misc)
+        return [flag] if value else [f"{flag}=false"]
     if isinstance(value, dict):
         return [f"{flag}={k}={v}" for k, v in value.items()]
     if isinstance(value, list | tuple):  # a tuple: asdict keeps the options' tuples

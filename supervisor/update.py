@@ -25,10 +25,12 @@ from supervisor.resources import (
     blkio_support,
     device_numbers,
     device_paths,
+    discard_swappiness,
     discard_unsupported,
     host_cpus,
     host_mems,
     oci_resources,
+    swappiness_support,
 )
 from supervisor.store import ContainerRow
 
@@ -137,6 +139,8 @@ def update(eng: Context, ref: str, overrides: ResourceOptions) -> ContainerRow:
             raise StateError(f"container {row.name!r} has no cgroup (--cgroups=disabled)")
         cpus, mems = host_cpus(), host_mems()
         kept = _blkio_kept(overrides, device_numbers(device_paths(overrides)))
+        if overrides.memory_swappiness is not None:  # misc (issue 19)
+            kept = discard_swappiness(kept, swappiness_support())
         if kept == ResourceOptions() != overrides:
             return row  # only weights the kernel cannot apply: dropped, with Podman's warning
         # blkio (issue 19): the stored devices too (a node may have gone or changed since)
@@ -148,10 +152,12 @@ def update(eng: Context, ref: str, overrides: ResourceOptions) -> ContainerRow:
                 _apply(eng, row, runtime_resources(oci, old, cpus, mems))
                 _set_unit_properties(eng, row, old, oci)
                 write_block_io(row, oci)
+                write_swappiness(row, oci)  # misc (issue 19)
             except RuntimeFailed:
                 # The runtime may have written some limits before failing on another.
                 _apply(eng, row, runtime_resources(old, oci, cpus, mems), best_effort=True)
                 write_block_io(row, old, best_effort=True)
+                write_swappiness(row, old, best_effort=True)
                 raise
         options = replace(row.config.options, resources=merged)
         config = replace(row.config, options=options, resources=oci)
@@ -339,3 +345,36 @@ def _write_v2(directory: str, block_io: dict[str, Any]) -> None:
     if weight_file is not None:
         path = os.path.join(directory, weight_file)
         _write_rules(path, rules(_read_text(path), _wanted(block_io)["weight"], "default"))
+
+
+# misc (issue 19) ----------------------------------------------------------------------------
+
+
+def write_swappiness(row: ContainerRow, oci: dict[str, Any], best_effort: bool = False) -> None:
+    """Set a running container's v1 memory.swappiness to `oci`'s, or to its parent cgroup's
+    (the kernel's default for a new cgroup) when it has none. runc 1.1's `update` does not
+    read swappiness from `--resources`, and writes back the one the container was created
+    with on every update: so this comes after the runtime's update, each time."""
+    from cgroupfs.errors import CgroupError
+    from supervisor.stats import container_cgroup
+
+    try:
+        cg = container_cgroup(row)
+        hierarchy = cg.layout.hierarchy_of("memory")
+        directory = cg.dir_of("memory") if hierarchy and hierarchy.version == 1 else ""
+    except (CgroupError, StateError):
+        return  # no memory cgroup to write (create refused a swappiness where none exists)
+    path = os.path.join(directory, "memory.swappiness")
+    if not directory or not os.path.exists(path):
+        return
+    wanted = (oci.get("memory") or {}).get("swappiness")
+    try:
+        if wanted is None:
+            wanted = int(_read_text(os.path.join(os.path.dirname(directory),
+                                                 "memory.swappiness")))
+        if int(_read_text(path)) != wanted:
+            with open(path, "w") as f:
+                f.write(str(wanted))
+    except (OSError, ValueError) as exc:
+        if not best_effort:
+            raise RuntimeFailed(f"cannot update container {row.name!r}: {path}: {exc}") from exc

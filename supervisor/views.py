@@ -75,6 +75,8 @@ def inspect_container(
     args = container_args(row, image)
     img_cfg = (image.config.get("config") or {}) if image else {}
     env = list(img_cfg.get("Env") or []) + list(cfg.env)
+    named = {e.partition("=")[0] for e in env}  # misc (issue 19): --http-proxy's, under them
+    env = [e for e in cfg.proxy_env if e.partition("=")[0] not in named] + env
     log_path = cfg.log.path or paths.log_file(row.id)
     running = row.status.is_active
     doc: dict[str, Any] = {

@@ -173,6 +173,7 @@ def _host_config(row: ContainerRow, cdir: str) -> dict[str, Any]:
         "Memory": int(memory.get("limit") or 0),
         "MemorySwap": int(memory.get("swap") or 0),
         "MemoryReservation": int(memory.get("reservation") or 0),
+        "MemorySwappiness": _swappiness(memory),  # misc (issue 19)
         "NanoCpus": nano,
         "CpuShares": int(cpu.get("shares") or 0),
         "CpuQuota": quota,
@@ -185,6 +186,14 @@ def _host_config(row: ContainerRow, cdir: str) -> dict[str, Any]:
         "CgroupParent": str(cfg.options.cgroup_parent or ""),
         "Cgroups": _CGROUPS_MODE.get(cfg.cgroups.value, cfg.cgroups.value),
     }
+
+
+def _swappiness(memory: dict[str, Any]) -> int:
+    """Podman 4.3 shows the spec's: the value, -1 when other memory limits are set without
+    one, 0 when there are no memory limits at all."""
+    if "swappiness" in memory:
+        return int(memory["swappiness"])
+    return -1 if memory else 0
 
 
 _BLKIO_KEYS = {
@@ -247,7 +256,6 @@ def _zero_host_config() -> dict[str, Any]:
         "Devices": [],
         "DiskQuota": 0,
         "KernelMemory": 0,
-        "MemorySwappiness": -1,
         "OomKillDisable": False,
         "CpuCount": 0,
         "CpuPercent": 0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -37,6 +37,10 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
       help="SOURCE:DEST[:OPTIONS]: a bind (/host), a volume (NAME) or DEST alone")
     a("--tmpfs", action="append", default=[], help="mount a tmpfs: /path[:options]")
     a("--read-only", action="store_true", help="mount the container's root read-only")
+    add_default_true(p, "--read-only-tmpfs", "with --read-only, mount a read-write tmpfs on"
+                     " /run, /tmp and /var/tmp (default true)")  # misc (issue 19)
+    add_default_true(p, "--http-proxy", "pass the caller's proxy variables (http_proxy,"
+                     " https_proxy, ftp_proxy, no_proxy) into the container (default true)")
     a("-l", "--label", action="append", default=[], help="set metadata: key=value")
     a("-i", "--interactive", action="store_true", help="keep stdin open")
     a("--log-driver", choices=None, help="journald, k8s-file or none")
@@ -78,6 +82,14 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     add_user_flags(p)  # helper "flags": --passwd-entry, --hostuser
     a("image", help="image (or directory with --rootfs)")
     a("command", nargs=argparse.REMAINDER, help="command and arguments")
+
+
+def add_default_true(p: argparse.ArgumentParser, flag: str, help: str) -> None:
+    """misc (issue 19): a Go boolean flag true by default; `FLAG=false` is an option of its
+    own (see cli/main.py go_bools), as run's --passwd."""
+    dest = flag[2:].replace("-", "_")
+    p.add_argument(flag, dest=dest, action="store_true", default=True, help=help)
+    p.add_argument(f"{flag}=false", dest=dest, action="store_false", help=argparse.SUPPRESS)
 
 
 # security (supervisor/security) ------------------------------------------------------------
@@ -167,6 +179,8 @@ def add_resource_flags(p: argparse.ArgumentParser, pids_help: str) -> None:
     a("-m", "--memory", help="memory limit, e.g. 512m")
     a("--memory-swap", help="memory plus swap limit, or -1 for unlimited swap")
     a("--memory-reservation", help="memory soft limit")
+    a("--memory-swappiness", type=go_int("--memory-swappiness"),
+      help="the memory controller's swappiness, 0 to 100 (default -1: the kernel's)")
     a("--cpus", help="number of CPUs, e.g. 0.5")
     a("--cpu-shares", "-c", type=int, help="relative CPU weight")
     a("--cpu-quota", type=int, help="CFS quota in µs per period")
@@ -197,6 +211,7 @@ def resource_options(ns: argparse.Namespace) -> ResourceOptions:
         cpuset_cpus=ns.cpuset_cpus,
         cpuset_mems=ns.cpuset_mems,
         pids_limit=ns.pids_limit,
+        memory_swappiness=ns.memory_swappiness,  # misc (issue 19)
         blkio_weight=_blkio_weight(ns.blkio_weight),
         blkio_weight_device=tuple(ns.blkio_weight_device),
         device_read_bps=_split_csv(ns.device_read_bps),
@@ -204,6 +219,24 @@ def resource_options(ns: argparse.Namespace) -> ResourceOptions:
         device_read_iops=_split_csv(ns.device_read_iops),
         device_write_iops=_split_csv(ns.device_write_iops),
     )
+
+
+def go_int(flag: str) -> Callable[[str], int]:
+    """misc (issue 19): a Go int64 flag, with pflag's words for a bad value."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value, 10)
+            if not value.strip() == value or "_" in value or not -2**63 <= number < 2**63:
+                raise ValueError
+        except ValueError:
+            what = "value out of range" if value.lstrip("+-").isdigit() else "invalid syntax"
+            raise argparse.ArgumentTypeError(
+                f'invalid argument "{value}" for "{flag}" flag: strconv.ParseInt: parsing'
+                f' "{value}": {what}') from None
+        return number
+
+    return parse
 
 
 def _blkio_weight(value: str | None) -> int | None:
@@ -260,6 +293,8 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         volumes=ns.volume,
         tmpfs=ns.tmpfs,
         read_only=ns.read_only,
+        read_only_tmpfs=ns.read_only_tmpfs,  # misc (issue 19)
+        http_proxy=ns.http_proxy,  # misc (issue 19)
         labels=labels,
         interactive=ns.interactive,
         tty=ns.tty,  # terminals

@@ -242,6 +242,10 @@ def _blkio_facts(opts: CreateOptions) -> dict[str, Any]:
     paths = device_paths(res)
     if paths:
         facts["block_devices"] = device_numbers(paths)
+    if res.memory_swappiness is not None and res.memory_swappiness >= 0:  # misc (issue 19)
+        from supervisor.resources import swappiness_support
+
+        facts["swappiness"] = swappiness_support()
     return facts
 
 

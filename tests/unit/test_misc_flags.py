@@ -1,0 +1,177 @@
+"""misc (issue 19): run/create's --read-only-tmpfs, --http-proxy and --memory-swappiness (also
+update's), parsed and applied as Podman 4.3 does (its messages, read from the real podman on
+the test bed), rendered back by `generate systemd --new`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+
+from supervisor import notices, unitgen
+from supervisor.cli.common import add_create_flags, create_options, new_create_parser
+from supervisor.errors import UsageError
+from supervisor.model import PROXY_VARS, proxy_env
+from supervisor.options import CreateOptions, RunFlagOptions
+from supervisor.resources import (
+    NO_SWAPPINESS,
+    ResourceOptions,
+    discard_swappiness,
+    oci_resources,
+)
+from supervisor.spec import Mount, SpecOptions, build_spec
+from supervisor.update import merge
+from supervisor.views_podman import _swappiness
+
+CPUS = {0, 1}
+ETC = {"/etc/hosts": "/x/hosts", "/etc/hostname": "/x/hostname"}
+
+
+def parse(argv: list[str]) -> CreateOptions:
+    p = new_create_parser("run", "test")
+    add_create_flags(p)
+    return create_options(p.parse_args([*argv, "busybox"]))
+
+
+def mounts(**kw: object) -> dict[str, dict[str, object]]:
+    spec = build_spec(SpecOptions(args=["true"], rootfs="/r", cgroups_path="/c",
+                                  etc_files=ETC, **kw))  # type: ignore[arg-type]
+    return {m["destination"]: m for m in spec["mounts"]}
+
+
+# --read-only-tmpfs ---------------------------------------------------------------------------
+
+
+def test_read_only_root_gets_podmans_tmpfs_on_run_tmp_var_tmp() -> None:
+    got = mounts(readonly_rootfs=True)
+    for dest in ("/run", "/tmp", "/var/tmp"):
+        assert got[dest] == {"destination": dest, "type": "tmpfs", "source": "tmpfs",
+                             "options": ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]}
+    # and its /etc files are read-only, as Podman's on a read-only root
+    assert got["/etc/hosts"]["options"] == ["rbind", "rprivate", "ro", "nosuid", "noexec",
+                                            "nodev"]
+
+
+def test_read_only_tmpfs_false_or_a_writable_root_mount_none() -> None:
+    for kw in ({"readonly_rootfs": True, "readonly_tmpfs": False}, {"readonly_rootfs": False}):
+        got = mounts(**kw)
+        assert not {"/run", "/tmp", "/var/tmp"} & got.keys(), kw
+    assert mounts()["/etc/hosts"]["options"] == ["rbind", "rprivate"]
+
+
+def test_a_users_mount_replaces_the_tmpfs_at_its_place() -> None:
+    mine = Mount("/tmp", "tmpfs", "tmpfs", ("size=1m",))
+    got = mounts(readonly_rootfs=True, mounts=[mine])
+    assert got["/tmp"]["options"] == ["size=1m"]
+    assert "tmpcopyup" in got["/run"]["options"]  # (list: options)
+
+
+@pytest.mark.parametrize("argv, want", [
+    ([], True), (["--read-only-tmpfs"], True), (["--read-only-tmpfs=false"], False),
+    (["--read-only-tmpfs=0"], False), (["--read-only-tmpfs=True"], True),
+])  # fmt: skip
+def test_read_only_tmpfs_is_a_go_boolean_true_by_default(argv: list[str], want: bool) -> None:
+    assert parse(argv).read_only_tmpfs is want
+
+
+def test_a_bad_boolean_is_refused_with_podmans_words() -> None:
+    with pytest.raises(UsageError) as exc:
+        parse(["--read-only-tmpfs=foo"])
+    assert str(exc.value) == ('invalid argument "foo" for "--read-only-tmpfs" flag:'
+                              ' strconv.ParseBool: parsing "foo": invalid syntax')
+
+
+# --http-proxy --------------------------------------------------------------------------------
+
+
+def test_the_callers_proxy_variables_both_cases_and_nothing_else() -> None:
+    environ = {name: f"v-{name}" for name in PROXY_VARS} | {"HOME": "/root", "Http_Proxy": "x"}
+    got = proxy_env(CreateOptions(image="b"), environ)
+    assert got == tuple(f"{name}=v-{name}" for name in PROXY_VARS)
+    assert proxy_env(CreateOptions(image="b"), {"no_proxy": "a,b"}) == ("no_proxy=a,b",)
+
+
+def test_http_proxy_false_or_env_host_pass_none_of_their_own() -> None:
+    environ = {"http_proxy": "http://p:3128"}
+    assert proxy_env(parse(["--http-proxy=false"]), environ) == ()
+    env_host = CreateOptions(image="b", runflags=RunFlagOptions(env_host=True))
+    assert proxy_env(env_host, environ) == ()  # --env-host passes them with the rest
+    assert parse([]).http_proxy is True
+
+
+# --memory-swappiness -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, memory", [
+    (0, {"swappiness": 0}), (100, {"swappiness": 100}), (60, {"swappiness": 60}),
+    (-1, None), (-2, None), (None, None),
+])  # fmt: skip
+def test_swappiness_in_oci_memory(value: int | None, memory: dict[str, int] | None) -> None:
+    got = oci_resources(ResourceOptions(memory_swappiness=value), CPUS, {0})
+    assert got.get("memory") == memory
+
+
+@pytest.mark.parametrize("value", [101, 1000])
+def test_swappiness_above_100_is_refused_with_podmans_words(value: int) -> None:
+    with pytest.raises(UsageError) as exc:
+        oci_resources(ResourceOptions(memory_swappiness=value), CPUS, {0})
+    assert str(exc.value) == f"invalid value: {value}, valid memory swappiness range is 0-100"
+
+
+@pytest.mark.parametrize("value, why", [
+    ("abc", "invalid syntax"), ("1.5", "invalid syntax"), ("", "invalid syntax"),
+    ("99999999999999999999", "value out of range"),
+])  # fmt: skip
+def test_swappiness_is_a_go_int(value: str, why: str) -> None:
+    with pytest.raises(UsageError) as exc:
+        parse(["--memory-swappiness", value])
+    assert (f'invalid argument "{value}" for "--memory-swappiness" flag: strconv.ParseInt:'
+            f' parsing "{value}": {why}') in str(exc.value)
+    assert parse(["--memory-swappiness", "-5"]).resources.memory_swappiness == -5
+
+
+def test_swappiness_is_dropped_with_podmans_warning_where_the_kernel_has_none() -> None:
+    heard: list[str] = []
+    notices.listen(heard.append)
+    notices._said.clear()
+    try:
+        opts = ResourceOptions(memory="64m", memory_swappiness=10)
+        assert discard_swappiness(opts, False) == ResourceOptions(memory="64m")
+        assert heard == [NO_SWAPPINESS]
+        assert discard_swappiness(opts, True) == opts
+        with pytest.raises(UsageError, match="valid memory swappiness range is 0-100"):
+            discard_swappiness(ResourceOptions(memory_swappiness=101), False)
+    finally:
+        notices._sink = None
+        notices._said.clear()
+
+
+@pytest.mark.parametrize("memory, shown", [
+    ({}, 0), ({"limit": 67108864, "swap": 134217728}, -1), ({"swappiness": 30}, 30),
+    ({"limit": 67108864, "swappiness": 0}, 0),
+])  # fmt: skip
+def test_inspect_shows_podmans_memory_swappiness(memory: dict[str, int], shown: int) -> None:
+    assert _swappiness(memory) == shown
+
+
+def test_update_merges_swappiness_over_the_stored_one() -> None:
+    stored = ResourceOptions(memory="64m", memory_swappiness=30)
+    assert merge(stored, ResourceOptions(memory_swappiness=-1)).memory_swappiness == -1
+    kept = merge(stored, ResourceOptions(memory="128m"))
+    assert kept.memory_swappiness == 30 and kept.memory == "128m"
+
+
+# generate systemd --new ----------------------------------------------------------------------
+
+
+def test_generate_new_renders_the_flags_back_as_run_reads_them() -> None:
+    opts = CreateOptions(image="busybox", network="", read_only=True, read_only_tmpfs=False,
+                         http_proxy=False, resources=ResourceOptions(memory_swappiness=30))
+    args = unitgen.run_args(asdict(opts), [])
+    assert args == ["--read-only", "--read-only-tmpfs=false", "--http-proxy=false",
+                    "--memory-swappiness=30", "busybox"]
+    back = parse(args[:-1])
+    assert (back.read_only, back.read_only_tmpfs, back.http_proxy) == (True, False, False)
+    assert back.resources.memory_swappiness == 30
+    plain = unitgen.run_args(asdict(CreateOptions(image="busybox", network="")), [])
+    assert plain == ["busybox"]  # the defaults (true) are not spelled out
