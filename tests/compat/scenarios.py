@@ -499,3 +499,8 @@ ALL = [*ALL[: -len(FINAL)], *EVENTS, *FINAL]
 from tests.compat.scenarios_blkio import BLKIO  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *BLKIO, *FINAL]
+
+# misc (issue 19): --read-only-tmpfs, --http-proxy, --memory-swappiness, before FINAL
+from tests.compat.scenarios_misc import MISC  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *MISC, *FINAL]

@@ -1,0 +1,133 @@
+"""misc (issue 19) on the bare host: what a container sees of --read-only-tmpfs (its
+/proc/mounts, writes), --http-proxy (its environment) and --memory-swappiness (the kernel's
+memory.swappiness of its cgroup, after run and after update)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cases import PURE_V2, cgroup_file, container_dirs, unique
+from tests.clihelp import Scopebox
+
+pytestmark = pytest.mark.host
+
+SCRATCH = ("/run", "/tmp", "/var/tmp")
+
+
+def mounts_seen(sb: Scopebox, *flags: str) -> dict[str, tuple[str, list[str]]]:
+    """The container's own /proc/mounts: {mount point: (fs type, options)}."""
+    out = sb("run", "--rm", *flags, "busybox", "cat", "/proc/mounts").stdout
+    return {f[1]: (f[2], f[3].split(",")) for f in (line.split() for line in out.splitlines())}
+
+
+def test_read_only_root_gets_writable_tmpfs_scratch_places(sb: Scopebox) -> None:
+    seen = mounts_seen(sb, "--read-only")
+    assert "ro" in seen["/"][1]
+    for dest in SCRATCH:
+        kind, options = seen[dest]
+        assert kind == "tmpfs" and {"rw", "nosuid", "nodev"} <= set(options), (dest, options)
+    assert "ro" in seen["/etc/hosts"][1] and "ro" in seen["/etc/hostname"][1]
+    script = "for d in /run /tmp /var/tmp; do echo x > $d/f && cat $d/f; done; touch /f"
+    res = sb("run", "--rm", "--read-only", "busybox", "sh", "-c", script, check=False)
+    assert res.returncode == 1 and res.stdout == "x\nx\nx\n"
+    assert "Read-only file system" in res.stderr
+
+
+def test_read_only_tmpfs_false_keeps_them_read_only(sb: Scopebox) -> None:
+    seen = mounts_seen(sb, "--read-only", "--read-only-tmpfs=false")
+    assert not set(SCRATCH) & seen.keys()
+    res = sb("run", "--rm", "--read-only", "--read-only-tmpfs=false", "busybox",
+             "touch", "/tmp/f", check=False)  # fmt: skip
+    assert res.returncode == 1 and "Read-only file system" in res.stderr
+    # without --read-only the flag changes nothing: the root is writable, no tmpfs
+    seen = mounts_seen(sb, "--read-only-tmpfs")
+    assert not set(SCRATCH) & seen.keys() and "rw" in seen["/"][1]
+
+
+def test_a_users_tmpfs_wins_over_the_default_one(sb: Scopebox) -> None:
+    seen = mounts_seen(sb, "--read-only", "--tmpfs", "/tmp:size=1m")
+    assert "size=1024k" in seen["/tmp"][1]
+    assert seen["/run"][0] == "tmpfs" and seen["/var/tmp"][0] == "tmpfs"
+
+
+def test_proxy_variables_pass_unless_set_or_disabled(sb: Scopebox) -> None:
+    proxied = Scopebox({**sb.env, "http_proxy": "http://p:3128", "HTTPS_PROXY": "http://s:1",
+                        "no_proxy": "localhost", "OTHER_VAR": "x"})  # fmt: skip
+    env = proxied("run", "--rm", "busybox", "env").stdout.splitlines()
+    assert {"http_proxy=http://p:3128", "HTTPS_PROXY=http://s:1", "no_proxy=localhost"} <= set(
+        env)
+    assert not [e for e in env if e.startswith(("OTHER_VAR=", "ftp_proxy=", "FTP_PROXY="))]
+    env = proxied("run", "--rm", "-e", "http_proxy=mine", "busybox", "env").stdout.splitlines()
+    assert "http_proxy=mine" in env and "http_proxy=http://p:3128" not in env
+    env = proxied("run", "--rm", "--http-proxy=false", "busybox", "env").stdout
+    assert "proxy" not in env.lower()
+
+
+def test_generate_new_keeps_false_defaults(sb: Scopebox, tmp_path: Path) -> None:
+    name = unique("misc-gen")
+    sb("create", "--name", name, "--read-only", "--read-only-tmpfs=false", "--http-proxy=false",
+       "--memory-swappiness", "20", "busybox", "true")  # fmt: skip
+    try:
+        unit = sb("generate", "systemd", "--new", name).stdout
+        words = unit.replace("\\\n", " ").split()
+        for flag in ("--read-only-tmpfs=false", "--http-proxy=false", "--memory-swappiness=20"):
+            assert flag in words, unit
+    finally:
+        sb("rm", name)
+
+
+@pytest.mark.skipif(PURE_V2, reason="cgroup v2 has no memory.swappiness")
+def test_swappiness_reaches_the_kernel_on_run_and_update(sb: Scopebox) -> None:
+    name = unique("swap")
+    sb("run", "-d", "--name", name, "--memory-swappiness", "30", "busybox", "sleep", "1000")
+    try:
+        def kernel() -> str:
+            pid = sb.state(name)["Pid"]
+            assert isinstance(pid, int) and pid > 0
+            return cgroup_file(pid, "memory", "memory.swappiness")
+
+        def shown() -> int:
+            return int(json.loads(sb("inspect", name).stdout)[0]["HostConfig"]
+                       ["MemorySwappiness"])
+
+        assert (kernel(), shown()) == ("30", 30)
+        sb("update", "--memory-swappiness", "10", name)
+        assert (kernel(), shown()) == ("10", 10)
+        # runc's own update writes back the swappiness the container was created with
+        sb("update", "--memory", "64m", name)
+        assert (kernel(), shown()) == ("10", 10)
+        res = sb("update", "--memory-swappiness", "101", name, check=False)
+        assert res.returncode == 125 and res.stderr == (
+            "Error: invalid value: 101, valid memory swappiness range is 0-100\n")
+        assert kernel() == "10"
+        # -1: the kernel's own again (the parent cgroup's value)
+        sb("update", "--memory-swappiness", "-1", name)
+        pid = sb.state(name)["Pid"]
+        assert isinstance(pid, int)
+        parent = Path(f"/proc/{pid}/cgroup").read_text()
+        memory_path = next(line.split(":", 2)[2] for line in parent.splitlines()
+                           if "memory" in line.split(":")[1].split(","))
+        default = Path(f"/sys/fs/cgroup/memory{memory_path}/../memory.swappiness")
+        assert kernel() == default.read_text().strip() and shown() == -1
+        # the next start gets the stored value
+        sb("update", "--memory-swappiness", "5", name)
+        sb("stop", "-t", "0", name)
+        sb("start", name)
+        assert kernel() == "5"
+    finally:
+        sb("rm", "-f", "-t", "0", name)
+
+
+def test_bad_swappiness_is_refused_and_nothing_is_made(sb: Scopebox) -> None:
+    before = container_dirs(sb)
+    for verb in ("run", "create"):
+        res = sb(verb, "--memory-swappiness", "101", "busybox", "true", check=False)
+        assert res.returncode == 125 and res.stderr == (
+            "Error: invalid value: 101, valid memory swappiness range is 0-100\n")
+        res = sb(verb, "--memory-swappiness", "abc", "busybox", "true", check=False)
+        assert res.returncode == 125 and res.stderr.count("\n") == 1
+        assert 'strconv.ParseInt: parsing "abc": invalid syntax' in res.stderr
+    assert container_dirs(sb) == before
