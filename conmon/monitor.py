@@ -333,11 +333,14 @@ class Monitor:
         # Python ignores SIGPIPE and SIGXFSZ; the container must get the defaults back.
         sigdef = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGCHLD, _signal.SIGTERM)
         spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
+        restore = _set_domain(opts.personality)  # misc (issue 19): inherited by the container
         try:
             rpid = spawn(opts.runtime, argv, self.env, file_actions=actions, setsigdef=sigdef)
         except OSError as exc:
             self.error = f"cannot run runtime {opts.runtime!r}: {exc.strerror}"
             rpid = -1
+        finally:
+            restore()
         for fd in (in_r, out_w, err_w):
             posix.close(fd)
         # --preserve-fds: the container holds them now; a later create (a restart) gets none
@@ -992,6 +995,20 @@ class _CountingLog(NoneLog):
 
 def _noop_handler(signum: int, frame: object) -> None:
     """SIGCHLD needs a Python-level handler for set_wakeup_fd to fire."""
+
+
+def _set_domain(personality: str) -> Callable[[], None]:
+    """misc (issue 19): --personality's execution domain for the runtime's start; returns what
+    puts ours back (conmon.personality is imported only then: the monitor's start stays lean)."""
+    if not personality:
+        return _nothing
+    from conmon.personality import set_domain
+
+    return set_domain(personality)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _runtime_error(code: int, err_fd: int, verb: str = "create") -> str:

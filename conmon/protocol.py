@@ -53,6 +53,7 @@ class Options:
         "log_path",
         "log_tag",
         "name",
+        "personality",
         "preserve_fds",
         "restart",
         "restart_max",
@@ -117,6 +118,7 @@ class Options:
         self.run_timeout = 0
         # `run --preserve-fds N`: our fds 3..3+N-1 go to the container (first create only)
         self.preserve_fds = 0
+        self.personality = ""  # misc (issue 19): run --personality, LINUX or LINUX32
         # events (issue 14): where init, start, died and health_status go (conmon.events),
         # and what the engine rendered of them: the JSON line's head and tail, the human text
         # after the status, the static journal fields (KEY=value)
@@ -151,6 +153,7 @@ _STR = {
     "--events-head": "events_head",
     "--events-tail": "events_tail",
     "--events-message": "events_message",
+    "--personality": "personality",  # misc (issue 19)
 }
 _INT = {
     "--log-max-size": "log_max_size",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from conmon.personality import execution_domain  # misc (issue 19)
 from supervisor.errors import RuntimeFailed, StateError, UsageError
 from supervisor.state import Status
 
@@ -114,7 +115,8 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
                 f"--pid-file=exec-{tag}.pid",
                 *([f"--preserve-fds={opts.preserve_fds}"] if opts.preserve_fds else []),
                 row.id]  # fmt: skip
-        return _exec_tty(rundir, tag, argv, opts)
+        with execution_domain(row.config.options.personality):  # misc (issue 19)
+            return _exec_tty(rundir, tag, argv, opts)
     argv = [*runtime[:1], f"--log={log_file}", "--log-format=json", *runtime[1:], "exec",
             "--process", proc_file, *(["--detach"] if opts.detach else []),
             *([f"--preserve-fds={opts.preserve_fds}"] if opts.preserve_fds else []),
@@ -124,14 +126,15 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
 
     event(engine, row, "exec")
     try:
-        res = subprocess.run(
-            argv,
-            stdin=None if opts.interactive and not opts.detach else subprocess.DEVNULL,
-            stdout=quiet,
-            stderr=quiet,
-            check=False,
-            pass_fds=range(3, 3 + opts.preserve_fds),  # helper "flags"
-        )
+        with execution_domain(row.config.options.personality):  # misc (issue 19)
+            res = subprocess.run(
+                argv,
+                stdin=None if opts.interactive and not opts.detach else subprocess.DEVNULL,
+                stdout=quiet,
+                stderr=quiet,
+                check=False,
+                pass_fds=range(3, 3 + opts.preserve_fds),  # helper "flags"
+            )
         failure = _runtime_failure(log_file)
     finally:
         for path in (proc_file, log_file):

@@ -226,6 +226,7 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         raise UsageError(f"--rootfs {opts.image!r} is not a directory")
     if opts.hostname is not None:
         validate_hostname(opts.hostname)
+    check_personality(opts.personality)  # misc (issue 19)
     asked = discard_unsupported(opts.resources, host.blkio, host.block_devices)  # blkio
     asked = discard_swappiness(asked, host.swappiness)  # misc (issue 19)
     if asked != opts.resources:
@@ -282,6 +283,14 @@ def proxy_env(opts: CreateOptions, environ: Mapping[str, str]) -> tuple[str, ...
     if not opts.http_proxy or opts.runflags.env_host:
         return ()
     return tuple(f"{name}={environ[name]}" for name in PROXY_VARS if name in environ)
+
+
+def check_personality(domain: str) -> None:
+    """misc (issue 19): OCI's execution domains. Podman 4.3 takes any word into the spec
+    (runc 1.1 ignores it, crun fails at start); scopebox refuses what no runtime runs."""
+    if domain not in ("", "LINUX", "LINUX32"):
+        raise UsageError(f"invalid --personality {domain!r}: the execution domain is LINUX or"
+                         " LINUX32")
 
 
 def _security(opts: CreateOptions, host: HostFacts) -> SecurityConfig:

@@ -142,6 +142,7 @@ def monitor_options(
     opts.stopped_file = stopped_file(paths, row.id)
     opts.stdin = bool(cfg.options.interactive)
     opts.terminal = bool(cfg.options.tty)  # terminals: the monitor owns the pty
+    opts.personality = cfg.options.personality  # misc (issue 19)
     if cfg.healthcheck is not None:
         _health_options(opts, paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.

@@ -110,3 +110,4 @@ class CreateOptions:
     # --http-proxy (the caller's proxy variables passed in), both true by default as Podman's
     read_only_tmpfs: bool = True
     http_proxy: bool = True
+    personality: str = ""  # misc (issue 19): --personality LINUX|LINUX32 (linux.personality)

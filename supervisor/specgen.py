@@ -121,6 +121,8 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor.runflags import apply
 
     apply(out, cfg.runflags, lambda mode, kind: _ns_path(engine, mode.target, kind))
+    if opts.personality:  # misc (issue 19): crun applies it; for runc see conmon/personality
+        out["linux"]["personality"] = {"domain": opts.personality}
     if opts.tty:  # terminals: the runtime's pty, and Podman's TERM (image and -e win)
         out["process"]["terminal"] = True
         out["process"]["env"] = merge_env(["TERM=xterm"], out["process"]["env"])

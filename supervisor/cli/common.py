@@ -41,6 +41,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
                      " /run, /tmp and /var/tmp (default true)")  # misc (issue 19)
     add_default_true(p, "--http-proxy", "pass the caller's proxy variables (http_proxy,"
                      " https_proxy, ftp_proxy, no_proxy) into the container (default true)")
+    a("--personality", help="execution domain: LINUX, or LINUX32 (`uname -m` says i686)")
     a("-l", "--label", action="append", default=[], help="set metadata: key=value")
     a("-i", "--interactive", action="store_true", help="keep stdin open")
     a("--log-driver", choices=None, help="journald, k8s-file or none")
@@ -295,6 +296,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         read_only=ns.read_only,
         read_only_tmpfs=ns.read_only_tmpfs,  # misc (issue 19)
         http_proxy=ns.http_proxy,  # misc (issue 19)
+        personality=ns.personality or "",  # misc (issue 19)
         labels=labels,
         interactive=ns.interactive,
         tty=ns.tty,  # terminals

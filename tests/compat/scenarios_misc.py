@@ -1,6 +1,6 @@
-"""misc (issue 19): run/create's --read-only-tmpfs, --http-proxy and --memory-swappiness (also
-update's) against Podman 4.3: what the container sees (its mounts, writes, the kernel's
-memory.swappiness), what inspect shows, how values are refused.
+"""misc (issue 19): run/create's --read-only-tmpfs, --http-proxy, --memory-swappiness (also
+update's) and --personality against Podman 4.3: what the container sees (its mounts, writes,
+the kernel's memory.swappiness, uname), what inspect shows, how values are refused.
 
 The proxy variables themselves come from the caller's environment, which a scenario cannot
 set per engine: tests/host/test_misc_flags_host.py asserts what the container gets.
@@ -54,4 +54,13 @@ MISC = [
          setup=(f"{_C} busybox true", "update --memory-swappiness 10 {u}")),
     Case("update --memory-swappiness 101 {u}", diff="swappiness-update",
          want=(125, "valid memory swappiness range is 0-100"), setup=(f"{_C} busybox true",)),
+    # --personality: LINUX alike; LINUX32 applied (runc 1.1 ignores the spec's), words refused
+    Case("run --rm --personality LINUX busybox uname -m"),
+    Case("run --rm --personality LINUX32 busybox uname -m", diff="personality-runc",
+         want=(0, "=i686\n")),
+    Case("exec {u} uname -m", diff="personality-runc", want=(0, "=i686\n"),
+         setup=("run -d --name {u} --personality LINUX32 busybox sleep 100",)),
+    *[Case(f"{verb} --personality {word} busybox true", diff="personality-domain",
+           want=(125, f"invalid --personality '{word}'")) for verb, word in (
+               ("run --rm", "linux32"), ("run --rm", "foo"), (_C, "PER_LINUX32"))],
 ]

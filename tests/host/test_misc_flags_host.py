@@ -5,6 +5,7 @@ memory.swappiness of its cgroup, after run and after update)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -130,4 +131,34 @@ def test_bad_swappiness_is_refused_and_nothing_is_made(sb: Scopebox) -> None:
         res = sb(verb, "--memory-swappiness", "abc", "busybox", "true", check=False)
         assert res.returncode == 125 and res.stderr.count("\n") == 1
         assert 'strconv.ParseInt: parsing "abc": invalid syntax' in res.stderr
+    assert container_dirs(sb) == before
+
+
+def test_personality_linux32_is_what_the_container_runs_in(sb: Scopebox) -> None:
+    assert sb("run", "--rm", "--personality", "LINUX", "busybox", "uname", "-m").stdout == (
+        os.uname().machine + "\n")
+    if os.uname().machine != "x86_64":
+        pytest.skip("LINUX32 checked on x86_64 (i686)")
+    name = unique("persona")
+    sb("run", "-d", "--name", name, "--personality", "LINUX32", "busybox", "sleep", "1000")
+    try:
+        assert sb("exec", name, "uname", "-m").stdout == "i686\n"  # exec's process too
+        assert sb("exec", name, "cat", "/proc/1/personality").stdout == "00000008\n"
+        sb("restart", "-t", "0", name)  # the monitor's next create
+        assert sb("exec", name, "cat", "/proc/1/personality").stdout == "00000008\n"
+        cid = json.loads(sb("inspect", name).stdout)[0]["Id"]
+        config = json.loads(Path(sb.root, "containers", cid, "config.json").read_text())
+        assert config["linux"]["personality"] == {"domain": "LINUX32"}
+    finally:
+        sb("rm", "-f", "-t", "0", name)
+    # the caller's own domain is left as it was
+    assert Path("/proc/self/personality").read_text().strip() == "00000000"
+
+
+def test_a_bad_personality_is_refused_and_nothing_is_made(sb: Scopebox) -> None:
+    before = container_dirs(sb)
+    for verb in ("run", "create"):
+        res = sb(verb, "--personality", "linux32", "busybox", "true", check=False)
+        assert (res.returncode, res.stderr) == (125, "Error: invalid --personality 'linux32':"
+                                                " the execution domain is LINUX or LINUX32\n")
     assert container_dirs(sb) == before

@@ -4,14 +4,17 @@ the test bed), rendered back by `generate systemd --new`."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 
 import pytest
 
+from conmon.personality import execution_domain
+from conmon.protocol import Options, format_args, parse_args
 from supervisor import notices, unitgen
 from supervisor.cli.common import add_create_flags, create_options, new_create_parser
 from supervisor.errors import UsageError
-from supervisor.model import PROXY_VARS, proxy_env
+from supervisor.model import PROXY_VARS, check_personality, proxy_env
 from supervisor.options import CreateOptions, RunFlagOptions
 from supervisor.resources import (
     NO_SWAPPINESS,
@@ -175,3 +178,42 @@ def test_generate_new_renders_the_flags_back_as_run_reads_them() -> None:
     assert back.resources.memory_swappiness == 30
     plain = unitgen.run_args(asdict(CreateOptions(image="busybox", network="")), [])
     assert plain == ["busybox"]  # the defaults (true) are not spelled out
+
+
+# --personality -------------------------------------------------------------------------------
+
+
+def test_personality_domains_and_podmans_others_refused() -> None:
+    for domain in ("", "LINUX", "LINUX32"):
+        check_personality(domain)
+    for domain in ("linux32", "foo", "PER_LINUX32"):
+        with pytest.raises(UsageError) as exc:
+            check_personality(domain)
+        assert str(exc.value) == (f"invalid --personality {domain!r}: the execution domain is"
+                                  " LINUX or LINUX32")
+
+
+def test_the_execution_domain_is_set_within_and_restored() -> None:
+    def now() -> str:
+        with open("/proc/self/personality") as f:
+            return f.read().strip()
+
+    before = now()
+    with execution_domain("LINUX32"):
+        assert int(now(), 16) & 0xFF == 0x08
+        assert os.uname().machine in ("i686", "i386") or os.uname().machine.startswith("arm")
+    assert now() == before
+    with execution_domain(""):
+        assert now() == before
+
+
+def test_the_monitor_gets_the_domain() -> None:
+    opts = Options()
+    opts.cid, opts.bundle, opts.rundir = "c" * 64, "/b", "/r"
+    opts.exit_file, opts.runtime, opts.log_path = "/e", "x", "/l"
+    opts.sync_fd, opts.start_fd = 3, 4
+    opts.personality = "LINUX32"
+    assert parse_args(format_args(opts)).personality == "LINUX32"
+    opts.personality = ""
+    assert not [a for a in format_args(opts) if a.startswith("--personality")]
+    assert parse(["--personality", "LINUX32"]).personality == "LINUX32"

@@ -18,7 +18,7 @@ def scopebox(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("verb", "args", "flag"), [
-    ("run", ("--personality=LINUX32", "busybox", "true"), "--personality"),
+    ("run", ("--chrootdirs=/x", "busybox", "true"), "--chrootdirs"),
     ("pod create", ("--userns", "keep-id"), "--userns"),
     ("kube play", ("--build", "x.yaml"), "--build"),
 ])  # fmt: skip
