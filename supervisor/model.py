@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import types
 import typing
 from collections.abc import Mapping
@@ -227,6 +228,9 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     if opts.hostname is not None:
         validate_hostname(opts.hostname)
     check_personality(opts.personality)  # misc (issue 19)
+    if opts.seccomp_policy not in ("", *SECCOMP_POLICIES):  # misc (issue 19): Podman's words
+        raise UsageError(f'invalid seccomp policy "{opts.seccomp_policy}": valid policies are'
+                         f' [{" ".join(chr(34) + p + chr(34) for p in SECCOMP_POLICIES)}]')
     asked = discard_unsupported(opts.resources, host.blkio, host.block_devices)  # blkio
     asked = discard_swappiness(asked, host.swappiness)  # misc (issue 19)
     if asked != opts.resources:
@@ -285,6 +289,31 @@ def proxy_env(opts: CreateOptions, environ: Mapping[str, str]) -> tuple[str, ...
     return tuple(f"{name}={environ[name]}" for name in PROXY_VARS if name in environ)
 
 
+SECCOMP_POLICIES = ("default", "image")  # misc (issue 19)
+IMAGE_SECCOMP_LABEL = "io.containers.seccomp.profile"
+
+
+def image_seccomp(config: ContainerConfig, labels: Mapping[str, str]) -> ContainerConfig:
+    """misc (issue 19): --seccomp-policy=image: the profile (JSON) the image's label holds
+    replaces the default or a --security-opt seccomp= file, as Podman 4.3 does (--privileged
+    and seccomp=unconfined still run without a filter; a missing label is refused anyway)."""
+    from supervisor.security.seccomp import check
+
+    text = labels.get(IMAGE_SECCOMP_LABEL, "")
+    if not text:
+        raise UsageError("no seccomp policy defined by image")
+    try:
+        profile = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"loading seccomp profile failed: the image's {IMAGE_SECCOMP_LABEL}"
+                         f" label is not valid JSON: {exc}") from None
+    check(profile, f"label {IMAGE_SECCOMP_LABEL}")
+    if config.security.privileged or config.security.seccomp == "unconfined":
+        return config  # no filter at all, as Podman's
+    security = replace(config.security, seccomp="image", seccomp_profile=profile)
+    return replace(config, security=security)
+
+
 def check_personality(domain: str) -> None:
     """misc (issue 19): OCI's execution domains. Podman 4.3 takes any word into the spec
     (runc 1.1 ignores it, crun fails at start); scopebox refuses what no runtime runs."""
@@ -326,6 +355,8 @@ def with_image(config: ContainerConfig, image_config: Mapping[str, Any]) -> Cont
     anonymous = image_volumes(image_config.get("Volumes"), taken)
     config = replace(config, volumes=config.volumes + tuple(anonymous))
     # end volumes
+    if config.options.seccomp_policy == "image":  # misc (issue 19)
+        config = image_seccomp(config, image_config.get("Labels") or {})
     return replace(config, healthcheck=_healthcheck(hc))
 
 

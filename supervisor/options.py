@@ -111,3 +111,4 @@ class CreateOptions:
     read_only_tmpfs: bool = True
     http_proxy: bool = True
     personality: str = ""  # misc (issue 19): --personality LINUX|LINUX32 (linux.personality)
+    seccomp_policy: str = "default"  # misc (issue 19): default | image (the image's label)

@@ -108,6 +108,8 @@ def add_security_flags(p: argparse.ArgumentParser) -> None:
     a("--security-opt", action="append", default=[],
       help="no-new-privileges, seccomp=FILE|unconfined, label=..., apparmor=..., mask=PATHS,"
       " unmask=ALL|PATHS, systempaths=unconfined, proc-opts=OPTS")
+    a("--seccomp-policy", default="default",
+      help="default; image: the profile in the image's io.containers.seccomp.profile label")
 
 
 def security_fields(ns: argparse.Namespace) -> dict[str, Any]:
@@ -297,6 +299,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         read_only_tmpfs=ns.read_only_tmpfs,  # misc (issue 19)
         http_proxy=ns.http_proxy,  # misc (issue 19)
         personality=ns.personality or "",  # misc (issue 19)
+        seccomp_policy=ns.seccomp_policy or "default",  # misc (issue 19): "" is Podman's too
         labels=labels,
         interactive=ns.interactive,
         tty=ns.tty,  # terminals

@@ -14,6 +14,12 @@ _SCRATCH = "grep -E ' /(run|tmp|var/tmp) ' /proc/mounts | sort"  # Podman's orde
 _SWAPPINESS = "/sys/fs/cgroup/memory/memory.swappiness"
 _C = "create --name {u}"
 _SHOW = "inspect --format '{{.HostConfig.MemorySwappiness}}' {u}"
+# an image whose label holds a seccomp profile that refuses mkdir
+_PROFILE = ('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],'
+            '"action":"SCMP_ACT_ERRNO"}]}')
+_LABELED = ("create --name {u} busybox true",
+            f"commit -q --change 'LABEL io.containers.seccomp.profile={_PROFILE}' {{u}}"
+            " localhost/{u}:v1")
 
 MISC = [
     # --read-only-tmpfs: the tmpfs on a read-only root, their modes, writes, a user's tmpfs
@@ -63,4 +69,16 @@ MISC = [
     *[Case(f"{verb} --personality {word} busybox true", diff="personality-domain",
            want=(125, f"invalid --personality '{word}'")) for verb, word in (
                ("run --rm", "linux32"), ("run --rm", "foo"), (_C, "PER_LINUX32"))],
+    # --seccomp-policy: default, image (the label's profile, or Podman's refusal), others
+    Case("run --rm --seccomp-policy default busybox mkdir /x"),
+    Case("run --rm --seccomp-policy image busybox true"),
+    Case("run --rm --seccomp-policy image --privileged busybox true"),
+    Case(f"{_C}-b --seccomp-policy image busybox true"),
+    *[Case(f"run --rm --seccomp-policy {p} busybox true") for p in ("foo", "Image", "''")],
+    Case("run --rm --seccomp-policy image localhost/{u}:v1 mkdir /x", setup=_LABELED),
+    Case("run --rm localhost/{u}:v1 mkdir /x", setup=_LABELED),
+    Case("run --rm --seccomp-policy image --privileged localhost/{u}:v1 mkdir /x",
+         setup=_LABELED),
+    Case("run --rm --seccomp-policy image --security-opt seccomp=unconfined localhost/{u}:v1"
+         " mkdir /x", setup=_LABELED),
 ]

@@ -162,3 +162,27 @@ def test_a_bad_personality_is_refused_and_nothing_is_made(sb: Scopebox) -> None:
         assert (res.returncode, res.stderr) == (125, "Error: invalid --personality 'linux32':"
                                                 " the execution domain is LINUX or LINUX32\n")
     assert container_dirs(sb) == before
+
+
+def test_seccomp_policy_image_takes_the_images_profile(sb: Scopebox) -> None:
+    name = unique("secpol")
+    profile = json.dumps({"defaultAction": "SCMP_ACT_ALLOW",
+                          "syscalls": [{"names": ["mkdir", "mkdirat"],
+                                        "action": "SCMP_ACT_ERRNO"}]})  # fmt: skip
+    image = f"localhost/{name}:v1"
+    sb("create", "--name", name, "busybox", "true")
+    sb("commit", "-q", "--change", f"LABEL io.containers.seccomp.profile={profile}", name, image)
+    try:
+        res = sb("run", "--rm", "--seccomp-policy", "image", image, "mkdir", "/x", check=False)
+        assert res.returncode == 1 and "Operation not permitted" in res.stderr
+        sb("run", "--rm", image, "mkdir", "/x")  # the default policy: the default profile
+        before = container_dirs(sb)
+        res = sb("run", "--rm", "--seccomp-policy", "image", "busybox", "true", check=False)
+        assert (res.returncode, res.stderr) == (125, "Error: no seccomp policy defined by image\n")
+        res = sb("create", "--seccomp-policy", "nope", "busybox", "true", check=False)
+        assert (res.returncode, res.stderr) == (
+            125, 'Error: invalid seccomp policy "nope": valid policies are ["default" "image"]\n')
+        assert container_dirs(sb) == before
+    finally:
+        sb("rm", name)
+        sb("rmi", image)

@@ -4,6 +4,7 @@ the test bed), rendered back by `generate systemd --new`."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict
 
@@ -14,7 +15,16 @@ from conmon.protocol import Options, format_args, parse_args
 from supervisor import notices, unitgen
 from supervisor.cli.common import add_create_flags, create_options, new_create_parser
 from supervisor.errors import UsageError
-from supervisor.model import PROXY_VARS, check_personality, proxy_env
+from supervisor.model import (
+    IMAGE_SECCOMP_LABEL,
+    PROXY_VARS,
+    ContainerConfig,
+    HostFacts,
+    check_personality,
+    image_seccomp,
+    proxy_env,
+    validate,
+)
 from supervisor.options import CreateOptions, RunFlagOptions
 from supervisor.resources import (
     NO_SWAPPINESS,
@@ -217,3 +227,45 @@ def test_the_monitor_gets_the_domain() -> None:
     opts.personality = ""
     assert not [a for a in format_args(opts) if a.startswith("--personality")]
     assert parse(["--personality", "LINUX32"]).personality == "LINUX32"
+
+
+# --seccomp-policy ----------------------------------------------------------------------------
+
+PROFILE = {"defaultAction": "SCMP_ACT_ALLOW",
+           "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}
+
+
+def configured(*argv: str) -> ContainerConfig:
+    host = HostFacts(systemd=False, runtime_name="runc", runtime_path="/usr/sbin/runc",
+                     host_cpus=frozenset({0}), host_mems=frozenset({0}), unified=False)
+    return validate(parse(list(argv)), host)
+
+
+@pytest.mark.parametrize("policy", ["foo", "Image", "none"])
+def test_an_unknown_policy_is_refused_with_podmans_words(policy: str) -> None:
+    with pytest.raises(UsageError) as exc:
+        configured("--seccomp-policy", policy)
+    assert str(exc.value) == (f'invalid seccomp policy "{policy}": valid policies are'
+                              ' ["default" "image"]')
+    assert configured("--seccomp-policy", "").options.seccomp_policy == "default"
+
+
+def test_the_images_label_gives_the_profile() -> None:
+    labels = {IMAGE_SECCOMP_LABEL: json.dumps(PROFILE)}
+    got = image_seccomp(configured("--seccomp-policy", "image"), labels).security
+    assert (got.seccomp, got.seccomp_profile) == ("image", PROFILE)
+    for flags in (["--privileged"], ["--security-opt", "seccomp=unconfined"]):
+        kept = configured("--seccomp-policy", "image", *flags)
+        assert image_seccomp(kept, labels) == kept  # no filter at all, as Podman's
+
+
+@pytest.mark.parametrize("labels, message", [
+    ({}, "no seccomp policy defined by image"),
+    ({IMAGE_SECCOMP_LABEL: ""}, "no seccomp policy defined by image"),
+    ({IMAGE_SECCOMP_LABEL: "{nope"}, "label is not valid JSON"),
+    ({IMAGE_SECCOMP_LABEL: "[]"}, "expected an object with defaultAction"),
+])  # fmt: skip
+def test_a_missing_or_bad_label_is_refused(labels: dict[str, str], message: str) -> None:
+    for flags in ([], ["--privileged"]):
+        with pytest.raises(UsageError, match=message):
+            image_seccomp(configured("--seccomp-policy", "image", *flags), labels)
