@@ -228,6 +228,9 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     if opts.hostname is not None:
         validate_hostname(opts.hostname)
     check_personality(opts.personality)  # misc (issue 19)
+    if opts.image_volume not in IMAGE_VOLUME_MODES:  # misc (issue 19): Podman's words
+        raise UsageError(f'invalid image volume mode "{opts.image_volume}" required value:'
+                         f" {', '.join(IMAGE_VOLUME_MODES)}")
     if opts.seccomp_policy not in ("", *SECCOMP_POLICIES):  # misc (issue 19): Podman's words
         raise UsageError(f'invalid seccomp policy "{opts.seccomp_policy}": valid policies are'
                          f' [{" ".join(chr(34) + p + chr(34) for p in SECCOMP_POLICIES)}]')
@@ -290,6 +293,9 @@ def proxy_env(opts: CreateOptions, environ: Mapping[str, str]) -> tuple[str, ...
 
 
 SECCOMP_POLICIES = ("default", "image")  # misc (issue 19)
+IMAGE_VOLUME_MODES = ("bind", "tmpfs", "ignore")
+# --image-volume tmpfs: Podman 4.3's options for such a tmpfs (the image's files copied up)
+IMAGE_VOLUME_TMPFS = ("rprivate", "rw", "nodev", "exec", "nosuid", "tmpcopyup")
 IMAGE_SECCOMP_LABEL = "io.containers.seccomp.profile"
 
 
@@ -353,7 +359,12 @@ def with_image(config: ContainerConfig, image_config: Mapping[str, Any]) -> Cont
 
     taken = {m.destination for m in config.mounts} | {v.destination for v in config.volumes}
     anonymous = image_volumes(image_config.get("Volumes"), taken)
-    config = replace(config, volumes=config.volumes + tuple(anonymous))
+    mode = config.options.image_volume  # misc (issue 19): --image-volume
+    if mode == "bind":
+        config = replace(config, volumes=config.volumes + tuple(anonymous))
+    elif mode == "tmpfs":
+        tmpfs = (Mount(v.destination, "tmpfs", "tmpfs", IMAGE_VOLUME_TMPFS) for v in anonymous)
+        config = replace(config, mounts=config.mounts + tuple(tmpfs))
     # end volumes
     if config.options.seccomp_policy == "image":  # misc (issue 19)
         config = image_seccomp(config, image_config.get("Labels") or {})

@@ -112,3 +112,4 @@ class CreateOptions:
     http_proxy: bool = True
     personality: str = ""  # misc (issue 19): --personality LINUX|LINUX32 (linux.personality)
     seccomp_policy: str = "default"  # misc (issue 19): default | image (the image's label)
+    image_volume: str = "bind"  # misc (issue 19): the image's VOLUMEs: bind | tmpfs | ignore

@@ -76,6 +76,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--mount", action="append", default=[],
       help="type=bind|volume|tmpfs|devpts,source=...,destination=...[,ro]")
     a("--volumes-from", action="append", default=[], help="CONTAINER[:ro|rw]: its volumes too")
+    a("--image-volume", default="bind", help="the image's VOLUMEs: bind (anonymous volumes,"
+      " the default), tmpfs or ignore")  # misc (issue 19)
     # end volumes
     # terminals (supervisor/terminal): -t, the pty owned by the container's monitor
     a("-t", "--tty", action="store_true", help="allocate a pseudo-terminal")
@@ -300,6 +302,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         http_proxy=ns.http_proxy,  # misc (issue 19)
         personality=ns.personality or "",  # misc (issue 19)
         seccomp_policy=ns.seccomp_policy or "default",  # misc (issue 19): "" is Podman's too
+        image_volume=ns.image_volume or "bind",  # misc (issue 19)
         labels=labels,
         interactive=ns.interactive,
         tty=ns.tty,  # terminals

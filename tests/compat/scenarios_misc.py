@@ -21,6 +21,11 @@ _LABELED = ("create --name {u} busybox true",
             f"commit -q --change 'LABEL io.containers.seccomp.profile={_PROFILE}' {{u}}"
             " localhost/{u}:v1")
 
+# an image with a VOLUME that holds a file
+_VOLUMED = ("run --name {u} busybox sh -c 'mkdir /data && echo hi > /data/f'",
+            "commit -q --change 'VOLUME /data' {u} localhost/{u}:v1")
+_DATA = "sh -c \"grep ' /data ' /proc/mounts | cut -d' ' -f1,3,4; stat -c %a /data; cat /data/f\""
+
 MISC = [
     # --read-only-tmpfs: the tmpfs on a read-only root, their modes, writes, a user's tmpfs
     Case(f"run --rm --read-only busybox sh -c \"{_SCRATCH}\""),
@@ -81,4 +86,13 @@ MISC = [
          setup=_LABELED),
     Case("run --rm --seccomp-policy image --security-opt seccomp=unconfined localhost/{u}:v1"
          " mkdir /x", setup=_LABELED),
+    # --image-volume: the image's VOLUME as an anonymous volume, a tmpfs (its files copied
+    # up) or nothing (the image's directory as it is)
+    *[Case(f"run --rm --image-volume {m} localhost/{{u}}:v1 {_DATA}", setup=_VOLUMED)
+      for m in ("bind", "tmpfs", "ignore", "''")],
+    *[Case("inspect --format '{{len .Mounts}}' {u}-b",
+           setup=(*_VOLUMED, f"create --name {{u}}-b --image-volume {m} localhost/{{u}}:v1"))
+      for m in ("bind", "ignore")],
+    Case("run --rm --image-volume foo busybox true"),
+    Case(f"{_C} --image-volume TMPFS busybox true"),
 ]

@@ -186,3 +186,28 @@ def test_seccomp_policy_image_takes_the_images_profile(sb: Scopebox) -> None:
     finally:
         sb("rm", name)
         sb("rmi", image)
+
+
+def test_image_volume_modes_as_the_container_sees_them(sb: Scopebox) -> None:
+    name = unique("imgvol")
+    image = f"localhost/{name}:v1"
+    sb("run", "--name", name, "busybox", "sh", "-c", "mkdir /data && echo hi > /data/f")
+    sb("commit", "-q", "--change", "VOLUME /data", name, image)
+    volumes = set(sb("volume", "ls", "-q").stdout.split())
+    try:
+        def seen(mode: str) -> tuple[str, str]:
+            """(the fs type mounted on /data, or ""; /data/f's text)"""
+            out = sb("run", "--rm", "--image-volume", mode, image, "sh", "-c",
+                     "grep ' /data ' /proc/mounts | cut -d' ' -f3; cat /data/f").stdout
+            *kind, data = out.splitlines()
+            return "".join(kind), data
+
+        assert seen("tmpfs") == ("tmpfs", "hi")  # a tmpfs, the image's files copied up
+        assert seen("ignore") == ("", "hi")  # the image's own directory, no mount
+        assert set(sb("volume", "ls", "-q").stdout.split()) == volumes  # neither made one
+        kind, data = seen("bind")  # an anonymous volume, filled from the image
+        assert kind not in ("", "tmpfs") and data == "hi"
+    finally:
+        sb("rm", name)
+        sb("rmi", image)
+        sb("volume", "prune", "-f")

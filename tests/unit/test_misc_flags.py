@@ -24,6 +24,7 @@ from supervisor.model import (
     image_seccomp,
     proxy_env,
     validate,
+    with_image,
 )
 from supervisor.options import CreateOptions, RunFlagOptions
 from supervisor.resources import (
@@ -269,3 +270,34 @@ def test_a_missing_or_bad_label_is_refused(labels: dict[str, str], message: str)
     for flags in ([], ["--privileged"]):
         with pytest.raises(UsageError, match=message):
             image_seccomp(configured("--seccomp-policy", "image", *flags), labels)
+
+
+# --image-volume ------------------------------------------------------------------------------
+
+IMAGE = {"Volumes": {"/data": {}, "/cache/": {}, "/taken": {}}}
+
+
+def test_image_volumes_bind_as_anonymous_volumes_by_default() -> None:
+    got = with_image(configured("--tmpfs", "/taken"), IMAGE)
+    assert [(v.destination, v.anonymous) for v in got.volumes] == [("/cache", True),
+                                                                  ("/data", True)]
+    empty = with_image(configured("--image-volume", "", "--tmpfs", "/taken"), IMAGE)
+    assert empty.volumes == got.volumes  # "" is Podman's default too
+
+
+def test_image_volumes_as_tmpfs_or_ignored() -> None:
+    got = with_image(configured("--image-volume", "tmpfs", "--tmpfs", "/taken"), IMAGE)
+    assert got.volumes == ()
+    tmpfs = [m for m in got.mounts if m.type == "tmpfs" and m.destination != "/taken"]
+    assert tmpfs == [Mount(d, "tmpfs", "tmpfs", ("rprivate", "rw", "nodev", "exec", "nosuid",
+                                                 "tmpcopyup")) for d in ("/cache", "/data")]
+    ignored = with_image(configured("--image-volume", "ignore"), IMAGE)
+    assert ignored.volumes == () and ignored.mounts == configured().mounts
+
+
+@pytest.mark.parametrize("mode", ["foo", "TMPFS", "volume"])
+def test_an_unknown_image_volume_mode_is_refused_with_podmans_words(mode: str) -> None:
+    with pytest.raises(UsageError) as exc:
+        configured("--image-volume", mode)
+    assert str(exc.value) == (f'invalid image volume mode "{mode}" required value: bind, tmpfs,'
+                              " ignore")
