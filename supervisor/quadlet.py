@@ -69,6 +69,7 @@ RAW_FLAGS |= {"IP": "--ip"}
 RAW_FLAGS |= {"IP6": "--ip6"}  # net6
 HANDLED = {"Image", "Rootfs", "Exec", "Environment", "EnvironmentFile", "Volume", "Network"}
 HANDLED |= {"User", "Group", "Label", "Notify", "ReadOnly", "VolatileTmp", "PodmanArgs"}
+HANDLED |= {"ReadOnlyTmpfs"}  # misc (issue 19): only with ReadOnly=true, as Podman's
 HANDLED |= {"ScopeboxArgs", "PublishPort"}
 # security (supervisor/security)
 HANDLED |= {"AddCapability", "DropCapability", "AddDevice", "Mask", "Unmask", "NoNewPrivileges"}
@@ -102,7 +103,6 @@ NOT_SUPPORTED = {
     "SecurityLabelNested": "SELinux labels are not supported",
     "SecurityLabelType": "SELinux labels are not supported",
     "Pull": "pulling is not supported by run",
-    "ReadOnlyTmpfs": "--read-only-tmpfs is not supported",
     "RunInit": "--init is not supported",
     "Secret": "secrets are not supported",
     "ShmSize": "--shm-size is not supported",
@@ -334,8 +334,11 @@ def _run_flags(r: _Reader, unit_sec: Section, oneshot: bool) -> list[str]:
             flags.append(f"{flag}={e.value}")
     for key, flag in MULTI_FLAGS.items():
         flags += [f"{flag}={e.value}" for e in r.all(key)]
+    read_only_tmpfs = r.boolean("ReadOnlyTmpfs")  # misc (issue 19)
     if r.boolean("ReadOnly"):
         flags.append("--read-only")
+        if read_only_tmpfs is not None:
+            flags.append(f"--read-only-tmpfs={str(read_only_tmpfs).lower()}")
     flags += _security_flags(r)
     if r.boolean("VolatileTmp"):
         flags.append(f"--tmpfs={VOLATILE_TMP}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
@@ -301,3 +302,26 @@ def test_an_unknown_image_volume_mode_is_refused_with_podmans_words(mode: str) -
         configured("--image-volume", mode)
     assert str(exc.value) == (f'invalid image volume mode "{mode}" required value: bind, tmpfs,'
                               " ignore")
+
+
+# quadlet's ReadOnlyTmpfs= ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keys, want", [
+    ("ReadOnly=yes\nReadOnlyTmpfs=no\n", ["--read-only", "--read-only-tmpfs=false"]),
+    ("ReadOnly=yes\nReadOnlyTmpfs=true\n", ["--read-only", "--read-only-tmpfs=true"]),
+    ("ReadOnly=yes\n", ["--read-only"]),
+    ("ReadOnlyTmpfs=no\n", []),  # only with ReadOnly=, as Podman's quadlet
+])  # fmt: skip
+def test_quadlet_read_only_tmpfs(tmp_path: Path, keys: str, want: list[str]) -> None:
+    from supervisor import quadlet
+    from units import unitfile
+
+    path = tmp_path / "web.container"
+    path.write_text(f"[Container]\nImage=busybox\n{keys}")
+    svc = quadlet.convert_file(str(path), ["/usr/bin/scopebox"])
+    sec = svc.unit.section("Service")
+    assert sec is not None
+    words = unitfile.split_words(sec.values("ExecStart")[0])
+    assert [w for w in words if w.startswith("--read-only")] == want
+    assert parse(want).read_only_tmpfs is ("--read-only-tmpfs=false" not in want)
