@@ -397,6 +397,10 @@ def _container(c: Any, path: str, pod: str, ctx: _PodContext) -> CtrPlan:
         runflags=flags,
         network=ctx.network,
         health=_liveness(c, path, where, warnings),
+        # misc (issue 19): Podman 4.3's kube play passes no proxy variables and mounts no
+        # tmpfs on a read-only root (its specgen defaults, not run's flags)
+        read_only_tmpfs=False,
+        http_proxy=False,
         **sec,
     )
     ctx.ports += _ports(c, path, where, warnings)

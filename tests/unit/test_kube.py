@@ -87,6 +87,8 @@ def test_plan_of_a_pod() -> None:
     assert o.resources.memory == str(64 << 20) and o.resources.cpus == "0.5"
     assert o.cap_add == ["CAP_NET_ADMIN"] and o.cap_drop == ["CAP_CHOWN"]
     assert o.user == "1000" and o.read_only and o.restart == "on-failure"
+    # misc (issue 19): Podman's kube play: no tmpfs on the read-only root, no proxy variables
+    assert (o.read_only_tmpfs, o.http_proxy) == (False, False)
     assert o.volumes == ["pvc1:/data", "/k/web/cfgvol:/cfg:ro"]
     assert o.runflags.init and o.runflags.annotations == ["note=hi"]
     assert o.health.timeout == "1s" and o.health.start_period == "0s"  # Kubernetes' defaults
