@@ -142,7 +142,7 @@ def update(eng: Context, ref: str, overrides: ResourceOptions) -> ContainerRow:
         if overrides.memory_swappiness is not None:  # misc (issue 19)
             kept = discard_swappiness(kept, swappiness_support())
         if kept == ResourceOptions() != overrides:
-            return row  # only weights the kernel cannot apply: dropped, with Podman's warning
+            return row  # only what the kernel cannot apply: dropped, with Podman's warning
         # blkio (issue 19): the stored devices too (a node may have gone or changed since)
         devices = device_numbers(device_paths(merge(stored_options(row), kept)))
         merged, oci = validate(stored_options(row), kept, cpus, mems, devices)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -181,13 +181,14 @@ def test_update_merges_swappiness_over_the_stored_one() -> None:
 
 def test_generate_new_renders_the_flags_back_as_run_reads_them() -> None:
     opts = CreateOptions(image="busybox", network="", read_only=True, read_only_tmpfs=False,
-                         http_proxy=False, resources=ResourceOptions(memory_swappiness=30))
+                         http_proxy=False, personality="LINUX32", seccomp_policy="image",
+                         image_volume="tmpfs", resources=ResourceOptions(memory_swappiness=30))
     args = unitgen.run_args(asdict(opts), [])
     assert args == ["--read-only", "--read-only-tmpfs=false", "--http-proxy=false",
+                    "--personality=LINUX32", "--seccomp-policy=image", "--image-volume=tmpfs",
                     "--memory-swappiness=30", "busybox"]
     back = parse(args[:-1])
-    assert (back.read_only, back.read_only_tmpfs, back.http_proxy) == (True, False, False)
-    assert back.resources.memory_swappiness == 30
+    assert back == replace(opts, network=back.network, create_command=back.create_command)
     plain = unitgen.run_args(asdict(CreateOptions(image="busybox", network="")), [])
     assert plain == ["busybox"]  # the defaults (true) are not spelled out
 
