@@ -216,6 +216,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         entrypoint=entrypoint,
         env=ns.env,
         env_files=ns.env_file,
+        label_files=ns.label_file,  # issue 19
         workdir=ns.workdir,
         user=ns.user,
         hostname=ns.hostname,

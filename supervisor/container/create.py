@@ -221,6 +221,7 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
         unified=cgroup_unified() if opts.cgroup_conf else False,
         environ=dict(os.environ),
         env_files={p: _read_lines(p) for p in opts.env_files},
+        label_files={p: _read_label_file(p) for p in opts.label_files},  # issue 19
         existing=frozenset(sources),
         directories=frozenset([opts.image] if rootfs_dir else []),
         caller_cgroup=_caller_cgroup() if opts.cgroups == "split" else "",
@@ -297,6 +298,17 @@ def _caller_cgroup() -> str:
     if "" in paths and path.endswith("/" + SPLIT_SUPERVISOR):
         path = path[: -len(SPLIT_SUPERVISOR) - 1]  # a second split run in the same unit
     return path
+
+
+def _read_label_file(path: str) -> tuple[str, ...] | str:
+    """A --label-file's lines, or Go's text for why it cannot be read (Podman's error)."""
+    try:
+        with open(path) as f:
+            return tuple(f.read().splitlines())
+    except IsADirectoryError:
+        return f"read {path}: is a directory"
+    except OSError as exc:
+        return f"open {path}: {(exc.strerror or str(exc)).lower()}"
 
 
 def _read_lines(path: str) -> tuple[str, ...] | str:
