@@ -41,9 +41,8 @@ def container_env(
 ) -> list[str]:
     """Config.Env: what the container's process gets, but for HOME and HOSTNAME."""
     defaults = dict(_pairs(merge_env([DEFAULT_PATH, CONTAINER_ENV], image_env)))
-    snapshot = [f"{k}={v}" for k, v in defaults.items()]
-    for item in env_merge:
-        key, value = merge_item(item, snapshot)
+    for item in env_merge:  # each sees the merges before it (as the real podman does)
+        key, value = merge_item(item, [f"{k}={v}" for k, v in defaults.items()])
         if key in defaults:  # Podman 4.3 rewrites only what is there (later ones add it)
             defaults[key] = value
     for name in unsetenv:

@@ -74,9 +74,9 @@ def test_env_merge_rewrites_only_what_the_defaults_hold() -> None:
     image = ["PATH=/img", "FOO=img"]
     got = container_env(image, env_merge=["PATH=${PATH}:/x", "FOO=${FOO}-m", "NEW=${PATH}"])
     assert got == ["PATH=/img:/x", CONTAINER_ENV, "FOO=img-m"]  # NEW: not in the defaults
-    # every merge sees the defaults before any merge
-    assert container_env(image, env_merge=["FOO=1", "PATH=${FOO}"]) == [
-        "PATH=img", CONTAINER_ENV, "FOO=1"]
+    # each merge sees the ones before it (the real podman: FOO=img-m, PATH=...:img-m)
+    assert container_env(image, env_merge=["FOO=${FOO}-m", "PATH=${PATH}:${FOO}"]) == [
+        "PATH=/img:img-m", CONTAINER_ENV, "FOO=img-m"]
     # -e wins over a merge; the value keeps its own `=` (later Podman's; 4.3 cuts it there)
     assert container_env(image, env_merge=["FOO=a=b"], env=["PATH=/e"]) == [
         "PATH=/e", CONTAINER_ENV, "FOO=a=b"]
