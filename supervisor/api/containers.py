@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from supervisor.engine import Engine
     from supervisor.logs import LogRecord
     from supervisor.options import CreateOptions
+    from supervisor.registry.progress import PullProgress
     from supervisor.resources import ResourceOptions
     from supervisor.store import ContainerRow, ImageRow
 
@@ -204,6 +205,7 @@ class CreateRequest:
     cidfile: str | None = None  # write the new id here (must not exist)
     replace: bool = False  # remove a container of the same name first
     pod: str = ""  # pods (issue 15): --pod NAME|new:NAME
+    progress: PullProgress | None = None  # issue 19: a pull's output (run/create -q: none)
 
 
 def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
@@ -257,7 +259,7 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
         from supervisor.pods import ops as pod_ops
 
         pod, opts = pod_ops.join(eng, req.pod, opts, lambda o: create_in(eng, CreateRequest(o)))
-    row = eng.create(opts)
+    row = eng.create(opts, req.progress)
     if pod is not None:
         pod_ops.record_member(eng, pod, row.id)
     # end pods
