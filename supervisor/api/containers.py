@@ -229,6 +229,8 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ))
     if settings.tz and flags.tz is None:
         flags = replace(flags, tz=settings.tz)
+    if settings.umask is not None and flags.umask is None:  # issue 19
+        flags = replace(flags, umask=settings.umask)
     opts = replace(opts, runflags=flags)
     # security (supervisor/security): containers.conf's default_capabilities, seccomp_profile
     # (read here, for create only: the system's file names default_capabilities, and parsing

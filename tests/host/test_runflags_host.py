@@ -379,6 +379,16 @@ def test_umask_is_the_process_umask(sb: Scopebox) -> None:
         " argument\n")
 
 
+def test_containers_conf_umask_under_the_flag(sb: Scopebox, tmp_path: Path) -> None:
+    conf = tmp_path / "containers.conf"
+    conf.write_text('[containers]\numask = "0027"\n')
+    box = Scopebox({**sb.env, "CONTAINERS_CONF": str(conf)})
+    assert _run(box, "busybox", "grep", "Umask", "/proc/self/status").split() == [
+        "Umask:", "0027"]
+    assert _run(box, "--umask", "0002", "busybox", "grep", "Umask",
+                "/proc/self/status").split() == ["Umask:", "0002"]
+
+
 def test_unsetenv_and_env_merge_reach_the_process(sb: Scopebox) -> None:
     name = unique("env")
     sb("run", "-d", "--name", name, "--env-merge", "PATH=${PATH}:/opt/x",
