@@ -1,12 +1,13 @@
 """The container's environment as Podman 4.3 builds it, with `--env-merge`, `--unsetenv`,
 `--unsetenv-all` (issue 19) and `--env-host`:
 
-    defaults = PATH and container=scopebox, under the image's Env
+    defaults = PATH and container=scopebox, the caller's environment (--env-host), the
+               image's Env over them
     defaults: each --env-merge NAME=WORD rewrites a NAME already there, WORD expanded
               against the defaults (imagebuilder's ProcessWord: quotes, \\, $X, ${X},
               ${X:-w}, ${X:+w})
     defaults: --unsetenv NAME removes NAME; --unsetenv-all removes them all
-    Config.Env = defaults, then the caller's environment (--env-host), then -e/--env-file
+    Config.Env = defaults, then the caller's environment (--env-host) again, then -e/--env-file
 
 HOME and HOSTNAME are added at start when still unset (specgen). Pure: standard library only.
 """
@@ -40,7 +41,7 @@ def container_env(
     env: Sequence[str] = (),
 ) -> list[str]:
     """Config.Env: what the container's process gets, but for HOME and HOSTNAME."""
-    defaults = dict(_pairs(merge_env([DEFAULT_PATH, CONTAINER_ENV], image_env)))
+    defaults = dict(_pairs(merge_env([DEFAULT_PATH, CONTAINER_ENV], host_env, image_env)))
     for item in env_merge:  # each sees the merges before it (as the real podman does)
         key, value = merge_item(item, [f"{k}={v}" for k, v in defaults.items()])
         if key in defaults:  # Podman 4.3 rewrites only what is there (later ones add it)

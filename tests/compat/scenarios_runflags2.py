@@ -43,6 +43,10 @@ ENV = [
     Case(f"{_RUN} --env-merge 'PATH=${{PATH}}:/x' -e PATH=/bin busybox sh -c 'echo $PATH'"),
     Case(f"{_RUN} --env-merge 'PATH=${{PATH}}:/x' --unsetenv PATH busybox /bin/sh -c"
          " 'echo \"[$PATH]\"'"),
+    # with --env-host the merges see the caller's variables (both engines get the same
+    # CONTAINERS_CONF), and the caller's own come back after them (PATH: the caller's)
+    Case(f"{_RUN} --env-host --env-merge 'container=${{CONTAINERS_CONF}}' --env-merge"
+         " 'PATH=/x' busybox sh -c 'echo $container $PATH'"),
     Case(f"{_RUN} --env-merge 'PATH=${{PATH' busybox true"),
     Case("create --env-merge 'PATH=${PATH:?x}' busybox true"),
     # an image's own variable, merged twice: each merge sees the one before

@@ -99,3 +99,7 @@ def test_env_host_comes_over_the_image_and_after_unset() -> None:
     assert container_env(image, host_env=host) == ["PATH=/host", CONTAINER_ENV, "FOO=host"]
     assert container_env(image, unsetenv_all=True, host_env=host) == ["FOO=host", "PATH=/host"]
     assert container_env(image, host_env=host, env=["FOO=e"])[2] == "FOO=e"
+    # the merges see the caller's variables (under the image's); the caller's come back after
+    got = container_env(image, env_merge=["FOO=${FOO}+${H}", "PATH=x"], host_env=["H=h"])
+    assert got == ["PATH=x", CONTAINER_ENV, "H=h", "FOO=img+h"]
+    assert container_env(image, env_merge=["FOO=m"], host_env=host)[2] == "FOO=host"
