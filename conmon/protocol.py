@@ -30,6 +30,8 @@ class Options:
     __slots__ = (
         "bundle",
         "cid",
+        "conmon_pidfile",
+        "container_pidfile",
         "events_backend",
         "events_fields",
         "events_file",
@@ -126,6 +128,10 @@ class Options:
         self.events_tail = '"Attributes":{}'
         self.events_message = ""
         self.events_fields: list[str] = []
+        # issue 19: `run --pidfile/--conmon-pidfile`: the container's pid and ours, written
+        # there too after each create (the run dir's own files stay the engine's)
+        self.container_pidfile = ""
+        self.conmon_pidfile = ""
 
 
 _STR = {
@@ -151,6 +157,8 @@ _STR = {
     "--events-head": "events_head",
     "--events-tail": "events_tail",
     "--events-message": "events_message",
+    "--container-pidfile": "container_pidfile",  # issue 19
+    "--conmon-pidfile": "conmon_pidfile",
 }
 _INT = {
     "--log-max-size": "log_max_size",

@@ -139,6 +139,8 @@ def monitor_options(
     opts.stop_signal = int(cfg.stop_signal)
     opts.stop_timeout = int(cfg.stop_timeout)
     opts.run_timeout = int(cfg.runflags.timeout)  # helper "runflags": run --timeout
+    opts.container_pidfile = cfg.runflags.pidfile  # issue 19: run --pidfile
+    opts.conmon_pidfile = cfg.runflags.conmon_pidfile  # and --conmon-pidfile
     opts.stopped_file = stopped_file(paths, row.id)
     opts.stdin = bool(cfg.options.interactive)
     opts.terminal = bool(cfg.options.tty)  # terminals: the monitor owns the pty

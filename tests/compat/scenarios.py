@@ -499,3 +499,8 @@ ALL = [*ALL[: -len(FINAL)], *EVENTS, *FINAL]
 from tests.compat.scenarios_blkio import BLKIO  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *BLKIO, *FINAL]
+
+# issue 19 (helper s26-runflags): --umask, --unsetenv, --env-merge, --label-file, pid files, -q
+from tests.compat.scenarios_runflags2 import RUNFLAGS2  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *RUNFLAGS2, *FINAL]
