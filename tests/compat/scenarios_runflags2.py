@@ -98,6 +98,10 @@ QUIET = [
     Case(f"{_RUN} --disable-content-trust=false busybox echo hi"),
     Case(f"{_RUN} --disable-content-trust=maybe busybox echo hi", "rc"),  # (cobra's 2 lines)
     Case("create -q --disable-content-trust --name {u} busybox true", "rc out err"),
+    # a Go boolean with an optional value takes it only after `=`: the image stays the image
+    Case(f"{_RUN} --tls-verify busybox echo hi"),
+    Case(f"{_RUN} --tls-verify=false busybox echo hi"),
+    Case(f"{_RUN} --tls-verify -q busybox echo hi"),
 ]
 
 RUNFLAGS2 = [*UMASK, *ENV, *LABELS, *PIDFILES, *QUIET]
