@@ -357,6 +357,8 @@ class Monitor:
                 self.error = _runtime_error(code, err_r)
             else:
                 self._read_pidfile()
+                if not self.error:
+                    self._write_pid_files()
         if console is not None:
             return self._take_terminal(console, out_r, err_r)
         return out_r, err_r
@@ -406,6 +408,24 @@ class Monitor:
                 pass
         else:  # events (issue 14): the runtime made and started it: Podman's init, start,
             self._event(*self._start_events())  # and attach for a client already there
+
+    def _write_pid_files(self) -> None:
+        """issue 19: the user's --conmon-pidfile and --pidfile (Podman writes no newline); one
+        that cannot be written fails the start, and the created container goes."""
+        opts = self.opts
+        for flag, path, pid in (("--conmon-pidfile", opts.conmon_pidfile, posix.getpid()),
+                                ("--pidfile", opts.container_pidfile, self.pid)):
+            if not path:
+                continue
+            try:
+                write_atomic(path, b"%d" % pid)
+            except OSError as exc:
+                self.error = f"writing the {flag} file {path}: {exc.strerror or exc}"
+                try:  # noqa: SIM105 (no contextlib in the monitor: it stays lean)
+                    posix.kill(self.pid, _signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                return
 
     def _read_pidfile(self) -> None:
         try:

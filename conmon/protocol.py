@@ -30,6 +30,8 @@ class Options:
     __slots__ = (
         "bundle",
         "cid",
+        "conmon_pidfile",
+        "container_pidfile",
         "events_backend",
         "events_fields",
         "events_file",
@@ -128,6 +130,10 @@ class Options:
         self.events_tail = '"Attributes":{}'
         self.events_message = ""
         self.events_fields: list[str] = []
+        # issue 19: `run --pidfile/--conmon-pidfile`: the container's pid and ours, written
+        # there too after each create (the run dir's own files stay the engine's)
+        self.container_pidfile = ""
+        self.conmon_pidfile = ""
 
 
 _STR = {
@@ -154,6 +160,8 @@ _STR = {
     "--events-tail": "events_tail",
     "--events-message": "events_message",
     "--personality": "personality",  # misc (issue 19)
+    "--container-pidfile": "container_pidfile",  # issue 19
+    "--conmon-pidfile": "conmon_pidfile",
 }
 _INT = {
     "--log-max-size": "log_max_size",

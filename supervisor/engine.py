@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from supervisor.container.launch import Started
     from supervisor.options import CreateOptions
+    from supervisor.registry.progress import PullProgress
 
 
 class Engine:
@@ -114,10 +115,10 @@ class Engine:
 
     # create and start ---------------------------------------------------------------------
 
-    def create(self, opts: CreateOptions) -> ContainerRow:
+    def create(self, opts: CreateOptions, progress: PullProgress | None = None) -> ContainerRow:
         from supervisor.container import create
 
-        return create.create(self, opts)
+        return create.create(self, opts, progress)
 
     def replace(self, name: str) -> None:
         from supervisor.container import create

@@ -90,6 +90,7 @@ class HostFacts:
     unified: bool  # pure cgroup v2
     environ: Mapping[str, str] = field(default_factory=dict)  # for `-e NAME`
     env_files: Mapping[str, tuple[str, ...] | str] = field(default_factory=dict)  # lines or error
+    label_files: Mapping[str, tuple[str, ...] | str] = field(default_factory=dict)  # issue 19
     existing: frozenset[str] = frozenset()  # bind sources that exist
     directories: frozenset[str] = frozenset()  # --rootfs candidates that are directories
     caller_cgroup: str = ""  # --cgroups=split: our own cgroup ("" if we have none)
@@ -255,8 +256,10 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
 
     flags = runflags.validate(opts.runflags, host.runflags, network is NetworkMode.HOST)
     security = _security(opts, host)
+    labels = label_files(opts.label_files, host.label_files, host.environ)  # issue 19
     return ContainerConfig(
-        options=replace(opts, creds=None),  # registry credentials are for the pull only
+        # registry credentials are for the pull only; the label files' labels under -l's
+        options=replace(opts, creds=None, labels={**labels, **opts.labels}, label_files=[]),
         runtime=host.runtime_path,
         cgroup_manager=manager,
         cgroups=cgroups,
@@ -285,8 +288,8 @@ PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy",
 
 
 def proxy_env(opts: CreateOptions, environ: Mapping[str, str]) -> tuple[str, ...]:
-    """--http-proxy (the default): the caller's proxy variables, under the image's and the
-    user's own; --env-host passes them with everything else already."""
+    """--http-proxy (the default): the caller's proxy variables, layered as --env-host's
+    (views.config_env: over the image's, under -e); --env-host passes them with the rest."""
     if not opts.http_proxy or opts.runflags.env_host:
         return ()
     return tuple(f"{name}={environ[name]}" for name in PROXY_VARS if name in environ)
@@ -350,6 +353,7 @@ def with_image(config: ContainerConfig, image_config: Mapping[str, Any]) -> Cont
     from supervisor.health import resolve
 
     hc = resolve(config.options.health, image_config.get("Healthcheck"))
+    _check_env(config, image_config)  # issue 19: --env-merge against the image's env
     if config.sdnotify is SdNotify.HEALTHY and not hc:
         # READY=1 would never come: the unit would time out instead.
         raise UsageError("--sdnotify=healthy needs a healthcheck (--health-cmd or the"
@@ -369,6 +373,14 @@ def with_image(config: ContainerConfig, image_config: Mapping[str, Any]) -> Cont
     if config.options.seccomp_policy == "image":  # misc (issue 19)
         config = image_seccomp(config, image_config.get("Labels") or {})
     return replace(config, healthcheck=_healthcheck(hc))
+
+
+def _check_env(config: ContainerConfig, image_config: Mapping[str, Any]) -> None:
+    """The environment as start builds it: an --env-merge that cannot be expanded fails now."""
+    from supervisor.envflags import container_env
+
+    flags = config.runflags
+    container_env(image_config.get("Env") or [], flags.env_merge)
 
 
 def _healthcheck(hc: Mapping[str, Any] | None) -> Healthcheck | None:
@@ -449,6 +461,41 @@ def _env_files(paths: list[str], host: HostFacts) -> list[str]:
             if item:
                 out.append(item)
     return out
+
+
+def label_files(
+    paths: list[str], files: Mapping[str, tuple[str, ...] | str], environ: Mapping[str, str]
+) -> dict[str, str]:
+    """issue 19: --label-file, read as Podman 4.3 reads it (its env-file parser): blank lines
+    and `#` comments skipped, KEY=VALUE (the value verbatim), a bare KEY is skipped, KEY*
+    takes the caller's variables whose names begin with KEY; later lines and files win."""
+    out: dict[str, str] = {}
+    for path in paths:
+        lines = files.get(path, f"open {path}: not read")
+        if isinstance(lines, str):
+            raise UsageError(f"unable to process labels: {lines}")
+        for raw in lines:
+            line = raw.lstrip(_WHITESPACE)
+            if line and not line.startswith("#"):
+                _label_line(line, out, environ)
+    return out
+
+
+_WHITESPACE = " \t"
+
+
+def _label_line(line: str, out: dict[str, str], environ: Mapping[str, str]) -> None:
+    name, eq, value = line.partition("=")
+    if not name:
+        quoted = line.replace("\\", "\\\\").replace('"', '\\"')  # Go's %q, mostly
+        raise UsageError(f'unable to process labels: invalid environment variable: "{quoted}"')
+    if any(c in name for c in _WHITESPACE):
+        raise UsageError(f'unable to process labels: name "{name}" has white spaces, poorly'
+                         " formatted name")
+    if eq:
+        out[name] = value
+    elif name.endswith("*"):
+        out.update({k: v for k, v in environ.items() if k.startswith(name[:-1])})
 
 
 def validate_hostname(name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -71,6 +72,11 @@ def log_error_text(rec: ExitRecord, cdir: str) -> str:
 def exit_error(message: str) -> ScopeboxError:
     """Map the runtime's create error to Docker's exit codes (127 not found, 126 cannot run)."""
     low = message.lower()
+    if re.search(r"/proc/\d+/ns/\w+", low) and ("no such file" in low or "no such process" in low):
+        # --pid/--ipc/--uts container:X whose process exited between the engine's check that X
+        # runs and the runtime's open: the same answer as when the check sees it stopped
+        return CommandCannotRun("cannot get namespace path unless the container whose namespace"
+                                f" is joined is running: container is stopped ({message})")
     # runc: `exec: "x": executable file not found in $PATH`, `exec: "/etc": permission denied`;
     # crun: "executable file `x` not found in $PATH", "open executable: Permission denied".
     if "exec:" not in low and "executable" not in low:
@@ -139,6 +145,8 @@ def monitor_options(
     opts.stop_signal = int(cfg.stop_signal)
     opts.stop_timeout = int(cfg.stop_timeout)
     opts.run_timeout = int(cfg.runflags.timeout)  # helper "runflags": run --timeout
+    opts.container_pidfile = cfg.runflags.pidfile  # issue 19: run --pidfile
+    opts.conmon_pidfile = cfg.runflags.conmon_pidfile  # and --conmon-pidfile
     opts.stopped_file = stopped_file(paths, row.id)
     opts.stdin = bool(cfg.options.interactive)
     opts.terminal = bool(cfg.options.tty)  # terminals: the monitor owns the pty

@@ -34,6 +34,13 @@ class RunFlagOptions:
     timeout: int = 0
     rmi: bool = False
     default_sysctls: list[str] = field(default_factory=list)  # containers.conf's
+    # issue 19 (helper s26-runflags): the process' umask, the default environment, pid files
+    umask: str | None = None  # None: Podman's default 0022
+    unsetenv: list[str] = field(default_factory=list)
+    unsetenv_all: bool = False
+    env_merge: list[str] = field(default_factory=list)
+    pidfile: str = ""  # absolute; "" : only the run dir's
+    conmon_pidfile: str = ""
 
 
 # --- end runflags ---
@@ -55,6 +62,7 @@ class CreateOptions:
     entrypoint: list[str] | None = None
     env: list[str] = field(default_factory=list)
     env_files: list[str] = field(default_factory=list)
+    label_files: list[str] = field(default_factory=list)  # issue 19: read at create, then []
     workdir: str | None = None
     user: str | None = None
     hostname: str | None = None

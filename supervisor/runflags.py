@@ -31,6 +31,7 @@ INIT_CANDIDATES = (
     "/usr/bin/tini-static",
 )
 ZONEINFO = "/usr/share/zoneinfo"
+DEFAULT_UMASK = "0022"  # containers.conf's umask default
 # Podman's default /dev/shm: containers.conf's "65536k" read as decimal k (65,536,000 bytes),
 # mounted as size=64000k; inspect's HostConfig.ShmSize says 65536000.
 DEFAULT_SHM_SIZE = 65_536_000
@@ -98,6 +99,13 @@ class RunFlags:
     tz: str = ""  # "", "local" or a zone name
     timeout: int = 0
     rmi: bool = False
+    # issue 19 (helper s26-runflags)
+    umask: str = DEFAULT_UMASK  # as inspect shows it; "" : --umask '' (the runtime's 0022)
+    env_merge: tuple[str, ...] = ()  # applied at start to the image's env (envflags)
+    unsetenv: tuple[str, ...] = ()
+    unsetenv_all: bool = False
+    pidfile: str = ""  # the container's pid is written there too, at each start
+    conmon_pidfile: str = ""  # and the monitor's
 
 
 @dataclass(frozen=True)
@@ -183,7 +191,34 @@ def validate(opts: RunFlagOptions, facts: RunFlagFacts, network_host: bool) -> R
         tz=_tz(opts.tz, facts),
         timeout=opts.timeout,
         rmi=opts.rmi,
+        **_process_env(opts),
     )
+
+
+def _process_env(opts: RunFlagOptions) -> dict[str, Any]:
+    """issue 19: --umask, the default environment's flags, the pid files."""
+    from supervisor.envflags import check_env_merge
+
+    check_env_merge(opts.env_merge)
+    return {
+        "umask": DEFAULT_UMASK if opts.umask is None else parse_umask(opts.umask),
+        "env_merge": tuple(opts.env_merge),
+        "unsetenv": tuple(opts.unsetenv),
+        "unsetenv_all": opts.unsetenv_all,
+        "pidfile": opts.pidfile,
+        "conmon_pidfile": opts.conmon_pidfile,
+    }
+
+
+def parse_umask(value: str) -> str:
+    """Podman's check (1 to 4 octal digits), its text, and the form inspect shows: "77" is
+    "0077"; "" leaves it to the runtime (inspect "0000", the process 0022)."""
+    if value == "":
+        return ""
+    if not 1 <= len(value) <= 4 or value.strip("01234567"):
+        raise UsageError(f"running container create option: invalid umask string {value}:"
+                         " invalid argument")
+    return f"{int(value, 8):04o}"
 
 
 def parse_ns(kind: str, value: str | None, facts: RunFlagFacts) -> NsMode:
@@ -333,6 +368,7 @@ def apply(spec: dict[str, Any], flags: RunFlags, ns_path: Callable[[NsMode, str]
     spec["mounts"] = _mounts(spec["mounts"], flags)
     if flags.init:
         spec["process"]["args"] = [INIT_DEST, "--", *spec["process"]["args"]]
+    spec["process"]["user"]["umask"] = int(flags.umask or DEFAULT_UMASK, 8)  # issue 19
 
 
 def _mounts(mounts: list[dict[str, Any]], flags: RunFlags) -> list[dict[str, Any]]:
@@ -398,4 +434,5 @@ def config(flags: RunFlags) -> dict[str, Any]:
         "Annotations": dict(flags.annotations),
         "Timezone": flags.tz,
         "Timeout": flags.timeout,
+        "Umask": flags.umask or "0000",  # issue 19: Podman shows --umask '' so
     }

@@ -49,6 +49,7 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     # helper "runflags"
     ("containers", "tz"): ("tz", str),
     ("containers", "netns"): ("netns", str),  # networking: the default --network
+    ("containers", "umask"): ("umask", str),  # issue 19: the default --umask
 }
 # Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed.
 _KEYS = "|".join(key for _, key in CONF_KEYS)
@@ -72,6 +73,7 @@ class Settings(NamedTuple):
     detach_keys: str | None = None  # terminals: attach's default --detach-keys
     tz: str | None = None  # helper "runflags": create's default --tz
     netns: str | None = None  # create's default --network (containers.conf); None: bridge as root
+    umask: str | None = None  # issue 19: create's default --umask (containers.conf); None: 0022
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

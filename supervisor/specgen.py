@@ -6,27 +6,18 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from supervisor import spec
+from supervisor.envflags import merge_env as merge_env  # its home; importable here as before
 from supervisor.errors import NotFoundError  # helper "runflags"
 from supervisor.model import CgroupManager, CgroupsMode, SdNotify
 from supervisor.spec import NetworkMode
 from supervisor.store import ContainerRow
 from supervisor.users import resolve_user
-from supervisor.views import container_args
+from supervisor.views import config_env, container_args
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
     from supervisor.passwd import Result as PasswdResult  # helper "flags"
     from supervisor.security.config import SpecSecurity
-
-
-def merge_env(*layers: list[str]) -> list[str]:
-    """Later layers win, order of first appearance kept (Docker's merge)."""
-    merged: dict[str, str] = {}
-    for layer in layers:
-        for item in layer:
-            key, _, value = item.partition("=")
-            merged[key] = value
-    return [f"{k}={v}" for k, v in merged.items()]
 
 
 CONTAINER_NOTIFY_SOCKET = "/run/notify/notify.sock"  # where Podman puts it too
@@ -56,15 +47,10 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     # helper "flags": after the user's groups are read, as Podman orders it
     etc_users = _passwd_entries(engine, row, rootfs, img_cfg)
     hostname = _read(engine.paths.container_dir(row.id) + "/hostname").strip()
-    env = merge_env(
-        ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-        list(cfg.runflags.host_env),  # helper "runflags": --env-host, under the image's
-        list(cfg.proxy_env),  # misc (issue 19): --http-proxy, under the image's
-        list(img_cfg.get("Env") or []),
-        [f"HOME={etc_users.host_home or etc_users.user_home or user.home}",
-         f"HOSTNAME={hostname}", "container=scopebox"],
-        list(cfg.env),
-    )
+    env = config_env(cfg, img_cfg)  # issue 19: Podman's layering, --env-merge, --unsetenv
+    keys = {item.partition("=")[0] for item in env}
+    env += [item for item in (f"HOME={etc_users.host_home or etc_users.user_home or user.home}",
+                              f"HOSTNAME={hostname}") if item.partition("=")[0] not in keys]
     no_cgroup = cfg.cgroups is CgroupsMode.DISABLED
     resources = cfg.resources
     mounts = list(cfg.mounts)

@@ -41,6 +41,7 @@ GLOBALS = (
 _FLAG = {
     "env": "--env",
     "env_files": "--env-file",
+    "label_files": "--label-file",  # issue 19 (stored empty: read into labels at create)
     "volumes": "--volume",
     "labels": "--label",
     "log_opts": "--log-opt",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from supervisor.paths import Paths
@@ -65,6 +66,18 @@ def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
     return row.status.value.capitalize()
 
 
+def config_env(cfg: ContainerConfig, img_cfg: Mapping[str, Any]) -> list[str]:
+    """inspect's Config.Env, and the process' but for HOME and HOSTNAME (supervisor/envflags)."""
+    from supervisor.envflags import container_env
+
+    flags = cfg.runflags
+    # misc (issue 19): --http-proxy's variables are layered as --env-host's (the two exclude
+    # each other): under the image's and again over them, under -e (Podman 4.3's order)
+    host_env = (*flags.host_env, *cfg.proxy_env)
+    return container_env(img_cfg.get("Env") or [], flags.env_merge, flags.unsetenv,
+                         flags.unsetenv_all, host_env, cfg.env)
+
+
 def inspect_container(
     paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
 ) -> dict[str, Any]:
@@ -74,9 +87,7 @@ def inspect_container(
     opts = cfg.options
     args = container_args(row, image)
     img_cfg = (image.config.get("config") or {}) if image else {}
-    env = list(img_cfg.get("Env") or []) + list(cfg.env)
-    named = {e.partition("=")[0] for e in env}  # misc (issue 19): --http-proxy's, under them
-    env = [e for e in cfg.proxy_env if e.partition("=")[0] not in named] + env
+    env = config_env(cfg, img_cfg)  # issue 19: Podman's layering, --env-merge, --unsetenv
     log_path = cfg.log.path or paths.log_file(row.id)
     running = row.status.is_active
     doc: dict[str, Any] = {

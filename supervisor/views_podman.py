@@ -108,8 +108,9 @@ def _top(
         "HostsPath": os.path.join(cdir, "hosts"),
         "StaticDir": cdir,
         "OCIConfigPath": os.path.join(cdir, "config.json"),
-        "ConmonPidFile": os.path.join(rundir, "monitor.pid"),
-        "PidFile": os.path.join(rundir, "pidfile"),
+        # issue 19: run --conmon-pidfile/--pidfile, else the run dir's own
+        "ConmonPidFile": row.config.runflags.conmon_pidfile or os.path.join(rundir, "monitor.pid"),
+        "PidFile": row.config.runflags.pidfile or os.path.join(rundir, "pidfile"),
         "Driver": driver,
         "MountLabel": "",
         "ProcessLabel": "",
@@ -151,7 +152,6 @@ def _config(row: ContainerRow) -> dict[str, Any]:
         "OnBuild": None,
         "Annotations": {},
         "CreateCommand": list(cfg.options.create_command),
-        "Umask": "0022",
         "Timeout": 0,
         "Passwd": cfg.options.users.passwd,  # helper "flags": run --passwd=false
         "sdNotifyMode": cfg.sdnotify.value,

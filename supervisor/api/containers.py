@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from supervisor.engine import Engine
     from supervisor.logs import LogRecord
     from supervisor.options import CreateOptions
+    from supervisor.registry.progress import PullProgress
     from supervisor.resources import ResourceOptions
     from supervisor.store import ContainerRow, ImageRow
 
@@ -204,6 +205,7 @@ class CreateRequest:
     cidfile: str | None = None  # write the new id here (must not exist)
     replace: bool = False  # remove a container of the same name first
     pod: str = ""  # pods (issue 15): --pod NAME|new:NAME
+    progress: PullProgress | None = None  # issue 19: a pull's output (run/create -q: none)
 
 
 def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
@@ -227,6 +229,8 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ))
     if settings.tz and flags.tz is None:
         flags = replace(flags, tz=settings.tz)
+    if settings.umask is not None and flags.umask is None:  # issue 19
+        flags = replace(flags, umask=settings.umask)
     opts = replace(opts, runflags=flags)
     # security (supervisor/security): containers.conf's default_capabilities, seccomp_profile
     # (read here, for create only: the system's file names default_capabilities, and parsing
@@ -257,7 +261,7 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
         from supervisor.pods import ops as pod_ops
 
         pod, opts = pod_ops.join(eng, req.pod, opts, lambda o: create_in(eng, CreateRequest(o)))
-    row = eng.create(opts)
+    row = eng.create(opts, req.progress)
     if pod is not None:
         pod_ops.record_member(eng, pod, row.id)
     # end pods

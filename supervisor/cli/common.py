@@ -292,6 +292,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         entrypoint=entrypoint,
         env=ns.env,
         env_files=ns.env_file,
+        label_files=ns.label_file,  # issue 19
         workdir=ns.workdir,
         user=ns.user,
         hostname=ns.hostname,
@@ -361,7 +362,8 @@ def create_request(ns: argparse.Namespace) -> CreateRequest:
     from supervisor.api.containers import CreateRequest
 
     return CreateRequest(create_options(ns), ns.cidfile, ns.replace,
-                         pod=_pod_ref(ns))  # pods (issue 15)
+                         pod=_pod_ref(ns),  # pods (issue 15)
+                         progress=lambda ref: pull_progress(ns.quiet, ref))  # issue 19: -q
 
 
 def _pod_ref(ns: argparse.Namespace) -> str:
@@ -460,6 +462,13 @@ def registry_options(ns: argparse.Namespace) -> RegistryOptions:
 
     creds = registry.credentials(ns.creds) if getattr(ns, "creds", None) else None
     return registry.RegistryOptions(ns.tls_verify, creds, ns.authfile)
+
+
+def pull_progress(quiet: bool, ref: str) -> Progress:
+    """run/create's pull: as `pull`'s on a terminal (unless -q), nothing otherwise."""
+    if not quiet and sys.stderr.isatty():
+        print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
+    return progress_sink(quiet)
 
 
 def progress_sink(quiet: bool) -> Progress:

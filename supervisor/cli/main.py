@@ -263,11 +263,23 @@ def go_bools(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
         if isinstance(action, argparse._StoreTrueAction)
         for opt in action.option_strings
     }
+    # booleans with an optional value (`--tls-verify[=false]`): Go takes a value only after
+    # `=`, so `run --tls-verify busybox` must not read busybox as the value
+    optional = {
+        opt
+        for action in parser._actions
+        if action.nargs == argparse.OPTIONAL and action.const is True
+        for opt in action.option_strings
+    }
     remainder = any(a.nargs == argparse.REMAINDER for a in parser._actions)
     out: list[str] = []
     for i, arg in enumerate(args):
-        if arg == "--" or (remainder and not arg.startswith("-") and not _is_value(args, i, flags)):
+        if arg == "--" or (remainder and not arg.startswith("-")
+                           and not _is_value(args, i, flags | optional)):
             return out + args[i:]
+        if arg in optional:
+            out.append(f"{arg}=true")
+            continue
         head, eq, value = arg.partition("=")
         if not eq or head not in flags:
             out.append(arg)

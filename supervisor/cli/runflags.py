@@ -28,6 +28,19 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     a("--tz", help="time zone in the container: local or a zone name like Asia/Tokyo")
     a("--timeout", type=_uint("--timeout"), default=0,
       help="kill the container after this many seconds (0: no limit)")
+    # issue 19 (helper s26-runflags)
+    a("--umask", help="the process' umask (default 0022)")
+    a("--unsetenv", action="append", default=[],
+      help="unset a default environment variable (the image's, PATH, container)")
+    a("--unsetenv-all", action="store_true", help="unset all default environment variables")
+    a("--env-merge", action="append", default=[],
+      help="rewrite a default variable: NAME=WORD, e.g. 'PATH=${PATH}:/opt/bin'")
+    a("--label-file", action="append", default=[], help="read labels from a file (key=value)")
+    a("--pidfile", default="", help="write the container's pid to this file at each start")
+    a("--conmon-pidfile", default="", help="write the monitor's pid to this file at each start")
+    a("-q", "--quiet", action="store_true", help="suppress output when pulling images")
+    a("--disable-content-trust", action="store_true",
+      help="Docker's image verification switch; accepted and ignored, as by Podman")
 
 
 def add_run_only_flags(p: argparse.ArgumentParser) -> None:
@@ -53,7 +66,21 @@ def run_flag_options(ns: argparse.Namespace) -> RunFlagOptions:
         tz=ns.tz,
         timeout=ns.timeout,
         rmi=getattr(ns, "rmi", False),
+        umask=ns.umask,
+        unsetenv=list(ns.unsetenv),
+        unsetenv_all=ns.unsetenv_all,
+        env_merge=list(ns.env_merge),
+        pidfile=_absolute(ns.pidfile),
+        conmon_pidfile=_absolute(ns.conmon_pidfile),
     )
+
+
+def _absolute(path: str) -> str:
+    """A relative pid file is the caller's at create (Podman: the cwd of each start)."""
+    import os
+
+    return os.path.abspath(path) if path else ""
+
 
 
 def _csv(items: list[str]) -> list[str]:

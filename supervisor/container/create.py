@@ -34,10 +34,11 @@ from supervisor.views import resolve_args
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
+    from supervisor.registry.progress import PullProgress
     from supervisor.security.config import SecurityFacts
 
 
-def create(ctx: Context, opts: CreateOptions) -> ContainerRow:
+def create(ctx: Context, opts: CreateOptions, progress: PullProgress | None = None) -> ContainerRow:
     if opts.rootfs:
         opts = replace(opts, image=os.path.abspath(opts.image))
     # volumes (issue 14): `-v ./dir:/d` is relative to the caller's directory
@@ -46,16 +47,18 @@ def create(ctx: Context, opts: CreateOptions) -> ContainerRow:
     opts = replace(opts, volumes=[absolute_source(v, os.getcwd()) for v in opts.volumes])
     # end volumes
     if opts.name is not None:
-        return _create(ctx, opts, opts.name)
+        return _create(ctx, opts, opts.name, progress)
     for _ in range(20):  # generated names: another CLI may pick the same one meanwhile
         try:
-            return _create(ctx, opts, generate_name(ctx.store.container_names()))
+            return _create(ctx, opts, generate_name(ctx.store.container_names()), progress)
         except ConflictError:
             continue
     raise ConflictError("could not find a free container name; use --name")
 
 
-def _pull_for_create(ctx: Context, opts: CreateOptions) -> CreateOptions:
+def _pull_for_create(
+    ctx: Context, opts: CreateOptions, progress: PullProgress | None = None
+) -> CreateOptions:
     """`--pull`: fetch the image when asked to (or when missing); returns options naming
     the image by id so the lookup below finds exactly what was pulled."""
     from supervisor import images
@@ -76,25 +79,31 @@ def _pull_for_create(ctx: Context, opts: CreateOptions) -> CreateOptions:
 
     creds = Credentials.parse(opts.creds) if opts.creds else None
     popts = PullOptions(opts.image, opts.pull_platform, opts.tls_verify, creds, opts.authfile)
+    sink = progress(opts.image) if progress is not None else None  # issue 19: run -q
     try:
-        result = pull(ctx.store, popts)
+        result = pull(ctx.store, popts, sink)
     except (RegistryError, UsageError) as exc:
         if opts.pull != "missing":
             raise
         raise RegistryError(f"{missing}; pulling it failed: {exc}") from exc
+    finally:
+        if sink is not None:
+            sink.close()
     from supervisor.events.write import other  # events (issue 14): a pull by run/create
 
     other(ctx.settings, ctx.paths, "image", "pull", id=result.image.id, name=opts.image)
     return replace(opts, image=result.image.id)
 
 
-def _create(ctx: Context, opts: CreateOptions, name: str) -> ContainerRow:
+def _create(
+    ctx: Context, opts: CreateOptions, name: str, progress: PullProgress | None = None
+) -> ContainerRow:
     config = container_config(ctx, opts)
     config = replace(config, requires=_requires(ctx, opts.requires))  # helper "flags"
     validate_name(name)
     _prune_orphans(ctx)
     if not opts.rootfs:
-        opts = _pull_for_create(ctx, opts)
+        opts = _pull_for_create(ctx, opts, progress)
     with ImagesLock(ctx.paths):  # the image cannot be removed under us
         img_cfg: dict[str, Any] = {}
         if opts.rootfs:
@@ -221,6 +230,7 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
         unified=cgroup_unified() if opts.cgroup_conf else False,
         environ=dict(os.environ),
         env_files={p: _read_lines(p) for p in opts.env_files},
+        label_files={p: _read_label_file(p) for p in opts.label_files},  # issue 19
         existing=frozenset(sources),
         directories=frozenset([opts.image] if rootfs_dir else []),
         caller_cgroup=_caller_cgroup() if opts.cgroups == "split" else "",
@@ -316,6 +326,17 @@ def _caller_cgroup() -> str:
     if "" in paths and path.endswith("/" + SPLIT_SUPERVISOR):
         path = path[: -len(SPLIT_SUPERVISOR) - 1]  # a second split run in the same unit
     return path
+
+
+def _read_label_file(path: str) -> tuple[str, ...] | str:
+    """A --label-file's lines, or Go's text for why it cannot be read (Podman's error)."""
+    try:
+        with open(path) as f:
+            return tuple(f.read().splitlines())
+    except IsADirectoryError:
+        return f"read {path}: is a directory"
+    except OSError as exc:
+        return f"open {path}: {(exc.strerror or str(exc)).lower()}"
 
 
 def _read_lines(path: str) -> tuple[str, ...] | str:

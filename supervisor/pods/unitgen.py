@@ -76,10 +76,8 @@ def _joined(member: Container, pod: Pod) -> Container:
     from supervisor.pods.clone import unjoined
 
     opts = member.config.options
-    default = next(f.default for f in dataclasses.fields(opts) if f.name == "network")
-    # the default network: run_args writes no --network for it
-    options = unjoined(opts, pod.infra.id if pod.infra is not None else "", pod.config.cgroup,
-                       str(default))
+    # network "" (as without --network): run_args writes no --network for it
+    options = unjoined(opts, pod.infra.id if pod.infra is not None else "", pod.config.cgroup)
     if options is opts:
         return member
     return dataclasses.replace(member, config=dataclasses.replace(member.config,

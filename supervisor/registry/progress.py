@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -33,6 +34,11 @@ class Progress:
 
     def close(self) -> None:
         pass
+
+
+# run/create (issue 19, -q): the sink for a pull they make, asked for only when one happens
+# (the CLI's: it says "Trying to pull REF..." on a terminal unless -q); given the reference
+PullProgress = Callable[[str], Progress]
 
 
 @dataclass

@@ -500,6 +500,11 @@ from tests.compat.scenarios_blkio import BLKIO  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *BLKIO, *FINAL]
 
+# issue 19 (helper s26-runflags): --umask, --unsetenv, --env-merge, --label-file, pid files, -q
+from tests.compat.scenarios_runflags2 import RUNFLAGS2  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *RUNFLAGS2, *FINAL]
+
 # misc (issue 19): --read-only-tmpfs, --http-proxy, --memory-swappiness, before FINAL
 from tests.compat.scenarios_misc import MISC  # noqa: E402
 

@@ -65,6 +65,21 @@ def test_proxy_variables_pass_unless_set_or_disabled(sb: Scopebox) -> None:
     assert "http_proxy=mine" in env and "http_proxy=http://p:3128" not in env
     env = proxied("run", "--rm", "--http-proxy=false", "busybox", "env").stdout
     assert "proxy" not in env.lower()
+    # over the image's own (Podman 4.3 layers them as --env-host's), which stays without them
+    name = unique("proxy-img")
+    image = f"localhost/{name}:v1"
+    sb("create", "--name", name, "busybox", "true")
+    sb("commit", "-q", "--change", "ENV http_proxy=img", name, image)
+    try:
+        env = proxied("run", "--rm", image, "env").stdout.splitlines()
+        assert "http_proxy=http://p:3128" in env and "http_proxy=img" not in env
+        env = proxied("run", "--rm", "--http-proxy=false", image, "env").stdout.splitlines()
+        assert "http_proxy=img" in env
+        shown = json.loads(proxied("inspect", name).stdout)[0]["Config"]["Env"]
+        assert "http_proxy=http://p:3128" not in shown  # made without the variables around
+    finally:
+        sb("rm", name)
+        sb("rmi", image)
 
 
 def test_generate_new_keeps_false_defaults(sb: Scopebox, tmp_path: Path) -> None:

@@ -502,6 +502,48 @@ def test_concurrent_pulls_fetch_each_blob_once(rsb: Scopebox, reg: rh.Registry) 
         assert log.count(f'"GET /v2/test/multi/blobs/{digest} ') == 1, digest
 
 
+def _on_a_terminal(sb: Scopebox, *argv: str) -> tuple[int, str, str]:
+    """Exit code, stdout and what reached stderr, a pty."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*SCOPEBOX, *argv], stdout=subprocess.PIPE, stderr=slave,
+                            stdin=subprocess.DEVNULL, env=sb.environ(), cwd=REPO, text=True)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.returncode, out, b"".join(chunks).decode()
+
+
+def test_run_pull_progress_and_quiet(rsb: Scopebox, reg: rh.Registry) -> None:
+    """issue 19: run/create show a pull's progress as `pull` does (stderr a terminal), and
+    -q/--quiet suppresses it; the container's output is the same either way."""
+    ref = f"{reg.host}/test/bb:v1"
+    rc, out, tty = _on_a_terminal(rsb, "run", "--rm", "--tls-verify=false", ref, "cat",
+                                  "/etc/arch")
+    assert (rc, out) == (0, "amd64\n")
+    assert f"Trying to pull {ref}..." in tty and "Copying blob" in tty
+    rsb("rmi", ref)
+    rc, out, tty = _on_a_terminal(rsb, "run", "-q", "--rm", "--tls-verify=false", ref, "cat",
+                                  "/etc/arch")
+    assert (rc, out, tty) == (0, "amd64\n", "")
+    rsb("rmi", ref)
+    rc, out, tty = _on_a_terminal(rsb, "create", "--quiet", "--tls-verify=false", ref)
+    assert (rc, len(out.strip()), tty) == (0, 64, "")
+    # an image already here: nothing is pulled, nothing said
+    rc, out, tty = _on_a_terminal(rsb, "run", "--rm", ref, "true")
+    assert (rc, tty) == (0, "")
+
+
 # -- run --pull ------------------------------------------------------------------------------
 
 

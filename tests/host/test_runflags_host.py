@@ -259,12 +259,17 @@ def test_oom_kill_disable_reaches_memory_oom_control(sb: Scopebox) -> None:
         sb("rm", "-f", "-t", "0", name)
 
 
-def test_env_host_under_the_image_and_the_flags(sb: Scopebox) -> None:
+def test_env_host_over_the_image_under_the_flags(sb: Scopebox) -> None:
+    """Podman 4.3's order (its CompleteSpec, and the real podman here): the caller's
+    environment over the image's (PATH too), -e over both; --unsetenv-all leaves it."""
     box = Scopebox({**sb.env, "RF_FROM_HOST": "host", "RF_OVERRIDDEN": "host"})
     out = box("run", "--rm", "--env-host", "-e", "RF_OVERRIDDEN=flag", "busybox", "sh", "-c",
               "echo $RF_FROM_HOST $RF_OVERRIDDEN $PATH").stdout.split()
-    assert out == ["host", "flag", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+    assert out == ["host", "flag", os.environ["PATH"]]
     assert box("run", "--rm", "busybox", "sh", "-c", "echo $RF_FROM_HOST").stdout == "\n"
+    out = box("run", "--rm", "--env-host", "--unsetenv-all", "busybox", "/bin/sh", "-c",
+              "echo $RF_FROM_HOST $container").stdout
+    assert out == "host\n"
 
 
 @pytest.mark.skipif(not os.path.exists("/usr/share/zoneinfo/Asia/Tokyo"), reason="no tzdata")
@@ -346,3 +351,132 @@ def test_inspect_shows_what_was_asked(sb: Scopebox, other: str) -> None:
 def test_catatonit_is_where_install_deps_puts_it() -> None:
     """tests/install-deps.sh installs catatonit: the --init tests above must not skip in CI."""
     assert HAS_INIT, "apt-get install catatonit"
+
+
+# issue 19 (helper s26-runflags): --umask, --unsetenv(-all), --env-merge, --label-file,
+# --pidfile, --conmon-pidfile, -q ----------------------------------------------------------------
+
+
+def _environ(pid: int) -> list[str]:
+    """The container process' environment as the kernel keeps it."""
+    return Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")[:-1]
+
+
+def test_umask_is_the_process_umask(sb: Scopebox) -> None:
+    out = _run(sb, "--umask", "0077", "busybox", "sh", "-c",
+               "grep Umask /proc/self/status; touch /tmp/f; mkdir /tmp/d; stat -c %a /tmp/f /tmp/d")
+    assert out.split() == ["Umask:", "0077", "600", "700"]
+    assert _run(sb, "busybox", "grep", "Umask", "/proc/self/status").split() == ["Umask:", "0022"]
+    assert _run(sb, "--umask", "7", "busybox", "grep", "Umask", "/proc/self/status").split() == [
+        "Umask:", "0007"]
+    name = unique("umask")
+    sb("create", "--name", name, "--umask", "77", "busybox", "true")
+    assert sb("inspect", "--format", "{{.Config.Umask}}", name).stdout == "0077\n"
+    sb("rm", name)
+    res = sb("run", "--rm", "--umask", "0o22", "busybox", "true", check=False)
+    assert (res.returncode, res.stderr) == (
+        125, "Error: running container create option: invalid umask string 0o22: invalid"
+        " argument\n")
+
+
+def test_containers_conf_umask_under_the_flag(sb: Scopebox, tmp_path: Path) -> None:
+    conf = tmp_path / "containers.conf"
+    conf.write_text('[containers]\numask = "0027"\n')
+    box = Scopebox({**sb.env, "CONTAINERS_CONF": str(conf)})
+    assert _run(box, "busybox", "grep", "Umask", "/proc/self/status").split() == [
+        "Umask:", "0027"]
+    assert _run(box, "--umask", "0002", "busybox", "grep", "Umask",
+                "/proc/self/status").split() == ["Umask:", "0002"]
+
+
+def test_unsetenv_and_env_merge_reach_the_process(sb: Scopebox) -> None:
+    name = unique("env")
+    sb("run", "-d", "--name", name, "--env-merge", "PATH=${PATH}:/opt/x",
+       "--unsetenv", "container", "-e", "A=1", "busybox", "sleep", "1000")
+    env = _environ(_pid(sb, name))
+    assert "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/x" in env
+    assert not any(e.startswith("container=") for e in env) and "A=1" in env
+    cfg_env = json.loads(sb("inspect", "--format", "{{json .Config.Env}}", name).stdout)
+    assert cfg_env == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/x",
+                       "A=1"]
+    sb("rm", "-f", "-t", "0", name)
+    sb("run", "-d", "--name", name, "--unsetenv-all", "-e", "A=1", "busybox", "/bin/sleep",
+       "1000")  # (no PATH left)
+    # HOME and HOSTNAME come at start, as Podman's; nothing of the defaults is left
+    assert sorted(e.partition("=")[0] for e in _environ(_pid(sb, name))) == [
+        "A", "HOME", "HOSTNAME"]
+    sb("rm", "-f", "-t", "0", name)
+
+
+def test_label_file_labels(sb: Scopebox, tmp_path: Path) -> None:
+    path = tmp_path / "labels"
+    path.write_text("# labels\nrf.team=blue\nrf.tier=back\n")
+    name = unique("lbl")
+    sb("create", "--name", name, "--label-file", str(path), "-l", "rf.tier=front",
+       "busybox", "true")
+    labels = json.loads(sb("inspect", "--format", "{{json .Config.Labels}}", name).stdout)
+    assert labels == {"rf.team": "blue", "rf.tier": "front"}
+    assert sb("ps", "-a", "--filter", "label=rf.team=blue", "--format",
+              "{{.Names}}").stdout == f"{name}\n"
+    sb("rm", name)
+    res = sb("create", "--label-file", str(tmp_path / "nosuch"), "busybox", "true",
+             check=False)
+    assert (res.returncode, res.stderr) == (
+        125, f"Error: unable to process labels: open {tmp_path}/nosuch: no such file or"
+        " directory\n")
+
+
+def test_pid_files_hold_the_container_and_the_monitor(sb: Scopebox, tmp_path: Path) -> None:
+    pidfile, conmon = tmp_path / "ctr.pid", tmp_path / "mon.pid"
+    name = unique("pidf")
+    sb("run", "-d", "--name", name, "--pidfile", str(pidfile), "--conmon-pidfile", str(conmon),
+       "busybox", "sleep", "1000")
+    st = sb.state(name)
+    assert pidfile.read_text() == str(st["Pid"])  # no newline, as Podman's
+    assert conmon.read_text() == str(st["ConmonPid"])
+    # the container's init in its own PID namespace; the monitor its parent
+    assert Path(f"/proc/{st['Pid']}/cmdline").read_bytes() == b"sleep\x001000\x00"
+    assert _ns(st["Pid"], "pid") != _ns("self", "pid")
+    stat = Path(f"/proc/{st['Pid']}/stat").read_text().rsplit(")", 1)[1].split()
+    assert int(stat[1]) == st["ConmonPid"]
+    doc = _inspect(sb, name)
+    assert (doc["PidFile"], doc["ConmonPidFile"]) == (str(pidfile), str(conmon))
+    # written again at each start
+    sb("stop", "-t", "0", name)
+    sb("start", name)
+    again = sb.state(name)
+    assert again["Pid"] != st["Pid"] and pidfile.read_text() == str(again["Pid"])
+    assert conmon.read_text() == str(again["ConmonPid"])
+    sb("rm", "-f", "-t", "0", name)
+
+
+def test_unwritable_pid_file_fails_the_start_and_leaves_nothing(sb: Scopebox) -> None:
+    name = unique("pidbad")
+    res = sb("run", "--rm", "--name", name, "--pidfile", "/nonexistent-rf/x", "busybox", "true",
+             check=False)
+    assert (res.returncode, res.stderr) == (
+        125, "Error: writing the --pidfile file /nonexistent-rf/x: No such file or directory\n")
+    assert sb("ps", "-a", "--filter", f"name={name}", "--format", "{{.Names}}").stdout == ""
+    res = sb("run", "-d", "--name", name, "--conmon-pidfile", "/nonexistent-rf/y", "busybox",
+             "sleep", "100", check=False)
+    assert res.returncode == 125 and "--conmon-pidfile file /nonexistent-rf/y" in res.stderr
+    assert sb("inspect", "--format", "{{.State.Status}}", name).stdout == "created\n"
+    # no process of it is left running (the created container was killed and deleted)
+    left = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == b"sleep\x00100\x00"]
+    assert left == []
+    sb("rm", name)
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def test_quiet_and_content_trust_are_accepted(sb: Scopebox) -> None:
+    res = sb("run", "-q", "--disable-content-trust", "--rm", "busybox", "echo", "hi")
+    assert (res.stdout, res.stderr) == ("hi\n", "")
+    res = sb("create", "--quiet", "--disable-content-trust=false", "busybox", "true")
+    assert res.stderr == ""
+    sb("rm", res.stdout.strip())

@@ -25,6 +25,13 @@ CASES = [
         125,
     ),
     ("crun: cannot set limits: Invalid argument", 125),
+    # the container whose namespace is joined exited after the engine saw it running
+    (
+        "runc create failed: unable to create new parent process: namespace path: lstat"
+        " /proc/11296/ns/uts: no such file or directory",
+        126,
+    ),
+    ("cannot open `/proc/11296/ns/ipc`: No such file or directory", 126),
 ]
 
 

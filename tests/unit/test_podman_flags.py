@@ -45,3 +45,17 @@ def test_no_flag_is_both_accepted_and_listed() -> None:
         res = scopebox(*verb.split(), "--help")
         for flag in NOT_IMPLEMENTED.get(verb, ()):
             assert f" {flag} " not in res.stdout and f" {flag}\n" not in res.stdout, (verb, flag)
+
+
+def test_optional_valued_booleans_take_no_separate_word() -> None:
+    """`run --tls-verify busybox true`: Go's flag takes a value only after `=`."""
+    from supervisor.cli.common import add_create_flags
+    from supervisor.cli.main import Parser
+
+    p = Parser(prog="scopebox run", add_help=False)
+    add_create_flags(p)
+    ns = p.parse_args(["--tls-verify", "busybox", "true"])
+    assert (ns.tls_verify, ns.image) == (True, "busybox")
+    assert p.parse_args(["--tls-verify=false", "busybox"]).tls_verify is False
+    ns = p.parse_args(["--tls-verify", "busybox", "sh", "--tls-verify"])
+    assert ns.command == ["sh", "--tls-verify"]

@@ -74,6 +74,8 @@ def test_new_pod_units() -> None:
     # the member joins the new pod by its id file: nothing of the old infra is left
     assert "--pod-id-file=%t/pod-web.pod-id" in run
     assert not [w for w in run if INFRA in w or "pod_x" in w]
+    # nor a network of its own: `run --pod-id-file --network=none` is refused (CI's bed saw it)
+    assert not [w for w in run if w.startswith("--network")], run
     assert run[-3:] == ["busybox", "sleep", "9"]
 
 
