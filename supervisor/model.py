@@ -290,7 +290,7 @@ PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy",
 def proxy_env(opts: CreateOptions, environ: Mapping[str, str]) -> tuple[str, ...]:
     """--http-proxy (the default): the caller's proxy variables, layered as --env-host's
     (views.config_env: over the image's, under -e); --env-host passes them with the rest."""
-    if not opts.http_proxy or opts.runflags.env_host:
+    if opts.http_proxy is False or opts.runflags.env_host:  # None: true (containers.conf's)
         return ()
     return tuple(f"{name}={environ[name]}" for name in PROXY_VARS if name in environ)
 

@@ -117,7 +117,7 @@ class CreateOptions:
     # misc (issue 19): --read-only-tmpfs (with --read-only: tmpfs on /run, /tmp, /var/tmp) and
     # --http-proxy (the caller's proxy variables passed in), both true by default as Podman's
     read_only_tmpfs: bool = True
-    http_proxy: bool = True
+    http_proxy: bool | None = None  # None: containers.conf's http_proxy (default true)
     personality: str = ""  # misc (issue 19): --personality LINUX|LINUX32 (linux.personality)
     seccomp_policy: str = "default"  # misc (issue 19): default | image (the image's label)
     image_volume: str = "bind"  # misc (issue 19): the image's VOLUMEs: bind | tmpfs | ignore

@@ -50,6 +50,7 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("containers", "tz"): ("tz", str),
     ("containers", "netns"): ("netns", str),  # networking: the default --network
     ("containers", "umask"): ("umask", str),  # issue 19: the default --umask
+    ("containers", "http_proxy"): ("http_proxy", bool),  # misc (issue 19): --http-proxy's
 }
 # Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed.
 _KEYS = "|".join(key for _, key in CONF_KEYS)
@@ -74,6 +75,7 @@ class Settings(NamedTuple):
     tz: str | None = None  # helper "runflags": create's default --tz
     netns: str | None = None  # create's default --network (containers.conf); None: bridge as root
     umask: str | None = None  # issue 19: create's default --umask (containers.conf); None: 0022
+    http_proxy: bool | None = None  # misc (issue 19): create's default --http-proxy; None: true
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -268,7 +270,7 @@ def _conf_values(path: str, text: str) -> dict[str, Any]:
         value = section[key]
         lowest = 0 if name == "stop_timeout" else -1
         if type(value) is not kind or (isinstance(value, int) and value < lowest):
-            want = f"an integer >= {lowest}" if kind is int else "a string"
+            want = {int: f"an integer >= {lowest}", bool: "true or false"}.get(kind, "a string")
             raise UsageError(f"{path}: [{table}] {key} must be {want}, not {value!r}")
         out[name] = value
     return out

@@ -231,6 +231,8 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
         flags = replace(flags, tz=settings.tz)
     if settings.umask is not None and flags.umask is None:  # issue 19
         flags = replace(flags, umask=settings.umask)
+    if settings.http_proxy is False and opts.http_proxy is None:  # misc (issue 19)
+        opts = replace(opts, http_proxy=False)
     opts = replace(opts, runflags=flags)
     # security (supervisor/security): containers.conf's default_capabilities, seccomp_profile
     # (read here, for create only: the system's file names default_capabilities, and parsing

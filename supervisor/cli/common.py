@@ -40,7 +40,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     add_default_true(p, "--read-only-tmpfs", "with --read-only, mount a read-write tmpfs on"
                      " /run, /tmp and /var/tmp (default true)")  # misc (issue 19)
     add_default_true(p, "--http-proxy", "pass the caller's proxy variables (http_proxy,"
-                     " https_proxy, ftp_proxy, no_proxy) into the container (default true)")
+                     " https_proxy, ftp_proxy, no_proxy) into the container (default true)",
+                     default=None)  # containers.conf's http_proxy when not given
     a("--personality", help="execution domain: LINUX, or LINUX32 (`uname -m` says i686)")
     a("-l", "--label", action="append", default=[], help="set metadata: key=value")
     a("-i", "--interactive", action="store_true", help="keep stdin open")
@@ -87,11 +88,13 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("command", nargs=argparse.REMAINDER, help="command and arguments")
 
 
-def add_default_true(p: argparse.ArgumentParser, flag: str, help: str) -> None:
+def add_default_true(p: argparse.ArgumentParser, flag: str, help: str,
+                     default: bool | None = True) -> None:
     """misc (issue 19): a Go boolean flag true by default; `FLAG=false` is an option of its
-    own (see cli/main.py go_bools), as run's --passwd."""
+    own (see cli/main.py go_bools), as run's --passwd. `default` None: not given (the
+    engine's configuration decides)."""
     dest = flag[2:].replace("-", "_")
-    p.add_argument(flag, dest=dest, action="store_true", default=True, help=help)
+    p.add_argument(flag, dest=dest, action="store_true", default=default, help=help)
     p.add_argument(f"{flag}=false", dest=dest, action="store_false", help=argparse.SUPPRESS)
 
 

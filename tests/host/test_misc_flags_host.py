@@ -65,6 +65,13 @@ def test_proxy_variables_pass_unless_set_or_disabled(sb: Scopebox) -> None:
     assert "http_proxy=mine" in env and "http_proxy=http://p:3128" not in env
     env = proxied("run", "--rm", "--http-proxy=false", "busybox", "env").stdout
     assert "proxy" not in env.lower()
+    # containers.conf's http_proxy = false is the default; the flag still wins
+    conf = Path(sb.root).parent / "misc-containers.conf"
+    conf.write_text("[containers]\nhttp_proxy = false\n")
+    confd = Scopebox({**proxied.env, "CONTAINERS_CONF": str(conf)})
+    assert "proxy" not in confd("run", "--rm", "busybox", "env").stdout.lower()
+    env = confd("run", "--rm", "--http-proxy", "busybox", "env").stdout.splitlines()
+    assert "http_proxy=http://p:3128" in env
     # over the image's own (Podman 4.3 layers them as --env-host's), which stays without them
     name = unique("proxy-img")
     image = f"localhost/{name}:v1"

@@ -111,7 +111,9 @@ def test_http_proxy_false_or_env_host_pass_none_of_their_own() -> None:
     assert proxy_env(parse(["--http-proxy=false"]), environ) == ()
     env_host = CreateOptions(image="b", runflags=RunFlagOptions(env_host=True))
     assert proxy_env(env_host, environ) == ()  # --env-host passes them with the rest
-    assert parse([]).http_proxy is True
+    assert parse([]).http_proxy is None  # not given: containers.conf's, true by default
+    assert parse(["--http-proxy"]).http_proxy is True
+    assert proxy_env(parse([]), environ) == ("http_proxy=http://p:3128",)
 
 
 # --memory-swappiness -------------------------------------------------------------------------
@@ -326,3 +328,20 @@ def test_quadlet_read_only_tmpfs(tmp_path: Path, keys: str, want: list[str]) -> 
     words = unitfile.split_words(sec.values("ExecStart")[0])
     assert [w for w in words if w.startswith("--read-only")] == want
     assert parse(want).read_only_tmpfs is ("--read-only-tmpfs=false" not in want)
+
+
+def test_containers_conf_http_proxy_is_the_default(tmp_path: Path) -> None:
+    from supervisor.api.containers import with_defaults
+    from supervisor.settings import Settings
+
+    conf = tmp_path / "containers.conf"
+    conf.write_text("[containers]\nhttp_proxy = false\n")
+    settings = Settings.from_env({"CONTAINERS_CONF": str(conf)})
+    assert settings.http_proxy is False
+    assert with_defaults(parse([]), settings).http_proxy is False
+    assert with_defaults(parse(["--http-proxy"]), settings).http_proxy is True  # the flag wins
+    assert with_defaults(parse([]), Settings.from_env({})).http_proxy is None
+    conf.write_text('[containers]\nhttp_proxy = "no"\n')
+    with pytest.raises(UsageError) as exc:
+        Settings.from_env({"CONTAINERS_CONF": str(conf)})
+    assert str(exc.value) == f"{conf}: [containers] http_proxy must be true or false, not 'no'"
