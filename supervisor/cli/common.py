@@ -114,7 +114,8 @@ def add_security_flags(p: argparse.ArgumentParser) -> None:
       help="no-new-privileges, seccomp=FILE|unconfined, label=..., apparmor=..., mask=PATHS,"
       " unmask=ALL|PATHS, systempaths=unconfined, proc-opts=OPTS")
     a("--seccomp-policy", default="default",
-      help="default; image: the profile in the image's io.containers.seccomp.profile label")
+      help="which seccomp profile: default, or image (the image's io.containers.seccomp.profile"
+      " label)")
 
 
 def security_fields(ns: argparse.Namespace) -> dict[str, Any]:
