@@ -48,7 +48,15 @@ class ProfileError(UsageError):
 
 
 def host_arch() -> str:
-    machine = platform.machine()
+    """The kernel's architecture: uname's answer follows the caller's personality (a
+    `setarch linux32` shell says i686 on x86_64, and a 32-bit profile would stop 64-bit
+    programs), /proc/sys/kernel/arch does not."""
+    try:
+        with open("/proc/sys/kernel/arch") as f:
+            machine = f.read().strip()
+    except OSError:  # before Linux 6.1
+        machine = ""
+    machine = machine or platform.machine()
     return _GOARCH.get(machine, machine)
 
 

@@ -177,6 +177,16 @@ def test_personality_linux32_is_what_the_container_runs_in(sb: Scopebox) -> None
     assert Path("/proc/self/personality").read_text().strip() == "00000000"
 
 
+def test_a_linux32_caller_still_gets_the_hosts_seccomp_architecture(sb: Scopebox) -> None:
+    """uname follows the caller's personality (i686 under `setarch linux32`); the seccomp
+    profile must not: a 32-bit-only filter stops 64-bit busybox at its first arch_prctl."""
+    from dataclasses import replace
+
+    linux32 = replace(sb, wrap=["setarch", "linux32"])
+    res = linux32("run", "--rm", "busybox", "echo", "ok", check=False)
+    assert (res.returncode, res.stdout) == (0, "ok\n"), res.stderr
+
+
 def test_a_bad_personality_is_refused_and_nothing_is_made(sb: Scopebox) -> None:
     before = container_dirs(sb)
     for verb in ("run", "create"):
