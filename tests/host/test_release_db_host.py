@@ -88,6 +88,10 @@ def test_inspect_shows_what_the_release_showed(old: Scopebox, release: dict[str,
         # Podman's does (the release printed an empty list for the defaults)
         if before["HostConfig"].get("Ulimits") == []:
             before["HostConfig"].pop("Ulimits")
+        # runflags (issue 19): Config.Env is the merged environment the process gets, as
+        # Podman's (the release printed the image's and -e's): each variable is still there
+        env, now_env = before["Config"].pop("Env"), now["Config"]["Env"]  # type: ignore[index]
+        assert set(env) <= set(now_env), (env, now_env)
         # fidelity (issue 19): OCIRuntime is the runtime's name, as Podman shows it
         assert now["OCIRuntime"] == os.path.basename(before.pop("OCIRuntime"))
         _same(before, now, before["Name"])

@@ -248,7 +248,10 @@ def test_run_it_is_a_terminal_of_the_outer_size_line_editing_ctrl_c_and_exit_cod
 def test_detach_keys_leave_it_running_and_attach_finds_the_same_terminal(sb: Scopebox) -> None:
     t = Term(sb, "run", "-it", "--name", "dk", "busybox", "sh")
     t.expect(b"/ # ")
-    t.send(b"v=kept-$((40+2))\r")
+    # Wait for the command's own output (not a prompt): typed before busybox's line editor
+    # is ready, the line is echoed and redrawn with a prompt of its own (CI saw that under load).
+    t.send(b"v=kept-$((40+2)); echo =v''-set\r")
+    t.expect(b"=v-set\r\n")
     t.expect(b"/ # ")
     t.send(b"\x10")
     t.send(b"\x11")
