@@ -250,7 +250,7 @@ def write_block_io(row: ContainerRow, oci: dict[str, Any], best_effort: bool = F
 
     try:
         cg = container_cgroup(row)
-        blkio_dir = cg.dir_of("blkio") if _v1_blkio(cg) else None
+        blkio_dir = _v1_dir(cg, "blkio")
         io_dir = None if blkio_dir else cg.dir_of("io")
     except (CgroupError, StateError):
         if best_effort or not (oci.get("blockIO") or {}).keys() - {"weight"}:
@@ -268,9 +268,10 @@ def write_block_io(row: ContainerRow, oci: dict[str, Any], best_effort: bool = F
             ) from exc
 
 
-def _v1_blkio(cg: Cgroup) -> bool:
-    hierarchy = cg.layout.hierarchy_of("blkio")
-    return hierarchy is not None and hierarchy.version == 1
+def _v1_dir(cg: Cgroup, controller: str) -> str | None:
+    """The container's directory in `controller`'s v1 hierarchy; None where v2 holds it."""
+    hierarchy = cg.layout.hierarchy_of(controller)
+    return cg.dir_of(controller) if hierarchy is not None and hierarchy.version == 1 else None
 
 
 def _wanted(block_io: dict[str, Any]) -> dict[str, dict[tuple[int, int], int]]:
@@ -359,13 +360,13 @@ def write_swappiness(row: ContainerRow, oci: dict[str, Any], best_effort: bool =
     from supervisor.stats import container_cgroup
 
     try:
-        cg = container_cgroup(row)
-        hierarchy = cg.layout.hierarchy_of("memory")
-        directory = cg.dir_of("memory") if hierarchy and hierarchy.version == 1 else ""
+        directory = _v1_dir(container_cgroup(row), "memory")
     except (CgroupError, StateError):
         return  # no memory cgroup to write (create refused a swappiness where none exists)
+    if directory is None:
+        return
     path = os.path.join(directory, "memory.swappiness")
-    if not directory or not os.path.exists(path):
+    if not os.path.exists(path):
         return
     wanted = (oci.get("memory") or {}).get("swappiness")
     try:

@@ -128,32 +128,8 @@ def test_pull_of_a_skopeo_pushed_image_runs(rsb: Scopebox, reg: rh.Registry) -> 
 
 def test_progress_on_a_terminal_only(rsb: Scopebox, reg: rh.Registry) -> None:
     """stderr on a terminal: a line per layer with sizes and status; stdout stays the id."""
-    import pty
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [*SCOPEBOX, "pull", "--tls-verify=false", f"{reg.host}/test/bb:v1"],
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        stdin=subprocess.DEVNULL,
-        env=rsb.environ(),
-        cwd=REPO,
-        text=True,
-    )
-    os.close(slave)
-    out, _ = proc.communicate(timeout=120)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    tty = b"".join(chunks).decode()
-    assert proc.returncode == 0 and len(out.strip()) == 64
+    code, out, tty = _on_a_terminal(rsb, "pull", "--tls-verify=false", f"{reg.host}/test/bb:v1")
+    assert code == 0 and len(out.strip()) == 64
     assert f"Trying to pull {reg.host}/test/bb:v1..." in tty
     for digest in layer_digests(reg, "test/bb:v1"):
         assert re.search(
