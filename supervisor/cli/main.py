@@ -271,11 +271,12 @@ def go_bools(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
         if action.nargs == argparse.OPTIONAL and action.const is True
         for opt in action.option_strings
     }
+    valueless = flags | optional
     remainder = any(a.nargs == argparse.REMAINDER for a in parser._actions)
     out: list[str] = []
     for i, arg in enumerate(args):
         if arg == "--" or (remainder and not arg.startswith("-")
-                           and not _is_value(args, i, flags | optional)):
+                           and not _is_value(args, i, valueless)):
             return out + args[i:]
         if arg in optional:
             out.append(f"{arg}=true")
