@@ -143,7 +143,7 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
     if failure:
         from supervisor.monitor import exit_error
 
-        err = exit_error(failure)
+        err = exit_error(failure, runtime[0], exec_=True)
         if not opts.detach:
             return err.exit_code  # the runtime printed its one line on stderr already
         raise RuntimeFailed(str(err))  # terminals: exec -d's start failures are 125, as Podman's
@@ -181,7 +181,8 @@ def _exec_tty(rundir: str, tag: str, argv: list[str], opts: ExecOptions) -> int:
             os.close(master)
         from supervisor.monitor import exit_error
 
-        err = exit_error(failure or "the OCI runtime sent no terminal for the exec")
+        err = exit_error(failure or "the OCI runtime sent no terminal for the exec", argv[0],
+                         exec_=True)
         raise RuntimeFailed(str(err)) if opts.detach else err
     if opts.detach:
         execpty.hand_off(master)

@@ -69,23 +69,40 @@ def log_error_text(rec: ExitRecord, cdir: str) -> str:
     return f"{rec.log_errors} log write(s) failed; see {os.path.join(cdir, 'monitor.log')}"
 
 
-def exit_error(message: str) -> ScopeboxError:
-    """Map the runtime's create error to Docker's exit codes (127 not found, 126 cannot run)."""
+_DENIED = re.compile(r"(?i).*permission denied.*|.*operation not permitted.*")
+_NOT_FOUND = re.compile(r"(?i).*executable file not found in.*|.*no such file or directory.*")
+
+
+def exit_error(message: str, runtime: str = "runc", exec_: bool = False) -> ScopeboxError:
+    """The runtime's create (or exec) error as Podman 4.3 words it and its exit code.
+
+    Podman names the runtime and classifies the runtime's line: permission denied gets
+    "OCI permission denied", a missing file "OCI runtime attempted to invoke a command that was
+    not found", anything else is an "OCI runtime error". `run` then gives 127 when the text says
+    "not found" or "no such file" and 126 otherwise (define.ExitCode); `exec` gives 127, 126 and
+    125 for the three kinds (define.TranslateExecErrorToExitCode)."""
     low = message.lower()
     if re.search(r"/proc/\d+/ns/\w+", low) and ("no such file" in low or "no such process" in low):
         # --pid/--ipc/--uts container:X whose process exited between the engine's check that X
         # runs and the runtime's open: the same answer as when the check sees it stopped
         return CommandCannotRun("cannot get namespace path unless the container whose namespace"
                                 f" is joined is running: container is stopped ({message})")
-    # runc: `exec: "x": executable file not found in $PATH`, `exec: "/etc": permission denied`;
-    # crun: "executable file `x` not found in $PATH", "open executable: Permission denied".
-    if "exec:" not in low and "executable" not in low:
-        return RuntimeFailed(message)  # a mount, cgroup or namespace failure: the engine's
-    if "executable file not found" in low or "no such file or directory" in low:
-        return CommandNotFound(message)
-    if "permission denied" in low or "exec format error" in low or "is a directory" in low:
-        return CommandCannotRun(message)
-    return RuntimeFailed(message)
+    name = os.path.basename(runtime) or "runc"
+    if (found := _DENIED.search(message)) is not None:
+        text, kind = f"{name}: {found.group(0).strip()}: OCI permission denied", 126
+    elif (found := _NOT_FOUND.search(message)) is not None:
+        text = f"{name}: {found.group(0).strip()}: OCI runtime attempted to invoke a command" \
+            " that was not found"
+        kind = 127
+    else:
+        text, kind = f"OCI runtime error: {name}: {message.strip()}", 125
+    if exec_:
+        code = kind
+    else:
+        code = 127 if "not found" in text.lower() or "no such file" in text.lower() else 126
+    if code == 127:
+        return CommandNotFound(text)
+    return CommandCannotRun(text) if code == 126 else RuntimeFailed(text)
 
 
 def monitor_python() -> str:

@@ -94,7 +94,7 @@ def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: b
 
             # Before the go byte: the monitor listens already, and nothing is written yet.
             client = AttachClient.connect(engine.paths.container_rundir(row.id))
-        pid = monitor.go()  # the monitor creates and starts the container
+        pid = monitor.go(engine.runtime_argv(row)[0])  # it creates and starts the container
     except ScopeboxError:
         if client is not None:
             client.close()
@@ -232,8 +232,9 @@ class Monitor:
         self._sync = sync
         self._start_w = start_w
 
-    def go(self) -> int:
-        """Tell the monitor to create the container; return the container's pid."""
+    def go(self, runtime: str) -> int:
+        """Tell the monitor to create the container; return the container's pid. `runtime`:
+        the runtime's path, which names it in an error."""
         try:
             os.write(self._start_w, GO)
         finally:
@@ -244,7 +245,7 @@ class Monitor:
         finally:
             self._sync.close()
         if msg.error is not None:
-            raise exit_error(msg.error)
+            raise exit_error(msg.error, runtime)
         return msg.pid
 
     def abort(self) -> None:
@@ -372,7 +373,7 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
             sd.reset_failed_unit(unit)
         engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
         teardown(engine, row)
-        raise exit_error(message) from None
+        raise exit_error(message, engine.runtime_argv(row)[0]) from None
     mpid = R.read_pid(os.path.join(rundir, "monitor.pid"))
     pid = R.read_pid(os.path.join(rundir, "pidfile"))
     row = engine.store.update_container(

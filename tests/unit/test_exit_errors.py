@@ -22,9 +22,15 @@ CASES = [
     (
         "runc create failed: unable to start container process: error during container init:"
         ' error mounting "/nonexistent" to rootfs at "/x": no such file or directory',
-        125,
+        127,
     ),
-    ("crun: cannot set limits: Invalid argument", 125),
+    (
+        "runc create failed: unable to start container process: error during container init:"
+        ' error mounting "/etc/passwd" to rootfs at "/bin": mount /etc/passwd:/bin (via'
+        " /proc/self/fd/6), flags: 0x5000: not a directory",
+        126,
+    ),
+    ("cannot set limits: Invalid argument", 126),
     # the container whose namespace is joined exited after the engine saw it running
     (
         "runc create failed: unable to create new parent process: namespace path: lstat"
@@ -38,3 +44,36 @@ CASES = [
 @pytest.mark.parametrize(("message", "code"), CASES)
 def test_exit_code(message: str, code: int) -> None:
     assert exit_error(message).exit_code == code
+
+
+# Podman 4.3's words, as scripts and clients match them (its e2e tests and IDE transports look
+# for "OCI runtime attempted to invoke a command that was not found").
+WORDS = [
+    ('runc create failed: unable to start container process: exec: "nosuch": executable file'
+     " not found in $PATH", "runc",
+     'runc: runc create failed: unable to start container process: exec: "nosuch": executable'
+     " file not found in $PATH: OCI runtime attempted to invoke a command that was not found"),
+    ("executable file `x` not found in $PATH: No such file or directory", "/usr/bin/crun",
+     "crun: executable file `x` not found in $PATH: No such file or directory: OCI runtime"
+     " attempted to invoke a command that was not found"),
+    ('runc create failed: unable to start container process: exec: "/etc": permission denied',
+     "runc", 'runc: runc create failed: unable to start container process: exec: "/etc":'
+     " permission denied: OCI permission denied"),
+    ("runc create failed: mount x:/bin: not a directory", "/usr/sbin/runc",
+     "OCI runtime error: runc: runc create failed: mount x:/bin: not a directory"),
+]
+
+
+@pytest.mark.parametrize(("message", "runtime", "text"), WORDS)
+def test_podman_s_words(message: str, runtime: str, text: str) -> None:
+    assert str(exit_error(message, runtime)) == text
+
+
+@pytest.mark.parametrize(("message", "code"), [
+    ('exec: "nosuch": executable file not found in $PATH', 127),
+    ('exec: "/etc": permission denied', 126),
+    ("exec failed: container_linux.go: read-only file system", 125),
+])
+def test_exec_codes(message: str, code: int) -> None:
+    """exec translates only the two named kinds; any other failure is the engine's 125."""
+    assert exit_error(message, "runc", exec_=True).exit_code == code
