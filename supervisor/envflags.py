@@ -1,7 +1,7 @@
 """The container's environment as Podman 4.3 builds it, with `--env-merge`, `--unsetenv`,
 `--unsetenv-all` (issue 19) and `--env-host`:
 
-    defaults = PATH and container=scopebox, the caller's environment (--env-host), the
+    defaults = PATH, TERM=xterm and container=scopebox, the caller's environment (--env-host), the
                image's Env over them
     defaults: each --env-merge NAME=WORD rewrites a NAME already there, WORD expanded
               against the defaults (imagebuilder's ProcessWord: quotes, \\, $X, ${X},
@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from supervisor.errors import UsageError
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_TERM = "TERM=xterm"  # Podman's: containers.conf's default env, on a terminal or not
 CONTAINER_ENV = "container=scopebox"  # Podman's container=podman, under the image's
 
 
@@ -41,7 +42,8 @@ def container_env(
     env: Sequence[str] = (),
 ) -> list[str]:
     """Config.Env: what the container's process gets, but for HOME and HOSTNAME."""
-    defaults = dict(_pairs(merge_env([DEFAULT_PATH, CONTAINER_ENV], host_env, image_env)))
+    base = [DEFAULT_PATH, DEFAULT_TERM, CONTAINER_ENV]
+    defaults = dict(_pairs(merge_env(base, host_env, image_env)))
     for item in env_merge:  # each sees the merges before it (as the real podman does)
         key, value = merge_item(item, [f"{k}={v}" for k, v in defaults.items()])
         if key in defaults:  # Podman 4.3 rewrites only what is there (later ones add it)

@@ -111,7 +111,9 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         out["linux"]["personality"] = {"domain": opts.personality}
     if opts.tty:  # terminals: the runtime's pty, and Podman's TERM (image and -e win)
         out["process"]["terminal"] = True
-        out["process"]["env"] = merge_env(["TERM=xterm"], out["process"]["env"])
+        env = out["process"]["env"]
+        if not any(item.startswith("TERM=") for item in env):  # unset with --unsetenv
+            out["process"]["env"] = [*env, "TERM=xterm"]
     return out
 
 

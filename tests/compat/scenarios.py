@@ -73,6 +73,10 @@ EXIT_CODES = [
     Case("run --rm busybox nosuchcmd", "rc tail"),
     Case("run --rm busybox /etc/passwd", "rc tail"),
     Case("run --rm busybox /etc", "rc tail"),
+    Case("run --rm busybox sh -c 'echo $container'", diff="container-env",
+         want=(0, "=scopebox\n")),
+    Case("run --rm busybox sh -c 'echo $TERM'"),
+    Case("run --rm busybox env -u container"),  # the order: PATH, TERM, HOME, HOSTNAME
     # start failures that are not the command's: run's 126, start's 125
     Case("run --rm --mount type=bind,src=/etc/passwd,dst=/bin busybox true", "rc"),
     Case("run --rm -w /etc/passwd busybox true", "rc"),

@@ -1,6 +1,6 @@
 """Scenarios of run/create's --umask, --unsetenv(-all), --env-merge, --label-file, --pidfile,
 --conmon-pidfile, -q and --disable-content-trust (issue 19, helper s26-runflags), against
-Podman 4.3. The image's default variables other than PATH differ on purpose (TERM, container):
+Podman 4.3. The default variable container= differs on purpose (DIFFERENCES.md container-env):
 what is compared is PATH, the caller's variables and what the flags leave."""
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import pytest
 from supervisor.envflags import (
     CONTAINER_ENV,
     DEFAULT_PATH,
+    DEFAULT_TERM,
     check_env_merge,
     container_env,
     process_word,
@@ -65,28 +66,30 @@ def test_env_merge_without_equals_is_refused() -> None:
 
 
 def test_defaults_without_flags() -> None:
-    assert container_env([]) == [DEFAULT_PATH, CONTAINER_ENV]
+    assert container_env([]) == [DEFAULT_PATH, DEFAULT_TERM, CONTAINER_ENV]
     assert container_env(["PATH=/img", "FOO=img"], env=["A=1", "FOO=e"]) == [
-        "PATH=/img", CONTAINER_ENV, "FOO=e", "A=1"]
+        "PATH=/img", DEFAULT_TERM, CONTAINER_ENV, "FOO=e", "A=1"]
 
 
 def test_env_merge_rewrites_only_what_the_defaults_hold() -> None:
     image = ["PATH=/img", "FOO=img"]
     got = container_env(image, env_merge=["PATH=${PATH}:/x", "FOO=${FOO}-m", "NEW=${PATH}"])
-    assert got == ["PATH=/img:/x", CONTAINER_ENV, "FOO=img-m"]  # NEW: not in the defaults
+    # NEW: not in the defaults
+    assert got == ["PATH=/img:/x", DEFAULT_TERM, CONTAINER_ENV, "FOO=img-m"]
     # each merge sees the ones before it (the real podman: FOO=img-m, PATH=...:img-m)
     assert container_env(image, env_merge=["FOO=${FOO}-m", "PATH=${PATH}:${FOO}"]) == [
-        "PATH=/img:img-m", CONTAINER_ENV, "FOO=img-m"]
+        "PATH=/img:img-m", DEFAULT_TERM, CONTAINER_ENV, "FOO=img-m"]
     # -e wins over a merge; the value keeps its own `=` (later Podman's; 4.3 cuts it there)
     assert container_env(image, env_merge=["FOO=a=b"], env=["PATH=/e"]) == [
-        "PATH=/e", CONTAINER_ENV, "FOO=a=b"]
+        "PATH=/e", DEFAULT_TERM, CONTAINER_ENV, "FOO=a=b"]
 
 
 def test_unsetenv_removes_defaults_not_the_callers() -> None:
     image = ["PATH=/img", "FOO=img"]
-    assert container_env(image, unsetenv=["FOO", "container", "NOPE"]) == ["PATH=/img"]
+    got = container_env(image, unsetenv=["FOO", "container", "NOPE"])
+    assert got == ["PATH=/img", DEFAULT_TERM]
     assert container_env(image, unsetenv=["FOO"], env=["FOO=e"]) == [
-        "PATH=/img", CONTAINER_ENV, "FOO=e"]
+        "PATH=/img", DEFAULT_TERM, CONTAINER_ENV, "FOO=e"]
     assert container_env(image, unsetenv_all=True) == []
     assert container_env(image, unsetenv_all=True, env=["A=1"]) == ["A=1"]
 
@@ -96,10 +99,11 @@ def test_env_host_comes_over_the_image_and_after_unset() -> None:
     does not reach it (read from the real podman: FOO=host, PATH the host's)."""
     image = ["PATH=/img", "FOO=img"]
     host = ["FOO=host", "PATH=/host"]
-    assert container_env(image, host_env=host) == ["PATH=/host", CONTAINER_ENV, "FOO=host"]
+    got = container_env(image, host_env=host)
+    assert got == ["PATH=/host", DEFAULT_TERM, CONTAINER_ENV, "FOO=host"]
     assert container_env(image, unsetenv_all=True, host_env=host) == ["FOO=host", "PATH=/host"]
-    assert container_env(image, host_env=host, env=["FOO=e"])[2] == "FOO=e"
+    assert container_env(image, host_env=host, env=["FOO=e"])[3] == "FOO=e"
     # the merges see the caller's variables (under the image's); the caller's come back after
     got = container_env(image, env_merge=["FOO=${FOO}+${H}", "PATH=x"], host_env=["H=h"])
-    assert got == ["PATH=x", CONTAINER_ENV, "H=h", "FOO=img+h"]
-    assert container_env(image, env_merge=["FOO=m"], host_env=host)[2] == "FOO=host"
+    assert got == ["PATH=x", DEFAULT_TERM, CONTAINER_ENV, "H=h", "FOO=img+h"]
+    assert container_env(image, env_merge=["FOO=m"], host_env=host)[3] == "FOO=host"
