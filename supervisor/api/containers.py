@@ -104,6 +104,24 @@ def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
     return reports
 
 
+def prune(settings: Settings) -> list[str]:
+    """`container prune`: the ids of the stopped (exited or created) containers removed; one
+    that cannot go (a concurrent start) is left, as Podman's prune does."""
+    from supervisor.state import Status
+
+    removed = []
+    with session(settings) as eng:
+        for row in current_rows(eng):
+            if row.status in (Status.EXITED, Status.CREATED):
+                try:
+                    with mapped():
+                        eng.remove(row.id, False, False)
+                except ScopeboxError:
+                    continue
+                removed.append(row.id)
+    return removed
+
+
 def _with_dependents(eng: Engine, refs: list[str]) -> list[str]:
     """helper "flags": rm --depend: each container's dependents first (by id), then it."""
     from supervisor.depends import removal_order
