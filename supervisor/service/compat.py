@@ -239,6 +239,12 @@ def container_inspect(data: dict[str, Any]) -> dict[str, Any]:
     host = dict(out.get("HostConfig") or {})
     if host.get("NetworkMode") in ("bridge", DEFAULT_NETWORK):
         host["NetworkMode"] = "bridge"
+    log = dict(host.get("LogConfig") or {})
+    if log.get("Type") == "k8s-file":
+        # The engine's own log file, served by the logs endpoint as Docker's json-file is:
+        # clients (docker-py's run) read logs only from the drivers they know.
+        log["Type"] = "json-file"
+    host["LogConfig"] = log
     out["HostConfig"] = host
     net = dict(out.get("NetworkSettings") or {})
     if isinstance(net.get("Networks"), dict):

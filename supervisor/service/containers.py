@@ -7,7 +7,7 @@ import struct
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -16,13 +16,20 @@ import anyio.to_thread
 from supervisor.api import containers as api
 from supervisor.errors import NotFoundError, ScopeboxError
 from supervisor.service import compat
+from supervisor.service.call import Call, Router, blocking, first_error
 from supervisor.service.http import HTTPError
-from supervisor.service.routes import blocking, first_error
-from supervisor.service.server import Call, Router
 from supervisor.service.streams import from_thread_each, until_disconnect
 
-if TYPE_CHECKING:
-    from supervisor.logs import LogRecord
+
+class LogRecord(Protocol):
+    """What `api.containers.logs` yields (supervisor.logs.LogRecord), as read here."""
+
+    @property
+    def timestamp(self) -> str: ...
+    @property
+    def stream(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
 
 T = TypeVar("T")
 POLL = 0.05  # the state of a container another request starts: no event to wait on here
@@ -137,7 +144,7 @@ async def wait(call: Call) -> None:
     cid = first["Id"]
     # Docker sends the headers at once: its client returns from the request then and only
     # then goes on (`run` starts the container after its wait request got them).
-    await call.conn.start_chunked(200, call.server.headers(), "application/json")
+    await call.conn.start_chunked(200, call.headers, "application/json")
     try:
         code = await until_disconnect(call.conn, partial(_wait, call, cid, first, condition))
     except ScopeboxError as exc:
@@ -201,7 +208,7 @@ async def logs(call: Call) -> None:
         for rec in api.logs(call.settings, data["Id"], opts):
             emit(rec)
 
-    await call.conn.start_chunked(200, call.server.headers(), RAW_STREAM)
+    await call.conn.start_chunked(200, call.headers, RAW_STREAM)
 
     async def send(rec: LogRecord) -> None:
         if want.get(rec.stream):

@@ -15,9 +15,8 @@ from supervisor.api import registry
 from supervisor.errors import NotFoundError, ScopeboxError
 from supervisor.registry.progress import Progress
 from supervisor.service import compat
+from supervisor.service.call import Call, Router, blocking
 from supervisor.service.http import HTTPError
-from supervisor.service.routes import blocking
-from supervisor.service.server import Call, Router
 from supervisor.service.streams import from_thread_each
 
 Emit = Callable[[dict[str, Any]], None]
@@ -156,7 +155,7 @@ async def create(call: Call) -> None:
     async def send(doc: dict[str, Any]) -> None:
         nonlocal started
         if not started:
-            await call.conn.start_chunked(200, call.server.headers(), "application/json")
+            await call.conn.start_chunked(200, call.headers, "application/json")
             started = True
         await call.conn.chunk(json.dumps(doc).encode() + b"\r\n")
 

@@ -9,9 +9,8 @@ from typing import Any
 from supervisor.api import networks, volumes
 from supervisor.errors import NotFoundError
 from supervisor.service import compat
+from supervisor.service.call import Call, Router, blocking, first_error
 from supervisor.service.http import HTTPError
-from supervisor.service.routes import blocking, first_error
-from supervisor.service.server import Call, Router
 
 
 def _body(call: Call) -> dict[str, Any]:

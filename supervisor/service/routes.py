@@ -1,4 +1,4 @@
-"""The routes of the Docker Engine API this service answers, and the system ones.
+"""The routes of the Docker Engine API this service answers.
 
 Every handler fills the engine API's options from the request, calls one API function in a
 worker thread (the API blocks: sqlite, the runtime, waits) and writes Docker's reply.
@@ -6,96 +6,15 @@ worker thread (the API blocks: sqlite, the runtime, waits) and writes Docker's r
 
 from __future__ import annotations
 
-import platform
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-import anyio.to_thread
-
-from supervisor.api import Report
-from supervisor.service.server import API_VERSION, MIN_API_VERSION, Call, Router
-
-T = TypeVar("T")
-
-
-async def blocking(fn: Callable[..., T], *args: Any) -> T:
-    """Run one engine API call in a worker thread (the event loop keeps serving)."""
-    return await anyio.to_thread.run_sync(fn, *args)
-
-
-def first_error(reports: list[Report]) -> None:
-    for r in reports:
-        if r.err is not None:
-            raise r.err
-
-
-# system --------------------------------------------------------------------------------------
-
-
-async def ping(call: Call) -> None:
-    headers = {**call.server.headers(), "Builder-Version": "1",
-               "Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache"}
-    await call.conn.reply(200, b"OK", headers, "text/plain; charset=utf-8",
-                          head=call.req.method == "HEAD")  # fmt: skip
-
-
-async def version(call: Call) -> None:
-    from supervisor.api import system
-
-    v = system.version().client
-    kernel = platform.release()
-    details = {"APIVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Arch": "amd64",
-               "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "KernelVersion": kernel,
-               "Os": "linux", "BuildTime": v.BuiltTime}  # fmt: skip
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    await call.json({
-        "Platform": {"Name": f"scopebox {v.Version}"},
-        "Components": [{"Name": "Podman Engine", "Version": v.Version, "Details": details}],
-        "Version": v.Version, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
-        "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "Os": "linux", "Arch": arch,
-        "KernelVersion": kernel, "BuildTime": v.BuiltTime,
-    })
-
-
-async def info(call: Call) -> None:
-    from supervisor.api import system
-
-    data = await blocking(system.info, call.settings)
-    host, store = data.get("host", {}), data.get("store", {})
-    counts = store.get("containerStore", {})
-    await call.json({
-        "ID": host.get("hostname", ""), "Name": host.get("hostname", ""),
-        "Containers": counts.get("number", 0), "ContainersRunning": counts.get("running", 0),
-        "ContainersPaused": counts.get("paused", 0),
-        "ContainersStopped": counts.get("stopped", 0),
-        "Images": store.get("imageStore", {}).get("number", 0),
-        "Driver": store.get("graphDriverName", "overlay"), "DriverStatus": [],
-        "DockerRootDir": store.get("graphRoot", ""),
-        "KernelVersion": host.get("kernel", ""), "OperatingSystem":
-            host.get("distribution", {}).get("distribution", "linux"),
-        "OSType": "linux", "Architecture": platform.machine(),
-        "NCPU": host.get("cpus", 0), "MemTotal": host.get("memTotal", 0),
-        "CgroupDriver": host.get("cgroupManager", "cgroupfs"),
-        "CgroupVersion": host.get("cgroupVersion", "v1").lstrip("v"),
-        "LoggingDriver": host.get("logDriver", ""),
-        "ServerVersion": data.get("version", {}).get("Version", ""),
-        "DefaultRuntime": "runc", "Runtimes": {"runc": {"path": "runc"}},
-        "Swarm": {"LocalNodeState": "inactive", "ControlAvailable": False},
-        "SecurityOptions": ["name=seccomp,profile=default"], "Plugins": data.get("plugins", {}),
-        "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": ["127.0.0.0/8"]},
-        "Labels": [], "ExperimentalBuild": False, "Debug": False, "Warnings": [],
-        "IndexServerAddress": "https://index.docker.io/v1/", "HttpProxy": "", "HttpsProxy": "",
-        "NoProxy": "", "LiveRestoreEnabled": True, "Isolation": "", "InitBinary": "",
-    })
+from supervisor.service import containers, images, objects, system
+from supervisor.service.call import Router
 
 
 def router() -> Router:
-    from supervisor.service import containers, images, objects
-
     r = Router()
-    r.add("GET", "/_ping", ping)
-    r.add("GET", "/version", version)
-    r.add("GET", "/info", info)
+    r.add("GET", "/_ping", system.ping)
+    r.add("GET", "/version", system.version)
+    r.add("GET", "/info", system.info)
     containers.add_routes(r)
     images.add_routes(r)
     objects.add_routes(r)

@@ -16,62 +16,18 @@ import socket
 import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import anyio
 import anyio.abc
 
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
-from supervisor.service.http import Closed, Connection, HTTPError, Request
+from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, Router
+from supervisor.service.http import Closed, Connection, HTTPError
 from supervisor.settings import Settings
 
-API_VERSION = "1.41"
-MIN_API_VERSION = "1.24"
 DEFAULT_URI = "unix:///run/scopebox/scopebox.sock"
 SD_LISTEN_FDS_START = 3
-
-Handler = Callable[["Call"], Awaitable[None]]
 _VERSION = re.compile(r"^/v(\d+)\.(\d+)(/.*)$")
-
-
-@dataclass
-class Call:
-    """One request being answered: what a route handler gets."""
-
-    req: Request
-    conn: Connection
-    settings: Settings
-    server: Server
-    hijacked: bool = False  # the connection was upgraded: it ends with this request
-
-    async def json(self, doc: object, status: int = 200) -> None:
-        await self.conn.reply_json(status, doc, self.server.headers())
-
-    async def empty(self, status: int = 204) -> None:
-        await self.conn.reply(status, b"", self.server.headers())
-
-
-class Router:
-    def __init__(self) -> None:
-        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
-
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
-        regex = re.sub(r"\{(\w+)\*\}", r"(?P<\1>.+)", pattern)  # image names have slashes
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
-        self.routes.append((method, re.compile(f"^{regex}$"), handler))
-
-    def find(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
-        allowed = False
-        for m, regex, handler in self.routes:
-            found = regex.match(path)
-            if found:
-                if m == method or (m == "GET" and method == "HEAD"):
-                    return handler, found.groupdict()
-                allowed = True
-        if allowed:
-            raise HTTPError(405, f"method {method} not allowed for {path}")
-        raise HTTPError(404, f"page not found: {path}")
 
 
 def status_of(exc: ScopeboxError) -> int:
@@ -92,13 +48,17 @@ class Server:
         self.idle = idle
         self.active = 0
         self.last = time.monotonic()
+        self._headers: dict[str, str] = {}
 
     def headers(self) -> dict[str, str]:
-        from supervisor.api.system import package_version
+        if not self._headers:
+            from supervisor.api.system import package_version
 
-        return {"Api-Version": API_VERSION, "Docker-Experimental": "false", "Ostype": "linux",
-                "Server": f"Libpod/{package_version()} (linux)",
-                "Libpod-Api-Version": package_version()}  # fmt: skip
+            version = package_version()
+            self._headers = {"Api-Version": API_VERSION, "Docker-Experimental": "false",
+                             "Ostype": "linux", "Server": f"Libpod/{version} (linux)",
+                             "Libpod-Api-Version": version}  # fmt: skip
+        return dict(self._headers)
 
     async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
         async with anyio.create_task_group() as tg:
@@ -140,7 +100,7 @@ class Server:
         if self.settings.debug:  # SCOPEBOX_DEBUG: each request in the service's log
             print(f"scopebox service: {req.method} {req.path} {req.query}", file=sys.stderr,
                   flush=True)
-        call = Call(req, conn, self.settings, self)
+        call = Call(req, conn, self.settings, self.headers())
         try:
             handler, req.params = self.router.find(req.method, self._unversioned(req.path))
             await handler(call)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 
@@ -26,9 +27,10 @@ async def from_thread_each(produce: Callable[[Callable[[T], None]], None],
     latest)."""
     send, receive = anyio.create_memory_object_stream[T](64)
     failed: list[Exception] = []
+    token = anyio.lowlevel.current_token()  # a producer may emit from threads of its own
 
     def emit(item: T) -> None:
-        anyio.from_thread.run(send.send, item)
+        anyio.from_thread.run(send.send, item, token=token)
 
     def run() -> None:
         try:
@@ -39,7 +41,7 @@ async def from_thread_each(produce: Callable[[Callable[[T], None]], None],
             failed.append(exc)
         finally:
             with contextlib.suppress(RuntimeError):  # the event loop is gone
-                anyio.from_thread.run_sync(send.close)
+                anyio.from_thread.run_sync(send.close, token=token)
 
     await in_group(partial(anyio.to_thread.run_sync, run, abandon_on_cancel=True),
                    partial(_consume, receive, each))  # fmt: skip
