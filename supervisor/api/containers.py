@@ -184,6 +184,13 @@ def wait(settings: Settings, refs: list[str]) -> list[WaitReport]:
     return out
 
 
+def removed_exit_code(settings: Settings, cid: str) -> int | None:
+    """The exit code a container removed by --rm left (its cleanup keeps it for waiters:
+    the REST face's wait for condition=removed); None when none was kept."""
+    with session(settings) as eng:
+        return eng.removed_exit_code(cid)
+
+
 def rename(settings: Settings, ref: str, new_name: str) -> None:
     with session(settings) as eng:
         eng.rename(ref, new_name)
@@ -935,6 +942,58 @@ def attach(settings: Settings, ref: str, req: AttachRequest, stdin_fd: int | Non
         if client.detached:  # the detach keys on a non-tty stdin, as Podman's
             return 0
         return record.exit_code if record is not None else eng.wait(row.id)
+
+
+@dataclass(frozen=True)
+class StreamsRequest:
+    """The REST face's attach (issue 18): the container's streams on descriptors the face
+    reads and writes (no terminal of ours, no signals). `start`: start it attached first, as
+    Docker's clients attach before they start (no output is lost); `on_started` is called
+    once it runs. A tty container's output all goes to `out_fd`."""
+
+    stdin_fd: int | None
+    out_fd: int
+    err_fd: int
+    start: bool = False
+    on_started: Callable[[], None] | None = None
+
+
+def attach_streams(settings: Settings, ref: str, req: StreamsRequest) -> int | None:
+    """Until the container exits: its exit code (None: it was not running and `start` was
+    not asked, or the stream ended before its exit was known)."""
+    from supervisor.attach import AttachClient
+    from supervisor.errors import StateError
+    from supervisor.state import Status
+
+    with session(settings) as eng:
+        client = None
+        if req.start:
+            started = eng.start(ref, attach=True)
+            row, client = started.row, started.attach
+        else:
+            row = eng.settled(ref)
+            if row.status is not Status.RUNNING:
+                raise StateError("you can only attach to running containers")
+        if req.on_started is not None:
+            req.on_started()
+        if client is None:
+            client = AttachClient.connect(eng.paths.container_rundir(row.id))
+        _attach_event(eng, row)  # events (issue 14)
+        stdin_fd = req.stdin_fd if row.config.options.interactive else None
+        if row.config.options.tty:
+            from supervisor.terminal.session import pump_tty
+
+            rundir = eng.paths.container_rundir(row.id)
+            # never our own fd 0 (a terminal the service was started from): no input is EOF
+            null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC) if stdin_fd is None else -1
+            try:
+                out = pump_tty(client, rundir, stdin_fd if null < 0 else null, b"", req.out_fd)
+            finally:
+                if null >= 0:
+                    os.close(null)
+            return out.record.exit_code if out.record is not None else None
+        record = client.pump(stdin_fd, req.out_fd, req.err_fd)
+        return record.exit_code if record is not None else None
 
 
 def _proxy_signals(pid: int) -> None:

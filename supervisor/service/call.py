@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 
 from supervisor.api import Report
@@ -21,6 +22,23 @@ Handler = Callable[["Call"], Awaitable[None]]
 
 
 @dataclass
+class PendingStart:
+    """An attach to a container not running yet (Docker's clients attach, then start): the
+    start request hands the start over to the attach, which starts it attached."""
+
+    requested: anyio.Event = field(default_factory=anyio.Event)
+    started: anyio.Event = field(default_factory=anyio.Event)
+    error: Exception | None = None
+
+
+@dataclass
+class Shared:
+    """What the requests of one service share."""
+
+    pending: dict[str, PendingStart] = field(default_factory=dict)  # by container id
+
+
+@dataclass
 class Call:
     """One request being answered: what a route handler gets."""
 
@@ -28,6 +46,7 @@ class Call:
     conn: Connection
     settings: Settings
     headers: dict[str, str] = field(default_factory=dict)  # Docker's, on every reply
+    shared: Shared = field(default_factory=Shared)
     hijacked: bool = False  # the connection was upgraded: it ends with this request
 
     async def json(self, doc: object, status: int = 200) -> None:

@@ -69,10 +69,18 @@ async def inspect(call: Call) -> None:
 
 async def start(call: Call) -> None:
     ref = call.req.params["id"]
-    if (await inspect_of(call, ref))["State"].get("Running"):
+    data = await inspect_of(call, ref)
+    if data["State"].get("Running"):
         await call.empty(304)
         return
-    first_error(await blocking(api.start, call.settings, [ref]))
+    pending = call.shared.pending.pop(data["Id"], None)
+    if pending is not None:  # an attach waits for this: it starts the container attached
+        pending.requested.set()
+        await pending.started.wait()
+        if pending.error is not None:
+            raise pending.error
+    else:
+        first_error(await blocking(api.start, call.settings, [ref]))
     await call.empty()
 
 
@@ -159,9 +167,11 @@ async def wait(call: Call) -> None:
 
 async def _wait(call: Call, cid: str, first: dict[str, Any], condition: str) -> int:
     state = first["State"]
-    if condition == "next-exit" and not state.get("Running"):
+    if condition != "not-running" and not state.get("Running"):
+        # next-exit, and removed (whose exit code is the next run's): `run` waits before it
+        # starts the container, so wait for that start (another request makes it)
         started = state.get("StartedAt")
-        while True:  # until the next run started (another request starts it)
+        while True:
             await anyio.sleep(POLL)
             try:
                 now = (await inspect_of(call, cid))["State"]
@@ -171,12 +181,17 @@ async def _wait(call: Call, cid: str, first: dict[str, Any], condition: str) -> 
                 break
     (report,) = await anyio.to_thread.run_sync(api.wait, call.settings, [cid],
                                                abandon_on_cancel=True)  # fmt: skip
-    if report.err is not None and not isinstance(report.err, NotFoundError):
-        raise report.err
+    code: int | None = report.exit_code
+    if report.err is not None:
+        if not isinstance(report.err, NotFoundError):
+            raise report.err
+        code = await blocking(api.removed_exit_code, call.settings, cid)  # gone already (--rm)
     if condition == "removed":
         while await blocking(api.exists, call.settings, cid):
             await anyio.sleep(POLL)
-    return report.exit_code
+        if code is None:
+            code = await blocking(api.removed_exit_code, call.settings, cid)
+    return code if code is not None else -1
 
 
 # logs ----------------------------------------------------------------------------------------
@@ -228,6 +243,12 @@ def frame(rec: LogRecord, tty: bool, timestamps: bool) -> bytes:
     return struct.pack(">BxxxI", 2 if rec.stream == "stderr" else 1, len(data)) + data
 
 
+async def attach(call: Call) -> None:
+    from supervisor.service.attach import attach as attach_
+
+    await attach_(call, await inspect_of(call, call.req.params["id"]))
+
+
 def add_routes(r: Router) -> None:
     r.add("GET", "/containers/json", list_)
     r.add("POST", "/containers/create", create)
@@ -242,4 +263,5 @@ def add_routes(r: Router) -> None:
     r.add("POST", "/containers/{id}/rename", rename)
     r.add("POST", "/containers/{id}/wait", wait)
     r.add("GET", "/containers/{id}/logs", logs)
+    r.add("POST", "/containers/{id}/attach", attach)
     r.add("DELETE", "/containers/{id}", remove)

@@ -21,7 +21,7 @@ import anyio
 import anyio.abc
 
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
-from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, Router
+from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, Router, Shared
 from supervisor.service.http import Closed, Connection, HTTPError
 from supervisor.settings import Settings
 
@@ -49,6 +49,7 @@ class Server:
         self.active = 0
         self.last = time.monotonic()
         self._headers: dict[str, str] = {}
+        self.shared = Shared()
 
     def headers(self) -> dict[str, str]:
         if not self._headers:
@@ -100,7 +101,7 @@ class Server:
         if self.settings.debug:  # SCOPEBOX_DEBUG: each request in the service's log
             print(f"scopebox service: {req.method} {req.path} {req.query}", file=sys.stderr,
                   flush=True)
-        call = Call(req, conn, self.settings, self.headers())
+        call = Call(req, conn, self.settings, self.headers(), self.shared)
         try:
             handler, req.params = self.router.find(req.method, self._unversioned(req.path))
             await handler(call)

@@ -103,6 +103,21 @@ def test_docker_cli_everyday_flow(svc: Service, sb: Scopebox) -> None:
     assert "localhost/busybox:latest" in images
 
 
+def test_docker_cli_foreground_run(svc: Service, sb: Scopebox) -> None:
+    """`docker run` without -d: attach (the hijacked stream), wait, start; --rm's wait is
+    for the removal, and the exit code is the container's."""
+    res = svc.docker("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 7",
+                     check=False)  # fmt: skip
+    assert (res.returncode, res.stdout, res.stderr) == (7, "out\n", "err\n")
+    assert sb("ps", "-aq").stdout == ""  # --rm: gone when the client returns
+    res = subprocess.run([DOCKER, "run", "-i", "--rm", "busybox", "sh", "-c", "cat; echo end"],
+                         input="piped\n", capture_output=True, text=True, timeout=60,
+                         env={"PATH": os.environ["PATH"], "HOME": str(svc.sock.parent),
+                              "DOCKER_HOST": f"unix://{svc.sock}"})  # fmt: skip
+    assert (res.returncode, res.stdout) == (0, "piped\nend\n"), res.stderr
+    assert sb("ps", "-aq").stdout == ""
+
+
 def test_docker_cli_errors(svc: Service) -> None:
     res = svc.docker("inspect", "nosuch", check=False)
     assert res.returncode == 1 and "No such object: nosuch" in res.stderr
