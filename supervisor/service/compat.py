@@ -21,8 +21,8 @@ DEFAULT_NETWORK = "podman"
 def _strings(value: Any, what: str) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, str):
-        return shlex.split(value) if what in ("Cmd", "Entrypoint") else [value]
+    if isinstance(value, str) and what in ("Cmd", "Entrypoint"):  # Docker's strslice
+        return shlex.split(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     raise HTTPError(400, f"invalid {what}: expected a list of strings")

@@ -168,7 +168,10 @@ def systemd_socket() -> socket.socket | None:
 
 def bind_unix(path: str) -> socket.socket:
     """Bind `path` (mode 0660; a stale socket file from a dead service is replaced)."""
-    os.makedirs(os.path.dirname(path) or "/", mode=0o755, exist_ok=True)
+    try:
+        os.makedirs(os.path.dirname(path) or "/", mode=0o755, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {path}: {exc.strerror}") from None
     with contextlib.suppress(FileNotFoundError):
         if stat.S_ISSOCK(os.lstat(path).st_mode):
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
