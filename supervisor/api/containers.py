@@ -813,6 +813,7 @@ class ExecRequest:
     # gets a detached exec's session id (Podman prints it)
     detach_keys: str | None = None
     announce: Callable[[str], None] | None = None
+    stdio: tuple[int, int, int] | None = None  # the REST face's streams (issue 18)
 
 
 def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
@@ -823,7 +824,7 @@ def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
     opts = ExecOptions(req.command, req.env, req.user, req.workdir, req.interactive, req.detach,
                        req.tty, preserve_fds=req.preserve_fds, env_files=req.env_files,
                        privileged=req.privileged, detach_keys=keys,
-                       announce=req.announce)  # fmt: skip
+                       announce=req.announce, stdio=req.stdio)  # fmt: skip
     with session(settings) as eng:
         return exec_in(eng, ref, opts)
 

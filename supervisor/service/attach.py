@@ -89,15 +89,15 @@ async def _pump(call: Call, cid: str, tty: bool, want: dict[int, bool], wants_st
     async with anyio.create_task_group() as tg:
         tg.start_soon(engine)
         if wants_stdin:
-            tg.start_soon(_input, call, stdin)
+            tg.start_soon(send_input, call, stdin)
         async with anyio.create_task_group() as readers:
-            readers.start_soon(_output, call, out, 1, tty, want[1], gone)
-            readers.start_soon(_output, call, err, 2, tty, want[2], gone)
+            readers.start_soon(output, call, out, 1, tty, want[1], gone)
+            readers.start_soon(output, call, err, 2, tty, want[2], gone)
         tg.cancel_scope.cancel()  # the streams ended: the input goes with them
     await stdin.aclose()
 
 
-async def _output(call: Call, stream: anyio.abc.SocketStream, kind: int, tty: bool,
+async def output(call: Call, stream: anyio.abc.SocketStream, kind: int, tty: bool,
                   wanted: bool, gone: list[bool]) -> None:  # fmt: skip
     """Frames to the client until the engine's side ends; once the client is gone, read on
     and drop (the container must never block on a full pipe)."""
@@ -116,7 +116,7 @@ async def _output(call: Call, stream: anyio.abc.SocketStream, kind: int, tty: bo
                 gone[0] = True
 
 
-async def _input(call: Call, stdin: anyio.abc.SocketStream) -> None:
+async def send_input(call: Call, stdin: anyio.abc.SocketStream) -> None:
     """The client's bytes to the container's stdin; its half-close closes stdin."""
     try:
         while data := await call.conn.receive_raw():

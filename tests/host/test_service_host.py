@@ -118,6 +118,31 @@ def test_docker_cli_foreground_run(svc: Service, sb: Scopebox) -> None:
     assert sb("ps", "-aq").stdout == ""
 
 
+def test_docker_cli_and_sdk_exec(svc: Service) -> None:
+    svc.docker("run", "-d", "--name", "ex", "busybox", "sleep", "100")
+    try:
+        res = svc.docker("exec", "ex", "sh", "-c", "echo in; echo err >&2; exit 4",
+                         check=False)  # fmt: skip
+        assert (res.returncode, res.stdout, res.stderr) == (4, "in\n", "err\n")
+        res = subprocess.run([DOCKER, "exec", "-i", "ex", "cat"], input="fed\n",
+                             capture_output=True, text=True, timeout=60,
+                             env={"PATH": os.environ["PATH"], "HOME": str(svc.sock.parent),
+                                  "DOCKER_HOST": f"unix://{svc.sock}"})  # fmt: skip
+        assert (res.returncode, res.stdout) == (0, "fed\n"), res.stderr
+        res = svc.docker("exec", "ex", "nosuchcmd", check=False)
+        assert res.returncode == 127 and "nosuchcmd" in res.stderr
+        import docker
+
+        client = docker.DockerClient(base_url=f"unix://{svc.sock}")
+        try:
+            result = client.containers.get("ex").exec_run(["sh", "-c", "echo sdk; exit 2"])
+        finally:
+            client.close()
+        assert (result.exit_code, result.output) == (2, b"sdk\n")
+    finally:
+        svc.docker("rm", "-f", "ex")
+
+
 def test_docker_cli_errors(svc: Service) -> None:
     res = svc.docker("inspect", "nosuch", check=False)
     assert res.returncode == 1 and "No such object: nosuch" in res.stderr
