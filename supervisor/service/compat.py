@@ -247,6 +247,10 @@ def container_inspect(data: dict[str, Any]) -> dict[str, Any]:
     host["LogConfig"] = log
     out["HostConfig"] = host
     net = dict(out.get("NetworkSettings") or {})
+    for bindings in (net.get("Ports") or {}).values():  # Docker's: every address is 0.0.0.0
+        for b in bindings or []:
+            if isinstance(b, dict) and not b.get("HostIp"):
+                b["HostIp"] = "0.0.0.0"
     if isinstance(net.get("Networks"), dict):
         net["Networks"] = {_docker_net(k): v for k, v in net["Networks"].items()}
     out["NetworkSettings"] = net

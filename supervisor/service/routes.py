@@ -15,6 +15,7 @@ def router() -> Router:
     r.add("GET", "/_ping", system.ping)
     r.add("GET", "/version", system.version)
     r.add("GET", "/info", system.info)
+    r.add("GET", "/events", system.events)
     containers.add_routes(r)
     execs.add_routes(r)
     images.add_routes(r)

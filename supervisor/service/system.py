@@ -1,10 +1,15 @@
-"""`/_ping`, `/version`, `/info`."""
+"""`/_ping`, `/version`, `/info`, `/events`."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import platform
+from collections.abc import Callable
+from typing import Any
 
 from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, blocking
+from supervisor.service.http import Closed
 
 # system --------------------------------------------------------------------------------------
 
@@ -66,3 +71,42 @@ async def info(call: Call) -> None:
     })
 
 
+
+
+async def events(call: Call) -> None:
+    """`GET /events`: Docker's JSON messages, one per line, past ones with since= and new
+    ones until until= (or until the client leaves)."""
+    from supervisor.api import events as api
+    from supervisor.service import compat
+    from supervisor.service.streams import from_thread_each, until_disconnect
+
+    wanted = compat.filters(call.req.arg("filters"))
+    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    opts = api.EventsOptions(items, call.req.arg("since") or None,
+                             call.req.arg("until") or None, True)  # fmt: skip
+    await call.conn.start_chunked(200, call.headers, "application/json")
+
+    def produce(emit: Callable[[dict[str, Any]], None]) -> None:
+        for ev in api.events(call.settings, opts):
+            emit(_docker_event(api.template_data(ev), ev))
+
+    async def send(doc: dict[str, Any]) -> None:
+        await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+
+    failed = await until_disconnect(call.conn, lambda: from_thread_each(produce, send))
+    if failed is not None:
+        await send({"error": str(failed), "errorDetail": {"message": str(failed)}})
+    with contextlib.suppress(Closed):
+        await call.conn.end_chunked()
+
+
+def _docker_event(data: dict[str, Any], ev: Any) -> dict[str, Any]:
+    ns = int(getattr(ev, "time_ns", 0) or 0)
+    actor = {"ID": data.get("ID") or data.get("Name") or "",
+             "Attributes": {**data.get("Attributes", {}), "name": data.get("Name", ""),
+                            "image": data.get("Image", "")}}  # fmt: skip
+    status = str(data.get("Status", ""))
+    doc: dict[str, Any] = {"status": status, "id": actor["ID"], "from": data.get("Image", ""),
+                           "Type": data.get("Type", ""), "Action": status, "Actor": actor,
+                           "scope": "local", "time": ns // 10**9, "timeNano": ns}  # fmt: skip
+    return doc

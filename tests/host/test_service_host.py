@@ -143,6 +143,18 @@ def test_docker_cli_and_sdk_exec(svc: Service) -> None:
         svc.docker("rm", "-f", "ex")
 
 
+def test_docker_cli_events(svc: Service) -> None:
+    since = str(int(time.time()) - 1)
+    svc.docker("run", "--rm", "--name", "evt", "busybox", "true")
+    until = str(int(time.time()) + 1)
+    out = svc.docker("events", "--since", since, "--until", until, "--filter", "container=evt",
+                     "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}").stdout
+    lines = out.splitlines()
+    for action in ("create", "start", "died", "remove"):
+        assert f"container {action} evt" in lines, out
+    assert lines.index("container create evt") < lines.index("container remove evt")
+
+
 def test_docker_cli_errors(svc: Service) -> None:
     res = svc.docker("inspect", "nosuch", check=False)
     assert res.returncode == 1 and "No such object: nosuch" in res.stderr
