@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import socket
 import stat
 import sys
@@ -64,7 +65,17 @@ class Server:
     async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self.watch_idle, tg.cancel_scope)
+            tg.start_soon(self.watch_signals, tg.cancel_scope)
             await listener.serve(self.connection, task_group=tg)
+
+    @staticmethod
+    async def watch_signals(scope: anyio.CancelScope) -> None:
+        """SIGTERM (systemctl stop, kill) and SIGINT end the service cleanly: its socket file
+        goes (systemd's stays systemd's)."""
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async for _ in signals:
+                scope.cancel()
+                return
 
     async def watch_idle(self, scope: anyio.CancelScope) -> None:
         if self.idle <= 0:

@@ -70,6 +70,8 @@ def svc(sb: Scopebox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     service = Service(sb, tmp_path_factory.mktemp("svc") / "api.sock", 0)
     yield service
     service.stop()
+    assert service.proc.returncode == 0  # SIGTERM: a clean exit,
+    assert not service.sock.exists()  # its socket file removed
 
 
 def test_socket_is_root_only(svc: Service) -> None:
