@@ -243,6 +243,16 @@ def frame(rec: LogRecord, tty: bool, timestamps: bool) -> bytes:
     return struct.pack(">BxxxI", 2 if rec.stream == "stderr" else 1, len(data)) + data
 
 
+async def top(call: Call) -> None:
+    """`GET /containers/{id}/top?ps_args=`: Podman's descriptors (`-ef` and none: the
+    default columns), as its compat endpoint takes them."""
+    from supervisor.api import stats
+
+    args = call.req.arg("ps_args").split()
+    report = await blocking(stats.top, call.settings, call.req.params["id"], args)
+    await call.json({"Titles": report.headers, "Processes": report.rows})
+
+
 async def attach(call: Call) -> None:
     from supervisor.service.attach import attach as attach_
 
@@ -264,4 +274,5 @@ def add_routes(r: Router) -> None:
     r.add("POST", "/containers/{id}/wait", wait)
     r.add("GET", "/containers/{id}/logs", logs)
     r.add("POST", "/containers/{id}/attach", attach)
+    r.add("GET", "/containers/{id}/top", top)
     r.add("DELETE", "/containers/{id}", remove)

@@ -131,6 +131,8 @@ def test_docker_cli_and_sdk_exec(svc: Service) -> None:
                              env={"PATH": os.environ["PATH"], "HOME": str(svc.sock.parent),
                                   "DOCKER_HOST": f"unix://{svc.sock}"})  # fmt: skip
         assert (res.returncode, res.stdout) == (0, "fed\n"), res.stderr
+        top = svc.docker("top", "ex").stdout.splitlines()
+        assert "PID" in top[0].split() and "sleep 100" in top[1], top
         res = svc.docker("exec", "ex", "nosuchcmd", check=False)
         assert res.returncode == 127 and "nosuchcmd" in res.stderr
         import docker
@@ -240,6 +242,18 @@ def test_http_errors_and_versions(svc: Service) -> None:
     status, _, body = svc.request(b"garbage\r\n\r\n")
     assert status == 400
     assert svc.proc.poll() is None  # the service outlives bad requests
+
+
+def test_concurrent_clients(svc: Service) -> None:
+    """50 clients at once, on their own connections: each answered, the service stays up."""
+    import concurrent.futures
+
+    raw = b"GET /v1.41/containers/json?all=1 HTTP/1.1\r\nConnection: close\r\n\r\n"
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(lambda _: svc.request(raw), range(50)))
+    assert [status for status, _, _ in results] == [200] * 50
+    assert all(isinstance(json.loads(body), list) for _, _, body in results)
+    assert svc.proc.poll() is None
 
 
 def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
