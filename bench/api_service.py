@@ -122,6 +122,8 @@ def main() -> None:
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         subprocess.run([*scopebox, "rm", "-a", "-f"], env=env, capture_output=True)
+        # podman's storage leaves its overlay mounted under its root
+        subprocess.run(["umount", str(tmp / "proot/overlay")], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
