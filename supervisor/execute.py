@@ -38,6 +38,9 @@ class ExecOptions:
     # terminals: -t's detach keys (parsed); `announce` gets a detached exec's session id
     detach_keys: bytes = b"\x10\x11"
     announce: Callable[[str], None] | None = None
+    # the REST face (issue 18): the process' stdin, stdout and stderr (its socket pairs)
+    # instead of ours; stdin only with `interactive`
+    stdio: tuple[int, int, int] | None = None
 
 
 def exec_process(
@@ -109,6 +112,8 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
     with os.fdopen(fd, "w") as f:
         json.dump(process, f)
     runtime = engine.runtime_argv(row)
+    if opts.tty and opts.stdio is not None:  # issue 18: the pty is proxied to our terminal only
+        raise UsageError("exec with a terminal (Tty) is not supported by the API yet")
     if opts.tty:  # terminals: the pty's master is ours (supervisor/terminal/execpty.py)
         argv = [*runtime[:1], f"--log={log_file}", "--log-format=json", *runtime[1:], "exec",
                 "--process", proc_file, "--detach", f"--console-socket=exec-{tag}.sock",
@@ -121,7 +126,12 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
             "--process", proc_file, *(["--detach"] if opts.detach else []),
             *([f"--preserve-fds={opts.preserve_fds}"] if opts.preserve_fds else []),
             row.id]  # fmt: skip
-    quiet = subprocess.DEVNULL if opts.detach else None
+    quiet: int | None = subprocess.DEVNULL if opts.detach else None
+    stdin = None if opts.interactive and not opts.detach else subprocess.DEVNULL
+    stdout = stderr = quiet
+    if opts.stdio is not None and not opts.detach:  # the REST face's streams (issue 18)
+        stdin = opts.stdio[0] if opts.interactive else subprocess.DEVNULL
+        stdout, stderr = opts.stdio[1], opts.stdio[2]
     from supervisor.events.write import container as event  # events (issue 14)
 
     event(engine, row, "exec")
@@ -129,9 +139,9 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
         with execution_domain(row.config.options.personality):  # misc (issue 19)
             res = subprocess.run(
                 argv,
-                stdin=None if opts.interactive and not opts.detach else subprocess.DEVNULL,
-                stdout=quiet,
-                stderr=quiet,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
                 check=False,
                 pass_fds=range(3, 3 + opts.preserve_fds),  # helper "flags"
             )

@@ -8,6 +8,9 @@ for it; packaging/install.sh runs the same command.
 - /etc/systemd/journald.conf.d/50-scopebox.conf: no journald rate limit on container output;
 - /etc/systemd/system/scopebox-kube@.service (not enabled): plays the Kubernetes YAML file its
   instance names (`systemd-escape PATH`), `kube down` when stopped;
+- /etc/systemd/system/scopebox.socket, enabled for sockets.target when first installed, and
+  scopebox.service: the Docker-compatible API (`system service`), started by a connection to
+  /run/scopebox/scopebox.sock and gone again when idle;
 - with --launcher PATH, the `scopebox` command at PATH (see LAUNCHER).
 
 Idempotent. With --destdir DIR it writes below DIR and leaves the running systemd alone (for
@@ -34,6 +37,12 @@ JOURNALD_DROPIN = "etc/systemd/journald.conf.d/50-scopebox.conf"
 # kube (issue 15): the template that plays a Kubernetes YAML file (not enabled)
 KUBE_UNIT = "scopebox-kube@.service"
 KUBE_FILE = f"etc/systemd/system/{KUBE_UNIT}"
+# the Docker API (issue 18): socket activation of `system service`
+API_SOCKET = "scopebox.socket"
+API_SOCKET_FILE = f"etc/systemd/system/{API_SOCKET}"
+API_SOCKET_LINK = f"etc/systemd/system/sockets.target.wants/{API_SOCKET}"
+API_SERVICE = "scopebox.service"
+API_SERVICE_FILE = f"etc/systemd/system/{API_SERVICE}"
 GENERATORS = (
     "usr/lib/systemd/system-generators/scopebox-quadlet-generator",
     "usr/lib/systemd/user-generators/scopebox-quadlet-user-generator",
@@ -87,6 +96,10 @@ def render_kube_unit(scopebox: str) -> str:  # kube (issue 15)
     return render(f"{KUBE_UNIT}.in", {"SCOPEBOX": quote_word(scopebox)})
 
 
+def render_api_service(scopebox: str) -> str:  # the Docker API (issue 18)
+    return render(f"{API_SERVICE}.in", {"SCOPEBOX": quote_word(scopebox)})
+
+
 def render_launcher(python: str = "", root: str = PACKAGE_ROOT) -> str:
     python = python or sys.executable
     if not os.path.isabs(python) or any(c.isspace() for c in python):
@@ -127,6 +140,12 @@ def install(destdir: str, scopebox: str, launcher: str | None) -> None:
     for generator in GENERATORS:
         write(under(generator), render_generator(scopebox), 0o755)
     write(under(KUBE_FILE), render_kube_unit(scopebox), 0o644)  # kube (issue 15)
+    # the Docker API (issue 18): the socket enabled once, as the boot unit
+    first_api = not os.path.exists(under(API_SOCKET_FILE))
+    write(under(API_SERVICE_FILE), render_api_service(scopebox), 0o644)
+    write(under(API_SOCKET_FILE), render(API_SOCKET, {}), 0o644)
+    if first_api:
+        link(under(API_SOCKET_LINK), f"/{API_SOCKET_FILE}")
 
 
 def reload_systemd() -> None:

@@ -15,6 +15,22 @@ apt_install golang-github-opencontainers-specs-dev podman conmon docker-registry
     apache2-utils openssl qemu-system-x86 debootstrap cpio \
     uidmap util-linux iproute2 nftables runc crun busybox-static catatonit libsystemd-dev pkg-config gcc python3-venv
 
+# The Docker API's tests (issue 18) drive the real docker CLI 20.10: only its binary, taken from
+# Debian's docker.io package (no daemon is installed or run), kept in a cache of its own.
+docker_cli=/var/cache/scopebox-tests/docker-cli/docker
+if [ ! -x "$docker_cli" ]; then
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp"  # apt's download user writes there
+    if [ -z "$(find /run/scopebox-apt-updated -mmin -60 2>/dev/null)" ]; then
+        apt-get update -q >/dev/null && touch /run/scopebox-apt-updated
+    fi
+    (cd "$tmp" && apt-get download -q docker.io >/dev/null 2>&1)
+    dpkg -x "$tmp"/docker.io_*.deb "$tmp/x"
+    mkdir -p "$(dirname "$docker_cli")"
+    cp "$tmp/x/usr/bin/docker" "$docker_cli"
+    rm -rf "$tmp"
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # Refreshed when pyproject.toml changed (new dependencies or commands); a .venv that is a link
 # to another checkout's virtualenv is that checkout's to refresh.

@@ -17,7 +17,8 @@ VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "ren
          "unpause", "update", "exec", "healthcheck run", "ps", "logs", "inspect",
          "container inspect", "stats", "top", "port", "import", "export", "images", "image inspect",
          "image prune", "tag", "rmi", "history", "save", "load", "pull", "push", "login", "logout",
-         "info", "version", "system df", "generate systemd", "container exists", "image exists",
+         "info", "version", "system df", "system service",  # the Docker API (issue 18)
+         "generate systemd", "container exists", "image exists",
          "network create", "network ls", "network inspect", "network rm", "network prune",
          "network exists", "network reload", "events",  # events (issue 14)
          "network connect", "network disconnect", "attach", "cp", "diff", "commit", "mount",

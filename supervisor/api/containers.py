@@ -104,6 +104,24 @@ def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
     return reports
 
 
+def prune(settings: Settings) -> list[str]:
+    """`container prune`: the ids of the stopped (exited or created) containers removed; one
+    that cannot go (a concurrent start) is left, as Podman's prune does."""
+    from supervisor.state import Status
+
+    removed = []
+    with session(settings) as eng:
+        for row in current_rows(eng):
+            if row.status in (Status.EXITED, Status.CREATED):
+                try:
+                    with mapped():
+                        eng.remove(row.id, False, False)
+                except ScopeboxError:
+                    continue
+                removed.append(row.id)
+    return removed
+
+
 def _with_dependents(eng: Engine, refs: list[str]) -> list[str]:
     """helper "flags": rm --depend: each container's dependents first (by id), then it."""
     from supervisor.depends import removal_order
@@ -164,6 +182,13 @@ def wait(settings: Settings, refs: list[str]) -> list[WaitReport]:
             except ScopeboxError as exc:
                 out.append(WaitReport(ref, err=exc))
     return out
+
+
+def removed_exit_code(settings: Settings, cid: str) -> int | None:
+    """The exit code a container removed by --rm left (its cleanup keeps it for waiters:
+    the REST face's wait for condition=removed); None when none was kept."""
+    with session(settings) as eng:
+        return eng.removed_exit_code(cid)
 
 
 def rename(settings: Settings, ref: str, new_name: str) -> None:
@@ -788,6 +813,7 @@ class ExecRequest:
     # gets a detached exec's session id (Podman prints it)
     detach_keys: str | None = None
     announce: Callable[[str], None] | None = None
+    stdio: tuple[int, int, int] | None = None  # the REST face's streams (issue 18)
 
 
 def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
@@ -798,7 +824,7 @@ def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
     opts = ExecOptions(req.command, req.env, req.user, req.workdir, req.interactive, req.detach,
                        req.tty, preserve_fds=req.preserve_fds, env_files=req.env_files,
                        privileged=req.privileged, detach_keys=keys,
-                       announce=req.announce)  # fmt: skip
+                       announce=req.announce, stdio=req.stdio)  # fmt: skip
     with session(settings) as eng:
         return exec_in(eng, ref, opts)
 
@@ -917,6 +943,58 @@ def attach(settings: Settings, ref: str, req: AttachRequest, stdin_fd: int | Non
         if client.detached:  # the detach keys on a non-tty stdin, as Podman's
             return 0
         return record.exit_code if record is not None else eng.wait(row.id)
+
+
+@dataclass(frozen=True)
+class StreamsRequest:
+    """The REST face's attach (issue 18): the container's streams on descriptors the face
+    reads and writes (no terminal of ours, no signals). `start`: start it attached first, as
+    Docker's clients attach before they start (no output is lost); `on_started` is called
+    once it runs. A tty container's output all goes to `out_fd`."""
+
+    stdin_fd: int | None
+    out_fd: int
+    err_fd: int
+    start: bool = False
+    on_started: Callable[[], None] | None = None
+
+
+def attach_streams(settings: Settings, ref: str, req: StreamsRequest) -> int | None:
+    """Until the container exits: its exit code (None: it was not running and `start` was
+    not asked, or the stream ended before its exit was known)."""
+    from supervisor.attach import AttachClient
+    from supervisor.errors import StateError
+    from supervisor.state import Status
+
+    with session(settings) as eng:
+        client = None
+        if req.start:
+            started = eng.start(ref, attach=True)
+            row, client = started.row, started.attach
+        else:
+            row = eng.settled(ref)
+            if row.status is not Status.RUNNING:
+                raise StateError("you can only attach to running containers")
+        if req.on_started is not None:
+            req.on_started()
+        if client is None:
+            client = AttachClient.connect(eng.paths.container_rundir(row.id))
+        _attach_event(eng, row)  # events (issue 14)
+        stdin_fd = req.stdin_fd if row.config.options.interactive else None
+        if row.config.options.tty:
+            from supervisor.terminal.session import pump_tty
+
+            rundir = eng.paths.container_rundir(row.id)
+            # never our own fd 0 (a terminal the service was started from): no input is EOF
+            null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC) if stdin_fd is None else -1
+            try:
+                out = pump_tty(client, rundir, stdin_fd if null < 0 else null, b"", req.out_fd)
+            finally:
+                if null >= 0:
+                    os.close(null)
+            return out.record.exit_code if out.record is not None else None
+        record = client.pump(stdin_fd, req.out_fd, req.err_fd)
+        return record.exit_code if record is not None else None
 
 
 def _proxy_signals(pid: int) -> None:

@@ -89,7 +89,8 @@ GROUPS = {
         "exists": "image_exists",
     },
     "system": {"df": "system_df", "info": "info",
-               "events": "events"},  # events (issue 14)
+               "events": "events",  # events (issue 14)
+               "service": "system_service"},  # the Docker API (issue 18)
     "network": {
         "create": "network_create",
         "ls": "network_ls",
@@ -154,7 +155,7 @@ Commands:
   import, export, save, load                                    archives
   cp, diff, mount, umount, commit                               a container's files
   pull, push, login, logout                                     registries
-  info, version, system df                                      this host
+  info, version, system df, system service                      this host, its API
   pod create|start|stop|kill|restart|pause|unpause|rm          pods
   pod ps|inspect|exists|prune|top|logs|stats|clone             pods
   generate systemd, quadlet                                     units for systemd

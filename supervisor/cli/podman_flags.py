@@ -194,6 +194,9 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--compress",
         "--uncompressed",
     ),
+    "system service": (
+        "--cors",
+    ),
     "umount": (
         "--latest",
     ),

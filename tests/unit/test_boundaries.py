@@ -79,6 +79,7 @@ CLI_MAY_IMPORT = {
     "supervisor.sizes",  # human sizes
     "supervisor.registry.progress",  # progress bars on a terminal (output, like format)
     "supervisor.network.request",  # NetFlags (networking: pure parsing, no state)
+    "supervisor.service",  # the REST face (issue 18), which `system service` runs
 }
 # Every verb is behind the API: nothing may come back.
 CLI_PENDING: dict[str, set[str]] = {}
@@ -110,6 +111,21 @@ def test_cli_only_faces_the_api() -> None:
         if bad:
             found[str(path.relative_to(REPO))] = bad
     assert found == CLI_PENDING
+
+
+# The REST face (issue 18) is a face like the CLI: what the CLI may import (the API, the
+# errors, the pure request types), never the store, engine or runtime.
+SERVICE_MAY_IMPORT = CLI_MAY_IMPORT - {"supervisor.cli", "supervisor.format"}
+
+
+def test_service_only_faces_the_api() -> None:
+    found = {}
+    for path in sorted((REPO / "supervisor/service").glob("*.py")):
+        bad = {n for n in _cli_imports(path)
+               if not any(n == a or n.startswith(a + ".") for a in SERVICE_MAY_IMPORT)}
+        if bad:
+            found[str(path.relative_to(REPO))] = bad
+    assert found == {}
 
 
 def test_the_api_and_settings_start_light() -> None:

@@ -102,3 +102,22 @@ def test_unwritable_destination_is_one_line(tmp_path: Path) -> None:
     assert res.returncode == 125
     assert res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1
     assert "Traceback" not in res.stderr
+
+
+def test_api_socket_and_service(tmp_path: Path) -> None:
+    """The Docker API (issue 18): the socket enabled for sockets.target, the service it
+    starts running `system service` of the scopebox given."""
+    assert install(tmp_path, "--launcher", LAUNCHER).returncode == 0
+    sock = unitfile.parse((tmp_path / install_units.API_SOCKET_FILE).read_text())
+    values = {e.key: e.value for s in sock.sections if s.name == "Socket" for e in s.entries}
+    assert values["ListenStream"] == "/run/scopebox/scopebox.sock"
+    assert (values["SocketMode"], values["Accept"]) == ("0660", "no")
+    link = tmp_path / install_units.API_SOCKET_LINK
+    assert os.readlink(link) == "/etc/systemd/system/scopebox.socket"
+    service = unitfile.parse((tmp_path / install_units.API_SERVICE_FILE).read_text())
+    values = {e.key: e.value for s in service.sections if s.name == "Service" for e in s.entries}
+    assert unitfile.read_exec_value(values["ExecStart"]) == [
+        LAUNCHER, "system", "service", "--time", "5"]
+    link.unlink()  # an administrator's disable holds across updates
+    assert install(tmp_path).returncode == 0
+    assert not link.exists()

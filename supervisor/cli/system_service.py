@@ -1,0 +1,27 @@
+"""scopebox system service [--time SECONDS] [URI]: the Docker API on a unix socket."""
+
+from __future__ import annotations
+
+from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    p = new_parser("system service", "Serve the Docker-compatible REST API on a unix socket "
+                   "(socket activation: systemd's scopebox.socket) until idle.")
+    p.add_argument("-t", "--time", type=int, default=5, metavar="SECONDS",
+                   help="exit after SECONDS without a client (0: never) (default 5)")
+    p.add_argument("uri", nargs="?", metavar="URI",
+                   help="where to listen (default unix:///run/scopebox/scopebox.sock)")
+    ns = p.parse_args(argv)
+    if ns.time < 0:
+        p.error(f"invalid --time {ns.time}: seconds, 0 or more")
+    from supervisor.api import require_root
+    from supervisor.errors import mapped
+
+    with mapped():
+        require_root()
+    from supervisor.service.server import serve  # anyio: only this verb loads it
+
+    serve(settings, ns.uri, float(ns.time))
+    return 0

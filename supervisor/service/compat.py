@@ -1,0 +1,356 @@
+"""Docker's shapes: a create request's body to `CreateOptions`, and the engine API's reports
+(Podman's JSON) to the objects Docker clients read. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import replace
+from typing import Any
+
+from supervisor.errors import UsageError
+from supervisor.health import HealthFlags
+from supervisor.network.request import NetFlags
+from supervisor.options import CreateOptions
+from supervisor.resources import ResourceOptions
+from supervisor.service.http import HTTPError
+
+# Docker's default network is called bridge; Podman's (and ours) podman.
+DEFAULT_NETWORK = "podman"
+
+
+def _strings(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) and what in ("Cmd", "Entrypoint"):  # Docker's strslice
+        return shlex.split(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise HTTPError(400, f"invalid {what}: expected a list of strings")
+
+
+def _dict(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise HTTPError(400, f"invalid {what}: expected an object")
+    return value
+
+
+def _int(value: Any, what: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise HTTPError(400, f"invalid {what}: expected an integer")
+    return value
+
+
+def create_options(body: Any, name: str) -> CreateOptions:
+    """`POST /containers/create`: Config with HostConfig inside (Docker's request)."""
+    if not isinstance(body, dict):
+        raise HTTPError(400, "invalid create request: expected a JSON object")
+    image = body.get("Image")
+    if not isinstance(image, str) or not image:
+        raise HTTPError(400, "config cannot be empty in order to create a container")
+    host = _dict(body.get("HostConfig"), "HostConfig")
+    entry = body.get("Entrypoint")
+    opts = CreateOptions(
+        image=image,
+        command=_strings(body.get("Cmd"), "Cmd"),
+        name=name or None,
+        entrypoint=None if entry is None else _strings(entry, "Entrypoint"),
+        env=_strings(body.get("Env"), "Env"),
+        workdir=body.get("WorkingDir") or None,
+        user=body.get("User") or None,
+        hostname=body.get("Hostname") or None,
+        labels={str(k): str(v) for k, v in _dict(body.get("Labels"), "Labels").items()},
+        interactive=bool(body.get("OpenStdin")),
+        tty=bool(body.get("Tty")),
+        stop_signal=body.get("StopSignal") or None,
+        stop_timeout=body.get("StopTimeout"),
+        volumes=_strings(host.get("Binds"), "Binds"),
+        tmpfs=[f"{k}:{v}" if v else k for k, v in _dict(host.get("Tmpfs"), "Tmpfs").items()],
+        read_only=bool(host.get("ReadonlyRootfs")),
+        auto_remove=bool(host.get("AutoRemove")),
+        restart=_restart(_dict(host.get("RestartPolicy"), "RestartPolicy")),
+        network=_network_mode(host.get("NetworkMode")),
+        resources=_resources(host),
+        cap_add=_strings(host.get("CapAdd"), "CapAdd"),
+        cap_drop=_strings(host.get("CapDrop"), "CapDrop"),
+        privileged=bool(host.get("Privileged")),
+        security_opt=_strings(host.get("SecurityOpt"), "SecurityOpt"),
+        mounts=[_mount(m) for m in host.get("Mounts") or []],
+        volumes_from=_strings(host.get("VolumesFrom"), "VolumesFrom"),
+        net=_net_flags(body, host),
+        health=_health(body.get("Healthcheck")),
+        pull="never",  # Docker's create does not pull: the client does, on our 404
+    )
+    log = _dict(host.get("LogConfig"), "LogConfig")
+    if log.get("Type") in ("journald", "k8s-file", "none"):
+        opts = replace(opts, log_driver=log["Type"])
+    if host.get("Init"):
+        opts = replace(opts, runflags=replace(opts.runflags, init=True))
+    return opts
+
+
+def _restart(policy: dict[str, Any]) -> str:
+    name = policy.get("Name") or "no"
+    retries = _int(policy.get("MaximumRetryCount"), "MaximumRetryCount")
+    if name == "on-failure" and retries:
+        return f"on-failure:{retries}"
+    return str(name)
+
+
+def _network_mode(mode: Any) -> str:
+    if not mode or mode == "default":
+        return ""
+    if not isinstance(mode, str):
+        raise HTTPError(400, "invalid NetworkMode")
+    return DEFAULT_NETWORK if mode == "bridge" else mode
+
+
+def _resources(host: dict[str, Any]) -> ResourceOptions:
+    def positive(key: str) -> int | None:
+        n = _int(host.get(key), key)
+        return n if n > 0 else None
+
+    memory, swap = positive("Memory"), _int(host.get("MemorySwap"), "MemorySwap")
+    nano = positive("NanoCpus")
+    pids = host.get("PidsLimit")
+    return ResourceOptions(
+        memory=str(memory) if memory else None,
+        memory_swap=(str(swap) if swap > 0 else "-1" if swap == -1 else None) if memory
+        else None,
+        memory_reservation=str(positive("MemoryReservation") or "") or None,
+        cpus=f"{nano / 1e9:g}" if nano else None,
+        cpu_shares=positive("CpuShares"),
+        cpu_quota=positive("CpuQuota"),
+        cpu_period=positive("CpuPeriod"),
+        cpuset_cpus=host.get("CpusetCpus") or None,
+        cpuset_mems=host.get("CpusetMems") or None,
+        pids_limit=pids if isinstance(pids, int) and pids != 0 else None,
+    )
+
+
+def _mount(m: Any) -> str:
+    m = _dict(m, "Mounts")
+    parts = [f"type={m.get('Type') or 'volume'}"]
+    if m.get("Source"):
+        parts.append(f"source={m['Source']}")
+    if not m.get("Target"):
+        raise HTTPError(400, "invalid mount config: Target is required")
+    parts.append(f"target={m['Target']}")
+    if m.get("ReadOnly"):
+        parts.append("ro=true")
+    return ",".join(parts)
+
+
+def _net_flags(body: dict[str, Any], host: dict[str, Any]) -> NetFlags:
+    publish = []
+    for port, bindings in _dict(host.get("PortBindings"), "PortBindings").items():
+        cport, _, proto = str(port).partition("/")
+        for b in bindings or [{}]:
+            ip, hport = (b or {}).get("HostIp") or "", (b or {}).get("HostPort") or ""
+            text = f"{cport}/{proto or 'tcp'}"
+            publish.append(f"{ip}:{hport}:{text}" if ip else f"{hport}:{text}" if hport
+                           else text)  # fmt: skip
+    return NetFlags(
+        publish=tuple(publish),
+        publish_all=bool(host.get("PublishAllPorts")),
+        expose=tuple(str(p) for p in _dict(body.get("ExposedPorts"), "ExposedPorts")),
+        dns=tuple(_strings(host.get("Dns"), "Dns")),
+        dns_search=tuple(_strings(host.get("DnsSearch"), "DnsSearch")),
+        dns_options=tuple(_strings(host.get("DnsOptions"), "DnsOptions")),
+        add_hosts=tuple(_strings(host.get("ExtraHosts"), "ExtraHosts")),
+    )
+
+
+def _health(check: Any) -> HealthFlags:
+    """Config.Healthcheck: Test ["CMD-SHELL", "..."] or ["CMD", ...]; durations in ns."""
+    check = _dict(check, "Healthcheck")
+    test = _strings(check.get("Test"), "Healthcheck.Test")
+    if not test:
+        return HealthFlags()
+    if test[0] == "NONE":
+        return HealthFlags(disabled=True)
+    import json
+
+    cmd = test[1] if test[0] == "CMD-SHELL" and len(test) == 2 else json.dumps(test[1:])
+
+    def seconds(key: str) -> str | None:
+        ns = _int(check.get(key), key)
+        return f"{ns / 1e9:g}s" if ns > 0 else None
+
+    flags = HealthFlags(cmd=cmd, interval=seconds("Interval"), timeout=seconds("Timeout"),
+                        start_period=seconds("StartPeriod"))
+    retries = _int(check.get("Retries"), "Retries")
+    if retries > 0:
+        flags = replace(flags, retries=retries)
+    return flags
+
+
+# reports to Docker's objects -----------------------------------------------------------------
+
+
+def container_item(doc: dict[str, Any]) -> dict[str, Any]:
+    """`GET /containers/json`: one of Docker's list entries from Podman's `ps` object."""
+    ports = []
+    for p in doc.get("Ports") or []:
+        for i in range(int(p.get("range") or 1)):
+            entry: dict[str, Any] = {"PrivatePort": p["container_port"] + i,
+                                     "Type": p.get("protocol", "tcp")}  # fmt: skip
+            if p.get("host_port"):
+                entry["IP"] = p.get("host_ip") or "0.0.0.0"
+                entry["PublicPort"] = p["host_port"] + i
+            ports.append(entry)
+    networks = doc.get("Networks") or []
+    return {
+        "Id": doc["Id"],
+        "Names": [f"/{n}" for n in doc.get("Names", [])],
+        "Image": doc.get("Image", ""),
+        "ImageID": f"sha256:{doc.get('ImageID', '')}",
+        "Command": shlex.join(doc.get("Command") or []),
+        "Created": doc.get("Created", 0),
+        "Ports": ports,
+        "Labels": doc.get("Labels") or {},
+        "State": doc.get("State", ""),
+        "Status": doc.get("Status", ""),
+        "HostConfig": {"NetworkMode": "bridge" if networks else "default"},
+        "NetworkSettings": {"Networks": {_docker_net(n): {} for n in networks}},
+        "Mounts": [{"Destination": m} if isinstance(m, str) else m
+                   for m in doc.get("Mounts") or []],
+    }
+
+
+def _docker_net(name: str) -> str:
+    return "bridge" if name == DEFAULT_NETWORK else name
+
+
+def container_inspect(data: dict[str, Any]) -> dict[str, Any]:
+    """`GET /containers/{id}/json`: Docker's names for what Podman's inspect has."""
+    out = dict(data)
+    out["Name"] = "/" + str(data.get("Name", "")).lstrip("/")
+    out.setdefault("Platform", "linux")
+    config = dict(out.get("Config") or {})
+    config["Image"] = data.get("ImageName") or config.get("Image", "")
+    config.setdefault("ExposedPorts", {})
+    if isinstance(config.get("StopSignal"), int):  # Podman's number, Docker's name
+        config["StopSignal"] = _signal_name(config["StopSignal"])
+    out["Config"] = config
+    host = dict(out.get("HostConfig") or {})
+    if host.get("NetworkMode") in ("bridge", DEFAULT_NETWORK):
+        host["NetworkMode"] = "bridge"
+    log = dict(host.get("LogConfig") or {})
+    if log.get("Type") == "k8s-file":
+        # The engine's own log file, served by the logs endpoint as Docker's json-file is:
+        # clients (docker-py's run) read logs only from the drivers they know.
+        log["Type"] = "json-file"
+    host["LogConfig"] = log
+    out["HostConfig"] = host
+    net = dict(out.get("NetworkSettings") or {})
+    for bindings in (net.get("Ports") or {}).values():  # Docker's: every address is 0.0.0.0
+        for b in bindings or []:
+            if isinstance(b, dict) and not b.get("HostIp"):
+                b["HostIp"] = "0.0.0.0"
+    if isinstance(net.get("Networks"), dict):
+        net["Networks"] = {_docker_net(k): v for k, v in net["Networks"].items()}
+    out["NetworkSettings"] = net
+    state = dict(out.get("State") or {})
+    if state.get("Status") == "stopped":
+        state["Status"] = "exited"
+    out["State"] = state
+    return out
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def image_item(doc: dict[str, Any]) -> dict[str, Any]:
+    """`GET /images/json`: Docker's entry from Podman's `images` object."""
+    return {
+        "Id": f"sha256:{doc['Id']}",
+        "ParentId": doc.get("ParentId", ""),
+        "RepoTags": doc.get("RepoTags") or ["<none>:<none>"],
+        "RepoDigests": doc.get("RepoDigests") or [],
+        "Created": doc.get("Created", 0),
+        "Size": doc.get("Size", 0),
+        "SharedSize": doc.get("SharedSize", 0),
+        "VirtualSize": doc.get("VirtualSize", doc.get("Size", 0)),
+        "Labels": doc.get("Labels") or {},
+        "Containers": doc.get("Containers", 0),
+    }
+
+
+def image_inspect(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    if not str(out.get("Id", "")).startswith("sha256:"):
+        out["Id"] = f"sha256:{out.get('Id', '')}"
+    return out
+
+
+def network(doc: dict[str, Any], containers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Docker's network object from Podman's (netavark's) JSON."""
+    name = str(doc.get("name", ""))
+    return {
+        "Name": _docker_net(name),
+        "Id": doc.get("id", ""),
+        "Created": doc.get("created", ""),
+        "Scope": "local",
+        "Driver": doc.get("driver", "bridge"),
+        "EnableIPv6": bool(doc.get("ipv6_enabled")),
+        "IPAM": {
+            "Driver": "default",
+            "Options": None,
+            "Config": [{"Subnet": s.get("subnet", ""), "Gateway": s.get("gateway", "")}
+                       for s in doc.get("subnets") or []],
+        },
+        "Internal": bool(doc.get("internal")),
+        "Attachable": False,
+        "Ingress": False,
+        "ConfigFrom": {"Network": ""},
+        "ConfigOnly": False,
+        "Containers": containers or {},
+        "Options": doc.get("options") or {},
+        "Labels": doc.get("labels") or {},
+    }
+
+
+def engine_name(network_name: str) -> str:
+    """A Docker client's network name as the engine calls it."""
+    return DEFAULT_NETWORK if network_name == "bridge" else network_name
+
+
+def volume(doc: dict[str, Any]) -> dict[str, Any]:
+    keys = ("Name", "Driver", "Mountpoint", "CreatedAt", "Labels", "Scope", "Options")
+    out = {k: doc.get(k) for k in keys}
+    out["Labels"] = out["Labels"] or {}
+    out["Options"] = out["Options"] or {}
+    return out
+
+
+def filters(text: str) -> dict[str, list[str]]:
+    """Docker's `filters` query: JSON {"key": ["v", ...]} or the old {"key": {"v": true}}."""
+    if not text:
+        return {}
+    import json
+
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise HTTPError(400, f"invalid filters: {text!r}") from None
+    if not isinstance(raw, dict):
+        raise HTTPError(400, "invalid filters: expected an object")
+    out: dict[str, list[str]] = {}
+    for key, values in raw.items():
+        if isinstance(values, dict):
+            out[key] = [k for k, on in values.items() if on]
+        elif isinstance(values, list):
+            out[key] = [str(v) for v in values]
+        else:
+            raise UsageError(f"invalid filter {key!r}")
+    return out

@@ -1,0 +1,230 @@
+"""HTTP/1.1 as the Docker API needs it: requests with keep-alive, bodies by length or chunked,
+replies by length or chunked (streams), and the hijack (`Upgrade: tcp`) of attach and exec.
+
+Hand-written on anyio's buffered stream: the API's clients (the docker CLI, docker-py,
+compose) speak plain HTTP/1.1 over a unix socket, and the hijack hands the raw connection to
+a handler, which a framework would hide.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import anyio
+import anyio.abc
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+MAX_LINE = 16 * 1024
+MAX_HEADERS = 100
+MAX_BODY = 64 * 1024 * 1024  # a create's JSON is a few KiB; load/build bodies are not served
+
+REASONS = {
+    101: "UPGRADED", 200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified",
+    400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+    411: "Length Required", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 501: "Not Implemented",
+}
+
+
+class HTTPError(Exception):
+    """A request this server answers with `status` and Docker's `{"message": ...}`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Closed(Exception):
+    """The client went away (between requests, or in the middle of one)."""
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # decoded, without the query
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # names lowercased
+    version: str
+    body: bytes = b""
+    params: dict[str, str] = field(default_factory=dict)  # filled by the router
+
+    def arg(self, name: str, default: str = "") -> str:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """Docker's boolean query values: 1/true/True, 0/false/False; present and empty = true
+        for some clients (`?force`)."""
+        if name not in self.query:
+            return default
+        value = self.arg(name).lower()
+        return value not in ("0", "false", "no")
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        value = self.arg(name)
+        if value == "":
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise HTTPError(400, f"invalid value for {name!r}: {value!r}") from None
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise HTTPError(400, f"invalid JSON body: {exc}") from None
+
+    @property
+    def keep_alive(self) -> bool:
+        conn = self.headers.get("connection", "").lower()
+        if self.version == "HTTP/1.0":
+            return "keep-alive" in conn
+        return "close" not in conn
+
+
+class Connection:
+    """One client's connection: read requests, write replies (one at a time, in order)."""
+
+    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+        self.stream = stream
+        self.buf = BufferedByteReceiveStream(stream)
+
+    async def read_request(self) -> Request | None:
+        """The next request, or None when the client closed between requests."""
+        try:
+            line = await self._line()
+            while line == b"":  # RFC 9112 2.2: ignore empty lines before a request
+                line = await self._line()
+        except Closed:
+            return None
+        try:
+            method, target, version = line.decode("latin-1").split(" ")
+        except ValueError:
+            raise HTTPError(400, "malformed request line") from None
+        if not version.startswith("HTTP/1."):
+            raise HTTPError(400, f"unsupported protocol {version!r}")
+        headers = await self._headers()
+        url = urlsplit(target)
+        req = Request(method.upper(), unquote(url.path), parse_qs(url.query, True), headers,
+                      version)  # fmt: skip
+        req.body = await self._body(headers)
+        return req
+
+    async def _line(self) -> bytes:
+        try:
+            return await self.buf.receive_until(b"\r\n", MAX_LINE)
+        except anyio.DelimiterNotFound:
+            raise HTTPError(431, "request line or header too long") from None
+        except (anyio.IncompleteRead, anyio.EndOfStream, anyio.BrokenResourceError,
+                anyio.ClosedResourceError, ConnectionError):  # fmt: skip
+            raise Closed from None
+
+    async def _headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for _ in range(MAX_HEADERS):
+            line = await self._line()
+            if not line:
+                return headers
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon or not name or name != name.strip():
+                raise HTTPError(400, "malformed header line")
+            key = name.lower()
+            headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+        raise HTTPError(431, "too many header lines")
+
+    async def _body(self, headers: dict[str, str]) -> bytes:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return await self._chunked()
+        length = headers.get("content-length", "0") or "0"
+        if not length.isdigit():
+            raise HTTPError(400, f"invalid Content-Length {length!r}")
+        n = int(length)
+        if n > MAX_BODY:
+            raise HTTPError(413, f"request body over {MAX_BODY} bytes")
+        return await self._exactly(n)
+
+    async def _chunked(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            size_line = (await self._line()).split(b";")[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                raise HTTPError(400, "malformed chunk size") from None
+            if size == 0:
+                while await self._line():  # trailers
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY:
+                raise HTTPError(413, f"request body over {MAX_BODY} bytes")
+            parts.append(await self._exactly(size))
+            if await self._line() != b"":
+                raise HTTPError(400, "malformed chunk")
+
+    async def _exactly(self, n: int) -> bytes:
+        try:
+            return await self.buf.receive_exactly(n) if n else b""
+        except (anyio.IncompleteRead, anyio.EndOfStream, anyio.BrokenResourceError,
+                ConnectionError):  # fmt: skip
+            raise Closed from None
+
+    # replies ---------------------------------------------------------------------------------
+
+    async def send(self, data: bytes) -> None:
+        try:
+            await self.stream.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, ConnectionError):
+            raise Closed from None
+
+    async def reply(
+        self, status: int, body: bytes, headers: dict[str, str],
+        content_type: str = "application/json", head: bool = False,
+    ) -> None:
+        hdrs = {**headers, "Content-Length": str(len(body))}
+        if body or content_type != "application/json":
+            hdrs["Content-Type"] = content_type
+        await self.send(_head(status, hdrs) + (b"" if head or status in (204, 304) else body))
+
+    async def reply_json(self, status: int, doc: Any, headers: dict[str, str]) -> None:
+        await self.reply(status, json.dumps(doc).encode() + b"\n", headers)
+
+    async def start_chunked(self, status: int, headers: dict[str, str],
+                            content_type: str) -> None:  # fmt: skip
+        await self.send(_head(status, {**headers, "Content-Type": content_type,
+                                        "Transfer-Encoding": "chunked"}))
+
+    async def chunk(self, data: bytes) -> None:
+        if data:
+            await self.send(b"%x\r\n%b\r\n" % (len(data), data))
+
+    async def end_chunked(self) -> None:
+        await self.send(b"0\r\n\r\n")
+
+    async def upgrade(self, headers: dict[str, str], content_type: str) -> None:
+        """The hijack: 101 and the connection is the handler's raw stream from here on."""
+        await self.send(_head(101, {**headers, "Content-Type": content_type,
+                                     "Connection": "Upgrade", "Upgrade": "tcp"}))
+
+    async def receive_raw(self) -> bytes:
+        """After a hijack: what the client sends (b"" at its end of input)."""
+        try:
+            return await self.buf.receive(65536)
+        except (anyio.EndOfStream, anyio.IncompleteRead):
+            return b""
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, ConnectionError):
+            raise Closed from None
+
+
+def _head(status: int, headers: dict[str, str]) -> bytes:
+    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

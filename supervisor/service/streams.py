@@ -1,0 +1,93 @@
+"""Streams between the engine API's blocking calls (worker threads) and the event loop."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+import anyio.to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from supervisor.service.http import Closed, Connection
+
+T = TypeVar("T")
+
+
+async def from_thread_each(produce: Callable[[Callable[[T], None]], None],
+                           each: Callable[[T], Awaitable[None]]) -> Exception | None:  # fmt: skip
+    """`produce(emit)` runs in a worker thread, and `each` item it emits is handled here, in
+    order; the producer's exception is returned (the face decides: a status before the reply
+    began, a message in the stream after). A consumer that stops (its client gone: Closed)
+    leaves the thread to end at its next item (a follow ends with the container at the
+    latest)."""
+    send, receive = anyio.create_memory_object_stream[T](64)
+    failed: list[Exception] = []
+    token = anyio.lowlevel.current_token()  # a producer may emit from threads of its own
+
+    def emit(item: T) -> None:
+        anyio.from_thread.run(send.send, item, token=token)
+
+    def run() -> None:
+        try:
+            produce(emit)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass
+        except Exception as exc:
+            failed.append(exc)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the event loop is gone
+                anyio.from_thread.run_sync(send.close, token=token)
+
+    await in_group(partial(anyio.to_thread.run_sync, run, abandon_on_cancel=True),
+                   partial(_consume, receive, each))  # fmt: skip
+    return failed[0] if failed else None
+
+
+async def _consume(receive: MemoryObjectReceiveStream[T],
+                   each: Callable[[T], Awaitable[None]]) -> None:  # fmt: skip
+    with receive:
+        async for item in receive:
+            await each(item)
+
+
+async def in_group(background: Callable[[], Coroutine[Any, Any, Any]],
+                   work: Callable[[], Awaitable[T]]) -> T:
+    """`work`'s result with `background` running beside it (cancelled when `work` ends);
+    `work`'s exception as itself, not in an exception group."""
+    out: list[T] = []
+    failed: list[Exception] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(background)
+        try:
+            out.append(await work())
+        except Exception as exc:
+            failed.append(exc)
+        tg.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
+    return out[0]
+
+
+async def until_disconnect(conn: Connection, work: Callable[[], Awaitable[T]]) -> T | None:
+    """`work`'s result, or None when the client hung up first (its request is over)."""
+    scope = anyio.CancelScope()
+
+    async def watch() -> None:
+        try:
+            while await conn.receive_raw():
+                pass  # a client that pipelines while it waits: not ours to read
+        except Closed:
+            pass
+        scope.cancel()
+
+    async def guarded() -> T | None:
+        with scope:
+            return await work()
+        return None
+
+    return await in_group(watch, guarded)

@@ -1,0 +1,112 @@
+"""`/_ping`, `/version`, `/info`, `/events`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+from collections.abc import Callable
+from typing import Any
+
+from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, blocking
+from supervisor.service.http import Closed
+
+# system --------------------------------------------------------------------------------------
+
+
+async def ping(call: Call) -> None:
+    headers = {**call.headers, "Builder-Version": "1",
+               "Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache"}
+    await call.conn.reply(200, b"OK", headers, "text/plain; charset=utf-8",
+                          head=call.req.method == "HEAD")  # fmt: skip
+
+
+async def version(call: Call) -> None:
+    from supervisor.api import system
+
+    v = system.version().client
+    kernel = platform.release()
+    details = {"APIVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Arch": "amd64",
+               "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "KernelVersion": kernel,
+               "Os": "linux", "BuildTime": v.BuiltTime}  # fmt: skip
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    await call.json({
+        "Platform": {"Name": f"scopebox {v.Version}"},
+        "Components": [{"Name": "Podman Engine", "Version": v.Version, "Details": details}],
+        "Version": v.Version, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
+        "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "Os": "linux", "Arch": arch,
+        "KernelVersion": kernel, "BuildTime": v.BuiltTime,
+    })
+
+
+async def info(call: Call) -> None:
+    from supervisor.api import system
+
+    data = await blocking(system.info, call.settings)
+    host, store = data.get("host", {}), data.get("store", {})
+    counts = store.get("containerStore", {})
+    await call.json({
+        "ID": host.get("hostname", ""), "Name": host.get("hostname", ""),
+        "Containers": counts.get("number", 0), "ContainersRunning": counts.get("running", 0),
+        "ContainersPaused": counts.get("paused", 0),
+        "ContainersStopped": counts.get("stopped", 0),
+        "Images": store.get("imageStore", {}).get("number", 0),
+        "Driver": store.get("graphDriverName", "overlay"), "DriverStatus": [],
+        "DockerRootDir": store.get("graphRoot", ""),
+        "KernelVersion": host.get("kernel", ""), "OperatingSystem":
+            host.get("distribution", {}).get("distribution", "linux"),
+        "OSType": "linux", "Architecture": platform.machine(),
+        "NCPU": host.get("cpus", 0), "MemTotal": host.get("memTotal", 0),
+        "CgroupDriver": host.get("cgroupManager", "cgroupfs"),
+        "CgroupVersion": host.get("cgroupVersion", "v1").lstrip("v"),
+        "LoggingDriver": host.get("logDriver", ""),
+        "ServerVersion": data.get("version", {}).get("Version", ""),
+        "DefaultRuntime": "runc", "Runtimes": {"runc": {"path": "runc"}},
+        "Swarm": {"LocalNodeState": "inactive", "ControlAvailable": False},
+        "SecurityOptions": ["name=seccomp,profile=default"], "Plugins": data.get("plugins", {}),
+        "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": ["127.0.0.0/8"]},
+        "Labels": [], "ExperimentalBuild": False, "Debug": False, "Warnings": [],
+        "IndexServerAddress": "https://index.docker.io/v1/", "HttpProxy": "", "HttpsProxy": "",
+        "NoProxy": "", "LiveRestoreEnabled": True, "Isolation": "", "InitBinary": "",
+    })
+
+
+
+
+async def events(call: Call) -> None:
+    """`GET /events`: Docker's JSON messages, one per line, past ones with since= and new
+    ones until until= (or until the client leaves)."""
+    from supervisor.api import events as api
+    from supervisor.service import compat
+    from supervisor.service.streams import from_thread_each, until_disconnect
+
+    wanted = compat.filters(call.req.arg("filters"))
+    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    opts = api.EventsOptions(items, call.req.arg("since") or None,
+                             call.req.arg("until") or None, True)  # fmt: skip
+    await call.conn.start_chunked(200, call.headers, "application/json")
+
+    def produce(emit: Callable[[dict[str, Any]], None]) -> None:
+        for ev in api.events(call.settings, opts):
+            emit(_docker_event(api.template_data(ev), ev))
+
+    async def send(doc: dict[str, Any]) -> None:
+        await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+
+    failed = await until_disconnect(call.conn, lambda: from_thread_each(produce, send))
+    if failed is not None:
+        await send({"error": str(failed), "errorDetail": {"message": str(failed)}})
+    with contextlib.suppress(Closed):
+        await call.conn.end_chunked()
+
+
+def _docker_event(data: dict[str, Any], ev: Any) -> dict[str, Any]:
+    ns = int(getattr(ev, "time_ns", 0) or 0)
+    actor = {"ID": data.get("ID") or data.get("Name") or "",
+             "Attributes": {**data.get("Attributes", {}), "name": data.get("Name", ""),
+                            "image": data.get("Image", "")}}  # fmt: skip
+    status = str(data.get("Status", ""))
+    doc: dict[str, Any] = {"status": status, "id": actor["ID"], "from": data.get("Image", ""),
+                           "Type": data.get("Type", ""), "Action": status, "Actor": actor,
+                           "scope": "local", "time": ns // 10**9, "timeNano": ns}  # fmt: skip
+    return doc

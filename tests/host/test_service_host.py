@@ -1,0 +1,277 @@
+"""`scopebox system service` driven by real clients: the docker CLI 20.10 (Debian's docker.io,
+its binary only; tests/install-deps.sh caches it) and the docker SDK for Python, on a socket
+of the test's own, over the module's private store."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import registryhelp as rh
+from tests.clihelp import REPO, Scopebox, wait_for
+
+DOCKER = "/var/cache/scopebox-tests/docker-cli/docker"
+SCOPEBOX = str(REPO / ".venv/bin/scopebox")
+
+
+class Service:
+    def __init__(self, sb: Scopebox, sock: Path, idle: int) -> None:
+        self.sock = sock
+        self.log = sock.with_suffix(".log")
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [SCOPEBOX, "system", "service", "--time", str(idle), f"unix://{sock}"],
+                env=sb.environ(), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        wait_for(lambda: sock.exists() or self.proc.poll() is not None, 20, "the socket")
+        assert self.proc.poll() is None, self.log.read_text()
+
+    def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": os.environ["PATH"], "HOME": str(self.sock.parent),
+               "DOCKER_HOST": f"unix://{self.sock}"}  # fmt: skip
+        res = subprocess.run([DOCKER, *args], env=env, capture_output=True, text=True,
+                             timeout=60)  # fmt: skip
+        if check:
+            assert res.returncode == 0, (args, res.stdout, res.stderr, self.log.read_text())
+        return res
+
+    def request(self, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        """One request on a fresh connection, closed after it."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(30)
+            s.connect(str(self.sock))
+            s.sendall(raw)
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines[1:])
+        return int(lines[0].split()[1]), headers, body
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def svc(sb: Scopebox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    if not os.access(DOCKER, os.X_OK):
+        pytest.skip(f"no docker CLI at {DOCKER}: run tests/install-deps.sh")
+    service = Service(sb, tmp_path_factory.mktemp("svc") / "api.sock", 0)
+    yield service
+    service.stop()
+    assert service.proc.returncode == 0  # SIGTERM: a clean exit,
+    assert not service.sock.exists()  # its socket file removed
+
+
+def test_socket_is_root_only(svc: Service) -> None:
+    assert oct(svc.sock.stat().st_mode & 0o777) == "0o660"
+
+
+def test_docker_cli_everyday_flow(svc: Service, sb: Scopebox) -> None:
+    out = svc.docker("version", "--format", "{{.Server.APIVersion}} {{.Server.MinAPIVersion}}")
+    assert out.stdout.split() == ["1.41", "1.24"]
+    cid = svc.docker("run", "-d", "--name", "web", "-l", "app=web", "-e", "X=1",
+                     "busybox", "sh", "-c", "echo out; echo err >&2; sleep 100").stdout.strip()
+    assert len(cid) == 64
+    assert sb.state("web")["Status"] == "running"  # the engine's own view
+    ps = svc.docker("ps", "--format", "{{.ID}} {{.Names}} {{.Image}} {{.Label \"app\"}}")
+    assert ps.stdout.split() == [cid[:12], "web", "localhost/busybox:latest", "web"]
+    fmt = "{{.Name}} {{.State.Status}} {{.Config.Image}} {{index .Config.Env 0}}"
+    assert svc.docker("inspect", "-f", fmt, "web").stdout.split()[:3] == [
+        "/web", "running", "localhost/busybox:latest"]
+    wait_for(lambda: "err" in svc.docker("logs", "web").stderr, 10, "the container's output")
+    logs = svc.docker("logs", "web")
+    assert (logs.stdout, logs.stderr) == ("out\n", "err\n")  # demultiplexed by the CLI
+    stamped = svc.docker("logs", "-t", "--tail", "1", "web").stderr
+    assert stamped.endswith(" err\n") and stamped.startswith("20")
+    svc.docker("stop", "-t", "1", "web")
+    assert sb.state("web")["Status"] == "exited"
+    assert svc.docker("ps", "-q").stdout == ""
+    assert svc.docker("ps", "-aq", "--filter", "name=web").stdout.strip() == cid[:12]
+    svc.docker("rm", "-f", "web")
+    assert sb("ps", "-aq").stdout == ""
+    images = svc.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert "localhost/busybox:latest" in images
+
+
+def test_docker_cli_foreground_run(svc: Service, sb: Scopebox) -> None:
+    """`docker run` without -d: attach (the hijacked stream), wait, start; --rm's wait is
+    for the removal, and the exit code is the container's."""
+    res = svc.docker("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 7",
+                     check=False)  # fmt: skip
+    assert (res.returncode, res.stdout, res.stderr) == (7, "out\n", "err\n")
+    assert sb("ps", "-aq").stdout == ""  # --rm: gone when the client returns
+    res = subprocess.run([DOCKER, "run", "-i", "--rm", "busybox", "sh", "-c", "cat; echo end"],
+                         input="piped\n", capture_output=True, text=True, timeout=60,
+                         env={"PATH": os.environ["PATH"], "HOME": str(svc.sock.parent),
+                              "DOCKER_HOST": f"unix://{svc.sock}"})  # fmt: skip
+    assert (res.returncode, res.stdout) == (0, "piped\nend\n"), res.stderr
+    assert sb("ps", "-aq").stdout == ""
+
+
+def test_docker_cli_and_sdk_exec(svc: Service) -> None:
+    svc.docker("run", "-d", "--name", "ex", "busybox", "sleep", "100")
+    try:
+        res = svc.docker("exec", "ex", "sh", "-c", "echo in; echo err >&2; exit 4",
+                         check=False)  # fmt: skip
+        assert (res.returncode, res.stdout, res.stderr) == (4, "in\n", "err\n")
+        res = subprocess.run([DOCKER, "exec", "-i", "ex", "cat"], input="fed\n",
+                             capture_output=True, text=True, timeout=60,
+                             env={"PATH": os.environ["PATH"], "HOME": str(svc.sock.parent),
+                                  "DOCKER_HOST": f"unix://{svc.sock}"})  # fmt: skip
+        assert (res.returncode, res.stdout) == (0, "fed\n"), res.stderr
+        top = svc.docker("top", "ex").stdout.splitlines()
+        assert "PID" in top[0].split() and "sleep 100" in top[1], top
+        res = svc.docker("exec", "ex", "nosuchcmd", check=False)
+        assert res.returncode == 127 and "nosuchcmd" in res.stderr
+        import docker
+
+        client = docker.DockerClient(base_url=f"unix://{svc.sock}")
+        try:
+            result = client.containers.get("ex").exec_run(["sh", "-c", "echo sdk; exit 2"])
+        finally:
+            client.close()
+        assert (result.exit_code, result.output) == (2, b"sdk\n")
+    finally:
+        svc.docker("rm", "-f", "ex")
+
+
+def test_docker_cli_events(svc: Service) -> None:
+    since = str(int(time.time()) - 1)
+    svc.docker("run", "--rm", "--name", "evt", "busybox", "true")
+    until = str(int(time.time()) + 1)
+    out = svc.docker("events", "--since", since, "--until", until, "--filter", "container=evt",
+                     "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}").stdout
+    lines = out.splitlines()
+    for action in ("create", "start", "died", "remove"):
+        assert f"container {action} evt" in lines, out
+    assert lines.index("container create evt") < lines.index("container remove evt")
+
+
+def test_docker_cli_errors(svc: Service) -> None:
+    res = svc.docker("inspect", "nosuch", check=False)
+    assert res.returncode == 1 and "No such object: nosuch" in res.stderr
+    res = svc.docker("rm", "nosuch", check=False)
+    assert res.returncode == 1
+    assert res.stderr == "Error: No such container: nosuch\n"  # the CLI's words for a 404
+    svc.docker("create", "--name", "twice", "busybox", "true")
+    try:
+        res = svc.docker("create", "--name", "twice", "busybox", "true", check=False)
+        assert res.returncode == 1 and "name 'twice' is already in use" in res.stderr
+    finally:
+        svc.docker("rm", "twice")
+
+
+def test_docker_cli_network_and_volume(svc: Service) -> None:
+    svc.docker("network", "create", "apinet")
+    svc.docker("volume", "create", "apivol")
+    try:
+        assert "apinet" in svc.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+        assert "bridge" in svc.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+        net = json.loads(svc.docker("network", "inspect", "apinet").stdout)[0]
+        assert net["Name"] == "apinet" and net["IPAM"]["Config"][0]["Subnet"]
+        vols = svc.docker("volume", "ls", "--format", "{{.Name}} {{.Driver}}").stdout
+        assert "apivol local" in vols
+    finally:
+        svc.docker("network", "rm", "apinet")
+        svc.docker("volume", "rm", "apivol")
+    res = svc.docker("volume", "inspect", "apivol", check=False)
+    assert res.returncode == 1
+
+
+def test_docker_pull_from_local_registry(svc: Service, sb: Scopebox,
+                                         tmp_path: Path) -> None:  # fmt: skip
+    layout = rh.OciLayout(tmp_path / "oci")
+    desc, _ = layout.add_image(rh.two_layer_image())
+    layout.tag(desc, "v1")
+    with rh.registry(tmp_path / "reg") as reg:
+        rh.skopeo_push(layout.root, "v1", reg, "api/pulled:v1")
+        ref = f"{reg.host}/api/pulled:v1"
+        out = svc.docker("pull", ref)
+        assert "Pull complete" in out.stdout or "Downloaded" in out.stdout, out.stdout
+    assert sb("image", "exists", ref, check=False).returncode == 0
+    svc.docker("rmi", ref)
+    assert sb("image", "exists", ref, check=False).returncode == 1
+
+
+def test_sdk_run_logs_wait_remove(svc: Service, sb: Scopebox) -> None:
+    import docker
+
+    client = docker.DockerClient(base_url=f"unix://{svc.sock}")
+    try:
+        ctr = client.containers.run("busybox", ["sh", "-c", "echo hi; echo oops >&2; exit 3"],
+                                    detach=True, name="sdk")  # fmt: skip
+        assert client.containers.get("sdk").id == ctr.id
+        assert ctr.wait() == {"StatusCode": 3, "Error": None}
+        assert ctr.logs(stdout=True, stderr=False) == b"hi\n"
+        assert ctr.logs(stdout=False, stderr=True) == b"oops\n"
+        ctr.reload()
+        assert (ctr.status, ctr.attrs["State"]["ExitCode"]) == ("exited", 3)
+        ctr.remove()
+        assert sb("ps", "-aq").stdout == ""
+        assert client.containers.run("busybox", "echo direct", remove=True) == b"direct\n"
+        with pytest.raises(docker.errors.NotFound):
+            client.containers.get("sdk")
+    finally:
+        client.close()
+
+
+def test_http_errors_and_versions(svc: Service) -> None:
+    status, headers, body = svc.request(b"GET /v1.24/_ping HTTP/1.1\r\nHost: d\r\n"
+                                        b"Connection: close\r\n\r\n")  # fmt: skip
+    assert (status, headers["Api-Version"], body) == (200, "1.41", b"OK")
+    status, _, body = svc.request(b"GET /v1.99/info HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert status == 400 and "too new" in json.loads(body)["message"]
+    status, _, body = svc.request(b"GET /containers/nosuch/json HTTP/1.1\r\n"
+                                  b"Connection: close\r\n\r\n")  # fmt: skip
+    assert status == 404 and "nosuch" in json.loads(body)["message"]
+    status, _, body = svc.request(b"POST /containers/create HTTP/1.1\r\nContent-Length: 5\r\n"
+                                  b"Connection: close\r\n\r\n{bad}")  # fmt: skip
+    assert status == 400 and "invalid JSON" in json.loads(body)["message"]
+    status, _, body = svc.request(b"garbage\r\n\r\n")
+    assert status == 400
+    assert svc.proc.poll() is None  # the service outlives bad requests
+
+
+def test_concurrent_clients(svc: Service) -> None:
+    """50 clients at once, on their own connections: each answered, the service stays up."""
+    import concurrent.futures
+
+    raw = b"GET /v1.41/containers/json?all=1 HTTP/1.1\r\nConnection: close\r\n\r\n"
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(lambda _: svc.request(raw), range(50)))
+    assert [status for status, _, _ in results] == [200] * 50
+    assert all(isinstance(json.loads(body), list) for _, _, body in results)
+    assert svc.proc.poll() is None
+
+
+def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
+    """--time 1: the service exits a second after its last client left, not while one is
+    connected (Podman's rule)."""
+    service = Service(sb, tmp_path / "idle.sock", 1)
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(service.sock))
+            held = time.monotonic()
+            time.sleep(1.5)  # a connected client keeps it: nothing to poll for here
+            assert service.proc.poll() is None
+            s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+            assert s.recv(1024).startswith(b"HTTP/1.1 200 OK")
+        assert time.monotonic() - held >= 1.5
+        left = time.monotonic()
+        assert service.proc.wait(15) == 0
+        assert 0.9 < time.monotonic() - left < 10
+        assert not service.sock.exists()
+    finally:
+        service.stop()
