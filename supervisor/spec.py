@@ -74,6 +74,7 @@ class NetworkMode(StrEnum):
     BRIDGE = "bridge"
     CONTAINER = "container"
     NS = "ns"
+    PASTA = "pasta"  # rootless (issue 17): a namespace of the container's, pasta's tap in it
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,38 @@ def info(settings: Settings) -> dict[str, Any]:
             "version": version().client._asdict()}
 
 
+def unshare(settings: Settings, argv: list[str]) -> None:
+    """Rootless (issue 17): replace this process by `argv` (default: $SHELL) in the user's
+    namespace, as root of it, with CONTAINERS_GRAPHROOT/CONTAINERS_RUNROOT set (as Podman's
+    `unshare`). Refused for root: the host's root has no such namespace."""
+    from supervisor.errors import CommandCannotRun, CommandNotFound, UsageError
+
+    if os.geteuid() == 0 and not _rootless():
+        raise UsageError("please use unshare with rootless")
+    with session(settings) as eng:  # joins the namespace (made if needed)
+        paths = eng.paths
+    import shutil
+    import signal
+
+    argv = argv or [os.environ.get("SHELL") or "/bin/sh"]
+    env = {**os.environ, "CONTAINERS_GRAPHROOT": paths.root, "CONTAINERS_RUNROOT": paths.runroot}
+    if shutil.which(argv[0], path=env.get("PATH")) is None:
+        raise CommandNotFound(f'exec: "{argv[0]}": executable file not found in $PATH')
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores it; the command must not
+    try:
+        os.execvpe(argv[0], argv, env)
+    except FileNotFoundError as exc:
+        raise CommandNotFound(f"{argv[0]}: executable file not found in $PATH") from exc
+    except OSError as exc:
+        raise CommandCannotRun(f"{argv[0]}: {exc.strerror}") from exc
+
+
+def _rootless() -> bool:
+    from supervisor import rootless
+
+    return rootless.is_rootless()
+
+
 def _rootless_host() -> dict[str, Any]:
     """Rootless (issue 17): Podman's `host.security.rootless` and `host.idMappings` (the
     user's namespace, as seen from inside it)."""

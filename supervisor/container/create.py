@@ -275,8 +275,9 @@ def _security_facts(opts: CreateOptions) -> SecurityFacts:
 
 def _default_network(ctx: Context) -> str:
     from supervisor.network.request import default_mode
+    from supervisor.rootless import is_rootless
 
-    return default_mode(ctx.settings.netns, os.geteuid() == 0)
+    return default_mode(ctx.settings.netns, not is_rootless())
 
 
 def write_etc_files(ctx: Context, cid: str, config: ContainerConfig) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from supervisor.errors import UsageError
 
 PROTOCOLS = ("tcp", "udp", "sctp")
-MODES = ("bridge", "none", "host", "container", "ns")
+MODES = ("bridge", "none", "host", "container", "ns", "pasta")  # pasta: rootless (issue 17)
 DEFAULT_NETWORK = "podman"  # Podman's default network (Docker calls it "bridge")
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _HOSTNAME = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$")
@@ -91,7 +91,7 @@ def build(network: str, flags: NetFlags, default_mode: str) -> NetConfig:
             if given:
                 raise UsageError(f"{name} can only be used with a bridge network, not "
                                  f"--network {network or default_mode}")
-        if flags.publish or flags.publish_all:
+        if (flags.publish or flags.publish_all) and mode != "pasta":
             raise UsageError(f"cannot publish ports with --network {mode}: "
                              "a bridge network is needed")
     if mode == "container" and flags.add_hosts:  # net6: the hosts file is the other's
@@ -116,7 +116,7 @@ def build(network: str, flags: NetFlags, default_mode: str) -> NetConfig:
 def parse_network(value: str) -> tuple[str, str, tuple[Attach, ...]]:
     """`bridge|none|host|NAME[,NAME...]|container:ID|ns:PATH`; NAME may carry
     `:ip=...,alias=...,mac=...` (Podman's per-network options)."""
-    if value in ("none", "host"):
+    if value in ("none", "host", "pasta"):
         return value, "", ()
     for prefix in ("container", "ns"):
         if value.startswith(prefix + ":"):
@@ -125,7 +125,7 @@ def parse_network(value: str) -> tuple[str, str, tuple[Attach, ...]]:
                 raise UsageError(f"invalid --network {value!r}: {prefix}: needs "
                                  f"{'an absolute path' if prefix == 'ns' else 'a container'}")
             return prefix, target, ()
-    if value in ("private", "slirp4netns", "pasta") or value.startswith(("slirp4netns:", "pasta:")):
+    if value in ("private", "slirp4netns") or value.startswith(("slirp4netns:", "pasta:")):
         raise UsageError(f"--network {value} is not supported by scopebox (use bridge, none, "
                          "host, a network name, container:ID or ns:PATH)")
     nets: list[Attach] = []
@@ -345,8 +345,8 @@ def _dns_option(text: str) -> str:
 
 
 def default_mode(configured: str | None, root: bool) -> str:
-    """containers.conf `[containers] netns` (Podman's default `bridge` as root; `none`
-    without privileges: scopebox has no slirp4netns)."""
+    """containers.conf `[containers] netns` (Podman's default `bridge` as root; rootless
+    (issue 17): `pasta`, Podman 5's rootless default)."""
     if configured:
         return configured
-    return "bridge" if root else "none"
+    return "bridge" if root else "pasta"
