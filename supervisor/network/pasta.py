@@ -60,20 +60,12 @@ class PastaResource:
         if pasta is None:
             raise SystemError_("rootless networking needs pasta: install the passt package "
                                "(or use --network none)")
-        if not os.access(TUN, os.R_OK | os.W_OK):
-            raise SystemError_(f"rootless networking needs {TUN} usable by the user (udev's "
-                               f"default mode 0666): chmod 0666 {TUN} (or use --network none)")
+        check_host_side(row.config.net.ports)
         ns = netns_path(ctx.paths, row.id)
         try:
             create_netns(ns)
         except NetlinkError as exc:
             raise SystemError_(str(exc)) from exc
-        below = [p for p in row.config.net.ports if 0 < (p.host_port or p.container_port) < 1024]
-        if below and _unprivileged_start() > min(p.host_port or p.container_port for p in below):
-            raise SystemError_(
-                f"rootless port {below[0].host_port or below[0].container_port} is below "
-                f"net.ipv4.ip_unprivileged_port_start ({_unprivileged_start()}): publish a port"
-                " >= that, or lower it with sysctl net.ipv4.ip_unprivileged_port_start")
         res = subprocess.run(
             [pasta, *pasta_args(row.config.net.ports, ns, _pidfile(ctx, row.id))],
             capture_output=True, text=True, stdin=subprocess.DEVNULL,
@@ -86,16 +78,31 @@ class PastaResource:
         from supervisor.network.resource import netns_path
 
         ns = netns_path(ctx.paths, row.id)
-        pid = _pasta_pid(_pidfile(ctx, row.id), ns)
+        pid = process_of(_pidfile(ctx, row.id), ns)
         if pid is not None:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
-        _detach(ns)  # pasta may still hold the file open: a plain umount would be EBUSY
+        detach(ns)  # pasta may still hold the file open: a plain umount would be EBUSY
         with contextlib.suppress(OSError):
             os.unlink(_pidfile(ctx, row.id))
 
 
-def _detach(path: str) -> None:
+def check_host_side(ports: tuple[PortMap, ...]) -> None:
+    """What pasta and slirp4netns need of the host: a usable tun device, unprivileged ports."""
+    if not os.access(TUN, os.R_OK | os.W_OK):
+        raise SystemError_(f"rootless networking needs {TUN} usable by the user (udev's "
+                           f"default mode 0666): chmod 0666 {TUN} (or use --network none)")
+    below = [p.host_port or p.container_port for p in ports]
+    start = _unprivileged_start()
+    if below and min(below) < start:
+        raise SystemError_(
+            f"rootless port {min(below)} is below net.ipv4.ip_unprivileged_port_start "
+            f"({start}): publish a port >= that, or lower it with sysctl "
+            "net.ipv4.ip_unprivileged_port_start")
+
+
+def detach(path: str) -> None:
+    """Lazily unmount a namespace file and remove it (idempotent)."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -108,8 +115,8 @@ def _pidfile(ctx: Context, cid: str) -> str:
     return os.path.join(ctx.paths.runroot, "netns", f"{cid}.pasta.pid")
 
 
-def _pasta_pid(pidfile: str, ns: str) -> int | None:
-    """pasta's pid, only while that process is still the pasta of this namespace."""
+def process_of(pidfile: str, ns: str) -> int | None:
+    """The helper's pid, only while that process still names this namespace file."""
     try:
         with open(pidfile, encoding="ascii") as f:
             pid = int(f.read().strip())

@@ -29,6 +29,7 @@ import ctypes
 import fcntl
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator
 
@@ -49,12 +50,14 @@ def ensure_joined(runroot: str) -> None:
     """Join the user's namespace (made if needed); nothing when already inside one."""
     if in_user_namespace():
         return
+    _check_runroot(runroot, missing_ok=True)  # before reading pause.pid from it
     if pause_pid(runroot) is None:
         id_ranges()  # a user without sub-ids gets the one line before anything is made
     try:
         os.makedirs(runroot, mode=0o700, exist_ok=True)
     except OSError as exc:
         raise SystemError_(f"cannot create the run root {runroot!r}: {exc.strerror}") from exc
+    _check_runroot(runroot)
     with _locked(os.path.join(runroot, "pause.lock")):
         pid = pause_pid(runroot)
         if pid is None:
@@ -66,6 +69,22 @@ def ensure_joined(runroot: str) -> None:
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def _check_runroot(runroot: str, missing_ok: bool = False) -> None:
+    """/tmp/scopebox-run-UID is guessable: a directory made by another user, or one others
+    may write, must not be used."""
+    try:
+        st = os.lstat(runroot)
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise SystemError_(f"the run root {runroot!r} vanished") from None
+    except OSError as exc:
+        raise SystemError_(f"cannot use the run root {runroot!r}: {exc.strerror}") from exc
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        raise SystemError_(f"the run root {runroot!r} is not a directory of this user's that "
+                           "only they can write: remove it, or set XDG_RUNTIME_DIR")
 
 
 def pause_pid(runroot: str) -> int | None:

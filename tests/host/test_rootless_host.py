@@ -151,8 +151,10 @@ def test_info_says_rootless_and_where(user: User) -> None:
     uidmap = host["host"]["idMappings"]["uidmap"]
     assert uidmap[0] == {"container_id": 0, "host_id": user.uid, "size": 1}
     assert uidmap[1] == {"container_id": 1, "host_id": user.subid_start, "size": 65536}
-    # the store is the user's, nothing of it is root's
-    assert os.stat(user.root).st_uid == user.uid
+    # the store is the user's, and no other user can read it
+    for path in (user.root, user.runroot):
+        st = os.stat(path)
+        assert (st.st_uid, st.st_mode & 0o077) == (user.uid, 0), path
 
 
 def test_root_in_the_container_is_the_user_outside(user: User) -> None:
@@ -216,11 +218,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_published_port_through_pasta(user: User) -> None:
-    if shutil.which("pasta") is None:
-        pytest.skip("needs pasta (apt-get install passt)")
+@pytest.mark.parametrize("network", ["", "slirp4netns"])
+def test_published_port_through_pasta(user: User, network: str) -> None:
+    """The default (pasta) and slirp4netns forward -p from the host into the container."""
+    helper = {"": "pasta", "slirp4netns": "slirp4netns"}[network]
+    if shutil.which(helper) is None:
+        pytest.skip(f"needs {helper} (apt-get install {'passt' if helper == 'pasta' else helper})")
     port = _free_port()
-    user("run", "-d", "--name", "web", "-p", f"{port}:80", "busybox",
+    flags = ["--network", network] if network else []
+    user("run", "-d", "--name", "web", *flags, "-p", f"{port}:80", "busybox",
          "httpd", "-f", "-p", "80", "-h", "/etc")
     url = f"http://127.0.0.1:{port}/hostname"
 
@@ -233,6 +239,7 @@ def test_published_port_through_pasta(user: User) -> None:
 
     wait_for(served, what="the published port")
     assert f"80/tcp -> 0.0.0.0:{port}" in user("port", "web").stdout
+    assert f"0.0.0.0:{port}->80/tcp" in user("ps").stdout
     user("rm", "-f", "web")
     assert os.listdir(os.path.join(user.runroot, "netns")) == []
     assert not served()
@@ -247,3 +254,15 @@ def test_unshare_runs_in_the_users_namespace(user: User) -> None:
     res = subprocess.run([sys.executable, "-m", "supervisor", "unshare", "true"],
                          capture_output=True, text=True, cwd=REPO)
     assert res.returncode == 125 and "rootless" in res.stderr
+
+
+def test_a_run_root_of_another_user_is_refused(user: User) -> None:
+    """/tmp/scopebox-run-UID is guessable: one that another user made is never used."""
+    other = tempfile.mkdtemp(prefix="scopebox-rootless-other-")
+    os.chmod(other, 0o755)
+    try:
+        res = user("--runroot", other, "ps", check=False)
+        assert res.returncode == 125 and "not a directory of this user's" in res.stderr, res
+        assert os.listdir(other) == []
+    finally:
+        os.rmdir(other)

@@ -10,6 +10,7 @@ from supervisor.container import resources
 from supervisor.errors import UsageError
 from supervisor.network.pasta import pasta_args
 from supervisor.network.request import NetConfig, NetFlags, PortMap, build, default_mode
+from supervisor.network.slirp import hostfwd_request, slirp_args
 from supervisor.rootless.subids import Range, mapping_args, mappings, parse
 from supervisor.spec import NetworkMode
 from tests.unit.configs import config
@@ -73,3 +74,15 @@ def test_the_hosts_root_is_not_rootless() -> None:
 
     if os.geteuid() == 0 and not rootless.in_user_namespace():
         assert rootless.outer_uid() is None
+
+
+def test_slirp4netns_is_podmans_configuration_and_ports_go_through_its_api() -> None:
+    assert slirp_args("/n", "/a", 5) == ["--configure", "--mtu=65520",
+                                         "--disable-host-loopback", "--netns-type=path",
+                                         "--api-socket=/a", "--ready-fd=5", "/n", "tap0"]
+    assert hostfwd_request(PortMap(80, "tcp", 8080)) == {
+        "execute": "add_hostfwd",
+        "arguments": {"proto": "tcp", "host_addr": "0.0.0.0", "host_port": 8080,
+                      "guest_port": 80}}
+    net = build("slirp4netns", NetFlags(publish=("9000",)), "bridge")
+    assert net.ports == (PortMap(9000, "tcp", 9000),)
