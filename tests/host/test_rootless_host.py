@@ -266,3 +266,15 @@ def test_a_run_root_of_another_user_is_refused(user: User) -> None:
         assert os.listdir(other) == []
     finally:
         os.rmdir(other)
+
+
+def test_the_users_registries_conf_replaces_the_systems(user: User) -> None:
+    conf = Path(user.home, ".config", "containers", "registries.conf")
+    subprocess.run(user.argv("mkdir", "-p", str(conf.parent)), check=True)
+    subprocess.run(user.argv("sh", "-c", f"printf '[aliases]\\n\"zzalias\" = "
+                             f"\"127.0.0.1:1/zz/alias\"\\n' > {conf}"), check=True)
+    try:
+        res = user("pull", "zzalias", check=False)
+        assert res.returncode == 125 and "127.0.0.1:1" in res.stderr, res
+    finally:
+        conf.unlink()
