@@ -61,7 +61,12 @@ def ensure_joined(runroot: str) -> None:
     with _locked(os.path.join(runroot, "pause.lock")):
         pid = pause_pid(runroot)
         if pid is None:
-            pid = _start_pause(runroot)
+            holder = _live_monitor(runroot)
+            if holder is None:
+                pid = _start_pause(runroot)
+            else:  # join the monitor's own namespaces: the new pause may not be in them yet
+                _restart_pause(runroot, holder)
+                pid = holder
         fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
                for ns in ("user", "mnt")]
     try:
@@ -190,6 +195,54 @@ def _start_pause(runroot: str) -> int:
     return pid
 
 
+def _live_monitor(runroot: str) -> int | None:
+    """A running monitor of this run root, when the pause process was killed: its user and
+    mount namespaces are still the ones holding the containers (Podman joins a conmon's)."""
+    import glob
+
+    mine = os.readlink("/proc/self/ns/user")
+    for path in glob.glob(os.path.join(runroot, "containers", "*", "monitor.pid")):
+        try:
+            with open(path, encoding="ascii") as f:
+                pid = int(f.read().strip())
+            if os.stat(f"/proc/{pid}").st_uid == os.geteuid() and \
+                    os.readlink(f"/proc/{pid}/ns/user") != mine:
+                return pid
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _restart_pause(runroot: str, holder: int) -> None:
+    """A new pause process in the namespaces `holder` is in."""
+    fds = [os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
+           for ns in ("user", "mnt")]
+    argv = _pause_argv()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child execs or exits
+        try:
+            libc = _libc()
+            for fd, kind in zip(fds, (CLONE_NEWUSER, CLONE_NEWNS), strict=True):
+                if libc.setns(fd, kind) != 0:
+                    os._exit(1)
+            _become_pause(argv)
+        finally:
+            os._exit(127)
+    for fd in fds:
+        os.close(fd)
+    _write_pidfile(runroot, pid)
+
+
+def _become_pause(argv: list[str]) -> None:  # pragma: no cover - in the child
+    os.setsid()
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, 65536)
+    os.chdir("/")
+    os.execv(argv[0], argv)
+
+
 def _pause_child(ready_w: int, go_r: int, argv: list[str]) -> None:  # pragma: no cover
     try:
         libc = _libc()
@@ -202,13 +255,7 @@ def _pause_child(ready_w: int, go_r: int, argv: list[str]) -> None:  # pragma: n
             os._exit(1)
         # Host mounts keep propagating in; ours never propagate out.
         libc.mount(b"none", b"/", None, MS_REC | MS_SLAVE, None)
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        os.closerange(3, 65536)
-        os.chdir("/")
-        os.execv(argv[0], argv)
+        _become_pause(argv)
     finally:
         os._exit(127)
 

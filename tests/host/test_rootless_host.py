@@ -278,3 +278,18 @@ def test_the_users_registries_conf_replaces_the_systems(user: User) -> None:
         assert res.returncode == 125 and "127.0.0.1:1" in res.stderr, res
     finally:
         conf.unlink()
+
+
+def test_a_killed_pause_process_is_replaced_in_the_containers_namespace(user: User) -> None:
+    user("run", "-d", "--network", "none", "--name", "kept", "busybox", "sleep", "600")
+    pidfile = Path(user.runroot, "pause.pid")
+    old = int(pidfile.read_text().split()[0])
+    os.kill(old, 9)
+    wait_for(lambda: not Path(f"/proc/{old}/ns").exists() or
+             Path(f"/proc/{old}/stat").read_text().split()[2] == "Z", what="the pause to die")
+    assert user("exec", "kept", "echo", "still-here").stdout == "still-here\n"
+    new = int(pidfile.read_text().split()[0])
+    assert new != old
+    assert os.readlink(f"/proc/{new}/ns/user") == os.readlink(
+        f"/proc/{json.loads(user('inspect', 'kept').stdout)[0]['State']['Pid']}/ns/user")
+    user("rm", "-f", "-t", "0", "kept")
