@@ -197,6 +197,9 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "umount": (
         "--latest",
     ),
+    "unshare": (
+        "--rootless-netns",
+    ),
     "update": (
         "--cpu-rt-period",
         "--cpu-rt-runtime",
