@@ -126,6 +126,7 @@ def user() -> Iterator[User]:
         yield u
         u("rm", "-a", "-f")
         assert u("ps", "-aq").stdout == ""
+        _assert_nothing_left(u)
     finally:
         _kill_pause(xdg)
         subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
@@ -133,6 +134,17 @@ def user() -> Iterator[User]:
         shutil.rmtree(xdg, ignore_errors=True)
         if tun_mode is not None:
             os.chmod(TUN, tun_mode)
+
+
+def _assert_nothing_left(u: User) -> None:
+    """No mount in the user's namespace, runtime state or namespace file of a container."""
+    pause = int(Path(u.runroot, "pause.pid").read_text().split()[0])
+    with open(f"/proc/{pause}/mountinfo") as f:
+        mounts = [line.split()[4] for line in f if u.root in line or u.runroot in line]
+    assert mounts == [], mounts
+    for sub in ("runc", "netns"):
+        path = os.path.join(u.runroot, sub)
+        assert not os.path.isdir(path) or os.listdir(path) == [], (path, os.listdir(path))
 
 
 def _kill_pause(xdg: str) -> None:
