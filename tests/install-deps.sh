@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . packaging/apt.sh
 apt_install golang-github-opencontainers-specs-dev podman conmon docker-registry skopeo \
     apache2-utils openssl qemu-system-x86 debootstrap cpio \
-    uidmap util-linux iproute2 nftables runc crun busybox-static catatonit libsystemd-dev pkg-config gcc python3-venv
+    uidmap passt slirp4netns util-linux iproute2 nftables runc crun busybox-static catatonit libsystemd-dev pkg-config gcc python3-venv
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # Refreshed when pyproject.toml changed (new dependencies or commands); a .venv that is a link
