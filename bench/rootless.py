@@ -6,8 +6,9 @@ Run as root (it switches to USER with runuser). USER needs /etc/subuid and /etc/
 and busybox images in both stores (`scopebox import` / `podman import` of
 packaging/busybox-rootfs.sh's tar, as USER). scopebox runs this checkout under the system's
 python3 (the venv's often links into a root-only /root). Prints the median and minimum of
-`run --rm busybox true` with `--network none` and with the rootless default (pasta for
-scopebox, slirp4netns for podman 4.3), and the load average.
+`run --rm busybox true` with `--network none`, with the rootless default (slirp4netns for
+both) and with scopebox's `--network pasta`, and the load average. USER must be able to open
+/dev/net/tun (mode 0666, udev's default).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def main() -> None:
         "scopebox none": [*sb, "run", "--rm", "--network", "none", "busybox", "true"],
         "podman none": [*pm, "run", "--rm", "--network", "none", "--ulimit",
                         f"nofile={_NOFILE}:{_NOFILE}", "localhost/busybox", "true"],
-        "scopebox pasta": [*sb, "run", "--rm", "busybox", "true"],
+        "scopebox slirp4netns": [*sb, "run", "--rm", "busybox", "true"],
+        "scopebox pasta": [*sb, "run", "--rm", "--network", "pasta", "busybox", "true"],
         "podman slirp4netns": [*pm, "run", "--rm", "--ulimit", f"nofile={_NOFILE}:{_NOFILE}",
                                "localhost/busybox", "true"],
     }
