@@ -19,7 +19,8 @@ bin=/usr/local/bin/scopebox
 # systemd and dbus: the supervisor, when it runs (scopebox works without a running systemd too).
 # nftables, iproute2 and util-linux (unshare): bridge networks and published ports.
 # catatonit: `run --init` (statically linked, so it runs in images without a libc).
-apt_install runc crun busybox-static systemd dbus nftables iproute2 util-linux catatonit \
+# uidmap (newuidmap/newgidmap), slirp4netns and passt (pasta): rootless mode, its namespace and network.
+apt_install runc crun busybox-static systemd dbus nftables iproute2 util-linux catatonit uidmap passt slirp4netns \
     python3 python3-venv python3-dev libsystemd-dev pkg-config gcc
 
 [ -x "$prefix/bin/python3" ] || /usr/bin/python3 -m venv "$prefix"

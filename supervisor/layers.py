@@ -265,7 +265,7 @@ class _Extractor:
         if member.islnk():
             return  # the link shares the inode: its metadata came with the first name
         if self.is_root:
-            os.chown(full, member.uid, member.gid, follow_symlinks=False)
+            _chown(full, member, follow_symlinks=False)
         if not member.issym():
             os.chmod(full, mode)  # after chown, which clears setuid
             self._xattrs(full, member)
@@ -287,9 +287,22 @@ class _Extractor:
         for path, member, mode in reversed(self.dirs):
             full = "/" + path
             if self.is_root:
-                os.chown(full, member.uid, member.gid)
+                _chown(full, member)
             os.chmod(full, mode)
             os.utime(full, (member.mtime, member.mtime))
+
+
+def _chown(full: str, member: tarfile.TarInfo, follow_symlinks: bool = True) -> None:
+    try:
+        os.chown(full, member.uid, member.gid, follow_symlinks=follow_symlinks)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        # rootless (issue 17): an id the user's namespace does not map (Podman's words too)
+        raise LayerError(
+            f"potentially insufficient UIDs or GIDs available in user namespace (requested "
+            f"{member.uid}:{member.gid} for {full!r}): check /etc/subuid and /etc/subgid"
+        ) from None
 
 
 def _extract_child(fd: int, layer_dir: str, compression: str, limits: Limits, out: int) -> None:

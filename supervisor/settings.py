@@ -80,7 +80,8 @@ class Settings(NamedTuple):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = read_containers_conf(env)
+        values: dict[str, Any] = rootless_defaults(env)
+        values.update(read_containers_conf(env))
         values.update(read_storage_conf(env))  # fidelity
         for name, var in [*FLAGS.values(), *ENV_ONLY.items()]:
             if env.get(var):
@@ -139,6 +140,20 @@ class Settings(NamedTuple):
         }
 
 
+def rootless_defaults(env: Mapping[str, str]) -> dict[str, Any]:
+    """Rootless (issue 17): the user's store, `$XDG_DATA_HOME/scopebox` and
+    `$XDG_RUNTIME_DIR/scopebox`, and the cgroupfs manager (the system's systemd is not the
+    user's to ask; runc's rootless cgroup handling, as Podman's `--cgroups=disabled` on a
+    cgroup v1 host). Below containers.conf, storage.conf, the environment and the flags."""
+    from supervisor import rootless
+
+    uid = rootless.outer_uid()
+    if uid is None:
+        return {}
+    return {"root": rootless.data_dir(env), "runroot": rootless.runtime_dir(env, uid),
+            "cgroup_manager": "cgroupfs"}
+
+
 def containers_conf_files(env: Mapping[str, str]) -> list[str]:
     """Podman's files, lowest precedence first; CONTAINERS_CONF names the only one."""
     if env.get("CONTAINERS_CONF"):
@@ -164,7 +179,9 @@ def user_config_dir(env: Mapping[str, str]) -> str | None:
     """`$XDG_CONFIG_HOME/containers` (else `~/.config/containers`) for a user who is not root:
     Podman reads the user's containers.conf and storage.conf only when rootless
     (containers.conf(5), FILES)."""
-    if os.geteuid() == 0:
+    from supervisor.rootless import is_rootless
+
+    if not is_rootless():
         return None
     base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or "/", ".config")
     return os.path.join(base, "containers")

@@ -74,6 +74,8 @@ class NetworkMode(StrEnum):
     BRIDGE = "bridge"
     CONTAINER = "container"
     NS = "ns"
+    PASTA = "pasta"  # rootless (issue 17): a namespace of the container's, pasta's tap in it
+    SLIRP4NETNS = "slirp4netns"  # rootless: the same, slirp4netns's tap0 in it
 
 
 @dataclass(frozen=True)

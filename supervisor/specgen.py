@@ -38,6 +38,15 @@ def cgroup_unified() -> bool:
     return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
+def _rootless() -> bool:
+    """Rootless (issue 17): runc runs as root of the user's namespace and cannot make or
+    write cgroups without systemd's delegation (not there yet): the spec names no cgroup and
+    no limit, so runc's rootless cgroup handling skips them (Podman on cgroup v1 hosts)."""
+    from supervisor.rootless import is_rootless
+
+    return is_rootless()
+
+
 def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     cfg = row.config
     opts = cfg.options
@@ -53,6 +62,9 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
                               f"HOSTNAME={hostname}") if item.partition("=")[0] not in keys]
     no_cgroup = cfg.cgroups is CgroupsMode.DISABLED
     resources = cfg.resources
+    cg_path = cgroups_path(row)
+    if _rootless():  # issue 17: no delegated cgroup; runc's rootless manager then makes none
+        cg_path, resources, no_cgroup = "", {}, True
     mounts = list(cfg.mounts)
     mounts += [spec.Mount(dest, src, "bind", ("rbind", "ro")) for dest, src in
                sorted(etc_users.binds.items())]  # helper "flags": a read-only root's passwd
@@ -74,7 +86,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         spec.SpecOptions(
             args=container_args(row, img),
             rootfs=rootfs,
-            cgroups_path=cgroups_path(row),
+            cgroups_path=cg_path,
             env=env,
             cwd=opts.workdir or img_cfg.get("WorkingDir") or "/",
             uid=user.uid,

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . packaging/apt.sh
 apt_install golang-github-opencontainers-specs-dev podman conmon docker-registry skopeo \
     apache2-utils openssl qemu-system-x86 debootstrap cpio \
-    uidmap util-linux iproute2 nftables runc crun busybox-static catatonit libsystemd-dev pkg-config gcc python3-venv
+    uidmap passt slirp4netns util-linux iproute2 nftables runc crun busybox-static catatonit libsystemd-dev pkg-config gcc python3-venv
 
 # The Docker API's tests (issue 18) drive the real docker CLI 20.10: only its binary, taken from
 # Debian's docker.io package (no daemon is installed or run), kept in a cache of its own.

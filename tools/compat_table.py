@@ -26,7 +26,8 @@ VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "ren
          "volume exists", "volume export", "volume import", "pod create", "pod start",
          "pod stop", "pod kill", "pod restart", "pod pause", "pod unpause", "pod rm", "pod ps",
          "pod inspect", "pod exists", "pod prune", "pod top", "pod logs", "pod stats",
-         "pod clone", "generate kube", "play kube", "kube play", "kube down")
+         "pod clone", "generate kube", "play kube", "kube play", "kube down",
+         "unshare")  # rootless (issue 17)
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from supervisor.errors import ScopeboxError, SystemError_, mapped
+from supervisor.errors import ScopeboxError, mapped
 from supervisor.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,19 +37,20 @@ class InspectReport(NamedTuple):
     err: ScopeboxError | None = None
 
 
-def require_root() -> None:
-    """Until rootless mode exists every verb that touches the store needs root."""
+def enter(settings: Settings) -> None:
+    """Rootless (issue 17): a user who is not root works inside their user namespace
+    (`supervisor/rootless/userns.py`), joined before anything touches the store."""
     if os.geteuid() != 0:
-        raise SystemError_(
-            "scopebox needs root for now (rootless mode is not supported yet): run it as root"
-        )
+        from supervisor.rootless.userns import ensure_joined
+
+        ensure_joined(settings.paths.runroot)
 
 
 @contextmanager
 def session(settings: Settings) -> Iterator[Engine]:
     """An engine for one request, errors mapped, closed afterwards."""
     with mapped():
-        require_root()
+        enter(settings)
         from supervisor.engine import Engine
 
         eng = Engine(settings=settings)

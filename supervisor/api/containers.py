@@ -879,8 +879,11 @@ def _pod_match(item: dict[str, Any], value: str) -> bool:
 def _network_ps(eng: Engine, row: ContainerRow, item: dict[str, Any]
                 ) -> list[dict[str, Any]] | None:
     """`ps`'s PORTS and NETWORKS; returns the JSON form's Ports."""
-    from supervisor.network.views import ps_ports, ps_ports_json, state_of
+    from supervisor.network.views import EMPTY, ps_ports, ps_ports_json, state_of
 
+    if row.config.net.mode in ("pasta", "slirp4netns"):  # rootless (issue 17): as asked
+        item["Ports"] = ps_ports(row, EMPTY)
+        return ps_ports_json(row, EMPTY)
     if not row.config.net.bridged:
         return None
     st = state_of(eng, row)

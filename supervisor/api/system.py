@@ -86,8 +86,8 @@ def version() -> VersionReport:
         OsArch=f"linux/{_GOARCH.get(arch, arch)}",
         Os="linux",
     )
-    # The server is this same engine, run in-process: reported to who may use it.
-    return VersionReport(client=info, server=info if os.geteuid() == 0 else None)
+    # The server is this same engine, run in-process (rootless too, issue 17).
+    return VersionReport(client=info, server=info)
 
 
 def info(settings: Settings) -> dict[str, Any]:
@@ -120,6 +120,7 @@ def info(settings: Settings) -> dict[str, Any]:
         "ociRuntime": {"name": rt.name, "package": "", "path": rt.path,
                        "version": _runtime_version(rt.path)},
         "os": "linux",
+        **_rootless_host(),
         "serviceIsRemote": False,
         "systemd": systemd,
         "uptime": _uptime(),
@@ -141,6 +142,56 @@ def info(settings: Settings) -> dict[str, Any]:
     plugins = {"log": list(LOG_DRIVERS), "network": [], "volume": [], "authorization": None}
     return {"host": host, "store": store, "registries": {}, "plugins": plugins,
             "version": version().client._asdict()}
+
+
+def unshare(settings: Settings, argv: list[str]) -> None:
+    """Rootless (issue 17): replace this process by `argv` (default: $SHELL) in the user's
+    namespace, as root of it, with CONTAINERS_GRAPHROOT/CONTAINERS_RUNROOT set (as Podman's
+    `unshare`). Refused for root: the host's root has no such namespace."""
+    from supervisor.errors import CommandCannotRun, CommandNotFound, UsageError
+
+    if os.geteuid() == 0 and not _rootless():
+        raise UsageError("please use unshare with rootless")
+    with session(settings) as eng:  # joins the namespace (made if needed)
+        paths = eng.paths
+    import shutil
+    import signal
+
+    argv = argv or [os.environ.get("SHELL") or "/bin/sh"]
+    env = {**os.environ, "CONTAINERS_GRAPHROOT": paths.root, "CONTAINERS_RUNROOT": paths.runroot}
+    if shutil.which(argv[0], path=env.get("PATH")) is None:
+        raise CommandNotFound(f'exec: "{argv[0]}": executable file not found in $PATH')
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores it; the command must not
+    try:
+        os.execvpe(argv[0], argv, env)
+    except FileNotFoundError as exc:
+        raise CommandNotFound(f"{argv[0]}: executable file not found in $PATH") from exc
+    except OSError as exc:
+        raise CommandCannotRun(f"{argv[0]}: {exc.strerror}") from exc
+
+
+def _rootless() -> bool:
+    from supervisor import rootless
+
+    return rootless.is_rootless()
+
+
+def _rootless_host() -> dict[str, Any]:
+    """Rootless (issue 17): Podman's `host.security.rootless` and `host.idMappings` (the
+    user's namespace, as seen from inside it)."""
+    from supervisor import rootless
+
+    if not rootless.is_rootless():
+        return {"security": {"rootless": False}}
+    return {"idMappings": {"uidmap": _id_map("/proc/self/uid_map"),
+                           "gidmap": _id_map("/proc/self/gid_map")},
+            "security": {"rootless": True}}
+
+
+def _id_map(path: str) -> list[dict[str, int]]:
+    with open(path, encoding="ascii") as f:
+        rows = [line.split() for line in f if line.strip()]
+    return [{"container_id": int(a), "host_id": int(b), "size": int(c)} for a, b, c in rows]
 
 
 # Podman's template names (Go struct fields) where they are not the JSON key capitalised.

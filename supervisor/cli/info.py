@@ -16,13 +16,20 @@ def _yaml(data: dict[str, Any], indent: str = "") -> str:
             out.append(f"{indent}{key}:\n{_yaml(value, indent + '  ')}" if value else
                        f"{indent}{key}: {{}}\n")
         elif isinstance(value, list):
-            out.append(f"{indent}{key}:\n" + "".join(f"{indent}- {v}\n" for v in value))
+            out.append(f"{indent}{key}:\n" + "".join(_item(v, indent) for v in value))
         else:
             text = str(value).lower() if isinstance(value, bool) else str(value)
             if "\n" in text:  # YAML's block scalar, as Podman prints the runtime's version
                 text = "|-\n" + "\n".join(f"{indent}  {line}" for line in text.splitlines())
             out.append(f"{indent}{key}: {text}\n")
     return "".join(out)
+
+
+def _item(value: Any, indent: str) -> str:
+    if isinstance(value, dict):  # rootless idMappings: YAML's block mapping in a sequence
+        text = _yaml(value, indent + "  ")
+        return f"{indent}- {text[len(indent) + 2:]}"
+    return f"{indent}- {value}\n"
 
 
 def main(argv: list[str], settings: Settings) -> int:

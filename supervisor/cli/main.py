@@ -32,6 +32,7 @@ VERBS = {
     "rmi": "rmi",
     "version": "version",
     "info": "info",
+    "unshare": "unshare",  # rootless (issue 17)
     "cleanup": "cleanup",
     "pause": "pause",
     "unpause": "unpause",
@@ -156,6 +157,7 @@ Commands:
   cp, diff, mount, umount, commit                               a container's files
   pull, push, login, logout                                     registries
   info, version, system df, system service                      this host, its API
+  unshare                                                       the user's namespace (rootless)
   pod create|start|stop|kill|restart|pause|unpause|rm          pods
   pod ps|inspect|exists|prune|top|logs|stats|clone             pods
   generate systemd, quadlet                                     units for systemd

@@ -200,6 +200,9 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "umount": (
         "--latest",
     ),
+    "unshare": (
+        "--rootless-netns",
+    ),
     "update": (
         "--cpu-rt-period",
         "--cpu-rt-runtime",

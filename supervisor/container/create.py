@@ -204,7 +204,21 @@ def _ever_started(cdir: str) -> bool:
 
 def container_config(ctx: Context, opts: CreateOptions) -> ContainerConfig:
     """Validate every option before anything is created; return what the store keeps."""
+    _rootless_limits(opts)
     return validate(opts, host_facts(ctx, opts))
+
+
+def _rootless_limits(opts: CreateOptions) -> None:
+    """Rootless (issue 17): without a cgroup delegated by the user's systemd (not there yet)
+    no limit can be enforced; refused rather than silently ignored (Podman ignores them on
+    cgroup v1 with a warning)."""
+    from supervisor.resources import ResourceOptions
+    from supervisor.rootless import is_rootless
+
+    if opts.resources != ResourceOptions() and is_rootless():
+        raise UsageError("resource limits (--memory, --cpus, --pids-limit, ...) need a cgroup "
+                         "delegated to the user, which rootless scopebox does not have yet: "
+                         "run without them, or as root")
 
 
 def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
@@ -275,8 +289,9 @@ def _security_facts(opts: CreateOptions) -> SecurityFacts:
 
 def _default_network(ctx: Context) -> str:
     from supervisor.network.request import default_mode
+    from supervisor.rootless import is_rootless
 
-    return default_mode(ctx.settings.netns, os.geteuid() == 0)
+    return default_mode(ctx.settings.netns, not is_rootless())
 
 
 def write_etc_files(ctx: Context, cid: str, config: ContainerConfig) -> None:

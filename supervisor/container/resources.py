@@ -115,6 +115,10 @@ from supervisor.volumes.resource import VOLUMES  # noqa: E402
 ALL += (VOLUMES,)
 # end volumes
 ALL += (JOINED_HOSTS,)  # networking (net6)
+from supervisor.network.pasta import PASTA  # noqa: E402  rootless (issue 17)
+from supervisor.network.slirp import SLIRP  # noqa: E402
+
+ALL += (PASTA, SLIRP)
 BY_NAME = {r.name: r for r in ALL}
 
 
@@ -131,6 +135,10 @@ def for_run(config: ContainerConfig) -> list[Resource]:
         out.append(NETWORK)
     if config.net.mode == "container":  # networking (net6)
         out.append(JOINED_HOSTS)
+    if config.net.mode == "pasta":  # rootless (issue 17): before the runtime, as NETWORK
+        out.append(PASTA)
+    if config.net.mode == "slirp4netns":  # rootless (issue 17)
+        out.append(SLIRP)
     out.append(RUNTIME)
     return out
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def netns_of(engine: Context, row: ContainerRow) -> str:
     net = row.config.net
-    if net.mode == "bridge":
+    if net.mode in ("bridge", "pasta", "slirp4netns"):  # pasta, slirp4netns: rootless
         from supervisor.network.resource import netns_path
 
         return netns_path(engine.paths, row.id)

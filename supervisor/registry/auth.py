@@ -42,6 +42,11 @@ def auth_file(explicit: str | None = None) -> str:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime:
         return os.path.join(runtime, "containers", "auth.json")
+    from supervisor import rootless
+
+    uid = rootless.outer_uid()  # inside the user's namespace getuid() is 0: not root's file
+    if uid is not None:  # rootless (issue 17): in the run dir's /tmp fallback, as Podman's
+        return os.path.join(rootless.runtime_dir({}, uid), "containers", "auth.json")
     return f"/run/containers/{os.getuid()}/auth.json"
 
 

@@ -225,7 +225,13 @@ class Session:
 def certs_dirs() -> list[str]:
     """Podman's per-registry CA directories (`$SCOPEBOX_CERTS_D` first, for tests)."""
     env = os.environ.get("SCOPEBOX_CERTS_D")
-    return [env] if env else ["/etc/containers/certs.d", "/etc/docker/certs.d"]
+    if env:
+        return [env]
+    from supervisor.settings import user_config_dir
+
+    user = user_config_dir(os.environ)  # rootless (issue 17): the user's first
+    mine = [os.path.join(user, "certs.d")] if user is not None else []
+    return [*mine, "/etc/containers/certs.d", "/etc/docker/certs.d"]
 
 
 def tls_context(domain: str) -> ssl.SSLContext:

@@ -3,7 +3,9 @@ rewriting (prefix -> location), insecure, blocked and mirrors.
 
 The file is `$SCOPEBOX_REGISTRIES_CONF`, else `$CONTAINERS_REGISTRIES_CONF`, else
 `/etc/containers/registries.conf` plus its `registries.conf.d/*.conf` drop-ins (applied in name
-order: a later file's aliases and `[[registry]]` entries win, its search list replaces). Parsing
+order: a later file's aliases and `[[registry]]` entries win, its search list replaces); for a
+rootless user `~/.config/containers/registries.conf` replaces the system's file when it exists,
+and its `.d` drop-ins come after the system's. Parsing
 is pure (`Config.from_tables`); only `load` reads files.
 """
 
@@ -181,8 +183,16 @@ def conf_files() -> list[str]:
         path = os.environ.get(var)
         if path:
             return [path]
-    dropins = sorted(glob.glob(DEFAULT_PATH + ".d/*.conf"))
-    return [DEFAULT_PATH, *dropins] if os.path.exists(DEFAULT_PATH) else dropins
+    main, dropins = DEFAULT_PATH, sorted(glob.glob(DEFAULT_PATH + ".d/*.conf"))
+    from supervisor.settings import user_config_dir
+
+    user = user_config_dir(os.environ)
+    if user is not None:  # rootless (issue 17): containers-registries.conf(5)'s user files
+        mine = os.path.join(user, "registries.conf")
+        if os.path.exists(mine):  # used instead of the system's
+            main = mine
+        dropins += sorted(glob.glob(mine + ".d/*.conf"))
+    return [main, *dropins] if os.path.exists(main) else dropins
 
 
 def load(files: list[str] | None = None) -> Config:

@@ -29,6 +29,7 @@ PS = {
     "supervisor.format.table", "supervisor.notices", "supervisor.paths", "supervisor.procs",
     "supervisor.refs", "supervisor.settings", "supervisor.sizes", "supervisor.state",
     "supervisor.store", "supervisor.timefmt", "supervisor.views",
+    "supervisor.rootless",  # issue 17: is this process rootless (one read of uid_map)
 }  # fmt: skip
 INSPECT = {
     "supervisor", "supervisor.api", "supervisor.api.containers", "supervisor.cli",
@@ -36,7 +37,7 @@ INSPECT = {
     "supervisor.engine", "supervisor.errors", "supervisor.imageref", "supervisor.notices",
     "supervisor.paths", "supervisor.procs", "supervisor.refs", "supervisor.settings",
     "supervisor.sizes", "supervisor.state", "supervisor.store", "supervisor.timefmt",
-    "supervisor.views",
+    "supervisor.views", "supervisor.rootless",
 }  # fmt: skip
 
 

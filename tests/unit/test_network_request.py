@@ -67,8 +67,8 @@ def test_network_forms() -> None:
         "bridge", "", (Attach("a", "10.1.0.5", ip6="fd00::5"),))
     assert parse_network("container:web") == ("container", "web", ())
     assert parse_network("ns:/run/netns/x") == ("ns", "/run/netns/x", ())
-    for bad in ("ns:relative", "a;b", "a:foo=1", "slirp4netns", "a,a", "a:mac=01:00:00:00:00:00",
-                "a:ip6=10.0.0.1", "a:ip6=zz"):
+    for bad in ("ns:relative", "a;b", "a:foo=1", "slirp4netns:x=1", "a,a",
+                "a:mac=01:00:00:00:00:00", "a:ip6=10.0.0.1", "a:ip6=zz"):
         with pytest.raises(UsageError):
             parse_network(bad)
 

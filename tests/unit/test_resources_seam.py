@@ -17,6 +17,7 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 TEARDOWN_MODULES = [
     "supervisor.cli.cleanup", "supervisor.container.cleanup", "supervisor.container.resources",
     "supervisor.container.reconcile", "supervisor.container.remove", "supervisor.container.oci",
+    "supervisor.network.pasta", "supervisor.network.slirp",  # rootless (issue 17)
 ]  # fmt: skip
 
 
@@ -44,5 +45,6 @@ def test_run_resources_in_setup_order() -> None:
 
 def test_every_resource_is_known_by_its_recorded_name() -> None:
     assert set(resources.BY_NAME) == {"rundir", "split-cgroup", "rootfs", "runtime", "volumes",
-                                      "network", "net-joined-hosts"}
+                                      "network", "net-joined-hosts", "pasta",
+                                      "slirp4netns"}
     assert all(resources.BY_NAME[r.name] is r for r in resources.ALL)

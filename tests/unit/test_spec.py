@@ -182,8 +182,8 @@ def test_bad_process_options() -> None:
 def test_network_mode_from_a_stored_string_and_bad_modes() -> None:
     host = build_spec(_opts(network="host"))
     assert "network" not in [n["type"] for n in host["linux"]["namespaces"]]
-    with pytest.raises(SpecError, match="unsupported network mode 'slirp4netns'"):
-        _opts(network="slirp4netns")
+    with pytest.raises(SpecError, match="unsupported network mode 'private'"):
+        _opts(network="private")
     bridged = build_spec(_opts(network="bridge", netns_path="/run/scopebox/netns/x"))
     assert {"type": "network", "path": "/run/scopebox/netns/x"} in bridged["linux"]["namespaces"]
 

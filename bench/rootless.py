@@ -1,0 +1,73 @@
+"""Rootless scopebox vs rootless podman, as the same unprivileged user, interleaved run by run.
+
+    python bench/rootless.py USER [--runs 10]
+
+Run as root (it switches to USER with runuser). USER needs /etc/subuid and /etc/subgid ranges
+and busybox images in both stores (`scopebox import` / `podman import` of
+packaging/busybox-rootfs.sh's tar, as USER). scopebox runs this checkout under the system's
+python3 (the venv's often links into a root-only /root). Prints the median and minimum of
+`run --rm busybox true` with `--network none`, with the rootless default (slirp4netns for
+both) and with scopebox's `--network pasta`, and the load average. USER must be able to open
+/dev/net/tun (mode 0666, udev's default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SITE = [p for p in sys.path if p.endswith("site-packages")]
+_NOFILE = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def user_argv(user: str, *argv: str) -> list[str]:
+    env = [f"PYTHONPATH={':'.join([str(REPO), *SITE])}", f"HOME=/home/{user}"]
+    return ["runuser", "-u", user, "--", "env", *env, *argv]
+
+
+def timed(argv: list[str]) -> float:
+    start = time.perf_counter()
+    res = subprocess.run(argv, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if res.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {res.stderr.strip()}")
+    return took
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("user")
+    ap.add_argument("--runs", type=int, default=10)
+    args = ap.parse_args()
+    sb = ["/usr/bin/python3", "-m", "supervisor"]
+    pm = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
+    cases = {
+        "scopebox none": [*sb, "run", "--rm", "--network", "none", "busybox", "true"],
+        "podman none": [*pm, "run", "--rm", "--network", "none", "--ulimit",
+                        f"nofile={_NOFILE}:{_NOFILE}", "localhost/busybox", "true"],
+        "scopebox slirp4netns": [*sb, "run", "--rm", "busybox", "true"],
+        "scopebox pasta": [*sb, "run", "--rm", "--network", "pasta", "busybox", "true"],
+        "podman slirp4netns": [*pm, "run", "--rm", "--ulimit", f"nofile={_NOFILE}:{_NOFILE}",
+                               "localhost/busybox", "true"],
+    }
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for argv in cases.values():  # warm up each once
+        timed(user_argv(args.user, *argv))
+    for _ in range(args.runs):
+        for name, argv in cases.items():
+            times[name].append(timed(user_argv(args.user, *argv)))
+    for name, ts in times.items():
+        print(f"{name:20s} median {statistics.median(ts) * 1000:6.0f} ms"
+              f"   min {min(ts) * 1000:6.0f} ms")
+    print(f"load average: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

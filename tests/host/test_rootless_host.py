@@ -1,0 +1,309 @@
+"""Rootless mode (issue 17) end to end: a real unprivileged user, with its own /etc/subuid and
+/etc/subgid ranges, runs the CLI of this checkout (`runuser`), as a user types it.
+
+The user's interpreter is the system's /usr/bin/python3 with this checkout and the venv's
+site-packages on PYTHONPATH: the venv's own python usually links into a root-only /root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.clihelp import REPO, wait_for
+
+SITE = [p for p in sys.path if p.endswith("site-packages")]
+TUN = "/dev/net/tun"
+
+
+def _missing() -> str | None:
+    for tool in ("useradd", "userdel", "runuser", "newuidmap", "newgidmap", "unshare"):
+        if shutil.which(tool) is None:
+            return f"rootless tests need {tool} (apt-get install uidmap passwd util-linux)"
+    system = os.path.realpath("/usr/bin/python3")
+    if not system.endswith(f"python{sys.version_info.major}.{sys.version_info.minor}"):
+        return f"rootless tests need /usr/bin/python3 of this venv's version ({system})"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+
+
+@dataclass
+class User:
+    name: str
+    uid: int
+    home: str
+    xdg: str
+    subid_start: int
+
+    def env(self) -> dict[str, str]:
+        return {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": self.home,
+                "XDG_RUNTIME_DIR": self.xdg, "PYTHONPATH": ":".join([str(REPO), *SITE]),
+                "LANG": "C.UTF-8"}
+
+    def argv(self, *args: str) -> list[str]:
+        env = [f"{k}={v}" for k, v in self.env().items()]
+        return ["runuser", "-u", self.name, "--", "env", "-i", *env, *args]
+
+    def __call__(self, *args: str, check: bool = True,
+                 timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run(self.argv("/usr/bin/python3", "-m", "supervisor", *args),
+                             capture_output=True, text=True, timeout=timeout, cwd="/",
+                             stdin=subprocess.DEVNULL)
+        if check and res.returncode != 0:
+            raise AssertionError(f"scopebox {' '.join(args)} exited {res.returncode}\n"
+                                 f"stdout: {res.stdout}\nstderr: {res.stderr}")
+        return res
+
+    @property
+    def runroot(self) -> str:
+        return os.path.join(self.xdg, "scopebox")
+
+    @property
+    def root(self) -> str:
+        return os.path.join(self.home, ".local", "share", "scopebox")
+
+
+def _drop_subids(name: str) -> None:
+    for path in ("/etc/subuid", "/etc/subgid"):
+        with open(path) as f:
+            lines = [ln for ln in f if not ln.startswith(f"{name}:")]
+        with open(path, "w") as f:
+            f.writelines(lines)
+
+
+def _free_subids() -> int:
+    """A start after every range granted so far (useradd may grant its own)."""
+    end = 100000
+    for path in ("/etc/subuid", "/etc/subgid"):
+        with open(path) as f:
+            for line in f:
+                parts = line.strip().split(":")
+                if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                    end = max(end, int(parts[1]) + int(parts[2]))
+    return end
+
+
+@pytest.fixture(scope="module")
+def user() -> Iterator[User]:
+    name = f"sbrl{uuid.uuid4().hex[:6]}"
+    subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True, capture_output=True)
+    xdg = tempfile.mkdtemp(prefix="scopebox-rootless-xdg-")
+    tun_mode = os.stat(TUN).st_mode & 0o777 if os.path.exists(TUN) else None
+    try:
+        _drop_subids(name)
+        start = _free_subids()
+        for path in ("/etc/subuid", "/etc/subgid"):
+            with open(path, "a") as f:
+                f.write(f"{name}:{start}:65536\n")
+        pw = pwd.getpwnam(name)
+        os.chown(xdg, pw.pw_uid, pw.pw_gid)
+        os.chmod(xdg, 0o700)
+        if tun_mode is not None:  # udev's default on a standard host; pasta needs it
+            os.chmod(TUN, 0o666)
+        u = User(name, pw.pw_uid, pw.pw_dir, xdg, start)
+        tar = os.path.join(xdg, "busybox.tar")
+        subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), tar], check=True,
+                       capture_output=True)
+        os.chmod(tar, 0o644)
+        u("import", "--change", 'CMD ["sh"]', tar, "busybox")
+        os.unlink(tar)
+        yield u
+        u("rm", "-a", "-f")
+        assert u("ps", "-aq").stdout == ""
+        _assert_nothing_left(u)
+    finally:
+        _kill_pause(xdg)
+        subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+        _drop_subids(name)
+        shutil.rmtree(xdg, ignore_errors=True)
+        if tun_mode is not None:
+            os.chmod(TUN, tun_mode)
+
+
+def _assert_nothing_left(u: User) -> None:
+    """No mount in the user's namespace, runtime state or namespace file of a container."""
+    pause = int(Path(u.runroot, "pause.pid").read_text().split()[0])
+    with open(f"/proc/{pause}/mountinfo") as f:
+        mounts = [line.split()[4] for line in f if u.root in line or u.runroot in line]
+    assert mounts == [], mounts
+    for sub in ("runc", "netns"):
+        path = os.path.join(u.runroot, sub)
+        assert not os.path.isdir(path) or os.listdir(path) == [], (path, os.listdir(path))
+
+
+def _kill_pause(xdg: str) -> None:
+    try:
+        pid = int(Path(xdg, "scopebox", "pause.pid").read_text().split()[0])
+        os.kill(pid, 9)
+    except (OSError, ValueError, IndexError):
+        pass
+
+
+def test_info_says_rootless_and_where(user: User) -> None:
+    host = json.loads(user("info", "--format", "json").stdout)
+    assert host["host"]["security"]["rootless"] is True
+    assert host["store"]["graphRoot"] == user.root
+    assert host["store"]["runRoot"] == user.runroot
+    uidmap = host["host"]["idMappings"]["uidmap"]
+    assert uidmap[0] == {"container_id": 0, "host_id": user.uid, "size": 1}
+    assert uidmap[1] == {"container_id": 1, "host_id": user.subid_start, "size": 65536}
+    # the store is the user's, and no other user can read it
+    for path in (user.root, user.runroot):
+        st = os.stat(path)
+        assert (st.st_uid, st.st_mode & 0o077) == (user.uid, 0), path
+
+
+def test_root_in_the_container_is_the_user_outside(user: User) -> None:
+    res = user("run", "--rm", "--network", "none", "busybox", "grep", "Uid", "/proc/self/status")
+    assert res.stdout.split() == ["Uid:", "0", "0", "0", "0"]
+    assert user("run", "--rm", "--network", "none", "busybox", "sh", "-c", "exit 3",
+                check=False).returncode == 3
+    cid = user("run", "-d", "--network", "none", "--name", "lived", "busybox",
+               "sh", "-c", "echo started; exec sleep 600").stdout.strip()
+    wait_for(lambda: "started" in user("logs", "lived").stdout, what="the container's log")
+    pid = json.loads(user("inspect", cid).stdout)[0]["State"]["Pid"]
+    owner = subprocess.run(["ps", "-o", "user=", "-p", str(pid)], capture_output=True,
+                           text=True).stdout.strip()
+    assert owner == user.name
+    assert "lived" in user("ps").stdout
+    assert user("exec", "lived", "id", "-u").stdout.strip() == "0"
+    user("stop", "-t", "0", "lived")
+    assert json.loads(user("inspect", "lived").stdout)[0]["State"]["Status"] == "exited"
+    user("rm", "lived")
+    assert user("ps", "-aq").stdout == ""
+
+
+def test_layer_ownership_is_mapped_to_subids(user: User) -> None:
+    tar = os.path.join(user.xdg, "owned.tar")
+    with tarfile.open(tar, "w") as tf:
+        for name, uid in (("owned-by-1000", 1000), ("owned-by-root", 0)):
+            info = tarfile.TarInfo(name)
+            info.uid = info.gid = uid
+            tf.addfile(info)
+    os.chmod(tar, 0o644)
+    user("import", tar, "owned")
+    os.unlink(tar)
+    found = {}
+    for dirpath, _, files in os.walk(os.path.join(user.root, "layers")):
+        for f in files:
+            if f.startswith("owned-by-"):
+                found[f] = os.stat(os.path.join(dirpath, f)).st_uid
+    assert found == {"owned-by-1000": user.subid_start + 999, "owned-by-root": user.uid}
+    user("rmi", "owned")
+    with tarfile.open(tar, "w") as tf:  # an id beyond the user's 65537 ids: one line
+        info = tarfile.TarInfo("too-high")
+        info.uid = info.gid = 70000
+        tf.addfile(info)
+    os.chmod(tar, 0o644)
+    res = user("import", tar, "toohigh", check=False)
+    os.unlink(tar)
+    assert res.returncode == 125 and "/etc/subuid" in res.stderr, res
+    assert res.stderr.count("\n") == 1, res
+
+
+def test_limits_are_refused_without_a_delegated_cgroup(user: User) -> None:
+    res = user("run", "--rm", "--network", "none", "--memory", "64m", "busybox", "true",
+               check=False)
+    assert res.returncode == 125 and "delegated" in res.stderr, res
+    assert res.stderr.count("\n") == 1, res
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("network", ["", "pasta"])
+def test_published_port_from_the_host(user: User, network: str) -> None:
+    """The default (slirp4netns, as Podman 4.3's) and pasta forward -p into the container."""
+    helper = {"": "slirp4netns", "pasta": "pasta"}[network]
+    if shutil.which(helper) is None:
+        pytest.skip(f"needs {helper} (apt-get install {'passt' if helper == 'pasta' else helper})")
+    port = _free_port()
+    flags = ["--network", network] if network else []
+    user("run", "-d", "--name", "web", *flags, "-p", f"{port}:80", "busybox",
+         "httpd", "-f", "-p", "80", "-h", "/etc")
+    url = f"http://127.0.0.1:{port}/hostname"
+
+    def served() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return bool(r.read().strip())
+        except OSError:
+            return False
+
+    wait_for(served, what="the published port")
+    assert f"80/tcp -> 0.0.0.0:{port}" in user("port", "web").stdout
+    assert f"0.0.0.0:{port}->80/tcp" in user("ps").stdout
+    mode = user("inspect", "-f", "{{.HostConfig.NetworkMode}}", "web").stdout.strip()
+    assert mode == (network or "slirp4netns")
+    user("rm", "-f", "web")
+    assert os.listdir(os.path.join(user.runroot, "netns")) == []
+    assert not served()
+
+
+def test_unshare_runs_in_the_users_namespace(user: User) -> None:
+    res = user("unshare", "cat", "/proc/self/uid_map")
+    rows = [line.split() for line in res.stdout.splitlines()]
+    assert rows[0] == ["0", str(user.uid), "1"]
+    res = user("unshare", "no-such-command", check=False)
+    assert res.returncode == 127 and res.stderr.count("\n") == 1, res
+    res = subprocess.run([sys.executable, "-m", "supervisor", "unshare", "true"],
+                         capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 125 and "rootless" in res.stderr
+
+
+def test_a_run_root_of_another_user_is_refused(user: User) -> None:
+    """/tmp/scopebox-run-UID is guessable: one that another user made is never used."""
+    other = tempfile.mkdtemp(prefix="scopebox-rootless-other-")
+    os.chmod(other, 0o755)
+    try:
+        res = user("--runroot", other, "ps", check=False)
+        assert res.returncode == 125 and "not a directory of this user's" in res.stderr, res
+        assert os.listdir(other) == []
+    finally:
+        os.rmdir(other)
+
+
+def test_the_users_registries_conf_replaces_the_systems(user: User) -> None:
+    conf = Path(user.home, ".config", "containers", "registries.conf")
+    subprocess.run(user.argv("mkdir", "-p", str(conf.parent)), check=True)
+    subprocess.run(user.argv("sh", "-c", f"printf '[aliases]\\n\"zzalias\" = "
+                             f"\"127.0.0.1:1/zz/alias\"\\n' > {conf}"), check=True)
+    try:
+        res = user("pull", "zzalias", check=False)
+        assert res.returncode == 125 and "127.0.0.1:1" in res.stderr, res
+    finally:
+        conf.unlink()
+
+
+def test_a_killed_pause_process_is_replaced_in_the_containers_namespace(user: User) -> None:
+    user("run", "-d", "--network", "none", "--name", "kept", "busybox", "sleep", "600")
+    pidfile = Path(user.runroot, "pause.pid")
+    old = int(pidfile.read_text().split()[0])
+    os.kill(old, 9)
+    wait_for(lambda: not Path(f"/proc/{old}/ns").exists() or
+             Path(f"/proc/{old}/stat").read_text().split()[2] == "Z", what="the pause to die")
+    assert user("exec", "kept", "echo", "still-here").stdout == "still-here\n"
+    new = int(pidfile.read_text().split()[0])
+    assert new != old
+    assert os.readlink(f"/proc/{new}/ns/user") == os.readlink(
+        f"/proc/{json.loads(user('inspect', 'kept').stdout)[0]['State']['Pid']}/ns/user")
+    user("rm", "-f", "-t", "0", "kept")
