@@ -12,16 +12,22 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-t", "--time", type=int, default=5, metavar="SECONDS",
                    help="exit after SECONDS without a client (0: never) (default 5)")
     p.add_argument("uri", nargs="?", metavar="URI",
-                   help="where to listen (default unix:///run/scopebox/scopebox.sock)")
+                   help="where to listen (default unix:///run/scopebox/scopebox.sock; rootless:"
+                   " $XDG_RUNTIME_DIR/scopebox/scopebox.sock)")
     ns = p.parse_args(argv)
     if ns.time < 0:
         p.error(f"invalid --time {ns.time}: seconds, 0 or more")
-    from supervisor.api import require_root
+    import os
+
+    from supervisor.api import enter
     from supervisor.errors import mapped
 
+    uri = ns.uri
+    if uri is None and os.geteuid() != 0:  # rootless: the user's own socket, as Podman's
+        uri = f"unix://{settings.paths.runroot}/scopebox.sock"
     with mapped():
-        require_root()
+        enter(settings)  # rootless: the user's namespace, joined before any thread starts
     from supervisor.service.server import serve  # anyio: only this verb loads it
 
-    serve(settings, ns.uri, float(ns.time))
+    serve(settings, uri, float(ns.time))
     return 0
