@@ -169,14 +169,15 @@ def attach(a: Attachment, host: str | None = None) -> None:
     batch(inside, a.netns)
 
 
-def detach_later(host_iface: str, host: str | None = None) -> None:
+def detach_later(host_iface: str, host: str | None = None, keep: Sequence[int] = ()) -> None:
     """Teardown's: deleting a veth waits out an RCU grace period (~25 ms here), and the kernel
     deletes the pair anyway when the namespace goes; a process of its own (not waited for)
-    makes sure of it even if another container still holds the namespace (container:ID)."""
+    makes sure of it even if another container still holds the namespace (container:ID).
+    `keep`: descriptors it inherits and closes last (see `kernel.teardown`)."""
     with suppress(OSError):
         subprocess.Popen([*_prefix(host), "ip", "link", "del", host_iface],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+                         stderr=subprocess.DEVNULL, start_new_session=True, pass_fds=keep)
 
 
 def detach(host_iface: str, host: str | None = None) -> None:

@@ -19,6 +19,7 @@ from supervisor.network import kernel, netlink, nft
 from supervisor.network.db import CreateSpec, NetworkDB, PortSpec
 from supervisor.paths import Paths
 from supervisor.store import Store
+from tests.clihelp import wait_for
 
 CID = "ab" * 32
 
@@ -186,7 +187,8 @@ def test_parallel_setups_leave_nothing(host: str, ndb: NetworkDB, tmp_path: Path
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, range(20)))
-    assert not [n for n in links(host) if n.startswith("sb")]
+    # the kernel deletes the last veths with their namespaces, a few ms after teardown
+    wait_for(lambda: not [n for n in links(host) if n.startswith("sb")], 5, "veths gone")
     assert not list((tmp_path / "ns").iterdir())
     assert map_elements(host, "pf4_any") == []
     assert ndb.leases() == [] and ndb.port_claims() == []
