@@ -5,11 +5,18 @@ teardown), scopebox beside podman, interleaved run by run: median and minimum wa
     run --rm --network bridge busybox true
     run --rm --network bridge -p 8080:80 busybox true
 
-    python bench/network.py [--runs N] [--no-podman]
+    python bench/network.py [--runs N] [--no-podman] [--compare DIR] [--steps N]
 
 It runs itself in a private network namespace (`unshare -n`): the bridges, veths and nftables
 tables of both engines are made there, never in this machine's own. Goal (issue 13): the
 bridge adds at most 15 ms over `--network none`.
+
+`--compare DIR`: a third engine, scopebox from another checkout (e.g. a `git worktree` of the
+commit before a change), interleaved with the others: a before/after under the same load.
+`--steps N`: first, what the network resource does for one container, step by step, N times
+in this process (the default network, a store on tmpfs or wherever TMPDIR is): median and
+minimum of each step, setup and teardown. On a loaded machine (other jobs: see the load
+average printed) prefer the minimums and the steps to the wall-clock medians.
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ CASES = {
 }
 
 
-def engines(base: Path, podman: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
+def engines(base: Path, podman: bool, compare: str = ""
+            ) -> dict[str, tuple[list[str], dict[str, str]]]:
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     conf = base / "containers.conf"
     limits = f'["nofile={hard}:{hard}", "nproc=4096:4096"]'
@@ -42,6 +50,12 @@ def engines(base: Path, podman: bool) -> dict[str, tuple[list[str], dict[str, st
     out = {"scopebox": ([sys.executable, "-m", "supervisor"],
                         {**env, "SCOPEBOX_ROOT": str(base / "sb-root"),
                          "SCOPEBOX_RUNROOT": str(base / "sb-run")})}
+    if compare:  # another checkout's code, before this one's on the path
+        boot = "import sys, runpy; sys.path.insert(0, sys.argv.pop(1)); runpy.run_module(" \
+            "'supervisor', run_name='__main__')"
+        out["scopebox@base"] = ([sys.executable, "-c", boot, compare],
+                                {**env, "SCOPEBOX_ROOT": str(base / "sb2-root"),
+                                 "SCOPEBOX_RUNROOT": str(base / "sb2-run")})
     if podman and shutil.which("podman"):
         argv = ["podman", "--root", str(base / "p-root"), "--runroot", str(base / "p-run"),
                 "--tmpdir", str(base / "p-tmp"), "--storage-driver", "vfs", "--runtime", "runc",
@@ -64,17 +78,25 @@ def main() -> None:
     p = argparse.ArgumentParser(allow_abbrev=False)
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--no-podman", action="store_true")
+    p.add_argument("--compare", default="", metavar="DIR")
+    p.add_argument("--steps", type=int, default=0, metavar="N")
     p.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if not args.inside:  # into a private network namespace first
         os.execvp("unshare", ["unshare", "-n", sys.executable, *sys.argv, "--inside"])
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, "
+          f"{os.cpu_count()} CPUs", flush=True)
+    if args.steps:
+        steps(args.steps)
+    if not args.runs:
+        return
     with tempfile.TemporaryDirectory(prefix="bench-net-") as tmp:
         base = Path(tmp)
         tar = base / "busybox.tar"
         subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
                        capture_output=True)
-        eng = engines(base, not args.no_podman)
+        eng = engines(base, not args.no_podman, args.compare)
         for argv, env in eng.values():
             subprocess.run([*argv, "import", "--change", 'CMD ["sh"]', str(tar), "busybox"],
                            env=env, cwd=REPO, check=True, capture_output=True)
@@ -96,6 +118,80 @@ def main() -> None:
             extra = "" if case == "none" else f"  (+{med - none:5.1f} ms over none)"
             print(f"{name:<9} {case:<10} median {med:6.1f} ms  min {min(times):6.1f} ms"
                   f"{extra}  ({args.runs} runs)")
+
+
+def steps(n: int) -> None:
+    """The network resource's setup and teardown of one container (NetworkResource), step by
+    step, `n` times: the same functions, timed one by one."""
+    sys.path.insert(0, str(REPO))
+    from supervisor.network import kernel, netlink, nft, resource
+    from supervisor.network.db import NetworkDB, PortSpec
+    from supervisor.paths import Paths
+    from supervisor.store import Store
+
+    ms: dict[str, list[float]] = {}
+
+    def step(name: str, start: float) -> float:
+        now = time.perf_counter()
+        ms.setdefault(name, []).append((now - start) * 1000)
+        return now
+
+    with tempfile.TemporaryDirectory(prefix="bench-steps-") as tmp:
+        paths = Paths(f"{tmp}/root", f"{tmp}/run")
+        store = Store(paths)
+        ndb = NetworkDB(store)
+        locks = paths.locks
+        for i in range(n + 1):  # the first makes the bridge and the table: not counted
+            cid = f"{i:064x}"
+            ns = f"{tmp}/run/netns/{cid}"
+            t0 = t = time.perf_counter()
+            plan = kernel.make_plan(ndb, cid, ns, ["podman"], [PortSpec(80, "tcp", 8080)])
+            t = step("setup: leases and port claims (store)", t)
+            resource.check_host_ports(ndb.port_claims(cid))
+            t = step("setup: host port probe", t)
+            with kernel.nft_lock(locks):
+                for rules, a in zip(plan.networks, plan.attachments, strict=True):
+                    netlink.ensure_bridge(rules.bridge, rules.gateways, a.mtu)
+            t = step("setup: bridge exists (lock, sysctls)", t)
+            netlink.create_attached(plan.netns, plan.attachments)
+            t = step("setup: netns, veth, addresses, routes", t)
+            with kernel.nft_lock(locks), nft.Session() as s:
+                elems = nft.forwards_add(plan.forwards) + nft.sources_add(plan.sources)
+                try:
+                    s.run(elems)
+                except nft.NftError:
+                    s.run(nft.skeleton() + "".join(map(nft.network_add, plan.networks))
+                          + elems)
+            t = step("setup: nft elements", t)
+            t = step("SETUP total", t0)
+            t0 = t
+            leases = ndb.leases(cid)
+            fwds = tuple(kernel.forwards_of(ndb.port_claims(cid), leases))
+            bridges = {nw.name: nw.network_interface for nw in ndb.all()}
+            srcs = tuple(nft.Source(x.address, bridges[x.network]) for x in leases)
+            atts = tuple(netlink.Attachment("", "", x.host_iface, "", (), ()) for x in leases)
+            t = step("teardown: read the store", t)
+            with kernel.nft_lock(locks):
+                s = nft.Session()
+                s.run(nft.forwards_remove(fwds) + nft.sources_remove(srcs))
+            t = step("teardown: nft elements", t)
+            netlink.remove_netns(ns)
+            t = step("teardown: netns unmounted", t)
+            for a in atts:
+                netlink.detach_later(a.host_iface, None, (s.fd,) if s.fd >= 0 else ())
+            s.close()
+            t = step("teardown: detached veth delete (spawn)", t)
+            ndb.release(cid)
+            t = step("teardown: release (store)", t)
+            step("TEARDOWN total", t0)
+            if i == 0:
+                ms.clear()
+            time.sleep(0.05)  # the kernel's deletions of the last one, not on the next's clock
+        store.close()
+    print(f"network resource, step by step ({n} containers, -p 8080:80):")
+    for name, times in ms.items():
+        print(f"  {name:<42} median {statistics.median(times):6.2f} ms  "
+              f"min {min(times):6.2f} ms")
 
 
 if __name__ == "__main__":
