@@ -5,7 +5,7 @@ teardown), scopebox beside podman, interleaved run by run: median and minimum wa
     run --rm --network bridge busybox true
     run --rm --network bridge -p 8080:80 busybox true
 
-    python bench/network.py [--runs N] [--no-podman] [--compare DIR] [--steps N]
+    python bench/network.py [--runs N] [--no-podman] [--compare DIR] [--steps N] [--many N]
 
 It runs itself in a private network namespace (`unshare -n`): the bridges, veths and nftables
 tables of both engines are made there, never in this machine's own. Goal (issue 13): the
@@ -13,6 +13,9 @@ bridge adds at most 15 ms over `--network none`.
 
 `--compare DIR`: a third engine, scopebox from another checkout (e.g. a `git worktree` of the
 commit before a change), interleaved with the others: a before/after under the same load.
+`--many N`: N containers with a published port each started (`run -d -p`), then removed
+(`rm -f`), engines interleaved: the first and the last ten apart (goal: flat in the number of
+ports). `--runs 0` skips the three cases.
 `--steps N`: first, what the network resource does for one container, step by step, N times
 in this process (the default network, a store on tmpfs or wherever TMPDIR is): median and
 minimum of each step, setup and teardown. On a loaded machine (other jobs: see the load
@@ -80,6 +83,7 @@ def main() -> None:
     p.add_argument("--no-podman", action="store_true")
     p.add_argument("--compare", default="", metavar="DIR")
     p.add_argument("--steps", type=int, default=0, metavar="N")
+    p.add_argument("--many", type=int, default=0, metavar="N")
     p.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if not args.inside:  # into a private network namespace first
@@ -89,7 +93,7 @@ def main() -> None:
           f"{os.cpu_count()} CPUs", flush=True)
     if args.steps:
         steps(args.steps)
-    if not args.runs:
+    if not args.runs and not args.many:
         return
     with tempfile.TemporaryDirectory(prefix="bench-net-") as tmp:
         base = Path(tmp)
@@ -102,6 +106,8 @@ def main() -> None:
                            env=env, cwd=REPO, check=True, capture_output=True)
             for flags in CASES.values():  # warm up: default network made, caches filled
                 timed([*argv, "run", "--rm", *flags, "busybox", "true"], env)
+        if args.many:
+            many(eng, args.many)
         ms: dict[tuple[str, str], list[float]] = {(e, c): [] for e in eng for c in CASES}
         for _ in range(args.runs):
             for name, (argv, env) in eng.items():
@@ -110,7 +116,7 @@ def main() -> None:
                                                  "true"], env))
         for (argv, env) in eng.values():
             subprocess.run([*argv, "rm", "-a", "-f"], env=env, cwd=REPO, capture_output=True)
-    for name in eng:
+    for name in eng if args.runs else ():
         none = statistics.median(ms[name, "none"])
         for case in CASES:
             times = ms[name, case]
@@ -118,6 +124,28 @@ def main() -> None:
             extra = "" if case == "none" else f"  (+{med - none:5.1f} ms over none)"
             print(f"{name:<9} {case:<10} median {med:6.1f} ms  min {min(times):6.1f} ms"
                   f"{extra}  ({args.runs} runs)")
+
+
+def many(eng: dict[str, tuple[list[str], dict[str, str]]], n: int) -> None:
+    """`n` containers with a published port each (`run -d -p`), then each removed
+    (`rm -f -t 0`), the engines interleaved container by container: the time of each, first
+    and last ten apart (flat: a port is a map element, not a rule)."""
+    ms: dict[tuple[str, str], list[float]] = {(e, w): [] for e in eng for w in ("run", "rm")}
+    for k in range(n):
+        for name, (argv, env) in eng.items():
+            ms[name, "run"].append(timed([*argv, "run", "-d", "--name", f"many{k}", "--network",
+                                          "bridge", "-p", f"{20000 + k}:80", "busybox",
+                                          "sleep", "600"], env))
+    for k in range(n):
+        for name, (argv, env) in eng.items():
+            ms[name, "rm"].append(timed([*argv, "rm", "-f", "-t", "0", f"many{k}"], env))
+    print(f"{n} containers with a published port each: median (min) of the first and last 10")
+    for (name, what), times in ms.items():
+        first, last = times[:10], times[-10:]
+        verb = "run -d -p" if what == "run" else "rm -f"
+        print(f"{name:<13} {verb:<9} first {statistics.median(first):6.1f} ms "
+              f"({min(first):6.1f})  last {statistics.median(last):6.1f} ms "
+              f"({min(last):6.1f})  all {sum(times) / 1000:5.1f} s", flush=True)
 
 
 def steps(n: int) -> None:

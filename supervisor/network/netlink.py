@@ -75,8 +75,9 @@ def ensure_bridge(name: str, addresses: Sequence[str], mtu: int = 0,
         # (netdns) a MAC of its own: a bridge without one takes its lowest port's, which
         # changes as containers join, and every running container's ARP entry for the
         # gateway goes stale (DNS and the way out stall for seconds).
-        lines = [f"link add {name} address {bridge_mac()} type bridge"
-                 + (f" mtu {mtu}" if mtu else "")]
+        # (the MTU before `type`: after it, ip reads the bridge's own options and refuses)
+        lines = [f"link add {name} address {bridge_mac()}" + (f" mtu {mtu}" if mtu else "")
+                 + " type bridge"]
         lines += [addr_add(a, name) for a in addresses]
         lines.append(f"link set {name} up")
         batch(lines, host)

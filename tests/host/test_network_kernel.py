@@ -98,7 +98,7 @@ def fetch(ns: str, addr: str, port: int) -> str:
 
 
 def test_setup_publish_teardown(host: str, ctr: str, ndb: NetworkDB, tmp_path: Path) -> None:
-    ndb.create(CreateSpec(name="front", subnets=["10.77.0.0/24"]), [])
+    ndb.create(CreateSpec(name="front", subnets=["10.77.0.0/24"], options={"mtu": "1400"}), [])
     locks = str(tmp_path / "locks")
     plan = kernel.make_plan(ndb, CID, ctr, ["front"], [PortSpec(80, "tcp", 8080)])
     t0 = time.monotonic()
@@ -113,6 +113,11 @@ def test_setup_publish_teardown(host: str, ctr: str, ndb: NetworkDB, tmp_path: P
     addrs = [a["local"] for a in inside["eth0"]["addr_info"] if a["family"] == "inet"]  # type: ignore
     assert addrs == ["10.77.0.2"]
     assert "default via 10.77.0.1" in sh(ctr, "ip", "route")
+    # what rtnl's messages asked for: both ends' MTU, the container end's MAC, hairpin
+    assert inside["eth0"]["mtu"] == hl[veth]["mtu"] == 1400
+    assert inside["eth0"]["address"] == kernel.derived_mac("10.77.0.2")
+    port = json.loads(sh(host, "ip", "-d", "-j", "link", "show", "dev", veth))[0]
+    assert port["linkinfo"]["info_slave_data"]["hairpin"] is True
     assert map_elements(host, "pf4_any") == [
         [{"concat": ["tcp", 8080]}, {"concat": ["10.77.0.2", 80]}]]
 
@@ -161,6 +166,25 @@ def test_nft_apply_time(host: str) -> None:
                              host) for i in range(20))
     print(f"\nnft apply (incl. nsenter): median {times[10] * 1000:.1f} ms")
     assert len(map_elements(host, "pf4_any")) == 20
+
+
+def test_nft_in_process_and_process_alike(host: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libnftables in-process, and `nft` processes without it (SCOPEBOX_NFT_PROCESS=1): the
+    same elements, the same refusal."""
+    fwd = [nft.Forward("tcp", 9100, "", "10.0.0.2", 80)]
+    for process in ("", "1"):
+        monkeypatch.setenv("SCOPEBOX_NFT_PROCESS", process)
+        monkeypatch.setattr(nft, "_LIB", [])
+        nft.apply(nft.skeleton() + nft.forwards_add(fwd), host)
+        assert map_elements(host, "pf4_any") == [
+            [{"concat": ["tcp", 9100]}, {"concat": ["10.0.0.2", 80]}]]
+        assert nft.table_exists(host)
+        with pytest.raises(nft.NftError, match=r"^nftables refused the ruleset: .*Error"):
+            nft.apply("add element inet scopebox nosuchmap { 1.2.3.4 }\n", host)
+        nft.apply(nft.forwards_remove(fwd), host)
+        assert map_elements(host, "pf4_any") == []
+        nft.apply(nft.delete_table(), host)
+        assert not nft.table_exists(host)
 
 
 def cid(n: int) -> str:
