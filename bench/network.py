@@ -67,11 +67,20 @@ def engines(base: Path, podman: bool, compare: str = ""
     return out
 
 
+CPU: dict[tuple[str, ...], float] = {}  # CPU ms of each timed command's last run
+
+
 def timed(argv: list[str], env: dict[str, str]) -> float:
+    """Wall ms; the CPU ms of the command and the children it waited for (user + system: on a
+    loaded machine the steadier figure) go to CPU[argv]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     res = subprocess.run(argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     elapsed = (time.perf_counter() - start) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[tuple(argv)] = (after.ru_utime - before.ru_utime + after.ru_stime
+                        - before.ru_stime) * 1000
     if res.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {res.returncode}: {res.stderr.decode()}")
     return elapsed
@@ -109,21 +118,29 @@ def main() -> None:
         if args.many:
             many(eng, args.many)
         ms: dict[tuple[str, str], list[float]] = {(e, c): [] for e in eng for c in CASES}
+        cpu: dict[tuple[str, str], list[float]] = {(e, c): [] for e in eng for c in CASES}
         for _ in range(args.runs):
             for name, (argv, env) in eng.items():
                 for case, flags in CASES.items():
-                    ms[name, case].append(timed([*argv, "run", "--rm", *flags, "busybox",
-                                                 "true"], env))
+                    cmd = [*argv, "run", "--rm", *flags, "busybox", "true"]
+                    ms[name, case].append(timed(cmd, env))
+                    cpu[name, case].append(CPU[tuple(cmd)])
         for (argv, env) in eng.values():
             subprocess.run([*argv, "rm", "-a", "-f"], env=env, cwd=REPO, capture_output=True)
+    print(f"wall time, and CPU time of the command and the children it waits for "
+          f"({args.runs} runs each; load average now "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}):")
     for name in eng if args.runs else ():
         none = statistics.median(ms[name, "none"])
+        none_cpu = statistics.median(cpu[name, "none"])
         for case in CASES:
             times = ms[name, case]
             med = statistics.median(times)
-            extra = "" if case == "none" else f"  (+{med - none:5.1f} ms over none)"
-            print(f"{name:<9} {case:<10} median {med:6.1f} ms  min {min(times):6.1f} ms"
-                  f"{extra}  ({args.runs} runs)")
+            extra = "" if case == "none" else f" (+{med - none:5.1f})"
+            c = statistics.median(cpu[name, case])
+            cextra = "" if case == "none" else f" (+{c - none_cpu:5.1f})"
+            print(f"{name:<13} {case:<9} median {med:6.1f} ms{extra:<9} min {min(times):6.1f}"
+                  f" ms | cpu median {c:6.1f} ms{cextra}")
 
 
 def many(eng: dict[str, tuple[list[str], dict[str, str]]], n: int) -> None:

@@ -1,4 +1,4 @@
-"""The nftables ruleset, rendered (pure) and applied (`nft -f -`).
+"""The nftables ruleset, rendered (pure) and applied (libnftables in-process, `Session`).
 
 One table of our own, `inet scopebox` (never another program's tables or chains):
 
