@@ -25,12 +25,14 @@ ports ints): nothing a user typed reaches this text unchecked.
 
 from __future__ import annotations
 
+import _thread
 import os
 import subprocess
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
+
+from supervisor.network import rtnl
 
 TABLE = "inet scopebox"
 
@@ -222,12 +224,17 @@ class Session:
         lib = _library()
         if lib is None:
             return
-        before = _netlink_fds()
-        with _entered(netns):
-            ctx = lib.nft_ctx_new(0)
-        if not ctx:
-            return
-        self.fd = max(_netlink_fds() - before, default=-1)
+        with _FDS:  # no other thread's context opens or closes a socket meanwhile
+            before = _netlink_fds()
+            try:
+                with rtnl.entered(netns):  # the socket is made in the namespace
+                    ctx = lib.nft_ctx_new(0)
+            except OSError as exc:
+                raise NftError(f"cannot use the network namespace {netns!r}: "
+                               f"{exc.strerror}") from None
+            if not ctx:
+                return
+            self.fd = max(_netlink_fds() - before, default=-1)
         lib.nft_ctx_buffer_output(ctx)
         lib.nft_ctx_buffer_error(ctx)
         self._ctx = ctx
@@ -261,7 +268,8 @@ class Session:
     def close(self) -> None:
         lib = _library()
         if self._ctx is not None and lib is not None:
-            lib.nft_ctx_free(self._ctx)
+            with _FDS:
+                lib.nft_ctx_free(self._ctx)
         self._ctx = None
         self.fd = -1
 
@@ -296,6 +304,7 @@ def _run_process(args: list[str], text: str, netns: str | None) -> None:
 
 
 _LIB: list[Any] = []  # [the loaded library, or None when there is none]
+_FDS = _thread.allocate_lock()  # which socket is a new context's (threads: the API service)
 
 
 def _library() -> Any:
@@ -345,37 +354,3 @@ def _netlink_fds() -> set[int]:
 
 
 NETLINK_NETFILTER = 12
-CLONE_NEWNET = 0x40000000
-
-
-@contextmanager
-def _entered(netns: str | None) -> Iterator[None]:
-    """This thread in the network namespace `netns` for the block (a socket made there stays
-    there), then back in its own."""
-    if netns is None:
-        yield
-        return
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        try:
-            target = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as exc:
-            raise NftError(f"cannot open the network namespace {netns!r}: {exc.strerror}") \
-                from None
-        try:
-            if libc.setns(target, CLONE_NEWNET) != 0:
-                err = ctypes.get_errno()
-                raise NftError(f"cannot enter the network namespace {netns!r}: "
-                               f"{os.strerror(err)}")
-        finally:
-            os.close(target)
-        try:
-            yield
-        finally:
-            if libc.setns(own, CLONE_NEWNET) != 0:  # cannot happen: our own namespace
-                raise OSError(ctypes.get_errno(), "cannot return to the own network namespace")
-    finally:
-        os.close(own)
