@@ -127,10 +127,12 @@ def main() -> None:
                     cpu[name, case].append(CPU[tuple(cmd)])
         for (argv, env) in eng.values():
             subprocess.run([*argv, "rm", "-a", "-f"], env=env, cwd=REPO, capture_output=True)
+    if not args.runs:
+        return
     print(f"wall time, and CPU time of the command and the children it waits for "
           f"({args.runs} runs each; load average now "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}):")
-    for name in eng if args.runs else ():
+    for name in eng:
         none = statistics.median(ms[name, "none"])
         none_cpu = statistics.median(cpu[name, "none"])
         for case in CASES:
