@@ -87,38 +87,48 @@ def setup(plan: Plan, locks_dir: str, host: str | None = None) -> None:
         for a in plan.attachments:
             netlink.attach(a, host)
     elems = nft.forwards_add(plan.forwards) + nft.sources_add(plan.sources)
-    with nft_lock(locks_dir):
+    with nft_lock(locks_dir), nft.Session(host) as session:
         if elems:
             # The table and the networks' chains exist almost always: the elements alone
-            # are one small transaction (~3 ms against ~12 for the whole skeleton). A source
+            # are one small transaction (~0.3 ms against ~2 for the whole skeleton). A source
             # element jumps to its network's chain, so a missing table or chain refuses it.
             try:
-                nft.apply(elems, host)
+                session.run(elems)
                 return
             except nft.NftError:
                 pass
         text = nft.skeleton() + "".join(nft.network_add(n) for n in plan.networks)
-        nft.apply(text + elems, host)
+        session.run(text + elems)
 
 
 def teardown(plan: Plan, locks_dir: str, host: str | None = None) -> None:
     """The reverse; every step is idempotent, so a teardown that was interrupted runs again.
     Network chains and bridges stay (made once per network; `network rm` removes them)."""
-    if plan.forwards or plan.sources:
-        text = (nft.forwards_remove(plan.forwards) if plan.forwards else "") + \
-            (nft.sources_remove(plan.sources) if plan.sources else "")
-        with nft_lock(locks_dir):
-            try:
-                nft.apply(text, host)
-            except nft.NftError:
-                if nft.table_exists(host):  # no table: nothing of ours to remove
-                    raise
-    netlink.remove_netns(plan.netns)  # the kernel deletes the veth pairs with it
-    for a in plan.attachments:
-        if plan.netns:
-            netlink.detach_later(a.host_iface, host)
-        else:  # `network disconnect`: the namespace stays, the veth goes now
-            netlink.detach(a.host_iface, host)
+    session = None
+    try:
+        if plan.forwards or plan.sources:
+            text = (nft.forwards_remove(plan.forwards) if plan.forwards else "") + \
+                (nft.sources_remove(plan.sources) if plan.sources else "")
+            with nft_lock(locks_dir):
+                session = nft.Session(host)
+                try:
+                    session.run(text)
+                except nft.NftError:
+                    if session.table_exists():  # no table: nothing of ours to remove
+                        raise
+        netlink.remove_netns(plan.netns)  # the kernel deletes the veth pairs with it
+        # The elements are deleted (the transaction is committed); the kernel frees them
+        # after a grace period, which the socket's last close waits for: the detached
+        # `ip link del` inherits it and closes it last, off the caller's way.
+        keep = (session.fd,) if session is not None and session.fd >= 0 else ()
+        for a in plan.attachments:
+            if plan.netns:
+                netlink.detach_later(a.host_iface, host, keep)
+            else:  # `network disconnect`: the namespace stays, the veth goes now
+                netlink.detach(a.host_iface, host)
+    finally:
+        if session is not None:
+            session.close()
 
 
 def reload(ndb: NetworkDB, locks_dir: str, host: str | None = None) -> Sequence[str]:

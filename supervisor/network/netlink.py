@@ -1,8 +1,10 @@
-"""Bridges, veth pairs, addresses and routes through iproute2 batches (`ip -batch -`).
+"""Bridges, veth pairs, addresses and routes: a container's namespace and veths in-process
+through rtnetlink (`rtnl`), bridges and teardown's deletions through iproute2 batches
+(`ip -batch -`).
 
-Measured here: one `ip -batch` run costs 2-5 ms, importing pyroute2 60-270 ms; a container
-needs two runs (the host side, then its own namespace through `nsenter`). Standard library
-only: teardown runs from the monitor's exit command under `python3 -I -S`.
+Measured here: one `ip` process costs 2-5 ms, importing pyroute2 60-270 ms, the in-process
+rtnetlink batches of a container ~2 ms (the namespace ~1 ms of it). Standard library only:
+teardown runs from the monitor's exit command under `python3 -I -S`.
 
 Every function takes `host`: None for this process' network namespace, or the path of a
 network namespace file to act in (the tests' private "host").
@@ -10,12 +12,16 @@ network namespace file to act in (the tests' private "host").
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
 from collections.abc import Sequence
 from contextlib import suppress
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from supervisor.network import rtnl
 
 
 class NetlinkError(Exception):
@@ -71,8 +77,9 @@ def ensure_bridge(name: str, addresses: Sequence[str], mtu: int = 0,
         # (netdns) a MAC of its own: a bridge without one takes its lowest port's, which
         # changes as containers join, and every running container's ARP entry for the
         # gateway goes stale (DNS and the way out stall for seconds).
-        lines = [f"link add {name} address {bridge_mac()} type bridge"
-                 + (f" mtu {mtu}" if mtu else "")]
+        # (the MTU before `type`: after it, ip reads the bridge's own options and refuses)
+        lines = [f"link add {name} address {bridge_mac()}" + (f" mtu {mtu}" if mtu else "")
+                 + " type bridge"]
         lines += [addr_add(a, name) for a in addresses]
         lines.append(f"link set {name} up")
         batch(lines, host)
@@ -112,71 +119,85 @@ def write_sysctls(values: dict[str, str], host: str | None = None) -> None:
         raise NetlinkError(f"cannot set {', '.join(values)}")
 
 
-def _inside(a: Attachment, host_ref: str) -> list[str]:
-    """The container's side, run in its namespace: the veth made there with its peer sent
-    to the host's namespace (`host_ref`: a namespace file), addresses, routes."""
-    mtu = f" mtu {a.mtu}" if a.mtu else ""
-    mac = f" address {a.mac}" if a.mac else ""
-    lines = [f"link add {a.iface}{mtu}{mac} type veth peer name {a.host_iface}{mtu}"
-             f" netns {host_ref}"]
-    lines += [addr_add(addr, a.iface) for addr in a.addresses]
-    lines.append(f"link set {a.iface} up")
-    lines += [f"route add default via {gw} dev {a.iface}" for gw in a.gateways]
-    return lines
-
-
-def _host_side(a: Attachment) -> list[str]:
-    return [f"link set {a.host_iface} master {a.bridge} up",
-            # hairpin: a container reaching itself through a published port (netavark too)
-            f"link set {a.host_iface} type bridge_slave hairpin on"]
-
-
 def create_attached(path: str, atts: Sequence[Attachment], host: str | None = None) -> None:
-    """The namespace file and every veth in one process pair (`unshare --net=PATH ip -batch`,
-    ~3 processes fewer than namespace, veth and addresses apart), then the host's ends on
-    their bridges."""
+    """The namespace file and every veth, in-process (rtnetlink, `rtnl`): the namespace with
+    lo up, each container end made there with its peer sent to the host's namespace, its
+    addresses, up, its default routes; then the host ends on their bridges, up, hairpin on
+    (a container reaching itself through a published port; netavark too)."""
+    from supervisor.network import rtnl
+
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     with open(path, "a"):
         pass
-    host_ref = host or f"/proc/{os.getpid()}/ns/net"
-    stale = [a.host_iface for a in atts if link_exists(a.host_iface, host)]
-    if stale:  # a previous run's, still being deleted (see `detach_later`)
-        batch([f"link del {name}" for name in stale], host, force=True)
-    lines = ["link set lo up"] + [line for a in atts for line in _inside(a, host_ref)]
-    argv = [*_prefix(host), "unshare", f"--net={path}", "ip", "-batch", "-"]
-    proc = subprocess.run(argv, input="\n".join(lines) + "\n", capture_output=True, text=True)
-    if proc.returncode != 0:
-        first = (proc.stderr.strip().splitlines() or ["failed"])[0]
-        raise NetlinkError(f"cannot make the network namespace at {path!r}: {first}")
-    if atts:
-        batch([line for a in atts for line in _host_side(a)], host)
+    try:
+        with rtnl.socket_in(host) as outside:
+            stale = [a.host_iface for a in atts if outside.index(a.host_iface)]
+            if stale:  # a previous run's, still being deleted (see `detach_later`)
+                outside.request([rtnl.del_link(name) for name in stale], (errno.ENODEV,))
+            host_fd = os.open(host or "/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                with rtnl.new_netns(path) as inside:
+                    _make_inside(inside, atts, host_fd)
+            finally:
+                os.close(host_fd)
+            _host_side(outside, atts)
+    except OSError as exc:
+        raise NetlinkError(f"cannot make the network namespace at {path!r}: "
+                           f"{exc.strerror}") from exc
+
+
+def _make_inside(inside: rtnl.Socket, atts: Sequence[Attachment], host_fd: int) -> None:
+    from supervisor.network import rtnl
+
+    inside.request([rtnl.veth(a.iface, a.host_iface, host_fd, a.mtu, a.mac) for a in atts])
+    msgs = []
+    for a in atts:
+        index = inside.index(a.iface)
+        msgs += [rtnl.addr(cidr, index) for cidr in a.addresses]
+        msgs.append(rtnl.set_link(index=index, up=True))
+        msgs += [rtnl.default_route(gw, index) for gw in a.gateways]
+    inside.request(msgs)
+
+
+def _host_side(outside: rtnl.Socket, atts: Sequence[Attachment]) -> None:
+    from supervisor.network import rtnl
+
+    bridges = {b: outside.index(b) for b in {a.bridge for a in atts}}
+    for bridge, index in bridges.items():
+        if not index:
+            raise NetlinkError(f"bridge {bridge} is missing")
+    outside.request([m for a in atts for m in (
+        rtnl.set_link(a.host_iface, up=True, master=bridges[a.bridge]),
+        rtnl.hairpin(a.host_iface))])
 
 
 def attach(a: Attachment, host: str | None = None) -> None:
-    """The veth pair (host end on the bridge, the other moved into the container's namespace
-    and named there), its addresses, loopback and the default route."""
-    mtu = f" mtu {a.mtu}" if a.mtu else ""
-    mac = f" address {a.mac}" if a.mac else ""
-    batch([
-        f"link add {a.host_iface}{mtu} type veth peer name {a.iface}{mtu}{mac} netns {a.netns}",
-        f"link set {a.host_iface} master {a.bridge} up",
-        # hairpin: a container reaching itself through a published port (netavark does too)
-        f"link set {a.host_iface} type bridge_slave hairpin on",
-    ], host)
-    inside = [addr_add(addr, a.iface) for addr in a.addresses]
-    inside += [f"link set {a.iface} up", "link set lo up"]
-    inside += [f"route add default via {gw} dev {a.iface}" for gw in a.gateways]
-    batch(inside, a.netns)
+    """`network connect` of a running container: one more veth into its namespace, made as
+    `create_attached` makes them."""
+    from supervisor.network import rtnl
+
+    try:
+        with rtnl.socket_in(host) as outside:
+            host_fd = os.open(host or "/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                with rtnl.socket_in(a.netns) as inside:
+                    _make_inside(inside, [a], host_fd)
+            finally:
+                os.close(host_fd)
+            _host_side(outside, [a])
+    except OSError as exc:
+        raise NetlinkError(f"cannot attach {a.iface} to {a.bridge}: {exc.strerror}") from exc
 
 
-def detach_later(host_iface: str, host: str | None = None) -> None:
+def detach_later(host_iface: str, host: str | None = None, keep: Sequence[int] = ()) -> None:
     """Teardown's: deleting a veth waits out an RCU grace period (~25 ms here), and the kernel
     deletes the pair anyway when the namespace goes; a process of its own (not waited for)
-    makes sure of it even if another container still holds the namespace (container:ID)."""
+    makes sure of it even if another container still holds the namespace (container:ID).
+    `keep`: descriptors it inherits and closes last (see `kernel.teardown`)."""
     with suppress(OSError):
         subprocess.Popen([*_prefix(host), "ip", "link", "del", host_iface],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+                         stderr=subprocess.DEVNULL, start_new_session=True, pass_fds=keep)
 
 
 def detach(host_iface: str, host: str | None = None) -> None:

@@ -66,7 +66,8 @@ def teardown_container(ctx: Context, cid: str) -> None:
     atts = tuple(netlink.Attachment("", "", iface, "", (), ())  # one per network (net6)
                  for iface in dict.fromkeys(lease.host_iface for lease in leases))
     fwds = tuple(kernel.forwards_of(ndb.port_claims(cid), leases))
-    bridges = {n.name: n.network_interface for n in ndb.all()}
+    nets = ndb.all()
+    bridges = {n.name: n.network_interface for n in nets}
     srcs = tuple(nft.Source(lease.address, bridges[lease.network]) for lease in leases
                  if lease.network in bridges)
     kernel.teardown(kernel.Plan(netns_path(ctx.paths, cid), (), atts, fwds, srcs),
@@ -79,11 +80,16 @@ def teardown_container(ctx: Context, cid: str) -> None:
         # A full disk: the kernel's part is gone; the leases and claims stay recorded with
         # the row's uncleaned record, and the next reader tears down (and releases) again.
         return
-    try:  # DNS (helper "netdns"): a network's responder may go with its last container
+    # DNS (helper "netdns"): a network's responder may go with its last container; a network
+    # without DNS (the default one) never had one
+    with_dns = {n.name for n in nets if n.dns_enabled} & {lease.network for lease in leases}
+    if not with_dns:
+        return
+    try:
         from supervisor.network import dns  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return
-    for name in {lease.network for lease in leases}:
+    for name in sorted(with_dns):
         if not ndb.users(name):
             dns.release(ctx.paths, name)
 
@@ -137,17 +143,20 @@ def write_etc(ctx: Context, row: ContainerRow, plan: Plan) -> None:
 def dns_servers(ctx: Context, row: ContainerRow) -> list[str]:
     """DNS (helper "netdns" owns `supervisor/network/dns/`): its responder is asked for on
     each DNS-enabled network joined; the one call site of its lifecycle besides `release`."""
+    from supervisor.network.db import NetworkDB
+
+    ndb = NetworkDB(ctx.store)
+    joined = [(att, ndb.get(att.network)) for att in row.config.net.networks]
+    if not any(n.dns_enabled for _, n in joined):
+        return []  # performance: the default network has none (the import costs ~3 ms)
     try:
         from supervisor.network import dns  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return []
-    from supervisor.network.db import NetworkDB
     from supervisor.network.dns import records
 
-    ndb = NetworkDB(ctx.store)
     out: list[str] = []
-    for att in row.config.net.networks:
-        n = ndb.get(att.network)
+    for att, n in joined:
         if n.dns_enabled:
             # the lease is recorded (make_plan): its aliases go beside it, then the responder
             records.set_aliases(ctx.store, n.name, row.id, att.aliases)

@@ -19,6 +19,7 @@ from supervisor.network import kernel, netlink, nft
 from supervisor.network.db import CreateSpec, NetworkDB, PortSpec
 from supervisor.paths import Paths
 from supervisor.store import Store
+from tests.clihelp import wait_for
 
 CID = "ab" * 32
 
@@ -97,7 +98,7 @@ def fetch(ns: str, addr: str, port: int) -> str:
 
 
 def test_setup_publish_teardown(host: str, ctr: str, ndb: NetworkDB, tmp_path: Path) -> None:
-    ndb.create(CreateSpec(name="front", subnets=["10.77.0.0/24"]), [])
+    ndb.create(CreateSpec(name="front", subnets=["10.77.0.0/24"], options={"mtu": "1400"}), [])
     locks = str(tmp_path / "locks")
     plan = kernel.make_plan(ndb, CID, ctr, ["front"], [PortSpec(80, "tcp", 8080)])
     t0 = time.monotonic()
@@ -112,6 +113,11 @@ def test_setup_publish_teardown(host: str, ctr: str, ndb: NetworkDB, tmp_path: P
     addrs = [a["local"] for a in inside["eth0"]["addr_info"] if a["family"] == "inet"]  # type: ignore
     assert addrs == ["10.77.0.2"]
     assert "default via 10.77.0.1" in sh(ctr, "ip", "route")
+    # what rtnl's messages asked for: both ends' MTU, the container end's MAC, hairpin
+    assert inside["eth0"]["mtu"] == hl[veth]["mtu"] == 1400
+    assert inside["eth0"]["address"] == kernel.derived_mac("10.77.0.2")
+    port = json.loads(sh(host, "ip", "-d", "-j", "link", "show", "dev", veth))[0]
+    assert port["linkinfo"]["info_slave_data"]["hairpin"] is True
     assert map_elements(host, "pf4_any") == [
         [{"concat": ["tcp", 8080]}, {"concat": ["10.77.0.2", 80]}]]
 
@@ -141,8 +147,11 @@ def test_reload_after_flush(host: str, ctr: str, ndb: NetworkDB, tmp_path: Path)
     sh(host, "nft", "flush", "ruleset")
     assert table(host) is None
     assert kernel.reload(ndb, locks, host) == ["scopebox0"]
+    # 10.88.0.2 unless this machine routes 10.88/16 (a real Podman's bridge): the default
+    # network then takes the first free subnet (db._default_subnet)
+    address = plan.forwards[0].container_ip
     assert map_elements(host, "pf4_any") == [
-        [{"concat": ["tcp", 8081]}, {"concat": ["10.88.0.2", 80]}]]
+        [{"concat": ["tcp", 8081]}, {"concat": [address, 80]}]]
     server = serve_once(ctr, 80, "again")
     assert fetch(host, "127.0.0.1", 8081).startswith("again ")
     assert server.wait(5) == 0
@@ -160,6 +169,25 @@ def test_nft_apply_time(host: str) -> None:
                              host) for i in range(20))
     print(f"\nnft apply (incl. nsenter): median {times[10] * 1000:.1f} ms")
     assert len(map_elements(host, "pf4_any")) == 20
+
+
+def test_nft_in_process_and_process_alike(host: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libnftables in-process, and `nft` processes without it (SCOPEBOX_NFT_PROCESS=1): the
+    same elements, the same refusal."""
+    fwd = [nft.Forward("tcp", 9100, "", "10.0.0.2", 80)]
+    for process in ("", "1"):
+        monkeypatch.setenv("SCOPEBOX_NFT_PROCESS", process)
+        monkeypatch.setattr(nft, "_LIB", [])
+        nft.apply(nft.skeleton() + nft.forwards_add(fwd), host)
+        assert map_elements(host, "pf4_any") == [
+            [{"concat": ["tcp", 9100]}, {"concat": ["10.0.0.2", 80]}]]
+        assert nft.table_exists(host)
+        with pytest.raises(nft.NftError, match=r"^nftables refused the ruleset: .*Error"):
+            nft.apply("add element inet scopebox nosuchmap { 1.2.3.4 }\n", host)
+        nft.apply(nft.forwards_remove(fwd), host)
+        assert map_elements(host, "pf4_any") == []
+        nft.apply(nft.delete_table(), host)
+        assert not nft.table_exists(host)
 
 
 def cid(n: int) -> str:
@@ -186,7 +214,8 @@ def test_parallel_setups_leave_nothing(host: str, ndb: NetworkDB, tmp_path: Path
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, range(20)))
-    assert not [n for n in links(host) if n.startswith("sb")]
+    # the kernel deletes the last veths with their namespaces, a few ms after teardown
+    wait_for(lambda: not [n for n in links(host) if n.startswith("sb")], 5, "veths gone")
     assert not list((tmp_path / "ns").iterdir())
     assert map_elements(host, "pf4_any") == []
     assert ndb.leases() == [] and ndb.port_claims() == []
