@@ -31,15 +31,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "diff": (
         "--latest",
     ),
-    "generate systemd": (
-        "--after",
-        "--env",
-        "--format",
-        "--requires",
-        "--start-timeout",
-        "--template",
-        "--wants",
-    ),
     "image prune": (
         "--external",
         "--filter",
@@ -152,9 +143,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     ),
     "pod rm": (
         "--latest",
-    ),
-    "ps": (
-        "--watch",
     ),
     "pull": (
         "--all-tags",

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.compat.harness import Engine, Result, flat_types, json_shape_at, missing_keys
+from tests.compat.harness import REPO, Engine, Result, flat_types, json_shape_at, missing_keys
 from tests.compat.scenarios import ALL, KEY_SKIP, Case
 
 pytestmark = [pytest.mark.host, pytest.mark.compat]
@@ -22,6 +22,9 @@ def _run(eng: Engine, case: Case, name: str) -> Result:
     try:
         return eng(*shlex.split(case.argv.replace("{u}", name)))
     finally:
+        if "generate systemd" in case.argv and "--files" in case.argv:  # written in REPO
+            for unit in REPO.glob("container-*.service"):
+                unit.unlink()
         if "{u}" in case.argv or any("{u}" in s for s in case.setup):
             # One name per call: Podman 4.3 removes nothing when one of several is missing.
             eng("pod", "rm", "-f", "-i", "-t", "0", name)  # pods (issue 15): members too

@@ -1,0 +1,36 @@
+"""Scenarios of helper "flags" (issue 19, second round): flags of implemented verbs that were
+refused before: generate systemd --after/--requires/--wants/--env/--start-timeout/--template/
+--format, ps --watch. The units' text names each engine's own command, so the generate cases
+compare exit codes, errors and the JSON's shape; tests/unit/test_unitgen.py checks the text."""
+
+from __future__ import annotations
+
+from tests.compat.scenarios import Case
+
+GENERATE = [
+    Case("generate systemd --after a.service --after b.target --requires c.service"
+         " --wants d.service web", "rc"),
+    Case("generate systemd -e A=1 --env HOME --env 'PAT*' --start-timeout 5 web", "rc"),
+    Case("generate systemd --start-timeout -1 web", "rc"),
+    Case("generate systemd --start-timeout x web", "rc"),
+    Case("generate systemd --template --name web", "rc"),
+    Case("generate systemd --template --new --name --no-header web", "rc"),
+    Case("generate systemd --template --new=false web", "rc err"),
+    Case("generate systemd --format yaml web", "rc err"),
+    Case("generate systemd --format json --name web", json=("container-web",)),
+    Case("generate systemd --format json --new --template --name web",
+         json=("container-web",)),
+    Case("generate systemd --template {u}", "rc err", setup=("pod create --name {u}",)),
+    Case("generate systemd --template --files --name web", diff="template-file-name",
+         want=(0, "/container-web@.service\n")),
+    Case("generate systemd --template --files --format json --name web",
+         diff="template-file-name", want=(0, '"container-web": "/')),
+]
+
+PS_WATCH = [
+    Case("ps --watch 0 -a --filter name=^web$ --format {{.Names}}"),
+    Case("ps -w 1 -l", "rc err"),
+    Case("ps -w -1", "rc"),
+]
+
+VERBFLAGS = [*GENERATE, *PS_WATCH]
