@@ -71,6 +71,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     add_run_flags(p)  # helper "runflags"
     a("--pull", default="missing", help="pull the image: missing (default), always, never")
     a("--platform", help="os/arch[/variant] of the image to pull")
+    platform_flags(p)
     registry_flags(p)
     add_security_flags(p)
     # volumes (issue 14): --mount and --volumes-from (parsed in supervisor/volumes/mounts.py)
@@ -327,7 +328,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         sdnotify=ns.sdnotify,
         health=health_flags(ns),
         pull=ns.pull,
-        pull_platform=ns.platform,
+        pull_platform=platform_option(ns),
         tls_verify=ns.tls_verify,
         authfile=ns.authfile,
         creds=ns.creds,
@@ -446,8 +447,10 @@ def _bool_flag(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"invalid boolean value {value!r}")
 
 
-def registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
-    """--tls-verify, --creds and --authfile, shared by pull, push, login and run's pull."""
+def registry_flags(p: argparse.ArgumentParser, creds: bool = True,
+                   cert_dir: bool = False) -> None:
+    """--tls-verify, --creds and --authfile, shared by pull, push, login and run's pull;
+    --cert-dir for pull, push and login."""
     p.add_argument(
         "--tls-verify",
         type=_bool_flag,
@@ -459,13 +462,30 @@ def registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
     if creds:
         p.add_argument("--creds", help="user[:password] for the registry")
     p.add_argument("--authfile", help="credentials file (default: $XDG_RUNTIME_DIR/...)")
+    if cert_dir:
+        p.add_argument("--cert-dir", help="the registry's certificates: *.crt (CAs), *.cert"
+                       " with its *.key (client) (default: /etc/containers/certs.d/HOST)")
+
+
+def platform_flags(p: argparse.ArgumentParser) -> None:
+    """--arch, --os, --variant: the platform to pull, each part replacing the host's."""
+    p.add_argument("--arch", help="pull for this architecture, not the host's")
+    p.add_argument("--os", help="pull for this operating system, not the host's")
+    p.add_argument("--variant", help="pull for this architecture variant")
+
+
+def platform_option(ns: argparse.Namespace) -> str | None:
+    from supervisor.api import registry
+
+    return registry.platform_of(ns.platform, ns.os, ns.arch, ns.variant)
 
 
 def registry_options(ns: argparse.Namespace) -> RegistryOptions:
     from supervisor.api import registry
 
     creds = registry.credentials(ns.creds) if getattr(ns, "creds", None) else None
-    return registry.RegistryOptions(ns.tls_verify, creds, ns.authfile)
+    return registry.RegistryOptions(ns.tls_verify, creds, ns.authfile,
+                                    getattr(ns, "cert_dir", None))
 
 
 def pull_progress(quiet: bool, ref: str) -> Progress:

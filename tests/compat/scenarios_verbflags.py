@@ -1,7 +1,9 @@
 """Scenarios of helper "flags" (issue 19, second round): flags of implemented verbs that were
 refused before: generate systemd --after/--requires/--wants/--env/--start-timeout/--template/
---format, ps --watch. The units' text names each engine's own command, so the generate cases
-compare exit codes, errors and the JSON's shape; tests/unit/test_unitgen.py checks the text."""
+--format, ps --watch; pull/run/create --arch/--os/--variant (pull --all-tags and --cert-dir
+need a registry: tests/host/test_verbflags_host.py). The units' text names each engine's own
+command, so the generate cases compare exit codes, errors and the JSON's shape;
+tests/unit/test_unitgen.py checks the text."""
 
 from __future__ import annotations
 
@@ -33,4 +35,12 @@ PS_WATCH = [
     Case("ps -w -1", "rc"),
 ]
 
-VERBFLAGS = [*GENERATE, *PS_WATCH]
+PLATFORM = [
+    Case("pull --arch arm64 --platform linux/arm64 busybox", "rc err"),
+    Case("run --rm --os linux --platform linux/amd64 busybox true", "rc err"),
+    Case("create --name {u} --arch amd64 --os linux --pull never busybox true", "rc"),
+    Case("create --name {u} --arch arm64 --pull never busybox true", "rc"),
+    Case("pull --cert-dir /nonexistent --all-tags --tls-verify=false 127.0.0.1:1/x", "rc"),
+]
+
+VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM]

@@ -1,10 +1,16 @@
 """helper "flags" (issue 19, second round) on the bare host: `ps --watch` lists again and
-shows what changed in between."""
+shows what changed in between; `pull --all-tags`, `--cert-dir` and `--arch` against a real
+registry (TLS from a throwaway CA)."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+from tests import registryhelp as rh
 from tests.cases import unique
 from tests.clihelp import Scopebox, wait_for
 
@@ -29,3 +35,70 @@ def test_ps_watch_lists_again_with_what_changed(sb: Scopebox) -> None:
         sb("rm", "-f", name, check=False)
     assert name in seen
     assert proc.returncode != 0  # ended by the signal, not by itself
+
+
+# pull --all-tags, --cert-dir, --arch (a real registry with TLS from a throwaway CA)
+
+
+@pytest.fixture(scope="module")
+def treg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[rh.Registry]:
+    layout = rh.OciLayout(tmp_path_factory.mktemp("oci"))
+    first, _ = layout.add_image(rh.two_layer_image())
+    layout.tag(first, "v1")
+    second, _ = layout.add_image(rh.two_layer_image("second"))
+    layout.tag(second, "v2")
+    with rh.registry(tmp_path_factory.mktemp("treg"), tls=True) as r:
+        for tag, repo_tag in (("v1", "v1"), ("v2", "v2"), ("v1", "latest")):
+            rh.skopeo_push(layout.root, tag, r, f"test/bb:{repo_tag}")
+        yield r
+
+
+@pytest.fixture
+def rsb(tmp_path: Path) -> Iterator[Scopebox]:
+    """A private store, no registries.conf, no certs.d: only --cert-dir can trust the CA."""
+    (tmp_path / "registries.conf").write_text("")
+    box = Scopebox({
+        "SCOPEBOX_ROOT": str(tmp_path / "root"),
+        "SCOPEBOX_RUNROOT": str(tmp_path / "run"),
+        "REGISTRY_AUTH_FILE": str(tmp_path / "auth.json"),
+        "SCOPEBOX_REGISTRIES_CONF": str(tmp_path / "registries.conf"),
+        "SCOPEBOX_CERTS_D": str(tmp_path / "certs.d"),
+    })
+    yield box
+    box("rmi", "-a", "-f", check=False)
+
+
+def test_pull_all_tags_with_cert_dir(rsb: Scopebox, treg: rh.Registry) -> None:
+    repo = f"{treg.host}/test/bb"
+    refused = rsb("pull", "-q", f"{repo}:v1", check=False)  # the CA is only in --cert-dir
+    assert refused.returncode == 125 and "CERTIFICATE_VERIFY_FAILED" in refused.stderr
+    # a tag in the reference is dropped, as Podman 4.3 does: every tag is pulled
+    res = rsb("pull", "-q", "--all-tags", "--cert-dir", treg.cert_dir, f"{repo}:v1")
+    ids = res.stdout.split()
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]  # latest, v1 (same image), v2
+    names = rsb("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert sorted(names) == [f"{repo}:latest", f"{repo}:v1", f"{repo}:v2"]
+    gone = rsb("pull", "-a", "--cert-dir", treg.cert_dir, f"{treg.host}/test/nope", check=False)
+    assert (gone.returncode, gone.stderr.strip()) == (
+        125, "Error: fetching tags list: invalid status code from registry 404 (Not Found)")
+
+
+def test_cert_dir_client_pair_is_checked(rsb: Scopebox, treg: rh.Registry,
+                                         tmp_path: Path) -> None:
+    certs = tmp_path / "mine"
+    certs.mkdir()
+    shutil.copy(Path(treg.cert_dir) / "ca.crt", certs / "ca.crt")
+    (certs / "client.cert").write_text("")
+    res = rsb("pull", "--cert-dir", str(certs), f"{treg.host}/test/bb:v1", check=False)
+    assert res.returncode == 125
+    assert "missing key client.key for client certificate client.cert" in res.stderr
+
+
+def test_arch_selects_the_platform(rsb: Scopebox, treg: rh.Registry) -> None:
+    both = rsb("pull", "--arch", "arm64", "--platform", "linux/arm64", "x", check=False)
+    assert (both.returncode, both.stderr.strip()) == (
+        125, "Error: --platform option can not be specified with --arch or --os")
+    ref = f"{treg.host}/test/bb:v1"
+    rsb("pull", "-q", "--cert-dir", treg.cert_dir, "--arch", "amd64", "--os", "linux", ref)
+    res = rsb("create", "--arch", "arm64", "--pull", "never", ref, "true", check=False)
+    assert res.returncode == 125 and "arm64" in res.stderr  # the local image is amd64
