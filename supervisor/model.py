@@ -193,7 +193,12 @@ class ContainerConfig:
 def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     """Check every option before anything is made; the image's part comes in `with_image`."""
     from supervisor import spec
-    from supervisor.resources import discard_swappiness, discard_unsupported, oci_resources
+    from supervisor.resources import (
+        discard_realtime,
+        discard_swappiness,
+        discard_unsupported,
+        oci_resources,
+    )
     from supervisor.signals import parse_signal
 
     log = _log_config(opts, host)
@@ -237,6 +242,7 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
                          f' [{" ".join(chr(34) + p + chr(34) for p in SECCOMP_POLICIES)}]')
     asked = discard_unsupported(opts.resources, host.blkio, host.block_devices)  # blkio
     asked = discard_swappiness(asked, host.swappiness)  # misc (issue 19)
+    asked = discard_realtime(asked, host.unified)  # issue 19 (helper "flags")
     if asked != opts.resources:
         opts = replace(opts, resources=asked)
     resources = oci_resources(asked, set(host.host_cpus), set(host.host_mems),

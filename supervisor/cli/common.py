@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from supervisor.cli.main import go_uint
 from supervisor.cli.runflags import add_run_flags, run_flag_options  # helper "runflags"
 from supervisor.cli.userflags import add_user_flags, user_flags  # helper "flags"
 from supervisor.errors import UsageError
@@ -195,6 +196,10 @@ def add_resource_flags(p: argparse.ArgumentParser, pids_help: str) -> None:
     a("--cpu-shares", "-c", type=int, help="relative CPU weight")
     a("--cpu-quota", type=int, help="CFS quota in µs per period")
     a("--cpu-period", type=int, help="CFS period in µs")
+    a("--cpu-rt-period", type=go_uint("--cpu-rt-period"),
+      help="real-time period in µs (cgroup v1; v2 has none: ignored with a warning)")
+    a("--cpu-rt-runtime", type=go_int("--cpu-rt-runtime"),
+      help="real-time runtime in µs per period (cgroup v1; v2: ignored with a warning)")
     a("--cpuset-cpus", help="CPUs to run on, e.g. 0-1")
     a("--cpuset-mems", help="memory nodes to use, e.g. 0")
     a("--pids-limit", type=int, help=pids_help)
@@ -218,6 +223,8 @@ def resource_options(ns: argparse.Namespace) -> ResourceOptions:
         cpu_shares=ns.cpu_shares,
         cpu_quota=ns.cpu_quota,
         cpu_period=ns.cpu_period,
+        cpu_rt_period=ns.cpu_rt_period,
+        cpu_rt_runtime=ns.cpu_rt_runtime,
         cpuset_cpus=ns.cpuset_cpus,
         cpuset_mems=ns.cpuset_mems,
         pids_limit=ns.pids_limit,

@@ -14,8 +14,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     ),
     "create": (
         "--chrootdirs",
-        "--cpu-rt-period",
-        "--cpu-rt-runtime",
         "--gidmap",
         "--init-ctr",
         "--secret",
@@ -153,8 +151,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     ),
     "run": (
         "--chrootdirs",
-        "--cpu-rt-period",
-        "--cpu-rt-runtime",
         "--gidmap",
         "--secret",
         "--subgidname",
@@ -169,9 +165,5 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     ),
     "umount": (
         "--latest",
-    ),
-    "update": (
-        "--cpu-rt-period",
-        "--cpu-rt-runtime",
     ),
 }

@@ -43,4 +43,14 @@ PLATFORM = [
     Case("pull --cert-dir /nonexistent --all-tags --tls-verify=false 127.0.0.1:1/x", "rc"),
 ]
 
-VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM]
+_RT = "--format {{.HostConfig.CpuRealtimePeriod}}/{{.HostConfig.CpuRealtimeRuntime}}"
+REALTIME = [
+    Case(f"inspect {_RT} {{u}}", setup=(
+        "create --name {u} --cpu-rt-period 100000 --cpu-rt-runtime 5000 busybox true",)),
+    Case(f"inspect {_RT} {{u}}", setup=("create --name {u} busybox true",)),
+    Case("run --rm --cpu-rt-period 100000 --cpu-rt-runtime 0 busybox true"),
+    Case("create --cpu-rt-period -5 busybox true", "rc"),
+    Case("create --cpu-rt-runtime x busybox true", "rc"),
+]
+
+VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME]

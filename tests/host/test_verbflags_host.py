@@ -4,6 +4,7 @@ registry (TLS from a throwaway CA)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import registryhelp as rh
-from tests.cases import unique
+from tests.cases import PURE_V2, cgroup_file, unique
 from tests.clihelp import Scopebox, wait_for
 
 pytestmark = pytest.mark.host
@@ -102,3 +103,38 @@ def test_arch_selects_the_platform(rsb: Scopebox, treg: rh.Registry) -> None:
     rsb("pull", "-q", "--cert-dir", treg.cert_dir, "--arch", "amd64", "--os", "linux", ref)
     res = rsb("create", "--arch", "arm64", "--pull", "never", ref, "true", check=False)
     assert res.returncode == 125 and "arm64" in res.stderr  # the local image is amd64
+
+
+# --cpu-rt-period / --cpu-rt-runtime: cgroup v1's cpu.rt_* as the kernel holds them
+
+
+def _rt_files() -> bool:
+    return os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_period_us")
+
+
+def test_cpu_rt_period_is_the_kernels_and_update_changes_it(sb: Scopebox) -> None:
+    if PURE_V2:
+        res = sb("run", "--rm", "--cpu-rt-period", "50000", "busybox", "true")
+        assert "Realtime period not supported on cgroups V2 systems" in res.stderr
+        return
+    if not _rt_files():
+        pytest.skip("no cpu.rt_period_us: the kernel has no CONFIG_RT_GROUP_SCHED")
+    name = unique("rt")
+    try:
+        sb("run", "-d", "--name", name, "--cpu-rt-period", "50000", "busybox", "sleep", "100")
+        pid = int(str(sb.inspect(name)["State"]["Pid"]))  # type: ignore[index]
+        assert cgroup_file(pid, "cpu", "cpu.rt_period_us") == "50000"
+        sb("update", "--cpu-rt-period", "60000", name)
+        assert cgroup_file(pid, "cpu", "cpu.rt_period_us") == "60000"
+        shown = sb("inspect", "--format", "{{.HostConfig.CpuRealtimePeriod}}", name).stdout
+        assert shown.strip() == "60000"
+    finally:
+        sb("rm", "-f", "-t", "0", name, check=False)
+
+
+def test_cpu_rt_runtime_over_the_parents_budget_is_the_kernels_refusal(sb: Scopebox) -> None:
+    """The parent cgroup's rt_runtime_us is 0 here (as for Podman's): the kernel refuses."""
+    if PURE_V2 or not _rt_files():
+        pytest.skip("cgroup v1 with CONFIG_RT_GROUP_SCHED only")
+    res = sb("run", "--rm", "--cpu-rt-runtime", "1000", "busybox", "true", check=False)
+    assert res.returncode != 0 and "cpu.rt_runtime_us: invalid argument" in res.stderr
