@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from typing import TYPE_CHECKING, Any
 
 from supervisor import spec
@@ -65,6 +66,10 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
 
         mounts = overlay_mounts(engine, row.id, mounts)
     # end volumes
+    if cfg.systemd_mode:  # issue 19: Podman's systemd mode
+        mounts += systemd_mounts(mounts, cgroup_unified())
+        if not any(e.startswith("container_uuid=") for e in env):
+            env.append(f"container_uuid={row.id[:32]}")
     notify = os.environ.get("NOTIFY_SOCKET", "")
     if cfg.sdnotify is SdNotify.CONTAINER and notify.startswith("/"):
         # --sdnotify=container: the caller's unit hears the container's own READY=1.
@@ -107,11 +112,35 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor.runflags import apply
 
     apply(out, cfg.runflags, lambda mode, kind: _ns_path(engine, mode.target, kind))
+    if cfg.systemd_mode and any(m["destination"] == SYSTEMD_CGROUP and m["type"] == "bind"
+                                for m in out["mounts"]):
+        out["linux"].setdefault("maskedPaths", []).append(f"{SYSTEMD_CGROUP}/release_agent")
     if opts.personality:  # misc (issue 19): crun applies it; for runc see conmon/personality
         out["linux"]["personality"] = {"domain": opts.personality}
     if opts.tty:  # terminals: the runtime's pty, and Podman's TERM (image and -e win)
         out["process"]["terminal"] = True
         out["process"]["env"] = merge_env(["TERM=xterm"], out["process"]["env"])
+    return out
+
+
+SYSTEMD_TMPFS = ("/run", "/run/lock", "/tmp", "/var/log/journal")
+SYSTEMD_TMPFS_OPTIONS = ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup")
+SYSTEMD_CGROUP = "/sys/fs/cgroup/systemd"
+
+
+def systemd_mounts(mounts: list[spec.Mount], unified: bool) -> list[spec.Mount]:
+    """issue 19: what systemd needs in a container (Podman's systemd mode): tmpfs where it
+    writes (unless the user mounted something there) and its cgroup writable: v2's whole
+    hierarchy (the container's cgroup namespace), v1's name=systemd hierarchy bound from the
+    host (its release_agent masked by the caller)."""
+    taken = {posixpath.normpath(m.destination) for m in mounts}
+    out = [spec.Mount(dest, "tmpfs", "tmpfs", SYSTEMD_TMPFS_OPTIONS)
+           for dest in SYSTEMD_TMPFS if dest not in taken]
+    if unified:
+        out.append(spec.Mount("/sys/fs/cgroup", "cgroup", "cgroup", ("private", "rw")))
+    elif os.path.isdir(SYSTEMD_CGROUP) and SYSTEMD_CGROUP not in taken:
+        ro = ("ro",) if os.statvfs(SYSTEMD_CGROUP).f_flag & os.ST_RDONLY else ()
+        out.append(spec.Mount(SYSTEMD_CGROUP, SYSTEMD_CGROUP, "bind", ("bind", "rprivate", *ro)))
     return out
 
 

@@ -131,6 +131,7 @@ def inspect_container(
             "Labels": {**(img_cfg.get("Labels") or {}), **opts.labels},
             "StopSignal": cfg.stop_signal,
             "StopTimeout": cfg.stop_timeout,
+            "SystemdMode": cfg.systemd_mode,  # issue 19: --systemd
             "OpenStdin": opts.interactive,
             "Tty": opts.tty,  # terminals
             **_health_config(row),

@@ -79,6 +79,9 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--mount", action="append", default=[],
       help="type=bind|volume|tmpfs|devpts,source=...,destination=...[,ro]")
     a("--volumes-from", action="append", default=[], help="CONTAINER[:ro|rw]: its volumes too")
+    a("--systemd", default="true", help="systemd mode: true (when the command is an init or"
+      " systemd), false or always: tmpfs on /run, /run/lock, /tmp, /var/log/journal, systemd's"
+      " cgroup writable, SIGRTMIN+3 to stop")
     a("--image-volume", default="bind", help="the image's VOLUMEs: bind (anonymous volumes,"
       " the default), tmpfs or ignore")  # misc (issue 19)
     # end volumes
@@ -316,6 +319,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         personality=ns.personality or "",  # misc (issue 19)
         seccomp_policy=ns.seccomp_policy or "default",  # misc (issue 19): "" is Podman's too
         image_volume=ns.image_volume or "bind",  # misc (issue 19)
+        systemd=ns.systemd,  # issue 19
         labels=labels,
         interactive=ns.interactive,
         tty=ns.tty,  # terminals

@@ -53,4 +53,21 @@ REALTIME = [
     Case("create --cpu-rt-runtime x busybox true", "rc"),
 ]
 
-VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME]
+_MODE = "--format {{.Config.SystemdMode}}/{{.Config.StopSignal}}"
+_SD_MOUNTS = ("for d in /run /run/lock /tmp /var/log/journal; do grep \" $d tmpfs \""
+              " /proc/mounts; done; grep -c container_uuid= /proc/1/environ")
+SYSTEMD = [
+    Case(f"inspect {_MODE} {{u}}", setup=("create --name {u} --systemd=always busybox true",)),
+    Case(f"inspect {_MODE} {{u}}", setup=("create --name {u} busybox /sbin/init",)),
+    Case(f"inspect {_MODE} {{u}}", setup=("create --name {u} busybox /usr/lib/systemd/systemd",)),
+    Case(f"inspect {_MODE} {{u}}", setup=("create --name {u} --systemd=false busybox /sbin/init",)),
+    Case(f"inspect {_MODE} {{u}}", setup=(
+        "create --name {u} --stop-signal 9 --systemd=always busybox true",)),
+    Case(f"inspect {_MODE} {{u}}", setup=("create --name {u} busybox sh -c /sbin/init",)),
+    Case("create --systemd=bogus busybox true", "rc err"),
+    Case(f"run --rm --systemd=always busybox sh -c '{_SD_MOUNTS}'"),
+    Case(f"run --rm --systemd=always --tmpfs /tmp:size=1m busybox sh -c '{_SD_MOUNTS}'"),
+    Case("run --rm --systemd=false busybox sh -c 'grep -c \" /run tmpfs \" /proc/mounts'"),
+]
+
+VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME, *SYSTEMD]

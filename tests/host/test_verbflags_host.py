@@ -138,3 +138,24 @@ def test_cpu_rt_runtime_over_the_parents_budget_is_the_kernels_refusal(sb: Scope
         pytest.skip("cgroup v1 with CONFIG_RT_GROUP_SCHED only")
     res = sb("run", "--rm", "--cpu-rt-runtime", "1000", "busybox", "true", check=False)
     assert res.returncode != 0 and "cpu.rt_runtime_us: invalid argument" in res.stderr
+
+
+# --systemd: Podman's systemd mode, as the kernel shows it to the container
+
+
+def test_systemd_mode_mounts_and_stop_signal(sb: Scopebox) -> None:
+    name = unique("sd")
+    script = "trap 'exit 37' 37; echo ready; while :; do sleep 0.1; done"
+    try:
+        sb("run", "-d", "--name", name, "--systemd=always", "busybox", "sh", "-c", script)
+        wait_for(lambda: "ready" in sb("logs", name).stdout, what="the trap set")
+        mounts = sb("exec", name, "cat", "/proc/mounts").stdout.splitlines()
+        seen = {f[1]: (f[2], f[3].split(",")) for f in (line.split() for line in mounts)}
+        for dest in ("/run", "/run/lock", "/tmp", "/var/log/journal"):
+            assert seen[dest][0] == "tmpfs" and "rw" in seen[dest][1], (dest, seen.get(dest))
+        cgroup = "/sys/fs/cgroup" if PURE_V2 else "/sys/fs/cgroup/systemd"
+        assert "rw" in seen[cgroup][1], seen[cgroup]
+        sb("stop", "-t", "10", name)  # SIGRTMIN+3 (37): the trap's exit code, not SIGKILL's
+        assert sb("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip() == "37"
+    finally:
+        sb("rm", "-f", "-t", "0", name, check=False)
