@@ -92,9 +92,10 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             readonly_rootfs=opts.read_only,
             readonly_tmpfs=opts.read_only_tmpfs,  # misc (issue 19)
             mounts=mounts,
-            etc_files={f"/etc/{n}": etc_source(engine, row, n)  # networking: container:X
-                       for n in ("hosts", "hostname", "resolv.conf")
-                       if not (n == "hosts" and cfg.net.no_hosts)},  # networking: --no-hosts
+            etc_files=_with_chrootdirs(opts.chrootdirs, {
+                f"/etc/{n}": etc_source(engine, row, n)  # networking: container:X
+                for n in ("hosts", "hostname", "resolv.conf")
+                if not (n == "hosts" and cfg.net.no_hosts)}),  # networking: --no-hosts
             network=cfg.network,
             systemd_cgroup=cfg.cgroup_manager is CgroupManager.SYSTEMD and not no_cgroup,
             ulimits=list(cfg.ulimits),
@@ -120,6 +121,18 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     if opts.tty:  # terminals: the runtime's pty, and Podman's TERM (image and -e win)
         out["process"]["terminal"] = True
         out["process"]["env"] = merge_env(["TERM=xterm"], out["process"]["env"])
+    return out
+
+
+def _with_chrootdirs(chrootdirs: list[str], etc: dict[str, str]) -> dict[str, str]:
+    """issue 19: --chrootdirs: /etc/hosts and /etc/resolv.conf bound into each one's etc
+    too (Podman 4.3 leaves /etc/hostname out)."""
+    out = dict(etc)
+    for d in chrootdirs:
+        base = posixpath.normpath("/" + d.lstrip("/"))
+        for name in ("/etc/hosts", "/etc/resolv.conf"):
+            if name in etc:
+                out[posixpath.join(base, name.lstrip("/"))] = etc[name]
     return out
 
 

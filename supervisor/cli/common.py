@@ -79,6 +79,9 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--mount", action="append", default=[],
       help="type=bind|volume|tmpfs|devpts,source=...,destination=...[,ro]")
     a("--volumes-from", action="append", default=[], help="CONTAINER[:ro|rw]: its volumes too")
+    a("--chrootdirs", action="append", default=[], metavar="PATH",
+      help="a chroot directory in the container: /etc/hosts and /etc/resolv.conf are bound"
+      " into PATH/etc too (comma-separated or repeated)")
     a("--systemd", default="true", help="systemd mode: true (when the command is an init or"
       " systemd), false or always: tmpfs on /run, /run/lock, /tmp, /var/log/journal, systemd's"
       " cgroup writable, SIGRTMIN+3 to stop")
@@ -320,6 +323,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         seccomp_policy=ns.seccomp_policy or "default",  # misc (issue 19): "" is Podman's too
         image_volume=ns.image_volume or "bind",  # misc (issue 19)
         systemd=ns.systemd,  # issue 19
+        chrootdirs=list(_split_csv(ns.chrootdirs)),  # issue 19
         labels=labels,
         interactive=ns.interactive,
         tty=ns.tty,  # terminals

@@ -13,7 +13,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--external",
     ),
     "create": (
-        "--chrootdirs",
         "--gidmap",
         "--init-ctr",
         "--secret",
@@ -149,7 +148,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--sign-passphrase-file",
     ),
     "run": (
-        "--chrootdirs",
         "--gidmap",
         "--secret",
         "--subgidname",

@@ -70,4 +70,13 @@ SYSTEMD = [
     Case("run --rm --systemd=false busybox sh -c 'grep -c \" /run tmpfs \" /proc/mounts'"),
 ]
 
-VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME, *SYSTEMD]
+CHROOTDIRS = [
+    Case("run --rm --chrootdirs /srv busybox sh -c"
+         " 'grep -c \" /srv/etc/hosts \" /proc/mounts; cmp /etc/hosts /srv/etc/hosts'"),
+    Case("run --rm --chrootdirs /a,/b --chrootdirs /c busybox sh -c"
+         " 'grep -c \"/etc/hosts \" /proc/mounts'"),
+    Case("inspect --format {{.Config.ChrootDirs}} {u}",
+         setup=("create --name {u} --chrootdirs /srv --chrootdirs /x busybox true",)),
+]
+
+VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME, *SYSTEMD, *CHROOTDIRS]

@@ -159,3 +159,13 @@ def test_systemd_mode_mounts_and_stop_signal(sb: Scopebox) -> None:
         assert sb("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip() == "37"
     finally:
         sb("rm", "-f", "-t", "0", name, check=False)
+
+
+def test_chrootdirs_get_the_containers_etc_files(sb: Scopebox) -> None:
+    script = ("grep -e ' /srv/etc/' -e ' /x/etc/' /proc/mounts | cut -d' ' -f2;"
+              " cmp /etc/hosts /srv/etc/hosts && echo same && echo 1.2.3.4 h >> /etc/hosts &&"
+              " grep -c 1.2.3.4 /x/etc/hosts")
+    out = sb("run", "--rm", "--add-host", "a:10.0.0.1", "--chrootdirs", "/srv,/x", "busybox",
+             "sh", "-c", script).stdout.split()
+    assert out == ["/srv/etc/hosts", "/srv/etc/resolv.conf", "/x/etc/hosts",
+                   "/x/etc/resolv.conf", "same", "1"]  # the same file, not a copy

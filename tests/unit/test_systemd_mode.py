@@ -1,4 +1,5 @@
-"""issue 19 (helper "flags"): --systemd decides Podman's systemd mode from the command."""
+"""issue 19 (helper "flags"): --systemd decides Podman's systemd mode from the command;
+--chrootdirs get the container's /etc files."""
 
 from __future__ import annotations
 
@@ -36,3 +37,14 @@ def test_always_keeps_an_asked_stop_signal() -> None:
     cfg = model.with_image(config(CreateOptions(image="b", command=["true"], systemd="always",
                                                 stop_signal="SIGKILL"), stop_signal=9), {})
     assert cfg.systemd_mode and cfg.stop_signal == 9  # the flag's, not SIGRTMIN+3
+
+
+def test_chrootdirs_bind_hosts_and_resolv_conf() -> None:
+    from supervisor.specgen import _with_chrootdirs
+
+    etc = {"/etc/hosts": "/r/hosts", "/etc/hostname": "/r/hostname",
+           "/etc/resolv.conf": "/r/resolv.conf"}
+    got = _with_chrootdirs(["/srv/", "rel"], etc)
+    assert got == {**etc, "/srv/etc/hosts": "/r/hosts", "/srv/etc/resolv.conf": "/r/resolv.conf",
+                   "/rel/etc/hosts": "/r/hosts", "/rel/etc/resolv.conf": "/r/resolv.conf"}
+    assert _with_chrootdirs(["/srv"], {"/etc/hostname": "/r/h"}) == {"/etc/hostname": "/r/h"}
