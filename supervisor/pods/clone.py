@@ -94,6 +94,9 @@ def clone(eng: Engine, ref: str, req: PodCloneRequest,
         memory=cfg.memory if req.memory is None else req.memory,
         cgroup_parent=cfg.cgroup_parent if req.cgroup_parent is None else req.cgroup_parent,
         infra_conmon_pidfile=req.infra_conmon_pidfile, share_parent=cfg.share_parent,
+        # issue 19: the infra's settings (not its static addresses: one pod holds them)
+        dns_search=cfg.dns_search, dns_options=cfg.dns_options, no_hosts=cfg.no_hosts,
+        aliases=cfg.aliases, sysctls=cfg.sysctls, shm_size=cfg.shm_size,
     )
     members = [r for r in ops.containers(eng, src) if r.id != src.infra_id]
     new = ops.create(eng, create, make)

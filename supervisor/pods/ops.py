@@ -46,6 +46,16 @@ class PodCreateRequest:
     cgroup_parent: str = ""
     infra_conmon_pidfile: str = ""  # helper podsx: written at each start of the infra
     share_parent: bool = True  # helper podsx: members under the pod's cgroup
+    # issue 19 (helper "flags"): the infra's network flags and namespace settings
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    no_hosts: bool = False
+    aliases: tuple[str, ...] = ()
+    ip: str = ""
+    ip6: str = ""
+    mac: str = ""
+    sysctls: tuple[str, ...] = ()
+    shm_size: str = ""
 
 
 def parse_share(value: str | None) -> tuple[str, ...]:
@@ -105,6 +115,9 @@ def create(eng: Engine, req: PodCreateRequest,
         create_command=req.create_command,
         cpus=req.cpus, memory=req.memory, cgroup_parent=req.cgroup_parent,
         infra_conmon_pidfile=req.infra_conmon_pidfile, share_parent=req.share_parent,
+        dns_search=req.dns_search, dns_options=req.dns_options, no_hosts=req.no_hosts,
+        aliases=req.aliases, ip=req.ip, ip6=req.ip6, mac=req.mac, sysctls=req.sysctls,
+        shm_size=req.shm_size,
     )
     # its own cgroup (helper podsx), named after its id: a bad --cgroup-parent makes nothing
     import secrets
@@ -127,7 +140,7 @@ def create(eng: Engine, req: PodCreateRequest,
 
 def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
     from supervisor.network.request import NetFlags
-    from supervisor.options import CreateOptions
+    from supervisor.options import CreateOptions, RunFlagOptions
     from supervisor.pods.infra import INFRA_COMMAND, ensure_rootfs
 
     cfg = pod.config
@@ -143,7 +156,11 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
         name=cfg.infra_name or f"{pod.short_id}-infra",
         hostname=cfg.hostname or pod.name,
         network=cfg.network if "net" in cfg.share else "none",
-        net=NetFlags(publish=cfg.ports, add_hosts=cfg.add_hosts, dns=cfg.dns),
+        net=NetFlags(publish=cfg.ports, add_hosts=cfg.add_hosts, dns=cfg.dns,
+                     dns_search=cfg.dns_search, dns_options=cfg.dns_options,
+                     no_hosts=cfg.no_hosts, aliases=cfg.aliases, ip=cfg.ip, ip6=cfg.ip6,
+                     mac=cfg.mac),
+        runflags=RunFlagOptions(sysctls=list(cfg.sysctls), shm_size=cfg.shm_size or None),
         log_driver="none",  # catatonit says nothing
         labels={"io.scopebox.pod": pod.id},
         stop_timeout=10,
@@ -181,6 +198,8 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
     joined = f"container:{infra}"
     if "ipc" in cfg.share and flags.ipc is None:
         flags = replace(flags, ipc=joined)
+        if cfg.shm_size and flags.shm_size is None:  # issue 19: the pod's --shm-size, each
+            flags = replace(flags, shm_size=cfg.shm_size)  # member's own /dev/shm (DIFFERENCES)
     if "uts" in cfg.share and flags.uts is None:
         flags = replace(flags, uts=joined)
     if "pid" in cfg.share and flags.pid is None:

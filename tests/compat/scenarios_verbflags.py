@@ -79,4 +79,21 @@ CHROOTDIRS = [
          setup=("create --name {u} --chrootdirs /srv --chrootdirs /x busybox true",)),
 ]
 
-VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME, *SYSTEMD, *CHROOTDIRS]
+_INFRA = ("--format {{.InfraConfig.DNSSearch}}/{{.InfraConfig.DNSOption}}/"
+          "{{.InfraConfig.NoManageHosts}}")
+POD_CREATE = [
+    Case(f"pod inspect {_INFRA} {{u}}", setup=(
+        "pod create --name {u} --dns-search example.com --dns-option ndots:2 --no-hosts",)),
+    Case("run --rm --pod {u} busybox sh -c"
+         " 'cat /proc/sys/net/ipv4/ip_forward; df -h /dev/shm | tail -1'",
+         setup=("pod create --name {u} --sysctl net.ipv4.ip_forward=1 --shm-size 10m",)),
+    Case("pod inspect --format {{.Labels}} {u}", setup=(
+        "pod create --name {u} --label-file tests/compat/labels.list -l extra=1",)),
+    Case("pod create --name {u} --ip 10.88.0.50", "rc"),
+    Case("pod create --name {u} --mac-address 92:d0:c6:0a:29:33", "rc"),
+    Case("pod create --name {u} --network-alias x", "rc"),
+    Case("pod create --name {u} --label-file /nonexistent", "rc"),
+    Case("pod create --name {u} --shm-size 1x", "rc"),
+]
+
+VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME, *SYSTEMD, *CHROOTDIRS, *POD_CREATE]

@@ -169,3 +169,20 @@ def test_chrootdirs_get_the_containers_etc_files(sb: Scopebox) -> None:
              "sh", "-c", script).stdout.split()
     assert out == ["/srv/etc/hosts", "/srv/etc/resolv.conf", "/x/etc/hosts",
                    "/x/etc/resolv.conf", "same", "1"]  # the same file, not a copy
+
+
+def test_pod_create_infra_settings_reach_the_members(sb: Scopebox) -> None:
+    pod = unique("podflags")
+    try:
+        sb("pod", "create", "--name", pod, "--network", "none", "--sysctl",
+           "net.ipv4.ip_forward=1", "--shm-size", "10m", "--dns-search", "example.com",
+           "--dns-option", "ndots:3")
+        out = sb("run", "--rm", "--pod", pod, "busybox", "sh", "-c",
+                 "cat /proc/sys/net/ipv4/ip_forward; grep ' /dev/shm ' /proc/mounts;"
+                 " cat /etc/resolv.conf").stdout
+        lines = out.splitlines()
+        assert lines[0] == "1"  # the pod's network namespace, set through its infra
+        assert "size=10240k" in lines[1]
+        assert "search example.com" in lines and "options ndots:3" in lines
+    finally:
+        sb("pod", "rm", "-f", "-t", "0", pod, check=False)
