@@ -61,6 +61,7 @@ _RUNFLAG_DROPPED = {"default_sysctls", "rmi"}  # containers.conf's; --rmi is --r
 # containers.conf's, filled in at create: the unit's create reads containers.conf again.
 _DROPPED |= {"default_capabilities", "seccomp_profile"}
 _DROPPED |= {"create_command"}  # fidelity: a record, not a flag
+_DROPPED |= {"init_ctr"}  # issue 19: create's only (a pod's unit starts its members)
 # networking (issue 13): the network flags (CreateOptions.net, a NetFlags).
 _DROPPED |= {"net"}
 _NET_FLAG = {

@@ -324,6 +324,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         image_volume=ns.image_volume or "bind",  # misc (issue 19)
         systemd=ns.systemd,  # issue 19
         chrootdirs=list(_split_csv(ns.chrootdirs)),  # issue 19
+        init_ctr=getattr(ns, "init_ctr", ""),  # issue 19: create only
         labels=labels,
         interactive=ns.interactive,
         tty=ns.tty,  # terminals

@@ -14,7 +14,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     ),
     "create": (
         "--gidmap",
-        "--init-ctr",
         "--secret",
         "--subgidname",
         "--subuidname",

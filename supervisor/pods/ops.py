@@ -210,6 +210,12 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
     return pod, replace(opts, runflags=flags)
 
 
+def check_init_ctr(eng: Engine, pod: PodRow) -> None:
+    """issue 19: an init container runs at the pod's start: not into a running pod."""
+    if any(r.id == pod.infra_id and r.status.is_active for r in containers(eng, pod)):
+        raise UsageError("cannot add init-ctr to a running pod")
+
+
 def record_member(eng: Engine, pod: PodRow, cid: str) -> None:
     PodDB(eng.store).add_member(pod.id, cid)
 
@@ -265,14 +271,32 @@ def _raise(pod: PodRow, verb: str, errors: list[str]) -> None:
 
 
 def start(eng: Engine, ref: str) -> PodRow:
+    """The infra, then the init containers one after another, each to its end (Podman's
+    `--init-ctr`: a failing one stops the start; a `once` one is removed), then the rest."""
     pod = find(eng, ref)
     rows = containers(eng, pod)
-    _raise(pod, "starting", _act([r for r in rows if not r.status.is_active],
+    inits = [r for r in rows if r.config.options.init_ctr and r.id != pod.infra_id]
+    first = [r for r in rows if r.id == pod.infra_id and not r.status.is_active]
+    _raise(pod, "starting", _act(first, lambda r: eng.start(r.id)))
+    for row in inits:
+        _run_init(eng, pod, row)
+    rest = [r for r in rows if r not in inits and r.id != pod.infra_id]
+    _raise(pod, "starting", _act([r for r in rest if not r.status.is_active],
                                  lambda r: eng.start(r.id)))
     from supervisor.pods.join import infra_started  # helper podsx: --infra-conmon-pidfile
 
     infra_started(eng, pod)
     return pod
+
+
+def _run_init(eng: Engine, pod: PodRow, row: ContainerRow) -> None:
+    if not row.status.is_active:
+        eng.start(row.id)
+    code = eng.wait(row.id)
+    if row.config.options.init_ctr == "once":
+        eng.remove(row.id, force=True)
+    if code != 0:
+        raise StateError(f"init container {row.id} exited with code {code}")
 
 
 def stop(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:

@@ -96,4 +96,17 @@ POD_CREATE = [
     Case("pod create --name {u} --shm-size 1x", "rc"),
 ]
 
-VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME, *SYSTEMD, *CHROOTDIRS, *POD_CREATE]
+_POD = "pod create --name {u}"
+INIT_CTR = [
+    Case("create --init-ctr once busybox true", "rc err"),
+    Case("create --init-ctr bogus --pod {u} busybox true", "rc err", setup=(_POD,)),
+    Case("ps -a --filter pod={u} --format {{.Names}}", setup=(
+        _POD, "create --name {u}-b --init-ctr once --pod {u} busybox true", "pod start {u}")),
+    Case("pod start {u}", "rc err", setup=(
+        _POD, "create --name {u}-b --init-ctr always --pod {u} busybox sh -c 'exit 3'")),
+    Case("create --init-ctr always --pod {u} busybox true", "rc err",
+         setup=(_POD, "pod start {u}")),
+]
+
+VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME, *SYSTEMD, *CHROOTDIRS, *POD_CREATE,
+             *INIT_CTR]

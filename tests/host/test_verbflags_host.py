@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from supervisor.timefmt import parse_rfc3339
 from tests import registryhelp as rh
 from tests.cases import PURE_V2, cgroup_file, unique
 from tests.clihelp import Scopebox, wait_for
@@ -184,5 +185,27 @@ def test_pod_create_infra_settings_reach_the_members(sb: Scopebox) -> None:
         assert lines[0] == "1"  # the pod's network namespace, set through its infra
         assert "size=10240k" in lines[1]
         assert "search example.com" in lines and "options ndots:3" in lines
+    finally:
+        sb("pod", "rm", "-f", "-t", "0", pod, check=False)
+
+
+def test_init_containers_run_first_and_once_ones_go(sb: Scopebox) -> None:
+    pod = unique("initctr")
+    try:
+        sb("pod", "create", "--name", pod)
+        sb("create", "--name", f"{pod}-once", "--init-ctr", "once", "--pod", pod, "busybox",
+           "true")
+        sb("create", "--name", f"{pod}-init", "--init-ctr", "always", "--pod", pod, "busybox",
+           "sleep", "1")
+        sb("create", "--name", f"{pod}-main", "--pod", pod, "busybox", "sleep", "100")
+        sb("pod", "start", pod)
+        fmt = "{{.State.FinishedAt}}|{{.State.ExitCode}}"
+        finished, code = sb("inspect", "--format", fmt, f"{pod}-init").stdout.strip().split("|")
+        main = sb("inspect", "--format", "{{.State.StartedAt}}", f"{pod}-main").stdout.strip()
+        assert code == "0"
+        ended, began = parse_rfc3339(finished), parse_rfc3339(main)
+        assert ended is not None and began is not None and began >= ended  # after it
+        names = sb("ps", "-a", "--format", "{{.Names}}").stdout.split()
+        assert f"{pod}-once" not in names and f"{pod}-init" in names
     finally:
         sb("pod", "rm", "-f", "-t", "0", pod, check=False)
