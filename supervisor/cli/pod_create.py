@@ -62,7 +62,7 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import pods as api
     from supervisor.cli.common import _command_line
 
-    labels = _label_files(ns.label_file)
+    labels = label_files(ns.label_file)
     for item in ns.label:
         key, _, value = item.partition("=")
         labels[key] = value
@@ -92,7 +92,7 @@ def main(argv: list[str], settings: Settings) -> int:
     return 0
 
 
-def _label_files(paths: list[str]) -> dict[str, str]:
+def label_files(paths: list[str]) -> dict[str, str]:
     """`--label-file`: key=value lines; blank, `#` and `=`-less lines skipped."""
     labels: dict[str, str] = {}
     for path in paths:

@@ -29,6 +29,8 @@ class PodCloneRequest:
     infra_name: str = ""
     infra_command: tuple[str, ...] = ()
     infra_conmon_pidfile: str = ""
+    sysctls: tuple[str, ...] | None = None  # issue 19: None: the original's
+    shm_size: str | None = None
 
 
 def unjoined(opts: CreateOptions, infra_id: str, cgroup: str,
@@ -96,7 +98,9 @@ def clone(eng: Engine, ref: str, req: PodCloneRequest,
         infra_conmon_pidfile=req.infra_conmon_pidfile, share_parent=cfg.share_parent,
         # issue 19: the infra's settings (not its static addresses: one pod holds them)
         dns_search=cfg.dns_search, dns_options=cfg.dns_options, no_hosts=cfg.no_hosts,
-        aliases=cfg.aliases, sysctls=cfg.sysctls, shm_size=cfg.shm_size,
+        aliases=cfg.aliases,
+        sysctls=cfg.sysctls if req.sysctls is None else req.sysctls,
+        shm_size=cfg.shm_size if req.shm_size is None else req.shm_size,
     )
     members = [r for r in ops.containers(eng, src) if r.id != src.infra_id]
     new = ops.create(eng, create, make)

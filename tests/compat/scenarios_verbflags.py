@@ -108,5 +108,16 @@ INIT_CTR = [
          setup=(_POD, "pod start {u}")),
 ]
 
+POD_CLONE = [
+    Case("run --rm --pod {u}-b busybox sh -c"
+         " 'cat /proc/sys/net/ipv4/ip_forward; df -h /dev/shm | tail -1'", setup=(
+             "pod create --name {u} --sysctl net.ipv4.ip_forward=1 --shm-size 10m",
+             "pod clone --sysctl net.ipv4.ip_forward=0 {u} {u}-b")),
+    Case("run --rm --pod {u}-b busybox sh -c"
+         " 'cat /proc/sys/net/ipv4/ip_forward; df -h /dev/shm | tail -1'", setup=(
+             "pod create --name {u} --sysctl net.ipv4.ip_forward=1",
+             "pod clone --shm-size 20m {u} {u}-b")),
+]
+
 VERBFLAGS = [*GENERATE, *PS_WATCH, *PLATFORM, *REALTIME, *SYSTEMD, *CHROOTDIRS, *POD_CREATE,
-             *INIT_CTR]
+             *POD_CLONE, *INIT_CTR]
