@@ -171,6 +171,7 @@ class ContainerConfig:
     net: NetConfig = field(default_factory=NetConfig)  # networking (issue 13)
     requires: tuple[str, ...] = ()  # helper "flags": --requires, as ids (supervisor/depends.py)
     proxy_env: tuple[str, ...] = ()  # misc (issue 19): --http-proxy, the caller's at create
+    systemd_mode: bool = False  # issue 19: --systemd decided with the command (with_image)
 
     @property
     def auto_remove(self) -> bool:
@@ -193,7 +194,12 @@ class ContainerConfig:
 def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     """Check every option before anything is made; the image's part comes in `with_image`."""
     from supervisor import spec
-    from supervisor.resources import discard_swappiness, discard_unsupported, oci_resources
+    from supervisor.resources import (
+        discard_realtime,
+        discard_swappiness,
+        discard_unsupported,
+        oci_resources,
+    )
     from supervisor.signals import parse_signal
 
     log = _log_config(opts, host)
@@ -232,11 +238,15 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     if opts.image_volume not in IMAGE_VOLUME_MODES:  # misc (issue 19): Podman's words
         raise UsageError(f'invalid image volume mode "{opts.image_volume}" required value:'
                          f" {', '.join(IMAGE_VOLUME_MODES)}")
+    if opts.systemd not in SYSTEMD_MODES:  # issue 19: Podman's words
+        raise UsageError('invalid config provided: --systemd values must be one of'
+                         ' "true, false, always": invalid configuration')
     if opts.seccomp_policy not in ("", *SECCOMP_POLICIES):  # misc (issue 19): Podman's words
         raise UsageError(f'invalid seccomp policy "{opts.seccomp_policy}": valid policies are'
                          f' [{" ".join(chr(34) + p + chr(34) for p in SECCOMP_POLICIES)}]')
     asked = discard_unsupported(opts.resources, host.blkio, host.block_devices)  # blkio
     asked = discard_swappiness(asked, host.swappiness)  # misc (issue 19)
+    asked = discard_realtime(asked, host.unified)  # issue 19 (helper "flags")
     if asked != opts.resources:
         opts = replace(opts, resources=asked)
     resources = oci_resources(asked, set(host.host_cpus), set(host.host_mems),
@@ -372,7 +382,32 @@ def with_image(config: ContainerConfig, image_config: Mapping[str, Any]) -> Cont
     # end volumes
     if config.options.seccomp_policy == "image":  # misc (issue 19)
         config = image_seccomp(config, image_config.get("Labels") or {})
+    config = _systemd_mode(config, image_config)  # issue 19
     return replace(config, healthcheck=_healthcheck(hc))
+
+
+SYSTEMD_MODES = ("true", "false", "always")
+SYSTEMD_COMMANDS = ("/sbin/init", "/usr/sbin/init", "/usr/local/sbin/init")
+SIGRTMIN_3 = 37  # what systemd takes as "halt": its stop signal
+
+
+def _systemd_mode(config: ContainerConfig, image_config: Mapping[str, Any]) -> ContainerConfig:
+    """Podman's systemd mode: `always`, or `true` when the command is an init or systemd
+    (after a `/bin/sh -c` that a build put in front); then SIGRTMIN+3 stops it unless a stop
+    signal was asked for."""
+    mode, opts = config.options.systemd, config.options
+    entry = opts.entrypoint if opts.entrypoint is not None else (
+        image_config.get("Entrypoint") or [])
+    args = [*entry, *(opts.command or ([] if opts.entrypoint is not None else (
+        image_config.get("Cmd") or [])))]  # Docker's rule (views.resolve_args)
+    if len(args) > 2 and args[:2] == ["/bin/sh", "-c"]:
+        args = args[2:]
+    init = bool(args) and (args[0] in SYSTEMD_COMMANDS or
+                           str(args[0]).rsplit("/", 1)[-1] == "systemd")
+    if not (mode == "always" or (mode == "true" and init)):
+        return config
+    signal = config.stop_signal if config.options.stop_signal else SIGRTMIN_3
+    return replace(config, systemd_mode=True, stop_signal=signal)
 
 
 def _check_env(config: ContainerConfig, image_config: Mapping[str, Any]) -> None:

@@ -121,3 +121,6 @@ class CreateOptions:
     personality: str = ""  # misc (issue 19): --personality LINUX|LINUX32 (linux.personality)
     seccomp_policy: str = "default"  # misc (issue 19): default | image (the image's label)
     image_volume: str = "bind"  # misc (issue 19): the image's VOLUMEs: bind | tmpfs | ignore
+    systemd: str = "true"  # issue 19: true (when the command is an init) | false | always
+    chrootdirs: list[str] = field(default_factory=list)  # issue 19: /etc/hosts, resolv.conf too
+    init_ctr: str = ""  # issue 19: a pod's init container: always | once (create --pod only)

@@ -42,6 +42,9 @@ class ResourceOptions:
     device_write_iops: tuple[str, ...] = ()
     # misc (issue 19): 0 to 100; negative: the kernel's (the parent cgroup's) value
     memory_swappiness: int | None = None
+    # issue 19 (helper "flags"): cgroup v1's cpu.rt_period_us / cpu.rt_runtime_us
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
 
 
 def oci_resources(
@@ -129,6 +132,10 @@ def _cpu(opts: ResourceOptions, cpus: set[int], mems: set[int]) -> dict[str, Any
         if opts.cpu_quota != -1 and opts.cpu_quota < 1000:
             raise UsageError(f"invalid --cpu-quota {opts.cpu_quota}: at least 1000 µs, or -1")
         out["quota"] = opts.cpu_quota
+    if opts.cpu_rt_period is not None:  # the kernel checks them (EINVAL at the runtime's write)
+        out["realtimePeriod"] = opts.cpu_rt_period
+    if opts.cpu_rt_runtime is not None:
+        out["realtimeRuntime"] = opts.cpu_rt_runtime
     if opts.cpu_shares is not None:
         if not 2 <= opts.cpu_shares <= 262144:
             raise UsageError(f"invalid --cpu-shares {opts.cpu_shares}: from 2 to 262144")
@@ -363,6 +370,17 @@ def discard_swappiness(opts: ResourceOptions, supported: bool) -> ResourceOption
     _memory(opts)
     notice(NO_SWAPPINESS)
     return replace(opts, memory_swappiness=None)
+
+
+def discard_realtime(opts: ResourceOptions, unified: bool) -> ResourceOptions:
+    """issue 19: cgroup v2 has no real-time CPU limits: dropped with Podman's warnings."""
+    if not unified or (opts.cpu_rt_period is None and opts.cpu_rt_runtime is None):
+        return opts
+    if opts.cpu_rt_period is not None:
+        notice("Realtime period not supported on cgroups V2 systems")
+    if opts.cpu_rt_runtime is not None:
+        notice("Realtime runtime not supported on cgroups V2 systems")
+    return replace(opts, cpu_rt_period=None, cpu_rt_runtime=None)
 
 
 def swappiness_support() -> bool:

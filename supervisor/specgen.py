@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from typing import TYPE_CHECKING, Any
 
 from supervisor import spec
@@ -77,6 +78,10 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
 
         mounts = overlay_mounts(engine, row.id, mounts)
     # end volumes
+    if cfg.systemd_mode:  # issue 19: Podman's systemd mode
+        mounts += systemd_mounts(mounts, cgroup_unified())
+        if not any(e.startswith("container_uuid=") for e in env):
+            env.append(f"container_uuid={row.id[:32]}")
     notify = os.environ.get("NOTIFY_SOCKET", "")
     if cfg.sdnotify is SdNotify.CONTAINER and notify.startswith("/"):
         # --sdnotify=container: the caller's unit hears the container's own READY=1.
@@ -99,9 +104,10 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             readonly_rootfs=opts.read_only,
             readonly_tmpfs=opts.read_only_tmpfs,  # misc (issue 19)
             mounts=mounts,
-            etc_files={f"/etc/{n}": etc_source(engine, row, n)  # networking: container:X
-                       for n in ("hosts", "hostname", "resolv.conf")
-                       if not (n == "hosts" and cfg.net.no_hosts)},  # networking: --no-hosts
+            etc_files=_with_chrootdirs(opts.chrootdirs, {
+                f"/etc/{n}": etc_source(engine, row, n)  # networking: container:X
+                for n in ("hosts", "hostname", "resolv.conf")
+                if not (n == "hosts" and cfg.net.no_hosts)}),  # networking: --no-hosts
             network=cfg.network,
             systemd_cgroup=cfg.cgroup_manager is CgroupManager.SYSTEMD and not no_cgroup,
             ulimits=list(cfg.ulimits),
@@ -119,6 +125,9 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor.runflags import apply
 
     apply(out, cfg.runflags, lambda mode, kind: _ns_path(engine, mode.target, kind))
+    if cfg.systemd_mode and any(m["destination"] == SYSTEMD_CGROUP and m["type"] == "bind"
+                                for m in out["mounts"]):
+        out["linux"].setdefault("maskedPaths", []).append(f"{SYSTEMD_CGROUP}/release_agent")
     if opts.personality:  # misc (issue 19): crun applies it; for runc see conmon/personality
         out["linux"]["personality"] = {"domain": opts.personality}
     if opts.tty:  # terminals: the runtime's pty, and Podman's TERM (image and -e win)
@@ -126,6 +135,39 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         env = out["process"]["env"]
         if not any(item.startswith("TERM=") for item in env):  # unset with --unsetenv
             out["process"]["env"] = [*env, "TERM=xterm"]
+    return out
+
+
+def _with_chrootdirs(chrootdirs: list[str], etc: dict[str, str]) -> dict[str, str]:
+    """issue 19: --chrootdirs: /etc/hosts and /etc/resolv.conf bound into each one's etc
+    too (Podman 4.3 leaves /etc/hostname out)."""
+    out = dict(etc)
+    for d in chrootdirs:
+        base = posixpath.normpath("/" + d.lstrip("/"))
+        for name in ("/etc/hosts", "/etc/resolv.conf"):
+            if name in etc:
+                out[posixpath.join(base, name.lstrip("/"))] = etc[name]
+    return out
+
+
+SYSTEMD_TMPFS = ("/run", "/run/lock", "/tmp", "/var/log/journal")
+SYSTEMD_TMPFS_OPTIONS = ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup")
+SYSTEMD_CGROUP = "/sys/fs/cgroup/systemd"
+
+
+def systemd_mounts(mounts: list[spec.Mount], unified: bool) -> list[spec.Mount]:
+    """issue 19: what systemd needs in a container (Podman's systemd mode): tmpfs where it
+    writes (unless the user mounted something there) and its cgroup writable: v2's whole
+    hierarchy (the container's cgroup namespace), v1's name=systemd hierarchy bound from the
+    host (its release_agent masked by the caller)."""
+    taken = {posixpath.normpath(m.destination) for m in mounts}
+    out = [spec.Mount(dest, "tmpfs", "tmpfs", SYSTEMD_TMPFS_OPTIONS)
+           for dest in SYSTEMD_TMPFS if dest not in taken]
+    if unified:
+        out.append(spec.Mount("/sys/fs/cgroup", "cgroup", "cgroup", ("private", "rw")))
+    elif os.path.isdir(SYSTEMD_CGROUP) and SYSTEMD_CGROUP not in taken:
+        ro = ("ro",) if os.statvfs(SYSTEMD_CGROUP).f_flag & os.ST_RDONLY else ()
+        out.append(spec.Mount(SYSTEMD_CGROUP, SYSTEMD_CGROUP, "bind", ("bind", "rprivate", *ro)))
     return out
 
 

@@ -131,6 +131,8 @@ def inspect_container(
             "Labels": {**(img_cfg.get("Labels") or {}), **opts.labels},
             "StopSignal": cfg.stop_signal,
             "StopTimeout": cfg.stop_timeout,
+            "SystemdMode": cfg.systemd_mode,  # issue 19: --systemd
+            **({"ChrootDirs": list(opts.chrootdirs)} if opts.chrootdirs else {}),  # issue 19
             "OpenStdin": opts.interactive,
             "Tty": opts.tty,  # terminals
             **_health_config(row),

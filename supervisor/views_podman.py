@@ -178,6 +178,8 @@ def _host_config(row: ContainerRow, cdir: str) -> dict[str, Any]:
         "CpuShares": int(cpu.get("shares") or 0),
         "CpuQuota": quota,
         "CpuPeriod": period,
+        "CpuRealtimePeriod": int(cpu.get("realtimePeriod") or 0),
+        "CpuRealtimeRuntime": int(cpu.get("realtimeRuntime") or 0),
         "CpusetCpus": str(cpu.get("cpus") or ""),
         "CpusetMems": str(cpu.get("mems") or ""),
         "PidsLimit": int(pids),

@@ -68,7 +68,7 @@ def table() -> str:
         f" (`docs/DIFFERENCES.md`: {', '.join(diffs)}).",
         f"- Flags: {known} of Podman's {total} flags of these verbs are accepted. An accepted"
         " flag is honoured, or refused when used with a message naming it and why (e.g."
-        " `ps --watch`, `wait --condition running`); a flag of Podman's not accepted is refused"
+        " `wait --condition running`); a flag of Podman's not accepted is refused"
         " with one `Error:` line naming it as a Podman flag scopebox does not implement (exit 125,"
         " `supervisor/cli/podman_flags.py`), never silently ignored.",
         "",

@@ -160,6 +160,13 @@ class Section:
             raise UnitSyntaxError(f"{key}= value spans lines: {value!r}")
         self.entries.append(Entry(key, value))
 
+    def comment(self, text: str) -> None:
+        """A comment line in the section, after a blank line (Podman's `# User-defined
+        dependencies`); kept apart from the entries by its empty key."""
+        if any(ord(c) < 0x20 for c in text):
+            raise UnitSyntaxError(f"comment contains a control character: {text!r}")
+        self.entries.append(Entry("", text))
+
     def values(self, key: str) -> list[str]:
         return [e.value for e in self.entries if e.key == key]
 
@@ -197,7 +204,7 @@ class UnitFile:
             if out:
                 out.append("")
             out.append(f"[{s.name}]")
-            out += [f"{e.key}={e.value}" for e in s.entries]
+            out += [f"{e.key}={e.value}" if e.key else f"\n# {e.value}" for e in s.entries]
         return "\n".join(out) + "\n"
 
 

@@ -280,6 +280,11 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
             " remove it first"
         )
     opts = with_defaults(req.options, eng.settings)
+    if opts.init_ctr:  # issue 19: Podman's checks, in its order
+        if not req.pod:
+            raise UsageError("must specify pod value with init-ctr")
+        if opts.init_ctr not in ("always", "once"):
+            raise UsageError("init-ctr value must be 'always' or 'once'")
     if req.replace and opts.name:
         eng.replace(opts.name)
     # pods (issue 15): join the pod's namespaces (new:NAME makes it); membership recorded
@@ -288,6 +293,8 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
         from supervisor.pods import ops as pod_ops
 
         pod, opts = pod_ops.join(eng, req.pod, opts, lambda o: create_in(eng, CreateRequest(o)))
+        if opts.init_ctr:
+            pod_ops.check_init_ctr(eng, pod)
     row = eng.create(opts, req.progress)
     if pod is not None:
         pod_ops.record_member(eng, pod, row.id)

@@ -34,15 +34,16 @@ def is_pod(settings: Settings, ref: str) -> bool:
 
 def generate_pod_systemd(settings: Settings, ref: str, req: GenerateRequest,
                          pod_prefix: str = "pod") -> list[GeneratedUnit]:
-    from dataclasses import asdict
-
     from supervisor import unitgen
     from supervisor.api.system import package_version
+    from supervisor.api.units import generate_options
     from supervisor.pods import ops
     from supervisor.pods.unitgen import Pod, render_pod
     from units.unitfile import UnitSyntaxError
 
-    opts = unitgen.GenerateOptions(**asdict(req))
+    if req.template:
+        raise UsageError("--template is not supported for pods")
+    opts = generate_options(req)
     flags = settings.global_flags()
     with session(settings) as eng:
         row = ops.find(eng, ref)

@@ -19,6 +19,7 @@ class RegistryOptions:
     tls_verify: bool | None = None  # None: HTTPS unless registries.conf marks it insecure
     creds: Credentials | None = None
     authfile: str | None = None
+    cert_dir: str | None = None  # None: certs.d/HOST
 
 
 def credentials(text: str) -> Credentials:
@@ -41,13 +42,33 @@ def pull(
     from supervisor.registry.pull import PullOptions
     from supervisor.registry.pull import pull as pull_image
 
-    popts = PullOptions(ref, platform, opts.tls_verify, opts.creds, opts.authfile)
+    popts = PullOptions(ref, platform, opts.tls_verify, opts.creds, opts.authfile,
+                        opts.cert_dir)
     with session(settings) as eng:
         image_id = pull_image(eng.store, popts, progress).image.id
         from supervisor.events.write import other  # events (issue 14)
 
         other(settings, eng.paths, "image", "pull", id=image_id, name=ref)
         return image_id
+
+
+def platform_of(platform: str | None, os: str | None, arch: str | None,
+                variant: str | None) -> str | None:
+    """`--platform`, or `--os/--arch/--variant` over the host's: one `os/arch[/variant]`."""
+    from supervisor.registry.platform import Platform
+
+    return Platform.chosen(platform, os, arch, variant)
+
+
+def tags(settings: Settings, ref: str, opts: RegistryOptions) -> list[str]:
+    """`pull --all-tags`: `REPOSITORY:TAG` of each tag of `ref`'s repository (any tag or
+    digest in `ref` is dropped, as Podman 4.3 does)."""
+    from supervisor.registry.pull import PullOptions, tags_of
+
+    with session(settings):  # the root check and the errors' mapping
+        repo, found = tags_of(PullOptions(ref, None, opts.tls_verify, opts.creds,
+                                          opts.authfile, opts.cert_dir))
+    return [f"{repo.repository}:{tag}" for tag in found]
 
 
 def push(
@@ -58,7 +79,8 @@ def push(
     from supervisor.registry.push import PushOptions
     from supervisor.registry.push import push as push_image
 
-    popts = PushOptions(ref, destination, opts.tls_verify, opts.creds, opts.authfile)
+    popts = PushOptions(ref, destination, opts.tls_verify, opts.creds, opts.authfile,
+                        cert_dir=opts.cert_dir)
     with session(settings) as eng:
         digest = push_image(eng.store, popts, progress)
         from supervisor.events.write import other  # events (issue 14)
@@ -92,7 +114,7 @@ def login(registry: str, creds: Credentials, opts: RegistryOptions) -> str:
     key = auth.normalize_key(registry)
     domain = key.split("/", 1)[0]
     insecure = conf.load().insecure(domain) if opts.tls_verify is None else not opts.tls_verify
-    client = Session(domain, insecure, creds)
+    client = Session(domain, insecure, creds, cert_dir=opts.cert_dir)
     try:
         client.verify_login()
     finally:

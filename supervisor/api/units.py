@@ -11,6 +11,7 @@ from supervisor.settings import Settings
 
 if TYPE_CHECKING:
     from supervisor.model import ContainerConfig
+    from supervisor.unitgen import GenerateOptions
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class GenerateRequest:
     container_prefix: str = "container"
     separator: str = "-"
     no_header: bool = False
+    start_timeout: int | None = None
+    template: bool = False  # implies new
+    after: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    wants: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()  # as given: NAME=VALUE, NAME or PREFIX* (the caller's environment)
 
 
 @dataclass(frozen=True)
@@ -34,14 +41,23 @@ class GeneratedUnit:
     warning: str = ""
 
 
-def generate_systemd(settings: Settings, ref: str, req: GenerateRequest) -> GeneratedUnit:
-    from dataclasses import asdict
+def generate_options(req: GenerateRequest) -> GenerateOptions:
+    """The renderer's options: `--env` resolved against this process's environment."""
+    import os
+    from dataclasses import asdict, replace
 
+    from supervisor import unitgen
+
+    opts = unitgen.GenerateOptions(**asdict(req))
+    return replace(opts, env=unitgen.resolve_env(req.env, dict(os.environ)))
+
+
+def generate_systemd(settings: Settings, ref: str, req: GenerateRequest) -> GeneratedUnit:
     from supervisor import unitgen
     from supervisor.api.system import package_version
     from units.unitfile import UnitSyntaxError
 
-    opts = unitgen.GenerateOptions(**asdict(req))
+    opts = generate_options(req)
     with session(settings) as eng:
         row = eng.find(ref)
         ctr = unitgen.Container(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from supervisor.cli.main import go_uint
 from supervisor.cli.runflags import add_run_flags, run_flag_options  # helper "runflags"
 from supervisor.cli.userflags import add_user_flags, user_flags  # helper "flags"
 from supervisor.errors import UsageError
@@ -71,12 +72,19 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     add_run_flags(p)  # helper "runflags"
     a("--pull", default="missing", help="pull the image: missing (default), always, never")
     a("--platform", help="os/arch[/variant] of the image to pull")
+    platform_flags(p)
     registry_flags(p)
     add_security_flags(p)
     # volumes (issue 14): --mount and --volumes-from (parsed in supervisor/volumes/mounts.py)
     a("--mount", action="append", default=[],
       help="type=bind|volume|tmpfs|devpts,source=...,destination=...[,ro]")
     a("--volumes-from", action="append", default=[], help="CONTAINER[:ro|rw]: its volumes too")
+    a("--chrootdirs", action="append", default=[], metavar="PATH",
+      help="a chroot directory in the container: /etc/hosts and /etc/resolv.conf are bound"
+      " into PATH/etc too (comma-separated or repeated)")
+    a("--systemd", default="true", help="systemd mode: true (when the command is an init or"
+      " systemd), false or always: tmpfs on /run, /run/lock, /tmp, /var/log/journal, systemd's"
+      " cgroup writable, SIGRTMIN+3 to stop")
     a("--image-volume", default="bind", help="the image's VOLUMEs: bind (anonymous volumes,"
       " the default), tmpfs or ignore")  # misc (issue 19)
     # end volumes
@@ -194,6 +202,10 @@ def add_resource_flags(p: argparse.ArgumentParser, pids_help: str) -> None:
     a("--cpu-shares", "-c", type=int, help="relative CPU weight")
     a("--cpu-quota", type=int, help="CFS quota in µs per period")
     a("--cpu-period", type=int, help="CFS period in µs")
+    a("--cpu-rt-period", type=go_uint("--cpu-rt-period"),
+      help="real-time period in µs (cgroup v1; v2 has none: ignored with a warning)")
+    a("--cpu-rt-runtime", type=go_int("--cpu-rt-runtime"),
+      help="real-time runtime in µs per period (cgroup v1; v2: ignored with a warning)")
     a("--cpuset-cpus", help="CPUs to run on, e.g. 0-1")
     a("--cpuset-mems", help="memory nodes to use, e.g. 0")
     a("--pids-limit", type=int, help=pids_help)
@@ -217,6 +229,8 @@ def resource_options(ns: argparse.Namespace) -> ResourceOptions:
         cpu_shares=ns.cpu_shares,
         cpu_quota=ns.cpu_quota,
         cpu_period=ns.cpu_period,
+        cpu_rt_period=ns.cpu_rt_period,
+        cpu_rt_runtime=ns.cpu_rt_runtime,
         cpuset_cpus=ns.cpuset_cpus,
         cpuset_mems=ns.cpuset_mems,
         pids_limit=ns.pids_limit,
@@ -308,6 +322,9 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         personality=ns.personality or "",  # misc (issue 19)
         seccomp_policy=ns.seccomp_policy or "default",  # misc (issue 19): "" is Podman's too
         image_volume=ns.image_volume or "bind",  # misc (issue 19)
+        systemd=ns.systemd,  # issue 19
+        chrootdirs=list(_split_csv(ns.chrootdirs)),  # issue 19
+        init_ctr=getattr(ns, "init_ctr", ""),  # issue 19: create only
         labels=labels,
         interactive=ns.interactive,
         tty=ns.tty,  # terminals
@@ -327,7 +344,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         sdnotify=ns.sdnotify,
         health=health_flags(ns),
         pull=ns.pull,
-        pull_platform=ns.platform,
+        pull_platform=platform_option(ns),
         tls_verify=ns.tls_verify,
         authfile=ns.authfile,
         creds=ns.creds,
@@ -446,8 +463,10 @@ def _bool_flag(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"invalid boolean value {value!r}")
 
 
-def registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
-    """--tls-verify, --creds and --authfile, shared by pull, push, login and run's pull."""
+def registry_flags(p: argparse.ArgumentParser, creds: bool = True,
+                   cert_dir: bool = False) -> None:
+    """--tls-verify, --creds and --authfile, shared by pull, push, login and run's pull;
+    --cert-dir for pull, push and login."""
     p.add_argument(
         "--tls-verify",
         type=_bool_flag,
@@ -459,13 +478,30 @@ def registry_flags(p: argparse.ArgumentParser, creds: bool = True) -> None:
     if creds:
         p.add_argument("--creds", help="user[:password] for the registry")
     p.add_argument("--authfile", help="credentials file (default: $XDG_RUNTIME_DIR/...)")
+    if cert_dir:
+        p.add_argument("--cert-dir", help="the registry's certificates: *.crt (CAs), *.cert"
+                       " with its *.key (client) (default: /etc/containers/certs.d/HOST)")
+
+
+def platform_flags(p: argparse.ArgumentParser) -> None:
+    """--arch, --os, --variant: the platform to pull, each part replacing the host's."""
+    p.add_argument("--arch", help="pull for this architecture, not the host's")
+    p.add_argument("--os", help="pull for this operating system, not the host's")
+    p.add_argument("--variant", help="pull for this architecture variant")
+
+
+def platform_option(ns: argparse.Namespace) -> str | None:
+    from supervisor.api import registry
+
+    return registry.platform_of(ns.platform, ns.os, ns.arch, ns.variant)
 
 
 def registry_options(ns: argparse.Namespace) -> RegistryOptions:
     from supervisor.api import registry
 
     creds = registry.credentials(ns.creds) if getattr(ns, "creds", None) else None
-    return registry.RegistryOptions(ns.tls_verify, creds, ns.authfile)
+    return registry.RegistryOptions(ns.tls_verify, creds, ns.authfile,
+                                    getattr(ns, "cert_dir", None))
 
 
 def pull_progress(quiet: bool, ref: str) -> Progress:

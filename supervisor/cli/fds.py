@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import os
 
-from supervisor.cli.runflags import _uint
+from supervisor.cli.main import go_uint
 from supervisor.errors import UsageError
 
 
 def add_preserve_fds(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preserve-fds", type=_uint("--preserve-fds"), default=0,
+    p.add_argument("--preserve-fds", type=go_uint("--preserve-fds"), default=0,
                    help="pass a number of additional file descriptors into the container")
 
 

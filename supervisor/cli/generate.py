@@ -6,7 +6,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from supervisor.cli.main import new_parser
+from supervisor.cli.main import go_uint, new_parser
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
@@ -30,10 +30,20 @@ def main(argv: list[str], settings: Settings) -> int:
 
 def _systemd(argv: list[str], settings: Settings) -> int:
     from supervisor.api import units
+    from supervisor.cli.common import add_default_true
 
     p = new_parser("generate systemd", "Print a systemd unit that runs a container.")
     a = p.add_argument
-    a("--new", action="store_true", help="create a fresh container at each start")
+    add_default_true(p, "--new", "create a fresh container at each start", default=None)
+    a("--template", action="store_true",
+      help="a template unit (NAME@.service): one container per instance (implies --new)")
+    a("--after", action="append", default=[], help="add the unit's After= (repeatable)")
+    a("--requires", action="append", default=[], help="add the unit's Requires= (repeatable)")
+    a("--wants", action="append", default=[], help="add the unit's Wants= (repeatable)")
+    a("-e", "--env", action="append", default=[],
+      help="set the unit's Environment=: NAME=VALUE, NAME (from here) or PREFIX*")
+    a("--start-timeout", type=go_uint("--start-timeout"), help="systemd's TimeoutStartSec=")
+    a("--format", default="", help="print the units as json (name: text, or path with -f)")
     a("-n", "--name", action="store_true", help="use the container's name, not its id")
     a("-f", "--files", action="store_true", help="write NAME.service here, print its path")
     a("--restart-policy", help="systemd's Restart= (default on-failure)")
@@ -45,8 +55,18 @@ def _systemd(argv: list[str], settings: Settings) -> int:
     a("--pod-prefix", default="pod", help="pod unit name prefix (default pod)")  # podsx
     a("container")
     ns = p.parse_args(argv)
+    if ns.template and ns.new is False:
+        raise UsageError("--template cannot be set with --new=false")
+    if ns.format not in ("", "json"):
+        raise UsageError(f"unknown --format argument: {ns.format}")
     opts = units.GenerateRequest(
-        new=ns.new,
+        new=bool(ns.new),
+        template=ns.template,
+        start_timeout=ns.start_timeout,
+        after=tuple(ns.after),
+        requires=tuple(ns.requires),
+        wants=tuple(ns.wants),
+        env=tuple(ns.env),
         use_name=ns.name,
         restart_policy=ns.restart_policy,
         restart_sec=ns.restart_sec,
@@ -58,32 +78,37 @@ def _systemd(argv: list[str], settings: Settings) -> int:
     from supervisor.api import podunits  # helper podsx: a pod's units
 
     if podunits.is_pod(settings, ns.container):
-        return _write(podunits.generate_pod_systemd(settings, ns.container, opts,
-                                                    ns.pod_prefix), ns.files)
-    unit = units.generate_systemd(settings, ns.container, opts)
-    if unit.warning:
-        print(f"Warning: {unit.warning}", file=sys.stderr)
-    if not ns.files:
-        print(unit.text, end="")
-        return 0
-    path = os.path.abspath(f"{unit.name}.service")
-    with open(path, "w") as f:
-        f.write(unit.text)
-    print(path)
-    return 0
+        made = podunits.generate_pod_systemd(settings, ns.container, opts, ns.pod_prefix)
+    else:
+        made = [units.generate_systemd(settings, ns.container, opts)]
+    return _write(made, ns.files, ns.format == "json", ns.template)
 
 
-def _write(made: list[GeneratedUnit], files: bool) -> int:
-    """helper podsx: several units (a pod's): printed one after another, or written here."""
+def _write(made: list[GeneratedUnit], files: bool, as_json: bool, template: bool) -> int:
+    """The units (a container's, or a pod's and its members'): printed one after another, or
+    written here (a template as NAME@.service, the name systemd needs); with --format json,
+    one object of unit name to text (or to the file written)."""
+    import json
+
     for unit in made:
         if unit.warning:
             print(f"Warning: {unit.warning}", file=sys.stderr)
+    shown: dict[str, str] = {}
     for unit in made:
         if not files:
-            print(unit.text, end="")
+            shown[unit.name] = unit.text
             continue
-        path = os.path.abspath(f"{unit.name}.service")
+        path = os.path.abspath(f"{unit.name}{'@' if template else ''}.service")
         with open(path, "w") as f:
             f.write(unit.text)
-        print(path)
+        shown[unit.name] = path
+    if as_json:
+        # Go's encoding/json (MarshalIndent, one blank): HTML characters escaped, UTF-8 kept
+        text = json.dumps(shown, indent=1, ensure_ascii=False)
+        for c in "<>&\u2028\u2029":
+            text = text.replace(c, f"\\u{ord(c):04x}")
+        print(text)
+    else:
+        for value in shown.values():
+            print(value, end="" if not files else "\n")
     return 0

@@ -24,7 +24,7 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--get-login", action="store_true", help="print the stored user name")
     p.add_argument("-v", "--verbose", action="store_true", help="print the auth file used")
-    registry_flags(p, creds=False)
+    registry_flags(p, creds=False, cert_dir=True)
     p.add_argument("registry")
     ns = p.parse_args(argv)
     from supervisor.api import registry

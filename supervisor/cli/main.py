@@ -6,6 +6,7 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from supervisor import notices
@@ -254,6 +255,19 @@ def _podmans_flag(prog: str, message: str) -> None:
 
 GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
 GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def go_uint(flag: str) -> Callable[[str], int]:
+    """A Go uint flag, with pflag's words for a bad value."""
+    def parse(value: str) -> int:
+        if not value.isascii() or not value.isdigit():
+            raise argparse.ArgumentTypeError(
+                f'invalid argument "{value}" for "{flag}" flag: strconv.ParseUint: parsing'
+                f' "{value}": invalid syntax'
+            )
+        return int(value)
+
+    return parse
 
 
 def go_bools(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:

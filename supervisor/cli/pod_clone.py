@@ -23,6 +23,10 @@ def main(argv: list[str], settings: Settings) -> int:
     a("--infra-name", default="", help="the new infra container's name")
     a("--infra-command", default="", help="the new infra container's command")
     a("--infra-conmon-pidfile", default="", help="write the infra's monitor pid here")
+    # issue 19 (helper "flags"): as pod create's, replacing the original's
+    a("--sysctl", action="append", default=[], help="the new pod's namespaced kernel"
+      " parameters (NAME=VALUE; replaces the original's)")
+    a("--shm-size", default=None, help="size of the new pod's /dev/shm")
     a("pod", metavar="POD", nargs="?")
     a("new_name", metavar="NAME", nargs="?")
     ns = p.parse_args(argv)
@@ -44,6 +48,7 @@ def main(argv: list[str], settings: Settings) -> int:
         memory=parse_size(ns.memory) if ns.memory else None,
         cgroup_parent=ns.cgroup_parent, infra_name=ns.infra_name,
         infra_command=tuple(ns.infra_command.split()),
+        sysctls=tuple(ns.sysctl) if ns.sysctl else None, shm_size=ns.shm_size,
         infra_conmon_pidfile=os.path.abspath(ns.infra_conmon_pidfile)
         if ns.infra_conmon_pidfile else "",
     )

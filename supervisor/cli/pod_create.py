@@ -32,6 +32,18 @@ def main(argv: list[str], settings: Settings) -> int:
     a("--hostname", default="", help="the pod's host name")
     a("--add-host", action="append", default=[], help="HOST:IP in /etc/hosts")
     a("--dns", action="append", default=[], help="a nameserver for the pod")
+    # issue 19 (helper "flags"): the infra's network flags and namespace settings
+    a("--dns-search", action="append", default=[], help="a DNS search domain for the pod")
+    a("--dns-option", action="append", default=[], help="a resolv.conf option for the pod")
+    a("--no-hosts", action="store_true", help="do not write the pod's /etc/hosts")
+    a("--network-alias", action="append", default=[], help="the pod's name on its network")
+    a("--ip", default="", help="the pod's IPv4 address on its network")
+    a("--ip6", default="", help="the pod's IPv6 address on its network")
+    a("--mac-address", default="", help="the pod's MAC address on its network")
+    a("--sysctl", action="append", default=[], help="a namespaced kernel parameter of the"
+      " pod's shared namespaces (NAME=VALUE)")
+    a("--shm-size", default="", help="size of the pod's /dev/shm (shared with --share ipc)")
+    a("--label-file", action="append", default=[], help="read key=value labels from a file")
     a("-l", "--label", action="append", default=[], help="key=value")
     a("--exit-policy", default="continue", help="continue or stop")
     a("--replace", action="store_true", help="remove a pod of the same name first")
@@ -50,7 +62,7 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import pods as api
     from supervisor.cli.common import _command_line
 
-    labels = {}
+    labels = label_files(ns.label_file)
     for item in ns.label:
         key, _, value = item.partition("=")
         labels[key] = value
@@ -66,6 +78,9 @@ def main(argv: list[str], settings: Settings) -> int:
         create_command=tuple(_command_line()),
         **_limits(ns.cpus, ns.memory, ns.cgroup_parent),
         share_parent=ns.share_parent,
+        dns_search=tuple(ns.dns_search), dns_options=tuple(ns.dns_option),
+        no_hosts=ns.no_hosts, aliases=tuple(ns.network_alias), ip=ns.ip, ip6=ns.ip6,
+        mac=ns.mac_address, sysctls=tuple(ns.sysctl), shm_size=ns.shm_size,
         infra_conmon_pidfile=os.path.abspath(ns.infra_conmon_pidfile)
         if ns.infra_conmon_pidfile else "",
     )
@@ -75,6 +90,23 @@ def main(argv: list[str], settings: Settings) -> int:
             f.write(pod_id)
     print(pod_id)
     return 0
+
+
+def label_files(paths: list[str]) -> dict[str, str]:
+    """`--label-file`: key=value lines; blank, `#` and `=`-less lines skipped."""
+    labels: dict[str, str] = {}
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read the label file {path!r}: {exc}") from None
+        for line in lines:
+            line = line.strip()
+            key, eq, value = line.partition("=")
+            if eq and not line.startswith("#"):  # Podman's pods drop a line without "="
+                labels[key] = value
+    return labels
 
 
 def _limits(cpus: str, memory: str, parent: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from supervisor.cli.main import new_parser
+from supervisor.cli.main import go_uint, new_parser
 from supervisor.cli.output import print_table
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
@@ -46,7 +46,6 @@ def truncated_command(command: str, width: int = 20) -> str:
 
 
 def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
 
     p = new_parser("ps", "List containers.")
     p.add_argument(
@@ -66,10 +65,27 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--noheading", action="store_true", help="no header line")
     p.add_argument("--sync", action="store_true", help="(state is always in sync here)")
     p.add_argument("--ns", action="store_true", help="show namespaces")
-    p.add_argument("-w", "--watch", type=int, help=argparse.SUPPRESS)
+    p.add_argument("-w", "--watch", type=go_uint("-w, --watch"), default=0,
+                   help="list again every SECONDS (on a terminal, on a cleared screen)")
     ns = p.parse_args(argv)
-    if ns.watch is not None:
-        raise UsageError("--watch is not supported yet: run `watch scopebox ps` instead")
+    if ns.watch and ns.latest:
+        raise UsageError("the watch and latest flags cannot be used together")
+    if not ns.watch:
+        return _listing(ns, settings)
+    import sys
+    import time
+
+    while True:  # Podman's: until interrupted
+        if sys.stdout.isatty():
+            sys.stdout.write("\x1b[2J\x1b[1;1H")
+        _listing(ns, settings)
+        sys.stdout.flush()
+        time.sleep(ns.watch)
+
+
+def _listing(ns: argparse.Namespace, settings: Settings) -> int:
+    from supervisor.api import containers as api
+
     # -l and -n choose among all containers, as Podman's do.
     every = ns.all or ns.latest or ns.last >= 0
     opts = api.ListOptions(all=every, filters=api.parse_filters(ns.filter), size=ns.size)

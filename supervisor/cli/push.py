@@ -13,7 +13,7 @@ def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("push", "Push an image to a registry.")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.add_argument("--digestfile", help="write the pushed manifest's digest to this file")
-    registry_flags(p)
+    registry_flags(p, cert_dir=True)
     p.add_argument("image")
     p.add_argument("destination", nargs="?")
     ns = p.parse_args(argv)

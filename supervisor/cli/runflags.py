@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from supervisor.cli.main import go_uint
 from supervisor.options import RunFlagOptions
 
 
@@ -26,7 +27,7 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     a("--annotation", action="append", default=[], help="add an annotation: key=value")
     a("--env-host", action="store_true", help="pass the host's environment variables")
     a("--tz", help="time zone in the container: local or a zone name like Asia/Tokyo")
-    a("--timeout", type=_uint("--timeout"), default=0,
+    a("--timeout", type=go_uint("--timeout"), default=0,
       help="kill the container after this many seconds (0: no limit)")
     # issue 19 (helper s26-runflags)
     a("--umask", help="the process' umask (default 0022)")
@@ -97,17 +98,5 @@ def _int(flag: str) -> Callable[[str], int]:
                 f'invalid argument "{value}" for "{flag}" flag: strconv.ParseInt: parsing'
                 f' "{value}": invalid syntax'
             ) from None
-
-    return parse
-
-
-def _uint(flag: str) -> Callable[[str], int]:
-    def parse(value: str) -> int:
-        if not value.isascii() or not value.isdigit():
-            raise argparse.ArgumentTypeError(
-                f'invalid argument "{value}" for "{flag}" flag: strconv.ParseUint: parsing'
-                f' "{value}": invalid syntax'
-            )
-        return int(value)
 
     return parse

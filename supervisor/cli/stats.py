@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from supervisor.cli.main import new_parser
+from supervisor.cli.main import go_uint, new_parser
 from supervisor.cli.output import print_table
-from supervisor.cli.runflags import _uint
 from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
@@ -109,7 +108,7 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("containers", nargs="*", metavar="CONTAINER")
     # helper "flags": --latest, --interval (seconds between readings), --no-reset
     add_target_flags(p)
-    p.add_argument("-i", "--interval", type=_uint("--interval"), default=INTERVAL,
+    p.add_argument("-i", "--interval", type=go_uint("--interval"), default=INTERVAL,
                    help="seconds between readings (default 1, as Docker)")
     p.add_argument("--no-reset", action="store_true", help="do not clear the screen in between")
     ns = p.parse_args(argv)

@@ -29,6 +29,8 @@ class PodCloneRequest:
     infra_name: str = ""
     infra_command: tuple[str, ...] = ()
     infra_conmon_pidfile: str = ""
+    sysctls: tuple[str, ...] | None = None  # issue 19: None: the original's
+    shm_size: str | None = None
 
 
 def unjoined(opts: CreateOptions, infra_id: str, cgroup: str,
@@ -94,6 +96,11 @@ def clone(eng: Engine, ref: str, req: PodCloneRequest,
         memory=cfg.memory if req.memory is None else req.memory,
         cgroup_parent=cfg.cgroup_parent if req.cgroup_parent is None else req.cgroup_parent,
         infra_conmon_pidfile=req.infra_conmon_pidfile, share_parent=cfg.share_parent,
+        # issue 19: the infra's settings (not its static addresses: one pod holds them)
+        dns_search=cfg.dns_search, dns_options=cfg.dns_options, no_hosts=cfg.no_hosts,
+        aliases=cfg.aliases,
+        sysctls=cfg.sysctls if req.sysctls is None else req.sysctls,
+        shm_size=cfg.shm_size if req.shm_size is None else req.shm_size,
     )
     members = [r for r in ops.containers(eng, src) if r.id != src.infra_id]
     new = ops.create(eng, create, make)

@@ -64,6 +64,16 @@ class PodConfig:
     cgroup: str = ""
     infra_conmon_pidfile: str = ""  # helper podsx: the infra's monitor pid, for units
     share_parent: bool = True  # helper podsx: members go under the pod's cgroup
+    # issue 19 (helper "flags"): the infra's network flags and namespace settings
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    no_hosts: bool = False
+    aliases: tuple[str, ...] = ()
+    ip: str = ""
+    ip6: str = ""
+    mac: str = ""
+    sysctls: tuple[str, ...] = ()
+    shm_size: str = ""
 
 
 @dataclass(frozen=True)

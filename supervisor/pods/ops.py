@@ -46,6 +46,16 @@ class PodCreateRequest:
     cgroup_parent: str = ""
     infra_conmon_pidfile: str = ""  # helper podsx: written at each start of the infra
     share_parent: bool = True  # helper podsx: members under the pod's cgroup
+    # issue 19 (helper "flags"): the infra's network flags and namespace settings
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    no_hosts: bool = False
+    aliases: tuple[str, ...] = ()
+    ip: str = ""
+    ip6: str = ""
+    mac: str = ""
+    sysctls: tuple[str, ...] = ()
+    shm_size: str = ""
 
 
 def parse_share(value: str | None) -> tuple[str, ...]:
@@ -105,6 +115,9 @@ def create(eng: Engine, req: PodCreateRequest,
         create_command=req.create_command,
         cpus=req.cpus, memory=req.memory, cgroup_parent=req.cgroup_parent,
         infra_conmon_pidfile=req.infra_conmon_pidfile, share_parent=req.share_parent,
+        dns_search=req.dns_search, dns_options=req.dns_options, no_hosts=req.no_hosts,
+        aliases=req.aliases, ip=req.ip, ip6=req.ip6, mac=req.mac, sysctls=req.sysctls,
+        shm_size=req.shm_size,
     )
     # its own cgroup (helper podsx), named after its id: a bad --cgroup-parent makes nothing
     import secrets
@@ -127,7 +140,7 @@ def create(eng: Engine, req: PodCreateRequest,
 
 def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
     from supervisor.network.request import NetFlags
-    from supervisor.options import CreateOptions
+    from supervisor.options import CreateOptions, RunFlagOptions
     from supervisor.pods.infra import INFRA_COMMAND, ensure_rootfs
 
     cfg = pod.config
@@ -143,7 +156,11 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
         name=cfg.infra_name or f"{pod.short_id}-infra",
         hostname=cfg.hostname or pod.name,
         network=cfg.network if "net" in cfg.share else "none",
-        net=NetFlags(publish=cfg.ports, add_hosts=cfg.add_hosts, dns=cfg.dns),
+        net=NetFlags(publish=cfg.ports, add_hosts=cfg.add_hosts, dns=cfg.dns,
+                     dns_search=cfg.dns_search, dns_options=cfg.dns_options,
+                     no_hosts=cfg.no_hosts, aliases=cfg.aliases, ip=cfg.ip, ip6=cfg.ip6,
+                     mac=cfg.mac),
+        runflags=RunFlagOptions(sysctls=list(cfg.sysctls), shm_size=cfg.shm_size or None),
         log_driver="none",  # catatonit says nothing
         labels={"io.scopebox.pod": pod.id},
         stop_timeout=10,
@@ -181,6 +198,8 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
     joined = f"container:{infra}"
     if "ipc" in cfg.share and flags.ipc is None:
         flags = replace(flags, ipc=joined)
+        if cfg.shm_size and flags.shm_size is None:  # issue 19: the pod's --shm-size, each
+            flags = replace(flags, shm_size=cfg.shm_size)  # member's own /dev/shm (DIFFERENCES)
     if "uts" in cfg.share and flags.uts is None:
         flags = replace(flags, uts=joined)
     if "pid" in cfg.share and flags.pid is None:
@@ -189,6 +208,12 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
         raise UsageError("invalid config provided: cannot set hostname when joining the "
                          "pod UTS namespace")
     return pod, replace(opts, runflags=flags)
+
+
+def check_init_ctr(eng: Engine, pod: PodRow) -> None:
+    """issue 19: an init container runs at the pod's start: not into a running pod."""
+    if any(r.id == pod.infra_id and r.status.is_active for r in containers(eng, pod)):
+        raise UsageError("cannot add init-ctr to a running pod")
 
 
 def record_member(eng: Engine, pod: PodRow, cid: str) -> None:
@@ -246,14 +271,32 @@ def _raise(pod: PodRow, verb: str, errors: list[str]) -> None:
 
 
 def start(eng: Engine, ref: str) -> PodRow:
+    """The infra, then the init containers one after another, each to its end (Podman's
+    `--init-ctr`: a failing one stops the start; a `once` one is removed), then the rest."""
     pod = find(eng, ref)
     rows = containers(eng, pod)
-    _raise(pod, "starting", _act([r for r in rows if not r.status.is_active],
+    inits = [r for r in rows if r.config.options.init_ctr and r.id != pod.infra_id]
+    first = [r for r in rows if r.id == pod.infra_id and not r.status.is_active]
+    _raise(pod, "starting", _act(first, lambda r: eng.start(r.id)))
+    for row in inits:
+        _run_init(eng, pod, row)
+    rest = [r for r in rows if r not in inits and r.id != pod.infra_id]
+    _raise(pod, "starting", _act([r for r in rest if not r.status.is_active],
                                  lambda r: eng.start(r.id)))
     from supervisor.pods.join import infra_started  # helper podsx: --infra-conmon-pidfile
 
     infra_started(eng, pod)
     return pod
+
+
+def _run_init(eng: Engine, pod: PodRow, row: ContainerRow) -> None:
+    if not row.status.is_active:
+        eng.start(row.id)
+    code = eng.wait(row.id)
+    if row.config.options.init_ctr == "once":
+        eng.remove(row.id, force=True)
+    if code != 0:
+        raise StateError(f"init container {row.id} exited with code {code}")
 
 
 def stop(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:

@@ -60,6 +60,13 @@ def create_args(cfg: PodConfig, name: str) -> list[str]:
         args.append(f"--hostname={cfg.hostname}")
     args += [f"--add-host={h}" for h in cfg.add_hosts]
     args += [f"--dns={d}" for d in cfg.dns]
+    args += [f"--dns-search={d}" for d in cfg.dns_search]  # issue 19 (helper "flags")
+    args += [f"--dns-option={d}" for d in cfg.dns_options]
+    args += ["--no-hosts"] if cfg.no_hosts else []
+    args += [f"--network-alias={a}" for a in cfg.aliases]
+    args += [f"--{k}={v}" for k, v in (("ip", cfg.ip), ("ip6", cfg.ip6),
+                                       ("mac-address", cfg.mac), ("shm-size", cfg.shm_size)) if v]
+    args += [f"--sysctl={s}" for s in cfg.sysctls]
     args += [f"--label={k}={v}" for k, v in cfg.labels.items()]
     if cfg.cpus:
         args.append(f"--cpus={cfg.cpus:g}")

@@ -85,7 +85,7 @@ def inspect(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
         infra_cfg = {
             "PortBindings": ports,
             "HostNetwork": net.mode == "host",
-            "StaticIP": "", "StaticMAC": "",
+            "StaticIP": cfg.ip, "StaticMAC": cfg.mac,
             "NoManageResolvConf": False,
             "DNSServer": list(net.dns) or None,
             "DNSSearch": list(net.dns_search) or None,

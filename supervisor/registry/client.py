@@ -64,7 +64,8 @@ class Session:
     """Connections and tokens for one registry host, shared by threads."""
 
     def __init__(
-        self, domain: str, insecure: bool, creds: Credentials | None, timeout: float = 60.0
+        self, domain: str, insecure: bool, creds: Credentials | None, timeout: float = 60.0,
+        cert_dir: str | None = None,
     ) -> None:
         import httpx
 
@@ -77,7 +78,8 @@ class Session:
         self._lock = threading.Lock()
         limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
         self._http = httpx.Client(
-            verify=False if insecure else tls_context(domain),
+            verify=False if insecure else tls_context(domain, cert_dir),
+            cert=client_certificate(domain, cert_dir),
             timeout=httpx.Timeout(timeout, connect=15.0),
             limits=limits,
             follow_redirects=True,
@@ -234,16 +236,46 @@ def certs_dirs() -> list[str]:
     return [*mine, "/etc/containers/certs.d", "/etc/docker/certs.d"]
 
 
-def tls_context(domain: str) -> ssl.SSLContext:
-    """The system's trust store plus `certs.d/<host[:port]>/*.crt`."""
+def cert_dirs_of(domain: str, cert_dir: str | None) -> list[str]:
+    """Where a registry's certificates are: `--cert-dir` alone when given (as containers/image
+    reads it), else `certs.d/<host[:port]>` of each base directory."""
+    if cert_dir is not None:
+        return [cert_dir]
+    return [os.path.join(base, domain) for base in certs_dirs()]
+
+
+def tls_context(domain: str, cert_dir: str | None = None) -> ssl.SSLContext:
+    """The system's trust store plus the `*.crt` CA certificates of the registry's
+    directories."""
     ctx = ssl.create_default_context()
-    for base in certs_dirs():
-        for crt in sorted(glob.glob(os.path.join(base, domain, "*.crt"))):
+    for d in cert_dirs_of(domain, cert_dir):
+        for crt in sorted(glob.glob(os.path.join(d, "*.crt"))):
             try:
                 ctx.load_verify_locations(cafile=crt)
             except (OSError, ssl.SSLError) as exc:
                 raise RegistryError(f"cannot load CA certificate {crt!r}: {exc}") from exc
     return ctx
+
+
+def client_certificate(domain: str, cert_dir: str | None = None) -> tuple[str, str] | None:
+    """The client certificate to present: a `NAME.cert` with its `NAME.key` in the registry's
+    directories (containers/image's pairing; either one alone is an error). A directory
+    that does not exist holds none (containers/image's reading too)."""
+    found: tuple[str, str] | None = None
+    for d in cert_dirs_of(domain, cert_dir):
+        for cert in sorted(glob.glob(os.path.join(d, "*.cert"))):
+            key = cert[: -len(".cert")] + ".key"
+            if not os.path.exists(key):
+                raise RegistryError(f"missing key {os.path.basename(key)} for client"
+                                    f" certificate {os.path.basename(cert)}. Note that CA"
+                                    " certificates should use the extension .crt")
+            found = found or (cert, key)
+        for key in sorted(glob.glob(os.path.join(d, "*.key"))):
+            cert = key[: -len(".key")] + ".cert"
+            if not os.path.exists(cert):
+                raise RegistryError(f"missing client certificate {os.path.basename(cert)} for"
+                                    f" key {os.path.basename(key)}")
+    return found
 
 
 def _basic_header(creds: Credentials) -> str:
@@ -291,6 +323,27 @@ class Repository:
     @property
     def name(self) -> str:
         return f"{self.session.domain}/{self.path}"
+
+    def list_tags(self) -> list[str]:
+        """`GET /v2/NAME/tags/list`, every page (the `Link` header's `next`)."""
+        tags: list[str] = []
+        url = f"/v2/{self.path}/tags/list"
+        for _ in range(10000):  # a registry that links in a circle must not hang us
+            with self.session.request("GET", url, self.pull_scope, stream=True) as resp:
+                if resp.status_code != 200:
+                    raise RegistryError("fetching tags list: invalid status code from registry"
+                                        f" {resp.status_code} ({resp.reason_phrase})")
+                data = _read_capped(resp, MANIFEST_LIMIT, f"tags of {self.name}")
+                following = resp.links.get("next", {}).get("url")
+            try:
+                page = json.loads(data).get("tags") or []
+            except (ValueError, AttributeError) as exc:
+                raise RegistryError(f"fetching tags list: invalid answer: {exc}") from exc
+            tags += [t for t in page if isinstance(t, str)]
+            if not following:
+                return tags
+            url = following
+        raise RegistryError(f"fetching tags list of {self.name}: too many pages")
 
     def get_manifest(self, ref: str, scope: str | None = None) -> Manifest:
         what = f"{self.name}:{ref}" if not ref.startswith("sha256:") else f"{self.name}@{ref}"

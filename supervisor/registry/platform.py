@@ -40,6 +40,21 @@ class Platform:
         return cls(*parts)
 
     @classmethod
+    def chosen(cls, platform: str | None, os: str | None, arch: str | None,
+               variant: str | None) -> str | None:
+        """`--platform` or `--os/--arch/--variant` (each replacing the host's part) as one
+        `os/arch[/variant]`; None when none is given."""
+        if platform and (os or arch):
+            raise UsageError("--platform option can not be specified with --arch or --os")
+        if not (platform or os or arch or variant):
+            return None
+        base = cls.parse(platform) if platform else cls.host()
+        if (arch and arch != base.arch) and not variant:  # the host's variant is its arch's
+            base = cls(base.os, base.arch, "")
+        picked = cls(os or base.os, arch or base.arch, variant or base.variant)
+        return str(cls.parse(str(picked)))
+
+    @classmethod
     def host(cls) -> Platform:
         arch, variant = _MACHINES.get(_platform.machine(), (_platform.machine(), ""))
         return cls("linux", arch, variant)

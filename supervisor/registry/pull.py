@@ -53,6 +53,7 @@ class PullOptions:
     tls_verify: bool | None = None
     creds: Credentials | None = None
     authfile: str | None = None
+    cert_dir: str | None = None  # None: certs.d/HOST
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,28 @@ class _Desc:
     media_type: str
     digest: str
     size: int
+
+
+def tags_of(opts: PullOptions) -> tuple[Reference, list[str]]:
+    """`pull --all-tags`: the repository (short names resolved as `pull` does: the first
+    candidate whose registry answers) and its tags, in the registry's order."""
+    cfg = conf.load()
+    errors: list[str] = []
+    for cand in cfg.candidates(parse(opts.reference)):
+        for ep in cfg.endpoints(cand, opts.tls_verify):
+            creds = opts.creds or auth.lookup(ep.ref.repository, opts.authfile)
+            try:
+                session = Session(ep.ref.domain, ep.insecure, creds, cert_dir=opts.cert_dir)
+                try:
+                    return cand, Repository(session, ep.ref.path).list_tags()
+                finally:
+                    session.close()
+            except RegistryError as exc:
+                errors.append(str(exc))
+                last = exc
+    if len(errors) == 1:
+        raise last
+    raise RegistryError(f"listing the tags of {opts.reference!r} failed: " + "; ".join(errors))
 
 
 class _Cancelled(Exception):
@@ -106,7 +129,7 @@ def _pull_endpoint(
     progress: Progress,
 ) -> PullResult:
     creds = opts.creds or auth.lookup(src.repository, opts.authfile)
-    session = Session(src.domain, insecure, creds)
+    session = Session(src.domain, insecure, creds, cert_dir=opts.cert_dir)
     try:
         repo = Repository(session, src.path)
         blobs = BlobStore(store.paths)

@@ -34,6 +34,7 @@ class PushOptions:
     creds: Credentials | None = None
     authfile: str | None = None
     chunk_size: int | None = None  # None: chunked only for blobs over CHUNK_OVER
+    cert_dir: str | None = None  # None: certs.d/HOST
 
 
 def destination(store: Store, opts: PushOptions) -> Reference:
@@ -60,7 +61,7 @@ def push(store: Store, opts: PushOptions, progress: Progress | None = None) -> s
     dest = destination(store, opts)
     ep = conf.load().endpoints(dest, opts.tls_verify)[-1]  # the primary location, never a mirror
     creds = opts.creds or auth.lookup(ep.ref.repository, opts.authfile)
-    session = Session(ep.ref.domain, ep.insecure, creds)
+    session = Session(ep.ref.domain, ep.insecure, creds, cert_dir=opts.cert_dir)
     try:
         repo = Repository(session, ep.ref.path)
         sources = _mount_sources(store, opts.source, ep.ref)

@@ -519,3 +519,8 @@ ALL = [*ALL[: -len(FINAL)], *RUNFLAGS2, *FINAL]
 from tests.compat.scenarios_misc import MISC  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *MISC, *FINAL]
+
+# helper "flags" (issue 19, second round): generate systemd, ps --watch, ... before FINAL
+from tests.compat.scenarios_verbflags import VERBFLAGS  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *VERBFLAGS, *FINAL]

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.compat.harness import Engine, Result, flat_types, json_shape_at, missing_keys
+from tests.compat.harness import REPO, Engine, Result, flat_types, json_shape_at, missing_keys
 from tests.compat.scenarios import ALL, KEY_SKIP, Case
 
 pytestmark = [pytest.mark.host, pytest.mark.compat]
@@ -23,6 +23,9 @@ def _run(eng: Engine, case: Case, name: str) -> Result:
     try:
         return eng(*shlex.split(case.argv.replace("{u}", name)))
     finally:
+        if "generate systemd" in case.argv and "--files" in case.argv:  # written in REPO
+            for unit in REPO.glob("container-*.service"):
+                unit.unlink()
         if "{u}" in case.argv or any("{u}" in s for s in case.setup):
             # One name per call: Podman 4.3 removes nothing when one of several is missing.
             eng("pod", "rm", "-f", "-i", "-t", "0", name)  # pods (issue 15): members too
@@ -52,13 +55,14 @@ def _view(case: Case, res: Result) -> dict[str, object]:
 
 
 # The engines keep private stores, so a scenario runs on both at once (about half the tier's
-# time on two cores); one naming a host path of its own (`/tmp/{u}...`) runs one engine after
-# the other, as both would write that one file.
+# time on two cores); one naming a host path of its own (`/tmp/{u}...`) or writing unit files
+# into the checkout (`generate systemd --files`) runs one engine after the other, as both
+# would write the same file.
 _POOL = ThreadPoolExecutor(max_workers=1)
 
 
 def _shares_host_paths(case: Case) -> bool:
-    return any("/tmp/{u}" in line for line in (case.argv, *case.setup))
+    return any("/tmp/{u}" in line or "--files" in line for line in (case.argv, *case.setup))
 
 
 @pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])

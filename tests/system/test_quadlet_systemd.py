@@ -169,6 +169,36 @@ def test_generate_systemd_new_runs_a_fresh_container(sb: Scopebox, env_binary: N
         assert leftovers(sb, str(new["Id"])) == []
 
 
+def test_generate_systemd_template_runs_one_container_per_instance(
+    sb: Scopebox, env_binary: None
+) -> None:
+    """issue 19: --template (NAME@.service, one container NAME-INSTANCE per instance),
+    --env, --after, --start-timeout, as systemd reads them."""
+    name = cases.unique("gentpl")
+    sb("create", "--name", name, "busybox", "sh", "-c", "exec sleep 1000")
+    res = sb("generate", "systemd", "--template", "--name", "--stop-timeout", "2",
+             "--env", "GREETING=hi there", "--after", "local-fs.target",
+             "--start-timeout", "77", name)
+    sb("rm", name)
+    template = f"container-{name}@.service"
+    units = [f"container-{name}@{i}.service" for i in ("a", "b")]
+    with installed(UNIT_DIR / template, res.stdout):
+        systemctl("daemon-reload")
+        started = systemctl("start", *units, check=False)
+        try:
+            assert started.returncode == 0, journal_messages(units[0])[-15:]
+            running = sb("ps", "--format", "{{.Names}}").stdout.split()
+            assert {f"{name}-a", f"{name}-b"} <= set(running)
+            assert "GREETING=hi there" in show(units[0], "Environment")
+            assert f"PODMAN_SYSTEMD_UNIT={units[0]}-a" in show(units[0], "Environment")
+            assert "local-fs.target" in show(units[1], "After").split()
+            assert show(units[1], "TimeoutStartUSec") == "1min 17s"
+        finally:
+            systemctl("stop", *units)
+        assert not {f"{name}-a", f"{name}-b"} & set(sb("ps", "-a", "--format",
+                                                     "{{.Names}}").stdout.split())
+
+
 def test_quadlet_container_runs_under_systemctl(sb: Scopebox, generator: Path) -> None:
     if (why := unit_flags_missing()) is not None:
         pytest.skip(why)

@@ -18,7 +18,7 @@ def scopebox(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("verb", "args", "flag"), [
-    ("run", ("--chrootdirs=/x", "busybox", "true"), "--chrootdirs"),
+    ("run", ("--uidmap=0:1:1", "busybox", "true"), "--uidmap"),
     ("pod create", ("--userns", "keep-id"), "--userns"),
     ("kube play", ("--build", "x.yaml"), "--build"),
 ])  # fmt: skip

@@ -85,3 +85,14 @@ def test_create_args_and_refusals() -> None:
     pod = replace(_pod(), infra=None)
     with pytest.raises(UsageError, match="requires one"):
         render_pod(pod, unitgen.GenerateOptions(), SB, "1.0", "/run/sb", [])
+
+
+def test_create_args_carry_the_infra_settings() -> None:
+    """issue 19 (helper "flags"): `generate systemd --new POD` makes the same pod again."""
+    cfg = PodConfig(dns_search=("a.example",), dns_options=("ndots:2",), no_hosts=True,
+                    aliases=("x",), ip="10.88.0.9", ip6="fd00::9", mac="92:d0:c6:0a:29:33",
+                    sysctls=("net.ipv4.ip_forward=1",), shm_size="10m")
+    assert create_args(cfg, "p") == [
+        "--name=p", "--dns-search=a.example", "--dns-option=ndots:2", "--no-hosts",
+        "--network-alias=x", "--ip=10.88.0.9", "--ip6=fd00::9",
+        "--mac-address=92:d0:c6:0a:29:33", "--shm-size=10m", "--sysctl=net.ipv4.ip_forward=1"]

@@ -249,3 +249,77 @@ def test_default_network_is_not_spelled_out() -> None:
     assert not [a for a in plain if a.startswith("--network")], plain
     none = unitgen.run_args(asdict(CreateOptions(image="busybox", network="none")), [])
     assert "--network=none" in none
+
+
+# issue 19 (helper "flags"): --after/--requires/--wants, --env, --start-timeout, --template
+
+
+def test_user_dependencies_environment_and_start_timeout() -> None:
+    text = render(CreateOptions(image="b"), use_name=True, no_header=True,
+                  after=("a.service", "b.target"), requires=("c.service",),
+                  wants=("d.service", "e.service"), env=("FOO=bar", "A=b c", "P=100%"),
+                  start_timeout=33)
+    assert text.startswith(
+        "# container-web.service\n\n[Unit]\n"
+        "Description=scopebox container-web.service\n"
+        "Documentation=man:podman-generate-systemd(1)\n"
+        "Wants=network-online.target\n"
+        "After=network-online.target\n"
+        "RequiresMountsFor=/run/scopebox\n"
+        "\n"
+        "# User-defined dependencies\n"
+        "Wants=d.service e.service\n"
+        "After=a.service b.target\n"
+        "Requires=c.service\n"
+        "\n"
+        "[Service]\n"
+        "Environment=PODMAN_SYSTEMD_UNIT=%n\n"
+        "Environment=FOO=bar\n"
+        'Environment="A=b c"\n'
+        "Environment=P=100%%\n"
+        "Restart=on-failure\n"
+        "TimeoutStartSec=33\n"
+        "TimeoutStopSec=70\n"
+    )
+    service = unitfile.parse(text).section("Service")
+    assert service is not None
+    words = [w for v in service.values("Environment")[1:] for w in unitfile.split_words(v)]
+    assert [unitfile.unescape_specifiers(w) for w in words] == ["FOO=bar", "A=b c", "P=100%"]
+
+
+def test_only_given_dependencies_are_written() -> None:
+    text = render(CreateOptions(image="b"), after=("x.service",))
+    assert "# User-defined dependencies\nAfter=x.service\n\n[Service]" in text
+    assert "Requires=" not in text and "User-defined" not in render(CreateOptions(image="b"))
+
+
+def test_resolve_env_reads_the_callers_environment() -> None:
+    environ = {"HOME": "/root", "PATH": "/bin", "PATX": "2", "EMPTY": ""}
+    got = unitgen.resolve_env(["Z=1", "HOME", "NOPE", "PAT*", "EMPTY", "A=x=y"], environ)
+    assert got == ("Z=1", "HOME=/root", "PATH=/bin", "PATX=2", "EMPTY=", "A=x=y")
+    with pytest.raises(UsageError, match="invalid environment variable"):
+        unitgen.resolve_env(["=v"], environ)
+
+
+def test_template_names_each_instance() -> None:
+    opts = CreateOptions(image="busybox", name="web", command=["sleep", "9"])
+    text = render(opts, use_name=True, template=True, no_header=True)
+    assert text.startswith("# container-web@.service\n\n[Unit]\n"
+                           "Description=scopebox container-web.service for %I\n")
+    assert "Environment=PODMAN_SYSTEMD_UNIT=%n-%i\n" in text
+    assert "Type=notify\n" in text  # a template always makes its container (--new)
+    words = exec_words(text)
+    assert words[words.index("--replace") + 1] == "--name=web-%i"
+    assert words[-3:] == ["busybox", "sleep", "9"]
+
+
+def test_template_of_an_unnamed_container_is_named_after_the_unit() -> None:
+    text = render(CreateOptions(image="busybox"), template=True)
+    words = exec_words(text)
+    assert words[words.index("run") + 1] == f"--name=container-{CID}-%i"
+    assert "--replace" not in words
+
+
+def test_negative_start_timeout_is_refused() -> None:
+    with pytest.raises(UsageError, match="--start-timeout"):
+        render(CreateOptions(image="b"), start_timeout=-1)
