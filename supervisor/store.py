@@ -13,8 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from supervisor.errors import ConflictError, NotFoundError, SystemError_, UsageError
 from supervisor.paths import Paths
@@ -77,8 +76,10 @@ MIGRATIONS = [
 ]
 
 
-@dataclass
-class ContainerRow:
+class ContainerRow(NamedTuple):
+    """One row of `containers`. The rows are NamedTuples, not dataclasses: every read verb
+    loads this module, and `dataclasses` costs the cold start (issue 16)."""
+
     id: str
     name: str
     image_id: str
@@ -107,8 +108,7 @@ class ContainerRow:
         return self.id[:12]
 
 
-@dataclass
-class ImageRow:
+class ImageRow(NamedTuple):
     """`layers`: diff id hexes, base first. `digest`: the manifest's digest ("" for an image
     stored before manifests were kept). `blobs`: every blob digest the image holds on to
     (manifest, config, compressed layers): they are freed with the last image using them."""
@@ -118,17 +118,18 @@ class ImageRow:
     created: str
     size: int
     layers: list[str]
-    config: dict[str, Any] = field(default_factory=dict)
+    # defaults shared by every row: never changed in place (rows are replaced)
+    config: dict[str, Any] = {}  # noqa: RUF012
     digest: str = ""
-    repo_digests: list[str] = field(default_factory=list)
-    blobs: list[str] = field(default_factory=list)
+    repo_digests: list[str] = []  # noqa: RUF012
+    blobs: list[str] = []  # noqa: RUF012
 
     @property
     def short_id(self) -> str:
         return self.id[:12]
 
 
-_CONTAINER_COLS = [f.name for f in fields(ContainerRow)]
+_CONTAINER_COLS = list(ContainerRow._fields)
 
 
 def _container_from_row(row: sqlite3.Row) -> ContainerRow:
@@ -169,8 +170,7 @@ def _image_from_row(row: sqlite3.Row) -> ImageRow:
     )
 
 
-@dataclass(frozen=True)
-class LayerBlob:
+class LayerBlob(NamedTuple):
     """A compressed (or plain) archive in the blob store and the layer it unpacks to."""
 
     digest: str
@@ -438,14 +438,14 @@ class Store:
     def _container(self, row: sqlite3.Row) -> ContainerRow:
         c = _container_from_row(row)
         changes = self.unsaved.get(c.id)
-        return replace(c, **changes) if changes else c
+        return c._replace(**changes) if changes else c
 
     def _update_container(self, cid: str, **changes: Any) -> ContainerRow:
         with self.transaction(reserve=True) as db:
             row = db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
             if row is None:
                 raise NotFoundError("container", cid)
-            new = replace(_container_from_row(row), **changes)
+            new = _container_from_row(row)._replace(**changes)
             params = _container_to_params(new)
             sets = ", ".join(f"{k} = :{k}" for k in changes)
             db.execute(f"UPDATE containers SET {sets} WHERE id = :id", params)
@@ -510,8 +510,7 @@ class Store:
             row = db.execute("SELECT * FROM images WHERE id = ?", (img.id,)).fetchone()
             if row is not None:
                 old = _image_from_row(row)
-                new = replace(
-                    old,
+                new = old._replace(
                     names=old.names + [n for n in img.names if n not in old.names],
                     repo_digests=old.repo_digests
                     + [d for d in img.repo_digests if d not in old.repo_digests],
