@@ -10,8 +10,7 @@ import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from supervisor.api import InspectReport, Report, session
 from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
@@ -57,12 +56,11 @@ def _each(
     return reports
 
 
-@dataclass(frozen=True)
-class StopOptions:
+class StopOptions(NamedTuple):
     refs: list[str]
     timeout: int | None = None
     ignore: bool = False  # no such container is no error
-    cidfiles: list[str] = field(default_factory=list)
+    cidfiles: list[str] = []  # noqa: RUF012
 
 
 def stop(settings: Settings, opts: StopOptions) -> list[Report]:
@@ -71,13 +69,12 @@ def stop(settings: Settings, opts: StopOptions) -> list[Report]:
         return _each(eng, refs, lambda ref: eng.stop(ref, opts.timeout), opts.ignore)
 
 
-@dataclass(frozen=True)
-class RemoveOptions:
+class RemoveOptions(NamedTuple):
     refs: list[str]
     force: bool = False
     all: bool = False
     ignore: bool = False
-    cidfiles: list[str] = field(default_factory=list)
+    cidfiles: list[str] = []  # noqa: RUF012
     timeout: int | None = None  # with force: seconds to stop gracefully first (Podman's -t)
     volumes: bool = False  # volumes (issue 14): -v, the anonymous volumes go too
     depend: bool = False  # helper "flags": rm --depend, the dependents go first
@@ -147,8 +144,7 @@ def restart(settings: Settings, refs: list[str], timeout: int | None = None) -> 
         return _each(eng, refs, lambda ref: eng.restart(ref, timeout))
 
 
-@dataclass(frozen=True)
-class WaitReport:
+class WaitReport(NamedTuple):
     raw_input: str
     exit_code: int = 0
     err: ScopeboxError | None = None
@@ -199,8 +195,7 @@ def read_cidfiles(paths: list[str], ignore: bool) -> list[str]:
     return refs
 
 
-@dataclass(frozen=True)
-class CreateRequest:
+class CreateRequest(NamedTuple):
     options: CreateOptions
     cidfile: str | None = None  # write the new id here (must not exist)
     replace: bool = False  # remove a container of the same name first
@@ -310,15 +305,13 @@ def start_all(settings: Settings, policies: list[str]) -> list[Report]:
 # listing -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ListOptions:
+class ListOptions(NamedTuple):
     all: bool = False
-    filters: list[tuple[str, str]] = field(default_factory=list)
+    filters: list[tuple[str, str]] = []  # noqa: RUF012
     size: bool = False  # fidelity: ps --size (walks each writable layer)
 
 
-@dataclass(frozen=True)
-class ListEntry:
+class ListEntry(NamedTuple):
     """One row of `ps`: Docker's template fields and Podman's JSON object."""
 
     id: str
@@ -506,8 +499,7 @@ def _ancestor_match(row: ContainerRow, value: str, ids: set[str]) -> bool:
 # logs ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LogsOptions:
+class LogsOptions(NamedTuple):
     follow: bool = False
     tail: int | None = None  # the last N lines; None: all
     since: float | None = None  # seconds since the epoch
@@ -569,8 +561,7 @@ def _follow_rule(eng: Engine, row: ContainerRow) -> tuple[Callable[[], bool], in
 PROXIED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
 
 
-@dataclass(frozen=True)
-class RunReport:
+class RunReport(NamedTuple):
     id: str
     exit_code: int | None = None  # None: detached
 
@@ -654,8 +645,7 @@ def _pump_tty(eng: Engine, row: ContainerRow, client: AttachClient, stdin_fd: in
     return out.record.exit_code if out.record is not None else eng.wait(row.id)
 
 
-@dataclass(frozen=True)
-class Streams:
+class Streams(NamedTuple):
     """run -a/--attach: the output streams shown here (the others go nowhere); `announce`
     is called with the container's id once started when neither is (Podman prints it)."""
 
@@ -772,17 +762,17 @@ def export(settings: Settings, ref: str, out: BinaryIO) -> None:
         eng.export(ref, out)
 
 
-@dataclass(frozen=True)
-class ExecRequest:
+class ExecRequest(NamedTuple):
     command: list[str]
-    env: list[str] = field(default_factory=list)
+    env: list[str] = []  # noqa: RUF012
     user: str | None = None
     workdir: str | None = None
     interactive: bool = False
     detach: bool = False
     tty: bool = False  # terminals: exec -t
     preserve_fds: int = 0  # helper "flags": exec --preserve-fds
-    env_files: list[str] = field(default_factory=list)  # helper "flags": exec --env-file
+    # helper "flags": exec --env-file
+    env_files: list[str] = []  # noqa: RUF012
     privileged: bool = False  # helper "flags": exec --privileged
     # terminals: --detach-keys (None: containers.conf's, else ctrl-p,ctrl-q); `announce`
     # gets a detached exec's session id (Podman prints it)
@@ -885,8 +875,7 @@ def exists(settings: Settings, ref: str) -> bool:
 # terminals: attach --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AttachRequest:
+class AttachRequest(NamedTuple):
     no_stdin: bool = False
     sig_proxy: bool = True
     detach_keys: str | None = None  # None: containers.conf's detach_keys, else ctrl-p,ctrl-q

@@ -8,7 +8,7 @@ the user wrote them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from supervisor.api import session
 from supervisor.errors import NotFoundError
@@ -24,13 +24,12 @@ STATES = {
 }
 
 
-@dataclass(frozen=True)
-class Targets:
-    refs: list[str] = field(default_factory=list)
+class Targets(NamedTuple):
+    refs: list[str] = []  # noqa: RUF012
     all: bool = False
     latest: bool = False
-    filters: list[str] = field(default_factory=list)
-    cidfiles: list[str] = field(default_factory=list)
+    filters: list[str] = []  # noqa: RUF012
+    cidfiles: list[str] = []  # noqa: RUF012
     ignore: bool = False  # a missing --cidfile is skipped
 
     @property
