@@ -415,7 +415,7 @@ def print_reports(reports: list[Report]) -> int:
 
 
 def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:
-    from supervisor.cli.main import Parser
+    from supervisor.cli.argparser import Parser
 
     return Parser(prog=f"scopebox {verb}", description=description, add_help=False)
 

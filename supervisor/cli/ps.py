@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
+from supervisor.cli.quick import APPEND, BOOL, VALUE, Quick, parse
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 from supervisor.timefmt import parse_rfc3339
 
 if TYPE_CHECKING:
     from supervisor.api.containers import ListEntry
+    from supervisor.cli.argparser import Parser
 
 DEFAULT = (
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -45,8 +46,8 @@ def truncated_command(command: str, width: int = 20) -> str:
     return command if len(command) <= width else command[: width - 3] + "..."
 
 
-def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
+def parser() -> Parser:
+    import argparse
 
     p = new_parser("ps", "List containers.")
     p.add_argument(
@@ -67,7 +68,31 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--sync", action="store_true", help="(state is always in sync here)")
     p.add_argument("--ns", action="store_true", help="show namespaces")
     p.add_argument("-w", "--watch", type=int, help=argparse.SUPPRESS)
-    ns = p.parse_args(argv)
+    return p
+
+
+# performance (issue 16): the flags `ps` parses without argparse (supervisor.cli.quick)
+QUICK = Quick(
+    flags={
+        "-a": ("all", BOOL), "--all": ("all", BOOL), "-q": ("quiet", BOOL),
+        "--quiet": ("quiet", BOOL), "-f": ("filter", APPEND), "--filter": ("filter", APPEND),
+        "--format": ("format", VALUE), "--no-trunc": ("no_trunc", BOOL),
+        "--external": ("external", BOOL), "--pod": ("pod", BOOL), "-s": ("size", BOOL),
+        "--size": ("size", BOOL), "-l": ("latest", BOOL), "--latest": ("latest", BOOL),
+        "--noheading": ("noheading", BOOL), "--sync": ("sync", BOOL), "--ns": ("ns", BOOL),
+    },
+    defaults={
+        "all": False, "quiet": False, "filter": [], "format": None, "no_trunc": False,
+        "external": False, "pod": False, "size": False, "sort": "created", "last": -1,
+        "latest": False, "noheading": False, "sync": False, "ns": False, "watch": None,
+    },
+)  # fmt: skip
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+
+    ns = parse(argv, QUICK) or parser().parse_args(argv)
     if ns.watch is not None:
         raise UsageError("--watch is not supported yet: run `watch scopebox ps` instead")
     # -l and -n choose among all containers, as Podman's do.
@@ -117,7 +142,7 @@ SORT_KEYS: dict[str, Callable[[ListEntry], Any]] = {
 }
 
 
-def _chosen(entries: list[ListEntry], ns: argparse.Namespace) -> list[ListEntry]:
+def _chosen(entries: list[ListEntry], ns: Any) -> list[ListEntry]:
     """Sorted (stable: same-second creations keep their listing order), then -n/-l."""
     newest_first = sorted(entries, key=SORT_KEYS["runningfor"])
     last = 1 if ns.latest else ns.last

@@ -24,7 +24,8 @@ HEAVY = {
 }  # fmt: skip
 PS = {
     "supervisor", "supervisor.api", "supervisor.api.containers", "supervisor.cli",
-    "supervisor.cli.main", "supervisor.cli.output", "supervisor.cli.ps", "supervisor.engine",
+    "supervisor.cli.main", "supervisor.cli.output", "supervisor.cli.ps", "supervisor.cli.quick",
+    "supervisor.engine",
     "supervisor.errors", "supervisor.format", "supervisor.format.gotemplate",
     "supervisor.format.table", "supervisor.notices", "supervisor.paths", "supervisor.procs",
     "supervisor.refs", "supervisor.settings", "supervisor.sizes", "supervisor.state",
@@ -33,6 +34,7 @@ PS = {
 INSPECT = {
     "supervisor", "supervisor.api", "supervisor.api.containers", "supervisor.cli",
     "supervisor.cli.inspect", "supervisor.cli.main", "supervisor.cli.output",
+    "supervisor.cli.quick",
     "supervisor.engine", "supervisor.errors", "supervisor.imageref", "supervisor.notices",
     "supervisor.paths", "supervisor.procs", "supervisor.refs", "supervisor.settings",
     "supervisor.sizes", "supervisor.state", "supervisor.store", "supervisor.timefmt",
