@@ -8,7 +8,8 @@ The records are NamedTuples, not dataclasses: every read verb loads this module 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import NamedTuple
+
+from supervisor.records import NamedTuple
 
 
 class Status(StrEnum):

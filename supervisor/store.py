@@ -8,18 +8,20 @@ instead of holding a database transaction open.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from supervisor.errors import ConflictError, NotFoundError, SystemError_, UsageError
 from supervisor.paths import Paths
+from supervisor.records import NamedTuple
 from supervisor.state import Status
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from supervisor.model import ContainerConfig
 
 SCHEMA = """
@@ -133,6 +135,8 @@ _CONTAINER_COLS = list(ContainerRow._fields)
 
 
 def _container_from_row(row: sqlite3.Row) -> ContainerRow:
+    import json  # performance (issue 16): imported where used, not for an empty store
+
     from supervisor.model import load_config  # not for a verb that reads no container
 
     d = dict(row)
@@ -145,6 +149,8 @@ def _container_from_row(row: sqlite3.Row) -> ContainerRow:
 
 
 def _container_to_params(c: ContainerRow) -> dict[str, Any]:
+    import json
+
     from supervisor.model import dump_config
 
     d = {name: getattr(c, name) for name in _CONTAINER_COLS}
@@ -157,6 +163,7 @@ def _container_to_params(c: ContainerRow) -> dict[str, Any]:
 
 
 def _image_from_row(row: sqlite3.Row) -> ImageRow:
+    import json
     return ImageRow(
         id=row["id"],
         names=json.loads(row["names"]),
@@ -505,6 +512,7 @@ class Store:
     def add_image(self, img: ImageRow) -> ImageRow:
         """Insert, or merge names, repo digests and blobs into an existing image with the same
         id (its manifest is adopted if it had none). Names move from other images."""
+        import json
         with self.transaction() as db:
             self._untag(db, img.names, keep=img.id)
             row = db.execute("SELECT * FROM images WHERE id = ?", (img.id,)).fetchone()
@@ -547,6 +555,7 @@ class Store:
             return img
 
     def set_image_manifest(self, image_id: str, digest: str, blobs: list[str]) -> None:
+        import json
         with self.transaction() as db:
             db.execute(
                 "UPDATE images SET digest = ?, blobs = ? WHERE id = ?",
@@ -599,6 +608,7 @@ class Store:
         return any(digest in img.blobs for img in self.list_images())
 
     def _untag(self, db: sqlite3.Connection, names: list[str], keep: str) -> None:
+        import json
         for row in db.execute("SELECT * FROM images WHERE id != ?", (keep,)).fetchall():
             old = _image_from_row(row)
             left = [n for n in old.names if n not in names]
@@ -618,6 +628,7 @@ class Store:
             db.execute("DELETE FROM images WHERE id = ?", (image_id,))
 
     def set_image_names(self, image_id: str, names: list[str]) -> None:
+        import json
         with self.transaction(reserve=True) as db:
             db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(names), image_id))
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shlex
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from supervisor.paths import Paths
 from supervisor.refs import split_name
@@ -14,7 +11,11 @@ from supervisor.state import Status
 from supervisor.store import ContainerRow, ImageRow
 from supervisor.timefmt import ago, human_duration, parse_rfc3339
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from supervisor.model import ContainerConfig, LogConfig
     from supervisor.options import CreateOptions
 
@@ -201,6 +202,8 @@ def ps_item(
 ) -> dict[str, Any]:
     """Fields for `ps --format` (Docker's names) and `ps --format json` (Podman's)."""
     args = container_args(row, image)
+    import shlex  # performance (issue 16): not for an empty listing
+
     command = shlex.join(args)
     labels = row.config.options.labels
     return {
@@ -251,6 +254,8 @@ def ps_json(item: dict[str, Any], row: ContainerRow) -> dict[str, Any]:
 
 
 def container_args_from(item: dict[str, Any]) -> list[str]:
+    import shlex
+
     return shlex.split(item["Command"])
 
 

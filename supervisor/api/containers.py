@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from supervisor.api import InspectReport, Report, session
 from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable, Iterator
+    from typing import Any, BinaryIO
+
     from supervisor.attach import AttachClient  # terminals
     from supervisor.container.launch import Started
     from supervisor.engine import Engine
@@ -465,6 +468,8 @@ def _more_filters(row: ContainerRow, key: str, value: str) -> bool:
 def _regex(value: str) -> re.Pattern[str]:
     """A filter's regular expression; one that does not compile matches itself literally
     (Podman matches nothing rather than failing)."""
+    import re
+
     try:
         return re.compile(value)
     except re.error:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, NamedTuple
-
 from supervisor.api import InspectReport, session
 from supervisor.errors import NotFoundError, ScopeboxError, mapped
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 
 class RemoveReport(NamedTuple):

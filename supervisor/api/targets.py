@@ -8,10 +8,9 @@ the user wrote them).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from supervisor.api import session
 from supervisor.errors import NotFoundError
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
 # Which containers `--all` means, per verb (Podman 4.3's choices): stop and restart take

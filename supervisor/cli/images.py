@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
 from supervisor.cli.quick import APPEND, BOOL, VALUE, Quick, parse
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from supervisor.cli.argparser import Parser
 
 DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
 from supervisor.cli.quick import APPEND, BOOL, VALUE, Quick, parse
@@ -12,7 +9,11 @@ from supervisor.errors import UsageError
 from supervisor.settings import Settings
 from supervisor.timefmt import parse_rfc3339
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from supervisor.api.containers import ListEntry
     from supervisor.cli.argparser import Parser
 

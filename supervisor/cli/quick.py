@@ -13,7 +13,12 @@ its verb's parser.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+
+from supervisor.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 BOOL = "bool"  # action="store_true"
 VALUE = "value"  # one value, the last one given wins
