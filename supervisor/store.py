@@ -15,7 +15,6 @@ from contextlib import contextmanager, suppress
 from supervisor.errors import ConflictError, NotFoundError, SystemError_, UsageError
 from supervisor.paths import Paths
 from supervisor.records import NamedTuple
-from supervisor.state import Status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from supervisor.model import ContainerConfig
+    from supervisor.state import Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS containers (
@@ -138,6 +138,7 @@ def _container_from_row(row: sqlite3.Row) -> ContainerRow:
     import json  # performance (issue 16): imported where used, not for an empty store
 
     from supervisor.model import load_config  # not for a verb that reads no container
+    from supervisor.state import Status  # nor enum
 
     d = dict(row)
     d["status"] = Status(d["status"])

@@ -7,7 +7,6 @@ import time
 from supervisor.paths import Paths
 from supervisor.refs import split_name
 from supervisor.sizes import human_size
-from supervisor.state import Status
 from supervisor.store import ContainerRow, ImageRow
 from supervisor.timefmt import ago, human_duration, parse_rfc3339
 
@@ -53,6 +52,8 @@ def health_status(paths: Paths, row: ContainerRow) -> str:
 
 
 def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
+    from supervisor.state import Status  # performance (issue 16): enum, with rows only
+
     now = time.time()
     if row.status.is_active:
         started = parse_rfc3339(row.started_at) or now
@@ -83,6 +84,7 @@ def inspect_container(
     paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
 ) -> dict[str, Any]:
     from supervisor import runflags  # helper "runflags" (performance: here, not for ps)
+    from supervisor.state import Status
 
     cfg = row.config
     opts = cfg.options
@@ -201,6 +203,8 @@ def ps_item(
     row: ContainerRow, image: ImageRow | None, paths: Paths | None = None
 ) -> dict[str, Any]:
     """Fields for `ps --format` (Docker's names) and `ps --format json` (Podman's)."""
+    from supervisor.state import Status
+
     args = container_args(row, image)
     import shlex  # performance (issue 16): not for an empty listing
 

@@ -323,8 +323,6 @@ class ListEntry(NamedTuple):
 
 
 def parse_filters(items: list[str]) -> list[tuple[str, str]]:
-    from supervisor.state import Status
-
     out = []
     for item in items:
         key, eq, value = item.partition("=")
@@ -332,7 +330,7 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             raise UsageError(f"invalid filter {item!r}: expected key=value")
         if key not in FILTER_KEYS:
             raise UsageError(f"unsupported filter {key!r} ({', '.join(FILTER_KEYS)})")
-        if key == "status" and value not in {s.value for s in Status} | {"removing"}:
+        if key == "status" and value not in _statuses():
             raise UsageError(f"invalid status filter {value!r}")
         if key == "health" and value not in _health_statuses():
             raise UsageError(f"invalid health filter {value!r} ({', '.join(_health_statuses())})")
@@ -344,6 +342,12 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             parse_since(value, "until filter")
         out.append((key, value))
     return out
+
+
+def _statuses() -> set[str]:
+    from supervisor.state import Status  # performance (issue 16): enum, for a filter only
+
+    return {s.value for s in Status} | {"removing"}
 
 
 def _health_statuses() -> tuple[str, ...]:

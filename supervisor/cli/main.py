@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -299,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         settings, rest = _split_globals(argv)
         debug = debug or settings.debug
         module_name, args = _resolve_verb(rest)
-        module = importlib.import_module(f"supervisor.cli.{module_name}")
+        # __import__, not importlib.import_module: importlib loads warnings (issue 16)
+        __import__(f"supervisor.cli.{module_name}")
+        module = sys.modules[f"supervisor.cli.{module_name}"]
         code: int = module.main(args, settings)
     except KeyboardInterrupt:
         return 130
