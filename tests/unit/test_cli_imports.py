@@ -36,7 +36,7 @@ PS = {
     "supervisor.cli.main", "supervisor.cli.output", "supervisor.cli.ps", "supervisor.cli.quick",
     "supervisor.engine", "supervisor.errors", "supervisor.format", "supervisor.format.table",
     "supervisor.notices", "supervisor.paths", "supervisor.procs", "supervisor.records",
-    "supervisor.refs", "supervisor.settings", "supervisor.sizes", "supervisor.state",
+    "supervisor.refs", "supervisor.settings", "supervisor.sizes",
     "supervisor.store", "supervisor.timefmt", "supervisor.views",
 }  # fmt: skip
 INSPECT = {
@@ -44,7 +44,7 @@ INSPECT = {
     "supervisor.cli.inspect", "supervisor.cli.main", "supervisor.cli.output",
     "supervisor.cli.quick", "supervisor.engine", "supervisor.errors", "supervisor.imageref",
     "supervisor.notices", "supervisor.paths", "supervisor.procs", "supervisor.records",
-    "supervisor.refs", "supervisor.settings", "supervisor.sizes", "supervisor.state",
+    "supervisor.refs", "supervisor.settings", "supervisor.sizes",
     "supervisor.store", "supervisor.timefmt", "supervisor.views",
 }  # fmt: skip
 
@@ -116,3 +116,10 @@ def test_version_needs_no_store(tmp_path: Path) -> None:
     assert rc == 0
     assert not mods & (HEAVY | TEMPLATES | JSON)
     assert not mods & {"sqlite3", "enum", "supervisor.store", "supervisor.engine"}
+
+
+def test_an_empty_listing_needs_no_enum(tmp_path: Path) -> None:
+    """Container states (an enum) are loaded with the first row, not for an empty store."""
+    for argv in (("ps",), ("images",), ("logs", "--tail", "1", "nosuch")):
+        _, mods = loaded(tmp_path, *argv)
+        assert not mods & {"enum", "supervisor.state"}, argv
