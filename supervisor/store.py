@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import zlib
 from contextlib import contextmanager, suppress
 
 from supervisor.errors import ConflictError, NotFoundError, SystemError_, UsageError
@@ -76,6 +77,9 @@ MIGRATIONS = [
     ("images", "blobs", "TEXT NOT NULL DEFAULT '[]'"),
     ("containers", "resources", "TEXT NOT NULL DEFAULT '[]'"),
 ]
+# What a database that has SCHEMA and MIGRATIONS records as its user_version (a positive
+# 31-bit checksum of both, so a change to either is seen without anyone bumping a number).
+SCHEMA_SUM = zlib.crc32(repr((SCHEMA, MIGRATIONS)).encode()) & 0x7FFFFFFF or 1
 
 
 class ContainerRow(NamedTuple):
@@ -328,8 +332,11 @@ class Store:
         self.unsaved: dict[str, dict[str, Any]] = {}
         try:
             self._db = self._connect(paths.db)
-            with _dir_lock(paths.root):
-                self._init_schema()
+            if self._schema_current():
+                self._db.execute("PRAGMA synchronous = FULL")
+            else:
+                with _dir_lock(paths.root):
+                    self._init_schema()
         except StoreError:
             if _free_bytes(paths.root) >= LOW_SPACE or not os.path.exists(paths.db):
                 raise
@@ -354,6 +361,14 @@ class Store:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = FULL")
 
+    def _schema_current(self) -> bool:
+        """performance (issue 16): the schema and migrations were applied by a scopebox with
+        these same ones (the database's user_version is their checksum): a read verb then takes
+        no lock and runs no DDL. Anything else (a new database, an older or newer release)
+        applies them again: they are idempotent."""
+        row = self._db.execute("PRAGMA user_version").fetchone()
+        return row is not None and row[0] == SCHEMA_SUM
+
     def _init_schema(self) -> None:
         self._pragmas()
         with self.transaction():
@@ -364,6 +379,8 @@ class Store:
                 cols = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
                 if column not in cols:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+            # in the same transaction: a version is never recorded for a schema half made
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_SUM}")
 
     def _open_readonly(self) -> sqlite3.Connection:
         """A full disk: WAL mode cannot make its index file, so read the database file as it
