@@ -55,7 +55,7 @@ def _words(name: str) -> st.SearchStrategy[list[str]]:
 def test_quick_agrees_with_argparse(name: str) -> None:
     module = _verb(name)
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=120, deadline=None)
     @given(_words(name))
     def check(argv: list[str]) -> None:
         quick = parse(argv, module.QUICK)
