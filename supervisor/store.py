@@ -525,6 +525,11 @@ class Store:
     def container_names(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT name FROM containers")}
 
+    def container_image_ids(self) -> list[str]:
+        """The image of each container, one entry per container: what `images` counts,
+        without decoding every container's config (issue 16)."""
+        return [r[0] for r in self._db.execute("SELECT image_id FROM containers")]
+
     # images -------------------------------------------------------------------------------
 
     def add_image(self, img: ImageRow) -> ImageRow:

@@ -94,7 +94,7 @@ def list_images(settings: Settings, reference: str | None = None) -> list[ImageL
 
     with session(settings) as eng:
         imgs = eng.store.list_images()
-        used = Counter(c.image_id for c in eng.store.list_containers())
+        used = Counter(eng.store.container_image_ids())
     if reference:
         imgs = [i for i in imgs if any(_names_match(reference, n) for n in i.names)]
     # Podman lists every name of the images the reference matches (its 4.3 does, measured).
