@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 from supervisor.errors import SystemError_, os_error_text
 from supervisor.paths import Paths
@@ -20,8 +18,11 @@ from supervisor.procs import boot_id
 from supervisor.settings import Settings
 from supervisor.store import ContainerRow, Store
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Iterator, Sequence
+    from typing import Any, BinaryIO
 
     from supervisor.container.launch import Started
     from supervisor.options import CreateOptions

@@ -6,11 +6,10 @@ for pull, import and save; `inspect` and lookups need none of it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from supervisor.errors import NotFoundError, UsageError
 from supervisor.refs import _short_match, normalize_name
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from supervisor.store import ImageRow, Store
 

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
 from supervisor.blobs import BlobStore, parse_digest
@@ -507,7 +507,7 @@ def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
     names = [normalize_name(n) for n in new_names]
     with ImagesLock(store.paths):
         img = resolve(store, ref)
-        return store.add_image(replace(img, names=names, repo_digests=[], blobs=[]))
+        return store.add_image(img._replace(names=names, repo_digests=[], blobs=[]))
 
 
 def prune(store: Store, all_unused: bool) -> list[str]:

@@ -5,7 +5,10 @@ stderr, a REST face would return them with the response. Unheard ones stay in `p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 pending: list[str] = []
 _sink: Callable[[str], None] | None = None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from supervisor.records import NamedTuple
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
+    """A NamedTuple, not a dataclass: every CLI verb builds one, and `dataclasses` costs the
+    cold start (issue 16)."""
+
     root: str
     runroot: str
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from supervisor.errors import UsageError
 
-_TAG = re.compile(r"[\w][\w.-]{0,127}")  # the distribution spec's tag grammar
+_TAG = r"[\w][\w.-]{0,127}"  # the distribution spec's tag grammar
+
+
+def _tag_ok(tag: str) -> bool:
+    import re  # performance (issue 16): not at import, every read verb loads this module
+
+    return re.fullmatch(_TAG, tag) is not None
 
 
 def normalize_name(ref: str) -> str:
@@ -19,7 +23,7 @@ def normalize_name(ref: str) -> str:
     name, colon, tag = last.partition(":")
     if any(c.isupper() for c in f"{head}/{name}"):
         raise UsageError(f"invalid image reference {ref!r}: repository name must be lowercase")
-    if colon and not _TAG.fullmatch(tag):
+    if colon and not _tag_ok(tag):
         raise UsageError(f"invalid image reference {ref!r}: invalid tag {tag!r}")
     first, _, rest = ref.partition("/")
     if not rest or not ("." in first or ":" in first or first == "localhost"):

@@ -12,13 +12,15 @@ Standard library only, no heavy imports: the CLI builds this before it knows the
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from supervisor.errors import UsageError
+from supervisor.records import NamedTuple
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
     from supervisor.paths import Paths
 
 CGROUP_MANAGERS = ("systemd", "cgroupfs")
@@ -53,8 +55,18 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("containers", "http_proxy"): ("http_proxy", bool),  # misc (issue 19): --http-proxy's
 }
 # Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed.
-_KEYS = "|".join(key for _, key in CONF_KEYS)
-_MENTIONS = re.compile(rf"^[ \t]*({_KEYS})[ \t]*=", re.MULTILINE)
+_KEYS = frozenset(key for _, key in CONF_KEYS)
+
+
+def _mentions(text: str, keys: Iterable[str]) -> bool:
+    """Whether a line of `text` sets one of `keys` (`key =`, spaces or tabs around the key).
+    A loop, not a regular expression: `re` costs every verb's cold start (issue 16)."""
+    wanted = set(keys)
+    for line in text.split("\n"):
+        head, eq, _ = line.partition("=")
+        if eq and head.strip(" \t") in wanted:
+            return True
+    return False
 
 
 class Settings(NamedTuple):
@@ -216,7 +228,7 @@ def read_storage_conf(env: Mapping[str, str]) -> dict[str, Any]:
         raise UsageError(f"CONTAINERS_STORAGE_CONF: {path!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path!r}: {exc}") from None
-    if not re.search(r"^[ \t]*(graphroot|runroot|driver)[ \t]*=", text, re.MULTILINE):
+    if not _mentions(text, ("graphroot", "runroot", "driver")):
         return {}
     import tomllib
 
@@ -267,7 +279,7 @@ def read_containers_conf(env: Mapping[str, str]) -> dict[str, Any]:
             continue
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {path!r}: {exc}") from None
-        if _MENTIONS.search(text):
+        if _mentions(text, _KEYS):
             values.update(_conf_values(path, text))
     return values
 
@@ -301,14 +313,13 @@ def default_sysctls(env: Mapping[str, str]) -> list[str]:
     only by create: Podman's shipped file sets it, and parsing TOML at every CLI start would
     cost each verb ~20 ms."""
     found: list[str] = []
-    mention = re.compile(r"^[ \t]*default_sysctls[ \t]*=", re.MULTILINE)
     for path in containers_conf_files(env):
         try:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
         except (OSError, UnicodeDecodeError):
             continue  # read_containers_conf already refused what cannot be read
-        if not mention.search(text):
+        if not _mentions(text, ("default_sysctls",)):
             continue
         import tomllib
 

@@ -2,12 +2,14 @@
 
 The store says what the last CLI process saw; the kernel and the monitor's exit record say what
 is true now. `reconcile` decides, from facts gathered by the caller, what the store must become.
+The records are NamedTuples, not dataclasses: every read verb loads this module (issue 16).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from supervisor.records import NamedTuple
 
 
 class Status(StrEnum):
@@ -30,8 +32,7 @@ def can_kill(status: Status) -> bool:
     return status in (Status.RUNNING, Status.PAUSED)
 
 
-@dataclass(frozen=True)
-class ExitRecord:
+class ExitRecord(NamedTuple):
     exit_code: int
     signal: int | None
     oom_killed: bool
@@ -41,8 +42,7 @@ class ExitRecord:
     error: str = ""  # why the exit status is unknown (the monitor's record says)
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """What the caller observed just now about one container."""
 
     status: Status
@@ -52,8 +52,7 @@ class Facts:
     monitor_alive: bool
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     status: Status
     exit_record: ExitRecord | None = None
     error: str = ""

@@ -8,20 +8,22 @@ instead of holding a database transaction open.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sqlite3
-from collections.abc import Iterator
+import zlib
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import ConflictError, NotFoundError, SystemError_, UsageError
 from supervisor.paths import Paths
-from supervisor.state import Status
+from supervisor.records import NamedTuple
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from supervisor.model import ContainerConfig
+    from supervisor.state import Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS containers (
@@ -75,10 +77,15 @@ MIGRATIONS = [
     ("images", "blobs", "TEXT NOT NULL DEFAULT '[]'"),
     ("containers", "resources", "TEXT NOT NULL DEFAULT '[]'"),
 ]
+# What a database that has SCHEMA and MIGRATIONS records as its user_version (a positive
+# 31-bit checksum of both, so a change to either is seen without anyone bumping a number).
+SCHEMA_SUM = zlib.crc32(repr((SCHEMA, MIGRATIONS)).encode()) & 0x7FFFFFFF or 1
 
 
-@dataclass
-class ContainerRow:
+class ContainerRow(NamedTuple):
+    """One row of `containers`. The rows are NamedTuples, not dataclasses: every read verb
+    loads this module, and `dataclasses` costs the cold start (issue 16)."""
+
     id: str
     name: str
     image_id: str
@@ -107,8 +114,7 @@ class ContainerRow:
         return self.id[:12]
 
 
-@dataclass
-class ImageRow:
+class ImageRow(NamedTuple):
     """`layers`: diff id hexes, base first. `digest`: the manifest's digest ("" for an image
     stored before manifests were kept). `blobs`: every blob digest the image holds on to
     (manifest, config, compressed layers): they are freed with the last image using them."""
@@ -118,21 +124,25 @@ class ImageRow:
     created: str
     size: int
     layers: list[str]
-    config: dict[str, Any] = field(default_factory=dict)
+    # defaults shared by every row: never changed in place (rows are replaced)
+    config: dict[str, Any] = {}  # noqa: RUF012
     digest: str = ""
-    repo_digests: list[str] = field(default_factory=list)
-    blobs: list[str] = field(default_factory=list)
+    repo_digests: list[str] = []  # noqa: RUF012
+    blobs: list[str] = []  # noqa: RUF012
 
     @property
     def short_id(self) -> str:
         return self.id[:12]
 
 
-_CONTAINER_COLS = [f.name for f in fields(ContainerRow)]
+_CONTAINER_COLS = list(ContainerRow._fields)
 
 
 def _container_from_row(row: sqlite3.Row) -> ContainerRow:
+    import json  # performance (issue 16): imported where used, not for an empty store
+
     from supervisor.model import load_config  # not for a verb that reads no container
+    from supervisor.state import Status  # nor enum
 
     d = dict(row)
     d["status"] = Status(d["status"])
@@ -144,6 +154,8 @@ def _container_from_row(row: sqlite3.Row) -> ContainerRow:
 
 
 def _container_to_params(c: ContainerRow) -> dict[str, Any]:
+    import json
+
     from supervisor.model import dump_config
 
     d = {name: getattr(c, name) for name in _CONTAINER_COLS}
@@ -156,6 +168,7 @@ def _container_to_params(c: ContainerRow) -> dict[str, Any]:
 
 
 def _image_from_row(row: sqlite3.Row) -> ImageRow:
+    import json
     return ImageRow(
         id=row["id"],
         names=json.loads(row["names"]),
@@ -169,8 +182,7 @@ def _image_from_row(row: sqlite3.Row) -> ImageRow:
     )
 
 
-@dataclass(frozen=True)
-class LayerBlob:
+class LayerBlob(NamedTuple):
     """A compressed (or plain) archive in the blob store and the layer it unpacks to."""
 
     digest: str
@@ -320,8 +332,11 @@ class Store:
         self.unsaved: dict[str, dict[str, Any]] = {}
         try:
             self._db = self._connect(paths.db)
-            with _dir_lock(paths.root):
-                self._init_schema()
+            if self._schema_current():
+                self._db.execute("PRAGMA synchronous = FULL")
+            else:
+                with _dir_lock(paths.root):
+                    self._init_schema()
         except StoreError:
             if _free_bytes(paths.root) >= LOW_SPACE or not os.path.exists(paths.db):
                 raise
@@ -346,6 +361,14 @@ class Store:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = FULL")
 
+    def _schema_current(self) -> bool:
+        """performance (issue 16): the schema and migrations were applied by a scopebox with
+        these same ones (the database's user_version is their checksum): a read verb then takes
+        no lock and runs no DDL. Anything else (a new database, an older or newer release)
+        applies them again: they are idempotent."""
+        row = self._db.execute("PRAGMA user_version").fetchone()
+        return row is not None and row[0] == SCHEMA_SUM
+
     def _init_schema(self) -> None:
         self._pragmas()
         with self.transaction():
@@ -356,6 +379,8 @@ class Store:
                 cols = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
                 if column not in cols:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+            # in the same transaction: a version is never recorded for a schema half made
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_SUM}")
 
     def _open_readonly(self) -> sqlite3.Connection:
         """A full disk: WAL mode cannot make its index file, so read the database file as it
@@ -438,14 +463,14 @@ class Store:
     def _container(self, row: sqlite3.Row) -> ContainerRow:
         c = _container_from_row(row)
         changes = self.unsaved.get(c.id)
-        return replace(c, **changes) if changes else c
+        return c._replace(**changes) if changes else c
 
     def _update_container(self, cid: str, **changes: Any) -> ContainerRow:
         with self.transaction(reserve=True) as db:
             row = db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
             if row is None:
                 raise NotFoundError("container", cid)
-            new = replace(_container_from_row(row), **changes)
+            new = _container_from_row(row)._replace(**changes)
             params = _container_to_params(new)
             sets = ", ".join(f"{k} = :{k}" for k in changes)
             db.execute(f"UPDATE containers SET {sets} WHERE id = :id", params)
@@ -500,18 +525,23 @@ class Store:
     def container_names(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT name FROM containers")}
 
+    def container_image_ids(self) -> list[str]:
+        """The image of each container, one entry per container: what `images` counts,
+        without decoding every container's config (issue 16)."""
+        return [r[0] for r in self._db.execute("SELECT image_id FROM containers")]
+
     # images -------------------------------------------------------------------------------
 
     def add_image(self, img: ImageRow) -> ImageRow:
         """Insert, or merge names, repo digests and blobs into an existing image with the same
         id (its manifest is adopted if it had none). Names move from other images."""
+        import json
         with self.transaction() as db:
             self._untag(db, img.names, keep=img.id)
             row = db.execute("SELECT * FROM images WHERE id = ?", (img.id,)).fetchone()
             if row is not None:
                 old = _image_from_row(row)
-                new = replace(
-                    old,
+                new = old._replace(
                     names=old.names + [n for n in img.names if n not in old.names],
                     repo_digests=old.repo_digests
                     + [d for d in img.repo_digests if d not in old.repo_digests],
@@ -548,6 +578,7 @@ class Store:
             return img
 
     def set_image_manifest(self, image_id: str, digest: str, blobs: list[str]) -> None:
+        import json
         with self.transaction() as db:
             db.execute(
                 "UPDATE images SET digest = ?, blobs = ? WHERE id = ?",
@@ -600,6 +631,7 @@ class Store:
         return any(digest in img.blobs for img in self.list_images())
 
     def _untag(self, db: sqlite3.Connection, names: list[str], keep: str) -> None:
+        import json
         for row in db.execute("SELECT * FROM images WHERE id != ?", (keep,)).fetchall():
             old = _image_from_row(row)
             left = [n for n in old.names if n not in names]
@@ -619,6 +651,7 @@ class Store:
             db.execute("DELETE FROM images WHERE id = ?", (image_id,))
 
     def set_image_names(self, image_id: str, names: list[str]) -> None:
+        import json
         with self.transaction(reserve=True) as db:
             db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(names), image_id))
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import shlex
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from supervisor.paths import Paths
 from supervisor.refs import split_name
 from supervisor.sizes import human_size
-from supervisor.state import Status
 from supervisor.store import ContainerRow, ImageRow
 from supervisor.timefmt import ago, human_duration, parse_rfc3339
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from supervisor.model import ContainerConfig, LogConfig
     from supervisor.options import CreateOptions
 
@@ -52,6 +52,8 @@ def health_status(paths: Paths, row: ContainerRow) -> str:
 
 
 def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
+    from supervisor.state import Status  # performance (issue 16): enum, with rows only
+
     now = time.time()
     if row.status.is_active:
         started = parse_rfc3339(row.started_at) or now
@@ -82,6 +84,7 @@ def inspect_container(
     paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
 ) -> dict[str, Any]:
     from supervisor import runflags  # helper "runflags" (performance: here, not for ps)
+    from supervisor.state import Status
 
     cfg = row.config
     opts = cfg.options
@@ -202,7 +205,11 @@ def ps_item(
     row: ContainerRow, image: ImageRow | None, paths: Paths | None = None
 ) -> dict[str, Any]:
     """Fields for `ps --format` (Docker's names) and `ps --format json` (Podman's)."""
+    from supervisor.state import Status
+
     args = container_args(row, image)
+    import shlex  # performance (issue 16): not for an empty listing
+
     command = shlex.join(args)
     labels = row.config.options.labels
     return {
@@ -253,6 +260,8 @@ def ps_json(item: dict[str, Any], row: ContainerRow) -> dict[str, Any]:
 
 
 def container_args_from(item: dict[str, Any]) -> list[str]:
+    import shlex
+
     return shlex.split(item["Command"])
 
 

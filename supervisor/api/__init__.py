@@ -9,14 +9,17 @@ for the verb it runs.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from supervisor.errors import ScopeboxError, mapped
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from supervisor.engine import Engine
 
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 from supervisor.api import InspectReport, Report, session
 from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable, Iterator
+    from typing import Any, BinaryIO
+
     from supervisor.attach import AttachClient  # terminals
     from supervisor.container.launch import Started
     from supervisor.engine import Engine
@@ -57,12 +59,11 @@ def _each(
     return reports
 
 
-@dataclass(frozen=True)
-class StopOptions:
+class StopOptions(NamedTuple):
     refs: list[str]
     timeout: int | None = None
     ignore: bool = False  # no such container is no error
-    cidfiles: list[str] = field(default_factory=list)
+    cidfiles: list[str] = []  # noqa: RUF012
 
 
 def stop(settings: Settings, opts: StopOptions) -> list[Report]:
@@ -71,13 +72,12 @@ def stop(settings: Settings, opts: StopOptions) -> list[Report]:
         return _each(eng, refs, lambda ref: eng.stop(ref, opts.timeout), opts.ignore)
 
 
-@dataclass(frozen=True)
-class RemoveOptions:
+class RemoveOptions(NamedTuple):
     refs: list[str]
     force: bool = False
     all: bool = False
     ignore: bool = False
-    cidfiles: list[str] = field(default_factory=list)
+    cidfiles: list[str] = []  # noqa: RUF012
     timeout: int | None = None  # with force: seconds to stop gracefully first (Podman's -t)
     volumes: bool = False  # volumes (issue 14): -v, the anonymous volumes go too
     depend: bool = False  # helper "flags": rm --depend, the dependents go first
@@ -165,8 +165,7 @@ def restart(settings: Settings, refs: list[str], timeout: int | None = None) -> 
         return _each(eng, refs, lambda ref: eng.restart(ref, timeout))
 
 
-@dataclass(frozen=True)
-class WaitReport:
+class WaitReport(NamedTuple):
     raw_input: str
     exit_code: int = 0
     err: ScopeboxError | None = None
@@ -224,8 +223,7 @@ def read_cidfiles(paths: list[str], ignore: bool) -> list[str]:
     return refs
 
 
-@dataclass(frozen=True)
-class CreateRequest:
+class CreateRequest(NamedTuple):
     options: CreateOptions
     cidfile: str | None = None  # write the new id here (must not exist)
     replace: bool = False  # remove a container of the same name first
@@ -342,15 +340,13 @@ def start_all(settings: Settings, policies: list[str]) -> list[Report]:
 # listing -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ListOptions:
+class ListOptions(NamedTuple):
     all: bool = False
-    filters: list[tuple[str, str]] = field(default_factory=list)
+    filters: list[tuple[str, str]] = []  # noqa: RUF012
     size: bool = False  # fidelity: ps --size (walks each writable layer)
 
 
-@dataclass(frozen=True)
-class ListEntry:
+class ListEntry(NamedTuple):
     """One row of `ps`: Docker's template fields and Podman's JSON object."""
 
     id: str
@@ -359,8 +355,6 @@ class ListEntry:
 
 
 def parse_filters(items: list[str]) -> list[tuple[str, str]]:
-    from supervisor.state import Status
-
     out = []
     for item in items:
         key, eq, value = item.partition("=")
@@ -368,7 +362,7 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             raise UsageError(f"invalid filter {item!r}: expected key=value")
         if key not in FILTER_KEYS:
             raise UsageError(f"unsupported filter {key!r} ({', '.join(FILTER_KEYS)})")
-        if key == "status" and value not in {s.value for s in Status} | {"removing"}:
+        if key == "status" and value not in _statuses():
             raise UsageError(f"invalid status filter {value!r}")
         if key == "health" and value not in _health_statuses():
             raise UsageError(f"invalid health filter {value!r} ({', '.join(_health_statuses())})")
@@ -380,6 +374,12 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             parse_since(value, "until filter")
         out.append((key, value))
     return out
+
+
+def _statuses() -> set[str]:
+    from supervisor.state import Status  # performance (issue 16): enum, for a filter only
+
+    return {s.value for s in Status} | {"removing"}
 
 
 def _health_statuses() -> tuple[str, ...]:
@@ -504,6 +504,8 @@ def _more_filters(row: ContainerRow, key: str, value: str) -> bool:
 def _regex(value: str) -> re.Pattern[str]:
     """A filter's regular expression; one that does not compile matches itself literally
     (Podman matches nothing rather than failing)."""
+    import re
+
     try:
         return re.compile(value)
     except re.error:
@@ -538,8 +540,7 @@ def _ancestor_match(row: ContainerRow, value: str, ids: set[str]) -> bool:
 # logs ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LogsOptions:
+class LogsOptions(NamedTuple):
     follow: bool = False
     tail: int | None = None  # the last N lines; None: all
     since: float | None = None  # seconds since the epoch
@@ -601,8 +602,7 @@ def _follow_rule(eng: Engine, row: ContainerRow) -> tuple[Callable[[], bool], in
 PROXIED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
 
 
-@dataclass(frozen=True)
-class RunReport:
+class RunReport(NamedTuple):
     id: str
     exit_code: int | None = None  # None: detached
 
@@ -686,8 +686,7 @@ def _pump_tty(eng: Engine, row: ContainerRow, client: AttachClient, stdin_fd: in
     return out.record.exit_code if out.record is not None else eng.wait(row.id)
 
 
-@dataclass(frozen=True)
-class Streams:
+class Streams(NamedTuple):
     """run -a/--attach: the output streams shown here (the others go nowhere); `announce`
     is called with the container's id once started when neither is (Podman prints it)."""
 
@@ -804,17 +803,17 @@ def export(settings: Settings, ref: str, out: BinaryIO) -> None:
         eng.export(ref, out)
 
 
-@dataclass(frozen=True)
-class ExecRequest:
+class ExecRequest(NamedTuple):
     command: list[str]
-    env: list[str] = field(default_factory=list)
+    env: list[str] = []  # noqa: RUF012
     user: str | None = None
     workdir: str | None = None
     interactive: bool = False
     detach: bool = False
     tty: bool = False  # terminals: exec -t
     preserve_fds: int = 0  # helper "flags": exec --preserve-fds
-    env_files: list[str] = field(default_factory=list)  # helper "flags": exec --env-file
+    # helper "flags": exec --env-file
+    env_files: list[str] = []  # noqa: RUF012
     privileged: bool = False  # helper "flags": exec --privileged
     # terminals: --detach-keys (None: containers.conf's, else ctrl-p,ctrl-q); `announce`
     # gets a detached exec's session id (Podman prints it)
@@ -921,8 +920,7 @@ def exists(settings: Settings, ref: str) -> bool:
 # terminals: attach --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AttachRequest:
+class AttachRequest(NamedTuple):
     no_stdin: bool = False
     sig_proxy: bool = True
     detach_keys: str | None = None  # None: containers.conf's detach_keys, else ctrl-p,ctrl-q
@@ -955,8 +953,7 @@ def attach(settings: Settings, ref: str, req: AttachRequest, stdin_fd: int | Non
         return record.exit_code if record is not None else eng.wait(row.id)
 
 
-@dataclass(frozen=True)
-class StreamsRequest:
+class StreamsRequest(NamedTuple):
     """The REST face's attach (issue 18): the container's streams on descriptors the face
     reads and writes (no terminal of ours, no signals). `start`: start it attached first, as
     Docker's clients attach before they start (no output is lost); `on_started` is called

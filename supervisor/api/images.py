@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO
-
 from supervisor.api import InspectReport, session
 from supervisor.errors import NotFoundError, ScopeboxError, mapped
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
-@dataclass(frozen=True)
-class RemoveReport:
+
+class RemoveReport(NamedTuple):
     """Podman's `ImageRemoveReport`: what one input untagged and deleted, or why not."""
 
     raw_input: str
-    lines: list[str] = field(default_factory=list)  # "Untagged: ...", "Deleted: ..."
+    # "Untagged: ...", "Deleted: ..."
+    lines: list[str] = []  # noqa: RUF012
     err: ScopeboxError | None = None
 
 
@@ -70,8 +72,7 @@ def _image_event(eng: Any, status: str, image_id: str, name: str) -> None:  # ev
     other(eng.settings, eng.paths, "image", status, id=image_id, name=name)
 
 
-@dataclass(frozen=True)
-class ImageListEntry:
+class ImageListEntry(NamedTuple):
     id: str
     items: list[dict[str, Any]]  # one per name: Docker's template fields
     json: dict[str, Any]  # Podman's object
@@ -93,7 +94,7 @@ def list_images(settings: Settings, reference: str | None = None) -> list[ImageL
 
     with session(settings) as eng:
         imgs = eng.store.list_images()
-        used = Counter(c.image_id for c in eng.store.list_containers())
+        used = Counter(eng.store.container_image_ids())
     if reference:
         imgs = [i for i in imgs if any(_names_match(reference, n) for n in i.names)]
     # Podman lists every name of the images the reference matches (its 4.3 does, measured).
@@ -150,11 +151,10 @@ def prune(settings: Settings, all_unused: bool) -> list[str]:
         return removed
 
 
-@dataclass(frozen=True)
-class ImportOptions:
+class ImportOptions(NamedTuple):
     source: str  # a file, or - for stdin
     reference: str | None = None
-    changes: list[str] = field(default_factory=list)
+    changes: list[str] = []  # noqa: RUF012
     message: str = ""
 
 
@@ -206,8 +206,7 @@ def load(settings: Settings, source: str) -> list[str]:
     return [name for item in loaded for name in item.names or [f"sha256:{item.image.id}"]]
 
 
-@dataclass(frozen=True)
-class DiskUsage:
+class DiskUsage(NamedTuple):
     kind: str  # Images, Containers, Local Volumes
     total: int
     active: int

@@ -8,10 +8,9 @@ the user wrote them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from supervisor.api import session
 from supervisor.errors import NotFoundError
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
 # Which containers `--all` means, per verb (Podman 4.3's choices): stop and restart take
@@ -24,13 +23,12 @@ STATES = {
 }
 
 
-@dataclass(frozen=True)
-class Targets:
-    refs: list[str] = field(default_factory=list)
+class Targets(NamedTuple):
+    refs: list[str] = []  # noqa: RUF012
     all: bool = False
     latest: bool = False
-    filters: list[str] = field(default_factory=list)
-    cidfiles: list[str] = field(default_factory=list)
+    filters: list[str] = []  # noqa: RUF012
+    cidfiles: list[str] = []  # noqa: RUF012
     ignore: bool = False  # a missing --cidfile is skipped
 
     @property

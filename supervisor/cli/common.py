@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from supervisor.cli.main import go_uint
 from supervisor.cli.runflags import add_run_flags, run_flag_options  # helper "runflags"
 from supervisor.cli.userflags import add_user_flags, user_flags  # helper "flags"
 from supervisor.errors import UsageError
@@ -192,6 +191,8 @@ def health_flags(ns: argparse.Namespace) -> HealthFlags:
 
 def add_resource_flags(p: argparse.ArgumentParser, pids_help: str) -> None:
     """The limit flags `run`/`create` and `update` share."""
+    from supervisor.cli.argparser import go_uint
+
     a = p.add_argument
     a("-m", "--memory", help="memory limit, e.g. 512m")
     a("--memory-swap", help="memory plus swap limit, or -1 for unlimited swap")
@@ -432,7 +433,7 @@ def print_reports(reports: list[Report]) -> int:
 
 
 def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:
-    from supervisor.cli.main import Parser
+    from supervisor.cli.argparser import Parser
 
     return Parser(prog=f"scopebox {verb}", description=description, add_help=False)
 

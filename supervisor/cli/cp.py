@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from supervisor.cli.main import GO_FALSE, GO_TRUE, new_parser
+from supervisor.cli.argparser import GO_FALSE, GO_TRUE
+from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 

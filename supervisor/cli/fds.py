@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from supervisor.cli.main import go_uint
+from supervisor.cli.argparser import go_uint
 from supervisor.errors import UsageError
 
 

@@ -6,7 +6,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from supervisor.cli.main import go_uint, new_parser
+from supervisor.cli.argparser import go_uint
+from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
+from supervisor.cli.quick import APPEND, BOOL, VALUE, Quick, parse
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from supervisor.cli.argparser import Parser
 
 DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
@@ -23,7 +28,7 @@ HEADER = {
 }
 
 
-def main(argv: list[str], settings: Settings) -> int:
+def parser() -> Parser:
     p = new_parser("images", "List images.")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("-a", "--all", action="store_true", help="also intermediate images (none here)")
@@ -34,7 +39,28 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--sort", choices=SORT_KEYS, default="created")
     p.add_argument("-n", "--noheading", action="store_true", help="no header line")
     p.add_argument("reference", nargs="?")
-    ns = p.parse_args(argv)
+    return p
+
+
+# performance (issue 16): the flags `images` parses without argparse (supervisor.cli.quick)
+QUICK = Quick(
+    flags={
+        "-q": ("quiet", BOOL), "--quiet": ("quiet", BOOL), "-a": ("all", BOOL),
+        "--all": ("all", BOOL), "--digests": ("digests", BOOL), "--format": ("format", VALUE),
+        "--no-trunc": ("no_trunc", BOOL), "-f": ("filter", APPEND),
+        "--filter": ("filter", APPEND), "-n": ("noheading", BOOL),
+        "--noheading": ("noheading", BOOL),
+    },
+    defaults={
+        "quiet": False, "all": False, "digests": False, "format": None, "no_trunc": False,
+        "filter": [], "sort": "created", "noheading": False, "reference": None,
+    },
+    positional=("reference", "?"),
+)  # fmt: skip
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    ns = parse(argv, QUICK) or parser().parse_args(argv)
     from supervisor.api import images as api
 
     reference = _reference(ns.reference, ns.filter)

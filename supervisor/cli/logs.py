@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 
 from supervisor.cli.main import new_parser
+from supervisor.cli.quick import BOOL, VALUE, Quick, parse
 from supervisor.cli.targets import add_target_flags, one  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from supervisor.cli.argparser import Parser
+
 COLOR, RESET = b"\033[37m", b"\033[0m"  # helper "flags": Podman's colour of the first container
 
 
-def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
-    from supervisor.timefmt import parse_since
-
+def parser() -> Parser:
     p = new_parser("logs", "Show a container's output.")
     p.add_argument("-f", "--follow", action="store_true")
     p.add_argument("-n", "--tail", default="all")
@@ -28,7 +30,31 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--names", action="store_true", help="(one container: no prefix needed)")
     p.add_argument("--color", action="store_true", help="colour the output")
     p.add_argument("container", nargs="?")
-    ns = p.parse_args(argv)
+    return p
+
+
+# performance (issue 16): the flags `logs` parses without argparse (supervisor.cli.quick)
+QUICK = Quick(
+    flags={
+        "-f": ("follow", BOOL), "--follow": ("follow", BOOL), "-n": ("tail", VALUE),
+        "--tail": ("tail", VALUE), "--since": ("since", VALUE), "--until": ("until", VALUE),
+        "-t": ("timestamps", BOOL), "--timestamps": ("timestamps", BOOL),
+        "-l": ("latest", BOOL), "--latest": ("latest", BOOL), "--names": ("names", BOOL),
+        "--color": ("color", BOOL),
+    },
+    defaults={
+        "follow": False, "tail": "all", "since": None, "until": None, "timestamps": False,
+        "latest": False, "names": False, "color": False, "container": None,
+    },
+    positional=("container", "?"),
+)  # fmt: skip
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+    from supervisor.timefmt import parse_since
+
+    ns = parse(argv, QUICK) or parser().parse_args(argv)
     if ns.latest and ns.container:
         raise UsageError("--latest and containers cannot be used together")
     ns.container, _ = one(settings, ns, ns.container, [])

@@ -4,12 +4,14 @@ it, and nothing here needs the engine."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
     from supervisor.api import InspectReport
     from supervisor.errors import ScopeboxError
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from supervisor.cli.main import go_uint, new_parser
+from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
+from supervisor.cli.quick import APPEND, BOOL, VALUE, Quick, parse
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 from supervisor.timefmt import parse_rfc3339
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from supervisor.api.containers import ListEntry
+    from supervisor.cli.argparser import Parser
 
 DEFAULT = (
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -45,7 +47,8 @@ def truncated_command(command: str, width: int = 20) -> str:
     return command if len(command) <= width else command[: width - 3] + "..."
 
 
-def main(argv: list[str], settings: Settings) -> int:
+def parser() -> Parser:
+    from supervisor.cli.argparser import go_uint
 
     p = new_parser("ps", "List containers.")
     p.add_argument(
@@ -67,7 +70,29 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--ns", action="store_true", help="show namespaces")
     p.add_argument("-w", "--watch", type=go_uint("-w, --watch"), default=0,
                    help="list again every SECONDS (on a terminal, on a cleared screen)")
-    ns = p.parse_args(argv)
+    return p
+
+
+# performance (issue 16): the flags `ps` parses without argparse (supervisor.cli.quick)
+QUICK = Quick(
+    flags={
+        "-a": ("all", BOOL), "--all": ("all", BOOL), "-q": ("quiet", BOOL),
+        "--quiet": ("quiet", BOOL), "-f": ("filter", APPEND), "--filter": ("filter", APPEND),
+        "--format": ("format", VALUE), "--no-trunc": ("no_trunc", BOOL),
+        "--external": ("external", BOOL), "--pod": ("pod", BOOL), "-s": ("size", BOOL),
+        "--size": ("size", BOOL), "-l": ("latest", BOOL), "--latest": ("latest", BOOL),
+        "--noheading": ("noheading", BOOL), "--sync": ("sync", BOOL), "--ns": ("ns", BOOL),
+    },
+    defaults={
+        "all": False, "quiet": False, "filter": [], "format": None, "no_trunc": False,
+        "external": False, "pod": False, "size": False, "sort": "created", "last": -1,
+        "latest": False, "noheading": False, "sync": False, "ns": False, "watch": 0,
+    },
+)  # fmt: skip
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    ns = parse(argv, QUICK) or parser().parse_args(argv)
     if ns.watch and ns.latest:
         raise UsageError("the watch and latest flags cannot be used together")
     if not ns.watch:
@@ -83,7 +108,7 @@ def main(argv: list[str], settings: Settings) -> int:
         time.sleep(ns.watch)
 
 
-def _listing(ns: argparse.Namespace, settings: Settings) -> int:
+def _listing(ns: Any, settings: Settings) -> int:
     from supervisor.api import containers as api
 
     # -l and -n choose among all containers, as Podman's do.
@@ -133,7 +158,7 @@ SORT_KEYS: dict[str, Callable[[ListEntry], Any]] = {
 }
 
 
-def _chosen(entries: list[ListEntry], ns: argparse.Namespace) -> list[ListEntry]:
+def _chosen(entries: list[ListEntry], ns: Any) -> list[ListEntry]:
     """Sorted (stable: same-second creations keep their listing order), then -n/-l."""
     newest_first = sorted(entries, key=SORT_KEYS["runningfor"])
     last = 1 if ns.latest else ns.last

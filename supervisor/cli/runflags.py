@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from supervisor.cli.main import go_uint
 from supervisor.options import RunFlagOptions
 
 
 def add_run_flags(p: argparse.ArgumentParser) -> None:
+    from supervisor.cli.argparser import go_uint
+
     a = p.add_argument
     a("--init", action="store_true",
       help="run an init (catatonit) as PID 1 that forwards signals and reaps processes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from supervisor.cli.main import go_uint, new_parser
+from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
 from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.errors import UsageError
@@ -100,6 +100,8 @@ def _show(template: str | None, readings: list[Stats], no_trunc: bool) -> None:
 
 
 def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.cli.argparser import go_uint
+
     p = new_parser("stats", "Display a live stream of containers' resource usage.")
     p.add_argument("-a", "--all", action="store_true", help="all containers (default: running)")
     p.add_argument("--no-stream", action="store_true", help="print one reading and exit")

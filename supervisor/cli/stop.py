@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
 from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
@@ -24,6 +22,6 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     # --cidfile keeps the API's own handling: the other selections become refs
     t = targets(ns, ns.containers, ns.ignore)
-    refs = resolve(settings, replace(t, cidfiles=[]))
+    refs = resolve(settings, t._replace(cidfiles=[]))
     opts = api.StopOptions(refs, ns.timeout, ns.ignore, ns.cidfile)
     return print_reports(api.stop(settings, opts))

@@ -3,11 +3,13 @@ containers, with Podman 4.3's rules for combining them (and its words)."""
 
 from __future__ import annotations
 
-import argparse
-
 from supervisor.api.targets import Targets
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_target_flags(
@@ -46,7 +48,7 @@ def targets(ns: argparse.Namespace, refs: list[str], ignore: bool = False) -> Ta
 
 
 def one(
-    settings: Settings, ns: argparse.Namespace, first: str | None, rest: list[str]
+    settings: Settings, ns: object, first: str | None, rest: list[str]
 ) -> tuple[str, list[str]]:
     """A verb of one container and then arguments (exec, top, logs): with --latest the first
     positional is an argument, and the container is the latest created."""

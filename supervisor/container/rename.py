@@ -15,11 +15,10 @@ def rename(ctx: Context, ref: str, new_name: str) -> None:
     validate_name(new_name)
     row = ctx.store.find_container(ref)
     ctx.store.rename_container(row.id, new_name)
-    from dataclasses import replace  # events (issue 14)
 
     from supervisor.events.write import container as event
 
-    event(ctx, replace(row, name=new_name), "rename")
+    event(ctx, row._replace(name=new_name), "rename")
     if row.status.is_active:  # the monitor's own events (died) take the new name
         import contextlib
         import os

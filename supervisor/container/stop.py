@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from supervisor.container.kill import kill_for_good, mark_stopped, signal_container
@@ -39,7 +38,7 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
     fresh = ctx.store.get_container(row.id)
     if fresh is None:  # --rm: its cleanup removed it
         code = ctx.removed_exit_code(row.id)
-        return replace(row, status=Status.EXITED, exit_code=-1 if code is None else code)
+        return row._replace(status=Status.EXITED, exit_code=-1 if code is None else code)
     return ctx.refresh(fresh)
 
 

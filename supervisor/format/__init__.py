@@ -58,9 +58,11 @@ def __getattr__(name: str) -> object:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'supervisor.format' has no attribute {name!r}")
-    from importlib import import_module
+    import sys
 
-    value = getattr(import_module(f"supervisor.format.{module}"), name)
+    # __import__, not importlib.import_module: importlib loads warnings (issue 16)
+    __import__(f"supervisor.format.{module}")
+    value = getattr(sys.modules[f"supervisor.format.{module}"], name)
     globals()[name] = value
     return value
 

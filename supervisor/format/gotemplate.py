@@ -10,11 +10,10 @@ purpose (no `re`, no `json`, no `dataclasses`): `scopebox ps` cold start counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 # `typing` costs more to import than this whole module (it pulls in `re`): annotations only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import Any, Final
 
 __all__ = ["Template", "TemplateError", "compile", "go_json", "go_sprint", "render"]

@@ -71,6 +71,7 @@ CLI_MAY_IMPORT = {
     "supervisor.format",
     "supervisor.settings",
     "supervisor.notices",  # where library notices go (the face decides)
+    "supervisor.records",  # NamedTuple without typing (issue 16: every verb's cold start)
     # pure request types and parsers
     "supervisor.options",  # CreateOptions
     "supervisor.health",  # HealthFlags (parsing only)

@@ -276,3 +276,38 @@ def test_columns_of_equal_rows_line_up(rows: list[list[str]]) -> None:
             assert line[start:].startswith(row[col])
             # ... and the cell before it is padded with spaces only
             assert line[:start].rstrip(" ").endswith(row[col - 1].rstrip(" ")) or not row[col - 1]
+
+
+# performance (issue 16): the default tables are made without the template engine -------------
+
+_CELL = st.text(st.characters(codec="utf-8", exclude_characters="\t\n\v\f\r"), max_size=8)
+
+
+@given(
+    st.lists(st.sampled_from(["ID", "Image", "Names", "CreatedAt", "Status", "X_y"]), min_size=1),
+    st.lists(st.dictionaries(st.sampled_from(["ID", "Image", "Names", "Status", "X_y"]),
+                             st.one_of(_CELL, st.integers(), st.none())), max_size=3),
+)  # fmt: skip
+def test_plain_rows_are_the_templates(fields: list[str], items: list[dict[str, object]]) -> None:
+    """Whenever the lean path answers, it answers what the template engine makes."""
+    from supervisor.format import gotemplate
+    from supervisor.format.table import _header_data, plain_rows
+
+    body = "\t".join(f"{{{{.{f}}}}}" for f in fields)
+    header = {"ID": "CONTAINER ID", "Names": "NAMES"}
+    text = plain_rows(body, header, items)
+    if text is None:
+        assert any(not isinstance(i.get(f), str) for i in items for f in fields)
+        return
+    tmpl = gotemplate.compile(body, sort_json_keys=True)
+    rows = [tmpl.execute_header(_header_data(tmpl, header)), *map(tmpl.execute, items)]
+    assert text == "".join(r + "\n" for r in rows)
+
+
+def test_default_tables_need_no_template_engine() -> None:
+    from supervisor.format.table import plain_rows
+
+    ps = "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+    assert plain_rows(ps, {}, []) is not None
+    for other in ("{{ .ID }}", "{{.ID}} x", "{{upper .ID}}", "{{.A.B}}", "", "{{.}}"):
+        assert plain_rows(other, {}, []) is None, other

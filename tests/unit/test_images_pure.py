@@ -146,9 +146,7 @@ def _img(**over: object) -> ImageRow:
         digest=D1,
         repo_digests=[f"docker.io/library/busybox@{D2}"],
     )
-    for k, v in over.items():
-        setattr(row, k, v)
-    return row
+    return row._replace(**over)
 
 
 def test_repo_digests_are_pulled_ones_then_each_name_at_the_manifest() -> None:

@@ -49,8 +49,8 @@ def test_no_flag_is_both_accepted_and_listed() -> None:
 
 def test_optional_valued_booleans_take_no_separate_word() -> None:
     """`run --tls-verify busybox true`: Go's flag takes a value only after `=`."""
+    from supervisor.cli.argparser import Parser
     from supervisor.cli.common import add_create_flags
-    from supervisor.cli.main import Parser
 
     p = Parser(prog="scopebox run", add_help=False)
     add_create_flags(p)

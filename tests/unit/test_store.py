@@ -72,3 +72,36 @@ def test_concurrent_read_modify_write_loses_nothing(tmp_path: Path) -> None:
         p.join(timeout=120)
         assert p.exitcode == 0
     assert store.find_container("counter").restart_count == 400
+
+
+def test_a_current_store_opens_without_lock_or_ddl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """performance (issue 16): a read verb takes no write lock on a store this release made;
+    an older one (no user_version, a missing column) is migrated and then marked."""
+    import sqlite3
+
+    from supervisor import store as store_module
+
+    paths = Paths(str(tmp_path / "root"), str(tmp_path / "run"))
+    Store(paths).add_container(row("d" * 64, "old"))
+    db = sqlite3.connect(paths.db)
+    db.execute("ALTER TABLE containers DROP COLUMN resources")
+    db.execute("PRAGMA user_version = 0")
+    db.commit()
+    db.close()
+    migrated = Store(paths)  # an older release's database: migrated, then marked
+    assert migrated.find_container("old").resources == ()
+    version = migrated._db.execute("PRAGMA user_version").fetchone()[0]
+    assert version == store_module.SCHEMA_SUM
+
+    def no_lock(path: str) -> None:
+        raise AssertionError("a current store took the directory lock")
+
+    monkeypatch.setattr(store_module, "_dir_lock", no_lock)
+    writer = sqlite3.connect(paths.db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a writer mid-transaction does not hold a reader up
+    try:
+        assert [r.name for r in Store(paths).list_containers()] == ["old"]
+    finally:
+        writer.execute("ROLLBACK")

@@ -1,0 +1,149 @@
+"""The CLI's argparse parser: Podman's rules on top of argparse (bad flags are engine errors,
+no abbreviations, Go's boolean syntax, Podman's help layout). Imported only when a verb builds
+its parser: argparse and what it loads (re, gettext) cost the read verbs' cold start (issue 16).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from supervisor.errors import UsageError
+
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+# performance (issue 16): argparse looks each message up with gettext on every parser (which
+# imports locale and searches for catalogs; Python ships none for argparse) and makes a
+# HelpFormatter for every add_argument, each importing shutil (bz2, lzma) for the width.
+argparse._ = lambda message: message  # type: ignore[attr-defined]
+argparse.ngettext = lambda singular, plural, n: singular if n == 1 else plural  # type: ignore[attr-defined]
+_columns: list[int] = []
+
+
+def terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns` (COLUMNS, else stdout's terminal, else 80), once."""
+    if not _columns:
+        try:
+            columns = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            columns = 0
+        if columns <= 0:
+            try:
+                stdout = sys.__stdout__
+                columns = (os.get_terminal_size(stdout.fileno()).columns if stdout else 0) or 80
+            except (ValueError, OSError):
+                columns = 80
+        _columns.append(columns)
+    return _columns[0]
+
+
+class Parser(argparse.ArgumentParser):
+    """Bad flags are engine errors (exit 125, one line), as in Docker and Podman. No
+    abbreviations: `--pid` must not silently mean `--pids-limit`."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw["allow_abbrev"] = False
+        super().__init__(*args, **kw)
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            _podmans_flag(self.prog, message)
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return self.formatter_class(prog=self.prog, width=terminal_columns() - 2)  # type: ignore[call-arg]
+
+    def format_help(self) -> str:  # fidelity: Podman's layout
+        from supervisor.cli.helpfmt import podman_help
+
+        return podman_help(self)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if args is not None:
+            args = go_bools(self, list(args))
+        return super().parse_known_args(args, namespace)
+
+
+def _podmans_flag(prog: str, message: str) -> None:
+    """A flag Podman 4.3 has for this verb but scopebox does not: say so, not 'unrecognized'."""
+    from supervisor.cli.podman_flags import NOT_IMPLEMENTED
+
+    verb = prog.partition(" ")[2]
+    for word in message.split()[2:]:
+        flag = word.partition("=")[0]
+        if flag in NOT_IMPLEMENTED.get(verb, ()):
+            raise UsageError(f"{prog}: {flag} is a Podman 4.3 flag that scopebox does not"
+                             " implement yet (docs/COMPAT.md lists them)")
+
+
+
+
+def go_uint(flag: str) -> Callable[[str], int]:
+    """A Go uint flag, with pflag's words for a bad value."""
+    def parse(value: str) -> int:
+        if not value.isascii() or not value.isdigit():
+            raise argparse.ArgumentTypeError(
+                f'invalid argument "{value}" for "{flag}" flag: strconv.ParseUint: parsing'
+                f' "{value}": invalid syntax'
+            )
+        return int(value)
+
+    return parse
+
+
+def go_bools(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
+    """Go's boolean flag syntax, which Podman's scripts use: `--new=false`, `--rm=true`.
+    Where a command line ends in the container's own arguments (run, exec), only the part
+    before the first positional is ours."""
+    flags = {
+        opt
+        for action in parser._actions
+        if isinstance(action, argparse._StoreTrueAction)
+        for opt in action.option_strings
+    }
+    # booleans with an optional value (`--tls-verify[=false]`): Go takes a value only after
+    # `=`, so `run --tls-verify busybox` must not read busybox as the value
+    optional = {
+        opt
+        for action in parser._actions
+        if action.nargs == argparse.OPTIONAL and action.const is True
+        for opt in action.option_strings
+    }
+    valueless = flags | optional
+    remainder = any(a.nargs == argparse.REMAINDER for a in parser._actions)
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--" or (remainder and not arg.startswith("-")
+                           and not _is_value(args, i, valueless)):
+            return out + args[i:]
+        if arg in optional:
+            out.append(f"{arg}=true")
+            continue
+        head, eq, value = arg.partition("=")
+        if not eq or head not in flags:
+            out.append(arg)
+        elif value in GO_TRUE:
+            out.append(head)
+        elif value in GO_FALSE and f"{head}=false" in parser._option_string_actions:
+            out.append(f"{head}=false")  # helper "flags": a flag true by default (--passwd)
+        elif value not in GO_FALSE:
+            raise UsageError(
+                f'invalid argument "{value}" for "{head}" flag: strconv.ParseBool:'
+                f' parsing "{value}": invalid syntax'
+            )
+    return out
+
+
+def _is_value(args: list[str], i: int, flags: set[str]) -> bool:
+    """Whether args[i] is the value of the option before it (`--name web`): an option takes
+    a value unless it is a boolean (or a cluster of short ones, `-it`)."""
+    prev = args[i - 1] if i > 0 else ""
+    if not prev.startswith("-") or "=" in prev or prev in flags:
+        return False
+    return prev.startswith("--") or not all(f"-{c}" in flags for c in prev[1:])

@@ -1,0 +1,76 @@
+"""performance (issue 16): the read verbs' argparse-free parsing (supervisor.cli.quick) gives
+what their argparse parsers give, or nothing (and the parser decides)."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supervisor.cli.quick import APPEND, BOOL, VALUE, parse
+from supervisor.errors import UsageError
+
+VERBS = ("ps", "inspect", "images", "logs", "version")
+
+
+def _verb(name: str) -> ModuleType:
+    return importlib.import_module(f"supervisor.cli.{name}")
+
+
+def _argparse(module: ModuleType, argv: list[str]) -> dict[str, object] | None:
+    try:
+        return vars(module.parser().parse_args(argv))
+    except (UsageError, SystemExit):
+        return None
+
+
+@pytest.mark.parametrize("name", VERBS)
+def test_declared_flags_are_the_parsers(name: str) -> None:
+    """Every quick flag is the parser's, with the same destination and kind; the defaults are
+    the parser's for every destination."""
+    module = _verb(name)
+    p = module.parser()
+    assert module.QUICK.defaults == vars(p.parse_args([]))
+    kinds = {"_StoreTrueAction": BOOL, "_StoreAction": VALUE, "_AppendAction": APPEND}
+    for flag, (dest, kind) in module.QUICK.flags.items():
+        action = p._option_string_actions[flag]
+        assert (action.dest, kinds[type(action).__name__]) == (dest, kind), flag
+        assert action.type is None and action.choices is None, flag
+    positional = [(a.dest, a.nargs) for a in p._actions if not a.option_strings]
+    assert positional == ([module.QUICK.positional] if module.QUICK.positional else [])
+
+
+def _words(name: str) -> st.SearchStrategy[list[str]]:
+    p = _verb(name).parser()
+    flags = sorted(p._option_string_actions)
+    tokens = st.sampled_from([*flags, *(f"{f}=x" for f in flags if f.startswith("--"))])
+    others = st.sampled_from(["x", "json", "-", "--", "-aq", "-1", "", "a=b", "{{.ID}}"])
+    return st.lists(st.one_of(tokens, others), max_size=6)
+
+
+@pytest.mark.parametrize("name", VERBS)
+def test_quick_agrees_with_argparse(name: str) -> None:
+    module = _verb(name)
+
+    @settings(max_examples=120, deadline=None)
+    @given(_words(name))
+    def check(argv: list[str]) -> None:
+        quick = parse(argv, module.QUICK)
+        if quick is not None:
+            assert vars(quick) == _argparse(module, argv), argv
+
+    check()
+
+
+def test_common_lines_take_the_quick_path() -> None:
+    """The command lines of scripts and watch loops need no argparse."""
+    for name, argv in [
+        ("ps", []), ("ps", ["-a", "--format", "json"]), ("ps", ["-a", "-q"]),
+        ("inspect", ["web"]), ("inspect", ["--format", "{{.State.Status}}", "web", "db"]),
+        ("images", []), ("logs", ["--tail", "1", "web"]), ("version", []),
+    ]:  # fmt: skip
+        quick = parse(argv, _verb(name).QUICK)
+        assert quick is not None and vars(quick) == _argparse(_verb(name), argv), (name, argv)
