@@ -70,6 +70,10 @@ def log_error_text(rec: ExitRecord, cdir: str) -> str:
 
 
 _DENIED = re.compile(r"(?i).*permission denied.*|.*operation not permitted.*")
+# What the monitor itself reports (conmon/monitor.py), not the runtime: a --pidfile or
+# --conmon-pidfile it cannot write (DIFFERENCES.md pidfile-unwritable), a runtime it cannot run.
+_MONITOR_OWN = ("writing the --", "runtime create succeeded but", "cannot run runtime ",
+                "the monitor's unit ")
 _NOT_FOUND = re.compile(r"(?i).*executable file not found in.*|.*no such file or directory.*")
 
 
@@ -87,6 +91,8 @@ def exit_error(message: str, runtime: str = "runc", exec_: bool = False) -> Scop
         # runs and the runtime's open: the same answer as when the check sees it stopped
         return CommandCannotRun("cannot get namespace path unless the container whose namespace"
                                 f" is joined is running: container is stopped ({message})")
+    if message.startswith(_MONITOR_OWN):  # the monitor's own failure: the engine's, 125
+        return RuntimeFailed(message)
     name = os.path.basename(runtime) or "runc"
     if (found := _DENIED.search(message)) is not None:
         text, kind = f"{name}: {found.group(0).strip()}: OCI permission denied", 126

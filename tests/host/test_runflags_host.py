@@ -398,7 +398,7 @@ def test_unsetenv_and_env_merge_reach_the_process(sb: Scopebox) -> None:
     assert not any(e.startswith("container=") for e in env) and "A=1" in env
     cfg_env = json.loads(sb("inspect", "--format", "{{json .Config.Env}}", name).stdout)
     assert cfg_env == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/x",
-                       "A=1"]
+                       "TERM=xterm", "A=1"]
     sb("rm", "-f", "-t", "0", name)
     sb("run", "-d", "--name", name, "--unsetenv-all", "-e", "A=1", "busybox", "/bin/sleep",
        "1000")  # (no PATH left)

@@ -38,6 +38,9 @@ CASES = [
         126,
     ),
     ("cannot open `/proc/11296/ns/ipc`: No such file or directory", 126),
+    # the monitor's own failures are the engine's (DIFFERENCES.md pidfile-unwritable)
+    ("writing the --pidfile file /nonexistent-dir/x: No such file or directory", 125),
+    ("cannot run runtime '/usr/bin/nosuch': No such file or directory", 125),
 ]
 
 
