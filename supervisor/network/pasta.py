@@ -53,19 +53,8 @@ class PastaResource:
     name: ClassVar[str] = "pasta"
 
     def setup(self, ctx: Context, row: ContainerRow) -> None:
-        from supervisor.network.netlink import NetlinkError, create_netns
-        from supervisor.network.resource import netns_path
-
-        pasta = shutil.which("pasta")
-        if pasta is None:
-            raise SystemError_("rootless networking needs pasta: install the passt package "
-                               "(or use --network none)")
-        check_host_side(row.config.net.ports)
-        ns = netns_path(ctx.paths, row.id)
-        try:
-            create_netns(ns)
-        except NetlinkError as exc:
-            raise SystemError_(str(exc)) from exc
+        pasta, ns = prepare(ctx, row, "pasta", "rootless networking needs pasta: install the"
+                            " passt package (or use --network none)")
         res = subprocess.run(
             [pasta, *pasta_args(row.config.net.ports, ns, _pidfile(ctx, row.id))],
             capture_output=True, text=True, stdin=subprocess.DEVNULL,
@@ -85,6 +74,24 @@ class PastaResource:
         detach(ns)  # pasta may still hold the file open: a plain umount would be EBUSY
         with contextlib.suppress(OSError):
             os.unlink(_pidfile(ctx, row.id))
+
+
+def prepare(ctx: Context, row: ContainerRow, tool: str, missing: str) -> tuple[str, str]:
+    """What pasta and slirp4netns set-ups share: the tool's path (`missing` when there is
+    none), the host side checked, the container's network namespace made; (path, netns)."""
+    from supervisor.network.netlink import NetlinkError, create_netns
+    from supervisor.network.resource import netns_path
+
+    path = shutil.which(tool)
+    if path is None:
+        raise SystemError_(missing)
+    check_host_side(row.config.net.ports)
+    ns = netns_path(ctx.paths, row.id)
+    try:
+        create_netns(ns)
+    except NetlinkError as exc:
+        raise SystemError_(str(exc)) from exc
+    return path, ns
 
 
 def check_host_side(ports: tuple[PortMap, ...]) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -44,20 +43,10 @@ class SlirpResource:
     name: ClassVar[str] = "slirp4netns"
 
     def setup(self, ctx: Context, row: ContainerRow) -> None:
-        from supervisor.network.netlink import NetlinkError, create_netns
-        from supervisor.network.pasta import check_host_side
-        from supervisor.network.resource import netns_path
+        from supervisor.network.pasta import prepare
 
-        slirp = shutil.which("slirp4netns")
-        if slirp is None:
-            raise SystemError_("--network slirp4netns needs slirp4netns: install the "
-                               "slirp4netns package (or use pasta)")
-        check_host_side(row.config.net.ports)
-        ns = netns_path(ctx.paths, row.id)
-        try:
-            create_netns(ns)
-        except NetlinkError as exc:
-            raise SystemError_(str(exc)) from exc
+        slirp, ns = prepare(ctx, row, "slirp4netns", "--network slirp4netns needs slirp4netns:"
+                            " install the slirp4netns package (or use pasta)")
         api = _api(ctx, row.id)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(api)
