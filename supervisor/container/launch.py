@@ -94,7 +94,7 @@ def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: b
 
             # Before the go byte: the monitor listens already, and nothing is written yet.
             client = AttachClient.connect(engine.paths.container_rundir(row.id))
-        pid = monitor.go(engine.runtime_argv(row)[0])  # it creates and starts the container
+        pid = monitor.go(row.config.runtime)  # it creates and starts the container
     except ScopeboxError:
         if client is not None:
             client.close()
@@ -373,7 +373,7 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
             sd.reset_failed_unit(unit)
         engine.store.update_container(row.id, status=Status.CREATED, monitor_pid=0)
         teardown(engine, row)
-        raise exit_error(message, engine.runtime_argv(row)[0]) from None
+        raise exit_error(message, row.config.runtime) from None
     mpid = R.read_pid(os.path.join(rundir, "monitor.pid"))
     pid = R.read_pid(os.path.join(rundir, "pidfile"))
     row = engine.store.update_container(
