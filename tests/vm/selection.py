@@ -83,11 +83,11 @@ RUNC_CASES = (
     "test_pause_unpause",
     "test_fork_bomb_is_contained",
 )
+# With the cgroupfs manager runc gets the same spec crun does and writes the same v2 files its
+# systemd driver writes too (below): one case shows the path works, not the whole set again
+# (it cost the lane ~6 of its ~37 minutes).
 RUNC = {
-    "host": (
-        *(f"tests/host/test_cli_host.py::{case}" for case in RUNC_CASES),
-        *UPDATE_HOST,
-    ),
+    "host": ("tests/host/test_cli_host.py::test_resource_limits_reach_the_kernel",),
     "systemd": (
         *(f"tests/system/test_cli_systemd.py::{case}" for case in RUNC_CASES),
         "tests/system/test_cli_systemd.py::test_detached_lifecycle",
