@@ -327,14 +327,28 @@ def remove_cidfile(req: CreateRequest) -> None:
 
 def start(settings: Settings, refs: list[str]) -> list[Report]:
     with session(settings) as eng:
-        return _each(eng, refs, lambda ref: eng.start(ref).row)
+        return _each(eng, refs, lambda ref: _start_named(eng, ref).row)
 
 
 def start_all(settings: Settings, policies: list[str]) -> list[Report]:
     """`start --all [--filter restart-policy=P]`: unless-stopped skips what a user stopped."""
     with session(settings) as eng:
         refs = [row.id for row in eng.startable(policies)]
-        return _each(eng, refs, lambda ref: eng.start(ref).row)
+        return _each(eng, refs, lambda ref: _start_named(eng, ref).row)
+
+
+def _start_named(eng: Engine, ref: str, attach: bool = False) -> Started:
+    """The `start` verb's failure names the container as Podman's does (`unable to start
+    container "ID": ` before the runtime's words, which `run` prints alone), with the
+    engine's 125 whatever the runtime's reason (a `run` gives 126 or 127)."""
+    from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed
+
+    try:
+        return eng.start(ref, attach=attach)
+    except (RuntimeFailed, CommandCannotRun, CommandNotFound) as exc:
+        cid = eng.store.find_container(ref).id
+        named = cid if attach else f'"{cid}"'  # Podman quotes it, but not for `start -a`
+        raise RuntimeFailed(f"unable to start container {named}: {exc}") from exc
 
 
 # listing -----------------------------------------------------------------------------------
@@ -717,7 +731,7 @@ def start_attach(settings: Settings, ref: str, stdin_fd: int | None,
     container's process (Podman's default when attached)."""
     with session(settings) as eng:
         keys = _tty_keys(settings, True, detach_keys)  # terminals
-        started = eng.start(ref, attach=True)
+        started = _start_named(eng, ref, attach=True)
         if started.attach is None:  # it was running already
             return eng.wait(started.row.id)
         if started.row.config.options.tty:  # terminals

@@ -8,7 +8,7 @@ from supervisor.cli.attachflags import add_attach_flags, check_detach_keys  # he
 from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
 from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
-from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed, UsageError
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
 
@@ -49,11 +49,8 @@ def main(argv: list[str], settings: Settings) -> int:
         return _engine_code(print_reports(api.start_all(settings, policies)))
     if ns.attach:
         stdin_fd = sys.stdin.fileno() if ns.interactive else None
-        try:
-            return api.start_attach(settings, ns.containers[0], stdin_fd, ns.detach_keys,
-                                    sig_proxy=ns.sig_proxy is not False)
-        except (CommandCannotRun, CommandNotFound) as exc:
-            raise RuntimeFailed(str(exc)) from exc
+        return api.start_attach(settings, ns.containers[0], stdin_fd, ns.detach_keys,
+                                sig_proxy=ns.sig_proxy is not False)
     return _engine_code(print_reports(api.start(settings, ns.containers)))
 
 

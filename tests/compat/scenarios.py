@@ -80,8 +80,8 @@ EXIT_CODES = [
     # start failures that are not the command's: run's 126, start's 125
     Case("run --rm --mount type=bind,src=/etc/passwd,dst=/bin busybox true", "rc"),
     Case("run --rm -w /etc/passwd busybox true", "rc"),
-    Case("start {u}", "rc", setup=("create --name {u} busybox nosuchcmd",)),
-    Case("start -a {u}", "rc", setup=("create --name {u} busybox nosuchcmd",)),
+    Case("start {u}", "rc err", setup=("create --name {u} busybox nosuchcmd",)),
+    Case("start -a {u}", "rc err", setup=("create --name {u} busybox nosuchcmd",)),
     Case("run --rm nosuchimage:latest true", "rc", setup=()),
     Case("nosuchverb", "rc"),
     Case("ps --nosuchflag", "rc"),
