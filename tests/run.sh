@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 sh tests/install-deps.sh
 export SCOPEBOX_STRICT=1 PYTHONUNBUFFERED=1
 out=$(mktemp -d /tmp/scopebox-run.XXXXXX)
+# Every tier runs in the background and the script waits: sh runs a trap only between
+# commands, and `wait` is one it interrupts. The lane's runner kills its VM on TERM.
 trap 'trap - INT TERM; kill 0' INT TERM
 
 # tier NAME COMMAND...: the command's output with "[NAME] " before each line; its exit
@@ -39,8 +41,8 @@ fi
 # Each tier by its marker: the bed runs every systemd-marked test wherever it lives.
 tier bed .venv/bin/python tests/testbed.py run -- .venv/bin/pytest -q -p no:cacheprovider \
     --durations=10 -m systemd tests &
-tier lint sh -c '.venv/bin/ruff check . && .venv/bin/mypy'
-tier host .venv/bin/pytest -q --durations=25 -m "not systemd" tests
+tier lint sh -c '.venv/bin/ruff check . && .venv/bin/mypy' &
+tier host .venv/bin/pytest -q --durations=25 -m "not systemd" tests &
 wait
 
 status=0
