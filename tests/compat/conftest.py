@@ -3,6 +3,7 @@ holding the same image and the same shared containers for the read-only scenario
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -50,10 +51,29 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engi
             assert eng(*shlex.split(line)).rc in (0, 3), (eng.name, line)
         pair[eng.name] = eng
     yield pair
+    left = {eng.name: _scenario_objects(eng) for eng in pair.values()}
     for eng in pair.values():
+        eng("pod", "rm", "-a", "-f", "-t", "0")
         eng("rm", "-a", "-f", "-t", "0")
+        eng("volume", "rm", "-a", "-f")
         eng("rmi", "-a", "-f")
     assert not _mounts_under(base), _mounts_under(base)
+    # test_compat's clean-up removes what a scenario's text says it made: a scenario that
+    # makes another kind of object under its name shows here.
+    assert left == {name: [] for name in pair}, f"scenario objects left behind: {left}"
+
+
+SCENARIO_NAME = re.compile(r"(^|/)c[0-9a-f]{8}(-b)?(:|$)")
+
+
+def _scenario_objects(eng: Engine) -> list[str]:
+    """Pods, volumes and images named after a scenario (test_compat's `c` + 8 hex digits)."""
+    names = []
+    for argv in (("pod", "ps", "--format", "{{.Name}}"), ("volume", "ls", "-q"),
+                 ("images", "--format", "{{.Repository}}:{{.Tag}}")):
+        names += [f"{argv[0]} {line}" for line in eng(*argv).out.splitlines()
+                  if SCENARIO_NAME.search(line)]
+    return names
 
 
 def _mounts_under(base: Path) -> list[str]:
