@@ -109,13 +109,15 @@ class Server:
         if req is None:
             return False
         self.last = time.monotonic()
-        if self.settings.debug:  # SCOPEBOX_DEBUG: each request in the service's log
-            print(f"scopebox service: {req.method} {req.path} {req.query}", file=sys.stderr,
-                  flush=True)
         call = Call(req, conn, self.settings, self.headers(), self.shared)
+        began = time.monotonic()
         try:
             handler, req.params = self.router.find(req.method, self._unversioned(req.path))
             await handler(call)
+            if self.settings.debug:  # SCOPEBOX_DEBUG: each request in the service's log
+                print(f"scopebox service: {req.method} {req.path} {req.query} "
+                      f"{(time.monotonic() - began) * 1000:.0f} ms", file=sys.stderr,
+                      flush=True)
         except HTTPError as exc:
             await call.json({"message": exc.message}, exc.status)
         except ScopeboxError as exc:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 from tests import registryhelp as rh
 from tests.clihelp import REPO, Scopebox, wait_for
+from tests.registryhelp import free_port
 
 DOCKER = "/var/cache/scopebox-tests/docker-cli/docker"
 SCOPEBOX = str(REPO / ".venv/bin/scopebox")
@@ -275,3 +278,74 @@ def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
         assert not service.sock.exists()
     finally:
         service.stop()
+
+
+COMPOSE_FILE = """\
+version: "3.8"
+services:
+  web:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "echo \\"hello $$GREETING from $$ROLE\\" > /www/index.html && exec httpd -f -p 80 -h /www"]
+    env_file: web.env
+    environment:
+      GREETING: compose
+    ports:
+      - "127.0.0.1:${WEB_PORT}:80"
+    volumes:
+      - data:/www
+    ulimits:
+      nofile: {soft: 1024, hard: 2048}
+  client:
+    image: busybox
+    init: true
+    depends_on: [web]
+    command: ["sh", "-c", "while true; do wget -q -O - http://web/ || echo failed; sleep 0.2; done"]
+volumes:
+  data:
+"""  # noqa: E501
+
+
+def test_compose_project_up_to_down(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
+    """docker-compose 1.29 (Debian's): two services on the project's network, the client
+    reaching the web server by its service name, a named volume, a published port, an
+    environment file; ps, logs, exec -T; down -v leaves nothing behind."""
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("no docker-compose: run tests/install-deps.sh")
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_FILE)
+    (tmp_path / "web.env").write_text("ROLE=server\n")
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "WEB_PORT": str(port),
+           "DOCKER_HOST": f"unix://{svc.sock}"}  # fmt: skip
+
+    def dc(*args: str) -> str:
+        res = subprocess.run([compose, "-p", "apitest", *args], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert res.returncode == 0, (args, res.stdout, res.stderr, svc.log.read_text()[-3000:])
+        return res.stdout
+
+    down = False
+    try:
+        dc("up", "-d")
+        ps = dc("ps")
+        assert "apitest_web_1" in ps and "apitest_client_1" in ps and "Up" in ps, ps
+        assert f"127.0.0.1:{port}->80/tcp" in ps, ps
+        wait_for(lambda: "hello compose from server" in dc("logs", "client"), 20,
+                 "the client's request to http://web/")  # fmt: skip
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as reply:
+            assert reply.read() == b"hello compose from server\n"
+        assert dc("exec", "-T", "web", "sh", "-c", "cat /www/index.html; ulimit -n") == (
+            "hello compose from server\n1024\n")
+        labels = json.loads(sb("volume", "inspect", "apitest_data").stdout)[0]["Labels"]
+        assert labels["com.docker.compose.project"] == "apitest"
+        assert "apitest_default" in sb("network", "ls", "--format", "{{.Name}}").stdout
+        dc("down", "-v")
+        down = True
+    finally:
+        if not down:
+            subprocess.run([compose, "-p", "apitest", "down", "-v", "-t", "1"], cwd=tmp_path,
+                           env=env, capture_output=True, timeout=120)  # fmt: skip
+    assert sb("ps", "-aq").stdout == ""
+    assert sb("network", "ls", "--format", "{{.Name}}").stdout.split() == ["podman"]
+    assert sb("volume", "ls", "-q").stdout == ""
