@@ -253,6 +253,13 @@ async def top(call: Call) -> None:
     await call.json({"Titles": report.headers, "Processes": report.rows})
 
 
+async def resize(call: Call) -> None:
+    """`POST /containers/{id}/resize?h=&w=`: a tty container's terminal size."""
+    rows, cols = call.req.integer("h", 0) or 0, call.req.integer("w", 0) or 0
+    await blocking(api.resize, call.settings, call.req.params["id"], rows, cols)
+    await call.empty(200)
+
+
 async def attach(call: Call) -> None:
     from supervisor.service.attach import attach as attach_
 
@@ -274,5 +281,6 @@ def add_routes(r: Router) -> None:
     r.add("POST", "/containers/{id}/wait", wait)
     r.add("GET", "/containers/{id}/logs", logs)
     r.add("POST", "/containers/{id}/attach", attach)
+    r.add("POST", "/containers/{id}/resize", resize)
     r.add("GET", "/containers/{id}/top", top)
     r.add("DELETE", "/containers/{id}", remove)

@@ -46,6 +46,41 @@ class Service:
             assert res.returncode == 0, (args, res.stdout, res.stderr, self.log.read_text())
         return res
 
+    def in_pty(self, *args: str, typed: bytes = b"") -> tuple[int, bytes]:
+        """The docker CLI on a terminal of 33 rows and 101 columns: its exit code and all
+        it wrote; `typed` is typed once it has written something."""
+        import fcntl
+        import select
+        import struct
+        import termios
+
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        env = {"PATH": os.environ["PATH"], "HOME": str(self.sock.parent),
+               "DOCKER_HOST": f"unix://{self.sock}"}  # fmt: skip
+        proc = subprocess.Popen([DOCKER, *args], stdin=slave, stdout=slave, stderr=slave,
+                                env=env, start_new_session=True)  # fmt: skip
+        os.close(slave)
+        out = b""
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline:
+                if not select.select([master], [], [], 1)[0]:
+                    continue
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the CLI is gone
+                    break
+                out += data
+                if typed and out.endswith(b"# \x1b[6n"):  # the shell's prompt
+                    os.write(master, typed)
+                    typed = b""
+            return proc.wait(10), out
+        finally:
+            os.close(master)
+            if proc.poll() is None:
+                proc.kill()
+
     def request(self, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         """One request on a fresh connection, closed after it."""
         with socket.socket(socket.AF_UNIX) as s:
@@ -143,9 +178,23 @@ def test_docker_cli_and_sdk_exec(svc: Service) -> None:
         client = docker.DockerClient(base_url=f"unix://{svc.sock}")
         try:
             result = client.containers.get("ex").exec_run(["sh", "-c", "echo sdk; exit 2"])
+            on_tty = client.containers.get("ex").exec_run(["tty"], tty=True)
         finally:
             client.close()
         assert (result.exit_code, result.output) == (2, b"sdk\n")
+        assert on_tty.exit_code == 0 and on_tty.output.startswith(b"/dev/pts/"), on_tty
+        # exec -it through a real terminal: the typed input, the process' exit code, and
+        # the client's window size (set just after the start, then polled for: busybox's
+        # stty size fails on a 0x0 terminal, and exits 0)
+        code, out = svc.in_pty("exec", "-it", "ex", "sh", typed=b"echo typed; exit 5\n")
+        assert code == 5 and b"typed\r\n" in out, out
+        wait_size = ('i=0; until s=$(stty size 2>/dev/null) && [ "${s:-0 0}" != "0 0" ]; do '
+                     'i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done; echo "$s"')
+        code, out = svc.in_pty("exec", "-it", "ex", "sh", "-c", wait_size)
+        assert (code, out) == (0, b"33 101\r\n")
+        code, out = svc.in_pty("run", "-it", "--rm", "busybox", "sh", "-c",
+                               wait_size + "; exit 4")  # the container's resize
+        assert (code, out) == (4, b"33 101\r\n")
     finally:
         svc.docker("rm", "-f", "ex")
 
