@@ -472,3 +472,60 @@ def filters(text: str) -> dict[str, list[str]]:
         else:
             raise UsageError(f"invalid filter {key!r}")
     return out
+
+
+def stats(name: str, now: Any, before: Any | None, read: str, preread: str) -> dict[str, Any]:
+    """Docker's stats object from two of the engine's readings (`api.stats.Reading`; the
+    first of a stream has no `before`: its precpu_stats are zeros, as Docker's)."""
+
+    def cpu(reading: Any | None) -> dict[str, Any]:
+        total = reading.stats.cpu_ns if reading is not None else 0
+        return {"cpu_usage": {"total_usage": total, "usage_in_kernelmode": 0,
+                              "usage_in_usermode": 0},
+                "system_cpu_usage": reading.system_cpu_ns if reading is not None else 0,
+                "online_cpus": reading.online_cpus if reading is not None else 0,
+                "throttling_data": {"periods": 0, "throttled_periods": 0,
+                                    "throttled_time": 0}}  # fmt: skip
+
+    s = now.stats
+    blkio = [{"major": 0, "minor": 0, "op": op, "value": value}
+             for op, value in (("read", s.block_read), ("write", s.block_write))]
+    return {
+        "read": read, "preread": preread,
+        "id": s.id, "name": "/" + name.lstrip("/"),
+        "pids_stats": {"current": s.pids, **({"limit": now.limit_pids}
+                                              if now.limit_pids else {})},
+        "blkio_stats": {"io_service_bytes_recursive": blkio if s.running else None,
+                        "io_serviced_recursive": None, "io_queue_recursive": None,
+                        "io_service_time_recursive": None, "io_wait_time_recursive": None,
+                        "io_merged_recursive": None, "io_time_recursive": None,
+                        "sectors_recursive": None},
+        "num_procs": 0, "storage_stats": {},
+        "cpu_stats": cpu(now),
+        "precpu_stats": cpu(before),
+        "memory_stats": {"usage": s.mem_usage, "max_usage": s.mem_peak or 0, "stats": {},
+                         "limit": s.mem_limit} if s.running else {},
+    }  # fmt: skip
+
+
+def path_stat(name: str, size: int, mode: int, mtime: float, link: str) -> str:
+    """X-Docker-Container-Path-Stat: base64 of the path's JSON, its mode as Go's FileMode
+    (the docker CLI's cp reads IsDir from it)."""
+    import base64
+    import json
+    import stat
+    import time
+
+    go = mode & 0o777
+    for test, bit in ((stat.S_ISDIR, 1 << 31), (stat.S_ISLNK, 1 << 27), (stat.S_ISFIFO, 1 << 25),
+                      (stat.S_ISSOCK, 1 << 24), (stat.S_ISCHR, (1 << 26) | (1 << 21)),
+                      (stat.S_ISBLK, 1 << 26)):  # fmt: skip
+        if test(mode):
+            go |= bit
+    for flag, bit in ((stat.S_ISUID, 1 << 23), (stat.S_ISGID, 1 << 22), (stat.S_ISVTX, 1 << 20)):
+        if mode & flag:
+            go |= bit
+    ns = int(mtime * 1e9)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
+    doc = {"name": name, "size": size, "mode": go, "mtime": stamp, "linkTarget": link}
+    return base64.b64encode(json.dumps(doc).encode()).decode()

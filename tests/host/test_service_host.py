@@ -398,3 +398,27 @@ def test_compose_project_up_to_down(svc: Service, sb: Scopebox, tmp_path: Path) 
     assert sb("ps", "-aq").stdout == ""
     assert sb("network", "ls", "--format", "{{.Name}}").stdout.split() == ["podman"]
     assert sb("volume", "ls", "-q").stdout == ""
+
+
+def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
+    """docker cp both ways (HEAD/GET/PUT archive) and docker stats --no-stream."""
+    cid = svc.docker("run", "-d", "--name", "cps", "busybox", "sleep", "100").stdout.strip()
+    try:
+        (tmp_path / "in.txt").write_text("into the container\n")
+        (tmp_path / "tree/sub").mkdir(parents=True)
+        (tmp_path / "tree/sub/f").write_text("deep\n")
+        svc.docker("cp", str(tmp_path / "in.txt"), "cps:/tmp/")
+        svc.docker("cp", str(tmp_path / "tree"), "cps:/tmp/copied")
+        assert svc.docker("exec", "cps", "cat", "/tmp/in.txt", "/tmp/copied/sub/f").stdout == (
+            "into the container\ndeep\n")
+        svc.docker("cp", "cps:/etc/hostname", str(tmp_path / "out"))
+        assert (tmp_path / "out").read_text() == cid[:12] + "\n"
+        svc.docker("cp", "cps:/tmp/copied", str(tmp_path / "back"))
+        assert (tmp_path / "back/sub/f").read_text() == "deep\n"
+        res = svc.docker("cp", "cps:/nosuch", str(tmp_path), check=False)
+        assert res.returncode == 1 and "No such container:path: cps:/nosuch" in res.stderr
+        stats = svc.docker("stats", "--no-stream", "--format",
+                           "{{.Name}} {{.PIDs}} {{.MemUsage}}", "cps").stdout.split()  # fmt: skip
+        assert stats[:2] == ["cps", "1"] and stats[2] != "0B", stats
+    finally:
+        svc.docker("rm", "-f", "cps")
