@@ -311,8 +311,29 @@ async def attach(call: Call) -> None:
     await attach_(call, await inspect_of(call, call.req.params["id"]))
 
 
+async def commit(call: Call) -> None:
+    """`POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=`: the new
+    image's id (Docker's `docker commit`; Dockerfile instructions in changes)."""
+    from supervisor.api import copy
+
+    ref = call.req.arg("container")
+    if not ref:
+        raise HTTPError(400, "a container (query parameter container) is required")
+    await inspect_of(call, ref)
+    repo, tag = call.req.arg("repo"), call.req.arg("tag")
+    reference = f"{repo}:{tag or 'latest'}" if repo else None
+    changes = tuple(c for c in call.req.query.get("changes", []) if c)
+    req = copy.CommitRequest(ref, reference, changes, call.req.arg("comment"),
+                             call.req.arg("author"), call.req.flag("pause", True),
+                             "docker")  # fmt: skip
+    image_id = await blocking(copy.commit, call.settings, req)
+    await call.json({"Id": image_id if image_id.startswith("sha256:")
+                     else f"sha256:{image_id}"}, 201)  # fmt: skip
+
+
 def add_routes(r: Router) -> None:
     r.add("GET", "/containers/json", list_)
+    r.add("POST", "/commit", commit)
     r.add("POST", "/containers/create", create)
     r.add("POST", "/containers/prune", prune)
     r.add("GET", "/containers/{id}/json", inspect)

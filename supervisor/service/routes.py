@@ -16,6 +16,7 @@ def router() -> Router:
     r.add("GET", "/version", system.version)
     r.add("GET", "/info", system.info)
     r.add("GET", "/events", system.events)
+    r.add("GET", "/system/df", system.df)
     containers.add_routes(r)
     archive.add_routes(r)
     execs.add_routes(r)

@@ -401,7 +401,8 @@ def test_compose_project_up_to_down(svc: Service, sb: Scopebox, tmp_path: Path) 
 
 
 def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
-    """docker cp both ways (HEAD/GET/PUT archive) and docker stats --no-stream."""
+    """docker cp both ways (HEAD/GET/PUT archive), docker stats --no-stream, commit, save,
+    load, history, system df."""
     cid = svc.docker("run", "-d", "--name", "cps", "busybox", "sleep", "100").stdout.strip()
     try:
         (tmp_path / "in.txt").write_text("into the container\n")
@@ -420,5 +421,19 @@ def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
         stats = svc.docker("stats", "--no-stream", "--format",
                            "{{.Name}} {{.PIDs}} {{.MemUsage}}", "cps").stdout.split()  # fmt: skip
         assert stats[:2] == ["cps", "1"] and stats[2] != "0B", stats
+        # commit, save, rmi, load, history, system df
+        svc.docker("commit", "-c", "ENV FROM_COMMIT=yes", "cps", "committed:v1")
+        assert svc.docker("run", "--rm", "committed:v1", "sh", "-c",
+                          "cat /tmp/in.txt; echo $FROM_COMMIT").stdout == (
+            "into the container\nyes\n")  # fmt: skip
+        svc.docker("save", "-o", str(tmp_path / "saved.tar"), "committed:v1")
+        svc.docker("rmi", "committed:v1")
+        assert "Loaded image: localhost/committed:v1" in svc.docker(
+            "load", "-i", str(tmp_path / "saved.tar")).stdout
+        history = svc.docker("history", "--format", "{{.CreatedBy}}", "committed:v1").stdout
+        assert history.splitlines() == [f"scopebox commit {cid[:12]}", "scopebox import"]
+        df = svc.docker("system", "df", "--format", "{{.Type}} {{.TotalCount}}").stdout
+        assert "Images 2" in df and "Containers 1" in df, df
+        svc.docker("rmi", "committed:v1")
     finally:
         svc.docker("rm", "-f", "cps")
