@@ -110,3 +110,15 @@ def test_filters_both_forms() -> None:
     assert compat.filters("") == {}
     with pytest.raises(HTTPError):
         compat.filters("{nope")
+
+
+def test_path_stat_header_is_gos_file_mode() -> None:
+    """The docker CLI's cp decodes X-Docker-Container-Path-Stat: Go's FileMode bits."""
+    import base64
+    import json
+
+    doc = json.loads(base64.b64decode(compat.path_stat("etc", 4096, 0o40755, 1.5, "")))
+    assert doc == {"name": "etc", "size": 4096, "mode": (1 << 31) | 0o755,
+                   "mtime": "1970-01-01T00:00:01.500000000Z", "linkTarget": ""}
+    doc = json.loads(base64.b64decode(compat.path_stat("f", 1, 0o104755, 0, "/x")))
+    assert doc["mode"] == (1 << 23) | 0o755 and doc["linkTarget"] == "/x"
