@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 . packaging/apt.sh
 apt_install golang-github-opencontainers-specs-dev podman conmon docker-registry skopeo \
-    apache2-utils openssl qemu-system-x86 debootstrap cpio \
+    apache2-utils openssl docker-compose qemu-system-x86 debootstrap cpio \
     uidmap passt slirp4netns util-linux iproute2 nftables runc crun busybox-static catatonit libsystemd-dev pkg-config gcc python3-venv
 
 # The Docker API's tests (issue 18) drive the real docker CLI 20.10: only its binary, taken from

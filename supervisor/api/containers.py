@@ -849,6 +849,23 @@ def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
         return exec_in(eng, ref, opts)
 
 
+def resize(settings: Settings, ref: str, rows: int, cols: int) -> None:
+    """The REST face's resize (issue 18): a running tty container's terminal to rows x
+    cols (its monitor sets it); a container without a terminal ignores it, as Podman's."""
+    from supervisor.errors import StateError
+    from supervisor.state import Status
+    from supervisor.terminal.session import send_size
+
+    if rows <= 0 or cols <= 0:
+        raise UsageError(f"invalid terminal size {rows}x{cols}")
+    with session(settings) as eng:
+        row = eng.settled(ref)
+        if row.status is not Status.RUNNING:
+            raise StateError(f"container {row.id} is not running")
+        if row.config.options.tty:
+            send_size(eng.paths.container_rundir(row.id), (rows, cols))
+
+
 def healthcheck_run(settings: Settings, ref: str) -> tuple[int, str]:
     """`healthcheck run`: (0, "healthy") or (1, "unhealthy"/"starting")."""
     from supervisor.execute import healthcheck_run as run_check

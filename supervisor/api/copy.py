@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor.api import Report, session
 from supervisor.errors import ScopeboxError, mapped
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from supervisor.copy.diff import Changes
     from supervisor.copy.mounts import Mounted
 
@@ -29,6 +32,72 @@ def cp(settings: Settings, req: CopyRequest) -> None:
     opts = ops.CopyOptions(archive=req.archive, overwrite=req.overwrite)
     with session(settings) as eng:
         ops.copy(eng, parse_endpoint(req.source), parse_endpoint(req.dest), opts)
+
+
+class PathStat(NamedTuple):
+    """A container path as the REST face's archive endpoints describe it (issue 18)."""
+
+    name: str
+    size: int
+    mode: int  # st_mode
+    mtime: float
+    link_target: str  # where a symlink led ("": the path is no symlink)
+
+
+def _path_stat(header: dict[str, Any]) -> PathStat:
+    return PathStat(str(header.get("name", "")), int(header.get("size", 0)),
+                    int(header.get("mode", 0)), float(header.get("mtime", 0)),
+                    str(header.get("link", "")))  # fmt: skip
+
+
+def _missing(exc: ScopeboxError, path: str) -> ScopeboxError:
+    from supervisor.errors import NotFoundError
+
+    if "could not be found" in str(exc):
+        return NotFoundError("file", path)
+    return exc
+
+
+def archive_get(settings: Settings, ref: str, path: str, out_fd: int,
+                on_stat: Callable[[PathStat], None]) -> None:  # fmt: skip
+    """The container's `path` as a tar into `out_fd`; `on_stat` first (a missing path:
+    NotFoundError before it)."""
+    from supervisor.copy import ops
+
+    with session(settings) as eng:
+        try:
+            ops.archive_out(eng, ref, path, out_fd, lambda h: on_stat(_path_stat(h)))
+        except ScopeboxError as exc:
+            raise _missing(exc, path) from None
+
+
+def archive_stat(settings: Settings, ref: str, path: str) -> PathStat:
+    import os
+
+    from supervisor.copy import ops
+
+    got: list[PathStat] = []
+    null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        with session(settings) as eng:
+            ops.archive_out(eng, ref, path, null, lambda h: got.append(_path_stat(h)), True)
+    except ScopeboxError as exc:
+        raise _missing(exc, path) from None
+    finally:
+        os.close(null)
+    return got[0]
+
+
+def archive_put(settings: Settings, ref: str, path: str, in_fd: int,
+                keep_owners: bool = False) -> None:  # fmt: skip
+    """A tar from `in_fd` unpacked into the container's directory `path`."""
+    from supervisor.copy import ops
+
+    with session(settings) as eng:
+        try:
+            ops.archive_in(eng, ref, path, in_fd, keep_owners)
+        except ScopeboxError as exc:
+            raise _missing(exc, path) from None
 
 
 def diff(settings: Settings, ref: str, what: str = "layer") -> Changes:

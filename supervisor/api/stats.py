@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from supervisor.api import session
 from supervisor.errors import UsageError
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,6 +36,41 @@ def stream(
             if previous or not readings:
                 yield list(readings.values())
             time.sleep(interval)
+
+
+class Reading(NamedTuple):
+    """The REST face's stats (issue 18): one container's reading, and the host's CPU time
+    and online CPUs at that moment (Docker's clients compute CPU % from both)."""
+
+    stats: Stats
+    system_cpu_ns: int
+    online_cpus: int
+    limit_pids: int | None
+
+
+def read(settings: Settings, ref: str, previous: Stats | None = None) -> Reading:
+    """A reading of the container (zeros when it is not running); `previous` makes its
+    `cpu_percent`."""
+    from supervisor.stats import container_stats
+
+    with session(settings) as eng:
+        row = eng.find(ref)
+        stats = container_stats(row, previous)
+    pids = row.config.options.resources.pids_limit
+    return Reading(stats, _system_cpu_ns(), os.cpu_count() or 1,
+                   pids if isinstance(pids, int) and pids > 0 else None)  # fmt: skip
+
+
+def _system_cpu_ns() -> int:
+    """The host's CPU time since boot, all CPUs and states (the first line of /proc/stat)."""
+    from supervisor.stats import clock_ticks
+
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return 0
+    return sum(int(v) for v in fields[:8]) * 10**9 // clock_ticks()
 
 
 def _rows(eng: Engine, refs: list[str], all_: bool) -> list[ContainerRow]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from supervisor.copy.place import HOST, Endpoint, PlaceError, container_path
 from supervisor.errors import ScopeboxError, UsageError
@@ -158,3 +158,38 @@ def mounted(ctx: Context, row: ContainerRow) -> Iterator[str]:
         finally:
             if not was_mounted:
                 umount(target, detach=True)
+
+
+def archive_out(ctx: Context, ref: str, path: str, out_fd: int,
+                on_header: Callable[[dict[str, Any]], None], stat_only: bool = False) -> None:
+    """The REST face's `GET`/`HEAD /containers/{id}/archive` (issue 18): the container's
+    path as a tar into `out_fd` (owners as in the container), its header first."""
+    from supervisor.copy import stream
+
+    with contextlib.ExitStack() as stack:
+        row = _find(ctx, ref)
+        root = stack.enter_context(container_root(ctx, row, freeze=False))
+        job = stream.PackJob(root, container_path(path), row.name, None, drop_setid=False,
+                             stat_only=stat_only)  # fmt: skip
+        try:
+            stream.pack_to(job, out_fd, on_header)
+        except (stream.CopyError, PlaceError) as exc:
+            raise ScopeboxError(str(exc)) from None
+
+
+def archive_in(ctx: Context, ref: str, path: str, in_fd: int, keep_owners: bool) -> None:
+    """The REST face's `PUT /containers/{id}/archive` (issue 18): a tar (maybe compressed)
+    from `in_fd` unpacked into the container's directory `path`; owned by the container's
+    user unless `keep_owners` (Docker's copyUIDGID)."""
+    from supervisor.copy import stream
+
+    with contextlib.ExitStack() as stack:
+        row = _find(ctx, ref)
+        root = stack.enter_context(container_root(ctx, row, freeze=True))
+        owner = None if keep_owners else container_user(ctx, row, root)
+        job = stream.UnpackJob(root, container_path(path), row.name, owner=owner,
+                               overwrite=True, follow=True)  # fmt: skip
+        try:
+            stream.copy(None, job, stdin=in_fd)
+        except (stream.CopyError, PlaceError) as exc:
+            raise ScopeboxError(str(exc)) from None

@@ -43,6 +43,7 @@ class PackJob:
     where: str  # the container's name, or HOST: for messages
     owner: tuple[int, int] | None = None  # uid/gid written into the archive; None: as on disk
     drop_setid: bool = False
+    stat_only: bool = False  # the REST face's HEAD archive (issue 18): the header, no tar
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,12 @@ def _pack(job: PackJob, data_fd: int, status: Callable[[dict[str, Any]], None]) 
     if kind is None:
         raise PlaceError(f'"{job.path}" is a device or socket: cp copies files, directories,'
                          " symlinks and fifos")
-    status({"kind": kind, "name": name})
+    link = real if real != os.path.normpath(job.path) else ""
+    status({"kind": kind, "name": name, "size": st.st_size, "mode": st.st_mode,
+            "mtime": st.st_mtime, "link": link})  # fmt: skip
+    if job.stat_only:
+        os.close(data_fd)
+        return
     tar = rawtar.Writer(data_fd)
     links: dict[tuple[int, int], str] = {}
     for rel in _walk(real, kind == "dir"):
@@ -455,6 +461,20 @@ def copy(src: PackJob | None, dst: UnpackJob | None, stdin: int = 0, stdout: int
         raise
     os.close(r)
     _finish([unpacker, packer])
+
+
+def pack_to(src: PackJob, out_fd: int, on_header: Callable[[dict[str, Any]], None]) -> None:
+    """The REST face's archive (issue 18): `src` packed into `out_fd`; `on_header` gets the
+    packer's header (kind, name, size, mode, mtime, link) before the tar flows."""
+    packer = spawn(_pack, src, out_fd)
+    header = _header(packer)  # a failure is reaped and raised there
+    try:
+        on_header(header)
+    except BaseException:
+        packer.kill()
+        packer.result()
+        raise
+    _finish([packer])
 
 
 def _header(child: Child) -> dict[str, Any]:

@@ -50,6 +50,13 @@ class Call:
     hijacked: bool = False  # the connection was upgraded: it ends with this request
 
     async def json(self, doc: object, status: int = 200) -> None:
+        """The reply (a HEAD request's: its head only, errors too)."""
+        if self.req.method == "HEAD":
+            import json
+
+            body = json.dumps(doc).encode() + b"\n"
+            await self.conn.reply(status, body, self.headers, head=True)
+            return
         await self.conn.reply_json(status, doc, self.headers)
 
     async def empty(self, status: int = 204) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
 from supervisor.network.request import NetFlags
-from supervisor.options import CreateOptions
+from supervisor.options import CreateOptions, RunFlagOptions
 from supervisor.resources import ResourceOptions
 from supervisor.service.http import HTTPError
 
@@ -72,7 +72,7 @@ def create_options(body: Any, name: str) -> CreateOptions:
         read_only=bool(host.get("ReadonlyRootfs")),
         auto_remove=bool(host.get("AutoRemove")),
         restart=_restart(_dict(host.get("RestartPolicy"), "RestartPolicy")),
-        network=_network_mode(host.get("NetworkMode")),
+        network=_networks(body, host),
         resources=_resources(host),
         cap_add=_strings(host.get("CapAdd"), "CapAdd"),
         cap_drop=_strings(host.get("CapDrop"), "CapDrop"),
@@ -87,9 +87,72 @@ def create_options(body: Any, name: str) -> CreateOptions:
     log = _dict(host.get("LogConfig"), "LogConfig")
     if log.get("Type") in ("journald", "k8s-file", "none"):
         opts = replace(opts, log_driver=log["Type"])
-    if host.get("Init"):
-        opts = replace(opts, runflags=replace(opts.runflags, init=True))
+    opts = replace(opts, runflags=_runflags(host), ulimits=_ulimits(host.get("Ulimits")),
+                   devices=[_device(d) for d in host.get("Devices") or []],
+                   cgroup_parent=host.get("CgroupParent") or None,
+                   volumes=opts.volumes + _anonymous(body, opts))  # fmt: skip
+    if body.get("MacAddress"):
+        opts = replace(opts, net=replace(opts.net, mac=str(body["MacAddress"])))
     return opts
+
+
+def _runflags(host: dict[str, Any]) -> RunFlagOptions:
+    """Init, Sysctls, ShmSize, GroupAdd, the namespace modes, OomScoreAdj."""
+    def mode(key: str) -> str | None:
+        value = host.get(key)
+        if not value:
+            return None
+        if not isinstance(value, str):
+            raise HTTPError(400, f"invalid {key}")
+        return value
+
+    shm = _int(host.get("ShmSize"), "ShmSize")
+    oom = host.get("OomScoreAdj")
+    return RunFlagOptions(
+        init=bool(host.get("Init")),
+        sysctls=[f"{k}={v}" for k, v in _dict(host.get("Sysctls"), "Sysctls").items()],
+        pid=mode("PidMode"), ipc=mode("IpcMode"), uts=mode("UTSMode"),
+        cgroupns=mode("CgroupnsMode"),
+        shm_size=str(shm) if shm > 0 else None,
+        group_add=[str(g) for g in host.get("GroupAdd") or []],
+        oom_score_adj=_int(oom, "OomScoreAdj") if oom else None,
+        oom_kill_disable=bool(host.get("OomKillDisable")),
+    )
+
+
+def _ulimits(value: Any) -> list[str]:
+    """[{"Name": "nofile", "Soft": 1024, "Hard": 2048}] as the engine's name=soft:hard."""
+    out = []
+    for u in value or []:
+        u = _dict(u, "Ulimits")
+        if not isinstance(u.get("Name"), str) or not u["Name"]:
+            raise HTTPError(400, "invalid Ulimits: each needs a Name")
+        soft, hard = _int(u.get("Soft"), "Ulimits.Soft"), _int(u.get("Hard"), "Ulimits.Hard")
+        out.append(f"{u['Name']}={soft}:{hard or soft}")
+    return out
+
+
+def _device(d: Any) -> str:
+    d = _dict(d, "Devices")
+    host_path = d.get("PathOnHost")
+    if not isinstance(host_path, str) or not host_path:
+        raise HTTPError(400, "invalid Devices: each needs a PathOnHost")
+    inner = d.get("PathInContainer") or host_path
+    return f"{host_path}:{inner}:{d.get('CgroupPermissions') or 'rwm'}"
+
+
+def _anonymous(body: dict[str, Any], opts: CreateOptions) -> list[str]:
+    """Config.Volumes {"/path": {}}: an anonymous volume at each path no bind, mount or tmpfs
+    already covers (Docker's create; compose sends its services' volume targets here too)."""
+    taken = {v.split(":")[1] if ":" in v else v for v in opts.volumes}
+    taken |= {t.split(":")[0] for t in opts.tmpfs}
+    for m in opts.mounts:
+        for part in m.split(","):
+            key, _, value = part.partition("=")
+            if key in ("target", "destination", "dst"):
+                taken.add(value)
+    return [str(path) for path in _dict(body.get("Volumes"), "Volumes")
+            if str(path).rstrip("/") not in {t.rstrip("/") for t in taken}]
 
 
 def _restart(policy: dict[str, Any]) -> str:
@@ -106,6 +169,33 @@ def _network_mode(mode: Any) -> str:
     if not isinstance(mode, str):
         raise HTTPError(400, "invalid NetworkMode")
     return DEFAULT_NETWORK if mode == "bridge" else mode
+
+
+def _networks(body: dict[str, Any], host: dict[str, Any]) -> str:
+    """HostConfig.NetworkMode and NetworkingConfig.EndpointsConfig as the engine's --network
+    (`NAME:alias=A,ip=I,...` per network): compose names each service's container on the
+    project network by an alias, the service's name."""
+    mode = _network_mode(host.get("NetworkMode"))
+    networking = _dict(body.get("NetworkingConfig"), "NetworkingConfig")
+    endpoints = {engine_name(str(k)): _dict(v, "EndpointsConfig")
+                 for k, v in _dict(networking.get("EndpointsConfig"), "EndpointsConfig").items()}
+    if not endpoints or mode in ("none", "host") or mode.startswith(("container:", "ns:")):
+        return mode
+    names = [mode] if mode else []
+    names += [n for n in endpoints if n not in names]
+    parts = []
+    for name in names:
+        ep = endpoints.get(name, {})
+        ipam = _dict(ep.get("IPAMConfig"), "IPAMConfig")
+        opts = [f"alias={a}" for a in _strings(ep.get("Aliases"), "Aliases")]
+        if ipam.get("IPv4Address"):
+            opts.append(f"ip={ipam['IPv4Address']}")
+        if ipam.get("IPv6Address"):
+            opts.append(f"ip6={ipam['IPv6Address']}")
+        if ep.get("MacAddress"):
+            opts.append(f"mac={ep['MacAddress']}")
+        parts.append(f"{name}:{','.join(opts)}" if opts else name)
+    return ",".join(parts)
 
 
 def _resources(host: dict[str, Any]) -> ResourceOptions:
@@ -286,11 +376,39 @@ def image_item(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_IMAGE_CONFIG = {"Hostname": "", "Domainname": "", "User": "", "AttachStdin": False,
+                 "AttachStdout": False, "AttachStderr": False, "Tty": False,
+                 "OpenStdin": False, "StdinOnce": False, "Env": None, "Cmd": None,
+                 "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None,
+                 "OnBuild": None, "Labels": None}  # fmt: skip
+
+
 def image_inspect(data: dict[str, Any]) -> dict[str, Any]:
-    out = dict(data)
-    if not str(out.get("Id", "")).startswith("sha256:"):
-        out["Id"] = f"sha256:{out.get('Id', '')}"
-    return out
+    """Docker's image object (Podman's compat keys): compose reads ContainerConfig."""
+    image_id = str(data.get("Id", ""))
+    config = {**_IMAGE_CONFIG, **_dict(data.get("Config"), "Config")}
+    if isinstance(config.get("StopSignal"), int):
+        config["StopSignal"] = _signal_name(config["StopSignal"])
+    return {
+        "Id": image_id if image_id.startswith("sha256:") else f"sha256:{image_id}",
+        "RepoTags": data.get("RepoTags") or [],
+        "RepoDigests": data.get("RepoDigests") or [],
+        "Parent": data.get("Parent", ""),
+        "Comment": data.get("Comment", ""),
+        "Created": data.get("Created", ""),
+        "Container": "",
+        "ContainerConfig": {**_IMAGE_CONFIG, "Hostname": image_id.split(":")[-1][:11]},
+        "DockerVersion": "",
+        "Author": data.get("Author", ""),
+        "Config": config,
+        "Architecture": data.get("Architecture", ""),
+        "Os": data.get("Os", "linux"),
+        "Size": data.get("Size", 0),
+        "VirtualSize": data.get("VirtualSize", data.get("Size", 0)),
+        "GraphDriver": data.get("GraphDriver") or {"Name": "overlay", "Data": {}},
+        "RootFS": data.get("RootFS") or {"Type": "layers", "Layers": []},
+        "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
+    }
 
 
 def network(doc: dict[str, Any], containers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -354,3 +472,60 @@ def filters(text: str) -> dict[str, list[str]]:
         else:
             raise UsageError(f"invalid filter {key!r}")
     return out
+
+
+def stats(name: str, now: Any, before: Any | None, read: str, preread: str) -> dict[str, Any]:
+    """Docker's stats object from two of the engine's readings (`api.stats.Reading`; the
+    first of a stream has no `before`: its precpu_stats are zeros, as Docker's)."""
+
+    def cpu(reading: Any | None) -> dict[str, Any]:
+        total = reading.stats.cpu_ns if reading is not None else 0
+        return {"cpu_usage": {"total_usage": total, "usage_in_kernelmode": 0,
+                              "usage_in_usermode": 0},
+                "system_cpu_usage": reading.system_cpu_ns if reading is not None else 0,
+                "online_cpus": reading.online_cpus if reading is not None else 0,
+                "throttling_data": {"periods": 0, "throttled_periods": 0,
+                                    "throttled_time": 0}}  # fmt: skip
+
+    s = now.stats
+    blkio = [{"major": 0, "minor": 0, "op": op, "value": value}
+             for op, value in (("read", s.block_read), ("write", s.block_write))]
+    return {
+        "read": read, "preread": preread,
+        "id": s.id, "name": "/" + name.lstrip("/"),
+        "pids_stats": {"current": s.pids, **({"limit": now.limit_pids}
+                                              if now.limit_pids else {})},
+        "blkio_stats": {"io_service_bytes_recursive": blkio if s.running else None,
+                        "io_serviced_recursive": None, "io_queue_recursive": None,
+                        "io_service_time_recursive": None, "io_wait_time_recursive": None,
+                        "io_merged_recursive": None, "io_time_recursive": None,
+                        "sectors_recursive": None},
+        "num_procs": 0, "storage_stats": {},
+        "cpu_stats": cpu(now),
+        "precpu_stats": cpu(before),
+        "memory_stats": {"usage": s.mem_usage, "max_usage": s.mem_peak or 0, "stats": {},
+                         "limit": s.mem_limit} if s.running else {},
+    }  # fmt: skip
+
+
+def path_stat(name: str, size: int, mode: int, mtime: float, link: str) -> str:
+    """X-Docker-Container-Path-Stat: base64 of the path's JSON, its mode as Go's FileMode
+    (the docker CLI's cp reads IsDir from it)."""
+    import base64
+    import json
+    import stat
+    import time
+
+    go = mode & 0o777
+    for test, bit in ((stat.S_ISDIR, 1 << 31), (stat.S_ISLNK, 1 << 27), (stat.S_ISFIFO, 1 << 25),
+                      (stat.S_ISSOCK, 1 << 24), (stat.S_ISCHR, (1 << 26) | (1 << 21)),
+                      (stat.S_ISBLK, 1 << 26)):  # fmt: skip
+        if test(mode):
+            go |= bit
+    for flag, bit in ((stat.S_ISUID, 1 << 23), (stat.S_ISGID, 1 << 22), (stat.S_ISVTX, 1 << 20)):
+        if mode & flag:
+            go |= bit
+    ns = int(mtime * 1e9)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
+    doc = {"name": name, "size": size, "mode": go, "mtime": stamp, "linkTarget": link}
+    return base64.b64encode(json.dumps(doc).encode()).decode()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -17,7 +19,7 @@ from supervisor.api import containers as api
 from supervisor.errors import NotFoundError, ScopeboxError
 from supervisor.service import compat
 from supervisor.service.call import Call, Router, blocking, first_error
-from supervisor.service.http import HTTPError
+from supervisor.service.http import Closed, HTTPError
 from supervisor.service.streams import from_thread_each, until_disconnect
 
 
@@ -32,6 +34,7 @@ class LogRecord(Protocol):
     def data(self) -> bytes: ...
 
 T = TypeVar("T")
+STATS_INTERVAL = 1.0  # seconds between a stream's readings (Docker's)
 POLL = 0.05  # the state of a container another request starts: no event to wait on here
 RAW_STREAM = "application/vnd.docker.raw-stream"
 
@@ -253,14 +256,84 @@ async def top(call: Call) -> None:
     await call.json({"Titles": report.headers, "Processes": report.rows})
 
 
+async def resize(call: Call) -> None:
+    """`POST /containers/{id}/resize?h=&w=`: a tty container's terminal size."""
+    rows, cols = call.req.integer("h", 0) or 0, call.req.integer("w", 0) or 0
+    await blocking(api.resize, call.settings, call.req.params["id"], rows, cols)
+    await call.empty(200)
+
+
+def _rfc3339(ns: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
+
+
+async def stats(call: Call) -> None:
+    """`GET /containers/{id}/stats`: a reading a second (stream, the default), or one:
+    after a second (stream=false: two readings make the CPU %), at once with one-shot."""
+    from supervisor.api import stats as api_stats
+
+    data = await inspect_of(call, call.req.params["id"])
+    cid, name = data["Id"], str(data.get("Name", ""))
+    stream = call.req.flag("stream", True)
+    before = await blocking(api_stats.read, call.settings, cid)
+    stamp = time.time_ns()
+    if not stream:
+        if call.req.flag("one-shot"):
+            await call.json(compat.stats(name, before, None, _rfc3339(stamp),
+                                         "0001-01-01T00:00:00Z"))  # fmt: skip
+            return
+        await anyio.sleep(STATS_INTERVAL)
+        now = await blocking(api_stats.read, call.settings, cid, before.stats)
+        await call.json(compat.stats(name, now, before, _rfc3339(time.time_ns()),
+                                     _rfc3339(stamp)))  # fmt: skip
+        return
+    await call.conn.start_chunked(200, call.headers, "application/json")
+
+    async def each_second() -> None:
+        nonlocal before, stamp
+        doc = compat.stats(name, before, None, _rfc3339(stamp), "0001-01-01T00:00:00Z")
+        while True:
+            await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+            await anyio.sleep(STATS_INTERVAL)
+            now = await blocking(api_stats.read, call.settings, cid, before.stats)
+            now_stamp = time.time_ns()
+            doc = compat.stats(name, now, before, _rfc3339(now_stamp), _rfc3339(stamp))
+            before, stamp = now, now_stamp
+
+    await until_disconnect(call.conn, each_second)
+    with contextlib.suppress(Closed):
+        await call.conn.end_chunked()
+
+
 async def attach(call: Call) -> None:
     from supervisor.service.attach import attach as attach_
 
     await attach_(call, await inspect_of(call, call.req.params["id"]))
 
 
+async def commit(call: Call) -> None:
+    """`POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=`: the new
+    image's id (Docker's `docker commit`; Dockerfile instructions in changes)."""
+    from supervisor.api import copy
+
+    ref = call.req.arg("container")
+    if not ref:
+        raise HTTPError(400, "a container (query parameter container) is required")
+    await inspect_of(call, ref)
+    repo, tag = call.req.arg("repo"), call.req.arg("tag")
+    reference = f"{repo}:{tag or 'latest'}" if repo else None
+    changes = tuple(c for c in call.req.query.get("changes", []) if c)
+    req = copy.CommitRequest(ref, reference, changes, call.req.arg("comment"),
+                             call.req.arg("author"), call.req.flag("pause", True),
+                             "docker")  # fmt: skip
+    image_id = await blocking(copy.commit, call.settings, req)
+    await call.json({"Id": image_id if image_id.startswith("sha256:")
+                     else f"sha256:{image_id}"}, 201)  # fmt: skip
+
+
 def add_routes(r: Router) -> None:
     r.add("GET", "/containers/json", list_)
+    r.add("POST", "/commit", commit)
     r.add("POST", "/containers/create", create)
     r.add("POST", "/containers/prune", prune)
     r.add("GET", "/containers/{id}/json", inspect)
@@ -274,5 +347,7 @@ def add_routes(r: Router) -> None:
     r.add("POST", "/containers/{id}/wait", wait)
     r.add("GET", "/containers/{id}/logs", logs)
     r.add("POST", "/containers/{id}/attach", attach)
+    r.add("POST", "/containers/{id}/resize", resize)
     r.add("GET", "/containers/{id}/top", top)
+    r.add("GET", "/containers/{id}/stats", stats)
     r.add("DELETE", "/containers/{id}", remove)

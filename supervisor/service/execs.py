@@ -38,6 +38,8 @@ class Session:
     privileged: bool = False
     running: bool = False
     exit_code: int | None = None
+    size: tuple[int, int] | None = None  # rows, cols: the terminal's, once asked
+    master: int = -1  # the pty's master while a Tty session runs
 
 
 SESSIONS: dict[str, Session] = {}  # this process' sessions (one service per process)
@@ -53,15 +55,15 @@ async def create(call: Call) -> None:
     cmd = body.get("Cmd")
     if not isinstance(cmd, list) or not cmd or not all(isinstance(c, str) for c in cmd):
         raise HTTPError(400, "no exec command specified")
-    if body.get("Tty"):
-        raise HTTPError(400, "exec with a terminal (Tty) is not supported by this API yet")
     session = Session(os.urandom(32).hex(), data["Id"], list(cmd),
                       env=[str(e) for e in body.get("Env") or []],
                       user=body.get("User") or None, workdir=body.get("WorkingDir") or None,
                       stdin=bool(body.get("AttachStdin")),
                       stdout=bool(body.get("AttachStdout", True)),
                       stderr=bool(body.get("AttachStderr", True)),
-                      privileged=bool(body.get("Privileged")))  # fmt: skip
+                      privileged=bool(body.get("Privileged")),
+                      tty=bool(body.get("Tty")))  # fmt: skip
+    session.size = _console_size(body.get("ConsoleSize"))
     SESSIONS[session.id] = session
     await call.json({"Id": session.id}, 201)
 
@@ -77,10 +79,12 @@ async def start(call: Call) -> None:
     session = _session(call)
     body = call.req.json()
     detach = isinstance(body, dict) and bool(body.get("Detach"))
+    if isinstance(body, dict) and _console_size(body.get("ConsoleSize")):
+        session.size = _console_size(body.get("ConsoleSize"))
     if session.running or session.exit_code is not None:
         raise HTTPError(409, f"exec session {session.id} has already run")
     if detach:
-        req = _request(session, detach=True, stdio=None)
+        req = request(session, detach=True, stdio=None)
         session.running = True
         session.exit_code = await blocking(api.exec_, call.settings, session.container, req)
         session.running = False
@@ -92,22 +96,52 @@ async def start(call: Call) -> None:
         await call.conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: " + RAW_STREAM.encode() +
                              b"\r\n\r\n")  # fmt: skip
     call.hijacked = True
-    await _stream(call, session)
+    if session.tty:
+        await _on_terminal(call, session)
+    else:
+        await _stream(call, session)
 
 
-def _request(session: Session, detach: bool,
-             stdio: tuple[int, int, int] | None) -> api.ExecRequest:  # fmt: skip
+async def _on_terminal(call: Call, session: Session) -> None:
+    from supervisor.service.terminal import on_terminal
+
+    def run(slave: int) -> int:
+        req = request(session, False, (slave, slave, slave))
+        return api.exec_(call.settings, session.container, req)
+
+    def master_is(fd: int) -> None:
+        session.master = fd
+
+    session.running = True
+    try:
+        code = await on_terminal(call, run, session.size, session.stdin,
+                                 session.stdout or session.stderr, master_is)  # fmt: skip
+    finally:
+        session.running = False
+    session.exit_code = 126 if code is None else code
+
+
+def request(session: Session, detach: bool,
+            stdio: tuple[int, int, int] | None) -> api.ExecRequest:  # fmt: skip
     return api.ExecRequest(session.command, env=session.env, user=session.user,
                            workdir=session.workdir, interactive=session.stdin and not detach,
-                           detach=detach, privileged=session.privileged,
+                           detach=detach, privileged=session.privileged, tty=session.tty,
                            stdio=stdio)  # fmt: skip
+
+
+def _console_size(value: object) -> tuple[int, int] | None:
+    """ExecStart/ExecCreate's ConsoleSize [rows, cols] (API 1.42; absent: none)."""
+    if (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+        return value[0], value[1]
+    return None
 
 
 async def _stream(call: Call, session: Session) -> None:
     out_r, out_w = socket.socketpair()
     err_r, err_w = socket.socketpair()
     in_r, in_w = socket.socketpair()
-    req = _request(session, False, (in_r.fileno(), out_w.fileno(), err_w.fileno()))
+    req = request(session, False, (in_r.fileno(), out_w.fileno(), err_w.fileno()))
 
     def run() -> int:
         try:
@@ -161,7 +195,17 @@ async def inspect(call: Call) -> None:
 
 
 async def resize(call: Call) -> None:
-    _session(call)
+    """`POST /exec/{id}/resize?h=&w=`: a Tty session's terminal size (kept until the
+    terminal exists: Docker's CLI may ask before the start has made it)."""
+    session = _session(call)
+    rows, cols = call.req.integer("h", 0) or 0, call.req.integer("w", 0) or 0
+    if rows <= 0 or cols <= 0:
+        raise HTTPError(400, f"invalid terminal size h={rows} w={cols}")
+    session.size = (rows, cols)
+    if session.master >= 0:
+        from supervisor.service.terminal import set_size
+
+        set_size(session.master, session.size)
     await call.empty(201)
 
 

@@ -8,7 +8,7 @@ import ipaddress
 import json
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from supervisor.api import images as api
 from supervisor.api import registry
@@ -168,10 +168,110 @@ async def create(call: Call) -> None:
     await call.conn.end_chunked()
 
 
+async def history(call: Call) -> None:
+    """`GET /images/{name}/history`: newest first, Docker's keys (Created in seconds)."""
+    from supervisor.timefmt import parse_rfc3339
+
+    name = call.req.params["name"]
+    items = await blocking(api.history, call.settings, name)
+    (report,) = await blocking(api.inspect, call.settings, [name])
+    tags = (report.data or {}).get("RepoTags") or [] if report.err is None else []
+    await call.json([{
+        "Id": item["Id"] if item["Id"] == "<missing>" else f"sha256:{item['Id']}",
+        "Created": int(parse_rfc3339(item.get("Created", "")) or 0),
+        "CreatedBy": item.get("CreatedBy", ""), "Tags": tags if i == 0 else None,
+        "Size": item.get("RawSize", 0), "Comment": item.get("Comment", ""),
+    } for i, item in enumerate(items)])
+
+
+async def get(call: Call) -> None:
+    """`GET /images/{name}/get` (and `/images/get?names=`): a docker-archive tarball."""
+    names = [call.req.params["name"]] if "name" in call.req.params else call.req.query.get(
+        "names", [])
+    if not names:
+        raise HTTPError(400, "an image name is required (query parameter names)")
+    for name in names:  # a missing image is a 404 before the tar begins
+        if not await blocking(api.exists, call.settings, name):
+            raise NotFoundError("image", name)
+    started = False
+
+    def produce(emit: Callable[[bytes], None]) -> None:
+        out = _Writer(emit)
+        api.save(call.settings, names, cast(BinaryIO, out), "docker-archive")
+        out.flush()
+
+    async def send(data: bytes) -> None:
+        nonlocal started
+        if not started:
+            await call.conn.start_chunked(200, call.headers, "application/x-tar")
+            started = True
+        await call.conn.chunk(data)
+
+    failed = await from_thread_each(produce, send)
+    if failed is not None and not started:
+        raise failed
+    if failed is not None:
+        print(f"scopebox service: save of {names}: {failed}", flush=True)
+    if not started:
+        await call.conn.start_chunked(200, call.headers, "application/x-tar")
+    await call.conn.end_chunked()
+
+
+class _Writer:
+    """A binary file for `api.images.save` whose writes go to the event loop (64 KiB at
+    a time)."""
+
+    def __init__(self, emit: Callable[[bytes], None]) -> None:
+        self.emit = emit
+        self.buf = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buf += data
+        if len(self.buf) >= 65536:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buf:
+            self.emit(bytes(self.buf))
+            self.buf.clear()
+
+    def close(self) -> None:
+        self.flush()
+
+
+async def load(call: Call) -> None:
+    """`POST /images/load`: the body's archive (docker- or oci-archive), loaded; the
+    names as Docker's JSON stream lines."""
+    import os
+    import tempfile
+
+    def run() -> list[str]:
+        fd, path = tempfile.mkstemp(prefix="scopebox-load-", suffix=".tar")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(call.req.body)
+            return api.load(call.settings, path)
+        finally:
+            os.unlink(path)
+
+    names = await blocking(run)
+    await call.conn.start_chunked(200, call.headers, "application/json")
+    for name in names:
+        kind = "image ID" if name.startswith("sha256:") else "image"
+        doc = {"stream": f"Loaded {kind}: {name}\n"}
+        await call.conn.chunk(json.dumps(doc).encode() + b"\r\n")
+    await call.conn.end_chunked()
+
+
 def add_routes(r: Router) -> None:
     r.add("GET", "/images/json", list_)
     r.add("POST", "/images/create", create)
     r.add("POST", "/images/prune", prune)
+    r.add("GET", "/images/get", get)
+    r.add("POST", "/images/load", load)
     r.add("GET", "/images/{name*}/json", inspect)
+    r.add("GET", "/images/{name*}/history", history)
+    r.add("GET", "/images/{name*}/get", get)
     r.add("POST", "/images/{name*}/tag", tag)
     r.add("DELETE", "/images/{name*}", remove)

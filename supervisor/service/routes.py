@@ -6,7 +6,7 @@ worker thread (the API blocks: sqlite, the runtime, waits) and writes Docker's r
 
 from __future__ import annotations
 
-from supervisor.service import containers, execs, images, objects, system
+from supervisor.service import archive, containers, execs, images, objects, system
 from supervisor.service.call import Router
 
 
@@ -16,7 +16,9 @@ def router() -> Router:
     r.add("GET", "/version", system.version)
     r.add("GET", "/info", system.info)
     r.add("GET", "/events", system.events)
+    r.add("GET", "/system/df", system.df)
     containers.add_routes(r)
+    archive.add_routes(r)
     execs.add_routes(r)
     images.add_routes(r)
     objects.add_routes(r)

@@ -23,7 +23,7 @@ import anyio.abc
 
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
 from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, Router, Shared
-from supervisor.service.http import Closed, Connection, HTTPError
+from supervisor.service.http import Closed, Connection, HTTPError, Request
 from supervisor.settings import Settings
 
 DEFAULT_URI = "unix:///run/scopebox/scopebox.sock"
@@ -109,16 +109,17 @@ class Server:
         if req is None:
             return False
         self.last = time.monotonic()
-        if self.settings.debug:  # SCOPEBOX_DEBUG: each request in the service's log
-            print(f"scopebox service: {req.method} {req.path} {req.query}", file=sys.stderr,
-                  flush=True)
         call = Call(req, conn, self.settings, self.headers(), self.shared)
+        began = time.monotonic()
         try:
             handler, req.params = self.router.find(req.method, self._unversioned(req.path))
             await handler(call)
+            self._debug(req, began, "")
         except HTTPError as exc:
+            self._debug(req, began, f" {exc.status} {exc.message}")
             await call.json({"message": exc.message}, exc.status)
         except ScopeboxError as exc:
+            self._debug(req, began, f" {status_of(exc)} {exc}")
             await call.json({"message": str(exc)}, status_of(exc))
         except Closed:
             return False
@@ -130,6 +131,13 @@ class Server:
                                 500)
             return False
         return req.keep_alive and not call.hijacked
+
+    def _debug(self, req: Request, began: float, outcome: str) -> None:
+        """SCOPEBOX_DEBUG: each request in the service's log, with its time (and error)."""
+        if self.settings.debug:
+            print(f"scopebox service: {req.method} {req.path} {req.query} "
+                  f"{(time.monotonic() - began) * 1000:.0f} ms{outcome}", file=sys.stderr,
+                  flush=True)  # fmt: skip
 
     @staticmethod
     def _unversioned(path: str) -> str:

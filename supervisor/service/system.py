@@ -73,6 +73,38 @@ async def info(call: Call) -> None:
 
 
 
+async def df(call: Call) -> None:
+    """`GET /system/df`: images, containers and volumes with their sizes (Docker's keys)."""
+    from supervisor.api import containers, images, volumes
+    from supervisor.service import compat
+
+    entries = await blocking(images.list_images, call.settings, None)
+    ctrs = await blocking(containers.list_containers, call.settings,
+                          containers.ListOptions(all=True, size=True))  # fmt: skip
+    vols = await blocking(volumes.list_volumes, call.settings, None)
+    usage = {v["VolumeName"]: v for v in await blocking(volumes.disk_usage, call.settings)}
+    image_docs = []
+    for e in entries:
+        doc = compat.image_item(e.json)
+        doc["Containers"] = sum(1 for c in ctrs if c.json.get("ImageID") == e.id)
+        image_docs.append(doc)
+    ctr_docs = []
+    for c in ctrs:
+        doc = compat.container_item(c.json)
+        size = c.json.get("Size") or {}
+        doc["SizeRw"] = size.get("rwSize", 0) if isinstance(size, dict) else 0
+        doc["SizeRootFs"] = size.get("rootFsSize", 0) if isinstance(size, dict) else 0
+        ctr_docs.append(doc)
+    vol_docs = []
+    for v in vols:
+        doc = compat.volume(v)
+        u = usage.get(str(v.get("Name")), {})
+        doc["UsageData"] = {"Size": u.get("Size", -1), "RefCount": u.get("Links", 0)}
+        vol_docs.append(doc)
+    await call.json({"LayersSize": sum(d["Size"] for d in image_docs), "Images": image_docs,
+                     "Containers": ctr_docs, "Volumes": vol_docs, "BuildCache": []})
+
+
 async def events(call: Call) -> None:
     """`GET /events`: Docker's JSON messages, one per line, past ones with since= and new
     ones until until= (or until the client leaves)."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 from tests import registryhelp as rh
 from tests.clihelp import REPO, Scopebox, wait_for
+from tests.registryhelp import free_port
 
 DOCKER = "/var/cache/scopebox-tests/docker-cli/docker"
 SCOPEBOX = str(REPO / ".venv/bin/scopebox")
@@ -42,6 +45,41 @@ class Service:
         if check:
             assert res.returncode == 0, (args, res.stdout, res.stderr, self.log.read_text())
         return res
+
+    def in_pty(self, *args: str, typed: bytes = b"") -> tuple[int, bytes]:
+        """The docker CLI on a terminal of 33 rows and 101 columns: its exit code and all
+        it wrote; `typed` is typed once it has written something."""
+        import fcntl
+        import select
+        import struct
+        import termios
+
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        env = {"PATH": os.environ["PATH"], "HOME": str(self.sock.parent),
+               "DOCKER_HOST": f"unix://{self.sock}"}  # fmt: skip
+        proc = subprocess.Popen([DOCKER, *args], stdin=slave, stdout=slave, stderr=slave,
+                                env=env, start_new_session=True)  # fmt: skip
+        os.close(slave)
+        out = b""
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline:
+                if not select.select([master], [], [], 1)[0]:
+                    continue
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the CLI is gone
+                    break
+                out += data
+                if typed and out.endswith(b"# \x1b[6n"):  # the shell's prompt
+                    os.write(master, typed)
+                    typed = b""
+            return proc.wait(10), out
+        finally:
+            os.close(master)
+            if proc.poll() is None:
+                proc.kill()
 
     def request(self, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         """One request on a fresh connection, closed after it."""
@@ -140,9 +178,23 @@ def test_docker_cli_and_sdk_exec(svc: Service) -> None:
         client = docker.DockerClient(base_url=f"unix://{svc.sock}")
         try:
             result = client.containers.get("ex").exec_run(["sh", "-c", "echo sdk; exit 2"])
+            on_tty = client.containers.get("ex").exec_run(["tty"], tty=True)
         finally:
             client.close()
         assert (result.exit_code, result.output) == (2, b"sdk\n")
+        assert on_tty.exit_code == 0 and on_tty.output.startswith(b"/dev/pts/"), on_tty
+        # exec -it through a real terminal: the typed input, the process' exit code, and
+        # the client's window size (set just after the start, then polled for: busybox's
+        # stty size fails on a 0x0 terminal, and exits 0)
+        code, out = svc.in_pty("exec", "-it", "ex", "sh", typed=b"echo typed; exit 5\n")
+        assert code == 5 and b"typed\r\n" in out, out
+        wait_size = ('i=0; until s=$(stty size 2>/dev/null) && [ "${s:-0 0}" != "0 0" ]; do '
+                     'i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done; echo "$s"')
+        code, out = svc.in_pty("exec", "-it", "ex", "sh", "-c", wait_size)
+        assert (code, out) == (0, b"33 101\r\n")
+        code, out = svc.in_pty("run", "-it", "--rm", "busybox", "sh", "-c",
+                               wait_size + "; exit 4")  # the container's resize
+        assert (code, out) == (4, b"33 101\r\n")
     finally:
         svc.docker("rm", "-f", "ex")
 
@@ -275,3 +327,116 @@ def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
         assert not service.sock.exists()
     finally:
         service.stop()
+
+
+COMPOSE_FILE = """\
+version: "3.8"
+services:
+  web:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "echo \\"hello $$GREETING from $$ROLE\\" > /www/index.html && exec httpd -f -p 80 -h /www"]
+    env_file: web.env
+    environment:
+      GREETING: compose
+    ports:
+      - "127.0.0.1:${WEB_PORT}:80"
+    volumes:
+      - data:/www
+    ulimits:
+      nofile: {soft: 1024, hard: 2048}
+  client:
+    image: busybox
+    init: true
+    depends_on: [web]
+    command: ["sh", "-c", "while true; do wget -q -O - http://web/ || echo failed; sleep 0.2; done"]
+volumes:
+  data:
+"""  # noqa: E501
+
+
+def test_compose_project_up_to_down(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
+    """docker-compose 1.29 (Debian's): two services on the project's network, the client
+    reaching the web server by its service name, a named volume, a published port, an
+    environment file; ps, logs, exec -T; down -v leaves nothing behind."""
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("no docker-compose: run tests/install-deps.sh")
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_FILE)
+    (tmp_path / "web.env").write_text("ROLE=server\n")
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "WEB_PORT": str(port),
+           "DOCKER_HOST": f"unix://{svc.sock}"}  # fmt: skip
+
+    def dc(*args: str) -> str:
+        res = subprocess.run([compose, "-p", "apitest", *args], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert res.returncode == 0, (args, res.stdout, res.stderr, svc.log.read_text()[-3000:])
+        return res.stdout
+
+    down = False
+    try:
+        dc("up", "-d")
+        ps = dc("ps")
+        assert "apitest_web_1" in ps and "apitest_client_1" in ps and "Up" in ps, ps
+        assert f"127.0.0.1:{port}->80/tcp" in ps, ps
+        wait_for(lambda: "hello compose from server" in sb("logs", "apitest_client_1").stdout,
+                 20, "the client's request to http://web/")  # polled with the quicker CLI
+        assert "client_1  | hello compose from server" in dc("logs", "--no-color", "client")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as reply:
+            assert reply.read() == b"hello compose from server\n"
+        # the container's own limits (an exec's soft NOFILE may be raised by runc 1.1 itself)
+        out = dc("exec", "-T", "web", "sh", "-c", "cat /www/index.html; grep files /proc/1/limits")
+        assert out.split()[:4] + out.split()[-3:] == [
+            "hello", "compose", "from", "server", "1024", "2048", "files"], out
+        labels = json.loads(sb("volume", "inspect", "apitest_data").stdout)[0]["Labels"]
+        assert labels["com.docker.compose.project"] == "apitest"
+        assert "apitest_default" in sb("network", "ls", "--format", "{{.Name}}").stdout
+        dc("down", "-v")
+        down = True
+    finally:
+        if not down:
+            subprocess.run([compose, "-p", "apitest", "down", "-v", "-t", "1"], cwd=tmp_path,
+                           env=env, capture_output=True, timeout=120)  # fmt: skip
+    assert sb("ps", "-aq").stdout == ""
+    assert sb("network", "ls", "--format", "{{.Name}}").stdout.split() == ["podman"]
+    assert sb("volume", "ls", "-q").stdout == ""
+
+
+def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
+    """docker cp both ways (HEAD/GET/PUT archive), docker stats --no-stream, commit, save,
+    load, history, system df."""
+    cid = svc.docker("run", "-d", "--name", "cps", "busybox", "sleep", "100").stdout.strip()
+    try:
+        (tmp_path / "in.txt").write_text("into the container\n")
+        (tmp_path / "tree/sub").mkdir(parents=True)
+        (tmp_path / "tree/sub/f").write_text("deep\n")
+        svc.docker("cp", str(tmp_path / "in.txt"), "cps:/tmp/")
+        svc.docker("cp", str(tmp_path / "tree"), "cps:/tmp/copied")
+        assert svc.docker("exec", "cps", "cat", "/tmp/in.txt", "/tmp/copied/sub/f").stdout == (
+            "into the container\ndeep\n")
+        svc.docker("cp", "cps:/etc/hostname", str(tmp_path / "out"))
+        assert (tmp_path / "out").read_text() == cid[:12] + "\n"
+        svc.docker("cp", "cps:/tmp/copied", str(tmp_path / "back"))
+        assert (tmp_path / "back/sub/f").read_text() == "deep\n"
+        res = svc.docker("cp", "cps:/nosuch", str(tmp_path), check=False)
+        assert res.returncode == 1 and "No such container:path: cps:/nosuch" in res.stderr
+        stats = svc.docker("stats", "--no-stream", "--format",
+                           "{{.Name}} {{.PIDs}} {{.MemUsage}}", "cps").stdout.split()  # fmt: skip
+        assert stats[:2] == ["cps", "1"] and stats[2] != "0B", stats
+        # commit, save, rmi, load, history, system df
+        svc.docker("commit", "-c", "ENV FROM_COMMIT=yes", "cps", "committed:v1")
+        assert svc.docker("run", "--rm", "committed:v1", "sh", "-c",
+                          "cat /tmp/in.txt; echo $FROM_COMMIT").stdout == (
+            "into the container\nyes\n")  # fmt: skip
+        svc.docker("save", "-o", str(tmp_path / "saved.tar"), "committed:v1")
+        svc.docker("rmi", "committed:v1")
+        assert "Loaded image: localhost/committed:v1" in svc.docker(
+            "load", "-i", str(tmp_path / "saved.tar")).stdout
+        history = svc.docker("history", "--format", "{{.CreatedBy}}", "committed:v1").stdout
+        assert history.splitlines() == [f"scopebox commit {cid[:12]}", "scopebox import"]
+        df = svc.docker("system", "df", "--format", "{{.Type}} {{.TotalCount}}").stdout
+        assert "Images 2" in df and "Containers 1" in df, df
+        svc.docker("rmi", "committed:v1")
+    finally:
+        svc.docker("rm", "-f", "cps")

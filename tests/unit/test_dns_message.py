@@ -16,6 +16,7 @@ from supervisor.network.dns.message import Forward, RCode, Records, Reply, RType
 from supervisor.paths import Paths
 from supervisor.store import Store
 
+MID, LONE = "c" * 64, "d" * 64
 WEB = "1f2e3d4c5b6a" + "0" * 52
 DB = "abcdef012345" + "1" * 52
 RECS = Records.build([
@@ -138,6 +139,31 @@ def test_records_from_the_store(tmp_path: Path) -> None:
     assert records.users(conn, "n1") == 1
     ndb.release(WEB)
     assert records.read(conn, "n1").by_name == {} and records.users(conn, "n1") == 0
+    store.close()
+
+
+def test_a_container_on_two_networks_resolves_both(tmp_path: Path) -> None:
+    """Asked on one network, the responder also answers the names of the querying
+    container's other DNS-enabled networks (compose: a service on a front and a back
+    network reaches both); a container on one network sees only that one."""
+    store = Store(Paths(str(tmp_path / "root"), str(tmp_path / "run")))
+    ndb = NetworkDB(store)
+    with store.transaction() as db:
+        for i, name in enumerate(("front", "back")):
+            db.execute("INSERT INTO networks SELECT ?, ? || id, ?, created,"
+                       " json_set(data, '$.dns_enabled', json('true'))"
+                       " FROM networks WHERE name = 'podman'", (name, f"x{i}", f"sbx{i}"))
+    web = ndb.lease("front", WEB, "sbx0")
+    ndb.lease("back", DB, "sbx1")
+    mid_front, mid_back = ndb.lease("front", MID, "sbx0"), ndb.lease("back", MID, "sbx1")
+    records.set_aliases(store, "front", WEB, ["web"])
+    records.set_aliases(store, "back", DB, ["db"])
+    conn = records.connect(store.paths.db)
+    assert records.read(conn, "back", mid_back.address).by_name["web"] == (web.address,)
+    assert "db" in records.read(conn, "front", mid_front.address).by_name
+    lone = ndb.lease("back", LONE, "sbx1")
+    assert "web" not in records.read(conn, "back", lone.address).by_name
+    assert "web" not in records.read(conn, "back").by_name
     store.close()
 
 

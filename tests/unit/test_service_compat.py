@@ -44,6 +44,32 @@ def test_create_defaults_and_string_command() -> None:
         None, ["echo", "a b"], "", "no")
 
 
+def test_compose_create_body() -> None:
+    """What docker-compose 1.29 sends: the project network with the service's alias, a named
+    volume bind plus its target in Config.Volumes, ulimits, init."""
+    body = {"Image": "busybox", "Volumes": {"/www": {}, "/cache": {}},
+            "MacAddress": "02:42:ac:11:00:09",
+            "HostConfig": {"NetworkMode": "proj_default", "Binds": ["proj_data:/www:rw"],
+                           "Init": True, "Links": [], "VolumesFrom": [],
+                           "Ulimits": [{"Name": "nofile", "Soft": 1024, "Hard": 2048}],
+                           "Sysctls": {"net.core.somaxconn": "1024"}, "ShmSize": 1 << 26},
+            "NetworkingConfig": {"EndpointsConfig": {"proj_default": {
+                "Aliases": ["web", "w2"], "IPAMConfig": {"IPv4Address": "10.9.0.5"}}}}}
+    opts = compat.create_options(body, "proj_web_1")
+    assert opts.network == "proj_default:alias=web,alias=w2,ip=10.9.0.5"
+    assert opts.volumes == ["proj_data:/www:rw", "/cache"]  # /www: the bind's already
+    assert opts.ulimits == ["nofile=1024:2048"]
+    assert (opts.runflags.init, opts.runflags.sysctls, opts.runflags.shm_size) == (
+        True, ["net.core.somaxconn=1024"], str(1 << 26))
+    assert opts.net.mac == "02:42:ac:11:00:09"
+    bridge = compat.create_options({"Image": "b", "NetworkingConfig": {"EndpointsConfig": {
+        "bridge": {"Aliases": ["x"]}}}}, "")  # fmt: skip
+    assert bridge.network == "podman:alias=x"
+    host = compat.create_options({"Image": "b", "HostConfig": {"NetworkMode": "host"},
+                                  "NetworkingConfig": {"EndpointsConfig": {"host": {}}}}, "")
+    assert host.network == "host"
+
+
 @pytest.mark.parametrize("body", [[], {}, {"Image": ""}, {"Image": "b", "Env": "A=1,B"},
                                   {"Image": "b", "HostConfig": {"Memory": "1g"}}])
 def test_bad_create_bodies_are_400(body: object) -> None:
@@ -84,3 +110,15 @@ def test_filters_both_forms() -> None:
     assert compat.filters("") == {}
     with pytest.raises(HTTPError):
         compat.filters("{nope")
+
+
+def test_path_stat_header_is_gos_file_mode() -> None:
+    """The docker CLI's cp decodes X-Docker-Container-Path-Stat: Go's FileMode bits."""
+    import base64
+    import json
+
+    doc = json.loads(base64.b64decode(compat.path_stat("etc", 4096, 0o40755, 1.5, "")))
+    assert doc == {"name": "etc", "size": 4096, "mode": (1 << 31) | 0o755,
+                   "mtime": "1970-01-01T00:00:01.500000000Z", "linkTarget": ""}
+    doc = json.loads(base64.b64decode(compat.path_stat("f", 1, 0o104755, 0, "/x")))
+    assert doc["mode"] == (1 << 23) | 0o755 and doc["linkTarget"] == "/x"

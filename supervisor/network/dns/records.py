@@ -44,7 +44,24 @@ def connect(db_path: str) -> sqlite3.Connection:
     return conn
 
 
-def read(conn: sqlite3.Connection, network: str) -> Records:
+def read(conn: sqlite3.Connection, network: str, peer: str = "") -> Records:
+    """The network's names; with `peer` (the querying address), also those of the other
+    DNS-enabled networks the querying container is on, after this network's (as Podman's
+    aardvark-dns answers: a container on two networks resolves its peers on both, whichever
+    nameserver it asks)."""
+    networks = [network]
+    if peer:
+        networks += [n for (n,) in conn.execute(_PEER_NETWORKS, (network, peer, network))
+                     if (network_info(conn, n) or (False, False))[0]]  # fmt: skip
+    return Records.build(entry for n in networks for entry in _entries(conn, n))
+
+
+_PEER_NETWORKS = """SELECT DISTINCT network FROM net_leases WHERE container =
+(SELECT container FROM net_leases WHERE network = ? AND address = ? LIMIT 1)
+AND network != ? ORDER BY network"""
+
+
+def _entries(conn: sqlite3.Connection, network: str) -> list[tuple[str, list[str]]]:
     leases = conn.execute(_LEASES, (network,)).fetchall()
     aliases: dict[str, list[str]] = {}
     try:
@@ -52,10 +69,8 @@ def read(conn: sqlite3.Connection, network: str) -> Records:
             aliases.setdefault(cid, []).append(alias)
     except sqlite3.OperationalError:  # no alias was ever set: the table is not made yet
         pass
-    return Records.build(
-        (address, [name or "", cid[:12], *aliases.get(cid, ())])
-        for address, cid, name in leases
-    )
+    return [(address, [name or "", cid[:12], *aliases.get(cid, ())])
+            for address, cid, name in leases]
 
 
 def network_info(conn: sqlite3.Connection, network: str) -> tuple[bool, bool] | None:

@@ -54,11 +54,12 @@ class Responder:
         self.conn = records.connect(cfg.db)
         self.last = time.monotonic()
 
-    def decide(self, data: bytes) -> message.Decision | None:
+    def decide(self, data: bytes, peer: str = "") -> message.Decision | None:
+        """`peer`: the querying address (its container's other networks resolve too)."""
         self.last = time.monotonic()
         info = records.network_info(self.conn, self.cfg.network)
         internal = info is not None and info[1]
-        return message.decide(data, records.read(self.conn, self.cfg.network),
+        return message.decide(data, records.read(self.conn, self.cfg.network, peer),
                               internal=internal)
 
     def upstreams(self) -> list[str]:
@@ -78,7 +79,7 @@ class Responder:
 
     async def _udp_answer(self, sock: anyio.abc.UDPSocket, data: bytes,
                           peer: tuple[str, int]) -> None:
-        decision = self.decide(data)
+        decision = self.decide(data, str(peer[0]))
         if isinstance(decision, message.Forward):
             reply = await self.forward_udp(data, decision.query)
         elif decision is None:
@@ -104,10 +105,11 @@ class Responder:
         await listener.serve(self._tcp_conn)
 
     async def _tcp_conn(self, stream: anyio.abc.SocketStream) -> None:
-        with _contained("tcp", stream.extra(anyio.abc.SocketAttribute.remote_address, "")):
-            await self._tcp_answer(stream)
+        remote = stream.extra(anyio.abc.SocketAttribute.remote_address, "")
+        with _contained("tcp", remote):
+            await self._tcp_answer(stream, str(remote[0]) if isinstance(remote, tuple) else "")
 
-    async def _tcp_answer(self, stream: anyio.abc.SocketStream) -> None:
+    async def _tcp_answer(self, stream: anyio.abc.SocketStream, peer: str = "") -> None:
         buf = BufferedByteReceiveStream(stream)
         async with stream:
             with anyio.move_on_after(10):  # RFC 7766: close idle connections
@@ -116,7 +118,7 @@ class Responder:
                         data = await _read_framed(buf)
                     except (anyio.EndOfStream, anyio.IncompleteRead):
                         return
-                    decision = self.decide(data)
+                    decision = self.decide(data, peer)
                     if decision is None:
                         return
                     if isinstance(decision, message.Forward):

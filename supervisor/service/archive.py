@@ -1,0 +1,125 @@
+"""`/containers/{id}/archive`: a container's files as tar streams (`docker cp` both ways).
+
+GET packs the path (the engine's packer, in a chrooted child, writes into a socket pair the
+event loop reads into the reply); HEAD only describes it (the stat header); PUT unpacks the
+request's tar into a directory of the container.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from functools import partial
+
+import anyio
+import anyio.abc
+import anyio.from_thread
+import anyio.lowlevel
+import anyio.to_thread
+
+from supervisor.api import copy
+from supervisor.service import compat
+from supervisor.service.call import Call, Router, blocking
+from supervisor.service.containers import inspect_of
+from supervisor.service.http import HTTPError
+
+STAT_HEADER = "X-Docker-Container-Path-Stat"
+
+
+def _path(call: Call) -> str:
+    path = call.req.arg("path")
+    if not path:
+        raise HTTPError(400, "a path (query parameter path) is required")
+    return path
+
+
+def _stat_header(st: copy.PathStat) -> dict[str, str]:
+    return {STAT_HEADER: compat.path_stat(st.name, st.size, st.mode, st.mtime, st.link_target)}
+
+
+async def get(call: Call) -> None:
+    path = _path(call)
+    cid = (await inspect_of(call, call.req.params["id"]))["Id"]
+    if call.req.method == "HEAD":
+        st = await blocking(copy.archive_stat, call.settings, cid, path)
+        await call.conn.reply(200, b"", {**call.headers, **_stat_header(st)},
+                              "application/x-tar", head=True)  # fmt: skip
+        return
+    r, w = socket.socketpair()
+    token = anyio.lowlevel.current_token()
+    described = anyio.Event()
+    stats: list[copy.PathStat] = []
+    failed: list[Exception] = []
+
+    def on_stat(st: copy.PathStat) -> None:
+        stats.append(st)
+        anyio.from_thread.run_sync(described.set, token=token)
+
+    def run() -> None:
+        try:
+            copy.archive_get(call.settings, cid, path, w.fileno(), on_stat)
+        finally:
+            w.close()
+
+    async def engine() -> None:
+        try:
+            await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except Exception as exc:
+            failed.append(exc)
+        finally:
+            described.set()
+
+    data = await anyio.abc.SocketStream.from_socket(r)
+    async with data, anyio.create_task_group() as tg:
+        tg.start_soon(engine)
+        await described.wait()
+        if stats:
+            await call.conn.start_chunked(200, {**call.headers, **_stat_header(stats[0])},
+                                          "application/x-tar")  # fmt: skip
+            while True:
+                try:
+                    chunk = await data.receive(65536)
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    break
+                await call.conn.chunk(chunk)
+    if not stats:
+        raise failed[0] if failed else HTTPError(500, f"could not read {path}")
+    if failed:  # the reply has begun: the service's log says why the tar is short
+        print(f"scopebox service: archive of {cid[:12]}:{path}: {failed[0]}", flush=True)
+    await call.conn.end_chunked()
+
+
+async def put(call: Call) -> None:
+    path = _path(call)
+    cid = (await inspect_of(call, call.req.params["id"]))["Id"]
+    r, w = socket.socketpair()
+    keep = call.req.flag("copyUIDGID")
+
+    def run() -> None:
+        try:
+            copy.archive_put(call.settings, cid, path, r.fileno(), keep)
+        finally:
+            r.close()
+
+    async def feed() -> None:
+        async with await anyio.abc.SocketStream.from_socket(w) as body:
+            # the unpacker may stop early: its error is the answer
+            with contextlib.suppress(anyio.BrokenResourceError, OSError):
+                await body.send(call.req.body)
+
+    failed: list[Exception] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(feed)
+        try:
+            await anyio.to_thread.run_sync(partial(run), abandon_on_cancel=True)
+        except Exception as exc:
+            failed.append(exc)
+            tg.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
+    await call.empty(200)
+
+
+def add_routes(r: Router) -> None:
+    r.add("GET", "/containers/{id}/archive", get)
+    r.add("PUT", "/containers/{id}/archive", put)
