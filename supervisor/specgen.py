@@ -53,6 +53,8 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     opts = cfg.options
     img = engine.store.get_image(row.image_id) if row.image_id else None
     img_cfg: dict[str, Any] = (img.config.get("config") or {}) if img else {}
+    if cfg.userns.user and not opts.user:  # issues 17/19: keep-id runs as the user
+        img_cfg = {**img_cfg, "User": cfg.userns.user}
     user = resolve_user(rootfs, opts.user or img_cfg.get("User", ""), cfg.runflags.group_add)
     # helper "flags": after the user's groups are read, as Podman orders it
     etc_users = _passwd_entries(engine, row, rootfs, img_cfg)
@@ -125,6 +127,9 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor.runflags import apply
 
     apply(out, cfg.runflags, lambda mode, kind: _ns_path(engine, mode.target, kind))
+    from supervisor import idmaps  # issues 17/19: the container's user namespace
+
+    idmaps.apply(out, cfg.userns, lambda cid: _ns_path(engine, cid, "user"))
     if cfg.systemd_mode and any(m["destination"] == SYSTEMD_CGROUP and m["type"] == "bind"
                                 for m in out["mounts"]):
         out["linux"].setdefault("maskedPaths", []).append(f"{SYSTEMD_CGROUP}/release_agent")

@@ -13,12 +13,7 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--external",
     ),
     "create": (
-        "--gidmap",
         "--secret",
-        "--subgidname",
-        "--subuidname",
-        "--uidmap",
-        "--userns",
     ),
     "diff": (
         "--latest",
@@ -135,12 +130,7 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--sign-passphrase-file",
     ),
     "run": (
-        "--gidmap",
         "--secret",
-        "--subgidname",
-        "--subuidname",
-        "--uidmap",
-        "--userns",
     ),
     "save": (
         "--compress",

@@ -27,5 +27,22 @@ def mount_rootfs(ctx: Context, row: ContainerRow) -> str:
         if img is None:
             raise NotFoundError("image", row.image_name)
         lowers = images.layer_dirs(ctx.paths, img)
-        rootfs.mount_layers(lowers, ctx.paths.container_dir(row.id), target)
+        userns = row.config.userns  # issues 17/19: owned through the container's map
+        cdir = ctx.paths.container_dir(row.id)
+        if userns.mapped:
+            _searchable(ctx.paths.root, cdir)
+        rootfs.mount_layers(lowers, cdir, target, userns.to_host if userns.mapped else None)
     return target
+
+
+def _searchable(root: str, cdir: str) -> None:
+    """issues 17/19: the runtime mounts the rootfs as the container's root, a host id with
+    no rights here: it must be able to walk to it (Podman's store root is 0711 too)."""
+    path = cdir
+    while True:
+        mode = os.stat(path).st_mode
+        if mode & 0o011 != 0o011:
+            os.chmod(path, (mode & 0o7777) | 0o011)
+        if path == root or len(path) <= len(root):
+            return
+        path = os.path.dirname(path)
