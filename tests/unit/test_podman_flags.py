@@ -18,7 +18,7 @@ def scopebox(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("verb", "args", "flag"), [
-    ("run", ("--uidmap=0:1:1", "busybox", "true"), "--uidmap"),
+    ("run", ("--secret=s", "busybox", "true"), "--secret"),
     ("pod create", ("--userns", "keep-id"), "--userns"),
     ("kube play", ("--build", "x.yaml"), "--build"),
 ])  # fmt: skip
