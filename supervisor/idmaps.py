@@ -402,27 +402,64 @@ def map_id(ranges: Sequence[IdRange], inner: int) -> int:
     return inner
 
 
-def apply(spec: dict[str, Any], userns: Userns, ns_path: Callable[[str], str]) -> None:
+def apply(spec: dict[str, Any], userns: Userns, ns_path: Callable[[str], str],
+          ns_maps: Callable[[str], tuple[list[IdRange], list[IdRange]]] | None = None) -> None:
     """The user namespace into an OCI config (pure but `ns_path(cid)`, another running
-    container's /proc/PID/ns/user)."""
+    container's /proc/PID/ns/user, and `ns_maps(path)`, the maps of a namespace file)."""
     if not userns.private:
         return
     linux = spec["linux"]
     entry: dict[str, str] = {"type": "user"}
+    uids, gids = list(userns.uid_map), list(userns.gid_map)
     if userns.mode == "ns":
         entry["path"] = userns.target
+        uids, gids = (ns_maps or read_ns_maps)(userns.target)
     elif userns.mode == "container":
         entry["path"] = ns_path(userns.target)
     linux["namespaces"] = [*linux["namespaces"], entry]
-    if "path" not in entry:
-        linux["uidMappings"] = [_oci(r) for r in userns.uid_map]
-        linux["gidMappings"] = [_oci(r) for r in userns.gid_map]
+    # runc 1.1 wants the maps of a namespace it joins too (it checks them against it)
+    linux["uidMappings"] = [_oci(r) for r in uids]
+    linux["gidMappings"] = [_oci(r) for r in gids]
     # sysfs cannot be mounted in a user namespace sharing the host's network namespace
     if not any(n["type"] == "network" for n in linux["namespaces"]):
         for m in spec["mounts"]:
             if m["destination"] == "/sys" and m["type"] == "sysfs":
                 m.update(type="bind", source="/sys", options=["rbind", "nosuid", "noexec",
                                                               "nodev", "ro"])
+
+
+def read_ns_maps(path: str) -> tuple[list[IdRange], list[IdRange]]:
+    """A user namespace file's uid and gid maps, as a child that joined it reads them (its
+    own maps are shown relative to the parent namespace, ours)."""
+    import ctypes
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child writes and exits
+        try:
+            os.close(r)
+            fd = os.open(path, os.O_RDONLY)
+            if ctypes.CDLL(None, use_errno=True).setns(fd, 0x10000000) == 0:
+                for name in ("uid_map", "gid_map"):
+                    with open(f"/proc/self/{name}", "rb") as f:
+                        os.write(w, f.read() + b"-\n")
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read().decode("ascii", "replace")
+    os.waitpid(pid, 0)
+    parts = data.split("-\n")
+    if len(parts) < 2:
+        from supervisor.errors import CommandCannotRun
+
+        raise CommandCannotRun(f"cannot join the user namespace {path!r}")
+    return _parse_map(parts[0]), _parse_map(parts[1])
+
+
+def _parse_map(text: str) -> list[IdRange]:
+    return [IdRange(*(int(p) for p in line.split())) for line in text.splitlines()
+            if len(line.split()) == 3]
 
 
 def _oci(r: IdRange) -> dict[str, int]:

@@ -13,7 +13,10 @@ from supervisor.mount import is_mountpoint
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from supervisor.container.context import Context
+    from supervisor.idmaps import Userns
 
 
 def mount_rootfs(ctx: Context, row: ContainerRow) -> str:
@@ -27,12 +30,25 @@ def mount_rootfs(ctx: Context, row: ContainerRow) -> str:
         if img is None:
             raise NotFoundError("image", row.image_name)
         lowers = images.layer_dirs(ctx.paths, img)
-        userns = row.config.userns  # issues 17/19: owned through the container's map
         cdir = ctx.paths.container_dir(row.id)
-        if userns.mapped:
+        shift = _shift(row.config.userns)  # issues 17/19: owned through the container's map
+        if shift is not None:
             _searchable(ctx.paths.root, cdir)
-        rootfs.mount_layers(lowers, cdir, target, userns.to_host if userns.mapped else None)
+        rootfs.mount_layers(lowers, cdir, target, shift)
     return target
+
+
+def _shift(userns: Userns) -> Callable[[int, int], tuple[int, int]] | None:
+    """How the image's ids are owned on disk for this container: through its maps, or the
+    maps of the namespace file it joins (ns:PATH, read when its rootfs is first made)."""
+    if userns.mode == "ns":
+        from dataclasses import replace
+
+        from supervisor.idmaps import read_ns_maps
+
+        uids, gids = read_ns_maps(userns.target)
+        userns = replace(userns, mode="private", uid_map=tuple(uids), gid_map=tuple(gids))
+    return userns.to_host if userns.mapped else None
 
 
 def _searchable(root: str, cdir: str) -> None:
