@@ -17,6 +17,7 @@ from supervisor.views import config_env, container_args
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
+    from supervisor.idmaps import Userns
     from supervisor.passwd import Result as PasswdResult  # helper "flags"
     from supervisor.security.config import SpecSecurity
 
@@ -74,7 +75,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     # volumes (issue 14): each volume's data dir (filled from the image when new, :U chowned)
     from supervisor.volumes.use import run_mounts
 
-    mounts += run_mounts(engine, row, rootfs, user.uid, user.gid)
+    mounts += run_mounts(engine, row, rootfs, *cfg.userns.to_host(user.uid, user.gid))
     if any(m.type in ("overlay", "image") for m in mounts):  # :O, type=image (volumes/overlay.py)
         from supervisor.volumes.overlay_run import run_mounts as overlay_mounts
 
@@ -130,6 +131,8 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor import idmaps  # issues 17/19: the container's user namespace
 
     idmaps.apply(out, cfg.userns, lambda cid: _ns_path(engine, cid, "user"))
+    if cfg.userns.mapped:
+        _own_etc_files(engine.paths.container_dir(row.id), out["mounts"], cfg.userns)
     if cfg.systemd_mode and any(m["destination"] == SYSTEMD_CGROUP and m["type"] == "bind"
                                 for m in out["mounts"]):
         out["linux"].setdefault("maskedPaths", []).append(f"{SYSTEMD_CGROUP}/release_agent")
@@ -141,6 +144,20 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         if not any(item.startswith("TERM=") for item in env):  # unset with --unsetenv
             out["process"]["env"] = [*env, "TERM=xterm"]
     return out
+
+
+def _own_etc_files(cdir: str, mounts: list[dict[str, Any]], userns: Userns) -> None:
+    """issues 17/19: the container's own /etc/hosts, hostname, resolv.conf belong to its
+    root (Podman chowns them too), so that root may rewrite them."""
+    uid, gid = userns.to_host(0, 0)
+    for m in mounts:
+        source = m.get("source", "")
+        if m.get("type") == "bind" and os.path.dirname(source) == cdir and \
+                m["destination"].startswith("/etc/"):
+            try:
+                os.chown(source, uid, gid)
+            except OSError:
+                continue
 
 
 def _with_chrootdirs(chrootdirs: list[str], etc: dict[str, str]) -> dict[str, str]:
