@@ -33,7 +33,7 @@ def mount_rootfs(ctx: Context, row: ContainerRow) -> str:
         cdir = ctx.paths.container_dir(row.id)
         shift = _shift(row.config.userns)  # issues 17/19: owned through the container's map
         if shift is not None:
-            _searchable(ctx.paths.root, cdir)
+            _searchable(cdir)
         rootfs.mount_layers(lowers, cdir, target, shift)
     return target
 
@@ -51,14 +51,16 @@ def _shift(userns: Userns) -> Callable[[int, int], tuple[int, int]] | None:
     return userns.to_host if userns.mapped else None
 
 
-def _searchable(root: str, cdir: str) -> None:
+def _searchable(cdir: str) -> None:
     """issues 17/19: the runtime mounts the rootfs as the container's root, a host id with
-    no rights here: it must be able to walk to it (Podman's store root is 0711 too)."""
+    no rights here: it must be able to walk to it. Podman makes each directory above its
+    store searchable too (0711: no listing)."""
     path = cdir
     while True:
         mode = os.stat(path).st_mode
         if mode & 0o011 != 0o011:
             os.chmod(path, (mode & 0o7777) | 0o011)
-        if path == root or len(path) <= len(root):
+        parent = os.path.dirname(path)
+        if parent == path:
             return
-        path = os.path.dirname(path)
+        path = parent
