@@ -194,7 +194,7 @@ def validate(opts: UsernsOptions, facts: UsernsFacts) -> Userns:
 
 def _explicit(opts: UsernsOptions, facts: UsernsFacts) -> Userns:
     uids = parse_maps(opts.uidmap, "UID")
-    gids = parse_maps(opts.gidmap, "GID")
+    gids = parse_maps(opts.gidmap, "UID")  # (Podman 4.3 says UID for --gidmap too)
     for name, table in ((opts.subuidname, facts.subuids), (opts.subgidname, facts.subgids)):
         if name and not table.get(name):
             # (Podman 4.3 names /etc/subuid for --subgidname too)

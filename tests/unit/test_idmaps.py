@@ -43,7 +43,7 @@ ROOTLESS = UsernsFacts(rootless=True, outer_uid=1000, outer_gid=1000, ns_uids=65
                                        "--subgidname are mutually exclusive"),
     (UsernsOptions(None, ["0:1:1", "bad"]), 'initializing ID mappings: UID setting is malformed'
                                             ' expected ["uint32:uint32:uint32"]: ["0:1:1" "bad"]'),
-    (UsernsOptions(None, [], ["-1:1:1"]), "GID setting is malformed"),
+    (UsernsOptions(None, [], ["-1:1:1"]), "UID setting is malformed"),  # (Podman's word)
     (UsernsOptions(None, subuidname="nosuch"), 'no subuid ranges found for user "nosuch" in'
                                                " /etc/subuid"),
     (UsernsOptions(None, ["0:1:1"], subuidname="containers"),
