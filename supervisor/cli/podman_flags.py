@@ -108,7 +108,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--subgidname",
         "--subuidname",
         "--uidmap",
-        "--userns",
         "--uts",
         "--volume",
         "--volumes-from",

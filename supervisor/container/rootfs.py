@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 def mount_rootfs(ctx: Context, row: ContainerRow) -> str:
     if row.config.rootfs:
+        if row.config.userns.private:  # issues 17/19: used as it is, but reachable
+            _searchable(os.path.abspath(row.image_name))
         return os.path.abspath(row.image_name)
     from supervisor import images, rootfs
 

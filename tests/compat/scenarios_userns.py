@@ -41,3 +41,6 @@ USERNS = [
     Case("run --rm --userns container:{u} busybox cat /proc/self/uid_map",
          setup=(f"run -d --name {{u}} {_MAP} busybox sleep 1000",)),
 ]
+
+# pod create --userns: the infra's, joined by the pod's containers
+USERNS += [Case(f"pod create --name {{u}} --userns {mode}", "rc out err") for mode in ("bogus", "keep-id")]
