@@ -43,4 +43,5 @@ USERNS = [
 ]
 
 # pod create --userns: the infra's, joined by the pod's containers
-USERNS += [Case(f"pod create --name {{u}} --userns {mode}", "rc out err") for mode in ("bogus", "keep-id")]
+USERNS += [Case(f"pod create --name {{u}} --userns {mode}", "rc out err")
+           for mode in ("bogus", "keep-id")]
