@@ -18,6 +18,7 @@ from supervisor.views import config_env, container_args
 if TYPE_CHECKING:
     from supervisor.container.context import Context
     from supervisor.idmaps import Userns
+    from supervisor.options import UserFlags
     from supervisor.passwd import Result as PasswdResult  # helper "flags"
     from supervisor.security.config import SpecSecurity
 
@@ -204,12 +205,31 @@ def _passwd_entries(
     opts = cfg.options
     mounted = [m.destination for m in cfg.mounts] + [v.destination for v in cfg.volumes]
     out = passwd.apply(
-        rootfs, engine.paths.container_dir(row.id), row.id, opts.users,
+        rootfs, engine.paths.container_dir(row.id), row.id, _keep_id_user(cfg.userns, opts.users),
         opts.user or img_cfg.get("User", ""), opts.workdir or img_cfg.get("WorkingDir") or "/",
         opts.read_only, mounted,
     )  # fmt: skip
     env_home = any(e.startswith("HOME=") for e in [*(img_cfg.get("Env") or []), *cfg.env])
     return passwd.Result(out.binds, "" if env_home else out.host_home, out.user_home)
+
+
+def _keep_id_user(userns: Userns, flags: UserFlags) -> UserFlags:
+    """issues 17/19: keep-id adds the user's own passwd entry (name, home, shell), as
+    Podman's; with keep-id:uid= another uid inside, the default entry."""
+    import pwd
+    from dataclasses import replace
+
+    if userns.mode != "keep-id":
+        return flags
+    try:
+        name = pwd.getpwuid(int(userns.user.split(":")[0])).pw_name
+    except (KeyError, ValueError):
+        return flags
+    from supervisor.rootless import outer_uid
+
+    if outer_uid() != pwd.getpwnam(name).pw_uid or name in flags.hostusers:
+        return flags
+    return replace(flags, hostusers=(*flags.hostusers, name))
 
 
 def _ns_path(engine: Context, cid: str, kind: str) -> str:

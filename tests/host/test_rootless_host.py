@@ -266,14 +266,18 @@ def test_keep_id_and_nomap_own_the_bind_mounts_files(user: User) -> None:
     d = tempfile.mkdtemp(dir=user.xdg)
     os.chown(d, user.uid, -1)
     os.chmod(d, 0o777)  # nomap's root is a sub-id: "others" here
-    script = "id -u; id -g; grep -v '^ *0 *1 ' /proc/self/uid_map | head -1; touch /d/$X"
-    ids = []
+    script = ("id -u; id -g; grep -v '^ *0 *1 ' /proc/self/uid_map | head -1; touch /d/$X;"
+              " echo $(id -un) $HOME")
+    ids, names = [], []
     for userns, name in (("keep-id", "k"), ("keep-id:uid=1000,gid=1000", "u"), ("nomap", "n")):
         res = user("run", "--rm", "--network", "none", "--userns", userns, "-e", f"X={name}",
                    "-v", f"{d}:/d", "busybox", "sh", "-c", script, check=False)
         assert res.returncode == 0, (userns, res)
         ids.append(res.stdout.split()[:5])
+        names.append(res.stdout.splitlines()[-1])
     pw = pwd.getpwnam(user.name)
+    # keep-id's entry is the user's own (its home as --hostuser's: the workdir unless mounted)
+    assert names == [f"{user.name} /", "1000 /", "root /root"]
     assert ids[0] == [str(user.uid), str(pw.pw_gid), str(user.uid), "0", "1"]
     assert ids[1] == ["1000", "1000", "1000", "0", "1"]
     assert ids[2] == ["0", "0"]  # its only map line is "0 1 65536"
