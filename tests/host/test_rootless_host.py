@@ -273,7 +273,7 @@ def test_keep_id_and_nomap_own_the_bind_mounts_files(user: User) -> None:
         res = user("run", "--rm", "--network", "none", "--userns", userns, "-e", f"X={name}",
                    "-v", f"{d}:/d", "busybox", "sh", "-c", script, check=False)
         assert res.returncode == 0, (userns, res)
-        ids.append(res.stdout.split()[:5])
+        ids.append(" ".join(res.stdout.splitlines()[:-1]).split())
         names.append(res.stdout.splitlines()[-1])
     pw = pwd.getpwnam(user.name)
     # keep-id's entry is the user's own (its home as --hostuser's: the workdir unless mounted)
