@@ -72,6 +72,10 @@ class Userns:
         """An id pair inside, as the files outside hold it (unmapped ids stay as they are)."""
         return map_id(self.uid_map, uid), map_id(self.gid_map, gid)
 
+    def to_container(self, uid: int, gid: int) -> tuple[int, int]:
+        """A host id pair as the container sees it (`export`'s owners)."""
+        return unmap_id(self.uid_map, uid), unmap_id(self.gid_map, gid)
+
     def mode_text(self) -> str:
         """inspect's HostConfig.UsernsMode, as Podman 4.3 shows it."""
         if self.mode == "host":
@@ -400,6 +404,13 @@ def map_id(ranges: Sequence[IdRange], inner: int) -> int:
         if r.container <= inner < r.container + r.size:
             return r.host + inner - r.container
     return inner
+
+
+def unmap_id(ranges: Sequence[IdRange], outer: int) -> int:
+    for r in ranges:
+        if r.host <= outer < r.host + r.size:
+            return r.container + outer - r.host
+    return outer
 
 
 def apply(spec: dict[str, Any], userns: Userns, ns_path: Callable[[str], str],

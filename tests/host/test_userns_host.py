@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import json
 import os
+import tarfile
 from collections.abc import Iterator
 
 import pytest
@@ -38,6 +39,12 @@ def test_maps_rootfs_ownership_top_inspect_and_joining(sb: Scopebox) -> None:
     assert (made.st_uid, made.st_gid) == (100000, 200000)
     top = sb("top", name, "user", "huser", "group", "hgroup").stdout.splitlines()
     assert top[1].split() == ["root", "100000", "root", "200000"]
+    tar = os.path.join(sb.environ()["SCOPEBOX_ROOT"], "..", f"{name}.tar")
+    sb("export", "-o", tar, name)  # the owners as the container sees them, as Podman's
+    with tarfile.open(tar) as tf:
+        assert {(m.name, m.uid, m.gid) for m in tf if m.name in ("made", "bin/busybox")} == {
+            ("made", 0, 0), ("bin/busybox", 0, 0)}
+    os.unlink(tar)
     host = json.loads(sb("inspect", name).stdout)[0]["HostConfig"]
     assert (host["UsernsMode"], host["IDMappings"]) == (
         "private", {"UidMap": ["0:100000:65536"], "GidMap": ["0:200000:65536"]})
