@@ -1,5 +1,5 @@
 """Dependencies between containers, as Podman keeps them: a container depends on those whose
-namespaces it joins (`--pid/--ipc/--uts/--cgroupns/--network container:X`) and on those
+namespaces it joins (`--pid/--ipc/--uts/--cgroupns/--network/--userns container:X`) and on those
 `--requires` names. `start` starts them first (so joining a created or exited container's
 namespace works, as in Podman); `rm` refuses to remove a container another depends on,
 unless `--depend` removes the dependents first; `inspect` lists them as `Dependencies`."""
@@ -22,6 +22,8 @@ def dependencies(row: ContainerRow, find: Callable[[str], str]) -> list[str]:
     cfg = row.config
     rf = cfg.runflags
     out = [ns.target for ns in (rf.pid, rf.ipc, rf.uts, rf.cgroupns) if ns.mode == "container"]
+    if cfg.userns.mode == "container":  # issues 17/19: --userns container:X
+        out.append(cfg.userns.target)
     if cfg.net.mode == "container" and cfg.net.target:
         with contextlib.suppress(NotFoundError):  # gone: the network's check says so
             out.append(find(cfg.net.target))

@@ -25,7 +25,7 @@ import signal
 import stat
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
@@ -389,8 +389,10 @@ def unpack_layer(
 # --- packing a directory back into a layer tar ---------------------------------------------
 
 
-def write_tar(top: str, out: IO[bytes], layer: bool) -> None:
-    """Tar `top` as a layer (overlay whiteouts -> OCI `.wh.` entries) or as a plain tree."""
+def write_tar(top: str, out: IO[bytes], layer: bool,
+              owner: Callable[[int, int], tuple[int, int]] | None = None) -> None:
+    """Tar `top` as a layer (overlay whiteouts -> OCI `.wh.` entries) or as a plain tree;
+    `owner`: the ids the tar records for those on disk (a mapped container's, unshifted)."""
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, bufsize=_CHUNK) as tar:
         for rel in _iter_tree(top):
             full = os.path.join(top, rel) if rel else top
@@ -403,6 +405,8 @@ def write_tar(top: str, out: IO[bytes], layer: bool) -> None:
                 continue
             info = tar.gettarinfo(full, arcname=rel or ".")
             info.uname = info.gname = ""
+            if owner is not None:
+                info.uid, info.gid = owner(info.uid, info.gid)
             _add_xattrs(full, info, st)
             if info.isreg():
                 with open(full, "rb") as f:

@@ -23,6 +23,7 @@ from typing import Any, NewType
 
 from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
+from supervisor.idmaps import Userns, UsernsFacts  # issues 17/19
 from supervisor.network.request import NetConfig  # networking (issue 13)
 from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
 from supervisor.resources import BlkioSupport, ResourceOptions
@@ -95,6 +96,7 @@ class HostFacts:
     directories: frozenset[str] = frozenset()  # --rootfs candidates that are directories
     caller_cgroup: str = ""  # --cgroups=split: our own cgroup ("" if we have none)
     runflags: RunFlagFacts = field(default_factory=RunFlagFacts)  # helper "runflags"
+    userns: UsernsFacts = field(default_factory=UsernsFacts)  # issues 17/19 (idmaps)
     security: SecurityFacts = field(default_factory=SecurityFacts)  # supervisor/security
     default_network: str = "none"  # networking: containers.conf netns (bridge as root)
     # blkio (issue 19): the numbers of the devices the blkio flags name, and the kernel's
@@ -166,6 +168,7 @@ class ContainerConfig:
     sdnotify: SdNotify = SdNotify.CONTAINER
     healthcheck: Healthcheck | None = None
     runflags: RunFlags = field(default_factory=RunFlags)  # helper "runflags"
+    userns: Userns = field(default_factory=Userns)  # issues 17/19 (supervisor/idmaps.py)
     security: SecurityConfig = field(default_factory=SecurityConfig)  # supervisor/security
     volumes: tuple[VolumeMount, ...] = ()  # volumes (issue 14): named and anonymous
     net: NetConfig = field(default_factory=NetConfig)  # networking (issue 13)
@@ -265,6 +268,9 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     from supervisor import runflags
 
     flags = runflags.validate(opts.runflags, host.runflags, network is NetworkMode.HOST)
+    from supervisor import idmaps  # issues 17/19
+
+    userns = idmaps.validate(opts.userns, host.userns)
     security = _security(opts, host)
     labels = label_files(opts.label_files, host.label_files, host.environ)  # issue 19
     return ContainerConfig(
@@ -285,6 +291,7 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         restart=policy,
         sdnotify=sdnotify,
         runflags=flags,
+        userns=userns,
         security=security,
         volumes=tuple(volumes),  # volumes (issue 14)
         net=net,

@@ -46,6 +46,21 @@ class RunFlagOptions:
 # --- end runflags ---
 
 
+# issues 17/19: the container's user namespace (validated in supervisor/idmaps.py)
+@dataclass(frozen=True)
+class UsernsOptions:
+    userns: str | None = None
+    uidmap: list[str] = field(default_factory=list)
+    gidmap: list[str] = field(default_factory=list)
+    subuidname: str | None = None
+    subgidname: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.userns or self.uidmap or self.gidmap or self.subuidname
+                    or self.subgidname)
+
+
 # helper "flags": /etc/passwd and /etc/group entries (supervisor/passwd.py)
 @dataclass(frozen=True)
 class UserFlags:
@@ -93,6 +108,7 @@ class CreateOptions:
     authfile: str | None = None
     creds: str | None = None
     runflags: RunFlagOptions = field(default_factory=RunFlagOptions)  # helper "runflags"
+    userns: UsernsOptions = field(default_factory=UsernsOptions)  # issues 17/19 (idmaps)
     # security (supervisor/security): --cap-add/--cap-drop/--privileged/--device/
     # --device-cgroup-rule/--security-opt, and containers.conf's defaults (api.with_defaults)
     cap_add: list[str] = field(default_factory=list)

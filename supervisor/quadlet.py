@@ -67,6 +67,9 @@ MULTI_FLAGS |= {"PublishPort": "--publish", "ExposeHostPort": "--expose", "DNS":
                 "AddHost": "--add-host", "NetworkAlias": "--network-alias"}
 RAW_FLAGS |= {"IP": "--ip"}
 RAW_FLAGS |= {"IP6": "--ip6"}  # net6
+# issues 17/19: the container's user namespace (supervisor/idmaps.py)
+RAW_FLAGS |= {"UserNS": "--userns", "SubUIDMap": "--subuidname", "SubGIDMap": "--subgidname"}
+MULTI_FLAGS |= {"UIDMap": "--uidmap", "GIDMap": "--gidmap"}
 HANDLED = {"Image", "Rootfs", "Exec", "Environment", "EnvironmentFile", "Volume", "Network"}
 HANDLED |= {"User", "Group", "Label", "Notify", "ReadOnly", "VolatileTmp", "PodmanArgs"}
 HANDLED |= {"ReadOnlyTmpfs"}  # misc (issue 19): only with ReadOnly=true, as Podman's
@@ -83,15 +86,10 @@ NOT_SUPPORTED = {
     "AutoUpdate": "auto-update is not supported",
     "ContainersConfModule": "containers.conf is not read",
     "EnvironmentHost": "--env-host is not supported",
-    "GIDMap": "user namespaces are not supported",
-    "UIDMap": "user namespaces are not supported",
-    "SubGIDMap": "user namespaces are not supported",
-    "SubUIDMap": "user namespaces are not supported",
-    "RemapGid": "user namespaces are not supported",
-    "RemapUid": "user namespaces are not supported",
-    "RemapUidSize": "user namespaces are not supported",
-    "RemapUsers": "user namespaces are not supported",
-    "UserNS": "user namespaces are not supported",
+    "RemapGid": "use UserNS=, UIDMap=, GIDMap= (Podman's later keys)",
+    "RemapUid": "use UserNS=, UIDMap=, GIDMap= (Podman's later keys)",
+    "RemapUidSize": "use UserNS=auto:size=N (Podman's later keys)",
+    "RemapUsers": "use UserNS= (Podman's later keys)",
     "GlobalArgs": "use [Service] Environment=SCOPEBOX_ROOT=... instead",
     "HealthStartupCmd": "startup healthchecks are not supported",
     "HealthStartupInterval": "startup healthchecks are not supported",

@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import stat
+from collections.abc import Callable
 
 from supervisor.layers import OPAQUE_XATTR
 from supervisor.mount import OVERLAYFS_SUPER_MAGIC, fs_type, mount, mount_overlay
@@ -47,10 +48,15 @@ def _notice_overlay_on_overlay(store_dir: str) -> None:
     )
 
 
-def mount_layers(lowers: list[str], cdir: str, target: str) -> None:
-    """`lowers`: top-most first. The container's writable layer is `cdir/upper`."""
+Shift = Callable[[int, int], tuple[int, int]]
+
+
+def mount_layers(lowers: list[str], cdir: str, target: str, shift: Shift | None = None) -> None:
+    """`lowers`: top-most first. The container's writable layer is `cdir/upper`. `shift`:
+    a container in its own user namespace gets a copy owned through its map (issues 17/19;
+    Podman's chowned copy: runc 1.1 idmaps no mount, see supervisor/idmaps.py)."""
     upper = os.path.join(cdir, "upper")
-    if overlay_supported(cdir):
+    if shift is None and overlay_supported(cdir):
         mount_overlay(lowers, upper, os.path.join(cdir, "work"), target)
         return
     marker = os.path.join(cdir, _COPIED)
@@ -59,7 +65,7 @@ def mount_layers(lowers: list[str], cdir: str, target: str) -> None:
         for entry in os.scandir(upper):
             _remove(entry.path)
         for layer in reversed(lowers):
-            copy_layer(layer, upper)
+            copy_layer(layer, upper, shift)
         with open(marker, "w"):
             pass
     mount(upper, target, "", MS_BIND)
@@ -73,8 +79,9 @@ def _remove(path: str) -> None:
             os.unlink(path)
 
 
-def _copy_meta(src: str, dst: str, st: os.stat_result) -> None:
-    os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+def _copy_meta(src: str, dst: str, st: os.stat_result, shift: Shift | None = None) -> None:
+    uid, gid = (st.st_uid, st.st_gid) if shift is None else shift(st.st_uid, st.st_gid)
+    os.chown(dst, uid, gid, follow_symlinks=False)
     if not stat.S_ISLNK(st.st_mode):
         os.chmod(dst, stat.S_IMODE(st.st_mode))
         for name in os.listxattr(src):
@@ -83,11 +90,11 @@ def _copy_meta(src: str, dst: str, st: os.stat_result) -> None:
     os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
 
 
-def copy_layer(layer: str, dest: str) -> None:
+def copy_layer(layer: str, dest: str, shift: Shift | None = None) -> None:
     """Apply one layer dir onto `dest` as overlayfs would show it: whiteouts delete, opaque
     dirs hide what was below, hardlinks within the layer stay hardlinks."""
     links: dict[tuple[int, int], str] = {}
-    _copy_meta(layer, dest, os.lstat(layer))
+    _copy_meta(layer, dest, os.lstat(layer), shift)
     for dirpath, dirnames, filenames in os.walk(layer):
         rel = os.path.relpath(dirpath, layer)
         out_dir = dest if rel == "." else os.path.join(dest, rel)
@@ -104,7 +111,7 @@ def copy_layer(layer: str, dest: str) -> None:
                 if not (os.path.isdir(dst) and not os.path.islink(dst)):
                     _remove(dst)
                     os.mkdir(dst, 0o700)
-                _copy_meta(src, dst, st)
+                _copy_meta(src, dst, st, shift)
                 continue
             _remove(dst)
             key = (st.st_dev, st.st_ino)
@@ -117,7 +124,7 @@ def copy_layer(layer: str, dest: str) -> None:
                 os.symlink(os.readlink(src), dst)
             else:
                 os.mknod(dst, st.st_mode, st.st_rdev)
-            _copy_meta(src, dst, st)
+            _copy_meta(src, dst, st, shift)
             links[key] = dst
 
 

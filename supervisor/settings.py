@@ -53,6 +53,9 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("containers", "netns"): ("netns", str),  # networking: the default --network
     ("containers", "umask"): ("umask", str),  # issue 19: the default --umask
     ("containers", "http_proxy"): ("http_proxy", bool),  # misc (issue 19): --http-proxy's
+    # issues 17/19: the default --userns (userns_size: Podman 4.3 sizes auto ranges from the
+    # image whatever it says, so it is not read)
+    ("containers", "userns"): ("userns", str),
 }
 # Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed.
 _KEYS = frozenset(key for _, key in CONF_KEYS)
@@ -88,6 +91,7 @@ class Settings(NamedTuple):
     netns: str | None = None  # create's default --network (containers.conf); None: bridge as root
     umask: str | None = None  # issue 19: create's default --umask (containers.conf); None: 0022
     http_proxy: bool | None = None  # misc (issue 19): create's default --http-proxy; None: true
+    userns: str | None = None  # issues 17/19: create's default --userns (containers.conf)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

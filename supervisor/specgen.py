@@ -17,6 +17,8 @@ from supervisor.views import config_env, container_args
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
+    from supervisor.idmaps import Userns
+    from supervisor.options import UserFlags
     from supervisor.passwd import Result as PasswdResult  # helper "flags"
     from supervisor.security.config import SpecSecurity
 
@@ -53,6 +55,8 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     opts = cfg.options
     img = engine.store.get_image(row.image_id) if row.image_id else None
     img_cfg: dict[str, Any] = (img.config.get("config") or {}) if img else {}
+    if cfg.userns.user and not opts.user:  # issues 17/19: keep-id runs as the user
+        img_cfg = {**img_cfg, "User": cfg.userns.user}
     user = resolve_user(rootfs, opts.user or img_cfg.get("User", ""), cfg.runflags.group_add)
     # helper "flags": after the user's groups are read, as Podman orders it
     etc_users = _passwd_entries(engine, row, rootfs, img_cfg)
@@ -72,7 +76,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     # volumes (issue 14): each volume's data dir (filled from the image when new, :U chowned)
     from supervisor.volumes.use import run_mounts
 
-    mounts += run_mounts(engine, row, rootfs, user.uid, user.gid)
+    mounts += run_mounts(engine, row, rootfs, *cfg.userns.to_host(user.uid, user.gid))
     if any(m.type in ("overlay", "image") for m in mounts):  # :O, type=image (volumes/overlay.py)
         from supervisor.volumes.overlay_run import run_mounts as overlay_mounts
 
@@ -125,6 +129,11 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor.runflags import apply
 
     apply(out, cfg.runflags, lambda mode, kind: _ns_path(engine, mode.target, kind))
+    from supervisor import idmaps  # issues 17/19: the container's user namespace
+
+    idmaps.apply(out, cfg.userns, lambda cid: _ns_path(engine, cid, "user"))
+    if cfg.userns.mapped:
+        _own_etc_files(engine.paths.container_dir(row.id), out["mounts"], cfg.userns)
     if cfg.systemd_mode and any(m["destination"] == SYSTEMD_CGROUP and m["type"] == "bind"
                                 for m in out["mounts"]):
         out["linux"].setdefault("maskedPaths", []).append(f"{SYSTEMD_CGROUP}/release_agent")
@@ -136,6 +145,20 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         if not any(item.startswith("TERM=") for item in env):  # unset with --unsetenv
             out["process"]["env"] = [*env, "TERM=xterm"]
     return out
+
+
+def _own_etc_files(cdir: str, mounts: list[dict[str, Any]], userns: Userns) -> None:
+    """issues 17/19: the container's own /etc/hosts, hostname, resolv.conf belong to its
+    root (Podman chowns them too), so that root may rewrite them."""
+    uid, gid = userns.to_host(0, 0)
+    for m in mounts:
+        source = m.get("source", "")
+        if m.get("type") == "bind" and os.path.dirname(source) == cdir and \
+                m["destination"].startswith("/etc/"):
+            try:
+                os.chown(source, uid, gid)
+            except OSError:
+                continue
 
 
 def _with_chrootdirs(chrootdirs: list[str], etc: dict[str, str]) -> dict[str, str]:
@@ -182,12 +205,31 @@ def _passwd_entries(
     opts = cfg.options
     mounted = [m.destination for m in cfg.mounts] + [v.destination for v in cfg.volumes]
     out = passwd.apply(
-        rootfs, engine.paths.container_dir(row.id), row.id, opts.users,
+        rootfs, engine.paths.container_dir(row.id), row.id, _keep_id_user(cfg.userns, opts.users),
         opts.user or img_cfg.get("User", ""), opts.workdir or img_cfg.get("WorkingDir") or "/",
         opts.read_only, mounted,
     )  # fmt: skip
     env_home = any(e.startswith("HOME=") for e in [*(img_cfg.get("Env") or []), *cfg.env])
     return passwd.Result(out.binds, "" if env_home else out.host_home, out.user_home)
+
+
+def _keep_id_user(userns: Userns, flags: UserFlags) -> UserFlags:
+    """issues 17/19: keep-id adds the user's own passwd entry (name, home, shell), as
+    Podman's; with keep-id:uid= another uid inside, the default entry."""
+    import pwd
+    from dataclasses import replace
+
+    if userns.mode != "keep-id":
+        return flags
+    try:
+        name = pwd.getpwuid(int(userns.user.split(":")[0])).pw_name
+    except (KeyError, ValueError):
+        return flags
+    from supervisor.rootless import outer_uid
+
+    if outer_uid() != pwd.getpwnam(name).pw_uid or name in flags.hostusers:
+        return flags
+    return replace(flags, hostusers=(*flags.hostusers, name))
 
 
 def _ns_path(engine: Context, cid: str, kind: str) -> str:

@@ -261,6 +261,8 @@ class Process:
     user: str
     group: str
     args: list[str]  # empty for a zombie
+    host_uid: int = -1  # issues 17/19: the ids outside the container's user namespace
+    host_gid: int = -1
 
 
 def parse_proc_stat(text: str) -> ProcStat:
@@ -306,12 +308,36 @@ def container_processes(row: ContainerRow) -> list[Process]:
     """The processes in the container's cgroup (and below), by pid."""
     cg = container_cgroup(row)
     names = _id_names(row.pid, "passwd"), _id_names(row.pid, "group")
+    maps = _id_map(row.pid, "uid_map"), _id_map(row.pid, "gid_map")
     found = []
     for pid in cg.pids(recursive=True):
-        proc = _read_process(pid, names[0], names[1])
+        proc = _read_process(pid, names[0], names[1], maps)
         if proc is not None:
             found.append(proc)
     return found
+
+
+IdMap = list[tuple[int, int, int]]
+
+
+def _id_map(pid: int, name: str) -> IdMap:
+    """issues 17/19: the container's uid_map as seen from here (inside, outside, count)."""
+    try:
+        with open(f"/proc/{pid}/{name}", encoding="ascii") as f:
+            return [(int(a), int(b), int(c)) for a, b, c in
+                    (line.split() for line in f if len(line.split()) == 3)]
+    except (OSError, ValueError):
+        return []
+
+
+def inside_id(table: IdMap, outer: int) -> int:
+    """The id inside the namespace that is `outer` here (65534, the overflow id, if none)."""
+    if not table:
+        return outer
+    for inner, out, count in table:
+        if out <= outer < out + count:
+            return inner + outer - out
+    return 65534
 
 
 def _id_names(pid: int, db: str) -> dict[int, str]:
@@ -323,7 +349,8 @@ def _id_names(pid: int, db: str) -> dict[int, str]:
         return {}
 
 
-def _read_process(pid: int, users: dict[int, str], groups: dict[int, str]) -> Process | None:
+def _read_process(pid: int, users: dict[int, str], groups: dict[int, str],
+                  maps: tuple[IdMap, IdMap] = ([], [])) -> Process | None:
     base = f"/proc/{pid}"
     try:
         with open(base + "/stat", encoding="utf-8", errors="replace") as f:
@@ -334,7 +361,10 @@ def _read_process(pid: int, users: dict[int, str], groups: dict[int, str]) -> Pr
             args = [a.decode(errors="replace") for a in f.read().split(b"\0")[:-1]]
     except (FileNotFoundError, ProcessLookupError):
         return None  # exited while we looked
-    return Process(stat, uid, gid, users.get(uid, str(uid)), groups.get(gid, str(gid)), args)
+    host_uid, host_gid = uid, gid
+    uid, gid = inside_id(maps[0], uid), inside_id(maps[1], gid)
+    return Process(stat, uid, gid, users.get(uid, str(uid)), groups.get(gid, str(gid)), args,
+                   host_uid, host_gid)
 
 
 def clock_ticks() -> int:

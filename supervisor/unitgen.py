@@ -56,6 +56,7 @@ _DROPPED |= {"cidfile", "replace", "restart", "sdnotify", "detach", "health"}
 # The image is local by then; credentials are never stored.
 _DROPPED |= {"pull", "pull_platform", "tls_verify", "authfile", "creds"}
 _DROPPED |= {"runflags"}  # helper "runflags": mapped below (RunFlagOptions)
+_DROPPED |= {"userns"}  # issues 17/19: --userns, --uidmap, ... (UsernsOptions), as runflags
 _RUNFLAG = {"sysctls": "--sysctl", "annotations": "--annotation"}
 _RUNFLAG_DROPPED = {"default_sysctls", "rmi"}  # containers.conf's; --rmi is --rm's business
 # containers.conf's, filled in at create: the unit's create reads containers.conf again.
@@ -221,6 +222,7 @@ def run_args(options: dict[str, Any], env: list[str]) -> list[str]:
         if value is not None and value != getattr(base_health, key, None):
             args += _health_args(key, value)
     args += _runflag_args(options.get("runflags") or {})  # helper "runflags"
+    args += _runflag_args(options.get("userns") or {})  # issues 17/19: same names as flags
     for key, value in (options.get("net") or {}).items():  # networking (issue 13)
         if key in _NET_FLAG and value:
             flag = _NET_FLAG[key]

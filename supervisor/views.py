@@ -155,6 +155,7 @@ def inspect_container(
             "Ulimits": [{"Name": n, "Soft": s, "Hard": h} for n, s, h in cfg.ulimits],
             "CgroupManager": cfg.cgroup_manager.value,
             **runflags.host_config(cfg.runflags),  # helper "runflags"
+            **_userns_view(cfg),  # issues 17/19
         },
         "Mounts": _volume_views().mounts(paths.root, cfg),  # volumes (issue 14)
     }
@@ -162,6 +163,16 @@ def inspect_container(
     from supervisor.views_podman import complete_container  # fidelity: Podman's other keys
 
     return complete_container(doc, paths, row, image)
+
+
+def _userns_view(cfg: ContainerConfig) -> dict[str, Any]:
+    """HostConfig.UsernsMode, and IDMappings when the container has maps (Podman 4.3)."""
+    from supervisor.idmaps import host_config
+
+    out = host_config(cfg.userns)
+    if out["IDMappings"] is None:
+        del out["IDMappings"]
+    return out
 
 
 def _security_view(doc: dict[str, Any], cfg: ContainerConfig, user: str) -> None:

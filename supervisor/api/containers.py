@@ -257,6 +257,8 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     if settings.http_proxy is False and opts.http_proxy is None:  # misc (issue 19)
         opts = replace(opts, http_proxy=False)
     opts = replace(opts, runflags=flags)
+    if settings.userns and not opts.userns.given:  # issues 17/19: containers.conf's userns
+        opts = replace(opts, userns=replace(opts.userns, userns=settings.userns))
     # security (supervisor/security): containers.conf's default_capabilities, seccomp_profile
     # (read here, for create only: the system's file names default_capabilities, and parsing
     # it for every verb would cost the CLI's cold start)

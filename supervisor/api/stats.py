@@ -121,6 +121,8 @@ COLUMNS: dict[str, Column] = {
     "uid": ("UID", lambda p, c: str(p.uid)),
     "group": ("GROUP", lambda p, c: p.group),
     "gid": ("GID", lambda p, c: str(p.gid)),
+    "huser": ("HUSER", lambda p, c: _host_name(p.host_uid, "passwd")),  # issues 17/19
+    "hgroup": ("HGROUP", lambda p, c: _host_name(p.host_gid, "group")),
     "comm": ("COMMAND", lambda p, c: p.stat.comm),
     "args": ("COMMAND", lambda p, c: " ".join(p.args) or f"[{p.stat.comm}]"),
     "time": ("TIME", lambda p, c: _cpu_time(p.stat.utime + p.stat.stime, c.hz)),
@@ -131,6 +133,17 @@ COLUMNS: dict[str, Column] = {
     "rss": ("RSS", lambda p, c: str(p.stat.rss * c.page_kib)),
 }
 _PS_LIST_OPTIONS = ("-o", "-eo", "-ef", "-e", "-f", "-A")  # Docker-style, ps(1) spelling
+
+
+def _host_name(hid: int, db: str) -> str:
+    """The host's name of an id outside the container (psgo's huser/hgroup), else the id."""
+    import grp
+    import pwd
+
+    try:
+        return pwd.getpwuid(hid).pw_name if db == "passwd" else grp.getgrgid(hid).gr_name
+    except KeyError:
+        return str(hid)
 
 
 def _cpu_time(ticks: int, hz: int) -> str:

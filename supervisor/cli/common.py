@@ -9,7 +9,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from supervisor.cli.runflags import add_run_flags, run_flag_options  # helper "runflags"
+from supervisor.cli.runflags import (  # helper "runflags"  # issue 17/19: --userns
+    add_run_flags,
+    add_userns_flags,
+    run_flag_options,
+    userns_options,
+)
 from supervisor.cli.userflags import add_user_flags, user_flags  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
@@ -69,6 +74,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--pod-id-file", default="", help="join the pod whose id is in this file")  # podsx
     add_health_flags(p)
     add_run_flags(p)  # helper "runflags"
+    add_userns_flags(p)  # issues 17/19
     a("--pull", default="missing", help="pull the image: missing (default), always, never")
     a("--platform", help="os/arch[/variant] of the image to pull")
     platform_flags(p)
@@ -350,6 +356,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         authfile=ns.authfile,
         creds=ns.creds,
         runflags=run_flag_options(ns),  # helper "runflags"
+        userns=userns_options(ns),  # issues 17/19 (supervisor/idmaps.py)
         **security_fields(ns),
         mounts=ns.mount,  # volumes (issue 14)
         volumes_from=ns.volumes_from,  # volumes (issue 14)

@@ -43,6 +43,8 @@ def main(argv: list[str], settings: Settings) -> int:
     a("--sysctl", action="append", default=[], help="a namespaced kernel parameter of the"
       " pod's shared namespaces (NAME=VALUE)")
     a("--shm-size", default="", help="size of the pod's /dev/shm (shared with --share ipc)")
+    a("--userns", default="", help="the pod's user namespace, its members' unless they say"
+      " otherwise: host, auto[:...], keep-id[:...], nomap, ns:PATH")  # issues 17/19
     a("--label-file", action="append", default=[], help="read key=value labels from a file")
     a("-l", "--label", action="append", default=[], help="key=value")
     a("--exit-policy", default="continue", help="continue or stop")
@@ -80,7 +82,7 @@ def main(argv: list[str], settings: Settings) -> int:
         share_parent=ns.share_parent,
         dns_search=tuple(ns.dns_search), dns_options=tuple(ns.dns_option),
         no_hosts=ns.no_hosts, aliases=tuple(ns.network_alias), ip=ns.ip, ip6=ns.ip6,
-        mac=ns.mac_address, sysctls=tuple(ns.sysctl), shm_size=ns.shm_size,
+        mac=ns.mac_address, sysctls=tuple(ns.sysctl), shm_size=ns.shm_size, userns=ns.userns,
         infra_conmon_pidfile=os.path.abspath(ns.infra_conmon_pidfile)
         if ns.infra_conmon_pidfile else "",
     )

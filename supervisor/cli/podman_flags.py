@@ -13,12 +13,7 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--external",
     ),
     "create": (
-        "--gidmap",
         "--secret",
-        "--subgidname",
-        "--subuidname",
-        "--uidmap",
-        "--userns",
     ),
     "diff": (
         "--latest",
@@ -113,7 +108,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--subgidname",
         "--subuidname",
         "--uidmap",
-        "--userns",
         "--uts",
         "--volume",
         "--volumes-from",
@@ -135,12 +129,7 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--sign-passphrase-file",
     ),
     "run": (
-        "--gidmap",
         "--secret",
-        "--subgidname",
-        "--subuidname",
-        "--uidmap",
-        "--userns",
     ),
     "save": (
         "--compress",

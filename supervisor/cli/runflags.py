@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from supervisor.options import RunFlagOptions
+from supervisor.options import RunFlagOptions, UsernsOptions
 
 
 def add_run_flags(p: argparse.ArgumentParser) -> None:
@@ -43,6 +43,22 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     a("-q", "--quiet", action="store_true", help="suppress output when pulling images")
     a("--disable-content-trust", action="store_true",
       help="Docker's image verification switch; accepted and ignored, as by Podman")
+
+
+def add_userns_flags(p: argparse.ArgumentParser) -> None:
+    """issues 17/19: the container's user namespace (supervisor/idmaps.py)."""
+    a = p.add_argument
+    a("--userns", help="user namespace: host, auto[:size=,uidmapping=,gidmapping=],"
+      " keep-id[:uid=,gid=], nomap, ns:PATH, container:ID")
+    a("--uidmap", action="append", default=[], help="CONTAINER_UID:HOST_UID:SIZE")
+    a("--gidmap", action="append", default=[], help="CONTAINER_GID:HOST_GID:SIZE")
+    a("--subuidname", help="map the uids of this /etc/subuid name")
+    a("--subgidname", help="map the gids of this /etc/subgid name")
+
+
+def userns_options(ns: argparse.Namespace) -> UsernsOptions:
+    return UsernsOptions(ns.userns, list(ns.uidmap), list(ns.gidmap), ns.subuidname,
+                         ns.subgidname)
 
 
 def add_run_only_flags(p: argparse.ArgumentParser) -> None:

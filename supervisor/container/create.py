@@ -34,6 +34,7 @@ from supervisor.views import resolve_args
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
+    from supervisor.idmaps import Userns, UsernsFacts
     from supervisor.registry.progress import PullProgress
     from supervisor.security.config import SecurityFacts
 
@@ -117,6 +118,9 @@ def _create(
             if not resolve_args(config.options, img_cfg):
                 raise UsageError("no command specified: give one after the image name")
         config = with_image(config, img_cfg)
+        if config.userns.mode == "auto":  # issues 17/19
+            config = _auto_userns(ctx, config, [] if opts.rootfs else images.layer_dirs(
+                ctx.paths, img))
         # volumes (issue 14): --volumes-from, names for anonymous volumes
         from supervisor.volumes import use as volumes_use
 
@@ -249,6 +253,7 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
         directories=frozenset([opts.image] if rootfs_dir else []),
         caller_cgroup=_caller_cgroup() if opts.cgroups == "split" else "",
         runflags=_runflag_facts(ctx, opts),  # helper "runflags"
+        userns=_userns_facts(ctx, opts),  # issues 17/19
         security=_security_facts(opts),
         default_network=_default_network(ctx),  # networking (issue 13)
         **_blkio_facts(opts),  # blkio (issue 19)
@@ -278,6 +283,36 @@ def _runflag_facts(ctx: Context, opts: CreateOptions) -> RunFlagFacts:
     from supervisor.runflags import gather_facts
 
     return gather_facts(opts.runflags, lambda ref: ctx.find(ref).id, os.environ)
+
+
+def _userns_facts(ctx: Context, opts: CreateOptions) -> UsernsFacts:
+    """issues 17/19: /etc/subuid's ranges, the container `container:` names, the user's
+    namespace when rootless."""
+    from supervisor.idmaps import gather_facts
+
+    def find(ref: str) -> tuple[str, Userns]:
+        row = ctx.find(ref)
+        return row.id, row.config.userns
+
+    return gather_facts(opts.userns, find)
+
+
+def _auto_userns(ctx: Context, config: ContainerConfig, lowers: list[str]) -> ContainerConfig:
+    """issues 17/19: --userns=auto takes the first free range, past every other container's
+    (under the images lock, which every create holds)."""
+    from supervisor import idmaps
+    from supervisor.rootless import is_rootless
+
+    rootless = is_rootless()
+    available = idmaps.auto_ranges(rootless, idmaps.ns_size("uid_map") if rootless else 0)
+    if not available and not rootless:
+        from supervisor.notices import notice
+
+        notice(f'cannot find mappings for user "{idmaps.AUTO_USER}": no subuid ranges found'
+               f' for user "{idmaps.AUTO_USER}" in {idmaps.SUBUID}')
+    size = 0 if config.userns.auto_size else idmaps.image_id_size(lowers)
+    taken = [row.config.userns for row in ctx.store.list_containers()]
+    return replace(config, userns=idmaps.allocate(config.userns, taken, available, size))
 
 
 def _security_facts(opts: CreateOptions) -> SecurityFacts:

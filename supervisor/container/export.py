@@ -22,7 +22,9 @@ def export(ctx: Context, ref: str, out: BinaryIO) -> None:
         was_mounted = row.config.rootfs or is_mountpoint(target)
         target = ctx.mount_rootfs(row)
         try:
-            write_tar(target, out, layer=False)
+            userns = row.config.userns  # issues 17/19: the ids as the container sees them
+            write_tar(target, out, layer=False,
+                      owner=userns.to_container if userns.mapped else None)
         finally:
             if not was_mounted:
                 umount(target, detach=True)

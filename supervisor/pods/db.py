@@ -74,6 +74,7 @@ class PodConfig:
     mac: str = ""
     sysctls: tuple[str, ...] = ()
     shm_size: str = ""
+    userns: str = ""  # issues 17/19: pod create --userns (the infra's; members join it)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class PodCreateRequest:
     mac: str = ""
     sysctls: tuple[str, ...] = ()
     shm_size: str = ""
+    userns: str = ""  # issues 17/19: the infra's --userns, joined by the members
 
 
 def parse_share(value: str | None) -> tuple[str, ...]:
@@ -117,7 +118,7 @@ def create(eng: Engine, req: PodCreateRequest,
         infra_conmon_pidfile=req.infra_conmon_pidfile, share_parent=req.share_parent,
         dns_search=req.dns_search, dns_options=req.dns_options, no_hosts=req.no_hosts,
         aliases=req.aliases, ip=req.ip, ip6=req.ip6, mac=req.mac, sysctls=req.sysctls,
-        shm_size=req.shm_size,
+        shm_size=req.shm_size, userns=req.userns,
     )
     # its own cgroup (helper podsx), named after its id: a bad --cgroup-parent makes nothing
     import secrets
@@ -140,7 +141,7 @@ def create(eng: Engine, req: PodCreateRequest,
 
 def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
     from supervisor.network.request import NetFlags
-    from supervisor.options import CreateOptions, RunFlagOptions
+    from supervisor.options import CreateOptions, RunFlagOptions, UsernsOptions
     from supervisor.pods.infra import INFRA_COMMAND, ensure_rootfs
 
     cfg = pod.config
@@ -161,6 +162,7 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
                      no_hosts=cfg.no_hosts, aliases=cfg.aliases, ip=cfg.ip, ip6=cfg.ip6,
                      mac=cfg.mac),
         runflags=RunFlagOptions(sysctls=list(cfg.sysctls), shm_size=cfg.shm_size or None),
+        userns=UsernsOptions(cfg.userns or None),  # issues 17/19
         log_driver="none",  # catatonit says nothing
         labels={"io.scopebox.pod": pod.id},
         stop_timeout=10,
@@ -204,6 +206,8 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
         flags = replace(flags, uts=joined)
     if "pid" in cfg.share and flags.pid is None:
         flags = replace(flags, pid=joined)
+    if cfg.userns and cfg.userns != "host" and not opts.userns.given:  # issues 17/19
+        opts = replace(opts, userns=replace(opts.userns, userns=joined))
     if "uts" in cfg.share and opts.hostname:
         raise UsageError("invalid config provided: cannot set hostname when joining the "
                          "pod UTS namespace")

@@ -95,7 +95,7 @@ def inspect(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
             "Networks": _networks(pod, infra),
             "NetworkOptions": None,
             "pid_ns": "private",
-            "userns": "host",
+            "userns": cfg.userns or "host",  # issues 17/19
             "uts_ns": "private",
         }
     out: dict[str, Any] = {

@@ -524,3 +524,8 @@ ALL = [*ALL[: -len(FINAL)], *MISC, *FINAL]
 from tests.compat.scenarios_verbflags import VERBFLAGS  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *VERBFLAGS, *FINAL]
+
+# issues 17/19: the container's user namespace (--userns, --uidmap, ...), before FINAL
+from tests.compat.scenarios_userns import USERNS  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *USERNS, *FINAL]

@@ -259,6 +259,37 @@ def test_published_port_from_the_host(user: User, network: str) -> None:
     assert not served()
 
 
+def test_keep_id_and_nomap_own_the_bind_mounts_files(user: User) -> None:
+    """--userns keep-id: the user is the same uid inside, and what it writes to a bind
+    mount is the user's outside; keep-id:uid= another uid inside; nomap: the user is not
+    mapped, root inside is the first sub-id (issues 17/19)."""
+    d = tempfile.mkdtemp(dir=user.xdg)
+    os.chown(d, user.uid, -1)
+    os.chmod(d, 0o777)  # nomap's root is a sub-id: "others" here
+    script = ("id -u; id -g; grep -v '^ *0 *1 ' /proc/self/uid_map | head -1; touch /d/$X;"
+              " echo $(id -un) $HOME")
+    ids, names = [], []
+    for userns, name in (("keep-id", "k"), ("keep-id:uid=1000,gid=1000", "u"), ("nomap", "n")):
+        res = user("run", "--rm", "--network", "none", "--userns", userns, "-e", f"X={name}",
+                   "-v", f"{d}:/d", "busybox", "sh", "-c", script, check=False)
+        assert res.returncode == 0, (userns, res)
+        ids.append(" ".join(res.stdout.splitlines()[:-1]).split())
+        names.append(res.stdout.splitlines()[-1])
+    pw = pwd.getpwnam(user.name)
+    # keep-id's entry is the user's own (its home as --hostuser's: the workdir unless mounted)
+    assert names == [f"{user.name} /", "1000 /", "root /root"]
+    assert ids[0] == [str(user.uid), str(pw.pw_gid), str(user.uid), "0", "1"]
+    assert ids[1] == ["1000", "1000", "1000", "0", "1"]
+    assert ids[2] == ["0", "0"]  # its only map line is "0 1 65536"
+    owners = {f: os.stat(os.path.join(d, f)).st_uid for f in os.listdir(d)}
+    assert owners == {"k": user.uid, "u": user.uid, "n": user.subid_start}
+    inspect = json.loads(user("create", "--userns", "keep-id", "busybox", "true").stdout and
+                         user("inspect", "-l").stdout)[0]["HostConfig"]
+    assert inspect["UsernsMode"] == "private"
+    assert inspect["IDMappings"]["UidMap"][0] == f"{user.uid}:0:1"
+    user("rm", "-l")
+
+
 def test_unshare_runs_in_the_users_namespace(user: User) -> None:
     res = user("unshare", "cat", "/proc/self/uid_map")
     rows = [line.split() for line in res.stdout.splitlines()]

@@ -18,8 +18,8 @@ def scopebox(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("verb", "args", "flag"), [
-    ("run", ("--uidmap=0:1:1", "busybox", "true"), "--uidmap"),
-    ("pod create", ("--userns", "keep-id"), "--userns"),
+    ("run", ("--secret=s", "busybox", "true"), "--secret"),
+    ("pod create", ("--uidmap", "0:1:1"), "--uidmap"),
     ("kube play", ("--build", "x.yaml"), "--build"),
 ])  # fmt: skip
 def test_podmans_flags_are_named_as_not_implemented(verb: str, args: tuple[str, ...],

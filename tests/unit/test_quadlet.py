@@ -340,6 +340,18 @@ def test_security_keys_become_flags(tmp_path: Path) -> None:
         assert flag in words, flag
 
 
+def test_user_namespace_keys_become_flags(tmp_path: Path) -> None:
+    """issues 17/19: UserNS=, UIDMap=, GIDMap=, SubUIDMap=, SubGIDMap= are run's flags."""
+    words = exec_start(convert(tmp_path, (
+        "[Container]\nImage=busybox\nUserNS=auto:size=2048\nUIDMap=0:100000:10\n"
+        "UIDMap=10:200:1\nGIDMap=0:100000:11\nSubUIDMap=containers\nSubGIDMap=containers\n"
+    )))  # fmt: skip
+    for flag in ("--userns=auto:size=2048", "--uidmap=0:100000:10", "--uidmap=10:200:1",
+                 "--gidmap=0:100000:11", "--subuidname=containers",
+                 "--subgidname=containers"):
+        assert flag in words, flag
+
+
 # volumes (issue 14): .volume files and Volume=NAME.volume ---------------------------------
 
 
