@@ -524,3 +524,8 @@ ALL = [*ALL[: -len(FINAL)], *MISC, *FINAL]
 from tests.compat.scenarios_verbflags import VERBFLAGS  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *VERBFLAGS, *FINAL]
+
+# secrets (supervisor/secrets): secret create/ls/inspect/rm, run --secret, before FINAL
+from tests.compat.scenarios_secrets import SECRETS  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *SECRETS, *FINAL]

@@ -33,6 +33,7 @@ def _run(eng: Engine, case: Case, name: str) -> Result:
             eng("rm", "-f", "-t", "0", name)
             eng("rm", "-f", "-t", "0", f"{name}-b")
             eng("volume", "rm", "-f", name)  # volumes (issue 14)
+            eng("secret", "rm", name)  # secrets
             eng("rmi", "-f", "-i", f"localhost/{name}:v1", f"localhost/{name}:V1",
                 f"localhost/{name}:UPPER_Case")
             left = eng("ps", "-a", "--filter", f"name={name}", "--format", "{{.Names}}").out
