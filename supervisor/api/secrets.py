@@ -70,10 +70,8 @@ def create(settings: Settings, opts: CreateOptions) -> str:
 def list_secrets(settings: Settings, filters: dict[str, list[str]] | None = None,
                  ) -> list[dict[str, Any]]:
     """`secret ls`: each one's inspect object; filters name= and id= are regular
-    expressions (Podman's), a secret passes when every key matches one of its values."""
-    for key in filters or {}:
-        if key not in FILTER_KEYS:
-            raise UsageError(f'invalid filter "{key}"')
+    expressions (Podman's), a secret passes when every key matches one of its values. An
+    unknown key is refused when there is a secret to filter (Podman's)."""
     with session(settings) as eng:
         return [s.to_json() for s in _db(eng).all() if _matches(s, filters or {})]
 
@@ -81,6 +79,8 @@ def list_secrets(settings: Settings, filters: dict[str, list[str]] | None = None
 def _matches(secret: Secret, filters: dict[str, list[str]]) -> bool:
     fields = {"name": secret.name, "id": secret.id}
     for key, values in filters.items():
+        if key not in FILTER_KEYS:
+            raise UsageError(f'invalid filter "{key}"')
         try:
             if not any(re.search(v, fields[key]) for v in values):
                 return False

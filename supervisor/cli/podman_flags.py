@@ -14,7 +14,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     ),
     "create": (
         "--gidmap",
-        "--secret",
         "--subgidname",
         "--subuidname",
         "--uidmap",
@@ -136,7 +135,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     ),
     "run": (
         "--gidmap",
-        "--secret",
         "--subgidname",
         "--subuidname",
         "--uidmap",

@@ -40,7 +40,8 @@ SECRETS = [
     Case("secret ls -q --filter name={u}", setup=(_MK,)),
     Case("secret ls --format '{{.Name}} {{.Driver}}' --filter name=^{u}", setup=(_MK,)),
     Case("secret ls --filter id=nomatch"),
-    Case("secret ls --filter foo=bar"),
+    Case("secret ls --filter foo=bar"),  # none to filter: Podman does not check the key
+    Case("secret ls --filter foo=bar", setup=(_MK,)),
     Case("secret ls --filter name"),
     # rm: the id, misses, --all's rule
     Case("secret rm {u}", setup=(_MK,)),
@@ -74,4 +75,13 @@ SECRETS = [
                                      " /run/secrets/{u}", "secret rm {u}")),
     Case("start -a {u}", "rc err", setup=(_MK, "create --name {u} --secret {u},type=env"
                                                " busybox true", "secret rm {u}")),
+    # intended differences (docs/DIFFERENCES.md)
+    Case(f"secret create --driver shell {{u}} {_FILE}", diff="secret-drivers",
+         want=(125, "secret driver shell: scopebox has only the file driver")),
+    Case("secret ls --format json --filter name=^{u}$", setup=(_MK,), diff="secret-ls-json",
+         want=(0, '"Name": "{u}"')),
+    Case("secret ls -q --filter name=^{u}$ --filter id=^nomatch", setup=(_MK,),
+         diff="secret-filters", want=(0, "=")),
+    Case("secret exists {u}", setup=(_MK,), diff="secret-exists", want=(0, "=")),
+    Case("secret exists {u}", diff="secret-exists", want=(1, "=")),
 ]
