@@ -56,8 +56,8 @@ SECRETS = [
          " ls /run/secrets\"", setup=(_MK,)),
     Case(f"run --rm --secret source={{u}},target=foo,uid=1000,gid=100,mode=0400 busybox"
          f" {_STAT} /run/secrets/foo", setup=(_MK,)),
-    Case("run --rm --secret {u},type=env busybox printenv {u}", setup=(_MK,)),
-    Case("run --rm --secret {u},type=env,target=FOO busybox sh -c 'echo $FOO; printenv {u}'",
+    Case("run --rm --secret {u},type=env busybox sh -c 'echo \"[${u}]\"'", setup=(_MK,)),
+    Case("run --rm --secret {u},type=env,target=FOO busybox sh -c 'echo \"[$FOO] [${u}]\"'",
          setup=(_MK,)),
     *[Case(f"run --rm --secret {{u}}{opts} busybox true", "rc err", setup=(_MK,))
       for opts in (",type=bogus", ",type=env,uid=1", ",type=env,mode=0400", ",uid=abc",
