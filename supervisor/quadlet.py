@@ -67,6 +67,7 @@ MULTI_FLAGS |= {"PublishPort": "--publish", "ExposeHostPort": "--expose", "DNS":
                 "AddHost": "--add-host", "NetworkAlias": "--network-alias"}
 RAW_FLAGS |= {"IP": "--ip"}
 RAW_FLAGS |= {"IP6": "--ip6"}  # net6
+MULTI_FLAGS |= {"Secret": "--secret"}  # secrets (supervisor/secrets)
 HANDLED = {"Image", "Rootfs", "Exec", "Environment", "EnvironmentFile", "Volume", "Network"}
 HANDLED |= {"User", "Group", "Label", "Notify", "ReadOnly", "VolatileTmp", "PodmanArgs"}
 HANDLED |= {"ReadOnlyTmpfs"}  # misc (issue 19): only with ReadOnly=true, as Podman's
@@ -104,7 +105,6 @@ NOT_SUPPORTED = {
     "SecurityLabelType": "SELinux labels are not supported",
     "Pull": "pulling is not supported by run",
     "RunInit": "--init is not supported",
-    "Secret": "secrets are not supported",
     "ShmSize": "--shm-size is not supported",
     "Sysctl": "sysctls are not supported",
     "Timezone": "--tz is not supported",
