@@ -101,6 +101,8 @@ def clone(eng: Engine, ref: str, req: PodCloneRequest,
         aliases=cfg.aliases,
         sysctls=cfg.sysctls if req.sysctls is None else req.sysctls,
         shm_size=cfg.shm_size if req.shm_size is None else req.shm_size,
+        cpu_shares=cfg.cpu_shares, cpuset_cpus=cfg.cpuset_cpus,  # issue 19
+        cpuset_mems=cfg.cpuset_mems, memory_swap=cfg.memory_swap,
     )
     members = [r for r in ops.containers(eng, src) if r.id != src.infra_id]
     new = ops.create(eng, create, make)

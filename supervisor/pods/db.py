@@ -74,6 +74,11 @@ class PodConfig:
     mac: str = ""
     sysctls: tuple[str, ...] = ()
     shm_size: str = ""
+    # issue 19: the other limits of Podman 4.3's pod create, on the pod's cgroup
+    cpu_shares: int = 0
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    memory_swap: int = 0  # memory plus swap; -1 unlimited; 0: not set
 
 
 @dataclass(frozen=True)
