@@ -74,6 +74,9 @@ PODS = [
     Case("pod start {u}", "rc", setup=("pod create --name {u} -c 512 --cpuset-cpus 0 -m 32m"
                                        " --memory-swap 64m",)),
     Case("pod create --name {u} -c abc", "rc"),
+    Case("pod inspect --format {{.CPUShares}}:{{.CPUSetCPUs}}:{{.MemorySwap}} {u}-b", "rc out",
+         setup=("pod create --name {u} -m 64m",
+                "pod clone -c 256 --cpuset-cpus 0 -m 64m --memory-swap 96m {u} {u}-b")),
     Case("pod create --name {u} --cpuset-cpus abc"),
     *[Case(f"pod create --name {{u}} {flags}", "rc") for flags in (
         "--cpuset-cpus 99", "--cpuset-mems 7", "-m 64m --memory-swap 32m")],
