@@ -78,8 +78,9 @@ PODS = [
          setup=("pod create --name {u} -m 64m",
                 "pod clone -c 256 --cpuset-cpus 0 -m 64m --memory-swap 96m {u} {u}-b")),
     Case("pod create --name {u} --cpuset-cpus abc"),
-    *[Case(f"pod create --name {{u}} {flags}", "rc") for flags in (
-        "--cpuset-cpus 99", "--cpuset-mems 7", "-m 64m --memory-swap 32m")],
+    # (a CPU or node the host lacks, swap below memory: Podman 4.3 refuses them from the
+    # kernel and leaves the pod's cgroup behind, so they are tested on scopebox alone, in
+    # tests/host/test_pods_cgroup_host.py and tests/unit/test_pods_limits.py)
     Case("pod create --name {u} --cpus 9", "rc"),
     Case("pod create --name {u} --cpus x", "rc"),
     Case("pod start {u}", "rc", setup=("pod create --name {u} --cpus 0.5 -m 32m",)),
