@@ -28,6 +28,7 @@ from supervisor.network.request import NetConfig  # networking (issue 13)
 from supervisor.options import LOG_DRIVERS, NETWORK_MODES, CreateOptions
 from supervisor.resources import BlkioSupport, ResourceOptions
 from supervisor.runflags import RunFlagFacts, RunFlags  # helper "runflags"
+from supervisor.secrets.spec import SecretRef  # secrets: run/create --secret
 from supervisor.security.config import SecurityConfig, SecurityFacts
 from supervisor.spec import Mount, NetworkMode, Ulimit
 from supervisor.volumes.mounts import VolumeMount  # volumes (issue 14)
@@ -175,6 +176,7 @@ class ContainerConfig:
     requires: tuple[str, ...] = ()  # helper "flags": --requires, as ids (supervisor/depends.py)
     proxy_env: tuple[str, ...] = ()  # misc (issue 19): --http-proxy, the caller's at create
     systemd_mode: bool = False  # issue 19: --systemd decided with the command (with_image)
+    secrets: tuple[SecretRef, ...] = ()  # --secret, parsed here, resolved by create (secrets/)
 
     @property
     def auto_remove(self) -> bool:
@@ -296,7 +298,15 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         volumes=tuple(volumes),  # volumes (issue 14)
         net=net,
         proxy_env=proxy_env(opts, host.environ),  # misc (issue 19)
+        secrets=_secrets(opts.secrets),
     )
+
+
+def _secrets(values: list[str]) -> tuple[SecretRef, ...]:
+    """secrets: each --secret parsed (Podman's words for a bad one); create finds them."""
+    from supervisor.secrets.spec import parse
+
+    return tuple(parse(v) for v in values)
 
 
 # misc (issue 19): Podman's (containers/common GetDefaultEnvEx) proxy variables, both cases

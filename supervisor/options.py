@@ -139,4 +139,5 @@ class CreateOptions:
     image_volume: str = "bind"  # misc (issue 19): the image's VOLUMEs: bind | tmpfs | ignore
     systemd: str = "true"  # issue 19: true (when the command is an init) | false | always
     chrootdirs: list[str] = field(default_factory=list)  # issue 19: /etc/hosts, resolv.conf too
+    secrets: list[str] = field(default_factory=list)  # --secret SOURCE[,type=,target=,...]
     init_ctr: str = ""  # issue 19: a pod's init container: always | once (create --pod only)

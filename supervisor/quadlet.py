@@ -70,6 +70,7 @@ RAW_FLAGS |= {"IP6": "--ip6"}  # net6
 # issues 17/19: the container's user namespace (supervisor/idmaps.py)
 RAW_FLAGS |= {"UserNS": "--userns", "SubUIDMap": "--subuidname", "SubGIDMap": "--subgidname"}
 MULTI_FLAGS |= {"UIDMap": "--uidmap", "GIDMap": "--gidmap"}
+MULTI_FLAGS |= {"Secret": "--secret"}  # secrets (supervisor/secrets)
 HANDLED = {"Image", "Rootfs", "Exec", "Environment", "EnvironmentFile", "Volume", "Network"}
 HANDLED |= {"User", "Group", "Label", "Notify", "ReadOnly", "VolatileTmp", "PodmanArgs"}
 HANDLED |= {"ReadOnlyTmpfs"}  # misc (issue 19): only with ReadOnly=true, as Podman's
@@ -102,7 +103,6 @@ NOT_SUPPORTED = {
     "SecurityLabelType": "SELinux labels are not supported",
     "Pull": "pulling is not supported by run",
     "RunInit": "--init is not supported",
-    "Secret": "secrets are not supported",
     "ShmSize": "--shm-size is not supported",
     "Sysctl": "sysctls are not supported",
     "Timezone": "--tz is not supported",

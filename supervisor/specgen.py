@@ -82,6 +82,10 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
 
         mounts = overlay_mounts(engine, row.id, mounts)
     # end volumes
+    from supervisor.secrets import use as secrets_use  # secrets: /run/secrets, env-type ones
+
+    mounts += secrets_use.run_mounts(engine, row)
+    env = merge_env(env, secrets_use.env(engine, row))
     if cfg.systemd_mode:  # issue 19: Podman's systemd mode
         mounts += systemd_mounts(mounts, cgroup_unified())
         if not any(e.startswith("container_uuid=") for e in env):

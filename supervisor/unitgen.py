@@ -50,6 +50,7 @@ _FLAG = {
     "devices": "--device",
     "device_cgroup_rules": "--device-cgroup-rule",
     "mounts": "--mount",  # volumes (issue 14)
+    "secrets": "--secret",  # secrets (supervisor/secrets)
 }
 _DROPPED = {"image", "command", "entrypoint", "rootfs", "auto_remove", "resources", "cgroups"}
 _DROPPED |= {"cidfile", "replace", "restart", "sdnotify", "detach", "health"}

@@ -156,7 +156,17 @@ def _config(row: ContainerRow) -> dict[str, Any]:
         "Passwd": cfg.options.users.passwd,  # helper "flags": run --passwd=false
         "sdNotifyMode": cfg.sdnotify.value,
         "HealthcheckOnFailureAction": "none",
+        **_secrets(row),
     }
+
+
+def _secrets(row: ContainerRow) -> dict[str, Any]:
+    """secrets: Podman 4.3 lists the mount-type ones (omitted when there are none)."""
+    mounted = [s for s in row.config.secrets if s.type == "mount"]
+    if not mounted:
+        return {}
+    return {"Secrets": [{"Name": s.name, "ID": s.id, "UID": s.uid, "GID": s.gid,
+                         "Mode": s.mode} for s in mounted]}
 
 
 def _host_config(row: ContainerRow, cdir: str) -> dict[str, Any]:

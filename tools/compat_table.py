@@ -27,7 +27,8 @@ VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "ren
          "pod stop", "pod kill", "pod restart", "pod pause", "pod unpause", "pod rm", "pod ps",
          "pod inspect", "pod exists", "pod prune", "pod top", "pod logs", "pod stats",
          "pod clone", "generate kube", "play kube", "kube play", "kube down",
-         "unshare")  # rootless (issue 17)
+         "unshare",  # rootless (issue 17)
+         "secret create", "secret ls", "secret inspect", "secret rm")  # secrets
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

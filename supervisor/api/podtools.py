@@ -31,6 +31,20 @@ def parse_cpus(value: str) -> float:
     return parse(value)
 
 
+def check_cpuset(flag: str, value: str) -> str:
+    """`pod create --cpuset-cpus/--cpuset-mems` (issue 19): a list of numbers and ranges."""
+    from supervisor.pods.cgroup import check_cpuset as check
+
+    return check(flag, value)
+
+
+def check_swap(swap: int, memory: int) -> int:
+    """`pod create --memory-swap` (issue 19): memory plus swap, above `--memory`."""
+    from supervisor.pods.cgroup import check_swap as check
+
+    return check(swap, memory)
+
+
 def top(settings: Settings, ref: str, descriptors: list[str]) -> TopReport:
     """The processes of the pod's running containers, infra first (Podman's pod top); a pod
     with none running shows nothing."""

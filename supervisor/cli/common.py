@@ -97,6 +97,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("-t", "--tty", action="store_true", help="allocate a pseudo-terminal")
     # end terminals
     add_user_flags(p)  # helper "flags": --passwd-entry, --hostuser
+    a("--secret", action="append", default=[], metavar="SECRET[,opt=opt...]",
+      help="add a secret: at /run/secrets/NAME, or type=env (target=, uid=, gid=, mode=)")
     a("image", help="image (or directory with --rootfs)")
     a("command", nargs=argparse.REMAINDER, help="command and arguments")
 
@@ -331,6 +333,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         image_volume=ns.image_volume or "bind",  # misc (issue 19)
         systemd=ns.systemd,  # issue 19
         chrootdirs=list(_split_csv(ns.chrootdirs)),  # issue 19
+        secrets=list(ns.secret),  # secrets (supervisor/secrets)
         init_ctr=getattr(ns, "init_ctr", ""),  # issue 19: create only
         labels=labels,
         interactive=ns.interactive,

@@ -119,6 +119,15 @@ GROUPS = {
         "export": "volume_export",
         "import": "volume_import",
     },
+    # secrets (supervisor/secrets)
+    "secret": {
+        "create": "secret_create",
+        "ls": "secret_ls",
+        "list": "secret_ls",
+        "inspect": "secret_inspect",
+        "rm": "secret_rm",
+        "exists": "secret_exists",
+    },
     # pods (issue 15)
     "pod": {
         "create": "pod_create",
@@ -165,6 +174,7 @@ Commands:
   kube play|generate|down, play kube, generate kube            Kubernetes YAML
   network create|ls|inspect|rm|prune|exists|reload              bridge networks
   volume create|ls|inspect|rm|prune|exists|export|import        volumes
+  secret create|ls|inspect|rm|exists                            secrets (run --secret)
   container VERB, image VERB, system VERB                       the same, grouped
   container exists, image exists                                exit 0 if it exists, else 1
 
@@ -283,7 +293,7 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
             raise UsageError(f"scopebox {verb}: a subcommand is required")
         sub, args = args[0], args[1:]
         # `network` has only its own subcommands (`network run` must not run a container)
-        own_only = verb in ("network", "volume", "pod")  # volumes (issue 14), pods (issue 15)
+        own_only = verb in ("network", "volume", "pod", "secret")  # volumes, pods, secrets
         module = GROUPS[verb].get(sub) or (VERBS.get(sub) if not own_only else None)
         if module is None:
             raise UsageError(f"unknown command: scopebox {verb} {sub}")

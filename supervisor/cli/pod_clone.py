@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from supervisor.cli.main import new_parser
+from supervisor.cli.pod_create import _more_limits  # issue 19
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
@@ -19,6 +20,10 @@ def main(argv: list[str], settings: Settings) -> int:
     a("-l", "--label", action="append", default=[], help="key=value, added to the pod's")
     a("--cpus", default="", help="CPUs of the new pod")
     a("-m", "--memory", default="", help="memory limit of the new pod")
+    a("-c", "--cpu-shares", default="", help="CPU shares of the new pod")  # issue 19
+    a("--cpuset-cpus", default="", help="CPUs the new pod's containers may run on")
+    a("--cpuset-mems", default="", help="memory nodes the new pod's containers may use")
+    a("--memory-swap", default="", help="memory plus swap of the new pod (-1: unlimited)")
     a("--cgroup-parent", default=None, help="parent of the new pod's cgroup")
     a("--infra-name", default="", help="the new infra container's name")
     a("--infra-command", default="", help="the new infra container's command")
@@ -51,6 +56,7 @@ def main(argv: list[str], settings: Settings) -> int:
         sysctls=tuple(ns.sysctl) if ns.sysctl else None, shm_size=ns.shm_size,
         infra_conmon_pidfile=os.path.abspath(ns.infra_conmon_pidfile)
         if ns.infra_conmon_pidfile else "",
+        limits={k: v for k, v in _more_limits(ns).items() if v},  # issue 19
     )
     print(podtools.clone(settings, ns.pod, req))
     return 0

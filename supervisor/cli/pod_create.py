@@ -53,6 +53,11 @@ def main(argv: list[str], settings: Settings) -> int:
     # the pod's cgroup (helper podsx): limits on the slice or cgroup holding its containers
     a("--cpus", default="", help="CPUs the pod's containers may use together (like 1.5)")
     a("-m", "--memory", default="", help="memory limit of the pod's containers together")
+    a("-c", "--cpu-shares", default="", help="CPU shares of the pod's cgroup (relative weight)")
+    a("--cpuset-cpus", default="", help="CPUs the pod's containers may run on (0-3, 0,1)")
+    a("--cpuset-mems", default="", help="memory nodes the pod's containers may use (0-3, 0,1)")
+    a("--memory-swap", default="", help="memory plus swap of the pod's containers (-1:"
+      " unlimited swap)")
     a("--cgroup-parent", default="", help="parent of the pod's cgroup (a slice with systemd)")
     a("--infra-conmon-pidfile", default="", help="write the infra's monitor pid here")
     a("--share-parent", action="store_true", default=True,
@@ -79,6 +84,7 @@ def main(argv: list[str], settings: Settings) -> int:
         exit_policy=ns.exit_policy, replace=ns.replace,
         create_command=tuple(_command_line()),
         **_limits(ns.cpus, ns.memory, ns.cgroup_parent),
+        **_more_limits(ns),  # issue 19
         share_parent=ns.share_parent,
         dns_search=tuple(ns.dns_search), dns_options=tuple(ns.dns_option),
         no_hosts=ns.no_hosts, aliases=tuple(ns.network_alias), ip=ns.ip, ip6=ns.ip6,
@@ -123,6 +129,25 @@ def _limits(cpus: str, memory: str, parent: str) -> dict[str, Any]:
         out["memory"] = parse_size(memory)
         if out["memory"] < 6 * 1024 * 1024:
             raise UsageError("minimum memory limit allowed is 6MB")
+    return out
+
+
+def _more_limits(ns: Any) -> dict[str, Any]:
+    """issue 19: --cpu-shares, --cpuset-cpus, --cpuset-mems, --memory-swap (Podman's words)."""
+    from supervisor.api.podtools import check_cpuset, check_swap
+    from supervisor.sizes import parse_size
+
+    out: dict[str, Any] = {"cpuset_cpus": check_cpuset("--cpuset-cpus", ns.cpuset_cpus),
+                           "cpuset_mems": check_cpuset("--cpuset-mems", ns.cpuset_mems)}
+    if ns.cpu_shares:
+        if not ns.cpu_shares.isascii() or not ns.cpu_shares.isdigit():
+            raise UsageError(f'invalid argument "{ns.cpu_shares}" for "-c, --cpu-shares" flag:'
+                             f' strconv.ParseUint: parsing "{ns.cpu_shares}": invalid syntax')
+        out["cpu_shares"] = int(ns.cpu_shares)
+    if ns.memory_swap:
+        swap = -1 if ns.memory_swap == "-1" else parse_size(ns.memory_swap)
+        memory = parse_size(ns.memory) if ns.memory else 0
+        out["memory_swap"] = check_swap(swap, memory)
     return out
 
 

@@ -35,8 +35,10 @@ def main(argv: list[str], settings: Settings) -> int:
     if ns.format and ns.format != "json":
         # helper podsx: Podman's Go field names of the keys its JSON spells in snake case
         go = {"cpu_period": "CPUPeriod", "cpu_quota": "CPUQuota", "memory_limit": "MemoryLimit",
-              "memory_swap": "MemorySwap"}
-        fields = [{**d, **{g: d.get(k, 0) for k, g in go.items()}} for d in out]
+              "memory_swap": "MemorySwap", "cpu_shares": "CPUShares"}
+        text = {"cpuset_cpus": "CPUSetCPUs", "cpuset_mems": "CPUSetMems"}  # issue 19
+        fields = [{**d, **{g: d.get(k, 0) for k, g in go.items()},
+                   **{g: d.get(k, "") for k, g in text.items()}} for d in out]
         render_each(ns.format, fields)
     elif len(refs) == 1 and out:
         print_json(out[0])  # Podman 4.3 prints one pod as an object

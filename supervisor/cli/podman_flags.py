@@ -12,9 +12,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "container exists": (
         "--external",
     ),
-    "create": (
-        "--secret",
-    ),
     "diff": (
         "--latest",
     ),
@@ -73,15 +70,11 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "pod clone": (
         "--blkio-weight",
         "--blkio-weight-device",
-        "--cpu-shares",
-        "--cpuset-cpus",
-        "--cpuset-mems",
         "--device",
         "--device-read-bps",
         "--device-write-bps",
         "--gidmap",
         "--label-file",
-        "--memory-swap",
         "--pid",
         "--security-opt",
         "--subgidname",
@@ -95,14 +88,10 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
     "pod create": (
         "--blkio-weight",
         "--blkio-weight-device",
-        "--cpu-shares",
-        "--cpuset-cpus",
-        "--cpuset-mems",
         "--device",
         "--device-read-bps",
         "--device-write-bps",
         "--gidmap",
-        "--memory-swap",
         "--pid",
         "--security-opt",
         "--subgidname",
@@ -127,9 +116,6 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--sign-by",
         "--sign-by-sigstore-private-key",
         "--sign-passphrase-file",
-    ),
-    "run": (
-        "--secret",
     ),
     "save": (
         "--compress",

@@ -101,6 +101,9 @@ def _create(
 ) -> ContainerRow:
     config = container_config(ctx, opts)
     config = replace(config, requires=_requires(ctx, opts.requires))  # helper "flags"
+    from supervisor.secrets import use as secrets_use  # secrets: each --secret found
+
+    config = replace(config, secrets=secrets_use.resolve(ctx, config.secrets))
     validate_name(name)
     _prune_orphans(ctx)
     if not opts.rootfs:
@@ -137,6 +140,7 @@ def _create(
                     os.mkdir(os.path.join(cdir, sub))
                     os.chmod(os.path.join(cdir, sub), mode)
                 write_etc_files(ctx, cid, config)
+                secrets_use.copy_into(ctx, cdir, config.secrets)  # secrets: the container's
                 row = ContainerRow(
                     id=cid,
                     name=name,

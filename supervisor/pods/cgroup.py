@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import UsageError
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 CPU_PERIOD = 100_000  # microseconds, Podman's and the kernel's default period
 LIMITED = ("cpu", "memory")  # the controllers a pod's limits need
+_CPUSET = re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*")
 
 
 def pod_cgroup(pod_id: str, parent: str, systemd: bool) -> str:
@@ -55,6 +57,51 @@ def quota(cpus: float) -> int:
     return int(cpus * CPU_PERIOD)
 
 
+def check_cpuset(flag: str, value: str) -> str:
+    """issue 19: `--cpuset-cpus/--cpuset-mems` LIST (Podman's words for a bad one); the
+    kernel judges the numbers when the pod's cgroup is made."""
+    if value and _CPUSET.fullmatch(value) is None:
+        raise UsageError(f"could not parse list: invalid format: {value}")
+    return value
+
+
+def check_swap(swap: int, memory: int) -> int:
+    """issue 19: `--memory-swap` (memory plus swap; -1 unlimited) needs `--memory` below it."""
+    if swap and not memory:
+        raise UsageError("you must provide a memory limit when specifying a memory-swap")
+    if swap > 0 and swap < memory:
+        raise UsageError("minimum memoryswap limit should be larger than memory limit, see usage")
+    return swap
+
+
+def shares_to_weight(shares: int) -> int:
+    """cgroup v2's cpu.weight for v1 cpu.shares (runc's and systemd's conversion)."""
+    return 1 + ((max(shares, 2) - 2) * 9999) // 262142
+
+
+def check_placement(cfg: PodConfig, systemd: bool, unified: bool) -> None:
+    """A slice takes cpusets and swap limits only on cgroup v2 (systemd's AllowedCPUs,
+    AllowedMemoryNodes, MemorySwapMax): refused before the pod is made, never ignored."""
+    if systemd and not unified:
+        for flag, value in (("--cpuset-cpus", cfg.cpuset_cpus), ("--cpuset-mems",
+                            cfg.cpuset_mems), ("--memory-swap", cfg.memory_swap)):
+            if value:
+                raise UsageError(f"pod create {flag}: systemd sets it on a pod's slice only on"
+                                 " cgroup v2 (use --cgroup-manager cgroupfs here)")
+
+
+def _bitmask(spec: str) -> bytes:
+    """systemd's CPU set property: a little-endian bit array of the listed numbers."""
+    bits: set[int] = set()
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        bits.update(range(int(lo), int(hi or lo) + 1))
+    out = bytearray((max(bits) // 8 + 1) if bits else 0)
+    for b in bits:
+        out[b // 8] |= 1 << (b % 8)
+    return bytes(out)
+
+
 def is_slice(cgroup: str) -> bool:
     return cgroup.endswith(".slice")
 
@@ -68,6 +115,17 @@ def slice_properties(cfg: PodConfig, unified: bool) -> dict[str, tuple[str, Any]
         props["CPUQuotaPerSecUSec"] = ("t", quota(cfg.cpus) * 1_000_000 // CPU_PERIOD)
     if cfg.memory:
         props["MemoryMax" if unified else "MemoryLimit"] = ("t", cfg.memory)
+    # issue 19: the other limits of Podman's pod create
+    if cfg.cpu_shares:
+        props["CPUWeight" if unified else "CPUShares"] = (
+            "t", shares_to_weight(cfg.cpu_shares) if unified else cfg.cpu_shares)
+    if unified and cfg.memory_swap:
+        props["MemorySwapMax"] = ("t", 2**64 - 1 if cfg.memory_swap < 0
+                                  else cfg.memory_swap - cfg.memory)
+    if unified and cfg.cpuset_cpus:
+        props["AllowedCPUs"] = ("ay", _bitmask(cfg.cpuset_cpus))
+    if unified and cfg.cpuset_mems:
+        props["AllowedMemoryNodes"] = ("ay", _bitmask(cfg.cpuset_mems))
     return props
 
 
@@ -91,37 +149,101 @@ def _write(path: str, value: str) -> None:
         f.write(value)
 
 
-def _v2_enable(mount: str, path: str) -> None:
-    """Pure v2 without systemd: the ancestors hand cpu and memory down (as runc does)."""
+def _v2_enable(mount: str, path: str, controllers: tuple[str, ...]) -> None:
+    """Pure v2 without systemd: the ancestors hand the controllers down (as runc does), one
+    at a time (a write naming one the kernel lacks enables none of the others)."""
     parts = [p for p in path.split("/") if p]
     current = mount
     for part in parts:
-        with contextlib.suppress(OSError):
-            _write(os.path.join(current, "cgroup.subtree_control"), "+cpu +memory")
+        for controller in controllers:
+            with contextlib.suppress(OSError):
+                _write(os.path.join(current, "cgroup.subtree_control"), f"+{controller}")
         current = os.path.join(current, part)
+
+
+def _controllers(cfg: PodConfig) -> tuple[str, ...]:
+    return (*LIMITED, "cpuset") if cfg.cpuset_cpus or cfg.cpuset_mems else LIMITED
 
 
 def _ensure_dirs(path: str, cfg: PodConfig) -> None:
     from cgroupfs.layout import detect
 
     layout = detect()
-    for controller in LIMITED:
+    wanted = _controllers(cfg)
+    for controller in wanted:
         h = layout.hierarchy_of(controller)
         if h is None:
             continue
         d = h.mount_point + path
         if h.version == 2:
-            _v2_enable(h.mount_point, path)
+            _v2_enable(h.mount_point, path, wanted)
+        _make_dir(d, controller, h.version)
+        if controller == "cpu":
+            _cpu_files(d, cfg, h.version)
+        elif controller == "memory":
+            _memory_files(d, cfg, h.version)
+        else:
+            _cpuset_files(d, cfg, h.version)
+
+
+def _make_dir(d: str, controller: str, version: int) -> None:
+    """v1 cpuset: a new directory starts with no CPUs and no nodes; the parent's are copied
+    down first (as runc does), so a member can join it."""
+    if controller != "cpuset" or version == 2:
         os.makedirs(d, exist_ok=True)
-        if controller == "cpu" and cfg.cpus:
-            if h.version == 2:
-                _write(os.path.join(d, "cpu.max"), f"{quota(cfg.cpus)} {CPU_PERIOD}")
-            else:
-                _write(os.path.join(d, "cpu.cfs_period_us"), str(CPU_PERIOD))
-                _write(os.path.join(d, "cpu.cfs_quota_us"), str(quota(cfg.cpus)))
-        if controller == "memory" and cfg.memory:
-            name = "memory.max" if h.version == 2 else "memory.limit_in_bytes"
-            _write(os.path.join(d, name), str(cfg.memory))
+        return
+    parts = d.rstrip("/").split("/")
+    for i in range(len(parts) - 1, 0, -1):  # the nearest existing ancestor, then down
+        if os.path.isdir("/".join(parts[:i])):
+            break
+    for j in range(i + 1, len(parts) + 1):
+        here, parent = "/".join(parts[:j]), "/".join(parts[:j - 1])
+        os.makedirs(here, exist_ok=True)
+        for name in ("cpuset.cpus", "cpuset.mems"):
+            if not _read(os.path.join(here, name)):
+                _write(os.path.join(here, name), _read(os.path.join(parent, name)))
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read().strip()
+
+
+def _cpu_files(d: str, cfg: PodConfig, version: int) -> None:
+    if cfg.cpus:
+        if version == 2:
+            _write(os.path.join(d, "cpu.max"), f"{quota(cfg.cpus)} {CPU_PERIOD}")
+        else:
+            _write(os.path.join(d, "cpu.cfs_period_us"), str(CPU_PERIOD))
+            _write(os.path.join(d, "cpu.cfs_quota_us"), str(quota(cfg.cpus)))
+    if cfg.cpu_shares:  # issue 19
+        if version == 2:
+            _write(os.path.join(d, "cpu.weight"), str(shares_to_weight(cfg.cpu_shares)))
+        else:
+            _write(os.path.join(d, "cpu.shares"), str(cfg.cpu_shares))
+
+
+def _memory_files(d: str, cfg: PodConfig, version: int) -> None:
+    if cfg.memory:
+        name = "memory.max" if version == 2 else "memory.limit_in_bytes"
+        _write(os.path.join(d, name), str(cfg.memory))
+    if not cfg.memory_swap:  # issue 19: memory plus swap (-1: unlimited)
+        return
+    if version == 2:
+        swap = "max" if cfg.memory_swap < 0 else str(cfg.memory_swap - cfg.memory)
+        _write(os.path.join(d, "memory.swap.max"), swap)
+        return
+    memsw = os.path.join(d, "memory.memsw.limit_in_bytes")
+    if not os.path.exists(memsw):
+        raise UsageError("--memory-swap: this kernel has no swap accounting"
+                         " (memory.memsw.limit_in_bytes)")
+    _write(memsw, str(cfg.memory_swap))
+
+
+def _cpuset_files(d: str, cfg: PodConfig, version: int) -> None:
+    for name, value in (("cpuset.cpus", cfg.cpuset_cpus), ("cpuset.mems", cfg.cpuset_mems)):
+        if value:
+            _write(os.path.join(d, name), value)
 
 
 def _remove_dirs(path: str) -> None:

@@ -25,6 +25,8 @@ class PodCloneRequest:
     labels: dict[str, str] = field(default_factory=dict)  # added to the original's
     cpus: float | None = None
     memory: int | None = None
+    # issue 19: cpu_shares, cpuset_cpus, cpuset_mems, memory_swap given (the others kept)
+    limits: dict[str, int | str] = field(default_factory=dict)
     cgroup_parent: str | None = None
     infra_name: str = ""
     infra_command: tuple[str, ...] = ()
@@ -101,6 +103,10 @@ def clone(eng: Engine, ref: str, req: PodCloneRequest,
         aliases=cfg.aliases,
         sysctls=cfg.sysctls if req.sysctls is None else req.sysctls,
         shm_size=cfg.shm_size if req.shm_size is None else req.shm_size,
+        cpu_shares=int(req.limits.get("cpu_shares", cfg.cpu_shares)),  # issue 19
+        cpuset_cpus=str(req.limits.get("cpuset_cpus", cfg.cpuset_cpus)),
+        cpuset_mems=str(req.limits.get("cpuset_mems", cfg.cpuset_mems)),
+        memory_swap=int(req.limits.get("memory_swap", cfg.memory_swap)),
     )
     members = [r for r in ops.containers(eng, src) if r.id != src.infra_id]
     new = ops.create(eng, create, make)

@@ -75,6 +75,11 @@ class PodConfig:
     sysctls: tuple[str, ...] = ()
     shm_size: str = ""
     userns: str = ""  # issues 17/19: pod create --userns (the infra's; members join it)
+    # issue 19: the other limits of Podman 4.3's pod create, on the pod's cgroup
+    cpu_shares: int = 0
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    memory_swap: int = 0  # memory plus swap; -1 unlimited; 0: not set
 
 
 @dataclass(frozen=True)

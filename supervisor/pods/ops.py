@@ -57,6 +57,11 @@ class PodCreateRequest:
     sysctls: tuple[str, ...] = ()
     shm_size: str = ""
     userns: str = ""  # issues 17/19: the infra's --userns, joined by the members
+    # issue 19: the other limits of Podman 4.3's pod create, on the pod's cgroup
+    cpu_shares: int = 0
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    memory_swap: int = 0  # memory plus swap; -1 unlimited; 0: not set
 
 
 def parse_share(value: str | None) -> tuple[str, ...]:
@@ -119,13 +124,20 @@ def create(eng: Engine, req: PodCreateRequest,
         dns_search=req.dns_search, dns_options=req.dns_options, no_hosts=req.no_hosts,
         aliases=req.aliases, ip=req.ip, ip6=req.ip6, mac=req.mac, sysctls=req.sysctls,
         shm_size=req.shm_size, userns=req.userns,
+        cpu_shares=req.cpu_shares, cpuset_cpus=req.cpuset_cpus, cpuset_mems=req.cpuset_mems,
+        memory_swap=req.memory_swap,
     )
     # its own cgroup (helper podsx), named after its id: a bad --cgroup-parent makes nothing
     import secrets
 
     pod_id = secrets.token_hex(32)
+    from supervisor.pods.cgroup import check_placement
+    from supervisor.specgen import cgroup_unified
+
+    check_placement(config, eng.systemd() is not None, cgroup_unified())
     config = replace(config, cgroup=pod_cgroup(pod_id, req.cgroup_parent,
                                                eng.systemd() is not None))
+    _try_cpuset(config, name)
     pod = pods.add(name, now_rfc3339(), config, pod_id)
     if not req.infra:
         return pod
@@ -137,6 +149,19 @@ def create(eng: Engine, req: PodCreateRequest,
         pods.delete(pod.id)
         raise
     return replace(pod, infra_id=infra.id)
+
+
+def _try_cpuset(config: PodConfig, name: str) -> None:
+    """issue 19: a cgroupfs pod's cpuset is made once at create, so the kernel's refusal of
+    a CPU or node it lacks comes now (Podman's moment), not at the first start."""
+    from supervisor.pods.cgroup import ensure, is_slice, remove
+
+    if not (config.cpuset_cpus or config.cpuset_mems) or is_slice(config.cgroup):
+        return
+    try:
+        ensure(None, config, name)
+    finally:
+        remove(None, config)
 
 
 def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:

@@ -72,6 +72,9 @@ def create_args(cfg: PodConfig, name: str) -> list[str]:
         args.append(f"--cpus={cfg.cpus:g}")
     if cfg.memory:
         args.append(f"--memory={cfg.memory}")
+    args += [f"--{k}={v}" for k, v in (  # issue 19
+        ("cpu-shares", cfg.cpu_shares), ("cpuset-cpus", cfg.cpuset_cpus),
+        ("cpuset-mems", cfg.cpuset_mems), ("memory-swap", cfg.memory_swap)) if v]
     if cfg.cgroup_parent:
         args.append(f"--cgroup-parent={cfg.cgroup_parent}")
     return args

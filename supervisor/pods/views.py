@@ -115,15 +115,25 @@ def inspect(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
     }
     if infra is not None and infra_cfg is not None:
         infra_cfg.update(_cpu(cfg))
+        if cfg.cpuset_cpus:  # issue 19: Podman's InfraConfig has it too
+            infra_cfg["cpuset_cpus"] = cfg.cpuset_cpus
         out["InfraContainerID"] = infra.id
         out["InfraConfig"] = infra_cfg
     out["SharedNamespaces"] = list(cfg.share)
     out["NumContainers"] = len(rows)
     out["Containers"] = [{"Id": r.id, "Name": r.name, "State": r.status.value} for r in rows]
     out.update(_cpu(cfg))
+    if cfg.cpu_shares:  # issue 19: Podman's keys, in its order
+        out["cpu_shares"] = cfg.cpu_shares
+    if cfg.cpuset_cpus:
+        out["cpuset_cpus"] = cfg.cpuset_cpus
+    if cfg.cpuset_mems:
+        out["cpuset_mems"] = cfg.cpuset_mems
     if cfg.memory:
         out["memory_limit"] = cfg.memory
-        out["memory_swap"] = 2 * cfg.memory  # Podman's default swap: as much again
+        # Podman's default swap: as much again; unlimited (-1) is not shown
+        if cfg.memory_swap >= 0:
+            out["memory_swap"] = cfg.memory_swap or 2 * cfg.memory
     if out["Labels"] is None:
         del out["Labels"]
     return out

@@ -20,7 +20,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
-_HEX = re.compile(r"\b(sha256:)?[0-9a-f]{64}\b|\b[0-9a-f]{12}\b")
+_HEX = re.compile(r"\b(sha256:)?[0-9a-f]{64}\b|\b[0-9a-f]{12}\b|\b[0-9a-f]{25}\b")  # 25: secrets
 _AGO = re.compile(
     r"(\d+|About an?|Less than a) (seconds?|minutes?|hours?|days?|weeks?|months?|years?)( ago)?"
 )

@@ -525,7 +525,9 @@ from tests.compat.scenarios_verbflags import VERBFLAGS  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *VERBFLAGS, *FINAL]
 
-# issues 17/19: the container's user namespace (--userns, --uidmap, ...), before FINAL
+# issues 17/19: the container's user namespace (--userns, --uidmap, ...), and secrets
+# (supervisor/secrets): secret create/ls/inspect/rm, run --secret; before FINAL
+from tests.compat.scenarios_secrets import SECRETS  # noqa: E402
 from tests.compat.scenarios_userns import USERNS  # noqa: E402
 
-ALL = [*ALL[: -len(FINAL)], *USERNS, *FINAL]
+ALL = [*ALL[: -len(FINAL)], *USERNS, *SECRETS, *FINAL]

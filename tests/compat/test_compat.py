@@ -45,6 +45,8 @@ def _clean(eng: Engine, text: str, name: str) -> None:
         eng("rm", "-f", "-t", "0", f"{name}-b")
     if any(word in text for word in ("volume", "-v", "--mount", "{u}:")):  # volumes (issue 14)
         eng("volume", "rm", "-f", name)
+    if "secret" in text:  # secrets
+        eng("secret", "rm", name)
     if any(word in text for word in ("/{u}", "{u}:", "commit", "tag", "import", "load")):
         eng("rmi", "-f", "-i", f"localhost/{name}:v1", f"localhost/{name}:V1",
             f"localhost/{name}:UPPER_Case")

@@ -73,3 +73,28 @@ def test_pod_cgroup_parent_and_defaults(sb: Scopebox) -> None:
     res = sb("pod", "create", "--name", "bad", "-m", "1k", check=False)
     assert res.stderr == "Error: minimum memory limit allowed is 6MB\n"
     assert sb("pod", "ps", "-q").stdout == ""
+
+
+def test_pod_shares_cpuset_and_swap_reach_the_kernel(sb: Scopebox) -> None:
+    """issue 19: -c, --cpuset-cpus/--cpuset-mems, --memory-swap on the pod's cgroup; a CPU
+    the host lacks is the kernel's refusal at create, and leaves nothing."""
+    res = sb("pod", "create", "--name", "bad", "--cpuset-cpus", "4095", check=False)
+    assert res.returncode == 125 and "cannot set up the cgroup of pod bad" in res.stderr
+    assert sb("pod", "ps", "-q").stdout == ""
+    sb("pod", "create", "--name", "more", "-c", "512", "--cpuset-cpus", "0", "--cpuset-mems",
+       "0", "-m", "32m", "--memory-swap", "64m")
+    sb("pod", "start", "more")
+    path = json.loads(sb("pod", "inspect", "more").stdout)["CgroupPath"]
+    cpu, cpuset, mem = _dir("cpu", path), _dir("cpuset", path), _dir("memory", path)
+    assert _read(os.path.join(cpuset, "cpuset.cpus")) == "0"
+    assert _read(os.path.join(cpuset, "cpuset.mems")) == "0"
+    if detect().hierarchy_of("cpu").version == 2:  # type: ignore[union-attr]
+        assert _read(os.path.join(cpu, "cpu.weight")) == "20"
+        assert _read(os.path.join(mem, "memory.swap.max")) == str(32 << 20)
+    else:
+        assert _read(os.path.join(cpu, "cpu.shares")) == "512"
+        if os.path.exists(os.path.join(mem, "memory.memsw.limit_in_bytes")):
+            assert _read(os.path.join(mem, "memory.memsw.limit_in_bytes")) == str(64 << 20)
+    sb("pod", "rm", "-f", "-t", "0", "more")
+    assert [h.mount_point for h in detect().hierarchies
+            if os.path.exists(h.mount_point + path)] == []

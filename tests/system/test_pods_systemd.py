@@ -31,7 +31,8 @@ def show(unit: str, prop: str) -> str:
 
 
 def test_pod_is_a_slice_with_limits(sb: Scopebox) -> None:
-    pod = sb("pod", "create", "--name", "sl", "--cpus", "0.5", "-m", "64m").stdout.strip()
+    pod = sb("pod", "create", "--name", "sl", "--cpus", "0.5", "-m", "64m", "-c", "512",
+             ).stdout.strip()
     slice_ = f"machine-scopebox_pod_{pod}.slice"
     doc = json.loads(sb("pod", "inspect", "sl").stdout)
     assert doc["CgroupParent"] == "machine.slice"
@@ -41,6 +42,7 @@ def test_pod_is_a_slice_with_limits(sb: Scopebox) -> None:
     assert show(slice_, "CPUQuotaPerSecUSec") == "500ms"
     assert show(slice_, "MemoryLimit") in (str(64 << 20), "64M") or \
         show(slice_, "MemoryMax") == str(64 << 20)
+    assert show(slice_, "CPUShares") == "512" or show(slice_, "CPUWeight") == "20"  # issue 19
     # the container's scope and its monitor's, and the infra's, are in the pod's slice
     for unit in (f"scopebox-{cid}.scope", f"scopebox-conmon-{cid}.scope",
                  f"scopebox-{doc['InfraContainerID']}.scope"):
@@ -65,6 +67,13 @@ def test_pod_slice_under_a_parent_slice(sb: Scopebox) -> None:
     sb("pod", "rm", "-f", "-t", "0", "ps1")
     res = sb("pod", "create", "--name", "bad", "--cgroup-parent", "/not/a/slice", check=False)
     assert res.returncode == 125 and "slice" in res.stderr
+    from supervisor.specgen import cgroup_unified
+
+    if not cgroup_unified():  # issue 19: no slice property for these on v1 and hybrid
+        for flags in (["--cpuset-cpus", "0"], ["-m", "64m", "--memory-swap", "128m"]):
+            res = sb("pod", "create", "--name", "bad", *flags, check=False)
+            assert res.returncode == 125 and "only on cgroup v2" in res.stderr, res
+        assert sb("pod", "ps", "-q").stdout == ""
 
 
 # generate systemd for a pod, and Quadlet .pod files -----------------------------------------

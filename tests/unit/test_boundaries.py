@@ -143,3 +143,19 @@ def test_the_api_and_settings_start_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     ).stdout
     assert out.strip() == "[]"
+
+
+# secrets: a secret's data is read only where it is used: the API (create, rm), the
+# container's create (the per-container copy) and its start (env-type ones).
+SECRET_DATA_READERS = {"supervisor/api/secrets.py", "supervisor/secrets/use.py"}
+
+
+def test_only_the_api_and_containers_touch_secret_data() -> None:
+    found = {
+        str(path.relative_to(REPO))
+        for path in sorted((REPO / "supervisor").rglob("*.py"))
+        if "supervisor.secrets.data" in _cli_imports(path)
+        or "supervisor.secrets.use" in _cli_imports(path)
+    }
+    users_of_use = {"supervisor/container/create.py", "supervisor/specgen.py"}
+    assert found == SECRET_DATA_READERS | users_of_use

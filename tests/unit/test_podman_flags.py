@@ -18,7 +18,7 @@ def scopebox(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("verb", "args", "flag"), [
-    ("run", ("--secret=s", "busybox", "true"), "--secret"),
+    ("import", ("--arch", "arm64", "x.tar"), "--arch"),
     ("pod create", ("--uidmap", "0:1:1"), "--uidmap"),
     ("kube play", ("--build", "x.yaml"), "--build"),
 ])  # fmt: skip

@@ -352,6 +352,13 @@ def test_user_namespace_keys_become_flags(tmp_path: Path) -> None:
         assert flag in words, flag
 
 
+def test_secret_keys_become_flags(tmp_path: Path) -> None:
+    """secrets: Secret= (repeatable) is run's --secret, as Quadlet's."""
+    words = exec_start(convert(tmp_path, "[Container]\nImage=busybox\nSecret=tok\n"
+                               "Secret=tok,type=env,target=TOK\n"))
+    assert "--secret=tok" in words and "--secret=tok,type=env,target=TOK" in words
+
+
 # volumes (issue 14): .volume files and Volume=NAME.volume ---------------------------------
 
 
