@@ -551,7 +551,10 @@ def _label_line(line: str, out: dict[str, str], environ: Mapping[str, str]) -> N
 
 
 def validate_hostname(name: str) -> None:
-    ok = 0 < len(name) <= 64 and all(c.isalnum() or c in "-." for c in name)
+    """What the kernel's sethostname takes (64 bytes), as Podman passes any text through
+    (`a_b`, and so a generated pod name like `keen_noether`, which is the infra's hostname);
+    a control character would break the container's /etc/hosts line."""
+    ok = 0 < len(name.encode()) <= 64 and all(c >= " " and c != "\x7f" for c in name)
     if not ok:
         raise UsageError(f"invalid hostname {name!r}")
 

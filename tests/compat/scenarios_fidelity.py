@@ -201,6 +201,7 @@ LIFECYCLE = [
     Case("run --rm -u 1000 busybox id -u"),
     Case("run --rm --entrypoint echo busybox hi"),
     Case("run --rm --hostname h1 busybox hostname"),
+    Case("run --rm --hostname a_b busybox hostname"),  # Podman takes any name (pods' too)
     Case("run --rm --label a=b busybox true"),
     Case("run --rm --read-only busybox touch /x", "rc"),
     Case("run --rm --tmpfs /x busybox touch /x/y"),

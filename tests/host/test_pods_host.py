@@ -67,6 +67,12 @@ def test_member_starts_the_infra_and_new_pod(sb: Scopebox) -> None:
     assert [c["State"] for c in doc["Containers"]] == ["running", "running"]
     sb("pod", "rm", "-f", "-t", "0", "lazy")
     assert sb("ps", "-aq").stdout == ""
+    # No --name: a generated name (adjective_surname) is also the infra's hostname.
+    pod_id = sb("pod", "create").stdout.strip()
+    name = json.loads(sb("pod", "inspect", pod_id).stdout)["Name"]
+    assert "_" in name
+    assert sb("run", "--rm", "--pod", pod_id, "busybox", "hostname").stdout.strip() == name
+    sb("pod", "rm", "-f", "-t", "0", pod_id)
 
 
 def test_errors(sb: Scopebox) -> None:
