@@ -18,6 +18,8 @@ MODES = ("bridge", "none", "host", "container", "ns", "pasta", "slirp4netns")  #
 DEFAULT_NETWORK = "podman"  # Podman's default network (Docker calls it "bridge")
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _HOSTNAME = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$")
+# Podman takes `my_db` (a compose service name); the DNS responder matches names as bytes.
+_ALIAS = re.compile(r"^[a-zA-Z0-9_]([a-zA-Z0-9_.-]*[a-zA-Z0-9_])?$")
 _MAC = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")
 
 
@@ -329,7 +331,7 @@ def _mac(text: str) -> str:
 
 
 def _alias(text: str) -> str:
-    if not _HOSTNAME.match(text):
+    if not _ALIAS.match(text):
         raise UsageError(f"invalid network alias {text!r}")
     return text
 

@@ -54,13 +54,14 @@ def test_names_aliases_short_ids_and_later_containers(sb: Scopebox, tmp_path: Pa
     sb("network", "create", "dnsa")
     sb("network", "create", "dnsb")
     cid = sb("run", "-d", "--name", "db", "--network", "dnsa", "--network-alias", "database",
-             "busybox", "sleep", "300").stdout.strip()
+             "--network-alias", "my_db", "busybox", "sleep", "300").stdout.strip()
     addr = ip_of(sb, "db")
     assert addr.startswith("10.")
     resolv = sb("exec", "db", "cat", "/etc/resolv.conf").stdout
     assert "search dns.podman" in resolv and "nameserver " in resolv, resolv
     assert lookup(sb, "dnsa", "db") == addr
     assert lookup(sb, "dnsa", "DATABASE") == addr
+    assert lookup(sb, "dnsa", "my_db") == addr  # a compose service's name, as Podman takes it
     assert lookup(sb, "dnsa", cid[:12]) == addr
     assert lookup(sb, "dnsa", "db.dns.podman") == addr
     # another network does not see it
