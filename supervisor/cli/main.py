@@ -337,7 +337,7 @@ def _report(exc: Exception, debug: bool) -> int:
 # performance (issue 16): verbs whose process ends without the interpreter's teardown (every
 # module and object freed one by one: ~10-30 ms after a container's config was loaded); they
 # leave nothing to it (files closed by their `with` blocks, no threads).
-FAST_EXIT = frozenset({"exec_", "attach", "ps", "inspect", "images", "version", "wait"})
+FAST_EXIT = frozenset({"run", "exec_", "attach", "ps", "inspect", "images", "version", "wait"})
 _ran: list[str] = []  # the verb module main() ran
 
 
@@ -357,8 +357,11 @@ def entry() -> None:
 
 
 def _only_thread() -> bool:
+    """No thread the interpreter would wait for at exit (daemon threads it would not)."""
     threading = sys.modules.get("threading")
-    return threading is None or threading.active_count() == 1
+    return threading is None or all(
+        t.daemon for t in threading.enumerate() if t is not threading.main_thread()
+    )
 
 
 if __name__ == "__main__":
