@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ExecOptions:
+    """What `exec` was asked."""
+
     command: list[str]
     env: list[str] = field(default_factory=list)
     user: str | None = None

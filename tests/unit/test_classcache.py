@@ -83,3 +83,21 @@ def test_the_cli_installs_it_only_with_dataclasses() -> None:
             " print(dataclasses.exec is c._exec)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_the_config_classes_have_their_own_docstrings() -> None:
+    """A dataclass without one gets `Name(signature)` made with inspect.signature at every
+    import (issue 16): each class a container's config is made of has its own."""
+    import supervisor.execute
+    import supervisor.model  # noqa: F401
+
+    made = [
+        f"{name}.{key}"
+        for name, module in list(sys.modules.items())
+        if name.startswith("supervisor.")
+        for key, value in vars(module).items()
+        if isinstance(value, type) and dataclasses.is_dataclass(value)
+        and value.__module__ == name
+        and (value.__dict__.get("__doc__") or "").startswith(f"{value.__name__}(")
+    ]
+    assert made == []
