@@ -51,6 +51,8 @@ def parse(argv: list[str], spec: Quick) -> SimpleNamespace | None:
                 return None
             words.append(arg)
             if spec.remainder is not None:
+                if argv[i : i + 1] == ["--"]:
+                    return None  # argparse drops it (`exec CTR -- CMD`): its parser decides
                 values[spec.remainder] = argv[i:]
                 break
             continue

@@ -81,3 +81,12 @@ def test_common_lines_take_the_quick_path() -> None:
     ]:  # fmt: skip
         quick = parse(argv, _verb(name).QUICK)
         assert quick is not None and vars(quick) == _argparse(_verb(name), argv), (name, argv)
+
+
+def test_exec_leaves_a_leading_double_dash_to_argparse() -> None:
+    """argparse drops the `--` right after exec's container (`exec web -- ls`), and only that
+    one: the quick path gives such lines to the parser."""
+    module = _verb("exec_")
+    assert parse(["web", "--", "ls"], module.QUICK) is None
+    assert _argparse(module, ["web", "--", "ls"]) == {**module.QUICK.defaults,
+                                                      "container": "web", "command": ["ls"]}
