@@ -33,10 +33,13 @@ import sys
 import tempfile
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 MIB = 1 << 20
+LATENCY = ("exec", "exec -it", "run -it", "attach")
+RATES = ("run -t output", "cp in", "cp out")
 Engine = tuple[list[str], dict[str, str]]
 
 
@@ -215,36 +218,46 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--mib", type=int, default=128, help="run -t output, MiB")
     ap.add_argument("--cp-mib", type=int, default=100, help="cp tree, MiB")
+    ap.add_argument("--only", default="", help="comma-separated: exec,exec -it,run -it,attach,"
+                    "run -t output,cp (default: all)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-tty-", dir="/var/tmp") as tmp:
         base = Path(tmp)
         tar = base / "busybox.tar"
         subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
                        capture_output=True)  # fmt: skip
-        size = make_tree(base / "tree", args.cp_mib)
+        only = set(args.only.split(",")) if args.only else {*LATENCY, *RATES[:1], "cp"}
+        size = make_tree(base / "tree", args.cp_mib) if "cp" in only else 0
         pair = engines(base)
         setup(pair, tar)
         results: dict[tuple[str, str], list[float]] = {}
         try:
             for i in range(args.runs + 1):  # the first round warms caches and is dropped
                 for name, eng in pair.items():
-                    row = {
-                        "exec": timed_exec(eng, False),
-                        "exec -it": timed_exec(eng, True),
-                        "run -it": run_it(eng),
-                        "attach": attach(eng, i),
-                        "run -t output": throughput(eng, args.mib),
+                    measures: dict[str, Callable[[Engine, int], float]] = {
+                        "exec": lambda e, _: timed_exec(e, False),
+                        "exec -it": lambda e, _: timed_exec(e, True),
+                        "run -it": lambda e, _: run_it(e),
+                        "attach": attach,
+                        "run -t output": lambda e, _: throughput(e, args.mib),
                     }
-                    row["cp in"], row["cp out"] = copy(eng, base / "tree", base / "out", size)
+                    row = {k: fn(eng, i) for k, fn in measures.items() if k in only}
+                    if "cp" in only:
+                        row["cp in"], row["cp out"] = copy(eng, base / "tree", base / "out", size)
                     for label, value in row.items():
                         results.setdefault((name, label), []).append(value)
             print(f"medians of {args.runs} runs; run -t output {args.mib} MiB, "
-                  f"cp {size / MIB:.0f} MiB")
-            for label in ("exec", "exec -it", "run -it", "attach"):
-                report(label, "ms", {n: statistics.median(results[(n, label)][1:]) for n in pair})
-            for label in ("run -t output", "cp in", "cp out"):
-                report(label, "MiB/s", {n: _median(results[(n, label)][1:]) for n in pair})
+                  f"cp {size / MIB:.0f} MiB; load average {os.getloadavg()[0]:.2f}")
+            for label in LATENCY:
+                if (next(iter(pair)), label) in results:
+                    report(label, "ms",
+                           {n: statistics.median(results[(n, label)][1:]) for n in pair})
+            for label in RATES:
+                if (next(iter(pair)), label) in results:
+                    report(label, "MiB/s", {n: _median(results[(n, label)][1:]) for n in pair})
             for n in pair:
+                if (n, "run -t output") not in results:
+                    continue
                 lost = sum(math.isnan(v) for v in results[(n, "run -t output")][1:])
                 if lost:
                     print(f"  {n}: run -t lost output in {lost} of {args.runs} runs")

@@ -31,6 +31,8 @@ trap 'rm -rf "$work"' EXIT
 sh packaging/build-wheel.sh "$work" "$prefix/bin/python3"
 pip install "$work"/scopebox-*.whl  # and its dependencies, when missing
 pip install --force-reinstall --no-deps "$work"/scopebox-*.whl  # the same version, rebuilt
+# performance (issue 16): the methods of its dataclasses compiled once (supervisor/classcache.py)
+"$prefix/bin/python3" -I -m supervisor.classcache >/dev/null
 "$prefix/bin/scopebox-install-units" --launcher "$bin"
 
 if ! "$bin" image inspect busybox >/dev/null 2>&1; then

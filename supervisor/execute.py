@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ExecOptions:
+    """What `exec` was asked."""
+
     command: list[str]
     env: list[str] = field(default_factory=list)
     user: str | None = None
@@ -49,8 +50,8 @@ def exec_process(
 ) -> dict[str, Any]:
     """The container's own process (env, user, cwd, capabilities, rlimits) with the exec's
     command and overrides, as Docker derives an exec's from its container."""
+    from supervisor.envflags import merge_env  # not specgen: it loads users, views (issue 16)
     from supervisor.model import expand_env
-    from supervisor.specgen import merge_env
 
     process = dict(base, args=list(opts.command), terminal=opts.tty)
     env = list(base.get("env") or [])
@@ -260,6 +261,8 @@ def healthcheck_run(engine: Context, ref: str) -> tuple[int, str]:
         raise UsageError(f"container {row.name!r} has no defined healthcheck")
     if row.status is not Status.RUNNING:
         raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
+    import socket  # performance (issue 16): only here
+
     dirfd = os.open(engine.paths.container_rundir(row.id), os.O_PATH | os.O_DIRECTORY)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
     try:

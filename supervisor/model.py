@@ -109,6 +109,8 @@ class HostFacts:
 
 @dataclass(frozen=True)
 class LogConfig:
+    """The log driver and its options."""
+
     driver: LogDriver
     max_size: int = 0
     max_file: int = 1
@@ -118,6 +120,8 @@ class LogConfig:
 
 @dataclass(frozen=True)
 class RestartPolicy:
+    """The restart policy (Docker's name and retry count)."""
+
     name: RestartName = RestartName.NO
     max_retries: int = 0
 

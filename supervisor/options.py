@@ -17,6 +17,8 @@ PULL_POLICIES = ("missing", "always", "newer", "never")
 # supervisor/runflags.py) ---
 @dataclass(frozen=True)
 class RunFlagOptions:
+    """helper "runflags": the run/create flags kept as given."""
+
     init: bool = False
     init_path: str | None = None
     sysctls: list[str] = field(default_factory=list)
@@ -64,6 +66,8 @@ class UsernsOptions:
 # helper "flags": /etc/passwd and /etc/group entries (supervisor/passwd.py)
 @dataclass(frozen=True)
 class UserFlags:
+    """The flags about the container's user and its /etc/passwd and /etc/group entries."""
+
     passwd: bool = True  # run --passwd (Podman's default: true)
     passwd_entry: str = ""  # --passwd-entry TEMPLATE
     hostusers: tuple[str, ...] = ()  # --hostuser NAME|UID
@@ -71,6 +75,8 @@ class UserFlags:
 
 @dataclass(frozen=True)
 class CreateOptions:
+    """What a `create` or `run` was asked (by the CLI, the REST face or kube), as given."""
+
     image: str
     command: list[str] = field(default_factory=list)
     name: str | None = None

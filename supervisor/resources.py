@@ -22,6 +22,8 @@ DEFAULT_PIDS_LIMIT = 2048  # Podman's default
 
 @dataclass(frozen=True)
 class ResourceOptions:
+    """The resource limits asked (memory, CPU, pids, block I/O ...), as given."""
+
     memory: str | None = None
     memory_swap: str | None = None
     memory_reservation: str | None = None

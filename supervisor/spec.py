@@ -80,6 +80,8 @@ class NetworkMode(StrEnum):
 
 @dataclass(frozen=True)
 class Mount:
+    """One OCI mount of the spec."""
+
     destination: str
     source: str
     type: str
@@ -108,6 +110,8 @@ class Ulimit(NamedTuple):
 
 @dataclass(frozen=True)
 class SpecOptions:
+    """What the OCI spec is made from."""
+
     args: Sequence[str]
     rootfs: str
     cgroups_path: str

@@ -138,6 +138,11 @@ class ImageRow(NamedTuple):
 _CONTAINER_COLS = list(ContainerRow._fields)
 
 
+# The last config decoded, with its stored text: the same text decodes to an equal config (a
+# frozen dataclass), shared by the rows read from it.
+_last_config: list[Any] = [None, None]
+
+
 def _container_from_row(row: sqlite3.Row) -> ContainerRow:
     import json  # performance (issue 16): imported where used, not for an empty store
 
@@ -146,7 +151,10 @@ def _container_from_row(row: sqlite3.Row) -> ContainerRow:
 
     d = dict(row)
     d["status"] = Status(d["status"])
-    d["config"] = load_config(json.loads(d["config"]))
+    raw = d["config"]
+    if _last_config[0] != raw:  # one verb reads its container's row a few times (issue 16)
+        _last_config[:] = [raw, load_config(json.loads(raw))]
+    d["config"] = _last_config[1]
     d["oom_killed"] = bool(d["oom_killed"])
     d["cleaned"] = bool(d["cleaned"])
     d["resources"] = tuple(json.loads(d["resources"]))

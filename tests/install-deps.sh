@@ -41,3 +41,8 @@ if [ ! -L .venv ] && { [ ! -e "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; }; 
         --config-settings editable_mode=compat
     touch "$stamp"
 fi
+# The dev tree's bytecode and the methods of its dataclasses (supervisor/classcache.py), as
+# packaging/install.sh makes them for the installed CLI: tests and benches run with
+# PYTHONDONTWRITEBYTECODE here and would otherwise compile at every start.
+.venv/bin/python -m compileall -q supervisor conmon cgroupfs units >/dev/null
+.venv/bin/python -m supervisor.classcache >/dev/null

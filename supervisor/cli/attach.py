@@ -5,8 +5,13 @@ from __future__ import annotations
 import sys
 
 from supervisor.cli.main import new_parser
+from supervisor.cli.quick import BOOL, VALUE, Quick, parse
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from supervisor.cli.argparser import Parser
 
 
 def _bool(value: str) -> bool:
@@ -15,15 +20,27 @@ def _bool(value: str) -> bool:
     return value.lower() == "true"
 
 
-def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
-
+def parser() -> Parser:
     p = new_parser("attach", "Attach to a running container.")
     p.add_argument("--no-stdin", action="store_true", help="do not attach stdin")
     p.add_argument("--sig-proxy", type=_bool, default=True, nargs="?", const=True,
                    help="forward received signals to the container (default true)")  # fmt: skip
     p.add_argument("--detach-keys", help="key sequence to detach (default ctrl-p,ctrl-q)")
     p.add_argument("container")
-    ns = p.parse_args(argv)
+    return p
+
+
+# performance (issue 16): the flags `attach` parses without argparse (supervisor.cli.quick)
+QUICK = Quick(
+    flags={"--no-stdin": ("no_stdin", BOOL), "--detach-keys": ("detach_keys", VALUE)},
+    defaults={"no_stdin": False, "sig_proxy": True, "detach_keys": None, "container": None},
+    positional=("container", None),
+)
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+
+    ns = parse(argv, QUICK) or parser().parse_args(argv)
     req = api.AttachRequest(ns.no_stdin, ns.sig_proxy, ns.detach_keys)
     return api.attach(settings, ns.container, req, sys.stdin.fileno())

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-
 from supervisor.errors import ScopeboxError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_attach_flags(p: argparse.ArgumentParser, sig_proxy: bool = True) -> None:
     """`--sig-proxy` is a Go boolean (`--sig-proxy=false`); None when not given."""
+    import argparse  # performance (issue 16): exec's quick path checks keys without it
+
     if sig_proxy:
         p.add_argument("--sig-proxy", action="store_true", default=None,
                        help="proxy received signals to the container's process")

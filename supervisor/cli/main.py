@@ -314,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         # __import__, not importlib.import_module: importlib loads warnings (issue 16)
         __import__(f"supervisor.cli.{module_name}")
         module = sys.modules[f"supervisor.cli.{module_name}"]
+        _ran.append(module_name)
         code: int = module.main(args, settings)
     except KeyboardInterrupt:
         return 130
@@ -343,8 +344,34 @@ def _report(exc: Exception, debug: bool) -> int:
     return 125
 
 
+# performance (issue 16): verbs whose process ends without the interpreter's teardown (every
+# module and object freed one by one: ~10-30 ms after a container's config was loaded); they
+# leave nothing to it (files closed by their `with` blocks, no threads).
+FAST_EXIT = frozenset({"run", "exec_", "attach", "ps", "inspect", "images", "version", "wait"})
+_ran: list[str] = []  # the verb module main() ran
+
+
 def entry() -> None:
-    raise SystemExit(main())
+    code = main()
+    if _ran and _ran[0] in FAST_EXIT and _only_thread():
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            raise SystemExit(code) from None
+        import atexit
+
+        atexit._run_exitfuncs()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+def _only_thread() -> bool:
+    """No thread the interpreter would wait for at exit (daemon threads it would not)."""
+    threading = sys.modules.get("threading")
+    return threading is None or all(
+        t.daemon for t in threading.enumerate() if t is not threading.main_thread()
+    )
 
 
 if __name__ == "__main__":

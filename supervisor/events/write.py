@@ -101,15 +101,17 @@ def send_journal(ev: Event) -> None:
 
 
 def pod_of(ctx: Context, cid: str) -> str:
+    """The container's pod id, "" for none. The query of supervisor/pods/db.py's `pod_of`,
+    asked here: that module (dataclasses, json) is not loaded for every event (issue 16)."""
     import sqlite3
 
     from supervisor.errors import ScopeboxError
-    from supervisor.pods.db import PodDB
 
     try:
-        return PodDB(ctx.store).pod_of(cid)
+        rows = ctx.store.query("SELECT pod FROM pod_members WHERE container = ?", (cid,))
     except (sqlite3.Error, ScopeboxError):  # a store without the pods table: no pod
         return ""
+    return str(rows[0][0]) if rows else ""
 
 
 def container_event(ctx: Context, row: ContainerRow, status: str, exit_code: int = 0,

@@ -46,6 +46,8 @@ class PortMap:
 
 @dataclass(frozen=True)
 class NetConfig:
+    """A container's network, as asked (the mode and its networks, ports, DNS, hosts)."""
+
     mode: str = "none"  # bridge | none | host | container | ns
     networks: tuple[Attach, ...] = ()  # bridge mode: in the order given (eth0, eth1, ...)
     target: str = ""  # container:ID (its reference) or ns:PATH

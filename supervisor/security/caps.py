@@ -142,6 +142,8 @@ def merge(
 
 @dataclass(frozen=True)
 class ProcessCaps:
+    """The OCI process' capability sets."""
+
     bounding: tuple[str, ...]
     effective: tuple[str, ...]
     inheritable: tuple[str, ...] = ()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from supervisor.cli.quick import APPEND, BOOL, VALUE, parse
 from supervisor.errors import UsageError
 
-VERBS = ("ps", "inspect", "images", "logs", "version")
+VERBS = ("ps", "inspect", "images", "logs", "version", "exec_", "attach")
 
 
 def _verb(name: str) -> ModuleType:
@@ -33,21 +33,25 @@ def test_declared_flags_are_the_parsers(name: str) -> None:
     the parser's for every destination."""
     module = _verb(name)
     p = module.parser()
-    assert module.QUICK.defaults == vars(p.parse_args([]))
+    required = [a.dest for a in p._actions if not a.option_strings and a.nargs is None]
+    defaults = _argparse(module, required)  # attach: a container is required
+    assert module.QUICK.defaults == {**(defaults or {}), **dict.fromkeys(required)}
     kinds = {"_StoreTrueAction": BOOL, "_StoreAction": VALUE, "_AppendAction": APPEND}
     for flag, (dest, kind) in module.QUICK.flags.items():
         action = p._option_string_actions[flag]
         assert (action.dest, kinds[type(action).__name__]) == (dest, kind), flag
         assert action.type is None and action.choices is None, flag
     positional = [(a.dest, a.nargs) for a in p._actions if not a.option_strings]
-    assert positional == ([module.QUICK.positional] if module.QUICK.positional else [])
+    remainder = [(module.QUICK.remainder, "...")] if module.QUICK.remainder else []
+    assert positional == ([module.QUICK.positional] if module.QUICK.positional else []) + remainder
 
 
 def _words(name: str) -> st.SearchStrategy[list[str]]:
     p = _verb(name).parser()
     flags = sorted(p._option_string_actions)
     tokens = st.sampled_from([*flags, *(f"{f}=x" for f in flags if f.startswith("--"))])
-    others = st.sampled_from(["x", "json", "-", "--", "-aq", "-1", "", "a=b", "{{.ID}}"])
+    others = st.sampled_from(["x", "json", "-", "--", "-aq", "-it", "-ti", "-itd", "-iw", "-1",
+                              "", "a=b", "{{.ID}}"])
     return st.lists(st.one_of(tokens, others), max_size=6)
 
 
@@ -71,6 +75,18 @@ def test_common_lines_take_the_quick_path() -> None:
         ("ps", []), ("ps", ["-a", "--format", "json"]), ("ps", ["-a", "-q"]),
         ("inspect", ["web"]), ("inspect", ["--format", "{{.State.Status}}", "web", "db"]),
         ("images", []), ("logs", ["--tail", "1", "web"]), ("version", []),
+        ("exec_", ["web", "true"]), ("exec_", ["-it", "web", "sh", "-c", "x"]),
+        ("exec_", ["-e", "A=1", "-u", "0", "web", "ls", "-l", "--", "/"]),
+        ("attach", ["web"]), ("attach", ["--no-stdin", "web"]), ("ps", ["-aq"]),
     ]:  # fmt: skip
         quick = parse(argv, _verb(name).QUICK)
         assert quick is not None and vars(quick) == _argparse(_verb(name), argv), (name, argv)
+
+
+def test_exec_leaves_a_leading_double_dash_to_argparse() -> None:
+    """argparse drops the `--` right after exec's container (`exec web -- ls`), and only that
+    one: the quick path gives such lines to the parser."""
+    module = _verb("exec_")
+    assert parse(["web", "--", "ls"], module.QUICK) is None
+    assert _argparse(module, ["web", "--", "ls"]) == {**module.QUICK.defaults,
+                                                      "container": "web", "command": ["ls"]}

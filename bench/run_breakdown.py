@@ -1,0 +1,171 @@
+"""Where the time of `run --rm --network none busybox true` goes, beside podman's total.
+
+    python bench/run_breakdown.py [--runs 9]
+
+Each run is traced with `strace -f --seccomp-bpf` (only execve and process exits stop: a few
+ms of overhead, the same for every phase) and split at the processes' starts and ends:
+
+- cli before monitor: the CLI's interpreter, imports, store and spec, up to the monitor's
+  start; of it `interpreter` (a bare `python3 -I -S -c pass`, measured apart) and `imports`
+  (-X importtime's sum of the CLI's own run, measured apart as well);
+- monitor spawn: the monitor's interpreter up to its ready message (the parent's exit);
+- before create: monitor ready -> `runc create` (attach socket, units, state);
+- runtime create, create->start (the CLI between them), runtime start;
+- container: the process (`true`) from its exec to its exit;
+- teardown: the container's exit -> the CLI's exit (exit record, cleanup, rm).
+
+Untraced totals of both engines are measured in the same pass, interleaved. Medians; the
+load average is printed. Podman runs with `--runtime runc` (and cgroupfs outside systemd).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LINE = re.compile(r"^(\d+) +(\d+):(\d+):(\d+\.\d+) (.*)$")
+PHASES = ("cli before monitor", "monitor spawn", "before create", "runtime create",
+          "create->start", "runtime start", "container", "teardown")  # fmt: skip
+
+
+def engines(base: Path) -> tuple[list[str], list[str], dict[str, str]]:
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    conf = base / "containers.conf"
+    conf.write_text(f'[containers]\ndefault_ulimits = ["nofile={hard}:{hard}", '
+                    '"nproc=4096:4096"]\nnetns = "none"\n')  # fmt: skip
+    podman = ["podman", "--root", str(base / "p/root"), "--runroot", str(base / "p/run"),
+              "--tmpdir", str(base / "p/tmp"), "--storage-driver", "vfs", "--runtime", "runc",
+              "--events-backend", "file"]  # fmt: skip
+    if not os.path.exists("/run/systemd/system"):
+        podman += ["--cgroup-manager", "cgroupfs"]
+    env = {**os.environ, "CONTAINERS_CONF": str(conf), "SCOPEBOX_ROOT": str(base / "s/root"),
+           "SCOPEBOX_RUNROOT": str(base / "s/run")}  # fmt: skip
+    return [sys.executable, "-m", "supervisor"], podman, env
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, cwd=REPO, check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return (time.perf_counter() - start) * 1000
+
+
+def traced(argv: list[str], env: dict[str, str], out: Path) -> dict[str, float]:
+    subprocess.run(["strace", "-f", "--seccomp-bpf", "-q", "-tt", "-s", "300", "-e", "trace=execve",
+                    "-e", "signal=none", "-o", str(out), *argv],
+                   env=env, cwd=REPO, check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    starts: dict[int, tuple[float, str]] = {}
+    ends: dict[int, float] = {}
+    for raw in out.read_text().splitlines():
+        m = LINE.match(raw)
+        if m is None:
+            continue
+        pid = int(m[1])
+        t = (int(m[2]) * 60 + int(m[3])) * 60 + float(m[4])
+        rest = m[5]
+        if rest.startswith("execve("):
+            starts.setdefault(pid, (t, rest))
+        elif rest.startswith("+++ exited") or rest.startswith("+++ killed"):
+            ends[pid] = t
+
+    def first(pattern: str) -> int:
+        for pid, (_, call) in sorted(starts.items(), key=lambda kv: kv[1][0]):
+            if re.search(pattern, call):
+                return pid
+        raise SystemExit(f"no process matched {pattern!r} in {out}")
+
+    cli = first(r"supervisor")
+    monitor = first(r"conmon\.main")
+    create = first(r"runc.*\"create\"")
+    start = first(r"runc.*\"start\"")
+    ctr = first(r'execve\("/bin/true"')
+    s = {pid: starts[pid][0] for pid in (cli, monitor, create, start, ctr)}
+    return {
+        "cli before monitor": s[monitor] - s[cli],
+        "monitor spawn": ends[monitor] - s[monitor],
+        "before create": s[create] - ends[monitor],
+        "runtime create": ends[create] - s[create],
+        "create->start": s[start] - ends[create],
+        "runtime start": ends[start] - s[start],
+        "container": ends[ctr] - s[ctr],
+        "teardown": ends[cli] - ends[ctr],
+        "traced total": ends[cli] - s[cli],
+    }
+
+
+def imports_ms(argv: list[str], env: dict[str, str]) -> float:
+    """The sum of -X importtime's self times of one `run --rm` (microseconds -> ms)."""
+    res = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], env=env, cwd=REPO,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    total = 0
+    for line in res.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            field = line.split(":", 1)[1].split("|")[0].strip()
+            total += int(field) if field.isdigit() else 0
+    return total / 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(allow_abbrev=False)
+    ap.add_argument("--runs", type=int, default=9)
+    args = ap.parse_args()
+    run = ["run", "--rm", "--network", "none", "busybox", "true"]
+    with tempfile.TemporaryDirectory(prefix="bench-run-", dir="/var/tmp") as tmp:
+        base = Path(tmp)
+        scopebox, podman, env = engines(base)
+        tar = base / "busybox.tar"
+        subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
+                       capture_output=True)  # fmt: skip
+        for eng in (scopebox, podman):
+            subprocess.run([*eng, "import", str(tar), "busybox"], env=env, check=True,
+                           capture_output=True)  # fmt: skip
+        totals: dict[str, list[float]] = {"scopebox": [], "podman": []}
+        phases: dict[str, list[float]] = {}
+        bare: list[float] = []
+        imports: list[float] = []
+        try:
+            for i in range(args.runs + 1):  # the first round warms caches and is dropped
+                row = {
+                    "scopebox": timed([*scopebox, *run], env),
+                    "podman": timed([*podman, *run], env),
+                }
+                parts = traced([*scopebox, *run], env, base / "trace")
+                b = timed([sys.executable, "-I", "-S", "-c", "pass"], env)
+                imp = imports_ms([*scopebox, *run], env)
+                if i == 0:
+                    continue
+                for name, ms in row.items():
+                    totals[name].append(ms)
+                for name, sec in parts.items():
+                    phases.setdefault(name, []).append(sec * 1000)
+                bare.append(b)
+                imports.append(imp)
+        finally:
+            for eng in (scopebox, podman):
+                subprocess.run([*eng, "rm", "-a", "-f"], env=env, capture_output=True)
+                subprocess.run([*eng, "rmi", "-a", "-f"], env=env, capture_output=True)
+    med = {k: statistics.median(v) for k, v in phases.items()}
+    sb, pm = statistics.median(totals["scopebox"]), statistics.median(totals["podman"])
+    print(f"run --rm --network none busybox true, medians of {args.runs}; "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(f"  podman   {pm:7.1f} ms")
+    print(f"  scopebox {sb:7.1f} ms  ratio {sb / pm:.2f}")
+    print(f"breakdown of scopebox (traced, total {med['traced total']:.1f} ms):")
+    for name in PHASES:
+        print(f"  {name:20} {med[name]:7.1f} ms")
+    print(f"    of the first: interpreter {statistics.median(bare):.1f} ms (bare python -I -S), "
+          f"imports {statistics.median(imports):.1f} ms (-X importtime, whole run)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
