@@ -51,6 +51,8 @@ class RunFlagOptions:
 # issues 17/19: the container's user namespace (validated in supervisor/idmaps.py)
 @dataclass(frozen=True)
 class UsernsOptions:
+    """issues 17/19: --userns, --uidmap/--gidmap, --subuidname/--subgidname as given."""
+
     userns: str | None = None
     uidmap: list[str] = field(default_factory=list)
     gidmap: list[str] = field(default_factory=list)
