@@ -31,7 +31,7 @@ def wait(ctx: Context, ref: str) -> int:
     while row.status.is_active:
         if row.pid:
             ctx.wait_container_gone(row, 3600 * 24 * 365)
-        _wait_exit_known(ctx, row, 60)
+        ctx.wait_monitor_gone(row, 60)
         fresh = ctx.store.get_container(row.id)
         if fresh is None:  # removed by --rm: its cleanup kept the exit code for us
             code = ctx.removed_exit_code(row.id)
@@ -45,28 +45,6 @@ def wait(ctx: Context, ref: str) -> int:
             # monitor yet (RestartSec=), so there is no process to wait on for a moment.
             time.sleep(0.05)
     return row.exit_code
-
-
-def _wait_exit_known(ctx: Context, row: ContainerRow, timeout: float) -> None:
-    """Until the monitor's exit record is there (or the monitor is gone). performance (issue
-    16): not until the monitor's exit command (the cleanup, a whole CLI start) has run, as
-    before: `wait` answers once the exit is known, as Podman's does. A record that asks for
-    a restart is not the end: then the monitor's end is waited for, as before."""
-    from supervisor.monitor import read_exit_record
-
-    path = ctx.paths.exit_file(row.id)
-    deadline = time.monotonic() + timeout
-    step = 0.002
-    while True:
-        rec = read_exit_record(path)
-        left = deadline - time.monotonic()
-        if rec is not None:
-            if rec.restart:
-                ctx.wait_monitor_gone(row, max(left, 0))
-            return
-        if left <= 0 or ctx.wait_monitor_gone(row, min(step, left)):
-            return
-        step = min(step * 2, 0.05)
 
 
 def removed_exit_code(ctx: Context, cid: str) -> int | None:
