@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import signal
 import statistics
 import subprocess
@@ -26,22 +25,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # bench.terminal: both engines as the benches run them
+
+from bench.terminal import engines  # noqa: E402
+
 DELAYS_MS = (0, 10, 20, 30, 50, 80)
-
-
-def engines(base: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    conf = base / "containers.conf"
-    conf.write_text(f'[containers]\ndefault_ulimits = ["nofile={hard}:{hard}", '
-                    '"nproc=4096:4096"]\nnetns = "none"\n')  # fmt: skip
-    podman = ["podman", "--root", str(base / "p/root"), "--runroot", str(base / "p/run"),
-              "--tmpdir", str(base / "p/tmp"), "--storage-driver", "vfs", "--runtime", "runc",
-              "--events-backend", "file"]  # fmt: skip
-    if not os.path.exists("/run/systemd/system"):
-        podman += ["--cgroup-manager", "cgroupfs"]
-    env = {**os.environ, "CONTAINERS_CONF": str(conf), "SCOPEBOX_ROOT": str(base / "s/root"),
-           "SCOPEBOX_RUNROOT": str(base / "s/run")}  # fmt: skip
-    return {"podman": podman, "scopebox": [sys.executable, "-m", "supervisor"]}, env
 
 
 def out(argv: list[str], env: dict[str, str]) -> str:
@@ -95,23 +83,23 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-exit-", dir="/var/tmp") as tmp:
         base = Path(tmp)
-        pair, env = engines(base)
+        pair = engines(base)
         tar = base / "busybox.tar"
         subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
                        capture_output=True)  # fmt: skip
-        for eng in pair.values():
+        for eng, env in pair.values():
             out([*eng, "import", str(tar), "busybox"], env)
         seen: dict[tuple[str, int], list[tuple[bool, bool]]] = {}
         waits: dict[str, list[tuple[float, float]]] = {n: [] for n in pair}
         try:
             for i in range(args.runs):
-                for name, eng in pair.items():
+                for name, (eng, env) in pair.items():
                     for d in DELAYS_MS:
                         seen.setdefault((name, d), []).append(
                             seen_at(eng, env, f"ev{i}d{d}", d / 1000))
                     waits[name].append(wait_latency(eng, env, f"ew{i}"))
         finally:
-            for eng in pair.values():
+            for eng, env in pair.values():
                 subprocess.run([*eng, "rm", "-a", "-f"], env=env, capture_output=True)
                 subprocess.run([*eng, "rmi", "-a", "-f"], env=env, capture_output=True)
     print(f"exit -> visible, {args.runs} runs; load average {os.getloadavg()[0]:.2f}")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -32,24 +31,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # bench.terminal: both engines as the benches run them
+
+from bench.terminal import engines  # noqa: E402
+
 LINE = re.compile(r"^(\d+) +(\d+):(\d+):(\d+\.\d+) (.*)$")
 PHASES = ("cli before monitor", "monitor spawn", "before create", "runtime create",
           "create->start", "runtime start", "container", "teardown")  # fmt: skip
-
-
-def engines(base: Path) -> tuple[list[str], list[str], dict[str, str]]:
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    conf = base / "containers.conf"
-    conf.write_text(f'[containers]\ndefault_ulimits = ["nofile={hard}:{hard}", '
-                    '"nproc=4096:4096"]\nnetns = "none"\n')  # fmt: skip
-    podman = ["podman", "--root", str(base / "p/root"), "--runroot", str(base / "p/run"),
-              "--tmpdir", str(base / "p/tmp"), "--storage-driver", "vfs", "--runtime", "runc",
-              "--events-backend", "file"]  # fmt: skip
-    if not os.path.exists("/run/systemd/system"):
-        podman += ["--cgroup-manager", "cgroupfs"]
-    env = {**os.environ, "CONTAINERS_CONF": str(conf), "SCOPEBOX_ROOT": str(base / "s/root"),
-           "SCOPEBOX_RUNROOT": str(base / "s/run")}  # fmt: skip
-    return [sys.executable, "-m", "supervisor"], podman, env
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
@@ -122,12 +110,13 @@ def main() -> None:
     run = ["run", "--rm", "--network", "none", "busybox", "true"]
     with tempfile.TemporaryDirectory(prefix="bench-run-", dir="/var/tmp") as tmp:
         base = Path(tmp)
-        scopebox, podman, env = engines(base)
+        pair = engines(base)
+        (scopebox, env), (podman, podman_env) = pair["scopebox"], pair["podman"]
         tar = base / "busybox.tar"
         subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
                        capture_output=True)  # fmt: skip
-        for eng in (scopebox, podman):
-            subprocess.run([*eng, "import", str(tar), "busybox"], env=env, check=True,
+        for eng, eng_env in pair.values():
+            subprocess.run([*eng, "import", str(tar), "busybox"], env=eng_env, check=True,
                            capture_output=True)  # fmt: skip
         totals: dict[str, list[float]] = {"scopebox": [], "podman": []}
         phases: dict[str, list[float]] = {}
@@ -137,7 +126,7 @@ def main() -> None:
             for i in range(args.runs + 1):  # the first round warms caches and is dropped
                 row = {
                     "scopebox": timed([*scopebox, *run], env),
-                    "podman": timed([*podman, *run], env),
+                    "podman": timed([*podman, *run], podman_env),
                 }
                 parts = traced([*scopebox, *run], env, base / "trace")
                 b = timed([sys.executable, "-I", "-S", "-c", "pass"], env)
@@ -151,9 +140,9 @@ def main() -> None:
                 bare.append(b)
                 imports.append(imp)
         finally:
-            for eng in (scopebox, podman):
-                subprocess.run([*eng, "rm", "-a", "-f"], env=env, capture_output=True)
-                subprocess.run([*eng, "rmi", "-a", "-f"], env=env, capture_output=True)
+            for eng, eng_env in pair.values():
+                subprocess.run([*eng, "rm", "-a", "-f"], env=eng_env, capture_output=True)
+                subprocess.run([*eng, "rmi", "-a", "-f"], env=eng_env, capture_output=True)
     med = {k: statistics.median(v) for k, v in phases.items()}
     sb, pm = statistics.median(totals["scopebox"]), statistics.median(totals["podman"])
     print(f"run --rm --network none busybox true, medians of {args.runs}; "
