@@ -114,9 +114,8 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
     with os.fdopen(fd, "w") as f:
         json.dump(process, f)
     runtime = engine.runtime_argv(row)
-    if opts.tty and opts.stdio is not None and not opts.detach:
-        return _exec_on_terminal(engine, row, runtime, proc_file, log_file, opts.stdio[0])
-    if opts.tty:  # terminals: the pty's master is ours (supervisor/terminal/execpty.py)
+    face = None if opts.detach else opts.stdio  # the REST face's streams (issue 18)
+    if opts.tty and face is None:  # terminals: the pty's master is ours (terminal/execpty)
         argv = [*runtime[:1], f"--log={log_file}", "--log-format=json", *runtime[1:], "exec",
                 "--process", proc_file, "--detach", f"--console-socket=exec-{tag}.sock",
                 f"--pid-file=exec-{tag}.pid",
@@ -131,9 +130,16 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
     quiet: int | None = subprocess.DEVNULL if opts.detach else None
     stdin = None if opts.interactive and not opts.detach else subprocess.DEVNULL
     stdout = stderr = quiet
-    if opts.stdio is not None and not opts.detach:  # the REST face's streams (issue 18)
-        stdin = opts.stdio[0] if opts.interactive else subprocess.DEVNULL
-        stdout, stderr = opts.stdio[1], opts.stdio[2]
+    if face is not None and opts.tty:
+        # The face's Tty: the slave of its own pty is all three of the runtime's stdio, and
+        # runc exec in the foreground proxies the process' terminal to it (raw mode, and the
+        # window size on every SIGWINCH: `setsid --ctty` makes it runc's controlling
+        # terminal, so the face's TIOCSWINSZ on the master signals runc).
+        argv = ["setsid", "--ctty", *argv]
+        stdin = stdout = stderr = face[0]
+    elif face is not None:
+        stdin = face[0] if opts.interactive else subprocess.DEVNULL
+        stdout, stderr = face[1], face[2]
     from supervisor.events.write import container as event  # events (issue 14)
 
     event(engine, row, "exec")
@@ -163,35 +169,6 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
         event(engine, row, "exec_died", exit_code=res.returncode)
     if opts.announce is not None and opts.detach:  # terminals: the session id, as Podman's
         opts.announce(tag)
-    return res.returncode
-
-
-def _exec_on_terminal(engine: Context, row: ContainerRow, runtime: list[str], proc_file: str,
-                      log_file: str, terminal: int) -> int:  # fmt: skip
-    """The REST face's exec with a Tty (issue 18): `terminal` is the slave of the face's own
-    pty and all three of the runtime's stdio. runc exec in the foreground proxies the
-    process' terminal to it (raw mode, and its window size on every SIGWINCH: `setsid
-    --ctty` makes it runc's controlling terminal, so the face's TIOCSWINSZ on the master
-    signals runc) and exits with the process' code."""
-    argv = ["setsid", "--ctty", *runtime[:1], f"--log={log_file}", "--log-format=json",
-            *runtime[1:], "exec", "--process", proc_file, row.id]  # fmt: skip
-    from supervisor.events.write import container as event  # events (issue 14)
-
-    event(engine, row, "exec")
-    try:
-        with execution_domain(row.config.options.personality):  # misc (issue 19)
-            res = subprocess.run(argv, stdin=terminal, stdout=terminal, stderr=terminal,
-                                 check=False)  # fmt: skip
-        failure = _runtime_failure(log_file)
-    finally:
-        for path in (proc_file, log_file):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-    if failure:
-        from supervisor.monitor import exit_error
-
-        return exit_error(failure, runtime[0], exec_=True).exit_code
-    event(engine, row, "exec_died", exit_code=res.returncode)
     return res.returncode
 
 
