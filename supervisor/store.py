@@ -438,6 +438,17 @@ class Store:
             raise
         self._db.execute("COMMIT")
 
+    def has_table(self, name: str) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                (name,)).fetchone() is not None  # fmt: skip
+
+    def ensure_table(self, name: str, schema: str) -> None:
+        """A concept's own table beside the store's (volumes, secrets), made on first use
+        so the store's schema and its checksum stay as they are."""
+        if not self.has_table(name):
+            with self.transaction() as tx:
+                tx.execute(schema)
+
     # containers ---------------------------------------------------------------------------
 
     def add_container(self, c: ContainerRow) -> None:

@@ -66,10 +66,7 @@ def _row(r: tuple[Any, ...]) -> Secret:
 class SecretDB:
     def __init__(self, store: Store) -> None:
         self.store = store
-        db = store._db
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'secrets'").fetchone() is None:
-            with store.transaction() as tx:
-                tx.execute(SCHEMA)
+        store.ensure_table("secrets", SCHEMA)
 
     def all(self) -> list[Secret]:
         rows = self.store._db.execute(f"SELECT {_COLS} FROM secrets ORDER BY created, id")

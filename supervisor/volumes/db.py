@@ -105,10 +105,7 @@ def volume_users(db: sqlite3.Connection, name: str) -> list[str]:
 class VolumeDB:
     def __init__(self, store: Store) -> None:
         self.store = store
-        db = store._db
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'volumes'").fetchone() is None:
-            with store.transaction() as tx:
-                tx.execute(SCHEMA)
+        store.ensure_table("volumes", SCHEMA)
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return list(self.store._db.execute(sql, args).fetchall())

@@ -217,9 +217,9 @@ def untar_into(data: str, source: object) -> None:
 def usage(store: Store) -> tuple[int, int, int, int]:
     """`system df`'s Local Volumes row: total, active (named by a container), size,
     reclaimable (the size of the others)."""
-    db = store._db
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'volumes'").fetchone() is None:
+    if not store.has_table("volumes"):
         return 0, 0, 0, 0
+    db = store._db
     names = [r[0] for r in db.execute("SELECT name FROM volumes")]
     active = {n for n in names if volume_users(db, n)}
     sizes = {n: size(os.path.join(store.paths.root, "volumes", n, "_data")) for n in names}
