@@ -11,6 +11,9 @@ for it; packaging/install.sh runs the same command.
 - /etc/systemd/system/scopebox.socket, enabled for sockets.target when first installed, and
   scopebox.service: the Docker-compatible API (`system service`), started by a connection to
   /run/scopebox/scopebox.sock and gone again when idle;
+- /etc/systemd/system/scopebox-network-reload.service, enabled when first installed (for
+  multi-user.target, nftables.service and firewalld.service): rebuilds the networks' nftables
+  table and bridges from the store at boot and after a restart or reload of the firewall;
 - with --launcher PATH, the `scopebox` command at PATH (see LAUNCHER).
 
 Idempotent. With --destdir DIR it writes below DIR and leaves the running systemd alone (for
@@ -43,6 +46,12 @@ API_SOCKET_FILE = f"etc/systemd/system/{API_SOCKET}"
 API_SOCKET_LINK = f"etc/systemd/system/sockets.target.wants/{API_SOCKET}"
 API_SERVICE = "scopebox.service"
 API_SERVICE_FILE = f"etc/systemd/system/{API_SERVICE}"
+# networks (issue 13): `network reload` at boot and after the firewall's own (re)load
+NET_RELOAD_UNIT = "scopebox-network-reload.service"
+NET_RELOAD_FILE = f"etc/systemd/system/{NET_RELOAD_UNIT}"
+NET_RELOAD_LINKS = tuple(f"etc/systemd/system/{target}.wants/{NET_RELOAD_UNIT}"
+                         for target in ("multi-user.target", "nftables.service",
+                                        "firewalld.service"))
 GENERATORS = (
     "usr/lib/systemd/system-generators/scopebox-quadlet-generator",
     "usr/lib/systemd/user-generators/scopebox-quadlet-user-generator",
@@ -100,6 +109,10 @@ def render_api_service(scopebox: str) -> str:  # the Docker API (issue 18)
     return render(f"{API_SERVICE}.in", {"SCOPEBOX": quote_word(scopebox)})
 
 
+def render_network_reload_unit(scopebox: str) -> str:  # networks (issue 13)
+    return render(f"{NET_RELOAD_UNIT}.in", {"SCOPEBOX": quote_word(scopebox)})
+
+
 def render_launcher(python: str = "", root: str = PACKAGE_ROOT) -> str:
     python = python or sys.executable
     if not os.path.isabs(python) or any(c.isspace() for c in python):
@@ -146,6 +159,11 @@ def install(destdir: str, scopebox: str, launcher: str | None) -> None:
     write(under(API_SOCKET_FILE), render(API_SOCKET, {}), 0o644)
     if first_api:
         link(under(API_SOCKET_LINK), f"/{API_SOCKET_FILE}")
+    first_net = not os.path.exists(under(NET_RELOAD_FILE))  # networks (issue 13)
+    write(under(NET_RELOAD_FILE), render_network_reload_unit(scopebox), 0o644)
+    if first_net:  # what `systemctl enable` makes of its WantedBy=
+        for wants in NET_RELOAD_LINKS:
+            link(under(wants), f"/{NET_RELOAD_FILE}")
 
 
 def reload_systemd() -> None:

@@ -121,3 +121,21 @@ def test_api_socket_and_service(tmp_path: Path) -> None:
     link.unlink()  # an administrator's disable holds across updates
     assert install(tmp_path).returncode == 0
     assert not link.exists()
+
+
+def test_network_reload_unit(tmp_path: Path) -> None:
+    """Networks (issue 13): `network reload` at boot and after the firewall's own (re)load,
+    ordered after it and bound to it; enabled once."""
+    assert install(tmp_path, "--launcher", LAUNCHER).returncode == 0
+    unit = unitfile.parse((tmp_path / install_units.NET_RELOAD_FILE).read_text())
+    values = {(s.name, e.key): e.value for s in unit.sections for e in s.entries}
+    for key in ("ExecStart", "ExecReload"):
+        assert unitfile.read_exec_value(values["Service", key]) == [
+            LAUNCHER, "network", "reload", "--all"]
+    for key in ("After", "PartOf", "ReloadPropagatedFrom"):
+        assert values["Unit", key].split() == ["nftables.service", "firewalld.service"]
+    links = [tmp_path / rel for rel in install_units.NET_RELOAD_LINKS]
+    assert [os.readlink(p) for p in links] == [f"/{install_units.NET_RELOAD_FILE}"] * 3
+    links[0].unlink()  # an administrator's disable holds across updates
+    assert install(tmp_path).returncode == 0
+    assert not links[0].exists()
