@@ -30,6 +30,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs root, nft (Debian nftables) and unshare: install them (tests/install-deps.sh)",
 )
 HOST_ADDR = "192.0.2.1"  # the "host"'s own address (TEST-NET-1, on a veth pair)
+OUTSIDE_ADDR = "192.0.2.2"  # another machine's, on the pair's other end in a namespace of its own
 HTTPD = ["sh", "-c", "echo hello-$HOSTNAME > /tmp/index.html; exec httpd -f -p 80 -h /tmp"]
 
 
@@ -42,12 +43,22 @@ def sh(ns: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess[s
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = str(tmp_path_factory.mktemp("hostns") / "ns")
     netlink.create_netns(path)
+    outside = f"{path}-outside"
+    netlink.create_netns(outside)
+    holder = subprocess.Popen(["nsenter", f"--net={outside}", "sleep", "60"])
     for cmd in (["ip", "link", "set", "lo", "up"],
                 ["ip", "link", "add", "h0", "type", "veth", "peer", "name", "h1"],
                 ["ip", "addr", "add", f"{HOST_ADDR}/24", "dev", "h0"],
-                ["ip", "link", "set", "h0", "up"], ["ip", "link", "set", "h1", "up"]):
+                ["ip", "link", "set", "h0", "up"],
+                ["ip", "link", "set", "h1", "netns", str(holder.pid)]):
         sh(path, *cmd)
+    holder.kill()
+    holder.wait()
+    for cmd in (["ip", "addr", "add", f"{OUTSIDE_ADDR}/24", "dev", "h1"],
+                ["ip", "link", "set", "h1", "up"]):
+        sh(outside, *cmd)
     yield path
+    netlink.remove_netns(outside)
     netlink.remove_netns(path)
 
 
@@ -126,6 +137,7 @@ def test_published_port_from_everywhere(sb: Scopebox, host: str) -> None:
     wait_for(lambda: http_get(host, ip, 80, check=False) == hello, what="httpd")
     assert http_get(host, "127.0.0.1", 8080) == hello
     assert http_get(host, HOST_ADDR, 8080) == hello
+    assert http_get(f"{host}-outside", HOST_ADDR, 8080) == hello  # from another machine
     sb("run", "-d", "--name", "cli", "busybox", "sleep", "1000")
     assert in_ctr_get(sb, "cli", ip, 80) == hello  # container -> container by address
     assert in_ctr_get(sb, "cli", HOST_ADDR, 8080) == hello  # through the host's port
