@@ -60,6 +60,9 @@ class NoneLog:
     def write(self, stream: str, data: bytes, partial: bool) -> None:
         pass
 
+    def write_block(self, stream: str, block: bytes) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -90,10 +93,26 @@ class K8sFileLog:
         line = format_cri_line(self._clock(), stream, data, partial)
         if self.max_size and self._size and self._size + len(line) > self.max_size:
             self._rotate()
+        self._write(line)
+
+    def write_block(self, stream: str, block: bytes) -> None:
+        """Whole lines, each ending with its newline (``LineFramer.feed_block``): one
+        timestamp and one write for all, as conmon stamps a read's lines alike. Where a
+        rotation may fall inside the block, line by line instead (rotation stays exact)."""
+        head = "%s %s F " % (rfc3339nano(self._clock()), stream)  # noqa: UP031
+        prefix = head.encode()
+        out = prefix + block[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
+        if self.max_size and self._size + len(out) > self.max_size:
+            for line in block[:-1].split(b"\n"):
+                self.write(stream, line, False)
+            return
+        self._write(out)
+
+    def _write(self, data: bytes) -> None:
         if self._fd < 0:
             self._fail("log file is not open", None)
             return
-        view = memoryview(line)
+        view = memoryview(data)
         try:
             while view:
                 n = posix.write(self._fd, view)
@@ -173,6 +192,11 @@ class JournaldLog:
             self.errors += 1
             if _should_report(self.errors):
                 report(f"conmon: journald error #{self.errors}: {exc}")
+
+    def write_block(self, stream: str, block: bytes) -> None:
+        """One journal entry per line, as journald needs."""
+        for line in block[:-1].split(b"\n"):
+            self.write(stream, line, False)
 
     def close(self) -> None:
         self._writer.close()

@@ -604,7 +604,10 @@ class Monitor:
             data = b""  # EIO: a terminal's last holder in the container closed it
         framer = self.framers[fd]
         if data:
-            self._emit(framer.feed(data))
+            records, block = framer.feed_block(data)
+            self._emit(records)
+            if block:
+                self.log.write_block(framer.stream, block)
             self._broadcast(P.STDOUT if framer.stream == "stdout" else P.STDERR, data)
             return
         self._emit(framer.finish())
@@ -1011,6 +1014,9 @@ class _CountingLog(NoneLog):
 
     def write(self, stream: str, data: bytes, partial: bool) -> None:
         self.errors += 1
+
+    def write_block(self, stream: str, block: bytes) -> None:
+        self.errors += block.count(b"\n")
 
 
 def _noop_handler(signum: int, frame: object) -> None:

@@ -11,19 +11,26 @@ if TYPE_CHECKING:
     from conmon.protocol import Options
 
 
+_SECOND: list[object] = [-1, ""]  # the last second formatted, and its text up to the dot
+
+
 def rfc3339nano(ns: int) -> str:
-    """UTC timestamp with 9 fraction digits, e.g. ``2026-11-23T05:14:24.123456789Z``."""
+    """UTC timestamp with 9 fraction digits, e.g. ``2026-11-23T05:14:24.123456789Z``.
+
+    The text up to the second is kept: a log stamps every read, many a second."""
     secs, frac = divmod(ns, 1_000_000_000)
-    t = time.gmtime(secs)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ" % (  # noqa: UP031 - cheapest formatter
-        t.tm_year,
-        t.tm_mon,
-        t.tm_mday,
-        t.tm_hour,
-        t.tm_min,
-        t.tm_sec,
-        frac,
-    )
+    if _SECOND[0] != secs:
+        t = time.gmtime(secs)
+        _SECOND[1] = "%04d-%02d-%02dT%02d:%02d:%02d." % (  # noqa: UP031 - cheapest formatter
+            t.tm_year,
+            t.tm_mon,
+            t.tm_mday,
+            t.tm_hour,
+            t.tm_min,
+            t.tm_sec,
+        )
+        _SECOND[0] = secs
+    return "%s%09dZ" % (_SECOND[1], frac)  # noqa: UP031
 
 
 def decode_wait_status(status: int) -> tuple[int, int]:

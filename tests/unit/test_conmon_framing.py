@@ -54,3 +54,33 @@ def test_records_reassemble_the_stream(chunks: list[bytes], max_line: int) -> No
     assert all(len(data) <= max_line for _s, data, _p in records)
     assert all(b"\n" not in data for _s, data, _p in records)
     assert f.pending == 0
+
+
+@given(
+    chunks=st.lists(st.text(alphabet="ab\n", max_size=40).map(str.encode), max_size=12),
+    max_line=st.integers(min_value=1, max_value=9),
+)
+def test_feed_block_frames_as_feed_does(chunks: list[bytes], max_line: int) -> None:
+    """The block path is the same framing, only batched: its records, with each block's
+    lines as full records in between, equal feed's, chunk by chunk."""
+    slow, fast = LineFramer("stdout", max_line), LineFramer("stdout", max_line)
+    for chunk in chunks:
+        records, block = fast.feed_block(chunk)
+        got = records + [("stdout", line, False) for line in block.split(b"\n")[:-1]]
+        assert got == slow.feed(chunk)
+        assert fast.pending == slow.pending
+    assert fast.finish() == slow.finish()
+
+
+def test_feed_block_batches_short_lines() -> None:
+    f = LineFramer("stdout", max_line=8)
+    f.feed(b"he")
+    assert f.feed_block(b"llo\nab\ncd\nef\ntail") == ([], b"hello\nab\ncd\nef\n")
+    assert f.pending == 4
+    # a first line longer than max_line: its pieces as records, then the block
+    assert f.feed_block(b"12345\nz\ny\n") == (
+        [("stdout", b"tail1234", True), ("stdout", b"5", False)], b"z\ny\n")
+    # a line that may be over-long in the middle: the whole chunk goes line by line
+    records, block = f.feed_block(b"t\n" + b"x" * 20 + b"\nz\n")
+    assert block == b"" and records[0] == ("stdout", b"t", False)
+    assert ("stdout", b"x" * 8, True) in records

@@ -100,3 +100,23 @@ def test_write_errors_are_counted_and_reported(
     err = capfd.readouterr().err
     assert "log error #1" in err and "log error #2" in err and "No space left" in err
     assert "log error #3" not in err  # rate-limited: powers of two only
+
+
+def test_a_block_is_its_lines_with_one_timestamp(tmp_path: Path) -> None:
+    path = tmp_path / "ctr.log"
+    log = K8sFileLog(str(path), clock=lambda: T0)
+    log.write_block("stderr", b"a\n\nbc\n")
+    log.close()
+    assert path.read_bytes() == b"".join(
+        format_cri_line(T0, "stderr", line, False) for line in (b"a", b"", b"bc"))
+
+
+def test_a_block_that_would_pass_the_size_rotates_between_lines(tmp_path: Path) -> None:
+    path = tmp_path / "ctr.log"
+    line_len = len(format_cri_line(T0, "stdout", b"x00", False))
+    log = K8sFileLog(str(path), max_size=2 * line_len, max_file=3, clock=clock())  # type: ignore[arg-type]
+    log.write_block("stdout", b"".join(b"x%02d\n" % i for i in range(5)))
+    log.close()
+    assert _lines(path) == [b"x04"]
+    assert _lines(tmp_path / "ctr.log.1") == [b"x02", b"x03"]
+    assert _lines(tmp_path / "ctr.log.2") == [b"x00", b"x01"]
