@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.terminal: the engines
-from bench.terminal import MIB, REPO, Engine, engines
+from bench.terminal import MIB, REPO, Engine, with_busybox
 
 # one file, as Podman's default (scopebox's own default rotates at 10 MiB x 5 files)
 LOG = ["--log-driver", "k8s-file", "--log-opt", "max-size=4g"]
@@ -90,14 +90,7 @@ def main() -> None:
     ap.add_argument("--line", type=int, default=64, help="bytes per line, newline included")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as tmp:
-        base = Path(tmp)
-        engs = engines(base)
-        tar = base / "busybox.tar"
-        subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-        for argv, env in engs.values():
-            subprocess.run([*argv, "import", str(tar), "busybox"], env=env, cwd=REPO,
-                           check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        engs = with_busybox(Path(tmp))
         want_lines = args.mib * MIB // args.line
         times: dict[tuple[str, str], list[float]] = {}
         try:

@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # bench.terminal: both engines as the benches run them
 
-from bench.terminal import Engine, engines  # noqa: E402
+from bench.terminal import Engine, with_busybox  # noqa: E402
 
 TRAPS_TERM = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
 
@@ -71,13 +71,7 @@ def main() -> None:
     ap.add_argument("--stops", type=int, default=5)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-many-") as tmp:
-        base = Path(tmp)
-        engs = engines(base)
-        tar = base / "busybox.tar"
-        subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-        for eng in engs.values():
-            call(eng, "import", str(tar), "busybox")
+        engs = with_busybox(Path(tmp))
         rows: dict[str, dict[str, str]] = {label: {} for label in engs}
         try:
             for width in (1, args.parallel):

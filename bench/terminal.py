@@ -58,6 +58,18 @@ def engines(base: Path) -> dict[str, Engine]:
     return {"podman": (podman, env), "scopebox": ([sys.executable, "-m", "supervisor"], sb_env)}
 
 
+def with_busybox(base: Path) -> dict[str, Engine]:
+    """Both engines (as `engines`), each with packaging/busybox-rootfs.sh's busybox imported."""
+    tar = base / "busybox.tar"
+    subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    pair = engines(base)
+    for argv, env in pair.values():
+        subprocess.run([*argv, "import", str(tar), "busybox"], env=env, cwd=REPO, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+    return pair
+
+
 class Pty:
     """A CLI on the follower end of a fresh pty (its controlling terminal), us on the other."""
 
