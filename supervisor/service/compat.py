@@ -304,7 +304,7 @@ def container_item(doc: dict[str, Any]) -> dict[str, Any]:
         "Labels": doc.get("Labels") or {},
         "State": doc.get("State", ""),
         "Status": doc.get("Status", ""),
-        "HostConfig": {"NetworkMode": "bridge" if networks else "default"},
+        "HostConfig": {"NetworkMode": _docker_net(networks[0]) if networks else "default"},
         "NetworkSettings": {"Networks": {_docker_net(n): {} for n in networks}},
         "Mounts": [{"Destination": m} if isinstance(m, str) else m
                    for m in doc.get("Mounts") or []],
@@ -328,7 +328,9 @@ def container_inspect(data: dict[str, Any]) -> dict[str, Any]:
     out["Config"] = config
     host = dict(out.get("HostConfig") or {})
     if host.get("NetworkMode") in ("bridge", DEFAULT_NETWORK):
-        host["NetworkMode"] = "bridge"
+        # Docker's mode names the container's (first) network: "bridge" is its default one
+        attached = list((data.get("NetworkSettings") or {}).get("Networks") or {})
+        host["NetworkMode"] = _docker_net(attached[0]) if attached else "bridge"
     log = dict(host.get("LogConfig") or {})
     if log.get("Type") == "k8s-file":
         # The engine's own log file, served by the logs endpoint as Docker's json-file is:

@@ -9,6 +9,7 @@ a handler, which a framework would hide.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -50,6 +51,7 @@ class Request:
     headers: dict[str, str]  # names lowercased
     version: str
     body: bytes = b""
+    consumed: bool = False  # the body was read to its end (the connection can go on)
     params: dict[str, str] = field(default_factory=dict)  # filled by the router
 
     def arg(self, name: str, default: str = "") -> str:
@@ -112,10 +114,37 @@ class Connection:
             raise HTTPError(400, f"unsupported protocol {version!r}")
         headers = await self._headers()
         url = urlsplit(target)
-        req = Request(method.upper(), unquote(url.path), parse_qs(url.query, True), headers,
-                      version)  # fmt: skip
-        req.body = await self._body(headers)
-        return req
+        return Request(method.upper(), unquote(url.path), parse_qs(url.query, True), headers,
+                       version)  # fmt: skip
+
+    async def read_body(self, req: Request) -> None:
+        """The request's whole body into `req.body` (up to MAX_BODY)."""
+        req.body = await self._body(req.headers)
+        req.consumed = True
+
+    async def body_chunks(self, req: Request) -> AsyncIterator[bytes]:
+        """The request's body as it arrives, without a size limit (a route that streams it
+        somewhere, as `images/load` to a file, takes it this way instead of `read_body`)."""
+        if "chunked" in req.headers.get("transfer-encoding", "").lower():
+            while True:
+                size = await self._chunk_size()
+                if size == 0:
+                    while await self._line():  # trailers
+                        pass
+                    req.consumed = True
+                    return
+                while size:
+                    data = await self._some(size)
+                    size -= len(data)
+                    yield data
+                if await self._line() != b"":
+                    raise HTTPError(400, "malformed chunk")
+        left = self._length(req.headers)
+        while left:
+            data = await self._some(left)
+            left -= len(data)
+            yield data
+        req.consumed = True
 
     async def _line(self) -> bytes:
         try:
@@ -142,23 +171,38 @@ class Connection:
     async def _body(self, headers: dict[str, str]) -> bytes:
         if "chunked" in headers.get("transfer-encoding", "").lower():
             return await self._chunked()
-        length = headers.get("content-length", "0") or "0"
-        if not length.isdigit():
-            raise HTTPError(400, f"invalid Content-Length {length!r}")
-        n = int(length)
+        n = self._length(headers)
         if n > MAX_BODY:
             raise HTTPError(413, f"request body over {MAX_BODY} bytes")
         return await self._exactly(n)
+
+    @staticmethod
+    def _length(headers: dict[str, str]) -> int:
+        length = headers.get("content-length", "0") or "0"
+        if not length.isdigit():
+            raise HTTPError(400, f"invalid Content-Length {length!r}")
+        return int(length)
+
+    async def _chunk_size(self) -> int:
+        size_line = (await self._line()).split(b";")[0].strip()
+        try:
+            return int(size_line, 16)
+        except ValueError:
+            raise HTTPError(400, "malformed chunk size") from None
+
+    async def _some(self, most: int) -> bytes:
+        """Up to `most` bytes of the body, at least one."""
+        try:
+            return await self.buf.receive(min(most, 65536))
+        except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError,
+                anyio.ClosedResourceError, ConnectionError):  # fmt: skip
+            raise Closed from None
 
     async def _chunked(self) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
-            size_line = (await self._line()).split(b";")[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise HTTPError(400, "malformed chunk size") from None
+            size = await self._chunk_size()
             if size == 0:
                 while await self._line():  # trailers
                     pass

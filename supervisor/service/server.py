@@ -22,7 +22,7 @@ import anyio
 import anyio.abc
 
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
-from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, Router, Shared
+from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, Handler, Router, Shared
 from supervisor.service.http import Closed, Connection, HTTPError, Request
 from supervisor.settings import Settings
 
@@ -112,7 +112,7 @@ class Server:
         call = Call(req, conn, self.settings, self.headers(), self.shared)
         began = time.monotonic()
         try:
-            handler, req.params = self.router.find(req.method, self._unversioned(req.path))
+            handler = await self._route(conn, req)
             await handler(call)
             self._debug(req, began, "")
         except HTTPError as exc:
@@ -130,7 +130,19 @@ class Server:
                 await call.json({"message": f"internal error: {type(exc).__name__}: {exc}"},
                                 500)
             return False
-        return req.keep_alive and not call.hijacked
+        # a body left unread (an error before it was) would be read as the next request
+        return req.keep_alive and req.consumed and not call.hijacked
+
+    async def _route(self, conn: Connection, req: Request) -> Handler:
+        """The request's handler; its body read (and bounded) unless the route streams it."""
+        try:
+            handler, req.params = self.router.find(req.method, self._unversioned(req.path))
+        except HTTPError:
+            await conn.read_body(req)
+            raise
+        if not getattr(handler, "streams_body", False):
+            await conn.read_body(req)
+        return handler
 
     def _debug(self, req: Request, began: float, outcome: str) -> None:
         """SCOPEBOX_DEBUG: each request in the service's log, with its time (and error)."""
