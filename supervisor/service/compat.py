@@ -281,8 +281,11 @@ def _health(check: Any) -> HealthFlags:
 # reports to Docker's objects -----------------------------------------------------------------
 
 
-def container_item(doc: dict[str, Any]) -> dict[str, Any]:
-    """`GET /containers/json`: one of Docker's list entries from Podman's `ps` object."""
+def container_item(doc: dict[str, Any],
+                   endpoints: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`GET /containers/json`: one of Docker's list entries from Podman's `ps` object and the
+    container's network endpoints (Docker's list has each network's addresses: testcontainers
+    reads its Gateway)."""
     ports = []
     for p in doc.get("Ports") or []:
         for i in range(int(p.get("range") or 1)):
@@ -292,7 +295,8 @@ def container_item(doc: dict[str, Any]) -> dict[str, Any]:
                 entry["IP"] = p.get("host_ip") or "0.0.0.0"
                 entry["PublicPort"] = p["host_port"] + i
             ports.append(entry)
-    networks = doc.get("Networks") or []
+    endpoints = endpoints or {}
+    networks = list(endpoints) or doc.get("Networks") or []
     return {
         "Id": doc["Id"],
         "Names": [f"/{n}" for n in doc.get("Names", [])],
@@ -305,7 +309,8 @@ def container_item(doc: dict[str, Any]) -> dict[str, Any]:
         "State": doc.get("State", ""),
         "Status": doc.get("Status", ""),
         "HostConfig": {"NetworkMode": _docker_net(networks[0]) if networks else "default"},
-        "NetworkSettings": {"Networks": {_docker_net(n): {} for n in networks}},
+        "NetworkSettings": {"Networks": {_docker_net(n): endpoints.get(n, {})
+                                         for n in networks}},
         "Mounts": [{"Destination": m} if isinstance(m, str) else m
                    for m in doc.get("Mounts") or []],
     }

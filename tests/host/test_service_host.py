@@ -440,3 +440,36 @@ def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
         svc.docker("rmi", "committed:v1")
     finally:
         svc.docker("rm", "-f", "cps")
+
+
+def test_testcontainers(svc: Service, sb: Scopebox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """testcontainers 4.15 (its Ryuk reaper disabled: no Docker Hub here): a container runs on
+    a network of the test's (the host tier's default network mode is none), its logs are
+    waited for, its mapped port is reached, and it and the network are gone afterwards."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{svc.sock}")
+    from testcontainers.core.config import testcontainers_config
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.network import Network
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+    from testcontainers.core.waiting_utils import wait_for_logs
+
+    monkeypatch.setattr(testcontainers_config, "ryuk_disabled", True)
+    script = ("mkdir /www && echo from testcontainers > /www/index.html && echo serving && "
+              "exec httpd -f -p 8080 -h /www")  # fmt: skip
+    with Network() as net, DockerContainer("busybox").with_command(["sh", "-c", script]) \
+            .with_exposed_ports(8080).with_network(net) as web:
+        wait_for_logs(web, LogMessageWaitStrategy("serving"), timeout=30)
+        host, port = web.get_container_host_ip(), web.get_exposed_port(8080)
+        # inside a container (this machine is one) testcontainers takes the network's gateway
+        # from the list's NetworkSettings; on a plain host, localhost
+        gateway = json.loads(sb("network", "inspect", net.name).stdout)[0]["subnets"][0]
+        assert host in ("localhost", gateway["gateway"])
+        with urllib.request.urlopen(f"http://{host}:{port}/", timeout=10) as reply:
+            assert reply.read() == b"from testcontainers\n"
+        stdout, _ = web.get_logs()
+        assert stdout == b"serving\n"
+        attrs = web.get_wrapped_container().attrs
+        assert attrs["HostConfig"]["NetworkMode"] == net.name
+        assert sb("ps", "-q").stdout.strip() == attrs["Id"][:12]
+    assert sb("ps", "-aq").stdout == ""
+    assert sb("network", "ls", "--format", "{{.Name}}").stdout.split() == ["podman"]
