@@ -4,11 +4,13 @@ of the test's own, over the module's private store."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import socket
 import subprocess
+import tarfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -252,6 +254,16 @@ def test_docker_pull_from_local_registry(svc: Service, sb: Scopebox,
         ref = f"{reg.host}/api/pulled:v1"
         out = svc.docker("pull", ref)
         assert "Pull complete" in out.stdout or "Downloaded" in out.stdout, out.stdout
+        # and push (to another name): Docker's progress lines, the digest the registry has
+        svc.docker("tag", ref, f"{reg.host}/api/pushed:v2")
+        out = svc.docker("push", f"{reg.host}/api/pushed:v2").stdout
+        assert f"The push refers to repository [{reg.host}/api/pushed]" in out, out
+        found = rh.skopeo_inspect(reg, "api/pushed:v2")
+        assert found.returncode == 0, found.stderr
+        assert f"v2: digest: {json.loads(found.stdout)['Digest']}" in out, out
+        res = svc.docker("push", f"{reg.host}/api/never:v1", check=False)
+        assert res.returncode == 1 and "does not exist locally" in res.stderr, res.stderr
+        svc.docker("rmi", f"{reg.host}/api/pushed:v2")
     assert sb("image", "exists", ref, check=False).returncode == 0
     svc.docker("rmi", ref)
     assert sb("image", "exists", ref, check=False).returncode == 1
@@ -421,6 +433,22 @@ def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
         assert (tmp_path / "back/sub/f").read_text() == "deep\n"
         res = svc.docker("cp", "cps:/nosuch", str(tmp_path), check=False)
         assert res.returncode == 1 and "No such container:path: cps:/nosuch" in res.stderr
+        # PUT into a directory that is not there: Docker's 404; onto a file: a 400
+        tar = io.BytesIO()
+        with tarfile.open(fileobj=tar, mode="w") as tf:
+            info = tarfile.TarInfo("f")
+            info.size = 3
+            tf.addfile(info, io.BytesIO(b"hi\n"))
+        bodies = {}
+        for path, want in (("/nosuch/dir", 404), ("/etc/hostname", 400), ("/tmp", 200)):
+            status, _, bodies[path] = svc.request(
+                f"PUT /v1.41/containers/cps/archive?path={path} HTTP/1.1\r\n"
+                f"Content-Length: {len(tar.getvalue())}\r\nConnection: close\r\n\r\n"
+                .encode() + tar.getvalue())  # fmt: skip
+            assert status == want, (path, status, bodies[path])
+        assert json.loads(bodies["/nosuch/dir"]) == {
+            "message": "Could not find the file /nosuch/dir in container cps"}
+        assert svc.docker("exec", "cps", "cat", "/tmp/f").stdout == "hi\n"
         stats = svc.docker("stats", "--no-stream", "--format",
                            "{{.Name}} {{.PIDs}} {{.MemUsage}}", "cps").stdout.split()  # fmt: skip
         assert stats[:2] == ["cps", "1"] and stats[2] != "0B", stats
