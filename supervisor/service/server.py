@@ -14,9 +14,12 @@ import os
 import re
 import signal
 import socket
+import ssl
 import stat
 import sys
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -62,7 +65,7 @@ class Server:
                              "Libpod-Api-Version": version}  # fmt: skip
         return dict(self._headers)
 
-    async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
+    async def serve(self, listener: anyio.abc.Listener[Any]) -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self.watch_idle, tg.cancel_scope)
             tg.start_soon(self.watch_signals, tg.cancel_scope)
@@ -86,15 +89,19 @@ class Server:
                 scope.cancel()
                 return
 
-    async def connection(self, stream: anyio.abc.SocketStream) -> None:
+    async def connection(self, stream: anyio.abc.ByteStream) -> None:
         self.active += 1
         try:
             async with stream:
                 conn = Connection(stream)
                 while await self.one_request(conn):
                     pass
-        except Closed:
-            pass
+        except (Closed, anyio.BrokenResourceError, anyio.ClosedResourceError,
+                anyio.EndOfStream, ssl.SSLError, OSError):  # fmt: skip
+            pass  # the client went away (a TLS one maybe in the middle of its close)
+        except Exception as exc:  # a bug: one line in the log, the other clients go on
+            print(f"scopebox service: connection: {type(exc).__name__}: {exc}",
+                  file=sys.stderr, flush=True)  # fmt: skip
         finally:
             self.active -= 1
             self.last = time.monotonic()
@@ -177,7 +184,9 @@ def socket_path(uri: str) -> str:
     elif uri.startswith("/"):
         path = uri
     elif uri.startswith("tcp://"):
-        raise UsageError("TCP listening is not supported (use a unix:// URI)")
+        raise UsageError("a tcp:// URI is served only with TLS: give --tls-cert, --tls-key "
+                         "and --tls-client-ca (the API runs containers as root: clients "
+                         "must prove who they are)")  # fmt: skip
     else:
         raise UsageError(f"invalid service URI {uri!r}: expected unix:///PATH")
     if not path.startswith("/"):
@@ -228,24 +237,98 @@ def bind_unix(path: str) -> socket.socket:
     return sock
 
 
-async def _run(settings: Settings, sock: socket.socket, idle: float) -> None:
+@dataclass(frozen=True)
+class TLSFiles:
+    """`--tls-cert`, `--tls-key`, `--tls-client-ca` (PEM files)."""
+
+    cert: str
+    key: str
+    client_ca: str
+
+
+def tls_context(files: TLSFiles) -> ssl.SSLContext:
+    """The server's TLS (1.2 at least), every client presenting a certificate the client CA
+    signed (Docker's `--tlsverify`)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.load_cert_chain(files.cert, files.key)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"cannot use --tls-cert {files.cert} / --tls-key {files.key}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        ctx.load_verify_locations(cafile=files.client_ca)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"cannot use --tls-client-ca {files.client_ca}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def bind_tcp(uri: str) -> socket.socket:
+    """`tcp://HOST:PORT` (IPv6 in brackets)."""
+    rest = uri[len("tcp://"):].rstrip("/")
+    host, colon, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"invalid service URI {uri!r}: expected tcp://HOST:PORT")
+    try:
+        return socket.create_server((host, int(port)), family=socket.AF_INET6 if ":" in host
+                                    else socket.AF_INET, backlog=128)  # fmt: skip
+    except (OSError, socket.gaierror) as exc:
+        raise UsageError(f"cannot listen on {rest}: {exc.strerror or exc}") from None
+
+
+def _tls_listener(listener: anyio.abc.Listener[Any], tls: ssl.SSLContext
+                  ) -> anyio.abc.Listener[Any]:  # fmt: skip
+    from anyio.streams.tls import TLSListener
+
+    class Listener(TLSListener):
+        @staticmethod
+        async def handle_handshake_error(exc: BaseException, stream: anyio.abc.AnyByteStream
+                                         ) -> None:  # fmt: skip
+            """A client that is not one (no certificate, plain HTTP, a port probe): one line
+            in the log, no traceback."""
+            await anyio.aclose_forcefully(stream)
+            if not isinstance(exc, Exception):
+                raise exc
+            reason = str(exc) or type(exc).__name__
+            print(f"scopebox service: TLS handshake failed: {reason}", file=sys.stderr,
+                  flush=True)  # fmt: skip
+
+    return Listener(listener, tls, standard_compatible=True)
+
+
+async def _run(settings: Settings, sock: socket.socket, idle: float,
+               tls: ssl.SSLContext | None) -> None:  # fmt: skip
     from supervisor.service.routes import router
 
     sock.setblocking(False)
-    listener = await anyio.abc.SocketListener.from_socket(sock)
+    listener: anyio.abc.Listener[Any] = await anyio.abc.SocketListener.from_socket(sock)
+    if tls is not None:
+        listener = _tls_listener(listener, tls)
     await Server(settings, router(), idle).serve(listener)
 
 
-def serve(settings: Settings, uri: str | None, idle: float) -> None:
-    """Serve until idle (or a signal); a socket from systemd wins over the URI."""
+def serve(settings: Settings, uri: str | None, idle: float,
+          tls: TLSFiles | None = None) -> None:  # fmt: skip
+    """Serve until idle (or a signal); a socket from systemd wins over the URI. A tcp:// URI
+    needs `tls` (and then every client a certificate)."""
+    context = None
+    if tls is not None:
+        if uri is None or not uri.startswith("tcp://"):
+            raise UsageError("--tls-cert, --tls-key and --tls-client-ca are for a tcp:// URI")
+        context = tls_context(tls)
     sock = systemd_socket()
     path = None
-    if sock is None:
+    if sock is None and context is not None:
+        sock = bind_tcp(uri or "")
+    elif sock is None:
         path = socket_path(uri or DEFAULT_URI)
         sock = bind_unix(path)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(_run, settings, sock, idle, backend="asyncio")
+            anyio.run(_run, settings, sock, idle, context, backend="asyncio")
     finally:
         sock.close()
         if path is not None:

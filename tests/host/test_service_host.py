@@ -501,3 +501,55 @@ def test_testcontainers(svc: Service, sb: Scopebox, monkeypatch: pytest.MonkeyPa
         assert sb("ps", "-q").stdout.strip() == attrs["Id"][:12]
     assert sb("ps", "-aq").stdout == ""
     assert sb("network", "ls", "--format", "{{.Name}}").stdout.split() == ["podman"]
+
+
+def test_tcp_only_with_tls(sb: Scopebox, tmp_path: Path) -> None:
+    """tcp:// is refused without TLS material; with it the docker CLI's --tlsverify (its
+    certificate signed by the client CA) runs a container through it, hijacked attach
+    included; a client without a certificate, or speaking plain HTTP, gets nothing."""
+    if not os.access(DOCKER, os.X_OK):
+        pytest.skip(f"no docker CLI at {DOCKER}: run tests/install-deps.sh")
+    port = free_port()
+    uri = f"tcp://127.0.0.1:{port}"
+    res = sb("system", "service", uri, check=False)
+    assert (res.returncode, res.stdout) == (125, "")
+    assert res.stderr.startswith("Error: a tcp:// URI is served only with TLS: give --tls-cert")
+    assert res.stderr.count("\n") == 1
+    ca, cert, key = rh.make_ca(tmp_path / "tls")
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=tmp_path / "tls")  # noqa: E731
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out",
+        "client.csr", "-subj", "/CN=docker client")  # fmt: skip
+    (tmp_path / "tls/client.cnf").write_text("extendedKeyUsage=clientAuth\n")
+    run("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "client.crt", "-days", "2", "-extfile",
+        "client.cnf")  # fmt: skip
+    log = tmp_path / "service.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([SCOPEBOX, "system", "service", "--time", "0", "--tls-cert", cert,
+                                 "--tls-key", key, "--tls-client-ca", ca, uri],
+                                env=sb.environ(), stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        rh.wait_port(port, proc)
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+
+        def docker(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([DOCKER, "-H", uri, *args], env=env, capture_output=True,
+                                  text=True, timeout=60)  # fmt: skip
+
+        verify = ["--tlsverify", "--tlscacert", ca, "--tlscert", str(tmp_path / "tls/client.crt"),
+                  "--tlskey", str(tmp_path / "tls/client.key")]  # fmt: skip
+        res = docker(*verify, "run", "--rm", "busybox", "echo", "over tls")
+        assert (res.returncode, res.stdout) == (0, "over tls\n"), (res.stderr, log.read_text())
+        res = docker("--tls", "--tlscacert", ca, "version")  # no client certificate
+        assert res.returncode == 1 and "Server:" not in res.stdout, res.stdout
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:  # plain HTTP
+            s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+            assert b"200 OK" not in s.recv(1024)
+        res = docker(*verify, "version", "--format", "{{.Server.APIVersion}}")
+        assert (res.returncode, res.stdout) == (0, "1.41\n"), res.stderr
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0, log.read_text()
+    assert sb("ps", "-aq").stdout == ""
