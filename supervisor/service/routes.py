@@ -6,7 +6,7 @@ worker thread (the API blocks: sqlite, the runtime, waits) and writes Docker's r
 
 from __future__ import annotations
 
-from supervisor.service import archive, containers, execs, images, objects, system
+from supervisor.service import archive, containers, execs, images, libpod, objects, system
 from supervisor.service.call import Router
 
 
@@ -22,4 +22,5 @@ def router() -> Router:
     execs.add_routes(r)
     images.add_routes(r)
     objects.add_routes(r)
+    libpod.add_routes(r)
     return r

@@ -27,11 +27,12 @@ import anyio.abc
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
 from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, Handler, Router, Shared
 from supervisor.service.http import Closed, Connection, HTTPError, Request
+from supervisor.service.libpod import LIBPOD_API_VERSION
 from supervisor.settings import Settings
 
 DEFAULT_URI = "unix:///run/scopebox/scopebox.sock"
 SD_LISTEN_FDS_START = 3
-_VERSION = re.compile(r"^/v(\d+)\.(\d+)(/.*)$")
+_VERSION = re.compile(r"^/v(\d+)\.(\d+)(?:\.\d+)?(/.*)$")
 
 
 def status_of(exc: ScopeboxError) -> int:
@@ -60,9 +61,11 @@ class Server:
             from supervisor.api.system import package_version
 
             version = package_version()
+            # Libpod-Api-Version: the level of Podman's API served (podman's remote client
+            # refuses a server below 4.0); Server: the product's own version
             self._headers = {"Api-Version": API_VERSION, "Docker-Experimental": "false",
                              "Ostype": "linux", "Server": f"Libpod/{version} (linux)",
-                             "Libpod-Api-Version": version}  # fmt: skip
+                             "Libpod-Api-Version": LIBPOD_API_VERSION}  # fmt: skip
         return dict(self._headers)
 
     async def serve(self, listener: anyio.abc.Listener[Any]) -> None:
@@ -124,10 +127,10 @@ class Server:
             self._debug(req, began, "")
         except HTTPError as exc:
             self._debug(req, began, f" {exc.status} {exc.message}")
-            await call.json({"message": exc.message}, exc.status)
+            await call.json(self._error(req, exc.status, exc.message), exc.status)
         except ScopeboxError as exc:
             self._debug(req, began, f" {status_of(exc)} {exc}")
-            await call.json({"message": str(exc)}, status_of(exc))
+            await call.json(self._error(req, status_of(exc), str(exc)), status_of(exc))
         except Closed:
             return False
         except Exception as exc:  # a bug: one line in the log and a 500, the service lives on
@@ -151,6 +154,15 @@ class Server:
             await conn.read_body(req)
         return handler
 
+    @staticmethod
+    def _error(req: Request, status: int, message: str) -> dict[str, Any]:
+        """Docker's `{"message"}`; on Podman's own routes Podman's, with cause and status."""
+        if "/libpod/" in req.path:
+            from supervisor.service.libpod import error_doc
+
+            return error_doc(status, message)
+        return {"message": message}
+
     def _debug(self, req: Request, began: float, outcome: str) -> None:
         """SCOPEBOX_DEBUG: each request in the service's log, with its time (and error)."""
         if self.settings.debug:
@@ -163,6 +175,11 @@ class Server:
         found = _VERSION.match(path)
         if not found:
             return path
+        if found[3].startswith("/libpod/"):  # Podman's API: its own versions (4.x)
+            if int(found[1]) > 4:
+                raise HTTPError(400, f"client version {found[1]}.{found[2]} is too new: this "
+                                     f"service speaks Podman's API {LIBPOD_API_VERSION}")
+            return found[3]
         version = (int(found[1]), int(found[2]))
         if version > (1, 41):
             raise HTTPError(400, f"client version {found[1]}.{found[2]} is too new. "

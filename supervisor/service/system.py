@@ -22,6 +22,10 @@ async def ping(call: Call) -> None:
 
 
 async def version(call: Call) -> None:
+    await call.json(await version_doc())
+
+
+async def version_doc() -> dict[str, Any]:
     from supervisor.api import system
 
     v = system.version().client
@@ -30,13 +34,13 @@ async def version(call: Call) -> None:
                "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "KernelVersion": kernel,
                "Os": "linux", "BuildTime": v.BuiltTime}  # fmt: skip
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    await call.json({
+    return {
         "Platform": {"Name": f"scopebox {v.Version}"},
         "Components": [{"Name": "Podman Engine", "Version": v.Version, "Details": details}],
         "Version": v.Version, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
         "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "Os": "linux", "Arch": arch,
         "KernelVersion": kernel, "BuildTime": v.BuiltTime,
-    })
+    }
 
 
 async def info(call: Call) -> None:
@@ -90,7 +94,7 @@ async def df(call: Call) -> None:
         image_docs.append(doc)
     ctr_docs = []
     for c in ctrs:
-        doc = compat.container_item(c.json)
+        doc = compat.container_item(c.json, c.endpoints)
         size = c.json.get("Size") or {}
         doc["SizeRw"] = size.get("rwSize", 0) if isinstance(size, dict) else 0
         doc["SizeRootFs"] = size.get("rootFsSize", 0) if isinstance(size, dict) else 0

@@ -553,3 +553,39 @@ def test_tcp_only_with_tls(sb: Scopebox, tmp_path: Path) -> None:
         proc.wait(10)
     assert proc.returncode == 0, log.read_text()
     assert sb("ps", "-aq").stdout == ""
+
+
+def test_podman_remote_client(svc: Service) -> None:
+    """Podman's own routes (/libpod/...), as podman 4.3's remote client uses them: version,
+    ps, inspect, info, images, exists; a missing container is Podman's error and exit code."""
+    if shutil.which("podman") is None:
+        pytest.skip("no podman")
+
+    def remote(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["podman", "--url", f"unix://{svc.sock}", *args],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    svc.docker("run", "-d", "--name", "lp", "--label", "k=v", "busybox", "sleep", "100")
+    try:
+        res = remote("version", "--format", "{{.Server.APIVersion}} {{.Client.APIVersion}}")
+        assert (res.returncode, res.stdout) == (0, "4.3.1 4.3.1\n"), res.stderr
+        res = remote("ps", "--format", "{{.Names}} {{.Labels.k}} {{.Status}}")
+        assert res.returncode == 0 and res.stdout.startswith("lp v Up "), res
+        assert res.stdout.rstrip().endswith("ago"), res.stdout
+        res = remote("inspect", "--format", "{{.State.Status}} {{.Name}}", "lp")
+        assert (res.returncode, res.stdout) == (0, "running lp\n"), res.stderr
+        res = remote("info", "--format", "{{.Store.GraphDriverName}}")
+        assert (res.returncode, res.stdout) == (0, "overlay\n"), res.stderr
+        res = remote("images", "--format", "{{.Repository}}:{{.Tag}}")
+        assert "localhost/busybox:latest" in res.stdout.split(), res
+        assert remote("container", "exists", "lp").returncode == 0
+        assert remote("container", "exists", "nosuch").returncode == 1
+        res = remote("container", "inspect", "nosuch")
+        assert res.returncode == 125 and "no such container" in res.stderr, res
+        status, _, body = svc.request(b"GET /v4.3.1/libpod/containers/nosuch/json HTTP/1.1\r\n"
+                                      b"Connection: close\r\n\r\n")  # fmt: skip
+        assert (status, json.loads(body)) == (404, {
+            "cause": "no such container", "response": 404,
+            "message": 'no container with name or ID "nosuch" found: no such container'})
+    finally:
+        svc.docker("rm", "-f", "lp")
