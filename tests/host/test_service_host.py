@@ -309,15 +309,74 @@ def test_http_errors_and_versions(svc: Service) -> None:
 
 
 def test_concurrent_clients(svc: Service) -> None:
-    """50 clients at once, on their own connections: each answered, the service stays up."""
+    """100 clients at once, on their own connections, asking for lists, for what is not
+    there and with broken bodies: each answered as itself, the service stays up."""
     import concurrent.futures
 
-    raw = b"GET /v1.41/containers/json?all=1 HTTP/1.1\r\nConnection: close\r\n\r\n"
-    with concurrent.futures.ThreadPoolExecutor(50) as pool:
-        results = list(pool.map(lambda _: svc.request(raw), range(50)))
-    assert [status for status, _, _ in results] == [200] * 50
-    assert all(isinstance(json.loads(body), list) for _, _, body in results)
+    raws = [
+        (200, b"GET /v1.41/containers/json?all=1 HTTP/1.1\r\nConnection: close\r\n\r\n"),
+        (404, b"GET /containers/nosuch/json HTTP/1.1\r\nConnection: close\r\n\r\n"),
+        (400, b"POST /containers/create HTTP/1.1\r\nContent-Length: 3\r\n"
+              b"Connection: close\r\n\r\n{x}"),
+        (200, b"GET /v4.3.1/libpod/info HTTP/1.1\r\nConnection: close\r\n\r\n"),
+    ]  # fmt: skip
+    with concurrent.futures.ThreadPoolExecutor(100) as pool:
+        results = list(pool.map(lambda i: svc.request(raws[i % 4][1]), range(100)))
+    assert [status for status, _, _ in results] == [raws[i % 4][0] for i in range(100)]
+    assert all("message" in json.loads(body) for status, _, body in results if status != 200)
     assert svc.proc.poll() is None
+
+
+def test_robust_against_bad_clients(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
+    """A huge body, a client that sends its request a byte at a time, a client gone in the
+    middle of an attach and of a pull: each gets its answer or just its end, nothing
+    half-made stays, the others are served meanwhile, the service stays up."""
+    # a body over the limit: 413 at once (its bytes are not waited for), the connection closed
+    status, _, body = svc.request(b"POST /containers/create HTTP/1.1\r\n"
+                                  b"Content-Length: 1000000000\r\n\r\n{")  # fmt: skip
+    assert status == 413 and "request body over" in json.loads(body)["message"]
+    # a slow client holds only its own connection
+    with socket.socket(socket.AF_UNIX) as slow:
+        slow.connect(str(svc.sock))
+        slow.sendall(b"GET /_ping HT")
+        assert svc.request(b"GET /_ping HTTP/1.1\r\nConnection: close\r\n\r\n")[0] == 200
+        for byte in b"TP/1.1\r\nConnection: close\r\n\r\n":
+            slow.sendall(bytes([byte]))
+        assert slow.recv(65536).startswith(b"HTTP/1.1 200 OK")
+    # gone in the middle of an attach: the container goes on, its output is all kept
+    svc.docker("run", "-d", "--name", "talker", "busybox", "sh", "-c",
+               "i=0; while [ $i -lt 40 ]; do echo line $i; i=$((i+1)); sleep 0.05; done")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(svc.sock))
+        s.sendall(b"POST /v1.41/containers/talker/attach?stream=1&stdout=1 HTTP/1.1\r\n"
+                  b"Upgrade: tcp\r\nConnection: Upgrade\r\n\r\n")  # fmt: skip
+        got = b""
+        while b"line" not in got:
+            got += s.recv(65536)
+        assert got.startswith(b"HTTP/1.1 101")
+    assert svc.docker("wait", "talker").stdout == "0\n"
+    assert svc.docker("logs", "talker").stdout.splitlines()[-1] == "line 39"
+    svc.docker("rm", "talker")
+    # gone in the middle of a pull: the image is there whole or not at all; pulled again
+    layout = rh.OciLayout(tmp_path / "oci")
+    desc, _ = layout.add_image(rh.two_layer_image())
+    layout.tag(desc, "v1")
+    with rh.registry(tmp_path / "reg") as reg:
+        rh.skopeo_push(layout.root, "v1", reg, "api/cut:v1")
+        ref = f"{reg.host}/api/cut:v1"
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(svc.sock))
+            s.sendall(f"POST /v1.41/images/create?fromImage={reg.host}/api/cut&tag=v1 "
+                      "HTTP/1.1\r\n\r\n".encode())  # fmt: skip
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        listed = sb("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        if ref in listed:  # it had finished: then it runs
+            assert sb("run", "--rm", ref, "true", check=False).returncode == 0
+        svc.docker("pull", ref)
+    svc.docker("rmi", ref)
+    assert sb("images", "--format", "{{.Repository}}").stdout.split() == ["localhost/busybox"]
+    assert svc.proc.poll() is None
+    assert "Traceback" not in svc.log.read_text()
 
 
 def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
