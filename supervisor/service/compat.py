@@ -355,7 +355,17 @@ def container_inspect(data: dict[str, Any]) -> dict[str, Any]:
     if state.get("Status") == "stopped":
         state["Status"] = "exited"
     out["State"] = state
+    for key in PODMAN_ONLY_INSPECT:  # Docker's shape (podman's compat inspect has none)
+        out.pop(key, None)
     return out
+
+
+# Podman's inspect keys that Docker's (and podman's compat endpoint) do not have
+PODMAN_ONLY_INSPECT = (
+    "BoundingCaps", "ConmonPidFile", "Dependencies", "EffectiveCaps", "ImageDigest",
+    "ImageName", "IsInfra", "IsService", "Namespace", "OCIConfigPath", "OCIRuntime", "PidFile",
+    "Pod", "Rootfs", "StaticDir",
+)
 
 
 def _signal_name(number: int) -> str:

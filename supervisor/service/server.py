@@ -156,12 +156,11 @@ class Server:
 
     @staticmethod
     def _error(req: Request, status: int, message: str) -> dict[str, Any]:
-        """Docker's `{"message"}`; on Podman's own routes Podman's, with cause and status."""
-        if "/libpod/" in req.path:
-            from supervisor.service.libpod import error_doc
+        """Docker's `{"message"}` with Podman's `cause` and `response` beside it (podman's
+        service answers so on both APIs; Docker's clients read the message)."""
+        from supervisor.service.libpod import error_doc
 
-            return error_doc(status, message)
-        return {"message": message}
+        return error_doc(status, message)
 
     def _debug(self, req: Request, began: float, outcome: str) -> None:
         """SCOPEBOX_DEBUG: each request in the service's log, with its time (and error)."""

@@ -72,7 +72,43 @@ async def info(call: Call) -> None:
         "Labels": [], "ExperimentalBuild": False, "Debug": False, "Warnings": [],
         "IndexServerAddress": "https://index.docker.io/v1/", "HttpProxy": "", "HttpsProxy": "",
         "NoProxy": "", "LiveRestoreEnabled": True, "Isolation": "", "InitBinary": "",
+        **_info_rest(host),
     })
+
+
+def _info_rest(host: dict[str, Any]) -> dict[str, Any]:
+    """The rest of the keys of Docker's info (podman's service has them all), from what this
+    host has: its kernel's switches, the time, no containerd."""
+    import os
+    import time
+
+    def proc_flag(path: str) -> bool:
+        try:
+            with open(path) as f:
+                return f.read().strip() == "1"
+        except OSError:
+            return False
+
+    nf = "/proc/sys/net/bridge/bridge-nf-call-"
+    commit = {"ID": "", "Expected": ""}
+    cgroup_v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    return {
+        "MemoryLimit": True, "SwapLimit": True, "KernelMemory": False,
+        "KernelMemoryTCP": False, "CpuCfsPeriod": True, "CpuCfsQuota": True, "CPUShares": True,
+        "CPUSet": True, "PidsLimit": True, "OomKillDisable": not cgroup_v2,
+        "CPURealtimePeriod": False, "CPURealtimeRuntime": False,
+        "IPv4Forwarding": proc_flag("/proc/sys/net/ipv4/ip_forward"),
+        "BridgeNfIptables": proc_flag(f"{nf}iptables"),
+        "BridgeNfIp6tables": proc_flag(f"{nf}ip6tables"),
+        "NFd": len(os.listdir("/proc/self/fd")), "NGoroutines": 0, "NEventsListener": 0,
+        "SystemTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "OSVersion": host.get("distribution", {}).get("version", ""),
+        "ContainerdCommit": commit, "RuncCommit": commit, "InitCommit": commit,
+        "GenericResources": None, "ProductLicense": "Apache-2.0",
+        "BuildahVersion": "", "Rootless": os.geteuid() != 0,
+        "SwapFree": host.get("swapFree", 0), "SwapTotal": host.get("swapTotal", 0),
+        "Uptime": host.get("uptime", ""),
+    }
 
 
 
@@ -105,8 +141,9 @@ async def df(call: Call) -> None:
         u = usage.get(str(v.get("Name")), {})
         doc["UsageData"] = {"Size": u.get("Size", -1), "RefCount": u.get("Links", 0)}
         vol_docs.append(doc)
-    await call.json({"LayersSize": sum(d["Size"] for d in image_docs), "Images": image_docs,
-                     "Containers": ctr_docs, "Volumes": vol_docs, "BuildCache": []})
+    await call.json({"LayersSize": sum(d["Size"] for d in image_docs), "BuilderSize": 0,
+                     "Images": image_docs, "Containers": ctr_docs, "Volumes": vol_docs,
+                     "BuildCache": []})  # fmt: skip
 
 
 async def events(call: Call) -> None:
