@@ -8,16 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from supervisor.service import compat, system
-from supervisor.service.call import Call, Router, blocking
+from supervisor.service.call import LIBPOD_API_VERSION, Call, Router, blocking
 from supervisor.service.http import HTTPError
 
-LIBPOD_API_VERSION = "4.3.1"  # the level of Podman's API served (headers, version)
 LIBPOD_MIN_API_VERSION = "4.0.0"
-
-
-def error_doc(status: int, message: str) -> dict[str, Any]:
-    """Podman's error body: the root cause is the message's last part."""
-    return {"cause": message.rsplit(": ", 1)[-1], "message": message, "response": status}
 
 
 async def version(call: Call) -> None:

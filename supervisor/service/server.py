@@ -25,9 +25,17 @@ import anyio
 import anyio.abc
 
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
-from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, Handler, Router, Shared
+from supervisor.service.call import (
+    API_VERSION,
+    LIBPOD_API_VERSION,
+    MIN_API_VERSION,
+    Call,
+    Handler,
+    Router,
+    Shared,
+    error_doc,
+)
 from supervisor.service.http import Closed, Connection, HTTPError, Request
-from supervisor.service.libpod import LIBPOD_API_VERSION
 from supervisor.settings import Settings
 
 DEFAULT_URI = "unix:///run/scopebox/scopebox.sock"
@@ -158,8 +166,6 @@ class Server:
     def _error(req: Request, status: int, message: str) -> dict[str, Any]:
         """Docker's `{"message"}` with Podman's `cause` and `response` beside it (podman's
         service answers so on both APIs; Docker's clients read the message)."""
-        from supervisor.service.libpod import error_doc
-
         return error_doc(status, message)
 
     def _debug(self, req: Request, began: float, outcome: str) -> None:
