@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import UsageError
-from supervisor.health import HealthFlags
-from supervisor.network.request import NetFlags
-from supervisor.options import CreateOptions, RunFlagOptions
-from supervisor.resources import ResourceOptions
 from supervisor.service.http import HTTPError
+
+if TYPE_CHECKING:  # the create path imports them (a list or an inspect needs none)
+    from supervisor.health import HealthFlags
+    from supervisor.network.request import NetFlags
+    from supervisor.options import CreateOptions, RunFlagOptions
+    from supervisor.resources import ResourceOptions
 
 # Docker's default network is called bridge; Podman's (and ours) podman.
 DEFAULT_NETWORK = "podman"
@@ -53,6 +55,8 @@ def create_options(body: Any, name: str) -> CreateOptions:
         raise HTTPError(400, "config cannot be empty in order to create a container")
     host = _dict(body.get("HostConfig"), "HostConfig")
     entry = body.get("Entrypoint")
+    from supervisor.options import CreateOptions
+
     opts = CreateOptions(
         image=image,
         command=_strings(body.get("Cmd"), "Cmd"),
@@ -108,6 +112,8 @@ def _runflags(host: dict[str, Any]) -> RunFlagOptions:
 
     shm = _int(host.get("ShmSize"), "ShmSize")
     oom = host.get("OomScoreAdj")
+    from supervisor.options import RunFlagOptions
+
     return RunFlagOptions(
         init=bool(host.get("Init")),
         sysctls=[f"{k}={v}" for k, v in _dict(host.get("Sysctls"), "Sysctls").items()],
@@ -206,6 +212,8 @@ def _resources(host: dict[str, Any]) -> ResourceOptions:
     memory, swap = positive("Memory"), _int(host.get("MemorySwap"), "MemorySwap")
     nano = positive("NanoCpus")
     pids = host.get("PidsLimit")
+    from supervisor.resources import ResourceOptions
+
     return ResourceOptions(
         memory=str(memory) if memory else None,
         memory_swap=(str(swap) if swap > 0 else "-1" if swap == -1 else None) if memory
@@ -243,6 +251,8 @@ def _net_flags(body: dict[str, Any], host: dict[str, Any]) -> NetFlags:
             text = f"{cport}/{proto or 'tcp'}"
             publish.append(f"{ip}:{hport}:{text}" if ip else f"{hport}:{text}" if hport
                            else text)  # fmt: skip
+    from supervisor.network.request import NetFlags
+
     return NetFlags(
         publish=tuple(publish),
         publish_all=bool(host.get("PublishAllPorts")),
@@ -256,6 +266,8 @@ def _net_flags(body: dict[str, Any], host: dict[str, Any]) -> NetFlags:
 
 def _health(check: Any) -> HealthFlags:
     """Config.Healthcheck: Test ["CMD-SHELL", "..."] or ["CMD", ...]; durations in ns."""
+    from supervisor.health import HealthFlags
+
     check = _dict(check, "Healthcheck")
     test = _strings(check.get("Test"), "Healthcheck.Test")
     if not test:

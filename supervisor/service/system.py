@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import platform
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -29,11 +29,11 @@ async def version_doc() -> dict[str, Any]:
     from supervisor.api import system
 
     v = system.version().client
-    kernel = platform.release()
+    kernel = os.uname().release
     details = {"APIVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Arch": "amd64",
                "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "KernelVersion": kernel,
                "Os": "linux", "BuildTime": v.BuiltTime}  # fmt: skip
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
     return {
         "Platform": {"Name": f"scopebox {v.Version}"},
         "Components": [{"Name": "Podman Engine", "Version": v.Version, "Details": details}],
@@ -59,7 +59,7 @@ async def info(call: Call) -> None:
         "DockerRootDir": store.get("graphRoot", ""),
         "KernelVersion": host.get("kernel", ""), "OperatingSystem":
             host.get("distribution", {}).get("distribution", "linux"),
-        "OSType": "linux", "Architecture": platform.machine(),
+        "OSType": "linux", "Architecture": os.uname().machine,
         "NCPU": host.get("cpus", 0), "MemTotal": host.get("memTotal", 0),
         "CgroupDriver": host.get("cgroupManager", "cgroupfs"),
         "CgroupVersion": host.get("cgroupVersion", "v1").lstrip("v"),
@@ -79,7 +79,6 @@ async def info(call: Call) -> None:
 def _info_rest(host: dict[str, Any]) -> dict[str, Any]:
     """The rest of the keys of Docker's info (podman's service has them all), from what this
     host has: its kernel's switches, the time, no containerd."""
-    import os
     import time
 
     def proc_flag(path: str) -> bool:
