@@ -506,8 +506,8 @@ def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
                 f"Content-Length: {len(tar.getvalue())}\r\nConnection: close\r\n\r\n"
                 .encode() + tar.getvalue())  # fmt: skip
             assert status == want, (path, status, bodies[path])
-        assert json.loads(bodies["/nosuch/dir"]) == {
-            "message": "Could not find the file /nosuch/dir in container cps"}
+        assert json.loads(bodies["/nosuch/dir"])["message"] == (
+            "Could not find the file /nosuch/dir in container cps")
         assert svc.docker("exec", "cps", "cat", "/tmp/f").stdout == "hi\n"
         stats = svc.docker("stats", "--no-stream", "--format",
                            "{{.Name}} {{.PIDs}} {{.MemUsage}}", "cps").stdout.split()  # fmt: skip
