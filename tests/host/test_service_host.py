@@ -337,6 +337,18 @@ def test_robust_against_bad_clients(svc: Service, sb: Scopebox, tmp_path: Path) 
     status, _, body = svc.request(b"POST /containers/create HTTP/1.1\r\n"
                                   b"Content-Length: 1000000000\r\n\r\n{")  # fmt: skip
     assert status == 413 and "request body over" in json.loads(body)["message"]
+    # bad creates, refused before or by the engine: an error each, no container left behind
+    for doc in ({"Image": "busybox", "HostConfig": {"Binds": "/x:/y"}},
+                {"Image": "busybox", "HostConfig": {"Devices": [{"PathOnHost": "/dev/nosuch"}]}},
+                {"Image": "busybox", "HostConfig": {"Memory": "lots"}},
+                {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "nosuchnet"}},
+                ["not", "an", "object"]):  # fmt: skip
+        body = json.dumps(doc).encode()
+        status, _, reply = svc.request(b"POST /v1.41/containers/create?name=half HTTP/1.1\r\n"
+                                       b"Content-Length: %d\r\nConnection: close\r\n\r\n%b"
+                                       % (len(body), body))  # fmt: skip
+        assert status in (400, 404, 500) and json.loads(reply)["message"], (doc, status, reply)
+    assert sb("ps", "-aq").stdout == ""
     # images/load streams its body to a file (past the 64 MiB other bodies may have): a
     # 70 MiB one that is no archive is the loader's error, and its file is gone
     before = set(Path(tempfile.gettempdir()).glob("scopebox-load-*"))
