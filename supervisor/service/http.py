@@ -20,12 +20,14 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 MAX_LINE = 16 * 1024
 MAX_HEADERS = 100
-MAX_BODY = 64 * 1024 * 1024  # a create's JSON is a few KiB; load/build bodies are not served
+HEAD_TIMEOUT = 20.0  # seconds from a request's first byte to the end of its headers
+MAX_BODY = 64 * 1024 * 1024  # a create's JSON is a few KiB (images/load streams its body)
 
 REASONS = {
     101: "UPGRADED", 200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified",
-    400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-    411: "Length Required", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
+    400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
+    409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error", 501: "Not Implemented",
 }
 
@@ -91,15 +93,56 @@ class Request:
         return "close" not in conn
 
 
+class _Held(anyio.abc.ByteReceiveStream):
+    """A receive stream that can wait for data without taking it (the first byte of a request
+    starts the clock of its head)."""
+
+    def __init__(self, stream: anyio.abc.ByteReceiveStream) -> None:
+        self.stream = stream
+        self.held = b""
+
+    async def wait_data(self) -> None:
+        if not self.held:
+            self.held = await self.stream.receive()
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        if self.held:
+            data, self.held = self.held[:max_bytes], self.held[max_bytes:]
+            return data
+        return await self.stream.receive(max_bytes)
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
 class Connection:
     """One client's connection: read requests, write replies (one at a time, in order)."""
 
-    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, head_timeout: float = HEAD_TIMEOUT) -> None:
         self.stream = stream
-        self.buf = BufferedByteReceiveStream(stream)
+        self.held = _Held(stream)
+        self.buf = BufferedByteReceiveStream(self.held)
+        self.head_timeout = head_timeout
 
     async def read_request(self) -> Request | None:
-        """The next request, or None when the client closed between requests."""
+        """The next request, or None when the client closed between requests. A connection
+        may idle between requests, but once a request's first byte came, its head (request
+        line and headers) must be complete within `head_timeout` seconds (a client that
+        trickles it holds no task for ever): else a 408."""
+        if not self.buf.buffer:
+            try:
+                await self.held.wait_data()
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError,
+                    ConnectionError):  # fmt: skip
+                return None
+        try:
+            with anyio.fail_after(self.head_timeout):
+                return await self._head()
+        except TimeoutError:
+            raise HTTPError(408, f"request head not complete within {self.head_timeout:g} "
+                                 "seconds") from None
+
+    async def _head(self) -> Request | None:
         try:
             line = await self._line()
             while line == b"":  # RFC 9112 2.2: ignore empty lines before a request

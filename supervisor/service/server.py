@@ -35,7 +35,7 @@ from supervisor.service.call import (
     Shared,
     error_doc,
 )
-from supervisor.service.http import Closed, Connection, HTTPError, Request
+from supervisor.service.http import HEAD_TIMEOUT, Closed, Connection, HTTPError, Request
 from supervisor.settings import Settings
 
 DEFAULT_URI = "unix:///run/scopebox/scopebox.sock"
@@ -63,6 +63,7 @@ class Server:
         self.last = time.monotonic()
         self._headers: dict[str, str] = {}
         self.shared = Shared()
+        self.head_timeout = HEAD_TIMEOUT
 
     def headers(self) -> dict[str, str]:
         if not self._headers:
@@ -104,7 +105,7 @@ class Server:
         self.active += 1
         try:
             async with stream:
-                conn = Connection(stream)
+                conn = Connection(stream, self.head_timeout)
                 while await self.one_request(conn):
                     pass
         except (Closed, anyio.BrokenResourceError, anyio.ClosedResourceError,
