@@ -14,6 +14,9 @@ for it; packaging/install.sh runs the same command.
 - /etc/systemd/system/scopebox-network-reload.service, enabled when first installed (for
   multi-user.target, nftables.service and firewalld.service): rebuilds the networks' nftables
   table and bridges from the store at boot and after a restart or reload of the firewall;
+- with --docker-socket, /etc/tmpfiles.d/scopebox-docker.conf: the link /run/docker.sock ->
+  /run/scopebox/scopebox.sock, made now and at every boot, for tools that only know Docker's
+  path (opt-in, as Podman's podman-docker package; --no-docker-socket takes it away again);
 - with --launcher PATH, the `scopebox` command at PATH (see LAUNCHER).
 
 Idempotent. With --destdir DIR it writes below DIR and leaves the running systemd alone (for
@@ -22,11 +25,12 @@ packagers and tests). Standard library and `units` only."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from units.unitfile import UnitSyntaxError, quote_word
 
@@ -52,6 +56,10 @@ NET_RELOAD_FILE = f"etc/systemd/system/{NET_RELOAD_UNIT}"
 NET_RELOAD_LINKS = tuple(f"etc/systemd/system/{target}.wants/{NET_RELOAD_UNIT}"
                          for target in ("multi-user.target", "nftables.service",
                                         "firewalld.service"))
+# the opt-in Docker path (issue 18): a tmpfiles.d link, so that it comes back at every boot
+DOCKER_SOCKET = "/run/docker.sock"
+DOCKER_TMPFILES = "etc/tmpfiles.d/scopebox-docker.conf"
+DOCKER_TMPFILES_LINE = f"L+ {DOCKER_SOCKET} - - - - /run/scopebox/scopebox.sock\n"
 GENERATORS = (
     "usr/lib/systemd/system-generators/scopebox-quadlet-generator",
     "usr/lib/systemd/user-generators/scopebox-quadlet-user-generator",
@@ -139,9 +147,13 @@ def link(path: str, target: str) -> None:
     os.replace(tmp, path)
 
 
-def install(destdir: str, scopebox: str, launcher: str | None) -> None:
+def install(destdir: str, scopebox: str, launcher: str | None,
+            docker_socket: bool | None = None) -> None:  # fmt: skip
     def under(path: str) -> str:
         return os.path.join(destdir, path.lstrip("/"))
+
+    if docker_socket is not None:
+        docker_link(under, docker_socket)
 
     if launcher is not None:
         write(under(launcher), render_launcher(), 0o755)
@@ -166,6 +178,24 @@ def install(destdir: str, scopebox: str, launcher: str | None) -> None:
             link(under(wants), f"/{NET_RELOAD_FILE}")
 
 
+def docker_link(under: Callable[[str], str], wanted: bool) -> None:
+    """/run/docker.sock as a link to the API's socket (or not): the tmpfiles.d entry that
+    makes it at boot, and the link itself now (one of scopebox's own only is taken away)."""
+    link_path = under(DOCKER_SOCKET)
+    ours = os.path.islink(link_path) and os.readlink(link_path).endswith("/scopebox.sock")
+    if wanted:
+        if os.path.lexists(link_path) and not ours:
+            raise InstallError(f"{DOCKER_SOCKET} exists and is not scopebox's: not replaced")
+        write(under(DOCKER_TMPFILES), "# scopebox-install-units --docker-socket: Docker's "
+              "path for the Docker API's socket\n" + DOCKER_TMPFILES_LINE, 0o644)  # fmt: skip
+        link(link_path, "/run/scopebox/scopebox.sock")
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(under(DOCKER_TMPFILES))
+    if ours:
+        os.unlink(link_path)
+
+
 def reload_systemd() -> None:
     """A running systemd learns of the unit, reruns the generators, rereads journald.conf.d."""
     if not os.path.isdir("/run/systemd/system"):
@@ -186,6 +216,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                    "--launcher, else the scopebox beside this Python)")  # fmt: skip
     p.add_argument("--launcher", metavar="PATH", help="also write the scopebox command here")
     p.add_argument("--destdir", metavar="DIR", default="/", help="install below DIR")
+    docker = p.add_mutually_exclusive_group()
+    docker.add_argument("--docker-socket", action="store_true", default=None,
+                        help=f"also serve the Docker API at {DOCKER_SOCKET} (a link, made at "
+                        "every boot)")  # fmt: skip
+    docker.add_argument("--no-docker-socket", dest="docker_socket", action="store_false",
+                        help=f"take the {DOCKER_SOCKET} link away again")
     return p.parse_args(argv)
 
 
@@ -196,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not os.path.isabs(scopebox):
             raise InstallError(f"--scopebox {scopebox!r}: needs an absolute path")
-        install(args.destdir, scopebox, args.launcher)
+        install(args.destdir, scopebox, args.launcher, args.docker_socket)
     except (OSError, InstallError, UnitSyntaxError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 125

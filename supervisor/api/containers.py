@@ -368,6 +368,7 @@ class ListEntry(NamedTuple):
     id: str
     fields: dict[str, Any]
     json: dict[str, Any]
+    endpoints: dict[str, Any] | None = None  # NetworkSettings.Networks (the REST face's list)
 
 
 def parse_filters(items: list[str]) -> list[tuple[str, str]]:
@@ -420,13 +421,14 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
         for row in rows:
             item = ps_item(row, eng.store.get_image(row.image_id), eng.paths)
             ports_json = _network_ps(eng, row, item)  # networking (issue 13)
+            endpoints = item.pop("NetworkEndpoints", None)
             _pod_ps(eng, row, item, pods)  # pods (issue 15)
             if match(row, item):
                 doc = ps_json(item, row)
                 if ports_json:  # networking (net6): Podman's PortMapping objects
                     doc["Ports"] = ports_json
                 _complete_ps(eng, row, item, doc, opts.size)  # fidelity
-                out.append(ListEntry(row.id, item, doc))
+                out.append(ListEntry(row.id, item, doc, endpoints))
         return out
 
 
@@ -918,7 +920,7 @@ def _pod_match(item: dict[str, Any], value: str) -> bool:
 def _network_ps(eng: Engine, row: ContainerRow, item: dict[str, Any]
                 ) -> list[dict[str, Any]] | None:
     """`ps`'s PORTS and NETWORKS; returns the JSON form's Ports."""
-    from supervisor.network.views import EMPTY, ps_ports, ps_ports_json, state_of
+    from supervisor.network.views import EMPTY, endpoints, ps_ports, ps_ports_json, state_of
 
     if row.config.net.mode in ("pasta", "slirp4netns"):  # rootless (issue 17): as asked
         item["Ports"] = ps_ports(row, EMPTY)
@@ -928,6 +930,7 @@ def _network_ps(eng: Engine, row: ContainerRow, item: dict[str, Any]
     st = state_of(eng, row)
     item["Ports"] = ps_ports(row, st)
     item["Networks"] = [a.network for a in row.config.net.networks]
+    item["NetworkEndpoints"] = endpoints(row, st)  # the REST face's list (issue 18)
     return ps_ports_json(row, st)
 
 

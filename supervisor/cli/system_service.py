@@ -14,7 +14,15 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("uri", nargs="?", metavar="URI",
                    help="where to listen (default unix:///run/scopebox/scopebox.sock; rootless:"
                    " $XDG_RUNTIME_DIR/scopebox/scopebox.sock)")
+    p.add_argument("--tls-cert", metavar="FILE",
+                   help="for a tcp:// URI: the server's certificate (PEM)")
+    p.add_argument("--tls-key", metavar="FILE", help="for a tcp:// URI: its private key (PEM)")
+    p.add_argument("--tls-client-ca", metavar="FILE",
+                   help="for a tcp:// URI: the CA every client's certificate must be signed by")
     ns = p.parse_args(argv)
+    tls_args = (ns.tls_cert, ns.tls_key, ns.tls_client_ca)
+    if any(tls_args) and not all(tls_args):
+        p.error("--tls-cert, --tls-key and --tls-client-ca go together")
     if ns.time < 0:
         p.error(f"invalid --time {ns.time}: seconds, 0 or more")
     import os
@@ -27,7 +35,7 @@ def main(argv: list[str], settings: Settings) -> int:
         uri = f"unix://{settings.paths.runroot}/scopebox.sock"
     with mapped():
         enter(settings)  # rootless: the user's namespace, joined before any thread starts
-    from supervisor.service.server import serve  # anyio: only this verb loads it
+    from supervisor.service.server import TLSFiles, serve  # anyio: only this verb loads it
 
-    serve(settings, uri, float(ns.time))
+    serve(settings, uri, float(ns.time), TLSFiles(*tls_args) if all(tls_args) else None)
     return 0

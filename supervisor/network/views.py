@@ -127,14 +127,7 @@ def network_mode(row: ContainerRow) -> str:
 def network_settings(row: ContainerRow, st: NetState) -> dict[str, Any]:
     """Podman's NetworkSettings: the first network's address at the top, each network's
     under Networks (bridge mode), Ports always."""
-    nets: dict[str, Any] = {}
-    leases_of: dict[str, list[Lease]] = {}
-    for lease in st.leases:
-        leases_of.setdefault(lease.network, []).append(lease)
-    for att in row.config.net.networks if row.config.net.bridged else ():
-        nets[att.network] = _endpoint(row, att.network, list(att.aliases),
-                                      leases_of.get(att.network, []),
-                                      st.networks.get(att.network))
+    nets = endpoints(row, st)
     # Podman 4.3 fills the top-level fields only for a container on the default network alone
     default = list(nets) == ["podman"]
     first = nets["podman"] if default else _endpoint(row, "", [], [], None)
@@ -148,6 +141,19 @@ def network_settings(row: ContainerRow, st: NetState) -> dict[str, Any]:
         "SandboxKey": st.sandbox,
         **({"Networks": nets} if nets else {}),
     }
+
+
+def endpoints(row: ContainerRow, st: NetState) -> dict[str, Any]:
+    """Each network's entry of NetworkSettings.Networks (bridge mode; else none)."""
+    nets: dict[str, Any] = {}
+    leases_of: dict[str, list[Lease]] = {}
+    for lease in st.leases:
+        leases_of.setdefault(lease.network, []).append(lease)
+    for att in row.config.net.networks if row.config.net.bridged else ():
+        nets[att.network] = _endpoint(row, att.network, list(att.aliases),
+                                      leases_of.get(att.network, []),
+                                      st.networks.get(att.network))
+    return nets
 
 
 def _endpoint(row: ContainerRow, name: str, aliases: list[str], leases: list[Lease],

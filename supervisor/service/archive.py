@@ -18,6 +18,7 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from supervisor.api import copy
+from supervisor.errors import NotFoundError, ScopeboxError
 from supervisor.service import compat
 from supervisor.service.call import Call, Router, blocking
 from supervisor.service.containers import inspect_of
@@ -116,8 +117,23 @@ async def put(call: Call) -> None:
             failed.append(exc)
             tg.cancel_scope.cancel()
     if failed:
-        raise failed[0]
+        raise await _put_error(call, cid, path, failed[0])
     await call.empty(200)
+
+
+async def _put_error(call: Call, cid: str, path: str, exc: Exception) -> Exception:
+    """Docker's answer to an extraction point that is not there: 404 (the unpacker only says
+    it wants a directory; the stat tells a missing path from a file)."""
+    missing = f"Could not find the file {path} in container {call.req.params['id']}"
+    if isinstance(exc, NotFoundError):
+        return HTTPError(404, missing)
+    if isinstance(exc, ScopeboxError) and "must be a directory" in str(exc):
+        try:
+            await blocking(copy.archive_stat, call.settings, cid, path)
+        except NotFoundError:
+            return HTTPError(404, missing)
+        return HTTPError(400, "extraction point is not a directory")
+    return exc
 
 
 def add_routes(r: Router) -> None:

@@ -16,6 +16,7 @@ from supervisor.settings import Settings
 
 API_VERSION = "1.41"
 MIN_API_VERSION = "1.24"
+LIBPOD_API_VERSION = "4.3.1"  # the level of Podman's API served (/libpod/ routes, headers)
 
 T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[None]]
@@ -64,8 +65,25 @@ class Call:
 
 
 class Router:
-    def __init__(self) -> None:
+    """Routes by method and path pattern; `lazy` (first path segment -> route modules of
+    supervisor.service) adds a module's routes when a request first asks under its segment."""
+
+    def __init__(self, lazy: dict[str, tuple[str, ...]] | None = None) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.lazy = dict(lazy or {})
+        self.loaded: set[str] = set()
+
+    def load(self, segment: str) -> None:
+        import importlib
+
+        for name in self.lazy.pop(segment, ()):
+            if name not in self.loaded:
+                self.loaded.add(name)
+                importlib.import_module(f"supervisor.service.{name}").add_routes(self)
+
+    def load_all(self) -> None:
+        for segment in list(self.lazy):
+            self.load(segment)
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         regex = re.sub(r"\{(\w+)\*\}", r"(?P<\1>.+)", pattern)  # image names have slashes
@@ -73,6 +91,8 @@ class Router:
         self.routes.append((method, re.compile(f"^{regex}$"), handler))
 
     def find(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        if self.lazy:
+            self.load(path.split("/", 2)[1] if path.startswith("/") else "")
         allowed = False
         for m, regex, handler in self.routes:
             found = regex.match(path)
@@ -96,3 +116,9 @@ def first_error(reports: list[Report]) -> None:
     for r in reports:
         if r.err is not None:
             raise r.err
+
+
+def error_doc(status: int, message: str) -> dict[str, Any]:
+    """An error's body: Docker's `message` with Podman's `cause` (the message's last part)
+    and `response` beside it, as podman's service answers on both APIs."""
+    return {"cause": message.rsplit(": ", 1)[-1], "message": message, "response": status}

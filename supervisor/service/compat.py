@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import UsageError
-from supervisor.health import HealthFlags
-from supervisor.network.request import NetFlags
-from supervisor.options import CreateOptions, RunFlagOptions
-from supervisor.resources import ResourceOptions
 from supervisor.service.http import HTTPError
+
+if TYPE_CHECKING:  # the create path imports them (a list or an inspect needs none)
+    from supervisor.health import HealthFlags
+    from supervisor.network.request import NetFlags
+    from supervisor.options import CreateOptions, RunFlagOptions
+    from supervisor.resources import ResourceOptions
 
 # Docker's default network is called bridge; Podman's (and ours) podman.
 DEFAULT_NETWORK = "podman"
@@ -53,6 +55,8 @@ def create_options(body: Any, name: str) -> CreateOptions:
         raise HTTPError(400, "config cannot be empty in order to create a container")
     host = _dict(body.get("HostConfig"), "HostConfig")
     entry = body.get("Entrypoint")
+    from supervisor.options import CreateOptions
+
     opts = CreateOptions(
         image=image,
         command=_strings(body.get("Cmd"), "Cmd"),
@@ -108,6 +112,8 @@ def _runflags(host: dict[str, Any]) -> RunFlagOptions:
 
     shm = _int(host.get("ShmSize"), "ShmSize")
     oom = host.get("OomScoreAdj")
+    from supervisor.options import RunFlagOptions
+
     return RunFlagOptions(
         init=bool(host.get("Init")),
         sysctls=[f"{k}={v}" for k, v in _dict(host.get("Sysctls"), "Sysctls").items()],
@@ -206,6 +212,8 @@ def _resources(host: dict[str, Any]) -> ResourceOptions:
     memory, swap = positive("Memory"), _int(host.get("MemorySwap"), "MemorySwap")
     nano = positive("NanoCpus")
     pids = host.get("PidsLimit")
+    from supervisor.resources import ResourceOptions
+
     return ResourceOptions(
         memory=str(memory) if memory else None,
         memory_swap=(str(swap) if swap > 0 else "-1" if swap == -1 else None) if memory
@@ -243,6 +251,8 @@ def _net_flags(body: dict[str, Any], host: dict[str, Any]) -> NetFlags:
             text = f"{cport}/{proto or 'tcp'}"
             publish.append(f"{ip}:{hport}:{text}" if ip else f"{hport}:{text}" if hport
                            else text)  # fmt: skip
+    from supervisor.network.request import NetFlags
+
     return NetFlags(
         publish=tuple(publish),
         publish_all=bool(host.get("PublishAllPorts")),
@@ -256,6 +266,8 @@ def _net_flags(body: dict[str, Any], host: dict[str, Any]) -> NetFlags:
 
 def _health(check: Any) -> HealthFlags:
     """Config.Healthcheck: Test ["CMD-SHELL", "..."] or ["CMD", ...]; durations in ns."""
+    from supervisor.health import HealthFlags
+
     check = _dict(check, "Healthcheck")
     test = _strings(check.get("Test"), "Healthcheck.Test")
     if not test:
@@ -281,8 +293,11 @@ def _health(check: Any) -> HealthFlags:
 # reports to Docker's objects -----------------------------------------------------------------
 
 
-def container_item(doc: dict[str, Any]) -> dict[str, Any]:
-    """`GET /containers/json`: one of Docker's list entries from Podman's `ps` object."""
+def container_item(doc: dict[str, Any],
+                   endpoints: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`GET /containers/json`: one of Docker's list entries from Podman's `ps` object and the
+    container's network endpoints (Docker's list has each network's addresses: testcontainers
+    reads its Gateway)."""
     ports = []
     for p in doc.get("Ports") or []:
         for i in range(int(p.get("range") or 1)):
@@ -292,7 +307,8 @@ def container_item(doc: dict[str, Any]) -> dict[str, Any]:
                 entry["IP"] = p.get("host_ip") or "0.0.0.0"
                 entry["PublicPort"] = p["host_port"] + i
             ports.append(entry)
-    networks = doc.get("Networks") or []
+    endpoints = endpoints or {}
+    networks = list(endpoints) or doc.get("Networks") or []
     return {
         "Id": doc["Id"],
         "Names": [f"/{n}" for n in doc.get("Names", [])],
@@ -304,8 +320,9 @@ def container_item(doc: dict[str, Any]) -> dict[str, Any]:
         "Labels": doc.get("Labels") or {},
         "State": doc.get("State", ""),
         "Status": doc.get("Status", ""),
-        "HostConfig": {"NetworkMode": "bridge" if networks else "default"},
-        "NetworkSettings": {"Networks": {_docker_net(n): {} for n in networks}},
+        "HostConfig": {"NetworkMode": _docker_net(networks[0]) if networks else "default"},
+        "NetworkSettings": {"Networks": {_docker_net(n): endpoints.get(n, {})
+                                         for n in networks}},
         "Mounts": [{"Destination": m} if isinstance(m, str) else m
                    for m in doc.get("Mounts") or []],
     }
@@ -328,7 +345,9 @@ def container_inspect(data: dict[str, Any]) -> dict[str, Any]:
     out["Config"] = config
     host = dict(out.get("HostConfig") or {})
     if host.get("NetworkMode") in ("bridge", DEFAULT_NETWORK):
-        host["NetworkMode"] = "bridge"
+        # Docker's mode names the container's (first) network: "bridge" is its default one
+        attached = list((data.get("NetworkSettings") or {}).get("Networks") or {})
+        host["NetworkMode"] = _docker_net(attached[0]) if attached else "bridge"
     log = dict(host.get("LogConfig") or {})
     if log.get("Type") == "k8s-file":
         # The engine's own log file, served by the logs endpoint as Docker's json-file is:
@@ -348,7 +367,17 @@ def container_inspect(data: dict[str, Any]) -> dict[str, Any]:
     if state.get("Status") == "stopped":
         state["Status"] = "exited"
     out["State"] = state
+    for key in PODMAN_ONLY_INSPECT:  # Docker's shape (podman's compat inspect has none)
+        out.pop(key, None)
     return out
+
+
+# Podman's inspect keys that Docker's (and podman's compat endpoint) do not have
+PODMAN_ONLY_INSPECT = (
+    "BoundingCaps", "ConmonPidFile", "Dependencies", "EffectiveCaps", "ImageDigest",
+    "ImageName", "IsInfra", "IsService", "Namespace", "OCIConfigPath", "OCIRuntime", "PidFile",
+    "Pod", "Rootfs", "StaticDir",
+)
 
 
 def _signal_name(number: int) -> str:

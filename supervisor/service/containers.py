@@ -53,7 +53,8 @@ async def list_(call: Call) -> None:
     opts = api.ListOptions(all=call.req.flag("all"), filters=api.parse_filters(items),
                            size=call.req.flag("size"))  # fmt: skip
     entries = await blocking(api.list_containers, call.settings, opts)
-    docs = sorted((compat.container_item(e.json) for e in entries),
+    docs = sorted((compat.container_item(e.json, e.endpoints)
+                   for e in entries),
                   key=lambda d: d["Created"], reverse=True)  # fmt: skip
     limit = call.req.integer("limit", -1) or -1
     await call.json(docs[:limit] if limit > 0 else docs)

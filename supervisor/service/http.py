@@ -9,6 +9,7 @@ a handler, which a framework would hide.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -19,12 +20,14 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 MAX_LINE = 16 * 1024
 MAX_HEADERS = 100
-MAX_BODY = 64 * 1024 * 1024  # a create's JSON is a few KiB; load/build bodies are not served
+HEAD_TIMEOUT = 20.0  # seconds from a request's first byte to the end of its headers
+MAX_BODY = 64 * 1024 * 1024  # a create's JSON is a few KiB (images/load streams its body)
 
 REASONS = {
     101: "UPGRADED", 200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified",
-    400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-    411: "Length Required", 413: "Payload Too Large", 431: "Request Header Fields Too Large",
+    400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
+    409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error", 501: "Not Implemented",
 }
 
@@ -50,6 +53,7 @@ class Request:
     headers: dict[str, str]  # names lowercased
     version: str
     body: bytes = b""
+    consumed: bool = False  # the body was read to its end (the connection can go on)
     params: dict[str, str] = field(default_factory=dict)  # filled by the router
 
     def arg(self, name: str, default: str = "") -> str:
@@ -89,15 +93,56 @@ class Request:
         return "close" not in conn
 
 
+class _Held(anyio.abc.ByteReceiveStream):
+    """A receive stream that can wait for data without taking it (the first byte of a request
+    starts the clock of its head)."""
+
+    def __init__(self, stream: anyio.abc.ByteReceiveStream) -> None:
+        self.stream = stream
+        self.held = b""
+
+    async def wait_data(self) -> None:
+        if not self.held:
+            self.held = await self.stream.receive()
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        if self.held:
+            data, self.held = self.held[:max_bytes], self.held[max_bytes:]
+            return data
+        return await self.stream.receive(max_bytes)
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
 class Connection:
     """One client's connection: read requests, write replies (one at a time, in order)."""
 
-    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, head_timeout: float = HEAD_TIMEOUT) -> None:
         self.stream = stream
-        self.buf = BufferedByteReceiveStream(stream)
+        self.held = _Held(stream)
+        self.buf = BufferedByteReceiveStream(self.held)
+        self.head_timeout = head_timeout
 
     async def read_request(self) -> Request | None:
-        """The next request, or None when the client closed between requests."""
+        """The next request, or None when the client closed between requests. A connection
+        may idle between requests, but once a request's first byte came, its head (request
+        line and headers) must be complete within `head_timeout` seconds (a client that
+        trickles it holds no task for ever): else a 408."""
+        if not self.buf.buffer:
+            try:
+                await self.held.wait_data()
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError,
+                    ConnectionError):  # fmt: skip
+                return None
+        try:
+            with anyio.fail_after(self.head_timeout):
+                return await self._head()
+        except TimeoutError:
+            raise HTTPError(408, f"request head not complete within {self.head_timeout:g} "
+                                 "seconds") from None
+
+    async def _head(self) -> Request | None:
         try:
             line = await self._line()
             while line == b"":  # RFC 9112 2.2: ignore empty lines before a request
@@ -112,10 +157,37 @@ class Connection:
             raise HTTPError(400, f"unsupported protocol {version!r}")
         headers = await self._headers()
         url = urlsplit(target)
-        req = Request(method.upper(), unquote(url.path), parse_qs(url.query, True), headers,
-                      version)  # fmt: skip
-        req.body = await self._body(headers)
-        return req
+        return Request(method.upper(), unquote(url.path), parse_qs(url.query, True), headers,
+                       version)  # fmt: skip
+
+    async def read_body(self, req: Request) -> None:
+        """The request's whole body into `req.body` (up to MAX_BODY)."""
+        req.body = await self._body(req.headers)
+        req.consumed = True
+
+    async def body_chunks(self, req: Request) -> AsyncIterator[bytes]:
+        """The request's body as it arrives, without a size limit (a route that streams it
+        somewhere, as `images/load` to a file, takes it this way instead of `read_body`)."""
+        if "chunked" in req.headers.get("transfer-encoding", "").lower():
+            while True:
+                size = await self._chunk_size()
+                if size == 0:
+                    while await self._line():  # trailers
+                        pass
+                    req.consumed = True
+                    return
+                while size:
+                    data = await self._some(size)
+                    size -= len(data)
+                    yield data
+                if await self._line() != b"":
+                    raise HTTPError(400, "malformed chunk")
+        left = self._length(req.headers)
+        while left:
+            data = await self._some(left)
+            left -= len(data)
+            yield data
+        req.consumed = True
 
     async def _line(self) -> bytes:
         try:
@@ -142,23 +214,38 @@ class Connection:
     async def _body(self, headers: dict[str, str]) -> bytes:
         if "chunked" in headers.get("transfer-encoding", "").lower():
             return await self._chunked()
-        length = headers.get("content-length", "0") or "0"
-        if not length.isdigit():
-            raise HTTPError(400, f"invalid Content-Length {length!r}")
-        n = int(length)
+        n = self._length(headers)
         if n > MAX_BODY:
             raise HTTPError(413, f"request body over {MAX_BODY} bytes")
         return await self._exactly(n)
+
+    @staticmethod
+    def _length(headers: dict[str, str]) -> int:
+        length = headers.get("content-length", "0") or "0"
+        if not length.isdigit():
+            raise HTTPError(400, f"invalid Content-Length {length!r}")
+        return int(length)
+
+    async def _chunk_size(self) -> int:
+        size_line = (await self._line()).split(b";")[0].strip()
+        try:
+            return int(size_line, 16)
+        except ValueError:
+            raise HTTPError(400, "malformed chunk size") from None
+
+    async def _some(self, most: int) -> bytes:
+        """Up to `most` bytes of the body, at least one."""
+        try:
+            return await self.buf.receive(min(most, 65536))
+        except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError,
+                anyio.ClosedResourceError, ConnectionError):  # fmt: skip
+            raise Closed from None
 
     async def _chunked(self) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
-            size_line = (await self._line()).split(b";")[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise HTTPError(400, "malformed chunk size") from None
+            size = await self._chunk_size()
             if size == 0:
                 while await self._line():  # trailers
                     pass

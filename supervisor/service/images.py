@@ -168,6 +168,64 @@ async def create(call: Call) -> None:
     await call.conn.end_chunked()
 
 
+class PushProgress(JSONProgress):
+    """A push's progress as Docker's JSON messages."""
+
+    def begin(self, key: str, label: str, total: int | None) -> None:
+        self.totals[key], self.done[key] = total, 0
+        self.emit({"status": "Preparing", "progressDetail": {}, "id": _short(key)})
+
+    def advance(self, key: str, n: int) -> None:
+        self.done[key] = self.done.get(key, 0) + n
+        detail: dict[str, int] = {"current": self.done[key]}
+        total = self.totals.get(key)
+        if total:
+            detail["total"] = total
+        self.emit({"status": "Pushing", "progressDetail": detail, "id": _short(key)})
+
+    def finish(self, key: str, status: str) -> None:
+        self.emit({"status": "Pushed", "progressDetail": {}, "id": _short(key)})
+
+
+async def push(call: Call) -> None:
+    """`POST /images/{name}/push?tag=T`: to the registry the name says, Docker's JSON lines
+    (the digest last, as the `aux` the docker CLI reads)."""
+    name = call.req.params["name"]
+    tag_ = call.req.arg("tag")
+    last = name.rsplit("/", 1)[-1]
+    if not tag_ and ":" not in last and "@" not in last:
+        tag_ = "latest"
+    ref = f"{name}:{tag_}" if tag_ else name
+    if not await blocking(api.exists, call.settings, ref):
+        raise HTTPError(404, f"An image does not exist locally with the tag: {name}")
+    opts = _credentials(call.req.headers.get("x-registry-auth", ""))
+    if _loopback_registry(ref):
+        opts = registry.RegistryOptions(False, opts.creds, opts.authfile)
+    started = False
+
+    def produce(emit: Emit) -> None:
+        emit({"status": f"The push refers to repository [{ref.rsplit(':', 1)[0]}]"})
+        digest = registry.push(call.settings, ref, None, opts, PushProgress(emit))
+        shown = tag_ or ref.rsplit(":", 1)[-1]
+        emit({"status": f"{shown}: digest: {digest}"})
+        emit({"progressDetail": {}, "aux": {"Tag": shown, "Digest": digest}})
+
+    async def send(doc: dict[str, Any]) -> None:
+        nonlocal started
+        if not started:
+            await call.conn.start_chunked(200, call.headers, "application/json")
+            started = True
+        await call.conn.chunk(json.dumps(doc).encode() + b"\r\n")
+
+    failed = await from_thread_each(produce, send)
+    if failed is not None:
+        if not started and not isinstance(failed, ScopeboxError):
+            raise failed
+        message = str(failed)
+        await send({"errorDetail": {"message": message}, "error": message})
+    await call.conn.end_chunked()
+
+
 async def history(call: Call) -> None:
     """`GET /images/{name}/history`: newest first, Docker's keys (Created in seconds)."""
     from supervisor.timefmt import parse_rfc3339
@@ -242,26 +300,28 @@ class _Writer:
 
 async def load(call: Call) -> None:
     """`POST /images/load`: the body's archive (docker- or oci-archive), loaded; the
-    names as Docker's JSON stream lines."""
+    names as Docker's JSON stream lines. The body goes to a file as it arrives (an image
+    archive can be larger than memory), and the file is gone afterwards, loaded or not."""
     import os
     import tempfile
 
-    def run() -> list[str]:
-        fd, path = tempfile.mkstemp(prefix="scopebox-load-", suffix=".tar")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(call.req.body)
-            return api.load(call.settings, path)
-        finally:
-            os.unlink(path)
-
-    names = await blocking(run)
+    fd, path = tempfile.mkstemp(prefix="scopebox-load-", suffix=".tar")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            async for data in call.conn.body_chunks(call.req):
+                await blocking(f.write, data)
+        names = await blocking(api.load, call.settings, path)
+    finally:
+        os.unlink(path)
     await call.conn.start_chunked(200, call.headers, "application/json")
     for name in names:
         kind = "image ID" if name.startswith("sha256:") else "image"
         doc = {"stream": f"Loaded {kind}: {name}\n"}
         await call.conn.chunk(json.dumps(doc).encode() + b"\r\n")
     await call.conn.end_chunked()
+
+
+load.streams_body = True  # type: ignore[attr-defined]
 
 
 def add_routes(r: Router) -> None:
@@ -274,4 +334,5 @@ def add_routes(r: Router) -> None:
     r.add("GET", "/images/{name*}/history", history)
     r.add("GET", "/images/{name*}/get", get)
     r.add("POST", "/images/{name*}/tag", tag)
+    r.add("POST", "/images/{name*}/push", push)
     r.add("DELETE", "/images/{name*}", remove)

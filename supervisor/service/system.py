@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import platform
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -22,21 +22,25 @@ async def ping(call: Call) -> None:
 
 
 async def version(call: Call) -> None:
+    await call.json(await version_doc())
+
+
+async def version_doc() -> dict[str, Any]:
     from supervisor.api import system
 
     v = system.version().client
-    kernel = platform.release()
+    kernel = os.uname().release
     details = {"APIVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Arch": "amd64",
                "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "KernelVersion": kernel,
                "Os": "linux", "BuildTime": v.BuiltTime}  # fmt: skip
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    await call.json({
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+    return {
         "Platform": {"Name": f"scopebox {v.Version}"},
         "Components": [{"Name": "Podman Engine", "Version": v.Version, "Details": details}],
         "Version": v.Version, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
         "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "Os": "linux", "Arch": arch,
         "KernelVersion": kernel, "BuildTime": v.BuiltTime,
-    })
+    }
 
 
 async def info(call: Call) -> None:
@@ -55,7 +59,7 @@ async def info(call: Call) -> None:
         "DockerRootDir": store.get("graphRoot", ""),
         "KernelVersion": host.get("kernel", ""), "OperatingSystem":
             host.get("distribution", {}).get("distribution", "linux"),
-        "OSType": "linux", "Architecture": platform.machine(),
+        "OSType": "linux", "Architecture": os.uname().machine,
         "NCPU": host.get("cpus", 0), "MemTotal": host.get("memTotal", 0),
         "CgroupDriver": host.get("cgroupManager", "cgroupfs"),
         "CgroupVersion": host.get("cgroupVersion", "v1").lstrip("v"),
@@ -68,7 +72,42 @@ async def info(call: Call) -> None:
         "Labels": [], "ExperimentalBuild": False, "Debug": False, "Warnings": [],
         "IndexServerAddress": "https://index.docker.io/v1/", "HttpProxy": "", "HttpsProxy": "",
         "NoProxy": "", "LiveRestoreEnabled": True, "Isolation": "", "InitBinary": "",
+        **_info_rest(host),
     })
+
+
+def _info_rest(host: dict[str, Any]) -> dict[str, Any]:
+    """The rest of the keys of Docker's info (podman's service has them all), from what this
+    host has: its kernel's switches, the time, no containerd."""
+    import time
+
+    def proc_flag(path: str) -> bool:
+        try:
+            with open(path) as f:
+                return f.read().strip() == "1"
+        except OSError:
+            return False
+
+    nf = "/proc/sys/net/bridge/bridge-nf-call-"
+    commit = {"ID": "", "Expected": ""}
+    cgroup_v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    return {
+        "MemoryLimit": True, "SwapLimit": True, "KernelMemory": False,
+        "KernelMemoryTCP": False, "CpuCfsPeriod": True, "CpuCfsQuota": True, "CPUShares": True,
+        "CPUSet": True, "PidsLimit": True, "OomKillDisable": not cgroup_v2,
+        "CPURealtimePeriod": False, "CPURealtimeRuntime": False,
+        "IPv4Forwarding": proc_flag("/proc/sys/net/ipv4/ip_forward"),
+        "BridgeNfIptables": proc_flag(f"{nf}iptables"),
+        "BridgeNfIp6tables": proc_flag(f"{nf}ip6tables"),
+        "NFd": len(os.listdir("/proc/self/fd")), "NGoroutines": 0, "NEventsListener": 0,
+        "SystemTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "OSVersion": host.get("distribution", {}).get("version", ""),
+        "ContainerdCommit": commit, "RuncCommit": commit, "InitCommit": commit,
+        "GenericResources": None, "ProductLicense": "Apache-2.0",
+        "BuildahVersion": "", "Rootless": os.geteuid() != 0,
+        "SwapFree": host.get("swapFree", 0), "SwapTotal": host.get("swapTotal", 0),
+        "Uptime": host.get("uptime", ""),
+    }
 
 
 
@@ -90,7 +129,7 @@ async def df(call: Call) -> None:
         image_docs.append(doc)
     ctr_docs = []
     for c in ctrs:
-        doc = compat.container_item(c.json)
+        doc = compat.container_item(c.json, c.endpoints)
         size = c.json.get("Size") or {}
         doc["SizeRw"] = size.get("rwSize", 0) if isinstance(size, dict) else 0
         doc["SizeRootFs"] = size.get("rootFsSize", 0) if isinstance(size, dict) else 0
@@ -101,8 +140,9 @@ async def df(call: Call) -> None:
         u = usage.get(str(v.get("Name")), {})
         doc["UsageData"] = {"Size": u.get("Size", -1), "RefCount": u.get("Links", 0)}
         vol_docs.append(doc)
-    await call.json({"LayersSize": sum(d["Size"] for d in image_docs), "Images": image_docs,
-                     "Containers": ctr_docs, "Volumes": vol_docs, "BuildCache": []})
+    await call.json({"LayersSize": sum(d["Size"] for d in image_docs), "BuilderSize": 0,
+                     "Images": image_docs, "Containers": ctr_docs, "Volumes": vol_docs,
+                     "BuildCache": []})  # fmt: skip
 
 
 async def events(call: Call) -> None:

@@ -4,15 +4,19 @@ of the test's own, over the module's private store."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import socket
 import subprocess
+import tarfile
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,6 +256,16 @@ def test_docker_pull_from_local_registry(svc: Service, sb: Scopebox,
         ref = f"{reg.host}/api/pulled:v1"
         out = svc.docker("pull", ref)
         assert "Pull complete" in out.stdout or "Downloaded" in out.stdout, out.stdout
+        # and push (to another name): Docker's progress lines, the digest the registry has
+        svc.docker("tag", ref, f"{reg.host}/api/pushed:v2")
+        out = svc.docker("push", f"{reg.host}/api/pushed:v2").stdout
+        assert f"The push refers to repository [{reg.host}/api/pushed]" in out, out
+        found = rh.skopeo_inspect(reg, "api/pushed:v2")
+        assert found.returncode == 0, found.stderr
+        assert f"v2: digest: {json.loads(found.stdout)['Digest']}" in out, out
+        res = svc.docker("push", f"{reg.host}/api/never:v1", check=False)
+        assert res.returncode == 1 and "does not exist locally" in res.stderr, res.stderr
+        svc.docker("rmi", f"{reg.host}/api/pushed:v2")
     assert sb("image", "exists", ref, check=False).returncode == 0
     svc.docker("rmi", ref)
     assert sb("image", "exists", ref, check=False).returncode == 1
@@ -297,15 +311,100 @@ def test_http_errors_and_versions(svc: Service) -> None:
 
 
 def test_concurrent_clients(svc: Service) -> None:
-    """50 clients at once, on their own connections: each answered, the service stays up."""
+    """100 clients at once, on their own connections, asking for lists, for what is not
+    there and with broken bodies: each answered as itself, the service stays up."""
     import concurrent.futures
 
-    raw = b"GET /v1.41/containers/json?all=1 HTTP/1.1\r\nConnection: close\r\n\r\n"
-    with concurrent.futures.ThreadPoolExecutor(50) as pool:
-        results = list(pool.map(lambda _: svc.request(raw), range(50)))
-    assert [status for status, _, _ in results] == [200] * 50
-    assert all(isinstance(json.loads(body), list) for _, _, body in results)
+    raws = [
+        (200, b"GET /v1.41/containers/json?all=1 HTTP/1.1\r\nConnection: close\r\n\r\n"),
+        (404, b"GET /containers/nosuch/json HTTP/1.1\r\nConnection: close\r\n\r\n"),
+        (400, b"POST /containers/create HTTP/1.1\r\nContent-Length: 3\r\n"
+              b"Connection: close\r\n\r\n{x}"),
+        (200, b"GET /v4.3.1/libpod/info HTTP/1.1\r\nConnection: close\r\n\r\n"),
+    ]  # fmt: skip
+    with concurrent.futures.ThreadPoolExecutor(100) as pool:
+        results = list(pool.map(lambda i: svc.request(raws[i % 4][1]), range(100)))
+    assert [status for status, _, _ in results] == [raws[i % 4][0] for i in range(100)]
+    assert all("message" in json.loads(body) for status, _, body in results if status != 200)
     assert svc.proc.poll() is None
+
+
+def test_robust_against_bad_clients(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
+    """A huge body, a client that sends its request a byte at a time, a client gone in the
+    middle of an attach and of a pull: each gets its answer or just its end, nothing
+    half-made stays, the others are served meanwhile, the service stays up."""
+    # a body over the limit: 413 at once (its bytes are not waited for), the connection closed
+    status, _, body = svc.request(b"POST /containers/create HTTP/1.1\r\n"
+                                  b"Content-Length: 1000000000\r\n\r\n{")  # fmt: skip
+    assert status == 413 and "request body over" in json.loads(body)["message"]
+    # bad creates, refused before or by the engine: an error each, no container left behind
+    for doc in ({"Image": "busybox", "HostConfig": {"Binds": "/x:/y"}},
+                {"Image": "busybox", "HostConfig": {"Devices": [{"PathOnHost": "/dev/nosuch"}]}},
+                {"Image": "busybox", "HostConfig": {"Memory": "lots"}},
+                {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "nosuchnet"}},
+                ["not", "an", "object"]):  # fmt: skip
+        body = json.dumps(doc).encode()
+        status, _, reply = svc.request(b"POST /v1.41/containers/create?name=half HTTP/1.1\r\n"
+                                       b"Content-Length: %d\r\nConnection: close\r\n\r\n%b"
+                                       % (len(body), body))  # fmt: skip
+        assert status in (400, 404, 500) and json.loads(reply)["message"], (doc, status, reply)
+    assert sb("ps", "-aq").stdout == ""
+    # images/load streams its body to a file (past the 64 MiB other bodies may have): a
+    # 70 MiB one that is no archive is the loader's error, and its file is gone
+    before = set(Path(tempfile.gettempdir()).glob("scopebox-load-*"))
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(svc.sock))
+        size = 70 << 20
+        s.sendall(f"POST /v1.41/images/load HTTP/1.1\r\nContent-Length: {size}\r\n"
+                  "Connection: close\r\n\r\n".encode())  # fmt: skip
+        zeros = bytes(1 << 20)
+        for _ in range(70):
+            s.sendall(zeros)
+        head = s.recv(65536)
+    assert head.split()[1] not in (b"200", b"413") and b'"message"' in head, head[:300]
+    assert set(Path(tempfile.gettempdir()).glob("scopebox-load-*")) == before
+    # a slow client holds only its own connection
+    with socket.socket(socket.AF_UNIX) as slow:
+        slow.connect(str(svc.sock))
+        slow.sendall(b"GET /_ping HT")
+        assert svc.request(b"GET /_ping HTTP/1.1\r\nConnection: close\r\n\r\n")[0] == 200
+        for byte in b"TP/1.1\r\nConnection: close\r\n\r\n":
+            slow.sendall(bytes([byte]))
+        assert slow.recv(65536).startswith(b"HTTP/1.1 200 OK")
+    # gone in the middle of an attach: the container goes on, its output is all kept
+    svc.docker("run", "-d", "--name", "talker", "busybox", "sh", "-c",
+               "i=0; while [ $i -lt 40 ]; do echo line $i; i=$((i+1)); sleep 0.05; done")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(svc.sock))
+        s.sendall(b"POST /v1.41/containers/talker/attach?stream=1&stdout=1 HTTP/1.1\r\n"
+                  b"Upgrade: tcp\r\nConnection: Upgrade\r\n\r\n")  # fmt: skip
+        got = b""
+        while b"line" not in got:
+            got += s.recv(65536)
+        assert got.startswith(b"HTTP/1.1 101")
+    assert svc.docker("wait", "talker").stdout == "0\n"
+    assert svc.docker("logs", "talker").stdout.splitlines()[-1] == "line 39"
+    svc.docker("rm", "talker")
+    # gone in the middle of a pull: the image is there whole or not at all; pulled again
+    layout = rh.OciLayout(tmp_path / "oci")
+    desc, _ = layout.add_image(rh.two_layer_image())
+    layout.tag(desc, "v1")
+    with rh.registry(tmp_path / "reg") as reg:
+        rh.skopeo_push(layout.root, "v1", reg, "api/cut:v1")
+        ref = f"{reg.host}/api/cut:v1"
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(svc.sock))
+            s.sendall(f"POST /v1.41/images/create?fromImage={reg.host}/api/cut&tag=v1 "
+                      "HTTP/1.1\r\n\r\n".encode())  # fmt: skip
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        listed = sb("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        if ref in listed:  # it had finished: then it runs
+            assert sb("run", "--rm", ref, "true", check=False).returncode == 0
+        svc.docker("pull", ref)
+    svc.docker("rmi", ref)
+    assert sb("images", "--format", "{{.Repository}}").stdout.split() == ["localhost/busybox"]
+    assert svc.proc.poll() is None
+    assert "Traceback" not in svc.log.read_text()
 
 
 def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
@@ -421,6 +520,22 @@ def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
         assert (tmp_path / "back/sub/f").read_text() == "deep\n"
         res = svc.docker("cp", "cps:/nosuch", str(tmp_path), check=False)
         assert res.returncode == 1 and "No such container:path: cps:/nosuch" in res.stderr
+        # PUT into a directory that is not there: Docker's 404; onto a file: a 400
+        tar = io.BytesIO()
+        with tarfile.open(fileobj=tar, mode="w") as tf:
+            info = tarfile.TarInfo("f")
+            info.size = 3
+            tf.addfile(info, io.BytesIO(b"hi\n"))
+        bodies = {}
+        for path, want in (("/nosuch/dir", 404), ("/etc/hostname", 400), ("/tmp", 200)):
+            status, _, bodies[path] = svc.request(
+                f"PUT /v1.41/containers/cps/archive?path={path} HTTP/1.1\r\n"
+                f"Content-Length: {len(tar.getvalue())}\r\nConnection: close\r\n\r\n"
+                .encode() + tar.getvalue())  # fmt: skip
+            assert status == want, (path, status, bodies[path])
+        assert json.loads(bodies["/nosuch/dir"])["message"] == (
+            "Could not find the file /nosuch/dir in container cps")
+        assert svc.docker("exec", "cps", "cat", "/tmp/f").stdout == "hi\n"
         stats = svc.docker("stats", "--no-stream", "--format",
                            "{{.Name}} {{.PIDs}} {{.MemUsage}}", "cps").stdout.split()  # fmt: skip
         assert stats[:2] == ["cps", "1"] and stats[2] != "0B", stats
@@ -440,3 +555,246 @@ def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
         svc.docker("rmi", "committed:v1")
     finally:
         svc.docker("rm", "-f", "cps")
+
+
+def test_testcontainers(svc: Service, sb: Scopebox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """testcontainers 4.15 (its Ryuk reaper disabled: no Docker Hub here): a container runs on
+    a network of the test's (the host tier's default network mode is none), its logs are
+    waited for, its mapped port is reached, and it and the network are gone afterwards."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{svc.sock}")
+    from testcontainers.core.config import testcontainers_config
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.network import Network
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+    from testcontainers.core.waiting_utils import wait_for_logs
+
+    monkeypatch.setattr(testcontainers_config, "ryuk_disabled", True)
+    script = ("mkdir /www && echo from testcontainers > /www/index.html && echo serving && "
+              "exec httpd -f -p 8080 -h /www")  # fmt: skip
+    with Network() as net, DockerContainer("busybox").with_command(["sh", "-c", script]) \
+            .with_exposed_ports(8080).with_network(net) as web:
+        wait_for_logs(web, LogMessageWaitStrategy("serving"), timeout=30)
+        host, port = web.get_container_host_ip(), web.get_exposed_port(8080)
+        # inside a container (this machine is one) testcontainers takes the network's gateway
+        # from the list's NetworkSettings; on a plain host, localhost
+        gateway = json.loads(sb("network", "inspect", net.name).stdout)[0]["subnets"][0]
+        assert host in ("localhost", gateway["gateway"])
+        with urllib.request.urlopen(f"http://{host}:{port}/", timeout=10) as reply:
+            assert reply.read() == b"from testcontainers\n"
+        stdout, _ = web.get_logs()
+        assert stdout == b"serving\n"
+        attrs = web.get_wrapped_container().attrs
+        assert attrs["HostConfig"]["NetworkMode"] == net.name
+        assert sb("ps", "-q").stdout.strip() == attrs["Id"][:12]
+    assert sb("ps", "-aq").stdout == ""
+    assert sb("network", "ls", "--format", "{{.Name}}").stdout.split() == ["podman"]
+
+
+def test_tcp_only_with_tls(sb: Scopebox, tmp_path: Path) -> None:
+    """tcp:// is refused without TLS material; with it the docker CLI's --tlsverify (its
+    certificate signed by the client CA) runs a container through it, hijacked attach
+    included; a client without a certificate, or speaking plain HTTP, gets nothing."""
+    if not os.access(DOCKER, os.X_OK):
+        pytest.skip(f"no docker CLI at {DOCKER}: run tests/install-deps.sh")
+    port = free_port()
+    uri = f"tcp://127.0.0.1:{port}"
+    res = sb("system", "service", uri, check=False)
+    assert (res.returncode, res.stdout) == (125, "")
+    assert res.stderr.startswith("Error: a tcp:// URI is served only with TLS: give --tls-cert")
+    assert res.stderr.count("\n") == 1
+    ca, cert, key = rh.make_ca(tmp_path / "tls")
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=tmp_path / "tls")  # noqa: E731
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out",
+        "client.csr", "-subj", "/CN=docker client")  # fmt: skip
+    (tmp_path / "tls/client.cnf").write_text("extendedKeyUsage=clientAuth\n")
+    run("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "client.crt", "-days", "2", "-extfile",
+        "client.cnf")  # fmt: skip
+    log = tmp_path / "service.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([SCOPEBOX, "system", "service", "--time", "0", "--tls-cert", cert,
+                                 "--tls-key", key, "--tls-client-ca", ca, uri],
+                                env=sb.environ(), stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        rh.wait_port(port, proc)
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+
+        def docker(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([DOCKER, "-H", uri, *args], env=env, capture_output=True,
+                                  text=True, timeout=60)  # fmt: skip
+
+        verify = ["--tlsverify", "--tlscacert", ca, "--tlscert", str(tmp_path / "tls/client.crt"),
+                  "--tlskey", str(tmp_path / "tls/client.key")]  # fmt: skip
+        res = docker(*verify, "run", "--rm", "busybox", "echo", "over tls")
+        assert (res.returncode, res.stdout) == (0, "over tls\n"), (res.stderr, log.read_text())
+        res = docker("--tls", "--tlscacert", ca, "version")  # no client certificate
+        assert res.returncode == 1 and "Server:" not in res.stdout, res.stdout
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:  # plain HTTP
+            s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+            assert b"200 OK" not in s.recv(1024)
+        res = docker(*verify, "version", "--format", "{{.Server.APIVersion}}")
+        assert (res.returncode, res.stdout) == (0, "1.41\n"), res.stderr
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0, log.read_text()
+    assert sb("ps", "-aq").stdout == ""
+
+
+def test_podman_remote_client(svc: Service) -> None:
+    """Podman's own routes (/libpod/...), as podman 4.3's remote client uses them: version,
+    ps, inspect, info, images, exists; a missing container is Podman's error and exit code."""
+    if shutil.which("podman") is None:
+        pytest.skip("no podman")
+
+    def remote(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["podman", "--url", f"unix://{svc.sock}", *args],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    svc.docker("run", "-d", "--name", "lp", "--label", "k=v", "busybox", "sleep", "100")
+    try:
+        res = remote("version", "--format", "{{.Server.APIVersion}} {{.Client.APIVersion}}")
+        assert (res.returncode, res.stdout) == (0, "4.3.1 4.3.1\n"), res.stderr
+        res = remote("ps", "--format", "{{.Names}} {{.Labels.k}} {{.Status}}")
+        assert res.returncode == 0 and res.stdout.startswith("lp v Up "), res
+        assert res.stdout.rstrip().endswith("ago"), res.stdout
+        res = remote("inspect", "--format", "{{.State.Status}} {{.Name}}", "lp")
+        assert (res.returncode, res.stdout) == (0, "running lp\n"), res.stderr
+        res = remote("info", "--format", "{{.Store.GraphDriverName}}")
+        assert (res.returncode, res.stdout) == (0, "overlay\n"), res.stderr
+        res = remote("images", "--format", "{{.Repository}}:{{.Tag}}")
+        assert "localhost/busybox:latest" in res.stdout.split(), res
+        assert remote("container", "exists", "lp").returncode == 0
+        assert remote("container", "exists", "nosuch").returncode == 1
+        res = remote("container", "inspect", "nosuch")
+        assert res.returncode == 125 and "no such container" in res.stderr, res
+        status, _, body = svc.request(b"GET /v4.3.1/libpod/containers/nosuch/json HTTP/1.1\r\n"
+                                      b"Connection: close\r\n\r\n")  # fmt: skip
+        assert (status, json.loads(body)) == (404, {
+            "cause": "no such container", "response": 404,
+            "message": 'no container with name or ID "nosuch" found: no such container'})
+    finally:
+        svc.docker("rm", "-f", "lp")
+
+
+# The differential check beside `podman system service` (4.3): the same requests, on stores
+# of their own, the same status codes and JSON keys, but for what differs on purpose:
+API_STATUS_DIFFERENCES = {
+    # Docker's codes: a name in use is a conflict (409), a broken body the client's (400),
+    # stopping a container that is not running is "not modified" (304); podman: 500, 500, 204
+    ("POST", "/v1.41/containers/create?name=d1", 2): (409, 500),
+    ("POST", "/v1.41/containers/create", 1): (400, 500),
+    ("POST", "/v1.41/containers/d1/stop", 1): (304, 204),
+}
+API_KEY_DIFFERENCES = {
+    # podman's list entries carry create-request fields Docker's do not, and lack HostConfig;
+    # its image list has Podman's Names, Digest and History
+    "/v1.41/containers/json?all=1": ({"HostConfig"}, {"AdjustCPUShares", "Config", "Name",
+                                                      "NetworkingConfig", "Platform"}),
+    "/v1.41/images/json": (set(), {"Digest", "History", "Names"}),
+    # Docker's inspect has SizeRootFs only when asked (size=1); podman's always
+    "/v1.41/containers/d1/json": (set(), {"SizeRootFs"}),
+}
+
+
+def test_beside_podman_service(svc: Service, tmp_path: Path) -> None:
+    from tests.compat import harness
+
+    if shutil.which("podman") is None:
+        pytest.skip("no podman")
+    short = Path(tempfile.mkdtemp(prefix="sbapi-"))  # podman's runroot: 50 characters at most
+    engine = harness.podman(short / "p")
+    tar = tmp_path / "busybox.tar"
+    subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True)
+    env = {**os.environ, **engine.env}
+    subprocess.run([*engine.argv, "import", str(tar), "busybox"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    psock = tmp_path / "podman.sock"
+    podman = subprocess.Popen([*engine.argv, "system", "service", "--time", "0",
+                               f"unix://{psock}"], env=env, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for(lambda: psock.exists(), 20, "podman's socket")
+        requests: list[tuple[str, str, object]] = [
+            ("GET", "/_ping", None), ("GET", "/v1.41/version", None),
+            ("GET", "/v1.41/info", None),
+            ("POST", "/v1.41/containers/create?name=d1",
+             {"Image": "busybox", "Cmd": ["sleep", "30"], "Labels": {"a": "b"}}),
+            ("POST", "/v1.41/containers/create?name=d1", {"Image": "busybox"}),
+            ("POST", "/v1.41/containers/create", b"{bad"),
+            ("POST", "/v1.41/containers/create", {"Image": "nosuchimage"}),
+            ("GET", "/v1.41/containers/json?all=1", None),
+            ("GET", "/v1.41/containers/d1/json", None),
+            ("GET", "/v1.41/containers/nosuch/json", None),
+            ("POST", "/v1.41/containers/d1/stop", None),
+            ("POST", "/v1.41/containers/d1/start", None),
+            ("POST", "/v1.41/containers/d1/start", None),
+            ("POST", "/v1.41/containers/d1/kill?signal=KILL", None),
+            ("POST", "/v1.41/containers/d1/wait", None),
+            ("POST", "/v1.41/containers/nosuch/start", None),
+            ("GET", "/v1.41/images/json", None), ("GET", "/v1.41/images/busybox/json", None),
+            ("GET", "/v1.41/images/nosuch/json", None), ("GET", "/v1.41/networks", None),
+            ("POST", "/v1.41/volumes/create", {"Name": "dv"}),
+            ("GET", "/v1.41/volumes", None), ("GET", "/v1.41/volumes/dv", None),
+            ("DELETE", "/v1.41/volumes/dv", None), ("DELETE", "/v1.41/containers/d1", None),
+            ("DELETE", "/v1.41/containers/d1", None), ("GET", "/v1.41/system/df", None),
+            ("GET", "/v1.41/nosuch", None),
+        ]  # fmt: skip
+        seen: dict[tuple[str, str], int] = {}
+        problems = []
+        for method, path, body in requests:
+            seen[method, path] = n = seen.get((method, path), 0) + 1
+            ours = _call(svc.sock, method, path, body)
+            theirs = _call(psock, method, path, body)
+            want = API_STATUS_DIFFERENCES.get((method, path, n), (theirs[0], theirs[0]))
+            if (ours[0], theirs[0]) != want:
+                problems.append(f"{method} {path} #{n}: {ours[0]} here, {theirs[0]} podman")
+            if ours[0] >= 400 and not (isinstance(ours[1], dict) and "message" in ours[1]):
+                problems.append(f"{method} {path}: no JSON message: {ours[1]!r}")
+            if ours[0] >= 300 or ours[0] != theirs[0] or path == "/_ping":
+                continue
+            only_ours, only_theirs = API_KEY_DIFFERENCES.get(path, (set(), set()))
+            ka, kb = _keys(ours[1]), _keys(theirs[1])
+            if (ka - kb, kb - ka) != (only_ours, only_theirs):
+                problems.append(f"{method} {path}: keys only here {sorted(ka - kb)}, only "
+                                f"podman's {sorted(kb - ka)}")  # fmt: skip
+        assert problems == []
+    finally:
+        podman.terminate()
+        podman.wait(10)
+        subprocess.run([*engine.argv, "rm", "-af"], env=env, capture_output=True)
+        subprocess.run([*engine.argv, "system", "reset", "-f"], env=env, capture_output=True)
+        shutil.rmtree(short, ignore_errors=True)
+
+
+def _call(sock: Path, method: str, path: str, body: object) -> tuple[int, Any]:
+    """One request on its own connection: the status and the JSON (de-chunked) or bytes."""
+    data = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(30)
+        s.connect(str(sock))
+        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():
+        out = b""
+        while True:
+            size, _, rest = rest.partition(b"\r\n")
+            n = int(size, 16)
+            if n == 0:
+                break
+            out, rest = out + rest[:n], rest[n + 2:]
+        rest = out
+    try:
+        return int(head.split()[1]), json.loads(rest)
+    except ValueError:
+        return int(head.split()[1]), rest
+
+
+def _keys(doc: Any) -> set[str]:
+    if isinstance(doc, list):
+        return set(doc[0]) if doc and isinstance(doc[0], dict) else set()
+    return set(doc) if isinstance(doc, dict) else set()

@@ -139,3 +139,25 @@ def test_network_reload_unit(tmp_path: Path) -> None:
     links[0].unlink()  # an administrator's disable holds across updates
     assert install(tmp_path).returncode == 0
     assert not links[0].exists()
+def test_docker_socket_is_opt_in(tmp_path: Path) -> None:
+    """/run/docker.sock (issue 18): nothing without --docker-socket; with it the link now and a
+    tmpfiles.d line that systemd-tmpfiles makes the same link from at boot; --no-docker-socket
+    takes both away; somebody else's /run/docker.sock is never replaced."""
+    link = tmp_path / "run/docker.sock"
+    conf = tmp_path / install_units.DOCKER_TMPFILES
+    assert install(tmp_path).returncode == 0
+    assert not os.path.lexists(link) and not conf.exists()
+    assert install(tmp_path, "--docker-socket").returncode == 0
+    assert os.readlink(link) == "/run/scopebox/scopebox.sock"
+    link.unlink()
+    res = subprocess.run(["systemd-tmpfiles", "--create", f"--root={tmp_path}", str(conf)],
+                         capture_output=True, text=True)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert os.readlink(link) == "/run/scopebox/scopebox.sock"
+    assert install(tmp_path, "--no-docker-socket").returncode == 0
+    assert not os.path.lexists(link) and not conf.exists()
+    link.write_text("docker's own")
+    res = install(tmp_path, "--docker-socket")
+    assert res.returncode == 125
+    assert res.stderr == "Error: /run/docker.sock exists and is not scopebox's: not replaced\n"
+    assert link.read_text() == "docker's own"

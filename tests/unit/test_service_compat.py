@@ -102,6 +102,21 @@ def test_inspect_names_and_types_docker_clients_decode() -> None:
     assert (out["Name"], out["Config"]["StopSignal"]) == ("/web", "SIGTERM")
     assert out["Config"]["Image"] == "localhost/busybox:latest"
     assert out["HostConfig"]["LogConfig"]["Type"] == "json-file"
+    assert out["HostConfig"]["NetworkMode"] == "bridge"
+
+
+def test_network_mode_names_the_user_network() -> None:
+    """Docker's NetworkMode is the network's name (compose's `proj_default`); `bridge` only
+    for the default network (Podman 4.3 says `bridge` for any)."""
+    data = {"HostConfig": {"NetworkMode": "bridge"},
+            "NetworkSettings": {"Networks": {"proj_default": {}, "podman": {}}}}
+    assert compat.container_inspect(data)["HostConfig"]["NetworkMode"] == "proj_default"
+    data["NetworkSettings"] = {"Networks": {"podman": {}}}
+    assert compat.container_inspect(data)["HostConfig"]["NetworkMode"] == "bridge"
+    item = compat.container_item({"Id": "1", "Networks": ["proj_default"]})
+    assert item["HostConfig"]["NetworkMode"] == "proj_default"
+    item = compat.container_item({"Id": "1", "Networks": ["podman"]})
+    assert item["HostConfig"]["NetworkMode"] == "bridge"
 
 
 def test_filters_both_forms() -> None:

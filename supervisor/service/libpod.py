@@ -1,0 +1,108 @@
+"""Podman's own `/libpod/...` routes, where a client of Podman's API needs them: the podman
+remote client (`podman --url`) pings, asks the version and info, lists and inspects
+containers and images. Their bodies are the engine API's reports as they are (Podman's
+JSON, not Docker's shapes); errors are Podman's `{"cause", "message", "response"}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supervisor.service import compat, system
+from supervisor.service.call import LIBPOD_API_VERSION, Call, Router, blocking
+from supervisor.service.http import HTTPError
+
+LIBPOD_MIN_API_VERSION = "4.0.0"
+
+
+async def version(call: Call) -> None:
+    """Docker's version report with Podman's API level in it."""
+    doc = await system.version_doc()
+    details = doc["Components"][0]["Details"]
+    details.update({"APIVersion": LIBPOD_API_VERSION, "MinAPIVersion": LIBPOD_MIN_API_VERSION,
+                    "Experimental": "false"})  # fmt: skip
+    await call.json(doc)
+
+
+async def info(call: Call) -> None:
+    from supervisor.api import system as api
+
+    await call.json(await blocking(api.info, call.settings))
+
+
+async def containers(call: Call) -> None:
+    from supervisor.api import containers as api
+
+    wanted = compat.filters(call.req.arg("filters"))
+    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    opts = api.ListOptions(all=call.req.flag("all"), filters=api.parse_filters(items),
+                           size=call.req.flag("size"))  # fmt: skip
+    docs = []
+    for e in await blocking(api.list_containers, call.settings, opts):
+        # the CLI's JSON with the API's types: Created a time, each network named, the
+        # status left to the client (it says "Up N seconds ago" from the state)
+        doc = {**e.json, "Created": e.fields.get("CreatedAt", ""), "CreatedAt": "", "Status": ""}
+        doc["Networks"] = list(e.endpoints or {}) or doc.get("Networks") or []
+        docs.append(doc)
+    limit = call.req.integer("limit", -1) or -1
+    if call.req.flag("last") or limit > 0:
+        docs = docs[:limit] if limit > 0 else docs
+    await call.json(docs)
+
+
+async def container(call: Call) -> None:
+    from supervisor.service.containers import inspect_of
+
+    await call.json(await inspect_of(call, call.req.params["id"]))
+
+
+async def container_exists(call: Call) -> None:
+    from supervisor.api import containers as api
+
+    ref = call.req.params["id"]
+    if not await blocking(api.exists, call.settings, ref):
+        raise HTTPError(404, f'no container with name or ID "{ref}" found: no such container')
+    await call.empty(204)
+
+
+async def images(call: Call) -> None:
+    from supervisor.api import images as api
+
+    wanted = compat.filters(call.req.arg("filters"))
+    refs = wanted.get("reference", []) or [""]
+    seen: dict[str, dict[str, Any]] = {}
+    for ref in refs:
+        for entry in await blocking(api.list_images, call.settings, ref or None):
+            seen.setdefault(entry.id, entry.json)
+    await call.json(list(seen.values()))
+
+
+async def image(call: Call) -> None:
+    from supervisor.api import images as api
+    from supervisor.errors import NotFoundError
+
+    name = call.req.params["name"]
+    (report,) = await blocking(api.inspect, call.settings, [name])
+    if report.err is not None or report.data is None:
+        raise NotFoundError("image", name)
+    await call.json(report.data)
+
+
+async def image_exists(call: Call) -> None:
+    from supervisor.api import images as api
+    from supervisor.errors import NotFoundError
+
+    if not await blocking(api.exists, call.settings, call.req.params["name"]):
+        raise NotFoundError("image", call.req.params["name"])
+    await call.empty(204)
+
+
+def add_routes(r: Router) -> None:
+    r.add("GET", "/libpod/_ping", system.ping)
+    r.add("GET", "/libpod/version", version)
+    r.add("GET", "/libpod/info", info)
+    r.add("GET", "/libpod/containers/json", containers)
+    r.add("GET", "/libpod/containers/{id}/json", container)
+    r.add("GET", "/libpod/containers/{id}/exists", container_exists)
+    r.add("GET", "/libpod/images/json", images)
+    r.add("GET", "/libpod/images/{name*}/json", image)
+    r.add("GET", "/libpod/images/{name*}/exists", image_exists)
