@@ -427,6 +427,8 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
                 doc = ps_json(item, row)
                 if ports_json:  # networking (net6): Podman's PortMapping objects
                     doc["Ports"] = ports_json
+                if item.get("Networks"):  # the names, as Podman's JSON lists them
+                    doc["Networks"] = list(item["Networks"])
                 _complete_ps(eng, row, item, doc, opts.size)  # fidelity
                 out.append(ListEntry(row.id, item, doc, endpoints))
         return out

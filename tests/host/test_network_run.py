@@ -146,6 +146,8 @@ def test_published_port_from_everywhere(sb: Scopebox, host: str) -> None:
     assert f"{ip}\t{cid[:12]} web www\n" in hosts and "\thost.containers.internal\n" in hosts
     assert sb("port", "web").stdout == "80/tcp -> 0.0.0.0:8080\n"
     assert "0.0.0.0:8080->80/tcp" in sb("ps", "--format", "{{.Ports}}").stdout
+    listed = json.loads(sb("ps", "--format", "json", "--filter", "name=web").stdout)
+    assert listed[0]["Networks"] == ["podman"]
     settings = sb.inspect("web")["NetworkSettings"]
     assert isinstance(settings, dict)
     podman = settings["Networks"]["podman"]
