@@ -76,9 +76,8 @@ def main(argv: list[str], settings: Settings) -> int:
         return 0
     json_items = [entry.json for entry in entries]
     fmt = ns.format or (DIGESTS if ns.digests else DEFAULT)
-    if ns.noheading:
-        fmt = fmt.removeprefix("table").lstrip()
-    print_table(fmt, DIGESTS if ns.digests else DEFAULT, HEADER, items, json_items)
+    print_table(fmt, DIGESTS if ns.digests else DEFAULT, HEADER, items, json_items,
+                ns.noheading)
     return 0
 
 
