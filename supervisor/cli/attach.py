@@ -44,9 +44,10 @@ QUICK = Quick(
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import containers as api
 
-    from supervisor.cli.targets import latest_or
-
     ns = parse(argv, QUICK) or parser().parse_args(argv)
-    ns.container = latest_or(settings, ns.latest, ns.container, "attach")
+    if ns.latest or ns.container is None:  # performance: the common line imports no more
+        from supervisor.cli.targets import latest_or
+
+        ns.container = latest_or(settings, ns.latest, ns.container, "attach")
     req = api.AttachRequest(ns.no_stdin, ns.sig_proxy, ns.detach_keys)
     return api.attach(settings, ns.container, req, sys.stdin.fileno())
