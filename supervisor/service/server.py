@@ -42,9 +42,17 @@ def status_of(exc: ScopeboxError) -> int:
     return 500
 
 
+_CORS = {
+    "Access-Control-Allow-Headers": "Origin, X-Requested-With, Content-Type, Accept,"
+    " X-Registry-Auth, Connection, Upgrade, X-Registry-Config",
+    "Access-Control-Allow-Methods": "HEAD, GET, POST, DELETE, PUT, OPTIONS",
+}
+
+
 class Server:
-    def __init__(self, settings: Settings, router: Router, idle: float) -> None:
+    def __init__(self, settings: Settings, router: Router, idle: float, cors: str = "") -> None:
         self.settings = settings
+        self.cors = cors  # --cors: the origin(s) browsers may call from ("*": any)
         self.router = router
         self.idle = idle
         self.active = 0
@@ -60,6 +68,9 @@ class Server:
             self._headers = {"Api-Version": API_VERSION, "Docker-Experimental": "false",
                              "Ostype": "linux", "Server": f"Libpod/{version} (linux)",
                              "Libpod-Api-Version": version}  # fmt: skip
+            if self.cors:  # --cors: on every reply, as Podman 4.3's
+                self._headers.update(_CORS)
+                self._headers["Access-Control-Allow-Origin"] = self.cors
         return dict(self._headers)
 
     async def serve(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
@@ -216,15 +227,15 @@ def bind_unix(path: str) -> socket.socket:
     return sock
 
 
-async def _run(settings: Settings, sock: socket.socket, idle: float) -> None:
+async def _run(settings: Settings, sock: socket.socket, idle: float, cors: str) -> None:
     from supervisor.service.routes import router
 
     sock.setblocking(False)
     listener = await anyio.abc.SocketListener.from_socket(sock)
-    await Server(settings, router(), idle).serve(listener)
+    await Server(settings, router(), idle, cors).serve(listener)
 
 
-def serve(settings: Settings, uri: str | None, idle: float) -> None:
+def serve(settings: Settings, uri: str | None, idle: float, cors: str = "") -> None:
     """Serve until idle (or a signal); a socket from systemd wins over the URI."""
     sock = systemd_socket()
     path = None
@@ -233,7 +244,7 @@ def serve(settings: Settings, uri: str | None, idle: float) -> None:
         sock = bind_unix(path)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(_run, settings, sock, idle, backend="asyncio")
+            anyio.run(_run, settings, sock, idle, cors, backend="asyncio")
     finally:
         sock.close()
         if path is not None:
