@@ -95,6 +95,9 @@ class ImportOptions:
     reference: str | None = None
     changes: list[str] = field(default_factory=list)
     message: str = ""
+    os: str = ""  # --os, --arch, --variant: the image's platform ("": the host's)
+    arch: str = ""
+    variant: str = ""
 
 
 def _apply_changes(config: dict[str, object], changes: list[str]) -> None:
@@ -384,9 +387,10 @@ def import_tarball(store: Store, opts: ImportOptions) -> ImageRow:
         now = now_rfc3339()
         config = {
             "created": now,
-            # The host's: what import is given is taken to run here (as Podman's import).
-            "architecture": _host_arch(),
-            "os": "linux",
+            # The host's unless given: what import is given is taken to run here (as Podman's).
+            "architecture": opts.arch or _host_arch(),
+            "os": opts.os or "linux",
+            **({"variant": opts.variant} if opts.variant else {}),
             "config": container_config,
             "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff}"]},
             "history": [{"created": now, "created_by": "scopebox import", "comment": opts.message}],

@@ -156,6 +156,9 @@ class ImportOptions(NamedTuple):
     reference: str | None = None
     changes: list[str] = []  # noqa: RUF012
     message: str = ""
+    os: str = ""  # the image's platform ("": the host's)
+    arch: str = ""
+    variant: str = ""
 
 
 def import_(settings: Settings, opts: ImportOptions) -> str:
@@ -164,7 +167,8 @@ def import_(settings: Settings, opts: ImportOptions) -> str:
 
     with session(settings) as eng:
         img = images.import_tarball(
-            eng.store, images.ImportOptions(opts.source, opts.reference, opts.changes, opts.message)
+            eng.store, images.ImportOptions(opts.source, opts.reference, opts.changes, opts.message,
+                                 opts.os, opts.arch, opts.variant)
         )
         _image_event(eng, "import", img.id, opts.source)  # events (issue 14)
     return img.id
