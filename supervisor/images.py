@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
@@ -514,15 +515,50 @@ def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
         return store.add_image(img._replace(names=names, repo_digests=[], blobs=[]))
 
 
-def prune(store: Store, all_unused: bool) -> list[str]:
-    """Dangling images (no name), or with `all_unused` every image no container uses.
-    Returns the removed ids. Layers no image uses (left by a process killed between unpacking
-    and recording its image) go too."""
+def prune_filter(items: list[str]) -> Callable[[ImageRow], bool]:
+    """`image prune --filter`: Podman 4.3's keys until=, label=, label!=, dangling=; an image
+    is pruned when it passes every filter (checked before anything is removed)."""
+    from supervisor.timefmt import parse_rfc3339, parse_since
+
+    tests: list[Callable[[ImageRow], bool]] = []
+    for item in items:
+        key, _, value = item.partition("=")
+        if key == "until":
+            try:
+                cutoff = parse_since(value, "until filter")
+            except UsageError:  # Podman's words
+                raise UsageError(f'failed to parse value as time or duration: "{value}"') from None
+            tests.append(lambda i, c=cutoff: (parse_rfc3339(i.created) or 0.0) < c)
+        elif key in ("label", "label!"):
+            name, eq, want = value.partition("=")
+            has = (lambda i, n=name, e=eq, w=want: n in _labels(i)
+                   and (not e or _labels(i)[n] == w))
+            tests.append(has if key == "label" else lambda i, h=has: not h(i))
+        elif key == "dangling" and value.lower() in ("true", "false"):
+            tests.append(lambda i, d=value.lower() == "true": (not i.names) == d)
+        elif key == "dangling":
+            raise UsageError(f'invalid dangling filter value "{value}"')
+        else:
+            raise UsageError(f'unsupported image filter "{key}"')  # Podman's words
+    return lambda img: all(t(img) for t in tests)
+
+
+def _labels(img: ImageRow) -> dict[str, str]:
+    return dict((img.config.get("config") or {}).get("Labels") or {})
+
+
+def prune(store: Store, all_unused: bool,
+          chosen: Callable[[ImageRow], bool] | None = None) -> list[str]:
+    """Dangling images (no name), or with `all_unused` every image no container uses; with
+    `chosen` (--filter) only those it passes. Returns the removed ids. Layers no image uses (left
+    by a process killed between unpacking and recording its image) go too."""
     removed: list[str] = []
     with ImagesLock(store.paths):
         used = {c.image_id for c in store.list_containers()}
         for img in store.list_images():
             if img.id in used or (img.names and not all_unused):
+                continue
+            if chosen is not None and not chosen(img):
                 continue
             _delete_locked(store, img)
             removed.append(img.id)
