@@ -518,29 +518,34 @@ def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
 def prune_filter(items: list[str]) -> Callable[[ImageRow], bool]:
     """`image prune --filter`: Podman 4.3's keys until=, label=, label!=, dangling=; an image
     is pruned when it passes every filter (checked before anything is removed)."""
+    tests = [_prune_test(item) for item in items]
+    return lambda img: all(t(img) for t in tests)
+
+
+def _prune_test(item: str) -> Callable[[ImageRow], bool]:
     from supervisor.timefmt import parse_rfc3339, parse_since
 
-    tests: list[Callable[[ImageRow], bool]] = []
-    for item in items:
-        key, _, value = item.partition("=")
-        if key == "until":
-            try:
-                cutoff = parse_since(value, "until filter")
-            except UsageError:  # Podman's words
-                raise UsageError(f'failed to parse value as time or duration: "{value}"') from None
-            tests.append(lambda i, c=cutoff: (parse_rfc3339(i.created) or 0.0) < c)
-        elif key in ("label", "label!"):
-            name, eq, want = value.partition("=")
-            has = (lambda i, n=name, e=eq, w=want: n in _labels(i)
-                   and (not e or _labels(i)[n] == w))
-            tests.append(has if key == "label" else lambda i, h=has: not h(i))
-        elif key == "dangling" and value.lower() in ("true", "false"):
-            tests.append(lambda i, d=value.lower() == "true": (not i.names) == d)
-        elif key == "dangling":
-            raise UsageError(f'invalid dangling filter value "{value}"')
-        else:
-            raise UsageError(f'unsupported image filter "{key}"')  # Podman's words
-    return lambda img: all(t(img) for t in tests)
+    key, _, value = item.partition("=")
+    if key == "until":
+        try:
+            cutoff = parse_since(value, "until filter")
+        except UsageError:  # Podman's words
+            raise UsageError(f'failed to parse value as time or duration: "{value}"') from None
+        return lambda img: (parse_rfc3339(img.created) or 0.0) < cutoff
+    if key in ("label", "label!"):
+        name, eq, want = value.partition("=")
+
+        def labelled(img: ImageRow) -> bool:
+            labels = _labels(img)
+            return name in labels and (not eq or labels[name] == want)
+
+        return labelled if key == "label" else lambda img: not labelled(img)
+    if key == "dangling" and value.lower() in ("true", "false"):
+        dangling = value.lower() == "true"
+        return lambda img: (not img.names) == dangling
+    if key == "dangling":
+        raise UsageError(f'invalid dangling filter value "{value}"')
+    raise UsageError(f'unsupported image filter "{key}"')  # Podman's words
 
 
 def _labels(img: ImageRow) -> dict[str, str]:
