@@ -19,7 +19,7 @@ def main(argv: list[str], settings: Settings) -> int:
     a = p.add_argument
     a("--compress", action="store_true",
       help="for the dir transport (Podman); layers go to a registry as stored")
-    a("--compression-format", help="gzip (the layers as stored); zstd is not available")
+    a("--compression-format", help="gzip (the layers as stored); zstd is refused")
     a("--disable-content-trust", action="store_true", help="Docker's; nothing to do (Podman)")
     a("-f", "--format", help="the manifest type: oci or v2s2, the one stored (no conversion)")
     a("--remove-signatures", action="store_true", help="scopebox keeps no signatures to remove")
@@ -60,8 +60,8 @@ def _check(ns: argparse.Namespace) -> None:
     if level is not None and level not in ("gzip", "zstd", "zstd:chunked"):
         raise UsageError(f'cannot find compressor for "{level}"')
     if level is not None and level != "gzip":
-        raise UsageError(f"--compression-format {level}: scopebox pushes layers as stored"
-                         " (gzip) and has no zstd compressor")
+        raise UsageError(f"--compression-format {level}: scopebox pushes the layers as stored"
+                         " and does not recompress them")
     for flag in ("sign_by", "sign_by_sigstore_private_key", "sign_passphrase_file"):
         if getattr(ns, flag) is not None:
             raise UsageError(f"--{flag.replace('_', '-')}: scopebox does not sign images"
