@@ -108,4 +108,17 @@ KUBE = [
     Case(f"kube down {_YAML}", setup=(_PLAY,)),  # last: the pod goes
 ]
 
-VERBFLAGS2 = [*LATEST, *LISTS, *IMAGES, *REGISTRY, *KUBE]
+# verbs with no scenario of their own before (their error paths; nothing is changed: logout
+# and login read the default auth file only)
+COVERAGE = [
+    Case("logout nosuch.example", "rc err"),
+    Case("login --get-login nosuch.example", "rc err"),
+    Case("volume import {u} /nonexistent", "rc err"),
+    Case("network inspect nosuch"),
+    Case("network exists nosuch"),
+    Case("network rm nosuch"),
+    Case("generate kube nosuch", "rc err"),
+    Case("system service --time bogus", "rc"),
+]
+
+VERBFLAGS2 = [*LATEST, *LISTS, *IMAGES, *REGISTRY, *KUBE, *COVERAGE]
