@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
@@ -95,6 +96,9 @@ class ImportOptions:
     reference: str | None = None
     changes: list[str] = field(default_factory=list)
     message: str = ""
+    os: str = ""  # --os, --arch, --variant: the image's platform ("": the host's)
+    arch: str = ""
+    variant: str = ""
 
 
 def _apply_changes(config: dict[str, object], changes: list[str]) -> None:
@@ -384,9 +388,10 @@ def import_tarball(store: Store, opts: ImportOptions) -> ImageRow:
         now = now_rfc3339()
         config = {
             "created": now,
-            # The host's: what import is given is taken to run here (as Podman's import).
-            "architecture": _host_arch(),
-            "os": "linux",
+            # The host's unless given: what import is given is taken to run here (as Podman's).
+            "architecture": opts.arch or _host_arch(),
+            "os": opts.os or "linux",
+            **({"variant": opts.variant} if opts.variant else {}),
             "config": container_config,
             "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff}"]},
             "history": [{"created": now, "created_by": "scopebox import", "comment": opts.message}],
@@ -510,15 +515,55 @@ def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
         return store.add_image(img._replace(names=names, repo_digests=[], blobs=[]))
 
 
-def prune(store: Store, all_unused: bool) -> list[str]:
-    """Dangling images (no name), or with `all_unused` every image no container uses.
-    Returns the removed ids. Layers no image uses (left by a process killed between unpacking
-    and recording its image) go too."""
+def prune_filter(items: list[str]) -> Callable[[ImageRow], bool]:
+    """`image prune --filter`: Podman 4.3's keys until=, label=, label!=, dangling=; an image
+    is pruned when it passes every filter (checked before anything is removed)."""
+    tests = [_prune_test(item) for item in items]
+    return lambda img: all(t(img) for t in tests)
+
+
+def _prune_test(item: str) -> Callable[[ImageRow], bool]:
+    from supervisor.timefmt import parse_rfc3339, parse_since
+
+    key, _, value = item.partition("=")
+    if key == "until":
+        try:
+            cutoff = parse_since(value, "until filter")
+        except UsageError:  # Podman's words
+            raise UsageError(f'failed to parse value as time or duration: "{value}"') from None
+        return lambda img: (parse_rfc3339(img.created) or 0.0) < cutoff
+    if key in ("label", "label!"):
+        name, eq, want = value.partition("=")
+
+        def labelled(img: ImageRow) -> bool:
+            labels = _labels(img)
+            return name in labels and (not eq or labels[name] == want)
+
+        return labelled if key == "label" else lambda img: not labelled(img)
+    if key == "dangling" and value.lower() in ("true", "false"):
+        dangling = value.lower() == "true"
+        return lambda img: (not img.names) == dangling
+    if key == "dangling":
+        raise UsageError(f'invalid dangling filter value "{value}"')
+    raise UsageError(f'unsupported image filter "{key}"')  # Podman's words
+
+
+def _labels(img: ImageRow) -> dict[str, str]:
+    return dict((img.config.get("config") or {}).get("Labels") or {})
+
+
+def prune(store: Store, all_unused: bool,
+          chosen: Callable[[ImageRow], bool] | None = None) -> list[str]:
+    """Dangling images (no name), or with `all_unused` every image no container uses; with
+    `chosen` (--filter) only those it passes. Returns the removed ids. Layers no image uses (left
+    by a process killed between unpacking and recording its image) go too."""
     removed: list[str] = []
     with ImagesLock(store.paths):
         used = {c.image_id for c in store.list_containers()}
         for img in store.list_images():
             if img.id in used or (img.names and not all_unused):
+                continue
+            if chosen is not None and not chosen(img):
                 continue
             _delete_locked(store, img)
             removed.append(img.id)

@@ -115,6 +115,7 @@ class CreateOptions:
     tls_verify: bool | None = None
     authfile: str | None = None
     creds: str | None = None
+    cert_dir: str | None = None  # issue 19: kube play --cert-dir (None: certs.d/HOST)
     runflags: RunFlagOptions = field(default_factory=RunFlagOptions)  # helper "runflags"
     userns: UsernsOptions = field(default_factory=UsernsOptions)  # issues 17/19 (idmaps)
     # security (supervisor/security): --cap-add/--cap-drop/--privileged/--device/

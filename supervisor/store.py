@@ -76,6 +76,7 @@ MIGRATIONS = [
     ("images", "repo_digests", "TEXT NOT NULL DEFAULT '[]'"),
     ("images", "blobs", "TEXT NOT NULL DEFAULT '[]'"),
     ("containers", "resources", "TEXT NOT NULL DEFAULT '[]'"),
+    ("images", "names_history", "TEXT NOT NULL DEFAULT '[]'"),  # issue 19: images --history
 ]
 # What a database that has SCHEMA and MIGRATIONS records as its user_version (a positive
 # 31-bit checksum of both, so a change to either is seen without anyone bumping a number).
@@ -129,6 +130,7 @@ class ImageRow(NamedTuple):
     digest: str = ""
     repo_digests: list[str] = []  # noqa: RUF012
     blobs: list[str] = []  # noqa: RUF012
+    names_history: list[str] = []  # noqa: RUF012 (every name it had, newest first)
 
     @property
     def short_id(self) -> str:
@@ -187,7 +189,16 @@ def _image_from_row(row: sqlite3.Row) -> ImageRow:
         digest=row["digest"],
         repo_digests=json.loads(row["repo_digests"]),
         blobs=json.loads(row["blobs"]),
+        names_history=json.loads(row["names_history"]),
     )
+
+
+def with_history(history: list[str], names: list[str]) -> list[str]:
+    """An image's names history after its names became `names`: each goes to the front, as
+    containers/storage records it (Podman's `NamesHistory`; a removed name stays)."""
+    for name in names:
+        history = [name, *(h for h in history if h != name)]
+    return history
 
 
 class LayerBlob(NamedTuple):
@@ -567,21 +578,24 @@ class Store:
                     blobs=old.blobs + [b for b in img.blobs if b not in old.blobs],
                     digest=old.digest or img.digest,
                 )
+                new = new._replace(names_history=with_history(old.names_history, new.names))
                 db.execute(
-                    "UPDATE images SET names = ?, repo_digests = ?, blobs = ?, digest = ?"
-                    " WHERE id = ?",
+                    "UPDATE images SET names = ?, repo_digests = ?, blobs = ?, digest = ?,"
+                    " names_history = ? WHERE id = ?",
                     (
                         json.dumps(new.names),
                         json.dumps(new.repo_digests),
                         json.dumps(new.blobs),
                         new.digest,
+                        json.dumps(new.names_history),
                         img.id,
                     ),
                 )
                 return new
+            img = img._replace(names_history=with_history(img.names_history, img.names))
             db.execute(
                 "INSERT INTO images (id, names, created, size, layers, config, digest,"
-                " repo_digests, blobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " repo_digests, blobs, names_history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     img.id,
                     json.dumps(img.names),
@@ -592,6 +606,7 @@ class Store:
                     img.digest,
                     json.dumps(img.repo_digests),
                     json.dumps(img.blobs),
+                    json.dumps(img.names_history),
                 ),
             )
             return img
@@ -655,7 +670,9 @@ class Store:
             old = _image_from_row(row)
             left = [n for n in old.names if n not in names]
             if left != old.names:
-                db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(left), old.id))
+                db.execute("UPDATE images SET names = ?, names_history = ? WHERE id = ?",
+                           (json.dumps(left), json.dumps(with_history(old.names_history, left)),
+                            old.id))
 
     def list_images(self) -> list[ImageRow]:
         rows = self._db.execute("SELECT * FROM images ORDER BY created DESC").fetchall()
@@ -672,7 +689,11 @@ class Store:
     def set_image_names(self, image_id: str, names: list[str]) -> None:
         import json
         with self.transaction(reserve=True) as db:
-            db.execute("UPDATE images SET names = ? WHERE id = ?", (json.dumps(names), image_id))
+            row = db.execute("SELECT names_history FROM images WHERE id = ?",
+                             (image_id,)).fetchone()
+            history = with_history(json.loads(row[0]) if row else [], names)
+            db.execute("UPDATE images SET names = ?, names_history = ? WHERE id = ?",
+                       (json.dumps(names), json.dumps(history), image_id))
 
     def containers_using_image(self, image_id: str) -> list[str]:
         rows = self._db.execute("SELECT name FROM containers WHERE image_id = ?", (image_id,))

@@ -55,7 +55,7 @@ _FLAG = {
 _DROPPED = {"image", "command", "entrypoint", "rootfs", "auto_remove", "resources", "cgroups"}
 _DROPPED |= {"cidfile", "replace", "restart", "sdnotify", "detach", "health"}
 # The image is local by then; credentials are never stored.
-_DROPPED |= {"pull", "pull_platform", "tls_verify", "authfile", "creds"}
+_DROPPED |= {"pull", "pull_platform", "tls_verify", "authfile", "creds", "cert_dir"}
 _DROPPED |= {"runflags"}  # helper "runflags": mapped below (RunFlagOptions)
 _DROPPED |= {"userns"}  # issues 17/19: --userns, --uidmap, ... (UsernsOptions), as runflags
 _RUNFLAG = {"sysctls": "--sysctl", "annotations": "--annotation"}

@@ -333,7 +333,7 @@ def image_json(img: ImageRow, containers: int = 0) -> dict[str, Any]:
         "Containers": containers,
         "Names": img.names or None,
         "Digest": img.digest,
-        "History": img.names or None,
+        "History": img.names_history or img.names or None,
         "Created": int(parse_rfc3339(img.created) or 0),
         "CreatedAt": img.created,
     }
@@ -375,7 +375,7 @@ def inspect_image(img: ImageRow, paths: Paths | None = None) -> dict[str, Any]:
         "ManifestType": _manifest_type(paths, img),
         "User": (cfg.get("config") or {}).get("User", ""),
         "History": history,
-        "NamesHistory": img.names,
+        "NamesHistory": img.names_history or img.names,
     }
 
 

@@ -368,7 +368,7 @@ def complete_image_items(items: list[dict[str, Any]], doc: dict[str, Any]) -> li
             "ReadOnly": False,
             "IsReadOnly": False,
             "ParentId": "",
-            "History": ", ".join(item.get("Names") or []),
+            "History": ", ".join(doc.get("History") or []),
             "RepoTags": json_like["Names"] or [],
             "RepoDigests": list(doc.get("RepoDigests") or []),
         })

@@ -157,6 +157,7 @@ class CommitRequest:
     author: str = ""
     pause: bool = True
     format: str = "oci"
+    include_volumes: bool = False
 
 
 def commit(settings: Settings, req: CommitRequest) -> str:
@@ -164,7 +165,7 @@ def commit(settings: Settings, req: CommitRequest) -> str:
     from supervisor.copy import commit as engine_commit
 
     opts = engine_commit.CommitOptions(req.reference, list(req.changes), req.message,
-                                       req.author, req.pause, req.format)
+                                       req.author, req.pause, req.format, req.include_volumes)
     with session(settings) as eng:
         image_id = engine_commit.commit(eng, req.container, opts)
         _event(eng, req.container, "commit")  # events (issue 14)

@@ -140,12 +140,14 @@ def history(settings: Settings, ref: str) -> list[dict[str, Any]]:
     return history_items(img, sizes)
 
 
-def prune(settings: Settings, all_unused: bool) -> list[str]:
-    """The ids of the images removed: dangling ones, or with `all_unused` every unused one."""
+def prune(settings: Settings, all_unused: bool, filters: list[str] | None = None) -> list[str]:
+    """The ids of the images removed: dangling ones, or with `all_unused` every unused one;
+    `filters`: `image prune --filter` (until=, label=, label!=, dangling=)."""
     from supervisor import images
 
+    chosen = images.prune_filter(filters) if filters else None
     with session(settings) as eng:
-        removed = images.prune(eng.store, all_unused)
+        removed = images.prune(eng.store, all_unused, chosen)
         for image_id in removed:  # events (issue 14): as Podman's prune, no name
             _image_event(eng, "remove", image_id, "")
         return removed
@@ -156,6 +158,9 @@ class ImportOptions(NamedTuple):
     reference: str | None = None
     changes: list[str] = []  # noqa: RUF012
     message: str = ""
+    os: str = ""  # the image's platform ("": the host's)
+    arch: str = ""
+    variant: str = ""
 
 
 def import_(settings: Settings, opts: ImportOptions) -> str:
@@ -164,7 +169,8 @@ def import_(settings: Settings, opts: ImportOptions) -> str:
 
     with session(settings) as eng:
         img = images.import_tarball(
-            eng.store, images.ImportOptions(opts.source, opts.reference, opts.changes, opts.message)
+            eng.store, images.ImportOptions(opts.source, opts.reference, opts.changes, opts.message,
+                                 opts.os, opts.arch, opts.variant)
         )
         _image_event(eng, "import", img.id, opts.source)  # events (issue 14)
     return img.id

@@ -116,12 +116,31 @@ def _template(doc: dict[str, object]) -> dict[str, object]:
 
 
 @dataclass(frozen=True)
+class PlayExtra:
+    """issue 19: Podman 4.3's other `kube play` flags."""
+
+    annotations: tuple[str, ...] = ()  # --annotation KEY=VALUE, on every container
+    log_opts: dict[str, str] = field(default_factory=dict)  # --log-opt
+    no_hosts: bool = False  # --no-hosts: the pods get no /etc/hosts of scopebox's
+    ips: tuple[str, ...] = ()  # --ip, --mac-address: the i-th pod's
+    macs: tuple[str, ...] = ()
+    userns: str = ""  # --userns: the pods'
+    seccomp_root: str | None = None  # --seccomp-profile-root (localhost/ profiles)
+    tls_verify: bool | None = None  # pulls of the containers' images
+    creds: str | None = None
+    authfile: str | None = None
+    cert_dir: str | None = None
+    build_dir: str | None = None  # --build: where images' build directories would be
+
+
+@dataclass(frozen=True)
 class PlayOptions:
     start: bool = True
     replace: bool = False
     network: str = ""
     configmaps: tuple[str, ...] = ()  # texts of --configmap files
     log_driver: str | None = None
+    extra: PlayExtra = field(default_factory=PlayExtra)
 
 
 @dataclass(frozen=True)
@@ -156,11 +175,15 @@ def play(settings: Settings, text: str, opts: PlayOptions) -> PlayReport:
     from supervisor.kube import play as kp
     from supervisor.pods import ops as pod_ops
     from supervisor.pods.db import PodDB
+    from supervisor.runflags import parse_annotations
 
+    parse_annotations(list(opts.extra.annotations))  # bad input: before anything is made
     docs, extra = parse(text, opts.configmaps)
     with session(settings) as eng:
         plan = kp.plan(docs, _kube_dir(eng), opts.network, extra)
         pods_db = PodDB(eng.store)
+        if opts.extra.build_dir is not None:
+            _refuse_builds(plan.pods, opts.extra.build_dir)
         for pod in plan.pods:
             if pod.init_containers and not opts.start:
                 raise UsageError(f"kube: pod {pod.name} has initContainers: they run when "
@@ -175,7 +198,8 @@ def play(settings: Settings, text: str, opts: PlayOptions) -> PlayReport:
         made = _Made()
         try:
             volumes = _make_volumes(eng, plan.volumes, plan.volume_options, made)
-            reports = [_make_pod(eng, pod, opts, made, plan.warnings) for pod in plan.pods]
+            reports = [_make_pod(eng, _pod_flags(pod, opts.extra, i), opts, made,
+                                 plan.warnings) for i, pod in enumerate(plan.pods)]
             if opts.start:
                 for pod in plan.pods:
                     pod_ops.start(eng, pod.name)
@@ -298,7 +322,7 @@ def _make_pod(eng: Engine, pod: PodPlan, opts: PlayOptions, made: _Made,
                   replace(init.options, auto_remove=True, restart="no", network=""))
     ids = []
     for ctr in pod.containers:
-        options = ctr.options
+        options = _container_flags(ctr.options, opts.extra)
         if opts.log_driver:
             options = replace(options, log_driver=opts.log_driver)
         if options.restart != "no" and not _systemd():
@@ -309,6 +333,63 @@ def _make_pod(eng: Engine, pod: PodPlan, opts: PlayOptions, made: _Made,
         options = replace(options, network="")
         ids.append(create_in(eng, CreateRequest(options, pod=row.id)).id)
     return PodReport(row.id, ids)
+
+
+def _refuse_builds(pods: list[PodPlan], context: str) -> None:
+    """--build: Podman builds an image that has a directory of its name holding a
+    Containerfile (or Dockerfile) in the context directory; scopebox cannot build."""
+    for pod in pods:
+        for ctr in pod.containers:
+            base = ctr.options.image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+            for fname in ("Containerfile", "Dockerfile"):
+                path = os.path.join(context, base, fname)
+                if os.path.isfile(path):
+                    raise UsageError(f"--build: building image {ctr.options.image!r} from"
+                                     f" {path!r} needs an image builder, which scopebox does"
+                                     " not have")
+
+
+def _pod_flags(pod: PodPlan, extra: PlayExtra, index: int) -> PodPlan:
+    """--no-hosts, --userns, and the pod's --ip/--mac-address (the i-th of each, Podman's
+    order): a static address needs a network, the default bridge unless one is named."""
+    from dataclasses import replace
+
+    req = replace(pod.request, no_hosts=pod.request.no_hosts or extra.no_hosts,
+                  userns=extra.userns or pod.request.userns)
+    ip = extra.ips[index] if index < len(extra.ips) else ""
+    mac = extra.macs[index] if index < len(extra.macs) else ""
+    if ip or mac:
+        req = replace(req, ip=ip, mac=mac, network=req.network or "bridge")
+    return replace(pod, request=req)
+
+
+_SECCOMP_KEYS = ("container.seccomp.security.alpha.kubernetes.io",  # this container's
+                 "seccomp.security.alpha.kubernetes.io/pod")
+
+
+def _container_flags(options: CreateOptions, extra: PlayExtra) -> CreateOptions:
+    """--annotation, --log-opt, the registry flags; and the seccomp profile the annotations
+    name (`localhost/FILE` under --seccomp-profile-root, `unconfined`), as Podman 4.3."""
+    from dataclasses import replace
+
+    from supervisor.runflags import parse_annotations
+
+    given = parse_annotations(list(extra.annotations))
+    runflags = replace(options.runflags,
+                       annotations=[*options.runflags.annotations,
+                                    *(f"{k}={v}" for k, v in given.items())])
+    options = replace(options, runflags=runflags, log_opts={**options.log_opts, **extra.log_opts},
+                      tls_verify=extra.tls_verify, creds=extra.creds, authfile=extra.authfile,
+                      cert_dir=extra.cert_dir)
+    mine = dict(a.partition("=")[::2] for a in options.runflags.annotations)
+    profile = next((mine[k] for k in _SECCOMP_KEYS if k in mine), "")
+    if profile.startswith("localhost/"):
+        root = extra.seccomp_root or "/var/lib/kubelet/seccomp"
+        path = os.path.join(root, profile.removeprefix("localhost/"))
+        options = replace(options, security_opt=[*options.security_opt, f"seccomp={path}"])
+    elif profile == "unconfined":
+        options = replace(options, security_opt=[*options.security_opt, "seccomp=unconfined"])
+    return options
 
 
 def _run_init(eng: Engine, pod_id: str, pod: str, name: str, options: CreateOptions) -> None:

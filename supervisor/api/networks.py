@@ -110,6 +110,8 @@ def inspect(settings: Settings, refs: list[str]) -> list[InspectReport]:
             try:
                 with mapped():
                     out.append(InspectReport(ref, db.get(ref).to_json()))
+            except NotFoundError:  # Podman's words for inspect's miss
+                out.append(InspectReport(ref, err=NotFoundError("network object", ref)))
             except ScopeboxError as exc:
                 out.append(InspectReport(ref, err=exc))
     return out
@@ -194,7 +196,8 @@ def reload(settings: Settings) -> list[str]:
 
 
 def not_found_exit(err: ScopeboxError) -> int:
-    """Podman's `network rm`/`inspect` exit 1 for a network that does not exist."""
+    """Podman's `network rm` exits 1 for a network that does not exist (`network inspect`
+    125, the engine's code, as measured)."""
     return 1 if isinstance(err, NotFoundError) else err.exit_code
 
 

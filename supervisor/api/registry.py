@@ -73,14 +73,15 @@ def tags(settings: Settings, ref: str, opts: RegistryOptions) -> list[str]:
 
 def push(
     settings: Settings, ref: str, destination: str | None, opts: RegistryOptions,
-    progress: Progress,
+    progress: Progress, format: str | None = None,
 ) -> str:
-    """The pushed manifest's digest."""
+    """The pushed manifest's digest; `format`: push's --format (oci, v2s2), checked against
+    the stored manifest's type."""
     from supervisor.registry.push import PushOptions
     from supervisor.registry.push import push as push_image
 
     popts = PushOptions(ref, destination, opts.tls_verify, opts.creds, opts.authfile,
-                        cert_dir=opts.cert_dir)
+                        cert_dir=opts.cert_dir, format=format)
     with session(settings) as eng:
         digest = push_image(eng.store, popts, progress)
         from supervisor.events.write import other  # events (issue 14)

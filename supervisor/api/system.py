@@ -148,7 +148,7 @@ def info(settings: Settings) -> dict[str, Any]:
             "version": version().client._asdict()}
 
 
-def unshare(settings: Settings, argv: list[str]) -> None:
+def unshare(settings: Settings, argv: list[str], rootless_netns: bool = False) -> None:
     """Rootless (issue 17): replace this process by `argv` (default: $SHELL) in the user's
     namespace, as root of it, with CONTAINERS_GRAPHROOT/CONTAINERS_RUNROOT set (as Podman's
     `unshare`). Refused for root: the host's root has no such namespace."""
@@ -156,6 +156,9 @@ def unshare(settings: Settings, argv: list[str]) -> None:
 
     if os.geteuid() == 0 and not _rootless():
         raise UsageError("please use unshare with rootless")
+    if rootless_netns:  # Podman's is the one its rootless bridge networks share
+        raise UsageError("--rootless-netns: scopebox has no shared rootless network namespace"
+                         " (each rootless container has its own, with pasta)")
     with session(settings) as eng:  # joins the namespace (made if needed)
         paths = eng.paths
     import shutil

@@ -1,4 +1,4 @@
-"""scopebox attach [--no-stdin] [--sig-proxy=BOOL] [--detach-keys KEYS] CONTAINER"""
+"""scopebox attach [--no-stdin] [--sig-proxy=BOOL] [--detach-keys KEYS] CONTAINER|--latest"""
 
 from __future__ import annotations
 
@@ -26,15 +26,18 @@ def parser() -> Parser:
     p.add_argument("--sig-proxy", type=_bool, default=True, nargs="?", const=True,
                    help="forward received signals to the container (default true)")  # fmt: skip
     p.add_argument("--detach-keys", help="key sequence to detach (default ctrl-p,ctrl-q)")
-    p.add_argument("container")
+    p.add_argument("-l", "--latest", action="store_true",
+                   help="act on the latest container created")
+    p.add_argument("container", nargs="?")
     return p
 
 
 # performance (issue 16): the flags `attach` parses without argparse (supervisor.cli.quick)
 QUICK = Quick(
     flags={"--no-stdin": ("no_stdin", BOOL), "--detach-keys": ("detach_keys", VALUE)},
-    defaults={"no_stdin": False, "sig_proxy": True, "detach_keys": None, "container": None},
-    positional=("container", None),
+    defaults={"no_stdin": False, "sig_proxy": True, "detach_keys": None, "latest": False,
+              "container": None},
+    positional=("container", "?"),
 )
 
 
@@ -42,5 +45,9 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import containers as api
 
     ns = parse(argv, QUICK) or parser().parse_args(argv)
+    if ns.latest or ns.container is None:  # performance: the common line imports no more
+        from supervisor.cli.targets import latest_or
+
+        ns.container = latest_or(settings, ns.latest, ns.container, "attach")
     req = api.AttachRequest(ns.no_stdin, ns.sig_proxy, ns.detach_keys)
     return api.attach(settings, ns.container, req, sys.stdin.fileno())

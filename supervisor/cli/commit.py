@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import TextIO
+
 from supervisor.cli.main import new_parser
 from supervisor.settings import Settings
 
@@ -18,6 +21,9 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-f", "--format", default="oci")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--squash", action="store_true")
+    p.add_argument("--iidfile", help="write the image's id to this file")
+    p.add_argument("--include-volumes", action="store_true",
+                   help="the container's named volumes and mounts as image volumes too")
     p.add_argument("container")
     p.add_argument("image", nargs="?")
     ns = p.parse_args(argv)
@@ -26,6 +32,26 @@ def main(argv: list[str], settings: Settings) -> int:
 
         raise UsageError("--squash is not supported: the image keeps its layers")
     req = api.CommitRequest(ns.container, ns.image, tuple(ns.change), ns.message, ns.author,
-                            True, ns.format)
-    print(api.commit(settings, req))
+                            True, ns.format, ns.include_volumes)
+    if ns.iidfile is None:
+        print(api.commit(settings, req))
+        return 0
+    with _iidfile(ns.iidfile) as f:  # opened first: a path it cannot write makes no image
+        try:
+            image_id = api.commit(settings, req)
+        except BaseException:
+            os.unlink(ns.iidfile)
+            raise
+        f.write(image_id)
+    print(image_id)
     return 0
+
+
+def _iidfile(path: str) -> TextIO:
+    from supervisor.errors import UsageError
+
+    try:
+        return open(path, "w")
+    except OSError as exc:  # Podman's words
+        raise UsageError(f"failed to write image ID: open {path}: "
+                         f"{(exc.strerror or '').lower()}") from exc

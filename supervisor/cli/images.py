@@ -25,6 +25,7 @@ HEADER = {
     "CreatedAt": "CREATED AT",
     "Size": "SIZE",
     "Digest": "DIGEST",
+    "History": "HISTORY",
 }
 
 
@@ -38,6 +39,8 @@ def parser() -> Parser:
     p.add_argument("-f", "--filter", action="append", default=[], help="reference=REF")
     p.add_argument("--sort", choices=SORT_KEYS, default="created")
     p.add_argument("-n", "--noheading", action="store_true", help="no header line")
+    p.add_argument("--history", action="store_true",
+                   help="a column of the names each image has had, newest first")
     p.add_argument("reference", nargs="?")
     return p
 
@@ -49,11 +52,12 @@ QUICK = Quick(
         "--all": ("all", BOOL), "--digests": ("digests", BOOL), "--format": ("format", VALUE),
         "--no-trunc": ("no_trunc", BOOL), "-f": ("filter", APPEND),
         "--filter": ("filter", APPEND), "-n": ("noheading", BOOL),
-        "--noheading": ("noheading", BOOL),
+        "--noheading": ("noheading", BOOL), "--history": ("history", BOOL),
     },
     defaults={
         "quiet": False, "all": False, "digests": False, "format": None, "no_trunc": False,
-        "filter": [], "sort": "created", "noheading": False, "reference": None,
+        "filter": [], "sort": "created", "noheading": False, "history": False,
+        "reference": None,
     },
     positional=("reference", "?"),
 )  # fmt: skip
@@ -75,10 +79,8 @@ def main(argv: list[str], settings: Settings) -> int:
             print(i)
         return 0
     json_items = [entry.json for entry in entries]
-    fmt = ns.format or (DIGESTS if ns.digests else DEFAULT)
-    if ns.noheading:
-        fmt = fmt.removeprefix("table").lstrip()
-    print_table(fmt, DIGESTS if ns.digests else DEFAULT, HEADER, items, json_items)
+    default = (DIGESTS if ns.digests else DEFAULT) + ("\t{{.History}}" if ns.history else "")
+    print_table(ns.format or default, default, HEADER, items, json_items, ns.noheading)
     return 0
 
 

@@ -19,11 +19,15 @@ def main(argv: list[str], settings: Settings) -> int:
     )
     p.add_argument("-m", "--message", default="")
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--arch", default="", help="the image's architecture (default: the host's)")
+    p.add_argument("--os", default="", help="the image's operating system (default: linux)")
+    p.add_argument("--variant", default="", help="the image's architecture variant")
     p.add_argument("source")
     p.add_argument("reference", nargs="?")
     ns = p.parse_args(argv)
     image_id = api.import_(
-        settings, api.ImportOptions(ns.source, ns.reference, ns.change, ns.message)
+        settings, api.ImportOptions(ns.source, ns.reference, ns.change, ns.message, ns.os, ns.arch,
+                          ns.variant)
     )
     print(f"sha256:{image_id}" if not ns.quiet else image_id)
     return 0

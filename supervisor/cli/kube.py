@@ -11,6 +11,10 @@ from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from supervisor.api.kube import PlayExtra
+
 USAGE = "usage: scopebox kube {play|generate|down} [OPTIONS] ..."
 
 
@@ -53,8 +57,10 @@ def play(argv: list[str], settings: Settings, prog: str = "kube play") -> int:
     a("--configmap", action="append", default=[], help="YAML file(s) of ConfigMaps")
     a("--log-driver", default=None, help="the containers' log driver")
     a("-q", "--quiet", action="store_true", help="accepted (nothing is pulled noisily)")
+    _play_flags(p)
     a("file", help="the YAML file, or - for standard input")
     ns = p.parse_args(argv)
+    extra = _play_extra(ns)
     text = _read(ns.file)
     if ns.down:
         report = kube.down(settings, text)
@@ -67,12 +73,52 @@ def play(argv: list[str], settings: Settings, prog: str = "kube play") -> int:
         return 0
     maps = tuple(_read(path) for item in ns.configmap for path in item.split(",") if path)
     opts = kube.PlayOptions(start=ns.start, replace=ns.replace, network=ns.network,
-                            configmaps=maps, log_driver=ns.log_driver)
+                            configmaps=maps, log_driver=ns.log_driver, extra=extra)
     result = kube.play(settings, text, opts)
     for warning in result.warnings:
         print(f"Warning: {warning}", file=sys.stderr)
     _print_play(result)
     return 0
+
+
+def _play_flags(p: argparse.ArgumentParser) -> None:
+    """issue 19: the rest of Podman 4.3's `kube play` flags."""
+    from supervisor.cli.common import _bool_flag, registry_flags
+
+    a = p.add_argument
+    a("--annotation", action="append", default=[], help="KEY=VALUE on every container")
+    a("--build", type=_bool_flag, nargs="?", const=True, default=False,
+      help="refused when an image has a Containerfile to build (scopebox has no builder)")
+    a("--context-dir", help="with --build: where the images' build directories are")
+    a("--ip", action="append", default=[], help="a static IP for each pod, in order")
+    a("--mac-address", action="append", default=[], help="a static MAC for each pod, in order")
+    a("--log-opt", action="append", default=[], help="the containers' log options: KEY=VALUE")
+    a("--no-hosts", action="store_true", help="do not make /etc/hosts in the pods")
+    a("--seccomp-profile-root", help="where `localhost/` seccomp profiles of the annotations"
+      " are (default /var/lib/kubelet/seccomp)")
+    a("--userns", default="", help="the pods' user namespace (as pod create --userns)")
+    registry_flags(p, cert_dir=True)
+
+
+def _play_extra(ns: argparse.Namespace) -> PlayExtra:
+    """The flags above, checked (Podman's words where scripts see them) before anything."""
+    from supervisor.api.kube import PlayExtra
+
+    if ns.context_dir is not None and not ns.build:  # Podman's rule and words
+        raise UsageError("--build must be specified when using --context-dir option")
+    if ns.authfile and not os.path.exists(ns.authfile):
+        raise UsageError(f"stat {ns.authfile}: no such file or directory")
+    log_opts = {}
+    for item in ns.log_opt:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"invalid --log-opt {item!r}: expected key=value")
+        log_opts[key] = value
+    return PlayExtra(tuple(ns.annotation), log_opts, ns.no_hosts, tuple(ns.ip),
+                     tuple(ns.mac_address), ns.userns, ns.seccomp_profile_root,
+                     ns.tls_verify, ns.creds, ns.authfile, ns.cert_dir,
+                     (ns.context_dir or os.path.dirname(os.path.abspath(ns.file)))
+                     if ns.build else None)
 
 
 def _print_play(result: object) -> None:

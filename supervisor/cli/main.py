@@ -218,11 +218,12 @@ REFUSED = {
     "--conmon": "scopebox runs its own monitor, not conmon",
     "--hooks-dir": "OCI hooks are not supported yet",
     "--namespace": "libpod namespaces are not supported",
-    "--network-cmd-path": "scopebox has no network backend yet",
-    "--network-config-dir": "scopebox has no network backend yet",
+    "--network-cmd-path": "scopebox runs pasta and slirp4netns from $PATH, no other binary",
+    "--network-config-dir": "scopebox keeps its networks in its own store, not in a"
+                            " configuration directory",
     "--runtime-flag": "extra OCI runtime flags are not supported yet",
     "--storage-opt": "storage options are not supported yet",
-    "--volumepath": "named volumes are not supported yet",
+    "--volumepath": "scopebox keeps volumes under its root (ROOT/volumes), nowhere else",
 }
 
 

@@ -16,8 +16,7 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     from supervisor.api import networks as api
 
-    return print_inspected(api.inspect(settings, ns.networks), ns.format,
-                           exit_code=api.not_found_exit, view=_template_view)
+    return print_inspected(api.inspect(settings, ns.networks), ns.format, view=_template_view)
 
 
 def _template_view(n: dict[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("network ls", "List networks.")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("--noheading", action="store_true", help="no header line")
     p.add_argument("--format")
     p.add_argument("-f", "--filter", action="append", default=[])
     ns = p.parse_args(argv)
@@ -63,5 +64,6 @@ def main(argv: list[str], settings: Settings) -> int:
         for n in nets:
             print(n["name"])
         return 0
-    print_table(ns.format, DEFAULT, HEADER, [item(n, ns.no_trunc) for n in nets], nets)
+    print_table(ns.format, DEFAULT, HEADER, [item(n, ns.no_trunc) for n in nets], nets,
+                ns.noheading)
     return 0

@@ -69,8 +69,10 @@ def print_table(
     header: dict[str, str],
     items: list[dict[str, Any]],
     json_items: list[Any] | None = None,
+    noheading: bool = False,
 ) -> None:
-    """--format: none -> the default table, `json` (Podman's array), `table ...`, a template."""
+    """--format: none -> the default table, `json` (Podman's array), `table ...`, a template;
+    `noheading`: a table's rows aligned as with their header, without it (--noheading)."""
     from supervisor import format as fmt
 
     if template == "json":
@@ -78,6 +80,9 @@ def print_table(
         return
     chosen = default if template is None or template.strip() in ("", "table") else template
     try:
-        sys.stdout.write(fmt.format_items(chosen, items, header))
+        text = fmt.format_items(chosen, items, header)
+        if noheading and chosen.lstrip().startswith("table"):
+            text = text.partition("\n")[2]
+        sys.stdout.write(text)
     except fmt.TemplateError as exc:
         raise UsageError(f"template parsing error: {exc}") from exc

@@ -1,4 +1,4 @@
-"""scopebox pod rm [-f] [-t S] [--ignore] [--all] POD..."""
+"""scopebox pod rm [-f] [-t S] [--ignore] [--all | --latest | POD...]"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("pod rm", "Remove one or more stopped pods and their containers.")
     p.add_argument("-f", "--force", action="store_true", help="stop running containers first")
     p.add_argument("-a", "--all", action="store_true", help="remove all pods")
+    p.add_argument("-l", "--latest", action="store_true", help="the newest pod")
     p.add_argument("-i", "--ignore", action="store_true", help="no such pod is no error")
     p.add_argument("-t", "--time", type=int, default=None, help="seconds before SIGKILL")
     p.add_argument("--pod-id-file", action="append", default=[], help="read the pod id here")
@@ -28,10 +29,20 @@ def main(argv: list[str], settings: Settings) -> int:
         except OSError as exc:  # Podman: an error even with --ignore
             raise UsageError(f"reading pod ID file: open {path}: "
                              f"{(exc.strerror or '').lower()}") from exc
+    if ns.all and ns.latest:
+        raise UsageError("--all and --latest cannot be used together")
+    if ns.latest and refs:
+        raise UsageError("--latest and containers cannot be used together")
     if ns.all and refs:
         raise UsageError("when using the --all switch, you may not pass any pods names or IDs")
     if ns.all:
         refs = api.all_ids(settings)
+    elif ns.latest:
+        try:
+            refs = [api.latest(settings)]
+        except NotFoundError:  # Podman: the exit code of a pod that does not exist
+            print("Error: no such pod", file=sys.stderr)
+            return 1
     elif not refs:
         raise UsageError("must specify at least one pod name or id, or use --all")
     code = 0

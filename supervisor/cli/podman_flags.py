@@ -2,71 +2,6 @@
 4.3 that scopebox does not accept, by verb (read only when a flag is refused)."""
 
 NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
-    "attach": (
-        "--latest",
-    ),
-    "commit": (
-        "--iidfile",
-        "--include-volumes",
-    ),
-    "container exists": (
-        "--external",
-    ),
-    "diff": (
-        "--latest",
-    ),
-    "image prune": (
-        "--external",
-        "--filter",
-    ),
-    "images": (
-        "--history",
-    ),
-    "import": (
-        "--arch",
-        "--os",
-        "--variant",
-    ),
-    "kube play": (
-        "--annotation",
-        "--authfile",
-        "--build",
-        "--cert-dir",
-        "--context-dir",
-        "--creds",
-        "--ip",
-        "--log-opt",
-        "--mac-address",
-        "--no-hosts",
-        "--seccomp-profile-root",
-        "--tls-verify",
-        "--userns",
-    ),
-    "mount": (
-        "--all",
-        "--latest",
-    ),
-    "network ls": (
-        "--noheading",
-    ),
-    "network reload": (
-        "--latest",
-    ),
-    "play kube": (
-        "--annotation",
-        "--authfile",
-        "--build",
-        "--cert-dir",
-        "--context-dir",
-        "--creds",
-        "--ip",
-        "--log-opt",
-        "--mac-address",
-        "--no-hosts",
-        "--seccomp-profile-root",
-        "--tls-verify",
-        "--userns",
-    ),
     "pod clone": (
         "--blkio-weight",
         "--blkio-weight-device",
@@ -100,34 +35,5 @@ NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
         "--uts",
         "--volume",
         "--volumes-from",
-    ),
-    "pod rm": (
-        "--latest",
-    ),
-    "pull": (
-        "--disable-content-trust",
-    ),
-    "push": (
-        "--compress",
-        "--compression-format",
-        "--disable-content-trust",
-        "--format",
-        "--remove-signatures",
-        "--sign-by",
-        "--sign-by-sigstore-private-key",
-        "--sign-passphrase-file",
-    ),
-    "save": (
-        "--compress",
-        "--uncompressed",
-    ),
-    "system service": (
-        "--cors",
-    ),
-    "umount": (
-        "--latest",
-    ),
-    "unshare": (
-        "--rootless-netns",
     ),
 }

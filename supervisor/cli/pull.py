@@ -29,6 +29,8 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-a", "--all-tags", action="store_true",
                    help="pull every tag of the image's repository")
     registry_flags(p, cert_dir=True)
+    p.add_argument("--disable-content-trust", action="store_true",
+                   help="Docker's; nothing to do (Podman)")
     p.add_argument("image")
     ns = p.parse_args(argv)
     from supervisor.api import registry

@@ -21,8 +21,14 @@ def main(argv: list[str], settings: Settings) -> int:
         "-m", "--multi-image-archive", action="store_true", help="accepted: always allowed"
     )
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--compress", action="store_true",
+                   help="for Podman's docker-dir format, which scopebox does not write")
+    p.add_argument("--uncompressed", action="store_true",
+                   help="the archives' layers are uncompressed anyway")
     p.add_argument("images", nargs="+")
     ns = p.parse_args(argv)
+    if ns.compress:  # Podman's rule and words; neither archive format compresses
+        raise UsageError("--compress can only be set when --format is 'docker-dir'")
     if ns.output is None and sys.stdout.isatty():
         raise UsageError("refusing to write an archive to a terminal: use -o or redirect")
     if ns.output is None:

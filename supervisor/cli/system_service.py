@@ -11,6 +11,8 @@ def main(argv: list[str], settings: Settings) -> int:
                    "(socket activation: systemd's scopebox.socket) until idle.")
     p.add_argument("-t", "--time", type=int, default=5, metavar="SECONDS",
                    help="exit after SECONDS without a client (0: never) (default 5)")
+    p.add_argument("--cors", default="", metavar="ORIGIN",
+                   help="answer requests from this origin ('*': any) with CORS headers")
     p.add_argument("uri", nargs="?", metavar="URI",
                    help="where to listen (default unix:///run/scopebox/scopebox.sock; rootless:"
                    " $XDG_RUNTIME_DIR/scopebox/scopebox.sock)")
@@ -37,5 +39,6 @@ def main(argv: list[str], settings: Settings) -> int:
         enter(settings)  # rootless: the user's namespace, joined before any thread starts
     from supervisor.service.server import TLSFiles, serve  # anyio: only this verb loads it
 
-    serve(settings, uri, float(ns.time), TLSFiles(*tls_args) if all(tls_args) else None)
+    serve(settings, uri, float(ns.time), TLSFiles(*tls_args) if all(tls_args) else None,
+          ns.cors)
     return 0

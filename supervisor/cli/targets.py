@@ -62,6 +62,19 @@ def one(
     return first, rest
 
 
+def latest_or(settings: Settings, latest: bool, ref: str | None, verb: str) -> str:
+    """attach, diff: one container, named or `-l/--latest` (Podman 4.3's rules and words)."""
+    from supervisor.api.targets import resolve
+
+    if latest and ref is not None:
+        raise UsageError("--latest and containers cannot be used together")
+    if latest:
+        return resolve(settings, Targets(latest=True))[0]
+    if ref is None:
+        raise UsageError(f'"scopebox {verb}" requires a name, id, or the "--latest" flag')
+    return ref
+
+
 def check_interval(value: str) -> None:
     """wait's --interval: a Go duration, or a number of milliseconds (Podman 4.3)."""
     from supervisor.health import parse_duration

@@ -1,4 +1,4 @@
-"""scopebox umount [-a] [-f] CONTAINER..."""
+"""scopebox umount [-f] [-a | -l | CONTAINER...]"""
 
 from __future__ import annotations
 
@@ -12,11 +12,18 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import copy as api
 
     p = new_parser("umount", "Unmount a container's root filesystem (counted, as Podman).")
-    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-a", "--all", action="store_true", help="every mounted container")
     p.add_argument("-f", "--force", action="store_true",
                    help="unmount whatever the count (not a running container's root)")
+    p.add_argument("-l", "--latest", action="store_true",
+                   help="act on the latest container created")
     p.add_argument("containers", nargs="*")
     ns = p.parse_args(argv)
+    if ns.latest:
+        from supervisor.api.targets import resolve
+        from supervisor.cli.targets import targets
+
+        ns.containers = resolve(settings, targets(ns, ns.containers))
     if bool(ns.all) == bool(ns.containers):
         raise UsageError("when using the --all switch, you may not pass any containers names or"
                          " IDs" if ns.all else "you must provide at least one name or ID")

@@ -11,10 +11,12 @@ from supervisor.settings import Settings
 def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("unshare", "Run a command in the user namespace of rootless scopebox "
                    "(as root of it: e.g. to remove files owned by sub-ids).")
+    p.add_argument("--rootless-netns", action="store_true",
+                   help="refused: scopebox has no shared rootless network namespace")
     p.add_argument("command", nargs=argparse.REMAINDER,
                    help="the command and its arguments (default: $SHELL)")
     ns = p.parse_args(argv)
     from supervisor.api import system
 
-    system.unshare(settings, list(ns.command))  # replaces this process
+    system.unshare(settings, list(ns.command), ns.rootless_netns)  # replaces this process
     return 0

@@ -22,7 +22,7 @@ def main(argv: list[str], settings: Settings) -> int:
     try:
         f = open(ns.source, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise UsageError(f"open {ns.source}: {exc.strerror}") from None
+        raise UsageError(f"open {ns.source}: {(exc.strerror or '').lower()}") from None
     with f:
         api.import_(settings, ns.volume, f)
     return 0

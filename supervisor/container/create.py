@@ -79,7 +79,8 @@ def _pull_for_create(
     from supervisor.registry.pull import PullOptions, pull
 
     creds = Credentials.parse(opts.creds) if opts.creds else None
-    popts = PullOptions(opts.image, opts.pull_platform, opts.tls_verify, creds, opts.authfile)
+    popts = PullOptions(opts.image, opts.pull_platform, opts.tls_verify, creds, opts.authfile,
+                        opts.cert_dir)
     sink = progress(opts.image) if progress is not None else None  # issue 19: run -q
     try:
         result = pull(ctx.store, popts, sink)

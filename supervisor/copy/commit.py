@@ -31,6 +31,15 @@ class CommitOptions:
     author: str = ""
     pause: bool = True
     format: str = "oci"
+    include_volumes: bool = False  # --include-volumes
+
+
+def _volumes(row: ContainerRow, everything: bool) -> list[str]:
+    """The destinations commit adds to the image's `Volumes`, as Podman 4.3 does: the anonymous
+    volumes always; with --include-volumes also named volumes, binds and tmpfs mounts."""
+    cfg = row.config
+    out = [v.destination for v in cfg.volumes if everything or v.anonymous]
+    return out + ([m.destination for m in cfg.mounts] if everything else [])
 
 
 def apply_changes(config: dict[str, Any], changes: list[str]) -> None:
@@ -72,6 +81,8 @@ def commit(ctx: Context, ref: str, opts: CommitOptions) -> str:
     base = images.image_blobs(ctx.store, row.image_id)
     cfg: dict[str, Any] = json.loads(_read_config(ctx, row.image_id))
     cfg = copy.deepcopy(cfg)
+    for dest in _volumes(row, opts.include_volumes):
+        cfg.setdefault("config", {}).setdefault("Volumes", {})[dest] = {}
     apply_changes(cfg.setdefault("config", {}), opts.changes)  # bad input: before any work
     names = [normalize_name(opts.reference)] if opts.reference else []
     with _still(ctx, row, opts.pause and row.status is Status.RUNNING, _frozen):

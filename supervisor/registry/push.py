@@ -35,6 +35,19 @@ class PushOptions:
     authfile: str | None = None
     chunk_size: int | None = None  # None: chunked only for blobs over CHUNK_OVER
     cert_dir: str | None = None  # None: certs.d/HOST
+    format: str | None = None  # --format: oci | v2s2 (the manifest is sent as stored)
+
+
+def check_format(wanted: str | None, media_type: str) -> None:
+    """--format: the manifest goes unchanged (its digest is the one it was pulled by), so the
+    type asked for must be the stored one's; Podman 4.3 would convert it."""
+    from supervisor.manifests import DOCKER_MANIFEST, OCI_MANIFEST
+
+    types = {"oci": OCI_MANIFEST, "v2s2": DOCKER_MANIFEST}
+    if wanted is not None and types.get(wanted) != media_type:
+        stored = {v: k for k, v in types.items()}.get(media_type, media_type)
+        raise UsageError(f"--format {wanted}: the image's manifest is {stored}; scopebox pushes"
+                         " it as stored and does not convert manifests")
 
 
 def destination(store: Store, opts: PushOptions) -> Reference:
@@ -58,6 +71,7 @@ def push(store: Store, opts: PushOptions, progress: Progress | None = None) -> s
     """Returns the manifest digest the registry stored."""
     progress = progress or Progress()
     blobs_of = store_api.image_blobs(store, opts.source)
+    check_format(opts.format, blobs_of.manifest_media_type)
     dest = destination(store, opts)
     ep = conf.load().endpoints(dest, opts.tls_verify)[-1]  # the primary location, never a mirror
     creds = opts.creds or auth.lookup(ep.ref.repository, opts.authfile)

@@ -54,9 +54,17 @@ def status_of(exc: ScopeboxError) -> int:
     return 500
 
 
+_CORS = {
+    "Access-Control-Allow-Headers": "Origin, X-Requested-With, Content-Type, Accept,"
+    " X-Registry-Auth, Connection, Upgrade, X-Registry-Config",
+    "Access-Control-Allow-Methods": "HEAD, GET, POST, DELETE, PUT, OPTIONS",
+}
+
+
 class Server:
-    def __init__(self, settings: Settings, router: Router, idle: float) -> None:
+    def __init__(self, settings: Settings, router: Router, idle: float, cors: str = "") -> None:
         self.settings = settings
+        self.cors = cors  # --cors: the origin(s) browsers may call from ("*": any)
         self.router = router
         self.idle = idle
         self.active = 0
@@ -75,6 +83,9 @@ class Server:
             self._headers = {"Api-Version": API_VERSION, "Docker-Experimental": "false",
                              "Ostype": "linux", "Server": f"Libpod/{version} (linux)",
                              "Libpod-Api-Version": LIBPOD_API_VERSION}  # fmt: skip
+            if self.cors:  # --cors: on every reply, as Podman 4.3's
+                self._headers.update(_CORS)
+                self._headers["Access-Control-Allow-Origin"] = self.cors
         return dict(self._headers)
 
     async def serve(self, listener: anyio.abc.Listener[Any]) -> None:
@@ -323,18 +334,18 @@ def _tls_listener(listener: anyio.abc.Listener[Any], tls: ssl.SSLContext
 
 
 async def _run(settings: Settings, sock: socket.socket, idle: float,
-               tls: ssl.SSLContext | None) -> None:  # fmt: skip
+               tls: ssl.SSLContext | None, cors: str) -> None:  # fmt: skip
     from supervisor.service.routes import router
 
     sock.setblocking(False)
     listener: anyio.abc.Listener[Any] = await anyio.abc.SocketListener.from_socket(sock)
     if tls is not None:
         listener = _tls_listener(listener, tls)
-    await Server(settings, router(), idle).serve(listener)
+    await Server(settings, router(), idle, cors).serve(listener)
 
 
 def serve(settings: Settings, uri: str | None, idle: float,
-          tls: TLSFiles | None = None) -> None:  # fmt: skip
+          tls: TLSFiles | None = None, cors: str = "") -> None:  # fmt: skip
     """Serve until idle (or a signal); a socket from systemd wins over the URI. A tcp:// URI
     needs `tls` (and then every client a certificate)."""
     context = None
@@ -351,7 +362,7 @@ def serve(settings: Settings, uri: str | None, idle: float,
         sock = bind_unix(path)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(_run, settings, sock, idle, context, backend="asyncio")
+            anyio.run(_run, settings, sock, idle, context, cors, backend="asyncio")
     finally:
         sock.close()
         if path is not None:

@@ -533,3 +533,8 @@ from tests.compat.scenarios_secrets import SECRETS  # noqa: E402
 from tests.compat.scenarios_userns import USERNS  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *USERNS, *SECRETS, *FINAL]
+
+# helper "flags" (issue 19, third round): the last flags of the implemented verbs, before FINAL
+from tests.compat.scenarios_verbflags2 import VERBFLAGS2  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *VERBFLAGS2, *FINAL]

@@ -307,8 +307,15 @@ def test_push_is_read_back_by_skopeo(rsb: Scopebox, reg: rh.Registry, tmp_path: 
     log = reg.log.read_text()[mark:] if reg.log else ""
     assert log.count("mount=sha256") == 3 and "PATCH" not in log
     # Without a destination the image goes back under its own name: every blob is there.
+    # issue 19: push's flags that keep the image as stored change nothing; --format names the
+    # stored manifest's type, the other type (a conversion) is refused before any connection
+    stored = rsb("image", "inspect", "--format", "{{.ManifestType}}", src).stdout
+    fmt, other_fmt = ("oci", "v2s2") if "oci" in stored else ("v2s2", "oci")
+    res = rsb("push", "--tls-verify=false", "--format", other_fmt, src, check=False)
+    assert res.returncode == 125 and "does not convert manifests" in res.stderr
     mark = reg.log.stat().st_size if reg.log else 0
-    rsb("push", "--tls-verify=false", src)
+    rsb("push", "--tls-verify=false", "--format", fmt, "--compress", "--remove-signatures",
+        "--disable-content-trust", "--compression-format", "gzip", src)
     log = reg.log.read_text()[mark:] if reg.log else ""
     assert log.count('"HEAD /v2/test/bb/blobs/') == 3 and "uploads" not in log
     res = rsb("push", src, "just-a-name", check=False)

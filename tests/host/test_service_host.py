@@ -29,12 +29,12 @@ SCOPEBOX = str(REPO / ".venv/bin/scopebox")
 
 
 class Service:
-    def __init__(self, sb: Scopebox, sock: Path, idle: int) -> None:
+    def __init__(self, sb: Scopebox, sock: Path, idle: int, *flags: str) -> None:
         self.sock = sock
         self.log = sock.with_suffix(".log")
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [SCOPEBOX, "system", "service", "--time", str(idle), f"unix://{sock}"],
+                [SCOPEBOX, "system", "service", "--time", str(idle), *flags, f"unix://{sock}"],
                 env=sb.environ(), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )  # fmt: skip
@@ -297,6 +297,7 @@ def test_http_errors_and_versions(svc: Service) -> None:
     status, headers, body = svc.request(b"GET /v1.24/_ping HTTP/1.1\r\nHost: d\r\n"
                                         b"Connection: close\r\n\r\n")  # fmt: skip
     assert (status, headers["Api-Version"], body) == (200, "1.41", b"OK")
+    assert "Access-Control-Allow-Origin" not in headers  # no --cors (test_cors_headers)
     status, _, body = svc.request(b"GET /v1.99/info HTTP/1.1\r\nConnection: close\r\n\r\n")
     assert status == 400 and "too new" in json.loads(body)["message"]
     status, _, body = svc.request(b"GET /containers/nosuch/json HTTP/1.1\r\n"
@@ -405,6 +406,21 @@ def test_robust_against_bad_clients(svc: Service, sb: Scopebox, tmp_path: Path) 
     assert sb("images", "--format", "{{.Repository}}").stdout.split() == ["localhost/busybox"]
     assert svc.proc.poll() is None
     assert "Traceback" not in svc.log.read_text()
+
+
+def test_cors_headers(sb: Scopebox, tmp_path: Path) -> None:
+    """--cors ORIGIN (issue 19): every reply carries Podman 4.3's three CORS headers with the
+    origin given; without --cors (the module's service) none."""
+    service = Service(sb, tmp_path / "cors.sock", 0, "--cors", "http://ui.example")
+    try:
+        status, headers, _ = service.request(b"GET /_ping HTTP/1.1\r\nHost: d\r\n"
+                                             b"Connection: close\r\n\r\n")
+    finally:
+        service.stop()
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "http://ui.example"
+    assert "DELETE" in headers["Access-Control-Allow-Methods"]
+    assert "X-Registry-Auth" in headers["Access-Control-Allow-Headers"]
 
 
 def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
