@@ -450,11 +450,22 @@ def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:
 
 @contextmanager
 def archive_file(path: str, prefix: str) -> Iterator[BinaryIO]:
-    """An archive written beside its target and renamed: a failure leaves no partial file."""
+    """An archive written beside its target and renamed: a failure leaves no partial file.
+    A target that is not a regular file (`-o /dev/null`, a fifo) is written into, never
+    replaced; a symlink is followed, as Podman's writes follow it."""
     import os
+    import stat
     import tempfile
 
-    target = os.path.abspath(path)
+    target = os.path.realpath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode):
+        with open(target, "wb") as out:
+            yield out
+        return
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=prefix)
     try:
         with os.fdopen(fd, "wb") as out:

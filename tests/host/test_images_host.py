@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -172,6 +173,20 @@ def test_layered_image_with_whiteouts_and_hardlinks_runs(
 
 
 # --- save and load -------------------------------------------------------------------------
+
+
+def test_save_and_export_write_into_a_device_never_replace_it(sb: Scopebox, tmp_path: Path
+                                                              ) -> None:  # fmt: skip
+    """`save -o /dev/null` (a copy of it here) and `export -o` write into the device: an
+    archive renamed over its target replaced /dev/null with a regular file."""
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    sb("save", "--format", "oci-archive", "-o", str(null), "busybox")
+    sb("save", "-o", str(null), "busybox")
+    cid = sb("create", "busybox", "true").stdout.strip()
+    sb("export", "-o", str(null), cid)
+    sb("rm", cid)
+    assert stat.S_ISCHR(null.stat().st_mode) and null.stat().st_rdev == os.makedev(1, 3)
 
 
 @pytest.mark.parametrize("fmt", ["docker-archive", "oci-archive"])
