@@ -216,6 +216,20 @@ def container_config(ctx: Context, opts: CreateOptions) -> ContainerConfig:
     return validate(opts, host_facts(ctx, opts))
 
 
+def _user_manager(ctx: Context) -> tuple[str, str]:
+    """Rootless (issue 17): why the user has no systemd manager ("" if it has) and the
+    default slice; ("", "machine.slice") as root."""
+    from supervisor import rootless
+
+    if not rootless.is_rootless():
+        return "", "machine.slice"
+    from supervisor.rootless.session import DEFAULT_SLICE, socket_path, why_none
+
+    if ctx.systemd() is not None or socket_path(os.environ) is not None:
+        return "", DEFAULT_SLICE  # (the cgroupfs manager chosen: the rootful message)
+    return why_none(os.environ, rootless.user_name(rootless.outer_uid() or 0)), DEFAULT_SLICE
+
+
 def _rootless_limits(opts: CreateOptions) -> None:
     """Rootless (issue 17): without a cgroup delegated by the user's systemd (not there yet)
     no limit can be enforced; refused rather than silently ignored (Podman ignores them on
@@ -243,7 +257,10 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
         if os.path.exists(source):
             sources.add(source)
     rootfs_dir = opts.rootfs and os.path.isdir(opts.image)
+    no_user_manager, default_slice = _user_manager(ctx)  # issue 17
     return HostFacts(
+        no_user_manager=no_user_manager,
+        default_slice=default_slice,
         systemd=ctx.systemd() is not None,
         runtime_name=runtime.name,
         runtime_path=runtime.path,
