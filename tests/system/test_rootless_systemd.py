@@ -75,6 +75,18 @@ def _load_busybox(u: User) -> None:
     os.unlink(tar)
 
 
+def _persistent_journal() -> None:
+    """journald keeps a journal per user (readable by that user: `journalctl --user`) only in
+    persistent storage, Debian's default; the bed's journald is volatile (tests/testbed.py)."""
+    conf = "/etc/systemd/journald.conf.d/zz-rootless-test.conf"
+    if os.path.exists(conf):
+        return
+    with open(conf, "w") as f:
+        f.write("[Journal]\nStorage=persistent\n")
+    subprocess.run(["systemctl", "restart", "systemd-journald"], check=True, capture_output=True)
+    subprocess.run(["journalctl", "--flush"], check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def lingering() -> Iterator[BedUser]:
     """A user with linger: systemd starts user@UID.service and its runtime dir."""
@@ -82,6 +94,7 @@ def lingering() -> Iterator[BedUser]:
     u = BedUser(name_user.name, name_user.uid, name_user.home, f"/run/user/{name_user.uid}",
              name_user.subid_start)
     try:
+        _persistent_journal()
         subprocess.run(["loginctl", "enable-linger", u.name], check=True, capture_output=True)
         wait_for(lambda: os.path.exists(f"{u.xdg}/systemd/private"), timeout=30,
                  what="the user's systemd manager")
