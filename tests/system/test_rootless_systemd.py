@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -198,3 +199,56 @@ def test_without_a_user_manager_one_line_each(other: User) -> None:
                           "busybox", "true"], capture_output=True, text=True, cwd="/")
     assert res.returncode == 125 and res.stderr.count("\n") == 1, res
     assert "XDG_RUNTIME_DIR is not set" in res.stderr
+
+
+def _user_launcher() -> str:
+    """A `scopebox` the users may run (the bed's /usr/local/bin/scopebox is the venv's, whose
+    python lives under root's home) and the user Quadlet generator calling it, in /run's
+    generator directory, which comes before the installed one."""
+    from supervisor.install_units import render_generator
+
+    site = [p for p in sys.path if p.endswith("site-packages")]
+    launcher = "/run/scopebox-rootless-test/scopebox"
+    os.makedirs(os.path.dirname(launcher), exist_ok=True)
+    with open(launcher, "w") as f:
+        f.write(f'#!/bin/sh\nPYTHONPATH={":".join([str(REPO), *site])} '
+                'exec /usr/bin/python3 -m supervisor "$@"\n')
+    os.chmod(launcher, 0o755)
+    gen = "/run/systemd/user-generators/scopebox-quadlet-user-generator"
+    os.makedirs(os.path.dirname(gen), exist_ok=True)
+    with open(gen, "w") as f:
+        f.write(render_generator(launcher, "/usr/bin/python3", str(REPO)))
+    os.chmod(gen, 0o755)
+    return launcher
+
+
+def test_quadlet_and_generated_user_units(lingering: User) -> None:
+    u = lingering
+    launcher = _user_launcher()
+    quadlets = os.path.join(u.home, ".config", "containers", "systemd")
+    units = os.path.join(u.home, ".config", "systemd", "user")
+    for d in (quadlets, units):
+        subprocess.run(["runuser", "-u", u.name, "--", "mkdir", "-p", d], check=True)
+    with open(os.path.join(quadlets, "qweb.container"), "w") as f:
+        f.write("[Container]\nImage=localhost/busybox\nContainerName=qweb\nNetwork=none\n"
+                "Exec=sleep 600\n")
+    # generate systemd --new for a container made by the user, as a user unit
+    u("create", "--name", "gweb", "--network", "none", "busybox", "sleep", "600")
+    env = [f"SCOPEBOX_BINARY={launcher}"]
+    gen = _as(u, "env", *env, "/usr/bin/python3", "-m", "supervisor", "generate", "systemd",
+              "--new", "--name", "gweb")
+    assert gen.returncode == 0, gen
+    assert "WantedBy=default.target" in gen.stdout
+    with open(os.path.join(units, "container-gweb.service"), "w") as f:
+        f.write(gen.stdout)
+    u("rm", "gweb")
+    assert _as(u, "systemctl", "--user", "daemon-reload").returncode == 0
+    for unit in ("qweb.service", "container-gweb.service"):
+        res = _as(u, "systemctl", "--user", "start", unit)
+        assert res.returncode == 0, (unit, res, _as(u, "journalctl", "--user", "-u", unit,
+                                                     "-n", "20").stdout)
+    names = u("ps", "--format", "{{.Names}} {{.Status}}").stdout
+    assert "qweb Up" in names and "gweb Up" in names, names
+    for unit in ("qweb.service", "container-gweb.service"):
+        assert _as(u, "systemctl", "--user", "stop", unit).returncode == 0
+    assert u("ps", "-a", "--format", "{{.Names}}").stdout == ""
