@@ -257,6 +257,14 @@ def test_published_port_from_the_host(user: User, network: str) -> None:
     user("rm", "-f", "web")
     assert os.listdir(os.path.join(user.runroot, "netns")) == []
     assert not served()
+    # -P: the exposed ports on free host ports chosen at create (Podman's), shown by port
+    user("run", "-d", "--name", "all", *flags, "-P", "--expose", "8080", "busybox",
+         "httpd", "-f", "-p", "8080", "-h", "/etc")
+    shown = user("port", "all").stdout.strip()
+    assert shown.startswith("8080/tcp -> 0.0.0.0:"), shown
+    url = f"http://127.0.0.1:{shown.rpartition(':')[2]}/hostname"
+    wait_for(served, what="the port -P published")
+    user("rm", "-f", "all")
 
 
 def test_keep_id_and_nomap_own_the_bind_mounts_files(user: User) -> None:
