@@ -231,16 +231,24 @@ def _user_manager(ctx: Context) -> tuple[str, str]:
 
 
 def _rootless_limits(opts: CreateOptions) -> None:
-    """Rootless (issue 17): without a cgroup delegated by the user's systemd (not there yet)
-    no limit can be enforced; refused rather than silently ignored (Podman ignores them on
-    cgroup v1 with a warning)."""
+    """Rootless (issue 17): without a cgroup delegated by the user's systemd no limit can be
+    enforced; refused rather than silently ignored (Podman ignores them on cgroup v1 with a
+    warning). On v1/hybrid no delegation exists; on v2 it does, not used yet."""
     from supervisor.resources import ResourceOptions
     from supervisor.rootless import is_rootless
 
-    if opts.resources != ResourceOptions() and is_rootless():
-        raise UsageError("resource limits (--memory, --cpus, --pids-limit, ...) need a cgroup "
-                         "delegated to the user, which rootless scopebox does not have yet: "
-                         "run without them, or as root")
+    if opts.resources == ResourceOptions() or not is_rootless():
+        return
+    from supervisor.specgen import cgroup_unified
+
+    if not cgroup_unified():
+        raise UsageError("resource limits (--memory, --cpus, --pids-limit, ...) cannot be set "
+                         "rootless on a cgroup v1 or hybrid host: no controller is delegated to "
+                         "a user there (Podman ignores them with a warning); run without them, "
+                         "or as root")
+    raise UsageError("resource limits (--memory, --cpus, --pids-limit, ...) need the cgroup v2 "
+                     "controllers delegated to the user by systemd, which rootless scopebox "
+                     "does not use yet: run without them, or as root")
 
 
 def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
