@@ -130,6 +130,17 @@ def _container_scope(engine: Context, row: ContainerRow, pid: int) -> None:
             raise
 
 
+def _scope_post(row: ContainerRow, pidfile: str) -> tuple[str, tuple[str, Any]]:
+    """Rootless: ExecStartPost= putting the container in its scope (rootless/session.py);
+    its failure is ignored (the `True`), as a container may end before it runs."""
+    from supervisor import rootless
+    from supervisor.rootless.session import scope_command, socket_path
+
+    argv = scope_command(socket_path(os.environ) or "", rootless.outer_uid() or 0,
+                         row.config.cgroup_parent, row.id, row.name, pidfile)
+    return ("ExecStartPost", ("a(sasb)", [(argv[0], argv, True)]))
+
+
 def _monitor_scope(engine: Context, row: ContainerRow, pid: int, name: str = "",
                    description: str = "") -> None:
     from units.errors import BusError, UnitExistsError
@@ -379,6 +390,8 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
     client = None
     try:
         props = R.service_properties(row, argv, env)
+        if _rootless():  # issue 17: the container's scope, after each READY=1
+            props.append(_scope_post(row, os.path.join(rundir, "pidfile")))
         job = sd.start_transient_unit(unit, props, timeout=R.START_TIMEOUT_S, wait=False)
         if attach:
             # The first run waits for us (or ATTACH_WAIT_S) before it creates the container,

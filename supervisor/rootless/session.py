@@ -14,6 +14,7 @@ Standard library only: `Settings.from_env` asks `socket_path` at every rootless 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Mapping
@@ -45,3 +46,74 @@ def why_none(env: Mapping[str, str], user: str) -> str:
     return (f"there is no systemd user session for {user!r}"
             f" ({os.path.join(env['XDG_RUNTIME_DIR'], 'systemd', 'private')} is missing):"
             f" as root, run `loginctl enable-linger {user}` to keep one running")
+
+
+# A restart policy's scopebox-<id>.service (issue 17): runc cannot make the container's scope
+# rootless on a v1/hybrid host, and a container left in the service's cgroup dies with a
+# killed monitor (the unit's KillMode=mixed) instead of being adopted by the next one. So the
+# unit's ExecStartPost (after each READY=1: first start, restart, adoption) moves the
+# container into the user manager's scopebox-<id>.scope, as runc's systemd driver does as root.
+SCOPE_BOOT = (
+    "import sys; sys.path[:0] = sys.argv.pop(1).split(':');"
+    " from supervisor.rootless.session import scope_main;"
+    " raise SystemExit(scope_main(sys.argv[1:]))"
+)
+
+
+def scope_command(socket: str, uid: int, slice: str, cid: str, name: str,
+                  pidfile: str) -> list[str]:
+    """The ExecStartPost command line: this interpreter with our package and jeepney."""
+    import sys
+
+    import jeepney
+
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    deps = os.path.dirname(os.path.dirname(os.path.abspath(jeepney.__file__)))
+    return [sys.executable, "-I", "-S", "-c", SCOPE_BOOT, f"{here}:{deps}", socket, str(uid),
+            slice, cid, name, pidfile]
+
+
+def scope_main(args: list[str]) -> int:
+    """Put the container (its pid in `pidfile`) in scopebox-<cid>.scope; 0 whatever happens
+    (a container that already ended has nothing to move; the unit must not fail for it)."""
+    import sys
+
+    socket, uid, slice, cid, name, pidfile = args
+    from units.errors import UnitExistsError, UnitsError
+    from units.systemd import open_user
+
+    try:
+        with open(pidfile, encoding="ascii") as f:
+            pid = int(f.read().strip())
+        sd = open_user(socket, int(uid))
+    except (OSError, ValueError, UnitsError) as exc:
+        sys.stderr.write(f"scopebox: no scope for container {cid}: {exc}\n")
+        return 0
+    unit = f"scopebox-{cid}.scope"
+    try:
+        for last in (False, True):
+            try:
+                sd.start_transient_scope(unit, [pid], slice=slice,
+                                         description=f"scopebox container {name}")
+                return 0
+            except UnitExistsError:
+                if last or _in_unit(pid, unit):
+                    return 0  # adopted: the container is in its scope already
+                # the last run's scope, on its way out: end it and try once more
+                with contextlib.suppress(UnitsError):
+                    sd.stop_unit(unit, timeout=10)
+                with contextlib.suppress(UnitsError):
+                    sd.reset_failed_unit(unit)
+    except UnitsError as exc:
+        sys.stderr.write(f"scopebox: no scope for container {cid}: {exc}\n")
+    finally:
+        sd.close()
+    return 0
+
+
+def _in_unit(pid: int, unit: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cgroup", encoding="ascii") as f:
+            return f"/{unit}\n" in f.read()
+    except OSError:
+        return False

@@ -179,7 +179,24 @@ def test_restart_always_by_the_users_systemd(lingering: User) -> None:
                 and state["State"]["Pid"] not in (0, first))  # type: ignore[index]
 
     wait_for(restarted, timeout=30, what="the restart by the user's systemd")
-    assert _as(u, "systemctl", "--user", "is-active", unit).stdout.strip() == "active"
+    # active once its ExecStartPost has put the container in its scope
+    wait_for(lambda: _as(u, "systemctl", "--user", "is-active", unit).stdout.strip()
+             == "active", what="the restarted unit")
+    state = _inspect(u, "again")["State"]
+    pid, monitor = state["Pid"], state["ConmonPid"]  # type: ignore[index]
+    with open(f"/proc/{pid}/cgroup") as f:  # out of the service: a killed monitor spares it
+        assert f"/user.slice/scopebox-{cid}.scope\n" in f.read()
+    # a killed monitor: the next one adopts the running container (no restart counted)
+    os.kill(int(monitor), 9)  # type: ignore[call-overload]
+
+    def adopted() -> bool:
+        s = _inspect(u, "again")
+        return (s["State"]["ConmonPid"] not in (0, monitor)  # type: ignore[index]
+                and s["State"]["Status"] == "running")  # type: ignore[index]
+
+    wait_for(adopted, timeout=30, what="a new monitor")
+    after = _inspect(u, "again")
+    assert (after["State"]["Pid"], after["RestartCount"]) == (pid, 1)  # type: ignore[index]
     u("rm", "-f", "again")
     assert _as(u, "systemctl", "--user", "is-active", unit).stdout.strip() != "active"
 
