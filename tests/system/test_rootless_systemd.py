@@ -218,6 +218,10 @@ def test_without_a_user_manager_one_line_each(other: User) -> None:
     assert "XDG_RUNTIME_DIR is not set" in res.stderr
 
 
+# PID 1 ignores SIGTERM without a handler: the units' stop would wait out the stop timeout
+STOPS_ON_TERM = "trap exit TERM; while :; do sleep 1; done"
+
+
 def _user_launcher() -> str:
     """A `scopebox` the users may run (the bed's /usr/local/bin/scopebox is the venv's, whose
     python lives under root's home) and the user Quadlet generator calling it, in /run's
@@ -248,9 +252,9 @@ def test_quadlet_and_generated_user_units(lingering: User) -> None:
         subprocess.run(["runuser", "-u", u.name, "--", "mkdir", "-p", d], check=True)
     with open(os.path.join(quadlets, "qweb.container"), "w") as f:
         f.write("[Container]\nImage=localhost/busybox\nContainerName=qweb\nNetwork=none\n"
-                "Exec=sleep 600\n")
+                f"Exec=sh -c '{STOPS_ON_TERM}'\n")
     # generate systemd --new for a container made by the user, as a user unit
-    u("create", "--name", "gweb", "--network", "none", "busybox", "sleep", "600")
+    u("create", "--name", "gweb", "--network", "none", "busybox", "sh", "-c", STOPS_ON_TERM)
     env = [f"SCOPEBOX_BINARY={launcher}"]
     gen = _as(u, "env", *env, "/usr/bin/python3", "-m", "supervisor", "generate", "systemd",
               "--new", "--name", "gweb")
