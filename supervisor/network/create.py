@@ -18,6 +18,7 @@ def checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any]) -> C
 
     net = config.net
     if net.bridged:
+        _not_rootless(net.networks[0].network if net.networks else "podman")
         from supervisor.network.db import NetworkDB
 
         ndb = NetworkDB(ctx.store)
@@ -48,6 +49,18 @@ def checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any]) -> C
     if net.mode in ("pasta", "slirp4netns"):  # rootless (issue 17)
         net = replace(net, ports=_own_host_ports(net))
     return replace(config, net=net)
+
+
+def _not_rootless(network: str) -> None:
+    """Rootless (issue 17): a bridge lives in a network namespace of the user's, with a
+    forwarder to the host (Podman's rootless netns); scopebox has none yet, and the host's
+    bridges, veths and nftables are root's. One line instead of the kernel's EPERMs."""
+    from supervisor.rootless import is_rootless
+
+    if is_rootless():
+        raise UsageError(f"network {network!r}: rootless containers cannot join bridge networks"
+                         " yet (no rootless network namespace): use --network slirp4netns,"
+                         " pasta or none")
 
 
 def _own_host_ports(net: Any) -> tuple[Any, ...]:

@@ -226,6 +226,15 @@ def test_limits_are_refused_without_a_delegated_cgroup(user: User) -> None:
         assert "cgroup v1 or hybrid host" in res.stderr, res
 
 
+def test_bridge_networks_are_refused_in_one_line(user: User) -> None:
+    user("network", "create", "rlnet")
+    for net in ("bridge", "rlnet"):
+        res = user("run", "--rm", "--network", net, "busybox", "true", check=False)
+        assert res.returncode == 125 and "no rootless network namespace" in res.stderr, res
+        assert res.stderr.count("\n") == 1, res
+    user("network", "rm", "rlnet")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
