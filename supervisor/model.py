@@ -101,6 +101,8 @@ class HostFacts:
     # issue 17: rootless, why the user has no systemd manager ("" when it has one or is root)
     no_user_manager: str = ""
     default_slice: str = "machine.slice"  # rootless: the user manager's user.slice
+    # rootless: journald keeps a user's own (readable) journal only in persistent storage
+    user_journal: bool = True
     security: SecurityFacts = field(default_factory=SecurityFacts)  # supervisor/security
     default_network: str = "none"  # networking: containers.conf netns (bridge as root)
     # blkio (issue 19): the numbers of the devices the blkio flags name, and the kernel's
@@ -466,7 +468,7 @@ def _choice(kind: type[E], value: str, error: str) -> E:
 
 
 def _log_config(opts: CreateOptions, host: HostFacts) -> LogConfig:
-    name = opts.log_driver or ("journald" if host.systemd else "k8s-file")
+    name = opts.log_driver or ("journald" if host.systemd and host.user_journal else "k8s-file")
     driver = _choice(LogDriver, name,
                      f"unsupported log driver {name!r} (use {', '.join(LOG_DRIVERS)})")
     if driver is LogDriver.JOURNALD and not host.systemd and host.no_user_manager:

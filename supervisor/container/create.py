@@ -216,18 +216,27 @@ def container_config(ctx: Context, opts: CreateOptions) -> ContainerConfig:
     return validate(opts, host_facts(ctx, opts))
 
 
-def _user_manager(ctx: Context) -> tuple[str, str]:
-    """Rootless (issue 17): why the user has no systemd manager ("" if it has) and the
-    default slice; ("", "machine.slice") as root."""
+def _user_manager(ctx: Context) -> tuple[str, str, bool]:
+    """Rootless (issue 17): why the user has no systemd manager ("" if it has), the default
+    slice, and whether the user has a journal of their own to read logs back from (journald
+    splits by user only in persistent storage: as Podman, k8s-file is the default otherwise);
+    ("", "machine.slice", True) as root."""
     from supervisor import rootless
 
     if not rootless.is_rootless():
-        return "", "machine.slice"
-    from supervisor.rootless.session import DEFAULT_SLICE, socket_path, why_none
+        return "", "machine.slice", True
+    from supervisor.rootless.session import (
+        DEFAULT_SLICE,
+        persistent_journal,
+        socket_path,
+        why_none,
+    )
 
+    journal = persistent_journal()
     if ctx.systemd() is not None or socket_path(os.environ) is not None:
-        return "", DEFAULT_SLICE  # (the cgroupfs manager chosen: the rootful message)
-    return why_none(os.environ, rootless.user_name(rootless.outer_uid() or 0)), DEFAULT_SLICE
+        return "", DEFAULT_SLICE, journal  # (cgroupfs chosen: the rootful message)
+    why = why_none(os.environ, rootless.user_name(rootless.outer_uid() or 0))
+    return why, DEFAULT_SLICE, journal
 
 
 def _rootless_limits(opts: CreateOptions) -> None:
@@ -265,8 +274,9 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
         if os.path.exists(source):
             sources.add(source)
     rootfs_dir = opts.rootfs and os.path.isdir(opts.image)
-    no_user_manager, default_slice = _user_manager(ctx)  # issue 17
+    no_user_manager, default_slice, user_journal = _user_manager(ctx)  # issue 17
     return HostFacts(
+        user_journal=user_journal,
         no_user_manager=no_user_manager,
         default_slice=default_slice,
         systemd=ctx.systemd() is not None,

@@ -117,3 +117,16 @@ def _in_unit(pid: int, unit: str) -> bool:
             return f"/{unit}\n" in f.read()
     except OSError:
         return False
+
+
+def persistent_journal() -> bool:
+    """journald writes a journal per user, which that user may read (`journalctl --user`,
+    `scopebox logs`), only in persistent storage: /var/log/journal/<machine id>/ exists once it
+    does. Rootless, journald is the default log driver only then (Podman, too, defaults to
+    k8s-file when the user cannot read the journal)."""
+    try:
+        with open("/etc/machine-id", encoding="ascii") as f:
+            machine = f.read().strip()
+    except OSError:
+        return False
+    return bool(machine) and os.path.isdir(os.path.join("/var/log/journal", machine))

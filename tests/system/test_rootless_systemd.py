@@ -95,11 +95,16 @@ def lingering() -> Iterator[BedUser]:
     u = BedUser(name_user.name, name_user.uid, name_user.home, f"/run/user/{name_user.uid}",
              name_user.subid_start)
     try:
-        _persistent_journal()
         subprocess.run(["loginctl", "enable-linger", u.name], check=True, capture_output=True)
         wait_for(lambda: os.path.exists(f"{u.xdg}/systemd/private"), timeout=30,
                  what="the user's systemd manager")
         _load_busybox(u)
+        # a volatile journal (the bed's) has no journal the user may read: k8s-file, as Podman
+        u("create", "--name", "volatile", "busybox", "true")
+        assert u("inspect", "-f", "{{.HostConfig.LogConfig.Type}}",
+                 "volatile").stdout.strip() == "k8s-file"
+        u("rm", "volatile")
+        _persistent_journal()
         yield u
         u("rm", "-a", "-f")
     finally:
