@@ -248,16 +248,9 @@ def _rootless_limits(opts: CreateOptions) -> None:
 
     if opts.resources == ResourceOptions() or not is_rootless():
         return
-    from supervisor.specgen import cgroup_unified
+    from supervisor.rootless import limits_refused
 
-    if not cgroup_unified():
-        raise UsageError("resource limits (--memory, --cpus, --pids-limit, ...) cannot be set "
-                         "rootless on a cgroup v1 or hybrid host: no controller is delegated to "
-                         "a user there (Podman ignores them with a warning); run without them, "
-                         "or as root")
-    raise UsageError("resource limits (--memory, --cpus, --pids-limit, ...) need the cgroup v2 "
-                     "controllers delegated to the user by systemd, which rootless scopebox "
-                     "does not use yet: run without them, or as root")
+    raise UsageError(limits_refused())
 
 
 def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:

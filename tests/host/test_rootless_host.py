@@ -183,6 +183,14 @@ def test_root_in_the_container_is_the_user_outside(user: User) -> None:
     assert owner == user.name
     assert "lived" in user("ps").stdout
     assert user("exec", "lived", "id", "-u").stdout.strip() == "0"
+    top = user("top", "lived").stdout.splitlines()  # its pid namespace, not the user's cgroup
+    assert len(top) == 2 and top[1].split()[-2:] == ["sleep", "600"], top
+    for verb, said in (("stats", "stats is not supported in rootless mode without cgroups v2"),
+                       ("pause", "pause is not supported for cgroupv1 rootless containers")):
+        res = user(verb, *(["--no-stream"] if verb == "stats" else []), "lived", check=False)
+        assert (res.returncode, res.stderr) == (125, f"Error: {said}\n"), res
+    res = user("update", "--memory", "64m", "lived", check=False)
+    assert res.returncode == 125 and "cgroup v1 or hybrid host" in res.stderr, res
     user("stop", "-t", "0", "lived")
     assert json.loads(user("inspect", "lived").stdout)[0]["State"]["Status"] == "exited"
     user("rm", "lived")
