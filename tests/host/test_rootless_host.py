@@ -243,6 +243,36 @@ def test_bridge_networks_are_refused_in_one_line(user: User) -> None:
     user("network", "rm", "rlnet")
 
 
+def test_bad_setups_say_what_to_do_in_one_line(user: User) -> None:
+    def scopebox_as(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["runuser", "-u", name, "--", "env", "-i",
+                               *[f"{k}={v}" for k, v in env.items()],
+                               "/usr/bin/python3", "-m", "supervisor", "ps"],
+                              capture_output=True, text=True, cwd="/", timeout=60)
+
+    # no newuidmap (PATH lacks it): a run root of its own has no pause process to join yet
+    xdg = tempfile.mkdtemp(prefix="scopebox-rootless-xdg-")
+    try:
+        os.chown(xdg, user.uid, -1)
+        res = scopebox_as(user.name, {**user.env(), "XDG_RUNTIME_DIR": xdg, "PATH": "/nowhere"})
+        assert res.returncode == 125 and res.stderr.count("\n") == 1, res
+        assert "newuidmap not found: install the uidmap package" in res.stderr, res
+    finally:
+        shutil.rmtree(xdg, ignore_errors=True)
+    # no /etc/subuid entry: the line to add, before anything is made
+    name = f"sbns{uuid.uuid4().hex[:6]}"
+    subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", name], check=True,
+                   capture_output=True)
+    try:
+        _drop_subids(name)
+        res = scopebox_as(name, {**user.env(), "HOME": "/nonexistent", "XDG_RUNTIME_DIR": ""})
+        assert res.returncode == 125 and res.stderr.count("\n") == 1, res
+        assert f"no subordinate ids for user {name!r} in /etc/subuid" in res.stderr, res
+    finally:
+        subprocess.run(["userdel", "-f", name], capture_output=True)
+        _drop_subids(name)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
