@@ -57,9 +57,15 @@ class Engine:
             # Checked before importing the D-Bus code: hosts without systemd pay nothing.
             wanted = self.settings.cgroup_manager != "cgroupfs"
             if wanted and os.path.exists("/run/systemd/system"):
-                from units.systemd import connect
+                from supervisor import rootless
 
-                self._systemd = connect()
+                uid = rootless.outer_uid()
+                if uid is not None:  # issue 17: the user's own manager
+                    self._systemd = _user_systemd(uid)
+                else:
+                    from units.systemd import connect
+
+                    self._systemd = connect()
         return self._systemd
 
     def runtime(self) -> Any:
@@ -209,3 +215,18 @@ class Engine:
         from supervisor.container import export
 
         export.export(self, ref, out)
+
+
+def _user_systemd(uid: int) -> Any:
+    """Rootless (issue 17): the user's manager over its private socket, or None."""
+    from supervisor.rootless.session import socket_path
+    from units.errors import UnitsError
+    from units.systemd import open_user
+
+    path = socket_path(os.environ)
+    if path is None:
+        return None
+    try:
+        return open_user(path, uid)
+    except UnitsError:
+        return None

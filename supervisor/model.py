@@ -98,6 +98,11 @@ class HostFacts:
     caller_cgroup: str = ""  # --cgroups=split: our own cgroup ("" if we have none)
     runflags: RunFlagFacts = field(default_factory=RunFlagFacts)  # helper "runflags"
     userns: UsernsFacts = field(default_factory=UsernsFacts)  # issues 17/19 (idmaps)
+    # issue 17: rootless, why the user has no systemd manager ("" when it has one or is root)
+    no_user_manager: str = ""
+    default_slice: str = "machine.slice"  # rootless: the user manager's user.slice
+    # rootless: journald keeps a user's own (readable) journal only in persistent storage
+    user_journal: bool = True
     security: SecurityFacts = field(default_factory=SecurityFacts)  # supervisor/security
     default_network: str = "none"  # networking: containers.conf netns (bridge as root)
     # blkio (issue 19): the numbers of the devices the blkio flags name, and the kernel's
@@ -266,7 +271,7 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         resources = _no_cgroups(opts, host)
     if opts.cgroup_conf:
         resources["unified"] = _cgroup_conf(opts.cgroup_conf, host.unified)
-    policy = _restart_policy(opts, host.systemd)
+    policy = _restart_policy(opts, host.systemd, host.no_user_manager)
     sdnotify = _choice(SdNotify, opts.sdnotify, f"invalid --sdnotify {opts.sdnotify!r}"
                        f" (use {', '.join(m.value for m in SdNotify)})")
     manager, parent = _cgroup_placement(opts, cgroups, host)
@@ -463,9 +468,12 @@ def _choice(kind: type[E], value: str, error: str) -> E:
 
 
 def _log_config(opts: CreateOptions, host: HostFacts) -> LogConfig:
-    name = opts.log_driver or ("journald" if host.systemd else "k8s-file")
+    name = opts.log_driver or ("journald" if host.systemd and host.user_journal else "k8s-file")
     driver = _choice(LogDriver, name,
                      f"unsupported log driver {name!r} (use {', '.join(LOG_DRIVERS)})")
+    if driver is LogDriver.JOURNALD and not host.systemd and host.no_user_manager:
+        raise UsageError("the journald log driver needs the user's systemd: "
+                         + host.no_user_manager)
     if driver is LogDriver.JOURNALD and not host.systemd:
         raise UsageError("the journald log driver needs systemd, which is not running here")
     return _parse_log_opts(driver, opts.log_opts)
@@ -577,12 +585,14 @@ def parse_policy(value: str) -> RestartPolicy:
     return RestartPolicy(name, int(count))
 
 
-def _restart_policy(opts: CreateOptions, systemd: bool) -> RestartPolicy:
+def _restart_policy(opts: CreateOptions, systemd: bool, no_user_manager: str = "") -> RestartPolicy:
     policy = parse_policy(opts.restart)
     if policy.name is RestartName.NO:
         return policy
     if opts.auto_remove:
         raise UsageError("conflicting options: --restart and --rm")
+    if not systemd and no_user_manager:  # issue 17
+        raise UsageError(f"--restart={opts.restart} needs the user's systemd: {no_user_manager}")
     if not systemd:
         raise UsageError(
             f"--restart={opts.restart} needs systemd (the cgroupfs manager has no"
@@ -624,7 +634,8 @@ def _cgroup_placement(
 ) -> tuple[CgroupManager, CgroupParent]:
     manager = CgroupManager.SYSTEMD if host.systemd else CgroupManager.CGROUPFS
     if cgroups is not CgroupsMode.SPLIT:
-        return manager, CgroupParent(cgroup_parent(opts.cgroup_parent, host.systemd))
+        return manager, CgroupParent(cgroup_parent(opts.cgroup_parent, host.systemd,
+                                                   host.default_slice))
     # The monitor stays in the caller's cgroup; the container gets a child of it, made by
     # the runtime's cgroupfs driver in the caller's delegated subtree.
     if opts.cgroup_parent:
@@ -634,11 +645,12 @@ def _cgroup_placement(
     return CgroupManager.CGROUPFS, CgroupParent(host.caller_cgroup)
 
 
-def cgroup_parent(value: str | None, systemd: bool) -> str:
-    """A slice with the systemd manager (`machine.slice` by default), a path with cgroupfs."""
+def cgroup_parent(value: str | None, systemd: bool, default_slice: str = "machine.slice") -> str:
+    """A slice with the systemd manager (`machine.slice` by default, the user manager's
+    `user.slice` rootless), a path with cgroupfs."""
     if systemd:
         if value is None:
-            return "machine.slice"
+            return default_slice
         name_ok = all(c.isalnum() or c in "-_.:" for c in value[: -len(".slice")])
         if not value.endswith(".slice") or value == ".slice" or not name_ok or "/" in value:
             raise UsageError(

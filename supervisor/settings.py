@@ -158,16 +158,21 @@ class Settings(NamedTuple):
 
 def rootless_defaults(env: Mapping[str, str]) -> dict[str, Any]:
     """Rootless (issue 17): the user's store, `$XDG_DATA_HOME/scopebox` and
-    `$XDG_RUNTIME_DIR/scopebox`, and the cgroupfs manager (the system's systemd is not the
-    user's to ask; runc's rootless cgroup handling, as Podman's `--cgroups=disabled` on a
-    cgroup v1 host). Below containers.conf, storage.conf, the environment and the flags."""
+    `$XDG_RUNTIME_DIR/scopebox`, and the user's systemd manager when one runs (else the
+    cgroupfs manager, as Podman falls back to it without a user session). Below
+    containers.conf, storage.conf, the environment and the flags."""
     from supervisor import rootless
 
     uid = rootless.outer_uid()
     if uid is None:
         return {}
-    return {"root": rootless.data_dir(env), "runroot": rootless.runtime_dir(env, uid),
-            "cgroup_manager": "cgroupfs"}
+    from supervisor.rootless.session import socket_path
+
+    values: dict[str, Any] = {"root": rootless.data_dir(env),
+                              "runroot": rootless.runtime_dir(env, uid)}
+    if socket_path(env) is None:  # no user manager: see supervisor/rootless/session.py
+        values["cgroup_manager"] = "cgroupfs"
+    return values
 
 
 def containers_conf_files(env: Mapping[str, str]) -> list[str]:

@@ -310,11 +310,36 @@ def container_processes(row: ContainerRow) -> list[Process]:
     names = _id_names(row.pid, "passwd"), _id_names(row.pid, "group")
     maps = _id_map(row.pid, "uid_map"), _id_map(row.pid, "gid_map")
     found = []
-    for pid in cg.pids(recursive=True):
+    for pid in _pid_namespace_members(row.pid) or cg.pids(recursive=True):
         proc = _read_process(pid, names[0], names[1], maps)
         if proc is not None:
             found.append(proc)
     return found
+
+
+def _pid_namespace_members(pid: int) -> list[int]:
+    """Rootless (issue 17): a container shares the user's cgroups on a v1/hybrid host (none
+    is delegated), so its processes are those of its pid namespace, as Podman's top finds
+    them. [] as root, or when the container shares the host's pid namespace."""
+    from supervisor.rootless import is_rootless
+
+    if not is_rootless():
+        return []
+    try:
+        ns = os.readlink(f"/proc/{pid}/ns/pid")
+        if ns == os.readlink("/proc/self/ns/pid"):
+            return []
+    except OSError:
+        return []
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.readlink(f"/proc/{name}/ns/pid") == ns:
+                    found.append(int(name))
+            except OSError:
+                continue
+    return sorted(found)
 
 
 IdMap = list[tuple[int, int, int]]

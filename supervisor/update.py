@@ -134,6 +134,10 @@ def stored_options(row: ContainerRow) -> ResourceOptions:
 
 def update(eng: Context, ref: str, overrides: ResourceOptions) -> ContainerRow:
     """Validate, apply to the running container (if it runs), store; returns the new row."""
+    from supervisor.rootless import is_rootless, limits_refused  # issue 17
+
+    if is_rootless():
+        raise UsageError(limits_refused())
     with eng.locked_row(ref) as row:
         if row.config.cgroups == "disabled":
             raise StateError(f"container {row.name!r} has no cgroup (--cgroups=disabled)")

@@ -63,12 +63,13 @@ class _Connection:
         self._watching_jobs = self._watching_units = transport == "private"
 
     @classmethod
-    def open(cls, address: str, transport: Transport, timeout: float) -> _Connection:
+    def open(cls, address: str, transport: Transport, timeout: float,
+             uid: int | None = None) -> _Connection:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         try:
             sock.settimeout(timeout)
             sock.connect(address)
-            _authenticate(sock)
+            _authenticate(sock, uid)
             sock.settimeout(None)
         except (OSError, AuthenticationError) as exc:
             sock.close()
@@ -167,14 +168,19 @@ def _file(pending: dict[str, T], key: str, value: T) -> None:
     pending[key] = value
 
 
-def _authenticate(sock: socket.socket) -> None:
+def _authenticate(sock: socket.socket, uid: int | None = None) -> None:
     """SASL EXTERNAL (the server checks our uid with SO_PEERCRED), pipelined like sd-bus.
+
+    `uid` is the uid the server sees: a process in a user namespace (rootless scopebox is
+    root of the user's) must claim its outer uid, which SO_PEERCRED reports to the server.
 
     AUTH and BEGIN go out in one write. Sent separately after the OK, BEGIN can reach
     systemd's (252) server in the same read as our first message, which it then never
     answers (seen here on about one private connection in three).
     """
-    sock.sendall(b"\0" + make_auth_external() + BEGIN)
+    auth = make_auth_external() if uid is None else (
+        b"AUTH EXTERNAL " + str(uid).encode("ascii").hex().encode("ascii") + b"\r\n")
+    sock.sendall(b"\0" + auth + BEGIN)
     reply = b""
     while not reply.endswith(b"\r\n"):  # the server sends nothing else before our first call
         data = sock.recv(256)
@@ -353,6 +359,12 @@ def open_private(path: str = PRIVATE_SOCKET, *, timeout: float = 5.0) -> Systemd
     return Systemd(_Connection.open(path, "private", timeout))
 
 
+def open_user(path: str, uid: int, *, timeout: float = 5.0) -> Systemd:
+    """Connect peer-to-peer to a user's manager (`$XDG_RUNTIME_DIR/systemd/private`, only
+    that user may), as `uid` outside any user namespace. Raises BusConnectionError."""
+    return Systemd(_Connection.open(path, "private", timeout, uid))
+
+
 def open_system_bus(address: str | None = None, *, timeout: float = 5.0) -> Systemd:
     """Connect through the system bus daemon. Raises BusConnectionError."""
     return Systemd(_Connection.open(address or system_bus_address(), "bus", timeout))
@@ -381,5 +393,6 @@ __all__ = [
     "connect",
     "open_private",
     "open_system_bus",
+    "open_user",
     "system_bus_address",
 ]

@@ -25,8 +25,10 @@ def stream(
 ) -> Iterator[list[Stats]]:
     """Readings of the containers named (or the running ones, or with `all_` every one), one
     list per `interval`; the first comes after one interval: CPU % needs two readings."""
+    from supervisor.rootless import refuse_without_cgroup_v2  # issue 17
     from supervisor.stats import container_stats
 
+    refuse_without_cgroup_v2("stats is not supported in rootless mode without cgroups v2")
     with session(settings) as eng:
         readings: dict[str, Stats] = {}
         while True:

@@ -217,17 +217,41 @@ def container_config(ctx: Context, opts: CreateOptions) -> ContainerConfig:
     return validate(opts, host_facts(ctx, opts))
 
 
+def _user_manager(ctx: Context) -> tuple[str, str, bool]:
+    """Rootless (issue 17): why the user has no systemd manager ("" if it has), the default
+    slice, and whether the user has a journal of their own to read logs back from (journald
+    splits by user only in persistent storage: as Podman, k8s-file is the default otherwise);
+    ("", "machine.slice", True) as root."""
+    from supervisor import rootless
+
+    if not rootless.is_rootless():
+        return "", "machine.slice", True
+    from supervisor.rootless.session import (
+        DEFAULT_SLICE,
+        persistent_journal,
+        socket_path,
+        why_none,
+    )
+
+    journal = persistent_journal()
+    if ctx.systemd() is not None or socket_path(os.environ) is not None:
+        return "", DEFAULT_SLICE, journal  # (cgroupfs chosen: the rootful message)
+    why = why_none(os.environ, rootless.user_name(rootless.outer_uid() or 0))
+    return why, DEFAULT_SLICE, journal
+
+
 def _rootless_limits(opts: CreateOptions) -> None:
-    """Rootless (issue 17): without a cgroup delegated by the user's systemd (not there yet)
-    no limit can be enforced; refused rather than silently ignored (Podman ignores them on
-    cgroup v1 with a warning)."""
+    """Rootless (issue 17): without a cgroup delegated by the user's systemd no limit can be
+    enforced; refused rather than silently ignored (Podman ignores them on cgroup v1 with a
+    warning). On v1/hybrid no delegation exists; on v2 it does, not used yet."""
     from supervisor.resources import ResourceOptions
     from supervisor.rootless import is_rootless
 
-    if opts.resources != ResourceOptions() and is_rootless():
-        raise UsageError("resource limits (--memory, --cpus, --pids-limit, ...) need a cgroup "
-                         "delegated to the user, which rootless scopebox does not have yet: "
-                         "run without them, or as root")
+    if opts.resources == ResourceOptions() or not is_rootless():
+        return
+    from supervisor.rootless import limits_refused
+
+    raise UsageError(limits_refused())
 
 
 def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
@@ -244,7 +268,11 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
         if os.path.exists(source):
             sources.add(source)
     rootfs_dir = opts.rootfs and os.path.isdir(opts.image)
+    no_user_manager, default_slice, user_journal = _user_manager(ctx)  # issue 17
     return HostFacts(
+        user_journal=user_journal,
+        no_user_manager=no_user_manager,
+        default_slice=default_slice,
         systemd=ctx.systemd() is not None,
         runtime_name=runtime.name,
         runtime_path=runtime.path,

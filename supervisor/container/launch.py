@@ -102,18 +102,55 @@ def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: b
         monitor.wait_gone()
         raise
     row = engine.store.update_container(row.id, pid=pid, pid_start=start_time(pid))
+    if row.config.cgroup_manager is CgroupManager.SYSTEMD and _rootless():
+        _container_scope(engine, row, pid)
     return Started(row, client)
 
 
-def _monitor_scope(engine: Context, row: ContainerRow, pid: int) -> None:
+def _rootless() -> bool:
+    from supervisor.rootless import is_rootless
+
+    return is_rootless()
+
+
+def _container_scope(engine: Context, row: ContainerRow, pid: int) -> None:
+    """Rootless (issue 17): runc's systemd driver cannot reach the user's manager on a
+    cgroup v1/hybrid host, so the engine moves the container into the user manager's
+    scopebox-<id>.scope itself (as runc makes it as root). A container that already ended
+    has nothing to move: that is its monitor's business, not an error."""
+    from units.errors import UnitsError
+
+    try:
+        _monitor_scope(engine, row, pid, f"scopebox-{row.id}.scope",
+                       f"scopebox container {row.name}")
+    except UnitsError:
+        from supervisor.procs import alive
+
+        if alive(pid, row.pid_start):
+            raise
+
+
+def _scope_post(row: ContainerRow, pidfile: str) -> tuple[str, tuple[str, Any]]:
+    """Rootless: ExecStartPost= putting the container in its scope (rootless/session.py);
+    its failure is ignored (the `True`), as a container may end before it runs."""
+    from supervisor import rootless
+    from supervisor.rootless.session import scope_command, socket_path
+
+    argv = scope_command(socket_path(os.environ) or "", rootless.outer_uid() or 0,
+                         row.config.cgroup_parent, row.id, row.name, pidfile)
+    return ("ExecStartPost", ("a(sasb)", [(argv[0], argv, True)]))
+
+
+def _monitor_scope(engine: Context, row: ContainerRow, pid: int, name: str = "",
+                   description: str = "") -> None:
     from units.errors import BusError, UnitExistsError
 
-    name = f"scopebox-conmon-{row.id}.scope"
+    name = name or f"scopebox-conmon-{row.id}.scope"
     sd = engine.systemd()
     for last in (False, True):
         try:
             sd.start_transient_scope(name, [pid], slice=row.config.cgroup_parent,
-                                     description=f"scopebox monitor of {row.name}")
+                                     description=description or f"scopebox monitor of {row.name}")
             return
         except UnitExistsError:
             if last:
@@ -336,6 +373,10 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
     if attach:
         opts.wait_attach = ATTACH_WAIT_S
     argv = monitor_command(opts)
+    if _rootless():  # issue 17: the user's manager starts it outside the user's namespace
+        from supervisor.rootless.userns import joined_command
+
+        argv = joined_command(paths.runroot, argv)
     env = [
         f"{k}={v}"
         for k, v in os.environ.items()
@@ -349,6 +390,8 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
     client = None
     try:
         props = R.service_properties(row, argv, env)
+        if _rootless():  # issue 17: the container's scope, after each READY=1
+            props.append(_scope_post(row, os.path.join(rundir, "pidfile")))
         job = sd.start_transient_unit(unit, props, timeout=R.START_TIMEOUT_S, wait=False)
         if attach:
             # The first run waits for us (or ATTACH_WAIT_S) before it creates the container,

@@ -25,9 +25,17 @@ def runtime_argv(ctx: Context, row: ContainerRow) -> list[str]:
     argv = [cfg.runtime, f"--root={ctx.paths.runtime_root}"]
     if cfg.cgroups is CgroupsMode.DISABLED:
         argv.append("--cgroup-manager=disabled")  # crun's
-    elif cfg.cgroup_manager is CgroupManager.SYSTEMD:
+    elif cfg.cgroup_manager is CgroupManager.SYSTEMD and not _rootless():
+        # Rootless (issue 17): the spec names no cgroup (specgen), the engine puts the
+        # container in the user manager's scopebox-<id>.scope itself (launch.py).
         argv.append("--systemd-cgroup")
     return argv
+
+
+def _rootless() -> bool:
+    from supervisor.rootless import is_rootless
+
+    return is_rootless()
 
 
 def run_runtime(ctx: Context, row: ContainerRow, *args: str) -> subprocess.CompletedProcess[str]:

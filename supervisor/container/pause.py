@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 
 def pause(ctx: Context, ref: str) -> ContainerRow:
+    from supervisor.rootless import refuse_without_cgroup_v2  # issue 17
+
+    refuse_without_cgroup_v2("pause is not supported for cgroupv1 rootless containers")
     row = ctx.settled(ref)
     if row.status is not Status.RUNNING:
         raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")

@@ -18,6 +18,7 @@ def checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any]) -> C
 
     net = config.net
     if net.bridged:
+        _not_rootless(net.networks[0].network if net.networks else "podman")
         from supervisor.network.db import NetworkDB
 
         ndb = NetworkDB(ctx.store)
@@ -44,4 +45,40 @@ def checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any]) -> C
         except UsageError:
             continue  # an image's odd key is not the user's error
     expose = tuple(dict.fromkeys(net.expose + tuple(extra)))
-    return replace(config, net=replace(net, expose=expose))
+    net = replace(net, expose=expose)
+    if net.mode in ("pasta", "slirp4netns"):  # rootless (issue 17)
+        net = replace(net, ports=_own_host_ports(net))
+    return replace(config, net=net)
+
+
+def _not_rootless(network: str) -> None:
+    """Rootless (issue 17): a bridge lives in a network namespace of the user's, with a
+    forwarder to the host (Podman's rootless netns); scopebox has none yet, and the host's
+    bridges, veths and nftables are root's. One line instead of the kernel's EPERMs."""
+    from supervisor.rootless import is_rootless
+
+    if is_rootless():
+        raise UsageError(f"network {network!r}: rootless containers cannot join bridge networks"
+                         " yet (no rootless network namespace): use --network slirp4netns,"
+                         " pasta or none")
+
+
+def _own_host_ports(net: Any) -> tuple[Any, ...]:
+    """Rootless (issue 17): pasta and slirp4netns forward fixed host ports, so -P's exposed
+    ports and a -p without a host port get a free one now, at create, as Podman picks them;
+    `port`, `ps` and inspect show them (the same ports on every start)."""
+    import socket
+
+    from supervisor.network.request import exposed_ports
+
+    ports = list(net.ports) + (exposed_ports(net, None) if net.publish_all else [])
+    out = []
+    for p in ports:
+        if not p.host_port:
+            kind = socket.SOCK_DGRAM if p.proto == "udp" else socket.SOCK_STREAM
+            family = socket.AF_INET6 if ":" in p.host_ip else socket.AF_INET
+            with socket.socket(family, kind) as s:
+                s.bind((p.host_ip or "", 0))
+                p = replace(p, host_port=s.getsockname()[1])
+        out.append(p)
+    return tuple(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from supervisor.errors import UsageError
 
@@ -104,9 +104,7 @@ def build(network: str, flags: NetFlags, default_mode: str) -> NetConfig:
     if mode in ("host", "container") and (flags.dns or flags.dns_search or flags.dns_options):
         raise UsageError(f"--dns and --dns-search/--dns-option cannot be used with "
                          f"--network {mode}")
-    _no_duplicates(ports)
-    if mode in ("pasta", "slirp4netns"):  # rootless (issue 17): on the container's number
-        ports = tuple(replace(p, host_port=p.host_port or p.container_port) for p in ports)
+    _no_duplicates(ports)  # rootless (issue 17): free host ports come at create (create.py)
     return NetConfig(
         mode=mode, networks=nets, target=target, ports=ports,
         expose=tuple(e for text in flags.expose for e in parse_expose(text)),

@@ -91,3 +91,25 @@ def user_name(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return str(uid)
+
+
+def limits_refused() -> str:
+    """Why a rootless container cannot get resource limits (`create`, `update`), in one line."""
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return ("resource limits (--memory, --cpus, --pids-limit, ...) cannot be set rootless on"
+                " a cgroup v1 or hybrid host: no controller is delegated to a user there (Podman"
+                " ignores them with a warning); run without them, or as root")
+    return ("resource limits (--memory, --cpus, --pids-limit, ...) need the cgroup v2 "
+            "controllers delegated to the user by systemd, which rootless scopebox does not use"
+            " yet: run without them, or as root")
+
+
+def refuse_without_cgroup_v2(message: str) -> None:
+    """Rootless on a cgroup v1/hybrid host a container has no cgroup of its own with
+    controllers (nothing is delegated to a user there): what reads or drives one (stats,
+    pause, update) is refused in one line, with Podman's words, rather than reading or
+    freezing the user's whole cgroup or failing on a permission."""
+    if is_rootless() and not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        from supervisor.errors import UsageError
+
+        raise UsageError(message)

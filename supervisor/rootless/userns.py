@@ -273,3 +273,28 @@ def _write_pidfile(runroot: str, pid: int) -> None:
     with open(tmp, "w", encoding="ascii") as f:
         f.write(f"{pid} {start_time(pid)}\n")
     os.replace(tmp, path)
+
+
+# A monitor started by the user's systemd (a restart policy's scopebox-<id>.service, issue
+# 17) begins outside the user's namespace: this boot joins it (making the pause process again
+# if it is gone) and execs the monitor, which keeps its pid (the unit's main process).
+JOIN_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1));"
+    " from supervisor.rootless.userns import exec_joined; exec_joined(sys.argv[1:])"
+)
+
+
+def joined_command(runroot: str, argv: list[str]) -> list[str]:
+    """`argv` run in the user's namespace of `runroot`, for a unit's ExecStart."""
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return [argv[0], "-I", "-S", "-c", JOIN_BOOT, package_root, runroot, *argv]
+
+
+def exec_joined(args: list[str]) -> None:  # pragma: no cover - execs
+    runroot, argv = args[0], args[1:]
+    try:
+        ensure_joined(runroot)
+    except SystemError_ as exc:
+        os.write(2, f"{exc}\n".encode())
+        os._exit(125)
+    os.execv(argv[0], argv)

@@ -183,6 +183,14 @@ def test_root_in_the_container_is_the_user_outside(user: User) -> None:
     assert owner == user.name
     assert "lived" in user("ps").stdout
     assert user("exec", "lived", "id", "-u").stdout.strip() == "0"
+    top = user("top", "lived").stdout.splitlines()  # its pid namespace, not the user's cgroup
+    assert len(top) == 2 and top[1].split()[-2:] == ["sleep", "600"], top
+    for verb, said in (("stats", "stats is not supported in rootless mode without cgroups v2"),
+                       ("pause", "pause is not supported for cgroupv1 rootless containers")):
+        res = user(verb, *(["--no-stream"] if verb == "stats" else []), "lived", check=False)
+        assert (res.returncode, res.stderr) == (125, f"Error: {said}\n"), res
+    res = user("update", "--memory", "64m", "lived", check=False)
+    assert res.returncode == 125 and "cgroup v1 or hybrid host" in res.stderr, res
     user("stop", "-t", "0", "lived")
     assert json.loads(user("inspect", "lived").stdout)[0]["State"]["Status"] == "exited"
     user("rm", "lived")
@@ -222,6 +230,47 @@ def test_limits_are_refused_without_a_delegated_cgroup(user: User) -> None:
                check=False)
     assert res.returncode == 125 and "delegated" in res.stderr, res
     assert res.stderr.count("\n") == 1, res
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):  # this machine: hybrid
+        assert "cgroup v1 or hybrid host" in res.stderr, res
+
+
+def test_bridge_networks_are_refused_in_one_line(user: User) -> None:
+    user("network", "create", "rlnet")
+    for net in ("bridge", "rlnet"):
+        res = user("run", "--rm", "--network", net, "busybox", "true", check=False)
+        assert res.returncode == 125 and "no rootless network namespace" in res.stderr, res
+        assert res.stderr.count("\n") == 1, res
+    user("network", "rm", "rlnet")
+
+
+def test_bad_setups_say_what_to_do_in_one_line(user: User) -> None:
+    def scopebox_as(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["runuser", "-u", name, "--", "env", "-i",
+                               *[f"{k}={v}" for k, v in env.items()],
+                               "/usr/bin/python3", "-m", "supervisor", "ps"],
+                              capture_output=True, text=True, cwd="/", timeout=60)
+
+    # no newuidmap (PATH lacks it): a run root of its own has no pause process to join yet
+    xdg = tempfile.mkdtemp(prefix="scopebox-rootless-xdg-")
+    try:
+        os.chown(xdg, user.uid, -1)
+        res = scopebox_as(user.name, {**user.env(), "XDG_RUNTIME_DIR": xdg, "PATH": "/nowhere"})
+        assert res.returncode == 125 and res.stderr.count("\n") == 1, res
+        assert "newuidmap not found: install the uidmap package" in res.stderr, res
+    finally:
+        shutil.rmtree(xdg, ignore_errors=True)
+    # no /etc/subuid entry: the line to add, before anything is made
+    name = f"sbns{uuid.uuid4().hex[:6]}"
+    subprocess.run(["useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", name], check=True,
+                   capture_output=True)
+    try:
+        _drop_subids(name)
+        res = scopebox_as(name, {**user.env(), "HOME": "/nonexistent", "XDG_RUNTIME_DIR": ""})
+        assert res.returncode == 125 and res.stderr.count("\n") == 1, res
+        assert f"no subordinate ids for user {name!r} in /etc/subuid" in res.stderr, res
+    finally:
+        subprocess.run(["userdel", "-f", name], capture_output=True)
+        _drop_subids(name)
 
 
 def _free_port() -> int:
@@ -257,6 +306,14 @@ def test_published_port_from_the_host(user: User, network: str) -> None:
     user("rm", "-f", "web")
     assert os.listdir(os.path.join(user.runroot, "netns")) == []
     assert not served()
+    # -P: the exposed ports on free host ports chosen at create (Podman's), shown by port
+    user("run", "-d", "--name", "all", *flags, "-P", "--expose", "8080", "busybox",
+         "httpd", "-f", "-p", "8080", "-h", "/etc")
+    shown = user("port", "all").stdout.strip()
+    assert shown.startswith("8080/tcp -> 0.0.0.0:"), shown
+    url = f"http://127.0.0.1:{shown.rpartition(':')[2]}/hostname"
+    wait_for(served, what="the port -P published")
+    user("rm", "-f", "all")
 
 
 def test_keep_id_and_nomap_own_the_bind_mounts_files(user: User) -> None:

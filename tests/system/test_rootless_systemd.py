@@ -1,0 +1,280 @@
+"""Rootless under the user's own systemd (issue 17), in the bed: a real unprivileged user
+with linger (a running user@UID.service), and a second user without one.
+
+The users run this checkout's CLI as the host tier's rootless tests do
+(`tests/host/test_rootless_host.py`: the system's python3, this checkout on PYTHONPATH).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.clihelp import REPO, wait_for
+from tests.host.test_rootless_host import (
+    User,
+    _drop_subids,
+    _free_subids,
+    _kill_pause,
+    _missing,
+)
+
+pytestmark = [pytest.mark.systemd,
+              pytest.mark.skipif(_missing() is not None, reason=str(_missing()))]
+
+
+class BedUser(User):
+    """The bed's /proc has read-only /proc/sys and a bind over boot_id (tests/testbed.py):
+    mounts the kernel locks for a user namespace, and with them no unprivileged proc mount
+    (so no rootless container, scopebox's or Podman's) is allowed. A real host has neither:
+    each command runs in a mount namespace of its own with a plain /proc, which the user's
+    pause process (made by the first one) keeps for every container."""
+
+    def argv(self, *args: str) -> list[str]:
+        return ["unshare", "-m", "sh", "-c", 'mount -t proc proc /proc && exec "$@"', "sh",
+                *super().argv(*args)]
+
+
+def _add_user(xdg: str | None) -> BedUser:
+    name = f"sbrl{uuid.uuid4().hex[:6]}"
+    subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True, capture_output=True)
+    _drop_subids(name)
+    start = _free_subids()
+    for path in ("/etc/subuid", "/etc/subgid"):
+        with open(path, "a") as f:
+            f.write(f"{name}:{start}:65536\n")
+    pw = pwd.getpwnam(name)
+    if xdg is None:  # no user manager: a runtime dir of its own, as the host tier's
+        xdg = tempfile.mkdtemp(prefix="scopebox-rootless-xdg-")
+        os.chown(xdg, pw.pw_uid, pw.pw_gid)
+        os.chmod(xdg, 0o700)
+    return BedUser(name, pw.pw_uid, pw.pw_dir, xdg, start)
+
+
+def _remove_user(u: User) -> None:
+    subprocess.run(["loginctl", "disable-linger", u.name], capture_output=True)
+    _kill_pause(u.xdg)
+    subprocess.run(["userdel", "-r", "-f", u.name], capture_output=True)
+    _drop_subids(u.name)
+
+
+def _load_busybox(u: User) -> None:
+    tar = os.path.join(u.home, "busybox.tar")
+    subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), tar], check=True,
+                   capture_output=True)
+    os.chmod(tar, 0o644)
+    u("import", "--change", 'CMD ["sh"]', tar, "busybox")
+    os.unlink(tar)
+
+
+def _persistent_journal() -> None:
+    """journald keeps a journal per user (readable by that user: `journalctl --user`) only in
+    persistent storage, Debian's default; the bed's journald is volatile (tests/testbed.py)."""
+    conf = "/etc/systemd/journald.conf.d/zz-rootless-test.conf"
+    if os.path.exists(conf):
+        return
+    with open(conf, "w") as f:
+        f.write("[Journal]\nStorage=persistent\n")
+    subprocess.run(["systemctl", "restart", "systemd-journald"], check=True, capture_output=True)
+    subprocess.run(["journalctl", "--flush"], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def lingering() -> Iterator[BedUser]:
+    """A user with linger: systemd starts user@UID.service and its runtime dir."""
+    name_user = _add_user("/nonexistent")
+    u = BedUser(name_user.name, name_user.uid, name_user.home, f"/run/user/{name_user.uid}",
+             name_user.subid_start)
+    try:
+        subprocess.run(["loginctl", "enable-linger", u.name], check=True, capture_output=True)
+        wait_for(lambda: os.path.exists(f"{u.xdg}/systemd/private"), timeout=30,
+                 what="the user's systemd manager")
+        _load_busybox(u)
+        # a volatile journal (the bed's) has no journal the user may read: k8s-file, as Podman
+        u("create", "--name", "volatile", "busybox", "true")
+        assert u("inspect", "-f", "{{.HostConfig.LogConfig.Type}}",
+                 "volatile").stdout.strip() == "k8s-file"
+        u("rm", "volatile")
+        _persistent_journal()
+        yield u
+        u("rm", "-a", "-f")
+    finally:
+        _remove_user(u)
+
+
+@pytest.fixture(scope="module")
+def other() -> Iterator[BedUser]:
+    """A second user, without linger: no user manager."""
+    u = _add_user(None)
+    try:
+        _load_busybox(u)
+        yield u
+    finally:
+        _remove_user(u)
+        shutil.rmtree(u.xdg, ignore_errors=True)
+
+
+def _as(u: User, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(u.argv(*argv), capture_output=True, text=True, timeout=60, cwd="/")
+
+
+def _inspect(u: User, ref: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads(u("inspect", ref).stdout)[0]
+    return data
+
+
+def test_units_and_journal_of_the_users_systemd(lingering: User, other: User) -> None:
+    u = lingering
+    cid = u("run", "-d", "--network", "none", "--name", "web", "busybox",
+            "sh", "-c", "echo hello-web; exec sleep 600").stdout.strip()
+    # the monitor and the container are the user's units, not the system's
+    for unit in (f"scopebox-{cid}.scope", f"scopebox-conmon-{cid}.scope"):
+        res = _as(u, "systemctl", "--user", "is-active", unit)
+        assert res.stdout.strip() == "active", (unit, res)
+        assert subprocess.run(["systemctl", "is-active", unit], capture_output=True,
+                              text=True).stdout.strip() != "active"
+    pid = _inspect(u, "web")["State"]["Pid"]  # type: ignore[index]
+    with open(f"/proc/{pid}/cgroup") as f:
+        assert f"user@{u.uid}.service/user.slice/scopebox-{cid}.scope" in f.read()
+    # the output is in the user's journal, and logs reads it back
+    wait_for(lambda: "hello-web" in _as(u, "journalctl", "--user", "CONTAINER_NAME=web",
+                                        "-o", "cat").stdout, what="the user's journal")
+    assert u("logs", "web").stdout == "hello-web\n"
+
+    # a second user sees none of it and can touch none of it
+    assert other("ps", "-a", "--format", "{{.Names}}").stdout == ""
+    assert other("inspect", "web", check=False).returncode == 125
+    assert _as(other, "ls", u.root).returncode != 0
+    assert _as(other, "ls", u.runroot).returncode != 0
+    assert _as(other, "kill", "-0", str(pid)).returncode != 0
+    assert _as(other, "/usr/bin/python3", "-c", "import socket,sys; s=socket.socket("
+               "socket.AF_UNIX); s.connect(sys.argv[1])",
+               f"{u.runroot}/containers/{cid}/attach").returncode != 0
+    # ... nor by pointing its CLI at the first user's store
+    res = other("--root", u.root, "--runroot", u.runroot, "ps", "-a", check=False)
+    assert res.returncode == 125 and "Traceback" not in res.stderr, res
+    u("stop", "-t", "0", "web")
+    u("rm", "web")
+    assert _as(u, "systemctl", "--user", "is-active",
+               f"scopebox-{cid}.scope").stdout.strip() != "active"
+
+
+def test_restart_always_by_the_users_systemd(lingering: User) -> None:
+    u = lingering
+    cid = u("run", "-d", "--network", "none", "--restart", "always", "--name", "again",
+            "busybox", "sleep", "600").stdout.strip()
+    unit = f"scopebox-{cid}.service"
+    assert _as(u, "systemctl", "--user", "is-active", unit).stdout.strip() == "active"
+    first = _inspect(u, "again")["State"]["Pid"]  # type: ignore[index]
+    os.kill(int(first), 9)  # type: ignore[call-overload]
+
+    def restarted() -> bool:
+        state = _inspect(u, "again")
+        return (state["RestartCount"] == 1  # type: ignore[comparison-overlap]
+                and state["State"]["Status"] == "running"  # type: ignore[index]
+                and state["State"]["Pid"] not in (0, first))  # type: ignore[index]
+
+    wait_for(restarted, timeout=30, what="the restart by the user's systemd")
+    # active once its ExecStartPost has put the container in its scope
+    wait_for(lambda: _as(u, "systemctl", "--user", "is-active", unit).stdout.strip()
+             == "active", what="the restarted unit")
+    state = _inspect(u, "again")["State"]
+    pid, monitor = state["Pid"], state["ConmonPid"]  # type: ignore[index]
+    with open(f"/proc/{pid}/cgroup") as f:  # out of the service: a killed monitor spares it
+        assert f"/user.slice/scopebox-{cid}.scope\n" in f.read()
+    # a killed monitor: the next one adopts the running container (no restart counted)
+    os.kill(int(monitor), 9)  # type: ignore[call-overload]
+
+    def adopted() -> bool:
+        s = _inspect(u, "again")
+        return (s["State"]["ConmonPid"] not in (0, monitor)  # type: ignore[index]
+                and s["State"]["Status"] == "running")  # type: ignore[index]
+
+    wait_for(adopted, timeout=30, what="a new monitor")
+    after = _inspect(u, "again")
+    assert (after["State"]["Pid"], after["RestartCount"]) == (pid, 1)  # type: ignore[index]
+    u("rm", "-f", "again")
+    assert _as(u, "systemctl", "--user", "is-active", unit).stdout.strip() != "active"
+
+
+def test_without_a_user_manager_one_line_each(other: User) -> None:
+    res = other("run", "--restart", "always", "--network", "none", "busybox", "true",
+                check=False)
+    assert res.returncode == 125
+    assert res.stderr.count("\n") == 1 and f"loginctl enable-linger {other.name}" in res.stderr
+    res = other("run", "--log-driver", "journald", "--network", "none", "busybox", "true",
+                check=False)
+    assert res.returncode == 125 and "enable-linger" in res.stderr, res
+    env = [f"{k}={v}" for k, v in other.env().items() if k != "XDG_RUNTIME_DIR"]
+    res = subprocess.run(["unshare", "-m", "sh", "-c", 'mount -t proc proc /proc && exec "$@"',
+                          "sh", "runuser", "-u", other.name, "--", "env", "-i", *env,
+                          "/usr/bin/python3", "-m", "supervisor", "run", "--restart", "always",
+                          "busybox", "true"], capture_output=True, text=True, cwd="/")
+    assert res.returncode == 125 and res.stderr.count("\n") == 1, res
+    assert "XDG_RUNTIME_DIR is not set" in res.stderr
+
+
+# PID 1 ignores SIGTERM without a handler: the units' stop would wait out the stop timeout
+STOPS_ON_TERM = "trap exit TERM; while :; do sleep 1; done"
+
+
+def _user_launcher() -> str:
+    """A `scopebox` the users may run (the bed's /usr/local/bin/scopebox is the venv's, whose
+    python lives under root's home) and the user Quadlet generator calling it, in /run's
+    generator directory, which comes before the installed one."""
+    from supervisor.install_units import render_generator
+
+    site = [p for p in sys.path if p.endswith("site-packages")]
+    launcher = "/run/scopebox-rootless-test/scopebox"
+    os.makedirs(os.path.dirname(launcher), exist_ok=True)
+    with open(launcher, "w") as f:
+        f.write(f'#!/bin/sh\nPYTHONPATH={":".join([str(REPO), *site])} '
+                'exec /usr/bin/python3 -m supervisor "$@"\n')
+    os.chmod(launcher, 0o755)
+    gen = "/run/systemd/user-generators/scopebox-quadlet-user-generator"
+    os.makedirs(os.path.dirname(gen), exist_ok=True)
+    with open(gen, "w") as f:
+        f.write(render_generator(launcher, "/usr/bin/python3", str(REPO)))
+    os.chmod(gen, 0o755)
+    return launcher
+
+
+def test_quadlet_and_generated_user_units(lingering: User) -> None:
+    u = lingering
+    launcher = _user_launcher()
+    quadlets = os.path.join(u.home, ".config", "containers", "systemd")
+    units = os.path.join(u.home, ".config", "systemd", "user")
+    for d in (quadlets, units):
+        subprocess.run(["runuser", "-u", u.name, "--", "mkdir", "-p", d], check=True)
+    with open(os.path.join(quadlets, "qweb.container"), "w") as f:
+        f.write("[Container]\nImage=localhost/busybox\nContainerName=qweb\nNetwork=none\n"
+                f"Exec=sh -c '{STOPS_ON_TERM}'\n")
+    # generate systemd --new for a container made by the user, as a user unit
+    u("create", "--name", "gweb", "--network", "none", "busybox", "sh", "-c", STOPS_ON_TERM)
+    env = [f"SCOPEBOX_BINARY={launcher}"]
+    gen = _as(u, "env", *env, "/usr/bin/python3", "-m", "supervisor", "generate", "systemd",
+              "--new", "--name", "gweb")
+    assert gen.returncode == 0, gen
+    assert "WantedBy=default.target" in gen.stdout
+    with open(os.path.join(units, "container-gweb.service"), "w") as f:
+        f.write(gen.stdout)
+    u("rm", "gweb")
+    assert _as(u, "systemctl", "--user", "daemon-reload").returncode == 0
+    for unit in ("qweb.service", "container-gweb.service"):
+        res = _as(u, "systemctl", "--user", "start", unit)
+        assert res.returncode == 0, (unit, res, _as(u, "journalctl", "--user", "-u", unit,
+                                                     "-n", "20").stdout)
+    names = u("ps", "--format", "{{.Names}} {{.Status}}").stdout
+    assert "qweb Up" in names and "gweb Up" in names, names
+    for unit in ("qweb.service", "container-gweb.service"):
+        assert _as(u, "systemctl", "--user", "stop", unit).returncode == 0
+    assert u("ps", "-a", "--format", "{{.Names}}").stdout == ""
