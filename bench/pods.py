@@ -60,7 +60,9 @@ def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str
         infra = json.loads(sh([*cli, "pod", "inspect", "cost"], env))["InfraContainerID"]
         doc = json.loads(sh([*cli, "inspect", infra], env))[0]
         pause = private_kib(int(doc["State"]["Pid"]))
-        monitor = private_kib(int(doc["State"][monitor_key]))
+        # scopebox's default infra has no monitor (supervisor/container/bare.py): pid 0
+        monitor_pid = int(doc["State"][monitor_key])
+        monitor = private_kib(monitor_pid) if monitor_pid else 0
         return pause, monitor
     finally:
         sh([*cli, "pod", "rm", "-f", "-t", "0", "cost"], env)

@@ -7,8 +7,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from typing import TYPE_CHECKING
 
 from supervisor.errors import UsageError
+
+if TYPE_CHECKING:
+    from supervisor.pods.db import PodConfig
 
 CATATONIT = "/usr/bin/catatonit"
 INFRA_COMMAND = ("/catatonit", "-P")
@@ -49,3 +53,8 @@ def ensure_rootfs(root: str) -> str:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def bare_infra(cfg: PodConfig) -> bool:
+    """The pod's infra runs scopebox's catatonit, without a monitor (container/bare.py)."""
+    return not cfg.infra_image and tuple(cfg.infra_command or INFRA_COMMAND) == INFRA_COMMAND

@@ -126,12 +126,13 @@ def test_pod_id_files_and_infra_pidfile(sb: Scopebox, tmp_path: object) -> None:
         assert f.read() == pod
     sb("run", "-d", "--pod-id-file", idf, "--name", "bf1", "busybox", "sleep", "300")
     infra = json.loads(sb("pod", "inspect", "byfile").stdout)["InfraContainerID"]
-    with open(pidf) as f:  # written when the infra started (with bf1)
-        assert int(f.read()) == sb.state(infra)["ConmonPid"]
+    with open(pidf) as f:  # written when the infra started (with bf1); it has no monitor:
+        assert int(f.read()) == sb.state(infra)["Pid"]  # catatonit stands for it
+    assert sb.state(infra)["ConmonPid"] == 0
     assert sb("pod", "stop", "-t", "0", "--pod-id-file", idf).stdout.strip() == pod
     assert sb("pod", "start", "--pod-id-file", idf).stdout.strip() == pod
-    with open(pidf) as f:  # a new monitor: the file follows it
-        assert int(f.read()) == sb.state(infra)["ConmonPid"]
+    with open(pidf) as f:  # a new run: the file follows it
+        assert int(f.read()) == sb.state(infra)["Pid"]
     res = sb("pod", "rm", "--ignore", "--pod-id-file", f"{tmp_path}/nosuch", check=False)
     assert res.returncode == 125
     assert res.stderr == f"Error: reading pod ID file: open {tmp_path}/nosuch: no such file" \
