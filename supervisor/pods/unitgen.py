@@ -87,7 +87,8 @@ def _joined(member: Container, pod: Pod) -> Container:
 
     opts = member.config.options
     # network "" (as without --network): run_args writes no --network for it
-    options = unjoined(opts, pod.infra.id if pod.infra is not None else "", pod.config.cgroup)
+    options = unjoined(opts, pod.infra.id if pod.infra is not None else "", pod.config.cgroup,
+                       pod=pod.config)
     if options is opts:
         return member
     return dataclasses.replace(member, config=dataclasses.replace(member.config,

@@ -19,7 +19,7 @@ def scopebox(*argv: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(("verb", "args", "flag"), [
     ("import", ("--arch", "arm64", "x.tar"), "--arch"),
-    ("pod create", ("--uidmap", "0:1:1"), "--uidmap"),
+    ("pod rm", ("--latest",), "--latest"),
     ("kube play", ("--build", "x.yaml"), "--build"),
 ])  # fmt: skip
 def test_podmans_flags_are_named_as_not_implemented(verb: str, args: tuple[str, ...],
