@@ -122,11 +122,12 @@ def label_files(paths: list[str]) -> dict[str, str]:
 
 def _limits(cpus: str, memory: str, parent: str) -> dict[str, Any]:
     """helper podsx: --cpus, --memory, --cgroup-parent as the request's fields."""
-    from supervisor.api.podtools import parse_cpus
     from supervisor.sizes import parse_size
 
     out: dict[str, Any] = {"cgroup_parent": parent}
     if cpus:
+        from supervisor.api.podtools import parse_cpus  # performance: only when given
+
         out["cpus"] = parse_cpus(cpus)
     if memory:
         out["memory"] = parse_size(memory)
@@ -137,6 +138,8 @@ def _limits(cpus: str, memory: str, parent: str) -> dict[str, Any]:
 
 def _more_limits(ns: Any) -> dict[str, Any]:
     """issue 19: --cpu-shares, --cpuset-cpus, --cpuset-mems, --memory-swap (Podman's words)."""
+    if not (ns.cpuset_cpus or ns.cpuset_mems or ns.cpu_shares or ns.memory_swap):
+        return {"cpuset_cpus": "", "cpuset_mems": ""}  # performance: no checks to import
     from supervisor.api.podtools import check_cpuset, check_swap
     from supervisor.sizes import parse_size
 

@@ -142,9 +142,9 @@ class PodDB:
             raise
 
     def add(self, name: str, created: str, config: PodConfig, pod_id: str = "") -> PodRow:
-        import secrets  # performance: hmac and OpenSSL only when a pod is made
+        import os  # performance: not `secrets` (hmac, OpenSSL) for 32 random bytes
 
-        pid = pod_id or secrets.token_hex(32)  # helper podsx: an id chosen beforehand
+        pid = pod_id or os.urandom(32).hex()  # helper podsx: an id chosen beforehand
         self._ensure()
         with self.store.transaction() as db:
             if db.execute("SELECT 1 FROM pods WHERE name = ?", (name,)).fetchone():
