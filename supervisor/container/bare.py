@@ -17,15 +17,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 from typing import TYPE_CHECKING
 
-from conmon.protocol import PIDFILE, RUNTIME_LOG
-from supervisor.container import resources as R_
-from supervisor.monitor import exit_error, runtime_message
 from supervisor.procs import start_time
 from supervisor.state import ExitRecord, Status
 from supervisor.timefmt import now_rfc3339
+
+# performance: stop, kill and reconcile read is_bare/remember_signal/exit_record; what only
+# a start needs (the runtime, the resources) is imported there
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
@@ -47,6 +46,8 @@ def is_bare(row: ContainerRow) -> bool:
 
 
 def launch_bare(ctx: Context, row: ContainerRow) -> ContainerRow:
+    from supervisor.container import resources as R_
+
     paths = ctx.paths
     for stale in (paths.exit_file(row.id), os.path.join(paths.container_dir(row.id),
                                                         LAST_SIGNAL)):
@@ -89,6 +90,11 @@ def _mark_running(ctx: Context, row: ContainerRow) -> ContainerRow:
 def _create_and_start(ctx: Context, row: ContainerRow) -> int:
     """`runtime create` with every stdio on /dev/null (the container keeps what it is
     given: a caller's pipe would never see EOF), then `runtime start`."""
+    import subprocess
+
+    from conmon.protocol import PIDFILE, RUNTIME_LOG
+    from supervisor.monitor import exit_error
+
     rundir = ctx.paths.container_rundir(row.id)
     log = os.path.join(rundir, RUNTIME_LOG)
     pidfile = os.path.join(rundir, PIDFILE)
@@ -114,6 +120,8 @@ def _default_signals() -> None:
 
 
 def _last_error(log: str) -> str:
+    from supervisor.monitor import runtime_message
+
     try:
         with open(log) as f:
             lines = [ln for ln in f.read().splitlines() if '"error"' in ln]

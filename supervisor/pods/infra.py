@@ -5,8 +5,6 @@ to pull. `--infra-image` uses an image instead. See docs/PODS.md for the cost pe
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from typing import TYPE_CHECKING
 
 from supervisor.errors import UsageError
@@ -28,6 +26,9 @@ def ensure_rootfs(root: str) -> str:
     target = rootfs_dir(root)
     if os.path.exists(os.path.join(target, "catatonit")):
         return target
+    import shutil  # performance: once per store; stop and kill read INFRA_COMMAND (bare.py)
+    import tempfile
+
     if not os.access(CATATONIT, os.X_OK):
         raise UsageError(f"{CATATONIT} is missing: install catatonit, or give --infra-image"
                          " or --infra=false")
