@@ -104,19 +104,14 @@ def _create_and_start(ctx: Context, row: ContainerRow) -> int:
                  ["start", row.id]):
         res = subprocess.run([*base, *verb], stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True, check=False,
-                             preexec_fn=_default_signals)
+                             start_new_session=True, check=False)
+        # (restore_signals, subprocess's default: SIGPIPE and SIGXFSZ back to their
+        # defaults for the container, which Python ignores; no preexec_fn in a threaded face)
         if res.returncode != 0:
             raise exit_error(_last_error(log) or f"the OCI runtime's {verb[0]} failed",
                              row.config.runtime)
     with open(pidfile) as f:
         return int(f.read().strip())
-
-
-def _default_signals() -> None:
-    # Python ignores SIGPIPE and SIGXFSZ; the container must get the defaults back.
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL)
 
 
 def _last_error(log: str) -> str:
