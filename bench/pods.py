@@ -39,15 +39,22 @@ def private_kib(pid: int) -> int:
     return total
 
 
+STEPS = ("pod create", "run 1 (+infra)", "run 2", "run 3", "pod rm -f")
+
+
 def round_trip(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str],
-               name: str) -> float:
-    start = time.perf_counter()
-    sh([*cli, "pod", "create", "--name", name, "--network", "none"], env)
-    for i in range(3):
-        sh([*cli, "run", "-d", *extra, "--pod", name, "--name", f"{name}-{i}", "--rootfs",
-            rootfs, "sleep", "300"], env)
-    sh([*cli, "pod", "rm", "-f", "-t", "0", name], env)
-    return time.perf_counter() - start
+               name: str) -> list[float]:
+    """Seconds of each of STEPS."""
+    argvs = [[*cli, "pod", "create", "--name", name, "--network", "none"]]
+    argvs += [[*cli, "run", "-d", *extra, "--pod", name, "--name", f"{name}-{i}", "--rootfs",
+               rootfs, "sleep", "300"] for i in range(3)]
+    argvs.append([*cli, "pod", "rm", "-f", "-t", "0", name])
+    out = []
+    for argv in argvs:
+        start = time.perf_counter()
+        sh(argv, env)
+        out.append(time.perf_counter() - start)
+    return out
 
 
 def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str],
@@ -60,7 +67,9 @@ def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str
         infra = json.loads(sh([*cli, "pod", "inspect", "cost"], env))["InfraContainerID"]
         doc = json.loads(sh([*cli, "inspect", infra], env))[0]
         pause = private_kib(int(doc["State"]["Pid"]))
-        monitor = private_kib(int(doc["State"][monitor_key]))
+        # scopebox's default infra has no monitor (supervisor/container/bare.py): pid 0
+        monitor_pid = int(doc["State"][monitor_key])
+        monitor = private_kib(monitor_pid) if monitor_pid else 0
         return pause, monitor
     finally:
         sh([*cli, "pod", "rm", "-f", "-t", "0", "cost"], env)
@@ -87,15 +96,21 @@ def main() -> None:
             "scopebox": (SCOPEBOX, [], "ConmonPid"),
             "podman": (PODMAN, ["--ulimit", "host"], "ConmonPid"),
         }
-        times: dict[str, list[float]] = {k: [] for k in sides}
+        steps: dict[str, list[list[float]]] = {k: [] for k in sides}
         for i in range(args.runs):
             for label, (cli, extra, _) in sides.items():
-                times[label].append(round_trip(cli, rootfs, env, extra, f"bench{i}"))
+                steps[label].append(round_trip(cli, rootfs, env, extra, f"bench{i}"))
+        print(f"load average {os.getloadavg()[0]:.1f}; per step, median s:")
+        print(f"{'':<9} " + "  ".join(f"{s:>14}" for s in STEPS))
+        for label in sides:
+            cols = [statistics.median(r[j] for r in steps[label]) for j in range(len(STEPS))]
+            print(f"{label:<9} " + "  ".join(f"{c:14.2f}" for c in cols))
         for label, (cli, extra, key) in sides.items():
             pause, monitor = infra_cost(cli, rootfs, env, extra, key)
-            t = times[label]
+            totals = [sum(r) for r in steps[label]]
             print(f"{label:<9} pod create + 3 run -d + pod rm -f: median "
-                  f"{statistics.median(t):5.2f} s  min {min(t):5.2f} s ({args.runs} runs); "
+                  f"{statistics.median(totals):5.2f} s  min {min(totals):5.2f} s "
+                  f"({args.runs} runs); "
                   f"infra: pause {pause} KiB + monitor {monitor} KiB private")
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 
 from supervisor.cli.main import new_parser
-from supervisor.cli.pod_create import _more_limits  # issue 19
+from supervisor.cli.pod_create import (  # issue 19, helper pods
+    _more_limits,
+    add_infra_flags,
+    infra_fields,
+    label_files,
+    refuse_blkio,
+)
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
@@ -32,9 +38,13 @@ def main(argv: list[str], settings: Settings) -> int:
     a("--sysctl", action="append", default=[], help="the new pod's namespaced kernel"
       " parameters (NAME=VALUE; replaces the original's)")
     a("--shm-size", default=None, help="size of the new pod's /dev/shm")
+    add_infra_flags(p)  # helper pods: as pod create's, replacing the original's
+    a("--userns", default="", help="the new pod's user namespace (replaces the original's)")
+    a("--label-file", action="append", default=[], help="read key=value labels from a file")
     a("pod", metavar="POD", nargs="?")
     a("new_name", metavar="NAME", nargs="?")
     ns = p.parse_args(argv)
+    refuse_blkio(ns)
     from supervisor.api import podtools
     from supervisor.sizes import parse_size
 
@@ -42,7 +52,7 @@ def main(argv: list[str], settings: Settings) -> int:
         raise UsageError("accepts between 1 and 2 arg(s), received 0")
     if ns.name and ns.new_name:
         raise UsageError("cannot specify --name and a name argument: give one")
-    labels = {}
+    labels = label_files(ns.label_file)
     for item in ns.label:
         key, _, value = item.partition("=")
         labels[key] = value
@@ -57,6 +67,7 @@ def main(argv: list[str], settings: Settings) -> int:
         infra_conmon_pidfile=os.path.abspath(ns.infra_conmon_pidfile)
         if ns.infra_conmon_pidfile else "",
         limits={k: v for k, v in _more_limits(ns).items() if v},  # issue 19
+        infra={**infra_fields(ns), "userns": ns.userns},  # helper pods
     )
     print(podtools.clone(settings, ns.pod, req))
     return 0

@@ -64,8 +64,10 @@ def main(argv: list[str], settings: Settings) -> int:
       help="the pod's cgroup is its containers' parent (default true)")
     a("--share-parent=false", dest="share_parent", action="store_false",
       help=argparse_suppress())
+    add_infra_flags(p)  # helper pods
     a("name_arg", nargs="?", default="", help=argparse_suppress())
     ns = p.parse_args(argv)
+    refuse_blkio(ns)
     from supervisor.api import pods as api
     from supervisor.cli.common import _command_line
 
@@ -91,6 +93,7 @@ def main(argv: list[str], settings: Settings) -> int:
         mac=ns.mac_address, sysctls=tuple(ns.sysctl), shm_size=ns.shm_size, userns=ns.userns,
         infra_conmon_pidfile=os.path.abspath(ns.infra_conmon_pidfile)
         if ns.infra_conmon_pidfile else "",
+        **infra_fields(ns),  # helper pods
     )
     pod_id = api.create(settings, req)
     if ns.pod_id_file:
@@ -119,11 +122,12 @@ def label_files(paths: list[str]) -> dict[str, str]:
 
 def _limits(cpus: str, memory: str, parent: str) -> dict[str, Any]:
     """helper podsx: --cpus, --memory, --cgroup-parent as the request's fields."""
-    from supervisor.api.podtools import parse_cpus
     from supervisor.sizes import parse_size
 
     out: dict[str, Any] = {"cgroup_parent": parent}
     if cpus:
+        from supervisor.api.podtools import parse_cpus  # performance: only when given
+
         out["cpus"] = parse_cpus(cpus)
     if memory:
         out["memory"] = parse_size(memory)
@@ -134,6 +138,8 @@ def _limits(cpus: str, memory: str, parent: str) -> dict[str, Any]:
 
 def _more_limits(ns: Any) -> dict[str, Any]:
     """issue 19: --cpu-shares, --cpuset-cpus, --cpuset-mems, --memory-swap (Podman's words)."""
+    if not (ns.cpuset_cpus or ns.cpuset_mems or ns.cpu_shares or ns.memory_swap):
+        return {"cpuset_cpus": "", "cpuset_mems": ""}  # performance: no checks to import
     from supervisor.api.podtools import check_cpuset, check_swap
     from supervisor.sizes import parse_size
 
@@ -155,3 +161,48 @@ def argparse_suppress() -> str:
     import argparse
 
     return argparse.SUPPRESS
+
+
+_BLKIO = ("blkio_weight", "blkio_weight_device", "device_read_bps", "device_write_bps")
+
+
+def add_infra_flags(p: Any) -> None:
+    """helper pods: Podman 4.3's pod flags for the infra container (`pod create`, `pod
+    clone`); the pod's members inherit --device and --volume, join --pid/--uts with --share,
+    and join the user namespace of --uidmap/--gidmap/--subuidname/--subgidname."""
+    a = p.add_argument
+    a("--pid", default="", help="the pod's PID namespace: host, private, ns:PATH")
+    a("--uts", default="", help="the pod's UTS namespace: host, private, ns:PATH")
+    a("--device", action="append", default=[], help="a host device for every container of"
+      " the pod (HOST[:CONTAINER][:PERMISSIONS])")
+    a("-v", "--volume", action="append", default=[], help="a volume for every container of"
+      " the pod (SOURCE:DEST[:OPTIONS])")
+    a("--volumes-from", action="append", default=[], help="the volumes of a container, for"
+      " the infra container")
+    a("--security-opt", action="append", default=[], help="a security option of the infra"
+      " container")
+    a("--uidmap", action="append", default=[], help="UID map of the pod's user namespace")
+    a("--gidmap", action="append", default=[], help="GID map of the pod's user namespace")
+    a("--subuidname", default="", help="the pod's UID map from /etc/subuid")
+    a("--subgidname", default="", help="the pod's GID map from /etc/subgid")
+    for flag in _BLKIO:  # accepted, and refused when used with the reason (refuse_blkio)
+        a(f"--{flag.replace('_', '-')}", action="append", default=[],
+          help="refused: a pod's cgroup takes no block I/O limits; give it to each container")
+
+
+def refuse_blkio(ns: Any) -> None:
+    """Podman writes these into the pod's blkio (v1) or io (v2) cgroup files; scopebox's
+    pod cgroup carries CPU and memory limits only (docs/PODS.md)."""
+    for flag in _BLKIO:
+        if getattr(ns, flag):
+            name = flag.replace("_", "-")
+            raise UsageError(f"--{name}: a pod's cgroup takes no block I/O limits in scopebox;"
+                             f" give --{name} to each container (run/create --{name})")
+
+
+def infra_fields(ns: Any) -> dict[str, Any]:
+    return {"pid": ns.pid, "uts": ns.uts, "devices": tuple(ns.device),
+            "volumes": tuple(ns.volume), "volumes_from": tuple(ns.volumes_from),
+            "security_opt": tuple(ns.security_opt), "uidmap": tuple(ns.uidmap),
+            "gidmap": tuple(ns.gidmap), "subuidname": ns.subuidname,
+            "subgidname": ns.subgidname}

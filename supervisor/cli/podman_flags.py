@@ -2,38 +2,4 @@
 4.3 that scopebox does not accept, by verb (read only when a flag is refused)."""
 
 NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
-    "pod clone": (
-        "--blkio-weight",
-        "--blkio-weight-device",
-        "--device",
-        "--device-read-bps",
-        "--device-write-bps",
-        "--gidmap",
-        "--label-file",
-        "--pid",
-        "--security-opt",
-        "--subgidname",
-        "--subuidname",
-        "--uidmap",
-        "--userns",
-        "--uts",
-        "--volume",
-        "--volumes-from",
-    ),
-    "pod create": (
-        "--blkio-weight",
-        "--blkio-weight-device",
-        "--device",
-        "--device-read-bps",
-        "--device-write-bps",
-        "--gidmap",
-        "--pid",
-        "--security-opt",
-        "--subgidname",
-        "--subuidname",
-        "--uidmap",
-        "--uts",
-        "--volume",
-        "--volumes-from",
-    ),
 }

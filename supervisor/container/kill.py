@@ -51,6 +51,9 @@ def signal_container(ctx: Context, row: ContainerRow, signum: int, all_processes
         ctx.store.update_container(row.id, status=Status.RUNNING)
     # --all needs the container's own cgroup; without one, killing init is enough (its
     # pid namespace takes every other process with it).
+    from supervisor.container.bare import remember_signal  # pods: its exit code
+
+    remember_signal(ctx, row, signum)
     every = all_processes and row.config.cgroups is not CgroupsMode.DISABLED
     args = ["kill", *(["--all"] if every else []), row.id, str(signum)]
     res = ctx.run_runtime(row, *args)

@@ -74,6 +74,13 @@ def gather_facts(ctx: Context, row: ContainerRow) -> tuple[ContainerRow, int, st
         # Between two runs the unit stands for the monitor systemd is about to start.
         monitor_alive=between_runs or alive(row.monitor_pid, row.monitor_start),
     )
+    if exit_record is None and not facts.container_alive and not facts.monitor_alive \
+            and facts.same_boot:
+        from supervisor.container.bare import exit_record as bare_exit
+        from supervisor.container.bare import is_bare
+
+        if is_bare(row):  # pods: an infra without a monitor ended (supervisor/container/bare.py)
+            facts = facts._replace(exit_record=bare_exit(ctx, row))
     return row, pid, pid_start, facts
 
 
@@ -166,6 +173,13 @@ def refresh(ctx: Context, row: ContainerRow, *, locked: bool = False) -> Contain
         finished_at=rec.finished_at or now_rfc3339(),
         error=verdict.error or log_error_text(rec, ctx.paths.container_dir(row.id)),
     )
+    if not facts.monitor_alive and not row.monitor_pid and verdict.error == "":
+        from supervisor.container.bare import is_bare
+
+        if is_bare(row):  # pods: no monitor wrote the infra's died event
+            from supervisor.events.write import container as event
+
+            event(ctx, row, "died", exit_code=rec.exit_code)
     if not facts.monitor_alive and not locked:
         # Nobody else will clean up after a dead monitor.
         ctx.cleanup(row.id)

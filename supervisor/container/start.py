@@ -75,6 +75,10 @@ def _start_locked(ctx: Context, row: ContainerRow, attach: bool, preserve_fds: i
                              " systemd: systemd starts the container's monitor, and the"
                              " descriptors cannot be handed over to it")
         return launch_service(ctx, row, attach)
+    from supervisor.container.bare import is_bare, launch_bare  # pods: an infra, no monitor
+
+    if is_bare(row):
+        return Started(launch_bare(ctx, row))
     return launch(ctx, row, attach, preserve_fds)
 
 

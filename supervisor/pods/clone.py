@@ -7,12 +7,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from supervisor.engine import Engine
     from supervisor.options import CreateOptions
-    from supervisor.pods.db import PodRow
+    from supervisor.pods.db import PodConfig, PodRow
     from supervisor.store import ContainerRow
 
 
@@ -33,15 +33,23 @@ class PodCloneRequest:
     infra_conmon_pidfile: str = ""
     sysctls: tuple[str, ...] | None = None  # issue 19: None: the original's
     shm_size: str | None = None
+    infra: dict[str, Any] = field(default_factory=dict)  # helper pods: pod create's fields
+
 
 
 def unjoined(opts: CreateOptions, infra_id: str, cgroup: str,
-             no_network: str = "") -> CreateOptions:
+             no_network: str = "", pod: PodConfig | None = None) -> CreateOptions:
     """A member's create options without what joining its pod set (network and namespaces
-    `container:INFRA`, the pod's cgroup as parent): joining another pod sets them again.
+    `container:INFRA`, the pod's cgroup as parent, the `pod`'s devices and volumes, which
+    come first): joining another pod sets them again.
     The network becomes `no_network` ("": what a command line without --network gives)."""
     joined = f"container:{infra_id}" if infra_id else ""
     changes: dict[str, object] = {}
+    if pod is not None:  # helper pods: --device and -v of pod create are inherited
+        for key, given in (("devices", pod.devices), ("volumes", pod.volumes)):
+            have = list(getattr(opts, key))
+            if given and have[:len(given)] == list(given):
+                changes[key] = have[len(given):]
     if joined and opts.network == joined:
         changes["network"] = no_network
     if cgroup and opts.cgroup_parent == cgroup:
@@ -49,9 +57,22 @@ def unjoined(opts: CreateOptions, infra_id: str, cgroup: str,
     flags = opts.runflags
     kept: dict[str, object] = {k: None for k in ("ipc", "uts", "pid")
                                if getattr(flags, k, None) == joined}
+    if joined and opts.userns.userns == joined:
+        changes["userns"] = dataclasses.replace(opts.userns, userns=None)
     if kept:
         changes["runflags"] = dataclasses.replace(flags, **kept)  # type: ignore[arg-type]
     return dataclasses.replace(opts, **changes) if changes else opts  # type: ignore[arg-type]
+
+
+def _infra_fields(cfg: PodConfig, req: PodCloneRequest) -> dict[str, Any]:
+    """helper pods: the clone's --pid, --uts, --device, -v, --volumes-from, --security-opt,
+    --userns and id maps. As Podman 4.3's clone, the original's volumes and security options
+    are kept unless given; its --pid, --uts, devices and user namespace are not (the clone
+    gets what it is given, else the defaults)."""
+    out: dict[str, Any] = {"volumes": cfg.volumes, "volumes_from": cfg.volumes_from,
+                           "security_opt": cfg.security_opt}
+    out.update({k: v for k, v in req.infra.items() if v})
+    return out
 
 
 def _free_name(base: str, taken: Callable[[str], bool]) -> str:
@@ -107,12 +128,13 @@ def clone(eng: Engine, ref: str, req: PodCloneRequest,
         cpuset_cpus=str(req.limits.get("cpuset_cpus", cfg.cpuset_cpus)),
         cpuset_mems=str(req.limits.get("cpuset_mems", cfg.cpuset_mems)),
         memory_swap=int(req.limits.get("memory_swap", cfg.memory_swap)),
+        **_infra_fields(cfg, req),  # helper pods
     )
     members = [r for r in ops.containers(eng, src) if r.id != src.infra_id]
     new = ops.create(eng, create, make)
     try:
         for row in members:
-            opts = unjoined(row.config.options, src.infra_id, cfg.cgroup)
+            opts = unjoined(row.config.options, src.infra_id, cfg.cgroup, pod=cfg)
             name = _free_name(row.name, names.__contains__)
             names.add(name)
             make_member(dataclasses.replace(opts, name=name), new.id)

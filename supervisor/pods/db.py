@@ -80,6 +80,17 @@ class PodConfig:
     cpuset_cpus: str = ""
     cpuset_mems: str = ""
     memory_swap: int = 0  # memory plus swap; -1 unlimited; 0: not set
+    # helper pods: Podman 4.3's other pod create flags: the infra's, some inherited
+    pid: str = ""  # --pid: the infra's PID namespace (members join it with --share pid)
+    uts: str = ""  # --uts: the infra's UTS namespace (members join it with --share uts)
+    devices: tuple[str, ...] = ()  # --device: the infra's and every member's
+    volumes: tuple[str, ...] = ()  # -v: the infra's and every member's
+    volumes_from: tuple[str, ...] = ()  # --volumes-from: the infra's only (as Podman 4.3)
+    security_opt: tuple[str, ...] = ()  # --security-opt: the infra's only (as Podman 4.3)
+    uidmap: tuple[str, ...] = ()  # --uidmap/--gidmap/--sub*name: the infra's user
+    gidmap: tuple[str, ...] = ()  # namespace, joined by the members
+    subuidname: str = ""
+    subgidname: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,9 +142,9 @@ class PodDB:
             raise
 
     def add(self, name: str, created: str, config: PodConfig, pod_id: str = "") -> PodRow:
-        import secrets  # performance: hmac and OpenSSL only when a pod is made
+        import os  # performance: not `secrets` (hmac, OpenSSL) for 32 random bytes
 
-        pid = pod_id or secrets.token_hex(32)  # helper podsx: an id chosen beforehand
+        pid = pod_id or os.urandom(32).hex()  # helper podsx: an id chosen beforehand
         self._ensure()
         with self.store.transaction() as db:
             if db.execute("SELECT 1 FROM pods WHERE name = ?", (name,)).fetchone():

@@ -5,10 +5,12 @@ to pull. `--infra-image` uses an image instead. See docs/PODS.md for the cost pe
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
+from typing import TYPE_CHECKING
 
 from supervisor.errors import UsageError
+
+if TYPE_CHECKING:
+    from supervisor.pods.db import PodConfig
 
 CATATONIT = "/usr/bin/catatonit"
 INFRA_COMMAND = ("/catatonit", "-P")
@@ -24,6 +26,9 @@ def ensure_rootfs(root: str) -> str:
     target = rootfs_dir(root)
     if os.path.exists(os.path.join(target, "catatonit")):
         return target
+    import shutil  # performance: once per store; stop and kill read INFRA_COMMAND (bare.py)
+    import tempfile
+
     if not os.access(CATATONIT, os.X_OK):
         raise UsageError(f"{CATATONIT} is missing: install catatonit, or give --infra-image"
                          " or --infra=false")
@@ -49,3 +54,8 @@ def ensure_rootfs(root: str) -> str:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def bare_infra(cfg: PodConfig) -> bool:
+    """The pod's infra runs scopebox's catatonit, without a monitor (container/bare.py)."""
+    return not cfg.infra_image and tuple(cfg.infra_command or INFRA_COMMAND) == INFRA_COMMAND

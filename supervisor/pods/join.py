@@ -71,9 +71,11 @@ def infra_started(ctx: Context, pod: PodRow) -> None:
     if not path or not pod.infra_id:
         return
     row = ctx.store.get_container(pod.infra_id)
-    if row is None or not row.monitor_pid:
+    # an infra without a monitor (container/bare.py): catatonit itself stands for it
+    pid = row.monitor_pid or row.pid if row is not None else 0
+    if not pid:
         return
     tmp = f"{path}.tmp"
     with open(tmp, "w") as f:
-        f.write(f"{row.monitor_pid}\n")
+        f.write(f"{pid}\n")
     os.replace(tmp, path)

@@ -62,6 +62,17 @@ class PodCreateRequest:
     cpuset_cpus: str = ""
     cpuset_mems: str = ""
     memory_swap: int = 0  # memory plus swap; -1 unlimited; 0: not set
+    # helper pods: Podman 4.3's other pod create flags: the infra's, some inherited
+    pid: str = ""  # --pid: the infra's PID namespace (members join it with --share pid)
+    uts: str = ""  # --uts: the infra's UTS namespace (members join it with --share uts)
+    devices: tuple[str, ...] = ()  # --device: the infra's and every member's
+    volumes: tuple[str, ...] = ()  # -v: the infra's and every member's
+    volumes_from: tuple[str, ...] = ()  # --volumes-from: the infra's only (as Podman 4.3)
+    security_opt: tuple[str, ...] = ()  # --security-opt: the infra's only (as Podman 4.3)
+    uidmap: tuple[str, ...] = ()  # --uidmap/--gidmap/--sub*name: the infra's user
+    gidmap: tuple[str, ...] = ()  # namespace, joined by the members
+    subuidname: str = ""
+    subgidname: str = ""
 
 
 def parse_share(value: str | None) -> tuple[str, ...]:
@@ -126,11 +137,14 @@ def create(eng: Engine, req: PodCreateRequest,
         shm_size=req.shm_size, userns=req.userns,
         cpu_shares=req.cpu_shares, cpuset_cpus=req.cpuset_cpus, cpuset_mems=req.cpuset_mems,
         memory_swap=req.memory_swap,
+        pid=req.pid, uts=req.uts, devices=req.devices, volumes=req.volumes,
+        volumes_from=req.volumes_from, security_opt=req.security_opt, uidmap=req.uidmap,
+        gidmap=req.gidmap, subuidname=req.subuidname, subgidname=req.subgidname,
     )
     # its own cgroup (helper podsx), named after its id: a bad --cgroup-parent makes nothing
-    import secrets
+    import os
 
-    pod_id = secrets.token_hex(32)
+    pod_id = os.urandom(32).hex()  # performance: not `secrets` (hmac, OpenSSL) for 32 bytes
     from supervisor.pods.cgroup import check_placement
     from supervisor.specgen import cgroup_unified
 
@@ -180,14 +194,19 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
         rootfs=rootfs,
         command=command,
         name=cfg.infra_name or f"{pod.short_id}-infra",
-        hostname=cfg.hostname or pod.name,
+        # the host's or a given UTS namespace has its own name (Podman sets none then)
+        hostname=cfg.hostname or (None if cfg.uts and cfg.uts != "private" else pod.name),
         network=cfg.network if "net" in cfg.share else "none",
         net=NetFlags(publish=cfg.ports, add_hosts=cfg.add_hosts, dns=cfg.dns,
                      dns_search=cfg.dns_search, dns_options=cfg.dns_options,
                      no_hosts=cfg.no_hosts, aliases=cfg.aliases, ip=cfg.ip, ip6=cfg.ip6,
                      mac=cfg.mac),
-        runflags=RunFlagOptions(sysctls=list(cfg.sysctls), shm_size=cfg.shm_size or None),
-        userns=UsernsOptions(cfg.userns or None),  # issues 17/19
+        runflags=RunFlagOptions(sysctls=list(cfg.sysctls), shm_size=cfg.shm_size or None,
+                                pid=cfg.pid or None, uts=cfg.uts or None),
+        userns=UsernsOptions(cfg.userns or None, list(cfg.uidmap), list(cfg.gidmap),
+                             cfg.subuidname or None, cfg.subgidname or None),  # issues 17/19
+        devices=list(cfg.devices), volumes=list(cfg.volumes),
+        volumes_from=list(cfg.volumes_from), security_opt=list(cfg.security_opt),
         log_driver="none",  # catatonit says nothing
         labels={"io.scopebox.pod": pod.id},
         stop_timeout=10,
@@ -231,12 +250,21 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
         flags = replace(flags, uts=joined)
     if "pid" in cfg.share and flags.pid is None:
         flags = replace(flags, pid=joined)
-    if cfg.userns and cfg.userns != "host" and not opts.userns.given:  # issues 17/19
+    if own_userns(cfg) and not opts.userns.given:  # issues 17/19
         opts = replace(opts, userns=replace(opts.userns, userns=joined))
+    if cfg.devices or cfg.volumes:  # helper pods: Podman 4.3's members inherit these
+        opts = replace(opts, devices=[*cfg.devices, *opts.devices],
+                       volumes=[*cfg.volumes, *opts.volumes])
     if "uts" in cfg.share and opts.hostname:
         raise UsageError("invalid config provided: cannot set hostname when joining the "
                          "pod UTS namespace")
     return pod, replace(opts, runflags=flags)
+
+
+def own_userns(cfg: PodConfig) -> bool:
+    """The infra has a user namespace of its own, which the members join."""
+    return bool((cfg.userns and cfg.userns != "host") or cfg.uidmap or cfg.gidmap
+                or cfg.subuidname or cfg.subgidname)
 
 
 def check_init_ctr(eng: Engine, pod: PodRow) -> None:

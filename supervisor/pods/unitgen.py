@@ -87,7 +87,8 @@ def _joined(member: Container, pod: Pod) -> Container:
 
     opts = member.config.options
     # network "" (as without --network): run_args writes no --network for it
-    options = unjoined(opts, pod.infra.id if pod.infra is not None else "", pod.config.cgroup)
+    options = unjoined(opts, pod.infra.id if pod.infra is not None else "", pod.config.cgroup,
+                       pod=pod.config)
     if options is opts:
         return member
     return dataclasses.replace(member, config=dataclasses.replace(member.config,
@@ -140,7 +141,11 @@ def render_pod(pod: Pod, opts: GenerateOptions, binary: str, version: str, runro
         stop = [*sb, "stop", "-t", str(stop_timeout), infra]
         s.add("ExecStop", unitfile.exec_value(stop))
         s.add("ExecStopPost", unitfile.exec_value(stop, "-"))
-        s.add("PIDFile", unitfile.plain_value(f"{runroot}/containers/{pod.infra.id}/monitor.pid"))
+        # an infra without a monitor (container/bare.py): the runtime's pid file, catatonit's
+        from supervisor.pods.infra import bare_infra
+
+        pid_name = "pidfile" if bare_infra(pod.config) else "monitor.pid"
+        s.add("PIDFile", unitfile.plain_value(f"{runroot}/containers/{pod.infra.id}/{pid_name}"))
     s.add("Type", "forking")
     unit.ensure("Install").add("WantedBy", "default.target")
     return [(name, unit.render()), *members]

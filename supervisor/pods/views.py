@@ -94,9 +94,9 @@ def inspect(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
             "HostAdd": list(net.add_hosts) or None,
             "Networks": _networks(pod, infra),
             "NetworkOptions": None,
-            "pid_ns": "private",
-            "userns": cfg.userns or "host",  # issues 17/19
-            "uts_ns": "private",
+            "pid_ns": cfg.pid or "private",  # helper pods: --pid, --uts
+            "userns": cfg.userns or ("private" if _maps(cfg) else "host"),  # issues 17/19
+            "uts_ns": cfg.uts or "private",
         }
     out: dict[str, Any] = {
         "Id": pod.id,
@@ -119,7 +119,7 @@ def inspect(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
             infra_cfg["cpuset_cpus"] = cfg.cpuset_cpus
         out["InfraContainerID"] = infra.id
         out["InfraConfig"] = infra_cfg
-    out["SharedNamespaces"] = list(cfg.share)
+    out["SharedNamespaces"] = [*(["user"] if _maps(cfg) else []), *cfg.share]
     out["NumContainers"] = len(rows)
     out["Containers"] = [{"Id": r.id, "Name": r.name, "State": r.status.value} for r in rows]
     out.update(_cpu(cfg))
@@ -134,9 +134,29 @@ def inspect(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
         # Podman's default swap: as much again; unlimited (-1) is not shown
         if cfg.memory_swap >= 0:
             out["memory_swap"] = cfg.memory_swap or 2 * cfg.memory
+    if cfg.volumes:  # helper pods: Podman 4.3's keys for -v and --security-opt
+        out["mounts"] = [_mount(v) for v in cfg.volumes]
+    if cfg.security_opt:
+        out["security_opt"] = list(cfg.security_opt)
     if out["Labels"] is None:
         del out["Labels"]
     return out
+
+
+def _maps(cfg: PodConfig) -> bool:
+    return bool(cfg.uidmap or cfg.gidmap or cfg.subuidname or cfg.subgidname)
+
+
+def _mount(volume: str) -> dict[str, Any]:
+    """One `pod create -v` as Podman 4.3's pod inspect shows it."""
+    parts = volume.split(":")
+    src, dst = (parts[0], parts[1]) if len(parts) > 1 else ("", parts[0])
+    opts = parts[2].split(",") if len(parts) > 2 else []
+    bind = src.startswith("/")
+    return {"Type": "bind" if bind else "volume", "Source": src, "Destination": dst,
+            "Driver": "" if bind else "local", "Mode": "",
+            "Options": ["rbind"] if bind else [], "RW": "ro" not in opts,
+            "Propagation": "rprivate" if bind else ""}
 
 
 def _pod_cgroup(cfg: PodConfig) -> dict[str, Any]:

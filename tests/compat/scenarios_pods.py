@@ -88,6 +88,36 @@ PODS = [
          want=(125, "invalid --cgroup-parent")),
     Case("pod create --name {u} -m 1k", diff="pod-memory-minimum",
          want=(125, "minimum memory limit allowed is")),
+    # helper pods: Podman 4.3's other pod create / pod clone flags
+    Case("run --rm --pod {u} busybox cat /proc/1/comm", "rc out",
+         setup=("pod create --name {u} --pid host",)),  # the infra's only: members private
+    Case("run --rm --pod {u} busybox test -d /proc/1/ns", "rc",  # members join: the host's
+         setup=("pod create --name {u} --pid host --share pid,net",)),
+    Case("run --rm --pod {u} busybox hostname", "rc out",
+         setup=("pod create --name {u} --uts host",)),
+    Case("run --rm --pod {u} busybox test -c /dev/podzero", "rc",
+         setup=("pod create --name {u} --device /dev/zero:/dev/podzero",)),
+    Case("run --rm --pod {u} busybox test -f /data/hostname", "rc",
+         setup=("pod create --name {u} -v /etc:/data:ro",)),
+    Case("run --rm --pod {u} busybox test -e /vdata", "rc",  # the infra's only, as Podman's
+         setup=("run -d --name {u}-b -v /etc:/vdata:ro busybox sleep 100",
+                "pod create --name {u} --volumes-from {u}-b")),
+    Case("run --rm --pod {u} busybox grep Seccomp: /proc/self/status", "rc out",
+         setup=("pod create --name {u} --security-opt seccomp=unconfined",)),
+    Case("run --rm --pod {u} busybox cat /proc/self/uid_map /proc/self/gid_map", "rc out",
+         setup=("pod create --name {u} --uidmap 0:100000:65536 --gidmap 0:100000:65536",)),
+    Case("pod create --name {u} --pid bogus", "rc err"),
+    Case("pod create --name {u} --device /dev/nosuch", "rc err"),
+    Case("pod create --name {u} --uidmap 0:100000:65536 --userns host", "rc err"),
+    Case("run --rm --pod {u}-b busybox sh -c 'hostname; test -e /data; test -c /dev/podzero'",
+         "rc out",  # as Podman's clone: the volume is kept, the device is not
+         setup=("pod create --name {u} --device /dev/zero:/dev/podzero -v /etc:/data:ro",
+                "pod clone --uts host --label-file /dev/null --name {u}-b {u}")),
+    Case("run --rm --pod {u}-b busybox test -c /dev/podzero", "rc",
+         setup=("pod create --name {u}",
+                "pod clone --device /dev/zero:/dev/podzero --name {u}-b {u}")),
+    Case("pod create --name {u} --blkio-weight 500", diff="pod-blkio",
+         want=(125, "takes no block I/O limits")),
     # generate systemd of a pod (helper podsx): the units' text differs (scopebox's command)
     Case("generate systemd --name {u}", "rc", setup=(_P, "create --pod {u} busybox true")),
     Case("generate systemd --new --name {u}", "rc", setup=(_P,)),

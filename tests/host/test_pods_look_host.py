@@ -126,12 +126,26 @@ def test_pod_id_files_and_infra_pidfile(sb: Scopebox, tmp_path: object) -> None:
         assert f.read() == pod
     sb("run", "-d", "--pod-id-file", idf, "--name", "bf1", "busybox", "sleep", "300")
     infra = json.loads(sb("pod", "inspect", "byfile").stdout)["InfraContainerID"]
-    with open(pidf) as f:  # written when the infra started (with bf1)
-        assert int(f.read()) == sb.state(infra)["ConmonPid"]
+    with open(pidf) as f:  # written when the infra started (with bf1); it has no monitor:
+        assert int(f.read()) == sb.state(infra)["Pid"]  # catatonit stands for it
+    assert sb.state(infra)["ConmonPid"] == 0
     assert sb("pod", "stop", "-t", "0", "--pod-id-file", idf).stdout.strip() == pod
     assert sb("pod", "start", "--pod-id-file", idf).stdout.strip() == pod
-    with open(pidf) as f:  # a new monitor: the file follows it
-        assert int(f.read()) == sb.state(infra)["ConmonPid"]
+    with open(pidf) as f:  # a new run: the file follows it
+        assert int(f.read()) == sb.state(infra)["Pid"]
+    # kill -9 of the monitor-less infra: the next reader records it and tears down
+    os.kill(sb.state(infra)["Pid"], 9)
+    deadline = time.monotonic() + 10
+    while sb.state(infra)["Status"] != "exited":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert sb.state(infra)["ExitCode"] == -1 and "unknown" in sb.state(infra)["Error"]
+    assert not os.path.exists(f"{sb.runroot}/containers/{infra}")  # its run dir: torn down
+    sb("pod", "stop", "-t", "0", "byfile")
+    assert sb.state(infra)["ExitCode"] == -1
+    sb("pod", "start", "byfile")
+    sb("pod", "stop", "-t", "1", "byfile")  # SIGTERM: catatonit's 0
+    assert (sb.state(infra)["Status"], sb.state(infra)["ExitCode"]) == ("exited", 0)
     res = sb("pod", "rm", "--ignore", "--pod-id-file", f"{tmp_path}/nosuch", check=False)
     assert res.returncode == 125
     assert res.stderr == f"Error: reading pod ID file: open {tmp_path}/nosuch: no such file" \

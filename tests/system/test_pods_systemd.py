@@ -47,6 +47,8 @@ def test_pod_is_a_slice_with_limits(sb: Scopebox) -> None:
     for unit in (f"scopebox-{cid}.scope", f"scopebox-conmon-{cid}.scope",
                  f"scopebox-{doc['InfraContainerID']}.scope"):
         assert show(unit, "Slice") == slice_, unit
+    # the infra has no monitor (supervisor/container/bare.py): no scope for one
+    assert show(f"scopebox-conmon-{doc['InfraContainerID']}.scope", "LoadState") == "not-found"
     with open(f"/proc/{sb.state('slc')['Pid']}/cgroup") as f:
         assert f"/machine.slice/{slice_}/" in f.read()
     # the slice's memory limit binds a container that has none of its own

@@ -45,8 +45,13 @@ def test_existing_pod_units() -> None:
     assert u.values("Wants") == ["network-online.target", "container-web-a.service"]
     assert u.values("Before") == ["container-web-a.service"]
     assert s.values("ExecStart") == [f"{SB} start abababababab-infra"]
-    assert s.values("PIDFile") == [f"/run/sb/containers/{INFRA}/monitor.pid"]
+    # the default infra has no monitor: catatonit's own pid file (the runtime's)
+    assert s.values("PIDFile") == [f"/run/sb/containers/{INFRA}/pidfile"]
     assert s.values("Type") == ["forking"]
+    image = render_pod(_pod(PodConfig(cgroup="/scopebox/pod_x", infra_image="pause")),
+                       unitgen.GenerateOptions(use_name=True), SB, "1.0", "/run/sb", [])
+    pidfile = _section(image[0][1], "Service").values("PIDFile")
+    assert pidfile == [f"/run/sb/containers/{INFRA}/monitor.pid"]
     mu = _section(member, "Unit")
     assert mu.values("BindsTo") == ["pod-web.service"]
     assert mu.values("After") == ["network-online.target", "pod-web.service"]
