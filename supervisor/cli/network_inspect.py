@@ -26,8 +26,15 @@ def _template_view(n: dict[str, Any]) -> dict[str, Any]:
     view.update({
         "Name": n["name"], "ID": n["id"], "Driver": n["driver"],
         "NetworkInterface": n["network_interface"], "Created": n["created"],
-        "Subnets": n["subnets"], "IPv6Enabled": n["ipv6_enabled"], "Internal": n["internal"],
+        "Subnets": [_subnet_view(s) for s in n["subnets"]], "IPv6Enabled": n["ipv6_enabled"],
+        "Internal": n["internal"],
         "DNSEnabled": n["dns_enabled"], "Labels": n.get("labels") or {},
         "Options": n.get("options") or {}, "IPAMOptions": n["ipam_options"],
     })
     return view
+
+
+def _subnet_view(s: dict[str, Any]) -> dict[str, Any]:
+    """Podman's types.Subnet: {{.Subnet}}, {{.Gateway}}, {{.LeaseRange}} beside the JSON's."""
+    return {**s, "Subnet": s.get("subnet", ""), "Gateway": s.get("gateway", ""),
+            "LeaseRange": s.get("lease_range")}

@@ -78,7 +78,7 @@ def podman(base: Path) -> Engine:
     )
     argv = ["podman", "--root", str(base / "root"), "--runroot", str(base / "run")]
     argv += ["--tmpdir", str(base / "tmp"), "--storage-driver", "vfs", "--runtime", "runc"]
-    argv += ["--events-backend", "file"]
+    argv += ["--events-backend", "file", "--network-config-dir", str(base / "net")]
     if not os.path.exists("/run/systemd/system"):
         argv += ["--cgroup-manager", "cgroupfs"]
     return Engine("podman", argv, {"CONTAINERS_CONF": str(conf)})

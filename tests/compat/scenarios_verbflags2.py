@@ -121,4 +121,26 @@ COVERAGE = [
     Case("system service --time bogus", "rc"),
 ]
 
-VERBFLAGS2 = [*LATEST, *LISTS, *IMAGES, *REGISTRY, *KUBE, *COVERAGE]
+# network create/inspect/ls/connect/disconnect/prune (issue 13): definitions only, no
+# container joins them (the tier never touches this host's network; podman's CNI files go
+# to its own --network-config-dir). DNSEnabled is left out: this host's Podman has CNI
+# without dnsname (DIFFERENCES.md, "Network DNS").
+_NET = "network create --subnet 10.77.{n}.0/24 --label t={u} {u}"
+NETWORKS = [
+    Case("network create --subnet 10.77.1.0/24 --gateway 10.77.1.9 --label a=b {u}"),
+    Case("network inspect --format '{{.Name}} {{.Driver}} {{.Internal}} {{.IPv6Enabled}}"
+         " {{range .Subnets}}{{.Subnet}} {{.Gateway}}{{end}} {{.Labels}}' {u}",
+         setup=(_NET.format(n=2, u="{u}"),)),
+    Case("network inspect {u}", "rc keys", setup=(_NET.format(n=3, u="{u}"),)),
+    Case("network ls --filter label=t={u} --format '{{.Name}} {{.Driver}}'",
+         setup=(_NET.format(n=4, u="{u}") + " --internal",)),
+    Case("network create {u}", "rc err", setup=(_NET.format(n=5, u="{u}"),)),
+    Case("network create --subnet 10.77.6.0/24 --ip-range 10.77.7.0/24 {u}", "rc"),
+    Case("network connect {u} nosuch", "rc err", setup=(_NET.format(n=8, u="{u}"),)),
+    Case("network disconnect {u} nosuch", "rc err", setup=(_NET.format(n=9, u="{u}"),)),
+    Case("network connect nosuch {u}", "rc", setup=("create --name {u} busybox true",)),
+    Case("network prune -f --filter label=t={u}", setup=(_NET.format(n=10, u="{u}"),)),
+    Case("network rm {u}", setup=(_NET.format(n=11, u="{u}"),)),
+]
+
+VERBFLAGS2 = [*LATEST, *LISTS, *IMAGES, *REGISTRY, *KUBE, *COVERAGE, *NETWORKS]

@@ -47,6 +47,8 @@ def _clean(eng: Engine, text: str, name: str) -> None:
         eng("volume", "rm", "-f", name)
     if "secret" in text:  # secrets
         eng("secret", "rm", name)
+    if "network create" in text:  # networks (issue 13)
+        eng("network", "rm", "-f", name)
     if any(word in text for word in ("/{u}", "{u}:", "commit", "tag", "import", "load")):
         eng("rmi", "-f", "-i", f"localhost/{name}:v1", f"localhost/{name}:V1",
             f"localhost/{name}:UPPER_Case")
