@@ -34,7 +34,9 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         event(ctx, row, "stop")
     if service:
         stop_service(ctx, row)
-    ctx.wait_monitor_gone(row, 30)
+    # performance (issue 16): answer once the exit is known, not after the monitor's exit
+    # command; a verb that follows waits for that cleanup (reconcile.settled)
+    ctx.wait_exit_known(row, 30)
     fresh = ctx.store.get_container(row.id)
     if fresh is None:  # --rm: its cleanup removed it
         code = ctx.removed_exit_code(row.id)
