@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from supervisor.api import InspectReport, Report, session
+from supervisor.api import InspectReport, Report, enter, session
 from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
 from supervisor.records import NamedTuple
 from supervisor.settings import Settings
@@ -840,9 +840,19 @@ class ExecRequest(NamedTuple):
 
 def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
     """`exec`: the command's exit code (0 when detached)."""
+    keys = _tty_keys(settings, req.tty and req.interactive, req.detach_keys)  # terminals
+    if not (req.detach or req.user is not None or req.privileged or req.stdio is not None):
+        from supervisor.execquick import exec_quick  # issue 16: most execs, without the engine
+
+        with mapped():
+            enter(settings)
+            code = exec_quick(settings, ref, req.command, env=req.env, env_files=req.env_files,
+                              workdir=req.workdir, interactive=req.interactive, tty=req.tty,
+                              preserve_fds=req.preserve_fds, detach_keys=keys)  # fmt: skip
+        if code is not None:
+            return code
     from supervisor.execute import ExecOptions, exec_in
 
-    keys = _tty_keys(settings, req.tty and req.interactive, req.detach_keys)  # terminals
     opts = ExecOptions(req.command, req.env, req.user, req.workdir, req.interactive, req.detach,
                        req.tty, preserve_fds=req.preserve_fds, env_files=req.env_files,
                        privileged=req.privileged, detach_keys=keys,
