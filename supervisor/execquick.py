@@ -1,5 +1,5 @@
-"""`exec`'s quick path (issues 14 and 16): the common exec into a running container without
-the engine.
+"""`exec`'s and `attach`'s quick path (issues 14 and 16): the common exec into (or attach
+to) a running container without the engine.
 
 Most of an `exec` used to be the engine's cold start: the container's row decoded into its
 config (the model: dataclasses, `inspect`, every option module), reconciliation, then one
@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 class Quick:
     """What the quick path knows of the running container."""
 
-    __slots__ = ("cid", "monitor", "rundir")
+    __slots__ = ("cid", "monitor", "pid", "rundir")
 
-    def __init__(self, cid: str, monitor: Options, rundir: str) -> None:
-        self.cid, self.monitor, self.rundir = cid, monitor, rundir
+    def __init__(self, cid: str, monitor: Options, rundir: str, pid: int) -> None:
+        self.cid, self.monitor, self.rundir, self.pid = cid, monitor, rundir, pid
 
 
 def running(settings: Settings, ref: str) -> Quick | None:
@@ -70,7 +70,7 @@ def running(settings: Settings, ref: str) -> Quick | None:
         return None
     if not alive(row["monitor_pid"], row["monitor_start"]):  # the pid was reused meanwhile
         return None
-    return Quick(cid, monitor, paths.container_rundir(cid))
+    return Quick(cid, monitor, paths.container_rundir(cid), int(row["pid"]))
 
 
 def monitor_options(pid: int, cid: str) -> Options | None:
