@@ -719,7 +719,7 @@ def test_verbs_right_after_wait_and_stop_do_not_race_the_cleanup(sb: Scopebox) -
         os.kill(int(sb.state(name)["Pid"]), 9)  # type: ignore[call-overload]
         assert sb("wait", name).stdout == "137\n"
     sb("rm", a)  # at once: the cleanup may still run
-    assert leftovers(sb, cid) == []
+    assert (left := leftovers(sb, cid)) == [], left
     res = sb("rm", c, check=False)  # --rm: its cleanup removes it, whoever comes first
     missing = f'Error: no container with name or ID "{c}" found: no such container\n'
     assert res.returncode == 1 and res.stderr == missing, res
@@ -730,4 +730,4 @@ def test_verbs_right_after_wait_and_stop_do_not_race_the_cleanup(sb: Scopebox) -
     assert sb.state(b)["Status"] == "running"
     cid_b = str(sb.inspect(b)["Id"])
     sb("rm", "-f", "-t", "0", b)
-    assert leftovers(sb, cid_b) == []
+    assert (left := leftovers(sb, cid_b)) == [], left
