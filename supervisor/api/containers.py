@@ -210,13 +210,16 @@ def cleanup(settings: Settings, ids: list[str]) -> None:
 def _cleaned_up(settings: Settings, cid: str) -> bool:
     """The exit was cleaned up already (`stop` does it itself, issue 16), or the container is
     gone (--rm): the exit command has nothing to do, and ends without loading the engine."""
-    from supervisor.store import Store
+    from supervisor.store import ContainerLock, Store
 
     store = Store(settings.paths)
     try:
-        row = store.find_container_state(cid)
-    except NotFoundError:
-        return True
+        with ContainerLock(settings.paths, cid) as lock:  # a stop cleaning up now: after it
+            try:
+                row = store.find_container_state(cid)
+            except NotFoundError:  # --rm: removed (the lock file goes with it, as rm's)
+                lock.discard()
+                return True
     finally:
         store.close()
     return row is not None and row["status"] == "exited" and bool(row["cleaned"])
