@@ -10,8 +10,7 @@ import socket
 
 from conmon import protocol as P
 from supervisor.errors import RuntimeFailed
-from supervisor.monitor import exit_record
-from supervisor.state import ExitRecord
+from supervisor.state import ExitRecord, exit_record
 from supervisor.terminal.detach import DetachMatcher
 
 

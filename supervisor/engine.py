@@ -189,6 +189,11 @@ class Engine:
 
         return wait.wait_monitor_gone(self, row, timeout)
 
+    def wait_exit_known(self, row: ContainerRow, timeout: float) -> bool:
+        from supervisor.container import wait
+
+        return wait.wait_exit_known(self, row, timeout)
+
     def removed_exit_code(self, cid: str) -> int | None:
         from supervisor.container import wait
 

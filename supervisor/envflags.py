@@ -14,13 +14,23 @@ HOME and HOSTNAME are added at start when still unset (specgen). Pure: standard 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from supervisor.errors import UsageError
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_TERM = "TERM=xterm"  # Podman's: containers.conf's default env, on a terminal or not
 CONTAINER_ENV = "container=scopebox"  # Podman's container=podman, under the image's
+
+
+def expand_env(item: str, environ: Mapping[str, str]) -> str | None:
+    """`-e NAME` takes NAME from the caller's environment, or leaves it out, as Docker does."""
+    if "=" in item:
+        if item.startswith("="):
+            raise UsageError(f"invalid environment variable {item!r}")
+        return item
+    value = environ.get(item)
+    return None if value is None else f"{item}={value}"
 
 
 def merge_env(*layers: Iterable[str]) -> list[str]:

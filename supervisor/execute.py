@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from conmon.personality import execution_domain  # misc (issue 19)
 from supervisor.errors import RuntimeFailed, StateError, UsageError
+from supervisor.execquick import exec_tty, runtime_failure
 from supervisor.state import Status
 
 if TYPE_CHECKING:
@@ -50,25 +51,24 @@ def exec_process(
 ) -> dict[str, Any]:
     """The container's own process (env, user, cwd, capabilities, rlimits) with the exec's
     command and overrides, as Docker derives an exec's from its container."""
-    from supervisor.envflags import merge_env  # not specgen: it loads users, views (issue 16)
-    from supervisor.model import expand_env
+    from supervisor.execquick import process as quick_process
 
-    process = dict(base, args=list(opts.command), terminal=opts.tty)
-    env = list(base.get("env") or [])
+    home = None
+    user_doc = None
     if opts.user is not None:
         from supervisor.users import resolve_user
 
         rootfs = row.image_name if row.config.rootfs else engine.paths.rootfs(row.id)
         user = resolve_user(rootfs, opts.user)
-        process["user"] = dict(
+        user_doc = dict(
             base.get("user") or {}, uid=user.uid, gid=user.gid,
             additionalGids=list(user.additional_gids),
         )  # fmt: skip
-        env = merge_env(env, [f"HOME={user.home}"])
-    if opts.tty:  # terminals: Podman's TERM for -t, below the user's -e
-        env = env if any(e.startswith("TERM=") for e in env) else [*env, "TERM=xterm"]
-    given = [*_env_file_items(opts.env_files), *opts.env]  # helper "flags": files, then -e
-    process["env"] = merge_env(env, [e for e in (expand_env(i, os.environ) for i in given) if e])
+        home = user.home
+    process = quick_process(base, opts.command, opts.tty, opts.env, opts.env_files,
+                            opts.workdir, home)  # fmt: skip
+    if user_doc is not None:
+        process["user"] = user_doc
     if opts.privileged:  # helper "flags": Podman's exec --privileged
         from supervisor.security.caps import is_root_user, own_bounding, process_caps
 
@@ -76,24 +76,7 @@ def exec_process(
         root = is_root_user(opts.user or "") if opts.user is not None else (
             int((process.get("user") or {}).get("uid", 0)) == 0)
         process["capabilities"] = process_caps(every, [], root, every).to_oci()
-    if opts.workdir is not None:
-        if not opts.workdir.startswith("/"):
-            raise UsageError(f"the working directory {opts.workdir!r} must be an absolute path")
-        process["cwd"] = opts.workdir
     return process
-
-
-def _env_file_items(paths: list[str]) -> list[str]:
-    """helper "flags": exec --env-file, read as run reads its files."""
-    out = []
-    for path in paths:
-        try:
-            with open(path) as f:
-                lines = f.read().splitlines()
-        except OSError as exc:
-            raise UsageError(f"cannot read --env-file {path!r}: {exc.strerror}") from None
-        out += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    return out
 
 
 def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
@@ -122,7 +105,11 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
                 *([f"--preserve-fds={opts.preserve_fds}"] if opts.preserve_fds else []),
                 row.id]  # fmt: skip
         with execution_domain(row.config.options.personality):  # misc (issue 19)
-            return _exec_tty(rundir, tag, argv, opts)
+            code = exec_tty(rundir, tag, argv, detach=opts.detach, interactive=opts.interactive,
+                            preserve_fds=opts.preserve_fds, detach_keys=opts.detach_keys)
+            if opts.detach and opts.announce is not None:
+                opts.announce(tag)
+            return code
     argv = [*runtime[:1], f"--log={log_file}", "--log-format=json", *runtime[1:], "exec",
             "--process", proc_file, *(["--detach"] if opts.detach else []),
             *([f"--preserve-fds={opts.preserve_fds}"] if opts.preserve_fds else []),
@@ -153,7 +140,7 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
                 check=False,
                 pass_fds=range(3, 3 + opts.preserve_fds),  # helper "flags"
             )
-        failure = _runtime_failure(log_file)
+        failure = runtime_failure(log_file)
     finally:
         for path in (proc_file, log_file):
             with contextlib.suppress(FileNotFoundError):
@@ -170,63 +157,6 @@ def exec_in(engine: Context, ref: str, opts: ExecOptions) -> int:
     if opts.announce is not None and opts.detach:  # terminals: the session id, as Podman's
         opts.announce(tag)
     return res.returncode
-
-
-def _exec_tty(rundir: str, tag: str, argv: list[str], opts: ExecOptions) -> int:
-    """terminals: exec -t through a console socket; the exit code (0 when detached)."""
-    from supervisor.terminal import execpty
-
-    files = [os.path.join(rundir, f"exec-{tag}.{ext}") for ext in ("json", "log", "sock", "pid")]
-    pid = -1
-    try:
-        listener = execpty.listen_console(rundir, f"exec-{tag}.sock")
-        with listener:
-            if not opts.detach:
-                execpty.become_subreaper()
-            subprocess.run(argv, cwd=rundir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=False,
-                           pass_fds=range(3, 3 + opts.preserve_fds))  # fmt: skip
-            master = execpty.receive_master(listener)
-        failure = _runtime_failure(files[1])
-        with contextlib.suppress(OSError, ValueError), open(files[3]) as f:
-            pid = int(f.read().strip())
-    finally:
-        for path in files:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-    if failure or master < 0 or pid <= 0:
-        if master >= 0:
-            os.close(master)
-        from supervisor.monitor import exit_error
-
-        err = exit_error(failure or "the OCI runtime sent no terminal for the exec", argv[0],
-                         exec_=True)
-        raise RuntimeFailed(str(err)) if opts.detach else err
-    if opts.detach:
-        execpty.hand_off(master)
-        if opts.announce is not None:
-            opts.announce(tag)
-        return 0
-    stdin_fd = 0 if opts.interactive else None
-    code = execpty.pump(master, pid, stdin_fd, opts.detach_keys)
-    if code is None:
-        raise execpty.ExecDetached()
-    return code
-
-
-def _runtime_failure(log_file: str) -> str:
-    """The runtime's own error (the exec never ran), or "" (the exit code is the command's)."""
-    try:
-        with open(log_file, "rb") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return ""
-    for raw in reversed(lines):
-        with contextlib.suppress(ValueError):
-            entry = json.loads(raw)
-            if isinstance(entry, dict) and entry.get("level") in ("error", "fatal"):
-                return str(entry.get("msg", "")) or "the OCI runtime's exec failed"
-    return ""
 
 
 def healthcheck_run(engine: Context, ref: str) -> tuple[int, str]:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NewType
 
+from supervisor.envflags import expand_env  # exec's quick path reads it without the model
 from supervisor.errors import UsageError
 from supervisor.health import HealthFlags
 from supervisor.idmaps import Userns, UsernsFacts  # issues 17/19
@@ -501,16 +502,6 @@ def _parse_log_opts(driver: LogDriver, opts: Mapping[str, str]) -> LogConfig:
         else:
             raise UsageError(f"unsupported --log-opt {key!r} (path, max-size, max-file, tag)")
     return out
-
-
-def expand_env(item: str, environ: Mapping[str, str]) -> str | None:
-    """`-e NAME` takes NAME from the caller's environment, or leaves it out, as Docker does."""
-    if "=" in item:
-        if item.startswith("="):
-            raise UsageError(f"invalid environment variable {item!r}")
-        return item
-    value = environ.get(item)
-    return None if value is None else f"{item}={value}"
 
 
 def _env_files(paths: list[str], host: HostFacts) -> list[str]:

@@ -13,7 +13,7 @@ from conmon import protocol
 from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed, ScopeboxError
 from supervisor.paths import Paths
 from supervisor.restarts import policy_of, restarts_file, stopped_file
-from supervisor.state import ExitRecord
+from supervisor.state import ExitRecord, exit_record
 from supervisor.store import ContainerRow
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,19 +25,6 @@ CLEANUP_BOOT = (
     " from supervisor.cli.cleanup import main; raise SystemExit(main(sys.argv[1:]))"
 )
 MONITOR_FLAGS = ("-I", "-S")  # isolated, no site-packages: the monitor needs the stdlib only
-
-
-def exit_record(rec: protocol.ExitRecord) -> ExitRecord:
-    """The engine's view of the monitor's exit record."""
-    return ExitRecord(
-        exit_code=rec.exit_code,
-        signal=rec.signal,
-        oom_killed=rec.oom_killed,
-        finished_at=rec.finished_at,
-        log_errors=rec.log_errors,
-        restart=bool(rec.restart),
-        error=rec.error,
-    )
 
 
 def read_exit_record(path: str) -> ExitRecord | None:

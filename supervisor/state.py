@@ -11,6 +11,10 @@ from enum import StrEnum
 
 from supervisor.records import NamedTuple
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from conmon.protocol import ExitRecord as ProtocolExitRecord
+
 
 class Status(StrEnum):
     CREATED = "created"
@@ -40,6 +44,19 @@ class ExitRecord(NamedTuple):
     log_errors: int = 0
     restart: bool = False  # the monitor exits to be restarted by systemd (a service)
     error: str = ""  # why the exit status is unknown (the monitor's record says)
+
+
+def exit_record(rec: ProtocolExitRecord) -> ExitRecord:
+    """The engine's view of the monitor's exit record (conmon.protocol's)."""
+    return ExitRecord(
+        exit_code=rec.exit_code,
+        signal=rec.signal,
+        oom_killed=rec.oom_killed,
+        finished_at=rec.finished_at,
+        log_errors=rec.log_errors,
+        restart=bool(rec.restart),
+        error=rec.error,
+    )
 
 
 class Facts(NamedTuple):

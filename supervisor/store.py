@@ -537,6 +537,17 @@ class Store:
 
     def find_container(self, ref: str) -> ContainerRow:
         """By full id, unique id prefix, or name (Docker's lookup order)."""
+        return self._container(self._find_container_row(ref))
+
+    def find_container_state(self, ref: str) -> dict[str, Any] | None:
+        """find_container's row without its config (not decoded: no model, no dataclasses),
+        for `exec`'s quick path (supervisor/execquick.py); None when a change a full disk
+        kept from being saved applies to it."""
+        row = self._find_container_row(ref)
+        d = {k: row[k] for k in row.keys() if k != "config"}  # noqa: SIM118 (sqlite3.Row)
+        return None if d["id"] in self.unsaved else d
+
+    def _find_container_row(self, ref: str) -> sqlite3.Row:
         if not ref:
             raise UsageError("a container name or id is required")
         db = self._db
@@ -550,7 +561,8 @@ class Store:
             row = rows[0] if rows else None
         if row is None:
             raise NotFoundError("container", ref)
-        return self._container(row)
+        found: sqlite3.Row = row
+        return found
 
     def container_names(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT name FROM containers")}

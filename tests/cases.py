@@ -704,3 +704,30 @@ def test_cgroup_conf_needs_pure_v2(sb: Scopebox) -> None:
         assert res.returncode == 125 and "cgroup v2" in res.stderr, res
     res = sb("run", "--rm", "--cgroup-conf", "../x=1", "busybox", "true", check=False)
     assert res.returncode == 125, res
+
+
+def test_verbs_right_after_wait_and_stop_do_not_race_the_cleanup(sb: Scopebox) -> None:
+    """`wait` and `stop` answer at the monitor's exit record, before its exit command (the
+    cleanup) has run: an `rm`, `start` or `rm` of an --rm container that follows at once
+    waits that cleanup out instead of tearing down beside it (issue 16)."""
+    a, b, c = unique("wrm"), unique("wstart"), unique("wauto")
+    cid = sb("run", "-d", "--name", a, "busybox", "sleep", "1000").stdout.strip()
+    sb("run", "-d", "--name", b, "busybox",
+       "sh", "-c", "trap 'exit 3' TERM; while :; do sleep 0.05; done")  # fmt: skip
+    sb("run", "-d", "--rm", "--name", c, "busybox", "sleep", "1000")
+    for name in (a, c):
+        os.kill(int(sb.state(name)["Pid"]), 9)  # type: ignore[call-overload]
+        assert sb("wait", name).stdout == "137\n"
+    sb("rm", a)  # at once: the cleanup may still run
+    assert (left := leftovers(sb, cid)) == [], left
+    res = sb("rm", c, check=False)  # --rm: its cleanup removes it, whoever comes first
+    missing = f'Error: no container with name or ID "{c}" found: no such container\n'
+    assert res.returncode == 1 and res.stderr == missing, res
+    wait_for(lambda: sb("inspect", "-f", "{{.State.Status}}", b).stdout == "running\n")
+    assert sb("stop", b).stdout == f"{b}\n"
+    assert sb.state(b)["ExitCode"] == 3
+    sb("start", b)  # at once, the same
+    assert sb.state(b)["Status"] == "running"
+    cid_b = str(sb.inspect(b)["Id"])
+    sb("rm", "-f", "-t", "0", b)
+    assert (left := leftovers(sb, cid_b)) == [], left

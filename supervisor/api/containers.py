@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from supervisor.api import InspectReport, Report, session
+from supervisor.api import InspectReport, Report, enter, session
 from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
 from supervisor.records import NamedTuple
 from supervisor.settings import Settings
@@ -197,9 +197,32 @@ def rename(settings: Settings, ref: str, new_name: str) -> None:
 
 def cleanup(settings: Settings, ids: list[str]) -> None:
     """The monitor's exit command."""
+    with mapped():
+        enter(settings)
+        ids = [cid for cid in ids if not _cleaned_up(settings, cid)]
+    if not ids:
+        return
     with session(settings) as eng:
         for cid in ids:
             eng.cleanup(cid)
+
+
+def _cleaned_up(settings: Settings, cid: str) -> bool:
+    """The exit was cleaned up already (`stop` does it itself, issue 16), or the container is
+    gone (--rm): the exit command has nothing to do, and ends without loading the engine."""
+    from supervisor.store import ContainerLock, Store
+
+    store = Store(settings.paths)
+    try:
+        with ContainerLock(settings.paths, cid) as lock:  # a stop cleaning up now: after it
+            try:
+                row = store.find_container_state(cid)
+            except NotFoundError:  # --rm: removed (the lock file goes with it, as rm's)
+                lock.discard()
+                return True
+    finally:
+        store.close()
+    return row is not None and row["status"] == "exited" and bool(row["cleaned"])
 
 
 # id files ----------------------------------------------------------------------------------
@@ -844,9 +867,19 @@ class ExecRequest(NamedTuple):
 
 def exec_(settings: Settings, ref: str, req: ExecRequest) -> int:
     """`exec`: the command's exit code (0 when detached)."""
+    keys = _tty_keys(settings, req.tty and req.interactive, req.detach_keys)  # terminals
+    if not (req.detach or req.user is not None or req.privileged or req.stdio is not None):
+        from supervisor.execquick import exec_quick  # issue 16: most execs, without the engine
+
+        with mapped():
+            enter(settings)
+            code = exec_quick(settings, ref, req.command, env=req.env, env_files=req.env_files,
+                              workdir=req.workdir, interactive=req.interactive, tty=req.tty,
+                              preserve_fds=req.preserve_fds, detach_keys=keys)  # fmt: skip
+        if code is not None:
+            return code
     from supervisor.execute import ExecOptions, exec_in
 
-    keys = _tty_keys(settings, req.tty and req.interactive, req.detach_keys)  # terminals
     opts = ExecOptions(req.command, req.env, req.user, req.workdir, req.interactive, req.detach,
                        req.tty, preserve_fds=req.preserve_fds, env_files=req.env_files,
                        privileged=req.privileged, detach_keys=keys,
@@ -969,26 +1002,56 @@ def attach(settings: Settings, ref: str, req: AttachRequest, stdin_fd: int | Non
     created with -i) until it exits; its exit code."""
     from supervisor.attach import AttachClient
     from supervisor.errors import StateError
-    from supervisor.state import Status
+    from supervisor.execquick import event, running
     from supervisor.terminal.detach import resolve_detach_keys
 
     keys = resolve_detach_keys(req.detach_keys, settings.detach_keys)  # checked first, as Podman
+    with mapped():  # issue 16: a running container's monitor says what attach needs
+        enter(settings)
+        quick = running(settings, ref)
+        if quick is not None:
+            client = AttachClient.connect(quick.rundir)
+            event(quick.monitor, "attach")  # events (issue 14)
+            mon = quick.monitor
+            return _attached(settings, client, quick.cid, quick.pid, mon.terminal, mon.stdin,
+                             req, keys, stdin_fd)  # fmt: skip
     with session(settings) as eng:
+        from supervisor.state import Status
+
         row = eng.settled(ref)
         if row.status is not Status.RUNNING:
             raise StateError("you can only attach to running containers")
         client = AttachClient.connect(eng.paths.container_rundir(row.id))
         _attach_event(eng, row)  # events (issue 14)
-        if req.sig_proxy and not row.config.options.tty:  # terminals: non-tty only, as Podman
-            _proxy_signals(row.pid)
-        wants_stdin = row.config.options.interactive and not req.no_stdin
-        if row.config.options.tty:
-            code = _pump_tty(eng, row, client, stdin_fd if wants_stdin else None, keys)
-            return 0 if code is None else code
-        record = client.pump(stdin_fd if wants_stdin else None, keys=keys if wants_stdin else b"")
+        opts = row.config.options
+        return _attached(settings, client, row.id, row.pid, bool(opts.tty),
+                         bool(opts.interactive), req, keys, stdin_fd)  # fmt: skip
+
+
+def _attached(settings: Settings, client: AttachClient, cid: str, pid: int, tty: bool,
+              interactive: bool, req: AttachRequest, keys: bytes, stdin_fd: int | None
+              ) -> int:  # fmt: skip
+    """attach's pump, once connected: the exit code (0 when the user detached)."""
+    if req.sig_proxy and not tty:  # terminals: non-tty only, as Podman
+        _proxy_signals(pid)
+    wants_stdin = interactive and not req.no_stdin
+    if tty:
+        from supervisor.terminal.session import pump_tty
+
+        out = pump_tty(client, settings.paths.container_rundir(cid),
+                       stdin_fd if wants_stdin else None, keys)  # fmt: skip
+        if out.detached:
+            return 0
+        record = out.record
+    else:
+        record = client.pump(stdin_fd if wants_stdin else None,
+                             keys=keys if wants_stdin else b"")  # fmt: skip
         if client.detached:  # the detach keys on a non-tty stdin, as Podman's
             return 0
-        return record.exit_code if record is not None else eng.wait(row.id)
+    if record is not None:
+        return record.exit_code
+    with session(settings) as eng:  # the monitor hung up before its record: ask the engine
+        return eng.wait(cid)
 
 
 class StreamsRequest(NamedTuple):

@@ -23,7 +23,6 @@ from supervisor.options import CreateOptions
 from supervisor.resources import ResourceOptions
 
 if TYPE_CHECKING:
-    from supervisor.api import Report
     from supervisor.api.containers import CreateRequest
     from supervisor.api.registry import RegistryOptions
     from supervisor.registry.progress import Progress
@@ -427,19 +426,6 @@ def _entrypoint(value: str) -> list[str]:
     if not isinstance(parsed, list) or not all(isinstance(a, str) for a in parsed):
         raise UsageError(f"invalid --entrypoint {value!r}: expected a JSON array of strings")
     return parsed
-
-
-def print_reports(reports: list[Report]) -> int:
-    """Each item's outcome, as Docker does: what was done on stdout, each failure on stderr;
-    the exit code is the last failure's (0 when all succeeded)."""
-    code = 0
-    for report in reports:
-        if report.err is not None:
-            print(f"Error: {report.err}", file=sys.stderr)
-            code = report.err.exit_code
-        else:
-            print(report.raw_input, flush=True)
-    return code
 
 
 def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:

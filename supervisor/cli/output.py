@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
 
-    from supervisor.api import InspectReport
+    from supervisor.api import InspectReport, Report
     from supervisor.errors import ScopeboxError
 
 
@@ -86,3 +86,16 @@ def print_table(
         sys.stdout.write(text)
     except fmt.TemplateError as exc:
         raise UsageError(f"template parsing error: {exc}") from exc
+
+
+def print_reports(reports: list[Report]) -> int:
+    """Each item's outcome, as Docker does: what was done on stdout, each failure on stderr;
+    the exit code is the last failure's (0 when all succeeded)."""
+    code = 0
+    for report in reports:
+        if report.err is not None:
+            print(f"Error: {report.err}", file=sys.stderr)
+            code = report.err.exit_code
+        else:
+            print(report.raw_input, flush=True)
+    return code

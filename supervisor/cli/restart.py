@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_reports
 from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.settings import Settings
 

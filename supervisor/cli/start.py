@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from supervisor.cli.attachflags import add_attach_flags, check_detach_keys  # helper "flags"
-from supervisor.cli.common import print_reports
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_reports
 from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.settings import Settings

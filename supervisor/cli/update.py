@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from supervisor.cli.common import add_resource_flags, print_reports, resource_options
+from supervisor.cli.common import add_resource_flags, resource_options
 from supervisor.cli.main import new_parser
+from supervisor.cli.output import print_reports
 from supervisor.settings import Settings
 
 

@@ -34,11 +34,22 @@ def settled(ctx: Context, ref: str) -> ContainerRow:
 
     Taking the lock waits out a concurrent start (which holds it until the pid is known).
     The lock is released again: waiting for an exit must not hold it, because the
-    monitor's exit command needs it.
+    monitor's exit command needs it. An exit whose cleanup has not run yet is waited out.
     """
     with ctx.locked_row(ref) as row:
         pass
-    return ctx.refresh(row) if not row.status.is_active and not row.cleaned else row
+    if row.status.is_active or row.cleaned:
+        return row
+    if alive(row.monitor_pid, row.monitor_start):
+        # The exit is known (`wait` and `stop` answer at the monitor's exit record) but the
+        # monitor's exit command (the cleanup) may still be running: wait for the monitor's
+        # end, so that what follows a `wait` (an `rm`, a `start`) does not race the cleanup.
+        ctx.wait_monitor_gone(row, 60)
+        fresh = ctx.store.get_container(row.id)
+        if fresh is None:  # --rm: the cleanup removed it
+            raise NotFoundError("container", ref)
+        row = fresh
+    return ctx.refresh(row)
 
 
 @contextlib.contextmanager

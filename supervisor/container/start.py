@@ -17,6 +17,7 @@ from supervisor.errors import (
 from supervisor.model import (
     SdNotify,
 )
+from supervisor.procs import alive
 from supervisor.restarts import is_service, stopped_file
 from supervisor.state import can_start
 from supervisor.store import ContainerLock, ContainerRow
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 
 def start(ctx: Context, ref: str, attach: bool = False, preserve_fds: int = 0) -> Started:
     row = ctx.store.find_container(ref)
+    if row.monitor_pid and not row.cleaned and alive(row.monitor_pid, row.monitor_start):
+        # A run that ended (`wait` answered at its exit record) may still be cleaning up:
+        # the previous monitor's exit command ends first (settled waits for it).
+        row = ctx.settled(row.id)
     # pods (issue 15): a pod's member needs its infra container (the namespaces) running
     from supervisor.pods.join import before_start
 

@@ -34,6 +34,12 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         event(ctx, row, "stop")
     if service:
         stop_service(ctx, row)
+    # performance (issue 16): once the exit is known, stop cleans up itself, as Podman's
+    # does, instead of waiting for the monitor's exit command (a second CLI) to do it; that
+    # command then finds nothing left to do and ends at once (api.containers.cleanup). The
+    # monitor's end is still waited for: its scope is gone when stop returns.
+    if ctx.wait_exit_known(row, 30):
+        ctx.cleanup(row.id)
     ctx.wait_monitor_gone(row, 30)
     fresh = ctx.store.get_container(row.id)
     if fresh is None:  # --rm: its cleanup removed it

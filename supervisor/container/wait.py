@@ -31,7 +31,7 @@ def wait(ctx: Context, ref: str) -> int:
     while row.status.is_active:
         if row.pid:
             ctx.wait_container_gone(row, 3600 * 24 * 365)
-        ctx.wait_monitor_gone(row, 60)
+        ctx.wait_exit_known(row, 60)
         fresh = ctx.store.get_container(row.id)
         if fresh is None:  # removed by --rm: its cleanup kept the exit code for us
             code = ctx.removed_exit_code(row.id)
@@ -45,6 +45,33 @@ def wait(ctx: Context, ref: str) -> int:
             # monitor yet (RestartSec=), so there is no process to wait on for a moment.
             time.sleep(0.05)
     return row.exit_code
+
+
+def wait_exit_known(ctx: Context, row: ContainerRow, timeout: float) -> bool:
+    """Until the monitor's exit record is there or the monitor is gone (False: timed out).
+
+    performance (issue 16): `wait` and `stop` answer once the exit is known, as Podman's
+    do, not after the monitor's exit command (the cleanup, a whole CLI start) has run. A
+    verb that follows and could race that cleanup (`rm`, `start`, `kill` ... all go
+    through `settled`) waits for the monitor's end first (`reconcile.settled`). A record
+    that asks for a restart is not the end: then the monitor's end is waited for."""
+    from supervisor.monitor import read_exit_record
+
+    path = ctx.paths.exit_file(row.id)
+    deadline = time.monotonic() + timeout
+    step = 0.002
+    while True:
+        rec = read_exit_record(path)
+        left = deadline - time.monotonic()
+        if rec is not None:
+            if rec.restart:
+                return ctx.wait_monitor_gone(row, max(left, 0))
+            return True
+        if ctx.wait_monitor_gone(row, max(min(step, left), 0)):
+            return True
+        if left <= 0:
+            return False
+        step = min(step * 2, 0.01)  # the record follows the exit within ms: look often
 
 
 def removed_exit_code(ctx: Context, cid: str) -> int | None:

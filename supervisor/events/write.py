@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
 
-from supervisor.events.record import CONTAINER, Event, to_json
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from conmon.protocol import Options as ProtocolOptions
     from supervisor.container.context import Context
+    from supervisor.events.record import Event
     from supervisor.paths import Paths
     from supervisor.settings import Settings
     from supervisor.store import ContainerRow
@@ -40,6 +40,8 @@ def log_path(paths: Paths) -> str:
 
 
 def emit(settings: Settings, paths: Paths, ev: Event) -> None:
+    from supervisor.events.record import to_json  # not for `backend` alone (exec, issue 16)
+
     kind = backend(settings)
     try:
         if kind == "file":
@@ -116,6 +118,8 @@ def pod_of(ctx: Context, cid: str) -> str:
 
 def container_event(ctx: Context, row: ContainerRow, status: str, exit_code: int = 0,
                     pod_id: str | None = None) -> Event:
+    from supervisor.events.record import CONTAINER, Event
+
     labels = row.config.options.labels or {}
     return Event(
         CONTAINER, status, time.time_ns(), id=row.id, name=row.name,
@@ -139,6 +143,8 @@ def other(settings: Settings, paths: Paths, kind: str, status: str, *, id: str =
     """An image, volume, network or pod event."""
     if backend(settings) == "none":
         return
+    from supervisor.events.record import Event
+
     emit(settings, paths, Event(kind, status, time.time_ns(), id=id, name=name,
                                 network=network))
 

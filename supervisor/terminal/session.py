@@ -11,19 +11,21 @@ import signal
 import termios
 import tty
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from conmon import protocol as P
+from supervisor.records import NamedTuple
 from supervisor.terminal.detach import DetachMatcher
+
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from supervisor.attach import AttachClient
     from supervisor.state import ExitRecord
 
 
-@dataclass(frozen=True)
-class TtyOutcome:
+class TtyOutcome(NamedTuple):
+    """How a terminal session ended (a NamedTuple: exec -t loads no dataclasses, issue 16)."""
+
     record: ExitRecord | None  # the container's exit record (None: the monitor hung up)
     detached: bool = False  # the detach keys were typed: the container runs on
 

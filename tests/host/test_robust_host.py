@@ -13,6 +13,9 @@ import pytest
 
 from supervisor.registry.platform import Platform
 from tests import cases
+from tests.cases import (  # noqa: F401 (collected by pytest in this module)
+    test_verbs_right_after_wait_and_stop_do_not_race_the_cleanup,
+)
 from tests.clihelp import Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.host
@@ -236,3 +239,4 @@ def test_store_on_overlayfs_falls_back_to_copies(sb: Scopebox, tmp_path: Path) -
     finally:
         box("rm", "-a", "-f", check=False)
         subprocess.run(["umount", "-l", f"{tmp_path}/merged"], check=True)
+

@@ -379,3 +379,30 @@ def test_sig_proxy_forwards_signals_to_non_tty_containers(sb: Scopebox) -> None:
     assert cli.wait(timeout=30) == -signal.SIGUSR1
     assert sb("inspect", "-f", "{{.State.Status}}", cid).stdout == "running\n"
     sb("rm", "-f", "-t", "0", cid)
+
+
+def test_exec_into_a_running_container_loads_no_engine(sb: Scopebox, web: str) -> None:
+    """exec's quick path (supervisor/execquick.py, issue 16): a plain exec, with -e, -w and
+    -t, reads the monitor's arguments and the row's plain columns; neither the model, the
+    engine nor `subprocess` are loaded (each costs the exec milliseconds); events as the
+    engine's."""
+    import sys
+
+    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
+            "from supervisor.cli.main import main\n"
+            "rc = main(sys.argv[1:])\n"
+            "sys.stdout.flush()\n"
+            "sys.stderr.write('\\nMODULES ' + ' '.join(sys.modules) + '\\n')\n"
+            "raise SystemExit(rc)\n")  # fmt: skip
+    heavy = {"supervisor.model", "supervisor.engine", "supervisor.execute", "subprocess",
+             "dataclasses", "typing", "supervisor.container.reconcile", "supervisor.monitor"}
+    for args, want in ((["sh", "-c", "echo $A; pwd; exit 3"], (3, "b\n/tmp\n")),
+                       (["-t", "sh", "-c", "exit 4"], (4, ""))):  # fmt: skip
+        res = subprocess.run([sys.executable, "-I", "-S", "-c", code, "exec", "-e", "A=b",
+                              "-w", "/tmp", *args[:-3], web, *args[-3:]], env=sb.environ(),
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             timeout=60)  # fmt: skip
+        mods = set(res.stderr.rpartition("MODULES ")[2].split())
+        assert (res.returncode, res.stdout.replace("\r", "")) == want, res
+        # -t: the runtime's exec --detach with its console socket in the run dir (cwd)
+        assert not mods & (heavy - ({"subprocess"} if "-t" in args else set())), mods & heavy

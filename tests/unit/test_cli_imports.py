@@ -124,3 +124,14 @@ def test_an_empty_listing_needs_no_enum(tmp_path: Path) -> None:
     for argv in (("ps",), ("images",), ("logs", "--tail", "1", "nosuch")):
         _, mods = loaded(tmp_path, *argv)
         assert not mods & {"enum", "supervisor.state"}, argv
+
+
+def test_exec_looks_up_without_the_engine(tmp_path: Path) -> None:
+    """exec's quick path (supervisor/execquick.py, issue 16): the lookup reads the row's
+    plain columns, not the model; the running case is measured by bench/terminal.py and
+    pinned by tests/host/test_terminal_host.py's exec test."""
+    (tmp_path / "run").mkdir()
+    rc, mods = loaded(tmp_path, "exec", "-e", "A=1", "nosuch", "true")
+    assert rc == 125  # no such container: Podman's code
+    assert not mods & (HEAVY | TEMPLATES | JSON)
+    assert not mods & {"supervisor.engine", "supervisor.execute", "supervisor.state"}
