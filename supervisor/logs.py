@@ -201,9 +201,22 @@ def _journald(
     if q.follow and running:
         pidfd = _pidfd(monitor_pid)
         wake = (pidfd,) if pidfd is not None else ()
+        synced: list[bool] = []
+
+        def stop() -> bool:
+            """The monitor is gone: its last lines were sent, but journald files them
+            asynchronously; synced once, the final drain finds them (a follow read 19999 of
+            20000 lines without it)."""
+            if not synced:
+                if still_running():
+                    return False
+                _sync_journal()
+                synced.append(True)
+            return True
+
         try:
             entries = journal_reader.follow(
-                match, since=q.since, tail=q.tail, stop=lambda: not still_running(), wake_fds=wake
+                match, since=q.since, tail=q.tail, stop=stop, wake_fds=wake
             )
             yield from _journal_records(entries)
         finally:

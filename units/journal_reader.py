@@ -96,6 +96,8 @@ def follow(
             yield from _read_forward(reader, since)
         while True:
             stopping = stop()  # asked before draining, so nothing logged before it is lost
+            if stopping:
+                reader.process()  # what journald filed meanwhile (a new file too)
             yield from _drain(reader, since)
             if stopping:
                 return
