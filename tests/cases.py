@@ -328,7 +328,9 @@ def test_reboot_marks_exited(sb: Scopebox) -> None:
     name = unique("boot")
     cid = sb("run", "-d", "--name", name, "busybox", "sleep", "1000").stdout.strip()
     state = sb.state(name)
-    for pid in (state["Pid"], state["ConmonPid"]):
+    # The monitor first: killed second, it could record the container's death (137) in
+    # between, and a reboot leaves no such record.
+    for pid in (state["ConmonPid"], state["Pid"]):
         os.kill(int(pid), signal.SIGKILL)  # type: ignore[call-overload]
     db = sqlite3.connect(f"{sb.root}/state.db")
     with db:
