@@ -183,6 +183,25 @@ def wait(settings: Settings, refs: list[str]) -> list[WaitReport]:
     return out
 
 
+def wait_state(settings: Settings, refs: list[str], states: frozenset[str], interval: float,
+               on_exit: bool) -> list[tuple[str, str]]:
+    """`wait --condition` of a state other than the exit: each container polled every
+    `interval` s until its status is one of `states` (or, with `on_exit`, it exited);
+    returns (ref, status reached), in order. A container that cannot be found raises."""
+    import time
+
+    out = []
+    for ref in refs:
+        while True:
+            with session(settings) as eng, mapped():
+                status = eng.find(ref).status.value
+            if status in states or (on_exit and status == "exited"):
+                out.append((ref, status))
+                break
+            time.sleep(interval)
+    return out
+
+
 def removed_exit_code(settings: Settings, cid: str) -> int | None:
     """The exit code a container removed by --rm left (its cleanup keeps it for waiters:
     the REST face's wait for condition=removed); None when none was kept."""
