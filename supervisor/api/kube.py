@@ -400,6 +400,10 @@ def _run_init(eng: Engine, pod_id: str, pod: str, name: str, options: CreateOpti
     cid = create_in(eng, CreateRequest(options, pod=pod_id)).id
     eng.start(cid)
     code = eng.wait(cid)
+    # wait answers at the exit record, while the --rm cleanup may still run: the pod's start
+    # must not find the container still listed (rm waits for that cleanup, then it is gone)
+    with contextlib.suppress(NotFoundError):
+        eng.remove(cid, force=True)
     if code != 0:
         raise StateError(f"kube: pod {pod}: init container {name} exited with code {code}")
 
