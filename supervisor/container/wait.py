@@ -34,17 +34,24 @@ def wait(ctx: Context, ref: str) -> int:
         ctx.wait_exit_known(row, 60)
         fresh = ctx.store.get_container(row.id)
         if fresh is None:  # removed by --rm: its cleanup kept the exit code for us
-            code = ctx.removed_exit_code(row.id)
-            if code is None:
-                raise NotFoundError("container", ref)
-            return code
+            return _removed_exit_code(ctx, row.id, ref)
         before = (row.pid, row.monitor_pid)
-        row = ctx.refresh(fresh)
+        try:
+            row = ctx.refresh(fresh)
+        except NotFoundError:  # the --rm cleanup (still running when the record came) ended
+            return _removed_exit_code(ctx, row.id, ref)
         if row.status.is_active and (row.pid, row.monitor_pid) == before:
             # A restart policy between two runs: systemd has not started the next
             # monitor yet (RestartSec=), so there is no process to wait on for a moment.
             time.sleep(0.05)
     return row.exit_code
+
+
+def _removed_exit_code(ctx: Context, cid: str, ref: str) -> int:
+    code = ctx.removed_exit_code(cid)
+    if code is None:
+        raise NotFoundError("container", ref)
+    return code
 
 
 def wait_exit_known(ctx: Context, row: ContainerRow, timeout: float) -> bool:
