@@ -9,10 +9,11 @@ from supervisor.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
     from supervisor.api import InspectReport, Report
+    from supervisor.api.containers import WaitReport
     from supervisor.errors import ScopeboxError
 
 
@@ -88,14 +89,16 @@ def print_table(
         raise UsageError(f"template parsing error: {exc}") from exc
 
 
-def print_reports(reports: list[Report]) -> int:
-    """Each item's outcome, as Docker does: what was done on stdout, each failure on stderr;
-    the exit code is the last failure's (0 when all succeeded)."""
+def print_reports(reports: Sequence[Report | WaitReport],
+                  shown: Callable[[Any], object] = lambda r: r.raw_input) -> int:
+    """Each item's outcome, as Docker does: what was done (`shown`: the item as given, or
+    `wait`'s exit code) on stdout, each failure on stderr; the exit code is the last
+    failure's (0 when all succeeded)."""
     code = 0
     for report in reports:
         if report.err is not None:
             print(f"Error: {report.err}", file=sys.stderr)
             code = report.err.exit_code
         else:
-            print(report.raw_input, flush=True)
+            print(shown(report), flush=True)
     return code

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from supervisor.cli.main import new_parser
 from supervisor.cli.targets import add_target_flags, check_interval, targets  # helper "flags"
 from supervisor.errors import UsageError
@@ -60,12 +58,8 @@ def main(argv: list[str], settings: Settings) -> int:
     return _print(api.wait(settings, refs))
 
 
+
 def _print(reports: list[WaitReport]) -> int:
-    code = 0
-    for report in reports:
-        if report.err is not None:
-            print(f"Error: {report.err}", file=sys.stderr)
-            code = report.err.exit_code
-        else:
-            print(report.exit_code, flush=True)
-    return code
+    from supervisor.cli.output import print_reports
+
+    return print_reports(reports, lambda r: r.exit_code)
