@@ -98,26 +98,35 @@ def read_logs(
     q: LogQuery,
     still_running: Callable[[], bool],
     monitor_pid: int,
+    cancel_fd: int | None = None,
 ) -> Iterator[LogRecord]:
+    """The records `q` asks for; a follow ends with the container, or once `cancel_fd` (if
+    given) is readable."""
+    if cancel_fd is not None:
+        still_running = _unless_readable(still_running, cancel_fd)
     driver = row.config.log.driver.value
     if driver == "none":
         raise UsageError(f"container {row.name!r} uses the 'none' log driver: no logs are kept")
     if driver == "journald":
-        yield from _journald(row, q, still_running, monitor_pid)
+        yield from _journald(row, q, still_running, monitor_pid, cancel_fd)
         return
     # Following reads the backlog through the same open file it then follows: no line
     # written in between can fall into a gap.
     current = _open_log(log_path) if q.follow else None
     yield from _filtered(_read_k8s(log_path, current), q)
     if q.follow:
-        yield from _follow_k8s(log_path, still_running, monitor_pid, current)
+        yield from _follow_k8s(log_path, still_running, monitor_pid, current, cancel_fd)
 
 
 IN_MODIFY, IN_CREATE, IN_MOVED_TO = 0x2, 0x100, 0x80
 
 
 def _follow_k8s(
-    path: str, still_running: Callable[[], bool], monitor_pid: int, f: BinaryIO | None
+    path: str,
+    still_running: Callable[[], bool],
+    monitor_pid: int,
+    f: BinaryIO | None,
+    cancel_fd: int | None,
 ) -> Iterator[LogRecord]:
     """New lines until the container's monitor exits (it flushes the log before it does).
 
@@ -144,8 +153,11 @@ def _follow_k8s(
                     f.close()
                     f = None
                     continue
-            ready = select.select([pidfd, watch.fileno()], [], [])[0]
+            fds = [pidfd, watch.fileno()]
+            ready = select.select(fds if cancel_fd is None else [*fds, cancel_fd], [], [])[0]
             watch.read_events()
+            if cancel_fd in ready:
+                return
             if pidfd in ready:
                 f = f or _open_log(path)
                 if f is not None:
@@ -156,6 +168,13 @@ def _follow_k8s(
             f.close()
         watch.close()
         os.close(pidfd)
+
+
+def _unless_readable(running: Callable[[], bool], fd: int) -> Callable[[], bool]:
+    def still_running() -> bool:
+        return not select.select([fd], [], [], 0)[0] and running()
+
+    return still_running
 
 
 def _open_log(path: str) -> BinaryIO | None:
@@ -190,7 +209,11 @@ def _pidfd(pid: int) -> int | None:
 
 
 def _journald(
-    row: ContainerRow, q: LogQuery, still_running: Callable[[], bool], monitor_pid: int
+    row: ContainerRow,
+    q: LogQuery,
+    still_running: Callable[[], bool],
+    monitor_pid: int,
+    cancel_fd: int | None,
 ) -> Iterator[LogRecord]:
     from units import journal_reader
 
@@ -200,7 +223,7 @@ def _journald(
         _sync_journal()
     if q.follow and running:
         pidfd = _pidfd(monitor_pid)
-        wake = (pidfd,) if pidfd is not None else ()
+        wake = tuple(fd for fd in (pidfd, cancel_fd) if fd is not None)
         synced: list[bool] = []
 
         def stop() -> bool:

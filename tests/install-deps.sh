@@ -31,6 +31,17 @@ if [ ! -x "$docker_cli" ]; then
     rm -rf "$tmp"
 fi
 
+# dockerode, the JavaScript Docker SDK (tests/host/test_api_dockerode.py), from the npm registry
+# with the machine's Node.js, into a cache of its own; again when its package.json changes.
+dockerode=/var/cache/scopebox-tests/dockerode
+if command -v npm >/dev/null && ! cmp -s tests/data/dockerode/package.json "$dockerode/package.json"; then
+    rm -rf "$dockerode" && mkdir -p "$dockerode"
+    cp tests/data/dockerode/package.json "$dockerode/"
+    # --ignore-scripts: ssh2's optional native parts are not needed for a unix socket
+    (cd "$dockerode" && npm install -q --ignore-scripts --no-package-lock >/dev/null 2>&1) ||
+        { rm -rf "$dockerode"; echo "install-deps: npm install of dockerode failed" >&2; exit 1; }
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # Refreshed when pyproject.toml changed (new dependencies or commands); a .venv that is a link
 # to another checkout's virtualenv is that checkout's to refresh.

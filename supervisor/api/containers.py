@@ -618,8 +618,10 @@ def parse_tail(value: str) -> int | None:
     return int(value) if int(value) >= 0 else None
 
 
-def logs(settings: Settings, ref: str, opts: LogsOptions) -> Iterator[LogRecord]:
-    """The container's log records; with `follow`, until its last run is over."""
+def logs(settings: Settings, ref: str, opts: LogsOptions,
+         cancel_fd: int | None = None) -> Iterator[LogRecord]:  # fmt: skip
+    """The container's log records; with `follow`, until its last run is over (or until
+    `cancel_fd` is readable: a caller whose client left)."""
     with session(settings) as eng:
         row = eng.find(ref)
         from supervisor.logs import LogQuery, read_logs  # performance: after the lookup
@@ -628,7 +630,7 @@ def logs(settings: Settings, ref: str, opts: LogsOptions) -> Iterator[LogRecord]
             follow=opts.follow, tail=opts.tail, since=opts.since, timestamps=opts.timestamps
         )
         running, monitor_pid = _follow_rule(eng, row)
-        records = read_logs(row, _log_path(eng, row), q, running, monitor_pid)
+        records = read_logs(row, _log_path(eng, row), q, running, monitor_pid, cancel_fd)
         if opts.until is None:
             yield from records
             return

@@ -23,9 +23,11 @@ class EventsOptions(NamedTuple):
     stream: bool = True
 
 
-def events(settings: Settings, opts: EventsOptions) -> Iterator[Event]:
+def events(settings: Settings, opts: EventsOptions,
+           cancel_fd: int | None = None) -> Iterator[Event]:  # fmt: skip
     """Past events (with --since, or every one with --stream=false), then new ones while
-    `stream` (until --until, when given). Bad filters and times fail before anything is read."""
+    `stream` (until --until, when given, or until `cancel_fd` is readable: a caller whose
+    client left). Bad filters and times fail before anything is read."""
     from supervisor.events import read
     from supervisor.events.filters import matches, parse_filters, parse_time
     from supervisor.events.write import backend, log_path
@@ -38,10 +40,11 @@ def events(settings: Settings, opts: EventsOptions) -> Iterator[Event]:
         raise UsageError('cannot read events with the "none" backend')
     past = since is not None or not opts.stream
     if kind == "journald":
-        source = read.journal_events(since or 0 if past else None, opts.stream, until)
+        source = read.journal_events(since or 0 if past else None, opts.stream, until,
+                                     cancel_fd)  # fmt: skip
     else:
         path = log_path(settings.paths)
-        source = read.file_events(path, past, opts.stream, until)
+        source = read.file_events(path, past, opts.stream, until, cancel_fd)
     for ev in source:
         if since is not None and ev.time_ns <= since:
             continue

@@ -61,9 +61,10 @@ def _skipped(held: int, older: str) -> Iterator[Event]:
         os.close(fd)
 
 
-def file_events(path: str, past: bool, follow: bool, deadline_ns: int | None) -> Iterator[Event]:
+def file_events(path: str, past: bool, follow: bool, deadline_ns: int | None,
+                cancel_fd: int | None = None) -> Iterator[Event]:  # fmt: skip
     """The file's events: the past ones if `past`, then (`follow`) new ones as they come,
-    until `deadline_ns` (CLOCK_REALTIME) if given."""
+    until `deadline_ns` (CLOCK_REALTIME) if given, or until `cancel_fd` is readable."""
     watch = None
     if follow:
         from cgroupfs.events import InotifyWatch
@@ -88,7 +89,7 @@ def file_events(path: str, past: bool, follow: bool, deadline_ns: int | None) ->
             if fd is not None and past:
                 yield from _lines(fd, carry)
             while watch is not None:
-                if not _wait(watch.fileno(), deadline_ns):
+                if not _wait(watch.fileno(), deadline_ns, cancel_fd):
                     return
                 watch.read_events()
                 if fd is None:
@@ -110,19 +111,21 @@ def file_events(path: str, past: bool, follow: bool, deadline_ns: int | None) ->
             watch.close()
 
 
-def _wait(fd: int, deadline_ns: int | None) -> bool:
-    """Whether fd became readable before the deadline."""
+def _wait(fd: int, deadline_ns: int | None, cancel_fd: int | None) -> bool:
+    """Whether fd became readable before the deadline and before `cancel_fd` did."""
     timeout = None
     if deadline_ns is not None:
         timeout = max(0.0, (deadline_ns - time.time_ns()) / 1e9)
-    ready, _, _ = select.select([fd], [], [], timeout)
-    return bool(ready)
+    fds = [fd] if cancel_fd is None else [fd, cancel_fd]
+    ready, _, _ = select.select(fds, [], [], timeout)
+    return bool(ready) and cancel_fd not in ready
 
 
 # -- journald ----------------------------------------------------------------------------------
 
 
-def journal_events(past_ns: int | None, follow: bool, deadline_ns: int | None) -> Iterator[Event]:
+def journal_events(past_ns: int | None, follow: bool, deadline_ns: int | None,
+                   cancel_fd: int | None = None) -> Iterator[Event]:  # fmt: skip
     """scopebox's entries (SYSLOG_IDENTIFIER=scopebox with SCOPEBOX_EVENT) since `past_ns`
     (None: only new ones)."""
     from systemd import journal
@@ -142,7 +145,7 @@ def journal_events(past_ns: int | None, follow: bool, deadline_ns: int | None) -
                     yield ev
             if not follow:
                 return
-            if not _wait(reader.fileno(), deadline_ns):
+            if not _wait(reader.fileno(), deadline_ns, cancel_fd):
                 return
             reader.process()
     finally:

@@ -223,8 +223,8 @@ async def logs(call: Call) -> None:
     data = await inspect_of(call, ref)
     tty = bool(data.get("Config", {}).get("Tty"))
 
-    def records(emit: Callable[[LogRecord], None]) -> None:
-        for rec in api.logs(call.settings, data["Id"], opts):
+    def records(emit: Callable[[LogRecord], None], cancel_fd: int) -> None:
+        for rec in api.logs(call.settings, data["Id"], opts, cancel_fd):
             emit(rec)
 
     await call.conn.start_chunked(200, call.headers, RAW_STREAM)
@@ -233,7 +233,8 @@ async def logs(call: Call) -> None:
         if want.get(rec.stream):
             await call.conn.chunk(frame(rec, tty, opts.timestamps))
 
-    failed = await from_thread_each(records, send)
+    # a follow of a quiet container would notice a client gone only at its next line
+    failed = await until_disconnect(call.conn, lambda: from_thread_each(records, send))
     if failed is not None:  # the reply has begun: the service's log says why it ended
         print(f"scopebox service: logs of {ref}: {failed}", file=sys.stderr, flush=True)
     await call.conn.end_chunked()

@@ -148,7 +148,7 @@ async def create(call: Call) -> None:
     platform = call.req.arg("platform") or None
     started = False
 
-    def produce(emit: Emit) -> None:
+    def produce(emit: Emit, _cancel_fd: int) -> None:  # a pull or push ends by itself
         image_id = registry.pull(call.settings, ref, platform, opts, JSONProgress(emit))
         emit({"status": f"Status: Downloaded image for {ref}", "id": image_id[:12]})
 
@@ -203,7 +203,7 @@ async def push(call: Call) -> None:
         opts = registry.RegistryOptions(False, opts.creds, opts.authfile)
     started = False
 
-    def produce(emit: Emit) -> None:
+    def produce(emit: Emit, _cancel_fd: int) -> None:  # a pull or push ends by itself
         emit({"status": f"The push refers to repository [{ref.rsplit(':', 1)[0]}]"})
         digest = registry.push(call.settings, ref, None, opts, PushProgress(emit))
         shown = tag_ or ref.rsplit(":", 1)[-1]
@@ -253,7 +253,7 @@ async def get(call: Call) -> None:
             raise NotFoundError("image", name)
     started = False
 
-    def produce(emit: Callable[[bytes], None]) -> None:
+    def produce(emit: Callable[[bytes], None], _cancel_fd: int) -> None:
         out = _Writer(emit)
         api.save(call.settings, names, cast(BinaryIO, out), "docker-archive")
         out.flush()

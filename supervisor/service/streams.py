@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any, TypeVar
@@ -18,33 +19,39 @@ from supervisor.service.http import Closed, Connection
 T = TypeVar("T")
 
 
-async def from_thread_each(produce: Callable[[Callable[[T], None]], None],
+async def from_thread_each(produce: Callable[[Callable[[T], None], int], None],
                            each: Callable[[T], Awaitable[None]]) -> Exception | None:  # fmt: skip
-    """`produce(emit)` runs in a worker thread, and `each` item it emits is handled here, in
-    order; the producer's exception is returned (the face decides: a status before the reply
-    began, a message in the stream after). A consumer that stops (its client gone: Closed)
-    leaves the thread to end at its next item (a follow ends with the container at the
-    latest)."""
+    """`produce(emit, cancel_fd)` runs in a worker thread, and `each` item it emits is handled
+    here, in order; the producer's exception is returned (the face decides: a status before
+    the reply began, a message in the stream after). `cancel_fd` becomes readable once the
+    consumer stopped (its client gone: Closed): a producer that blocks waiting for its next
+    item (a follow of events or logs) waits on it too and ends, or its thread would outlive
+    the client, at worst for ever, and keep the service from exiting."""
     send, receive = anyio.create_memory_object_stream[T](64)
     failed: list[Exception] = []
     token = anyio.lowlevel.current_token()  # a producer may emit from threads of its own
+    cancel_r, cancel_w = os.pipe2(os.O_CLOEXEC)
 
     def emit(item: T) -> None:
         anyio.from_thread.run(send.send, item, token=token)
 
     def run() -> None:
         try:
-            produce(emit)
+            produce(emit, cancel_r)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
         except Exception as exc:
             failed.append(exc)
         finally:
+            os.close(cancel_r)
             with contextlib.suppress(RuntimeError):  # the event loop is gone
                 anyio.from_thread.run_sync(send.close, token=token)
 
-    await in_group(partial(anyio.to_thread.run_sync, run, abandon_on_cancel=True),
-                   partial(_consume, receive, each))  # fmt: skip
+    try:
+        await in_group(partial(anyio.to_thread.run_sync, run, abandon_on_cancel=True),
+                       partial(_consume, receive, each))  # fmt: skip
+    finally:
+        os.close(cancel_w)  # the read end sees EOF: readable
     return failed[0] if failed else None
 
 

@@ -158,8 +158,8 @@ async def events(call: Call) -> None:
                              call.req.arg("until") or None, True)  # fmt: skip
     await call.conn.start_chunked(200, call.headers, "application/json")
 
-    def produce(emit: Callable[[dict[str, Any]], None]) -> None:
-        for ev in api.events(call.settings, opts):
+    def produce(emit: Callable[[dict[str, Any]], None], cancel_fd: int) -> None:
+        for ev in api.events(call.settings, opts, cancel_fd):
             emit(_docker_event(api.template_data(ev), ev))
 
     async def send(doc: dict[str, Any]) -> None:
