@@ -31,15 +31,18 @@ if [ ! -x "$docker_cli" ]; then
     rm -rf "$tmp"
 fi
 
-# dockerode, the JavaScript Docker SDK (tests/host/test_api_dockerode.py), from the npm registry
-# with the machine's Node.js, into a cache of its own; again when its package.json changes.
-dockerode=/var/cache/scopebox-tests/dockerode
-if command -v npm >/dev/null && ! cmp -s tests/data/dockerode/package.json "$dockerode/package.json"; then
-    rm -rf "$dockerode" && mkdir -p "$dockerode"
-    cp tests/data/dockerode/package.json "$dockerode/"
+# The Node.js clients of the Docker API (tests/host/test_api_node_clients.py: dockerode and the
+# Dev Containers CLI), from the npm registry with the machine's Node.js, into a cache of their
+# own; again when their package.json changes.
+node_clients=/var/cache/scopebox-tests/node-clients
+if command -v npm >/dev/null &&
+    ! cmp -s tests/data/node-clients/package.json "$node_clients/package.json"; then
+    rm -rf "$node_clients" && mkdir -p "$node_clients"
+    cp tests/data/node-clients/package.json "$node_clients/"
     # --ignore-scripts: ssh2's optional native parts are not needed for a unix socket
-    (cd "$dockerode" && npm install -q --ignore-scripts --no-package-lock >/dev/null 2>&1) ||
-        { rm -rf "$dockerode"; echo "install-deps: npm install of dockerode failed" >&2; exit 1; }
+    (cd "$node_clients" && npm install -q --ignore-scripts --no-package-lock >/dev/null 2>&1) ||
+        { rm -rf "$node_clients"; echo "install-deps: npm install of Node.js clients failed" >&2
+          exit 1; }
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

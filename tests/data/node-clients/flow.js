@@ -1,5 +1,5 @@
 // What a Node.js program does with dockerode against one Docker API socket (argv[2]): each
-// step's result goes into one JSON report on stdout, which tests/host/test_api_dockerode.py
+// step's result goes into one JSON report on stdout, which tests/host/test_api_node_clients.py
 // checks; a step that throws ends the run with its message on stderr and exit 1.
 'use strict';
 const { PassThrough } = require('stream');
