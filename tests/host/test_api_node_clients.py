@@ -81,7 +81,7 @@ def test_dev_containers_cli(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
         "postCreateCommand": "echo created once >> /tmp/post-create"}))  # fmt: skip
     (ws / "file.txt").write_text("from the workspace\n")
     env = {"PATH": f"{os.path.dirname(DOCKER)}:{os.environ['PATH']}", "HOME": str(tmp_path),
-           "DOCKER_HOST": f"unix://{svc.sock}"}  # fmt: skip
+           "DOCKER_HOST": f"unix://{svc.sock}", "TMPDIR": str(tmp_path)}  # its cache: not /tmp
 
     def devcontainer(verb: str, *args: str) -> subprocess.CompletedProcess[str]:
         res = subprocess.run([DEVCONTAINER, verb, "--workspace-folder", str(ws), *args],
