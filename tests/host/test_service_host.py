@@ -458,22 +458,41 @@ services:
       - "127.0.0.1:${WEB_PORT}:80"
     volumes:
       - data:/www
+    networks: [front]
     ulimits:
       nofile: {soft: 1024, hard: 2048}
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://localhost/"]
+      interval: 1s
+      timeout: 2s
+      retries: 10
   client:
     image: busybox
     init: true
-    depends_on: [web]
+    depends_on:
+      web: {condition: service_healthy}
+    networks: [front]
     command: ["sh", "-c", "while true; do wget -q -O - http://web/ || echo failed; sleep 0.2; done"]
+  job:
+    image: busybox
+    depends_on:
+      web: {condition: service_healthy}
+    networks: [front]
+    volumes:
+      - data:/data
+    command: ["sh", "-c", "wget -q -O - http://web/ > /data/fetched && echo job done"]
+networks:
+  front:
 volumes:
   data:
 """  # noqa: E501
 
 
 def test_compose_project_up_to_down(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
-    """docker-compose 1.29 (Debian's): two services on the project's network, the client
-    reaching the web server by its service name, a named volume, a published port, an
-    environment file; ps, logs, exec -T; down -v leaves nothing behind."""
+    """docker-compose 1.29 (Debian's): three services on a user network of the project's (a
+    web server with a healthcheck, a client reaching it by its service name, a one-shot job
+    writing into the server's named volume; both wait for the server to be healthy), a
+    published port, an environment file; ps, logs, exec -T; down -v leaves nothing behind."""
     compose = shutil.which("docker-compose")
     if compose is None:
         pytest.skip("no docker-compose: run tests/install-deps.sh")
@@ -492,21 +511,27 @@ def test_compose_project_up_to_down(svc: Service, sb: Scopebox, tmp_path: Path) 
     down = False
     try:
         dc("up", "-d")
-        ps = dc("ps")
-        assert "apitest_web_1" in ps and "apitest_client_1" in ps and "Up" in ps, ps
-        assert f"127.0.0.1:{port}->80/tcp" in ps, ps
+        ps = {line.split()[0]: line for line in dc("ps").splitlines()[2:]}
+        assert "Up (healthy)" in ps["apitest_web_1"], ps  # depends_on waited for it
+        assert f"127.0.0.1:{port}->80/tcp" in ps["apitest_web_1"], ps
+        assert " Up " in ps["apitest_client_1"], ps
+        wait_for(lambda: "Exit 0" in dc("ps", "job"), 20, "the job's end")
+        job_log = dc("logs", "--no-color", "job").splitlines()
+        assert job_log[-1].split() == ["job_1", "|", "job", "done"], job_log
         wait_for(lambda: "hello compose from server" in sb("logs", "apitest_client_1").stdout,
                  20, "the client's request to http://web/")  # polled with the quicker CLI
         assert "client_1  | hello compose from server" in dc("logs", "--no-color", "client")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as reply:
             assert reply.read() == b"hello compose from server\n"
         # the container's own limits (an exec's soft NOFILE may be raised by runc 1.1 itself)
-        out = dc("exec", "-T", "web", "sh", "-c", "cat /www/index.html; grep files /proc/1/limits")
-        assert out.split()[:4] + out.split()[-3:] == [
-            "hello", "compose", "from", "server", "1024", "2048", "files"], out
+        out = dc("exec", "-T", "web", "sh", "-c",
+                 "cat /www/index.html /www/fetched; grep files /proc/1/limits")  # fmt: skip
+        assert out.split()[:8] + out.split()[-3:] == [
+            "hello", "compose", "from", "server", "hello", "compose", "from", "server",
+            "1024", "2048", "files"], out  # fmt: skip
         labels = json.loads(sb("volume", "inspect", "apitest_data").stdout)[0]["Labels"]
         assert labels["com.docker.compose.project"] == "apitest"
-        assert "apitest_default" in sb("network", "ls", "--format", "{{.Name}}").stdout
+        assert "apitest_front" in sb("network", "ls", "--format", "{{.Name}}").stdout
         dc("down", "-v")
         down = True
     finally:
