@@ -515,6 +515,20 @@ def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
         return store.add_image(img._replace(names=names, repo_digests=[], blobs=[]))
 
 
+def untag(store: Store, ref: str, names: list[str]) -> tuple[str, list[str]]:
+    """`untag IMAGE [NAME...]`: the image's id and the names taken from it (every name without
+    NAME); the image stays, dangling once nameless. A NAME it does not carry is Podman's
+    `NAME: tag not known`, checked before any name goes."""
+    with ImagesLock(store.paths):
+        img = resolve(store, ref)
+        gone = list(img.names) if not names else [normalize_name(n) for n in names]
+        for name in gone:
+            if name not in img.names:
+                raise UsageError(f"{name}: tag not known")
+        store.set_image_names(img.id, [n for n in img.names if n not in gone])
+        return img.id, gone
+
+
 def prune_filter(items: list[str]) -> Callable[[ImageRow], bool]:
     """`image prune --filter`: Podman 4.3's keys until=, label=, label!=, dangling=; an image
     is pruned when it passes every filter (checked before anything is removed)."""

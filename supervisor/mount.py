@@ -52,6 +52,15 @@ def is_mountpoint(path: str) -> bool:
         return False
 
 
+def mounts_under(top: str) -> list[str]:
+    """Mount points at or below `top`, outermost first (mountinfo's order)."""
+    top = os.path.realpath(top)
+    below = top.rstrip("/") + "/"
+    with open("/proc/self/mountinfo") as f:
+        targets = [_unescape(line.split()[4]) for line in f]
+    return [t for t in targets if t == top or t.startswith(below)]
+
+
 def _unescape(field: str) -> str:
     """mountinfo writes space, tab, newline and backslash as octal escapes (\\040)."""
     if "\\" not in field:

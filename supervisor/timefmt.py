@@ -121,3 +121,8 @@ def parse_since(value: str, flag: str = "--since") -> float:
         raise UsageError(
             f"invalid {flag} value {value!r} (use 10m, 1h, or an RFC 3339 time)"
         ) from None
+
+
+def created_before(created: str, until: str) -> bool:
+    """A prune's until= filter: whether an RFC 3339 creation time is before `until`."""
+    return (parse_rfc3339(created) or 0.0) < parse_since(until, "until filter")

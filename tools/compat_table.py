@@ -28,7 +28,8 @@ VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "ren
          "pod inspect", "pod exists", "pod prune", "pod top", "pod logs", "pod stats",
          "pod clone", "generate kube", "play kube", "kube play", "kube down",
          "unshare",  # rootless (issue 17)
-         "secret create", "secret ls", "secret inspect", "secret rm")  # secrets
+         "secret create", "secret ls", "secret inspect", "secret rm",  # secrets
+         "container prune", "system prune", "system reset", "untag")  # the cleanup verbs
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

@@ -104,15 +104,18 @@ def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
     return reports
 
 
-def prune(settings: Settings) -> list[str]:
-    """`container prune`: the ids of the stopped (exited or created) containers removed; one
-    that cannot go (a concurrent start) is left, as Podman's prune does."""
+def prune(settings: Settings, filters: list[str] | None = None) -> list[str]:
+    """`container prune`: the ids of the stopped (exited or created) containers removed, those
+    `filters` pass (Podman's label=, label!=, until=; checked before anything goes); one that
+    cannot go (a concurrent start, a pod's infra) is left, as Podman's prune does."""
     from supervisor.state import Status
 
+    chosen = prune_filter(filters or [])
     removed = []
     with session(settings) as eng:
         for row in current_rows(eng):
-            if row.status in (Status.EXITED, Status.CREATED):
+            if (row.status in (Status.EXITED, Status.CREATED) and chosen(row)
+                    and INFRA_LABEL not in row.config.options.labels):  # it goes with its pod
                 try:
                     with mapped():
                         eng.remove(row.id, False, False)
@@ -120,6 +123,41 @@ def prune(settings: Settings) -> list[str]:
                     continue
                 removed.append(row.id)
     return removed
+
+
+def prune_filter(items: list[str]) -> Callable[[ContainerRow], bool]:
+    """`container prune --filter` (and `system prune`'s): Podman 4.3's keys and words."""
+    from functools import partial
+
+    from supervisor.timefmt import parse_since
+
+    tests: list[Callable[[ContainerRow], bool]] = []
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"filter input must be in the form of filter=value: {item} is invalid")
+        if key == "until":
+            try:
+                cutoff = parse_since(value, "until filter")
+            except UsageError:
+                raise UsageError(f'failed to parse value as time or duration: "{value}"') from None
+            tests.append(partial(_created_before, cutoff=cutoff))
+        elif key in ("label", "label!"):
+            tests.append(partial(_labelled, label=value, wanted=key == "label"))
+        else:
+            raise UsageError(f"{key} is an invalid filter")
+    return lambda row: all(test(row) for test in tests)
+
+
+def _created_before(row: ContainerRow, cutoff: float) -> bool:
+    return _created(row) < cutoff
+
+
+def _labelled(row: ContainerRow, label: str, wanted: bool) -> bool:
+    """label=K[=V] (`wanted`) or label!=K[=V]."""
+    name, has_value, value = label.partition("=")
+    labels = row.config.options.labels
+    return (name in labels and (not has_value or labels[name] == value)) == wanted
 
 
 def _with_dependents(eng: Engine, refs: list[str]) -> list[str]:
@@ -137,7 +175,23 @@ def _with_dependents(eng: Engine, refs: list[str]) -> list[str]:
     return out
 
 
+# Only a pod's infra container carries it (supervisor/pods/ops.py), its value the pod's id.
+INFRA_LABEL = "io.scopebox.pod"
+
+
 def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
+    row = eng.find(ref)
+    pod_id = row.config.options.labels.get(INFRA_LABEL, "")
+    if pod_id:  # Podman's rule: the infra goes with its pod, by `rm --all` or `pod rm`
+        if not opts.all:
+            raise ScopeboxError(f"container {row.id} is the infra container of pod {pod_id} and"
+                             " cannot be removed without removing the pod")  # fmt: skip
+        from supervisor.events.write import other
+        from supervisor.pods import ops
+
+        pod = ops.remove(eng, pod_id, opts.force, opts.timeout)
+        other(eng.settings, eng.paths, "pod", "remove", id=pod.id, name=pod.name)  # as pod rm
+        return row
     if opts.force and opts.timeout:
         row = eng.settled(ref)
         if row.status.is_active:

@@ -66,6 +66,21 @@ def _rmi_events(eng: Any, image_id: str, ref: str, lines: list[str]) -> None:
     other(eng.settings, eng.paths, "image", "remove", id=image_id, name=ref)
 
 
+def untag(settings: Settings, ref: str, names: list[str]) -> None:
+    """`untag IMAGE [NAME...]`: the names, or every name, taken from the image (it stays)."""
+    from supervisor import images
+
+    with session(settings) as eng, mapped():
+        try:
+            image_id, gone = images.untag(eng.store, ref, names)
+        except NotFoundError as exc:  # Podman's words: "X: image not known"
+            if exc.kind != "image":
+                raise
+            raise NotFoundError("image to remove", ref) from None
+        for name in gone:  # events (issue 14): one untag per name, as Podman's
+            _image_event(eng, "untag", image_id, name)
+
+
 def _image_event(eng: Any, status: str, image_id: str, name: str) -> None:  # events (issue 14)
     from supervisor.events.write import other
 

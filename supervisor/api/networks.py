@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from supervisor.api import InspectReport, Report, session
 from supervisor.errors import NotFoundError, ScopeboxError, StateError, UsageError, mapped
 from supervisor.settings import Settings
+from supervisor.timefmt import created_before
 
 if TYPE_CHECKING:
     from supervisor.engine import Engine
     from supervisor.network.db import NetworkDB
     from supervisor.network.definition import Network
 
-FILTER_KEYS = ("name", "id", "driver", "label", "label!", "dangling")
+FILTER_KEYS = ("name", "id", "driver", "label", "label!", "dangling", "until")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def _matches(n: Network, filters: dict[str, list[str]], in_use: bool) -> bool:
         "label": lambda v: _label(n.labels, v),
         "label!": lambda v: not _label(n.labels, v),
         "dangling": lambda v: (v in ("true", "1")) != in_use,
+        "until": lambda v: created_before(n.created, v),
     }
     for key, values in filters.items():
         if key not in checks:

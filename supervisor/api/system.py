@@ -271,3 +271,64 @@ def _event_logger(settings: Settings) -> str:  # events (issue 14)
     from supervisor.events.write import backend
 
     return backend(settings)
+
+
+def reset(settings: Settings) -> list[str]:
+    """`system reset`: every pod and container (killed at once), every network but the
+    default, volume, secret and image, then the store's directories: the root, and what the
+    run root holds but a listening socket (the API's, systemd's scopebox.socket: kept). What
+    could not go is returned, a line each; a mount still under the root keeps the root (its
+    files may be the host's: a bind volume)."""
+    from supervisor.api import containers, images, networks, pods, secrets, volumes
+    from supervisor.network.definition import DEFAULT_NAME
+
+    problems: list[str] = []
+
+    def note(reports: list[Any]) -> None:
+        problems.extend(str(r.err) for r in reports if r.err is not None)
+
+    note(pods.remove(settings, pods.all_ids(settings), pods.RemoveOptions(force=True, timeout=0)))
+    note(containers.remove(settings, containers.RemoveOptions(
+        [], force=True, all=True, timeout=0, volumes=True)))  # fmt: skip
+    names = [n["name"] for n in networks.list_networks(settings) if n["name"] != DEFAULT_NAME]
+    note(networks.remove(settings, names, force=True))
+    note(volumes.remove(settings, [], force=True, all=True))
+    note(secrets.remove(settings, [], all=True))
+    problems.extend(str(r.err) for r in images.remove(settings, [], force=True, all=True)
+                    if r.err is not None)  # fmt: skip
+    paths = settings.paths
+    problems.extend(_remove_tree(paths.root, keep_sockets=False))
+    problems.extend(_remove_tree(paths.runroot, keep_sockets=True))
+    return problems
+
+
+def _remove_tree(top: str, keep_sockets: bool) -> list[str]:
+    import contextlib
+    import shutil
+    import stat
+
+    from supervisor.errors import SystemError_
+    from supervisor.mount import mounts_under, umount
+
+    if top == "/" or not os.path.isdir(top):
+        return []
+    for target in reversed(mounts_under(top)):  # left by a process killed mid-way
+        with contextlib.suppress(SystemError_):
+            umount(target, detach=True)
+    if left := mounts_under(top):
+        return [f"{top}: not removed, {left[0]} is still mounted"]
+    failed: list[str] = []
+    for entry in os.scandir(top):
+        if keep_sockets and stat.S_ISSOCK(entry.stat(follow_symlinks=False).st_mode):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError as exc:
+            failed.append(f"{entry.path}: {exc.strerror}")
+    if not failed:
+        with contextlib.suppress(OSError):  # a socket kept: the run root stays
+            os.rmdir(top)
+    return failed

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from supervisor.api import InspectReport, Report, session
 from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
 from supervisor.settings import Settings
+from supervisor.timefmt import created_before
 
 if TYPE_CHECKING:
     from supervisor.engine import Engine
@@ -98,6 +99,7 @@ def _matches(v: Volume, filters: dict[str, list[str]], in_use: bool) -> bool:
         "scope": lambda x: x == "local",
         "dangling": lambda x: _truth(x) != in_use,
         "anonymous": lambda x: _truth(x) == v.anonymous,
+        "until": lambda x: created_before(v.created, x),
     }
     for key, values in filters.items():
         if key not in checks:

@@ -66,6 +66,7 @@ VERBS = {
     # kube (issue 15): kube play|generate|down, play kube (generate kube: cli/generate.py)
     "kube": "kube",
     "play": "play",
+    "untag": "untag",
 }
 GROUPS = {
     "container": {
@@ -81,6 +82,7 @@ GROUPS = {
         "umount": "umount",
         "unmount": "umount",
         "commit": "commit",
+        "prune": "container_prune",
     },
     "image": {
         "ls": "images",
@@ -89,10 +91,12 @@ GROUPS = {
         "inspect": "image_inspect",
         "prune": "image_prune",
         "exists": "image_exists",
+        "untag": "untag",
     },
     "system": {"df": "system_df", "info": "info",
                "events": "events",  # events (issue 14)
-               "service": "system_service"},  # the Docker API (issue 18)
+               "service": "system_service",  # the Docker API (issue 18)
+               "prune": "system_prune", "reset": "system_reset"},
     "network": {
         "create": "network_create",
         "ls": "network_ls",
@@ -162,10 +166,11 @@ Commands:
   exec, healthcheck run                                         run in a running container
   pause, unpause, update                                        freeze, thaw, change limits
   ps, logs, inspect, stats, top                                 look at containers
-  images, image inspect, tag, rmi, image prune, history        images
+  images, image inspect, tag, untag, rmi, image prune, history images
   import, export, save, load                                    archives
   cp, diff, mount, umount, commit                               a container's files
   pull, push, login, logout                                     registries
+  container prune, system prune, system reset                   clean up
   info, version, system df, system service                      this host, its API
   unshare                                                       the user's namespace (rootless)
   pod create|start|stop|kill|restart|pause|unpause|rm          pods

@@ -37,7 +37,8 @@ def main(argv: list[str], settings: Settings) -> int:
         go = {"cpu_period": "CPUPeriod", "cpu_quota": "CPUQuota", "memory_limit": "MemoryLimit",
               "memory_swap": "MemorySwap", "cpu_shares": "CPUShares"}
         text = {"cpuset_cpus": "CPUSetCPUs", "cpuset_mems": "CPUSetMems"}  # issue 19
-        fields = [{**d, **{g: d.get(k, 0) for k, g in go.items()},
+        # Podman's template reads its Go struct: the id is .ID (and .Id, as its JSON names it)
+        fields = [{**d, "ID": d.get("Id", ""), **{g: d.get(k, 0) for k, g in go.items()},
                    **{g: d.get(k, "") for k, g in text.items()}} for d in out]
         render_each(ns.format, fields)
     elif len(refs) == 1 and out:

@@ -538,3 +538,8 @@ ALL = [*ALL[: -len(FINAL)], *USERNS, *SECRETS, *FINAL]
 from tests.compat.scenarios_verbflags2 import VERBFLAGS2  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *VERBFLAGS2, *FINAL]
+
+# the cleanup verbs: container prune, system prune, untag; before FINAL
+from tests.compat.scenarios_cleanup import CLEANUP  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *CLEANUP, *FINAL]
