@@ -29,7 +29,8 @@ VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "ren
          "pod clone", "generate kube", "play kube", "kube play", "kube down",
          "unshare",  # rootless (issue 17)
          "secret create", "secret ls", "secret inspect", "secret rm",  # secrets
-         "container prune", "system prune", "system reset", "untag")  # the cleanup verbs
+         "container prune", "system prune", "system reset", "untag",  # the cleanup verbs
+         "search")
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

@@ -12,6 +12,7 @@ from supervisor.settings import Settings
 if TYPE_CHECKING:
     from supervisor.registry.auth import Credentials as Credentials  # a request's part
     from supervisor.registry.progress import Progress
+    from supervisor.registry.search import Found
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,17 @@ def tags(settings: Settings, ref: str, opts: RegistryOptions) -> list[str]:
         repo, found = tags_of(PullOptions(ref, None, opts.tls_verify, opts.creds,
                                           opts.authfile, opts.cert_dir))
     return [f"{repo.repository}:{tag}" for tag in found]
+
+
+def search(settings: Settings, term: str, opts: RegistryOptions, limit: int,
+           list_tags: bool = False) -> list[Found]:  # fmt: skip
+    """`search TERM`: the repositories whose name holds the term (a registry's catalog), or
+    with `list_tags` the tags of the repository TERM names."""
+    from supervisor.registry import search as registry_search
+
+    find = registry_search.list_tags if list_tags else registry_search.search
+    with session(settings):  # the root check and the errors' mapping
+        return find(term, opts.tls_verify, opts.creds, opts.authfile, limit)
 
 
 def push(

@@ -67,6 +67,7 @@ VERBS = {
     "kube": "kube",
     "play": "play",
     "untag": "untag",
+    "search": "search",
 }
 GROUPS = {
     "container": {
@@ -169,7 +170,7 @@ Commands:
   images, image inspect, tag, untag, rmi, image prune, history images
   import, export, save, load                                    archives
   cp, diff, mount, umount, commit                               a container's files
-  pull, push, login, logout                                     registries
+  pull, push, login, logout, search                             registries
   container prune, system prune, system reset                   clean up
   info, version, system df, system service                      this host, its API
   unshare                                                       the user's namespace (rootless)
