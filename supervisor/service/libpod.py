@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from supervisor.service import compat, system
+from supervisor.service import compat, quick, system
 from supervisor.service.call import LIBPOD_API_VERSION, Call, Router, blocking
 from supervisor.service.http import HTTPError
 
@@ -16,7 +16,7 @@ LIBPOD_MIN_API_VERSION = "4.0.0"
 
 async def version(call: Call) -> None:
     """Docker's version report with Podman's API level in it."""
-    doc = await system.version_doc()
+    doc = quick.version_doc()
     details = doc["Components"][0]["Details"]
     details.update({"APIVersion": LIBPOD_API_VERSION, "MinAPIVersion": LIBPOD_MIN_API_VERSION,
                     "Experimental": "false"})  # fmt: skip

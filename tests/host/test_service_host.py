@@ -444,6 +444,79 @@ def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
         service.stop()
 
 
+def _replies(s: socket.socket, n: int) -> list[tuple[int, bytes]]:
+    """The next `n` replies on a kept-open connection (by Content-Length; not HEAD's)."""
+    data, out = b"", []
+    while len(out) < n:
+        while b"\r\n\r\n" not in data:
+            data += s.recv(65536) or pytest.fail(f"closed after {out}")
+        head, _, data = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        length = int(dict(x.split(": ", 1) for x in lines[1:]).get("Content-Length", "0"))
+        while len(data) < length:
+            data += s.recv(65536)
+        out.append((int(lines[0].split()[1]), data[:length]))
+        data = data[length:]
+    return out
+
+
+def _event_loop_loaded(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether the service has imported asyncio (its C part is mapped into the process)."""
+    with open(f"/proc/{proc.pid}/maps") as f:
+        return "/_asyncio." in f.read()
+
+
+def test_first_requests_before_the_event_loop(sb: Scopebox, tmp_path: Path) -> None:
+    """A started service answers plain requests (_ping, version, the lists) before it imports
+    asyncio (supervisor/service/quick.py); one that sees only those exits idle without it.
+    The first other request hands every connection to the event loop, pipelined requests and
+    idle connections included, and each is answered there."""
+    service = Service(sb, tmp_path / "quick.sock", 1)
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(30)
+            s.connect(str(service.sock))
+            s.sendall(b"GET /v1.41/_ping HTTP/1.1\r\nHost: d\r\n\r\n"
+                      b"GET /v1.41/containers/json?all=1 HTTP/1.1\r\nHost: d\r\n\r\n"
+                      b"GET /images/json HTTP/1.1\r\nHost: d\r\n\r\n"
+                      b"GET /v1.41/version HTTP/1.1\r\nHost: d\r\n\r\n")  # fmt: skip
+            (ping, ps, images, version) = _replies(s, 4)
+            assert ping == (200, b"OK") and ps[0] == 200 and isinstance(json.loads(ps[1]), list)
+            assert any("busybox:latest" in i["RepoTags"][0] for i in json.loads(images[1]))
+            assert json.loads(version[1])["ApiVersion"] == "1.41"
+            assert not _event_loop_loaded(service.proc)
+        assert service.proc.wait(15) == 0  # idle a second: gone, asyncio never loaded
+        assert not service.sock.exists()
+    finally:
+        service.stop()
+
+    service = Service(sb, tmp_path / "handover.sock", 1)
+    try:
+        with socket.socket(socket.AF_UNIX) as s, socket.socket(socket.AF_UNIX) as idle:
+            s.settimeout(30)
+            idle.settimeout(30)
+            s.connect(str(service.sock))
+            idle.connect(str(service.sock))
+            s.sendall(b"HEAD /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 200 OK\r\n")
+            assert not _event_loop_loaded(service.proc)
+            # a quick request with one for the event loop right behind it, in one write
+            s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n"
+                      b"GET /containers/nosuch/json HTTP/1.1\r\nHost: d\r\n\r\n")  # fmt: skip
+            (ping, missing) = _replies(s, 2)
+            assert ping == (200, b"OK")
+            assert missing[0] == 404 and "nosuch" in json.loads(missing[1])["message"]
+            assert _event_loop_loaded(service.proc)
+            for conn in (s, idle):  # both go on, now on the event loop
+                conn.sendall(b"GET /containers/json HTTP/1.1\r\nHost: d\r\n\r\n")
+                ((status, body),) = _replies(conn, 1)
+                assert status == 200 and isinstance(json.loads(body), list)
+        assert service.proc.wait(15) == 0
+        assert not service.sock.exists()
+    finally:
+        service.stop()
+
+
 COMPOSE_FILE = """\
 version: "3.8"
 services:
