@@ -58,9 +58,13 @@ def systemd_socket() -> socket.socket | None:
 
 
 def bind_unix(path: str) -> socket.socket:
-    """Bind `path` (mode 0660; a stale socket file from a dead service is replaced)."""
+    """Bind `path` (root's mode 0660; a rootless user's 0600 in a directory made 0700: it runs
+    containers as that user; a stale socket file from a dead service is replaced)."""
+    rootless = os.geteuid() != 0
+    mode = 0o600 if rootless else 0o660
     try:
-        os.makedirs(os.path.dirname(path) or "/", mode=0o755, exist_ok=True)
+        os.makedirs(os.path.dirname(path) or "/", mode=0o700 if rootless else 0o755,
+                    exist_ok=True)  # fmt: skip
     except OSError as exc:
         raise UsageError(f"cannot listen on {path}: {exc.strerror}") from None
     with contextlib.suppress(FileNotFoundError):
@@ -75,7 +79,7 @@ def bind_unix(path: str) -> socket.socket:
             finally:
                 probe.close()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old = os.umask(0o117)
+    old = os.umask(0o777 & ~mode)
     try:
         sock.bind(path)
     except OSError as exc:
@@ -83,7 +87,7 @@ def bind_unix(path: str) -> socket.socket:
         raise UsageError(f"cannot listen on {path}: {exc.strerror}") from None
     finally:
         os.umask(old)
-    os.chmod(path, 0o660)
+    os.chmod(path, mode)
     sock.listen(128)
     return sock
 
