@@ -151,6 +151,9 @@ def serve(settings: Settings, uri: str | None, idle: float,
     elif sock is None:
         path = socket_path(uri or DEFAULT_URI)
         sock = bind_unix(path)
+    from supervisor.api import keep_read_sessions
+
+    keep_read_sessions()  # the listings keep their store open between requests
     try:
         with contextlib.suppress(KeyboardInterrupt):
             handed: list[tuple[socket.socket, bytes]] = []

@@ -516,6 +516,44 @@ def test_first_requests_before_the_event_loop(sb: Scopebox, tmp_path: Path) -> N
         service.stop()
 
 
+def test_listings_follow_the_store(tmp_path: Path) -> None:
+    """The service keeps the store of its listings open between requests (supervisor.api.
+    read_session), before and after the event loop took over: what another process changes
+    shows at once, and a store moved away is not read any more (nor a new one in its place
+    mistaken for it)."""
+    box = Scopebox({"SCOPEBOX_ROOT": str(tmp_path / "root"),
+                    "SCOPEBOX_RUNROOT": str(tmp_path / "run")})  # fmt: skip
+    box.ensure_busybox()
+    service = Service(box, tmp_path / "follow.sock", 0)
+
+    def names(path: str) -> list[str]:
+        status, _, body = service.request(f"GET {path} HTTP/1.1\r\nHost: d\r\n"
+                                          "Connection: close\r\n\r\n".encode())  # fmt: skip
+        assert status == 200, body
+        return sorted(n for item in json.loads(body)
+                      for n in item.get("Names") or item.get("RepoTags") or [])  # fmt: skip
+
+    try:
+        assert names("/containers/json?all=1") == []
+        box("create", "--name", "follow1", "busybox", "true")
+        assert names("/containers/json?all=1") == ["/follow1"]  # quick.py
+        assert service.request(b"GET /containers/nosuch/json HTTP/1.1\r\n"
+                               b"Connection: close\r\n\r\n")[0] == 404  # the event loop's
+        box("create", "--name", "follow2", "busybox", "true")
+        assert names("/containers/json?all=1") == ["/follow1", "/follow2"]
+        box("rm", "follow1", "follow2")
+        assert names("/containers/json?all=1") == []
+        assert "localhost/busybox:latest" in names("/images/json")
+        os.rename(tmp_path / "root", tmp_path / "moved")  # another store in its place
+        assert names("/images/json") == []
+        shutil.rmtree(tmp_path / "root")
+        os.rename(tmp_path / "moved", tmp_path / "root")
+        assert "localhost/busybox:latest" in names("/images/json")
+    finally:
+        service.stop()
+        box("rm", "-a", "-f", check=False)
+
+
 COMPOSE_FILE = """\
 version: "3.8"
 services:
