@@ -515,6 +515,31 @@ def test_first_requests_before_the_event_loop(sb: Scopebox, tmp_path: Path) -> N
     finally:
         service.stop()
 
+    # a head that trickles in goes to the event loop (its head timeout rules there)
+    service = Service(sb, tmp_path / "trickle.sock", 0)
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(30)
+            s.connect(str(service.sock))
+            s.sendall(b"GET /_ping HTTP/1.1\r\n")
+            time.sleep(0.5)
+            s.sendall(b"Host: d\r\n\r\n")
+            assert _replies(s, 1) == [(200, b"OK")]
+            assert _event_loop_loaded(service.proc)
+    finally:
+        service.stop()
+
+    # SIGTERM before the event loop: a clean exit, the socket file removed
+    service = Service(sb, tmp_path / "term.sock", 0)
+    try:
+        assert service.request(b"GET /_ping HTTP/1.1\r\nConnection: close\r\n\r\n")[0] == 200
+        assert not _event_loop_loaded(service.proc)
+        service.proc.terminate()
+        assert service.proc.wait(15) == 0
+        assert not service.sock.exists()
+    finally:
+        service.stop()
+
 
 def test_listings_follow_the_store(tmp_path: Path) -> None:
     """The service keeps the store of its listings open between requests (supervisor.api.
