@@ -6,10 +6,11 @@ requests are nearly always plain ones: the docker CLI's `HEAD /_ping` and then `
 CPU here than the interpreter and such a reply together (~100 ms of a ~170 ms first reply,
 measured in bench/api_service.py; podman's Go service answers in ~40 ms of CPU). So the
 service starts with this loop (`selectors`, blocking calls, no threads): it answers GET/HEAD
-requests without a body to the routes in `QUICK`, on any number of connections, one request
-at a time, each in a few milliseconds. The first request that needs more (a body, a stream,
-a hijack, any other route) or a client that trickles its head ends it: every open connection
-goes to the event loop (loop.py) with what was read of it, and the loop answers from there.
+requests without a body to the routes in `QUICK` and `PINGS`, on any number of connections,
+one request at a time, each in a few milliseconds. The first request that needs more (a
+body, a stream, a hijack, any other route) or a client that trickles its head ends it: every
+open connection goes to the event loop (loop.py) with what was read of it, and the loop
+answers from there.
 A service that only ever sees quick requests exits idle without importing asyncio at all.
 
 The answers are the same functions the event loop's handlers call (system.py,
@@ -111,8 +112,9 @@ def images_json(settings: Settings, req: Request) -> list[dict[str, Any]]:
 PING_HEADERS = {"Builder-Version": "1", "Cache-Control": "no-cache, no-store, must-revalidate",
                 "Pragma": "no-cache"}  # fmt: skip
 PING_TYPE = "text/plain; charset=utf-8"
+PINGS = ("/_ping", "/libpod/_ping")  # Docker clients' first request, and podman --url's
 
-# path (unversioned) -> the reply's JSON document; GET and HEAD (and /_ping, its own)
+# path (unversioned) -> the reply's JSON document; GET and HEAD (and PINGS, their own)
 QUICK: dict[str, Callable[[Settings, Request], Any]] = {
     "/version": lambda settings, req: version_doc(),
     "/containers/json": containers_json,
@@ -152,7 +154,7 @@ def _quick_request(head: bytes) -> Request:
         raise _Handover from None  # the event loop answers it with its error
     if (req.method not in ("GET", "HEAD") or headers.get("content-length", "0") != "0"
             or "transfer-encoding" in headers or "upgrade" in headers
-            or (path != "/_ping" and path not in QUICK)):  # fmt: skip
+            or (path not in PINGS and path not in QUICK)):  # fmt: skip
         raise _Handover
     req.path = path
     req.consumed = True
@@ -162,7 +164,7 @@ def _quick_request(head: bytes) -> Request:
 def _answer(settings: Settings, req: Request, headers: dict[str, str]) -> bytes:
     """The whole reply to a quick request."""
     head_only = req.method == "HEAD"
-    if req.path == "/_ping":
+    if req.path in PINGS:
         hdrs = {**headers, **PING_HEADERS, "Content-Length": "2", "Content-Type": PING_TYPE}
         return head_bytes(200, hdrs) + (b"" if head_only else b"OK")
     try:

@@ -825,5 +825,26 @@ def test_podman_remote_client(svc: Service) -> None:
         assert (status, json.loads(body)) == (404, {
             "cause": "no such container", "response": 404,
             "message": 'no container with name or ID "nosuch" found: no such container'})
+        # the pull podman's run sends (policy missing) of a local image, and of none with
+        # policy never: Podman's JSON lines
+        image_id = svc.docker("image", "inspect", "-f", "{{.Id}}", "busybox").stdout.strip()
+        image_id = image_id.removeprefix("sha256:")
+        for query, want in (
+            ("busybox&policy=missing", {"images": [image_id], "id": image_id}),
+            ("nosuchimage&policy=never", {"error": "no such image: 'nosuchimage'"}),
+        ):
+            status, headers, body = svc.request(
+                f"POST /v4.3.1/libpod/images/pull?reference={query} HTTP/1.1\r\n"
+                "Connection: close\r\n\r\n".encode())  # fmt: skip
+            assert (status, headers["Transfer-Encoding"]) == (200, "chunked")
+            assert json.loads(body.split(b"\r\n")[1]) == want
+        res = remote("rm", "lp")  # running: refused, as by the CLI
+        assert res.returncode != 0 and "running" in res.stderr, res
+        res = remote("rm", "-f", "-t", "0", "lp")
+        assert (res.returncode, res.stdout) == (0, "lp\n"), res
+        assert svc.docker("ps", "-aq", "--filter", "name=^lp$").stdout == ""
+        res = remote("rm", "nosuch")
+        assert res.returncode == 1 and "no such container" in res.stderr, res
+        assert remote("rm", "--ignore", "nosuch").returncode == 0
     finally:
-        svc.docker("rm", "-f", "lp")
+        svc.docker("rm", "-f", "lp", check=False)
