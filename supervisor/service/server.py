@@ -78,17 +78,27 @@ def bind_unix(path: str) -> socket.socket:
                 raise UsageError(f"{path} is in use: another service listens on it")
             finally:
                 probe.close()
+    # bound and listening under a name of its own, then linked to `path`: a client that
+    # sees the path connects (bound, not yet listening, it would be refused)
+    tmp = os.path.join(os.path.dirname(path), f".scopebox-{os.getpid()}.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o777 & ~mode)
     try:
-        sock.bind(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)  # a dead service's of the same pid
+        sock.bind(tmp)
+        os.chmod(tmp, mode)
+        sock.listen(128)
+        os.link(tmp, path)
     except OSError as exc:
         sock.close()
-        raise UsageError(f"cannot listen on {path}: {exc.strerror}") from None
+        reason = "another service listens on it" if isinstance(exc, FileExistsError) else (
+            exc.strerror)  # fmt: skip
+        raise UsageError(f"cannot listen on {path}: {reason}") from None
     finally:
         os.umask(old)
-    os.chmod(path, mode)
-    sock.listen(128)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
     return sock
 
 
