@@ -12,7 +12,8 @@ serving (after those). Both run
 containers without a network and with the same containers.conf (podman's ulimits must fit
 this sandbox's); for scopebox also `docker run --rm busybox true` end to end with the docker
 CLI 20.10 (tests/install-deps.sh caches it). The checkout's bytecode is compiled first, as an
-install compiles it (a stale .pyc makes every start compile that module again). Prints the
+install compiles it (a stale .pyc makes every start compile that module again), and scopebox
+runs from a command written as the install writes it (`python -I -S`, no site). Prints the
 load average too: on a busy machine the numbers are the load's.
 """
 
@@ -183,7 +184,19 @@ def main() -> None:
     pbase = ["podman", "--root", str(tmp / "proot"), "--runroot", str(tmp / "prun"),
              "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
     penv = {**os.environ, "CONTAINERS_CONF": str(conf)}
-    scopebox = [str(REPO / ".venv/bin/scopebox")]
+    # the command as the install writes it (install_units.LAUNCHER: `python -I -S`, the
+    # package's directory on sys.path; here the checkout's and the virtualenv's, where anyio is)
+    sys.path.insert(0, str(REPO))
+    from supervisor.install_units import render_launcher
+
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+    launcher = tmp / "scopebox"
+    launcher.write_text(render_launcher(python, str(REPO)).replace(
+        "sys.path.append(", f"sys.path.append({site!r})\nsys.path.append(", 1))
+    launcher.chmod(0o755)
+    scopebox = [str(launcher)]
     env = {**os.environ, "SCOPEBOX_ROOT": str(tmp / "root"),
            "SCOPEBOX_RUNROOT": str(tmp / "run"), "CONTAINERS_CONF": str(conf)}  # fmt: skip
     try:
