@@ -2,14 +2,18 @@
 
     python bench/api_service.py [--runs N]
 
-For each, in one run: the first reply after the service was spawned (what a socket-activated
-start costs, interpreter and imports included: the median of 5 spawns), the median of warm
-`GET /containers/json` on one kept-open connection, `POST create` + `start` + `wait` of
-`true` over the API (median), and the service's RSS while serving (after those). Both run
+For each, in one run and interleaved (a spawn, request or cycle of one, then of the other):
+the first reply after the service was spawned (what a socket-activated start costs,
+interpreter and imports included: the median of 5 spawns), the median of warm
+`GET /containers/json` on one kept-open connection, before and after a request only
+scopebox's event loop answers (until then its quick.py answers: no asyncio yet),
+`POST create` + `start` + `wait` of `true` over the API (median), and the service's RSS while
+serving (after those). Both run
 containers without a network and with the same containers.conf (podman's ulimits must fit
 this sandbox's); for scopebox also `docker run --rm busybox true` end to end with the docker
 CLI 20.10 (tests/install-deps.sh caches it). The checkout's bytecode is compiled first, as an
-install compiles it (a stale .pyc makes every start compile that module again). Prints the
+install compiles it (a stale .pyc makes every start compile that module again), and scopebox
+runs from a command written as the install writes it (`python -I -S`, no site). Prints the
 load average too: on a busy machine the numbers are the load's.
 """
 
@@ -88,44 +92,79 @@ def first_reply(argv: list[str], env: dict[str, str], sock: str) -> tuple[float,
         proc.wait(10)
 
 
-def measure(argv: list[str], env: dict[str, str], sock: str, runs: int) -> dict[str, str]:
-    firsts = [first_reply(argv, env, sock) for _ in range(5)]
-    cold = statistics.median(w for w, _ in firsts)
-    cold_cpu = statistics.median(c for _, c in firsts)
+def started(argv: list[str], env: dict[str, str], sock: str) -> tuple[subprocess.Popen[bytes],
+                                                                    socket.socket]:  # fmt: skip
     if os.path.exists(sock):
         os.unlink(sock)
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, connect(sock, proc)
+
+
+def cycle(s: socket.socket, name: str) -> float:
+    t = time.monotonic()
+    create = b'{"Image": "busybox", "Cmd": ["true"]}'
+    statuses = (post(s, f"/v1.41/containers/create?name={name}", create),
+                post(s, f"/v1.41/containers/{name}/start"),
+                post(s, f"/v1.41/containers/{name}/wait"))  # fmt: skip
+    took = time.monotonic() - t
+    if statuses != (201, 204, 200):
+        sys.exit(f"create/start/wait answered {statuses}")
+    s.sendall(f"DELETE /v1.41/containers/{name} HTTP/1.1\r\nHost: d\r\n\r\n".encode())
+    reply(s)
+    return took
+
+
+def warm(s: socket.socket) -> float:
+    t = time.monotonic()
+    s.sendall(GET)
+    reply(s)
+    return time.monotonic() - t
+
+
+def measure(services: dict[str, tuple[list[str], dict[str, str], str]], runs: int
+            ) -> dict[str, dict[str, str]]:  # fmt: skip
+    """Every figure of each service, interleaved (one spawn, request or cycle of each in
+    turn): the load changes while they run, and both see the same."""
+    firsts: dict[str, list[tuple[float, float]]] = {k: [] for k in services}
+    for _ in range(5):
+        for key, (argv, env, sock) in services.items():
+            firsts[key].append(first_reply(argv, env, sock))
+    out: dict[str, dict[str, str]] = {}
+    procs = {k: started(*v) for k, v in services.items()}
     try:
-        with connect(sock, proc) as s:
-            warm = []
-            for _ in range(runs):
-                t = time.monotonic()
-                s.sendall(GET)
-                reply(s)
-                warm.append(time.monotonic() - t)
-            cycle = []
-            for i in range(max(3, runs // 6)):
-                t = time.monotonic()
-                name = f"bench{i}"
-                create = b'{"Image": "busybox", "Cmd": ["true"]}'
-                statuses = (post(s, f"/v1.41/containers/create?name={name}", create),
-                            post(s, f"/v1.41/containers/{name}/start"),
-                            post(s, f"/v1.41/containers/{name}/wait"))  # fmt: skip
-                cycle.append(time.monotonic() - t)
-                if statuses != (201, 204, 200):
-                    sys.exit(f"{argv[0]}: create/start/wait answered {statuses}")
-                s.sendall(f"DELETE /v1.41/containers/{name} HTTP/1.1\r\nHost: d\r\n\r\n"
-                          .encode())  # fmt: skip
-                reply(s)
-        with open(f"/proc/{proc.pid}/status") as f:
-            rss = f.read().split("VmRSS:")[1].split("\n")[0].strip()
-        return {"first reply": f"{cold * 1000:.0f} ms ({cold_cpu * 1000:.0f} ms CPU)",
-                "warm GET /containers/json": f"{statistics.median(warm) * 1000:.1f} ms",
-                "create+start+wait true": f"{statistics.median(cycle) * 1000:.0f} ms",
-                "RSS serving": rss}
+        # scopebox: before the first other request, quick.py answers (no event loop yet)
+        quick = {k: [warm(procs[k][1]) for _ in range(1)] for k in services}
+        for _ in range(runs):
+            for k in services:
+                quick[k].append(warm(procs[k][1]))
+        for _, s in procs.values():  # a request only the event loop answers: scopebox's
+            s.sendall(b"GET /v1.41/containers/nosuch/json HTTP/1.1\r\nHost: d\r\n\r\n")
+            reply(s)
+        loop: dict[str, list[float]] = {k: [] for k in services}
+        cycles: dict[str, list[float]] = {k: [] for k in services}
+        for _ in range(runs):
+            for k in services:
+                loop[k].append(warm(procs[k][1]))
+        for i in range(max(3, runs // 6)):
+            for k in services:
+                cycles[k].append(cycle(procs[k][1], f"bench{i}"))
+        for k, (proc, _) in procs.items():
+            with open(f"/proc/{proc.pid}/status") as f:
+                rss = f.read().split("VmRSS:")[1].split("\n")[0].strip()
+            cold = statistics.median(w for w, _ in firsts[k])
+            cold_cpu = statistics.median(c for _, c in firsts[k])
+            out[k] = {"first reply": f"{cold * 1000:.0f} ms ({cold_cpu * 1000:.0f} ms CPU)",
+                      "warm GET /containers/json": f"{statistics.median(quick[k][1:]) * 1000:.2f}"
+                      f" ms, after an event-loop request {statistics.median(loop[k]) * 1000:.2f}"
+                      " ms",
+                      "create+start+wait true": f"{statistics.median(cycles[k]) * 1000:.0f} ms",
+                      "RSS serving": rss}  # fmt: skip
+        return out
     finally:
-        proc.terminate()
-        proc.wait(10)
+        for proc, s in procs.values():
+            s.close()
+            proc.terminate()
+            proc.wait(10)
 
 
 def main() -> None:
@@ -145,11 +184,24 @@ def main() -> None:
     pbase = ["podman", "--root", str(tmp / "proot"), "--runroot", str(tmp / "prun"),
              "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
     penv = {**os.environ, "CONTAINERS_CONF": str(conf)}
-    scopebox = [str(REPO / ".venv/bin/scopebox")]
+    # the command as the install writes it (install_units.LAUNCHER: `python -I -S`, the
+    # package's directory on sys.path; here the checkout's and the virtualenv's, where anyio is)
+    sys.path.insert(0, str(REPO))
+    from supervisor.install_units import render_launcher
+
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+    launcher = tmp / "scopebox"
+    launcher.write_text(render_launcher(python, str(REPO)).replace(
+        "sys.path.append(", f"sys.path.append({site!r})\nsys.path.append(", 1))
+    launcher.chmod(0o755)
+    scopebox = [str(launcher)]
     env = {**os.environ, "SCOPEBOX_ROOT": str(tmp / "root"),
            "SCOPEBOX_RUNROOT": str(tmp / "run"), "CONTAINERS_CONF": str(conf)}  # fmt: skip
     try:
         sock = str(tmp / "api.sock")
+        psock = str(tmp / "podman.sock")
         tar = tmp / "busybox.tar"
         subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
                        capture_output=True)  # fmt: skip
@@ -157,8 +209,15 @@ def main() -> None:
                        capture_output=True)  # fmt: skip
         print(f"load average before: {os.getloadavg()[0]:.1f}")
         argv = [*scopebox, "system", "service", "--time", "0", f"unix://{sock}"]
-        figures = measure(argv, env, sock, a.runs)
-        print("scopebox:", ", ".join(f"{k} {v}" for k, v in figures.items()))
+        services = {"scopebox": (argv, env, sock)}
+        if shutil.which("podman"):
+            subprocess.run([*pbase, "import", str(tar), "busybox"], env=penv, check=True,
+                           capture_output=True)  # fmt: skip
+            services["podman"] = ([*pbase, "system", "service", "--time", "0",
+                                   f"unix://{psock}"], penv, psock)  # fmt: skip
+        for key, figures in measure(services, a.runs).items():
+            print(f"{key + ':':9}", ", ".join(f"{k} {v}" for k, v in figures.items()))
+        print(f"load average: {os.getloadavg()[0]:.1f}")
         if os.access(DOCKER, os.X_OK):
             if os.path.exists(sock):
                 os.unlink(sock)
@@ -182,12 +241,6 @@ def main() -> None:
             finally:
                 proc.terminate()
                 proc.wait(10)
-        if shutil.which("podman"):
-            subprocess.run([*pbase, "import", str(tar), "busybox"], env=penv, check=True,
-                           capture_output=True)  # fmt: skip
-            argv = [*pbase, "system", "service", "--time", "0", f"unix://{sock}"]
-            figures = measure(argv, penv, sock, a.runs)
-            print("podman:  ", ", ".join(f"{k} {v}" for k, v in figures.items()))
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         subprocess.run([*scopebox, "rm", "-a", "-f"], env=env, capture_output=True)

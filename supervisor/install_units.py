@@ -11,6 +11,9 @@ for it; packaging/install.sh runs the same command.
 - /etc/systemd/system/scopebox.socket, enabled for sockets.target when first installed, and
   scopebox.service: the Docker-compatible API (`system service`), started by a connection to
   /run/scopebox/scopebox.sock and gone again when idle;
+- /etc/systemd/user/scopebox.socket and scopebox.service, not enabled: the same for a rootless
+  user's own systemd (`systemctl --user enable --now scopebox.socket`), on
+  $XDG_RUNTIME_DIR/scopebox/scopebox.sock, the user's alone (0600, directory 0700);
 - /etc/systemd/system/scopebox-network-reload.service, enabled when first installed (for
   multi-user.target, nftables.service and firewalld.service): rebuilds the networks' nftables
   table and bridges from the store at boot and after a restart or reload of the firewall;
@@ -50,6 +53,9 @@ API_SOCKET_FILE = f"etc/systemd/system/{API_SOCKET}"
 API_SOCKET_LINK = f"etc/systemd/system/sockets.target.wants/{API_SOCKET}"
 API_SERVICE = "scopebox.service"
 API_SERVICE_FILE = f"etc/systemd/system/{API_SERVICE}"
+# ... and a rootless user's, for `systemctl --user` (shipped, not enabled: Podman's way)
+USER_API_SOCKET_FILE = f"etc/systemd/user/{API_SOCKET}"
+USER_API_SERVICE_FILE = f"etc/systemd/user/{API_SERVICE}"
 # networks (issue 13): `network reload` at boot and after the firewall's own (re)load
 NET_RELOAD_UNIT = "scopebox-network-reload.service"
 NET_RELOAD_FILE = f"etc/systemd/system/{NET_RELOAD_UNIT}"
@@ -117,6 +123,10 @@ def render_api_service(scopebox: str) -> str:  # the Docker API (issue 18)
     return render(f"{API_SERVICE}.in", {"SCOPEBOX": quote_word(scopebox)})
 
 
+def render_user_api_service(scopebox: str) -> str:  # the Docker API, rootless (issue 18)
+    return render("scopebox-user.service.in", {"SCOPEBOX": quote_word(scopebox)})
+
+
 def render_network_reload_unit(scopebox: str) -> str:  # networks (issue 13)
     return render(f"{NET_RELOAD_UNIT}.in", {"SCOPEBOX": quote_word(scopebox)})
 
@@ -171,6 +181,8 @@ def install(destdir: str, scopebox: str, launcher: str | None,
     write(under(API_SOCKET_FILE), render(API_SOCKET, {}), 0o644)
     if first_api:
         link(under(API_SOCKET_LINK), f"/{API_SOCKET_FILE}")
+    write(under(USER_API_SERVICE_FILE), render_user_api_service(scopebox), 0o644)
+    write(under(USER_API_SOCKET_FILE), render("scopebox-user.socket", {}), 0o644)
     first_net = not os.path.exists(under(NET_RELOAD_FILE))  # networks (issue 13)
     write(under(NET_RELOAD_FILE), render_network_reload_unit(scopebox), 0o644)
     if first_net:  # what `systemctl enable` makes of its WantedBy=

@@ -502,9 +502,10 @@ def _health_statuses() -> tuple[str, ...]:
 
 
 def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
+    from supervisor.api import read_session
     from supervisor.views import ps_item, ps_json
 
-    with session(settings) as eng:
+    with read_session(settings) as eng:
         by_status = any(k == "status" for k, _ in opts.filters)
         rows = [r for r in current_rows(eng) if opts.all or by_status or r.status.is_active]
         match = _Matcher(eng, opts.filters)

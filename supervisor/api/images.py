@@ -105,9 +105,10 @@ def list_images(settings: Settings, reference: str | None = None) -> list[ImageL
     """`images [REFERENCE]`: by repository, its last component, or the full name."""
     from collections import Counter
 
+    from supervisor.api import read_session
     from supervisor.views import image_items, image_json
 
-    with session(settings) as eng:
+    with read_session(settings) as eng:
         imgs = eng.store.list_images()
         used = Counter(eng.store.container_image_ids())
     if reference:

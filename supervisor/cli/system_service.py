@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from supervisor.cli.main import new_parser
+from supervisor.cli.quick import VALUE, Quick, parse
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.cli.argparser import Parser
+
+# the usual command lines (scopebox.service's `--time 5`) without argparse: a socket-activated
+# start has a client waiting (its --time is checked here; anything odd goes to the parser)
+QUICK = Quick(
+    flags={"-t": ("time", VALUE), "--time": ("time", VALUE), "--cors": ("cors", VALUE),
+           "--tls-cert": ("tls_cert", VALUE), "--tls-key": ("tls_key", VALUE),
+           "--tls-client-ca": ("tls_client_ca", VALUE)},
+    defaults={"time": 5, "cors": "", "uri": None, "tls_cert": None, "tls_key": None,
+              "tls_client_ca": None},
+    positional=("uri", "?"),
+)  # fmt: skip
+
+
+def parser() -> Parser:
+    from supervisor.cli.main import new_parser
+
     p = new_parser("system service", "Serve the Docker-compatible REST API on a unix socket "
                    "(socket activation: systemd's scopebox.socket) until idle.")
     p.add_argument("-t", "--time", type=int, default=5, metavar="SECONDS",
@@ -21,12 +40,21 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--tls-key", metavar="FILE", help="for a tcp:// URI: its private key (PEM)")
     p.add_argument("--tls-client-ca", metavar="FILE",
                    help="for a tcp:// URI: the CA every client's certificate must be signed by")
-    ns = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    quick = parse(argv, QUICK)
+    if quick is not None and str(quick.time).isdigit():
+        quick.time = int(quick.time)
+        ns: Any = quick
+    else:
+        ns = parser().parse_args(argv)
     tls_args = (ns.tls_cert, ns.tls_key, ns.tls_client_ca)
     if any(tls_args) and not all(tls_args):
-        p.error("--tls-cert, --tls-key and --tls-client-ca go together")
+        parser().error("--tls-cert, --tls-key and --tls-client-ca go together")
     if ns.time < 0:
-        p.error(f"invalid --time {ns.time}: seconds, 0 or more")
+        parser().error(f"invalid --time {ns.time}: seconds, 0 or more")
     import os
 
     from supervisor.api import enter

@@ -12,11 +12,11 @@ import anyio.to_thread
 
 from supervisor.api import Report
 from supervisor.service.http import Connection, HTTPError, Request
+from supervisor.service.wire import API_VERSION, LIBPOD_API_VERSION, MIN_API_VERSION, error_doc
 from supervisor.settings import Settings
 
-API_VERSION = "1.41"
-MIN_API_VERSION = "1.24"
-LIBPOD_API_VERSION = "4.3.1"  # the level of Podman's API served (/libpod/ routes, headers)
+__all__ = ["API_VERSION", "LIBPOD_API_VERSION", "MIN_API_VERSION", "Call", "Router", "blocking",
+           "error_doc", "first_error"]
 
 T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[None]]
@@ -116,9 +116,3 @@ def first_error(reports: list[Report]) -> None:
     for r in reports:
         if r.err is not None:
             raise r.err
-
-
-def error_doc(status: int, message: str) -> dict[str, Any]:
-    """An error's body: Docker's `message` with Podman's `cause` (the message's last part)
-    and `response` beside it, as podman's service answers on both APIs."""
-    return {"cause": message.rsplit(": ", 1)[-1], "message": message, "response": status}

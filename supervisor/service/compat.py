@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import shlex
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
-
 from supervisor.errors import UsageError
-from supervisor.service.http import HTTPError
+from supervisor.service.wire import HTTPError
+
+TYPE_CHECKING = False  # (not typing's, nor dataclasses at the top: a list needs neither)
 
 if TYPE_CHECKING:  # the create path imports them (a list or an inspect needs none)
+    from typing import Any
+
     from supervisor.health import HealthFlags
     from supervisor.network.request import NetFlags
     from supervisor.options import CreateOptions, RunFlagOptions
@@ -24,6 +24,8 @@ def _strings(value: Any, what: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str) and what in ("Cmd", "Entrypoint"):  # Docker's strslice
+        import shlex
+
         return shlex.split(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
@@ -48,6 +50,8 @@ def _int(value: Any, what: str) -> int:
 
 def create_options(body: Any, name: str) -> CreateOptions:
     """`POST /containers/create`: Config with HostConfig inside (Docker's request)."""
+    from dataclasses import replace
+
     if not isinstance(body, dict):
         raise HTTPError(400, "invalid create request: expected a JSON object")
     image = body.get("Image")
@@ -266,6 +270,8 @@ def _net_flags(body: dict[str, Any], host: dict[str, Any]) -> NetFlags:
 
 def _health(check: Any) -> HealthFlags:
     """Config.Healthcheck: Test ["CMD-SHELL", "..."] or ["CMD", ...]; durations in ns."""
+    from dataclasses import replace
+
     from supervisor.health import HealthFlags
 
     check = _dict(check, "Healthcheck")
@@ -314,7 +320,7 @@ def container_item(doc: dict[str, Any],
         "Names": [f"/{n}" for n in doc.get("Names", [])],
         "Image": doc.get("Image", ""),
         "ImageID": f"sha256:{doc.get('ImageID', '')}",
-        "Command": shlex.join(doc.get("Command") or []),
+        "Command": _join(doc.get("Command") or []),
         "Created": doc.get("Created", 0),
         "Ports": ports,
         "Labels": doc.get("Labels") or {},
@@ -558,3 +564,17 @@ def path_stat(name: str, size: int, mode: int, mtime: float, link: str) -> str:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
     doc = {"name": name, "size": size, "mode": go, "mtime": stamp, "linkTarget": link}
     return base64.b64encode(json.dumps(doc).encode()).decode()
+
+
+
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+
+
+def _join(words: list[str]) -> str:
+    """shlex.join, without importing `shlex` (and its `re`) when no word needs quoting (the
+    same rule as shlex.quote's)."""
+    if all(w and _SAFE.issuperset(w) for w in words):
+        return " ".join(words)
+    import shlex
+
+    return shlex.join(words)

@@ -17,7 +17,7 @@ import anyio.to_thread
 
 from supervisor.api import containers as api
 from supervisor.errors import NotFoundError, ScopeboxError
-from supervisor.service import compat
+from supervisor.service import compat, quick
 from supervisor.service.call import Call, Router, blocking, first_error
 from supervisor.service.http import Closed, HTTPError
 from supervisor.service.streams import from_thread_each, until_disconnect
@@ -48,16 +48,7 @@ async def inspect_of(call: Call, ref: str) -> dict[str, Any]:
 
 
 async def list_(call: Call) -> None:
-    wanted = compat.filters(call.req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
-    opts = api.ListOptions(all=call.req.flag("all"), filters=api.parse_filters(items),
-                           size=call.req.flag("size"))  # fmt: skip
-    entries = await blocking(api.list_containers, call.settings, opts)
-    docs = sorted((compat.container_item(e.json, e.endpoints)
-                   for e in entries),
-                  key=lambda d: d["Created"], reverse=True)  # fmt: skip
-    limit = call.req.integer("limit", -1) or -1
-    await call.json(docs[:limit] if limit > 0 else docs)
+    await call.json(await blocking(quick.containers_json, call.settings, call.req))
 
 
 async def create(call: Call) -> None:

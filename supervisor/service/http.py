@@ -10,87 +10,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-MAX_LINE = 16 * 1024
-MAX_HEADERS = 100
+from supervisor.service.wire import (
+    MAX_HEADERS,
+    MAX_LINE,
+    Closed,
+    HTTPError,
+    Request,
+    add_header,
+    head_bytes,
+    request_line,
+    request_of,
+)
+
+__all__ = ["Closed", "Connection", "HTTPError", "Request"]
+
 HEAD_TIMEOUT = 20.0  # seconds from a request's first byte to the end of its headers
 MAX_BODY = 64 * 1024 * 1024  # a create's JSON is a few KiB (images/load streams its body)
-
-REASONS = {
-    101: "UPGRADED", 200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified",
-    400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
-    409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error", 501: "Not Implemented",
-}
-
-
-class HTTPError(Exception):
-    """A request this server answers with `status` and Docker's `{"message": ...}`."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class Closed(Exception):
-    """The client went away (between requests, or in the middle of one)."""
-
-
-@dataclass
-class Request:
-    method: str
-    path: str  # decoded, without the query
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # names lowercased
-    version: str
-    body: bytes = b""
-    consumed: bool = False  # the body was read to its end (the connection can go on)
-    params: dict[str, str] = field(default_factory=dict)  # filled by the router
-
-    def arg(self, name: str, default: str = "") -> str:
-        values = self.query.get(name)
-        return values[-1] if values else default
-
-    def flag(self, name: str, default: bool = False) -> bool:
-        """Docker's boolean query values: 1/true/True, 0/false/False; present and empty = true
-        for some clients (`?force`)."""
-        if name not in self.query:
-            return default
-        value = self.arg(name).lower()
-        return value not in ("0", "false", "no")
-
-    def integer(self, name: str, default: int | None = None) -> int | None:
-        value = self.arg(name)
-        if value == "":
-            return default
-        try:
-            return int(value)
-        except ValueError:
-            raise HTTPError(400, f"invalid value for {name!r}: {value!r}") from None
-
-    def json(self) -> Any:
-        if not self.body.strip():
-            return {}
-        try:
-            return json.loads(self.body)
-        except ValueError as exc:
-            raise HTTPError(400, f"invalid JSON body: {exc}") from None
-
-    @property
-    def keep_alive(self) -> bool:
-        conn = self.headers.get("connection", "").lower()
-        if self.version == "HTTP/1.0":
-            return "keep-alive" in conn
-        return "close" not in conn
 
 
 class _Held(anyio.abc.ByteReceiveStream):
@@ -149,16 +90,8 @@ class Connection:
                 line = await self._line()
         except Closed:
             return None
-        try:
-            method, target, version = line.decode("latin-1").split(" ")
-        except ValueError:
-            raise HTTPError(400, "malformed request line") from None
-        if not version.startswith("HTTP/1."):
-            raise HTTPError(400, f"unsupported protocol {version!r}")
-        headers = await self._headers()
-        url = urlsplit(target)
-        return Request(method.upper(), unquote(url.path), parse_qs(url.query, True), headers,
-                       version)  # fmt: skip
+        method, target, version = request_line(line)
+        return request_of(method, target, version, await self._headers())
 
     async def read_body(self, req: Request) -> None:
         """The request's whole body into `req.body` (up to MAX_BODY)."""
@@ -204,11 +137,7 @@ class Connection:
             line = await self._line()
             if not line:
                 return headers
-            name, colon, value = line.decode("latin-1").partition(":")
-            if not colon or not name or name != name.strip():
-                raise HTTPError(400, "malformed header line")
-            key = name.lower()
-            headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+            add_header(headers, line)
         raise HTTPError(431, "too many header lines")
 
     async def _body(self, headers: dict[str, str]) -> bytes:
@@ -279,14 +208,14 @@ class Connection:
         hdrs = {**headers, "Content-Length": str(len(body))}
         if body or content_type != "application/json":
             hdrs["Content-Type"] = content_type
-        await self.send(_head(status, hdrs) + (b"" if head or status in (204, 304) else body))
+        await self.send(head_bytes(status, hdrs) + (b"" if head or status in (204, 304) else body))
 
     async def reply_json(self, status: int, doc: Any, headers: dict[str, str]) -> None:
         await self.reply(status, json.dumps(doc).encode() + b"\n", headers)
 
     async def start_chunked(self, status: int, headers: dict[str, str],
                             content_type: str) -> None:  # fmt: skip
-        await self.send(_head(status, {**headers, "Content-Type": content_type,
+        await self.send(head_bytes(status, {**headers, "Content-Type": content_type,
                                         "Transfer-Encoding": "chunked"}))
 
     async def chunk(self, data: bytes) -> None:
@@ -298,7 +227,7 @@ class Connection:
 
     async def upgrade(self, headers: dict[str, str], content_type: str) -> None:
         """The hijack: 101 and the connection is the handler's raw stream from here on."""
-        await self.send(_head(101, {**headers, "Content-Type": content_type,
+        await self.send(head_bytes(101, {**headers, "Content-Type": content_type,
                                      "Connection": "Upgrade", "Upgrade": "tcp"}))
 
     async def receive_raw(self) -> bytes:
@@ -309,9 +238,3 @@ class Connection:
             return b""
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, ConnectionError):
             raise Closed from None
-
-
-def _head(status: int, headers: dict[str, str]) -> bytes:
-    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -14,7 +14,7 @@ from supervisor.api import images as api
 from supervisor.api import registry
 from supervisor.errors import NotFoundError, ScopeboxError
 from supervisor.registry.progress import Progress
-from supervisor.service import compat
+from supervisor.service import compat, quick
 from supervisor.service.call import Call, Router, blocking
 from supervisor.service.http import HTTPError
 from supervisor.service.streams import from_thread_each
@@ -23,17 +23,7 @@ Emit = Callable[[dict[str, Any]], None]
 
 
 async def list_(call: Call) -> None:
-    wanted = compat.filters(call.req.arg("filters"))
-    refs = wanted.get("reference", []) or [""]
-    seen: dict[str, dict[str, Any]] = {}
-    for ref in refs:
-        for entry in await blocking(api.list_images, call.settings, ref or None):
-            seen[entry.id] = compat.image_item(entry.json)
-    docs = sorted(seen.values(), key=lambda d: d["Created"], reverse=True)
-    if "dangling" in wanted:
-        want = wanted["dangling"][-1] in ("1", "true")
-        docs = [d for d in docs if (d["RepoTags"] == ["<none>:<none>"]) == want]
-    await call.json(docs)
+    await call.json(await blocking(quick.images_json, call.settings, call.req))
 
 
 async def inspect(call: Call) -> None:

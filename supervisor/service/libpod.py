@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from supervisor.service import compat, system
-from supervisor.service.call import LIBPOD_API_VERSION, Call, Router, blocking
+from supervisor.errors import NotFoundError, ScopeboxError
+from supervisor.service import compat, quick, system
+from supervisor.service.call import LIBPOD_API_VERSION, Call, Router, blocking, first_error
 from supervisor.service.http import HTTPError
 
 LIBPOD_MIN_API_VERSION = "4.0.0"
@@ -16,7 +17,7 @@ LIBPOD_MIN_API_VERSION = "4.0.0"
 
 async def version(call: Call) -> None:
     """Docker's version report with Podman's API level in it."""
-    doc = await system.version_doc()
+    doc = quick.version_doc()
     details = doc["Components"][0]["Details"]
     details.update({"APIVersion": LIBPOD_API_VERSION, "MinAPIVersion": LIBPOD_MIN_API_VERSION,
                     "Experimental": "false"})  # fmt: skip
@@ -96,6 +97,63 @@ async def image_exists(call: Call) -> None:
     await call.empty(204)
 
 
+async def remove(call: Call) -> None:
+    """`DELETE /libpod/containers/{id}` (`podman --url rm`): Podman's reports, `[{"Id",
+    "RawInput"}]`; a missing container is a 404 unless `ignore` (then `[]`), `force` or not,
+    as podman's service answers."""
+    from supervisor.api import containers as api
+
+    ref, req = call.req.params["id"], call.req
+    ignore = req.flag("ignore")
+    if not ignore and not await blocking(api.exists, call.settings, ref):
+        raise HTTPError(404, f'no container with name or ID "{ref}" found: no such container')
+    opts = api.RemoveOptions([ref], force=req.flag("force"), ignore=ignore,
+                             timeout=req.integer("timeout"), volumes=req.flag("volumes"),
+                             depend=req.flag("depend"))  # fmt: skip
+    reports = await blocking(api.remove, call.settings, opts)
+    first_error(reports)
+    await call.json([{"Id": r.id, "RawInput": r.raw_input} for r in reports])
+
+
+async def pull(call: Call) -> None:
+    """`POST /libpod/images/pull` (`podman --url pull`, and `run`'s pull of a missing image):
+    Podman's JSON lines, the last `{"images": [ID], "id": ID}` or `{"error": ...}`; policy
+    `missing` (run's) answers from the local image when there is one."""
+    import json
+
+    from supervisor.api import images as api
+    from supervisor.api import registry
+
+    ref = call.req.arg("reference")
+    if not ref:
+        raise HTTPError(400, "reference is required")
+    policy = call.req.arg("policy", "always") or "always"
+    if policy not in ("always", "missing", "newer", "never"):
+        raise HTTPError(400, f"invalid pull policy {policy!r}")
+    await call.conn.start_chunked(200, call.headers, "application/json")
+
+    def fetch() -> str:
+        if policy in ("missing", "never"):
+            (report,) = api.inspect(call.settings, [ref])
+            if report.err is None and report.data is not None:
+                return str(report.data["Id"])
+            if policy == "never":
+                raise NotFoundError("image", ref)
+        from supervisor.registry.progress import Progress
+
+        verify = False if call.req.arg("tlsVerify") == "false" else None
+        return registry.pull(call.settings, ref, None, registry.RegistryOptions(verify),
+                             Progress())  # fmt: skip
+
+    try:
+        image_id = await blocking(fetch)
+        doc: dict[str, Any] = {"images": [image_id], "id": image_id}
+    except ScopeboxError as exc:
+        doc = {"error": str(exc)}
+    await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+    await call.conn.end_chunked()
+
+
 def add_routes(r: Router) -> None:
     r.add("GET", "/libpod/_ping", system.ping)
     r.add("GET", "/libpod/version", version)
@@ -106,3 +164,5 @@ def add_routes(r: Router) -> None:
     r.add("GET", "/libpod/images/json", images)
     r.add("GET", "/libpod/images/{name*}/json", image)
     r.add("GET", "/libpod/images/{name*}/exists", image_exists)
+    r.add("DELETE", "/libpod/containers/{id}", remove)
+    r.add("POST", "/libpod/images/pull", pull)

@@ -1,214 +1,31 @@
-"""`scopebox system service`: the Docker Engine API on a unix socket, one anyio process.
+"""`scopebox system service`: the Docker Engine API on a unix socket.
 
 It listens on the socket systemd hands it (`scopebox.socket`, `LISTEN_FDS`) or binds the
-URI's path itself, serves clients concurrently (the engine API's blocking calls run in worker
-threads) and exits once no client has been connected for `--time` seconds (0: never), as
-`podman system service` does: the socket stays with systemd, the next connection starts it
-again, and no process runs while nobody asks.
+URI's path itself, serves clients concurrently (loop.py: one anyio process, the engine API's
+blocking calls in worker threads) and exits once no client has been connected for `--time`
+seconds (0: never), as `podman system service` does: the socket stays with systemd, the next
+connection starts it again, and no process runs while nobody asks. A socket-activated start
+has a client waiting: quick.py answers the first plain requests (`_ping`, `version`, the
+container and image lists) before asyncio is imported, which costs more than such a reply.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
-import signal
 import socket
-import ssl
 import stat
-import sys
-import time
-from dataclasses import dataclass
-from typing import Any
 
-import anyio
-import anyio.abc
-
-from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
-from supervisor.service.call import (
-    API_VERSION,
-    LIBPOD_API_VERSION,
-    MIN_API_VERSION,
-    Call,
-    Handler,
-    Router,
-    Shared,
-    error_doc,
-)
-from supervisor.service.http import HEAD_TIMEOUT, Closed, Connection, HTTPError, Request
+from supervisor.errors import UsageError
+from supervisor.records import NamedTuple
 from supervisor.settings import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_URI = "unix:///run/scopebox/scopebox.sock"
 SD_LISTEN_FDS_START = 3
-_VERSION = re.compile(r"^/v(\d+)\.(\d+)(?:\.\d+)?(/.*)$")
-
-
-def status_of(exc: ScopeboxError) -> int:
-    """Docker's status codes for the engine's errors."""
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, (ConflictError, StateError)):
-        return 409
-    if isinstance(exc, UsageError):
-        return 400
-    return 500
-
-
-_CORS = {
-    "Access-Control-Allow-Headers": "Origin, X-Requested-With, Content-Type, Accept,"
-    " X-Registry-Auth, Connection, Upgrade, X-Registry-Config",
-    "Access-Control-Allow-Methods": "HEAD, GET, POST, DELETE, PUT, OPTIONS",
-}
-
-
-class Server:
-    def __init__(self, settings: Settings, router: Router, idle: float, cors: str = "") -> None:
-        self.settings = settings
-        self.cors = cors  # --cors: the origin(s) browsers may call from ("*": any)
-        self.router = router
-        self.idle = idle
-        self.active = 0
-        self.last = time.monotonic()
-        self._headers: dict[str, str] = {}
-        self.shared = Shared()
-        self.head_timeout = HEAD_TIMEOUT
-
-    def headers(self) -> dict[str, str]:
-        if not self._headers:
-            from supervisor.api.system import package_version
-
-            version = package_version()
-            # Libpod-Api-Version: the level of Podman's API served (podman's remote client
-            # refuses a server below 4.0); Server: the product's own version
-            self._headers = {"Api-Version": API_VERSION, "Docker-Experimental": "false",
-                             "Ostype": "linux", "Server": f"Libpod/{version} (linux)",
-                             "Libpod-Api-Version": LIBPOD_API_VERSION}  # fmt: skip
-            if self.cors:  # --cors: on every reply, as Podman 4.3's
-                self._headers.update(_CORS)
-                self._headers["Access-Control-Allow-Origin"] = self.cors
-        return dict(self._headers)
-
-    async def serve(self, listener: anyio.abc.Listener[Any]) -> None:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self.watch_idle, tg.cancel_scope)
-            tg.start_soon(self.watch_signals, tg.cancel_scope)
-            await listener.serve(self.connection, task_group=tg)
-
-    @staticmethod
-    async def watch_signals(scope: anyio.CancelScope) -> None:
-        """SIGTERM (systemctl stop, kill) and SIGINT end the service cleanly: its socket file
-        goes (systemd's stays systemd's)."""
-        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-            async for _ in signals:
-                scope.cancel()
-                return
-
-    async def watch_idle(self, scope: anyio.CancelScope) -> None:
-        if self.idle <= 0:
-            return
-        while True:
-            await anyio.sleep(max(0.05, self.last + self.idle - time.monotonic()))
-            if self.active == 0 and time.monotonic() - self.last >= self.idle:
-                scope.cancel()
-                return
-
-    async def connection(self, stream: anyio.abc.ByteStream) -> None:
-        self.active += 1
-        try:
-            async with stream:
-                conn = Connection(stream, self.head_timeout)
-                while await self.one_request(conn):
-                    pass
-        except (Closed, anyio.BrokenResourceError, anyio.ClosedResourceError,
-                anyio.EndOfStream, ssl.SSLError, OSError):  # fmt: skip
-            pass  # the client went away (a TLS one maybe in the middle of its close)
-        except Exception as exc:  # a bug: one line in the log, the other clients go on
-            print(f"scopebox service: connection: {type(exc).__name__}: {exc}",
-                  file=sys.stderr, flush=True)  # fmt: skip
-        finally:
-            self.active -= 1
-            self.last = time.monotonic()
-
-    async def one_request(self, conn: Connection) -> bool:
-        """Answer one request; False when the connection is done."""
-        try:
-            req = await conn.read_request()
-        except HTTPError as exc:
-            await conn.reply_json(exc.status, {"message": exc.message}, self.headers())
-            return False
-        if req is None:
-            return False
-        self.last = time.monotonic()
-        call = Call(req, conn, self.settings, self.headers(), self.shared)
-        began = time.monotonic()
-        try:
-            handler = await self._route(conn, req)
-            await handler(call)
-            self._debug(req, began, "")
-        except HTTPError as exc:
-            self._debug(req, began, f" {exc.status} {exc.message}")
-            await call.json(self._error(req, exc.status, exc.message), exc.status)
-        except ScopeboxError as exc:
-            self._debug(req, began, f" {status_of(exc)} {exc}")
-            await call.json(self._error(req, status_of(exc), str(exc)), status_of(exc))
-        except Closed:
-            return False
-        except Exception as exc:  # a bug: one line in the log and a 500, the service lives on
-            print(f"scopebox service: {req.method} {req.path}: {type(exc).__name__}: {exc}",
-                  file=sys.stderr, flush=True)
-            with contextlib.suppress(Closed):
-                await call.json({"message": f"internal error: {type(exc).__name__}: {exc}"},
-                                500)
-            return False
-        # a body left unread (an error before it was) would be read as the next request
-        return req.keep_alive and req.consumed and not call.hijacked
-
-    async def _route(self, conn: Connection, req: Request) -> Handler:
-        """The request's handler; its body read (and bounded) unless the route streams it."""
-        try:
-            handler, req.params = self.router.find(req.method, self._unversioned(req.path))
-        except HTTPError:
-            await conn.read_body(req)
-            raise
-        if not getattr(handler, "streams_body", False):
-            await conn.read_body(req)
-        return handler
-
-    @staticmethod
-    def _error(req: Request, status: int, message: str) -> dict[str, Any]:
-        """Docker's `{"message"}` with Podman's `cause` and `response` beside it (podman's
-        service answers so on both APIs; Docker's clients read the message)."""
-        return error_doc(status, message)
-
-    def _debug(self, req: Request, began: float, outcome: str) -> None:
-        """SCOPEBOX_DEBUG: each request in the service's log, with its time (and error)."""
-        if self.settings.debug:
-            print(f"scopebox service: {req.method} {req.path} {req.query} "
-                  f"{(time.monotonic() - began) * 1000:.0f} ms{outcome}", file=sys.stderr,
-                  flush=True)  # fmt: skip
-
-    @staticmethod
-    def _unversioned(path: str) -> str:
-        found = _VERSION.match(path)
-        if not found:
-            return path
-        if found[3].startswith("/libpod/"):  # Podman's API: its own versions (4.x)
-            if int(found[1]) > 4:
-                raise HTTPError(400, f"client version {found[1]}.{found[2]} is too new: this "
-                                     f"service speaks Podman's API {LIBPOD_API_VERSION}")
-            return found[3]
-        version = (int(found[1]), int(found[2]))
-        if version > (1, 41):
-            raise HTTPError(400, f"client version {found[1]}.{found[2]} is too new. "
-                                 f"Maximum supported API version is {API_VERSION}")
-        if version < (1, 24):
-            raise HTTPError(400, f"client version {found[1]}.{found[2]} is too old. "
-                                 f"Minimum supported API version is {MIN_API_VERSION}, "
-                                 "please upgrade your client to a newer version")
-        return found[3]
-
-
-# listening -----------------------------------------------------------------------------------
 
 
 def socket_path(uri: str) -> str:
@@ -241,9 +58,13 @@ def systemd_socket() -> socket.socket | None:
 
 
 def bind_unix(path: str) -> socket.socket:
-    """Bind `path` (mode 0660; a stale socket file from a dead service is replaced)."""
+    """Bind `path` (root's mode 0660; a rootless user's 0600 in a directory made 0700: it runs
+    containers as that user; a stale socket file from a dead service is replaced)."""
+    rootless = os.geteuid() != 0
+    mode = 0o600 if rootless else 0o660
     try:
-        os.makedirs(os.path.dirname(path) or "/", mode=0o755, exist_ok=True)
+        os.makedirs(os.path.dirname(path) or "/", mode=0o700 if rootless else 0o755,
+                    exist_ok=True)  # fmt: skip
     except OSError as exc:
         raise UsageError(f"cannot listen on {path}: {exc.strerror}") from None
     with contextlib.suppress(FileNotFoundError):
@@ -257,22 +78,31 @@ def bind_unix(path: str) -> socket.socket:
                 raise UsageError(f"{path} is in use: another service listens on it")
             finally:
                 probe.close()
+    # bound and listening under a name of its own, then linked to `path`: a client that
+    # sees the path connects (bound, not yet listening, it would be refused)
+    tmp = os.path.join(os.path.dirname(path), f".scopebox-{os.getpid()}.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old = os.umask(0o117)
+    old = os.umask(0o777 & ~mode)
     try:
-        sock.bind(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)  # a dead service's of the same pid
+        sock.bind(tmp)
+        os.chmod(tmp, mode)
+        sock.listen(128)
+        os.link(tmp, path)
     except OSError as exc:
         sock.close()
-        raise UsageError(f"cannot listen on {path}: {exc.strerror}") from None
+        reason = "another service listens on it" if isinstance(exc, FileExistsError) else (
+            exc.strerror)  # fmt: skip
+        raise UsageError(f"cannot listen on {path}: {reason}") from None
     finally:
         os.umask(old)
-    os.chmod(path, 0o660)
-    sock.listen(128)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
     return sock
 
 
-@dataclass(frozen=True)
-class TLSFiles:
+class TLSFiles(NamedTuple):
     """`--tls-cert`, `--tls-key`, `--tls-client-ca` (PEM files)."""
 
     cert: str
@@ -283,6 +113,8 @@ class TLSFiles:
 def tls_context(files: TLSFiles) -> ssl.SSLContext:
     """The server's TLS (1.2 at least), every client presenting a certificate the client CA
     signed (Docker's `--tlsverify`)."""
+    import ssl
+
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
@@ -313,37 +145,6 @@ def bind_tcp(uri: str) -> socket.socket:
         raise UsageError(f"cannot listen on {rest}: {exc.strerror or exc}") from None
 
 
-def _tls_listener(listener: anyio.abc.Listener[Any], tls: ssl.SSLContext
-                  ) -> anyio.abc.Listener[Any]:  # fmt: skip
-    from anyio.streams.tls import TLSListener
-
-    class Listener(TLSListener):
-        @staticmethod
-        async def handle_handshake_error(exc: BaseException, stream: anyio.abc.AnyByteStream
-                                         ) -> None:  # fmt: skip
-            """A client that is not one (no certificate, plain HTTP, a port probe): one line
-            in the log, no traceback."""
-            await anyio.aclose_forcefully(stream)
-            if not isinstance(exc, Exception):
-                raise exc
-            reason = str(exc) or type(exc).__name__
-            print(f"scopebox service: TLS handshake failed: {reason}", file=sys.stderr,
-                  flush=True)  # fmt: skip
-
-    return Listener(listener, tls, standard_compatible=True)
-
-
-async def _run(settings: Settings, sock: socket.socket, idle: float,
-               tls: ssl.SSLContext | None, cors: str) -> None:  # fmt: skip
-    from supervisor.service.routes import router
-
-    sock.setblocking(False)
-    listener: anyio.abc.Listener[Any] = await anyio.abc.SocketListener.from_socket(sock)
-    if tls is not None:
-        listener = _tls_listener(listener, tls)
-    await Server(settings, router(), idle, cors).serve(listener)
-
-
 def serve(settings: Settings, uri: str | None, idle: float,
           tls: TLSFiles | None = None, cors: str = "") -> None:  # fmt: skip
     """Serve until idle (or a signal); a socket from systemd wins over the URI. A tcp:// URI
@@ -360,9 +161,21 @@ def serve(settings: Settings, uri: str | None, idle: float,
     elif sock is None:
         path = socket_path(uri or DEFAULT_URI)
         sock = bind_unix(path)
+    from supervisor.api import keep_read_sessions
+
+    keep_read_sessions()  # the listings keep their store open between requests
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(_run, settings, sock, idle, context, cors, backend="asyncio")
+            handed: list[tuple[socket.socket, bytes]] = []
+            if context is None:  # (a TLS handshake needs the event loop)
+                from supervisor.service.quick import serve_first
+
+                if (handover := serve_first(settings, sock, idle, cors)) is None:
+                    return
+                handed = handover
+            from supervisor.service.loop import run  # anyio, asyncio: only from here
+
+            run(settings, sock, idle, context, cors, handed)
     finally:
         sock.close()
         if path is not None:

@@ -8,39 +8,20 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.service.call import API_VERSION, MIN_API_VERSION, Call, blocking
+from supervisor.service.call import Call, blocking
 from supervisor.service.http import Closed
+from supervisor.service.quick import PING_HEADERS, PING_TYPE, version_doc
 
 # system --------------------------------------------------------------------------------------
 
 
 async def ping(call: Call) -> None:
-    headers = {**call.headers, "Builder-Version": "1",
-               "Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache"}
-    await call.conn.reply(200, b"OK", headers, "text/plain; charset=utf-8",
-                          head=call.req.method == "HEAD")  # fmt: skip
+    headers = {**call.headers, **PING_HEADERS}
+    await call.conn.reply(200, b"OK", headers, PING_TYPE, head=call.req.method == "HEAD")
 
 
 async def version(call: Call) -> None:
-    await call.json(await version_doc())
-
-
-async def version_doc() -> dict[str, Any]:
-    from supervisor.api import system
-
-    v = system.version().client
-    kernel = os.uname().release
-    details = {"APIVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Arch": "amd64",
-               "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "KernelVersion": kernel,
-               "Os": "linux", "BuildTime": v.BuiltTime}  # fmt: skip
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
-    return {
-        "Platform": {"Name": f"scopebox {v.Version}"},
-        "Components": [{"Name": "Podman Engine", "Version": v.Version, "Details": details}],
-        "Version": v.Version, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
-        "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "Os": "linux", "Arch": arch,
-        "KernelVersion": kernel, "BuildTime": v.BuiltTime,
-    }
+    await call.json(version_doc())
 
 
 async def info(call: Call) -> None:

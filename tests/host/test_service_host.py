@@ -16,7 +16,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -444,6 +443,142 @@ def test_idle_exit(sb: Scopebox, tmp_path: Path) -> None:
         service.stop()
 
 
+def _replies(s: socket.socket, n: int) -> list[tuple[int, bytes]]:
+    """The next `n` replies on a kept-open connection (by Content-Length; not HEAD's)."""
+    data, out = b"", []
+    while len(out) < n:
+        while b"\r\n\r\n" not in data:
+            data += s.recv(65536) or pytest.fail(f"closed after {out}")
+        head, _, data = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        length = int(dict(x.split(": ", 1) for x in lines[1:]).get("Content-Length", "0"))
+        while len(data) < length:
+            data += s.recv(65536)
+        out.append((int(lines[0].split()[1]), data[:length]))
+        data = data[length:]
+    return out
+
+
+def _event_loop_loaded(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether the service has imported asyncio (its C part is mapped into the process)."""
+    with open(f"/proc/{proc.pid}/maps") as f:
+        return "/_asyncio." in f.read()
+
+
+def test_first_requests_before_the_event_loop(sb: Scopebox, tmp_path: Path) -> None:
+    """A started service answers plain requests (_ping, version, the lists) before it imports
+    asyncio (supervisor/service/quick.py); one that sees only those exits idle without it.
+    The first other request hands every connection to the event loop, pipelined requests and
+    idle connections included, and each is answered there."""
+    service = Service(sb, tmp_path / "quick.sock", 1)
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(30)
+            s.connect(str(service.sock))
+            s.sendall(b"GET /v1.41/_ping HTTP/1.1\r\nHost: d\r\n\r\n"
+                      b"GET /v1.41/containers/json?all=1 HTTP/1.1\r\nHost: d\r\n\r\n"
+                      b"GET /images/json HTTP/1.1\r\nHost: d\r\n\r\n"
+                      b"GET /v1.41/version HTTP/1.1\r\nHost: d\r\n\r\n")  # fmt: skip
+            (ping, ps, images, version) = _replies(s, 4)
+            assert ping == (200, b"OK") and ps[0] == 200 and isinstance(json.loads(ps[1]), list)
+            assert any("busybox:latest" in i["RepoTags"][0] for i in json.loads(images[1]))
+            assert json.loads(version[1])["ApiVersion"] == "1.41"
+            assert not _event_loop_loaded(service.proc)
+        assert service.proc.wait(15) == 0  # idle a second: gone, asyncio never loaded
+        assert not service.sock.exists()
+    finally:
+        service.stop()
+
+    service = Service(sb, tmp_path / "handover.sock", 1)
+    try:
+        with socket.socket(socket.AF_UNIX) as s, socket.socket(socket.AF_UNIX) as idle:
+            s.settimeout(30)
+            idle.settimeout(30)
+            s.connect(str(service.sock))
+            idle.connect(str(service.sock))
+            s.sendall(b"HEAD /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 200 OK\r\n")
+            assert not _event_loop_loaded(service.proc)
+            # a quick request with one for the event loop right behind it, in one write
+            s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n"
+                      b"GET /containers/nosuch/json HTTP/1.1\r\nHost: d\r\n\r\n")  # fmt: skip
+            (ping, missing) = _replies(s, 2)
+            assert ping == (200, b"OK")
+            assert missing[0] == 404 and "nosuch" in json.loads(missing[1])["message"]
+            assert _event_loop_loaded(service.proc)
+            for conn in (s, idle):  # both go on, now on the event loop
+                conn.sendall(b"GET /containers/json HTTP/1.1\r\nHost: d\r\n\r\n")
+                ((status, body),) = _replies(conn, 1)
+                assert status == 200 and isinstance(json.loads(body), list)
+        assert service.proc.wait(15) == 0
+        assert not service.sock.exists()
+    finally:
+        service.stop()
+
+    # a head that trickles in goes to the event loop (its head timeout rules there)
+    service = Service(sb, tmp_path / "trickle.sock", 0)
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(30)
+            s.connect(str(service.sock))
+            s.sendall(b"GET /_ping HTTP/1.1\r\n")
+            time.sleep(0.5)
+            s.sendall(b"Host: d\r\n\r\n")
+            assert _replies(s, 1) == [(200, b"OK")]
+            assert _event_loop_loaded(service.proc)
+    finally:
+        service.stop()
+
+    # SIGTERM before the event loop: a clean exit, the socket file removed
+    service = Service(sb, tmp_path / "term.sock", 0)
+    try:
+        assert service.request(b"GET /_ping HTTP/1.1\r\nConnection: close\r\n\r\n")[0] == 200
+        assert not _event_loop_loaded(service.proc)
+        service.proc.terminate()
+        assert service.proc.wait(15) == 0
+        assert not service.sock.exists()
+    finally:
+        service.stop()
+
+
+def test_listings_follow_the_store(tmp_path: Path) -> None:
+    """The service keeps the store of its listings open between requests (supervisor.api.
+    read_session), before and after the event loop took over: what another process changes
+    shows at once, and a store moved away is not read any more (nor a new one in its place
+    mistaken for it)."""
+    box = Scopebox({"SCOPEBOX_ROOT": str(tmp_path / "root"),
+                    "SCOPEBOX_RUNROOT": str(tmp_path / "run")})  # fmt: skip
+    box.ensure_busybox()
+    service = Service(box, tmp_path / "follow.sock", 0)
+
+    def names(path: str) -> list[str]:
+        status, _, body = service.request(f"GET {path} HTTP/1.1\r\nHost: d\r\n"
+                                          "Connection: close\r\n\r\n".encode())  # fmt: skip
+        assert status == 200, body
+        return sorted(n for item in json.loads(body)
+                      for n in item.get("Names") or item.get("RepoTags") or [])  # fmt: skip
+
+    try:
+        assert names("/containers/json?all=1") == []
+        box("create", "--name", "follow1", "busybox", "true")
+        assert names("/containers/json?all=1") == ["/follow1"]  # quick.py
+        assert service.request(b"GET /containers/nosuch/json HTTP/1.1\r\n"
+                               b"Connection: close\r\n\r\n")[0] == 404  # the event loop's
+        box("create", "--name", "follow2", "busybox", "true")
+        assert names("/containers/json?all=1") == ["/follow1", "/follow2"]
+        box("rm", "follow1", "follow2")
+        assert names("/containers/json?all=1") == []
+        assert "localhost/busybox:latest" in names("/images/json")
+        os.rename(tmp_path / "root", tmp_path / "moved")  # another store in its place
+        assert names("/images/json") == []
+        shutil.rmtree(tmp_path / "root")
+        os.rename(tmp_path / "moved", tmp_path / "root")
+        assert "localhost/busybox:latest" in names("/images/json")
+    finally:
+        service.stop()
+        box("rm", "-a", "-f", check=False)
+
+
 COMPOSE_FILE = """\
 version: "3.8"
 services:
@@ -715,127 +850,26 @@ def test_podman_remote_client(svc: Service) -> None:
         assert (status, json.loads(body)) == (404, {
             "cause": "no such container", "response": 404,
             "message": 'no container with name or ID "nosuch" found: no such container'})
+        # the pull podman's run sends (policy missing) of a local image, and of none with
+        # policy never: Podman's JSON lines
+        image_id = svc.docker("image", "inspect", "-f", "{{.Id}}", "busybox").stdout.strip()
+        image_id = image_id.removeprefix("sha256:")
+        for query, want in (
+            ("busybox&policy=missing", {"images": [image_id], "id": image_id}),
+            ("nosuchimage&policy=never", {"error": "no such image: 'nosuchimage'"}),
+        ):
+            status, headers, body = svc.request(
+                f"POST /v4.3.1/libpod/images/pull?reference={query} HTTP/1.1\r\n"
+                "Connection: close\r\n\r\n".encode())  # fmt: skip
+            assert (status, headers["Transfer-Encoding"]) == (200, "chunked")
+            assert json.loads(body.split(b"\r\n")[1]) == want
+        res = remote("rm", "lp")  # running: refused, as by the CLI
+        assert res.returncode != 0 and "running" in res.stderr, res
+        res = remote("rm", "-f", "-t", "0", "lp")
+        assert (res.returncode, res.stdout) == (0, "lp\n"), res
+        assert svc.docker("ps", "-aq", "--filter", "name=^lp$").stdout == ""
+        res = remote("rm", "nosuch")
+        assert res.returncode == 1 and "no such container" in res.stderr, res
+        assert remote("rm", "--ignore", "nosuch").returncode == 0
     finally:
-        svc.docker("rm", "-f", "lp")
-
-
-# The differential check beside `podman system service` (4.3): the same requests, on stores
-# of their own, the same status codes and JSON keys, but for what differs on purpose:
-API_STATUS_DIFFERENCES = {
-    # Docker's codes: a name in use is a conflict (409), a broken body the client's (400),
-    # stopping a container that is not running is "not modified" (304); podman: 500, 500, 204
-    ("POST", "/v1.41/containers/create?name=d1", 2): (409, 500),
-    ("POST", "/v1.41/containers/create", 1): (400, 500),
-    ("POST", "/v1.41/containers/d1/stop", 1): (304, 204),
-}
-API_KEY_DIFFERENCES = {
-    # podman's list entries carry create-request fields Docker's do not, and lack HostConfig;
-    # its image list has Podman's Names, Digest and History
-    "/v1.41/containers/json?all=1": ({"HostConfig"}, {"AdjustCPUShares", "Config", "Name",
-                                                      "NetworkingConfig", "Platform"}),
-    "/v1.41/images/json": (set(), {"Digest", "History", "Names"}),
-    # Docker's inspect has SizeRootFs only when asked (size=1); podman's always
-    "/v1.41/containers/d1/json": (set(), {"SizeRootFs"}),
-}
-
-
-def test_beside_podman_service(svc: Service, tmp_path: Path) -> None:
-    from tests.compat import harness
-
-    if shutil.which("podman") is None:
-        pytest.skip("no podman")
-    short = Path(tempfile.mkdtemp(prefix="sbapi-"))  # podman's runroot: 50 characters at most
-    engine = harness.podman(short / "p")
-    tar = tmp_path / "busybox.tar"
-    subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True)
-    env = {**os.environ, **engine.env}
-    subprocess.run([*engine.argv, "import", str(tar), "busybox"], env=env, check=True,
-                   capture_output=True)  # fmt: skip
-    psock = tmp_path / "podman.sock"
-    podman = subprocess.Popen([*engine.argv, "system", "service", "--time", "0",
-                               f"unix://{psock}"], env=env, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        wait_for(lambda: psock.exists(), 20, "podman's socket")
-        requests: list[tuple[str, str, object]] = [
-            ("GET", "/_ping", None), ("GET", "/v1.41/version", None),
-            ("GET", "/v1.41/info", None),
-            ("POST", "/v1.41/containers/create?name=d1",
-             {"Image": "busybox", "Cmd": ["sleep", "30"], "Labels": {"a": "b"}}),
-            ("POST", "/v1.41/containers/create?name=d1", {"Image": "busybox"}),
-            ("POST", "/v1.41/containers/create", b"{bad"),
-            ("POST", "/v1.41/containers/create", {"Image": "nosuchimage"}),
-            ("GET", "/v1.41/containers/json?all=1", None),
-            ("GET", "/v1.41/containers/d1/json", None),
-            ("GET", "/v1.41/containers/nosuch/json", None),
-            ("POST", "/v1.41/containers/d1/stop", None),
-            ("POST", "/v1.41/containers/d1/start", None),
-            ("POST", "/v1.41/containers/d1/start", None),
-            ("POST", "/v1.41/containers/d1/kill?signal=KILL", None),
-            ("POST", "/v1.41/containers/d1/wait", None),
-            ("POST", "/v1.41/containers/nosuch/start", None),
-            ("GET", "/v1.41/images/json", None), ("GET", "/v1.41/images/busybox/json", None),
-            ("GET", "/v1.41/images/nosuch/json", None), ("GET", "/v1.41/networks", None),
-            ("POST", "/v1.41/volumes/create", {"Name": "dv"}),
-            ("GET", "/v1.41/volumes", None), ("GET", "/v1.41/volumes/dv", None),
-            ("DELETE", "/v1.41/volumes/dv", None), ("DELETE", "/v1.41/containers/d1", None),
-            ("DELETE", "/v1.41/containers/d1", None), ("GET", "/v1.41/system/df", None),
-            ("GET", "/v1.41/nosuch", None),
-        ]  # fmt: skip
-        seen: dict[tuple[str, str], int] = {}
-        problems = []
-        for method, path, body in requests:
-            seen[method, path] = n = seen.get((method, path), 0) + 1
-            ours = _call(svc.sock, method, path, body)
-            theirs = _call(psock, method, path, body)
-            want = API_STATUS_DIFFERENCES.get((method, path, n), (theirs[0], theirs[0]))
-            if (ours[0], theirs[0]) != want:
-                problems.append(f"{method} {path} #{n}: {ours[0]} here, {theirs[0]} podman")
-            if ours[0] >= 400 and not (isinstance(ours[1], dict) and "message" in ours[1]):
-                problems.append(f"{method} {path}: no JSON message: {ours[1]!r}")
-            if ours[0] >= 300 or ours[0] != theirs[0] or path == "/_ping":
-                continue
-            only_ours, only_theirs = API_KEY_DIFFERENCES.get(path, (set(), set()))
-            ka, kb = _keys(ours[1]), _keys(theirs[1])
-            if (ka - kb, kb - ka) != (only_ours, only_theirs):
-                problems.append(f"{method} {path}: keys only here {sorted(ka - kb)}, only "
-                                f"podman's {sorted(kb - ka)}")  # fmt: skip
-        assert problems == []
-    finally:
-        podman.terminate()
-        podman.wait(10)
-        subprocess.run([*engine.argv, "rm", "-af"], env=env, capture_output=True)
-        subprocess.run([*engine.argv, "system", "reset", "-f"], env=env, capture_output=True)
-        shutil.rmtree(short, ignore_errors=True)
-
-
-def _call(sock: Path, method: str, path: str, body: object) -> tuple[int, Any]:
-    """One request on its own connection: the status and the JSON (de-chunked) or bytes."""
-    data = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(30)
-        s.connect(str(sock))
-        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n"
-                  f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
-        raw = b""
-        while chunk := s.recv(65536):
-            raw += chunk
-    head, _, rest = raw.partition(b"\r\n\r\n")
-    if b"transfer-encoding: chunked" in head.lower():
-        out = b""
-        while True:
-            size, _, rest = rest.partition(b"\r\n")
-            n = int(size, 16)
-            if n == 0:
-                break
-            out, rest = out + rest[:n], rest[n + 2:]
-        rest = out
-    try:
-        return int(head.split()[1]), json.loads(rest)
-    except ValueError:
-        return int(head.split()[1]), rest
-
-
-def _keys(doc: Any) -> set[str]:
-    if isinstance(doc, list):
-        return set(doc[0]) if doc and isinstance(doc[0], dict) else set()
-    return set(doc) if isinstance(doc, dict) else set()
+        svc.docker("rm", "-f", "lp", check=False)

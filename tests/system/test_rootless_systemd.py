@@ -7,6 +7,7 @@ The users run this checkout's CLI as the host tier's rootless tests do
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -278,3 +279,70 @@ def test_quadlet_and_generated_user_units(lingering: User) -> None:
     for unit in ("qweb.service", "container-gweb.service"):
         assert _as(u, "systemctl", "--user", "stop", unit).returncode == 0
     assert u("ps", "-a", "--format", "{{.Names}}").stdout == ""
+
+
+_API_CLIENT = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"GET /_ping HTTP/1.1\\r\\nHost: d\\r\\n\\r\\n")
+print(s.recv(65536).split(b"\\r\\n")[0].decode())
+s.sendall(b"GET /v1.41/images/json HTTP/1.1\\r\\nHost: d\\r\\nConnection: close\\r\\n\\r\\n")
+data = b""
+while chunk := s.recv(65536):
+    data += chunk
+print(data.split(b"\\r\\n\\r\\n", 1)[1].decode())
+"""
+
+
+def test_users_docker_api_socket(lingering: User, other: User) -> None:
+    """The Docker API of a rootless user (issue 18): the product install ships scopebox.socket
+    and scopebox.service for `systemctl --user`; enabled by the user, the socket listens in
+    the user's runtime dir, the user's alone; a connection starts the user's service, which
+    answers from the user's store and exits when idle."""
+    u = lingering
+    # the user runs this checkout with the system's python3 (the host tier's way)
+    wrapper = f"/usr/local/bin/scopebox-api-test-{uuid.uuid4().hex[:6]}"
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\nexec env PYTHONPATH={u.env()['PYTHONPATH']} /usr/bin/python3 "
+                '-m supervisor "$@"\n')  # fmt: skip
+    os.chmod(wrapper, 0o755)
+    user_units = ("/etc/systemd/user/scopebox.socket", "/etc/systemd/user/scopebox.service")
+    try:
+        res = subprocess.run([sys.executable, "-m", "supervisor.install_units", "--scopebox",
+                              wrapper], capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert (res.returncode, res.stderr) == (0, "")
+        assert all(os.path.exists(p) for p in user_units)
+
+        def user_systemctl(*args: str) -> subprocess.CompletedProcess[str]:
+            return _as(u, "systemctl", "--user", *args)
+
+        assert user_systemctl("daemon-reload").returncode == 0
+        res = user_systemctl("enable", "--now", "scopebox.socket")
+        assert res.returncode == 0, res
+        sock = f"{u.xdg}/scopebox/scopebox.sock"
+        st = os.stat(sock)
+        assert (st.st_uid, oct(st.st_mode & 0o777)) == (u.uid, "0o600")
+        assert os.stat(os.path.dirname(sock)).st_uid == u.uid
+        assert user_systemctl("is-active", "scopebox.service").stdout.strip() == "inactive"
+
+        res = _as(u, "/usr/bin/python3", "-c", _API_CLIENT, sock)
+        assert res.returncode == 0, res
+        ping, images = res.stdout.split("\n", 1)
+        assert ping == "HTTP/1.1 200 OK"
+        assert any("busybox" in tag for i in json.loads(images) for tag in i["RepoTags"])
+        assert user_systemctl("is-active", "scopebox.service").stdout.strip() == "active"
+        # another user cannot connect (nor root's socket stands in for the user's)
+        res = _as(other, "/usr/bin/python3", "-c", _API_CLIENT, sock)
+        assert res.returncode != 0 and "PermissionError" in res.stderr, res
+        wait_for(lambda: user_systemctl("is-active", "scopebox.service").stdout.strip()
+                 == "inactive", 30, "the user's idle service to exit")  # fmt: skip
+        assert user_systemctl("show", "-P", "Result", "scopebox.service").stdout.strip() == (
+            "success")
+        assert user_systemctl("is-active", "scopebox.socket").stdout.strip() == "active"
+    finally:
+        _as(u, "systemctl", "--user", "disable", "--now", "scopebox.socket", "scopebox.service")
+        for path in (*user_units, wrapper):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        _as(u, "systemctl", "--user", "daemon-reload")

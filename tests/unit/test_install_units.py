@@ -123,6 +123,24 @@ def test_api_socket_and_service(tmp_path: Path) -> None:
     assert not link.exists()
 
 
+def test_user_api_socket_and_service(tmp_path: Path) -> None:
+    """A rootless user's Docker API (issue 18): shipped for `systemctl --user`, not enabled
+    (as Podman's), on the user's runtime dir, the user's alone."""
+    assert install(tmp_path, "--launcher", LAUNCHER).returncode == 0
+    sock = unitfile.parse((tmp_path / install_units.USER_API_SOCKET_FILE).read_text())
+    values = {e.key: e.value for s in sock.sections if s.name == "Socket" for e in s.entries}
+    assert values["ListenStream"] == "%t/scopebox/scopebox.sock"
+    assert (values["SocketMode"], values["DirectoryMode"], values["Accept"]) == (
+        "0600", "0700", "no")
+    assert not (tmp_path / "etc/systemd/user/sockets.target.wants").exists()
+    service = unitfile.parse((tmp_path / install_units.USER_API_SERVICE_FILE).read_text())
+    values = {(s.name, e.key): e.value for s in service.sections for e in s.entries}
+    assert unitfile.read_exec_value(values["Service", "ExecStart"]) == [
+        LAUNCHER, "system", "service", "--time", "5"]
+    assert (values["Unit", "Requires"], values["Service", "KillMode"]) == (
+        "scopebox.socket", "process")
+
+
 def test_network_reload_unit(tmp_path: Path) -> None:
     """Networks (issue 13): `network reload` at boot and after the firewall's own (re)load,
     ordered after it and bound to it; enabled once."""

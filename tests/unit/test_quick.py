@@ -90,3 +90,18 @@ def test_exec_leaves_a_leading_double_dash_to_argparse() -> None:
     assert parse(["web", "--", "ls"], module.QUICK) is None
     assert _argparse(module, ["web", "--", "ls"]) == {**module.QUICK.defaults,
                                                       "container": "web", "command": ["ls"]}
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["--time", "5"], ["-t", "0", "unix:///run/x.sock"], ["--time=7"], ["--cors", "*"],
+    ["--tls-cert", "c", "--tls-key", "k", "--tls-client-ca", "a", "tcp://h:1"],
+    ["unix:///x", "--time", "3"],
+])  # fmt: skip
+def test_system_service_quick_is_its_parser(argv: list[str]) -> None:
+    """`system service` (its --time is an int, converted by the verb): the service's usual
+    command lines parsed without argparse give the parser's namespace."""
+    module = _verb("system_service")
+    quick = parse(argv, module.QUICK)
+    assert quick is not None
+    quick.time = int(quick.time)
+    assert vars(quick) == _argparse(module, argv)

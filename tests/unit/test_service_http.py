@@ -10,7 +10,7 @@ import anyio
 import anyio.abc
 
 from supervisor.service.call import Router
-from supervisor.service.server import Server
+from supervisor.service.loop import Server
 from supervisor.settings import Settings
 
 
