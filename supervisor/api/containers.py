@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from supervisor.engine import Engine
     from supervisor.logs import LogRecord
     from supervisor.options import CreateOptions
+    from supervisor.pods.db import PodRow
     from supervisor.registry.progress import PullProgress
     from supervisor.resources import ResourceOptions
     from supervisor.store import ContainerRow, ImageRow
@@ -412,6 +413,65 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
 def create(settings: Settings, req: CreateRequest) -> str:
     with session(settings) as eng:
         return create_in(eng, req).id
+
+
+class CloneRequest(NamedTuple):
+    """`container clone`: what changes from the original's stored options."""
+
+    name: str = ""  # default: ORIGINAL-clone (then -clone1, -clone2, ...)
+    image: str = ""
+    resources: ResourceOptions | None = None  # merged over the original's, as `update`'s
+    pod: str = ""  # default: the original's pod, if it has one
+    destroy: bool = False  # remove the original (a running one with force)
+    force: bool = False
+    run: bool = False  # start the copy
+
+
+def clone(settings: Settings, ref: str, req: CloneRequest) -> str:
+    """`container clone`: the id of a new container made from another's stored create
+    options; the original is removed after the copy exists (`destroy`)."""
+    from dataclasses import replace
+
+    if req.force and not req.destroy:
+        raise UsageError("cannot set --force without --destroy: invalid argument")
+    with session(settings) as eng:
+        src = eng.find(ref)
+        opts = src.config.options
+        from supervisor.pods.clone import free_name  # performance: pods only for a clone
+
+        taken = eng.store.container_names().__contains__
+        changes: dict[str, Any] = {"name": req.name or free_name(src.name, taken)}
+        if req.image:
+            changes["image"] = req.image
+        if req.resources is not None:
+            from supervisor.update import merge
+
+            changes["resources"] = merge(opts.resources, req.resources)
+        pod = req.pod
+        if INFRA_LABEL in opts.labels:
+            raise UsageError(f"{src.name} is a pod's infra container: clone its pod"
+                             " (pod clone)")  # fmt: skip
+        member_of = _pod_of(eng, src.id)
+        if member_of is not None:  # joined namespaces are the pod's to set again
+            from supervisor.pods.clone import unjoined
+
+            opts = unjoined(opts, member_of.infra_id, member_of.config.cgroup,
+                            pod=member_of.config)  # fmt: skip
+            pod = pod or member_of.id
+        row = create_in(eng, CreateRequest(replace(opts, **changes), pod=pod))
+        if req.destroy:
+            _remove_one(eng, src.id, RemoveOptions([src.id], force=req.force))
+        if req.run:
+            _start_named(eng, row.id)
+        return row.id
+
+
+def _pod_of(eng: Engine, cid: str) -> PodRow | None:
+    from supervisor.pods.db import PodDB
+
+    pods = PodDB(eng.store)
+    pod_id = pods.pod_of(cid)
+    return pods.get(pod_id) if pod_id else None
 
 
 def remove_cidfile(req: CreateRequest) -> None:

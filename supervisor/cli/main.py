@@ -84,6 +84,7 @@ GROUPS = {
         "unmount": "umount",
         "commit": "commit",
         "prune": "container_prune",
+        "clone": "container_clone",
     },
     "image": {
         "ls": "images",
@@ -171,6 +172,7 @@ Commands:
   import, export, save, load                                    archives
   cp, diff, mount, umount, commit                               a container's files
   pull, push, login, logout, search                             registries
+  container clone                                               a copy of a container
   container prune, system prune, system reset                   clean up
   info, version, system df, system service                      this host, its API
   unshare                                                       the user's namespace (rootless)

@@ -75,7 +75,8 @@ def _infra_fields(cfg: PodConfig, req: PodCloneRequest) -> dict[str, Any]:
     return out
 
 
-def _free_name(base: str, taken: Callable[[str], bool]) -> str:
+def free_name(base: str, taken: Callable[[str], bool]) -> str:
+    """BASE-clone, or BASE-clone1, BASE-clone2, ... (Podman's names for a copy)."""
     name, n = f"{base}-clone", 0
     while taken(name):
         n += 1
@@ -106,7 +107,7 @@ def clone(eng: Engine, ref: str, req: PodCloneRequest,
     names = eng.store.container_names()
 
     create = ops.PodCreateRequest(
-        name=req.name or _free_name(src.name, pod_taken),
+        name=req.name or free_name(src.name, pod_taken),
         publish=cfg.ports, network=cfg.network,
         share=",".join(cfg.share) if cfg.share else "none",
         infra=cfg.infra, infra_image=cfg.infra_image,
@@ -135,7 +136,7 @@ def clone(eng: Engine, ref: str, req: PodCloneRequest,
     try:
         for row in members:
             opts = unjoined(row.config.options, src.infra_id, cfg.cgroup, pod=cfg)
-            name = _free_name(row.name, names.__contains__)
+            name = free_name(row.name, names.__contains__)
             names.add(name)
             make_member(dataclasses.replace(opts, name=name), new.id)
     except BaseException:

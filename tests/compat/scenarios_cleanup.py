@@ -1,4 +1,5 @@
-"""The verbs scripts clean up with (container prune, system prune, untag) against Podman 4.3.
+"""The verbs scripts clean up with (container prune, system prune, untag), and container
+clone, against Podman 4.3.
 Only what a scenario makes itself may go: prunes here are filtered by the scenario's own label
 (the shared containers `done` and `fresh` are stopped ones). `system reset` removes a whole
 store: tests/host/test_cleanup_verbs_host.py checks it on a store of its own."""
@@ -33,4 +34,15 @@ CLEANUP = [
     Case("untag busybox localhost/{u}:nosuch", "rc out err"),
     Case("untag nosuch{u}"),
     Case("untag", "rc"),
+]
+
+# container clone: a copy under NAME-b (the harness removes it), its limits and labels
+_ORIG = ("create --name {u} -m 64m --label k=v busybox sleep 100",)
+CLEANUP += [
+    Case("container clone {u} {u}-b", "rc err", setup=_ORIG),
+    Case("inspect --format '{{.HostConfig.Memory}} {{.Config.Labels}} {{.ImageName}}' {u}-b",
+         setup=(*_ORIG, "container clone --memory 128m {u} {u}-b")),
+    Case("container exists {u}", setup=(*_ORIG, "container clone --destroy {u} {u}-b")),
+    Case("container clone -f {u} {u}-b", setup=_ORIG),
+    Case("container clone nosuch{u}"),
 ]
