@@ -261,6 +261,12 @@ def test_limits_need_controllers_delegated_by_systemd(lingering: User) -> None:
     show = _as(u, "systemctl", "--user", "show", "-p", "MemoryMax", "-p", "TasksMax",
                f"scopebox-{cid}.scope").stdout
     assert f"MemoryMax={64 << 20}" in show and "TasksMax=50" in show, show
+    # update changes them in place (the runtime's files and the unit's properties)
+    u("update", "--memory", "128m", "--pids-limit", "60", "limited")
+    assert _read(f"{cgroup}/memory.max") == str(128 << 20)
+    assert _read(f"{cgroup}/pids.max") == "60"
+    show = _as(u, "systemctl", "--user", "show", "-p", "MemoryMax", f"scopebox-{cid}.scope")
+    assert f"MemoryMax={128 << 20}" in show.stdout, show
     u("rm", "-f", "limited")
     assert not os.path.exists(cgroup.removesuffix("/container"))
     # the limit holds: a process growing past --memory is OOM-killed
