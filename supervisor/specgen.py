@@ -43,11 +43,23 @@ def cgroup_unified() -> bool:
 
 def _rootless() -> bool:
     """Rootless (issue 17): runc runs as root of the user's namespace and cannot make or
-    write cgroups without systemd's delegation (not there yet): the spec names no cgroup and
-    no limit, so runc's rootless cgroup handling skips them (Podman on cgroup v1 hosts)."""
+    write cgroups without systemd's delegation (v1/hybrid hosts): the spec names no cgroup
+    and no limit, so runc's rootless cgroup handling skips them (Podman on cgroup v1 hosts);
+    with delegation see `runtime_scope`."""
     from supervisor.rootless import is_rootless
 
     return is_rootless()
+
+
+def runtime_scope(row: ContainerRow) -> bool:
+    """Rootless on cgroup v2 with the user's systemd and D-Bus (issue 17): the runtime's
+    systemd driver makes the container's scope, with its limits, in the user's manager
+    (supervisor/rootless/cgroups.py), as it does as root."""
+    from supervisor.rootless.cgroups import runtime_makes_scope
+
+    cfg = row.config
+    return cfg.cgroups is not CgroupsMode.DISABLED and runtime_makes_scope(
+        os.environ, cfg.cgroup_manager is CgroupManager.SYSTEMD)
 
 
 def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
@@ -68,7 +80,8 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     no_cgroup = cfg.cgroups is CgroupsMode.DISABLED
     resources = cfg.resources
     cg_path = cgroups_path(row)
-    if _rootless():  # issue 17: no delegated cgroup; runc's rootless manager then makes none
+    if _rootless() and not runtime_scope(row):
+        # issue 17: no delegated cgroup; runc's rootless manager then makes none
         cg_path, resources, no_cgroup = "", {}, True
     mounts = list(cfg.mounts)
     mounts += [spec.Mount(dest, src, "bind", ("rbind", "ro")) for dest, src in

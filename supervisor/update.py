@@ -134,11 +134,12 @@ def stored_options(row: ContainerRow) -> ResourceOptions:
 
 def update(eng: Context, ref: str, overrides: ResourceOptions) -> ContainerRow:
     """Validate, apply to the running container (if it runs), store; returns the new row."""
-    from supervisor.rootless import is_rootless, limits_refused  # issue 17
+    from supervisor.rootless import is_rootless  # issue 17
 
-    if is_rootless():
-        raise UsageError(limits_refused())
+    rootless = is_rootless()
     with eng.locked_row(ref) as row:
+        if rootless:
+            _rootless_update(eng, row, overrides)
         if row.config.cgroups == "disabled":
             raise StateError(f"container {row.name!r} has no cgroup (--cgroups=disabled)")
         cpus, mems = host_cpus(), host_mems()
@@ -166,6 +167,23 @@ def update(eng: Context, ref: str, overrides: ResourceOptions) -> ContainerRow:
         options = replace(row.config.options, resources=merged)
         config = replace(row.config, options=options, resources=oci)
         return eng.store.update_container(row.id, config=config)
+
+
+def _rootless_update(eng: Context, row: ContainerRow, overrides: ResourceOptions) -> None:
+    """Rootless (issue 17): only a container whose scope the runtime made in the user's
+    manager on cgroup v2 (specgen.runtime_scope) has limits to change, and only through
+    the controllers systemd delegates; anything else is one line."""
+    from supervisor import rootless
+    from supervisor.rootless.cgroups import why_refused
+    from supervisor.specgen import runtime_scope
+
+    if not runtime_scope(row):
+        raise UsageError(rootless.limits_refused())
+    uid = rootless.outer_uid() or 0
+    why = why_refused(overrides, os.environ, uid, rootless.user_name(uid),
+                      eng.systemd() is not None)
+    if why:
+        raise UsageError(why)
 
 
 def _blkio_kept(overrides: ResourceOptions, devices: DeviceNumbers) -> ResourceOptions:
@@ -345,6 +363,8 @@ def _write_v2(directory: str, block_io: dict[str, Any]) -> None:
     from cgroupfs import blkio
 
     path = os.path.join(directory, blkio.V2_IO_MAX)
+    if not os.path.exists(path) and not any(_wanted(block_io).values()):
+        return  # no io controller here (rootless: not delegated, issue 17) and nothing asked
     _write_rules(path, io_max_rules(_read_text(path), block_io))
     weight_file = blkio.weight_file(directory, blkio.V2_WEIGHT_FILES)
     if weight_file is not None:

@@ -213,7 +213,7 @@ def _ever_started(cdir: str) -> bool:
 
 def container_config(ctx: Context, opts: CreateOptions) -> ContainerConfig:
     """Validate every option before anything is created; return what the store keeps."""
-    _rootless_limits(opts)
+    _rootless_limits(ctx, opts)
     return validate(opts, host_facts(ctx, opts))
 
 
@@ -240,18 +240,23 @@ def _user_manager(ctx: Context) -> tuple[str, str, bool]:
     return why, DEFAULT_SLICE, journal
 
 
-def _rootless_limits(opts: CreateOptions) -> None:
-    """Rootless (issue 17): without a cgroup delegated by the user's systemd no limit can be
-    enforced; refused rather than silently ignored (Podman ignores them on cgroup v1 with a
-    warning). On v1/hybrid no delegation exists; on v2 it does, not used yet."""
+def _rootless_limits(ctx: Context, opts: CreateOptions) -> None:
+    """Rootless (issue 17): limits need cgroup v2 controllers delegated by the user's systemd
+    (supervisor/rootless/cgroups.py); refused in one line otherwise rather than silently
+    ignored (Podman ignores them on cgroup v1 with a warning)."""
     from supervisor.resources import ResourceOptions
     from supervisor.rootless import is_rootless
 
     if opts.resources == ResourceOptions() or not is_rootless():
         return
-    from supervisor.rootless import limits_refused
+    from supervisor import rootless
+    from supervisor.rootless.cgroups import why_refused
 
-    raise UsageError(limits_refused())
+    uid = rootless.outer_uid() or 0
+    why = why_refused(opts.resources, os.environ, uid, rootless.user_name(uid),
+                      ctx.systemd() is not None)
+    if why:
+        raise UsageError(why)
 
 
 def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:

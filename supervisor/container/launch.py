@@ -102,7 +102,7 @@ def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: b
         monitor.wait_gone()
         raise
     row = engine.store.update_container(row.id, pid=pid, pid_start=start_time(pid))
-    if row.config.cgroup_manager is CgroupManager.SYSTEMD and _rootless():
+    if row.config.cgroup_manager is CgroupManager.SYSTEMD and _engine_scope(row):
         _container_scope(engine, row, pid)
     return Started(row, client)
 
@@ -111,6 +111,24 @@ def _rootless() -> bool:
     from supervisor.rootless import is_rootless
 
     return is_rootless()
+
+
+def _passed_env(row: ContainerRow) -> tuple[str, ...]:
+    """The variables the monitor (and so the runtime) gets besides SCOPEBOX_*: rootless with
+    the runtime's systemd driver (issue 17) also where runc and crun find the user's D-Bus
+    (without them they fall back to the system bus, which refuses a user's scope)."""
+    base = ("PATH", "LANG", "LC_ALL")
+    if _rootless() and not _engine_scope(row):
+        return (*base, "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
+    return base
+
+
+def _engine_scope(row: ContainerRow) -> bool:
+    """Rootless (issue 17) unless the runtime's systemd driver makes the container's scope
+    (cgroup v2 with the user's D-Bus: specgen.runtime_scope)."""
+    from supervisor.specgen import runtime_scope
+
+    return _rootless() and not runtime_scope(row)
 
 
 def _container_scope(engine: Context, row: ContainerRow, pid: int) -> None:
@@ -204,11 +222,8 @@ class PendingMonitor:
         paths = engine.paths
         sync_r, sync_w = os.pipe2(os.O_CLOEXEC)
         start_r, start_w = os.pipe2(os.O_CLOEXEC)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k.startswith("SCOPEBOX_") or k in ("PATH", "LANG", "LC_ALL")
-        }
+        keys = _passed_env(row)
+        env = {k: v for k, v in os.environ.items() if k.startswith("SCOPEBOX_") or k in keys}
         opts = monitor_options(
             paths, row, engine.runtime_argv(row), engine.settings.global_flags(paths=False)
         )
@@ -377,11 +392,8 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
         from supervisor.rootless.userns import joined_command
 
         argv = joined_command(paths.runroot, argv)
-    env = [
-        f"{k}={v}"
-        for k, v in os.environ.items()
-        if k.startswith("SCOPEBOX_") or k in ("PATH", "LANG", "LC_ALL")
-    ]
+    keys = _passed_env(row)
+    env = [f"{k}={v}" for k, v in os.environ.items() if k.startswith("SCOPEBOX_") or k in keys]
     # Recorded before the unit exists: a CLI killed from here on leaves a unit the next
     # reader finds through the run dir's pid files.
     row = _mark_running(engine, row, 0, "")
@@ -390,7 +402,7 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
     client = None
     try:
         props = R.service_properties(row, argv, env)
-        if _rootless():  # issue 17: the container's scope, after each READY=1
+        if _engine_scope(row):  # issue 17: the container's scope, after each READY=1
             props.append(_scope_post(row, os.path.join(rundir, "pidfile")))
         job = sd.start_transient_unit(unit, props, timeout=R.START_TIMEOUT_S, wait=False)
         if attach:

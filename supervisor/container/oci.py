@@ -25,9 +25,10 @@ def runtime_argv(ctx: Context, row: ContainerRow) -> list[str]:
     argv = [cfg.runtime, f"--root={ctx.paths.runtime_root}"]
     if cfg.cgroups is CgroupsMode.DISABLED:
         argv.append("--cgroup-manager=disabled")  # crun's
-    elif cfg.cgroup_manager is CgroupManager.SYSTEMD and not _rootless():
-        # Rootless (issue 17): the spec names no cgroup (specgen), the engine puts the
-        # container in the user manager's scopebox-<id>.scope itself (launch.py).
+    elif cfg.cgroup_manager is CgroupManager.SYSTEMD and (not _rootless() or _scope(row)):
+        # Rootless (issue 17): on cgroup v2 with the user's D-Bus the driver reaches the
+        # user's manager (specgen.runtime_scope); otherwise the spec names no cgroup and the
+        # engine puts the container in the user manager's scopebox-<id>.scope (launch.py).
         argv.append("--systemd-cgroup")
     return argv
 
@@ -36,6 +37,12 @@ def _rootless() -> bool:
     from supervisor.rootless import is_rootless
 
     return is_rootless()
+
+
+def _scope(row: ContainerRow) -> bool:
+    from supervisor.specgen import runtime_scope
+
+    return runtime_scope(row)
 
 
 def run_runtime(ctx: Context, row: ContainerRow, *args: str) -> subprocess.CompletedProcess[str]:

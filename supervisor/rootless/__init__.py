@@ -94,14 +94,14 @@ def user_name(uid: int) -> str:
 
 
 def limits_refused() -> str:
-    """Why a rootless container cannot get resource limits (`create`, `update`), in one line."""
+    """Why `update` cannot change a rootless container's limits, in one line (on cgroup v2
+    one whose scope the runtime made can: supervisor/rootless/cgroups.py)."""
     if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         return ("resource limits (--memory, --cpus, --pids-limit, ...) cannot be set rootless on"
                 " a cgroup v1 or hybrid host: no controller is delegated to a user there (Podman"
                 " ignores them with a warning); run without them, or as root")
-    return ("resource limits (--memory, --cpus, --pids-limit, ...) need the cgroup v2 "
-            "controllers delegated to the user by systemd, which rootless scopebox does not use"
-            " yet: run without them, or as root")
+    return ("this rootless container has no cgroup of its own to update (it was made"
+            " without the user's systemd and D-Bus on cgroup v2): recreate it there")
 
 
 def refuse_without_cgroup_v2(message: str) -> None:

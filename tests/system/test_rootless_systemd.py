@@ -101,9 +101,12 @@ def lingering() -> Iterator[BedUser]:
                  what="the user's systemd manager")
         _load_busybox(u)
         # a volatile journal (the bed's) has no journal the user may read: k8s-file, as Podman
+        # (the v2 lane runs this fixture once per runtime, the second time persistent)
+        from supervisor.rootless.session import persistent_journal
+
         u("create", "--name", "volatile", "busybox", "true")
-        assert u("inspect", "-f", "{{.HostConfig.LogConfig.Type}}",
-                 "volatile").stdout.strip() == "k8s-file"
+        assert u("inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "volatile").stdout.strip() \
+            == ("journald" if persistent_journal() else "k8s-file")
         u("rm", "volatile")
         _persistent_journal()
         yield u
@@ -205,6 +208,80 @@ def test_restart_always_by_the_users_systemd(lingering: User) -> None:
     assert (after["State"]["Pid"], after["RestartCount"]) == (pid, 1)  # type: ignore[index]
     u("rm", "-f", "again")
     assert _as(u, "systemctl", "--user", "is-active", unit).stdout.strip() != "active"
+
+
+class InSession(User):
+    """The user's commands as a login runs them: in a unit of the user's manager
+    (`systemd-run --user`). On cgroup v2 systemd moves a process into a user's unit only
+    from a cgroup of that user's (AttachProcessesToUnit's rule), not from this test's."""
+
+    def argv(self, *args: str) -> list[str]:
+        passed = {k: v for k, v in os.environ.items() if k.startswith("SCOPEBOX_")}
+        env = [f"--setenv={k}={v}" for k, v in {**passed, **self.env()}.items()
+               if k not in ("XDG_RUNTIME_DIR", "PATH")]
+        return super().argv("systemd-run", "--user", "--pipe", "--wait", "--quiet",
+                            "--collect", *env, "--", *args)
+
+
+def _cgroup_dir(pid: int) -> str:
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                return "/sys/fs/cgroup" + line.strip().removeprefix("0::")
+    raise AssertionError(f"no cgroup v2 line in /proc/{pid}/cgroup")
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read().strip()
+
+
+def test_limits_need_controllers_delegated_by_systemd(lingering: User) -> None:
+    """cgroup v2 with systemd's delegation (the v2 lane): --memory, --cpus and --pids-limit
+    reach the kernel files of the container's scope in the user's manager; on this hybrid
+    host (the bed) they are refused in one line."""
+    limits = ("--memory", "64m", "--cpus", "0.5", "--pids-limit", "50")
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        res = lingering("run", "--rm", "--network", "none", *limits, "busybox", "true",
+                        check=False)
+        assert res.returncode == 125 and res.stderr.count("\n") == 1, res
+        assert "cgroup v1 or hybrid host" in res.stderr, res
+        return
+    u = InSession(lingering.name, lingering.uid, lingering.home, lingering.xdg,
+                  lingering.subid_start)
+    cid = u("run", "-d", "--network", "none", "--name", "limited", *limits, "busybox",
+            "sleep", "600").stdout.strip()
+    pid = int(_inspect(u, "limited")["State"]["Pid"])  # type: ignore[index]
+    cgroup = _cgroup_dir(pid)  # crun: a `container` cgroup in the scope (its Delegate=yes)
+    scope = f"/user@{u.uid}.service/user.slice/scopebox-{cid}.scope"
+    assert cgroup.endswith((scope, f"{scope}/container")), cgroup
+    assert _read(f"{cgroup}/memory.max") == str(64 << 20)
+    assert _read(f"{cgroup}/cpu.max") == "50000 100000"
+    assert _read(f"{cgroup}/pids.max") == "50"
+    # the user's manager knows them as its unit's properties
+    show = _as(u, "systemctl", "--user", "show", "-p", "MemoryMax", "-p", "TasksMax",
+               f"scopebox-{cid}.scope").stdout
+    assert f"MemoryMax={64 << 20}" in show and "TasksMax=50" in show, show
+    # update changes them in place (the runtime's files and the unit's properties)
+    u("update", "--memory", "128m", "--pids-limit", "60", "limited")
+    assert _read(f"{cgroup}/memory.max") == str(128 << 20)
+    assert _read(f"{cgroup}/pids.max") == "60"
+    show = _as(u, "systemctl", "--user", "show", "-p", "MemoryMax", f"scopebox-{cid}.scope")
+    assert f"MemoryMax={128 << 20}" in show.stdout, show
+    u("rm", "-f", "limited")
+    assert not os.path.exists(cgroup.removesuffix("/container"))
+    # the limit holds: a process growing past --memory is OOM-killed
+    res = u("run", "--rm", "--network", "none", "--memory", "32m", "busybox", "tail",
+            "/dev/zero", check=False, timeout=120)
+    assert res.returncode == 137, res
+    # a controller systemd does not delegate (Debian's user@.service: pids memory cpu)
+    from supervisor.rootless.cgroups import delegated
+
+    if "cpuset" not in delegated(u.uid):
+        res = u("run", "--rm", "--network", "none", "--cpuset-cpus", "0", "busybox", "true",
+                check=False)
+        assert res.returncode == 125 and res.stderr.count("\n") == 1, res
+        assert "cpuset controller is not delegated" in res.stderr, res
 
 
 def test_without_a_user_manager_one_line_each(other: User) -> None:

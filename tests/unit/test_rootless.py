@@ -87,3 +87,36 @@ def test_slirp4netns_is_podmans_configuration_and_ports_go_through_its_api() -> 
     net = build("slirp4netns", NetFlags(publish=("9000:9000", "9001")), "bridge")
     # a port without a host port gets a free one at create (tests/host/test_rootless_host.py)
     assert net.ports == (PortMap(9000, "tcp", 9000), PortMap(9001, "tcp", 0))
+
+
+def test_limits_name_the_controllers_they_need() -> None:
+    from supervisor.resources import ResourceOptions
+    from supervisor.rootless.cgroups import needed
+
+    assert needed(ResourceOptions()) == []
+    assert needed(ResourceOptions(memory="64m", cpus="0.5", pids_limit=50)) == [
+        "cpu", "memory", "pids"]
+    assert needed(ResourceOptions(cpuset_cpus="0", device_read_bps=("/dev/vda:1mb",))) == [
+        "cpuset", "io"]
+
+
+def test_the_user_bus_is_where_the_runtimes_look(tmp_path: object) -> None:
+    import os
+    import socket
+
+    from supervisor.rootless.cgroups import user_bus
+
+    d = str(tmp_path)
+    assert user_bus({"XDG_RUNTIME_DIR": d}) is None  # no socket there
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(os.path.join(d, "bus"))
+        assert user_bus({"XDG_RUNTIME_DIR": d}) == os.path.join(d, "bus")
+        other = os.path.join(d, "other")
+        s2 = socket.socket(socket.AF_UNIX)
+        s2.bind(other)
+        env = {"DBUS_SESSION_BUS_ADDRESS": f"unix:path={other},guid=1", "XDG_RUNTIME_DIR": d}
+        assert user_bus(env) == other
+        s2.close()
+    with open(os.path.join(d, "file"), "w"):
+        pass
+    assert user_bus({"DBUS_SESSION_BUS_ADDRESS": f"unix:path={d}/file"}) is None

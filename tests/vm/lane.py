@@ -40,13 +40,16 @@ REPO = HERE.parent.parent
 CACHE = Path(os.environ.get("SCOPEBOX_VM_CACHE", "/var/cache/scopebox-vm"))
 SUITE = "bookworm"
 MIRROR = os.environ.get("SCOPEBOX_VM_MIRROR", "http://deb.debian.org/debian")
-BUILDER_VERSION = "1"  # bump when the build steps change in a way the package list does not show
+BUILDER_VERSION = "2"  # bump when the build steps change in a way the package list does not show
 KERNEL_PACKAGE = "linux-image-cloud-amd64"
 PACKAGES = (
     "systemd", "systemd-sysv", "dbus", "kmod", "procps", "util-linux", "iproute2",
     "nftables",  # the default bridge network (packaging/install.sh installs it too)
     "busybox-static", "e2fsprogs", "runc", "crun",
     "python3", "python3-jeepney", "python3-systemd", "python3-pytest", "python3-hypothesis",
+    # rootless (issue 17): newuidmap/newgidmap, and the user's D-Bus (the runtimes' systemd
+    # cgroup driver reaches the user's manager through it, as Podman's does)
+    "uidmap", "dbus-user-session",
 )  # fmt: skip
 # Units a test VM does not need: they slow the boot or wait for what is not there.
 MASKED = (
@@ -179,6 +182,8 @@ def _configure(root: Path) -> None:
     (etc / "hostname").write_text("scopebox-vm\n")
     (etc / "machine-id").write_text(hashlib.md5(os.urandom(16)).hexdigest() + "\n")
     (etc / "fstab").write_text("")
+    for ids in ("subuid", "subgid"):  # rootless tests add their users' ranges (issue 17)
+        (etc / ids).write_text("")
     for unit in MASKED:
         link = etc / "systemd/system" / unit
         link.unlink(missing_ok=True)
