@@ -186,12 +186,30 @@ def monitors(n: int, tty: bool = False) -> dict[str, list[tuple[int, int]]]:
     return res
 
 
+def monitor_memory(containers: int, ttys: tuple[bool, ...]) -> None:
+    for tty in ttys:
+        kind = "run -dt" if tty else "run -d"
+        print(f"\n## per-container monitor memory, {containers} idle containers ({kind});"
+              f" load average {Path('/proc/loadavg').read_text().split()[0]}")  # fmt: skip
+        print(f"{'monitor':<18}{'USS KiB median':>15}{'PSS KiB median':>15}"
+              f"{'USS total MiB':>15}")  # fmt: skip
+        for name, values in monitors(containers, tty).items():
+            uss = [u for u, _ in values]
+            pss = [p for _, p in values]
+            print(
+                f"{name:<18}{statistics.median(uss):>15.0f}{statistics.median(pss):>15.0f}"
+                f"{sum(uss) / 1024:>15.1f}"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--containers", type=int, default=50)
     ap.add_argument("--baseline", help="also time scopebox as of this git revision")
     ap.add_argument("--read-runs", type=int, default=20, help="runs of each read verb")
+    ap.add_argument("--monitors-only", action="store_true",
+                    help="only the monitors' memory with `run -d` (issue 16)")  # fmt: skip
     ns = ap.parse_args()
     systemd = os.path.exists("/run/systemd/system")
     print(
@@ -208,6 +226,9 @@ def main() -> None:
         if ns.baseline:
             code, env = baseline_engine(ns.baseline, tar)
             base = (ns.baseline, code, env)
+        if ns.monitors_only:
+            monitor_memory(ns.containers, (False,))
+            return
         print(f"\n## run --rm --network none busybox true ({ns.runs} runs)")
         print(f"{'engine':<22}{'median ms':>10}{'p90 ms':>10}{'min ms':>10}")
         for name, times in latency(ns.runs, rootfs, base).items():
@@ -219,19 +240,7 @@ def main() -> None:
 
         print("\n## read verbs (a launcher of this checkout shaped like the installed one)")
         print("\n".join(measure([], ns.read_runs, 0)))
-        for tty in (False, True):
-            kind = "run -dt" if tty else "run -d"
-            print(f"\n## per-container monitor memory, {ns.containers} idle containers ({kind});"
-                  f" load average {Path('/proc/loadavg').read_text().split()[0]}")  # fmt: skip
-            print(f"{'monitor':<18}{'USS KiB median':>15}{'PSS KiB median':>15}"
-                  f"{'USS total MiB':>15}")  # fmt: skip
-            for name, values in monitors(ns.containers, tty).items():
-                uss = [u for u, _ in values]
-                pss = [p for _, p in values]
-                print(
-                    f"{name:<18}{statistics.median(uss):>15.0f}{statistics.median(pss):>15.0f}"
-                    f"{sum(uss) / 1024:>15.1f}"
-                )
+        monitor_memory(ns.containers, (False, True))
     finally:
         os.unlink(tar)
         shutil.rmtree(Path(rootfs).parent, ignore_errors=True)

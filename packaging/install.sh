@@ -6,7 +6,7 @@
 #   into a virtualenv of its own, /usr/lib/scopebox (Debian's /usr/bin/python3, readable by all;
 #   isolated, so Supervisor's `supervisor` package cannot mix with ours), and the command
 #   /usr/local/bin/scopebox any user can run.
-# - Its boot unit, Quadlet generators and journald drop-in: scopebox-install-units, the same
+# - Its boot units and Quadlet generators: scopebox-install-units, the same
 #   command a user of the wheel runs.
 # The tests' own dependencies and virtualenv: tests/install-deps.sh (sh tests/run.sh runs it).
 set -eu

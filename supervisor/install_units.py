@@ -5,7 +5,6 @@ for it; packaging/install.sh runs the same command.
 - /etc/systemd/system/scopebox-restart.service, enabled for default.target when first installed:
   at boot it starts the containers whose restart policy is `always` or `unless-stopped`;
 - the Quadlet generators, system and user (/usr/lib/systemd/*-generators/);
-- /etc/systemd/journald.conf.d/50-scopebox.conf: no journald rate limit on container output;
 - /etc/systemd/system/scopebox-kube@.service (not enabled): plays the Kubernetes YAML file its
   instance names (`systemd-escape PATH`), `kube down` when stopped;
 - /etc/systemd/system/scopebox.socket, enabled for sockets.target when first installed, and
@@ -20,6 +19,10 @@ for it; packaging/install.sh runs the same command.
 - with --docker-socket, /etc/tmpfiles.d/scopebox-docker.conf: the link /run/docker.sock ->
   /run/scopebox/scopebox.sock, made now and at every boot, for tools that only know Docker's
   path (opt-in, as Podman's podman-docker package; --no-docker-socket takes it away again);
+- with --journald-unlimited, /etc/systemd/journald.conf.d/50-scopebox.conf: no journald rate
+  limit for any unit of the host (opt-in, --no-journald-unlimited takes it away again). Not
+  needed for containers: the engine lifts the limit for each container's own unit
+  (supervisor.journal_limit);
 - with --launcher PATH, the `scopebox` command at PATH (see LAUNCHER).
 
 Idempotent. With --destdir DIR it writes below DIR and leaves the running systemd alone (for
@@ -158,7 +161,8 @@ def link(path: str, target: str) -> None:
 
 
 def install(destdir: str, scopebox: str, launcher: str | None,
-            docker_socket: bool | None = None) -> None:  # fmt: skip
+            docker_socket: bool | None = None,
+            journald_unlimited: bool | None = None) -> None:  # fmt: skip
     def under(path: str) -> str:
         return os.path.join(destdir, path.lstrip("/"))
 
@@ -167,7 +171,11 @@ def install(destdir: str, scopebox: str, launcher: str | None,
 
     if launcher is not None:
         write(under(launcher), render_launcher(), 0o755)
-    write(under(JOURNALD_DROPIN), render("journald-50-scopebox.conf", {}), 0o644)
+    if journald_unlimited:  # None: as it is (an older install's file stays until --no-...)
+        write(under(JOURNALD_DROPIN), render("journald-50-scopebox.conf", {}), 0o644)
+    elif journald_unlimited is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(under(JOURNALD_DROPIN))
     first = not os.path.exists(under(UNIT_FILE))
     write(under(UNIT_FILE), render_restart_unit(scopebox), 0o644)
     if first:  # enabled once; an administrator's `systemctl disable` holds across updates
@@ -222,7 +230,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="scopebox-install-units",
         allow_abbrev=False,
-        description="Install scopebox's boot unit, Quadlet generators and journald drop-in.",
+        description="Install scopebox's boot units and Quadlet generators.",
     )
     p.add_argument("--scopebox", metavar="PATH", help="the command the units run (default: "
                    "--launcher, else the scopebox beside this Python)")  # fmt: skip
@@ -234,6 +242,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         "every boot)")  # fmt: skip
     docker.add_argument("--no-docker-socket", dest="docker_socket", action="store_false",
                         help=f"take the {DOCKER_SOCKET} link away again")
+    journald = p.add_mutually_exclusive_group()
+    journald.add_argument("--journald-unlimited", action="store_true", default=None,
+                          help="lift journald's rate limit for every unit of the host (a "
+                          "journald.conf.d drop-in; containers need no such thing)")  # fmt: skip
+    journald.add_argument("--no-journald-unlimited", dest="journald_unlimited",
+                          action="store_false", help="take that drop-in away again")
     return p.parse_args(argv)
 
 
@@ -244,7 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not os.path.isabs(scopebox):
             raise InstallError(f"--scopebox {scopebox!r}: needs an absolute path")
-        install(args.destdir, scopebox, args.launcher, args.docker_socket)
+        install(args.destdir, scopebox, args.launcher, args.docker_socket,
+                args.journald_unlimited)
     except (OSError, InstallError, UnitSyntaxError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 125

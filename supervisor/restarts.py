@@ -73,7 +73,7 @@ def service_properties(row: ContainerRow, argv: list[str], env: list[str]) -> li
     policy = policy_of(row)
     restart = "on-failure" if policy.name == "on-failure" else "always"
     done: tuple[list[int], list[int]] = ([EXIT_DONE], [])
-    return [
+    props: list[Any] = [
         ("Description", ("s", f"scopebox container {row.name}")),
         ("Slice", ("s", row.config.cgroup_parent)),
         ("Type", ("s", "notify")),
@@ -93,3 +93,9 @@ def service_properties(row: ContainerRow, argv: list[str], env: list[str]) -> li
         ("StartLimitIntervalUSec", ("t", 0)),
         ("CollectMode", ("s", "inactive-or-failed")),
     ]
+    if row.config.log.driver == "journald":  # the container's lines are the unit's (PID 1
+        # writes journald's per-unit file and removes it with the unit: supervisor.journal_limit)
+        from supervisor.journal_limit import BURST
+
+        props.append(("LogRateLimitBurst", ("u", BURST)))
+    return props

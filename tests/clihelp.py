@@ -134,6 +134,8 @@ def leftovers(sb: Scopebox, cid: str) -> list[str]:
     found += [f"cgroup {p}" for p in glob.glob(f"/sys/fs/cgroup/*/**/*{cid}*", recursive=True)]
     if os.path.exists("/run/systemd/system"):
         found += [f"unit {u}" for u in _units_after_settling(cid)]
+        # journald's per-unit files (supervisor.journal_limit; PID 1's go with their unit)
+        found += [f"file {p}" for p in glob.glob(f"/run/systemd/units/*{cid}*")]
     if cid in sb("ps", "-aq", "--no-trunc").stdout:
         found.append("row in ps -a")
     return found

@@ -81,7 +81,7 @@ def scope_properties(
     ]
     # No LogRateLimitIntervalUSec: it is an exec-context setting, systemd (252) refuses it on
     # scopes ("PropertyReadOnly"), and per unit 0 means "journald.conf's default", not "off".
-    # Container output is protected from journald's rate limit only by journald.conf.
+    # Container output gets journald's per-unit burst file instead (supervisor.journal_limit).
     if description:
         props.append(("Description", ("s", description)))
     props.extend(extra)

@@ -25,7 +25,13 @@ import shutil
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from supervisor.errors import SystemError_
-from supervisor.model import SPLIT_SUPERVISOR, CgroupsMode, ContainerConfig
+from supervisor.model import (
+    SPLIT_SUPERVISOR,
+    CgroupManager,
+    CgroupsMode,
+    ContainerConfig,
+    LogDriver,
+)
 from supervisor.mount import is_mountpoint, umount
 from supervisor.network.joined import JoinedHostsResource  # networking (net6)
 from supervisor.network.resource import NetworkResource  # networking (issue 13)
@@ -105,7 +111,28 @@ class RuntimeState:
         ctx.run_runtime(row, "delete", "--force", row.id)
 
 
+class JournaldLimit:
+    """journald's rate limit lifted for the monitor's scope (supervisor.journal_limit): the
+    burst file exists before the scope's first line and goes when the run is torn down."""
+
+    name: ClassVar[str] = "journald-limit"
+
+    def setup(self, ctx: Context, row: ContainerRow) -> None:
+        from supervisor.journal_limit import lift, monitor_scope
+
+        try:
+            lift(monitor_scope(row.id))
+        except OSError as exc:
+            raise SystemError_(f"lifting journald's rate limit for the container: {exc}") from exc
+
+    def teardown(self, ctx: Context, row: ContainerRow) -> None:
+        from supervisor.journal_limit import monitor_scope, restore
+
+        restore(monitor_scope(row.id))
+
+
 RUN_DIR, SPLIT_CGROUP, ROOTFS, RUNTIME = RunDir(), SplitCgroup(), RootfsMount(), RuntimeState()
+JOURNALD_LIMIT = JournaldLimit()
 NETWORK = NetworkResource()  # networking (issue 13): netns, veths, leases, port forwards
 JOINED_HOSTS = JoinedHostsResource()  # networking (net6): container:X names it in X's hosts
 ALL: tuple[Resource, ...] = (RUN_DIR, SPLIT_CGROUP, ROOTFS, RUNTIME, NETWORK)
@@ -119,6 +146,7 @@ from supervisor.network.pasta import PASTA  # noqa: E402  rootless (issue 17)
 from supervisor.network.slirp import SLIRP  # noqa: E402
 
 ALL += (PASTA, SLIRP)
+ALL += (JOURNALD_LIMIT,)  # helper "monitor" (issue 16)
 BY_NAME = {r.name: r for r in ALL}
 
 
@@ -139,8 +167,17 @@ def for_run(config: ContainerConfig) -> list[Resource]:
         out.append(PASTA)
     if config.net.mode == "slirp4netns":  # rootless (issue 17)
         out.append(SLIRP)
+    if journald_limited(config):  # helper "monitor" (issue 16): before the monitor's scope
+        out.append(JOURNALD_LIMIT)
     out.append(RUNTIME)
     return out
+
+
+def journald_limited(config: ContainerConfig) -> bool:
+    """The monitor's lines go to journald from a scope of the system's systemd (a restart
+    policy's service gets LogRateLimitBurst= instead: supervisor.restarts)."""
+    return (config.log.driver is LogDriver.JOURNALD and config.cgroup_manager is
+            CgroupManager.SYSTEMD and config.restart.name == "no" and os.geteuid() == 0)
 
 
 def record(ctx: Context, row: ContainerRow, **changes: object) -> list[Resource]:

@@ -153,6 +153,7 @@ class Harness:
         pid_ns: bool = True,
         attach: bool = False,
         python_flags: tuple[str, ...] = (),
+        python: str = sys.executable,
     ) -> dict[str, object]:
         """Write the bundle, start the monitor, let it create and start the container; return
         its second sync line. `attach`: connect before the go byte, as a foreground run does."""
@@ -168,7 +169,7 @@ class Harness:
         start_r, start_w = os.pipe()
         self.sync_r, self.start_w = sync_r, start_w
         argv = [
-            sys.executable, "-I", "-S", *python_flags, "-c", BOOTSTRAP,
+            python, "-I", "-S", *python_flags, "-c", BOOTSTRAP,
             f"--cid={self.cid}", "--name=conmon-test", f"--bundle={self.bundle}",
             f"--rundir={self.rundir}", f"--exit-file={self.exit_file}", f"--runtime={RUNC}",
             f"--runtime-arg=--root={self.runc_root}", f"--log-driver={self.log_driver}",

@@ -108,7 +108,8 @@ def test_wheel_ships_units_for_the_installed_package(product: Path) -> None:
     assert f"\nExecStart={LAUNCHER} start --all " in unit
     generator = (root / "usr/lib/systemd/system-generators/scopebox-quadlet-generator").read_text()
     assert f" {site_packages(venv)} --scopebox={LAUNCHER} " in generator
-    assert (root / "etc/systemd/journald.conf.d/50-scopebox.conf").is_file()
+    # journald's host-wide limit stays: the opt-in --journald-unlimited was not given
+    assert not (root / "etc/systemd/journald.conf.d/50-scopebox.conf").exists()
     launcher = (root / LAUNCHER.lstrip("/")).read_text()
     assert launcher.startswith(f"#!{venv}/bin/python3 -IS\n")
 

@@ -138,7 +138,8 @@ def test_systemctl_stop_records_exit(sb: Scopebox) -> None:
 
 def test_no_line_dropped_by_journald(sb: Scopebox) -> None:
     """journald's default limit is 10000 messages in 30 s per unit, scaled up with free space
-    (about x4 here): 60000 lines in a few seconds exceed it unless packaging lifted it."""
+    (about x4 here): 60000 lines in a few seconds exceed it unless lifted, for the container's
+    unit (supervisor.journal_limit; tests/system/test_journald_limit.py without any drop-in)."""
     name = cases.unique("flood")
     n = 60000
     sb("run", "--name", name, "busybox", "sh", "-c", f"seq 1 {n}", timeout=300)

@@ -33,8 +33,7 @@ def test_installs_unit_generators_dropin_and_launcher(tmp_path: Path) -> None:
     assert unitfile.read_exec_value(exec_start)[:3] == [LAUNCHER, "start", "--all"]
     wants = tmp_path / install_units.WANTS_LINK
     assert os.readlink(wants) == "/etc/systemd/system/scopebox-restart.service"
-    dropin = (tmp_path / install_units.JOURNALD_DROPIN).read_text()
-    assert "\nRateLimitIntervalSec=0\n" in dropin
+    assert not (tmp_path / install_units.JOURNALD_DROPIN).exists()  # opt-in only
     for gen in install_units.GENERATORS:
         text = (tmp_path / gen).read_text()
         assert f"{install_units.PACKAGE_ROOT} --scopebox={LAUNCHER}" in text, text
@@ -47,6 +46,20 @@ def test_installs_unit_generators_dropin_and_launcher(tmp_path: Path) -> None:
     assert values["ExecStart"] == f"{LAUNCHER} kube play --replace %f"  # %f: the file's path
     assert values["ExecStop"] == f"{LAUNCHER} kube down %f"
     assert not list(tmp_path.rglob("*.wants/scopebox-kube@*"))
+
+
+def test_journald_unlimited_is_an_opt_in(tmp_path: Path) -> None:
+    """The host-wide drop-in only with --journald-unlimited; a plain install keeps what is
+    there; --no-journald-unlimited takes it away."""
+    dropin = tmp_path / install_units.JOURNALD_DROPIN
+    assert install(tmp_path, "--journald-unlimited").returncode == 0
+    assert "\n[Journal]\nRateLimitIntervalSec=0\n" in dropin.read_text()
+    assert install(tmp_path).returncode == 0
+    assert dropin.exists()
+    assert install(tmp_path, "--no-journald-unlimited").returncode == 0
+    assert not dropin.exists()
+    res = install(tmp_path, "--journald-unlimited", "--no-journald-unlimited")
+    assert res.returncode == 2 and "not allowed with" in res.stderr
 
 
 def test_launcher_runs_the_cli_of_this_environment(tmp_path: Path) -> None:
