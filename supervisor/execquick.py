@@ -211,10 +211,10 @@ def exec_quick(settings: Settings, ref: str, command: Sequence[str], *, env: Seq
     quick = running(settings, ref)
     if quick is None:
         return None
-    import json
+    from supervisor import jsonlite  # not json: it loads re, milliseconds of each exec
 
-    with open(os.path.join(settings.paths.container_dir(quick.cid), "config.json")) as f:
-        base = json.load(f)["process"]
+    with open(os.path.join(settings.paths.container_dir(quick.cid), "config.json"), "rb") as f:
+        base = jsonlite.loads(f.read())["process"]
     proc = process(base, command, tty, env, env_files, workdir)
     mon, rundir = quick.monitor, quick.rundir
     tag = os.urandom(32).hex()  # terminals: the exec session's id, as Podman's (64 hex)
@@ -222,7 +222,7 @@ def exec_quick(settings: Settings, ref: str, command: Sequence[str], *, env: Seq
     log_file = os.path.join(rundir, f"exec-{tag}.log")
     fd = os.open(proc_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(proc, f)
+        f.write(jsonlite.dumps(proc))
     runtime = [mon.runtime, f"--log={log_file}", "--log-format=json", *mon.runtime_args, "exec",
                "--process", proc_file]  # fmt: skip
     keep = [f"--preserve-fds={preserve_fds}"] if preserve_fds else []
@@ -237,10 +237,11 @@ def exec_quick(settings: Settings, ref: str, command: Sequence[str], *, env: Seq
                             preserve_fds=preserve_fds, detach_keys=detach_keys)  # fmt: skip
         event(mon, "exec_died", code)
         return code
-    event(mon, "exec")
     try:
         with execution_domain(mon.personality):
-            code = spawn_wait([*runtime, *keep, quick.cid], interactive, preserve_fds)
+            pid = spawn([*runtime, *keep, quick.cid], interactive, preserve_fds)
+        event(mon, "exec")  # while the runtime starts: still before exec_died
+        code = reap(pid)
         failure = runtime_failure(log_file)
     finally:
         for path in (proc_file, log_file):
@@ -254,10 +255,10 @@ def exec_quick(settings: Settings, ref: str, command: Sequence[str], *, env: Seq
     return code
 
 
-def spawn_wait(argv: list[str], interactive: bool, preserve_fds: int) -> int:
-    """The runtime's exec in the foreground, our stdio its (stdin only with -i): its exit code
-    as a shell gives it (128+N for a signal). No `subprocess`: a few ms of imports less."""
-    import signal
+def spawn(argv: list[str], interactive: bool, preserve_fds: int) -> int:
+    """The runtime's exec in the foreground, our stdio its (stdin only with -i): its pid.
+    No `subprocess` (a few ms of imports), nor `signal` (it loads `enum`): `_signal`'s ints."""
+    from _signal import SIGPIPE, SIGXFSZ  # type: ignore[import-not-found]
 
     devnull = -1 if interactive else os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
     actions: list[tuple[Any, ...]] = []
@@ -267,10 +268,14 @@ def spawn_wait(argv: list[str], interactive: bool, preserve_fds: int) -> int:
     for fd in keep:
         os.set_inheritable(fd, True)
     try:
-        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions,
-                              setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))  # fmt: skip
+        return os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions,
+                               setsigdef=(SIGPIPE, SIGXFSZ))  # fmt: skip
     finally:
         if devnull >= 0:
             os.close(devnull)
+
+
+def reap(pid: int) -> int:
+    """Its exit code as a shell gives it (128+N for a signal)."""
     status = os.waitpid(pid, 0)[1]
     return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)

@@ -406,3 +406,5 @@ def test_exec_into_a_running_container_loads_no_engine(sb: Scopebox, web: str) -
         assert (res.returncode, res.stdout.replace("\r", "")) == want, res
         # -t: the runtime's exec --detach with its console socket in the run dir (cwd)
         assert not mods & (heavy - ({"subprocess"} if "-t" in args else set())), mods & heavy
+        if "-t" not in args:  # issue 14: json (and its re), sqlite3's datetime, signal's enum
+            assert not mods & {"json", "re", "datetime", "enum"}, mods
