@@ -22,8 +22,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-PATH = os.path.join(os.path.dirname(__file__), "__pycache__",
-                    f"toml-documents.{sys.implementation.cache_tag}.marshal")  # fmt: skip
+# Plain data (dicts, lists, strings, numbers, booleans) in marshal's format 4: the same for
+# every Python 3, so interpreters sharing a package directory share the file.
+PATH = os.path.join(os.path.dirname(__file__), "__pycache__", "toml-documents.marshal")
+FORMAT = "scopebox-toml-1"
 KEEP = 16  # files remembered (tests make many; each a few KiB at most)
 
 
@@ -51,7 +53,7 @@ def _load() -> dict[str, tuple[str, dict[str, Any]]]:
             version, table = marshal.load(f)
     except (OSError, EOFError, ValueError, TypeError):
         return {}
-    return table if version == sys.version and isinstance(table, dict) else {}
+    return table if version == FORMAT and isinstance(table, dict) else {}
 
 
 def _save(table: dict[str, Any], path: str, text: str, doc: dict[str, Any]) -> None:
@@ -66,7 +68,7 @@ def _save(table: dict[str, Any], path: str, text: str, doc: dict[str, Any]) -> N
     table = dict(list(table.items())[-KEEP:])
     tmp = f"{PATH}.{os.getpid()}.tmp"
     try:
-        data = marshal.dumps((sys.version, table))
+        data = marshal.dumps((FORMAT, table), 4)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)

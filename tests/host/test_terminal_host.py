@@ -405,6 +405,7 @@ def test_exec_into_a_running_container_loads_no_engine(sb: Scopebox, web: str) -
         mods = set(res.stderr.rpartition("MODULES ")[2].split())
         assert (res.returncode, res.stdout.replace("\r", "")) == want, res
         # -t: the runtime's exec --detach with its console socket in the run dir (cwd)
-        assert not mods & (heavy - ({"subprocess"} if "-t" in args else set())), mods & heavy
-        if "-t" not in args:  # issue 14: json (and its re), sqlite3's datetime, signal's enum
-            assert not mods & {"json", "re", "datetime", "enum"}, mods
+        assert not mods & heavy, mods & heavy
+        # issue 14: json (and its re), sqlite3's datetime, signal's and socket's enums,
+        # selectors, ctypes
+        assert not mods & {"json", "re", "datetime", "enum", "socket", "selectors", "ctypes"}, mods

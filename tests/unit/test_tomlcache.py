@@ -65,9 +65,9 @@ def test_a_foreign_or_damaged_cache_is_empty(tmp_path: Path, cache: Path) -> Non
     import marshal
 
     forged = {conf: (CONF, {"engine": {"runtime": "/tmp/evil"}})}
-    cache.write_bytes(marshal.dumps((sys.version, forged)))
+    cache.write_bytes(marshal.dumps((tomlcache.FORMAT, forged)))
     assert tomlcache.loads(conf, CONF)["engine"]["runtime"] == "/tmp/evil"  # ours: trusted
-    cache.write_bytes(marshal.dumps((sys.version, forged)))
+    cache.write_bytes(marshal.dumps((tomlcache.FORMAT, forged)))
     if os.geteuid() == 0:
         os.chown(cache, 65534, 65534)
         assert "runtime" not in tomlcache.loads(conf, CONF)["engine"]
