@@ -14,6 +14,8 @@ shell would see them (each CLI on a fresh pseudo-terminal):
 - throughput through the pty: `run -t --rm` printing `--mib` MiB, read from our terminal;
 - `cp` of a `--cp-mib` MiB tree into the running container and back out.
 Prints the medians (the first round warms caches and is dropped) and scopebox/podman ratios.
+scopebox runs as the installed command does (`python3 -IS`, bench/read_verbs.py's launcher for
+this checkout), not as `python -m supervisor` (site and runpy: ~10 ms more per command).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.read_verbs import checkout_launcher  # noqa: E402
+
 MIB = 1 << 20
 LATENCY = ("exec", "exec -it", "run -it", "attach")
 RATES = ("run -t output", "cp in", "cp out")
@@ -241,6 +246,7 @@ def main() -> None:
         only = set(args.only.split(",")) if args.only else {*LATENCY, *RATES[:1], "cp"}
         size = make_tree(base / "tree", args.cp_mib) if "cp" in only else 0
         pair = engines(base)
+        pair["scopebox"] = ([checkout_launcher(base)], pair["scopebox"][1])
         setup(pair, tar)
         results: dict[tuple[str, str], list[float]] = {}
         try:

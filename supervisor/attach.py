@@ -5,17 +5,25 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import selectors
-import socket
+import select
 
 from conmon import protocol as P
 from supervisor.errors import RuntimeFailed
-from supervisor.state import ExitRecord, exit_record
 from supervisor.terminal.detach import DetachMatcher
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket as _socket
+
+    from supervisor.state import ExitRecord
+else:
+    # performance (issue 14): `socket` builds enums of every constant at import and loads
+    # `selectors` (milliseconds of each attach's start); its C module has all used here
+    import _socket
 
 
 class AttachClient:
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: _socket.socket) -> None:
         self.sock = sock
         self.exit_record: ExitRecord | None = None
         self.detached = False  # terminals: the detach keys came on a non-tty stdin
@@ -25,7 +33,7 @@ class AttachClient:
     def connect(cls, rundir: str) -> AttachClient:
         # Through /proc/self/fd so a long run dir still fits in sun_path's 108 bytes.
         dirfd = os.open(rundir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
         try:
             sock.connect(f"/proc/self/fd/{dirfd}/{P.ATTACH}")
         except OSError as exc:
@@ -43,26 +51,27 @@ class AttachClient:
         """Copy output to out/err and stdin to the container until the monitor hangs up, or
         until `keys` (detach keys) come on stdin (`detached`; the container runs on)."""
         self._matcher = DetachMatcher(keys) if keys else None
-        sel = selectors.DefaultSelector()
-        sel.register(self.sock, selectors.EVENT_READ)
+        sel = select.epoll()  # not `selectors`: its imports cost each attach
+        sock = self.sock.fileno()
+        sel.register(sock, select.EPOLLIN)
         if stdin_fd is not None:
             os.set_blocking(stdin_fd, True)
             try:
-                sel.register(stdin_fd, selectors.EVENT_READ)
+                sel.register(stdin_fd, select.EPOLLIN)
             except PermissionError:
                 # epoll refuses regular files and /dev/null (always readable): feed them
                 # from a thread, so a big file never blocks the output.
                 self._feed_in_thread(stdin_fd)
         try:
             while True:
-                for key, _ in sel.select():
-                    if key.fileobj is self.sock:
+                for fd, _events in sel.poll():
+                    if fd == sock:
                         if not self._on_frame(out_fd, err_fd):
                             return self.exit_record
                     elif not self._on_stdin(stdin_fd):
                         if self.detached:
                             return None
-                        sel.unregister(key.fileobj)
+                        sel.unregister(fd)
         finally:
             sel.close()
             self.sock.close()
@@ -80,6 +89,8 @@ class AttachClient:
             return False
         kind, data = frame[0], frame[1:]
         if kind == P.EXIT:
+            from supervisor.state import exit_record  # the last frame: enum off the start
+
             self.exit_record = exit_record(P.decode_exit(data))
         else:
             _write_all(out_fd if kind == P.STDOUT else err_fd, data)
@@ -100,7 +111,7 @@ class AttachClient:
         data = os.read(stdin_fd, 65536)
         if not data:
             with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_WR)
+                self.sock.shutdown(_socket.SHUT_WR)
             return False
         detach = False
         if self._matcher is not None:  # terminals: detach keys, as Podman's for -i
@@ -116,7 +127,7 @@ class AttachClient:
             # stays open (Podman's conmon closes it: telling the monitor needs a message
             # the attach protocol does not have yet).
             with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RD)
+                self.sock.shutdown(_socket.SHUT_RD)
             return False
         return True
 

@@ -129,21 +129,19 @@ def env_file_items(paths: Sequence[str]) -> list[str]:
 def exec_tty(rundir: str, tag: str, argv: list[str], *, detach: bool, interactive: bool,
              preserve_fds: int, detach_keys: bytes) -> int:  # fmt: skip
     """terminals: exec -t through a console socket; the exit code (0 when detached)."""
-    import subprocess
-
     from supervisor.terminal import execpty
 
     files = [os.path.join(rundir, f"exec-{tag}.{ext}") for ext in ("json", "log", "sock", "pid")]
     pid = -1
     try:
         listener = execpty.listen_console(rundir, f"exec-{tag}.sock")
-        with listener:
+        try:
             if not detach:
                 execpty.become_subreaper()
-            subprocess.run(argv, cwd=rundir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=False,
-                           pass_fds=range(3, 3 + preserve_fds))  # fmt: skip
+            reap(spawn(argv, preserve_fds, cwd=rundir))
             master = execpty.receive_master(listener)
+        finally:
+            listener.close()
         failure = runtime_failure(files[1])
         with contextlib.suppress(OSError, ValueError), open(files[3]) as f:
             pid = int(f.read().strip())
@@ -211,10 +209,10 @@ def exec_quick(settings: Settings, ref: str, command: Sequence[str], *, env: Seq
     quick = running(settings, ref)
     if quick is None:
         return None
-    import json
+    from supervisor import jsonlite  # not json: it loads re, milliseconds of each exec
 
-    with open(os.path.join(settings.paths.container_dir(quick.cid), "config.json")) as f:
-        base = json.load(f)["process"]
+    with open(os.path.join(settings.paths.container_dir(quick.cid), "config.json"), "rb") as f:
+        base = jsonlite.loads(f.read())["process"]
     proc = process(base, command, tty, env, env_files, workdir)
     mon, rundir = quick.monitor, quick.rundir
     tag = os.urandom(32).hex()  # terminals: the exec session's id, as Podman's (64 hex)
@@ -222,7 +220,7 @@ def exec_quick(settings: Settings, ref: str, command: Sequence[str], *, env: Seq
     log_file = os.path.join(rundir, f"exec-{tag}.log")
     fd = os.open(proc_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(proc, f)
+        f.write(jsonlite.dumps(proc))
     runtime = [mon.runtime, f"--log={log_file}", "--log-format=json", *mon.runtime_args, "exec",
                "--process", proc_file]  # fmt: skip
     keep = [f"--preserve-fds={preserve_fds}"] if preserve_fds else []
@@ -237,10 +235,11 @@ def exec_quick(settings: Settings, ref: str, command: Sequence[str], *, env: Seq
                             preserve_fds=preserve_fds, detach_keys=detach_keys)  # fmt: skip
         event(mon, "exec_died", code)
         return code
-    event(mon, "exec")
     try:
         with execution_domain(mon.personality):
-            code = spawn_wait([*runtime, *keep, quick.cid], interactive, preserve_fds)
+            pid = spawn([*runtime, *keep, quick.cid], preserve_fds, stdin=interactive)
+        event(mon, "exec")  # while the runtime starts: still before exec_died
+        code = reap(pid)
         failure = runtime_failure(log_file)
     finally:
         for path in (proc_file, log_file):
@@ -254,23 +253,36 @@ def exec_quick(settings: Settings, ref: str, command: Sequence[str], *, env: Seq
     return code
 
 
-def spawn_wait(argv: list[str], interactive: bool, preserve_fds: int) -> int:
-    """The runtime's exec in the foreground, our stdio its (stdin only with -i): its exit code
-    as a shell gives it (128+N for a signal). No `subprocess`: a few ms of imports less."""
-    import signal
+def spawn(argv: list[str], preserve_fds: int, *, stdin: bool = False, cwd: str | None = None
+          ) -> int:  # fmt: skip
+    """The runtime in the foreground: its pid. Our stdout and stderr are its, stdin only
+    with `stdin` (else /dev/null); with `cwd` (where it finds relative paths), all three are
+    /dev/null. Our fds 3.. are passed at the same numbers (helper "flags": --preserve-fds).
+    Not `subprocess` (a few ms of imports), nor `signal` (it loads `enum`): `_signal`'s ints."""
+    from _signal import SIGPIPE, SIGXFSZ  # type: ignore[import-not-found]
 
-    devnull = -1 if interactive else os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-    actions: list[tuple[Any, ...]] = []
-    if devnull >= 0:
-        actions.append((os.POSIX_SPAWN_DUP2, devnull, 0))
-    keep = range(3, 3 + preserve_fds)  # helper "flags": our fds 3.. at the same numbers
-    for fd in keep:
+    null = -1 if stdin and cwd is None else os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+    quiet = (0, 1, 2) if cwd is not None else (0,) if not stdin else ()
+    actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_DUP2, null, fd) for fd in quiet]
+    for fd in range(3, 3 + preserve_fds):
         os.set_inheritable(fd, True)
+    # posix_spawn has no working directory of its own (Python 3.11): the child inherits
+    # ours, changed for the call and restored through a descriptor of it
+    here = os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) if cwd is not None else -1
     try:
-        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions,
-                              setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))  # fmt: skip
+        if cwd is not None:
+            os.chdir(cwd)
+        return os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions,
+                               setsigdef=(SIGPIPE, SIGXFSZ))  # fmt: skip
     finally:
-        if devnull >= 0:
-            os.close(devnull)
+        if here >= 0:
+            os.fchdir(here)
+            os.close(here)
+        if null >= 0:
+            os.close(null)
+
+
+def reap(pid: int) -> int:
+    """Its exit code as a shell gives it (128+N for a signal)."""
     status = os.waitpid(pid, 0)[1]
     return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)

@@ -57,7 +57,8 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     # image whatever it says, so it is not read)
     ("containers", "userns"): ("userns", str),
 }
-# Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed.
+# Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed
+# (and each text once: supervisor/tomlcache.py).
 _KEYS = frozenset(key for _, key in CONF_KEYS)
 
 
@@ -239,11 +240,11 @@ def read_storage_conf(env: Mapping[str, str]) -> dict[str, Any]:
         raise UsageError(f"cannot read {path!r}: {exc}") from None
     if not _mentions(text, ("graphroot", "runroot", "driver")):
         return {}
-    import tomllib
+    from supervisor import tomlcache
 
     try:
-        section = tomllib.loads(text).get("storage")
-    except tomllib.TOMLDecodeError as exc:
+        section = tomlcache.loads(path, text).get("storage")
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
     if not isinstance(section, dict):
         return {}
@@ -294,11 +295,11 @@ def read_containers_conf(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _conf_values(path: str, text: str) -> dict[str, Any]:
-    import tomllib
+    from supervisor import tomlcache
 
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        doc = tomlcache.loads(path, text)
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
     out: dict[str, Any] = {}
     for (table, key), (name, kind) in CONF_KEYS.items():
@@ -330,11 +331,11 @@ def default_sysctls(env: Mapping[str, str]) -> list[str]:
             continue  # read_containers_conf already refused what cannot be read
         if not _mentions(text, ("default_sysctls",)):
             continue
-        import tomllib
+        from supervisor import tomlcache
 
         try:
-            value = tomllib.loads(text).get("containers", {}).get("default_sysctls")
-        except tomllib.TOMLDecodeError as exc:
+            value = tomlcache.loads(path, text).get("containers", {}).get("default_sysctls")
+        except ValueError as exc:  # tomllib.TOMLDecodeError
             raise UsageError(f"{path}: not valid TOML: {exc}") from None
         if value is None:
             continue

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
 import zlib
 from contextlib import contextmanager, suppress
 
@@ -19,11 +18,20 @@ from supervisor.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterator
     from typing import Any
 
     from supervisor.model import ContainerConfig
     from supervisor.state import Status
+else:
+    # performance (issue 14): the C module `sqlite3` re-exports, without sqlite3.dbapi2's
+    # `datetime` (milliseconds of every verb's start, for the date adapters the store never
+    # needs: it binds and reads text and numbers only). Everything used here is the same.
+    try:
+        import _sqlite3 as sqlite3
+    except ImportError:
+        import sqlite3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS containers (

@@ -42,7 +42,7 @@ QUICK = Quick(
 
 
 def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
+    from supervisor.api import interactive as api
 
     ns = parse(argv, QUICK) or parser().parse_args(argv)
     if ns.latest or ns.container is None:  # performance: the common line imports no more

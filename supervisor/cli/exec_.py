@@ -61,7 +61,7 @@ QUICK = Quick(
 
 
 def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
+    from supervisor.api import interactive as api
     from supervisor.cli.attachflags import check_detach_keys  # helper "flags"
     from supervisor.cli.targets import one  # helper "flags"
 

@@ -1,5 +1,5 @@
 """`/containers/{id}/exec` and `/exec/{id}/...`: Docker's exec sessions over
-`supervisor.api.containers.exec_` (the process' streams on socket pairs this service frames).
+`supervisor.api.interactive.exec_` (the process' streams on socket pairs this service frames).
 
 A session lives in this service's memory from its create to the service's exit (Docker keeps
 them in its daemon); its exit code is read by `GET /exec/{id}/json` after the stream ends.
@@ -15,7 +15,7 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 
-from supervisor.api import containers as api
+from supervisor.api import interactive as api
 from supervisor.errors import NotFoundError
 from supervisor.service.attach import RAW_STREAM, output, send_input
 from supervisor.service.call import Call, Router, blocking

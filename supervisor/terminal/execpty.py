@@ -12,15 +12,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
-import signal
-import socket
-import subprocess
+import select
+import sys
 import termios
 
 from supervisor.errors import ScopeboxError
 from supervisor.terminal.detach import DetachMatcher
 from supervisor.terminal.session import forward_input, raw_terminal, window_size
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal as _signal
+    import socket as _socket
+    from collections.abc import Callable
+else:
+    # performance (issue 14): the C modules under `signal` and `socket` (which build enums of
+    # every constant at import: milliseconds of each exec -t); `subprocess` only to hand off
+    import _signal
+    import _socket
 
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 
@@ -38,18 +47,34 @@ class ExecDetached(ScopeboxError):
 def become_subreaper() -> None:
     """Orphans among our descendants (the exec's process, once the runtime exits) are
     reparented to us, so `waitpid` gives us their exit status (conmon does the same)."""
-    import ctypes
+    import _ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    if _prctl()(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(_ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
-def listen_console(rundir: str, name: str) -> socket.socket:
+def _prctl() -> Callable[..., int]:
+    """libc's prctl, called as `ctypes.CDLL(None, use_errno=True).prctl` calls it (an int
+    result, errno kept), made from `_ctypes` alone: `ctypes` itself costs each exec -t ~1 ms
+    (its many types and `struct`)."""
+    import _ctypes
+
+    class Int(_ctypes._SimpleCData):  # type: ignore[type-arg]  # not generic at run time
+        _type_ = "i"
+
+    class Function(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        _restype_ = Int
+
+    handle = _ctypes.dlopen(None, os.RTLD_NOW)  # type: ignore[arg-type]  # the program itself
+    return Function(_ctypes.dlsym(handle, "prctl"))
+
+
+def listen_console(rundir: str, name: str) -> _socket.socket:
     """The socket the runtime sends the master to, `name` in `rundir` (bound through
     /proc/self/fd: a long run dir still fits in sun_path; the runtime gets a relative path)."""
     dirfd = os.open(rundir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
     try:
         sock.bind(f"/proc/self/fd/{dirfd}/{name}")
         sock.listen(1)
@@ -61,20 +86,22 @@ def listen_console(rundir: str, name: str) -> socket.socket:
     return sock
 
 
-def receive_master(listener: socket.socket) -> int:
+def receive_master(listener: _socket.socket) -> int:
     """The master the runtime sent while it ran (it has exited: the connection is queued);
     -1 when none came (the runtime failed before making the terminal)."""
     listener.settimeout(0)
     try:
-        conn, _addr = listener.accept()
+        conn_fd, _addr = listener._accept()  # type: ignore[attr-defined]  # accept() wraps it
     except OSError:
         return -1
-    with conn:
+    conn = _socket.socket(fileno=conn_fd)
+    try:
         conn.settimeout(5)
-        try:
-            _msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 4)
-        except OSError:
-            return -1
+        fds = _recv_fds(conn, 4)
+    except OSError:
+        return -1
+    finally:
+        conn.close()
     for extra in fds[1:]:
         os.close(extra)
     if not fds:
@@ -82,6 +109,18 @@ def receive_master(listener: socket.socket) -> int:
     os.set_inheritable(fds[0], False)
     _set_onlcr(fds[0])
     return fds[0]
+
+
+def _recv_fds(conn: _socket.socket, most: int) -> list[int]:
+    """socket.recv_fds' descriptors (SCM_RIGHTS), without the `socket` module."""
+    _msg, ancdata, _flags, _addr = conn.recvmsg(4096, _socket.CMSG_LEN(most * 4))
+    fds: list[int] = []
+    for level, kind, data in ancdata:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            usable = len(data) - len(data) % 4
+            fds += [int.from_bytes(data[i : i + 4], sys.byteorder, signed=True)
+                    for i in range(0, usable, 4)]  # fmt: skip
+    return fds
 
 
 def _set_onlcr(fd: int) -> None:
@@ -95,6 +134,8 @@ def _set_onlcr(fd: int) -> None:
 def hand_off(master: int) -> None:
     """Leave the master to a drain process of its own session: the process keeps its
     terminal (no hangup) after we are gone; the drain ends at the terminal's last close."""
+    import subprocess
+
     subprocess.Popen(["cat"], stdin=master, stdout=subprocess.DEVNULL,
                      stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     os.close(master)
@@ -135,38 +176,38 @@ def _follow_resizes(master: int, fd: int) -> None:
             with contextlib.suppress(OSError):
                 set_winsize(master, *size)
 
-    signal.signal(signal.SIGWINCH, on_winch)
-    on_winch(signal.SIGWINCH, None)
+    _signal.signal(_signal.SIGWINCH, on_winch)
+    on_winch(_signal.SIGWINCH, None)
 
 
 def _loop(master: int, pid: int, stdin_fd: int | None, matcher: DetachMatcher,
           out_fd: int) -> bool:  # fmt: skip
     """True when the user detached; False once the process exited (its output drained)."""
     pidfd = os.pidfd_open(pid)
-    sel = selectors.DefaultSelector()
-    sel.register(master, selectors.EVENT_READ)
-    sel.register(pidfd, selectors.EVENT_READ)
+    poll = select.epoll()  # not `selectors`: its imports cost each exec -t
+    poll.register(master, select.EPOLLIN)
+    poll.register(pidfd, select.EPOLLIN)
     if stdin_fd is not None:
         with contextlib.suppress(PermissionError, ValueError):
-            sel.register(stdin_fd, selectors.EVENT_READ)  # /dev/null and files: no input
+            poll.register(stdin_fd, select.EPOLLIN)  # /dev/null and files: no input
     try:
         while True:
-            for key, _ in sel.select():
-                if key.fd == master:
+            for fd, _events in poll.poll():
+                if fd == master:
                     if not _copy_out(master, out_fd):
-                        sel.unregister(master)  # the terminal's last user closed it
-                elif key.fd == pidfd:
+                        poll.unregister(master)  # the terminal's last user closed it
+                elif fd == pidfd:
                     os.set_blocking(master, False)
                     while _copy_out(master, out_fd):  # what it wrote last
                         pass
                     return False
                 else:
                     assert stdin_fd is not None
-                    if forward_input(sel, stdin_fd, matcher,
+                    if forward_input(poll, stdin_fd, matcher,
                                      lambda data: os.write(master, data)):
                         return True
     finally:
-        sel.close()
+        poll.close()
         os.close(pidfd)
 
 

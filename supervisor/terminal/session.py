@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
-import signal
+import select
 import termios
 import tty
-from collections.abc import Callable, Iterator
 
 from conmon import protocol as P
 from supervisor.records import NamedTuple
@@ -19,8 +17,13 @@ from supervisor.terminal.detach import DetachMatcher
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    import signal as _signal
+    from collections.abc import Callable, Iterator
+
     from supervisor.attach import AttachClient
     from supervisor.state import ExitRecord
+else:
+    import _signal  # performance (issue 14): `signal` builds enums at import (`enum`)
 
 
 class TtyOutcome(NamedTuple):
@@ -61,9 +64,9 @@ def raw_terminal(fd: int | None) -> Iterator[None]:
         yield
         return
     saved = termios.tcgetattr(fd)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(signum) == signal.SIG_DFL:  # not proxied: we die, restored
-            signal.signal(signum, _exit_on_signal)
+    for signum in (_signal.SIGTERM, _signal.SIGHUP):
+        if _signal.getsignal(signum) == _signal.SIG_DFL:  # not proxied: we die, restored
+            _signal.signal(signum, _exit_on_signal)
     tty.setraw(fd, termios.TCSANOW)
     try:
         yield
@@ -86,8 +89,8 @@ def follow_resizes(rundir: str, fd: int | None) -> None:
         if size is not None:
             send_size(rundir, size)
 
-    signal.signal(signal.SIGWINCH, on_winch)
-    on_winch(signal.SIGWINCH, None)
+    _signal.signal(_signal.SIGWINCH, on_winch)
+    on_winch(_signal.SIGWINCH, None)
 
 
 def pump_tty(client: AttachClient, rundir: str, stdin_fd: int | None, keys: bytes,
@@ -100,7 +103,7 @@ def pump_tty(client: AttachClient, rundir: str, stdin_fd: int | None, keys: byte
         return _loop(client, stdin_fd, DetachMatcher(keys), out_fd)
 
 
-def forward_input(sel: selectors.BaseSelector, stdin_fd: int, matcher: DetachMatcher,
+def forward_input(sel: select.epoll, stdin_fd: int, matcher: DetachMatcher,
                   send: Callable[[bytes], object]) -> bool:
     """One read of the user's input, passed on without the detach keys; True once they were
     typed. At EOF stdin leaves `sel`: the terminal stays open (ctrl-d is a byte there)."""
@@ -121,15 +124,16 @@ def _tty_of(fd: int) -> int | None:
 
 def _loop(client: AttachClient, stdin_fd: int | None, matcher: DetachMatcher,
           out_fd: int) -> TtyOutcome:  # fmt: skip
-    sel = selectors.DefaultSelector()
-    sel.register(client.sock, selectors.EVENT_READ)
+    sel = select.epoll()  # not `selectors`: its imports cost each attach
+    sock = client.sock.fileno()
+    sel.register(sock, select.EPOLLIN)
     if stdin_fd is not None:
         with contextlib.suppress(PermissionError, ValueError):
-            sel.register(stdin_fd, selectors.EVENT_READ)  # /dev/null and files: no input
+            sel.register(stdin_fd, select.EPOLLIN)  # /dev/null and files: no input
     try:
         while True:
-            for key, _ in sel.select():
-                if key.fileobj is client.sock:
+            for fd, _events in sel.poll():
+                if fd == sock:
                     if not client.on_frame(out_fd, out_fd):
                         return TtyOutcome(client.exit_record)
                     continue

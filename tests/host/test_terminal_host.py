@@ -381,6 +381,10 @@ def test_sig_proxy_forwards_signals_to_non_tty_containers(sb: Scopebox) -> None:
     sb("rm", "-f", "-t", "0", cid)
 
 
+# What tomllib loads, when a containers.conf naming our keys is read the first time.
+TOMLLIB = {"re", "datetime", "enum"}
+
+
 def test_exec_into_a_running_container_loads_no_engine(sb: Scopebox, web: str) -> None:
     """exec's quick path (supervisor/execquick.py, issue 16): a plain exec, with -e, -w and
     -t, reads the monitor's arguments and the row's plain columns; neither the model, the
@@ -405,4 +409,32 @@ def test_exec_into_a_running_container_loads_no_engine(sb: Scopebox, web: str) -
         mods = set(res.stderr.rpartition("MODULES ")[2].split())
         assert (res.returncode, res.stdout.replace("\r", "")) == want, res
         # -t: the runtime's exec --detach with its console socket in the run dir (cwd)
-        assert not mods & (heavy - ({"subprocess"} if "-t" in args else set())), mods & heavy
+        assert not mods & heavy, mods & heavy
+        # issue 14: json (and its re), sqlite3's datetime, signal's and socket's enums,
+        # selectors, ctypes (tomllib's own, once per containers.conf text: tomlcache.py)
+        light = {"json", "re", "datetime", "enum", "socket", "selectors", "ctypes"}
+        assert not mods & light - (TOMLLIB if "tomllib" in mods else set()), mods
+
+
+def test_attach_loads_neither_the_engine_nor_socket(sb: Scopebox) -> None:
+    """attach's quick path (issue 14): the container's output, its exit code, and none of the
+    modules that cost its start milliseconds (`socket` builds enums, `selectors`)."""
+    import sys
+
+    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
+            "from supervisor.cli.main import main\n"
+            "rc = main(sys.argv[1:])\n"
+            "sys.stdout.flush()\n"
+            "sys.stderr.write('\\nMODULES ' + ' '.join(sys.modules) + '\\n')\n"
+            "raise SystemExit(rc)\n")  # fmt: skip
+    cid = sb("run", "-d", "busybox", "sh", "-c", "sleep 2; echo late; exit 6").stdout.strip()
+    res = subprocess.run([sys.executable, "-I", "-S", "-c", code, "attach", "--no-stdin", cid],
+                         env=sb.environ(), stdin=subprocess.DEVNULL, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    mods = set(res.stderr.rpartition("MODULES ")[2].split())
+    assert (res.returncode, res.stdout) == (6, "late\n"), res
+    # (json, state's enum: at the exit record, after the output)
+    heavy = {"socket", "selectors", "subprocess", "datetime", "supervisor.engine",
+             "supervisor.model", "supervisor.api.containers"}  # fmt: skip
+    assert mods & heavy - (TOMLLIB if "tomllib" in mods else set()) == set()
+    sb("rm", cid)
