@@ -60,11 +60,12 @@ def round_trip(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str
 def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str],
                monitor_key: str) -> tuple[int, int]:
     """KiB private: the pause process and its monitor (conmon / scopebox's monitor)."""
-    sh([*cli, "pod", "create", "--name", "cost", "--network", "none"], env)
+    cost = f"benchpods{os.getpid()}-cost"
+    sh([*cli, "pod", "create", "--name", cost, "--network", "none"], env)
     try:
-        sh([*cli, "run", "-d", *extra, "--pod", "cost", "--rootfs", rootfs, "sleep", "300"],
+        sh([*cli, "run", "-d", *extra, "--pod", cost, "--rootfs", rootfs, "sleep", "300"],
            env)
-        infra = json.loads(sh([*cli, "pod", "inspect", "cost"], env))["InfraContainerID"]
+        infra = json.loads(sh([*cli, "pod", "inspect", cost], env))["InfraContainerID"]
         doc = json.loads(sh([*cli, "inspect", infra], env))[0]
         pause = private_kib(int(doc["State"]["Pid"]))
         # scopebox's default infra has no monitor (supervisor/container/bare.py): pid 0
@@ -72,7 +73,7 @@ def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str
         monitor = private_kib(monitor_pid) if monitor_pid else 0
         return pause, monitor
     finally:
-        sh([*cli, "pod", "rm", "-f", "-t", "0", "cost"], env)
+        sh([*cli, "pod", "rm", "-f", "-t", "0", cost], env)
 
 
 def main() -> None:
@@ -97,9 +98,10 @@ def main() -> None:
             "podman": (PODMAN, ["--ulimit", "host"], "ConmonPid"),
         }
         steps: dict[str, list[list[float]]] = {k: [] for k in sides}
+        tag = f"benchpods{os.getpid()}"  # podman's store is the host's: names of our own
         for i in range(args.runs):
             for label, (cli, extra, _) in sides.items():
-                steps[label].append(round_trip(cli, rootfs, env, extra, f"bench{i}"))
+                steps[label].append(round_trip(cli, rootfs, env, extra, f"{tag}-{i}"))
         print(f"load average {os.getloadavg()[0]:.1f}; per step, median s:")
         print(f"{'':<9} " + "  ".join(f"{s:>14}" for s in STEPS))
         for label in sides:

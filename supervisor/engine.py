@@ -206,6 +206,11 @@ class Engine:
 
         return remove.remove(self, ref, force, volumes)
 
+    def remove_together(self, rows: Sequence[ContainerRow]) -> Sequence[str]:
+        from supervisor.container import remove
+
+        return remove.remove_together(self, rows)
+
     def cleanup(self, cid: str) -> None:
         from supervisor.container import cleanup
 

@@ -403,19 +403,34 @@ def remove(eng: Engine, ref: str, force: bool = False, timeout: int | None = Non
             f"pod {pod.id} has containers that are not ready to be removed: cannot remove "
             f"container {running[-1].id} as it is running - running or paused containers "
             "cannot be removed without force: container state improper")
+    from supervisor.container.remove import can_remove_together
+
     active = [r for r in rows[::-1] if r.status.is_active]
     if force and timeout:
         _act(active, lambda r: eng.stop(r.id, timeout))
-    elif force:
-        # every member's SIGKILL first, so they die together rather than one after another
-        _act(active, lambda r: _sigkill(eng, r))
-    errors = _act(rows[::-1], lambda r: eng.remove(r.id, force=force))
+    if force and not timeout and all(can_remove_together(r) for r in rows):
+        _check_dependents(eng, rows)
+        errors = list(eng.remove_together(rows[::-1]))
+    else:
+        if force and not timeout:
+            # every member's SIGKILL first, so they die together rather than one by one
+            _act(active, lambda r: _sigkill(eng, r))
+        errors = _act(rows[::-1], lambda r: eng.remove(r.id, force=force))
     _raise(pod, "removing", errors)
     from supervisor.pods import cgroup  # helper podsx: its slice or cgroup goes too
 
     cgroup.remove(eng.systemd() if cgroup.is_slice(pod.config.cgroup) else None, pod.config)
     PodDB(eng.store).delete(pod.id)
     return pod
+
+
+def _check_dependents(eng: Engine, rows: list[ContainerRow]) -> None:
+    """`rm`'s refusal (depends.check_removable) for a container outside the pod that joins
+    one of its members: checked for all at once, before any is killed."""
+    from supervisor.depends import dependents_outside, raise_dependents
+
+    for cid, users in dependents_outside(eng, [r.id for r in rows]).items():
+        raise_dependents(cid, users)
 
 
 def _sigkill(eng: Engine, row: ContainerRow) -> None:
