@@ -146,7 +146,7 @@ def create(eng: Engine, req: PodCreateRequest,
 
     pod_id = os.urandom(32).hex()  # performance: not `secrets` (hmac, OpenSSL) for 32 bytes
     from supervisor.pods.cgroup import check_placement
-    from supervisor.specgen import cgroup_unified
+    from supervisor.procs import cgroup_unified
 
     check_placement(config, eng.systemd() is not None, cgroup_unified())
     config = replace(config, cgroup=pod_cgroup(pod_id, req.cgroup_parent,
