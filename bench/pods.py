@@ -17,9 +17,13 @@ import sys
 import tarfile
 import tempfile
 import time
+from pathlib import Path
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCOPEBOX = [sys.executable, "-m", "supervisor"]
+sys.path.insert(0, REPO)  # bench.read_verbs: the checkout's command shaped like the installed one
+
+from bench.read_verbs import checkout_launcher  # noqa: E402
+
 PODMAN = ["podman", "--runtime", "runc"]
 
 
@@ -93,8 +97,10 @@ def main() -> None:
         env = {**os.environ, "CONTAINERS_CONF": f"{tmp}/containers.conf",
                "SCOPEBOX_ROOT": f"{tmp}/root", "SCOPEBOX_RUNROOT": f"{tmp}/run",
                "SCOPEBOX_NETNS": "none"}
+        # what users run: the installed `scopebox` (`python3 -IS`), not `python -m`
+        scopebox = [checkout_launcher(Path(tmp))]
         sides = {
-            "scopebox": (SCOPEBOX, [], "ConmonPid"),
+            "scopebox": (scopebox, [], "ConmonPid"),
             "podman": (PODMAN, ["--ulimit", "host"], "ConmonPid"),
         }
         steps: dict[str, list[list[float]]] = {k: [] for k in sides}
