@@ -359,9 +359,23 @@ def _run_init(eng: Engine, pod: PodRow, row: ContainerRow) -> None:
 def stop(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:
     pod = find(eng, ref)
     rows = containers(eng, pod)[::-1]  # members first, the namespaces' holder last
-    _raise(pod, "stopping", _act([r for r in rows if r.status.is_active],
-                                 lambda r: eng.stop(r.id, timeout)))
+    _raise(pod, "stopping", _stop_active(eng, pod, rows, timeout))
     return pod
+
+
+def _stop_active(eng: Engine, pod: PodRow, rows: list[ContainerRow],
+                 timeout: int | None) -> list[str]:
+    """The members at once (issue 15: their grace periods run together, as Podman's), then
+    the infra; those with a unit (restart policy) or paused one after another."""
+    from supervisor.container.stop import can_stop_together
+
+    active = [r for r in rows if r.status.is_active]
+    together = [r for r in active if can_stop_together(r)]
+    for phase in ([r for r in together if r.id != pod.infra_id],
+                  [r for r in together if r.id == pod.infra_id]):
+        if phase:
+            eng.stop_together(phase, timeout)
+    return _act([r for r in active if r not in together], lambda r: eng.stop(r.id, timeout))
 
 
 def restart(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:
@@ -407,7 +421,7 @@ def remove(eng: Engine, ref: str, force: bool = False, timeout: int | None = Non
 
     active = [r for r in rows[::-1] if r.status.is_active]
     if force and timeout:
-        _act(active, lambda r: eng.stop(r.id, timeout))
+        _stop_active(eng, pod, rows[::-1], timeout)
     if force and not timeout and all(can_remove_together(r) for r in rows):
         _check_dependents(eng, rows)
         errors = list(eng.remove_together(rows[::-1]))
