@@ -13,6 +13,13 @@ def _ns(sb: Scopebox, ref: str, kind: str) -> str:
     return os.readlink(f"/proc/{pid}/ns/{kind}")
 
 
+def _seconds(rfc3339: str) -> float:
+    from datetime import datetime
+
+    whole, _, frac = rfc3339.rstrip("Z").partition(".")
+    return datetime.fromisoformat(whole).timestamp() + float(f"0.{frac or 0}")
+
+
 def _running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -130,3 +137,21 @@ def test_rm_force_removes_members_together(sb: Scopebox) -> None:
     assert sb("ps", "-aq").stdout == "" and sb("pod", "ps", "-q").stdout == ""
     assert not os.listdir(os.path.join(sb.runroot, "containers"))
     assert not os.listdir(os.path.join(sb.runroot, "runc"))  # the runtime's states
+
+
+def test_pod_stop_grace_periods_run_together(sb: Scopebox) -> None:
+    """issue 15: `pod stop -t N` signals every member at once (Podman's), so members that
+    ignore SIGTERM are killed together after N seconds, not one N after another."""
+    sb("pod", "create", "--name", "grace")
+    for name in ("g1", "g2"):  # sleep as PID 1 ignores SIGTERM
+        sb("run", "-d", "--pod", "grace", "--name", name, "busybox", "sleep", "300")
+    sb("run", "-d", "--pod", "grace", "--name", "g3", "busybox", "sh", "-c",
+       "trap 'exit 3' TERM; sleep 300 & wait")
+    sb("pod", "stop", "-t", "2", "grace")
+    docs = json.loads(sb("inspect", "g1", "g2", "g3").stdout)
+    assert [d["State"]["ExitCode"] for d in docs] == [137, 137, 3]
+    ended = [_seconds(d["State"]["FinishedAt"]) for d in docs[:2]]
+    assert abs(ended[0] - ended[1]) < 1.5  # one after another: >= 2 s apart
+    assert json.loads(sb("pod", "inspect", "grace").stdout)["State"] == "Exited"
+    sb("pod", "rm", "grace")
+    assert sb("ps", "-aq").stdout == ""
