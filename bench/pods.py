@@ -34,13 +34,17 @@ def sh(argv: list[str], env: dict[str, str]) -> str:
     return res.stdout.strip()
 
 
-def private_kib(pid: int) -> int:
-    total = 0
+def private_kib(pid: int) -> tuple[int, int]:
+    """KiB (private, PSS): a page another process maps too (podman's catatonit beside other
+    users' pods on a shared host) is not private; PSS counts its share of it."""
+    total = pss = 0
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
             if line.startswith(("Private_Clean:", "Private_Dirty:")):
                 total += int(line.split()[1])
-    return total
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    return total, pss
 
 
 STEPS = ("pod create", "run 1 (+infra)", "run 2", "run 3", "pod rm -f")
@@ -62,7 +66,7 @@ def round_trip(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str
 
 
 def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str],
-               monitor_key: str) -> tuple[int, int]:
+               monitor_key: str) -> tuple[tuple[int, int], tuple[int, int]]:
     """KiB private: the pause process and its monitor (conmon / scopebox's monitor)."""
     cost = f"benchpods{os.getpid()}-cost"
     sh([*cli, "pod", "create", "--name", cost, "--network", "none"], env)
@@ -74,7 +78,7 @@ def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str
         pause = private_kib(int(doc["State"]["Pid"]))
         # scopebox's default infra has no monitor (supervisor/container/bare.py): pid 0
         monitor_pid = int(doc["State"][monitor_key])
-        monitor = private_kib(monitor_pid) if monitor_pid else 0
+        monitor = private_kib(monitor_pid) if monitor_pid else (0, 0)
         return pause, monitor
     finally:
         sh([*cli, "pod", "rm", "-f", "-t", "0", cost], env)
@@ -119,7 +123,8 @@ def main() -> None:
             print(f"{label:<9} pod create + 3 run -d + pod rm -f: median "
                   f"{statistics.median(totals):5.2f} s  min {min(totals):5.2f} s "
                   f"({args.runs} runs); "
-                  f"infra: pause {pause} KiB + monitor {monitor} KiB private")
+                  f"infra: pause {pause[0]} KiB + monitor {monitor[0]} KiB private "
+                  f"(PSS {pause[1]} + {monitor[1]} KiB)")
 
 
 if __name__ == "__main__":
