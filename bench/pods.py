@@ -17,9 +17,13 @@ import sys
 import tarfile
 import tempfile
 import time
+from pathlib import Path
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCOPEBOX = [sys.executable, "-m", "supervisor"]
+sys.path.insert(0, REPO)  # bench.read_verbs: the checkout's command shaped like the installed one
+
+from bench.read_verbs import checkout_launcher  # noqa: E402
+
 PODMAN = ["podman", "--runtime", "runc"]
 
 
@@ -30,13 +34,17 @@ def sh(argv: list[str], env: dict[str, str]) -> str:
     return res.stdout.strip()
 
 
-def private_kib(pid: int) -> int:
-    total = 0
+def private_kib(pid: int) -> tuple[int, int]:
+    """KiB (private, PSS): a page another process maps too (podman's catatonit beside other
+    users' pods on a shared host) is not private; PSS counts its share of it."""
+    total = pss = 0
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
             if line.startswith(("Private_Clean:", "Private_Dirty:")):
                 total += int(line.split()[1])
-    return total
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    return total, pss
 
 
 STEPS = ("pod create", "run 1 (+infra)", "run 2", "run 3", "pod rm -f")
@@ -58,21 +66,22 @@ def round_trip(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str
 
 
 def infra_cost(cli: list[str], rootfs: str, env: dict[str, str], extra: list[str],
-               monitor_key: str) -> tuple[int, int]:
+               monitor_key: str) -> tuple[tuple[int, int], tuple[int, int]]:
     """KiB private: the pause process and its monitor (conmon / scopebox's monitor)."""
-    sh([*cli, "pod", "create", "--name", "cost", "--network", "none"], env)
+    cost = f"benchpods{os.getpid()}-cost"
+    sh([*cli, "pod", "create", "--name", cost, "--network", "none"], env)
     try:
-        sh([*cli, "run", "-d", *extra, "--pod", "cost", "--rootfs", rootfs, "sleep", "300"],
+        sh([*cli, "run", "-d", *extra, "--pod", cost, "--rootfs", rootfs, "sleep", "300"],
            env)
-        infra = json.loads(sh([*cli, "pod", "inspect", "cost"], env))["InfraContainerID"]
+        infra = json.loads(sh([*cli, "pod", "inspect", cost], env))["InfraContainerID"]
         doc = json.loads(sh([*cli, "inspect", infra], env))[0]
         pause = private_kib(int(doc["State"]["Pid"]))
         # scopebox's default infra has no monitor (supervisor/container/bare.py): pid 0
         monitor_pid = int(doc["State"][monitor_key])
-        monitor = private_kib(monitor_pid) if monitor_pid else 0
+        monitor = private_kib(monitor_pid) if monitor_pid else (0, 0)
         return pause, monitor
     finally:
-        sh([*cli, "pod", "rm", "-f", "-t", "0", "cost"], env)
+        sh([*cli, "pod", "rm", "-f", "-t", "0", cost], env)
 
 
 def main() -> None:
@@ -92,14 +101,17 @@ def main() -> None:
         env = {**os.environ, "CONTAINERS_CONF": f"{tmp}/containers.conf",
                "SCOPEBOX_ROOT": f"{tmp}/root", "SCOPEBOX_RUNROOT": f"{tmp}/run",
                "SCOPEBOX_NETNS": "none"}
+        # what users run: the installed `scopebox` (`python3 -IS`), not `python -m`
+        scopebox = [checkout_launcher(Path(tmp))]
         sides = {
-            "scopebox": (SCOPEBOX, [], "ConmonPid"),
+            "scopebox": (scopebox, [], "ConmonPid"),
             "podman": (PODMAN, ["--ulimit", "host"], "ConmonPid"),
         }
         steps: dict[str, list[list[float]]] = {k: [] for k in sides}
+        tag = f"benchpods{os.getpid()}"  # podman's store is the host's: names of our own
         for i in range(args.runs):
             for label, (cli, extra, _) in sides.items():
-                steps[label].append(round_trip(cli, rootfs, env, extra, f"bench{i}"))
+                steps[label].append(round_trip(cli, rootfs, env, extra, f"{tag}-{i}"))
         print(f"load average {os.getloadavg()[0]:.1f}; per step, median s:")
         print(f"{'':<9} " + "  ".join(f"{s:>14}" for s in STEPS))
         for label in sides:
@@ -111,7 +123,8 @@ def main() -> None:
             print(f"{label:<9} pod create + 3 run -d + pod rm -f: median "
                   f"{statistics.median(totals):5.2f} s  min {min(totals):5.2f} s "
                   f"({args.runs} runs); "
-                  f"infra: pause {pause} KiB + monitor {monitor} KiB private")
+                  f"infra: pause {pause[0]} KiB + monitor {monitor[0]} KiB private "
+                  f"(PSS {pause[1]} + {monitor[1]} KiB)")
 
 
 if __name__ == "__main__":

@@ -69,12 +69,13 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=50)
     ap.add_argument("--parallel", type=int, default=8)
     ap.add_argument("--stops", type=int, default=5)
+    ap.add_argument("--only-stops", action="store_true", help="no run -d figures")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-many-") as tmp:
         engs = with_busybox(Path(tmp))
         rows: dict[str, dict[str, str]] = {label: {} for label in engs}
         try:
-            for width in (1, args.parallel):
+            for width in () if args.only_stops else (1, args.parallel):
                 for label, eng in engs.items():
                     per, worst = many(eng, args.count, width)
                     rows[label][f"run -d x{args.count}, {width} at once"] = (

@@ -31,9 +31,8 @@ def dependencies(row: ContainerRow, find: Callable[[str], str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def dependents(ctx: Context, cid: str) -> list[str]:
-    """The ids of the containers that depend on `cid`."""
-    rows = ctx.store.list_containers()
+def _finder(rows: list[ContainerRow]) -> Callable[[str], str]:
+    """A reference (name, id, unique id prefix) to an id, among `rows`."""
     names = {r.name: r.id for r in rows}
     ids = {r.id for r in rows}
 
@@ -45,7 +44,29 @@ def dependents(ctx: Context, cid: str) -> list[str]:
             raise NotFoundError("container", ref)
         return hits[0]
 
+    return find
+
+
+def dependents(ctx: Context, cid: str) -> list[str]:
+    """The ids of the containers that depend on `cid`."""
+    rows = ctx.store.list_containers()
+    find = _finder(rows)
     return [r.id for r in rows if cid in dependencies(r, find)]
+
+
+def dependents_outside(ctx: Context, cids: list[str]) -> dict[str, list[str]]:
+    """Of `cids`, those that a container not among them depends on, with those containers'
+    ids (one reading of the store for all: `pod rm`)."""
+    rows = ctx.store.list_containers()
+    find = _finder(rows)
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        if row.id in cids:
+            continue
+        for dep in dependencies(row, find):
+            if dep in cids:
+                out.setdefault(dep, []).append(row.id)
+    return out
 
 
 def start_dependencies(ctx: Context, row: ContainerRow) -> None:
@@ -63,8 +84,12 @@ def check_removable(ctx: Context, row: ContainerRow) -> None:
     """Podman's refusal (even with -f; `rm --depend` removes the dependents first)."""
     users = dependents(ctx, row.id)
     if users:
-        raise ScopeboxError(f"container {row.id} has dependent containers which must be removed"
-                            f" before it: {','.join(users)}: container already exists")
+        raise_dependents(row.id, users)
+
+
+def raise_dependents(cid: str, users: list[str]) -> None:
+    raise ScopeboxError(f"container {cid} has dependent containers which must be removed"
+                        f" before it: {','.join(users)}: container already exists")
 
 
 def removal_order(ctx: Context, ids: list[str], with_dependents: bool) -> list[str]:

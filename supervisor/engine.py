@@ -169,6 +169,11 @@ class Engine:
 
         return stop.stop(self, ref, timeout)
 
+    def stop_together(self, rows: Sequence[ContainerRow], timeout: int | None) -> None:
+        from supervisor.container import stop
+
+        stop.stop_together(self, rows, timeout)
+
     def restart(self, ref: str, timeout: int | None = None) -> ContainerRow:
         from supervisor.container import restart
 
@@ -205,6 +210,11 @@ class Engine:
         from supervisor.container import remove
 
         return remove.remove(self, ref, force, volumes)
+
+    def remove_together(self, rows: Sequence[ContainerRow]) -> Sequence[str]:
+        from supervisor.container import remove
+
+        return remove.remove_together(self, rows)
 
     def cleanup(self, cid: str) -> None:
         from supervisor.container import cleanup

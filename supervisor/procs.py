@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 
 
+def cgroup_unified() -> bool:
+    """Pure cgroup v2 (no v1 hierarchies): a cheap look instead of a full layout detection.
+    Here, not in specgen, so that create and pod create do not load the spec's modules."""
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
 def boot_id() -> str:
     with open("/proc/sys/kernel/random/boot_id") as f:
         return f.read().strip()

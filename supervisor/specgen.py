@@ -10,6 +10,7 @@ from supervisor import spec
 from supervisor.envflags import merge_env as merge_env  # its home; importable here as before
 from supervisor.errors import NotFoundError  # helper "runflags"
 from supervisor.model import CgroupManager, CgroupsMode, SdNotify
+from supervisor.procs import cgroup_unified as cgroup_unified  # its home; importable here too
 from supervisor.spec import NetworkMode
 from supervisor.store import ContainerRow
 from supervisor.users import resolve_user
@@ -35,10 +36,6 @@ def cgroups_path(row: ContainerRow) -> str:
         return f"{parent}:scopebox:{row.id}"
     return f"{parent}/{row.id}"
 
-
-def cgroup_unified() -> bool:
-    """Pure cgroup v2 (no v1 hierarchies): a cheap look instead of a full layout detection."""
-    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
 def _rootless() -> bool:

@@ -150,7 +150,11 @@ _CONTAINER_COLS = list(ContainerRow._fields)
 
 # The last config decoded, with its stored text: the same text decodes to an equal config (a
 # frozen dataclass), shared by the rows read from it.
-_last_config: list[Any] = [None, None]
+# Decoded configs by their stored text: a verb reads its containers' rows a few times
+# (issue 16), `pod rm` its pod's members' several times each (issue 15). A config is
+# immutable, so a row read again shares the decoded one; bounded for a long-lived face.
+_configs: dict[str, Any] = {}
+_CONFIGS_KEPT = 256
 
 
 def _container_from_row(row: sqlite3.Row) -> ContainerRow:
@@ -162,9 +166,12 @@ def _container_from_row(row: sqlite3.Row) -> ContainerRow:
     d = dict(row)
     d["status"] = Status(d["status"])
     raw = d["config"]
-    if _last_config[0] != raw:  # one verb reads its container's row a few times (issue 16)
-        _last_config[:] = [raw, load_config(json.loads(raw))]
-    d["config"] = _last_config[1]
+    config = _configs.get(raw)
+    if config is None:
+        if len(_configs) >= _CONFIGS_KEPT:
+            _configs.clear()
+        config = _configs[raw] = load_config(json.loads(raw))
+    d["config"] = config
     d["oom_killed"] = bool(d["oom_killed"])
     d["cleaned"] = bool(d["cleaned"])
     d["resources"] = tuple(json.loads(d["resources"]))

@@ -244,7 +244,7 @@ def _set_unit_properties(
     limit is raised. So the engine updates the properties it set at create itself."""
     if row.config.cgroup_manager != "systemd":
         return
-    from supervisor.specgen import cgroup_unified
+    from supervisor.procs import cgroup_unified
     from units.errors import UnitsError
 
     properties = unit_properties(old, new, cgroup_unified())

@@ -261,8 +261,8 @@ def _rootless_limits(ctx: Context, opts: CreateOptions) -> None:
 
 def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
     """What validation needs from the host (and only what these options need)."""
+    from supervisor.procs import cgroup_unified
     from supervisor.resources import host_cpus, host_mems
-    from supervisor.specgen import cgroup_unified
 
     runtime = ctx.runtime()
     sources = set()

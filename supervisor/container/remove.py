@@ -6,20 +6,21 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import time
 from typing import TYPE_CHECKING
 
 from supervisor.container.kill import kill_for_good, mark_stopped
 from supervisor.container.resources import teardown
 from supervisor.container.stop import stop_service
-from supervisor.errors import (
-    StateError,
-)
+from supervisor.errors import ScopeboxError, StateError
 from supervisor.procs import alive
 from supervisor.restarts import is_service
 from supervisor.store import ContainerLock, ContainerRow
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from supervisor.container.context import Context
 
 
@@ -89,3 +90,84 @@ def remove_locked(ctx: Context, row: ContainerRow, volumes: bool = False) -> Non
 
         release_anonymous(ctx, row)
     # end volumes
+
+
+def can_remove_together(row: ContainerRow) -> bool:
+    """`remove_together` takes this one: no unit to stop (restart policy), not paused."""
+    return not is_service(row) and row.status.value != "paused"
+
+
+def remove_together(ctx: Context, rows: Sequence[ContainerRow]) -> list[str]:
+    """`pod rm -f` (issue 15): SIGKILL to every running one at once, then each recorded and
+    removed here, in `rows`' order; the errors of those that failed (the rest go on).
+
+    Each container's lock is held from before its SIGKILL to its row's removal, so the
+    monitors' exit commands cannot clean up meanwhile (each was a whole engine start
+    competing for the CPU, while `rm` waited for it): they find their container gone and
+    end at once. Lock order: `rows`' (members before the infra whose namespaces they join,
+    as a member's start takes them). The callers check `can_remove_together` first."""
+    from contextlib import ExitStack
+
+    errors: list[str] = []
+    with ExitStack() as stack:
+        held: list[tuple[ContainerRow, ContainerLock]] = []
+        for row in rows:
+            lock = ContainerLock(ctx.paths, row.id)
+            stack.enter_context(lock)
+            fresh = ctx.store.get_container(row.id)
+            if fresh is not None:  # else removed meanwhile
+                held.append((ctx.refresh(fresh, locked=True), lock))
+        active = [row for row, _ in held if row.status.is_active]
+        for row in active:
+            _sigkill(ctx, row)
+        for row in active:
+            if not ctx.wait_container_gone(row, 5):
+                kill_for_good(ctx, row)  # the runtime's kill --all, then the pid's again
+            ctx.wait_exit_known(row, 30)  # the monitor's record (a bare infra: none to wait)
+        _delete_runtime_states(ctx, active)
+        for row, lock in held:
+            try:
+                _remove_killed(ctx, row, lock)
+            except ScopeboxError as exc:
+                errors.append(f"{row.id[:12]}: {exc}")
+    for row in active:  # their exit commands found nothing to do
+        ctx.wait_monitor_gone(row, 30)
+    return errors
+
+
+def _sigkill(ctx: Context, row: ContainerRow) -> None:
+    """kill(2), as `runc kill` would send it, without a runtime process per container."""
+    from supervisor.container.bare import remember_signal
+    from supervisor.restarts import stopped_file
+
+    if row.config.health_restarts:  # mark_stopped's marker, without its refresh (unlocked)
+        with open(stopped_file(ctx.paths, row.id), "w"):
+            pass
+    remember_signal(ctx, row, signal.SIGKILL)  # a monitor-less infra's exit code
+    if alive(row.pid, row.pid_start):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(row.pid, signal.SIGKILL)
+
+
+def _delete_runtime_states(ctx: Context, rows: list[ContainerRow]) -> None:
+    """The runtime's `delete` of each, all at once rather than one after another in each
+    teardown (which then finds the state gone: RuntimeState.teardown)."""
+    import subprocess
+
+    procs = []
+    for row in rows:
+        argv = [*ctx.runtime_argv(row), "delete", "--force", row.id]
+        with contextlib.suppress(OSError):  # the teardown's own delete reports it
+            procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for proc in procs:
+        proc.wait()
+
+
+def _remove_killed(ctx: Context, row: ContainerRow, lock: ContainerLock) -> None:
+    if row.status.is_active:
+        row = ctx.refresh(row, locked=True)
+        if row.status.is_active:
+            raise StateError(f"container {row.name!r} is still running")
+    remove_locked(ctx, row)
+    lock.discard()

@@ -108,7 +108,11 @@ class RuntimeState:
         pass  # the monitor creates it after the go byte
 
     def teardown(self, ctx: Context, row: ContainerRow) -> None:
-        ctx.run_runtime(row, "delete", "--force", row.id)
+        # runc and crun keep a container's state in <root>/<id>: without it their
+        # `delete --force` has nothing to do, so the process is not started (a cleanup's
+        # teardown is often followed by rm's, and pod rm -f deletes the states at once)
+        if os.path.lexists(os.path.join(ctx.paths.runtime_root, row.id)):
+            ctx.run_runtime(row, "delete", "--force", row.id)
 
 
 class JournaldLimit:

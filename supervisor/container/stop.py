@@ -16,6 +16,8 @@ from supervisor.state import Status
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from supervisor.container.context import Context
 
 
@@ -46,6 +48,38 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         code = ctx.removed_exit_code(row.id)
         return row._replace(status=Status.EXITED, exit_code=-1 if code is None else code)
     return ctx.refresh(fresh)
+
+
+def stop_together(ctx: Context, rows: Sequence[ContainerRow], timeout: int | None) -> None:
+    """`pod stop`, `kube down`, `pod rm -f -t N` (issue 15): `stop` of several at once. The
+    stop signal goes to every one, then each gets what is left of its grace period (not
+    one grace period after another), SIGKILL past it; then each is cleaned up here, as
+    `stop` does. Running ones only, without a unit (restart policy): the callers check."""
+    import time
+
+    started = time.monotonic()
+    signalled = []
+    for row in rows:
+        row = mark_stopped(ctx, row)
+        if row.status.is_active and alive(row.pid, row.pid_start):
+            signal_container(ctx, row, row.config.stop_signal, all_processes=False)
+            signalled.append(row)
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    for row in signalled:
+        grace = row.config.stop_timeout if timeout is None else timeout
+        if not ctx.wait_container_gone(row, max(started + grace - time.monotonic(), 0)):
+            kill_for_good(ctx, row)
+        event(ctx, row, "stop")
+    for row in rows:
+        if ctx.wait_exit_known(row, 30):
+            ctx.cleanup(row.id)
+    for row in rows:
+        ctx.wait_monitor_gone(row, 30)
+
+
+def can_stop_together(row: ContainerRow) -> bool:
+    return row.status is Status.RUNNING and not is_service(row)
 
 
 def stop_service(ctx: Context, row: ContainerRow) -> None:

@@ -130,7 +130,7 @@ def slice_properties(cfg: PodConfig, unified: bool) -> dict[str, tuple[str, Any]
 
 
 def _ensure_slice(sd: Any, name: str, cfg: PodConfig, pod_name: str) -> None:
-    from supervisor.specgen import cgroup_unified
+    from supervisor.procs import cgroup_unified
 
     props = slice_properties(cfg, cgroup_unified())
     state = sd.get_unit_state(name)

@@ -146,7 +146,7 @@ def create(eng: Engine, req: PodCreateRequest,
 
     pod_id = os.urandom(32).hex()  # performance: not `secrets` (hmac, OpenSSL) for 32 bytes
     from supervisor.pods.cgroup import check_placement
-    from supervisor.specgen import cgroup_unified
+    from supervisor.procs import cgroup_unified
 
     check_placement(config, eng.systemd() is not None, cgroup_unified())
     config = replace(config, cgroup=pod_cgroup(pod_id, req.cgroup_parent,
@@ -359,9 +359,23 @@ def _run_init(eng: Engine, pod: PodRow, row: ContainerRow) -> None:
 def stop(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:
     pod = find(eng, ref)
     rows = containers(eng, pod)[::-1]  # members first, the namespaces' holder last
-    _raise(pod, "stopping", _act([r for r in rows if r.status.is_active],
-                                 lambda r: eng.stop(r.id, timeout)))
+    _raise(pod, "stopping", _stop_active(eng, pod, rows, timeout))
     return pod
+
+
+def _stop_active(eng: Engine, pod: PodRow, rows: list[ContainerRow],
+                 timeout: int | None) -> list[str]:
+    """The members at once (issue 15: their grace periods run together, as Podman's), then
+    the infra; those with a unit (restart policy) or paused one after another."""
+    from supervisor.container.stop import can_stop_together
+
+    active = [r for r in rows if r.status.is_active]
+    together = [r for r in active if can_stop_together(r)]
+    for phase in ([r for r in together if r.id != pod.infra_id],
+                  [r for r in together if r.id == pod.infra_id]):
+        if phase:
+            eng.stop_together(phase, timeout)
+    return _act([r for r in active if r not in together], lambda r: eng.stop(r.id, timeout))
 
 
 def restart(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:
@@ -403,19 +417,34 @@ def remove(eng: Engine, ref: str, force: bool = False, timeout: int | None = Non
             f"pod {pod.id} has containers that are not ready to be removed: cannot remove "
             f"container {running[-1].id} as it is running - running or paused containers "
             "cannot be removed without force: container state improper")
+    from supervisor.container.remove import can_remove_together
+
     active = [r for r in rows[::-1] if r.status.is_active]
     if force and timeout:
-        _act(active, lambda r: eng.stop(r.id, timeout))
-    elif force:
-        # every member's SIGKILL first, so they die together rather than one after another
-        _act(active, lambda r: _sigkill(eng, r))
-    errors = _act(rows[::-1], lambda r: eng.remove(r.id, force=force))
+        _stop_active(eng, pod, rows[::-1], timeout)
+    if force and not timeout and all(can_remove_together(r) for r in rows):
+        _check_dependents(eng, rows)
+        errors = list(eng.remove_together(rows[::-1]))
+    else:
+        if force and not timeout:
+            # every member's SIGKILL first, so they die together rather than one by one
+            _act(active, lambda r: _sigkill(eng, r))
+        errors = _act(rows[::-1], lambda r: eng.remove(r.id, force=force))
     _raise(pod, "removing", errors)
     from supervisor.pods import cgroup  # helper podsx: its slice or cgroup goes too
 
     cgroup.remove(eng.systemd() if cgroup.is_slice(pod.config.cgroup) else None, pod.config)
     PodDB(eng.store).delete(pod.id)
     return pod
+
+
+def _check_dependents(eng: Engine, rows: list[ContainerRow]) -> None:
+    """`rm`'s refusal (depends.check_removable) for a container outside the pod that joins
+    one of its members: checked for all at once, before any is killed."""
+    from supervisor.depends import dependents_outside, raise_dependents
+
+    for cid, users in dependents_outside(eng, [r.id for r in rows]).items():
+        raise_dependents(cid, users)
 
 
 def _sigkill(eng: Engine, row: ContainerRow) -> None:

@@ -13,6 +13,21 @@ def _ns(sb: Scopebox, ref: str, kind: str) -> str:
     return os.readlink(f"/proc/{pid}/ns/{kind}")
 
 
+def _seconds(rfc3339: str) -> float:
+    from datetime import datetime
+
+    whole, _, frac = rfc3339.rstrip("Z").partition(".")
+    return datetime.fromisoformat(whole).timestamp() + float(f"0.{frac or 0}")
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_pod_lifecycle(sb: Scopebox) -> None:
     pod_id = sb("pod", "create", "--name", "web", "--label", "tier=front").stdout.strip()
     assert len(pod_id) == 64
@@ -99,3 +114,44 @@ def test_errors(sb: Scopebox) -> None:
     sb("pod", "stop", "-t", "0", "dup")  # exited: pruned
     assert sb("pod", "prune", "-f").stdout.strip() != ""
     assert sb("pod", "ps", "-q").stdout == "" and sb("ps", "-aq").stdout == ""
+
+
+def test_rm_force_removes_members_together(sb: Scopebox) -> None:
+    """issue 15: `pod rm -f` kills the members at once and removes them itself; refused as a
+    whole, before anything is killed, while a container outside the pod joins a member."""
+    sb("pod", "create", "--name", "tog")
+    for name in ("tog1", "tog2"):
+        sb("run", "-d", "--pod", "tog", "--name", name, "busybox", "sleep", "300")
+    sb("run", "-d", "--network", "container:tog1", "--name", "outside", "busybox", "sleep", "300")
+    res = sb("pod", "rm", "-f", "-t", "0", "tog", check=False)
+    assert res.returncode == 125 and "has dependent containers" in res.stderr
+    assert res.stderr.count("\n") == 1
+    doc = json.loads(sb("pod", "inspect", "tog").stdout)
+    assert doc["State"] == "Running" and doc["NumContainers"] == 3  # nothing was killed
+    pids = [sb.state(c["Id"])[key] for c in doc["Containers"] for key in ("Pid", "ConmonPid")]
+    sb("rm", "-f", "-t", "0", "outside")
+    sb("pod", "rm", "-f", "-t", "0", "tog")
+    # every container and monitor has ended when it returns (the infra has no monitor: 0;
+    # zombies wait for this sandbox's PID 1 to reap them)
+    assert [p for p in pids if p and _running(int(str(p)))] == []
+    assert sb("ps", "-aq").stdout == "" and sb("pod", "ps", "-q").stdout == ""
+    assert not os.listdir(os.path.join(sb.runroot, "containers"))
+    assert not os.listdir(os.path.join(sb.runroot, "runc"))  # the runtime's states
+
+
+def test_pod_stop_grace_periods_run_together(sb: Scopebox) -> None:
+    """issue 15: `pod stop -t N` signals every member at once (Podman's), so members that
+    ignore SIGTERM are killed together after N seconds, not one N after another."""
+    sb("pod", "create", "--name", "grace")
+    for name in ("g1", "g2"):  # sleep as PID 1 ignores SIGTERM
+        sb("run", "-d", "--pod", "grace", "--name", name, "busybox", "sleep", "300")
+    sb("run", "-d", "--pod", "grace", "--name", "g3", "busybox", "sh", "-c",
+       "trap 'exit 3' TERM; sleep 300 & wait")
+    sb("pod", "stop", "-t", "2", "grace")
+    docs = json.loads(sb("inspect", "g1", "g2", "g3").stdout)
+    assert [d["State"]["ExitCode"] for d in docs] == [137, 137, 3]
+    ended = [_seconds(d["State"]["FinishedAt"]) for d in docs[:2]]
+    assert abs(ended[0] - ended[1]) < 1.5  # one after another: >= 2 s apart
+    assert json.loads(sb("pod", "inspect", "grace").stdout)["State"] == "Exited"
+    sb("pod", "rm", "grace")
+    assert sb("ps", "-aq").stdout == ""
