@@ -116,6 +116,27 @@ class Session:
             hint = " (for a plain-HTTP registry use --tls-verify=false)"
         raise RegistryError(f"cannot reach registry {self.domain}: {reason}{hint}")
 
+    def pages(self, url: str, scope: str, key: str, doing: str, what: str) -> list[str]:
+        """The strings under `key` of every page of a listing (`Link: <...>; rel="next"`):
+        tags, the catalog; `doing` and `what` name it in errors."""
+        out: list[str] = []
+        for _ in range(10000):  # a registry that links in a circle must not hang us
+            with self.request("GET", url, scope, stream=True) as resp:
+                if resp.status_code != 200:
+                    raise RegistryError(f"{doing}: invalid status code from registry"
+                                        f" {resp.status_code} ({resp.reason_phrase})")
+                data = _read_capped(resp, MANIFEST_LIMIT, what)
+                following = resp.links.get("next", {}).get("url")
+            try:
+                page = json.loads(data).get(key) or []
+            except (ValueError, AttributeError) as exc:
+                raise RegistryError(f"{doing}: invalid answer: {exc}") from exc
+            out += [item for item in page if isinstance(item, str)]
+            if not following:
+                return out
+            url = following
+        raise RegistryError(f"{doing} of {what}: too many pages")
+
     def verify_login(self) -> None:
         """`GET /v2/` with the credentials (a scope-less token for Bearer registries)."""
         with self.request("GET", "/v2/", scope="") as resp:
@@ -325,25 +346,9 @@ class Repository:
         return f"{self.session.domain}/{self.path}"
 
     def list_tags(self) -> list[str]:
-        """`GET /v2/NAME/tags/list`, every page (the `Link` header's `next`)."""
-        tags: list[str] = []
-        url = f"/v2/{self.path}/tags/list"
-        for _ in range(10000):  # a registry that links in a circle must not hang us
-            with self.session.request("GET", url, self.pull_scope, stream=True) as resp:
-                if resp.status_code != 200:
-                    raise RegistryError("fetching tags list: invalid status code from registry"
-                                        f" {resp.status_code} ({resp.reason_phrase})")
-                data = _read_capped(resp, MANIFEST_LIMIT, f"tags of {self.name}")
-                following = resp.links.get("next", {}).get("url")
-            try:
-                page = json.loads(data).get("tags") or []
-            except (ValueError, AttributeError) as exc:
-                raise RegistryError(f"fetching tags list: invalid answer: {exc}") from exc
-            tags += [t for t in page if isinstance(t, str)]
-            if not following:
-                return tags
-            url = following
-        raise RegistryError(f"fetching tags list of {self.name}: too many pages")
+        """`GET /v2/NAME/tags/list`, every page."""
+        return self.session.pages(f"/v2/{self.path}/tags/list", self.pull_scope, "tags",
+                                  "fetching tags list", f"tags of {self.name}")  # fmt: skip
 
     def get_manifest(self, ref: str, scope: str | None = None) -> Manifest:
         what = f"{self.name}:{ref}" if not ref.startswith("sha256:") else f"{self.name}@{ref}"

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
 from supervisor.errors import RegistryError, UsageError
 from supervisor.registry import auth, conf
-from supervisor.registry.client import MANIFEST_LIMIT, Repository, Session, _read_capped
+from supervisor.registry.client import Repository, Session
 
 PAGE = 1000  # repositories asked per catalog page
 
@@ -87,21 +86,6 @@ def _session(domain: str, tls_verify: bool | None, creds: auth.Credentials | Non
 
 
 def _catalog(session: Session) -> list[str]:
-    """`GET /v2/_catalog`, every page (the `Link` header's `next`)."""
-    names: list[str] = []
-    url = f"/v2/_catalog?n={PAGE}"
-    for _ in range(10000):  # a registry that links in a circle must not hang us
-        with session.request("GET", url, "registry:catalog:*", stream=True) as resp:
-            if resp.status_code != 200:
-                raise RegistryError(f"catalog: status {resp.status_code} ({resp.reason_phrase})")
-            data = _read_capped(resp, MANIFEST_LIMIT, f"the catalog of {session.domain}")
-            following = resp.links.get("next", {}).get("url")
-        try:
-            page = json.loads(data).get("repositories") or []
-        except (ValueError, AttributeError) as exc:
-            raise RegistryError(f"catalog: invalid answer: {exc}") from exc
-        names += [n for n in page if isinstance(n, str)]
-        if not following:
-            return names
-        url = following
-    raise RegistryError(f"the catalog of {session.domain}: too many pages")
+    """`GET /v2/_catalog`, every page."""
+    return session.pages(f"/v2/_catalog?n={PAGE}", "registry:catalog:*", "repositories",
+                         "fetching the catalog", f"the catalog of {session.domain}")  # fmt: skip
