@@ -452,7 +452,11 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
 
     with session(settings) as eng:
         by_status = any(k == "status" for k, _ in opts.filters)
-        rows = [r for r in current_rows(eng) if opts.all or by_status or r.status.is_active]
+        # performance (issue 16): without -a, only the rows stored as running or paused are
+        # read and refreshed (a created or exited container becomes active only by a start,
+        # which stores it); the others are neither decoded nor reconciled.
+        active = () if opts.all or by_status else ACTIVE
+        rows = [r for r in current_rows(eng, active) if not active or r.status.is_active]
         match = _Matcher(eng, opts.filters)
         pods: dict[str, tuple[str, str]] = {}
         if rows:  # performance: no pod code for an empty listing
@@ -485,10 +489,14 @@ def _complete_ps(
     complete_ps(item, doc, row, sizes)
 
 
-def current_rows(eng: Engine) -> Iterator[ContainerRow]:
-    """Every container brought up to date; one removed under us (another `rm`, an --rm
-    cleanup) is skipped: a listing never fails because a row vanished."""
-    for row in eng.store.list_containers():
+ACTIVE = ("running", "paused")  # the stored statuses of Status.is_active
+
+
+def current_rows(eng: Engine, statuses: tuple[str, ...] = ()) -> Iterator[ContainerRow]:
+    """Every container (stored with one of `statuses`, if given) brought up to date; one
+    removed under us (another `rm`, an --rm cleanup) is skipped: a listing never fails
+    because a row vanished."""
+    for row in eng.store.list_containers(statuses):
         try:
             yield eng.refresh(row)
         except NotFoundError:

@@ -53,9 +53,10 @@ INSPECT = {
 SITE = [p for p in sys.path if p.endswith("site-packages")]
 
 
-def loaded(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
+def loaded(tmp_path: Path, *argv: str, store: dict[str, str] | None = None) -> tuple[int, set[str]]:
     """The verb's exit code and every module loaded, in a fresh `python3 -I -S` as the
-    installed launcher runs it (site-packages appended), on an empty private store."""
+    installed launcher runs it (site-packages appended), on an empty private store (or on
+    `store`: its SCOPEBOX_ROOT and SCOPEBOX_RUNROOT)."""
     code = (
         f"import sys; sys.path.insert(0, {str(CHECKOUT)!r}); sys.path += {SITE!r}\n"
         "from supervisor.cli.main import main\n"
@@ -65,7 +66,7 @@ def loaded(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
         "raise SystemExit(rc)\n"
     )
     env = {"PATH": "/usr/bin:/bin", "SCOPEBOX_ROOT": f"{tmp_path}/root",
-           "SCOPEBOX_RUNROOT": f"{tmp_path}/run"}  # fmt: skip
+           "SCOPEBOX_RUNROOT": f"{tmp_path}/run", **(store or {})}  # fmt: skip
     res = subprocess.run([sys.executable, "-I", "-S", "-c", code, *argv],
                          capture_output=True, text=True, env=env)  # fmt: skip
     line = res.stderr.rsplit("MODULES ", 1)[-1]

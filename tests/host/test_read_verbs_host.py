@@ -1,0 +1,32 @@
+"""performance (issue 16): the read verbs do no work for containers they do not show.
+
+`ps` without -a shows running and paused containers only: the rows of created and exited
+ones are not decoded (no model, no dataclasses, no json) nor reconciled, so `ps` in a watch
+loop costs the same with 200 stopped containers as with none (bench/read_verbs.py
+--containers 200 measures it beside podman). Structural, not timed: the module set is pinned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.clihelp import Scopebox
+from tests.unit.test_cli_imports import HEAVY, JSON, PS, loaded, ours
+
+
+def test_ps_skips_containers_it_does_not_show(sb: Scopebox, tmp_path: Path) -> None:
+    cid = sb("create", "--name", "reads-created", "--network", "none", "busybox", "true").stdout
+    try:
+        rc, mods = loaded(tmp_path, "ps", store=sb.env)
+        assert rc == 0
+        assert not mods & (HEAVY | JSON | {"supervisor.state", "enum"})
+        assert ours(mods) == PS
+        # the same store: -a decodes and shows it (the check above can fail)
+        rc, mods = loaded(tmp_path, "ps", "-a", store=sb.env)
+        assert rc == 0
+        assert {"supervisor.model", "supervisor.state", "json"} <= mods
+        assert sb("ps", "-q").stdout == ""
+        assert sb("ps", "-aq").stdout.split() == [cid.strip()[:12]]
+        assert sb("ps", "-aq", "--filter", "status=created").stdout.split() == [cid.strip()[:12]]
+    finally:
+        sb("rm", "-f", "reads-created")
