@@ -30,3 +30,20 @@ def test_ps_skips_containers_it_does_not_show(sb: Scopebox, tmp_path: Path) -> N
         assert sb("ps", "-aq", "--filter", "status=created").stdout.split() == [cid.strip()[:12]]
     finally:
         sb("rm", "-f", "reads-created")
+
+
+def test_inspect_of_a_container_without_a_lease_loads_no_network_code(
+    sb: Scopebox, tmp_path: Path
+) -> None:
+    """network.kernel (netlink, nft: subprocess, socket, threading) is for a lease's subnet
+    and MAC; a --network none container has none, and its NetworkSettings are Podman's."""
+    sb("create", "--name", "reads-nonet", "--network", "none", "busybox", "true")
+    try:
+        rc, mods = loaded(tmp_path, "inspect", "reads-nonet", store=sb.env)
+        assert rc == 0
+        assert not mods & {"supervisor.network.kernel", "subprocess", "socket", "threading"}
+        net = sb("inspect", "-f", "{{json .NetworkSettings}}", "reads-nonet").stdout
+        assert '"MacAddress":""' in net.replace(" ", "")
+        assert '"IPAddress":""' in net.replace(" ", "")
+    finally:
+        sb("rm", "-f", "reads-nonet")
