@@ -47,3 +47,12 @@ def test_inspect_of_a_container_without_a_lease_loads_no_network_code(
         assert '"IPAddress":""' in net.replace(" ", "")
     finally:
         sb("rm", "-f", "reads-nonet")
+
+
+def test_images_of_a_store_with_an_image_stays_light(sb: Scopebox, tmp_path: Path) -> None:
+    """`images` decodes image rows (json) but no container config: no model, no typing."""
+    rc, mods = loaded(tmp_path, "images", store=sb.env)
+    assert rc == 0
+    assert "json" in mods  # the rows were read (the check below can fail)
+    assert not mods & HEAVY - JSON
+    assert not mods & {"typing", "warnings", "supervisor.model", "supervisor.state"}
