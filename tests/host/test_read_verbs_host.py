@@ -8,6 +8,7 @@ loop costs the same with 200 stopped containers as with none (bench/read_verbs.p
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.clihelp import Scopebox
@@ -57,3 +58,20 @@ def test_images_of_a_store_with_an_image_stays_light(sb: Scopebox, tmp_path: Pat
     assert "json" in mods  # the rows were read (the check below can fail)
     assert not mods & HEAVY - JSON
     assert not mods & {"typing", "warnings", "supervisor.model", "supervisor.state"}
+
+
+def test_create_loads_no_platform_nor_toml_parser_once_cached(sb: Scopebox, tmp_path: Path) -> None:
+    """run's and create's path (issue 16): no `platform` without --platform/--os/--arch/
+    --variant (the host's machine from os.uname), and containers.conf's create keys from the
+    runroot's cache once a create has read them (tomllib only when a file changed)."""
+    try:
+        for name in ("reads-c1", "reads-c2"):
+            rc, mods = loaded(tmp_path, "create", "--name", name, "--network", "none",
+                              "busybox", "true", store=sb.env)  # fmt: skip
+            assert rc == 0
+            assert "platform" not in mods
+            assert "supervisor.model" in mods  # it did create (the checks can fail)
+        assert "tomllib" not in mods  # the second create: the first filled the cache
+        assert os.path.exists(os.path.join(sb.runroot, "containers-conf.json"))
+    finally:
+        sb("rm", "-f", "reads-c1", "reads-c2", check=False)
