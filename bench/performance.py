@@ -10,7 +10,7 @@ It runs, one after the other, and prints under a heading each:
 - bench/exit_visible.py: exit -> visible in inspect, ps -a, wait;
 - bench/run_many.py: 50 x run -d sequential and 8 at once, stop timings;
 - bench/logs.py: k8s-file throughput, attached and detached, every line checked;
-- bench/run_breakdown.py: where `run --rm`'s time goes.
+- bench/run_breakdown.py: where `run --rm`'s time goes, with --network none and bridge.
 `--quick` cuts runs and sizes (a smoke run, not figures to report).
 """
 
@@ -33,13 +33,15 @@ def steps(quick: bool) -> list[list[str]]:
                 ["exit_visible.py", "--runs", "1"],
                 ["run_many.py", "--count", "4", "--parallel", "2", "--stops", "1"],
                 ["logs.py", "--runs", "1", "--mib", "16"],
-                ["run_breakdown.py", "--runs", "2"]]  # fmt: skip
+                ["run_breakdown.py", "--runs", "2"],
+                ["run_breakdown.py", "--runs", "2", "--network", "bridge"]]  # fmt: skip
     return [["compare.py"],
             ["read_verbs.py", "--containers", "200"],
             ["exit_visible.py"],
             ["run_many.py"],
             ["logs.py"],
-            ["run_breakdown.py"]]  # fmt: skip
+            ["run_breakdown.py"],
+            ["run_breakdown.py", "--network", "bridge"]]  # fmt: skip
 
 
 def main() -> int:

@@ -1,6 +1,12 @@
 """Where the time of `run --rm --network none busybox true` goes, beside podman's total.
 
-    python bench/run_breakdown.py [--runs 9]
+    python bench/run_breakdown.py [--runs 9] [--network none|bridge] [--module]
+
+scopebox runs as the installed command does (`python3 -I -S`, bench/read_verbs.py's launcher
+for this checkout; `--module`: `python -m supervisor` from .venv, as before). `--network
+bridge`: the default bridge of each engine (podman's against scopebox's), the whole bench in a
+private network namespace (`unshare -n`): bridges, veths and firewall rules are made there,
+never in this machine's own.
 
 Each run is traced with `strace -f --seccomp-bpf` (only execve and process exits stop: a few
 ms of overhead, the same for every phase) and split at the processes' starts and ends:
@@ -33,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # bench.terminal: both engines as the benches run them
 
+from bench.read_verbs import checkout_launcher  # noqa: E402
 from bench.terminal import engines  # noqa: E402
 
 LINE = re.compile(r"^(\d+) +(\d+):(\d+):(\d+\.\d+) (.*)$")
@@ -47,7 +54,7 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def traced(argv: list[str], env: dict[str, str], out: Path) -> dict[str, float]:
+def traced(argv: list[str], env: dict[str, str], out: Path, cli_pattern: str) -> dict[str, float]:
     subprocess.run(["strace", "-f", "--seccomp-bpf", "-q", "-tt", "-s", "300", "-e", "trace=execve",
                     "-e", "signal=none", "-o", str(out), *argv],
                    env=env, cwd=REPO, check=True, stdin=subprocess.DEVNULL,
@@ -72,7 +79,7 @@ def traced(argv: list[str], env: dict[str, str], out: Path) -> dict[str, float]:
                 return pid
         raise SystemExit(f"no process matched {pattern!r} in {out}")
 
-    cli = first(r"supervisor")
+    cli = first(cli_pattern)
     monitor = first(r"conmon\.main")
     create = first(r"runc.*\"create\"")
     start = first(r"runc.*\"start\"")
@@ -91,9 +98,10 @@ def traced(argv: list[str], env: dict[str, str], out: Path) -> dict[str, float]:
     }
 
 
-def imports_ms(argv: list[str], env: dict[str, str]) -> float:
-    """The sum of -X importtime's self times of one `run --rm` (microseconds -> ms)."""
-    res = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], env=env, cwd=REPO,
+def imports_ms(python: list[str], argv: list[str], env: dict[str, str]) -> float:
+    """The sum of -X importtime's self times of one `run --rm` (microseconds -> ms); `python`:
+    the interpreter and its flags that run `argv`'s script (or module)."""
+    res = subprocess.run([*python, "-X", "importtime", *argv], env=env, cwd=REPO,
                          capture_output=True, text=True, check=True)  # fmt: skip
     total = 0
     for line in res.stderr.splitlines():
@@ -106,16 +114,29 @@ def imports_ms(argv: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(allow_abbrev=False)
     ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--network", choices=("none", "bridge"), default="none")
+    ap.add_argument("--module", action="store_true", help="scopebox as python -m supervisor")
+    ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    run = ["run", "--rm", "--network", "none", "busybox", "true"]
+    if args.network == "bridge" and not args.inside:  # into a private network namespace
+        os.execvp("unshare", ["unshare", "-n", sys.executable, *sys.argv, "--inside"])
+    if args.inside:
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    run = ["run", "--rm", "--network", args.network, "busybox", "true"]
     with tempfile.TemporaryDirectory(prefix="bench-run-", dir="/var/tmp") as tmp:
         base = Path(tmp)
         pair = engines(base)
         (scopebox, env), (podman, podman_env) = pair["scopebox"], pair["podman"]
+        if args.module:
+            python, cli_pattern, imp_argv = [sys.executable], r"supervisor", scopebox[1:]
+        else:
+            launcher = checkout_launcher(base)
+            python = [Path(launcher).read_text().split("\n", 1)[0][2:].split()[0], "-I", "-S"]
+            scopebox, cli_pattern, imp_argv = [launcher], re.escape(launcher), [launcher]
         tar = base / "busybox.tar"
         subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
                        capture_output=True)  # fmt: skip
-        for eng, eng_env in pair.values():
+        for eng, eng_env in ((scopebox, env), (podman, podman_env)):
             subprocess.run([*eng, "import", str(tar), "busybox"], env=eng_env, check=True,
                            capture_output=True)  # fmt: skip
         totals: dict[str, list[float]] = {"scopebox": [], "podman": []}
@@ -128,9 +149,9 @@ def main() -> None:
                     "scopebox": timed([*scopebox, *run], env),
                     "podman": timed([*podman, *run], podman_env),
                 }
-                parts = traced([*scopebox, *run], env, base / "trace")
-                b = timed([sys.executable, "-I", "-S", "-c", "pass"], env)
-                imp = imports_ms([*scopebox, *run], env)
+                parts = traced([*scopebox, *run], env, base / "trace", cli_pattern)
+                b = timed([python[0], "-I", "-S", "-c", "pass"], env)
+                imp = imports_ms(python, [*imp_argv, *run], env)
                 if i == 0:
                     continue
                 for name, ms in row.items():
@@ -140,12 +161,13 @@ def main() -> None:
                 bare.append(b)
                 imports.append(imp)
         finally:
-            for eng, eng_env in pair.values():
+            for eng, eng_env in ((scopebox, env), (podman, podman_env)):
                 subprocess.run([*eng, "rm", "-a", "-f"], env=eng_env, capture_output=True)
                 subprocess.run([*eng, "rmi", "-a", "-f"], env=eng_env, capture_output=True)
     med = {k: statistics.median(v) for k, v in phases.items()}
     sb, pm = statistics.median(totals["scopebox"]), statistics.median(totals["podman"])
-    print(f"run --rm --network none busybox true, medians of {args.runs}; "
+    print(f"{' '.join(run)}, medians of {args.runs}; scopebox as"
+          f" {'python -m supervisor' if args.module else 'python3 -I -S (installed)'}; "
           f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     print(f"  podman   {pm:7.1f} ms")
     print(f"  scopebox {sb:7.1f} ms  ratio {sb / pm:.2f}")

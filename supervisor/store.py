@@ -546,8 +546,15 @@ class Store:
         row = self._db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
         return None if row is None else self._container(row)
 
-    def list_containers(self) -> list[ContainerRow]:
-        rows = self._db.execute("SELECT * FROM containers ORDER BY created DESC").fetchall()
+    def list_containers(self, statuses: tuple[str, ...] = ()) -> list[ContainerRow]:
+        """Newest first; only those whose stored status is one of `statuses`, if given (the
+        others' configs are not decoded: `ps` of 200 created containers shows none)."""
+        if not statuses:
+            rows = self._db.execute("SELECT * FROM containers ORDER BY created DESC").fetchall()
+        else:
+            marks = ", ".join("?" * len(statuses))
+            rows = self._db.execute(f"SELECT * FROM containers WHERE status IN ({marks})"
+                                    " ORDER BY created DESC", statuses).fetchall()  # fmt: skip
         return [self._container(r) for r in rows]
 
     def find_container(self, ref: str) -> ContainerRow:

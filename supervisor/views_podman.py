@@ -10,9 +10,11 @@ an absent key prints `<no value>` and breaks them.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # no `typing` at run time: `images` loads this module (issue 16)
 if TYPE_CHECKING:
+    from typing import Any
+
     from supervisor.paths import Paths
     from supervisor.resources import ResourceOptions
     from supervisor.store import ContainerRow, ImageRow

@@ -346,7 +346,7 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     # helper "runflags": containers.conf's default_sysctls and tz
     from supervisor.settings import default_sysctls
 
-    flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ))
+    flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ, settings.runroot))
     if settings.tz and flags.tz is None:
         flags = replace(flags, tz=settings.tz)
     if settings.umask is not None and flags.umask is None:  # issue 19
@@ -361,7 +361,7 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     # it for every verb would cost the CLI's cold start)
     from supervisor.security.host import conf_defaults
 
-    caps, profile = conf_defaults(os.environ)
+    caps, profile = conf_defaults(os.environ, settings.runroot)
     if caps is not None and opts.default_capabilities is None:
         opts = replace(opts, default_capabilities=list(caps))
     if profile and opts.seccomp_profile is None:
@@ -567,7 +567,11 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
 
     with read_session(settings) as eng:
         by_status = any(k == "status" for k, _ in opts.filters)
-        rows = [r for r in current_rows(eng) if opts.all or by_status or r.status.is_active]
+        # performance (issue 16): without -a, only the rows stored as running or paused are
+        # read and refreshed (a created or exited container becomes active only by a start,
+        # which stores it); the others are neither decoded nor reconciled.
+        active = () if opts.all or by_status else ACTIVE
+        rows = [r for r in current_rows(eng, active) if not active or r.status.is_active]
         match = _Matcher(eng, opts.filters)
         pods: dict[str, tuple[str, str]] = {}
         if rows:  # performance: no pod code for an empty listing
@@ -600,10 +604,14 @@ def _complete_ps(
     complete_ps(item, doc, row, sizes)
 
 
-def current_rows(eng: Engine) -> Iterator[ContainerRow]:
-    """Every container brought up to date; one removed under us (another `rm`, an --rm
-    cleanup) is skipped: a listing never fails because a row vanished."""
-    for row in eng.store.list_containers():
+ACTIVE = ("running", "paused")  # the stored statuses of Status.is_active
+
+
+def current_rows(eng: Engine, statuses: tuple[str, ...] = ()) -> Iterator[ContainerRow]:
+    """Every container (stored with one of `statuses`, if given) brought up to date; one
+    removed under us (another `rm`, an --rm cleanup) is skipped: a listing never fails
+    because a row vanished."""
+    for row in eng.store.list_containers(statuses):
         try:
             yield eng.refresh(row)
         except NotFoundError:

@@ -499,6 +499,8 @@ def platform_flags(p: argparse.ArgumentParser) -> None:
 
 
 def platform_option(ns: argparse.Namespace) -> str | None:
+    if not (ns.platform or ns.os or ns.arch or ns.variant):
+        return None  # Platform.chosen's answer, without the registry modules and `platform`
     from supervisor.api import registry
 
     return registry.platform_of(ns.platform, ns.os, ns.arch, ns.variant)

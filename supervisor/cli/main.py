@@ -356,8 +356,8 @@ def _report(exc: Exception, debug: bool) -> int:
 # performance (issue 16): verbs whose process ends without the interpreter's teardown (every
 # module and object freed one by one: ~10-30 ms after a container's config was loaded); they
 # leave nothing to it (files closed by their `with` blocks, no threads).
-FAST_EXIT = frozenset({"run", "exec_", "attach", "ps", "inspect", "images", "version", "wait",
-                       "pod_create", "pod_rm", "stop"})  # issues 15, 16: bench/pods.py
+FAST_EXIT = frozenset({"run", "exec_", "attach", "ps", "inspect", "images", "logs", "version",
+                       "wait", "pod_create", "pod_rm", "stop"})  # issues 15, 16: bench/pods.py
 _ran: list[str] = []  # the verb module main() ran
 
 

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 
 def print_json(data: Any) -> None:
+    if isinstance(data, list) and not data:
+        # performance (issue 16): `inspect NOSUCH`'s and an empty `ps --format json`'s `[]`
+        # without json (it loads re, enum: ~10 ms of such a call)
+        sys.stdout.write("[]\n")
+        return
     import json
 
     sys.stdout.write(json.dumps(data, indent=4) + "\n")

@@ -7,7 +7,6 @@ dataclasses with defaults: rows written before a field existed decode without it
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -209,6 +208,8 @@ def parse_publish(text: str) -> list[PortMap]:
                 not rest.split(":")[-1]:
             raise UsageError(f"{bad}: expected [IPv6 address]:[hostPort]:containerPort")
         host_ip = _ipv6(inside, "-p host address")
+        import ipaddress  # performance (issue 16): not at import, the model loads this module
+
         if ipaddress.IPv6Address(host_ip).is_loopback:
             raise UsageError(f"{bad}: ::1 cannot be forwarded to a container (the kernel "
                              "does not route IPv6 loopback traffic out; use [::] or the "
@@ -299,6 +300,8 @@ def parse_add_host(text: str) -> str:
 
 
 def _address(text: str, flag: str) -> str:
+    import ipaddress
+
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
@@ -306,6 +309,8 @@ def _address(text: str, flag: str) -> str:
 
 
 def _ipv4(text: str, flag: str) -> str:
+    import ipaddress
+
     try:
         return str(ipaddress.IPv4Address(text))
     except ValueError:
@@ -314,6 +319,8 @@ def _ipv4(text: str, flag: str) -> str:
 
 def _ipv6(text: str, flag: str) -> str:
     """net6: Podman's words for a value that is no address at all."""
+    import ipaddress
+
     try:
         ipaddress.ip_address(text)
     except ValueError:

@@ -159,10 +159,12 @@ def endpoints(row: ContainerRow, st: NetState) -> dict[str, Any]:
 def _endpoint(row: ContainerRow, name: str, aliases: list[str], leases: list[Lease],
               net: Network | None) -> dict[str, Any]:
     """One network's entry; its IPv4 and (net6) IPv6 lease, with their subnets."""
-    from supervisor.network.kernel import derived_mac, subnet_of
-
     fields: dict[int, tuple[str, int, str]] = {4: ("", 0, ""), 6: ("", 0, "")}
     for lease in leases if net is not None else []:
+        # performance (issue 16): network.kernel (netlink, nft, subprocess) only for a lease:
+        # `inspect` of a container without one (--network none, host) does not load it
+        from supervisor.network.kernel import subnet_of
+
         assert net is not None
         sub = subnet_of(net, lease.address)
         version = 6 if ":" in lease.address else 4
@@ -170,7 +172,10 @@ def _endpoint(row: ContainerRow, name: str, aliases: list[str], leases: list[Lea
             fields[version] = (lease.address, sub.net.prefixlen, str(sub.gateway))
     (ip, prefix, gw), (ip6, prefix6, gw6) = fields[4], fields[6]
     mac = next((a.mac for a in row.config.net.networks if a.network == name), "")
-    mac = mac or derived_mac(ip)
+    if not mac and ip:
+        from supervisor.network.kernel import derived_mac
+
+        mac = derived_mac(ip)
     return {
         "EndpointID": "", "Gateway": gw, "IPAddress": ip, "IPPrefixLen": prefix,
         "IPv6Gateway": gw6, "GlobalIPv6Address": ip6, "GlobalIPv6PrefixLen": prefix6,

@@ -105,30 +105,18 @@ def gather(devices: Sequence[str], security_opt: Sequence[str],
     )
 
 
-def conf_defaults(env: Mapping[str, str]) -> tuple[list[str] | None, str | None]:
+def conf_defaults(
+    env: Mapping[str, str], cache_dir: str | None = None
+) -> tuple[list[str] | None, str | None]:
     """containers.conf's `[containers] default_capabilities` and `seccomp_profile` (the last
-    file that sets each wins, as for the other keys; see supervisor.settings)."""
-    import tomllib
-
+    file that sets each wins, as for the other keys; see supervisor.settings, whose
+    create_conf_values reads them, cached under `cache_dir`)."""
     from supervisor.errors import UsageError
-    from supervisor.settings import containers_conf_files
+    from supervisor.settings import create_conf_values
 
     caps: list[str] | None = None
     profile: str | None = None
-    for path in containers_conf_files(env):
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except OSError:
-            continue  # settings already refused a missing CONTAINERS_CONF
-        if "default_capabilities" not in text and "seccomp_profile" not in text:
-            continue
-        try:
-            section = tomllib.loads(text).get("containers")
-        except tomllib.TOMLDecodeError as exc:
-            raise UsageError(f"{path}: not valid TOML: {exc}") from None
-        if not isinstance(section, dict):
-            continue
+    for path, section in create_conf_values(env, cache_dir):
         if "default_capabilities" in section:
             value = section["default_capabilities"]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

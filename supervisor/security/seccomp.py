@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -56,12 +55,12 @@ def host_arch() -> str:
             machine = f.read().strip()
     except OSError:  # before Linux 6.1
         machine = ""
-    machine = machine or platform.machine()
+    machine = machine or os.uname().machine  # platform.machine()'s, without `platform`
     return _GOARCH.get(machine, machine)
 
 
 def kernel_version() -> tuple[int, int]:
-    parts = platform.release().split(".")
+    parts = os.uname().release.split(".")  # platform.release()'s (run's path: no `platform`)
     try:
         return int(parts[0]), int("".join(c for c in parts[1] if c.isdigit()) or 0)
     except (IndexError, ValueError):

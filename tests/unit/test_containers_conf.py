@@ -3,6 +3,7 @@ flag), unknown keys ignored, a bad value one clear line. A private file via CONT
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,38 @@ def test_system_files_and_drop_ins_in_podman_order() -> None:
     assert files[:2] == ["/usr/share/containers/containers.conf", "/etc/containers/containers.conf"]
     assert all(f.startswith("/etc/containers/containers.conf.d/") for f in files[2:])
     assert containers_conf_files({"CONTAINERS_CONF": "/x.conf"}) == ["/x.conf"]
+
+
+def test_create_keys_cached_by_the_files_identity(tmp_path: Path) -> None:
+    """performance (issue 16): create's keys (default_sysctls, default_capabilities,
+    seccomp_profile) are kept under the runroot by file identity, so `run` loads no tomllib
+    while the file stays the same; a changed file is read again, an invalid one is refused
+    every time (never cached)."""
+    from supervisor.security.host import conf_defaults
+    from supervisor.settings import default_sysctls
+
+    conf = tmp_path / "containers.conf"
+    env = {"CONTAINERS_CONF": str(conf)}
+    cache = tmp_path / "run"
+    cache.mkdir()
+    conf.write_text('[containers]\ndefault_sysctls = ["a=1"]\nseccomp_profile = "/p"\n')
+    assert default_sysctls(env, str(cache)) == ["a=1"]
+    assert conf_defaults(env, str(cache)) == (None, "/p")
+    table = json.loads((cache / "containers-conf.json").read_text())
+    assert list(table.values()) == [{"default_sysctls": ["a=1"], "seccomp_profile": "/p"}]
+    # a hit is the cache's value (the file is not parsed again)
+    (key,) = table
+    (cache / "containers-conf.json").write_text(json.dumps({key: {"default_sysctls": ["c=3"]}}))
+    assert default_sysctls(env, str(cache)) == ["c=3"]
+    # a changed file (another size, mtime) is read again
+    conf.write_text('[containers]\ndefault_sysctls = ["b=22"]\n')
+    assert default_sysctls(env, str(cache)) == ["b=22"]
+    assert conf_defaults(env, str(cache)) == (None, None)
+    conf.write_text("[containers]\ndefault_sysctls = [\n")
+    for _ in range(2):
+        with pytest.raises(UsageError, match="not valid TOML"):
+            default_sysctls(env, str(cache))
+    conf.write_text('[containers]\ndefault_capabilities = "CHOWN"\n')
+    for _ in range(2):
+        with pytest.raises(UsageError, match="must be a list of strings"):
+            conf_defaults(env, str(cache))
