@@ -100,7 +100,8 @@ def main() -> None:
             read_ms = (time.perf_counter() - t0) * 1000
             print(f"{label:9} start event -> follower line: median "
                   f"{statistics.median(samples[label]):.1f} ms, max {max(samples[label]):.1f} ms;"
-                  f" events --stream=false ({len(out.splitlines())} events): {read_ms:.0f} ms")
+                  f" events --stream=false ({len(out.splitlines())} events): {read_ms:.0f} ms;"
+                  f" load average {os.getloadavg()[0]:.2f}")
     finally:
         for argv, env in pair.values():
             subprocess.run([*argv, "rm", "-a", "-f", "-t", "0"], env={**os.environ, **env},

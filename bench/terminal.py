@@ -11,7 +11,9 @@ shell would see them (each CLI on a fresh pseudo-terminal):
   typed, and the CLI gone with 3;
 - `attach` to a running `-dit` shell: from starting `attach` to the echo of a typed line
   (then detached with ctrl-p ctrl-q, typed one key at a time as Podman needs them);
-- throughput through the pty: `run -t --rm` printing `--mib` MiB, read from our terminal;
+- throughput through the pty: `run -t --rm` printing `--mib` MiB, read from our terminal: `cat`
+  of a file of 80-byte lines bind-mounted read-only (lines, as real output: the log frames
+  each; busybox `yes` would write one line a syscall);
 - `cp` of a `--cp-mib` MiB tree into the running container and back out.
 Prints the medians (the first round warms caches and is dropped) and scopebox/podman ratios.
 scopebox runs as the installed command does (`python3 -IS`, bench/read_verbs.py's launcher for
@@ -164,16 +166,28 @@ def attach(eng: Engine, mark: int) -> float:
     return elapsed
 
 
-def throughput(eng: Engine, mib: int) -> float:
-    """MiB/s of `run -t` output read from our terminal; NaN when some of it never came (the
-    monitor drops an attach client more than 4 MiB behind: counted, not timed)."""
+def make_lines(path: Path, mib: int) -> int:
+    """`mib` MiB of 80-byte lines; the bytes a terminal shows of them (ONLCR: "\\r\\n")."""
+    line = b"%-79s\n" % b"the container's output, one line of many"
+    count = mib * MIB // len(line)
+    with path.open("wb") as f:
+        for _ in range(count // 1024):
+            f.write(line * 1024)
+        f.write(line * (count % 1024))
+    return count * (len(line) + 1)
+
+
+def throughput(eng: Engine, lines: Path, shown: int) -> float:
+    """MiB/s of `run -t` output (`cat` of `lines`) read from our terminal; NaN when some of it
+    never came (the monitor drops a client that stalls: counted, not timed)."""
     argv, env = eng
     start = time.perf_counter()
-    t = Pty([*argv, "run", "-t", "--rm", "busybox", "sh", "-c",
-             f"head -c {mib * MIB} /dev/zero | tr '\\0' x"], env)  # fmt: skip
+    t = Pty([*argv, "run", "-t", "--rm", "-v", f"{lines}:/lines:ro", "busybox",
+             "cat", "/lines"], env)  # fmt: skip
     t.wait()
     elapsed = time.perf_counter() - start
-    if t.total < mib * MIB:
+    mib = lines.stat().st_size / MIB
+    if t.total < shown:
         print(f"{argv[0]}: run -t: {t.total} bytes of {mib} MiB came through", file=sys.stderr)
         return math.nan
     return mib / elapsed
@@ -245,6 +259,8 @@ def main() -> None:
                        capture_output=True)  # fmt: skip
         only = set(args.only.split(",")) if args.only else {*LATENCY, *RATES[:1], "cp"}
         size = make_tree(base / "tree", args.cp_mib) if "cp" in only else 0
+        lines = base / "lines"
+        shown = make_lines(lines, args.mib) if "run -t output" in only else 0
         pair = engines(base)
         pair["scopebox"] = ([checkout_launcher(base)], pair["scopebox"][1])
         setup(pair, tar)
@@ -257,15 +273,23 @@ def main() -> None:
                         "exec -it": lambda e, _: timed_exec(e, True),
                         "run -it": lambda e, _: run_it(e),
                         "attach": attach,
-                        "run -t output": lambda e, _: throughput(e, args.mib),
+                        "run -t output": lambda e, _: throughput(e, lines, shown),
                     }
                     row = {k: fn(eng, i) for k, fn in measures.items() if k in only}
                     if "cp" in only:
                         row["cp in"], row["cp out"] = copy(eng, base / "tree", base / "out", size)
                     for label, value in row.items():
                         results.setdefault((name, label), []).append(value)
+                    results.setdefault((name, "load"), []).append(os.getloadavg()[0])
             print(f"medians of {args.runs} runs; run -t output {args.mib} MiB, "
                   f"cp {size / MIB:.0f} MiB; load average {os.getloadavg()[0]:.2f}")
+            for n in pair:  # each pass's figures, for the spread (the load moves meanwhile)
+                rates = results.get((n, "run -t output"), [])[1:]
+                if rates:
+                    loads = results[(n, "load")][1:]
+                    each = zip(rates, loads, strict=True)
+                    print(f"  {n}: run -t output MiB/s (load) "
+                          + " ".join(f"{r:.1f} ({x:.1f})" for r, x in each))
             for label in LATENCY:
                 if (next(iter(pair)), label) in results:
                     report(label, "ms",

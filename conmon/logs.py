@@ -98,22 +98,51 @@ class K8sFileLog:
     def write_block(self, stream: str, block: bytes) -> None:
         """Whole lines, each ending with its newline (``LineFramer.feed_block``): one
         timestamp and one write for all, as conmon stamps a read's lines alike. Where a
-        rotation may fall inside the block, line by line instead (rotation stays exact)."""
+        rotation falls inside the block, the lines that fit go first, in one write, and the
+        rest after the rotation (rotation stays exact: before the line that would pass)."""
         head = "%s %s F " % (rfc3339nano(self._clock()), stream)  # noqa: UP031
         prefix = head.encode()
-        out = prefix + block[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
-        if self.max_size and self._size + len(out) > self.max_size:
-            for line in block[:-1].split(b"\n"):
-                self.write(stream, line, False)
+        # "L1\nP L2\n...P Ln\nP" without its last P is the block's lines after the first P:
+        # one copy of the block, where concatenating would make three (a burst's output comes
+        # in 64 KiB blocks, and the heap keeps what such copies made it grow by).
+        body = block.replace(b"\n", b"\n" + prefix)
+        if not self.max_size or self._size + len(body) <= self.max_size:
+            self._write(memoryview(body)[: len(body) - len(prefix)], prefix)
             return
-        self._write(out)
+        out = prefix + body[: len(body) - len(prefix)]
+        limit = self.max_size
+        start = 0
+        while limit and self._size + len(out) - start > limit:
+            # Whole lines that fit: up to the last newline within the room left.
+            cut = out.rfind(b"\n", start, start + max(0, limit - self._size)) + 1
+            if cut > start:
+                self._write(out[start:cut])
+                start = cut
+            elif self._size:
+                self._rotate()
+                if self._size:  # it failed (counted): append the rest to the current file
+                    break
+            else:  # one line longer than max_size alone: it gets a file of its own
+                cut = out.index(b"\n", start) + 1
+                self._write(out[start:cut])
+                start = cut
+            if start == len(out):
+                return
+        self._write(out[start:] if start else out)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes | memoryview, head: bytes = b"") -> None:
+        """`head` then `data`, in one system call when the file takes them whole."""
         if self._fd < 0:
             self._fail("log file is not open", None)
             return
         view = memoryview(data)
         try:
+            if head:
+                n = posix.writev(self._fd, (head, view))
+                self._size += n
+                # short (a full disk): the rest as any write's
+                skip = n - len(head)
+                view = view[skip:] if skip >= 0 else memoryview(head[n:] + view)
             while view:
                 n = posix.write(self._fd, view)
                 self._size += n

@@ -120,3 +120,40 @@ def test_a_block_that_would_pass_the_size_rotates_between_lines(tmp_path: Path) 
     assert _lines(path) == [b"x04"]
     assert _lines(tmp_path / "ctr.log.1") == [b"x02", b"x03"]
     assert _lines(tmp_path / "ctr.log.2") == [b"x00", b"x01"]
+
+
+def _files(top: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(top.iterdir())}
+
+
+@pytest.mark.parametrize("max_size", [1, 45, 100, 333, 4096])
+def test_a_block_splits_at_rotations_as_its_lines_would(tmp_path: Path, max_size: int) -> None:
+    """One block over several rotations (and lines longer than max_size alone) leaves the
+    same files, byte for byte, as its lines written one by one."""
+    lines = [b"y" * (i * 37 % 211) for i in range(60)]
+    by_line, by_block = tmp_path / "line", tmp_path / "block"
+    for top in (by_line, by_block):
+        top.mkdir()
+        log = K8sFileLog(str(top / "ctr.log"), max_size=max_size, max_file=100, clock=lambda: T0)
+        if top is by_line:
+            for line in lines:
+                log.write("stdout", line, False)
+        else:
+            log.write_block("stdout", b"".join(line + b"\n" for line in lines))
+        log.close()
+    assert _files(by_block) == _files(by_line)
+    assert len(_files(by_line)) > 1
+
+
+def test_a_block_whose_rotation_fails_goes_on_in_the_current_file(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ctr.log"
+    (tmp_path / "ctr.log.1" / "in-the-way").mkdir(parents=True)  # rename onto it fails
+    line_len = len(format_cri_line(T0, "stdout", b"x00", False))
+    log = K8sFileLog(str(path), max_size=2 * line_len, max_file=2, clock=clock())  # type: ignore[arg-type]
+    log.write_block("stdout", b"".join(b"x%02d\n" % i for i in range(5)))
+    log.close()
+    assert _lines(path) == [b"x%02d" % i for i in range(5)]  # an oversize log, no lost line
+    assert log.errors == 1
+    assert "rotating" in capfd.readouterr().err
