@@ -39,8 +39,10 @@ def podman_dir() -> Iterator[Path]:
 
 
 def _podman(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # vfs: podman's overlay driver would leave a mount of its own there
     return subprocess.run(["podman", "--root", str(tmp / "root"), "--runroot",
-                           str(tmp / "run"), "search", "--tls-verify=false", *args],
+                           str(tmp / "run"), "--storage-driver", "vfs", "search",
+                           "--tls-verify=false", *args],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
 
 
