@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from supervisor.engine import Engine
     from supervisor.logs import LogRecord
     from supervisor.options import CreateOptions
-    from supervisor.pods.db import PodRow
     from supervisor.registry.progress import PullProgress
     from supervisor.resources import ResourceOptions
     from supervisor.store import ContainerRow, ImageRow
@@ -109,6 +108,7 @@ def prune(settings: Settings, filters: list[str] | None = None) -> list[str]:
     """`container prune`: the ids of the stopped (exited or created) containers removed, those
     `filters` pass (Podman's label=, label!=, until=; checked before anything goes); one that
     cannot go (a concurrent start, a pod's infra) is left, as Podman's prune does."""
+    from supervisor.pods import INFRA_LABEL
     from supervisor.state import Status
 
     chosen = prune_filter(filters or [])
@@ -176,11 +176,9 @@ def _with_dependents(eng: Engine, refs: list[str]) -> list[str]:
     return out
 
 
-# Only a pod's infra container carries it (supervisor/pods/ops.py), its value the pod's id.
-INFRA_LABEL = "io.scopebox.pod"
-
-
 def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
+    from supervisor.pods import INFRA_LABEL
+
     row = eng.find(ref)
     pod_id = row.config.options.labels.get(INFRA_LABEL, "")
     if pod_id:  # Podman's rule: the infra goes with its pod, by `rm --all` or `pod rm`
@@ -432,6 +430,8 @@ def clone(settings: Settings, ref: str, req: CloneRequest) -> str:
     options; the original is removed after the copy exists (`destroy`)."""
     from dataclasses import replace
 
+    from supervisor.pods import INFRA_LABEL
+
     if req.force and not req.destroy:
         raise UsageError("cannot set --force without --destroy: invalid argument")
     with session(settings) as eng:
@@ -451,7 +451,9 @@ def clone(settings: Settings, ref: str, req: CloneRequest) -> str:
         if INFRA_LABEL in opts.labels:
             raise UsageError(f"{src.name} is a pod's infra container: clone its pod"
                              " (pod clone)")  # fmt: skip
-        member_of = _pod_of(eng, src.id)
+        from supervisor.pods.db import PodDB
+
+        member_of = PodDB(eng.store).pod_row_of(src.id)
         if member_of is not None:  # joined namespaces are the pod's to set again
             from supervisor.pods.clone import unjoined
 
@@ -464,14 +466,6 @@ def clone(settings: Settings, ref: str, req: CloneRequest) -> str:
         if req.run:
             _start_named(eng, row.id)
         return row.id
-
-
-def _pod_of(eng: Engine, cid: str) -> PodRow | None:
-    from supervisor.pods.db import PodDB
-
-    pods = PodDB(eng.store)
-    pod_id = pods.pod_of(cid)
-    return pods.get(pod_id) if pod_id else None
 
 
 def remove_cidfile(req: CreateRequest) -> None:
@@ -1043,7 +1037,11 @@ def _pod_ps(eng: Engine, row: ContainerRow, item: dict[str, Any],
     pod_id, pod_name = pods.get(row.id, ("", ""))
     item["Pod"] = pod_id[:12]
     item["PodName"] = pod_name
-    item["IsInfra"] = bool(pod_id) and "io.scopebox.pod" in row.config.options.labels
+    item["IsInfra"] = False
+    if pod_id:  # performance: ps and inspect load no pod module for a container of none
+        from supervisor.pods import INFRA_LABEL
+
+        item["IsInfra"] = INFRA_LABEL in row.config.options.labels
 
 
 def _pod_match(item: dict[str, Any], value: str) -> bool:

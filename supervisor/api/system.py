@@ -294,8 +294,7 @@ def reset(settings: Settings) -> list[str]:
     note(networks.remove(settings, names, force=True))
     note(volumes.remove(settings, [], force=True, all=True))
     note(secrets.remove(settings, [], all=True))
-    problems.extend(str(r.err) for r in images.remove(settings, [], force=True, all=True)
-                    if r.err is not None)  # fmt: skip
+    note(images.remove(settings, [], force=True, all=True))
     paths = settings.paths
     problems.extend(_remove_tree(paths.root, keep_sockets=False))
     problems.extend(_remove_tree(paths.runroot, keep_sockets=True))

@@ -37,10 +37,11 @@ UNKNOWN_EXIT = -1
 def is_bare(row: ContainerRow) -> bool:
     """A pod's default infra container: catatonit from scopebox's own root directory
     (not --infra-image, not --infra-command: those may log and exit on their own)."""
+    from supervisor.pods import INFRA_LABEL
     from supervisor.pods.infra import INFRA_COMMAND
 
     opts = row.config.options
-    return (opts.rootfs and "io.scopebox.pod" in opts.labels
+    return (opts.rootfs and INFRA_LABEL in opts.labels
             and tuple(opts.command) == INFRA_COMMAND
             and opts.image.endswith(os.path.join("pods", "infra-rootfs")))
 

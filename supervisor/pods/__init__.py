@@ -4,3 +4,6 @@
 beside the store's; `infra` the namespaces' holder (catatonit from a local rootfs); `ops`
 the verbs over the engine. See docs/PODS.md.
 """
+
+# Only a pod's infra container carries it (ops makes it so), its value the pod's id.
+INFRA_LABEL = "io.scopebox.pod"

@@ -184,6 +184,11 @@ class PodDB:
         rows = self._query("SELECT pod FROM pod_members WHERE container = ?", (container,))
         return str(rows[0][0]) if rows else ""
 
+    def pod_row_of(self, container: str) -> PodRow | None:
+        """The pod `container` is a member of (its infra included), or None."""
+        pod_id = self.pod_of(container)
+        return self.get(pod_id) if pod_id else None
+
     def all_members(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._query("SELECT container, pod FROM pod_members")}
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, StateError, UsageError
+from supervisor.pods import INFRA_LABEL
 from supervisor.pods.cgroup import pod_cgroup
 from supervisor.pods.db import PodConfig, PodDB, PodRow
 from supervisor.pods.status import PodStatus, pod_status
@@ -208,7 +209,7 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
         devices=list(cfg.devices), volumes=list(cfg.volumes),
         volumes_from=list(cfg.volumes_from), security_opt=list(cfg.security_opt),
         log_driver="none",  # catatonit says nothing
-        labels={"io.scopebox.pod": pod.id},
+        labels={INFRA_LABEL: pod.id},
         stop_timeout=10,
         cgroup_parent=cfg.cgroup or None,  # helper podsx: the pod's cgroup
     )
@@ -477,9 +478,7 @@ def prune(eng: Engine) -> list[PodRow]:
 
 
 def is_infra(eng: Engine | Context, row: ContainerRow) -> PodRow | None:
-    pods = PodDB(eng.store)
-    pod_id = pods.pod_of(row.id)
-    pod = pods.get(pod_id) if pod_id else None
+    pod = PodDB(eng.store).pod_row_of(row.id)
     return pod if pod is not None and pod.infra_id == row.id else None
 
 
