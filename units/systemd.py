@@ -69,12 +69,13 @@ class _Connection:
         try:
             sock.settimeout(timeout)
             sock.connect(address)
-            _authenticate(sock, uid)
+            rest = _authenticate(sock, time.monotonic() + timeout, uid)
             sock.settimeout(None)
         except (OSError, AuthenticationError) as exc:
             sock.close()
             raise BusConnectionError(address, str(exc) or type(exc).__name__) from exc
         conn = cls(sock, address, transport)
+        conn._parser.add_data(rest)
         if transport == "bus":
             try:
                 conn.call(dbus.hello(), timeout)
@@ -168,8 +169,9 @@ def _file(pending: dict[str, T], key: str, value: T) -> None:
     pending[key] = value
 
 
-def _authenticate(sock: socket.socket, uid: int | None = None) -> None:
+def _authenticate(sock: socket.socket, deadline: float, uid: int | None = None) -> bytes:
     """SASL EXTERNAL (the server checks our uid with SO_PEERCRED), pipelined like sd-bus.
+    Returns what came after the server's OK line: the first messages.
 
     `uid` is the uid the server sees: a process in a user namespace (rootless scopebox is
     root of the user's) must claim its outer uid, which SO_PEERCRED reports to the server.
@@ -177,18 +179,30 @@ def _authenticate(sock: socket.socket, uid: int | None = None) -> None:
     AUTH and BEGIN go out in one write. Sent separately after the OK, BEGIN can reach
     systemd's (252) server in the same read as our first message, which it then never
     answers (seen here on about one private connection in three).
+
+    systemd's private socket broadcasts every signal to every connection from BEGIN on, so
+    the OK line may arrive with signals behind it in one read: they belong to the message
+    parser. Reading until the buffer *ends* with the line's CRLF waited for ever while units
+    kept changing (a unit restarting beside a health check: inspect hung in the test bed).
+    The deadline is for the whole exchange, not for each read.
     """
     auth = make_auth_external() if uid is None else (
         b"AUTH EXTERNAL " + str(uid).encode("ascii").hex().encode("ascii") + b"\r\n")
     sock.sendall(b"\0" + auth + BEGIN)
-    reply = b""
-    while not reply.endswith(b"\r\n"):  # the server sends nothing else before our first call
+    received = b""
+    while b"\r\n" not in received:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AuthenticationError(received, "no answer to the authentication in time")
+        sock.settimeout(remaining)
         data = sock.recv(256)
         if not data:
-            raise AuthenticationError(reply, "connection closed during authentication")
-        reply += data
-    if not reply.startswith(b"OK "):
-        raise AuthenticationError(reply)
+            raise AuthenticationError(received, "connection closed during authentication")
+        received += data
+    line, _, rest = received.partition(b"\r\n")
+    if not line.startswith(b"OK "):
+        raise AuthenticationError(line + b"\r\n")
+    return rest
 
 
 class Systemd:

@@ -82,6 +82,56 @@ def test_silent_peer_times_out_during_authentication(tmp_path: Path) -> None:
         assert time.monotonic() - start < 5
 
 
+def _unit_new(serial: int) -> bytes:
+    from jeepney import DBusAddress, new_signal
+
+    manager = DBusAddress("/org/freedesktop/systemd1", interface="org.freedesktop.systemd1.Manager")
+    sig = new_signal(manager, "UnitNew", "so", ("x.scope", "/org/freedesktop/systemd1/unit/x"))
+    data: bytes = sig.serialise(serial=serial)
+    return data
+
+
+def test_signals_behind_the_ok_line_are_messages_not_a_longer_reply(tmp_path: Path) -> None:
+    """systemd's private socket broadcasts every signal from BEGIN on: the OK line can come
+    with a signal behind it in one read, and more keep coming while units change. A scripted
+    peer (what PID 1 sent in the test bed, where `inspect` hung for minutes beside a unit
+    restarting under a health check): the connection opens at once and the signal is the
+    first message, not garbage after the OK."""
+    import threading
+
+    path = str(tmp_path / "private")
+    stop = threading.Event()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(path)
+        server.listen()
+
+        def peer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(4096)  # AUTH EXTERNAL ... BEGIN, in one write
+                conn.sendall(b"OK 0123456789abcdef0123456789abcdef\r\n" + _unit_new(1))
+                serial = 2
+                end = time.monotonic() + 3  # then silence: a broken reader times out and fails
+                while not stop.wait(0.05) and time.monotonic() < end:  # a signal every 50 ms
+                    try:
+                        conn.sendall(_unit_new(serial))
+                    except OSError:
+                        return
+                    serial += 1
+
+        thread = threading.Thread(target=peer, daemon=True)
+        thread.start()
+        try:
+            start = time.monotonic()
+            with systemd.open_private(path, timeout=1.0) as conn:
+                assert time.monotonic() - start < 0.9
+                first = conn._conn._parser.get_next_message()
+                assert first is not None and first.header.fields[3] == "UnitNew"
+        finally:
+            stop.set()
+            thread.join(5)
+
+
 def test_bus_hello_and_error_replies_on_a_real_bus(bus_daemon: str) -> None:
     with systemd.open_system_bus(bus_daemon) as conn:
         assert conn.transport == "bus"
