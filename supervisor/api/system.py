@@ -108,27 +108,39 @@ def info(settings: Settings) -> dict[str, Any]:
         images = len(eng.store.list_images())
         paths = eng.paths
     layout = detect().mode.value
+    ver = package_version()
     host = {
         "arch": _GOARCH.get(platform.machine(), platform.machine()),
+        # scopebox's own builder (`build`), as Podman names its vendored buildah's version
+        "buildahVersion": ver,
+        "cgroupControllers": _cgroup_controllers(layout == "unified"),
         "cgroupManager": "systemd" if systemd else "cgroupfs",
         "cgroupVersion": "v2" if layout == "unified" else "v1",
         "cgroupLayout": layout,
+        # scopebox's monitor holds conmon's place (the package is named after it)
+        "conmon": {"package": f"scopebox {ver} (conmon/: its own monitor)",
+                   "path": _monitor_path(), "version": f"scopebox monitor {ver}"},
         "cpus": os.cpu_count() or 1,
+        "cpuUtilization": _cpu_utilization(),
         "distribution": _distribution(),
         "eventLogger": _event_logger(settings),  # events (issue 14)
         "hostname": platform.node(),
         "kernel": platform.release(),
+        "linkmode": "dynamic",
         "logDriver": settings.log_driver or ("journald" if systemd else "k8s-file"),
         **_memory(),
         "networkBackend": "scopebox",  # networking: its own nftables/iproute2 backend
         "ociRuntime": {"name": rt.name, "package": "", "path": rt.path,
                        "version": _runtime_version(rt.path)},
         "os": "linux",
+        "remoteSocket": _remote_socket(paths.runroot),
         **_rootless_host(),
         "serviceIsRemote": False,
+        "slirp4netns": _helper_binary("slirp4netns"),
         "systemd": systemd,
         "uptime": _uptime(),
     }
+    driver = os.environ.get("SCOPEBOX_STORAGE_DRIVER") or "overlay"
     store = {
         "configFile": "",
         "containerStore": {
@@ -137,11 +149,15 @@ def info(settings: Settings) -> dict[str, Any]:
             "running": containers.count("running"),
             "stopped": len(containers) - containers.count("running") - containers.count("paused"),
         },
-        "graphDriverName": os.environ.get("SCOPEBOX_STORAGE_DRIVER") or "overlay",
+        "graphDriverName": driver,
+        "graphOptions": {},
         "graphRoot": paths.root,
+        **_disk(paths.root),
+        "graphStatus": _graph_status(driver, paths.root),
+        "imageCopyTmpDir": os.environ.get("TMPDIR") or "/var/tmp",
         "imageStore": {"number": images},
         "runRoot": paths.runroot,
-        "volumePath": "",
+        "volumePath": os.path.join(paths.root, "volumes"),
     }
     plugins = {"log": list(LOG_DRIVERS), "network": [], "volume": [], "authorization": None}
     return {"host": host, "store": store, "registries": {}, "plugins": plugins,
@@ -184,15 +200,138 @@ def _rootless() -> bool:
 
 
 def _rootless_host() -> dict[str, Any]:
-    """Rootless (issue 17): Podman's `host.security.rootless` and `host.idMappings` (the
-    user's namespace, as seen from inside it)."""
+    """Rootless (issue 17): Podman's `host.security` and `host.idMappings` (the user's
+    namespace, as seen from inside it; none for root)."""
     from supervisor import rootless
+    from supervisor.security.caps import DEFAULT
+    from supervisor.security.host import apparmor_enabled, conf_defaults
+    from supervisor.security.seccomp import DEFAULT_PROFILE
 
-    if not rootless.is_rootless():
-        return {"security": {"rootless": False}}
+    is_rootless = rootless.is_rootless()
+    caps, profile = conf_defaults(os.environ)  # containers.conf's, else containers-common's
+    security = {"apparmorEnabled": apparmor_enabled(),
+                "capabilities": ",".join(sorted(caps if caps is not None else DEFAULT)),
+                "rootless": is_rootless, "seccompEnabled": True,
+                "seccompProfilePath": profile or DEFAULT_PROFILE,
+                "selinuxEnabled": os.path.exists("/sys/fs/selinux/enforce")}
+    if not is_rootless:
+        return {"idMappings": {"gidmap": None, "uidmap": None}, "security": security}
     return {"idMappings": {"uidmap": _id_map("/proc/self/uid_map"),
                            "gidmap": _id_map("/proc/self/gid_map")},
-            "security": {"rootless": True}}
+            "security": security}
+
+
+def _cgroup_controllers(unified: bool) -> list[str]:
+    """v2: the root's (or the user's delegated) cgroup.controllers; v1: the controllers the
+    kernel has enabled, in /proc/cgroups' order, that have a hierarchy mounted."""
+    if unified:
+        try:
+            with open("/proc/self/cgroup") as f:
+                own = next((line.split(":", 2)[2].strip() for line in f
+                            if line.startswith("0::")), "/")
+            path = "/sys/fs/cgroup" + (own if os.geteuid() != 0 else "")
+            with open(os.path.join(path, "cgroup.controllers")) as f:
+                return f.read().split()
+        except (OSError, StopIteration):
+            return []
+    found = []
+    try:
+        with open("/proc/cgroups") as f:
+            for line in f:
+                fields = line.split()
+                if line.startswith("#") or len(fields) < 4 or fields[3] != "1":
+                    continue
+                if os.path.isdir(f"/sys/fs/cgroup/{fields[0]}"):
+                    found.append(fields[0])
+    except OSError:
+        pass
+    return found
+
+
+def _cpu_utilization() -> dict[str, float]:
+    """Podman's: user, system and idle shares of the CPU time since boot (/proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return {"userPercent": 0.0, "systemPercent": 0.0, "idlePercent": 0.0}
+    total = sum(fields[:8]) or 1
+    user, system, idle = fields[0] + fields[1], fields[2], fields[3]
+    return {"userPercent": round(100 * user / total, 2),
+            "systemPercent": round(100 * system / total, 2),
+            "idlePercent": round(100 * idle / total, 2)}
+
+
+def _monitor_path() -> str:
+    """The per-container monitor's entry point (the conmon/ package beside supervisor/)."""
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.join(here, "conmon", "main.py")
+
+
+def _remote_socket(runroot: str) -> dict[str, Any]:
+    path = os.path.join(runroot, "scopebox.sock")
+    return {"path": path, "exists": True} if os.path.exists(path) else {"path": path}
+
+
+def _helper_binary(name: str) -> dict[str, str]:
+    """Podman's report of a helper it runs: path, Debian package and `--version`."""
+    import shutil
+    import subprocess
+
+    path = shutil.which(name) or ""
+    package = version = ""
+    if path:
+        try:
+            out = subprocess.run(["dpkg-query", "-S", os.path.realpath(path)],
+                                 capture_output=True, text=True, check=False)
+            pkg = out.stdout.partition(":")[0] if out.returncode == 0 else ""
+            if pkg:
+                fmt = "${Package}_${Version}_${Architecture}"
+                out = subprocess.run(["dpkg-query", "-W", "-f", fmt, pkg],
+                                     capture_output=True, text=True, check=False)
+                package = out.stdout.strip() if out.returncode == 0 else ""
+        except OSError:
+            pass
+        version = _runtime_version(path)
+    return {"executable": path, "package": package, "version": version}
+
+
+def _disk(root: str) -> dict[str, int]:
+    try:
+        st = os.statvfs(root)
+    except OSError:
+        return {"graphRootAllocated": 0, "graphRootUsed": 0}
+    return {"graphRootAllocated": st.f_blocks * st.f_frsize,
+            "graphRootUsed": (st.f_blocks - st.f_bfree) * st.f_frsize}
+
+
+# Podman's names of the backing filesystem (containers/storage's FsNames), for the common ones.
+_FS_NAMES = {"ext2": "extfs", "ext3": "extfs", "ext4": "extfs", "xfs": "xfs", "btrfs": "btrfs",
+             "tmpfs": "tmpfs", "overlay": "overlayfs", "zfs": "zfs", "nfs": "nfs", "nfs4": "nfs"}
+
+
+def _graph_status(driver: str, root: str) -> dict[str, str]:
+    if driver != "overlay":
+        return {}
+    return {"Backing Filesystem": _FS_NAMES.get(_fs_type(root), "<unknown>"),
+            "Native Overlay Diff": "true", "Supports d_type": "true", "Using metacopy": "false"}
+
+
+def _fs_type(path: str) -> str:
+    """The type of the mount holding `path` (the longest mount point above it)."""
+    path = os.path.realpath(path)
+    best, kind = "", ""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                point = left.split()[4].replace("\\040", " ")
+                inside = path == point or path.startswith(point.rstrip("/") + "/")
+                if inside and len(point) >= len(best):
+                    best, kind = point, right.split()[0]
+    except (OSError, IndexError):
+        pass
+    return kind
 
 
 def _id_map(path: str) -> list[dict[str, int]]:
@@ -203,7 +342,11 @@ def _id_map(path: str) -> list[dict[str, int]]:
 
 # Podman's template names (Go struct fields) where they are not the JSON key capitalised.
 GO_NAMES = {"ociRuntime": "OCIRuntime", "cgroupVersion": "CgroupsVersion", "cpus": "CPUs",
-            "os": "OS", "APIVersion": "APIVersion"}
+            "os": "OS", "APIVersion": "APIVersion", "cpuUtilization": "CPUUtilization",
+            "idMappings": "IDMappings", "uidmap": "UIDMap", "gidmap": "GIDMap",
+            "slirp4netns": "Slirp4NetNS", "apparmorEnabled": "AppArmorEnabled",
+            "seccompEnabled": "SECCOMPEnabled", "seccompProfilePath": "SECCOMPProfilePath",
+            "selinuxEnabled": "SELinuxEnabled", "capabilities": "DefaultCapabilities"}
 
 
 def go_fields(data: Any) -> Any:

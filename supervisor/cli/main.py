@@ -159,9 +159,10 @@ GROUPS = {
     },
 }
 GLOBAL_HELP = """\
-usage: scopebox [options] COMMAND [ARGS...]
-
 Daemonless containers, supervised by systemd.
+
+Usage:
+  scopebox [options] [command]
 
 Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
@@ -188,9 +189,13 @@ Commands:
 
 Options:
       --cgroup-manager string   Cgroup manager to use ("cgroupfs"|"systemd")
+      --config string           Ignored (Docker's client configuration; Podman ignores it too)
+  -D, --debug                   The same as --log-level=debug (Docker's flag)
       --events-backend string   Events backend ("file"|"journald"|"none")
       --help                    Help for scopebox
-      --log-level string        Log messages above specified level (debug, trace: tracebacks)
+      --log-level string        Log messages above specified level (trace, debug, info, warn,
+                                warning, error, fatal, panic) (default "warn"); debug and
+                                trace also show an unexpected error's traceback
       --noout                   do not output to stdout
       --root string             Path to the root directory in which data is stored
       --runroot string          Path to the 'run directory' where all state information is stored
@@ -199,8 +204,8 @@ Options:
       --syslog                  Accepted for Podman's scripts (scopebox logs to the journal)
       --tmpdir string           Accepted for Podman's scripts (state lives under --runroot)
   -v, --version                 version for scopebox
-  Refused with a reason: --url, -r/--remote, -c/--connection, --identity, --ssh (no remote API
-  yet), --conmon, --hooks-dir, --namespace, --network-cmd-path, --network-config-dir,
+REMOTE_HELP  Refused with a reason: --url, -r/--remote, -c/--connection, --identity, --ssh (no
+  remote API yet), --conmon, --hooks-dir, --namespace, --network-cmd-path, --network-config-dir,
   --runtime-flag, --storage-opt, --volumepath.
 """
 
@@ -213,12 +218,13 @@ def new_parser(verb: str, description: str) -> Parser:
     return Parser(prog=f"scopebox {verb}", description=description)
 
 
-LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
 EVENTS_BACKENDS = ("file", "journald", "none")
 # Podman 4.3's other global flags: those scopebox accepts (True: takes a value) ...
 ACCEPTED = {"--log-level": True, "--events-backend": True, "--noout": False, "--syslog": False,
-            "--storage-driver": True, "--tmpdir": True}
-# ... and those it refuses, with why.
+            "--storage-driver": True, "--tmpdir": True, "--config": True, "--debug": False,
+            "-D": False}  # fmt: skip
+# ... and those it refuses, with why (once a verb is given: with none, or with --help, the
+# usage is shown as Podman shows it).
 NO_REMOTE = "scopebox has no remote API yet: it runs containers on this host only"
 REFUSED = {
     "--url": NO_REMOTE, "--remote": NO_REMOTE, "-r": NO_REMOTE, "--connection": NO_REMOTE,
@@ -233,6 +239,21 @@ REFUSED = {
     "--storage-opt": "storage options are not supported yet",
     "--volumepath": "scopebox keeps volumes under its root (ROOT/volumes), nowhere else",
 }
+REFUSED_SWITCHES = ("--remote", "-r")  # the refused flags that take no value
+REMOTE_LINE = "  -r, --remote                  A remote service (refused: no remote API yet)\n"
+
+
+class PlainExit(Exception):
+    """A message Podman prints as it is, without "Error: " (its log-level checks)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def global_help(remote_line: bool = True) -> str:
+    """Podman hides --remote once a remote is chosen (--url, --connection, CONTAINER_HOST)."""
+    return GLOBAL_HELP.replace("REMOTE_HELP", REMOTE_LINE if remote_line else "")
 
 
 def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
@@ -241,13 +262,21 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
 
     flags: dict[str, str] = {}
     other: dict[str, str] = {}
+    refused: list[str] = []
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-h", "--help", "-v"):
         key, eq, value = argv[i].partition("=")
         if key == "--version":
             break
         if key in REFUSED:
-            raise UsageError(f"{key}: {REFUSED[key]}")
+            if not eq and key not in REFUSED_SWITCHES:
+                i += 1  # its value
+                value = argv[i] if i < len(argv) else ""
+            # An empty --storage-opt resets the options (Podman's); there are none to reset.
+            if key != "--storage-opt" or value:
+                refused.append(key)
+            i += 1
+            continue
         if key not in FLAGS and key not in ACCEPTED:
             raise UsageError(f"unknown flag: {key} (see 'scopebox --help')")
         if not eq and (key in FLAGS or ACCEPTED[key]):
@@ -257,16 +286,26 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
             value = argv[i]
         (flags if key in FLAGS else other)[key] = value or "true"
         i += 1
+    rest = argv[i:]
+    if not rest or rest[0] in ("-h", "--help", "help"):
+        remote = any(k in ("--url", "--connection", "-c") for k in refused) or any(
+            os.environ.get(v) for v in ("CONTAINER_HOST", "CONTAINER_CONNECTION"))
+        sys.stdout.write(global_help(remote_line=not remote))
+        if rest:
+            raise SystemExit(0)
+        sys.stdout.flush()
+        raise UsageError("missing command 'scopebox COMMAND'")
+    if refused:
+        raise UsageError(f"{refused[0]}: {REFUSED[refused[0]]}")
     settings = Settings.from_env().with_flags(flags)
-    return _other_globals(settings, other), argv[i:]
+    return _other_globals(settings, other), rest
 
 
 def _other_globals(settings: Settings, other: dict[str, str]) -> Settings:
     level = other.get("--log-level")
-    if level is not None and level not in LOG_LEVELS:
-        err = UsageError(f'"{level}" is not a valid log level ({", ".join(LOG_LEVELS)})')
-        err.exit_code = 1  # Podman's
-        raise err
+    debug_flag = other.get("--debug") or other.get("-D")
+    if level is not None or debug_flag is not None or "--config" in other:
+        settings = _log_globals(settings, level, debug_flag, other.get("--config"))
     backend = other.get("--events-backend")
     if backend is not None and backend not in EVENTS_BACKENDS:
         raise UsageError(f"--events-backend must be one of {', '.join(EVENTS_BACKENDS)}")
@@ -285,18 +324,48 @@ def _other_globals(settings: Settings, other: dict[str, str]) -> Settings:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.close(devnull)
-    if level in ("debug", "trace"):
-        settings = settings._replace(debug=True)
     return settings
 
 
+def _log_globals(settings: Settings, level: str | None, debug_flag: str | None,
+                 config: str | None) -> Settings:
+    """--log-level, --debug/-D and --config (loglines is loaded only when one is given)."""
+    from supervisor.cli import loglines
+
+    if level is not None and level not in loglines.LEVELS:
+        raise PlainExit(f'Log Level "{level}" is not supported, choose from: '
+                        + ", ".join(loglines.LEVELS), 1)  # fmt: skip
+    if level is not None and debug_flag is not None:
+        raise PlainExit("Setting --log-level and --debug is not allowed", 1)
+    if debug_flag is not None:
+        if debug_flag not in ("true", "false"):
+            raise UsageError("--debug takes no value (or =true, =false)")
+        level = "debug" if debug_flag == "true" else None
+    if level is not None:
+        loglines.set_level(level)
+    if config is not None:  # Podman's words: scripts look for them
+        loglines.log("warn", "The --config flag is ignored by Podman. Exists for Docker"
+                     " compatibility")  # fmt: skip
+    if level in ("debug", "trace"):
+        settings = settings._replace(debug=True)
+    if level in ("trace", "debug", "info"):
+        _log_start(level, settings)
+    return settings
+
+
+def _log_start(level: str, settings: Settings) -> None:
+    """What Podman logs at start-up, in scopebox's terms."""
+    from supervisor.cli.loglines import log
+
+    log("info", f"scopebox filtering at log level {level}")
+    log("debug", f"Called {' '.join(['scopebox', *sys.argv[1:]])}")
+    log("debug", f"Using graph root {settings.root}")
+    log("debug", f"Using run root {settings.runroot}")
+    log("trace", f"Settings: {settings!r}")
+
+
 def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
-    if not rest or rest[0] in ("-h", "--help", "help"):
-        sys.stdout.write(GLOBAL_HELP)
-        raise SystemExit(0)
     verb, args = rest[0], rest[1:]
-    if verb in ("-v", "--version"):
-        return "version", []
     if verb in GROUPS:
         if not args:
             raise UsageError(f"scopebox {verb}: a subcommand is required")
@@ -319,12 +388,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings, rest = _split_globals(argv)
         debug = debug or settings.debug
+        if rest[0] in ("-v", "--version"):  # Podman's one line: `podman version 4.3.1`
+            from supervisor.api.system import package_version
+
+            print(f"scopebox version {package_version()}")
+            return 0
         module_name, args = _resolve_verb(rest)
         # __import__, not importlib.import_module: importlib loads warnings (issue 16)
         __import__(f"supervisor.cli.{module_name}")
         module = sys.modules[f"supervisor.cli.{module_name}"]
         _ran.append(module_name)
         code: int = module.main(args, settings)
+    except PlainExit as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -56,10 +56,20 @@ def print_inspected(
         elif report.data is not None:
             out.append(report.data)
     if template and template != "json":
+        if view is None and ".ID" in template:
+            view = _go_id
         render_each(template, [view(d) for d in out] if view else out)
     else:
         print_json(out)
     return code
+
+
+def _go_id(doc: dict[str, Any]) -> dict[str, Any]:
+    """Podman's inspect types name the field ID (JSON `Id`): templates read `{{.ID}}`
+    (Podman's own tests do, for images and containers); `{{.Id}}` stays as it was."""
+    if "Id" in doc and "ID" not in doc:
+        return {**doc, "ID": doc["Id"]}
+    return doc
 
 
 def confirm(warning: str) -> bool:

@@ -24,7 +24,8 @@ def main(argv: list[str], settings: Settings) -> int:
         raise UsageError("image name or ID must be specified")
     if ns.images and ns.all:
         raise UsageError("when using the --all switch, you may not pass any images names or IDs")
-    reports = api.remove(settings, ns.images, ns.force, ns.all, ns.ignore)
+    # Podman's --force also ignores a missing image (rc 0, nothing printed for it)
+    reports = api.remove(settings, ns.images, ns.force, ns.all, ns.ignore or ns.force)
     for report in reports:
         if report.err is None:  # what it did: "Untagged: ...", "Deleted: ..."
             print("\n".join(report.lines), flush=True)

@@ -190,7 +190,7 @@ INFO = [
 GLOBALS = [
     Case("--log-level error ps -a --filter name=^web$ --format {{.Names}}"),
     Case("--log-level=warn ps -a --filter name=^web$ --format {{.Names}}"),
-    Case("--log-level bogus ps", "rc"),
+    Case("--log-level bogus ps", "rc err"),  # Podman's own tests read its words too
     Case("--events-backend file ps -a --filter name=^web$ --format {{.Names}}"),
     Case("--noout ps -a --filter name=^web$ --format {{.Names}}", diff="noout", want=(0, "=")),
     Case("--storage-driver vfs images -q nosuch", "rc", diff="storage-driver",
@@ -204,6 +204,12 @@ GLOBALS = [
     Case("--cgroup-manager bogus ps", "rc"),
     Case("--help", "rc"),
     Case("--version", "rc"),
+    # Podman's own tests (001-basic.bats) read these words and codes
+    Case("--debug --log-level=panic ps", "rc err"),
+    Case("", "rc"),
+    Case("--remote", "rc"),
+    Case("--config /nonexistent ps -q --filter name=^web$", "rc out"),
+    Case("--log-level=warn ps -q --filter name=^web$", "rc out err"),
 ]
 
 LOGS = [
@@ -239,6 +245,10 @@ MUTATING = [
     Case("create --name {u} busybox true", "rc", setup=("create --name {u} busybox true",)),
     Case("rmi localhost/{u}:v1", setup=("tag busybox localhost/{u}:v1",)),
     Case("rmi -f localhost/{u}:v1", setup=("tag busybox localhost/{u}:v1",)),
+    Case("rmi -f nosuch"),  # Podman's own tests (010-images.bats): --force ignores a miss
+    Case("image rm --force nosuch"),
+    Case("image inspect --format {{.ID}} busybox", "rc"),
+    Case("inspect --format {{.XYZ}} --format {{.ID}} busybox", "rc"),
     Case("image rm localhost/{u}:v1", setup=("tag busybox localhost/{u}:v1",)),
     Case("tag busybox localhost/{u}:V1"),
 ]

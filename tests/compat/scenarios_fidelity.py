@@ -271,6 +271,12 @@ OTHER_VERBS = [
     Case("logs -t done", "rc"),
     Case("logs", "rc"),
     Case("info --format {{.Host.Kernel}}"),
+    # Podman's own tests (005-info.bats) read these
+    Case("info --format {{.Host.Linkmode}}/{{.Store.ImageCopyTmpDir}}"),
+    Case("info --format {{.Host.Security.SECCOMPEnabled}}/{{.Host.Security.SELinuxEnabled}}"),
+    Case("info --format {{.Host.Slirp4NetNS.Executable}}/{{.Host.Slirp4NetNS.Package}}"),
+    Case("--storage-opt= info --format {{.Store.GraphOptions}}"),
+    Case("info --format {{.Host.CgroupControllers}}"),
     Case("info --format {{.Host.Hostname}}"),
     Case("info --format {{.Host.CgroupsVersion}}"),
     Case("info --format {{.Host.Distribution.Distribution}}"),
