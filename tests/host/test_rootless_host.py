@@ -234,13 +234,130 @@ def test_limits_are_refused_without_a_delegated_cgroup(user: User) -> None:
         assert "cgroup v1 or hybrid host" in res.stderr, res
 
 
-def test_bridge_networks_are_refused_in_one_line(user: User) -> None:
-    user("network", "create", "rlnet")
-    for net in ("bridge", "rlnet"):
-        res = user("run", "--rm", "--network", net, "busybox", "true", check=False)
-        assert res.returncode == 125 and "no rootless network namespace" in res.stderr, res
-        assert res.stderr.count("\n") == 1, res
-    user("network", "rm", "rlnet")
+def _slirps(u: User) -> list[int]:
+    """The user's slirp4netns processes of the rootless network namespace."""
+    ns = os.path.join(u.runroot, "netns", "rootless-netns").encode()
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"slirp4netns") and ns in cmd:
+            out.append(int(pid))
+    return out
+
+
+def _host_address() -> str:
+    """An address of this host's that is not loopback (slirp4netns hides the host's
+    loopback from containers, as Podman's --disable-host-loopback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.254", 9))  # no packet: only the route is looked up
+        return str(s.getsockname()[0])
+
+
+def _rootless_netns_gone(u: User) -> bool:
+    return _slirps(u) == [] and os.listdir(os.path.join(u.runroot, "netns")) == []
+
+
+def test_user_network_by_name_out_and_from_the_host(user: User) -> None:
+    """Podman's rootless netns: two containers on a user network reach each other by name,
+    go out through slirp4netns, publish a port to the host; the namespace and its
+    slirp4netns go with the last container."""
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlneta")
+    port = _free_port()
+    try:
+        user("run", "-d", "--name", "rla", "--network", "rlneta", "-p", f"{port}:80",
+             "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        assert len(_slirps(user)) == 1
+        hostname = user("inspect", "-f", "{{.Config.Hostname}}", "rla").stdout.strip()
+        got = user("run", "--rm", "--network", "rlneta", "busybox", "wget", "-q", "-O", "-",
+                   "http://rla/hostname")
+        assert got.stdout.strip() == hostname
+        url = f"http://127.0.0.1:{port}/hostname"
+
+        def served() -> bool:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    return r.read().strip().decode() == hostname
+            except OSError:
+                return False
+
+        wait_for(served, what="the published port")
+        assert f"0.0.0.0:{port}->80/tcp" in user("ps").stdout
+        # outbound: a server of the host's, reached through slirp4netns
+        with socket.socket() as srv:
+            srv.bind(("0.0.0.0", 0))
+            srv.listen(1)
+            srv.settimeout(20)
+            addr = f"{_host_address()}:{srv.getsockname()[1]}"
+            proc = subprocess.Popen(user.argv("/usr/bin/python3", "-m", "supervisor", "run",
+                                              "--rm", "--network", "rlneta", "busybox", "sh",
+                                              "-c", f"echo out | nc {addr.replace(':', ' ')}"),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/")
+            conn, _ = srv.accept()
+            with conn:
+                conn.settimeout(20)
+                assert conn.recv(16) == b"out\n"
+            proc.communicate(timeout=30)
+        # unshare --rootless-netns: the bridges are there, not on the host
+        bridge = json.loads(user("network", "inspect", "rlneta").stdout)[0]["network_interface"]
+        links = user("unshare", "--rootless-netns", "ip", "-o", "link").stdout
+        assert f" {bridge}:" in links and " tap0:" in links, links
+        assert not os.path.exists(f"/sys/class/net/{bridge}")
+        user("rm", "-f", "-t", "0", "rla")
+        assert _rootless_netns_gone(user)
+        assert not served()
+    finally:
+        user("rm", "-f", "-t", "0", "rla", check=False)
+        user("network", "rm", "rlneta")
+
+
+def test_user_network_connect_disconnect_and_a_killed_slirp(user: User) -> None:
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlnetb")
+    user("network", "create", "rlnetc")
+    port = _free_port()
+    try:
+        user("run", "-d", "--name", "rlb", "--network", "rlnetb", "-p", f"{port}:80",
+             "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        user("network", "connect", "rlnetc", "rlb")
+        assert "eth1" in user("exec", "rlb", "ip", "-o", "link").stdout
+        got = user("run", "--rm", "--network", "rlnetc", "busybox", "wget", "-q", "-O", "-",
+                   "http://rlb/hostname")
+        assert got.stdout.strip()
+        user("network", "disconnect", "rlnetc", "rlb")
+        assert "eth1" not in user("exec", "rlb", "ip", "-o", "link").stdout
+        # a killed slirp4netns: the next container's start makes another, ports again
+        (old,) = _slirps(user)
+        os.kill(old, 9)
+        wait_for(lambda: old not in _slirps(user), what="slirp4netns to die")
+        user("run", "--rm", "--network", "rlnetb", "busybox", "true")
+        assert len(_slirps(user)) == 1
+        url = f"http://127.0.0.1:{port}/hostname"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            assert r.read().strip()
+        # a step that fails leaves nothing: a host port held by another program
+        with socket.socket() as held:
+            held.bind(("0.0.0.0", 0))
+            held.listen(1)
+            res = user("run", "--rm", "--network", "rlnetb", "-p",
+                       f"{held.getsockname()[1]}:80", "busybox", "true", check=False)
+        assert res.returncode == 125, res
+        assert res.stderr.count("\n") == 1 and "already in use" in res.stderr, res
+        user("rm", "-f", "-t", "0", "rlb")
+        assert _rootless_netns_gone(user)
+        # a privileged host port is one line naming the sysctl, nothing made
+        res = user("run", "--rm", "--network", "rlnetb", "-p", "80:80", "busybox", "true",
+                   check=False)
+        assert res.returncode == 125 and "ip_unprivileged_port_start" in res.stderr, res
+        assert _rootless_netns_gone(user)
+    finally:
+        user("rm", "-f", "-t", "0", "rlb", check=False)
+        user("network", "rm", "rlnetb", "rlnetc")
 
 
 def test_bad_setups_say_what_to_do_in_one_line(user: User) -> None:
