@@ -30,8 +30,8 @@ def connect(ctx: Context, ref: str, att: Attach) -> None:
         row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
         net = row.config.net
         if not net.bridged:
-            raise StateError(f"container {row.name!r} has --network {net.mode}: only a "
-                             "container on bridge networks can join another")
+            # Podman 4.3's words (e.g. a rootless container on slirp4netns)
+            raise StateError(f'"{net.mode}" is not supported: invalid network mode')
         ndb = NetworkDB(ctx.store)
         n = ndb.get(att.network)
         att = replace(att, network=n.name)
