@@ -9,6 +9,14 @@ python3 (the venv's often links into a root-only /root). Prints the median and m
 `run --rm busybox true` with `--network none`, with the rootless default (slirp4netns for
 both) and with scopebox's `--network pasta`, and the load average. USER must be able to open
 /dev/net/tun (mode 0666, udev's default).
+
+    python bench/rootless.py USER --user-network [--runs 10]
+
+User networks (rootless netns, both): `run --rm --network rlbench busybox true`, "cold" (the
+only container: each run makes and removes the user's network namespace and its slirp4netns,
+for scopebox; Podman 4.3 keeps its namespace between runs, see docs/DIFFERENCES.md) and
+"warm" (a container of each side keeps the namespace up). The network and the keepers are
+made and removed by the bench. Each figure is printed with the load average at its end.
 """
 
 from __future__ import annotations
@@ -45,9 +53,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("user")
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--user-network", action="store_true",
+                    help="runs on a user network (the rootless netns) instead")
     args = ap.parse_args()
     sb = ["/usr/bin/python3", "-m", "supervisor"]
     pm = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
+    if args.user_network:
+        user_network(args.user, args.runs, sb, pm)
+        return
     cases = {
         "scopebox none": [*sb, "run", "--rm", "--network", "none", "busybox", "true"],
         "podman none": [*pm, "run", "--rm", "--network", "none", "--ulimit",
@@ -67,6 +80,43 @@ def main() -> None:
         print(f"{name:20s} median {statistics.median(ts) * 1000:6.0f} ms"
               f"   min {min(ts) * 1000:6.0f} ms")
     print(f"load average: {os.getloadavg()}")
+
+
+def measure(user: str, runs: int, cases: dict[str, list[str]]) -> None:
+    """Interleaved, one warm-up each; median and minimum, with the load average."""
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for argv in cases.values():
+        timed(user_argv(user, *argv))
+    for _ in range(runs):
+        for name, argv in cases.items():
+            times[name].append(timed(user_argv(user, *argv)))
+    for name, ts in times.items():
+        print(f"{name:28s} median {statistics.median(ts) * 1000:6.0f} ms"
+              f"   min {min(ts) * 1000:6.0f} ms   load {os.getloadavg()[0]:.1f}")
+
+
+def user_network(user: str, runs: int, sb: list[str], pm: list[str]) -> None:
+    ulimit = ["--ulimit", f"nofile={_NOFILE}:{_NOFILE}"]
+    sides = {"scopebox": (sb, [], "busybox"), "podman": (pm, ulimit, "localhost/busybox")}
+    for cli, _, _ in sides.values():
+        subprocess.run(user_argv(user, *cli, "network", "create", "rlbench"),
+                       capture_output=True)
+    try:
+        cases = {f"{side} usernet {{}}": [*cli, "run", "--rm", *extra, "--network", "rlbench",
+                                          image, "true"]
+                 for side, (cli, extra, image) in sides.items()}
+        measure(user, runs, {k.format("cold"): v for k, v in cases.items()})
+        for cli, extra, image in sides.values():
+            subprocess.run(user_argv(user, *cli, "run", "-d", *extra, "--name", "rlbench-keep",
+                                     "--network", "rlbench", image, "sleep", "3600"),
+                           check=True, capture_output=True)
+        measure(user, runs, {k.format("warm"): v for k, v in cases.items()})
+    finally:
+        for cli, _, _ in sides.values():
+            subprocess.run(user_argv(user, *cli, "rm", "-f", "-t", "0", "rlbench-keep"),
+                           capture_output=True)
+            subprocess.run(user_argv(user, *cli, "network", "rm", "rlbench"),
+                           capture_output=True)
 
 
 if __name__ == "__main__":
