@@ -360,6 +360,42 @@ def test_user_network_connect_disconnect_and_a_killed_slirp(user: User) -> None:
         user("network", "rm", "rlnetb", "rlnetc")
 
 
+def test_user_network_after_kill_9_of_monitor_and_container(user: User) -> None:
+    """No teardown ran: the next command's reconcile takes the container's part, and with the
+    last container the user's namespace and slirp4netns go; `network reload` restores a
+    flushed table in the user's namespace."""
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlnetk")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/hostname"
+
+    def served() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return bool(r.read().strip())
+        except OSError:
+            return False
+
+    try:
+        user("run", "-d", "--name", "rlk", "--network", "rlnetk", "-p", f"{port}:80",
+             "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        wait_for(served, what="the published port")
+        user("unshare", "--rootless-netns", "nft", "flush", "ruleset")
+        assert not served()
+        user("network", "reload")
+        assert served()
+        state = json.loads(user("inspect", "rlk").stdout)[0]["State"]
+        for pid in (state["ConmonPid"], state["Pid"]):
+            os.kill(pid, 9)
+        wait_for(lambda: "Exited" in user("ps", "-a").stdout, what="the reconcile")
+        assert _rootless_netns_gone(user)
+        assert not served()
+    finally:
+        user("rm", "-f", "-t", "0", "rlk", check=False)
+        user("network", "rm", "rlnetk")
+
+
 def test_bad_setups_say_what_to_do_in_one_line(user: User) -> None:
     def scopebox_as(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["runuser", "-u", name, "--", "env", "-i",
