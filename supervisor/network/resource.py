@@ -53,7 +53,7 @@ class NetworkResource:
             if _rootless():  # issue 17: the user's namespace holds the bridges (leases first)
                 from supervisor.rootless import netns
 
-                host = netns.ensure(ctx.paths, ndb)
+                host = netns.ensure(ctx.paths, ndb, publishing=row.id)
                 plan = plan._replace(forwards=netns.user_forwards(plan.forwards))
             in_host(host, kernel.setup, plan, ctx.paths.locks)
             if host is not None:

@@ -6,24 +6,30 @@ Podman, the user's bridge networks live in one network namespace of the user's o
 (`$RUNROOT/netns/rootless-netns`, made inside the user's namespace, which owns it), joined to
 the outside by one `slirp4netns` (tap0, 10.0.2.100/24: its outbound traffic is the user's).
 Inside it the engine's own code makes bridges, veths, the `inet scopebox` table and the DNS
-responders, exactly as root's does on the host: callers run `kernel.setup`/`teardown` with
-their thread in it (`entered`). A published port is an `add_hostfwd` on that slirp4netns:
-host `ADDR:PORT` -> 10.0.2.100:PORT in the namespace, where the table's `pf4_any` DNATs it to
-the container (Podman's `port_handler=slirp4netns`; its default, rootlessport, is a process
-of its own). The namespace and its slirp4netns go when the user's last container on a bridge
-network leaves (`release`, from each container's teardown), as Podman cleans its netns up.
+responders, exactly as root's does on the host: callers run `kernel.setup`/`teardown` from a
+thread that entered it (`run_in`). Each forward's element matches the port alone
+(`pf4_any`: every host address arrives on 10.0.2.100). A published TCP port is a listening
+socket made in the host's namespace and handed to the user's port forwarder (`portfwd.py`,
+one process per user living in the namespace, Podman's rootlessport), which connects to
+10.0.2.100:PORT from inside, where the table's `output` chain DNATs it to the container:
+slirp4netns's own forwarder (a userspace TCP stack) moved ~22 MiB/s here against ~60 for
+this and for rootlessport. A UDP port is an `add_hostfwd` on the slirp4netns (host
+`ADDR:PORT` -> 10.0.2.100:PORT, DNATed in prerouting). The namespace, its slirp4netns and
+its forwarder go when the user's last container on a bridge network leaves (`release`, from
+each container's teardown), as Podman cleans its netns up.
 
 Everything is under `<locks>/rootless-netns.lock`; a container's lease is recorded before
 `ensure` and released before `release`, so a container joining while the last one leaves
-finds the namespace made again. A killed slirp4netns is replaced by the next `ensure`, with
-every recorded port forwarded again. Standard library only (the monitor's exit command runs
-`release` under `python3 -I -S`).
+finds the namespace made again. A killed slirp4netns or forwarder is replaced by the next
+`ensure`, with every recorded port forwarded again. Standard library only (the monitor's
+exit command runs `release` under `python3 -I -S`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -86,20 +92,25 @@ def current(paths: Paths) -> str | None:
     return ns if mounted(ns) else None
 
 
-def ensure(paths: Paths, ndb: NetworkDB) -> str:
-    """The namespace, with a live slirp4netns forwarding every recorded port; its path."""
+def ensure(paths: Paths, ndb: NetworkDB, publishing: str = "") -> str:
+    """The namespace, with a live slirp4netns and forwarder forwarding every recorded port
+    (but the TCP ports of container `publishing`, whose `publish` follows); its path."""
     ns = path(paths.runroot)
     with _lock(paths.locks):
         if not mounted(ns):
             _kill(paths.runroot)  # a slirp4netns of a namespace that is gone
             _make(ns)
-        if _slirp_pid(paths.runroot) is None:
-            try:
+        try:
+            if _slirp_pid(paths.runroot) is None:
                 _start_slirp(paths.runroot, ns)
-                _forward(paths.runroot, ndb.port_claims())  # after a kill: all again
-            except BaseException:
-                _remove(paths.runroot)
-                raise
+                _forward(paths.runroot, [c for c in ndb.port_claims() if c.proto == "udp"])
+            if _pid(_fwd_pidfile(paths.runroot), ns) is None:
+                _start_forwarder(paths.runroot, ns)
+                _fwd_add(paths.runroot, [c for c in ndb.port_claims() if c.proto == "tcp"
+                                         and c.container != publishing])
+        except BaseException:  # after a kill: every recorded port again, or nothing
+            _remove(paths.runroot)
+            raise
     return ns
 
 
@@ -115,12 +126,19 @@ def release(paths: Paths, ndb: NetworkDB) -> None:
 
 
 def publish(paths: Paths, claims: Sequence[PortClaim]) -> None:
-    """A container's published ports, forwarded by the namespace's slirp4netns."""
-    _forward(paths.runroot, claims)
+    """A container's published ports: TCP by the user's forwarder (`portfwd.py`), UDP by
+    the namespace's slirp4netns."""
+    _fwd_add(paths.runroot, [c for c in claims if c.proto == "tcp"])
+    _forward(paths.runroot, [c for c in claims if c.proto == "udp"])
 
 
 def unpublish(paths: Paths, claims: Sequence[PortClaim]) -> None:
-    """Idempotent: the forwards of these claims go (none left when slirp4netns is gone)."""
+    """Idempotent: the forwards of these claims go (none left when their process is gone)."""
+    for c in claims:
+        if c.proto == "tcp":
+            with contextlib.suppress(OSError, ValueError):
+                _fwd_call(paths.runroot, {"remove": [c.host_ip, c.host_port]})
+    claims = [c for c in claims if c.proto == "udp"]
     api = _api(paths.runroot)
     if not claims or _slirp_pid(paths.runroot) is None:
         return
@@ -223,6 +241,64 @@ def _start_slirp(runroot: str, ns: str) -> None:
         f.write(f"{proc.pid}\n")
 
 
+def _fwd_pidfile(runroot: str) -> str:
+    return path(runroot) + ".ports.pid"
+
+
+def _fwd_ctl(runroot: str) -> str:
+    return path(runroot) + ".ports"
+
+
+FWD_BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1));"
+            " from supervisor.rootless.portfwd import main; main(sys.argv[1:])")
+
+
+def _start_forwarder(runroot: str, ns: str) -> None:
+    """The forwarder, started from a thread in the namespace (so it lives there), with its
+    control socket made here and handed over: a request never races its start."""
+    import sys
+
+    ctl_path = _fwd_ctl(runroot)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(ctl_path)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as ctl:
+        ctl.bind(ctl_path)
+        ctl.listen(16)
+        argv = [sys.executable, "-I", "-S", "-c", FWD_BOOT, root, str(ctl.fileno()), ns]
+        proc = run_in(ns, functools.partial(
+            subprocess.Popen, argv, pass_fds=(ctl.fileno(),), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    with open(_fwd_pidfile(runroot), "w", encoding="ascii") as f:
+        f.write(f"{proc.pid}\n")
+
+
+def _fwd_add(runroot: str, claims: Iterable[PortClaim]) -> None:
+    """Each claim's listening socket, made here in the host's namespace, to the forwarder."""
+    for c in claims:
+        family = socket.AF_INET6 if ":" in c.host_ip else socket.AF_INET
+        lis = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            lis.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            lis.bind((c.host_ip or "0.0.0.0", c.host_port))
+            lis.listen(128)
+            _fwd_call(runroot, {"add": [c.host_ip, c.host_port]}, lis.fileno())
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise SystemError_(f"cannot publish port {c.host_port}: {why}") from exc
+        finally:
+            lis.close()
+
+
+def _fwd_call(runroot: str, request: dict[str, object], fd: int = -1) -> None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(_fwd_ctl(runroot))
+        socket.send_fds(s, [json.dumps(request).encode()], [fd] if fd >= 0 else [])
+        if s.recv(2) != b"ok":
+            raise ValueError("the port forwarder did not answer")
+
+
 def _forward(runroot: str, claims: Iterable[PortClaim]) -> None:
     """Idempotent: a claim already forwarded (a slirp4netns made again just now forwarded
     every recorded one, this container's too) is left alone."""
@@ -272,10 +348,14 @@ def _call(api: str, request: dict[str, object]) -> dict[str, object]:
 
 
 def _slirp_pid(runroot: str) -> int | None:
-    """Its pid, only while that process still names our namespace file (a pid reused by
-    another program is not signalled)."""
+    return _pid(_pidfile(runroot), path(runroot))
+
+
+def _pid(pidfile: str, ns: str) -> int | None:
+    """A helper's pid, only while that process still names our namespace file (a pid reused
+    by another program is not signalled) and is not a zombie."""
     try:
-        with open(_pidfile(runroot), encoding="ascii") as f:
+        with open(pidfile, encoding="ascii") as f:
             pid = int(f.read().strip())
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             cmdline = f.read().split(b"\0")
@@ -283,15 +363,16 @@ def _slirp_pid(runroot: str) -> int | None:
             state = f.read().rpartition(b")")[2].split()[0]
     except (OSError, ValueError, IndexError):
         return None
-    return pid if path(runroot).encode() in cmdline and state != b"Z" else None
+    return pid if ns.encode() in cmdline and state != b"Z" else None
 
 
 def _kill(runroot: str) -> None:
-    pid = _slirp_pid(runroot)
-    if pid is not None:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
-    for p in (_pidfile(runroot), _api(runroot)):
+    for pidfile in (_pidfile(runroot), _fwd_pidfile(runroot)):
+        pid = _pid(pidfile, path(runroot))
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+    for p in (_pidfile(runroot), _api(runroot), _fwd_pidfile(runroot), _fwd_ctl(runroot)):
         with contextlib.suppress(OSError):
             os.unlink(p)
 

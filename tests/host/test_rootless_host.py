@@ -234,8 +234,9 @@ def test_limits_are_refused_without_a_delegated_cgroup(user: User) -> None:
         assert "cgroup v1 or hybrid host" in res.stderr, res
 
 
-def _slirps(u: User) -> list[int]:
-    """The user's slirp4netns processes of the rootless network namespace."""
+def _slirps(u: User, forwarder: bool = False) -> list[int]:
+    """The user's slirp4netns processes of the rootless network namespace (or its TCP port
+    forwarders), zombies left out."""
     ns = os.path.join(u.runroot, "netns", "rootless-netns").encode()
     out = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -243,7 +244,10 @@ def _slirps(u: User) -> list[int]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if cmd and cmd[0].endswith(b"slirp4netns") and ns in cmd:
+        if forwarder:
+            if ns in cmd and any(b"portfwd" in a for a in cmd):
+                out.append(int(pid))
+        elif cmd and cmd[0].endswith(b"slirp4netns") and ns in cmd:
             out.append(int(pid))
     return out
 
@@ -257,7 +261,8 @@ def _host_address() -> str:
 
 
 def _rootless_netns_gone(u: User) -> bool:
-    return _slirps(u) == [] and os.listdir(os.path.join(u.runroot, "netns")) == []
+    return _slirps(u) == _slirps(u, forwarder=True) == [] and \
+        os.listdir(os.path.join(u.runroot, "netns")) == []
 
 
 def test_user_network_by_name_out_and_from_the_host(user: User) -> None:
@@ -331,12 +336,16 @@ def test_user_network_connect_disconnect_and_a_killed_slirp(user: User) -> None:
         assert got.stdout.strip()
         user("network", "disconnect", "rlnetc", "rlb")
         assert "eth1" not in user("exec", "rlb", "ip", "-o", "link").stdout
-        # a killed slirp4netns: the next container's start makes another, ports again
+        # a killed slirp4netns and port forwarder: the next container's start makes them
+        # again, with the ports already published
         (old,) = _slirps(user)
+        (fwd,) = _slirps(user, forwarder=True)
         os.kill(old, 9)
-        wait_for(lambda: old not in _slirps(user), what="slirp4netns to die")
+        os.kill(fwd, 9)
+        wait_for(lambda: old not in _slirps(user) and not _slirps(user, forwarder=True),
+                 what="slirp4netns and the forwarder to die")
         user("run", "--rm", "--network", "rlnetb", "busybox", "true")
-        assert len(_slirps(user)) == 1
+        assert len(_slirps(user)) == len(_slirps(user, forwarder=True)) == 1
         url = f"http://127.0.0.1:{port}/hostname"
         with urllib.request.urlopen(url, timeout=5) as r:
             assert r.read().strip()
