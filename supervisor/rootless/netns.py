@@ -3,15 +3,15 @@ netns".
 
 A user cannot make bridges, veths or nftables rules in the host's network namespace. So, as
 Podman, the user's bridge networks live in one network namespace of the user's own
-(`$RUNROOT/netns/rootless-netns`, made inside the user's namespace, which owns it), joined to
-the outside by one `slirp4netns` (tap0, 10.0.2.100/24: its outbound traffic is the user's).
-Inside it the engine's own code makes bridges, veths, the `inet scopebox` table and the DNS
-responders, exactly as root's does on the host: callers run `kernel.setup`/`teardown` from a
-thread that entered it (`run_in`). Each forward's element matches the port alone
-(`pf4_any`: every host address arrives on 10.0.2.100). A published TCP port is a listening
-socket made in the host's namespace and handed to the user's port forwarder (`portfwd.py`,
-one process per user living in the namespace, Podman's rootlessport), which connects to
-10.0.2.100:PORT from inside, where the table's `output` chain DNATs it to the container:
+(`$RUNROOT/netns/rootless-netns`, made inside the user's namespace, which owns it), joined
+to the outside by one `slirp4netns` (tap0, 10.0.2.100/24: its outbound traffic is the
+user's). Inside it the engine's own code makes bridges, veths, the `inet scopebox` table and
+the DNS responders, exactly as root's does on the host: callers run
+`kernel.setup`/`teardown` from a thread that entered it (`run_in`). Each forward's element
+matches the port alone (`pf4_any`: every host address arrives on 10.0.2.100). A published
+TCP port is a listening socket made in the host's namespace and handed to the user's port
+forwarder (`portfwd.py`, one process per user living in the namespace, Podman's
+rootlessport), which connects from inside straight to the container's address and port:
 slirp4netns's own forwarder (a userspace TCP stack) moved ~22 MiB/s here against ~60 for
 this and for rootlessport. A UDP port is an `add_hostfwd` on the slirp4netns (host
 `ADDR:PORT` -> 10.0.2.100:PORT, DNATed in prerouting). The namespace, its slirp4netns and
@@ -282,7 +282,8 @@ def _fwd_add(runroot: str, claims: Iterable[PortClaim]) -> None:
             lis.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             lis.bind((c.host_ip or "0.0.0.0", c.host_port))
             lis.listen(128)
-            _fwd_call(runroot, {"add": [c.host_ip, c.host_port]}, lis.fileno())
+            _fwd_call(runroot, {"add": [c.host_ip, c.host_port],
+                                "to": [c.container_ip, c.container_port]}, lis.fileno())
         except (OSError, ValueError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise SystemError_(f"cannot publish port {c.host_port}: {why}") from exc

@@ -371,8 +371,8 @@ def test_user_network_connect_disconnect_and_a_killed_slirp(user: User) -> None:
 
 def test_user_network_after_kill_9_of_monitor_and_container(user: User) -> None:
     """No teardown ran: the next command's reconcile takes the container's part, and with the
-    last container the user's namespace and slirp4netns go; `network reload` restores a
-    flushed table in the user's namespace."""
+    last container the user's namespace, slirp4netns and forwarder go; `network reload`
+    restores a flushed table in the user's namespace."""
     if shutil.which("slirp4netns") is None:
         pytest.skip("needs slirp4netns")
     user("network", "create", "rlnetk")
@@ -390,9 +390,15 @@ def test_user_network_after_kill_9_of_monitor_and_container(user: User) -> None:
         user("run", "-d", "--name", "rlk", "--network", "rlnetk", "-p", f"{port}:80",
              "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
         wait_for(served, what="the published port")
+        def table() -> str:
+            return user("unshare", "--rootless-netns", "nft", "list", "tables").stdout
+
+        assert "inet scopebox" in table()
         user("unshare", "--rootless-netns", "nft", "flush", "ruleset")
-        assert not served()
+        assert "inet scopebox" not in table()
+        assert served()  # the forwarder connects to the container itself: no NAT
         user("network", "reload")
+        assert "inet scopebox" in table()
         assert served()
         state = json.loads(user("inspect", "rlk").stdout)[0]["State"]
         for pid in (state["ConmonPid"], state["Pid"]):
