@@ -104,10 +104,11 @@ def ensure(paths: Paths, ndb: NetworkDB, publishing: str = "") -> str:
             if _slirp_pid(paths.runroot) is None:
                 _start_slirp(paths.runroot, ns)
                 _forward(paths.runroot, [c for c in ndb.port_claims() if c.proto == "udp"])
-            if _pid(_fwd_pidfile(paths.runroot), ns) is None:
+            tcp = [c for c in ndb.port_claims() if c.proto == "tcp"]
+            # only while a TCP port is published (this container's are recorded already)
+            if tcp and _pid(_fwd_pidfile(paths.runroot), ns) is None:
                 _start_forwarder(paths.runroot, ns)
-                _fwd_add(paths.runroot, [c for c in ndb.port_claims() if c.proto == "tcp"
-                                         and c.container != publishing])
+                _fwd_add(paths.runroot, [c for c in tcp if c.container != publishing])
         except BaseException:  # after a kill: every recorded port again, or nothing
             _remove(paths.runroot)
             raise
