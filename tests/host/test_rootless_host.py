@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -409,6 +410,37 @@ def test_user_network_after_kill_9_of_monitor_and_container(user: User) -> None:
     finally:
         user("rm", "-f", "-t", "0", "rlk", check=False)
         user("network", "rm", "rlnetk")
+
+
+def test_user_network_udp_port_through_slirp4netns(user: User) -> None:
+    """busybox has no UDP listener: a python3 of the user's, in the container's network
+    namespace (`unshare` + nsenter), hears what the host sends to the published port."""
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlnetu")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    try:
+        cid = user("run", "-d", "--name", "rlu", "--network", "rlnetu", "-p",
+                   f"{port}:53/udp", "busybox", "sleep", "60").stdout.strip()
+        assert f"53/udp -> 0.0.0.0:{port}" in user("port", "rlu").stdout
+        listen = ("import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
+                  " s.bind(('0.0.0.0', 53)); s.settimeout(20); print(s.recv(64).decode())")
+        proc = subprocess.Popen(user.argv(
+            "/usr/bin/python3", "-m", "supervisor", "unshare", "nsenter",
+            f"--net={user.runroot}/netns/{cid}", "/usr/bin/python3", "-c", listen),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while proc.poll() is None:
+                s.sendto(b"ping-udp", ("127.0.0.1", port))
+                time.sleep(0.2)
+        assert proc.communicate()[0] == "ping-udp\n", proc.stderr
+        user("rm", "-f", "-t", "0", "rlu")
+        assert _rootless_netns_gone(user)
+    finally:
+        user("rm", "-f", "-t", "0", "rlu", check=False)
+        user("network", "rm", "rlnetu")
 
 
 def test_bad_setups_say_what_to_do_in_one_line(user: User) -> None:
