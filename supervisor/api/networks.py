@@ -159,11 +159,33 @@ def _remove_one(eng: Engine, db: NetworkDB, ref: str, force: bool) -> str:
 def _unmake(eng: Engine, n: Network) -> None:
     """The network's chains and bridge, if a container made them: they are made together
     with the bridge, and a reboot takes both (nothing of the host's is touched otherwise)."""
-    from supervisor.network import dns, kernel, netlink
+    from supervisor.network import dns
+    from supervisor.network.resource import in_host
 
     dns.release(eng.paths, n.name)  # network DNS: its responder or socket unit goes first
+    host = _user_netns(eng)
+    if host != "":
+        in_host(host or None, _remove_bridge, n, eng.paths.locks)
+
+
+def _remove_bridge(n: Network, locks: str) -> None:
+    from supervisor.network import kernel, netlink
+
     if netlink.link_exists(n.network_interface):  # this netns's (not /sys's: unshare -n)
-        kernel.remove_network(n, eng.paths.locks)
+        kernel.remove_network(n, locks)
+
+
+def _user_netns(eng: Engine) -> str | None:
+    """Rootless (issue 17): a user's bridges are in the user's network namespace ("":
+    there is none now, so nothing of a network is in the kernel); root: None, the host's."""
+    from supervisor import rootless
+
+    if not rootless.is_rootless():
+        return None
+    from supervisor.rootless import netns
+
+    host = netns.current(eng.paths)
+    return host or ""  # "": gone
 
 
 def prune(settings: Settings, filters: dict[str, list[str]] | None = None) -> list[str]:
@@ -193,7 +215,14 @@ def reload(settings: Settings) -> list[str]:
 
     with session(settings) as eng:
         db = _db(eng)
-        kernel.reload(db, eng.paths.locks)
+        host = _user_netns(eng)
+        if host is None:
+            kernel.reload(db, eng.paths.locks)
+        elif host:  # rootless: what the store says, applied in the user's namespace
+            from supervisor.rootless import netns
+
+            netns.run_in(host, kernel.apply_state, None, *kernel.state_of(db, any_address=True),
+                         eng.paths.locks)
         return sorted({lease.container for lease in db.leases()})
 
 

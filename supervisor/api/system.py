@@ -13,6 +13,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from supervisor.engine import Engine
+
 _GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
 
 
@@ -164,7 +166,7 @@ def info(settings: Settings) -> dict[str, Any]:
             "version": version().client._asdict()}
 
 
-def unshare(settings: Settings, argv: list[str], rootless_netns: bool = False) -> None:
+def unshare(settings: Settings, argv: list[str], rootless_netns: bool = False) -> int:
     """Rootless (issue 17): replace this process by `argv` (default: $SHELL) in the user's
     namespace, as root of it, with CONTAINERS_GRAPHROOT/CONTAINERS_RUNROOT set (as Podman's
     `unshare`). Refused for root: the host's root has no such namespace."""
@@ -172,18 +174,18 @@ def unshare(settings: Settings, argv: list[str], rootless_netns: bool = False) -
 
     if os.geteuid() == 0 and not _rootless():
         raise UsageError("please use unshare with rootless")
-    if rootless_netns:  # Podman's is the one its rootless bridge networks share
-        raise UsageError("--rootless-netns: scopebox has no shared rootless network namespace"
-                         " (each rootless container has its own, with pasta)")
-    with session(settings) as eng:  # joins the namespace (made if needed)
-        paths = eng.paths
     import shutil
     import signal
 
     argv = argv or [os.environ.get("SHELL") or "/bin/sh"]
-    env = {**os.environ, "CONTAINERS_GRAPHROOT": paths.root, "CONTAINERS_RUNROOT": paths.runroot}
-    if shutil.which(argv[0], path=env.get("PATH")) is None:
-        raise CommandNotFound(f'exec: "{argv[0]}": executable file not found in $PATH')
+    with session(settings) as eng:  # joins the namespace (made if needed)
+        paths = eng.paths
+        env = {**os.environ, "CONTAINERS_GRAPHROOT": paths.root,
+               "CONTAINERS_RUNROOT": paths.runroot}
+        if shutil.which(argv[0], path=env.get("PATH")) is None:
+            raise CommandNotFound(f'exec: "{argv[0]}": executable file not found in $PATH')
+        if rootless_netns:  # Podman's: the one the user's bridge networks share
+            return _in_rootless_netns(eng, argv, env)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores it; the command must not
     try:
         os.execvpe(argv[0], argv, env)
@@ -191,6 +193,35 @@ def unshare(settings: Settings, argv: list[str], rootless_netns: bool = False) -
         raise CommandNotFound(f"{argv[0]}: executable file not found in $PATH") from exc
     except OSError as exc:
         raise CommandCannotRun(f"{argv[0]}: {exc.strerror}") from exc
+
+
+def _in_rootless_netns(eng: Engine, argv: list[str], env: dict[str, str]) -> int:
+    """Rootless (issue 17): `argv` in the user's network namespace (made if there is none),
+    waited for; the namespace goes afterwards when no container uses it (as Podman's)."""
+    import functools
+    import subprocess
+
+    from supervisor.errors import CommandCannotRun
+    from supervisor.network.db import NetworkDB
+    from supervisor.rootless import netns
+
+    ndb = NetworkDB(eng.store)
+    try:
+        try:  # started from a thread in the namespace: the command is there
+            proc = netns.run_in(netns.ensure(eng.paths, ndb),
+                                functools.partial(subprocess.Popen, argv, env=env))
+        except OSError as exc:
+            raise CommandCannotRun(f"{argv[0]}: {exc.strerror}") from exc
+        import signal
+
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command's, not ours
+        try:
+            code = proc.wait()
+        finally:
+            signal.signal(signal.SIGINT, old)
+    finally:
+        netns.release(eng.paths, ndb)
+    return code if code >= 0 else 128 - code
 
 
 def _rootless() -> bool:

@@ -15,6 +15,7 @@ from supervisor.errors import ConflictError, NotFoundError, StateError, UsageErr
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
+    from supervisor.network import nft
     from supervisor.network.db import NetworkDB
     from supervisor.network.request import Attach
     from supervisor.store import ContainerRow
@@ -29,8 +30,8 @@ def connect(ctx: Context, ref: str, att: Attach) -> None:
         row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
         net = row.config.net
         if not net.bridged:
-            raise StateError(f"container {row.name!r} has --network {net.mode}: only a "
-                             "container on bridge networks can join another")
+            # Podman 4.3's words (e.g. a rootless container on slirp4netns)
+            raise StateError(f'"{net.mode}" is not supported: invalid network mode')
         ndb = NetworkDB(ctx.store)
         n = ndb.get(att.network)
         att = replace(att, network=n.name)
@@ -71,7 +72,7 @@ def disconnect(ctx: Context, ref: str, network: str) -> None:
 
 def _attach_live(ctx: Context, ndb: NetworkDB, row: ContainerRow, att: Attach) -> None:
     from supervisor.network import kernel, netlink, nft
-    from supervisor.network.resource import netns_path
+    from supervisor.network.resource import in_host, netns_path, user_netns
 
     n = ndb.get(att.network)
     used = {lease.host_iface for lease in ndb.leases(row.id)}
@@ -83,7 +84,8 @@ def _attach_live(ctx: Context, ndb: NetworkDB, row: ContainerRow, att: Attach) -
         n, leases, path, f"eth{index}", first=False, mac=att.mac),), (),
         tuple(nft.Source(lease.address, n.network_interface) for lease in leases))
     try:
-        kernel.setup(plan, ctx.paths.locks)
+        host = user_netns(ctx, ndb, make=True)  # rootless (issue 17): the user's namespace
+        in_host(host or None, kernel.setup, plan, ctx.paths.locks)
     except (netlink.NetlinkError, nft.NftError) as exc:
         _undo(ctx, ndb, row, n.name)
         raise StateError(f"cannot connect {row.name} to {n.name}: {exc}") from exc
@@ -99,19 +101,30 @@ def _undo(ctx: Context, ndb: NetworkDB, row: ContainerRow, name: str) -> None:
 
     leases = [lease for lease in ndb.leases(row.id) if lease.network == name]
     bridge = ndb.get(name).network_interface
+    claims = [c for c in ndb.port_claims(row.id) if c.network == name]
     plan = kernel.Plan(
         "", (), tuple(netlink.Attachment("", "", iface, "", (), ())
                       for iface in dict.fromkeys(lease.host_iface for lease in leases)),
-        tuple(kernel.forwards_of([c for c in ndb.port_claims(row.id) if c.network == name],
-                                 leases)),
+        tuple(kernel.forwards_of(claims, leases)),
         tuple(nft.Source(lease.address, bridge) for lease in leases))
-    kernel.teardown(plan, ctx.paths.locks)
+    from supervisor.network.resource import in_host, user_netns
+
+    host = user_netns(ctx, ndb, make=False, unpublish=claims)  # rootless (issue 17)
+    if host != "":  # "": the user's namespace is gone, and all that was in it
+        in_host(host or None, kernel.teardown,
+                plan._replace(forwards=_user_forwards(plan.forwards)), ctx.paths.locks)
     ndb.release_network(row.id, name)
+
+
+def _user_forwards(fwds: tuple[nft.Forward, ...]) -> tuple[nft.Forward, ...]:
+    from supervisor.rootless import is_rootless, netns
+
+    return netns.user_forwards(fwds) if is_rootless() else fwds
 
 
 def _rewrite_etc(ctx: Context, ndb: NetworkDB, row: ContainerRow) -> None:
     from supervisor.network import etc
-    from supervisor.network.resource import dns_servers
+    from supervisor.network.resource import dns_servers, user_netns
 
     by_net: dict[str, list[str]] = {}
     for lease in ndb.leases(row.id):
@@ -122,5 +135,6 @@ def _rewrite_etc(ctx: Context, ndb: NetworkDB, row: ContainerRow) -> None:
     if names and names[0] in by_net:
         first = ndb.get(names[0])
         gateway = "" if first.internal else str(first.subnets[0].gateway)
+    host = user_netns(ctx, ndb, make=False)  # rootless: a DNS responder binds its gateway
     etc.write_for_run(ctx.paths.container_dir(row.id), row, addresses, gateway,
-                      dns_servers(ctx, row))
+                      dns_servers(ctx, row, host or None))

@@ -18,7 +18,7 @@ def checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any]) -> C
 
     net = config.net
     if net.bridged:
-        _not_rootless(net.networks[0].network if net.networks else "podman")
+        _rootless_bridge(net)
         from supervisor.network.db import NetworkDB
 
         ndb = NetworkDB(ctx.store)
@@ -51,16 +51,16 @@ def checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any]) -> C
     return replace(config, net=net)
 
 
-def _not_rootless(network: str) -> None:
-    """Rootless (issue 17): a bridge lives in a network namespace of the user's, with a
-    forwarder to the host (Podman's rootless netns); scopebox has none yet, and the host's
-    bridges, veths and nftables are root's. One line instead of the kernel's EPERMs."""
+def _rootless_bridge(net: Any) -> None:
+    """Rootless (issue 17): bridge networks live in the user's network namespace, joined to
+    the host by slirp4netns (`rootless/netns.py`); what it needs of the host (the tun device,
+    unprivileged host ports) is one line now, before anything is made."""
     from supervisor.rootless import is_rootless
 
     if is_rootless():
-        raise UsageError(f"network {network!r}: rootless containers cannot join bridge networks"
-                         " yet (no rootless network namespace): use --network slirp4netns,"
-                         " pasta or none")
+        from supervisor.network.pasta import check_host_side
+
+        check_host_side(net.ports)
 
 
 def _own_host_ports(net: Any) -> tuple[Any, ...]:

@@ -135,11 +135,19 @@ def reload(ndb: NetworkDB, locks_dir: str, host: str | None = None) -> Sequence[
     """Rebuild the kernel state from the store: bridges of networks in use, and the whole
     table in one transaction (what `nft flush ruleset` or a firewall reload removed).
     Returns the bridges of networks in use."""
+    nets, fwds, sources = state_of(ndb)
+    apply_state(host, nets, fwds, sources, locks_dir)
+    return [n.network_interface for n in nets]
+
+
+def state_of(ndb: NetworkDB, any_address: bool = False) -> tuple[
+        list[Network], list[nft.Forward], list[nft.Source]]:
+    """What `reload` makes, read from the store: networks in use, forwards, sources.
+    `any_address`: forwards match the port alone (rootless: slirp4netns delivers every host
+    address's traffic to one address in the user's namespace)."""
     leases = ndb.leases()
     in_use = {lease.network for lease in leases}
     nets = [n for n in ndb.all() if n.name in in_use]
-    for n in nets:
-        netlink.ensure_bridge(n.network_interface, rules_of(n).gateways, n.mtu, host)
     bridges = {n.name: n.network_interface for n in nets}
     sources = [nft.Source(lease.address, bridges[lease.network]) for lease in leases
                if lease.network in bridges]
@@ -147,9 +155,19 @@ def reload(ndb: NetworkDB, locks_dir: str, host: str | None = None) -> Sequence[
     for claim in ndb.port_claims():
         fwds += forwards_of([claim], [lease for lease in leases
                                       if lease.container == claim.container])
+    if any_address:
+        fwds = [f._replace(host_ip="") for f in fwds]
+    return nets, fwds, sources
+
+
+def apply_state(host: str | None, nets: Sequence[Network], fwds: Sequence[nft.Forward],
+                sources: Sequence[nft.Source], locks_dir: str) -> None:
+    """Bridges and the whole table (no store: a rootless caller runs it in a thread that
+    entered the user's namespace, host None there)."""
+    for n in nets:
+        netlink.ensure_bridge(n.network_interface, rules_of(n).gateways, n.mtu, host)
     with nft_lock(locks_dir):
         nft.apply(nft.full([rules_of(n) for n in nets], fwds, sources), host)
-    return [n.network_interface for n in nets]
 
 
 def remove_network(n: Network, locks_dir: str, host: str | None = None) -> None:

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from supervisor.errors import ConflictError, ScopeboxError, SystemError_
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context
-    from supervisor.network.db import PortClaim, PortSpec
+    from supervisor.network.db import NetworkDB, PortClaim, PortSpec
     from supervisor.network.kernel import Plan
     from supervisor.network.request import NetConfig
     from supervisor.paths import Paths
     from supervisor.store import ContainerRow
+
+T = TypeVar("T")
+
 
 def netns_path(paths: Paths, cid: str) -> str:
     return os.path.join(paths.runroot, "netns", cid)
@@ -43,13 +47,22 @@ class NetworkResource:
                                     [a.ip or None for a in net.networks],
                                     [a.mac for a in net.networks],
                                     [a.ip6 or None for a in net.networks])
-            check_host_ports(ndb.port_claims(row.id))
-            kernel.setup(plan, ctx.paths.locks)
+            claims = ndb.port_claims(row.id)
+            check_host_ports(claims)
+            host = None
+            if _rootless():  # issue 17: the user's namespace holds the bridges (leases first)
+                from supervisor.rootless import netns
+
+                host = netns.ensure(ctx.paths, ndb, publishing=row.id)
+                plan = plan._replace(forwards=netns.user_forwards(plan.forwards))
+            in_host(host, kernel.setup, plan, ctx.paths.locks)
+            if host is not None:
+                netns.publish(ctx.paths, claims)
         except ScopeboxError:
             raise
         except (netlink.NetlinkError, nft.NftError) as exc:
             raise SystemError_(f"network setup failed: {exc}") from exc
-        write_etc(ctx, row, plan)
+        write_etc(ctx, row, plan, host)
 
     def teardown(self, ctx: Context, row: ContainerRow) -> None:
         teardown_container(ctx, row.id)
@@ -65,13 +78,26 @@ def teardown_container(ctx: Context, cid: str) -> None:
     leases = ndb.leases(cid)
     atts = tuple(netlink.Attachment("", "", iface, "", (), ())  # one per network (net6)
                  for iface in dict.fromkeys(lease.host_iface for lease in leases))
-    fwds = tuple(kernel.forwards_of(ndb.port_claims(cid), leases))
+    claims = ndb.port_claims(cid)
+    fwds = tuple(kernel.forwards_of(claims, leases))
     nets = ndb.all()
     bridges = {n.name: n.network_interface for n in nets}
     srcs = tuple(nft.Source(lease.address, bridges[lease.network]) for lease in leases
                  if lease.network in bridges)
-    kernel.teardown(kernel.Plan(netns_path(ctx.paths, cid), (), atts, fwds, srcs),
-                    ctx.paths.locks)
+    plan = kernel.Plan(netns_path(ctx.paths, cid), (), atts, fwds, srcs)
+    rootless = _rootless()
+    if not rootless:
+        kernel.teardown(plan, ctx.paths.locks)
+    else:  # issue 17: in the user's namespace; when it is gone, so is all but the file
+        from supervisor.rootless import netns
+
+        netns.unpublish(ctx.paths, claims)
+        host = netns.current(ctx.paths)
+        if host is None:
+            netlink.remove_netns(plan.netns)
+        else:
+            netns.run_in(host, kernel.teardown,
+                         plan._replace(forwards=netns.user_forwards(fwds)), ctx.paths.locks)
     try:
         ndb.release(cid)
     except StoreError:
@@ -83,15 +109,51 @@ def teardown_container(ctx: Context, cid: str) -> None:
     # DNS (helper "netdns"): a network's responder may go with its last container; a network
     # without DNS (the default one) never had one
     with_dns = {n.name for n in nets if n.dns_enabled} & {lease.network for lease in leases}
-    if not with_dns:
-        return
     try:
-        from supervisor.network import dns  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
-    for name in sorted(with_dns):
-        if not ndb.users(name):
-            dns.release(ctx.paths, name)
+        if not with_dns:
+            return
+        try:
+            from supervisor.network import dns  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:
+            return
+        for name in sorted(with_dns):
+            if not ndb.users(name):
+                dns.release(ctx.paths, name)
+    finally:
+        if rootless:  # the user's last container on a bridge network takes it along
+            from supervisor.rootless import netns
+
+            netns.release(ctx.paths, ndb)
+
+
+def _rootless() -> bool:
+    from supervisor.rootless import is_rootless
+
+    return is_rootless()
+
+
+def user_netns(ctx: Context, ndb: NetworkDB, make: bool,
+               unpublish: Sequence[PortClaim] = ()) -> str | None:
+    """`network connect`/`disconnect` (rootless, issue 17): the user's network namespace
+    (made if `make`; `unpublish`'s forwards gone first), or "" when it is gone (nothing
+    of it to undo). As root: None, the host's."""
+    if not _rootless():
+        return None
+    from supervisor.rootless import netns
+
+    netns.unpublish(ctx.paths, unpublish)
+    host = netns.ensure(ctx.paths, ndb) if make else netns.current(ctx.paths)
+    return host or ""  # "": gone
+
+
+def in_host(host: str | None, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in the user's network namespace (rootless: a thread of its own, see
+    `rootless.netns.run_in`), else here."""
+    if host is None:
+        return fn(*args)
+    from supervisor.rootless import netns
+
+    return netns.run_in(host, fn, *args)
 
 
 def port_specs(net: NetConfig) -> list[PortSpec]:
@@ -126,7 +188,7 @@ def check_host_ports(claims: list[PortClaim]) -> None:
                                     "use by another program") from None
 
 
-def write_etc(ctx: Context, row: ContainerRow, plan: Plan) -> None:
+def write_etc(ctx: Context, row: ContainerRow, plan: Plan, host: str | None = None) -> None:
     """/etc/hosts with the container's addresses, its aliases and host.containers.internal;
     resolv.conf naming the networks' DNS responders (when helper module
     `supervisor.network.dns` exists), else the host's servers."""
@@ -134,13 +196,13 @@ def write_etc(ctx: Context, row: ContainerRow, plan: Plan) -> None:
 
     cdir = ctx.paths.container_dir(row.id)
     try:
-        etc.write_for_run(cdir, row, *etc.addresses_of(plan), dns_servers(ctx, row))
+        etc.write_for_run(cdir, row, *etc.addresses_of(plan), dns_servers(ctx, row, host))
     except OSError as exc:
         raise SystemError_(f"cannot write the container's /etc files in {cdir!r}: "
                            f"{exc.strerror}") from exc
 
 
-def dns_servers(ctx: Context, row: ContainerRow) -> list[str]:
+def dns_servers(ctx: Context, row: ContainerRow, host: str | None = None) -> list[str]:
     """DNS (helper "netdns" owns `supervisor/network/dns/`): its responder is asked for on
     each DNS-enabled network joined; the one call site of its lifecycle besides `release`."""
     from supervisor.network.db import NetworkDB
@@ -160,7 +222,7 @@ def dns_servers(ctx: Context, row: ContainerRow) -> list[str]:
         if n.dns_enabled:
             # the lease is recorded (make_plan): its aliases go beside it, then the responder
             records.set_aliases(ctx.store, n.name, row.id, att.aliases)
-            dns.ensure(ctx.paths, n.name)
+            in_host(host, dns.ensure, ctx.paths, n.name)  # rootless: binds there
             gws = [str(s.gateway) for s in n.subnets]
             out += [g for g in gws if ":" not in g][:1] or gws[:1]  # (net6) IPv6-only too
     return out

@@ -70,3 +70,87 @@ def test_limits_on_a_hybrid_host_are_refused_where_podman_ignores_them(
     assert ours.returncode == 125 and ours.stdout == "", ours
     assert ours.stderr.count("\n") == 1 and "cgroup v1 or hybrid host" in ours.stderr, ours
     assert u("ps", "-a", "--format", "{{.Names}}").stdout == ""
+
+
+def test_user_networks_beside_podman(podman_user: User) -> None:
+    """Rootless user networks (Podman's rootless netns): the same user runs both, each on a
+    network of its own store; exit codes, the container's view and the host's are alike.
+    (Names across containers are not compared: podman here has CNI without the dnsname
+    plugin, so its containers cannot resolve each other; scopebox's test does.)"""
+    import re
+    import socket
+    import urllib.request
+
+    from tests.clihelp import wait_for
+
+    u = podman_user
+
+    def both(*args: str) -> tuple[subprocess.CompletedProcess[str],
+                                  subprocess.CompletedProcess[str]]:
+        theirs = _podman(u, *[("localhost/busybox" if a == "busybox" else a) for a in args])
+        return theirs, u(*args, check=False)
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    def served(port: int) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/hostname", timeout=2) as r:
+                return bool(r.read().strip())
+        except OSError:
+            return False
+
+    theirs, ours = both("network", "create", "rlnetcmp")
+    assert (theirs.returncode, theirs.stdout) == (ours.returncode, ours.stdout) == \
+        (0, "rlnetcmp\n"), (theirs, ours)
+    try:
+        theirs, ours = both("run", "--rm", "--network", "rlnetcmp", "busybox", "sh", "-c",
+                            "exit 3")
+        assert theirs.returncode == ours.returncode == 3, (theirs, ours)
+        theirs, ours = both("run", "--rm", "--network", "rlnetcmp", "busybox", "ip", "-o",
+                            "-4", "addr", "show", "eth0")
+        for res in (theirs, ours):
+            assert re.search(r"eth0 +inet 10\.89\.\d+\.2/24 ", res.stdout), res
+        ports = (free_port(), free_port())
+        httpd = ("httpd", "-f", "-p", "80", "-h", "/etc")
+        theirs = _podman(u, "run", "-d", "--name", "rlcmp", "--network", "rlnetcmp", "-p",
+                         f"{ports[0]}:80", "localhost/busybox", *httpd)
+        ours = u("run", "-d", "--name", "rlcmp", "--network", "rlnetcmp", "-p",
+                 f"{ports[1]}:80", "busybox", *httpd, check=False)
+        assert theirs.returncode == ours.returncode == 0, (theirs, ours)
+        for port in ports:
+            wait_for(lambda port=port: served(port), what=f"port {port}")  # type: ignore[misc]
+        # a container on slirp4netns cannot join a network: Podman's words and code
+        theirs, ours = both("run", "-d", "--name", "rlslirp", "--network", "slirp4netns",
+                            "busybox", "sleep", "60")
+        assert theirs.returncode == ours.returncode == 0, (theirs, ours)
+        theirs, ours = both("network", "connect", "rlnetcmp", "rlslirp")
+        assert (theirs.returncode, theirs.stderr.splitlines()[-1:]) == \
+            (ours.returncode, ours.stderr.splitlines()) == \
+            (125, ['Error: "slirp4netns" is not supported: invalid network mode']), \
+            (theirs, ours)
+        # unshare --rootless-netns: the command's exit code; its links, tap0 among them
+        theirs, ours = both("unshare", "--rootless-netns", "sh", "-c",
+                            "ip -o link | cut -d: -f2; exit 7")
+        for res in (theirs, ours):
+            assert res.returncode == 7 and " tap0" in res.stdout.splitlines(), res
+    finally:
+        for rm in (lambda *a: _podman(u, *a), lambda *a: u(*a, check=False)):
+            rm("rm", "-f", "-t", "0", "rlcmp", "rlslirp")
+            rm("network", "rm", "rlnetcmp")
+        _kill_podman_netns(u)  # podman 4.3 may keep its after `unshare --rootless-netns`
+    assert not served(ports[1])
+    assert u("ps", "-a", "--format", "{{.Names}}").stdout == ""
+
+
+def _kill_podman_netns(u: User) -> None:
+    ns = os.path.join(u.xdg, "netns", "rootless-netns-").encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmd.startswith(b"/usr/bin/slirp4netns\0") and ns in cmd:
+            os.kill(int(pid), signal.SIGKILL)

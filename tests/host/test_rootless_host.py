@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -234,13 +235,224 @@ def test_limits_are_refused_without_a_delegated_cgroup(user: User) -> None:
         assert "cgroup v1 or hybrid host" in res.stderr, res
 
 
-def test_bridge_networks_are_refused_in_one_line(user: User) -> None:
-    user("network", "create", "rlnet")
-    for net in ("bridge", "rlnet"):
-        res = user("run", "--rm", "--network", net, "busybox", "true", check=False)
-        assert res.returncode == 125 and "no rootless network namespace" in res.stderr, res
-        assert res.stderr.count("\n") == 1, res
-    user("network", "rm", "rlnet")
+def _slirps(u: User, forwarder: bool = False) -> list[int]:
+    """The user's slirp4netns processes of the rootless network namespace (or its TCP port
+    forwarders), zombies left out."""
+    ns = os.path.join(u.runroot, "netns", "rootless-netns").encode()
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if forwarder:
+            if ns in cmd and any(b"portfwd" in a for a in cmd):
+                out.append(int(pid))
+        elif cmd and cmd[0].endswith(b"slirp4netns") and ns in cmd:
+            out.append(int(pid))
+    return out
+
+
+def _host_address() -> str:
+    """An address of this host's that is not loopback (slirp4netns hides the host's
+    loopback from containers, as Podman's --disable-host-loopback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.254", 9))  # no packet: only the route is looked up
+        return str(s.getsockname()[0])
+
+
+def _rootless_netns_gone(u: User) -> bool:
+    return _slirps(u) == _slirps(u, forwarder=True) == [] and \
+        os.listdir(os.path.join(u.runroot, "netns")) == []
+
+
+def test_user_network_by_name_out_and_from_the_host(user: User) -> None:
+    """Podman's rootless netns: two containers on a user network reach each other by name,
+    go out through slirp4netns, publish a port to the host; the namespace and its
+    slirp4netns go with the last container."""
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlneta")
+    port = _free_port()
+    try:
+        user("run", "-d", "--name", "rla", "--network", "rlneta", "-p", f"{port}:80",
+             "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        assert len(_slirps(user)) == 1
+        hostname = user("inspect", "-f", "{{.Config.Hostname}}", "rla").stdout.strip()
+        got = user("run", "--rm", "--network", "rlneta", "busybox", "wget", "-q", "-O", "-",
+                   "http://rla/hostname")
+        assert got.stdout.strip() == hostname
+        url = f"http://127.0.0.1:{port}/hostname"
+
+        def served() -> bool:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    return r.read().strip().decode() == hostname
+            except OSError:
+                return False
+
+        wait_for(served, what="the published port")
+        assert f"0.0.0.0:{port}->80/tcp" in user("ps").stdout
+        # outbound: a server of the host's, reached through slirp4netns
+        with socket.socket() as srv:
+            srv.bind(("0.0.0.0", 0))
+            srv.listen(1)
+            srv.settimeout(20)
+            addr = f"{_host_address()}:{srv.getsockname()[1]}"
+            proc = subprocess.Popen(user.argv("/usr/bin/python3", "-m", "supervisor", "run",
+                                              "--rm", "--network", "rlneta", "busybox", "sh",
+                                              "-c", f"echo out | nc {addr.replace(':', ' ')}"),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/")
+            conn, _ = srv.accept()
+            with conn:
+                conn.settimeout(20)
+                assert conn.recv(16) == b"out\n"
+            proc.communicate(timeout=30)
+        # unshare --rootless-netns: the bridges are there, not on the host
+        bridge = json.loads(user("network", "inspect", "rlneta").stdout)[0]["network_interface"]
+        links = user("unshare", "--rootless-netns", "ip", "-o", "link").stdout
+        assert f" {bridge}:" in links and " tap0:" in links, links
+        assert not os.path.exists(f"/sys/class/net/{bridge}")
+        user("rm", "-f", "-t", "0", "rla")
+        assert _rootless_netns_gone(user)
+        assert not served()
+    finally:
+        user("rm", "-f", "-t", "0", "rla", check=False)
+        user("network", "rm", "rlneta")
+
+
+def test_user_network_connect_disconnect(user: User) -> None:
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlnetb")
+    user("network", "create", "rlnetc")
+    try:
+        user("run", "-d", "--name", "rlb", "--network", "rlnetb", "busybox", "httpd", "-f",
+             "-p", "80", "-h", "/etc")
+        user("network", "connect", "rlnetc", "rlb")
+        assert "eth1" in user("exec", "rlb", "ip", "-o", "link").stdout
+        got = user("run", "--rm", "--network", "rlnetc", "busybox", "wget", "-q", "-O", "-",
+                   "http://rlb/hostname")
+        assert got.stdout.strip()
+        user("network", "disconnect", "rlnetc", "rlb")
+        assert "eth1" not in user("exec", "rlb", "ip", "-o", "link").stdout
+    finally:
+        user("rm", "-f", "-t", "0", "rlb", check=False)
+        user("network", "rm", "rlnetb", "rlnetc")
+
+
+def test_user_network_killed_helpers_and_failed_steps(user: User) -> None:
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlnetb")
+    port = _free_port()
+    try:
+        user("run", "-d", "--name", "rlb", "--network", "rlnetb", "-p", f"{port}:80",
+             "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        # a killed slirp4netns and port forwarder: the next container's start makes them
+        # again, with the ports already published
+        (old,) = _slirps(user)
+        (fwd,) = _slirps(user, forwarder=True)
+        os.kill(old, 9)
+        os.kill(fwd, 9)
+        wait_for(lambda: old not in _slirps(user) and not _slirps(user, forwarder=True),
+                 what="slirp4netns and the forwarder to die")
+        user("run", "--rm", "--network", "rlnetb", "busybox", "true")
+        assert len(_slirps(user)) == len(_slirps(user, forwarder=True)) == 1
+        url = f"http://127.0.0.1:{port}/hostname"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            assert r.read().strip()
+        # a step that fails leaves nothing: a host port held by another program
+        with socket.socket() as held:
+            held.bind(("0.0.0.0", 0))
+            held.listen(1)
+            res = user("run", "--rm", "--network", "rlnetb", "-p",
+                       f"{held.getsockname()[1]}:80", "busybox", "true", check=False)
+        assert res.returncode == 125, res
+        assert res.stderr.count("\n") == 1 and "already in use" in res.stderr, res
+        user("rm", "-f", "-t", "0", "rlb")
+        assert _rootless_netns_gone(user)
+        # a privileged host port is one line naming the sysctl, nothing made
+        res = user("run", "--rm", "--network", "rlnetb", "-p", "80:80", "busybox", "true",
+                   check=False)
+        assert res.returncode == 125 and "ip_unprivileged_port_start" in res.stderr, res
+        assert _rootless_netns_gone(user)
+    finally:
+        user("rm", "-f", "-t", "0", "rlb", check=False)
+        user("network", "rm", "rlnetb")
+
+
+def test_user_network_after_kill_9_of_monitor_and_container(user: User) -> None:
+    """No teardown ran: the next command's reconcile takes the container's part, and with the
+    last container the user's namespace, slirp4netns and forwarder go; `network reload`
+    restores a flushed table in the user's namespace."""
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlnetk")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/hostname"
+
+    def served() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return bool(r.read().strip())
+        except OSError:
+            return False
+
+    try:
+        user("run", "-d", "--name", "rlk", "--network", "rlnetk", "-p", f"{port}:80",
+             "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        wait_for(served, what="the published port")
+        def table() -> str:
+            return user("unshare", "--rootless-netns", "nft", "list", "tables").stdout
+
+        assert "inet scopebox" in table()
+        user("unshare", "--rootless-netns", "nft", "flush", "ruleset")
+        assert "inet scopebox" not in table()
+        assert served()  # the forwarder connects to the container itself: no NAT
+        user("network", "reload")
+        assert "inet scopebox" in table()
+        assert served()
+        state = json.loads(user("inspect", "rlk").stdout)[0]["State"]
+        for pid in (state["ConmonPid"], state["Pid"]):
+            os.kill(pid, 9)
+        wait_for(lambda: "Exited" in user("ps", "-a").stdout, what="the reconcile")
+        assert _rootless_netns_gone(user)
+        assert not served()
+    finally:
+        user("rm", "-f", "-t", "0", "rlk", check=False)
+        user("network", "rm", "rlnetk")
+
+
+def test_user_network_udp_port_through_slirp4netns(user: User) -> None:
+    """busybox has no UDP listener: a python3 of the user's, in the container's network
+    namespace (`unshare` + nsenter), hears what the host sends to the published port."""
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    user("network", "create", "rlnetu")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    try:
+        cid = user("run", "-d", "--name", "rlu", "--network", "rlnetu", "-p",
+                   f"{port}:53/udp", "busybox", "sleep", "60").stdout.strip()
+        assert f"53/udp -> 0.0.0.0:{port}" in user("port", "rlu").stdout
+        listen = ("import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
+                  " s.bind(('0.0.0.0', 53)); s.settimeout(20); print(s.recv(64).decode())")
+        proc = subprocess.Popen(user.argv(
+            "/usr/bin/python3", "-m", "supervisor", "unshare", "nsenter",
+            f"--net={user.runroot}/netns/{cid}", "/usr/bin/python3", "-c", listen),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while proc.poll() is None:
+                s.sendto(b"ping-udp", ("127.0.0.1", port))
+                time.sleep(0.2)
+        assert proc.communicate()[0] == "ping-udp\n", proc.stderr
+        user("rm", "-f", "-t", "0", "rlu")
+        assert _rootless_netns_gone(user)
+    finally:
+        user("rm", "-f", "-t", "0", "rlu", check=False)
+        user("network", "rm", "rlnetu")
 
 
 def test_bad_setups_say_what_to_do_in_one_line(user: User) -> None:

@@ -423,3 +423,38 @@ def test_users_docker_api_socket(lingering: User, other: User) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         _as(u, "systemctl", "--user", "daemon-reload")
+
+
+def test_user_network_under_the_users_systemd(lingering: User) -> None:
+    """A user network (the user's network namespace, slirp4netns) where systemd is PID 1:
+    DNS responders are processes of the user's (not the system's socket units), a container
+    with a restart policy is reached by name again after kill -9, and the namespace goes
+    with the last container."""
+    if shutil.which("slirp4netns") is None:
+        pytest.skip("needs slirp4netns")
+    u = lingering
+    u("network", "create", "rlnetsd")
+    netns_dir = os.path.join(u.runroot, "netns")
+    try:
+        u("run", "-d", "--network", "rlnetsd", "--restart", "always", "--name", "rlweb",
+          "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        hostname = u("inspect", "-f", "{{.Config.Hostname}}", "rlweb").stdout.strip()
+
+        def fetched() -> str:
+            res = u("run", "--rm", "--network", "rlnetsd", "busybox", "wget", "-q", "-O", "-",
+                    "http://rlweb/hostname", check=False)
+            return res.stdout.strip()
+
+        assert fetched() == hostname
+        first = _inspect(u, "rlweb")["State"]["Pid"]  # type: ignore[index]
+        os.kill(int(first), 9)  # type: ignore[call-overload]
+        wait_for(lambda: _inspect(u, "rlweb")["State"]["Pid"]  # type: ignore[index]
+                 not in (0, first) and fetched() == hostname, timeout=30,
+                 what="the restarted container, by name")
+        assert _as(u, "systemctl", "list-units", "--all", "--no-legend",
+                   "scopebox-dns-rlnetsd.socket").stdout.strip() == ""
+        u("rm", "-f", "-t", "0", "rlweb")
+        assert os.listdir(netns_dir) == []
+    finally:
+        u("rm", "-f", "-t", "0", "rlweb", check=False)
+        u("network", "rm", "rlnetsd")

@@ -38,7 +38,7 @@ from typing import Protocol
 
 PORT = 53
 IDLE = 60.0
-BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1));"
+BOOT = ("import sys; sys.path[:0] = sys.argv.pop(1).split(':');"
         " from supervisor.network.dns.server import main; main(sys.argv[1:])")
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -69,9 +69,23 @@ def mode() -> str:
     chosen = os.environ.get("SCOPEBOX_DNS_MODE", "")
     if chosen in ("systemd", "process"):
         return chosen
+    if _rootless():  # issue 17: the responder binds in the user's network namespace
+        return "process"
     if os.path.isdir("/run/systemd/system") and shutil.which("systemd-run"):
         return "systemd"
     return "process"
+
+
+def _rootless() -> bool:
+    """In a user namespace (rootless): the system's systemd is not ours to ask, and the
+    gateways are in the user's network namespace, where only a process of ours can bind."""
+    if os.geteuid() != 0:
+        return True
+    try:
+        with open("/proc/self/uid_map", encoding="ascii") as f:
+            return f.readline().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -163,8 +177,18 @@ def release(paths: PathsLike, network: str) -> None:
             _stop_process(paths, network)
 
 
+def _search_path() -> str:
+    """Our package, and where anyio is (`-I` ignores PYTHONPATH, which may be how this
+    interpreter found it: a rootless user's system python beside a venv, say)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("anyio")
+    extra = [os.path.dirname(os.path.dirname(spec.origin))] if spec and spec.origin else []
+    return ":".join(dict.fromkeys([PACKAGE_ROOT, *extra]))
+
+
 def _server_args(paths: PathsLike, network: str, resolv_conf: str, idle: float) -> list[str]:
-    return [sys.executable, "-I", "-c", BOOT, PACKAGE_ROOT, "--db", paths.db, "--network",
+    return [sys.executable, "-I", "-c", BOOT, _search_path(), "--db", paths.db, "--network",
             network, "--locks", paths.locks, "--resolv-conf", resolv_conf, "--idle", str(idle)]
 
 
