@@ -1,8 +1,9 @@
 """`--format` for ps, images and inspect, as Docker and Podman users write it.
 
-`gotemplate` is a subset of Go's text/template with docker's functions; `table` is docker's
-table formatter (header row, Go's tabwriter).  Stdlib only; the submodules load on first
-use so that `import supervisor.format` costs nothing on a CLI path that never formats.
+`gotemplate` is a subset of Go's text/template with docker's functions; `table` is Podman's
+report formatter (containers/common pkg/report: header row, Go's tabwriter).  Stdlib only;
+the submodules load on first use so that `import supervisor.format` costs nothing on a CLI
+path that never formats.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
         render,
     )
     from supervisor.format.table import (
-        format_items,
-        format_table,
-        prepare,
+        headers,
+        is_json,
+        report,
         tabwrite,
         tabwrite_text,
     )
@@ -31,11 +32,11 @@ __all__ = [
     "TemplateError",
     "compile",
     "format_inspect",
-    "format_items",
-    "format_table",
     "go_json",
-    "prepare",
+    "headers",
+    "is_json",
     "render",
+    "report",
     "tabwrite",
     "tabwrite_text",
 ]
@@ -46,9 +47,9 @@ _WHERE = {
     "compile": "gotemplate",
     "go_json": "gotemplate",
     "render": "gotemplate",
-    "format_items": "table",
-    "format_table": "table",
-    "prepare": "table",
+    "headers": "table",
+    "is_json": "table",
+    "report": "table",
     "tabwrite": "table",
     "tabwrite_text": "table",
 }
