@@ -35,6 +35,17 @@ HEADER_OVERRIDES = {
 }
 
 
+def podman_status(text: str) -> str:
+    """psReporter.State/Status as Podman 4.3 words them: `Up 2 minutes ago`, a health state
+    after the age (`Up 2 minutes ago (healthy)`), a paused container `Paused`."""
+    if not text.startswith("Up "):
+        return text
+    up, paren, health = text.partition(" (")
+    if health == "Paused)":
+        return "Paused"
+    return f"{up} ago" + (paren + health if paren else "")
+
+
 def truncated_command(command: str, width: int = 20) -> str:
     return command if len(command) <= width else command[: width - 3] + "..."
 
@@ -113,6 +124,7 @@ def _listing(ns: Any, settings: Settings) -> int:
         args = entry.json.get("Command")
         if isinstance(args, list):  # Podman joins the arguments with spaces, unquoted
             item["Command"] = " ".join(str(a) for a in args)
+        item["Status"] = entry.json["Status"] = podman_status(item["Status"])
         item.setdefault("Cgroup", item.get("CGROUPNS", ""))  # Podman's method names
         item.setdefault("User", item.get("USERNS", ""))
         if ns.no_trunc:

@@ -24,8 +24,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent.parent
 
 _HEX = re.compile(r"\b(sha256:)?[0-9a-f]{64}\b|\b[0-9a-f]{12}\b|\b[0-9a-f]{25}\b")  # 25: secrets
+# an age's number and unit; its " ago" stays, as Podman's ps shows it (`Up 2 minutes ago`)
 _AGO = re.compile(
-    r"(\d+|About an?|Less than a) (seconds?|minutes?|hours?|days?|weeks?|months?|years?)( ago)?"
+    r"(\d+|About an?|Less than a) (seconds?|minutes?|hours?|days?|weeks?|months?|years?)"
 )
 _TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( ?[+-]\d\d:?\d\d| ?Z)?( [A-Z]+)?")
 _SIZE = re.compile(r"\b\d+(\.\d+)? ?[kKMG]?B\b")

@@ -15,6 +15,8 @@ _SECRET = ("secret create {u} tests/compat/secret.txt",)
 TABLES = [
     # ps: the default table, its flags, custom tables, what `table` without a space is
     Case(_DONE),
+    Case("ps --filter name=^web$"),  # a running one: `Up 2 minutes ago`, as Podman 4.3 words it
+    Case("ps --filter name=^web$ --format 'table {{.Status}}\\t{{.Names}}'"),
     Case(f"{_DONE} --noheading"),
     Case(f"{_DONE} --no-trunc"),
     Case(f"{_DONE} --size"),

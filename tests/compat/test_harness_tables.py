@@ -55,8 +55,8 @@ def test_values_of_other_widths_are_aligned_again() -> None:
     assert _result(_table(later)).aligned
     assert normalise(_table(later)) == normalise(PODMAN_PS) != normalise(_table(ROWS[:2]))
     assert normalise(PODMAN_PS).splitlines()[1] == (
-        "<ID>          localhost/busybox:latest  sleep 100000          <AGO>       Up <AGO>"
-        + " " * 22 + "tables-web"  # STATUS as wide as `Exited (3) <AGO>` + 2, PORTS 12
+        "<ID>          localhost/busybox:latest  sleep 100000          <AGO> ago   Up <AGO> ago"
+        + " " * 22 + "tables-web"  # STATUS as wide as `Exited (3) <AGO> ago` + 2, PORTS 12
     )
 
 

@@ -287,3 +287,15 @@ def test_has_range_is_podmans_regexp() -> None:
                  "{{.A}}", "{{range .Labels}}{{end}}", "{{range .}}", "x{{range .}}\n{{end - }}",
                  "{{end}}{{range .}}", "{{range .}}{{- end}}", "{{range .}}{{end-}}"):
         assert _has_range(text) == bool(go.search(text)), text
+
+
+def test_ps_status_is_podmans_wording() -> None:
+    # podman 4.3.1 ps: "Up 26 minutes ago", a paused container "Paused"; psReporter.Status
+    # puts the health state after the age
+    from supervisor.cli.ps import podman_status
+
+    assert podman_status("Up 26 minutes") == "Up 26 minutes ago"
+    assert podman_status("Up 26 minutes (Paused)") == "Paused"
+    assert podman_status("Up 3 seconds (healthy)") == "Up 3 seconds ago (healthy)"
+    for same in ("Exited (3) 2 minutes ago", "Created", "Stopping"):
+        assert podman_status(same) == same
