@@ -69,16 +69,17 @@ def __getattr__(name: str) -> object:
 
 
 def format_inspect(fmt: str, items: Sequence[object]) -> str:
-    """`inspect --format`: the template once per item (no `table`, no `\\t` rewriting).
+    """`inspect --format` as Podman's report.Parse(OriginUser) makes it: `\\t` and `\\n`
+    unescaped, a newline added at the end, and the template ranged over the items unless it
+    ranges itself (so no items print nothing); a `table ` format is aligned, with no header.
 
-    Like docker, `json` prints one compact JSON array; an empty format is left to the caller
-    (indented JSON).  No items still prints an empty line, as docker does.
+    `json` prints one compact JSON array; an empty format is left to the caller (indented
+    JSON).
     """
-    from supervisor.format.gotemplate import compile as compile_template
     from supervisor.format.gotemplate import go_json
+    from supervisor.format.table import report
 
     if fmt == "json":
         return go_json(list(items)) + "\n"
-    tmpl = compile_template(fmt)
-    out = "".join(tmpl.execute(item) + "\n" for item in items)
-    return out or "\n"
+    # inspected documents are Go structs: `json` keeps their keys' order
+    return report(fmt, "", {}, items, noheading=True, sort_json_keys=False)

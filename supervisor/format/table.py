@@ -278,11 +278,12 @@ def plain_rows(body: str, header: Mapping[str, str] | None,
 
 def report(user_format: str | None, default: str, header: Mapping[str, str],
            items: Sequence[object], *, noheading: bool = False,
-           always_header: bool = False) -> str:
+           always_header: bool = False, sort_json_keys: bool = True) -> str:
     """A verb's listing as Podman prints it: `user_format` (None: the verb's own `default`,
     `table ...` or a ranged template), the header row unless `noheading` or a user's
     template is no table (`always_header`: even then, as `pod stats` does).  A TemplateError
-    carries in `partial` what Podman prints before it.
+    carries in `partial` what Podman prints before it.  `sort_json_keys`: the rows are Go
+    maps, whose `{{json .}}` sorts their keys (not so for structs).
     """
     user = user_format is not None
     body, fallback, tabbed = _template_text(default if user_format is None else user_format,
@@ -293,7 +294,7 @@ def report(user_format: str | None, default: str, header: Mapping[str, str],
         from supervisor.format.gotemplate import TemplateError
 
         try:
-            text = _execute(body, fallback, shown, items)
+            text = _execute(body, fallback, shown, items, sort_json_keys)
         except TemplateError as exc:
             if tabbed:
                 exc.partial = tabwrite_text(exc.partial)
@@ -302,13 +303,13 @@ def report(user_format: str | None, default: str, header: Mapping[str, str],
 
 
 def _execute(body: str, fallback: str, header: Mapping[str, str] | None,
-             items: Sequence[object]) -> str:
+             items: Sequence[object], sort_json_keys: bool) -> str:
     from supervisor.format import gotemplate
 
     try:
-        tmpl = gotemplate.compile(body, sort_json_keys=True)
+        tmpl = gotemplate.compile(body, sort_json_keys=sort_json_keys)
     except gotemplate.TemplateError:
-        tmpl = gotemplate.compile(fallback, sort_json_keys=True)
+        tmpl = gotemplate.compile(fallback, sort_json_keys=sort_json_keys)
     done = ""
     try:
         if header is not None:
