@@ -61,4 +61,10 @@ TABLES = [
     # system df (its counts differ: Podman counts an image per name) and stats
     Case("system df --format 'table {{.Type}}'"),
     Case("stats --no-stream --format 'table {{.Name}} {{.PIDS}} {{.PIDs}}' web"),
+    # the same report.Parse for one document or event: `\t` is a tab, no items print nothing
+    Case("inspect --format '{{.Name}}\\t{{.State.Status}}' done"),
+    Case("inspect --format '{{.Name}}' nosuch", "rc out"),
+    Case("version --format '{{.Client.OsArch}}\\t{{.Client.Os}}'"),
+    Case("events --stream=false --filter container={u} --filter event=create"
+         " --format '{{.Name}}\\t{{.Status}}'", setup=("create --name {u} busybox true",)),
 ]
