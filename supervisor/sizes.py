@@ -36,3 +36,14 @@ def human_size(n: float) -> str:
             return f"{n:.4g}{unit}" if unit != "B" else f"{int(n)}B"
         n /= 1000
     return f"{n}"
+
+
+def spaced_size(n: float) -> str:
+    """Podman's `images` and `history` SIZE: go-units HumanSizeWithPrecision(n, 3) with a
+    space put before the unit (`2.13 MB`, `0 B`)."""
+    units = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+    i = 0
+    while n >= 1000 and i < len(units) - 1:
+        n /= 1000
+        i += 1
+    return f"{n:.3g} {units[i]}"

@@ -31,7 +31,7 @@ def main(argv: list[str], settings: Settings) -> int:
     show = _printer(ns.format, trunc=not ns.no_trunc)
     try:
         for ev in events(settings, opts):
-            sys.stdout.write(show(ev) + "\n")
+            sys.stdout.write(show(ev))
             sys.stdout.flush()
     except KeyboardInterrupt:
         return 0
@@ -42,10 +42,14 @@ def _printer(fmt: str | None, trunc: bool) -> Any:
     from supervisor.api import events as api
 
     if fmt is None or fmt == "":
-        return lambda ev: api.human_line(ev, trunc=trunc)
-    if fmt.strip() in ("json", "{{json .}}", "{{ json . }}"):
-        return api.json_line
+        return lambda ev: api.human_line(ev, trunc=trunc) + "\n"
+    from supervisor.format.table import is_json, normalize
+
+    if is_json(fmt):
+        return lambda ev: api.json_line(ev) + "\n"
     from supervisor.format import compile
 
-    template = compile(fmt, missing_key_error=True)  # a struct in Podman: no such field
+    # Podman's report.Parse(OriginUnknown): `\t` and `\n` unescaped, a newline added, once
+    # per event; a struct in Podman: no such field is an error
+    template = compile(normalize(fmt), missing_key_error=True)
     return lambda ev: template.execute(api.template_data(ev))

@@ -6,15 +6,11 @@ from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
 from supervisor.settings import Settings
 
-DEFAULT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
-HEADER = {
-    "ID": "ID",
-    "CreatedSince": "CREATED",
-    "Created": "CREATED AT",
-    "CreatedBy": "CREATED BY",
-    "Size": "SIZE",
-    "Comment": "COMMENT",
-}
+# Podman's own row (images/history.go), printed as a table
+DEFAULT = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+# report.Headers(historyReporter{}): entities.ImageHistoryLayer's fields, one override
+HEADER_FIELDS = ("ID", "Created", "CreatedBy", "Tags", "Size", "Comment")
+HEADER_OVERRIDES = {"CreatedBy": "CREATED BY"}
 
 
 def main(argv: list[str], settings: Settings) -> int:
@@ -46,5 +42,11 @@ def main(argv: list[str], settings: Settings) -> int:
         }
         for i in items
     ]
-    print_table(ns.format, DEFAULT, HEADER, items, json_items)
+    from supervisor.format.table import headers
+    from supervisor.sizes import spaced_size
+
+    for i in items:  # historyReporter's methods: the age, Podman's size
+        i["Created"], i["Size"] = i["CreatedSince"], spaced_size(i["RawSize"])
+        i.setdefault("Tags", [])
+    print_table(ns.format, DEFAULT, headers(HEADER_FIELDS, HEADER_OVERRIDES), items, json_items)
     return 0

@@ -15,18 +15,16 @@ if TYPE_CHECKING:
 
     from supervisor.cli.argparser import Parser
 
-DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-HEADER = {
-    "Repository": "REPOSITORY",
-    "Tag": "TAG",
-    "ID": "IMAGE ID",
-    "CreatedSince": "CREATED",
-    "CreatedAt": "CREATED AT",
-    "Size": "SIZE",
-    "Digest": "DIGEST",
-    "History": "HISTORY",
-}
+# Podman's own row (images/list.go lsFormatFromFlags), printed as a table
+DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
+DIGESTS = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
+# report.Headers(imageReporter{}): its fields and entities.ImageSummary's, two overrides
+HEADER_FIELDS = (
+    "Repository", "Tag", "ID", "ParentId", "RepoTags", "RepoDigests", "Created", "Size",
+    "SharedSize", "VirtualSize", "Labels", "Containers", "ReadOnly", "Dangling", "Names",
+    "Digest", "History",
+)
+HEADER_OVERRIDES = {"ID": "IMAGE ID", "ReadOnly": "R/O"}
 
 
 def parser() -> Parser:
@@ -80,7 +78,13 @@ def main(argv: list[str], settings: Settings) -> int:
         return 0
     json_items = [entry.json for entry in entries]
     default = (DIGESTS if ns.digests else DEFAULT) + ("\t{{.History}}" if ns.history else "")
-    print_table(ns.format or default, default, HEADER, items, json_items, ns.noheading)
+    from supervisor.format.table import headers
+    from supervisor.sizes import spaced_size
+
+    for i in items:  # imageReporter.Size: Podman's size
+        i["Size"] = spaced_size(i["VirtualSize"])
+    print_table(ns.format, default, headers(HEADER_FIELDS, HEADER_OVERRIDES), items, json_items,
+                ns.noheading)
     return 0
 
 

@@ -9,18 +9,14 @@ from supervisor.cli.output import print_table
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
+# Podman's own row (networks/list.go), printed as a table
 DEFAULT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}"
-HEADER = {
-    "ID": "NETWORK ID",
-    "Name": "NAME",
-    "Driver": "DRIVER",
-    "Labels": "LABELS",
-    "Created": "CREATED",
-    "NetworkInterface": "NETWORK INTERFACE",
-    "Internal": "INTERNAL",
-    "IPv6Enabled": "IPV6",
-    "DNSEnabled": "DNS",
-}
+# report.Headers(ListPrintReports{}): libnetwork types.Network's fields, four overrides
+HEADER_FIELDS = (
+    "Name", "ID", "Driver", "NetworkInterface", "Created", "Subnets", "IPv6Enabled", "Internal",
+    "DNSEnabled", "Labels", "Options", "IPAMOptions",
+)
+HEADER_OVERRIDES = {"Name": "name", "Driver": "driver", "Labels": "labels", "ID": "network id"}
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -64,6 +60,8 @@ def main(argv: list[str], settings: Settings) -> int:
         for n in nets:
             print(n["name"])
         return 0
-    print_table(ns.format, DEFAULT, HEADER, [item(n, ns.no_trunc) for n in nets], nets,
-                ns.noheading)
+    from supervisor.format.table import headers
+
+    print_table(ns.format, DEFAULT, headers(HEADER_FIELDS, HEADER_OVERRIDES),
+                [item(n, ns.no_trunc) for n in nets], nets, ns.noheading)
     return 0

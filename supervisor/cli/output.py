@@ -9,7 +9,7 @@ from supervisor.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
     from supervisor.api import InspectReport, Report
@@ -82,25 +82,25 @@ def confirm(warning: str) -> bool:
 def print_table(
     template: str | None,
     default: str,
-    header: dict[str, str],
-    items: list[dict[str, Any]],
+    header: Mapping[str, str],
+    items: Sequence[Any],
     json_items: list[Any] | None = None,
     noheading: bool = False,
+    always_header: bool = False,
 ) -> None:
-    """--format: none -> the default table, `json` (Podman's array), `table ...`, a template;
-    `noheading`: a table's rows aligned as with their header, without it (--noheading)."""
+    """A listing as Podman prints it: `template` is the user's --format (None: not given,
+    then the verb's `default`): `json` (Podman's array), `table ...`, or a template;
+    `noheading` (--noheading) drops a table's header row."""
     from supervisor import format as fmt
 
-    if template == "json":
+    if template is not None and fmt.is_json(template):
         print_json(json_items if json_items is not None else items)
         return
-    chosen = default if template is None or template.strip() in ("", "table") else template
     try:
-        text = fmt.format_items(chosen, items, header)
-        if noheading and chosen.lstrip().startswith("table"):
-            text = text.partition("\n")[2]
-        sys.stdout.write(text)
+        sys.stdout.write(fmt.report(template, default, header, items, noheading=noheading,
+                                    always_header=always_header))
     except fmt.TemplateError as exc:
+        sys.stdout.write(exc.partial)  # Podman flushes what its writer holds, then fails
         raise UsageError(f"template parsing error: {exc}") from exc
 
 

@@ -6,11 +6,14 @@ from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
 from supervisor.settings import Settings
 
-HEADER = {
-    "ID": "POD ID", "Id": "POD ID", "Name": "NAME", "Status": "STATUS", "Created": "CREATED",
-    "InfraID": "INFRA ID", "InfraId": "INFRA ID", "NumberOfContainers": "# OF CONTAINERS",
-    "ContainerNames": "NAMES", "ContainerIds": "IDS", "ContainerStatuses": "STATUS",
-    "Cgroup": "CGROUP", "Networks": "NETWORKS", "Labels": "LABELS", "Namespace": "NAMESPACE",
+# report.Headers(ListPodReporter{}): its one field is an embedded pointer, which Headers does
+# not look into, so the overrides are all the names there are (`{{.ID}}` has none).
+HEADER_FIELDS = ("ListPodsReport",)
+HEADER_OVERRIDES = {
+    "Id": "POD ID", "Name": "NAME", "Status": "STATUS", "Labels": "LABELS",
+    "NumberOfContainers": "# OF CONTAINERS", "Created": "CREATED", "InfraID": "INFRA ID",
+    "ContainerIds": "IDS", "ContainerNames": "NAMES", "ContainerStatuses": "STATUS",
+    "Cgroup": "CGROUP", "Namespace": "NAMESPACES",
 }
 
 
@@ -45,17 +48,20 @@ def main(argv: list[str], settings: Settings) -> int:
         for e in entries:
             print(e.fields["ID"])
         return 0
-    fmt = "table {{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}"
+    # Podman's own row (pods/ps.go podPsFormat), printed as a table
+    fmt = "table {{.Id}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}"
     if ns.ctr_ids:
         fmt += "\t{{.ContainerIds}}"
     if ns.ctr_names:
         fmt += "\t{{.ContainerNames}}"
     if ns.ctr_status:
         fmt += "\t{{.ContainerStatuses}}"
+    if ns.ns:
+        fmt += "\t{{.Cgroup}}\t{{.Namespace}}"
     if not (ns.ctr_ids or ns.ctr_names or ns.ctr_status):
         fmt += "\t{{.NumberOfContainers}}"
-    template = ns.format or fmt
-    if ns.noheading:
-        template = template.removeprefix("table").lstrip()
-    print_table(template, fmt, HEADER, [e.fields for e in entries], [e.json for e in entries])
+    from supervisor.format.table import headers
+
+    print_table(ns.format, fmt, headers(HEADER_FIELDS, HEADER_OVERRIDES),
+                [e.fields for e in entries], [e.json for e in entries], ns.noheading)
     return 0

@@ -13,13 +13,20 @@ from supervisor.settings import Settings
 if TYPE_CHECKING:
     from supervisor.api.podtools import PodStats
 
+# Podman's own table (pods/stats.go defaultTemplate): a fixed header row
 DEFAULT = ("table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}"
            "\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDS}}")
 HEADER = {
-    "Pod": "POD", "CID": "CID", "Name": "NAME", "CPU": "CPU %",
-    "MemUsage": "MEM USAGE/ LIMIT", "MemUsageBytes": "MEM USAGE/ LIMIT", "Mem": "MEM %",
-    "NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDS": "PIDS",
+    "Pod": "POD", "CID": "CID", "Name": "NAME", "CPU": "CPU %", "MemUsage": "MEM USAGE/ LIMIT",
+    "Mem": "MEM %", "NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDS": "PIDS",
 }
+# a user's template: report.Headers(entities.PodStatsReport{}) with pods/stats.go's overrides
+# (its "MEM" and "NET IO" keys match no field: `{{.Mem}}` is headed MEM)
+HEADER_FIELDS = ("CPU", "MemUsage", "MemUsageBytes", "Mem", "NetIO", "BlockIO", "PIDS", "Pod",
+                 "CID", "Name")
+HEADER_OVERRIDES = {"CPU": "CPU %", "MemUsage": "MEM USAGE/ LIMIT",
+                    "MemUsageBytes": "MEM USAGE/ LIMIT", "MEM": "MEM %", "NET IO": "NET IO",
+                    "BlockIO": "BLOCK IO"}
 INTERVAL = 1.0
 CLEAR = "\033[2J\033[H"
 
@@ -68,14 +75,18 @@ def main(argv: list[str], settings: Settings) -> int:
         refs = [api.latest(settings)]
     # as `stats`: into a pipe or file a single reading is what anyone wants
     stream = not ns.no_stream and sys.stdout.isatty()
-    template = ns.format
-    if template and template != "json" and not template.startswith("table"):
-        template = "table " + template  # Podman 4.3's pod stats always prints its header
+    from supervisor.format.table import headers, is_json
+
+    # a user's template always gets its header row (unaligned unless a table), as Podman's
+    user_header = headers(HEADER_FIELDS, HEADER_OVERRIDES)
     for readings in podtools.stats(settings, refs, ns.all, INTERVAL):
         items = [item(r) for r in readings]
         if stream and not ns.no_reset:
             sys.stdout.write(CLEAR)
-        print_table(template, DEFAULT, HEADER, items)
+        if ns.format is None:  # no pods: one row of dashes
+            print_table(None, DEFAULT, HEADER, items or [dict.fromkeys(HEADER, "--")])
+        elif items or is_json(ns.format):
+            print_table(ns.format, DEFAULT, user_header, items, always_header=True)
         sys.stdout.flush()
         if not stream:
             return 0

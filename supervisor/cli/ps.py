@@ -17,30 +17,33 @@ if TYPE_CHECKING:
     from supervisor.api.containers import ListEntry
     from supervisor.cli.argparser import Parser
 
+# Podman's own row (containers/ps.go createPsOut), printed as a table
 DEFAULT = (
-    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}"
+    "\t{{.Names}}"
 )
-HEADER = {
-    "ID": "CONTAINER ID",
-    "Image": "IMAGE",
-    "Command": "COMMAND",
-    "RunningFor": "CREATED",
-    "CreatedAt": "CREATED AT",
-    "Status": "STATUS",
-    "Ports": "PORTS",
-    "Names": "NAMES",
-    "State": "STATE",
-    "Labels": "LABELS",
-    "Mounts": "MOUNTS",
-    "Networks": "NETWORKS",
-    "ExitCode": "EXIT CODE",
-    "Pid": "PID",
-    "Size": "SIZE",
-    "Pod": "POD ID",  # pods (issue 15)
-    "PodName": "PODNAME",
-    # fidelity: the --ns columns
-    **{c: c for c in ("CGROUPNS", "IPC", "MNT", "NET", "PIDNS", "USERNS", "UTS")},
+# report.Headers(psReporter{}) over entities.ListContainer's fields, with ps's overrides
+HEADER_FIELDS = (
+    "AutoRemove", "Command", "Created", "CreatedAt", "Exited", "ExitedAt", "ExitCode", "ID",
+    "Image", "ImageID", "IsInfra", "Labels", "Mounts", "Names", "Namespaces", "Networks", "Pid",
+    "Pod", "PodName", "Ports", "Size", "StartedAt", "State", "Status",
+)
+HEADER_OVERRIDES = {
+    "Cgroup": "cgroupns", "CreatedHuman": "created", "ID": "container id", "IPC": "ipc",
+    "MNT": "mnt", "NET": "net", "Networks": "networks", "PIDNS": "pidns", "Pod": "pod id",
+    "PodName": "podname", "RunningFor": "running for", "UTS": "uts", "User": "userns",
 }
+
+
+def podman_status(text: str) -> str:
+    """psReporter.State/Status as Podman 4.3 words them: `Up 2 minutes ago`, a health state
+    after the age (`Up 2 minutes ago (healthy)`), a paused container `Paused`."""
+    if not text.startswith("Up "):
+        return text
+    up, paren, health = text.partition(" (")
+    if health == "Paused)":
+        return "Paused"
+    return f"{up} ago" + (paren + health if paren else "")
 
 
 def truncated_command(command: str, width: int = 20) -> str:
@@ -121,30 +124,37 @@ def _listing(ns: Any, settings: Settings) -> int:
         args = entry.json.get("Command")
         if isinstance(args, list):  # Podman joins the arguments with spaces, unquoted
             item["Command"] = " ".join(str(a) for a in args)
+        item["Status"] = entry.json["Status"] = podman_status(item["Status"])
+        item.setdefault("Cgroup", item.get("CGROUPNS", ""))  # Podman's method names
+        item.setdefault("User", item.get("USERNS", ""))
         if ns.no_trunc:
             item["ID"] = entry.id
         else:
             item["Command"] = truncated_command(item["Command"])
         items.append(item)
-    if ns.quiet:
+    if ns.quiet and ns.format is None:  # Podman: a --format wins over -q
         for item in items:
             print(item["ID"])
         return 0
-    fmt = ns.format or (NS_TABLE if ns.ns else SIZE_TABLE if ns.size else DEFAULT)
-    if ns.pod and not ns.format:  # pods (issue 15): Podman's two more columns
-        fmt += "\t{{.Pod}}\t{{.PodName}}"
-    if ns.noheading:
-        fmt = fmt.removeprefix("table").lstrip()
-    print_table(fmt, DEFAULT, HEADER, items, [e.json for e in entries])
+    default = NS_TABLE if ns.ns else DEFAULT
+    if ns.pod and not ns.ns:  # pods (issue 15): Podman's two more columns
+        default += "\t{{.Pod}}\t{{.PodName}}"
+    if ns.size and not ns.ns:
+        default += "\t{{.Size}}"
+    # Podman's templates read the namespaces as {{.Namespaces.X}} or its methods {{.X}}
+    fmt = None if ns.format is None else ns.format.replace(".Namespaces.", ".")
+    from supervisor.format.table import headers
+
+    print_table(fmt, default, headers(HEADER_FIELDS, HEADER_OVERRIDES), items,
+                [e.json for e in entries], ns.noheading)
     return 0
 
 
-# fidelity: Podman's --ns and --size tables
+# fidelity: Podman's --ns table
 NS_TABLE = (
-    "table {{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.CGROUPNS}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}"
-    "\t{{.PIDNS}}\t{{.USERNS}}\t{{.UTS}}"
+    "table {{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}"
+    "\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}"
 )
-SIZE_TABLE = DEFAULT + "\t{{.Size}}"
 # Podman's sort keys (`names`: by name; `created`: oldest first; `runningfor`: newest first).
 SORT_KEYS: dict[str, Callable[[ListEntry], Any]] = {
     "command": lambda e: e.fields["Command"],

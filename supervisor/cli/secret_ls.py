@@ -9,9 +9,11 @@ from supervisor.cli.output import print_table
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
+# Podman's own row (secrets/list.go), printed as a table
 DEFAULT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.CreatedAt}}\t{{.UpdatedAt}}"
-HEADER = {"ID": "ID", "Name": "NAME", "Driver": "DRIVER", "CreatedAt": "CREATED",
-          "UpdatedAt": "UPDATED"}
+# report.Headers(entities.SecretListReport{}), two overrides
+HEADER_FIELDS = ("ID", "Name", "Driver", "CreatedAt", "UpdatedAt")
+HEADER_OVERRIDES = {"CreatedAt": "CREATED", "UpdatedAt": "UPDATED"}
 
 
 def item(s: dict[str, Any]) -> dict[str, Any]:
@@ -44,22 +46,12 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import secrets as api
 
     found = api.list_secrets(settings, parse_filters(ns.filter))
-    if ns.quiet:
+    if ns.quiet and ns.format is None:  # Podman: a --format wins over -q
         for s in found:
             print(s["ID"])
         return 0
-    fmt = ns.format
-    if ns.noheading and (fmt is None or fmt.strip() in ("", "table")):
-        _print_rows([item(s) for s in found])  # Podman's: the table's columns, no header
-        return 0
-    print_table(fmt, DEFAULT, HEADER, [item(s) for s in found], found)
+    from supervisor.format.table import headers
+
+    print_table(ns.format, DEFAULT, headers(HEADER_FIELDS, HEADER_OVERRIDES),
+                [item(s) for s in found], found, ns.noheading)
     return 0
-
-
-def _print_rows(items: list[dict[str, Any]]) -> None:
-    import sys
-
-    from supervisor import format as fmt
-
-    if items:
-        sys.stdout.write(fmt.format_items(DEFAULT, items, HEADER).split("\n", 1)[1])

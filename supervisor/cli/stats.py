@@ -15,22 +15,21 @@ from supervisor.sizes import human_size
 if TYPE_CHECKING:
     from supervisor.api.stats import Stats
 
+# Podman's own row (containers/stats.go outputStats), printed as a table
 DEFAULT = (
     "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}"
-    "\t{{.BlockIO}}\t{{.PIDs}}"
+    "\t{{.BlockIO}}\t{{.PIDS}}\t{{.UpTime}}\t{{.AVGCPU}}"
 )
-HEADER = {
-    "ID": "CONTAINER ID",
-    "Container": "CONTAINER",
-    "Name": "NAME",
-    "CPUPerc": "CPU %",
-    "AVGCPU": "AVG CPU %",
-    "CPU": "CPU TIME",
-    "MemUsage": "MEM USAGE / LIMIT",
-    "MemPerc": "MEM %",
-    "NetIO": "NET I/O",
-    "BlockIO": "BLOCK I/O",
-    "PIDs": "PIDS",
+# report.Headers(define.ContainerStats{}) with stats.go's overrides
+HEADER_FIELDS = (
+    "AvgCPU", "ContainerID", "Name", "PerCPU", "CPU", "CPUNano", "CPUSystemNano", "SystemNano",
+    "MemUsage", "MemLimit", "MemPerc", "NetInput", "NetOutput", "BlockInput", "BlockOutput",
+    "PIDs", "UpTime", "Duration",
+)
+HEADER_OVERRIDES = {
+    "ID": "ID", "UpTime": "CPU TIME", "CPUPerc": "CPU %", "AVGCPU": "Avg CPU %",
+    "MemUsage": "MEM USAGE / LIMIT", "MemUsageBytes": "MEM USAGE / LIMIT", "MemPerc": "MEM %",
+    "NetIO": "NET IO", "BlockIO": "BLOCK IO", "PIDS": "PIDS",
 }
 INTERVAL = 1.0  # seconds between readings, as Docker's
 CLEAR = "\033[2J\033[H"
@@ -65,8 +64,9 @@ def stats_item(s: Stats, trunc: bool = True) -> dict[str, Any]:
         "AVGCPU": f"{s.avg_cpu_percent:.2f}%",
         "CPU": go_duration(s.cpu_ns),
         "CPUNano": s.cpu_ns,
-        "MemUsage": f"{bytes_size(s.mem_usage)} / {bytes_size(s.mem_limit)}",
-        "MemUsageBytes": f"{human_size(s.mem_usage)} / {human_size(s.mem_limit)}",
+        # Podman's MemUsage is go-units HumanSize (decimal), MemUsageBytes BytesSize
+        "MemUsage": f"{human_size(s.mem_usage)} / {human_size(s.mem_limit)}",
+        "MemUsageBytes": f"{bytes_size(s.mem_usage)} / {bytes_size(s.mem_limit)}",
         "MemLimit": s.mem_limit,
         "MemPerc": f"{s.mem_percent:.2f}%",
         "NetIO": "--",
@@ -74,6 +74,9 @@ def stats_item(s: Stats, trunc: bool = True) -> dict[str, Any]:
         "BlockInput": s.block_read,
         "BlockOutput": s.block_write,
         "PIDs": str(s.pids),
+        "PIDS": str(s.pids),
+        "UpTime": go_duration(s.cpu_ns),  # Podman's CPU TIME column
+        "ContainerID": s.id,
     }
 
 
@@ -85,7 +88,7 @@ def stats_json(item: dict[str, Any], s: Stats) -> dict[str, Any]:
         "cpu_time": item["CPU"],
         "cpu_percent": item["CPUPerc"],
         "avg_cpu": item["AVGCPU"],
-        "mem_usage": item["MemUsageBytes"],
+        "mem_usage": item["MemUsage"],
         "mem_percent": item["MemPerc"],
         "net_io": item["NetIO"],
         "block_io": item["BlockIO"],
@@ -96,7 +99,9 @@ def stats_json(item: dict[str, Any], s: Stats) -> dict[str, Any]:
 def _show(template: str | None, readings: list[Stats], no_trunc: bool) -> None:
     items = [stats_item(s, not no_trunc) for s in readings]
     json_items = [stats_json(i, s) for i, s in zip(items, readings, strict=True)]
-    print_table(template, DEFAULT, HEADER, items, json_items)
+    from supervisor.format.table import headers
+
+    print_table(template, DEFAULT, headers(HEADER_FIELDS, HEADER_OVERRIDES), items, json_items)
 
 
 def main(argv: list[str], settings: Settings) -> int:

@@ -7,14 +7,11 @@ from supervisor.cli.output import print_table
 from supervisor.settings import Settings
 from supervisor.sizes import human_size
 
+# Podman's own row (system/df.go), printed as a table
 DEFAULT = "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
-HEADER = {
-    "Type": "TYPE",
-    "Total": "TOTAL",
-    "Active": "ACTIVE",
-    "Size": "SIZE",
-    "Reclaimable": "RECLAIMABLE",
-}
+# report.Headers(dfSummary{}), its methods' names as overrides
+HEADER_FIELDS = ("Type", "Total", "Active", "RawSize", "RawReclaimable")
+HEADER_OVERRIDES = {"Size": "SIZE", "Reclaimable": "RECLAIMABLE"}
 
 
 def main(argv: list[str], settings: Settings) -> int:
@@ -37,7 +34,9 @@ def main(argv: list[str], settings: Settings) -> int:
         }
         for r in rows
     ]
-    print_table(ns.format, DEFAULT, HEADER, items)
+    from supervisor.format.table import headers
+
+    print_table(ns.format, DEFAULT, headers(HEADER_FIELDS, HEADER_OVERRIDES), items)
     return 0
 
 

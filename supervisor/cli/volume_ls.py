@@ -7,21 +7,17 @@ from typing import Any
 from supervisor.cli.main import new_parser
 from supervisor.cli.network_ls import parse_filters
 from supervisor.cli.output import print_table
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
+# Podman's own row (volumes/list.go), printed as a table
 DEFAULT = "table {{.Driver}}\t{{.Name}}"
-HEADER = {
-    "Name": "VOLUME NAME",
-    "Driver": "DRIVER",
-    "Mountpoint": "MOUNTPOINT",
-    "CreatedAt": "CREATED AT",
-    "Labels": "LABELS",
-    "Scope": "SCOPE",
-    "Options": "OPTIONS",
-    "MountCount": "MOUNT COUNT",
-    "NeedsCopyUp": "NEEDS COPY UP",
-    "NeedsChown": "NEEDS CHOWN",
-}
+# report.Headers(entities.VolumeListReport{}): define.InspectVolumeData's fields, one override
+HEADER_FIELDS = (
+    "Name", "Driver", "Mountpoint", "CreatedAt", "Status", "Labels", "Scope", "Options", "UID",
+    "GID", "Anonymous", "MountCount", "NeedsCopyUp", "NeedsChown", "Timeout", "StorageID",
+)
+HEADER_OVERRIDES = {"Name": "VOLUME NAME"}
 
 
 def go_time(rfc3339: str) -> str:
@@ -48,14 +44,17 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--noheading", "-n", action="store_true")
     ns = p.parse_args(argv)
     from supervisor.api import volumes as api
+    from supervisor.format.table import headers, is_json
 
     vols = api.list_volumes(settings, parse_filters(ns.filter))
+    if ns.quiet and ns.format is not None:
+        raise UsageError("quiet and format flags cannot be used together")
     if ns.quiet:
         for v in vols:
             print(v["Name"])
         return 0
-    fmt = ns.format
-    if ns.noheading and (fmt is None or fmt.strip() in ("", "table")):
-        fmt = DEFAULT.removeprefix("table ")
-    print_table(fmt, DEFAULT, HEADER, [item(v) for v in vols], vols)
+    if not vols and (ns.format is None or not is_json(ns.format)):
+        return 0  # Podman prints no table, not even its header, for no volumes
+    print_table(ns.format, DEFAULT, headers(HEADER_FIELDS, HEADER_OVERRIDES),
+                [item(v) for v in vols], vols, ns.noheading)
     return 0

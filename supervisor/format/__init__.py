@@ -1,8 +1,9 @@
 """`--format` for ps, images and inspect, as Docker and Podman users write it.
 
-`gotemplate` is a subset of Go's text/template with docker's functions; `table` is docker's
-table formatter (header row, Go's tabwriter).  Stdlib only; the submodules load on first
-use so that `import supervisor.format` costs nothing on a CLI path that never formats.
+`gotemplate` is a subset of Go's text/template with docker's functions; `table` is Podman's
+report formatter (containers/common pkg/report: header row, Go's tabwriter).  Stdlib only;
+the submodules load on first use so that `import supervisor.format` costs nothing on a CLI
+path that never formats.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
         render,
     )
     from supervisor.format.table import (
-        format_items,
-        format_table,
-        prepare,
+        headers,
+        is_json,
+        report,
         tabwrite,
         tabwrite_text,
     )
@@ -31,11 +32,11 @@ __all__ = [
     "TemplateError",
     "compile",
     "format_inspect",
-    "format_items",
-    "format_table",
     "go_json",
-    "prepare",
+    "headers",
+    "is_json",
     "render",
+    "report",
     "tabwrite",
     "tabwrite_text",
 ]
@@ -46,9 +47,9 @@ _WHERE = {
     "compile": "gotemplate",
     "go_json": "gotemplate",
     "render": "gotemplate",
-    "format_items": "table",
-    "format_table": "table",
-    "prepare": "table",
+    "headers": "table",
+    "is_json": "table",
+    "report": "table",
     "tabwrite": "table",
     "tabwrite_text": "table",
 }
@@ -68,16 +69,17 @@ def __getattr__(name: str) -> object:
 
 
 def format_inspect(fmt: str, items: Sequence[object]) -> str:
-    """`inspect --format`: the template once per item (no `table`, no `\\t` rewriting).
+    """`inspect --format` as Podman's report.Parse(OriginUser) makes it: `\\t` and `\\n`
+    unescaped, a newline added at the end, and the template ranged over the items unless it
+    ranges itself (so no items print nothing); a `table ` format is aligned, with no header.
 
-    Like docker, `json` prints one compact JSON array; an empty format is left to the caller
-    (indented JSON).  No items still prints an empty line, as docker does.
+    `json` prints one compact JSON array; an empty format is left to the caller (indented
+    JSON).
     """
-    from supervisor.format.gotemplate import compile as compile_template
     from supervisor.format.gotemplate import go_json
+    from supervisor.format.table import report
 
     if fmt == "json":
         return go_json(list(items)) + "\n"
-    tmpl = compile_template(fmt)
-    out = "".join(tmpl.execute(item) + "\n" for item in items)
-    return out or "\n"
+    # inspected documents are Go structs: `json` keeps their keys' order
+    return report(fmt, "", {}, items, noheading=True, sort_json_keys=False)

@@ -25,6 +25,7 @@ class TemplateError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.partial = ""  # what an execution wrote before failing (Go's writer got it)
 
 
 class _Missing:
@@ -1346,23 +1347,9 @@ BUILTINS: Final[dict[str, _Func]] = {
 }
 
 
-def _identity(v: object, *_: object) -> object:
-    return v
-
-
 # For rows that docker builds as Go maps (ps, images): `json` sorts keys like Go does.
 BUILTINS_SORTED_JSON: Final = {**BUILTINS, "json": _Func(_json_sorted_fn, ("any",))}
 
-# docker/cli templates.HeaderFunctions: a table header keeps the column names intact.
-HEADER_FUNCS: Final[dict[str, _Func]] = {
-    **BUILTINS,
-    **{
-        name: _Func(_identity, BUILTINS[name].params)
-        for name in ("json", "split", "join", "title", "lower", "upper", "truncate")
-    },
-}
-HEADER_FUNCS["json"] = _Func(_identity, ("string",))
-HEADER_FUNCS["join"] = _Func(_identity, ("string", "string"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1679,20 +1666,12 @@ class Template:
         try:
             ex.walk(data, self.nodes)
         except RecursionError:
-            raise ex.fail("exceeded maximum template depth") from None
-        return "".join(ex.out)
-
-    def execute_header(self, header: object) -> str:
-        """Render a table header with docker's header functions.
-
-        docker/cli ignores the error of this execution and prints what was written before
-        it (a `{{range .Labels}}` column gets an empty header), so this never raises.
-        """
-        ex = _Exec(self, HEADER_FUNCS, header)
-        try:
-            ex.walk(header, self.nodes)
-        except (TemplateError, RecursionError):
-            return "".join(ex.out)
+            err = ex.fail("exceeded maximum template depth")
+            err.partial = "".join(ex.out)
+            raise err from None
+        except TemplateError as exc:
+            exc.partial = "".join(ex.out)
+            raise
         return "".join(ex.out)
 
     def field_names(self) -> Iterator[str]:

@@ -1,59 +1,52 @@
-"""Docker's table output: a template per row, a header row, then Go's tabwriter.
+"""Podman's table output (containers/common pkg/report, v0.50 as Podman 4.3 vendors it).
 
-docker/cli renders `--format 'table {{.ID}}\\t{{.Status}}'` like this: drop the `table`
-prefix, trim spaces, turn the two-character sequences `\\t` and `\\n` into a tab and a
-newline, execute the template once on a header map (with docker's header functions, so
-`{{upper .Names}}` still prints `NAMES`) and once per item, and feed all of it to
-`tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`.
+A verb's format is a Go template over the list of rows.  `table ...` (the prefix with its
+space, exactly) is a table: every `table ` is dropped, the two-character sequences `\\t`
+and `\\n` become a tab and a newline, every space a tab (`table {{.ID}} {{.Names}}` has two
+columns), a newline is added at the end, and the whole is wrapped in `{{range .}}...{{end -}}`.
+Any other user format gets the same escapes (not the spaces) and the range unless it has one
+of its own, and is printed as it is.  A table (and a verb's own format) goes through
+`tabwriter.NewWriter(out, 12, 2, 2, ' ', tabwriter.StripEscape)`; its header is the same
+template executed over one map of column names, made from the Go struct's field names
+(camel case split, upper-cased) and the verb's overrides: a field the map lacks prints
+`<no value>`, and functions apply to the names too (`{{lower .Names}}` -> `names`).
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import Final
 
-    from supervisor.format import gotemplate
-
 __all__ = [
-    "JSON_FORMAT",
-    "Prepared",
-    "default_header",
-    "format_items",
-    "format_table",
-    "prepare",
+    "RANGE",
+    "headers",
+    "is_json",
+    "normalize",
+    "report",
+    "split_camel",
     "tabwrite",
     "tabwrite_text",
 ]
 
-TABLE_KEY: Final = "table"
-JSON_FORMAT: Final = "{{json .}}"
+TABLE_KEY: Final = "table "
+RANGE: Final = "{{range .}}"
+END: Final = "{{end -}}"
+NO_VALUE: Final = "<no value>"  # Go's text/template for a key a map lacks
 
-# docker/cli formatter.go: tabwriter.NewWriter(output, 10, 1, 3, ' ', 0)
-MIN_WIDTH: Final = 10
-PADDING: Final = 3
-
-
-def _width(s: str) -> int:
-    """Display width as go-runewidth counts it: wide East Asian runes 2, combining marks 0."""
-    if s.isascii():
-        return len(s)
-    import unicodedata  # lazy: only non-ASCII cells pay for it
-
-    w = 0
-    for c in s:
-        if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
-            continue
-        w += 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
-    return w
+# containers/common report.Formatter.Parse: tabwriter.NewWriter(w, 12, 2, 2, ' ', StripEscape)
+# (tabwidth only matters for a tab padchar; StripEscape only for 0xff bytes, never in UTF-8)
+MIN_WIDTH: Final = 12
+PADDING: Final = 2
 
 
 class _Cell:
     __slots__ = ("htab", "text", "width")
 
     def __init__(self, text: str, htab: bool) -> None:
-        self.text, self.width, self.htab = text, _width(text), htab
+        # text/tabwriter counts runes (utf8.RuneCount), not display width
+        self.text, self.width, self.htab = text, len(text), htab
 
 
 class _TabWriter:
@@ -125,7 +118,7 @@ class _TabWriter:
 
 
 def tabwrite_text(text: str, *, minwidth: int = MIN_WIDTH, padding: int = PADDING) -> str:
-    """Align tab-terminated cells of `text` like Go's tabwriter in docker's configuration."""
+    """Align tab-terminated cells of `text` like Go's tabwriter in Podman's configuration."""
     w = _TabWriter(minwidth, padding)
     w.write(text)
     w.flush()
@@ -137,73 +130,142 @@ def tabwrite(rows: Sequence[Sequence[str]]) -> str:
     return tabwrite_text("".join("\t".join(r) + "\n" for r in rows))
 
 
-class Prepared:
-    """A --format string after docker's preFormat: whether it is a table, and the template."""
-
-    __slots__ = ("is_table", "template")
-
-    def __init__(self, is_table: bool, template: str) -> None:
-        self.is_table, self.template = is_table, template
-
-    def __repr__(self) -> str:
-        return f"Prepared(is_table={self.is_table!r}, template={self.template!r})"
 
 
-def prepare(fmt: str) -> Prepared:
-    """docker/cli Context.preFormat: `table` prefix, `json` keyword, spaces, `\\t` `\\n`."""
-    is_table = fmt.startswith(TABLE_KEY)
-    body = fmt[len(TABLE_KEY) :] if is_table else (JSON_FORMAT if fmt == "json" else fmt)
-    body = body.strip(" ").replace("\\t", "\t").replace("\\n", "\n")
-    return Prepared(is_table, body)
+def split_camel(name: str) -> list[str]:
+    """containers/common report/camelcase.Split: runs of lower, upper, digit and other
+    characters, an upper run giving its last letter to a following lower run (`PDFLoader` ->
+    `PDF Loader`, `ImageID` -> `Image ID`, `IPv6Enabled` -> `I Pv 6 Enabled`)."""
+    runs: list[list[str]] = []
+    last = 0
+    for c in name:
+        cls = 1 if c.islower() else 2 if c.isupper() else 3 if c.isdigit() else 4
+        if cls == last:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+        last = cls
+    for i in range(len(runs) - 1):
+        if runs[i][0].isupper() and runs[i + 1][0].islower():
+            runs[i + 1].insert(0, runs[i].pop())
+    return ["".join(r) for r in runs if r]
 
 
-def default_header(field: str) -> str:
-    """Podman's fallback header for a field without one: `CreatedAt` -> `CREATED AT`."""
-    out: list[str] = []
-    for i, c in enumerate(field):
-        prev = field[i - 1] if i else ""
-        nxt = field[i + 1] if i + 1 < len(field) else ""
-        if c.isupper() and prev and (prev.islower() or (prev.isupper() and nxt.islower())):
-            out.append(" ")
-        out.append(c.upper())
-    return "".join(out)
+def headers(fields: Iterable[str], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """report.Headers: a Go struct's field names (those of embedded structs included, not of
+    embedded pointers) as column names, then the verb's overrides, all upper-cased."""
+    out = {f: " ".join(split_camel(f)).upper() for f in fields}
+    for key, value in (overrides or {}).items():
+        out[key] = value.upper()
+    return out
 
 
-def _header_data(tmpl: gotemplate.Template, header: Mapping[str, str]) -> dict[str, str]:
-    data = dict(header)
-    for name in tmpl.field_names():
-        data.setdefault(name, default_header(name))
-    return data
+def normalize(fmt: str) -> str:
+    """report.NormalizeFormat: a table's spaces become tabs (its `table ` words vanish),
+    `\\t` and `\\n` are unescaped, and the result ends in a newline."""
+    if fmt.startswith(TABLE_KEY):
+        # strings.NewReplacer("table ", "", `\t`, "\t", " ", "\t", `\n`, "\n"): one pass,
+        # the earliest match at each position, `table ` before a lone space.
+        out: list[str] = []
+        i, n = 0, len(fmt)
+        while i < n:
+            if fmt.startswith(TABLE_KEY, i):
+                i += len(TABLE_KEY)
+            elif fmt.startswith("\\t", i):
+                out.append("\t")
+                i += 2
+            elif fmt.startswith("\\n", i):
+                out.append("\n")
+                i += 2
+            else:
+                out.append("\t" if fmt[i] == " " else fmt[i])
+                i += 1
+        text = "".join(out)
+    else:
+        text = fmt.replace("\\t", "\t").replace("\\n", "\n")
+    return text if text.endswith("\n") else text + "\n"
 
 
-def format_table(template_body: str, header: Mapping[str, str], items: Sequence[object]) -> str:
-    """Header row plus one row per item, tab-aligned; `template_body` has no `table` prefix."""
-    text = plain_rows(template_body, header, items)
-    if text is None:
-        from supervisor.format import gotemplate
+def is_json(fmt: str) -> bool:
+    """report.IsJSON: `json` or `{{json .}}` (`{{ json }}` too), spaces around allowed."""
+    s = fmt.strip(" \t\n\f\r")
+    if s == "json":
+        return True
+    if not (s.startswith("{{") and s.endswith("}}")):
+        return False
+    inner = s[2:-2].strip(" \t\n\f\r")
+    if not inner.startswith("json"):
+        return False
+    rest = inner[4:]
+    return rest.strip(" \t\n\f\r") in ("", ".") and (rest == "" or rest[0] in " \t\n\f\r")
 
-        tmpl = gotemplate.compile(template_body, sort_json_keys=True)
-        parts = [tmpl.execute_header(_header_data(tmpl, header)), "\n"]
-        for item in items:
-            parts.append(tmpl.execute(item))
-            parts.append("\n")
-        text = "".join(parts)
-    return tabwrite_text(text)
+
+_SPACE: Final = " \t\n\f\r"  # RE2's \s
 
 
-def plain_rows(
-    template_body: str, header: Mapping[str, str], items: Sequence[object]
-) -> str | None:
-    """performance (issue 16): the rows of a template of tab-separated `{{.Field}}` cells (the
-    verbs' default tables) over string fields, as the template engine would make them, without
-    loading it; None for any other template or value."""
-    names = template_body.split("\t")
+def _tokens_at(text: str, i: int, words: Sequence[str]) -> int:
+    """The end of `words` at `i`, each after optional white space; -1 when they are not
+    there (a word ending in `?` may be absent)."""
+    for word in words:
+        while i < len(text) and text[i] in _SPACE:
+            i += 1
+        optional = word.endswith("?")
+        word = word.rstrip("?")
+        if text.startswith(word, i):
+            i += len(word)
+        elif not optional:
+            return -1
+    return i
+
+
+def _has_range(fmt: str) -> bool:
+    """report.EnforceRange's test, `(?s){{\\s*range\\s*\\.\\s*}}.*{{\\s*end\\s*-?\\s*}}`,
+    without loading `re` (issue 16: ps --format's cold start)."""
+    start = fmt.find("{{")
+    while start >= 0:
+        after = _tokens_at(fmt, start + 2, ("range", ".", "}}"))
+        if after >= 0:
+            end = fmt.find("{{", after)
+            while end >= 0:
+                if _tokens_at(fmt, end + 2, ("end", "-?", "}}")) >= 0:
+                    return True
+                end = fmt.find("{{", end + 2)
+            return False
+        start = fmt.find("{{", start + 2)
+    return False
+
+
+def _template_text(fmt: str, user: bool) -> tuple[str, str, bool]:
+    """Formatter.Parse: the template to try first, the one to fall back on when it does not
+    parse, and whether the output is a table (tab-aligned)."""
+    if fmt.startswith(TABLE_KEY):
+        return RANGE + normalize(fmt) + END, RANGE + fmt + END, True
+    if user:
+        norm = normalize(fmt)
+        return (norm if _has_range(norm) else RANGE + norm + END,
+                fmt if _has_range(fmt) else RANGE + fmt + END, False)
+    return normalize(fmt), fmt, True
+
+
+def plain_rows(body: str, header: Mapping[str, str] | None,
+               items: Sequence[object]) -> str | None:
+    """performance (issue 16): what `{{range .}}{{.A}}\\t{{.B}}\\n{{end -}}` (the verbs' own
+    tables) makes of string fields, without loading the template engine; None for any other
+    template or value."""
+    for start in ("{{range .}}", "{{range . }}"):
+        if body.startswith(start) and body.endswith("\n" + END):
+            break
+    else:
+        return None
+    names = body[len(start) : -len(END) - 1].split("\t")
     for i, cell in enumerate(names):
         name = cell[3:-2] if cell.startswith("{{.") and cell.endswith("}}") else ""
         if not name or not name.replace("_", "").isalnum() or not name.isascii():
             return None
         names[i] = name
-    rows = ["\t".join(header[n] if n in header else default_header(n) for n in names)]
+    rows = []
+    if header is not None:
+        rows.append("\t".join(header.get(n, NO_VALUE) for n in names))
     for item in items:
         if not isinstance(item, dict):
             return None
@@ -214,15 +276,45 @@ def plain_rows(
     return "".join(row + "\n" for row in rows)
 
 
-def format_items(fmt: str, items: Sequence[object], header: Mapping[str, str] | None = None) -> str:
-    """`ps`/`images` --format: a table, `json`, or a template printed once per item.
-
-    docker's rows are Go maps, so `{{json .}}` prints their keys sorted.
+def report(user_format: str | None, default: str, header: Mapping[str, str],
+           items: Sequence[object], *, noheading: bool = False,
+           always_header: bool = False, sort_json_keys: bool = True) -> str:
+    """A verb's listing as Podman prints it: `user_format` (None: the verb's own `default`,
+    `table ...` or a ranged template), the header row unless `noheading` or a user's
+    template is no table (`always_header`: even then, as `pod stats` does).  A TemplateError
+    carries in `partial` what Podman prints before it.  `sort_json_keys`: the rows are Go
+    maps, whose `{{json .}}` sorts their keys (not so for structs).
     """
-    prepared = prepare(fmt)
-    if prepared.is_table:
-        return format_table(prepared.template, header or {}, items)
+    user = user_format is not None
+    body, fallback, tabbed = _template_text(default if user_format is None else user_format,
+                                            user)
+    shown = header if (tabbed or always_header) and not noheading else None
+    text = plain_rows(body, shown, items)
+    if text is None:
+        from supervisor.format.gotemplate import TemplateError
+
+        try:
+            text = _execute(body, fallback, shown, items, sort_json_keys)
+        except TemplateError as exc:
+            if tabbed:
+                exc.partial = tabwrite_text(exc.partial)
+            raise
+    return tabwrite_text(text) if tabbed else text
+
+
+def _execute(body: str, fallback: str, header: Mapping[str, str] | None,
+             items: Sequence[object], sort_json_keys: bool) -> str:
     from supervisor.format import gotemplate
 
-    tmpl = gotemplate.compile(prepared.template, sort_json_keys=True)
-    return "".join(tmpl.execute(item) + "\n" for item in items)
+    try:
+        tmpl = gotemplate.compile(body, sort_json_keys=sort_json_keys)
+    except gotemplate.TemplateError:
+        tmpl = gotemplate.compile(fallback, sort_json_keys=sort_json_keys)
+    done = ""
+    try:
+        if header is not None:
+            done = tmpl.execute([dict(header)])
+        return done + tmpl.execute(list(items))
+    except gotemplate.TemplateError as exc:
+        exc.partial = done + exc.partial
+        raise

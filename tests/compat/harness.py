@@ -2,12 +2,15 @@
 
 Each engine gets private storage (podman: --root/--runroot/--tmpdir and a private
 containers.conf; scopebox: SCOPEBOX_ROOT/RUNROOT), so nothing touches the user's. A call's
-result is what a script reads: the exit code, stdout with ids, times and sizes normalised and
-columns re-spaced, and the first line of stderr with ids normalised.
+result is what a script reads: the exit code, stdout with ids, times and sizes normalised (a
+table's cells each, then the table aligned again as Podman's writer does, as such values differ
+in width between the engines), and the first line of stderr with ids normalised.  Whether each
+table's own spacing is exactly Podman's writer's is `Result.aligned`, compared too.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -21,20 +24,77 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent.parent
 
 _HEX = re.compile(r"\b(sha256:)?[0-9a-f]{64}\b|\b[0-9a-f]{12}\b|\b[0-9a-f]{25}\b")  # 25: secrets
+# an age's number and unit; its " ago" stays, as Podman's ps shows it (`Up 2 minutes ago`)
 _AGO = re.compile(
-    r"(\d+|About an?|Less than a) (seconds?|minutes?|hours?|days?|weeks?|months?|years?)( ago)?"
+    r"(\d+|About an?|Less than a) (seconds?|minutes?|hours?|days?|weeks?|months?|years?)"
 )
 _TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( ?[+-]\d\d:?\d\d| ?Z)?( [A-Z]+)?")
 _SIZE = re.compile(r"\b\d+(\.\d+)? ?[kKMG]?B\b")
-_COLUMNS = re.compile(r"[ \t]{2,}")
 
 
-def normalise(text: str) -> str:
+def values(text: str) -> str:
+    """Ids, times, ages and sizes as placeholders: they differ between any two runs."""
     text = _HEX.sub("<ID>", text)
     text = _TIME.sub("<TIME>", text)
     text = _AGO.sub("<AGO>", text)
-    text = _SIZE.sub("<SIZE>", text)
-    return "\n".join(_COLUMNS.sub("  ", line).rstrip() for line in text.splitlines())
+    return _SIZE.sub("<SIZE>", text)
+
+
+def _columns(lines: list[str]) -> list[int]:
+    """Where the columns of tab-aligned lines start: Podman's writer pads every cell but a
+    line's last with two spaces at least, so an offset is a column's start when every line
+    has two spaces (or nothing) before it and some line has a cell beginning there."""
+    starts = [0]
+    for c in range(2, max(map(len, lines))):
+        if all(line.ljust(c)[c - 2 : c] == "  " for line in lines) and any(
+            len(line) > c and line[c] != " " for line in lines
+        ):
+            starts.append(c)
+    return starts
+
+
+def _cells(line: str, starts: list[int]) -> list[str]:
+    """A line's cells; one ending exactly where the next column starts had an empty last cell
+    (its padding shows); the last cell keeps its trailing spaces (the writer adds none)."""
+    cut = [s for s in starts if s <= len(line)] + [len(line)]
+    cells = [line[a:b].rstrip(" ") for a, b in itertools.pairwise(cut)]
+    cells[-1] = line[cut[-2] :]
+    return cells
+
+
+def realign(text: str, normalise_values: bool = False) -> str:
+    """Each table (a run of lines beginning in a cell, holding two spaces somewhere) cut into
+    cells at its columns and aligned again with Podman's writer (tabwriter 12/2/2); with
+    `normalise_values` each cell's ids, times and sizes first become placeholders.  A
+    table Podman's writer made comes back as it was, byte for byte."""
+    from supervisor.format.table import tabwrite_text
+
+    out: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j] and lines[j][0] != " ":
+            j += 1
+        block = lines[i:j]
+        if block and any("  " in line for line in block):
+            starts = _columns(block)
+            rows = [_cells(line, starts) for line in block]
+            if normalise_values:
+                rows = [[values(c) for c in row] for row in rows]
+            out.append(tabwrite_text("".join("\t".join(r) + "\n" for r in rows))[:-1])
+        else:
+            out.extend(values(line) if normalise_values else line for line in block)
+        if j < len(lines):
+            out.append(lines[j] if not normalise_values else values(lines[j]))
+        i = j + 1
+    return "\n".join(out)
+
+
+def normalise(text: str) -> str:
+    """What two engines' outputs must agree on: the values normalised, tables aligned again
+    around them, and no line's trailing spaces (a last cell's, as of `top`'s COMMAND)."""
+    return "\n".join(line.rstrip() for line in realign(text, True).splitlines())
 
 
 @dataclass(frozen=True)
@@ -43,6 +103,11 @@ class Result:
     out: str  # normalised
     err: str  # normalised first line
     raw_out: str
+
+    @property
+    def aligned(self) -> bool:
+        """stdout's tables are spaced exactly as Podman's writer spaces them."""
+        return realign(self.raw_out) == self.raw_out
 
 
 @dataclass
@@ -63,7 +128,7 @@ class Engine:
             cwd=REPO,
         )
         first = res.stderr.strip().splitlines()[-1:] if res.stderr.strip() else []
-        return Result(res.returncode, normalise(res.stdout), normalise("".join(first)), res.stdout)
+        return Result(res.returncode, normalise(res.stdout), values("".join(first)), res.stdout)
 
 
 def podman(base: Path) -> Engine:

@@ -554,3 +554,8 @@ ALL = [*ALL[: -len(FINAL)], *VERBFLAGS2, *FINAL]
 from tests.compat.scenarios_cleanup import CLEANUP  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *CLEANUP, *FINAL]
+
+# tables: the verbs' tables, compared exactly (tests/compat/scenarios_tables.py)
+from tests.compat.scenarios_tables import TABLES  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *TABLES, *FINAL]

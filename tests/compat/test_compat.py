@@ -62,6 +62,9 @@ def _view(case: Case, res: Result) -> dict[str, object]:
         view["json"] = json_shape_at(res.raw_out, case.json)
     elif "out" in case.compare:
         view["out"] = res.out
+        # the spacing itself: each table exactly as Podman's writer aligns it (`out` has the
+        # values normalised and the tables aligned again around them)
+        view["aligned"] = res.aligned
     if "err" in case.compare:
         view["err"] = res.err
     if "labels" in case.compare:  # the layout of `Label:  value` lines, not the values

@@ -23,7 +23,7 @@ def sb(tmp_path: Path) -> Iterator[Scopebox]:
 
 def test_create_inspect_ls_rm(sb: Scopebox) -> None:
     assert sb("network", "ls").stdout.splitlines() == [
-        "NETWORK ID     NAME      DRIVER", "2f259bab93aa   podman    bridge"]
+        "NETWORK ID    NAME        DRIVER", "2f259bab93aa  podman      bridge"]  # Podman's layout
     assert sb("network", "create", "--subnet", "10.199.0.0/24", "--label", "app=web",
               "-o", "mtu=1400", "front").stdout == "front\n"
     (net,) = json.loads(sb("network", "inspect", "front").stdout)

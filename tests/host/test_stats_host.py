@@ -60,7 +60,7 @@ def test_memory_usage_and_limit(sb: Scopebox) -> None:
         limit = sb("stats", "--no-stream", "--format", "{{.MemLimit}}", name).stdout
         assert int(limit) == 256 * 1024 * 1024
         header = sb("stats", "--no-stream", name).stdout.splitlines()[0].split()
-        assert header[:4] == ["CONTAINER", "ID", "NAME", "CPU"]
+        assert header[:4] == ["ID", "NAME", "CPU", "%"]  # Podman's headers
         assert "MEM USAGE / LIMIT" in sb("stats", "--no-stream", name).stdout
     finally:
         sb("rm", "-f", name)

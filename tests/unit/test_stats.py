@@ -186,8 +186,9 @@ def test_cli_formats_like_docker_and_podman() -> None:
                     None, 2, 1000, 2_000_000)  # fmt: skip
     item = stats_item(s)
     assert (item["ID"], item["CPUPerc"], item["MemUsage"], item["MemPerc"]) == (
-        "aaaaaaaaaaaa", "95.12%", "64MiB / 256MiB", "25.00%",
+        "aaaaaaaaaaaa", "95.12%", "67.11MB / 268.4MB", "25.00%",
     )  # fmt: skip
+    assert item["MemUsageBytes"] == "64MiB / 256MiB"  # Podman's two: HumanSize, BytesSize
     assert (item["BlockIO"], item["PIDs"], item["NetIO"]) == ("1kB / 2MB", "2", "--")
 
 
