@@ -1,0 +1,342 @@
+"""Podman's `/libpod/...` routes that change things, as `podman --url` (podman-remote) and
+podman-py use them: containers create (a SpecGenerator, specgen.py), start, stop, kill,
+wait, attach, logs, exec; images tag and remove; pods, networks and volumes. The Docker
+routes' handlers serve where Podman's replies are the same (start, kill, attach, exec);
+the others answer in Podman's shapes and codes."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from functools import partial
+from typing import Any
+
+import anyio
+
+from supervisor.api import containers as api
+from supervisor.errors import NotFoundError
+from supervisor.service import containers, execs, objects, specgen
+from supervisor.service.call import Call, Router, blocking, first_error
+from supervisor.service.http import HTTPError
+from supervisor.service.streams import until_disconnect
+
+ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: podman's client sends it for "unset"
+
+
+async def create(call: Call) -> None:
+    opts, pod = specgen.create_options(call.req.json())
+    cid = await blocking(api.create, call.settings, api.CreateRequest(opts, pod=pod))
+    await call.json({"Id": cid, "Warnings": []}, 201)
+
+
+async def stop(call: Call) -> None:
+    """`?timeout=&ignore=`: 304 when not running, as podman's service."""
+    ref = call.req.params["id"]
+    try:
+        data = await containers.inspect_of(call, ref)
+    except NotFoundError:
+        if call.req.flag("ignore"):
+            await call.empty()
+            return
+        raise
+    if not data["State"].get("Running"):
+        await call.empty(304)
+        return
+    opts = api.StopOptions([ref], timeout=call.req.integer("timeout", call.req.integer("t")))
+    first_error(await blocking(api.stop, call.settings, opts))
+    await call.empty()
+
+
+async def restart(call: Call) -> None:
+    ref = call.req.params["id"]
+    timeout = call.req.integer("t", call.req.integer("timeout"))
+    first_error(await blocking(api.restart, call.settings, [ref], timeout))
+    await call.empty()
+
+
+async def wait(call: Call) -> None:
+    """`?condition=`: the exit code as a bare JSON number (podman's); stopped/exited (the
+    default) wait for the exit, running for a start."""
+    ref = call.req.params["id"]
+    conditions = set(call.req.query.get("condition", [])) or {"stopped"}
+    first = await containers.inspect_of(call, ref)
+    if conditions - {"stopped", "exited", "running"}:
+        raise HTTPError(400, f"unsupported wait condition {sorted(conditions)}")
+    if conditions == {"running"}:
+        while not first["State"].get("Running"):
+            await anyio.sleep(containers.POLL)
+            first = await containers.inspect_of(call, ref)
+        await call.json(-1)
+        return
+    code = await until_disconnect(call.conn, partial(containers._wait, call, first["Id"],
+                                                     first, "not-running"))  # fmt: skip
+    if code is not None:
+        await call.json(code)
+
+
+def _epoch(value: str) -> str:
+    """An RFC 3339 time (podman's client) as seconds for the Docker handler; Go's zero
+    time as unset."""
+    if not value or value == ZERO_TIME or value.startswith("0001-"):
+        return ""
+    if value.replace(".", "", 1).isdigit():
+        return value
+    try:
+        base = value.rstrip("Z").partition(".")[0]
+        stamp = calendar.timegm(time.strptime(base[:19], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        raise HTTPError(400, f"invalid time {value!r}") from None
+    return str(stamp)
+
+
+async def logs(call: Call) -> None:
+    """Podman's query (times in RFC 3339, tail -1 for all) onto the Docker handler's; the
+    frames are the same."""
+    q = call.req.query
+    for key in ("since", "until"):
+        if key in q:
+            q[key] = [_epoch(call.req.arg(key))]
+    if call.req.arg("tail") in ("-1", ""):
+        q["tail"] = ["all"]
+    await containers.logs(call)
+
+
+async def images_remove(call: Call) -> None:
+    """`DELETE /libpod/images/remove?images=&force=&all=&ignore=`: Podman's report."""
+    from supervisor.api import images
+
+    refs = [r for r in call.req.query.get("images", []) if r]
+    reports = await blocking(partial(images.remove, call.settings, refs,
+                                     force=call.req.flag("force"), all=call.req.flag("all"),
+                                     ignore=call.req.flag("ignore")))  # fmt: skip
+    doc: dict[str, Any] = {"Deleted": [], "Untagged": [], "Errors": [], "ExitCode": 0}
+    for r in reports:
+        if r.err is not None:
+            doc["Errors"].append(str(r.err))
+            doc["ExitCode"] = 1 if isinstance(r.err, NotFoundError) else 2
+        for line in r.lines:
+            key, _, value = line.partition(": ")
+            doc.setdefault(key, []).append(value)
+    if doc["Errors"] and len(doc["Errors"]) == len(reports):
+        first_err = next(r.err for r in reports if r.err is not None)
+        raise first_err  # podman's service: the error's status when nothing went
+    await call.json(doc)
+
+
+async def image_remove(call: Call) -> None:
+    """`DELETE /libpod/images/{name}` (podman-py)."""
+    call.req.query["images"] = [call.req.params["name"]]
+    await images_remove(call)
+
+
+# pods ----------------------------------------------------------------------------------------
+
+
+async def pod_create(call: Call) -> None:
+    from supervisor.api import pods
+
+    body = call.req.json()
+    if not isinstance(body, dict):
+        raise HTTPError(400, "decode(): invalid pod spec: expected a JSON object")
+    share = body.get("shared_namespaces")
+    req = pods.PodCreateRequest(
+        name=str(body.get("name") or ""),
+        share=",".join(share) if isinstance(share, list) and share else None,
+        infra=not body.get("no_infra", False),
+        hostname=str(body.get("hostname") or ""),
+        labels={str(k): str(v) for k, v in (body.get("labels") or {}).items()},
+        exit_policy=str(body.get("exit_policy") or "continue"),
+        create_command=tuple(body.get("pod_create_command") or ()),
+        share_parent=body.get("share_parent", True) is not False,
+        publish=tuple(specgen._publish(body)),
+        add_hosts=tuple(body.get("hostadd") or ()),
+        dns=tuple(body.get("dns_server") or ()),
+    )
+    pod_id = await blocking(pods.create, call.settings, req)
+    await call.json({"Id": pod_id}, 201)
+
+
+async def pod_list(call: Call) -> None:
+    from supervisor.api import pods
+    from supervisor.service import compat
+
+    wanted = compat.filters(call.req.arg("filters"))
+    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    opts = pods.ListOptions(pods.parse_filters(items), no_trunc=True)
+    await call.json([e.json for e in await blocking(pods.list_pods, call.settings, opts)])
+
+
+async def pod_inspect(call: Call) -> None:
+    from supervisor.api import pods
+
+    ref = call.req.params["name"]
+    (report,) = await blocking(pods.inspect, call.settings, [ref])
+    if report.err is not None or report.data is None:
+        raise report.err or NotFoundError("pod", ref)
+    await call.json(report.data)
+
+
+async def pod_exists(call: Call) -> None:
+    from supervisor.api import pods
+
+    ref = call.req.params["name"]
+    if not await blocking(pods.exists, call.settings, ref):
+        raise NotFoundError("pod", ref)
+    await call.empty()
+
+
+async def pod_remove(call: Call) -> None:
+    from supervisor.api import pods
+
+    ref = call.req.params["name"]
+    opts = pods.RemoveOptions(force=call.req.flag("force"), timeout=call.req.integer("t"))
+    (report,) = await blocking(pods.remove, call.settings, [ref], opts)
+    if report.err is not None:
+        raise report.err
+    await call.json({"Err": None, "Id": report.id})
+
+
+def _pod_verb(name: str) -> Any:
+    async def verb(call: Call) -> None:
+        from supervisor.api import pods
+
+        ref = call.req.params["name"]
+        reports = await blocking(getattr(pods, name), call.settings, [ref])
+        first_error(reports)
+        await call.json({"Errs": None, "Id": reports[0].id})
+
+    return verb
+
+
+# networks and volumes: Podman's JSON as the engine API has it -------------------------------
+
+
+async def network_list(call: Call) -> None:
+    from supervisor.api import networks
+    from supervisor.service import compat
+
+    wanted = compat.filters(call.req.arg("filters"))
+    await call.json(await blocking(networks.list_networks, call.settings, wanted or None))
+
+
+async def network_inspect(call: Call) -> None:
+    from supervisor.api import networks
+
+    ref = call.req.params["name"]
+    (report,) = await blocking(networks.inspect, call.settings, [ref])
+    if report.err is not None or report.data is None:
+        raise report.err or NotFoundError("network", ref)
+    await call.json(report.data)
+
+
+async def network_create(call: Call) -> None:
+    from supervisor.api import networks
+
+    body = call.req.json()
+    if not isinstance(body, dict):
+        raise HTTPError(400, "decode(): invalid network: expected a JSON object")
+    subnets = [s for s in body.get("subnets") or [] if isinstance(s, dict)]
+    opts = networks.CreateOptions(
+        name=str(body.get("name") or ""),
+        driver=str(body.get("driver") or "bridge"),
+        subnets=[str(s["subnet"]) for s in subnets if s.get("subnet")],
+        gateways=[str(s["gateway"]) for s in subnets if s.get("gateway")],
+        internal=bool(body.get("internal")),
+        disable_dns=body.get("dns_enabled", True) is False,
+        ipv6=bool(body.get("ipv6_enabled")),
+        labels=objects._labels(body.get("labels")),
+        options=objects._labels(body.get("options")),
+    )
+    await call.json(await blocking(networks.create, call.settings, opts))
+
+
+async def network_remove(call: Call) -> None:
+    from supervisor.api import networks
+
+    ref = call.req.params["name"]
+    (report,) = await blocking(partial(networks.remove, call.settings, [ref],
+                                       force=call.req.flag("force")))  # fmt: skip
+    if report.err is not None:
+        raise report.err
+    await call.json([{"Name": ref, "Err": None}])
+
+
+async def volume_list(call: Call) -> None:
+    from supervisor.api import volumes
+    from supervisor.service import compat
+
+    wanted = compat.filters(call.req.arg("filters"))
+    await call.json(await blocking(volumes.list_volumes, call.settings, wanted or None))
+
+
+async def volume_create(call: Call) -> None:
+    from supervisor.api import volumes
+
+    body = call.req.json()
+    if not isinstance(body, dict):
+        raise HTTPError(400, "decode(): invalid volume: expected a JSON object")
+    opts = volumes.CreateOptions(name=str(body.get("Name") or ""),
+                                 driver=str(body.get("Driver") or "local"),
+                                 labels=objects._labels(body.get("Label") or body.get("Labels")),
+                                 options=objects._labels(body.get("Options")))  # fmt: skip
+    await call.json(await blocking(volumes.create, call.settings, opts), 201)
+
+
+async def volume_inspect(call: Call) -> None:
+    from supervisor.api import volumes
+
+    ref = call.req.params["name"]
+    (report,) = await blocking(volumes.inspect, call.settings, [ref])
+    if report.err is not None or report.data is None:
+        raise report.err or NotFoundError("volume", ref)
+    await call.json(report.data)
+
+
+async def volume_remove(call: Call) -> None:
+    from supervisor.api import volumes
+
+    ref = call.req.params["name"]
+    first_error(await blocking(partial(volumes.remove, call.settings, [ref],
+                                       force=call.req.flag("force"))))  # fmt: skip
+    await call.empty()
+
+
+def add_routes(r: Router) -> None:
+    from supervisor.service import images, system
+
+    p = "/libpod"
+    r.add("POST", f"{p}/containers/create", create)
+    r.add("POST", f"{p}/containers/{{id}}/start", containers.start)
+    r.add("POST", f"{p}/containers/{{id}}/stop", stop)
+    r.add("POST", f"{p}/containers/{{id}}/restart", restart)
+    r.add("POST", f"{p}/containers/{{id}}/kill", containers.kill)
+    r.add("POST", f"{p}/containers/{{id}}/pause", containers.pause)
+    r.add("POST", f"{p}/containers/{{id}}/unpause", containers.unpause)
+    r.add("POST", f"{p}/containers/{{id}}/wait", wait)
+    r.add("POST", f"{p}/containers/{{id}}/attach", containers.attach)
+    r.add("POST", f"{p}/containers/{{id}}/resize", containers.resize)
+    r.add("GET", f"{p}/containers/{{id}}/logs", logs)
+    r.add("GET", f"{p}/containers/{{id}}/top", containers.top)
+    r.add("POST", f"{p}/containers/{{id}}/exec", execs.create)
+    r.add("POST", f"{p}/exec/{{id}}/start", execs.start)
+    r.add("GET", f"{p}/exec/{{id}}/json", execs.inspect)
+    r.add("POST", f"{p}/exec/{{id}}/resize", execs.resize)
+    r.add("POST", f"{p}/images/{{name*}}/tag", images.tag)
+    r.add("DELETE", f"{p}/images/remove", images_remove)
+    r.add("DELETE", f"{p}/images/{{name*}}", image_remove)
+    r.add("GET", f"{p}/events", system.events)
+    r.add("POST", f"{p}/pods/create", pod_create)
+    r.add("GET", f"{p}/pods/json", pod_list)
+    r.add("GET", f"{p}/pods/{{name}}/json", pod_inspect)
+    r.add("GET", f"{p}/pods/{{name}}/exists", pod_exists)
+    r.add("DELETE", f"{p}/pods/{{name}}", pod_remove)
+    for verb in ("start", "stop", "kill", "restart", "pause", "unpause"):
+        r.add("POST", f"{p}/pods/{{name}}/{verb}", _pod_verb(verb))
+    r.add("GET", f"{p}/networks/json", network_list)
+    r.add("POST", f"{p}/networks/create", network_create)
+    r.add("GET", f"{p}/networks/{{name}}/json", network_inspect)
+    r.add("DELETE", f"{p}/networks/{{name}}", network_remove)
+    r.add("GET", f"{p}/volumes/json", volume_list)
+    r.add("POST", f"{p}/volumes/create", volume_create)
+    r.add("GET", f"{p}/volumes/{{name}}/json", volume_inspect)
+    r.add("DELETE", f"{p}/volumes/{{name}}", volume_remove)
