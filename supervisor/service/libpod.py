@@ -43,6 +43,8 @@ async def containers(call: Call) -> None:
         # status left to the client (it says "Up N seconds ago" from the state)
         doc = {**e.json, "Created": e.fields.get("CreatedAt", ""), "CreatedAt": "", "Status": ""}
         doc["Networks"] = list(e.endpoints or {}) or doc.get("Networks") or []
+        if not call.req.flag("namespace"):  # podman's service reads them only when asked
+            doc["Namespaces"] = {}
         docs.append(doc)
     limit = call.req.integer("limit", -1) or -1
     if call.req.flag("last") or limit > 0:
@@ -53,7 +55,13 @@ async def containers(call: Call) -> None:
 async def container(call: Call) -> None:
     from supervisor.service.containers import inspect_of
 
-    await call.json(await inspect_of(call, call.req.params["id"]))
+    data = await inspect_of(call, call.req.params["id"])
+    config = data.get("Config")
+    if isinstance(config, dict) and isinstance(config.get("Entrypoint"), list):
+        # Podman 4.3's type is a string (the CLI's list is a deliberate difference: its
+        # client would refuse the whole object)
+        data = {**data, "Config": {**config, "Entrypoint": " ".join(config["Entrypoint"])}}
+    await call.json(data)
 
 
 async def container_exists(call: Call) -> None:

@@ -102,24 +102,27 @@ async def logs(call: Call) -> None:
 
 
 async def images_remove(call: Call) -> None:
-    """`DELETE /libpod/images/remove?images=&force=&all=&ignore=`: Podman's report."""
+    """`DELETE /libpod/images/remove?images=&force=&all=&ignore=`: Podman's report, a 200
+    even for errors (its client prints them and exits with `ExitCode`: 1 when an image did
+    not exist, 2 when one is in use, 125 else, as `rmi`)."""
     from supervisor.api import images
+    from supervisor.errors import ConflictError
 
     refs = [r for r in call.req.query.get("images", []) if r]
     reports = await blocking(partial(images.remove, call.settings, refs,
                                      force=call.req.flag("force"), all=call.req.flag("all"),
                                      ignore=call.req.flag("ignore")))  # fmt: skip
-    doc: dict[str, Any] = {"Deleted": [], "Untagged": [], "Errors": [], "ExitCode": 0}
+    doc: dict[str, Any] = {}
+    codes = set()
     for r in reports:
         if r.err is not None:
-            doc["Errors"].append(str(r.err))
-            doc["ExitCode"] = 1 if isinstance(r.err, NotFoundError) else 2
+            doc.setdefault("Errors", []).append(str(r.err))
+            codes.add(1 if isinstance(r.err, NotFoundError) else
+                      2 if isinstance(r.err, ConflictError) else 125)  # fmt: skip
         for line in r.lines:
             key, _, value = line.partition(": ")
             doc.setdefault(key, []).append(value)
-    if doc["Errors"] and len(doc["Errors"]) == len(reports):
-        first_err = next(r.err for r in reports if r.err is not None)
-        raise first_err  # podman's service: the error's status when nothing went
+    doc["ExitCode"] = 125 if codes - {1, 2} else 1 if 1 in codes else max(codes, default=0)
     await call.json(doc)
 
 
@@ -127,6 +130,45 @@ async def image_remove(call: Call) -> None:
     """`DELETE /libpod/images/{name}` (podman-py)."""
     call.req.query["images"] = [call.req.params["name"]]
     await images_remove(call)
+
+
+async def events(call: Call) -> None:
+    """`GET /libpod/events?stream=&since=&until=&filters=`: Docker's messages with the
+    attributes podman's client reads back (`containerExitCode`, `podId`: it drops an event
+    without them); `stream=false` ends after the past ones."""
+    import contextlib
+    import json
+    from collections.abc import Callable
+
+    from supervisor.api import events as api_events
+    from supervisor.service import compat, system
+    from supervisor.service.http import Closed
+    from supervisor.service.streams import from_thread_each
+
+    wanted = compat.filters(call.req.arg("filters"))
+    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    opts = api_events.EventsOptions(items, call.req.arg("since") or None,
+                                    call.req.arg("until") or None,
+                                    call.req.flag("stream", True))  # fmt: skip
+    await call.conn.start_chunked(200, call.headers, "application/json")
+
+    def produce(emit: Callable[[dict[str, Any]], None], cancel_fd: int) -> None:
+        for ev in api_events.events(call.settings, opts, cancel_fd):
+            data = api_events.template_data(ev)
+            doc = system._docker_event(data, ev)
+            attrs = doc["Actor"]["Attributes"]
+            attrs["containerExitCode"] = str(data.get("ContainerExitCode") or 0)
+            attrs["podId"] = str(data.get("PodID") or "")
+            emit(doc)
+
+    async def send(doc: dict[str, Any]) -> None:
+        await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+
+    failed = await until_disconnect(call.conn, lambda: from_thread_each(produce, send))
+    if failed is not None:
+        await send({"error": str(failed), "errorDetail": {"message": str(failed)}})
+    with contextlib.suppress(Closed):
+        await call.conn.end_chunked()
 
 
 # pods ----------------------------------------------------------------------------------------
@@ -302,7 +344,7 @@ async def volume_remove(call: Call) -> None:
 
 
 def add_routes(r: Router) -> None:
-    from supervisor.service import images, system
+    from supervisor.service import images
 
     p = "/libpod"
     r.add("POST", f"{p}/containers/create", create)
@@ -324,7 +366,7 @@ def add_routes(r: Router) -> None:
     r.add("POST", f"{p}/images/{{name*}}/tag", images.tag)
     r.add("DELETE", f"{p}/images/remove", images_remove)
     r.add("DELETE", f"{p}/images/{{name*}}", image_remove)
-    r.add("GET", f"{p}/events", system.events)
+    r.add("GET", f"{p}/events", events)
     r.add("POST", f"{p}/pods/create", pod_create)
     r.add("GET", f"{p}/pods/json", pod_list)
     r.add("GET", f"{p}/pods/{{name}}/json", pod_inspect)

@@ -213,10 +213,6 @@ def _unknown(spec: dict[str, Any]) -> list[str]:
         if key in DEFAULTS and DEFAULTS[key] in (None, value):
             continue
         bad.append(key)
-    for key in ("pidns", "utsns", "ipcns", "cgroupns", "userns"):
-        mode, _ = _ns(spec, key)
-        if key == "userns" and mode not in ("", "host", "default"):
-            bad.append(key)
     annotations = _dict(spec.get("annotations"), "annotations")
     if set(annotations) - {"io.kubernetes.cri-o.TTY"}:
         bad.append("annotations")
@@ -224,9 +220,41 @@ def _unknown(spec: dict[str, Any]) -> list[str]:
     if log.get("path") or log.get("options") or log.get("size"):
         bad.append("log_configuration")
     ids = _dict(spec.get("idmappings"), "idmappings")
-    if ids.get("UIDMap") or ids.get("GIDMap") or ids.get("AutoUserNs"):
+    auto = _dict(ids.get("AutoUserNsOpts"), "AutoUserNsOpts")
+    if any(auto.get(k) for k in ("PasswdFile", "GroupFile", "AdditionalUIDMappings",
+                                 "AdditionalGIDMappings")):  # fmt: skip
         bad.append("idmappings")
     return bad
+
+
+def _userns(spec: dict[str, Any]) -> Any:
+    """userns + idmappings as --userns, --uidmap, --gidmap."""
+    from supervisor.options import UsernsOptions
+
+    mode, value = _ns(spec, "userns")
+    ids = _dict(spec.get("idmappings"), "idmappings")
+
+    def maps(key: str) -> list[str]:
+        out = []
+        for m in ids.get(key) or []:
+            m = _dict(m, key)
+            out.append(f"{_int(m.get('container_id'), key)}:{_int(m.get('host_id'), key)}:"
+                       f"{_int(m.get('size'), key)}")
+        return out
+
+    uidmap, gidmap = maps("UIDMap"), maps("GIDMap")
+    if mode in ("", "default", "host") or (mode == "private" and (uidmap or gidmap)):
+        return UsernsOptions(userns=None if not mode or mode == "default" or uidmap or gidmap
+                             else "host", uidmap=uidmap, gidmap=gidmap)  # fmt: skip
+    if mode == "path":
+        return UsernsOptions(userns=f"ns:{value}")
+    if mode == "auto":
+        auto = _dict(ids.get("AutoUserNsOpts"), "AutoUserNsOpts")
+        size = _int(auto.get("Size"), "Size")
+        return UsernsOptions(userns=f"auto:size={size}" if size else "auto")
+    if mode in ("keep-id", "nomap", "private"):
+        return UsernsOptions(userns=f"{mode}:{value}" if value else mode)
+    raise HTTPError(400, f"unsupported user namespace mode {mode!r}")
 
 
 def create_options(spec: Any) -> tuple[CreateOptions, str]:
@@ -302,6 +330,7 @@ def create_options(spec: Any) -> tuple[CreateOptions, str]:
                  for r in spec.get("r_limits") or []],
         create_command=_strings(spec.get("containerCreateCommand"), "containerCreateCommand"),
         pull="never",  # podman's client pulls first (POST /libpod/images/pull)
+        userns=_userns(spec),
         runflags=RunFlagOptions(
             init=bool(spec.get("init")),
             sysctls=[f"{k}={v}" for k, v in _dict(spec.get("sysctl"), "sysctl").items()],
