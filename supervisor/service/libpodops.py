@@ -343,6 +343,20 @@ async def volume_remove(call: Call) -> None:
     await call.empty()
 
 
+def _exists(kind: str) -> Any:
+    """`GET /libpod/{networks,volumes}/{name}/exists`: 204, or Podman's 404."""
+    async def exists(call: Call) -> None:
+        import importlib
+
+        module = importlib.import_module(f"supervisor.api.{kind}s")
+        ref = call.req.params["name"]
+        if not await blocking(module.exists, call.settings, ref):
+            raise NotFoundError(kind, ref)
+        await call.empty()
+
+    return exists
+
+
 def add_routes(r: Router) -> None:
     from supervisor.service import images
 
@@ -355,6 +369,7 @@ def add_routes(r: Router) -> None:
     r.add("POST", f"{p}/containers/{{id}}/pause", containers.pause)
     r.add("POST", f"{p}/containers/{{id}}/unpause", containers.unpause)
     r.add("POST", f"{p}/containers/{{id}}/wait", wait)
+    r.add("POST", f"{p}/containers/{{id}}/rename", containers.rename)
     r.add("POST", f"{p}/containers/{{id}}/attach", containers.attach)
     r.add("POST", f"{p}/containers/{{id}}/resize", containers.resize)
     r.add("GET", f"{p}/containers/{{id}}/logs", logs)
@@ -378,6 +393,8 @@ def add_routes(r: Router) -> None:
     r.add("POST", f"{p}/networks/create", network_create)
     r.add("GET", f"{p}/networks/{{name}}/json", network_inspect)
     r.add("DELETE", f"{p}/networks/{{name}}", network_remove)
+    r.add("GET", f"{p}/networks/{{name}}/exists", _exists("network"))
+    r.add("GET", f"{p}/volumes/{{name}}/exists", _exists("volume"))
     r.add("GET", f"{p}/volumes/json", volume_list)
     r.add("POST", f"{p}/volumes/create", volume_create)
     r.add("GET", f"{p}/volumes/{{name}}/json", volume_inspect)
