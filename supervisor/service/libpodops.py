@@ -6,24 +6,31 @@ the others answer in Podman's shapes and codes."""
 
 from __future__ import annotations
 
-import calendar
-import time
+import importlib
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-import anyio
-
-from supervisor.api import containers as api
 from supervisor.errors import NotFoundError
-from supervisor.service import containers, execs, objects, specgen
 from supervisor.service.call import Call, Router, blocking, first_error
 from supervisor.service.http import HTTPError
-from supervisor.service.streams import until_disconnect
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: podman's client sends it for "unset"
 
 
+def _lazy(module: str, name: str) -> Callable[[Call], Awaitable[None]]:
+    """A handler of another route module, imported at its first request (podman's `ps`, the
+    first request after a socket-activated start, loads none of them)."""
+    async def handler(call: Call) -> None:
+        await getattr(importlib.import_module(f"supervisor.service.{module}"), name)(call)
+
+    return handler
+
+
 async def create(call: Call) -> None:
+    from supervisor.api import containers as api
+    from supervisor.service import specgen
+
     opts, pod = specgen.create_options(call.req.json())
     cid = await blocking(api.create, call.settings, api.CreateRequest(opts, pod=pod))
     await call.json({"Id": cid, "Warnings": []}, 201)
@@ -31,6 +38,9 @@ async def create(call: Call) -> None:
 
 async def stop(call: Call) -> None:
     """`?timeout=&ignore=`: 304 when not running, as podman's service."""
+    from supervisor.api import containers as api
+    from supervisor.service import containers
+
     ref = call.req.params["id"]
     try:
         data = await containers.inspect_of(call, ref)
@@ -48,6 +58,8 @@ async def stop(call: Call) -> None:
 
 
 async def restart(call: Call) -> None:
+    from supervisor.api import containers as api
+
     ref = call.req.params["id"]
     timeout = call.req.integer("t", call.req.integer("timeout"))
     first_error(await blocking(api.restart, call.settings, [ref], timeout))
@@ -57,6 +69,11 @@ async def restart(call: Call) -> None:
 async def wait(call: Call) -> None:
     """`?condition=`: the exit code as a bare JSON number (podman's); stopped/exited (the
     default) wait for the exit, running for a start."""
+    import anyio
+
+    from supervisor.service import containers
+    from supervisor.service.streams import until_disconnect
+
     ref = call.req.params["id"]
     conditions = set(call.req.query.get("condition", [])) or {"stopped"}
     first = await containers.inspect_of(call, ref)
@@ -77,21 +94,26 @@ async def wait(call: Call) -> None:
 def _epoch(value: str) -> str:
     """An RFC 3339 time (podman's client) as seconds for the Docker handler; Go's zero
     time as unset."""
+    import re
+    from datetime import datetime
+
     if not value or value == ZERO_TIME or value.startswith("0001-"):
         return ""
     if value.replace(".", "", 1).isdigit():
         return value
+    # Go writes up to 9 fractional digits, Python reads 6
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value).replace("Z", "+00:00")
     try:
-        base = value.rstrip("Z").partition(".")[0]
-        stamp = calendar.timegm(time.strptime(base[:19], "%Y-%m-%dT%H:%M:%S"))
+        return f"{datetime.fromisoformat(text).timestamp():.6f}"
     except ValueError:
         raise HTTPError(400, f"invalid time {value!r}") from None
-    return str(stamp)
 
 
 async def logs(call: Call) -> None:
     """Podman's query (times in RFC 3339, tail -1 for all) onto the Docker handler's; the
     frames are the same."""
+    from supervisor.service import containers
+
     q = call.req.query
     for key in ("since", "until"):
         if key in q:
@@ -138,12 +160,11 @@ async def events(call: Call) -> None:
     without them); `stream=false` ends after the past ones."""
     import contextlib
     import json
-    from collections.abc import Callable
 
     from supervisor.api import events as api_events
     from supervisor.service import compat, system
     from supervisor.service.http import Closed
-    from supervisor.service.streams import from_thread_each
+    from supervisor.service.streams import from_thread_each, until_disconnect
 
     wanted = compat.filters(call.req.arg("filters"))
     items = [f"{k}={v}" for k, values in wanted.items() for v in values]
@@ -176,6 +197,7 @@ async def events(call: Call) -> None:
 
 async def pod_create(call: Call) -> None:
     from supervisor.api import pods
+    from supervisor.service.specgen import _publish
 
     body = call.req.json()
     if not isinstance(body, dict):
@@ -190,7 +212,7 @@ async def pod_create(call: Call) -> None:
         exit_policy=str(body.get("exit_policy") or "continue"),
         create_command=tuple(body.get("pod_create_command") or ()),
         share_parent=body.get("share_parent", True) is not False,
-        publish=tuple(specgen._publish(body)),
+        publish=tuple(_publish(body)),
         add_hosts=tuple(body.get("hostadd") or ()),
         dns=tuple(body.get("dns_server") or ()),
     )
@@ -253,6 +275,10 @@ def _pod_verb(name: str) -> Any:
 # networks and volumes: Podman's JSON as the engine API has it -------------------------------
 
 
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 async def network_list(call: Call) -> None:
     from supervisor.api import networks
     from supervisor.service import compat
@@ -286,8 +312,8 @@ async def network_create(call: Call) -> None:
         internal=bool(body.get("internal")),
         disable_dns=body.get("dns_enabled", True) is False,
         ipv6=bool(body.get("ipv6_enabled")),
-        labels=objects._labels(body.get("labels")),
-        options=objects._labels(body.get("options")),
+        labels=_labels(body.get("labels")),
+        options=_labels(body.get("options")),
     )
     await call.json(await blocking(networks.create, call.settings, opts))
 
@@ -319,8 +345,8 @@ async def volume_create(call: Call) -> None:
         raise HTTPError(400, "decode(): invalid volume: expected a JSON object")
     opts = volumes.CreateOptions(name=str(body.get("Name") or ""),
                                  driver=str(body.get("Driver") or "local"),
-                                 labels=objects._labels(body.get("Label") or body.get("Labels")),
-                                 options=objects._labels(body.get("Options")))  # fmt: skip
+                                 labels=_labels(body.get("Label") or body.get("Labels")),
+                                 options=_labels(body.get("Options")))  # fmt: skip
     await call.json(await blocking(volumes.create, call.settings, opts), 201)
 
 
@@ -358,27 +384,25 @@ def _exists(kind: str) -> Any:
 
 
 def add_routes(r: Router) -> None:
-    from supervisor.service import images
-
     p = "/libpod"
     r.add("POST", f"{p}/containers/create", create)
-    r.add("POST", f"{p}/containers/{{id}}/start", containers.start)
+    r.add("POST", f"{p}/containers/{{id}}/start", _lazy("containers", "start"))
     r.add("POST", f"{p}/containers/{{id}}/stop", stop)
     r.add("POST", f"{p}/containers/{{id}}/restart", restart)
-    r.add("POST", f"{p}/containers/{{id}}/kill", containers.kill)
-    r.add("POST", f"{p}/containers/{{id}}/pause", containers.pause)
-    r.add("POST", f"{p}/containers/{{id}}/unpause", containers.unpause)
+    r.add("POST", f"{p}/containers/{{id}}/kill", _lazy("containers", "kill"))
+    r.add("POST", f"{p}/containers/{{id}}/pause", _lazy("containers", "pause"))
+    r.add("POST", f"{p}/containers/{{id}}/unpause", _lazy("containers", "unpause"))
     r.add("POST", f"{p}/containers/{{id}}/wait", wait)
-    r.add("POST", f"{p}/containers/{{id}}/rename", containers.rename)
-    r.add("POST", f"{p}/containers/{{id}}/attach", containers.attach)
-    r.add("POST", f"{p}/containers/{{id}}/resize", containers.resize)
+    r.add("POST", f"{p}/containers/{{id}}/rename", _lazy("containers", "rename"))
+    r.add("POST", f"{p}/containers/{{id}}/attach", _lazy("containers", "attach"))
+    r.add("POST", f"{p}/containers/{{id}}/resize", _lazy("containers", "resize"))
     r.add("GET", f"{p}/containers/{{id}}/logs", logs)
-    r.add("GET", f"{p}/containers/{{id}}/top", containers.top)
-    r.add("POST", f"{p}/containers/{{id}}/exec", execs.create)
-    r.add("POST", f"{p}/exec/{{id}}/start", execs.start)
-    r.add("GET", f"{p}/exec/{{id}}/json", execs.inspect)
-    r.add("POST", f"{p}/exec/{{id}}/resize", execs.resize)
-    r.add("POST", f"{p}/images/{{name*}}/tag", images.tag)
+    r.add("GET", f"{p}/containers/{{id}}/top", _lazy("containers", "top"))
+    r.add("POST", f"{p}/containers/{{id}}/exec", _lazy("execs", "create"))
+    r.add("POST", f"{p}/exec/{{id}}/start", _lazy("execs", "start"))
+    r.add("GET", f"{p}/exec/{{id}}/json", _lazy("execs", "inspect"))
+    r.add("POST", f"{p}/exec/{{id}}/resize", _lazy("execs", "resize"))
+    r.add("POST", f"{p}/images/{{name*}}/tag", _lazy("images", "tag"))
     r.add("DELETE", f"{p}/images/remove", images_remove)
     r.add("DELETE", f"{p}/images/{{name*}}", image_remove)
     r.add("GET", f"{p}/events", events)

@@ -119,3 +119,16 @@ def test_refused_never_dropped(body: Any, words: str) -> None:
     with pytest.raises(HTTPError) as err:
         create_options(body)
     assert err.value.status == 400 and words in str(err.value), err.value
+
+
+def test_log_times_from_podman() -> None:
+    """logs' since/until as podman's client sends them (RFC 3339, Go's nanoseconds, Go's zero
+    time for unset) as the Docker handler's seconds."""
+    from supervisor.service.libpodops import _epoch
+
+    assert _epoch("2026-12-07T14:00:00.123456789Z") == "1796652000.123456"
+    assert _epoch("2026-12-07T15:00:00+01:00") == "1796652000.000000"
+    assert _epoch("0001-01-01T00:00:00Z") == _epoch("") == ""
+    assert _epoch("1796653526") == "1796653526"
+    with pytest.raises(HTTPError):
+        _epoch("yesterday")
