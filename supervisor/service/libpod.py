@@ -8,20 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from supervisor.errors import NotFoundError, ScopeboxError
-from supervisor.service import compat, quick, system
-from supervisor.service.call import LIBPOD_API_VERSION, Call, Router, blocking, first_error
+from supervisor.service import quick, system
+from supervisor.service.call import Call, Router, blocking, first_error
 from supervisor.service.http import HTTPError
-
-LIBPOD_MIN_API_VERSION = "4.0.0"
 
 
 async def version(call: Call) -> None:
-    """Docker's version report with Podman's API level in it."""
-    doc = quick.version_doc()
-    details = doc["Components"][0]["Details"]
-    details.update({"APIVersion": LIBPOD_API_VERSION, "MinAPIVersion": LIBPOD_MIN_API_VERSION,
-                    "Experimental": "false"})  # fmt: skip
-    await call.json(doc)
+    await call.json(quick.libpod_version_doc())
 
 
 async def info(call: Call) -> None:
@@ -31,25 +24,7 @@ async def info(call: Call) -> None:
 
 
 async def containers(call: Call) -> None:
-    from supervisor.api import containers as api
-
-    wanted = compat.filters(call.req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
-    opts = api.ListOptions(all=call.req.flag("all"), filters=api.parse_filters(items),
-                           size=call.req.flag("size"))  # fmt: skip
-    docs = []
-    for e in await blocking(api.list_containers, call.settings, opts):
-        # the CLI's JSON with the API's types: Created a time, each network named, the
-        # status left to the client (it says "Up N seconds ago" from the state)
-        doc = {**e.json, "Created": e.fields.get("CreatedAt", ""), "CreatedAt": "", "Status": ""}
-        doc["Networks"] = list(e.endpoints or {}) or doc.get("Networks") or []
-        if not call.req.flag("namespace"):  # podman's service reads them only when asked
-            doc["Namespaces"] = {}
-        docs.append(doc)
-    limit = call.req.integer("limit", -1) or -1
-    if call.req.flag("last") or limit > 0:
-        docs = docs[:limit] if limit > 0 else docs
-    await call.json(docs)
+    await call.json(await blocking(quick.libpod_containers_json, call.settings, call.req))
 
 
 async def container(call: Call) -> None:
@@ -74,15 +49,7 @@ async def container_exists(call: Call) -> None:
 
 
 async def images(call: Call) -> None:
-    from supervisor.api import images as api
-
-    wanted = compat.filters(call.req.arg("filters"))
-    refs = wanted.get("reference", []) or [""]
-    seen: dict[str, dict[str, Any]] = {}
-    for ref in refs:
-        for entry in await blocking(api.list_images, call.settings, ref or None):
-            seen.setdefault(entry.id, entry.json)
-    await call.json(list(seen.values()))
+    await call.json(await blocking(quick.libpod_images_json, call.settings, call.req))
 
 
 async def image(call: Call) -> None:

@@ -485,6 +485,14 @@ def test_first_requests_before_the_event_loop(sb: Scopebox, tmp_path: Path) -> N
             assert any("busybox:latest" in i["RepoTags"][0] for i in json.loads(images[1]))
             assert json.loads(version[1])["ApiVersion"] == "1.41"
             assert not _event_loop_loaded(service.proc)
+        if shutil.which("podman"):  # podman --url's version, ps and images too
+            for args, out in ((["version", "--format", "{{.Server.APIVersion}}"], "4.3.1\n"),
+                              (["ps", "-a", "--format", "{{.Image}}", "--filter", "name=^$"], ""),
+                              (["images", "--format", "{{.Repository}}", "--filter",
+                                "reference=busybox"], "localhost/busybox\n")):  # fmt: skip
+                res = _remote(service, *args)
+                assert (res.returncode, res.stdout) == (0, out), res
+            assert not _event_loop_loaded(service.proc)
         assert service.proc.wait(15) == 0  # idle a second: gone, asyncio never loaded
         assert not service.sock.exists()
     finally:
