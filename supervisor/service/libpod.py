@@ -92,12 +92,16 @@ async def remove(call: Call) -> None:
 
 async def pull(call: Call) -> None:
     """`POST /libpod/images/pull` (`podman --url pull`, and `run`'s pull of a missing image):
-    Podman's JSON lines, the last `{"images": [ID], "id": ID}` or `{"error": ...}`; policy
+    Podman's JSON lines, its progress words as `{"stream": ...}` (unless quiet: the client
+    prints them on stderr), the last `{"images": [ID], "id": ID}` or `{"error": ...}`; policy
     `missing` (run's) answers from the local image when there is one."""
     import json
+    from collections.abc import Callable
 
     from supervisor.api import images as api
     from supervisor.api import registry
+    from supervisor.registry.progress import Progress
+    from supervisor.service.streams import from_thread_each
 
     ref = call.req.arg("reference")
     if not ref:
@@ -105,27 +109,53 @@ async def pull(call: Call) -> None:
     policy = call.req.arg("policy", "always") or "always"
     if policy not in ("always", "missing", "newer", "never"):
         raise HTTPError(400, f"invalid pull policy {policy!r}")
+    quiet = call.req.flag("quiet")
     await call.conn.start_chunked(200, call.headers, "application/json")
 
-    def fetch() -> str:
-        if policy in ("missing", "never"):
-            (report,) = api.inspect(call.settings, [ref])
-            if report.err is None and report.data is not None:
-                return str(report.data["Id"])
-            if policy == "never":
-                raise NotFoundError("image", ref)
-        from supervisor.registry.progress import Progress
+    class Lines(Progress):
+        """Podman's words for a pull's blobs, as its remote client shows them."""
 
-        verify = False if call.req.arg("tlsVerify") == "false" else None
-        return registry.pull(call.settings, ref, None, registry.RegistryOptions(verify),
-                             Progress())  # fmt: skip
+        def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
+            self.emit, self.said = emit, set[str]()
 
-    try:
-        image_id = await blocking(fetch)
-        doc: dict[str, Any] = {"images": [image_id], "id": image_id}
-    except ScopeboxError as exc:
-        doc = {"error": str(exc)}
-    await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+        def finish(self, key: str, status: str) -> None:
+            if key not in self.said:
+                self.said.add(key)
+                skipped = " skipped: already exists" if status == "already exists" else ""
+                self.emit({"stream": f"Copying blob {key}{skipped}\n"})
+
+    def produce(emit: Callable[[dict[str, Any]], None], cancel_fd: int) -> None:
+        def say(text: str) -> None:
+            if not quiet:
+                emit({"stream": text + "\n"})
+
+        try:
+            if policy in ("missing", "never"):
+                (report,) = api.inspect(call.settings, [ref])
+                if report.err is None and report.data is not None:
+                    image_id = str(report.data["Id"])
+                    emit({"images": [image_id], "id": image_id})
+                    return
+                if policy == "never":
+                    raise NotFoundError("image", ref)
+            say(f"Trying to pull {ref}...")
+            say("Getting image source signatures")
+            verify = False if call.req.arg("tlsVerify") == "false" else None
+            image_id = registry.pull(call.settings, ref, None, registry.RegistryOptions(verify),
+                                     Progress() if quiet else Lines(emit))  # fmt: skip
+            say(f"Copying config sha256:{image_id}")
+            say("Writing manifest to image destination")
+            say("Storing signatures")
+            emit({"images": [image_id], "id": image_id})
+        except ScopeboxError as exc:
+            emit({"error": str(exc)})
+
+    async def send(doc: dict[str, Any]) -> None:
+        await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+
+    failed = await from_thread_each(produce, send)
+    if failed is not None:  # a bug: the reply has begun, the stream says it
+        await send({"error": str(failed)})
     await call.conn.end_chunked()
 
 

@@ -889,6 +889,12 @@ def _remote(svc: Service, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
 
 
+def _blob_digests(text: str) -> list[str]:
+    blobs = [line.split()[2] for line in text.splitlines() if line.startswith("Copying blob ")]
+    assert blobs and all(b.startswith("sha256:") and len(b) == 71 for b in blobs), text
+    return blobs
+
+
 def test_podman_remote_terminal_and_pull(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
     """podman's remote client: run -it and exec -it through a real terminal (its window size,
     asked before the start, reaches the container), pull from a local registry and run it."""
@@ -915,6 +921,12 @@ def test_podman_remote_terminal_and_pull(svc: Service, sb: Scopebox, tmp_path: P
         res = _remote(svc, "pull", "--tls-verify=false", ref)
         image_id = res.stdout.strip()
         assert res.returncode == 0 and len(image_id) == 64, res
+        # Podman's progress words on stderr, as its own service's pull sends them
+        assert res.stderr.splitlines() == [
+            f"Trying to pull {ref}...", "Getting image source signatures",
+            *(f"Copying blob {d}" for d in _blob_digests(res.stderr)),
+            f"Copying config sha256:{image_id}", "Writing manifest to image destination",
+            "Storing signatures"], res.stderr  # fmt: skip
         res = _remote(svc, "images", "--format", "{{.ID}}", "--filter", f"reference={ref}")
         assert res.stdout == image_id[:12] + "\n", res
         res = _remote(svc, "pull", "--tls-verify=false", f"{reg.host}/remote/nosuch:v1")
