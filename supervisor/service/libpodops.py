@@ -369,6 +369,44 @@ async def volume_remove(call: Call) -> None:
     await call.empty()
 
 
+async def containers_prune(call: Call) -> None:
+    """`POST /libpod/containers/prune`: Podman's reports, one per removed container."""
+    from supervisor.api import containers as api
+    from supervisor.service import compat
+
+    wanted = compat.filters(call.req.arg("filters"))
+    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    removed = await blocking(api.prune, call.settings, items or None)
+    await call.json([{"Id": cid, "Size": 0, "Err": None} for cid in removed or []])
+
+
+async def images_prune(call: Call) -> None:
+    """`POST /libpod/images/prune?all=&filters=`: Podman's reports."""
+    from supervisor.api import images
+    from supervisor.service import compat
+
+    wanted = compat.filters(call.req.arg("filters"))
+    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    removed = await blocking(images.prune, call.settings, call.req.flag("all"), items)
+    await call.json([{"Id": i, "Size": 0, "Err": None} for i in removed or []])
+
+
+async def healthcheck(call: Call) -> None:
+    """`GET /libpod/containers/{id}/healthcheck` (`podman --url healthcheck run`): one check
+    now; Podman's result, whose Status the client prints when unhealthy."""
+    from supervisor.api import containers as api
+
+    ref = call.req.params["id"]
+    try:
+        code, _ = await blocking(api.healthcheck_run, call.settings, ref)
+    except NotFoundError as exc:
+        raise HTTPError(404, f"unable to look up {ref} to perform a health check: {exc}") from None
+    # this check's result, as podman's service gives it (a failure within the retries is
+    # "unhealthy" here too: its client exits 1 only for that word)
+    await call.json({"Status": "healthy" if code == 0 else "unhealthy", "FailingStreak": 0,
+                     "Log": None})  # fmt: skip
+
+
 def _exists(kind: str) -> Any:
     """`GET /libpod/{networks,volumes}/{name}/exists`: 204, or Podman's 404."""
     async def exists(call: Call) -> None:
@@ -386,6 +424,9 @@ def _exists(kind: str) -> Any:
 def add_routes(r: Router) -> None:
     p = "/libpod"
     r.add("POST", f"{p}/containers/create", create)
+    r.add("POST", f"{p}/containers/prune", containers_prune)
+    r.add("POST", f"{p}/images/prune", images_prune)
+    r.add("GET", f"{p}/containers/{{id}}/healthcheck", healthcheck)
     r.add("POST", f"{p}/containers/{{id}}/start", _lazy("containers", "start"))
     r.add("POST", f"{p}/containers/{{id}}/stop", stop)
     r.add("POST", f"{p}/containers/{{id}}/restart", restart)

@@ -134,16 +134,25 @@ def libpod_containers_json(settings: Settings, req: Request) -> list[dict[str, A
     items = [f"{k}={v}" for k, values in wanted.items() for v in values]
     opts = api.ListOptions(all=req.flag("all"), filters=api.parse_filters(items),
                            size=req.flag("size"))  # fmt: skip
+    from supervisor.timefmt import parse_rfc3339
+
+    def created(e: Any) -> float:
+        return parse_rfc3339(e.fields.get("CreatedAt", "")) or 0.0
+
+    # podman's order: oldest first; last=N (`ps -n N`, `-l`): the newest N of them
+    entries = sorted(api.list_containers(settings, opts), key=created)
+    last = req.integer("last", -1) or -1
+    if last < 0:
+        last = req.integer("limit", -1) or -1
+    if last >= 0:
+        entries = entries[len(entries) - last:] if last else []
     docs = []
-    for e in api.list_containers(settings, opts):
+    for e in entries:
         doc = {**e.json, "Created": e.fields.get("CreatedAt", ""), "CreatedAt": "", "Status": ""}
         doc["Networks"] = list(e.endpoints or {}) or doc.get("Networks") or []
         if not req.flag("namespace"):
             doc["Namespaces"] = {}
         docs.append(doc)
-    limit = req.integer("limit", -1) or -1
-    if req.flag("last") or limit > 0:
-        docs = docs[:limit] if limit > 0 else docs
     return docs
 
 

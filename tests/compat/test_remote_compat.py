@@ -101,6 +101,16 @@ CASES: list[tuple[str, str]] = [
     ("volume exists rmt-v2", "all"),
     ("volume rm rmt-v1 rmt-v2", "all"),
     ("volume rm rmt-v2", "all"),
+    ("create --name rmt-o1 -l rmt=1 busybox true", "all"),
+    ("create --name rmt-o2 -l rmt=1 busybox true", "all"),
+    ("ps -a --filter name=rmt-o --format '{{.Names}}'", "all"),  # oldest first
+    ("ps -a --filter name=rmt-o --last 1 --format '{{.Names}}'", "all"),
+    ("container prune -f --filter label=rmt=1", "out"),
+    ("ps -a --filter name=rmt-o --format '{{.Names}}'", "all"),
+    ("image prune -f", "all"),
+    ("run -d --name rmt-h1 --health-cmd 'exit 1' busybox sleep 60", "all"),
+    ("healthcheck run rmt-h1", "out"),
+    ("rm -f -t 0 rmt-h1", "all"),
     ("run --name rmt-e1 busybox true", "all"),
     ("events --stream=false --since 1m --filter container=rmt-e1 --filter event=died "
      "--format '{{.Type}} {{.Status}} {{.Name}}'", "all"),
@@ -126,7 +136,8 @@ def services(engines: dict[str, Engine], tmp_path: Path) -> Iterator[dict[str, P
             proc.wait(10)
         for eng in engines.values():  # what a failed case left
             eng("pod", "rm", "-f", "-t", "0", "rmt-p1")
-            eng("rm", "-f", "-t", "0", "rmt-r1", "rmt-c1", "rmt-c2", "rmt-e1")
+            eng("rm", "-f", "-t", "0", "rmt-r1", "rmt-c1", "rmt-c2", "rmt-e1", "rmt-o1",
+                "rmt-o2", "rmt-h1")
             eng("network", "rm", "-f", "rmt-n1")
             eng("volume", "rm", "-f", "rmt-v1", "rmt-v2")
             eng("rmi", "-i", "localhost/rmt-x:a")
