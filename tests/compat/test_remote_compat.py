@@ -191,3 +191,25 @@ def test_remote_client_beside_podman_service(engines: dict[str, Engine],
         if ours[:width] != theirs[:width]:
             problems.append(f"{line}:\n  here   {ours[:width]}\n  podman {theirs[:width]}")
     assert problems == [], "\n".join(problems)
+
+
+def test_unmapped_create_settings_refused(services: dict[str, Path]) -> None:
+    """DIFFERENCES.md, Podman's API: a SpecGenerator key scopebox does not map is a 400 naming
+    it (podman creates the container); a body both understand creates on both."""
+    from tests.compat.test_api_compat import _call
+
+    body = {"image": "busybox", "name": "rmt-u1", "apparmor_profile": "unconfined"}
+    try:
+        theirs = _call(services["podman"], "POST", "/v4.3.1/libpod/containers/create", body)
+        ours = _call(services["scopebox"], "POST", "/v4.3.1/libpod/containers/create", body)
+        assert theirs[0] == 201, theirs
+        assert ours[0] == 400 and ours[1]["message"].endswith(": apparmor_profile"), ours
+        body = {"image": "busybox", "name": "rmt-u2", "command": ["true"]}
+        for sock in services.values():
+            status, doc = _call(sock, "POST", "/v4.3.1/libpod/containers/create", body)
+            assert status == 201 and set(doc) == {"Id", "Warnings"}, doc
+    finally:
+        for sock in services.values():
+            for name in ("rmt-u1", "rmt-u2"):
+                _call(sock, "DELETE", f"/v4.3.1/libpod/containers/{name}?force=true", None)
+
