@@ -21,14 +21,13 @@ if TYPE_CHECKING:
 # keys podman's client sends whatever the command line, and the values that mean "as usual"
 # (None: any value; the engine does what they ask anyway, or they only describe the client)
 DEFAULTS: dict[str, Any] = {
-    "raw_image_name": None, "containerCreateCommand": None, "httpproxy": None,
-    "systemd": None, "sdnotifyMode": None, "manage_password": True,
-    "image_volume_mode": None, "seccomp_policy": None, "init_container_type": "",
-    "idmappings": None, "umask": None, "cgroups_mode": "enabled", "use_image_hosts": False,
-    "volatile": None, "log_configuration": None, "annotations": None, "stop_timeout": None,
-    "pidns": None, "utsns": None, "ipcns": None, "cgroupns": None, "userns": None,
-    "netns": None, "Networks": None, "unified": None, "oci_runtime": "",
+    "raw_image_name": None, "containerCreateCommand": None, "manage_password": True,
+    "idmappings": None, "use_image_hosts": False, "volatile": None,
+    "log_configuration": None, "stop_timeout": None, "pidns": None, "utsns": None,
+    "ipcns": None, "cgroupns": None, "userns": None, "netns": None, "Networks": None,
+    "oci_runtime": "",
 }  # fmt: skip
+IMAGE_VOLUMES = {"anonymous": "bind", "bind": "bind", "tmpfs": "tmpfs", "ignore": "ignore"}
 # the tmpfs mounts podman's client adds to a read-only root (the engine's read_only_tmpfs)
 READ_ONLY_TMPFS = ("/tmp", "/var/tmp", "/run")
 MAPPED = {
@@ -38,7 +37,10 @@ MAPPED = {
     "cap_add", "cap_drop", "privileged", "read_only_filesystem", "dns_server", "dns_search",
     "dns_option", "hostadd", "sysctl", "shm_size", "groups", "init", "r_limits",
     "oom_score_adj", "expose", "publish_image_ports", "devices", "cgroup_parent",
-    "selinux_opts", "no_new_privileges", "env_host", "seccomp_profile_path",
+    "selinux_opts", "no_new_privileges", "env_host", "seccomp_profile_path", "umask",
+    "systemd", "sdnotifyMode", "httpproxy", "seccomp_policy", "image_volume_mode",
+    "init_container_type", "annotations", "cgroups_mode", "log_configuration", "timezone",
+    "secrets", "secret_env",
 }  # fmt: skip
 
 
@@ -190,6 +192,28 @@ def _resources(spec: dict[str, Any]) -> Any:
     )  # fmt: skip
 
 
+def _secrets(spec: dict[str, Any]) -> list[str]:
+    """secrets ([{Source, Target, UID, GID, Mode}]) and secret_env ({VAR: secret}) as the
+    CLI's --secret values."""
+    out = []
+    for sec in spec.get("secrets") or []:
+        sec = _dict(sec, "secrets")
+        if not sec.get("Source"):
+            raise HTTPError(400, "invalid secret: Source is required")
+        parts = [str(sec["Source"]), "type=mount"]
+        if sec.get("Target"):
+            parts.append(f"target={sec['Target']}")
+        for key in ("UID", "GID"):
+            if _int(sec.get(key), key):
+                parts.append(f"{key.lower()}={sec[key]}")
+        if _int(sec.get("Mode"), "Mode"):
+            parts.append(f"mode={sec['Mode']:o}")
+        out.append(",".join(parts))
+    for var, name in _dict(spec.get("secret_env"), "secret_env").items():
+        out.append(f"{name},type=env,target={var}")
+    return out
+
+
 def _signal(value: Any) -> str | None:
     """stop_signal: a number (podman's client) or a name."""
     if value in (None, 0, ""):
@@ -213,12 +237,6 @@ def _unknown(spec: dict[str, Any]) -> list[str]:
         if key in DEFAULTS and DEFAULTS[key] in (None, value):
             continue
         bad.append(key)
-    annotations = _dict(spec.get("annotations"), "annotations")
-    if set(annotations) - {"io.kubernetes.cri-o.TTY"}:
-        bad.append("annotations")
-    log = _dict(spec.get("log_configuration"), "log_configuration")
-    if log.get("path") or log.get("options") or log.get("size"):
-        bad.append("log_configuration")
     ids = _dict(spec.get("idmappings"), "idmappings")
     auto = _dict(ids.get("AutoUserNsOpts"), "AutoUserNsOpts")
     if any(auto.get(k) for k in ("PasswdFile", "GroupFile", "AdditionalUIDMappings",
@@ -344,4 +362,28 @@ def create_options(spec: Any) -> tuple[CreateOptions, str]:
     )
     if log.get("driver"):
         opts = replace(opts, log_driver=str(log["driver"]))
+    log_opts = {str(k): str(v) for k, v in _dict(log.get("options"), "options").items()}
+    if log.get("path"):
+        log_opts["path"] = str(log["path"])
+    if _int(log.get("size"), "size") > 0:
+        log_opts["max-size"] = str(log["size"])
+    volumes_mode = str(spec.get("image_volume_mode") or "anonymous")
+    if volumes_mode not in IMAGE_VOLUMES:
+        raise HTTPError(400, f"invalid image_volume_mode {volumes_mode!r}")
+    annotations = {str(k): str(v) for k, v in _dict(spec.get("annotations"),
+                                                   "annotations").items()
+                   if k != "io.kubernetes.cri-o.TTY"}  # (podman's client: the terminal's)
+    opts = replace(
+        opts, systemd=str(spec.get("systemd") or "true"),
+        sdnotify=str(spec.get("sdnotifyMode") or "container"),
+        http_proxy=bool(spec["httpproxy"]) if "httpproxy" in spec else None,
+        seccomp_policy=str(spec.get("seccomp_policy") or "default"),
+        image_volume=IMAGE_VOLUMES[volumes_mode],
+        init_ctr=str(spec.get("init_container_type") or ""),
+        cgroups=str(spec.get("cgroups_mode") or "enabled"), log_opts=log_opts,
+        secrets=_secrets(spec),
+        runflags=replace(opts.runflags, umask=str(spec.get("umask") or "") or None,
+                         tz=str(spec.get("timezone") or "") or None,
+                         annotations=[f"{k}={v}" for k, v in annotations.items()]),
+    )  # fmt: skip
     return opts, str(spec.get("pod") or "")

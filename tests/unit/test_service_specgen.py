@@ -75,6 +75,30 @@ def test_captured_body_maps_onto_create_options() -> None:
         True, ["net.ipv4.ip_forward=1"], "33554432", ["10"])
     assert opts.pull == "never"  # the client pulled first
     assert opts.userns.userns is None and opts.userns.uidmap == []
+    # the keys podman's client always sends, as the engine's own settings
+    assert (opts.systemd, opts.sdnotify, opts.http_proxy, opts.seccomp_policy) == (
+        "true", "container", True, "default")
+    assert (opts.image_volume, rf.umask, rf.annotations, opts.cgroups) == ("bind", "0022", [],
+                                                                          "enabled")
+
+
+def test_settings_podman_always_sends_are_kept() -> None:
+    opts, _ = create_options({"image": "b", "umask": "0077", "systemd": "always",
+                              "annotations": {"io.kubernetes.cri-o.TTY": "false", "a": "b"},
+                              "image_volume_mode": "tmpfs", "init_container_type": "once",
+                              "httpproxy": False, "sdnotifyMode": "conmon"})
+    assert (opts.runflags.umask, opts.systemd, opts.runflags.annotations) == (
+        "0077", "always", ["a=b"])
+    assert (opts.image_volume, opts.init_ctr, opts.http_proxy, opts.sdnotify) == (
+        "tmpfs", "once", False, "conmon")
+    opts, _ = create_options({"image": "b", "timezone": "UTC", "log_configuration": {
+        "driver": "k8s-file", "path": "/x.log", "size": 1000, "options": {"tag": "t"}},
+        "secrets": [{"Source": "s1", "Target": "/run/s", "UID": 1, "GID": 0, "Mode": 0o400}],
+        "secret_env": {"TOKEN": "s2"}})
+    assert (opts.runflags.tz, opts.log_driver) == ("UTC", "k8s-file")
+    assert opts.log_opts == {"tag": "t", "path": "/x.log", "max-size": "1000"}
+    assert opts.secrets == ["s1,type=mount,target=/run/s,uid=1,mode=400",
+                            "s2,type=env,target=TOKEN"]
 
 
 @pytest.mark.parametrize(("extra", "network"), [
@@ -107,9 +131,8 @@ def test_user_namespaces() -> None:
     ({"name": "x"}, "no image"),
     ({"image": "b", "apparmor_profile": "p", "oci_runtime": "crun"},
      "apparmor_profile, oci_runtime"),
-    ({"image": "b", "annotations": {"x": "y"}}, "annotations"),
-    ({"image": "b", "log_configuration": {"driver": "k8s-file", "path": "/x"}},
-     "log_configuration"),
+    ({"image": "b", "secrets": [{"Target": "s"}]}, "Source is required"),
+    ({"image": "b", "image_volume_mode": "weird"}, "image_volume_mode"),
     ({"image": "b", "portmappings": [{"container_port": 70000}]}, "invalid container port"),
     ({"image": "b", "mounts": [{"type": "bind", "destination": "/x"}]}, "a source is required"),
     ({"image": "b", "netns": {"nsmode": "weird"}}, "unsupported network mode"),
