@@ -407,6 +407,63 @@ async def healthcheck(call: Call) -> None:
                      "Log": None})  # fmt: skip
 
 
+def _stats_doc(s: Any, first: bool) -> dict[str, Any]:
+    """One container's reading as Podman's ContainerStats (a first reading's CPU % is the
+    average since the start, as podman's)."""
+    import time
+
+    cpu = s.avg_cpu_percent if first else s.cpu_percent
+    return {"AvgCPU": s.avg_cpu_percent, "ContainerID": s.id, "Name": s.name, "PerCPU": None,
+            "CPU": cpu, "CPUNano": s.cpu_ns, "CPUSystemNano": 0, "SystemNano": time.time_ns(),
+            "MemUsage": s.mem_usage, "MemLimit": s.mem_limit, "MemPerc": s.mem_percent,
+            "NetInput": 0, "NetOutput": 0, "BlockInput": s.block_read,
+            "BlockOutput": s.block_write, "PIDs": s.pids, "UpTime": s.cpu_ns,
+            "Duration": s.cpu_ns}  # fmt: skip
+
+
+async def stats(call: Call) -> None:
+    """`GET /libpod/containers/stats?containers=&stream=&interval=` (`podman --url stats`):
+    Podman's `{"Error", "Stats": [...]}` reports, one now, then one each interval while
+    streaming; no containers named: the running ones."""
+    import contextlib
+    import json
+
+    import anyio
+
+    from supervisor.api import containers as api
+    from supervisor.api import stats as api_stats
+    from supervisor.service.http import Closed
+    from supervisor.service.streams import until_disconnect
+
+    refs = [r for r in call.req.query.get("containers", []) if r]
+    interval = call.req.integer("interval", 5) or 5
+    if interval <= 0:
+        raise HTTPError(400, f"invalid interval {interval}")
+    if not refs:
+        listed = await blocking(api.list_containers, call.settings, api.ListOptions())
+        refs = [e.id for e in listed]
+    before = {ref: (await blocking(api_stats.read, call.settings, ref)).stats for ref in refs}
+    first = {"Error": None, "Stats": [_stats_doc(s, True) for s in before.values()]}
+    if not call.req.flag("stream", True):
+        await call.json(first)
+        return
+    await call.conn.start_chunked(200, call.headers, "application/json")
+
+    async def each_interval() -> None:
+        doc: dict[str, Any] = first
+        while True:
+            await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+            await anyio.sleep(interval)
+            for ref in refs:
+                before[ref] = (await blocking(api_stats.read, call.settings, ref,
+                                              before[ref])).stats  # fmt: skip
+            doc = {"Error": None, "Stats": [_stats_doc(s, False) for s in before.values()]}
+
+    await until_disconnect(call.conn, each_interval)
+    with contextlib.suppress(Closed):
+        await call.conn.end_chunked()
+
+
 def _exists(kind: str) -> Any:
     """`GET /libpod/{networks,volumes}/{name}/exists`: 204, or Podman's 404."""
     async def exists(call: Call) -> None:
@@ -425,6 +482,7 @@ def add_routes(r: Router) -> None:
     p = "/libpod"
     r.add("POST", f"{p}/containers/create", create)
     r.add("POST", f"{p}/containers/prune", containers_prune)
+    r.add("GET", f"{p}/containers/stats", stats)
     r.add("POST", f"{p}/images/prune", images_prune)
     r.add("GET", f"{p}/containers/{{id}}/healthcheck", healthcheck)
     r.add("POST", f"{p}/containers/{{id}}/start", _lazy("containers", "start"))

@@ -53,6 +53,8 @@ CASES: list[tuple[str, str]] = [
     ("container exists nosuch", "all"),
     ("wait --condition running rmt-r1", "all"),
     ("top rmt-r1 pid args", "rc"),
+    ("stats --no-stream --format '{{.Name}} {{.PIDs}} {{.NetIO}}' rmt-r1", "all"),
+    ("stats --no-stream --format json rmt-r1", "keys"),
     ("stop -t 0 rmt-r1", "all"),
     ("stop -t 0 rmt-r1", "all"),
     ("wait rmt-r1", "all"),
