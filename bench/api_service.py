@@ -8,7 +8,8 @@ interpreter and imports included: the median of 5 spawns), the median of warm
 `GET /containers/json` on one kept-open connection, before and after a request only
 scopebox's event loop answers (until then its quick.py answers: no asyncio yet),
 `POST create` + `start` + `wait` of `true` over the API (median), and the service's RSS while
-serving (after those). Both run
+serving (after those); then podman's remote client against each: `podman --url ps -a`
+from the service's spawn and `podman --url run --rm busybox true`. Both run
 containers without a network and with the same containers.conf (podman's ulimits must fit
 this sandbox's); for scopebox also `docker run --rm busybox true` end to end with the docker
 CLI 20.10 (tests/install-deps.sh caches it). The checkout's bytecode is compiled first, as an
@@ -167,6 +168,48 @@ def measure(services: dict[str, tuple[list[str], dict[str, str], str]], runs: in
             proc.wait(10)
 
 
+def remote_figures(services: dict[str, tuple[list[str], dict[str, str], str]],
+                   client_env: dict[str, str], runs: int = 5) -> dict[str, dict[str, str]]:
+    """Podman's remote client (`podman --url`), interleaved: `ps -a` from the service's spawn
+    (the first /libpod/ requests of a socket-activated start, the client's own start
+    included) and `run --rm busybox true` end to end on a warm service."""
+    firsts: dict[str, list[float]] = {k: [] for k in services}
+    runs_: dict[str, list[float]] = {k: [] for k in services}
+
+    def remote(sock: str, *args: str) -> None:
+        res = subprocess.run(["podman", "--url", f"unix://{sock}", *args], env=client_env,
+                             capture_output=True, text=True)  # fmt: skip
+        if res.returncode != 0:
+            sys.exit(f"podman --url {' '.join(args)}: {res.stderr.strip()}")
+
+    for _ in range(runs):
+        for k, (argv, env, sock) in services.items():
+            t = time.monotonic()
+            proc, s = started(argv, env, sock)
+            s.close()
+            remote(sock, "ps", "-a")
+            firsts[k].append(time.monotonic() - t)
+            proc.terminate()
+            proc.wait(10)
+    procs = {k: started(*v) for k, v in services.items()}
+    try:
+        for _ in range(runs):
+            for k, (_, _, sock) in services.items():
+                t = time.monotonic()
+                remote(sock, "run", "--rm", "busybox", "true")
+                runs_[k].append(time.monotonic() - t)
+    finally:
+        for proc, s in procs.values():
+            s.close()
+            proc.terminate()
+            proc.wait(10)
+    return {k: {"podman --url ps -a from the spawn":
+                f"{statistics.median(firsts[k]) * 1000:.0f} ms",
+                "podman --url run --rm busybox true":
+                f"{statistics.median(runs_[k]) * 1000:.0f} ms (min {min(runs_[k]) * 1000:.0f})"}
+            for k in services}  # fmt: skip
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--runs", type=int, default=30)
@@ -218,6 +261,10 @@ def main() -> None:
         for key, figures in measure(services, a.runs).items():
             print(f"{key + ':':9}", ", ".join(f"{k} {v}" for k, v in figures.items()))
         print(f"load average: {os.getloadavg()[0]:.1f}")
+        if "podman" in services:
+            for key, figures in remote_figures(services, penv).items():
+                print(f"{key + ':':9}", ", ".join(f"{k} {v}" for k, v in figures.items()))
+            print(f"load average: {os.getloadavg()[0]:.1f}")
         if os.access(DOCKER, os.X_OK):
             if os.path.exists(sock):
                 os.unlink(sock)

@@ -21,6 +21,7 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from supervisor.api import containers as api
+from supervisor.errors import ScopeboxError
 from supervisor.service.call import Call, PendingStart
 from supervisor.service.http import Closed
 
@@ -61,6 +62,9 @@ async def _pump(call: Call, cid: str, tty: bool, want: dict[int, bool], wants_st
 
     def started() -> None:
         if pending is not None:
+            if pending.size is not None:  # asked before the start
+                with contextlib.suppress(ScopeboxError):
+                    api.resize(call.settings, cid, *pending.size)
             anyio.from_thread.run_sync(pending.started.set, token=token)
 
     req = api.StreamsRequest(in_r.fileno() if wants_stdin else None, out_w.fileno(),

@@ -30,6 +30,7 @@ class PendingStart:
     requested: anyio.Event = field(default_factory=anyio.Event)
     started: anyio.Event = field(default_factory=anyio.Event)
     error: Exception | None = None
+    size: tuple[int, int] | None = None  # rows, cols: a resize before the start (podman's)
 
 
 @dataclass

@@ -251,8 +251,19 @@ async def top(call: Call) -> None:
 
 async def resize(call: Call) -> None:
     """`POST /containers/{id}/resize?h=&w=`: a tty container's terminal size."""
+    from supervisor.errors import StateError
+
     rows, cols = call.req.integer("h", 0) or 0, call.req.integer("w", 0) or 0
-    await blocking(api.resize, call.settings, call.req.params["id"], rows, cols)
+    try:
+        await blocking(api.resize, call.settings, call.req.params["id"], rows, cols)
+    except StateError:
+        # podman's client sizes the terminal between its attach and its start: the attach
+        # sets it once it has started the container
+        cid = (await inspect_of(call, call.req.params["id"]))["Id"]
+        pending = call.shared.pending.get(cid)
+        if pending is None or rows <= 0 or cols <= 0:
+            raise
+        pending.size = (rows, cols)
     await call.empty(200)
 
 

@@ -8,20 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from supervisor.errors import NotFoundError, ScopeboxError
-from supervisor.service import compat, quick, system
-from supervisor.service.call import LIBPOD_API_VERSION, Call, Router, blocking, first_error
+from supervisor.service import quick, system
+from supervisor.service.call import Call, Router, blocking, first_error
 from supervisor.service.http import HTTPError
-
-LIBPOD_MIN_API_VERSION = "4.0.0"
 
 
 async def version(call: Call) -> None:
-    """Docker's version report with Podman's API level in it."""
-    doc = quick.version_doc()
-    details = doc["Components"][0]["Details"]
-    details.update({"APIVersion": LIBPOD_API_VERSION, "MinAPIVersion": LIBPOD_MIN_API_VERSION,
-                    "Experimental": "false"})  # fmt: skip
-    await call.json(doc)
+    await call.json(quick.libpod_version_doc())
 
 
 async def info(call: Call) -> None:
@@ -31,29 +24,19 @@ async def info(call: Call) -> None:
 
 
 async def containers(call: Call) -> None:
-    from supervisor.api import containers as api
-
-    wanted = compat.filters(call.req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
-    opts = api.ListOptions(all=call.req.flag("all"), filters=api.parse_filters(items),
-                           size=call.req.flag("size"))  # fmt: skip
-    docs = []
-    for e in await blocking(api.list_containers, call.settings, opts):
-        # the CLI's JSON with the API's types: Created a time, each network named, the
-        # status left to the client (it says "Up N seconds ago" from the state)
-        doc = {**e.json, "Created": e.fields.get("CreatedAt", ""), "CreatedAt": "", "Status": ""}
-        doc["Networks"] = list(e.endpoints or {}) or doc.get("Networks") or []
-        docs.append(doc)
-    limit = call.req.integer("limit", -1) or -1
-    if call.req.flag("last") or limit > 0:
-        docs = docs[:limit] if limit > 0 else docs
-    await call.json(docs)
+    await call.json(await blocking(quick.libpod_containers_json, call.settings, call.req))
 
 
 async def container(call: Call) -> None:
     from supervisor.service.containers import inspect_of
 
-    await call.json(await inspect_of(call, call.req.params["id"]))
+    data = await inspect_of(call, call.req.params["id"])
+    config = data.get("Config")
+    if isinstance(config, dict) and isinstance(config.get("Entrypoint"), list):
+        # Podman 4.3's type is a string (the CLI's list is a deliberate difference: its
+        # client would refuse the whole object)
+        data = {**data, "Config": {**config, "Entrypoint": " ".join(config["Entrypoint"])}}
+    await call.json(data)
 
 
 async def container_exists(call: Call) -> None:
@@ -66,15 +49,7 @@ async def container_exists(call: Call) -> None:
 
 
 async def images(call: Call) -> None:
-    from supervisor.api import images as api
-
-    wanted = compat.filters(call.req.arg("filters"))
-    refs = wanted.get("reference", []) or [""]
-    seen: dict[str, dict[str, Any]] = {}
-    for ref in refs:
-        for entry in await blocking(api.list_images, call.settings, ref or None):
-            seen.setdefault(entry.id, entry.json)
-    await call.json(list(seen.values()))
+    await call.json(await blocking(quick.libpod_images_json, call.settings, call.req))
 
 
 async def image(call: Call) -> None:
@@ -117,12 +92,16 @@ async def remove(call: Call) -> None:
 
 async def pull(call: Call) -> None:
     """`POST /libpod/images/pull` (`podman --url pull`, and `run`'s pull of a missing image):
-    Podman's JSON lines, the last `{"images": [ID], "id": ID}` or `{"error": ...}`; policy
+    Podman's JSON lines, its progress words as `{"stream": ...}` (unless quiet: the client
+    prints them on stderr), the last `{"images": [ID], "id": ID}` or `{"error": ...}`; policy
     `missing` (run's) answers from the local image when there is one."""
     import json
+    from collections.abc import Callable
 
     from supervisor.api import images as api
     from supervisor.api import registry
+    from supervisor.registry.progress import Progress
+    from supervisor.service.streams import from_thread_each
 
     ref = call.req.arg("reference")
     if not ref:
@@ -130,27 +109,53 @@ async def pull(call: Call) -> None:
     policy = call.req.arg("policy", "always") or "always"
     if policy not in ("always", "missing", "newer", "never"):
         raise HTTPError(400, f"invalid pull policy {policy!r}")
+    quiet = call.req.flag("quiet")
     await call.conn.start_chunked(200, call.headers, "application/json")
 
-    def fetch() -> str:
-        if policy in ("missing", "never"):
-            (report,) = api.inspect(call.settings, [ref])
-            if report.err is None and report.data is not None:
-                return str(report.data["Id"])
-            if policy == "never":
-                raise NotFoundError("image", ref)
-        from supervisor.registry.progress import Progress
+    class Lines(Progress):
+        """Podman's words for a pull's blobs, as its remote client shows them."""
 
-        verify = False if call.req.arg("tlsVerify") == "false" else None
-        return registry.pull(call.settings, ref, None, registry.RegistryOptions(verify),
-                             Progress())  # fmt: skip
+        def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
+            self.emit, self.said = emit, set[str]()
 
-    try:
-        image_id = await blocking(fetch)
-        doc: dict[str, Any] = {"images": [image_id], "id": image_id}
-    except ScopeboxError as exc:
-        doc = {"error": str(exc)}
-    await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+        def finish(self, key: str, status: str) -> None:
+            if key not in self.said:
+                self.said.add(key)
+                skipped = " skipped: already exists" if status == "already exists" else ""
+                self.emit({"stream": f"Copying blob {key}{skipped}\n"})
+
+    def produce(emit: Callable[[dict[str, Any]], None], cancel_fd: int) -> None:
+        def say(text: str) -> None:
+            if not quiet:
+                emit({"stream": text + "\n"})
+
+        try:
+            if policy in ("missing", "never"):
+                (report,) = api.inspect(call.settings, [ref])
+                if report.err is None and report.data is not None:
+                    image_id = str(report.data["Id"])
+                    emit({"images": [image_id], "id": image_id})
+                    return
+                if policy == "never":
+                    raise NotFoundError("image", ref)
+            say(f"Trying to pull {ref}...")
+            say("Getting image source signatures")
+            verify = False if call.req.arg("tlsVerify") == "false" else None
+            image_id = registry.pull(call.settings, ref, None, registry.RegistryOptions(verify),
+                                     Progress() if quiet else Lines(emit))  # fmt: skip
+            say(f"Copying config sha256:{image_id}")
+            say("Writing manifest to image destination")
+            say("Storing signatures")
+            emit({"images": [image_id], "id": image_id})
+        except ScopeboxError as exc:
+            emit({"error": str(exc)})
+
+    async def send(doc: dict[str, Any]) -> None:
+        await call.conn.chunk(json.dumps(doc).encode() + b"\n")
+
+    failed = await from_thread_each(produce, send)
+    if failed is not None:  # a bug: the reply has begun, the stream says it
+        await send({"error": str(failed)})
     await call.conn.end_chunked()
 
 

@@ -109,6 +109,66 @@ def images_json(settings: Settings, req: Request) -> list[dict[str, Any]]:
     return docs
 
 
+LIBPOD_MIN_API_VERSION = "4.0.0"
+
+
+def libpod_version_doc() -> dict[str, Any]:
+    """`GET /libpod/version`: Docker's version report with Podman's API level in it."""
+    from supervisor.service.wire import LIBPOD_API_VERSION
+
+    doc = version_doc()
+    doc["Components"][0]["Details"].update({
+        "APIVersion": LIBPOD_API_VERSION, "MinAPIVersion": LIBPOD_MIN_API_VERSION,
+        "Experimental": "false"})  # fmt: skip
+    return doc
+
+
+def libpod_containers_json(settings: Settings, req: Request) -> list[dict[str, Any]]:
+    """`GET /libpod/containers/json` (`podman --url ps`): the CLI's JSON with the API's
+    types: Created a time, each network named, the status left to the client (it says "Up N
+    seconds ago" from the state), the namespaces only when asked (as podman's service)."""
+    from supervisor.api import containers as api
+    from supervisor.service import compat
+
+    wanted = compat.filters(req.arg("filters"))
+    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    opts = api.ListOptions(all=req.flag("all"), filters=api.parse_filters(items),
+                           size=req.flag("size"))  # fmt: skip
+    from supervisor.timefmt import parse_rfc3339
+
+    def created(e: Any) -> float:
+        return parse_rfc3339(e.fields.get("CreatedAt", "")) or 0.0
+
+    # podman's order: oldest first; last=N (`ps -n N`, `-l`): the newest N of them
+    entries = sorted(api.list_containers(settings, opts), key=created)
+    last = req.integer("last", -1) or -1
+    if last < 0:
+        last = req.integer("limit", -1) or -1
+    if last >= 0:
+        entries = entries[len(entries) - last:] if last else []
+    docs = []
+    for e in entries:
+        doc = {**e.json, "Created": e.fields.get("CreatedAt", ""), "CreatedAt": "", "Status": ""}
+        doc["Networks"] = list(e.endpoints or {}) or doc.get("Networks") or []
+        if not req.flag("namespace"):
+            doc["Namespaces"] = {}
+        docs.append(doc)
+    return docs
+
+
+def libpod_images_json(settings: Settings, req: Request) -> list[dict[str, Any]]:
+    """`GET /libpod/images/json` (`podman --url images`): the CLI's JSON objects."""
+    from supervisor.api import images as api
+    from supervisor.service import compat
+
+    wanted = compat.filters(req.arg("filters"))
+    seen: dict[str, dict[str, Any]] = {}
+    for ref in wanted.get("reference", []) or [""]:
+        for entry in api.list_images(settings, ref or None):
+            seen.setdefault(entry.id, entry.json)
+    return list(seen.values())
+
+
 PING_HEADERS = {"Builder-Version": "1", "Cache-Control": "no-cache, no-store, must-revalidate",
                 "Pragma": "no-cache"}  # fmt: skip
 PING_TYPE = "text/plain; charset=utf-8"
@@ -119,6 +179,10 @@ QUICK: dict[str, Callable[[Settings, Request], Any]] = {
     "/version": lambda settings, req: version_doc(),
     "/containers/json": containers_json,
     "/images/json": images_json,
+    # podman --url's (its version, ps and images)
+    "/libpod/version": lambda settings, req: libpod_version_doc(),
+    "/libpod/containers/json": libpod_containers_json,
+    "/libpod/images/json": libpod_images_json,
 }
 
 

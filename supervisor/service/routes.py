@@ -20,7 +20,7 @@ SEGMENTS: dict[str, tuple[str, ...]] = {
     "images": ("images",),
     "networks": ("objects",),
     "volumes": ("objects",),
-    "libpod": ("libpod",),
+    "libpod": ("libpod", "libpodops"),
 }
 
 

@@ -49,9 +49,9 @@ class Service:
             assert res.returncode == 0, (args, res.stdout, res.stderr, self.log.read_text())
         return res
 
-    def in_pty(self, *args: str, typed: bytes = b"") -> tuple[int, bytes]:
-        """The docker CLI on a terminal of 33 rows and 101 columns: its exit code and all
-        it wrote; `typed` is typed once it has written something."""
+    def in_pty(self, *args: str, typed: bytes = b"", podman: bool = False) -> tuple[int, bytes]:
+        """The docker CLI (`podman`: podman's remote client) on a terminal of 33 rows and
+        101 columns: its exit code and all it wrote; `typed` is typed at the shell's prompt."""
         import fcntl
         import select
         import struct
@@ -61,7 +61,8 @@ class Service:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
         env = {"PATH": os.environ["PATH"], "HOME": str(self.sock.parent),
                "DOCKER_HOST": f"unix://{self.sock}"}  # fmt: skip
-        proc = subprocess.Popen([DOCKER, *args], stdin=slave, stdout=slave, stderr=slave,
+        client = ["podman", "--url", f"unix://{self.sock}"] if podman else [DOCKER]
+        proc = subprocess.Popen([*client, *args], stdin=slave, stdout=slave, stderr=slave,
                                 env=env, start_new_session=True)  # fmt: skip
         os.close(slave)
         out = b""
@@ -484,6 +485,14 @@ def test_first_requests_before_the_event_loop(sb: Scopebox, tmp_path: Path) -> N
             assert any("busybox:latest" in i["RepoTags"][0] for i in json.loads(images[1]))
             assert json.loads(version[1])["ApiVersion"] == "1.41"
             assert not _event_loop_loaded(service.proc)
+        if shutil.which("podman"):  # podman --url's version, ps and images too
+            for args, out in ((["version", "--format", "{{.Server.APIVersion}}"], "4.3.1\n"),
+                              (["ps", "-a", "--format", "{{.Image}}", "--filter", "name=^$"], ""),
+                              (["images", "--format", "{{.Repository}}", "--filter",
+                                "reference=busybox"], "localhost/busybox\n")):  # fmt: skip
+                res = _remote(service, *args)
+                assert (res.returncode, res.stdout) == (0, out), res
+            assert not _event_loop_loaded(service.proc)
         assert service.proc.wait(15) == 0  # idle a second: gone, asyncio never loaded
         assert not service.sock.exists()
     finally:
@@ -873,3 +882,79 @@ def test_podman_remote_client(svc: Service) -> None:
         assert remote("rm", "--ignore", "nosuch").returncode == 0
     finally:
         svc.docker("rm", "-f", "lp", check=False)
+
+
+def _remote(svc: Service, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["podman", "--url", f"unix://{svc.sock}", *args], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def _blob_digests(text: str) -> list[str]:
+    blobs = [line.split()[2] for line in text.splitlines() if line.startswith("Copying blob ")]
+    assert blobs and all(b.startswith("sha256:") and len(b) == 71 for b in blobs), text
+    return blobs
+
+
+def test_podman_remote_terminal_and_pull(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
+    """podman's remote client: run -it and exec -it through a real terminal (its window size,
+    asked before the start, reaches the container), pull from a local registry and run it."""
+    if shutil.which("podman") is None:
+        pytest.skip("no podman")
+    wait_size = ('i=0; until s=$(stty size 2>/dev/null) && [ "${s:-0 0}" != "0 0" ]; do '
+                 'i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done; echo "$s"')
+    code, out = svc.in_pty("run", "-it", "--rm", "busybox", "sh", "-c", wait_size + "; exit 4",
+                           podman=True)  # fmt: skip
+    assert (code, out) == (4, b"33 101\r\n"), out
+    assert _remote(svc, "run", "-d", "--name", "rmt-tty", "busybox", "sleep", "60").returncode == 0
+    try:
+        code, out = svc.in_pty("exec", "-it", "rmt-tty", "sh", typed=b"echo typed; exit 5\n",
+                               podman=True)  # fmt: skip
+        assert code == 5 and b"typed\r\n" in out, out
+    finally:
+        _remote(svc, "rm", "-f", "-t", "0", "rmt-tty")
+    layout = rh.OciLayout(tmp_path / "oci")
+    desc, _ = layout.add_image(rh.two_layer_image())
+    layout.tag(desc, "v1")
+    with rh.registry(tmp_path / "reg") as reg:
+        rh.skopeo_push(layout.root, "v1", reg, "remote/pulled:v1")
+        ref = f"{reg.host}/remote/pulled:v1"
+        res = _remote(svc, "pull", "--tls-verify=false", ref)
+        image_id = res.stdout.strip()
+        assert res.returncode == 0 and len(image_id) == 64, res
+        # Podman's progress words on stderr, as its own service's pull sends them
+        assert res.stderr.splitlines() == [
+            f"Trying to pull {ref}...", "Getting image source signatures",
+            *(f"Copying blob {d}" for d in _blob_digests(res.stderr)),
+            f"Copying config sha256:{image_id}", "Writing manifest to image destination",
+            "Storing signatures"], res.stderr  # fmt: skip
+        res = _remote(svc, "images", "--format", "{{.ID}}", "--filter", f"reference={ref}")
+        assert res.stdout == image_id[:12] + "\n", res
+        res = _remote(svc, "pull", "--tls-verify=false", f"{reg.host}/remote/nosuch:v1")
+        assert res.returncode == 125 and "manifest unknown" in res.stderr, res
+    res = _remote(svc, "rmi", ref)
+    assert (res.returncode, res.stdout) == (0, f"Untagged: {ref}\nDeleted: {image_id}\n"), res
+    assert sb("image", "exists", ref, check=False).returncode == 1
+
+
+def test_podman_remote_create_body_errors(svc: Service, sb: Scopebox) -> None:
+    """A SpecGenerator setting the service does not map is refused by name (never dropped),
+    a broken body is a 400; nothing is made, no traceback."""
+    def create(body: bytes) -> tuple[int, dict[str, object]]:
+        status, _, reply = svc.request(
+            b"POST /v4.3.1/libpod/containers/create HTTP/1.1\r\nContent-Type: application/json"
+            b"\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        return status, json.loads(reply)
+
+    status, doc = create(json.dumps({"image": "busybox", "name": "rmt-bad",
+                                     "apparmor_profile": "x", "oci_runtime": "crun"}).encode())
+    assert (status, doc["response"]) == (400, 400), doc
+    assert str(doc["message"]).endswith(": apparmor_profile, oci_runtime"), doc
+    status, doc = create(b'{"image": ')
+    assert status == 400 and doc["message"], doc
+    status, doc = create(json.dumps({"name": "rmt-bad"}).encode())
+    assert status == 400 and "no image" in str(doc["message"]), doc
+    status, doc = create(json.dumps({"image": "busybox", "name": "rmt-bad",
+                                     "portmappings": [{"container_port": 0}]}).encode())
+    assert status == 400 and "port" in str(doc["message"]), doc
+    assert sb("container", "exists", "rmt-bad", check=False).returncode == 1
+    assert "Traceback" not in svc.log.read_text()

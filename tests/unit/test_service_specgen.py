@@ -1,0 +1,157 @@
+"""specgen.py: Podman's SpecGenerator (as podman 4.3's remote client sends it) as the engine's
+create options."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from supervisor.service.http import HTTPError
+from supervisor.service.specgen import create_options
+
+# what `podman --url create --name c1 -it -p 8080:80 -p 9000-9001:9000-9001/udp -v /tmp:/mnt:ro
+# -v namedv:/data -v /anon --mount type=tmpfs,destination=/tt --tmpfs /t2:size=1m --memory 64m
+# --cpus 0.5 --pids-limit 50 --restart on-failure:3 --health-cmd true --health-interval 5s
+# --entrypoint /bin/sh -u 1000:1000 --hostname hh --stop-signal SIGINT --network bridge
+# --cap-add NET_ADMIN --cap-drop CHOWN --dns 1.1.1.1 --add-host a:1.2.3.4 --read-only --ulimit
+# nofile=100:200 --sysctl net.ipv4.ip_forward=1 --shm-size 32m --init --group-add 10 busybox
+# -c 'echo hi'` sent (captured from podman 4.3.1; containerCreateCommand shortened)
+CAPTURED = json.loads("""{"name": "c1", "entrypoint": ["/bin/sh"], "command": ["-c", "echo hi"],
+"httpproxy": true, "terminal": true, "stdin": true, "annotations": {"io.kubernetes.cri-o.TTY":
+"true"}, "stop_signal": 2, "stop_timeout": 10, "log_configuration": {}, "raw_image_name":
+"busybox", "restart_policy": "on-failure", "restart_tries": 3, "systemd": "true",
+"sdnotifyMode": "container", "pidns": {}, "utsns": {}, "hostname": "hh", "sysctl":
+{"net.ipv4.ip_forward": "1"}, "containerCreateCommand": ["podman", "create"],
+"init_container_type": "", "manage_password": true, "image": "busybox", "image_volume_mode":
+"anonymous", "init": true, "mounts": [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+"options": ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]}, {"destination": "/var/tmp",
+"type": "tmpfs", "source": "tmpfs", "options": ["rw", "rprivate", "nosuid", "nodev",
+"tmpcopyup"]}, {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["rw",
+"rprivate", "nosuid", "nodev", "tmpcopyup"]}, {"destination": "/tt", "type": "tmpfs", "source":
+"tmpfs"}, {"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["ro"]},
+{"destination": "/t2", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}], "volumes":
+[{"Name": "namedv", "Dest": "/data", "Options": null, "IsAnonymous": false}, {"Name": "", "Dest":
+"/anon", "Options": null, "IsAnonymous": false}], "ipcns": {}, "shm_size": 33554432, "user":
+"1000:1000", "groups": ["10"], "cap_add": ["NET_ADMIN"], "cap_drop": ["CHOWN"],
+"seccomp_policy": "default", "userns": {}, "idmappings": {"HostUIDMapping": true,
+"HostGIDMapping": true, "UIDMap": null, "GIDMap": null, "AutoUserNs": false, "AutoUserNsOpts":
+{"Size": 0, "InitialSize": 0, "PasswdFile": "", "GroupFile": "", "AdditionalUIDMappings": null,
+"AdditionalGIDMappings": null}}, "read_only_filesystem": true, "umask": "0022", "cgroupns": {},
+"cgroups_mode": "enabled", "netns": {"nsmode": "bridge"}, "portmappings": [{"host_ip": "",
+"container_port": 80, "host_port": 8080, "range": 1, "protocol": ""}, {"host_ip": "",
+"container_port": 9000, "host_port": 9000, "range": 2, "protocol": "udp"}], "Networks":
+{"default": {"interface_name": ""}}, "dns_server": ["1.1.1.1"], "use_image_hosts": false,
+"hostadd": ["a:1.2.3.4"], "resource_limits": {"memory": {"limit": 67108864, "swap": 134217728},
+"cpu": {"quota": 50000, "period": 100000}, "pids": {"limit": 50}}, "r_limits": [{"type":
+"nofile", "hard": 200, "soft": 100}], "healthconfig": {"Test": ["CMD-SHELL", "true"],
+"Interval": 5000000000, "Timeout": 30000000000, "Retries": 3}}""")
+
+
+def test_captured_body_maps_onto_create_options() -> None:
+    opts, pod = create_options(CAPTURED)
+    assert pod == ""
+    assert (opts.name, opts.image, opts.entrypoint, opts.command) == (
+        "c1", "busybox", ["/bin/sh"], ["-c", "echo hi"])
+    assert (opts.tty, opts.interactive, opts.user, opts.hostname) == (True, True, "1000:1000",
+                                                                      "hh")
+    assert (opts.stop_signal, opts.stop_timeout, opts.restart) == ("SIGINT", 10, "on-failure:3")
+    # the read-only root's own tmpfs mounts are the engine's (read_only_tmpfs), not repeated
+    assert opts.read_only and opts.tmpfs == ["/tt", "/t2:size=1m"]
+    assert opts.volumes == ["/tmp:/mnt:ro", "namedv:/data", "/anon"]
+    assert opts.network == "podman"
+    assert opts.net.publish == ("8080:80/tcp", "9000-9001:9000-9001/udp")
+    assert (opts.net.dns, opts.net.add_hosts) == (("1.1.1.1",), ("a:1.2.3.4",))
+    assert (opts.resources.memory, opts.resources.memory_swap) == ("67108864", "134217728")
+    assert (opts.resources.cpu_quota, opts.resources.cpu_period) == (50000, 100000)
+    assert opts.resources.pids_limit == 50
+    assert (opts.health.cmd, opts.health.interval, opts.health.timeout, opts.health.retries) == (
+        "true", "5s", "30s", 3)
+    assert (opts.cap_add, opts.cap_drop, opts.ulimits) == (["NET_ADMIN"], ["CHOWN"],
+                                                           ["nofile=100:200"])
+    rf = opts.runflags
+    assert (rf.init, rf.sysctls, rf.shm_size, rf.group_add) == (
+        True, ["net.ipv4.ip_forward=1"], "33554432", ["10"])
+    assert opts.pull == "never"  # the client pulled first
+    assert opts.userns.userns is None and opts.userns.uidmap == []
+    # the keys podman's client always sends, as the engine's own settings
+    assert (opts.systemd, opts.sdnotify, opts.http_proxy, opts.seccomp_policy) == (
+        "true", "container", True, "default")
+    assert (opts.image_volume, rf.umask, rf.annotations, opts.cgroups) == ("bind", "0022", [],
+                                                                          "enabled")
+
+
+def test_settings_podman_always_sends_are_kept() -> None:
+    opts, _ = create_options({"image": "b", "umask": "0077", "systemd": "always",
+                              "annotations": {"io.kubernetes.cri-o.TTY": "false", "a": "b"},
+                              "image_volume_mode": "tmpfs", "init_container_type": "once",
+                              "httpproxy": False, "sdnotifyMode": "conmon"})
+    assert (opts.runflags.umask, opts.systemd, opts.runflags.annotations) == (
+        "0077", "always", ["a=b"])
+    assert (opts.image_volume, opts.init_ctr, opts.http_proxy, opts.sdnotify) == (
+        "tmpfs", "once", False, "conmon")
+    opts, _ = create_options({"image": "b", "timezone": "UTC", "log_configuration": {
+        "driver": "k8s-file", "path": "/x.log", "size": 1000, "options": {"tag": "t"}},
+        "secrets": [{"Source": "s1", "Target": "/run/s", "UID": 1, "GID": 0, "Mode": 0o400}],
+        "secret_env": {"TOKEN": "s2"}})
+    assert (opts.runflags.tz, opts.log_driver) == ("UTC", "k8s-file")
+    assert opts.log_opts == {"tag": "t", "path": "/x.log", "max-size": "1000"}
+    assert opts.secrets == ["s1,type=mount,target=/run/s,uid=1,mode=400",
+                            "s2,type=env,target=TOKEN"]
+
+
+@pytest.mark.parametrize(("extra", "network"), [
+    ({"netns": {"nsmode": "none"}}, "none"),
+    ({"netns": {"nsmode": "container", "value": "abc"}}, "container:abc"),
+    ({"netns": {}}, ""),
+    ({"netns": {"nsmode": "bridge"}, "Networks": {"n1": {"aliases": ["a"],
+                                                         "static_ips": ["10.1.0.5"]}}},
+     "n1:alias=a,ip=10.1.0.5"),
+])
+def test_networks(extra: dict[str, Any], network: str) -> None:
+    assert create_options({"image": "busybox", **extra})[0].network == network
+
+
+def test_user_namespaces() -> None:
+    maps = {"UIDMap": [{"container_id": 0, "host_id": 100000, "size": 5000}],
+            "GIDMap": [{"container_id": 0, "host_id": 200000, "size": 10}]}
+    u = create_options({"image": "b", "userns": {"nsmode": "private"},
+                        "idmappings": maps})[0].userns
+    assert (u.userns, u.uidmap, u.gidmap) == (None, ["0:100000:5000"], ["0:200000:10"])
+    u = create_options({"image": "b", "userns": {"nsmode": "keep-id"}})[0].userns
+    assert u.userns == "keep-id"
+    u = create_options({"image": "b", "userns": {"nsmode": "auto"},
+                        "idmappings": {"AutoUserNs": True, "AutoUserNsOpts": {"Size": 500}}})[0]
+    assert u.userns.userns == "auto:size=500"
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ([], "expected a JSON object"),
+    ({"name": "x"}, "no image"),
+    ({"image": "b", "apparmor_profile": "p", "oci_runtime": "crun"},
+     "apparmor_profile, oci_runtime"),
+    ({"image": "b", "secrets": [{"Target": "s"}]}, "Source is required"),
+    ({"image": "b", "image_volume_mode": "weird"}, "image_volume_mode"),
+    ({"image": "b", "portmappings": [{"container_port": 70000}]}, "invalid container port"),
+    ({"image": "b", "mounts": [{"type": "bind", "destination": "/x"}]}, "a source is required"),
+    ({"image": "b", "netns": {"nsmode": "weird"}}, "unsupported network mode"),
+    ({"image": "b", "env": ["A=1"]}, "env"),
+])
+def test_refused_never_dropped(body: Any, words: str) -> None:
+    with pytest.raises(HTTPError) as err:
+        create_options(body)
+    assert err.value.status == 400 and words in str(err.value), err.value
+
+
+def test_log_times_from_podman() -> None:
+    """logs' since/until as podman's client sends them (RFC 3339, Go's nanoseconds, Go's zero
+    time for unset) as the Docker handler's seconds."""
+    from supervisor.service.libpodops import _epoch
+
+    assert _epoch("2026-12-07T14:00:00.123456789Z") == "1796652000.123456"
+    assert _epoch("2026-12-07T15:00:00+01:00") == "1796652000.000000"
+    assert _epoch("0001-01-01T00:00:00Z") == _epoch("") == ""
+    assert _epoch("1796653526") == "1796653526"
+    with pytest.raises(HTTPError):
+        _epoch("yesterday")
