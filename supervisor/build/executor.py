@@ -13,7 +13,6 @@ error goes up."""
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import json
 import os
@@ -91,7 +90,6 @@ class _State:
     image_id: str = ""  # stored as this image ("": not yet)
     args: dict[str, str] = field(default_factory=dict)  # the stage's declared ARGs
     cmd_set: bool = False  # CMD given in this stage (ENTRYPOINT then keeps it)
-    new_dirs: list[str] = field(default_factory=list)  # WORKDIRs still to make
 
 
 class Output:
@@ -159,8 +157,6 @@ class Builder:
             self._step(ins, state)
             if not (final and n == total):  # the last one's line comes with COMMIT
                 self.out.line(f"--> {state.image_id[:11]}")
-        if state.new_dirs:
-            self._layer_step(state, "WORKDIR", "", lambda row, root: self._dirs(state, root))
         self.stage_images[stage.index] = self._stored(state)
         return state
 
@@ -196,13 +192,15 @@ class Builder:
 
     def _state_of(self, image_id: str) -> _State:
         from supervisor import images
+        from supervisor.blobs import BlobStore
 
         blobs = images.image_blobs(self.eng.store, image_id)
-        img = self.eng.store.get_image(blobs.image_id)
-        assert img is not None
-        cfg = copy.deepcopy(img.config)
+        # the config blob itself: the stored row's copy may be normalised, and an image
+        # stored again from it must keep its id (a fully cached build ends where it began)
+        with open(BlobStore(self.eng.paths).path(blobs.config.digest), "rb") as f:
+            cfg = json.loads(f.read())
         cfg.setdefault("config", {})
-        return _State(cfg, list(blobs.layers), img.id)
+        return _State(cfg, list(blobs.layers), blobs.image_id)
 
     # --- one instruction -----------------------------------------------------------------
 
@@ -223,6 +221,13 @@ class Builder:
             return
         cfg = state.config["config"]
         apply_config(ins, cfg, state, self._env(state), self.opts.file.escape, self)
+        if ins.cmd == "WORKDIR":  # made now, as Docker's (a layer with the directory)
+            key = _key(ins.original, json.dumps(state.config, sort_keys=True))
+            if not self._cached(state, key):
+                path = cfg["WorkingDir"]
+                self._layer_step(state, key, f"/bin/sh -c #(nop) WORKDIR {path}",
+                                 lambda row, root: self._dirs(path, root))
+            return
         self._config_step(ins, state)
 
     def _config_step(self, ins: Instruction, state: _State) -> None:
@@ -309,20 +314,24 @@ class Builder:
         os.makedirs(path, mode=0o700, exist_ok=True)
         return path
 
-    def _dirs(self, state: _State, root: str | None) -> None:
-        """WORKDIRs no RUN or COPY made yet: an empty directory each (root, 0755)."""
-        with tempfile.TemporaryFile(dir=self._tmpdir()) as tmp:
-            tar = srcs.SourceTar(tmp, srcs.Owner(0, 0), None)
-            import tarfile
-
-            for path in state.new_dirs:
-                info = tarfile.TarInfo(path)
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.add(info, None)
-            tar.close()
-            tmp.seek(0)
-            _unpack_into(self.eng, root, tmp.fileno())
-        state.new_dirs.clear()
+    def _dirs(self, path: str, root: str | None) -> None:
+        """WORKDIR's directory, made by a child chrooted into the step's root (its symlinks
+        resolve there); one that exists is left as it is (WORKDIR /tmp keeps 1777)."""
+        assert root is not None
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child)
+            code = 1
+            try:
+                os.chroot(root)
+                os.chdir("/")
+                os.umask(0o022)
+                os.makedirs(path, 0o755, exist_ok=True)
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise UsageError(f'WORKDIR {path}: cannot make the directory (a file is in the way)')
 
     # --- steps that make a layer ------------------------------------------------------------
 
@@ -340,8 +349,6 @@ class Builder:
                 work(row, None)
             else:
                 with mounted(self.eng, self.eng.find(row.id)) as root:
-                    if state.new_dirs and key != "WORKDIR":
-                        self._dirs(state, root)
                     work(row, root)
             layer, diff_id = pack_upper(self.eng, self.eng.find(row.id))
             ok = True
@@ -349,7 +356,6 @@ class Builder:
             if (ok and self.opts.rm) or (not ok and self.opts.force_rm):
                 with contextlib.suppress(ScopeboxError):
                     self.eng.remove(row.id, force=True)
-        state.new_dirs.clear()  # a RUN's runtime made its working directory
         state.layers.append(layer)
         state.config.setdefault("rootfs", {"type": "layers", "diff_ids": []})
         state.config["rootfs"].setdefault("diff_ids", []).append(f"sha256:{diff_id}")
@@ -659,7 +665,6 @@ def apply_config(ins: Instruction, cfg: dict[str, Any], state: _State, env: dict
             raise BuildFileError("WORKDIR requires exactly one argument")
         path = os.path.normpath(os.path.join(cfg.get("WorkingDir") or "/", path))
         cfg["WorkingDir"] = path
-        state.new_dirs.append(path)
     elif verb in ("USER", "STOPSIGNAL"):
         value = expand(args, env, esc)
         if not value:
