@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from supervisor.api import session
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    from supervisor.engine import Engine
 
 FILE_NAMES = ("Containerfile", "Dockerfile")
 FORMATS = ("oci", "docker")
@@ -33,7 +37,7 @@ class BuildRequest:
     force_rm: bool = True
     format: str = "oci"
     pull: str = "missing"
-    network: str = ""  # "": the host's (see docs/DIFFERENCES.md)
+    network: str = ""  # "": as `run`'s default
     env: tuple[str, ...] = ()
 
 
@@ -62,6 +66,12 @@ def read_file(req: BuildRequest) -> str:
 def build(settings: Settings, req: BuildRequest, out_fd: int = 1) -> str:
     """The new image's id; the steps' lines and RUN's output go to `out_fd` (none with
     `quiet`)."""
+    with session(settings) as eng:
+        return build_in(eng, req, out_fd)
+
+
+def build_in(eng: Engine, req: BuildRequest, out_fd: int) -> str:
+    """`build` in a session of the caller's (`kube play --build`)."""
     from supervisor.api.containers import with_defaults
     from supervisor.build.executor import Builder, BuildOptions, Output
     from supervisor.build.parser import parse
@@ -77,13 +87,12 @@ def build(settings: Settings, req: BuildRequest, out_fd: int = 1) -> str:
     opts = BuildOptions(os.path.abspath(req.context), file, req.tags, dict(req.build_args),
                         req.target, dict(req.labels), dict(req.annotations), req.quiet,
                         req.no_cache, req.layers, req.rm, req.force_rm, req.format, pull,
-                        req.network or "host", req.env)  # fmt: skip
-    with session(settings) as eng:
-        builder = Builder(eng, opts, Output(out_fd, req.quiet),
-                          lambda o: with_defaults(o, settings))  # fmt: skip
-        image_id = builder.build()
-        from supervisor.events.write import other  # events: as Podman's image build
+                        req.network, req.env)  # fmt: skip
+    settings = eng.settings
+    builder = Builder(eng, opts, Output(out_fd, req.quiet), lambda o: with_defaults(o, settings))
+    image_id = builder.build()
+    from supervisor.events.write import other  # events: as Podman's image build
 
-        other(settings, eng.paths, "image", "build", id=image_id,
-              name=req.tags[0] if req.tags else "")  # fmt: skip
-        return image_id
+    other(settings, eng.paths, "image", "build", id=image_id,
+          name=req.tags[0] if req.tags else "")  # fmt: skip
+    return image_id

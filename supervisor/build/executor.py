@@ -77,7 +77,7 @@ class BuildOptions:
     force_rm: bool = True
     format: str = "oci"
     pull: str = "missing"
-    network: str = "host"
+    network: str = ""  # "": as `run`'s default (containers.conf netns, else the bridge)
     env: tuple[str, ...] = ()  # --env for RUN steps and the image (Podman's build --env)
 
 

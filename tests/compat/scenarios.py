@@ -544,3 +544,8 @@ ALL = [*ALL[: -len(FINAL)], *VERBFLAGS2, *FINAL]
 from tests.compat.scenarios_cleanup import CLEANUP  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *CLEANUP, *FINAL]
+
+# build (supervisor/build)
+from tests.compat.scenarios_build import BUILD  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *BUILD, *FINAL]
