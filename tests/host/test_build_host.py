@@ -43,6 +43,10 @@ def test_four_steps_then_cached_then_no_cache(sb: Scopebox, tmp_path: Path) -> N
     image_id = lines[-1]
     assert len(image_id) == 64 and lines[-3] == f"--> {image_id[:11]}"
     assert "Using cache" not in first.stdout
+    steps = [ln[4:] for ln in lines if ln.startswith("--> ")]
+    shown = sb("images", "-q", "--no-trunc").stdout
+    assert not any(f"sha256:{s}" in shown for s in steps[:-1])  # intermediate: only with -a
+    assert all(s in sb("images", "-a", "-q").stdout for s in steps)
     cfg = _image(sb, "sb-build-four")["Config"]
     assert isinstance(cfg, dict)
     assert "GREETING=hello" in cfg["Env"] and cfg["WorkingDir"] == "/app"
