@@ -176,9 +176,12 @@ class Builder:
         if base == "scratch":
             # one empty layer: the store (and a step container) needs an image to have one
             desc, diff_id = _empty_layer(self.eng)
+            from supervisor.timefmt import now_rfc3339
+
             cfg = {"architecture": _arch(), "os": "linux", "config": {"Env": [DEFAULT_PATH]},
                    "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
-                   "history": []}
+                   "history": [{"created": now_rfc3339(),
+                                "created_by": "/bin/sh -c #(nop) FROM scratch (an empty layer)"}]}
             return _State(cfg, [desc])
         return self._state_of(self._base_image(base))
 
@@ -432,6 +435,8 @@ class Builder:
         if self.opts.format == "docker" and state.image_id:
             state.image_id = ""  # another manifest type: stored again
         image_id = self._stored(state, names)
+        if self.opts.annotations:
+            annotate(self.eng, image_id, self.opts.annotations)
         if image_id in self.made:
             self.made.remove(image_id)
         self.out.line(f"--> {image_id[:11]}")
@@ -443,7 +448,7 @@ class Builder:
         from supervisor import images
 
         for image_id in reversed(self.made):
-            with contextlib.suppress(ScopeboxError):
+            with contextlib.suppress(ScopeboxError):  # a step image another build reuses
                 images.remove_image(self.eng.store, image_id)
 
 
@@ -461,6 +466,22 @@ def store_image(eng: Engine, config: dict[str, Any], layers: list[Descriptor], f
     manifest = build_manifest(cfg_desc, layers, oci=fmt == "oci")
     digest = blobs.put_bytes(manifest)
     return images.commit_image(eng.store, digest, manifest, data, names, None).id
+
+
+def annotate(eng: Engine, image_id: str, annotations: dict[str, str]) -> None:
+    """`--annotation`: the image's manifest again, with them (its id, the config's digest,
+    stays; push and save send this manifest)."""
+    from supervisor.blobs import BlobStore
+
+    img = eng.store.get_image(image_id)
+    if img is None or not img.digest:
+        return
+    blobs = BlobStore(eng.paths)
+    doc = json.loads(blobs.read_bytes(img.digest, 4 << 20))
+    doc["annotations"] = {**(doc.get("annotations") or {}), **annotations}
+    digest = blobs.put_bytes(json.dumps(doc, indent=2).encode())
+    eng.store.set_image_manifest(image_id, digest,
+                                 [digest, *(b for b in img.blobs if b != img.digest)])
 
 
 def _key(*parts: str) -> str:

@@ -133,10 +133,14 @@ def test_failures_leave_nothing(sb: Scopebox, tmp_path: Path) -> None:
 def test_iidfile_stdin_and_save(sb: Scopebox, tmp_path: Path) -> None:
     iid = tmp_path / "iid"
     res = sb("image", "build", "-q", "--iidfile", str(iid), "--label", "built=yes",
-             "-f", "-", str(tmp_path), input="FROM busybox\nRUN touch /x\n")  # fmt: skip
+             "--annotation", "org.example.a=b", "-f", "-", str(tmp_path),
+             input="FROM scratch\nCOPY --from=busybox /bin/busybox /busybox\n"
+                   'RUN ["/busybox", "touch", "/x"]\n')  # fmt: skip
     image_id = res.stdout.strip()
     assert iid.read_text() == f"sha256:{image_id}"
-    assert _image(sb, image_id)["Labels"] == {"built": "yes"}
+    doc = _image(sb, image_id)
+    assert doc["Labels"] == {"built": "yes"} and doc["Annotations"] == {"org.example.a": "b"}
+    assert sb("run", "--rm", image_id, "/busybox", "ls", "/x").stdout == "/x\n"
     saved = tmp_path / "img.tar"
     sb("save", "-o", str(saved), image_id)
     assert tarfile.is_tarfile(saved)
