@@ -541,7 +541,7 @@ class _CopyPlan:
         self.b, self.ins, self.sources, self.dest = b, ins, sources, dest
         self.chown, self.chmod, self.tmp = chown, chmod, tmp
         self.files = False
-        self.owner = srcs.Owner(0, 0)
+        self.single = ""  # the one file's base name when `dest` may name a directory
 
     def prepare(self) -> str:
         """Writes the tar (owners fixed later if --chown names a user) and returns its digest."""
@@ -574,8 +574,9 @@ class _CopyPlan:
                 self.files = True
                 name = os.path.basename(rel)
                 target = f"{self.dest.rstrip('/')}/{name}" if into else self.dest
+                if not into:
+                    self.single = name
                 tar.add_path(path, target)
-        self.into = into
 
     def _from_image(self, tar: srcs.SourceTar, ref: str) -> None:
         from supervisor.copy import stream
@@ -600,8 +601,11 @@ class _CopyPlan:
                         is_dir = header.get("kind") == "dir"
                         name = str(header.get("name", ""))
                         self.files = self.files or not is_dir
+                        base = os.path.basename(path.rstrip("/"))
                         target = self.dest if is_dir or not into else \
-                            f"{self.dest.rstrip('/')}/{os.path.basename(path.rstrip('/'))}"
+                            f"{self.dest.rstrip('/')}/{base}"
+                        if not is_dir and not into:
+                            self.single = base
                         srcs.add_tar_stream(tar, _fd_path(part), name, target,
                                             single=not is_dir)
         finally:
@@ -618,24 +622,32 @@ class _CopyPlan:
 
     def unpack(self, row: ContainerRow, root: str | None) -> None:
         assert root is not None
-        if self.chown and not _numeric(self.chown):
-            self._rewrite_owner(root)
+        into_dir = self.single and _is_dir_in(root, self.dest)
+        if into_dir or (self.chown and not _numeric(self.chown)):
+            # `COPY f /existing-dir`: Docker's rule, the file goes inside it (never over it)
+            self._rewrite(root, f"{self.dest.rstrip('/')}/{self.single}" if into_dir else "")
         self.tmp.seek(0)
         _unpack_into(self.b.eng, root, self.tmp.fileno())
 
-    def _rewrite_owner(self, root: str) -> None:
-        """--chown=name[:group]: resolved in the step's root, then the tar's owners set."""
+    def _rewrite(self, root: str, rename: str) -> None:
+        """--chown=name[:group] resolved in the step's root (the tar's owners set), and/or
+        the single file's entry renamed (`rename`)."""
         import tarfile
 
         from supervisor.users import resolve_user
 
-        user = resolve_user(root, self.chown)
+        owner = srcs.Owner()
+        if self.chown and not _numeric(self.chown):
+            user = resolve_user(root, self.chown)
+            owner = srcs.Owner(user.uid, user.gid)
         self.tmp.seek(0)
         with tempfile.TemporaryFile(dir=self.b._tmpdir()) as out:
-            tar = srcs.SourceTar(out, srcs.Owner(user.uid, user.gid), None)
+            tar = srcs.SourceTar(out, owner, None)
             with tarfile.open(fileobj=self.tmp, mode="r:") as src:
                 for m in src:
-                    tar.add(m, src.extractfile(m) if m.isfile() else None)
+                    if rename and m.name == self.dest.strip("/"):
+                        m.name = rename
+                    tar.add(m, src.extractfile(m) if m.isfile() else None, keep_owner=True)
             tar.close()
             out.seek(0)
             self.tmp.seek(0)
@@ -643,6 +655,21 @@ class _CopyPlan:
             while chunk := out.read(1 << 20):
                 self.tmp.write(chunk)
             self.tmp.flush()
+
+
+def _is_dir_in(root: str, path: str) -> bool:
+    """Whether `path` is a directory as the container sees it (a child chrooted into `root`
+    asks: its symlinks resolve inside)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        code = 2
+        try:
+            os.chroot(root)
+            code = 0 if os.path.isdir(path) else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def _fd_path(f: Any) -> str:

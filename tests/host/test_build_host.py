@@ -82,12 +82,16 @@ def test_copy_add_rules(sb: Scopebox, tmp_path: Path) -> None:
         "FROM busybox\nWORKDIR /w\nCOPY dir /d/\nCOPY *.txt ./t/\n"
         "RUN echo app:x:1000:1001::/:/bin/sh >> /etc/passwd && echo app:x:1001: >> /etc/group\n"
         "COPY --chown=app:app --chmod=600 one.txt /owned\nADD arch.tar.gz /x/\n"
+        "COPY two.txt /tmp\nCOPY --from=busybox /bin/busybox /tmp\n"
         'RUN ls /d /d/sub /w/t /x/inside && stat -c "%u:%g %a" /owned\n'
+        'RUN stat -c "%a %F" /tmp /tmp/two.txt /tmp/busybox\n'
     )
     out = sb("build", "-t", "sb-build-copy", str(tmp_path)).stdout
     assert "a.txt" in out and "skip.log" not in out and "sub" in out
     assert "one.txt" in out and "two.txt" in out and "x\n" in out
     assert "1000:1001 600" in out
+    # a file copied to an existing directory goes inside it (which keeps its mode)
+    assert "1777 directory\n644 regular file\n755 regular file\n" in out
     sb("rmi", "sb-build-copy")
 
 
