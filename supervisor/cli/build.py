@@ -28,14 +28,15 @@ def main(argv: list[str], settings: Settings) -> int:
     add_default_true(p, "--rm", "remove the step containers after a build (default true)")
     add_default_true(p, "--force-rm", "remove them after a failed build too (default true)")
     p.add_argument("--format", default="oci")
-    p.add_argument("--pull", nargs="?", const="always", default="missing")
+    p.add_argument("--pull", default="missing")
     p.add_argument("--network", "--net", default="")
     p.add_argument("--iidfile")
     p.add_argument("--squash", action="store_true")
     p.add_argument("--squash-all", action="store_true")
     p.add_argument("--platform", default="")
     p.add_argument("context", nargs="?", default=".")
-    ns = p.parse_args(argv)
+    # Go's optional value: `--pull` alone is `--pull=always`, the next word is not its value
+    ns = p.parse_args(["--pull=always" if a == "--pull" else a for a in argv])
     if ns.squash or ns.squash_all:
         raise UsageError("--squash is not supported: the image keeps one layer per step")
     if ns.platform:
