@@ -1,8 +1,9 @@
 """`build` of a 4-step Containerfile (FROM busybox, ENV, RUN, COPY), scopebox beside podman
-(private stores, runc, no network for the RUN step, podman with the vfs driver as the compat
-tier runs it), interleaved: uncached (`--no-cache`) and cached (every step reused).
+(private stores, runc, no network for the RUN step; podman with the vfs driver as the compat
+tier runs it, or `--podman-driver overlay`), interleaved: uncached (`--no-cache`) and cached
+(every step reused).
 
-    python bench/build.py [--runs 5]
+    python bench/build.py [--runs 5] [--podman-driver vfs|overlay]
 
 Prints the median wall time of each per engine, their ratio and the load average. Run as root.
 """
@@ -23,13 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 FILE = "FROM busybox\nENV GREETING=hello\nRUN echo $GREETING > /made\nCOPY data /data\n"
 
 
-def engines(base: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
+def engines(base: Path, driver: str) -> dict[str, tuple[list[str], dict[str, str]]]:
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     conf = base / "containers.conf"
     limits = f'["nofile={hard}:{hard}", "nproc=4096:4096"]'
     conf.write_text(f'[containers]\ndefault_ulimits = {limits}\nnetns = "none"\n')
     podman = ["podman", "--root", f"{base}/p/root", "--runroot", f"{base}/p/run", "--tmpdir",
-              f"{base}/p/tmp", "--storage-driver", "vfs", "--runtime", "runc",
+              f"{base}/p/tmp", "--storage-driver", driver, "--runtime", "runc",
               "--events-backend", "file", "--network-config-dir", f"{base}/p/net"]
     if not os.path.exists("/run/systemd/system"):
         podman += ["--cgroup-manager", "cgroupfs"]
@@ -47,6 +48,7 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(allow_abbrev=False)
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--podman-driver", default="vfs", choices=("vfs", "overlay"))
     args = p.parse_args()
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
         base = Path(tmp)
@@ -57,7 +59,7 @@ def main() -> None:
         tar = base / "busybox.tar"
         subprocess.run(["sh", str(REPO / "packaging/busybox-rootfs.sh"), str(tar)], check=True,
                        capture_output=True)
-        engs = engines(base)
+        engs = engines(base, args.podman_driver)
         times: dict[tuple[str, str], list[float]] = {}
         loads: dict[str, list[float]] = {}
         try:
@@ -76,7 +78,8 @@ def main() -> None:
                 subprocess.run([*argv, "rm", "-a", "-f"], env=env, capture_output=True)
                 subprocess.run([*argv, "system", "reset", "-f"], env=env, capture_output=True)
         load = os.getloadavg()
-        print(f"build of a 4-step file, {args.runs} runs each, interleaved;"
+        print(f"build of a 4-step file, {args.runs} runs each, interleaved, podman's driver"
+              f" {args.podman_driver};"
               f" load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         for kind in ("uncached", "cached"):
             med = {name: statistics.median(times[(name, kind)]) for name in engs}
