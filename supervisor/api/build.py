@@ -73,7 +73,8 @@ def build(settings: Settings, req: BuildRequest, out_fd: int = 1) -> str:
 def build_in(eng: Engine, req: BuildRequest, out_fd: int) -> str:
     """`build` in a session of the caller's (`kube play --build`)."""
     from supervisor.api.containers import with_defaults
-    from supervisor.build.executor import Builder, BuildOptions, Output
+    from supervisor.build.executor import Builder, Output
+    from supervisor.build.options import BuildOptions
     from supervisor.build.parser import parse
 
     if req.format not in FORMATS:
