@@ -91,7 +91,10 @@ def build_in(eng: Engine, req: BuildRequest, out_fd: int) -> str:
                         req.network, req.env)  # fmt: skip
     settings = eng.settings
     builder = Builder(eng, opts, Output(out_fd, req.quiet), lambda o: with_defaults(o, settings))
-    image_id = builder.build()
+    try:
+        image_id = builder.build()
+    finally:
+        builder.finish()
     from supervisor.events.write import other  # events: as Podman's image build
 
     other(settings, eng.paths, "image", "build", id=image_id,

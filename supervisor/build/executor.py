@@ -80,6 +80,7 @@ class Builder:
         self.rules = ignore.read(opts.context)
         self.global_args: dict[str, str] = {}
         self.used_args: set[str] = set()
+        self.monitors: list[ContainerRow] = []  # the RUN steps' (waited for at the end)
 
     # --- the whole build ---------------------------------------------------------------------
 
@@ -99,6 +100,12 @@ class Builder:
         finally:
             if not self.opts.layers:
                 self._drop_intermediates()
+
+    def finish(self) -> None:
+        """Wait for the RUN steps' monitors to end (their exit commands find their containers
+        gone): the build returns with no scope or process of theirs left."""
+        for row in self.monitors:
+            self.eng.wait_monitor_gone(row, 10)
 
     def _stages(self) -> list[Stage]:
         stages = list(self.opts.file.stages)
@@ -244,6 +251,7 @@ class Builder:
                 record = started.attach.pump(None, out, out, b"")
         finally:
             os.close(null)
+        self.monitors.append(started.row)
         code = record.exit_code if record is not None else self.eng.wait(row.id)
         self.eng.cleanup(row.id)
         return code
