@@ -131,3 +131,46 @@ def test_ignore_patterns() -> None:
     assert ignore.excluded(rules, "tmp")
     assert ignore.excluded(rules, "abs")
     assert not ignore.excluded(rules, "src/main.c")
+
+
+def _apply(lines: str, cfg: dict[str, object] | None = None) -> tuple[dict[str, object], object]:
+    from supervisor.build.instructions import StageState, apply_config
+
+    state = StageState({"config": cfg or {}}, [])
+    conf = state.config["config"]
+    for ins in parse("FROM x\n" + lines).stages[0].steps:
+        env = {**state.args, **{e.split("=", 1)[0]: e.split("=", 1)[1]
+                               for e in conf.get("Env") or []}}  # fmt: skip
+        apply_config(ins, conf, state, env, "\\", {"B": "fromflag"}, {"G": "global"})
+    return conf, state
+
+
+def test_config_instructions() -> None:
+    conf, state = _apply(
+        "ARG B=default\nARG G\nENV P=/x Q=$B\nWORKDIR /a\nWORKDIR b/$G\nUSER 1:2\n"
+        "EXPOSE 80 53/udp\nVOLUME [\"/v\"]\nSTOPSIGNAL SIGINT\nSHELL [\"/bin/bash\", \"-c\"]\n"
+        "CMD echo hi\nLABEL a=1\nONBUILD RUN make\n"
+        "HEALTHCHECK --interval=5s --retries=3 CMD [\"true\"]\n")
+    assert state.args == {"B": "fromflag", "G": "global"}  # type: ignore[attr-defined]
+    assert conf["Env"] == ["P=/x", "Q=fromflag"]
+    assert conf["WorkingDir"] == "/a/b/global" and conf["User"] == "1:2"
+    assert conf["ExposedPorts"] == {"80/tcp": {}, "53/udp": {}}
+    assert conf["Volumes"] == {"/v": {}} and conf["StopSignal"] == "SIGINT"
+    assert conf["Cmd"] == ["/bin/bash", "-c", "echo hi"]  # SHELL applies to later forms
+    assert conf["Labels"] == {"a": "1"} and conf["OnBuild"] == ["RUN make"]
+    assert conf["Healthcheck"] == {"Test": ["CMD", "true"], "Interval": 5_000_000_000,
+                                   "Retries": 3}  # fmt: skip
+
+
+def test_entrypoint_drops_an_inherited_cmd_only() -> None:
+    conf, _ = _apply('ENTRYPOINT ["/e"]\n', {"Cmd": ["sh"]})
+    assert conf["Entrypoint"] == ["/e"] and "Cmd" not in conf
+    conf, _ = _apply('CMD ["c"]\nENTRYPOINT ["/e"]\n', {"Cmd": ["sh"]})
+    assert conf["Cmd"] == ["c"]
+
+
+def test_bad_config_instructions() -> None:
+    for bad in ("SHELL /bin/sh -c\n", "ONBUILD FROM x\n", "HEALTHCHECK --bogus=1 CMD true\n",
+                "HEALTHCHECK --interval=soon CMD true\n", "USER\n"):
+        with pytest.raises(BuildFileError):
+            _apply(bad)
