@@ -15,26 +15,30 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.errors import ScopeboxError, UsageError
 
     p = new_parser("build", "Build an image using instructions from Containerfiles.")
-    p.add_argument("-t", "--tag", action="append", default=[])
-    p.add_argument("-f", "--file", action="append", default=[])
-    p.add_argument("--build-arg", action="append", default=[])
-    p.add_argument("--target", default="")
-    p.add_argument("--label", action="append", default=[])
-    p.add_argument("--annotation", action="append", default=[])
-    p.add_argument("-e", "--env", action="append", default=[])
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("-t", "--tag", action="append", default=[], help="name the image (repeatable)")
+    p.add_argument("-f", "--file", action="append", default=[],
+                   help="the Containerfile (CONTEXT/Containerfile, else Dockerfile; - stdin)")
+    p.add_argument("--build-arg", action="append", default=[], help="ARG value: KEY=VALUE or KEY")
+    p.add_argument("--target", default="", help="build up to this stage")
+    p.add_argument("--label", action="append", default=[], help="KEY=VALUE on the image")
+    p.add_argument("--annotation", action="append", default=[],
+                   help="KEY=VALUE in the image's manifest")
+    p.add_argument("-e", "--env", action="append", default=[],
+                   help="KEY=VALUE for the RUN steps and the image")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the image's id")
+    p.add_argument("--no-cache", action="store_true", help="reuse no cached step")
     add_default_true(p, "--layers", "cache intermediate images (default true)")
     add_default_true(p, "--rm", "remove the step containers after a build (default true)")
     add_default_true(p, "--force-rm", "remove them after a failed build too (default true)")
-    p.add_argument("--format", default="oci")
-    p.add_argument("--pull", default="missing")
-    p.add_argument("--network", "--net", default="")
-    p.add_argument("--iidfile")
-    p.add_argument("--squash", action="store_true")
-    p.add_argument("--squash-all", action="store_true")
-    p.add_argument("--platform", default="")
-    p.add_argument("context", nargs="?", default=".")
+    p.add_argument("--format", default="oci", help="the manifest's type: oci or docker")
+    p.add_argument("--pull", default="missing",
+                   help="when to pull a base image: missing, always (--pull), never")
+    p.add_argument("--network", "--net", default="", help="the RUN steps' network (as run's)")
+    p.add_argument("--iidfile", help="write the image's id (sha256:...) to this file")
+    p.add_argument("--squash", action="store_true", help="refused: one layer per step")
+    p.add_argument("--squash-all", action="store_true", help="refused")
+    p.add_argument("--platform", default="", help="noted: the host's platform is built")
+    p.add_argument("context", nargs="?", default=".", help="the build context directory")
     # Go's optional value: `--pull` alone is `--pull=always`, the next word is not its value
     ns = p.parse_args(["--pull=always" if a == "--pull" else a for a in argv])
     if ns.squash or ns.squash_all:
