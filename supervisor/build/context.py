@@ -100,7 +100,8 @@ def context_sources(context: str, patterns: list[str], rules: list[ignore.Patter
             hits = [rel] if os.path.lexists(os.path.join(top, rel)) and (
                 rel == "." or not ignore.excluded(rules, rel)) else []  # fmt: skip
         if not hits:
-            raise BuildFileError(f'{verb}: no such file or directory in the build context: "{pat}"')
+            raise BuildFileError(f'checking on sources under "{context}": "{pat}": no such file or'
+                                 " directory")  # fmt: skip
         found.extend(hits)
     return found
 

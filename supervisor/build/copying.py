@@ -110,8 +110,7 @@ class CopyPlan:
                         try:
                             stream.pack_to(job, part.fileno(), header.update)
                         except (stream.CopyError, ScopeboxError) as exc:
-                            raise UsageError(f'building at STEP "{self.ins.original}": {exc}'
-                                             ) from None  # fmt: skip
+                            raise UsageError(str(exc)) from None
                         part.seek(0)
                         is_dir = header.get("kind") == "dir"
                         name = str(header.get("name", ""))

@@ -59,6 +59,14 @@ class StepFailed(ScopeboxError):
         self.exit_code = code
 
 
+class StepError(ScopeboxError):
+    """Another step's error, framed as Podman frames it (its exit code kept)."""
+
+    def __init__(self, original: str, cause: ScopeboxError) -> None:
+        super().__init__(f'building at STEP "{original}": {cause}')
+        self.exit_code = cause.exit_code
+
+
 class Output:
     """Where the build's lines and RUN's output go (a descriptor: the CLI's stdout, or the
     REST face's pipe)."""
@@ -190,6 +198,14 @@ class Builder:
         return env
 
     def _step(self, ins: Instruction, state: StageState) -> None:
+        try:
+            self._step_nowrap(ins, state)
+        except StepFailed:
+            raise
+        except ScopeboxError as exc:  # Podman's frame around a step's error
+            raise StepError(ins.original, exc) from exc
+
+    def _step_nowrap(self, ins: Instruction, state: StageState) -> None:
         if ins.cmd in _LAYER_VERBS:
             if ins.cmd == "RUN":
                 self._run(ins, state)
@@ -274,9 +290,8 @@ class Builder:
         chmod = _chmod(ins.flag("chmod")) if ins.flag("chmod") else None
         spec = expand(ins.flag("chown"), env, esc)
         if any(s.startswith(("http://", "https://", "git@")) for s in sources):
-            raise UsageError(f'building at STEP "{ins.original}": ADD of a URL needs the'
-                             " internet, which this builder does not reach: put the file in the"
-                             " build context")  # fmt: skip
+            raise UsageError("ADD of a URL needs the internet, which this builder does not"
+                             " reach: put the file in the build context")
         with tempfile.TemporaryFile(dir=self.tmpdir()) as tmp:
             plan = CopyPlan(self, ins, sources, dest, spec, chmod, tmp)
             digest = plan.prepare()

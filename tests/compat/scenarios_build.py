@@ -22,6 +22,7 @@ BUILD = [
     Case(f"build -f {_CTX}/fail {_CTX}"),  # STEP lines, the RUN's exit code, Podman's line
     Case(f"build -f {_CTX}/nofrom {_CTX}"),
     Case(f"build -f {_CTX}/bad {_CTX}", "rc"),
+    Case(f"build -f {_CTX}/cpmiss {_CTX}", "rc out tail"),  # a missing COPY source
     Case(f"build -f {_CTX}/nosuch {_CTX}", "rc"),
     Case("build tests/compat/nosuchdir", "rc"),
     Case(f"build --format bogus {_CTX}", "rc"),
