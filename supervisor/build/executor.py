@@ -87,7 +87,6 @@ class Builder:
         self.stage_images: dict[int, str] = {}
         self.rules = ignore.read(opts.context)
         self.global_args: dict[str, str] = {}
-        self.used_args: set[str] = set()
         self.monitors: list[ContainerRow] = []  # the RUN steps' (waited for at the end)
 
     # --- the whole build ---------------------------------------------------------------------
@@ -131,6 +130,8 @@ class Builder:
         self.out.line(f"{prefix}STEP 1/{total}: {stage.origin.original}")
         state = self._from(stage)
         triggers = state.config.get("config", {}).pop("OnBuild", None) or []
+        if triggers:
+            state.image_id = ""  # the base's triggers are not the new image's (Docker's rule)
         for text in triggers:  # ONBUILD of the base: run now, as if written after FROM
             self._step(parse_instruction(text, stage.origin.line, self.opts.file.escape), state)
         final = stage.index == count - 1
