@@ -371,7 +371,7 @@ def inspect_image(img: ImageRow, paths: Paths | None = None) -> dict[str, Any]:
         },
         "RootFS": {"Type": "layers", "Layers": [f"sha256:{d}" for d in img.layers]},
         "Labels": (cfg.get("config") or {}).get("Labels") or None,
-        "Annotations": {},
+        "Annotations": _annotations(paths, img),
         "ManifestType": _manifest_type(paths, img),
         "User": (cfg.get("config") or {}).get("User", ""),
         "History": history,
@@ -379,18 +379,31 @@ def inspect_image(img: ImageRow, paths: Paths | None = None) -> dict[str, Any]:
     }
 
 
-def _manifest_type(paths: Paths | None, img: ImageRow) -> str:
+def _manifest(paths: Paths | None, img: ImageRow) -> dict[str, Any]:
     if paths is None or not img.digest:
-        return ""
+        return {}
     import json
 
     from supervisor.blobs import BlobStore
 
     try:
-        data = BlobStore(paths).read_bytes(img.digest, 4 << 20)
-        return str(json.loads(data).get("mediaType", "application/vnd.oci.image.manifest.v1+json"))
+        doc = json.loads(BlobStore(paths).read_bytes(img.digest, 4 << 20))
     except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _manifest_type(paths: Paths | None, img: ImageRow) -> str:
+    if paths is None or not img.digest:
         return ""
+    doc = _manifest(paths, img)
+    return str(doc.get("mediaType", "application/vnd.oci.image.manifest.v1+json")) if doc else ""
+
+
+def _annotations(paths: Paths | None, img: ImageRow) -> dict[str, Any]:
+    """The manifest's (`build --annotation`)."""
+    found = _manifest(paths, img).get("annotations")
+    return dict(found) if isinstance(found, dict) else {}
 
 
 def history_items(img: ImageRow, sizes: list[int]) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "ren
          "unshare",  # rootless (issue 17)
          "secret create", "secret ls", "secret inspect", "secret rm",  # secrets
          "container prune", "system prune", "system reset", "untag",  # the cleanup verbs
-         "search", "container clone")
+         "search", "container clone", "build")
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

@@ -101,8 +101,11 @@ def _completed(
     return complete_image_items(items, doc), doc
 
 
-def list_images(settings: Settings, reference: str | None = None) -> list[ImageListEntry]:
-    """`images [REFERENCE]`: by repository, its last component, or the full name."""
+def list_images(settings: Settings, reference: str | None = None,
+                all_: bool = True) -> list[ImageListEntry]:  # fmt: skip
+    """`images [REFERENCE]`: by repository, its last component, or the full name. Without
+    `all_` (`images -a`) a build's intermediate images are left out, as Podman's: those
+    without a name that a later step of a build (supervisor/build) was made from."""
     from collections import Counter
 
     from supervisor.api import read_session
@@ -111,6 +114,9 @@ def list_images(settings: Settings, reference: str | None = None) -> list[ImageL
     with read_session(settings) as eng:
         imgs = eng.store.list_images()
         used = Counter(eng.store.container_image_ids())
+        if not all_ and eng.store.has_table("build_cache"):
+            parents = {r[0] for r in eng.store.query("SELECT DISTINCT parent FROM build_cache")}
+            imgs = [i for i in imgs if i.names or i.id not in parents]
     if reference:
         imgs = [i for i in imgs if any(_names_match(reference, n) for n in i.names)]
     # Podman lists every name of the images the reference matches (its 4.3 does, measured).

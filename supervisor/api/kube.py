@@ -183,7 +183,7 @@ def play(settings: Settings, text: str, opts: PlayOptions) -> PlayReport:
         plan = kp.plan(docs, _kube_dir(eng), opts.network, extra)
         pods_db = PodDB(eng.store)
         if opts.extra.build_dir is not None:
-            _refuse_builds(plan.pods, opts.extra.build_dir)
+            _build_images(eng, plan.pods, opts.extra.build_dir)
         for pod in plan.pods:
             if pod.init_containers and not opts.start:
                 raise UsageError(f"kube: pod {pod.name} has initContainers: they run when "
@@ -335,18 +335,23 @@ def _make_pod(eng: Engine, pod: PodPlan, opts: PlayOptions, made: _Made,
     return PodReport(row.id, ids)
 
 
-def _refuse_builds(pods: list[PodPlan], context: str) -> None:
-    """--build: Podman builds an image that has a directory of its name holding a
-    Containerfile (or Dockerfile) in the context directory; scopebox cannot build."""
+def _build_images(eng: Engine, pods: list[PodPlan], context: str) -> None:
+    """--build: an image that has a directory of its name holding a Containerfile (or
+    Dockerfile) in the context directory is built from it and tagged with the image's name
+    first, as Podman's (the build's lines on stdout)."""
+    from supervisor.api.build import BuildRequest, build_in
+
+    done: set[str] = set()
     for pod in pods:
         for ctr in pod.containers:
-            base = ctr.options.image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
-            for fname in ("Containerfile", "Dockerfile"):
-                path = os.path.join(context, base, fname)
-                if os.path.isfile(path):
-                    raise UsageError(f"--build: building image {ctr.options.image!r} from"
-                                     f" {path!r} needs an image builder, which scopebox does"
-                                     " not have")
+            image = ctr.options.image
+            base = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+            directory = os.path.join(context, base)
+            if image in done or not any(os.path.isfile(os.path.join(directory, f))
+                                        for f in ("Containerfile", "Dockerfile")):  # fmt: skip
+                continue
+            done.add(image)
+            build_in(eng, BuildRequest(directory, tags=(image,)), 1)
 
 
 def _pod_flags(pod: PodPlan, extra: PlayExtra, index: int) -> PodPlan:

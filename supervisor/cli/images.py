@@ -30,7 +30,7 @@ HEADER_OVERRIDES = {"ID": "IMAGE ID", "ReadOnly": "R/O"}
 def parser() -> Parser:
     p = new_parser("images", "List images.")
     p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("-a", "--all", action="store_true", help="also intermediate images (none here)")
+    p.add_argument("-a", "--all", action="store_true", help="also a build's intermediate images")
     p.add_argument("--digests", action="store_true")
     p.add_argument("--format")
     p.add_argument("--no-trunc", action="store_true")
@@ -66,7 +66,7 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import images as api
 
     reference = _reference(ns.reference, ns.filter)
-    entries = api.list_images(settings, reference)
+    entries = api.list_images(settings, reference, ns.all)
     items = [item for entry in entries for item in entry.items]
     items.sort(key=SORT_KEYS[ns.sort], reverse=ns.sort in ("created", "size"))
     if ns.no_trunc:

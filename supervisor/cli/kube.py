@@ -88,7 +88,7 @@ def _play_flags(p: argparse.ArgumentParser) -> None:
     a = p.add_argument
     a("--annotation", action="append", default=[], help="KEY=VALUE on every container")
     a("--build", type=_bool_flag, nargs="?", const=True, default=False,
-      help="refused when an image has a Containerfile to build (scopebox has no builder)")
+      help="build an image that has a directory with a Containerfile in --context-dir")
     a("--context-dir", help="with --build: where the images' build directories are")
     a("--ip", action="append", default=[], help="a static IP for each pod, in order")
     a("--mac-address", action="append", default=[], help="a static MAC for each pod, in order")

@@ -68,6 +68,7 @@ VERBS = {
     "play": "play",
     "untag": "untag",
     "search": "search",
+    "build": "build",  # supervisor/build
 }
 GROUPS = {
     "container": {
@@ -94,7 +95,9 @@ GROUPS = {
         "prune": "image_prune",
         "exists": "image_exists",
         "untag": "untag",
+        "build": "build",
     },
+    "buildx": {"build": "build"},  # Docker's alias (podman buildx build)
     "system": {"df": "system_df", "info": "info",
                "events": "events",  # events (issue 14)
                "service": "system_service",  # the Docker API (issue 18)
@@ -172,6 +175,7 @@ Commands:
   images, image inspect, tag, untag, rmi, image prune, history images
   import, export, save, load                                    archives
   cp, diff, mount, umount, commit                               a container's files
+  build (image build, buildx build)                             an image from a Containerfile
   pull, push, login, logout, search                             registries
   container clone                                               a copy of a container
   container prune, system prune, system reset                   clean up
@@ -371,7 +375,7 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
             raise UsageError(f"scopebox {verb}: a subcommand is required")
         sub, args = args[0], args[1:]
         # `network` has only its own subcommands (`network run` must not run a container)
-        own_only = verb in ("network", "volume", "pod", "secret")  # volumes, pods, secrets
+        own_only = verb in ("network", "volume", "pod", "secret", "buildx")
         module = GROUPS[verb].get(sub) or (VERBS.get(sub) if not own_only else None)
         if module is None:
             raise UsageError(f"unknown command: scopebox {verb} {sub}")

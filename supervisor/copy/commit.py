@@ -86,7 +86,7 @@ def commit(ctx: Context, ref: str, opts: CommitOptions) -> str:
     apply_changes(cfg.setdefault("config", {}), opts.changes)  # bad input: before any work
     names = [normalize_name(opts.reference)] if opts.reference else []
     with _still(ctx, row, opts.pause and row.status is Status.RUNNING, _frozen):
-        layer, diff_id = _pack_upper(ctx, row)
+        layer, diff_id = pack_upper(ctx, row)
     from supervisor.manifests import DOCKER_CONFIG, OCI_CONFIG, build_manifest, config_bytes
     from supervisor.timefmt import now_rfc3339
 
@@ -133,7 +133,7 @@ def _still(ctx: Context, row: ContainerRow, pause: bool, frozen: Any) -> Iterato
         yield  # ...or mounted: either way it is the container's layer
 
 
-def _pack_upper(ctx: Context, row: ContainerRow) -> tuple[Any, str]:
+def pack_upper(ctx: Context, row: ContainerRow) -> tuple[Any, str]:
     """The upper dir as a gzip'd OCI layer in the blob store (whiteouts as `.wh.` entries)."""
     from supervisor.blobs import BlobStore
     from supervisor.images import _Tee

@@ -100,7 +100,7 @@ def images_json(settings: Settings, req: Request) -> list[dict[str, Any]]:
     wanted = compat.filters(req.arg("filters"))
     seen: dict[str, dict[str, Any]] = {}
     for ref in wanted.get("reference", []) or [""]:
-        for entry in api.list_images(settings, ref or None):
+        for entry in api.list_images(settings, ref or None, req.flag("all")):
             seen[entry.id] = compat.image_item(entry.json)
     docs = sorted(seen.values(), key=lambda d: d["Created"], reverse=True)
     if "dangling" in wanted:

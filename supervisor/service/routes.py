@@ -18,6 +18,7 @@ SEGMENTS: dict[str, tuple[str, ...]] = {
     "commit": ("containers",),
     "exec": ("execs",),
     "images": ("images",),
+    "build": ("build",),
     "networks": ("objects",),
     "volumes": ("objects",),
     "libpod": ("libpod", "libpodops"),

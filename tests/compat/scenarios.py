@@ -559,3 +559,8 @@ ALL = [*ALL[: -len(FINAL)], *CLEANUP, *FINAL]
 from tests.compat.scenarios_tables import TABLES  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *TABLES, *FINAL]
+
+# build (supervisor/build)
+from tests.compat.scenarios_build import BUILD  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *BUILD, *FINAL]

@@ -558,3 +558,29 @@ def test_run_pull_policies(rsb: Scopebox, reg: rh.Registry, images: Path) -> Non
     db = Path(rsb.root, "state.db")
     assert all(b"s3cret-token" not in p.read_bytes() for p in db.parent.glob("state.db*"))
     assert rsb("ps", "-aq").stdout == ""
+
+
+def test_built_image_pushes_and_pulls_back(rsb: Scopebox, reg: rh.Registry,
+                                           tmp_path: Path) -> None:  # fmt: skip
+    """A build (supervisor/build) FROM a pulled image: pushed, read back by skopeo (its two
+    new layers, the annotation), pulled into another store and run."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "note").write_text("copied\n")
+    (ctx / "Containerfile").write_text(
+        f"FROM {reg.host}/test/bb:v1\nRUN echo ran > /ran\nCOPY note /note\n"
+        'CMD ["cat", "/ran", "/note"]\n')  # fmt: skip
+    rsb("pull", "-q", "--tls-verify=false", f"{reg.host}/test/bb:v1")
+    rsb("build", "-q", "--annotation", "org.example.built=yes", "-t",
+        f"{reg.host}/built/bb:v1", str(ctx))  # fmt: skip
+    rsb("push", "--tls-verify=false", f"{reg.host}/built/bb:v1")
+    seen = rh.skopeo_inspect(reg, "built/bb:v1", raw=True)
+    assert seen.returncode == 0, seen.stderr
+    manifest = json.loads(seen.stdout)
+    assert manifest["annotations"] == {"org.example.built": "yes"}
+    assert len(manifest["layers"]) == len(layer_digests(reg, "test/bb:v1")) + 2
+    other = replace(rsb, env={**rsb.env, "SCOPEBOX_ROOT": str(tmp_path / "root2"),
+                              "SCOPEBOX_RUNROOT": str(tmp_path / "run2")})  # fmt: skip
+    other("pull", "-q", "--tls-verify=false", f"{reg.host}/built/bb:v1")
+    assert other("run", "--rm", f"{reg.host}/built/bb:v1").stdout == "ran\ncopied\n"
+    other("rm", "-a", "-f")

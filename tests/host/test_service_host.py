@@ -958,3 +958,44 @@ def test_podman_remote_create_body_errors(svc: Service, sb: Scopebox) -> None:
     assert status == 400 and "port" in str(doc["message"]), doc
     assert sb("container", "exists", "rmt-bad", check=False).returncode == 1
     assert "Traceback" not in svc.log.read_text()
+
+def test_docker_build_sdk_and_compose(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
+    """`POST /build` (supervisor/build): the docker CLI's classic builder, the SDK's
+    images.build and docker-compose's `build:`; a failing RUN's exit code reaches the CLI."""
+    import docker
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "Dockerfile").write_text("FROM busybox\nARG WHO\nCOPY msg /msg\n"
+                                    "RUN echo built-for-$WHO >> /msg\nCMD [\"cat\", \"/msg\"]\n")
+    (app / "msg").write_text("from the context\n")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DOCKER_BUILDKIT": "0",
+           "DOCKER_HOST": f"unix://{svc.sock}"}  # fmt: skip
+    res = subprocess.run([DOCKER, "build", "-t", "apibuild:v1", "--build-arg", "WHO=cli",
+                          str(app)], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, (res.stdout, res.stderr, svc.log.read_text()[-3000:])
+    assert "STEP 4/5: RUN echo built-for-$WHO >> /msg" in res.stdout
+    assert "Successfully built" in res.stdout
+    assert sb("run", "--rm", "apibuild:v1").stdout == "from the context\nbuilt-for-cli\n"
+    (app / "Dockerfile.bad").write_text("FROM busybox\nRUN exit 7\n")
+    bad = subprocess.run([DOCKER, "build", "-f", str(app / "Dockerfile.bad"), str(app)],
+                         env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert bad.returncode == 7 and "exit status 7" in bad.stderr
+    client = docker.DockerClient(base_url=f"unix://{svc.sock}")
+    # rm=True: the SDK's default (False) keeps the step containers, as Docker's does
+    image, logs = client.images.build(path=str(app), tag="apibuild:v2", labels={"l": "v"},
+                                      buildargs={"WHO": "sdk"}, rm=True)  # fmt: skip
+    assert image.labels == {"l": "v"} and "localhost/apibuild:v2" in image.tags
+    assert any("aux" in line for line in logs)
+    client.close()
+    compose = shutil.which("docker-compose")
+    if compose is not None:
+        (tmp_path / "docker-compose.yml").write_text(
+            'version: "3"\nservices:\n  job:\n    build:\n      context: ./app\n'
+            "      args:\n        WHO: compose\n    image: apibuild:v3\n")
+        out = subprocess.run([compose, "-p", "apibuild", "build"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert out.returncode == 0, (out.stdout, out.stderr)
+        assert sb("run", "--rm", "apibuild:v3").stdout.endswith("built-for-compose\n")
+    sb("rmi", "apibuild:v1", "apibuild:v2", *(["apibuild:v3"] if compose else []))
+    assert sb("ps", "-a", "--format", "{{.Image}} {{.Command}} {{.Status}}").stdout == ""

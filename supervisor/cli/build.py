@@ -1,0 +1,100 @@
+"""scopebox build [-t TAG]... [-f FILE] [--build-arg K=V]... [--target T] [-q] [CONTEXT]"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from supervisor.cli.main import new_parser
+from supervisor.settings import Settings
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import build as api
+    from supervisor.cli.common import add_default_true
+    from supervisor.errors import ScopeboxError, UsageError
+
+    p = new_parser("build", "Build an image using instructions from Containerfiles.")
+    p.add_argument("-t", "--tag", action="append", default=[], help="name the image (repeatable)")
+    p.add_argument("-f", "--file", action="append", default=[],
+                   help="the Containerfile (CONTEXT/Containerfile, else Dockerfile; - stdin)")
+    p.add_argument("--build-arg", action="append", default=[], help="ARG value: KEY=VALUE or KEY")
+    p.add_argument("--target", default="", help="build up to this stage")
+    p.add_argument("--label", action="append", default=[], help="KEY=VALUE on the image")
+    p.add_argument("--annotation", action="append", default=[],
+                   help="KEY=VALUE in the image's manifest")
+    p.add_argument("-e", "--env", action="append", default=[],
+                   help="KEY=VALUE for the RUN steps and the image")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the image's id")
+    p.add_argument("--no-cache", action="store_true", help="reuse no cached step")
+    add_default_true(p, "--layers", "cache intermediate images (default true)")
+    add_default_true(p, "--rm", "remove the step containers after a build (default true)")
+    add_default_true(p, "--force-rm", "remove them after a failed build too (default true)")
+    p.add_argument("--format", default="oci", help="the manifest's type: oci or docker")
+    p.add_argument("--pull", default="missing",
+                   help="when to pull a base image: missing, always (--pull), never")
+    p.add_argument("--network", "--net", default="", help="the RUN steps' network (as run's)")
+    p.add_argument("--iidfile", help="write the image's id (sha256:...) to this file")
+    p.add_argument("--squash", action="store_true", help="refused: one layer per step")
+    p.add_argument("--squash-all", action="store_true", help="refused")
+    p.add_argument("--platform", default="", help="noted: the host's platform is built")
+    p.add_argument("context", nargs="?", default=".", help="the build context directory")
+    # Go's optional value: `--pull` alone is `--pull=always`, the next word is not its value
+    ns = p.parse_args(["--pull=always" if a == "--pull" else a for a in argv])
+    if ns.squash or ns.squash_all:
+        raise UsageError("--squash is not supported: the image keeps one layer per step")
+    if ns.platform:
+        from supervisor.notices import notice
+
+        notice(f"--platform {ns.platform}: this builder builds for the host's platform only")
+    file = ns.file[-1] if ns.file else ""
+    text = sys.stdin.read() if file == "-" else None
+    req = api.BuildRequest(
+        ns.context, "" if file == "-" else file, text, tuple(ns.tag), _args(ns.build_arg),
+        ns.target, _pairs(ns.label, "--label"), _pairs(ns.annotation, "--annotation"), ns.quiet,
+        ns.no_cache, ns.layers, ns.rm, ns.force_rm, ns.format, ns.pull, ns.network,
+        tuple(_env(ns.env)))  # fmt: skip
+    sys.stdout.flush()
+    try:
+        image_id = api.build(settings, req, sys.stdout.fileno())
+    except ScopeboxError:
+        if ns.iidfile and os.path.lexists(ns.iidfile):
+            os.unlink(ns.iidfile)  # no stale id from an earlier build
+        raise
+    if ns.iidfile:
+        try:
+            with open(ns.iidfile, "w") as f:
+                f.write(f"sha256:{image_id}")
+        except OSError as exc:
+            raise UsageError(f"failed to write image ID: open {ns.iidfile}:"
+                             f" {(exc.strerror or '').lower()}") from exc  # fmt: skip
+    print(image_id)
+    return 0
+
+
+def _args(items: list[str]) -> dict[str, str]:
+    """--build-arg K=V, or K alone: the value from our environment (Podman's rule)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if sep:
+            out[key] = value
+        elif key in os.environ:
+            out[key] = os.environ[key]
+    return out
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not key:
+            from supervisor.errors import UsageError
+
+            raise UsageError(f"invalid {flag} {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def _env(items: list[str]) -> list[str]:
+    return [i if "=" in i else f"{i}={os.environ.get(i, '')}" for i in items]

@@ -1,0 +1,151 @@
+"""`scopebox build` with real builds: runc step containers over overlay, busybox as the base."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.clihelp import Scopebox
+
+pytestmark = pytest.mark.host
+
+
+def _image(sb: Scopebox, ref: str) -> dict[str, object]:
+    out = json.loads(sb("image", "inspect", ref).stdout)
+    assert isinstance(out, list)
+    return dict(out[0])
+
+
+def _no_step_containers(sb: Scopebox, base: Path) -> None:
+    assert sb("ps", "-aq").stdout == ""
+    with open("/proc/self/mountinfo") as f:
+        assert [ln for ln in f if sb.root in ln or sb.runroot in ln] == []
+
+
+def test_four_steps_then_cached_then_no_cache(sb: Scopebox, tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("payload\n")
+    (tmp_path / "Containerfile").write_text(
+        "FROM busybox\nENV GREETING=hello\nRUN echo $GREETING > /made && echo ran-step\n"
+        'COPY f /app/f\nWORKDIR /app\nUSER 1:1\nEXPOSE 8080\nLABEL k="v w"\n'
+        'CMD ["cat", "/made", "f"]\n'
+    )
+    first = sb("build", "-t", "sb-build-four", str(tmp_path))
+    lines = first.stdout.splitlines()
+    assert lines[0] == "STEP 1/9: FROM busybox"
+    assert "STEP 3/9: RUN echo $GREETING > /made && echo ran-step" in lines
+    assert "ran-step" in lines  # the RUN's own output
+    assert lines[-4] == "COMMIT sb-build-four"
+    assert lines[-2] == "Successfully tagged localhost/sb-build-four:latest"
+    image_id = lines[-1]
+    assert len(image_id) == 64 and lines[-3] == f"--> {image_id[:11]}"
+    assert "Using cache" not in first.stdout
+    steps = [ln[4:] for ln in lines if ln.startswith("--> ")]
+    shown = sb("images", "-q", "--no-trunc").stdout
+    assert not any(f"sha256:{s}" in shown for s in steps[:-1])  # intermediate: only with -a
+    assert all(s in sb("images", "-a", "-q").stdout for s in steps)
+    cfg = _image(sb, "sb-build-four")["Config"]
+    assert isinstance(cfg, dict)
+    assert "GREETING=hello" in cfg["Env"] and cfg["WorkingDir"] == "/app"
+    assert cfg["User"] == "1:1" and cfg["Labels"] == {"k": "v w"}
+    assert cfg["ExposedPorts"] == {"8080/tcp": {}} and cfg["Cmd"] == ["cat", "/made", "f"]
+    run = sb("run", "--rm", "sb-build-four")
+    assert run.stdout == "hello\npayload\n"
+    history = sb("history", "--format", "{{.CreatedBy}}", "sb-build-four").stdout
+    assert "echo $GREETING > /made" in history
+    again = sb("build", "-t", "sb-build-four", str(tmp_path)).stdout
+    assert again.count("--> Using cache") == 8 and "ran-step" not in again.splitlines()
+    assert again.splitlines()[-1] == image_id  # every step reused: the same image
+    fresh = sb("build", "--no-cache", "-q", str(tmp_path)).stdout
+    assert fresh.splitlines() == [fresh.strip()] and fresh.strip() != image_id
+    _no_step_containers(sb, tmp_path)
+    sb("rmi", "sb-build-four", fresh.strip())
+
+
+def test_copy_add_rules(sb: Scopebox, tmp_path: Path) -> None:
+    (tmp_path / "dir" / "sub").mkdir(parents=True)
+    (tmp_path / "dir" / "sub" / "a.txt").write_text("a")
+    (tmp_path / "dir" / "skip.log").write_text("no")
+    (tmp_path / "one.txt").write_text("1")
+    (tmp_path / "two.txt").write_text("2")
+    (tmp_path / ".dockerignore").write_text("**/*.log\n")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("inside/x")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"xx"))
+    (tmp_path / "arch.tar.gz").write_bytes(buf.getvalue())
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox\nWORKDIR /w\nCOPY dir /d/\nCOPY *.txt ./t/\n"
+        "RUN echo app:x:1000:1001::/:/bin/sh >> /etc/passwd && echo app:x:1001: >> /etc/group\n"
+        "COPY --chown=app:app --chmod=600 one.txt /owned\nADD arch.tar.gz /x/\n"
+        "COPY two.txt /tmp\nCOPY --from=busybox /bin/busybox /tmp\n"
+        'RUN ls /d /d/sub /w/t /x/inside && stat -c "%u:%g %a" /owned\n'
+        'RUN stat -c "%a %F" /tmp /tmp/two.txt /tmp/busybox\n'
+    )
+    out = sb("build", "-t", "sb-build-copy", str(tmp_path)).stdout
+    assert "a.txt" in out and "skip.log" not in out and "sub" in out
+    assert "one.txt" in out and "two.txt" in out and "x\n" in out
+    assert "1000:1001 600" in out
+    # a file copied to an existing directory goes inside it (which keeps its mode)
+    assert "1777 directory\n644 regular file\n755 regular file\n" in out
+    sb("rmi", "sb-build-copy")
+
+
+def test_stages_target_args_and_onbuild(sb: Scopebox, tmp_path: Path) -> None:
+    (tmp_path / "Containerfile").write_text(
+        "ARG WHO=world\nFROM busybox AS first\nARG WHO\nRUN echo hi-$WHO > /greet\n"
+        "ONBUILD RUN echo triggered > /trig\n"
+        "FROM busybox AS second\nCOPY --from=first /greet /copied\nRUN cat /copied\n"
+        "FROM first AS third\n"
+    )
+    out = sb("build", "--build-arg", "WHO=you", "--target", "second", "-t", "sb-build-st",
+             str(tmp_path)).stdout  # fmt: skip
+    assert "[1/2] STEP 1/4: FROM busybox AS first" in out
+    assert "[2/2] STEP 3/3: RUN cat /copied" in out and "hi-you" in out
+    assert "third" not in out
+    assert sb("run", "--rm", "sb-build-st", "cat", "/copied").stdout == "hi-you\n"
+    # the whole file: the last stage's base is the first, whose ONBUILD runs in it
+    sb("build", "-t", "sb-build-on", str(tmp_path))
+    assert sb("run", "--rm", "sb-build-on", "cat", "/trig").stdout == "triggered\n"
+    _no_step_containers(sb, tmp_path)
+    sb("rmi", "sb-build-st", "sb-build-on")
+
+
+def test_failures_leave_nothing(sb: Scopebox, tmp_path: Path) -> None:
+    (tmp_path / "Containerfile").write_text("FROM busybox\nRUN echo before && exit 3\n")
+    res = sb("build", "--iidfile", str(tmp_path / "iid"), str(tmp_path), check=False)
+    assert res.returncode == 3
+    assert res.stderr.strip() == ('Error: building at STEP "RUN echo before && exit 3":'
+                                  " while running runtime: exit status 3")  # fmt: skip
+    assert "before" in res.stdout and not (tmp_path / "iid").exists()
+    _no_step_containers(sb, tmp_path)
+    bad = sb("build", "-f", "-", str(tmp_path), input="FROM busybox\nNOPE x\n", check=False)
+    assert bad.returncode == 125 and bad.stderr.count("\n") == 1
+    assert 'Unknown instruction: "NOPE"' in bad.stderr and "Traceback" not in bad.stderr
+    url = sb("build", "-f", "-", str(tmp_path), input="FROM busybox\nADD http://x/y /y\n",
+             check=False)  # fmt: skip
+    assert url.returncode == 125 and "internet" in url.stderr and url.stderr.count("\n") == 1
+    none = sb("build", str(tmp_path / "missing"), check=False)
+    assert none.returncode == 125 and none.stderr.count("\n") == 1
+    _no_step_containers(sb, tmp_path)
+
+
+def test_iidfile_stdin_and_save(sb: Scopebox, tmp_path: Path) -> None:
+    iid = tmp_path / "iid"
+    res = sb("image", "build", "-q", "--iidfile", str(iid), "--label", "built=yes",
+             "--annotation", "org.example.a=b", "-f", "-", str(tmp_path),
+             input="FROM scratch\nCOPY --from=busybox /bin/busybox /busybox\n"
+                   'RUN ["/busybox", "touch", "/x"]\n')  # fmt: skip
+    image_id = res.stdout.strip()
+    assert iid.read_text() == f"sha256:{image_id}"
+    doc = _image(sb, image_id)
+    assert doc["Labels"] == {"built": "yes"} and doc["Annotations"] == {"org.example.a": "b"}
+    assert sb("run", "--rm", image_id, "/busybox", "ls", "/x").stdout == "/x\n"
+    saved = tmp_path / "img.tar"
+    sb("save", "-o", str(saved), image_id)
+    assert tarfile.is_tarfile(saved)
+    sb("rmi", image_id)
