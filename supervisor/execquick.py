@@ -34,10 +34,12 @@ if TYPE_CHECKING:
 class Quick:
     """What the quick path knows of the running container."""
 
-    __slots__ = ("cid", "monitor", "pid", "rundir")
+    __slots__ = ("cid", "monitor", "pid", "rundir", "state")
 
-    def __init__(self, cid: str, monitor: Options, rundir: str, pid: int) -> None:
+    def __init__(self, cid: str, monitor: Options, rundir: str, pid: int,
+                 state: dict[str, Any]) -> None:  # fmt: skip
         self.cid, self.monitor, self.rundir, self.pid = cid, monitor, rundir, pid
+        self.state = state  # the row's plain columns (stop's quick path: the start times)
 
 
 def running(settings: Settings, ref: str) -> Quick | None:
@@ -70,7 +72,7 @@ def running(settings: Settings, ref: str) -> Quick | None:
         return None
     if not alive(row["monitor_pid"], row["monitor_start"]):  # the pid was reused meanwhile
         return None
-    return Quick(cid, monitor, paths.container_rundir(cid), int(row["pid"]))
+    return Quick(cid, monitor, paths.container_rundir(cid), int(row["pid"]), row)
 
 
 def monitor_options(pid: int, cid: str) -> Options | None:
