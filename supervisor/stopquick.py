@@ -130,7 +130,7 @@ def _stop(quick: Quick, store: Store, auto_remove: bool, timeout: int | None) ->
         _send(fd, mon.stop_signal)
         if not select.select([fd], [], [], max(grace, 0))[0]:
             _send(fd, SIGKILL)
-            if not _own_pid_namespace(mon.bundle):
+            if not own_pid_namespace(mon.bundle):
                 _runtime_kill_all(quick)
             select.select([fd], [], [], 30)
         event(mon, "stop")
@@ -183,7 +183,7 @@ def _send(fd: int, signum: int) -> None:
         pidfd_send_signal(fd, signum)
 
 
-def _own_pid_namespace(bundle: str) -> bool:
+def own_pid_namespace(bundle: str) -> bool:
     """The container has a pid namespace of its own (its init's death ends every process in
     it), as the bundle's spec says; False when that cannot be read."""
     from supervisor import jsonlite
