@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from conmon.protocol import Options
     from supervisor.settings import Settings
+    from supervisor.store import Store
 
 
 class Quick:
@@ -42,19 +43,21 @@ class Quick:
         self.state = state  # the row's plain columns (stop's quick path: the start times)
 
 
-def running(settings: Settings, ref: str) -> Quick | None:
-    """The container when the quick path applies to it (see the module's docstring)."""
+def running(settings: Settings, ref: str, store: Store | None = None) -> Quick | None:
+    """The container when the quick path applies to it (see the module's docstring);
+    `store`: the caller's open store (else one is opened for this look)."""
     from supervisor.procs import alive
     from supervisor.store import Store
 
     paths = settings.paths
     if not os.path.isdir(paths.runroot):
         return None
-    store = Store(paths)
+    own = Store(paths) if store is None else store
     try:
-        row = store.find_container_state(ref)  # not found, ambiguous: the same errors
+        row = own.find_container_state(ref)  # not found, ambiguous: the same errors
     finally:
-        store.close()
+        if store is None:
+            own.close()
     if row is None or row["status"] != "running":
         return None
     cid = str(row["id"])

@@ -85,11 +85,13 @@ def stop_quick(settings: Settings, ref: str, timeout: int | None) -> str | None:
     """`stop` of a running container: its id once it is Exited, or None: the engine's path."""
     from supervisor.store import Store
 
-    quick = running(settings, ref)
-    if quick is None:
-        return None
-    store = Store(settings.paths)
+    if not os.path.isdir(settings.paths.runroot):
+        return None  # nothing ever ran (and no store to make for it)
+    store = Store(settings.paths)  # one for the look and the record
     try:
+        quick = running(settings, ref, store)
+        if quick is None:
+            return None
         auto_remove = _quick_row(store, quick.cid)
         if auto_remove is None:
             return None
