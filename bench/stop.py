@@ -178,7 +178,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--no-trace", action="store_true")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-stop-", dir="/var/tmp") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-stop-") as tmp:  # the bed: /tmp is a tmpfs
         base = Path(tmp)
         engs = with_busybox(base)
         launcher = checkout_launcher(base)
