@@ -67,43 +67,10 @@ class StopOptions(NamedTuple):
 
 
 def stop(settings: Settings, opts: StopOptions) -> list[Report]:
-    from supervisor.stopquick import stop_quick  # issue 16: a running one, without the engine
+    from supervisor.api import quickstop  # issue 16: a running one, without the engine
 
     refs = [*opts.refs, *read_cidfiles(opts.cidfiles, opts.ignore)]
-    return _quick_each(settings, refs, lambda ref: stop_quick(settings, ref, opts.timeout),
-                       lambda eng, ref: eng.stop(ref, opts.timeout), opts.ignore)  # fmt: skip
-
-
-def _quick_each(settings: Settings, refs: list[str], quick: Callable[[str], str | None],
-                slow: Callable[[Engine, str], Any], ignore: bool = False
-                ) -> list[Report]:  # fmt: skip
-    """`_each`, each item tried on a quick path first (`quick`: the id when done, None for
-    the engine's way, which is opened for the first item that needs it)."""
-    from functools import partial
-
-    reports: list[Report] = []
-    with contextlib.ExitStack() as stack:
-        eng: Engine | None = None
-        with mapped():
-            enter(settings)
-        for ref in refs:
-            try:
-                with mapped():
-                    cid = quick(ref)
-            except NotFoundError as exc:
-                if not ignore:
-                    reports.append(Report(ref, ref, exc))
-                continue
-            except ScopeboxError as exc:
-                reports.append(Report(ref, ref, exc))
-                continue
-            if cid is not None:
-                reports.append(Report(cid, ref, None))
-                continue
-            if eng is None:
-                eng = stack.enter_context(session(settings))
-            reports += _each(eng, [ref], partial(slow, eng), ignore)
-    return reports
+    return quickstop.stop(settings, refs, opts.timeout, opts.ignore)
 
 
 class RemoveOptions(NamedTuple):
@@ -233,14 +200,9 @@ def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
 
 
 def kill(settings: Settings, refs: list[str], signal: str = "SIGKILL") -> list[Report]:
-    from supervisor.stopquick import kill_quick, quick_signal  # issue 16
+    from supervisor.api import quickstop  # issue 16: a running one, without the engine
 
-    signum = quick_signal(signal)
-    if signum is None:  # a name the quick path does not know: the engine's parse
-        with session(settings) as eng:
-            return _each(eng, refs, lambda ref: eng.kill(ref, signal))
-    return _quick_each(settings, refs, lambda ref: kill_quick(settings, ref, signum),
-                       lambda eng, ref: eng.kill(ref, signal))  # fmt: skip
+    return quickstop.kill(settings, refs, signal)
 
 
 def pause(settings: Settings, refs: list[str]) -> list[Report]:

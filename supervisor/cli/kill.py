@@ -37,10 +37,10 @@ QUICK = Quick(
 
 
 def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
+    from supervisor.api import quickstop  # not api.containers: every verb's options
     from supervisor.api.targets import resolve
     from supervisor.cli.targets import targets  # helper "flags"
 
     ns = parse(argv, QUICK) or parser().parse_args(argv)
     refs = resolve(settings, targets(ns, ns.containers), "active")  # type: ignore[arg-type]
-    return print_reports(api.kill(settings, refs, ns.signal))
+    return print_reports(quickstop.kill(settings, refs, ns.signal))

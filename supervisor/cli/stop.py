@@ -37,12 +37,13 @@ def quick_args(argv: list[str]) -> tuple[int | None, bool, list[str]] | None:
 
 
 def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
-
     quick = quick_args(argv)
     if quick is not None:
+        from supervisor.api import quickstop  # not api.containers: every verb's options
+
         timeout, ignore, names = quick
-        return print_reports(api.stop(settings, api.StopOptions(names, timeout, ignore)))
+        return print_reports(quickstop.stop(settings, names, timeout, ignore))
+    from supervisor.api import containers as api
     from supervisor.api.targets import resolve
     from supervisor.cli.main import new_parser
     from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
