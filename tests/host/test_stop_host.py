@@ -26,7 +26,8 @@ CODE = (
     "raise SystemExit(rc)\n"
 )
 HEAVY = {"supervisor.model", "supervisor.engine", "supervisor.container.reconcile",
-         "supervisor.monitor", "subprocess", "dataclasses", "typing", "argparse", "re"}  # fmt: skip
+         "supervisor.monitor", "subprocess", "dataclasses", "typing", "argparse", "re",
+         "supervisor.api.containers"}  # fmt: skip
 
 
 def traced(sb: Scopebox, *argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
