@@ -15,6 +15,11 @@ the decoders that need ``json`` import it when called (only the engine calls the
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 # -- the command line (hand-parsed: ``argparse`` would cost the monitor ~1 MiB for its life) --
 
 LOG_DRIVERS = ("journald", "k8s-file", "none")
@@ -401,11 +406,14 @@ class ExitRecord:
         return (text + "}\n").encode()
 
 
-def decode_exit(data: bytes) -> ExitRecord:
-    """Raises ValueError for a record that is not one (truncated, not JSON, no exit code)."""
-    import json
+def decode_exit(data: bytes, loads: Callable[[bytes], Any] | None = None) -> ExitRecord:
+    """Raises ValueError for a record that is not one (truncated, not JSON, no exit code).
+    `loads`: json.loads or the same (the engine's quick paths pass one without `re`)."""
+    if loads is None:
+        import json
 
-    d = json.loads(data)
+        loads = json.loads
+    d = loads(data)
     if not isinstance(d, dict):
         raise ValueError("the exit record is not a JSON object")
     try:

@@ -29,30 +29,35 @@ if TYPE_CHECKING:
 
     from conmon.protocol import Options
     from supervisor.settings import Settings
+    from supervisor.store import Store
 
 
 class Quick:
     """What the quick path knows of the running container."""
 
-    __slots__ = ("cid", "monitor", "pid", "rundir")
+    __slots__ = ("cid", "monitor", "pid", "rundir", "state")
 
-    def __init__(self, cid: str, monitor: Options, rundir: str, pid: int) -> None:
+    def __init__(self, cid: str, monitor: Options, rundir: str, pid: int,
+                 state: dict[str, Any]) -> None:  # fmt: skip
         self.cid, self.monitor, self.rundir, self.pid = cid, monitor, rundir, pid
+        self.state = state  # the row's plain columns (stop's quick path: the start times)
 
 
-def running(settings: Settings, ref: str) -> Quick | None:
-    """The container when the quick path applies to it (see the module's docstring)."""
+def running(settings: Settings, ref: str, store: Store | None = None) -> Quick | None:
+    """The container when the quick path applies to it (see the module's docstring);
+    `store`: the caller's open store (else one is opened for this look)."""
     from supervisor.procs import alive
     from supervisor.store import Store
 
     paths = settings.paths
     if not os.path.isdir(paths.runroot):
         return None
-    store = Store(paths)
+    own = Store(paths) if store is None else store
     try:
-        row = store.find_container_state(ref)  # not found, ambiguous: the same errors
+        row = own.find_container_state(ref)  # not found, ambiguous: the same errors
     finally:
-        store.close()
+        if store is None:
+            own.close()
     if row is None or row["status"] != "running":
         return None
     cid = str(row["id"])
@@ -70,7 +75,7 @@ def running(settings: Settings, ref: str) -> Quick | None:
         return None
     if not alive(row["monitor_pid"], row["monitor_start"]):  # the pid was reused meanwhile
         return None
-    return Quick(cid, monitor, paths.container_rundir(cid), int(row["pid"]))
+    return Quick(cid, monitor, paths.container_rundir(cid), int(row["pid"]), row)
 
 
 def monitor_options(pid: int, cid: str) -> Options | None:

@@ -505,6 +505,22 @@ class Store:
             raise NotFoundError("container", cid)
         return row
 
+    def record_exit(self, cid: str, exit_code: int, oom_killed: bool, finished_at: str,
+                    error: str) -> None:  # fmt: skip
+        """The monitor's exit record into a running (or paused) row, as a reader's
+        reconciliation records it, without decoding the config (stop's quick path,
+        supervisor/stopquick.py). A full disk keeps it from being saved: every reader derives
+        it again from the record."""
+        try:
+            with self.transaction(reserve=True) as db:
+                db.execute("UPDATE containers SET status = 'exited', exit_code = ?,"
+                           " oom_killed = ?, finished_at = ?, error = ?"
+                           " WHERE id = ? AND status IN ('running', 'paused')",
+                           (exit_code, int(oom_killed), finished_at, error, cid))  # fmt: skip
+        except StoreError:
+            if not self.disk_full():
+                raise
+
     def _container(self, row: sqlite3.Row) -> ContainerRow:
         c = _container_from_row(row)
         changes = self.unsaved.get(c.id)

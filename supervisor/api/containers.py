@@ -67,9 +67,10 @@ class StopOptions(NamedTuple):
 
 
 def stop(settings: Settings, opts: StopOptions) -> list[Report]:
+    from supervisor.api import quickstop  # issue 16: a running one, without the engine
+
     refs = [*opts.refs, *read_cidfiles(opts.cidfiles, opts.ignore)]
-    with session(settings) as eng:
-        return _each(eng, refs, lambda ref: eng.stop(ref, opts.timeout), opts.ignore)
+    return quickstop.stop(settings, refs, opts.timeout, opts.ignore)
 
 
 class RemoveOptions(NamedTuple):
@@ -199,8 +200,9 @@ def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
 
 
 def kill(settings: Settings, refs: list[str], signal: str = "SIGKILL") -> list[Report]:
-    with session(settings) as eng:
-        return _each(eng, refs, lambda ref: eng.kill(ref, signal))
+    from supervisor.api import quickstop  # issue 16: a running one, without the engine
+
+    return quickstop.kill(settings, refs, signal)
 
 
 def pause(settings: Settings, refs: list[str]) -> list[Report]:

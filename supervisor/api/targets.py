@@ -39,10 +39,10 @@ class Targets(NamedTuple):
 def resolve(settings: Settings, targets: Targets, states: str = "any") -> list[str]:
     """The refs to act on: the names given, then the ids `--cidfile`, `--latest`, `--all`
     (in `states`) and `--filter` select, in creation order."""
+    if not targets.selects:  # the names as given (not api.containers: every verb's options)
+        return list(targets.refs)
     from supervisor.api.containers import ListOptions, list_containers, parse_filters, read_cidfiles
 
-    if not targets.selects:
-        return list(targets.refs)
     out = [*targets.refs, *read_cidfiles(targets.cidfiles, targets.ignore)]
     if targets.filters:
         opts = ListOptions(all=True, filters=parse_filters(targets.filters))

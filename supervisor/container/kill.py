@@ -106,7 +106,12 @@ def mark_stopped(ctx: Context, row: ContainerRow) -> ContainerRow:
 def kill_for_good(ctx: Context, row: ContainerRow) -> None:
     """SIGKILL through the runtime; if its init is still there after a while (a runtime
     whose kill did not reach it), SIGKILL the pid itself: its pid namespace follows."""
-    signal_container(ctx, row, signal.SIGKILL, all_processes=True)
+    from supervisor.stopquick import own_pid_namespace
+
+    # issue 16: in a pid namespace of its own, init's death ends every process: the pidfd's
+    # SIGKILL (no runtime process); else `runtime kill --all` reaches the cgroup's
+    every = not own_pid_namespace(ctx.paths.container_dir(row.id))
+    signal_container(ctx, row, signal.SIGKILL, all_processes=every)
     if not ctx.wait_container_gone(row, 5) and alive(row.pid, row.pid_start):
         with contextlib.suppress(ProcessLookupError):
             os.kill(row.pid, signal.SIGKILL)

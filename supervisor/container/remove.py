@@ -55,7 +55,13 @@ def remove(ctx: Context, ref: str, force: bool = False, volumes: bool = False) -
         row = mark_stopped(ctx, row)
         if alive(row.pid, row.pid_start):
             kill_for_good(ctx, row)
-        ctx.wait_monitor_gone(row, 30)
+        if is_service(row):
+            ctx.wait_monitor_gone(row, 30)
+        else:
+            # issue 16: the exit record, not the monitor's end (its exit command's teardown,
+            # a whole CLI start): the teardown is done here, under the lock, and that
+            # command then finds the container gone
+            ctx.wait_exit_known(row, 30)
     if is_service(row):
         mark_stopped(ctx, row)
         stop_service(ctx, row)

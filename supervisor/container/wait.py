@@ -12,6 +12,7 @@ from supervisor.errors import (
     NotFoundError,
 )
 from supervisor.procs import alive, pidfd_open
+from supervisor.restarts import is_service
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
@@ -32,6 +33,15 @@ def wait(ctx: Context, ref: str) -> int:
         if row.pid:
             ctx.wait_container_gone(row, 3600 * 24 * 365)
         ctx.wait_exit_known(row, 60)
+        if not is_service(row):
+            # issue 16: without a restart policy the record is this run's last word: its code
+            # is the answer, and the store is brought in line by the monitor's exit command
+            # (or the next reader) instead of a transaction here before `wait` returns
+            from supervisor.monitor import read_exit_record
+
+            rec = read_exit_record(ctx.paths.exit_file(row.id))
+            if rec is not None and not rec.restart:
+                return rec.exit_code
         fresh = ctx.store.get_container(row.id)
         if fresh is None:  # removed by --rm: its cleanup kept the exit code for us
             return _removed_exit_code(ctx, row.id, ref)
@@ -62,11 +72,11 @@ def wait_exit_known(ctx: Context, row: ContainerRow, timeout: float) -> bool:
     verb that follows and could race that cleanup (`rm`, `start`, `kill` ... all go
     through `settled`) waits for the monitor's end first (`reconcile.settled`). A record
     that asks for a restart is not the end: then the monitor's end is waited for."""
+    from supervisor.exitwatch import wait_exists
     from supervisor.monitor import read_exit_record
 
     path = ctx.paths.exit_file(row.id)
     deadline = time.monotonic() + timeout
-    step = 0.002
     while True:
         rec = read_exit_record(path)
         left = deadline - time.monotonic()
@@ -74,11 +84,23 @@ def wait_exit_known(ctx: Context, row: ContainerRow, timeout: float) -> bool:
             if rec.restart:
                 return ctx.wait_monitor_gone(row, max(left, 0))
             return True
-        if ctx.wait_monitor_gone(row, max(min(step, left), 0)):
+        if os.path.exists(path):  # a record that is not one: the monitor's end decides
+            return ctx.wait_monitor_gone(row, max(left, 0))
+        if not alive(row.monitor_pid, row.monitor_start):
             return True
         if left <= 0:
             return False
-        step = min(step * 2, 0.01)  # the record follows the exit within ms: look often
+        # issue 16: woken by the record's rename (inotify), or by the monitor's end
+        fd = pidfd_open(row.monitor_pid)
+        if fd is None:
+            return True
+        try:
+            if not alive(row.monitor_pid, row.monitor_start):  # reused before the open
+                return True
+            if not wait_exists(path, left, (fd,)) and not select.select([fd], [], [], 0)[0]:
+                return False
+        finally:
+            os.close(fd)
 
 
 def removed_exit_code(ctx: Context, cid: str) -> int | None:

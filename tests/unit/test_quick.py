@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from supervisor.cli.quick import APPEND, BOOL, VALUE, parse
 from supervisor.errors import UsageError
 
-VERBS = ("ps", "inspect", "images", "logs", "version", "exec_", "attach")
+VERBS = ("ps", "inspect", "images", "logs", "version", "exec_", "attach", "kill")
 
 
 def _verb(name: str) -> ModuleType:

@@ -1,0 +1,67 @@
+"""`stop` and `kill` (issue 16): each container tried on the quick path first
+(supervisor/stopquick.py: a running one, without the engine), the engine's way for the rest.
+
+Apart from `api.containers` (a large module: every verb's options) so that the common `stop`
+and `kill` load neither it nor the engine; they are opened for the first item that needs them.
+"""
+
+from __future__ import annotations
+
+from supervisor.api import Report, enter, session
+from supervisor.errors import NotFoundError, ScopeboxError, mapped
+from supervisor.settings import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from supervisor.engine import Engine
+
+
+def stop(settings: Settings, refs: list[str], timeout: int | None, ignore: bool) -> list[Report]:
+    from supervisor.stopquick import stop_quick
+
+    return each(settings, refs, lambda ref: stop_quick(settings, ref, timeout),
+                lambda eng, ref: eng.stop(ref, timeout), ignore)  # fmt: skip
+
+
+def kill(settings: Settings, refs: list[str], signal: str = "SIGKILL") -> list[Report]:
+    from supervisor.stopquick import kill_quick, quick_signal
+
+    signum = quick_signal(signal)
+    if signum is None:  # a name the quick path does not know: the engine's parse, its errors
+        return each(settings, refs, lambda ref: None, lambda eng, ref: eng.kill(ref, signal))
+    return each(settings, refs, lambda ref: kill_quick(settings, ref, signum),
+                lambda eng, ref: eng.kill(ref, signal))  # fmt: skip
+
+
+def each(settings: Settings, refs: list[str], quick: Callable[[str], str | None],
+         slow: Callable[[Engine, str], Any], ignore: bool = False) -> list[Report]:  # fmt: skip
+    """`api.containers._each`, each item tried on a quick path first (`quick`: the id when
+    done, None for the engine's way, opened for the first item that needs it)."""
+    import contextlib
+
+    reports: list[Report] = []
+    with contextlib.ExitStack() as stack:
+        eng: Engine | None = None
+        with mapped():
+            enter(settings)
+        for ref in refs:
+            try:
+                with mapped():
+                    cid = quick(ref)
+                    if cid is None:  # as api.containers._each reports it
+                        if eng is None:
+                            eng = stack.enter_context(session(settings))
+                        rid = getattr(slow(eng, ref), "id", None)
+                        cid = rid if isinstance(rid, str) else ref
+            except NotFoundError as exc:
+                if not ignore:
+                    reports.append(Report(ref, ref, exc))
+                continue
+            except ScopeboxError as exc:
+                reports.append(Report(ref, ref, exc))
+                continue
+            reports.append(Report(cid, ref, None))
+    return reports
