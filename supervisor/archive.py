@@ -259,8 +259,15 @@ def _load(store: Store, source: str, blobs: _TrackingBlobs) -> list[Loaded]:
                 if "index.json" in members:
                     return _load_oci(store, tar, members, blobs)
         except (tarfile.TarError, EOFError) as exc:
-            raise UsageError(f"cannot load {source!r}: {exc}") from None
-    raise UsageError(f"cannot load {source!r}: neither a docker-archive nor an oci-archive")
+            raise _unknown_payload(f"not a tar archive ({exc})") from None
+    raise _unknown_payload("no manifest.json (docker-archive) nor index.json (oci-archive)")
+
+
+def _unknown_payload(why: str) -> UsageError:
+    """Podman's words (scripts and its own tests match them), then what each format found, on
+    the same line (Podman lists them below it)."""
+    return UsageError("payload does not match any of the supported image formats: "
+                      f"oci-archive: {why}; docker-archive: {why}")
 
 
 def _clean(name: str) -> str:
