@@ -89,6 +89,10 @@ def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
 
     from_files = read_cidfiles(opts.cidfiles, opts.ignore)
     with session(settings) as eng:
+        if opts.all:  # issue 16: what `run --rm` left to a monitor is finished too
+            from supervisor.container.remove import finish_removals
+
+            finish_removals(eng, wait=True)
         refs = [r.id for r in eng.store.list_containers()] if opts.all else opts.refs
         if opts.all:  # helper "flags": dependents before what they depend on
             refs = removal_order(eng, refs, False)
@@ -290,6 +294,8 @@ def _cleaned_up(settings: Settings, cid: str) -> bool:
             try:
                 row = store.find_container_state(cid)
             except NotFoundError:  # --rm: removed (the lock file goes with it, as rm's)
+                if store.has_removal(cid):
+                    return False  # issue 16: a `run --rm` left its teardown to us
                 lock.discard()
                 return True
     finally:
@@ -812,8 +818,9 @@ def run(settings: Settings, req: CreateRequest, detach: bool, stdin_fd: int | No
         # Docker returns once the container is gone (--rm: its name is free again), or
         # once its exit is recorded and its run's resources (its network too) are undone:
         # quicker than waiting for the monitor's own cleanup, which then finds nothing left
-        # to do (both take the container's lock).
-        eng.cleanup(started.row.id)
+        # to do (both take the container's lock). issue 16: --rm without a network, volumes
+        # or a pod returns once the row is gone; the monitor's exit command tears down.
+        eng.cleanup(started.row.id, hand_off=True)
         return RunReport(row.id, code)
 
 
