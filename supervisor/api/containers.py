@@ -350,7 +350,7 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     # helper "runflags": containers.conf's default_sysctls and tz
     from supervisor.settings import default_sysctls
 
-    flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ, settings.runroot))
+    flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ))
     if settings.tz and flags.tz is None:
         flags = replace(flags, tz=settings.tz)
     if settings.umask is not None and flags.umask is None:  # issue 19
@@ -365,7 +365,7 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     # it for every verb would cost the CLI's cold start)
     from supervisor.security.host import conf_defaults
 
-    caps, profile = conf_defaults(os.environ, settings.runroot)
+    caps, profile = conf_defaults(os.environ)
     if caps is not None and opts.default_capabilities is None:
         opts = replace(opts, default_capabilities=list(caps))
     if profile and opts.seccomp_profile is None:
