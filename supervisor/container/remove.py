@@ -115,6 +115,8 @@ def hand_off_locked(ctx: Context, row: ContainerRow) -> None:
     keep_exit_code(ctx, row)
     from supervisor.events.write import container as event
 
+    if row.resources or not row.cleaned:  # Podman's order: died, cleanup, remove
+        event(ctx, row, "cleanup")
     event(ctx, row, "remove")
     ctx.store.hand_off(row.id)
 
@@ -125,7 +127,7 @@ def finish_removal(ctx: Context, cid: str) -> bool:
     row = ctx.store.removal(cid)
     if row is None:
         return False
-    teardown(ctx, row)
+    teardown(ctx, row, with_event=False)  # its cleanup event came with the hand-off
     from supervisor.mount import is_mountpoint, umount
 
     while not row.config.rootfs and is_mountpoint(ctx.paths.rootfs(row.id)):
