@@ -216,10 +216,10 @@ class Engine:
 
         return remove.remove_together(self, rows)
 
-    def cleanup(self, cid: str) -> None:
+    def cleanup(self, cid: str, hand_off: bool = False) -> None:
         from supervisor.container import cleanup
 
-        cleanup.cleanup(self, cid)
+        cleanup.cleanup(self, cid, hand_off)
 
     def rename(self, ref: str, new_name: str) -> None:
         from supervisor.container import rename

@@ -323,47 +323,36 @@ def _conf_values(path: str, text: str) -> dict[str, Any]:
 CREATE_KEYS = ("default_sysctls", "default_capabilities", "seccomp_profile")
 
 
-def create_conf_values(
-    env: Mapping[str, str], cache_dir: str | None = None
-) -> list[tuple[str, dict[str, Any]]]:
+def create_conf_values(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """Each containers.conf file naming one of CREATE_KEYS, in order, with those keys' values
-    in its [containers] table (as TOML gives them; the caller checks their types).
-    `cache_dir` (the runroot): the values of each valid file are kept there by the file's
-    identity (path, inode, size, mtime), so a `run` does not load tomllib (~5-20 ms, its
-    regular expressions compiled at import) while the files stay the same."""
+    in its [containers] table (as TOML gives them; the caller checks their types). Parsed
+    through supervisor.tomlcache (issue 16: the one cache of containers.conf documents, keyed
+    by the file's text), so a `run` does not load tomllib while the files stay the same."""
+    from supervisor import tomlcache
+
     out: list[tuple[str, dict[str, Any]]] = []
-    cache = _ConfCache(cache_dir)
     for path in containers_conf_files(env):
         try:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
-                st = os.fstat(f.fileno())
         except (OSError, UnicodeDecodeError):
             continue  # read_containers_conf already refused what cannot be read
         if not _mentions(text, CREATE_KEYS):
             continue
-        key = f"{path}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
-        values = cache.get(key)
-        if values is None:
-            import tomllib
-
-            try:
-                section = tomllib.loads(text).get("containers")
-            except tomllib.TOMLDecodeError as exc:
-                raise UsageError(f"{path}: not valid TOML: {exc}") from None
-            section = section if isinstance(section, dict) else {}
-            values = {k: section[k] for k in CREATE_KEYS if k in section}
-            cache.put(key, values)
-        out.append((path, values))
-    cache.save()
+        try:
+            section = tomlcache.loads(path, text).get("containers")
+        except ValueError as exc:  # tomllib.TOMLDecodeError, never cached
+            raise UsageError(f"{path}: not valid TOML: {exc}") from None
+        section = section if isinstance(section, dict) else {}
+        out.append((path, {k: section[k] for k in CREATE_KEYS if k in section}))
     return out
 
 
-def default_sysctls(env: Mapping[str, str], cache_dir: str | None = None) -> list[str]:
+def default_sysctls(env: Mapping[str, str]) -> list[str]:
     """containers.conf's [containers] default_sysctls (the last file naming it wins), read
     only by create (create_conf_values)."""
     found: list[str] = []
-    for path, values in create_conf_values(env, cache_dir):
+    for path, values in create_conf_values(env):
         value = values.get("default_sysctls")
         if value is None:
             continue
@@ -371,52 +360,3 @@ def default_sysctls(env: Mapping[str, str], cache_dir: str | None = None) -> lis
             raise UsageError(f"{path}: [containers] default_sysctls must be an array of strings")
         found = value
     return found
-
-
-class _ConfCache:
-    """create_conf_values' values by file identity, in one JSON file under the runroot; only
-    valid files' values are kept (an invalid file is parsed, and refused, every time); any
-    error reading or writing it is an empty cache."""
-
-    def __init__(self, cache_dir: str | None) -> None:
-        self.path = os.path.join(cache_dir, "containers-conf.json") if cache_dir else ""
-        self.table: dict[str, Any] | None = None
-        self.changed = False
-
-    def _load(self) -> dict[str, Any]:
-        if self.table is None:
-            self.table = {}
-            if self.path:
-                import json
-
-                try:
-                    with open(self.path, encoding="utf-8") as f:
-                        table = json.load(f)
-                    self.table = table if isinstance(table, dict) else {}
-                except (OSError, ValueError):
-                    pass
-        return self.table
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        value = self._load().get(key)
-        return value if isinstance(value, dict) else None
-
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        self._load()[key] = value
-        self.changed = True
-
-    def save(self) -> None:
-        if not (self.changed and self.path and self.table is not None):
-            return
-        import json
-
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(self.table, f)
-            os.replace(tmp, self.path)  # a concurrent reader sees the old file or the new one
-        except OSError:
-            import contextlib
-
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)

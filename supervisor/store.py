@@ -56,6 +56,28 @@ CREATE TABLE IF NOT EXISTS containers (
     restart_count INTEGER NOT NULL DEFAULT 0,
     resources TEXT NOT NULL DEFAULT '[]'
 );
+CREATE TABLE IF NOT EXISTS removals (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    image_name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    pid INTEGER NOT NULL DEFAULT 0,
+    pid_start TEXT NOT NULL DEFAULT '',
+    monitor_pid INTEGER NOT NULL DEFAULT 0,
+    monitor_start TEXT NOT NULL DEFAULT '',
+    boot_id TEXT NOT NULL DEFAULT '',
+    started_at TEXT NOT NULL DEFAULT '',
+    finished_at TEXT NOT NULL DEFAULT '',
+    exit_code INTEGER NOT NULL DEFAULT 0,
+    oom_killed INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    cleaned INTEGER NOT NULL DEFAULT 1,
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    resources TEXT NOT NULL DEFAULT '[]'
+);
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
     names TEXT NOT NULL,
@@ -557,6 +579,40 @@ class Store:
         with self.transaction(reserve=True) as db:
             db.execute("DELETE FROM containers WHERE id = ?", (cid,))
         self.unsaved.pop(cid, None)
+
+    # issue 16: `run --rm` hands its container's teardown over to the monitor's exit command.
+    # The row moves to `removals` in one transaction: gone for every verb (its name free, no
+    # `ps -a`, no `inspect`), still there for whoever finishes the teardown (the exit command,
+    # else the next create, rm --all or rmi: supervisor.container.remove.finish_removals).
+
+    def hand_off(self, cid: str) -> None:
+        cols = ", ".join(_CONTAINER_COLS)
+        with self.transaction(reserve=True) as db:
+            db.execute(f"INSERT OR REPLACE INTO removals ({cols}) SELECT {cols} FROM containers"
+                       " WHERE id = ?", (cid,))  # fmt: skip
+            db.execute("DELETE FROM containers WHERE id = ?", (cid,))
+
+    def removal(self, cid: str) -> ContainerRow | None:
+        row = self._db.execute("SELECT * FROM removals WHERE id = ?", (cid,)).fetchone()
+        return None if row is None else _container_from_row(row)
+
+    def has_removal(self, cid: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM removals WHERE id = ?", (cid,)).fetchone()
+        return row is not None
+
+    def removal_states(self) -> list[tuple[str, int, str]]:
+        """(id, monitor pid, monitor start) of each pending removal; no config decoded."""
+        return [tuple(r) for r in self._db.execute(
+            "SELECT id, monitor_pid, monitor_start FROM removals").fetchall()]  # fmt: skip
+
+    def forget_removal(self, cid: str) -> None:
+        with self.transaction(reserve=True) as db:
+            db.execute("DELETE FROM removals WHERE id = ?", (cid,))
+
+    def container_ids(self) -> set[str]:
+        """Every container's id and every pending removal's: no config decoded."""
+        return {r[0] for r in self._db.execute(
+            "SELECT id FROM containers UNION ALL SELECT id FROM removals").fetchall()}  # fmt: skip
 
     def get_container(self, cid: str) -> ContainerRow | None:
         row = self._db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()

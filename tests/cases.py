@@ -137,6 +137,48 @@ def test_cli_killed_during_foreground(sb: Scopebox, tmp_path: Path) -> None:
     sb("rm", name)
 
 
+def test_run_rm_hand_off_survives_a_killed_exit_command(sb: Scopebox, tmp_path: Path) -> None:
+    """issue 16: a foreground `run --rm` returns once the exit is recorded and the row is gone
+    (name free, not in `ps -a`), leaving the teardown to the monitor's exit command. With that
+    command killed (SIGKILL) before it could run, the teardown is still recorded, and the next
+    `create` finishes it: no mount, runtime state, cgroup, unit, dir or row is left."""
+    import fcntl
+
+    name = unique("handoff")
+    proc = sb.popen("run", "--rm", "--name", name, "--network", "none", "-v",
+                    f"{tmp_path}:/shared", "busybox", "sh", "-c",
+                    "while [ ! -e /shared/go ]; do sleep 0.05; done; exit 5")  # fmt: skip
+    wait_for(lambda: sb("ps", "-q", "--filter", f"name={name}").stdout.strip() != "",
+             what="the container to run")  # fmt: skip
+    state = sb.state(name)
+    cid, monitor = str(sb.inspect(name)["Id"]), int(state["ConmonPid"])  # type: ignore[call-overload]
+    marker = f"supervisor.cli.cleanup.*{cid}"  # the monitor's exit command
+
+    def exit_commands() -> list[int]:
+        out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    lock = os.open(f"{sb.runroot}/locks/{cid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the CLI and the exit command both wait for it
+    try:
+        (tmp_path / "go").touch()
+        wait_for(lambda: bool(exit_commands()), what="the exit command to start")
+        for pid in exit_commands():
+            os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: process_gone(monitor), what="the monitor to end")
+    finally:
+        os.close(lock)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 5, err
+    assert cid not in sb("ps", "-aq", "--no-trunc").stdout
+    assert sb("inspect", cid, check=False).returncode == 125
+    # The hand-off happened: the teardown is still to do (the rootfs is mounted).
+    assert any(item.startswith("mount") for item in leftovers(sb, cid)), leftovers(sb, cid)
+    again = sb("create", "--name", name, "--network", "none", "busybox", "true").stdout.strip()
+    assert leftovers(sb, cid) == []
+    sb("rm", again)
+
+
 def test_monitor_killed(sb: Scopebox) -> None:
     for finish in ("stop", "rm-f"):
         name = unique("mon")

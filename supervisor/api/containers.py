@@ -90,6 +90,10 @@ def remove(settings: Settings, opts: RemoveOptions) -> list[Report]:
 
     from_files = read_cidfiles(opts.cidfiles, opts.ignore)
     with session(settings) as eng:
+        if opts.all:  # issue 16: what `run --rm` left to a monitor is finished too
+            from supervisor.container.remove import finish_removals
+
+            finish_removals(eng, wait=True)
         refs = [r.id for r in eng.store.list_containers()] if opts.all else opts.refs
         if opts.all:  # helper "flags": dependents before what they depend on
             refs = removal_order(eng, refs, False)
@@ -292,6 +296,8 @@ def _cleaned_up(settings: Settings, cid: str) -> bool:
             try:
                 row = store.find_container_state(cid)
             except NotFoundError:  # --rm: removed (the lock file goes with it, as rm's)
+                if store.has_removal(cid):
+                    return False  # issue 16: a `run --rm` left its teardown to us
                 lock.discard()
                 return True
     finally:
@@ -346,7 +352,7 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     # helper "runflags": containers.conf's default_sysctls and tz
     from supervisor.settings import default_sysctls
 
-    flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ, settings.runroot))
+    flags = replace(opts.runflags, default_sysctls=default_sysctls(os.environ))
     if settings.tz and flags.tz is None:
         flags = replace(flags, tz=settings.tz)
     if settings.umask is not None and flags.umask is None:  # issue 19
@@ -361,7 +367,7 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     # it for every verb would cost the CLI's cold start)
     from supervisor.security.host import conf_defaults
 
-    caps, profile = conf_defaults(os.environ, settings.runroot)
+    caps, profile = conf_defaults(os.environ)
     if caps is not None and opts.default_capabilities is None:
         opts = replace(opts, default_capabilities=list(caps))
     if profile and opts.seccomp_profile is None:
@@ -814,8 +820,9 @@ def run(settings: Settings, req: CreateRequest, detach: bool, stdin_fd: int | No
         # Docker returns once the container is gone (--rm: its name is free again), or
         # once its exit is recorded and its run's resources (its network too) are undone:
         # quicker than waiting for the monitor's own cleanup, which then finds nothing left
-        # to do (both take the container's lock).
-        eng.cleanup(started.row.id)
+        # to do (both take the container's lock). issue 16: --rm without a network, volumes
+        # or a pod returns once the row is gone; the monitor's exit command tears down.
+        eng.cleanup(started.row.id, hand_off=True)
         return RunReport(row.id, code)
 
 

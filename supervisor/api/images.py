@@ -31,6 +31,10 @@ def remove(
 
     out = []
     with session(settings) as eng:
+        # issue 16: a `run --rm` whose monitor still tears down holds the image's layers
+        from supervisor.container.remove import finish_removals
+
+        finish_removals(eng, wait=True)
         if all:
             refs = [*refs, *(img.id for img in eng.store.list_images())]
         for ref in refs:

@@ -186,7 +186,11 @@ def _prune_orphans(ctx: Context) -> None:
     base = os.path.join(ctx.paths.root, "containers")
     if not os.path.isdir(base):
         return
-    known = {row.id for row in ctx.store.list_containers()}
+    from supervisor.container.remove import finish_removals  # issue 16
+
+    finish_removals(ctx, wait=False)
+    # issue 16: ids only (decoding every config made each create O(containers))
+    known = ctx.store.container_ids()
     for cid in os.listdir(base):
         if cid in known or _ever_started(os.path.join(base, cid)):
             continue

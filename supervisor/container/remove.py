@@ -98,6 +98,70 @@ def remove_locked(ctx: Context, row: ContainerRow, volumes: bool = False) -> Non
     # end volumes
 
 
+# issue 16: `run --rm` in the foreground returns once the exit is recorded and the name is
+# free; the rest of the removal (runtime delete, unmount, dirs) is the monitor's exit command's.
+
+# The resources whose teardown may run after the CLI returned: nothing a user could see or
+# ask for again at once (a network's lease and ports, volumes, a pod are undone in the CLI).
+HANDED_OFF = frozenset({"rundir", "split-cgroup", "rootfs", "runtime", "journald-limit"})
+
+
+def can_hand_off(row: ContainerRow) -> bool:
+    """An exited --rm container whose removal may end after `run` returned."""
+    config = row.config
+    return (config.auto_remove and not config.volumes and not config.runflags.rmi
+            and not is_service(row) and set(row.resources) <= HANDED_OFF)
+
+
+def hand_off_locked(ctx: Context, row: ContainerRow) -> None:
+    """What Podman's `run --rm` guarantees when it returns, under the container's lock: the
+    exit code kept (`wait`), the remove event, the row gone (its name free). The row moves to
+    `removals` in the same transaction, so the teardown is found by whoever comes next: the
+    monitor's exit command (`finish_removal`), else `finish_removals`."""
+    keep_exit_code(ctx, row)
+    from supervisor.events.write import container as event
+
+    if row.resources or not row.cleaned:  # Podman's order: died, cleanup, remove
+        event(ctx, row, "cleanup")
+    event(ctx, row, "remove")
+    ctx.store.hand_off(row.id)
+
+
+def finish_removal(ctx: Context, cid: str) -> bool:
+    """Under the container's lock: the teardown of a handed-off removal, then its row goes.
+    False when there is none (finished already). Standard library only (the exit command)."""
+    row = ctx.store.removal(cid)
+    if row is None:
+        return False
+    teardown(ctx, row, with_event=False)  # its cleanup event came with the hand-off
+    from supervisor.mount import is_mountpoint, umount
+
+    while not row.config.rootfs and is_mountpoint(ctx.paths.rootfs(row.id)):
+        umount(ctx.paths.rootfs(row.id), detach=True)
+    shutil.rmtree(ctx.paths.container_dir(row.id), ignore_errors=True)
+    ctx.store.forget_removal(cid)
+    return True
+
+
+def finish_removals(ctx: Context, wait: bool) -> None:
+    """Handed-off removals whose exit command died (or has not run yet). `wait`: all of them,
+    waiting for a running exit command's lock (rm --all, rmi); else only those whose monitor
+    is gone, skipping a locked one (every create: a live monitor's exit command will do it)."""
+    for cid, monitor_pid, monitor_start in ctx.store.removal_states():
+        if not wait and monitor_pid and alive(monitor_pid, monitor_start):
+            continue
+        lock = ContainerLock(ctx.paths, cid)
+        if wait:
+            lock.__enter__()
+        elif not lock.try_acquire():
+            continue
+        try:
+            if finish_removal(ctx, cid) or ctx.store.get_container(cid) is None:
+                lock.discard()
+        finally:
+            lock.release()
+
+
 def can_remove_together(row: ContainerRow) -> bool:
     """`remove_together` takes this one: no unit to stop (restart policy), not paused."""
     return not is_service(row) and row.status.value != "paused"

@@ -193,8 +193,9 @@ def record(ctx: Context, row: ContainerRow, **changes: object) -> list[Resource]
     return resources
 
 
-def teardown(ctx: Context, row: ContainerRow) -> None:
-    """Undo every recorded resource, last made first; then clear the record. Idempotent."""
+def teardown(ctx: Context, row: ContainerRow, with_event: bool = True) -> None:
+    """Undo every recorded resource, last made first; then clear the record. Idempotent.
+    `with_event`: False when the cleanup event was written already (run --rm's hand-off)."""
     names = row.resources
     if not names:  # a row from before the record existed (or nothing recorded): all of them
         names = tuple(r.name for r in for_run(row.config))
@@ -204,7 +205,7 @@ def teardown(ctx: Context, row: ContainerRow) -> None:
             resource.teardown(ctx, row)
     if ctx.store.get_container(row.id) is not None:
         ctx.store.update_container(row.id, resources=(), cleaned=True)
-    if row.resources or not row.cleaned:  # events (issue 14): a run was undone
+    if with_event and (row.resources or not row.cleaned):  # events (issue 14): a run was undone
         from supervisor.events.write import container as event
 
         event(ctx, row, "cleanup")

@@ -105,18 +105,16 @@ def gather(devices: Sequence[str], security_opt: Sequence[str],
     )
 
 
-def conf_defaults(
-    env: Mapping[str, str], cache_dir: str | None = None
-) -> tuple[list[str] | None, str | None]:
+def conf_defaults(env: Mapping[str, str]) -> tuple[list[str] | None, str | None]:
     """containers.conf's `[containers] default_capabilities` and `seccomp_profile` (the last
     file that sets each wins, as for the other keys; see supervisor.settings, whose
-    create_conf_values reads them, cached under `cache_dir`)."""
+    create_conf_values reads them through supervisor.tomlcache)."""
     from supervisor.errors import UsageError
     from supervisor.settings import create_conf_values
 
     caps: list[str] | None = None
     profile: str | None = None
-    for path, section in create_conf_values(env, cache_dir):
+    for path, section in create_conf_values(env):
         if "default_capabilities" in section:
             value = section["default_capabilities"]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

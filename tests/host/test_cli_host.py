@@ -40,6 +40,7 @@ from tests.cases import (  # noqa: F401 (collected by pytest in this module)
     test_resource_limits_reach_the_kernel,
     test_rm_containers,
     test_run_flags,
+    test_run_rm_hand_off_survives_a_killed_exit_command,
 )
 from tests.cases_health import (  # noqa: F401 (collected by pytest in this module)
     test_exec,

@@ -63,7 +63,8 @@ def test_images_of_a_store_with_an_image_stays_light(sb: Scopebox, tmp_path: Pat
 def test_create_loads_no_platform_nor_toml_parser_once_cached(sb: Scopebox, tmp_path: Path) -> None:
     """run's and create's path (issue 16): no `platform` without --platform/--os/--arch/
     --variant (the host's machine from os.uname), and containers.conf's create keys from the
-    runroot's cache once a create has read them (tomllib only when a file changed)."""
+    one cache of containers.conf documents (supervisor.tomlcache) once a create has read
+    them (tomllib only when a file changed)."""
     try:
         for name in ("reads-c1", "reads-c2"):
             rc, mods = loaded(tmp_path, "create", "--name", name, "--network", "none",
@@ -72,6 +73,9 @@ def test_create_loads_no_platform_nor_toml_parser_once_cached(sb: Scopebox, tmp_
             assert "platform" not in mods
             assert "supervisor.model" in mods  # it did create (the checks can fail)
         assert "tomllib" not in mods  # the second create: the first filled the cache
-        assert os.path.exists(os.path.join(sb.runroot, "containers-conf.json"))
+        from supervisor import tomlcache
+
+        assert os.path.exists(tomlcache.PATH)
+        assert not os.path.exists(os.path.join(sb.runroot, "containers-conf.json"))
     finally:
         sb("rm", "-f", "reads-c1", "reads-c2", check=False)

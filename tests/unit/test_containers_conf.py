@@ -3,7 +3,7 @@ flag), unknown keys ignored, a bad value one clear line. A private file via CONT
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,36 +97,42 @@ def test_system_files_and_drop_ins_in_podman_order() -> None:
     assert containers_conf_files({"CONTAINERS_CONF": "/x.conf"}) == ["/x.conf"]
 
 
-def test_create_keys_cached_by_the_files_identity(tmp_path: Path) -> None:
+def test_create_keys_come_from_the_one_document_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """performance (issue 16): create's keys (default_sysctls, default_capabilities,
-    seccomp_profile) are kept under the runroot by file identity, so `run` loads no tomllib
-    while the file stays the same; a changed file is read again, an invalid one is refused
-    every time (never cached)."""
+    seccomp_profile) are read through supervisor.tomlcache, the one cache of containers.conf
+    documents (by the file's text), so `run` loads no tomllib while the file stays the same;
+    a changed file is read again, an invalid one is refused every time (never cached)."""
+    import marshal
+
+    from supervisor import tomlcache
     from supervisor.security.host import conf_defaults
     from supervisor.settings import default_sysctls
 
+    monkeypatch.setattr(tomlcache, "PATH", str(tmp_path / "cache.marshal"))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
     conf = tmp_path / "containers.conf"
     env = {"CONTAINERS_CONF": str(conf)}
-    cache = tmp_path / "run"
-    cache.mkdir()
-    conf.write_text('[containers]\ndefault_sysctls = ["a=1"]\nseccomp_profile = "/p"\n')
-    assert default_sysctls(env, str(cache)) == ["a=1"]
-    assert conf_defaults(env, str(cache)) == (None, "/p")
-    table = json.loads((cache / "containers-conf.json").read_text())
-    assert list(table.values()) == [{"default_sysctls": ["a=1"], "seccomp_profile": "/p"}]
-    # a hit is the cache's value (the file is not parsed again)
-    (key,) = table
-    (cache / "containers-conf.json").write_text(json.dumps({key: {"default_sysctls": ["c=3"]}}))
-    assert default_sysctls(env, str(cache)) == ["c=3"]
-    # a changed file (another size, mtime) is read again
+    text = '[containers]\ndefault_sysctls = ["a=1"]\nseccomp_profile = "/p"\n'
+    conf.write_text(text)
+    assert default_sysctls(env) == ["a=1"]
+    assert conf_defaults(env) == (None, "/p")
+    # a hit is the cache's document for the very same text (the file is not parsed again)
+    table = tomlcache._load()
+    assert table[str(conf)][0] == text
+    tomlcache._save(table, str(conf), text, {"containers": {"default_sysctls": ["c=3"]}})
+    assert marshal.loads((tmp_path / "cache.marshal").read_bytes())[1][str(conf)][0] == text
+    assert default_sysctls(env) == ["c=3"]
+    # a changed file is read again
     conf.write_text('[containers]\ndefault_sysctls = ["b=22"]\n')
-    assert default_sysctls(env, str(cache)) == ["b=22"]
-    assert conf_defaults(env, str(cache)) == (None, None)
+    assert default_sysctls(env) == ["b=22"]
+    assert conf_defaults(env) == (None, None)
     conf.write_text("[containers]\ndefault_sysctls = [\n")
     for _ in range(2):
         with pytest.raises(UsageError, match="not valid TOML"):
-            default_sysctls(env, str(cache))
+            default_sysctls(env)
     conf.write_text('[containers]\ndefault_capabilities = "CHOWN"\n')
     for _ in range(2):
         with pytest.raises(UsageError, match="must be a list of strings"):
-            conf_defaults(env, str(cache))
+            conf_defaults(env)
