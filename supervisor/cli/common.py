@@ -515,10 +515,16 @@ def registry_options(ns: argparse.Namespace) -> RegistryOptions:
 
 
 def pull_progress(quiet: bool, ref: str) -> Progress:
-    """run/create's pull: as `pull`'s on a terminal (unless -q), nothing otherwise."""
-    if not quiet and sys.stderr.isatty():
-        print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
-    return progress_sink(quiet)
+    """A pull's output on stderr (pull, run, create), unless -q: Podman's words, with
+    progress bars on a terminal and the blobs' lines otherwise."""
+    from supervisor.registry.progress import Progress, WordsProgress
+
+    if quiet:
+        return Progress()
+    print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        return progress_sink(quiet)
+    return WordsProgress(lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def progress_sink(quiet: bool) -> Progress:

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from supervisor.cli.common import (
     platform_flags,
     platform_option,
-    progress_sink,
+    pull_progress,
     registry_flags,
     registry_options,
 )
@@ -47,10 +46,7 @@ def _pull_one(settings: Settings, ref: str, ns: argparse.Namespace,
               opts: registry.RegistryOptions) -> None:
     from supervisor.api import registry
 
-    tty = not ns.quiet and sys.stderr.isatty()
-    progress = progress_sink(ns.quiet)
-    if tty:
-        print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
+    progress = pull_progress(ns.quiet, ref)
     try:
         image_id = registry.pull(settings, ref, ns.platform, opts, progress)
     finally:

@@ -32,8 +32,42 @@ class Progress:
     def finish(self, key: str, status: str) -> None:
         pass
 
+    def stored(self, config_digest: str) -> None:
+        """The image is recorded (its config's digest is its id)."""
+
     def close(self) -> None:
         pass
+
+
+class WordsProgress(Progress):
+    """Podman's lines for a pull where no progress bars are drawn (stderr not a terminal, or
+    a remote client): scripts and Podman's own tests read them. `say` writes one line."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self._say = say
+        self._said: set[str] = set()
+        self._copying = False
+
+    def _copy_begins(self) -> None:
+        """Once the manifest is read (a refused or missing image never gets this far)."""
+        if not self._copying:
+            self._copying = True
+            self._say("Getting image source signatures")
+
+    def begin(self, key: str, label: str, total: int | None) -> None:
+        self._copy_begins()
+
+    def finish(self, key: str, status: str) -> None:
+        self._copy_begins()
+        if key not in self._said:  # a blob already stored is listed too, as Podman's
+            self._said.add(key)
+            self._say(f"Copying blob {key}")
+
+    def stored(self, config_digest: str) -> None:
+        self._copy_begins()
+        self._say(f"Copying config {config_digest}")
+        self._say("Writing manifest to image destination")
+        self._say("Storing signatures")
 
 
 # run/create (issue 19, -q): the sink for a pull they make, asked for only when one happens

@@ -149,6 +149,7 @@ def _pull_endpoint(
     image = store_api.commit_image(
         store, manifest.digest, manifest.data, config, names, f"{name.repository}@{top.digest}"
     )
+    progress.stored(config_desc.digest)
     return PullResult(image, name, top.digest)
 
 

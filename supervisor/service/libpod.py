@@ -100,7 +100,7 @@ async def pull(call: Call) -> None:
 
     from supervisor.api import images as api
     from supervisor.api import registry
-    from supervisor.registry.progress import Progress
+    from supervisor.registry.progress import Progress, WordsProgress
     from supervisor.service.streams import from_thread_each
 
     ref = call.req.arg("reference")
@@ -111,18 +111,6 @@ async def pull(call: Call) -> None:
         raise HTTPError(400, f"invalid pull policy {policy!r}")
     quiet = call.req.flag("quiet")
     await call.conn.start_chunked(200, call.headers, "application/json")
-
-    class Lines(Progress):
-        """Podman's words for a pull's blobs, as its remote client shows them."""
-
-        def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
-            self.emit, self.said = emit, set[str]()
-
-        def finish(self, key: str, status: str) -> None:
-            if key not in self.said:
-                self.said.add(key)
-                skipped = " skipped: already exists" if status == "already exists" else ""
-                self.emit({"stream": f"Copying blob {key}{skipped}\n"})
 
     def produce(emit: Callable[[dict[str, Any]], None], cancel_fd: int) -> None:
         def say(text: str) -> None:
@@ -139,13 +127,10 @@ async def pull(call: Call) -> None:
                 if policy == "never":
                     raise NotFoundError("image", ref)
             say(f"Trying to pull {ref}...")
-            say("Getting image source signatures")
             verify = False if call.req.arg("tlsVerify") == "false" else None
+            words = Progress() if quiet else WordsProgress(say)  # as its remote client shows
             image_id = registry.pull(call.settings, ref, None, registry.RegistryOptions(verify),
-                                     Progress() if quiet else Lines(emit))  # fmt: skip
-            say(f"Copying config sha256:{image_id}")
-            say("Writing manifest to image destination")
-            say("Storing signatures")
+                                     words)  # fmt: skip
             emit({"images": [image_id], "id": image_id})
         except ScopeboxError as exc:
             emit({"error": str(exc)})

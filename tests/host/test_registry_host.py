@@ -107,7 +107,9 @@ def assert_nothing_stored(sb: Scopebox) -> None:
 def test_pull_of_a_skopeo_pushed_image_runs(rsb: Scopebox, reg: rh.Registry) -> None:
     res = rsb("pull", "--tls-verify=false", f"{reg.host}/test/bb:v1")
     image_id = res.stdout.strip()
-    assert len(image_id) == 64 and res.stderr == ""  # not a TTY: no progress
+    assert len(image_id) == 64
+    assert blobs_sorted(res.stderr.splitlines()) == pull_words(
+        f"{reg.host}/test/bb:v1", reg, image_id)
     listed = rsb("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").stdout
     assert f"{reg.host}/test/bb:v1 {image_id[:12]}" in listed
     out = rsb(
@@ -136,7 +138,36 @@ def test_progress_on_a_terminal_only(rsb: Scopebox, reg: rh.Registry) -> None:
             rf"Copying blob {digest[7:19]}  [0-9.]+(?:B|KiB|MiB) / [0-9.]+(?:B|KiB|MiB)  done", tty
         )
     res = rsb("pull", "--tls-verify=false", f"{reg.host}/test/bb:v1")  # not a terminal
+    assert blobs_sorted(res.stderr.splitlines()) == pull_words(
+        f"{reg.host}/test/bb:v1", reg, out.strip())
+    res = rsb("pull", "-q", "--tls-verify=false", f"{reg.host}/test/bb:v1")
     assert res.stderr == ""
+
+
+def pull_words(ref: str, reg: rh.Registry, image_id: str) -> list[str]:
+    """Podman's pull lines where no terminal is (the same when every blob is there); the
+    blobs' lines in sorted order (they come as the parallel copies go)."""
+    repo_tag = ref.split("/", 1)[1]
+    return [f"Trying to pull {ref}...", "Getting image source signatures",
+            *sorted(f"Copying blob {d}" for d in layer_digests(reg, repo_tag)),
+            f"Copying config sha256:{image_id}", "Writing manifest to image destination",
+            "Storing signatures"]  # fmt: skip
+
+
+def blobs_sorted(lines: list[str]) -> list[str]:
+    blobs = sorted(line for line in lines if line.startswith("Copying blob "))
+    it = iter(blobs)
+    return [next(it) if line.startswith("Copying blob ") else line for line in lines]
+
+
+PULL_WORDS = ("Trying to pull ", "Getting image source signatures", "Copying blob ",
+              "Copying config ", "Writing manifest to image destination", "Storing signatures")
+
+
+def errors(res: subprocess.CompletedProcess[str]) -> str:
+    """stderr without a pull's progress words (Podman prints them before its error too)."""
+    return "".join(line for line in res.stderr.splitlines(keepends=True)
+                   if not line.startswith(PULL_WORDS))
 
 
 def test_docker_schema2_and_pull_by_digest(rsb: Scopebox, reg: rh.Registry) -> None:
@@ -174,7 +205,7 @@ def test_manifest_list_picks_the_platform(rsb: Scopebox, reg: rh.Registry) -> No
     res = rsb("pull", "--tls-verify=false", "--platform", "linux/s390x", ref, check=False)
     assert res.returncode == 125
     assert res.stderr.strip().splitlines() == [
-        "Error: no image found in manifest list for platform linux/s390x"
+        f"Trying to pull {ref}...", "Error: no image found in manifest list for platform linux/s390x"
     ]
 
 
@@ -182,12 +213,12 @@ def test_unknown_image_and_plain_http_refused(rsb: Scopebox, reg: rh.Registry) -
     res = rsb("pull", "--tls-verify=false", f"{reg.host}/test/nope", check=False)
     assert res.returncode == 125
     assert (
-        res.stderr
+        errors(res)
         == f"Error: {reg.host}/test/nope:latest: manifest unknown (no such image or tag)\n"
     )
     res = rsb("pull", f"{reg.host}/test/bb:v1", check=False)
     assert res.returncode == 125 and "--tls-verify=false" in res.stderr
-    assert len(res.stderr.splitlines()) == 1
+    assert len(errors(res).splitlines()) == 1
     assert_nothing_stored(rsb)
     assert blob_files(rsb) == []
 
@@ -206,12 +237,12 @@ def test_tls_and_htpasswd_auth(rsb: Scopebox, treg: rh.Registry, tmp_path: Path)
     res = rsb("pull", ref, check=False)
     assert res.returncode == 125
     assert (
-        res.stderr == f"Error: {treg.host}: authentication required (scopebox login {treg.host})\n"
+        errors(res) == f"Error: {treg.host}: authentication required (scopebox login {treg.host})\n"
     )
     res = rsb("login", "-u", "alice", "-p", "wrong", treg.host, check=False)
     assert res.returncode == 125
     assert (
-        res.stderr == f"Error: {treg.host}: authentication failed: invalid username or password\n"
+        errors(res) == f"Error: {treg.host}: authentication failed: invalid username or password\n"
     )
     assert not (tmp_path / "auth.json").exists()
     res = rsb("pull", "--creds", "alice:wrong", ref, check=False)
@@ -261,13 +292,13 @@ def test_bearer_token_auth(rsb: Scopebox, images: Path, tmp_path: Path) -> None:
             res = rsb("pull", "--tls-verify=false", "--creds", "alice:bad", ref, check=False)
             assert res.returncode == 125
             assert (
-                res.stderr
+                errors(res)
                 == f"Error: {breg.host}: authentication failed: invalid username or password\n"
             )
             copy = f"{breg.host}/team/copy:v1"
             res = rsb("push", "--tls-verify=false", ref, copy, check=False)
             assert res.returncode == 125 and f"scopebox login {breg.host}" in res.stderr
-            assert len(res.stderr.splitlines()) == 1
+            assert len(errors(res).splitlines()) == 1
             res = rsb(
                 "login", "--tls-verify=false", "-u", "alice", "-p", "bad", breg.host, check=False
             )
@@ -398,7 +429,7 @@ def test_registries_conf_search_alias_mirror_blocked(
     assert sorted(names) == sorted([f"{reg.host}/test/bb:v1", "mirrored.example/test/bb:v1"])
     res = rsb("pull", "127.0.0.1:9/x/y", check=False)
     assert res.returncode == 125
-    assert res.stderr == "Error: registry '127.0.0.1:9' is blocked in registries.conf\n"
+    assert errors(res) == "Error: registry '127.0.0.1:9' is blocked in registries.conf\n"
 
 
 # -- broken registries -----------------------------------------------------------------------
@@ -420,7 +451,7 @@ def test_connection_closed_midway_then_next_pull_completes(
     sab.truncate_blob = big
     ref = f"{proxy.host}/test/bb:v1"
     res = rsb("pull", "--tls-verify=false", ref, check=False)
-    assert res.returncode == 125 and len(res.stderr.splitlines()) == 1, res.stderr
+    assert res.returncode == 125 and len(errors(res).splitlines()) == 1, res.stderr
     assert big in res.stderr
     assert_nothing_stored(rsb)
     assert big.removeprefix("sha256:") not in blob_files(rsb)
@@ -457,14 +488,14 @@ def test_wrong_content_or_huge_manifest_stores_nothing(
     ref = f"{proxy.host}/test/bb:v1"
     res = rsb("pull", "--tls-verify=false", ref, check=False)
     assert res.returncode == 125
-    assert res.stderr.startswith("Error: blob content has digest sha256:")
+    assert errors(res).startswith("Error: blob content has digest sha256:")
     assert res.stderr.rstrip().endswith(f"expected {big}")
     assert_nothing_stored(rsb)
     assert big.removeprefix("sha256:") not in blob_files(rsb)
     sab.corrupt_blob, sab.huge_manifest = None, True
     res = rsb("pull", "--tls-verify=false", ref, check=False)
     assert res.returncode == 125
-    assert "over the 4194304-byte limit" in res.stderr and len(res.stderr.splitlines()) == 1
+    assert "over the 4194304-byte limit" in res.stderr and len(errors(res).splitlines()) == 1
 
 
 # -- concurrency -----------------------------------------------------------------------------
