@@ -416,6 +416,8 @@ def history_items(img: ImageRow, sizes: list[int]) -> list[dict[str, Any]]:
         size = 0 if empty or layer >= len(sizes) else sizes[layer]
         layer += 0 if empty else 1
         out.append((h, size))
+    from supervisor.views_podman import go_time  # `{{.CreatedAt}}`: Go's layout, as images'
+
     items = []
     for i, (h, size) in enumerate(reversed(out)):
         created = str(h.get("created", ""))
@@ -424,6 +426,7 @@ def history_items(img: ImageRow, sizes: list[int]) -> list[dict[str, Any]]:
                 "ID": img.short_id if i == 0 else "<missing>",
                 "Id": img.id if i == 0 else "<missing>",
                 "Created": created,
+                "CreatedAt": go_time(created) if created else "",
                 "CreatedSince": ago(created) if created else "",
                 "CreatedBy": str(h.get("created_by", "")),
                 "Size": human_size(size),

@@ -44,10 +44,7 @@ def main(argv: list[str], settings: Settings) -> int:
     ]
     from supervisor.format.table import headers
     from supervisor.sizes import spaced_size
-    from supervisor.views_podman import go_time
-
-    for i in items:  # historyReporter's methods: the age, Podman's size, Go's time layout
-        i["CreatedAt"] = go_time(i["Created"]) if i["Created"] else ""
+    for i in items:  # historyReporter's methods: the age, Podman's size
         i["Created"], i["Size"] = i["CreatedSince"], spaced_size(i["RawSize"])
         i.setdefault("Tags", [])
     print_table(ns.format, DEFAULT, headers(HEADER_FIELDS, HEADER_OVERRIDES), items, json_items)

@@ -205,7 +205,8 @@ def test_manifest_list_picks_the_platform(rsb: Scopebox, reg: rh.Registry) -> No
     res = rsb("pull", "--tls-verify=false", "--platform", "linux/s390x", ref, check=False)
     assert res.returncode == 125
     assert res.stderr.strip().splitlines() == [
-        f"Trying to pull {ref}...", "Error: no image found in manifest list for platform linux/s390x"
+        f"Trying to pull {ref}...",
+        "Error: no image found in manifest list for platform linux/s390x",
     ]
 
 
