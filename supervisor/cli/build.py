@@ -58,8 +58,10 @@ def main(argv: list[str], settings: Settings) -> int:
     try:
         image_id = api.build(settings, req, sys.stdout.fileno())
     except ScopeboxError:
-        if ns.iidfile and os.path.lexists(ns.iidfile):
-            os.unlink(ns.iidfile)  # no stale id from an earlier build
+        if ns.iidfile:
+            from supervisor.cli.output import remove_regular_file
+
+            remove_regular_file(ns.iidfile)  # no stale id from an earlier build
         raise
     if ns.iidfile:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TextIO
 
 from supervisor.cli.main import new_parser
@@ -40,7 +39,9 @@ def main(argv: list[str], settings: Settings) -> int:
         try:
             image_id = api.commit(settings, req)
         except BaseException:
-            os.unlink(ns.iidfile)
+            from supervisor.cli.output import remove_regular_file
+
+            remove_regular_file(ns.iidfile)
             raise
         f.write(image_id)
     print(image_id)

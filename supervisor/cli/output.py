@@ -3,6 +3,7 @@ it, and nothing here needs the engine."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from supervisor.errors import UsageError
@@ -62,6 +63,18 @@ def print_inspected(
     else:
         print_json(out)
     return code
+
+
+def remove_regular_file(path: str) -> None:
+    """Drop an output file (an --iidfile after a failure) only if it is a plain file: a user's
+    `/dev/stdout` (a symlink) or a fifo must survive (unlinking it broke /dev/stdout here)."""
+    import stat
+
+    try:
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _go_id(doc: dict[str, Any]) -> dict[str, Any]:
