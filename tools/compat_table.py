@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "rename", "pause",
+VERBS = ("run", "create", "init", "start", "stop", "restart", "kill", "rm", "wait", "rename", "pause",
          "unpause", "update", "exec", "healthcheck run", "ps", "logs", "inspect",
          "container inspect", "stats", "top", "port", "import", "export", "images", "image inspect",
          "image prune", "tag", "rmi", "history", "save", "load", "pull", "push", "login", "logout",

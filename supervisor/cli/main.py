@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 VERBS = {
     "create": "create",
     "start": "start",
+    "init": "init",
     "run": "run",
     "ps": "ps",
     "list": "ps",
@@ -75,6 +76,7 @@ GROUPS = {
         "list": "ps",
         "rm": "rm",
         "exists": "container_exists",
+        "init": "init",
         "inspect": "container_inspect",
         # cp, diff, mount, commit (supervisor/copy/)
         "cp": "cp",
@@ -165,6 +167,7 @@ Daemonless containers, supervised by systemd.
 
 Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
+  init                                                          created, not started
   exec, healthcheck run                                         run in a running container
   pause, unpause, update                                        freeze, thaw, change limits
   ps, logs, inspect, stats, top                                 look at containers

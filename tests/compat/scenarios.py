@@ -544,3 +544,8 @@ ALL = [*ALL[: -len(FINAL)], *VERBFLAGS2, *FINAL]
 from tests.compat.scenarios_cleanup import CLEANUP  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *CLEANUP, *FINAL]
+
+# verbs: Podman's verbs scopebox lacked (init, ...), before FINAL
+from tests.compat.scenarios_verbs import VERBS  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *VERBS, *FINAL]
