@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-VERBS = ("run", "create", "init", "start", "stop", "restart", "kill", "rm", "wait", "rename", "pause",
-         "unpause", "update", "exec", "healthcheck run", "ps", "logs", "inspect",
+VERBS = ("run", "create", "init", "start", "stop", "restart", "kill", "rm", "wait", "rename",
+         "pause", "unpause", "update", "exec", "healthcheck run", "ps", "logs", "inspect",
          "container inspect", "stats", "top", "port", "import", "export", "images", "image inspect",
          "image prune", "tag", "rmi", "history", "save", "load", "pull", "push", "login", "logout",
          "info", "version", "system df", "system service",  # the Docker API (issue 18)
@@ -30,7 +30,11 @@ VERBS = ("run", "create", "init", "start", "stop", "restart", "kill", "rm", "wai
          "unshare",  # rootless (issue 17)
          "secret create", "secret ls", "secret inspect", "secret rm",  # secrets
          "container prune", "system prune", "system reset", "untag",  # the cleanup verbs
-         "search", "container clone")
+         "search", "container clone",
+         # verbs: Podman's verbs scopebox lacked
+         "container init", "manifest create", "manifest add", "manifest annotate",
+         "manifest remove", "manifest inspect", "manifest rm", "manifest exists",
+         "manifest push")
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

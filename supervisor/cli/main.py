@@ -69,6 +69,7 @@ VERBS = {
     "play": "play",
     "untag": "untag",
     "search": "search",
+    "manifest": "manifest",  # verbs: local manifest lists
 }
 GROUPS = {
     "container": {
@@ -175,6 +176,7 @@ Commands:
   import, export, save, load                                    archives
   cp, diff, mount, umount, commit                               a container's files
   pull, push, login, logout, search                             registries
+  manifest create|add|annotate|remove|inspect|rm|exists|push   manifest lists
   container clone                                               a copy of a container
   container prune, system prune, system reset                   clean up
   info, version, system df, system service                      this host, its API

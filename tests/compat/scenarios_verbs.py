@@ -37,4 +37,34 @@ INIT = [
     Case("pause {u}", "rc", setup=_INITED),
 ]
 
-VERBS = [*INIT]
+_BB = "containers-storage:localhost/busybox"
+_LIST = ("manifest create {u}",)
+_ADDED = (f"manifest create {{u}} {_BB}",)
+MANIFEST = [
+    Case("manifest create {u}"),
+    Case(f"manifest create {{u}} {_BB}"),
+    Case("manifest inspect {u}", setup=_LIST),
+    Case("manifest inspect {u}", json=("manifests", "manifests.platform"), setup=_ADDED),
+    Case(f"manifest add {{u}} {_BB}", setup=_LIST),
+    Case("manifest inspect {u}", json=("manifests", "manifests.platform"),
+         setup=(*_LIST, f"manifest add --os linux --arch arm64 --variant v8 --os-version 1"
+                        f" --annotation a=b {{u}} {_BB}")),
+    Case(f"manifest annotate --arch arm64 {{u}} {_BB}", setup=_ADDED),  # a digest, not a name
+    Case("manifest annotate --arch arm64 {u} sha256:" + "0" * 64, "rc", setup=_ADDED),
+    Case("manifest create {u}", setup=_LIST),
+    Case("manifest create --amend {u}", setup=_LIST),
+    Case("manifest exists {u}", setup=_LIST),
+    Case("manifest exists nosuch"),
+    Case("manifest rm {u}", setup=_LIST),
+    Case("manifest rm nosuch"),
+    Case("manifest inspect {u}", "rc", setup=(*_LIST, "manifest rm {u}")),
+    Case("manifest remove {u} sha256:" + "0" * 64, setup=_LIST),
+    Case("manifest add {u}", "rc", setup=_LIST),
+    Case("manifest annotate --annotation nokey {u} " + _BB, "rc", setup=_ADDED),
+    Case("manifest push --format oci {u} localhost:1/{u}", "rc", setup=_ADDED),
+    # scopebox: a bare name is a local image; Podman's is a registry's (docker://)
+    Case("manifest inspect {u}", diff="manifest-store", want=(0, '"architecture": "amd64"'),
+         setup=(*_LIST, "manifest add {u} busybox")),
+]
+
+VERBS = [*INIT, *MANIFEST]
