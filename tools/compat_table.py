@@ -34,7 +34,9 @@ VERBS = ("run", "create", "init", "start", "stop", "restart", "kill", "rm", "wai
          # verbs: Podman's verbs scopebox lacked
          "container init", "manifest create", "manifest add", "manifest annotate",
          "manifest remove", "manifest inspect", "manifest rm", "manifest exists",
-         "manifest push")
+         "manifest push", "volume mount", "volume unmount", "image trust show",
+         "image trust set", "image sign", "container checkpoint", "container restore",
+         "system migrate", "system renumber")
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

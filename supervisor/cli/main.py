@@ -88,6 +88,8 @@ GROUPS = {
         "commit": "commit",
         "prune": "container_prune",
         "clone": "container_clone",
+        "checkpoint": "checkpoint",  # verbs: refused (no CRIU)
+        "restore": "restore",
     },
     "image": {
         "ls": "images",
@@ -97,11 +99,14 @@ GROUPS = {
         "prune": "image_prune",
         "exists": "image_exists",
         "untag": "untag",
+        "sign": "image_sign",  # verbs: refused, trust show reads the host's policy
+        "trust": "image_trust",
     },
     "system": {"df": "system_df", "info": "info",
                "events": "events",  # events (issue 14)
                "service": "system_service",  # the Docker API (issue 18)
-               "prune": "system_prune", "reset": "system_reset"},
+               "prune": "system_prune", "reset": "system_reset",
+               "migrate": "system_migrate", "renumber": "system_renumber"},  # verbs
     "network": {
         "create": "network_create",
         "ls": "network_ls",
@@ -127,6 +132,9 @@ GROUPS = {
         "exists": "volume_exists",
         "export": "volume_export",
         "import": "volume_import",
+        "mount": "volume_mount",  # verbs
+        "unmount": "volume_unmount",
+        "umount": "volume_unmount",
     },
     # secrets (supervisor/secrets)
     "secret": {
@@ -179,6 +187,9 @@ Commands:
   manifest create|add|annotate|remove|inspect|rm|exists|push   manifest lists
   container clone                                               a copy of a container
   container prune, system prune, system reset                   clean up
+  system migrate, system renumber                               nothing to do (accepted)
+  image trust show                                              the host's signature policy
+  container checkpoint|restore, image sign, image trust set     refused, with why
   info, version, system df, system service                      this host, its API
   unshare                                                       the user's namespace (rootless)
   pod create|start|stop|kill|restart|pause|unpause|rm          pods
@@ -187,6 +198,7 @@ Commands:
   kube play|generate|down, play kube, generate kube            Kubernetes YAML
   network create|ls|inspect|rm|prune|exists|reload              bridge networks
   volume create|ls|inspect|rm|prune|exists|export|import        volumes
+  volume mount|unmount                                          a volume's mount point
   secret create|ls|inspect|rm|exists                            secrets (run --secret)
   container VERB, image VERB, system VERB                       the same, grouped
   container exists, image exists                                exit 0 if it exists, else 1

@@ -2,4 +2,37 @@
 4.3 that scopebox does not accept, by verb (read only when a flag is refused)."""
 
 NOT_IMPLEMENTED: dict[str, tuple[str, ...]] = {
+    "container checkpoint": (
+        "--all",
+        "--compress",
+        "--create-image",
+        "--export",
+        "--file-locks",
+        "--ignore-rootfs",
+        "--ignore-volumes",
+        "--keep",
+        "--latest",
+        "--leave-running",
+        "--pre-checkpoint",
+        "--print-stats",
+        "--tcp-established",
+        "--with-previous",
+    ),
+    "container restore": (
+        "--all",
+        "--file-locks",
+        "--ignore-rootfs",
+        "--ignore-static-ip",
+        "--ignore-static-mac",
+        "--ignore-volumes",
+        "--import",
+        "--import-previous",
+        "--keep",
+        "--latest",
+        "--name",
+        "--pod",
+        "--print-stats",
+        "--publish",
+        "--tcp-established",
+    ),
 }
