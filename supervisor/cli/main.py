@@ -99,6 +99,7 @@ GROUPS = {
         "prune": "image_prune",
         "exists": "image_exists",
         "untag": "untag",
+        "tree": "image_tree",  # verbs
         "sign": "image_sign",  # verbs: refused, trust show reads the host's policy
         "trust": "image_trust",
     },
@@ -181,6 +182,7 @@ Commands:
   pause, unpause, update                                        freeze, thaw, change limits
   ps, logs, inspect, stats, top                                 look at containers
   images, image inspect, tag, untag, rmi, image prune, history images
+  image tree                                                    an image's layers
   import, export, save, load                                    archives
   cp, diff, mount, umount, commit                               a container's files
   pull, push, login, logout, search                             registries

@@ -92,4 +92,13 @@ SMALL = [
     Case("system renumber"),
 ]
 
-VERBS = [*INIT, *MANIFEST, *SMALL]
+TREE = [
+    Case("image tree busybox"),
+    Case("image tree nosuch"),
+    Case("image tree localhost/{u}:v1",
+         setup=("create --name {u} busybox true", "commit -q {u} localhost/{u}:v1")),
+    Case("image tree --whatrequires localhost/{u}:v1",
+         setup=("create --name {u} busybox true", "commit -q {u} localhost/{u}:v1")),
+]
+
+VERBS = [*INIT, *MANIFEST, *SMALL, *TREE]
