@@ -88,6 +88,7 @@ GROUPS = {
         "commit": "commit",
         "prune": "container_prune",
         "clone": "container_clone",
+        "runlabel": "runlabel",  # verbs
         "checkpoint": "checkpoint",  # verbs: refused (no CRIU)
         "restore": "restore",
     },
@@ -188,6 +189,7 @@ Commands:
   pull, push, login, logout, search                             registries
   manifest create|add|annotate|remove|inspect|rm|exists|push   manifest lists
   container clone                                               a copy of a container
+  container runlabel                                            run an image label's command
   container prune, system prune, system reset                   clean up
   system migrate, system renumber                               nothing to do (accepted)
   image trust show                                              the host's signature policy

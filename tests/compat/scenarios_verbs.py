@@ -101,4 +101,18 @@ TREE = [
          setup=("create --name {u} busybox true", "commit -q {u} localhost/{u}:v1")),
 ]
 
-VERBS = [*INIT, *MANIFEST, *SMALL, *TREE]
+_LABELED = ("create --name {u} busybox true",
+            "commit -q --change 'LABEL ECHO=\"echo image=IMAGE name=$NAME\"' --change"
+            " 'LABEL RUN=\"podman run --rm IMAGE echo NAME\"' {u} localhost/{u}:v1",
+            "rm {u}")
+RUNLABEL = [
+    Case("container runlabel ECHO localhost/{u}:v1 a b", setup=_LABELED),
+    Case("container runlabel -n other ECHO localhost/{u}:v1", setup=_LABELED),
+    Case("container runlabel RUN localhost/{u}:v1", diff="runlabel-same-store",
+         want=(0, "={u}\n"), setup=_LABELED),
+    Case("container runlabel NOPE localhost/{u}:v1", setup=_LABELED),
+    Case("container runlabel --display RUN localhost/{u}:v1", "rc", setup=_LABELED),
+    Case("container runlabel", "rc"),
+]
+
+VERBS = [*INIT, *MANIFEST, *SMALL, *TREE, *RUNLABEL]
