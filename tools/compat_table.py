@@ -36,7 +36,8 @@ VERBS = ("run", "create", "init", "start", "stop", "restart", "kill", "rm", "wai
          "manifest remove", "manifest inspect", "manifest rm", "manifest exists",
          "manifest push", "volume mount", "volume unmount", "image trust show",
          "image trust set", "image sign", "container checkpoint", "container restore",
-         "system migrate", "system renumber", "image tree", "container runlabel")
+         "system migrate", "system renumber", "image tree", "container runlabel",
+         "auto-update")
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

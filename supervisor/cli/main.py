@@ -70,6 +70,7 @@ VERBS = {
     "untag": "untag",
     "search": "search",
     "manifest": "manifest",  # verbs: local manifest lists
+    "auto-update": "auto_update",
 }
 GROUPS = {
     "container": {
@@ -199,6 +200,7 @@ Commands:
   pod create|start|stop|kill|restart|pause|unpause|rm          pods
   pod ps|inspect|exists|prune|top|logs|stats|clone             pods
   generate systemd, quadlet                                     units for systemd
+  auto-update                                                   new images, units restarted
   kube play|generate|down, play kube, generate kube            Kubernetes YAML
   network create|ls|inspect|rm|prune|exists|reload              bridge networks
   volume create|ls|inspect|rm|prune|exists|export|import        volumes

@@ -115,4 +115,23 @@ RUNLABEL = [
     Case("container runlabel", "rc"),
 ]
 
-VERBS = [*INIT, *MANIFEST, *SMALL, *TREE, *RUNLABEL]
+_AU = "--label io.containers.autoupdate=local"
+_UNIT = "--label PODMAN_SYSTEMD_UNIT={u}.service"
+_MADE_AU = ("tag busybox localhost/{u}:v1",
+            f"create --name {{u}} {_AU} {_UNIT} localhost/{{u}}:v1 true")
+_RUN_AU = ("tag busybox localhost/{u}:v1",
+           f"run -d --name {{u}} {_AU} {_UNIT} localhost/{{u}}:v1 sleep 100")
+AUTO_UPDATE = [
+    Case("auto-update --dry-run"),
+    Case("auto-update --dry-run --format json"),
+    Case("auto-update --dry-run", setup=(f"create --name {{u}} {_AU} busybox true",)),
+    Case("auto-update --dry-run", setup=_MADE_AU),  # not running: not a candidate
+    # a candidate: Podman 4.3 connects to systemd first, even for --dry-run
+    Case("auto-update --dry-run --format '{{.Unit}} {{.Policy}} {{.Updated}}'",
+         diff="auto-update-dry-run", want=(0, "={u}.service local false\n"), setup=_RUN_AU),
+    Case("auto-update --dry-run --format '{{.Unit}} {{.Policy}} {{.Updated}}'",
+         diff="auto-update-dry-run", want=(0, "={u}.service local pending\n"),
+         setup=(*_RUN_AU, "commit -q {u} localhost/{u}:v1")),
+]
+
+VERBS = [*INIT, *MANIFEST, *SMALL, *TREE, *RUNLABEL, *AUTO_UPDATE]
