@@ -37,7 +37,7 @@ VERBS = ("run", "create", "init", "start", "stop", "restart", "kill", "rm", "wai
          "manifest push", "volume mount", "volume unmount", "image trust show",
          "image trust set", "image sign", "container checkpoint", "container restore",
          "system migrate", "system renumber", "image tree", "container runlabel",
-         "auto-update")
+         "auto-update", "volume reload")
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

@@ -138,6 +138,7 @@ GROUPS = {
         "mount": "volume_mount",  # verbs
         "unmount": "volume_unmount",
         "umount": "volume_unmount",
+        "reload": "volume_reload",
     },
     # secrets (supervisor/secrets)
     "secret": {
@@ -204,7 +205,7 @@ Commands:
   kube play|generate|down, play kube, generate kube            Kubernetes YAML
   network create|ls|inspect|rm|prune|exists|reload              bridge networks
   volume create|ls|inspect|rm|prune|exists|export|import        volumes
-  volume mount|unmount                                          a volume's mount point
+  volume mount|unmount|reload                                   a volume's mount point
   secret create|ls|inspect|rm|exists                            secrets (run --secret)
   container VERB, image VERB, system VERB                       the same, grouped
   container exists, image exists                                exit 0 if it exists, else 1

@@ -75,6 +75,7 @@ SMALL = [
     Case("volume umount {u}", setup=(*_VOL, "volume mount {u}")),
     Case("volume mount nosuch"),
     Case("volume unmount nosuch", "rc"),
+    Case("volume reload"),
     # the host's signature policy, read; signing and changing it refused
     Case("image trust show"),
     Case("image trust show --json"),
