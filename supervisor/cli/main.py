@@ -137,7 +137,6 @@ GROUPS = {
         "import": "volume_import",
         "mount": "volume_mount",  # verbs
         "unmount": "volume_unmount",
-        "umount": "volume_unmount",
         "reload": "volume_reload",
     },
     # secrets (supervisor/secrets)

@@ -72,7 +72,8 @@ SMALL = [
     # volume mount|unmount: the mount point (each engine's own root), the name back
     Case("volume mount {u}", "rc", setup=_VOL),
     Case("volume unmount {u}", setup=_VOL),
-    Case("volume umount {u}", setup=(*_VOL, "volume mount {u}")),
+    Case("volume unmount {u}", setup=(*_VOL, "volume mount {u}")),
+    Case("volume umount {u}", "rc", setup=_VOL),  # no such alias in Podman 4.3
     Case("volume mount nosuch"),
     Case("volume unmount nosuch", "rc"),
     Case("volume reload"),
