@@ -135,7 +135,9 @@ class Monitor:
             return 4
         self._watch_sigchld()
         out_r, err_r = self._create()
-        if not self.error:
+        if not self.error and opts.init_only:
+            self._event("init")  # `init`: the engine runs the runtime's start later
+        elif not self.error:
             # We start it too: an engine killed between create and start must not leave a
             # container that is created but never started.
             self._start()

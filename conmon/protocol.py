@@ -54,6 +54,7 @@ class Options:
         "health_retries",
         "health_start_period_ns",
         "health_timeout_ns",
+        "init_only",
         "log_driver",
         "log_max_file",
         "log_max_size",
@@ -95,6 +96,8 @@ class Options:
         self.log_tag = ""
         self.stdin = False
         self.terminal = False  # terminals: -t, the runtime's pty (conmon.terminal)
+        # `init`: the runtime creates the container, the engine starts it later (runtime start)
+        self.init_only = False
         self.sync_fd = -1
         self.start_fd = -1
         self.exit_command: list[str] = []
@@ -202,6 +205,9 @@ def parse_args(argv: list[str]) -> Options:
         if arg == "--terminal":  # terminals
             opts.terminal = True
             continue
+        if arg == "--init-only":
+            opts.init_only = True
+            continue
         key, eq, value = arg.partition("=")
         if not eq:
             raise UsageError(f"argument {arg!r} is not --key=value")
@@ -245,6 +251,8 @@ def _validate(opts: Options) -> None:
             raise UsageError("--restart-max and --stop-timeout must be >= 0")
     elif opts.sync_fd < 0 or opts.start_fd < 0:
         raise UsageError("--sync-fd and --start-fd are required")
+    if opts.init_only and opts.service:
+        raise UsageError("--init-only is not for --service (systemd starts those)")
     if opts.health_process:
         _validate_health(opts)
     if opts.events_backend not in ("none", "file", "journald"):  # events (issue 14)
@@ -278,7 +286,8 @@ def format_args(opts: Options) -> list[str]:
     for key, attr in _LIST.items():
         argv += [f"{key}={value}" for value in getattr(opts, attr)]
     argv += [flag for flag, on in (("--stdin", opts.stdin), ("--service", opts.service),
-                                   ("--terminal", opts.terminal)) if on]  # fmt: skip
+                                   ("--terminal", opts.terminal),
+                                   ("--init-only", opts.init_only)) if on]  # fmt: skip
     return argv
 
 

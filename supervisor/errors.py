@@ -33,6 +33,8 @@ _NOT_FOUND = {
     "container object": "inspecting object: no such container {ref}",
     "volume": "inspecting object: no such volume {ref}",  # volumes (issue 14)
     "image to remove": "{ref}: image not known",  # rmi's (helper "flags")
+    "manifest list": "{ref}: image not known",  # verbs: Podman's manifest words
+    "image to show": "{ref}: image not known",  # verbs: image tree
     "network": "unable to find network with name or ID {ref}: network not found",
     "network object": "inspecting object: network {ref}: unable to find network with name or"
                       " ID {ref}: network not found",

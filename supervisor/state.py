@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 class Status(StrEnum):
     CREATED = "created"
+    # `init`: the runtime created it (its process waits in the runtime's init), not started
+    INITIALIZED = "initialized"
     RUNNING = "running"
     PAUSED = "paused"
     EXITED = "exited"
@@ -25,10 +27,15 @@ class Status(StrEnum):
     @property
     def is_active(self) -> bool:
         """A container process may exist."""
-        return self in (Status.RUNNING, Status.PAUSED)
+        return self in (Status.RUNNING, Status.PAUSED, Status.INITIALIZED)
 
 
 def can_start(status: Status) -> bool:
+    return status in (Status.CREATED, Status.EXITED, Status.INITIALIZED)
+
+
+def can_init(status: Status) -> bool:
+    """Podman's init: not once the runtime has it (initialized, running, paused)."""
     return status in (Status.CREATED, Status.EXITED)
 
 

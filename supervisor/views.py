@@ -55,6 +55,8 @@ def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
     from supervisor.state import Status  # performance (issue 16): enum, with rows only
 
     now = time.time()
+    if row.status is Status.INITIALIZED:
+        return "Initialized"
     if row.status.is_active:
         started = parse_rfc3339(row.started_at) or now
         text = f"Up {human_duration(now - started)}"

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "rename", "pause",
-         "unpause", "update", "exec", "healthcheck run", "ps", "logs", "inspect",
+VERBS = ("run", "create", "init", "start", "stop", "restart", "kill", "rm", "wait", "rename",
+         "pause", "unpause", "update", "exec", "healthcheck run", "ps", "logs", "inspect",
          "container inspect", "stats", "top", "port", "import", "export", "images", "image inspect",
          "image prune", "tag", "rmi", "history", "save", "load", "pull", "push", "login", "logout",
          "info", "version", "system df", "system service",  # the Docker API (issue 18)
@@ -30,7 +30,14 @@ VERBS = ("run", "create", "start", "stop", "restart", "kill", "rm", "wait", "ren
          "unshare",  # rootless (issue 17)
          "secret create", "secret ls", "secret inspect", "secret rm",  # secrets
          "container prune", "system prune", "system reset", "untag",  # the cleanup verbs
-         "search", "container clone", "build")
+         "search", "container clone", "build",
+         # verbs: Podman's verbs scopebox lacked
+         "container init", "manifest create", "manifest add", "manifest annotate",
+         "manifest remove", "manifest inspect", "manifest rm", "manifest exists",
+         "manifest push", "volume mount", "volume unmount", "image trust show",
+         "image trust set", "image sign", "container checkpoint", "container restore",
+         "system migrate", "system renumber", "image tree", "container runlabel",
+         "auto-update", "volume reload")
 _LONG = re.compile(r"^\s+(?:-(\w), )?(--[\w-]+)", re.M)
 
 

@@ -112,6 +112,10 @@ def stop_unit(name: str, mode: str = "replace") -> Message:
     return new_method_call(MANAGER, "StopUnit", "ss", (check_unit_name(name), _check_mode(mode)))
 
 
+def restart_unit(name: str, mode: str = "replace") -> Message:
+    return new_method_call(MANAGER, "RestartUnit", "ss", (check_unit_name(name), _check_mode(mode)))
+
+
 def kill_unit(name: str, who: str = "all", signal: int = 15) -> Message:
     if who not in ("main", "control", "all"):
         raise ValueError(f"invalid KillUnit target {who!r}")

@@ -284,6 +284,10 @@ class Systemd:
         else:
             self._conn.call(msg, timeout)
 
+    def restart_unit(self, name: str, timeout: float = STOP_TIMEOUT) -> None:
+        """Restart `name` and wait for its job (`auto-update`); JobFailedError if it failed."""
+        self._run_job(dbus.restart_unit(name), name, timeout)
+
     def kill_unit(self, name: str, who: str = "all", signal: int = 15) -> None:
         self._conn.call(dbus.kill_unit(name, who, signal), self.call_timeout)
 

@@ -490,6 +490,14 @@ def start(settings: Settings, refs: list[str]) -> list[Report]:
         return _each(eng, refs, lambda ref: _start_named(eng, ref).row)
 
 
+def init(settings: Settings, refs: list[str]) -> list[Report]:
+    """`init`: created in the runtime, not started (Podman's "initialized")."""
+    from supervisor.container.start import init as init_one
+
+    with session(settings) as eng:
+        return _each(eng, refs, lambda ref: init_one(eng, ref))
+
+
 def start_all(settings: Settings, policies: list[str]) -> list[Report]:
     """`start --all [--filter restart-policy=P]`: unless-stopped skips what a user stopped."""
     with session(settings) as eng:

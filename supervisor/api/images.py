@@ -166,6 +166,46 @@ def history(settings: Settings, ref: str) -> list[dict[str, Any]]:
     return history_items(img, sizes)
 
 
+class TreeLayer(NamedTuple):
+    id: str  # the layer's diff id (hex)
+    size: int
+    top_of: list[str]  # names of the images this layer is the top of
+
+
+class Tree(NamedTuple):
+    """verbs: `image tree`: the image and its layers, base first; with --whatrequires the
+    layers of the images built on it, above its own."""
+
+    id: str
+    names: list[str]
+    size: int
+    layers: list[TreeLayer]
+
+
+def tree(settings: Settings, ref: str, whatrequires: bool = False) -> Tree:
+    from supervisor import images
+
+    with session(settings) as eng:
+        try:
+            img = images.resolve(eng.store, ref)
+        except NotFoundError:
+            raise NotFoundError("image to show", ref) from None
+        every = eng.store.list_images()
+        chain = list(img.layers)
+        if whatrequires:  # Podman's: from the image's top layer up through its children's
+            chain = chain[-1:]
+            for other in every:
+                if (len(other.layers) > len(img.layers)
+                        and other.layers[:len(img.layers)] == img.layers):
+                    chain += [d for d in other.layers[len(img.layers):] if d not in chain]
+        tops: dict[str, list[str]] = {}
+        for other in every:
+            if other.layers:
+                tops.setdefault(other.layers[-1], []).extend(other.names)
+        layers = [TreeLayer(d, eng.store.layer_size(d) or 0, tops.get(d, [])) for d in chain]
+    return Tree(img.id, list(img.names), img.size, layers)
+
+
 def prune(settings: Settings, all_unused: bool, filters: list[str] | None = None) -> list[str]:
     """The ids of the images removed: dangling ones, or with `all_unused` every unused one;
     `filters`: `image prune --filter` (until=, label=, label!=, dangling=)."""

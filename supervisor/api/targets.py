@@ -20,6 +20,7 @@ STATES = {
     "running": frozenset({"running"}),
     "paused": frozenset({"paused"}),
     "active": frozenset({"running", "paused"}),
+    "initable": frozenset({"created", "exited"}),  # `init --all` (state.can_init)
 }
 
 

@@ -224,3 +224,44 @@ def disk_usage(settings: Settings) -> list[dict[str, Any]]:
         db = _db(eng)
         return [{"VolumeName": v.name, "Links": len(db.users(v.name)),
                  "Size": local.size(local.data_dir(eng.paths, v.name))} for v in db.all()]
+
+
+def mount(settings: Settings, names: list[str]) -> list[Report]:
+    """verbs: `volume mount`: each volume's mount point (the report's id); a `type=` volume
+    (`--opt`) is mounted on it first, as a container using it would (Podman's local driver)."""
+    from supervisor.volumes import local
+
+    out = []
+    with session(settings) as eng:
+        db = _db(eng)
+        for name in names:
+            try:
+                with mapped():
+                    vol = db.get(name)
+                    if vol.needs_mount:
+                        with local.volume_lock(eng.paths, vol.name):
+                            local.mount_volume(eng.paths, vol)
+                    out.append(Report(local.data_dir(eng.paths, vol.name), name))
+            except ScopeboxError as exc:
+                out.append(Report(name, name, exc))
+    return out
+
+
+def unmount(settings: Settings, names: list[str]) -> list[Report]:
+    """verbs: `volume unmount`: a `type=` volume's mount goes unless a running container
+    uses it; a plain volume has nothing to unmount (Podman's answer: its name)."""
+    from supervisor.volumes import local
+
+    out = []
+    with session(settings) as eng:
+        db = _db(eng)
+        active = {r.id for r in eng.list() if r.status.is_active}
+        for name in names:
+            try:
+                with mapped():
+                    vol = db.get(name)
+                    local.teardown_mounts(eng.paths, db, [vol.name], "", active)
+                out.append(Report(name, name))
+            except ScopeboxError as exc:
+                out.append(Report(name, name, exc))
+    return out

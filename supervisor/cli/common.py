@@ -302,6 +302,13 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         if not key:
             raise UsageError(f"invalid label {item!r}")
         labels[key] = value
+    # verbs: a container run by a unit (Podman's PODMAN_SYSTEMD_UNIT, set by `generate
+    # systemd` and Quadlet) is labelled with it: auto-update restarts that unit
+    import os
+
+    unit = os.environ.get("PODMAN_SYSTEMD_UNIT", "")
+    if unit and "PODMAN_SYSTEMD_UNIT" not in labels:
+        labels["PODMAN_SYSTEMD_UNIT"] = unit
     log_opts = {}
     for item in ns.log_opt:
         key, eq, value = item.partition("=")

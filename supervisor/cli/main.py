@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 VERBS = {
     "create": "create",
     "start": "start",
+    "init": "init",
     "run": "run",
     "ps": "ps",
     "list": "ps",
@@ -69,6 +70,8 @@ VERBS = {
     "untag": "untag",
     "search": "search",
     "build": "build",  # supervisor/build
+    "manifest": "manifest",  # verbs: local manifest lists
+    "auto-update": "auto_update",
 }
 GROUPS = {
     "container": {
@@ -76,6 +79,7 @@ GROUPS = {
         "list": "ps",
         "rm": "rm",
         "exists": "container_exists",
+        "init": "init",
         "inspect": "container_inspect",
         # cp, diff, mount, commit (supervisor/copy/)
         "cp": "cp",
@@ -86,6 +90,9 @@ GROUPS = {
         "commit": "commit",
         "prune": "container_prune",
         "clone": "container_clone",
+        "runlabel": "runlabel",  # verbs
+        "checkpoint": "checkpoint",  # verbs: refused (no CRIU)
+        "restore": "restore",
     },
     "image": {
         "ls": "images",
@@ -96,12 +103,16 @@ GROUPS = {
         "exists": "image_exists",
         "untag": "untag",
         "build": "build",
+        "tree": "image_tree",  # verbs
+        "sign": "image_sign",  # verbs: refused, trust show reads the host's policy
+        "trust": "image_trust",
     },
     "buildx": {"build": "build"},  # Docker's alias (podman buildx build)
     "system": {"df": "system_df", "info": "info",
                "events": "events",  # events (issue 14)
                "service": "system_service",  # the Docker API (issue 18)
-               "prune": "system_prune", "reset": "system_reset"},
+               "prune": "system_prune", "reset": "system_reset",
+               "migrate": "system_migrate", "renumber": "system_renumber"},  # verbs
     "network": {
         "create": "network_create",
         "ls": "network_ls",
@@ -127,6 +138,9 @@ GROUPS = {
         "exists": "volume_exists",
         "export": "volume_export",
         "import": "volume_import",
+        "mount": "volume_mount",  # verbs
+        "unmount": "volume_unmount",
+        "reload": "volume_reload",
     },
     # secrets (supervisor/secrets)
     "secret": {
@@ -169,24 +183,33 @@ Usage:
 
 Commands:
   run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
+  init                                                          created, not started
   exec, healthcheck run                                         run in a running container
   pause, unpause, update                                        freeze, thaw, change limits
   ps, logs, inspect, stats, top                                 look at containers
   images, image inspect, tag, untag, rmi, image prune, history images
+  image tree                                                    an image's layers
   import, export, save, load                                    archives
   cp, diff, mount, umount, commit                               a container's files
   build (image build, buildx build)                             an image from a Containerfile
   pull, push, login, logout, search                             registries
+  manifest create|add|annotate|remove|inspect|rm|exists|push   manifest lists
   container clone                                               a copy of a container
+  container runlabel                                            run an image label's command
   container prune, system prune, system reset                   clean up
+  system migrate, system renumber                               nothing to do (accepted)
+  image trust show                                              the host's signature policy
+  container checkpoint|restore, image sign, image trust set     refused, with why
   info, version, system df, system service                      this host, its API
   unshare                                                       the user's namespace (rootless)
   pod create|start|stop|kill|restart|pause|unpause|rm          pods
   pod ps|inspect|exists|prune|top|logs|stats|clone             pods
   generate systemd, quadlet                                     units for systemd
+  auto-update                                                   new images, units restarted
   kube play|generate|down, play kube, generate kube            Kubernetes YAML
   network create|ls|inspect|rm|prune|exists|reload              bridge networks
   volume create|ls|inspect|rm|prune|exists|export|import        volumes
+  volume mount|unmount|reload                                   a volume's mount point
   secret create|ls|inspect|rm|exists                            secrets (run --secret)
   container VERB, image VERB, system VERB                       the same, grouped
   container exists, image exists                                exit 0 if it exists, else 1

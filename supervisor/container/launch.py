@@ -44,7 +44,10 @@ class Started:
     attach: AttachClient | None = None
 
 
-def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int = 0) -> Started:
+def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int = 0,
+           init_only: bool = False) -> Started:
+    """`init_only` (`init`): the monitor has the runtime create the container and no more;
+    `start_initialized` starts it."""
     paths = engine.paths
     health_file = os.path.join(paths.container_dir(row.id), "health.json")
     for stale in (paths.exit_file(row.id), health_file, stopped_file(paths, row.id)):
@@ -62,7 +65,7 @@ def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int =
     except BaseException:
         teardown(engine, row)
         raise
-    pending = PendingMonitor.spawn(engine, row, preserve_fds)
+    pending = PendingMonitor.spawn(engine, row, preserve_fds, init_only)
     try:
         for later in resources:
             if later not in early:
@@ -76,17 +79,18 @@ def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int =
         teardown(engine, row)
         raise
     try:
-        return _run_monitor(engine, row, monitor, attach)
+        return _run_monitor(engine, row, monitor, attach, init_only)
     except BaseException:
         monitor.abort()
         teardown(engine, row)
         raise
 
 
-def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: bool) -> Started:
+def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: bool,
+                 init_only: bool = False) -> Started:
     if row.config.cgroup_manager is CgroupManager.SYSTEMD:
         _monitor_scope(engine, row, monitor.pid)
-    row = _mark_running(engine, row, monitor.pid, monitor.started)
+    row = _mark_running(engine, row, monitor.pid, monitor.started, init_only)
     client = None
     try:
         if attach:
@@ -188,18 +192,19 @@ def _monitor_scope(engine: Context, row: ContainerRow, pid: int, name: str = "",
 
 
 def _mark_running(
-    engine: Context, row: ContainerRow, monitor_pid: int, started: str
+    engine: Context, row: ContainerRow, monitor_pid: int, started: str, init_only: bool = False
 ) -> ContainerRow:
-    """A new run: "running" with the last run's exit facts cleared; pid comes with the go."""
+    """A new run: "running" (`init`: "initialized", not started yet: Podman's zero StartedAt)
+    with the last run's exit facts cleared; pid comes with the go."""
     return engine.store.update_container(
         row.id,
-        status=Status.RUNNING,
+        status=Status.INITIALIZED if init_only else Status.RUNNING,
         monitor_pid=monitor_pid,
         monitor_start=started,
         pid=0,
         pid_start="",
         boot_id=engine.boot_id,
-        started_at=now_rfc3339(),
+        started_at="" if init_only else now_rfc3339(),
         finished_at="",
         exit_code=0,
         oom_killed=False,
@@ -216,7 +221,8 @@ class PendingMonitor:
         self._start_w = start_w
 
     @classmethod
-    def spawn(cls, engine: Context, row: ContainerRow, preserve_fds: int = 0) -> PendingMonitor:
+    def spawn(cls, engine: Context, row: ContainerRow, preserve_fds: int = 0,
+              init_only: bool = False) -> PendingMonitor:
         """`preserve_fds` (run --preserve-fds): our descriptors 3.. go to the monitor at the
         same numbers, and from it to the runtime's first create."""
         paths = engine.paths
@@ -232,6 +238,7 @@ class PendingMonitor:
 
         events_options(engine, row, opts)
         opts.preserve_fds = preserve_fds  # helper "flags"
+        opts.init_only = init_only
         argv = monitor_command(opts)
         try:
             # In the persistent dir: what the monitor reports must outlive the run dir.
@@ -469,3 +476,16 @@ def _read_text(path: str) -> str:
             return f.read().strip()
     except OSError:
         return ""
+
+
+def start_initialized(engine: Context, row: ContainerRow) -> Started:
+    """`start` of an initialized container: the runtime's start, as Podman's own (its monitor
+    created the container and watches it either way). Called with the container's lock."""
+    from supervisor.container.oci import runtime_or_fail
+
+    runtime_or_fail(engine, row, "start")
+    row = engine.store.update_container(row.id, status=Status.RUNNING, started_at=now_rfc3339())
+    from supervisor.events.write import container as event  # events (issue 14)
+
+    event(engine, row, "start")
+    return Started(row)

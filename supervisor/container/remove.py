@@ -16,6 +16,7 @@ from supervisor.container.stop import stop_service
 from supervisor.errors import ScopeboxError, StateError
 from supervisor.procs import alive
 from supervisor.restarts import is_service
+from supervisor.state import Status
 from supervisor.store import ContainerLock, ContainerRow
 
 if TYPE_CHECKING:
@@ -47,7 +48,8 @@ def remove(ctx: Context, ref: str, force: bool = False, volumes: bool = False) -
 
     check_removable(ctx, row)
     if row.status.is_active:
-        if not force:
+        # Podman's rm takes an initialized container (never started) without -f
+        if not force and row.status is not Status.INITIALIZED:
             raise StateError(
                 f"cannot remove container {row.name!r} as it is running:"
                 " stop it first or use -f"

@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from supervisor.container.launch import Started, launch, launch_service
+from supervisor.container.launch import Started, launch, launch_service, start_initialized
 from supervisor.container.resources import teardown
 from supervisor.errors import (
     StateError,
@@ -19,7 +19,7 @@ from supervisor.model import (
 )
 from supervisor.procs import alive
 from supervisor.restarts import is_service, stopped_file
-from supervisor.state import can_start
+from supervisor.state import Status, can_init, can_start
 from supervisor.store import ContainerLock, ContainerRow
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ def start(ctx: Context, ref: str, attach: bool = False, preserve_fds: int = 0) -
     start_dependencies(ctx, row)
     with ContainerLock(ctx.paths, row.id):
         row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
+        if row.status is Status.INITIALIZED:
+            started = start_initialized(ctx, row)
+            _notify_caller(ctx, started.row)
+            return started
         if row.status.is_active:
             return Started(row)
         if not can_start(row.status):
@@ -53,6 +57,29 @@ def start(ctx: Context, ref: str, attach: bool = False, preserve_fds: int = 0) -
         started = _start_locked(ctx, row, attach, preserve_fds)
     _notify_caller(ctx, started.row)
     return started
+
+
+def init(ctx: Context, ref: str) -> ContainerRow:
+    """`init`: the runtime creates the container (its monitor watches it), `start` starts it
+    (Podman's "initialized" state). Containers with a restart policy under systemd, and
+    pods' infra containers, are made by their unit or without a monitor: refused."""
+    row = ctx.settled(ref)
+    from supervisor.pods.join import before_start
+
+    before_start(ctx, row)
+    with ContainerLock(ctx.paths, row.id):
+        row = ctx.refresh(ctx.store.get_container(row.id) or row, locked=True)
+        if not can_init(row.status):
+            raise StateError(f"container {row.id} has already been created in runtime:"
+                             " container state improper")
+        from supervisor.container.bare import is_bare
+
+        if is_service(row) or is_bare(row):
+            raise UsageError(f"container {row.name!r}: init of a container with a restart"
+                             " policy under systemd, or of a pod's infra, is not supported")
+        if not row.cleaned:
+            teardown(ctx, row)
+        return launch(ctx, row, attach=False, init_only=True).row
 
 
 def _notify_caller(ctx: Context, row: ContainerRow) -> None:

@@ -141,3 +141,29 @@ def _push_blob(
     with open(blobs.path(digest), "rb") as f:
         repo.upload(location, digest, size, f.read, lambda n: progress.advance(key, n), chunk)
     progress.finish(key, "done")
+
+
+def push_list(store: Store, opts: PushOptions, index: bytes, media_type: str,
+              images: list[str], progress: Progress | None = None) -> str:
+    """`manifest push`: each local image of the list (`images`: ids) by its digest into the
+    destination's repository, then the list itself under the destination's tag. Returns the
+    list's digest as the registry stored it."""
+    dest = destination(store, opts)
+    for image_id in images:
+        by_digest = f"{dest.domain}/{dest.path}@{image_blobs_digest(store, image_id)}"
+        push(store, PushOptions(image_id, by_digest, opts.tls_verify, opts.creds, opts.authfile,
+                                opts.chunk_size, opts.cert_dir), progress)
+    ep = conf.load().endpoints(dest, opts.tls_verify)[-1]
+    creds = opts.creds or auth.lookup(ep.ref.repository, opts.authfile)
+    session = Session(ep.ref.domain, ep.insecure, creds, cert_dir=opts.cert_dir)
+    try:
+        repo = Repository(session, ep.ref.path)
+        return repo.put_manifest(ep.ref.tag or ep.ref.manifest_ref, media_type, index)
+    finally:
+        session.close()
+
+
+def image_blobs_digest(store: Store, image_id: str) -> str:
+    from supervisor.registry.client import sha256
+
+    return sha256(store_api.image_blobs(store, image_id).manifest_bytes)

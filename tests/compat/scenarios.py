@@ -564,3 +564,8 @@ ALL = [*ALL[: -len(FINAL)], *TABLES, *FINAL]
 from tests.compat.scenarios_build import BUILD  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *BUILD, *FINAL]
+
+# verbs: Podman's verbs scopebox lacked (init, ...), before FINAL
+from tests.compat.scenarios_verbs import VERBS  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *VERBS, *FINAL]

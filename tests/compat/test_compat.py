@@ -45,6 +45,8 @@ def _clean(eng: Engine, text: str, name: str) -> None:
         eng("rm", "-f", "-t", "0", f"{name}-b")
     if any(word in text for word in ("volume", "-v", "--mount", "{u}:")):  # volumes (issue 14)
         eng("volume", "rm", "-f", name)
+    if "manifest" in text:  # verbs: manifest lists
+        eng("manifest", "rm", name)
     if "secret" in text:  # secrets
         eng("secret", "rm", name)
     if "network create" in text:  # networks (issue 13)

@@ -35,6 +35,18 @@ def test_format_args_service_mode() -> None:
     assert P.parse_args(argv).service
 
 
+def test_init_only_is_read_back_and_not_for_services() -> None:
+    """`init`: the monitor creates the container and leaves its start to the engine."""
+    opts = P.parse_args([*BASE, "--sync-fd=3", "--start-fd=4", "--init-only"])
+    assert opts.init_only and "--init-only" in P.format_args(opts)
+    assert P.parse_args(P.format_args(opts)).init_only
+    assert "--init-only" not in P.format_args(P.parse_args([*BASE, "--sync-fd=3",
+                                                            "--start-fd=4"]))
+    with pytest.raises(P.UsageError, match="--init-only"):
+        P.parse_args([*BASE, "--service", "--restart=always", "--restarts-file=/c/r",
+                      "--stopped-file=/c/s", "--init-only"])
+
+
 def test_parse_args_refuses_what_the_protocol_does_not_allow() -> None:
     with pytest.raises(P.UsageError, match="unknown argument"):
         P.parse_args([*BASE, "--sync-fd=3", "--start-fd=4", "--bogus=1"])

@@ -9,6 +9,7 @@ from supervisor.state import (
     ExitRecord,
     Facts,
     Status,
+    can_init,
     can_kill,
     can_start,
     reconcile,
@@ -68,3 +69,14 @@ def test_predicates() -> None:
     assert can_start(Status.CREATED) and can_start(Status.EXITED)
     assert not can_start(Status.RUNNING)
     assert can_kill(Status.RUNNING) and not can_kill(Status.EXITED)
+
+
+def test_initialized_is_watched_like_a_running_one() -> None:
+    """`init`: the runtime's process exists, so its end (or its monitor's) is reconciled;
+    start takes it, kill and a second init (Podman's rules) do not."""
+    assert reconcile(facts(Status.INITIALIZED, monitor=True)).status is Status.INITIALIZED
+    assert reconcile(facts(Status.INITIALIZED, record=REC)).status is Status.EXITED
+    assert reconcile(facts(Status.INITIALIZED)).status is Status.EXITED
+    assert can_start(Status.INITIALIZED) and not can_kill(Status.INITIALIZED)
+    assert can_init(Status.CREATED) and can_init(Status.EXITED)
+    assert not any(can_init(s) for s in (Status.INITIALIZED, Status.RUNNING, Status.PAUSED))
