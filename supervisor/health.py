@@ -110,6 +110,10 @@ def resolve(flags: HealthFlags, image_hc: dict[str, Any] | None) -> dict[str, An
     image = image_hc or {}
     test = parse_test(flags.cmd) if flags.cmd is not None else list(image.get("Test") or [])
     if not test or test[0].upper() == "NONE":
+        if flags.on_failure != "none" and all(v is None for v in given.values()):
+            # Podman's words
+            raise UsageError(f"cannot set on-failure action to {flags.on_failure} without a"
+                             " health check")
         if any(v is not None for v in given.values()) or flags.on_failure != "none":
             raise UsageError("healthcheck settings need a check: give --health-cmd")
         return None

@@ -48,10 +48,18 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kw: Any) -> None:
         kw["allow_abbrev"] = False
         super().__init__(*args, **kw)
+        self._given: list[str] = []
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments: "):
             _podmans_flag(self.prog, message)
+        if message.endswith(": expected one argument") and message.startswith("argument "):
+            # Podman's (cobra's) words, which scripts and its own tests read
+            names = message[len("argument "):-len(": expected one argument")].split("/")
+            given = [a for a in self._given if a in names]
+            name = given[-1] if given else names[-1]
+            what = f"'{name[1:]}' in {name}" if not name.startswith("--") else name
+            raise UsageError(f"flag needs an argument: {what} (see '{self.prog} --help')")
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
     def _get_formatter(self) -> argparse.HelpFormatter:
@@ -67,6 +75,7 @@ class Parser(argparse.ArgumentParser):
     ) -> tuple[argparse.Namespace, list[str]]:
         if args is not None:
             args = go_bools(self, list(args))
+            self._given = args  # for error(): which spelling of a flag was typed
         return super().parse_known_args(args, namespace)
 
 

@@ -57,8 +57,8 @@ def print_inspected(
         elif report.data is not None:
             out.append(report.data)
     if template and template != "json":
-        if view is None and ".ID" in template:
-            view = _go_id
+        if view is None and (".ID" in template or ".Healthcheck" in template):
+            view = _go_names
         render_each(template, [view(d) for d in out] if view else out)
     else:
         print_json(out)
@@ -77,11 +77,15 @@ def remove_regular_file(path: str) -> None:
         pass
 
 
-def _go_id(doc: dict[str, Any]) -> dict[str, Any]:
-    """Podman's inspect types name the field ID (JSON `Id`): templates read `{{.ID}}`
-    (Podman's own tests do, for images and containers); `{{.Id}}` stays as it was."""
+def _go_names(doc: dict[str, Any]) -> dict[str, Any]:
+    """Podman's inspect types name some fields otherwise than their JSON keys, and templates
+    read the Go names (Podman's own tests do): `{{.ID}}` (JSON `Id`) for images and
+    containers, `{{.State.Healthcheck}}` (JSON `State.Health`). The JSON names still work."""
     if "Id" in doc and "ID" not in doc:
-        return {**doc, "ID": doc["Id"]}
+        doc = {**doc, "ID": doc["Id"]}
+    state = doc.get("State")
+    if isinstance(state, dict) and "Health" in state and "Healthcheck" not in state:
+        doc = {**doc, "State": {**state, "Healthcheck": state["Health"]}}
     return doc
 
 

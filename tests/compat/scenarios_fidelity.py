@@ -271,6 +271,11 @@ OTHER_VERBS = [
     Case("logs -t done", "rc"),
     Case("logs", "rc"),
     Case("info --format {{.Host.Kernel}}"),
+    # Podman's own tests (220-healthcheck.bats, 300-cli-parsing.bats) read these
+    Case("create --health-on-failure=kill busybox", "rc err"),
+    Case("run --name", "rc"),
+    Case("inspect --format {{.State.Healthcheck.Status}}/{{.State.Health.Status}} {u}",
+         setup=("run -d --name {u} --health-cmd true busybox sleep 100", "healthcheck run {u}")),
     # Podman's own tests (005-info.bats) read these
     Case("info --format {{.Host.Linkmode}}/{{.Store.ImageCopyTmpDir}}"),
     Case("info --format {{.Host.Security.SECCOMPEnabled}}/{{.Host.Security.SELinuxEnabled}}"),
