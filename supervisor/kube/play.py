@@ -326,11 +326,18 @@ def _mounts(c: dict[str, Any], path: str, volumes: dict[str, str], where: str,
         dest = get(m, "mountPath", str, p, "")
         if name not in volumes:
             raise KubeError(f"kube: {p}.name: no volume {name!r} in the pod's volumes")
-        if not dest.startswith("/") or any(ch in dest for ch in ":\0\n,"):
-            raise KubeError(f"kube: {p}.mountPath: invalid path {dest!r}")
-        ro = get(m, "readOnly", bool, p, False) or volumes[name].endswith(":ro")
+        # Podman's extension: `mountPath: /dir:z` (options after the path: z, Z, ro, rw)
+        dest, _, opt_text = dest.partition(":")
+        opts = [o for o in opt_text.split(",") if o] if opt_text else []
+        if not dest.startswith("/") or any(ch in dest for ch in "\0\n,") or any(
+                o not in ("z", "Z", "ro", "rw") for o in opts):  # fmt: skip
+            raise KubeError(f"kube: {p}.mountPath: invalid path {m.get('mountPath')!r}")
+        ro = (get(m, "readOnly", bool, p, False) or volumes[name].endswith(":ro")
+              or "ro" in opts)  # fmt: skip
         source = volumes[name].removesuffix(":ro")
-        out.append(f"{source}:{dest}" + (":ro" if ro else ""))
+        labels = [o for o in opts if o in ("z", "Z")]
+        out.append(f"{source}:{dest}:" + ",".join((["ro"] if ro else []) + labels)
+                   if ro or labels else f"{source}:{dest}")
     return out
 
 

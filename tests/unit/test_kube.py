@@ -358,3 +358,15 @@ def test_every_kind_validates_strictly_against_every_bundled_version() -> None:
     for doc in yamlio.load_documents(gen.render(docs, "1")):
         for version in versions:
             kv.validate(doc, version, strict=True)
+
+
+def test_mount_path_with_podmans_options() -> None:
+    """Podman's `mountPath: /dir:z` (its own 700-play.bats plays one): the options after the
+    path reach the mount; an unknown one is refused."""
+    doc = ("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i, "
+           "volumeMounts: [{name: v, mountPath: '/t:z'}, {name: v, mountPath: '/u:ro,Z'}]}], "
+           "volumes: [{name: v, hostPath: {path: /srv}}]}")  # fmt: skip
+    (ctr,) = _plan(doc).pods[0].containers
+    assert ctr.options.volumes == ["/srv:/t:z", "/srv:/u:ro,Z"]
+    with pytest.raises(play.KubeError, match="invalid path '/t:bogus'"):
+        _plan(doc.replace("/t:z", "/t:bogus"))
