@@ -39,6 +39,7 @@ class BuildRequest:
     pull: str = "missing"
     network: str = ""  # "": as `run`'s default
     env: tuple[str, ...] = ()
+    ignorefile: str = ""
 
 
 def read_file(req: BuildRequest) -> str:
@@ -84,11 +85,13 @@ def build_in(eng: Engine, req: BuildRequest, out_fd: int) -> str:
         raise UsageError(f"invalid --pull {req.pull!r}: expected always, missing, never or newer")
     if not os.path.isdir(req.context):
         raise UsageError(f"stat {req.context}: no such file or directory")
+    if req.ignorefile and not os.path.isfile(req.ignorefile):
+        raise UsageError(f"stat {req.ignorefile}: no such file or directory")
     file = parse(read_file(req))
     opts = BuildOptions(os.path.abspath(req.context), file, req.tags, dict(req.build_args),
                         req.target, dict(req.labels), dict(req.annotations), req.quiet,
                         req.no_cache, req.layers, req.rm, req.force_rm, req.format, pull,
-                        req.network, req.env)  # fmt: skip
+                        req.network, req.env, req.ignorefile)  # fmt: skip
     settings = eng.settings
     builder = Builder(eng, opts, Output(out_fd, req.quiet), lambda o: with_defaults(o, settings))
     try:

@@ -85,7 +85,7 @@ class Builder:
         self.eng, self.opts, self.out, self.prepare = eng, opts, out, prepare
         self.made: list[str] = []  # intermediate images this build stored
         self.stage_images: dict[int, str] = {}
-        self.rules = ignore.read(opts.context)
+        self.rules = ignore.read(opts.context, opts.ignorefile)
         self.global_args: dict[str, str] = {}
         self.monitors: list[ContainerRow] = []  # the RUN steps' (waited for at the end)
 

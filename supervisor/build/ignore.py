@@ -87,7 +87,11 @@ def may_reinclude(patterns: list[Pattern], rel_dir: str) -> bool:
                for p in patterns)  # fmt: skip
 
 
-def read(context: str) -> list[Pattern]:
+def read(context: str, ignorefile: str = "") -> list[Pattern]:
+    """The context's ignore file, or `ignorefile` (build --ignorefile) instead."""
+    if ignorefile:
+        with open(ignorefile, encoding="utf-8", errors="replace") as f:
+            return parse(f.read())
     for name in NAMES:
         try:
             with open(os.path.join(context, name), encoding="utf-8", errors="replace") as f:

@@ -25,3 +25,4 @@ class BuildOptions:
     pull: str = "missing"
     network: str = ""  # "": as `run`'s default (containers.conf netns, else the bridge)
     env: tuple[str, ...] = ()  # --env for RUN steps and the image (Podman's build --env)
+    ignorefile: str = ""  # --ignorefile: instead of the context's .containerignore

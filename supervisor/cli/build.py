@@ -38,9 +38,19 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--squash", action="store_true", help="refused: one layer per step")
     p.add_argument("--squash-all", action="store_true", help="refused")
     p.add_argument("--platform", default="", help="noted: the host's platform is built")
+    p.add_argument("--ignorefile", default="",
+                   help="the ignore file, instead of the context's .containerignore")
+    p.add_argument("--pull-never", action="store_true", help="the same as --pull=never")
+    p.add_argument("--jobs", type=int, default=1, help="stages built at once (one here)")
+    p.add_argument("--load", action="store_true",
+                   help="buildx's: the image is stored locally anyway")
     p.add_argument("context", nargs="?", default=".", help="the build context directory")
     # Go's optional value: `--pull` alone is `--pull=always`, the next word is not its value
     ns = p.parse_args(["--pull=always" if a == "--pull" else a for a in argv])
+    if ns.pull_never:
+        ns.pull = "never"
+    if ns.jobs < 0:
+        raise UsageError(f"--jobs must be at least 0, not {ns.jobs}")
     if ns.squash or ns.squash_all:
         raise UsageError("--squash is not supported: the image keeps one layer per step")
     if ns.platform:
@@ -53,7 +63,7 @@ def main(argv: list[str], settings: Settings) -> int:
         ns.context, "" if file == "-" else file, text, tuple(ns.tag), _args(ns.build_arg),
         ns.target, _pairs(ns.label, "--label"), _pairs(ns.annotation, "--annotation"), ns.quiet,
         ns.no_cache, ns.layers, ns.rm, ns.force_rm, ns.format, ns.pull, ns.network,
-        tuple(_env(ns.env)))  # fmt: skip
+        tuple(_env(ns.env)), ns.ignorefile)  # fmt: skip
     sys.stdout.flush()
     try:
         image_id = api.build(settings, req, sys.stdout.fileno())

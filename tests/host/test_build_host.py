@@ -160,3 +160,23 @@ def test_iidfile_stdin_and_save(sb: Scopebox, tmp_path: Path) -> None:
     sb("save", "-o", str(saved), image_id)
     assert tarfile.is_tarfile(saved)
     sb("rmi", image_id)
+
+
+def test_ignorefile_pull_never_and_buildx_load(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman's own 070-build.bats: --ignorefile instead of .containerignore, --pull-never,
+    buildx's --load and --jobs accepted."""
+    (tmp_path / "keep.txt").write_text("k")
+    (tmp_path / "drop.txt").write_text("d")
+    (tmp_path / ".containerignore").write_text("keep.txt\n")  # replaced by --ignorefile
+    (tmp_path / "my.ignore").write_text("drop.txt\n")
+    (tmp_path / "Containerfile").write_text("FROM busybox\nCOPY . /ctx/\nRUN ls /ctx\n")
+    out = sb("buildx", "build", "--load", "--jobs", "2", "--pull-never", "--ignorefile",
+             str(tmp_path / "my.ignore"), "-t", "sb-build-ign", str(tmp_path)).stdout  # fmt: skip
+    assert "keep.txt" in out and "drop.txt" not in out
+    missing = sb("build", "--ignorefile", str(tmp_path / "nope"), str(tmp_path), check=False)
+    assert missing.returncode == 125 and "nope: no such file" in missing.stderr
+    never = sb("build", "--pull-never", "-f", "-", str(tmp_path),
+               input="FROM localhost/sb-no-such-base\n", check=False)  # fmt: skip
+    assert never.returncode == 125
+    sb("rmi", "sb-build-ign")
+    _no_step_containers(sb, tmp_path)
