@@ -227,7 +227,8 @@ Options:
       --root string             Path to the root directory in which data is stored
       --runroot string          Path to the 'run directory' where all state information is stored
       --runtime string          Path to the OCI-compatible binary used to run containers
-      --storage-driver string   The store's driver (overlay; vfs: SCOPEBOX_STORAGE_DRIVER)
+      --storage-driver string   How new containers' root filesystems are made: overlay, vfs
+                                (copies; SCOPEBOX_STORAGE_DRIVER sets the default)
       --syslog                  Accepted for Podman's scripts (scopebox logs to the journal)
       --tmpdir string           Accepted for Podman's scripts (state lives under --runroot)
   -v, --version                 version for scopebox
@@ -339,10 +340,14 @@ def _other_globals(settings: Settings, other: dict[str, str]) -> Settings:
     if backend is not None:
         settings = settings._replace(events_logger=backend)
     driver = other.get("--storage-driver")
-    in_use = os.environ.get("SCOPEBOX_STORAGE_DRIVER") or "overlay"
-    if driver is not None and driver != in_use:
-        raise UsageError(f"--storage-driver {driver}: this store uses {in_use}"
-                         " (SCOPEBOX_STORAGE_DRIVER chooses it)")
+    if driver is not None:
+        # The driver assembles this call's new containers' root filesystems (the layers are
+        # stored once, whatever it is, and each container keeps how it was made): switching
+        # per call is safe here, as Podman's tests and scripts do it.
+        if driver not in ("overlay", "vfs"):
+            raise UsageError(f"failed to GetDriver graph {driver} {settings.root}: driver not"
+                             " supported (overlay or vfs)")  # fmt: skip
+        os.environ["SCOPEBOX_STORAGE_DRIVER"] = driver
     for key in ("--noout", "--syslog"):
         if other.get(key, "false") not in ("true", "false"):
             raise UsageError(f"{key} takes no value (or =true, =false)")
