@@ -83,7 +83,7 @@ def detect_runtime(
         layout = detect_cgroup_layout()
     choice = preferred or env.get(RUNTIME_ENV) or None
     if choice is not None:
-        return _explicit(choice, layout, search_path, cgroup_root)
+        return _explicit(choice, layout, search_path, cgroup_root, env)
     crun_ok = crun_supports(layout, cgroup_root)
     order = ("crun", "runc") if crun_ok else ("runc",)
     for name in order:
@@ -96,11 +96,17 @@ def detect_runtime(
     )
 
 
-def _explicit(choice: str, layout: CgroupLayout, search_path: str | None, root: str) -> Runtime:
+def _explicit(choice: str, layout: CgroupLayout, search_path: str | None, root: str,
+              env: Mapping[str, str]) -> Runtime:  # fmt: skip
     if "/" in choice:
         path: str | None = choice if os.access(choice, os.X_OK) and os.path.isfile(choice) else None
     else:
         path = shutil.which(choice, path=search_path)
+        if path is None:  # a name containers.conf's [engine.runtimes] gives paths for
+            from supervisor.settings import runtime_paths
+
+            path = next((p for p in runtime_paths(env, choice)
+                         if os.path.isfile(p) and os.access(p, os.X_OK)), None)  # fmt: skip
     if path is None:
         raise RuntimeNotFoundError(f"OCI runtime {choice!r} not found or not executable")
     name = os.path.basename(path)

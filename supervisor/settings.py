@@ -315,6 +315,31 @@ def _conf_values(path: str, text: str) -> dict[str, Any]:
     return out
 
 
+def runtime_paths(env: Mapping[str, str], name: str) -> list[str]:
+    """containers.conf's `[engine.runtimes]` entry for a runtime name (`runtime = "x"` with
+    `[engine.runtimes] x = ["/usr/bin/runc"]`): its candidate paths, the last file's."""
+    from supervisor import tomlcache
+
+    found: list[str] = []
+    for path in containers_conf_files(env):
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "runtimes" not in text:
+            continue
+        try:
+            engine = tomlcache.loads(path, text).get("engine")
+        except ValueError as exc:
+            raise UsageError(f"{path}: not valid TOML: {exc}") from None
+        table = engine.get("runtimes") if isinstance(engine, dict) else None
+        paths = table.get(name) if isinstance(table, dict) else None
+        if isinstance(paths, list) and all(isinstance(p, str) for p in paths):
+            found = list(paths)
+    return found
+
+
 # helper "runflags" --------------------------------------------------------------------------
 
 

@@ -129,3 +129,16 @@ def test_nothing_found(tmp_path: Path) -> None:
         detect_runtime("kata", CgroupLayout.UNIFIED, env={}, search_path=str(tmp_path))
     with pytest.raises(RuntimeNotFoundError, match="not found or not executable"):
         detect_runtime(str(tmp_path / "nope"), CgroupLayout.UNIFIED, env={})
+
+
+def test_a_name_from_containers_conf_runtimes_table(bindir: Path, tmp_path: Path) -> None:
+    """containers.conf's `[engine.runtimes]` gives a name's paths (Podman's own 800-config
+    tests run a runtime called nonstandard_runtime_name)."""
+    conf = tmp_path / "containers.conf"
+    conf.write_text('[engine]\nruntime = "odd"\n[engine.runtimes]\n'
+                    f'odd = ["/nonexistent/odd", "{bindir / "runc"}"]\n')  # fmt: skip
+    env = {"CONTAINERS_CONF": str(conf)}
+    got = detect_runtime("odd", CgroupLayout.V1, env=env, search_path=str(bindir))
+    assert got == Runtime("runc", str(bindir / "runc"))
+    with pytest.raises(RuntimeNotFoundError, match="'other' not found"):
+        detect_runtime("other", CgroupLayout.V1, env=env, search_path=str(bindir))
