@@ -18,7 +18,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, NamedTuple, cast
 
 from supervisor.blobs import BlobStore, parse_digest
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, UsageError
@@ -647,6 +647,62 @@ def disk_usage(store: Store) -> list[Usage]:
         ),
         Usage("Local Volumes", *_volume_usage(store)),  # volumes (issue 14)
     ]
+
+
+class ImageUsage(NamedTuple):
+    """`system df -v`: one image (its first name), its size and what it shares."""
+
+    name: str
+    id: str
+    created: str
+    size: int
+    shared: int
+    containers: int
+
+
+class ContainerUsage(NamedTuple):
+    """`system df -v`: one container, what it wrote and the volumes it names."""
+
+    id: str
+    image_id: str
+    command: str
+    volumes: int
+    size: int
+    created: str
+    status: str
+    name: str
+
+
+def verbose_usage(store: Store) -> tuple[list[ImageUsage], list[ContainerUsage]]:
+    """`system df -v`'s images and containers (Podman's sections); a layer another image
+    holds too is the image's shared size."""
+    from collections import Counter
+
+    from supervisor.volumes.db import volume_users
+
+    imgs = store.list_images()
+    ctrs = store.list_containers()
+    holders = Counter(d for i in imgs for d in set(i.layers))
+    sizes = {d: store.layer_size(d) or 0 for d in holders}
+    used = Counter(c.image_id for c in ctrs)
+    images_out = [
+        ImageUsage(i.names[0] if i.names else "", i.id, i.created,
+                   sum(sizes[d] for d in set(i.layers)),
+                   sum(sizes[d] for d in set(i.layers) if holders[d] > 1), used[i.id])
+        for i in imgs
+    ]  # fmt: skip
+    links: Counter[str] = Counter()
+    if store.has_table("volumes"):
+        for (name,) in store._db.execute("SELECT name FROM volumes"):
+            links.update(set(volume_users(store._db, name)))
+    containers_out = [
+        ContainerUsage(c.id, c.image_id, " ".join(c.config.options.command or []),
+                       links[c.id],
+                       _tree_size(os.path.join(store.paths.container_dir(c.id), "upper")),
+                       c.created, c.status.value, c.name)
+        for c in ctrs
+    ]  # fmt: skip
+    return images_out, containers_out
 
 
 def _volume_usage(store: Store) -> tuple[int, int, int, int]:  # volumes (issue 14)

@@ -294,6 +294,14 @@ def disk_usage(settings: Settings) -> list[DiskUsage]:
     return [DiskUsage(r.kind, r.total, r.active, r.size, r.reclaimable) for r in rows]
 
 
+def disk_usage_verbose(settings: Settings) -> tuple[list[Any], list[Any]]:
+    """`system df -v`: the images' and containers' rows (supervisor.images.verbose_usage)."""
+    from supervisor import images
+
+    with session(settings) as eng:
+        return images.verbose_usage(eng.store)
+
+
 def exists(settings: Settings, ref: str) -> bool:
     """`image exists`: resolved as every verb resolves an image reference."""
     from supervisor import images
