@@ -60,6 +60,31 @@ def _check(src: Endpoint, dest: Endpoint) -> None:
                          " specify paths")
 
 
+def _host_destination(path: str) -> str:
+    """A host destination is a directory or a regular file (Podman's rule and words): a
+    device, fifo or socket is refused, and a symlink is followed to what it names, never
+    replaced (`cp ctr:/f /dev/stdout` replaced that link with a file; /dev/null the same)."""
+    import stat
+
+    given = path
+    if not os.path.islink(path.rstrip("/") or "/"):
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return path  # made by the copy
+    else:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:  # a dangling link: what it names is made
+            mode = stat.S_IFREG
+        resolved = os.path.realpath(path.rstrip("/"))
+        path = resolved + ("/" if path.endswith("/") else "")
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise PlaceError(f'invalid destination: "{given}" must be a directory or a regular'
+                         " file")
+    return path
+
+
 def _show(end: Endpoint) -> str:
     return end.path if end.container is None else f"{end.container}:{end.path}"
 
@@ -86,8 +111,8 @@ def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
 
     if dest.container is None:
         owner = (os.geteuid(), os.getegid()) if opts.archive else None
-        return UnpackJob(None, dest.path, HOST, owner=owner, overwrite=opts.overwrite,
-                         follow=False)
+        return UnpackJob(None, _host_destination(dest.path), HOST, owner=owner,
+                         overwrite=opts.overwrite, follow=False)  # fmt: skip
     row = _find(ctx, dest.container)
     root = stack.enter_context(container_root(ctx, row, freeze=True))
     owner = container_user(ctx, row, root) if opts.archive else None

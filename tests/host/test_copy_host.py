@@ -296,3 +296,17 @@ def test_container_to_container(sb: Scopebox, web: str) -> None:
             assert sorted(m.name for m in tar) == ["d", "d/f", "d/x", "d/x/y"]
     finally:
         sb("rm", "-f", "cpother")
+
+
+def test_host_destination_is_a_directory_or_a_regular_file(sb: Scopebox, web: str,
+                                                           host: Path) -> None:  # fmt: skip
+    """A symlink on the host is followed, never replaced; a fifo (a device, /dev/stdout on a
+    pipe) is refused in Podman's words and left as it was."""
+    (host / "link").symlink_to(host / "file")
+    sb("cp", f"{web}:/d/f", str(host / "link"))
+    assert (host / "link").is_symlink() and (host / "file").read_text() == "f\n"
+    os.mkfifo(host / "fifo")
+    res = sb("cp", f"{web}:/d/f", str(host / "fifo"), check=False)
+    assert res.returncode == 125 and res.stderr == (
+        f'Error: invalid destination: "{host / "fifo"}" must be a directory or a regular file\n')
+    assert stat.S_ISFIFO(os.lstat(host / "fifo").st_mode)
