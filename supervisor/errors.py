@@ -33,6 +33,7 @@ _NOT_FOUND = {
     "container object": "inspecting object: no such container {ref}",
     "volume": "inspecting object: no such volume {ref}",  # volumes (issue 14)
     "image to remove": "{ref}: image not known",  # rmi's (helper "flags")
+    "local image": "{ref}: image not known",  # run/create --pull=never
     "network": "unable to find network with name or ID {ref}: network not found",
     "network object": "inspecting object: network {ref}: unable to find network with name or"
                       " ID {ref}: network not found",

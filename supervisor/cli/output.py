@@ -17,6 +17,14 @@ if TYPE_CHECKING:
     from supervisor.errors import ScopeboxError
 
 
+def warn(msg: str) -> None:
+    """A warning to stderr in Podman's (logrus') text form, which scripts match on."""
+    import time
+
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    print(f'time="{stamp}" level=warning msg="{msg}"', file=sys.stderr)
+
+
 def print_json(data: Any) -> None:
     if isinstance(data, list) and not data:
         # performance (issue 16): `inspect NOSUCH`'s and an empty `ps --format json`'s `[]`

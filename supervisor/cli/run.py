@@ -46,8 +46,7 @@ def warn_not_a_tty(tty_and_interactive: bool) -> None:
     """terminals: Podman's warning (logrus' text form) for -ti without a terminal on stdin;
     the container runs all the same."""
     if tty_and_interactive and not sys.stdin.isatty():
-        import time
+        from supervisor.cli.output import warn
 
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        print(f'time="{stamp}" level=warning msg="The input device is not a TTY. The --tty and '
-              '--interactive flags might not work properly"', file=sys.stderr)
+        warn("The input device is not a TTY. The --tty and --interactive flags might not work"
+             " properly")

@@ -362,6 +362,8 @@ SECURITY = [
         "--cap-add chown --cap-drop chown", "--device /dev/nosuch",
         "--device /dev/null:/dev/x:rwz", "--device /dev/null:rel",
         "--device-cgroup-rule bogus", "--device-cgroup-rule 'x 1:3 rwm'",
+        "--device-cgroup-rule 'b 7:* rmX'", "--device-cgroup-rule 'c 7: rw'",
+        "--device-cgroup-rule 'c 7:x rw'",
         "--security-opt systempaths=foo",
     )],
     *[Case(f"{_RUN} {flags} busybox true", "rc") for flags in (
@@ -374,6 +376,7 @@ SECURITY = [
         "--security-opt unmask=ALL", "--security-opt systempaths=unconfined",
         "--security-opt proc-opts=hidepid=2", "--security-opt no-new-privileges=false",
         "--device-cgroup-rule 'c 1:3 rwm'", "--device-cgroup-rule 'c *:* m'",
+        "--device-cgroup-rule 'a 7 rmw'", "--security-opt no-new-privileges:true",
         "--privileged", "--cap-add all",
     )],
     Case(f"{_RUN} --cap-drop all {_STATUS} 'Cap(Eff|Bnd|Amb)' /proc/self/status"),
@@ -544,3 +547,8 @@ ALL = [*ALL[: -len(FINAL)], *VERBFLAGS2, *FINAL]
 from tests.compat.scenarios_cleanup import CLEANUP  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *CLEANUP, *FINAL]
+
+# Podman's own system tests (bats, test/system) run against scopebox: what they caught
+from tests.compat.scenarios_bats import BATS  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *BATS, *FINAL]
