@@ -621,7 +621,10 @@ def test_pause_unpause(sb: Scopebox, tmp_path: Path) -> None:
     wait_for(lambda: counter.exists() and counter.read_text().strip() != "", what="a count")
     sb("pause", name)
     assert sb.state(name)["Status"] == "paused"
-    assert f"{name} Up" in sb("ps", "--format", "{{.Names}} {{.Status}}").stdout
+    # Podman's ps: a paused container only with -a, its status "Paused" (Docker's: listed,
+    # "Up 5 seconds (Paused)")
+    assert name not in sb("ps", "--format", "{{.Names}}").stdout
+    assert f"{name} Paused\n" in sb("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
     frozen = counter.read_text()
     deadline = time.monotonic() + 0.5  # a frozen counter must not move in this window
     while time.monotonic() < deadline:

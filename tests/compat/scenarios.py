@@ -38,6 +38,7 @@ NO_SUCH = [Case(f"{verb} nosuch".replace("nosuch true nosuch", "nosuch true"), "
 
 EXIT_CODES = [
     Case("rm web", "rc"),
+    Case("rm {u}", "rc tail", setup=("run -d --name {u} busybox sleep 100",)),  # bats 055-rm
     Case("rm nosuch web", "rc"),
     Case("rm -i nosuch", "rc out err"),
     Case("rm -f nosuch", "rc out err"),
