@@ -44,4 +44,11 @@ BATS = [
     *[Case(f"run --rm {flags} busybox true") for flags in (
         "--tmpfs /vol1 --tmpfs /vol1", "--tmpfs /vol1 --tmpfs /vol1:ro",
         "-v /tmp:/vol1 -v /tmp:/vol1", "-v {u}:/vol1 -v {u}:/vol1")],
+    # 065-cp: a relative container path is from the container's working directory, and an
+    # error names it as given
+    Case("cp {u}:/tmp/readme -", "rc",
+         setup=("create --name {u} --workdir /tmp busybox true", "cp README.md {u}:readme")),
+    Case("cp {u}:readme -", "rc",
+         setup=("create --name {u} --workdir /tmp busybox true", "cp README.md {u}:.")),
+    Case("cp {u}:nosuch* /dev/null", "rc err", setup=("create --name {u} busybox true",)),
 ]
