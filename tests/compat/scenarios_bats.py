@@ -51,4 +51,7 @@ BATS = [
     Case("cp {u}:readme -", "rc",
          setup=("create --name {u} --workdir /tmp busybox true", "cp README.md {u}:.")),
     Case("cp {u}:nosuch* /dev/null", "rc err", setup=("create --name {u} busybox true",)),
+    # 065-cp: --pause (Podman's, default true) is taken, =false too
+    *[Case(f"cp {flag} README.md {{u}}:/tmp/x", setup=("create --name {u} busybox true",))
+      for flag in ("--pause", "--pause=false")],
 ]
