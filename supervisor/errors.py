@@ -35,6 +35,7 @@ _NOT_FOUND = {
     "image to remove": "{ref}: image not known",  # rmi's (helper "flags")
     "manifest list": "{ref}: image not known",  # verbs: Podman's manifest words
     "image to show": "{ref}: image not known",  # verbs: image tree
+    "local image": "{ref}: image not known",  # run/create --pull=never
     "network": "unable to find network with name or ID {ref}: network not found",
     "network object": "inspecting object: network {ref}: unable to find network with name or"
                       " ID {ref}: network not found",

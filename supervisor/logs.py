@@ -106,7 +106,8 @@ def read_logs(
         still_running = _unless_readable(still_running, cancel_fd)
     driver = row.config.log.driver.value
     if driver == "none":
-        raise UsageError(f"container {row.name!r} uses the 'none' log driver: no logs are kept")
+        raise UsageError("this container is using the 'none' log driver, cannot read logs:"
+                         " this container is not logging output")  # Podman's words
     if driver == "journald":
         yield from _journald(row, q, still_running, monitor_pid, cancel_fd)
         return

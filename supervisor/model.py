@@ -238,6 +238,8 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         if m.type == "bind" and m.source not in host.existing:
             raise UsageError(f"bind mount source {m.source!r} does not exist")
     mounts += [spec.parse_tmpfs(t) for t in opts.tmpfs]
+    # the same mount given twice is one (Podman); two different ones at a place are an error
+    mounts, volumes = list(dict.fromkeys(mounts)), list(dict.fromkeys(volumes))
     vm.check_unique([m.destination for m in mounts] + [v.destination for v in volumes])
     for ref in opts.volumes_from:
         vm.parse_volumes_from(ref)

@@ -86,7 +86,7 @@ def _size(flag: str, value: str) -> int:
 def _memory(opts: ResourceOptions) -> dict[str, int]:
     out: dict[str, int] = {}
     limit = _size("--memory", opts.memory) if opts.memory else 0
-    if opts.memory and limit < MIN_MEMORY:
+    if limit and limit < MIN_MEMORY:  # 0 is "no limit", as in Podman
         raise UsageError(f"invalid --memory {opts.memory!r}: the minimum is 6m")
     if limit:
         out["limit"] = limit

@@ -8,14 +8,18 @@ from supervisor.errors import UsageError
 
 
 def parse_signal(value: str | int) -> int:
-    text = str(value).strip().upper()
-    if text.isdigit():
-        num = int(text)
-        if 0 < num < signal.NSIG:
-            return num
-        raise UsageError(f"invalid signal {value!r}")
-    name = text if text.startswith("SIG") else f"SIG{text}"
-    sig = getattr(signal.Signals, name, None) if name.isidentifier() else None
+    """Podman's parsing (its util.ParseSignal over Docker's signal.ParseSignal), and its error
+    texts, which its own tests match: a leading dash is dropped, a number must be 1 to 64."""
+    raw = str(value).removeprefix("-")
+    if raw.isascii() and raw.isdigit():
+        num = int(raw)
+        if num == 0:
+            raise UsageError(f"invalid signal: {raw}")
+        if num > 64:
+            raise UsageError("valid signals are 1 through 64")
+        return num
+    name = raw.upper().removeprefix("SIG")
+    sig = getattr(signal.Signals, f"SIG{name}", None) if name.isidentifier() else None
     if not isinstance(sig, signal.Signals):
-        raise UsageError(f"invalid signal {value!r}")
+        raise UsageError(f"invalid signal: {raw}")
     return int(sig)

@@ -57,11 +57,11 @@ def status_text(row: ContainerRow, paths: Paths | None = None) -> str:
     now = time.time()
     if row.status is Status.INITIALIZED:
         return "Initialized"
+    if row.status is Status.PAUSED:
+        return "Paused"  # Podman's words (Docker's are "Up 5 seconds (Paused)")
     if row.status.is_active:
         started = parse_rfc3339(row.started_at) or now
         text = f"Up {human_duration(now - started)}"
-        if row.status is Status.PAUSED:
-            return text + " (Paused)"
         health = health_of(paths, row) if paths is not None else None
         return text + (f" ({health['Status']})" if health is not None else "")
     if row.status is Status.EXITED:

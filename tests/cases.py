@@ -664,8 +664,10 @@ def test_pause_unpause(sb: Scopebox, tmp_path: Path) -> None:
     wait_for(lambda: counter.exists() and counter.read_text().strip() != "", what="a count")
     sb("pause", name)
     assert sb.state(name)["Status"] == "paused"
-    # Podman 4.3's words for a paused container (its own 080-pause.bats reads them)
-    assert f"{name} Paused" in sb("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
+    # Podman's ps: a paused container only with -a, its status "Paused" (Docker's: listed,
+    # "Up 5 seconds (Paused)")
+    assert name not in sb("ps", "--format", "{{.Names}}").stdout
+    assert f"{name} Paused\n" in sb("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
     frozen = counter.read_text()
     deadline = time.monotonic() + 0.5  # a frozen counter must not move in this window
     while time.monotonic() < deadline:

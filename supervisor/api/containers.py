@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from supervisor.attach import AttachClient  # terminals
     from supervisor.container.launch import Started
     from supervisor.engine import Engine
-    from supervisor.logs import LogRecord
+    from supervisor.logs import LogRecord as LogRecord  # re-exported for the CLI's types
     from supervisor.options import CreateOptions
     from supervisor.registry.progress import PullProgress
     from supervisor.resources import ResourceOptions
@@ -505,6 +505,32 @@ def start_all(settings: Settings, policies: list[str]) -> list[Report]:
         return _each(eng, refs, lambda ref: _start_named(eng, ref).row)
 
 
+def start_matching(
+    settings: Settings, refs: list[str], filters: list[tuple[str, str]]
+) -> list[Report]:
+    """`start [--all] --filter K=V`: Podman's ps filters choose among all containers (with
+    --all, those not running) or among those named; each is started and named by its id."""
+    from supervisor.views import ps_item
+
+    with session(settings) as eng:
+        match = _Matcher(eng, filters)
+        named = {eng.find(ref).id for ref in refs}
+        pods: dict[str, tuple[str, str]] = {}
+        if any(k == "pod" for k, _ in filters):
+            from supervisor.pods.ops import pod_of_containers
+
+            pods = pod_of_containers(eng)
+        ids = []
+        for row in current_rows(eng):
+            if (row.id not in named) if refs else row.status.is_active:
+                continue
+            item = ps_item(row, eng.store.get_image(row.image_id), eng.paths)
+            _pod_ps(eng, row, item, pods)
+            if match(row, item):
+                ids.append(row.id)
+        return _each(eng, ids, lambda ref: _start_named(eng, ref).row)
+
+
 def _start_named(eng: Engine, ref: str, attach: bool = False) -> Started:
     """The `start` verb's failure names the container as Podman's does (`unable to start
     container "ID": ` before the runtime's words, which `run` prints alone), with the
@@ -549,6 +575,8 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
             raise UsageError(f"invalid status filter {value!r}")
         if key == "health" and value not in _health_statuses():
             raise UsageError(f"invalid health filter {value!r} ({', '.join(_health_statuses())})")
+        if key == "restart-policy" and value not in _RESTART_POLICIES:
+            raise UsageError(f"{value} invalid restart policy")  # Podman's words
         if key == "exited" and not value.lstrip("-").isdigit():
             raise UsageError(f"exited code filter {value!r} must be an integer")
         if key == "until":
@@ -559,10 +587,17 @@ def parse_filters(items: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+# Podman's restart policy names; "none" is its name for a container given no --restart
+_RESTART_POLICIES = ("none", "no", "on-failure", "always", "unless-stopped")
+
+# Podman's other state names (libpod's ContainerStatus) as the states scopebox has
+_STATUS_ALIASES = {"stopped": "exited", "configured": "created"}
+
+
 def _statuses() -> set[str]:
     from supervisor.state import Status  # performance (issue 16): enum, for a filter only
 
-    return {s.value for s in Status} | {"removing"}
+    return {s.value for s in Status} | {"removing", "stopping", "unknown", *_STATUS_ALIASES}
 
 
 def _health_statuses() -> tuple[str, ...]:
@@ -581,7 +616,8 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
         # read and refreshed (a created or exited container becomes active only by a start,
         # which stores it); the others are neither decoded nor reconciled.
         active = () if opts.all or by_status else ACTIVE
-        rows = [r for r in current_rows(eng, active) if not active or r.status.is_active]
+        # Podman's ps without -a lists running containers only: not paused ones either
+        rows = [r for r in current_rows(eng, active) if not active or r.status.value == "running"]
         match = _Matcher(eng, opts.filters)
         pods: dict[str, tuple[str, str]] = {}
         if rows:  # performance: no pod code for an empty listing
@@ -663,8 +699,8 @@ class _Matcher:
             return _regex(value).search(row.name) is not None
         if key == "id":
             return _regex(value).search(row.id) is not None
-        if key == "status":
-            return bool(row.status.value == value)
+        if key == "status":  # Podman's "stopped" is its name for exited here
+            return bool(row.status.value == _STATUS_ALIASES.get(value, value))
         if key == "exited":
             return row.status.value == "exited" and row.exit_code == int(value)
         if key == "since":
@@ -692,7 +728,7 @@ def _more_filters(row: ContainerRow, key: str, value: str) -> bool:
     if key == "network":  # a network's name: the modes none and host are none
         return value not in ("none", "host", "private") and bool(cfg.network.value == value)
     if key == "restart-policy":
-        return bool(cfg.restart.name.value == value)
+        return bool(cfg.restart.name.value == ("no" if value == "none" else value))
     return False  # pod=: no pods
 
 
@@ -773,6 +809,20 @@ def logs(settings: Settings, ref: str, opts: LogsOptions,
             if (parse_rfc3339(rec.timestamp) or 0.0) > opts.until:
                 return
             yield rec
+
+
+def check_signal(value: str) -> None:
+    """`kill -s`'s signal as Podman parses it (UsageError in its words): checked before any
+    container or pod is looked up."""
+    from supervisor.signals import parse_signal
+
+    parse_signal(value)
+
+
+def ids_and_names(settings: Settings, refs: list[str]) -> list[tuple[str, str]]:
+    """Each container's id and name (NotFoundError for a missing one)."""
+    with session(settings) as eng:
+        return [(row.id, row.name) for row in (eng.find(ref) for ref in refs)]
 
 
 def _log_path(eng: Engine, row: ContainerRow) -> str:

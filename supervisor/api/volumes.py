@@ -169,6 +169,14 @@ def remove(settings: Settings, refs: list[str], force: bool = False, all: bool =
     return reports
 
 
+def prunable(settings: Settings, filters: dict[str, list[str]] | None = None) -> list[str]:
+    """The names `prune` would remove now (its question lists them, as Podman's does)."""
+    with session(settings) as eng:
+        db = _db(eng)
+        return [vol.name for vol in db.all()
+                if not db.users(vol.name) and _matches(vol, filters or {}, False)]
+
+
 def prune(settings: Settings, filters: dict[str, list[str]] | None = None) -> list[str]:
     """The names of the volumes removed: every one no container uses (and the filters pass)."""
     from supervisor.volumes import local

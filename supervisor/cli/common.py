@@ -46,6 +46,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     add_default_true(p, "--http-proxy", "pass the caller's proxy variables (http_proxy,"
                      " https_proxy, ftp_proxy, no_proxy) into the container (default true)",
                      default=None)  # containers.conf's http_proxy when not given
+    a("--kernel-memory", help=argparse.SUPPRESS)  # hidden in Podman too: a warned no-op
     a("--personality", help="execution domain: LINUX, or LINUX32 (`uname -m` says i686)")
     a("-l", "--label", action="append", default=[], help="set metadata: key=value")
     a("-i", "--interactive", action="store_true", help="keep stdin open")
@@ -398,6 +399,11 @@ def _no_secrets(argv: list[str]) -> list[str]:
 
 def create_request(ns: argparse.Namespace) -> CreateRequest:
     from supervisor.api.containers import CreateRequest
+
+    if ns.kernel_memory is not None:  # cgroup v2 has no kernel memory limit; Podman's words
+        from supervisor.cli.loglines import log
+
+        log("warn", "The --kernel-memory flag is no longer supported. This flag is a noop.")
 
     return CreateRequest(create_options(ns), ns.cidfile, ns.replace,
                          pod=_pod_ref(ns),  # pods (issue 15)

@@ -38,6 +38,11 @@ def main(argv: list[str], settings: Settings) -> int:
                         " --archive=false keeps the archive's owners)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace directories with non-directories and the reverse")
+    from supervisor.cli.common import add_default_true
+
+    # Podman pauses the container for the copy (default true); scopebox freezes it only while
+    # writing into it, either way: the flag is taken, as Podman's scripts give it
+    add_default_true(p, "--pause", "accepted (the container is frozen only while written to)")
     p.add_argument("source")
     p.add_argument("dest")
     archive, rest = _archive(argv)

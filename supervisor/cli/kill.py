@@ -11,6 +11,24 @@ if TYPE_CHECKING:
     from supervisor.cli.argparser import Parser
 
 
+def signal_value_glued(argv: list[str]) -> list[str]:
+    """`-s -INT`, `-s -1` as Podman (pflag) reads them: the word after -s is its value even
+    when it starts with a dash, which argparse would take for an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return out + argv[i:]
+        if word in ("-s", "--signal") and i + 1 < len(argv):
+            out.append(f"--signal={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
 def parser() -> Parser:
     from supervisor.cli.main import new_parser
     from supervisor.cli.targets import add_target_flags  # helper "flags"
@@ -40,7 +58,10 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import quickstop  # not api.containers: every verb's options
     from supervisor.api.targets import resolve
     from supervisor.cli.targets import targets  # helper "flags"
+    from supervisor.signals import parse_signal
 
+    argv = signal_value_glued(argv)
     ns = parse(argv, QUICK) or parser().parse_args(argv)
+    parse_signal(ns.signal)  # a bad signal is the error, before any container is looked up
     refs = resolve(settings, targets(ns, ns.containers), "active")  # type: ignore[arg-type]
     return print_reports(quickstop.kill(settings, refs, ns.signal))

@@ -12,6 +12,7 @@ from supervisor.settings import Settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from supervisor.api.containers import LogRecord, LogsOptions
     from supervisor.cli.argparser import Parser
 
 COLOR, RESET = b"\033[37m", b"\033[0m"  # helper "flags": Podman's colour of the first container
@@ -24,12 +25,14 @@ def parser() -> Parser:
     p.add_argument("--since")
     p.add_argument("--until")
     p.add_argument("-t", "--timestamps", action="store_true")
-    # helper "flags": --latest; --names prefixes lines only when several containers are shown
-    # (Podman), and scopebox's logs shows one; --color: Podman's colour for the first one
+    # helper "flags": --latest; --names: with several containers, each line begins with the
+    # container's name instead of its short id (Podman); --color: Podman's colour for the
+    # first one
     add_target_flags(p)
-    p.add_argument("--names", action="store_true", help="(one container: no prefix needed)")
+    p.add_argument("--names", action="store_true", help="with several containers: prefix lines"
+                   " with names, not ids")
     p.add_argument("--color", action="store_true", help="colour the output")
-    p.add_argument("container", nargs="?")
+    p.add_argument("container", nargs="*")
     return p
 
 
@@ -44,9 +47,9 @@ QUICK = Quick(
     },
     defaults={
         "follow": False, "tail": "all", "since": None, "until": None, "timestamps": False,
-        "latest": False, "names": False, "color": False, "container": None,
+        "latest": False, "names": False, "color": False, "container": [],
     },
-    positional=("container", "?"),
+    positional=("container", "*"),
 )  # fmt: skip
 
 
@@ -55,9 +58,13 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.timefmt import parse_since
 
     ns = parse(argv, QUICK) or parser().parse_args(argv)
+    refs: list[str] = ns.container
+    several = len(refs) > 1
+    ns.container = refs[0] if refs else None
     if ns.latest and ns.container:
         raise UsageError("--latest and containers cannot be used together")
-    ns.container, _ = one(settings, ns, ns.container, [])
+    if not several:
+        ns.container, _ = one(settings, ns, ns.container, [])
     opts = api.LogsOptions(
         follow=ns.follow,
         tail=api.parse_tail(ns.tail),
@@ -65,6 +72,8 @@ def main(argv: list[str], settings: Settings) -> int:
         timestamps=ns.timestamps,
         until=parse_since(ns.until, "--until") if ns.until else None,
     )
+    if several:
+        return _several(settings, refs, opts, ns.names)
     at_line_start = True
     for rec in api.logs(settings, ns.container, opts):
         data = rec.data
@@ -74,4 +83,46 @@ def main(argv: list[str], settings: Settings) -> int:
         if ns.color:  # helper "flags"
             data = COLOR + data.rstrip(b"\n") + RESET + data[len(data.rstrip(b"\n")):]
         os.write(1 if rec.stream == "stdout" else 2, data)
+    return 0
+
+
+def _several(settings: Settings, refs: list[str], opts: LogsOptions, names: bool) -> int:
+    """Podman's `logs A B`: each container's records as they come (one reader each, in a
+    thread: with --follow they interleave in time), each line after the container's short
+    id (or name, --names) and a space."""
+    import queue
+    import threading
+
+    from supervisor.api import containers as api
+
+    found = api.ids_and_names(settings, refs)  # a missing one is the error, before any output
+    out: queue.Queue[tuple[bytes, LogRecord | Exception | None]] = queue.Queue()
+
+    def read(prefix: bytes, ref: str) -> None:
+        try:
+            for rec in api.logs(settings, ref, opts):
+                out.put((prefix, rec))
+        except Exception as exc:  # the main thread reports it
+            out.put((prefix, exc))
+        out.put((prefix, None))
+
+    for cid, name in found:
+        prefix = (name if names else cid[:12]).encode() + b" "
+        threading.Thread(target=read, args=(prefix, cid), daemon=True).start()
+    at_line_start: dict[bytes, bool] = {}
+    left, failed = len(found), None
+    while left:
+        prefix, item = out.get()
+        if item is None:
+            left -= 1
+        elif isinstance(item, Exception):
+            failed = failed or item
+        else:
+            data = item.data
+            if at_line_start.get(prefix, True):
+                data = prefix + (item.timestamp.encode() + b" " if opts.timestamps else b"") + data
+            at_line_start[prefix] = not item.partial
+            os.write(1 if item.stream == "stdout" else 2, data)
+    if failed is not None:
+        raise failed
     return 0

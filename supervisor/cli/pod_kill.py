@@ -7,6 +7,10 @@ import argparse
 from supervisor.cli.pod_act import run
 from supervisor.settings import Settings
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from supervisor.api import Report
+
 
 def _flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-s", "--signal", default="SIGKILL", help="the signal (default SIGKILL)")
@@ -14,6 +18,11 @@ def _flags(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import pods as api
+    from supervisor.api.containers import check_signal
+    from supervisor.cli.kill import signal_value_glued
 
-    return run("kill", argv, settings,
-               lambda refs, ns: api.kill(settings, refs, ns.signal), _flags)
+    def kill(refs: list[str], ns: argparse.Namespace) -> list[Report]:
+        check_signal(ns.signal)  # a bad signal is the error, before any pod is looked up
+        return api.kill(settings, refs, ns.signal)
+
+    return run("kill", signal_value_glued(argv), settings, kill, _flags)

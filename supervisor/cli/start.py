@@ -1,4 +1,4 @@
-"""scopebox start [-a] CONTAINER... | start --all [--filter restart-policy=POLICY]..."""
+"""scopebox start [-a] CONTAINER... | start --all [--filter KEY=VALUE]..."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-i", "--interactive", action="store_true", help="attach stdin")
     p.add_argument("--all", action="store_true", help="start all (matching) stopped containers")
     p.add_argument(
-        "--filter", action="append", default=[], help="with --all: restart-policy=POLICY"
+        "--filter", action="append", default=[], help="start only those ps --filter matches"
     )
     p.add_argument("containers", nargs="*")
     # helper "flags": --latest, --sig-proxy (with -a), --detach-keys (checked, as attach's)
@@ -33,20 +33,21 @@ def main(argv: list[str], settings: Settings) -> int:
         ns.containers = resolve(settings, targets(ns, ns.containers))
     if ns.sig_proxy and not ns.attach:
         raise UsageError("you cannot use sig-proxy without --attach: invalid argument")
-    if ns.all == bool(ns.containers):
-        p.error("give container names or --all, not both" if ns.all else "at least one container")
-    policies = []
-    for item in ns.filter:
-        key, eq, value = item.partition("=")
-        if key != "restart-policy" or not eq:
-            raise UsageError(f"unsupported --filter {item!r} (restart-policy=POLICY)")
-        policies.append(value)
+    if ns.all and ns.containers:  # Podman's words
+        raise UsageError("either start all containers or the container(s) provided in the"
+                         " arguments")
+    if not ns.all and not ns.containers:
+        p.error("at least one container")
     from supervisor.api import containers as api
+
+    if ns.filter:  # Podman's ps filters, among all containers or those named
+        filters = api.parse_filters(ns.filter)
+        return _engine_code(print_reports(api.start_matching(settings, ns.containers, filters)))
 
     # Podman's start fails with 125 whatever the reason, also where `run` gives the runtime's
     # 126 or 127 (its start does not translate the error).
     if ns.all:
-        return _engine_code(print_reports(api.start_all(settings, policies)))
+        return _engine_code(print_reports(api.start_all(settings, [])))
     if ns.attach:
         stdin_fd = sys.stdin.fileno() if ns.interactive else None
         return api.start_attach(settings, ns.containers[0], stdin_fd, ns.detach_keys,

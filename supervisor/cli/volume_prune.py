@@ -13,13 +13,15 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-f", "--force", action="store_true", help="do not ask for confirmation")
     p.add_argument("--filter", action="append", default=[])
     ns = p.parse_args(argv)
+    from supervisor.api import volumes as api
+
+    filters = parse_filters(ns.filter)
     if not ns.force and not confirm(
         "WARNING! This will remove all volumes not used by at least one container. The"
         " following volumes will be removed:\n"
+        + "".join(f"{name}\n" for name in api.prunable(settings, filters))
     ):
         return 0
-    from supervisor.api import volumes as api
-
-    for name in api.prune(settings, parse_filters(ns.filter)):
+    for name in api.prune(settings, filters):
         print(name)
     return 0

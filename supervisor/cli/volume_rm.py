@@ -22,4 +22,9 @@ def main(argv: list[str], settings: Settings) -> int:
         raise UsageError("choose either one or more volumes or all")
     from supervisor.api import volumes as api
 
-    return exit_code(api.remove(settings, ns.volumes, ns.force, ns.all))
+    reports = api.remove(settings, ns.volumes, ns.force, ns.all)
+    if ns.force:  # Podman's -f: a volume that does not exist is no error (nothing printed)
+        from supervisor.errors import NotFoundError
+
+        reports = [r for r in reports if not isinstance(r.err, NotFoundError)]
+    return exit_code(reports)

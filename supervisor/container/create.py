@@ -72,8 +72,10 @@ def _pull_for_create(
             images.resolve_platform(ctx.store, opts.image, opts.pull_platform)
             return opts
         except NotFoundError as exc:
-            if opts.pull == "never":
+            if opts.pull == "never" and isinstance(exc, images.WrongPlatform):
                 raise
+            if opts.pull == "never":  # Podman's words (its system test matches them)
+                raise NotFoundError("local image", opts.image) from None
             missing = str(exc) if isinstance(exc, images.WrongPlatform) else missing
     from supervisor.registry.auth import Credentials
     from supervisor.registry.pull import PullOptions, pull

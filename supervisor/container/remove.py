@@ -50,9 +50,9 @@ def remove(ctx: Context, ref: str, force: bool = False, volumes: bool = False) -
     if row.status.is_active:
         # Podman's rm takes an initialized container (never started) without -f
         if not force and row.status is not Status.INITIALIZED:
-            raise StateError(
-                f"cannot remove container {row.name!r} as it is running:"
-                " stop it first or use -f"
+            raise StateError(  # Podman's words, which its own tests match
+                f"cannot remove container {row.id} as it is running - running or paused"
+                " containers cannot be removed without force: container state improper"
             )
         row = mark_stopped(ctx, row)
         if alive(row.pid, row.pid_start):

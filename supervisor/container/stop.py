@@ -30,6 +30,8 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
     if alive(row.pid, row.pid_start):
         signal_container(ctx, row, row.config.stop_signal, all_processes=False)
         if not ctx.wait_container_gone(row, grace):
+            if grace > 0:  # Podman's warning, in its words (its tests match them)
+                _warn_killed(row, grace)
             kill_for_good(ctx, row)
         from supervisor.events.write import container as event  # events (issue 14)
 
@@ -48,6 +50,19 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         code = ctx.removed_exit_code(row.id)
         return row._replace(status=Status.EXITED, exit_code=-1 if code is None else code)
     return ctx.refresh(fresh)
+
+
+def _warn_killed(row: ContainerRow, grace: int) -> None:
+    import signal
+
+    from supervisor.notices import notice
+
+    try:
+        name = signal.Signals(row.config.stop_signal).name
+    except ValueError:
+        name = str(row.config.stop_signal)
+    notice(f"StopSignal {name} failed to stop container {row.name} in {grace} seconds,"
+           " resorting to SIGKILL")
 
 
 def stop_together(ctx: Context, rows: Sequence[ContainerRow], timeout: int | None) -> None:

@@ -102,7 +102,7 @@ def _pack_job(ctx: Context, stack: contextlib.ExitStack, src: Endpoint, dest: En
     root = stack.enter_context(container_root(ctx, row, freeze=False))
     # out to the host (a file or stdout): owned by the caller, no setuid from a container
     owner = (os.geteuid(), os.getegid()) if opts.archive and dest.container is None else None
-    return PackJob(root, container_path(src.path), row.name, owner, drop_setid=True)
+    return PackJob(root, src.path, row.name, owner, drop_setid=True, cwd=_workdir(ctx, row))
 
 
 def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
@@ -116,8 +116,18 @@ def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
     row = _find(ctx, dest.container)
     root = stack.enter_context(container_root(ctx, row, freeze=True))
     owner = container_user(ctx, row, root) if opts.archive else None
-    return UnpackJob(root, container_path(dest.path), row.name, owner=owner,
-                     overwrite=opts.overwrite, follow=True)
+    return UnpackJob(root, dest.path or ".", row.name, owner=owner,
+                     overwrite=opts.overwrite, follow=True, cwd=_workdir(ctx, row))
+
+
+def _workdir(ctx: Context, row: ContainerRow) -> str:
+    """Podman's `cp` takes a relative container path from the container's working directory
+    (its --workdir, else the image's)."""
+    if row.config.options.workdir:
+        return row.config.options.workdir
+    img = ctx.store.get_image(row.image_id) if row.image_id else None
+    img_cfg = (img.config.get("config") or {}) if img else {}
+    return str(img_cfg.get("WorkingDir") or "/")
 
 
 def _find(ctx: Context, ref: str) -> ContainerRow:

@@ -39,11 +39,12 @@ _F_SETPIPE_SZ = 1031
 @dataclass(frozen=True)
 class PackJob:
     root: str | None  # chroot here first (a container's root); None: the host as it is
-    path: str  # as the user wrote it (absolute in a container)
+    path: str  # as the user wrote it (a relative one: from `cwd`)
     where: str  # the container's name, or HOST: for messages
     owner: tuple[int, int] | None = None  # uid/gid written into the archive; None: as on disk
     drop_setid: bool = False
     stat_only: bool = False  # the REST face's HEAD archive (issue 18): the header, no tar
+    cwd: str = "/"  # in the container: its working directory (Podman's relative paths)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class UnpackJob:
     owner: tuple[int, int] | None = None  # chown everything to this; None: the archive's
     overwrite: bool = False
     follow: bool = True  # a container's side: symlinks resolve inside its root
+    cwd: str = "/"  # in the container: its working directory (Podman's relative paths)
 
 
 class CopyError(Exception):
@@ -73,10 +75,18 @@ def _kind(mode: int) -> str | None:
     return None  # devices and sockets are not copied
 
 
+def _enter(root: str, cwd: str) -> None:
+    """Into the container's root, in its working directory (the root if that is missing)."""
+    os.chroot(root)
+    try:
+        os.chdir(cwd)
+    except OSError:
+        os.chdir("/")
+
+
 def _pack(job: PackJob, data_fd: int, status: Callable[[dict[str, Any]], None]) -> None:
     if job.root is not None:
-        os.chroot(job.root)
-        os.chdir("/")
+        _enter(job.root, job.cwd)
     name = source_name(job.path)
     real = os.path.realpath(job.path)
     try:
@@ -87,7 +97,7 @@ def _pack(job: PackJob, data_fd: int, status: Callable[[dict[str, Any]], None]) 
     if kind is None:
         raise PlaceError(f'"{job.path}" is a device or socket: cp copies files, directories,'
                          " symlinks and fifos")
-    link = real if real != os.path.normpath(job.path) else ""
+    link = real if real != os.path.abspath(job.path) else ""
     status({"kind": kind, "name": name, "size": st.st_size, "mode": st.st_mode,
             "mtime": st.st_mtime, "link": link})  # fmt: skip
     if job.stat_only:
@@ -168,8 +178,7 @@ def _add_file(tar: rawtar.Writer, info: tarfile.TarInfo, full: str) -> None:
 def _unpack(job: UnpackJob, data_fd: int, status: Callable[[dict[str, Any]], None]) -> None:
     tar = rawtar.Reader(data_fd, decompress=job.src_kind is None)  # `cp -`: before the chroot
     if job.root is not None:
-        os.chroot(job.root)
-        os.chdir("/")
+        _enter(job.root, job.cwd)
     target = place(job.dest, _dest_kind(job), job.src_kind, job.src_name, job.where)
     base = os.path.realpath(target.parent)
     shown = target.parent.rstrip("/") or ""

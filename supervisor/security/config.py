@@ -136,6 +136,8 @@ def parse_security_opts(items: Sequence[str], facts: SecurityFacts) -> dict[str,
     out: dict[str, Any] = {"labels": [], "mask": [], "unmask": [], "proc_opts": [], "shown": []}
     for item in items:
         key, eq, value = item.partition("=")
+        if not eq and ":" in item:  # Docker's older KEY:VALUE form, which Podman accepts too
+            key, eq, value = item.partition(":")
         if key == "no-new-privileges":
             out["no_new_privileges"] = _bool_opt(item, value) if eq else True
             if out["no_new_privileges"]:
@@ -245,8 +247,9 @@ def parse_devices(items: Sequence[str], facts: SecurityFacts) -> list[Device]:
 
 
 def parse_device_rule(rule: str) -> DeviceRule:
-    """`--device-cgroup-rule 'c 1:3 rwm'` (Docker's and Podman's syntax)."""
-    parts = rule.split()
+    """`--device-cgroup-rule 'c 1:3 rwm'` (Docker's and Podman's syntax; a lone major, `c 1
+    rwm`, means any minor, as in Podman). Errors in Podman's words."""
+    parts = rule.split(" ")
     if len(parts) != 3:
         raise UsageError("invalid device cgroup rule requires type, major:Minor, and access"
                          f' rules: "{rule}"')
@@ -254,14 +257,17 @@ def parse_device_rule(rule: str) -> DeviceRule:
     if kind not in ("a", "b", "c"):
         raise UsageError(f"invalid device type in device-access-add: {kind}")
     major, colon, minor = numbers.partition(":")
-    if not colon or not all(n == "*" or n.isdigit() for n in (major, minor)):
-        raise UsageError(f'invalid device cgroup rule {rule!r}: expected MAJOR:MINOR, numbers'
-                         " or *")
-    if not valid_access(access):
+    for n in (major, minor) if colon else (major,):
+        if n != "*" and not (n.isascii() and n.isdigit()):
+            raise UsageError(f'strconv.ParseUint: parsing "{n}": invalid syntax')
+    for c in access:
+        if c not in "rwm":
+            raise UsageError(f"invalid device access in device-access-add: {c}")
+    if not access:
         raise UsageError(f"invalid device cgroup rule {rule!r}: access is a combination of r,"
                          " w and m")
-    return DeviceRule(kind, -1 if major == "*" else int(major), -1 if minor == "*" else int(minor),
-                      access)
+    return DeviceRule(kind, -1 if major == "*" else int(major),
+                      -1 if minor in ("*", "") else int(minor), "".join(dict.fromkeys(access)))
 
 
 def validate(

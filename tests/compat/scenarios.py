@@ -38,6 +38,7 @@ NO_SUCH = [Case(f"{verb} nosuch".replace("nosuch true nosuch", "nosuch true"), "
 
 EXIT_CODES = [
     Case("rm web", "rc"),
+    Case("rm {u}", "rc tail", setup=("run -d --name {u} busybox sleep 100",)),  # bats 055-rm
     Case("rm nosuch web", "rc"),
     Case("rm -i nosuch", "rc out err"),
     Case("rm -f nosuch", "rc out err"),
@@ -370,6 +371,8 @@ SECURITY = [
         "--cap-add chown --cap-drop chown", "--device /dev/nosuch",
         "--device /dev/null:/dev/x:rwz", "--device /dev/null:rel",
         "--device-cgroup-rule bogus", "--device-cgroup-rule 'x 1:3 rwm'",
+        "--device-cgroup-rule 'b 7:* rmX'", "--device-cgroup-rule 'c 7: rw'",
+        "--device-cgroup-rule 'c 7:x rw'",
         "--security-opt systempaths=foo",
     )],
     *[Case(f"{_RUN} {flags} busybox true", "rc") for flags in (
@@ -382,6 +385,7 @@ SECURITY = [
         "--security-opt unmask=ALL", "--security-opt systempaths=unconfined",
         "--security-opt proc-opts=hidepid=2", "--security-opt no-new-privileges=false",
         "--device-cgroup-rule 'c 1:3 rwm'", "--device-cgroup-rule 'c *:* m'",
+        "--device-cgroup-rule 'a 7 rmw'", "--security-opt no-new-privileges:true",
         "--privileged", "--cap-add all",
     )],
     Case(f"{_RUN} --cap-drop all {_STATUS} 'Cap(Eff|Bnd|Amb)' /proc/self/status"),
@@ -567,3 +571,8 @@ ALL = [*ALL[: -len(FINAL)], *BUILD, *FINAL]
 from tests.compat.scenarios_verbs import VERBS  # noqa: E402
 
 ALL = [*ALL[: -len(FINAL)], *VERBS, *FINAL]
+
+# Podman's own system tests (bats, test/system) run against scopebox: what they caught
+from tests.compat.scenarios_bats import BATS  # noqa: E402
+
+ALL = [*ALL[: -len(FINAL)], *BATS, *FINAL]

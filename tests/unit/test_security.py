@@ -187,6 +187,8 @@ def test_missing_device_is_the_gathered_error() -> None:
         ("c 1:3 rwm", {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rwm"}),
         ("c *:* m", {"allow": True, "type": "c", "access": "m"}),
         ("b 8:* r", {"allow": True, "type": "b", "major": 8, "access": "r"}),
+        ("a 7 rmw", {"allow": True, "type": "a", "major": 7, "access": "rmw"}),  # any minor
+        ("c 1:3 rwmr", {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rwm"}),
     ],
 )
 def test_device_cgroup_rules(rule: str, oci: dict[str, Any]) -> None:
@@ -198,8 +200,10 @@ def test_device_cgroup_rules(rule: str, oci: dict[str, Any]) -> None:
     [
         ("bogus", "requires type, major:Minor, and access"),
         ("x 1:3 rwm", "invalid device type in device-access-add: x"),
-        ("c 1 rwm", "expected MAJOR:MINOR"),
-        ("c 1:3 rwx", "access is a combination"),
+        ("c  1:3 rwm", "requires type, major:Minor, and access"),  # Podman splits on " "
+        ("c 1: rwm", 'strconv.ParseUint: parsing "": invalid syntax'),
+        ("c a:1 rwm", 'strconv.ParseUint: parsing "a": invalid syntax'),
+        ("c 1:3 rwx", "invalid device access in device-access-add: x"),
     ],
 )
 def test_bad_device_cgroup_rules(rule: str, message: str) -> None:

@@ -1,0 +1,57 @@
+"""Scenarios found by running Podman 4.3.1's own bats system tests (test/system) against
+scopebox: each is a difference those tests caught, kept here so our suite keeps it fixed."""
+
+from __future__ import annotations
+
+from tests.compat.scenarios import Case
+
+BATS = [
+    # 030-run: --pull=never with the image absent names it as Podman does
+    Case("run --rm --pull=never localhost/nosuch-bats:v9 true"),
+    Case("create --pull=never localhost/nosuch-bats:v9"),
+    # 030-run: --memory=0 is "no limit"
+    Case("run --rm --memory=0 busybox echo hello"),
+    # 030-run: --kernel-memory is a hidden no-op (its warning: tests/host/test_bats_host.py)
+    Case("run --rm --kernel-memory 100 busybox true", "rc out"),
+    # 030-run: the "none" log driver keeps nothing; logs says so in Podman's words
+    Case("logs {u}", setup=("run --name {u} --log-driver none busybox echo hi",)),
+    # 040-ps: "stopped" is Podman's other name for exited
+    Case("ps --filter status=stopped --filter name={u} --format {{.Names}}",
+         setup=("run --name {u} busybox true",)),
+    # 080-pause: a paused container's status is "Paused"; ps without -a shows none
+    *[Case(f"ps{a} --filter name={{u}} --format {{{{.Status}}}}",
+           setup=("run -d --name {u} busybox sleep 100", "pause {u}")) for a in ("", " -a")],
+    # 130-kill: signals as Podman parses them (a leading dash dropped, 1 to 64), checked
+    # before any container or pod is looked up
+    *[Case(f"kill -s {s} nosuch", "rc err") for s in ("0", "-0", "BADSIG", "-SIGBADSIG", "65",
+                                                      "-65", "99999999", "-INT", "-1")],
+    *[Case(f"pod kill -s {s} nosuch", "rc err") for s in ("0", "SIG", "-BADSIG")],
+    Case("create --stop-signal=99 busybox", "rc err"),
+    # 045-start: --all with names, and --filter as ps's filters (restart-policy=none: none
+    # given; a bad policy in Podman's words)
+    Case("start --all nosuch", "rc err"),
+    Case("start --filter restart-policy=fakepolicy {u}", "rc err",
+         setup=("create --name {u} busybox true",)),
+    Case("start --filter restart-policy=always {u}", setup=("create --name {u} busybox true",)),
+    Case("start --filter restart-policy=none {u}", "rc",
+         setup=("create --name {u} busybox true",)),
+    Case("ps -a --filter restart-policy=none --filter name={u} --format {{.Names}}",
+         setup=("create --name {u} busybox true",)),
+    # 160-volumes: rm -f of a missing volume is no error
+    Case("volume rm -f nosuch"),
+    Case("volume rm -f nosuch {u}", setup=("volume create {u}",)),
+    # 160-volumes: the same mount twice is one; two different ones at a place are an error
+    *[Case(f"run --rm {flags} busybox true") for flags in (
+        "--tmpfs /vol1 --tmpfs /vol1", "--tmpfs /vol1 --tmpfs /vol1:ro",
+        "-v /tmp:/vol1 -v /tmp:/vol1", "-v {u}:/vol1 -v {u}:/vol1")],
+    # 065-cp: a relative container path is from the container's working directory, and an
+    # error names it as given
+    Case("cp {u}:/tmp/readme -", "rc",
+         setup=("create --name {u} --workdir /tmp busybox true", "cp README.md {u}:readme")),
+    Case("cp {u}:readme -", "rc",
+         setup=("create --name {u} --workdir /tmp busybox true", "cp README.md {u}:.")),
+    Case("cp {u}:nosuch* /dev/null", "rc err", setup=("create --name {u} busybox true",)),
+    # 065-cp: --pause (Podman's, default true) is taken, =false too
+    *[Case(f"cp {flag} README.md {{u}}:/tmp/x", setup=("create --name {u} busybox true",))
+      for flag in ("--pause", "--pause=false")],
+]

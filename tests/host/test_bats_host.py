@@ -1,0 +1,55 @@
+"""What Podman 4.3.1's own system tests (bats, test/system) caught and tests/compat cannot
+compare as it is: stderr lines that carry a time stamp."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.clihelp import Scopebox
+
+pytestmark = pytest.mark.host
+
+WARNING = re.compile(r'^time="[0-9T:-]+Z" level=warning msg="(.*)"$')
+
+
+def test_kernel_memory_is_a_warned_noop(sb: Scopebox) -> None:
+    """030-run.bats "--kernel-memory warning": Podman's words, and the container runs."""
+    res = sb("run", "--rm", "--kernel-memory", "100", "busybox", "sh", "-c", "echo ran; exit 3",
+             check=False)  # fmt: skip
+    assert (res.returncode, res.stdout) == (3, "ran\n"), res.stderr
+    m = WARNING.match(res.stderr.strip())
+    assert m, res.stderr
+    assert m.group(1) == "The --kernel-memory flag is no longer supported. This flag is a noop."
+
+
+def test_stop_past_the_grace_period_says_so(sb: Scopebox) -> None:
+    """050-stop.bats "stop -t 1 Generate warning": Podman's words when SIGKILL follows; none
+    with -t 0, where no grace period was given."""
+    for grace, said in (("1", True), ("0", False)):
+        sb("run", "-d", "--rm", "--name", "bats-stopme", "busybox", "sleep", "100")
+        res = sb("stop", "-t", grace, "bats-stopme")
+        assert res.stdout == "bats-stopme\n"
+        want = ("StopSignal SIGTERM failed to stop container bats-stopme in 1 seconds,"
+                " resorting to SIGKILL")
+        assert (want in res.stderr) is said, res.stderr
+    assert sb("ps", "-aq").stdout == ""
+
+
+def test_logs_of_several_containers_interleave(sb: Scopebox) -> None:
+    """035-logs.bats "multi k8s-file": `logs -f A B` follows both at once, each line after
+    the container's short id (--names: its name)."""
+    ids = [sb("run", "-d", "--name", name, "busybox", "sh", "-c", script).stdout.strip()[:12]
+           for name, script in (("bats-l1", "echo a; sleep 4; echo d"),
+                                ("bats-l2", "sleep 1; echo b; sleep 1; echo c"))]
+    try:
+        out = sb("logs", "-f", "bats-l1", "bats-l2").stdout
+        assert out == f"{ids[0]} a\n{ids[1]} b\n{ids[1]} c\n{ids[0]} d\n"
+        out = sb("logs", "--names", "bats-l2", "bats-l1").stdout
+        assert sorted(out.splitlines()) == ["bats-l1 a", "bats-l1 d", "bats-l2 b", "bats-l2 c"]
+        res = sb("logs", "bats-l1", "nosuch", check=False)
+        assert (res.returncode, res.stdout) == (125, ""), res
+        assert res.stderr.startswith('Error: no container with name or ID "nosuch" found')
+    finally:
+        sb("rm", "-f", "-t", "0", "bats-l1", "bats-l2")
