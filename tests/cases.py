@@ -105,7 +105,7 @@ def test_detached_lifecycle(sb: Scopebox) -> None:
     ps_a = sb("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
     assert f"{name} Exited (137)" in ps_a, ps_a
     sb("rm", name)
-    assert leftovers(sb, cid) == []
+    assert (left := leftovers(sb, cid)) == [], left
 
 
 def test_cli_killed_during_foreground(sb: Scopebox, tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_run_rm_hand_off_survives_a_killed_exit_command(sb: Scopebox, tmp_path: 
     # The hand-off happened: the teardown is still to do (the rootfs is mounted).
     assert any(item.startswith("mount") for item in leftovers(sb, cid)), leftovers(sb, cid)
     again = sb("create", "--name", name, "--network", "none", "busybox", "true").stdout.strip()
-    assert leftovers(sb, cid) == []
+    assert (left := leftovers(sb, cid)) == [], left
     sb("rm", again)
 
 
@@ -198,7 +198,7 @@ def test_monitor_killed(sb: Scopebox) -> None:
             sb("rm", name)
         else:
             sb("rm", "-f", name)
-        assert leftovers(sb, cid) == []
+        assert (left := leftovers(sb, cid)) == [], left
 
 
 def test_parallel_run_rm(sb: Scopebox, n: int = 20) -> None:
@@ -244,7 +244,7 @@ def test_bad_input(sb: Scopebox) -> None:
     assert running(sb, name)
     assert count() == before + 1
     sb("rm", "-f", name)
-    assert leftovers(sb, cid) == []
+    assert (left := leftovers(sb, cid)) == [], left
 
 
 def test_interactive_stdin(sb: Scopebox) -> None:
@@ -383,7 +383,7 @@ def test_reboot_marks_exited(sb: Scopebox) -> None:
     assert state["Status"] == "exited" and "reboot" in str(state["Error"]), state
     assert f"{name} Exited" in sb("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
     sb("rm", name)
-    assert leftovers(sb, cid) == []
+    assert (left := leftovers(sb, cid)) == [], left
 
 
 def test_logs_options(sb: Scopebox) -> None:
@@ -404,7 +404,7 @@ def test_rm_containers(sb: Scopebox) -> None:
     """--rm containers: stop and wait still answer, and the name is free at once."""
     cid = sb("run", "-d", "--rm", "busybox", "sleep", "100").stdout.strip()
     assert sb("stop", "-t", "1", cid).returncode == 0
-    assert leftovers(sb, cid) == []
+    assert (left := leftovers(sb, cid)) == [], left
     cid = sb("run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.3; exit 3").stdout.strip()
     assert sb("wait", cid).stdout == "3\n"
     name = unique("again")

@@ -65,3 +65,11 @@ def each(settings: Settings, refs: list[str], quick: Callable[[str], str | None]
                 continue
             reports.append(Report(cid, ref, None))
     return reports
+
+
+def check_signal(value: str) -> None:
+    """`kill -s`'s signal as Podman parses it (UsageError in its words), checked before any
+    container is looked up."""
+    from supervisor.signals import parse_signal
+
+    parse_signal(value)

@@ -58,10 +58,9 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import quickstop  # not api.containers: every verb's options
     from supervisor.api.targets import resolve
     from supervisor.cli.targets import targets  # helper "flags"
-    from supervisor.signals import parse_signal
 
     argv = signal_value_glued(argv)
     ns = parse(argv, QUICK) or parser().parse_args(argv)
-    parse_signal(ns.signal)  # a bad signal is the error, before any container is looked up
+    quickstop.check_signal(ns.signal)  # the error before any container is looked up
     refs = resolve(settings, targets(ns, ns.containers), "active")  # type: ignore[arg-type]
     return print_reports(quickstop.kill(settings, refs, ns.signal))
