@@ -132,6 +132,8 @@ def _stop(quick: Quick, store: Store, auto_remove: bool, timeout: int | None) ->
         _send(fd, mon.stop_signal)
         if not select.select([fd], [], [], max(grace, 0))[0]:
             _send(fd, SIGKILL)
+            if grace > 0:  # Podman's warning, in its words (its tests match them)
+                _warn_killed(mon.name, mon.stop_signal, grace)
             if not own_pid_namespace(mon.bundle):
                 _runtime_kill_all(quick)
             select.select([fd], [], [], 30)
@@ -148,6 +150,19 @@ def _stop(quick: Quick, store: Store, auto_remove: bool, timeout: int | None) ->
     finally:
         os.close(fd)
         os.close(monitor_fd)
+
+
+def _warn_killed(name: str, signum: int, grace: int) -> None:
+    import signal
+
+    from supervisor.notices import notice
+
+    try:
+        signame = signal.Signals(signum).name
+    except ValueError:
+        signame = str(signum)
+    notice(f"StopSignal {signame} failed to stop container {name} in {grace} seconds,"
+           " resorting to SIGKILL")
 
 
 def _pidfd(quick: Quick) -> int | None:
