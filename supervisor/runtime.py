@@ -105,7 +105,8 @@ def _explicit(choice: str, layout: CgroupLayout, search_path: str | None, root: 
         if path is None:  # a name containers.conf's [engine.runtimes] gives paths for
             from supervisor.settings import runtime_paths
 
-            path = next((p for p in runtime_paths(env, choice)
+            # containers.conf is the process's (callers pass env={} to skip $SCOPEBOX_RUNTIME)
+            path = next((p for p in runtime_paths({**os.environ, **env}, choice)
                          if os.path.isfile(p) and os.access(p, os.X_OK)), None)  # fmt: skip
     if path is None:
         raise RuntimeNotFoundError(f"OCI runtime {choice!r} not found or not executable")
