@@ -33,51 +33,37 @@ else:
     except ImportError:
         import sqlite3
 
-SCHEMA = """
+# A container row's columns after its name; `removals` holds rows of the same shape (a
+# `run --rm` whose teardown its monitor finishes, issue 16), without the unique name.
+_ROW_COLUMNS = """\
+    image_id TEXT NOT NULL,
+    image_name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    pid INTEGER NOT NULL DEFAULT 0,
+    pid_start TEXT NOT NULL DEFAULT '',
+    monitor_pid INTEGER NOT NULL DEFAULT 0,
+    monitor_start TEXT NOT NULL DEFAULT '',
+    boot_id TEXT NOT NULL DEFAULT '',
+    started_at TEXT NOT NULL DEFAULT '',
+    finished_at TEXT NOT NULL DEFAULT '',
+    exit_code INTEGER NOT NULL DEFAULT 0,
+    oom_killed INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    cleaned INTEGER NOT NULL DEFAULT 1,
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    resources TEXT NOT NULL DEFAULT '[]'
+"""
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS containers (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
-    image_id TEXT NOT NULL,
-    image_name TEXT NOT NULL,
-    created TEXT NOT NULL,
-    status TEXT NOT NULL,
-    config TEXT NOT NULL,
-    pid INTEGER NOT NULL DEFAULT 0,
-    pid_start TEXT NOT NULL DEFAULT '',
-    monitor_pid INTEGER NOT NULL DEFAULT 0,
-    monitor_start TEXT NOT NULL DEFAULT '',
-    boot_id TEXT NOT NULL DEFAULT '',
-    started_at TEXT NOT NULL DEFAULT '',
-    finished_at TEXT NOT NULL DEFAULT '',
-    exit_code INTEGER NOT NULL DEFAULT 0,
-    oom_killed INTEGER NOT NULL DEFAULT 0,
-    error TEXT NOT NULL DEFAULT '',
-    cleaned INTEGER NOT NULL DEFAULT 1,
-    restart_count INTEGER NOT NULL DEFAULT 0,
-    resources TEXT NOT NULL DEFAULT '[]'
-);
+{_ROW_COLUMNS});
 CREATE TABLE IF NOT EXISTS removals (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
-    image_id TEXT NOT NULL,
-    image_name TEXT NOT NULL,
-    created TEXT NOT NULL,
-    status TEXT NOT NULL,
-    config TEXT NOT NULL,
-    pid INTEGER NOT NULL DEFAULT 0,
-    pid_start TEXT NOT NULL DEFAULT '',
-    monitor_pid INTEGER NOT NULL DEFAULT 0,
-    monitor_start TEXT NOT NULL DEFAULT '',
-    boot_id TEXT NOT NULL DEFAULT '',
-    started_at TEXT NOT NULL DEFAULT '',
-    finished_at TEXT NOT NULL DEFAULT '',
-    exit_code INTEGER NOT NULL DEFAULT 0,
-    oom_killed INTEGER NOT NULL DEFAULT 0,
-    error TEXT NOT NULL DEFAULT '',
-    cleaned INTEGER NOT NULL DEFAULT 1,
-    restart_count INTEGER NOT NULL DEFAULT 0,
-    resources TEXT NOT NULL DEFAULT '[]'
-);
+{_ROW_COLUMNS});
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
     names TEXT NOT NULL,

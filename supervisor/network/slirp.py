@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, ClassVar
 from supervisor.errors import SystemError_
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from supervisor.container.context import Context
     from supervisor.network.request import PortMap
     from supervisor.store import ContainerRow
@@ -30,6 +32,31 @@ if TYPE_CHECKING:
 def slirp_args(netns: str, api: str, ready_fd: int) -> list[str]:
     return ["--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path",
             f"--api-socket={api}", f"--ready-fd={ready_fd}", netns, "tap0"]
+
+
+def launch(argv_for: Callable[[int], list[str]], api: str, pidfile: str) -> None:
+    """Start slirp4netns (`argv_for(ready_fd)`), wait for its ready byte, record its pid in
+    `pidfile`; its failure is one line with its last words. The API socket goes first (a
+    stale one from a killed run would make it fail)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(api)
+    ready_r, ready_w = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            argv_for(ready_w), pass_fds=(ready_w,), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        os.close(ready_w)
+        ready = os.read(ready_r, 1)
+    finally:
+        os.close(ready_r)
+    if ready != b"1":
+        err = proc.communicate()[1].decode(errors="replace").strip().splitlines()
+        raise SystemError_(f"slirp4netns failed: {err[-1] if err else 'no ready byte'}")
+    assert proc.stderr is not None
+    proc.stderr.close()
+    with open(pidfile, "w", encoding="ascii") as f:
+        f.write(f"{proc.pid}\n")
 
 
 def hostfwd_request(p: PortMap) -> dict[str, object]:
@@ -48,26 +75,8 @@ class SlirpResource:
         slirp, ns = prepare(ctx, row, "slirp4netns", "--network slirp4netns needs slirp4netns:"
                             " install the slirp4netns package (or use pasta)")
         api = _api(ctx, row.id)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(api)
-        ready_r, ready_w = os.pipe()
-        try:
-            proc = subprocess.Popen(
-                [slirp, *slirp_args(ns, api, ready_w)], pass_fds=(ready_w,),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, start_new_session=True,
-            )
-            os.close(ready_w)
-            ready = os.read(ready_r, 1)
-        finally:
-            os.close(ready_r)
-        if ready != b"1":
-            err = proc.communicate()[1].decode(errors="replace").strip().splitlines()
-            raise SystemError_(f"slirp4netns failed: {err[-1] if err else 'no ready byte'}")
-        assert proc.stderr is not None
-        proc.stderr.close()
-        with open(_pidfile(ctx, row.id), "w", encoding="ascii") as f:
-            f.write(f"{proc.pid}\n")
+        launch(lambda ready_fd: [slirp, *slirp_args(ns, api, ready_fd)], api,
+               _pidfile(ctx, row.id))  # fmt: skip
         for p in row.config.net.ports:
             _api_call(api, hostfwd_request(p))
 

@@ -220,26 +220,11 @@ def _start_slirp(runroot: str, ns: str) -> None:
     if not os.access(TUN, os.R_OK | os.W_OK):  # (create checked it; a mode changed since)
         raise SystemError_(f"rootless networking needs {TUN} usable by the user (udev's "
                            f"default mode 0666): chmod 0666 {TUN} (or use --network none)")
+    from supervisor.network.slirp import launch
+
     api = _api(runroot)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(api)
-    ready_r, ready_w = os.pipe()
-    try:
-        proc = subprocess.Popen(
-            [slirp, *SLIRP_OPTS, f"--api-socket={api}", f"--ready-fd={ready_w}", ns, "tap0"],
-            pass_fds=(ready_w,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, start_new_session=True)
-        os.close(ready_w)
-        ready = os.read(ready_r, 1)
-    finally:
-        os.close(ready_r)
-    if ready != b"1":
-        err = proc.communicate()[1].decode(errors="replace").strip().splitlines()
-        raise SystemError_(f"slirp4netns failed: {err[-1] if err else 'no ready byte'}")
-    assert proc.stderr is not None
-    proc.stderr.close()
-    with open(_pidfile(runroot), "w", encoding="ascii") as f:
-        f.write(f"{proc.pid}\n")
+    launch(lambda ready_fd: [slirp, *SLIRP_OPTS, f"--api-socket={api}",
+                             f"--ready-fd={ready_fd}", ns, "tap0"], api, _pidfile(runroot))
 
 
 def _fwd_pidfile(runroot: str) -> str:
