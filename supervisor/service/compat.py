@@ -89,7 +89,7 @@ def create_options(body: Any, name: str) -> CreateOptions:
         mounts=[_mount(m) for m in host.get("Mounts") or []],
         volumes_from=_strings(host.get("VolumesFrom"), "VolumesFrom"),
         net=_net_flags(body, host),
-        health=_health(body.get("Healthcheck")),
+        health=health_flags(body.get("Healthcheck")),
         pull="never",  # Docker's create does not pull: the client does, on our 404
     )
     log = _dict(host.get("LogConfig"), "LogConfig")
@@ -268,14 +268,15 @@ def _net_flags(body: dict[str, Any], host: dict[str, Any]) -> NetFlags:
     )
 
 
-def _health(check: Any) -> HealthFlags:
-    """Config.Healthcheck: Test ["CMD-SHELL", "..."] or ["CMD", ...]; durations in ns."""
+def health_flags(check: Any, what: str = "Healthcheck") -> HealthFlags:
+    """Config.Healthcheck (libpod's `healthconfig` has the same shape): Test
+    ["CMD-SHELL", "..."] or ["CMD", ...]; durations in ns."""
     from dataclasses import replace
 
     from supervisor.health import HealthFlags
 
-    check = _dict(check, "Healthcheck")
-    test = _strings(check.get("Test"), "Healthcheck.Test")
+    check = _dict(check, what)
+    test = _strings(check.get("Test"), f"{what}.Test")
     if not test:
         return HealthFlags()
     if test[0] == "NONE":

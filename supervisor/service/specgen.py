@@ -7,7 +7,6 @@ sends), or refused with a 400 naming it: a setting is never dropped silently.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -149,24 +148,9 @@ def _mounts(spec: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
 
 
 def _health(value: Any) -> Any:
-    from supervisor.health import HealthFlags
+    from supervisor.service.compat import health_flags  # the same shape
 
-    check = _dict(value, "healthconfig")
-    test = _strings(check.get("Test"), "healthconfig.Test")
-    if not test:
-        return HealthFlags()
-    if test[0] == "NONE":
-        return HealthFlags(disabled=True)
-    cmd = test[1] if test[0] == "CMD-SHELL" and len(test) == 2 else json.dumps(test[1:])
-
-    def seconds(key: str) -> str | None:
-        ns = _int(check.get(key), key)
-        return f"{ns / 1e9:g}s" if ns > 0 else None
-
-    flags = HealthFlags(cmd=cmd, interval=seconds("Interval"), timeout=seconds("Timeout"),
-                        start_period=seconds("StartPeriod"))  # fmt: skip
-    retries = _int(check.get("Retries"), "Retries")
-    return replace(flags, retries=retries) if retries > 0 else flags
+    return health_flags(value, "healthconfig")
 
 
 def _resources(spec: dict[str, Any]) -> Any:
