@@ -77,6 +77,11 @@ def remove(ctx: Context, ref: str, force: bool = False, volumes: bool = False) -
             raise StateError(f"container {row.name!r} is still running")
         remove_locked(ctx, fresh, volumes)
         lock.discard()
+    if row.monitor_pid and alive(row.monitor_pid, row.monitor_start):
+        # Its exit command now finds the container gone and the monitor ends: `rm` returns
+        # with nothing of it left, its scope and cgroups included (the teardown above was
+        # ours; this is a CLI start, not a second teardown).
+        ctx.wait_monitor_gone(row, 30)
     return row
 
 
