@@ -597,7 +597,8 @@ _STATUS_ALIASES = {"stopped": "exited", "configured": "created"}
 def _statuses() -> set[str]:
     from supervisor.state import Status  # performance (issue 16): enum, for a filter only
 
-    return {s.value for s in Status} | {"removing", "stopping", "unknown", *_STATUS_ALIASES}
+    # Podman 4.3 refuses `stopping` and `configured` in this filter (measured here)
+    return {s.value for s in Status} | {"removing", "unknown", "stopped"}
 
 
 def _health_statuses() -> tuple[str, ...]:

@@ -130,6 +130,8 @@ PS_MORE = [
     Case("ps -a --filter name=^fresh$ --filter status=exited --format {{.Names}}"),
     Case("ps -a --filter status=removing --format {{.Names}}"),
     Case("ps -a --filter status=stopping --format {{.Names}}", "rc"),
+    Case("ps -a --filter status=configured --format {{.Names}}", "rc"),
+    Case("ps -a --filter status=stopped --format {{.Names}}", "rc"),
     Case("ps -a --filter exited=3 --filter exited=0 --format {{.Names}}"),
     Case("ps -a --filter health=bogus --format {{.Names}}", "rc", diff="filter-checked",
          want=(125, "invalid health filter 'bogus'")),
