@@ -60,10 +60,11 @@ def _check(src: Endpoint, dest: Endpoint) -> None:
                          " specify paths")
 
 
-def _host_destination(path: str) -> str:
+def _host_destination(path: str) -> tuple[str, str]:
     """A host destination is a directory or a regular file (Podman's rule and words): a
     device, fifo or socket is refused, and a symlink is followed to what it names, never
-    replaced (`cp ctr:/f /dev/stdout` replaced that link with a file; /dev/null the same)."""
+    replaced (`cp ctr:/f /dev/stdout` replaced that link with a file; /dev/null the same).
+    Returns the path to write and, for a refused one, the error (said after the source's)."""
     import stat
 
     given = path
@@ -71,7 +72,7 @@ def _host_destination(path: str) -> str:
         try:
             mode = os.stat(path).st_mode
         except OSError:
-            return path  # made by the copy
+            return path, ""  # made by the copy
     else:
         try:
             mode = os.stat(path).st_mode
@@ -80,9 +81,8 @@ def _host_destination(path: str) -> str:
         resolved = os.path.realpath(path.rstrip("/"))
         path = resolved + ("/" if path.endswith("/") else "")
     if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
-        raise PlaceError(f'invalid destination: "{given}" must be a directory or a regular'
-                         " file")
-    return path
+        return path, f'invalid destination: "{given}" must be a directory or a regular file'
+    return path, ""
 
 
 def _show(end: Endpoint) -> str:
@@ -111,8 +111,9 @@ def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
 
     if dest.container is None:
         owner = (os.geteuid(), os.getegid()) if opts.archive else None
-        return UnpackJob(None, _host_destination(dest.path), HOST, owner=owner,
-                         overwrite=opts.overwrite, follow=False)  # fmt: skip
+        path, refuse = _host_destination(dest.path)
+        return UnpackJob(None, path, HOST, owner=owner, overwrite=opts.overwrite,
+                         follow=False, refuse=refuse)  # fmt: skip
     row = _find(ctx, dest.container)
     root = stack.enter_context(container_root(ctx, row, freeze=True))
     owner = container_user(ctx, row, root) if opts.archive else None

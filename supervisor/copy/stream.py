@@ -58,6 +58,7 @@ class UnpackJob:
     overwrite: bool = False
     follow: bool = True  # a container's side: symlinks resolve inside its root
     cwd: str = "/"  # in the container: its working directory (Podman's relative paths)
+    refuse: str = ""  # a host destination that cannot be written: said once the source is found
 
 
 class CopyError(Exception):
@@ -451,6 +452,8 @@ def copy(src: PackJob | None, dst: UnpackJob | None, stdin: int = 0, stdout: int
     """Run the copy: src None reads a tar from `stdin`, dst None writes it to `stdout`."""
     if src is None:
         assert dst is not None
+        if dst.refuse:
+            raise CopyError(dst.refuse)
         _finish([spawn(_unpack, dst, stdin)])
         return
     if dst is None:
@@ -462,7 +465,9 @@ def copy(src: PackJob | None, dst: UnpackJob | None, stdin: int = 0, stdout: int
     packer = spawn(_pack, src, w, close=(r,))
     os.close(w)
     try:
-        header = _header(packer)
+        header = _header(packer)  # a missing source is the error first (Podman's order)
+        if dst.refuse:
+            raise CopyError(dst.refuse)
         unpacker = spawn(_unpack, replace(dst, src_kind=header["kind"], src_name=header["name"]),
                          r)
     except BaseException:
