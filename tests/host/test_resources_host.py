@@ -30,9 +30,12 @@ def test_run_records_its_resources_and_stop_clears_them(sb: Scopebox) -> None:
     assert recorded(sb, cid) == ["rundir", "rootfs", "runtime"]
     assert mounted(os.path.join(sb.root, "containers", cid, "merged"))
     sb("stop", "-t", "0", cid)
-    assert recorded(sb, cid) == []
-    assert not mounted(os.path.join(sb.root, "containers", cid, "merged"))
-    assert not os.path.exists(os.path.join(sb.runroot, "containers", cid))
+    # stop returns once the container is Exited; its monitor's exit command tears the run
+    # down a moment later (issue 16, docs/DIFFERENCES.md): every resource goes then
+    wait_for(lambda: recorded(sb, cid) == []
+             and not mounted(os.path.join(sb.root, "containers", cid, "merged"))
+             and not os.path.exists(os.path.join(sb.runroot, "containers", cid)),
+             timeout=15, what="the teardown after stop")  # fmt: skip
     sb("rm", cid)
 
 
