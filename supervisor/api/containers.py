@@ -520,9 +520,12 @@ def start_matching(
             from supervisor.pods.ops import pod_of_containers
 
             pods = pod_of_containers(eng)
+        # --all: what `start --all` may start (an unless-stopped container its user stopped
+        # stays down: the boot unit runs `start --all --filter restart-policy=...`)
+        allowed = None if refs else {row.id for row in eng.startable([])}
         ids = []
         for row in current_rows(eng):
-            if (row.id not in named) if refs else row.status.is_active:
+            if (row.id not in named) if refs else row.id not in (allowed or ()):
                 continue
             item = ps_item(row, eng.store.get_image(row.image_id), eng.paths)
             _pod_ps(eng, row, item, pods)
