@@ -15,14 +15,11 @@ import contextlib
 import json
 import os
 import signal
-import socket
-import subprocess
 from typing import TYPE_CHECKING, ClassVar
 
 from supervisor.errors import SystemError_
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from supervisor.container.context import Context
     from supervisor.network.request import PortMap
@@ -32,31 +29,6 @@ if TYPE_CHECKING:
 def slirp_args(netns: str, api: str, ready_fd: int) -> list[str]:
     return ["--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path",
             f"--api-socket={api}", f"--ready-fd={ready_fd}", netns, "tap0"]
-
-
-def launch(argv_for: Callable[[int], list[str]], api: str, pidfile: str) -> None:
-    """Start slirp4netns (`argv_for(ready_fd)`), wait for its ready byte, record its pid in
-    `pidfile`; its failure is one line with its last words. The API socket goes first (a
-    stale one from a killed run would make it fail)."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(api)
-    ready_r, ready_w = os.pipe()
-    try:
-        proc = subprocess.Popen(
-            argv_for(ready_w), pass_fds=(ready_w,), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        )
-        os.close(ready_w)
-        ready = os.read(ready_r, 1)
-    finally:
-        os.close(ready_r)
-    if ready != b"1":
-        err = proc.communicate()[1].decode(errors="replace").strip().splitlines()
-        raise SystemError_(f"slirp4netns failed: {err[-1] if err else 'no ready byte'}")
-    assert proc.stderr is not None
-    proc.stderr.close()
-    with open(pidfile, "w", encoding="ascii") as f:
-        f.write(f"{proc.pid}\n")
 
 
 def hostfwd_request(p: PortMap) -> dict[str, object]:
@@ -75,6 +47,8 @@ class SlirpResource:
         slirp, ns = prepare(ctx, row, "slirp4netns", "--network slirp4netns needs slirp4netns:"
                             " install the slirp4netns package (or use pasta)")
         api = _api(ctx, row.id)
+        from supervisor.network.slirp4netns import launch
+
         launch(lambda ready_fd: [slirp, *slirp_args(ns, api, ready_fd)], api,
                _pidfile(ctx, row.id))  # fmt: skip
         for p in row.config.net.ports:
@@ -96,14 +70,9 @@ class SlirpResource:
 
 
 def _api_call(api: str, request: dict[str, object]) -> None:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(api)
-        s.sendall(json.dumps(request).encode())
-        s.shutdown(socket.SHUT_WR)
-        reply = b""
-        while chunk := s.recv(4096):
-            reply += chunk
+    from supervisor.network.slirp4netns import exchange
+
+    reply = exchange(api, request)
     try:
         answer = json.loads(reply or b"{}")
     except ValueError:

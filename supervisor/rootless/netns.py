@@ -220,7 +220,7 @@ def _start_slirp(runroot: str, ns: str) -> None:
     if not os.access(TUN, os.R_OK | os.W_OK):  # (create checked it; a mode changed since)
         raise SystemError_(f"rootless networking needs {TUN} usable by the user (udev's "
                            f"default mode 0666): chmod 0666 {TUN} (or use --network none)")
-    from supervisor.network.slirp import launch
+    from supervisor.network.slirp4netns import launch
 
     api = _api(runroot)
     launch(lambda ready_fd: [slirp, *SLIRP_OPTS, f"--api-socket={api}",
@@ -320,14 +320,9 @@ def _listed(api: str) -> list[dict[str, Any]]:
 
 
 def _call(api: str, request: dict[str, object]) -> dict[str, object]:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(api)
-        s.sendall(json.dumps(request).encode())
-        s.shutdown(socket.SHUT_WR)
-        reply = b""
-        while chunk := s.recv(4096):
-            reply += chunk
+    from supervisor.network.slirp4netns import exchange
+
+    reply = exchange(api, request)
     answer = json.loads(reply or b"{}")
     if not isinstance(answer, dict):
         raise ValueError(f"unexpected answer {reply!r}")
