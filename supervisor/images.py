@@ -433,11 +433,14 @@ def layer_dirs(paths: Paths, img: ImageRow) -> list[str]:
     return [paths.layer_dir(d) for d in reversed(img.layers)]
 
 
-def remove_image(store: Store, ref: str, force: bool = False, all: bool = False) -> list[str]:
+def remove_image(store: Store, ref: str, force: bool = False, all: bool = False,
+                 prune: bool = True) -> list[str]:  # fmt: skip
     """Untag a name, or delete the image when it has no name left. Returns what was done.
 
     Podman's rules and words (libimage): a name of several is only untagged; the image itself
-    goes only by its last name, by id with -f (or -a), and never while a container uses it."""
+    goes only by its last name, by id with -f (or -a), and never while a container uses it;
+    with `prune` (rmi without --no-prune) the build's intermediate images it was made from go
+    too, while nothing else names or uses them."""
     with ImagesLock(store.paths):
         img = resolve(store, ref)
         matched = named_by(img, ref)
@@ -457,7 +460,36 @@ def remove_image(store: Store, ref: str, force: bool = False, all: bool = False)
                 " external containers and force-removing image"
             )
         _delete_locked(store, img)
-    return [*(f"Untagged: {n}" for n in img.names), f"Deleted: {img.id}"]
+        parents = _prune_parents(store, img.id) if prune else []
+    return [*(f"Untagged: {n}" for n in img.names), f"Deleted: {img.id}", *parents]
+
+
+def intermediate_ids(store: Store) -> set[str]:
+    """Images a build step made a stored image from (Podman's intermediate images): `images`
+    hides them and `image prune` keeps them while that image is there."""
+    if not store.has_table("build_cache"):
+        return set()
+    live = {i.id for i in store.list_images()}
+    rows = store.query("SELECT parent, image FROM build_cache")
+    return {str(p) for p, child in rows if child in live and child != p}
+
+
+def _prune_parents(store: Store, image_id: str) -> list[str]:
+    """The nameless, unused build parents of a deleted image, removed up the chain while no
+    other image was made from them (Podman's rmi). Returns "Deleted: ID" lines."""
+    out: list[str] = []
+    while store.has_table("build_cache"):
+        rows = store.query("SELECT parent FROM build_cache WHERE image = ?", (image_id,))
+        with store.transaction() as db:
+            db.execute("DELETE FROM build_cache WHERE image = ?", (image_id,))
+        parent = store.get_image(str(rows[0][0])) if rows else None
+        if (parent is None or parent.names or parent.id in intermediate_ids(store)
+                or store.containers_using_image_ids(parent.id)):
+            break
+        _delete_locked(store, parent)
+        out.append(f"Deleted: {parent.id}")
+        image_id = parent.id
+    return out
 
 
 def named_by(img: ImageRow, ref: str) -> list[str]:
@@ -574,6 +606,8 @@ def prune(store: Store, all_unused: bool,
     removed: list[str] = []
     with ImagesLock(store.paths):
         used = {c.image_id for c in store.list_containers()}
+        if not all_unused:  # an intermediate image is no dangling one (Podman's libimage)
+            used |= intermediate_ids(store)
         for img in store.list_images():
             if img.id in used or (img.names and not all_unused):
                 continue

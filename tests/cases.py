@@ -32,8 +32,17 @@ def process_gone(pid: int) -> bool:
 
 
 def container_dirs(sb: Scopebox) -> list[str]:
+    """The store's container directories, once settled: a `run --rm` hands its last removal
+    to its monitor's exit command (issue 16), so a directory no container row names is given
+    a moment (10 s) to go before it counts as made (or leaked)."""
     path = f"{sb.root}/containers"
-    return sorted(os.listdir(path)) if os.path.isdir(path) else []
+    deadline = time.monotonic() + 10
+    while True:
+        dirs = sorted(os.listdir(path)) if os.path.isdir(path) else []
+        known = set(sb("ps", "-a", "-q", "--no-trunc").stdout.split()) if dirs else set()
+        if set(dirs) <= known or time.monotonic() > deadline:
+            return dirs
+        time.sleep(0.2)
 
 
 def unique(prefix: str) -> str:

@@ -23,10 +23,10 @@ class RemoveReport(NamedTuple):
 
 def remove(
     settings: Settings, refs: list[str], force: bool = False, all: bool = False,
-    ignore: bool = False,
+    ignore: bool = False, prune: bool = True,
 ) -> list[RemoveReport]:
     """`rmi`; Podman's -f: the containers using the image go first; -a: every image; -i: a
-    missing image is no error."""
+    missing image is no error; `prune` False (--no-prune): a build's parent images stay."""
     from supervisor import images
 
     out = []
@@ -37,7 +37,10 @@ def remove(
         finish_removals(eng, wait=True)
         if all:
             refs = [*refs, *(img.id for img in eng.store.list_images())]
+        gone: set[str] = set()  # a build's parents an earlier removal took with it
         for ref in refs:
+            if all and ref in gone:
+                continue
             try:
                 with mapped():
                     img = images.resolve(eng.store, ref)
@@ -46,7 +49,9 @@ def remove(
                     if force and images.deletes(img, ref, all):
                         for cid in eng.store.containers_using_image_ids(img.id):
                             eng.remove(cid, force=True)
-                    lines = images.remove_image(eng.store, ref, force, all and ref == img.id)
+                    lines = images.remove_image(eng.store, ref, force, all and ref == img.id, prune)
+                    gone.update(line[len("Deleted: "):] for line in lines
+                                if line.startswith("Deleted: "))  # fmt: skip
                     _rmi_events(eng, img.id, ref, lines)  # events (issue 14)
                     out.append(RemoveReport(ref, lines))
             except NotFoundError as exc:
@@ -118,8 +123,10 @@ def list_images(settings: Settings, reference: str | None = None,
     with read_session(settings) as eng:
         imgs = eng.store.list_images()
         used = Counter(eng.store.container_image_ids())
-        if not all_ and eng.store.has_table("build_cache"):
-            parents = {r[0] for r in eng.store.query("SELECT DISTINCT parent FROM build_cache")}
+        if not all_:
+            from supervisor.images import intermediate_ids
+
+            parents = intermediate_ids(eng.store)
             imgs = [i for i in imgs if i.names or i.id not in parents]
     if reference:
         imgs = [i for i in imgs if any(_names_match(reference, n) for n in i.names)]

@@ -16,8 +16,8 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("-f", "--force", action="store_true", help="remove the containers using it too")
     p.add_argument("-a", "--all", action="store_true", help="remove all images")
     p.add_argument("-i", "--ignore", action="store_true", help="no such image is no error")
-    # Podman's --no-prune keeps dangling parent images: scopebox's images have no parents.
-    p.add_argument("--no-prune", action="store_true", help="(images here have no parents)")
+    p.add_argument("--no-prune", action="store_true",
+                   help="do not remove dangling parent images (a build's intermediate ones)")
     p.add_argument("images", nargs="*")
     ns = p.parse_args(argv)
     if not ns.images and not ns.all:
@@ -25,7 +25,8 @@ def main(argv: list[str], settings: Settings) -> int:
     if ns.images and ns.all:
         raise UsageError("when using the --all switch, you may not pass any images names or IDs")
     # Podman's --force also ignores a missing image (rc 0, nothing printed for it)
-    reports = api.remove(settings, ns.images, ns.force, ns.all, ns.ignore or ns.force)
+    reports = api.remove(settings, ns.images, ns.force, ns.all, ns.ignore or ns.force,
+                         not ns.no_prune)
     for report in reports:
         if report.err is None:  # what it did: "Untagged: ...", "Deleted: ..."
             print("\n".join(report.lines), flush=True)

@@ -15,6 +15,8 @@ _FMT = ("'{{.Config.Cmd}} {{.Config.Env}} {{.Config.WorkingDir}} {{.Config.User}
 BUILD = [
     Case(f"image inspect --format {_FMT} {{u}}:v1", setup=(_BUILD,)),
     Case("run --rm {u}:v1", setup=(_BUILD,)),
+    # rmi takes the build's intermediate images with it (Podman's "Deleted:" line for each)
+    Case("rmi {u}:v1", setup=(_BUILD,)),
     Case("run --rm --user 0 {u}:v1 ls -ld /srv", "rc", setup=(_BUILD,)),
     Case(f"build -q -t {{u}}:v1 --build-arg WHO=you {_CTX}", "rc"),
     Case(f"build -t {{u}}:v1 -f {_CTX}/stages {_CTX}", "rc"),

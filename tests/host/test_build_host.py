@@ -65,10 +65,18 @@ def test_four_steps_then_cached_then_no_cache(sb: Scopebox, tmp_path: Path) -> N
     again = sb("build", "-t", "sb-build-four", str(tmp_path)).stdout
     assert again.count("--> Using cache") == 8 and "ran-step" not in again.splitlines()
     assert again.splitlines()[-1] == image_id  # every step reused: the same image
+    everything = set(sb("images", "-a", "-q").stdout.split())
     fresh = sb("build", "--no-cache", "-q", str(tmp_path)).stdout
     assert fresh.splitlines() == [fresh.strip()] and fresh.strip() != image_id
     _no_step_containers(sb, tmp_path)
-    sb("rmi", "sb-build-four", fresh.strip())
+    sb("tag", fresh.strip(), "sb-build-fresh")
+    assert sb("image", "prune", "-f").stdout == ""  # intermediate images are not dangling
+    # rmi takes a build's intermediate images with it (Podman's rmi); --no-prune keeps them
+    gone = sb("rmi", "sb-build-fresh").stdout
+    assert gone.count("Deleted: ") == len(steps) and gone.startswith("Untagged: ")
+    assert set(sb("images", "-a", "-q").stdout.split()) == everything
+    sb("rmi", "--no-prune", "sb-build-four")
+    assert set(sb("images", "-a", "-q").stdout.split()) == everything - {image_id[:12]}
 
 
 def test_copy_add_rules(sb: Scopebox, tmp_path: Path) -> None:
