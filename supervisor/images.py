@@ -464,16 +464,6 @@ def remove_image(store: Store, ref: str, force: bool = False, all: bool = False,
     return [*(f"Untagged: {n}" for n in img.names), f"Deleted: {img.id}", *parents]
 
 
-def intermediate_ids(store: Store) -> set[str]:
-    """Images a build step made a stored image from (Podman's intermediate images): `images`
-    hides them and `image prune` keeps them while that image is there."""
-    if not store.has_table("build_cache"):
-        return set()
-    live = {i.id for i in store.list_images()}
-    rows = store.query("SELECT parent, image FROM build_cache")
-    return {str(p) for p, child in rows if child in live and child != p}
-
-
 def _prune_parents(store: Store, image_id: str) -> list[str]:
     """The nameless, unused build parents of a deleted image, removed up the chain while no
     other image was made from them (Podman's rmi). Returns "Deleted: ID" lines."""
@@ -483,7 +473,7 @@ def _prune_parents(store: Store, image_id: str) -> list[str]:
         with store.transaction() as db:
             db.execute("DELETE FROM build_cache WHERE image = ?", (image_id,))
         parent = store.get_image(str(rows[0][0])) if rows else None
-        if (parent is None or parent.names or parent.id in intermediate_ids(store)
+        if (parent is None or parent.names or parent.id in store.intermediate_ids()
                 or store.containers_using_image_ids(parent.id)):
             break
         _delete_locked(store, parent)
@@ -607,7 +597,7 @@ def prune(store: Store, all_unused: bool,
     with ImagesLock(store.paths):
         used = {c.image_id for c in store.list_containers()}
         if not all_unused:  # an intermediate image is no dangling one (Podman's libimage)
-            used |= intermediate_ids(store)
+            used |= store.intermediate_ids()
         for img in store.list_images():
             if img.id in used or (img.names and not all_unused):
                 continue

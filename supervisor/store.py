@@ -770,6 +770,16 @@ class Store:
         rows = self._db.execute("SELECT * FROM images ORDER BY created DESC").fetchall()
         return [_image_from_row(r) for r in rows]
 
+    def intermediate_ids(self) -> set[str]:
+        """Images a build step made a stored image from (Podman's intermediate images, in
+        supervisor/build's `build_cache`): `images` hides them, `image prune` keeps them."""
+        if not self.has_table("build_cache"):
+            return set()
+        rows = self._db.execute(
+            "SELECT parent FROM build_cache WHERE image != parent"
+            " AND image IN (SELECT id FROM images)").fetchall()  # fmt: skip
+        return {str(r[0]) for r in rows}
+
     def get_image(self, image_id: str) -> ImageRow | None:
         row = self._db.execute("SELECT * FROM images WHERE id = ?", (image_id,)).fetchone()
         return None if row is None else _image_from_row(row)

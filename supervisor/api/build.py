@@ -4,10 +4,10 @@ into an image (`supervisor/build/`)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from supervisor.api import session
+from supervisor.build.options import BuildRequest as BuildRequest  # the request type callers build
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
@@ -18,28 +18,6 @@ FILE_NAMES = ("Containerfile", "Dockerfile")
 FORMATS = ("oci", "docker")
 PULL = {"true": "always", "always": "always", "false": "never", "never": "never",
         "missing": "missing", "newer": "newer", "ifnewer": "newer"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    context: str
-    file: str = ""  # a path ("" : Containerfile, else Dockerfile, in the context)
-    file_text: str | None = None  # `-f -`: the text itself
-    tags: tuple[str, ...] = ()
-    build_args: dict[str, str] = field(default_factory=dict)
-    target: str = ""
-    labels: dict[str, str] = field(default_factory=dict)
-    annotations: dict[str, str] = field(default_factory=dict)
-    quiet: bool = False
-    no_cache: bool = False
-    layers: bool = True
-    rm: bool = True
-    force_rm: bool = True
-    format: str = "oci"
-    pull: str = "missing"
-    network: str = ""  # "": as `run`'s default
-    env: tuple[str, ...] = ()
-    ignorefile: str = ""
 
 
 def read_file(req: BuildRequest) -> str:
@@ -88,10 +66,7 @@ def build_in(eng: Engine, req: BuildRequest, out_fd: int) -> str:
     if req.ignorefile and not os.path.isfile(req.ignorefile):
         raise UsageError(f"stat {req.ignorefile}: no such file or directory")
     file = parse(read_file(req))
-    opts = BuildOptions(os.path.abspath(req.context), file, req.tags, dict(req.build_args),
-                        req.target, dict(req.labels), dict(req.annotations), req.quiet,
-                        req.no_cache, req.layers, req.rm, req.force_rm, req.format, pull,
-                        req.network, req.env, req.ignorefile)  # fmt: skip
+    opts = BuildOptions.of(req, os.path.abspath(req.context), pull, file)
     settings = eng.settings
     builder = Builder(eng, opts, Output(out_fd, req.quiet), lambda o: with_defaults(o, settings))
     try:

@@ -124,9 +124,7 @@ def list_images(settings: Settings, reference: str | None = None,
         imgs = eng.store.list_images()
         used = Counter(eng.store.container_image_ids())
         if not all_:
-            from supervisor.images import intermediate_ids
-
-            parents = intermediate_ids(eng.store)
+            parents = eng.store.intermediate_ids()
             imgs = [i for i in imgs if i.names or i.id not in parents]
     if reference:
         imgs = [i for i in imgs if any(_names_match(reference, n) for n in i.names)]

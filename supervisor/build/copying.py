@@ -127,7 +127,7 @@ class CopyPlan:
                 self.b.eng.remove(row.id, force=True)
 
     def _source_image(self, ref: str) -> str:
-        stage = self.b.opts.file.stage_named(ref)
+        stage = self.b.opts.parsed.stage_named(ref)
         if stage is not None and stage.index in self.b.stage_images:
             return self.b.stage_images[stage.index]
         if ref.isdigit() and int(ref) in self.b.stage_images:

@@ -93,7 +93,7 @@ class Builder:
 
     def build(self) -> str:
         """The final image's id."""
-        file = self.opts.file
+        file = self.opts.parsed
         for ins in file.global_args:
             name, default = arg_decl(ins.args, self.global_args, file.escape)
             self.global_args[name] = self.opts.build_args.get(name, default or "")
@@ -115,10 +115,10 @@ class Builder:
             self.eng.wait_monitor_gone(row, 10)
 
     def _stages(self) -> list[Stage]:
-        stages = list(self.opts.file.stages)
+        stages = list(self.opts.parsed.stages)
         if not self.opts.target:
             return stages
-        found = self.opts.file.stage_named(self.opts.target)
+        found = self.opts.parsed.stage_named(self.opts.target)
         if found is None:
             raise UsageError(f'building target "{self.opts.target}": no stage or image with'
                              " that name")  # fmt: skip
@@ -133,7 +133,7 @@ class Builder:
         if triggers:
             state.image_id = ""  # the base's triggers are not the new image's (Docker's rule)
         for text in triggers:  # ONBUILD of the base: run now, as if written after FROM
-            self._step(parse_instruction(text, stage.origin.line, self.opts.file.escape), state)
+            self._step(parse_instruction(text, stage.origin.line, self.opts.parsed.escape), state)
         final = stage.index == count - 1
         for n, ins in enumerate(stage.steps, 2):
             self.out.line(f"{prefix}STEP {n}/{total}: {ins.original}")
@@ -146,13 +146,13 @@ class Builder:
     # --- FROM ------------------------------------------------------------------------------
 
     def _from(self, stage: Stage) -> StageState:
-        base = expand(stage.base, self.global_args, self.opts.file.escape)
+        base = expand(stage.base, self.global_args, self.opts.parsed.escape)
         if stage.platform:
             from supervisor.notices import notice
 
             notice(f"FROM --platform={stage.platform}: this builder builds for the host's"
                    " platform only")
-        earlier = self.opts.file.stage_named(base)
+        earlier = self.opts.parsed.stage_named(base)
         if earlier is not None and earlier.index < stage.index:
             img_id = self.stage_images[earlier.index]
             return self.state_of(img_id)
@@ -214,7 +214,7 @@ class Builder:
                 self._copy(ins, state)
             return
         cfg = state.config["config"]
-        apply_config(ins, cfg, state, self._env(state), self.opts.file.escape,
+        apply_config(ins, cfg, state, self._env(state), self.opts.parsed.escape,
                      self.opts.build_args, self.global_args)
         if ins.cmd == "WORKDIR":  # made now, as Docker's (a layer with the directory)
             key = _key(ins.original, json.dumps(state.config, sort_keys=True))
@@ -277,7 +277,7 @@ class Builder:
 
     def _copy(self, ins: Instruction, state: StageState) -> None:
         env = self._env(state)
-        esc = self.opts.file.escape
+        esc = self.opts.parsed.escape
         words = list(ins.json_args) if ins.json_args is not None else expand_words(
             ins.args, env, esc)  # fmt: skip
         if ins.json_args is not None:

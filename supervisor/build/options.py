@@ -1,16 +1,18 @@
-"""What a build was asked (`api/build.py` fills it from the CLI's flags or a request)."""
+"""What a build was asked (`BuildRequest`: the CLI's flags or a REST request, as given) and what
+the builder runs with (`BuildOptions`: the same, checked, with the Containerfile parsed)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from supervisor.build.parser import Containerfile
 
 
 @dataclass(frozen=True)
-class BuildOptions:
+class BuildRequest:
     context: str
-    file: Containerfile
+    file: str = ""  # a path ("" : Containerfile, else Dockerfile, in the context)
+    file_text: str | None = None  # `-f -`: the text itself
     tags: tuple[str, ...] = ()
     build_args: dict[str, str] = field(default_factory=dict)
     target: str = ""
@@ -26,3 +28,22 @@ class BuildOptions:
     network: str = ""  # "": as `run`'s default (containers.conf netns, else the bridge)
     env: tuple[str, ...] = ()  # --env for RUN steps and the image (Podman's build --env)
     ignorefile: str = ""  # --ignorefile: instead of the context's .containerignore
+
+
+@dataclass(frozen=True)
+class BuildOptions(BuildRequest):
+    """A checked request: `context` absolute, `pull` one of always/missing/never/newer."""
+
+    containerfile: Containerfile | None = None
+
+    @classmethod
+    def of(cls, req: BuildRequest, context: str, pull: str,
+           containerfile: Containerfile) -> BuildOptions:  # fmt: skip
+        given = {f.name: getattr(req, f.name) for f in fields(BuildRequest)}
+        given.update(context=context, pull=pull)
+        return cls(**given, containerfile=containerfile)
+
+    @property
+    def parsed(self) -> Containerfile:
+        assert self.containerfile is not None  # `of` always sets it
+        return self.containerfile
