@@ -17,7 +17,7 @@ from supervisor.settings import Settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from supervisor.engine import Engine
@@ -30,6 +30,22 @@ class Report(NamedTuple):
     id: str  # the container's (or image's) id, or the input when it was not found
     raw_input: str  # what the user gave
     err: ScopeboxError | None = None
+
+
+def report_of(ref: str, action: Callable[[], Any], ignore: bool = False) -> Report | None:
+    """One item of a multi-item verb: its id when `action` succeeds (the id of what it
+    returns, else the input), its error otherwise; nothing for a missing one with `ignore`."""
+    from supervisor.errors import NotFoundError
+
+    try:
+        with mapped():
+            result = action()
+    except NotFoundError as exc:
+        return None if ignore else Report(ref, ref, exc)
+    except ScopeboxError as exc:
+        return Report(ref, ref, exc)
+    rid = result if isinstance(result, str) else getattr(result, "id", None)
+    return Report(rid if isinstance(rid, str) else ref, ref, None)
 
 
 class InspectReport(NamedTuple):

@@ -42,21 +42,12 @@ FILTER_KEYS += ("until", "volume", "network", "pod", "restart-policy")
 def _each(
     eng: Engine, refs: list[str], action: Callable[[str], Any], ignore: bool = False
 ) -> list[Report]:
-    reports = []
-    for ref in refs:
-        try:
-            with mapped():
-                result = action(ref)
-        except NotFoundError as exc:
-            if not ignore:
-                reports.append(Report(ref, ref, exc))
-            continue
-        except ScopeboxError as exc:
-            reports.append(Report(ref, ref, exc))
-            continue
-        rid = getattr(result, "id", None)
-        reports.append(Report(rid if isinstance(rid, str) else ref, ref, None))
-    return reports
+    from functools import partial
+
+    from supervisor.api import report_of
+
+    reports = [report_of(ref, partial(action, ref), ignore) for ref in refs]
+    return [r for r in reports if r is not None]
 
 
 class StopOptions(NamedTuple):

@@ -50,18 +50,13 @@ def _evented(action: Callable[[Engine, str], PodRow], status: str,
 
 def _each(settings: Settings, refs: list[str], action: Callable[[Engine, str], PodRow],
           ignore: bool = False) -> list[Report]:
-    out = []
+    from functools import partial
+
+    from supervisor.api import report_of
+
     with session(settings) as eng:
-        for ref in refs:
-            try:
-                with mapped():
-                    out.append(Report(action(eng, ref).id, ref))
-            except NotFoundError as exc:
-                if not ignore:
-                    out.append(Report(ref, ref, exc))
-            except ScopeboxError as exc:
-                out.append(Report(ref, ref, exc))
-    return out
+        reports = [report_of(ref, partial(action, eng, ref), ignore) for ref in refs]
+    return [r for r in reports if r is not None]
 
 
 def all_ids(settings: Settings) -> list[str]:

@@ -8,7 +8,7 @@ and `kill` load neither it nor the engine; they are opened for the first item th
 from __future__ import annotations
 
 from supervisor.api import Report, enter, session
-from supervisor.errors import NotFoundError, ScopeboxError, mapped
+from supervisor.errors import mapped
 from supervisor.settings import Settings
 
 TYPE_CHECKING = False
@@ -41,29 +41,28 @@ def each(settings: Settings, refs: list[str], quick: Callable[[str], str | None]
     """`api.containers._each`, each item tried on a quick path first (`quick`: the id when
     done, None for the engine's way, opened for the first item that needs it)."""
     import contextlib
+    from functools import partial
+
+    from supervisor.api import report_of
 
     reports: list[Report] = []
     with contextlib.ExitStack() as stack:
-        eng: Engine | None = None
+        eng: list[Engine] = []  # opened for the first item the quick path leaves
+
+        def one(ref: str) -> Any:
+            cid = quick(ref)
+            if cid is not None:
+                return cid
+            if not eng:
+                eng.append(stack.enter_context(session(settings)))
+            return slow(eng[0], ref)
+
         with mapped():
             enter(settings)
         for ref in refs:
-            try:
-                with mapped():
-                    cid = quick(ref)
-                    if cid is None:  # as api.containers._each reports it
-                        if eng is None:
-                            eng = stack.enter_context(session(settings))
-                        rid = getattr(slow(eng, ref), "id", None)
-                        cid = rid if isinstance(rid, str) else ref
-            except NotFoundError as exc:
-                if not ignore:
-                    reports.append(Report(ref, ref, exc))
-                continue
-            except ScopeboxError as exc:
-                reports.append(Report(ref, ref, exc))
-                continue
-            reports.append(Report(cid, ref, None))
+            report = report_of(ref, partial(one, ref), ignore)
+            if report is not None:
+                reports.append(report)
     return reports
 
 
