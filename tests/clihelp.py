@@ -116,6 +116,10 @@ def _units_after_settling(cid: str, timeout: float = 5.0) -> list[str]:
     return _units(cid)
 
 
+def _cgroups(cid: str) -> list[str]:
+    return glob.glob(f"/sys/fs/cgroup/*/**/*{cid}*", recursive=True)
+
+
 def leftovers(sb: Scopebox, cid: str) -> list[str]:
     """Everything a removed container could leak: mounts, runtime state, cgroups, dirs, units."""
     found: list[str] = []
@@ -131,9 +135,14 @@ def leftovers(sb: Scopebox, cid: str) -> list[str]:
         )
         if os.path.exists(p)
     ]
-    found += [f"cgroup {p}" for p in glob.glob(f"/sys/fs/cgroup/*/**/*{cid}*", recursive=True)]
-    if os.path.exists("/run/systemd/system"):
-        found += [f"unit {u}" for u in _units_after_settling(cid)]
+    systemd = os.path.exists("/run/systemd/system")
+    units = _units_after_settling(cid) if systemd else []
+    if systemd:  # a stopped scope's cgroups go a moment after its unit (systemd prunes them)
+        with contextlib.suppress(AssertionError):
+            wait_for(lambda: not _cgroups(cid), timeout=5, what="cgroups")
+    found += [f"cgroup {p}" for p in _cgroups(cid)]
+    found += [f"unit {u}" for u in units]
+    if systemd:
         # journald's per-unit files (supervisor.journal_limit; PID 1's go with their unit)
         found += [f"file {p}" for p in glob.glob(f"/run/systemd/units/*{cid}*")]
     if cid in sb("ps", "-aq", "--no-trunc").stdout:

@@ -128,3 +128,33 @@ def test_missing_journal_is_a_counted_error(
     log.close()
     assert log.errors == 1
     assert "journald error #1" in capfd.readouterr().err
+
+
+def test_a_full_journald_queue_is_waited_out(journal_socket: tuple[str, socket.socket]) -> None:
+    """journald busy under load: the entry waits (tries of 0.5 s) instead of being lost."""
+    import threading
+
+    path, server = journal_socket
+    sent = 0
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as filler:
+        filler.setblocking(False)
+        try:  # fill the receiver's queue until the kernel would block a sender
+            while True:
+                filler.sendto(b"MESSAGE=fill\n", path)
+                sent += 1
+        except BlockingIOError:
+            pass
+        writer = JournalWriter(path)
+
+        def drain() -> None:
+            for _ in range(sent):
+                server.recv(65536)
+
+        later = threading.Timer(1.3, drain)  # more than two tries' time
+        later.start()
+        try:
+            writer.send(encode_entry([("MESSAGE", b"last")]))
+        finally:
+            later.join()
+            writer.close()
+    assert dict(decode(server.recv(65536)))["MESSAGE"] == b"last"
