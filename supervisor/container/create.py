@@ -377,7 +377,8 @@ def write_etc_files(ctx: Context, cid: str, config: ContainerConfig) -> None:
     from supervisor import etcfiles
 
     cdir = ctx.paths.container_dir(cid)
-    etcfiles.write_etc_files(cdir, cid, config.options.hostname, config.network.value)
+    hostname = config.options.hostname or _joined_hostname(ctx, config)
+    etcfiles.write_etc_files(cdir, cid, hostname, config.network.value)
     from supervisor.network import etc  # networking (issue 13): --add-host, --dns*
 
     try:
@@ -385,6 +386,19 @@ def write_etc_files(ctx: Context, cid: str, config: ContainerConfig) -> None:
     except OSError as exc:
         raise SystemError_(f"cannot write the container's /etc files in {cdir!r}: "
                            f"{exc.strerror}") from exc
+
+
+def _joined_hostname(ctx: Context, config: ContainerConfig) -> str | None:
+    """`--uts container:X` (a pod's members): X's name, as `hostname` shows inside; Podman
+    4.3 writes the UTS owner's hostname in /etc/hostname and /etc/hosts."""
+    uts = config.runflags.uts
+    if uts.mode != "container":
+        return None
+    try:
+        with open(os.path.join(ctx.paths.container_dir(uts.target), "hostname")) as f:
+            return f.readline().strip() or None
+    except OSError:
+        return None
 
 
 def _network_checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any],
