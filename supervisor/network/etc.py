@@ -81,7 +81,7 @@ def write_static(cdir: str, config: ContainerConfig) -> None:
     if net.add_hosts and not net.bridged:
         with open(os.path.join(cdir, "hosts"), "a") as f:
             f.write(add_host_lines(net.add_hosts, ""))
-    if (net.dns or net.dns_search or net.dns_options) and net.mode in ("none", "ns"):
+    if (net.dns or net.dns_search or net.dns_options) and net.mode in ("none", "ns", "host"):
         _write(os.path.join(cdir, "resolv.conf"), resolv_text(_host_resolv(), net, ()))
 
 

@@ -100,7 +100,8 @@ def build(network: str, flags: NetFlags, default_mode: str) -> NetConfig:
     if mode == "container" and flags.add_hosts:  # net6: the hosts file is the other's
         raise UsageError("cannot set extra host entries when the container is joined to "
                          "another container's network namespace")
-    if mode in ("host", "container") and (flags.dns or flags.dns_search or flags.dns_options):
+    # Podman 4.3 takes them with --network host (the container's own resolv.conf)
+    if mode == "container" and (flags.dns or flags.dns_search or flags.dns_options):
         raise UsageError(f"--dns and --dns-search/--dns-option cannot be used with "
                          f"--network {mode}")
     _no_duplicates(ports)  # rootless (issue 17): free host ports come at create (create.py)

@@ -24,6 +24,9 @@ RUNFLAGS = [
     Case(f"{_RUN} --sysctl bogus busybox true"),
     Case(f"{_RUN} --sysctl =1 busybox true"),
     Case(f"{_RUN} --network host --sysctl net.ipv4.ip_forward=1 busybox true"),
+    # --dns* with --network host: the container's own resolv.conf (Podman's 500-networking)
+    Case(f"{_RUN} --network host --dns 1.1.1.1 busybox cat /etc/resolv.conf"),
+    Case(f"{_RUN} --network host --dns-option ndots:3 busybox cat /etc/resolv.conf"),
     Case(f"{_RUN} --sysctl net.ipv4.ip_forward=1 busybox cat /proc/sys/net/ipv4/ip_forward"),
     Case(f"{_RUN} --sysctl kernel.msgmax=1000,kernel.msgmnb=2000 busybox cat"
          " /proc/sys/kernel/msgmax /proc/sys/kernel/msgmnb"),
