@@ -345,7 +345,8 @@ def runtime_paths(env: Mapping[str, str], name: str) -> list[str]:
 
 # containers.conf's [containers] keys only create reads (its defaults): parsing TOML at every
 # CLI start would cost each verb ~20 ms, and Podman's shipped file names two of them.
-CREATE_KEYS = ("default_sysctls", "default_capabilities", "seccomp_profile")
+CREATE_KEYS = ("default_sysctls", "default_capabilities", "seccomp_profile", "dns_servers",
+               "dns_searches", "dns_options")
 
 
 def create_conf_values(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
@@ -376,12 +377,17 @@ def create_conf_values(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]
 def default_sysctls(env: Mapping[str, str]) -> list[str]:
     """containers.conf's [containers] default_sysctls (the last file naming it wins), read
     only by create (create_conf_values)."""
+    return conf_strings(env, "default_sysctls")
+
+
+def conf_strings(env: Mapping[str, str], key: str) -> list[str]:
+    """A [containers] array of strings among CREATE_KEYS (the last file naming it wins)."""
     found: list[str] = []
     for path, values in create_conf_values(env):
-        value = values.get("default_sysctls")
+        value = values.get(key)
         if value is None:
             continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise UsageError(f"{path}: [containers] default_sysctls must be an array of strings")
+            raise UsageError(f"{path}: [containers] {key} must be an array of strings")
         found = value
     return found

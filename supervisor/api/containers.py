@@ -276,6 +276,25 @@ def cleanup(settings: Settings, ids: list[str]) -> None:
             eng.cleanup(cid)
 
 
+def _conf_dns(opts: CreateOptions) -> CreateOptions:
+    """containers.conf's dns_servers, dns_searches, dns_options: the defaults of --dns,
+    --dns-search, --dns-option (a flag given wins; a network's own DNS server gives way to
+    them as to --dns). Not for a container joining another's network: its resolv.conf is
+    the other's."""
+    from dataclasses import replace
+
+    from supervisor.settings import conf_strings
+
+    if opts.network.startswith("container:") or opts.network in ("none", "ns"):
+        return opts
+    net = opts.net
+    env = os.environ
+    return replace(opts, net=replace(
+        net, dns=net.dns or tuple(conf_strings(env, "dns_servers")),
+        dns_search=net.dns_search or tuple(conf_strings(env, "dns_searches")),
+        dns_options=net.dns_options or tuple(conf_strings(env, "dns_options"))))
+
+
 def _cleaned_up(settings: Settings, cid: str) -> bool:
     """The exit was cleaned up already (`stop` does it itself, issue 16), or the container is
     gone (--rm): the exit command has nothing to do, and ends without loading the engine."""
@@ -351,6 +370,7 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
     if settings.http_proxy is False and opts.http_proxy is None:  # misc (issue 19)
         opts = replace(opts, http_proxy=False)
     opts = replace(opts, runflags=flags)
+    opts = _conf_dns(opts)
     if settings.userns and not opts.userns.given:  # issues 17/19: containers.conf's userns
         opts = replace(opts, userns=replace(opts.userns, userns=settings.userns))
     # security (supervisor/security): containers.conf's default_capabilities, seccomp_profile

@@ -20,6 +20,10 @@ def main(argv: list[str], settings: Settings) -> int:
     code = 0
     for report in api.remove(settings, ns.networks, ns.force):
         if report.err is not None:
+            from supervisor.errors import NotFoundError
+
+            if ns.force and isinstance(report.err, NotFoundError):
+                continue  # Podman's -f: a network that is not there is not an error
             print(f"Error: {report.err}", file=sys.stderr)
             code = api.not_found_exit(report.err)
         else:

@@ -142,7 +142,7 @@ def _create(
                 for sub, mode in (("upper", 0o755), ("work", 0o700), ("merged", 0o755)):
                     os.mkdir(os.path.join(cdir, sub))
                     os.chmod(os.path.join(cdir, sub), mode)
-                write_etc_files(ctx, cid, config)
+                write_etc_files(ctx, cid, config, name)
                 secrets_use.copy_into(ctx, cdir, config.secrets)  # secrets: the container's
                 row = ContainerRow(
                     id=cid,
@@ -373,18 +373,32 @@ def _default_network(ctx: Context) -> str:
     return default_mode(ctx.settings.netns, not is_rootless())
 
 
-def write_etc_files(ctx: Context, cid: str, config: ContainerConfig) -> None:
+def write_etc_files(ctx: Context, cid: str, config: ContainerConfig, name: str = "") -> None:
     from supervisor import etcfiles
 
     cdir = ctx.paths.container_dir(cid)
-    etcfiles.write_etc_files(cdir, cid, config.options.hostname, config.network.value)
+    hostname = config.options.hostname or _joined_hostname(ctx, config)
+    etcfiles.write_etc_files(cdir, cid, hostname, config.network.value)
     from supervisor.network import etc  # networking (issue 13): --add-host, --dns*
 
     try:
-        etc.write_static(cdir, config)
+        etc.write_static(cdir, config, name)
     except OSError as exc:
         raise SystemError_(f"cannot write the container's /etc files in {cdir!r}: "
                            f"{exc.strerror}") from exc
+
+
+def _joined_hostname(ctx: Context, config: ContainerConfig) -> str | None:
+    """`--uts container:X` (a pod's members): X's name, as `hostname` shows inside; Podman
+    4.3 writes the UTS owner's hostname in /etc/hostname and /etc/hosts."""
+    uts = config.runflags.uts
+    if uts.mode != "container":
+        return None
+    try:
+        with open(os.path.join(ctx.paths.container_dir(uts.target), "hostname")) as f:
+            return f.readline().strip() or None
+    except OSError:
+        return None
 
 
 def _network_checked(ctx: Context, config: ContainerConfig, img_cfg: dict[str, Any],

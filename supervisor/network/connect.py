@@ -16,7 +16,7 @@ from supervisor.errors import ConflictError, NotFoundError, StateError, UsageErr
 if TYPE_CHECKING:
     from supervisor.container.context import Context
     from supervisor.network import nft
-    from supervisor.network.db import NetworkDB
+    from supervisor.network.db import Lease, NetworkDB
     from supervisor.network.request import Attach
     from supervisor.store import ContainerRow
 
@@ -80,15 +80,41 @@ def _attach_live(ctx: Context, ndb: NetworkDB, row: ContainerRow, att: Attach) -
     leases = ndb.leases_for(n.name, row.id, kernel.host_iface(row.id, index), att.ip or None,
                        att.ip6 or None)
     path = netns_path(ctx.paths, row.id)
-    plan = kernel.Plan(path, (kernel.rules_of(n),), (kernel.attachment_of(
-        n, leases, path, f"eth{index}", first=False, mac=att.mac),), (),
-        tuple(nft.Source(lease.address, n.network_interface) for lease in leases))
     try:
+        fwds = _reclaim_ports(ndb, row, n.name, leases)
+        plan = kernel.Plan(path, (kernel.rules_of(n),), (kernel.attachment_of(
+            n, leases, path, f"eth{index}", first=False, mac=att.mac),), fwds,
+            tuple(nft.Source(lease.address, n.network_interface) for lease in leases))
         host = user_netns(ctx, ndb, make=True)  # rootless (issue 17): the user's namespace
+        if host and fwds:
+            plan = plan._replace(forwards=_user_forwards(fwds))
         in_host(host or None, kernel.setup, plan, ctx.paths.locks)
+        if host and fwds:
+            from supervisor.rootless import netns
+
+            netns.publish(ctx.paths, [c for c in ndb.port_claims(row.id) if c.network == n.name])
     except (netlink.NetlinkError, nft.NftError) as exc:
         _undo(ctx, ndb, row, n.name)
         raise StateError(f"cannot connect {row.name} to {n.name}: {exc}") from exc
+    except (ConflictError, UsageError):
+        _undo(ctx, ndb, row, n.name)
+        raise
+
+
+def _reclaim_ports(ndb: NetworkDB, row: ContainerRow, network: str,
+                   leases: list[Lease]) -> tuple[nft.Forward, ...]:
+    """The published ports follow the container: when `disconnect` took them with their
+    network, the next network it joins forwards them (Podman 4.3: curl works again)."""
+    from supervisor.network import kernel
+    from supervisor.network.resource import port_specs
+
+    ports = port_specs(row.config.net)
+    if not ports or ndb.port_claims(row.id):
+        return ()
+    v4 = [lease.address for lease in leases if ":" not in lease.address]
+    v6 = [lease.address for lease in leases if ":" in lease.address]
+    claims = ndb.claim_ports(row.id, network, (v4 or v6)[0], ports, v6[0] if v6 else "")
+    return tuple(kernel.forwards_of(claims, leases))
 
 
 def _detach_live(ctx: Context, ndb: NetworkDB, row: ContainerRow, name: str) -> None:

@@ -75,14 +75,61 @@ def resolv_text(host_resolv: str, net: NetConfig, nameservers: Sequence[str]) ->
     return "".join(out)
 
 
-def write_static(cdir: str, config: ContainerConfig) -> None:
-    """At create: --add-host and --dns* for the modes without a run-time network part."""
+def write_static(cdir: str, config: ContainerConfig, name: str = "") -> None:
+    """At create: --add-host and --dns* for the modes without a run-time network part;
+    slirp4netns's files (its addresses are known from its cidr)."""
     net = config.net
+    if net.mode == "slirp4netns":
+        _write_slirp(cdir, net, name)
+        return
     if net.add_hosts and not net.bridged:
         with open(os.path.join(cdir, "hosts"), "a") as f:
             f.write(add_host_lines(net.add_hosts, ""))
-    if (net.dns or net.dns_search or net.dns_options) and net.mode in ("none", "ns"):
+    if (net.dns or net.dns_search or net.dns_options) and net.mode in ("none", "ns", "host"):
         _write(os.path.join(cdir, "resolv.conf"), resolv_text(_host_resolv(), net, ()))
+
+
+SLIRP_CIDR = "10.0.2.0/24"  # slirp4netns's default: the container .100, DNS .3
+
+
+def _write_slirp(cdir: str, net: NetConfig, name: str) -> None:
+    """Podman 4.3's for slirp4netns: the container's .100 named by its hostname and name,
+    host.containers.internal the host's own address (slirp4netns keeps the host's loopback
+    away; with allow_host_loopback the gateway .2 reaches it), the slirp DNS .3 first."""
+    import ipaddress
+
+    from supervisor.network.request import slirp_option
+
+    cidr = ipaddress.IPv4Network(slirp_option(net.target, "cidr") or SLIRP_CIDR)
+    base = cidr.network_address
+    gateway = str(base + 2) if slirp_option(net.target, "allow_host_loopback") == "true" \
+        else _host_address()
+    hostname = _read(os.path.join(cdir, "hostname")).strip()
+    names = " ".join(n for n in (hostname, name) if n)  # both, as Podman's: even when equal
+    text = LOCALHOST + f"{base + 100}\t{names}\n"
+    text += f"{gateway}\t{HOST_ALIAS}\n" if gateway else ""
+    text += add_host_lines(net.add_hosts, gateway)
+    _write(os.path.join(cdir, "hosts"), text)
+    text = resolv_text(_host_resolv(), net, ())
+    if not net.dns:  # slirp4netns's DNS forwarder before the host's servers
+        first = next((i for i, line in enumerate(text.splitlines(True))
+                      if line.startswith("nameserver")), len(text.splitlines()))
+        lines = text.splitlines(True)
+        lines.insert(first, f"nameserver {base + 3}\n")
+        text = "".join(lines)
+    _write(os.path.join(cdir, "resolv.conf"), text)
+
+
+def _host_address() -> str:
+    """The host's address on its default route (no packet is sent): "" without one."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("203.0.113.1", 9))  # TEST-NET-3: any address the default route takes
+            return str(s.getsockname()[0])
+    except OSError:
+        return ""
 
 
 def addresses_of(plan: Plan) -> tuple[list[str], str]:

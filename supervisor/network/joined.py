@@ -45,8 +45,9 @@ def etc_source(engine: Context, row: ContainerRow, name: str) -> str:
 
 class JoinedHostsResource:
     """`--network container:X` (net6): while the container runs, X's /etc/hosts (which it
-    shares) names it too, `127.0.0.1 <short id> <name>` as Podman 4.3 adds; the line goes at
-    teardown. The file is bind-mounted in running containers: edited in place under a
+    shares) names it too, `127.0.0.1 <hostname> <name>` as Podman 4.3 adds, without a name
+    the file has already (a pod member's hostname is the pod's, on the infra's line); the
+    line goes at teardown. The file is bind-mounted in running containers: edited in place under a
     flock. Standard library only (the monitor's exit command runs the teardown)."""
 
     name: ClassVar[str] = "net-joined-hosts"
@@ -54,16 +55,25 @@ class JoinedHostsResource:
     def setup(self, ctx: Context, row: ContainerRow) -> None:
         path = _target_hosts(ctx, row)
         if path:
-            _edit(path, _line(row), add=True)
+            _edit(path, row.name, _hostname(ctx, row), add=True)
 
     def teardown(self, ctx: Context, row: ContainerRow) -> None:
         path = _target_hosts(ctx, row)
         if path:
-            _edit(path, _line(row), add=False)
+            _edit(path, row.name, "", add=False)
 
 
-def _line(row: ContainerRow) -> str:
-    return f"127.0.0.1\t{row.id[:12]} {row.name}\n"
+def _hostname(ctx: Context, row: ContainerRow) -> str:
+    try:
+        with open(os.path.join(ctx.paths.container_dir(row.id), "hostname")) as f:
+            return f.readline().strip() or row.id[:12]
+    except OSError:
+        return row.id[:12]
+
+
+def _ours(line: str, name: str) -> bool:
+    fields = line.split()
+    return len(fields) >= 2 and fields[0] == "127.0.0.1" and fields[-1] == name
 
 
 def _target_hosts(ctx: Context, row: ContainerRow) -> str:
@@ -80,15 +90,18 @@ def _target_hosts(ctx: Context, row: ContainerRow) -> str:
     return path if os.path.exists(path) else ""
 
 
-def _edit(path: str, line: str, add: bool) -> None:
+def _edit(path: str, name: str, hostname: str, add: bool) -> None:
     import fcntl
 
     try:
         with open(path, "r+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            lines = [x for x in f.readlines() if x != line]
+            lines = [x for x in f.readlines() if not _ours(x, name)]
             if add:
-                lines.append(line)
+                known = {n for x in lines if not x.startswith("#") for n in x.split()[1:]}
+                names = [n for n in dict.fromkeys((hostname, name)) if n not in known]
+                if names:
+                    lines.append("127.0.0.1\t" + " ".join(names) + "\n")
             f.seek(0)
             f.write("".join(lines))
             f.truncate()

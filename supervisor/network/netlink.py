@@ -83,17 +83,34 @@ def ensure_bridge(name: str, addresses: Sequence[str], mtu: int = 0,
         lines += [addr_add(a, name) for a in addresses]
         lines.append(f"link set {name} up")
         batch(lines, host)
+    else:
+        _ensure_gateways(name, addresses, host)
     sysctls = {f"net/ipv4/conf/{name}/route_localnet": "1", "net/ipv4/ip_forward": "1"}
     if any(":" in a for a in addresses):
         sysctls["net/ipv6/conf/all/forwarding"] = "1"
     write_sysctls(sysctls, host)
 
 
+def _ensure_gateways(name: str, addresses: Sequence[str], host: str | None) -> None:
+    """netavark's rule for a bridge that exists: add the gateways it lacks. Another store on
+    this host may have made it for a network of another subnet (both name it after the
+    default): without its gateway this network's containers have no route to the host, and
+    their published ports time out. One netlink exchange, no `ip` process."""
+    from supervisor.network import rtnl
+
+    if not addresses:
+        return
+    with rtnl.socket_in(host) as sock:
+        index = sock.index(name)
+        if index:
+            sock.request([rtnl.addr(a, index) for a in addresses], tolerate=(errno.EEXIST,))
+
+
 def addr_add(cidr: str, dev: str) -> str:
     """IPv6 (net6) without duplicate address detection (netavark's IFA_F_NODAD): the address
     is usable at once, not "tentative" for a second or two (the DNS responder binds the
     gateway's, a container's first packets leave from its own)."""
-    return f"addr add {cidr} dev {dev}" + (" nodad" if ":" in cidr else "")
+    return f"addr add {cidr} dev {dev}" + (" nodad" if ":" in cidr else " broadcast +")
 
 
 def bridge_mac() -> str:

@@ -100,7 +100,8 @@ def build(network: str, flags: NetFlags, default_mode: str) -> NetConfig:
     if mode == "container" and flags.add_hosts:  # net6: the hosts file is the other's
         raise UsageError("cannot set extra host entries when the container is joined to "
                          "another container's network namespace")
-    if mode in ("host", "container") and (flags.dns or flags.dns_search or flags.dns_options):
+    # Podman 4.3 takes them with --network host (the container's own resolv.conf)
+    if mode == "container" and (flags.dns or flags.dns_search or flags.dns_options):
         raise UsageError(f"--dns and --dns-search/--dns-option cannot be used with "
                          f"--network {mode}")
     _no_duplicates(ports)  # rootless (issue 17): free host ports come at create (create.py)
@@ -128,7 +129,9 @@ def parse_network(value: str) -> tuple[str, str, tuple[Attach, ...]]:
                 raise UsageError(f"invalid --network {value!r}: {prefix}: needs "
                                  f"{'an absolute path' if prefix == 'ns' else 'a container'}")
             return prefix, target, ()
-    if value == "private" or value.startswith(("slirp4netns:", "pasta:")):
+    if value.startswith("slirp4netns:"):
+        return "slirp4netns", slirp_options(value[len("slirp4netns:"):]), ()
+    if value == "private" or value.startswith("pasta:"):
         raise UsageError(f"--network {value} is not supported by scopebox (use bridge, none, "
                          "host, a network name, container:ID or ns:PATH)")
     nets: list[Attach] = []
@@ -138,6 +141,44 @@ def parse_network(value: str) -> tuple[str, str, tuple[Attach, ...]]:
     if len(set(names)) != len(names):
         raise UsageError(f"invalid --network {value!r}: a network is named twice")
     return "bridge", "", tuple(nets)
+
+
+SLIRP_OPTIONS = ("cidr", "mtu", "allow_host_loopback")
+
+
+def slirp_options(text: str) -> str:
+    """`slirp4netns:cidr=10.0.3.0/24,mtu=1500,allow_host_loopback=true` (Podman's keys; the
+    others it has are refused by name). Kept as typed, checked here."""
+    import ipaddress
+
+    for item in text.split(","):
+        key, eq, value = item.partition("=")
+        if not eq or key not in ("cidr", "mtu", "allow_host_loopback", "enable_ipv6",
+                                 "outbound_addr", "outbound_addr6", "port_handler"):
+            raise UsageError(f'unknown option for slirp4netns: "{item}"')
+        if key not in SLIRP_OPTIONS:
+            raise UsageError(f"slirp4netns option {key} is not supported by scopebox "
+                             f"(only {', '.join(SLIRP_OPTIONS)})")
+        if key == "cidr":
+            try:
+                net = ipaddress.IPv4Network(value)
+            except ValueError:
+                raise UsageError(f'invalid cidr "{value}"') from None
+            if net.prefixlen > 25:  # .100 and .3 must fit (slirp4netns's own rule)
+                raise UsageError(f'invalid cidr "{value}": a /25 at most (.100 must fit)')
+        elif key == "mtu" and not (value.isdigit() and 68 <= int(value) <= 65521):
+            raise UsageError(f"invalid mtu for slirp4netns: {value!r}")
+        elif key == "allow_host_loopback" and value not in ("true", "false"):
+            raise UsageError(f"invalid allow_host_loopback for slirp4netns: {value!r}")
+    return text
+
+
+def slirp_option(target: str, key: str) -> str:
+    for item in target.split(",") if target else ():
+        k, _, v = item.partition("=")
+        if k == key:
+            return v
+    return ""
 
 
 def _split_networks(value: str) -> list[str]:

@@ -44,6 +44,7 @@ IFLA_BRPORT_MODE = 4  # hairpin
 VETH_INFO_PEER = 1
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
+IFA_BROADCAST = 4
 IFA_F_NODAD = 0x02
 RTA_OIF = 4
 RTA_GATEWAY = 5
@@ -142,6 +143,8 @@ def addr(cidr: str, index: int) -> bytes:
     body = struct.pack("=BBBBI", family, iface.network.prefixlen, IFA_F_NODAD if v6 else 0,
                        0, index)
     body += attr(IFA_LOCAL, packed) + attr(IFA_ADDRESS, packed)
+    if not v6 and iface.network.prefixlen < 31:  # netavark's: `ip a` shows `brd`
+        body += attr(IFA_BROADCAST, iface.network.broadcast_address.packed)
     return message(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body)
 
 

@@ -26,8 +26,15 @@ if TYPE_CHECKING:
     from supervisor.store import ContainerRow
 
 
-def slirp_args(netns: str, api: str, ready_fd: int) -> list[str]:
-    return ["--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path",
+def slirp_args(netns: str, api: str, ready_fd: int, options: str = "") -> list[str]:
+    """`options`: `--network slirp4netns:OPTIONS` (request.slirp_options checked them)."""
+    from supervisor.network.request import slirp_option
+
+    cidr = slirp_option(options, "cidr")
+    loopback = slirp_option(options, "allow_host_loopback") == "true"
+    return ["--configure", f"--mtu={slirp_option(options, 'mtu') or 65520}",
+            *([] if loopback else ["--disable-host-loopback"]),
+            *([f"--cidr={cidr}"] if cidr else []), "--netns-type=path",
             f"--api-socket={api}", f"--ready-fd={ready_fd}", netns, "tap0"]
 
 
@@ -49,7 +56,8 @@ class SlirpResource:
         api = _api(ctx, row.id)
         from supervisor.network.slirp4netns import launch
 
-        launch(lambda ready_fd: [slirp, *slirp_args(ns, api, ready_fd)], api,
+        target = row.config.net.target
+        launch(lambda ready_fd: [slirp, *slirp_args(ns, api, ready_fd, target)], api,
                _pidfile(ctx, row.id))  # fmt: skip
         for p in row.config.net.ports:
             _api_call(api, hostfwd_request(p))

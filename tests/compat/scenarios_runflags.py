@@ -24,6 +24,13 @@ RUNFLAGS = [
     Case(f"{_RUN} --sysctl bogus busybox true"),
     Case(f"{_RUN} --sysctl =1 busybox true"),
     Case(f"{_RUN} --network host --sysctl net.ipv4.ip_forward=1 busybox true"),
+    # --dns* with --network host: the container's own resolv.conf (Podman's 500-networking)
+    Case(f"{_RUN} --network host --dns 1.1.1.1 busybox cat /etc/resolv.conf"),
+    Case(f"{_RUN} --network host --dns-option ndots:3 busybox cat /etc/resolv.conf"),
+    # slirp4netns's cidr: the container's .100, its DNS forwarder .3 (Podman's 500-networking)
+    Case(f"{_RUN} --network slirp4netns:cidr=10.0.3.0/24 busybox sh -c"
+         " 'ip -4 addr show tap0 | grep inet; grep 10.0 /etc/resolv.conf; grep -c 10.0.3.100"
+         " /etc/hosts'"),
     Case(f"{_RUN} --sysctl net.ipv4.ip_forward=1 busybox cat /proc/sys/net/ipv4/ip_forward"),
     Case(f"{_RUN} --sysctl kernel.msgmax=1000,kernel.msgmnb=2000 busybox cat"
          " /proc/sys/kernel/msgmax /proc/sys/kernel/msgmnb"),

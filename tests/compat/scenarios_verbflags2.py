@@ -119,6 +119,7 @@ COVERAGE = [
     Case("network inspect nosuch"),
     Case("network exists nosuch"),
     Case("network rm nosuch"),
+    Case("network rm --force nosuch", "rc out err"),  # -f: a missing network is no error
     Case("generate kube nosuch", "rc err"),
     Case("system service --time bogus", "rc"),
 ]

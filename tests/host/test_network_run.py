@@ -299,3 +299,26 @@ def test_connect_and_disconnect_a_running_container(sb: Scopebox, host: str) -> 
     sb("rm", "-f", "c1", "c2")
     sb("network", "rm", "back")
     assert leaks(sb, host) == []
+
+
+def test_ports_follow_a_reconnect_and_a_bridge_gets_its_gateway_back(
+        sb: Scopebox, host: str) -> None:
+    """Podman's 500-networking connect/disconnect: the published port works again once the
+    container rejoins; a bridge that exists without this network's gateway (another store
+    made it) gets it; addresses carry their broadcast as netavark's (`ip a` shows `brd`)."""
+    sb("network", "create", "--subnet", "10.67.0.0/24", "front")
+    bridge = json.loads(sb("network", "inspect", "front").stdout)[0]["network_interface"]
+    cid = sb("run", "-d", "--name", "pw", "-p", "8091:80", "--network", "front", "busybox",
+             *HTTPD).stdout.strip()
+    hello = f"hello-{cid[:12]}"
+    wait_for(lambda: http_get(host, "127.0.0.1", 8091, check=False) == hello, what="httpd")
+    assert "inet 10.67.0.2/24 brd 10.67.0.255 " in sb("exec", "pw", "ip", "addr").stdout
+    sb("network", "disconnect", "front", "pw")
+    assert http_get(host, "127.0.0.1", 8091, check=False) != hello
+    sh(host, "ip", "addr", "flush", "dev", bridge)
+    sb("network", "connect", "front", "pw")
+    assert "inet 10.67.0.1/24 brd 10.67.0.255 " in sh(host, "ip", "addr", "show", bridge).stdout
+    assert http_get(host, "127.0.0.1", 8091) == hello
+    sb("rm", "-f", "pw")
+    sb("network", "rm", "front")
+    assert leaks(sb, host) == []

@@ -155,3 +155,20 @@ def test_pod_stop_grace_periods_run_together(sb: Scopebox) -> None:
     assert json.loads(sb("pod", "inspect", "grace").stdout)["State"] == "Exited"
     sb("pod", "rm", "grace")
     assert sb("ps", "-aq").stdout == ""
+
+
+def test_pod_member_hosts_line_hostname_and_rm_with_only_the_infra_up(sb: Scopebox) -> None:
+    """Podman 4.3 (its 500-networking test, checked beside podman): a member's /etc/hostname
+    is the pod's, its /etc/hosts line is `127.0.0.1 <name>` (the pod's name is on a line
+    already) and goes when it ends; `pod rm` without -f stops a pod whose members
+    exited and whose infra alone runs."""
+    pod_id = sb("pod", "create", "--name", "hp", "--infra-name", "hp-infra").stdout.strip()
+    out = sb("run", "--pod", "hp", "--name", "hm1", "busybox", "sh", "-c",
+             "cat /etc/hostname; cat /etc/hosts").stdout
+    assert out.startswith("hp\n") and "127.0.0.1\thm1\n" in out
+    out = sb("run", "--pod", "hp", "--name", "hm2", "busybox", "cat", "/etc/hosts").stdout
+    assert "127.0.0.1\thm2\n" in out and "hm1" not in out
+    assert sb("pod", "inspect", "--format", "{{.State}}", "hp").stdout.strip() == "Degraded"
+    assert sb("pod", "rm", "hp").stdout.strip() == pod_id
+    assert sb("pod", "exists", "hp", check=False).returncode == 1
+    assert sb("ps", "-aq").stdout == ""

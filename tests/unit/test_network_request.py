@@ -83,7 +83,9 @@ def test_build_applies_global_flags_and_checks_conflicts() -> None:
     with pytest.raises(UsageError, match="exactly one network"):
         build("a,b", NetFlags(ip="10.0.0.1"), "bridge")
     with pytest.raises(UsageError, match="--dns"):
-        build("host", NetFlags(dns=("1.1.1.1",)), "bridge")
+        build("container:x", NetFlags(dns=("1.1.1.1",)), "bridge")
+    # Podman 4.3 takes --dns with --network host (its own resolv.conf)
+    assert build("host", NetFlags(dns=("1.1.1.1",)), "bridge").dns == ("1.1.1.1",)
 
 
 def test_publish_all_takes_exposed_ports_not_published() -> None:

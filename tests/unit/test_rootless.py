@@ -3,6 +3,8 @@ paths, pasta's command line, `--network pasta` and its place among a run's resou
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from supervisor import rootless
@@ -120,3 +122,21 @@ def test_the_user_bus_is_where_the_runtimes_look(tmp_path: object) -> None:
     with open(os.path.join(d, "file"), "w"):
         pass
     assert user_bus({"DBUS_SESSION_BUS_ADDRESS": f"unix:path={d}/file"}) is None
+
+
+def test_slirp4netns_options_as_podmans() -> None:
+    """`--network slirp4netns:cidr=...,mtu=...,allow_host_loopback=...` (Podman's
+    500-networking tests); its other keys refused by name, a bad value in Podman's words."""
+    net = build("slirp4netns:cidr=10.0.3.0/24,mtu=1500", NetFlags(), "bridge")
+    assert (net.mode, net.target) == ("slirp4netns", "cidr=10.0.3.0/24,mtu=1500")
+    assert slirp_args("/n", "/a", 5, net.target) == [
+        "--configure", "--mtu=1500", "--disable-host-loopback", "--cidr=10.0.3.0/24",
+        "--netns-type=path", "--api-socket=/a", "--ready-fd=5", "/n", "tap0"]
+    assert "--disable-host-loopback" not in slirp_args(
+        "/n", "/a", 5, "allow_host_loopback=true")
+    for value, words in (("bogus=1", 'unknown option for slirp4netns: "bogus=1"'),
+                         ("cidr=xx", 'invalid cidr "xx"'),
+                         ("enable_ipv6=true", "enable_ipv6 is not supported by scopebox"),
+                         ("mtu=9", "invalid mtu")):
+        with pytest.raises(UsageError, match=re.escape(words)):
+            build(f"slirp4netns:{value}", NetFlags(), "bridge")
