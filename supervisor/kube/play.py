@@ -581,6 +581,7 @@ def pod_plan(name: str, meta: dict[str, Any], spec: dict[str, Any], path: str, k
         share=share, hostname=hostname, add_hosts=tuple(hosts),
         dns=tuple(_strings(dns_cfg, "nameservers", f"{path}.dnsConfig")),
         labels=_string_map(meta, "labels", "metadata"),
+        exit_policy="stop",  # Podman 4.3: a played pod stops when its last container exits
     )
     return PodPlan(name, request, tuple(plans), tuple(dirs), tuple(host_paths),
                    tuple(init_plans)), claims

@@ -128,7 +128,11 @@ def parse_network(value: str) -> tuple[str, str, tuple[Attach, ...]]:
                 raise UsageError(f"invalid --network {value!r}: {prefix}: needs "
                                  f"{'an absolute path' if prefix == 'ns' else 'a container'}")
             return prefix, target, ()
-    if value == "private" or value.startswith(("slirp4netns:", "pasta:")):
+    if value == "private":  # Podman's: a namespace of its own, the default kind for this user
+        from supervisor.rootless import is_rootless
+
+        return parse_network("slirp4netns" if is_rootless() else "bridge")
+    if value.startswith(("slirp4netns:", "pasta:")):
         raise UsageError(f"--network {value} is not supported by scopebox (use bridge, none, "
                          "host, a network name, container:ID or ns:PATH)")
     nets: list[Attach] = []
