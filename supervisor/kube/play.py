@@ -306,8 +306,9 @@ def _ports(c: dict[str, Any], path: str, where: str, warnings: list[str]) -> lis
             raise KubeError(f"kube: {p}: a port is a number from 1 to 65535")
         if proto not in ("tcp", "udp", "sctp"):
             raise KubeError(f"kube: {p}.protocol: {proto!r} is not TCP, UDP or SCTP")
-        if not host:  # Kubernetes: a containerPort alone publishes nothing on the host
-            continue
+        # Podman 4.3 (not Kubernetes): a containerPort alone is published on the same host
+        # port (its 700-play.bats "hostport")
+        host = host or cport
         if ip and not re.match(r"^[0-9a-fA-F.:]+$", ip):
             raise KubeError(f"kube: {p}.hostIP: invalid address {ip!r}")
         addr = f"[{ip}]" if ":" in ip else ip

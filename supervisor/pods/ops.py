@@ -258,6 +258,9 @@ def _join(pod: PodRow, opts: CreateOptions) -> tuple[PodRow, CreateOptions]:
                              "when it is shared with a pod")
         opts = replace(opts, network=f"container:{infra}")
     flags = opts.runflags
+    if "net" in cfg.share and cfg.network == "host":  # containers.conf's net.* defaults
+        flags = replace(flags, default_sysctls=[  # cannot go into the host's namespace
+            s for s in flags.default_sysctls if not s.strip().startswith("net.")])
     joined = f"container:{infra}"
     if "ipc" in cfg.share and flags.ipc is None:
         flags = replace(flags, ipc=joined)

@@ -50,6 +50,9 @@ PODS = [
     Case("run --rm --pod new:{u} --hostname {u}-h busybox hostname", "rc out"),
     Case("run --rm --pod {u} busybox ls /dev/shm/f", "rc out",
          setup=(_P, "run --rm --pod {u} busybox touch /dev/shm/f")),
+    # a Go struct prints as one ({ 8080}), not as a map (podbats: 700-play.bats "hostport")
+    Case("pod inspect --format {{.InfraConfig.PortBindings}} {u}", "rc out",
+         setup=("pod create --name {u} --network bridge -p 127.0.0.1:18931:80",)),
     # looking into a pod (helper podsx): top, logs, stats
     Case("pod top nosuch", "rc tail"),
     Case("pod top", "rc err"),
