@@ -188,8 +188,11 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
     from supervisor.pods.infra import INFRA_COMMAND, ensure_rootfs
 
     cfg = pod.config
+    entrypoint = None
     if cfg.infra_image:
-        image, rootfs, command = cfg.infra_image, False, list(cfg.infra_command)
+        image, rootfs, command = cfg.infra_image, False, []
+        if cfg.infra_command:  # Podman's: it replaces the image's entrypoint
+            entrypoint = list(cfg.infra_command)
     else:
         image, rootfs = ensure_rootfs(eng.paths.root), True
         command = list(cfg.infra_command or INFRA_COMMAND)
@@ -197,6 +200,7 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
         image=image,
         rootfs=rootfs,
         command=command,
+        entrypoint=entrypoint,
         name=cfg.infra_name or f"{pod.short_id}-infra",
         # the host's or a given UTS namespace has its own name (Podman sets none then)
         hostname=cfg.hostname or (None if cfg.uts and cfg.uts != "private" else pod.name),
@@ -277,7 +281,7 @@ def _join(pod: PodRow, opts: CreateOptions) -> tuple[PodRow, CreateOptions]:
                        volumes=[*cfg.volumes, *opts.volumes])
     if "uts" in cfg.share and opts.hostname:
         raise UsageError("invalid config provided: cannot set hostname when joining the "
-                         "pod UTS namespace")
+                         "pod UTS namespace: invalid configuration")
     return pod, replace(opts, runflags=flags)
 
 

@@ -50,6 +50,8 @@ PODS = [
     Case("run --rm --pod new:{u} --hostname {u}-h busybox hostname", "rc out"),
     Case("run --rm --pod {u} busybox ls /dev/shm/f", "rc out",
          setup=(_P, "run --rm --pod {u} busybox touch /dev/shm/f")),
+    Case("run --rm --pod {u} --hostname h busybox true", "rc err", setup=(_P,)),
+    Case("pod inspect --format '{{(index .Containers 0).ID}}' {u}", "rc", setup=(_P,)),
     # a Go struct prints as one ({ 8080}), not as a map (podbats: 700-play.bats "hostport")
     Case("pod inspect --format {{.InfraConfig.PortBindings}} {u}", "rc out",
          setup=("pod create --name {u} --network bridge -p 127.0.0.1:18931:80",)),

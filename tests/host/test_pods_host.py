@@ -207,3 +207,16 @@ def test_new_pod_takes_hostname_and_ports_and_share_plus(sb: Scopebox) -> None:
     sb("pod", "rm", "plus")
     res = sb("pod", "rm", "--force", "nosuch", check=False)
     assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
+
+
+def test_infra_command_replaces_the_infra_images_entrypoint(sb: Scopebox) -> None:
+    """podbats (Podman's 200-pod.bats "AllTheOptions"): `build -t X -` reads the Containerfile
+    from stdin with an empty context; --infra-command replaces that image's entrypoint."""
+    sb("build", "-q", "-t", "pbinfra", "-",
+       input="FROM busybox\nENTRYPOINT [\"/original-should-be-overridden\"]\n")
+    sb("pod", "create", "--name", "ic", "--infra-image", "pbinfra", "--infra-command", "/bin/sh")
+    infra = sb("pod", "inspect", "--format", "{{(index .Containers 0).ID}}", "ic").stdout.strip()
+    doc = json.loads(sb("inspect", infra).stdout)[0]
+    assert doc["Config"]["Entrypoint"] == ["/bin/sh"] and doc["Config"]["Cmd"] in (None, [])
+    sb("pod", "rm", "ic")
+    sb("rmi", "pbinfra")
