@@ -134,7 +134,7 @@ def _play_extra(ns: argparse.Namespace) -> PlayExtra:
     return PlayExtra(tuple(ns.annotation), log_opts, ns.no_hosts, tuple(ns.ip),
                      tuple(ns.mac_address), ns.userns, ns.seccomp_profile_root,
                      ns.tls_verify, ns.creds, ns.authfile, ns.cert_dir,
-                     (ns.context_dir or os.path.dirname(os.path.abspath(ns.file)))
+                     (ns.context_dir or os.getcwd())  # Podman: the working directory
                      if ns.build else None)
 
 

@@ -359,3 +359,21 @@ def test_play_and_down_from_a_url(sb: Scopebox) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_build_looks_in_the_working_directory(sb: Scopebox, tmp_path: Path) -> None:
+    """podbats (Podman's 700-play.bats "--build --context-dir"): without --context-dir the
+    build directories are looked for in the working directory, not beside the YAML file."""
+    (tmp_path / "pbctx").mkdir()
+    (tmp_path / "pbctx" / "Containerfile").write_text("FROM busybox\nUSER bin\n")
+    yaml_file = tmp_path / "pod.yaml"
+    yaml_file.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ctxpod\nspec:\n"
+                         "  containers:\n  - name: c\n    image: pbctx\n    command: [id]\n")
+    res = sb("kube", "play", "--network", "none", "--build", "--start=false", str(yaml_file),
+             check=False)
+    assert res.returncode == 125 and sb("pod", "ps", "-q").stdout == ""
+    sb("kube", "play", "--network", "none", "--build", "--start=false", "--context-dir",
+       str(tmp_path), str(yaml_file))
+    assert sb("inspect", "--format", "{{.Config.User}}", "ctxpod-c").stdout == "bin\n"
+    sb("kube", "down", str(yaml_file))
+    sb("rmi", "pbctx")
