@@ -48,6 +48,7 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("containers", "pids_limit"): ("pids_limit", int),
     ("containers", "log_size_max"): ("log_size_max", int),
     ("engine", "detach_keys"): ("detach_keys", str),  # terminals
+    ("engine", "infra_image"): ("infra_image", str),  # podbats: pod create's --infra-image
     # helper "runflags"
     ("containers", "tz"): ("tz", str),
     ("containers", "netns"): ("netns", str),  # networking: the default --network
@@ -93,6 +94,7 @@ class Settings(NamedTuple):
     umask: str | None = None  # issue 19: create's default --umask (containers.conf); None: 0022
     http_proxy: bool | None = None  # misc (issue 19): create's default --http-proxy; None: true
     userns: str | None = None  # issues 17/19: create's default --userns (containers.conf)
+    infra_image: str | None = None  # podbats: pod create's default --infra-image
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

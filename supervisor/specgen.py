@@ -143,6 +143,10 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     from supervisor.runflags import apply
 
     apply(out, cfg.runflags, lambda mode, kind: _ns_path(engine, mode.target, kind))
+    if cfg.options.labels or cfg.runflags.ipc.mode == "container":  # a pod's /dev/shm
+        from supervisor.pods.shm import bind_shared
+
+        bind_shared(engine, row, out)
     from supervisor import idmaps  # issues 17/19: the container's user namespace
 
     idmaps.apply(out, cfg.userns, lambda cid: _ns_path(engine, cid, "user"))

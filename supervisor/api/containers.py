@@ -177,8 +177,8 @@ def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
 
     row = eng.find(ref)
     pod_id = row.config.options.labels.get(INFRA_LABEL, "")
-    if pod_id:  # Podman's rule: the infra goes with its pod, by `rm --all` or `pod rm`
-        if not opts.all:
+    if pod_id:  # Podman's rule: the infra goes with its pod, by `rm --all|--depend`, `pod rm`
+        if not (opts.all or opts.depend):
             raise ScopeboxError(f"container {row.id} is the infra container of pod {pod_id} and"
                              " cannot be removed without removing the pod")  # fmt: skip
         from supervisor.events.write import other
@@ -407,9 +407,15 @@ def create_in(eng: Engine, req: CreateRequest) -> ContainerRow:
         from supervisor.pods import ops as pod_ops
 
         pod, opts = pod_ops.join(eng, req.pod, opts, lambda o: create_in(eng, CreateRequest(o)))
-        if opts.init_ctr:
+    try:
+        if pod is not None and opts.init_ctr:
             pod_ops.check_init_ctr(eng, pod)
-    row = eng.create(opts, req.progress)
+        row = eng.create(opts, req.progress)
+    except BaseException:
+        if pod is not None and req.pod.startswith("new:"):  # the pod made for it goes too
+            with contextlib.suppress(ScopeboxError):
+                pod_ops.remove(eng, pod.id, force=True)
+        raise
     if pod is not None:
         pod_ops.record_member(eng, pod, row.id)
     # end pods

@@ -125,8 +125,9 @@ class RemoveOptions:
 def remove(settings: Settings, refs: list[str], opts: RemoveOptions) -> list[Report]:
     from supervisor.pods import ops
 
+    # Podman: --force also ignores pods that do not exist (as `rm --force`)
     return _each(settings, refs, _evented(lambda e, r: ops.remove(e, r, opts.force, opts.timeout),
-                                          "remove"), opts.ignore)
+                                          "remove"), opts.ignore or opts.force)
 
 
 def prune(settings: Settings) -> list[str]:

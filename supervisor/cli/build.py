@@ -59,6 +59,14 @@ def main(argv: list[str], settings: Settings) -> int:
         notice(f"--platform {ns.platform}: this builder builds for the host's platform only")
     file = ns.file[-1] if ns.file else ""
     text = sys.stdin.read() if file == "-" else None
+    empty = None
+    if ns.context == "-":  # buildah's: the Containerfile on stdin, an empty context
+        import tempfile
+
+        if text is None:
+            text, file = sys.stdin.read(), "-"
+        empty = tempfile.TemporaryDirectory(prefix="scopebox-build-")
+        ns.context = empty.name
     req = api.BuildRequest(
         ns.context, "" if file == "-" else file, text, tuple(ns.tag), _args(ns.build_arg),
         ns.target, _pairs(ns.label, "--label"), _pairs(ns.annotation, "--annotation"), ns.quiet,
@@ -73,6 +81,9 @@ def main(argv: list[str], settings: Settings) -> int:
 
             remove_regular_file(ns.iidfile)  # no stale id from an earlier build
         raise
+    finally:
+        if empty is not None:
+            empty.cleanup()
     if ns.iidfile:
         try:
             with open(ns.iidfile, "w") as f:

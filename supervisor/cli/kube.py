@@ -37,11 +37,28 @@ def _read(path: str) -> str:
     try:
         if path == "-":
             return sys.stdin.read()
+        if path.startswith(("http://", "https://")):  # Podman 4.3 plays a URL's body too
+            return _fetch(path)
         with open(path, encoding="utf-8") as f:
             return f.read()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise UsageError(f"cannot read kube file {path!r}: {reason}") from None
+
+
+def _fetch(url: str) -> str:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:  # http(s) only, checked above
+            data: bytes = resp.read()
+    except urllib.error.HTTPError as exc:
+        raise UsageError(f"cannot read kube file {url!r}: HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise UsageError(f"cannot read kube file {url!r}: {reason}") from None
+    return data.decode("utf-8")
 
 
 def play(argv: list[str], settings: Settings, prog: str = "kube play") -> int:
@@ -117,7 +134,7 @@ def _play_extra(ns: argparse.Namespace) -> PlayExtra:
     return PlayExtra(tuple(ns.annotation), log_opts, ns.no_hosts, tuple(ns.ip),
                      tuple(ns.mac_address), ns.userns, ns.seccomp_profile_root,
                      ns.tls_verify, ns.creds, ns.authfile, ns.cert_dir,
-                     (ns.context_dir or os.path.dirname(os.path.abspath(ns.file)))
+                     (ns.context_dir or os.getcwd())  # Podman: the working directory
                      if ns.build else None)
 
 

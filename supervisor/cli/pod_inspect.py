@@ -39,7 +39,9 @@ def main(argv: list[str], settings: Settings) -> int:
         text = {"cpuset_cpus": "CPUSetCPUs", "cpuset_mems": "CPUSetMems"}  # issue 19
         # Podman's template reads its Go struct: the id is .ID (and .Id, as its JSON names it)
         fields = [{**d, "ID": d.get("Id", ""), **{g: d.get(k, 0) for k, g in go.items()},
-                   **{g: d.get(k, "") for k, g in text.items()}} for d in out]
+                   **{g: d.get(k, "") for k, g in text.items()},
+                   "Containers": [{**c, "ID": c["Id"]} for c in d.get("Containers") or []]}
+                  for d in out]  # podbats: a member's id too ((index .Containers 0).ID)
         render_each(ns.format, fields)
     elif len(refs) == 1 and out:
         print_json(out[0])  # Podman 4.3 prints one pod as an object

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "GoStruct",
     "Template",
     "TemplateError",
     "compile",
@@ -40,6 +41,13 @@ __all__ = [
     "tabwrite",
     "tabwrite_text",
 ]
+
+
+
+class GoStruct(dict[str, object]):
+    """A Go struct in JSON's shape: JSON prints it as the dict it is, a template's %v as Go
+    prints a struct, its values in field order (`{ 8080}` for a PortBinding), not a map."""
+
 
 _WHERE = {
     "Template": "gotemplate",

@@ -10,6 +10,8 @@ purpose (no `re`, no `json`, no `dataclasses`): `scopebox ps` cold start counts.
 
 from __future__ import annotations
 
+from supervisor.format import GoStruct
+
 # `typing` costs more to import than this whole module (it pulls in `re`): annotations only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -847,6 +849,8 @@ def go_sprint(v: object, nested: bool = False) -> str:
         return str(v)
     if isinstance(v, float):
         return _go_float(v, 6)
+    if isinstance(v, GoStruct):
+        return "{" + " ".join(go_sprint(e, True) for e in v.values()) + "}"
     if isinstance(v, dict):
         items = " ".join(f"{go_sprint(k, True)}:{go_sprint(v[k], True)}" for k in _sorted_keys(v))
         return f"map[{items}]"

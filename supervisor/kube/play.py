@@ -306,8 +306,9 @@ def _ports(c: dict[str, Any], path: str, where: str, warnings: list[str]) -> lis
             raise KubeError(f"kube: {p}: a port is a number from 1 to 65535")
         if proto not in ("tcp", "udp", "sctp"):
             raise KubeError(f"kube: {p}.protocol: {proto!r} is not TCP, UDP or SCTP")
-        if not host:  # Kubernetes: a containerPort alone publishes nothing on the host
-            continue
+        # Podman 4.3 (not Kubernetes): a containerPort alone is published on the same host
+        # port (its 700-play.bats "hostport")
+        host = host or cport
         if ip and not re.match(r"^[0-9a-fA-F.:]+$", ip):
             raise KubeError(f"kube: {p}.hostIP: invalid address {ip!r}")
         addr = f"[{ip}]" if ":" in ip else ip
@@ -581,6 +582,7 @@ def pod_plan(name: str, meta: dict[str, Any], spec: dict[str, Any], path: str, k
         share=share, hostname=hostname, add_hosts=tuple(hosts),
         dns=tuple(_strings(dns_cfg, "nameservers", f"{path}.dnsConfig")),
         labels=_string_map(meta, "labels", "metadata"),
+        exit_policy="stop",  # Podman 4.3: a played pod stops when its last container exits
     )
     return PodPlan(name, request, tuple(plans), tuple(dirs), tuple(host_paths),
                    tuple(init_plans)), claims

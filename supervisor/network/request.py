@@ -131,7 +131,11 @@ def parse_network(value: str) -> tuple[str, str, tuple[Attach, ...]]:
             return prefix, target, ()
     if value.startswith("slirp4netns:"):
         return "slirp4netns", slirp_options(value[len("slirp4netns:"):]), ()
-    if value == "private" or value.startswith("pasta:"):
+    if value == "private":  # Podman's: a namespace of its own, the default kind for this user
+        from supervisor.rootless import is_rootless
+
+        return parse_network("slirp4netns" if is_rootless() else "bridge")
+    if value.startswith("pasta:"):
         raise UsageError(f"--network {value} is not supported by scopebox (use bridge, none, "
                          "host, a network name, container:ID or ns:PATH)")
     nets: list[Attach] = []

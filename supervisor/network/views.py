@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from supervisor.format import GoStruct
+
 if TYPE_CHECKING:
     from supervisor.container.context import Context
     from supervisor.network.db import Lease, PortClaim
@@ -109,7 +111,7 @@ def port_bindings(row: ContainerRow, st: NetState) -> dict[str, Any]:
     """HostConfig.PortBindings and NetworkSettings.Ports: exposed-only ports map to null."""
     out: dict[str, Any] = {}
     for key, ip, port in _bindings(row, st):
-        out.setdefault(key, []).append({"HostIp": ip, "HostPort": port})
+        out.setdefault(key, []).append(GoStruct(HostIp=ip, HostPort=port))
     for key in row.config.net.expose:
         out.setdefault(key, None)
     return out

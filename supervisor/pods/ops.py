@@ -79,8 +79,10 @@ class PodCreateRequest:
 def parse_share(value: str | None) -> tuple[str, ...]:
     if value is None:
         return DEFAULT_SHARE
-    items = [s.strip() for s in value.split(",") if s.strip()]
-    if items == ["none"]:
+    # Podman: a leading "+" adds to the default set (--share +pid)
+    extra = value.startswith("+")
+    items = [s.strip() for s in value.removeprefix("+").split(",") if s.strip()]
+    if items == ["none"] and not extra:
         return ()
     for item in items:
         if item == "mnt":  # Podman's own line for it
@@ -88,12 +90,15 @@ def parse_share(value: str | None) -> tuple[str, ...]:
         if item not in SHAREABLE:
             raise UsageError(f"invalid kernel namespace to share: {item}. Options are: "
                              "cgroup, ipc, net, pid, uts or none")
-    return tuple(items)
+    if extra:
+        items = [*DEFAULT_SHARE, *(i for i in items if i not in DEFAULT_SHARE)]
+    return tuple(dict.fromkeys(items))
 
 
 def _check(req: PodCreateRequest, share: tuple[str, ...]) -> None:
-    if req.exit_policy not in ("continue", "stop"):
-        raise UsageError(f'invalid pod exit policy: "{req.exit_policy}"')
+    if req.exit_policy not in ("continue", "stop"):  # Podman's words
+        raise UsageError(f'running pod create option: invalid pod exit policy: '
+                         f'"{req.exit_policy}"')
     if not req.infra:
         if req.publish:
             raise UsageError("you must have an infra container to publish port bindings "
@@ -105,9 +110,6 @@ def _check(req: PodCreateRequest, share: tuple[str, ...]) -> None:
             # Podman: without infra nothing holds the namespaces (its own wording differs)
             raise UsageError("--share needs an infra container: use --infra=true or "
                              "--share none")
-    if "net" not in share and (req.publish or req.network):
-        raise UsageError("cannot set network options for a pod that does not share its "
-                         "network namespace (--share without net)")
 
 
 def create(eng: Engine, req: PodCreateRequest,
@@ -126,7 +128,8 @@ def create(eng: Engine, req: PodCreateRequest,
         with contextlib.suppress(NotFoundError):
             remove(eng, name, force=True)
     config = PodConfig(
-        share=share, infra=req.infra, infra_image=req.infra_image,
+        share=share, infra=req.infra,
+        infra_image=req.infra_image or (req.infra and eng.settings.infra_image) or "",
         infra_command=req.infra_command, infra_name=req.infra_name, hostname=req.hostname,
         labels=dict(req.labels), network=req.network, ports=req.publish,
         add_hosts=req.add_hosts, dns=req.dns, exit_policy=req.exit_policy,
@@ -185,8 +188,11 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
     from supervisor.pods.infra import INFRA_COMMAND, ensure_rootfs
 
     cfg = pod.config
+    entrypoint = None
     if cfg.infra_image:
-        image, rootfs, command = cfg.infra_image, False, list(cfg.infra_command)
+        image, rootfs, command = cfg.infra_image, False, []
+        if cfg.infra_command:  # Podman's: it replaces the image's entrypoint
+            entrypoint = list(cfg.infra_command)
     else:
         image, rootfs = ensure_rootfs(eng.paths.root), True
         command = list(cfg.infra_command or INFRA_COMMAND)
@@ -194,10 +200,12 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
         image=image,
         rootfs=rootfs,
         command=command,
+        entrypoint=entrypoint,
         name=cfg.infra_name or f"{pod.short_id}-infra",
         # the host's or a given UTS namespace has its own name (Podman sets none then)
         hostname=cfg.hostname or (None if cfg.uts and cfg.uts != "private" else pod.name),
-        network=cfg.network if "net" in cfg.share else "none",
+        # Podman: the infra has the pod's network even when its members do not join it
+        network=cfg.network,
         net=NetFlags(publish=cfg.ports, add_hosts=cfg.add_hosts, dns=cfg.dns,
                      dns_search=cfg.dns_search, dns_options=cfg.dns_options,
                      no_hosts=cfg.no_hosts, aliases=cfg.aliases, ip=cfg.ip, ip6=cfg.ip6,
@@ -222,10 +230,22 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
          make: Callable[[CreateOptions], ContainerRow]) -> tuple[PodRow, CreateOptions]:
     """`--pod NAME|new:NAME`: the pod (made for new:) and the options that join its
     namespaces. Ports and networks belong to the pod (Podman refuses them here)."""
-    if ref.startswith("new:"):
-        pod = create(eng, PodCreateRequest(name=ref[4:]), make)
-    else:
-        pod = PodDB(eng.store).find(ref)
+    if not ref.startswith("new:"):
+        return _join(PodDB(eng.store).find(ref), opts)
+    # Podman: the hostname, ports and network given with new: are the new pod's
+    net = opts.net
+    pod = create(eng, PodCreateRequest(
+        name=ref[4:], hostname=opts.hostname or "", publish=net.publish,
+        network=opts.network), make)
+    try:
+        return _join(pod, replace(opts, hostname=None, network="", net=replace(net, publish=())))
+    except BaseException:  # nothing of a refused container stays
+        with contextlib.suppress(ScopeboxError):
+            remove(eng, pod.id, force=True)
+        raise
+
+
+def _join(pod: PodRow, opts: CreateOptions) -> tuple[PodRow, CreateOptions]:
     cfg = pod.config
     # helper podsx: under the pod's cgroup (a split container stays below its unit's)
     if cfg.cgroup and cfg.share_parent and opts.cgroup_parent is None \
@@ -242,6 +262,9 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
                              "when it is shared with a pod")
         opts = replace(opts, network=f"container:{infra}")
     flags = opts.runflags
+    if "net" in cfg.share and cfg.network == "host":  # containers.conf's net.* defaults
+        flags = replace(flags, default_sysctls=[  # cannot go into the host's namespace
+            s for s in flags.default_sysctls if not s.strip().startswith("net.")])
     joined = f"container:{infra}"
     if "ipc" in cfg.share and flags.ipc is None:
         flags = replace(flags, ipc=joined)
@@ -258,7 +281,7 @@ def join(eng: Engine, ref: str, opts: CreateOptions,
                        volumes=[*cfg.volumes, *opts.volumes])
     if "uts" in cfg.share and opts.hostname:
         raise UsageError("invalid config provided: cannot set hostname when joining the "
-                         "pod UTS namespace")
+                         "pod UTS namespace: invalid configuration")
     return pod, replace(opts, runflags=flags)
 
 
@@ -409,21 +432,21 @@ def unpause(eng: Engine, ref: str) -> PodRow:
 
 def remove(eng: Engine, ref: str, force: bool = False, timeout: int | None = None) -> PodRow:
     """Members first, the infra last, then the rows: nothing of the pod is left. Without
-    force a running container refuses the whole removal (nothing is removed)."""
+    force a running member refuses the whole removal (nothing is removed); a running infra
+    alone is stopped first (Podman's: it holds nothing of the user's)."""
     pod = find(eng, ref)
     rows = containers(eng, pod)
-    running = [r for r in rows if r.status.is_active]
-    blocking = [r for r in running if r.id != pod.infra_id]
-    if blocking and not force:
+    running = [r for r in rows if r.status.is_active and r.id != pod.infra_id]
+    if running and not force:
         raise ConflictError(
             f"pod {pod.id} has containers that are not ready to be removed: cannot remove "
-            f"container {blocking[-1].id} as it is running - running or paused containers "
+            f"container {running[-1].id} as it is running - running or paused containers "
             "cannot be removed without force: container state improper")
-    # Podman 4.3's pod rm without -f stops a pod whose only running container is its infra
-    # (its members exited): Podman's own test removes such a pod after `run --pod`.
-    force = force or bool(running)
     from supervisor.container.remove import can_remove_together
 
+    if not force and any(r.status.is_active for r in rows):  # the infra only
+        eng.stop(pod.infra_id, timeout)
+        rows = containers(eng, pod)
     active = [r for r in rows[::-1] if r.status.is_active]
     if force and timeout:
         _stop_active(eng, pod, rows[::-1], timeout)
@@ -439,6 +462,9 @@ def remove(eng: Engine, ref: str, force: bool = False, timeout: int | None = Non
     from supervisor.pods import cgroup  # helper podsx: its slice or cgroup goes too
 
     cgroup.remove(eng.systemd() if cgroup.is_slice(pod.config.cgroup) else None, pod.config)
+    from supervisor.pods.shm import release
+
+    release(eng.paths, pod.id)  # its shared /dev/shm
     PodDB(eng.store).delete(pod.id)
     return pod
 

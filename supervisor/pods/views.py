@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from supervisor.format import GoStruct
 from supervisor.pods.ops import status_of
 
 if TYPE_CHECKING:
@@ -74,11 +75,11 @@ def inspect(pod: PodRow, rows: list[ContainerRow]) -> dict[str, Any]:
     cfg = pod.config
     infra = _infra(pod, rows)
     parent = _cgroup(infra)
-    ports: dict[str, list[dict[str, str]]] = {}
+    ports: dict[str, list[GoStruct]] = {}
     if infra is not None:
         for p in infra.config.net.ports:
             ports.setdefault(f"{p.container_port}/{p.proto}", []).append(
-                {"HostIp": p.host_ip, "HostPort": str(p.host_port)})
+                GoStruct(HostIp=p.host_ip, HostPort=str(p.host_port)))
     infra_cfg: dict[str, Any] | None = None
     if infra is not None:
         net = infra.config.net

@@ -36,6 +36,25 @@ PODS = [
     Case("run --rm --pod {u} busybox hostname", "rc out", setup=(_P,)),
     Case("run --rm --pod nosuch busybox true", "rc"),
     Case("pod exists {u}", "rc", setup=(_P, "pod rm {u}")),
+    # podbats (Podman's 200-pod.bats): --force ignores a missing pod; a running infra alone
+    # does not hold a pod back; --share +NS; the infra keeps --network without net shared;
+    # new: takes --hostname; members share the infra's /dev/shm
+    Case("pod rm --force nosuch", "rc out"),
+    Case("pod rm {u}", "rc", setup=(_P, "pod start {u}")),
+    Case("pod create --name {u} --exit-policy bogus", "rc err"),
+    Case("pod inspect --format '{{len .SharedNamespaces}}' {u}", "rc out",
+         setup=("pod create --name {u} --share +pid",)),
+    Case("pod create --name {u} --share bogus", "rc err"),
+    Case("pod inspect --format {{.InfraConfig.HostNetwork}} {u}", "rc out",
+         setup=("pod create --name {u} --share ipc --network host",)),
+    Case("run --rm --pod new:{u} --hostname {u}-h busybox hostname", "rc out"),
+    Case("run --rm --pod {u} busybox ls /dev/shm/f", "rc out",
+         setup=(_P, "run --rm --pod {u} busybox touch /dev/shm/f")),
+    Case("run --rm --pod {u} --hostname h busybox true", "rc err", setup=(_P,)),
+    Case("pod inspect --format '{{(index .Containers 0).ID}}' {u}", "rc", setup=(_P,)),
+    # a Go struct prints as one ({ 8080}), not as a map (podbats: 700-play.bats "hostport")
+    Case("pod inspect --format {{.InfraConfig.PortBindings}} {u}", "rc out",
+         setup=("pod create --name {u} --network bridge -p 127.0.0.1:18931:80",)),
     # looking into a pod (helper podsx): top, logs, stats
     Case("pod top nosuch", "rc tail"),
     Case("pod top", "rc err"),

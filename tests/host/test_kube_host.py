@@ -325,3 +325,55 @@ def test_init_containers_run_first_and_once(sb: Scopebox) -> None:
     assert sb("ps", "-aq").stdout == "" and sb("pod", "ps", "-q").stdout == ""
     res = sb("play", "kube", "--start=false", "-", input=good, check=False)
     assert res.returncode == 125 and "initContainers" in res.stderr
+
+
+def test_play_and_down_from_a_url(sb: Scopebox) -> None:
+    """podbats (Podman's 700-play.bats "URL"): kube play and kube down read an http URL's
+    body; a URL that answers 404 is one clear line and makes nothing."""
+    import http.server
+    import threading
+
+    body = (b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: urlpod\nspec:\n  containers:\n"
+            b"  - name: c\n    image: busybox\n    command: [sleep, '300']\n")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            ok = self.path == "/pod.yaml"
+            self.send_response(200 if ok else 404)
+            self.end_headers()
+            self.wfile.write(body if ok else b"no")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        sb("kube", "play", "--network", "none", f"{base}/pod.yaml")
+        assert sb("inspect", "--format", "{{.State.Running}}", "urlpod-c").stdout == "true\n"
+        sb("kube", "down", f"{base}/pod.yaml")
+        assert sb("pod", "ps", "-q").stdout == "" and sb("ps", "-aq").stdout == ""
+        res = sb("kube", "play", f"{base}/nosuch.yaml", check=False)
+        assert res.returncode == 125 and res.stderr.count("\n") == 1 and "404" in res.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_build_looks_in_the_working_directory(sb: Scopebox, tmp_path: Path) -> None:
+    """podbats (Podman's 700-play.bats "--build --context-dir"): without --context-dir the
+    build directories are looked for in the working directory, not beside the YAML file."""
+    (tmp_path / "pbctx").mkdir()
+    (tmp_path / "pbctx" / "Containerfile").write_text("FROM busybox\nUSER bin\n")
+    yaml_file = tmp_path / "pod.yaml"
+    yaml_file.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ctxpod\nspec:\n"
+                         "  containers:\n  - name: c\n    image: pbctx\n    command: [id]\n")
+    res = sb("kube", "play", "--network", "none", "--build", "--start=false", str(yaml_file),
+             check=False)
+    assert res.returncode == 125 and sb("pod", "ps", "-q").stdout == ""
+    sb("kube", "play", "--network", "none", "--build", "--start=false", "--context-dir",
+       str(tmp_path), str(yaml_file))
+    assert sb("inspect", "--format", "{{.Config.User}}", "ctxpod-c").stdout == "bin\n"
+    sb("kube", "down", str(yaml_file))
+    sb("rmi", "pbctx")

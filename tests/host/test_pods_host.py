@@ -172,3 +172,68 @@ def test_pod_member_hosts_line_hostname_and_rm_with_only_the_infra_up(sb: Scopeb
     assert sb("pod", "rm", "hp").stdout.strip() == pod_id
     assert sb("pod", "exists", "hp", check=False).returncode == 1
     assert sb("ps", "-aq").stdout == ""
+
+
+def _shm_mounts(sb: Scopebox) -> list[str]:
+    top = os.path.join(os.path.realpath(sb.runroot), "pods") + "/"
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(top)]
+
+
+def test_members_share_dev_shm_and_the_pod_takes_it_away(sb: Scopebox) -> None:
+    """podbats (Podman's 200-pod.bats): one tmpfs on the host per pod sharing IPC, bound into
+    the infra and each member; `pod rm` without -f stops a lone running infra and unmounts
+    it; `rm --depend` of the infra takes its pod."""
+    sb("pod", "create", "--name", "shm")
+    sb("run", "--rm", "--pod", "shm", "busybox", "sh", "-c", "echo hi > /dev/shm/f")
+    out = sb("run", "--rm", "--pod", "shm", "busybox", "cat", "/dev/shm/f").stdout
+    assert out == "hi\n"
+    assert len(_shm_mounts(sb)) == 1
+    # a container outside the pod has its own
+    res = sb("run", "--rm", "busybox", "ls", "/dev/shm/f", check=False)
+    assert res.returncode == 1
+    assert sb("pod", "inspect", "--format", "{{.State}}", "shm").stdout.strip() == "Running"
+    sb("pod", "rm", "shm")  # only the infra runs: no -f needed
+    assert _shm_mounts(sb) == [] and not os.path.exists(os.path.join(sb.runroot, "pods", "x"))
+    assert sb("ps", "-aq").stdout == ""
+    # a pod that does not share IPC has none
+    sb("pod", "create", "--name", "noipc", "--share", "net")
+    sb("run", "--rm", "--pod", "noipc", "busybox", "touch", "/dev/shm/f")
+    assert _shm_mounts(sb) == []
+    cid = sb("create", "--pod", "noipc", "busybox", "true").stdout.strip()
+    infra = sb("pod", "inspect", "--format", "{{.InfraContainerID}}", "noipc").stdout.strip()
+    out = sb("rm", "--depend", infra).stdout
+    assert cid in out and infra in out
+    assert sb("pod", "exists", "noipc", check=False).returncode == 1
+
+
+def test_new_pod_takes_hostname_and_ports_and_share_plus(sb: Scopebox) -> None:
+    """podbats: `--pod new:` gives the new pod the container's --hostname and ports (Podman's);
+    a refused container leaves no pod; --share +pid adds to the default set; --force
+    ignores a missing pod."""
+    out = sb("run", "--rm", "--pod", "new:nh", "--hostname", "foobar", "busybox", "hostname")
+    assert out.stdout == "foobar\n"
+    assert sb("pod", "inspect", "--format", "{{.Hostname}}", "nh").stdout == "foobar\n"
+    sb("pod", "rm", "nh")
+    res = sb("create", "--pod", "new:bad", "--ip", "10.1.2.3", "busybox", "true", check=False)
+    assert res.returncode == 125 and res.stderr.count("\n") == 1
+    assert sb("pod", "ps", "-q").stdout == "" and sb("ps", "-aq").stdout == ""
+    sb("pod", "create", "--name", "plus", "--share", "+pid")
+    shared = json.loads(sb("pod", "inspect", "plus").stdout)["SharedNamespaces"]
+    assert sorted(shared) == ["ipc", "net", "pid", "uts"]
+    sb("pod", "rm", "plus")
+    res = sb("pod", "rm", "--force", "nosuch", check=False)
+    assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
+
+
+def test_infra_command_replaces_the_infra_images_entrypoint(sb: Scopebox) -> None:
+    """podbats (Podman's 200-pod.bats "AllTheOptions"): `build -t X -` reads the Containerfile
+    from stdin with an empty context; --infra-command replaces that image's entrypoint."""
+    sb("build", "-q", "-t", "pbinfra", "-",
+       input="FROM busybox\nENTRYPOINT [\"/original-should-be-overridden\"]\n")
+    sb("pod", "create", "--name", "ic", "--infra-image", "pbinfra", "--infra-command", "/bin/sh")
+    infra = sb("pod", "inspect", "--format", "{{(index .Containers 0).ID}}", "ic").stdout.strip()
+    doc = json.loads(sb("inspect", infra).stdout)[0]
+    assert doc["Config"]["Entrypoint"] == ["/bin/sh"] and doc["Config"]["Cmd"] in (None, [])
+    sb("pod", "rm", "ic")
+    sb("rmi", "pbinfra")

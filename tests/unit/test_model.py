@@ -66,7 +66,7 @@ def test_validate_types_what_the_user_asked_for() -> None:
     ("opts", "message"),
     [
         (CreateOptions(image="b", log_driver="journald"), "needs systemd"),
-        (CreateOptions(image="b", network="private"), "not supported by scopebox"),
+        (CreateOptions(image="b", network="pasta:-T,80"), "not supported by scopebox"),
         (CreateOptions(image="b", network="none", net=NetFlags(publish=("80",))), "cannot publish"),
         (CreateOptions(image="b", network="a;b"), "not a network name"),
         (CreateOptions(image="b", volumes=["/nowhere:/x"]), "does not exist"),
