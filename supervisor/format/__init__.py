@@ -12,6 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from supervisor.format.gostruct import GoStruct
     from supervisor.format.gotemplate import (
         Template,
         TemplateError,
@@ -42,14 +43,8 @@ __all__ = [
     "tabwrite_text",
 ]
 
-
-
-class GoStruct(dict[str, object]):
-    """A Go struct in JSON's shape: JSON prints it as the dict it is, a template's %v as Go
-    prints a struct, its values in field order (`{ 8080}` for a PortBinding), not a map."""
-
-
 _WHERE = {
+    "GoStruct": "gostruct",
     "Template": "gotemplate",
     "TemplateError": "gotemplate",
     "compile": "gotemplate",

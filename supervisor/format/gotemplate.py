@@ -10,7 +10,7 @@ purpose (no `re`, no `json`, no `dataclasses`): `scopebox ps` cold start counts.
 
 from __future__ import annotations
 
-from supervisor.format import GoStruct
+from supervisor.format.gostruct import GoStruct
 
 # `typing` costs more to import than this whole module (it pulls in `re`): annotations only.
 TYPE_CHECKING = False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from supervisor.format import GoStruct
+from supervisor.format.gostruct import GoStruct
 
 if TYPE_CHECKING:
     from supervisor.container.context import Context

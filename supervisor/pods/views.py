@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from supervisor.format import GoStruct
+from supervisor.format.gostruct import GoStruct
 from supervisor.pods.ops import status_of
 
 if TYPE_CHECKING:
