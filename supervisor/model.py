@@ -490,7 +490,7 @@ def _parse_log_opts(driver: LogDriver, opts: Mapping[str, str]) -> LogConfig:
     out = LogConfig(driver, max_size=DEFAULT_LOG_MAX_SIZE, max_file=DEFAULT_LOG_MAX_FILE)
     for key, value in opts.items():
         if key == "max-size":
-            out = replace(out, max_size=parse_size(value))
+            out = replace(out, max_size=parse_size(value, decimal=True))
         elif key == "max-file":
             if not value.isdigit() or int(value) < 1:
                 raise UsageError(f"--log-opt max-file={value!r}: expected a whole number >= 1")

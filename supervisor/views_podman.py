@@ -40,7 +40,11 @@ def complete_container(
     log_config = doc["HostConfig"].get("LogConfig")
     if isinstance(log_config, dict):
         path = doc.get("LogPath") or ""
-        _fill(log_config, {"Path": path, "Tag": row.config.log.tag, "Size": "0B"})
+        from supervisor.sizes import human_size
+
+        max_size = row.config.log.max_size
+        _fill(log_config, {"Path": path, "Tag": row.config.log.tag,
+                           "Size": human_size(max_size) if max_size > 0 else "0B"})
     if not doc["HostConfig"].get("Ulimits"):
         doc["HostConfig"]["Ulimits"] = _rlimits(os.path.join(cdir, "config.json")) or (
             _default_rlimits(row)

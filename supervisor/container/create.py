@@ -119,7 +119,9 @@ def _create(
             from supervisor import images
 
             img = images.resolve_platform(ctx.store, opts.image, opts.pull_platform)
-            image_id, image_name = img.id, (img.names[0] if img.names else img.id)
+            # Podman's ImageName: the name the user gave (#8082), else the image's first
+            image_id = img.id
+            image_name = ([*images.named_by(img, opts.image), *img.names] or [img.id])[0]
             img_cfg = img.config.get("config") or {}
             if not resolve_args(config.options, img_cfg):
                 raise UsageError("no command specified: give one after the image name")

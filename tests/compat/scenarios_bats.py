@@ -54,4 +54,19 @@ BATS = [
     # 065-cp: --pause (Podman's, default true) is taken, =false too
     *[Case(f"cp {flag} README.md {{u}}:/tmp/x", setup=("create --name {u} busybox true",))
       for flag in ("--pause", "--pause=false")],
+    # 030-run: /run/.containerenv is empty, privileged it names the container
+    Case("run --rm busybox stat -c %s /run/.containerenv"),
+    Case("run --rm --privileged --name {u} busybox sh -c '. /run/.containerenv; echo $name"
+         " ${#id} ${#imageid} $rootless'"),
+    # 030-run: a --workdir the image lacks is an error at start, unless on or above a mount
+    Case("run --rm --workdir /i/do/not/exist busybox pwd", "rc"),
+    Case("run --rm --workdir /mnt/new -v /tmp:/mnt/new/sub busybox pwd"),
+    # 030-run: .Image is the bare id; .ImageName the name the container was created with
+    Case("inspect --format '{{len .Image}} {{.ImageName}}' {u}",
+         setup=("create --name {u} localhost/extra:v1 true",)),
+    # 030-run: LogConfig.Size shows --log-opt max-size (decimal units, as Podman reads it)
+    Case("inspect --format '{{.HostConfig.LogConfig.Size}}' {u}",
+         setup=("create --name {u} --log-opt max-size=9.057m busybox true",)),
+    # 030-run: a privileged systemd container gets none of the host's /dev/tty*
+    Case("run --rm --privileged --systemd=always busybox sh -c 'ls /dev/tty*'"),
 ]
