@@ -107,6 +107,7 @@ class CreateOptions:
     cgroup_parent: str | None = None
     cgroup_conf: list[str] = field(default_factory=list)
     cgroups: str = "enabled"  # enabled | disabled (crun only) | split
+    runtime: str | None = None  # run/create --runtime: None, the engine's
     restart: str = "no"  # no | on-failure[:N] | always | unless-stopped
     sdnotify: str = "container"  # conmon | container | ignore (Podman's default: container)
     health: HealthFlags = field(default_factory=HealthFlags)

@@ -32,7 +32,9 @@ def complete_container(
     cdir = paths.container_dir(row.id)
     rundir = paths.container_rundir(row.id)
     _fill(doc, _top(paths, row, image, cdir, rundir))
-    if isinstance(doc.get("OCIRuntime"), str):  # Podman shows the runtime's name, not its path
+    # Podman shows the runtime's name, or the path `run --runtime PATH` gave
+    given = row.config.options.runtime or ""
+    if isinstance(doc.get("OCIRuntime"), str) and "/" not in given:
         doc["OCIRuntime"] = os.path.basename(doc["OCIRuntime"])
     _fill(doc.setdefault("State", {}), _state(row))
     _fill(doc.setdefault("Config", {}), _config(row))

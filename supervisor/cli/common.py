@@ -62,6 +62,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     add_resource_flags(p, "process limit (default 2048, -1 for unlimited)")
     a("--cgroup-parent", help="parent cgroup: a slice (systemd) or a path (cgroupfs)")
     a("--cgroup-conf", action="append", default=[], help="cgroup v2 file=value")
+    # Podman's global --runtime, which cobra takes after the verb too
+    a("--runtime", help="the OCI runtime (a name or a path) for this container")
     a("--cgroups", default="enabled",
       help="enabled; disabled (crun): no cgroup of its own; split: the monitor stays in the"
       " caller's cgroup, the container goes below it")
@@ -353,6 +355,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         cgroup_parent=ns.cgroup_parent,
         cgroup_conf=ns.cgroup_conf,
         cgroups=ns.cgroups,
+        runtime=ns.runtime,
         resources=resource_options(ns),
         ulimits=ns.ulimit,
         network=ns.network,

@@ -272,7 +272,12 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
     from supervisor.procs import cgroup_unified
     from supervisor.resources import host_cpus, host_mems
 
-    runtime = ctx.runtime()
+    if opts.runtime:  # run --runtime: this container's own
+        from supervisor.runtime import detect_runtime
+
+        runtime = detect_runtime(opts.runtime, env={})
+    else:
+        runtime = ctx.runtime()
     sources = set()
     # volumes (issue 14): the bind sources of -v and --mount
     from supervisor.volumes.mounts import bind_sources

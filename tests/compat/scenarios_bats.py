@@ -67,6 +67,10 @@ BATS = [
     # 030-run: LogConfig.Size shows --log-opt max-size (decimal units, as Podman reads it)
     Case("inspect --format '{{.HostConfig.LogConfig.Size}}' {u}",
          setup=("create --name {u} --log-opt max-size=9.057m busybox true",)),
+    # 030-run: --runtime after the verb (Podman's global flag); a path given stays a path
+    Case("run --rm --runtime runc busybox true"),
+    Case("inspect --format '{{.OCIRuntime}}' {u}",
+         setup=("create --name {u} --runtime /usr/sbin/runc busybox true",)),
     # 030-run: a privileged systemd container gets none of the host's /dev/tty*
     Case("run --rm --privileged --systemd=always busybox sh -c 'ls /dev/tty*'"),
 ]
