@@ -537,7 +537,8 @@ def pull_progress(quiet: bool, ref: str) -> Progress:
 
     if quiet:
         return Progress()
-    print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
+    if not ref.startswith(("docker-archive:", "oci-archive:")):  # read, not pulled
+        print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
     if sys.stderr.isatty():
         return progress_sink(quiet)
     return WordsProgress(lambda line: print(line, file=sys.stderr, flush=True))

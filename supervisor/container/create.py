@@ -66,6 +66,8 @@ def _pull_for_create(
 
     if opts.pull not in PULL_POLICIES:
         raise UsageError(f"invalid --pull {opts.pull!r}: expected {', '.join(PULL_POLICIES)}")
+    if opts.image.startswith(ARCHIVE_TRANSPORTS):
+        return _load_for_create(ctx, opts, progress)
     missing = f"no such image {opts.image!r} here"
     if opts.pull != "always" and opts.pull != "newer":
         try:
@@ -97,6 +99,35 @@ def _pull_for_create(
 
     other(ctx.settings, ctx.paths, "image", "pull", id=result.image.id, name=opts.image)
     return replace(opts, image=result.image.id)
+
+
+ARCHIVE_TRANSPORTS = ("docker-archive:", "oci-archive:")
+
+
+def _load_for_create(
+    ctx: Context, opts: CreateOptions, progress: PullProgress | None
+) -> CreateOptions:
+    """`run docker-archive:PATH` (or oci-archive:): the archive's image is loaded first, with
+    the copy's lines Podman prints for it (whatever --pull says: an archive is always read)."""
+    from supervisor import archive
+
+    path = opts.image.partition(":")[2]
+    if not os.path.exists(path) and ":" in path:  # PATH:REFERENCE; the first image is taken
+        path = path.rpartition(":")[0]
+    sink = progress(opts.image) if progress is not None else None
+    try:
+        loaded = archive.load(ctx.store, path)
+        if not loaded:
+            raise UsageError(f"{opts.image}: the archive holds no image")
+        img = loaded[0].image
+        if sink is not None:
+            for diff in img.layers:
+                sink.finish(f"sha256:{diff}", "done")
+            sink.stored(f"sha256:{img.id}")
+    finally:
+        if sink is not None:
+            sink.close()
+    return replace(opts, image=img.id)
 
 
 def _create(

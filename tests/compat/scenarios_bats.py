@@ -71,6 +71,10 @@ BATS = [
     Case("run --rm --runtime runc busybox true"),
     Case("inspect --format '{{.OCIRuntime}}' {u}",
          setup=("create --name {u} --runtime /usr/sbin/runc busybox true",)),
+    # 030-run (docker-archive): commit keeps the container's --entrypoint or command
+    *[Case("image inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "
+           "localhost/{u}:v1", setup=(f"create --name {{u}} {flags}", "commit -q {u} {u}:v1"))
+      for flags in ("--entrypoint '[\"/bin/echo\",\"x\"]' busybox", "busybox echo y")],
     # 030-run: a privileged systemd container gets none of the host's /dev/tty*
     Case("run --rm --privileged --systemd=always busybox sh -c 'ls /dev/tty*'"),
 ]

@@ -4,6 +4,7 @@ compare as it is: stderr lines that carry a time stamp."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,28 @@ def test_logs_of_several_containers_interleave(sb: Scopebox) -> None:
         assert res.stderr.startswith('Error: no container with name or ID "nosuch" found')
     finally:
         sb("rm", "-f", "-t", "0", "bats-l1", "bats-l2")
+
+
+def test_run_from_a_docker_archive(sb: Scopebox, tmp_path: Path) -> None:
+    """030-run.bats "podman run docker-archive": commit keeps the container's --entrypoint
+    (and drops the image's Cmd), `run docker-archive:PATH` loads the archive with the copy's
+    lines Podman prints, no "Trying to pull", and runs the image."""
+    archive = tmp_path / "archive.tar"
+    try:
+        sb("run", "--name", "bats-arc", "--entrypoint", '["/bin/echo","from-archive"]',
+           "busybox")
+        sb("commit", "-q", "bats-arc", "bats-arc-img")
+        sb("save", "--quiet", "bats-arc-img", "-o", str(archive))
+        sb("rm", "bats-arc")
+        sb("rmi", "bats-arc-img")
+        res = sb("run", "--rm", f"docker-archive:{archive}")
+        assert res.stdout == "from-archive\n"
+        lines = res.stderr.splitlines()
+        assert lines[0] == "Getting image source signatures", res.stderr
+        assert any(line.startswith("Copying blob sha256:") for line in lines)
+        assert "Writing manifest to image destination" in lines
+        assert not any("Trying to pull" in line for line in lines)
+        assert sb("image", "exists", "localhost/bats-arc-img:latest", check=False).returncode == 0
+    finally:
+        sb("rm", "-f", "-t", "0", "bats-arc", check=False)
+        sb("rmi", "-f", "bats-arc-img", check=False)
