@@ -265,6 +265,13 @@ class _Writer:
     def show(self, rel: str) -> str:
         return f"{self.shown}/{rel}"
 
+    def exists(self, rel: str, there: str, given: str) -> str:
+        """Podman's "error creating PATH: ...: file exists" (its tests and scripts match it;
+        PATH is below the copy's root: the container's, or the host's receiving directory)."""
+        path = self.show(rel) if self.job.root is not None else f"/{rel}"
+        return (f'copying: error creating "{path}": cannot overwrite {there} "{self.show(rel)}"'
+                f" with {given} (--overwrite replaces it): file exists")
+
     def extract(self, tar: rawtar.Reader, m: tarfile.TarInfo) -> None:
         rel = self.rebase(m.name)
         if not rel:
@@ -287,8 +294,7 @@ class _Writer:
             return
         if st is not None and is_dir:
             if not self.job.overwrite:
-                raise PlaceError(
-                    f'cannot overwrite directory "{self.show(rel)}" with non-directory')
+                raise PlaceError(self.exists(rel, "directory", "non-directory"))
             shutil.rmtree(path)
             st = None
         if m.isfile():
@@ -308,8 +314,7 @@ class _Writer:
              m: tarfile.TarInfo) -> None:
         if st is not None and not is_dir:
             if not self.job.overwrite:
-                raise PlaceError(
-                    f'cannot overwrite non-directory "{self.show(rel)}" with directory')
+                raise PlaceError(self.exists(rel, "non-directory", "directory"))
             os.unlink(path)
             st = None
         if st is None:
