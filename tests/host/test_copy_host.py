@@ -151,6 +151,15 @@ def test_tar_streams(sb: Scopebox, web: str, host: Path) -> None:
     assert b"destination must be a directory when copying from stdin" in res.stderr
 
 
+@pytest.mark.parametrize("data", [b"some text, not a tar\n", b"x" * 2000])
+def test_not_a_tar_on_stdin(sb: Scopebox, web: str, data: bytes) -> None:
+    """bats 065-cp "from stdin to container": Podman's one line, nothing written."""
+    res = subprocess.run([*SCOPEBOX, "cp", "-", f"{web}:/tmp"], input=data,
+                         capture_output=True, env=sb.environ(), cwd=REPO, timeout=60)
+    assert (res.returncode, res.stderr.decode()) == (
+        125, "Error: source must be a (compressed) tar archive when copying from stdin\n")
+
+
 @pytest.mark.parametrize("codec", ["gz", "bz2", "xz"])
 def test_compressed_tar_on_stdin(sb: Scopebox, web: str, host: Path, codec: str) -> None:
     """As Podman's `cp -`: a (compressed) tar archive; a missing dir/ is not found."""
