@@ -180,6 +180,11 @@ def _unpack(job: UnpackJob, data_fd: int, status: Callable[[dict[str, Any]], Non
     tar = rawtar.Reader(data_fd, decompress=job.src_kind is None)  # `cp -`: before the chroot
     if job.root is not None:
         _enter(job.root, job.cwd)
+        dest = job.dest
+        if not dest.endswith("/") and os.path.islink(dest) and not os.path.exists(dest):
+            # Podman writes through a dangling symlink: `cp f ctr:/d/x` with x -> /nonesuch
+            # makes /nonesuch (resolved inside the container's root, where we are now)
+            job = replace(job, dest=os.path.realpath(dest))
     target = place(job.dest, _dest_kind(job), job.src_kind, job.src_name, job.where)
     base = os.path.realpath(target.parent)
     shown = target.parent.rstrip("/") or ""

@@ -54,6 +54,10 @@ BATS = [
     # 065-cp: --pause (Podman's, default true) is taken, =false too
     *[Case(f"cp {flag} README.md {{u}}:/tmp/x", setup=("create --name {u} busybox true",))
       for flag in ("--pause", "--pause=false")],
+    # 065-cp: a file copied onto a dangling symlink is written where the link points
+    Case("exec {u} sh -c 'wc -c < /tmp/nonesuch1; test -L /tmp/x && echo link'",
+         setup=("run -d --name {u} busybox sleep 100", "exec {u} ln -s /tmp/nonesuch1 /tmp/x",
+                "cp README.md {u}:/tmp/x")),
     # 030-run: /run/.containerenv is empty, privileged it names the container
     Case("run --rm busybox stat -c %s /run/.containerenv"),
     Case("run --rm --privileged --name {u} busybox sh -c '. /run/.containerenv; echo $name"
