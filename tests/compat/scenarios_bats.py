@@ -44,6 +44,12 @@ BATS = [
     *[Case(f"run --rm {flags} busybox true") for flags in (
         "--tmpfs /vol1 --tmpfs /vol1", "--tmpfs /vol1 --tmpfs /vol1:ro",
         "-v /tmp:/vol1 -v /tmp:/vol1", "-v {u}:/vol1 -v {u}:/vol1")],
+    # 160-volumes: a bind volume's device must exist (Podman's words)
+    Case("volume create -o type=bind -o device=/bogus {u}"),
+    # 160-volumes: a copy-up stays owed while the image has nothing at the mount point
+    *[Case("volume inspect --format '{{.NeedsCopyUp}} {{.NeedsChown}}' {u}",
+           setup=("volume create {u}", f"run --rm -v {{u}}:{dest} busybox true"))
+      for dest in ("/nonesuch", "/etc")],
     # 065-cp: a relative container path is from the container's working directory, and an
     # error names it as given
     Case("cp {u}:/tmp/readme -", "rc",
