@@ -147,6 +147,7 @@ class CreateOptions:
     personality: str = ""  # misc (issue 19): --personality LINUX|LINUX32 (linux.personality)
     seccomp_policy: str = "default"  # misc (issue 19): default | image (the image's label)
     image_volume: str = "bind"  # misc (issue 19): the image's VOLUMEs: bind | tmpfs | ignore
+    # ("" from the CLI when not given: containers.conf's image_volume_mode, see with_defaults)
     systemd: str = "true"  # issue 19: true (when the command is an init) | false | always
     chrootdirs: list[str] = field(default_factory=list)  # issue 19: /etc/hosts, resolv.conf too
     secrets: list[str] = field(default_factory=list)  # --secret SOURCE[,type=,target=,...]

@@ -56,6 +56,7 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     # issues 17/19: the default --userns (userns_size: Podman 4.3 sizes auto ranges from the
     # image whatever it says, so it is not read)
     ("containers", "userns"): ("userns", str),
+    ("engine", "image_volume_mode"): ("image_volume_mode", str),  # the default --image-volume
 }
 # Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed
 # (and each text once: supervisor/tomlcache.py).
@@ -93,6 +94,7 @@ class Settings(NamedTuple):
     umask: str | None = None  # issue 19: create's default --umask (containers.conf); None: 0022
     http_proxy: bool | None = None  # misc (issue 19): create's default --http-proxy; None: true
     userns: str | None = None  # issues 17/19: create's default --userns (containers.conf)
+    image_volume_mode: str | None = None  # create's default --image-volume; None: bind
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

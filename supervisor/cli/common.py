@@ -92,7 +92,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--systemd", default="true", help="systemd mode: true (when the command is an init or"
       " systemd), false or always: tmpfs on /run, /run/lock, /tmp, /var/log/journal, systemd's"
       " cgroup writable, SIGRTMIN+3 to stop")
-    a("--image-volume", default="bind", help="the image's VOLUMEs: bind (anonymous volumes,"
+    a("--image-volume", help="the image's VOLUMEs: bind (anonymous volumes,"
       " the default), tmpfs or ignore")  # misc (issue 19)
     # end volumes
     # terminals (supervisor/terminal): -t, the pty owned by the container's monitor
@@ -339,7 +339,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         http_proxy=ns.http_proxy,  # misc (issue 19)
         personality=ns.personality or "",  # misc (issue 19)
         seccomp_policy=ns.seccomp_policy or "default",  # misc (issue 19): "" is Podman's too
-        image_volume=ns.image_volume or "bind",  # misc (issue 19)
+        image_volume=ns.image_volume or "",  # misc (issue 19); "": containers.conf's
         systemd=ns.systemd,  # issue 19
         chrootdirs=list(_split_csv(ns.chrootdirs)),  # issue 19
         secrets=list(ns.secret),  # secrets (supervisor/secrets)

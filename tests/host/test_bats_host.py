@@ -79,3 +79,29 @@ def test_run_from_a_docker_archive(sb: Scopebox, tmp_path: Path) -> None:
     finally:
         sb("rm", "-f", "-t", "0", "bats-arc", check=False)
         sb("rmi", "-f", "bats-arc-img", check=False)
+
+
+def test_image_volume_mode_from_containers_conf(sb: Scopebox, tmp_path: Path) -> None:
+    """160-volumes.bats "--image-volume": containers.conf's [engine] image_volume_mode is the
+    default for the image's VOLUMEs; --image-volume wins."""
+    import subprocess
+
+    from tests.clihelp import REPO, SCOPEBOX
+
+    conf = tmp_path / "containers.conf"
+    conf.write_text('[engine]\nimage_volume_mode="tmpfs"\n')
+    try:
+        sb("create", "--name", "bats-iv", "busybox", "true")
+        sb("commit", "-q", "--change", "VOLUME /data", "bats-iv", "bats-iv-img")
+        env = {**sb.environ(), "CONTAINERS_CONF": str(conf)}
+        for flags, want in (([], "tmpfs"), (["--image-volume", "bind"], "not tmpfs")):
+            res = subprocess.run([*SCOPEBOX, "run", "--rm", *flags, "bats-iv-img", "sh", "-c",
+                                  "stat -f -c %T /data | grep -qx tmpfs && echo tmpfs ||"
+                                  " echo not tmpfs"], capture_output=True, text=True,
+                                 env=env, cwd=REPO, timeout=60, check=False)  # fmt: skip
+            assert (res.returncode, res.stdout) == (0, want + "\n"), res.stderr
+        assert sb("run", "--rm", "bats-iv-img", "sh", "-c", "stat -f -c %T /data").stdout \
+            != "tmpfs\n"
+    finally:
+        sb("rm", "-f", "-t", "0", "bats-iv", check=False)
+        sb("rmi", "-f", "bats-iv-img", check=False)
