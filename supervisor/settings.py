@@ -43,6 +43,7 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("engine", "runtime"): ("runtime", str),
     ("engine", "cgroup_manager"): ("cgroup_manager", str),
     ("engine", "events_logger"): ("events_logger", str),
+    ("engine", "events_logfile_path"): ("events_logfile_path", str),
     ("engine", "stop_timeout"): ("stop_timeout", int),
     ("containers", "log_driver"): ("log_driver", str),
     ("containers", "pids_limit"): ("pids_limit", int),
@@ -85,6 +86,7 @@ class Settings(NamedTuple):
     log_driver: str | None = None  # None: journald with systemd, else k8s-file
     debug: bool = False  # SCOPEBOX_DEBUG: unexpected errors show their traceback
     events_logger: str | None = None  # events: file, journald, none; None: journald if it runs
+    events_logfile_path: str | None = None  # the file backend's log; None: RUNROOT/events/
     stop_timeout: int | None = None  # create's default --stop-timeout (containers.conf)
     pids_limit: int | None = None  # create's default --pids-limit (containers.conf)
     log_size_max: int | None = None  # create's default --log-opt max-size; -1: unlimited

@@ -105,3 +105,31 @@ def test_image_volume_mode_from_containers_conf(sb: Scopebox, tmp_path: Path) ->
     finally:
         sb("rm", "-f", "-t", "0", "bats-iv", check=False)
         sb("rmi", "-f", "bats-iv-img", check=False)
+
+
+def test_events_logfile_path_from_containers_conf(sb: Scopebox, tmp_path: Path) -> None:
+    """090-events.bats "events_logfile_path in containers.conf": the file backend writes (and
+    `events` reads) the file containers.conf names."""
+    import subprocess
+
+    from tests.clihelp import REPO, SCOPEBOX
+
+    log = tmp_path / "events.log"
+    conf = tmp_path / "containers.conf"
+    conf.write_text(f'[engine]\nevents_logfile_path="{log}"\n')
+    env = {**sb.environ(), "CONTAINERS_CONF": str(conf)}
+
+    def run(*args: str) -> str:
+        res = subprocess.run([*SCOPEBOX, "--events-backend=file", *args], capture_output=True,
+                             text=True, env=env, cwd=REPO, timeout=60, check=False)
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    try:
+        run("create", "--name", "bats-evlog", "busybox", "true")
+        assert '"Name":"bats-evlog"' in log.read_text()
+        out = run("events", "--stream=false", "--filter", "container=bats-evlog",
+                  "--format", "{{.Status}}")
+        assert out == "create\n"
+    finally:
+        sb("rm", "-f", "-t", "0", "bats-evlog", check=False)
