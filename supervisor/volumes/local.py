@@ -109,6 +109,8 @@ def mount_volume(paths: Paths, vol: Volume) -> None:
         else:
             extra.append(opt)
     kind = vol.options.get("type", "")
+    if kind == "bind":  # `-o type=bind`, as Podman takes it: a bind without `o=bind`
+        flags |= MS_BIND
     device = vol.options.get("device", kind)
     mount(device, data, "" if flags & MS_BIND else kind, flags, ",".join(extra))
 

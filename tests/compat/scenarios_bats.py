@@ -46,6 +46,8 @@ BATS = [
         "-v /tmp:/vol1 -v /tmp:/vol1", "-v {u}:/vol1 -v {u}:/vol1")],
     # 160-volumes: a bind volume's device must exist (Podman's words)
     Case("volume create -o type=bind -o device=/bogus {u}"),
+    Case("run --rm -v {u}:/vol busybox ls /vol/passwd",
+         setup=("volume create -o type=bind -o device=/etc {u}",)),
     # 160-volumes: a copy-up stays owed while the image has nothing at the mount point
     *[Case("volume inspect --format '{{.NeedsCopyUp}} {{.NeedsChown}}' {u}",
            setup=("volume create {u}", f"run --rm -v {{u}}:{dest} busybox true"))
