@@ -1,4 +1,5 @@
-"""The /etc files a container gets at create: hostname, hosts, resolv.conf.
+"""The /etc files a container gets at create: hostname, hosts, resolv.conf; and Podman's
+/run/.containerenv, written at each start.
 
 They live in the container's dir and are bind-mounted over the image's (see spec.py).
 """
@@ -62,3 +63,24 @@ def _read_host_resolv() -> str:
 def _write(path: str, text: str) -> None:
     with open(path, "w") as f:
         f.write(text)
+
+
+# What tools read as the engine (toolbox and Podman's own tests expect "podman-"): the Podman
+# level we follow, and who we are.
+CONTAINERENV_ENGINE = "podman-4.3.1-scopebox"
+
+
+def write_containerenv(cdir: str, facts: dict[str, str] | None) -> str:
+    """Podman's /run/.containerenv: its presence says "in a container"; only a privileged
+    container learns its engine, name, id, image and whether rootless (`facts`, None: an
+    empty file). Returns the host path to bind."""
+    path = os.path.join(cdir, "containerenv")
+    body = "" if facts is None else "".join(
+        f'{key}="{value}"\n' if key != "rootless" else f"{key}={value}\n"
+        for key, value in {"engine": CONTAINERENV_ENGINE, **facts}.items()
+    )
+    try:
+        _write(path, body)
+    except OSError as exc:
+        raise SystemError_(f"cannot write the container's {path!r}: {exc.strerror}") from exc
+    return path

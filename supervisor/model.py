@@ -252,7 +252,7 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
     if opts.hostname is not None:
         validate_hostname(opts.hostname)
     check_personality(opts.personality)  # misc (issue 19)
-    if opts.image_volume not in IMAGE_VOLUME_MODES:  # misc (issue 19): Podman's words
+    if opts.image_volume not in (*IMAGE_VOLUME_MODES, ""):  # misc (issue 19): Podman's words
         raise UsageError(f'invalid image volume mode "{opts.image_volume}" required value:'
                          f" {', '.join(IMAGE_VOLUME_MODES)}")
     if opts.systemd not in SYSTEMD_MODES:  # issue 19: Podman's words
@@ -402,7 +402,7 @@ def with_image(config: ContainerConfig, image_config: Mapping[str, Any]) -> Cont
 
     taken = {m.destination for m in config.mounts} | {v.destination for v in config.volumes}
     anonymous = image_volumes(image_config.get("Volumes"), taken)
-    mode = config.options.image_volume  # misc (issue 19): --image-volume
+    mode = config.options.image_volume or "bind"  # misc (issue 19): --image-volume
     if mode == "bind":
         config = replace(config, volumes=config.volumes + tuple(anonymous))
     elif mode == "tmpfs":
@@ -490,7 +490,7 @@ def _parse_log_opts(driver: LogDriver, opts: Mapping[str, str]) -> LogConfig:
     out = LogConfig(driver, max_size=DEFAULT_LOG_MAX_SIZE, max_file=DEFAULT_LOG_MAX_FILE)
     for key, value in opts.items():
         if key == "max-size":
-            out = replace(out, max_size=parse_size(value))
+            out = replace(out, max_size=parse_size(value, decimal=True))
         elif key == "max-file":
             if not value.isdigit() or int(value) < 1:
                 raise UsageError(f"--log-opt max-file={value!r}: expected a whole number >= 1")

@@ -107,6 +107,7 @@ class CreateOptions:
     cgroup_parent: str | None = None
     cgroup_conf: list[str] = field(default_factory=list)
     cgroups: str = "enabled"  # enabled | disabled (crun only) | split
+    runtime: str | None = None  # run/create --runtime: None, the engine's
     restart: str = "no"  # no | on-failure[:N] | always | unless-stopped
     sdnotify: str = "container"  # conmon | container | ignore (Podman's default: container)
     health: HealthFlags = field(default_factory=HealthFlags)
@@ -146,6 +147,7 @@ class CreateOptions:
     personality: str = ""  # misc (issue 19): --personality LINUX|LINUX32 (linux.personality)
     seccomp_policy: str = "default"  # misc (issue 19): default | image (the image's label)
     image_volume: str = "bind"  # misc (issue 19): the image's VOLUMEs: bind | tmpfs | ignore
+    # ("" from the CLI when not given: containers.conf's image_volume_mode, see with_defaults)
     systemd: str = "true"  # issue 19: true (when the command is an init) | false | always
     chrootdirs: list[str] = field(default_factory=list)  # issue 19: /etc/hosts, resolv.conf too
     secrets: list[str] = field(default_factory=list)  # --secret SOURCE[,type=,target=,...]

@@ -43,6 +43,7 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("engine", "runtime"): ("runtime", str),
     ("engine", "cgroup_manager"): ("cgroup_manager", str),
     ("engine", "events_logger"): ("events_logger", str),
+    ("engine", "events_logfile_path"): ("events_logfile_path", str),
     ("engine", "stop_timeout"): ("stop_timeout", int),
     ("containers", "log_driver"): ("log_driver", str),
     ("containers", "pids_limit"): ("pids_limit", int),
@@ -57,6 +58,7 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     # issues 17/19: the default --userns (userns_size: Podman 4.3 sizes auto ranges from the
     # image whatever it says, so it is not read)
     ("containers", "userns"): ("userns", str),
+    ("engine", "image_volume_mode"): ("image_volume_mode", str),  # the default --image-volume
 }
 # Parsing TOML costs the CLI's cold start ~20 ms: only files naming one of our keys are parsed
 # (and each text once: supervisor/tomlcache.py).
@@ -85,6 +87,7 @@ class Settings(NamedTuple):
     log_driver: str | None = None  # None: journald with systemd, else k8s-file
     debug: bool = False  # SCOPEBOX_DEBUG: unexpected errors show their traceback
     events_logger: str | None = None  # events: file, journald, none; None: journald if it runs
+    events_logfile_path: str | None = None  # the file backend's log; None: RUNROOT/events/
     stop_timeout: int | None = None  # create's default --stop-timeout (containers.conf)
     pids_limit: int | None = None  # create's default --pids-limit (containers.conf)
     log_size_max: int | None = None  # create's default --log-opt max-size; -1: unlimited
@@ -95,6 +98,7 @@ class Settings(NamedTuple):
     http_proxy: bool | None = None  # misc (issue 19): create's default --http-proxy; None: true
     userns: str | None = None  # issues 17/19: create's default --userns (containers.conf)
     infra_image: str | None = None  # podbats: pod create's default --infra-image
+    image_volume_mode: str | None = None  # create's default --image-volume; None: bind
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -14,7 +14,9 @@ DEFAULT_LOG_MAX_FILE = 5
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
-def parse_size(value: str) -> int:
+def parse_size(value: str, decimal: bool = False) -> int:
+    """`decimal`: k = 1000 (go-units' FromHumanSize, which Podman and Docker read a log's
+    max-size with); else k = 1024 (RAMInBytes: memory, shm)."""
     text = value.strip().lower()
     if text.endswith("ib") or (text.endswith("b") and len(text) > 1 and text[-2] in "kmgt"):
         text = text[:-2] if text.endswith("ib") else text[:-1]
@@ -26,6 +28,9 @@ def parse_size(value: str) -> int:
         n = -1.0
     if n < 0 or unit not in _UNITS:
         raise UsageError(f"invalid size {value!r} (examples: 512k, 10m, 1g)")
+    if decimal:
+        scale: int = 1000 ** "bkmgt".index(unit or "b")
+        return round(n * scale)
     return int(n * _UNITS[unit])
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from supervisor.idmaps import Userns
     from supervisor.options import UserFlags
     from supervisor.passwd import Result as PasswdResult  # helper "flags"
-    from supervisor.security.config import SpecSecurity
+    from supervisor.security.config import DeviceNode, SpecSecurity
 
 
 CONTAINER_NOTIFY_SOCKET = "/run/notify/notify.sock"  # where Podman puts it too
@@ -96,6 +96,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
 
     mounts += secrets_use.run_mounts(engine, row)
     env = merge_env(env, secrets_use.env(engine, row))
+    _check_workdir(rootfs, row.id, opts.workdir, mounts)
     if cfg.systemd_mode:  # issue 19: Podman's systemd mode
         mounts += systemd_mounts(mounts, cgroup_unified())
         if not any(e.startswith("container_uuid=") for e in env):
@@ -122,10 +123,11 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
             readonly_rootfs=opts.read_only,
             readonly_tmpfs=opts.read_only_tmpfs,  # misc (issue 19)
             mounts=mounts,
-            etc_files=_with_chrootdirs(opts.chrootdirs, {
+            etc_files={**_with_chrootdirs(opts.chrootdirs, {
                 f"/etc/{n}": etc_source(engine, row, n)  # networking: container:X
                 for n in ("hosts", "hostname", "resolv.conf")
                 if not (n == "hosts" and cfg.net.no_hosts)}),  # networking: --no-hosts
+                "/run/.containerenv": _containerenv(engine, row)},
             network=cfg.network,
             systemd_cgroup=cfg.cgroup_manager is CgroupManager.SYSTEMD and not no_cgroup,
             ulimits=list(cfg.ulimits),
@@ -163,6 +165,35 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         if not any(item.startswith("TERM=") for item in env):  # unset with --unsetenv
             out["process"]["env"] = [*env, "TERM=xterm"]
     return out
+
+
+def _check_workdir(rootfs: str, cid: str, workdir: str | None, mounts: list[spec.Mount]) -> None:
+    """Podman 4.3: a --workdir the image lacks is not made (the image's own WorkingDir is);
+    the runtime makes one on, under or above a mount's destination."""
+    if not workdir or workdir == "/":
+        return
+    path = posixpath.normpath(workdir)
+    for m in mounts:
+        dest = posixpath.normpath(m.destination)
+        if path == dest or path.startswith(dest.rstrip("/") + "/") or \
+                dest.startswith(path + "/"):
+            return
+    if not os.path.lexists(os.path.join(rootfs, path.lstrip("/"))):
+        from supervisor.errors import CommandCannotRun
+
+        raise CommandCannotRun(f"workdir {workdir!r} does not exist on container {cid}"
+                               .replace("'", '"'))
+
+
+def _containerenv(engine: Context, row: ContainerRow) -> str:
+    from supervisor import etcfiles
+    from supervisor.rootless import is_rootless
+
+    facts = None
+    if row.config.security.privileged:
+        facts = {"name": row.name, "id": row.id, "image": row.image_name,
+                 "imageid": row.image_id, "rootless": str(int(is_rootless()))}
+    return etcfiles.write_containerenv(engine.paths.container_dir(row.id), facts)
 
 
 def _own_etc_files(cdir: str, mounts: list[dict[str, Any]], userns: Userns) -> None:
@@ -285,9 +316,18 @@ def spec_security(row: ContainerRow, user: str) -> SpecSecurity:
         sec,
         user,
         profile,
-        host_devices=host.host_devices() if sec.privileged else (),
+        host_devices=_privileged_devices(host.host_devices(), row.config.systemd_mode)
+        if sec.privileged else (),
         apparmor_enabled=bool(sec.apparmor) and host.apparmor_enabled(),
     )
+
+
+def _privileged_devices(nodes: tuple[DeviceNode, ...], systemd: bool) -> tuple[DeviceNode, ...]:
+    """Podman 4.3 (#15895): a systemd container gets none of the host's /dev/tty* (its own
+    /dev/tty stays), or its getty units would take over the host's consoles."""
+    if not systemd:
+        return nodes
+    return tuple(n for n in nodes if not n.path.startswith("/dev/tty"))
 
 
 def _netns_path(engine: Context, row: ContainerRow) -> str:

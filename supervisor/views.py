@@ -115,7 +115,7 @@ def inspect_container(
             "FinishedAt": row.finished_at or ZERO_TIME,
             **_health_state(paths, row),
         },
-        "Image": f"sha256:{row.image_id}" if row.image_id else "",
+        "Image": row.image_id,  # Podman 4.3: the bare id (its system test checks)
         "ImageName": row.image_name,
         "Rootfs": row.image_name if opts.rootfs else "",
         "Name": row.name,

@@ -32,7 +32,9 @@ def complete_container(
     cdir = paths.container_dir(row.id)
     rundir = paths.container_rundir(row.id)
     _fill(doc, _top(paths, row, image, cdir, rundir))
-    if isinstance(doc.get("OCIRuntime"), str):  # Podman shows the runtime's name, not its path
+    # Podman shows the runtime's name, or the path `run --runtime PATH` gave
+    given = row.config.options.runtime or ""
+    if isinstance(doc.get("OCIRuntime"), str) and "/" not in given:
         doc["OCIRuntime"] = os.path.basename(doc["OCIRuntime"])
     _fill(doc.setdefault("State", {}), _state(row))
     _fill(doc.setdefault("Config", {}), _config(row))
@@ -40,7 +42,11 @@ def complete_container(
     log_config = doc["HostConfig"].get("LogConfig")
     if isinstance(log_config, dict):
         path = doc.get("LogPath") or ""
-        _fill(log_config, {"Path": path, "Tag": row.config.log.tag, "Size": "0B"})
+        from supervisor.sizes import human_size
+
+        max_size = row.config.log.max_size
+        _fill(log_config, {"Path": path, "Tag": row.config.log.tag,
+                           "Size": human_size(max_size) if max_size > 0 else "0B"})
     if not doc["HostConfig"].get("Ulimits"):
         doc["HostConfig"]["Ulimits"] = _rlimits(os.path.join(cdir, "config.json")) or (
             _default_rlimits(row)

@@ -371,6 +371,8 @@ def with_defaults(opts: CreateOptions, settings: Settings) -> CreateOptions:
         opts = replace(opts, http_proxy=False)
     opts = replace(opts, runflags=flags)
     opts = _conf_dns(opts)
+    if not opts.image_volume:  # containers.conf's image_volume_mode, else Podman's bind
+        opts = replace(opts, image_volume=settings.image_volume_mode or "bind")
     if settings.userns and not opts.userns.given:  # issues 17/19: containers.conf's userns
         opts = replace(opts, userns=replace(opts.userns, userns=settings.userns))
     # security (supervisor/security): containers.conf's default_capabilities, seccomp_profile

@@ -43,7 +43,7 @@ def events(settings: Settings, opts: EventsOptions,
         source = read.journal_events(since or 0 if past else None, opts.stream, until,
                                      cancel_fd)  # fmt: skip
     else:
-        path = log_path(settings.paths)
+        path = log_path(settings.paths, settings)
         source = read.file_events(path, past, opts.stream, until, cancel_fd)
     for ev in source:
         if since is not None and ev.time_ns <= since:

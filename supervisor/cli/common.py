@@ -62,6 +62,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     add_resource_flags(p, "process limit (default 2048, -1 for unlimited)")
     a("--cgroup-parent", help="parent cgroup: a slice (systemd) or a path (cgroupfs)")
     a("--cgroup-conf", action="append", default=[], help="cgroup v2 file=value")
+    # Podman's global --runtime, which cobra takes after the verb too
+    a("--runtime", help="the OCI runtime (a name or a path) for this container")
     a("--cgroups", default="enabled",
       help="enabled; disabled (crun): no cgroup of its own; split: the monitor stays in the"
       " caller's cgroup, the container goes below it")
@@ -90,7 +92,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--systemd", default="true", help="systemd mode: true (when the command is an init or"
       " systemd), false or always: tmpfs on /run, /run/lock, /tmp, /var/log/journal, systemd's"
       " cgroup writable, SIGRTMIN+3 to stop")
-    a("--image-volume", default="bind", help="the image's VOLUMEs: bind (anonymous volumes,"
+    a("--image-volume", help="the image's VOLUMEs: bind (anonymous volumes,"
       " the default), tmpfs or ignore")  # misc (issue 19)
     # end volumes
     # terminals (supervisor/terminal): -t, the pty owned by the container's monitor
@@ -337,7 +339,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         http_proxy=ns.http_proxy,  # misc (issue 19)
         personality=ns.personality or "",  # misc (issue 19)
         seccomp_policy=ns.seccomp_policy or "default",  # misc (issue 19): "" is Podman's too
-        image_volume=ns.image_volume or "bind",  # misc (issue 19)
+        image_volume=ns.image_volume or "",  # misc (issue 19); "": containers.conf's
         systemd=ns.systemd,  # issue 19
         chrootdirs=list(_split_csv(ns.chrootdirs)),  # issue 19
         secrets=list(ns.secret),  # secrets (supervisor/secrets)
@@ -353,6 +355,7 @@ def create_options(ns: argparse.Namespace) -> CreateOptions:
         cgroup_parent=ns.cgroup_parent,
         cgroup_conf=ns.cgroup_conf,
         cgroups=ns.cgroups,
+        runtime=ns.runtime,
         resources=resource_options(ns),
         ulimits=ns.ulimit,
         network=ns.network,
@@ -534,7 +537,8 @@ def pull_progress(quiet: bool, ref: str) -> Progress:
 
     if quiet:
         return Progress()
-    print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
+    if not ref.startswith(("docker-archive:", "oci-archive:")):  # read, not pulled
+        print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
     if sys.stderr.isatty():
         return progress_sink(quiet)
     return WordsProgress(lambda line: print(line, file=sys.stderr, flush=True))

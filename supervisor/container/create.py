@@ -66,6 +66,8 @@ def _pull_for_create(
 
     if opts.pull not in PULL_POLICIES:
         raise UsageError(f"invalid --pull {opts.pull!r}: expected {', '.join(PULL_POLICIES)}")
+    if opts.image.startswith(ARCHIVE_TRANSPORTS):
+        return _load_for_create(ctx, opts, progress)
     missing = f"no such image {opts.image!r} here"
     if opts.pull != "always" and opts.pull != "newer":
         try:
@@ -99,6 +101,35 @@ def _pull_for_create(
     return replace(opts, image=result.image.id)
 
 
+ARCHIVE_TRANSPORTS = ("docker-archive:", "oci-archive:")
+
+
+def _load_for_create(
+    ctx: Context, opts: CreateOptions, progress: PullProgress | None
+) -> CreateOptions:
+    """`run docker-archive:PATH` (or oci-archive:): the archive's image is loaded first, with
+    the copy's lines Podman prints for it (whatever --pull says: an archive is always read)."""
+    from supervisor import archive
+
+    path = opts.image.partition(":")[2]
+    if not os.path.exists(path) and ":" in path:  # PATH:REFERENCE; the first image is taken
+        path = path.rpartition(":")[0]
+    sink = progress(opts.image) if progress is not None else None
+    try:
+        loaded = archive.load(ctx.store, path)
+        if not loaded:
+            raise UsageError(f"{opts.image}: the archive holds no image")
+        img = loaded[0].image
+        if sink is not None:
+            for diff in img.layers:
+                sink.finish(f"sha256:{diff}", "done")
+            sink.stored(f"sha256:{img.id}")
+    finally:
+        if sink is not None:
+            sink.close()
+    return replace(opts, image=img.id)
+
+
 def _create(
     ctx: Context, opts: CreateOptions, name: str, progress: PullProgress | None = None
 ) -> ContainerRow:
@@ -119,7 +150,9 @@ def _create(
             from supervisor import images
 
             img = images.resolve_platform(ctx.store, opts.image, opts.pull_platform)
-            image_id, image_name = img.id, (img.names[0] if img.names else img.id)
+            # Podman's ImageName: the name the user gave (#8082), else the image's first
+            image_id = img.id
+            image_name = ([*images.named_by(img, opts.image), *img.names] or [img.id])[0]
             img_cfg = img.config.get("config") or {}
             if not resolve_args(config.options, img_cfg):
                 raise UsageError("no command specified: give one after the image name")
@@ -270,7 +303,12 @@ def host_facts(ctx: Context, opts: CreateOptions) -> HostFacts:
     from supervisor.procs import cgroup_unified
     from supervisor.resources import host_cpus, host_mems
 
-    runtime = ctx.runtime()
+    if opts.runtime:  # run --runtime: this container's own
+        from supervisor.runtime import detect_runtime
+
+        runtime = detect_runtime(opts.runtime, env={})
+    else:
+        runtime = ctx.runtime()
     sources = set()
     # volumes (issue 14): the bind sources of -v and --mount
     from supervisor.volumes.mounts import bind_sources

@@ -42,6 +42,17 @@ def _volumes(row: ContainerRow, everything: bool) -> list[str]:
     return out + ([m.destination for m in cfg.mounts] if everything else [])
 
 
+def _container_command(config: dict[str, Any], row: ContainerRow) -> None:
+    """Podman commits the container's own entrypoint and command (`run --entrypoint X`
+    drops the image's Cmd, Docker's rule, in the image as in the container)."""
+    o = row.config.options
+    if o.entrypoint is not None:
+        config["Entrypoint"] = list(o.entrypoint) or None
+        config["Cmd"] = list(o.command) or None
+    elif o.command:
+        config["Cmd"] = list(o.command)
+
+
 def apply_changes(config: dict[str, Any], changes: list[str]) -> None:
     from supervisor.images import _apply_changes
 
@@ -83,6 +94,7 @@ def commit(ctx: Context, ref: str, opts: CommitOptions) -> str:
     cfg = copy.deepcopy(cfg)
     for dest in _volumes(row, opts.include_volumes):
         cfg.setdefault("config", {}).setdefault("Volumes", {})[dest] = {}
+    _container_command(cfg.setdefault("config", {}), row)
     apply_changes(cfg.setdefault("config", {}), opts.changes)  # bad input: before any work
     names = [normalize_name(opts.reference)] if opts.reference else []
     with _still(ctx, row, opts.pause and row.status is Status.RUNNING, _frozen):

@@ -80,6 +80,17 @@ class Reader:
         head = os.read(self.fd, BLOCK)
         codec = _codec_of(head)
         if codec is None:
+            while 0 < len(head) < BLOCK:  # a pipe may hand the first block over in parts
+                more = os.read(self.fd, BLOCK - len(head))
+                if not more:
+                    break
+                head += more
+            if head and head != bytes(len(head)):  # not an empty (or all-zero) archive
+                try:
+                    tarfile.TarInfo.frombuf(head, "utf-8", "surrogateescape")
+                except tarfile.HeaderError:
+                    raise tarfile.ReadError("source must be a (compressed) tar archive when "
+                                            "copying from stdin") from None  # Podman's words
             self.prefix = head
             return
         import threading

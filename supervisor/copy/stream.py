@@ -180,6 +180,11 @@ def _unpack(job: UnpackJob, data_fd: int, status: Callable[[dict[str, Any]], Non
     tar = rawtar.Reader(data_fd, decompress=job.src_kind is None)  # `cp -`: before the chroot
     if job.root is not None:
         _enter(job.root, job.cwd)
+        dest = job.dest
+        if not dest.endswith("/") and os.path.islink(dest) and not os.path.exists(dest):
+            # Podman writes through a dangling symlink: `cp f ctr:/d/x` with x -> /nonesuch
+            # makes /nonesuch (resolved inside the container's root, where we are now)
+            job = replace(job, dest=os.path.realpath(dest))
     target = place(job.dest, _dest_kind(job), job.src_kind, job.src_name, job.where)
     base = os.path.realpath(target.parent)
     shown = target.parent.rstrip("/") or ""
@@ -265,6 +270,13 @@ class _Writer:
     def show(self, rel: str) -> str:
         return f"{self.shown}/{rel}"
 
+    def exists(self, rel: str, there: str, given: str) -> str:
+        """Podman's "error creating PATH: ...: file exists" (its tests and scripts match it;
+        PATH is below the copy's root: the container's, or the host's receiving directory)."""
+        path = self.show(rel) if self.job.root is not None else f"/{rel}"
+        return (f'copying: error creating "{path}": cannot overwrite {there} "{self.show(rel)}"'
+                f" with {given} (--overwrite replaces it): file exists")
+
     def extract(self, tar: rawtar.Reader, m: tarfile.TarInfo) -> None:
         rel = self.rebase(m.name)
         if not rel:
@@ -287,8 +299,7 @@ class _Writer:
             return
         if st is not None and is_dir:
             if not self.job.overwrite:
-                raise PlaceError(
-                    f'cannot overwrite directory "{self.show(rel)}" with non-directory')
+                raise PlaceError(self.exists(rel, "directory", "non-directory"))
             shutil.rmtree(path)
             st = None
         if m.isfile():
@@ -308,8 +319,7 @@ class _Writer:
              m: tarfile.TarInfo) -> None:
         if st is not None and not is_dir:
             if not self.job.overwrite:
-                raise PlaceError(
-                    f'cannot overwrite non-directory "{self.show(rel)}" with directory')
+                raise PlaceError(self.exists(rel, "non-directory", "directory"))
             os.unlink(path)
             st = None
         if st is None:

@@ -35,7 +35,10 @@ def backend(settings: Settings) -> str:
     return "journald" if os.path.exists(JOURNAL_SOCKET) else "file"
 
 
-def log_path(paths: Paths) -> str:
+def log_path(paths: Paths, settings: Settings | None = None) -> str:
+    """containers.conf's events_logfile_path, else RUNROOT/events/events.log."""
+    if settings is not None and settings.events_logfile_path:
+        return settings.events_logfile_path
     return os.path.join(paths.runroot, "events", "events.log")
 
 
@@ -45,7 +48,7 @@ def emit(settings: Settings, paths: Paths, ev: Event) -> None:
     kind = backend(settings)
     try:
         if kind == "file":
-            append_line(log_path(paths), to_json(ev).encode() + b"\n")
+            append_line(log_path(paths, settings), to_json(ev).encode() + b"\n")
         elif kind == "journald":
             send_journal(ev)
     except OSError as exc:
@@ -161,7 +164,7 @@ def monitor_options(ctx: Context, row: ContainerRow, opts: ProtocolOptions) -> N
     if kind == "none":
         return
     if kind == "file":
-        opts.events_file = log_path(ctx.paths)
+        opts.events_file = log_path(ctx.paths, ctx.settings)
     pieces = monitor_pieces(container_event(ctx, row, "S"))
     opts.events_head, opts.events_tail, opts.events_message, opts.events_fields = pieces
 

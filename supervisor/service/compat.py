@@ -344,6 +344,8 @@ def container_inspect(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     out["Name"] = "/" + str(data.get("Name", "")).lstrip("/")
     out.setdefault("Platform", "linux")
+    if out.get("Image") and not str(out["Image"]).startswith("sha256:"):
+        out["Image"] = f"sha256:{out['Image']}"  # Docker's; Podman's inspect has the bare id
     config = dict(out.get("Config") or {})
     config["Image"] = data.get("ImageName") or config.get("Image", "")
     config.setdefault("ExposedPorts", {})

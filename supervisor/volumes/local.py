@@ -51,6 +51,11 @@ def check_options(driver: str, options: dict[str, str]) -> None:
             raise UsageError(f"invalid mount option {key} for driver 'local': invalid argument")
     if ("device" in options or "o" in options) and "type" not in options:
         raise UsageError("volume option device or o needs type (e.g. --opt type=tmpfs)")
+    device = options.get("device", "")
+    if options.get("type", "").lower() == "bind" and not os.path.exists(device):
+        # Podman checks a bind's source at create, in its words (its system test matches)
+        raise UsageError(f"invalid volume option device for driver 'local': stat {device}: "
+                         "no such file or directory")
 
 
 def make(paths: Paths, vol: Volume) -> None:
@@ -104,6 +109,8 @@ def mount_volume(paths: Paths, vol: Volume) -> None:
         else:
             extra.append(opt)
     kind = vol.options.get("type", "")
+    if kind == "bind":  # `-o type=bind`, as Podman takes it: a bind without `o=bind`
+        flags |= MS_BIND
     device = vol.options.get("device", kind)
     mount(device, data, "" if flags & MS_BIND else kind, flags, ",".join(extra))
 
@@ -149,6 +156,15 @@ def _secure_join(root: str, path: str) -> str | None:
             return None
         resolved.append(part)
     return os.path.join(root, *resolved)
+
+
+def image_has(rootfs: str, dest: str) -> bool:
+    """Whether the image holds a non-empty directory at `dest` (something to copy up)."""
+    source = _secure_join(rootfs, dest)
+    if source is None or not os.path.isdir(source) or os.path.islink(source):
+        return False
+    with os.scandir(source) as entries:
+        return any(True for _ in entries)
 
 
 def copy_up(rootfs: str, dest: str, data: str) -> None:

@@ -93,9 +93,11 @@ def run_mounts(ctx: Context, row: ContainerRow, rootfs: str, uid: int, gid: int)
 
 def _first_use(ctx: Context, db: VolumeDB, vol: Volume, v: VolumeMount, rootfs: str,
                data: str, owner: tuple[int, int]) -> Mount:
-    if vol.needs_copy_up and v.copy and rootfs:
+    # Podman 4.3: a copy-up is owed until an image has content at the mount point
+    if vol.needs_copy_up and v.copy and rootfs and local.image_has(rootfs, v.destination):
         local.copy_up(rootfs, v.destination, data)
-    if vol.needs_copy_up:
+        db.update(vol.name, needs_copy_up=False)
+    elif vol.needs_copy_up and not (v.copy and rootfs):
         db.update(vol.name, needs_copy_up=False)
     if v.chown:
         local.chown_tree(data, *owner)

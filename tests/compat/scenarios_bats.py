@@ -44,6 +44,14 @@ BATS = [
     *[Case(f"run --rm {flags} busybox true") for flags in (
         "--tmpfs /vol1 --tmpfs /vol1", "--tmpfs /vol1 --tmpfs /vol1:ro",
         "-v /tmp:/vol1 -v /tmp:/vol1", "-v {u}:/vol1 -v {u}:/vol1")],
+    # 160-volumes: a bind volume's device must exist (Podman's words)
+    Case("volume create -o type=bind -o device=/bogus {u}"),
+    Case("run --rm -v {u}:/vol busybox ls /vol/passwd",
+         setup=("volume create -o type=bind -o device=/etc {u}",)),
+    # 160-volumes: a copy-up stays owed while the image has nothing at the mount point
+    *[Case("volume inspect --format '{{.NeedsCopyUp}} {{.NeedsChown}}' {u}",
+           setup=("volume create {u}", f"run --rm -v {{u}}:{dest} busybox true"))
+      for dest in ("/nonesuch", "/etc")],
     # 065-cp: a relative container path is from the container's working directory, and an
     # error names it as given
     Case("cp {u}:/tmp/readme -", "rc",
@@ -54,4 +62,31 @@ BATS = [
     # 065-cp: --pause (Podman's, default true) is taken, =false too
     *[Case(f"cp {flag} README.md {{u}}:/tmp/x", setup=("create --name {u} busybox true",))
       for flag in ("--pause", "--pause=false")],
+    # 065-cp: a file copied onto a dangling symlink is written where the link points
+    Case("exec {u} sh -c 'wc -c < /tmp/nonesuch1; test -L /tmp/x && echo link'",
+         setup=("run -d --name {u} busybox sleep 100", "exec {u} ln -s /tmp/nonesuch1 /tmp/x",
+                "cp README.md {u}:/tmp/x")),
+    # 030-run: /run/.containerenv is empty, privileged it names the container
+    Case("run --rm busybox stat -c %s /run/.containerenv"),
+    Case("run --rm --privileged --name {u} busybox sh -c '. /run/.containerenv; echo $name"
+         " ${#id} ${#imageid} $rootless'"),
+    # 030-run: a --workdir the image lacks is an error at start, unless on or above a mount
+    Case("run --rm --workdir /i/do/not/exist busybox pwd", "rc"),
+    Case("run --rm --workdir /mnt/new -v /tmp:/mnt/new/sub busybox pwd"),
+    # 030-run: .Image is the bare id; .ImageName the name the container was created with
+    Case("inspect --format '{{len .Image}} {{.ImageName}}' {u}",
+         setup=("create --name {u} localhost/extra:v1 true",)),
+    # 030-run: LogConfig.Size shows --log-opt max-size (decimal units, as Podman reads it)
+    Case("inspect --format '{{.HostConfig.LogConfig.Size}}' {u}",
+         setup=("create --name {u} --log-opt max-size=9.057m busybox true",)),
+    # 030-run: --runtime after the verb (Podman's global flag); a path given stays a path
+    Case("run --rm --runtime runc busybox true"),
+    Case("inspect --format '{{.OCIRuntime}}' {u}",
+         setup=("create --name {u} --runtime /usr/sbin/runc busybox true",)),
+    # 030-run (docker-archive): commit keeps the container's --entrypoint or command
+    *[Case("image inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "
+           "localhost/{u}:v1", setup=(f"create --name {{u}} {flags}", "commit -q {u} {u}:v1"))
+      for flags in ("--entrypoint '[\"/bin/echo\",\"x\"]' busybox", "busybox echo y")],
+    # 030-run: a privileged systemd container gets none of the host's /dev/tty*
+    Case("run --rm --privileged --systemd=always busybox sh -c 'ls /dev/tty*'"),
 ]

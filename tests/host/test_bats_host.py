@@ -4,6 +4,7 @@ compare as it is: stderr lines that carry a time stamp."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,82 @@ def test_logs_of_several_containers_interleave(sb: Scopebox) -> None:
         assert res.stderr.startswith('Error: no container with name or ID "nosuch" found')
     finally:
         sb("rm", "-f", "-t", "0", "bats-l1", "bats-l2")
+
+
+def test_run_from_a_docker_archive(sb: Scopebox, tmp_path: Path) -> None:
+    """030-run.bats "podman run docker-archive": commit keeps the container's --entrypoint
+    (and drops the image's Cmd), `run docker-archive:PATH` loads the archive with the copy's
+    lines Podman prints, no "Trying to pull", and runs the image."""
+    archive = tmp_path / "archive.tar"
+    try:
+        sb("run", "--name", "bats-arc", "--entrypoint", '["/bin/echo","from-archive"]',
+           "busybox")
+        sb("commit", "-q", "bats-arc", "bats-arc-img")
+        sb("save", "--quiet", "bats-arc-img", "-o", str(archive))
+        sb("rm", "bats-arc")
+        sb("rmi", "bats-arc-img")
+        res = sb("run", "--rm", f"docker-archive:{archive}")
+        assert res.stdout == "from-archive\n"
+        lines = res.stderr.splitlines()
+        assert lines[0] == "Getting image source signatures", res.stderr
+        assert any(line.startswith("Copying blob sha256:") for line in lines)
+        assert "Writing manifest to image destination" in lines
+        assert not any("Trying to pull" in line for line in lines)
+        assert sb("image", "exists", "localhost/bats-arc-img:latest", check=False).returncode == 0
+    finally:
+        sb("rm", "-f", "-t", "0", "bats-arc", check=False)
+        sb("rmi", "-f", "bats-arc-img", check=False)
+
+
+def test_image_volume_mode_from_containers_conf(sb: Scopebox, tmp_path: Path) -> None:
+    """160-volumes.bats "--image-volume": containers.conf's [engine] image_volume_mode is the
+    default for the image's VOLUMEs; --image-volume wins."""
+    import subprocess
+
+    from tests.clihelp import REPO, SCOPEBOX
+
+    conf = tmp_path / "containers.conf"
+    conf.write_text('[engine]\nimage_volume_mode="tmpfs"\n')
+    try:
+        sb("create", "--name", "bats-iv", "busybox", "true")
+        sb("commit", "-q", "--change", "VOLUME /data", "bats-iv", "bats-iv-img")
+        env = {**sb.environ(), "CONTAINERS_CONF": str(conf)}
+        for flags, want in (([], "tmpfs"), (["--image-volume", "bind"], "not tmpfs")):
+            res = subprocess.run([*SCOPEBOX, "run", "--rm", *flags, "bats-iv-img", "sh", "-c",
+                                  "stat -f -c %T /data | grep -qx tmpfs && echo tmpfs ||"
+                                  " echo not tmpfs"], capture_output=True, text=True,
+                                 env=env, cwd=REPO, timeout=60, check=False)  # fmt: skip
+            assert (res.returncode, res.stdout) == (0, want + "\n"), res.stderr
+        assert sb("run", "--rm", "bats-iv-img", "sh", "-c", "stat -f -c %T /data").stdout \
+            != "tmpfs\n"
+    finally:
+        sb("rm", "-f", "-t", "0", "bats-iv", check=False)
+        sb("rmi", "-f", "bats-iv-img", check=False)
+
+
+def test_events_logfile_path_from_containers_conf(sb: Scopebox, tmp_path: Path) -> None:
+    """090-events.bats "events_logfile_path in containers.conf": the file backend writes (and
+    `events` reads) the file containers.conf names."""
+    import subprocess
+
+    from tests.clihelp import REPO, SCOPEBOX
+
+    log = tmp_path / "events.log"
+    conf = tmp_path / "containers.conf"
+    conf.write_text(f'[engine]\nevents_logfile_path="{log}"\n')
+    env = {**sb.environ(), "CONTAINERS_CONF": str(conf)}
+
+    def run(*args: str) -> str:
+        res = subprocess.run([*SCOPEBOX, "--events-backend=file", *args], capture_output=True,
+                             text=True, env=env, cwd=REPO, timeout=60, check=False)
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    try:
+        run("create", "--name", "bats-evlog", "busybox", "true")
+        assert '"Name":"bats-evlog"' in log.read_text()
+        out = run("events", "--stream=false", "--filter", "container=bats-evlog",
+                  "--format", "{{.Status}}")
+        assert out == "create\n"
+    finally:
+        sb("rm", "-f", "-t", "0", "bats-evlog", check=False)
