@@ -87,6 +87,7 @@ class CreateOptions:
     env_files: list[str] = field(default_factory=list)
     label_files: list[str] = field(default_factory=list)  # issue 19: read at create, then []
     workdir: str | None = None
+    create_workdir: bool = False  # the Docker API's: a missing --workdir is made (moby's)
     user: str | None = None
     hostname: str | None = None
     volumes: list[str] = field(default_factory=list)

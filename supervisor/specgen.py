@@ -96,7 +96,8 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
 
     mounts += secrets_use.run_mounts(engine, row)
     env = merge_env(env, secrets_use.env(engine, row))
-    _check_workdir(rootfs, row.id, opts.workdir, mounts)
+    if not opts.create_workdir:
+        _check_workdir(rootfs, row.id, opts.workdir, mounts)
     if cfg.systemd_mode:  # issue 19: Podman's systemd mode
         mounts += systemd_mounts(mounts, cgroup_unified())
         if not any(e.startswith("container_uuid=") for e in env):

@@ -68,6 +68,7 @@ def create_options(body: Any, name: str) -> CreateOptions:
         entrypoint=None if entry is None else _strings(entry, "Entrypoint"),
         env=_strings(body.get("Env"), "Env"),
         workdir=body.get("WorkingDir") or None,
+        create_workdir=True,  # moby makes a missing working directory (so does Podman's API)
         user=body.get("User") or None,
         hostname=body.get("Hostname") or None,
         labels={str(k): str(v) for k, v in _dict(body.get("Labels"), "Labels").items()},

@@ -30,7 +30,8 @@ IMAGE_VOLUMES = {"anonymous": "bind", "bind": "bind", "tmpfs": "tmpfs", "ignore"
 # the tmpfs mounts podman's client adds to a read-only root (the engine's read_only_tmpfs)
 READ_ONLY_TMPFS = ("/tmp", "/var/tmp", "/run")
 MAPPED = {
-    "name", "image", "command", "entrypoint", "env", "work_dir", "user", "labels",
+    "name", "image", "command", "entrypoint", "env", "work_dir", "create_working_dir", "user",
+    "labels",
     "hostname", "terminal", "stdin", "remove", "pod", "stop_signal", "restart_policy",
     "restart_tries", "portmappings", "mounts", "volumes", "resource_limits", "healthconfig",
     "cap_add", "cap_drop", "privileged", "read_only_filesystem", "dns_server", "dns_search",
@@ -298,6 +299,7 @@ def create_options(spec: Any) -> tuple[CreateOptions, str]:
         entrypoint=None if entry is None else _strings(entry, "entrypoint"),
         env=[f"{k}={v}" for k, v in env.items()],
         workdir=spec.get("work_dir") or None,
+        create_workdir=bool(spec.get("create_working_dir")),
         user=spec.get("user") or None,
         hostname=spec.get("hostname") or None,
         labels={str(k): str(v) for k, v in _dict(spec.get("labels"), "labels").items()},

@@ -18,7 +18,7 @@ from tests.compat.harness import Engine
 pytestmark = pytest.mark.compat
 
 CREATE = ("create", "--name", "kc", "--network", "none", "-e", "FOO=bar", "-e", "Y=y",
-          "-w", "/srv", "--memory", "64m", "--cpus", "0.5", "--cap-add", "NET_ADMIN",
+          "-w", "/home", "--memory", "64m", "--cpus", "0.5", "--cap-add", "NET_ADMIN",
           "--cap-drop", "CHOWN", "--annotation", "note=hi", "--user", "0:0",
           "-v", "kvol:/data", "busybox", "sleep", "1000")
 

@@ -129,9 +129,9 @@ def test_passwd_false_adds_nothing(sb: Scopebox) -> None:
 
 
 def test_passwd_entry_template(sb: Scopebox) -> None:
-    lines = _tail(sb, "-u", "1234:55", "-w", "/srv", "--passwd-entry",
+    lines = _tail(sb, "-u", "1234:55", "-w", "/home", "--passwd-entry",
                   "$USERNAME:x:$UID:$GID:$NAME:$HOME:/bin/false")
-    assert lines[0] == "1234:x:1234:55:container user:/srv:/bin/false"
+    assert lines[0] == "1234:x:1234:55:container user:/home:/bin/false"
 
 
 def test_entries_once_across_restarts_and_in_a_read_only_root(sb: Scopebox) -> None:

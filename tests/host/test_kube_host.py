@@ -62,7 +62,7 @@ def test_generate_play_round_trip(sb: Scopebox, tmp_path: Path) -> None:
     hostdir.mkdir()
     (hostdir / "f").write_text("from the host\n")
     sb("pod", "create", "--name", "rt", "--network", "none")
-    sb("create", "--pod", "rt", "--name", "app", "-e", "A=1", "-e", "Y=y", "-w", "/srv",
+    sb("create", "--pod", "rt", "--name", "app", "-e", "A=1", "-e", "Y=y", "-w", "/home",
        "--memory", "64m", "--cpus", "0.5", "--cap-add", "NET_ADMIN", "--cap-drop", "CHOWN",
        "--user", "1000", "--read-only", "-v", "rtdata:/data",
        "-v", f"{hostdir}:/host:ro", "busybox", "sleep", "300")

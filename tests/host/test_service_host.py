@@ -160,6 +160,12 @@ def test_docker_cli_foreground_run(svc: Service, sb: Scopebox) -> None:
                               "DOCKER_HOST": f"unix://{svc.sock}"})  # fmt: skip
     assert (res.returncode, res.stdout) == (0, "piped\nend\n"), res.stderr
     assert sb("ps", "-aq").stdout == ""
+    # moby makes a missing working directory (Podman's API too); its CLI's -w refuses one
+    res = svc.docker("run", "--rm", "-w", "/made/here", "busybox", "pwd")
+    assert res.stdout == "/made/here\n"
+    res = sb("run", "--rm", "-w", "/made/here", "busybox", "pwd", check=False)
+    assert res.returncode == 126 and "does not exist on container" in res.stderr
+    assert sb("ps", "-aq").stdout == ""
 
 
 def test_docker_cli_and_sdk_exec(svc: Service) -> None:
