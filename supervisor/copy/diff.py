@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 # empty files the runtime makes as mount points for the engine's own bind mounts: not the
 # container's changes (Podman leaves them out too)
 _MOUNT_STUBS = ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/run/.containerenv")
+# directories the runtime makes for those mounts (libpod's diff skips these paths too)
+_MOUNT_DIRS = ("/dev", "/proc", "/run", "/run/notify", "/run/secrets", "/sys")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def changes(upper: str, lowers: list[str]) -> Changes:
                     dirnames.remove(name)
             elif any(os.path.lexists(f"{lower}/{rel}") for lower in lowers):
                 out.changed.append("/" + rel)
-            elif not (f"/{rel}" in _MOUNT_STUBS and st.st_size == 0):
+            elif not ((f"/{rel}" in _MOUNT_STUBS and st.st_size == 0)
+                      or (f"/{rel}" in _MOUNT_DIRS and stat.S_ISDIR(st.st_mode))):
                 out.added.append("/" + rel)
     return _prune(out, upper)
 
