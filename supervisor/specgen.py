@@ -128,7 +128,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
                 f"/etc/{n}": etc_source(engine, row, n)  # networking: container:X
                 for n in ("hosts", "hostname", "resolv.conf")
                 if not (n == "hosts" and cfg.net.no_hosts)}),  # networking: --no-hosts
-                "/run/.containerenv": _containerenv(engine, row)},
+                **_containerenv_file(engine, row)},
             network=cfg.network,
             systemd_cgroup=cfg.cgroup_manager is CgroupManager.SYSTEMD and not no_cgroup,
             ulimits=list(cfg.ulimits),
@@ -184,6 +184,15 @@ def _check_workdir(rootfs: str, cid: str, workdir: str | None, mounts: list[spec
 
         raise CommandCannotRun(f"workdir {workdir!r} does not exist on container {cid}"
                                .replace("'", '"'))
+
+
+def _containerenv_file(engine: Context, row: ContainerRow) -> dict[str, str]:
+    """Podman's /run/.containerenv; none in a --rootfs tree a mapped user cannot add the mount
+    point to (a pod's shared infra root under --userns=auto: runc's mkdir is refused)."""
+    if row.config.rootfs and row.config.userns.mapped and not os.path.lexists(
+            os.path.join(row.config.options.image, "run/.containerenv")):
+        return {}
+    return {"/run/.containerenv": _containerenv(engine, row)}
 
 
 def _containerenv(engine: Context, row: ContainerRow) -> str:

@@ -94,6 +94,8 @@ def test_inspect_shows_what_the_release_showed(old: Scopebox, release: dict[str,
         assert set(env) <= set(now_env), (env, now_env)
         # fidelity (issue 19): OCIRuntime is the runtime's name, as Podman shows it
         assert now["OCIRuntime"] == os.path.basename(before.pop("OCIRuntime"))
+        # fidelity (bats 030-run): .Image is the bare id, as Podman 4.3 shows it
+        assert now["Image"] == before.pop("Image").removeprefix("sha256:")
         _same(before, now, before["Name"])
 
 
