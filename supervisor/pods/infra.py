@@ -22,7 +22,8 @@ def rootfs_dir(root: str) -> str:
 
 def ensure_rootfs(root: str) -> str:
     """Made once, atomically (a temporary dir renamed into place): a static catatonit,
-    the mount points and /etc files the runtime binds over."""
+    the mount points and /etc files the runtime binds over (an older store's lacks
+    /run/.containerenv: its infra goes without that file, supervisor/specgen.py)."""
     target = rootfs_dir(root)
     if os.path.exists(os.path.join(target, "catatonit")):
         return target
@@ -45,6 +46,8 @@ def ensure_rootfs(root: str) -> str:
                         ("group", "root:x:0:\n")):
             with open(os.path.join(tmp, "etc", f), "w") as out:
                 out.write(text)
+        # /run/.containerenv's mount point: a mapped user (--userns=auto) cannot make it later
+        open(os.path.join(tmp, "run", ".containerenv"), "w").close()
         try:
             os.rename(tmp, target)
         except OSError:  # another process made it first
