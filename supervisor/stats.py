@@ -7,6 +7,7 @@ reading, so they can be tested on recorded files.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -251,6 +252,9 @@ class ProcStat:
     starttime: int  # (22) clock ticks after boot
     vsize: int  # (23) bytes
     rss: int  # (24) pages
+    pgrp: int = 0  # (5)
+    tty_nr: int = 0  # (7)
+    nice: int = 0  # (19)
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,9 @@ class Process:
     args: list[str]  # empty for a zombie
     host_uid: int = -1  # issues 17/19: the ids outside the container's user namespace
     host_gid: int = -1
+    ns_pid: int = 0  # the pid, parent pid and process group in the container's pid
+    ns_ppid: int = 0  # namespace (`top`'s, as psgo's: 0 for one outside it)
+    ns_pgid: int = 0
 
 
 def parse_proc_stat(text: str) -> ProcStat:
@@ -272,7 +279,7 @@ def parse_proc_stat(text: str) -> ProcStat:
     f = rest.split()
     return ProcStat(
         int(pid), comm, f[0], int(f[1]), int(f[11]), int(f[12]), int(f[19]), int(f[20]),
-        int(f[21]),
+        int(f[21]), int(f[2]), int(f[4]), int(f[16]),
     )  # fmt: skip
 
 
@@ -296,14 +303,6 @@ def parse_id_names(text: str) -> dict[int, str]:
     return out
 
 
-def cpu_time_text(ticks: int, hz: int) -> str:
-    """ps(1)'s TIME: [DD-]HH:MM:SS."""
-    secs = ticks // hz
-    days, secs = divmod(secs, 86400)
-    text = f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
-    return f"{days}-{text}" if days else text
-
-
 def container_processes(row: ContainerRow) -> list[Process]:
     """The processes in the container's cgroup (and below), by pid."""
     cg = container_cgroup(row)
@@ -314,7 +313,14 @@ def container_processes(row: ContainerRow) -> list[Process]:
         proc = _read_process(pid, names[0], names[1], maps)
         if proc is not None:
             found.append(proc)
-    return found
+    inside = {p.stat.pid: p.ns_pid for p in found}
+
+    def mapped(p: Process, host: int) -> int:
+        # the same pid inside as outside: the host's pid namespace (--pid=host)
+        return host if p.ns_pid == p.stat.pid else inside.get(host, 0)
+
+    return [dataclasses.replace(p, ns_ppid=mapped(p, p.stat.ppid), ns_pgid=mapped(p, p.stat.pgrp))
+            for p in found]  # fmt: skip
 
 
 def _pid_namespace_members(pid: int) -> list[int]:
@@ -381,7 +387,8 @@ def _read_process(pid: int, users: dict[int, str], groups: dict[int, str],
         with open(base + "/stat", encoding="utf-8", errors="replace") as f:
             stat = parse_proc_stat(f.read())
         with open(base + "/status", encoding="utf-8", errors="replace") as f:
-            uid, gid = parse_status_ids(f.read())
+            status = f.read()
+        uid, gid = parse_status_ids(status)
         with open(base + "/cmdline", "rb") as f:
             args = [a.decode(errors="replace") for a in f.read().split(b"\0")[:-1]]
     except (FileNotFoundError, ProcessLookupError):
@@ -389,13 +396,49 @@ def _read_process(pid: int, users: dict[int, str], groups: dict[int, str],
     host_uid, host_gid = uid, gid
     uid, gid = inside_id(maps[0], uid), inside_id(maps[1], gid)
     return Process(stat, uid, gid, users.get(uid, str(uid)), groups.get(gid, str(gid)), args,
-                   host_uid, host_gid)
+                   host_uid, host_gid, _ns_pid(status, pid))
+
+
+def _ns_pid(status: str, pid: int) -> int:
+    """The last (innermost) pid of /proc/PID/status's NSpid line."""
+    for line in status.splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    return pid
+
+
+def go_duration(ns: int) -> str:
+    """Go's time.Duration.String(), which Podman's top (psgo) prints: 0s, 1.5ms,
+    4.284788045s, 1m5s, 2h0m3.5s."""
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-" if ns < 0 else ""), abs(ns)
+
+    def fraction(whole: int, rest: int, digits: int) -> str:
+        return f"{whole}" + (f".{rest:0{digits}d}".rstrip("0") if rest else "")
+
+    if ns < 1_000_000_000:
+        for unit, size, digits in (("ms", 1_000_000, 6), ("µs", 1_000, 3), ("ns", 1, 0)):
+            if ns >= size:
+                return sign + fraction(ns // size, ns % size, digits) + unit
+    secs, rest = divmod(ns, 1_000_000_000)
+    hours, secs = divmod(secs, 3600)
+    mins, secs = divmod(secs, 60)
+    text = fraction(secs, rest, 9) + "s"
+    if hours:
+        return f"{sign}{hours}h{mins}m{text}"
+    return f"{sign}{mins}m{text}" if mins else sign + text
+
+
+def tty_name(tty_nr: int) -> str:
+    """/proc/PID/stat's controlling terminal as ps names it; `?` for none."""
+    major, minor = (tty_nr >> 8) & 0xFFF, (tty_nr & 0xFF) | ((tty_nr >> 12) & 0xFFF00)
+    if 136 <= major <= 143:  # Unix98 pseudo-terminals
+        return f"pts/{(major - 136) * 256 + minor}"
+    if major == 4:
+        return f"tty{minor}" if minor < 64 else f"ttyS{minor - 64}"
+    return "?"
 
 
 def clock_ticks() -> int:
     return os.sysconf("SC_CLK_TCK")
-
-
-def uptime_ticks(hz: int) -> int:
-    """Clock ticks since boot, the scale of /proc/<pid>/stat's starttime."""
-    return time.clock_gettime_ns(time.CLOCK_BOOTTIME) * hz // 1_000_000_000

@@ -48,11 +48,10 @@ def check_swap(swap: int, memory: int) -> int:
 def top(settings: Settings, ref: str, descriptors: list[str]) -> TopReport:
     """The processes of the pod's running containers, infra first (Podman's pod top); a pod
     with none running shows nothing."""
-    import os
 
     from supervisor.api.stats import COLUMNS, Clock, TopReport, parse_descriptors
     from supervisor.pods import ops
-    from supervisor.stats import clock_ticks, container_processes, uptime_ticks
+    from supervisor.stats import container_processes
 
     procs = []
     with session(settings) as eng:
@@ -66,8 +65,7 @@ def top(settings: Settings, ref: str, descriptors: list[str]) -> TopReport:
     if not procs:  # Podman checks the descriptors only when something runs
         return TopReport([], [])
     columns = parse_descriptors(descriptors)
-    hz = clock_ticks()
-    clock = Clock(hz, uptime_ticks(hz), os.sysconf("SC_PAGE_SIZE") // 1024)
+    clock = Clock.now()
     return TopReport([COLUMNS[c][0] for c in columns],
                      [[COLUMNS[c][1](p, clock) for c in columns] for p in procs])
 

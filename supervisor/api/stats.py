@@ -91,20 +91,20 @@ class TopReport:
 
 def top(settings: Settings, ref: str, descriptors: list[str]) -> TopReport:
     """`top`: the container's processes, one column per descriptor (Podman's)."""
-    from supervisor.stats import clock_ticks, container_processes, uptime_ticks
+    from supervisor.stats import container_processes
 
     columns = parse_descriptors(descriptors)
     with session(settings) as eng:
         procs = container_processes(eng.find(ref))
-    hz = clock_ticks()
-    clock = Clock(hz, uptime_ticks(hz), os.sysconf("SC_PAGE_SIZE") // 1024)
+    clock = Clock.now()
     return TopReport(
         [COLUMNS[c][0] for c in columns],
         [[COLUMNS[c][1](proc, clock) for c in columns] for proc in procs],
     )
 
 
-DEFAULT_DESCRIPTORS = ["pid", "user", "time", "args"]
+# Podman's (psgo's) default columns
+DEFAULT_DESCRIPTORS = ["user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args"]
 
 
 @dataclass(frozen=True)
@@ -112,13 +112,23 @@ class Clock:
     hz: int  # clock ticks per second
     up: int  # ticks since boot, now
     page_kib: int
+    up_ns: int = 0  # nanoseconds since boot, now
+
+    @classmethod
+    def now(cls) -> Clock:
+        import time
+
+        from supervisor.stats import clock_ticks
+
+        hz, up_ns = clock_ticks(), time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+        return cls(hz, up_ns * hz // 1_000_000_000, os.sysconf("SC_PAGE_SIZE") // 1024, up_ns)
 
 
 # descriptor -> (header, value); headers as `podman top` prints them.
 Column = tuple[str, Callable[["Process", Clock], str]]
 COLUMNS: dict[str, Column] = {
-    "pid": ("PID", lambda p, c: str(p.stat.pid)),
-    "ppid": ("PPID", lambda p, c: str(p.stat.ppid)),
+    "pid": ("PID", lambda p, c: str(p.ns_pid)),  # in the container's pid namespace (psgo's)
+    "ppid": ("PPID", lambda p, c: str(p.ns_ppid)),
     "user": ("USER", lambda p, c: p.user),
     "uid": ("UID", lambda p, c: str(p.uid)),
     "group": ("GROUP", lambda p, c: p.group),
@@ -126,10 +136,16 @@ COLUMNS: dict[str, Column] = {
     "huser": ("HUSER", lambda p, c: _host_name(p.host_uid, "passwd")),  # issues 17/19
     "hgroup": ("HGROUP", lambda p, c: _host_name(p.host_gid, "group")),
     "comm": ("COMMAND", lambda p, c: p.stat.comm),
-    "args": ("COMMAND", lambda p, c: " ".join(p.args) or f"[{p.stat.comm}]"),
-    "time": ("TIME", lambda p, c: _cpu_time(p.stat.utime + p.stat.stime, c.hz)),
-    "etime": ("ELAPSED", lambda p, c: _cpu_time(c.up - p.stat.starttime, c.hz)),
-    "pcpu": ("%CPU", lambda p, c: _pcpu(p, c.up)),
+    # psgo joins /proc/PID/cmdline's NUL-ended words with spaces: a trailing one
+    "args": ("COMMAND", lambda p, c: "".join(a + " " for a in p.args) or f"[{p.stat.comm}]"),
+    # Go durations, as psgo prints them: the CPU time in whole seconds, the elapsed time
+    "time": ("TIME", lambda p, c: _go((p.stat.utime + p.stat.stime) // c.hz * 10**9)),
+    "etime": ("ELAPSED", lambda p, c: _go(c.up_ns - p.stat.starttime * 10**9 // c.hz)),
+    "tty": ("TTY", lambda p, c: _tty(p.stat.tty_nr)),
+    "pgid": ("PGID", lambda p, c: str(p.ns_pgid)),
+    "nice": ("NI", lambda p, c: str(p.stat.nice)),
+    "hpid": ("HPID", lambda p, c: str(p.stat.pid)),
+    "pcpu": ("%CPU", lambda p, c: _pcpu(p, c)),
     "state": ("STATE", lambda p, c: p.stat.state),
     "vsz": ("VSZ", lambda p, c: str(p.stat.vsize // 1024)),
     "rss": ("RSS", lambda p, c: str(p.stat.rss * c.page_kib)),
@@ -148,15 +164,22 @@ def _host_name(hid: int, db: str) -> str:
         return str(hid)
 
 
-def _cpu_time(ticks: int, hz: int) -> str:
-    from supervisor.stats import cpu_time_text
+def _go(ns: int) -> str:
+    from supervisor.stats import go_duration
 
-    return cpu_time_text(ticks, hz)
+    return go_duration(ns)
 
 
-def _pcpu(p: Process, up: int) -> str:
-    elapsed = up - p.stat.starttime
-    used = p.stat.utime + p.stat.stime
+def _tty(tty_nr: int) -> str:
+    from supervisor.stats import tty_name
+
+    return tty_name(tty_nr)
+
+
+def _pcpu(p: Process, c: Clock) -> str:
+    """psgo's: the CPU time in whole seconds over the time since the process started."""
+    elapsed = c.up - p.stat.starttime
+    used = (p.stat.utime + p.stat.stime) // c.hz * c.hz
     return f"{used / elapsed * 100:.3f}" if elapsed > 0 else "0.000"
 
 

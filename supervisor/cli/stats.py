@@ -45,14 +45,10 @@ def bytes_size(n: float) -> str:
 
 
 def go_duration(ns: int) -> str:
-    """CPU time as Podman prints it (Go's time.Duration, rounded to microseconds)."""
-    secs = ns / 1e9
-    if secs < 1:
-        return f"{ns / 1e6:.6g}ms" if ns else "0s"
-    minutes, rest = divmod(secs, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    text = f"{rest:.6f}".rstrip("0").rstrip(".") + "s"
-    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + text
+    """CPU time as Podman prints it: Go's time.Duration, rounded to microseconds."""
+    from supervisor.stats import go_duration as exact
+
+    return exact((ns + 500) // 1000 * 1000)
 
 
 def stats_item(s: Stats, trunc: bool = True) -> dict[str, Any]:

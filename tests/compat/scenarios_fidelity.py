@@ -253,6 +253,11 @@ OTHER_VERBS = [
     Case("top web user pid args", "rc"),
     Case("top done", "rc"),
     Case("top fresh", "rc"),
+    # psgo's columns: pids in the container's namespace, args with their trailing space
+    Case("top {u} pid ppid args user", "rc out",
+         setup=("run -d --name {u} busybox sleep 100",)),
+    Case("top {u} pid,tty,pgid,nice,comm", "rc out",
+         setup=("run -d --name {u} busybox sleep 100",)),
     Case("stats --no-stream --format {{.Name}} web"),
     Case("stats --no-stream --format {{.ID}} web"),
     Case("stats --no-stream --no-trunc --format {{.ID}} web"),

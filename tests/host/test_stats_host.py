@@ -81,17 +81,21 @@ def test_top_lists_the_sleep(sb: Scopebox) -> None:
     name = cases.unique("top")
     sb("run", "-d", "--name", name, "busybox", "sh", "-c", "sleep 1000 & sleep 999; wait")
     try:
-        pid = sb.state(name)["Pid"]
+        pid = 1  # top's pids are the container's (its pid namespace), as Podman's psgo
         wait_for(lambda: "sleep 999" in sb("top", name).stdout, what="both sleeps")
-        lines = sb("top", name).stdout.splitlines()
-        assert lines[0].split() == ["PID", "USER", "TIME", "COMMAND"]
-        by_pid = {int(line.split()[0]): line.split()[1:] for line in lines[1:]}
-        user, cpu_time, *command = by_pid[pid]
-        assert user == "root" and cpu_time == "00:00:00", lines
+        lines = sb("top", name).stdout.splitlines()  # Podman's (psgo's) default columns
+        assert lines[0].split() == ["USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME",
+                                    "COMMAND"]  # fmt: skip
+        by_pid = {int(line.split()[1]): line.split() for line in lines[1:]}
+        user, _, ppid, _, elapsed, tty, cpu_time, *command = by_pid[pid]
+        assert (user, ppid, tty, cpu_time) == ("root", "0", "?", "0s"), lines
+        assert elapsed.endswith("s") and float(elapsed.rstrip("ms")) > 0, lines  # Go's form
         assert " ".join(command) == "sh -c sleep 1000 & sleep 999; wait", lines
-        commands = [" ".join(v[2:]) for v in by_pid.values()]
+        commands = [" ".join(v[7:]) for v in by_pid.values()]
         assert "sleep 1000" in commands and "sleep 999" in commands, lines
         assert len(by_pid) == 3, lines
+        ppids = sb("top", name, "pid,ppid").stdout.splitlines()[1:]
+        assert sorted(line.split()[1] for line in ppids) == ["0", "1", "1"], ppids
         comm = sb("top", name, "pid,comm").stdout.splitlines()
         assert comm[0].split() == ["PID", "COMMAND"] and f"{pid} sh" in [
             " ".join(line.split()) for line in comm

@@ -169,11 +169,21 @@ def test_proc_parsers() -> None:
 
 
 @pytest.mark.parametrize(
-    ("ticks", "expected"),
-    [(0, "00:00:00"), (380, "00:00:03"), (100 * 3725, "01:02:05"), (100 * 90061, "1-01:01:01")],
+    ("ns", "expected"),
+    [(0, "0s"), (1_500_000, "1.5ms"), (999, "999ns"), (2_500, "2.5µs"), (3 * 10**9, "3s"),
+     (4_284_788_045, "4.284788045s"), (65 * 10**9, "1m5s"), (7203_500_000_000, "2h0m3.5s"),
+     (-2 * 10**9, "-2s")],
 )
-def test_cpu_time_text(ticks: int, expected: str) -> None:
-    assert stats.cpu_time_text(ticks, 100) == expected
+def test_go_duration(ns: int, expected: str) -> None:
+    """Go's time.Duration.String(): Podman's top prints TIME and ELAPSED so (psgo)."""
+    assert stats.go_duration(ns) == expected
+
+
+def test_tty_name() -> None:
+    assert stats.tty_name(0) == "?"
+    assert stats.tty_name((136 << 8) | 3) == "pts/3"
+    assert stats.tty_name((137 << 8) | 1) == "pts/257"
+    assert stats.tty_name((4 << 8) | 1) == "tty1"
 
 
 def test_cli_formats_like_docker_and_podman() -> None:
@@ -193,10 +203,11 @@ def test_cli_formats_like_docker_and_podman() -> None:
 
 
 def test_top_descriptors() -> None:
-    assert parse_descriptors([]) == ["pid", "user", "time", "args"]
+    podman = ["user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args"]  # psgo's default
+    assert parse_descriptors([]) == podman
     assert parse_descriptors(["pid,comm", "etime"]) == ["pid", "comm", "etime"]
     assert parse_descriptors(["-eo", "pid,args"]) == ["pid", "args"]
-    assert parse_descriptors(["-ef"]) == ["pid", "user", "time", "args"]
+    assert parse_descriptors(["-ef"]) == podman
     with pytest.raises(UsageError, match="nosuch"):
         parse_descriptors(["pid,nosuch"])
     with pytest.raises(UsageError, match="-x"):
