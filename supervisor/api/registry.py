@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from supervisor.api import session
-from supervisor.errors import AuthError
+from supervisor.errors import AuthError, UsageError
 from supervisor.settings import Settings
 
 if TYPE_CHECKING:
@@ -151,3 +153,31 @@ def logout(registry: str | None, authfile: str | None) -> str:
             )
         raise AuthError(f"not logged into {key}")
     return key
+
+
+def search_filter(items: list[str]) -> Callable[[dict[str, Any]], bool]:
+    """Podman's search filters (its words): a result is kept when it passes each."""
+    tests: list[Callable[[dict[str, Any]], bool]] = []
+    for item in items:
+        key, eq, value = item.partition("=")
+        if key == "stars":
+            try:
+                tests.append(partial(_stars, least=int(value)))
+            except ValueError:
+                raise UsageError("incorrect value type for stars filter: strconv.Atoi: parsing"
+                                 f' "{value}": invalid syntax') from None  # fmt: skip
+        elif key in ("is-official", "is-automated"):
+            field = "Official" if key == "is-official" else "Automated"
+            want = value.lower() in ("true", "1") if eq and value else True
+            tests.append(partial(_flagged, field=field, want=want))
+        else:
+            raise UsageError(f'invalid filter type "{item}"')
+    return lambda it: all(test(it) for test in tests)
+
+
+def _stars(it: dict[str, Any], least: int) -> bool:
+    return bool(it["Stars"] >= least)
+
+
+def _flagged(it: dict[str, Any], field: str, want: bool) -> bool:
+    return bool(it[field] == "[OK]") == want

@@ -533,12 +533,21 @@ def registry_options(ns: argparse.Namespace) -> RegistryOptions:
 def pull_progress(quiet: bool, ref: str) -> Progress:
     """A pull's output on stderr (pull, run, create), unless -q: Podman's words, with
     progress bars on a terminal and the blobs' lines otherwise."""
-    from supervisor.registry.progress import Progress, WordsProgress
+    from supervisor.registry.progress import Progress
 
     if quiet:
         return Progress()
     if not ref.startswith(("docker-archive:", "oci-archive:")):  # read, not pulled
         print(f"Trying to pull {ref}...", file=sys.stderr, flush=True)
+    return words_progress(quiet)
+
+
+def words_progress(quiet: bool) -> Progress:
+    """Progress bars on a terminal's stderr, Podman's words on any other (push)."""
+    from supervisor.registry.progress import Progress, WordsProgress
+
+    if quiet:
+        return Progress()
     if sys.stderr.isatty():
         return progress_sink(quiet)
     return WordsProgress(lambda line: print(line, file=sys.stderr, flush=True))

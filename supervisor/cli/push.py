@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from supervisor.cli.common import progress_sink, registry_flags, registry_options
+from supervisor.cli.common import registry_flags, registry_options, words_progress
 from supervisor.cli.main import new_parser
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
@@ -34,7 +34,7 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import registry
 
     tty = not ns.quiet and sys.stderr.isatty()
-    progress = progress_sink(ns.quiet)
+    progress = words_progress(ns.quiet)
     try:
         digest = registry.push(
             settings, ns.image, ns.destination, registry_options(ns), progress, ns.format

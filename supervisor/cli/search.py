@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from supervisor.cli.common import registry_flags, registry_options
@@ -35,10 +33,11 @@ def main(argv: list[str], settings: Settings) -> int:
     registry_flags(p, creds=False)
     p.add_argument("term")
     ns = p.parse_args(argv)
-    keep = _filters(ns.filter)
+    from supervisor.api import registry
+
+    keep = registry.search_filter(ns.filter)
     if ns.list_tags and ns.filter:
         raise UsageError("filters are not applicable to list tags result")
-    from supervisor.api import registry
 
     found = registry.search(settings, ns.term, registry_options(ns), ns.limit or LIMIT,
                             ns.list_tags)  # fmt: skip
@@ -58,31 +57,3 @@ def main(argv: list[str], settings: Settings) -> int:
     default = TAGS if ns.list_tags else COMPATIBLE if ns.compatible else SEARCH
     print_table(ns.format, default, HEADER, items)
     return 0
-
-
-def _filters(items: list[str]) -> Callable[[dict[str, Any]], bool]:
-    """Podman's search filters (its words): a result is kept when it passes each."""
-    tests: list[Callable[[dict[str, Any]], bool]] = []
-    for item in items:
-        key, eq, value = item.partition("=")
-        if key == "stars":
-            try:
-                tests.append(partial(_stars, least=int(value)))
-            except ValueError:
-                raise UsageError("incorrect value type for stars filter: strconv.Atoi: parsing"
-                                 f' "{value}": invalid syntax') from None  # fmt: skip
-        elif key in ("is-official", "is-automated"):
-            field = "Official" if key == "is-official" else "Automated"
-            want = value.lower() in ("true", "1") if eq and value else True
-            tests.append(partial(_flagged, field=field, want=want))
-        else:
-            raise UsageError(f'invalid filter type "{item}"')
-    return lambda it: all(test(it) for test in tests)
-
-
-def _stars(it: dict[str, Any], least: int) -> bool:
-    return bool(it["Stars"] >= least)
-
-
-def _flagged(it: dict[str, Any], field: str, want: bool) -> bool:
-    return bool(it[field] == "[OK]") == want

@@ -80,7 +80,7 @@ def push(store: Store, opts: PushOptions, progress: Progress | None = None) -> s
         repo = Repository(session, ep.ref.path)
         sources = _mount_sources(store, opts.source, ep.ref)
         blobs = BlobStore(store.paths)
-        todo = [*blobs_of.layers, blobs_of.config]
+        todo = list(blobs_of.layers)  # the config after them, as Podman's "Copying config"
         failed = threading.Event()
 
         def one(d: store_api.Descriptor) -> None:
@@ -96,9 +96,13 @@ def push(store: Store, opts: PushOptions, progress: Progress | None = None) -> s
             exc = f.exception()
             if exc is not None:
                 raise exc
-        return repo.put_manifest(
+        config = blobs_of.config
+        _push_blob(repo, blobs, config.digest, config.size, sources, Progress(), opts.chunk_size)
+        digest = repo.put_manifest(
             ep.ref.tag or ep.ref.manifest_ref, blobs_of.manifest_media_type, blobs_of.manifest_bytes
         )
+        progress.stored(config.digest)  # "Copying config", "Writing manifest", ...
+        return digest
     finally:
         session.close()
 

@@ -34,8 +34,14 @@ def _path(call: Call) -> str:
     return path
 
 
-def _stat_header(st: copy.PathStat) -> dict[str, str]:
-    return {STAT_HEADER: compat.path_stat(st.name, st.size, st.mode, st.mtime, st.link_target)}
+def _stat_header(call: Call, path: str, st: copy.PathStat) -> dict[str, str]:
+    # podman-remote (the /libpod route) reads Podman's form: the resolved path of any file
+    from supervisor.service.wire import unversioned
+
+    podman = unversioned(call.req.path).startswith("/libpod/")
+    resolved = ("/" + path.lstrip("/")) if podman else None
+    return {STAT_HEADER: compat.path_stat(st.name, st.size, st.mode, st.mtime, st.link_target,
+                                          resolved)}  # fmt: skip
 
 
 async def get(call: Call) -> None:
@@ -43,7 +49,7 @@ async def get(call: Call) -> None:
     cid = (await inspect_of(call, call.req.params["id"]))["Id"]
     if call.req.method == "HEAD":
         st = await blocking(copy.archive_stat, call.settings, cid, path)
-        await call.conn.reply(200, b"", {**call.headers, **_stat_header(st)},
+        await call.conn.reply(200, b"", {**call.headers, **_stat_header(call, path, st)},
                               "application/x-tar", head=True)  # fmt: skip
         return
     r, w = socket.socketpair()
@@ -75,8 +81,8 @@ async def get(call: Call) -> None:
         tg.start_soon(engine)
         await described.wait()
         if stats:
-            await call.conn.start_chunked(200, {**call.headers, **_stat_header(stats[0])},
-                                          "application/x-tar")  # fmt: skip
+            head = {**call.headers, **_stat_header(call, path, stats[0])}
+            await call.conn.start_chunked(200, head, "application/x-tar")
             while True:
                 try:
                     chunk = await data.receive(65536)

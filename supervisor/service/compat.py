@@ -547,9 +547,12 @@ def stats(name: str, now: Any, before: Any | None, read: str, preread: str) -> d
     }  # fmt: skip
 
 
-def path_stat(name: str, size: int, mode: int, mtime: float, link: str) -> str:
+def path_stat(name: str, size: int, mode: int, mtime: float, link: str,
+              resolved: str | None = None) -> str:
     """X-Docker-Container-Path-Stat: base64 of the path's JSON, its mode as Go's FileMode
-    (the docker CLI's cp reads IsDir from it)."""
+    (the docker CLI's cp reads IsDir from it). `resolved`: Podman's form (its libpod route),
+    where `linkTarget` is the resolved path of any file, not only of a link, and `isDir` is
+    given: podman-remote's cp copies into that path."""
     import base64
     import json
     import stat
@@ -566,7 +569,10 @@ def path_stat(name: str, size: int, mode: int, mtime: float, link: str) -> str:
             go |= bit
     ns = int(mtime * 1e9)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
-    doc = {"name": name, "size": size, "mode": go, "mtime": stamp, "linkTarget": link}
+    doc: dict[str, object] = {"name": name, "size": size, "mode": go, "mtime": stamp,
+                              "linkTarget": link}  # fmt: skip
+    if resolved is not None:
+        doc.update(isDir=stat.S_ISDIR(mode), linkTarget=link or resolved)
     return base64.b64encode(json.dumps(doc).encode()).decode()
 
 

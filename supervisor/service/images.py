@@ -18,6 +18,7 @@ from supervisor.service import compat, quick
 from supervisor.service.call import Call, Router, blocking
 from supervisor.service.http import HTTPError
 from supervisor.service.streams import from_thread_each
+from supervisor.service.wire import unversioned
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -224,8 +225,10 @@ async def history(call: Call) -> None:
     items = await blocking(api.history, call.settings, name)
     (report,) = await blocking(api.inspect, call.settings, [name])
     tags = (report.data or {}).get("RepoTags") or [] if report.err is None else []
+    # Podman's route has bare ids (podman-remote shortens them to 12 characters)
+    prefix = "" if unversioned(call.req.path).startswith("/libpod/") else "sha256:"
     await call.json([{
-        "Id": item["Id"] if item["Id"] == "<missing>" else f"sha256:{item['Id']}",
+        "Id": item["Id"] if item["Id"] == "<missing>" else f"{prefix}{item['Id']}",
         "Created": int(parse_rfc3339(item.get("Created", "")) or 0),
         "CreatedBy": item.get("CreatedBy", ""), "Tags": tags if i == 0 else None,
         "Size": item.get("RawSize", 0), "Comment": item.get("Comment", ""),

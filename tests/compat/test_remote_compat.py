@@ -117,6 +117,35 @@ CASES: list[tuple[str, str]] = [
     ("events --stream=false --since 1m --filter container=rmt-e1 --filter event=died "
      "--format '{{.Type}} {{.Status}} {{.Name}}'", "all"),
     ("rm rmt-e1", "all"),
+    # issue 18: the libpod routes of cp, commit, diff, export, save, init, prunes, secrets
+    ("run -d --name rmt-d1 busybox sleep 100", "all"),
+    ("cp /etc/os-release rmt-d1:/tmp/osr", "all"),
+    ("exec rmt-d1 wc -c /tmp/osr", "all"),
+    ("cp rmt-d1:/etc/passwd -", "rc"),
+    ("cp rmt-d1:/nonexist /tmp/rmt-nonexist", "all"),
+    ("diff rmt-d1", "rc"),
+    ("top rmt-d1 pid ppid args", "all"),
+    ("commit -q rmt-d1 localhost/rmt-c:1", "rc"),
+    ("image exists localhost/rmt-c:1", "all"),
+    ("untag localhost/rmt-c:1", "all"),
+    ("image exists localhost/rmt-c:1", "all"),
+    ("export -o /dev/null rmt-d1", "all"),
+    ("save -o /dev/null busybox", "all"),
+    ("history --format '{{.CreatedBy}}' busybox", "rc"),
+    ("init rmt-d1", "all"),
+    ("create --name rmt-d2 busybox true", "all"),
+    ("init rmt-d2", "all"),
+    ("generate kube rmt-d1", "rc"),
+    ("rm -f -t 0 rmt-d1 rmt-d2", "all"),
+    ("volume create --label rmtp=1 rmt-v3", "all"),
+    ("volume prune -f --filter label=rmtp=1", "all"),
+    ("network create --label rmtp=1 rmt-n2", "all"),
+    ("network prune -f --filter label=rmtp=1", "all"),
+    ("secret create --label rmt=1 rmt-s1 /etc/os-release", "rc"),
+    ("secret ls --format '{{.Name}}' --filter name=rmt-s1", "all"),
+    ("secret inspect --format '{{.Spec.Name}} {{.Spec.Labels}}' rmt-s1", "all"),
+    ("secret rm rmt-s1", "rc"),
+    ("secret inspect rmt-s1", "all"),
 ]
 
 
@@ -139,10 +168,11 @@ def services(engines: dict[str, Engine], tmp_path: Path) -> Iterator[dict[str, P
         for eng in engines.values():  # what a failed case left
             eng("pod", "rm", "-f", "-t", "0", "rmt-p1")
             eng("rm", "-f", "-t", "0", "rmt-r1", "rmt-c1", "rmt-c2", "rmt-e1", "rmt-o1",
-                "rmt-o2", "rmt-h1")
-            eng("network", "rm", "-f", "rmt-n1")
-            eng("volume", "rm", "-f", "rmt-v1", "rmt-v2")
-            eng("rmi", "-i", "localhost/rmt-x:a")
+                "rmt-o2", "rmt-h1", "rmt-d1", "rmt-d2")
+            eng("network", "rm", "-f", "rmt-n1", "rmt-n2")
+            eng("volume", "rm", "-f", "rmt-v1", "rmt-v2", "rmt-v3")
+            eng("secret", "rm", "rmt-s1")
+            eng("rmi", "-i", "localhost/rmt-x:a", "localhost/rmt-c:1")
 
 
 def remote(sock: Path, env: dict[str, str], line: str) -> tuple[int, str, str, str]:
