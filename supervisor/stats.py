@@ -407,29 +407,6 @@ def _ns_pid(status: str, pid: int) -> int:
     return pid
 
 
-def go_duration(ns: int) -> str:
-    """Go's time.Duration.String(), which Podman's top (psgo) prints: 0s, 1.5ms,
-    4.284788045s, 1m5s, 2h0m3.5s."""
-    if ns == 0:
-        return "0s"
-    sign, ns = ("-" if ns < 0 else ""), abs(ns)
-
-    def fraction(whole: int, rest: int, digits: int) -> str:
-        return f"{whole}" + (f".{rest:0{digits}d}".rstrip("0") if rest else "")
-
-    if ns < 1_000_000_000:
-        for unit, size, digits in (("ms", 1_000_000, 6), ("µs", 1_000, 3), ("ns", 1, 0)):
-            if ns >= size:
-                return sign + fraction(ns // size, ns % size, digits) + unit
-    secs, rest = divmod(ns, 1_000_000_000)
-    hours, secs = divmod(secs, 3600)
-    mins, secs = divmod(secs, 60)
-    text = fraction(secs, rest, 9) + "s"
-    if hours:
-        return f"{sign}{hours}h{mins}m{text}"
-    return f"{sign}{mins}m{text}" if mins else sign + text
-
-
 def tty_name(tty_nr: int) -> str:
     """/proc/PID/stat's controlling terminal as ps names it; `?` for none."""
     major, minor = (tty_nr >> 8) & 0xFFF, (tty_nr & 0xFF) | ((tty_nr >> 12) & 0xFFF00)

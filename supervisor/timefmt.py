@@ -126,3 +126,26 @@ def parse_since(value: str, flag: str = "--since") -> float:
 def created_before(created: str, until: str) -> bool:
     """A prune's until= filter: whether an RFC 3339 creation time is before `until`."""
     return (parse_rfc3339(created) or 0.0) < parse_since(until, "until filter")
+
+
+def go_duration(ns: int) -> str:
+    """Go's time.Duration.String(), which Podman's top (psgo) prints: 0s, 1.5ms,
+    4.284788045s, 1m5s, 2h0m3.5s."""
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-" if ns < 0 else ""), abs(ns)
+
+    def fraction(whole: int, rest: int, digits: int) -> str:
+        return f"{whole}" + (f".{rest:0{digits}d}".rstrip("0") if rest else "")
+
+    if ns < 1_000_000_000:
+        for unit, size, digits in (("ms", 1_000_000, 6), ("µs", 1_000, 3), ("ns", 1, 0)):
+            if ns >= size:
+                return sign + fraction(ns // size, ns % size, digits) + unit
+    secs, rest = divmod(ns, 1_000_000_000)
+    hours, secs = divmod(secs, 3600)
+    mins, secs = divmod(secs, 60)
+    text = fraction(secs, rest, 9) + "s"
+    if hours:
+        return f"{sign}{hours}h{mins}m{text}"
+    return f"{sign}{mins}m{text}" if mins else sign + text

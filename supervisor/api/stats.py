@@ -165,7 +165,7 @@ def _host_name(hid: int, db: str) -> str:
 
 
 def _go(ns: int) -> str:
-    from supervisor.stats import go_duration
+    from supervisor.timefmt import go_duration
 
     return go_duration(ns)
 

@@ -46,7 +46,7 @@ def bytes_size(n: float) -> str:
 
 def go_duration(ns: int) -> str:
     """CPU time as Podman prints it: Go's time.Duration, rounded to microseconds."""
-    from supervisor.stats import go_duration as exact
+    from supervisor.timefmt import go_duration as exact
 
     return exact((ns + 500) // 1000 * 1000)
 

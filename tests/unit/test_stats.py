@@ -13,6 +13,7 @@ from supervisor import stats
 from supervisor.cli.stats import bytes_size, go_duration, stats_item
 from supervisor.cli.top import parse_descriptors
 from supervisor.errors import UsageError
+from supervisor.timefmt import go_duration as go_duration_exact
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cgroupfs"
 SEC = 1_000_000_000
@@ -176,7 +177,7 @@ def test_proc_parsers() -> None:
 )
 def test_go_duration(ns: int, expected: str) -> None:
     """Go's time.Duration.String(): Podman's top prints TIME and ELAPSED so (psgo)."""
-    assert stats.go_duration(ns) == expected
+    assert go_duration_exact(ns) == expected
 
 
 def test_tty_name() -> None:
