@@ -574,6 +574,7 @@ class ListOptions(NamedTuple):
     all: bool = False
     filters: list[tuple[str, str]] = []  # noqa: RUF012
     size: bool = False  # fidelity: ps --size (walks each writable layer)
+    pod: bool = False  # ps --pod: the JSON's PodName too (its Pod, the id, is always there)
 
 
 class ListEntry(NamedTuple):
@@ -660,6 +661,9 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
                 if item.get("Networks"):  # the names, as Podman's JSON lists them
                     doc["Networks"] = list(item["Networks"])
                 _complete_ps(eng, row, item, doc, opts.size)  # fidelity
+                pod_id, pod_name = pods.get(row.id, ("", ""))  # Podman's JSON: the full id
+                doc.update(Pod=pod_id, PodName=pod_name if opts.pod else "",
+                           IsInfra=item["IsInfra"])  # fmt: skip
                 out.append(ListEntry(row.id, item, doc, endpoints))
         return out
 

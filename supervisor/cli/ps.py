@@ -116,7 +116,8 @@ def _listing(ns: Any, settings: Settings) -> int:
 
     # -l and -n choose among all containers, as Podman's do.
     every = ns.all or ns.latest or ns.last >= 0
-    opts = api.ListOptions(all=every, filters=api.parse_filters(ns.filter), size=ns.size)
+    opts = api.ListOptions(all=every, filters=api.parse_filters(ns.filter), size=ns.size,
+                           pod=ns.pod)  # fmt: skip
     entries = _chosen(api.list_containers(settings, opts), ns)
     items = []
     for entry in entries:

@@ -72,6 +72,13 @@ def _unpack(archive: str, into: str) -> None:
 
 
 async def build(call: Call) -> None:
+    await build_from(call, request, docker=True)
+
+
+async def build_from(call: Call, make: Any, docker: bool = False) -> None:
+    """The body's context unpacked, `make(call, context)`'s request built and streamed;
+    not `docker`: as Podman's service does (`POST /libpod/build`), the build's lines, the
+    last the image's full id, which podman-remote reads as the id, and no Docker trailer."""
     base = tempfile.mkdtemp(prefix="scopebox-build-")
     try:
         archive = os.path.join(base, "context.tar")
@@ -82,8 +89,7 @@ async def build(call: Call) -> None:
         os.mkdir(context, 0o700)
         await blocking(_unpack, archive, context)
         os.unlink(archive)
-        req = request(call, context)
-        await _stream(call, req)
+        await _stream(call, make(call, context), docker)
     finally:
         await blocking(shutil.rmtree, base, True)
 
@@ -91,7 +97,7 @@ async def build(call: Call) -> None:
 build.streams_body = True  # type: ignore[attr-defined]
 
 
-async def _stream(call: Call, req: api.BuildRequest) -> None:
+async def _stream(call: Call, req: api.BuildRequest, docker: bool = True) -> None:
     def produce(emit: Any, _cancel_fd: int) -> None:
         r, w = os.pipe2(os.O_CLOEXEC)
         result: list[str] = []
@@ -108,14 +114,27 @@ async def _stream(call: Call, req: api.BuildRequest) -> None:
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
         try:
+            rest = b""
             while data := os.read(r, 65536):
-                emit({"stream": data.decode(errors="replace")})
+                if docker:
+                    emit({"stream": data.decode(errors="replace")})
+                    continue
+                # Podman's: a line per message (podman-remote finds the id in the one that
+                # begins with it)
+                *lines, rest = (rest + data).split(b"\n")
+                for line in lines:
+                    emit({"stream": line.decode(errors="replace") + "\n"})
+            if rest:
+                emit({"stream": rest.decode(errors="replace")})
         finally:
             os.close(r)
             worker.join()
         if failed:
             raise failed[0]
         image_id = result[0]
+        if not docker:  # Podman's last line: the full id, podman-remote's build result
+            emit({"stream": f"{image_id}\n"})
+            return
         emit({"aux": {"ID": f"sha256:{image_id}"}})
         emit({"stream": f"Successfully built {image_id[:12]}\n" if not req.quiet
               else f"sha256:{image_id}\n"})  # fmt: skip

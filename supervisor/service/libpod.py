@@ -125,7 +125,7 @@ async def pull(call: Call) -> None:
                     emit({"images": [image_id], "id": image_id})
                     return
                 if policy == "never":
-                    raise NotFoundError("image", ref)
+                    raise NotFoundError("local image", ref)  # Podman's words
             say(f"Trying to pull {ref}...")
             verify = False if call.req.arg("tlsVerify") == "false" else None
             words = Progress() if quiet else WordsProgress(say)  # as its remote client shows

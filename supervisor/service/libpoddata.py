@@ -452,11 +452,72 @@ async def pod_top(call: Call) -> None:
     await call.json({"Titles": report.headers, "Processes": report.rows})
 
 
+def _libpod_build_request(call: Call, context: str) -> Any:
+    """`POST /libpod/build`'s query (podman-remote's): dockerfile a JSON list, the pull
+    policy by name, the format as a manifest type, networkmode a number (0: the default)."""
+    from supervisor.api import build as api
+    from supervisor.service.build import _json_arg, request
+
+    arg = call.req.arg
+
+    def pairs(name: str) -> dict[str, str]:
+        """labels and annotations: podman's client sends a JSON list of KEY=VALUE"""
+        text = arg(name)
+        if not text.startswith("["):
+            return _json_arg(call, name)
+        try:
+            items = [str(i) for i in json.loads(text)]
+        except ValueError:
+            raise HTTPError(400, f"{name}: not a JSON list") from None
+        return dict(i.partition("=")[::2] for i in items)
+
+    labels, annotations = pairs("labels"), pairs("annotations")
+    call.req.query.pop("labels", None)  # the Docker mapper below reads the rest
+    base = request(call, context)  # tags, build args, target, nocache, rm, q
+    files = arg("dockerfile")
+    if files.startswith("["):
+        try:
+            names = [str(n) for n in json.loads(files)]
+        except ValueError:
+            raise HTTPError(400, "dockerfile: not a JSON list") from None
+        if len(names) > 1:
+            raise HTTPError(400, "scopebox builds from one Containerfile (several -f given)")
+        files = names[0] if names else ""
+    path = ""
+    if files:
+        path = os.path.normpath(os.path.join(context, files))
+        if not path.startswith(context.rstrip("/") + "/"):
+            raise HTTPError(400, f"dockerfile {files!r} is outside the build context")
+    policy = arg("pullpolicy") or ("always" if arg("pull") in ("1", "true") else "missing")
+    if policy not in ("always", "missing", "never", "newer", "ifmissing", "ifnewer"):
+        raise HTTPError(400, f"invalid pull policy {policy!r}")
+    policy = {"ifmissing": "missing", "ifnewer": "newer"}.get(policy, policy)
+    fmt = "docker" if "docker" in arg("outputformat") else "oci"
+    network = arg("networkmode")
+    return api.BuildRequest(
+        context, path, None, base.tags, base.build_args, base.target, labels,
+        annotations, base.quiet, base.no_cache,
+        arg("layers") not in ("0", "false"), base.rm, arg("forcerm") not in ("0", "false"),
+        fmt, policy, "" if network in ("", "0", "default", "bridge") else network)  # fmt: skip
+
+
+async def build(call: Call) -> None:
+    """`POST /libpod/build` (podman-remote's build): the body the context, Podman's
+    stream."""
+    from supervisor.service.build import build_from
+
+    await build_from(call, _libpod_build_request)
+
+
+build.streams_body = True  # type: ignore[attr-defined]
+
+
 def add_routes(r: Router) -> None:
     p = "/libpod"
     # cp: the same handler as Docker's route (Podman's is compat.Archive for both)
     r.add("GET", f"{p}/containers/{{id}}/archive", _lazy("archive", "get"))
     r.add("PUT", f"{p}/containers/{{id}}/archive", _lazy("archive", "put"))
+    r.add("POST", f"{p}/build", build)
     r.add("POST", f"{p}/commit", commit)
     r.add("GET", f"{p}/containers/{{id}}/changes", changes)
     r.add("GET", f"{p}/containers/{{id}}/export", export)

@@ -197,26 +197,12 @@ async def events(call: Call) -> None:
 
 async def pod_create(call: Call) -> None:
     from supervisor.api import pods
-    from supervisor.service.specgen import _publish
+    from supervisor.service.specgen import pod_request
 
     body = call.req.json()
     if not isinstance(body, dict):
         raise HTTPError(400, "decode(): invalid pod spec: expected a JSON object")
-    share = body.get("shared_namespaces")
-    req = pods.PodCreateRequest(
-        name=str(body.get("name") or ""),
-        share=",".join(share) if isinstance(share, list) and share else None,
-        infra=not body.get("no_infra", False),
-        hostname=str(body.get("hostname") or ""),
-        labels={str(k): str(v) for k, v in (body.get("labels") or {}).items()},
-        exit_policy=str(body.get("exit_policy") or "continue"),
-        create_command=tuple(body.get("pod_create_command") or ()),
-        share_parent=body.get("share_parent", True) is not False,
-        publish=tuple(_publish(body)),
-        add_hosts=tuple(body.get("hostadd") or ()),
-        dns=tuple(body.get("dns_server") or ()),
-    )
-    pod_id = await blocking(pods.create, call.settings, req)
+    pod_id = await blocking(pods.create, call.settings, pod_request(body))
     await call.json({"Id": pod_id}, 201)
 
 

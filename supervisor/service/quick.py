@@ -133,7 +133,8 @@ def libpod_containers_json(settings: Settings, req: Request) -> list[dict[str, A
     wanted = compat.filters(req.arg("filters"))
     items = [f"{k}={v}" for k, values in wanted.items() for v in values]
     opts = api.ListOptions(all=req.flag("all"), filters=api.parse_filters(items),
-                           size=req.flag("size"))  # fmt: skip
+                           size=req.flag("size"), pod=True)  # fmt: skip
+    # pod=True: PodName always, as podman's service fills it
     from supervisor.timefmt import parse_rfc3339
 
     def created(e: Any) -> float:

@@ -146,6 +146,16 @@ CASES: list[tuple[str, str]] = [
     ("secret inspect --format '{{.Spec.Name}} {{.Spec.Labels}}' rmt-s1", "all"),
     ("secret rm rmt-s1", "rc"),
     ("secret inspect rmt-s1", "all"),
+    # /libpod/build (podman-remote's build: its id from the last stream line)
+    ("build -q -t localhost/rmt-b:1 --label rmt=1 tests/compat/build", "rc"),
+    ("inspect --format '{{.Labels.rmt}}' localhost/rmt-b:1", "all"),
+    ("build -q -f nosuch tests/compat/build", "rc"),
+    ("rmi localhost/rmt-b:1", "rc"),
+    # the pod spec: host network, infra name, labels; ps's pod columns
+    ("pod create --network host --infra-name rmt-pi --label rmt=1 --name rmt-p2", "rc"),
+    ("pod inspect --format '{{.InfraConfig.HostNetwork}} {{.Labels}}' rmt-p2", "all"),
+    ("ps -a --pod --format '{{.Names}} {{.PodName}}' --filter pod=rmt-p2", "all"),
+    ("pod rm -f rmt-p2", "rc"),
 ]
 
 
@@ -166,13 +176,13 @@ def services(engines: dict[str, Engine], tmp_path: Path) -> Iterator[dict[str, P
             proc.terminate()
             proc.wait(10)
         for eng in engines.values():  # what a failed case left
-            eng("pod", "rm", "-f", "-t", "0", "rmt-p1")
+            eng("pod", "rm", "-f", "-t", "0", "rmt-p1", "rmt-p2")
             eng("rm", "-f", "-t", "0", "rmt-r1", "rmt-c1", "rmt-c2", "rmt-e1", "rmt-o1",
                 "rmt-o2", "rmt-h1", "rmt-d1", "rmt-d2")
             eng("network", "rm", "-f", "rmt-n1", "rmt-n2")
             eng("volume", "rm", "-f", "rmt-v1", "rmt-v2", "rmt-v3")
             eng("secret", "rm", "rmt-s1")
-            eng("rmi", "-i", "localhost/rmt-x:a", "localhost/rmt-c:1")
+            eng("rmi", "-i", "localhost/rmt-x:a", "localhost/rmt-c:1", "localhost/rmt-b:1")
 
 
 def remote(sock: Path, env: dict[str, str], line: str) -> tuple[int, str, str, str]:
