@@ -222,7 +222,10 @@ def dns_servers(ctx: Context, row: ContainerRow, host: str | None = None) -> lis
         if n.dns_enabled:
             # the lease is recorded (make_plan): its aliases go beside it, then the responder
             records.set_aliases(ctx.store, n.name, row.id, att.aliases)
-            in_host(host, dns.ensure, ctx.paths, n.name)  # rootless: binds there
+            try:
+                in_host(host, dns.ensure, ctx.paths, n.name)  # rootless: binds there
+            except dns.DNSError as exc:  # one line for the user; launch tears down
+                raise SystemError_(str(exc)) from exc
             gws = [str(s.gateway) for s in n.subnets]
             out += [g for g in gws if ":" not in g][:1] or gws[:1]  # (net6) IPv6-only too
     return out
