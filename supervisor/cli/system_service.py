@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 QUICK = Quick(
     flags={"-t": ("time", VALUE), "--time": ("time", VALUE), "--cors": ("cors", VALUE),
            "--tls-cert": ("tls_cert", VALUE), "--tls-key": ("tls_key", VALUE),
-           "--tls-client-ca": ("tls_client_ca", VALUE)},
+           "--tls-client-ca": ("tls_client_ca", VALUE), "--log-level": ("log_level", VALUE)},
     defaults={"time": 5, "cors": "", "uri": None, "tls_cert": None, "tls_key": None,
-              "tls_client_ca": None},
+              "tls_client_ca": None, "log_level": None},
     positional=("uri", "?"),
 )  # fmt: skip
 
@@ -62,7 +62,7 @@ def main(argv: list[str], settings: Settings) -> int:
         parser().error(f"invalid --time {ns.time}: seconds, 0 or more")
     import os
 
-    if getattr(ns, "log_level", None) is not None:  # as the same flag before the verb
+    if ns.log_level is not None:  # as the same flag before the verb
         from supervisor.cli.main import _log_globals
 
         settings = _log_globals(settings, ns.log_level, None, None)
