@@ -150,7 +150,7 @@ def _user_forwards(fwds: tuple[nft.Forward, ...]) -> tuple[nft.Forward, ...]:
 
 def _rewrite_etc(ctx: Context, ndb: NetworkDB, row: ContainerRow) -> None:
     from supervisor.network import etc
-    from supervisor.network.resource import dns_servers, user_netns
+    from supervisor.network.resource import dns_servers, hosts_conf, user_netns
 
     by_net: dict[str, list[str]] = {}
     for lease in ndb.leases(row.id):
@@ -163,4 +163,4 @@ def _rewrite_etc(ctx: Context, ndb: NetworkDB, row: ContainerRow) -> None:
         gateway = "" if first.internal else str(first.subnets[0].gateway)
     host = user_netns(ctx, ndb, make=False)  # rootless: a DNS responder binds its gateway
     etc.write_for_run(ctx.paths.container_dir(row.id), row, addresses, gateway,
-                      dns_servers(ctx, row, host or None))
+                      dns_servers(ctx, row, host or None), *hosts_conf())

@@ -196,10 +196,20 @@ def write_etc(ctx: Context, row: ContainerRow, plan: Plan, host: str | None = No
 
     cdir = ctx.paths.container_dir(row.id)
     try:
-        etc.write_for_run(cdir, row, *etc.addresses_of(plan), dns_servers(ctx, row, host))
+        etc.write_for_run(cdir, row, *etc.addresses_of(plan), dns_servers(ctx, row, host),
+                          *hosts_conf())
     except OSError as exc:
         raise SystemError_(f"cannot write the container's /etc files in {cdir!r}: "
                            f"{exc.strerror}") from exc
+
+
+def hosts_conf() -> tuple[str, str]:
+    """containers.conf's base_hosts_file and host_containers_internal_ip, as the process
+    that starts the container reads them (Podman's)."""
+    from supervisor.settings import conf_string
+
+    return (conf_string(os.environ, "base_hosts_file"),
+            conf_string(os.environ, "host_containers_internal_ip"))
 
 
 def dns_servers(ctx: Context, row: ContainerRow, host: str | None = None) -> list[str]:

@@ -322,3 +322,25 @@ def test_ports_follow_a_reconnect_and_a_bridge_gets_its_gateway_back(
     sb("rm", "-f", "pw")
     sb("network", "rm", "front")
     assert leaks(sb, host) == []
+
+
+def test_hosts_from_containers_conf(sb: Scopebox, tmp_path: Path) -> None:
+    """containers.conf's base_hosts_file and host_containers_internal_ip (Podman's
+    500-networking): the base entries after --add-host, its address for
+    host.containers.internal; a container named as a base entry gets no line of its own."""
+    base = tmp_path / "hosts"
+    base.write_text("10.9.9.9 base1\n10.9.9.8 base2 #some comment\n")
+    conf = tmp_path / "containers.conf"
+    conf.write_text(f'[containers]\nbase_hosts_file = "{base}"\n'
+                    'host_containers_internal_ip = "10.7.7.7"\n')
+    box = Scopebox({**sb.env, "CONTAINERS_CONF": str(conf)}, wrap=sb.wrap)
+    out = box("run", "--rm", "--add-host", "h3:10.0.0.3", "busybox", "cat", "/etc/hosts").stdout
+    lines = out.splitlines()
+    assert lines[:6] == ["10.0.0.3\th3", "10.9.9.9\tbase1", "10.9.9.8\tbase2",
+                         "127.0.0.1\tlocalhost", "::1\tlocalhost",
+                         "10.7.7.7\thost.containers.internal"], out
+    assert len(lines) == 7 and lines[6].startswith("10.88.0.")
+    out = box("run", "--rm", "--name", "base1", "--hostname", "base1", "busybox", "cat",
+              "/etc/hosts").stdout
+    assert out == ("10.9.9.9\tbase1\n10.9.9.8\tbase2\n127.0.0.1\tlocalhost\n::1\tlocalhost\n"
+                   "10.7.7.7\thost.containers.internal\n")
