@@ -319,8 +319,14 @@ def test_ports_follow_a_reconnect_and_a_bridge_gets_its_gateway_back(
     sb("network", "connect", "front", "pw")
     assert "inet 10.67.0.1/24 brd 10.67.0.255 " in sh(host, "ip", "addr", "show", bridge).stdout
     assert http_get(host, "127.0.0.1", 8091) == hello
+    # on a second network too: leaving the one its ports were on moves them there
+    sb("network", "create", "--subnet", "10.68.0.0/24", "side")
+    sb("network", "connect", "side", "pw")
+    sb("network", "disconnect", "front", "pw")
+    assert http_get(host, "127.0.0.1", 8091) == hello
+    assert sb("port", "pw").stdout == "80/tcp -> 0.0.0.0:8091\n"
     sb("rm", "-f", "pw")
-    sb("network", "rm", "front")
+    sb("network", "rm", "front", "side")
     assert leaks(sb, host) == []
 
 
