@@ -293,6 +293,9 @@ def _bind(network: str, gws: list[str]) -> list[socket.socket]:
 
 
 def _stop_process(paths: PathsLike, network: str) -> None:
+    """Under the network's lock (as `ensure`, which makes the files): once no responder
+    holds the pid file, it goes, and so does an empty log (a network's files do not outlive
+    its last container; a log with something in it stays to be read)."""
     pid_file = _pid_file(paths, network)
     try:
         lock = os.open(pid_file, os.O_RDWR | os.O_CLOEXEC)
@@ -301,14 +304,18 @@ def _stop_process(paths: PathsLike, network: str) -> None:
     try:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return  # nobody holds it: no responder
-        except BlockingIOError:
-            pass
-        pid = int(os.pread(lock, 32, 0).split()[0])
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when it has exited: port 53 is free
-    except (ValueError, IndexError):
-        return
+        except BlockingIOError:  # the responder holds it
+            try:
+                pid = int(os.pread(lock, 32, 0).split()[0])
+            except (ValueError, IndexError):
+                return
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when it has exited: port 53 is free
+        os.unlink(pid_file)
+        log = pid_file[:-len(".pid")] + ".log"
+        with contextlib.suppress(OSError):
+            if os.path.getsize(log) == 0:
+                os.unlink(log)
     finally:
         os.close(lock)
