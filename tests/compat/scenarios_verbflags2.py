@@ -122,6 +122,8 @@ COVERAGE = [
     Case("network rm --force nosuch", "rc out err"),  # -f: a missing network is no error
     Case("generate kube nosuch", "rc err"),
     Case("system service --time bogus", "rc"),
+    Case("system service localhost:9292", "rc err"),  # a scheme Podman does not serve
+    Case("system service myunix.sock", "rc err"),
 ]
 
 # network create/inspect/ls/connect/disconnect/prune (issue 13): definitions only, no
