@@ -28,6 +28,10 @@ LATEST = [
     Case("pod rm -l {u}", "rc err"),
     Case("network reload --latest", "rc err", setup=_NEW),
     Case("network reload -l -a", "rc err"),
+    Case("network reload", "rc err"),  # a container, --all or --latest is needed
+    Case("network reload nosuch", "rc err"),
+    Case("network reload --all {u}", "rc err", setup=_NEW),
+    Case("network reload {u}", "rc err", setup=_NEW),  # created: no network set up yet
 ]
 
 LISTS = [

@@ -212,6 +212,9 @@ def test_flush_and_reload(sb: Scopebox, host: str) -> None:
     assert table(host) == {}
     sb("network", "reload", "--all")
     assert http_get(host, "127.0.0.1", 8095) == f"hello-{cid[:12]}"
+    sh(host, "nft", "flush", "ruleset")  # Podman's `network reload CONTAINER` (by name too)
+    assert sb("network", "reload", cid[:12]).stdout == f"{cid}\n"
+    assert http_get(host, "127.0.0.1", 8095) == f"hello-{cid[:12]}"
     sb("rm", "-f", cid)
 
 
