@@ -352,7 +352,8 @@ def runtime_paths(env: Mapping[str, str], name: str) -> list[str]:
 # containers.conf's [containers] keys only create reads (its defaults): parsing TOML at every
 # CLI start would cost each verb ~20 ms, and Podman's shipped file names two of them.
 CREATE_KEYS = ("default_sysctls", "default_capabilities", "seccomp_profile", "dns_servers",
-               "dns_searches", "dns_options")
+               "dns_searches", "dns_options",
+               "base_hosts_file", "host_containers_internal_ip")  # read at each start
 
 
 def create_conf_values(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
@@ -395,5 +396,18 @@ def conf_strings(env: Mapping[str, str], key: str) -> list[str]:
             continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise UsageError(f"{path}: [containers] {key} must be an array of strings")
+        found = value
+    return found
+
+
+def conf_string(env: Mapping[str, str], key: str) -> str:
+    """A [containers] string among CREATE_KEYS (the last file naming it wins; "": unset)."""
+    found = ""
+    for path, values in create_conf_values(env):
+        value = values.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise UsageError(f"{path}: [containers] {key} must be a string")
         found = value
     return found

@@ -208,13 +208,20 @@ def prune(settings: Settings, filters: dict[str, list[str]] | None = None) -> li
     return out
 
 
-def reload(settings: Settings) -> list[str]:
+def reload(settings: Settings, refs: list[str] | None = None) -> list[str]:
     """Rebuild bridges and the nftables table from the store (after `nft flush ruleset`, a
-    firewall reload, a reboot). Returns the ids of the containers whose state was restored."""
+    firewall reload, a reboot). Returns the ids of the containers whose state was restored;
+    `refs`: those containers' (each must exist and have its network set up). The whole state
+    is rebuilt either way: it is one table, and restoring a container's part is idempotent."""
     from supervisor.network import kernel
 
     with session(settings) as eng:
+        wanted = [eng.store.find_container(ref).id for ref in refs or ()]
         db = _db(eng)
+        configured = {lease.container for lease in db.leases()}
+        if any(cid not in configured for cid in wanted):
+            raise StateError("cannot reload network unless container network has been "
+                             "configured: container state improper")
         host = _user_netns(eng)
         if host is None:
             kernel.reload(db, eng.paths.locks)
@@ -223,7 +230,7 @@ def reload(settings: Settings) -> list[str]:
 
             netns.run_in(host, kernel.apply_state, None, *kernel.state_of(db, any_address=True),
                          eng.paths.locks)
-        return sorted({lease.container for lease in db.leases()})
+        return wanted if refs else sorted(configured)
 
 
 def not_found_exit(err: ScopeboxError) -> int:

@@ -1,32 +1,34 @@
-"""scopebox network reload [--all]: rebuild bridges and firewall rules from the store."""
+"""scopebox network reload [--all | --latest | CONTAINER...]: rebuild bridges and firewall
+rules from the store."""
 
 from __future__ import annotations
 
 from supervisor.cli.main import new_parser
-from supervisor.errors import StateError, UsageError
+from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
 
 def main(argv: list[str], settings: Settings) -> int:
     p = new_parser("network reload",
                    "Rebuild the networks' kernel state (after a firewall reload or flush).")
-    p.add_argument("-a", "--all", action="store_true", help="every container (the default)")
+    p.add_argument("-a", "--all", action="store_true", help="every container")
     p.add_argument("-l", "--latest", action="store_true",
                    help="the latest container created (every network is rebuilt)")
+    p.add_argument("containers", nargs="*", metavar="CONTAINER")
     ns = p.parse_args(argv)
     from supervisor.api import networks as api
 
     if ns.all and ns.latest:
         raise UsageError("--all and --latest cannot be used together")
-    latest = None
+    if ns.containers and (ns.all or ns.latest):  # Podman's words
+        raise UsageError(f"no arguments are needed with {'--all' if ns.all else '--latest'}")
+    if not (ns.containers or ns.all or ns.latest):
+        raise UsageError("you must provide at least one name or id")
+    refs = list(ns.containers)
     if ns.latest:
         from supervisor.api.targets import Targets, resolve
 
-        latest = resolve(settings, Targets(latest=True))[0]
-    restored = api.reload(settings)
-    if latest is not None and latest not in restored:
-        raise StateError("cannot reload network unless container network has been configured:"
-                         " container state improper")
-    for cid in [latest] if latest is not None else restored:
+        refs = resolve(settings, Targets(latest=True))[:1]
+    for cid in api.reload(settings, refs or None):
         print(cid)
     return 0

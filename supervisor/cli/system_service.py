@@ -1,4 +1,4 @@
-"""scopebox system service [--time SECONDS] [URI]: the Docker API on a unix socket."""
+"""scopebox system service [--time SECONDS] [URI]: the Docker API on a unix socket or TCP."""
 
 from __future__ import annotations
 
@@ -16,25 +16,30 @@ if TYPE_CHECKING:
 QUICK = Quick(
     flags={"-t": ("time", VALUE), "--time": ("time", VALUE), "--cors": ("cors", VALUE),
            "--tls-cert": ("tls_cert", VALUE), "--tls-key": ("tls_key", VALUE),
-           "--tls-client-ca": ("tls_client_ca", VALUE)},
+           "--tls-client-ca": ("tls_client_ca", VALUE), "--log-level": ("log_level", VALUE)},
     defaults={"time": 5, "cors": "", "uri": None, "tls_cert": None, "tls_key": None,
-              "tls_client_ca": None},
+              "tls_client_ca": None, "log_level": None},
     positional=("uri", "?"),
 )  # fmt: skip
 
 
 def parser() -> Parser:
+    import argparse
+
     from supervisor.cli.main import new_parser
 
     p = new_parser("system service", "Serve the Docker-compatible REST API on a unix socket "
-                   "(socket activation: systemd's scopebox.socket) until idle.")
+                   "or TCP (socket activation: systemd's scopebox.socket) until idle.")
     p.add_argument("-t", "--time", type=int, default=5, metavar="SECONDS",
                    help="exit after SECONDS without a client (0: never) (default 5)")
     p.add_argument("--cors", default="", metavar="ORIGIN",
                    help="answer requests from this origin ('*': any) with CORS headers")
     p.add_argument("uri", nargs="?", metavar="URI",
-                   help="where to listen (default unix:///run/scopebox/scopebox.sock; rootless:"
+                   help="where to listen: unix:///PATH or tcp://HOST:PORT (default"
+                   " unix:///run/scopebox/scopebox.sock; rootless:"
                    " $XDG_RUNTIME_DIR/scopebox/scopebox.sock)")
+    # Podman's global flags go after the verb too; its service's tests give this one there
+    p.add_argument("--log-level", metavar="LEVEL", help=argparse.SUPPRESS)
     p.add_argument("--tls-cert", metavar="FILE",
                    help="for a tcp:// URI: the server's certificate (PEM)")
     p.add_argument("--tls-key", metavar="FILE", help="for a tcp:// URI: its private key (PEM)")
@@ -57,6 +62,10 @@ def main(argv: list[str], settings: Settings) -> int:
         parser().error(f"invalid --time {ns.time}: seconds, 0 or more")
     import os
 
+    if ns.log_level is not None:  # as the same flag before the verb
+        from supervisor.cli.main import _log_globals
+
+        settings = _log_globals(settings, ns.log_level, None, None)
     from supervisor.api import enter
     from supervisor.errors import mapped
 
@@ -66,6 +75,11 @@ def main(argv: list[str], settings: Settings) -> int:
     with mapped():
         enter(settings)  # rootless: the user's namespace, joined before any thread starts
     from supervisor.service.server import TLSFiles, serve  # anyio: only this verb loads it
+
+    if ns.cors:  # Podman's line (its tests look for it)
+        from supervisor.cli.loglines import log
+
+        log("debug", f'CORS Headers were set to "{ns.cors}"')
 
     serve(settings, uri, float(ns.time), TLSFiles(*tls_args) if all(tls_args) else None,
           ns.cors)

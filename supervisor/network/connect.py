@@ -104,7 +104,8 @@ def _attach_live(ctx: Context, ndb: NetworkDB, row: ContainerRow, att: Attach) -
 def _reclaim_ports(ndb: NetworkDB, row: ContainerRow, network: str,
                    leases: list[Lease]) -> tuple[nft.Forward, ...]:
     """The published ports follow the container: when `disconnect` took them with their
-    network, the next network it joins forwards them (Podman 4.3: curl works again)."""
+    network, the next network it joins (or stays on) forwards them (Podman 4.3: curl works
+    again)."""
     from supervisor.network import kernel
     from supervisor.network.resource import port_specs
 
@@ -118,7 +119,33 @@ def _reclaim_ports(ndb: NetworkDB, row: ContainerRow, network: str,
 
 
 def _detach_live(ctx: Context, ndb: NetworkDB, row: ContainerRow, name: str) -> None:
+    """Its published ports follow it to the first network it stays on (Podman 4.3: curl
+    still works after the ports' network is disconnected)."""
+    from supervisor.network import kernel, netlink, nft
+    from supervisor.network.resource import in_host, netns_path, user_netns
+
     _undo(ctx, ndb, row, name)
+    stays = [a.network for a in row.config.net.networks if a.network != name]
+    if not stays:
+        return
+    leases = [lease for lease in ndb.leases(row.id) if lease.network == stays[0]]
+    fwds = _reclaim_ports(ndb, row, stays[0], leases) if leases else ()
+    if not fwds:
+        return
+    plan = kernel.Plan(netns_path(ctx.paths, row.id), (), (), fwds, ())
+    host = user_netns(ctx, ndb, make=False)  # rootless (issue 17): the user's namespace
+    try:
+        if host:
+            plan = plan._replace(forwards=_user_forwards(fwds))
+        in_host(host or None, kernel.setup, plan, ctx.paths.locks)
+        if host:
+            from supervisor.rootless import netns
+
+            netns.publish(ctx.paths, [c for c in ndb.port_claims(row.id)
+                                      if c.network == stays[0]])
+    except (netlink.NetlinkError, nft.NftError) as exc:
+        raise StateError(f"cannot forward the published ports of {row.name} to "
+                         f"{stays[0]}: {exc}") from exc
 
 
 def _undo(ctx: Context, ndb: NetworkDB, row: ContainerRow, name: str) -> None:
@@ -150,7 +177,7 @@ def _user_forwards(fwds: tuple[nft.Forward, ...]) -> tuple[nft.Forward, ...]:
 
 def _rewrite_etc(ctx: Context, ndb: NetworkDB, row: ContainerRow) -> None:
     from supervisor.network import etc
-    from supervisor.network.resource import dns_servers, user_netns
+    from supervisor.network.resource import dns_servers, hosts_conf, user_netns
 
     by_net: dict[str, list[str]] = {}
     for lease in ndb.leases(row.id):
@@ -163,4 +190,4 @@ def _rewrite_etc(ctx: Context, ndb: NetworkDB, row: ContainerRow) -> None:
         gateway = "" if first.internal else str(first.subnets[0].gateway)
     host = user_netns(ctx, ndb, make=False)  # rootless: a DNS responder binds its gateway
     etc.write_for_run(ctx.paths.container_dir(row.id), row, addresses, gateway,
-                      dns_servers(ctx, row, host or None))
+                      dns_servers(ctx, row, host or None), *hosts_conf())

@@ -54,6 +54,12 @@ CREATE TABLE IF NOT EXISTS net_ports (
     container_port INTEGER NOT NULL,
     PRIMARY KEY (proto, host_port, host_ip)
 );
+CREATE TABLE IF NOT EXISTS net_last_ip (
+    network TEXT NOT NULL,
+    subnet TEXT NOT NULL,
+    address TEXT NOT NULL,
+    PRIMARY KEY (network, subnet)
+);
 """
 PROTOCOLS = ("tcp", "udp", "sctp")
 
@@ -178,6 +184,7 @@ class NetworkDB:
             if users:
                 raise ConflictError(f"network {name} is being used by containers")
             db.execute("DELETE FROM networks WHERE name = ?", (name,))
+            db.execute("DELETE FROM net_last_ip WHERE network = ?", (name,))
 
     def release_all(self, network: str) -> None:
         with self.store.transaction(reserve=True) as db:
@@ -222,8 +229,14 @@ class NetworkDB:
                     out.append(mine[0])
                     continue
                 want = next((str(w) for w in wanted if w in sub.net), None)
-                lease = Lease(network, str(ipam.allocate(sub, taken, want)), container,
-                              host_iface)
+                last = db.execute("SELECT address FROM net_last_ip WHERE network = ? AND "
+                                  "subnet = ?", (network, str(sub.net))).fetchone()
+                addr = ipam.allocate(sub, taken, want,
+                                     ipaddress.ip_address(last[0]) if last else None)
+                if want is None:  # as Podman's: only a chosen address moves the start
+                    db.execute("INSERT OR REPLACE INTO net_last_ip VALUES (?, ?, ?)",
+                               (network, str(sub.net), str(addr)))
+                lease = Lease(network, str(addr), container, host_iface)
                 wanted = [w for w in wanted if str(w) != want]
                 taken.add(ipaddress.ip_address(lease.address))
                 db.execute("INSERT INTO net_leases VALUES (?, ?, ?, ?)", lease)
@@ -287,7 +300,7 @@ class NetworkDB:
         try:
             tables = {r[0] for r in self.store.query(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if not {"networks", "net_leases", "net_ports"} <= tables:
+            if not {"networks", "net_leases", "net_ports", "net_last_ip"} <= tables:
                 return False
             return bool(self.store.query("SELECT 1 FROM networks WHERE name = ?",
                                          (DEFAULT_NAME,)))

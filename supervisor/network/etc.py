@@ -18,20 +18,39 @@ if TYPE_CHECKING:
     from supervisor.store import ContainerRow
 
 HOST_ALIAS = "host.containers.internal"
-LOCALHOST = ("127.0.0.1\tlocalhost localhost.localdomain\n"
-             "::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n")
+LOCALHOST = "127.0.0.1\tlocalhost\n::1\tlocalhost\n"  # Podman 4.3's (libnetwork/etchosts)
 FALLBACK_DNS = ("8.8.8.8", "8.8.4.4")  # Podman's, when the host has only local servers
 
 
 def hosts_text(names: Sequence[str], addresses: Sequence[str], gateway: str,
-               add_hosts: Sequence[str]) -> str:
-    """`names`: hostname first, then the container's name and aliases."""
-    lines = [LOCALHOST]
-    for addr in addresses or ["127.0.1.1"]:
-        lines.append(f"{addr}\t{' '.join(dict.fromkeys(names))}\n")
-    if gateway:
-        lines.append(f"{gateway}\t{HOST_ALIAS}\n")
-    return "".join(lines) + add_host_lines(add_hosts, gateway)
+               add_hosts: Sequence[str], base: str = "", internal_ip: str = "") -> str:
+    """`names`: hostname first, then the container's name and aliases. Podman 4.3's order
+    and rules (libnetwork/etchosts): --add-host lines, the base file's entries (`base`: its
+    text, containers.conf's base_hosts_file), then what no entry above names yet: localhost,
+    host.containers.internal (containers.conf's host_containers_internal_ip, else the
+    gateway), the container's own addresses."""
+    head = add_host_lines(add_hosts, gateway) + base_entries(base)
+    named = {n for line in head.splitlines() for n in line.split()[1:]}
+    lines = [head]
+    if "localhost" not in named:
+        lines.append(LOCALHOST)
+    internal = internal_ip or gateway
+    if internal and HOST_ALIAS not in named:
+        lines.append(f"{internal}\t{HOST_ALIAS}\n")
+    if not named & set(names):
+        for addr in addresses or ["127.0.1.1"]:
+            lines.append(f"{addr}\t{' '.join(dict.fromkeys(names))}\n")
+    return "".join(lines)
+
+
+def base_entries(text: str) -> str:
+    """A hosts file's entries as Podman copies them: comments dropped, `ADDR<TAB>NAMES`."""
+    out = []
+    for line in text.splitlines():
+        words = line.partition("#")[0].split()
+        if len(words) >= 2:
+            out.append(f"{words[0]}\t{' '.join(words[1:])}\n")
+    return "".join(out)
 
 
 def add_host_lines(add_hosts: Sequence[str], gateway: str) -> str:
@@ -141,12 +160,17 @@ def addresses_of(plan: Plan) -> tuple[list[str], str]:
 
 
 def write_for_run(cdir: str, row: ContainerRow, addresses: Sequence[str], gateway: str,
-                  dns_servers: Sequence[str]) -> None:
+                  dns_servers: Sequence[str], base_file: str = "",
+                  internal_ip: str = "") -> None:
+    """`base_file`: containers.conf's base_hosts_file ("": the host's /etc/hosts, "none":
+    no base, as Podman's)."""
     net = row.config.net
     hostname = _read(os.path.join(cdir, "hostname")).strip() or row.id[:12]
     aliases = [a for att in net.networks for a in att.aliases]
+    base = "" if base_file == "none" else _read(base_file or "/etc/hosts")
     _write(os.path.join(cdir, "hosts"),
-           hosts_text([hostname, row.name, *aliases], addresses, gateway, net.add_hosts))
+           hosts_text([hostname, row.name, *aliases], addresses, gateway, net.add_hosts, base,
+                      internal_ip))
     _write(os.path.join(cdir, "resolv.conf"), resolv_text(_host_resolv(), net, dns_servers))
 
 

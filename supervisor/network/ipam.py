@@ -7,6 +7,7 @@ No I/O: the store (`network.db`) passes in what is taken and records what is cho
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections.abc import Collection, Iterable
 from typing import NamedTuple
@@ -79,8 +80,12 @@ def make_subnet(net: Net, gateway: str | None = None, ip_range: str | None = Non
     return Subnet(net, gw, start, end)
 
 
-def allocate(sub: Subnet, taken: Collection[Addr], requested: str | None = None) -> Addr:
-    """The requested address if free, else the lowest free one of the lease range."""
+def allocate(sub: Subnet, taken: Collection[Addr], requested: str | None = None,
+             last: Addr | None = None) -> Addr:
+    """The requested address if free, else the next free one of the lease range after
+    `last` (the subnet's last one given out), round the range: Podman's IPAM (netavark's and
+    CNI's host-local alike), so an address a container just left is not handed out again
+    at once (a peer's cache or a stale DNS answer would reach the wrong container)."""
     if requested:
         addr = parse_addr(requested, "--ip")
         if addr not in sub.net or addr in (sub.gateway, sub.net[0]):
@@ -88,12 +93,12 @@ def allocate(sub: Subnet, taken: Collection[Addr], requested: str | None = None)
         if addr in taken:
             raise ConflictError(f"requested ip address {addr} is already allocated")
         return addr
-    cur, end = int(sub.start), int(sub.end)
-    while cur <= end:
+    start, end = int(sub.start), int(sub.end)
+    first = int(last) + 1 if last is not None and start <= int(last) < end else start
+    for cur in itertools.chain(range(first, end + 1), range(start, first)):  # lazy: IPv6
         addr = type(sub.start)(cur)
         if addr not in taken and addr != sub.gateway:
             return addr
-        cur += 1
     raise ConflictError(f"IPAM error: failed to find free IP in range: {sub.start} - {sub.end}")
 
 

@@ -196,10 +196,20 @@ def write_etc(ctx: Context, row: ContainerRow, plan: Plan, host: str | None = No
 
     cdir = ctx.paths.container_dir(row.id)
     try:
-        etc.write_for_run(cdir, row, *etc.addresses_of(plan), dns_servers(ctx, row, host))
+        etc.write_for_run(cdir, row, *etc.addresses_of(plan), dns_servers(ctx, row, host),
+                          *hosts_conf())
     except OSError as exc:
         raise SystemError_(f"cannot write the container's /etc files in {cdir!r}: "
                            f"{exc.strerror}") from exc
+
+
+def hosts_conf() -> tuple[str, str]:
+    """containers.conf's base_hosts_file and host_containers_internal_ip, as the process
+    that starts the container reads them (Podman's)."""
+    from supervisor.settings import conf_string
+
+    return (conf_string(os.environ, "base_hosts_file"),
+            conf_string(os.environ, "host_containers_internal_ip"))
 
 
 def dns_servers(ctx: Context, row: ContainerRow, host: str | None = None) -> list[str]:
@@ -222,7 +232,10 @@ def dns_servers(ctx: Context, row: ContainerRow, host: str | None = None) -> lis
         if n.dns_enabled:
             # the lease is recorded (make_plan): its aliases go beside it, then the responder
             records.set_aliases(ctx.store, n.name, row.id, att.aliases)
-            in_host(host, dns.ensure, ctx.paths, n.name)  # rootless: binds there
+            try:
+                in_host(host, dns.ensure, ctx.paths, n.name)  # rootless: binds there
+            except dns.DNSError as exc:  # one line for the user; launch tears down
+                raise SystemError_(str(exc)) from exc
             gws = [str(s.gateway) for s in n.subnets]
             out += [g for g in gws if ":" not in g][:1] or gws[:1]  # (net6) IPv6-only too
     return out

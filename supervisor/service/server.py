@@ -1,8 +1,9 @@
-"""`scopebox system service`: the Docker Engine API on a unix socket.
+"""`scopebox system service`: the Docker Engine API on a unix socket (or TCP).
 
 It listens on the socket systemd hands it (`scopebox.socket`, `LISTEN_FDS`) or binds the
-URI's path itself, serves clients concurrently (loop.py: one anyio process, the engine API's
-blocking calls in worker threads) and exits once no client has been connected for `--time`
+URI's path (or TCP address: plain HTTP as Podman's, or TLS with client certificates) itself,
+serves clients concurrently (loop.py: one anyio process, the engine API's blocking calls in
+worker threads) and exits once no client has been connected for `--time`
 seconds (0: never), as `podman system service` does: the socket stays with systemd, the next
 connection starts it again, and no process runs while nobody asks. A socket-activated start
 has a client waiting: quick.py answers the first plain requests (`_ping`, `version`, the
@@ -28,21 +29,41 @@ DEFAULT_URI = "unix:///run/scopebox/scopebox.sock"
 SD_LISTEN_FDS_START = 3
 
 
+def scheme_of(uri: str) -> str:
+    """The URI's scheme as Go's url.Parse reads it (Podman's error names it): the letters
+    before the first colon, "" when there is none or they are no scheme."""
+    head, colon, _ = uri.partition(":")
+    if colon and head[:1].isalpha() and all(c.isalnum() or c in "+-." for c in head):
+        return head.lower()
+    return ""
+
+
+def unsupported(uri: str) -> UsageError:
+    return UsageError(f'API Service endpoint scheme "{scheme_of(uri)}" is not supported. Try '
+                      f"tcp://{uri} or unix:/{uri}")
+
+
 def socket_path(uri: str) -> str:
-    """`unix:///run/x.sock` (or a bare absolute path): the socket's path."""
-    if uri.startswith("unix://"):
-        path = uri[len("unix://"):]
-    elif uri.startswith("/"):
-        path = uri
-    elif uri.startswith("tcp://"):
-        raise UsageError("a tcp:// URI is served only with TLS: give --tls-cert, --tls-key "
-                         "and --tls-client-ca (the API runs containers as root: clients "
-                         "must prove who they are)")  # fmt: skip
-    else:
-        raise UsageError(f"invalid service URI {uri!r}: expected unix:///PATH")
+    """`unix:///run/x.sock`, `unix:/run/x.sock` (or a bare absolute path): the socket's
+    path."""
+    if uri.startswith("/"):
+        return uri
+    if scheme_of(uri) != "unix":
+        raise unsupported(uri)
+    path = uri[len("unix:"):]
+    if path.startswith("//"):  # unix://HOST/PATH (HOST mostly empty): Go's url.Parse drops it
+        path = "/" + path[2:].partition("/")[2]
     if not path.startswith("/"):
         raise UsageError(f"invalid service URI {uri!r}: the socket path must be absolute")
     return path
+
+
+def tcp_address(uri: str) -> tuple[str, str]:
+    """`tcp://HOST:PORT` or `tcp:HOST:PORT` (Podman takes both; IPv6 in brackets): the
+    address as written and the host."""
+    rest = uri[len("tcp:"):]
+    rest = rest[2:] if rest.startswith("//") else rest
+    return rest.rstrip("/"), rest.rstrip("/").rpartition(":")[0].strip("[]")
 
 
 def systemd_socket() -> socket.socket | None:
@@ -132,34 +153,45 @@ def tls_context(files: TLSFiles) -> ssl.SSLContext:
 
 
 def bind_tcp(uri: str) -> socket.socket:
-    """`tcp://HOST:PORT` (IPv6 in brackets)."""
-    rest = uri[len("tcp://"):].rstrip("/")
-    host, colon, port = rest.rpartition(":")
-    host = host.strip("[]")
-    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"invalid service URI {uri!r}: expected tcp://HOST:PORT")
+    """Listen on `tcp://HOST:PORT` (an empty HOST: every address), as Go's net.Listen."""
+    address, host = tcp_address(uri)
+    port = address.rpartition(":")[2]
+    if not port.isdigit() or int(port) > 65535:
+        raise UsageError(f"unable to create socket {address}: listen tcp: address {port}: "
+                         "invalid port")
     try:
-        return socket.create_server((host, int(port)), family=socket.AF_INET6 if ":" in host
-                                    else socket.AF_INET, backlog=128)  # fmt: skip
+        family, kind, proto, _, addr = socket.getaddrinfo(
+            host or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
     except (OSError, socket.gaierror) as exc:
-        raise UsageError(f"cannot listen on {rest}: {exc.strerror or exc}") from None
+        raise UsageError(f"unable to create socket {address}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"unable to create socket {address}: {exc.strerror}") from None
+    return sock
 
 
 def serve(settings: Settings, uri: str | None, idle: float,
           tls: TLSFiles | None = None, cors: str = "") -> None:  # fmt: skip
-    """Serve until idle (or a signal); a socket from systemd wins over the URI. A tcp:// URI
-    needs `tls` (and then every client a certificate)."""
+    """Serve until idle (or a signal); a socket from systemd wins over the URI. `tls` is for
+    a tcp:// URI (and then every client needs a certificate)."""
+    uri = uri or DEFAULT_URI
+    tcp = scheme_of(uri) == "tcp"
     context = None
     if tls is not None:
-        if uri is None or not uri.startswith("tcp://"):
+        if not tcp:
             raise UsageError("--tls-cert, --tls-key and --tls-client-ca are for a tcp:// URI")
         context = tls_context(tls)
     sock = systemd_socket()
     path = None
-    if sock is None and context is not None:
-        sock = bind_tcp(uri or "")
+    if sock is None and tcp:
+        sock = bind_tcp(uri)  # plain HTTP without TLS, as Podman serves it
     elif sock is None:
-        path = socket_path(uri or DEFAULT_URI)
+        path = socket_path(uri)
         sock = bind_unix(path)
     from supervisor.api import keep_read_sessions
 

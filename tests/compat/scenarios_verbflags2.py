@@ -28,6 +28,10 @@ LATEST = [
     Case("pod rm -l {u}", "rc err"),
     Case("network reload --latest", "rc err", setup=_NEW),
     Case("network reload -l -a", "rc err"),
+    Case("network reload", "rc err"),  # a container, --all or --latest is needed
+    Case("network reload nosuch", "rc err"),
+    Case("network reload --all {u}", "rc err", setup=_NEW),
+    Case("network reload {u}", "rc err", setup=_NEW),  # created: no network set up yet
 ]
 
 LISTS = [
@@ -122,6 +126,8 @@ COVERAGE = [
     Case("network rm --force nosuch", "rc out err"),  # -f: a missing network is no error
     Case("generate kube nosuch", "rc err"),
     Case("system service --time bogus", "rc"),
+    Case("system service localhost:9292", "rc err"),  # a scheme Podman does not serve
+    Case("system service myunix.sock", "rc err"),
 ]
 
 # network create/inspect/ls/connect/disconnect/prune (issue 13): definitions only, no

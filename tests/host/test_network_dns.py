@@ -241,6 +241,7 @@ def test_release_stops_it_when_the_last_container_left(bed: Bed) -> None:
     lifecycle.release(bed.paths, "front")
     wait_gone(pid)
     assert "10.77.0.1" not in sh(bed.host, "ss", "-H", "-lnu", "sport = :53").stdout
+    assert list(Path(bed.paths.runroot, "dns").iterdir()) == []  # its pid file, empty log
 
 
 def test_release_runs_isolated(bed: Bed) -> None:

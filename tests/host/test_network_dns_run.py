@@ -73,3 +73,31 @@ def test_names_aliases_short_ids_and_later_containers(sb: Scopebox, tmp_path: Pa
     assert late in out, out
     sb("rm", "-f", "-t", "0", "db", "late")
     sb("network", "rm", "dnsa", "dnsb")
+
+
+def test_responder_that_cannot_start_is_one_line_and_leaves_nothing(sb: Scopebox,
+                                                                    host: str) -> None:
+    """Another program on the gateway's port 53: `run` fails with the engine's one line (no
+    "unexpected", no traceback), and the container's network is torn down again."""
+    import subprocess
+    import sys
+
+    sb("network", "create", "--subnet", "10.78.0.0/24", "dnsheld")
+    holder = subprocess.Popen(
+        ["nsenter", f"--net={host}", sys.executable, "-c",
+         "import socket,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
+         " s.setsockopt(socket.SOL_IP, 15, 1); s.bind(('10.78.0.1', 53));"
+         " print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        res = sb("run", "--name", "held", "--network", "dnsheld", "busybox", "true",
+                 check=False)
+        assert res.returncode == 125
+        assert res.stderr == ("Error: cannot listen for DNS of network dnsheld on port 53: "
+                              "another program holds it\n")
+        assert leaks(sb, host) == []
+    finally:
+        holder.kill()
+        holder.wait()
+    sb("rm", "held")
+    sb("network", "rm", "dnsheld")

@@ -212,6 +212,9 @@ def test_flush_and_reload(sb: Scopebox, host: str) -> None:
     assert table(host) == {}
     sb("network", "reload", "--all")
     assert http_get(host, "127.0.0.1", 8095) == f"hello-{cid[:12]}"
+    sh(host, "nft", "flush", "ruleset")  # Podman's `network reload CONTAINER` (by name too)
+    assert sb("network", "reload", cid[:12]).stdout == f"{cid}\n"
+    assert http_get(host, "127.0.0.1", 8095) == f"hello-{cid[:12]}"
     sb("rm", "-f", cid)
 
 
@@ -319,6 +322,34 @@ def test_ports_follow_a_reconnect_and_a_bridge_gets_its_gateway_back(
     sb("network", "connect", "front", "pw")
     assert "inet 10.67.0.1/24 brd 10.67.0.255 " in sh(host, "ip", "addr", "show", bridge).stdout
     assert http_get(host, "127.0.0.1", 8091) == hello
+    # on a second network too: leaving the one its ports were on moves them there
+    sb("network", "create", "--subnet", "10.68.0.0/24", "side")
+    sb("network", "connect", "side", "pw")
+    sb("network", "disconnect", "front", "pw")
+    assert http_get(host, "127.0.0.1", 8091) == hello
+    assert sb("port", "pw").stdout == "80/tcp -> 0.0.0.0:8091\n"
     sb("rm", "-f", "pw")
-    sb("network", "rm", "front")
+    sb("network", "rm", "front", "side")
     assert leaks(sb, host) == []
+
+
+def test_hosts_from_containers_conf(sb: Scopebox, tmp_path: Path) -> None:
+    """containers.conf's base_hosts_file and host_containers_internal_ip (Podman's
+    500-networking): the base entries after --add-host, its address for
+    host.containers.internal; a container named as a base entry gets no line of its own."""
+    base = tmp_path / "hosts"
+    base.write_text("10.9.9.9 base1\n10.9.9.8 base2 #some comment\n")
+    conf = tmp_path / "containers.conf"
+    conf.write_text(f'[containers]\nbase_hosts_file = "{base}"\n'
+                    'host_containers_internal_ip = "10.7.7.7"\n')
+    box = Scopebox({**sb.env, "CONTAINERS_CONF": str(conf)}, wrap=sb.wrap)
+    out = box("run", "--rm", "--add-host", "h3:10.0.0.3", "busybox", "cat", "/etc/hosts").stdout
+    lines = out.splitlines()
+    assert lines[:6] == ["10.0.0.3\th3", "10.9.9.9\tbase1", "10.9.9.8\tbase2",
+                         "127.0.0.1\tlocalhost", "::1\tlocalhost",
+                         "10.7.7.7\thost.containers.internal"], out
+    assert len(lines) == 7 and lines[6].startswith("10.88.0.")
+    out = box("run", "--rm", "--name", "base1", "--hostname", "base1", "busybox", "cat",
+              "/etc/hosts").stdout
+    assert out == ("10.9.9.9\tbase1\n10.9.9.8\tbase2\n127.0.0.1\tlocalhost\n::1\tlocalhost\n"
+                   "10.7.7.7\thost.containers.internal\n")

@@ -410,7 +410,7 @@ def test_user_network_after_kill_9_of_monitor_and_container(user: User) -> None:
         user("unshare", "--rootless-netns", "nft", "flush", "ruleset")
         assert "inet scopebox" not in table()
         assert served()  # the forwarder connects to the container itself: no NAT
-        user("network", "reload")
+        user("network", "reload", "--all")
         assert "inet scopebox" in table()
         assert served()
         state = json.loads(user("inspect", "rlk").stdout)[0]["State"]

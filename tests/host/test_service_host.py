@@ -781,18 +781,48 @@ def test_testcontainers(svc: Service, sb: Scopebox, monkeypatch: pytest.MonkeyPa
     assert sb("network", "ls", "--format", "{{.Name}}").stdout.split() == ["podman"]
 
 
-def test_tcp_only_with_tls(sb: Scopebox, tmp_path: Path) -> None:
-    """tcp:// is refused without TLS material; with it the docker CLI's --tlsverify (its
-    certificate signed by the client CA) runs a container through it, hijacked attach
-    included; a client without a certificate, or speaking plain HTTP, gets nothing."""
+def test_uri_schemes_as_podman(sb: Scopebox) -> None:
+    """A URI of no scheme Podman serves is Podman's one line; a bad port, its own."""
+    for uri, scheme in (("localhost:9292", "localhost"), ("myunix.sock", "")):
+        res = sb("system", "service", uri, check=False)
+        assert (res.returncode, res.stdout, res.stderr) == (
+            125, "", f'Error: API Service endpoint scheme "{scheme}" is not supported. Try '
+                     f"tcp://{uri} or unix:/{uri}\n")
+    res = sb("system", "service", "tcp:localhost:99999", check=False)
+    assert (res.returncode, res.stderr) == (
+        125, "Error: unable to create socket localhost:99999: listen tcp: address 99999: "
+             "invalid port\n")
+
+
+@pytest.mark.parametrize("form", ["tcp:localhost:{port}", "tcp://127.0.0.1:{port}"])
+def test_tcp_plain_http_as_podman(sb: Scopebox, tmp_path: Path, form: str) -> None:
+    """Without TLS material a tcp URI (both of Podman's forms) is served as plain HTTP, as
+    Podman's service does; --cors is logged at debug level in Podman's words."""
+    port = free_port()
+    log = tmp_path / "service.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([SCOPEBOX, "system", "service", "--log-level=debug", "--cors=*",
+                                 "--time", "0", form.format(port=port)],
+                                env=sb.environ(), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        rh.wait_port(port, proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_ping", timeout=10) as reply:
+            assert reply.read() == b"OK"
+            assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    finally:
+        proc.terminate()
+        proc.wait()
+    assert 'level=debug msg="CORS Headers were set to \\"*\\""' in log.read_text()
+
+
+def test_tcp_with_tls(sb: Scopebox, tmp_path: Path) -> None:
+    """With TLS material the docker CLI's --tlsverify (its certificate signed by the client
+    CA) runs a container through it, hijacked attach included; a client without a
+    certificate, or speaking plain HTTP, gets nothing."""
     if not os.access(DOCKER, os.X_OK):
         pytest.skip(f"no docker CLI at {DOCKER}: run tests/install-deps.sh")
     port = free_port()
     uri = f"tcp://127.0.0.1:{port}"
-    res = sb("system", "service", uri, check=False)
-    assert (res.returncode, res.stdout) == (125, "")
-    assert res.stderr.startswith("Error: a tcp:// URI is served only with TLS: give --tls-cert")
-    assert res.stderr.count("\n") == 1
     ca, cert, key = rh.make_ca(tmp_path / "tls")
     run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=tmp_path / "tls")  # noqa: E731
     run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out",

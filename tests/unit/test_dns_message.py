@@ -180,3 +180,23 @@ def test_lifecycle_imports_only_the_standard_library() -> None:
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code, repo], check=True,
                          capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_systemd_mode_needs_the_managers_socket_not_just_its_directory(tmp_path: Path) -> None:
+    """A host without systemd where something installed a unit in /run/systemd/system (Podman's
+    own tests do) has sd_booted()'s directory but no manager: systemd-run fails there with
+    "Failed to connect to bus", so the responder must run as a process."""
+    import socket
+
+    from supervisor.network.dns import lifecycle
+
+    marker, private = tmp_path / "system", tmp_path / "private"
+    assert not lifecycle.systemd_manager(str(marker), str(private))
+    marker.mkdir()
+    assert not lifecycle.systemd_manager(str(marker), str(private))
+    private.write_text("")  # a regular file is not the manager's socket
+    assert not lifecycle.systemd_manager(str(marker), str(private))
+    private.unlink()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(private))
+        assert lifecycle.systemd_manager(str(marker), str(private))

@@ -132,7 +132,8 @@ def test_leases_and_ports_are_exclusive(ndb: NetworkDB) -> None:
     ndb.release("a" * 64)
     ndb.release("a" * 64)
     assert [c.container for c in ndb.port_claims()] == ["b" * 64] * 2
-    assert ndb.lease("podman", "c" * 64, "sbccc").address == "10.88.0.2"  # reused
+    # the next after the last given (Podman's round the range), not the one just freed
+    assert ndb.lease("podman", "c" * 64, "sbccc").address == "10.88.0.4"
 
 
 def test_concurrent_leases_never_collide(tmp_path: Path) -> None:
@@ -213,3 +214,37 @@ def test_teardown_imports_stdlib_only() -> None:
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_allocation_goes_round_the_range_as_podmans() -> None:
+    """After `last`, the next free address; past the end, round to the start: an address a
+    container just left is not given out again at once (Podman's bats: disconnect/connect
+    changes the IP)."""
+    s = sub("10.1.0.0/29")  # .2 .. .6
+    a = ipaddress.ip_address
+    assert str(ipam.allocate(s, set(), last=a("10.1.0.2"))) == "10.1.0.3"
+    assert str(ipam.allocate(s, {a("10.1.0.4")}, last=a("10.1.0.3"))) == "10.1.0.5"
+    assert str(ipam.allocate(s, set(), last=a("10.1.0.6"))) == "10.1.0.2"  # round
+    assert str(ipam.allocate(s, {a("10.1.0.2")}, last=a("10.1.0.6"))) == "10.1.0.3"
+    assert str(ipam.allocate(s, set(), last=a("10.9.0.9"))) == "10.1.0.2"  # not in range
+    taken = {a(f"10.1.0.{i}") for i in range(2, 7)}
+    with pytest.raises(ConflictError, match="failed to find free IP"):
+        ipam.allocate(s, taken, last=a("10.1.0.3"))
+
+
+def test_store_remembers_the_last_address_given(tmp_path: Path) -> None:
+    store = Store(Paths(root=str(tmp_path / "root"), runroot=str(tmp_path / "run")))
+    ndb = NetworkDB(store)
+    ndb.create(CreateSpec(name="rr", subnets=("10.5.0.0/24",)), [])
+    first = ndb.lease("rr", "a" * 64, "veth0").address
+    ndb.release("a" * 64)
+    assert ndb.lease("rr", "a" * 64, "veth0").address != first  # not the one just left
+    ndb.release("a" * 64)
+    assert ndb.lease("rr", "b" * 64, "veth1", requested=first).address == first  # --ip
+    assert ndb.lease("rr", "c" * 64, "veth2").address == "10.5.0.4"  # --ip moved nothing
+    ndb.release("b" * 64)
+    ndb.release("c" * 64)
+    ndb.remove("rr")
+    ndb.create(CreateSpec(name="rr", subnets=("10.5.0.0/24",)), [])  # a new network: anew
+    assert ndb.lease("rr", "a" * 64, "veth0").address == "10.5.0.2"
+    store.close()

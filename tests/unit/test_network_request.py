@@ -95,11 +95,24 @@ def test_publish_all_takes_exposed_ports_not_published() -> None:
         PortMap(70, "udp"), PortMap(443, "tcp")]
 
 
+def test_hosts_with_a_base_file_as_podman() -> None:
+    """containers.conf's base_hosts_file (comments dropped) after --add-host; what it names
+    is not added again: its localhost, host.containers.internal, the container itself."""
+    base = "10.9.9.9 b1\n# a comment\n10.9.9.8 b2 #some comment\n127.0.0.1 localhost\n"
+    hosts = etc.hosts_text(["abc", "web"], ["10.88.0.2"], "10.88.0.1", ["h3:10.0.0.3"], base,
+                           "10.7.7.7")
+    assert hosts == ("10.0.0.3\th3\n10.9.9.9\tb1\n10.9.9.8\tb2\n127.0.0.1\tlocalhost\n"
+                     "10.7.7.7\thost.containers.internal\n10.88.0.2\tabc web\n")
+    named = etc.hosts_text(["b1", "b1"], ["10.88.0.2"], "10.88.0.1", [], base)
+    assert named.splitlines() == ["10.9.9.9\tb1", "10.9.9.8\tb2", "127.0.0.1\tlocalhost",
+                                  "10.88.0.1\thost.containers.internal"]
+
+
 def test_etc_files() -> None:
     hosts = etc.hosts_text(["abc", "web", "www"], ["10.88.0.2"], "10.88.0.1",
                            ["db:10.0.0.3", "gw:host-gateway"])
-    assert hosts.endswith("10.88.0.2\tabc web www\n10.88.0.1\thost.containers.internal\n"
-                          "10.0.0.3\tdb\n10.88.0.1\tgw\n")
+    assert hosts == ("10.0.0.3\tdb\n10.88.0.1\tgw\n127.0.0.1\tlocalhost\n::1\tlocalhost\n"
+                     "10.88.0.1\thost.containers.internal\n10.88.0.2\tabc web www\n")
     host = "search lan\nnameserver 127.0.0.53\noptions edns0\n"
     assert etc.resolv_text(host, NetConfig(), ()) == (
         "search lan\nnameserver 8.8.8.8\nnameserver 8.8.4.4\noptions edns0\n")

@@ -95,7 +95,7 @@ def test_exec_leaves_a_leading_double_dash_to_argparse() -> None:
 @pytest.mark.parametrize("argv", [
     [], ["--time", "5"], ["-t", "0", "unix:///run/x.sock"], ["--time=7"], ["--cors", "*"],
     ["--tls-cert", "c", "--tls-key", "k", "--tls-client-ca", "a", "tcp://h:1"],
-    ["unix:///x", "--time", "3"],
+    ["unix:///x", "--time", "3"], ["--log-level=debug", "--cors=*", "-t", "1"],
 ])  # fmt: skip
 def test_system_service_quick_is_its_parser(argv: list[str]) -> None:
     """`system service` (its --time is an int, converted by the verb): the service's usual

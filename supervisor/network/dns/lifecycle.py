@@ -4,7 +4,8 @@ command under `python3 -I -S`.
 
 Two modes, one rule -- nothing of ours runs for a network with no container on it:
 
-- systemd (PID 1 is systemd): a transient socket unit `scopebox-dns-<network>.socket` on the
+- systemd (systemd is the system manager and answers: see `systemd_manager`): a transient
+  socket unit `scopebox-dns-<network>.socket` on the
   gateway's port 53 (UDP and TCP, `FreeBind=yes`) with its service, made by `systemd-run`.
   The first query starts the responder; it exits after an idle period, the socket stays. The
   socket unit is stopped by `release` when the network's last lease is gone (or by an idle
@@ -31,6 +32,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -42,6 +44,8 @@ BOOT = ("import sys; sys.path[:0] = sys.argv.pop(1).split(':');"
         " from supervisor.network.dns.server import main; main(sys.argv[1:])")
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
+BOOTED_MARKER = "/run/systemd/system"
+PRIVATE_SOCKET = "/run/systemd/private"  # what systemd-run and systemctl use as root
 
 
 class PathsLike(Protocol):
@@ -71,9 +75,23 @@ def mode() -> str:
         return chosen
     if _rootless():  # issue 17: the responder binds in the user's network namespace
         return "process"
-    if os.path.isdir("/run/systemd/system") and shutil.which("systemd-run"):
+    if systemd_manager() and shutil.which("systemd-run"):
         return "systemd"
     return "process"
+
+
+def systemd_manager(marker: str = BOOTED_MARKER, private: str = PRIVATE_SOCKET) -> bool:
+    """systemd runs as the system manager: sd_booted()'s directory *and* the manager's own
+    socket. The directory alone is no proof: anything that installs a unit file in
+    /run/systemd/system makes it (Podman's tests do), and then systemd-run only says
+    "Failed to connect to bus" (the responder runs as a plain process there, as Podman's
+    aardvark-dns always does)."""
+    if not os.path.isdir(marker):
+        return False
+    try:
+        return stat.S_ISSOCK(os.stat(private).st_mode)
+    except OSError:
+        return False
 
 
 def _rootless() -> bool:
@@ -173,8 +191,9 @@ def release(paths: PathsLike, network: str) -> None:
             unit = unit_name(network)
             subprocess.run(["systemctl", "stop", f"{unit}.socket", f"{unit}.service"],
                            capture_output=True)
-        else:
-            _stop_process(paths, network)
+        # Also in systemd mode: a responder started as a process before systemd came up
+        # (none: the pid file is not locked, one cheap check) must not outlive its network.
+        _stop_process(paths, network)
 
 
 def _search_path() -> str:
@@ -274,6 +293,9 @@ def _bind(network: str, gws: list[str]) -> list[socket.socket]:
 
 
 def _stop_process(paths: PathsLike, network: str) -> None:
+    """Under the network's lock (as `ensure`, which makes the files): once no responder
+    holds the pid file, it goes, and so does an empty log (a network's files do not outlive
+    its last container; a log with something in it stays to be read)."""
     pid_file = _pid_file(paths, network)
     try:
         lock = os.open(pid_file, os.O_RDWR | os.O_CLOEXEC)
@@ -282,14 +304,18 @@ def _stop_process(paths: PathsLike, network: str) -> None:
     try:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return  # nobody holds it: no responder
-        except BlockingIOError:
-            pass
-        pid = int(os.pread(lock, 32, 0).split()[0])
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when it has exited: port 53 is free
-    except (ValueError, IndexError):
-        return
+        except BlockingIOError:  # the responder holds it
+            try:
+                pid = int(os.pread(lock, 32, 0).split()[0])
+            except (ValueError, IndexError):
+                return
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when it has exited: port 53 is free
+        os.unlink(pid_file)
+        log = pid_file[:-len(".pid")] + ".log"
+        with contextlib.suppress(OSError):
+            if os.path.getsize(log) == 0:
+                os.unlink(log)
     finally:
         os.close(lock)
