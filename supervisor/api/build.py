@@ -26,7 +26,10 @@ def read_file(req: BuildRequest) -> str:
         return req.file_text
     if not os.path.isdir(req.context):
         raise UsageError(f"stat {req.context}: no such file or directory")  # Podman's words
-    paths = [req.file] if req.file else [os.path.join(req.context, n) for n in FILE_NAMES]
+    paths = [os.path.join(req.context, n) for n in FILE_NAMES]
+    if req.file:  # relative: from here, else from the context (buildah's order)
+        paths = [req.file] if os.path.isabs(req.file) or os.path.exists(req.file) else [
+            os.path.join(req.context, req.file)]  # fmt: skip
     for path in paths:
         try:
             with open(path, encoding="utf-8", errors="replace") as f:

@@ -67,6 +67,14 @@ class StepError(ScopeboxError):
         self.exit_code = cause.exit_code
 
 
+class FromError(ScopeboxError):
+    """A FROM whose image is neither here nor pulled: Podman's frame, its exit code kept."""
+
+    def __init__(self, cause: ScopeboxError) -> None:
+        super().__init__(f"creating build container: {cause}")
+        self.exit_code = cause.exit_code
+
+
 class Output:
     """Where the build's lines and RUN's output go (a descriptor: the CLI's stdout, or the
     REST face's pipe)."""
@@ -173,8 +181,14 @@ class Builder:
         from supervisor.images import resolve
         from supervisor.options import CreateOptions
 
-        opts = _pull_for_create(self.eng, CreateOptions(image=ref, pull=self.opts.pull))
-        return resolve(self.eng.store, opts.image).id
+        o = self.opts
+        try:
+            opts = _pull_for_create(self.eng, CreateOptions(
+                image=ref, pull=o.pull, authfile=o.authfile, tls_verify=o.tls_verify,
+                creds=o.creds, cert_dir=o.cert_dir))  # fmt: skip
+            return resolve(self.eng.store, opts.image).id
+        except ScopeboxError as exc:  # Podman's frame for a base it cannot have
+            raise FromError(exc) from exc
 
     def state_of(self, image_id: str) -> StageState:
         from supervisor import images
@@ -359,14 +373,19 @@ class Builder:
 
     def container(self, state: StageState, image_id: str, argv: list[str],
                    env: list[str]) -> ContainerRow:  # fmt: skip
+        from supervisor.network.request import NetFlags
         from supervisor.options import CreateOptions
 
         cfg = state.config["config"]
+        o = self.opts
+        net = NetFlags(dns=o.dns, dns_search=o.dns_search, dns_options=o.dns_options,
+                       add_hosts=o.add_hosts)  # fmt: skip
         opts = CreateOptions(image=image_id, command=argv, entrypoint=[], env=env,
                              workdir=cfg.get("WorkingDir") or None,
                              user=cfg.get("User") or None, network=self.opts.network,
                              log_driver="none", pull="never", image_volume="ignore",
-                             labels={"io.scopebox.build": "step"})  # fmt: skip
+                             labels={"io.scopebox.build": "step"}, ulimits=list(o.ulimits),
+                             security_opt=list(o.security_opt), net=net)  # fmt: skip
         return self.eng.create(self.prepare(opts))
 
     # --- images and the cache -----------------------------------------------------------

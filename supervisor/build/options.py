@@ -28,6 +28,19 @@ class BuildRequest:
     network: str = ""  # "": as `run`'s default (containers.conf netns, else the bridge)
     env: tuple[str, ...] = ()  # --env for RUN steps and the image (Podman's build --env)
     ignorefile: str = ""  # --ignorefile: instead of the context's .containerignore
+    # the RUN steps' containers, as run's flags: --ulimit, --security-opt, --dns,
+    # --dns-search, --dns-option, --add-host
+    ulimits: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    add_hosts: tuple[str, ...] = ()
+    # pulling a base image: as pull's --authfile, --tls-verify, --creds, --cert-dir
+    authfile: str | None = None
+    tls_verify: bool | None = None
+    creds: str | None = None
+    cert_dir: str | None = None
 
 
 @dataclass(frozen=True)

@@ -188,3 +188,39 @@ def test_ignorefile_pull_never_and_buildx_load(sb: Scopebox, tmp_path: Path) -> 
     assert never.returncode == 125
     sb("rmi", "sb-build-ign")
     _no_step_containers(sb, tmp_path)
+
+
+def test_run_step_flags_logfile_authfile_and_file_lookup(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman's 070-build.bats: --ulimit, --security-opt and --dns-search reach the RUN
+    steps; --logfile takes all the output (the id too); a missing --authfile and a base
+    --pull-never cannot have fail as Podman's; -f relative to the context; several -f are
+    one Containerfile; with no context, the Containerfile's directory is the context."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Containerfile1").write_text(
+        "FROM busybox\nRUN grep Seccomp: /proc/self/status; grep 'Max open files'"
+        " /proc/self/limits; grep search /etc/resolv.conf\n")  # fmt: skip
+    log = tmp_path / "log"
+    res = sb("build", "--no-cache", "--ulimit", "nofile=101:102", "--dns-search", "nx.example",
+             "--security-opt", "seccomp=unconfined", "--logfile", str(log), "-f",
+             "Containerfile1", str(ctx))  # fmt: skip
+    text = log.read_text()
+    assert res.stdout == "" and res.stderr == ""
+    assert "Seccomp:\t0" in text and " 101 " in text and " 102 " in text
+    assert "search nx.example" in text
+    image_id = text.splitlines()[-1]
+    assert len(image_id) == 64
+    bogus = sb("build", "--authfile", str(tmp_path / "bogus"), "-", input="FROM scratch\n",
+               check=False)  # fmt: skip
+    assert bogus.returncode == 125
+    assert bogus.stderr == (f"Error: checking authfile: stat {tmp_path / 'bogus'}: no such"
+                            " file or directory\n")  # fmt: skip
+    never = sb("build", "--pull-never", "-", input="FROM localhost/sb-nosuch:tag\n", check=False)
+    assert never.returncode == 125 and never.stderr == (
+        "Error: creating build container: localhost/sb-nosuch:tag: image not known\n")
+    (tmp_path / "Containerfile2").write_text("FROM busybox\nLABEL second=yes\n")
+    two = sb("build", "-q", "-f", str(ctx / "Containerfile1"), "-f",
+             str(tmp_path / "Containerfile2")).stdout.strip()  # fmt: skip
+    assert _image(sb, two)["Labels"] == {"second": "yes"}
+    sb("rmi", "-f", image_id, two)
+    _no_step_containers(sb, tmp_path)
