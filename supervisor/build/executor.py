@@ -304,9 +304,6 @@ class Builder:
             "/" if dest.endswith("/") or dest in (".", "./") else "")  # fmt: skip
         chmod = _chmod(ins.flag("chmod")) if ins.flag("chmod") else None
         spec = expand(ins.flag("chown"), env, esc)
-        if any(s.startswith(("http://", "https://", "git@")) for s in sources):
-            raise UsageError("ADD of a URL needs the internet, which this builder does not"
-                             " reach: put the file in the build context")
         with tempfile.TemporaryFile(dir=self.tmpdir()) as tmp:
             plan = CopyPlan(self, ins, sources, dest, spec, chmod, tmp)
             digest = plan.prepare()
