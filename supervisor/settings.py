@@ -99,6 +99,7 @@ class Settings(NamedTuple):
     userns: str | None = None  # issues 17/19: create's default --userns (containers.conf)
     infra_image: str | None = None  # podbats: pod create's default --infra-image
     image_volume_mode: str | None = None  # create's default --image-volume; None: bind
+    runtime_flags: tuple[str, ...] = ()  # --runtime-flag: `--FLAG` to every runtime call
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -152,6 +153,8 @@ class Settings(NamedTuple):
             value = getattr(self, name)
             if value is not None and value != getattr(default, name):
                 out += [flag, value]
+        for item in self.runtime_flags:  # the exit commands call the runtime too
+            out += ["--runtime-flag", item]
         return out
 
     def environ(self) -> dict[str, str]:

@@ -215,7 +215,7 @@ class Builder:
     def _step(self, ins: Instruction, state: StageState) -> None:
         try:
             self._step_nowrap(ins, state)
-        except StepFailed:
+        except (StepFailed, StepError):  # framed already
             raise
         except ScopeboxError as exc:  # Podman's frame around a step's error
             raise StepError(ins.original, exc) from exc
@@ -264,7 +264,16 @@ class Builder:
             return
 
         def work(row: ContainerRow, root: str | None) -> None:
-            code = self._run_container(row)
+            from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed
+
+            try:
+                code = self._run_container(row)
+            except (RuntimeFailed, CommandCannotRun, CommandNotFound) as exc:
+                # buildah runs the runtime as the step: a process it cannot start is the
+                # runtime's exit status (runc's 1) as Podman's build's exit code
+                err = StepError(ins.original, exc)
+                err.exit_code = 1
+                raise err from exc
             if code != 0:
                 raise StepFailed(ins.original, code)
 

@@ -274,3 +274,15 @@ def test_add_url_hardlinks_ignore_and_bracket_volumes(sb: Scopebox, tmp_path: Pa
     assert "subdir2" not in out[4:] and "/[/etc/foo," in out
     sb("rmi", "sb-build-url")
     _no_step_containers(sb, tmp_path)
+
+
+def test_runtime_flags_reach_the_run_steps(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman's 070-build.bats: a global --runtime-flag goes to runc for the RUN steps; one
+    runc refuses fails the step with the runtime's exit status (1), naming the flag."""
+    (tmp_path / "Containerfile").write_text("FROM busybox\nRUN echo hi\n")
+    bad = sb("--runtime-flag", "invalidflag", "build", "--no-cache", str(tmp_path), check=False)
+    assert bad.returncode == 1 and "invalidflag" in bad.stderr
+    assert bad.stderr.startswith('Error: building at STEP "RUN echo hi": ')
+    ok = sb("--runtime-flag", "log-format=json", "run", "--rm", "busybox", "echo", "ok")
+    assert ok.stdout == "ok\n"
+    _no_step_containers(sb, tmp_path)
