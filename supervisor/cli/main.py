@@ -217,6 +217,9 @@ Commands:
 Options:
       --cgroup-manager string   Cgroup manager to use ("cgroupfs"|"systemd")
       --config string           Ignored (Docker's client configuration; Podman ignores it too)
+      --default-mounts-file string
+                                Path to default mounts file (mounts.conf: HOST:CONTAINER
+                                lines, each a copy in every container)
   -D, --debug                   The same as --log-level=debug (Docker's flag)
       --events-backend string   Events backend ("file"|"journald"|"none")
       --help                    Help for scopebox

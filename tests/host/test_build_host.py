@@ -286,3 +286,24 @@ def test_runtime_flags_reach_the_run_steps(sb: Scopebox, tmp_path: Path) -> None
     ok = sb("--runtime-flag", "log-format=json", "run", "--rm", "busybox", "echo", "ok")
     assert ok.stdout == "ok\n"
     _no_step_containers(sb, tmp_path)
+
+
+def test_default_mounts_file_in_run_steps_and_containers(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman's 070-build.bats (#8679): --default-mounts-file's HOST:CONTAINER lines are in
+    the RUN steps and in `run`'s containers, as copies (the host's files stay as they are),
+    and not in the image."""
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "s").write_text("shhh\n")
+    conf = tmp_path / "mounts.conf"
+    conf.write_text(f"{tmp_path / 'secrets'}:/run/secrets\n")
+    (tmp_path / "Containerfile").write_text("FROM busybox\nRUN cat /run/secrets/s\n")
+    flag = f"--default-mounts-file={conf}"
+    out = sb(flag, "build", "--no-cache", "-t", "sb-build-sec", str(tmp_path)).stdout
+    assert "shhh\n" in out
+    res = sb(flag, "run", "--rm", "sb-build-sec", "sh", "-c",
+             "cat /run/secrets/s; echo x > /run/secrets/s").stdout  # fmt: skip
+    assert res == "shhh\n" and (tmp_path / "secrets" / "s").read_text() == "shhh\n"
+    plain = sb("run", "--rm", "sb-build-sec", "ls", "/run/secrets/s", check=False)
+    assert plain.returncode != 0
+    sb("rmi", "sb-build-sec")
+    _no_step_containers(sb, tmp_path)
