@@ -41,8 +41,9 @@ def read_file(req: BuildRequest) -> str:
     if req.file:
         raise UsageError(f"the specified Containerfile or Dockerfile does not exist, {req.file}:"
                          " no such file or directory")  # fmt: skip
-    raise UsageError("no Containerfile or Dockerfile specified or found in context directory,"
-                     f" {os.path.abspath(req.context)}: no such file or directory")  # fmt: skip
+    # Podman 4.3's words: the last name it looked for
+    raise UsageError(f"stat {os.path.join(os.path.abspath(req.context), FILE_NAMES[-1])}: no"
+                     " such file or directory")  # fmt: skip
 
 
 def build(settings: Settings, req: BuildRequest, out_fd: int = 1) -> str:

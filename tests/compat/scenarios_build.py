@@ -34,4 +34,5 @@ BUILD = [
     Case(f"build --squash -q {_CTX}", diff="build-squash",
          want=(125, "--squash is not supported")),
     Case(f"build -f {_CTX}/url {_CTX}", "rc"),  # ADD of a URL no server answers
+    Case("build -t {u}:v1 tests/compat"),  # neither file: Podman's `stat CTX/Dockerfile` line
 ]
