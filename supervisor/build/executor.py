@@ -385,13 +385,15 @@ class Builder:
         cfg = state.config["config"]
         o = self.opts
         net = NetFlags(dns=o.dns, dns_search=o.dns_search, dns_options=o.dns_options,
-                       add_hosts=o.add_hosts)  # fmt: skip
+                       add_hosts=o.add_hosts, no_hosts=o.no_hosts)  # fmt: skip
         opts = CreateOptions(image=image_id, command=argv, entrypoint=[], env=env,
                              workdir=cfg.get("WorkingDir") or None,
                              user=cfg.get("User") or None, network=self.opts.network,
                              log_driver="none", pull="never", image_volume="ignore",
                              labels={"io.scopebox.build": "step"}, ulimits=list(o.ulimits),
-                             security_opt=list(o.security_opt), net=net)  # fmt: skip
+                             security_opt=list(o.security_opt), net=net,
+                             cap_add=list(o.cap_add), cap_drop=list(o.cap_drop),
+                             devices=list(o.devices), volumes=list(o.volumes))  # fmt: skip
         return self.eng.create(self.prepare(opts))
 
     # --- images and the cache -----------------------------------------------------------

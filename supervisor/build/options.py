@@ -41,6 +41,12 @@ class BuildRequest:
     tls_verify: bool | None = None
     creds: str | None = None
     cert_dir: str | None = None
+    # more of the RUN steps' containers: --no-hosts, --cap-add, --cap-drop, --device, --volume
+    no_hosts: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,16 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--dns-option", action="append", default=[], help="the RUN steps' DNS options")
     p.add_argument("--add-host", action="append", default=[],
                    help="HOST:IP in the RUN steps' /etc/hosts")
+    p.add_argument("--no-hosts", action="store_true",
+                   help="the RUN steps get no /etc/hosts of the engine's")
+    p.add_argument("--cap-add", action="append", default=[],
+                   help="add capabilities to the RUN steps (NAME, CAP_NAME or all)")
+    p.add_argument("--cap-drop", action="append", default=[],
+                   help="drop capabilities from the RUN steps (NAME or all)")
+    p.add_argument("--device", action="append", default=[],
+                   help="a host device in the RUN steps: HOST[:CTR][:rwm]")
+    p.add_argument("-v", "--volume", action="append", default=[],
+                   help="bind a host path into the RUN steps (HOST:CTR[:OPTS]; not in the image)")
     registry_flags(p, cert_dir=True)  # pulling a base image
     p.add_argument("context", nargs="?", default=None, help="the build context directory")
     # Go's optional value: `--pull` alone is `--pull=always`, the next word is not its value
@@ -99,7 +109,9 @@ def main(argv: list[str], settings: Settings) -> int:
         ns.no_cache, ns.layers, ns.rm, ns.force_rm, ns.format, ns.pull, ns.network,
         tuple(_env(ns.env)), ns.ignorefile, tuple(ns.ulimit), tuple(ns.security_opt),
         tuple(ns.dns), tuple(ns.dns_search), tuple(ns.dns_option), tuple(ns.add_host),
-        ns.authfile, ns.tls_verify, ns.creds, ns.cert_dir)  # fmt: skip
+        ns.authfile, ns.tls_verify, ns.creds, ns.cert_dir, ns.no_hosts, tuple(ns.cap_add),
+        tuple(ns.cap_drop), tuple(ns.device),
+        tuple(_bind(v) for v in ns.volume))  # fmt: skip
     sys.stdout.flush()
     if ns.logfile:  # Podman's: what the build prints, errors and the id too, goes there
         try:
@@ -131,6 +143,16 @@ def main(argv: list[str], settings: Settings) -> int:
                              f" {(exc.strerror or '').lower()}") from exc  # fmt: skip
     print(image_id)
     return 0
+
+
+def _bind(value: str) -> str:
+    """build -v: a host path only (buildah's), absolute."""
+    source = value.partition(":")[0]
+    if not source.startswith("/"):
+        from supervisor.errors import UsageError
+
+        raise UsageError(f'invalid host path, must be an absolute path "{source}"')  # Podman's
+    return value
 
 
 def _go_bool(text: str, default: bool) -> bool:
