@@ -380,7 +380,7 @@ class Builder:
     def container(self, state: StageState, image_id: str, argv: list[str],
                    env: list[str]) -> ContainerRow:  # fmt: skip
         from supervisor.network.request import NetFlags
-        from supervisor.options import CreateOptions
+        from supervisor.options import CreateOptions, RunFlagOptions
 
         cfg = state.config["config"]
         o = self.opts
@@ -393,7 +393,9 @@ class Builder:
                              labels={"io.scopebox.build": "step"}, ulimits=list(o.ulimits),
                              security_opt=list(o.security_opt), net=net,
                              cap_add=list(o.cap_add), cap_drop=list(o.cap_drop),
-                             devices=list(o.devices), volumes=list(o.volumes))  # fmt: skip
+                             devices=list(o.devices), volumes=list(o.volumes),
+                             resources=o.resources, cgroup_parent=o.cgroup_parent,
+                             runflags=RunFlagOptions(shm_size=o.shm_size))  # fmt: skip
         return self.eng.create(self.prepare(opts))
 
     # --- images and the cache -----------------------------------------------------------

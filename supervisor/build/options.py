@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from supervisor.build.parser import Containerfile
+from supervisor.resources import ResourceOptions
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class BuildRequest:
     cap_drop: tuple[str, ...] = ()
     devices: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
+    # and their limits: -m, --memory-swap, --cpu-*, --cpuset-*; --cgroup-parent, --shm-size
+    resources: ResourceOptions = field(default_factory=ResourceOptions)
+    cgroup_parent: str | None = None
+    shm_size: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from supervisor.cli.main import new_parser
 from supervisor.settings import Settings
+
+if TYPE_CHECKING:
+    import argparse
+
+    from supervisor.resources import ResourceOptions
 
 
 def main(argv: list[str], settings: Settings) -> int:
@@ -67,6 +73,16 @@ def main(argv: list[str], settings: Settings) -> int:
                    help="a host device in the RUN steps: HOST[:CTR][:rwm]")
     p.add_argument("-v", "--volume", action="append", default=[],
                    help="bind a host path into the RUN steps (HOST:CTR[:OPTS]; not in the image)")
+    # the RUN steps' limits: the resource flags podman build has
+    p.add_argument("-m", "--memory", help="the RUN steps' memory limit, e.g. 512m")
+    p.add_argument("--memory-swap", help="memory plus swap limit, or -1 for unlimited swap")
+    p.add_argument("--cpu-shares", "-c", type=int, help="relative CPU weight")
+    p.add_argument("--cpu-quota", type=int, help="CFS quota in µs per period")
+    p.add_argument("--cpu-period", type=int, help="CFS period in µs")
+    p.add_argument("--cpuset-cpus", help="CPUs to run on, e.g. 0-1")
+    p.add_argument("--cpuset-mems", help="memory nodes to use, e.g. 0")
+    p.add_argument("--cgroup-parent", help="the RUN steps' parent cgroup")
+    p.add_argument("--shm-size", help="the RUN steps' /dev/shm size, e.g. 64m")
     registry_flags(p, cert_dir=True)  # pulling a base image
     p.add_argument("context", nargs="?", default=None, help="the build context directory")
     # Go's optional value: `--pull` alone is `--pull=always`, the next word is not its value
@@ -111,7 +127,8 @@ def main(argv: list[str], settings: Settings) -> int:
         tuple(ns.dns), tuple(ns.dns_search), tuple(ns.dns_option), tuple(ns.add_host),
         ns.authfile, ns.tls_verify, ns.creds, ns.cert_dir, ns.no_hosts, tuple(ns.cap_add),
         tuple(ns.cap_drop), tuple(ns.device),
-        tuple(_bind(v) for v in ns.volume))  # fmt: skip
+        tuple(_bind(v) for v in ns.volume), _resources(ns), ns.cgroup_parent,
+        ns.shm_size)  # fmt: skip
     sys.stdout.flush()
     if ns.logfile:  # Podman's: what the build prints, errors and the id too, goes there
         try:
@@ -143,6 +160,15 @@ def main(argv: list[str], settings: Settings) -> int:
                              f" {(exc.strerror or '').lower()}") from exc  # fmt: skip
     print(image_id)
     return 0
+
+
+def _resources(ns: argparse.Namespace) -> ResourceOptions:
+    from supervisor.resources import ResourceOptions
+
+    return ResourceOptions(memory=ns.memory, memory_swap=ns.memory_swap,
+                           cpu_shares=ns.cpu_shares, cpu_quota=ns.cpu_quota,
+                           cpu_period=ns.cpu_period, cpuset_cpus=ns.cpuset_cpus,
+                           cpuset_mems=ns.cpuset_mems)  # fmt: skip
 
 
 def _bind(value: str) -> str:

@@ -310,17 +310,19 @@ def test_default_mounts_file_in_run_steps_and_containers(sb: Scopebox, tmp_path:
 
 
 def test_volume_caps_devices_and_no_hosts_in_run_steps(sb: Scopebox, tmp_path: Path) -> None:
-    """build -v (a host path, not in the image), --cap-drop, --device and --no-hosts reach
-    the RUN steps as Podman's; a relative -v source is refused with Podman's line."""
+    """build -v (a host path, not in the image), --cap-drop, --device, --no-hosts, --shm-size
+    and -m reach the RUN steps as Podman's; a relative -v source is refused with Podman's line."""
     (tmp_path / "vol").mkdir()
     (tmp_path / "vol" / "f").write_text("inside\n")
     (tmp_path / "Containerfile").write_text(
         "FROM busybox\nRUN cat /mnt/v/f; grep CapEff /proc/self/status; test -e /etc/hosts"
-        " || echo no-hosts; ls -l /dev/fuse\n")  # fmt: skip
+        " || echo no-hosts; ls -l /dev/fuse; df -k /dev/shm | tail -1\n")  # fmt: skip
     out = sb("build", "--no-cache", "-v", f"{tmp_path / 'vol'}:/mnt/v", "--cap-drop", "all",
+             "--shm-size", "32m", "-m", "64m",
              "--no-hosts", "--device", "/dev/fuse", "-t", "sb-build-vol", str(tmp_path))
     assert "inside\n" in out.stdout and "CapEff:\t0000000000000000" in out.stdout
     assert "/dev/fuse" in out.stdout and "no-hosts\n" in out.stdout
+    assert " 32768 " in out.stdout  # --shm-size
     assert sb("run", "--rm", "sb-build-vol", "ls", "/mnt/v").stdout == ""
     rel = sb("build", "-v", "vol:/mnt/v", str(tmp_path), check=False)
     assert rel.returncode == 125
