@@ -109,7 +109,8 @@ def _explicit(choice: str, layout: CgroupLayout, search_path: str | None, root: 
             path = next((p for p in runtime_paths({**os.environ, **env}, choice)
                          if os.path.isfile(p) and os.access(p, os.X_OK)), None)  # fmt: skip
     if path is None:
-        raise RuntimeNotFoundError(f"OCI runtime {choice!r} not found or not executable")
+        # the name in double quotes, as Podman's `OCI runtime "x" not found`
+        raise RuntimeNotFoundError(f'OCI runtime "{choice}" not found or not executable')
     name = os.path.basename(path)
     if name == "crun" and not crun_supports(layout, root):
         raise RuntimeNotFoundError(

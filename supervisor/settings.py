@@ -32,6 +32,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "--runroot": ("runroot", "SCOPEBOX_RUNROOT"),
     "--runtime": ("runtime", "SCOPEBOX_RUNTIME"),
     "--cgroup-manager": ("cgroup_manager", "SCOPEBOX_CGROUP_MANAGER"),
+    "--default-mounts-file": ("default_mounts_file", "SCOPEBOX_DEFAULT_MOUNTS_FILE"),
 }
 ENV_ONLY: dict[str, str] = {"log_driver": "SCOPEBOX_LOG_DRIVER",  # containers.conf's log_driver
                             "netns": "SCOPEBOX_NETNS"}  # networking: containers.conf's netns
@@ -99,6 +100,8 @@ class Settings(NamedTuple):
     userns: str | None = None  # issues 17/19: create's default --userns (containers.conf)
     infra_image: str | None = None  # podbats: pod create's default --infra-image
     image_volume_mode: str | None = None  # create's default --image-volume; None: bind
+    runtime_flags: tuple[str, ...] = ()  # --runtime-flag: `--FLAG` to every runtime call
+    default_mounts_file: str | None = None  # --default-mounts-file: mounts.conf (specgen)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -152,6 +155,8 @@ class Settings(NamedTuple):
             value = getattr(self, name)
             if value is not None and value != getattr(default, name):
                 out += [flag, value]
+        for item in self.runtime_flags:  # the exit commands call the runtime too
+            out += ["--runtime-flag", item]
         return out
 
     def environ(self) -> dict[str, str]:

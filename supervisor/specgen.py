@@ -107,6 +107,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         # --sdnotify=container: the caller's unit hears the container's own READY=1.
         mounts.append(spec.Mount(CONTAINER_NOTIFY_SOCKET, notify, "bind", ("bind",)))
         env = merge_env(env, [f"NOTIFY_SOCKET={CONTAINER_NOTIFY_SOCKET}"])
+    mounts += _subscriptions(engine, row, mounts)
     out = spec.build_spec(
         spec.SpecOptions(
             args=container_args(row, img),
@@ -184,6 +185,20 @@ def _check_workdir(rootfs: str, cid: str, workdir: str | None, mounts: list[spec
 
         raise CommandCannotRun(f"workdir {workdir!r} does not exist on container {cid}"
                                .replace("'", '"'))
+
+
+def _subscriptions(engine: Context, row: ContainerRow,
+                   mounts: list[spec.Mount]) -> list[spec.Mount]:  # fmt: skip
+    """mounts.conf's host paths, each a copy of the container's own (supervisor/volumes/
+    subscriptions.py)."""
+    from supervisor.volumes import subscriptions
+
+    pairs = subscriptions.read(engine.settings.default_mounts_file)
+    if not pairs:
+        return []
+    taken = {posixpath.normpath(m.destination) for m in mounts}
+    made = subscriptions.prepare(pairs, engine.paths.container_dir(row.id), taken)
+    return [spec.Mount(dest, src, "bind", ("rbind", "rprivate")) for dest, src in made]
 
 
 def _containerenv_file(engine: Context, row: ContainerRow) -> dict[str, str]:

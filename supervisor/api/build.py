@@ -26,7 +26,10 @@ def read_file(req: BuildRequest) -> str:
         return req.file_text
     if not os.path.isdir(req.context):
         raise UsageError(f"stat {req.context}: no such file or directory")  # Podman's words
-    paths = [req.file] if req.file else [os.path.join(req.context, n) for n in FILE_NAMES]
+    paths = [os.path.join(req.context, n) for n in FILE_NAMES]
+    if req.file:  # relative: from here, else from the context (buildah's order)
+        paths = [req.file] if os.path.isabs(req.file) or os.path.exists(req.file) else [
+            os.path.join(req.context, req.file)]  # fmt: skip
     for path in paths:
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
@@ -38,8 +41,9 @@ def read_file(req: BuildRequest) -> str:
     if req.file:
         raise UsageError(f"the specified Containerfile or Dockerfile does not exist, {req.file}:"
                          " no such file or directory")  # fmt: skip
-    raise UsageError("no Containerfile or Dockerfile specified or found in context directory,"
-                     f" {os.path.abspath(req.context)}: no such file or directory")  # fmt: skip
+    # Podman 4.3's words: the last name it looked for
+    raise UsageError(f"stat {os.path.join(os.path.abspath(req.context), FILE_NAMES[-1])}: no"
+                     " such file or directory")  # fmt: skip
 
 
 def build(settings: Settings, req: BuildRequest, out_fd: int = 1) -> str:

@@ -30,6 +30,7 @@ class SourceTar:
         self.owner, self.chmod = owner, chmod
         self.sha = hashlib.sha256()
         self.count = 0
+        self.links: dict[tuple[int, int], str] = {}  # (dev, inode): the first name written
 
     def close(self) -> None:
         self.tar.close()
@@ -67,7 +68,15 @@ class SourceTar:
         elif stat.S_ISLNK(st.st_mode):
             info.type, info.linkname = tarfile.SYMTYPE, os.readlink(host)
             self.add(info, None)
+        elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and (
+                first := self.links.get((st.st_dev, st.st_ino))) is not None:
+            # a hardlink of a file this COPY already holds: a link again, one inode in the
+            # layer (Docker's and buildah's)
+            info.type, info.linkname = tarfile.LNKTYPE, first
+            self.add(info, None)
         elif stat.S_ISREG(st.st_mode):
+            if st.st_nlink > 1:
+                self.links[(st.st_dev, st.st_ino)] = name.strip("/")
             info.size = st.st_size
             with open(host, "rb") as f:
                 self.add(info, f)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tarfile
 import tempfile
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from supervisor.build import context as srcs
@@ -63,20 +65,65 @@ class CopyPlan:
         tar = srcs.SourceTar(self.tmp, srcs.Owner(0, 0) if not self.chown else
                              _numeric_owner(self.chown), self.chmod)  # fmt: skip
         from_ = self.ins.flag("from")
+        urls = [s for s in self.sources if is_url(s)]
+        if urls and (self.ins.cmd != "ADD" or from_):
+            raise UsageError(f"source can't be a URL for {self.ins.cmd}")  # Podman's words
         if from_:
             self._from_image(tar, from_)
         else:
-            self._from_context(tar)
+            local = [s for s in self.sources if not is_url(s)]
+            for url in urls:
+                self._from_url(tar, url)
+            if local:
+                self._from_context(tar, local)
         tar.close()
         return tar.digest()
 
     def _into_dir(self, count: int) -> bool:
         return count > 1 or self.dest.endswith("/")
 
-    def _from_context(self, tar: srcs.SourceTar) -> None:
+    def _from_url(self, tar: srcs.SourceTar, url: str) -> None:
+        """ADD of a URL: fetched as one file, mode 0600, its time the server's Last-Modified
+        (buildah's), named after the URL's last path part when `dest` is a directory."""
+        import email.utils
+        import shutil
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        if url.startswith("git@"):
+            raise UsageError(f"ADD {url}: git sources are not supported by this builder")
+        name = os.path.basename(urllib.parse.urlparse(url).path.rstrip("/")) or "index.html"
+        into = self._into_dir(len(self.sources))
+        target = f"{self.dest.rstrip('/')}/{name}" if into else self.dest
+        if not into:
+            self.single = name
+        self.files = True
+        with tempfile.TemporaryFile(dir=self.b.tmpdir()) as body:
+            try:
+                with urllib.request.urlopen(url, timeout=120) as resp:
+                    shutil.copyfileobj(resp, body)
+                    modified = resp.headers.get("Last-Modified")
+            except urllib.error.HTTPError as exc:
+                raise UsageError(f'reading "{url}": invalid response status {exc.code}') from None
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                why = getattr(exc, "reason", exc)
+                why = getattr(why, "strerror", None) or str(why)
+                raise UsageError(f'reading "{url}": Get "{url}": {why.lower()}') from None
+            info = tarfile.TarInfo(target)
+            info.size, info.mode = body.tell(), 0o600
+            try:
+                when = email.utils.parsedate_to_datetime(modified) if modified else None
+            except (TypeError, ValueError):
+                when = None
+            info.mtime = int(when.timestamp()) if when is not None else int(time.time())
+            body.seek(0)
+            tar.add(info, body)
+
+    def _from_context(self, tar: srcs.SourceTar, sources: list[str]) -> None:
         ctx = self.b.opts.context
-        found = srcs.context_sources(ctx, self.sources, self.b.rules, self.ins.cmd)
-        into = self._into_dir(len(found))
+        found = srcs.context_sources(ctx, sources, self.b.rules, self.ins.cmd)
+        into = self._into_dir(len(found) + len(self.sources) - len(sources))
         top = os.path.realpath(ctx)
         for rel in found:
             path = os.path.join(top, rel)
@@ -146,8 +193,6 @@ class CopyPlan:
     def _rewrite(self, root: str, rename: str) -> None:
         """--chown=name[:group] resolved in the step's root (the tar's owners set), and/or
         the single file's entry renamed (`rename`)."""
-        import tarfile
-
         from supervisor.users import resolve_user
 
         owner = srcs.Owner()
@@ -169,6 +214,11 @@ class CopyPlan:
             while chunk := out.read(1 << 20):
                 self.tmp.write(chunk)
             self.tmp.flush()
+
+
+def is_url(source: str) -> bool:
+    """An ADD source fetched, not read from the context (Docker's prefixes)."""
+    return source.startswith(("http://", "https://", "git@"))
 
 
 def _is_dir_in(root: str, path: str) -> bool:

@@ -67,6 +67,14 @@ class StepError(ScopeboxError):
         self.exit_code = cause.exit_code
 
 
+class FromError(ScopeboxError):
+    """A FROM whose image is neither here nor pulled: Podman's frame, its exit code kept."""
+
+    def __init__(self, cause: ScopeboxError) -> None:
+        super().__init__(f"creating build container: {cause}")
+        self.exit_code = cause.exit_code
+
+
 class Output:
     """Where the build's lines and RUN's output go (a descriptor: the CLI's stdout, or the
     REST face's pipe)."""
@@ -173,8 +181,14 @@ class Builder:
         from supervisor.images import resolve
         from supervisor.options import CreateOptions
 
-        opts = _pull_for_create(self.eng, CreateOptions(image=ref, pull=self.opts.pull))
-        return resolve(self.eng.store, opts.image).id
+        o = self.opts
+        try:
+            opts = _pull_for_create(self.eng, CreateOptions(
+                image=ref, pull=o.pull, authfile=o.authfile, tls_verify=o.tls_verify,
+                creds=o.creds, cert_dir=o.cert_dir))  # fmt: skip
+            return resolve(self.eng.store, opts.image).id
+        except ScopeboxError as exc:  # Podman's frame for a base it cannot have
+            raise FromError(exc) from exc
 
     def state_of(self, image_id: str) -> StageState:
         from supervisor import images
@@ -201,7 +215,7 @@ class Builder:
     def _step(self, ins: Instruction, state: StageState) -> None:
         try:
             self._step_nowrap(ins, state)
-        except StepFailed:
+        except (StepFailed, StepError):  # framed already
             raise
         except ScopeboxError as exc:  # Podman's frame around a step's error
             raise StepError(ins.original, exc) from exc
@@ -250,7 +264,16 @@ class Builder:
             return
 
         def work(row: ContainerRow, root: str | None) -> None:
-            code = self._run_container(row)
+            from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed
+
+            try:
+                code = self._run_container(row)
+            except (RuntimeFailed, CommandCannotRun, CommandNotFound) as exc:
+                # buildah runs the runtime as the step: a process it cannot start is the
+                # runtime's exit status (runc's 1) as Podman's build's exit code
+                err = StepError(ins.original, exc)
+                err.exit_code = 1
+                raise err from exc
             if code != 0:
                 raise StepFailed(ins.original, code)
 
@@ -290,9 +313,6 @@ class Builder:
             "/" if dest.endswith("/") or dest in (".", "./") else "")  # fmt: skip
         chmod = _chmod(ins.flag("chmod")) if ins.flag("chmod") else None
         spec = expand(ins.flag("chown"), env, esc)
-        if any(s.startswith(("http://", "https://", "git@")) for s in sources):
-            raise UsageError("ADD of a URL needs the internet, which this builder does not"
-                             " reach: put the file in the build context")
         with tempfile.TemporaryFile(dir=self.tmpdir()) as tmp:
             plan = CopyPlan(self, ins, sources, dest, spec, chmod, tmp)
             digest = plan.prepare()
@@ -359,14 +379,23 @@ class Builder:
 
     def container(self, state: StageState, image_id: str, argv: list[str],
                    env: list[str]) -> ContainerRow:  # fmt: skip
-        from supervisor.options import CreateOptions
+        from supervisor.network.request import NetFlags
+        from supervisor.options import CreateOptions, RunFlagOptions
 
         cfg = state.config["config"]
+        o = self.opts
+        net = NetFlags(dns=o.dns, dns_search=o.dns_search, dns_options=o.dns_options,
+                       add_hosts=o.add_hosts, no_hosts=o.no_hosts)  # fmt: skip
         opts = CreateOptions(image=image_id, command=argv, entrypoint=[], env=env,
                              workdir=cfg.get("WorkingDir") or None,
                              user=cfg.get("User") or None, network=self.opts.network,
                              log_driver="none", pull="never", image_volume="ignore",
-                             labels={"io.scopebox.build": "step"})  # fmt: skip
+                             labels={"io.scopebox.build": "step"}, ulimits=list(o.ulimits),
+                             security_opt=list(o.security_opt), net=net,
+                             cap_add=list(o.cap_add), cap_drop=list(o.cap_drop),
+                             devices=list(o.devices), volumes=list(o.volumes),
+                             resources=o.resources, cgroup_parent=o.cgroup_parent,
+                             runflags=RunFlagOptions(shm_size=o.shm_size))  # fmt: skip
         return self.eng.create(self.prepare(opts))
 
     # --- images and the cache -----------------------------------------------------------

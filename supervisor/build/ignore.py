@@ -81,10 +81,10 @@ def excluded(patterns: list[Pattern], rel: str) -> bool:
 
 
 def may_reinclude(patterns: list[Pattern], rel_dir: str) -> bool:
-    """An excluded directory must still be walked when a `!` line could reach inside it."""
+    """An excluded directory is still walked only when a `!` line names a path inside it
+    literally (moby's patternmatcher, as buildah: `!*/x` reaches into no excluded directory)."""
     prefix = rel_dir.rstrip("/") + "/"
-    return any(not p.exclude and (p.text.startswith(prefix) or "*" in p.text)
-               for p in patterns)  # fmt: skip
+    return any(not p.exclude and p.text.startswith(prefix) for p in patterns)
 
 
 def read(context: str, ignorefile: str = "") -> list[Pattern]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from supervisor.build.parser import Containerfile
+from supervisor.resources import ResourceOptions
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,29 @@ class BuildRequest:
     network: str = ""  # "": as `run`'s default (containers.conf netns, else the bridge)
     env: tuple[str, ...] = ()  # --env for RUN steps and the image (Podman's build --env)
     ignorefile: str = ""  # --ignorefile: instead of the context's .containerignore
+    # the RUN steps' containers, as run's flags: --ulimit, --security-opt, --dns,
+    # --dns-search, --dns-option, --add-host
+    ulimits: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    add_hosts: tuple[str, ...] = ()
+    # pulling a base image: as pull's --authfile, --tls-verify, --creds, --cert-dir
+    authfile: str | None = None
+    tls_verify: bool | None = None
+    creds: str | None = None
+    cert_dir: str | None = None
+    # more of the RUN steps' containers: --no-hosts, --cap-add, --cap-drop, --device, --volume
+    no_hosts: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    # and their limits: -m, --memory-swap, --cpu-*, --cpuset-*; --cgroup-parent, --shm-size
+    resources: ResourceOptions = field(default_factory=ResourceOptions)
+    cgroup_parent: str | None = None
+    shm_size: str | None = None
 
 
 @dataclass(frozen=True)

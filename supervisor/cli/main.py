@@ -217,6 +217,9 @@ Commands:
 Options:
       --cgroup-manager string   Cgroup manager to use ("cgroupfs"|"systemd")
       --config string           Ignored (Docker's client configuration; Podman ignores it too)
+      --default-mounts-file string
+                                Path to default mounts file (mounts.conf: HOST:CONTAINER
+                                lines, each a copy in every container)
   -D, --debug                   The same as --log-level=debug (Docker's flag)
       --events-backend string   Events backend ("file"|"journald"|"none")
       --help                    Help for scopebox
@@ -227,6 +230,8 @@ Options:
       --root string             Path to the root directory in which data is stored
       --runroot string          Path to the 'run directory' where all state information is stored
       --runtime string          Path to the OCI-compatible binary used to run containers
+      --runtime-flag stringArray
+                                add global flags for the container runtime
       --storage-driver string   How new containers' root filesystems are made: overlay, vfs
                                 (copies; SCOPEBOX_STORAGE_DRIVER sets the default)
       --syslog                  Accepted for Podman's scripts (scopebox logs to the journal)
@@ -234,7 +239,7 @@ Options:
   -v, --version                 version for scopebox
 REMOTE_HELP  Refused with a reason: --url, -r/--remote, -c/--connection, --identity, --ssh (no
   remote API yet), --conmon, --hooks-dir, --namespace, --network-cmd-path, --network-config-dir,
-  --runtime-flag, --storage-opt, --volumepath.
+  --storage-opt, --volumepath.
 """
 
 
@@ -263,7 +268,6 @@ REFUSED = {
     "--network-cmd-path": "scopebox runs pasta and slirp4netns from $PATH, no other binary",
     "--network-config-dir": "scopebox keeps its networks in its own store, not in a"
                             " configuration directory",
-    "--runtime-flag": "extra OCI runtime flags are not supported yet",
     "--storage-opt": "storage options are not supported yet",
     "--volumepath": "scopebox keeps volumes under its root (ROOT/volumes), nowhere else",
 }
@@ -291,6 +295,7 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
     flags: dict[str, str] = {}
     other: dict[str, str] = {}
     refused: list[str] = []
+    runtime_flags: list[str] = []  # --runtime-flag, repeatable
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-h", "--help", "-v"):
         key, eq, value = argv[i].partition("=")
@@ -303,6 +308,15 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
             # An empty --storage-opt resets the options (Podman's); there are none to reset.
             if key != "--storage-opt" or value:
                 refused.append(key)
+            i += 1
+            continue
+        if key == "--runtime-flag":
+            if not eq:
+                i += 1
+                if i >= len(argv):
+                    raise UsageError(f"{key} needs a value")
+                value = argv[i]
+            runtime_flags.append(value)
             i += 1
             continue
         if key not in FLAGS and key not in ACCEPTED:
@@ -326,6 +340,8 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
     if refused:
         raise UsageError(f"{refused[0]}: {REFUSED[refused[0]]}")
     settings = Settings.from_env().with_flags(flags)
+    if runtime_flags:
+        settings = settings._replace(runtime_flags=tuple(runtime_flags))
     return _other_globals(settings, other), rest
 
 

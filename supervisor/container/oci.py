@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 def runtime_argv(ctx: Context, row: ContainerRow) -> list[str]:
     cfg = row.config
     argv = [cfg.runtime, f"--root={ctx.paths.runtime_root}"]
+    # global --runtime-flag FLAG[=VALUE]: Podman's `--FLAG`, before the command
+    argv += [f"--{item}" for item in ctx.settings.runtime_flags]
     if cfg.cgroups is CgroupsMode.DISABLED:
         argv.append("--cgroup-manager=disabled")  # crun's
     elif cfg.cgroup_manager is CgroupManager.SYSTEMD and (not _rootless() or _scope(row)):

@@ -334,9 +334,11 @@ def image_volumes(image_volumes: object, taken: set[str]) -> list[VolumeMount]:
     if not isinstance(image_volumes, dict):
         return out
     for path in sorted(image_volumes):
-        if not isinstance(path, str) or not path.startswith("/"):
+        if not isinstance(path, str) or not path:
             continue
-        dest = posixpath.normpath(path)
+        # a relative one (a Containerfile's `VOLUME ['/a', '/b']` gives `[/a,`) is below /,
+        # as Podman makes it
+        dest = posixpath.normpath(posixpath.join("/", path))
         if dest != "/" and dest not in taken:
             taken.add(dest)
             out.append(VolumeMount("", dest, anonymous=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -145,9 +146,14 @@ def test_failures_leave_nothing(sb: Scopebox, tmp_path: Path) -> None:
     bad = sb("build", "-f", "-", str(tmp_path), input="FROM busybox\nNOPE x\n", check=False)
     assert bad.returncode == 125 and bad.stderr.count("\n") == 1
     assert 'Unknown instruction: "NOPE"' in bad.stderr and "Traceback" not in bad.stderr
-    url = sb("build", "-f", "-", str(tmp_path), input="FROM busybox\nADD http://x/y /y\n",
+    url = sb("build", "-f", "-", str(tmp_path), input="FROM busybox\nADD http://127.0.0.1:9/y /y\n",
              check=False)  # fmt: skip
-    assert url.returncode == 125 and "internet" in url.stderr and url.stderr.count("\n") == 1
+    assert url.returncode == 125 and url.stderr.count("\n") == 1
+    assert 'reading "http://127.0.0.1:9/y": Get "http://127.0.0.1:9/y":' in url.stderr
+    copy_url = sb("build", "-f", "-", str(tmp_path), input="FROM busybox\nCOPY http://x/y /y\n",
+                  check=False)  # fmt: skip
+    assert copy_url.returncode == 125
+    assert copy_url.stderr.endswith(": source can't be a URL for COPY\n")
     none = sb("build", str(tmp_path / "missing"), check=False)
     assert none.returncode == 125 and none.stderr.count("\n") == 1
     _no_step_containers(sb, tmp_path)
@@ -187,4 +193,139 @@ def test_ignorefile_pull_never_and_buildx_load(sb: Scopebox, tmp_path: Path) -> 
                input="FROM localhost/sb-no-such-base\n", check=False)  # fmt: skip
     assert never.returncode == 125
     sb("rmi", "sb-build-ign")
+    _no_step_containers(sb, tmp_path)
+
+
+def test_run_step_flags_logfile_authfile_and_file_lookup(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman's 070-build.bats: --ulimit, --security-opt and --dns-search reach the RUN
+    steps; --logfile takes all the output (the id too); a missing --authfile and a base
+    --pull-never cannot have fail as Podman's; -f relative to the context; several -f are
+    one Containerfile; with no context, the Containerfile's directory is the context."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Containerfile1").write_text(
+        "FROM busybox\nRUN grep Seccomp: /proc/self/status; grep 'Max open files'"
+        " /proc/self/limits; grep search /etc/resolv.conf\n")  # fmt: skip
+    log = tmp_path / "log"
+    res = sb("build", "--no-cache", "--ulimit", "nofile=101:102", "--dns-search", "nx.example",
+             "--security-opt", "seccomp=unconfined", "--logfile", str(log), "-f",
+             "Containerfile1", str(ctx))  # fmt: skip
+    text = log.read_text()
+    assert res.stdout == "" and res.stderr == ""
+    assert "Seccomp:\t0" in text and " 101 " in text and " 102 " in text
+    assert "search nx.example" in text
+    image_id = text.splitlines()[-1]
+    assert len(image_id) == 64
+    bogus = sb("build", "--authfile", str(tmp_path / "bogus"), "-", input="FROM scratch\n",
+               check=False)  # fmt: skip
+    assert bogus.returncode == 125
+    assert bogus.stderr == (f"Error: checking authfile: stat {tmp_path / 'bogus'}: no such"
+                            " file or directory\n")  # fmt: skip
+    never = sb("build", "--pull-never", "-", input="FROM localhost/sb-nosuch:tag\n", check=False)
+    assert never.returncode == 125 and never.stderr == (
+        "Error: creating build container: localhost/sb-nosuch:tag: image not known\n")
+    (tmp_path / "Containerfile2").write_text("FROM busybox\nLABEL second=yes\n")
+    two = sb("build", "-q", "-f", str(ctx / "Containerfile1"), "-f",
+             str(tmp_path / "Containerfile2")).stdout.strip()  # fmt: skip
+    assert _image(sb, two)["Labels"] == {"second": "yes"}
+    sb("rmi", "-f", image_id, two)
+    _no_step_containers(sb, tmp_path)
+
+
+def test_add_url_hardlinks_ignore_and_bracket_volumes(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman's 070-build.bats: ADD of a URL (a server on loopback here) is a 0600 file named
+    after the URL; COPY keeps hardlinks as one inode; an excluded directory is walked only
+    for a `!` line naming a path inside it; `VOLUME ['/a', '/b']` (no JSON) makes `/[/a,`."""
+    import http.server
+    import threading
+
+    served = tmp_path / "srv"
+    served.mkdir()
+    (served / "README.md").write_text("from the server\n")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a: object, **kw: object) -> None:
+            super().__init__(*a, directory=str(served), **kw)  # type: ignore[arg-type]
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ctx = tmp_path / "ctx"
+    (ctx / "sub").mkdir(parents=True)
+    (ctx / "subdir2").mkdir()
+    (ctx / "f").write_text("linked\n")
+    os.link(ctx / "f", ctx / "sub" / "f2")
+    (ctx / "subdir2" / "sub1").write_text("x")
+    (ctx / ".dockerignore").write_text("subdir2\n!*/sub1*\n")
+    url = f"http://127.0.0.1:{server.server_address[1]}/README.md"
+    (ctx / "Containerfile").write_text(
+        f"FROM busybox\nADD {url} /tmp/\nCOPY . /test\nVOLUME ['/etc/foo', '/etc/bar']\n")
+    try:
+        sb("build", "-q", "-t", "sb-build-url", str(ctx))
+    finally:
+        server.shutdown()
+    out = sb("run", "--rm", "sb-build-url", "sh", "-c",
+             "stat -c '%a %n' /tmp/README.md; cat /tmp/README.md; stat -c %i /test/f"
+             " /test/sub/f2; ls /test; find /[ -print").stdout.splitlines()  # fmt: skip
+    assert out[:2] == ["600 /tmp/README.md", "from the server"]
+    assert out[2] == out[3]  # one inode
+    assert "subdir2" not in out[4:] and "/[/etc/foo," in out
+    sb("rmi", "sb-build-url")
+    _no_step_containers(sb, tmp_path)
+
+
+def test_runtime_flags_reach_the_run_steps(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman's 070-build.bats: a global --runtime-flag goes to runc for the RUN steps; one
+    runc refuses fails the step with the runtime's exit status (1), naming the flag."""
+    (tmp_path / "Containerfile").write_text("FROM busybox\nRUN echo hi\n")
+    bad = sb("--runtime-flag", "invalidflag", "build", "--no-cache", str(tmp_path), check=False)
+    assert bad.returncode == 1 and "invalidflag" in bad.stderr
+    assert bad.stderr.startswith('Error: building at STEP "RUN echo hi": ')
+    ok = sb("--runtime-flag", "log-format=json", "run", "--rm", "busybox", "echo", "ok")
+    assert ok.stdout == "ok\n"
+    _no_step_containers(sb, tmp_path)
+
+
+def test_default_mounts_file_in_run_steps_and_containers(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman's 070-build.bats (#8679): --default-mounts-file's HOST:CONTAINER lines are in
+    the RUN steps and in `run`'s containers, as copies (the host's files stay as they are),
+    and not in the image."""
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "s").write_text("shhh\n")
+    conf = tmp_path / "mounts.conf"
+    conf.write_text(f"{tmp_path / 'secrets'}:/run/secrets\n")
+    (tmp_path / "Containerfile").write_text("FROM busybox\nRUN cat /run/secrets/s\n")
+    flag = f"--default-mounts-file={conf}"
+    out = sb(flag, "build", "--no-cache", "-t", "sb-build-sec", str(tmp_path)).stdout
+    assert "shhh\n" in out
+    res = sb(flag, "run", "--rm", "sb-build-sec", "sh", "-c",
+             "cat /run/secrets/s; echo x > /run/secrets/s").stdout  # fmt: skip
+    assert res == "shhh\n" and (tmp_path / "secrets" / "s").read_text() == "shhh\n"
+    plain = sb("run", "--rm", "sb-build-sec", "ls", "/run/secrets/s", check=False)
+    assert plain.returncode != 0
+    sb("rmi", "sb-build-sec")
+    _no_step_containers(sb, tmp_path)
+
+
+def test_volume_caps_devices_and_no_hosts_in_run_steps(sb: Scopebox, tmp_path: Path) -> None:
+    """build -v (a host path, not in the image), --cap-drop, --device, --no-hosts, --shm-size
+    and -m reach the RUN steps as Podman's; a relative -v source is refused with Podman's line."""
+    (tmp_path / "vol").mkdir()
+    (tmp_path / "vol" / "f").write_text("inside\n")
+    (tmp_path / "Containerfile").write_text(
+        "FROM busybox\nRUN cat /mnt/v/f; grep CapEff /proc/self/status; test -e /etc/hosts"
+        " || echo no-hosts; ls -l /dev/fuse; df -k /dev/shm | tail -1\n")  # fmt: skip
+    out = sb("build", "--no-cache", "-v", f"{tmp_path / 'vol'}:/mnt/v", "--cap-drop", "all",
+             "--shm-size", "32m", "-m", "64m",
+             "--no-hosts", "--device", "/dev/fuse", "-t", "sb-build-vol", str(tmp_path))
+    assert "inside\n" in out.stdout and "CapEff:\t0000000000000000" in out.stdout
+    assert "/dev/fuse" in out.stdout and "no-hosts\n" in out.stdout
+    assert " 32768 " in out.stdout  # --shm-size
+    assert sb("run", "--rm", "sb-build-vol", "ls", "/mnt/v").stdout == ""
+    rel = sb("build", "-v", "vol:/mnt/v", str(tmp_path), check=False)
+    assert rel.returncode == 125
+    assert rel.stderr == 'Error: invalid host path, must be an absolute path "vol"\n'
+    sb("rmi", "sb-build-vol")
     _no_step_containers(sb, tmp_path)

@@ -174,3 +174,14 @@ def test_bad_config_instructions() -> None:
                 "HEALTHCHECK --interval=soon CMD true\n", "USER\n"):
         with pytest.raises(BuildFileError):
             _apply(bad)
+
+
+def test_ignore_reaches_into_excluded_dirs_only_by_name() -> None:
+    """moby's patternmatcher (buildah's, Podman's bats "COPY with ignore"): an excluded
+    directory is walked only when a `!` line names a path inside it literally."""
+    rules = ignore.parse("test*\n!test2*\nsubdir1\nsubdir2\n!*/sub1*\n!subdir1/sub3*\n")
+    assert ignore.may_reinclude(rules, "subdir1")
+    assert not ignore.may_reinclude(rules, "subdir2")  # `!*/sub1*` does not open it
+    assert not ignore.excluded(rules, "subdir1/sub1.txt")
+    assert ignore.excluded(rules, "subdir1/sub2")
+    assert not ignore.excluded(rules, "test2.txt") and ignore.excluded(rules, "test1")

@@ -63,6 +63,14 @@ def test_global_flags_give_a_child_the_same_settings() -> None:
     assert Settings.from_env({}).global_flags() == []
 
 
+def test_runtime_flags_repeat_and_reach_the_exit_commands() -> None:
+    """--runtime-flag (Podman's build bats): repeatable, `=` or a separate value, and given
+    again to the children that call the runtime."""
+    s, rest = _split_globals(["--runtime-flag", "debug", "--runtime-flag=log-format=json", "ps"])
+    assert rest == ["ps"] and s.runtime_flags == ("debug", "log-format=json")
+    assert s.global_flags() == ["--runtime-flag", "debug", "--runtime-flag", "log-format=json"]
+
+
 @pytest.mark.parametrize(
     ("exc", "kind", "text"),
     [

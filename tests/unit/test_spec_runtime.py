@@ -125,7 +125,7 @@ def test_explicit_crun_on_a_refusing_hybrid_is_a_clear_error(
 def test_nothing_found(tmp_path: Path) -> None:
     with pytest.raises(RuntimeNotFoundError, match="no OCI runtime found"):
         detect_runtime(None, CgroupLayout.UNIFIED, env={}, search_path=str(tmp_path))
-    with pytest.raises(RuntimeNotFoundError, match="'kata' not found"):
+    with pytest.raises(RuntimeNotFoundError, match='"kata" not found'):
         detect_runtime("kata", CgroupLayout.UNIFIED, env={}, search_path=str(tmp_path))
     with pytest.raises(RuntimeNotFoundError, match="not found or not executable"):
         detect_runtime(str(tmp_path / "nope"), CgroupLayout.UNIFIED, env={})
@@ -140,5 +140,5 @@ def test_a_name_from_containers_conf_runtimes_table(bindir: Path, tmp_path: Path
     env = {"CONTAINERS_CONF": str(conf)}
     got = detect_runtime("odd", CgroupLayout.V1, env=env, search_path=str(bindir))
     assert got == Runtime("runc", str(bindir / "runc"))
-    with pytest.raises(RuntimeNotFoundError, match="'other' not found"):
+    with pytest.raises(RuntimeNotFoundError, match='"other" not found'):
         detect_runtime("other", CgroupLayout.V1, env=env, search_path=str(bindir))
