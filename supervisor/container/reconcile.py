@@ -16,7 +16,7 @@ from supervisor.errors import (
 )
 from supervisor.monitor import log_error_text, read_exit_record
 from supervisor.procs import alive, start_time
-from supervisor.restarts import is_service
+from supervisor.restarts import is_service, supervised
 from supervisor.state import ExitRecord, Facts, reconcile
 from supervisor.store import ContainerLock, ContainerRow
 from supervisor.timefmt import now_rfc3339
@@ -66,7 +66,7 @@ def locked_row(ctx: Context, ref: str) -> Iterator[ContainerRow]:
 
 def gather_facts(ctx: Context, row: ContainerRow) -> tuple[ContainerRow, int, str, Facts]:
     pid, pid_start = row.pid, row.pid_start
-    service = is_service(row)
+    service = supervised(row)  # a restart policy: the monitor may have made a new container
     if pid == 0:
         pid, pid_start = pid_from_pidfile(ctx, row)
     elif not service and row.config.health_restarts and not alive(pid, pid_start):
@@ -97,10 +97,11 @@ def gather_facts(ctx: Context, row: ContainerRow) -> tuple[ContainerRow, int, st
 
 def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
 ) -> tuple[ContainerRow, ExitRecord | None, bool]:
-    """A monitor run by systemd changes pid at each restart: take the current monitor and
-    container from the run dir, the count from the monitor's file. While a restart is
-    pending (the record says so) and the unit still lives, the container counts as
-    running: the previous run's record is not the final one."""
+    """A monitor run by systemd changes pid at each restart (one that restarts in place
+    keeps its pid, the container's changes): take the current monitor and container from
+    the run dir, the count from the monitor's file. While a restart is pending (the record
+    says so) and the monitor or its unit still lives, the container counts as running: the
+    previous run's record is not the final one."""
     from supervisor import restarts as R
 
     rundir = ctx.paths.container_rundir(row.id)
@@ -123,7 +124,8 @@ def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
         return row, rec, False
     # No record: the monitor runs, or died and systemd is starting the next one, which
     # adopts the container or records its lost exit (conmon.adopt).
-    if alive(row.monitor_pid, row.monitor_start) or _unit_alive(ctx, R.unit_name(row.id)):
+    if alive(row.monitor_pid, row.monitor_start) or (
+            is_service(row) and _unit_alive(ctx, R.unit_name(row.id))):
         return row, None, True  # between two runs
     # The unit is gone, so what it left is final; it may have run to the end since the
     # first look: read again.
@@ -143,7 +145,7 @@ def _unit_alive(ctx: Context, unit: str) -> bool:
 
 def restarting(ctx: Context, row: ContainerRow) -> bool:
     """Between two runs of a restart policy (inspect's State.Restarting)."""
-    if not is_service(row) or not row.status.is_active:
+    if not supervised(row) or not row.status.is_active:
         return False
     rec = read_exit_record(ctx.paths.exit_file(row.id))
     return rec is not None and rec.restart and not alive(row.pid, row.pid_start)

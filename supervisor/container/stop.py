@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from supervisor.container.kill import kill_for_good, mark_stopped, signal_container
+from supervisor.container.kill import end_restarts, kill_for_good, mark_stopped, signal_container
 from supervisor.errors import (
     RuntimeFailed,
 )
 from supervisor.procs import alive
-from supervisor.restarts import is_service
+from supervisor.restarts import is_service, supervised
 from supervisor.state import Status
 from supervisor.store import ContainerRow
 
@@ -36,6 +36,7 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         from supervisor.events.write import container as event  # events (issue 14)
 
         event(ctx, row, "stop")
+    end_restarts(ctx, row)  # the cgroupfs manager: no back-off goes on after a stop
     if service:
         stop_service(ctx, row)
     # performance (issue 16): once the exit is known, stop cleans up itself, as Podman's
@@ -94,7 +95,7 @@ def stop_together(ctx: Context, rows: Sequence[ContainerRow], timeout: int | Non
 
 
 def can_stop_together(row: ContainerRow) -> bool:
-    return row.status is Status.RUNNING and not is_service(row)
+    return row.status is Status.RUNNING and not supervised(row)
 
 
 def stop_service(ctx: Context, row: ContainerRow) -> None:
