@@ -116,6 +116,8 @@ def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
         changes.update(monitor_pid=mpid, monitor_start=mstart)
     if (pid, pid_start) != (row.pid, row.pid_start):
         changes.update(pid=pid, pid_start=pid_start)
+        if row.pid and R.in_place(row):  # a restart: Podman's StartedAt is the last run's
+            changes["started_at"] = _process_started_at(pid_start)
     if count != row.restart_count:
         changes["restart_count"] = count
     if changes:
@@ -134,6 +136,20 @@ def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
     if count != row.restart_count:
         row = ctx.store.update_container(row.id, restart_count=count)
     return row, rec, False
+
+
+def _process_started_at(pid_start: str) -> str:
+    """When a process started (its start ticks since boot, /proc/stat's btime), RFC 3339."""
+    from supervisor.timefmt import rfc3339_ns
+
+    try:
+        with open("/proc/stat") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        ticks = int(pid_start)
+    except (OSError, StopIteration, ValueError):
+        return now_rfc3339()
+    hz = os.sysconf("SC_CLK_TCK")
+    return rfc3339_ns(btime * 1_000_000_000 + ticks * 1_000_000_000 // hz)
 
 
 def _unit_alive(ctx: Context, unit: str) -> bool:

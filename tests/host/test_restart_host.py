@@ -70,10 +70,12 @@ def test_on_failure_does_not_restart_a_success(sb: Scopebox) -> None:
 def test_always_restarts_until_stopped_and_start_resets_the_count(sb: Scopebox) -> None:
     # The first run leaves a file in the container's root and exits 0; the next one stays.
     cid = sb("run", "-d", "--restart", "always", "busybox", "sh", "-c",
-             "test -e /stay && exec sleep 1000; touch /stay").stdout.strip()  # fmt: skip
+             "test -e /stay && exec sleep 1000; touch /stay; sleep 1").stdout.strip()  # fmt: skip
+    first = sb.state(cid)["StartedAt"]
     wait_for(lambda: _count(sb, cid) == 1 and sb.state(cid)["Status"] == "running",
-             what="the restart")  # fmt: skip
+             timeout=15, what="the restart")  # fmt: skip
     pid = sb.state(cid)["Pid"]
+    assert str(sb.state(cid)["StartedAt"]) > str(first)  # the last run's, as Podman's
     assert isinstance(pid, int) and pid > 0 and os.path.exists(f"/proc/{pid}")
     sb("stop", "-t", "1", cid)
     st = sb.state(cid)
@@ -93,10 +95,10 @@ def test_stop_during_the_backoff_ends_the_restarts_at_once(sb: Scopebox) -> None
     wait_for(lambda: _in_backoff(sb, cid), timeout=15, what="a long back-off")
     ps = sb("ps", "--filter", f"id={cid}", "--format", "{{.State}}").stdout
     assert ps == "running\n"  # a restart pending: the policy holds it (State.Restarting)
-    count = _count(sb, cid)
     began = time.monotonic()
     sb("stop", cid)
     assert time.monotonic() - began < 3
+    count = _count(sb, cid)
     st = sb.state(cid)
     assert (st["Status"], st["ExitCode"], st["Restarting"]) == ("exited", 4, False)
     assert _monitor_gone(sb, cid)
