@@ -107,7 +107,7 @@ def inspect_container(
             "Restarting": restarting,
             "OOMKilled": row.oom_killed,
             "Dead": False,
-            "Pid": row.pid if running else 0,
+            "Pid": row.pid if running and not restarting else 0,  # none in a back-off
             "ConmonPid": row.monitor_pid if running else 0,
             "ExitCode": row.exit_code,
             "Error": row.error,

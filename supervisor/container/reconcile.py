@@ -160,11 +160,13 @@ def _unit_alive(ctx: Context, unit: str) -> bool:
 
 
 def restarting(ctx: Context, row: ContainerRow) -> bool:
-    """Between two runs of a restart policy (inspect's State.Restarting)."""
-    if not supervised(row) or not row.status.is_active:
+    """Between two runs of a restart policy (inspect's State.Restarting, and no Pid): the
+    row is still active (its monitor lives) but its container is gone; the record asks for
+    a restart, or is not there (not written yet, or removed for the next run)."""
+    if not supervised(row) or not row.status.is_active or alive(row.pid, row.pid_start):
         return False
     rec = read_exit_record(ctx.paths.exit_file(row.id))
-    return rec is not None and rec.restart and not alive(row.pid, row.pid_start)
+    return rec is None or rec.restart
 
 
 def list_containers(ctx: Context) -> list[ContainerRow]:

@@ -95,6 +95,7 @@ def test_stop_during_the_backoff_ends_the_restarts_at_once(sb: Scopebox) -> None
     wait_for(lambda: _in_backoff(sb, cid), timeout=15, what="a long back-off")
     ps = sb("ps", "--filter", f"id={cid}", "--format", "{{.State}}").stdout
     assert ps == "running\n"  # a restart pending: the policy holds it (State.Restarting)
+    assert sb.state(cid)["Pid"] == 0  # no process in the back-off (Podman's scripts wait so)
     began = time.monotonic()
     sb("stop", cid)
     assert time.monotonic() - began < 3
