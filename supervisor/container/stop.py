@@ -11,7 +11,7 @@ from supervisor.errors import (
     RuntimeFailed,
 )
 from supervisor.procs import alive
-from supervisor.restarts import is_service, supervised
+from supervisor.restarts import is_service
 from supervisor.state import Status
 from supervisor.store import ContainerRow
 
@@ -70,7 +70,8 @@ def stop_together(ctx: Context, rows: Sequence[ContainerRow], timeout: int | Non
     """`pod stop`, `kube down`, `pod rm -f -t N` (issue 15): `stop` of several at once. The
     stop signal goes to every one, then each gets what is left of its grace period (not
     one grace period after another), SIGKILL past it; then each is cleaned up here, as
-    `stop` does. Running ones only, without a unit (restart policy): the callers check."""
+    `stop` does. Running ones only, without a unit (restart policy under systemd): the
+    callers check."""
     import time
 
     started = time.monotonic()
@@ -87,6 +88,8 @@ def stop_together(ctx: Context, rows: Sequence[ContainerRow], timeout: int | Non
         if not ctx.wait_container_gone(row, max(started + grace - time.monotonic(), 0)):
             kill_for_good(ctx, row)
         event(ctx, row, "stop")
+    for row in rows:  # a restart policy without systemd: a back-off ends now
+        end_restarts(ctx, row)
     for row in rows:
         if ctx.wait_exit_known(row, 30):
             ctx.cleanup(row.id)
@@ -95,7 +98,7 @@ def stop_together(ctx: Context, rows: Sequence[ContainerRow], timeout: int | Non
 
 
 def can_stop_together(row: ContainerRow) -> bool:
-    return row.status is Status.RUNNING and not supervised(row)
+    return row.status is Status.RUNNING and not is_service(row)
 
 
 def stop_service(ctx: Context, row: ContainerRow) -> None:

@@ -163,3 +163,22 @@ def test_split_needs_a_cgroup_of_its_own_or_works(sb: Scopebox) -> None:
     below it, and the monitor stays where the CLI was."""
     res = sb("run", "--rm", "--cgroups=split", "busybox", "cat", "/proc/self/cgroup", check=False)
     assert res.returncode == 0 or "needs to run inside a cgroup" in res.stderr, res
+
+
+@in_place
+def test_pod_stop_ends_its_members_restarts_together(sb: Scopebox) -> None:
+    """kube play's pods have restartPolicy Always: `pod stop` gives their grace periods at
+    once (not one after another) and no member comes back, one in a back-off neither."""
+    sb("pod", "create", "--name", "rp")
+    for name, cmd in (("rp1", "sleep 1000"), ("rp2", "sleep 1000"), ("rp3", "sleep 1000"),
+                      ("rp4", "exit 1")):
+        sb("run", "-d", "--pod", "rp", "--name", name, "--restart", "always", "busybox",
+           "sh", "-c", f"trap '' TERM; {cmd}")  # deaf to SIGTERM: the grace period runs out
+    wait_for(lambda: _count(sb, "rp4") >= 3, what="rp4's restarts")
+    began = time.monotonic()
+    sb("pod", "stop", "-t", "2", "rp")
+    assert time.monotonic() - began < 5  # 2 s for all, not 2 s each (6 s)
+    time.sleep(0.5)
+    out = sb("ps", "-a", "--filter", "pod=rp", "--format", "{{.Names}} {{.State}}").stdout
+    assert sorted(out.split("\n")[:-1])[-4:] == [f"rp{i} exited" for i in range(1, 5)], out
+    sb("pod", "rm", "-f", "rp")
