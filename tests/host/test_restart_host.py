@@ -182,3 +182,18 @@ def test_pod_stop_ends_its_members_restarts_together(sb: Scopebox) -> None:
     out = sb("ps", "-a", "--filter", "pod=rp", "--format", "{{.Names}} {{.State}}").stdout
     assert sorted(out.split("\n")[:-1])[-4:] == [f"rp{i} exited" for i in range(1, 5)], out
     sb("pod", "rm", "-f", "rp")
+
+
+@in_place
+def test_a_monitor_killed_in_the_backoff_leaves_an_exited_container(sb: Scopebox) -> None:
+    cid = sb("run", "-d", "--restart", "always", "busybox", "sh", "-c", "exit 5").stdout.strip()
+    wait_for(lambda: _in_backoff(sb, cid), timeout=15, what="a long back-off")
+    monitor = sb.state(cid)["ConmonPid"]
+    assert isinstance(monitor, int) and monitor > 0
+    os.kill(monitor, signal.SIGKILL)
+    wait_for(lambda: not os.path.exists(f"/proc/{monitor}"), what="the monitor's end")
+    st = sb.state(cid)  # the reader makes the last record final and cleans up
+    assert (st["Status"], st["ExitCode"], st["Pid"]) == ("exited", 5, 0)
+    assert not os.path.exists(os.path.join(sb.runroot, "containers", cid))  # run dir gone
+    sb("rm", cid)
+    assert leftovers(sb, cid) == []
