@@ -197,3 +197,14 @@ def test_a_monitor_killed_in_the_backoff_leaves_an_exited_container(sb: Scopebox
     assert not os.path.exists(os.path.join(sb.runroot, "containers", cid))  # run dir gone
     sb("rm", cid)
     assert leftovers(sb, cid) == []
+
+
+@in_place
+def test_kill_during_the_backoff_ends_the_restarts_at_once(sb: Scopebox) -> None:
+    cid = sb("run", "-d", "--restart", "always", "busybox", "sh", "-c", "exit 6").stdout.strip()
+    wait_for(lambda: _in_backoff(sb, cid), timeout=15, what="a long back-off")
+    sb("kill", cid)
+    wait_for(lambda: sb.state(cid)["Status"] == "exited", timeout=2, what="the exit")
+    assert sb.state(cid)["ExitCode"] == 6  # the last run's code stays
+    sb("rm", cid)
+    assert leftovers(sb, cid) == []
