@@ -36,8 +36,8 @@ def kill(ctx: Context, ref: str, sig: str = "SIGKILL") -> ContainerRow:
         # start (a non-fatal one, e.g. SIGUSR1 or SIGHUP, leaves it in place); the same
         # for --health-on-failure=restart.
         row = mark_stopped(ctx, row)
-        if not alive(row.pid, row.pid_start):  # in a back-off: no restart comes now
-            end_restarts(ctx, row)
+        if in_place(row) and not alive(row.pid, row.pid_start):  # in a back-off: no
+            end_restarts(ctx, row)  # restart comes now
             return row
     signal_container(ctx, row, signum, all_processes=False)
     from supervisor.events.write import container as event  # events (issue 14)
