@@ -12,11 +12,11 @@ import posix
 import sys
 
 from conmon.protocol import (
-    ATTACH,
     CTL,
     MONITOR_PID,
     Options,
     UsageError,
+    bind_attach,
     parse_args,
     sync_monitor_pid,
 )
@@ -58,18 +58,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[posix.write(fd, view) :]
-
-
-def bind_attach() -> _socket.socket:
-    """The listening attach socket, bound relative to the run dir (a short sun_path)."""
-    try:  # noqa: SIM105 - contextlib costs the monitor memory
-        posix.unlink(ATTACH)
-    except FileNotFoundError:
-        pass
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
-    sock.bind(ATTACH)
-    sock.listen(16)
-    return sock
 
 
 def announce(opts: Options) -> _socket.socket:

@@ -113,6 +113,12 @@ class Monitor:
         # Healthchecks (conmon.health): only with --health-process.
         self.health: HealthRunner | None = None
         self.restarts = 0
+        # A restart policy without systemd (the cgroupfs manager): this monitor runs the
+        # container again itself after the back-off, instead of exiting for systemd to.
+        self.in_place = not opts.service and opts.restart != "no"
+        self.policy_mode = opts.service or self.in_place  # the policy decides at each exit
+        self.record: P.ExitRecord | None = None  # the last run's, rewritten final on a stop
+        self.sig_fd = -1  # the signal wakeup pipe's read end (SIGCHLD, SIGTERM)
         self.terminal: Terminal | None = None  # terminals: --terminal (conmon.terminal)
 
     # -- start-up -------------------------------------------------------------------------
@@ -146,7 +152,76 @@ class Monitor:
         else:
             self._watch_created(out_r, err_r)
         self._loop()
-        return 1 if self.error else 0
+        if self.error:
+            return 1
+        while self.in_place and self._restart_next() and self._restart_in_place():
+            pass
+        return 0
+
+    def _restart_in_place(self) -> bool:
+        """The cgroupfs manager: the policy's restart, made here (what systemd and
+        `run_service` do together under systemd): Docker's back-off, then the container
+        again from the same bundle, rootfs and log, watched by the same loop. False when
+        it does not run again (stopped meanwhile, or the runtime failed): the last run's
+        record is then made final and the exit command cleans up."""
+        from conmon import restart as R
+
+        opts = self.opts
+        self.restarts, exited_ns = R.read_count(opts.restarts_file)
+        delay = R.sleep_left(self.restarts, exited_ns, time.monotonic_ns())
+        if self._backoff(delay) or R.exists(opts.stopped_file):
+            return self._no_more_runs()
+        self.state, self.control = S.CREATING, S.C_RUNNING
+        self.status, self.finished_ns, self.error = None, 0, ""
+        self.oom_killed, self.oom_seen_ns = False, 0
+        self.deadline = self.kill_deadline = self.run_deadline = None
+        self._bound = P.bind_attach()  # closed with the clients at the last exit
+        self._listen()
+        self._runtime_delete()
+        try:  # noqa: SIM105
+            posix.unlink(opts.exit_file)
+        except OSError:
+            pass
+        self._event("restart")  # Podman's: died, restart, init, start
+        out_r, err_r = self._create()
+        if not self.error:
+            self._start()
+        if self.error:
+            report(f"conmon: restart {self.restarts} failed: {self.error}")
+            for fd in (out_r, err_r):
+                posix.close(fd)
+            self._close_clients()
+            return self._no_more_runs()
+        self._watch_created(out_r, err_r)
+        self._loop()
+        return True
+
+    def _backoff(self, delay: float) -> bool:
+        """Sleep `delay` seconds; True if SIGTERM (the engine's stop, rm -f) came meanwhile."""
+        end = time.monotonic() + delay
+        while (left := end - time.monotonic()) > 0:
+            if not select.select([self.sig_fd], [], [], left)[0]:
+                continue
+            try:
+                got = posix.read(self.sig_fd, 512)
+            except BlockingIOError:
+                got = b""
+            if _signal.SIGTERM in got:
+                return True
+        return False
+
+    def _no_more_runs(self) -> bool:
+        """The record of the last run becomes final (it asked for a restart), then cleanup."""
+        record = self.record
+        if record is not None and record.restart:
+            record.restart = False
+            try:
+                write_atomic(self.opts.exit_file, record.encode())
+            except OSError as exc:
+                report(f"conmon: cannot write the exit record {self.opts.exit_file!r}: {exc}")
+        self.control = S.DEAD
+        self._run_exit_command()
+        return False
 
     def run_service(self) -> int:
         """The unit's main process: (re)create the container with no engine around.
@@ -233,6 +308,17 @@ class Monitor:
     def _delete_previous(self) -> None:
         """The previous run's runtime state and exit record go before the same id is reused."""
         opts = self.opts
+        self._runtime_delete()
+        from conmon.adopt import forget_started
+
+        forget_started()  # first: a monitor killed from here on finds no container to adopt
+        try:  # noqa: SIM105
+            posix.unlink(opts.exit_file)
+        except OSError:
+            pass
+
+    def _runtime_delete(self) -> None:
+        opts = self.opts
         argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
         spawn = posix.posix_spawn if "/" in opts.runtime else posix.posix_spawnp
         null = posix.open("/dev/null", posix.O_RDWR | posix.O_CLOEXEC)
@@ -244,13 +330,6 @@ class Monitor:
             report(f"conmon: runtime delete: {exc}")
         finally:
             posix.close(null)
-        from conmon.adopt import forget_started
-
-        forget_started()  # first: a monitor killed from here on finds no container to adopt
-        try:  # noqa: SIM105
-            posix.unlink(opts.exit_file)
-        except OSError:
-            pass
 
     def _ready(self) -> None:
         """Service mode: READY=1 to systemd (Type=notify) once the container runs."""
@@ -299,6 +378,7 @@ class Monitor:
         # SIGTERM (systemctl stop of our unit) stops the container; the wakeup byte says which.
         _signal.signal(_signal.SIGTERM, _noop_handler)
         _signal.set_wakeup_fd(w)
+        self.sig_fd = r
         self._register(r, _IN, self._on_sigchld)
 
     def _create(self) -> tuple[int, int]:
@@ -538,9 +618,10 @@ class Monitor:
                 self.run_deadline = time.monotonic() + self.opts.run_timeout
             if self.opts.service:
                 self._ready()
-            else:
+            elif self.opts.sync_fd >= 0:  # (a restart in place: no engine waits)
                 self._sync(P.sync_pid(self.pid))
                 posix.close(self.opts.sync_fd)
+                self.opts.sync_fd = -1
         elif action == S.REPORT_ERROR:
             if self.opts.service:
                 self._start_error()
@@ -618,7 +699,7 @@ class Monitor:
         del self.framers[fd]
         self._unregister(fd)
         posix.close(fd)
-        if not self.framers and not (S.is_restarting(self.control) and not self.opts.service):
+        if not self.framers and not (S.is_restarting(self.control) and not self.policy_mode):
             # (a health restart in place brings new pipes)
             self.fire(S.STDIO_EOF)
 
@@ -906,8 +987,9 @@ class Monitor:
         code, sig = decode_wait_status(self.status)
         record = P.ExitRecord(code, sig, self.oom_killed, rfc3339nano(self.finished_ns),
                               self.log.errors, self.oom_seen_ns)  # fmt: skip
-        if self.opts.service:
+        if self.policy_mode:
             record.restart = self._decide_restart(code)
+        self.record = record
         data = record.encode()
         # events (issue 14): Podman's `died`, before the record (who saw the exit finds it)
         self._event("died", code=code, fork=False)  # the monitor exits after its record
@@ -969,8 +1051,8 @@ class Monitor:
                 self.health.next_due = None
             elif action == S.RESUME_CHECKS and self.health is not None:
                 self.health.start()
-            elif action == S.RECREATE and not self.opts.service:
-                self._recreate()  # service mode: the exit record asks systemd for the run
+            elif action == S.RECREATE and not self.policy_mode:
+                self._recreate()  # a restart policy's: through the exit record, counted
 
     def _signal_container(self, signum: int) -> None:
         if self.pid <= 0 or self.status is not None:
@@ -981,7 +1063,7 @@ class Monitor:
             pass
 
     def _decide_restart(self, code: int) -> bool:
-        """Service mode: restart or not (pure rule in conmon.restart); the count is written
+        """A restart policy: restart or not (pure rule in conmon.restart); the count is written
         before the record so that a crash in between cannot lose a restart."""
         from conmon import restart as R
 

@@ -15,6 +15,9 @@ the decoders that need ``json`` import it when called (only the engine calls the
 
 from __future__ import annotations
 
+import _socket
+import posix
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -242,14 +245,14 @@ def _validate(opts: Options) -> None:
         raise UsageError("--preserve-fds must be >= 0, and is not for --service")
     if opts.log_max_size < 0 or opts.log_max_file < 1:
         raise UsageError("--log-max-size must be >= 0 and --log-max-file >= 1")
-    if opts.service:
-        if opts.restart not in ("no", "on-failure", "always", "unless-stopped"):
-            raise UsageError(f"unknown --restart policy {opts.restart!r}")
+    if opts.restart not in ("no", "on-failure", "always", "unless-stopped"):
+        raise UsageError(f"unknown --restart policy {opts.restart!r}")
+    if opts.service or opts.restart != "no":  # a policy: in place without --service
         if not opts.restarts_file or not opts.stopped_file:
-            raise UsageError("--service needs --restarts-file and --stopped-file")
+            raise UsageError("--restart needs --restarts-file and --stopped-file")
         if opts.restart_max < 0 or opts.stop_timeout < 0:
             raise UsageError("--restart-max and --stop-timeout must be >= 0")
-    elif opts.sync_fd < 0 or opts.start_fd < 0:
+    if not opts.service and (opts.sync_fd < 0 or opts.start_fd < 0):
         raise UsageError("--sync-fd and --start-fd are required")
     if opts.init_only and opts.service:
         raise UsageError("--init-only is not for --service (systemd starts those)")
@@ -455,3 +458,14 @@ def json_string(text: str) -> str:
     out.append('"')
     return "".join(out)
 
+
+def bind_attach() -> _socket.socket:
+    """The listening attach socket, bound relative to the run dir (a short sun_path)."""
+    try:  # noqa: SIM105 - contextlib costs the monitor memory
+        posix.unlink(ATTACH)
+    except FileNotFoundError:
+        pass
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
+    sock.bind(ATTACH)
+    sock.listen(16)
+    return sock

@@ -67,7 +67,8 @@ def running(settings: Settings, ref: str, store: Store | None = None) -> Quick |
     if os.path.exists(paths.exit_file(cid)):
         return None
     monitor = monitor_options(int(row["monitor_pid"]), cid)
-    if monitor is None or monitor.service or monitor.health_on_failure == "restart":
+    if monitor is None or monitor.service or monitor.restart != "no" \
+            or monitor.health_on_failure == "restart":  # (a restart policy in place too)
         return None
     from supervisor.events.write import backend
 

@@ -274,7 +274,7 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         resources = _no_cgroups(opts, host)
     if opts.cgroup_conf:
         resources["unified"] = _cgroup_conf(opts.cgroup_conf, host.unified)
-    policy = _restart_policy(opts, host.systemd, host.no_user_manager)
+    policy = _restart_policy(opts)
     sdnotify = _choice(SdNotify, opts.sdnotify, f"invalid --sdnotify {opts.sdnotify!r}"
                        f" (use {', '.join(m.value for m in SdNotify)})")
     manager, parent = _cgroup_placement(opts, cgroups, host)
@@ -578,19 +578,14 @@ def parse_policy(value: str) -> RestartPolicy:
     return RestartPolicy(name, int(count))
 
 
-def _restart_policy(opts: CreateOptions, systemd: bool, no_user_manager: str = "") -> RestartPolicy:
+def _restart_policy(opts: CreateOptions) -> RestartPolicy:
+    """Any manager: under systemd the monitor is a service systemd restarts, with the
+    cgroupfs manager the monitor restarts the container itself (supervisor.restarts)."""
     policy = parse_policy(opts.restart)
     if policy.name is RestartName.NO:
         return policy
     if opts.auto_remove:
         raise UsageError("conflicting options: --restart and --rm")
-    if not systemd and no_user_manager:  # issue 17
-        raise UsageError(f"--restart={opts.restart} needs the user's systemd: {no_user_manager}")
-    if not systemd:
-        raise UsageError(
-            f"--restart={opts.restart} needs systemd (the cgroupfs manager has no"
-            " supervisor to restart containers); only --restart=no works here"
-        )
     if opts.cgroups == "split":
         raise UsageError("--restart and --cgroups=split cannot be combined: the caller's"
                          " unit supervises a split container (use its Restart=)")

@@ -158,6 +158,11 @@ def monitor_options(
     opts.container_pidfile = cfg.runflags.pidfile  # issue 19: run --pidfile
     opts.conmon_pidfile = cfg.runflags.conmon_pidfile  # and --conmon-pidfile
     opts.stopped_file = stopped_file(paths, row.id)
+    policy = policy_of(row)
+    if policy.name != "no":  # the cgroupfs manager: the monitor restarts it in place
+        opts.restart = policy.name.value
+        opts.restart_max = policy.max_retries
+        opts.restarts_file = restarts_file(paths, row.id)
     opts.stdin = bool(cfg.options.interactive)
     opts.terminal = bool(cfg.options.tty)  # terminals: the monitor owns the pty
     opts.personality = cfg.options.personality  # misc (issue 19)

@@ -1,8 +1,10 @@
-"""Restart policies: parsing, and the engine's side of a monitor that runs as a systemd service.
+"""Restart policies: parsing, and the engine's side of a monitor that restarts containers.
 
-With a restart policy other than `no` (and the systemd cgroup manager) the monitor is the
+With a restart policy other than `no` and the systemd cgroup manager the monitor is the
 main process of the transient `scopebox-<id>.service`; systemd restarts it, and the monitor
-decides by its exit status whether it wants that (`conmon.restart`). Files the two share, in
+decides by its exit status whether it wants that (`conmon.restart`). With the cgroupfs
+manager there is no systemd to do that: the same monitor stays and creates the container
+again itself after the back-off ("in place"). Files the engine and the monitor share, in
 the container's persistent dir:
 
     restarts   the restart count (the monitor writes it before each restart; start resets it)
@@ -30,6 +32,17 @@ def policy_of(row: ContainerRow) -> RestartPolicy:
 def is_service(row: ContainerRow) -> bool:
     """The monitor runs as scopebox-<id>.service (else: a scope, or no systemd at all)."""
     return policy_of(row).name != "no" and row.config.cgroup_manager == "systemd"
+
+
+def in_place(row: ContainerRow) -> bool:
+    """A restart policy without systemd (the cgroupfs manager): the monitor restarts the
+    container itself and lives across the restarts."""
+    return policy_of(row).name != "no" and row.config.cgroup_manager != "systemd"
+
+
+def supervised(row: ContainerRow) -> bool:
+    """A restart policy holds: its monitor (or the monitor's unit) may run it again."""
+    return policy_of(row).name != "no"
 
 
 def unit_name(cid: str) -> str:

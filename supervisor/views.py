@@ -86,6 +86,7 @@ def inspect_container(
     paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
 ) -> dict[str, Any]:
     from supervisor import runflags  # helper "runflags" (performance: here, not for ps)
+    from supervisor.format.gostruct import GoStruct
     from supervisor.state import Status
 
     cfg = row.config
@@ -107,7 +108,7 @@ def inspect_container(
             "Restarting": restarting,
             "OOMKilled": row.oom_killed,
             "Dead": False,
-            "Pid": row.pid if running else 0,
+            "Pid": row.pid if running and not restarting else 0,  # none in a back-off
             "ConmonPid": row.monitor_pid if running else 0,
             "ExitCode": row.exit_code,
             "Error": row.error,
@@ -153,7 +154,8 @@ def inspect_container(
                 "Type": cfg.log.driver.value,
                 "Config": {k: str(v) for k, v in _log_opts(cfg.log).items() if v},
             },
-            "RestartPolicy": cfg.restart.docker(),
+            # a struct in Go: `{on-failure 3}` in a template, as Podman's
+            "RestartPolicy": GoStruct(cfg.restart.docker()),
             "Ulimits": [{"Name": n, "Soft": s, "Hard": h} for n, s, h in cfg.ulimits],
             "CgroupManager": cfg.cgroup_manager.value,
             **runflags.host_config(cfg.runflags),  # helper "runflags"

@@ -325,11 +325,6 @@ def _make_pod(eng: Engine, pod: PodPlan, opts: PlayOptions, made: _Made,
         options = _container_flags(ctr.options, opts.extra)
         if opts.log_driver:
             options = replace(options, log_driver=opts.log_driver)
-        if options.restart != "no" and not _systemd():
-            # restart policies are systemd's work here (docs/ARCHITECTURE.md)
-            warnings.append(f"pod {pod.name}: container {ctr.name}: restart policy "
-                            f"{options.restart!r} needs systemd: not restarted")
-            options = replace(options, restart="no")
         options = replace(options, network="")
         ids.append(create_in(eng, CreateRequest(options, pod=row.id)).id)
     return PodReport(row.id, ids)
@@ -411,10 +406,6 @@ def _run_init(eng: Engine, pod_id: str, pod: str, name: str, options: CreateOpti
         eng.remove(cid, force=True)
     if code != 0:
         raise StateError(f"kube: pod {pod}: init container {name} exited with code {code}")
-
-
-def _systemd() -> bool:
-    return os.path.isdir("/run/systemd/system")
 
 
 def _remove_pod(eng: Engine, name: str) -> str | None:

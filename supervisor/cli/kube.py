@@ -117,6 +117,9 @@ def _play_flags(p: argparse.ArgumentParser) -> None:
     registry_flags(p, cert_dir=True)
 
 
+MAX_KUBE_ANNOTATION = 63  # Podman's define.MaxKubeAnnotation
+
+
 def _play_extra(ns: argparse.Namespace) -> PlayExtra:
     """The flags above, checked (Podman's words where scripts see them) before anything."""
     from supervisor.api.kube import PlayExtra
@@ -131,6 +134,11 @@ def _play_extra(ns: argparse.Namespace) -> PlayExtra:
         if not eq:
             raise UsageError(f"invalid --log-opt {item!r}: expected key=value")
         log_opts[key] = value
+    for item in ns.annotation:  # Podman's check and words, before anything is pulled
+        value = item.partition("=")[2]
+        if len(value) > MAX_KUBE_ANNOTATION:
+            raise UsageError("annotation exceeds maximum size, "
+                             f"{MAX_KUBE_ANNOTATION}, of kubernetes annotation: {value}")
     return PlayExtra(tuple(ns.annotation), log_opts, ns.no_hosts, tuple(ns.ip),
                      tuple(ns.mac_address), ns.userns, ns.seccomp_profile_root,
                      ns.tls_verify, ns.creds, ns.authfile, ns.cert_dir,

@@ -16,7 +16,7 @@ from supervisor.model import (
     CgroupsMode,
 )
 from supervisor.procs import alive
-from supervisor.restarts import is_service, stopped_file
+from supervisor.restarts import in_place, is_service, stopped_file, supervised
 from supervisor.signals import parse_signal
 from supervisor.state import Status, can_kill
 from supervisor.store import ContainerRow
@@ -36,6 +36,9 @@ def kill(ctx: Context, ref: str, sig: str = "SIGKILL") -> ContainerRow:
         # start (a non-fatal one, e.g. SIGUSR1 or SIGHUP, leaves it in place); the same
         # for --health-on-failure=restart.
         row = mark_stopped(ctx, row)
+        if in_place(row) and not alive(row.pid, row.pid_start):  # in a back-off: no
+            end_restarts(ctx, row)  # restart comes now
+            return row
     signal_container(ctx, row, signum, all_processes=False)
     from supervisor.events.write import container as event  # events (issue 14)
 
@@ -96,11 +99,34 @@ def mark_stopped(ctx: Context, row: ContainerRow) -> ContainerRow:
     down at boot. Re-read after it: an in-place health restart that finished just before
     has a new pid."""
     service, health = is_service(row), row.config.health_restarts
-    if not (service or health):
+    if not (supervised(row) or health):
         return row
     with open(stopped_file(ctx.paths, row.id), "w"):
         pass
-    return ctx.refresh(row) if health and not service and row.status.is_active else row
+    return ctx.refresh(row) if not service and row.status.is_active else row
+
+
+def end_restarts(ctx: Context, row: ContainerRow) -> None:
+    """A restart policy without systemd: after `stopped` is written, SIGTERM wakes the
+    monitor (in its back-off it would sleep on; with its container running it stops it)
+    and it writes the final record and cleans up. Under systemd StopUnit does this."""
+    if not in_place(row) or not alive(row.monitor_pid, row.monitor_start):
+        return
+    from supervisor.procs import pidfd_open
+
+    try:
+        fd = pidfd_open(row.monitor_pid)
+    except OSError:
+        return
+    if fd is None:
+        return
+    try:
+        if alive(row.monitor_pid, row.monitor_start):  # no pid reuse before the open
+            signal.pidfd_send_signal(fd, signal.SIGTERM)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def kill_for_good(ctx: Context, row: ContainerRow) -> None:

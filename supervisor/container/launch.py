@@ -25,7 +25,7 @@ from supervisor.errors import RuntimeFailed, ScopeboxError
 from supervisor.model import CgroupManager
 from supervisor.monitor import exit_error, monitor_command, monitor_options, service_options
 from supervisor.procs import start_time
-from supervisor.restarts import stopped_file
+from supervisor.restarts import in_place, restarts_file, stopped_file
 from supervisor.state import Status
 from supervisor.store import ContainerRow, reserve_exit_record
 from supervisor.timefmt import now_rfc3339
@@ -54,7 +54,12 @@ def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int =
         with contextlib.suppress(FileNotFoundError):
             os.unlink(stale)
     reserve_exit_record(paths.exit_file(row.id))
-    resources = R_.record(engine, row)
+    changes: dict[str, int] = {}
+    if in_place(row):  # a start by the user begins a new count, as Docker's and Podman's
+        with open(restarts_file(paths, row.id), "w") as f:
+            f.write("0 0\n")
+        changes["restart_count"] = 0
+    resources = R_.record(engine, row, **changes)
     # The run dir and the split placement come before the monitor (it binds its socket in
     # the one and starts in the other's cgroup); its interpreter boots while the rest is
     # made: it reads the bundle only after the go byte.

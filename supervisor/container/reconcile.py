@@ -16,7 +16,7 @@ from supervisor.errors import (
 )
 from supervisor.monitor import log_error_text, read_exit_record
 from supervisor.procs import alive, start_time
-from supervisor.restarts import is_service
+from supervisor.restarts import is_service, supervised
 from supervisor.state import ExitRecord, Facts, reconcile
 from supervisor.store import ContainerLock, ContainerRow
 from supervisor.timefmt import now_rfc3339
@@ -66,7 +66,7 @@ def locked_row(ctx: Context, ref: str) -> Iterator[ContainerRow]:
 
 def gather_facts(ctx: Context, row: ContainerRow) -> tuple[ContainerRow, int, str, Facts]:
     pid, pid_start = row.pid, row.pid_start
-    service = is_service(row)
+    service = supervised(row)  # a restart policy: the monitor may have made a new container
     if pid == 0:
         pid, pid_start = pid_from_pidfile(ctx, row)
     elif not service and row.config.health_restarts and not alive(pid, pid_start):
@@ -97,10 +97,11 @@ def gather_facts(ctx: Context, row: ContainerRow) -> tuple[ContainerRow, int, st
 
 def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
 ) -> tuple[ContainerRow, ExitRecord | None, bool]:
-    """A monitor run by systemd changes pid at each restart: take the current monitor and
-    container from the run dir, the count from the monitor's file. While a restart is
-    pending (the record says so) and the unit still lives, the container counts as
-    running: the previous run's record is not the final one."""
+    """A monitor run by systemd changes pid at each restart (one that restarts in place
+    keeps its pid, the container's changes): take the current monitor and container from
+    the run dir, the count from the monitor's file. While a restart is pending (the record
+    says so) and the monitor or its unit still lives, the container counts as running: the
+    previous run's record is not the final one."""
     from supervisor import restarts as R
 
     rundir = ctx.paths.container_rundir(row.id)
@@ -115,6 +116,8 @@ def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
         changes.update(monitor_pid=mpid, monitor_start=mstart)
     if (pid, pid_start) != (row.pid, row.pid_start):
         changes.update(pid=pid, pid_start=pid_start)
+        if row.pid and R.in_place(row):  # a restart: Podman's StartedAt is the last run's
+            changes["started_at"] = _process_started_at(pid_start)
     if count != row.restart_count:
         changes["restart_count"] = count
     if changes:
@@ -123,7 +126,8 @@ def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
         return row, rec, False
     # No record: the monitor runs, or died and systemd is starting the next one, which
     # adopts the container or records its lost exit (conmon.adopt).
-    if alive(row.monitor_pid, row.monitor_start) or _unit_alive(ctx, R.unit_name(row.id)):
+    if alive(row.monitor_pid, row.monitor_start) or (
+            is_service(row) and _unit_alive(ctx, R.unit_name(row.id))):
         return row, None, True  # between two runs
     # The unit is gone, so what it left is final; it may have run to the end since the
     # first look: read again.
@@ -134,6 +138,20 @@ def _refresh_service(ctx: Context, row: ContainerRow, rec: ExitRecord | None
     return row, rec, False
 
 
+def _process_started_at(pid_start: str) -> str:
+    """When a process started (its start ticks since boot, /proc/stat's btime), RFC 3339."""
+    from supervisor.timefmt import rfc3339_ns
+
+    try:
+        with open("/proc/stat") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        ticks = int(pid_start)
+    except (OSError, StopIteration, ValueError):
+        return now_rfc3339()
+    hz = os.sysconf("SC_CLK_TCK")
+    return rfc3339_ns(btime * 1_000_000_000 + ticks * 1_000_000_000 // hz)
+
+
 def _unit_alive(ctx: Context, unit: str) -> bool:
     sd = ctx.systemd()
     if sd is None:
@@ -142,11 +160,13 @@ def _unit_alive(ctx: Context, unit: str) -> bool:
 
 
 def restarting(ctx: Context, row: ContainerRow) -> bool:
-    """Between two runs of a restart policy (inspect's State.Restarting)."""
-    if not is_service(row) or not row.status.is_active:
+    """Between two runs of a restart policy (inspect's State.Restarting, and no Pid): the
+    row is still active (its monitor lives) but its container is gone; the record asks for
+    a restart, or is not there (not written yet, or removed for the next run)."""
+    if not supervised(row) or not row.status.is_active or alive(row.pid, row.pid_start):
         return False
     rec = read_exit_record(ctx.paths.exit_file(row.id))
-    return rec is not None and rec.restart and not alive(row.pid, row.pid_start)
+    return rec is None or rec.restart
 
 
 def list_containers(ctx: Context) -> list[ContainerRow]:

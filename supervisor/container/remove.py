@@ -10,12 +10,12 @@ import signal
 import time
 from typing import TYPE_CHECKING
 
-from supervisor.container.kill import kill_for_good, mark_stopped
+from supervisor.container.kill import end_restarts, kill_for_good, mark_stopped
 from supervisor.container.resources import teardown
 from supervisor.container.stop import stop_service
 from supervisor.errors import ScopeboxError, StateError
 from supervisor.procs import alive
-from supervisor.restarts import is_service
+from supervisor.restarts import is_service, supervised
 from supervisor.state import Status
 from supervisor.store import ContainerLock, ContainerRow
 
@@ -57,6 +57,7 @@ def remove(ctx: Context, ref: str, force: bool = False, volumes: bool = False) -
         row = mark_stopped(ctx, row)
         if alive(row.pid, row.pid_start):
             kill_for_good(ctx, row)
+        end_restarts(ctx, row)  # the cgroupfs manager's monitor may be in a back-off
         if is_service(row):
             ctx.wait_monitor_gone(row, 30)
         else:
@@ -171,7 +172,7 @@ def finish_removals(ctx: Context, wait: bool) -> None:
 
 def can_remove_together(row: ContainerRow) -> bool:
     """`remove_together` takes this one: no unit to stop (restart policy), not paused."""
-    return not is_service(row) and row.status.value != "paused"
+    return not supervised(row) and row.status.value != "paused"
 
 
 def remove_together(ctx: Context, rows: Sequence[ContainerRow]) -> list[str]:

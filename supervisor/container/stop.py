@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from supervisor.container.kill import kill_for_good, mark_stopped, signal_container
+from supervisor.container.kill import end_restarts, kill_for_good, mark_stopped, signal_container
 from supervisor.errors import (
     RuntimeFailed,
 )
@@ -36,6 +36,7 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         from supervisor.events.write import container as event  # events (issue 14)
 
         event(ctx, row, "stop")
+    end_restarts(ctx, row)  # the cgroupfs manager: no back-off goes on after a stop
     if service:
         stop_service(ctx, row)
     # performance (issue 16): once the exit is known, stop cleans up itself, as Podman's
@@ -69,7 +70,8 @@ def stop_together(ctx: Context, rows: Sequence[ContainerRow], timeout: int | Non
     """`pod stop`, `kube down`, `pod rm -f -t N` (issue 15): `stop` of several at once. The
     stop signal goes to every one, then each gets what is left of its grace period (not
     one grace period after another), SIGKILL past it; then each is cleaned up here, as
-    `stop` does. Running ones only, without a unit (restart policy): the callers check."""
+    `stop` does. Running ones only, without a unit (restart policy under systemd): the
+    callers check."""
     import time
 
     started = time.monotonic()
@@ -86,6 +88,8 @@ def stop_together(ctx: Context, rows: Sequence[ContainerRow], timeout: int | Non
         if not ctx.wait_container_gone(row, max(started + grace - time.monotonic(), 0)):
             kill_for_good(ctx, row)
         event(ctx, row, "stop")
+    for row in rows:  # a restart policy without systemd: a back-off ends now
+        end_restarts(ctx, row)
     for row in rows:
         if ctx.wait_exit_known(row, 30):
             ctx.cleanup(row.id)

@@ -12,7 +12,7 @@ from supervisor.errors import (
     NotFoundError,
 )
 from supervisor.procs import alive, pidfd_open
-from supervisor.restarts import is_service
+from supervisor.restarts import in_place, is_service
 from supervisor.store import ContainerRow
 
 if TYPE_CHECKING:
@@ -32,7 +32,12 @@ def wait(ctx: Context, ref: str) -> int:
     while row.status.is_active:
         if row.pid:
             ctx.wait_container_gone(row, 3600 * 24 * 365)
-        ctx.wait_exit_known(row, 60)
+        if in_place(row):
+            code = _final_in_place(ctx, row)
+            if code is not None:
+                return code
+        else:
+            ctx.wait_exit_known(row, 60)
         if not is_service(row):
             # issue 16: without a restart policy the record is this run's last word: its code
             # is the answer, and the store is brought in line by the monitor's exit command
@@ -55,6 +60,20 @@ def wait(ctx: Context, ref: str) -> int:
             # monitor yet (RestartSec=), so there is no process to wait on for a moment.
             time.sleep(0.05)
     return row.exit_code
+
+
+def _final_in_place(ctx: Context, row: ContainerRow) -> int | None:
+    """A restart policy without systemd: the monitor lives across the restarts, so its
+    record is the answer only once it asks for none (else None: the next run is waited
+    for, as under systemd). The monitor's end wakes us at once; a restart at the latest
+    after a short while (the pid file is read again then)."""
+    from supervisor.monitor import read_exit_record
+
+    rec = read_exit_record(ctx.paths.exit_file(row.id))
+    if rec is not None and not rec.restart:
+        return rec.exit_code
+    wait_pid_gone(row.monitor_pid, row.monitor_start, 0.1)
+    return None
 
 
 def _removed_exit_code(ctx: Context, cid: str, ref: str) -> int:

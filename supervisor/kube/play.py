@@ -496,6 +496,16 @@ def _volumes(spec: dict[str, Any], path: str, pod: str, kube_dir: str, src: Sour
     return sources, dirs, host_paths, claims
 
 
+MAX_ANNOTATION = 63  # Podman's define.MaxKubeAnnotation
+
+
+def _go_quote(text: str) -> str:
+    """Go's %q of a string, near enough: JSON's quoting, non-ASCII kept."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
 # Podman's own annotations that say nothing play kube must do (the rest it warns about)
 PODMAN_QUIET = {"io.podman.annotations.privileged",  # securityContext.privileged says it
                 "io.podman.annotations.init.container.type"}  # see pod_plan
@@ -508,6 +518,9 @@ def _annotations(meta: dict[str, Any], names: list[str], path: str, where: str,
     but for init; one asking for something (autoremove TRUE) is warned about."""
     out: dict[str, dict[str, str]] = {n: {} for n in names}
     for key, value in _string_map(meta, "annotations", path).items():
+        if len(value) > MAX_ANNOTATION:  # Podman's check and words (Go's %q), before a pull
+            raise KubeError(f"invalid annotation {_go_quote(key)}={_go_quote(value)} value"
+                            f" length exceeds Kubernetetes max {MAX_ANNOTATION}")
         base, _, ctr = key.rpartition("/")
         targets = [ctr] if base and ctr in out else names
         base = base if base and ctr in out else key

@@ -486,9 +486,9 @@ def _sigkill(eng: Engine, row: ContainerRow) -> None:
     import signal
 
     from supervisor.procs import alive
-    from supervisor.restarts import is_service
+    from supervisor.restarts import supervised
 
-    if row.status.value == "running" and not is_service(row) and alive(row.pid, row.pid_start):
+    if row.status.value == "running" and not supervised(row) and alive(row.pid, row.pid_start):
         try:
             os.kill(row.pid, signal.SIGKILL)
             return

@@ -45,6 +45,10 @@ EXIT_CODES = [
     Case("rm --force --ignore -t 0 nosuch"),
     Case("rm -f -t 0 {u}", setup=("run -d --name {u} busybox sleep 100",)),
     Case("rm -v {u}", setup=("create --name {u} busybox true",)),
+    # a restart policy without systemd: wait answers at the last run's exit (bats 500, 700)
+    Case("inspect --format '{{.HostConfig.RestartPolicy}} {{.RestartCount}} {{.State.ExitCode}}"
+         " {{.State.Status}}' {u}", setup=("run -d --name {u} --restart on-failure:2 busybox"
+                                         " sh -c 'exit 3'", "wait {u}")),
     Case("rm --volumes --depend {u}", setup=("create --name {u} busybox true",)),
     Case("start nosuch", "rc err"),
     Case("stop -i nosuch"),

@@ -101,6 +101,7 @@ KUBE = [
     Case("start -a kubeflags-s", setup=(_ALL_FLAGS,)),
     Case(f"kube play --context-dir /tmp {_YAML}", "rc err"),
     Case(f"kube play --authfile /nonexistent/auth.json {_YAML}", "rc err"),
+    Case(f"kube play --annotation a={'v' * 64} {_YAML}", "rc err"),  # checked before a pull
     Case(f"kube play --annotation nokey {_YAML}", diff="kube-annotation",
          want=(125, "annotations must be formatted KEY=VALUE")),
     # the YAML's image has a build directory: built (FROM busybox alone) and tagged first

@@ -131,6 +131,9 @@ def test_plan_of_a_pod() -> None:
          "env: [{name: \"A\\nB\", value: x}]}]}", "invalid environment variable name"),
         ("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}, "
          "{name: c, image: i}]}", "two containers have one name"),
+        ("kind: Pod\nmetadata: {name: p, annotations: {test: " + "v" * 64 + "}}\n"
+         "spec: {containers: [{name: c, image: i}]}",  # Podman's words, before any pull
+         'invalid annotation "test"="' + "v" * 64 + '" value length exceeds Kubernetetes max 63'),
     ],
 )
 def test_bad_documents_are_one_error(text: str, message: str) -> None:

@@ -71,7 +71,6 @@ def test_validate_types_what_the_user_asked_for() -> None:
         (CreateOptions(image="b", network="a;b"), "not a network name"),
         (CreateOptions(image="b", volumes=["/nowhere:/x"]), "does not exist"),
         (CreateOptions(image="b", env_files=["/nowhere"]), "cannot read --env-file"),
-        (CreateOptions(image="b", restart="always"), "needs systemd"),
         (CreateOptions(image="b", cgroups="disabled"), "needs crun"),
         (CreateOptions(image="b", cgroups="split"), "a cgroup of its own"),
         (CreateOptions(image="b", sdnotify="loud"), "invalid --sdnotify"),

@@ -95,3 +95,18 @@ def test_monitor_service_mode_needs_no_fds_but_its_files() -> None:
                     "--stopped-file=/y"])  # fmt: skip
     with pytest.raises(ArgsError, match="sync-fd"):
         parse_args(BASE)
+
+
+def test_monitor_restarts_in_place_with_its_files_and_the_engines_fds() -> None:
+    """Without systemd (the cgroupfs manager): a policy but no --service; the engine's
+    sync and start fds as for any monitor."""
+    fds = ["--sync-fd=3", "--start-fd=4"]
+    opts = parse_args([*BASE, *fds, "--restart=always", "--restarts-file=/c/restarts",
+                       "--stopped-file=/c/stopped"])  # fmt: skip
+    assert (opts.service, opts.restart, opts.restarts_file) == (False, "always", "/c/restarts")
+    with pytest.raises(ArgsError, match="restarts-file"):
+        parse_args([*BASE, *fds, "--restart=always"])
+    with pytest.raises(ArgsError, match="sync-fd"):
+        parse_args([*BASE, "--restart=always", "--restarts-file=/x", "--stopped-file=/y"])
+    with pytest.raises(ArgsError, match="policy"):
+        parse_args([*BASE, *fds, "--restart=sometimes"])
