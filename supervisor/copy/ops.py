@@ -213,7 +213,8 @@ def archive_out(ctx: Context, ref: str, path: str, out_fd: int,
             raise ScopeboxError(str(exc)) from None
 
 
-def archive_in(ctx: Context, ref: str, path: str, in_fd: int, keep_owners: bool) -> None:
+def archive_in(ctx: Context, ref: str, path: str, in_fd: int, keep_owners: bool,
+               overwrite: bool = True) -> None:  # fmt: skip
     """The REST face's `PUT /containers/{id}/archive` (issue 18): a tar (maybe compressed)
     from `in_fd` unpacked into the container's directory `path`; owned by the container's
     user unless `keep_owners` (Docker's copyUIDGID)."""
@@ -224,7 +225,7 @@ def archive_in(ctx: Context, ref: str, path: str, in_fd: int, keep_owners: bool)
         root = stack.enter_context(container_root(ctx, row, freeze=True))
         owner = None if keep_owners else container_user(ctx, row, root)
         job = stream.UnpackJob(root, container_path(path), row.name, owner=owner,
-                               overwrite=True, follow=True)  # fmt: skip
+                               overwrite=overwrite, follow=True)  # fmt: skip
         try:
             stream.copy(None, job, stdin=in_fd)
         except (stream.CopyError, PlaceError) as exc:

@@ -8,6 +8,7 @@ request's tar into a directory of the container.
 from __future__ import annotations
 
 import contextlib
+import posixpath
 import socket
 from functools import partial
 
@@ -27,26 +28,34 @@ from supervisor.service.http import HTTPError
 STAT_HEADER = "X-Docker-Container-Path-Stat"
 
 
-def _path(call: Call) -> str:
+def _podman(call: Call) -> bool:
+    from supervisor.service.wire import unversioned
+
+    return unversioned(call.req.path).startswith("/libpod/")
+
+
+async def _target(call: Call) -> tuple[str, str]:
+    """The container's id and the path: Podman's route takes a relative path from the
+    container's working directory (podman-remote's `cp ctr:file`), Docker's from its root."""
     path = call.req.arg("path")
     if not path:
         raise HTTPError(400, "a path (query parameter path) is required")
-    return path
+    data = await inspect_of(call, call.req.params["id"])
+    if _podman(call) and not path.startswith("/"):
+        workdir = (data.get("Config") or {}).get("WorkingDir") or "/"
+        path = posixpath.join(workdir, path)
+    return data["Id"], path
 
 
 def _stat_header(call: Call, path: str, st: copy.PathStat) -> dict[str, str]:
     # podman-remote (the /libpod route) reads Podman's form: the resolved path of any file
-    from supervisor.service.wire import unversioned
-
-    podman = unversioned(call.req.path).startswith("/libpod/")
-    resolved = ("/" + path.lstrip("/")) if podman else None
+    resolved = ("/" + path.lstrip("/")) if _podman(call) else None
     return {STAT_HEADER: compat.path_stat(st.name, st.size, st.mode, st.mtime, st.link_target,
                                           resolved)}  # fmt: skip
 
 
 async def get(call: Call) -> None:
-    path = _path(call)
-    cid = (await inspect_of(call, call.req.params["id"]))["Id"]
+    cid, path = await _target(call)
     if call.req.method == "HEAD":
         st = await blocking(copy.archive_stat, call.settings, cid, path)
         await call.conn.reply(200, b"", {**call.headers, **_stat_header(call, path, st)},
@@ -97,14 +106,20 @@ async def get(call: Call) -> None:
 
 
 async def put(call: Call) -> None:
-    path = _path(call)
-    cid = (await inspect_of(call, call.req.params["id"]))["Id"]
+    cid, path = await _target(call)
     r, w = socket.socketpair()
+    # the tar's owners kept: Docker's copyUIDGID=true; Podman's copyUIDGID=false (`cp
+    # -a=false`: its parameter means chown to the container's user)
     keep = call.req.flag("copyUIDGID")
+    if _podman(call):
+        keep = not call.req.flag("copyUIDGID", True)
+    # a directory over a file (or the reverse) refused unless the client allows it (both
+    # the docker CLI and podman-remote ask for the refusal by default)
+    overwrite = not call.req.flag("noOverwriteDirNonDir")
 
     def run() -> None:
         try:
-            copy.archive_put(call.settings, cid, path, r.fileno(), keep)
+            copy.archive_put(call.settings, cid, path, r.fileno(), keep, overwrite)
         finally:
             r.close()
 

@@ -386,7 +386,7 @@ async def search(call: Call) -> None:
     if not term:
         raise HTTPError(400, "a search term (query parameter term) is required")
     items = _filter_items(call)
-    list_tags = call.req.flag("listTags", call.req.flag("listtags"))  # podman 4.3 sends this
+    list_tags = call.req.flag("listTags")
     if list_tags and items:
         raise HTTPError(400, "filters are not applicable to list tags result")
     keep = registry.search_filter(items)

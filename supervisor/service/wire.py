@@ -57,14 +57,25 @@ class Request:
         self.consumed = False  # the body was read to its end (the connection can go on)
         self.params: dict[str, str] = {}  # filled by the router
 
-    def arg(self, name: str, default: str = "") -> str:
+    def _values(self, name: str) -> list[str] | None:
+        """A parameter's values; its name matched without case when not given exactly, as
+        Podman's service decodes them (podman-remote sends `listtags`, `nooverwritedirnondir`)."""
         values = self.query.get(name)
+        if values is None:
+            folded = name.lower()
+            for key, found in self.query.items():
+                if key.lower() == folded:
+                    return found
+        return values
+
+    def arg(self, name: str, default: str = "") -> str:
+        values = self._values(name)
         return values[-1] if values else default
 
     def flag(self, name: str, default: bool = False) -> bool:
         """Docker's boolean query values: 1/true/True, 0/false/False; present and empty = true
         for some clients (`?force`)."""
-        if name not in self.query:
+        if self._values(name) is None:
             return default
         value = self.arg(name).lower()
         return value not in ("0", "false", "no")
