@@ -797,6 +797,12 @@ class Store:
             db.execute("UPDATE images SET names = ?, names_history = ? WHERE id = ?",
                        (json.dumps(names), json.dumps(history), image_id))
 
+    def set_image_repo_digests(self, image_id: str, digests: list[str]) -> None:
+        import json
+        with self.transaction(reserve=True) as db:
+            db.execute("UPDATE images SET repo_digests = ? WHERE id = ?",
+                       (json.dumps(digests), image_id))
+
     def containers_using_image(self, image_id: str) -> list[str]:
         rows = self._db.execute("SELECT name FROM containers WHERE image_id = ?", (image_id,))
         return [r[0] for r in rows]
