@@ -111,10 +111,11 @@ def _completed(
 
 
 def list_images(settings: Settings, reference: str | None = None,
-                all_: bool = True) -> list[ImageListEntry]:  # fmt: skip
+                all_: bool = True, filters: list[str] | None = None) -> list[ImageListEntry]:
     """`images [REFERENCE]`: by repository, its last component, or the full name. Without
     `all_` (`images -a`) a build's intermediate images are left out, as Podman's: those
-    without a name that a later step of a build (supervisor/build) was made from."""
+    without a name that a later step of a build (supervisor/build) was made from. `filters`:
+    `--filter` but reference= (supervisor/imagefilters.py)."""
     from collections import Counter
 
     from supervisor.api import read_session
@@ -123,6 +124,9 @@ def list_images(settings: Settings, reference: str | None = None,
     with read_session(settings) as eng:
         imgs = eng.store.list_images()
         used = Counter(eng.store.container_image_ids())
+        if filters:
+            with mapped():
+                imgs = _filtered(eng.store, imgs, used, filters)
         if not all_:
             parents = eng.store.intermediate_ids()
             imgs = [i for i in imgs if i.names or i.id not in parents]
@@ -136,6 +140,25 @@ def list_images(settings: Settings, reference: str | None = None,
         )
         for img in imgs
     ]
+
+
+def _filtered(store: Any, imgs: list[Any], used: dict[str, int],
+              filters: list[str]) -> list[Any]:  # fmt: skip
+    from supervisor import imagefilters
+    from supervisor.imageref import resolve
+    from supervisor.timefmt import parse_rfc3339
+
+    pairs = imagefilters.split(filters)
+    created_of: dict[str, float] = {}
+    for key, value in pairs:
+        if key in imagefilters.IMAGE_KEYS:
+            try:
+                created_of[value] = parse_rfc3339(resolve(store, value).created) or 0.0
+            except NotFoundError:  # Podman's words
+                raise NotFoundError("image for filter", f'"{key}"="{value}": {value}') from None
+    facts = imagefilters.Facts(dict(used), store.intermediate_ids(), created_of)
+    keep = imagefilters.compile_all(pairs, facts)
+    return [img for img in imgs if keep(img)]
 
 
 def _names_match(ref: str, name: str) -> bool:
