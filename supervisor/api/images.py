@@ -55,12 +55,38 @@ def remove(
                     _rmi_events(eng, img.id, ref, lines)  # events (issue 14)
                     out.append(RemoveReport(ref, lines))
             except NotFoundError as exc:
-                if not ignore:  # Podman's words for rmi: "X: image not known"
+                lines = _remove_list(eng, ref)  # Podman's rmi takes a manifest list too
+                if lines:
+                    out.append(RemoveReport(ref, lines))
+                elif not ignore:  # Podman's words for rmi: "X: image not known"
                     err = NotFoundError("image to remove", ref) if exc.kind == "image" else exc
                     out.append(RemoveReport(ref, err=err))
             except ScopeboxError as exc:
                 out.append(RemoveReport(ref, err=exc))
+        if all:
+            out.extend(_remove_lists(eng))
     return out
+
+
+def _remove_list(eng: Any, ref: str) -> list[str]:
+    """`rmi LIST`: the manifest list's lines, or none when `ref` names no list."""
+    from supervisor import manifestlist
+
+    try:
+        with mapped():
+            ml = manifestlist.find(eng.paths, ref)
+            manifestlist.delete(eng.paths, ml)
+    except ScopeboxError:
+        return []
+    return [f"Untagged: {ml.name}", f"Deleted: {ml.id}"]
+
+
+def _remove_lists(eng: Any) -> list[RemoveReport]:
+    """`rmi -a`: every manifest list goes with the images (a list is an image to Podman)."""
+    from supervisor import manifestlist
+
+    lists = manifestlist.all_lists(eng.paths)
+    return [RemoveReport(ml.id, _remove_list(eng, ml.id)) for ml in lists]
 
 
 def _rmi_events(eng: Any, image_id: str, ref: str, lines: list[str]) -> None:
