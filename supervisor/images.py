@@ -291,7 +291,8 @@ def _commit_layers(
                     digest=manifest_digest,
                     repo_digests=[repo_digest] if repo_digest else [],
                     blobs=held,
-                )
+                ),
+                first=True,
             )
     raise ConflictError("layers kept being removed while storing the image; retry")
 

@@ -267,3 +267,13 @@ def test_untag_and_rmi_of_a_digest_name_keep_the_tagged_image(tmp_path: Path) ->
     assert images.remove_image(store, f"localhost/bb@{D1}") == [f"Untagged: localhost/bb@{D1}"]
     assert [i.names for i in store.list_images()] == [img.names]
     assert not images.deletes(img, f"localhost/bb@{D1}")
+
+
+def test_a_stored_image_pulled_or_loaded_again_gets_its_new_name_first(tmp_path: Path) -> None:
+    """Podman: load/pull put the reference's name before the image's others; tag appends."""
+    store = _digest_store(tmp_path)
+    img = store.add_image(_img(names=["localhost/loaded:1"]), first=True)
+    assert img.names == ["localhost/loaded:1", "docker.io/library/busybox:latest", "localhost/bb:1"]
+    img = store.add_image(_img(names=["localhost/tagged:1"]))
+    assert img.names[-1] == "localhost/tagged:1"
+    assert store.list_images()[0].names == img.names
