@@ -771,3 +771,27 @@ def test_import_of_a_zstd_tarball(
     (ins,) = json.loads(sb("image", "inspect", "localhost/zst:1").stdout)
     assert ins["RootFS"]["Layers"] == [f"sha256:{sha(busybox_layer)}"]
     sb("rmi", "localhost/zst:1")
+
+
+def test_load_from_a_url(sb: Scopebox, tmp_path: Path, clean: None) -> None:
+    """Podman's `load -i http://...`: the body is loaded; a URL that fails is one line."""
+    import functools
+    import http.server
+    import threading
+
+    docker_archive(tmp_path / "web.tar", [(["localhost/from-url:1"], [tar_bytes(layer1)])])
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        res = sb("load", "-i", f"{base}/web.tar")
+        assert res.stdout == "Loaded image: localhost/from-url:1\n"
+        sb("rmi", "localhost/from-url:1")
+        res = sb("load", "-i", f"{base}/missing.tar", check=False)
+        assert (res.returncode, res.stderr) == (
+            125, f"Error: cannot load '{base}/missing.tar': HTTP 404\n")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not os.listdir(f"{sb.root}/tmp")
