@@ -795,3 +795,12 @@ def test_load_from_a_url(sb: Scopebox, tmp_path: Path, clean: None) -> None:
         server.shutdown()
         server.server_close()
     assert not os.listdir(f"{sb.root}/tmp")
+
+
+def test_import_takes_flags_after_the_file(sb: Scopebox, tmp_path: Path, clean: None) -> None:
+    """Podman's `import FILE --change X REF` (flags between and after the positionals)."""
+    (tmp_path / "root.tar").write_bytes(tar_bytes(layer1))
+    sb("import", "-q", str(tmp_path / "root.tar"), "--change", "CMD [\"/x\"]", "late-flags:1")
+    res = sb("image", "inspect", "--format", "{{.Config.Cmd}}", "localhost/late-flags:1")
+    assert res.stdout == "[/x]\n"
+    sb("rmi", "localhost/late-flags:1")
