@@ -779,6 +779,10 @@ class Store:
         rows = self._db.execute("SELECT * FROM images ORDER BY created DESC").fetchall()
         return [_image_from_row(r) for r in rows]
 
+    def image_ids_stored_order(self) -> list[str]:
+        """Oldest stored first: the order Podman's `rmi -a` goes in (c/storage's list)."""
+        return [r[0] for r in self._db.execute("SELECT id FROM images ORDER BY rowid")]
+
     def intermediate_ids(self) -> set[str]:
         """Images a build step made a stored image from (Podman's intermediate images, in
         supervisor/build's `build_cache`): `images` hides them, `image prune` keeps them."""

@@ -36,7 +36,7 @@ def remove(
 
         finish_removals(eng, wait=True)
         if all:
-            refs = [*refs, *(img.id for img in eng.store.list_images())]
+            refs = [*refs, *eng.store.image_ids_stored_order()]
         gone: set[str] = set()  # a build's parents an earlier removal took with it
         for ref in refs:
             if all and ref in gone:
@@ -48,7 +48,7 @@ def remove(
                     # name of several is just untagged (Podman), its containers stay.
                     if force and images.deletes(img, ref, all):
                         for cid in eng.store.containers_using_image_ids(img.id):
-                            eng.remove(cid, force=True)
+                            _remove_user(eng, cid)
                     lines = images.remove_image(eng.store, ref, force, all and ref == img.id, prune)
                     gone.update(line[len("Deleted: "):] for line in lines
                                 if line.startswith("Deleted: "))  # fmt: skip
@@ -66,6 +66,25 @@ def remove(
         if all:
             out.extend(_remove_lists(eng))
     return out
+
+
+def _remove_user(eng: Any, cid: str) -> None:
+    """`rmi -f`: a container using the image goes; a pod's infra takes its pod with it
+    (Podman's: removing the infra removes the pod and all its containers)."""
+    from supervisor.pods import INFRA_LABEL
+
+    row = eng.store.get_container(cid)
+    if row is None:  # gone with a pod removed before
+        return
+    pod_id = row.config.options.labels.get(INFRA_LABEL)
+    if pod_id:
+        from supervisor.pods import ops
+        from supervisor.pods.db import PodDB
+
+        if PodDB(eng.store).get(pod_id) is not None:
+            ops.remove(eng, pod_id, force=True)
+            return
+    eng.remove(cid, force=True)
 
 
 def _remove_list(eng: Any, ref: str) -> list[str]:
