@@ -515,6 +515,9 @@ def _delete_locked(store: Store, img: ImageRow) -> None:
     A layer is renamed aside before it is deleted, so a crash mid-way never leaves a partial
     layer where a later image would reuse it."""
     paths = store.paths
+    from supervisor.imagemount import unmount_image
+
+    unmount_image(paths, img.id, force=True)  # `image mount`'s, as libimage's removal does
     store.delete_image(img.id)
     shutil.rmtree(paths.image_dir(img.id), ignore_errors=True)
     rest = store.list_images()

@@ -385,3 +385,72 @@ def exists(settings: Settings, ref: str) -> bool:
         except NotFoundError:
             return False
         return True
+
+
+class MountReport(NamedTuple):
+    """`image mount`: one image's mount point, or why not."""
+
+    raw_input: str
+    id: str = ""
+    names: list[str] = []  # noqa: RUF012
+    path: str = ""
+    err: ScopeboxError | None = None
+
+
+def mount(settings: Settings, refs: list[str], all: bool = False) -> list[MountReport]:
+    """`image mount IMAGE...` (`-a`: every image): each mounted read-only, counted."""
+    from supervisor import images
+    from supervisor.imagemount import mount_image
+    from supervisor.store import ImagesLock
+
+    out = []
+    with session(settings) as eng:
+        if all:
+            refs = [img.id for img in eng.store.list_images()]
+        for ref in refs:
+            try:
+                with mapped(), ImagesLock(eng.paths):  # its layers stay meanwhile
+                    img = images.resolve(eng.store, ref)
+                    path = mount_image(eng.store, img, images.layer_dirs(eng.paths, img))
+                out.append(MountReport(ref, img.id, img.names, path))
+            except NotFoundError:
+                out.append(MountReport(ref, err=NotFoundError("image to remove", ref)))
+            except ScopeboxError as exc:
+                out.append(MountReport(ref, err=exc))
+    return out
+
+
+def mounted(settings: Settings) -> list[MountReport]:
+    """`image mount` without arguments: the mounted images."""
+    from supervisor.imagemount import mount_point, mounted_ids
+
+    with session(settings) as eng:
+        out = []
+        for image_id in mounted_ids(eng.paths):
+            img = eng.store.get_image(image_id)
+            names = img.names if img is not None else []
+            out.append(MountReport(image_id, image_id, names, mount_point(eng.paths, image_id)))
+    return out
+
+
+def unmount(settings: Settings, refs: list[str], all: bool = False,
+            force: bool = False) -> list[MountReport]:  # fmt: skip
+    """`image umount IMAGE...` (`-a`: every mounted image): the ids unmounted now."""
+    from supervisor import images
+    from supervisor.imagemount import mounted_ids, unmount_image
+
+    out = []
+    with session(settings) as eng:
+        if all:
+            refs = mounted_ids(eng.paths)
+        for ref in refs:
+            try:
+                with mapped():
+                    img = images.resolve(eng.store, ref)
+                    done = unmount_image(eng.paths, img.id, force)
+                out.append(MountReport(ref, img.id if done else ""))
+            except NotFoundError:
+                out.append(MountReport(ref, err=NotFoundError("image to remove", ref)))
+            except ScopeboxError as exc:
+                out.append(MountReport(ref, err=exc))
+    return out

@@ -804,3 +804,29 @@ def test_import_takes_flags_after_the_file(sb: Scopebox, tmp_path: Path, clean: 
     res = sb("image", "inspect", "--format", "{{.Config.Cmd}}", "localhost/late-flags:1")
     assert res.stdout == "[/x]\n"
     sb("rmi", "localhost/late-flags:1")
+
+
+def test_image_mount_is_read_only_counted_and_undone_by_rmi(sb: Scopebox, tmp_path: Path,
+                                                            clean: None) -> None:  # fmt: skip
+    """Podman's `image mount`: the path, read-only; the listing; each mount counted, `-f`
+    unmounts at once; an unknown image is one line (125); `rmi` unmounts what it deletes."""
+    from supervisor.mount import is_mountpoint  # mountinfo: a bind mount keeps st_dev
+
+    docker_archive(tmp_path / "m.tar", [(["localhost/mnt:1"], [tar_bytes(layer1)])])
+    sb("load", "-i", str(tmp_path / "m.tar"))
+    image_id = sb("image", "inspect", "--format", "{{.Id}}", "localhost/mnt:1").stdout.strip()
+    path = sb("image", "mount", "localhost/mnt:1").stdout.strip()
+    assert is_mountpoint(path) and os.listdir(path)
+    with pytest.raises(OSError):
+        (Path(path) / "new").write_text("x")
+    assert sb("image", "mount").stdout == f"localhost/mnt:1  {path}\n"
+    sb("image", "mount", "localhost/mnt:1")  # counted twice now
+    assert sb("image", "umount", "localhost/mnt:1").stdout == ""  # once more to go
+    assert is_mountpoint(path)
+    assert sb("image", "umount", "localhost/mnt:1").stdout == f"{image_id}\n"
+    assert not is_mountpoint(path) and sb("image", "mount").stdout == ""
+    res = sb("image", "umount", "no-such-image", check=False)
+    assert (res.returncode, res.stderr) == (125, "Error: no-such-image: image not known\n")
+    sb("image", "mount", "localhost/mnt:1")
+    sb("rmi", "localhost/mnt:1")
+    assert not is_mountpoint(path)
