@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from supervisor.cli.image_trust import rows
 
 
@@ -15,3 +18,36 @@ def test_rows_name_the_default_then_each_docker_scope() -> None:
         ("repository", "quay.io", "signed")]
     assert rows({})[0] == {"transport": "all", "name": "* (default)", "repo_name": "default",
                            "type": ""}
+
+
+def test_set_replaces_one_requirement_and_writes_the_default_first() -> None:
+    from supervisor.cli.image_trust import with_requirement
+
+    doc = with_requirement({}, "default", "reject", [])
+    assert doc == {"default": [{"type": "reject"}]}
+    doc = with_requirement(doc, "docker.io", "signedBy", ["/k.gpg"])
+    doc = with_requirement(doc, "quay.io", "accept", [])
+    assert doc["transports"]["docker"] == {
+        "docker.io": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k.gpg"}],
+        "quay.io": [{"type": "insecureAcceptAnything"}]}
+    doc = with_requirement({"transports": {}, "default": []}, "default", "accept", [])
+    assert list(doc) == ["default", "transports"]
+
+
+def test_trust_set_edits_only_the_file_policypath_names(tmp_path: Path) -> None:
+    """Podman's checks and words; the host's policy is refused."""
+    import pytest
+
+    from supervisor.cli.image_trust import set_
+    from supervisor.errors import UsageError
+
+    path = tmp_path / "policy.json"
+    with pytest.raises(UsageError, match="default trust policy must be set"):
+        set_([f"--policypath={path}", "--type=reject", "docker.io"])
+    with pytest.raises(UsageError, match="at least one public key"):
+        set_([f"--policypath={path}", "default"])
+    with pytest.raises(UsageError, match="give --policypath FILE"):
+        set_(["--type=accept", "default"])
+    assert not path.exists()
+    assert set_([f"--policypath={path}", "--type=accept", "default"]) == 0
+    assert json.loads(path.read_text()) == {"default": [{"type": "insecureAcceptAnything"}]}
