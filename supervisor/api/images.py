@@ -454,3 +454,16 @@ def unmount(settings: Settings, refs: list[str], all: bool = False,
             except ScopeboxError as exc:
                 out.append(MountReport(ref, err=exc))
     return out
+
+
+def sign(settings: Settings, refs: list[str], sign_by: str, directory: str = "",
+         authfile: str | None = None, cert_dir: str | None = None) -> list[str]:
+    """`image sign docker://NAME...`: each signed with the GPG identity `sign_by`; returns the
+    signature files written (supervisor/registry/sign.py)."""
+    from supervisor.registry.sign import SignOptions
+    from supervisor.registry.sign import sign as sign_one
+    from supervisor.version import package_version
+
+    with mapped():
+        return [sign_one(SignOptions(ref, sign_by, directory, authfile, cert_dir),
+                         f"scopebox {package_version()}") for ref in refs]

@@ -1,9 +1,9 @@
 """scopebox image trust show|set, image sign (verbs). `trust show` reads the host's signature
-policy (containers-policy.json(5)) as Podman 4.3 shows it; scopebox verifies no signatures
-and makes none, so `trust set` of the host's policy (it would rewrite it for Podman's sake) and
-`image sign` are refused with a reason, after Podman's own checks of the arguments. `trust set
---policypath FILE` edits the file the user names, as Podman's does (a file edit: nobody's
-pulls change)."""
+policy (containers-policy.json(5)) as Podman 4.3 shows it; scopebox verifies no signatures,
+so `trust set` of the host's policy (it would rewrite it for Podman's sake) is refused with a
+reason, after Podman's own checks of the arguments. `trust set --policypath FILE` edits the
+file the user names, as Podman's does (a file edit: nobody's pulls change). `image sign`
+makes Podman's GPG signatures (supervisor/registry/sign.py)."""
 
 from __future__ import annotations
 
@@ -155,14 +155,21 @@ def _write(path: str, doc: dict[str, Any]) -> None:
 
 
 def sign(argv: list[str], settings: Settings) -> int:
-    p = new_parser("image sign", "Refused: scopebox does not sign images.")
-    p.add_argument("-a", "--all", action="store_true", help="refused")
-    p.add_argument("--authfile", help="refused")
-    p.add_argument("--cert-dir", help="refused")
-    p.add_argument("-d", "--directory", help="refused")
-    p.add_argument("--sign-by", help="refused: scopebox does not sign images")
+    p = new_parser("image sign", "Sign images in a registry with a GPG key (docker://NAME).")
+    p.add_argument("-a", "--all", action="store_true",
+                   help="refused: a list's images are not signed one by one")
+    p.add_argument("--authfile", help="the registry's credentials")
+    p.add_argument("--cert-dir", help="the registry's certificates")
+    p.add_argument("-d", "--directory", default="",
+                   help="where the signatures go (default /var/lib/containers/sigstore)")
+    p.add_argument("--sign-by", help="the GPG identity to sign with")
     p.add_argument("images", nargs="+")
     ns = p.parse_args(argv)
     if not ns.sign_by:
         raise UsageError("please provide an identity")
-    raise UsageError("image sign: scopebox does not sign images (no GPG or sigstore signing)")
+    if ns.all:
+        raise UsageError("image sign --all: scopebox signs the reference's own manifest only")
+    from supervisor.api import images as api
+
+    api.sign(settings, ns.images, ns.sign_by, ns.directory, ns.authfile, ns.cert_dir)
+    return 0

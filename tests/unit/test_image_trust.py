@@ -51,3 +51,32 @@ def test_trust_set_edits_only_the_file_policypath_names(tmp_path: Path) -> None:
     assert not path.exists()
     assert set_([f"--policypath={path}", "--type=accept", "default"]) == 0
     assert json.loads(path.read_text()) == {"default": [{"type": "insecureAcceptAnything"}]}
+
+
+def test_sign_payload_and_where_it_goes() -> None:
+    """containers-signature(5)'s payload, in Podman's lookaside layout."""
+    from supervisor.registry.reference import Reference
+    from supervisor.registry.sign import payload, signature_dir
+
+    ref = Reference("quay.io", "libpod/testimage", "20220615")
+    digest = "sha256:" + "a" * 64
+    assert json.loads(payload(ref, digest, "scopebox 1", 7)) == {
+        "critical": {"identity": {"docker-reference": "quay.io/libpod/testimage:20220615"},
+                     "image": {"docker-manifest-digest": digest},
+                     "type": "atomic container signature"},
+        "optional": {"creator": "scopebox 1", "timestamp": 7}}
+    assert signature_dir("/d", ref, digest) == "/d/libpod/testimage@sha256=" + "a" * 64
+
+
+def test_sign_refuses_before_asking_a_registry(tmp_path: Path) -> None:
+    import pytest
+
+    from supervisor.errors import UsageError
+    from supervisor.registry.sign import SignOptions, sign
+
+    with pytest.raises(UsageError, match="expected colon-separated transport:reference"):
+        sign(SignOptions("busybox", "me@x", str(tmp_path)), "c")
+    with pytest.raises(UsageError, match="only docker:// references"):
+        sign(SignOptions("oci:/x", "me@x", str(tmp_path)), "c")
+    with pytest.raises(UsageError, match="no such file or directory"):
+        sign(SignOptions("docker://quay.io/x", "me@x", str(tmp_path / "none")), "c")
