@@ -201,8 +201,10 @@ def _save_oci(
 
 @contextmanager
 def _seekable(store: Store, source: str) -> Iterator[str]:
-    """A path to the archive; stdin is spooled under ROOT first (tar needs random access)."""
-    if source != "-":
+    """A path to the archive; stdin and a URL's body (Podman's `load -i http://...`) are
+    spooled under ROOT first (tar needs random access)."""
+    url = source.startswith(("http://", "https://"))
+    if source != "-" and not url:
         if not os.path.isfile(source):
             raise UsageError(f"cannot load {source!r}: no such file")
         yield source
@@ -210,10 +212,27 @@ def _seekable(store: Store, source: str) -> Iterator[str]:
     tmpdir = os.path.join(store.paths.root, "tmp")
     os.makedirs(tmpdir, mode=0o700, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=tmpdir, prefix="load-") as f:
-        while chunk := os.read(0, _CHUNK):
-            f.write(chunk)
+        if url:
+            _download(source, f)
+        else:
+            while chunk := os.read(0, _CHUNK):
+                f.write(chunk)
         f.flush()
         yield f.name
+
+
+def _download(url: str, out: IO[bytes]) -> None:
+    import shutil
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:  # http(s) only, checked above
+            shutil.copyfileobj(resp, out, _CHUNK)
+    except urllib.error.HTTPError as exc:
+        raise UsageError(f"cannot load {url!r}: HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise UsageError(f"cannot load {url!r}: {getattr(exc, 'reason', exc)}") from None
 
 
 def load(store: Store, source: str) -> list[Loaded]:

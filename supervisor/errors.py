@@ -36,6 +36,7 @@ _NOT_FOUND = {
     "manifest list": "{ref}: image not known",  # verbs: Podman's manifest words
     "image to show": "{ref}: image not known",  # verbs: image tree
     "local image": "{ref}: image not known",  # run/create --pull=never
+    "image for filter": "could not find local image for filter filter {ref}: image not known",
     "network": "unable to find network with name or ID {ref}: network not found",
     "network object": "inspecting object: network {ref}: unable to find network with name or"
                       " ID {ref}: network not found",

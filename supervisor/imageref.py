@@ -7,7 +7,7 @@ for pull, import and save; `inspect` and lookups need none of it.
 from __future__ import annotations
 
 from supervisor.errors import NotFoundError, UsageError
-from supervisor.refs import _short_match, normalize_name
+from supervisor.refs import _short_match, normalize_name, repo_matches, split_digested, split_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,8 +17,14 @@ _HEX = set("0123456789abcdef")
 
 
 def resolve(store: Store, ref: str) -> ImageRow:
-    """By name (full or short), id or unique id prefix."""
+    """By name (full or short), `repo[:tag]@digest`, id or unique id prefix."""
     images = store.list_images()
+    digested = split_digested(ref) if "@" in ref else None
+    if digested is not None:
+        for img in images:
+            if digest_names(img, *digested) is not None:
+                return img
+        raise NotFoundError("image", ref)
     bare = ref.removeprefix("sha256:")
     for img in images:
         if img.id == bare:
@@ -40,3 +46,19 @@ def resolve(store: Store, ref: str) -> ImageRow:
         if len(hits) == 1:
             return hits[0]
     raise NotFoundError("image", ref)
+
+
+def digest_names(img: ImageRow, given: str, digest: str) -> str | None:
+    """The full `repo@digest` name the repository `given` at `digest` is of the image: one it
+    was pulled by, or its manifest under the repository of one of its names (Podman's lookup
+    by digest); None when it names another image."""
+    for name in img.repo_digests:
+        repo, _, at = name.partition("@")
+        if at == digest and repo_matches(given, repo):
+            return name
+    if img.digest == digest:
+        for name in img.names:
+            repo = split_name(name)[0]
+            if repo_matches(given, repo):
+                return f"{repo}@{digest}"
+    return None

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, NamedTuple, cast
 
 from supervisor.blobs import BlobStore, parse_digest
 from supervisor.errors import ConflictError, NotFoundError, ScopeboxError, UsageError
+from supervisor.imageref import digest_names
 from supervisor.imageref import resolve as resolve  # performance: re-exported, lookups are light
 from supervisor.layers import compression_of, sniff_compression, unpack_layer, write_tar
 from supervisor.manifests import (
@@ -41,7 +42,7 @@ from supervisor.manifests import (
 )
 from supervisor.manifests import Descriptor as Descriptor  # re-exported: the contract's name
 from supervisor.paths import Paths
-from supervisor.refs import _short_match, normalize_name
+from supervisor.refs import _short_match, normalize_name, split_digested
 from supervisor.store import FileLock, ImageRow, ImagesLock, LayerBlob, Store
 from supervisor.timefmt import now_rfc3339
 
@@ -290,7 +291,8 @@ def _commit_layers(
                     digest=manifest_digest,
                     repo_digests=[repo_digest] if repo_digest else [],
                     blobs=held,
-                )
+                ),
+                first=True,
             )
     raise ConflictError("layers kept being removed while storing the image; retry")
 
@@ -443,6 +445,10 @@ def remove_image(store: Store, ref: str, force: bool = False, all: bool = False,
     too, while nothing else names or uses them."""
     with ImagesLock(store.paths):
         img = resolve(store, ref)
+        digested = split_digested(ref) if "@" in ref else None
+        named = digest_names(img, *digested) if digested is not None else None
+        if named is not None and img.names and not all:
+            return _untag_digest(store, img, named)
         matched = named_by(img, ref)
         if matched and len(img.names) > 1 and not all:
             store.set_image_names(img.id, [n for n in img.names if n != matched[0]])
@@ -461,7 +467,15 @@ def remove_image(store: Store, ref: str, force: bool = False, all: bool = False,
             )
         _delete_locked(store, img)
         parents = _prune_parents(store, img.id) if prune else []
-    return [*(f"Untagged: {n}" for n in img.names), f"Deleted: {img.id}", *parents]
+    untagged = img.names or ([named] if named else [])
+    return [*(f"Untagged: {n}" for n in untagged), f"Deleted: {img.id}", *parents]
+
+
+def _untag_digest(store: Store, img: ImageRow, name: str) -> list[str]:
+    """`rmi repo@digest` of an image that has tags: the digest's name goes, the image stays
+    (Podman's: a digest name is one of the image's several names)."""
+    store.set_image_repo_digests(img.id, [d for d in img.repo_digests if d != name])
+    return [f"Untagged: {name}"]
 
 
 def _prune_parents(store: Store, image_id: str) -> list[str]:
@@ -490,6 +504,8 @@ def named_by(img: ImageRow, ref: str) -> list[str]:
 def deletes(img: ImageRow, ref: str, all: bool = False) -> bool:
     """Whether `rmi REF` removes the image itself (not just one of its names): then `-f`
     removes the containers using it first, as Podman does."""
+    if "@" in ref:  # a digest name: only an image without tags goes
+        return all or not img.names
     return all or len(img.names) <= 1 or not named_by(img, ref)
 
 
@@ -499,6 +515,9 @@ def _delete_locked(store: Store, img: ImageRow) -> None:
     A layer is renamed aside before it is deleted, so a crash mid-way never leaves a partial
     layer where a later image would reuse it."""
     paths = store.paths
+    from supervisor.imagemount import unmount_image
+
+    unmount_image(paths, img.id, force=True)  # `image mount`'s, as libimage's removal does
     store.delete_image(img.id)
     shutil.rmtree(paths.image_dir(img.id), ignore_errors=True)
     rest = store.list_images()
@@ -540,15 +559,33 @@ def tag(store: Store, ref: str, new_names: list[str]) -> ImageRow:
 def untag(store: Store, ref: str, names: list[str]) -> tuple[str, list[str]]:
     """`untag IMAGE [NAME...]`: the image's id and the names taken from it (every name without
     NAME); the image stays, dangling once nameless. A NAME it does not carry is Podman's
-    `NAME: tag not known`, checked before any name goes."""
+    `NAME: tag not known`, checked before any name goes. A NAME `repo[:tag]@digest` takes the
+    digest's name (`repo@digest`, the tag dropped as libimage does) from the image."""
     with ImagesLock(store.paths):
         img = resolve(store, ref)
-        gone = list(img.names) if not names else [normalize_name(n) for n in names]
-        for name in gone:
-            if name not in img.names:
-                raise UsageError(f"{name}: tag not known")
+        gone, digests = _untag_names(img, names) if names else (list(img.names), [])
         store.set_image_names(img.id, [n for n in img.names if n not in gone])
-        return img.id, gone
+        if digests:
+            store.set_image_repo_digests(img.id, [d for d in img.repo_digests if d not in digests])
+        return img.id, gone + digests
+
+
+def _untag_names(img: ImageRow, names: list[str]) -> tuple[list[str], list[str]]:
+    gone: list[str] = []
+    digests: list[str] = []
+    for given in names:
+        digested = split_digested(given)
+        if digested is not None:
+            name = digest_names(img, *digested)
+            if name is None:
+                raise UsageError(f"{'@'.join(digested)}: tag not known")
+            digests.append(name)
+            continue
+        name = normalize_name(given)
+        if name not in img.names:
+            raise UsageError(f"{name}: tag not known")
+        gone.append(name)
+    return gone, digests
 
 
 def prune_filter(items: list[str]) -> Callable[[ImageRow], bool]:

@@ -67,6 +67,10 @@ def _all(paths: Paths) -> list[ManifestList]:
     return out
 
 
+def all_lists(paths: Paths) -> list[ManifestList]:
+    return _all(paths)
+
+
 def find(paths: Paths, ref: str) -> ManifestList:
     name = _name(ref)
     for ml in _all(paths):

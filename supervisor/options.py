@@ -101,6 +101,9 @@ class CreateOptions:
     stop_signal: str | None = None
     stop_timeout: int | None = None
     rootfs: bool = False
+    # the image a --rootfs tree stands for (a pod's default infra: the local pause image,
+    # supervisor/pods/infra.py): recorded as the container's image, so `rmi` sees its user
+    rootfs_image: str = ""
     ulimits: list[str] = field(default_factory=list)
     network: str = "none"
     auto_remove: bool = False

@@ -34,6 +34,28 @@ def normalize_name(ref: str) -> str:
     return ref
 
 
+def split_digested(ref: str) -> tuple[str, str] | None:
+    """`repo[:tag]@sha256:HEX` -> (the repository as given, the digest), or None for a
+    reference without `@`. The tag of a tagged and digested reference is dropped, as Podman's
+    libimage does: the digest alone names the image."""
+    import re
+
+    name, at, digest = ref.strip().partition("@")
+    if not at:
+        return None
+    if re.fullmatch(r"sha256:[0-9a-f]{64}", digest) is None or not name:
+        raise UsageError(f"invalid image reference {ref!r}")
+    normalize_name(name)  # its checks
+    head, _, last = name.rpartition("/")
+    last = last.partition(":")[0]
+    return f"{head}/{last}" if head else last, digest
+
+
+def repo_matches(given: str, repo: str) -> bool:
+    """Whether the repository `given` (full or short, no tag) names `repo`, as a name would."""
+    return split_name(normalize_name(given))[0] == repo or _short_match(f"{given}:t", f"{repo}:t")
+
+
 def split_name(name: str) -> tuple[str, str]:
     repo, _, tag = name.rpartition(":")
     return repo, tag

@@ -200,6 +200,12 @@ def _container_to_params(c: ContainerRow) -> dict[str, Any]:
     return d
 
 
+def _merged(old: list[str], new: list[str], first: bool) -> list[str]:
+    if first:
+        return new + [n for n in old if n not in new]
+    return old + [n for n in new if n not in old]
+
+
 def _image_from_row(row: sqlite3.Row) -> ImageRow:
     import json
     return ImageRow(
@@ -654,9 +660,12 @@ class Store:
 
     # images -------------------------------------------------------------------------------
 
-    def add_image(self, img: ImageRow) -> ImageRow:
+    def add_image(self, img: ImageRow, first: bool = False) -> ImageRow:
         """Insert, or merge names, repo digests and blobs into an existing image with the same
-        id (its manifest is adopted if it had none). Names move from other images."""
+        id (its manifest is adopted if it had none). Names move from other images. `first`:
+        the new names go before the old ones (what pull and load do to a stored image in
+        Podman: c/image's storage destination sets the reference's name first); else after
+        them (`tag`)."""
         import json
         with self.transaction() as db:
             self._untag(db, img.names, keep=img.id)
@@ -664,7 +673,7 @@ class Store:
             if row is not None:
                 old = _image_from_row(row)
                 new = old._replace(
-                    names=old.names + [n for n in img.names if n not in old.names],
+                    names=_merged(old.names, img.names, first),
                     repo_digests=old.repo_digests
                     + [d for d in img.repo_digests if d not in old.repo_digests],
                     blobs=old.blobs + [b for b in img.blobs if b not in old.blobs],
@@ -770,6 +779,10 @@ class Store:
         rows = self._db.execute("SELECT * FROM images ORDER BY created DESC").fetchall()
         return [_image_from_row(r) for r in rows]
 
+    def image_ids_stored_order(self) -> list[str]:
+        """Oldest stored first: the order Podman's `rmi -a` goes in (c/storage's list)."""
+        return [r[0] for r in self._db.execute("SELECT id FROM images ORDER BY rowid")]
+
     def intermediate_ids(self) -> set[str]:
         """Images a build step made a stored image from (Podman's intermediate images, in
         supervisor/build's `build_cache`): `images` hides them, `image prune` keeps them."""
@@ -796,6 +809,12 @@ class Store:
             history = with_history(json.loads(row[0]) if row else [], names)
             db.execute("UPDATE images SET names = ?, names_history = ? WHERE id = ?",
                        (json.dumps(names), json.dumps(history), image_id))
+
+    def set_image_repo_digests(self, image_id: str, digests: list[str]) -> None:
+        import json
+        with self.transaction(reserve=True) as db:
+            db.execute("UPDATE images SET repo_digests = ? WHERE id = ?",
+                       (json.dumps(digests), image_id))
 
     def containers_using_image(self, image_id: str) -> list[str]:
         rows = self._db.execute("SELECT name FROM containers WHERE image_id = ?", (image_id,))

@@ -65,6 +65,7 @@ _DROPPED |= {"default_capabilities", "seccomp_profile"}
 _DROPPED |= {"create_command"}  # fidelity: a record, not a flag
 _DROPPED |= {"init_ctr"}  # issue 19: create's only (a pod's unit starts its members)
 _DROPPED |= {"create_workdir"}  # the Docker API's (moby makes a missing workdir): no CLI flag
+_DROPPED |= {"rootfs_image"}  # a pod's infra's (its pause image): no CLI flag
 # networking (issue 13): the network flags (CreateOptions.net, a NetFlags).
 _DROPPED |= {"net"}
 _NET_FLAG = {

@@ -117,7 +117,7 @@ def inspect_container(
             **_health_state(paths, row),
         },
         "Image": row.image_id,  # Podman 4.3: the bare id (its system test checks)
-        "ImageName": row.image_name,
+        "ImageName": shown_image(row),
         "Rootfs": row.image_name if opts.rootfs else "",
         "Name": row.name,
         "RestartCount": row.restart_count,
@@ -132,7 +132,7 @@ def inspect_container(
             "Entrypoint": opts.entrypoint
             if opts.entrypoint is not None
             else img_cfg.get("Entrypoint"),
-            "Image": row.image_name,
+            "Image": shown_image(row),
             "WorkingDir": opts.workdir or img_cfg.get("WorkingDir") or "/",
             "Labels": {**(img_cfg.get("Labels") or {}), **opts.labels},
             "StopSignal": cfg.stop_signal,
@@ -230,7 +230,7 @@ def ps_item(
     return {
         "ID": row.short_id,
         "Id": row.id,
-        "Image": row.image_name,
+        "Image": shown_image(row),
         "ImageID": row.image_id,
         "Command": command,
         "CreatedAt": row.created,
@@ -278,6 +278,12 @@ def container_args_from(item: dict[str, Any]) -> list[str]:
     import shlex
 
     return shlex.split(item["Command"])
+
+
+def shown_image(row: ContainerRow) -> str:
+    """The image a container shows: the pause image for a pod's default infra (which runs
+    from a tree of the same files: supervisor/pods/infra.py), else what it was made from."""
+    return row.config.options.rootfs_image or row.image_name
 
 
 def truncated_command(command: str, width: int = 20) -> str:

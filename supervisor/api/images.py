@@ -36,7 +36,7 @@ def remove(
 
         finish_removals(eng, wait=True)
         if all:
-            refs = [*refs, *(img.id for img in eng.store.list_images())]
+            refs = [*refs, *eng.store.image_ids_stored_order()]
         gone: set[str] = set()  # a build's parents an earlier removal took with it
         for ref in refs:
             if all and ref in gone:
@@ -48,19 +48,64 @@ def remove(
                     # name of several is just untagged (Podman), its containers stay.
                     if force and images.deletes(img, ref, all):
                         for cid in eng.store.containers_using_image_ids(img.id):
-                            eng.remove(cid, force=True)
+                            _remove_user(eng, cid)
                     lines = images.remove_image(eng.store, ref, force, all and ref == img.id, prune)
                     gone.update(line[len("Deleted: "):] for line in lines
                                 if line.startswith("Deleted: "))  # fmt: skip
                     _rmi_events(eng, img.id, ref, lines)  # events (issue 14)
                     out.append(RemoveReport(ref, lines))
             except NotFoundError as exc:
-                if not ignore:  # Podman's words for rmi: "X: image not known"
+                lines = _remove_list(eng, ref)  # Podman's rmi takes a manifest list too
+                if lines:
+                    out.append(RemoveReport(ref, lines))
+                elif not ignore:  # Podman's words for rmi: "X: image not known"
                     err = NotFoundError("image to remove", ref) if exc.kind == "image" else exc
                     out.append(RemoveReport(ref, err=err))
             except ScopeboxError as exc:
                 out.append(RemoveReport(ref, err=exc))
+        if all:
+            out.extend(_remove_lists(eng))
     return out
+
+
+def _remove_user(eng: Any, cid: str) -> None:
+    """`rmi -f`: a container using the image goes; a pod's infra takes its pod with it
+    (Podman's: removing the infra removes the pod and all its containers)."""
+    from supervisor.pods import INFRA_LABEL
+
+    row = eng.store.get_container(cid)
+    if row is None:  # gone with a pod removed before
+        return
+    pod_id = row.config.options.labels.get(INFRA_LABEL)
+    if pod_id:
+        from supervisor.pods import ops
+        from supervisor.pods.db import PodDB
+
+        if PodDB(eng.store).get(pod_id) is not None:
+            ops.remove(eng, pod_id, force=True)
+            return
+    eng.remove(cid, force=True)
+
+
+def _remove_list(eng: Any, ref: str) -> list[str]:
+    """`rmi LIST`: the manifest list's lines, or none when `ref` names no list."""
+    from supervisor import manifestlist
+
+    try:
+        with mapped():
+            ml = manifestlist.find(eng.paths, ref)
+            manifestlist.delete(eng.paths, ml)
+    except ScopeboxError:
+        return []
+    return [f"Untagged: {ml.name}", f"Deleted: {ml.id}"]
+
+
+def _remove_lists(eng: Any) -> list[RemoveReport]:
+    """`rmi -a`: every manifest list goes with the images (a list is an image to Podman)."""
+    from supervisor import manifestlist
+
+    lists = manifestlist.all_lists(eng.paths)
+    return [RemoveReport(ml.id, _remove_list(eng, ml.id)) for ml in lists]
 
 
 def _rmi_events(eng: Any, image_id: str, ref: str, lines: list[str]) -> None:
@@ -111,10 +156,11 @@ def _completed(
 
 
 def list_images(settings: Settings, reference: str | None = None,
-                all_: bool = True) -> list[ImageListEntry]:  # fmt: skip
+                all_: bool = True, filters: list[str] | None = None) -> list[ImageListEntry]:
     """`images [REFERENCE]`: by repository, its last component, or the full name. Without
     `all_` (`images -a`) a build's intermediate images are left out, as Podman's: those
-    without a name that a later step of a build (supervisor/build) was made from."""
+    without a name that a later step of a build (supervisor/build) was made from. `filters`:
+    `--filter` but reference= (supervisor/imagefilters.py)."""
     from collections import Counter
 
     from supervisor.api import read_session
@@ -123,6 +169,9 @@ def list_images(settings: Settings, reference: str | None = None,
     with read_session(settings) as eng:
         imgs = eng.store.list_images()
         used = Counter(eng.store.container_image_ids())
+        if filters:
+            with mapped():
+                imgs = _filtered(eng.store, imgs, used, filters)
         if not all_:
             parents = eng.store.intermediate_ids()
             imgs = [i for i in imgs if i.names or i.id not in parents]
@@ -136,6 +185,25 @@ def list_images(settings: Settings, reference: str | None = None,
         )
         for img in imgs
     ]
+
+
+def _filtered(store: Any, imgs: list[Any], used: dict[str, int],
+              filters: list[str]) -> list[Any]:  # fmt: skip
+    from supervisor import imagefilters
+    from supervisor.imageref import resolve
+    from supervisor.timefmt import parse_rfc3339
+
+    pairs = imagefilters.split(filters)
+    created_of: dict[str, float] = {}
+    for key, value in pairs:
+        if key in imagefilters.IMAGE_KEYS:
+            try:
+                created_of[value] = parse_rfc3339(resolve(store, value).created) or 0.0
+            except NotFoundError:  # Podman's words
+                raise NotFoundError("image for filter", f'"{key}"="{value}": {value}') from None
+    facts = imagefilters.Facts(dict(used), store.intermediate_ids(), created_of)
+    keep = imagefilters.compile_all(pairs, facts)
+    return [img for img in imgs if keep(img)]
 
 
 def _names_match(ref: str, name: str) -> bool:
@@ -317,3 +385,85 @@ def exists(settings: Settings, ref: str) -> bool:
         except NotFoundError:
             return False
         return True
+
+
+class MountReport(NamedTuple):
+    """`image mount`: one image's mount point, or why not."""
+
+    raw_input: str
+    id: str = ""
+    names: list[str] = []  # noqa: RUF012
+    path: str = ""
+    err: ScopeboxError | None = None
+
+
+def mount(settings: Settings, refs: list[str], all: bool = False) -> list[MountReport]:
+    """`image mount IMAGE...` (`-a`: every image): each mounted read-only, counted."""
+    from supervisor import images
+    from supervisor.imagemount import mount_image
+    from supervisor.store import ImagesLock
+
+    out = []
+    with session(settings) as eng:
+        if all:
+            refs = [img.id for img in eng.store.list_images()]
+        for ref in refs:
+            try:
+                with mapped(), ImagesLock(eng.paths):  # its layers stay meanwhile
+                    img = images.resolve(eng.store, ref)
+                    path = mount_image(eng.store, img, images.layer_dirs(eng.paths, img))
+                out.append(MountReport(ref, img.id, img.names, path))
+            except NotFoundError:
+                out.append(MountReport(ref, err=NotFoundError("image to remove", ref)))
+            except ScopeboxError as exc:
+                out.append(MountReport(ref, err=exc))
+    return out
+
+
+def mounted(settings: Settings) -> list[MountReport]:
+    """`image mount` without arguments: the mounted images."""
+    from supervisor.imagemount import mount_point, mounted_ids
+
+    with session(settings) as eng:
+        out = []
+        for image_id in mounted_ids(eng.paths):
+            img = eng.store.get_image(image_id)
+            names = img.names if img is not None else []
+            out.append(MountReport(image_id, image_id, names, mount_point(eng.paths, image_id)))
+    return out
+
+
+def unmount(settings: Settings, refs: list[str], all: bool = False,
+            force: bool = False) -> list[MountReport]:  # fmt: skip
+    """`image umount IMAGE...` (`-a`: every mounted image): the ids unmounted now."""
+    from supervisor import images
+    from supervisor.imagemount import mounted_ids, unmount_image
+
+    out = []
+    with session(settings) as eng:
+        if all:
+            refs = mounted_ids(eng.paths)
+        for ref in refs:
+            try:
+                with mapped():
+                    img = images.resolve(eng.store, ref)
+                    done = unmount_image(eng.paths, img.id, force)
+                out.append(MountReport(ref, img.id if done else ""))
+            except NotFoundError:
+                out.append(MountReport(ref, err=NotFoundError("image to remove", ref)))
+            except ScopeboxError as exc:
+                out.append(MountReport(ref, err=exc))
+    return out
+
+
+def sign(settings: Settings, refs: list[str], sign_by: str, directory: str = "",
+         authfile: str | None = None, cert_dir: str | None = None) -> list[str]:
+    """`image sign docker://NAME...`: each signed with the GPG identity `sign_by`; returns the
+    signature files written (supervisor/registry/sign.py)."""
+    from supervisor.registry.sign import SignOptions
+    from supervisor.registry.sign import sign as sign_one
+    from supervisor.version import package_version
+
+    with mapped():
+        return [sign_one(SignOptions(ref, sign_by, directory, authfile, cert_dir),
+                         f"scopebox {package_version()}") for ref in refs]

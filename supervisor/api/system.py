@@ -8,6 +8,8 @@ import sys
 from supervisor.api import session
 from supervisor.records import NamedTuple
 from supervisor.settings import LOG_DRIVERS, Settings
+from supervisor.version import BUILT
+from supervisor.version import package_version as package_version  # re-exported
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,38 +44,6 @@ class VersionReport(NamedTuple):
         return out
 
 
-def package_version() -> str:
-    found = _dist_info_version()
-    if found is not None:
-        return found
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("scopebox")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def _dist_info_version() -> str | None:
-    """performance (issue 16): the first `scopebox-*.dist-info` on sys.path, as
-    importlib.metadata finds it, without importing it (~15 ms: email, zipfile, pathlib)."""
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.lower().startswith("scopebox-") and name.endswith(".dist-info"):
-                try:
-                    with open(os.path.join(entry, name, "METADATA"), encoding="utf-8") as f:
-                        for line in f:
-                            if line.startswith("Version:"):
-                                return line[len("Version:") :].strip()
-                            if not line.strip():
-                                break  # the headers end
-                except OSError:
-                    pass
-    return None
 
 
 def version() -> VersionReport:
@@ -81,7 +51,7 @@ def version() -> VersionReport:
 
     ver = package_version()
     arch = os.uname().machine  # platform.machine(), without importing platform
-    built = 0  # no build stamp yet (Podman's distribution builds say the same)
+    built = BUILT
     info = VersionInfo(
         APIVersion=ver,
         Version=ver,

@@ -34,7 +34,9 @@ def parser() -> Parser:
     p.add_argument("--digests", action="store_true")
     p.add_argument("--format")
     p.add_argument("--no-trunc", action="store_true")
-    p.add_argument("-f", "--filter", action="append", default=[], help="reference=REF")
+    p.add_argument("-f", "--filter", action="append", default=[],
+                   help="reference=, before=, after=/since=, dangling=, id=, intermediate=,"
+                   " label=, until=, containers=, readonly=")
     p.add_argument("--sort", choices=SORT_KEYS, default="created")
     p.add_argument("-n", "--noheading", action="store_true", help="no header line")
     p.add_argument("--history", action="store_true",
@@ -66,7 +68,8 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import images as api
 
     reference = _reference(ns.reference, ns.filter)
-    entries = api.list_images(settings, reference, ns.all)
+    others = [f for f in ns.filter if not f.startswith("reference=")]
+    entries = api.list_images(settings, reference, ns.all, others)
     items = [item for entry in entries for item in entry.items]
     items.sort(key=SORT_KEYS[ns.sort], reverse=ns.sort in ("created", "size"))
     if ns.no_trunc:
@@ -102,9 +105,8 @@ def _reference(positional: str | None, filters: list[str]) -> str | None:
     refs = [positional] if positional else []
     for item in filters:
         key, eq, value = item.partition("=")
-        if key != "reference" or not eq:
-            raise UsageError(f"unsupported image filter {item!r} (reference=REF only, yet)")
-        refs.append(value)
+        if key == "reference" and eq:
+            refs.append(value)
     if len(set(refs)) > 1:
         raise UsageError("only one image reference (or reference= filter) is supported")
     return refs[0] if refs else None

@@ -24,7 +24,8 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--variant", default="", help="the image's architecture variant")
     p.add_argument("source")
     p.add_argument("reference", nargs="?")
-    ns = p.parse_args(argv)
+    # Podman (cobra) takes flags between and after the positionals: `import F -c X REF`
+    ns = p.parse_intermixed_args(argv)
     image_id = api.import_(
         settings, api.ImportOptions(ns.source, ns.reference, ns.change, ns.message, ns.os, ns.arch,
                           ns.variant)

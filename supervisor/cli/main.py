@@ -106,6 +106,9 @@ GROUPS = {
         "tree": "image_tree",  # verbs
         "sign": "image_sign",  # verbs: refused, trust show reads the host's policy
         "trust": "image_trust",
+        "mount": "image_mount",
+        "umount": "image_umount",
+        "unmount": "image_umount",
     },
     "buildx": {"build": "build"},  # Docker's alias (podman buildx build)
     "system": {"df": "system_df", "info": "info",

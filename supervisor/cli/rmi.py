@@ -27,9 +27,10 @@ def main(argv: list[str], settings: Settings) -> int:
     # Podman's --force also ignores a missing image (rc 0, nothing printed for it)
     reports = api.remove(settings, ns.images, ns.force, ns.all, ns.ignore or ns.force,
                          not ns.no_prune)
-    for report in reports:
-        if report.err is None:  # what it did: "Untagged: ...", "Deleted: ..."
-            print("\n".join(report.lines), flush=True)
+    # Podman's report: every "Untagged: ..." line, then every "Deleted: ..." line
+    lines = [line for r in reports if r.err is None for line in r.lines]
+    for line in sorted(lines, key=lambda line: not line.startswith("Untagged: ")):
+        print(line)
     return _errors([r.err for r in reports if r.err is not None])
 
 

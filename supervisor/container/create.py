@@ -146,6 +146,10 @@ def _create(
         img_cfg: dict[str, Any] = {}
         if opts.rootfs:
             image_id, image_name = "", opts.image
+            if opts.rootfs_image:
+                from supervisor.imageref import resolve
+
+                image_id = resolve(ctx.store, opts.rootfs_image).id
         else:
             from supervisor import images
 

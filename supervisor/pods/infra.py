@@ -11,6 +11,7 @@ from supervisor.errors import UsageError
 
 if TYPE_CHECKING:
     from supervisor.pods.db import PodConfig
+    from supervisor.store import Store
 
 CATATONIT = "/usr/bin/catatonit"
 INFRA_COMMAND = ("/catatonit", "-P")
@@ -57,6 +58,44 @@ def ensure_rootfs(root: str) -> str:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def ensure_pause_image(store: Store, tree: str) -> str:
+    """Podman's local pause image, `localhost/podman-pause:VERSION-BUILT`, made once from the
+    infra's tree (the same files: catatonit, mount points, /etc) and recorded as the default
+    infra's image: `images` lists it, `rmi` refuses it while a pod uses it and `rmi -f` removes
+    those pods, as Podman's. The infra still runs from the tree itself (no layer mount per
+    pod); the image is remade by the next pod after an `rmi`. Returns its name."""
+    from supervisor.errors import NotFoundError
+    from supervisor.imageref import resolve
+    from supervisor.store import FileLock
+    from supervisor.version import pause_image_name
+
+    name = pause_image_name()
+    with FileLock(store.paths, "pause-image"):  # one image, whoever comes first makes it
+        try:
+            resolve(store, name)
+        except NotFoundError:
+            _import_tree(store, tree, name)
+    return name
+
+
+def _import_tree(store: Store, tree: str, name: str) -> None:
+    import tarfile
+    import tempfile
+
+    from supervisor import images
+
+    tmpdir = os.path.join(store.paths.root, "tmp")
+    os.makedirs(tmpdir, mode=0o700, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmpdir, prefix="pause-", suffix=".tar") as f:
+        with tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for entry in sorted(os.listdir(tree)):
+                tar.add(os.path.join(tree, entry), arcname=entry)
+        f.flush()
+        images.import_tarball(store, images.ImportOptions(
+            f.name, name, [f"CMD {list(INFRA_COMMAND)!r}".replace("'", '"')],
+            "scopebox's pause image: catatonit -P"))
 
 
 def bare_infra(cfg: PodConfig) -> bool:

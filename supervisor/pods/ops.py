@@ -185,10 +185,11 @@ def _try_cpuset(config: PodConfig, name: str) -> None:
 def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
     from supervisor.network.request import NetFlags
     from supervisor.options import CreateOptions, RunFlagOptions, UsernsOptions
-    from supervisor.pods.infra import INFRA_COMMAND, ensure_rootfs
+    from supervisor.pods.infra import INFRA_COMMAND, ensure_pause_image, ensure_rootfs
 
     cfg = pod.config
     entrypoint = None
+    pause = ""
     if cfg.infra_image:
         image, rootfs, command = cfg.infra_image, False, []
         if cfg.infra_command:  # Podman's: it replaces the image's entrypoint
@@ -196,9 +197,11 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
     else:
         image, rootfs = ensure_rootfs(eng.paths.root), True
         command = list(cfg.infra_command or INFRA_COMMAND)
+        pause = ensure_pause_image(eng.store, image)
     return CreateOptions(
         image=image,
         rootfs=rootfs,
+        rootfs_image=pause,
         command=command,
         entrypoint=entrypoint,
         name=cfg.infra_name or f"{pod.short_id}-infra",

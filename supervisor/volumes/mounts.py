@@ -211,6 +211,10 @@ _KEYS = {
 def parse_mount(value: str) -> Mount | VolumeMount:
     """`--mount type=bind|volume|tmpfs|devpts,...` with Docker's and Podman's keys."""
     kind, f = _mount_fields(value)
+    if kind == "image" and "readwrite" in f:  # Podman's other spelling of rw= there
+        if "rw" in f:
+            raise UsageError(f"invalid --mount {value!r}: rw given twice")
+        f["rw"] = f.pop("readwrite")
     for key in f:
         if key not in _KEYS[kind] and key.upper() not in _KEYS[kind]:
             raise UsageError(f"{key}: invalid mount option")

@@ -85,6 +85,12 @@ SMALL = [
     Case("image trust show nosuch.example.com"),
     Case("image sign busybox"),
     Case("image sign --sign-by nobody@example.com busybox", "rc"),
+    # image mount|umount: an unknown image; a container's --mount type=image is no host mount
+    Case("image mount nosuch", "rc"),
+    Case("image umount nosuch"),
+    Case("image umount busybox", diff="image-mount",
+         want=(0, ""), setup=("run -d --name {u} --mount type=image,src=busybox,dst=/m busybox"
+                              " sleep 100",)),
     # no CRIU here: Podman's line and code
     Case("container checkpoint {u}", setup=("create --name {u} busybox true",)),
     Case("container restore {u}", setup=("create --name {u} busybox true",)),

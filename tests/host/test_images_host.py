@@ -771,3 +771,62 @@ def test_import_of_a_zstd_tarball(
     (ins,) = json.loads(sb("image", "inspect", "localhost/zst:1").stdout)
     assert ins["RootFS"]["Layers"] == [f"sha256:{sha(busybox_layer)}"]
     sb("rmi", "localhost/zst:1")
+
+
+def test_load_from_a_url(sb: Scopebox, tmp_path: Path, clean: None) -> None:
+    """Podman's `load -i http://...`: the body is loaded; a URL that fails is one line."""
+    import functools
+    import http.server
+    import threading
+
+    docker_archive(tmp_path / "web.tar", [(["localhost/from-url:1"], [tar_bytes(layer1)])])
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        res = sb("load", "-i", f"{base}/web.tar")
+        assert res.stdout == "Loaded image: localhost/from-url:1\n"
+        sb("rmi", "localhost/from-url:1")
+        res = sb("load", "-i", f"{base}/missing.tar", check=False)
+        assert (res.returncode, res.stderr) == (
+            125, f"Error: cannot load '{base}/missing.tar': HTTP 404\n")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not os.listdir(f"{sb.root}/tmp")
+
+
+def test_import_takes_flags_after_the_file(sb: Scopebox, tmp_path: Path, clean: None) -> None:
+    """Podman's `import FILE --change X REF` (flags between and after the positionals)."""
+    (tmp_path / "root.tar").write_bytes(tar_bytes(layer1))
+    sb("import", "-q", str(tmp_path / "root.tar"), "--change", "CMD [\"/x\"]", "late-flags:1")
+    res = sb("image", "inspect", "--format", "{{.Config.Cmd}}", "localhost/late-flags:1")
+    assert res.stdout == "[/x]\n"
+    sb("rmi", "localhost/late-flags:1")
+
+
+def test_image_mount_is_read_only_counted_and_undone_by_rmi(sb: Scopebox, tmp_path: Path,
+                                                            clean: None) -> None:  # fmt: skip
+    """Podman's `image mount`: the path, read-only; the listing; each mount counted, `-f`
+    unmounts at once; an unknown image is one line (125); `rmi` unmounts what it deletes."""
+    from supervisor.mount import is_mountpoint  # mountinfo: a bind mount keeps st_dev
+
+    docker_archive(tmp_path / "m.tar", [(["localhost/mnt:1"], [tar_bytes(layer1)])])
+    sb("load", "-i", str(tmp_path / "m.tar"))
+    image_id = sb("image", "inspect", "--format", "{{.Id}}", "localhost/mnt:1").stdout.strip()
+    path = sb("image", "mount", "localhost/mnt:1").stdout.strip()
+    assert is_mountpoint(path) and os.listdir(path)
+    with pytest.raises(OSError):
+        (Path(path) / "new").write_text("x")
+    assert sb("image", "mount").stdout == f"localhost/mnt:1  {path}\n"
+    sb("image", "mount", "localhost/mnt:1")  # counted twice now
+    assert sb("image", "umount", "localhost/mnt:1").stdout == ""  # once more to go
+    assert is_mountpoint(path)
+    assert sb("image", "umount", "localhost/mnt:1").stdout == f"{image_id}\n"
+    assert not is_mountpoint(path) and sb("image", "mount").stdout == ""
+    res = sb("image", "umount", "no-such-image", check=False)
+    assert (res.returncode, res.stderr) == (125, "Error: no-such-image: image not known\n")
+    sb("image", "mount", "localhost/mnt:1")
+    sb("rmi", "localhost/mnt:1")
+    assert not is_mountpoint(path)

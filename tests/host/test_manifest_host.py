@@ -56,3 +56,14 @@ def test_list_pushed_and_pulled_by_platform(sb: Scopebox, reg: rh.Registry,
         sb("rmi", "-f", "-i", lst, "localhost/verbs-arm:latest")
         sb("manifest", "rm", "verbs-ml", check=False)
     assert sb("manifest", "exists", "verbs-ml", check=False).returncode == 1
+
+
+def test_rmi_takes_a_manifest_list(sb: Scopebox) -> None:
+    """Podman's `rmi LIST` removes the list (an image to Podman) with its two lines."""
+    made = sb("manifest", "create", "verbs-rmi-ml").stdout.strip()
+    res = sb("rmi", "verbs-rmi-ml")
+    want = ["Untagged: localhost/verbs-rmi-ml:latest", f"Deleted: {made}"]
+    assert res.stdout.splitlines() == want
+    assert sb("manifest", "exists", "verbs-rmi-ml", check=False).returncode == 1
+    res = sb("rmi", "verbs-rmi-ml", check=False)
+    assert (res.returncode, res.stderr.strip()) == (1, "Error: verbs-rmi-ml: image not known")

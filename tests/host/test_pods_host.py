@@ -237,3 +237,27 @@ def test_infra_command_replaces_the_infra_images_entrypoint(sb: Scopebox) -> Non
     assert doc["Config"]["Entrypoint"] == ["/bin/sh"] and doc["Config"]["Cmd"] in (None, [])
     sb("pod", "rm", "ic")
     sb("rmi", "pbinfra")
+
+
+def test_the_default_infra_uses_the_local_pause_image(sb: Scopebox) -> None:
+    """Podman's `localhost/podman-pause:VERSION-BUILT`: listed, the infra's image, refused by
+    `rmi` while a pod uses it; `rmi -f` takes the pods with it; the next pod makes it again."""
+    version = sb("version", "--format", "{{.Server.Version}}-{{.Server.Built}}").stdout.strip()
+    pause = f"localhost/podman-pause:{version}"
+    sb("pod", "create", "--name", "paused-a")
+    sb("create", "--pod", "paused-a", "--name", "paused-m", "busybox", "true")
+    pause_id = sb("image", "inspect", "--format", "{{.Id}}", pause).stdout.strip()
+    infra = sb("pod", "inspect", "--format", "{{.InfraContainerID}}", "paused-a").stdout.strip()
+    got = sb("inspect", "--format", "{{.Image}} {{.ImageName}}", infra).stdout.split()
+    assert got == [pause_id, pause]
+    res = sb("rmi", pause, check=False)
+    assert res.returncode == 2 and "image is in use by a container" in res.stderr
+    res = sb("rmi", "-f", pause)
+    assert res.stdout.splitlines() == [f"Untagged: {pause}", f"Deleted: {pause_id}"]
+    assert sb("pod", "exists", "paused-a", check=False).returncode == 1
+    assert sb("container", "exists", "paused-m", check=False).returncode == 1
+    sb("pod", "create", "--name", "paused-b")
+    try:
+        assert sb("image", "exists", pause).returncode == 0
+    finally:
+        sb("pod", "rm", "-f", "paused-b")

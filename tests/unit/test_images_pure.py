@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.errors import UsageError
+from supervisor.errors import NotFoundError, UsageError
 from supervisor.layers import LayerError, check_entry, clean_path, sniff_compression
 from supervisor.manifests import (
     DOCKER_MANIFEST,
@@ -230,3 +230,50 @@ def test_pick_platform() -> None:
         pick_platform(json.dumps({"manifests": index["manifests"][:1]}).encode())
     with pytest.raises(UsageError, match="malformed image index"):
         pick_platform(b"{}")
+
+
+def _digest_store(tmp_path: Path) -> Store:
+    paths = Paths(str(tmp_path / "root"), str(tmp_path / "run"))
+    (tmp_path / "root").mkdir()
+    store = Store(paths)
+    store.add_image(_img(repo_digests=[f"docker.io/library/busybox@{D2}"]))
+    return store
+
+
+def test_a_digest_reference_finds_the_image_its_tag_dropped(tmp_path: Path) -> None:
+    from supervisor import images
+
+    store = _digest_store(tmp_path)
+    for ref in (f"busybox@{D2}", f"docker.io/library/busybox:latest@{D2}",
+                f"busybox:other@{D1}", f"localhost/bb@{D1}"):  # fmt: skip
+        assert images.resolve(store, ref).id == "a" * 64, ref
+    with pytest.raises(NotFoundError):
+        images.resolve(store, f"localhost/other@{D1}")  # no name of it is in that repository
+    with pytest.raises(UsageError, match="invalid image reference"):
+        images.resolve(store, "busybox@sha256:zz")
+
+
+def test_untag_and_rmi_of_a_digest_name_keep_the_tagged_image(tmp_path: Path) -> None:
+    """Podman: `untag IMG repo:tag@digest` and `rmi repo@digest` take the digest's name only."""
+    from supervisor import images
+
+    store = _digest_store(tmp_path)
+    assert images.untag(store, "bb:1", [f"busybox:latest@{D2}"]) == (
+        "a" * 64, [f"docker.io/library/busybox@{D2}"])
+    (img,) = store.list_images()
+    assert img.repo_digests == [] and len(img.names) == 2
+    with pytest.raises(UsageError, match="tag not known"):
+        images.untag(store, "bb:1", [f"busybox@{D2}"])
+    assert images.remove_image(store, f"localhost/bb@{D1}") == [f"Untagged: localhost/bb@{D1}"]
+    assert [i.names for i in store.list_images()] == [img.names]
+    assert not images.deletes(img, f"localhost/bb@{D1}")
+
+
+def test_a_stored_image_pulled_or_loaded_again_gets_its_new_name_first(tmp_path: Path) -> None:
+    """Podman: load/pull put the reference's name before the image's others; tag appends."""
+    store = _digest_store(tmp_path)
+    img = store.add_image(_img(names=["localhost/loaded:1"]), first=True)
+    assert img.names == ["localhost/loaded:1", "docker.io/library/busybox:latest", "localhost/bb:1"]
+    img = store.add_image(_img(names=["localhost/tagged:1"]))
+    assert img.names[-1] == "localhost/tagged:1"
+    assert store.list_images()[0].names == img.names

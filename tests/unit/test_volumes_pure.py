@@ -98,6 +98,7 @@ def test_image_and_overlay_mounts_are_recorded_for_the_start() -> None:
     assert vm.parse_mount("type=image,src=busybox,dst=/m") == Mount(
         "/m", "busybox", "image", ("ro",))
     assert vm.parse_mount("type=image,src=busybox,dst=/m,rw=true").options == ("rw",)
+    assert vm.parse_mount("type=image,src=busybox,dst=/m,readwrite=true").options == ("rw",)
     assert vm.parse_volume("/h:/m:O") == Mount("/m", "/h", "overlay", ("rw",))
     assert vm.parse_volume("v:/m:O") == VolumeMount(
         "v", "/m", ("rbind", "rw", "rprivate", "nosuid", "nodev"), overlay=True)
