@@ -416,7 +416,8 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = os.environ.get("SCOPEBOX_DEBUG", "") not in ("", "0", "false")
-    notices.listen(lambda message: print(f"Notice: {message}", file=sys.stderr, flush=True))
+    notices.listen(lambda message: print(message if message in notices.verbatim
+                                         else f"Notice: {message}", file=sys.stderr, flush=True))
     try:
         settings, rest = _split_globals(argv)
         debug = debug or settings.debug

@@ -262,7 +262,6 @@ def test_twenty_parallel_runs_and_removals(sb: Scopebox, host: str) -> None:
     (["-p", "80/icmp"], "protocol must be tcp, udp or sctp"),
     (["-p", "1.2.3:80:80"], "not an IPv4 address"),
     (["--network", "nope"], "unable to find network with name or ID nope"),
-    (["--network", "none", "-p", "80"], "cannot publish ports with --network none"),
     (["--network", "host", "--ip", "10.88.0.9"], "--ip can only be used with a bridge"),
     (["--network", "podman,podman"], "a network is named twice"),
     (["--ip", "10.88.0.5", "--network", "podman:ip=10.88.0.6"], "given twice"),
