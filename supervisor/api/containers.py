@@ -10,7 +10,7 @@ import contextlib
 import os
 
 from supervisor.api import InspectReport, Report, enter, session
-from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
+from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped, start_failure
 from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
@@ -885,12 +885,15 @@ def run(settings: Settings, req: CreateRequest, detach: bool, stdin_fd: int | No
         row = create_in(eng, req)
         try:
             started = eng.start(row.id, attach=not detach, preserve_fds=preserve_fds)
-        except ScopeboxError:
+        except ScopeboxError as exc:
             if req.options.auto_remove:
                 with contextlib.suppress(ScopeboxError):
                     eng.remove(row.id, force=True)
                 remove_cidfile(req)
-            raise
+            err = start_failure(exc)
+            if err is exc:
+                raise
+            raise err from exc
         if detach:
             return RunReport(row.id)
         if streams is not None and streams.announce is not None:  # terminals: run -a stdin

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from supervisor.errors import (
+    CommandNotFound,
+    ConflictError,
+    NotFoundError,
+    ScopeboxError,
+    SystemError_,
+    start_failure,
+)
 from supervisor.monitor import exit_error
 
 CASES = [
@@ -80,3 +88,16 @@ def test_podman_s_words(message: str, runtime: str, text: str) -> None:
 def test_exec_codes(message: str, code: int) -> None:
     """exec translates only the two named kinds; any other failure is the engine's 125."""
     assert exit_error(message, "runc", exec_=True).exit_code == code
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (ConflictError("host port 0.0.0.0:80/tcp is already claimed by a container"), 126),
+    (SystemError_("cgroup: no such file or directory: '/sys/fs/cgroup/x'"), 127),
+    (NotFoundError("network", "gone"), 127),
+    (CommandNotFound("exec: nope: not found"), 127),
+])
+def test_run_start_failures_exit_as_podmans_run(error: ScopeboxError, code: int) -> None:
+    """Podman's `run` once the container is made: 127 for "not found", else 126; the words
+    stay the same."""
+    mapped = start_failure(error)
+    assert (mapped.exit_code, str(mapped)) == (code, str(error))
