@@ -80,7 +80,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     if _rootless() and not runtime_scope(row):
         # issue 17: no delegated cgroup; runc's rootless manager then makes none
         cg_path, resources, no_cgroup = "", {}, True
-    mounts = list(cfg.mounts)
+    mounts = [spec.tmpfs_copyup(m) for m in cfg.mounts]  # Podman's tmpcopyup
     mounts += [spec.Mount(dest, src, "bind", ("rbind", "ro")) for dest, src in
                sorted(etc_users.binds.items())]  # helper "flags": a read-only root's passwd
     # volumes (issue 14): each volume's data dir (filled from the image when new, :U chowned)
