@@ -31,6 +31,8 @@ from supervisor.store import ContainerRow, reserve_exit_record
 from supervisor.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from supervisor.attach import AttachClient
     from supervisor.container.context import Context
 
@@ -45,7 +47,7 @@ class Started:
 
 
 def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int = 0,
-           init_only: bool = False) -> Started:
+           init_only: bool = False, tty_size: tuple[int, int] | None = None) -> Started:
     """`init_only` (`init`): the monitor has the runtime create the container and no more;
     `start_initialized` starts it."""
     paths = engine.paths
@@ -79,7 +81,7 @@ def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int =
         teardown(engine, row)
         raise
     try:
-        return _run_monitor(engine, row, monitor, attach, init_only)
+        return _run_monitor(engine, row, monitor, attach, init_only, tty_size)
     except BaseException:
         monitor.abort()
         teardown(engine, row)
@@ -87,7 +89,7 @@ def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int =
 
 
 def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: bool,
-                 init_only: bool = False) -> Started:
+                 init_only: bool = False, tty_size: tuple[int, int] | None = None) -> Started:
     if row.config.cgroup_manager is CgroupManager.SYSTEMD:
         _monitor_scope(engine, row, monitor.pid)
     row = _mark_running(engine, row, monitor.pid, monitor.started, init_only)
@@ -98,6 +100,7 @@ def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: b
 
             # Before the go byte: the monitor listens already, and nothing is written yet.
             client = AttachClient.connect(engine.paths.container_rundir(row.id))
+            _send_tty_size(engine.paths.container_rundir(row.id), row, tty_size)
         pid = monitor.go(row.config.runtime)  # it creates and starts the container
     except ScopeboxError:
         if client is not None:
@@ -356,7 +359,8 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
+def launch_service(engine: Context, row: ContainerRow, attach: bool,
+                   tty_size: tuple[int, int] | None = None) -> Started:
     """Start a container whose monitor is the main process of scopebox-<id>.service.
 
     systemd starts the monitor (and restarts it, see supervisor.restarts); the start job
@@ -415,7 +419,8 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
         if attach:
             # The first run waits for us (or ATTACH_WAIT_S) before it creates the container,
             # so a foreground `run` misses no output.
-            client = _connect_when_bound(rundir, ATTACH_WAIT_S)
+            client = _connect_when_bound(rundir, ATTACH_WAIT_S,
+                                         lambda: _send_tty_size(rundir, row, tty_size))
         sd.wait_job(job, unit, timeout=R.START_TIMEOUT_S + 10)
     except BaseException as exc:
         if client is not None:
@@ -448,9 +453,21 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
     return Started(row, client)
 
 
-def _connect_when_bound(rundir: str, timeout: float) -> Any:
+def _send_tty_size(rundir: str, row: ContainerRow, size: tuple[int, int] | None) -> None:
+    """The caller's terminal size, for the monitor to give the container's terminal as soon
+    as it has it, before the start (its resize FIFO exists before the attach socket)."""
+    if size is not None and row.config.options.tty:
+        from supervisor.terminal.session import send_size
+
+        send_size(rundir, size)
+
+
+def _connect_when_bound(rundir: str, timeout: float,
+                        before: Callable[[], None] | None = None) -> Any:
     """Connect to the monitor's attach socket as soon as it is bound (inotify on the run
-    dir, no polling); None if it did not appear in time (the container runs unattached)."""
+    dir, no polling); None if it did not appear in time (the container runs unattached).
+    `before`: done once it is bound, before connecting (the monitor creates the container
+    once we are connected)."""
     import time
 
     from cgroupfs.events import InotifyWatch
@@ -462,6 +479,8 @@ def _connect_when_bound(rundir: str, timeout: float) -> Any:
         watch.add_watch(rundir, in_create | in_moved_to)
         while True:
             if os.path.exists(os.path.join(rundir, "attach")):
+                if before is not None:
+                    before()
                 with contextlib.suppress(ScopeboxError):
                     return AttachClient.connect(rundir)
             left = deadline - time.monotonic()
