@@ -99,6 +99,9 @@ class Settings(NamedTuple):
     userns: str | None = None  # issues 17/19: create's default --userns (containers.conf)
     infra_image: str | None = None  # podbats: pod create's default --infra-image
     image_volume_mode: str | None = None  # create's default --image-volume; None: bind
+    # --runtime-flag (each given as `--NAME[=VALUE]`): before the verb of every runtime call
+    # this process makes (Podman's: the flags are the process's, not the container's)
+    runtime_flags: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -152,6 +155,8 @@ class Settings(NamedTuple):
             value = getattr(self, name)
             if value is not None and value != getattr(default, name):
                 out += [flag, value]
+        for flag in self.runtime_flags:  # the monitor's exit command runs the runtime too
+            out += ["--runtime-flag", flag.removeprefix("--")]
         return out
 
     def environ(self) -> dict[str, str]:

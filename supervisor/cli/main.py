@@ -227,6 +227,7 @@ Options:
       --root string             Path to the root directory in which data is stored
       --runroot string          Path to the 'run directory' where all state information is stored
       --runtime string          Path to the OCI-compatible binary used to run containers
+      --runtime-flag stringArray  add global flags for the container runtime
       --storage-driver string   How new containers' root filesystems are made: overlay, vfs
                                 (copies; SCOPEBOX_STORAGE_DRIVER sets the default)
       --syslog                  Accepted for Podman's scripts (scopebox logs to the journal)
@@ -234,7 +235,7 @@ Options:
   -v, --version                 version for scopebox
 REMOTE_HELP  Refused with a reason: --url, -r/--remote, -c/--connection, --identity, --ssh (no
   remote API yet), --conmon, --hooks-dir, --namespace, --network-cmd-path, --network-config-dir,
-  --runtime-flag, --storage-opt, --volumepath.
+  --storage-opt, --volumepath.
 """
 
 
@@ -250,7 +251,7 @@ EVENTS_BACKENDS = ("file", "journald", "none")
 # Podman 4.3's other global flags: those scopebox accepts (True: takes a value) ...
 ACCEPTED = {"--log-level": True, "--events-backend": True, "--noout": False, "--syslog": False,
             "--storage-driver": True, "--tmpdir": True, "--config": True, "--debug": False,
-            "-D": False}  # fmt: skip
+            "-D": False, "--runtime-flag": True}  # fmt: skip
 # ... and those it refuses, with why (once a verb is given: with none, or with --help, the
 # usage is shown as Podman shows it).
 NO_REMOTE = "scopebox has no remote API yet: it runs containers on this host only"
@@ -263,7 +264,6 @@ REFUSED = {
     "--network-cmd-path": "scopebox runs pasta and slirp4netns from $PATH, no other binary",
     "--network-config-dir": "scopebox keeps its networks in its own store, not in a"
                             " configuration directory",
-    "--runtime-flag": "extra OCI runtime flags are not supported yet",
     "--storage-opt": "storage options are not supported yet",
     "--volumepath": "scopebox keeps volumes under its root (ROOT/volumes), nowhere else",
 }
@@ -291,6 +291,7 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
     flags: dict[str, str] = {}
     other: dict[str, str] = {}
     refused: list[str] = []
+    runtime_flags: list[str] = []  # --runtime-flag, repeatable
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-h", "--help", "-v"):
         key, eq, value = argv[i].partition("=")
@@ -312,6 +313,8 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
                 raise UsageError(f"{key} needs a value")
             i += 1
             value = argv[i]
+        if key == "--runtime-flag":  # Podman's: `debug` is the runtime's --debug
+            runtime_flags.append(value if value.startswith("-") else f"--{value}")
         (flags if key in FLAGS else other)[key] = value or "true"
         i += 1
     rest = argv[i:]
@@ -326,6 +329,8 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
     if refused:
         raise UsageError(f"{refused[0]}: {REFUSED[refused[0]]}")
     settings = Settings.from_env().with_flags(flags)
+    if runtime_flags:
+        settings = settings._replace(runtime_flags=tuple(runtime_flags))
     return _other_globals(settings, other), rest
 
 

@@ -30,7 +30,7 @@ def runtime_argv(ctx: Context, row: ContainerRow) -> list[str]:
         # user's manager (specgen.runtime_scope); otherwise the spec names no cgroup and the
         # engine puts the container in the user manager's scopebox-<id>.scope (launch.py).
         argv.append("--systemd-cgroup")
-    return argv
+    return argv + list(ctx.settings.runtime_flags)  # --runtime-flag
 
 
 def _rootless() -> bool:

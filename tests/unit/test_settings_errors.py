@@ -63,6 +63,19 @@ def test_global_flags_give_a_child_the_same_settings() -> None:
     assert Settings.from_env({}).global_flags() == []
 
 
+def test_runtime_flags_are_podmans_and_reach_a_child() -> None:
+    """`--runtime-flag debug` is the runtime's `--debug` (Podman adds the dashes), repeatable,
+    and the monitor's exit command (a child CLI) gets them too."""
+    s, rest = _split_globals(["--runtime-flag", "debug", "--runtime-flag=log-format=json",
+                              "--runtime-flag", "--systemd-cgroup", "ps"])
+    assert rest == ["ps"]
+    assert s.runtime_flags == ("--debug", "--log-format=json", "--systemd-cgroup")
+    flags = s.global_flags()
+    assert flags == ["--runtime-flag", "debug", "--runtime-flag", "log-format=json",
+                     "--runtime-flag", "systemd-cgroup"]
+    assert _split_globals([*flags, "cleanup"])[0].runtime_flags == s.runtime_flags
+
+
 @pytest.mark.parametrize(
     ("exc", "kind", "text"),
     [
