@@ -123,8 +123,10 @@ def _rootless() -> bool:
 def _passed_env(row: ContainerRow) -> tuple[str, ...]:
     """The variables the monitor (and so the runtime) gets besides SCOPEBOX_*: rootless with
     the runtime's systemd driver (issue 17) also where runc and crun find the user's D-Bus
-    (without them they fall back to the system bus, which refuses a user's scope)."""
-    base = ("PATH", "LANG", "LC_ALL")
+    (without them they fall back to the system bus, which refuses a user's scope). The
+    configuration files' variables, as Podman gives conmon CONTAINERS_CONF: the monitor's
+    exit command (a CLI) must read the settings this run was made with."""
+    base = ("PATH", "LANG", "LC_ALL", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF")
     if _rootless() and not _engine_scope(row):
         return (*base, "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
     return base

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.cases import unique
-from tests.clihelp import Scopebox, wait_for
+from tests.clihelp import REPO, SCOPEBOX, Scopebox, wait_for
 
 pytestmark = pytest.mark.host
 
@@ -485,3 +486,20 @@ def test_quiet_and_content_trust_are_accepted(sb: Scopebox) -> None:
     res = sb("create", "--quiet", "--disable-content-trust=false", "busybox", "true")
     assert res.stderr == ""
     sb("rm", res.stdout.strip())
+
+
+def test_the_monitor_gets_containers_conf(sb: Scopebox, tmp_path: Path) -> None:
+    """As Podman gives conmon CONTAINERS_CONF: the monitor's exit command reads the settings
+    the container was made with."""
+    conf = tmp_path / "containers.conf"
+    conf.write_text("[engine]\nstop_timeout = 7\n")
+    env = {**sb.environ(), "CONTAINERS_CONF": str(conf)}
+    res = subprocess.run([*SCOPEBOX, "run", "-d", "busybox", "sleep", "100"], env=env,
+                         capture_output=True, text=True, cwd=REPO, timeout=60, check=True)
+    cid = res.stdout.strip()
+    try:
+        pid = sb("inspect", "-f", "{{.State.ConmonPid}}", cid).stdout.strip()
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert f"CONTAINERS_CONF={conf}".encode() in environ
+    finally:
+        sb("rm", "-f", "-t", "0", cid)
