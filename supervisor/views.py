@@ -7,6 +7,7 @@ import time
 from supervisor.paths import Paths
 from supervisor.refs import split_name
 from supervisor.sizes import human_size
+from supervisor.stopping import is_stopping
 from supervisor.store import ContainerRow, ImageRow
 from supervisor.timefmt import ago, human_duration, parse_rfc3339
 
@@ -95,14 +96,15 @@ def inspect_container(
     env = config_env(cfg, img_cfg)  # issue 19: Podman's layering, --env-merge, --unsetenv
     log_path = cfg.log.path or paths.log_file(row.id)
     running = row.status.is_active
+    stopping = row.status is Status.RUNNING and is_stopping(paths.container_rundir(row.id))
     doc: dict[str, Any] = {
         "Id": row.id,
         "Created": row.created,
         "Path": args[0] if args else "",
         "Args": args[1:],
         "State": {
-            "Status": row.status.value,
-            "Running": row.status is Status.RUNNING,
+            "Status": "stopping" if stopping else row.status.value,
+            "Running": row.status is Status.RUNNING and not stopping,
             "Paused": row.status is Status.PAUSED,
             "Restarting": restarting,
             "OOMKilled": row.oom_killed,
