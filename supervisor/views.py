@@ -7,7 +7,6 @@ import time
 from supervisor.paths import Paths
 from supervisor.refs import split_name
 from supervisor.sizes import human_size
-from supervisor.stopping import is_stopping
 from supervisor.store import ContainerRow, ImageRow
 from supervisor.timefmt import ago, human_duration, parse_rfc3339
 
@@ -83,6 +82,12 @@ def config_env(cfg: ContainerConfig, img_cfg: Mapping[str, Any]) -> list[str]:
                          flags.unsetenv_all, host_env, cfg.env)
 
 
+def _stopping(paths: Paths, row: ContainerRow) -> bool:
+    from supervisor.stopping import is_stopping  # a running container's only
+
+    return is_stopping(paths.container_rundir(row.id))
+
+
 def inspect_container(
     paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
 ) -> dict[str, Any]:
@@ -96,7 +101,7 @@ def inspect_container(
     env = config_env(cfg, img_cfg)  # issue 19: Podman's layering, --env-merge, --unsetenv
     log_path = cfg.log.path or paths.log_file(row.id)
     running = row.status.is_active
-    stopping = row.status is Status.RUNNING and is_stopping(paths.container_rundir(row.id))
+    stopping = row.status is Status.RUNNING and _stopping(paths, row)
     doc: dict[str, Any] = {
         "Id": row.id,
         "Created": row.created,
