@@ -405,16 +405,17 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
     verb, args = rest[0], rest[1:]
     if verb in GROUPS:
         if not args:
-            raise UsageError(f"scopebox {verb}: a subcommand is required")
+            raise UsageError(f"missing command 'scopebox {verb} COMMAND'")  # Podman's words
         sub, args = args[0], args[1:]
         # `network` has only its own subcommands (`network run` must not run a container)
         own_only = verb in ("network", "volume", "pod", "secret", "buildx")
         module = GROUPS[verb].get(sub) or (VERBS.get(sub) if not own_only else None)
         if module is None:
-            raise UsageError(f"unknown command: scopebox {verb} {sub}")
+            raise UsageError(f"unrecognized command `scopebox {verb} {sub}` (see 'scopebox"
+                             f" {verb} --help')")  # fmt: skip
         return module, args
     if verb not in VERBS or verb == "cleanup":
-        raise UsageError(f"unknown command {verb!r} (see 'scopebox --help')")
+        raise UsageError(f"unrecognized command `scopebox {verb}` (see 'scopebox --help')")
     return VERBS[verb], args
 
 

@@ -117,3 +117,16 @@ def test_the_last_resort_is_one_line(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().err == (
         "Error: the state database cannot be written: the disk is full\n"
     )
+
+
+def test_unknown_commands_are_podmans_words() -> None:
+    """Podman's `unrecognized command` and `missing command` (its 015-help test matches)."""
+    from supervisor.cli.main import _resolve_verb
+
+    with pytest.raises(UsageError, match=r"^unrecognized command `scopebox NoSuchCommand`"):
+        _resolve_verb(["NoSuchCommand"])
+    with pytest.raises(UsageError, match=r"^unrecognized command `scopebox network run` \(see"
+                       r" 'scopebox network --help'\)$"):
+        _resolve_verb(["network", "run"])
+    with pytest.raises(UsageError, match=r"^missing command 'scopebox volume COMMAND'$"):
+        _resolve_verb(["volume"])
