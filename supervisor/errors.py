@@ -80,8 +80,10 @@ class AuthError(RegistryError):
 
 def start_failure(exc: ScopeboxError) -> ScopeboxError:
     """Podman's `run` once the container is made (ContainerRun, define.ExitCode): an engine
-    error starting it exits 127 when it says something is not found, else 126."""
-    if exc.exit_code != 125:
+    error starting it exits 127 when it says something is not found, else 126. The monitor's
+    own failures (RuntimeFailed: a pid file it cannot write) stay the engine's 125
+    (docs/DIFFERENCES.md, pidfile-unwritable)."""
+    if exc.exit_code != 125 or isinstance(exc, RuntimeFailed):
         return exc
     text = str(exc).lower()
     missing = ("not found", "no such file", "executable path is empty")

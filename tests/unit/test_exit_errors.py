@@ -8,11 +8,13 @@ from supervisor.errors import (
     CommandNotFound,
     ConflictError,
     NotFoundError,
+    RuntimeFailed,
     ScopeboxError,
     SystemError_,
     start_failure,
 )
 from supervisor.monitor import exit_error
+from supervisor.users import UserLookupError
 
 CASES = [
     (
@@ -95,6 +97,8 @@ def test_exec_codes(message: str, code: int) -> None:
     (SystemError_("cgroup: no such file or directory: '/sys/fs/cgroup/x'"), 127),
     (NotFoundError("network", "gone"), 127),
     (CommandNotFound("exec: nope: not found"), 127),
+    (UserLookupError("group", "wheel"), 126),  # Podman's, measured
+    (RuntimeFailed("writing the --pidfile file /x/y: No such file or directory"), 125),
 ])
 def test_run_start_failures_exit_as_podmans_run(error: ScopeboxError, code: int) -> None:
     """Podman's `run` once the container is made: 127 for "not found", else 126; the words
