@@ -40,16 +40,20 @@ def copy(ctx: Context, src: Endpoint, dest: Endpoint, opts: CopyOptions) -> None
     from supervisor.copy import stream
 
     _check(src, dest)
+    shown: dict[str, str] = {}  # a path on a mount as the copy saw it -> as the user wrote it
     with contextlib.ExitStack() as stack:
         src_job = dst_job = None
         if not src.is_stream:
-            src_job = _pack_job(ctx, stack, src, dest, opts)
+            src_job = _pack_job(ctx, stack, src, dest, opts, shown)
         if not dest.is_stream:
-            dst_job = _unpack_job(ctx, stack, dest, opts)
+            dst_job = _unpack_job(ctx, stack, dest, opts, shown)
         try:
             stream.copy(src_job, dst_job)
         except (stream.CopyError, PlaceError) as exc:
-            raise ScopeboxError(str(exc)) from None
+            message = str(exc)
+            for inner, path in shown.items():
+                message = message.replace(f'"{inner}"', f'"{path}"')
+            raise ScopeboxError(message) from None
 
 
 def _check(src: Endpoint, dest: Endpoint) -> None:
@@ -90,7 +94,7 @@ def _show(end: Endpoint) -> str:
 
 
 def _pack_job(ctx: Context, stack: contextlib.ExitStack, src: Endpoint, dest: Endpoint,
-              opts: CopyOptions) -> PackJob:
+              opts: CopyOptions, shown: dict[str, str] | None = None) -> PackJob:
     from supervisor.copy.stream import PackJob
 
     if src.container is None:
@@ -103,11 +107,13 @@ def _pack_job(ctx: Context, stack: contextlib.ExitStack, src: Endpoint, dest: En
     # out to the host (a file or stdout): owned by the caller, no setuid from a container
     owner = (os.geteuid(), os.getegid()) if opts.archive and dest.container is None else None
     root, path, cwd = on_mounts(ctx, row, root, src.path, _workdir(ctx, row))
+    if shown is not None and path != src.path:
+        shown[path] = src.path
     return PackJob(root, path, row.name, owner, drop_setid=True, cwd=cwd)
 
 
 def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
-                opts: CopyOptions) -> UnpackJob:
+                opts: CopyOptions, shown: dict[str, str] | None = None) -> UnpackJob:
     from supervisor.copy.stream import UnpackJob
 
     if dest.container is None:
@@ -119,6 +125,8 @@ def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
     root = stack.enter_context(container_root(ctx, row, freeze=True))
     owner = container_user(ctx, row, root) if opts.archive else None
     root, path, cwd = on_mounts(ctx, row, root, dest.path or ".", _workdir(ctx, row))
+    if shown is not None and path != (dest.path or "."):
+        shown[path] = dest.path
     return UnpackJob(root, path, row.name, owner=owner, overwrite=opts.overwrite, follow=True,
                      cwd=cwd)  # fmt: skip
 

@@ -345,6 +345,9 @@ def test_into_a_created_container_s_volumes_binds_and_tmpfs(sb: Scopebox, tmp_pa
         assert (bind / "g").read_text() == "in\n"
         sb("cp", "cpvol:/v/sub/f", str(tmp_path / "back"))
         assert (tmp_path / "back").read_text() == "in\n"
+        res = sb("cp", "cpvol:/v/sub/nope", str(tmp_path / "n"), check=False)
+        assert (res.returncode, res.stderr) == (125, 'Error: "/v/sub/nope" could not be found'
+                                                " on container cpvol: no such file or directory\n")
         sb("cp", str(src), "cpvol:/tmp/")
         sb("cp", str(src), "cpvol:/home/")
         sb("start", "cpvol")
