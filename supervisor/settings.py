@@ -32,6 +32,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "--runroot": ("runroot", "SCOPEBOX_RUNROOT"),
     "--runtime": ("runtime", "SCOPEBOX_RUNTIME"),
     "--cgroup-manager": ("cgroup_manager", "SCOPEBOX_CGROUP_MANAGER"),
+    "--volumepath": ("volume_path", "SCOPEBOX_VOLUME_PATH"),
 }
 ENV_ONLY: dict[str, str] = {"log_driver": "SCOPEBOX_LOG_DRIVER",  # containers.conf's log_driver
                             "netns": "SCOPEBOX_NETNS"}  # networking: containers.conf's netns
@@ -41,6 +42,7 @@ EVENTS_LOGGERS = ("file", "journald", "none")
 # (field, type). Other keys are ignored, as Podman ignores keys it does not know.
 CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("engine", "runtime"): ("runtime", str),
+    ("engine", "volume_path"): ("volume_path", str),
     ("engine", "cgroup_manager"): ("cgroup_manager", str),
     ("engine", "events_logger"): ("events_logger", str),
     ("engine", "events_logfile_path"): ("events_logfile_path", str),
@@ -102,6 +104,7 @@ class Settings(NamedTuple):
     # --runtime-flag (each given as `--NAME[=VALUE]`): before the verb of every runtime call
     # this process makes (Podman's: the flags are the process's, not the container's)
     runtime_flags: tuple[str, ...] = ()
+    volume_path: str | None = None  # --volumepath; None: ROOT/volumes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -142,7 +145,8 @@ class Settings(NamedTuple):
         from supervisor.paths import Paths
 
         # Canonical paths: runc refuses symlinks, and mountinfo lists resolved paths.
-        return Paths(root=os.path.realpath(self.root), runroot=os.path.realpath(self.runroot))
+        return Paths(root=os.path.realpath(self.root), runroot=os.path.realpath(self.runroot),
+                     volume_path=os.path.realpath(self.volume_path) if self.volume_path else "")
 
     def global_flags(self, paths: bool = True) -> list[str]:
         """The flags that give a child `scopebox` these settings (only what differs from the

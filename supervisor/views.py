@@ -166,7 +166,7 @@ def inspect_container(
             **runflags.host_config(cfg.runflags),  # helper "runflags"
             **_userns_view(cfg),  # issues 17/19
         },
-        "Mounts": _volume_views().mounts(paths.root, cfg),  # volumes (issue 14)
+        "Mounts": _volume_views().mounts(paths.volumes, cfg),  # volumes (issue 14)
     }
     _security_view(doc, cfg, opts.user or img_cfg.get("User", ""))
     from supervisor.views_podman import complete_container  # fidelity: Podman's other keys

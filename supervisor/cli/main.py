@@ -233,9 +233,10 @@ Options:
       --syslog                  Accepted for Podman's scripts (scopebox logs to the journal)
       --tmpdir string           Accepted for Podman's scripts (state lives under --runroot)
   -v, --version                 version for scopebox
+      --volumepath string       Path to the volume directory in which volume data is stored
 REMOTE_HELP  Refused with a reason: --url, -r/--remote, -c/--connection, --identity, --ssh (no
   remote API yet), --conmon, --hooks-dir, --namespace, --network-cmd-path, --network-config-dir,
-  --storage-opt, --volumepath.
+  --storage-opt.
 """
 
 
@@ -265,7 +266,6 @@ REFUSED = {
     "--network-config-dir": "scopebox keeps its networks in its own store, not in a"
                             " configuration directory",
     "--storage-opt": "storage options are not supported yet",
-    "--volumepath": "scopebox keeps volumes under its root (ROOT/volumes), nowhere else",
 }
 REFUSED_SWITCHES = ("--remote", "-r")  # the refused flags that take no value
 REMOTE_LINE = "  -r, --remote                  A remote service (refused: no remote API yet)\n"

@@ -130,3 +130,14 @@ def test_unknown_commands_are_podmans_words() -> None:
         _resolve_verb(["network", "run"])
     with pytest.raises(UsageError, match=r"^missing command 'scopebox volume COMMAND'$"):
         _resolve_verb(["volume"])
+
+
+def test_volumepath_moves_the_volumes_and_reaches_a_child(tmp_path: object) -> None:
+    """Podman's --volumepath: the volumes' directories there instead of ROOT/volumes."""
+    s, _ = _split_globals(["--root", "/srv/r", "--volumepath", "/srv/v", "info"])
+    assert s.paths.volumes == "/srv/v" and "--volumepath" in s.global_flags()
+    assert Settings.from_env({}).with_flags({"--root": "/srv/r"}).paths.volumes == (
+        "/srv/r/volumes")
+    from supervisor.volumes import local
+
+    assert local.data_dir(s.paths, "v1") == "/srv/v/v1/_data"
