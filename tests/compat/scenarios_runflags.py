@@ -86,6 +86,9 @@ RUNFLAGS = [
     Case(f"{_RUN} --timeout -1 busybox true", "rc"),
     Case(f"{_RUN} --timeout 30 busybox true"),
     Case(f"{_RUN} --timeout 1 busybox sleep 30"),  # conmon's -1: exit 255
+    # -p outside a bridge: Podman runs it without the ports, with its warning (bats 030-run)
+    Case(f"{_RUN} -p 8080 --network host busybox echo hi"),
+    Case(f"{_RUN} -p 8080 --network none busybox echo hi"),
     # --rmi: the name given goes with the container
     Case("image exists localhost/{u}:v1",
          setup=("tag busybox localhost/{u}:v1", "run --rmi localhost/{u}:v1 true")),
