@@ -89,6 +89,9 @@ RUNFLAGS = [
     # -p outside a bridge: Podman runs it without the ports, with its warning (bats 030-run)
     Case(f"{_RUN} -p 8080 --network host busybox echo hi"),
     Case(f"{_RUN} -p 8080 --network none busybox echo hi"),
+    # --ipc=private is non-shareable (bats 190-run-ipcns)
+    Case(f"{_RUN} --ipc container:{{u}} busybox true", "rc tail",
+         setup=("run -d --ipc private --name {u} busybox sleep 100",)),
     # --rmi: the name given goes with the container
     Case("image exists localhost/{u}:v1",
          setup=("tag busybox localhost/{u}:v1", "run --rmi localhost/{u}:v1 true")),
