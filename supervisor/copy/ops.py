@@ -141,7 +141,8 @@ def on_mounts(ctx: Context, row: ContainerRow, root: str, path: str,
 
     if root.startswith("/proc/"):  # container_root's running container
         return root, path, cwd
-    full = posixpath.normpath(posixpath.join(cwd, path))
+    # "//x" stays "//x" under normpath (POSIX): one leading slash, so the walk ends at "/"
+    full = posixpath.normpath("/" + posixpath.join(cwd, path).lstrip("/"))
     tail = "/." if path.endswith("/.") else "/" if path.endswith("/") else ""
     volumes = {posixpath.normpath(v.destination): v.name for v in row.config.volumes}
     binds = {posixpath.normpath(m.destination): m.source for m in row.config.mounts
@@ -155,9 +156,10 @@ def on_mounts(ctx: Context, row: ContainerRow, root: str, path: str,
             rest = posixpath.relpath(full, search)
             inner = "/" if rest == "." else "/" + rest
             return host, (inner.rstrip("/") + tail) or "/", "/"
-        if search == "/":
+        parent = posixpath.dirname(search)
+        if parent == search:  # "/"
             return root, path, cwd
-        search = posixpath.dirname(search)
+        search = parent
 
 
 def _volume_path(ctx: Context, name: str) -> str:
