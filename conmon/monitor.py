@@ -110,6 +110,7 @@ class Monitor:
         self.control: S.State = S.C_RUNNING
         self.kill_deadline: float | None = None
         self.run_deadline: float | None = None  # `run --timeout`
+        self.timed_out = False  # it expired: the exit code is -1, as conmon's
         # Healthchecks (conmon.health): only with --health-process.
         self.health: HealthRunner | None = None
         self.restarts = 0
@@ -582,6 +583,7 @@ class Monitor:
                 timeout = left if timeout < 0 else min(timeout, left)
                 if left == 0.0:
                     self.run_deadline = None
+                    self.timed_out = self.status is None
                     self.control_fire(S.TIMEOUT)
             if self.stall_deadline is not None:  # terminals: a paused client reads nothing
                 left = max(0.0, self.stall_deadline - time.monotonic())
@@ -614,6 +616,7 @@ class Monitor:
 
     def _act(self, action: S.Action) -> None:
         if action == S.REPORT_PID:
+            self.timed_out = False
             if self.opts.run_timeout > 0:
                 self.run_deadline = time.monotonic() + self.opts.run_timeout
             if self.opts.service:
@@ -985,6 +988,8 @@ class Monitor:
             watch.close()
             self.oom_watch = None
         code, sig = decode_wait_status(self.status)
+        if self.timed_out:  # conmon kills it and never reaps a status: Podman shows -1 (255)
+            code, sig = -1, 0
         record = P.ExitRecord(code, sig, self.oom_killed, rfc3339nano(self.finished_ns),
                               self.log.errors, self.oom_seen_ns)  # fmt: skip
         if self.policy_mode:

@@ -119,6 +119,7 @@ class Terminal:
         if self.master >= 0:
             posix.close(self.master)  # a health restart's new container brings a new one
         self.master = fd
+        self.on_ctl()  # sizes sent before the go (a foreground run's), before the start
         if self.pending is not None:
             self._resize(*self.pending)
 

@@ -132,10 +132,11 @@ class Engine:
 
         create.replace_named(self, name)
 
-    def start(self, ref: str, attach: bool = False, preserve_fds: int = 0) -> Started:
+    def start(self, ref: str, attach: bool = False, preserve_fds: int = 0,
+              tty_size: tuple[int, int] | None = None) -> Started:
         from supervisor.container import start
 
-        return start.start(self, ref, attach, preserve_fds)
+        return start.start(self, ref, attach, preserve_fds, tty_size)
 
     def startable(self, policies: Sequence[str]) -> Sequence[ContainerRow]:
         from supervisor.container import start

@@ -79,6 +79,19 @@ class AuthError(RegistryError):
     """The registry rejected the credentials, or wants some and none were given."""
 
 
+def start_failure(exc: ScopeboxError) -> ScopeboxError:
+    """Podman's `run` once the container is made (ContainerRun, define.ExitCode): an engine
+    error starting it exits 127 when it says something is not found, else 126. The monitor's
+    own failures (RuntimeFailed: a pid file it cannot write) stay the engine's 125
+    (docs/DIFFERENCES.md, pidfile-unwritable)."""
+    if exc.exit_code != 125 or isinstance(exc, RuntimeFailed):
+        return exc
+    text = str(exc).lower()
+    missing = ("not found", "no such file", "executable path is empty")
+    cls = CommandNotFound if any(w in text for w in missing) else CommandCannotRun
+    return cls(str(exc))
+
+
 # The one mapping point ------------------------------------------------------------------------
 # Errors of the layers below (D-Bus, cgroups, the OS, sqlite, layers, templates) become the
 # engine's own here and nowhere else; the API applies it at its boundary (`mapped()`), the CLI

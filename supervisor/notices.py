@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 pending: list[str] = []
 _sink: Callable[[str], None] | None = None
 _said: set[str] = set()
+# Podman's own warnings that it prints as they are (no prefix): scripts match their words.
+verbatim: set[str] = set()
 
 
 def listen(sink: Callable[[str], None]) -> None:
@@ -23,11 +25,14 @@ def listen(sink: Callable[[str], None]) -> None:
         sink(pending.pop(0))
 
 
-def notice(message: str) -> None:
-    """Tell the user once per process (the same fallback taken twice is one notice)."""
+def notice(message: str, podman_words: bool = False) -> None:
+    """Tell the user once per process (the same fallback taken twice is one notice).
+    `podman_words`: the line Podman prints, to be shown without the face's prefix."""
     if message in _said:
         return
     _said.add(message)
+    if podman_words:
+        verbatim.add(message)
     if _sink is None:
         pending.append(message)
     else:

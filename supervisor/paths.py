@@ -13,6 +13,7 @@ class Paths(NamedTuple):
 
     root: str
     runroot: str
+    volume_path: str = ""  # --volumepath (Podman's); "": ROOT/volumes
 
     @classmethod
     def from_env(cls) -> Paths:
@@ -21,6 +22,11 @@ class Paths(NamedTuple):
             root=os.path.realpath(os.environ.get("SCOPEBOX_ROOT", "/var/lib/scopebox")),
             runroot=os.path.realpath(os.environ.get("SCOPEBOX_RUNROOT", "/run/scopebox")),
         )
+
+    @property
+    def volumes(self) -> str:
+        """Where the volumes' directories are (each NAME/_data)."""
+        return self.volume_path or os.path.join(self.root, "volumes")
 
     @property
     def db(self) -> str:

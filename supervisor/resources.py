@@ -120,12 +120,14 @@ def _cpu(opts: ResourceOptions, cpus: set[int], mems: set[int]) -> dict[str, Any
         try:
             value = float(opts.cpus)
         except ValueError:
-            value = -1.0
-        if not 0.01 <= value <= len(cpus):
-            raise UsageError(
-                f"invalid --cpus {opts.cpus!r}: from 0.01 to {len(cpus)} (this host's CPUs)"
-            )
-        out["quota"], out["period"] = int(value * CPU_PERIOD), CPU_PERIOD
+            raise UsageError(f"invalid argument {opts.cpus!r} for \"--cpus\" flag: not a"
+                             " number") from None
+        # Podman 4.3: 0 or less is no limit; more than this host's CPUs is allowed (the
+        # kernel takes a quota over several periods' worth)
+        if value > 0:
+            if value * CPU_PERIOD < 1000:
+                raise UsageError("CPU cfs quota cannot be less than 1ms (i.e. 1000) (--cpus)")
+            out["quota"], out["period"] = int(value * CPU_PERIOD), CPU_PERIOD
     if opts.cpu_period is not None:
         if not 1000 <= opts.cpu_period <= 1_000_000:
             raise UsageError(f"invalid --cpu-period {opts.cpu_period}: from 1000 to 1000000 µs")

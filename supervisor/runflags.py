@@ -106,6 +106,9 @@ class RunFlags:
     unsetenv_all: bool = False
     pidfile: str = ""  # the container's pid is written there too, at each start
     conmon_pidfile: str = ""  # and the monitor's
+    # --ipc=private given: Podman's non-shareable IPC, which no other container may join (the
+    # default is shareable; both are a new namespace)
+    ipc_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class RunFlagFacts:
     existing: frozenset[str] = frozenset()
     containers: Mapping[str, str] = field(default_factory=dict)  # name or id -> full id
     environ: Mapping[str, str] = field(default_factory=dict)
+    private_ipc: frozenset[str] = frozenset()  # ids of those made with --ipc=private
 
 
 # the impure part ----------------------------------------------------------------------------
@@ -140,15 +144,20 @@ def container_refs(opts: RunFlagOptions) -> list[str]:
 
 
 def gather_facts(
-    opts: RunFlagOptions, find: Callable[[str], str], environ: Mapping[str, str]
+    opts: RunFlagOptions, find: Callable[[str], str], environ: Mapping[str, str],
+    ipc_private: Callable[[str], bool] | None = None,
 ) -> RunFlagFacts:
-    """`find(ref)` gives a container's full id or raises NotFoundError."""
+    """`find(ref)` gives a container's full id or raises NotFoundError; `ipc_private(id)`
+    whether that container was made with --ipc=private."""
     containers = {}
     for ref in container_refs(opts):
         with contextlib.suppress(NotFoundError):
             containers[ref] = find(ref)
     existing = frozenset(p for p in paths_named(opts) if os.path.exists(p))
-    return RunFlagFacts(existing, containers, dict(environ) if opts.env_host else {})
+    private = frozenset(cid for cid in containers.values()
+                        if ipc_private is not None and ipc_private(cid))
+    return RunFlagFacts(existing, containers, dict(environ) if opts.env_host else {},
+                        private_ipc=private)
 
 
 # validation ------------------------------------------------------------------------------
@@ -191,6 +200,7 @@ def validate(opts: RunFlagOptions, facts: RunFlagFacts, network_host: bool) -> R
         tz=_tz(opts.tz, facts),
         timeout=opts.timeout,
         rmi=opts.rmi,
+        ipc_private=opts.ipc == "private",
         **_process_env(opts),
     )
 
@@ -231,6 +241,9 @@ def parse_ns(kind: str, value: str | None, facts: RunFlagFacts) -> NsMode:
             word = NS_TYPES[kind]
             err = NotFoundError("container", target)
             raise UsageError(f"looking up container to share {word} namespace with: {err}")
+        if kind == "ipc" and cid in facts.private_ipc:
+            raise UsageError(f"joining IPC of container {cid} is not allowed: non-shareable IPC"
+                             " (hint: use IpcMode:shareable for the donor container)")
         return NsMode("container", cid)
     if mode == "ns" and colon and target:
         if target not in facts.existing:
@@ -421,7 +434,7 @@ def host_config(flags: RunFlags) -> dict[str, Any]:
         "OomKillDisable": flags.oom_kill_disable,
         "Init": flags.init,
         "PidMode": flags.pid.text(),
-        "IpcMode": "shareable" if ipc == "private" else ipc,
+        "IpcMode": "shareable" if ipc == "private" else ipc,  # Podman 4.3's, --ipc=private too
         "UTSMode": flags.uts.text(),
         "CgroupMode": flags.cgroupns.text(),
         "GroupAdd": ["keep-groups"] if flags.keep_groups else list(flags.group_add),

@@ -33,6 +33,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "--runtime": ("runtime", "SCOPEBOX_RUNTIME"),
     "--cgroup-manager": ("cgroup_manager", "SCOPEBOX_CGROUP_MANAGER"),
     "--default-mounts-file": ("default_mounts_file", "SCOPEBOX_DEFAULT_MOUNTS_FILE"),
+    "--volumepath": ("volume_path", "SCOPEBOX_VOLUME_PATH"),
 }
 ENV_ONLY: dict[str, str] = {"log_driver": "SCOPEBOX_LOG_DRIVER",  # containers.conf's log_driver
                             "netns": "SCOPEBOX_NETNS"}  # networking: containers.conf's netns
@@ -42,6 +43,7 @@ EVENTS_LOGGERS = ("file", "journald", "none")
 # (field, type). Other keys are ignored, as Podman ignores keys it does not know.
 CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("engine", "runtime"): ("runtime", str),
+    ("engine", "volume_path"): ("volume_path", str),
     ("engine", "cgroup_manager"): ("cgroup_manager", str),
     ("engine", "events_logger"): ("events_logger", str),
     ("engine", "events_logfile_path"): ("events_logfile_path", str),
@@ -100,8 +102,11 @@ class Settings(NamedTuple):
     userns: str | None = None  # issues 17/19: create's default --userns (containers.conf)
     infra_image: str | None = None  # podbats: pod create's default --infra-image
     image_volume_mode: str | None = None  # create's default --image-volume; None: bind
-    runtime_flags: tuple[str, ...] = ()  # --runtime-flag: `--FLAG` to every runtime call
+    # --runtime-flag (each given as `--NAME[=VALUE]`): before the verb of every runtime call
+    # this process makes (Podman's: the flags are the process's, not the container's)
+    runtime_flags: tuple[str, ...] = ()
     default_mounts_file: str | None = None  # --default-mounts-file: mounts.conf (specgen)
+    volume_path: str | None = None  # --volumepath; None: ROOT/volumes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -142,7 +147,8 @@ class Settings(NamedTuple):
         from supervisor.paths import Paths
 
         # Canonical paths: runc refuses symlinks, and mountinfo lists resolved paths.
-        return Paths(root=os.path.realpath(self.root), runroot=os.path.realpath(self.runroot))
+        return Paths(root=os.path.realpath(self.root), runroot=os.path.realpath(self.runroot),
+                     volume_path=os.path.realpath(self.volume_path) if self.volume_path else "")
 
     def global_flags(self, paths: bool = True) -> list[str]:
         """The flags that give a child `scopebox` these settings (only what differs from the
@@ -155,8 +161,8 @@ class Settings(NamedTuple):
             value = getattr(self, name)
             if value is not None and value != getattr(default, name):
                 out += [flag, value]
-        for item in self.runtime_flags:  # the exit commands call the runtime too
-            out += ["--runtime-flag", item]
+        for flag in self.runtime_flags:  # the monitor's exit command runs the runtime too
+            out += ["--runtime-flag", flag.removeprefix("--")]
         return out
 
     def environ(self) -> dict[str, str]:

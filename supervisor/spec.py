@@ -12,7 +12,7 @@ import posixpath
 import re
 import resource
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -393,6 +393,7 @@ _TMPFS_SLOTS: Mapping[str, str] = {
     **{f: "dev" for f in ("dev", "nodev")},
     **{f: "atime" for f in ("atime", "noatime", "relatime", "strictatime")},
     **{f: "diratime" for f in ("diratime", "nodiratime")},
+    **{f: "copyup" for f in ("tmpcopyup", "notmpcopyup")},  # see `tmpfs_copyup`
 }
 _SIZE_RE = re.compile(r"[0-9]+[kmgKMG%]?")
 _OCTAL_RE = re.compile(r"0?[0-7]{3,4}")
@@ -447,6 +448,19 @@ def parse_mount_volume(value: str) -> Mount:
 
 
 parse_volume = parse_mount_volume  # the name the engine uses
+
+
+def tmpfs_copyup(m: Mount) -> Mount:
+    """Podman's default for the user's tmpfs mounts: the runtime fills it with what the image
+    (or `cp` before start) has at its destination (runc's and crun's `tmpcopyup`), unless
+    `notmpcopyup`, which is no runtime option."""
+    if m.type != "tmpfs":
+        return m
+    if "notmpcopyup" in m.options:
+        return replace(m, options=tuple(o for o in m.options if o != "notmpcopyup"))
+    if "tmpcopyup" in m.options:
+        return m
+    return replace(m, options=(*m.options, "tmpcopyup"))
 
 
 def parse_tmpfs(value: str) -> Mount:

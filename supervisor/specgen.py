@@ -80,7 +80,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     if _rootless() and not runtime_scope(row):
         # issue 17: no delegated cgroup; runc's rootless manager then makes none
         cg_path, resources, no_cgroup = "", {}, True
-    mounts = list(cfg.mounts)
+    mounts = [spec.tmpfs_copyup(m) for m in cfg.mounts]  # Podman's tmpcopyup
     mounts += [spec.Mount(dest, src, "bind", ("rbind", "ro")) for dest, src in
                sorted(etc_users.binds.items())]  # helper "flags": a read-only root's passwd
     # volumes (issue 14): each volume's data dir (filled from the image when new, :U chowned)
@@ -98,6 +98,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
     env = merge_env(env, secrets_use.env(engine, row))
     if not opts.create_workdir:
         _check_workdir(rootfs, row.id, opts.workdir, mounts)
+    _add_mtab(rootfs)
     if cfg.systemd_mode:  # issue 19: Podman's systemd mode
         mounts += systemd_mounts(mounts, cgroup_unified())
         if not any(e.startswith("container_uuid=") for e in env):
@@ -167,6 +168,25 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         if not any(item.startswith("TERM=") for item in env):  # unset with --unsetenv
             out["process"]["env"] = [*env, "TERM=xterm"]
     return out
+
+
+def _add_mtab(rootfs: str) -> None:
+    """Podman's mountStorage: an image without /etc/mtab gets it as a link to /proc/mounts
+    (`mount` and `df` read it). Never through a link: an image's /etc may point anywhere."""
+    try:  # noqa: SIM105
+        os.mkdir(os.path.join(rootfs, "etc"), 0o755)
+    except FileExistsError:
+        pass
+    try:
+        fd = os.open(os.path.join(rootfs, "etc"), os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY)
+    except OSError:  # /etc is a link or no directory: leave the tree as it is
+        return
+    try:
+        os.symlink("/proc/mounts", "mtab", dir_fd=fd)
+    except FileExistsError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _check_workdir(rootfs: str, cid: str, workdir: str | None, mounts: list[spec.Mount]) -> None:

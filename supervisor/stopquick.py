@@ -129,8 +129,12 @@ def _stop(quick: Quick, store: Store, auto_remove: bool, timeout: int | None) ->
         return None
     try:
         grace = mon.stop_timeout if timeout is None else timeout
-        _send(fd, mon.stop_signal)
-        if not select.select([fd], [], [], max(grace, 0))[0]:
+        from supervisor.stopping import Stopping
+
+        with Stopping(quick.rundir):
+            _send(fd, mon.stop_signal)
+            gone = bool(select.select([fd], [], [], max(grace, 0))[0])
+        if not gone:
             _send(fd, SIGKILL)
             if grace > 0:  # Podman's warning, in its words (its tests match them)
                 _warn_killed(mon.name, mon.stop_signal, grace)

@@ -82,6 +82,12 @@ def config_env(cfg: ContainerConfig, img_cfg: Mapping[str, Any]) -> list[str]:
                          flags.unsetenv_all, host_env, cfg.env)
 
 
+def _stopping(paths: Paths, row: ContainerRow) -> bool:
+    from supervisor.stopping import is_stopping  # a running container's only
+
+    return is_stopping(paths.container_rundir(row.id))
+
+
 def inspect_container(
     paths: Paths, row: ContainerRow, image: ImageRow | None, restarting: bool = False
 ) -> dict[str, Any]:
@@ -96,14 +102,15 @@ def inspect_container(
     env = config_env(cfg, img_cfg)  # issue 19: Podman's layering, --env-merge, --unsetenv
     log_path = cfg.log.path or paths.log_file(row.id)
     running = row.status.is_active
+    stopping = row.status is Status.RUNNING and _stopping(paths, row)
     doc: dict[str, Any] = {
         "Id": row.id,
         "Created": row.created,
         "Path": args[0] if args else "",
         "Args": args[1:],
         "State": {
-            "Status": row.status.value,
-            "Running": row.status is Status.RUNNING,
+            "Status": "stopping" if stopping else row.status.value,
+            "Running": row.status is Status.RUNNING and not stopping,
             "Paused": row.status is Status.PAUSED,
             "Restarting": restarting,
             "OOMKilled": row.oom_killed,
@@ -161,7 +168,7 @@ def inspect_container(
             **runflags.host_config(cfg.runflags),  # helper "runflags"
             **_userns_view(cfg),  # issues 17/19
         },
-        "Mounts": _volume_views().mounts(paths.root, cfg),  # volumes (issue 14)
+        "Mounts": _volume_views().mounts(paths.volumes, cfg),  # volumes (issue 14)
     }
     _security_view(doc, cfg, opts.user or img_cfg.get("User", ""))
     from supervisor.views_podman import complete_container  # fidelity: Podman's other keys

@@ -10,7 +10,7 @@ import contextlib
 import os
 
 from supervisor.api import InspectReport, Report, enter, session
-from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped
+from supervisor.errors import NotFoundError, ScopeboxError, UsageError, mapped, start_failure
 from supervisor.records import NamedTuple
 from supervisor.settings import Settings
 
@@ -888,13 +888,17 @@ def run(settings: Settings, req: CreateRequest, detach: bool, stdin_fd: int | No
     with session(settings) as eng:
         row = create_in(eng, req)
         try:
-            started = eng.start(row.id, attach=not detach, preserve_fds=preserve_fds)
-        except ScopeboxError:
+            started = eng.start(row.id, attach=not detach, preserve_fds=preserve_fds,
+                                tty_size=None if detach else _caller_size(stdin_fd))
+        except ScopeboxError as exc:
             if req.options.auto_remove:
                 with contextlib.suppress(ScopeboxError):
                     eng.remove(row.id, force=True)
                 remove_cidfile(req)
-            raise
+            err = start_failure(exc)
+            if err is exc:
+                raise
+            raise err from exc
         if detach:
             return RunReport(row.id)
         if streams is not None and streams.announce is not None:  # terminals: run -a stdin
@@ -909,6 +913,13 @@ def run(settings: Settings, req: CreateRequest, detach: bool, stdin_fd: int | No
         # or a pod returns once the row is gone; the monitor's exit command tears down.
         eng.cleanup(started.row.id, hand_off=True)
         return RunReport(row.id, code)
+
+
+def _caller_size(stdin_fd: int | None) -> tuple[int, int] | None:
+    """The size of the caller's terminal (stdin's, else stdout's), as the tty pump takes it."""
+    from supervisor.terminal.session import window_size
+
+    return window_size(0 if stdin_fd is None else stdin_fd) or window_size(1)
 
 
 def _attach_event(eng: Engine, row: ContainerRow) -> None:  # events (issue 14)

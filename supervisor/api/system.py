@@ -129,7 +129,7 @@ def info(settings: Settings) -> dict[str, Any]:
         "imageCopyTmpDir": os.environ.get("TMPDIR") or "/var/tmp",
         "imageStore": {"number": images},
         "runRoot": paths.runroot,
-        "volumePath": os.path.join(paths.root, "volumes"),
+        "volumePath": paths.volumes,
     }
     plugins = {"log": list(LOG_DRIVERS), "network": [], "volume": [], "authorization": None}
     return {"host": host, "store": store, "registries": {}, "plugins": plugins,

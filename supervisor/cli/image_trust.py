@@ -30,7 +30,8 @@ def main(argv: list[str], settings: Settings) -> int:
         return show(argv[1:])
     if argv[0] == "set":
         return set_(argv[1:])
-    raise UsageError(f"unknown command: scopebox image trust {argv[0]}")
+    raise UsageError(f"unrecognized command `scopebox image trust {argv[0]}` (see 'scopebox"
+                     " image trust --help')")
 
 
 def _policy_path(given: str | None = None) -> str:

@@ -30,7 +30,7 @@ def main(argv: list[str], settings: Settings) -> int:
         return generate(rest, settings)
     if verb == "down":
         return play(["--down", *rest], settings, prog="kube down")
-    raise UsageError(f"unknown command: scopebox kube {verb}")
+    raise UsageError(f"unrecognized command `scopebox kube {verb}` (see 'scopebox kube --help')")
 
 
 def _read(path: str) -> str:

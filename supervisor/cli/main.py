@@ -240,9 +240,10 @@ Options:
       --syslog                  Accepted for Podman's scripts (scopebox logs to the journal)
       --tmpdir string           Accepted for Podman's scripts (state lives under --runroot)
   -v, --version                 version for scopebox
+      --volumepath string       Path to the volume directory in which volume data is stored
 REMOTE_HELP  Refused with a reason: --url, -r/--remote, -c/--connection, --identity, --ssh (no
   remote API yet), --conmon, --hooks-dir, --namespace, --network-cmd-path, --network-config-dir,
-  --storage-opt, --volumepath.
+  --storage-opt.
 """
 
 
@@ -258,7 +259,7 @@ EVENTS_BACKENDS = ("file", "journald", "none")
 # Podman 4.3's other global flags: those scopebox accepts (True: takes a value) ...
 ACCEPTED = {"--log-level": True, "--events-backend": True, "--noout": False, "--syslog": False,
             "--storage-driver": True, "--tmpdir": True, "--config": True, "--debug": False,
-            "-D": False}  # fmt: skip
+            "-D": False, "--runtime-flag": True}  # fmt: skip
 # ... and those it refuses, with why (once a verb is given: with none, or with --help, the
 # usage is shown as Podman shows it).
 NO_REMOTE = "scopebox has no remote API yet: it runs containers on this host only"
@@ -272,7 +273,6 @@ REFUSED = {
     "--network-config-dir": "scopebox keeps its networks in its own store, not in a"
                             " configuration directory",
     "--storage-opt": "storage options are not supported yet",
-    "--volumepath": "scopebox keeps volumes under its root (ROOT/volumes), nowhere else",
 }
 REFUSED_SWITCHES = ("--remote", "-r")  # the refused flags that take no value
 REMOTE_LINE = "  -r, --remote                  A remote service (refused: no remote API yet)\n"
@@ -313,15 +313,6 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
                 refused.append(key)
             i += 1
             continue
-        if key == "--runtime-flag":
-            if not eq:
-                i += 1
-                if i >= len(argv):
-                    raise UsageError(f"{key} needs a value")
-                value = argv[i]
-            runtime_flags.append(value)
-            i += 1
-            continue
         if key not in FLAGS and key not in ACCEPTED:
             raise UsageError(f"unknown flag: {key} (see 'scopebox --help')")
         if not eq and (key in FLAGS or ACCEPTED[key]):
@@ -329,6 +320,8 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
                 raise UsageError(f"{key} needs a value")
             i += 1
             value = argv[i]
+        if key == "--runtime-flag":  # Podman's: `debug` is the runtime's --debug
+            runtime_flags.append(value if value.startswith("-") else f"--{value}")
         (flags if key in FLAGS else other)[key] = value or "true"
         i += 1
     rest = argv[i:]
@@ -419,23 +412,25 @@ def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
     verb, args = rest[0], rest[1:]
     if verb in GROUPS:
         if not args:
-            raise UsageError(f"scopebox {verb}: a subcommand is required")
+            raise UsageError(f"missing command 'scopebox {verb} COMMAND'")  # Podman's words
         sub, args = args[0], args[1:]
         # `network` has only its own subcommands (`network run` must not run a container)
         own_only = verb in ("network", "volume", "pod", "secret", "buildx")
         module = GROUPS[verb].get(sub) or (VERBS.get(sub) if not own_only else None)
         if module is None:
-            raise UsageError(f"unknown command: scopebox {verb} {sub}")
+            raise UsageError(f"unrecognized command `scopebox {verb} {sub}` (see 'scopebox"
+                             f" {verb} --help')")  # fmt: skip
         return module, args
     if verb not in VERBS or verb == "cleanup":
-        raise UsageError(f"unknown command {verb!r} (see 'scopebox --help')")
+        raise UsageError(f"unrecognized command `scopebox {verb}` (see 'scopebox --help')")
     return VERBS[verb], args
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = os.environ.get("SCOPEBOX_DEBUG", "") not in ("", "0", "false")
-    notices.listen(lambda message: print(f"Notice: {message}", file=sys.stderr, flush=True))
+    notices.listen(lambda message: print(message if message in notices.verbatim
+                                         else f"Notice: {message}", file=sys.stderr, flush=True))
     try:
         settings, rest = _split_globals(argv)
         debug = debug or settings.debug

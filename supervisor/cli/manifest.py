@@ -25,7 +25,8 @@ def main(argv: list[str], settings: Settings) -> int:
     verb, rest = argv[0], argv[1:]
     run = _VERBS.get(verb)
     if run is None:
-        raise UsageError(f"unknown command: scopebox manifest {verb}")
+        raise UsageError(f"unrecognized command `scopebox manifest {verb}` (see 'scopebox"
+                         " manifest --help')")
     return run(rest, settings)
 
 

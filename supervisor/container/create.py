@@ -368,7 +368,8 @@ def _runflag_facts(ctx: Context, opts: CreateOptions) -> RunFlagFacts:
     """helper "runflags": the paths its flags name, the containers `container:` names."""
     from supervisor.runflags import gather_facts
 
-    return gather_facts(opts.runflags, lambda ref: ctx.find(ref).id, os.environ)
+    return gather_facts(opts.runflags, lambda ref: ctx.find(ref).id, os.environ,
+                        lambda cid: ctx.find(cid).config.runflags.ipc_private)
 
 
 def _userns_facts(ctx: Context, opts: CreateOptions) -> UsernsFacts:

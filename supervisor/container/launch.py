@@ -31,6 +31,8 @@ from supervisor.store import ContainerRow, reserve_exit_record
 from supervisor.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from supervisor.attach import AttachClient
     from supervisor.container.context import Context
 
@@ -45,7 +47,7 @@ class Started:
 
 
 def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int = 0,
-           init_only: bool = False) -> Started:
+           init_only: bool = False, tty_size: tuple[int, int] | None = None) -> Started:
     """`init_only` (`init`): the monitor has the runtime create the container and no more;
     `start_initialized` starts it."""
     paths = engine.paths
@@ -84,7 +86,7 @@ def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int =
         teardown(engine, row)
         raise
     try:
-        return _run_monitor(engine, row, monitor, attach, init_only)
+        return _run_monitor(engine, row, monitor, attach, init_only, tty_size)
     except BaseException:
         monitor.abort()
         teardown(engine, row)
@@ -92,7 +94,7 @@ def launch(engine: Context, row: ContainerRow, attach: bool, preserve_fds: int =
 
 
 def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: bool,
-                 init_only: bool = False) -> Started:
+                 init_only: bool = False, tty_size: tuple[int, int] | None = None) -> Started:
     if row.config.cgroup_manager is CgroupManager.SYSTEMD:
         _monitor_scope(engine, row, monitor.pid)
     row = _mark_running(engine, row, monitor.pid, monitor.started, init_only)
@@ -103,6 +105,7 @@ def _run_monitor(engine: Context, row: ContainerRow, monitor: Monitor, attach: b
 
             # Before the go byte: the monitor listens already, and nothing is written yet.
             client = AttachClient.connect(engine.paths.container_rundir(row.id))
+            _send_tty_size(engine.paths.container_rundir(row.id), row, tty_size)
         pid = monitor.go(row.config.runtime)  # it creates and starts the container
     except ScopeboxError:
         if client is not None:
@@ -125,8 +128,10 @@ def _rootless() -> bool:
 def _passed_env(row: ContainerRow) -> tuple[str, ...]:
     """The variables the monitor (and so the runtime) gets besides SCOPEBOX_*: rootless with
     the runtime's systemd driver (issue 17) also where runc and crun find the user's D-Bus
-    (without them they fall back to the system bus, which refuses a user's scope)."""
-    base = ("PATH", "LANG", "LC_ALL")
+    (without them they fall back to the system bus, which refuses a user's scope). The
+    configuration files' variables, as Podman gives conmon CONTAINERS_CONF: the monitor's
+    exit command (a CLI) must read the settings this run was made with."""
+    base = ("PATH", "LANG", "LC_ALL", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF")
     if _rootless() and not _engine_scope(row):
         return (*base, "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
     return base
@@ -361,7 +366,8 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
+def launch_service(engine: Context, row: ContainerRow, attach: bool,
+                   tty_size: tuple[int, int] | None = None) -> Started:
     """Start a container whose monitor is the main process of scopebox-<id>.service.
 
     systemd starts the monitor (and restarts it, see supervisor.restarts); the start job
@@ -420,7 +426,8 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
         if attach:
             # The first run waits for us (or ATTACH_WAIT_S) before it creates the container,
             # so a foreground `run` misses no output.
-            client = _connect_when_bound(rundir, ATTACH_WAIT_S)
+            client = _connect_when_bound(rundir, ATTACH_WAIT_S,
+                                         lambda: _send_tty_size(rundir, row, tty_size))
         sd.wait_job(job, unit, timeout=R.START_TIMEOUT_S + 10)
     except BaseException as exc:
         if client is not None:
@@ -453,9 +460,21 @@ def launch_service(engine: Context, row: ContainerRow, attach: bool) -> Started:
     return Started(row, client)
 
 
-def _connect_when_bound(rundir: str, timeout: float) -> Any:
+def _send_tty_size(rundir: str, row: ContainerRow, size: tuple[int, int] | None) -> None:
+    """The caller's terminal size, for the monitor to give the container's terminal as soon
+    as it has it, before the start (its resize FIFO exists before the attach socket)."""
+    if size is not None and row.config.options.tty:
+        from supervisor.terminal.session import send_size
+
+        send_size(rundir, size)
+
+
+def _connect_when_bound(rundir: str, timeout: float,
+                        before: Callable[[], None] | None = None) -> Any:
     """Connect to the monitor's attach socket as soon as it is bound (inotify on the run
-    dir, no polling); None if it did not appear in time (the container runs unattached)."""
+    dir, no polling); None if it did not appear in time (the container runs unattached).
+    `before`: done once it is bound, before connecting (the monitor creates the container
+    once we are connected)."""
     import time
 
     from cgroupfs.events import InotifyWatch
@@ -467,6 +486,8 @@ def _connect_when_bound(rundir: str, timeout: float) -> Any:
         watch.add_watch(rundir, in_create | in_moved_to)
         while True:
             if os.path.exists(os.path.join(rundir, "attach")):
+                if before is not None:
+                    before()
                 with contextlib.suppress(ScopeboxError):
                     return AttachClient.connect(rundir)
             left = deadline - time.monotonic()

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 def runtime_argv(ctx: Context, row: ContainerRow) -> list[str]:
     cfg = row.config
     argv = [cfg.runtime, f"--root={ctx.paths.runtime_root}"]
-    # global --runtime-flag FLAG[=VALUE]: Podman's `--FLAG`, before the command
-    argv += [f"--{item}" for item in ctx.settings.runtime_flags]
     if cfg.cgroups is CgroupsMode.DISABLED:
         argv.append("--cgroup-manager=disabled")  # crun's
     elif cfg.cgroup_manager is CgroupManager.SYSTEMD and (not _rootless() or _scope(row)):
@@ -32,7 +30,7 @@ def runtime_argv(ctx: Context, row: ContainerRow) -> list[str]:
         # user's manager (specgen.runtime_scope); otherwise the spec names no cgroup and the
         # engine puts the container in the user manager's scopebox-<id>.scope (launch.py).
         argv.append("--systemd-cgroup")
-    return argv
+    return argv + list(ctx.settings.runtime_flags)  # --runtime-flag
 
 
 def _rootless() -> bool:

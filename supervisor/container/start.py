@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from supervisor.container.context import Context
 
 
-def start(ctx: Context, ref: str, attach: bool = False, preserve_fds: int = 0) -> Started:
+def start(ctx: Context, ref: str, attach: bool = False, preserve_fds: int = 0,
+          tty_size: tuple[int, int] | None = None) -> Started:
+    """`tty_size`: an attaching caller's terminal (rows, cols), the container's terminal's
+    size before its process starts (Podman's: `stty size` as the first command reads it)."""
     row = ctx.store.find_container(ref)
     if row.monitor_pid and not row.cleaned and alive(row.monitor_pid, row.monitor_start):
         # A run that ended (`wait` answered at its exit record) may still be cleaning up:
@@ -54,7 +57,7 @@ def start(ctx: Context, ref: str, attach: bool = False, preserve_fds: int = 0) -
             )
         if not row.cleaned:
             teardown(ctx, row)
-        started = _start_locked(ctx, row, attach, preserve_fds)
+        started = _start_locked(ctx, row, attach, preserve_fds, tty_size)
     _notify_caller(ctx, started.row)
     return started
 
@@ -100,18 +103,19 @@ def _notify_caller(ctx: Context, row: ContainerRow) -> None:
             sd_notify("\n".join(lines))
 
 
-def _start_locked(ctx: Context, row: ContainerRow, attach: bool, preserve_fds: int) -> Started:
+def _start_locked(ctx: Context, row: ContainerRow, attach: bool, preserve_fds: int,
+                  tty_size: tuple[int, int] | None = None) -> Started:
     if is_service(row):
         if preserve_fds:  # helper "flags"
             raise UsageError("--preserve-fds cannot be used with a restart policy under"
                              " systemd: systemd starts the container's monitor, and the"
                              " descriptors cannot be handed over to it")
-        return launch_service(ctx, row, attach)
+        return launch_service(ctx, row, attach, tty_size)
     from supervisor.container.bare import is_bare, launch_bare  # pods: an infra, no monitor
 
     if is_bare(row):
         return Started(launch_bare(ctx, row))
-    return launch(ctx, row, attach, preserve_fds)
+    return launch(ctx, row, attach, preserve_fds, tty_size=tty_size)
 
 
 def startable(ctx: Context, policies: Sequence[str]) -> Sequence[ContainerRow]:

@@ -28,8 +28,12 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         return row
     grace = row.config.stop_timeout if timeout is None else timeout
     if alive(row.pid, row.pid_start):
-        signal_container(ctx, row, row.config.stop_signal, all_processes=False)
-        if not ctx.wait_container_gone(row, grace):
+        from supervisor.stopping import Stopping
+
+        with Stopping(ctx.paths.container_rundir(row.id)):
+            signal_container(ctx, row, row.config.stop_signal, all_processes=False)
+            gone = ctx.wait_container_gone(row, grace)
+        if not gone:
             if grace > 0:  # Podman's warning, in its words (its tests match them)
                 _warn_killed(row, grace)
             kill_for_good(ctx, row)

@@ -49,7 +49,8 @@ def changes(upper: str, lowers: list[str]) -> Changes:
             elif any(os.path.lexists(f"{lower}/{rel}") for lower in lowers):
                 out.changed.append("/" + rel)
             elif not ((f"/{rel}" in _MOUNT_STUBS and st.st_size == 0)
-                      or (f"/{rel}" in _MOUNT_DIRS and stat.S_ISDIR(st.st_mode))):
+                      or (f"/{rel}" in _MOUNT_DIRS and stat.S_ISDIR(st.st_mode))
+                      or (rel == "etc/mtab" and stat.S_ISLNK(st.st_mode))):  # the engine's
                 out.added.append("/" + rel)
     return _prune(out, upper)
 

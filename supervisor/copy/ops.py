@@ -40,16 +40,20 @@ def copy(ctx: Context, src: Endpoint, dest: Endpoint, opts: CopyOptions) -> None
     from supervisor.copy import stream
 
     _check(src, dest)
+    shown: dict[str, str] = {}  # a path on a mount as the copy saw it -> as the user wrote it
     with contextlib.ExitStack() as stack:
         src_job = dst_job = None
         if not src.is_stream:
-            src_job = _pack_job(ctx, stack, src, dest, opts)
+            src_job = _pack_job(ctx, stack, src, dest, opts, shown)
         if not dest.is_stream:
-            dst_job = _unpack_job(ctx, stack, dest, opts)
+            dst_job = _unpack_job(ctx, stack, dest, opts, shown)
         try:
             stream.copy(src_job, dst_job)
         except (stream.CopyError, PlaceError) as exc:
-            raise ScopeboxError(str(exc)) from None
+            message = str(exc)
+            for inner, path in shown.items():
+                message = message.replace(f'"{inner}"', f'"{path}"')
+            raise ScopeboxError(message) from None
 
 
 def _check(src: Endpoint, dest: Endpoint) -> None:
@@ -90,7 +94,7 @@ def _show(end: Endpoint) -> str:
 
 
 def _pack_job(ctx: Context, stack: contextlib.ExitStack, src: Endpoint, dest: Endpoint,
-              opts: CopyOptions) -> PackJob:
+              opts: CopyOptions, shown: dict[str, str] | None = None) -> PackJob:
     from supervisor.copy.stream import PackJob
 
     if src.container is None:
@@ -102,11 +106,14 @@ def _pack_job(ctx: Context, stack: contextlib.ExitStack, src: Endpoint, dest: En
     root = stack.enter_context(container_root(ctx, row, freeze=False))
     # out to the host (a file or stdout): owned by the caller, no setuid from a container
     owner = (os.geteuid(), os.getegid()) if opts.archive and dest.container is None else None
-    return PackJob(root, src.path, row.name, owner, drop_setid=True, cwd=_workdir(ctx, row))
+    root, path, cwd = on_mounts(ctx, row, root, src.path, _workdir(ctx, row))
+    if shown is not None and path != src.path:
+        shown[path] = src.path
+    return PackJob(root, path, row.name, owner, drop_setid=True, cwd=cwd)
 
 
 def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
-                opts: CopyOptions) -> UnpackJob:
+                opts: CopyOptions, shown: dict[str, str] | None = None) -> UnpackJob:
     from supervisor.copy.stream import UnpackJob
 
     if dest.container is None:
@@ -117,8 +124,55 @@ def _unpack_job(ctx: Context, stack: contextlib.ExitStack, dest: Endpoint,
     row = _find(ctx, dest.container)
     root = stack.enter_context(container_root(ctx, row, freeze=True))
     owner = container_user(ctx, row, root) if opts.archive else None
-    return UnpackJob(root, dest.path or ".", row.name, owner=owner,
-                     overwrite=opts.overwrite, follow=True, cwd=_workdir(ctx, row))
+    root, path, cwd = on_mounts(ctx, row, root, dest.path or ".", _workdir(ctx, row))
+    if shown is not None and path != (dest.path or "."):
+        shown[path] = dest.path
+    return UnpackJob(root, path, row.name, owner=owner, overwrite=opts.overwrite, follow=True,
+                     cwd=cwd)  # fmt: skip
+
+
+def on_mounts(ctx: Context, row: ContainerRow, root: str, path: str,
+              cwd: str) -> tuple[str, str, str]:
+    """Podman's resolvePath for a container that is not running (a running one's root is
+    its own mount namespace, volumes and all): a path on a volume or a bind mount is that
+    one's, the innermost mount holding it, on the host; else it is in the root. Returns the
+    root to copy in, the path in it and the directory a relative path starts from."""
+    import posixpath
+
+    if root.startswith("/proc/"):  # container_root's running container
+        return root, path, cwd
+    # "//x" stays "//x" under normpath (POSIX): one leading slash, so the walk ends at "/"
+    full = posixpath.normpath("/" + posixpath.join(cwd, path).lstrip("/"))
+    tail = "/." if path.endswith("/.") else "/" if path.endswith("/") else ""
+    volumes = {posixpath.normpath(v.destination): v.name for v in row.config.volumes}
+    binds = {posixpath.normpath(m.destination): m.source for m in row.config.mounts
+             if m.type == "bind"}
+    search = full
+    while True:
+        host = binds.get(search)
+        if search in volumes:
+            host = _volume_path(ctx, volumes[search])
+        if host is not None:
+            rest = posixpath.relpath(full, search)
+            inner = "/" if rest == "." else "/" + rest
+            return host, (inner.rstrip("/") + tail) or "/", "/"
+        parent = posixpath.dirname(search)
+        if parent == search:  # "/"
+            return root, path, cwd
+        search = parent
+
+
+def _volume_path(ctx: Context, name: str) -> str:
+    """A volume's data on the host; a `type=` one only while mounted (Podman's words)."""
+    from supervisor.mount import is_mountpoint
+    from supervisor.volumes import local
+    from supervisor.volumes.db import VolumeDB
+
+    vol = VolumeDB(ctx.store).find(name)
+    data = local.data_dir(ctx.paths, name)
+    if vol is None or not os.path.isdir(data) or (vol.needs_mount and not is_mountpoint(data)):
+        raise ScopeboxError(f"volume {name} is not mounted, cannot copy into it")
+    return data
 
 
 def _workdir(ctx: Context, row: ContainerRow) -> str:

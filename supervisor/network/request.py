@@ -8,7 +8,7 @@ dataclasses with defaults: rows written before a field existed decode without it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from supervisor.errors import UsageError
 
@@ -82,6 +82,10 @@ class NetFlags:
     ip6: str = ""  # net6: --ip6
 
 
+PORTS_DISCARDED = ("Port mappings have been discarded as one of the Host, Container, Pod, and"
+                   " None network modes are in use")
+
+
 def build(network: str, flags: NetFlags, default_mode: str) -> NetConfig:
     """`network`: --network as typed ("": the default mode)."""
     mode, target, nets = parse_network(network or default_mode)
@@ -95,8 +99,11 @@ def build(network: str, flags: NetFlags, default_mode: str) -> NetConfig:
                 raise UsageError(f"{name} can only be used with a bridge network, not "
                                  f"--network {network or default_mode}")
         if (flags.publish or flags.publish_all) and mode not in ("pasta", "slirp4netns"):
-            raise UsageError(f"cannot publish ports with --network {mode}: "
-                             "a bridge network is needed")
+            # Podman 4.3 runs the container without them, with this warning
+            from supervisor.notices import notice
+
+            notice(PORTS_DISCARDED, podman_words=True)
+            ports, flags = (), replace(flags, publish=(), publish_all=False)
     if mode == "container" and flags.add_hosts:  # net6: the hosts file is the other's
         raise UsageError("cannot set extra host entries when the container is joined to "
                          "another container's network namespace")

@@ -31,11 +31,11 @@ CREATE_OPTS = ("type", "device", "o", "size", "inodes", "uid", "gid", "copy", "n
 
 
 def volume_dir(paths: Paths, name: str) -> str:
-    return os.path.join(paths.root, "volumes", name)
+    return os.path.join(paths.volumes, name)
 
 
 def data_dir(paths: Paths, name: str) -> str:
-    return os.path.join(paths.root, "volumes", name, "_data")
+    return os.path.join(paths.volumes, name, "_data")
 
 
 def check_options(driver: str, options: dict[str, str]) -> None:
@@ -65,7 +65,7 @@ def make(paths: Paths, vol: Volume) -> None:
     if not os.path.isdir(data):
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(volume_dir(paths, vol.name))
-    os.makedirs(os.path.join(paths.root, "volumes"), mode=0o700, exist_ok=True)
+    os.makedirs(paths.volumes, mode=0o700, exist_ok=True)
     os.makedirs(data, mode=0o755, exist_ok=True)
     if "uid" in vol.options or "gid" in vol.options:
         os.chown(data, int(vol.options.get("uid", "-1")), int(vol.options.get("gid", "-1")))
@@ -238,6 +238,6 @@ def usage(store: Store) -> tuple[int, int, int, int]:
     db = store._db
     names = [r[0] for r in db.execute("SELECT name FROM volumes")]
     active = {n for n in names if volume_users(db, n)}
-    sizes = {n: size(os.path.join(store.paths.root, "volumes", n, "_data")) for n in names}
+    sizes = {n: size(data_dir(store.paths, n)) for n in names}
     return (len(names), len(active), sum(sizes.values()),
             sum(s for n, s in sizes.items() if n not in active))

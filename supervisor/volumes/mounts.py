@@ -278,6 +278,8 @@ def _tmpfs(dest: str, f: dict[str, str | None], ro: bool) -> Mount:
         if not _MODE_RE.fullmatch(mode):
             raise UsageError(f"invalid --mount tmpfs-mode={mode!r}: an octal mode like 1777")
         options.append(f"mode={mode}")
+    if "notmpcopyup" in f:  # the runtime's copy-up is the default (spec.tmpfs_copyup)
+        options.append("notmpcopyup")
     return Mount(dest, "tmpfs", "tmpfs", tuple(options))
 
 

@@ -22,13 +22,14 @@ def _split(options: tuple[str, ...]) -> tuple[bool, str, list[str]]:
     return rw, prop, rest + [o for o in options if o in _BINDS]
 
 
-def mounts(root: str, cfg: ContainerConfig) -> list[dict[str, Any]]:
+def mounts(volumes: str, cfg: ContainerConfig) -> list[dict[str, Any]]:
+    """`volumes`: where the volumes' directories are (Paths.volumes)."""
     out = []
     for v in sorted(cfg.volumes, key=lambda v: v.destination):
         rw, prop, rest = _split(v.options)
         out.append({
             "Type": "volume", "Name": v.name,
-            "Source": os.path.join(root, "volumes", v.name, "_data"),
+            "Source": os.path.join(volumes, v.name, "_data"),
             "Destination": v.destination, "Driver": "local", "Mode": "", "Options": rest,
             "RW": rw, "Propagation": prop,
         })

@@ -259,9 +259,12 @@ MUTATING = [
 # Podman's global flags scopebox refuses, each with the reason (no remote API, no hooks...).
 REFUSED_GLOBALS = ("--conmon /usr/bin/conmon", "--hooks-dir /nonexistent", "--namespace ns1",
                    "--network-config-dir /tmp", "--storage-opt x=y",
-                   "--volumepath /tmp", "--network-cmd-path /bin/true")
+                   "--network-cmd-path /bin/true")
 REFUSED = [Case(f"{flag} ps -q --filter name=^web$", "rc", diff="refused-global",
                 want=(125, f"Error: {flag.split()[0]}: ")) for flag in REFUSED_GLOBALS]
+# --runtime-flag: before the verb of the runtime's calls (bats 030-run: an unknown one is 126)
+REFUSED += [Case("--runtime-flag invalidflag run --rm busybox true", "rc tail"),
+            Case("--runtime-flag debug run --rm busybox echo ok")]
 
 MORE = [
     Case("stop done"),

@@ -322,3 +322,41 @@ def test_host_destination_is_a_directory_or_a_regular_file(sb: Scopebox, web: st
     assert res.returncode == 125 and res.stderr == (
         f'Error: invalid destination: "{host / "fifo"}" must be a directory or a regular file\n')
     assert stat.S_ISFIFO(os.lstat(host / "fifo").st_mode)
+
+
+def test_into_a_created_container_s_volumes_binds_and_tmpfs(sb: Scopebox, tmp_path: Path) -> None:
+    """Podman resolves a stopped container's path to the innermost volume or bind mount
+    holding it, on the host; a tmpfs gets what was copied below it at start (tmpcopyup)."""
+    src = tmp_path / "f"
+    src.write_text("in\n")
+    bind = tmp_path / "bind"
+    bind.mkdir()
+    vols = [f"cpv{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for v in vols:
+        sb("volume", "create", v)
+    data = [sb("volume", "inspect", "-f", "{{.Mountpoint}}", v).stdout.strip() for v in vols]
+    sb("create", "--name", "cpvol", "-v", f"{vols[0]}:/v", "-v", f"{vols[1]}:/v/sub",
+       "-v", f"{bind}:/v/bind", "--tmpfs", "/tmp", "--mount", "type=tmpfs,dst=/home,notmpcopyup",
+       "busybox", "sleep", "1000")
+    try:
+        sb("cp", str(src), "cpvol:/v/sub")
+        sb("cp", str(src), "cpvol:/v/bind/g")
+        assert os.listdir(data[1]) == ["f"] and os.listdir(data[0]) == []
+        assert (bind / "g").read_text() == "in\n"
+        sb("cp", str(src), "cpvol://v/bind//", timeout=30)  # POSIX keeps "//" in normpath
+        assert (bind / "f").read_text() == "in\n"
+        sb("cp", str(src), "cpvol://", timeout=30)
+        sb("cp", "cpvol:/v/sub/f", str(tmp_path / "back"))
+        assert (tmp_path / "back").read_text() == "in\n"
+        res = sb("cp", "cpvol:/v/sub/nope", str(tmp_path / "n"), check=False)
+        assert (res.returncode, res.stderr) == (125, 'Error: "/v/sub/nope" could not be found'
+                                                " on container cpvol: no such file or directory\n")
+        sb("cp", str(src), "cpvol:/tmp/")
+        sb("cp", str(src), "cpvol:/home/")
+        sb("start", "cpvol")
+        assert sb("exec", "cpvol", "cat", "/tmp/f").stdout == "in\n"
+        assert sb("exec", "cpvol", "ls", "/home").stdout == ""  # notmpcopyup: the tmpfs alone
+        assert sb("exec", "cpvol", "cat", "/v/sub/f", "/v/bind/g").stdout == "in\nin\n"
+    finally:
+        sb("rm", "-f", "-t", "0", "cpvol")
+        sb("volume", "rm", *vols)

@@ -32,6 +32,17 @@ def test_diff_added_changed_deleted(sb: Scopebox) -> None:
     assert (res.returncode, res.stderr) == (125, "Error: dd not found: layer not known\n")
 
 
+def test_an_image_without_etc_mtab_gets_podmans_link_not_shown_by_diff(sb: Scopebox) -> None:
+    """The test busybox has no /etc/mtab: Podman links it to /proc/mounts at each mount (and
+    its diff leaves that out)."""
+    sb("run", "--name", "mt", "busybox", "readlink", "/etc/mtab")
+    try:
+        assert sb("logs", "mt").stdout == "/proc/mounts\n"
+        assert sb("diff", "mt").stdout == ""
+    finally:
+        sb("rm", "mt")
+
+
 def test_mount_is_counted_and_survives_the_run(sb: Scopebox) -> None:
     cid = sb("create", "--name", "mnt", "busybox", "sh", "-c", "echo ran > /ran").stdout.strip()
     merged = f"{sb.root}/containers/{cid}/merged"

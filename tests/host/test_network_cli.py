@@ -77,7 +77,8 @@ def test_bad_input_one_line_nothing_made(sb: Scopebox) -> None:
     res = sb("network", "rm", "nope", "one", check=False)
     assert res.returncode == 1 and res.stdout == "one\n" and "nope" in res.stderr
     res = sb("network", "run", check=False)
-    assert res.returncode == 125 and "unknown command" in res.stderr
+    assert (res.returncode, res.stderr) == (125, "Error: unrecognized command `scopebox"
+                                            " network run` (see 'scopebox network --help')\n")
 
 
 def test_prune_keeps_the_default(sb: Scopebox) -> None:

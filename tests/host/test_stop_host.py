@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cases import unique
-from tests.clihelp import REPO, Scopebox, leftovers, wait_for
+from tests.clihelp import REPO, SCOPEBOX, Scopebox, leftovers, wait_for
 
 pytestmark = pytest.mark.host
 
@@ -120,3 +120,23 @@ def test_cli_killed_during_stop(sb: Scopebox, tmp_path: Path) -> None:
         assert [line for line in f if cid in line] == []
     sb("rm", name)
     assert (left := leftovers(sb, cid)) == [], left
+
+
+def test_inspect_says_stopping_while_stop_waits(sb: Scopebox) -> None:
+    """Podman's `stopping` state while the grace period runs; other commands go on."""
+    name = unique("qstopping")
+    started(sb, name, "sh", "-c", "echo up; trap '' TERM; sleep 1000 & wait")
+    stopper = subprocess.Popen([*sb.wrap, *SCOPEBOX, "stop", "-t", "20", name],
+                               env=sb.environ(), cwd=REPO, stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: sb("inspect", "-f", "{{.State.Status}} {{.State.Running}}",
+                            name).stdout == "stopping false\n", what="the stopping state")
+        assert name in sb("ps", "-a").stdout
+        sb("kill", name)
+        assert stopper.wait(timeout=30) == 0
+    finally:
+        stopper.kill()
+        stopper.wait()
+    assert sb("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name).stdout == (
+        "exited 137\n")
+    sb("rm", name)

@@ -357,6 +357,22 @@ def test_run_t_without_a_terminal_is_podmans(sb: Scopebox) -> None:
     assert sb("ps", "-aq").stdout == before  # nothing made (Podman leaves one)
 
 
+def test_run_it_first_command_reads_the_callers_size(sb: Scopebox) -> None:
+    """Podman's system test: stdin a terminal, stdout a pipe, `stty size` the container's first
+    command: the size is the container terminal's before its process starts."""
+    leader, follower = pty.openpty()
+    try:
+        fcntl.ioctl(leader, termios.TIOCSWINSZ, struct.pack("HHHH", 27, 56, 0, 0))
+        for _ in range(3):  # a race lost would show as "stty: standard input" now and then
+            res = subprocess.run([*SCOPEBOX, "run", "-it", "--rm", "busybox", "stty", "size"],
+                                 stdin=follower, capture_output=True, env=sb.environ(),
+                                 cwd=REPO, timeout=60)  # fmt: skip
+            assert (res.returncode, res.stdout) == (0, b"27 56\r\n"), res
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
 def test_sig_proxy_forwards_signals_to_non_tty_containers(sb: Scopebox) -> None:
     import signal
 

@@ -44,7 +44,7 @@ def test_bad_value_is_refused_and_nothing_changes(sb: Scopebox) -> None:
         for flags in (
             ["--memory", "1m"],
             ["--memory-swap", "32m"],  # below the stored --memory
-            ["--pids-limit", "100", "--cpus", "999"],
+            ["--pids-limit", "100", "--cpus", "0.001"],  # under 1 ms of quota
         ):
             res = sb("update", *flags, name, check=False)
             assert res.returncode == 125, (flags, res)

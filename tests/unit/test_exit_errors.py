@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from supervisor.errors import (
+    CommandNotFound,
+    ConflictError,
+    NotFoundError,
+    RuntimeFailed,
+    ScopeboxError,
+    SystemError_,
+    start_failure,
+)
 from supervisor.monitor import exit_error
+from supervisor.users import UserLookupError
 
 CASES = [
     (
@@ -80,3 +90,18 @@ def test_podman_s_words(message: str, runtime: str, text: str) -> None:
 def test_exec_codes(message: str, code: int) -> None:
     """exec translates only the two named kinds; any other failure is the engine's 125."""
     assert exit_error(message, "runc", exec_=True).exit_code == code
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (ConflictError("host port 0.0.0.0:80/tcp is already claimed by a container"), 126),
+    (SystemError_("cgroup: no such file or directory: '/sys/fs/cgroup/x'"), 127),
+    (NotFoundError("network", "gone"), 127),
+    (CommandNotFound("exec: nope: not found"), 127),
+    (UserLookupError("group", "wheel"), 126),  # Podman's, measured
+    (RuntimeFailed("writing the --pidfile file /x/y: No such file or directory"), 125),
+])
+def test_run_start_failures_exit_as_podmans_run(error: ScopeboxError, code: int) -> None:
+    """Podman's `run` once the container is made: 127 for "not found", else 126; the words
+    stay the same."""
+    mapped = start_failure(error)
+    assert (mapped.exit_code, str(mapped)) == (code, str(error))

@@ -23,7 +23,6 @@ from supervisor.model import (
     validate,
     with_image,
 )
-from supervisor.network.request import NetFlags
 from supervisor.options import CreateOptions
 from supervisor.spec import Ulimit
 
@@ -67,7 +66,6 @@ def test_validate_types_what_the_user_asked_for() -> None:
     [
         (CreateOptions(image="b", log_driver="journald"), "needs systemd"),
         (CreateOptions(image="b", network="pasta:-T,80"), "not supported by scopebox"),
-        (CreateOptions(image="b", network="none", net=NetFlags(publish=("80",))), "cannot publish"),
         (CreateOptions(image="b", network="a;b"), "not a network name"),
         (CreateOptions(image="b", volumes=["/nowhere:/x"]), "does not exist"),
         (CreateOptions(image="b", env_files=["/nowhere"]), "cannot read --env-file"),

@@ -8,6 +8,7 @@ import pytest
 from supervisor.errors import UsageError
 from supervisor.network import etc
 from supervisor.network.request import (
+    PORTS_DISCARDED,
     Attach,
     NetConfig,
     NetFlags,
@@ -86,6 +87,24 @@ def test_build_applies_global_flags_and_checks_conflicts() -> None:
         build("container:x", NetFlags(dns=("1.1.1.1",)), "bridge")
     # Podman 4.3 takes --dns with --network host (its own resolv.conf)
     assert build("host", NetFlags(dns=("1.1.1.1",)), "bridge").dns == ("1.1.1.1",)
+
+
+@pytest.mark.parametrize("mode", ["host", "none", "container:other"])
+def test_ports_discarded_with_a_warning_outside_a_bridge(mode: str) -> None:
+    """Podman 4.3 runs the container without the ports and says so in its own words."""
+    from supervisor import notices
+
+    heard: list[str] = []
+    before = notices._sink
+    notices.listen(heard.append)
+    try:
+        cfg = build(mode, NetFlags(publish=("8080",), publish_all=True), "bridge")
+    finally:
+        notices._sink = before
+        notices._said.discard(PORTS_DISCARDED)
+    assert cfg.ports == () and not cfg.publish_all
+    assert heard == [PORTS_DISCARDED] and PORTS_DISCARDED in notices.verbatim
+    assert PORTS_DISCARDED.startswith("Port mappings have been discarded as one of the Host,")
 
 
 def test_publish_all_takes_exposed_ports_not_published() -> None:

@@ -28,6 +28,9 @@ def test_memory_and_docker_swap_default() -> None:
 
 def test_cpus_become_quota_and_period() -> None:
     assert res(cpus="0.5")["cpu"] == {"quota": 50000, "period": 100000}
+    # Podman's: more than the host has is a quota all the same; 0 or less is no limit
+    assert res(cpus="5")["cpu"] == {"quota": 500000, "period": 100000}
+    assert "cpu" not in res(cpus="0") and "cpu" not in res(cpus="-1")
     assert res(cpu_shares=512, cpuset_cpus="0-1", cpuset_mems="0")["cpu"] == {
         "shares": 512,
         "cpus": "0-1",
@@ -43,8 +46,7 @@ def test_cpus_become_quota_and_period() -> None:
         ({"memory_swap": "1g"}, "--memory-swap"),
         ({"memory": "1g", "memory_swap": "512m"}, "--memory-swap"),
         ({"memory": "1g", "memory_reservation": "2g"}, "--memory-reservation"),
-        ({"cpus": "-1"}, "--cpus"),
-        ({"cpus": "3"}, "--cpus"),
+        ({"cpus": "0.001"}, "--cpus"),
         ({"cpus": "x"}, "--cpus"),
         ({"cpus": "1", "cpu_quota": 50000}, "--cpus"),
         ({"cpu_quota": 10}, "--cpu-quota"),

@@ -158,3 +158,21 @@ def test_pid_files_travel_to_the_monitor() -> None:
     argv = P.format_args(opts)
     assert "--container-pidfile=/p/ctr.pid" in argv and "--conmon-pidfile=/p/m.pid" in argv
     assert not any("pidfile" in a for a in P.format_args(P.parse_args(base)))
+
+
+# --ipc=private (Podman's non-shareable IPC) ---------------------------------------------------
+
+
+def test_ipc_private_is_not_joined_and_inspect_says_shareable() -> None:
+    donor = "a" * 64
+    flags = _flags(ipc="private")
+    assert flags.ipc_private and runflags.host_config(flags)["IpcMode"] == "shareable"
+    assert not _flags().ipc_private
+    facts = RunFlagFacts(containers={"d": donor}, private_ipc=frozenset({donor}))
+    with pytest.raises(UsageError, match=f"joining IPC of container {donor} is not allowed:"
+                       r" non-shareable IPC \(hint: use IpcMode:shareable for the donor"):
+        runflags.validate(RunFlagOptions(ipc="container:d"), facts, network_host=False)
+    # its PID namespace may be joined; a default (shareable) donor's IPC too
+    runflags.validate(RunFlagOptions(pid="container:d"), facts, network_host=False)
+    assert runflags.validate(RunFlagOptions(ipc="container:d"), RunFlagFacts(
+        containers={"d": donor}), network_host=False).ipc.target == donor

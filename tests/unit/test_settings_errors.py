@@ -63,12 +63,17 @@ def test_global_flags_give_a_child_the_same_settings() -> None:
     assert Settings.from_env({}).global_flags() == []
 
 
-def test_runtime_flags_repeat_and_reach_the_exit_commands() -> None:
-    """--runtime-flag (Podman's build bats): repeatable, `=` or a separate value, and given
-    again to the children that call the runtime."""
-    s, rest = _split_globals(["--runtime-flag", "debug", "--runtime-flag=log-format=json", "ps"])
-    assert rest == ["ps"] and s.runtime_flags == ("debug", "log-format=json")
-    assert s.global_flags() == ["--runtime-flag", "debug", "--runtime-flag", "log-format=json"]
+def test_runtime_flags_are_podmans_and_reach_a_child() -> None:
+    """`--runtime-flag debug` is the runtime's `--debug` (Podman adds the dashes), repeatable,
+    and the monitor's exit command (a child CLI) gets them too."""
+    s, rest = _split_globals(["--runtime-flag", "debug", "--runtime-flag=log-format=json",
+                              "--runtime-flag", "--systemd-cgroup", "ps"])
+    assert rest == ["ps"]
+    assert s.runtime_flags == ("--debug", "--log-format=json", "--systemd-cgroup")
+    flags = s.global_flags()
+    assert flags == ["--runtime-flag", "debug", "--runtime-flag", "log-format=json",
+                     "--runtime-flag", "systemd-cgroup"]
+    assert _split_globals([*flags, "cleanup"])[0].runtime_flags == s.runtime_flags
 
 
 @pytest.mark.parametrize(
@@ -112,3 +117,27 @@ def test_the_last_resort_is_one_line(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().err == (
         "Error: the state database cannot be written: the disk is full\n"
     )
+
+
+def test_unknown_commands_are_podmans_words() -> None:
+    """Podman's `unrecognized command` and `missing command` (its 015-help test matches)."""
+    from supervisor.cli.main import _resolve_verb
+
+    with pytest.raises(UsageError, match=r"^unrecognized command `scopebox NoSuchCommand`"):
+        _resolve_verb(["NoSuchCommand"])
+    with pytest.raises(UsageError, match=r"^unrecognized command `scopebox network run` \(see"
+                       r" 'scopebox network --help'\)$"):
+        _resolve_verb(["network", "run"])
+    with pytest.raises(UsageError, match=r"^missing command 'scopebox volume COMMAND'$"):
+        _resolve_verb(["volume"])
+
+
+def test_volumepath_moves_the_volumes_and_reaches_a_child(tmp_path: object) -> None:
+    """Podman's --volumepath: the volumes' directories there instead of ROOT/volumes."""
+    s, _ = _split_globals(["--root", "/srv/r", "--volumepath", "/srv/v", "info"])
+    assert s.paths.volumes == "/srv/v" and "--volumepath" in s.global_flags()
+    assert Settings.from_env({}).with_flags({"--root": "/srv/r"}).paths.volumes == (
+        "/srv/r/volumes")
+    from supervisor.volumes import local
+
+    assert local.data_dir(s.paths, "v1") == "/srv/v/v1/_data"

@@ -14,6 +14,7 @@ from supervisor.spec import (
     parse_mount_volume,
     parse_tmpfs,
     parse_ulimit,
+    tmpfs_copyup,
 )
 
 
@@ -54,6 +55,16 @@ def test_tmpfs_defaults_and_options() -> None:
     )
     mount = parse_tmpfs("/run:size=64m,mode=1777,noexec,ro,uid=1000")
     assert mount.options == ("ro", "nosuid", "nodev", "noexec", "size=64m", "mode=1777", "uid=1000")
+
+
+def test_tmpfs_copyup_is_podmans_default() -> None:
+    """The runtime fills a user's tmpfs from the image (runc's tmpcopyup) unless notmpcopyup,
+    which is no runtime option and goes; other mounts stay as they are."""
+    assert tmpfs_copyup(parse_tmpfs("/run")).options == ("rw", "nosuid", "nodev", "tmpcopyup")
+    assert tmpfs_copyup(parse_tmpfs("/run:notmpcopyup")).options == ("rw", "nosuid", "nodev")
+    assert tmpfs_copyup(parse_tmpfs("/run:tmpcopyup")).options.count("tmpcopyup") == 1
+    bind = Mount("/x", "/y", "bind", ("rbind",))
+    assert tmpfs_copyup(bind) is bind
 
 
 @pytest.mark.parametrize(

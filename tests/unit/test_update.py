@@ -86,7 +86,7 @@ def test_cpus_replaces_a_stored_quota_and_period_and_the_other_way_round() -> No
     [
         {"memory": "1m"},
         {"memory": "lots"},
-        {"cpus": "3"},
+        {"cpus": "0.001"},  # under 1 ms of quota (more than the host has is allowed)
         {"cpu_shares": 1},
         {"cpuset_cpus": "5"},
         {"cpuset_mems": "1"},
