@@ -8,7 +8,7 @@ import ipaddress
 import json
 from collections.abc import Callable
 from functools import partial
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from supervisor.api import images as api
 from supervisor.api import registry
@@ -17,7 +17,7 @@ from supervisor.registry.progress import Progress
 from supervisor.service import compat, quick
 from supervisor.service.call import Call, Router, blocking
 from supervisor.service.http import HTTPError
-from supervisor.service.streams import from_thread_each
+from supervisor.service.streams import from_thread_each, tar_reply
 from supervisor.service.wire import unversioned
 
 Emit = Callable[[dict[str, Any]], None]
@@ -244,51 +244,8 @@ async def get(call: Call) -> None:
     for name in names:  # a missing image is a 404 before the tar begins
         if not await blocking(api.exists, call.settings, name):
             raise NotFoundError("image", name)
-    started = False
-
-    def produce(emit: Callable[[bytes], None], _cancel_fd: int) -> None:
-        out = _Writer(emit)
-        api.save(call.settings, names, cast(BinaryIO, out), "docker-archive")
-        out.flush()
-
-    async def send(data: bytes) -> None:
-        nonlocal started
-        if not started:
-            await call.conn.start_chunked(200, call.headers, "application/x-tar")
-            started = True
-        await call.conn.chunk(data)
-
-    failed = await from_thread_each(produce, send)
-    if failed is not None and not started:
-        raise failed
-    if failed is not None:
-        print(f"scopebox service: save of {names}: {failed}", flush=True)
-    if not started:
-        await call.conn.start_chunked(200, call.headers, "application/x-tar")
-    await call.conn.end_chunked()
-
-
-class _Writer:
-    """A binary file for `api.images.save` whose writes go to the event loop (64 KiB at
-    a time)."""
-
-    def __init__(self, emit: Callable[[bytes], None]) -> None:
-        self.emit = emit
-        self.buf = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.buf += data
-        if len(self.buf) >= 65536:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if self.buf:
-            self.emit(bytes(self.buf))
-            self.buf.clear()
-
-    def close(self) -> None:
-        self.flush()
+    await tar_reply(call, f"save of {names}",
+                    lambda out: api.save(call.settings, names, out, "docker-archive"))
 
 
 async def load(call: Call) -> None:

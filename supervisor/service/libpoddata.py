@@ -12,13 +12,13 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
 from supervisor.errors import NotFoundError, ScopeboxError
 from supervisor.service.call import Call, Router, blocking
 from supervisor.service.http import HTTPError
 from supervisor.service.libpodops import _lazy
-from supervisor.service.streams import from_thread_each
+from supervisor.service.streams import from_thread_each, tar_reply
 
 # Podman's libpod diff kinds (archive.ChangeType): the client prints C, A, D
 _KINDS = {"changed": 0, "added": 1, "deleted": 2}
@@ -59,52 +59,6 @@ async def changes(call: Call) -> None:
     await call.json([{"Path": p, "Kind": k} for p, k in sorted(items)])
 
 
-class _Writer:
-    """A binary file whose writes go to the event loop, 64 KiB at a time."""
-
-    def __init__(self, emit: Callable[[bytes], None]) -> None:
-        self.emit = emit
-        self.buf = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.buf += data
-        if len(self.buf) >= 65536:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if self.buf:
-            self.emit(bytes(self.buf))
-            self.buf.clear()
-
-
-async def _tar_reply(call: Call, what: str, write: Callable[[BinaryIO], None]) -> None:
-    """Stream what `write` writes as the reply: an error before the first byte is the
-    request's status; after it, the stream ends early (the client's tar reader says so)."""
-    started = False
-
-    def produce(emit: Callable[[bytes], None], _cancel_fd: int) -> None:
-        out = _Writer(emit)
-        write(cast(BinaryIO, out))
-        out.flush()
-
-    async def send(data: bytes) -> None:
-        nonlocal started
-        if not started:
-            await call.conn.start_chunked(200, call.headers, "application/x-tar")
-            started = True
-        await call.conn.chunk(data)
-
-    failed = await from_thread_each(produce, send)
-    if failed is not None and not started:
-        raise failed
-    if failed is not None:
-        print(f"scopebox service: {what}: {failed}", flush=True)
-    if not started:
-        await call.conn.start_chunked(200, call.headers, "application/x-tar")
-    await call.conn.end_chunked()
-
-
 async def export(call: Call) -> None:
     """`GET /libpod/containers/{id}/export`: the container's file system as a tarball."""
     from supervisor.api import containers
@@ -112,7 +66,7 @@ async def export(call: Call) -> None:
     ref = call.req.params["id"]
     if not await blocking(containers.exists, call.settings, ref):
         raise NotFoundError("container", ref)
-    await _tar_reply(call, f"export of {ref}",
+    await tar_reply(call, f"export of {ref}",
                      lambda out: containers.export(call.settings, ref, out))
 
 
@@ -134,7 +88,7 @@ async def images_export(call: Call) -> None:
         if not await blocking(images.exists, call.settings, name):
             raise NotFoundError("image", name)
 
-    await _tar_reply(call, f"save of {names}",
+    await tar_reply(call, f"save of {names}",
                      lambda out: images.save(call.settings, names, out, fmt))
 
 

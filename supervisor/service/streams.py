@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 import anyio
 import anyio.from_thread
@@ -15,6 +15,10 @@ import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from supervisor.service.http import Closed, Connection
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from supervisor.service.call import Call
 
 T = TypeVar("T")
 
@@ -98,3 +102,53 @@ async def until_disconnect(conn: Connection, work: Callable[[], Awaitable[T]]) -
         return None
 
     return await in_group(watch, guarded)
+
+
+class _Writer:
+    """A binary file whose writes go to the event loop, 64 KiB at a time."""
+
+    def __init__(self, emit: Callable[[bytes], None]) -> None:
+        self.emit = emit
+        self.buf = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buf += data
+        if len(self.buf) >= 65536:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buf:
+            self.emit(bytes(self.buf))
+            self.buf.clear()
+
+    def close(self) -> None:
+        self.flush()
+
+
+async def tar_reply(call: Call, what: str, write: Callable[[BinaryIO], None]) -> None:
+    """What `write` (in a worker thread) writes to its file, as the chunked reply (a
+    tarball: save, export): an error before the first byte is the request's status; after
+    it, the stream ends early (the client's tar reader says so) and the log says why."""
+    started = False
+
+    def produce(emit: Callable[[bytes], None], _cancel_fd: int) -> None:
+        out = _Writer(emit)
+        write(cast(BinaryIO, out))
+        out.flush()
+
+    async def send(data: bytes) -> None:
+        nonlocal started
+        if not started:
+            await call.conn.start_chunked(200, call.headers, "application/x-tar")
+            started = True
+        await call.conn.chunk(data)
+
+    failed = await from_thread_each(produce, send)
+    if failed is not None and not started:
+        raise failed
+    if failed is not None:
+        print(f"scopebox service: {what}: {failed}", flush=True)
+    if not started:
+        await call.conn.start_chunked(200, call.headers, "application/x-tar")
+    await call.conn.end_chunked()
