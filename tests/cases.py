@@ -320,7 +320,7 @@ def test_run_flags(sb: Scopebox, tmp_path: Path) -> None:
         "via entrypoint\n"
     )
     res = sb("run", "--rm", "-u", "nosuchuser", "busybox", "true", check=False)
-    assert res.returncode == 125 and "nosuchuser" in res.stderr, res
+    assert res.returncode == 126 and "nosuchuser" in res.stderr, res  # Podman's 126
 
 
 def test_create_start_restart_rename(sb: Scopebox) -> None:
@@ -644,7 +644,7 @@ def test_bad_resource_values_create_nothing(sb: Scopebox) -> None:
     before = container_dirs(sb)
     for flags in (
         ["--memory", "10x"],
-        ["--cpus", "-1"],
+        ["--cpus", "0.0001"],  # under 1 ms of quota (Podman: 0 or less is no limit)
         ["--cpuset-cpus", "999"],
         ["--memory", "1m"],
         ["--memory-swap", "1g"],

@@ -63,7 +63,7 @@ def unit(sb: Scopebox) -> Iterator[None]:
     for p in (*links, path):
         p.unlink(missing_ok=True)
     systemctl("daemon-reload")
-    sb("network", "reload")  # the bed's later tests find the table as before
+    sb("network", "reload", "--all")  # the bed's later tests find the table as before
 
 
 def test_firewall_restart_and_reload_keep_published_ports(unit: None, sb: Scopebox) -> None:
