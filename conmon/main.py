@@ -76,6 +76,10 @@ def announce(opts: Options) -> _socket.socket:
             posix.mkfifo(CTL, 0o600)
         except FileExistsError:
             pass
+        # ... and is held open from now on: a FIFO nobody holds drops what a client wrote
+        # and closed (a foreground run's size, sent as soon as the attach socket is bound,
+        # before the monitor's loop opens the FIFO), and the first command would read 0x0
+        posix.open(CTL, posix.O_RDWR | posix.O_NONBLOCK | posix.O_CLOEXEC)
     listener = bind_attach()
     me = posix.getpid()
     fd = posix.open(MONITOR_PID + ".tmp", posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o644)
