@@ -37,7 +37,8 @@ def _json_arg(call: Call, name: str) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
 
-def request(call: Call, context: str) -> api.BuildRequest:
+def request(call: Call, context: str, labels: dict[str, str] | None = None) -> api.BuildRequest:
+    """Docker's query; `labels`: already read (Podman's route sends them as a list)."""
     tags = tuple(t for t in _all(call, "t") if t)
     dockerfile = call.req.arg("dockerfile") or ""
     if dockerfile:
@@ -49,7 +50,7 @@ def request(call: Call, context: str) -> api.BuildRequest:
     network = call.req.arg("networkmode")
     return api.BuildRequest(
         context, dockerfile, None, tags, _json_arg(call, "buildargs"),
-        call.req.arg("target") or "", _json_arg(call, "labels"), {},
+        call.req.arg("target") or "", _json_arg(call, "labels") if labels is None else labels, {},
         call.req.arg("q") in _TRUE, call.req.arg("nocache") in _TRUE,
         True, call.req.arg("rm") not in ("0", "false", "False"), True, "docker",
         "always" if pull in _TRUE else ("missing" if pull in ("", "0", "false", "False")

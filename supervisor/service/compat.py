@@ -490,6 +490,11 @@ def volume(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def filter_items(text: str) -> list[str]:
+    """Docker's `filters` query as the engine API's `KEY=VALUE` items, one per value."""
+    return [f"{k}={v}" for k, values in filters(text).items() for v in values]
+
+
 def filters(text: str) -> dict[str, list[str]]:
     """Docker's `filters` query: JSON {"key": ["v", ...]} or the old {"key": {"v": true}}."""
     if not text:

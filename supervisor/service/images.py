@@ -17,7 +17,7 @@ from supervisor.registry.progress import Progress
 from supervisor.service import compat, quick
 from supervisor.service.call import Call, Router, blocking
 from supervisor.service.http import HTTPError
-from supervisor.service.streams import from_thread_each, tar_reply
+from supervisor.service.streams import from_thread_each, spool_body, tar_reply
 from supervisor.service.wire import unversioned
 
 Emit = Callable[[dict[str, Any]], None]
@@ -253,13 +253,9 @@ async def load(call: Call) -> None:
     names as Docker's JSON stream lines. The body goes to a file as it arrives (an image
     archive can be larger than memory), and the file is gone afterwards, loaded or not."""
     import os
-    import tempfile
 
-    fd, path = tempfile.mkstemp(prefix="scopebox-load-", suffix=".tar")
+    path = await spool_body(call, "scopebox-load-")
     try:
-        with os.fdopen(fd, "wb") as f:
-            async for data in call.conn.body_chunks(call.req):
-                await blocking(f.write, data)
         names = await blocking(api.load, call.settings, path)
     finally:
         os.unlink(path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -18,7 +17,7 @@ from supervisor.errors import NotFoundError, ScopeboxError
 from supervisor.service.call import Call, Router, blocking
 from supervisor.service.http import HTTPError
 from supervisor.service.libpodops import _lazy
-from supervisor.service.streams import from_thread_each, tar_reply
+from supervisor.service.streams import from_thread_each, spool_body, tar_reply
 
 # Podman's libpod diff kinds (archive.ChangeType): the client prints C, A, D
 _KINDS = {"changed": 0, "added": 1, "deleted": 2}
@@ -92,24 +91,11 @@ async def images_export(call: Call) -> None:
                      lambda out: images.save(call.settings, names, out, fmt))
 
 
-async def _body_to_file(call: Call, prefix: str) -> str:
-    """The request body in a file of its own (an archive can be larger than memory)."""
-    fd, path = tempfile.mkstemp(prefix=prefix, suffix=".tar")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            async for data in call.conn.body_chunks(call.req):
-                await blocking(f.write, data)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return path
-
-
 async def load(call: Call) -> None:
     """`POST /libpod/images/load`: `{"Names": [...]}` of what the body's archive held."""
     from supervisor.api import images
 
-    path = await _body_to_file(call, "scopebox-load-")
+    path = await spool_body(call, "scopebox-load-")
     try:
         names = await blocking(images.load, call.settings, path)
     finally:
@@ -125,7 +111,7 @@ async def import_(call: Call) -> None:
     from supervisor.api import images
 
     url = call.req.arg("url") or call.req.arg("URL")
-    path = None if url else await _body_to_file(call, "scopebox-import-")
+    path = None if url else await spool_body(call, "scopebox-import-")
     try:
         arg = call.req.arg
         opts = images.ImportOptions(url or cast(str, path), arg("reference") or None,
@@ -201,13 +187,6 @@ async def init(call: Call) -> None:
     if report.err is not None:
         raise report.err
     await call.empty()
-
-
-def _filter_items(call: Call) -> list[str]:
-    from supervisor.service import compat
-
-    wanted = compat.filters(call.req.arg("filters"))
-    return [f"{k}={v}" for k, values in wanted.items() for v in values]
 
 
 async def volumes_prune(call: Call) -> None:
@@ -334,12 +313,13 @@ async def search(call: Call) -> None:
     """`GET /libpod/images/search?term=&limit=&filters=&tlsVerify=&listTags=`: Podman's
     search reports."""
     from supervisor.api import registry
+    from supervisor.service import compat
     from supervisor.service.images import _credentials
 
     term = call.req.arg("term")
     if not term:
         raise HTTPError(400, "a search term (query parameter term) is required")
-    items = _filter_items(call)
+    items = compat.filter_items(call.req.arg("filters"))
     list_tags = call.req.flag("listTags")
     if list_tags and items:
         raise HTTPError(400, "filters are not applicable to list tags result")
@@ -425,9 +405,7 @@ def _libpod_build_request(call: Call, context: str) -> Any:
             raise HTTPError(400, f"{name}: not a JSON list") from None
         return dict(i.partition("=")[::2] for i in items)
 
-    labels, annotations = pairs("labels"), pairs("annotations")
-    call.req.query.pop("labels", None)  # the Docker mapper below reads the rest
-    base = request(call, context)  # tags, build args, target, nocache, rm, q
+    base = request(call, context, pairs("labels"))  # tags, build args, target, nocache, rm, q
     files = arg("dockerfile")
     if files.startswith("["):
         try:
@@ -449,8 +427,8 @@ def _libpod_build_request(call: Call, context: str) -> Any:
     fmt = "docker" if "docker" in arg("outputformat") else "oci"
     network = arg("networkmode")
     return api.BuildRequest(
-        context, path, None, base.tags, base.build_args, base.target, labels,
-        annotations, base.quiet, base.no_cache,
+        context, path, None, base.tags, base.build_args, base.target, base.labels,
+        pairs("annotations"), base.quiet, base.no_cache,
         arg("layers") not in ("0", "false"), base.rm, arg("forcerm") not in ("0", "false"),
         fmt, policy, "" if network in ("", "0", "default", "bridge") else network)  # fmt: skip
 

@@ -166,8 +166,7 @@ async def events(call: Call) -> None:
     from supervisor.service.http import Closed
     from supervisor.service.streams import from_thread_each, until_disconnect
 
-    wanted = compat.filters(call.req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    items = compat.filter_items(call.req.arg("filters"))
     opts = api_events.EventsOptions(items, call.req.arg("since") or None,
                                     call.req.arg("until") or None,
                                     call.req.flag("stream", True))  # fmt: skip
@@ -210,8 +209,7 @@ async def pod_list(call: Call) -> None:
     from supervisor.api import pods
     from supervisor.service import compat
 
-    wanted = compat.filters(call.req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    items = compat.filter_items(call.req.arg("filters"))
     opts = pods.ListOptions(pods.parse_filters(items), no_trunc=True)
     await call.json([e.json for e in await blocking(pods.list_pods, call.settings, opts)])
 
@@ -360,8 +358,7 @@ async def containers_prune(call: Call) -> None:
     from supervisor.api import containers as api
     from supervisor.service import compat
 
-    wanted = compat.filters(call.req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    items = compat.filter_items(call.req.arg("filters"))
     removed = await blocking(api.prune, call.settings, items or None)
     await call.json([{"Id": cid, "Size": 0, "Err": None} for cid in removed or []])
 
@@ -371,8 +368,7 @@ async def images_prune(call: Call) -> None:
     from supervisor.api import images
     from supervisor.service import compat
 
-    wanted = compat.filters(call.req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    items = compat.filter_items(call.req.arg("filters"))
     removed = await blocking(images.prune, call.settings, call.req.flag("all"), items)
     await call.json([{"Id": i, "Size": 0, "Err": None} for i in removed or []])
 

@@ -81,8 +81,7 @@ def containers_json(settings: Settings, req: Request) -> list[dict[str, Any]]:
     from supervisor.api import containers as api
     from supervisor.service import compat
 
-    wanted = compat.filters(req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    items = compat.filter_items(req.arg("filters"))
     opts = api.ListOptions(all=req.flag("all"), filters=api.parse_filters(items),
                            size=req.flag("size"))  # fmt: skip
     docs = sorted((compat.container_item(e.json, e.endpoints)
@@ -130,8 +129,7 @@ def libpod_containers_json(settings: Settings, req: Request) -> list[dict[str, A
     from supervisor.api import containers as api
     from supervisor.service import compat
 
-    wanted = compat.filters(req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    items = compat.filter_items(req.arg("filters"))
     opts = api.ListOptions(all=req.flag("all"), filters=api.parse_filters(items),
                            size=req.flag("size"), pod=True)  # fmt: skip
     # pod=True: PodName always, as podman's service fills it

@@ -152,3 +152,19 @@ async def tar_reply(call: Call, what: str, write: Callable[[BinaryIO], None]) ->
     if not started:
         await call.conn.start_chunked(200, call.headers, "application/x-tar")
     await call.conn.end_chunked()
+
+
+async def spool_body(call: Call, prefix: str) -> str:
+    """The request's body in a file of its own, written as it arrives (an image archive can
+    be larger than memory); the caller removes it. Gone again if the body breaks off."""
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=".tar")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            async for data in call.conn.body_chunks(call.req):
+                await anyio.to_thread.run_sync(f.write, data)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path

@@ -133,8 +133,7 @@ async def events(call: Call) -> None:
     from supervisor.service import compat
     from supervisor.service.streams import from_thread_each, until_disconnect
 
-    wanted = compat.filters(call.req.arg("filters"))
-    items = [f"{k}={v}" for k, values in wanted.items() for v in values]
+    items = compat.filter_items(call.req.arg("filters"))
     opts = api.EventsOptions(items, call.req.arg("since") or None,
                              call.req.arg("until") or None, True)  # fmt: skip
     await call.conn.start_chunked(200, call.headers, "application/json")
