@@ -42,7 +42,10 @@ def test_auto_update_restarts_the_unit(sb: Scopebox) -> None:
     img = f"localhost/{name}:latest"
     sb("tag", "busybox", img)
     argv = [*sb_cmd(), "run", "--rm", "--replace", "--name", name, "--label",
-            "io.containers.autoupdate=local", img, "sleep", "1000"]
+            "io.containers.autoupdate=local", img,
+            # ends on the SIGTERM the unit's restart sends (a bare sleep as PID 1 ignores it,
+            # and each stop of the unit then waits systemd's 90 s for its SIGKILL)
+            "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
     subprocess.run(["systemd-run", "--unit", unit, "-p", "Environment=PODMAN_SYSTEMD_UNIT="
                     + unit, *argv], check=True, capture_output=True)
     try:
@@ -53,10 +56,13 @@ def test_auto_update_restarts_the_unit(sb: Scopebox) -> None:
         sb("commit", "-q", f"{name}-src", img)
         out = sb("auto-update", "--format", "{{.Unit}} {{.Updated}}").stdout
         assert out == f"{unit} true\n"
-        wait_for(lambda: sb("inspect", "--format", "{{.Id}}", name,
+        # --type container: while the unit restarts there is no container of that name, and
+        # a plain inspect would find the image (localhost/NAME) instead
+        wait_for(lambda: sb("inspect", "--type", "container", "--format", "{{.Id}}", name,
                             check=False).stdout.strip() not in ("", before), 60,
                  "the unit's new container")
-        new_image = sb("inspect", "--format", "{{.Image}}", name).stdout.strip()
+        new_image = sb("inspect", "--type", "container", "--format", "{{.Image}}",
+                       name).stdout.strip()
         want = sb("image", "inspect", "--format", "{{.Id}}", img).stdout.strip()
         assert new_image.removeprefix("sha256:") == want.removeprefix("sha256:")
     finally:
