@@ -128,8 +128,14 @@ def _top(
         "Dependencies": _dependencies(row),  # helper "flags"
         "Namespace": "",
         "IsInfra": False,
-        "IsService": False,
+        "IsService": _is_service(row),  # kube play --service-container
     }
+
+
+def _is_service(row: ContainerRow) -> bool:
+    from supervisor.pods import SERVICE_LABEL
+
+    return SERVICE_LABEL in row.config.options.labels
 
 
 def _dependencies(row: ContainerRow) -> list[str]:

@@ -104,15 +104,17 @@ def prune(settings: Settings, filters: list[str] | None = None) -> list[str]:
     """`container prune`: the ids of the stopped (exited or created) containers removed, those
     `filters` pass (Podman's label=, label!=, until=; checked before anything goes); one that
     cannot go (a concurrent start, a pod's infra) is left, as Podman's prune does."""
-    from supervisor.pods import INFRA_LABEL
+    from supervisor.pods import INFRA_LABEL, SERVICE_LABEL
     from supervisor.state import Status
 
     chosen = prune_filter(filters or [])
     removed = []
     with session(settings) as eng:
         for row in current_rows(eng):
+            labels = row.config.options.labels
             if (row.status in (Status.EXITED, Status.CREATED) and chosen(row)
-                    and INFRA_LABEL not in row.config.options.labels):  # it goes with its pod
+                    and INFRA_LABEL not in labels  # it goes with its pod
+                    and SERVICE_LABEL not in labels):  # with its pods (pods/service.py)
                 try:
                     with mapped():
                         eng.remove(row.id, False, False)
@@ -187,6 +189,9 @@ def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
         pod = ops.remove(eng, pod_id, opts.force, opts.timeout)
         other(eng.settings, eng.paths, "pod", "remove", id=pod.id, name=pod.name)  # as pod rm
         return row
+    from supervisor.pods import service
+
+    service.check_removal(eng, row)  # kube play --service-container: not while its pods are
     if opts.force and opts.timeout:
         row = eng.settled(ref)
         if row.status.is_active:

@@ -141,6 +141,7 @@ class PlayOptions:
     configmaps: tuple[str, ...] = ()  # texts of --configmap files
     log_driver: str | None = None
     extra: PlayExtra = field(default_factory=PlayExtra)
+    service_container: bool = False  # --service-container (pods/service.py)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,8 @@ def play(settings: Settings, text: str, opts: PlayOptions) -> PlayReport:
     from supervisor.runflags import parse_annotations
 
     parse_annotations(list(opts.extra.annotations))  # bad input: before anything is made
+    if opts.service_container and not opts.start:  # Podman's words
+        raise UsageError("--service-container does not work with --start=stop")
     docs, extra = parse(text, opts.configmaps)
     with session(settings) as eng:
         plan = kp.plan(docs, _kube_dir(eng), opts.network, extra)
@@ -198,15 +201,48 @@ def play(settings: Settings, text: str, opts: PlayOptions) -> PlayReport:
         made = _Made()
         try:
             volumes = _make_volumes(eng, plan.volumes, plan.volume_options, made)
+            service = ""
+            if opts.service_container and plan.pods:
+                service = _make_service(eng, text, opts.replace, made)
             reports = [_make_pod(eng, _pod_flags(pod, opts.extra, i), opts, made,
-                                 plan.warnings) for i, pod in enumerate(plan.pods)]
+                                 plan.warnings, service) for i, pod in enumerate(plan.pods)]
             if opts.start:
                 for pod in plan.pods:
                     pod_ops.start(eng, pod.name)
         except BaseException:
             made.undo(eng)
             raise
+        if service:
+            _notify_ready(eng, service)
         return PlayReport(reports, volumes, plan.warnings)
+
+
+def _make_service(eng: Engine, text: str, replace: bool, made: _Made) -> str:
+    """--service-container: made before the pods, which name it (Podman 4.3's order)."""
+    from supervisor.api.containers import CreateRequest, create_in
+    from supervisor.pods import service
+
+    name = service.name_for(text)
+    if replace:
+        with contextlib.suppress(NotFoundError):
+            eng.remove(name, force=True)
+    opts = service.options(eng.paths.root, eng.store, name)
+    cid = create_in(eng, CreateRequest(opts)).id
+    made.containers.append(cid)
+    return cid
+
+
+def _notify_ready(eng: Engine, cid: str) -> None:
+    """Podman's: a Type=notify unit running `kube play --service-container` follows the
+    service container's monitor from now on."""
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return
+    from units.notify import sd_notify
+
+    row = eng.store.get_container(cid)
+    if row is not None and row.monitor_pid:
+        with contextlib.suppress(OSError):  # a unit that cannot hear us times out on its own
+            sd_notify(f"MAINPID={row.monitor_pid}\nREADY=1")
 
 
 @dataclass
@@ -215,6 +251,7 @@ class _Made:
     volumes: list[str] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)
 
     def undo(self, eng: Engine) -> None:
         from supervisor.volumes.db import VolumeDB
@@ -222,6 +259,9 @@ class _Made:
         for name in self.pods[::-1]:
             with contextlib.suppress(Exception):
                 _remove_pod(eng, name)
+        for cid in self.containers:  # the service container, when no pod was made
+            with contextlib.suppress(Exception):
+                eng.remove(cid, force=True)
         for d in self.dirs:
             shutil.rmtree(d, ignore_errors=True)
         for f in self.files:
@@ -308,14 +348,15 @@ def _make_dirs(eng: Engine, pod: PodPlan, made: _Made) -> None:
 
 
 def _make_pod(eng: Engine, pod: PodPlan, opts: PlayOptions, made: _Made,
-              warnings: list[str]) -> PodReport:
+              warnings: list[str], service: str = "") -> PodReport:
     from dataclasses import replace
 
     from supervisor.api.containers import CreateRequest, create_in
     from supervisor.pods import ops as pod_ops
 
     _make_dirs(eng, pod, made)
-    row = pod_ops.create(eng, pod.request, lambda o: create_in(eng, CreateRequest(o)))
+    request = replace(pod.request, service_container=service)
+    row = pod_ops.create(eng, request, lambda o: create_in(eng, CreateRequest(o)))
     made.pods.append(pod.name)
     for init in pod.init_containers:
         _run_init(eng, row.id, pod.name, init.name,
@@ -325,7 +366,9 @@ def _make_pod(eng: Engine, pod: PodPlan, opts: PlayOptions, made: _Made,
         options = _container_flags(ctr.options, opts.extra)
         if opts.log_driver:
             options = replace(options, log_driver=opts.log_driver)
-        options = replace(options, network="")
+        # Podman 4.3's kube play: the containers ignore a unit's NOTIFY_SOCKET (with
+        # --service-container, play itself says READY)
+        options = replace(options, network="", sdnotify="ignore")
         ids.append(create_in(eng, CreateRequest(options, pod=row.id)).id)
     return PodReport(row.id, ids)
 

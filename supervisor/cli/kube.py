@@ -90,10 +90,16 @@ def play(argv: list[str], settings: Settings, prog: str = "kube play") -> int:
         return 0
     maps = tuple(_read(path) for item in ns.configmap for path in item.split(",") if path)
     opts = kube.PlayOptions(start=ns.start, replace=ns.replace, network=ns.network,
-                            configmaps=maps, log_driver=ns.log_driver, extra=extra)
+                            configmaps=maps, log_driver=ns.log_driver, extra=extra,
+                            service_container=ns.service_container)
     result = kube.play(settings, text, opts)
-    for warning in result.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+    if result.warnings:
+        from supervisor.cli.loglines import log
+
+        # Podman 4.3 logs what it leaves out at info level (silent by default): its users'
+        # scripts and tests read play's output as it is; --log-level=info shows each
+        for warning in result.warnings:
+            log("info", warning)
     _print_play(result)
     return 0
 
@@ -114,6 +120,9 @@ def _play_flags(p: argparse.ArgumentParser) -> None:
     a("--seccomp-profile-root", help="where `localhost/` seccomp profiles of the annotations"
       " are (default /var/lib/kubelet/seccomp)")
     a("--userns", default="", help="the pods' user namespace (as pod create --userns)")
+    # Podman 4.3's hidden flag, which its podman-kube@.service passes
+    a("--service-container", type=_bool_flag, nargs="?", const=True, default=False,
+      help="a container standing for the pods, started before them (for a systemd unit)")
     registry_flags(p, cert_dir=True)
 
 

@@ -91,6 +91,7 @@ class PodConfig:
     gidmap: tuple[str, ...] = ()  # namespace, joined by the members
     subuidname: str = ""
     subgidname: str = ""
+    service_container: str = ""  # kube play --service-container: its id (pods/service.py)
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,13 @@ def pod_of(ctx: Context, cid: str) -> str:
 
 def after_exit(ctx: Context, pod_id: str) -> None:
     """`pod create --exit-policy stop` (Podman 4.3): when the last of its containers has
-    exited, the pod's infra is stopped too. Called by the exit command (cleanup)."""
+    exited, the pod's infra is stopped too, and then a `kube play --service-container`
+    service container whose pods have all stopped. Called by the exit command (cleanup)."""
     if not pod_id:
         return
     pods = PodDB(ctx.store)
     pod = pods.get(pod_id)
-    if pod is None or pod.config.exit_policy != "stop" or not pod.infra_id:
+    if pod is None or not (pod.config.exit_policy == "stop" or pod.config.service_container):
         return
     for cid in pods.members(pod.id):
         if cid == pod.infra_id:
@@ -53,8 +54,9 @@ def after_exit(ctx: Context, pod_id: str) -> None:
         row = ctx.store.get_container(cid)
         if row is not None and ctx.refresh(row).status.is_active:
             return
-    infra = ctx.store.get_container(pod.infra_id)
-    if infra is not None and ctx.refresh(infra).status.is_active:
+    infra = ctx.store.get_container(pod.infra_id) if pod.infra_id else None
+    if (pod.config.exit_policy == "stop" and infra is not None
+            and ctx.refresh(infra).status.is_active):
         import contextlib
 
         from supervisor.errors import ScopeboxError
@@ -62,6 +64,10 @@ def after_exit(ctx: Context, pod_id: str) -> None:
         # another member's exit may have stopped it first, or it is gone
         with contextlib.suppress(ScopeboxError):
             ctx.stop(infra.id)
+    if pod.config.service_container:  # kube play --service-container (pods/service.py)
+        from supervisor.pods import service
+
+        service.maybe_stop(ctx, pod)
 
 
 def infra_started(ctx: Context, pod: PodRow) -> None:

@@ -74,6 +74,7 @@ class PodCreateRequest:
     gidmap: tuple[str, ...] = ()  # namespace, joined by the members
     subuidname: str = ""
     subgidname: str = ""
+    service_container: str = ""  # kube play --service-container (pods/service.py)
 
 
 def parse_share(value: str | None) -> tuple[str, ...]:
@@ -144,6 +145,7 @@ def create(eng: Engine, req: PodCreateRequest,
         pid=req.pid, uts=req.uts, devices=req.devices, volumes=req.volumes,
         volumes_from=req.volumes_from, security_opt=req.security_opt, uidmap=req.uidmap,
         gidmap=req.gidmap, subuidname=req.subuidname, subgidname=req.subgidname,
+        service_container=req.service_container,
     )
     # its own cgroup (helper podsx), named after its id: a bad --cgroup-parent makes nothing
     import os
@@ -359,6 +361,10 @@ def start(eng: Engine, ref: str) -> PodRow:
     `--init-ctr`: a failing one stops the start; a `once` one is removed), then the rest."""
     pod = find(eng, ref)
     rows = containers(eng, pod)
+    if pod.config.service_container:  # kube play --service-container: it runs before them
+        from supervisor.pods import service
+
+        service.maybe_start(eng, pod)
     inits = [r for r in rows if r.config.options.init_ctr and r.id != pod.infra_id]
     first = [r for r in rows if r.id == pod.infra_id and not r.status.is_active]
     _raise(pod, "starting", _act(first, lambda r: eng.start(r.id)))
@@ -387,6 +393,10 @@ def stop(eng: Engine, ref: str, timeout: int | None = None) -> PodRow:
     pod = find(eng, ref)
     rows = containers(eng, pod)[::-1]  # members first, the namespaces' holder last
     _raise(pod, "stopping", _stop_active(eng, pod, rows, timeout))
+    if pod.config.service_container:  # kube play --service-container: the last pod stopped
+        from supervisor.pods import service
+
+        service.maybe_stop(eng, pod)
     return pod
 
 
@@ -469,6 +479,10 @@ def remove(eng: Engine, ref: str, force: bool = False, timeout: int | None = Non
 
     release(eng.paths, pod.id)  # its shared /dev/shm
     PodDB(eng.store).delete(pod.id)
+    if pod.config.service_container:  # kube play --service-container: with the last pod
+        from supervisor.pods import service
+
+        service.maybe_remove(eng, pod.config.service_container)
     return pod
 
 
