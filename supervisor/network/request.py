@@ -154,7 +154,7 @@ def parse_network(value: str) -> tuple[str, str, tuple[Attach, ...]]:
     return "bridge", "", tuple(nets)
 
 
-SLIRP_OPTIONS = ("cidr", "mtu", "allow_host_loopback")
+SLIRP_OPTIONS = ("cidr", "mtu", "allow_host_loopback", "port_handler=slirp4netns")
 
 
 def slirp_options(text: str) -> str:
@@ -167,6 +167,13 @@ def slirp_options(text: str) -> str:
         if not eq or key not in ("cidr", "mtu", "allow_host_loopback", "enable_ipv6",
                                  "outbound_addr", "outbound_addr6", "port_handler"):
             raise UsageError(f'unknown option for slirp4netns: "{item}"')
+        if key == "port_handler":  # slirp4netns's own is what scopebox uses (slirp.py)
+            if value not in ("slirp4netns", "rootlesskit"):
+                raise UsageError(f'unknown port_handler for slirp4netns: "{value}"')
+            if value == "rootlesskit":
+                raise UsageError("slirp4netns option port_handler=rootlesskit is not "
+                                 "supported by scopebox (only port_handler=slirp4netns)")
+            continue
         if key not in SLIRP_OPTIONS:
             raise UsageError(f"slirp4netns option {key} is not supported by scopebox "
                              f"(only {', '.join(SLIRP_OPTIONS)})")

@@ -133,7 +133,13 @@ def test_slirp4netns_options_as_podmans() -> None:
         "--netns-type=path", "--api-socket=/a", "--ready-fd=5", "/n", "tap0"]
     assert "--disable-host-loopback" not in slirp_args(
         "/n", "/a", 5, "allow_host_loopback=true")
+    # slirp4netns's own port handler is the one scopebox uses (700-play.bats passes it)
+    net = build("slirp4netns:port_handler=slirp4netns", NetFlags(), "bridge")
+    assert slirp_args("/n", "/a", 5, net.target)[:3] == [
+        "--configure", "--mtu=65520", "--disable-host-loopback"]
     for value, words in (("bogus=1", 'unknown option for slirp4netns: "bogus=1"'),
+                         ("port_handler=rootlesskit", "port_handler=rootlesskit is not"),
+                         ("port_handler=x", 'unknown port_handler for slirp4netns: "x"'),
                          ("cidr=xx", 'invalid cidr "xx"'),
                          ("enable_ipv6=true", "enable_ipv6 is not supported by scopebox"),
                          ("mtu=9", "invalid mtu")):
