@@ -194,8 +194,9 @@ class ContainerConfig:
 
     @property
     def rootfs(self) -> bool:
-        """The image is a directory given with --rootfs (nothing to mount)."""
-        return self.options.rootfs
+        """The image is a directory given with --rootfs, used as it is (nothing to mount;
+        `--rootfs DIR:O` is mounted: an overlay over DIR)."""
+        return self.options.rootfs and not self.options.rootfs_overlay
 
     @property
     def health_restarts(self) -> bool:

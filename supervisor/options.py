@@ -101,6 +101,9 @@ class CreateOptions:
     stop_signal: str | None = None
     stop_timeout: int | None = None
     rootfs: bool = False
+    # --rootfs DIR:O (Podman's): DIR is the lower layer of an overlay, writes go to the
+    # container's own upper layer (container/rootfs.py)
+    rootfs_overlay: bool = False
     # the image a --rootfs tree stands for (a pod's default infra: the local pause image,
     # supervisor/pods/infra.py): recorded as the container's image, so `rmi` sees its user
     rootfs_image: str = ""

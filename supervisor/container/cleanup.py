@@ -43,7 +43,7 @@ def _remove_image(ctx: Context, row: ContainerRow) -> None:
     from supervisor.errors import ScopeboxError
     from supervisor.images import remove_image
 
-    if row.config.rootfs:
+    if row.config.options.rootfs:  # a tree, no image
         return
     with contextlib.suppress(ScopeboxError):
         remove_image(ctx.store, row.config.options.image)

@@ -41,7 +41,10 @@ if TYPE_CHECKING:
 
 def create(ctx: Context, opts: CreateOptions, progress: PullProgress | None = None) -> ContainerRow:
     if opts.rootfs:
-        opts = replace(opts, image=os.path.abspath(opts.image))
+        image, overlay = opts.image, opts.rootfs_overlay
+        if image.endswith(":O"):  # Podman's: an overlay over the tree, which stays as it is
+            image, overlay = image[:-2], True
+        opts = replace(opts, image=os.path.abspath(image), rootfs_overlay=overlay)
     # volumes (issue 14): `-v ./dir:/d` is relative to the caller's directory
     from supervisor.volumes.mounts import absolute_source
 

@@ -28,10 +28,13 @@ def mount_rootfs(ctx: Context, row: ContainerRow) -> str:
 
     target = ctx.paths.rootfs(row.id)
     if not is_mountpoint(target):
-        img = ctx.store.get_image(row.image_id)
-        if img is None:
-            raise NotFoundError("image", row.image_name)
-        lowers = images.layer_dirs(ctx.paths, img)
+        if row.config.options.rootfs:  # --rootfs DIR:O: the tree is the one lower layer
+            lowers = [os.path.abspath(row.config.options.image)]
+        else:
+            img = ctx.store.get_image(row.image_id)
+            if img is None:
+                raise NotFoundError("image", row.image_name)
+            lowers = images.layer_dirs(ctx.paths, img)
         cdir = ctx.paths.container_dir(row.id)
         shift = _shift(row.config.userns)  # issues 17/19: owned through the container's map
         if shift is not None:

@@ -87,7 +87,7 @@ def commit(ctx: Context, ref: str, opts: CommitOptions) -> str:
     if opts.format not in ("oci", "docker"):
         raise UsageError(f'unrecognized image format "{opts.format}"')  # Podman's words
     row = ctx.refresh(ctx.find(ref))
-    if row.config.rootfs:
+    if row.config.options.rootfs:
         raise UsageError(f"container {row.name!r} runs from --rootfs: it has no layers to commit")
     base = images.image_blobs(ctx.store, row.image_id)
     cfg: dict[str, Any] = json.loads(_read_config(ctx, row.image_id))

@@ -75,7 +75,7 @@ def diff(ctx: Context, ref: str, what: str = "layer") -> Changes:
         row = ctx.find(ref)
     except NotFoundError:
         raise ScopeboxError(f"{ref} not found: {what} not known") from None  # Podman's words
-    if row.config.rootfs:
+    if row.config.options.rootfs:
         raise UsageError(f"container {row.name!r} runs from --rootfs: it has no layers to diff")
     cdir = ctx.paths.container_dir(row.id)
     if os.path.exists(f"{cdir}/.vfs-complete"):

@@ -169,6 +169,13 @@ def test_relative_rootfs(sb: Scopebox, tmp_path: Path) -> None:
     assert sb("wait", cid).stdout == "0\n"
     assert sb("logs", cid).stdout == "from-dir\n"
     sb("rm", cid)
+    # DIR:O (Podman's, 030-run.bats): an overlay over the tree, whose files stay as they are
+    out = sb("run", "--rm", "--rootfs", f"{rootfs}:O", "sh", "-c",
+             "echo new > /bin/busybox-note; rm /etc/passwd; cat /bin/busybox-note").stdout
+    assert out == "new\n"
+    assert not (rootfs / "bin" / "busybox-note").exists() and (rootfs / "etc/passwd").exists()
+    with open("/proc/self/mountinfo") as f:
+        assert [line for line in f if sb.root in line and "/merged" in line] == []
 
 
 def test_real_container_config_validates_against_the_oci_schema(sb: Scopebox) -> None:
