@@ -93,14 +93,12 @@ def play(argv: list[str], settings: Settings, prog: str = "kube play") -> int:
                             configmaps=maps, log_driver=ns.log_driver, extra=extra,
                             service_container=ns.service_container)
     result = kube.play(settings, text, opts)
-    if result.warnings:
-        from supervisor.cli.loglines import log
-
-        # Podman 4.3 logs what it leaves out at info level (silent by default): its users'
-        # scripts and tests read play's output as it is; --log-level=info shows each
-        for warning in result.warnings:
-            log("info", warning)
     _print_play(result)
+    # What is left out is said (issue 15; Podman 4.3 is silent), after the report: scripts
+    # and Podman's tests read the report's first lines (`Pod:`, the pod's id)
+    sys.stdout.flush()
+    for warning in result.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
     return 0
 
 
