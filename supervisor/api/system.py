@@ -475,3 +475,43 @@ def _remove_tree(top: str, keep_sockets: bool) -> list[str]:
         with contextlib.suppress(OSError):  # a socket kept: the run root stays
             os.rmdir(top)
     return failed
+
+
+class PruneReport(NamedTuple):
+    """`system prune`: what went, by kind, and the bytes the images' layers freed."""
+
+    pods: list[str]
+    containers: list[str]
+    networks: list[str]
+    volumes: list[str]
+    images: list[str]
+    reclaimed: int
+
+
+def prune(settings: Settings, all_images: bool, with_volumes: bool,
+          filters: list[str]) -> PruneReport:  # fmt: skip
+    """`system prune` (the CLI's and the service's): stopped containers, their pods, unused
+    networks (and volumes), dangling (or all unused) images, in Podman's order; `filters`
+    KEY=VALUE as `--filter` (not for pods, as Podman's)."""
+    from supervisor.api import containers, images, networks, pods, volumes
+    from supervisor.errors import UsageError
+
+    containers.prune_filter(filters)  # a bad filter fails before anything goes
+    by_key: dict[str, list[str]] = {}
+    for item in filters:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"invalid filter {item!r}: must be KEY=VALUE")
+        by_key.setdefault(key, []).append(value)
+
+    def used() -> int:
+        return sum(usage.size for usage in images.disk_usage(settings))
+
+    before = used()
+    gone_pods = pods.prune(settings)
+    gone_ctrs = containers.prune(settings, filters)
+    gone_nets = networks.prune(settings, by_key)
+    gone_vols = volumes.prune(settings, by_key) if with_volumes else []
+    gone_imgs = images.prune(settings, all_images, filters)
+    return PruneReport(gone_pods, gone_ctrs, gone_nets, gone_vols, gone_imgs,
+                       max(0, before - used()))  # fmt: skip
