@@ -113,6 +113,10 @@ CASES: list[tuple[str, str]] = [
     ("run -d --name rmt-h1 --health-cmd 'exit 1' busybox sleep 60", "all"),
     ("healthcheck run rmt-h1", "out"),
     ("rm -f -t 0 rmt-h1", "all"),
+    ("create --name rmt-h2 --health-cmd true --health-on-failure=restart busybox sleep 60",
+     "all"),
+    ("inspect --format '{{.Config.HealthcheckOnFailureAction}}' rmt-h2", "all"),
+    ("rm rmt-h2", "all"),
     ("run --name rmt-e1 busybox true", "all"),
     ("events --stream=false --since 1m --filter container=rmt-e1 --filter event=died "
      "--format '{{.Type}} {{.Status}} {{.Name}}'", "all"),
@@ -208,7 +212,7 @@ def services(engines: dict[str, Engine], tmp_path: Path) -> Iterator[dict[str, P
         for eng in engines.values():  # what a failed case left
             eng("pod", "rm", "-f", "-t", "0", "rmt-p1", "rmt-p2", "rmt-p3")
             eng("rm", "-f", "-t", "0", "rmt-r1", "rmt-c1", "rmt-c2", "rmt-e1", "rmt-o1",
-                "rmt-o2", "rmt-h1", "rmt-d1", "rmt-d2")
+                "rmt-o2", "rmt-h1", "rmt-h2", "rmt-d1", "rmt-d2")
             eng("network", "rm", "-f", "rmt-n1", "rmt-n2")
             eng("volume", "rm", "-f", "rmt-v1", "rmt-v2", "rmt-v3")
             eng("secret", "rm", "rmt-s1")

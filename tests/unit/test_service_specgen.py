@@ -137,11 +137,22 @@ def test_user_namespaces() -> None:
     ({"image": "b", "mounts": [{"type": "bind", "destination": "/x"}]}, "a source is required"),
     ({"image": "b", "netns": {"nsmode": "weird"}}, "unsupported network mode"),
     ({"image": "b", "env": ["A=1"]}, "env"),
+    ({"image": "b", "health_check_on_failure_action": 1}, "health_check_on_failure_action"),
 ])
 def test_refused_never_dropped(body: Any, words: str) -> None:
     with pytest.raises(HTTPError) as err:
         create_options(body)
     assert err.value.status == 400 and words in str(err.value), err.value
+
+
+@pytest.mark.parametrize(("number", "action"), [(None, "none"), (0, "none"), (2, "kill"),
+                                               (3, "restart"), (4, "stop")])
+def test_health_on_failure_numbers(number: int | None, action: str) -> None:
+    """podman-remote's --health-on-failure: Podman's define numbers (1 is its invalid)."""
+    body = {"image": "b", "healthconfig": {"Test": ["CMD-SHELL", "true"]},
+            "health_check_on_failure_action": number}
+    health = create_options(body)[0].health
+    assert (health.cmd, health.on_failure) == ("true", action)
 
 
 def test_log_times_from_podman() -> None:
