@@ -203,3 +203,26 @@ def test_pod_spec_refuses_what_it_does_not_map() -> None:
         pod_request({"name": "p", "throttleReadBpsDevice": {"/dev/sda": {"rate": 1}}})
     with pytest.raises(HTTPError, match="mounts"):
         pod_request({"mounts": [{"destination": "/t", "type": "tmpfs"}]})
+
+
+def test_update_body_maps_onto_resource_options() -> None:
+    """podman-remote `update --cpus 1 --memory 100m --blkio-weight 300` sends this body
+    (captured from podman 4.3.1); what `update` cannot change is a 400 naming it."""
+    from supervisor.service.libpodsys import update_options
+
+    body = {"memory": {"limit": 104857600, "swap": 209715200},
+            "cpu": {"quota": 100000, "period": 100000}, "blockIO": {"weight": 300}}
+    opts = update_options(body)
+    assert (opts.memory, opts.memory_swap, opts.cpu_quota, opts.cpu_period,
+            opts.blkio_weight) == ("104857600", "209715200", 100000, 100000, 300)
+    assert opts.pids_limit is None and opts.cpus is None
+    with pytest.raises(HTTPError) as err:
+        update_options({"cpu": {"quota": 1}, "devices": [{"allow": False}], "unified": {"a": "b"}})
+    assert err.value.status == 400 and "devices, unified" in err.value.message
+    with pytest.raises(HTTPError) as err:
+        update_options({"cpu": {"quota": "x"}})
+    assert err.value.status == 500 and "quota" in err.value.message  # Podman's decode error
+    with pytest.raises(HTTPError) as err:
+        update_options({"blockIO": {"throttleReadBpsDevice": [{"major": 9999, "minor": 9,
+                                                                "rate": 1}]}})
+    assert err.value.status == 400 and "9999:9" in err.value.message
