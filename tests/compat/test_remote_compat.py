@@ -25,6 +25,8 @@ pytestmark = [pytest.mark.host, pytest.mark.compat]
 # the exit code and stdout; "rc" the exit code; "keys" the exit code and the JSON's keys
 CASES: list[tuple[str, str]] = [
     ("version --format '{{.Server.APIVersion}}'", "all"),
+    # the build time, as RFC 3339: the client's Built names the pause image it inspects
+    ("version --format '{{.Server.Built}} {{.Server.BuiltTime}}'", "all"),
     ("run --rm busybox echo hi", "all"),
     ("run --rm busybox sh -c 'echo out; echo err >&2; exit 3'", "all"),
     ("run --rm --entrypoint echo busybox a b", "all"),
