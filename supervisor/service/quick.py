@@ -161,14 +161,17 @@ def libpod_containers_json(settings: Settings, req: Request) -> list[dict[str, A
 
 
 def libpod_images_json(settings: Settings, req: Request) -> list[dict[str, Any]]:
-    """`GET /libpod/images/json` (`podman --url images`): the CLI's JSON objects."""
+    """`GET /libpod/images/json?all=&filters=` (`podman --url images`): the CLI's JSON
+    objects, its filters (a bad one is the CLI's error) and its -a."""
     from supervisor.api import images as api
     from supervisor.service import compat
 
-    wanted = compat.filters(req.arg("filters"))
+    items = compat.filter_items(req.arg("filters"))
+    refs = [i.partition("=")[2] for i in items if i.startswith("reference=")]
+    others = [i for i in items if not i.startswith("reference=")]  # as the CLI's --filter
     seen: dict[str, dict[str, Any]] = {}
-    for ref in wanted.get("reference", []) or [""]:
-        for entry in api.list_images(settings, ref or None):
+    for ref in refs or [""]:
+        for entry in api.list_images(settings, ref or None, req.flag("all"), others):
             seen.setdefault(entry.id, entry.json)
     return list(seen.values())
 

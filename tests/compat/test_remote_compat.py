@@ -81,6 +81,11 @@ CASES: list[tuple[str, str]] = [
     ("tag busybox localhost/rmt-x:a", "all"),
     ("images --format '{{.Repository}}:{{.Tag}}' --filter reference=localhost/rmt-x", "all"),
     ("images --format json", "keys"),
+    # the list's filters but reference= (the CLI's): a label no image has lists none
+    ("images --format '{{.Repository}}:{{.Tag}}' --filter reference=localhost/rmt-x "
+     "--filter label=nosuch=1", "all"),
+    ("images --filter bogus=1", "all"),
+    ("images --filter after=nosuch", "all"),
     ("rmi localhost/rmt-x:a", "all"),
     ("rmi localhost/rmt-x:a", "all"),
     ("pod create --name rmt-p1 --label pl=1", "all"),
