@@ -995,6 +995,30 @@ def test_podman_remote_create_body_errors(svc: Service, sb: Scopebox) -> None:
     assert sb("container", "exists", "rmt-bad", check=False).returncode == 1
     assert "Traceback" not in svc.log.read_text()
 
+
+def test_podman_remote_system_verbs(svc: Service, sb: Scopebox) -> None:
+    """podman-remote's system df, image tree and system prune: the same report as the CLI's
+    own verb on the same store; prune removes what its filter names and nothing else."""
+    if shutil.which("podman") is None:
+        pytest.skip("no podman")
+    for args in (("system", "df"), ("image", "tree", "busybox")):
+        res = _remote(svc, *args)
+        assert (res.returncode, res.stdout) == (0, sb(*args).stdout), res.stderr
+    sb("create", "--name", "rmt-prune1", "--label", "rmtprune=1", "busybox", "true")
+    sb("create", "--name", "rmt-prune2", "busybox", "true")
+    try:
+        res = _remote(svc, "system", "prune", "-f", "--filter", "label=rmtprune=1")
+        assert res.returncode == 0 and "Deleted Containers\n" in res.stdout, res
+        assert res.stdout.endswith("Total reclaimed space: 0B\n"), res.stdout
+        assert sb("container", "exists", "rmt-prune1", check=False).returncode == 1
+        assert sb("container", "exists", "rmt-prune2", check=False).returncode == 0
+        res = _remote(svc, "system", "prune", "-f", "--filter", "bogus=1")
+        assert (res.returncode, res.stderr) == (125, "Error: bogus is an invalid filter\n")
+    finally:
+        sb("rm", "-f", "rmt-prune1", "rmt-prune2", check=False)
+    assert "Traceback" not in svc.log.read_text()
+
+
 def test_docker_build_sdk_and_compose(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
     """`POST /build` (supervisor/build): the docker CLI's classic builder, the SDK's
     images.build and docker-compose's `build:`; a failing RUN's exit code reaches the CLI."""
