@@ -1,9 +1,9 @@
 """Podman's `/libpod/...` routes of the system and of the less common verbs, as `podman --url`
 (podman-remote) uses them (issue 18): `system df` and `system prune`, `pod stats`, `image
 tree`, `update`, `generate systemd`, `container checkpoint` and `restore` (refused as
-Podman's service refuses them on a host without CRIU), and manifest lists (create, add,
-remove, annotate, inspect, exists, push). Replies in Podman 4.3's shapes and codes
-(pkg/api/handlers/libpod)."""
+Podman's service refuses them on a host without CRIU), `image scp` (refused), and manifest
+lists (create, add, remove, annotate, inspect, exists, push). Replies in Podman 4.3's shapes
+and codes (pkg/api/handlers/libpod)."""
 
 from __future__ import annotations
 
@@ -256,6 +256,15 @@ def _criu(verb: str) -> Callable[[Call], Any]:
     return refuse
 
 
+async def image_scp(call: Call) -> None:
+    """`POST /libpod/images/scp/{name}?destination=`: refused (scopebox has no `image scp`:
+    no transfer to another host or user); no destination is Podman's error first."""
+    if not call.req.arg("destination"):
+        raise HTTPError(500, "must specify a destination: invalid argument")
+    raise HTTPError(400, "scopebox does not copy images to other hosts or users (image scp):"
+                         " use save and load")
+
+
 # manifest lists ------------------------------------------------------------------------------
 
 
@@ -394,6 +403,7 @@ def add_routes(r: Router) -> None:
     r.add("POST", f"{p}/system/prune", system_prune)
     r.add("GET", f"{p}/pods/stats", pod_stats)
     r.add("GET", f"{p}/images/{{name*}}/tree", image_tree)
+    r.add("POST", f"{p}/images/scp/{{name*}}", image_scp)
     r.add("POST", f"{p}/containers/{{id}}/update", update)
     r.add("GET", f"{p}/generate/{{name}}/systemd", generate_systemd)
     r.add("POST", f"{p}/containers/{{id}}/checkpoint", _criu("checkpoint"))

@@ -197,6 +197,8 @@ CASES: list[tuple[str, str]] = [
     ("manifest rm localhost/rmt-ml", "all"),
     ("manifest rm localhost/rmt-ml", "all"),
     ("manifest exists localhost/rmt-ml", "all"),
+    ("image scp busybox", "all"),
+    ("image scp busybox otherhost::", "rc"),  # refused here (no image scp), failed there
 ]
 
 
