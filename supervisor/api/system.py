@@ -131,9 +131,35 @@ def info(settings: Settings) -> dict[str, Any]:
         "runRoot": paths.runroot,
         "volumePath": paths.volumes,
     }
-    plugins = {"log": list(LOG_DRIVERS), "network": [], "volume": [], "authorization": None}
-    return {"host": host, "store": store, "registries": {}, "plugins": plugins,
+    # the drivers scopebox has: networks bridge only, volumes local only
+    plugins = {"log": list(LOG_DRIVERS), "network": ["bridge"], "volume": ["local"],
+               "authorization": None}  # fmt: skip
+    return {"host": host, "store": store, "registries": _registries(), "plugins": plugins,
             "version": version().client._asdict()}
+
+
+def _registries() -> dict[str, Any]:
+    """registries.conf as Podman's info reports it: each [[registry]] by its prefix, the
+    search list as `search`; a file that does not parse reports nothing (pull says why)."""
+    from supervisor.errors import ScopeboxError
+    from supervisor.registry.conf import load
+
+    try:
+        conf = load()
+    except ScopeboxError:
+        return {}
+    out: dict[str, Any] = {
+        r.prefix: {"Prefix": r.prefix, "Location": r.location, "Insecure": r.insecure,
+                   "PullFromMirror": "",
+                   "Mirrors": [{"Location": m.location, "Insecure": m.insecure,
+                                "PullFromMirror": m.pull_from_mirror}
+                               for m in r.mirrors] or None,
+                   "Blocked": r.blocked, "MirrorByDigestOnly": r.mirror_by_digest_only}
+        for r in conf.registries
+    }  # fmt: skip
+    if conf.search:
+        out["search"] = list(conf.search)
+    return out
 
 
 def unshare(settings: Settings, argv: list[str], rootless_netns: bool = False) -> int:
