@@ -82,7 +82,7 @@ async def pod_stats(call: Call) -> None:
     stream."""
     from supervisor.api import podtools
 
-    refs = [r for r in call.req.query.get("namesOrIDs", []) if r]
+    refs = call.req.args("namesOrIDs")
     all_ = call.req.flag("all")
     if refs and all_:
         raise HTTPError(400, "--all, --latest and containers cannot be used together")
@@ -201,14 +201,11 @@ async def generate_systemd(call: Call) -> None:
     arg, req = call.req.arg, call.req
     ref = call.req.params["name"]
 
-    def listed(name: str) -> tuple[str, ...]:
-        return tuple(v for v in req.query.get(name, []) if v)
-
     opts = units.GenerateRequest(
         new=req.flag("new"), template=req.flag("templateUnitFile"),
-        start_timeout=req.integer("startTimeout") or None, after=listed("after"),
-        requires=listed("requires"), wants=listed("wants"),
-        env=listed("additionalEnvVariables"), use_name=req.flag("useName"),
+        start_timeout=req.integer("startTimeout") or None, after=tuple(req.args("after")),
+        requires=tuple(req.args("requires")), wants=tuple(req.args("wants")),
+        env=tuple(req.args("additionalEnvVariables")), use_name=req.flag("useName"),
         restart_policy=arg("restartPolicy") or None, restart_sec=req.integer("restartSec"),
         stop_timeout=req.integer("stopTimeout"),
         container_prefix=arg("containerPrefix") or "container",

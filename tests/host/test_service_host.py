@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -997,14 +998,23 @@ def test_podman_remote_create_body_errors(svc: Service, sb: Scopebox) -> None:
 
 
 def test_podman_remote_system_verbs(svc: Service, sb: Scopebox) -> None:
-    """podman-remote's system df, image tree and system prune: the same report as the CLI's
-    own verb on the same store; prune removes what its filter names and nothing else."""
+    """podman-remote's system df, image tree, generate systemd (every option it sends) and
+    system prune: the same report as the CLI's own verb on the same store; prune removes what
+    its filter names and nothing else."""
     if shutil.which("podman") is None:
         pytest.skip("no podman")
-    for args in (("system", "df"), ("image", "tree", "busybox")):
-        res = _remote(svc, *args)
-        assert (res.returncode, res.stdout) == (0, sb(*args).stdout), res.stderr
     sb("create", "--name", "rmt-prune1", "--label", "rmtprune=1", "busybox", "true")
+    unit = ("generate", "systemd", "--new", "--name", "--no-header", "--env", "FOO=bar",
+            "--after", "a.service", "--wants", "b.service", "--requires", "c.service",
+            "--restart-policy", "always", "--restart-sec", "5", "--start-timeout", "9",
+            "--stop-timeout", "7", "--container-prefix", "ctr", "--separator", "_",
+            "rmt-prune1")  # fmt: skip
+    for args in (("system", "df"), ("image", "tree", "busybox"), unit):
+        res = _remote(svc, *args)
+        # the units name the service's program and the CLI's: which one ran each
+        ours, theirs = (re.sub(r"(Exec\w+=-?)\S+", r"\1SCOPEBOX", text)
+                        for text in (res.stdout, sb(*args).stdout))  # fmt: skip
+        assert (res.returncode, ours) == (0, theirs), res.stderr
     sb("create", "--name", "rmt-prune2", "busybox", "true")
     try:
         res = _remote(svc, "system", "prune", "-f", "--filter", "label=rmtprune=1")
