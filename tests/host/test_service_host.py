@@ -1029,6 +1029,37 @@ def test_podman_remote_system_verbs(svc: Service, sb: Scopebox) -> None:
     assert "Traceback" not in svc.log.read_text()
 
 
+def test_podman_remote_manifest_push(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
+    """podman-remote's manifest create, add, inspect, push (Podman's words on stderr, the
+    list and its image in the registry) and rm, on /libpod/manifests."""
+    if shutil.which("podman") is None:
+        pytest.skip("no podman")
+    with rh.registry(tmp_path / "reg") as reg:
+        try:
+            assert _remote(svc, "manifest", "create", "localhost/rmt-mlp").returncode == 0
+            res = _remote(svc, "manifest", "add", "localhost/rmt-mlp",
+                          "containers-storage:localhost/busybox:latest")  # fmt: skip
+            assert res.returncode == 0, res.stderr
+            doc = json.loads(_remote(svc, "manifest", "inspect", "localhost/rmt-mlp").stdout)
+            assert [m["platform"]["architecture"] for m in doc["manifests"]] == ["amd64"]
+            res = _remote(svc, "manifest", "push", "--tls-verify=false", "localhost/rmt-mlp",
+                          f"{reg.host}/rmt/ml:1")  # fmt: skip
+            words = re.sub(r"sha256:[0-9a-f]{64}", "D", res.stderr).splitlines()
+            assert (res.returncode, words) == (0, [  # podman 4.3.1's, against its service
+                "Getting image list signatures", "Copying 1 of 1 images in list",
+                "Copying image D (1/1)", "Getting image source signatures", "Copying blob D",
+                "Copying config D", "Writing manifest to image destination",
+                "Storing signatures", "Writing manifest list to image destination",
+                "Storing list signatures"]), res.stderr  # fmt: skip
+            raw = rh.skopeo_inspect(reg, "rmt/ml:1", raw=True)
+            assert raw.returncode == 0 and json.loads(raw.stdout) == doc, raw.stderr
+            res = _remote(svc, "manifest", "rm", "localhost/rmt-mlp")
+            assert res.returncode == 0 and res.stdout.startswith("Untagged: localhost/rmt-mlp"), res
+            assert sb("manifest", "exists", "localhost/rmt-mlp", check=False).returncode == 1
+        finally:
+            sb("manifest", "rm", "localhost/rmt-mlp", check=False)
+
+
 def test_docker_build_sdk_and_compose(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
     """`POST /build` (supervisor/build): the docker CLI's classic builder, the SDK's
     images.build and docker-compose's `build:`; a failing RUN's exit code reaches the CLI."""
