@@ -157,13 +157,20 @@ def update_options(body: Any) -> Any:
     def text(value: int | None) -> str | None:
         return None if value is None else str(value)
 
+    def cpu_list(key: str) -> str | None:
+        value = cpu.get(key)
+        if value is not None and not isinstance(value, str):
+            raise HTTPError(500, f"decode(): json: cannot unmarshal {type(value).__name__} into"
+                                 f" field {key} of type string")
+        return value or None
+
     return ResourceOptions(
         memory=text(number(mem, "limit")), memory_swap=text(number(mem, "swap")),
         memory_reservation=text(number(mem, "reservation")),
         memory_swappiness=number(mem, "swappiness"),
         cpu_shares=number(cpu, "shares"), cpu_quota=number(cpu, "quota"),
-        cpu_period=number(cpu, "period"), cpuset_cpus=cpu.get("cpus") or None,
-        cpuset_mems=cpu.get("mems") or None, cpu_rt_period=number(cpu, "realtimePeriod"),
+        cpu_period=number(cpu, "period"), cpuset_cpus=cpu_list("cpus"),
+        cpuset_mems=cpu_list("mems"), cpu_rt_period=number(cpu, "realtimePeriod"),
         cpu_rt_runtime=number(cpu, "realtimeRuntime"),
         pids_limit=number(parts["pids"], "limit"), blkio_weight=number(blk, "weight"),
         blkio_weight_device=_devices(blk.get("weightDevice"), "weightDevice", "weight"),
@@ -305,7 +312,9 @@ async def manifest_modify(call: Call) -> None:
     if not isinstance(body, dict):
         raise HTTPError(400, "decode(): expected a JSON object")
     name = call.req.params["name"]
-    images = [str(i) for i in body.get("Images") or []]
+    images = body.get("Images") or []
+    if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+        raise HTTPError(400, "decode(): Images: expected a list of strings")
     op = str(body.get("Operation") or "update").lower()
     if not images:
         raise HTTPError(400, f"{op}: no images given")

@@ -1053,6 +1053,12 @@ def test_podman_remote_manifest_push(svc: Service, sb: Scopebox, tmp_path: Path)
                 "Storing list signatures"]), res.stderr  # fmt: skip
             raw = rh.skopeo_inspect(reg, "rmt/ml:1", raw=True)
             assert raw.returncode == 0 and json.loads(raw.stdout) == doc, raw.stderr
+            body = b'{"Operation": "update", "Images": "busybox"}'  # not a list: a 400
+            status, _, reply = svc.request(
+                b"PUT /v4.3.1/libpod/manifests/localhost%%2Frmt-mlp HTTP/1.1\r\nContent-Length:"
+                b" %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))  # fmt: skip
+            assert (status, json.loads(reply)["message"]) == (
+                400, "decode(): Images: expected a list of strings")
             res = _remote(svc, "manifest", "rm", "localhost/rmt-mlp")
             assert res.returncode == 0 and res.stdout.startswith("Untagged: localhost/rmt-mlp"), res
             assert sb("manifest", "exists", "localhost/rmt-mlp", check=False).returncode == 1

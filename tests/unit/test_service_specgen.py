@@ -219,9 +219,11 @@ def test_update_body_maps_onto_resource_options() -> None:
     with pytest.raises(HTTPError) as err:
         update_options({"cpu": {"quota": 1}, "devices": [{"allow": False}], "unified": {"a": "b"}})
     assert err.value.status == 400 and "devices, unified" in err.value.message
-    with pytest.raises(HTTPError) as err:
-        update_options({"cpu": {"quota": "x"}})
-    assert err.value.status == 500 and "quota" in err.value.message  # Podman's decode error
+    for bad, key in (({"quota": "x"}, "quota"), ({"cpus": 7}, "cpus")):
+        with pytest.raises(HTTPError) as err:
+            update_options({"cpu": bad})
+        assert err.value.status == 500 and key in err.value.message  # Podman's decode error
+    assert update_options({"cpu": {"cpus": "0", "mems": ""}}).cpuset_cpus == "0"
     with pytest.raises(HTTPError) as err:
         update_options({"blockIO": {"throttleReadBpsDevice": [{"major": 9999, "minor": 9,
                                                                 "rate": 1}]}})
