@@ -165,7 +165,8 @@ def healthcheck_run(engine: Context, ref: str) -> tuple[int, str]:
     row = engine.settled(ref)
     hc = row.config.healthcheck
     if hc is None:
-        raise UsageError(f"container {row.name!r} has no defined healthcheck")
+        # Podman's words (its full id) and its service's 409
+        raise StateError(f"container {row.id} has no defined healthcheck")
     if row.status is not Status.RUNNING:
         raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
     import socket  # performance (issue 16): only here

@@ -34,6 +34,15 @@ def parse_size(value: str, decimal: bool = False) -> int:
     return int(n * _UNITS[unit])
 
 
+def bytes_size(n: float) -> str:
+    """Docker's go-units BytesSize: 4 significant digits, binary units."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.4g}{unit}"
+        n /= 1024
+    return f"{n}"
+
+
 def human_size(n: float) -> str:
     """Docker's HumanSize: 3 significant digits, decimal units."""
     for unit in ("B", "kB", "MB", "GB", "TB"):

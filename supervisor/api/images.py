@@ -279,6 +279,21 @@ def tree(settings: Settings, ref: str, whatrequires: bool = False) -> Tree:
     return Tree(img.id, list(img.names), img.size, layers)
 
 
+def tree_text(tree: Tree) -> str:
+    """The tree as Podman 4.3 draws it (the CLI prints it, the service sends it)."""
+    from supervisor.sizes import human_size
+
+    lines = [f"Image ID: {tree.id[:12]}", f"Tags:     [{' '.join(tree.names)}]",
+             f"Size:     {human_size(tree.size)}", "Image Layers"]  # fmt: skip
+    for i, layer in enumerate(tree.layers):
+        branch = "└── " if i == len(tree.layers) - 1 else "├── "
+        line = f"{branch}ID: {layer.id[:12]} Size: {human_size(layer.size):>7}"
+        if layer.top_of:
+            line += f" Top Layer of: [{' '.join(layer.top_of)}]"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def prune(settings: Settings, all_unused: bool, filters: list[str] | None = None) -> list[str]:
     """The ids of the images removed: dangling ones, or with `all_unused` every unused one;
     `filters`: `image prune --filter` (until=, label=, label!=, dangling=)."""

@@ -145,6 +145,29 @@ class PodStats:
     stats: Stats
 
 
+def stats_item(reading: PodStats) -> dict[str, str]:
+    """Podman 4.3's pod stats report (`entities.PodStatsReport`): the CLI's fields and the
+    service's JSON, strings as shown; a container not running has dashes."""
+    from supervisor.sizes import bytes_size, human_size
+
+    s = reading.stats
+    out = {
+        "CPU": "--", "MemUsage": "-- / --", "MemUsageBytes": "-- / --", "Mem": "--",
+        "NetIO": "-- / --", "BlockIO": "-- / --", "PIDS": "--",
+        "Pod": reading.pod_id[:12], "CID": s.id[:12], "Name": s.name,
+    }  # fmt: skip
+    if s.running:
+        out.update({
+            "CPU": f"{s.cpu_percent:.2f}%",
+            "MemUsage": f"{human_size(s.mem_usage)} / {human_size(s.mem_limit)}",
+            "MemUsageBytes": f"{bytes_size(s.mem_usage)} / {bytes_size(s.mem_limit)}",
+            "Mem": f"{s.mem_percent:.2f}%",
+            "BlockIO": f"{human_size(s.block_read)} / {human_size(s.block_write)}",
+            "PIDS": str(s.pids),
+        })  # fmt: skip
+    return out
+
+
 def _pods_to_read(eng: Engine, refs: list[str], all_: bool) -> list[PodRow]:
     from supervisor.pods import ops
 

@@ -131,9 +131,35 @@ def info(settings: Settings) -> dict[str, Any]:
         "runRoot": paths.runroot,
         "volumePath": paths.volumes,
     }
-    plugins = {"log": list(LOG_DRIVERS), "network": [], "volume": [], "authorization": None}
-    return {"host": host, "store": store, "registries": {}, "plugins": plugins,
+    # the drivers scopebox has: networks bridge only, volumes local only
+    plugins = {"log": list(LOG_DRIVERS), "network": ["bridge"], "volume": ["local"],
+               "authorization": None}  # fmt: skip
+    return {"host": host, "store": store, "registries": _registries(), "plugins": plugins,
             "version": version().client._asdict()}
+
+
+def _registries() -> dict[str, Any]:
+    """registries.conf as Podman's info reports it: each [[registry]] by its prefix, the
+    search list as `search`; a file that does not parse reports nothing (pull says why)."""
+    from supervisor.errors import ScopeboxError
+    from supervisor.registry.conf import load
+
+    try:
+        conf = load()
+    except ScopeboxError:
+        return {}
+    out: dict[str, Any] = {
+        r.prefix: {"Prefix": r.prefix, "Location": r.location, "Insecure": r.insecure,
+                   "PullFromMirror": "",
+                   "Mirrors": [{"Location": m.location, "Insecure": m.insecure,
+                                "PullFromMirror": m.pull_from_mirror}
+                               for m in r.mirrors] or None,
+                   "Blocked": r.blocked, "MirrorByDigestOnly": r.mirror_by_digest_only}
+        for r in conf.registries
+    }  # fmt: skip
+    if conf.search:
+        out["search"] = list(conf.search)
+    return out
 
 
 def unshare(settings: Settings, argv: list[str], rootless_netns: bool = False) -> int:
@@ -475,3 +501,43 @@ def _remove_tree(top: str, keep_sockets: bool) -> list[str]:
         with contextlib.suppress(OSError):  # a socket kept: the run root stays
             os.rmdir(top)
     return failed
+
+
+class PruneReport(NamedTuple):
+    """`system prune`: what went, by kind, and the bytes the images' layers freed."""
+
+    pods: list[str]
+    containers: list[str]
+    networks: list[str]
+    volumes: list[str]
+    images: list[str]
+    reclaimed: int
+
+
+def prune(settings: Settings, all_images: bool, with_volumes: bool,
+          filters: list[str]) -> PruneReport:  # fmt: skip
+    """`system prune` (the CLI's and the service's): stopped containers, their pods, unused
+    networks (and volumes), dangling (or all unused) images, in Podman's order; `filters`
+    KEY=VALUE as `--filter` (not for pods, as Podman's)."""
+    from supervisor.api import containers, images, networks, pods, volumes
+    from supervisor.errors import UsageError
+
+    containers.prune_filter(filters)  # a bad filter fails before anything goes
+    by_key: dict[str, list[str]] = {}
+    for item in filters:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"invalid filter {item!r}: must be KEY=VALUE")
+        by_key.setdefault(key, []).append(value)
+
+    def used() -> int:
+        return sum(usage.size for usage in images.disk_usage(settings))
+
+    before = used()
+    gone_pods = pods.prune(settings)
+    gone_ctrs = containers.prune(settings, filters)
+    gone_nets = networks.prune(settings, by_key)
+    gone_vols = volumes.prune(settings, by_key) if with_volumes else []
+    gone_imgs = images.prune(settings, all_images, filters)
+    return PruneReport(gone_pods, gone_ctrs, gone_nets, gone_vols, gone_imgs,
+                       max(0, before - used()))  # fmt: skip

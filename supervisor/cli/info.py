@@ -18,11 +18,21 @@ def _yaml(data: dict[str, Any], indent: str = "") -> str:
         elif isinstance(value, list):
             out.append(f"{indent}{key}:\n" + "".join(_item(v, indent) for v in value))
         else:
-            text = str(value).lower() if isinstance(value, bool) else str(value)
+            text = _scalar(value)
             if "\n" in text:  # YAML's block scalar, as Podman prints the runtime's version
                 text = "|-\n" + "\n".join(f"{indent}  {line}" for line in text.splitlines())
             out.append(f"{indent}{key}: {text}\n")
     return "".join(out)
+
+
+def _scalar(value: Any) -> str:
+    """go-yaml's plain scalars where scopebox's values need it: booleans lowercase, nil as
+    null, the empty string quoted (Podman's `Mirrors: null`, `package: ""`)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "null"
+    return str(value) if value != "" else '""'
 
 
 def _item(value: Any, indent: str) -> str:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
-
-if TYPE_CHECKING:
-    from supervisor.api.podtools import PodStats
 
 # Podman's own table (pods/stats.go defaultTemplate): a fixed header row
 DEFAULT = ("table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}"
@@ -29,29 +25,6 @@ HEADER_OVERRIDES = {"CPU": "CPU %", "MemUsage": "MEM USAGE/ LIMIT",
                     "BlockIO": "BLOCK IO"}
 INTERVAL = 1.0
 CLEAR = "\033[2J\033[H"
-
-
-def item(reading: PodStats) -> dict[str, Any]:
-    """Podman 4.3's pod stats fields (the JSON has the same keys, strings as shown)."""
-    from supervisor.cli.stats import bytes_size
-    from supervisor.sizes import human_size
-
-    s = reading.stats
-    out: dict[str, Any] = {
-        "CPU": "--", "MemUsage": "-- / --", "MemUsageBytes": "-- / --", "Mem": "--",
-        "NetIO": "-- / --", "BlockIO": "-- / --", "PIDS": "--",
-        "Pod": reading.pod_id[:12], "CID": s.id[:12], "Name": s.name,
-    }
-    if s.running:
-        out.update({
-            "CPU": f"{s.cpu_percent:.2f}%",
-            "MemUsage": f"{human_size(s.mem_usage)} / {human_size(s.mem_limit)}",
-            "MemUsageBytes": f"{bytes_size(s.mem_usage)} / {bytes_size(s.mem_limit)}",
-            "Mem": f"{s.mem_percent:.2f}%",
-            "BlockIO": f"{human_size(s.block_read)} / {human_size(s.block_write)}",
-            "PIDS": str(s.pids),
-        })
-    return out
 
 
 def main(argv: list[str], settings: Settings) -> int:
@@ -80,7 +53,7 @@ def main(argv: list[str], settings: Settings) -> int:
     # a user's template always gets its header row (unaligned unless a table), as Podman's
     user_header = headers(HEADER_FIELDS, HEADER_OVERRIDES)
     for readings in podtools.stats(settings, refs, ns.all, INTERVAL):
-        items = [item(r) for r in readings]
+        items = [podtools.stats_item(r) for r in readings]
         if stream and not ns.no_reset:
             sys.stdout.write(CLEAR)
         if ns.format is None:  # no pods: one row of dashes

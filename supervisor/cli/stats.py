@@ -10,6 +10,7 @@ from supervisor.cli.output import print_table
 from supervisor.cli.targets import add_target_flags, targets  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
+from supervisor.sizes import bytes_size as bytes_size  # re-exported
 from supervisor.sizes import human_size
 
 if TYPE_CHECKING:
@@ -33,15 +34,6 @@ HEADER_OVERRIDES = {
 }
 INTERVAL = 1.0  # seconds between readings, as Docker's
 CLEAR = "\033[2J\033[H"
-
-
-def bytes_size(n: float) -> str:
-    """Docker's go-units BytesSize: 4 significant digits, binary units."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.4g}{unit}"
-        n /= 1024
-    return f"{n}"
 
 
 def go_duration(ns: int) -> str:

@@ -19,8 +19,7 @@ def main(argv: list[str], settings: Settings) -> int:
     p.add_argument("--filter", action="append", default=[],
                    help="label=K[=V], label!=K[=V], until=TIME")  # fmt: skip
     ns = p.parse_args(argv)
-    from supervisor.api import containers, images, networks, pods, volumes
-    from supervisor.cli.network_ls import parse_filters
+    from supervisor.api import containers, system
 
     containers.prune_filter(ns.filter)  # a bad filter fails before the question
     what = WARNING
@@ -32,17 +31,15 @@ def main(argv: list[str], settings: Settings) -> int:
              else "\t- all dangling images\n\t- all dangling build cache\n")  # fmt: skip
     if not ns.force and not confirm(what + "\n"):
         return 0
-    by_key = parse_filters(ns.filter)
-    before = _used(settings)
-    _section("Deleted Pods", pods.prune(settings))  # as Podman's: --filter is not for pods
-    _section("Deleted Containers", containers.prune(settings, ns.filter))
-    _section("Deleted Networks", networks.prune(settings, by_key))
-    if ns.volumes:
-        _section("Deleted Volumes", volumes.prune(settings, by_key))
-    _section("Deleted Images", images.prune(settings, ns.all, ns.filter))
+    report = system.prune(settings, ns.all, ns.volumes, ns.filter)
+    _section("Deleted Pods", report.pods)  # as Podman's: --filter is not for pods
+    _section("Deleted Containers", report.containers)
+    _section("Deleted Networks", report.networks)
+    _section("Deleted Volumes", report.volumes)
+    _section("Deleted Images", report.images)
     from supervisor.sizes import human_size
 
-    print(f"Total reclaimed space: {human_size(max(0, before - _used(settings)))}")
+    print(f"Total reclaimed space: {human_size(report.reclaimed)}")
     return 0
 
 
@@ -51,9 +48,3 @@ def _section(title: str, removed: list[str]) -> None:
     if removed:
         print(title)
         print("\n".join(removed))
-
-
-def _used(settings: Settings) -> int:
-    from supervisor.api import images
-
-    return sum(usage.size for usage in images.disk_usage(settings))

@@ -35,6 +35,9 @@ class Progress:
     def stored(self, config_digest: str) -> None:
         """The image is recorded (its config's digest is its id)."""
 
+    def note(self, line: str) -> None:
+        """A step of a manifest list's push (Podman's words), before each of its images."""
+
     def close(self) -> None:
         pass
 
@@ -68,6 +71,11 @@ class WordsProgress(Progress):
         self._say(f"Copying config {config_digest}")
         self._say("Writing manifest to image destination")
         self._say("Storing signatures")
+
+    def note(self, line: str) -> None:
+        self._say(line)
+        self._copying = False  # the next image says its own words, as Podman's
+        self._said.clear()
 
 
 # run/create (issue 19, -q): the sink for a pull they make, asked for only when one happens

@@ -153,8 +153,13 @@ def push_list(store: Store, opts: PushOptions, index: bytes, media_type: str,
     destination's repository, then the list itself under the destination's tag. Returns the
     list's digest as the registry stored it."""
     dest = destination(store, opts)
-    for image_id in images:
-        by_digest = f"{dest.domain}/{dest.path}@{image_blobs_digest(store, image_id)}"
+    say = (progress or Progress()).note  # Podman's words around each image
+    say("Getting image list signatures")
+    say(f"Copying {len(images)} of {len(images)} images in list")
+    for i, image_id in enumerate(images, 1):
+        digest = image_blobs_digest(store, image_id)
+        say(f"Copying image {digest} ({i}/{len(images)})")
+        by_digest = f"{dest.domain}/{dest.path}@{digest}"
         push(store, PushOptions(image_id, by_digest, opts.tls_verify, opts.creds, opts.authfile,
                                 opts.chunk_size, opts.cert_dir), progress)
     ep = conf.load().endpoints(dest, opts.tls_verify)[-1]
@@ -162,7 +167,10 @@ def push_list(store: Store, opts: PushOptions, index: bytes, media_type: str,
     session = Session(ep.ref.domain, ep.insecure, creds, cert_dir=opts.cert_dir)
     try:
         repo = Repository(session, ep.ref.path)
-        return repo.put_manifest(ep.ref.tag or ep.ref.manifest_ref, media_type, index)
+        say("Writing manifest list to image destination")
+        digest = repo.put_manifest(ep.ref.tag or ep.ref.manifest_ref, media_type, index)
+        say("Storing list signatures")
+        return digest
     finally:
         session.close()
 

@@ -38,6 +38,7 @@ class Shared:
     """What the requests of one service share."""
 
     pending: dict[str, PendingStart] = field(default_factory=dict)  # by container id
+    uri: str = ""  # where the service listens, as Podman's info reports it (remoteSocket)
 
 
 @dataclass

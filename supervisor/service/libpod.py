@@ -19,8 +19,16 @@ async def version(call: Call) -> None:
 
 async def info(call: Call) -> None:
     from supervisor.api import system as api
+    from supervisor.service.wire import LIBPOD_API_VERSION
 
-    await call.json(await blocking(api.info, call.settings))
+    data = await blocking(api.info, call.settings)
+    # as podman's service: the socket asked is the one that exists (its client's
+    # `{{.Host.RemoteSocket.Path}}`), the API level the one served here
+    if call.shared.uri:
+        data.setdefault("host", {})["remoteSocket"] = {"path": call.shared.uri, "exists": True}
+    if isinstance(data.get("version"), dict):
+        data["version"]["APIVersion"] = LIBPOD_API_VERSION
+    await call.json(data)
 
 
 async def containers(call: Call) -> None:

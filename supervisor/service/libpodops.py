@@ -137,6 +137,18 @@ async def images_remove(call: Call) -> None:
     doc: dict[str, Any] = {}
     codes = set()
     for r in reports:
+        if isinstance(r.err, NotFoundError) and call.req.flag("lookupmanifest"):
+            # `manifest rm` (podman-remote 4.3's): a manifest list by that name goes instead
+            from supervisor.api import manifests
+
+            try:
+                name, list_id = await blocking(manifests.remove, call.settings, r.raw_input)
+            except NotFoundError:
+                pass
+            else:
+                doc.setdefault("Untagged", []).append(name)
+                doc.setdefault("Deleted", []).append(list_id)
+                continue
         if r.err is not None:
             doc.setdefault("Errors", []).append(str(r.err))
             codes.add(1 if isinstance(r.err, NotFoundError) else

@@ -168,7 +168,7 @@ def _tls_listener(listener: anyio.abc.Listener[Any], tls: ssl.SSLContext
 
 async def _run(settings: Settings, sock: socket.socket, idle: float,
                tls: ssl.SSLContext | None, cors: str, handed: list[tuple[socket.socket, bytes]],
-               ) -> None:  # fmt: skip
+               uri: str) -> None:  # fmt: skip
     from supervisor.service.routes import router
 
     sock.setblocking(False)
@@ -176,14 +176,16 @@ async def _run(settings: Settings, sock: socket.socket, idle: float,
     if tls is not None:
         listener = _tls_listener(listener, tls)
     server = Server(settings, router(), idle, cors)
+    server.shared.uri = uri
     streams = [(await anyio.abc.SocketStream.from_socket(s), held) for s, held in handed]
     await server.serve(listener, streams)
 
 
 def run(settings: Settings, sock: socket.socket, idle: float, tls: ssl.SSLContext | None,
-        cors: str, handed: list[tuple[socket.socket, bytes]]) -> None:  # fmt: skip
+        cors: str, handed: list[tuple[socket.socket, bytes]], uri: str = "") -> None:  # fmt: skip
     """Serve on the event loop until idle or a signal; `handed`: the connections quick.py
-    had open, each with the bytes it read of them."""
-    anyio.run(_run, settings, sock, idle, tls, cors, handed, backend="asyncio")
+    had open, each with the bytes it read of them; `uri`: where this service listens (info's
+    remoteSocket)."""
+    anyio.run(_run, settings, sock, idle, tls, cors, handed, uri, backend="asyncio")
 
 

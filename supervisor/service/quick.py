@@ -59,20 +59,25 @@ SEND_TIMEOUT = 5.0  # a reply a client does not read: the connection is dropped
 
 def version_doc() -> dict[str, Any]:
     """`GET /version` in Docker's shape."""
+    import time
+
     from supervisor.api import system
 
     v = system.version().client
     kernel = os.uname().release
+    # RFC 3339, as Podman's: podman-remote reads its Built back from it (the pause image's
+    # tag, localhost/podman-pause:VERSION-BUILT, is named with it)
+    built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(v.Built))
     details = {"APIVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Arch": "amd64",
                "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "KernelVersion": kernel,
-               "Os": "linux", "BuildTime": v.BuiltTime}  # fmt: skip
+               "Os": "linux", "BuildTime": built}  # fmt: skip
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
     return {
         "Platform": {"Name": f"scopebox {v.Version}"},
         "Components": [{"Name": "Podman Engine", "Version": v.Version, "Details": details}],
         "Version": v.Version, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION,
         "GitCommit": v.GitCommit, "GoVersion": v.GoVersion, "Os": "linux", "Arch": arch,
-        "KernelVersion": kernel, "BuildTime": v.BuiltTime,
+        "KernelVersion": kernel, "BuildTime": built,
     }
 
 
@@ -156,14 +161,17 @@ def libpod_containers_json(settings: Settings, req: Request) -> list[dict[str, A
 
 
 def libpod_images_json(settings: Settings, req: Request) -> list[dict[str, Any]]:
-    """`GET /libpod/images/json` (`podman --url images`): the CLI's JSON objects."""
+    """`GET /libpod/images/json?all=&filters=` (`podman --url images`): the CLI's JSON
+    objects, its filters (a bad one is the CLI's error) and its -a."""
     from supervisor.api import images as api
     from supervisor.service import compat
 
-    wanted = compat.filters(req.arg("filters"))
+    items = compat.filter_items(req.arg("filters"))
+    refs = [i.partition("=")[2] for i in items if i.startswith("reference=")]
+    others = [i for i in items if not i.startswith("reference=")]  # as the CLI's --filter
     seen: dict[str, dict[str, Any]] = {}
-    for ref in wanted.get("reference", []) or [""]:
-        for entry in api.list_images(settings, ref or None):
+    for ref in refs or [""]:
+        for entry in api.list_images(settings, ref or None, req.flag("all"), others):
             seen.setdefault(entry.id, entry.json)
     return list(seen.values())
 

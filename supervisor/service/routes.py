@@ -21,7 +21,7 @@ SEGMENTS: dict[str, tuple[str, ...]] = {
     "build": ("build",),
     "networks": ("objects",),
     "volumes": ("objects",),
-    "libpod": ("libpod", "libpodops", "libpoddata"),
+    "libpod": ("libpod", "libpodops", "libpoddata", "libpodsys"),
 }
 
 

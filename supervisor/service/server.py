@@ -175,6 +175,18 @@ def bind_tcp(uri: str) -> socket.socket:
     return sock
 
 
+def _listen_uri(sock: socket.socket, uri: str, activated: bool) -> str:
+    """The URI this service listens on, as Podman's info reports it: as given, or for a
+    socket from systemd its own address."""
+    if not activated:
+        return uri
+    if sock.family == socket.AF_UNIX:
+        name = sock.getsockname()
+        return f"unix://{name.decode() if isinstance(name, bytes) else name}"
+    host, port = sock.getsockname()[:2]
+    return f"tcp://{host}:{port}"
+
+
 def serve(settings: Settings, uri: str | None, idle: float,
           tls: TLSFiles | None = None, cors: str = "") -> None:  # fmt: skip
     """Serve until idle (or a signal); a socket from systemd wins over the URI. `tls` is for
@@ -187,6 +199,7 @@ def serve(settings: Settings, uri: str | None, idle: float,
             raise UsageError("--tls-cert, --tls-key and --tls-client-ca are for a tcp:// URI")
         context = tls_context(tls)
     sock = systemd_socket()
+    activated = sock is not None
     path = None
     if sock is None and tcp:
         sock = bind_tcp(uri)  # plain HTTP without TLS, as Podman serves it
@@ -207,7 +220,7 @@ def serve(settings: Settings, uri: str | None, idle: float,
                 handed = handover
             from supervisor.service.loop import run  # anyio, asyncio: only from here
 
-            run(settings, sock, idle, context, cors, handed)
+            run(settings, sock, idle, context, cors, handed, _listen_uri(sock, uri, activated))
     finally:
         sock.close()
         if path is not None:

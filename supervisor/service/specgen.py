@@ -40,8 +40,10 @@ MAPPED = {
     "selinux_opts", "no_new_privileges", "env_host", "seccomp_profile_path", "umask",
     "systemd", "sdnotifyMode", "httpproxy", "seccomp_policy", "image_volume_mode",
     "init_container_type", "annotations", "cgroups_mode", "log_configuration", "timezone",
-    "secrets", "secret_env",
+    "secrets", "secret_env", "health_check_on_failure_action",
 }  # fmt: skip
+# Podman's define.HealthCheckOnFailureAction numbers (1 is its "invalid")
+ON_FAILURE = {0: "none", 2: "kill", 3: "restart", 4: "stop"}
 
 
 def _ns(spec: dict[str, Any], key: str) -> tuple[str, str]:
@@ -148,10 +150,14 @@ def _mounts(spec: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
     return binds, tmpfs, mounts
 
 
-def _health(value: Any) -> Any:
+def _health(value: Any, on_failure: Any) -> Any:
+    """healthconfig (Docker's Healthcheck shape) and health_check_on_failure_action."""
     from supervisor.service.compat import health_flags  # the same shape
 
-    return health_flags(value, "healthconfig")
+    action = ON_FAILURE.get(_int(on_failure, "health_check_on_failure_action"))
+    if action is None:
+        raise HTTPError(400, f"invalid health_check_on_failure_action {on_failure!r}")
+    return replace(health_flags(value, "healthconfig"), on_failure=action)
 
 
 def _resources(spec: dict[str, Any]) -> Any:
@@ -329,7 +335,7 @@ def create_options(spec: Any) -> tuple[CreateOptions, str]:
             dns_options=tuple(_strings(spec.get("dns_option"), "dns_option")),
             add_hosts=tuple(_strings(spec.get("hostadd"), "hostadd")),
         ),
-        health=_health(spec.get("healthconfig")),
+        health=_health(spec.get("healthconfig"), spec.get("health_check_on_failure_action")),
         ulimits=[f"{_dict(r, 'r_limits').get('type')}={r.get('soft')}:{r.get('hard')}"
                  for r in spec.get("r_limits") or []],
         create_command=_strings(spec.get("containerCreateCommand"), "containerCreateCommand"),

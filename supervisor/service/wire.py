@@ -68,6 +68,10 @@ class Request:
                     return found
         return values
 
+    def args(self, name: str) -> list[str]:
+        """Every non-empty value of a repeated parameter (its name matched as `arg`'s)."""
+        return [v for v in self._values(name) or [] if v]
+
     def arg(self, name: str, default: str = "") -> str:
         values = self._values(name)
         return values[-1] if values else default

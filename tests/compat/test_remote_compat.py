@@ -25,6 +25,8 @@ pytestmark = [pytest.mark.host, pytest.mark.compat]
 # the exit code and stdout; "rc" the exit code; "keys" the exit code and the JSON's keys
 CASES: list[tuple[str, str]] = [
     ("version --format '{{.Server.APIVersion}}'", "all"),
+    # the build time, as RFC 3339: the client's Built names the pause image it inspects
+    ("version --format '{{.Server.Built}} {{.Server.BuiltTime}}'", "all"),
     ("run --rm busybox echo hi", "all"),
     ("run --rm busybox sh -c 'echo out; echo err >&2; exit 3'", "all"),
     ("run --rm --entrypoint echo busybox a b", "all"),
@@ -79,6 +81,11 @@ CASES: list[tuple[str, str]] = [
     ("tag busybox localhost/rmt-x:a", "all"),
     ("images --format '{{.Repository}}:{{.Tag}}' --filter reference=localhost/rmt-x", "all"),
     ("images --format json", "keys"),
+    # the list's filters but reference= (the CLI's): a label no image has lists none
+    ("images --format '{{.Repository}}:{{.Tag}}' --filter reference=localhost/rmt-x "
+     "--filter label=nosuch=1", "all"),
+    ("images --filter bogus=1", "all"),
+    ("images --filter after=nosuch", "all"),
     ("rmi localhost/rmt-x:a", "all"),
     ("rmi localhost/rmt-x:a", "all"),
     ("pod create --name rmt-p1 --label pl=1", "all"),
@@ -113,6 +120,10 @@ CASES: list[tuple[str, str]] = [
     ("run -d --name rmt-h1 --health-cmd 'exit 1' busybox sleep 60", "all"),
     ("healthcheck run rmt-h1", "out"),
     ("rm -f -t 0 rmt-h1", "all"),
+    ("create --name rmt-h2 --health-cmd true --health-on-failure=restart busybox sleep 60",
+     "all"),
+    ("inspect --format '{{.Config.HealthcheckOnFailureAction}}' rmt-h2", "all"),
+    ("rm rmt-h2", "all"),
     ("run --name rmt-e1 busybox true", "all"),
     ("events --stream=false --since 1m --filter container=rmt-e1 --filter event=died "
      "--format '{{.Type}} {{.Status}} {{.Name}}'", "all"),
@@ -156,6 +167,39 @@ CASES: list[tuple[str, str]] = [
     ("pod inspect --format '{{.InfraConfig.HostNetwork}} {{.Labels}}' rmt-p2", "all"),
     ("ps -a --pod --format '{{.Names}} {{.PodName}}' --filter pod=rmt-p2", "all"),
     ("pod rm -f rmt-p2", "rc"),
+    # the routes of pod stats, update, generate systemd, checkpoint/restore (refused as
+    # Podman's service refuses without CRIU), image tree, df, prune, info and manifests
+    ("pod create --name rmt-p3", "rc"),
+    ("run -d --name rmt-pc3 --pod rmt-p3 busybox sleep 100", "rc"),
+    # (podman's order of the pod's containers varies from run to run)
+    ("pod stats --no-stream --format '{{.PIDS}} {{.Pod}}' rmt-p3", "all"),
+    ("pod stats --no-stream --format json rmt-p3", "keys"),
+    ("pod stats --no-stream nosuch", "all"),
+    ("update --cpus 0.5 --memory 64m rmt-pc3", "all"),
+    ("exec rmt-pc3 cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us "
+     "/sys/fs/cgroup/memory/memory.limit_in_bytes", "all"),
+    ("update --cpus 1 nosuch", "all"),
+    ("generate systemd --name rmt-pc3", "rc"),
+    ("generate systemd nosuch", "all"),
+    ("container checkpoint rmt-pc3", "all"),
+    ("container restore rmt-pc3", "all"),
+    ("container checkpoint nosuch", "all"),
+    ("container restore nosuch", "all"),
+    ("healthcheck run rmt-pc3", "all"),
+    ("pod rm -f -t 0 rmt-p3", "rc"),
+    ("image tree busybox", "rc"),
+    ("image tree nosuch", "all"),
+    ("system df --format '{{.Type}}'", "all"),
+    ("system prune -f --filter bogus=1", "all"),
+    ("info --format '{{.Host.RemoteSocket.Exists}} {{.Version.APIVersion}}'", "all"),
+    ("manifest create localhost/rmt-ml", "rc"),
+    ("manifest add localhost/rmt-ml containers-storage:localhost/busybox:latest", "rc"),
+    ("manifest exists localhost/rmt-ml", "all"),
+    ("manifest rm localhost/rmt-ml", "all"),
+    ("manifest rm localhost/rmt-ml", "all"),
+    ("manifest exists localhost/rmt-ml", "all"),
+    ("image scp busybox", "all"),
+    ("image scp busybox otherhost::", "rc"),  # refused here (no image scp), failed there
 ]
 
 
@@ -176,13 +220,14 @@ def services(engines: dict[str, Engine], tmp_path: Path) -> Iterator[dict[str, P
             proc.terminate()
             proc.wait(10)
         for eng in engines.values():  # what a failed case left
-            eng("pod", "rm", "-f", "-t", "0", "rmt-p1", "rmt-p2")
+            eng("pod", "rm", "-f", "-t", "0", "rmt-p1", "rmt-p2", "rmt-p3")
             eng("rm", "-f", "-t", "0", "rmt-r1", "rmt-c1", "rmt-c2", "rmt-e1", "rmt-o1",
-                "rmt-o2", "rmt-h1", "rmt-d1", "rmt-d2")
+                "rmt-o2", "rmt-h1", "rmt-h2", "rmt-d1", "rmt-d2")
             eng("network", "rm", "-f", "rmt-n1", "rmt-n2")
             eng("volume", "rm", "-f", "rmt-v1", "rmt-v2", "rmt-v3")
             eng("secret", "rm", "rmt-s1")
             eng("rmi", "-i", "localhost/rmt-x:a", "localhost/rmt-c:1", "localhost/rmt-b:1")
+            eng("manifest", "rm", "localhost/rmt-ml")
 
 
 def remote(sock: Path, env: dict[str, str], line: str) -> tuple[int, str, str, str]:

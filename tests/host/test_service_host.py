@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -994,6 +995,76 @@ def test_podman_remote_create_body_errors(svc: Service, sb: Scopebox) -> None:
     assert status == 400 and "port" in str(doc["message"]), doc
     assert sb("container", "exists", "rmt-bad", check=False).returncode == 1
     assert "Traceback" not in svc.log.read_text()
+
+
+def test_podman_remote_system_verbs(svc: Service, sb: Scopebox) -> None:
+    """podman-remote's system df, image tree, generate systemd (every option it sends) and
+    system prune: the same report as the CLI's own verb on the same store; prune removes what
+    its filter names and nothing else."""
+    if shutil.which("podman") is None:
+        pytest.skip("no podman")
+    sb("create", "--name", "rmt-prune1", "--label", "rmtprune=1", "busybox", "true")
+    unit = ("generate", "systemd", "--new", "--name", "--no-header", "--env", "FOO=bar",
+            "--after", "a.service", "--wants", "b.service", "--requires", "c.service",
+            "--restart-policy", "always", "--restart-sec", "5", "--start-timeout", "9",
+            "--stop-timeout", "7", "--container-prefix", "ctr", "--separator", "_",
+            "rmt-prune1")  # fmt: skip
+    for args in (("system", "df"), ("image", "tree", "busybox"), unit):
+        res = _remote(svc, *args)
+        # the units name the service's program and the CLI's: which one ran each
+        ours, theirs = (re.sub(r"(Exec\w+=-?)\S+", r"\1SCOPEBOX", text)
+                        for text in (res.stdout, sb(*args).stdout))  # fmt: skip
+        assert (res.returncode, ours) == (0, theirs), res.stderr
+    sb("create", "--name", "rmt-prune2", "busybox", "true")
+    try:
+        res = _remote(svc, "system", "prune", "-f", "--filter", "label=rmtprune=1")
+        assert res.returncode == 0 and "Deleted Containers\n" in res.stdout, res
+        assert res.stdout.endswith("Total reclaimed space: 0B\n"), res.stdout
+        assert sb("container", "exists", "rmt-prune1", check=False).returncode == 1
+        assert sb("container", "exists", "rmt-prune2", check=False).returncode == 0
+        res = _remote(svc, "system", "prune", "-f", "--filter", "bogus=1")
+        assert (res.returncode, res.stderr) == (125, "Error: bogus is an invalid filter\n")
+    finally:
+        sb("rm", "-f", "rmt-prune1", "rmt-prune2", check=False)
+    assert "Traceback" not in svc.log.read_text()
+
+
+def test_podman_remote_manifest_push(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
+    """podman-remote's manifest create, add, inspect, push (Podman's words on stderr, the
+    list and its image in the registry) and rm, on /libpod/manifests."""
+    if shutil.which("podman") is None:
+        pytest.skip("no podman")
+    with rh.registry(tmp_path / "reg") as reg:
+        try:
+            assert _remote(svc, "manifest", "create", "localhost/rmt-mlp").returncode == 0
+            res = _remote(svc, "manifest", "add", "localhost/rmt-mlp",
+                          "containers-storage:localhost/busybox:latest")  # fmt: skip
+            assert res.returncode == 0, res.stderr
+            doc = json.loads(_remote(svc, "manifest", "inspect", "localhost/rmt-mlp").stdout)
+            assert [m["platform"]["architecture"] for m in doc["manifests"]] == ["amd64"]
+            res = _remote(svc, "manifest", "push", "--tls-verify=false", "localhost/rmt-mlp",
+                          f"{reg.host}/rmt/ml:1")  # fmt: skip
+            words = re.sub(r"sha256:[0-9a-f]{64}", "D", res.stderr).splitlines()
+            assert (res.returncode, words) == (0, [  # podman 4.3.1's, against its service
+                "Getting image list signatures", "Copying 1 of 1 images in list",
+                "Copying image D (1/1)", "Getting image source signatures", "Copying blob D",
+                "Copying config D", "Writing manifest to image destination",
+                "Storing signatures", "Writing manifest list to image destination",
+                "Storing list signatures"]), res.stderr  # fmt: skip
+            raw = rh.skopeo_inspect(reg, "rmt/ml:1", raw=True)
+            assert raw.returncode == 0 and json.loads(raw.stdout) == doc, raw.stderr
+            body = b'{"Operation": "update", "Images": "busybox"}'  # not a list: a 400
+            status, _, reply = svc.request(
+                b"PUT /v4.3.1/libpod/manifests/localhost%%2Frmt-mlp HTTP/1.1\r\nContent-Length:"
+                b" %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))  # fmt: skip
+            assert (status, json.loads(reply)["message"]) == (
+                400, "decode(): Images: expected a list of strings")
+            res = _remote(svc, "manifest", "rm", "localhost/rmt-mlp")
+            assert res.returncode == 0 and res.stdout.startswith("Untagged: localhost/rmt-mlp"), res
+            assert sb("manifest", "exists", "localhost/rmt-mlp", check=False).returncode == 1
+        finally:
+            sb("manifest", "rm", "localhost/rmt-mlp", check=False)
+
 
 def test_docker_build_sdk_and_compose(svc: Service, sb: Scopebox, tmp_path: Path) -> None:
     """`POST /build` (supervisor/build): the docker CLI's classic builder, the SDK's

@@ -137,11 +137,22 @@ def test_user_namespaces() -> None:
     ({"image": "b", "mounts": [{"type": "bind", "destination": "/x"}]}, "a source is required"),
     ({"image": "b", "netns": {"nsmode": "weird"}}, "unsupported network mode"),
     ({"image": "b", "env": ["A=1"]}, "env"),
+    ({"image": "b", "health_check_on_failure_action": 1}, "health_check_on_failure_action"),
 ])
 def test_refused_never_dropped(body: Any, words: str) -> None:
     with pytest.raises(HTTPError) as err:
         create_options(body)
     assert err.value.status == 400 and words in str(err.value), err.value
+
+
+@pytest.mark.parametrize(("number", "action"), [(None, "none"), (0, "none"), (2, "kill"),
+                                               (3, "restart"), (4, "stop")])
+def test_health_on_failure_numbers(number: int | None, action: str) -> None:
+    """podman-remote's --health-on-failure: Podman's define numbers (1 is its invalid)."""
+    body = {"image": "b", "healthconfig": {"Test": ["CMD-SHELL", "true"]},
+            "health_check_on_failure_action": number}
+    health = create_options(body)[0].health
+    assert (health.cmd, health.on_failure) == ("true", action)
 
 
 def test_log_times_from_podman() -> None:
@@ -192,3 +203,28 @@ def test_pod_spec_refuses_what_it_does_not_map() -> None:
         pod_request({"name": "p", "throttleReadBpsDevice": {"/dev/sda": {"rate": 1}}})
     with pytest.raises(HTTPError, match="mounts"):
         pod_request({"mounts": [{"destination": "/t", "type": "tmpfs"}]})
+
+
+def test_update_body_maps_onto_resource_options() -> None:
+    """podman-remote `update --cpus 1 --memory 100m --blkio-weight 300` sends this body
+    (captured from podman 4.3.1); what `update` cannot change is a 400 naming it."""
+    from supervisor.service.libpodsys import update_options
+
+    body = {"memory": {"limit": 104857600, "swap": 209715200},
+            "cpu": {"quota": 100000, "period": 100000}, "blockIO": {"weight": 300}}
+    opts = update_options(body)
+    assert (opts.memory, opts.memory_swap, opts.cpu_quota, opts.cpu_period,
+            opts.blkio_weight) == ("104857600", "209715200", 100000, 100000, 300)
+    assert opts.pids_limit is None and opts.cpus is None
+    with pytest.raises(HTTPError) as err:
+        update_options({"cpu": {"quota": 1}, "devices": [{"allow": False}], "unified": {"a": "b"}})
+    assert err.value.status == 400 and "devices, unified" in err.value.message
+    for bad, key in (({"quota": "x"}, "quota"), ({"cpus": 7}, "cpus")):
+        with pytest.raises(HTTPError) as err:
+            update_options({"cpu": bad})
+        assert err.value.status == 500 and key in err.value.message  # Podman's decode error
+    assert update_options({"cpu": {"cpus": "0", "mems": ""}}).cpuset_cpus == "0"
+    with pytest.raises(HTTPError) as err:
+        update_options({"blockIO": {"throttleReadBpsDevice": [{"major": 9999, "minor": 9,
+                                                                "rate": 1}]}})
+    assert err.value.status == 400 and "9999:9" in err.value.message
