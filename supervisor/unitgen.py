@@ -66,6 +66,7 @@ _DROPPED |= {"create_command"}  # fidelity: a record, not a flag
 _DROPPED |= {"init_ctr"}  # issue 19: create's only (a pod's unit starts its members)
 _DROPPED |= {"create_workdir"}  # the Docker API's (moby makes a missing workdir): no CLI flag
 _DROPPED |= {"rootfs_image"}  # a pod's infra's (its pause image): no CLI flag
+_DROPPED |= {"rootfs_overlay"}  # --rootfs DIR:O: given back as the image's ":O" below
 # networking (issue 13): the network flags (CreateOptions.net, a NetFlags).
 _DROPPED |= {"net"}
 _NET_FLAG = {
@@ -235,9 +236,11 @@ def run_args(options: dict[str, Any], env: list[str]) -> list[str]:
     entry = options.get("entrypoint")
     if entry is not None:
         args.append("--entrypoint=" + (json.dumps(entry) if entry else ""))
+    image = options["image"]
     if options.get("rootfs"):
         args.append("--rootfs")
-    return [*args, options["image"], *options.get("command", [])]
+        image += ":O" if options.get("rootfs_overlay") else ""
+    return [*args, image, *options.get("command", [])]
 
 
 def _runflag_args(flags: dict[str, Any]) -> list[str]:
