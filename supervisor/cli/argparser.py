@@ -45,22 +45,45 @@ class Parser(argparse.ArgumentParser):
     """Bad flags are engine errors (exit 125, one line), as in Docker and Podman. No
     abbreviations: `--pid` must not silently mean `--pids-limit`."""
 
+    synopsis = ""  # the usage line's arguments when Podman's differ from the positionals'
+
     def __init__(self, *args: Any, **kw: Any) -> None:
         kw["allow_abbrev"] = False
         super().__init__(*args, **kw)
         self._given: list[str] = []
 
     def error(self, message: str) -> NoReturn:
+        # Podman's (cobra's) words, which scripts and its own tests (015-help, 300-cli-parsing)
+        # read: the error, then a line saying where the usage is.
+        see = f"\nSee '{self.prog} --help'"
         if message.startswith("unrecognized arguments: "):
             _podmans_flag(self.prog, message)
+            words = self._unrecognized(message.split()[2:])
+            raise UsageError(words + see if "flag" in words else words)  # as cobra's
         if message.endswith(": expected one argument") and message.startswith("argument "):
-            # Podman's (cobra's) words, which scripts and its own tests read
             names = message[len("argument "):-len(": expected one argument")].split("/")
             given = [a for a in self._given if a in names]
             name = given[-1] if given else names[-1]
             what = f"'{name[1:]}' in {name}" if not name.startswith("--") else name
-            raise UsageError(f"flag needs an argument: {what} (see '{self.prog} --help')")
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+            raise UsageError(f"flag needs an argument: {what}{see}")
+        raise UsageError(f"{self.prog}: {message}{see}")
+
+    def _unrecognized(self, extra: list[str]) -> str:
+        """cobra's words for an unknown flag or for arguments past the verb's last one."""
+        flag = next((word for word in extra if word.startswith("-") and word != "-"), None)
+        if flag is not None:
+            name = flag.partition("=")[0]
+            if name.startswith("--"):
+                return f"unknown flag: {name}"
+            return f"unknown shorthand flag: '{name[1:2]}' in {name}"
+        positionals = [a for a in self._actions if not a.option_strings]
+        if not positionals:
+            return f"`{self.prog}` takes no arguments"
+        most = sum(1 if a.nargs in (None, "?") else a.nargs if isinstance(a.nargs, int) else 0
+                   for a in positionals)  # fmt: skip
+        exact = all(a.nargs is None or isinstance(a.nargs, int) for a in positionals)
+        bound = "" if exact else "at most "
+        return f"accepts {bound}{most} arg(s), received {most + len(extra)}"
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         return self.formatter_class(prog=self.prog, width=terminal_columns() - 2)  # type: ignore[call-arg]

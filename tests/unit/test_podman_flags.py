@@ -53,8 +53,8 @@ def test_the_refusal_names_the_flag(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_other_flags_stay_unrecognized() -> None:
     res = scopebox("run", "--no-such-flag", "busybox", "true")
     assert res.returncode == 125
-    assert res.stderr == ("Error: scopebox run: unrecognized arguments: --no-such-flag"
-                          " (see 'scopebox run --help')\n")
+    assert res.stderr == ("Error: unknown flag: --no-such-flag\n"
+                          "See 'scopebox run --help'\n")
 
 
 def test_no_flag_is_both_accepted_and_listed() -> None:
