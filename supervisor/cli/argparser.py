@@ -66,7 +66,34 @@ class Parser(argparse.ArgumentParser):
             name = given[-1] if given else names[-1]
             what = f"'{name[1:]}' in {name}" if not name.startswith("--") else name
             raise UsageError(f"flag needs an argument: {what}{see}")
+        required = "the following arguments are required: "
+        if message.startswith(required):
+            missing = message[len(required):].split(", ")
+            least, _ = self._arg_counts()
+            short = sum(_counts(a)[0] for a in self._positional_args()
+                        if (a.metavar or a.dest) in missing)  # fmt: skip
+            raise UsageError(self._count_words(least - short))
         raise UsageError(f"{self.prog}: {message}{see}")
+
+    def _positional_args(self) -> list[argparse.Action]:
+        return [a for a in self._actions if not a.option_strings]
+
+    def _arg_counts(self) -> tuple[int, int | None]:
+        """The fewest and most arguments the verb takes (None: no limit)."""
+        counts = [_counts(a) for a in self._positional_args()]
+        most = [m for _, m in counts]
+        return sum(n for n, _ in counts), None if None in most else sum(m or 0 for m in most)
+
+    def _count_words(self, received: int) -> str:
+        """cobra's words for a wrong number of arguments (ExactArgs, MinimumNArgs, ...)."""
+        least, most = self._arg_counts()
+        if most is None:
+            return f"requires at least {least} arg(s), only received {received}"
+        if least == most:
+            return f"accepts {most} arg(s), received {received}"
+        if least == 0:
+            return f"accepts at most {most} arg(s), received {received}"
+        return f"accepts between {least} and {most} arg(s), received {received}"
 
     def _unrecognized(self, extra: list[str]) -> str:
         """cobra's words for an unknown flag or for arguments past the verb's last one."""
@@ -76,14 +103,9 @@ class Parser(argparse.ArgumentParser):
             if name.startswith("--"):
                 return f"unknown flag: {name}"
             return f"unknown shorthand flag: '{name[1:2]}' in {name}"
-        positionals = [a for a in self._actions if not a.option_strings]
-        if not positionals:
+        if not self._positional_args():
             return f"`{self.prog}` takes no arguments"
-        most = sum(1 if a.nargs in (None, "?") else a.nargs if isinstance(a.nargs, int) else 0
-                   for a in positionals)  # fmt: skip
-        exact = all(a.nargs is None or isinstance(a.nargs, int) for a in positionals)
-        bound = "" if exact else "at most "
-        return f"accepts {bound}{most} arg(s), received {most + len(extra)}"
+        return self._count_words((self._arg_counts()[1] or 0) + len(extra))
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         return self.formatter_class(prog=self.prog, width=terminal_columns() - 2)  # type: ignore[call-arg]
@@ -100,6 +122,16 @@ class Parser(argparse.ArgumentParser):
             args = go_bools(self, list(args))
             self._given = args  # for error(): which spelling of a flag was typed
         return super().parse_known_args(args, namespace)
+
+
+def _counts(action: argparse.Action) -> tuple[int, int | None]:
+    """How many arguments a positional takes: fewest, most (None: any number)."""
+    nargs = getattr(action, "save_nargs", action.nargs)  # parse_intermixed_args sets it aside
+    if nargs is None:
+        return 1, 1
+    if isinstance(nargs, int):
+        return nargs, nargs
+    return {"?": (0, 1), "+": (1, None)}.get(str(nargs), (0, None))
 
 
 def _podmans_flag(prog: str, message: str) -> None:

@@ -80,6 +80,10 @@ def test_podman_says_podman(podman: list[str]) -> None:
     (["ps", "x"], "Error: `scopebox ps` takes no arguments\n"),
     (["rename", "a", "b", "c"], "Error: accepts 2 arg(s), received 3\n"),
     (["pod", "create", "a", "b"], "Error: accepts at most 1 arg(s), received 2\n"),
+    (["rename"], "Error: accepts 2 arg(s), received 0\n"),
+    (["rename", "a"], "Error: accepts 2 arg(s), received 1\n"),
+    (["tag"], "Error: requires at least 2 arg(s), only received 0\n"),
+    (["import", "a", "b", "c"], "Error: accepts between 1 and 2 arg(s), received 3\n"),
     (["ps", "--bogus"], "Error: unknown flag: --bogus\nSee 'scopebox ps --help'\n"),
     (["ps", "-Z"], "Error: unknown shorthand flag: 'Z' in -Z\nSee 'scopebox ps --help'\n"),
     (["nosuch"], "Error: unrecognized command `scopebox nosuch`\n"

@@ -1,5 +1,5 @@
 """A flag Podman 4.3 has and scopebox does not accept is refused by name, as Podman's and not
-implemented (issue 19); other unknown flags stay argparse's 'unrecognized arguments'. The
+implemented (issue 19); other unknown flags are cobra's 'unknown flag'. The
 program is run as users run it: one line on stderr, exit 125, no traceback."""
 
 from __future__ import annotations
