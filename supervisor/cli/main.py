@@ -426,7 +426,9 @@ def _unknown_flag_first(args: list[str]) -> None:
         name = arg.partition("=")[0]
         if arg.startswith("-") and arg not in ("-", "--") and name not in FLAGS \
                 and name not in ACCEPTED and name not in REFUSED:
-            raise UsageError(f"unknown flag: {name}\nSee '{program()} --help'")
+            what = f"flag: {name}" if name.startswith("--") else \
+                f"shorthand flag: '{name[1:2]}' in {name}"
+            raise UsageError(f"unknown {what}\nSee '{program()} --help'")
 
 
 def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:

@@ -88,6 +88,7 @@ def test_podman_says_podman(podman: list[str]) -> None:
     (["ps", "-Z"], "Error: unknown shorthand flag: 'Z' in -Z\nSee 'scopebox ps --help'\n"),
     (["nosuch"], "Error: unrecognized command `scopebox nosuch`\n"
                  "Try 'scopebox --help' for more information\n"),
+    (["nosuch", "-x"], "Error: unknown shorthand flag: 'x' in -x\nSee 'scopebox --help'\n"),
     (["kube", "nosuch"], "Error: unrecognized command `scopebox kube nosuch`\n"
                          "Try 'scopebox kube --help' for more information\n"),
     (["pod", "start", "-l", "p"], "Error: --latest and containers cannot be used together\n"),
