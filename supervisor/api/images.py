@@ -335,16 +335,17 @@ def tag(settings: Settings, ref: str, names: list[str]) -> None:
 
     with session(settings) as eng:
         img = images.tag(eng.store, ref, names)
-        for name in names:  # events (issue 14)
-            from supervisor.refs import normalize_name
-
-            _image_event(eng, "tag", img.id, normalize_name(name))
+        for name in names:  # events (issue 14): the name as typed, as Podman's tag event has it
+            _image_event(eng, "tag", img.id, name)
 
 
 ARCHIVE_FORMATS = ("docker-archive", "oci-archive")
 
 
-def save(settings: Settings, refs: list[str], out: BinaryIO, fmt: str) -> None:
+def save(settings: Settings, refs: list[str], out: BinaryIO, fmt: str,
+         destination: str = "") -> None:  # fmt: skip
+    """`destination`: the archive's path as the user named it, which Podman's `save` event
+    carries (the image's reference when there is none)."""
     from supervisor import archive
 
     with session(settings) as eng:
@@ -352,7 +353,7 @@ def save(settings: Settings, refs: list[str], out: BinaryIO, fmt: str) -> None:
         from supervisor import images  # events (issue 14)
 
         for ref in refs:
-            _image_event(eng, "save", images.resolve(eng.store, ref).id, ref)
+            _image_event(eng, "save", images.resolve(eng.store, ref).id, destination or ref)
 
 
 def load(settings: Settings, source: str) -> list[str]:

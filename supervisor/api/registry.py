@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -45,6 +46,9 @@ def pull(
     from supervisor.registry.pull import PullOptions
     from supervisor.registry.pull import pull as pull_image
 
+    if ref.startswith(ARCHIVE_TRANSPORTS):
+        return _pull_archive(settings, ref)
+
     popts = PullOptions(ref, platform, opts.tls_verify, opts.creds, opts.authfile,
                         opts.cert_dir)
     with session(settings) as eng:
@@ -53,6 +57,31 @@ def pull(
 
         other(settings, eng.paths, "image", "pull", id=image_id, name=ref)
         return image_id
+
+
+ARCHIVE_TRANSPORTS = ("docker-archive:", "oci-archive:")
+
+
+def _pull_archive(settings: Settings, ref: str) -> str:
+    """`pull docker-archive:PATH` (or oci-archive:): Podman's way to load one image by a
+    transport name, recorded as a `pull` of that name."""
+    from supervisor import archive
+
+    path = ref.partition(":")[2]
+    if not path:
+        raise UsageError(f"invalid image reference {ref!r}: the archive's path is missing")
+    if not os.path.exists(path) and ":" in path:
+        raise UsageError(f"{ref}: choosing an image of an archive by name is not supported;"
+                         " use load -i to load all of them")  # fmt: skip
+    with session(settings) as eng:
+        loaded = archive.load(eng.store, path)
+        if not loaded:
+            raise UsageError(f"{ref}: the archive holds no image")
+        from supervisor.events.write import other  # events (issue 14)
+
+        # Podman's event: no id, the reference as typed
+        other(settings, eng.paths, "image", "pull", name=ref)
+        return loaded[0].image.id
 
 
 def platform_of(platform: str | None, os: str | None, arch: str | None,
@@ -91,16 +120,24 @@ def push(
 ) -> str:
     """The pushed manifest's digest; `format`: push's --format (oci, v2s2), checked against
     the stored manifest's type."""
+    from supervisor.images import resolve
     from supervisor.registry.push import PushOptions
     from supervisor.registry.push import push as push_image
 
     popts = PushOptions(ref, destination, opts.tls_verify, opts.creds, opts.authfile,
                         cert_dir=opts.cert_dir, format=format)
     with session(settings) as eng:
-        digest = push_image(eng.store, popts, progress)
+        image_id = resolve(eng.store, ref).id
+        if destination is not None and destination.startswith("dir:"):
+            from supervisor.dirtransport import push_dir
+
+            digest = push_dir(eng.store, ref, destination[len("dir:"):], progress, format)
+        else:
+            digest = push_image(eng.store, popts, progress)
         from supervisor.events.write import other  # events (issue 14)
 
-        other(settings, eng.paths, "image", "push", name=destination or ref)
+        # Podman's event: the image's id and the destination as typed (`dir:/path`)
+        other(settings, eng.paths, "image", "push", id=image_id, name=destination or ref)
         return digest
 
 

@@ -45,22 +45,67 @@ class Parser(argparse.ArgumentParser):
     """Bad flags are engine errors (exit 125, one line), as in Docker and Podman. No
     abbreviations: `--pid` must not silently mean `--pids-limit`."""
 
+    synopsis = ""  # the usage line's arguments when Podman's differ from the positionals'
+
     def __init__(self, *args: Any, **kw: Any) -> None:
         kw["allow_abbrev"] = False
         super().__init__(*args, **kw)
         self._given: list[str] = []
 
     def error(self, message: str) -> NoReturn:
+        # Podman's (cobra's) words, which scripts and its own tests (015-help, 300-cli-parsing)
+        # read: the error, then a line saying where the usage is.
+        see = f"\nSee '{self.prog} --help'"
         if message.startswith("unrecognized arguments: "):
             _podmans_flag(self.prog, message)
+            words = self._unrecognized(message.split()[2:])
+            raise UsageError(words + see if "flag" in words else words)  # as cobra's
         if message.endswith(": expected one argument") and message.startswith("argument "):
-            # Podman's (cobra's) words, which scripts and its own tests read
             names = message[len("argument "):-len(": expected one argument")].split("/")
             given = [a for a in self._given if a in names]
             name = given[-1] if given else names[-1]
             what = f"'{name[1:]}' in {name}" if not name.startswith("--") else name
-            raise UsageError(f"flag needs an argument: {what} (see '{self.prog} --help')")
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+            raise UsageError(f"flag needs an argument: {what}{see}")
+        required = "the following arguments are required: "
+        if message.startswith(required):
+            missing = message[len(required):].split(", ")
+            least, _ = self._arg_counts()
+            short = sum(_counts(a)[0] for a in self._positional_args()
+                        if (a.metavar or a.dest) in missing)  # fmt: skip
+            raise UsageError(self._count_words(least - short))
+        raise UsageError(f"{self.prog}: {message}{see}")
+
+    def _positional_args(self) -> list[argparse.Action]:
+        return [a for a in self._actions if not a.option_strings]
+
+    def _arg_counts(self) -> tuple[int, int | None]:
+        """The fewest and most arguments the verb takes (None: no limit)."""
+        counts = [_counts(a) for a in self._positional_args()]
+        most = [m for _, m in counts]
+        return sum(n for n, _ in counts), None if None in most else sum(m or 0 for m in most)
+
+    def _count_words(self, received: int) -> str:
+        """cobra's words for a wrong number of arguments (ExactArgs, MinimumNArgs, ...)."""
+        least, most = self._arg_counts()
+        if most is None:
+            return f"requires at least {least} arg(s), only received {received}"
+        if least == most:
+            return f"accepts {most} arg(s), received {received}"
+        if least == 0:
+            return f"accepts at most {most} arg(s), received {received}"
+        return f"accepts between {least} and {most} arg(s), received {received}"
+
+    def _unrecognized(self, extra: list[str]) -> str:
+        """cobra's words for an unknown flag or for arguments past the verb's last one."""
+        flag = next((word for word in extra if word.startswith("-") and word != "-"), None)
+        if flag is not None:
+            name = flag.partition("=")[0]
+            if name.startswith("--"):
+                return f"unknown flag: {name}"
+            return f"unknown shorthand flag: '{name[1:2]}' in {name}"
+        if not self._positional_args():
+            return f"`{self.prog}` takes no arguments"
+        return self._count_words((self._arg_counts()[1] or 0) + len(extra))
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         return self.formatter_class(prog=self.prog, width=terminal_columns() - 2)  # type: ignore[call-arg]
@@ -77,6 +122,16 @@ class Parser(argparse.ArgumentParser):
             args = go_bools(self, list(args))
             self._given = args  # for error(): which spelling of a flag was typed
         return super().parse_known_args(args, namespace)
+
+
+def _counts(action: argparse.Action) -> tuple[int, int | None]:
+    """How many arguments a positional takes: fewest, most (None: any number)."""
+    nargs = getattr(action, "save_nargs", action.nargs)  # parse_intermixed_args sets it aside
+    if nargs is None:
+        return 1, 1
+    if isinstance(nargs, int):
+        return nargs, nargs
+    return {"?": (0, 1), "+": (1, None)}.get(str(nargs), (0, None))
 
 
 def _podmans_flag(prog: str, message: str) -> None:

@@ -15,6 +15,27 @@ if TYPE_CHECKING:
     from supervisor.resources import ResourceOptions
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP during a build, raised where the build is."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (timeout(1), a CI job's end, systemd) and SIGHUP end a build as Ctrl-C does:
+    the step's container is removed on the way out (--force-rm) instead of left running with
+    the build's process gone."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+
+
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import build as api
     from supervisor.cli.common import add_default_true, registry_flags
@@ -140,8 +161,11 @@ def main(argv: list[str], settings: Settings) -> int:
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
         os.close(log_fd)
+    _terminate_as_interrupt()
     try:
         image_id = api.build(settings, req, sys.stdout.fileno())
+    except Terminated as exc:
+        return 128 + exc.signum
     except ScopeboxError:
         if ns.iidfile:
             from supervisor.cli.output import remove_regular_file

@@ -19,8 +19,11 @@ def restore(argv: list[str], settings: Settings) -> int:
 
 def _refuse(verb: str, argv: list[str], settings: Settings) -> int:
     if any(a in ("-h", "--help") for a in argv):
-        print(f"usage: scopebox container {verb} [OPTIONS] CONTAINER...\n\n"
-              f"Refused: scopebox does not {verb} containers (no CRIU support).")
+        from supervisor.cli import program
+
+        print(f"{verb.capitalize()} one or more containers: refused, scopebox does not use CRIU"
+              f"\n\nUsage:\n  {program()} container {verb} [options] CONTAINER [CONTAINER...]"
+              "\n\nOptions:\n  -h, --help   help for this command")
         return 0
     from supervisor.api import containers as api
     from supervisor.errors import NotFoundError

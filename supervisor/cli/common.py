@@ -445,9 +445,10 @@ def _entrypoint(value: str) -> list[str]:
 
 
 def new_create_parser(verb: str, description: str) -> argparse.ArgumentParser:
+    from supervisor.cli import invoked, program
     from supervisor.cli.argparser import Parser
 
-    return Parser(prog=f"scopebox {verb}", description=description, add_help=False)
+    return Parser(prog=f"{program()} {invoked(verb)}", description=description, add_help=False)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ def main(argv: list[str], settings: Settings) -> int:
     if argv and argv[0] == "kube":  # kube (issue 15)
         from supervisor.cli import kube
 
-        return kube.generate(argv[1:], settings)
+        return kube.generate(argv[1:], settings, prog="generate kube")
     if not argv or argv[0] != "systemd":
         if argv and argv[0] in ("-h", "--help"):
             print("usage: scopebox generate systemd [OPTIONS] CONTAINER")

@@ -9,10 +9,10 @@ from supervisor.settings import Settings
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import containers as api
 
-    p = new_parser("healthcheck", "Run a container's healthcheck now.")
-    p.add_argument("action", choices=("run",))
-    p.add_argument("container")
-    ns = p.parse_args(argv)
+    # main.py let only `run` (or a flag) through: the group's one subcommand
+    p = new_parser("healthcheck run", "Run the health check of a container.")
+    p.add_argument("container", metavar="CONTAINER")
+    ns = p.parse_args(argv[1:] if argv[:1] == ["run"] else argv)
     code, status = api.healthcheck_run(settings, ns.container)
     if code == 0:
         return 0

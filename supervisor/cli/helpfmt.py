@@ -14,15 +14,19 @@ def podman_help(parser: argparse.ArgumentParser) -> str:
             continue
         if not action.option_strings:
             name = str(action.metavar or action.dest or "ARG").upper()
-            many = action.nargs in ("*", "+", argparse.REMAINDER)
-            optional = action.nargs in ("*", "?", argparse.REMAINDER)
+            # parse_intermixed_args keeps a positional's nargs aside while --help is read
+            nargs = getattr(action, "save_nargs", action.nargs)
+            many = nargs in ("*", "+", argparse.REMAINDER)
+            optional = nargs in ("*", "?", argparse.REMAINDER)
             text = f"{name} [{name}...]" if many else name
             positionals.append(f"[{text}]" if optional else text)
             continue
         options.append((_flag(action), _text(action)))
     width = max((len(f) for f, _ in options), default=0) + 3
     lines = [(parser.description or "").rstrip(".")]
-    lines += ["", "Usage:", f"  {parser.prog} [options] {' '.join(positionals)}".rstrip()]
+    # a verb's own synopsis (argparse's `usage` is not it: parse_intermixed_args sets that)
+    synopsis = getattr(parser, "synopsis", "") or f"[options] {' '.join(positionals)}"
+    lines += ["", "Usage:", f"  {parser.prog} {synopsis}".rstrip()]
     lines += ["", "Options:"]
     lines += [f"  {flag.ljust(width)}{text}".rstrip() for flag, text in options]
     return "\n".join(lines) + "\n"

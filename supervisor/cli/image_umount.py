@@ -12,7 +12,7 @@ from supervisor.settings import Settings
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import images as api
 
-    p = new_parser("image umount", "Unmount an image's root filesystem.")
+    p = new_parser("image unmount", "Unmount an image's root filesystem.")
     p.add_argument("-a", "--all", action="store_true", help="unmount every mounted image")
     p.add_argument("-f", "--force", action="store_true",
                    help="unmount however many times it was mounted")

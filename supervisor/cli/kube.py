@@ -171,15 +171,16 @@ def _print_play(result: object) -> None:
         print()
 
 
-def generate(argv: list[str], settings: Settings) -> int:
+def generate(argv: list[str], settings: Settings, prog: str = "kube generate") -> int:
     from supervisor.api import kube
 
-    p = new_parser("kube generate", "Generate Kubernetes YAML from containers or pods.")
+    p = new_parser(prog, "Generate Kubernetes YAML from containers, pods or volumes.")
+    p.synopsis = "[options] {CONTAINER...|POD...|VOLUME...}"  # Podman's synopsis
     a = p.add_argument
     a("-f", "--filename", default="", help="write the YAML here")
     a("-s", "--service", action="store_true", help="add a Service for the published ports")
     a("-t", "--type", default="pod", help="pod (default) or deployment")
-    a("refs", nargs="+", metavar="CONTAINER|POD")
+    a("refs", nargs="+", metavar="CONTAINER|POD|VOLUME")
     ns = p.parse_args(argv)
     report = kube.generate(settings, ns.refs, kube.GenerateOptions(ns.service, ns.type))
     for warning in report.warnings:

@@ -6,6 +6,7 @@ import os
 import sys
 
 from supervisor import notices
+from supervisor.cli import invoked, program, set_invoked, set_program
 from supervisor.errors import UsageError, translate
 from supervisor.settings import Settings
 
@@ -178,45 +179,7 @@ GROUPS = {
         "clone": "pod_clone",
     },
 }
-GLOBAL_HELP = """\
-Daemonless containers, supervised by systemd.
-
-Usage:
-  scopebox [options] [command]
-
-Commands:
-  run, create, start, stop, restart, kill, rm, wait, rename    container lifecycle
-  init                                                          created, not started
-  exec, healthcheck run                                         run in a running container
-  pause, unpause, update                                        freeze, thaw, change limits
-  ps, logs, inspect, stats, top                                 look at containers
-  images, image inspect, tag, untag, rmi, image prune, history images
-  image tree                                                    an image's layers
-  import, export, save, load                                    archives
-  cp, diff, mount, umount, commit                               a container's files
-  build (image build, buildx build)                             an image from a Containerfile
-  pull, push, login, logout, search                             registries
-  manifest create|add|annotate|remove|inspect|rm|exists|push   manifest lists
-  container clone                                               a copy of a container
-  container runlabel                                            run an image label's command
-  container prune, system prune, system reset                   clean up
-  system migrate, system renumber                               nothing to do (accepted)
-  image trust show                                              the host's signature policy
-  container checkpoint|restore, image sign, image trust set     refused, with why
-  info, version, system df, system service                      this host, its API
-  unshare                                                       the user's namespace (rootless)
-  pod create|start|stop|kill|restart|pause|unpause|rm          pods
-  pod ps|inspect|exists|prune|top|logs|stats|clone             pods
-  generate systemd, quadlet                                     units for systemd
-  auto-update                                                   new images, units restarted
-  kube play|generate|down, play kube, generate kube            Kubernetes YAML
-  network create|ls|inspect|rm|prune|exists|reload              bridge networks
-  volume create|ls|inspect|rm|prune|exists|export|import        volumes
-  volume mount|unmount|reload                                   a volume's mount point
-  secret create|ls|inspect|rm|exists                            secrets (run --secret)
-  container VERB, image VERB, system VERB                       the same, grouped
-  container exists, image exists                                exit 0 if it exists, else 1
-
+OPTIONS_HELP = """\
 Options:
       --cgroup-manager string   Cgroup manager to use ("cgroupfs"|"systemd")
       --config string           Ignored (Docker's client configuration; Podman ignores it too)
@@ -252,7 +215,7 @@ def new_parser(verb: str, description: str) -> Parser:
     verbs' common command lines are parsed without it, see `supervisor.cli.quick`)."""
     from supervisor.cli.argparser import Parser
 
-    return Parser(prog=f"scopebox {verb}", description=description)
+    return Parser(prog=f"{program()} {invoked(verb)}", description=description)
 
 
 EVENTS_BACKENDS = ("file", "journald", "none")
@@ -288,7 +251,10 @@ class PlainExit(Exception):
 
 def global_help(remote_line: bool = True) -> str:
     """Podman hides --remote once a remote is chosen (--url, --connection, CONTAINER_HOST)."""
-    return GLOBAL_HELP.replace("REMOTE_HELP", REMOTE_LINE if remote_line else "")
+    from supervisor.cli.commands import top_help
+
+    options = OPTIONS_HELP.replace("for scopebox", f"for {program()}")
+    return top_help(program(), options.replace("REMOTE_HELP", REMOTE_LINE if remote_line else ""))
 
 
 def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
@@ -314,7 +280,7 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
             i += 1
             continue
         if key not in FLAGS and key not in ACCEPTED:
-            raise UsageError(f"unknown flag: {key} (see 'scopebox --help')")
+            raise UsageError(f"unknown flag: {key}\nSee '{program()} --help'")
         if not eq and (key in FLAGS or ACCEPTED[key]):
             if i + 1 >= len(argv):
                 raise UsageError(f"{key} needs a value")
@@ -325,6 +291,8 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
         (flags if key in FLAGS else other)[key] = value or "true"
         i += 1
     rest = argv[i:]
+    if rest and rest[0] == "help" and rest[1:]:
+        rest = _help_verb(rest[1:])
     if not rest or rest[0] in ("-h", "--help", "help"):
         remote = any(k in ("--url", "--connection", "-c") for k in refused) or any(
             os.environ.get(v) for v in ("CONTAINER_HOST", "CONTAINER_CONNECTION"))
@@ -332,7 +300,7 @@ def _split_globals(argv: list[str]) -> tuple[Settings, list[str]]:
         if rest:
             raise SystemExit(0)
         sys.stdout.flush()
-        raise UsageError("missing command 'scopebox COMMAND'")
+        raise UsageError(f"missing command '{program()} COMMAND'")
     if refused:
         raise UsageError(f"{refused[0]}: {REFUSED[refused[0]]}")
     settings = Settings.from_env().with_flags(flags)
@@ -408,21 +376,83 @@ def _log_start(level: str, settings: Settings) -> None:
     log("trace", f"Settings: {settings!r}")
 
 
+HELP_HELP = """\
+Help provides help for any command in the application.
+Simply type {prog} help [path to command] for full details.
+
+Usage:
+  {prog} help [command]
+
+Options:
+  -h, --help   help for help
+"""
+
+
+def _help_verb(args: list[str]) -> list[str]:
+    """`help VERB...` is `VERB... --help` (cobra's help command); `help --help` its own."""
+    if args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(HELP_HELP.format(prog=program()))
+        raise SystemExit(0)
+    return [*args, "--help"]
+
+
+def _group_words(group: str, args: list[str]) -> None:
+    """A group's help (`GROUP`, `GROUP --help`) and cobra's errors for a missing or unknown
+    subcommand, before its verb module is loaded."""
+    from supervisor.cli.commands import GROUPS, group_help
+
+    prog = program()
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(group_help(prog, group))
+        if args:
+            raise SystemExit(0)
+        sys.stdout.flush()
+        raise UsageError(f"missing command '{prog} {group} COMMAND'")  # Podman's words
+    if group in OWN_DISPATCH and args[0] not in GROUPS[group] and not args[0].startswith("-"):
+        raise UsageError(f"unrecognized command `{prog} {group} {args[0]}`\nTry '{prog} {group}"
+                         " --help' for more information")  # fmt: skip
+
+
+# the groups whose verb module reads its subcommand itself; `image trust` is one within `image`
+OWN_DISPATCH = frozenset({"manifest", "kube", "generate", "healthcheck", "image trust"})
+
+
+def _unknown_flag_first(args: list[str]) -> None:
+    """cobra reads the flags before it finds no such command: `podman bad --invalid` is
+    an unknown flag."""
+    from supervisor.settings import FLAGS
+
+    for arg in args:
+        name = arg.partition("=")[0]
+        if arg.startswith("-") and arg not in ("-", "--") and name not in FLAGS \
+                and name not in ACCEPTED and name not in REFUSED:
+            what = f"flag: {name}" if name.startswith("--") else \
+                f"shorthand flag: '{name[1:2]}' in {name}"
+            raise UsageError(f"unknown {what}\nSee '{program()} --help'")
+
+
 def _resolve_verb(rest: list[str]) -> tuple[str, list[str]]:
     verb, args = rest[0], rest[1:]
+    prog = program()
     if verb in GROUPS:
-        if not args:
-            raise UsageError(f"missing command 'scopebox {verb} COMMAND'")  # Podman's words
+        _group_words(verb, args)
         sub, args = args[0], args[1:]
         # `network` has only its own subcommands (`network run` must not run a container)
         own_only = verb in ("network", "volume", "pod", "secret", "buildx")
         module = GROUPS[verb].get(sub) or (VERBS.get(sub) if not own_only else None)
         if module is None:
-            raise UsageError(f"unrecognized command `scopebox {verb} {sub}` (see 'scopebox"
-                             f" {verb} --help')")  # fmt: skip
+            raise UsageError(f"unrecognized command `{prog} {verb} {sub}`\nTry '{prog} {verb}"
+                             " --help' for more information")  # fmt: skip
+        if f"{verb} {sub}" in OWN_DISPATCH:
+            _group_words(f"{verb} {sub}", args)
+        set_invoked(f"{verb} {sub}")
         return module, args
+    if verb in OWN_DISPATCH:
+        _group_words(verb, args)
     if verb not in VERBS or verb == "cleanup":
-        raise UsageError(f"unrecognized command `scopebox {verb}` (see 'scopebox --help')")
+        _unknown_flag_first(args)
+        raise UsageError(f"unrecognized command `{prog} {verb}`\nTry '{prog} --help' for more"
+                         " information")  # fmt: skip
     return VERBS[verb], args
 
 
@@ -485,6 +515,8 @@ _ran: list[str] = []  # the verb module main() ran
 
 
 def entry() -> None:
+    if sys.argv:
+        set_program(sys.argv[0])
     code = main()
     if _ran and _ran[0] in FAST_EXIT and _only_thread():
         try:

@@ -20,8 +20,10 @@ def main(argv: list[str], settings: Settings) -> int:
 
     if ns.all and ns.latest:
         raise UsageError("--all and --latest cannot be used together")
-    if ns.containers and (ns.all or ns.latest):  # Podman's words
-        raise UsageError(f"no arguments are needed with {'--all' if ns.all else '--latest'}")
+    if ns.containers and ns.latest:  # Podman's words
+        raise UsageError("--latest and containers cannot be used together")
+    if ns.containers and ns.all:
+        raise UsageError("no arguments are needed with --all")
     if not (ns.containers or ns.all or ns.latest):
         raise UsageError("you must provide at least one name or id")
     refs = list(ns.containers)

@@ -37,8 +37,13 @@ def run(verb: str, argv: list[str], settings: Settings,
         except OSError as exc:  # Podman: an error even with --ignore
             raise UsageError(f"reading pod ID file: open {path}: "
                              f"{(exc.strerror or '').lower()}") from exc
+    # Podman's words (its 015-help test reads them)
+    if ns.all and ns.latest:
+        raise UsageError("--all and --latest cannot be used together")
+    if ns.latest and ns.pods:
+        raise UsageError("--latest and containers cannot be used together")
     if ns.all and ns.pods:
-        raise UsageError("--all and pods cannot be used together")
+        raise UsageError("no arguments are needed with --all")
     if not (ns.all or ns.latest or ns.pods):
         raise UsageError("you must provide at least one pod name or id")
     refs = api.all_ids(settings) if ns.all else [api.latest(settings)] if ns.latest else ns.pods

@@ -65,7 +65,7 @@ def main(argv: list[str], settings: Settings) -> int:
     a("--share-parent=false", dest="share_parent", action="store_false",
       help=argparse_suppress())
     add_infra_flags(p)  # helper pods
-    a("name_arg", nargs="?", default="", help=argparse_suppress())
+    a("name_arg", nargs="?", default="", metavar="NAME", help="the pod's name")
     ns = p.parse_args(argv)
     refuse_blkio(ns)
     from supervisor.api import pods as api

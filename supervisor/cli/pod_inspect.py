@@ -19,6 +19,8 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import pods as api
     from supervisor.errors import UsageError
 
+    if ns.latest and ns.pods:  # Podman's words
+        raise UsageError("--latest and arguments cannot be used together")
     refs = [api.latest(settings)] if ns.latest else ns.pods
     if not refs:
         raise UsageError("you must provide at least one pod name or id")

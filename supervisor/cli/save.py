@@ -34,8 +34,8 @@ def main(argv: list[str], settings: Settings) -> int:
     if ns.output is None:
         sys.stdout.flush()
         with os.fdopen(os.dup(1), "wb") as out:
-            api.save(settings, ns.images, out, ns.format)
+            api.save(settings, ns.images, out, ns.format, "/dev/stdout")  # Podman's default
         return 0
     with archive_file(ns.output, ".scopebox-save-") as out:
-        api.save(settings, ns.images, out, ns.format)
+        api.save(settings, ns.images, out, ns.format, ns.output)
     return 0

@@ -11,7 +11,7 @@ from supervisor.settings import Settings
 def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import copy as api
 
-    p = new_parser("umount", "Unmount a container's root filesystem (counted, as Podman).")
+    p = new_parser("unmount", "Unmount a container's root filesystem (counted, as Podman).")
     p.add_argument("-a", "--all", action="store_true", help="every mounted container")
     p.add_argument("-f", "--force", action="store_true",
                    help="unmount whatever the count (not a running container's root)")

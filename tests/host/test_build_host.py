@@ -329,3 +329,20 @@ def test_volume_caps_devices_and_no_hosts_in_run_steps(sb: Scopebox, tmp_path: P
     assert rel.stderr == 'Error: invalid host path, must be an absolute path "vol"\n'
     sb("rmi", "sb-build-vol")
     _no_step_containers(sb, tmp_path)
+
+
+def test_a_build_terminated_mid_step_leaves_no_container(sb: Scopebox, tmp_path: Path) -> None:
+    """timeout(1), a CI job's end or systemd stop a build with SIGTERM: the step's container goes
+    with it (as with Ctrl-C), not left running without its build (Podman's 040-ps)."""
+    (tmp_path / "Containerfile").write_text("FROM busybox\nRUN echo step-started; sleep 60\n")
+    build = sb.popen("build", "-t", "sb-build-killed", str(tmp_path))
+    assert build.stdout is not None
+    for line in build.stdout:
+        if line.strip() == "step-started":
+            break
+    assert sb("ps", "-aq").stdout.strip() != ""  # the step runs as a container
+    build.terminate()
+    assert build.wait(timeout=30) == 143  # 128 + SIGTERM, as a shell reports it
+    build.communicate()
+    _no_step_containers(sb, tmp_path)
+    assert sb("image", "exists", "sb-build-killed", check=False).returncode == 1

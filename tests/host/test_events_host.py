@@ -260,3 +260,31 @@ def test_format_with_an_unknown_field_is_one_error(ev: Scopebox) -> None:
     assert res.returncode == 125 and res.stdout == "" and res.stderr.count("\n") == 1
     assert "Foo" in res.stderr
     ev("rm", "fmtbad")
+
+
+def test_image_transports_and_their_events(ev: Scopebox, tmp_path: Path) -> None:
+    """Podman's 090-events `image events`: push to a `dir:` directory (containers/image's
+    layout, which skopeo reads), save to a file, pull `docker-archive:FILE`; the events name
+    the destination or the reference as typed, a tag's name too."""
+    image_id = ev("image", "inspect", "--format", "{{.ID}}", "busybox").stdout.strip()
+    pushed, ball = tmp_path / "dir", tmp_path / "ball.tar"
+    pushed.mkdir()
+    ev("push", "busybox", f"dir:{pushed}")
+    assert (pushed / "version").read_text() == "Directory Transport Version: 1.1\n"
+    manifest = json.loads((pushed / "manifest.json").read_text())
+    for blob in [manifest["config"], *manifest["layers"]]:
+        assert (pushed / blob["digest"].removeprefix("sha256:")).stat().st_size == blob["size"]
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "mine.txt").write_text("a user's file")
+    res = ev("push", "busybox", f"dir:{tmp_path / 'other'}", check=False)
+    assert res.returncode == 125 and "not empty" in res.stderr
+    assert (tmp_path / "other" / "mine.txt").read_text() == "a user's file"
+    ev("save", "busybox", "-o", str(ball))
+    assert ev("pull", f"docker-archive:{ball}").stdout.strip().endswith(image_id)
+    ev("tag", "busybox", "evshort")
+    ev("rmi", "evshort")
+    got = [(e["Status"], e.get("ID", ""), e["Name"]) for e in events(ev, "--filter", "type=image")]
+    assert ("push", image_id, f"dir:{pushed}") in got
+    assert ("save", image_id, str(ball)) in got
+    assert ("pull", "", f"docker-archive:{ball}") in got
+    assert ("tag", image_id, "evshort") in got

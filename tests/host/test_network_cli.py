@@ -78,7 +78,8 @@ def test_bad_input_one_line_nothing_made(sb: Scopebox) -> None:
     assert res.returncode == 1 and res.stdout == "one\n" and "nope" in res.stderr
     res = sb("network", "run", check=False)
     assert (res.returncode, res.stderr) == (125, "Error: unrecognized command `scopebox"
-                                            " network run` (see 'scopebox network --help')\n")
+                                            " network run`\nTry 'scopebox network --help' for"
+                                            " more information\n")
 
 
 def test_prune_keeps_the_default(sb: Scopebox) -> None:

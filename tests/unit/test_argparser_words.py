@@ -20,4 +20,4 @@ def test_a_flag_without_its_value(argv: list[str], words: str) -> None:
     p.add_argument("--name")
     with pytest.raises(UsageError) as info:
         p.parse_args(argv)
-    assert str(info.value) == f"{words} (see 'scopebox run --help')"
+    assert str(info.value) == f"{words}\nSee 'scopebox run --help'"

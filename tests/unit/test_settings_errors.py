@@ -125,8 +125,8 @@ def test_unknown_commands_are_podmans_words() -> None:
 
     with pytest.raises(UsageError, match=r"^unrecognized command `scopebox NoSuchCommand`"):
         _resolve_verb(["NoSuchCommand"])
-    with pytest.raises(UsageError, match=r"^unrecognized command `scopebox network run` \(see"
-                       r" 'scopebox network --help'\)$"):
+    with pytest.raises(UsageError, match=r"^unrecognized command `scopebox network run`\n"
+                       r"Try 'scopebox network --help' for more information$"):
         _resolve_verb(["network", "run"])
     with pytest.raises(UsageError, match=r"^missing command 'scopebox volume COMMAND'$"):
         _resolve_verb(["volume"])
