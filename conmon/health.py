@@ -204,7 +204,7 @@ class HealthRunner:
             self._close_output()
 
     def _keep(self, data: bytes) -> None:
-        room = 4096 - len(self.check_out)
+        room = 4096 - len(self.check_out)  # raw; MAX_OUTPUT of its lines kept
         if room > 0:
             self.check_out += data[:room]
 

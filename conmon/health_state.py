@@ -20,7 +20,7 @@ HEALTHY = "healthy"
 UNHEALTHY = "unhealthy"
 
 MAX_LOG = 5  # results kept, as Docker
-MAX_OUTPUT = 4096  # bytes of a check's output kept, as Docker
+MAX_OUTPUT = 500  # bytes of a check's output kept, as Podman 4.3 (Docker keeps 4096)
 TIMED_OUT = -1  # exit code recorded for a check that exceeded its timeout (Docker's)
 
 
@@ -77,8 +77,14 @@ class Health:
 
 
 def truncate_output(data: bytes) -> str:
-    """What the log keeps of a check's output: the first MAX_OUTPUT bytes, as text."""
-    return data[:MAX_OUTPUT].decode("utf-8", "replace")
+    """What the log keeps of a check's output, as Podman 4.3: its lines (Go's ScanLines:
+    the last newline and each line's trailing CR dropped) joined with newlines, the first
+    MAX_OUTPUT bytes of that, as text."""
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    text = b"\n".join(line[:-1] if line.endswith(b"\r") else line for line in lines)
+    return text[:MAX_OUTPUT].decode("utf-8", "replace")
 
 
 def format_health(health: Health) -> bytes:

