@@ -89,14 +89,15 @@ def archive_stat(settings: Settings, ref: str, path: str) -> PathStat:
 
 
 def archive_put(settings: Settings, ref: str, path: str, in_fd: int,
-                keep_owners: bool = False, overwrite: bool = True) -> None:  # fmt: skip
+                keep_owners: bool = False, overwrite: bool = True,
+                rename: dict[str, str] | None = None) -> None:  # fmt: skip
     """A tar from `in_fd` unpacked into the container's directory `path`; not `overwrite`:
     a directory does not replace a file, nor a file a directory."""
     from supervisor.copy import ops
 
     with session(settings) as eng:
         try:
-            ops.archive_in(eng, ref, path, in_fd, keep_owners, overwrite)
+            ops.archive_in(eng, ref, path, in_fd, keep_owners, overwrite, rename)
         except ScopeboxError as exc:
             raise _missing(exc, path) from None
 

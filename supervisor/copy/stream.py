@@ -59,6 +59,9 @@ class UnpackJob:
     follow: bool = True  # a container's side: symlinks resolve inside its root
     cwd: str = "/"  # in the container: its working directory (Podman's relative paths)
     refuse: str = ""  # a host destination that cannot be written: said once the source is found
+    # Podman's archive PUT `rename` (podman-remote's `cp` to a new name): an entry named OLD,
+    # or below it, is written as NEW (buildah copier's Rename)
+    rename: tuple[tuple[str, str], ...] = ()
 
 
 class CopyError(Exception):
@@ -234,6 +237,10 @@ class _Writer:
     def rebase(self, name: str) -> str:
         """The archive's name -> the path below `base`; "" is `base` itself."""
         rel = _clean(name)
+        for old, new in self.job.rename:
+            if rel == old or rel.startswith(old + "/"):
+                rel = _clean(new + rel[len(old):])
+                break
         if self.top:
             if rel == self.top:
                 rel = ""

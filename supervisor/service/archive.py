@@ -116,10 +116,11 @@ async def put(call: Call) -> None:
     # a directory over a file (or the reverse) refused unless the client allows it (both
     # the docker CLI and podman-remote ask for the refusal by default)
     overwrite = not call.req.flag("noOverwriteDirNonDir")
+    rename = _rename(call)
 
     def run() -> None:
         try:
-            copy.archive_put(call.settings, cid, path, r.fileno(), keep, overwrite)
+            copy.archive_put(call.settings, cid, path, r.fileno(), keep, overwrite, rename)
         finally:
             r.close()
 
@@ -140,6 +141,25 @@ async def put(call: Call) -> None:
     if failed:
         raise await _put_error(call, cid, path, failed[0])
     await call.empty(200)
+
+
+def _rename(call: Call) -> dict[str, str]:
+    """Podman's `rename` (a JSON object, OLD: NEW): what podman-remote's `cp` sends to copy
+    under another name; Podman's 400 when it is not one."""
+    text = call.req.arg("rename")
+    if not text:
+        return {}
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise HTTPError(400, f"couldn't decode the query field 'rename': {exc}") from None
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise HTTPError(400, "couldn't decode the query field 'rename': not an object of "
+                        "strings")
+    return value
 
 
 async def _put_error(call: Call, cid: str, path: str, exc: Exception) -> Exception:

@@ -14,6 +14,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -728,6 +729,15 @@ def test_docker_cli_cp_and_stats(svc: Service, tmp_path: Path) -> None:
         assert json.loads(bodies["/nosuch/dir"])["message"] == (
             "Could not find the file /nosuch/dir in container cps")
         assert svc.docker("exec", "cps", "cat", "/tmp/f").stdout == "hi\n"
+        # Podman's rename (podman-remote's cp to a new name): OLD -> NEW, a bad one a 400
+        for rename, want in (('{"f": "renamed"}', 200), ("[1]", 400)):
+            status, _, body = svc.request(
+                f"PUT /v4.3.1/libpod/containers/cps/archive?path=/tmp&rename="
+                f"{urllib.parse.quote(rename)} HTTP/1.1\r\n"
+                f"Content-Length: {len(tar.getvalue())}\r\nConnection: close\r\n\r\n"
+                .encode() + tar.getvalue())  # fmt: skip
+            assert status == want, (rename, status, body)
+        assert svc.docker("exec", "cps", "cat", "/tmp/renamed").stdout == "hi\n"
         stats = svc.docker("stats", "--no-stream", "--format",
                            "{{.Name}} {{.PIDs}} {{.MemUsage}}", "cps").stdout.split()  # fmt: skip
         assert stats[:2] == ["cps", "1"] and stats[2] != "0B", stats
