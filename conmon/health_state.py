@@ -77,7 +77,9 @@ class Health:
 
 
 def truncate_output(data: bytes) -> str:
-    """What the log keeps of a check's output: the first MAX_OUTPUT bytes, as text."""
+    """What the log keeps of a check's output: the first MAX_OUTPUT bytes, as text, without
+    the one newline that ends it (Podman's: `echo ok` logs "ok")."""
+    data = data[:-1] if data.endswith(b"\n") else data
     return data[:MAX_OUTPUT].decode("utf-8", "replace")
 
 

@@ -39,12 +39,12 @@ def test_healthcheck_healthy_unhealthy_starting(sb: Scopebox) -> None:
     wait_for(lambda: health(sb, good)["Status"] == "healthy", timeout=20, what="healthy")
     h = health(sb, good)
     assert h["FailingStreak"] == 0 and h["Log"][0]["ExitCode"] == 0, h
-    assert h["Log"][0]["Output"] == "fine\n", h
+    assert h["Log"][0]["Output"] == "fine", h
     wait_for(lambda: health(sb, bad)["Status"] == "unhealthy", timeout=20, what="unhealthy")
     h = health(sb, bad)
     # Not before the retries: every result so far failed, at least two of them.
     assert h["FailingStreak"] >= 2 and len(h["Log"]) >= 2, h
-    assert all(e["ExitCode"] == 1 and e["Output"] == "nope\n" for e in h["Log"]), h
+    assert all(e["ExitCode"] == 1 and e["Output"] == "nope" for e in h["Log"]), h
     assert health(sb, slow) == {"Status": "starting", "FailingStreak": 0, "Log": []}
     assert "Health" not in sb.state(plain)
     assert ps_status(sb, good).endswith("(healthy)"), ps_status(sb, good)
@@ -257,7 +257,7 @@ def test_image_healthcheck_is_honoured(sb: Scopebox) -> None:
     sb("create", "--name", off, "--no-healthcheck", tag, "true")
     sb("create", "--name", mine, "--health-retries", "5", tag, "true")
     wait_for(lambda: health(sb, name)["Status"] == "healthy", timeout=20, what="healthy")
-    assert health(sb, name)["Log"][0]["Output"] == "from-image\n"
+    assert health(sb, name)["Log"][0]["Output"] == "from-image"
     hc = sb.inspect(mine)["Config"]["Healthcheck"]  # type: ignore[index]
     assert hc["Test"] == ["CMD-SHELL", "echo from-image"] and hc["Retries"] == 5, hc
     assert hc["Interval"] == 300_000_000 and hc["Timeout"] == 30_000_000_000, hc

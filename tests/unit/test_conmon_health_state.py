@@ -97,3 +97,6 @@ def test_format_is_dockers_state_health() -> None:
 def test_output_is_cut_at_4_kib_and_decoded_leniently() -> None:
     assert len(truncate_output(b"x" * 10000)) == 4096
     assert truncate_output(b"caf\xc3") == "caf\ufffd"
+    # Podman drops the one newline that ends the output (its bats 220 "podman healthcheck")
+    assert truncate_output(b"a\nb\n\nc\n\n") == "a\nb\n\nc\n"
+    assert truncate_output(b"ok") == "ok"
