@@ -821,6 +821,8 @@ def logs(settings: Settings, ref: str, opts: LogsOptions,
     `cancel_fd` is readable: a caller whose client left)."""
     with session(settings) as eng:
         row = eng.find(ref)
+        if opts.follow and row.config.log.driver.value == "journald":
+            _check_journald_follow(settings)
         from supervisor.logs import LogQuery, read_logs  # performance: after the lookup
 
         q = LogQuery(
@@ -837,6 +839,17 @@ def logs(settings: Settings, ref: str, opts: LogsOptions,
             if (parse_rfc3339(rec.timestamp) or 0.0) > opts.until:
                 return
             yield rec
+
+
+def _check_journald_follow(settings: Settings) -> None:
+    """Podman's rule (and words): following a journald log needs the journald events backend
+    (Podman learns of the container's exit from the events journal)."""
+    from supervisor.events.write import backend
+
+    kind = backend(settings)
+    if kind != "journald":
+        raise UsageError("using --follow with the journald --log-driver but without the"
+                         f" journald --events-backend ({kind}) is not supported")
 
 
 def check_signal(value: str) -> None:
