@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor import spec
 from supervisor.envflags import merge_env as merge_env  # its home; importable here as before
 from supervisor.errors import NotFoundError  # helper "runflags"
-from supervisor.model import CgroupManager, CgroupsMode, SdNotify
+from supervisor.model import CgroupManager, CgroupsMode, SdNotify, notify_socket
 from supervisor.procs import cgroup_unified as cgroup_unified  # its home; importable here too
 from supervisor.spec import NetworkMode
 from supervisor.store import ContainerRow
@@ -110,7 +110,7 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         if "LISTEN_FDNAMES" in os.environ:
             listen["LISTEN_FDNAMES"] = os.environ["LISTEN_FDNAMES"]
         env = merge_env(env, [f"{k}={v}" for k, v in listen.items()])
-    notify = os.environ.get("NOTIFY_SOCKET", "")
+    notify = notify_socket(cfg)
     if cfg.sdnotify is SdNotify.CONTAINER and notify.startswith("/"):
         # --sdnotify=container: the caller's unit hears the container's own READY=1.
         mounts.append(spec.Mount(CONTAINER_NOTIFY_SOCKET, notify, "bind", ("bind",)))

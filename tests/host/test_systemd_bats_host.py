@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +73,42 @@ def test_socket_activation_reaches_the_container(sb: Scopebox) -> None:
     assert res.stdout == "LISTEN_FDNAMES=web\nLISTEN_FDS=1\nLISTEN_PID=1\nthrough fd 3\n"
     plain = sb("run", "--rm", "busybox", "sh", "-c", "env | grep ^LISTEN_ || echo none")
     assert plain.stdout == "none\n"
+
+
+def test_sdnotify_socket_is_the_one_at_create(sb: Scopebox, tmp_path: Path) -> None:
+    """260-sdnotify "ignore" and "conmon": the caller's NOTIFY_SOCKET at create is kept
+    (`{{.Config.SdNotifySocket}}`, none with `ignore`); with `conmon` that socket hears the
+    monitor's pid and READY=1 at start, with `ignore` nothing."""
+    sock_path = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(sock_path)
+    listener.settimeout(10)
+    env = {**sb.environ(), "NOTIFY_SOCKET": sock_path}
+
+    def cli(*args: str) -> str:
+        res = subprocess.run([*SCOPEBOX, *args], capture_output=True, text=True, env=env,
+                             cwd=REPO, timeout=60, check=False)  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        return res.stdout.strip()
+
+    fmt = "{{.Config.SdNotifyMode}} {{.Config.SdNotifySocket}}|"
+    try:
+        ign = cli("create", "--sdnotify=ignore", "busybox", "sh", "-c", "echo $NOTIFY_SOCKET")
+        assert sb("container", "inspect", ign, "--format", fmt).stdout == "ignore |\n"
+        assert cli("start", "--attach", ign) == ""  # started with NOTIFY_SOCKET set too
+        cid = cli("run", "-d", "--sdnotify=conmon", "busybox", "sleep", "100")
+        assert sb("container", "inspect", cid, "--format", fmt).stdout == \
+            f"conmon {sock_path}|\n"
+        conmon_pid = sb("container", "inspect", cid, "--format", "{{.State.ConmonPid}}").stdout
+        assert listener.recv(4096).decode() == f"MAINPID={conmon_pid.strip()}\nREADY=1"
+        listener.settimeout(0.5)
+        with pytest.raises(TimeoutError):  # that one message only
+            listener.recv(4096)
+        doc: dict[str, str] = sb.inspect(cid)["Config"]  # type: ignore[assignment]
+        assert (doc["sdNotifyMode"], doc["sdNotifySocket"]) == ("conmon", sock_path)
+        plain = sb("create", "busybox", "true").stdout.strip()
+        config: dict[str, str] = sb.inspect(plain)["Config"]  # type: ignore[assignment]
+        assert "sdNotifySocket" not in config
+    finally:
+        listener.close()
+        sb("rm", "-a", "-f", "-t", "0")
