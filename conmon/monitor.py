@@ -157,7 +157,10 @@ class Monitor:
             return 1
         while self.in_place and self._restart_next() and self._restart_in_place():
             pass
-        return 0
+        # As conmon: the container's status is ours. A unit that names us its MAINPID (a
+        # generated unit's `run -d --sdnotify=conmon`) then fails with the container and its
+        # Restart=on-failure restarts it (a --health-on-failure=kill, a crash).
+        return self.record.exit_code & 0xFF if self.record is not None else 0
 
     def _restart_in_place(self) -> bool:
         """The cgroupfs manager: the policy's restart, made here (what systemd and

@@ -3,10 +3,12 @@ them there): behaviour that needs journald or systemd to check."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from tests import cases
-from tests.clihelp import Scopebox
+from tests.clihelp import REPO, SCOPEBOX, Scopebox, wait_for
 
 pytestmark = pytest.mark.systemd
 
@@ -27,3 +29,35 @@ def test_follow_of_a_journald_log_needs_the_journald_events_backend(sb: Scopebox
         assert sb("logs", "--follow", name).stdout == "hi\n"
     finally:
         sb("rm", "-f", name)
+
+
+def _show(unit: str, *props: str) -> list[str]:
+    out = subprocess.run(["systemctl", "show", unit, *(f"--property={p}" for p in props)],
+                         capture_output=True, text=True, check=False).stdout
+    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return [values.get(p, "") for p in props]
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_a_notify_units_monitor_exits_with_the_container(sb: Scopebox, code: int) -> None:
+    """250-systemd "create --health-on-failure=kill": a generated unit runs `run -d
+    --sdnotify=conmon` and its main process is the container's monitor, which exits with the
+    container's status as conmon does, so Restart=on-failure sees a failed container (a
+    health kill's 137); a container that exits 0 leaves the unit inactive, not failed."""
+    name = cases.unique("mainst")
+    unit = f"{name}.service"
+    argv = [*SCOPEBOX, "run", "-d", "--rm", "--replace", "--sdnotify=conmon", "--name", name,
+            "busybox", "sh", "-c", f"sleep 1; exit {code}"]
+    subprocess.run(["systemd-run", "--unit", unit, "-p", "Type=notify", "-p",
+                    "NotifyAccess=all", "-p", "KillMode=mixed", f"--setenv=PYTHONPATH={REPO}",
+                    *argv], check=True, capture_output=True)  # fmt: skip
+    try:
+        wait_for(lambda: _show(unit, "ActiveState")[0] in ("inactive", "failed"), 30,
+                 "the unit's end")
+        state, result, status = _show(unit, "ActiveState", "Result", "ExecMainStatus")
+        want = ("inactive", "success") if code == 0 else ("failed", "exit-code")
+        assert (state, result, status) == (*want, str(code))
+    finally:
+        subprocess.run(["systemctl", "stop", unit], capture_output=True, check=False)
+        subprocess.run(["systemctl", "reset-failed", unit], capture_output=True, check=False)
+        sb("rm", "-f", "-t", "0", name, check=False)
