@@ -112,3 +112,40 @@ def test_sdnotify_socket_is_the_one_at_create(sb: Scopebox, tmp_path: Path) -> N
     finally:
         listener.close()
         sb("rm", "-a", "-f", "-t", "0")
+
+
+def test_a_registry_update_policy_needs_a_fully_qualified_image(sb: Scopebox,
+                                                                tmp_path: Path) -> None:
+    """255-auto-update "validate input": create refuses a registry (or image) policy on a
+    short name or on another transport, in Podman's words, and makes nothing; `local` takes
+    any name; a policy auto-update does not know is named as Podman names it."""
+    archive = str(tmp_path / "bb.tar")
+    sb("tag", "busybox", "au-short:latest")
+    sb("save", "-o", archive, "au-short:latest")
+    try:
+        for image, policy, err in (
+            ("au-short:latest", "registry",
+             'short name: auto updates require fully-qualified image reference:'
+             ' "au-short:latest"'),
+            ("au-short:latest", "image",
+             'short name: auto updates require fully-qualified image reference:'
+             ' "au-short:latest"'),
+            (f"docker-archive:{archive}", "registry",
+             'auto updates require the docker image transport but image is of transport'
+             ' "docker-archive"'),
+        ):
+            res = sb("create", "--label", f"io.containers.autoupdate={policy}", image,
+                     check=False)
+            assert (res.returncode, res.stdout, res.stderr) == (125, "", f"Error: {err}\n")
+        assert sb("ps", "-aq").stdout == ""
+        sb("create", "--label", "io.containers.autoupdate=local", "au-short:latest")
+        # 255 "autoupdate=fakevalue": a running container of a unit with a policy unknown
+        sb("run", "-d", "--label", "io.containers.autoupdate=fake", "--label",
+           "PODMAN_SYSTEMD_UNIT=au-fake.service", "busybox", "sleep", "100")
+        res = sb("auto-update", check=False)
+        assert (res.returncode, res.stderr) == (125, 'Error: invalid auto-update policy "fake":'
+                                                ' valid policies are ["disabled" "image"'
+                                                ' "local" "registry"]\n')
+    finally:
+        sb("rm", "-a", "-f")
+        sb("rmi", "-f", "au-short:latest", check=False)
