@@ -140,7 +140,7 @@ def _create(
     config = replace(config, secrets=secrets_use.resolve(ctx, config.secrets))
     validate_name(name)
     if not opts.rootfs:
-        from supervisor.autoupdate import check_image
+        from supervisor.autoupdate.policy import check_image
 
         check_image(config.options.labels, opts.image)  # before any pull
     _prune_orphans(ctx)
