@@ -38,25 +38,36 @@ def _show(unit: str, *props: str) -> list[str]:
     return [values.get(p, "") for p in props]
 
 
-@pytest.mark.parametrize("code", [0, 3])
-def test_a_notify_units_monitor_exits_with_the_container(sb: Scopebox, code: int) -> None:
+@pytest.mark.parametrize(("end", "want"), [
+    ("exit 0", ("inactive", "success", "0")),
+    ("exit 3", ("failed", "exit-code", "3")),
+    ("kill", ("failed", "exit-code", "137")),
+    ("stop", ("inactive", "success", "0")),
+    ("systemctl stop", ("inactive", "success", "0")),
+])  # fmt: skip
+def test_a_notify_units_monitor_exits_with_the_container(sb: Scopebox, end: str,
+                                                         want: tuple[str, ...]) -> None:
     """250-systemd "create --health-on-failure=kill": a generated unit runs `run -d
     --sdnotify=conmon` and its main process is the container's monitor, which exits with the
     container's status as conmon does, so Restart=on-failure sees a failed container (a
-    health kill's 137); a container that exits 0 leaves the unit inactive, not failed."""
+    crash, a kill, a health kill's 137); a container that exits 0, or that a user or systemd
+    stops, leaves the unit inactive, not failed."""
     name = cases.unique("mainst")
     unit = f"{name}.service"
+    script = f"sleep 1; {end}" if end.startswith("exit") else "sleep 100"
     argv = [*SCOPEBOX, "run", "-d", "--rm", "--replace", "--sdnotify=conmon", "--name", name,
-            "busybox", "sh", "-c", f"sleep 1; exit {code}"]
+            "--stop-timeout", "1", "busybox", "sh", "-c", script]
     subprocess.run(["systemd-run", "--unit", unit, "-p", "Type=notify", "-p",
                     "NotifyAccess=all", "-p", "KillMode=mixed", f"--setenv=PYTHONPATH={REPO}",
                     *argv], check=True, capture_output=True)  # fmt: skip
     try:
+        if end in ("kill", "stop"):
+            sb(end, name)
+        elif end == "systemctl stop":
+            subprocess.run(["systemctl", "stop", unit], check=True, capture_output=True)
         wait_for(lambda: _show(unit, "ActiveState")[0] in ("inactive", "failed"), 30,
                  "the unit's end")
-        state, result, status = _show(unit, "ActiveState", "Result", "ExecMainStatus")
-        want = ("inactive", "success") if code == 0 else ("failed", "exit-code")
-        assert (state, result, status) == (*want, str(code))
+        assert tuple(_show(unit, "ActiveState", "Result", "ExecMainStatus")) == want
     finally:
         subprocess.run(["systemctl", "stop", unit], capture_output=True, check=False)
         subprocess.run(["systemctl", "reset-failed", unit], capture_output=True, check=False)
