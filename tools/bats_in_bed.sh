@@ -14,20 +14,23 @@
 #   (units started by systemd see no environment of ours, so it has to be the system file);
 # - scopebox: /usr/local/bin/scopebox is a wrapper running this tree with the checkout's
 #   virtualenv, so units that `generate systemd` writes run this tree too; its store is the
-#   default /var/lib/scopebox (a tmpfs in the bed);
+#   default /var/lib/scopebox (a tmpfs in the bed); a bare `podman` in a test is scopebox;
 # - podman: runc, ulimits within the sandbox's hard limit, storage on a tmpfs (overlayfs cannot
 #   have its upper dir on the bed's overlay root), everything else podman's defaults (systemd
 #   cgroup manager, journald events and logs), as on a real host.
 #
 # Environment: BATS_DIR (the extracted podman test/system), REG_YML (the registry's config),
-# VENV (the virtualenv whose python runs scopebox; default the main checkout's).
+# VENV (the virtualenv whose python runs scopebox; default the main checkout's),
+# BED_PODMAN_RUNTIME (podman's runtime, default runc; crun works in the bed, whose cgroup v2
+# hierarchy has no controllers, and some files (260-sdnotify) skip everything but crun).
 set -euo pipefail
 
 TREE=$(cd "$(dirname "$0")/.." && pwd)
 BATS_DIR=${BATS_DIR:-/work/scratch/bats/test/system}
 REG_YML=${REG_YML:-/work/scratch/reg.yml}
 VENV=${VENV:-/work/main/.venv}
-export BATS_DIR REG_YML VENV
+BED_PODMAN_RUNTIME=${BED_PODMAN_RUNTIME:-runc}
+export BATS_DIR REG_YML VENV BED_PODMAN_RUNTIME
 
 if [[ ${1:-} != --inside ]]; then
     cd "$TREE"
@@ -67,7 +70,7 @@ if [[ $engine == podman ]]; then
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
 [engine]
-runtime = "runc"
+runtime = "$BED_PODMAN_RUNTIME"
 EOF
     cat >/etc/containers/storage.conf <<EOF
 [storage]
@@ -85,6 +88,11 @@ export PYTHONPATH=$TREE SCOPEBOX_BINARY=$PODMAN
 exec $VENV/bin/python -m supervisor "\$@"
 EOF
     chmod 755 "$PODMAN"
+    # Some tests call `podman` itself, not $PODMAN (220's `podman wait`, 255's `podman
+    # commit`): with scopebox under test that is scopebox too, as `alias podman=scopebox`.
+    mkdir -p /tmp/bats-bin
+    ln -sf "$PODMAN" /tmp/bats-bin/podman
+    export PATH=/tmp/bats-bin:$PATH
 fi
 export PODMAN
 
