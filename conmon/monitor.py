@@ -119,6 +119,7 @@ class Monitor:
         self.in_place = not opts.service and opts.restart != "no"
         self.policy_mode = opts.service or self.in_place  # the policy decides at each exit
         self.record: P.ExitRecord | None = None  # the last run's, rewritten final on a stop
+        self.stopped_by_user = False  # the last run ended by a stop: we exit 0 (run())
         self.sig_fd = -1  # the signal wakeup pipe's read end (SIGCHLD, SIGTERM)
         self.terminal: Terminal | None = None  # terminals: --terminal (conmon.terminal)
 
@@ -157,7 +158,13 @@ class Monitor:
             return 1
         while self.in_place and self._restart_next() and self._restart_in_place():
             pass
-        return 0
+        # As conmon: the container's status is ours. A unit that names us its MAINPID (a
+        # generated unit's `run -d --sdnotify=conmon`) then fails with the container and its
+        # Restart=on-failure restarts it (a --health-on-failure=kill, a crash). Not after a
+        # stop (systemctl stop, a user's stop or rm -f): the unit ends inactive.
+        if self.record is None or self.stopped_by_user:
+            return 0
+        return self.record.exit_code & 0xFF
 
     def _restart_in_place(self) -> bool:
         """The cgroupfs manager: the policy's restart, made here (what systemd and
@@ -995,6 +1002,8 @@ class Monitor:
         if self.policy_mode:
             record.restart = self._decide_restart(code)
         self.record = record
+        # Read now: an --rm container's directory, and the mark with it, goes at cleanup.
+        self.stopped_by_user = S.is_stopped(self.control) or _exists(self.opts.stopped_file)
         data = record.encode()
         # events (issue 14): Podman's `died`, before the record (who saw the exit finds it)
         self._event("died", code=code, fork=False)  # the monitor exits after its record
@@ -1088,6 +1097,15 @@ class Monitor:
             return False
         self.control_fire(S.RESTART_WANTED)
         return True
+
+
+def _exists(path: str) -> bool:
+    """conmon.restart's, without loading that module into every monitor."""
+    try:
+        posix.stat(path)
+    except OSError:
+        return False
+    return True
 
 
 def _read_batch(fd: int, piece: int = READ_SIZE) -> bytes | None:

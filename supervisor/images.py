@@ -102,11 +102,21 @@ class ImportOptions:
     variant: str = ""
 
 
+def split_change(change: str) -> tuple[str, str]:
+    """A --change's instruction and argument, as Podman splits them: at the first space
+    (`CMD /bin/sh`), else at the first `=` (`CMD=/bin/sh`, which scripts and Podman's own
+    tests write)."""
+    text = change.strip()
+    verb, sep, arg = text.partition(" ")
+    if not sep:
+        verb, _, arg = text.partition("=")
+    return verb.upper(), arg.strip()
+
+
 def _apply_changes(config: dict[str, object], changes: list[str]) -> None:
     """The Dockerfile instructions `import --change` allows (CMD ENTRYPOINT ENV WORKDIR ...)."""
     for change in changes:
-        verb, _, arg = change.strip().partition(" ")
-        verb, arg = verb.upper(), arg.strip()
+        verb, arg = split_change(change)
         if verb in ("CMD", "ENTRYPOINT"):
             try:
                 value = json.loads(arg) if arg.startswith("[") else ["/bin/sh", "-c", arg]

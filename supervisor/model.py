@@ -67,6 +67,16 @@ class SdNotify(enum.StrEnum):
     IGNORE = "ignore"
 
 
+def notify_socket(config: ContainerConfig) -> str:
+    """Where --sdnotify tells of readiness: the socket recorded at create, else the caller's
+    own (a container created in a shell, started by a Type=notify unit); none with `ignore`."""
+    import os
+
+    if config.sdnotify is SdNotify.IGNORE:
+        return ""
+    return config.sdnotify_socket or os.environ.get("NOTIFY_SOCKET", "")
+
+
 class RestartName(enum.StrEnum):
     NO = "no"
     ON_FAILURE = "on-failure"
@@ -177,6 +187,9 @@ class ContainerConfig:
     resources: Mapping[str, Any] = field(default_factory=dict)  # OCI linux.resources
     restart: RestartPolicy = RestartPolicy()
     sdnotify: SdNotify = SdNotify.CONTAINER
+    # The caller's NOTIFY_SOCKET at create (Podman's SdNotifySocket; none with `ignore`):
+    # the unit that made the container is the one told when it is ready.
+    sdnotify_socket: str = ""
     healthcheck: Healthcheck | None = None
     runflags: RunFlags = field(default_factory=RunFlags)  # helper "runflags"
     userns: Userns = field(default_factory=Userns)  # issues 17/19 (supervisor/idmaps.py)
@@ -305,6 +318,8 @@ def validate(opts: CreateOptions, host: HostFacts) -> ContainerConfig:
         resources=resources,
         restart=policy,
         sdnotify=sdnotify,
+        sdnotify_socket="" if sdnotify is SdNotify.IGNORE
+        else host.environ.get("NOTIFY_SOCKET", ""),
         runflags=flags,
         userns=userns,
         security=security,

@@ -125,7 +125,9 @@ def _health_options(opts: protocol.Options, paths: Paths, row: ContainerRow) -> 
     opts.health_retries = int(hc.retries)
     opts.health_on_failure = str(hc.on_failure.value)
     opts.health_events = "journald" if row.config.cgroup_manager == "systemd" else "none"
-    notify = os.environ.get("NOTIFY_SOCKET", "")
+    from supervisor.model import notify_socket
+
+    notify = notify_socket(row.config)
     if row.config.sdnotify == "healthy" and notify:
         opts.health_notify_socket = notify
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor import spec
 from supervisor.envflags import merge_env as merge_env  # its home; importable here as before
 from supervisor.errors import NotFoundError  # helper "runflags"
-from supervisor.model import CgroupManager, CgroupsMode, SdNotify
+from supervisor.model import CgroupManager, CgroupsMode, SdNotify, notify_socket
 from supervisor.procs import cgroup_unified as cgroup_unified  # its home; importable here too
 from supervisor.spec import NetworkMode
 from supervisor.store import ContainerRow
@@ -103,7 +103,14 @@ def spec_for(engine: Context, row: ContainerRow, rootfs: str) -> dict[str, Any]:
         mounts += systemd_mounts(mounts, cgroup_unified())
         if not any(e.startswith("container_uuid=") for e in env):
             env.append(f"container_uuid={row.id[:32]}")
-    notify = os.environ.get("NOTIFY_SOCKET", "")
+    if os.environ.get("LISTEN_FDS"):
+        # Socket activation, as Podman's: the unit's sockets are the container's (fds 3..,
+        # start.listen_fds), and its main process, pid 1 in its namespace, is the listener.
+        listen = {"LISTEN_PID": "1", "LISTEN_FDS": os.environ["LISTEN_FDS"]}
+        if "LISTEN_FDNAMES" in os.environ:
+            listen["LISTEN_FDNAMES"] = os.environ["LISTEN_FDNAMES"]
+        env = merge_env(env, [f"{k}={v}" for k, v in listen.items()])
+    notify = notify_socket(cfg)
     if cfg.sdnotify is SdNotify.CONTAINER and notify.startswith("/"):
         # --sdnotify=container: the caller's unit hears the container's own READY=1.
         mounts.append(spec.Mount(CONTAINER_NOTIFY_SOCKET, notify, "bind", ("bind",)))

@@ -31,3 +31,16 @@ class Stopping:
             os.unlink(self.path)
         except OSError:
             pass
+
+
+def mark_user_stop(container_dir: str) -> None:
+    """`stopped` (restarts.stopped_file) in the container's dir before a user's stop or
+    rm -f signals it: its monitor then ends with 0 rather than the container's status, so a
+    unit whose main process it is (a generated unit, Quadlet's) ends inactive after
+    `systemctl stop`, not failed. A `kill`, a crash, a health kill leave none: the unit fails
+    and its Restart= applies. The next start removes it."""
+    try:  # noqa: SIM105
+        os.close(os.open(os.path.join(container_dir, "stopped"),
+                         os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    except OSError:
+        pass

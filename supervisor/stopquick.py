@@ -129,8 +129,9 @@ def _stop(quick: Quick, store: Store, auto_remove: bool, timeout: int | None) ->
         return None
     try:
         grace = mon.stop_timeout if timeout is None else timeout
-        from supervisor.stopping import Stopping
+        from supervisor.stopping import Stopping, mark_user_stop
 
+        mark_user_stop(mon.bundle)
         with Stopping(quick.rundir):
             _send(fd, mon.stop_signal)
             gone = bool(select.select([fd], [], [], max(grace, 0))[0])

@@ -169,6 +169,7 @@ def _config(row: ContainerRow) -> dict[str, Any]:
         "Timeout": 0,
         "Passwd": cfg.options.users.passwd,  # helper "flags": run --passwd=false
         "sdNotifyMode": cfg.sdnotify.value,
+        **({"sdNotifySocket": cfg.sdnotify_socket} if cfg.sdnotify_socket else {}),
         "HealthcheckOnFailureAction": "none",
         **_secrets(row),
     }

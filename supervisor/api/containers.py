@@ -509,9 +509,10 @@ def remove_cidfile(req: CreateRequest) -> None:
 # start and run -------------------------------------------------------------------------------
 
 
-def start(settings: Settings, refs: list[str]) -> list[Report]:
+def start(settings: Settings, refs: list[str], preserve_fds: int = 0) -> list[Report]:
+    """`start`: `preserve_fds`, our descriptors 3.. for each container (socket activation)."""
     with session(settings) as eng:
-        return _each(eng, refs, lambda ref: _start_named(eng, ref).row)
+        return _each(eng, refs, lambda ref: _start_named(eng, ref, preserve_fds=preserve_fds).row)
 
 
 def init(settings: Settings, refs: list[str]) -> list[Report]:
@@ -558,14 +559,14 @@ def start_matching(
         return _each(eng, ids, lambda ref: _start_named(eng, ref).row)
 
 
-def _start_named(eng: Engine, ref: str, attach: bool = False) -> Started:
+def _start_named(eng: Engine, ref: str, attach: bool = False, preserve_fds: int = 0) -> Started:
     """The `start` verb's failure names the container as Podman's does (`unable to start
     container "ID": ` before the runtime's words, which `run` prints alone), with the
     engine's 125 whatever the runtime's reason (a `run` gives 126 or 127)."""
     from supervisor.errors import CommandCannotRun, CommandNotFound, RuntimeFailed
 
     try:
-        return eng.start(ref, attach=attach)
+        return eng.start(ref, attach=attach, preserve_fds=preserve_fds)
     except (RuntimeFailed, CommandCannotRun, CommandNotFound) as exc:
         cid = eng.store.find_container(ref).id
         named = cid if attach else f'"{cid}"'  # Podman quotes it, but not for `start -a`
@@ -825,6 +826,8 @@ def logs(settings: Settings, ref: str, opts: LogsOptions,
     `cancel_fd` is readable: a caller whose client left)."""
     with session(settings) as eng:
         row = eng.find(ref)
+        if opts.follow and row.config.log.driver.value == "journald":
+            _check_journald_follow(settings)
         from supervisor.logs import LogQuery, read_logs  # performance: after the lookup
 
         q = LogQuery(
@@ -841,6 +844,17 @@ def logs(settings: Settings, ref: str, opts: LogsOptions,
             if (parse_rfc3339(rec.timestamp) or 0.0) > opts.until:
                 return
             yield rec
+
+
+def _check_journald_follow(settings: Settings) -> None:
+    """Podman's rule (and words): following a journald log needs the journald events backend
+    (Podman learns of the container's exit from the events journal)."""
+    from supervisor.events.write import backend
+
+    kind = backend(settings)
+    if kind != "journald":
+        raise UsageError("using --follow with the journald --log-driver but without the"
+                         f" journald --events-backend ({kind}) is not supported")
 
 
 def check_signal(value: str) -> None:
@@ -1003,13 +1017,14 @@ def _output_fds(streams: Streams | None) -> Iterator[tuple[int, int]]:
 
 
 def start_attach(settings: Settings, ref: str, stdin_fd: int | None,
-                 detach_keys: str | None = None, sig_proxy: bool = True) -> int:  # fmt: skip
+                 detach_keys: str | None = None, sig_proxy: bool = True,
+                 preserve_fds: int = 0) -> int:  # fmt: skip
     """`start -a`: the container's output here until it exits; its exit code (0 when the
     user detached from its terminal). `sig_proxy`: the signals we receive go to the
     container's process (Podman's default when attached)."""
     with session(settings) as eng:
         keys = _tty_keys(settings, True, detach_keys)  # terminals
-        started = _start_named(eng, ref, attach=True)
+        started = _start_named(eng, ref, attach=True, preserve_fds=preserve_fds)
         if started.attach is None:  # it was running already
             return eng.wait(started.row.id)
         if started.row.config.options.tty:  # terminals

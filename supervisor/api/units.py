@@ -73,8 +73,9 @@ def generate_systemd(settings: Settings, ref: str, req: GenerateRequest) -> Gene
     if not opts.new and policy != "no":
         # Podman's warning (#15284): two supervisors of one container fight at shutdown
         warning = (
-            f"container {row.name} has restart policy {policy!r}: recreate it without"
-            " one and let systemd restart it (Restart= in the unit)"
+            f"Container {row.id} has restart policy \"{policy}\" which can lead to issues on"
+            " shutdown: consider recreating the container without a restart policy and use"
+            " systemd's restart mechanism instead"
         )
     try:
         name, text = unitgen.render(ctr, opts, unitgen.scopebox_binary(), package_version())

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from supervisor.engine import Engine
     from supervisor.store import ContainerRow
 
-LABEL = "io.containers.autoupdate"
+from supervisor.autoupdate.policy import LABEL, POLICIES
+
 UNIT_LABEL = "PODMAN_SYSTEMD_UNIT"
-POLICIES = {"registry": "registry", "image": "registry", "local": "local"}
 
 
 class Candidate(NamedTuple):
@@ -54,9 +54,9 @@ def candidates(eng: Engine) -> list[Candidate]:
         # not run by a unit: nothing to restart (skipped, as Podman does)
         if wanted is None or wanted in ("", "disabled") or not unit:
             continue
-        if wanted not in POLICIES:
-            raise UsageError(f'auto-update policy "{wanted}" of container {row.name} is'
-                             ' not supported (registry, image, local)')
+        if wanted not in POLICIES:  # Podman's words
+            raise UsageError(f'invalid auto-update policy "{wanted}": valid policies are'
+                             ' ["disabled" "image" "local" "registry"]')
         out.append(Candidate(row, unit, POLICIES[wanted]))
     return out
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING
 
 from supervisor.cli.argparser import go_uint
@@ -91,9 +90,11 @@ def _write(made: list[GeneratedUnit], files: bool, as_json: bool, template: bool
     one object of unit name to text (or to the file written)."""
     import json
 
+    from supervisor.cli.loglines import log
+
     for unit in made:
         if unit.warning:
-            print(f"Warning: {unit.warning}", file=sys.stderr)
+            log("warn", unit.warning)
     shown: dict[str, str] = {}
     for unit in made:
         if not files:

@@ -51,7 +51,7 @@ def main(argv: list[str], settings: Settings) -> int:
     data = system.info(settings)
     if ns.format == "json":
         print_json(data)
-    elif ns.format:
+    elif ns.format is not None:  # `-f ""` too: an empty template prints nothing, as Podman's
         render_each(ns.format, [system.go_fields(data)])
     else:
         print(_yaml(data), end="")

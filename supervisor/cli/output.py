@@ -57,7 +57,7 @@ def print_inspected(
         elif report.data is not None:
             out.append(report.data)
     if template and template != "json":
-        if view is None and (".ID" in template or ".Healthcheck" in template):
+        if view is None and any(n in template for n in (".ID", ".Healthcheck", ".SdNotify")):
             view = _go_names
         render_each(template, [view(d) for d in out] if view else out)
     else:
@@ -80,12 +80,19 @@ def remove_regular_file(path: str) -> None:
 def _go_names(doc: dict[str, Any]) -> dict[str, Any]:
     """Podman's inspect types name some fields otherwise than their JSON keys, and templates
     read the Go names (Podman's own tests do): `{{.ID}}` (JSON `Id`) for images and
-    containers, `{{.State.Healthcheck}}` (JSON `State.Health`). The JSON names still work."""
+    containers, `{{.State.Healthcheck}}` (JSON `State.Health`), `{{.Config.SdNotifyMode}}`
+    and `{{.Config.SdNotifySocket}}` (JSON `sdNotifyMode`, `sdNotifySocket`; Go prints "" for
+    an empty string field). The JSON names still work."""
     if "Id" in doc and "ID" not in doc:
         doc = {**doc, "ID": doc["Id"]}
     state = doc.get("State")
     if isinstance(state, dict) and "Health" in state and "Healthcheck" not in state:
         doc = {**doc, "State": {**state, "Healthcheck": state["Health"]}}
+    config = doc.get("Config")
+    if isinstance(config, dict) and "sdNotifyMode" in config:  # JSON's sdNotify* (omitempty)
+        go = {"SdNotifyMode": config["sdNotifyMode"],
+              "SdNotifySocket": config.get("sdNotifySocket", "")}
+        doc = {**doc, "Config": {**config, **go}}
     return doc
 
 

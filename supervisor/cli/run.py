@@ -6,7 +6,7 @@ import sys
 
 from supervisor.cli.attachflags import add_attach_flags, check_detach_keys  # helper "flags"
 from supervisor.cli.common import add_create_flags, create_request, new_create_parser
-from supervisor.cli.fds import add_preserve_fds, check_preserved  # helper "flags"
+from supervisor.cli.fds import add_preserve_fds, check_preserved, listen_fds  # helper "flags"
 from supervisor.cli.runflags import add_run_only_flags  # helper "runflags"
 from supervisor.cli.streamflags import add_stream_flags, run_streams  # terminals: -a
 from supervisor.cli.userflags import add_run_only_user_flags  # helper "flags"
@@ -28,13 +28,14 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     streams = run_streams(ns.attach)  # terminals
     check_preserved(ns.preserve_fds)  # before anything of ours takes a descriptor
+    preserve_fds = listen_fds(ns.preserve_fds)  # socket activation
     if not ns.detach:
         check_detach_keys(ns.detach_keys, CommandCannotRun)  # Podman's 126
     req = create_request(ns)
     stdin_fd = sys.stdin.fileno() if req.options.interactive else None
     warn_not_a_tty(req.options.tty and req.options.interactive)  # terminals
     report = api.run(settings, req, ns.detach, stdin_fd, ns.detach_keys,
-                     sig_proxy=ns.sig_proxy is not False, preserve_fds=ns.preserve_fds,
+                     sig_proxy=ns.sig_proxy is not False, preserve_fds=preserve_fds,
                      streams=streams)  # terminals: -a
     if report.exit_code is None:
         print(report.id)

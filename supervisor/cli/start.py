@@ -25,6 +25,9 @@ def main(argv: list[str], settings: Settings) -> int:
     add_target_flags(p)
     add_attach_flags(p)
     ns = p.parse_args(argv)
+    from supervisor.cli.fds import listen_fds
+
+    preserve_fds = listen_fds(0)  # socket activation: before anything takes a descriptor
     if ns.attach:
         check_detach_keys(ns.detach_keys)
     if ns.latest:
@@ -51,8 +54,8 @@ def main(argv: list[str], settings: Settings) -> int:
     if ns.attach:
         stdin_fd = sys.stdin.fileno() if ns.interactive else None
         return api.start_attach(settings, ns.containers[0], stdin_fd, ns.detach_keys,
-                                sig_proxy=ns.sig_proxy is not False)
-    return _engine_code(print_reports(api.start(settings, ns.containers)))
+                                sig_proxy=ns.sig_proxy is not False, preserve_fds=preserve_fds)
+    return _engine_code(print_reports(api.start(settings, ns.containers, preserve_fds)))
 
 
 def _engine_code(code: int) -> int:

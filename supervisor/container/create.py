@@ -142,6 +142,10 @@ def _create(
 
     config = replace(config, secrets=secrets_use.resolve(ctx, config.secrets))
     validate_name(name)
+    if not opts.rootfs:
+        from supervisor.autoupdate.policy import check_image
+
+        check_image(config.options.labels, opts.image)  # before any pull
     _prune_orphans(ctx)
     if not opts.rootfs:
         opts = _pull_for_create(ctx, opts, progress)

@@ -56,6 +56,9 @@ def remove(ctx: Context, ref: str, force: bool = False, volumes: bool = False) -
             )
         row = mark_stopped(ctx, row)
         if alive(row.pid, row.pid_start):
+            from supervisor.stopping import mark_user_stop
+
+            mark_user_stop(ctx.paths.container_dir(row.id))
             kill_for_good(ctx, row)
         end_restarts(ctx, row)  # the cgroupfs manager's monitor may be in a back-off
         if is_service(row):
@@ -218,9 +221,10 @@ def _sigkill(ctx: Context, row: ContainerRow) -> None:
     from supervisor.container.bare import remember_signal
     from supervisor.restarts import stopped_file
 
-    if row.config.health_restarts:  # mark_stopped's marker, without its refresh (unlocked)
-        with open(stopped_file(ctx.paths, row.id), "w"):
-            pass
+    # mark_stopped's marker, without its refresh (unlocked); for every container: its monitor
+    # then ends with 0 (stopping.mark_user_stop)
+    with contextlib.suppress(OSError), open(stopped_file(ctx.paths, row.id), "w"):
+        pass
     remember_signal(ctx, row, signal.SIGKILL)  # a monitor-less infra's exit code
     if alive(row.pid, row.pid_start):
         with contextlib.suppress(ProcessLookupError):

@@ -14,9 +14,7 @@ from supervisor.errors import (
     StateError,
     UsageError,  # helper "flags"
 )
-from supervisor.model import (
-    SdNotify,
-)
+from supervisor.model import SdNotify, notify_socket
 from supervisor.procs import alive
 from supervisor.restarts import is_service, stopped_file
 from supervisor.state import Status, can_init, can_start
@@ -90,7 +88,8 @@ def _notify_caller(ctx: Context, row: ContainerRow) -> None:
     main pid becomes the monitor's; with `conmon` the container is ready now, with
     `container` the container sends READY=1 itself (through the runtime's proxy)."""
     mode = row.config.sdnotify
-    if mode is SdNotify.IGNORE or not os.environ.get("NOTIFY_SOCKET"):
+    address = notify_socket(row.config)
+    if not address:
         return
     from units.notify import sd_notify
 
@@ -100,7 +99,7 @@ def _notify_caller(ctx: Context, row: ContainerRow) -> None:
     if lines:
         # The container runs either way; a unit that cannot hear us times out on its own.
         with contextlib.suppress(OSError):
-            sd_notify("\n".join(lines))
+            sd_notify("\n".join(lines), address)
 
 
 def _start_locked(ctx: Context, row: ContainerRow, attach: bool, preserve_fds: int,

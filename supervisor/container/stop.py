@@ -28,8 +28,9 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
         return row
     grace = row.config.stop_timeout if timeout is None else timeout
     if alive(row.pid, row.pid_start):
-        from supervisor.stopping import Stopping
+        from supervisor.stopping import Stopping, mark_user_stop
 
+        mark_user_stop(ctx.paths.container_dir(row.id))
         with Stopping(ctx.paths.container_rundir(row.id)):
             signal_container(ctx, row, row.config.stop_signal, all_processes=False)
             gone = ctx.wait_container_gone(row, grace)

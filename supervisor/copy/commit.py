@@ -54,11 +54,10 @@ def _container_command(config: dict[str, Any], row: ContainerRow) -> None:
 
 
 def apply_changes(config: dict[str, Any], changes: list[str]) -> None:
-    from supervisor.images import _apply_changes
+    from supervisor.images import _apply_changes, split_change
 
     for change in changes:
-        verb, _, arg = change.strip().partition(" ")
-        verb, arg = verb.upper(), arg.strip()
+        verb, arg = split_change(change)
         if verb in _IMPORT_VERBS:
             _apply_changes(config, [change])
         elif verb == "EXPOSE":
