@@ -16,6 +16,8 @@ from supervisor.timefmt import parse_rfc3339, rfc3339_ns
 
 @dataclass(frozen=True)
 class LogRecord:
+    """One record of a container's output, as the k8s-file line or journal entry held it."""
+
     timestamp: str  # RFC 3339 nano, UTC
     stream: str  # "stdout" | "stderr"
     data: bytes  # with its newline when the line is complete
@@ -24,6 +26,8 @@ class LogRecord:
 
 @dataclass(frozen=True)
 class LogQuery:
+    """Which records `logs` asks for."""
+
     follow: bool = False
     tail: int | None = None
     since: float | None = None
