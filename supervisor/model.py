@@ -739,13 +739,23 @@ def _make_decoder(tp: Any) -> Callable[[Any], Any]:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         fields = {k: _decoder(t) for k, t in hints.items()}
-        plain = frozenset(k for k, d in fields.items() if d is _same)
+        names = fields.keys()
+        # performance (issue 16): only the fields that need decoding are visited (of
+        # CreateOptions' ~150, a few); a stored config's keys are checked as one set
+        typed = tuple((k, d) for k, d in fields.items() if d is not _same)
 
         def dataclass_(value: Any) -> Any:
             if value is None:
                 return None
-            return tp(**{k: v if k in plain or v is None else fields[k](v)
-                         for k, v in value.items() if k in fields})
+            if value.keys() <= names:
+                kw = dict(value)
+            else:  # unknown keys (a newer scopebox's, a removed field's) are dropped
+                kw = {k: v for k, v in value.items() if k in names}
+            for k, dec in typed:
+                v = kw.get(k)
+                if v is not None:
+                    kw[k] = dec(v)
+            return tp(**kw)
 
         return dataclass_
     if isinstance(tp, type) and issubclass(tp, enum.Enum):

@@ -126,3 +126,14 @@ def test_release_configs_migrate() -> None:
 def test_newer_schema_is_refused() -> None:
     with pytest.raises(UsageError, match="newer than this scopebox"):
         load_config({"schema": SCHEMA + 1})
+
+
+def test_the_store_reads_log_settings_of_this_schema() -> None:
+    """logs' quick path (supervisor.store.find_container_log) reads the stored JSON of this
+    schema only: a new schema must be taught to it too."""
+    from supervisor.store import CONFIG_SCHEMA
+    from tests.unit.configs import config
+
+    assert CONFIG_SCHEMA == SCHEMA == dump_config(config())["schema"]
+    assert dump_config(config())["log"] == {"driver": "k8s-file", "max_size": 0,
+                                            "max_file": 1, "path": "", "tag": ""}  # fmt: skip
