@@ -8,6 +8,10 @@ Times `ps`, `ps -a --format json`, `inspect`, `images`, `logs --tail 1`, `versio
 private empty store (podman: its own --root/--runroot in a temp dir), or with --containers N
 created (not started) containers in each; prints median, min and p90 per verb with the load
 average before and after, so a noisy run shows as one.
+
+`--instructions`: also each scopebox verb's user-space instructions (valgrind's callgrind, one
+run each, in millions): a count that does not depend on the machine's load, to compare two
+revisions (e.g. `main=... branch=...`) on a shared machine.
 """
 
 from __future__ import annotations
@@ -83,8 +87,20 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def measure(commands: list[str], runs: int, containers: int) -> list[str]:
-    """The report's lines: every verb on every engine, interleaved run by run."""
+def instructions(argv: list[str], env: dict[str, str]) -> int:
+    """User-space instructions of one run (callgrind's `Collected`), 0 when it cannot say."""
+    tool = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    res = subprocess.run([*tool, *argv], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)  # fmt: skip
+    for line in res.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1])
+    return 0
+
+
+def measure(commands: list[str], runs: int, containers: int, counts: bool = False) -> list[str]:
+    """The report's lines: every verb on every engine, interleaved run by run (and with
+    `counts`, each scopebox verb's instructions)."""
     with tempfile.TemporaryDirectory(prefix="bench-read-") as d:
         tmp = Path(d)
         which = engines(commands, tmp)
@@ -102,15 +118,24 @@ def measure(commands: list[str], runs: int, containers: int) -> list[str]:
                 for label, (argv, env) in which.items():
                     times.setdefault((" ".join(verb), label), []).append(timed([*argv, *verb], env))
         after = load()
+        ir: dict[tuple[str, str], int] = {}
+        if counts and shutil.which("valgrind"):
+            for words in VERBS:
+                for label, (argv, env) in which.items():
+                    if label != "podman":  # a Go binary: its threads' counts say little
+                        ir[(" ".join(words), label)] = instructions([*argv, *words], env)
         if "podman" in which:
             subprocess.run([*which["podman"][0], "system", "reset", "-f"], capture_output=True)
     lines = [f"# read verbs, {containers} containers, {runs} runs each, interleaved;"
              f" load average {before} -> {after}, {os.cpu_count()} cpus",
-             f"{'verb':<24}{'engine':<14}{'median ms':>10}{'min ms':>9}{'p90 ms':>9}"]  # fmt: skip
+             f"{'verb':<24}{'engine':<14}{'median ms':>10}{'min ms':>9}{'p90 ms':>9}"
+             + (f"{'instr. M':>10}" if ir else "")]  # fmt: skip
     for (verb, label), ms in times.items():
         ms.sort()
         p90 = ms[max(0, int(len(ms) * 0.9) - 1)]
-        lines.append(f"{verb:<24}{label:<14}{statistics.median(ms):>10.1f}{ms[0]:>9.1f}{p90:>9.1f}")
+        count = f"{ir[verb, label] / 1e6:>10.0f}" if (verb, label) in ir else ""
+        lines.append(f"{verb:<24}{label:<14}{statistics.median(ms):>10.1f}{ms[0]:>9.1f}{p90:>9.1f}"
+                     + count)  # fmt: skip
     return lines
 
 
@@ -118,9 +143,11 @@ def main() -> None:
     p = argparse.ArgumentParser(allow_abbrev=False)
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--containers", type=int, default=0, help="create N containers first")
+    p.add_argument("--instructions", action="store_true",
+                   help="also count each scopebox verb's instructions (valgrind)")  # fmt: skip
     p.add_argument("commands", nargs="*", metavar="[LABEL=]COMMAND")
     ns = p.parse_args()
-    print("\n".join(measure(ns.commands, ns.runs, ns.containers)))
+    print("\n".join(measure(ns.commands, ns.runs, ns.containers, ns.instructions)))
 
 
 if __name__ == "__main__":

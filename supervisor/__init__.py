@@ -12,7 +12,8 @@ SCOPEBOX = True  # the launcher's proof that `import supervisor` found this pack
 
 def _install_classcache() -> None:
     """performance (issue 16): `dataclasses`, once imported, compiles the methods of our
-    classes through `supervisor.classcache` (without importing it before a verb needs it)."""
+    classes through `supervisor.classcache` (without importing it before a verb needs it),
+    and finds `inspect` there to be loaded at its first use (`classcache.defer`)."""
     import sys
 
     if "dataclasses" in sys.modules:
@@ -29,9 +30,10 @@ def _install_classcache() -> None:
             return self.loader.create_module(spec)
 
         def exec_module(self, module: Any) -> None:
-            self.loader.exec_module(module)
-            from supervisor.classcache import patch
+            from supervisor.classcache import defer, patch
 
+            defer("inspect")
+            self.loader.exec_module(module)
             patch(module)
 
         def __getattr__(self, name: str) -> Any:

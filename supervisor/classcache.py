@@ -15,6 +15,13 @@ as .pyc files are: where the package's `__pycache__` is writable and Python may 
 (not under PYTHONDONTWRITEBYTECODE); `python -m supervisor.classcache` fills it at install time
 (packaging/install.sh, tests/install-deps.sh). A missing, unreadable or foreign file is an
 empty cache.
+
+`dataclasses` also imports `inspect` (with `ast`, `dis`, `tokenize`, `linecache`: ~35 M of the
+~270 M instructions of `inspect CONTAINER`, measured with callgrind) and calls it only to write
+a docstring for a class that has none: `defer` registers it as a module executed at its
+first attribute access (by `dataclasses` or anyone else), as `importlib.util.LazyLoader`
+does, except that the import system's own look at `__spec__` (every `import inspect`) does
+not load it.
 """
 
 from __future__ import annotations
@@ -22,16 +29,22 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from _thread import RLock
+from types import ModuleType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import CodeType, ModuleType
+    from types import CodeType
     from typing import Any
 
 DIR = os.path.join(os.path.dirname(__file__), "__pycache__", "dataclass-methods")
 OWN = ("supervisor.", "conmon.")
+# The interpreter's and this file's format: 2 since the code is compiled without our future
+# flags (a file of an older scopebox is an empty cache, written again).
+_VERSION = f"{sys.version} 2"
 _tables: dict[str, dict[str, CodeType]] = {}  # module -> generated text -> its code
 _changed: set[str] = set()
+_deferred_lock = RLock()  # one thread runs a deferred module's code; others wait for it
 
 
 def path_of(module: str) -> str:
@@ -46,7 +59,7 @@ def _load(module: str) -> dict[str, CodeType]:
             version, table = marshal.load(f)
     except (OSError, EOFError, ValueError, TypeError):
         return {}
-    return table if version == sys.version and isinstance(table, dict) else {}
+    return table if version == _VERSION and isinstance(table, dict) else {}
 
 
 def save(force: bool = False) -> None:
@@ -62,7 +75,7 @@ def save(force: bool = False) -> None:
         try:
             os.makedirs(DIR, exist_ok=True)
             with open(tmp, "wb") as f:
-                marshal.dump((sys.version, _tables[module]), f)
+                marshal.dump((_VERSION, _tables[module]), f)
             os.replace(tmp, path)
         except OSError:
             with contextlib.suppress(OSError):
@@ -75,6 +88,8 @@ def _exec(source: Any, globals: dict[str, Any] | None = None,
     """`exec` as `dataclasses` calls it, with the compiled text cached for our modules."""
     module = str(globals.get("__name__", "")) if globals is not None else ""
     if not isinstance(source, str) or not module.startswith(OWN):
+        if isinstance(source, str):  # as dataclasses' own exec compiles it (see below)
+            source = compile(source, "<string>", "exec", dont_inherit=True)
         exec(source, globals, locals)
         return
     table = _tables.get(module)
@@ -82,13 +97,48 @@ def _exec(source: Any, globals: dict[str, Any] | None = None,
         table = _tables[module] = _load(module)
     code = table.get(source)
     if code is None:
-        code = table[source] = compile(source, "<string>", "exec")
+        # dont_inherit: not this file's `from __future__ import annotations` (the methods'
+        # annotations are evaluated, as `dataclasses` makes them: `X(a: int)`, not '_type_a')
+        code = table[source] = compile(source, "<string>", "exec", dont_inherit=True)
         if not _changed:
             import atexit
 
             atexit.register(save)
         _changed.add(module)
     exec(code, globals, locals)
+
+
+class _Deferred(ModuleType):
+    """A module whose code runs at the first attribute it is asked for that it lacks."""
+
+    def __getattr__(self, name: str) -> Any:
+        with _deferred_lock:
+            if type(self) is _Deferred and not self.__dict__.get("_scopebox_running"):
+                self.__dict__["_scopebox_running"] = True  # its own code asking: not again
+                try:
+                    self.__dict__["__loader__"].exec_module(self)
+                finally:
+                    del self.__dict__["_scopebox_running"]
+                self.__class__ = ModuleType  # type: ignore[assignment]  # a plain module now
+        if type(self) is _Deferred:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+        return getattr(self, name)
+
+
+def defer(name: str) -> None:
+    """The standard library's module `name` (not yet imported) in sys.modules, deferred."""
+    if name in sys.modules:
+        return
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    module = _Deferred(name)
+    for key, value in (("__spec__", spec), ("__loader__", spec.loader),
+                       ("__file__", spec.origin), ("__cached__", spec.cached)):  # fmt: skip
+        module.__dict__[key] = value
+    sys.modules[name] = module
 
 
 def patch(module: ModuleType) -> None:

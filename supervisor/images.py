@@ -93,6 +93,8 @@ def resolve_platform(store: Store, ref: str, platform: str | None) -> ImageRow:
 
 @dataclass(frozen=True)
 class ImportOptions:
+    """What `import` asks for."""
+
     source: str
     reference: str | None = None
     changes: list[str] = field(default_factory=list)
@@ -155,6 +157,8 @@ def _apply_changes(config: dict[str, object], changes: list[str]) -> None:
 
 @dataclass(frozen=True)
 class ImageBlobs:
+    """An image's manifest, config and layer descriptors."""
+
     image_id: str  # hex
     manifest_media_type: str
     manifest_bytes: bytes
@@ -686,6 +690,8 @@ def _normalized(ref: str) -> str:
 
 @dataclass(frozen=True)
 class Usage:
+    """One line of `system df`."""
+
     kind: str
     total: int
     active: int

@@ -72,6 +72,8 @@ def sniff_compression(head: bytes) -> str:
 
 @dataclass(frozen=True)
 class Limits:
+    """What an unpacked layer may hold at most."""
+
     max_bytes: int = 32 << 30
     max_entries: int = 2_000_000
 
@@ -86,6 +88,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class Unpacked:
+    """A layer once unpacked: its diff id and size."""
+
     diff_id: str  # sha256 hex of the uncompressed tar stream
     size: int  # its length in bytes
 

@@ -6,24 +6,30 @@ import os
 import select
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, BinaryIO
 
 from supervisor.errors import UsageError
-from supervisor.store import ContainerRow
+from supervisor.records import NamedTuple
 from supervisor.timefmt import parse_rfc3339, rfc3339_ns
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
-@dataclass(frozen=True)
-class LogRecord:
+    from supervisor.store import ContainerRow
+
+
+class LogRecord(NamedTuple):
+    """One record of a container's output, as the k8s-file line or journal entry held it."""
+
     timestamp: str  # RFC 3339 nano, UTC
     stream: str  # "stdout" | "stderr"
     data: bytes  # with its newline when the line is complete
     partial: bool = False
 
 
-@dataclass(frozen=True)
-class LogQuery:
+class LogQuery(NamedTuple):
+    """Which records `logs` asks for."""
+
     follow: bool = False
     tail: int | None = None
     since: float | None = None
@@ -67,6 +73,11 @@ def _read_k8s(path: str, current: BinaryIO | None = None) -> Iterator[LogRecord]
             continue
     if current is not None:
         yield from _drain(current)
+
+
+def read_k8s(path: str, q: LogQuery) -> Iterator[LogRecord]:
+    """The records `q` asks for (not followed) of a k8s-file log and its rotated files."""
+    return _filtered(_read_k8s(path), q)
 
 
 def _filtered(records: Iterator[LogRecord], q: LogQuery) -> Iterator[LogRecord]:

@@ -39,6 +39,8 @@ _TO_DOCKER = {v: k for k, v in _TO_OCI.items()}
 
 @dataclass(frozen=True)
 class Descriptor:
+    """An OCI content descriptor."""
+
     media_type: str
     digest: str  # "sha256:<hex>"
     size: int
@@ -49,6 +51,8 @@ class Descriptor:
 
 @dataclass(frozen=True)
 class Manifest:
+    """An image manifest: its config and layers."""
+
     media_type: str
     config: Descriptor
     layers: list[Descriptor]

@@ -31,6 +31,8 @@ from supervisor.users import open_in_root
 
 @dataclass(frozen=True)
 class HostUser:
+    """A user of the host's passwd database."""
+
     name: str
     uid: int
     gid: int
@@ -40,6 +42,8 @@ class HostUser:
 
 @dataclass(frozen=True)
 class Plan:
+    """The /etc/passwd and /etc/group lines a container gets added."""
+
     passwd: str = ""  # lines to add
     group: str = ""
     host_home: str = ""  # HOME for the first host user added (unless the env sets one)

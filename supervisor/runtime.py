@@ -33,6 +33,8 @@ class RuntimeNotFoundError(SystemError_):
 
 @dataclass(frozen=True)
 class Runtime:
+    """The OCI runtime in use."""
+
     name: str  # "crun", "runc" (or the basename of an explicit path)
     path: str  # absolute path of the executable
 

@@ -162,6 +162,7 @@ _CONTAINER_COLS = list(ContainerRow._fields)
 # (issue 16), `pod rm` its pod's members' several times each (issue 15). A config is
 # immutable, so a row read again shares the decoded one; bounded for a long-lived face.
 _configs: dict[str, Any] = {}
+CONFIG_SCHEMA = 2  # the `schema` of the configs model.dump_config writes (model.SCHEMA)
 _CONFIGS_KEPT = 256
 
 
@@ -632,6 +633,22 @@ class Store:
         row = self._find_container_row(ref)
         d = {k: row[k] for k in row.keys() if k != "config"}  # noqa: SIM118 (sqlite3.Row)
         return None if d["id"] in self.unsaved else d
+
+    def find_container_log(self, ref: str) -> tuple[str, str, str] | None:
+        """find_container's id, log driver and log path ("": the default file), read from its
+        stored config as JSON, not decoded (no model: `logs`, issue 16); None when the config
+        is of another schema than `model.dump_config` writes, or a change a full disk kept
+        from being saved applies to the row."""
+        row = self._find_container_row(ref)
+        if row["id"] in self.unsaved:
+            return None
+        import json  # once found (a missing name's error needs none)
+
+        config = json.loads(row["config"])
+        log = config.get("log")
+        if config.get("schema") != CONFIG_SCHEMA or not isinstance(log, dict):
+            return None
+        return str(row["id"]), str(log.get("driver", "")), str(log.get("path") or "")
 
     def _find_container_row(self, ref: str) -> sqlite3.Row:
         if not ref:

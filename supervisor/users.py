@@ -32,6 +32,8 @@ class UserLookupError(UsageError):
 
 @dataclass(frozen=True)
 class ExecUser:
+    """The ids (and home) a container's process runs as."""
+
     uid: int
     gid: int
     additional_gids: tuple[int, ...]
@@ -40,6 +42,8 @@ class ExecUser:
 
 @dataclass(frozen=True)
 class _Passwd:
+    """One line of the container's /etc/passwd."""
+
     name: str
     uid: int
     gid: int
@@ -48,6 +52,8 @@ class _Passwd:
 
 @dataclass(frozen=True)
 class _Group:
+    """One line of the container's /etc/group."""
+
     name: str
     gid: int
     members: tuple[str, ...]

@@ -825,16 +825,20 @@ def logs(settings: Settings, ref: str, opts: LogsOptions,
     """The container's log records; with `follow`, until its last run is over (or until
     `cancel_fd` is readable: a caller whose client left)."""
     with session(settings) as eng:
-        row = eng.find(ref)
-        if opts.follow and row.config.log.driver.value == "journald":
+        quick_file = None if opts.follow else _k8s_log_file(eng, ref)
+        if opts.follow and eng.find(ref).config.log.driver.value == "journald":
             _check_journald_follow(settings)
-        from supervisor.logs import LogQuery, read_logs  # performance: after the lookup
+        from supervisor.logs import LogQuery, read_k8s, read_logs  # performance: after the lookup
 
         q = LogQuery(
             follow=opts.follow, tail=opts.tail, since=opts.since, timestamps=opts.timestamps
         )
-        running, monitor_pid = _follow_rule(eng, row)
-        records = read_logs(row, _log_path(eng, row), q, running, monitor_pid, cancel_fd)
+        if quick_file is not None:
+            records = read_k8s(quick_file, q)
+        else:
+            row = eng.find(ref)
+            running, monitor_pid = _follow_rule(eng, row)
+            records = read_logs(row, _log_path(eng, row), q, running, monitor_pid, cancel_fd)
         if opts.until is None:
             yield from records
             return
@@ -869,6 +873,18 @@ def ids_and_names(settings: Settings, refs: list[str]) -> list[tuple[str, str]]:
     """Each container's id and name (NotFoundError for a missing one)."""
     with session(settings) as eng:
         return [(row.id, row.name) for row in (eng.find(ref) for ref in refs)]
+
+
+def _k8s_log_file(eng: Engine, ref: str) -> str | None:
+    """performance (issue 16): the log file of a container logging to k8s-file, looked up
+    without decoding its config or reconciling its state (what is in the file does not depend
+    on either): `logs` then loads neither the model nor the container operations. None for
+    any other driver (journald's reader and the none driver's error take the row)."""
+    found = eng.store.find_container_log(ref)
+    if found is None or found[1] != "k8s-file":
+        return None
+    cid, _, path = found
+    return path or eng.paths.log_file(cid)
 
 
 def _log_path(eng: Engine, row: ContainerRow) -> str:

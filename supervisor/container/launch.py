@@ -42,6 +42,8 @@ ATTACH_WAIT_S = 10  # service mode: how long the first run waits for a foregroun
 
 @dataclass(frozen=True)
 class Started:
+    """A started container, with its attach client when attached."""
+
     row: ContainerRow
     attach: AttachClient | None = None
 

@@ -21,6 +21,8 @@ OPTIONS = ("mtu", "isolate")
 
 @dataclass(frozen=True)
 class Network:
+    """A network's definition, as stored."""
+
     name: str
     id: str
     network_interface: str

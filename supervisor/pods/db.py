@@ -96,6 +96,8 @@ class PodConfig:
 
 @dataclass(frozen=True)
 class PodRow:
+    """A pod's stored row."""
+
     id: str
     name: str
     created: str

@@ -26,6 +26,8 @@ DEFAULT_SHARE = ("uts", "ipc", "net")
 
 @dataclass(frozen=True)
 class PodCreateRequest:
+    """What `pod create` asks for."""
+
     name: str = ""
     publish: tuple[str, ...] = ()
     network: str = ""

@@ -37,6 +37,8 @@ class NoSuchSecret(NotFoundError):
 
 @dataclass(frozen=True)
 class Secret:
+    """A secret's stored row (its value is kept apart)."""
+
     id: str
     name: str
     driver: str

@@ -53,6 +53,8 @@ class VolumeInUse(ConflictError):
 
 @dataclass(frozen=True)
 class Volume:
+    """A named or anonymous volume's stored row."""
+
     name: str
     created: str
     driver: str = "local"

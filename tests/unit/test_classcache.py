@@ -62,6 +62,11 @@ def test_cached_classes_are_dataclasses_own(tmp_path: Path, monkeypatch: pytest.
     for method in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__"):
         a, b = getattr(first, method).__code__, getattr(second, method).__code__
         assert a.co_code == b.co_code and a.co_consts == b.co_consts, method
+    # the generated methods' annotations are evaluated as dataclasses' own are (the cache's
+    # compile once inherited classcache.py's `from __future__ import annotations`)
+    for cls in (first, second):
+        assert cls.__init__.__annotations__ == plain.__init__.__annotations__
+        assert cls.__init__.__annotations__["return"] is None
 
 
 def test_a_broken_cache_file_is_an_empty_cache(
@@ -87,10 +92,15 @@ def test_the_cli_installs_it_only_with_dataclasses() -> None:
 
 def test_the_config_classes_have_their_own_docstrings() -> None:
     """A dataclass without one gets `Name(signature)` made with inspect.signature at every
-    import (issue 16): each class that exec and a container's config load has its own."""
+    import (issue 16), and that loads `inspect` (deferred till then, see the test above):
+    each class that exec, a container's config, run and the read verbs load has its own."""
     code = """if True:
         import dataclasses, sys
-        import supervisor.execute, supervisor.model
+        import supervisor.execute, supervisor.model, supervisor.api.containers
+        import supervisor.container.reconcile, supervisor.container.create
+        import supervisor.container.launch, supervisor.logs, supervisor.pods.ops
+        import supervisor.views_podman, supervisor.users, supervisor.passwd, supervisor.images
+        import supervisor.volumes.db, supervisor.secrets.db, supervisor.network.definition
         print([f"{n}.{k}" for n, m in list(sys.modules.items()) if n.startswith("supervisor.")
                for k, v in vars(m).items() if isinstance(v, type)
                and dataclasses.is_dataclass(v) and v.__module__ == n
@@ -98,3 +108,35 @@ def test_the_config_classes_have_their_own_docstrings() -> None:
     """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_dataclasses_defers_inspect() -> None:
+    """`dataclasses` gets `inspect` unexecuted (its `ast`, `dis`, `tokenize`: ~35 M
+    instructions of `inspect CONTAINER`); the first use of it, by dataclasses for a class
+    without a docstring or by anyone, runs it, and it is the standard library's module."""
+    code = """if True:
+        import sys
+        import supervisor.model
+        heavy = ("ast", "dis", "tokenize", "linecache")
+        print([m for m in heavy if m in sys.modules])
+        import dataclasses, inspect
+
+        @dataclasses.dataclass
+        class Bare:
+            a: int
+
+        print(Bare.__doc__, [m for m in heavy if m in sys.modules] == list(heavy))
+        print(type(inspect).__name__, inspect is sys.modules["inspect"], inspect.isclass(Bare))
+        print(str(inspect.signature(Bare)), inspect.__file__ == inspect.getfile(inspect))
+    """
+    env = {"PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, "
+                          f"{str(Path(__file__).resolve().parents[2])!r}); sys.path += "
+                          f"{[p for p in sys.path if p.endswith('site-packages')]!r}\n{code}"],
+                         capture_output=True, text=True, check=True, env=env)  # fmt: skip
+    assert out.stdout.splitlines() == [
+        "[]",
+        "Bare(a: int) True",
+        "module True True",
+        "(a: int) -> None True",
+    ]

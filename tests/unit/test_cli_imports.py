@@ -7,6 +7,7 @@ check, not a timing: it fails on a quiet machine and a loaded one alike."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,12 @@ SITE = [p for p in sys.path if p.endswith("site-packages")]
 
 
 def loaded(tmp_path: Path, *argv: str, store: dict[str, str] | None = None) -> tuple[int, set[str]]:
+    rc, _, mods = loaded_output(tmp_path, *argv, store=store)
+    return rc, mods
+
+
+def loaded_output(tmp_path: Path, *argv: str, store: dict[str, str] | None = None
+                  ) -> tuple[int, str, set[str]]:  # fmt: skip
     """The verb's exit code and every module loaded, in a fresh `python3 -I -S` as the
     installed launcher runs it (site-packages appended), on an empty private store (or on
     `store`: its SCOPEBOX_ROOT and SCOPEBOX_RUNROOT)."""
@@ -70,7 +77,7 @@ def loaded(tmp_path: Path, *argv: str, store: dict[str, str] | None = None) -> t
     res = subprocess.run([sys.executable, "-I", "-S", "-c", code, *argv],
                          capture_output=True, text=True, env=env)  # fmt: skip
     line = res.stderr.rsplit("MODULES ", 1)[-1]
-    return res.returncode, set(line.split())
+    return res.returncode, res.stdout, set(line.split())
 
 
 def ours(mods: set[str]) -> set[str]:
@@ -136,3 +143,45 @@ def test_exec_looks_up_without_the_engine(tmp_path: Path) -> None:
     assert rc == 125  # no such container: Podman's code
     assert not mods & (HEAVY | TEMPLATES | JSON)
     assert not mods & {"supervisor.engine", "supervisor.execute", "supervisor.state"}
+
+
+def _stored(tmp_path: Path, name: str, **log: str) -> str:
+    """A container row named `name` in the private store (its config with `log`'s driver and
+    path), as `create` stores it; its id."""
+    from supervisor.model import LogConfig, LogDriver
+    from supervisor.paths import Paths
+    from supervisor.state import Status
+    from supervisor.store import ContainerRow, Store
+    from tests.unit.configs import config
+
+    paths = Paths(root=f"{tmp_path}/root", runroot=f"{tmp_path}/run")
+    cid = name * 64
+    driver = LogDriver(log.get("driver", "k8s-file"))
+    store = Store(paths)
+    store.add_container(ContainerRow(
+        id=cid, name=name, image_id="", image_name="", created="2026-12-08T00:00:00Z",
+        status=Status.EXITED, config=config(log=LogConfig(driver, path=log.get("path", ""))),
+    ))  # fmt: skip
+    store.close()
+    return cid
+
+
+def test_logs_reads_a_k8s_file_without_the_model(tmp_path: Path) -> None:
+    """logs' quick path (issue 16): the log file found from the row's stored JSON, neither the
+    config decoded (the model, dataclasses) nor the state reconciled; the default file and
+    --log-opt path=."""
+    line = "2026-12-08T00:00:01.000000000Z stdout F {}\n"
+    cid = _stored(tmp_path, "a")
+    os.makedirs(f"{tmp_path}/root/containers/{cid}")
+    Path(f"{tmp_path}/root/containers/{cid}/ctr.log").write_text(
+        line.format("one") + line.format("two"))
+    _stored(tmp_path, "b", path=f"{tmp_path}/b.log")
+    Path(f"{tmp_path}/b.log").write_text(line.format("three"))
+    for name, last in (("a", "two"), ("b", "three")):
+        rc, out, mods = loaded_output(tmp_path, "logs", "--tail", "1", name)
+        assert (rc, out) == (0, f"{last}\n")
+        assert not mods & {"supervisor.model", "dataclasses", "supervisor.container.reconcile"}
+    # the none driver: the row's way, Podman's error
+    _stored(tmp_path, "c", driver="none")
+    rc, out, mods = loaded_output(tmp_path, "logs", "c")
+    assert rc == 125 and "supervisor.model" in mods

@@ -126,3 +126,39 @@ def test_release_configs_migrate() -> None:
 def test_newer_schema_is_refused() -> None:
     with pytest.raises(UsageError, match="newer than this scopebox"):
         load_config({"schema": SCHEMA + 1})
+
+
+def test_the_store_reads_log_settings_of_this_schema() -> None:
+    """logs' quick path (supervisor.store.find_container_log) reads the stored JSON of this
+    schema only: a new schema must be taught to it too."""
+    from supervisor.store import CONFIG_SCHEMA
+    from tests.unit.configs import config
+
+    assert CONFIG_SCHEMA == SCHEMA == dump_config(config())["schema"]
+    assert dump_config(config())["log"] == {"driver": "k8s-file", "max_size": 0,
+                                            "max_file": 1, "path": "", "tag": ""}  # fmt: skip
+
+
+def test_field_types_are_typing_s() -> None:
+    """The decoder's types (model.field_types, issue 16) are typing.get_type_hints' for every
+    class a stored config holds."""
+    import dataclasses
+    import typing
+
+    from supervisor.model import ContainerConfig, field_types
+
+    seen: set[type] = set()
+    todo: list[type] = [ContainerConfig]
+    while todo:
+        tp = todo.pop()
+        if tp in seen:
+            continue
+        seen.add(tp)
+        hints = field_types(tp)
+        assert hints == typing.get_type_hints(tp), tp
+        for t in hints.values():
+            for a in (t, *typing.get_args(t), *(a for b in typing.get_args(t)
+                                                for a in typing.get_args(b))):  # fmt: skip
+                if isinstance(a, type) and (dataclasses.is_dataclass(a) or hasattr(a, "_fields")):
+                    todo.append(a)
+    assert len(seen) > 15
