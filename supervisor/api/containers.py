@@ -227,12 +227,23 @@ class WaitReport(NamedTuple):
 
 
 def wait(settings: Settings, refs: list[str]) -> list[WaitReport]:
+    """Each container's exit code once it exited; the engine is loaded only for a container
+    the quick path leaves to it (supervisor/waitquick.py, issue 16)."""
+    from supervisor.waitquick import wait_quick
+
+    with mapped():
+        enter(settings)
     out = []
-    with session(settings) as eng:
+    with contextlib.ExitStack() as stack:
+        eng: Engine | None = None
         for ref in refs:
             try:
                 with mapped():
-                    out.append(WaitReport(ref, eng.wait(ref)))
+                    code = wait_quick(settings, ref)
+                    if code is None:
+                        eng = eng or stack.enter_context(session(settings))
+                        code = eng.wait(ref)
+                out.append(WaitReport(ref, code))
             except ScopeboxError as exc:
                 out.append(WaitReport(ref, err=exc))
     return out
