@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -150,10 +151,8 @@ def _watching(pid: int) -> bool:
         return False
     links = []
     for fd in fds:
-        try:
+        with contextlib.suppress(OSError):  # closed meanwhile
             links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
-        except OSError:
-            pass
     return "anon_inode:inotify" in links
 
 
