@@ -666,8 +666,9 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
 
             pods = pod_of_containers(eng)
         out = []
+        images = _ImageCache(eng)
         for row in rows:
-            item = ps_item(row, eng.store.get_image(row.image_id), eng.paths)
+            item = ps_item(row, images(row.image_id), eng.paths)
             ports_json = _network_ps(eng, row, item)  # networking (issue 13)
             endpoints = item.pop("NetworkEndpoints", None)
             _pod_ps(eng, row, item, pods)  # pods (issue 15)
@@ -677,7 +678,7 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
                     doc["Ports"] = ports_json
                 if item.get("Networks"):  # the names, as Podman's JSON lists them
                     doc["Networks"] = list(item["Networks"])
-                _complete_ps(eng, row, item, doc, opts.size)  # fidelity
+                _complete_ps(eng, row, item, doc, images if opts.size else None)  # fidelity
                 pod_id, pod_name = pods.get(row.id, ("", ""))  # Podman's JSON: the full id
                 doc.update(Pod=pod_id, PodName=pod_name if opts.pod else "",
                            IsInfra=item["IsInfra"])  # fmt: skip
@@ -685,12 +686,26 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
         return out
 
 
-def _complete_ps(
-    eng: Engine, row: ContainerRow, item: dict[str, Any], doc: dict[str, Any], size: bool
-) -> None:
+class _ImageCache:
+    """performance (issue 16): each image of a listing read and decoded once (its row holds
+    its whole config as JSON: 200 containers of one image decoded it 400 times)."""
+
+    def __init__(self, eng: Engine) -> None:
+        self.store = eng.store
+        self.seen: dict[str, ImageRow | None] = {}
+
+    def __call__(self, image_id: str) -> ImageRow | None:
+        if image_id not in self.seen:
+            self.seen[image_id] = self.store.get_image(image_id)
+        return self.seen[image_id]
+
+
+def _complete_ps(eng: Engine, row: ContainerRow, item: dict[str, Any], doc: dict[str, Any],
+                 images: _ImageCache | None) -> None:  # fmt: skip
+    """`images`: with `--size` (the image's size is part of it)."""
     from supervisor.views_podman import complete_ps, size_fields
 
-    sizes = size_fields(eng.paths, row, eng.store.get_image(row.image_id)) if size else None
+    sizes = None if images is None else size_fields(eng.paths, row, images(row.image_id))
     complete_ps(item, doc, row, sizes)
 
 
