@@ -29,8 +29,10 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
+    from conmon.protocol import ExitRecord
     from supervisor.settings import Settings
     from supervisor.store import Store
 
@@ -76,8 +78,10 @@ def _policy(store: Store, cid: str) -> tuple[Any, Any, Any]:
 
 
 def _running(settings: Settings, row: dict[str, Any]) -> int | None:
+    from supervisor.exitwatch import wait_exists
     from supervisor.procs import alive, boot_id
 
+    _decoder()  # loaded before the wait: the exit is answered without imports in between
     if row["boot_id"] != boot_id():
         return None  # a run of another boot: the engine's reconciliation says what became of it
     path = settings.paths.exit_file(str(row["id"]))
@@ -91,8 +95,6 @@ def _running(settings: Settings, row: dict[str, Any]) -> int | None:
     try:
         if not alive(pid, started):  # gone, or the pid reused before the open
             return _final_code(path)
-        from supervisor.exitwatch import wait_exists
-
         wait_exists(path, FOREVER, (fd,))  # the record's rename, or the monitor's end
     finally:
         os.close(fd)
@@ -102,12 +104,21 @@ def _running(settings: Settings, row: dict[str, Any]) -> int | None:
 def _final_code(path: str) -> int | None:
     """The exit code of the monitor's record when it is the last word of this run (not a
     restart's); None when there is none or it cannot be read."""
-    from conmon.protocol import decode_exit
-    from supervisor import jsonlite  # not json: it loads re
-
+    decode = _decoder()
     try:
         with open(path, "rb") as f:
-            rec = decode_exit(f.read(), jsonlite.loads)
+            rec = decode(f.read())
     except (OSError, ValueError):
         return None
     return None if rec.restart else rec.exit_code
+
+
+def _decoder() -> Callable[[bytes], ExitRecord]:
+    """The monitor's exit record decoder (conmon's), with JSON read by `jsonlite`: not
+    `json`, which loads re."""
+    from functools import partial
+
+    from conmon.protocol import decode_exit
+    from supervisor import jsonlite
+
+    return partial(decode_exit, loads=jsonlite.loads)
