@@ -48,3 +48,41 @@ def test_ps_decodes_each_image_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ]  # fmt: skip
     assert [e.json["Size"]["rootFsSize"] for e in entries] == [2048] * 3
     assert decoded == [IMAGE]
+
+
+def test_ps_name_filter_decodes_only_what_it_shows(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """name= and id= are decided on a row's plain columns: the rows they refuse are neither
+    decoded nor reconciled; what passes is matched on every filter (the same key ORs, keys
+    AND)."""
+    paths = Paths(root=f"{tmp_path}/root", runroot=f"{tmp_path}/run")
+    store = Store(paths)
+    for i, name in enumerate(("web", "web2", "db")):
+        store.add_container(ContainerRow(
+            id=f"{i}" * 64, name=name, image_id=IMAGE, image_name="localhost/busybox:latest",
+            created=f"2026-12-08T00:00:0{i}Z", status=Status.CREATED, config=config(),
+        ))  # fmt: skip
+    store.close()
+    decoded: list[str] = []
+    real = store_module._container_from_row
+
+    def counted(row: object) -> ContainerRow:
+        c = real(row)  # type: ignore[arg-type]
+        decoded.append(c.name)
+        return c
+
+    monkeypatch.setattr(store_module, "_container_from_row", counted)
+    settings = Settings(root=paths.root, runroot=paths.runroot)
+
+    def names(*filters: tuple[str, str]) -> list[str]:
+        decoded.clear()
+        entries = api.list_containers(settings, api.ListOptions(all=True, filters=list(filters)))
+        return [e.json["Names"][0] for e in entries]
+
+    assert (names(("name", "^web$")), decoded) == (["web"], ["web"])
+    assert names(("name", "web")) == ["web2", "web"]
+    assert (names(("name", "web"), ("id", "^1")), decoded) == (["web2"], ["web2"])
+    assert (names(("name", "db"), ("name", "^web$")), sorted(decoded)) == (["db", "web"],
+                                                                           ["db", "web"])
+    assert names(("name", "web"), ("status", "running")) == []
+    assert (names(("label", "a=b")), len(decoded)) == ([], 3)
