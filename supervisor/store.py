@@ -19,7 +19,7 @@ from supervisor.records import NamedTuple
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from supervisor.model import ContainerConfig
@@ -611,16 +611,18 @@ class Store:
         row = self._db.execute("SELECT * FROM containers WHERE id = ?", (cid,)).fetchone()
         return None if row is None else self._container(row)
 
-    def list_containers(self, statuses: tuple[str, ...] = ()) -> list[ContainerRow]:
-        """Newest first; only those whose stored status is one of `statuses`, if given (the
-        others' configs are not decoded: `ps` of 200 created containers shows none)."""
+    def list_containers(self, statuses: tuple[str, ...] = (),
+                        keep: Callable[[str, str], bool] | None = None) -> list[ContainerRow]:
+        """Newest first; only those whose stored status is one of `statuses`, if given, and
+        whose id and name `keep` keeps, if given (the others' configs are not decoded: `ps`
+        of 200 created containers shows none, `ps -a --filter name=web` one)."""
         if not statuses:
             rows = self._db.execute("SELECT * FROM containers ORDER BY created DESC").fetchall()
         else:
             marks = ", ".join("?" * len(statuses))
             rows = self._db.execute(f"SELECT * FROM containers WHERE status IN ({marks})"
                                     " ORDER BY created DESC", statuses).fetchall()  # fmt: skip
-        return [self._container(r) for r in rows]
+        return [self._container(r) for r in rows if keep is None or keep(r["id"], r["name"])]
 
     def find_container(self, ref: str) -> ContainerRow:
         """By full id, unique id prefix, or name (Docker's lookup order)."""

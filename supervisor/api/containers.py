@@ -227,12 +227,23 @@ class WaitReport(NamedTuple):
 
 
 def wait(settings: Settings, refs: list[str]) -> list[WaitReport]:
+    """Each container's exit code once it exited; the engine is loaded only for a container
+    the quick path leaves to it (supervisor/waitquick.py, issue 16)."""
+    from supervisor.waitquick import wait_quick
+
+    with mapped():
+        enter(settings)
     out = []
-    with session(settings) as eng:
+    with contextlib.ExitStack() as stack:
+        eng: Engine | None = None
         for ref in refs:
             try:
                 with mapped():
-                    out.append(WaitReport(ref, eng.wait(ref)))
+                    code = wait_quick(settings, ref)
+                    if code is None:
+                        eng = eng or stack.enter_context(session(settings))
+                        code = eng.wait(ref)
+                out.append(WaitReport(ref, code))
             except ScopeboxError as exc:
                 out.append(WaitReport(ref, err=exc))
     return out
@@ -647,7 +658,8 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
         # which stores it); the others are neither decoded nor reconciled.
         active = () if opts.all or by_status else ACTIVE
         # Podman's ps without -a lists running containers only: not paused ones either
-        rows = [r for r in current_rows(eng, active) if not active or r.status.value == "running"]
+        rows = [r for r in current_rows(eng, active, _named(opts.filters))
+                if not active or r.status.value == "running"]  # fmt: skip
         match = _Matcher(eng, opts.filters)
         pods: dict[str, tuple[str, str]] = {}
         if rows:  # performance: no pod code for an empty listing
@@ -655,8 +667,9 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
 
             pods = pod_of_containers(eng)
         out = []
+        images = _ImageCache(eng)
         for row in rows:
-            item = ps_item(row, eng.store.get_image(row.image_id), eng.paths)
+            item = ps_item(row, images(row.image_id), eng.paths)
             ports_json = _network_ps(eng, row, item)  # networking (issue 13)
             endpoints = item.pop("NetworkEndpoints", None)
             _pod_ps(eng, row, item, pods)  # pods (issue 15)
@@ -666,7 +679,7 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
                     doc["Ports"] = ports_json
                 if item.get("Networks"):  # the names, as Podman's JSON lists them
                     doc["Networks"] = list(item["Networks"])
-                _complete_ps(eng, row, item, doc, opts.size)  # fidelity
+                _complete_ps(eng, row, item, doc, images if opts.size else None)  # fidelity
                 pod_id, pod_name = pods.get(row.id, ("", ""))  # Podman's JSON: the full id
                 doc.update(Pod=pod_id, PodName=pod_name if opts.pod else "",
                            IsInfra=item["IsInfra"])  # fmt: skip
@@ -674,28 +687,63 @@ def list_containers(settings: Settings, opts: ListOptions) -> list[ListEntry]:
         return out
 
 
-def _complete_ps(
-    eng: Engine, row: ContainerRow, item: dict[str, Any], doc: dict[str, Any], size: bool
-) -> None:
+class _ImageCache:
+    """performance (issue 16): each image of a listing read and decoded once (its row holds
+    its whole config as JSON: 200 containers of one image decoded it 400 times)."""
+
+    def __init__(self, eng: Engine) -> None:
+        self.store = eng.store
+        self.seen: dict[str, ImageRow | None] = {}
+
+    def __call__(self, image_id: str) -> ImageRow | None:
+        if image_id not in self.seen:
+            self.seen[image_id] = self.store.get_image(image_id)
+        return self.seen[image_id]
+
+
+def _complete_ps(eng: Engine, row: ContainerRow, item: dict[str, Any], doc: dict[str, Any],
+                 images: _ImageCache | None) -> None:  # fmt: skip
+    """`images`: with `--size` (the image's size is part of it)."""
     from supervisor.views_podman import complete_ps, size_fields
 
-    sizes = size_fields(eng.paths, row, eng.store.get_image(row.image_id)) if size else None
+    sizes = None if images is None else size_fields(eng.paths, row, images(row.image_id))
     complete_ps(item, doc, row, sizes)
 
 
 ACTIVE = ("running", "paused")  # the stored statuses of Status.is_active
 
 
-def current_rows(eng: Engine, statuses: tuple[str, ...] = ()) -> Iterator[ContainerRow]:
-    """Every container (stored with one of `statuses`, if given) brought up to date; one
-    removed under us (another `rm`, an --rm cleanup) is skipped: a listing never fails
-    because a row vanished."""
-    for row in eng.store.list_containers(statuses):
+def current_rows(eng: Engine, statuses: tuple[str, ...] = (),
+                 keep: Callable[[str, str], bool] | None = None) -> Iterator[ContainerRow]:
+    """Every container (stored with one of `statuses`, if given; with an id and name `keep`
+    keeps, if given) brought up to date; one removed under us (another `rm`, an --rm
+    cleanup) is skipped: a listing never fails because a row vanished."""
+    for row in eng.store.list_containers(statuses, keep):
         try:
             yield eng.refresh(row)
         except NotFoundError:
             if eng.store.get_container(row.id) is not None:
                 raise
+
+
+def _named(filters: list[tuple[str, str]]) -> Callable[[str, str], bool] | None:
+    """performance (issue 16): the name= and id= filters, on a row's id and name alone: a
+    row they refuse is not decoded nor reconciled (`ps -a --filter name=web` of 200
+    containers decodes one). They are _Matcher's tests (the same key ORs, keys AND); what
+    they let through is matched on every filter after."""
+    by_key: dict[str, list[re.Pattern[str]]] = {}
+    for key, value in filters:
+        if key in ("name", "id"):
+            by_key.setdefault(key, []).append(_regex(value))
+    if not by_key:
+        return None
+    names, ids = by_key.get("name"), by_key.get("id")
+
+    def keep(cid: str, name: str) -> bool:
+        return (names is None or any(r.search(name) for r in names)) and (
+            ids is None or any(r.search(cid) for r in ids))
+
+    return keep
 
 
 class _Matcher:

@@ -62,5 +62,5 @@ def main(argv: list[str], settings: Settings) -> int:
     argv = signal_value_glued(argv)
     ns = parse(argv, QUICK) or parser().parse_args(argv)
     quickstop.check_signal(ns.signal)  # the error before any container is looked up
-    refs = resolve(settings, targets(ns, ns.containers), "active")  # type: ignore[arg-type]
+    refs = resolve(settings, targets(ns, ns.containers), "active")
     return print_reports(quickstop.kill(settings, refs, ns.signal))

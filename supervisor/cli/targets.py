@@ -31,7 +31,7 @@ def add_target_flags(
                        help="read the container id from this file")
 
 
-def targets(ns: argparse.Namespace, refs: list[str], ignore: bool = False) -> Targets:
+def targets(ns: object, refs: list[str], ignore: bool = False) -> Targets:
     t = Targets(refs, getattr(ns, "all", False), getattr(ns, "latest", False),
                 getattr(ns, "filter", []), getattr(ns, "cidfile", []), ignore)
     if t.all and t.latest:
@@ -77,10 +77,12 @@ def latest_or(settings: Settings, latest: bool, ref: str | None, verb: str) -> s
 
 def check_interval(value: str) -> None:
     """wait's --interval: a Go duration, or a number of milliseconds (Podman 4.3)."""
-    from supervisor.health import parse_duration
-
     if value.isascii() and value.isdigit():
         return
+    if value.isascii() and value.endswith("ms") and value[:-2].isdigit():
+        return  # the default (250ms) and its like, without the health module (issue 16)
+    from supervisor.health import parse_duration
+
     try:
         parse_duration("--interval", value)
     except UsageError:

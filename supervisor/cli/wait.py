@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from supervisor.cli.main import new_parser
+from supervisor.cli.quick import APPEND, BOOL, VALUE, Quick, parse
 from supervisor.cli.targets import add_target_flags, check_interval, targets  # helper "flags"
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
@@ -10,6 +11,7 @@ from supervisor.settings import Settings
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from supervisor.api.containers import WaitReport
+    from supervisor.cli.argparser import Parser
 
 # Podman 4.3's --condition states (4.3 has no healthy/unhealthy), and the statuses of ours
 # each is reached at: configured/initialized are Podman's steps before a start, which
@@ -22,10 +24,7 @@ _REACHED = {"configured": "created", "created": "created", "initialized": "creat
             "running": "running", "paused": "paused"}
 
 
-def main(argv: list[str], settings: Settings) -> int:
-    from supervisor.api import containers as api
-    from supervisor.api.targets import resolve
-
+def parser() -> Parser:
     p = new_parser("wait", "Block until containers exit, then print their exit codes.")
     p.add_argument("containers", nargs="*")
     # helper "flags": --latest; --interval is validated (scopebox waits for the exit event,
@@ -35,7 +34,25 @@ def main(argv: list[str], settings: Settings) -> int:
     # fidelity: Podman's --condition; the exit is waited for, other states polled
     p.add_argument("--condition", action="append", default=[],
                    help="the state to wait for (default stopped): " + ", ".join(WAIT_STATES))
-    ns = p.parse_args(argv)
+    return p
+
+
+# performance (issue 16): the flags `wait` parses without argparse (supervisor.cli.quick)
+QUICK = Quick(
+    flags={
+        "-l": ("latest", BOOL), "--latest": ("latest", BOOL), "-i": ("interval", VALUE),
+        "--interval": ("interval", VALUE), "--condition": ("condition", APPEND),
+    },
+    defaults={"containers": [], "latest": False, "interval": "250ms", "condition": []},
+    positional=("containers", "*"),
+)  # fmt: skip
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    from supervisor.api import containers as api
+    from supervisor.api.targets import resolve
+
+    ns = parse(argv, QUICK) or parser().parse_args(argv)
     check_interval(ns.interval)
     refs = resolve(settings, targets(ns, ns.containers))
     for condition in ns.condition:
@@ -56,7 +73,6 @@ def main(argv: list[str], settings: Settings) -> int:
                 print(-1, flush=True)
         return code
     return _print(api.wait(settings, refs))
-
 
 
 def _print(reports: list[WaitReport]) -> int:

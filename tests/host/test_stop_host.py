@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -140,3 +141,42 @@ def test_inspect_says_stopping_while_stop_waits(sb: Scopebox) -> None:
     assert sb("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name).stdout == (
         "exited 137\n")
     sb("rm", name)
+
+
+def _watching(pid: int) -> bool:
+    """The process holds an inotify descriptor (wait's quick path blocks on one)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    links = []
+    for fd in fds:
+        with contextlib.suppress(OSError):  # closed meanwhile
+            links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return "anon_inode:inotify" in links
+
+
+def test_wait_blocks_on_the_exit_record_without_the_engine(sb: Scopebox) -> None:
+    """wait's quick path (supervisor/waitquick.py, issue 16): blocked on the monitor's exit
+    record, it prints the code of the exit that follows, and the exit shows at once in
+    `ps -a`; an `rm` right after waits out the cleanup, as after the engine's `wait`."""
+    name = unique("qwait")
+    cid = started(sb, name, "sh", "-c", "echo up; trap 'exit 7' USR1; sleep 1000 & wait")
+    proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", CODE, "wait", name],
+                            env=sb.environ(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        wait_for(lambda: _watching(proc.pid), what="wait to block on the exit record")
+        sb("kill", "-s", "USR1", name)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    mods = set(err.rpartition("MODULES ")[2].split())
+    assert (proc.returncode, out) == (0, "7\n"), err
+    assert "supervisor.waitquick" in mods
+    assert not mods & (HEAVY - {"supervisor.api.containers"}), mods & HEAVY
+    ps = sb("ps", "-a", "--filter", f"name={name}", "--format", "{{.Status}}").stdout
+    assert ps.startswith("Exited (7)"), ps
+    sb("rm", name)
+    assert (left := leftovers(sb, cid)) == [], left

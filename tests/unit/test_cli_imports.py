@@ -185,3 +185,55 @@ def test_logs_reads_a_k8s_file_without_the_model(tmp_path: Path) -> None:
     _stored(tmp_path, "c", driver="none")
     rc, out, mods = loaded_output(tmp_path, "logs", "c")
     assert rc == 125 and "supervisor.model" in mods
+
+
+def _waitable(tmp_path: Path, name: str, status: str, restart: str = "no") -> str:
+    """A container row named `name` with exit code 3 in its row, stored with `status` in
+    this boot (the monitor's pid: none alive) and the restart policy `restart`; its id."""
+    from supervisor.model import RestartName, RestartPolicy
+    from supervisor.paths import Paths
+    from supervisor.procs import boot_id
+    from supervisor.state import Status
+    from supervisor.store import ContainerRow, Store
+    from tests.unit.configs import config
+
+    paths = Paths(root=f"{tmp_path}/root", runroot=f"{tmp_path}/run")
+    cid = name * 64
+    store = Store(paths)
+    store.add_container(ContainerRow(
+        id=cid, name=name, image_id="", image_name="", created="2026-12-08T00:00:00Z",
+        status=Status(status), config=config(restart=RestartPolicy(RestartName(restart))),
+        exit_code=3, boot_id=boot_id(), finished_at="2026-12-08T00:00:01Z",
+    ))  # fmt: skip
+    store.close()
+    os.makedirs(paths.container_dir(cid), exist_ok=True)
+    return cid
+
+
+def _exit_record(tmp_path: Path, cid: str, code: int) -> None:
+    """The monitor's exit record of the container's run, as conmon writes it."""
+    Path(f"{tmp_path}/root/containers/{cid}/exit").write_text(
+        f'{{"exit_code": {code}, "signal": 0, "oom_killed": false,'
+        ' "finished_at": "2026-12-08T00:00:02.000000000Z"}')
+
+
+def test_wait_answers_without_the_engine(tmp_path: Path) -> None:
+    """wait's quick path (supervisor/waitquick.py, issue 16): an exited container's code from
+    its row, a running one's from the monitor's exit record, neither config decoded nor the
+    engine loaded; a missing name is the engine's error, without it too."""
+    _waitable(tmp_path, "a", "exited")
+    _exit_record(tmp_path, _waitable(tmp_path, "b", "running"), 7)
+    rc, out, mods = loaded_output(tmp_path, "wait", "a", "b")
+    assert (rc, out) == (0, "3\n7\n")
+    assert not mods & (HEAVY | JSON | {"supervisor.engine", "supervisor.state", "enum"})
+    rc, out, mods = loaded_output(tmp_path, "wait", "nosuch")
+    assert rc == 125 and not mods & {"supervisor.engine", "supervisor.model", "argparse"}
+
+
+def test_wait_leaves_a_restart_policy_to_the_engine(tmp_path: Path) -> None:
+    """The check above can fail: a container with a restart policy (its record may not be
+    the last word) is waited for the engine's way, which loads the model."""
+    _exit_record(tmp_path, _waitable(tmp_path, "c", "running", restart="always"), 7)
+    rc, out, mods = loaded_output(tmp_path, "wait", "c")
+    assert (rc, out) == (0, "7\n")
+    assert "supervisor.model" in mods

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from supervisor.cli.quick import APPEND, BOOL, VALUE, parse
 from supervisor.errors import UsageError
 
-VERBS = ("ps", "inspect", "images", "logs", "version", "exec_", "attach", "kill")
+VERBS = ("ps", "inspect", "images", "logs", "version", "exec_", "attach", "kill", "wait")
 
 
 def _verb(name: str) -> ModuleType:
@@ -78,6 +78,7 @@ def test_common_lines_take_the_quick_path() -> None:
         ("exec_", ["web", "true"]), ("exec_", ["-it", "web", "sh", "-c", "x"]),
         ("exec_", ["-e", "A=1", "-u", "0", "web", "ls", "-l", "--", "/"]),
         ("attach", ["web"]), ("attach", ["--no-stdin", "web"]), ("ps", ["-aq"]),
+        ("wait", ["web"]), ("wait", ["web", "db"]),
     ]:  # fmt: skip
         quick = parse(argv, _verb(name).QUICK)
         assert quick is not None and vars(quick) == _argparse(_verb(name), argv), (name, argv)
