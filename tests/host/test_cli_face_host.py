@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -22,10 +23,13 @@ pytestmark = pytest.mark.host
 
 
 def one_line_error(res: subprocess.CompletedProcess[str], code: int = 125) -> str:
-    """The user sees exactly one `Error: ...` line and the exit code, no traceback."""
+    """The user sees exactly one `Error: ...` line and the exit code, no traceback; a bad
+    flag or argument count is followed by Podman's (cobra's) hint `See 'PROG VERB --help'`."""
     assert res.returncode == code, res
     assert "Traceback" not in res.stderr, res
     lines = res.stderr.splitlines()
+    if len(lines) == 2 and re.fullmatch(r"See '\S+( [\w-]+)* --help'", lines[1]):
+        lines = lines[:1]
     assert len(lines) == 1 and lines[0].startswith("Error: "), res
     return lines[0]
 
