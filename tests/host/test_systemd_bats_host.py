@@ -143,9 +143,17 @@ def test_a_registry_update_policy_needs_a_fully_qualified_image(sb: Scopebox,
         sb("run", "-d", "--label", "io.containers.autoupdate=fake", "--label",
            "PODMAN_SYSTEMD_UNIT=au-fake.service", "busybox", "sleep", "100")
         res = sb("auto-update", check=False)
-        assert (res.returncode, res.stderr) == (125, 'Error: invalid auto-update policy "fake":'
-                                                ' valid policies are ["disabled" "image"'
-                                                ' "local" "registry"]\n')
+        bad = ('Error: invalid auto-update policy "fake": valid policies are ["disabled"'
+               ' "image" "local" "registry"]\n')
+        assert (res.returncode, res.stderr) == (125, bad)
+        # 255 "multiple services": the other containers are still considered (Podman's
+        # report first, then the error, exit 125)
+        sb("run", "-d", "--label", "io.containers.autoupdate=local", "--label",
+           "PODMAN_SYSTEMD_UNIT=au-local.service", "busybox", "sleep", "100")
+        res = sb("auto-update", "--dry-run", "--format", "{{.Unit}} {{.Policy}} {{.Updated}}",
+                 check=False)
+        assert (res.returncode, res.stdout, res.stderr) == (
+            125, "au-local.service local false\n", bad)
     finally:
         sb("rm", "-a", "-f")
         sb("rmi", "-f", "au-short:latest", check=False)
