@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, NamedTuple
 
-from supervisor.errors import NotFoundError, UsageError
+from supervisor.errors import NotFoundError, ScopeboxError, UsageError
 
 if TYPE_CHECKING:
     from supervisor.engine import Engine
@@ -106,7 +106,15 @@ def run(eng: Engine, dry_run: bool, rollback: bool,
         errors: list[str] | None = None) -> list[Update]:
     out = []
     for c in candidates(eng, errors):
-        newer = newer_local(eng, c) if c.policy == "local" else newer_in_registry(eng, c)
+        try:
+            newer = newer_local(eng, c) if c.policy == "local" else newer_in_registry(eng, c)
+        except ScopeboxError as exc:
+            if errors is None:
+                raise
+            # Podman's: that container fails, the others go on (the error after the report)
+            errors.append(f"checking image updates for container {c.row.id}: {exc}")
+            out.append(Update(c.unit, c.row.id, c.row.name, c.image, c.policy, "failed"))
+            continue
         state = "false"
         if newer and dry_run:
             state = "pending"

@@ -154,9 +154,20 @@ def test_a_registry_update_policy_needs_a_fully_qualified_image(sb: Scopebox,
                  check=False)
         assert (res.returncode, res.stdout, res.stderr) == (
             125, "au-local.service local false\n", bad)
+        # a registry that cannot be asked fails that container only (Podman's "failed")
+        sb("tag", "busybox", "127.0.0.1:1/au/img:latest")
+        cid = sb("run", "-d", "--label", "io.containers.autoupdate=registry", "--label",
+                 "PODMAN_SYSTEMD_UNIT=au-reg.service", "127.0.0.1:1/au/img:latest", "sleep",
+                 "100").stdout.strip()
+        res = sb("auto-update", "--dry-run", "--format", "{{.Unit}} {{.Policy}} {{.Updated}}",
+                 check=False)
+        assert (res.returncode, sorted(res.stdout.splitlines())) == (
+            125, ["au-local.service local false", "au-reg.service registry failed"])
+        assert res.stderr.startswith(
+            f"{bad}Error: checking image updates for container {cid}: "), res.stderr
     finally:
         sb("rm", "-a", "-f")
-        sb("rmi", "-f", "au-short:latest", check=False)
+        sb("rmi", "-f", "au-short:latest", "127.0.0.1:1/au/img:latest", check=False)
 
 
 KUBE_YAML = """\
