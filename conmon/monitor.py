@@ -162,7 +162,7 @@ class Monitor:
         # generated unit's `run -d --sdnotify=conmon`) then fails with the container and its
         # Restart=on-failure restarts it (a --health-on-failure=kill, a crash). Not after a
         # stop (systemctl stop, a user's stop or rm -f): the unit ends inactive.
-        if self.record is None or self.stopped_by_user:
+        if self.record is None or (self.stopped_by_user and not self.opts.keep_status):
             return 0
         return self.record.exit_code & 0xFF
 

@@ -58,6 +58,7 @@ class Options:
         "health_start_period_ns",
         "health_timeout_ns",
         "init_only",
+        "keep_status",
         "log_driver",
         "log_max_file",
         "log_max_size",
@@ -101,6 +102,9 @@ class Options:
         self.terminal = False  # terminals: -t, the runtime's pty (conmon.terminal)
         # `init`: the runtime creates the container, the engine starts it later (runtime start)
         self.init_only = False
+        # Exit with the container's status even after a stop (conmon's way): the kube service
+        # container's unit fails when its pods are stopped, as Podman's.
+        self.keep_status = False
         self.sync_fd = -1
         self.start_fd = -1
         self.exit_command: list[str] = []
@@ -211,6 +215,9 @@ def parse_args(argv: list[str]) -> Options:
         if arg == "--init-only":
             opts.init_only = True
             continue
+        if arg == "--keep-status":
+            opts.keep_status = True
+            continue
         key, eq, value = arg.partition("=")
         if not eq:
             raise UsageError(f"argument {arg!r} is not --key=value")
@@ -290,7 +297,8 @@ def format_args(opts: Options) -> list[str]:
         argv += [f"{key}={value}" for value in getattr(opts, attr)]
     argv += [flag for flag, on in (("--stdin", opts.stdin), ("--service", opts.service),
                                    ("--terminal", opts.terminal),
-                                   ("--init-only", opts.init_only)) if on]  # fmt: skip
+                                   ("--init-only", opts.init_only),
+                                   ("--keep-status", opts.keep_status)) if on]  # fmt: skip
     return argv
 
 

@@ -168,6 +168,11 @@ def monitor_options(
     opts.stdin = bool(cfg.options.interactive)
     opts.terminal = bool(cfg.options.tty)  # terminals: the monitor owns the pty
     opts.personality = cfg.options.personality  # misc (issue 19)
+    # kube play --service-container: its unit follows this monitor (MAINPID) and fails
+    # with it when the pods are stopped, as conmon's exit status makes Podman's
+    from supervisor.pods import SERVICE_LABEL
+
+    opts.keep_status = SERVICE_LABEL in cfg.options.labels
     if cfg.healthcheck is not None:
         _health_options(opts, paths, row)
     # Cleanup needs only the standard library: no site-packages, ~30 ms less per exit.

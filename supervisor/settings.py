@@ -47,6 +47,8 @@ CONF_KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("engine", "cgroup_manager"): ("cgroup_manager", str),
     ("engine", "events_logger"): ("events_logger", str),
     ("engine", "events_logfile_path"): ("events_logfile_path", str),
+    # bytes, or a size ("1m"); Podman's truncation to the newer half past it (events.write)
+    ("engine", "events_logfile_max_size"): ("events_logfile_max_size", int),
     ("engine", "stop_timeout"): ("stop_timeout", int),
     ("containers", "log_driver"): ("log_driver", str),
     ("containers", "pids_limit"): ("pids_limit", int),
@@ -91,6 +93,7 @@ class Settings(NamedTuple):
     debug: bool = False  # SCOPEBOX_DEBUG: unexpected errors show their traceback
     events_logger: str | None = None  # events: file, journald, none; None: journald if it runs
     events_logfile_path: str | None = None  # the file backend's log; None: RUNROOT/events/
+    events_logfile_max_size: int | None = None  # set: Podman's truncation (events.write)
     stop_timeout: int | None = None  # create's default --stop-timeout (containers.conf)
     pids_limit: int | None = None  # create's default --pids-limit (containers.conf)
     log_size_max: int | None = None  # create's default --log-opt max-size; -1: unlimited
@@ -324,7 +327,11 @@ def _conf_values(path: str, text: str) -> dict[str, Any]:
         if not isinstance(section, dict) or key not in section:
             continue
         value = section[key]
-        lowest = 0 if name == "stop_timeout" else -1
+        if name == "events_logfile_max_size" and isinstance(value, str):
+            from supervisor.sizes import parse_size
+
+            value = parse_size(value, decimal=True)  # go-units' FromHumanSize, as Podman
+        lowest = 0 if name in ("stop_timeout", "events_logfile_max_size") else -1
         if type(value) is not kind or (isinstance(value, int) and value < lowest):
             want = {int: f"an integer >= {lowest}", bool: "true or false"}.get(kind, "a string")
             raise UsageError(f"{path}: [{table}] {key} must be {want}, not {value!r}")

@@ -133,8 +133,10 @@ def _stop(quick: Quick, store: Store, auto_remove: bool, timeout: int | None) ->
 
         mark_user_stop(mon.bundle)
         with Stopping(quick.rundir):
-            _send(fd, mon.stop_signal)
-            gone = bool(select.select([fd], [], [], max(grace, 0))[0])
+            gone = False
+            if grace > 0:  # Podman's: no grace period, no stop signal (SIGKILL at once)
+                _send(fd, mon.stop_signal)
+                gone = bool(select.select([fd], [], [], grace)[0])
         if not gone:
             _send(fd, SIGKILL)
             if grace > 0:  # Podman's warning, in its words (its tests match them)

@@ -19,7 +19,8 @@
 #   have its upper dir on the bed's overlay root), everything else podman's defaults (systemd
 #   cgroup manager, journald events and logs), as on a real host.
 #
-# Environment: BATS_DIR (the extracted podman test/system), REG_YML (the registry's config),
+# Environment: BED_AFTER (a shell command run in the bed after bats, e.g. 'journalctl -b'),
+# BATS_DIR (the extracted podman test/system), REG_YML (the registry's config),
 # VENV (the virtualenv whose python runs scopebox; default the main checkout's),
 # BED_PODMAN_RUNTIME (podman's runtime, default runc; crun works in the bed, whose cgroup v2
 # hierarchy has no controllers, and some files (260-sdnotify) skip everything but crun).
@@ -93,6 +94,13 @@ EOF
     mkdir -p /tmp/bats-bin
     ln -sf "$PODMAN" /tmp/bats-bin/podman
     export PATH=/tmp/bats-bin:$PATH
+    # The units Podman's package ships (podman-kube@.service, podman-auto-update.service) run
+    # /usr/bin/podman: on a host where podman is scopebox that is scopebox too. Only on the
+    # bed's overlay root, never the host's.
+    if [[ $(findmnt -n -o FSTYPE /) == overlay ]]; then
+        rm -f /usr/bin/podman
+        ln -s "$PODMAN" /usr/bin/podman
+    fi
 fi
 export PODMAN
 
@@ -100,4 +108,8 @@ echo "# bats_in_bed: $file with $PODMAN ($engine)" >&2
 cd "$BATS_DIR"
 rc=0
 bats "$file" "$@" || rc=$?
+# BED_AFTER: a shell command run in the bed once bats is done (the journal, say), to debug.
+if [[ -n ${BED_AFTER:-} ]]; then
+    bash -c "$BED_AFTER" || true
+fi
 exit $rc

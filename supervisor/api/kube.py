@@ -368,9 +368,19 @@ def _make_pod(eng: Engine, pod: PodPlan, opts: PlayOptions, made: _Made,
             options = replace(options, log_driver=opts.log_driver)
         # Podman 4.3's kube play: the containers ignore a unit's NOTIFY_SOCKET (with
         # --service-container, play itself says READY)
-        options = replace(options, network="", sdnotify="ignore")
+        options = replace(options, network="", sdnotify="ignore",
+                          labels=_unit_label(options.labels))
         ids.append(create_in(eng, CreateRequest(options, pod=row.id)).id)
     return PodReport(row.id, ids)
+
+
+def _unit_label(labels: dict[str, str]) -> dict[str, str]:
+    """Podman's: played by a unit (podman-kube@.service sets PODMAN_SYSTEMD_UNIT), the
+    containers carry its name, which `auto-update` restarts (as `create` does)."""
+    from supervisor.autoupdate import UNIT_LABEL
+
+    unit = os.environ.get(UNIT_LABEL, "")
+    return {UNIT_LABEL: unit, **labels} if unit else labels
 
 
 def _build_images(eng: Engine, pods: list[PodPlan], context: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, NamedTuple
 
-from supervisor.errors import NotFoundError, UsageError
+from supervisor.errors import NotFoundError, ScopeboxError, UsageError
 
 if TYPE_CHECKING:
     from supervisor.engine import Engine
@@ -41,7 +41,9 @@ class Update(NamedTuple):
     updated: str  # true | false | pending | failed
 
 
-def candidates(eng: Engine) -> list[Candidate]:
+def candidates(eng: Engine, errors: list[str] | None = None) -> list[Candidate]:
+    """`errors`: where a container's unknown policy is told (Podman's: the others are still
+    updated, the errors come after the report); without it the first one raises."""
     from supervisor.state import Status
 
     out = []
@@ -55,8 +57,12 @@ def candidates(eng: Engine) -> list[Candidate]:
         if wanted is None or wanted in ("", "disabled") or not unit:
             continue
         if wanted not in POLICIES:  # Podman's words
-            raise UsageError(f'invalid auto-update policy "{wanted}": valid policies are'
-                             ' ["disabled" "image" "local" "registry"]')
+            message = (f'invalid auto-update policy "{wanted}": valid policies are'
+                       ' ["disabled" "image" "local" "registry"]')
+            if errors is None:
+                raise UsageError(message)
+            errors.append(message)
+            continue
         out.append(Candidate(row, unit, POLICIES[wanted]))
     return out
 
@@ -96,10 +102,19 @@ def newer_in_registry(eng: Engine, c: Candidate) -> bool:
     return digest != img.digest and not any(d.endswith("@" + digest) for d in img.repo_digests)
 
 
-def run(eng: Engine, dry_run: bool, rollback: bool) -> list[Update]:
+def run(eng: Engine, dry_run: bool, rollback: bool,
+        errors: list[str] | None = None) -> list[Update]:
     out = []
-    for c in candidates(eng):
-        newer = newer_local(eng, c) if c.policy == "local" else newer_in_registry(eng, c)
+    for c in candidates(eng, errors):
+        try:
+            newer = newer_local(eng, c) if c.policy == "local" else newer_in_registry(eng, c)
+        except ScopeboxError as exc:
+            if errors is None:
+                raise
+            # Podman's: that container fails, the others go on (the error after the report)
+            errors.append(f"checking image updates for container {c.row.id}: {exc}")
+            out.append(Update(c.unit, c.row.id, c.row.name, c.image, c.policy, "failed"))
+            continue
         state = "false"
         if newer and dry_run:
             state = "pending"

@@ -24,10 +24,19 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     from supervisor.cli.common import _bool_flag
 
-    rows = auto_update(settings, ns.dry_run, _bool_flag(ns.rollback))
+    errors: list[str] = []  # Podman's: the others are updated, the errors told after
+    rows = auto_update(settings, ns.dry_run, _bool_flag(ns.rollback), errors)
     items = [{"Unit": r.unit, "Container": f"{r.container_id[:12]} ({r.container_name})",
               "ContainerName": r.container_name, "ContainerID": r.container_id,
               "Image": r.image, "Policy": r.policy, "Updated": r.updated} for r in rows]
     if items or ns.format not in (None, "json"):
         print_table(ns.format, DEFAULT, HEADER, items)
+    if errors:
+        import sys
+
+        from supervisor.errors import UsageError
+
+        for message in errors[:-1]:
+            print(f"Error: {message}", file=sys.stderr)
+        raise UsageError(errors[-1])
     return 0

@@ -103,9 +103,13 @@ def _create_and_start(ctx: Context, row: ContainerRow) -> int:
     base = [*ctx.runtime_argv(row), f"--log={log}", "--log-format=json"]
     bundle = ctx.paths.container_dir(row.id)
     verb = ["run", "--detach", "--bundle", bundle, "--pid-file", pidfile, row.id]
+    # Without the caller's NOTIFY_SOCKET (a Type=notify unit's, `kube play` under
+    # podman-kube@.service): given one, the runtime waits for the container's own READY=1,
+    # which an infra's catatonit never sends (the monitor drops it for the same reason).
+    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
     res = subprocess.run([*base, *verb], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True, check=False)
+                         start_new_session=True, check=False, env=env)
     # (restore_signals, subprocess's default: SIGPIPE and SIGXFSZ back to their
     # defaults for the container, which Python ignores; no preexec_fn in a threaded face)
     if res.returncode != 0:

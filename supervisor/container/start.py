@@ -93,7 +93,8 @@ def _notify_caller(ctx: Context, row: ContainerRow) -> None:
         return
     from units.notify import sd_notify
 
-    lines = [] if is_service(row) else [f"MAINPID={row.monitor_pid}"]
+    # (a container without a monitor of its own, a pod's bare infra, has no pid to name)
+    lines = [] if is_service(row) or not row.monitor_pid else [f"MAINPID={row.monitor_pid}"]
     if mode is SdNotify.CONMON:
         lines.append("READY=1")
     if lines:

@@ -32,8 +32,10 @@ def stop(ctx: Context, ref: str, timeout: int | None = None) -> ContainerRow:
 
         mark_user_stop(ctx.paths.container_dir(row.id))
         with Stopping(ctx.paths.container_rundir(row.id)):
-            signal_container(ctx, row, row.config.stop_signal, all_processes=False)
-            gone = ctx.wait_container_gone(row, grace)
+            gone = False
+            if grace > 0:  # Podman's: no grace period, no stop signal (SIGKILL at once)
+                signal_container(ctx, row, row.config.stop_signal, all_processes=False)
+                gone = ctx.wait_container_gone(row, grace)
         if not gone:
             if grace > 0:  # Podman's warning, in its words (its tests match them)
                 _warn_killed(row, grace)

@@ -112,7 +112,7 @@ def human(ev: Event, trunc: bool = False) -> str:
         return f"{when} {ev.type} {ev.status} {ident} (container={ident}, name={ev.network})"
     if ev.type == IMAGE:
         return f"{when} {ev.type} {ev.status} {ident} {ev.name}"
-    if ev.type == VOLUME:
+    if ev.type == VOLUME or (ev.type == SYSTEM and ev.name):  # log-rotation names its file
         return f"{when} {ev.type} {ev.status} {ev.name}"
     return f"{when} {ev.type} {ev.status}"
 

@@ -48,7 +48,12 @@ def emit(settings: Settings, paths: Paths, ev: Event) -> None:
     kind = backend(settings)
     try:
         if kind == "file":
-            append_line(log_path(paths, settings), to_json(ev).encode() + b"\n")
+            path = log_path(paths, settings)
+            line = to_json(ev).encode() + b"\n"
+            if settings.events_logfile_max_size:
+                append_truncating(path, line, settings.events_logfile_max_size)
+            else:
+                append_line(path, line)
         elif kind == "journald":
             send_journal(ev)
     except OSError as exc:
@@ -73,6 +78,49 @@ def append_line(path: str, data: bytes, max_size: int = MAX_SIZE) -> None:
             os.close(fd)
     finally:
         os.close(lock)
+
+
+def append_truncating(path: str, data: bytes, max_size: int) -> None:
+    """containers.conf's events_logfile_max_size, Podman 4.3's way: a file that the line
+    would take past it keeps only its newer half (from the first whole line past the middle),
+    then a `system log-rotation PATH` event, then the line; all under append_line's lock."""
+    from supervisor.events.record import SYSTEM, Event, to_json
+
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    lock = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        os.lockf(lock, os.F_LOCK, 0)
+        try:
+            size = os.stat(path).st_size
+        except FileNotFoundError:
+            size = 0
+        if size and size + len(data) > max_size:
+            _keep_newer_half(path, size)
+            rotated = Event(SYSTEM, "log-rotation", time.time_ns(), name=path)
+            data = to_json(rotated).encode() + b"\n" + data
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(lock)
+
+
+def _keep_newer_half(path: str, size: int) -> None:
+    """Podman's `truncate`: the lines after the one the middle falls in, into a new file
+    renamed over the old one (a reader holding the old one reads it to its end)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(path, "rb") as src:
+        src.seek(size // 2)
+        src.readline()  # the rest of the line the middle falls in
+        rest = src.read()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, rest)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)
 
 
 def journal_fields(ev: Event) -> list[tuple[str, bytes]]:

@@ -381,6 +381,9 @@ def _container(c: Any, path: str, pod: str, ctx: _PodContext) -> CtrPlan:
     annotations = ctx.annotations.get(name, {})
     flags = RunFlagOptions(init=annotations.pop("io.podman.annotations.init", "") == "TRUE",
                            annotations=[f"{k}={v}" for k, v in annotations.items()])
+    # Podman's: the auto-update annotations (the pod's, or KEY/CONTAINER's) are the
+    # container's labels too, which `auto-update` reads
+    labels = {k: v for k, v in annotations.items() if k in AUTOUPDATE_KEYS}
     policy = get(c, "imagePullPolicy", str, path, "IfNotPresent")
     if policy not in PULL:
         raise KubeError(f"kube: {path}.imagePullPolicy: {policy!r} is not Always, "
@@ -393,6 +396,7 @@ def _container(c: Any, path: str, pod: str, ctx: _PodContext) -> CtrPlan:
         entrypoint=command or None,
         command=args,
         name=_name(f"{pod}-{name}", "container"),
+        labels=labels,
         env=_env(c, path, ctx.sources, where, warnings),
         workdir=workdir,
         user=sec.pop("user", None),
@@ -506,6 +510,8 @@ def _go_quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+# auto-update's policy and authfile: annotations that become labels (Podman 4.3's play)
+AUTOUPDATE_KEYS = ("io.containers.autoupdate", "io.containers.autoupdate.authfile")
 # Podman's own annotations that say nothing play kube must do (the rest it warns about)
 PODMAN_QUIET = {"io.podman.annotations.privileged",  # securityContext.privileged says it
                 "io.podman.annotations.init.container.type"}  # see pod_plan
@@ -517,7 +523,9 @@ def _annotations(meta: dict[str, Any], names: list[str], path: str, where: str,
     Podman's own bookkeeping keys (io.kubernetes.cri-o.*, the TRUE/FALSE ones) are left out,
     but for init; one asking for something (autoremove TRUE) is warned about."""
     out: dict[str, dict[str, str]] = {n: {} for n in names}
-    for key, value in _string_map(meta, "annotations", path).items():
+    items = _string_map(meta, "annotations", path).items()
+    # a container's own KEY/CONTAINER wins over the pod's KEY, whichever comes first
+    for key, value in sorted(items, key=lambda kv: kv[0].rpartition("/")[2] in out):
         if len(value) > MAX_ANNOTATION:  # Podman's check and words (Go's %q), before a pull
             raise KubeError(f"invalid annotation {_go_quote(key)}={_go_quote(value)} value"
                             f" length exceeds Kubernetetes max {MAX_ANNOTATION}")

@@ -224,6 +224,9 @@ def _infra_options(eng: Engine, pod: PodRow) -> CreateOptions:
         devices=list(cfg.devices), volumes=list(cfg.volumes),
         volumes_from=list(cfg.volumes_from), security_opt=list(cfg.security_opt),
         log_driver="none",  # catatonit says nothing
+        # nor tells a unit it is ready: a Type=notify unit's NOTIFY_SOCKET is for whoever
+        # starts the pod's containers (kube play, a member's --sdnotify), not for the infra
+        sdnotify="ignore",
         labels={INFRA_LABEL: pod.id},
         stop_timeout=10,
         cgroup_parent=cfg.cgroup or None,  # helper podsx: the pod's cgroup

@@ -38,7 +38,8 @@ def options(root: str, store: Store, name: str) -> CreateOptions:
     return CreateOptions(
         image=tree, rootfs=True, rootfs_image=ensure_pause_image(store, tree),
         command=list(INFRA_COMMAND), name=name, network="none", log_driver="none",
-        labels={SERVICE_LABEL: "true"}, stop_timeout=10,
+        labels={SERVICE_LABEL: "true"},
+        stop_timeout=0,  # Podman's: SIGKILL at once (exit 137, its unit then fails)
         sdnotify="ignore",  # Podman's: play itself tells a unit (api/kube.py)
     )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clihelp import REPO, SCOPEBOX, Scopebox
+from tests.clihelp import REPO, SCOPEBOX, Scopebox, wait_for
 
 pytestmark = pytest.mark.host
 
@@ -143,9 +143,111 @@ def test_a_registry_update_policy_needs_a_fully_qualified_image(sb: Scopebox,
         sb("run", "-d", "--label", "io.containers.autoupdate=fake", "--label",
            "PODMAN_SYSTEMD_UNIT=au-fake.service", "busybox", "sleep", "100")
         res = sb("auto-update", check=False)
-        assert (res.returncode, res.stderr) == (125, 'Error: invalid auto-update policy "fake":'
-                                                ' valid policies are ["disabled" "image"'
-                                                ' "local" "registry"]\n')
+        bad = ('Error: invalid auto-update policy "fake": valid policies are ["disabled"'
+               ' "image" "local" "registry"]\n')
+        assert (res.returncode, res.stderr) == (125, bad)
+        # 255 "multiple services": the other containers are still considered (Podman's
+        # report first, then the error, exit 125)
+        sb("run", "-d", "--label", "io.containers.autoupdate=local", "--label",
+           "PODMAN_SYSTEMD_UNIT=au-local.service", "busybox", "sleep", "100")
+        res = sb("auto-update", "--dry-run", "--format", "{{.Unit}} {{.Policy}} {{.Updated}}",
+                 check=False)
+        assert (res.returncode, res.stdout, res.stderr) == (
+            125, "au-local.service local false\n", bad)
+        # a registry that cannot be asked fails that container only (Podman's "failed")
+        sb("tag", "busybox", "127.0.0.1:1/au/img:latest")
+        cid = sb("run", "-d", "--label", "io.containers.autoupdate=registry", "--label",
+                 "PODMAN_SYSTEMD_UNIT=au-reg.service", "127.0.0.1:1/au/img:latest", "sleep",
+                 "100").stdout.strip()
+        res = sb("auto-update", "--dry-run", "--format", "{{.Unit}} {{.Policy}} {{.Updated}}",
+                 check=False)
+        assert (res.returncode, sorted(res.stdout.splitlines())) == (
+            125, ["au-local.service local false", "au-reg.service registry failed"])
+        assert res.stderr.startswith(
+            f"{bad}Error: checking image updates for container {cid}: "), res.stderr
     finally:
         sb("rm", "-a", "-f")
-        sb("rmi", "-f", "au-short:latest", check=False)
+        sb("rmi", "-f", "au-short:latest", "127.0.0.1:1/au/img:latest", check=False)
+
+
+KUBE_YAML = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    io.containers.autoupdate/b: disabled
+    io.containers.autoupdate: local
+  name: NAME
+spec:
+  containers:
+  - {name: a, image: IMAGE, command: [top]}
+  - {name: b, image: IMAGE, command: [top]}
+"""
+
+
+def test_kube_play_service_container_tells_its_unit(sb: Scopebox, tmp_path: Path) -> None:
+    """250-systemd "podman-kube@.service template" (Type=notify, NotifyAccess=all, run by
+    a unit that sets PODMAN_SYSTEMD_UNIT): play's one message is MAINPID= the service
+    container's monitor and READY=1 (no MAINPID=0 of the pod's infra, which has no monitor);
+    the containers carry the unit and the pod's auto-update policy, a container's own
+    `KEY/NAME` winning whatever its place; once the pod is killed the service container is
+    killed (Podman's 137), which its monitor exits with, so the unit fails as Podman's."""
+    name = f"kn{tmp_path.name[-6:].lower().replace('_', '')}"
+    yaml_file = tmp_path / "pod.yaml"
+    yaml_file.write_text(KUBE_YAML.replace("NAME", name).replace("IMAGE", "busybox"))
+    sock_path = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(sock_path)
+    listener.settimeout(10)
+    unit = f"podman-kube@{name}.service"
+    env = {**sb.environ(), "NOTIFY_SOCKET": sock_path, "PODMAN_SYSTEMD_UNIT": unit}
+    service = ""
+    try:
+        res = subprocess.run([*SCOPEBOX, "kube", "play", "--replace", "--service-container=true",
+                              str(yaml_file)], capture_output=True, text=True, env=env,
+                             cwd=REPO, timeout=120, check=False)  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        service = sb("ps", "-a", "--filter", "label=io.scopebox.kube-service",
+                     "--format", "{{.Names}}").stdout.strip()
+        assert service.endswith("-service"), service
+        monitor = sb("container", "inspect", service, "--format", "{{.State.ConmonPid}}")
+        assert listener.recv(4096).decode() == f"MAINPID={monitor.stdout.strip()}\nREADY=1"
+        listener.settimeout(0.5)
+        with pytest.raises(TimeoutError):  # that one message only
+            listener.recv(4096)
+        fmt = "{{.Unit}},{{.Container}},{{.Policy}}"
+        res = subprocess.run([*SCOPEBOX, "auto-update", "--dry-run", "--format", fmt],
+                             capture_output=True, text=True, env=env, cwd=REPO, timeout=60,
+                             check=False)  # fmt: skip
+        rows = sorted(re.sub(r",[0-9a-f]{12} \((.*)\),", r",\1,", line)
+                      for line in res.stdout.splitlines())
+        assert rows == [f"{unit},{name}-a,local"], res.stdout + res.stderr
+        label = '{{index .Config.Labels "io.containers.autoupdate"}}'
+        assert sb("inspect", f"{name}-b", "--format", label).stdout == "disabled\n"
+        sb("pod", "kill", name)
+        wait_for(lambda: sb("container", "inspect", service, "--format",
+                            "{{.State.Status}}").stdout.strip() == "exited",
+                 timeout=30, what="the service container's stop")
+        code = sb("container", "inspect", service, "--format", "{{.State.ExitCode}}").stdout
+        assert code.strip() == "137"
+    finally:
+        listener.close()
+        sb("kube", "down", str(yaml_file), check=False)
+        sb("rm", "-a", "-f", "-t", "0")
+
+
+def test_stop_without_a_grace_period_sends_no_stop_signal(sb: Scopebox, tmp_path: Path) -> None:
+    """`stop -t 0` (the kube service container's own timeout): Podman's SIGKILL at once, no
+    stop signal first, so a container's handler never runs and it exits 137."""
+    out = tmp_path / "out"
+    out.mkdir()
+    cid = sb("run", "-d", "-v", f"{out}:/out", "busybox", "sh", "-c",
+             "trap 'echo term > /out/t; exit 3' TERM; echo up > /out/up; "
+             "sleep 100 & wait").stdout.strip()
+    try:
+        wait_for(lambda: (out / "up").exists(), timeout=30, what="the container's trap")
+        sb("stop", "-t", "0", cid)
+        assert sb("inspect", cid, "--format", "{{.State.ExitCode}}").stdout.strip() == "137"
+        assert not (out / "t").exists()
+    finally:
+        sb("rm", "-f", "-t", "0", cid)

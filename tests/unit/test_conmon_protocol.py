@@ -94,3 +94,11 @@ def test_decode_exit_refuses_a_broken_record() -> None:
 def test_frames_carry_the_stream_id_first() -> None:
     assert P.frame(P.STDERR, b"x") == b"\x03x"
     assert (P.STDOUT, P.STDERR, P.EXIT) == (2, 3, 4)
+
+
+def test_keep_status_is_read_back() -> None:
+    """kube play's service container: its monitor exits with the container's status even
+    after a stop (conmon's way), so the unit that follows it fails with its pods."""
+    opts = P.parse_args([*BASE, "--sync-fd=3", "--start-fd=4", "--keep-status"])
+    assert opts.keep_status and P.parse_args(P.format_args(opts)).keep_status
+    assert not P.parse_args([*BASE, "--sync-fd=3", "--start-fd=4"]).keep_status

@@ -265,3 +265,38 @@ def test_follow_reads_a_file_rotated_twice_while_it_slept(tmp_path: Path) -> Non
     assert json.loads(Path(path + ".1").read_text().splitlines()[0])["Time"].endswith("702Z")
     got = [next(stream).time_ns for _ in range(4)]
     assert got == [T + 1, T + 2, T + 3, T + 4]
+
+
+def test_max_size_keeps_the_newer_half_and_says_so(tmp_path: Path) -> None:
+    """containers.conf's events_logfile_max_size (090-events "log-file rotation"), Podman
+    4.3's way: past it the file keeps the lines after the middle one, then a `system
+    log-rotation PATH` event (Podman's human line), then the new line; below it, nothing."""
+    from supervisor.events.write import append_truncating
+
+    path = tmp_path / "events.txt"
+    lines = [f'{{"Name":"n{i:02d}","Status":"pull","Type":"image"}}\n' for i in range(10)]
+    path.write_text("".join(lines))
+    size = path.stat().st_size
+    append_truncating(str(path), b"new\n", size + 4)  # fits: appended only
+    assert path.read_text() == "".join(lines) + "new\n"
+    append_truncating(str(path), b"last\n", size)
+    kept = path.read_text().splitlines(keepends=True)
+    assert kept[:-2] == [*lines[6:], "new\n"]  # the middle fell in line 5
+    rotation = json.loads(kept[-2])
+    assert (rotation["Type"], rotation["Status"], rotation["Name"]) == (
+        "system", "log-rotation", str(path))
+    assert kept[-1] == "last\n"
+    event = Event("system", "log-rotation", 0, name=str(path))
+    assert human(event).endswith(f" system log-rotation {path}")
+
+
+def test_events_logfile_max_size_takes_bytes_or_a_size(tmp_path: Path) -> None:
+    from supervisor.settings import _conf_values
+
+    conf = tmp_path / "containers.conf"
+    assert _conf_values(str(conf), "[engine]\nevents_logfile_max_size = 4750\n") == {
+        "events_logfile_max_size": 4750}
+    assert _conf_values(str(conf), '[engine]\nevents_logfile_max_size = "1m"\n') == {
+        "events_logfile_max_size": 1_000_000}
+    with pytest.raises(UsageError, match="events_logfile_max_size"):
+        _conf_values(str(conf), "[engine]\nevents_logfile_max_size = -5\n")

@@ -374,3 +374,21 @@ def test_mount_path_with_podmans_options() -> None:
     assert ctr.options.volumes == ["/srv:/t:z", "/srv:/u:ro,Z"]
     with pytest.raises(play.KubeError, match="invalid path '/t:bogus'"):
         _plan(doc.replace("/t:z", "/t:bogus"))
+
+
+@pytest.mark.parametrize("order", [("pod", "own"), ("own", "pod")])
+def test_auto_update_annotations_are_labels_a_containers_own_winning(
+        order: tuple[str, str]) -> None:
+    """Podman 4.3's play: io.containers.autoupdate (the pod's, or KEY/NAME for one
+    container) is each container's label too, which `auto-update` reads; a container's own
+    wins wherever it stands in the mapping."""
+    lines = {"pod": "io.containers.autoupdate: local",
+             "own": "io.containers.autoupdate/b: registry"}
+    text = ("kind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+            + "".join(f"    {lines[k]}\n" for k in order)
+            + "spec:\n  containers:\n  - {name: a, image: quay.io/x/y}\n"
+              "  - {name: b, image: quay.io/x/y}\n")
+    a, b = _plan(text).pods[0].containers
+    assert a.options.labels == {"io.containers.autoupdate": "local"}
+    assert b.options.labels == {"io.containers.autoupdate": "registry"}
+    assert b.options.runflags.annotations == ["io.containers.autoupdate=registry"]
