@@ -66,6 +66,9 @@ class Parser(argparse.ArgumentParser):
             name = given[-1] if given else names[-1]
             what = f"'{name[1:]}' in {name}" if not name.startswith("--") else name
             raise UsageError(f"flag needs an argument: {what}{see}")
+        if message.startswith("argument ") and ': invalid argument "' in message:
+            # a flag's value refused in Podman's words (pflag's): without argparse's prefix
+            raise UsageError(message.partition(": ")[2] + see)
         required = "the following arguments are required: "
         if message.startswith(required):
             missing = message[len(required):].split(", ")
