@@ -300,3 +300,21 @@ def test_unmapped_create_settings_refused(services: dict[str, Path]) -> None:
             for name in ("rmt-u1", "rmt-u2"):
                 _call(sock, "DELETE", f"/v4.3.1/libpod/containers/{name}?force=true", None)
 
+
+
+def test_failed_start_answers_every_time(engines: dict[str, Engine],
+                                         services: dict[str, Path]) -> None:  # fmt: skip
+    """A foreground run whose start fails (the command is a directory: 126): the attach's
+    streams end with the failure, and the start request must still answer with it. It hung
+    about every other time (the streams' end cancelled the task that held the error), so the
+    run is repeated; podman's service answers the same."""
+    env = engines["podman"].env
+    theirs = remote(services["podman"], env, "run --name rmt-f0 busybox /etc")
+    try:
+        assert theirs[0] == 126, theirs
+        for i in range(6):
+            ours = remote(services["scopebox"], env, f"run --name rmt-f{i} busybox /etc")
+            assert ours[0] == 126 and "permission denied" in ours[2], (i, ours)
+    finally:
+        for sock in services.values():
+            remote(sock, env, "rm -f " + " ".join(f"rmt-f{i}" for i in range(6)))
