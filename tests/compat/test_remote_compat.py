@@ -42,6 +42,15 @@ CASES: list[tuple[str, str]] = [
     ("run --rm --uidmap 0:100000:5000 --gidmap 0:100000:5000 busybox cat /proc/self/uid_map",
      "all"),
     ("run --rm nosuchimage true", "rc"),
+    # SpecGenerator keys the service once refused: image_volumes, device_cgroup_rule,
+    # timeout, conmon_pid_file (030-run.bats and 060-mount.bats through podman-remote)
+    ("run --rm --mount type=image,src=busybox,dst=/im busybox sh -c "
+     "'cmp /bin/sh /im/bin/sh && touch /im/x'", "all"),
+    ("run --rm --mount type=image,src=busybox,dst=/im,rw=true busybox touch /im/x", "all"),
+    ("run --rm --device-cgroup-rule 'b 7:* rmw' --device-cgroup-rule 'c 1:3 r' busybox "
+     "cat /sys/fs/cgroup/devices/devices.list", "all"),
+    ("run --rm --timeout 1 busybox sleep 30", "rc"),
+    ("run --rm --conmon-pidfile /tmp/rmt-conmon.pid busybox true", "all"),
     ("run -d --name rmt-r1 -l a=b busybox sleep 100", "all"),
     ("ps -a --format '{{.Names}} {{.Image}} {{.Command}} {{.Labels}} {{.Status}}' "
      "--filter name=rmt-", "all"),
