@@ -73,7 +73,10 @@ def _network(spec: dict[str, Any]) -> str:
         return f"ns:{value}"
     if mode == "container":
         return f"container:{value}"
-    if mode in ("slirp4netns", "pasta"):
+    if mode in ("slirp4netns", "pasta"):  # their options (cidr=, port_handler=, ...)
+        given = _dict(spec.get("network_options"), "network_options")
+        extra = [str(o) for o in _strings(given.get(mode), "network_options")]
+        value = ",".join(([value] if value else []) + extra)
         return f"{mode}:{value}" if value else mode
     if mode not in ("", "default", "bridge", "private"):
         raise HTTPError(400, f"unsupported network mode {mode!r}")
@@ -244,9 +247,13 @@ def _signal(value: Any) -> str | None:
 def _unknown(spec: dict[str, Any]) -> list[str]:
     """The keys set to something this face does not map."""
     bad = []
+    mode = _ns(spec, "netns")[0]
     for key, value in spec.items():
         if key in MAPPED or value in (None, "", [], {}, False, 0):
             continue
+        if key == "network_options" and isinstance(value, dict) and set(value) <= {mode} \
+                and mode in ("slirp4netns", "pasta"):  # fmt: skip
+            continue  # _network's
         if key in DEFAULTS and DEFAULTS[key] in (None, value):
             continue
         bad.append(key)

@@ -246,3 +246,15 @@ def test_image_volumes_device_rules_timeout_conmon_pidfile() -> None:
         create_options({"image": "b", "image_volumes": [{"Destination": "/im"}]})
     with pytest.raises(HTTPError, match="timeout"):
         create_options({"image": "b", "timeout": "10"})
+
+
+def test_slirp4netns_network_options() -> None:
+    """--network slirp4netns:cidr=... as podman 4.3's client sends it (the options apart, in
+    network_options by mode); options for a mode not asked stay refused."""
+    opts, _ = create_options({"image": "b", "netns": {"nsmode": "slirp4netns"},
+                              "network_options": {"slirp4netns": ["cidr=10.5.0.0/24",
+                                                                  "mtu=1500"]}})  # fmt: skip
+    assert opts.network == "slirp4netns:cidr=10.5.0.0/24,mtu=1500"
+    with pytest.raises(HTTPError, match="network_options"):
+        create_options({"image": "b", "netns": {"nsmode": "bridge"},
+                        "network_options": {"slirp4netns": ["cidr=10.5.0.0/24"]}})
