@@ -290,6 +290,8 @@ def _userns(spec: dict[str, Any]) -> Any:
         auto = _dict(ids.get("AutoUserNsOpts"), "AutoUserNsOpts")
         size = _int(auto.get("Size"), "Size")
         return UsernsOptions(userns=f"auto:size={size}" if size else "auto")
+    if mode == "no-map":  # Podman's NoMap, the CLI's --userns=nomap
+        mode = "nomap"
     if mode in ("keep-id", "nomap", "private"):
         return UsernsOptions(userns=f"{mode}:{value}" if value else mode)
     raise HTTPError(400, f"unsupported user namespace mode {mode!r}")

@@ -51,6 +51,7 @@ CASES: list[tuple[str, str]] = [
      "cat /sys/fs/cgroup/devices/devices.list", "all"),
     ("run --rm --timeout 1 busybox sleep 30", "rc"),
     ("run --rm --conmon-pidfile /tmp/rmt-conmon.pid busybox true", "all"),
+    ("run --rm --userns=nomap busybox true", "all"),  # 170-run-userns.bats #10, as root
     # slirp4netns' options come in network_options (500-networking.bats #5-#7)
     ("run --rm --network slirp4netns:cidr=172.26.175.0/24 busybox sh -c "
      "'ip -4 -o a show tap0 | cut -d\" \" -f7; grep -c 172.26.175.3 /etc/resolv.conf'", "all"),

@@ -258,3 +258,9 @@ def test_slirp4netns_network_options() -> None:
     with pytest.raises(HTTPError, match="network_options"):
         create_options({"image": "b", "netns": {"nsmode": "bridge"},
                         "network_options": {"slirp4netns": ["cidr=10.5.0.0/24"]}})
+
+
+def test_userns_no_map() -> None:
+    """Podman's client sends --userns=nomap as the mode "no-map"."""
+    opts, _ = create_options({"image": "b", "userns": {"nsmode": "no-map"}})
+    assert opts.userns.userns == "nomap"
