@@ -51,7 +51,11 @@ CASES: list[tuple[str, str]] = [
      "cat /sys/fs/cgroup/devices/devices.list", "all"),
     ("run --rm --timeout 1 busybox sleep 30", "rc"),
     ("run --rm --conmon-pidfile /tmp/rmt-conmon.pid busybox true", "all"),
-    ("run --rm --userns=nomap busybox true", "all"),  # 170-run-userns.bats #10, as root
+    ("run --rm --userns=nomap busybox true", "all"),
+    # logs of a container that logs nothing fails (030-run.bats #15 through podman-remote)
+    ("run --name rmt-l1 --log-driver none busybox echo hi", "all"),
+    ("logs rmt-l1", "all"),
+    ("rm rmt-l1", "rc"),  # 170-run-userns.bats #10, as root
     # slirp4netns' options come in network_options (500-networking.bats #5-#7)
     ("run --rm --network slirp4netns:cidr=172.26.175.0/24 busybox sh -c "
      "'ip -4 -o a show tap0 | cut -d\" \" -f7; grep -c 172.26.175.3 /etc/resolv.conf'", "all"),
@@ -242,7 +246,7 @@ def services(engines: dict[str, Engine], tmp_path: Path) -> Iterator[dict[str, P
         for eng in engines.values():  # what a failed case left
             eng("pod", "rm", "-f", "-t", "0", "rmt-p1", "rmt-p2", "rmt-p3")
             eng("rm", "-f", "-t", "0", "rmt-r1", "rmt-c1", "rmt-c2", "rmt-e1", "rmt-o1",
-                "rmt-o2", "rmt-pa", "rmt-h1", "rmt-h2", "rmt-d1", "rmt-d2")
+                "rmt-o2", "rmt-pa", "rmt-l1", "rmt-h1", "rmt-h2", "rmt-d1", "rmt-d2")
             eng("network", "rm", "-f", "rmt-n1", "rmt-n2")
             eng("volume", "rm", "-f", "rmt-v1", "rmt-v2", "rmt-v3")
             eng("secret", "rm", "rmt-s1")
