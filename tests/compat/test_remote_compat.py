@@ -51,6 +51,9 @@ CASES: list[tuple[str, str]] = [
      "cat /sys/fs/cgroup/devices/devices.list", "all"),
     ("run --rm --timeout 1 busybox sleep 30", "rc"),
     ("run --rm --conmon-pidfile /tmp/rmt-conmon.pid busybox true", "all"),
+    # the create's Warnings, each request's (030-run.bats #25 through podman-remote)
+    ("run --rm -p 8080 --net=host busybox echo hi", "all"),
+    ("run --rm -p 8080 --net=host busybox echo hi", "all"),
     ("run --rm --userns=nomap busybox true", "all"),
     # logs of a container that logs nothing fails (030-run.bats #15 through podman-remote)
     ("run --name rmt-l1 --log-driver none busybox echo hi", "all"),
