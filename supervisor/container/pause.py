@@ -24,8 +24,13 @@ def pause(ctx: Context, ref: str) -> ContainerRow:
 
     refuse_without_cgroup_v2("pause is not supported for cgroupv1 rootless containers")
     row = ctx.settled(ref)
+    # Podman's words, "container state improper" included: podman-remote's pause --all
+    # skips a container whose error says it (this one names the state, as Podman's does)
+    if row.status is Status.PAUSED:
+        raise StateError(f'"{row.id}" is already paused: container state improper')
     if row.status is not Status.RUNNING:
-        raise StateError(f"container {row.name!r} is not running (it is {row.status.value})")
+        raise StateError(f'"{row.status.value}" is not running, can\'t pause: '
+                         "container state improper")
     mark_paused(ctx, row, True)
     try:
         runtime_or_fail(ctx, row, "pause")
@@ -41,7 +46,7 @@ def pause(ctx: Context, ref: str) -> ContainerRow:
 def unpause(ctx: Context, ref: str) -> ContainerRow:
     row = ctx.settled(ref)
     if row.status is not Status.PAUSED:
-        raise StateError(f"container {row.name!r} is not paused (it is {row.status.value})")
+        raise StateError(f'"{row.id}" is not paused, can\'t unpause: container state improper')
     runtime_or_fail(ctx, row, "resume")
     mark_paused(ctx, row, False)
     from supervisor.events.write import container as event  # events (issue 14)

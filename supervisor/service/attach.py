@@ -71,20 +71,23 @@ async def _pump(call: Call, cid: str, tty: bool, want: dict[int, bool], wants_st
                              err_w.fileno(), start=pending is not None,
                              on_started=started)  # fmt: skip
 
+    failure: list[Exception] = []
+
     def run() -> int | None:
         try:
             return api.attach_streams(call.settings, cid, req)
+        except Exception as exc:
+            # kept before the ends close: their EOF may cancel engine() before the exception
+            # reaches it, and the start request must still answer with it
+            failure.append(exc)
+            raise
         finally:  # the thread owns its ends: the readers get their EOF
             for s in (out_w, err_w, in_r):
                 s.close()
 
     async def engine() -> None:
-        try:
+        with contextlib.suppress(Exception):  # kept in failure
             await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
-        except Exception as exc:
-            if pending is not None and not pending.started.is_set():
-                pending.error = exc  # the start request answers with it
-                pending.started.set()
 
     out = await anyio.abc.SocketStream.from_socket(out_r)
     err = await anyio.abc.SocketStream.from_socket(err_r)
@@ -99,6 +102,9 @@ async def _pump(call: Call, cid: str, tty: bool, want: dict[int, bool], wants_st
             readers.start_soon(output, call, err, 2, tty, want[2], gone)
         tg.cancel_scope.cancel()  # the streams ended: the input goes with them
     await stdin.aclose()
+    if pending is not None and not pending.started.is_set():  # the start request answers
+        pending.error = failure[0] if failure else ScopeboxError(f"container {cid} did not start")
+        pending.started.set()
 
 
 async def output(call: Call, stream: anyio.abc.SocketStream, kind: int, tty: bool,

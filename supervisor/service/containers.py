@@ -213,6 +213,11 @@ async def logs(call: Call) -> None:
                            timestamps=call.req.flag("timestamps"))  # fmt: skip
     data = await inspect_of(call, ref)
     tty = bool(data.get("Config", {}).get("Tty"))
+    if (data.get("HostConfig", {}).get("LogConfig") or {}).get("Type") == "none":
+        # refused before the stream begins, so the client shows it and fails (Podman's
+        # service writes it into a begun stream, and its client fails on that)
+        raise HTTPError(400, "this container is using the 'none' log driver, cannot read "
+                        "logs: this container is not logging output")  # fmt: skip
 
     def records(emit: Callable[[LogRecord], None], cancel_fd: int) -> None:
         for rec in api.logs(call.settings, data["Id"], opts, cancel_fd):

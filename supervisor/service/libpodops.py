@@ -28,12 +28,18 @@ def _lazy(module: str, name: str) -> Callable[[Call], Awaitable[None]]:
 
 
 async def create(call: Call) -> None:
+    from supervisor import notices
     from supervisor.api import containers as api
     from supervisor.service import specgen
 
     opts, pod = specgen.create_options(call.req.json())
-    cid = await blocking(api.create, call.settings, api.CreateRequest(opts, pod=pod))
-    await call.json({"Id": cid, "Warnings": []}, 201)
+
+    def create() -> tuple[str, list[str]]:
+        with notices.captured() as warnings:  # podman's client prints them (ports dropped)
+            return api.create(call.settings, api.CreateRequest(opts, pod=pod)), warnings
+
+    cid, warnings = await blocking(create)
+    await call.json({"Id": cid, "Warnings": warnings}, 201)
 
 
 async def stop(call: Call) -> None:

@@ -40,7 +40,8 @@ MAPPED = {
     "selinux_opts", "no_new_privileges", "env_host", "seccomp_profile_path", "umask",
     "systemd", "sdnotifyMode", "httpproxy", "seccomp_policy", "image_volume_mode",
     "init_container_type", "annotations", "cgroups_mode", "log_configuration", "timezone",
-    "secrets", "secret_env", "health_check_on_failure_action",
+    "secrets", "secret_env", "health_check_on_failure_action", "image_volumes",
+    "device_cgroup_rule", "timeout", "conmon_pid_file",
 }  # fmt: skip
 # Podman's define.HealthCheckOnFailureAction numbers (1 is its "invalid")
 ON_FAILURE = {0: "none", 2: "kill", 3: "restart", 4: "stop"}
@@ -72,7 +73,10 @@ def _network(spec: dict[str, Any]) -> str:
         return f"ns:{value}"
     if mode == "container":
         return f"container:{value}"
-    if mode in ("slirp4netns", "pasta"):
+    if mode in ("slirp4netns", "pasta"):  # their options (cidr=, port_handler=, ...)
+        given = _dict(spec.get("network_options"), "network_options")
+        extra = [str(o) for o in _strings(given.get(mode), "network_options")]
+        value = ",".join(([value] if value else []) + extra)
         return f"{mode}:{value}" if value else mode
     if mode not in ("", "default", "bridge", "private"):
         raise HTTPError(400, f"unsupported network mode {mode!r}")
@@ -139,6 +143,13 @@ def _mounts(spec: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
                 parts.append(f"source={m['source']}")
             parts += options
             mounts.append(",".join(parts))
+    for iv in spec.get("image_volumes") or []:  # --mount type=image (Go's field names)
+        iv = _dict(iv, "image_volumes")
+        dest, src = iv.get("Destination"), iv.get("Source")
+        if not isinstance(dest, str) or not dest or not isinstance(src, str) or not src:
+            raise HTTPError(400, "invalid image volume: Source and Destination are required")
+        rw = ",rw=true" if iv.get("ReadWrite") else ""
+        mounts.append(f"type=image,source={src},destination={dest}{rw}")
     for v in spec.get("volumes") or []:
         v = _dict(v, "volumes")
         dest = v.get("Dest")
@@ -148,6 +159,20 @@ def _mounts(spec: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
         text = f"{v['Name']}:{dest}" if v.get("Name") else dest
         binds.append(f"{text}:{','.join(options)}" if options else text)
     return binds, tmpfs, mounts
+
+
+def _device_rules(value: Any) -> list[str]:
+    """device_cgroup_rule (OCI LinuxDeviceCgroup objects; a missing major or minor is any)
+    as the CLI's --device-cgroup-rule values, `TYPE MAJOR:MINOR ACCESS`."""
+    rules = []
+    for rule in value or []:
+        rule = _dict(rule, "device_cgroup_rule")
+        if rule.get("allow") is False:
+            raise HTTPError(400, "device_cgroup_rule: only allow rules can be given")
+        major, minor = rule.get("major"), rule.get("minor")
+        nums = [("*" if n is None else str(_int(n, "device_cgroup_rule"))) for n in (major, minor)]
+        rules.append(f"{rule.get('type') or 'a'} {nums[0]}:{nums[1]} {rule.get('access') or 'rwm'}")
+    return rules
 
 
 def _health(value: Any, on_failure: Any) -> Any:
@@ -222,9 +247,13 @@ def _signal(value: Any) -> str | None:
 def _unknown(spec: dict[str, Any]) -> list[str]:
     """The keys set to something this face does not map."""
     bad = []
+    mode = _ns(spec, "netns")[0]
     for key, value in spec.items():
         if key in MAPPED or value in (None, "", [], {}, False, 0):
             continue
+        if key == "network_options" and isinstance(value, dict) and set(value) <= {mode} \
+                and mode in ("slirp4netns", "pasta"):  # fmt: skip
+            continue  # _network's
         if key in DEFAULTS and DEFAULTS[key] in (None, value):
             continue
         bad.append(key)
@@ -261,6 +290,8 @@ def _userns(spec: dict[str, Any]) -> Any:
         auto = _dict(ids.get("AutoUserNsOpts"), "AutoUserNsOpts")
         size = _int(auto.get("Size"), "Size")
         return UsernsOptions(userns=f"auto:size={size}" if size else "auto")
+    if mode == "no-map":  # Podman's NoMap, the CLI's --userns=nomap
+        mode = "nomap"
     if mode in ("keep-id", "nomap", "private"):
         return UsernsOptions(userns=f"{mode}:{value}" if value else mode)
     raise HTTPError(400, f"unsupported user namespace mode {mode!r}")
@@ -326,6 +357,7 @@ def create_options(spec: Any) -> tuple[CreateOptions, str]:
         security_opt=security,
         devices=[str(_dict(d, "devices").get("path") or "") for d in spec.get("devices") or []],
         cgroup_parent=spec.get("cgroup_parent") or None,
+        device_cgroup_rules=_device_rules(spec.get("device_cgroup_rule")),
         net=NetFlags(
             publish=tuple(_publish(spec)),
             publish_all=bool(spec.get("publish_image_ports")),
@@ -350,6 +382,8 @@ def create_options(spec: Any) -> tuple[CreateOptions, str]:
             group_add=_strings(spec.get("groups"), "groups"),
             oom_score_adj=_int(oom, "oom_score_adj") if oom else None,
             env_host=bool(spec.get("env_host")),
+            timeout=_int(spec.get("timeout"), "timeout"),
+            conmon_pidfile=str(spec.get("conmon_pid_file") or ""),
         ),
     )
     if log.get("driver"):

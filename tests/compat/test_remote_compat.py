@@ -42,6 +42,26 @@ CASES: list[tuple[str, str]] = [
     ("run --rm --uidmap 0:100000:5000 --gidmap 0:100000:5000 busybox cat /proc/self/uid_map",
      "all"),
     ("run --rm nosuchimage true", "rc"),
+    # SpecGenerator keys the service once refused: image_volumes, device_cgroup_rule,
+    # timeout, conmon_pid_file (030-run.bats and 060-mount.bats through podman-remote)
+    ("run --rm --mount type=image,src=busybox,dst=/im busybox sh -c "
+     "'cmp /bin/sh /im/bin/sh && touch /im/x'", "all"),
+    ("run --rm --mount type=image,src=busybox,dst=/im,rw=true busybox touch /im/x", "all"),
+    ("run --rm --device-cgroup-rule 'b 7:* rmw' --device-cgroup-rule 'c 1:3 r' busybox "
+     "cat /sys/fs/cgroup/devices/devices.list", "all"),
+    ("run --rm --timeout 1 busybox sleep 30", "rc"),
+    ("run --rm --conmon-pidfile /tmp/rmt-conmon.pid busybox true", "all"),
+    # the create's Warnings, each request's (030-run.bats #25 through podman-remote)
+    ("run --rm -p 8080 --net=host busybox echo hi", "all"),
+    ("run --rm -p 8080 --net=host busybox echo hi", "all"),
+    ("run --rm --userns=nomap busybox true", "all"),
+    # logs of a container that logs nothing fails (030-run.bats #15 through podman-remote)
+    ("run --name rmt-l1 --log-driver none busybox echo hi", "all"),
+    ("logs rmt-l1", "all"),
+    ("rm rmt-l1", "rc"),  # 170-run-userns.bats #10, as root
+    # slirp4netns' options come in network_options (500-networking.bats #5-#7)
+    ("run --rm --network slirp4netns:cidr=172.26.175.0/24 busybox sh -c "
+     "'ip -4 -o a show tap0 | cut -d\" \" -f7; grep -c 172.26.175.3 /etc/resolv.conf'", "all"),
     ("run -d --name rmt-r1 -l a=b busybox sleep 100", "all"),
     ("ps -a --format '{{.Names}} {{.Image}} {{.Command}} {{.Labels}} {{.Status}}' "
      "--filter name=rmt-", "all"),
@@ -57,6 +77,13 @@ CASES: list[tuple[str, str]] = [
     ("top rmt-r1 pid args", "rc"),
     ("stats --no-stream --format '{{.Name}} {{.PIDs}} {{.NetIO}}' rmt-r1", "all"),
     ("stats --no-stream --format json rmt-r1", "keys"),
+    # podman-remote's pause/unpause --all skips what answers Podman's "container state
+    # improper" (080-pause.bats #2): a created container beside the paused one
+    ("create --name rmt-pa busybox true", "rc"),
+    ("pause rmt-r1", "all"),
+    ("unpause rmt-pa", "all"),
+    ("unpause --all", "rc"),
+    ("rm rmt-pa", "rc"),
     ("stop -t 0 rmt-r1", "all"),
     ("stop -t 0 rmt-r1", "all"),
     ("wait rmt-r1", "all"),
@@ -222,7 +249,7 @@ def services(engines: dict[str, Engine], tmp_path: Path) -> Iterator[dict[str, P
         for eng in engines.values():  # what a failed case left
             eng("pod", "rm", "-f", "-t", "0", "rmt-p1", "rmt-p2", "rmt-p3")
             eng("rm", "-f", "-t", "0", "rmt-r1", "rmt-c1", "rmt-c2", "rmt-e1", "rmt-o1",
-                "rmt-o2", "rmt-h1", "rmt-h2", "rmt-d1", "rmt-d2")
+                "rmt-o2", "rmt-pa", "rmt-l1", "rmt-h1", "rmt-h2", "rmt-d1", "rmt-d2")
             eng("network", "rm", "-f", "rmt-n1", "rmt-n2")
             eng("volume", "rm", "-f", "rmt-v1", "rmt-v2", "rmt-v3")
             eng("secret", "rm", "rmt-s1")
@@ -300,3 +327,21 @@ def test_unmapped_create_settings_refused(services: dict[str, Path]) -> None:
             for name in ("rmt-u1", "rmt-u2"):
                 _call(sock, "DELETE", f"/v4.3.1/libpod/containers/{name}?force=true", None)
 
+
+
+def test_failed_start_answers_every_time(engines: dict[str, Engine],
+                                         services: dict[str, Path]) -> None:  # fmt: skip
+    """A foreground run whose start fails (the command is a directory: 126): the attach's
+    streams end with the failure, and the start request must still answer with it. It hung
+    about every other time (the streams' end cancelled the task that held the error), so the
+    run is repeated; podman's service answers the same."""
+    env = engines["podman"].env
+    theirs = remote(services["podman"], env, "run --name rmt-f0 busybox /etc")
+    try:
+        assert theirs[0] == 126, theirs
+        for i in range(6):
+            ours = remote(services["scopebox"], env, f"run --name rmt-f{i} busybox /etc")
+            assert ours[0] == 126 and "permission denied" in ours[2], (i, ours)
+    finally:
+        for sock in services.values():
+            remote(sock, env, "rm -f " + " ".join(f"rmt-f{i}" for i in range(6)))

@@ -228,3 +228,39 @@ def test_update_body_maps_onto_resource_options() -> None:
         update_options({"blockIO": {"throttleReadBpsDevice": [{"major": 9999, "minor": 9,
                                                                 "rate": 1}]}})
     assert err.value.status == 400 and "9999:9" in err.value.message
+
+
+def test_image_volumes_device_rules_timeout_conmon_pidfile() -> None:
+    """What podman 4.3's client sends for --mount type=image, --device-cgroup-rule 'b 7:* rmw'
+    (no minor: any), --timeout and --conmon-pidfile, as the CLI's values."""
+    opts, _ = create_options({
+        "image": "b", "timeout": 10, "conmon_pid_file": "/run/c.pid",
+        "image_volumes": [{"Destination": "/im", "Source": "alpine", "ReadWrite": True}],
+        "device_cgroup_rule": [{"allow": True, "type": "b", "major": 7, "access": "rmw"},
+                               {"allow": True, "type": "c", "major": 1, "minor": 3,
+                                "access": "r"}]})  # fmt: skip
+    assert opts.mounts == ["type=image,source=alpine,destination=/im,rw=true"]
+    assert opts.device_cgroup_rules == ["b 7:* rmw", "c 1:3 r"]
+    assert (opts.runflags.timeout, opts.runflags.conmon_pidfile) == (10, "/run/c.pid")
+    with pytest.raises(HTTPError, match="Source and Destination"):
+        create_options({"image": "b", "image_volumes": [{"Destination": "/im"}]})
+    with pytest.raises(HTTPError, match="timeout"):
+        create_options({"image": "b", "timeout": "10"})
+
+
+def test_slirp4netns_network_options() -> None:
+    """--network slirp4netns:cidr=... as podman 4.3's client sends it (the options apart, in
+    network_options by mode); options for a mode not asked stay refused."""
+    opts, _ = create_options({"image": "b", "netns": {"nsmode": "slirp4netns"},
+                              "network_options": {"slirp4netns": ["cidr=10.5.0.0/24",
+                                                                  "mtu=1500"]}})  # fmt: skip
+    assert opts.network == "slirp4netns:cidr=10.5.0.0/24,mtu=1500"
+    with pytest.raises(HTTPError, match="network_options"):
+        create_options({"image": "b", "netns": {"nsmode": "bridge"},
+                        "network_options": {"slirp4netns": ["cidr=10.5.0.0/24"]}})
+
+
+def test_userns_no_map() -> None:
+    """Podman's client sends --userns=nomap as the mode "no-map"."""
+    opts, _ = create_options({"image": "b", "userns": {"nsmode": "no-map"}})
+    assert opts.userns.userns == "nomap"
