@@ -29,7 +29,7 @@ from conmon.health_state import (
     truncate_output,
 )
 from conmon.logs import report
-from conmon.record import decode_wait_status, rfc3339nano, write_atomic
+from conmon.record import decode_wait_status, exists, rfc3339nano, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class HealthRunner:
 
     def _launch(self) -> None:
         opts = self.opts
-        if _exists("paused"):  # the engine froze the container: skip, do not count
+        if exists("paused"):  # the engine froze the container: skip, do not count
             self._reply(b"-1 paused\n")
             if self.next_due is not None:
                 self.next_due = time.monotonic() + opts.health_interval_ns / NS
@@ -424,7 +424,7 @@ def recreate(mon: Monitor) -> bool:
     ``stopped``, or SIGTERM to the monitor) or that failed: its exit is then recorded as usual.
     The engine adopts the new pid from the pid file and counts the restarts written to
     ``restarted``."""
-    if mon.opts.stopped_file and _exists(mon.opts.stopped_file):
+    if mon.opts.stopped_file and exists(mon.opts.stopped_file):
         return False
     opts = mon.opts
     argv = [opts.runtime, *opts.runtime_args, "delete", "--force", opts.cid]
@@ -477,12 +477,6 @@ def sd_notify_ready(socket_path: str) -> None:
         sock.close()
 
 
-def _exists(path: str) -> bool:
-    try:
-        posix.stat(path)
-    except OSError:
-        return False
-    return True
 
 
 def _read_pid(path: str) -> int:

@@ -19,7 +19,7 @@ from conmon import state as S
 from conmon.framing import LineFramer
 from conmon.logs import JournaldLog, K8sFileLog, NoneLog, report
 from conmon.protocol import Options
-from conmon.record import decode_wait_status, record_events, rfc3339nano, write_atomic
+from conmon.record import decode_wait_status, exists, record_events, rfc3339nano, write_atomic
 
 TYPE_CHECKING = False  # `typing` is too heavy to import; mypy knows this name
 if TYPE_CHECKING:
@@ -1003,7 +1003,7 @@ class Monitor:
             record.restart = self._decide_restart(code)
         self.record = record
         # Read now: an --rm container's directory, and the mark with it, goes at cleanup.
-        self.stopped_by_user = S.is_stopped(self.control) or _exists(self.opts.stopped_file)
+        self.stopped_by_user = S.is_stopped(self.control) or exists(self.opts.stopped_file)
         data = record.encode()
         # events (issue 14): Podman's `died`, before the record (who saw the exit finds it)
         self._event("died", code=code, fork=False)  # the monitor exits after its record
@@ -1097,15 +1097,6 @@ class Monitor:
             return False
         self.control_fire(S.RESTART_WANTED)
         return True
-
-
-def _exists(path: str) -> bool:
-    """conmon.restart's, without loading that module into every monitor."""
-    try:
-        posix.stat(path)
-    except OSError:
-        return False
-    return True
 
 
 def _read_batch(fd: int, piece: int = READ_SIZE) -> bytes | None:

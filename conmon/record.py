@@ -43,6 +43,15 @@ def decode_wait_status(status: int) -> tuple[int, int]:
     raise ValueError(f"wait status {status:#x} is neither an exit nor a signal")
 
 
+def exists(path: str) -> bool:
+    """A file's presence (the stop mark, the exit record), by one stat."""
+    try:
+        posix.stat(path)
+    except OSError:
+        return False
+    return True
+
+
 def _dirname(path: str) -> str:
     """``os.path.dirname`` without importing ``os`` (``posixpath`` costs the monitor memory)."""
     head = path[: path.rfind("/") + 1]

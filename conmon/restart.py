@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import posix
 
+from conmon.record import exists as exists  # the monitor's callers say R.exists
+
 POLICIES = ("no", "on-failure", "always", "unless-stopped")
 EXIT_RESTART = 1
 EXIT_DONE = 250
@@ -82,10 +84,3 @@ def read_count(path: str) -> tuple[int, int]:
         return 0, 0
     return count, exited
 
-
-def exists(path: str) -> bool:
-    try:
-        posix.stat(path)
-    except OSError:
-        return False
-    return True
