@@ -48,6 +48,19 @@ def report_of(ref: str, action: Callable[[], Any], ignore: bool = False) -> Repo
     return Report(rid if isinstance(rid, str) else ref, ref, None)
 
 
+def group_filters(items: list[str]) -> dict[str, list[str]]:
+    """`--filter KEY=VALUE` items by key (networks', volumes', system prune's)."""
+    from supervisor.errors import UsageError
+
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"invalid filter {item!r}: must be KEY=VALUE")
+        out.setdefault(key, []).append(value)
+    return out
+
+
 class InspectReport(NamedTuple):
     """One `inspect` argument: its JSON document, or why there is none."""
 

@@ -519,16 +519,10 @@ def prune(settings: Settings, all_images: bool, with_volumes: bool,
     """`system prune` (the CLI's and the service's): stopped containers, their pods, unused
     networks (and volumes), dangling (or all unused) images, in Podman's order; `filters`
     KEY=VALUE as `--filter` (not for pods, as Podman's)."""
-    from supervisor.api import containers, images, networks, pods, volumes
-    from supervisor.errors import UsageError
+    from supervisor.api import containers, group_filters, images, networks, pods, volumes
 
     containers.prune_filter(filters)  # a bad filter fails before anything goes
-    by_key: dict[str, list[str]] = {}
-    for item in filters:
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise UsageError(f"invalid filter {item!r}: must be KEY=VALUE")
-        by_key.setdefault(key, []).append(value)
+    by_key = group_filters(filters)
 
     def used() -> int:
         return sum(usage.size for usage in images.disk_usage(settings))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from supervisor.api import group_filters
 from supervisor.cli.main import new_parser
 from supervisor.cli.output import print_table
-from supervisor.errors import UsageError
 from supervisor.settings import Settings
 
 # Podman's own row (networks/list.go), printed as a table
@@ -17,16 +17,6 @@ HEADER_FIELDS = (
     "DNSEnabled", "Labels", "Options", "IPAMOptions",
 )
 HEADER_OVERRIDES = {"Name": "name", "Driver": "driver", "Labels": "labels", "ID": "network id"}
-
-
-def parse_filters(items: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise UsageError(f"invalid filter {item!r}: must be KEY=VALUE")
-        out.setdefault(key, []).append(value)
-    return out
 
 
 def item(n: dict[str, Any], no_trunc: bool) -> dict[str, Any]:
@@ -55,7 +45,7 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     from supervisor.api import networks as api
 
-    nets = api.list_networks(settings, parse_filters(ns.filter))
+    nets = api.list_networks(settings, group_filters(ns.filter))
     if ns.quiet:
         for n in nets:
             print(n["name"])

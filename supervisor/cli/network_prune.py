@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from supervisor.api import group_filters
 from supervisor.cli.main import new_parser
-from supervisor.cli.network_ls import parse_filters
 from supervisor.cli.output import confirm
 from supervisor.settings import Settings
 
@@ -19,6 +19,6 @@ def main(argv: list[str], settings: Settings) -> int:
         return 0
     from supervisor.api import networks as api
 
-    for name in api.prune(settings, parse_filters(ns.filter)):
+    for name in api.prune(settings, group_filters(ns.filter)):
         print(name)
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from supervisor.api import group_filters
 from supervisor.cli.main import new_parser
-from supervisor.cli.network_ls import parse_filters
 from supervisor.cli.output import print_table
 from supervisor.errors import UsageError
 from supervisor.settings import Settings
@@ -46,7 +46,7 @@ def main(argv: list[str], settings: Settings) -> int:
     from supervisor.api import volumes as api
     from supervisor.format.table import headers, is_json
 
-    vols = api.list_volumes(settings, parse_filters(ns.filter))
+    vols = api.list_volumes(settings, group_filters(ns.filter))
     if ns.quiet and ns.format is not None:
         raise UsageError("quiet and format flags cannot be used together")
     if ns.quiet:

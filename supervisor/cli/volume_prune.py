@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from supervisor.api import group_filters
 from supervisor.cli.main import new_parser
-from supervisor.cli.network_ls import parse_filters
 from supervisor.cli.output import confirm
 from supervisor.settings import Settings
 
@@ -15,7 +15,7 @@ def main(argv: list[str], settings: Settings) -> int:
     ns = p.parse_args(argv)
     from supervisor.api import volumes as api
 
-    filters = parse_filters(ns.filter)
+    filters = group_filters(ns.filter)
     if not ns.force and not confirm(
         "WARNING! This will remove all volumes not used by at least one container. The"
         " following volumes will be removed:\n"
