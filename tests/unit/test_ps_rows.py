@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,21 @@ from supervisor.store import ContainerRow, ImageRow, Store
 from tests.unit.configs import config
 
 IMAGE = "ab" * 32
+
+
+def _decoded(monkeypatch: pytest.MonkeyPatch, decoder: str,
+             key: Callable[[Any], str]) -> list[str]:
+    """What the store's `decoder` turns from rows into objects, by `key`, from now on."""
+    seen: list[str] = []
+    real = getattr(store_module, decoder)
+
+    def counted(row: object) -> Any:
+        obj = real(row)
+        seen.append(key(obj))
+        return obj
+
+    monkeypatch.setattr(store_module, decoder, counted)
+    return seen
 
 
 def test_ps_decodes_each_image_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,15 +48,7 @@ def test_ps_decodes_each_image_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             created=f"2026-12-08T00:00:0{i}Z", status=Status.CREATED, config=config(),
         ))  # fmt: skip
     store.close()
-    decoded: list[str] = []
-    real = store_module._image_from_row
-
-    def counted(row: object) -> ImageRow:
-        img = real(row)  # type: ignore[arg-type]
-        decoded.append(img.id)
-        return img
-
-    monkeypatch.setattr(store_module, "_image_from_row", counted)
+    decoded = _decoded(monkeypatch, "_image_from_row", lambda img: str(img.id))
     settings = Settings(root=paths.root, runroot=paths.runroot)
     entries = api.list_containers(settings, api.ListOptions(all=True, size=True))
     assert [(e.json["Names"], e.json["Command"]) for e in entries] == [
@@ -63,15 +72,7 @@ def test_ps_name_filter_decodes_only_what_it_shows(tmp_path: Path,
             created=f"2026-12-08T00:00:0{i}Z", status=Status.CREATED, config=config(),
         ))  # fmt: skip
     store.close()
-    decoded: list[str] = []
-    real = store_module._container_from_row
-
-    def counted(row: object) -> ContainerRow:
-        c = real(row)  # type: ignore[arg-type]
-        decoded.append(c.name)
-        return c
-
-    monkeypatch.setattr(store_module, "_container_from_row", counted)
+    decoded = _decoded(monkeypatch, "_container_from_row", lambda c: str(c.name))
     settings = Settings(root=paths.root, runroot=paths.runroot)
 
     def names(*filters: tuple[str, str]) -> list[str]:
