@@ -175,7 +175,7 @@ def _with_dependents(eng: Engine, refs: list[str]) -> list[str]:
 
 
 def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
-    from supervisor.pods import INFRA_LABEL
+    from supervisor.pods import INFRA_LABEL, SERVICE_LABEL
 
     row = eng.find(ref)
     pod_id = row.config.options.labels.get(INFRA_LABEL, "")
@@ -189,9 +189,10 @@ def _remove_one(eng: Engine, ref: str, opts: RemoveOptions) -> ContainerRow:
         pod = ops.remove(eng, pod_id, opts.force, opts.timeout)
         other(eng.settings, eng.paths, "pod", "remove", id=pod.id, name=pod.name)  # as pod rm
         return row
-    from supervisor.pods import service
+    if SERVICE_LABEL in row.config.options.labels:  # kube play --service-container's
+        from supervisor.pods import service
 
-    service.check_removal(eng, row)  # kube play --service-container: not while its pods are
+        service.check_removal(eng, row)  # not while its pods are
     if opts.force and opts.timeout:
         row = eng.settled(ref)
         if row.status.is_active:

@@ -10,7 +10,6 @@ Protocol only."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from typing import TYPE_CHECKING
 
 from supervisor.errors import ScopeboxError
@@ -26,6 +25,8 @@ if TYPE_CHECKING:
 
 def name_for(text: str) -> str:
     """Podman's predictable name: the YAML's sha256, 12 hex digits, then `-service`."""
+    import hashlib  # play only: not for every rm and exit command that loads this module
+
     return hashlib.sha256(text.encode()).hexdigest()[:12] + "-service"
 
 
