@@ -267,11 +267,6 @@ def archive_out(ctx: Context, ref: str, path: str, out_fd: int,
             raise ScopeboxError(str(exc)) from None
 
 
-def _clean_name(name: str) -> str:
-    """An archive path as the unpacker compares them: no leading "./" or "/", no empty parts."""
-    return "/".join(p for p in name.split("/") if p not in ("", "."))
-
-
 def archive_in(ctx: Context, ref: str, path: str, in_fd: int, keep_owners: bool,
                overwrite: bool = True, rename: dict[str, str] | None = None) -> None:  # fmt: skip
     """The REST face's `PUT /containers/{id}/archive` (issue 18): a tar (maybe compressed)
@@ -283,9 +278,9 @@ def archive_in(ctx: Context, ref: str, path: str, in_fd: int, keep_owners: bool,
         row = _find(ctx, ref)
         root = stack.enter_context(container_root(ctx, row, freeze=True))
         owner = None if keep_owners else container_user(ctx, row, root)
-        renames = tuple((_clean_name(k), v) for k, v in (rename or {}).items() if _clean_name(k))
         job = stream.UnpackJob(root, container_path(path), row.name, owner=owner,
-                               overwrite=overwrite, follow=True, rename=renames)  # fmt: skip
+                               overwrite=overwrite, follow=True,
+                               rename=tuple((rename or {}).items()))  # fmt: skip
         try:
             stream.copy(None, job, stdin=in_fd)
         except (stream.CopyError, PlaceError) as exc:

@@ -231,13 +231,15 @@ class _Writer:
         self.name = name
         self.job = job
         self.top = _clean(job.src_name) if job.src_kind is not None else None
+        # the rename's OLD names as entries are compared (an empty one renames nothing)
+        self.renames = [(old, new) for old, new in ((_clean(o), n) for o, n in job.rename) if old]
         self.safe: set[str] = {""}
         self.dirs: list[tuple[str, tarfile.TarInfo]] = []
 
     def rebase(self, name: str) -> str:
         """The archive's name -> the path below `base`; "" is `base` itself."""
         rel = _clean(name)
-        for old, new in self.job.rename:
+        for old, new in self.renames:
             if rel == old or rel.startswith(old + "/"):
                 rel = _clean(new + rel[len(old):])
                 break
