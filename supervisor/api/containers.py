@@ -875,9 +875,8 @@ def logs(settings: Settings, ref: str, opts: LogsOptions,
     `cancel_fd` is readable: a caller whose client left)."""
     with session(settings) as eng:
         quick_file = None if opts.follow else _k8s_log_file(eng, ref)
-        if opts.follow and eng.find(ref).config.log.driver.value == "journald":
-            _check_journald_follow(settings)
-        from supervisor.logs import LogQuery, read_k8s, read_logs  # performance: after the lookup
+        # performance: imported after the quick lookup
+        from supervisor.logs import LogQuery, read_k8s, read_logs
 
         q = LogQuery(
             follow=opts.follow, tail=opts.tail, since=opts.since, timestamps=opts.timestamps
@@ -886,6 +885,8 @@ def logs(settings: Settings, ref: str, opts: LogsOptions,
             records = read_k8s(quick_file, q)
         else:
             row = eng.find(ref)
+            if opts.follow and row.config.log.driver.value == "journald":
+                _check_journald_follow(settings)
             running, monitor_pid = _follow_rule(eng, row)
             records = read_logs(row, _log_path(eng, row), q, running, monitor_pid, cancel_fd)
         if opts.until is None:
